@@ -1,0 +1,97 @@
+package gostfast
+
+import (
+	"math/big"
+	"testing"
+)
+
+func mustDec(t *testing.T, s string) *big.Int {
+	t.Helper()
+	v, ok := new(big.Int).SetString(s, 10)
+	if !ok {
+		t.Fatalf("bad decimal %q", s)
+	}
+	return v
+}
+
+// rfc7091Curve256 is the 256-bit test curve of GOST R 34.10-2012 appendix A.1
+// (RFC 7091 section 7.1, id-GostR3410-2001-TestParamSet).
+var rfc7091Curve256 = &Curve{
+	name: "RFC 7091 example 1 (256-bit test curve)",
+	p:    mustHex("8000000000000000000000000000000000000000000000000000000000000431"),
+	q:    mustHex("8000000000000000000000000000000150FE8A1892976154C59CFC193ACCF5B3"),
+	a:    big.NewInt(7),
+	b:    mustHex("5FBFF498AA938CE739B8E022FBAFEF40563F6E6A3472FC2A514C0CE9DAE23B7E"),
+	gx:   big.NewInt(2),
+	gy:   mustHex("08E2A8A0E65147D4BD6316030E16D19C85C97F0A9CA267122B96ABBCEA7E8FC8"),
+	size: 32,
+}
+
+// TestRFC7091Vectors checks the two examples of GOST R 34.10-2012 appendix A
+// (RFC 7091 section 7): the published signature verifies, and any change to
+// r, s, e or the key makes it fail. The examples use test curves, so they
+// exercise the generic path; the NCA signatures and the differential tests
+// exercise the fast 512-bit path.
+func TestRFC7091Vectors(t *testing.T) {
+	curve512 := &Curve{
+		name: "RFC 7091 example 2 (512-bit test curve)",
+		p:    mustDec(t, "3623986102229003635907788753683874306021320925534678605086546150450856166624002482588482022271496854025090823603058735163734263822371964987228582907372403"),
+		q:    mustDec(t, "3623986102229003635907788753683874306021320925534678605086546150450856166623969164898305032863068499961404079437936585455865192212970734808812618120619743"),
+		a:    big.NewInt(7),
+		b:    mustDec(t, "1518655069210828534508950034714043154928747527740206436194018823352809982443793732829756914785974674866041605397883677596626326413990136959047435811826396"),
+		gx:   mustDec(t, "1928356944067022849399309401243137598997786635459507974357075491307766592685835441065557681003184874819658004903212332884252335830250729527632383493573274"),
+		gy:   mustDec(t, "2288728693371972859970012155529478416353562327329506180314497425931102860301572814141997072271708807066593850650334152381857347798885864807605098724013854"),
+		size: 64,
+	}
+	tests := []struct {
+		name    string
+		c       *Curve
+		qx, qy  string
+		e, r, s string
+	}{
+		{
+			name: "A.1 256-bit",
+			c:    rfc7091Curve256,
+			qx:   "7F2B49E270DB6D90D8595BEC458B50C58585BA1D4E9B788F6689DBD8E56FD80B",
+			qy:   "26F1B489D6701DD185C8413A977B3CBBAF64D1C593D26627DFFB101A87FF77DA",
+			e:    "2DFBC1B372D89A1188C09C52E0EEC61FCE52032AB1022E8E67ECE6672B043EE5",
+			r:    "41AA28D2F1AB148280CD9ED56FEDA41974053554A42767B83AD043FD39DC0493",
+			s:    "01456C64BA4642A1653C235A98A60249BCD6D3F746B631DF928014F6C5BF9C40",
+		},
+		{
+			name: "A.2 512-bit",
+			c:    curve512,
+			qx:   "115DC5BC96760C7B48598D8AB9E740D4C4A85A65BE33C1815B5C320C854621DD5A515856D13314AF69BC5B924C8B4DDFF75C45415C1D9DD9DD33612CD530EFE1",
+			qy:   "37C7C90CD40B0F5621DC3AC1B751CFA0E2634FA0503B3D52639F5D7FB72AFD61EA199441D943FFE7F0C70A2759A3CDB84C114E1F9339FDF27F35ECA93677BEEC",
+			e:    "3754F3CFACC9E0615C4F4A7C4D8DAB531B09B6F9C170C533A71D147035B0C5917184EE536593F4414339976C647C5D5A407ADEDB1D560C4FC6777D2972075B8C",
+			r:    "2F86FA60A081091A23DD795E1E3C689EE512A3C82EE0DCC2643C78EEA8FCACD35492558486B20F1C9EC197C90699850260C93BCBCD9C5C3317E19344E173AE36",
+			s:    "1081B394696FFE8E6585E7A9362D26B6325F56778AADBC081C0BFBE933D52FF5823CE288E8C4F362526080DF7F70CE406A6EEB1F56919CB92A9853BDE73E5B4A",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !tt.c.IsOnCurve(tt.c.gx, tt.c.gy) {
+				t.Fatal("base point not on curve: bad test parameters")
+			}
+			qx, qy := mustHex(tt.qx), mustHex(tt.qy)
+			e, r, s := mustHex(tt.e), mustHex(tt.r), mustHex(tt.s)
+			if !Verify(tt.c, qx, qy, e, r, s) {
+				t.Fatal("official vector does not verify")
+			}
+			plus1 := func(v *big.Int) *big.Int { return new(big.Int).Add(v, one) }
+			if Verify(tt.c, qx, qy, plus1(e), r, s) {
+				t.Error("verifies with e+1")
+			}
+			if Verify(tt.c, qx, qy, e, plus1(r), s) {
+				t.Error("verifies with r+1")
+			}
+			if Verify(tt.c, qx, qy, e, r, plus1(s)) {
+				t.Error("verifies with s+1")
+			}
+			gx, gy := tt.c.Base()
+			if Verify(tt.c, gx, gy, e, r, s) {
+				t.Error("verifies under the base point as key")
+			}
+		})
+	}
+}
