@@ -1,0 +1,213 @@
+// Package problem is Senim's one API error type and its one renderer: RFC 9457
+// application/problem+json with a stable dotted machine code and, where a rule of
+// seed-rules.md is enforced, the rule's id.
+//
+// Handlers return errors; Write turns any error into a response. A *Problem is rendered
+// as it is; any error whose chain holds a *Problem is rendered as that problem (so a
+// domain package can wrap one with context); everything else becomes a 500 whose
+// internal text never reaches the client. 4xx are logged at warn, 5xx at error — with the
+// code and the request id, never with personal data.
+package problem
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+)
+
+// ContentType is the media type of every error body.
+const ContentType = "application/problem+json"
+
+// TypePrefix prefixes a problem's code to form its type URI.
+const TypePrefix = "urn:senim:problem:"
+
+// Problem is an API error. The zero value is not useful; use New.
+type Problem struct {
+	Status int    // HTTP status
+	Code   string // stable dotted code, e.g. pd.verification_token.signature_invalid
+	Title  string // short, safe, human-readable summary of the code (constant per code)
+	Detail string // safe explanation of this occurrence
+	Rule   string // the seed-rules.md rule enforced, e.g. PD-6.1.4
+	// Extra holds extension members rendered next to the standard ones.
+	Extra map[string]any
+	// Header holds response headers to set, e.g. Retry-After.
+	Header http.Header
+
+	cause error // internal, never rendered
+}
+
+// New returns a problem with the given status, code and title.
+func New(status int, code, title string) *Problem {
+	return &Problem{Status: status, Code: code, Title: title}
+}
+
+// Error implements error; it includes the internal cause for logs and tests.
+func (p *Problem) Error() string {
+	s := p.Code
+	if p.Detail != "" {
+		s += ": " + p.Detail
+	}
+	if p.cause != nil {
+		s += ": " + p.cause.Error()
+	}
+	return s
+}
+
+// Unwrap returns the internal cause.
+func (p *Problem) Unwrap() error { return p.cause }
+
+// Is makes errors.Is match problems by code, so a sentinel *Problem can be compared
+// with a copy that carries a detail.
+func (p *Problem) Is(target error) bool {
+	t, ok := target.(*Problem)
+	return ok && t.Code == p.Code
+}
+
+func (p *Problem) clone() *Problem {
+	c := *p
+	if p.Extra != nil {
+		c.Extra = make(map[string]any, len(p.Extra))
+		for k, v := range p.Extra {
+			c.Extra[k] = v
+		}
+	}
+	if p.Header != nil {
+		c.Header = p.Header.Clone()
+	}
+	return &c
+}
+
+// WithDetail returns a copy with a detail message. Details are shown to the client:
+// never put internal error text or personal data in them.
+func (p *Problem) WithDetail(detail string) *Problem { c := p.clone(); c.Detail = detail; return c }
+
+// WithRule returns a copy naming the rule it enforces.
+func (p *Problem) WithRule(rule string) *Problem { c := p.clone(); c.Rule = rule; return c }
+
+// WithCause returns a copy carrying an internal cause for logs; it is never rendered.
+func (p *Problem) WithCause(err error) *Problem { c := p.clone(); c.cause = err; return c }
+
+// With returns a copy with an extension member.
+func (p *Problem) With(key string, value any) *Problem {
+	c := p.clone()
+	if c.Extra == nil {
+		c.Extra = map[string]any{}
+	}
+	c.Extra[key] = value
+	return c
+}
+
+// WithHeader returns a copy that sets a response header.
+func (p *Problem) WithHeader(key, value string) *Problem {
+	c := p.clone()
+	if c.Header == nil {
+		c.Header = http.Header{}
+	}
+	c.Header.Set(key, value)
+	return c
+}
+
+// Common problems. Domain packages define their own with their own codes.
+var (
+	NotFound         = New(http.StatusNotFound, "http.not_found", "No such resource")
+	MethodNotAllowed = New(http.StatusMethodNotAllowed, "http.method_not_allowed", "Method not allowed on this resource")
+	MalformedJSON    = New(http.StatusBadRequest, "request.malformed_json", "The request body is not valid JSON for this endpoint")
+	InvalidField     = New(http.StatusBadRequest, "request.invalid_field", "A field of the request is missing or invalid")
+	TooLarge         = New(http.StatusRequestEntityTooLarge, "request.too_large", "The request body is too large")
+	UnsupportedMedia = New(http.StatusUnsupportedMediaType, "request.unsupported_media_type", "The request body must be application/json")
+	Unauthenticated  = New(http.StatusUnauthorized, "auth.unauthenticated", "Authentication is required")
+	Forbidden        = New(http.StatusForbidden, "auth.forbidden", "You may not act on this resource")
+	CSRF             = New(http.StatusForbidden, "auth.csrf", "The form's anti-forgery token is missing or wrong")
+	RateLimited      = New(http.StatusTooManyRequests, "http.rate_limited", "Too many requests; retry later")
+	Unavailable      = New(http.StatusServiceUnavailable, "http.unavailable", "The service is temporarily unavailable")
+	Internal         = New(http.StatusInternalServerError, "internal", "Internal error")
+	Canceled         = New(499, "http.canceled", "The client closed the request")
+)
+
+// From returns the problem an error stands for: the *Problem in its chain, or Internal
+// carrying the error as its cause.
+func From(err error) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	if errors.Is(err, context.Canceled) {
+		return Canceled.WithCause(err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return Unavailable.WithDetail("the request took too long").WithCause(err)
+	}
+	return Internal.WithCause(err)
+}
+
+// Logger returns the logger Write uses for a request; the server sets it to one that
+// carries the request id. It defaults to slog.Default.
+var loggerKey = struct{ name string }{"problem.logger"}
+
+// WithLogger returns a context whose Write calls log through l.
+func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey, l)
+}
+
+func logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+// Write renders err as problem+json and logs it.
+func Write(w http.ResponseWriter, r *http.Request, err error) {
+	p := From(err)
+	ctx := r.Context()
+	attrs := []slog.Attr{slog.String("code", p.Code), slog.Int("status", p.Status)}
+	if p.Status >= 500 {
+		attrs = append(attrs, slog.String("error", errString(p.cause)))
+		logger(ctx).LogAttrs(ctx, slog.LevelError, "request failed", attrs...)
+	} else if p.Status != Canceled.Status {
+		logger(ctx).LogAttrs(ctx, slog.LevelWarn, "request refused", attrs...)
+	}
+	for k, vs := range p.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	body := make(map[string]any, 6+len(p.Extra))
+	for k, v := range p.Extra {
+		body[k] = v
+	}
+	body["type"] = TypePrefix + p.Code
+	body["title"] = p.Title
+	body["status"] = p.Status
+	body["code"] = p.Code
+	if p.Detail != "" {
+		body["detail"] = p.Detail
+	}
+	if p.Rule != "" {
+		body["rule"] = p.Rule
+	}
+	if p.Status == 499 {
+		return // nobody is listening
+	}
+	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	b, _ := json.Marshal(body)
+	w.Write(append(b, '\n'))
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// RetryAfter returns a copy of p that tells the client to retry after secs seconds.
+func RetryAfter(p *Problem, secs int) *Problem {
+	return p.WithHeader("Retry-After", strconv.Itoa(secs))
+}
