@@ -86,6 +86,15 @@ func leInt(b []byte) *big.Int {
 // (Shamir's simultaneous double-and-add) and compares its x mod q with r. It
 // serves every curve and is the reference the fast path is tested against.
 func verifyGeneric(c *Curve, qx, qy, u1, u2, r *big.Int) bool {
+	x, ok := c.affineX(doubleScalarGeneric(c, qx, qy, u1, u2))
+	if !ok {
+		return false
+	}
+	return x.Mod(x, c.q).Cmp(r) == 0
+}
+
+// doubleScalarGeneric returns u1·G + u2·Q for non-negative u1, u2.
+func doubleScalarGeneric(c *Curve, qx, qy, u1, u2 *big.Int) jacPoint {
 	g := jacFromAffine(c.gx, c.gy)
 	q := jacFromAffine(qx, qy)
 	gq := c.jacAdd(g, q)
@@ -102,11 +111,7 @@ func verifyGeneric(c *Curve, qx, qy, u1, u2, r *big.Int) bool {
 			acc = c.jacAdd(acc, q)
 		}
 	}
-	x, ok := c.affineX(acc)
-	if !ok {
-		return false
-	}
-	return x.Mod(x, c.q).Cmp(r) == 0
+	return acc
 }
 
 // jacPoint is a point in Jacobian coordinates (X/Z², Y/Z³); Z = 0 is the point
@@ -176,6 +181,16 @@ func (c *Curve) jacAdd(p1, p2 jacPoint) jacPoint {
 	y3 := c.sub(c.mul(rr, c.sub(v, x3)), c.mul(s1, hhh))
 	z3 := c.mul(c.mul(p1.z, p2.z), h)
 	return jacPoint{x: x3, y: y3, z: z3}
+}
+
+// affine returns (X/Z², Y/Z³) mod p, or false for the point at infinity.
+func (c *Curve) affine(pt jacPoint) (x, y *big.Int, ok bool) {
+	if pt.z.Sign() == 0 {
+		return nil, nil, false
+	}
+	zinv := new(big.Int).ModInverse(pt.z, c.p)
+	zinv2 := c.mul(zinv, zinv)
+	return c.mul(pt.x, zinv2), c.mul(pt.y, c.mul(zinv2, zinv)), true
 }
 
 // affineX returns X/Z² mod p, or false for the point at infinity.
