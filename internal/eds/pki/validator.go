@@ -1,0 +1,543 @@
+package pki
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// RevocationMethod names a source of revocation status, as in NCANode's revocationCheck.
+type RevocationMethod string
+
+// Revocation methods.
+const (
+	RevocationCRL  RevocationMethod = "CRL"
+	RevocationOCSP RevocationMethod = "OCSP"
+)
+
+// RevocationStatus is the outcome of one revocation check.
+type RevocationStatus string
+
+// Revocation statuses. Unknown is never good: the caller decides what it tolerates.
+const (
+	StatusNotChecked RevocationStatus = "not_checked"
+	StatusGood       RevocationStatus = "good"
+	StatusRevoked    RevocationStatus = "revoked"
+	StatusUnknown    RevocationStatus = "unknown"
+)
+
+// OCSPStatus is a checked OCSP answer about one certificate.
+type OCSPStatus struct {
+	Status     RevocationStatus // good, revoked or unknown (the responder does not know it)
+	RevokedAt  time.Time
+	Reason     Reason
+	ProducedAt time.Time
+	ThisUpdate time.Time
+	NextUpdate time.Time // zero when the responder gives none
+	Cached     bool      // served from the cache, no request was made
+}
+
+// OCSPClient asks an OCSP responder about cert, issued by issuer. It returns an error
+// (wrapping one of the ErrOCSP… sentinels) when it has no trustworthy answer.
+// *OCSPChecker implements it.
+type OCSPClient interface {
+	Check(ctx context.Context, cert, issuer *x509.Certificate) (*OCSPStatus, error)
+}
+
+// Config configures a Validator.
+type Config struct {
+	// Roots are the trust anchors. Nothing else is ever trusted: with no roots, every
+	// certificate is untrusted.
+	Roots []*x509.Certificate
+	// Intermediates may be used to build chains; they are not trusted by themselves.
+	Intermediates []*x509.Certificate
+	// CRLs are full and delta CRLs of any issuer; each is used only after its signature
+	// verifies against the issuer found for the certificate being checked.
+	CRLs []*CRL
+	// OCSP is optional; without it an OCSP check reports unknown.
+	OCSP OCSPClient
+	// Clock gives the current time (CRL and OCSP freshness). Default time.Now.
+	Clock func() time.Time
+	// MaxChainLength bounds the chain, leaf and anchor included. Default 8.
+	MaxChainLength int
+}
+
+// Options are per-call choices.
+type Options struct {
+	// Revocation lists the checks to run. None: revocation is not checked.
+	Revocation []RevocationMethod
+	// Intermediates are extra untrusted certificates for building the chain, e.g. the
+	// certificates carried in a CMS signature.
+	Intermediates []*x509.Certificate
+}
+
+// SignatureCheck is the check of one certificate's signature by its issuer.
+type SignatureCheck struct {
+	Subject   string // DN of the signed certificate
+	Issuer    string // DN of the issuer whose key checked it
+	Algorithm string // NCANode name, e.g. "ECGOST3410-2015-512"
+	Err       error  // nil when the signature verified
+}
+
+// PeriodCheck is the check of one certificate's validity period at the requested time.
+type PeriodCheck struct {
+	Subject   string
+	NotBefore time.Time
+	NotAfter  time.Time
+	Err       error // nil, ErrExpired or ErrNotYetValid
+}
+
+// RevocationCheck is the result of one revocation method for the leaf certificate.
+type RevocationCheck struct {
+	Method RevocationMethod
+	Status RevocationStatus
+	// RevokedAt and Reason are set whenever the source lists the certificate. A
+	// revocation after the requested time leaves Status good: the certificate was not
+	// revoked then.
+	RevokedAt time.Time
+	Reason    Reason
+	// ThisUpdate and NextUpdate are those of the evidence used (CRL or OCSP response).
+	ThisUpdate time.Time
+	NextUpdate time.Time
+	CRLNumber  string // the CRL number used (the delta's when a delta was applied)
+	Err        error  // why the status is unknown, or ErrRevoked
+}
+
+// Result reports every check separately.
+type Result struct {
+	At time.Time
+	// Valid: a chain to a configured root was built and every signature in it verified,
+	// every certificate of the chain is inside its validity period at At, no requested
+	// revocation method says revoked, and, when revocation was requested, at least one
+	// method says good.
+	Valid bool
+	// Chain is leaf first, trust anchor last; nil when no chain was built.
+	Chain      []*x509.Certificate
+	ChainErr   error // nil, or wraps ErrUntrusted, ErrCertSignature, ErrNotCA
+	Signatures []SignatureCheck
+	Periods    []PeriodCheck // of every certificate in Chain (only the leaf without a chain)
+	CRL        RevocationCheck
+	OCSP       RevocationCheck
+	// Errors holds every failed check's error, each with a stable Code.
+	Errors []error
+}
+
+// Validator validates certificate chains against configured trust anchors only. It is
+// safe for concurrent use.
+type Validator struct {
+	roots    map[[32]byte]bool // SHA-256 of Raw of every root
+	byName   map[string][]*x509.Certificate
+	crls     atomic.Pointer[[]*CRL]
+	ocsp     OCSPClient
+	clock    func() time.Time
+	maxDepth int
+	sigs     *sigVerifier
+
+	mu       sync.Mutex
+	crlCheck map[crlKey]error // CRL signature results per issuer key
+}
+
+type crlKey struct {
+	crl    *CRL
+	issuer [32]byte
+}
+
+// New checks cfg and returns a Validator.
+func New(cfg Config) (*Validator, error) {
+	v := &Validator{
+		roots:    make(map[[32]byte]bool),
+		byName:   make(map[string][]*x509.Certificate),
+		ocsp:     cfg.OCSP,
+		clock:    cfg.Clock,
+		maxDepth: cfg.MaxChainLength,
+		sigs:     newSigVerifier(),
+		crlCheck: make(map[crlKey]error),
+	}
+	if v.clock == nil {
+		v.clock = time.Now
+	}
+	if v.maxDepth <= 0 {
+		v.maxDepth = 8
+	}
+	for _, c := range cfg.Roots {
+		if c == nil {
+			return nil, errors.New("pki: nil root certificate")
+		}
+		v.roots[sha256.Sum256(c.Raw)] = true
+		v.addCandidate(c)
+	}
+	for _, c := range cfg.Intermediates {
+		if c == nil {
+			return nil, errors.New("pki: nil intermediate certificate")
+		}
+		v.addCandidate(c)
+	}
+	v.SetCRLs(cfg.CRLs)
+	return v, nil
+}
+
+func (v *Validator) addCandidate(c *x509.Certificate) {
+	k := string(c.RawSubject)
+	for _, x := range v.byName[k] {
+		if bytes.Equal(x.Raw, c.Raw) {
+			return
+		}
+	}
+	v.byName[k] = append(v.byName[k], c)
+}
+
+// SetCRLs replaces the CRLs the Validator uses (e.g. after a scheduled download).
+func (v *Validator) SetCRLs(crls []*CRL) {
+	cp := slices.Clone(crls)
+	v.crls.Store(&cp)
+	v.mu.Lock()
+	clear(v.crlCheck)
+	v.mu.Unlock()
+}
+
+// Validate checks leaf at time at (the signing time proven by a time-stamp, or now).
+func (v *Validator) Validate(ctx context.Context, leaf *x509.Certificate, at time.Time, opts Options) Result {
+	res := Result{
+		At:   at,
+		CRL:  RevocationCheck{Method: RevocationCRL, Status: StatusNotChecked},
+		OCSP: RevocationCheck{Method: RevocationOCSP, Status: StatusNotChecked},
+	}
+	if leaf == nil {
+		res.ChainErr = fmt.Errorf("%w: no certificate", ErrMalformedCert)
+		res.Errors = append(res.Errors, res.ChainErr)
+		return res
+	}
+
+	b := chainBuilder{v: v, extra: opts.Intermediates}
+	chain, err := b.build(leaf)
+	res.Signatures = b.sigs
+	if err != nil {
+		res.ChainErr = err
+		res.Errors = append(res.Errors, err)
+	} else {
+		res.Chain = chain
+	}
+
+	periodOf := res.Chain
+	if periodOf == nil {
+		periodOf = []*x509.Certificate{leaf}
+	}
+	for _, c := range periodOf {
+		p := PeriodCheck{Subject: subjectOf(c.RawSubject).DN, NotBefore: c.NotBefore, NotAfter: c.NotAfter}
+		switch {
+		case at.Before(c.NotBefore):
+			p.Err = fmt.Errorf("%w: %s is valid from %s", ErrNotYetValid, p.Subject, c.NotBefore.UTC().Format(time.RFC3339))
+		case at.After(c.NotAfter):
+			p.Err = fmt.Errorf("%w: %s expired at %s", ErrExpired, p.Subject, c.NotAfter.UTC().Format(time.RFC3339))
+		}
+		if p.Err != nil {
+			res.Errors = append(res.Errors, p.Err)
+		}
+		res.Periods = append(res.Periods, p)
+	}
+
+	requested := 0
+	if res.Chain != nil && len(res.Chain) > 1 {
+		issuer := res.Chain[1]
+		now := v.clock()
+		for _, m := range opts.Revocation {
+			switch m {
+			case RevocationCRL:
+				res.CRL = v.checkCRL(leaf, issuer, at, now)
+			case RevocationOCSP:
+				res.OCSP = v.checkOCSP(ctx, leaf, issuer, at)
+			default:
+				continue
+			}
+			requested++
+		}
+	}
+
+	good, revoked := 0, 0
+	for _, rc := range []*RevocationCheck{&res.CRL, &res.OCSP} {
+		switch rc.Status {
+		case StatusGood:
+			good++
+		case StatusRevoked:
+			revoked++
+		}
+		if rc.Err != nil {
+			res.Errors = append(res.Errors, rc.Err)
+		}
+	}
+	res.Valid = res.ChainErr == nil && revoked == 0 && (requested == 0 || good > 0)
+	for _, p := range res.Periods {
+		if p.Err != nil {
+			res.Valid = false
+		}
+	}
+	return res
+}
+
+// chainBuilder finds a path from a leaf to a configured root by issuer name and key
+// identifiers, checking each signature on the way. It is depth-limited and never visits a
+// certificate twice on one path.
+type chainBuilder struct {
+	v     *Validator
+	extra []*x509.Certificate
+	sigs  []SignatureCheck
+}
+
+func (b *chainBuilder) build(leaf *x509.Certificate) ([]*x509.Certificate, error) {
+	if b.v.roots[sha256.Sum256(leaf.Raw)] {
+		return []*x509.Certificate{leaf}, nil
+	}
+	chain, err := b.extend([]*x509.Certificate{leaf})
+	if err != nil {
+		return nil, err
+	}
+	return chain, nil
+}
+
+func (b *chainBuilder) candidates(c *x509.Certificate) []*x509.Certificate {
+	var out []*x509.Certificate
+	match := func(p *x509.Certificate) bool {
+		return len(c.AuthorityKeyId) == 0 || len(p.SubjectKeyId) == 0 || bytes.Equal(c.AuthorityKeyId, p.SubjectKeyId)
+	}
+	for _, p := range b.v.byName[string(c.RawIssuer)] {
+		if match(p) {
+			out = append(out, p)
+		}
+	}
+	for _, p := range b.extra {
+		if p != nil && bytes.Equal(p.RawSubject, c.RawIssuer) && match(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (b *chainBuilder) extend(path []*x509.Certificate) ([]*x509.Certificate, error) {
+	cur := path[len(path)-1]
+	if len(path) >= b.v.maxDepth {
+		return nil, fmt.Errorf("%w: chain longer than %d", ErrUntrusted, b.v.maxDepth)
+	}
+	lastErr := fmt.Errorf("%w: no configured issuer for %s", ErrUntrusted, subjectOf(cur.RawIssuer).DN)
+	for _, p := range b.candidates(cur) {
+		if slices.ContainsFunc(path, func(x *x509.Certificate) bool { return bytes.Equal(x.Raw, p.Raw) }) {
+			continue // a loop
+		}
+		if !canIssue(p) {
+			lastErr = fmt.Errorf("%w: %s", ErrNotCA, subjectOf(p.RawSubject).DN)
+			continue
+		}
+		if err := b.checkSignature(cur, p); err != nil {
+			lastErr = err
+			continue
+		}
+		next := append(slices.Clip(path), p)
+		if b.v.roots[sha256.Sum256(p.Raw)] {
+			return next, nil
+		}
+		chain, err := b.extend(next)
+		if err == nil {
+			return chain, nil
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+func (b *chainBuilder) checkSignature(c, issuer *x509.Certificate) error {
+	sc := SignatureCheck{Subject: subjectOf(c.RawSubject).DN, Issuer: subjectOf(issuer.RawSubject).DN}
+	alg, err := certSignatureAlgorithm(c.Raw)
+	if err == nil {
+		sc.Algorithm = algorithmName(alg)
+		err = b.v.sigs.check(issuer.RawSubjectPublicKeyInfo, alg, c.RawTBSCertificate, c.Signature)
+		if err != nil {
+			err = fmt.Errorf("%w: %s signed by %s: %w", ErrCertSignature, sc.Subject, sc.Issuer, err)
+		}
+	}
+	sc.Err = err
+	b.sigs = append(b.sigs, sc)
+	return err
+}
+
+// canIssue reports whether c may sign certificates: a CA by its basic constraints and,
+// when it has a key usage, with keyCertSign.
+func canIssue(c *x509.Certificate) bool {
+	if c.BasicConstraintsValid && !c.IsCA {
+		return false
+	}
+	if c.Version == 3 && !c.BasicConstraintsValid {
+		return false
+	}
+	return c.KeyUsage == 0 || c.KeyUsage&x509.KeyUsageCertSign != 0
+}
+
+// checkCRLSignature checks that issuer issued crl: names, key identifiers, key usage and
+// signature. Errors wrap ErrCRLSignature.
+func checkCRLSignature(sv *sigVerifier, crl *CRL, issuer *x509.Certificate) error {
+	if !bytes.Equal(crl.RawIssuer, issuer.RawSubject) {
+		return fmt.Errorf("%w: CRL issuer is not %s", ErrCRLSignature, subjectOf(issuer.RawSubject).DN)
+	}
+	if len(crl.AuthorityKeyID) > 0 && len(issuer.SubjectKeyId) > 0 && !bytes.Equal(crl.AuthorityKeyID, issuer.SubjectKeyId) {
+		return fmt.Errorf("%w: authority key identifier does not match the issuer", ErrCRLSignature)
+	}
+	if issuer.KeyUsage != 0 && issuer.KeyUsage&x509.KeyUsageCRLSign == 0 {
+		return fmt.Errorf("%w: issuer key may not sign CRLs", ErrCRLSignature)
+	}
+	if crl.RawTBS == nil {
+		return fmt.Errorf("%w: no signed data (a merged CRL)", ErrCRLSignature)
+	}
+	if err := sv.check(issuer.RawSubjectPublicKeyInfo, crl.SignatureAlgorithm, crl.RawTBS, crl.Signature); err != nil {
+		return fmt.Errorf("%w: %w", ErrCRLSignature, err)
+	}
+	return nil
+}
+
+// CheckSignatureFrom checks that issuer signed the CRL (any algorithm package eds knows,
+// GOST included): the issuer's subject must be the CRL's issuer, the key identifiers must
+// match when both are present, and the issuer's key usage must allow CRL signing. Errors
+// wrap ErrCRLSignature.
+func (c *CRL) CheckSignatureFrom(issuer *x509.Certificate) error {
+	return checkCRLSignature(defaultVerifier, c, issuer)
+}
+
+// defaultVerifier serves CRL.CheckSignatureFrom.
+var defaultVerifier = newSigVerifier()
+
+func (v *Validator) crlSignatureOK(crl *CRL, issuer *x509.Certificate) error {
+	k := crlKey{crl: crl, issuer: sha256.Sum256(issuer.RawSubjectPublicKeyInfo)}
+	v.mu.Lock()
+	err, ok := v.crlCheck[k]
+	v.mu.Unlock()
+	if ok {
+		return err
+	}
+	err = checkCRLSignature(v.sigs, crl, issuer)
+	v.mu.Lock()
+	v.crlCheck[k] = err
+	v.mu.Unlock()
+	return err
+}
+
+// crlUsable reports whether crl can tell the status at time at when the time now: it
+// was issued at or after at (it then lists every revocation before at), or it is still
+// current at max(now, at).
+func crlUsable(crl *CRL, at, now time.Time) bool {
+	if !crl.ThisUpdate.Before(at) {
+		return true
+	}
+	ref := now
+	if at.After(ref) {
+		ref = at
+	}
+	return !crl.NextUpdate.IsZero() && !crl.NextUpdate.Before(ref)
+}
+
+func (v *Validator) checkCRL(leaf, issuer *x509.Certificate, at, now time.Time) RevocationCheck {
+	rc := RevocationCheck{Method: RevocationCRL, Status: StatusUnknown}
+	var fulls, deltas []*CRL
+	var sigErr error
+	for _, c := range *v.crls.Load() {
+		if !bytes.Equal(c.RawIssuer, issuer.RawSubject) {
+			continue
+		}
+		if len(c.AuthorityKeyID) > 0 && len(issuer.SubjectKeyId) > 0 && !bytes.Equal(c.AuthorityKeyID, issuer.SubjectKeyId) {
+			continue
+		}
+		if len(c.UnhandledCritical) > 0 {
+			continue
+		}
+		if err := v.crlSignatureOK(c, issuer); err != nil {
+			sigErr = err
+			continue
+		}
+		if c.IsDelta() {
+			deltas = append(deltas, c)
+		} else {
+			fulls = append(fulls, c)
+		}
+	}
+	if len(fulls) == 0 {
+		if sigErr != nil {
+			rc.Err = sigErr
+		} else {
+			rc.Err = fmt.Errorf("%w: %s", ErrCRLMissing, subjectOf(issuer.RawSubject).DN)
+		}
+		return rc
+	}
+	// The newest full CRL, and the newest delta that applies to it.
+	newer := func(a, b *CRL) int {
+		if a.Number != nil && b.Number != nil {
+			return a.Number.Cmp(b.Number)
+		}
+		return a.ThisUpdate.Compare(b.ThisUpdate)
+	}
+	base := slices.MaxFunc(fulls, newer)
+	view := base
+	slices.SortFunc(deltas, func(a, b *CRL) int { return newer(b, a) })
+	for _, d := range deltas {
+		if m, err := ApplyDelta(base, d); err == nil && crlUsable(m, at, now) {
+			view = m
+			break
+		}
+	}
+	rc.ThisUpdate, rc.NextUpdate = view.ThisUpdate, view.NextUpdate
+	if view.Number != nil {
+		rc.CRLNumber = view.Number.String()
+	}
+	if !crlUsable(view, at, now) {
+		rc.Err = fmt.Errorf("%w: CRL of %s has nextUpdate %s", ErrCRLStale,
+			subjectOf(issuer.RawSubject).DN, view.NextUpdate.Format(time.RFC3339))
+		return rc
+	}
+	e, listed := view.Lookup(leaf.SerialNumber)
+	if !listed {
+		rc.Status = StatusGood
+		return rc
+	}
+	rc.RevokedAt, rc.Reason = e.RevocationTime, e.Reason
+	if e.RevocationTime.After(at) {
+		rc.Status = StatusGood // revoked later than at
+		return rc
+	}
+	rc.Status = StatusRevoked
+	rc.Err = fmt.Errorf("%w: by CRL at %s (%s)", ErrRevoked, e.RevocationTime.Format(time.RFC3339), e.Reason)
+	return rc
+}
+
+func (v *Validator) checkOCSP(ctx context.Context, leaf, issuer *x509.Certificate, at time.Time) RevocationCheck {
+	rc := RevocationCheck{Method: RevocationOCSP, Status: StatusUnknown}
+	if v.ocsp == nil {
+		rc.Err = fmt.Errorf("%w: no OCSP client configured", ErrOCSPUnavailable)
+		return rc
+	}
+	st, err := v.ocsp.Check(ctx, leaf, issuer)
+	if err != nil {
+		rc.Err = err
+		if Code(err) == "" {
+			rc.Err = fmt.Errorf("%w: %w", ErrOCSPUnavailable, err)
+		}
+		return rc
+	}
+	rc.ThisUpdate, rc.NextUpdate = st.ThisUpdate, st.NextUpdate
+	switch st.Status {
+	case StatusGood:
+		rc.Status = StatusGood
+	case StatusRevoked:
+		rc.RevokedAt, rc.Reason = st.RevokedAt, st.Reason
+		if st.RevokedAt.After(at) {
+			rc.Status = StatusGood
+			return rc
+		}
+		rc.Status = StatusRevoked
+		rc.Err = fmt.Errorf("%w: by OCSP at %s (%s)", ErrRevoked, st.RevokedAt.Format(time.RFC3339), st.Reason)
+	default:
+		rc.Err = fmt.Errorf("%w", ErrOCSPUnknownCert)
+	}
+	return rc
+}
