@@ -1,8 +1,16 @@
 package gostfast
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	_ "crypto/sha512"
 	"math/big"
+	"math/rand/v2"
 	"testing"
+
+	cbgost "github.com/deatil/go-cryptobin/pubkey/gost"
 )
 
 func benchFE() (x, y fe) {
@@ -27,3 +35,99 @@ func BenchmarkFieldSqr512(b *testing.B) {
 		feSqr(&x, &x)
 	}
 }
+
+// benchSig512 returns a genuine NCA signature (the intermediate CA
+// certificate, signed by the root) in both encodings.
+func benchSig512(b *testing.B) (pub, digest, sig []byte) {
+	b.Helper()
+	s := ncaSignatures(b)[1]
+	return s.issuer, streebog512(s.tbs), s.sig
+}
+
+// BenchmarkVerify512 is our verification of one GOST 2015-512 signature
+// (Kazakh encodings, digest already computed).
+func BenchmarkVerify512(b *testing.B) {
+	pub, d, sig := benchSig512(b)
+	if !VerifyKZ(Tc26512A, pub, d, sig) {
+		b.Fatal("signature does not verify")
+	}
+	for b.Loop() {
+		VerifyKZ(Tc26512A, pub, d, sig)
+	}
+}
+
+// BenchmarkVerify512Int is Verify at the integer level (no byte decoding).
+func BenchmarkVerify512Int(b *testing.B) {
+	pub, d, sig := benchSig512(b)
+	x, y, e := leInt(pub[:64]), leInt(pub[64:]), leInt(d)
+	r, s := leInt(sig[:64]), leInt(sig[64:])
+	for b.Loop() {
+		Verify(Tc26512A, x, y, e, r, s)
+	}
+}
+
+// BenchmarkVerify512Cryptobin is go-cryptobin's verification of the same
+// signature.
+func BenchmarkVerify512Cryptobin(b *testing.B) {
+	pub, d, sig := benchSig512(b)
+	pk, err := cbgost.NewPublicKey(cbgost.CurveIdtc26gost341012512paramSetA(), pub)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lib := cbgost.Reverse(sig)
+	if ok, _ := cbgost.Verify(pk, d, lib); !ok {
+		b.Fatal("go-cryptobin rejects the signature")
+	}
+	for b.Loop() {
+		cbgost.Verify(pk, d, lib)
+	}
+}
+
+// BenchmarkVerify256Generic is our generic math/big path on tc26 256 set A.
+func BenchmarkVerify256Generic(b *testing.B) {
+	rd := rngReader{rand.New(rand.NewPCG(1, 1))}
+	cb := cbgost.CurveIdtc26gost341012256paramSetA()
+	k, err := cbgost.GenerateKey(rd, cb)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := make([]byte, 32)
+	rd.Read(d)
+	lib, err := cbgost.Sign(rd, k, d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub, sig := cbgost.PublicKeyTo(&k.PublicKey), cbgost.Reverse(lib)
+	if !VerifyKZ(Tc26256A, pub, d, sig) {
+		b.Fatal("signature does not verify")
+	}
+	for b.Loop() {
+		VerifyKZ(Tc26256A, pub, d, sig)
+	}
+}
+
+func benchECDSA(b *testing.B, c elliptic.Curve, h crypto.Hash) {
+	k, err := ecdsa.GenerateKey(c, crand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hh := h.New()
+	hh.Write([]byte("senim"))
+	d := hh.Sum(nil)
+	sig, err := ecdsa.SignASN1(crand.Reader, k, d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if !ecdsa.VerifyASN1(&k.PublicKey, d, sig) {
+			b.Fatal("ecdsa verify failed")
+		}
+	}
+}
+
+// BenchmarkECDSAP384Verify is Go's crypto/ecdsa P-384 verification, for
+// comparison in the same run.
+func BenchmarkECDSAP384Verify(b *testing.B) { benchECDSA(b, elliptic.P384(), crypto.SHA384) }
+
+// BenchmarkECDSAP521Verify is Go's crypto/ecdsa P-521 verification.
+func BenchmarkECDSAP521Verify(b *testing.B) { benchECDSA(b, elliptic.P521(), crypto.SHA512) }

@@ -233,7 +233,48 @@ func feMul(z, x, y *fe) {
 		t14, c = bits.Add64(t14, r7, c)
 		t15 = r8 + c
 	}
-	feReduce(z, t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15)
+	// Fold: (t0..t15) = L + 2^512·H ≡ L + 569·H, then fold the top limb again.
+	{
+		h0, l0 := bits.Mul64(t8, 569)
+		h1, l1 := bits.Mul64(t9, 569)
+		h2, l2 := bits.Mul64(t10, 569)
+		h3, l3 := bits.Mul64(t11, 569)
+		h4, l4 := bits.Mul64(t12, 569)
+		h5, l5 := bits.Mul64(t13, 569)
+		h6, l6 := bits.Mul64(t14, 569)
+		h7, l7 := bits.Mul64(t15, 569)
+		r1, c := bits.Add64(l1, h0, 0)
+		r2, c := bits.Add64(l2, h1, c)
+		r3, c := bits.Add64(l3, h2, c)
+		r4, c := bits.Add64(l4, h3, c)
+		r5, c := bits.Add64(l5, h4, c)
+		r6, c := bits.Add64(l6, h5, c)
+		r7, c := bits.Add64(l7, h6, c)
+		r8 := h7 + c
+		t0, c = bits.Add64(t0, l0, 0)
+		t1, c = bits.Add64(t1, r1, c)
+		t2, c = bits.Add64(t2, r2, c)
+		t3, c = bits.Add64(t3, r3, c)
+		t4, c = bits.Add64(t4, r4, c)
+		t5, c = bits.Add64(t5, r5, c)
+		t6, c = bits.Add64(t6, r6, c)
+		t7, c = bits.Add64(t7, r7, c)
+		top := r8 + c                      // at most 569
+		t0, c = bits.Add64(t0, top*569, 0) // top·569 < 2^64
+		t1, c = bits.Add64(t1, 0, c)
+		t2, c = bits.Add64(t2, 0, c)
+		t3, c = bits.Add64(t3, 0, c)
+		t4, c = bits.Add64(t4, 0, c)
+		t5, c = bits.Add64(t5, 0, c)
+		t6, c = bits.Add64(t6, 0, c)
+		t7, c = bits.Add64(t7, 0, c)
+		if c != 0 {
+			// The sum wrapped past 2^512: add 2^512 mod p = 569 once more.
+			// The wrapped value is below 569·570, so this cannot carry again.
+			t0 += 569
+		}
+	}
+	z[0], z[1], z[2], z[3], z[4], z[5], z[6], z[7] = t0, t1, t2, t3, t4, t5, t6, t7
 }
 
 // feSqr sets z = x² mod p (the result is < 2^512, not necessarily < p).
@@ -395,50 +436,34 @@ func feSqr(z, x *fe) {
 		t14, c = bits.Add64(t14, d7l, c)
 		t15, c = bits.Add64(t15, d7h, c)
 	}
-	feReduce(z, t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15)
-}
-
-// feReduce sets z to (t0..t15) mod p, a value < 2^512, using
-// 2^512 ≡ 569 (mod p): first L + 569·H, then the top limb folded again.
-func feReduce(z *fe, t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15 uint64) {
-	h0, l0 := bits.Mul64(t8, 569)
-	h1, l1 := bits.Mul64(t9, 569)
-	h2, l2 := bits.Mul64(t10, 569)
-	h3, l3 := bits.Mul64(t11, 569)
-	h4, l4 := bits.Mul64(t12, 569)
-	h5, l5 := bits.Mul64(t13, 569)
-	h6, l6 := bits.Mul64(t14, 569)
-	h7, l7 := bits.Mul64(t15, 569)
-	r1, c := bits.Add64(l1, h0, 0)
-	r2, c := bits.Add64(l2, h1, c)
-	r3, c := bits.Add64(l3, h2, c)
-	r4, c := bits.Add64(l4, h3, c)
-	r5, c := bits.Add64(l5, h4, c)
-	r6, c := bits.Add64(l6, h5, c)
-	r7, c := bits.Add64(l7, h6, c)
-	r8 := h7 + c
-	t0, c = bits.Add64(t0, l0, 0)
-	t1, c = bits.Add64(t1, r1, c)
-	t2, c = bits.Add64(t2, r2, c)
-	t3, c = bits.Add64(t3, r3, c)
-	t4, c = bits.Add64(t4, r4, c)
-	t5, c = bits.Add64(t5, r5, c)
-	t6, c = bits.Add64(t6, r6, c)
-	t7, c = bits.Add64(t7, r7, c)
-	top := r8 + c // at most 569
-	h, l := bits.Mul64(top, 569)
-	t0, c = bits.Add64(t0, l, 0)
-	t1, c = bits.Add64(t1, h, c)
-	t2, c = bits.Add64(t2, 0, c)
-	t3, c = bits.Add64(t3, 0, c)
-	t4, c = bits.Add64(t4, 0, c)
-	t5, c = bits.Add64(t5, 0, c)
-	t6, c = bits.Add64(t6, 0, c)
-	t7, c = bits.Add64(t7, 0, c)
-	if c != 0 {
-		// The sum wrapped past 2^512: add 2^512 mod p = 569 once more. The
-		// wrapped value is below 569·570, so this cannot carry again.
-		t0, c = bits.Add64(t0, 569, 0)
+	// Fold: (t0..t15) = L + 2^512·H ≡ L + 569·H, then fold the top limb again.
+	{
+		h0, l0 := bits.Mul64(t8, 569)
+		h1, l1 := bits.Mul64(t9, 569)
+		h2, l2 := bits.Mul64(t10, 569)
+		h3, l3 := bits.Mul64(t11, 569)
+		h4, l4 := bits.Mul64(t12, 569)
+		h5, l5 := bits.Mul64(t13, 569)
+		h6, l6 := bits.Mul64(t14, 569)
+		h7, l7 := bits.Mul64(t15, 569)
+		r1, c := bits.Add64(l1, h0, 0)
+		r2, c := bits.Add64(l2, h1, c)
+		r3, c := bits.Add64(l3, h2, c)
+		r4, c := bits.Add64(l4, h3, c)
+		r5, c := bits.Add64(l5, h4, c)
+		r6, c := bits.Add64(l6, h5, c)
+		r7, c := bits.Add64(l7, h6, c)
+		r8 := h7 + c
+		t0, c = bits.Add64(t0, l0, 0)
+		t1, c = bits.Add64(t1, r1, c)
+		t2, c = bits.Add64(t2, r2, c)
+		t3, c = bits.Add64(t3, r3, c)
+		t4, c = bits.Add64(t4, r4, c)
+		t5, c = bits.Add64(t5, r5, c)
+		t6, c = bits.Add64(t6, r6, c)
+		t7, c = bits.Add64(t7, r7, c)
+		top := r8 + c                      // at most 569
+		t0, c = bits.Add64(t0, top*569, 0) // top·569 < 2^64
 		t1, c = bits.Add64(t1, 0, c)
 		t2, c = bits.Add64(t2, 0, c)
 		t3, c = bits.Add64(t3, 0, c)
@@ -446,6 +471,11 @@ func feReduce(z *fe, t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13,
 		t5, c = bits.Add64(t5, 0, c)
 		t6, c = bits.Add64(t6, 0, c)
 		t7, c = bits.Add64(t7, 0, c)
+		if c != 0 {
+			// The sum wrapped past 2^512: add 2^512 mod p = 569 once more.
+			// The wrapped value is below 569·570, so this cannot carry again.
+			t0 += 569
+		}
 	}
 	z[0], z[1], z[2], z[3], z[4], z[5], z[6], z[7] = t0, t1, t2, t3, t4, t5, t6, t7
 }
