@@ -1,6 +1,7 @@
 package eds
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -19,7 +20,7 @@ type GOSTPublicKey struct {
 }
 
 // Equal reports whether k and x are the same key.
-func (k *GOSTPublicKey) Equal(x any) bool {
+func (k *GOSTPublicKey) Equal(x crypto.PublicKey) bool {
 	o, ok := x.(*GOSTPublicKey)
 	return ok && k.Curve == o.Curve && k.X.Cmp(o.X) == 0 && k.Y.Cmp(o.Y) == 0
 }
@@ -41,7 +42,7 @@ func (p *PublicKey) Equal(o *PublicKey) bool {
 	if p == nil || o == nil || p.Type != o.Type {
 		return false
 	}
-	if k, ok := p.Key.(interface{ Equal(any) bool }); ok {
+	if k, ok := p.Key.(interface{ Equal(crypto.PublicKey) bool }); ok {
 		return k.Equal(o.Key)
 	}
 	return false
@@ -106,24 +107,10 @@ func ParsePublicKey(spki []byte) (*PublicKey, error) {
 	return nil, fmt.Errorf("%w: %w: key algorithm %s", ErrBadPublicKey, ErrUnknownAlgorithm, info.Algorithm.Algorithm)
 }
 
-func parseGOSTPublicKey(kt KeyType, curve *GOSTCurve, info subjectPublicKeyInfo) (*GOSTPublicKey, error) {
-	// Parameters: SEQUENCE { publicKeyParamSet OID, digestParamSet OID OPTIONAL, ... }.
-	if p := info.Algorithm.Parameters; len(p.FullBytes) != 0 && !(p.Tag == asn1.TagNull && p.Class == asn1.ClassUniversal) {
-		if p.Tag != asn1.TagSequence || p.Class != asn1.ClassUniversal || !p.IsCompound {
-			return nil, fmt.Errorf("%w: GOST key parameters are not a SEQUENCE", ErrBadPublicKey)
-		}
-		var paramSet asn1.ObjectIdentifier
-		if _, err := asn1.Unmarshal(p.Bytes, &paramSet); err != nil {
-			return nil, fmt.Errorf("%w: GOST key parameter set: %v", ErrBadPublicKey, err)
-		}
-		c := gostCurveByOID(paramSet)
-		if c == nil {
-			return nil, fmt.Errorf("%w: %w: GOST parameter set %s", ErrBadPublicKey, ErrUnknownAlgorithm, paramSet)
-		}
-		curve = c
-	}
-	if (kt == KeyGOST2015_512) != (curve.Size == 64) {
-		return nil, fmt.Errorf("%w: curve %s does not fit key type %s", ErrBadPublicKey, curve.Name, kt)
+func parseGOSTPublicKey(kt KeyType, def *GOSTCurve, info subjectPublicKeyInfo) (*GOSTPublicKey, error) {
+	curve, err := gostParamsCurve(kt, def, info.Algorithm.Parameters)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadPublicKey, err)
 	}
 	if info.PublicKey.BitLength%8 != 0 {
 		return nil, fmt.Errorf("%w: public key BIT STRING has unused bits", ErrBadPublicKey)
@@ -141,6 +128,30 @@ func parseGOSTPublicKey(kt KeyType, curve *GOSTCurve, info subjectPublicKeyInfo)
 		return nil, fmt.Errorf("%w: GOST public key is not on curve %s", ErrBadPublicKey, curve.Name)
 	}
 	return &GOSTPublicKey{Curve: curve, X: x, Y: y}, nil
+}
+
+// gostParamsCurve reads the curve from GOST key parameters: SEQUENCE {
+// publicKeyParamSet OID, digestParamSet OID OPTIONAL, ... }; absent or NULL
+// parameters mean def.
+func gostParamsCurve(kt KeyType, def *GOSTCurve, p asn1.RawValue) (*GOSTCurve, error) {
+	curve := def
+	if len(p.FullBytes) != 0 && !(p.Tag == asn1.TagNull && p.Class == asn1.ClassUniversal) {
+		if p.Tag != asn1.TagSequence || p.Class != asn1.ClassUniversal || !p.IsCompound {
+			return nil, fmt.Errorf("GOST key parameters are not a SEQUENCE")
+		}
+		var paramSet asn1.ObjectIdentifier
+		if _, err := asn1.Unmarshal(p.Bytes, &paramSet); err != nil {
+			return nil, fmt.Errorf("GOST key parameter set: %v", err)
+		}
+		curve = gostCurveByOID(paramSet)
+		if curve == nil {
+			return nil, fmt.Errorf("%w: GOST parameter set %s", ErrUnknownAlgorithm, paramSet)
+		}
+	}
+	if (kt == KeyGOST2015_512) != (curve.Size == 64) {
+		return nil, fmt.Errorf("curve %s does not fit key type %s", curve.Name, kt)
+	}
+	return curve, nil
 }
 
 // gostKeyOIDs returns the algorithm and parameter-set OIDs for a GOST key.
@@ -162,11 +173,7 @@ func MarshalGOSTPublicKey(kt KeyType, k *GOSTPublicKey) ([]byte, error) {
 	if !kt.IsGOST() {
 		return nil, fmt.Errorf("%w: %s is not a GOST key type", ErrBadPublicKey, kt)
 	}
-	algOID, digestOID := gostKeyOIDs(kt)
-	params, err := asn1.Marshal(struct {
-		ParamSet asn1.ObjectIdentifier
-		Digest   asn1.ObjectIdentifier
-	}{k.Curve.OID, digestOID})
+	alg, err := gostAlgorithmIdentifier(kt, k.Curve)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +182,21 @@ func MarshalGOSTPublicKey(kt KeyType, k *GOSTPublicKey) ([]byte, error) {
 		return nil, err
 	}
 	return asn1.Marshal(subjectPublicKeyInfo{
-		Algorithm: pkix.AlgorithmIdentifier{Algorithm: algOID, Parameters: asn1.RawValue{FullBytes: params}},
+		Algorithm: alg,
 		PublicKey: asn1.BitString{Bytes: point, BitLength: 8 * len(point)},
 	})
+}
+
+// gostAlgorithmIdentifier is the AlgorithmIdentifier of a GOST key, as in NCA
+// certificates and key files.
+func gostAlgorithmIdentifier(kt KeyType, c *GOSTCurve) (pkix.AlgorithmIdentifier, error) {
+	algOID, digestOID := gostKeyOIDs(kt)
+	params, err := asn1.Marshal(struct {
+		ParamSet asn1.ObjectIdentifier
+		Digest   asn1.ObjectIdentifier
+	}{c.OID, digestOID})
+	if err != nil {
+		return pkix.AlgorithmIdentifier{}, err
+	}
+	return pkix.AlgorithmIdentifier{Algorithm: algOID, Parameters: asn1.RawValue{FullBytes: params}}, nil
 }
