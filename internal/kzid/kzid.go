@@ -273,6 +273,16 @@ func decode(n *Number, now func() time.Time) {
 	}
 }
 
+// Message returns the English explanation of an invalid-number code.
+func Message(code string) string {
+	for _, e := range []*Error{ErrLength, ErrNotDigits, ErrCheckDigit, ErrUnresolvable} {
+		if e.Code == code {
+			return e.Msg
+		}
+	}
+	return ""
+}
+
 // Complete returns the 12-digit number whose first eleven digits are prefix, with its
 // check digit appended; ok is false when no check digit exists for that prefix. It is
 // how the sandbox makes demo numbers that pass validation.

@@ -1,0 +1,228 @@
+// Command senim runs Senim, the open-source platform for the digital-trust services
+// of Kazakhstan's Digital Code, and its tools.
+//
+//	senim serve [--sandbox] [--addr 127.0.0.1:8080] [--data-dir ./senim-data] [--database-url postgres://...]
+//	senim migrate [--data-dir DIR | --database-url URL]
+//	senim kzid NUMBER
+//	senim version
+//
+// Every flag can stand before or after the arguments and can be set through an
+// environment variable SENIM_<FLAG> (SENIM_ADDR, SENIM_DATA_DIR, ...).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/senimkz/senim/internal/app"
+	"github.com/senimkz/senim/internal/cli"
+	"github.com/senimkz/senim/internal/kzid"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `senim — digital-trust services of Kazakhstan's Digital Code
+
+Usage:
+  senim serve [flags]     run the server (--sandbox for demo data and simulators)
+  senim migrate [flags]   apply pending database migrations and exit
+  senim kzid NUMBER       check an IIN or BIN; JSON on stdout, exit 1 when invalid
+  senim version           print the version
+
+Run 'senim COMMAND --help' for a command's flags. Every flag has an environment
+variable SENIM_<FLAG>, e.g. SENIM_ADDR, SENIM_DATA_DIR, SENIM_DATABASE_URL.
+`
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes a subcommand and returns the process exit code: 0 success, 1 a negative
+// answer (an invalid number), 2 bad usage or a failure.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	code := 0
+	switch cmd {
+	case "serve":
+		err = serve(ctx, rest, stdout, stderr)
+	case "migrate":
+		err = migrate(ctx, rest, stdout, stderr)
+	case "kzid":
+		code, err = kzidCmd(rest, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, versionString())
+	case "help", "--help", "-h", "-help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "senim: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "senim %s: %v\n", cmd, err)
+		return 2
+	}
+	return code
+}
+
+func versionString() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+		v += " " + bi.GoVersion
+	}
+	return "senim " + v
+}
+
+// dbFlags are the flags that say where the database is.
+type dbFlags struct {
+	dataDir, databaseURL string
+}
+
+func (d *dbFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.dataDir, "data-dir", "./senim-data", "directory for the embedded SQLite database and other state")
+	fs.StringVar(&d.databaseURL, "database-url", "", "PostgreSQL URL (postgres://...); default: SQLite file senim.db in --data-dir")
+}
+
+func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be json or text, not %q", format)
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		cfg       app.Config
+		db        dbFlags
+		logFormat string
+	)
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	db.register(fs)
+	fs.BoolVar(&cfg.Sandbox, "sandbox", false, "run with demo data and in-process simulators of external systems (never in production)")
+	fs.StringVar(&logFormat, "log-format", "json", "log format: json or text")
+	fs.BoolVar(&cfg.NoMigrate, "no-migrate", false, "do not apply pending migrations at start (the server still refuses an unknown schema)")
+	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark cookies Secure on plain-HTTP requests too (TLS ends at a proxy)")
+	fs.StringVar(&cfg.BMGURL, "bmg-url", "", "base URL of the mobile citizens database adapter")
+	fs.StringVar(&cfg.SMSURL, "sms-url", "", "base URL of the \"mobile government\" SMS gateway adapter")
+	fs.StringVar(&cfg.AdapterToken, "adapter-token", "", "bearer token for the БМГ and SMS adapters")
+	fs.Float64Var(&cfg.RateLimit, "rate-limit", 20, "requests per second per client on public endpoints")
+	fs.Float64Var(&cfg.RateBurst, "rate-burst", 40, "burst size of the per-client rate limit")
+	pos, err := cli.Parse(fs, args, nil)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("unexpected arguments %q", pos)
+	}
+	cfg.DataDir, cfg.DatabaseURL = db.dataDir, db.databaseURL
+	log, err := newLogger(logFormat, stderr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Serve(ctx, cfg.Addr, func(addr net.Addr) {
+		log.InfoContext(ctx, "senim listening", slog.String("addr", addr.String()), slog.String("version", versionString()))
+		if cfg.Sandbox {
+			a.PrintSandboxWelcome(stdout, addr)
+		}
+	})
+}
+
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var db dbFlags
+	db.register(fs)
+	pos, err := cli.Parse(fs, args, nil)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("unexpected arguments %q", pos)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	d, err := app.OpenDB(ctx, app.Config{DataDir: db.dataDir, DatabaseURL: db.databaseURL}, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	n, err := d.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	cur, known, err := d.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "applied %d migration(s); schema version %d of %d\n", n, cur, known)
+	return nil
+}
+
+func kzidCmd(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("kzid", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	kind := fs.String("kind", "", "parse as iin or bin regardless of the fifth digit")
+	fs.Usage = func() { fmt.Fprintln(stderr, "usage: senim kzid [--kind iin|bin] NUMBER"); fs.PrintDefaults() }
+	pos, err := cli.Parse(fs, args, nil)
+	if err != nil {
+		return 2, err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return 2, errors.New("exactly one NUMBER is required")
+	}
+	var n *kzid.Number
+	switch *kind {
+	case "":
+		n = kzid.Parse(pos[0], nil)
+	case "iin":
+		n = kzid.ParseIIN(pos[0], nil)
+	case "bin":
+		n = kzid.ParseBIN(pos[0], nil)
+	default:
+		return 2, fmt.Errorf("--kind must be iin or bin")
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(n); err != nil {
+		return 2, err
+	}
+	if !n.Valid {
+		return 1, nil
+	}
+	return 0, nil
+}

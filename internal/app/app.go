@@ -1,0 +1,302 @@
+// Package app wires Senim's packages into the server that `senim serve` runs: it opens
+// the store, checks (and by default migrates) the schema, picks production adapters or
+// the sandbox simulators, and mounts every route on one server.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/kzid"
+	"github.com/senimkz/senim/internal/mgov"
+	"github.com/senimkz/senim/internal/problem"
+	"github.com/senimkz/senim/internal/sandbox"
+	"github.com/senimkz/senim/internal/server"
+	"github.com/senimkz/senim/internal/store"
+	"github.com/senimkz/senim/internal/web"
+)
+
+// Config is what `senim serve` is told by its flags (and SENIM_<FLAG> variables).
+type Config struct {
+	Addr          string
+	DataDir       string
+	DatabaseURL   string // "" = SQLite file senim.db in DataDir
+	Sandbox       bool
+	NoMigrate     bool
+	SecureCookies bool
+	// Production adapters of the mobile citizens database and the SMS gateway.
+	BMGURL, SMSURL string
+	AdapterToken   string
+	// Per-client rate limit of public endpoints.
+	RateLimit float64
+	RateBurst float64
+
+	Now    func() time.Time // time.Now when nil
+	Argon2 identity.Argon2Params
+}
+
+// App is a wired Senim instance.
+type App struct {
+	Config   Config
+	DB       *store.DB
+	Server   *server.Server
+	Identity *identity.Service
+	SMS      *sandbox.SMS // sandbox only
+	Pop      sandbox.Population
+	log      *slog.Logger
+}
+
+// DatabaseURL returns the database URL cfg names: its DatabaseURL, or the SQLite file
+// in its data directory (which it creates).
+func (cfg Config) databaseURL() (string, error) {
+	if cfg.DatabaseURL != "" {
+		return cfg.DatabaseURL, nil
+	}
+	if cfg.DataDir == "" {
+		return "", errors.New("app: --data-dir or --database-url is required")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return "", fmt.Errorf("app: data directory: %w", err)
+	}
+	return "sqlite:" + filepath.Join(cfg.DataDir, "senim.db"), nil
+}
+
+// OpenDB opens the configured database.
+func OpenDB(ctx context.Context, cfg Config, log *slog.Logger) (*store.DB, error) {
+	url, err := cfg.databaseURL()
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, url, store.Options{Logger: log, Now: cfg.Now})
+}
+
+// New builds the application: database, schema, adapters, services and routes.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RateLimit <= 0 {
+		cfg.RateLimit = 20
+	}
+	if cfg.RateBurst <= 0 {
+		cfg.RateBurst = 40
+	}
+	if cfg.Sandbox {
+		log = log.With(slog.Bool("sandbox", true))
+	}
+	db, err := OpenDB(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, DB: db, log: log}
+	if err := a.build(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) build(ctx context.Context) error {
+	cfg := a.Config
+	if err := a.DB.EnsureSchema(ctx, !cfg.NoMigrate); err != nil {
+		return err
+	}
+	var (
+		mobile mgov.MobileDB
+		sms    mgov.SMSGateway
+	)
+	if cfg.Sandbox {
+		a.Pop = sandbox.Demo()
+		a.SMS = sandbox.NewSMS(cfg.Now)
+		mobile, sms = sandbox.NewMobileDB(a.Pop), a.SMS
+	} else {
+		var err error
+		if mobile, sms, err = productionAdapters(cfg); err != nil {
+			return err
+		}
+		if cfg.BMGURL == "" || cfg.SMSURL == "" {
+			a.log.WarnContext(ctx, "no --bmg-url/--sms-url: cabinet login by SMS code is unavailable")
+		}
+	}
+	ids, err := identity.New(identity.Config{
+		DB: a.DB, Mobile: mobile, SMS: sms, Now: cfg.Now, Logger: a.log, Argon2: cfg.Argon2,
+		LoginText: func(lang, code string) string { return i18n.T(lang, "sms.login", code) },
+	})
+	if err != nil {
+		return err
+	}
+	a.Identity = ids
+	if cfg.Sandbox {
+		n, err := sandbox.Seed(ctx, ids, a.Pop)
+		if err != nil {
+			return err
+		}
+		a.log.InfoContext(ctx, "sandbox population ready", slog.Int("created", n),
+			slog.Int("citizens", len(a.Pop.Citizens)), slog.Int("organizations", len(a.Pop.Organizations)))
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), dbCollector{a.DB})
+	s := server.New(server.Config{Logger: a.log, Registry: reg})
+	a.Server = s
+	public := server.NewLimiter(cfg.RateLimit, cfg.RateBurst)
+
+	s.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) error {
+		problem.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return nil
+	})
+	s.HandleFunc("GET /readyz", a.readyz)
+	s.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	s.Handle("GET /v1/kzid/{number}", server.RateLimit(public, nil, server.ErrorHandler(a.kzid)))
+
+	cab, err := web.New(web.Config{Identity: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	// The cabinet's forms are limited per client too: passwords and codes are guessed there.
+	cab.Register(func(pattern string, h http.Handler) {
+		if strings.HasPrefix(pattern, "POST ") {
+			h = server.RateLimit(public, nil, h)
+		}
+		s.Handle(pattern, h)
+	})
+	if cfg.Sandbox {
+		sh := &sandbox.Handler{Population: a.Pop, SMS: a.SMS, SMSPage: cab.SMSPage}
+		sh.Register(s.HandleFunc)
+	}
+	return nil
+}
+
+func productionAdapters(cfg Config) (mgov.MobileDB, mgov.SMSGateway, error) {
+	var mobile mgov.MobileDB = unconfigured{}
+	var sms mgov.SMSGateway = unconfigured{}
+	if cfg.BMGURL != "" {
+		m, err := mgov.NewHTTPMobileDB(mgov.ClientConfig{BaseURL: cfg.BMGURL, Token: cfg.AdapterToken})
+		if err != nil {
+			return nil, nil, err
+		}
+		mobile = m
+	}
+	if cfg.SMSURL != "" {
+		g, err := mgov.NewHTTPSMSGateway(mgov.ClientConfig{BaseURL: cfg.SMSURL, Token: cfg.AdapterToken})
+		if err != nil {
+			return nil, nil, err
+		}
+		sms = g
+	}
+	return mobile, sms, nil
+}
+
+// unconfigured stands for an external system with no address configured.
+type unconfigured struct{}
+
+func (unconfigured) Phone(context.Context, string) (string, error) {
+	return "", fmt.Errorf("%w: no address configured", mgov.ErrUnavailable)
+}
+
+func (unconfigured) Send(context.Context, string, string) (string, error) {
+	return "", fmt.Errorf("%w: no address configured", mgov.ErrUnavailable)
+}
+
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.DB.Ping(ctx); err != nil {
+		return problem.Unavailable.WithDetail("database unreachable").WithCause(err)
+	}
+	if err := a.DB.CheckSchema(ctx); err != nil {
+		return problem.Unavailable.WithDetail("database schema is not the one this binary knows").WithCause(err)
+	}
+	cur, _, _ := a.DB.SchemaVersion(ctx)
+	problem.WriteJSON(w, http.StatusOK, map[string]any{"status": "ready", "schema_version": cur, "engine": a.DB.Engine()})
+	return nil
+}
+
+// ErrInvalidNumber is the 422 of GET /v1/kzid/{number}.
+var ErrInvalidNumber = problem.New(http.StatusUnprocessableEntity, "kzid.invalid", "Not a valid IIN or BIN")
+
+func (a *App) kzid(w http.ResponseWriter, r *http.Request) error {
+	n := kzid.Parse(r.PathValue("number"), a.Config.Now)
+	if !n.Valid {
+		p := ErrInvalidNumber.WithDetail(kzid.Message(n.Error)).
+			With("number", n.Number).With("valid", false).With("error", n.Error).With("warnings", n.Warnings)
+		if n.Kind != "" {
+			p = p.With("kind", n.Kind)
+		}
+		return p
+	}
+	problem.WriteJSON(w, http.StatusOK, n)
+	return nil
+}
+
+// Serve runs the server on addr until ctx is done. ready, when not nil, is called with
+// the bound address once the listener is open.
+func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	return a.Server.Serve(ctx, ln)
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// PrintSandboxWelcome tells a newcomer where the sandbox is and how to log in.
+func (a *App) PrintSandboxWelcome(w io.Writer, addr net.Addr) {
+	base := "http://" + addr.String()
+	fmt.Fprintf(w, "\nSenim SANDBOX is running at %s/ (demo data only; no SMS leaves this machine)\n\n", base)
+	fmt.Fprintf(w, "Demo logins (IIN / password / phone / language); the SMS code appears at %s/sandbox/sms:\n", base)
+	for i, c := range a.Pop.Citizens {
+		if i == 5 {
+			break
+		}
+		fmt.Fprintf(w, "  %s  %-12s %-14s %s  %s\n", c.IIN, c.Password, c.Phone, c.Lang, c.Name)
+	}
+	fmt.Fprintf(w, "All %d citizens and %d organizations: %s/sandbox/population\n\n", len(a.Pop.Citizens), len(a.Pop.Organizations), base)
+}
+
+// dbCollector exports the database pools' statistics.
+type dbCollector struct{ db *store.DB }
+
+var (
+	descOpen  = prometheus.NewDesc("senim_db_connections_open", "Open database connections.", []string{"pool"}, nil)
+	descInUse = prometheus.NewDesc("senim_db_connections_in_use", "Database connections in use.", []string{"pool"}, nil)
+	descIdle  = prometheus.NewDesc("senim_db_connections_idle", "Idle database connections.", []string{"pool"}, nil)
+	descWait  = prometheus.NewDesc("senim_db_wait_total", "Times a query waited for a free connection.", []string{"pool"}, nil)
+	descWaitD = prometheus.NewDesc("senim_db_wait_seconds_total", "Time spent waiting for a free connection.", []string{"pool"}, nil)
+)
+
+func (c dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descOpen, descInUse, descIdle, descWait, descWaitD} {
+		ch <- d
+	}
+}
+
+func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range c.db.Stats() {
+		ch <- prometheus.MustNewConstMetric(descOpen, prometheus.GaugeValue, float64(s.OpenConnections), s.Pool)
+		ch <- prometheus.MustNewConstMetric(descInUse, prometheus.GaugeValue, float64(s.InUse), s.Pool)
+		ch <- prometheus.MustNewConstMetric(descIdle, prometheus.GaugeValue, float64(s.Idle), s.Pool)
+		ch <- prometheus.MustNewConstMetric(descWait, prometheus.CounterValue, float64(s.WaitCount), s.Pool)
+		ch <- prometheus.MustNewConstMetric(descWaitD, prometheus.CounterValue, s.WaitDuration.Seconds(), s.Pool)
+	}
+}

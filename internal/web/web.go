@@ -1,0 +1,387 @@
+// Package web is the citizen's cabinet: server-rendered html/template pages embedded in
+// the binary, in Kazakh, Russian and English, with every string from the i18n catalogs.
+//
+// Security: session and login cookies are HttpOnly and SameSite, Secure whenever the
+// request arrived over TLS (or SecureCookies says TLS ends before Senim); every form
+// carries an anti-forgery token (the session's, or a double-submit cookie before login)
+// and every unsafe request also passes net/http's cross-origin protection. Pages are
+// served with a strict Content-Security-Policy and never cached.
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/problem"
+	"github.com/senimkz/senim/internal/sandbox"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Cookie names.
+const (
+	CookieSession = "senim_session"
+	CookieLogin   = "senim_login"
+	CookieCSRF    = "senim_csrf"
+	CookieLang    = "senim_lang"
+)
+
+// pages are the templates that render inside the layout.
+var pages = []string{"login", "code", "home", "sms"}
+
+// Config configures the cabinet.
+type Config struct {
+	Identity *identity.Service
+	Sandbox  bool
+	// SecureCookies marks cookies Secure even on plain-HTTP requests: set it when TLS
+	// ends at a proxy in front of Senim.
+	SecureCookies bool
+	Logger        *slog.Logger
+}
+
+// Cabinet serves the citizen's web cabinet.
+type Cabinet struct {
+	cfg  Config
+	tmpl map[string]map[string]*template.Template // lang -> page -> template
+	cop  *http.CrossOriginProtection
+}
+
+// New parses the templates for every language.
+func New(cfg Config) (*Cabinet, error) {
+	if cfg.Identity == nil {
+		return nil, errors.New("web: Identity is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	c := &Cabinet{cfg: cfg, tmpl: map[string]map[string]*template.Template{}, cop: http.NewCrossOriginProtection()}
+	c.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		problem.Write(w, r, problem.CSRF.WithDetail("cross-origin request refused"))
+	}))
+	for _, lang := range i18n.Langs {
+		c.tmpl[lang] = map[string]*template.Template{}
+		funcs := template.FuncMap{"t": func(key string, args ...any) string { return i18n.T(lang, key, args...) }}
+		for _, p := range pages {
+			t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
+			if err != nil {
+				return nil, err
+			}
+			c.tmpl[lang][p] = t
+		}
+	}
+	return c, nil
+}
+
+// Register adds the cabinet's routes.
+func (c *Cabinet) Register(handle func(pattern string, h http.Handler)) {
+	eh := func(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := fn(w, r); err != nil {
+				problem.Write(w, r, err)
+			}
+		})
+	}
+	handle("GET /{$}", eh(c.home))
+	handle("GET /login", eh(c.loginForm))
+	handle("POST /login", c.cop.Handler(eh(c.login)))
+	handle("GET /login/code", eh(c.codeForm))
+	handle("POST /login/code", c.cop.Handler(eh(c.code)))
+	handle("POST /logout", c.cop.Handler(eh(c.logout)))
+	handle("GET /static/", http.StripPrefix("/", c.static()))
+}
+
+func (c *Cabinet) static() http.Handler {
+	fs := http.FileServerFS(staticFS)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fs.ServeHTTP(w, r)
+	})
+}
+
+type langLink struct {
+	Code, Name string
+	Current    bool
+}
+
+// Page is what every template sees.
+type Page struct {
+	Lang    string
+	Langs   []langLink
+	Title   string
+	Sandbox bool
+	Session *identity.Session
+	CSRF    string
+	Error   string // catalog key
+	Notice  string // catalog key
+	Data    any
+}
+
+// page prepares the data of a page for r in its negotiated language; a ?lang= choice is
+// remembered in a cookie (and for a logged-in citizen, as their language for SMS).
+func (c *Cabinet) page(w http.ResponseWriter, r *http.Request, sess *identity.Session) *Page {
+	pref := ""
+	if sess != nil {
+		pref = sess.Citizen.Lang
+	}
+	lang := i18n.Negotiate(r, CookieLang, pref)
+	if q := r.URL.Query().Get("lang"); i18n.Supported(q) {
+		c.setCookie(w, r, CookieLang, q, 365*24*time.Hour, http.SameSiteLaxMode)
+		if sess != nil && sess.Citizen.Lang != q {
+			if err := c.cfg.Identity.SetLanguage(r.Context(), sess.CitizenID, q); err == nil {
+				sess.Citizen.Lang = q
+			}
+		}
+	}
+	p := &Page{Lang: lang, Sandbox: c.cfg.Sandbox, Session: sess}
+	for _, l := range i18n.Langs {
+		p.Langs = append(p.Langs, langLink{Code: l, Name: i18n.T(l, "lang.name"), Current: l == lang})
+	}
+	if sess != nil {
+		p.CSRF = sess.CSRF
+	}
+	return p
+}
+
+func (c *Cabinet) render(w http.ResponseWriter, r *http.Request, status int, name, titleKey string, p *Page) error {
+	p.Title = i18n.T(p.Lang, titleKey)
+	var buf bytes.Buffer
+	if err := c.tmpl[p.Lang][name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// session returns the request's session, or nil.
+func (c *Cabinet) session(r *http.Request) (*identity.Session, error) {
+	ck, err := r.Cookie(CookieSession)
+	if err != nil {
+		return nil, nil
+	}
+	s, err := c.cfg.Identity.Session(r.Context(), ck.Value)
+	if errors.Is(err, identity.ErrNoSession) {
+		return nil, nil
+	}
+	return s, err
+}
+
+func (c *Cabinet) home(w http.ResponseWriter, r *http.Request) error {
+	sess, err := c.session(r)
+	if err != nil {
+		return err
+	}
+	if sess == nil {
+		http.Redirect(w, r, "/login"+langQuery(r), http.StatusSeeOther)
+		return nil
+	}
+	return c.render(w, r, http.StatusOK, "home", "nav.home", c.page(w, r, sess))
+}
+
+func (c *Cabinet) loginForm(w http.ResponseWriter, r *http.Request) error {
+	sess, err := c.session(r)
+	if err != nil {
+		return err
+	}
+	if sess != nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return nil
+	}
+	p := c.page(w, r, nil)
+	p.CSRF = c.preLoginCSRF(w, r)
+	if r.URL.Query().Get("bye") == "1" {
+		p.Notice = "logout.done"
+	}
+	return c.render(w, r, http.StatusOK, "login", "login.title", p)
+}
+
+func (c *Cabinet) login(w http.ResponseWriter, r *http.Request) error {
+	p := c.page(w, r, nil)
+	if err := c.checkPreLoginCSRF(r); err != nil {
+		p.CSRF = c.preLoginCSRF(w, r)
+		return c.formError(w, r, "login", "login.title", p, err)
+	}
+	iin := strings.TrimSpace(r.PostFormValue("iin"))
+	ch, err := c.cfg.Identity.StartLogin(r.Context(), iin, r.PostFormValue("password"))
+	if err != nil {
+		p.CSRF = c.preLoginCSRF(w, r)
+		p.Data = iin
+		return c.formError(w, r, "login", "login.title", p, err)
+	}
+	c.setCookie(w, r, CookieLogin, ch.Token, time.Until(ch.ExpiresAt), http.SameSiteStrictMode)
+	// The masked phone rides along in the redirect so the code page can say where the
+	// code went; it reveals nothing the citizen does not know.
+	http.Redirect(w, r, "/login/code?to="+urlQueryEscape(ch.MaskedPhone), http.StatusSeeOther)
+	return nil
+}
+
+func (c *Cabinet) codeForm(w http.ResponseWriter, r *http.Request) error {
+	if _, err := r.Cookie(CookieLogin); err != nil {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return nil
+	}
+	p := c.page(w, r, nil)
+	p.CSRF = c.preLoginCSRF(w, r)
+	p.Data = maskedOrDefault(r.URL.Query().Get("to"))
+	return c.render(w, r, http.StatusOK, "code", "code.title", p)
+}
+
+func (c *Cabinet) code(w http.ResponseWriter, r *http.Request) error {
+	p := c.page(w, r, nil)
+	p.Data = maskedOrDefault(r.URL.Query().Get("to"))
+	if err := c.checkPreLoginCSRF(r); err != nil {
+		p.CSRF = c.preLoginCSRF(w, r)
+		return c.formError(w, r, "code", "code.title", p, err)
+	}
+	ck, err := r.Cookie(CookieLogin)
+	if err != nil {
+		p.CSRF = c.preLoginCSRF(w, r)
+		return c.formError(w, r, "login", "login.title", p, identity.ErrChallengeGone)
+	}
+	token, _, err := c.cfg.Identity.FinishLogin(r.Context(), ck.Value, strings.TrimSpace(r.PostFormValue("code")))
+	if err != nil {
+		p.CSRF = c.preLoginCSRF(w, r)
+		page, title := "code", "code.title"
+		if errors.Is(err, identity.ErrChallengeGone) || errors.Is(err, identity.ErrLocked) {
+			page, title = "login", "login.title"
+			c.clearCookie(w, r, CookieLogin)
+		}
+		return c.formError(w, r, page, title, p, err)
+	}
+	c.clearCookie(w, r, CookieLogin)
+	c.setCookie(w, r, CookieSession, token, 0, http.SameSiteLaxMode)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
+}
+
+func (c *Cabinet) logout(w http.ResponseWriter, r *http.Request) error {
+	sess, err := c.session(r)
+	if err != nil {
+		return err
+	}
+	if sess != nil {
+		if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(sess.CSRF)) != 1 {
+			return problem.CSRF
+		}
+		ck, _ := r.Cookie(CookieSession)
+		if err := c.cfg.Identity.CloseSession(r.Context(), ck.Value); err != nil {
+			return err
+		}
+	}
+	c.clearCookie(w, r, CookieSession)
+	http.Redirect(w, r, "/login?bye=1", http.StatusSeeOther)
+	return nil
+}
+
+// formError re-renders a form with the message of err; errors without a catalog
+// message (internal ones) go to the problem renderer, which logs them.
+func (c *Cabinet) formError(w http.ResponseWriter, r *http.Request, page, title string, p *Page, err error) error {
+	pr := problem.From(err)
+	key := "error." + pr.Code
+	if !i18n.Has(p.Lang, key) {
+		return err
+	}
+	p.Error = key
+	if pr.Status >= 500 {
+		problem.Write(httpDiscard{}, r, err) // log it
+	}
+	return c.render(w, r, pr.Status, page, title, p)
+}
+
+// preLoginCSRF returns the double-submit token of a browser that has no session yet,
+// setting the cookie when it is missing.
+func (c *Cabinet) preLoginCSRF(w http.ResponseWriter, r *http.Request) string {
+	if ck, err := r.Cookie(CookieCSRF); err == nil && len(ck.Value) >= 32 {
+		return ck.Value
+	}
+	var b [32]byte
+	rand.Read(b[:])
+	v := base64.RawURLEncoding.EncodeToString(b[:])
+	c.setCookie(w, r, CookieCSRF, v, 0, http.SameSiteStrictMode)
+	return v
+}
+
+func (c *Cabinet) checkPreLoginCSRF(r *http.Request) error {
+	ck, err := r.Cookie(CookieCSRF)
+	if err != nil || len(ck.Value) < 32 || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.PostFormValue("csrf"))) != 1 {
+		return problem.CSRF
+	}
+	return nil
+}
+
+func (c *Cabinet) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration, same http.SameSite) {
+	ck := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: same, Secure: r.TLS != nil || c.cfg.SecureCookies}
+	if maxAge > 0 {
+		ck.MaxAge = int(maxAge.Seconds())
+	}
+	http.SetCookie(w, ck)
+}
+
+func (c *Cabinet) clearCookie(w http.ResponseWriter, r *http.Request, name string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil || c.cfg.SecureCookies})
+}
+
+// SMSPage renders the sandbox SMS outbox for a browser.
+func (c *Cabinet) SMSPage(w http.ResponseWriter, r *http.Request, phone string, msgs []sandbox.Message) error {
+	sess, err := c.session(r)
+	if err != nil {
+		return err
+	}
+	p := c.page(w, r, sess)
+	p.Data = struct {
+		Phone    string
+		Messages []sandbox.Message
+	}{phone, msgs}
+	return c.render(w, r, http.StatusOK, "sms", "sandbox.sms.title", p)
+}
+
+func langQuery(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); i18n.Supported(l) {
+		return "?lang=" + l
+	}
+	return ""
+}
+
+func maskedOrDefault(s string) string {
+	// Only what MaskPhone produces is shown back: digits, '+', spaces and '*'.
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r == '+' || r == ' ' || r == '*') {
+			return "***"
+		}
+	}
+	if s == "" {
+		return "***"
+	}
+	return s
+}
+
+func urlQueryEscape(s string) string {
+	return strings.NewReplacer("+", "%2B", " ", "+", "*", "%2A").Replace(s)
+}
+
+type httpDiscard struct{}
+
+func (httpDiscard) Header() http.Header         { return http.Header{} }
+func (httpDiscard) Write(b []byte) (int, error) { return len(b), nil }
+func (httpDiscard) WriteHeader(int)             {}
