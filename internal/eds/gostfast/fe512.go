@@ -67,9 +67,6 @@ func feSub(z, x, y *fe) {
 	}
 }
 
-// feDouble sets z = 2x mod p.
-func feDouble(z, x *fe) { feAdd(z, x, x) }
-
 // feCanon sets z to the canonical representative of x, in [0, p).
 func feCanon(z, x *fe) {
 	// x ≥ p exactly when x + 569 carries out of 2^512; then x − p = x + 569 − 2^512.
