@@ -82,14 +82,18 @@ type Number struct {
 // only for the "in the future" soft checks; pass nil for time.Now.
 func Parse(s string, now func() time.Time) *Number {
 	n := &Number{Number: s, Warnings: []string{}}
-	if err := checkDigits(s); err != nil {
+	err := checkDigits(s)
+	if err == nil || err == ErrCheckDigit || err == ErrUnresolvable {
+		// Twelve digits: the kind is known even when the check digit fails.
+		if s[4] <= '3' {
+			n.Kind = KindIIN
+		} else {
+			n.Kind = KindBIN
+		}
+	}
+	if err != nil {
 		n.Error = err.(*Error).Code
 		return n
-	}
-	if s[4] <= '3' {
-		n.Kind = KindIIN
-	} else {
-		n.Kind = KindBIN
 	}
 	decode(n, now)
 	return n

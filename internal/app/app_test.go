@@ -1,0 +1,398 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/sandbox"
+	"github.com/senimkz/senim/internal/store"
+	"github.com/senimkz/senim/internal/store/storetest"
+)
+
+var testNow = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+
+// newSandbox starts a sandbox app on engine's fresh database behind an httptest server.
+func newSandbox(t *testing.T, dbURL string) (*App, *httptest.Server) {
+	t.Helper()
+	cfg := Config{DatabaseURL: dbURL, Sandbox: true, Now: func() time.Time { return testNow },
+		Argon2: identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}, RateLimit: 1000, RateBurst: 1000}
+	if dbURL == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	a, err := New(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	srv := httptest.NewServer(a.Server)
+	t.Cleanup(srv.Close)
+	return a, srv
+}
+
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+}
+
+func (b *browser) get(path string) (int, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest("GET", b.base+path, nil)
+	req.Header.Set("Accept", "text/html")
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+func (b *browser) post(path string, form url.Values) (int, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest("POST", b.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.base)
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no csrf field in page:\n%s", page)
+	}
+	return m[1]
+}
+
+func lastCode(t *testing.T, base, phone string) string {
+	t.Helper()
+	res, err := http.Get(base + "/sandbox/sms?phone=" + url.QueryEscape(phone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var msgs []sandbox.Message
+	if err := json.NewDecoder(res.Body).Decode(&msgs); err != nil || len(msgs) == 0 {
+		t.Fatalf("no SMS for %s: %v", phone, err)
+	}
+	code := regexp.MustCompile(`\b(\d{6})\b`).FindString(msgs[0].Text)
+	if code == "" {
+		t.Fatalf("no code in %q", msgs[0].Text)
+	}
+	return code
+}
+
+func (b *browser) login(c sandbox.Citizen) string {
+	b.t.Helper()
+	_, page := b.get("/login")
+	st, page := b.post("/login", url.Values{"csrf": {csrfOf(b.t, page)}, "iin": {c.IIN}, "password": {c.Password}})
+	if st != 200 || !strings.Contains(page, `id="code-form"`) {
+		b.t.Fatalf("password step: %d\n%s", st, page)
+	}
+	st, home := b.post("/login/code", url.Values{"csrf": {csrfOf(b.t, page)}, "code": {lastCode(b.t, b.base, c.Phone)}})
+	if st != 200 || !strings.Contains(home, `id="welcome"`) {
+		b.t.Fatalf("code step: %d\n%s", st, home)
+	}
+	return home
+}
+
+func TestCabinetLoginLanguageLogout(t *testing.T) {
+	for _, engine := range storetest.EnginesAvailable() {
+		t.Run(string(engine), func(t *testing.T) {
+			url0 := ""
+			if engine == store.Postgres {
+				url0 = storetest.URL(t, engine)
+			}
+			a, srv := newSandbox(t, url0)
+			c := a.Pop.Citizens[2] // Russian-speaking
+			b := newBrowser(t, srv.URL)
+			if _, page := b.get("/"); !strings.Contains(page, `id="login-form"`) || !strings.Contains(page, `id="sandbox-banner"`) {
+				t.Fatalf("/ without session does not show the login form with the sandbox banner:\n%s", page)
+			}
+			home := b.login(c)
+			if !strings.Contains(home, c.Name) || !strings.Contains(home, `<html lang="ru">`) {
+				t.Errorf("home page is not the citizen's, in Russian:\n%s", home)
+			}
+			_, en := b.get("/?lang=en")
+			if !strings.Contains(en, `<html lang="en">`) || !strings.Contains(en, "Welcome, "+c.Name) {
+				t.Errorf("language switch to English failed:\n%s", en)
+			}
+			_, again := b.get("/")
+			if !strings.Contains(again, `<html lang="en">`) {
+				t.Error("language choice not remembered")
+			}
+			// Logging out without the session's anti-forgery token is refused.
+			if st, _ := b.post("/logout", url.Values{"csrf": {"wrong"}}); st != http.StatusForbidden {
+				t.Errorf("logout with wrong csrf: %d, want 403", st)
+			}
+			st, out := b.post("/logout", url.Values{"csrf": {csrfOf(t, again)}})
+			if st != 200 || !strings.Contains(out, `id="notice"`) || !strings.Contains(out, `id="login-form"`) {
+				t.Errorf("logout: %d\n%s", st, out)
+			}
+			if _, page := b.get("/"); strings.Contains(page, `id="welcome"`) {
+				t.Error("still logged in after logout")
+			}
+		})
+	}
+}
+
+func TestCabinetRefusals(t *testing.T) {
+	a, srv := newSandbox(t, "")
+	c := a.Pop.Citizens[0]
+	b := newBrowser(t, srv.URL)
+	_, page := b.get("/login")
+	tok := csrfOf(t, page)
+
+	// A form without the double-submit token is refused and nothing happens.
+	st, page := b.post("/login", url.Values{"iin": {c.IIN}, "password": {c.Password}})
+	if st != http.StatusForbidden || !strings.Contains(page, `id="error"`) {
+		t.Errorf("login without csrf: %d", st)
+	}
+	// A cross-origin post is refused by the origin check.
+	req, _ := http.NewRequest("POST", srv.URL+"/login", strings.NewReader(url.Values{"csrf": {tok}, "iin": {c.IIN}, "password": {c.Password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	res, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site login post: %d, want 403", res.StatusCode)
+	}
+	if msgs := a.SMS.Messages(c.Phone); len(msgs) != 0 {
+		t.Errorf("a refused form sent %d SMS", len(msgs))
+	}
+	// Wrong password: the form again, with the message, in the page's language.
+	st, page = b.post("/login?lang=en", url.Values{"csrf": {tok}, "iin": {c.IIN}, "password": {"wrong"}})
+	if st != http.StatusUnauthorized || !strings.Contains(page, "The IIN or password is wrong.") {
+		t.Errorf("wrong password: %d\n%s", st, page)
+	}
+	// A citizen without a number in БМГ is told to register on eGov (rule PD-6.3.4).
+	var noPhone sandbox.Citizen
+	for _, c := range a.Pop.Citizens {
+		if c.Phone == "" {
+			noPhone = c
+		}
+	}
+	st, page = b.post("/login?lang=en", url.Values{"csrf": {tok}, "iin": {noPhone.IIN}, "password": {noPhone.Password}})
+	if st != http.StatusConflict || !strings.Contains(page, "eGov") {
+		t.Errorf("citizen without phone: %d\n%s", st, page)
+	}
+	// The code page without a pending login goes back to the login form.
+	if _, page := b.get("/login/code"); !strings.Contains(page, `id="login-form"`) {
+		t.Error("code page reachable without a pending login")
+	}
+	// Wrong SMS code.
+	st, page = b.post("/login", url.Values{"csrf": {tok}, "iin": {c.IIN}, "password": {c.Password}})
+	if st != 200 {
+		t.Fatalf("password step: %d", st)
+	}
+	code := lastCode(t, srv.URL, c.Phone)
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	st, _ = b.post("/login/code", url.Values{"csrf": {csrfOf(t, page)}, "code": {wrong}})
+	if st != http.StatusUnauthorized {
+		t.Errorf("wrong code: %d, want 401", st)
+	}
+	// Another browser cannot use this browser's pending login.
+	other := newBrowser(t, srv.URL)
+	_, p2 := other.get("/login")
+	if st, _ := other.post("/login/code", url.Values{"csrf": {csrfOf(t, p2)}, "code": {code}}); st == 200 {
+		t.Error("a second browser finished the first one's login")
+	}
+}
+
+func TestAPIAndSandboxEndpoints(t *testing.T) {
+	a, srv := newSandbox(t, "")
+	getJSON := func(path string, v any) int {
+		t.Helper()
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		json.NewDecoder(res.Body).Decode(v)
+		return res.StatusCode
+	}
+	var m map[string]any
+	if st := getJSON("/v1/kzid/871008401427", &m); st != 200 || m["valid"] != true || m["kind"] != "iin" {
+		t.Errorf("valid IIN: %d %v", st, m)
+	}
+	m = nil
+	if st := getJSON("/v1/kzid/871008401428", &m); st != 422 || m["valid"] != false || m["code"] != "kzid.invalid" || m["error"] != "kzid.check_digit" || m["kind"] != "iin" {
+		t.Errorf("invalid IIN: %d %v", st, m)
+	}
+	m = nil
+	if st := getJSON("/v1/kzid/12", &m); st != 422 || m["error"] != "kzid.length" {
+		t.Errorf("short number: %d %v", st, m)
+	}
+	m = nil
+	if st := getJSON("/readyz", &m); st != 200 || m["schema_version"] == nil {
+		t.Errorf("readyz: %d %v", st, m)
+	}
+	var pop sandbox.Population
+	if st := getJSON("/sandbox/population", &pop); st != 200 || len(pop.Citizens) < 20 || len(pop.Organizations) < 5 {
+		t.Fatalf("population: %d, %d citizens, %d organizations", st, len(pop.Citizens), len(pop.Organizations))
+	}
+	roles := map[string]bool{}
+	for _, o := range pop.Organizations {
+		roles[o.Role] = true
+	}
+	for _, r := range []string{"bank", "insurer", "mobile_operator", "state_body", "regulator"} {
+		if !roles[r] {
+			t.Errorf("no demo organization with role %s", r)
+		}
+	}
+	// The reply endpoint checks its input and records the reply.
+	for _, tc := range []struct {
+		body   string
+		status int
+	}{
+		{`{"phone":"+77990001000","text":"YES 123456"}`, 202},
+		{`{"phone":"12","text":"x"}`, 400},
+		{`{"phone":"+77990001000","text":""}`, 400},
+		{`{"phone":"+77990001000"`, 400},
+		{`{"phone":"+77990001000","text":"x","extra":1}`, 400},
+	} {
+		res, err := http.Post(srv.URL+"/sandbox/sms/reply", "application/json", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.status {
+			t.Errorf("reply %s: %d, want %d", tc.body, res.StatusCode, tc.status)
+		}
+	}
+	// Messages come newest first with the documented fields.
+	a.SMS.Send(t.Context(), "+77990001005", "first")
+	a.SMS.Send(t.Context(), "+77990001005", "second")
+	var raw []map[string]any
+	getJSON("/sandbox/sms?phone=%2B77990001005", &raw)
+	if len(raw) != 2 || raw[0]["text"] != "second" || raw[0]["id"] == nil || raw[0]["sent_at"] == nil || raw[0]["phone"] != "+77990001005" {
+		t.Errorf("sms list: %v", raw)
+	}
+	// The same list renders as a page for a browser.
+	b := newBrowser(t, srv.URL)
+	if st, page := b.get("/sandbox/sms?phone=%2B77990001005"); st != 200 || !strings.Contains(page, `id="sms"`) || !strings.Contains(page, "second") || !strings.Contains(page, `id="sandbox-banner"`) {
+		t.Errorf("sms page: %d\n%s", st, page)
+	}
+	res, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{"senim_http_requests_total", `senim_db_connections_open{pool="writer"}`, `route="GET /v1/kzid/{number}"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(string(body), "871008401427") {
+		t.Error("metrics carry an IIN from a path")
+	}
+}
+
+func TestSandboxIsOffUnlessAsked(t *testing.T) {
+	a, err := New(t.Context(), Config{DataDir: t.TempDir(), Now: func() time.Time { return testNow }}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	srv := httptest.NewServer(a.Server)
+	defer srv.Close()
+	for _, p := range []string{"/sandbox/population", "/sandbox/sms"} {
+		res, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 404 {
+			t.Errorf("%s without --sandbox: %d, want 404", p, res.StatusCode)
+		}
+	}
+	res, _ := http.Get(srv.URL + "/login")
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if strings.Contains(string(body), "sandbox-banner") {
+		t.Error("sandbox banner shown outside the sandbox")
+	}
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := New(t.Context(), Config{DataDir: dir}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.DB.ExecContext(t.Context(), `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, 9999, "from_the_future", 0)
+	a.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(t.Context(), Config{DataDir: dir}, log); !errors.Is(err, store.ErrSchemaTooNew) {
+		t.Errorf("New on a newer schema = %v, want ErrSchemaTooNew", err)
+	}
+	// Without migration an outdated schema is refused too.
+	if _, err := New(t.Context(), Config{DataDir: t.TempDir(), NoMigrate: true}, log); err == nil {
+		t.Error("New with --no-migrate on an empty database succeeded")
+	}
+}
+
+func TestServeShutsDown(t *testing.T) {
+	a, err := New(t.Context(), Config{DataDir: t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	addr := make(chan string, 1)
+	go func() {
+		done <- a.Serve(ctx, "127.0.0.1:0", func(ad net.Addr) { addr <- ad.String() })
+	}()
+	res, err := http.Get("http://" + <-addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after cancel")
+	}
+}
