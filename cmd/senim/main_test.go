@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(t.Context(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestKzidCommand(t *testing.T) {
+	tests := []struct {
+		args      []string
+		code      int
+		kind      string
+		valid     bool
+		errorCode string
+	}{
+		{[]string{"kzid", "871008401427"}, 0, "iin", true, ""},
+		{[]string{"kzid", "871008401428"}, 1, "iin", false, "kzid.check_digit"},
+		{[]string{"kzid", "940140000385"}, 0, "bin", true, ""},
+		{[]string{"kzid", "8710084014"}, 1, "", false, "kzid.length"},
+		{[]string{"kzid", "87100840142x"}, 1, "", false, "kzid.not_digits"},
+		{[]string{"kzid", "940140000385", "--kind", "iin"}, 0, "iin", true, ""},
+		{[]string{"kzid", "--kind=bin", "940140000385"}, 0, "bin", true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, _ := runCmd(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d", code, tt.code)
+			}
+			var n struct {
+				Kind     string   `json:"kind"`
+				Valid    bool     `json:"valid"`
+				Error    string   `json:"error"`
+				Warnings []string `json:"warnings"`
+			}
+			if err := json.Unmarshal([]byte(out), &n); err != nil {
+				t.Fatalf("output is not JSON: %v\n%s", err, out)
+			}
+			if n.Kind != tt.kind || n.Valid != tt.valid || n.Error != tt.errorCode || n.Warnings == nil {
+				t.Errorf("got %+v", n)
+			}
+		})
+	}
+	for _, args := range [][]string{{"kzid"}, {"kzid", "1", "2"}, {"kzid", "--kind", "x", "871008401427"}, {"kzid", "--nope", "871008401427"}} {
+		if code, _, _ := runCmd(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage)", args, code)
+		}
+	}
+}
+
+func TestVersionHelpUnknown(t *testing.T) {
+	if code, out, _ := runCmd(t, "version"); code != 0 || !strings.HasPrefix(out, "senim ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+	if code, out, _ := runCmd(t, "help"); code != 0 || !strings.Contains(out, "senim serve") {
+		t.Errorf("help: %d", code)
+	}
+	if code, _, errs := runCmd(t, "frobnicate"); code != 2 || !strings.Contains(errs, "unknown command") {
+		t.Errorf("unknown command: %d %q", code, errs)
+	}
+	if code, _, _ := runCmd(t); code != 2 {
+		t.Errorf("no command: %d", code)
+	}
+}
+
+func TestMigrateCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	code, out, errs := runCmd(t, "migrate", "--data-dir", dir)
+	if code != 0 || !strings.Contains(out, "schema version") {
+		t.Fatalf("migrate: %d %q %q", code, out, errs)
+	}
+	// Idempotent, and the flag may follow from the environment.
+	t.Setenv("SENIM_DATA_DIR", dir)
+	code, out, _ = runCmd(t, "migrate")
+	if code != 0 || !strings.Contains(out, "applied 0 migration(s)") {
+		t.Errorf("second migrate: %d %q", code, out)
+	}
+	if code, _, _ := runCmd(t, "migrate", "--database-url", "mysql://nope"); code != 2 {
+		t.Errorf("bad database URL: exit %d, want 2", code)
+	}
+}
+
+func TestServeBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"serve", "--log-format", "xml"}, {"serve", "extra-arg"}, {"serve", "--addr"}} {
+		if code, _, _ := runCmd(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
