@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/senimkz/senim/internal/cli"
 )
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -94,6 +97,40 @@ func TestServeBadFlags(t *testing.T) {
 	for _, args := range [][]string{{"serve", "--log-format", "xml"}, {"serve", "extra-arg"}, {"serve", "--addr"}} {
 		if code, _, _ := runCmd(t, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+// The README documents every flag of serve with its environment variable.
+func TestReadmeDocumentsEveryServeFlag(t *testing.T) {
+	code, _, usage := runCmd(t, "serve", "--help")
+	if code != 0 {
+		t.Fatalf("serve --help: exit %d", code)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(usage, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || !strings.HasPrefix(f[0], "-") {
+			continue
+		}
+		name := strings.TrimLeft(f[0], "-")
+		n++
+		for _, want := range []string{"`--" + name + "`", "`" + cli.EnvName(name) + "`"} {
+			if !bytes.Contains(readme, []byte(want)) {
+				t.Errorf("README does not document %s", want)
+			}
+		}
+	}
+	if n < 5 {
+		t.Fatalf("found only %d flags in serve's usage:\n%s", n, usage)
+	}
+	for _, want := range []string{"go run ./cmd/senim serve --sandbox", "go test ./..."} {
+		if !bytes.Contains(readme, []byte(want)) {
+			t.Errorf("README lacks the command %q", want)
 		}
 	}
 }
