@@ -141,7 +141,29 @@ type Validator struct {
 	sigs     *sigVerifier
 
 	mu       sync.Mutex
-	crlCheck map[crlKey]error // CRL signature results per issuer key
+	crlCheck map[crlKey]error  // CRL signature results per issuer key
+	dns      map[string]string // DER name -> DN string, bounded
+}
+
+const maxCachedDNs = 4096
+
+// dn returns the DN string of a DER name, remembering it: rendering names was most of the
+// cost of a validation whose signatures are cached.
+func (v *Validator) dn(raw []byte) string {
+	v.mu.Lock()
+	s, ok := v.dns[string(raw)]
+	v.mu.Unlock()
+	if ok {
+		return s
+	}
+	s = subjectOf(raw).DN
+	v.mu.Lock()
+	if len(v.dns) >= maxCachedDNs {
+		clear(v.dns)
+	}
+	v.dns[string(raw)] = s
+	v.mu.Unlock()
+	return s
 }
 
 type crlKey struct {
@@ -159,6 +181,7 @@ func New(cfg Config) (*Validator, error) {
 		maxDepth: cfg.MaxChainLength,
 		sigs:     newSigVerifier(),
 		crlCheck: make(map[crlKey]error),
+		dns:      make(map[string]string),
 	}
 	if v.clock == nil {
 		v.clock = time.Now
@@ -230,7 +253,7 @@ func (v *Validator) Validate(ctx context.Context, leaf *x509.Certificate, at tim
 		periodOf = []*x509.Certificate{leaf}
 	}
 	for _, c := range periodOf {
-		p := PeriodCheck{Subject: subjectOf(c.RawSubject).DN, NotBefore: c.NotBefore, NotAfter: c.NotAfter}
+		p := PeriodCheck{Subject: v.dn(c.RawSubject), NotBefore: c.NotBefore, NotAfter: c.NotAfter}
 		switch {
 		case at.Before(c.NotBefore):
 			p.Err = fmt.Errorf("%w: %s is valid from %s", ErrNotYetValid, p.Subject, c.NotBefore.UTC().Format(time.RFC3339))
@@ -324,13 +347,13 @@ func (b *chainBuilder) extend(path []*x509.Certificate) ([]*x509.Certificate, er
 	if len(path) >= b.v.maxDepth {
 		return nil, fmt.Errorf("%w: chain longer than %d", ErrUntrusted, b.v.maxDepth)
 	}
-	lastErr := fmt.Errorf("%w: no configured issuer for %s", ErrUntrusted, subjectOf(cur.RawIssuer).DN)
+	lastErr := fmt.Errorf("%w: no configured issuer for %s", ErrUntrusted, b.v.dn(cur.RawIssuer))
 	for _, p := range b.candidates(cur) {
 		if slices.ContainsFunc(path, func(x *x509.Certificate) bool { return bytes.Equal(x.Raw, p.Raw) }) {
 			continue // a loop
 		}
 		if !canIssue(p) {
-			lastErr = fmt.Errorf("%w: %s", ErrNotCA, subjectOf(p.RawSubject).DN)
+			lastErr = fmt.Errorf("%w: %s", ErrNotCA, b.v.dn(p.RawSubject))
 			continue
 		}
 		if err := b.checkSignature(cur, p); err != nil {
@@ -351,7 +374,7 @@ func (b *chainBuilder) extend(path []*x509.Certificate) ([]*x509.Certificate, er
 }
 
 func (b *chainBuilder) checkSignature(c, issuer *x509.Certificate) error {
-	sc := SignatureCheck{Subject: subjectOf(c.RawSubject).DN, Issuer: subjectOf(issuer.RawSubject).DN}
+	sc := SignatureCheck{Subject: b.v.dn(c.RawSubject), Issuer: b.v.dn(issuer.RawSubject)}
 	alg, err := certSignatureAlgorithm(c.Raw)
 	if err == nil {
 		sc.Algorithm = algorithmName(alg)
