@@ -164,3 +164,26 @@ func mustMarshal(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+func FuzzParsePKCS8PrivateKey(f *testing.F) {
+	for _, kt := range []KeyType{KeyGOST2015_512, KeyGOST2015_256, KeyECDSA, KeyEd25519} {
+		k, err := GenerateKey(nil, kt)
+		if err != nil {
+			f.Fatal(err)
+		}
+		der, _ := k.MarshalPKCS8()
+		f.Add(der)
+	}
+	f.Fuzz(func(t *testing.T, der []byte) {
+		k, err := ParsePKCS8PrivateKey(der)
+		if err != nil {
+			if !errors.Is(err, ErrBadPrivateKey) {
+				t.Fatalf("error %v does not wrap ErrBadPrivateKey", err)
+			}
+			return
+		}
+		if _, err := k.MarshalPKCS8(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
