@@ -48,6 +48,8 @@ func TestBrowserLoginLanguageLogout(t *testing.T) {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		// A Kazakh-speaking citizen's browser: the cabinet must follow Accept-Language.
+		chromedp.Flag("accept-lang", "kk-KZ,kk"),
 	}
 	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
 	defer cancel()
@@ -56,53 +58,65 @@ func TestBrowserLoginLanguageLogout(t *testing.T) {
 	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 
-	var lang, banner, sent string
-	err := chromedp.Run(ctx,
+	q := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Text(q(sel)))
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return v
+	}
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/"),
-		chromedp.WaitVisible(`#login-form`, chromedp.ByQuery),
-		chromedp.AttributeValue(`html`, "lang", &lang, nil, chromedp.ByQuery),
-		chromedp.Text(`#sandbox-banner`, &banner, chromedp.ByQuery),
-		chromedp.SendKeys(`#iin`, c.IIN, chromedp.ByQuery),
-		chromedp.SendKeys(`#password`, c.Password, chromedp.ByQuery),
-		chromedp.Click(`#login-submit`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#code-form`, chromedp.ByQuery),
-		chromedp.Text(`#code-sent`, &sent, chromedp.ByQuery),
+		chromedp.WaitVisible(q(`#login-form`)),
+	)
+	if err != nil {
+		t.Fatalf("first page: %v", err)
+	}
+	lang, err := chromedp.Run(ctx, chromedp.AttributeValue(q(`html`), "lang"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if banner := text(`#sandbox-banner`); lang.Value != "kk" || !strings.Contains(banner, "ҚҰМСАЛҒЫШ") {
+		t.Errorf("first page: lang %q, banner %q; want Kazakh with the SANDBOX banner", lang.Value, banner)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(q(`#iin`), c.IIN),
+		chromedp.SendKeys(q(`#password`), c.Password),
+		chromedp.Click(q(`#login-submit`)),
+		chromedp.WaitVisible(q(`#code-form`)),
 	)
 	if err != nil {
 		t.Fatalf("password step: %v", err)
 	}
-	if lang != "kk" || !strings.Contains(banner, "ҚҰМСАЛҒЫШ") {
-		t.Errorf("first page: lang %q, banner %q; want Kazakh with the SANDBOX banner", lang, banner)
-	}
-	if !strings.Contains(sent, "** 00") {
+	if sent := text(`#code-sent`); !strings.Contains(sent, "** 00") {
 		t.Errorf("code page does not say where the code went: %q", sent)
 	}
 	code := lastCode(t, srv.URL, c.Phone)
 
-	var welcome, welcomeEN, notice string
-	err = chromedp.Run(ctx,
-		chromedp.SendKeys(`#code`, code, chromedp.ByQuery),
-		chromedp.Click(`#code-submit`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#welcome`, chromedp.ByQuery),
-		chromedp.Text(`#welcome`, &welcome, chromedp.ByQuery),
-		chromedp.Click(`#lang-en`, chromedp.ByQuery),
-		chromedp.WaitVisible(`html[lang="en"] #welcome`, chromedp.ByQuery),
-		chromedp.Text(`#welcome`, &welcomeEN, chromedp.ByQuery),
-		chromedp.Click(`#logout`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#login-form`, chromedp.ByQuery),
-		chromedp.Text(`#notice`, &notice, chromedp.ByQuery),
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(q(`#code`), code),
+		chromedp.Click(q(`#code-submit`)),
+		chromedp.WaitVisible(q(`#welcome`)),
 	)
 	if err != nil {
-		t.Fatalf("code, language and logout steps: %v", err)
+		t.Fatalf("code step: %v", err)
 	}
-	if !strings.Contains(welcome, "Қош келдіңіз") || !strings.Contains(welcome, c.Name) {
+	if welcome := text(`#welcome`); !strings.Contains(welcome, "Қош келдіңіз") || !strings.Contains(welcome, c.Name) {
 		t.Errorf("welcome = %q", welcome)
 	}
-	if welcomeEN != "Welcome, "+c.Name {
-		t.Errorf("after switching to English: %q", welcomeEN)
+	if err := chromedp.Do(ctx, chromedp.Click(q(`#lang-en`)), chromedp.WaitVisible(q(`html[lang="en"] #welcome`))); err != nil {
+		t.Fatalf("language switch: %v", err)
 	}
-	if notice != "You have logged out." {
-		t.Errorf("after logout: %q", notice)
+	if w := text(`#welcome`); w != "Welcome, "+c.Name {
+		t.Errorf("after switching to English: %q", w)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(q(`#logout`)), chromedp.WaitVisible(q(`#login-form`))); err != nil {
+		t.Fatalf("logout: %v", err)
+	}
+	if n := text(`#notice`); n != "You have logged out." {
+		t.Errorf("after logout: %q", n)
 	}
 	// The session is gone on the server too.
 	var n int
