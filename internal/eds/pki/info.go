@@ -45,6 +45,11 @@ const (
 	RoleCanSignFinancial  Role = "CAN_SIGN_FINANCIAL" // 1.2.398.3.3.4.1.2.3
 	RoleHR                Role = "HR"                 // 1.2.398.3.3.4.1.2.4
 	RoleEmployee          Role = "EMPLOYEE"           // 1.2.398.3.3.4.1.2.5
+	// The next two follow the project's brief and testdata/README.md: 4.1.2.6 is on the
+	// test file treasury_client, 1.2.398.5.19.1.2.2.1 on infosystem. Doubtful: at least one
+	// third-party NCANode fork maps them the other way round (4.1.2.6 a legal entity's
+	// "digital system", 1.2.398.5.19.1.2.2.1 "Treasury–Client"), and the infosystem file
+	// carries businessCategory=KS1234. Confirm against the NCA's certificate profile.
 	RoleTreasuryClient    Role = "TREASURY_CLIENT"    // 1.2.398.3.3.4.1.2.6 (no NCANode name)
 	RoleInformationSystem Role = "INFORMATION_SYSTEM" // 1.2.398.5.19.1.2.2.1 (no NCANode name)
 	RoleNCAPrivileges     Role = "NCA_PRIVILEGES"     // 1.2.398.3.3.4.2

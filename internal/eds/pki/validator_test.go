@@ -493,3 +493,30 @@ func TestNewRejectsNil(t *testing.T) {
 		t.Error("nil leaf valid")
 	}
 }
+
+func TestValidateConcurrent(t *testing.T) {
+	v := ncaValidator(t, fixedNow)
+	want := map[string]bool{"legal_valid_head": true, "legal_valid_employee": false, "individual_valid": true, "individual_revoked": false}
+	leaves := map[string]*x509.Certificate{}
+	for name := range want {
+		leaves[name] = ncaLeaf(t, name)
+	}
+	errc := make(chan error, 4*len(want))
+	for range 4 {
+		for name, ok := range want {
+			go func() {
+				res := v.Validate(t.Context(), leaves[name], fixedNow, crlOnly)
+				if res.Valid != ok {
+					errc <- errors.New(name + ": unexpected validity")
+					return
+				}
+				errc <- nil
+			}()
+		}
+	}
+	for range 4 * len(want) {
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	}
+}
