@@ -38,13 +38,13 @@ type Role string
 
 // Roles of the NCA profile (extended key usage OIDs under 1.2.398.3.3.4).
 const (
-	RoleIndividual        Role = "INDIVIDUAL"         // 1.2.398.3.3.4.1.1
-	RoleOrganization      Role = "ORGANIZATION"       // 1.2.398.3.3.4.1.2
-	RoleCEO               Role = "CEO"                // 1.2.398.3.3.4.1.2.1 first head
-	RoleCanSign           Role = "CAN_SIGN"           // 1.2.398.3.3.4.1.2.2 employee with signing right
-	RoleCanSignFinancial  Role = "CAN_SIGN_FINANCIAL" // 1.2.398.3.3.4.1.2.3
-	RoleHR                Role = "HR"                 // 1.2.398.3.3.4.1.2.4
-	RoleEmployee          Role = "EMPLOYEE"           // 1.2.398.3.3.4.1.2.5
+	RoleIndividual       Role = "INDIVIDUAL"         // 1.2.398.3.3.4.1.1
+	RoleOrganization     Role = "ORGANIZATION"       // 1.2.398.3.3.4.1.2
+	RoleCEO              Role = "CEO"                // 1.2.398.3.3.4.1.2.1 first head
+	RoleCanSign          Role = "CAN_SIGN"           // 1.2.398.3.3.4.1.2.2 employee with signing right
+	RoleCanSignFinancial Role = "CAN_SIGN_FINANCIAL" // 1.2.398.3.3.4.1.2.3
+	RoleHR               Role = "HR"                 // 1.2.398.3.3.4.1.2.4
+	RoleEmployee         Role = "EMPLOYEE"           // 1.2.398.3.3.4.1.2.5
 	// The next two follow the project's brief and testdata/README.md: 4.1.2.6 is on the
 	// test file treasury_client, 1.2.398.5.19.1.2.2.1 on infosystem. Doubtful: at least one
 	// third-party NCANode fork maps them the other way round (4.1.2.6 a legal entity's
