@@ -10,15 +10,14 @@ func Code(err error) string { return eds.Code(err) }
 // Sentinel errors. Their codes never change.
 var (
 	// Certificates and chains.
-	ErrUntrusted         = eds.NewError("eds.cert.untrusted", "certificate does not chain to a configured trust anchor")
-	ErrCertSignature     = eds.NewError("eds.cert.signature_invalid", "certificate signature is invalid")
-	ErrNotCA             = eds.NewError("eds.cert.not_ca", "issuer is not allowed to issue certificates")
-	ErrExpired           = eds.NewError("eds.cert.expired", "certificate has expired")
-	ErrNotYetValid       = eds.NewError("eds.cert.not_yet_valid", "certificate is not yet valid")
-	ErrRevoked           = eds.NewError("eds.cert.revoked", "certificate is revoked")
-	ErrMalformedCert     = eds.NewError("eds.cert.malformed", "certificate is malformed")
-	ErrUnknownAlgorithm  = eds.NewError("eds.cert.unknown_algorithm", "signature algorithm is not supported")
-	ErrRevocationUnknown = eds.NewError("eds.revocation.unknown", "revocation status could not be established")
+	ErrUntrusted        = eds.NewError("eds.cert.untrusted", "certificate does not chain to a configured trust anchor")
+	ErrCertSignature    = eds.NewError("eds.cert.signature_invalid", "certificate signature is invalid")
+	ErrNotCA            = eds.NewError("eds.cert.not_ca", "issuer is not allowed to issue certificates")
+	ErrExpired          = eds.NewError("eds.cert.expired", "certificate has expired")
+	ErrNotYetValid      = eds.NewError("eds.cert.not_yet_valid", "certificate is not yet valid")
+	ErrRevoked          = eds.NewError("eds.cert.revoked", "certificate is revoked")
+	ErrMalformedCert    = eds.NewError("eds.cert.malformed", "certificate is malformed")
+	ErrUnknownAlgorithm = eds.NewError("eds.cert.unknown_algorithm", "signature algorithm is not supported")
 
 	// CRLs.
 	ErrMalformedCRL    = eds.NewError("eds.crl.malformed", "CRL is malformed")
