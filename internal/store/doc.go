@@ -1,0 +1,104 @@
+// Package store is Senim's database layer: one SQL schema on two engines,
+// SQLite (the embedded default, pure Go via modernc.org/sqlite) and
+// PostgreSQL (pgx/v5, for several API nodes), with embedded versioned
+// migrations, a transactional outbox and idempotency keys.
+//
+// # Engines
+//
+// Open picks the engine from the URL. On SQLite the file is opened twice:
+// one writer *sql.DB limited to a single connection (WAL, BEGIN
+// IMMEDIATE, busy_timeout, foreign_keys=ON, synchronous=NORMAL) and a pool
+// of read-only connections. Writes in the process therefore queue in Go
+// instead of failing with SQLITE_BUSY, and reads run in parallel with the
+// writer. DB.QueryContext and DB.QueryRowContext read from the reader pool;
+// everything that writes goes through DB.Tx. On PostgreSQL a single pool
+// serves both.
+//
+// Queries are written once, with '?' placeholders; on PostgreSQL they are
+// rewritten to $1, $2, ... A '?' inside a string literal, a quoted
+// identifier, a dollar-quoted string or a comment is left alone; any other
+// '?' is a placeholder, so PostgreSQL's jsonb operators ?, ?| and ?& cannot
+// be used (call jsonb_exists and friends instead). Go bool arguments are
+// passed as 0/1.
+//
+// # Schema conventions
+//
+// Every table follows them, on both engines: times are BIGINT Unix
+// microseconds UTC (Micros, FromMicros); booleans INTEGER 0/1; text TEXT;
+// JSON TEXT; binary {{blob}}; surrogate keys {{id}}. Write SQL in the
+// subset both engines accept: CREATE TABLE/INDEX, INSERT ... ON CONFLICT
+// (...) DO NOTHING / DO UPDATE, RETURNING, partial indexes, COALESCE. No
+// engine-specific types, functions or defaults such as now().
+//
+// # Migrations
+//
+// Migrations are the files migrations/NNNN_name.sql embedded in the
+// binary, numbered 0001, 0002, ... without gaps; adding a file is all it
+// takes, and the highest number is the version the binary knows. A file
+// is one schema for both engines: before running it, these tokens are
+// replaced per engine (any other {{token}} fails loading, in every test):
+//
+//	{{id}}    INTEGER PRIMARY KEY AUTOINCREMENT (SQLite)
+//	          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY (PostgreSQL)
+//	{{blob}}  BLOB (SQLite) / BYTEA (PostgreSQL)
+//
+// Migrate applies each pending file and its schema_migrations row in one
+// transaction (DDL is transactional on both engines). A database at a
+// version newer than the binary knows is refused with ErrSchemaTooNew,
+// by Migrate and by CheckSchema, which the server calls before serving:
+// an old binary must not write to a schema it does not understand.
+// EnsureSchema(ctx, migrate) combines both for `senim serve`.
+//
+// # Transactional outbox
+//
+// Every domain change writes its event with Tx.Emit in the same
+// transaction, so an event exists if and only if the change committed.
+// Consumers (the audit-log sequencer, the notification dispatcher) read
+// events in ID order after their cursor, a row in outbox_cursors, with
+// DB.ConsumeBatch or DB.RunConsumer. The cursor advances in a transaction
+// after the consumer's function succeeds, so delivery is at least once and
+// consumers must be idempotent by event ID.
+//
+// Reading "id > cursor" is only correct if IDs become visible in ID
+// order. SQLite has one writer, so they do. On PostgreSQL a sequence hands
+// out IDs at insert time, not at commit: transaction A takes 5, B takes 6
+// and commits first, a consumer reads 6 and moves its cursor past 5, and
+// A's event is lost when A commits. Emit prevents this by taking a
+// transaction-level advisory lock (pg_advisory_xact_lock, one key per
+// schema) before inserting; the lock is held until commit or rollback, and
+// PostgreSQL makes a commit visible before it releases the transaction's
+// locks. So the next emitting transaction gets its ID only after the
+// previous one is visible, and IDs commit in order.
+//
+// The trade-off: transactions that emit are serialized from their first
+// Emit to their commit, across all nodes of a schema. Emit as late as
+// possible in the transaction; then the serialized part is one INSERT and
+// the commit (for local PostgreSQL, thousands of transactions per second;
+// see BenchmarkEmit). Transactions that emit nothing are not affected.
+// The alternatives were rejected: consumers holding back at gaps younger
+// than a timeout lose events of transactions slower than the timeout, and
+// ordering by transaction ID with pg_snapshot_xmin stalls every consumer
+// behind any long-running transaction and gives up monotonic event IDs. A
+// lock wait can take part in a deadlock with row locks; PostgreSQL then
+// aborts one transaction (40P01) and DB.Tx runs it again.
+//
+// # Idempotency keys
+//
+// POST requests that create something carry an Idempotency-Key. In the
+// transaction that does the work, Tx.ClaimIdempotencyKey either claims
+// the key (do the work, then Tx.SaveIdempotentResponse), returns the
+// stored response of the same earlier request, or fails with
+// ErrIdempotencyConflict when the key came with a different request.
+//
+// # Errors
+//
+// Sentinel errors are *Error values with a stable dotted Code, wrapped with
+// %w: test them with errors.Is and render Code in problem documents.
+//
+// # Tests
+//
+// Package storetest opens migrated databases for tests of any package:
+// SQLite in t.TempDir() always, PostgreSQL in a fresh schema when
+// SENIM_TEST_DATABASE_URL is set (and the test fails if it is set but
+// unreachable).
+package store

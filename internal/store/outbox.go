@@ -1,0 +1,319 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Event is one row of the transactional outbox.
+type Event struct {
+	// ID is assigned by Emit. IDs increase strictly in commit order, so a
+	// consumer that has processed ID n has seen every event with ID <= n.
+	ID int64
+	// Type names what happened, dotted lower case: "pd.token.issued".
+	Type string
+	// Actor says who did it: "citizen:<opaque id>", "org:<BIN>", "system",
+	// "admin:<id>". Never a name or an IIN.
+	Actor string
+	// Subject is an optional opaque internal reference to the data
+	// subject; never an IIN.
+	Subject string
+	// Payload is optional JSON.
+	Payload json.RawMessage
+	// CreatedAt defaults to the DB clock (Options.Now); stored to the
+	// microsecond, UTC.
+	CreatedAt time.Time
+}
+
+const (
+	maxEventTypeLen  = 128
+	maxEventActorLen = 256
+)
+
+func validEvent(e Event) error {
+	if e.Type == "" || len(e.Type) > maxEventTypeLen {
+		return fmt.Errorf("%w: type must have 1 to %d bytes", ErrInvalidEvent, maxEventTypeLen)
+	}
+	for i := 0; i < len(e.Type); i++ {
+		c := e.Type[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
+			return fmt.Errorf("%w: type %q must be dotted lower case", ErrInvalidEvent, e.Type)
+		}
+	}
+	if e.Actor == "" || len(e.Actor) > maxEventActorLen {
+		return fmt.Errorf("%w: actor must have 1 to %d bytes", ErrInvalidEvent, maxEventActorLen)
+	}
+	if len(e.Subject) > maxEventActorLen {
+		return fmt.Errorf("%w: subject longer than %d bytes", ErrInvalidEvent, maxEventActorLen)
+	}
+	if len(e.Payload) > 0 && !json.Valid(e.Payload) {
+		return fmt.Errorf("%w: payload is not JSON", ErrInvalidEvent)
+	}
+	return nil
+}
+
+// Emit writes e to the outbox in this transaction and returns its ID: the
+// event commits or rolls back with the domain change. Consumers in this
+// process are woken after the commit.
+//
+// On PostgreSQL the first Emit of a transaction takes a transaction-level
+// advisory lock, held until commit, so that event IDs commit in order (see
+// the package doc). Emit late in the transaction: work done after the
+// first Emit holds up every other emitting transaction.
+func (tx *Tx) Emit(ctx context.Context, e Event) (int64, error) {
+	if err := validEvent(e); err != nil {
+		return 0, err
+	}
+	if tx.db.engine == Postgres && !tx.locked && tx.db.outboxLock {
+		if _, err := tx.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", tx.db.outboxLockKey); err != nil {
+			return 0, fmt.Errorf("store: outbox lock: %w", err)
+		}
+		tx.locked = true
+	}
+	at := e.CreatedAt
+	if at.IsZero() {
+		at = tx.db.now()
+	}
+	var payload sql.NullString
+	if len(e.Payload) > 0 {
+		payload = sql.NullString{String: string(e.Payload), Valid: true}
+	}
+	id, err := tx.InsertID(ctx,
+		"INSERT INTO outbox_events (type, actor, subject, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+		e.Type, e.Actor, e.Subject, payload, Micros(at))
+	if err != nil {
+		return 0, fmt.Errorf("store: emit %s: %w", e.Type, err)
+	}
+	tx.emitted = true
+	return id, nil
+}
+
+const (
+	defaultBatch = 100
+	maxBatch     = 10000
+)
+
+// ConsumeBatch delivers to fn up to max events after the cursor of the
+// named consumer, in ID order, and advances the cursor past them only when
+// fn returns nil. It returns how many events were delivered and
+// acknowledged; 0 with a nil error means nothing was pending (or, on
+// PostgreSQL, another process holds this consumer).
+//
+// Delivery is at least once: when fn fails, or the process dies before
+// the cursor update commits, the same events come again. Consumers must be
+// idempotent by Event.ID. A new consumer starts before the first event.
+//
+// One ConsumeBatch per consumer name runs at a time in a process. On
+// PostgreSQL the cursor row is also locked (FOR UPDATE SKIP LOCKED) while
+// fn runs, so workers in several processes share a consumer name safely;
+// that holds one pool connection for the duration of fn. On SQLite two
+// processes sharing a consumer could both deliver a batch (still at least
+// once; the cursor update is a compare-and-set).
+//
+// fn runs outside any transaction of the store; it may use db.Tx.
+func (db *DB) ConsumeBatch(ctx context.Context, consumer string, max int, fn func(ctx context.Context, events []Event) error) (n int, err error) {
+	if consumer == "" {
+		return 0, errors.New("store: empty consumer name")
+	}
+	if max <= 0 {
+		max = defaultBatch
+	}
+	max = min(max, maxBatch)
+	mu := db.consumerLock(consumer)
+	mu.Lock()
+	defer mu.Unlock()
+	if err := db.ensureCursor(ctx, consumer); err != nil {
+		return 0, err
+	}
+	if db.engine == Postgres {
+		return db.consumePostgres(ctx, consumer, max, fn)
+	}
+	return db.consumeSQLite(ctx, consumer, max, fn)
+}
+
+func (db *DB) consumerLock(consumer string) *sync.Mutex {
+	db.cursorsMu.Lock()
+	defer db.cursorsMu.Unlock()
+	mu := db.cursors[consumer]
+	if mu == nil {
+		mu = new(sync.Mutex)
+		db.cursors[consumer] = mu
+	}
+	return mu
+}
+
+// ensureCursor creates the consumer's cursor row once per process.
+func (db *DB) ensureCursor(ctx context.Context, consumer string) error {
+	db.cursorsMu.Lock()
+	ok := db.ensured[consumer]
+	db.cursorsMu.Unlock()
+	if ok {
+		return nil
+	}
+	_, err := db.ExecContext(ctx,
+		"INSERT INTO outbox_cursors (consumer, position, updated_at) VALUES (?, 0, ?) ON CONFLICT (consumer) DO NOTHING",
+		consumer, Micros(db.now()))
+	if err != nil {
+		return fmt.Errorf("store: create cursor %q: %w", consumer, err)
+	}
+	db.cursorsMu.Lock()
+	db.ensured[consumer] = true
+	db.cursorsMu.Unlock()
+	return nil
+}
+
+const selectEvents = "SELECT id, type, actor, subject, payload, created_at FROM outbox_events WHERE id > ? ORDER BY id LIMIT ?"
+
+type rowsQuerier func(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+
+func readEvents(ctx context.Context, q rowsQuerier, after int64, max int) ([]Event, error) {
+	rows, err := q(ctx, selectEvents, after, max)
+	if err != nil {
+		return nil, fmt.Errorf("store: read events: %w", err)
+	}
+	defer rows.Close()
+	var evs []Event
+	for rows.Next() {
+		var e Event
+		var payload sql.NullString
+		var at int64
+		if err := rows.Scan(&e.ID, &e.Type, &e.Actor, &e.Subject, &payload, &at); err != nil {
+			return nil, fmt.Errorf("store: read events: %w", err)
+		}
+		if payload.Valid {
+			e.Payload = json.RawMessage(payload.String)
+		}
+		e.CreatedAt = FromMicros(at)
+		evs = append(evs, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: read events: %w", err)
+	}
+	return evs, nil
+}
+
+func (db *DB) consumeSQLite(ctx context.Context, consumer string, max int, fn func(context.Context, []Event) error) (int, error) {
+	var pos int64
+	if err := db.QueryRowContext(ctx, "SELECT position FROM outbox_cursors WHERE consumer = ?", consumer).Scan(&pos); err != nil {
+		return 0, fmt.Errorf("store: read cursor %q: %w", consumer, err)
+	}
+	evs, err := readEvents(ctx, db.QueryContext, pos, max)
+	if err != nil || len(evs) == 0 {
+		return 0, err
+	}
+	if err := fn(ctx, evs); err != nil {
+		return 0, fmt.Errorf("store: consumer %q: %w", consumer, err)
+	}
+	last := evs[len(evs)-1].ID
+	res, err := db.ExecContext(ctx,
+		"UPDATE outbox_cursors SET position = ?, updated_at = ? WHERE consumer = ? AND position = ?",
+		last, Micros(db.now()), consumer, pos)
+	if err != nil {
+		return 0, fmt.Errorf("store: advance cursor %q: %w", consumer, err)
+	}
+	if k, err := res.RowsAffected(); err == nil && k == 0 {
+		db.log.WarnContext(ctx, "store: cursor moved by another process", "consumer", consumer)
+	}
+	return len(evs), nil
+}
+
+func (db *DB) consumePostgres(ctx context.Context, consumer string, max int, fn func(context.Context, []Event) error) (n int, err error) {
+	stx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: begin consume: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = stx.Rollback()
+		}
+	}()
+	tx := &Tx{db: db, tx: stx}
+	var pos int64
+	err = tx.QueryRowContext(ctx, "SELECT position FROM outbox_cursors WHERE consumer = ? FOR UPDATE SKIP LOCKED", consumer).Scan(&pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil // another process is consuming
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: lock cursor %q: %w", consumer, err)
+	}
+	evs, err := readEvents(ctx, tx.QueryContext, pos, max)
+	if err != nil || len(evs) == 0 {
+		return 0, err
+	}
+	if err := fn(ctx, evs); err != nil {
+		return 0, fmt.Errorf("store: consumer %q: %w", consumer, err)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE outbox_cursors SET position = ?, updated_at = ? WHERE consumer = ?",
+		evs[len(evs)-1].ID, Micros(db.now()), consumer); err != nil {
+		return 0, fmt.Errorf("store: advance cursor %q: %w", consumer, err)
+	}
+	committed = true
+	if err := stx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: advance cursor %q: %w", consumer, err)
+	}
+	return len(evs), nil
+}
+
+// RunConsumer calls ConsumeBatch until ctx is done. After a full batch it
+// goes on at once; otherwise it waits for a commit with events in this
+// process or for interval (default 1s; what bounds the delay for events
+// written by other processes). When fn fails it logs, waits (doubling from
+// interval up to a minute) and retries the same events. It returns nil
+// when ctx is done.
+func (db *DB) RunConsumer(ctx context.Context, consumer string, batch int, interval time.Duration, fn func(ctx context.Context, events []Event) error) error {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	if batch <= 0 {
+		batch = defaultBatch
+	}
+	batch = min(batch, maxBatch)
+	failures := 0
+	for {
+		wake := db.wake.wait() // before reading, so no commit is missed
+		n, err := db.ConsumeBatch(ctx, consumer, batch, fn)
+		if ctx.Err() != nil {
+			return nil
+		}
+		wait := interval
+		switch {
+		case err != nil:
+			failures++
+			wait = min(interval<<min(failures-1, 16), time.Minute)
+			db.log.WarnContext(ctx, "store: outbox consumer failed", "consumer", consumer, "failures", failures, "retry_in", wait, "err", err)
+			wake = nil // back off even if events arrive
+		case n == batch:
+			failures = 0
+			continue
+		default:
+			failures = 0
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-wake:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// ConsumerPosition returns the consumer's cursor (0 if it never ran) and
+// the newest event ID, for lag metrics.
+func (db *DB) ConsumerPosition(ctx context.Context, consumer string) (position, head int64, err error) {
+	err = db.QueryRowContext(ctx,
+		"SELECT COALESCE((SELECT position FROM outbox_cursors WHERE consumer = ?), 0), COALESCE((SELECT MAX(id) FROM outbox_events), 0)",
+		consumer).Scan(&position, &head)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: consumer position: %w", err)
+	}
+	return position, head, nil
+}

@@ -1,0 +1,337 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Engine names a database engine.
+type Engine string
+
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// Options tunes Open. The zero value is usable.
+type Options struct {
+	// MaxReaders is the size of the SQLite reader pool, or of the whole
+	// PostgreSQL pool (readers and writers share it there; at least 2).
+	// Default: max(4, GOMAXPROCS) for SQLite, 16 for PostgreSQL.
+	MaxReaders int
+	// BusyTimeout is SQLite's busy_timeout: how long a connection waits
+	// for a lock held by another process before SQLITE_BUSY. Default 5s.
+	// Ignored for PostgreSQL.
+	BusyTimeout time.Duration
+	// Logger receives migration and consumer messages. Default slog.Default().
+	Logger *slog.Logger
+	// Now stamps outbox events, cursors and idempotency keys whose time
+	// the caller did not set. Default time.Now; tests inject a fixed clock.
+	Now func() time.Time
+}
+
+// DB is a handle on the Senim database. It is safe for concurrent use.
+type DB struct {
+	engine Engine
+	writer *sql.DB // SQLite: one connection; PostgreSQL: the only pool
+	reader *sql.DB // SQLite: read-only pool; PostgreSQL: == writer
+	log    *slog.Logger
+	now    func() time.Time
+
+	// PostgreSQL advisory-lock keys, derived from the current schema so
+	// that databases in different schemas do not contend.
+	outboxLockKey  int64
+	migrateLockKey int64
+	outboxLock     bool // false only in tests that show why it is needed
+
+	migrations []migration
+	wake       notifier
+
+	cursorsMu sync.Mutex
+	cursors   map[string]*sync.Mutex // per-consumer in-process exclusion
+	ensured   map[string]bool        // cursor rows known to exist
+}
+
+// Open opens the database named by url and checks that it answers; it
+// does not migrate (see Migrate, CheckSchema, EnsureSchema).
+//
+//   - "postgres://..." or "postgresql://...": PostgreSQL through pgx/v5's
+//     database/sql driver. Any pgx connection parameter may be given in the
+//     URL, e.g. search_path=myschema.
+//   - "sqlite:PATH", "sqlite://PATH", "file:PATH" or a plain PATH: SQLite
+//     at that file path (created if missing; the directory must exist).
+//     The path is taken literally (no query parameters). ":memory:" is
+//     refused: the reader pool would not see the writer's data.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	db := &DB{
+		log:        opts.Logger,
+		now:        opts.Now,
+		outboxLock: true,
+		cursors:    map[string]*sync.Mutex{},
+		ensured:    map[string]bool{},
+	}
+	if db.log == nil {
+		db.log = slog.Default()
+	}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		return nil, err
+	}
+	db.migrations = ms
+	db.wake.init()
+
+	switch {
+	case url == "":
+		return nil, fmt.Errorf("%w: empty", ErrInvalidURL)
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		err = db.openPostgres(ctx, url, opts)
+	default:
+		err = db.openSQLite(ctx, url, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) openPostgres(ctx context.Context, url string, opts Options) error {
+	db.engine = Postgres
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		// pgx's message may echo the URL, password included: do not wrap it.
+		return fmt.Errorf("%w: cannot parse the PostgreSQL URL", ErrInvalidURL)
+	}
+	n := opts.MaxReaders
+	if n <= 0 {
+		n = 16
+	}
+	n = max(n, 2) // ConsumeBatch holds one connection while its fn writes on another
+	pool := stdlib.OpenDB(*cfg)
+	pool.SetMaxOpenConns(n)
+	pool.SetMaxIdleConns(n)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	db.writer, db.reader = pool, pool
+	var schema sql.NullString
+	if err := pool.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		pool.Close()
+		return fmt.Errorf("store: connect to PostgreSQL: %w", err)
+	}
+	if !schema.Valid {
+		pool.Close()
+		return fmt.Errorf("%w: no schema on the search_path exists", ErrInvalidURL)
+	}
+	db.outboxLockKey = lockKey("senim.outbox", schema.String)
+	db.migrateLockKey = lockKey("senim.migrate", schema.String)
+	return nil
+}
+
+// lockKey derives a 64-bit advisory-lock key from a purpose and a schema.
+func lockKey(purpose, schema string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(purpose))
+	h.Write([]byte{0})
+	h.Write([]byte(schema))
+	return int64(h.Sum64())
+}
+
+func (db *DB) openSQLite(ctx context.Context, url string, opts Options) error {
+	db.engine = SQLite
+	path := url
+	for _, p := range []string{"sqlite:", "file:"} {
+		if strings.HasPrefix(path, p) {
+			path = strings.TrimPrefix(path, p)
+			path = strings.TrimPrefix(path, "//")
+			break
+		}
+	}
+	if path == "" || path == ":memory:" || strings.Contains(path, "mode=memory") {
+		return fmt.Errorf("%w: SQLite needs a file path (in-memory databases are not supported)", ErrInvalidURL)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidURL, err)
+	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	pragmas := "&_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	uri := "file:" + escapeSQLitePath(filepath.ToSlash(abs))
+
+	// The writer first: it creates the file and switches it to WAL, which
+	// read-only connections cannot do.
+	w, err := sql.Open("sqlite", uri+"?_txlock=immediate&_pragma=journal_mode(WAL)"+pragmas)
+	if err != nil {
+		return fmt.Errorf("store: open SQLite writer: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return fmt.Errorf("store: open SQLite writer: %w", err)
+	}
+	var mode string
+	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || !strings.EqualFold(mode, "wal") {
+		w.Close()
+		return fmt.Errorf("store: SQLite did not switch to WAL (journal_mode=%q): %v", mode, err)
+	}
+
+	n := opts.MaxReaders
+	if n <= 0 {
+		n = max(4, runtime.GOMAXPROCS(0))
+	}
+	r, err := sql.Open("sqlite", uri+"?mode=ro"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("store: open SQLite readers: %w", err)
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxIdleTime(5 * time.Minute)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return fmt.Errorf("store: open SQLite readers: %w", err)
+	}
+	db.writer, db.reader = w, r
+	return nil
+}
+
+// escapeSQLitePath percent-encodes the bytes that end or alter the path
+// part of an SQLite URI.
+func escapeSQLitePath(p string) string {
+	r := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
+	return r.Replace(p)
+}
+
+// Engine reports which engine the database runs on.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Close closes all connections.
+func (db *DB) Close() error {
+	var errs []error
+	if db.reader != nil && db.reader != db.writer {
+		errs = append(errs, db.reader.Close())
+	}
+	if db.writer != nil {
+		errs = append(errs, db.writer.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Ping checks that the database answers, on the writer and the readers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.writer.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	if db.reader != db.writer {
+		if err := db.reader.PingContext(ctx); err != nil {
+			return fmt.Errorf("store: ping readers: %w", err)
+		}
+	}
+	return nil
+}
+
+// PoolStats describes one connection pool for metrics.
+type PoolStats struct {
+	// Pool is "writer" or "reader" on SQLite and "pool" on PostgreSQL,
+	// where one pool serves both.
+	Pool string
+	sql.DBStats
+}
+
+// Stats reports the connection pools (open, in use, idle, waits) for
+// the /metrics endpoint.
+func (db *DB) Stats() []PoolStats {
+	if db.reader == db.writer {
+		return []PoolStats{{Pool: "pool", DBStats: db.writer.Stats()}}
+	}
+	return []PoolStats{
+		{Pool: "writer", DBStats: db.writer.Stats()},
+		{Pool: "reader", DBStats: db.reader.Stats()},
+	}
+}
+
+// bind rewrites '?' placeholders for the engine.
+func (db *DB) bind(q string) string {
+	if db.engine == Postgres {
+		return rebindDollar(q)
+	}
+	return q
+}
+
+// convertArgs turns Go bools into 0/1, the schema's boolean convention,
+// so that the same call works on both engines.
+func convertArgs(args []any) []any {
+	var out []any
+	for i, a := range args {
+		if b, ok := a.(bool); ok {
+			if out == nil {
+				out = slices.Clone(args)
+			}
+			out[i] = boolInt(b)
+		}
+	}
+	if out == nil {
+		return args
+	}
+	return out
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// QueryContext runs a read query on the reader pool. It does not see the
+// uncommitted writes of a Tx in progress: use Tx.QueryContext inside one.
+func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.reader.QueryContext(ctx, db.bind(query), convertArgs(args)...)
+}
+
+// QueryRowContext runs a read query that returns at most one row on the
+// reader pool.
+func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.reader.QueryRowContext(ctx, db.bind(query), convertArgs(args)...)
+}
+
+// ExecContext runs one statement in its own write transaction (see Tx).
+func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := db.Tx(ctx, func(tx *Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// Micros converts t to the schema's time representation: Unix
+// microseconds, UTC.
+func Micros(t time.Time) int64 { return t.UnixMicro() }
+
+// FromMicros converts the schema's time representation back to a UTC time.
+func FromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
