@@ -138,6 +138,9 @@ func runDifferential(t *testing.T, c *Curve, cases int, seed uint64) {
 				accepted++
 			}
 			i++
+			if i%10000 == 0 {
+				t.Logf("%s: %d cases so far, %d valid", c.name, i, accepted)
+			}
 		}
 	}
 	if accepted == 0 {

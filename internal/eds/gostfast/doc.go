@@ -1,0 +1,76 @@
+// Package gostfast verifies GOST R 34.10-2012 (GOST R 34.10-2015 in
+// Kazakhstan) signatures fast enough for a service that checks every
+// incoming Kazakh signature: on the NCA's 512-bit curve it is about thirty
+// times faster than go-cryptobin and faster than Go's own P-384 ECDSA
+// verification (figures in bench_test.go's benchmarks; the lead's
+// docs/performance.md has the measured numbers).
+//
+// # What is implemented
+//
+// Verification only, for three curves:
+//
+//   - Tc26512A, id-tc26-gost-3410-12-512-paramSetA (RFC 7836), the curve of
+//     every NCA key issued since April 2024 (Kazakh OIDs 1.2.398.3.10.1.1.2.2
+//     and .2.2.1). This is the fast path: a fixed-size field for
+//     p = 2^512 − 569 (eight 64-bit limbs, math/bits carry chains, unrolled
+//     schoolbook multiplication and squaring with the pseudo-Mersenne fold
+//     2^512 ≡ 569; see fe512.go and gen_fe512.py), Jacobian coordinates with
+//     the a = −3 doubling, and u1·G + u2·Q by interleaved wNAF (width 8 over
+//     a precomputed affine table of 64 odd multiples of G, width 5 over a
+//     per-call table of Q). There is no inversion at all: x(C) mod q = r is
+//     checked as X ≡ r·Z² or X ≡ (r + q)·Z² (mod p).
+//   - Tc26256A (id-tc26-gost-3410-2012-256-paramSetA) and CryptoProA
+//     (id-GostR3410-2001-CryptoPro-A-ParamSet, the curve of the NCA's legacy
+//     GOST 34.310-2004 keys) through a generic math/big Jacobian path, which
+//     is slower but shares the same API and checks.
+//
+// Verify works on integers, so byte order is the caller's business; VerifyKZ
+// takes the Kazakh encodings (public key x LE ‖ y LE, digest read as a
+// little-endian integer, signature r LE ‖ s LE). Hashing is not part of this
+// package: the caller passes the Streebog (or GOST 34.311-95) digest.
+//
+// Verify rejects, and never panics on: r or s outside [1, q−1]; a key that is
+// not an affine point of the curve with coordinates in [0, p) (which includes
+// the usual (0, 0) encoding of the point at infinity); a check point at
+// infinity; wrong lengths in VerifyKZ. A digest e ≡ 0 (mod q) is replaced by
+// 1, as the standard says. Public keys are not checked for membership in the
+// prime-order subgroup: on Tc26512A and CryptoProA (cofactor 1) every curve
+// point is in it; on Tc26256A (cofactor 4) this matches go-cryptobin and the
+// standard's verification procedure, and key validation belongs to the
+// certificate layer.
+//
+// # The constant-time boundary
+//
+// Everything here is variable-time: table look-ups indexed by scalar digits,
+// branches on carries and on special points. That is safe only because
+// verification handles public values alone — the public key, the digest and
+// the signature. This package has no signing code and must never get any.
+// Signing, key generation and anything else that touches a private key or a
+// nonce keep using go-cryptobin (github.com/deatil/go-cryptobin/pubkey/gost),
+// whose signing is the constant-time side of the boundary as far as this
+// project is concerned.
+//
+// # How it was checked
+//
+//   - The two examples of GOST R 34.10-2012 appendix A (RFC 7091 section 7),
+//     on their test curves, through the generic path.
+//   - Every signature in the NCA test PKI (testdata/nca-gost2022): the
+//     self-signed root, the intermediate, every leaf certificate and the
+//     CRL, with Streebog-512 over the TBS bytes, plus bit flips of each.
+//   - Differential tests against go-cryptobin and the math/big path on random
+//     keys, digests and signatures, valid and corrupted (bit flips, other
+//     key, r or s zero or ≥ q, r and s swapped, keys off the curve): 2,000
+//     cases on the 512-bit curve and 500 on each 256-bit curve in a normal
+//     run, 100,000 and 20,000 with SENIM_LONG=1.
+//   - Field arithmetic against math/big on edge and random values, and the
+//     double-scalar multiplication against math/big as points for edge
+//     scalars (0, 1, q ± 1, powers of two) and keys ±G, which drives the
+//     doubling and infinity branches.
+//   - Crafted signatures for the branches random data never reaches:
+//     u1·G = u2·Q (go-cryptobin's final affine addition divides by zero
+//     there and rejects a valid signature; this package accepts it), a check
+//     point at infinity, and a check point with x ≥ q.
+//   - FuzzVerifyDifferential, a native fuzz test comparing VerifyKZ with
+//     go-cryptobin and the math/big path on arbitrary inputs, including
+//     signatures the harness makes from fuzzed keys and nonces.
+package gostfast
