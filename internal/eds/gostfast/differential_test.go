@@ -230,7 +230,7 @@ func TestDoubleScalarMatchesGeneric(t *testing.T) {
 				// Every pair with a small scalar (where u1·G and u2·Q
 				// meet as equal or opposite points when Q = ±G), and a
 				// quarter of the others.
-				if (i+j+ki)%4 != 0 && i >= 4 && j >= 4 {
+				if (i+j+ki)%4 != 0 && i >= 4 && j >= 4 || testing.Short() && ki > 2 {
 					continue
 				}
 				u1, u2 := scal(i), scal(j)
