@@ -1,0 +1,303 @@
+package auditlog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/proof"
+)
+
+// tileCache keeps tiles read or written by this process. Tiles only grow and a
+// prefix never changes, so a cached tile of width w answers every request for at
+// most w hashes, on every node of a cluster.
+type tileCache struct {
+	mu  sync.Mutex
+	max int
+	m   map[[2]int64]cachedTile
+}
+
+type cachedTile struct {
+	width int
+	data  []byte
+}
+
+func newTileCache(max int) *tileCache {
+	return &tileCache{max: max, m: make(map[[2]int64]cachedTile)}
+}
+
+func (c *tileCache) get(level int, idx int64) (cachedTile, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.m[[2]int64{int64(level), idx}]
+	return t, ok
+}
+
+func (c *tileCache) put(level int, idx int64, width int, data []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := [2]int64{int64(level), idx}
+	if old, ok := c.m[k]; ok && old.width >= width {
+		return
+	}
+	if len(c.m) >= c.max {
+		for k := range c.m { // evict an arbitrary tile
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[k] = cachedTile{width: width, data: data}
+}
+
+// readTile returns the tile's stored content if it has at least minWidth entries.
+func (l *Log) readTile(ctx context.Context, level int, idx int64, minWidth int) (cachedTile, error) {
+	if t, ok := l.tiles.get(level, idx); ok && t.width >= minWidth {
+		return t, nil
+	}
+	var t cachedTile
+	err := l.db.QueryRowContext(ctx, "SELECT width, data FROM auditlog_tiles WHERE level = ? AND idx = ?", level, idx).Scan(&t.width, &t.data)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && t.width < minWidth {
+		return cachedTile{}, ErrTileNotFound
+	}
+	if err != nil {
+		return cachedTile{}, fmt.Errorf("auditlog: read tile: %w", err)
+	}
+	if level != EntriesLevel && len(t.data) != t.width*32 {
+		return cachedTile{}, fmt.Errorf("%w: tile %d/%d has %d bytes for width %d", ErrInconsistent, level, idx, len(t.data), t.width)
+	}
+	l.tiles.put(level, idx, t.width, t.data)
+	return t, nil
+}
+
+// Tile returns the content of a tile or entry bundle as served under /log/.
+func (l *Log) Tile(ctx context.Context, id TileID) ([]byte, error) {
+	t, err := l.readTile(ctx, id.Level, id.Index, id.Width)
+	if err != nil {
+		return nil, err
+	}
+	if id.Level == EntriesLevel {
+		b, ok := bundlePrefix(t.data, id.Width)
+		if !ok {
+			return nil, fmt.Errorf("%w: entry bundle %d is torn", ErrInconsistent, id.Index)
+		}
+		return b, nil
+	}
+	return t.data[:id.Width*32], nil
+}
+
+// nodeHash returns the hash of a complete subtree, from the tile holding the hashes
+// of its level rounded down to a multiple of 8.
+func (l *Log) nodeHash(ctx context.Context, id compact.NodeID) ([]byte, error) {
+	t := int(id.Level / TileHeight)
+	sub := id.Level % TileHeight
+	first := id.Index << sub
+	count := uint64(1) << sub
+	tile, err := l.readTile(ctx, t, int64(first>>TileHeight), int(first%TileWidth+count))
+	if err != nil {
+		if errors.Is(err, ErrTileNotFound) {
+			return nil, fmt.Errorf("%w: missing node %d/%d", ErrInconsistent, id.Level, id.Index)
+		}
+		return nil, err
+	}
+	off := int(first%TileWidth) * 32
+	hs := make([][]byte, count)
+	for i := range hs {
+		hs[i] = tile.data[off+32*i : off+32*(i+1)]
+	}
+	for len(hs) > 1 {
+		for i := 0; i < len(hs)/2; i++ {
+			hs[i] = hasher.HashChildren(hs[2*i], hs[2*i+1])
+		}
+		hs = hs[:len(hs)/2]
+	}
+	return hs[0], nil
+}
+
+func (l *Log) nodeHashes(ctx context.Context, ids []compact.NodeID) ([][]byte, error) {
+	out := make([][]byte, len(ids))
+	for i, id := range ids {
+		h, err := l.nodeHash(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// TreeSize returns the size of the newest checkpoint (0 for an empty log).
+func (l *Log) TreeSize(ctx context.Context) (int64, error) {
+	var n int64
+	err := l.db.QueryRowContext(ctx, "SELECT tree_size FROM auditlog_state WHERE id = 1").Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("auditlog: read tree size: %w", err)
+	}
+	return n, nil
+}
+
+// checkSize resolves size 0 to the current size and refuses sizes beyond it.
+func (l *Log) checkSize(ctx context.Context, size int64) (int64, error) {
+	cur, err := l.TreeSize(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if size == 0 {
+		size = cur
+	}
+	if size < 0 || size > cur {
+		return 0, fmt.Errorf("%w: tree size %d, current size %d", ErrIndexOutOfRange, size, cur)
+	}
+	return size, nil
+}
+
+// InclusionProof returns the RFC 6962 inclusion proof of leaf index in the tree of
+// the given size (0: the current tree) and the size used.
+func (l *Log) InclusionProof(ctx context.Context, index, size int64) ([][]byte, int64, error) {
+	size, err := l.checkSize(ctx, size)
+	if err != nil {
+		return nil, 0, err
+	}
+	if index < 0 || index >= size {
+		return nil, 0, fmt.Errorf("%w: leaf index %d, tree size %d", ErrIndexOutOfRange, index, size)
+	}
+	nodes, err := proof.Inclusion(uint64(index), uint64(size))
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", ErrIndexOutOfRange, err)
+	}
+	hs, err := l.nodeHashes(ctx, nodes.IDs)
+	if err != nil {
+		return nil, 0, err
+	}
+	p, err := nodes.Rehash(hs, hasher.HashChildren)
+	return p, size, err
+}
+
+// ConsistencyProof returns the RFC 6962 consistency proof between two tree sizes.
+func (l *Log) ConsistencyProof(ctx context.Context, size1, size2 int64) ([][]byte, error) {
+	size2, err := l.checkSize(ctx, size2)
+	if err != nil {
+		return nil, err
+	}
+	if size1 < 0 || size1 > size2 {
+		return nil, fmt.Errorf("%w: sizes %d and %d", ErrIndexOutOfRange, size1, size2)
+	}
+	nodes, err := proof.Consistency(uint64(size1), uint64(size2))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrIndexOutOfRange, err)
+	}
+	hs, err := l.nodeHashes(ctx, nodes.IDs)
+	if err != nil {
+		return nil, err
+	}
+	return nodes.Rehash(hs, hasher.HashChildren)
+}
+
+// RootHash returns the root hash of the tree of the given size (<= current).
+func (l *Log) RootHash(ctx context.Context, size int64) ([]byte, error) {
+	size, err := l.checkSize(ctx, size)
+	if err != nil {
+		return nil, err
+	}
+	if size == 0 {
+		return hasher.EmptyRoot(), nil
+	}
+	hs, err := l.nodeHashes(ctx, compact.RangeNodes(0, uint64(size), nil))
+	if err != nil {
+		return nil, err
+	}
+	rng, err := l.rf.NewRange(0, uint64(size), hs)
+	if err != nil {
+		return nil, err
+	}
+	return rng.GetRootHash(nil)
+}
+
+// IndexOfLeafHash returns the index of the leaf with this RFC 6962 leaf hash.
+func (l *Log) IndexOfLeafHash(ctx context.Context, leafHash []byte) (int64, error) {
+	var idx int64
+	err := l.db.QueryRowContext(ctx, "SELECT idx FROM auditlog_entries WHERE leaf_hash = ? ORDER BY idx LIMIT 1", leafHash).Scan(&idx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrLeafNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("auditlog: find leaf: %w", err)
+	}
+	return idx, nil
+}
+
+// IndexOfEvent returns the log index of the leaf that logs an outbox event, or
+// ErrLeafNotFound while the event is not integrated yet. The security token's
+// `log` claim is this index of its issuance event (a hook for the PD issue: the
+// data-owner verifier can ask for the inclusion proof of that index).
+func (l *Log) IndexOfEvent(ctx context.Context, eventID int64) (int64, error) {
+	var idx int64
+	err := l.db.QueryRowContext(ctx, "SELECT idx FROM auditlog_entries WHERE event_id = ?", eventID).Scan(&idx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrLeafNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("auditlog: find event: %w", err)
+	}
+	return idx, nil
+}
+
+// Leaf returns the leaf at index.
+func (l *Log) Leaf(ctx context.Context, index int64) ([]byte, error) {
+	size, err := l.TreeSize(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if index < 0 || index >= size {
+		return nil, fmt.Errorf("%w: leaf index %d, tree size %d", ErrIndexOutOfRange, index, size)
+	}
+	t, err := l.readTile(ctx, EntriesLevel, index>>TileHeight, int(index%TileWidth)+1)
+	if err != nil {
+		return nil, err
+	}
+	leaves, err := SplitBundle(t.data)
+	if err != nil || len(leaves) < int(index%TileWidth)+1 {
+		return nil, fmt.Errorf("%w: entry bundle %d is torn", ErrInconsistent, index>>TileHeight)
+	}
+	return leaves[index%TileWidth], nil
+}
+
+// LatestCheckpoint returns the newest signed checkpoint with the witness
+// cosignatures it has. With a witness quorum configured, it is the newest one
+// that has the quorum (ErrNotWitnessed if none has).
+func (l *Log) LatestCheckpoint(ctx context.Context) ([]byte, error) {
+	q := "SELECT note, cosigs FROM auditlog_checkpoints ORDER BY tree_size DESC LIMIT 1"
+	args := []any{}
+	if l.cfg.WitnessQuorum > 0 {
+		q = "SELECT note, cosigs FROM auditlog_checkpoints WHERE cosigners >= ? ORDER BY tree_size DESC LIMIT 1"
+		args = append(args, l.cfg.WitnessQuorum)
+	}
+	var n, cosigs string
+	err := l.db.QueryRowContext(ctx, q, args...).Scan(&n, &cosigs)
+	if errors.Is(err, sql.ErrNoRows) {
+		if l.cfg.WitnessQuorum > 0 {
+			return nil, ErrNotWitnessed
+		}
+		return nil, ErrEmptyLog
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auditlog: read checkpoint: %w", err)
+	}
+	return []byte(n + cosigs), nil
+}
+
+// latestOwn returns the newest checkpoint as the log signed it, verified.
+func (l *Log) latestOwn(ctx context.Context) (Checkpoint, []byte, error) {
+	var n string
+	err := l.db.QueryRowContext(ctx, "SELECT note FROM auditlog_checkpoints ORDER BY tree_size DESC LIMIT 1").Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Checkpoint{}, nil, ErrEmptyLog
+	}
+	if err != nil {
+		return Checkpoint{}, nil, fmt.Errorf("auditlog: read checkpoint: %w", err)
+	}
+	c, _, err := OpenCheckpoint([]byte(n), l.cfg.Verifier)
+	return c, []byte(n), err
+}
