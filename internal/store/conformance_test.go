@@ -771,4 +771,3 @@ func TestStatsAndPing(t *testing.T) {
 		}
 	})
 }
-

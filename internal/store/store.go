@@ -75,8 +75,9 @@ type DB struct {
 //     URL, e.g. search_path=myschema.
 //   - "sqlite:PATH", "sqlite://PATH", "file:PATH" or a plain PATH: SQLite
 //     at that file path (created if missing; the directory must exist).
-//     The path is taken literally (no query parameters). ":memory:" is
-//     refused: the reader pool would not see the writer's data.
+//     The path is taken literally and may not contain '?' (there are no
+//     query parameters). ":memory:" is refused: the reader pool would not
+//     see the writer's data.
 func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	db := &DB{
 		log:        opts.Logger,
@@ -162,8 +163,11 @@ func (db *DB) openSQLite(ctx context.Context, url string, opts Options) error {
 			break
 		}
 	}
-	if path == "" || path == ":memory:" || strings.Contains(path, "mode=memory") {
+	if path == "" || strings.HasPrefix(path, ":memory:") {
 		return fmt.Errorf("%w: SQLite needs a file path (in-memory databases are not supported)", ErrInvalidURL)
+	}
+	if strings.Contains(path, "?") {
+		return fmt.Errorf("%w: SQLite paths take no query parameters (and may not contain '?')", ErrInvalidURL)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
