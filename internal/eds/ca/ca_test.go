@@ -129,7 +129,7 @@ func TestIssueProfile(t *testing.T) {
 			return c.IssueInformationSystem("050490000001", "Demo Bank JSC", "Core banking", a)
 		}, want{
 			info: pki.Subject{CommonName: "Core banking", BIN: "050490000001", Organization: "Demo Bank JSC", Country: "KZ",
-				DN: `DC=ROLE02,CN=Core banking,C=KZ,O=Demo Bank JSC,OU=BIN050490000001,businessCategory=Core banking`},
+				DN: `DC=ROLE02,CN=Core banking,C=KZ,O=Demo Bank JSC,OU=BIN050490000001,BusinessCategory=Core banking`},
 			roles: []pki.Role{pki.RoleOrganization, pki.RoleInformationSystem},
 		}},
 	}

@@ -33,8 +33,8 @@ type ocspSingleRequest struct {
 }
 
 type ocspTBSRequest struct {
-	Version       int              `asn1:"explicit,tag:0,default:0,optional"`
-	RequestorName asn1.RawValue    `asn1:"explicit,tag:1,optional"`
+	Version       int           `asn1:"explicit,tag:0,default:0,optional"`
+	RequestorName asn1.RawValue `asn1:"explicit,tag:1,optional"`
 	Requests      []ocspSingleRequest
 	Extensions    []pkix.Extension `asn1:"explicit,tag:2,optional"`
 }

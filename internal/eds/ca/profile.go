@@ -23,29 +23,29 @@ var (
 	oidGivenName        = asn1.ObjectIdentifier{2, 5, 4, 42}
 	oidDomainComponent  = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 25}
 
-	oidExtSKI            = asn1.ObjectIdentifier{2, 5, 29, 14}
-	oidExtKeyUsage       = asn1.ObjectIdentifier{2, 5, 29, 15}
-	oidExtBasicConstr    = asn1.ObjectIdentifier{2, 5, 29, 19}
-	oidExtCRLNumber      = asn1.ObjectIdentifier{2, 5, 29, 20}
-	oidExtReasonCode     = asn1.ObjectIdentifier{2, 5, 29, 21}
-	oidExtCRLDP          = asn1.ObjectIdentifier{2, 5, 29, 31}
-	oidExtPolicies       = asn1.ObjectIdentifier{2, 5, 29, 32}
-	oidExtAKI            = asn1.ObjectIdentifier{2, 5, 29, 35}
-	oidExtExtKeyUsage    = asn1.ObjectIdentifier{2, 5, 29, 37}
-	oidExtAIA            = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 1}
-	oidAccessOCSP        = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1}
-	oidAccessCAIssuers   = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 2}
-	oidEKUEmailProtect   = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 4}
-	oidExtKeyStoreType   = asn1.ObjectIdentifier{1, 2, 398, 3, 3, 5}
-	oidKeyStorePKCS12    = asn1.ObjectIdentifier{1, 2, 398, 3, 3, 5, 1, 1}
-	oidPolicyNCAGeneric  = asn1.ObjectIdentifier{1, 2, 398, 3, 3, 2}
-	oidEKUIndividual     = asn1.ObjectIdentifier{1, 2, 398, 3, 3, 4, 1, 1}
-	oidEKUOrganization   = asn1.ObjectIdentifier{1, 2, 398, 3, 3, 4, 1, 2}
-	oidEKUInfoSystem     = asn1.ObjectIdentifier{1, 2, 398, 5, 19, 1, 2, 2, 1}
-	oidOCSPNonce         = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 2}
-	oidOCSPBasic         = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 1}
-	oidDigestSHA1        = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
-	oidDigestSHA256      = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
+	oidExtSKI           = asn1.ObjectIdentifier{2, 5, 29, 14}
+	oidExtKeyUsage      = asn1.ObjectIdentifier{2, 5, 29, 15}
+	oidExtBasicConstr   = asn1.ObjectIdentifier{2, 5, 29, 19}
+	oidExtCRLNumber     = asn1.ObjectIdentifier{2, 5, 29, 20}
+	oidExtReasonCode    = asn1.ObjectIdentifier{2, 5, 29, 21}
+	oidExtCRLDP         = asn1.ObjectIdentifier{2, 5, 29, 31}
+	oidExtPolicies      = asn1.ObjectIdentifier{2, 5, 29, 32}
+	oidExtAKI           = asn1.ObjectIdentifier{2, 5, 29, 35}
+	oidExtExtKeyUsage   = asn1.ObjectIdentifier{2, 5, 29, 37}
+	oidExtAIA           = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 1}
+	oidAccessOCSP       = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1}
+	oidAccessCAIssuers  = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 2}
+	oidEKUEmailProtect  = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 4}
+	oidExtKeyStoreType  = asn1.ObjectIdentifier{1, 2, 398, 3, 3, 5}
+	oidKeyStorePKCS12   = asn1.ObjectIdentifier{1, 2, 398, 3, 3, 5, 1, 1}
+	oidPolicyNCAGeneric = asn1.ObjectIdentifier{1, 2, 398, 3, 3, 2}
+	oidEKUIndividual    = asn1.ObjectIdentifier{1, 2, 398, 3, 3, 4, 1, 1}
+	oidEKUOrganization  = asn1.ObjectIdentifier{1, 2, 398, 3, 3, 4, 1, 2}
+	oidEKUInfoSystem    = asn1.ObjectIdentifier{1, 2, 398, 5, 19, 1, 2, 2, 1}
+	oidOCSPNonce        = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 2}
+	oidOCSPBasic        = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 1}
+	oidDigestSHA1       = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
+	oidDigestSHA256     = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
 )
 
 // ASN.1 universal string tags used in names, as the NCA uses them: UTF8String for
