@@ -56,6 +56,32 @@ func BenchmarkVerify512(b *testing.B) {
 	}
 }
 
+// BenchmarkVerify512Precomputed verifies with a PublicKey512 (tables of the
+// key computed once, outside the loop).
+func BenchmarkVerify512Precomputed(b *testing.B) {
+	pub, d, sig := benchSig512(b)
+	k, err := NewPublicKey512KZ(pub)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !k.VerifyKZ(d, sig) {
+		b.Fatal("signature does not verify")
+	}
+	for b.Loop() {
+		k.VerifyKZ(d, sig)
+	}
+}
+
+// BenchmarkPrecompute512 is the one-time cost of NewPublicKey512KZ.
+func BenchmarkPrecompute512(b *testing.B) {
+	pub, _, _ := benchSig512(b)
+	for b.Loop() {
+		if _, err := NewPublicKey512KZ(pub); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkVerify512Int is Verify at the integer level (no byte decoding).
 func BenchmarkVerify512Int(b *testing.B) {
 	pub, d, sig := benchSig512(b)

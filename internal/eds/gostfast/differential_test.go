@@ -2,6 +2,7 @@ package gostfast
 
 import (
 	"bytes"
+	"errors"
 	"math/big"
 	"math/rand/v2"
 	"os"
@@ -98,6 +99,8 @@ func runDifferential(t *testing.T, c *Curve, cases int, seed uint64) {
 		}
 		keys = append(keys, k)
 	}
+	// Precomputed keys (512-bit curve only), by encoding.
+	pre := map[string]*PublicKey512{}
 	accepted := 0
 	for i := 0; i < cases; {
 		key := keys[rng.IntN(len(keys))]
@@ -127,6 +130,23 @@ func runDifferential(t *testing.T, c *Curve, cases int, seed uint64) {
 			ref := cryptobinVerifyKZ(t, c, p, d, s)
 			if ours != ref {
 				t.Fatalf("case %d (%s, seed %d): VerifyKZ = %v, go-cryptobin = %v\npub %x\ndigest %x\nsig %x", i, name, seed, ours, ref, p, d, s)
+			}
+			if c == Tc26512A {
+				k, ok := pre[string(p)]
+				if !ok {
+					var err error
+					k, err = NewPublicKey512KZ(p)
+					if err != nil && !errors.Is(err, ErrInvalidPublicKey) {
+						t.Fatal(err)
+					}
+					pre[string(p)] = k
+				}
+				if k == nil && ours {
+					t.Fatalf("case %d (%s, seed %d): key refused by NewPublicKey512KZ but accepted by VerifyKZ", i, name, seed)
+				}
+				if k != nil && k.VerifyKZ(d, s) != ours {
+					t.Fatalf("case %d (%s, seed %d): PublicKey512.VerifyKZ = %v, VerifyKZ = %v", i, name, seed, !ours, ours)
+				}
 			}
 			if kind <= 1 && !ours {
 				t.Fatalf("case %d (seed %d): a fresh go-cryptobin signature is rejected", i, seed)
@@ -217,6 +237,14 @@ func TestDoubleScalarMatchesGeneric(t *testing.T) {
 		x, y, _ := c.affine(doubleScalarGeneric(c, c.gx, c.gy, randScalar(rng, c.q), big.NewInt(0)))
 		keys = append(keys, key{x, y})
 	}
+	var pre []*PublicKey512
+	for _, k := range keys {
+		pk, err := NewPublicKey512(k.x, k.y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pre = append(pre, pk)
+	}
 	scal := func(i int) *big.Int {
 		if i < len(edge) {
 			return edge[i]
@@ -234,12 +262,15 @@ func TestDoubleScalarMatchesGeneric(t *testing.T) {
 					continue
 				}
 				u1, u2 := scal(i), scal(j)
-				fast := doubleScalar512(c, k.x, k.y, u1, u2)
 				gen := doubleScalarGeneric(c, k.x, k.y, u1, u2)
-				fx, fy, fok := c.affine(jacPoint{feToBig(&fast.x), feToBig(&fast.y), feToBig(&fast.z)})
 				gx, gy, gok := c.affine(gen)
-				if fok != gok || (fok && (fx.Cmp(gx) != 0 || fy.Cmp(gy) != 0)) {
-					t.Fatalf("key %d, u1 = %x, u2 = %x: fast (%x, %x, %v), generic (%x, %v)", ki, u1, u2, fx, fy, fok, gx, gok)
+				fast := doubleScalar512(c, k.x, k.y, u1, u2)
+				split := pre[ki].doubleScalar(u1, u2)
+				for name, pt := range map[string]*jac512{"interleaved": &fast, "precomputed key": &split} {
+					fx, fy, fok := c.affine(jacPoint{feToBig(&pt.x), feToBig(&pt.y), feToBig(&pt.z)})
+					if fok != gok || (fok && (fx.Cmp(gx) != 0 || fy.Cmp(gy) != 0)) {
+						t.Fatalf("%s, key %d, u1 = %x, u2 = %x: fast (%x, %x, %v), generic (%x, %v)", name, ki, u1, u2, fx, fy, fok, gx, gok)
+					}
 				}
 				count++
 			}

@@ -1,6 +1,7 @@
 package gostfast
 
 import (
+	"errors"
 	"math/big"
 	"testing"
 )
@@ -206,5 +207,47 @@ func TestP512AddInfinity(t *testing.T) {
 	p512Double(&r, &inf)
 	if !feIsZero(&r.z) {
 		t.Error("2·O ≠ O")
+	}
+}
+
+func TestPublicKey512Errors(t *testing.T) {
+	c := Tc26512A
+	for _, tt := range []struct {
+		name string
+		x, y *big.Int
+	}{
+		{"nil", nil, nil},
+		{"(0, 0)", big.NewInt(0), big.NewInt(0)},
+		{"off the curve", c.gx, new(big.Int).Add(c.gy, one)},
+		{"x + p", new(big.Int).Add(c.gx, c.p), c.gy},
+	} {
+		_, err := NewPublicKey512(tt.x, tt.y)
+		if !errors.Is(err, ErrInvalidPublicKey) {
+			t.Errorf("%s: err = %v, want ErrInvalidPublicKey", tt.name, err)
+		}
+	}
+	_, err := NewPublicKey512KZ(make([]byte, 127))
+	if !errors.Is(err, ErrInvalidPublicKey) {
+		t.Errorf("127 bytes: err = %v, want ErrInvalidPublicKey", err)
+	}
+	var coded interface{ Code() string }
+	if !errors.As(err, &coded) || coded.Code() != "eds.gost.invalid_public_key" {
+		t.Errorf("error code missing or wrong: %v", err)
+	}
+	k, err := NewPublicKey512(c.gx, c.gy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, r, s := craftedSignature(t, c, big.NewInt(77))
+	if !k.Verify(e, r, s) {
+		t.Error("crafted doubling-case signature rejected by the precomputed key")
+	}
+	for _, bad := range [][3]*big.Int{{nil, r, s}, {e, nil, s}, {e, r, nil}, {new(big.Int).Neg(e), r, s}, {e, c.q, s}, {e, r, big.NewInt(0)}, {e, r, new(big.Int).Set(r)}} {
+		if k.Verify(bad[0], bad[1], bad[2]) {
+			t.Errorf("Verify(%v, %v, %v) accepted", bad[0], bad[1], bad[2])
+		}
+	}
+	if k.VerifyKZ(make([]byte, 63), make([]byte, 128)) || k.VerifyKZ(make([]byte, 64), make([]byte, 127)) {
+		t.Error("wrong lengths accepted")
 	}
 }

@@ -2,6 +2,7 @@ package gostfast
 
 import (
 	"bytes"
+	"errors"
 	"math/big"
 	"testing"
 
@@ -75,6 +76,17 @@ func FuzzVerifyDifferential(f *testing.F) {
 				t.Fatal("accepted inputs of the wrong length")
 			}
 			return // go-cryptobin accepts other digest lengths; we do not
+		}
+		if curve == Tc26512A {
+			k, err := NewPublicKey512KZ(pub)
+			switch {
+			case err != nil && ours:
+				t.Fatalf("NewPublicKey512KZ refuses a key VerifyKZ accepts: %v", err)
+			case err != nil && !errors.Is(err, ErrInvalidPublicKey):
+				t.Fatalf("unexpected error %v", err)
+			case err == nil && k.VerifyKZ(digest, sig) != ours:
+				t.Fatalf("PublicKey512.VerifyKZ = %v, VerifyKZ = %v", !ours, ours)
+			}
 		}
 		lib := cryptobinVerifyKZ(t, curve, pub, digest, sig)
 		if ours != lib && !cryptobinDegenerate(curve, pub, digest, sig) {

@@ -129,18 +129,25 @@ func TestVerifyKZNCA(t *testing.T) {
 			if !VerifyKZ(Tc26512A, s.issuer, d, s.sig) {
 				t.Fatal("VerifyKZ rejects a genuine NCA signature")
 			}
+			key, err := NewPublicKey512KZ(s.issuer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !key.VerifyKZ(d, s.sig) {
+				t.Fatal("PublicKey512.VerifyKZ rejects a genuine NCA signature")
+			}
 			if !cryptobinVerifyKZ(t, Tc26512A, s.issuer, d, s.sig) {
 				t.Fatal("go-cryptobin rejects a genuine NCA signature: the test's conventions are wrong")
 			}
 			for _, i := range []int{0, 31, 63, 64, 100, 127} {
 				bad := append([]byte(nil), s.sig...)
 				bad[i] ^= 0x01
-				if VerifyKZ(Tc26512A, s.issuer, d, bad) {
+				if VerifyKZ(Tc26512A, s.issuer, d, bad) || key.VerifyKZ(d, bad) {
 					t.Errorf("accepts signature with byte %d flipped", i)
 				}
 				badD := append([]byte(nil), d...)
 				badD[i%64] ^= 0x80
-				if VerifyKZ(Tc26512A, s.issuer, badD, s.sig) {
+				if VerifyKZ(Tc26512A, s.issuer, badD, s.sig) || key.VerifyKZ(badD, s.sig) {
 					t.Errorf("accepts digest with byte %d flipped", i%64)
 				}
 			}

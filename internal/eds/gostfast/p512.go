@@ -35,13 +35,11 @@ func initBaseTable512(c *Curve) {
 	feFromBig(&g.x, c.gx)
 	feFromBig(&g.y, c.gy)
 	g.z = feOne
-	var g2 jac512
-	p512Double(&g2, &g)
-	cur := g
-	for i := range baseTable512 {
-		baseTable512[i] = toAffine512(&cur)
-		p512Add(&cur, &cur, &g2)
+	oddMultiples(baseTable512[:], &g)
+	for range 256 {
+		p512Double(&g, &g)
 	}
+	oddMultiples(baseTable512Hi[:], &g)
 }
 
 // toAffine512 converts a finite point with math/big's inversion; used only
@@ -248,6 +246,11 @@ func wnaf(k *fe, w uint) (naf [513]int8) {
 // r + q < p, X ≡ (r + q)·Z².
 func verify512(c *Curve, qx, qy, u1, u2, r *big.Int) bool {
 	acc := doubleScalar512(c, qx, qy, u1, u2)
+	return checkX512(c, &acc, r)
+}
+
+// checkX512 reports whether acc is finite with x(acc) mod q = r.
+func checkX512(c *Curve, acc *jac512, r *big.Int) bool {
 	if feIsZero(&acc.z) {
 		return false
 	}
