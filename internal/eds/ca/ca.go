@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/big"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -199,6 +200,12 @@ func (c *CA) loadOrCreate(a Algorithm, parent *authority) (*authority, error) {
 		au.key, au.cert = key, cert
 	case errors.Is(errC, fs.ErrNotExist) && errors.Is(errK, fs.ErrNotExist):
 		// First use, or an intermediate lost while its root is kept: make a new one.
+		// A lost root is not remade under a surviving intermediate.
+		if au.root {
+			if _, err := os.Stat(filepath.Join(c.dir, authorityName(a, false)+".cer")); err == nil {
+				return nil, fmt.Errorf("%w: %s is missing but its intermediate exists", ErrStore, certPath)
+			}
+		}
 		if err := c.createAuthority(au); err != nil {
 			return nil, err
 		}
