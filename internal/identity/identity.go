@@ -206,6 +206,42 @@ func (s *Service) EnsureCitizen(ctx context.Context, c Citizen, password string)
 	return &c, true, nil
 }
 
+// SubjectRef returns the opaque reference ("citizen:<id>") of the citizen with iin,
+// creating a record without login credentials when Senim has not seen the IIN before:
+// an initiator may ask for a person's data before that person ever opens the cabinet,
+// and events about them must still name them by reference, never by IIN.
+func (s *Service) SubjectRef(ctx context.Context, iin string) (string, error) {
+	if !kzid.ValidIIN(iin) {
+		return "", ErrInvalidCitizen.WithDetail("iin: not a valid IIN")
+	}
+	if c, err := s.CitizenByIIN(ctx, iin); err == nil {
+		return c.Ref(), nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return "", err
+	}
+	err := s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM citizens WHERE iin = ?`, iin).Scan(&n); err != nil || n > 0 {
+			return err
+		}
+		id, err := tx.InsertID(ctx, `INSERT INTO citizens (iin, name, lang, created_at) VALUES (?, '', 'kk', ?) RETURNING id`, iin, store.Micros(s.cfg.Now()))
+		if err != nil {
+			return err
+		}
+		ref := (&Citizen{ID: id}).Ref()
+		_, err = tx.Emit(ctx, store.Event{Type: "identity.citizen.created", Actor: "system", Subject: ref})
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	c, err := s.CitizenByIIN(ctx, iin)
+	if err != nil {
+		return "", err
+	}
+	return c.Ref(), nil
+}
+
 // CitizenByIIN returns the citizen with that IIN, or ErrNotFound.
 func (s *Service) CitizenByIIN(ctx context.Context, iin string) (*Citizen, error) {
 	return s.citizen(ctx, `SELECT id, iin, name, lang FROM citizens WHERE iin = ?`, iin)

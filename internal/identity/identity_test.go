@@ -355,3 +355,31 @@ func TestPasswordHash(t *testing.T) {
 		}
 	}
 }
+
+func TestSubjectRef(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := t.Context()
+		a, err := f.svc.CitizenByIIN(ctx, iinA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref, err := f.svc.SubjectRef(ctx, iinA); err != nil || ref != a.Ref() {
+			t.Errorf("SubjectRef(known) = %q, %v; want %q", ref, err, a.Ref())
+		}
+		ref1, err := f.svc.SubjectRef(ctx, "871008401427")
+		if err != nil || !strings.HasPrefix(ref1, "citizen:") {
+			t.Fatalf("SubjectRef(new) = %q, %v", ref1, err)
+		}
+		if ref2, _ := f.svc.SubjectRef(ctx, "871008401427"); ref2 != ref1 {
+			t.Errorf("SubjectRef not stable: %q then %q", ref1, ref2)
+		}
+		// A record made this way cannot log in: it has no password.
+		if _, err := f.svc.StartLogin(ctx, "871008401427", ""); !errors.Is(err, ErrBadCredentials) {
+			t.Errorf("login to a subject-only record: %v", err)
+		}
+		if _, err := f.svc.SubjectRef(ctx, "871008401428"); !errors.Is(err, ErrInvalidCitizen) {
+			t.Errorf("invalid IIN: %v", err)
+		}
+	})
+}
