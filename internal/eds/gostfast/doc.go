@@ -17,8 +17,9 @@
 //     2^512 ≡ 569; see fe512.go and gen_fe512.py), Jacobian coordinates with
 //     the a = −3 doubling, and u1·G + u2·Q by interleaved wNAF (width 8 over
 //     a precomputed affine table of 64 odd multiples of G, width 5 over a
-//     per-call table of Q). There is no inversion at all: x(C) mod q = r is
-//     checked as X ≡ r·Z² or X ≡ (r + q)·Z² (mod p).
+//     per-call table of Q). There is no inversion mod p (the only one is
+//     e⁻¹ mod q, with math/big): x(C) mod q = r is checked as X ≡ r·Z² or
+//     X ≡ (r + q)·Z² (mod p).
 //   - PublicKey512 (NewPublicKey512, NewPublicKey512KZ): the same check with
 //     tables precomputed once for a key that verifies many signatures, such
 //     as the NCA's CA keys. Both scalars are split into 256-bit halves over
