@@ -771,3 +771,44 @@ func TestStatsAndPing(t *testing.T) {
 		}
 	})
 }
+
+func TestPruneEvents(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		ids := emit(t, db, 4, "test.prune")
+		ack := func(consumer string, max int) {
+			if _, err := db.ConsumeBatch(ctx, consumer, max, func(context.Context, []store.Event) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ack("fast", 4)
+		ack("slow", 2)
+		// Events are at storetest.Now; "before" in the past keeps them all.
+		if n, err := db.PruneEvents(ctx, storetest.Now); err != nil || n != 0 {
+			t.Fatalf("PruneEvents(now) = %d, %v; want 0", n, err)
+		}
+		// Only what both consumers have processed goes.
+		if n, err := db.PruneEvents(ctx, storetest.Now.Add(time.Second)); err != nil || n != 2 {
+			t.Fatalf("PruneEvents = %d, %v; want 2", n, err)
+		}
+		var rest []int64
+		if _, err := db.ConsumeBatch(ctx, "slow", 10, func(_ context.Context, evs []store.Event) error {
+			for _, e := range evs {
+				rest = append(rest, e.ID)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(ids[2:], rest); diff != "" {
+			t.Errorf("slow consumer after pruning (-want +got):\n%s", diff)
+		}
+		if n, err := db.PruneEvents(ctx, storetest.Now.Add(time.Second)); err != nil || n != 2 {
+			t.Fatalf("second PruneEvents = %d, %v; want 2", n, err)
+		}
+		// New IDs continue after the pruned ones.
+		if next := emit(t, db, 1, "test.prune"); next[0] <= ids[3] {
+			t.Errorf("ID %d reused after pruning (last was %d)", next[0], ids[3])
+		}
+	})
+}

@@ -317,3 +317,17 @@ func (db *DB) ConsumerPosition(ctx context.Context, consumer string) (position, 
 	}
 	return position, head, nil
 }
+
+// PruneEvents deletes events created before the given time that every
+// consumer with a cursor has processed, and returns how many. A consumer
+// that has never run has no cursor and does not hold events back: start
+// consumers before pruning. IDs are never reused after pruning.
+func (db *DB) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
+	res, err := db.ExecContext(ctx,
+		"DELETE FROM outbox_events WHERE created_at < ? AND id <= (SELECT COALESCE(MIN(position), 0) FROM outbox_cursors)",
+		Micros(before))
+	if err != nil {
+		return 0, fmt.Errorf("store: prune events: %w", err)
+	}
+	return res.RowsAffected()
+}
