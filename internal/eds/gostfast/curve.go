@@ -44,7 +44,7 @@ func (c *Curve) Base() (x, y *big.Int) { return new(big.Int).Set(c.gx), new(big.
 // coordinates in [0, p). The point at infinity has no affine coordinates and
 // is never on the curve in this sense.
 func (c *Curve) IsOnCurve(x, y *big.Int) bool {
-	if x == nil || y == nil || x.Sign() < 0 || y.Sign() < 0 || x.Cmp(c.p) >= 0 || y.Cmp(c.p) >= 0 {
+	if c == nil || c.p == nil || x == nil || y == nil || x.Sign() < 0 || y.Sign() < 0 || x.Cmp(c.p) >= 0 || y.Cmp(c.p) >= 0 {
 		return false
 	}
 	lhs := new(big.Int).Mul(y, y)

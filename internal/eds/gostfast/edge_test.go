@@ -79,8 +79,11 @@ func TestVerifyEdgeCases(t *testing.T) {
 					t.Errorf("%s: Verify = %v, want %v", tt.name, got, tt.want)
 				}
 			}
-			if Verify(nil, gx, gy, e, r, s) {
-				t.Error("nil curve accepted")
+			if Verify(nil, gx, gy, e, r, s) || Verify(&Curve{}, gx, gy, e, r, s) {
+				t.Error("nil or zero-value curve accepted")
+			}
+			if VerifyKZ(&Curve{}, nil, nil, nil) || (&Curve{}).IsOnCurve(gx, gy) {
+				t.Error("zero-value curve accepted")
 			}
 		})
 	}

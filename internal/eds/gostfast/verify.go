@@ -20,8 +20,8 @@ var one = big.NewInt(1)
 //
 // Verification handles public values only and is variable-time.
 func Verify(c *Curve, pubX, pubY *big.Int, e *big.Int, r, s *big.Int) bool {
-	if c == nil || e == nil || r == nil || s == nil || e.Sign() < 0 {
-		return false
+	if c == nil || c.q == nil || e == nil || r == nil || s == nil || e.Sign() < 0 {
+		return false // nil or zero-value Curve, or missing values
 	}
 	if r.Sign() <= 0 || r.Cmp(c.q) >= 0 || s.Sign() <= 0 || s.Cmp(c.q) >= 0 {
 		return false
@@ -58,7 +58,7 @@ func scalars(c *Curve, e, r, s *big.Int) (u1, u2 *big.Int) {
 // x, y, r, s and the digest must be exactly c.Size() bytes; any other length
 // makes VerifyKZ return false.
 func VerifyKZ(c *Curve, pub, digest, sig []byte) bool {
-	if c == nil {
+	if c == nil || c.size == 0 {
 		return false
 	}
 	n := c.size
