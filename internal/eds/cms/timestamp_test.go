@@ -1,0 +1,129 @@
+package cms_test
+
+import (
+	"crypto/x509"
+	"math/big"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/eds"
+	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/eds/tsp"
+	"github.com/senimkz/senim/internal/eds/tsp/tsptest"
+)
+
+func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+// TestValidityAtTimeStamp: a signature time-stamped while its certificate was valid
+// stays valid after the certificate expires, and after it is revoked later; revoked
+// before the time-stamp it is not. The clock is injected, never the wall clock.
+func TestValidityAtTimeStamp(t *testing.T) {
+	var (
+		signedAt = date(2026, 7, 1)
+		expires  = date(2026, 8, 1)
+		now      = date(2027, 1, 1)
+	)
+	clock := func() time.Time { return now }
+	root, err := tsptest.NewRoot(eds.KeyECDSA, "Test CA", date(2025, 1, 1), date(2030, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key, err := root.Leaf(eds.KeyECDSA, "Signer", date(2026, 1, 1), expires)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsaCfg, err := root.TSA(eds.KeyECDSA, "TSA", date(2025, 1, 1), date(2030, 1, 1), func() time.Time { return signedAt })
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := cms.SignerSpec{Signer: key, Cert: cert, Chain: []*x509.Certificate{root.Cert}}
+	content := []byte("contract")
+	stamped, err := cms.Sign(t.Context(), content, []cms.SignerSpec{spec},
+		cms.SignOptions{TSA: &tsp.Local{Config: tsaCfg}, Now: func() time.Time { return signedAt }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := cms.Sign(t.Context(), content, []cms.SignerSpec{spec}, cms.SignOptions{Now: func() time.Time { return signedAt }})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	validator := func(t *testing.T, revoked ...tsptest.Revoked) *pki.Validator {
+		crlDER, err := root.CRL(1, date(2026, 12, 1), date(2027, 2, 1), revoked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		crl, err := pki.ParseCRL(crlDER)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := pki.New(pki.Config{Roots: []*x509.Certificate{root.Cert}, CRLs: []*pki.CRL{crl}, Clock: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	revokedAt := func(serial *big.Int, at time.Time, reason pki.Reason) tsptest.Revoked {
+		return tsptest.Revoked{Serial: serial, At: at, Reason: int(reason)}
+	}
+
+	for _, tc := range []struct {
+		name      string
+		cms       []byte
+		noChain   bool
+		revoked   []tsptest.Revoked
+		valid     bool
+		at        time.Time
+		wantCode  string
+		crlStatus pki.RevocationStatus
+	}{
+		{name: "time-stamped, expired since", cms: stamped, valid: true, at: signedAt, crlStatus: pki.StatusGood},
+		{name: "not time-stamped, expired", cms: plain, valid: false, at: now, wantCode: "eds.cert.expired"},
+		{name: "revoked after the time-stamp", cms: stamped,
+			revoked: []tsptest.Revoked{revokedAt(cert.SerialNumber, date(2026, 7, 15), pki.ReasonKeyCompromise)},
+			valid:   true, at: signedAt, crlStatus: pki.StatusGood},
+		{name: "revoked before the time-stamp", cms: stamped,
+			revoked: []tsptest.Revoked{revokedAt(cert.SerialNumber, date(2026, 6, 15), pki.ReasonKeyCompromise)},
+			valid:   false, at: signedAt, wantCode: "eds.cert.revoked", crlStatus: pki.StatusRevoked},
+		{name: "TSA key compromised after genTime", cms: stamped,
+			revoked: []tsptest.Revoked{revokedAt(tsaCfg.Cert.SerialNumber, date(2026, 9, 1), pki.ReasonKeyCompromise)},
+			valid:   false, at: now, wantCode: "eds.tsp.untrusted"},
+		{name: "TSA superseded after genTime", cms: stamped,
+			revoked: []tsptest.Revoked{revokedAt(tsaCfg.Cert.SerialNumber, date(2026, 9, 1), pki.ReasonSuperseded)},
+			valid:   true, at: signedAt, crlStatus: pki.StatusGood},
+		{name: "no validator, time-stamped", cms: stamped, noChain: true, valid: true, at: signedAt},
+		{name: "no validator, not time-stamped", cms: plain, noChain: true, valid: false, at: now, wantCode: "eds.cert.expired"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := cms.VerifyOptions{Revocation: crlOnly, Now: clock}
+			if !tc.noChain {
+				opts.Validator = validator(t, tc.revoked...)
+			}
+			res, err := cms.Verify(t.Context(), tc.cms, nil, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := res.Signers[0]
+			if res.Valid != tc.valid || s.Valid != tc.valid {
+				t.Fatalf("valid %v, want %v; codes %v", res.Valid, tc.valid, s.Codes())
+			}
+			if !s.ValidationTime.Equal(tc.at) {
+				t.Errorf("validation time %v, want %v", s.ValidationTime, tc.at)
+			}
+			if tc.wantCode != "" && !slices.Contains(s.Codes(), tc.wantCode) {
+				t.Errorf("codes %v, want %s", s.Codes(), tc.wantCode)
+			}
+			if tc.valid && len(s.Errors) != 0 {
+				t.Errorf("valid with errors %v", s.Codes())
+			}
+			if s.ChainChecked == tc.noChain {
+				t.Errorf("chain checked %v", s.ChainChecked)
+			}
+			if tc.crlStatus != "" && s.Chain.CRL.Status != tc.crlStatus {
+				t.Errorf("CRL status %v, want %v", s.Chain.CRL.Status, tc.crlStatus)
+			}
+		})
+	}
+}
