@@ -64,8 +64,14 @@ func TestCurveParamsMatchCryptobin(t *testing.T) {
 				t.Errorf("%s: %s differs: ours %x, go-cryptobin %x", c.name, f.name, f.ours, f.lib)
 			}
 		}
-		if c.size != cb.PointSize() {
-			t.Errorf("%s: size %d, go-cryptobin %d", c.name, c.size, cb.PointSize())
+		if c.Name() == "" {
+			t.Error("empty name")
+		}
+		if gx, gy := c.Base(); gx.Cmp(cb.X) != 0 || gy.Cmp(cb.Y) != 0 || c.Order().Cmp(cb.Q) != 0 || c.Prime().Cmp(cb.P) != 0 {
+			t.Errorf("%s: accessors disagree with go-cryptobin", c.name)
+		}
+		if c.Size() != cb.PointSize() {
+			t.Errorf("%s: size %d, go-cryptobin %d", c.name, c.Size(), cb.PointSize())
 		}
 		if !c.IsOnCurve(c.gx, c.gy) {
 			t.Errorf("%s: base point not on curve", c.name)
