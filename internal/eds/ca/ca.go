@@ -92,6 +92,7 @@ type CA struct {
 	auths    []*authority
 	byName   map[string]*authority
 	bySerial map[string]*certRecord // lower-case hex serial
+	tsas     map[Algorithm]*timeStamper
 }
 
 // authority is one signing CA (a root or an intermediate).
@@ -146,7 +147,7 @@ func Open(dir string, cfg Config) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &CA{dir: dir, cfg: cfg, st: st, byName: map[string]*authority{}, bySerial: map[string]*certRecord{}}
+	c := &CA{dir: dir, cfg: cfg, st: st, byName: map[string]*authority{}, bySerial: map[string]*certRecord{}, tsas: map[Algorithm]*timeStamper{}}
 	for _, r := range st.Certs {
 		c.bySerial[r.Serial] = r
 	}
@@ -158,9 +159,15 @@ func Open(dir string, cfg Config) (*CA, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := c.loadOrCreate(a, root); err != nil {
+		ca, err := c.loadOrCreate(a, root)
+		if err != nil {
 			return nil, err
 		}
+		ts, err := c.loadOrCreateTSA(ca)
+		if err != nil {
+			return nil, err
+		}
+		c.tsas[a] = ts
 	}
 	if err := saveState(dir, c.st); err != nil {
 		return nil, err
@@ -561,7 +568,31 @@ func (c *CA) Issue(r Request) (*Issued, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q", ErrAlgorithm, r.Algorithm)
 	}
-	kt, _ := r.Algorithm.keyType()
+	return c.issueLeaf(iss, leafProfile{
+		subject: subject, kind: kind, ekus: ekus, validity: c.cfg.LeafValidity,
+		// digitalSignature + nonRepudiation + keyAgreement: the NCA's usage for keys
+		// that both sign and authenticate; ECDH makes keyAgreement meaningful for
+		// P-256 too.
+		keyUsage: []int{kuDigitalSignature, kuNonRepudiation, kuKeyAgreement},
+		// Key store type as the NCA marks keys delivered in a PKCS#12 file (value
+		// copied from the NCA test certificates).
+		keyStore: true,
+	})
+}
+
+type leafProfile struct {
+	subject     []byte
+	kind        string // recorded in state.json
+	ekus        []asn1.ObjectIdentifier
+	ekuCritical bool
+	keyUsage    []int
+	keyStore    bool
+	validity    time.Duration
+}
+
+// issueLeaf makes a key and an end-entity certificate signed by iss.
+func (c *CA) issueLeaf(iss *authority, p leafProfile) (*Issued, error) {
+	kt, _ := iss.alg.keyType()
 	key, err := eds.GenerateKey(nil, kt)
 	if err != nil {
 		return nil, fmt.Errorf("ca: key generation: %w", err)
@@ -571,7 +602,7 @@ func (c *CA) Issue(r Request) (*Issued, error) {
 		return nil, err
 	}
 	now := utc(c.cfg.Now())
-	notAfter := now.Add(c.cfg.LeafValidity)
+	notAfter := now.Add(p.validity)
 	if notAfter.After(iss.cert.NotAfter) {
 		notAfter = iss.cert.NotAfter.UTC()
 	}
@@ -588,7 +619,7 @@ func (c *CA) Issue(r Request) (*Issued, error) {
 		e, err = ext(oid, critical, v)
 		exts = append(exts, e)
 	}
-	add(oidExtExtKeyUsage, false, ekus)
+	add(oidExtExtKeyUsage, p.ekuCritical, p.ekus)
 	add(oidExtPolicies, false, []policyInformation{{oidPolicyNCAGeneric}})
 	info, err := aia(c.url("/ocsp"), c.url("/cert/"+iss.name+".cer"))
 	if err != nil {
@@ -598,18 +629,16 @@ func (c *CA) Issue(r Request) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	// digitalSignature + nonRepudiation + keyAgreement: the NCA's usage for keys that
-	// both sign and authenticate; ECDH makes keyAgreement meaningful for P-256 too.
-	ku, err := keyUsage(kuDigitalSignature, kuNonRepudiation, kuKeyAgreement)
+	ku, err := keyUsage(p.keyUsage...)
 	if err != nil {
 		return nil, err
 	}
 	exts = append(exts, rawExt(oidExtAIA, false, info), rawExt(oidExtCRLDP, false, dp), rawExt(oidExtKeyUsage, true, ku))
 	add(oidExtSKI, false, ski)
 	add(oidExtAKI, false, authorityKeyID{iss.cert.SubjectKeyId})
-	// Key store type as the NCA marks keys delivered in a PKCS#12 file (value copied
-	// from the NCA test certificates).
-	add(oidExtKeyStoreType, false, []asn1.ObjectIdentifier{oidKeyStorePKCS12})
+	if p.keyStore {
+		add(oidExtKeyStoreType, false, []asn1.ObjectIdentifier{oidKeyStorePKCS12})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -626,7 +655,7 @@ func (c *CA) Issue(r Request) (*Issued, error) {
 		SigAlg:     sigAlgID(iss.key),
 		Issuer:     asn1.RawValue{FullBytes: iss.cert.RawSubject},
 		Validity:   validity{now, notAfter},
-		Subject:    asn1.RawValue{FullBytes: subject},
+		Subject:    asn1.RawValue{FullBytes: p.subject},
 		PublicKey:  asn1.RawValue{FullBytes: key.Public().Raw},
 		Extensions: exts,
 	}, nil)
@@ -637,7 +666,7 @@ func (c *CA) Issue(r Request) (*Issued, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ca: made an unparsable certificate: %w", err)
 	}
-	c.addRecord(&certRecord{Serial: serialHex(serial), Issuer: iss.name, Kind: kind, NotAfter: notAfter})
+	c.addRecord(&certRecord{Serial: serialHex(serial), Issuer: iss.name, Kind: p.kind, NotAfter: notAfter})
 	if err := saveState(c.dir, c.st); err != nil {
 		return nil, err
 	}

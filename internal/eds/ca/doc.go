@@ -53,14 +53,21 @@
 // comes back unchanged. Answers are good, revoked (with time and reason) or unknown
 // (never issued here); thisUpdate is now and nextUpdate an hour later.
 //
-// The RFC 3161 time-stamping authority is not mounted yet (it will come from package
-// tsp).
+//	POST /sandbox/ca/tsa              RFC 3161 time-stamping (package tsp's Handler),
+//	                                  application/timestamp-query, by the first
+//	                                  hierarchy's TSA (GOST 2015 by default)
+//	POST /sandbox/ca/tsa/<alg>        the same by the TSA of hierarchy gost2015 or p256
+//
+// Each hierarchy has a TSA certificate (<alg>-tsa, 5 years, issued by the intermediate,
+// critical timeStamping EKU). It grants the NCA policies 1.2.398.3.3.2.6.4 (default),
+// .6.1 and .6.2 alike; the policy OID is only a label here. TSA gives the same TSA as a
+// tsp.TSAConfig for in-process use (tsp.Local).
 //
 // # Storage
 //
 // Open keeps everything in one directory (mode 0700; files 0600, refused if others can
-// read them): each authority's certificate (<ca>.cer, DER) and key (<ca>.key, PEM
-// PKCS#8), and state.json with the serial counter, CRL numbers and one record per issued
+// read them): each authority's and TSA's certificate (<name>.cer, DER) and key
+// (<name>.key, PEM PKCS#8), and state.json with the serial counter, CRL numbers and one record per issued
 // certificate (serial, issuer, kind, expiry, revocation — no names or IINs). Keys of
 // issued certificates are not kept: they are returned once, in Issued.
 package ca

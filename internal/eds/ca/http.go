@@ -23,6 +23,12 @@ func (c *CA) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST "+Prefix+"/ocsp", http.HandlerFunc(c.serveOCSPPost))
 	handle("POST "+Prefix+"/ocsp/{$}", http.HandlerFunc(c.serveOCSPPost))
 	handle("GET "+Prefix+"/ocsp/{req...}", http.HandlerFunc(c.serveOCSPGet))
+	if len(c.cfg.Algorithms) > 0 {
+		handle("POST "+Prefix+"/tsa", c.tsas[c.cfg.Algorithms[0]].handler)
+	}
+	for _, a := range c.cfg.Algorithms {
+		handle("POST "+Prefix+"/tsa/"+string(a), c.tsas[a].handler)
+	}
 }
 
 // Handler returns a handler serving only the CA's endpoints, under Prefix.
@@ -47,10 +53,15 @@ func (c *CA) serveIndex(w http.ResponseWriter, r *http.Request) {
 	var idx struct {
 		Notice      string       `json:"notice"`
 		OCSP        string       `json:"ocsp_url"`
+		TSA         []string     `json:"tsa_urls"`
 		Authorities []indexEntry `json:"authorities"`
 	}
 	idx.Notice = "SANDBOX certification authority - NOT FOR PRODUCTION: never trust these certificates outside a sandbox"
 	idx.OCSP = c.OCSPURL()
+	idx.TSA = append(idx.TSA, c.url("/tsa"))
+	for _, a := range c.cfg.Algorithms {
+		idx.TSA = append(idx.TSA, c.url("/tsa/"+string(a)))
+	}
 	for _, a := range c.Authorities() {
 		idx.Authorities = append(idx.Authorities, indexEntry{
 			Name: a.Name, Algorithm: a.Algorithm, Root: a.Root, Subject: a.Certificate.Subject.String(),
