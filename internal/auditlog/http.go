@@ -127,7 +127,7 @@ func (l *Log) serveInclusion(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return errOut(err)
 	}
-	leaf, err := l.Leaf(ctx, index)
+	leaf, err := l.leafAt(ctx, index)
 	if err != nil {
 		return errOut(err)
 	}

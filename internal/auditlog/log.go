@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -368,13 +369,13 @@ func insertEntries(ctx context.Context, tx *store.Tx, first int64, todo []pendin
 		chunk := todo[start:min(start+entryRowsPerInsert, len(todo))]
 		q.Reset()
 		args = args[:0]
-		q.WriteString("INSERT INTO auditlog_entries (idx, event_id, leaf_hash, subject, salt, sealed_until) VALUES ")
+		q.WriteString("INSERT INTO auditlog_entries (idx, event_id, hash_key, subject, salt, sealed_until) VALUES ")
 		for i, p := range chunk {
 			if i > 0 {
 				q.WriteByte(',')
 			}
 			q.WriteString("(?,?,?,?,?,?)")
-			args = append(args, first+int64(start+i), p.ev.ID, p.hash, p.ev.Subject, p.salt, p.sealed)
+			args = append(args, first+int64(start+i), p.ev.ID, hashKey(p.hash), p.ev.Subject, p.salt, p.sealed)
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("auditlog: write entries: %w", err)
@@ -382,6 +383,10 @@ func insertEntries(ctx context.Context, tx *store.Tx, first int64, todo []pendin
 	}
 	return nil
 }
+
+// hashKey is the indexed prefix of a leaf hash: 8 bytes keep the index small, and
+// a lookup compares the full hash of each candidate.
+func hashKey(h []byte) int64 { return int64(binary.BigEndian.Uint64(h)) }
 
 func readEventsBetween(ctx context.Context, tx *store.Tx, after, before int64) ([]store.Event, error) {
 	if before <= after+1 {

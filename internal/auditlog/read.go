@@ -1,6 +1,7 @@
 package auditlog
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -17,19 +18,38 @@ import (
 type tileCache struct {
 	mu  sync.Mutex
 	max int
-	m   map[[2]int64]cachedTile
+	m   map[[2]int64]*cachedTile
 }
 
 type cachedTile struct {
 	width int
 	data  []byte
+	// inner[k] holds the 256>>k subtree hashes at height k of a full hash tile,
+	// computed once on first use so a proof costs no hashing inside full tiles.
+	once  sync.Once
+	inner [TileHeight + 1][]byte
+}
+
+func (t *cachedTile) innerNode(height uint, pos uint64) []byte {
+	t.once.Do(func() {
+		t.inner[0] = t.data
+		for k := 1; k <= TileHeight; k++ {
+			prev := t.inner[k-1]
+			cur := make([]byte, 0, len(prev)/2)
+			for i := 0; i+64 <= len(prev); i += 64 {
+				cur = append(cur, hasher.HashChildren(prev[i:i+32], prev[i+32:i+64])...)
+			}
+			t.inner[k] = cur
+		}
+	})
+	return t.inner[height][pos*32 : pos*32+32]
 }
 
 func newTileCache(max int) *tileCache {
-	return &tileCache{max: max, m: make(map[[2]int64]cachedTile)}
+	return &tileCache{max: max, m: make(map[[2]int64]*cachedTile)}
 }
 
-func (c *tileCache) get(level int, idx int64) (cachedTile, bool) {
+func (c *tileCache) get(level int, idx int64) (*cachedTile, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t, ok := c.m[[2]int64{int64(level), idx}]
@@ -49,27 +69,28 @@ func (c *tileCache) put(level int, idx int64, width int, data []byte) {
 			break
 		}
 	}
-	c.m[k] = cachedTile{width: width, data: data}
+	c.m[k] = &cachedTile{width: width, data: data}
 }
 
 // readTile returns the tile's stored content if it has at least minWidth entries.
-func (l *Log) readTile(ctx context.Context, level int, idx int64, minWidth int) (cachedTile, error) {
+func (l *Log) readTile(ctx context.Context, level int, idx int64, minWidth int) (*cachedTile, error) {
 	if t, ok := l.tiles.get(level, idx); ok && t.width >= minWidth {
 		return t, nil
 	}
-	var t cachedTile
-	err := l.db.QueryRowContext(ctx, "SELECT width, data FROM auditlog_tiles WHERE level = ? AND idx = ?", level, idx).Scan(&t.width, &t.data)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && t.width < minWidth {
-		return cachedTile{}, ErrTileNotFound
+	var width int
+	var data []byte
+	err := l.db.QueryRowContext(ctx, "SELECT width, data FROM auditlog_tiles WHERE level = ? AND idx = ?", level, idx).Scan(&width, &data)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && width < minWidth {
+		return nil, ErrTileNotFound
 	}
 	if err != nil {
-		return cachedTile{}, fmt.Errorf("auditlog: read tile: %w", err)
+		return nil, fmt.Errorf("auditlog: read tile: %w", err)
 	}
-	if level != EntriesLevel && len(t.data) != t.width*32 {
-		return cachedTile{}, fmt.Errorf("%w: tile %d/%d has %d bytes for width %d", ErrInconsistent, level, idx, len(t.data), t.width)
+	if level != EntriesLevel && len(data) != width*32 {
+		return nil, fmt.Errorf("%w: tile %d/%d has %d bytes for width %d", ErrInconsistent, level, idx, len(data), width)
 	}
-	l.tiles.put(level, idx, t.width, t.data)
-	return t, nil
+	l.tiles.put(level, idx, width, data)
+	return &cachedTile{width: width, data: data}, nil
 }
 
 // Tile returns the content of a tile or entry bundle as served under /log/.
@@ -101,6 +122,9 @@ func (l *Log) nodeHash(ctx context.Context, id compact.NodeID) ([]byte, error) {
 			return nil, fmt.Errorf("%w: missing node %d/%d", ErrInconsistent, id.Level, id.Index)
 		}
 		return nil, err
+	}
+	if tile.width == TileWidth {
+		return tile.innerNode(sub, (first%TileWidth)>>sub), nil
 	}
 	off := int(first%TileWidth) * 32
 	hs := make([][]byte, count)
@@ -215,17 +239,42 @@ func (l *Log) RootHash(ctx context.Context, size int64) ([]byte, error) {
 	return rng.GetRootHash(nil)
 }
 
-// IndexOfLeafHash returns the index of the leaf with this RFC 6962 leaf hash.
+// IndexOfLeafHash returns the index of the first leaf with this RFC 6962 leaf hash.
 func (l *Log) IndexOfLeafHash(ctx context.Context, leafHash []byte) (int64, error) {
-	var idx int64
-	err := l.db.QueryRowContext(ctx, "SELECT idx FROM auditlog_entries WHERE leaf_hash = ? ORDER BY idx LIMIT 1", leafHash).Scan(&idx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if len(leafHash) != 32 {
 		return 0, ErrLeafNotFound
 	}
+	size, err := l.TreeSize(ctx)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := l.db.QueryContext(ctx, "SELECT idx FROM auditlog_entries WHERE hash_key = ? AND idx < ? ORDER BY idx", hashKey(leafHash), size)
 	if err != nil {
 		return 0, fmt.Errorf("auditlog: find leaf: %w", err)
 	}
-	return idx, nil
+	var cands []int64
+	for rows.Next() {
+		var idx int64
+		if err := rows.Scan(&idx); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("auditlog: find leaf: %w", err)
+		}
+		cands = append(cands, idx)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("auditlog: find leaf: %w", err)
+	}
+	for _, idx := range cands {
+		leaf, err := l.leafAt(ctx, idx)
+		if err != nil {
+			return 0, err
+		}
+		if bytes.Equal(hasher.HashLeaf(leaf), leafHash) {
+			return idx, nil
+		}
+	}
+	return 0, ErrLeafNotFound
 }
 
 // IndexOfEvent returns the log index of the leaf that logs an outbox event, or
@@ -253,6 +302,11 @@ func (l *Log) Leaf(ctx context.Context, index int64) ([]byte, error) {
 	if index < 0 || index >= size {
 		return nil, fmt.Errorf("%w: leaf index %d, tree size %d", ErrIndexOutOfRange, index, size)
 	}
+	return l.leafAt(ctx, index)
+}
+
+// leafAt returns the leaf at an index known to be inside the tree.
+func (l *Log) leafAt(ctx context.Context, index int64) ([]byte, error) {
 	t, err := l.readTile(ctx, EntriesLevel, index>>TileHeight, int(index%TileWidth)+1)
 	if err != nil {
 		return nil, err

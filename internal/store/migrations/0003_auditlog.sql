@@ -25,13 +25,13 @@ CREATE TABLE auditlog_tiles (
 CREATE TABLE auditlog_entries (
     idx          BIGINT   NOT NULL PRIMARY KEY,
     event_id     BIGINT   NOT NULL UNIQUE,
-    leaf_hash    {{blob}} NOT NULL,
+    hash_key     BIGINT   NOT NULL,          -- the leaf hash's first 8 bytes (big-endian, signed), for lookups
     subject      TEXT     NOT NULL DEFAULT '',
     salt         {{blob}},                    -- NULL once erased: the leaf stays, it can no longer be opened
     sealed_until BIGINT   NOT NULL DEFAULT 0  -- > 0: a sealed leaf, hidden from its subject until then
 );
 
-CREATE INDEX auditlog_entries_leaf_hash ON auditlog_entries (leaf_hash);
+CREATE INDEX auditlog_entries_hash_key ON auditlog_entries (hash_key);
 CREATE INDEX auditlog_entries_subject ON auditlog_entries (subject, idx) WHERE subject <> '';
 
 -- Every signed checkpoint (one per integrated batch) and the witness cosignatures it got.
