@@ -1,0 +1,192 @@
+package orgauth
+
+import (
+	"bytes"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/eds"
+	"github.com/senimkz/senim/internal/eds/pkcs12"
+	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/problem"
+)
+
+var now = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+
+const nca = "../../testdata/nca-gost2022/"
+
+func readCert(t *testing.T, p string) *x509.Certificate {
+	t.Helper()
+	b, err := os.ReadFile(nca + p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func readKey(t *testing.T, p string) (*eds.PrivateKey, []*x509.Certificate) {
+	t.Helper()
+	b, err := os.ReadFile(nca + p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := pkcs12.Decode(b, "Qwerty12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Entries[0].PrivateKey, []*x509.Certificate{f.Entries[0].Certificate}
+}
+
+func newAuth(t *testing.T, withRoots bool, revocation ...pki.RevocationMethod) *Authenticator {
+	t.Helper()
+	cfg := pki.Config{Clock: func() time.Time { return now }}
+	if withRoots {
+		cfg.Roots = []*x509.Certificate{readCert(t, "root_test_gost_2022.cer")}
+		cfg.Intermediates = []*x509.Certificate{readCert(t, "nca_gost2022_test.cer")}
+		b, _ := os.ReadFile(nca + "nca_gost2022_test.crl")
+		crl, err := pki.ParseCRL(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.CRLs = []*pki.CRL{crl}
+	}
+	v, err := pki.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Config{Validator: v, Now: func() time.Time { return now }, Revocation: revocation})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// echo answers with the caller's BIN, or 401 when there is none.
+var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c, err := Require(r)
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	b, _ := io.ReadAll(r.Body)
+	w.Write([]byte(c.BIN + "|" + c.Transport + "|" + string(b)))
+})
+
+func send(t *testing.T, h http.Handler, req *http.Request) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
+
+func signed(t *testing.T, method, target, body string, key *eds.PrivateKey, chain []*x509.Certificate, at time.Time) *http.Request {
+	t.Helper()
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	if err := SignRequest(req, []byte(body), key, chain, at); err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func TestSignedRequests(t *testing.T) {
+	h := newAuth(t, true, pki.RevocationCRL).Middleware(echo)
+	head, headChain := readKey(t, "legal/valid/head.p12")
+
+	st, body := send(t, h, signed(t, "POST", "/v1/x?a=1", `{"k":1}`, head, headChain, now))
+	if st != 200 || body != `123456789021|signature|{"k":1}` {
+		t.Fatalf("good request: %d %s", st, body)
+	}
+
+	tests := []struct {
+		name string
+		req  func() *http.Request
+		code string
+	}{
+		{"no credentials", func() *http.Request { return httptest.NewRequest("GET", "/v1/x", nil) }, "auth.unauthenticated"},
+		{"garbage", func() *http.Request {
+			r := httptest.NewRequest("GET", "/v1/x", nil)
+			r.Header.Set("Authorization", Scheme+" a.b.c")
+			return r
+		}, "orgauth.signature.malformed"},
+		{"other path", func() *http.Request {
+			r := signed(t, "POST", "/v1/x?a=1", "", head, headChain, now)
+			r.URL.RawQuery = "a=2"
+			return r
+		}, "orgauth.signature.request_mismatch"},
+		{"other method", func() *http.Request {
+			r := signed(t, "POST", "/v1/x", "", head, headChain, now)
+			r.Method = "DELETE"
+			return r
+		}, "orgauth.signature.request_mismatch"},
+		{"other body", func() *http.Request {
+			r := signed(t, "POST", "/v1/x", `{"amount":1}`, head, headChain, now)
+			r.Body = io.NopCloser(strings.NewReader(`{"amount":1000000}`))
+			return r
+		}, "orgauth.signature.request_mismatch"},
+		{"too old", func() *http.Request { return signed(t, "GET", "/v1/x", "", head, headChain, now.Add(-5*time.Minute)) }, "orgauth.signature.stale"},
+		{"from the future", func() *http.Request { return signed(t, "GET", "/v1/x", "", head, headChain, now.Add(5*time.Minute)) }, "orgauth.signature.stale"},
+		{"revoked certificate", func() *http.Request {
+			k, c := readKey(t, "legal/revoked/head.p12")
+			return signed(t, "GET", "/v1/x", "", k, c, now)
+		}, "orgauth.certificate.untrusted"},
+		{"revoked although filed under valid/", func() *http.Request {
+			k, c := readKey(t, "legal/valid/employee.p12")
+			return signed(t, "GET", "/v1/x", "", k, c, now)
+		}, "orgauth.certificate.untrusted"},
+		{"individual, no BIN", func() *http.Request {
+			k, c := readKey(t, "individual/valid/individual_valid.p12")
+			return signed(t, "GET", "/v1/x", "", k, c, now)
+		}, "orgauth.certificate.no_bin"},
+		{"signed by another key than the certificate's", func() *http.Request {
+			k, _ := readKey(t, "individual/valid/individual_valid.p12")
+			return signed(t, "GET", "/v1/x", "", k, headChain, now)
+		}, "orgauth.signature.invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, body := send(t, h, tt.req())
+			if !strings.Contains(body, `"code":"`+tt.code+`"`) {
+				t.Errorf("status %d body %s, want code %s", st, body, tt.code)
+			}
+		})
+	}
+
+	t.Run("replay", func(t *testing.T) {
+		r := signed(t, "GET", "/v1/y", "", head, headChain, now)
+		auth := r.Header.Get("Authorization")
+		if st, _ := send(t, h, r); st != 200 {
+			t.Fatalf("first use: %d", st)
+		}
+		r2 := httptest.NewRequest("GET", "/v1/y", nil)
+		r2.Header.Set("Authorization", auth)
+		if _, body := send(t, h, r2); !strings.Contains(body, "orgauth.signature.replayed") {
+			t.Errorf("replay: %s", body)
+		}
+	})
+
+	t.Run("untrusted without configured roots", func(t *testing.T) {
+		// The NCA test keys are public: without being configured, they are never trusted.
+		h := newAuth(t, false).Middleware(echo)
+		if _, body := send(t, h, signed(t, "GET", "/v1/x", "", head, headChain, now)); !strings.Contains(body, "orgauth.certificate.untrusted") {
+			t.Errorf("unconfigured trust accepted the NCA test key: %s", body)
+		}
+	})
+
+	t.Run("body stays readable", func(t *testing.T) {
+		big := bytes.Repeat([]byte("x"), 100000)
+		r := signed(t, "POST", "/v1/x", string(big), head, headChain, now)
+		if st, body := send(t, h, r); st != 200 || !strings.HasSuffix(body, string(big[:100])) {
+			t.Errorf("large body: %d", st)
+		}
+	})
+}
