@@ -61,7 +61,8 @@ type Config struct {
 	// BaseURL is where the HTTP handler is reachable from the certificate users,
 	// scheme://host[:port][/path] without the Prefix; the OCSP, CRL and caIssuers URLs
 	// written into issued certificates are BaseURL + Prefix + "/...". Certificates keep
-	// the URL they were issued with. Default "http://localhost:8080".
+	// the URL they were issued with. Empty: the one last given for this directory, at
+	// first "http://localhost:8080".
 	BaseURL string
 	// Algorithms are the hierarchies to create or load. Default GOST2015 and P256.
 	Algorithms []Algorithm
@@ -125,10 +126,6 @@ func Open(dir string, cfg Config) (*CA, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = "http://localhost:8080"
-	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if len(cfg.Algorithms) == 0 {
 		cfg.Algorithms = []Algorithm{GOST2015, P256}
 	}
@@ -147,6 +144,15 @@ func Open(dir string, cfg Config) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The base URL last given is kept, so `senim ca issue` writes the URLs chosen at
+	// `senim ca init`.
+	switch {
+	case cfg.BaseURL != "":
+		st.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	case st.BaseURL == "":
+		st.BaseURL = "http://localhost:8080"
+	}
+	cfg.BaseURL = st.BaseURL
 	c := &CA{dir: dir, cfg: cfg, st: st, byName: map[string]*authority{}, bySerial: map[string]*certRecord{}, tsas: map[Algorithm]*timeStamper{}}
 	for _, r := range st.Certs {
 		c.bySerial[r.Serial] = r

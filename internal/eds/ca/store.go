@@ -28,6 +28,7 @@ const (
 type state struct {
 	Version    int              `json:"version"`
 	NextSerial uint64           `json:"next_serial"`
+	BaseURL    string           `json:"base_url,omitempty"`
 	CRLNumbers map[string]int64 `json:"crl_numbers"`
 	Certs      []*certRecord    `json:"certificates"`
 }
