@@ -133,6 +133,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.BMGURL, "bmg-url", "", "base URL of the mobile citizens database adapter")
 	fs.StringVar(&cfg.SMSURL, "sms-url", "", "base URL of the \"mobile government\" SMS gateway adapter")
 	fs.StringVar(&cfg.AdapterToken, "adapter-token", "", "bearer token for the БМГ and SMS adapters")
+	var cas, crls cli.StringList
+	fs.Var(&cas, "ca", "trusted CA certificate file, DER or PEM (repeatable; self-signed ones are roots)")
+	fs.Var(&crls, "crl", "CRL file of a trusted CA, DER or PEM (repeatable)")
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", 20, "requests per second per client on public endpoints")
 	fs.Float64Var(&cfg.RateBurst, "rate-burst", 40, "burst size of the per-client rate limit")
 	pos, err := cli.Parse(fs, args, nil)
@@ -143,6 +146,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected arguments %q", pos)
 	}
 	cfg.DataDir, cfg.DatabaseURL = db.dataDir, db.databaseURL
+	cfg.CAFiles, cfg.CRLFiles = cas, crls
 	log, err := newLogger(logFormat, stderr)
 	if err != nil {
 		return err

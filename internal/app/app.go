@@ -20,10 +20,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/mgov"
+	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/sandbox"
 	"github.com/senimkz/senim/internal/server"
@@ -42,6 +44,8 @@ type Config struct {
 	// Production adapters of the mobile citizens database and the SMS gateway.
 	BMGURL, SMSURL string
 	AdapterToken   string
+	// Trust: CA certificates (roots and intermediates) and CRLs, DER or PEM files.
+	CAFiles, CRLFiles []string
 	// Per-client rate limit of public endpoints.
 	RateLimit float64
 	RateBurst float64
@@ -58,6 +62,8 @@ type App struct {
 	Identity *identity.Service
 	SMS      *sandbox.SMS // sandbox only
 	Pop      sandbox.Population
+	Trust    *pki.Validator
+	OrgAuth  *orgauth.Authenticator
 	log      *slog.Logger
 }
 
@@ -150,6 +156,17 @@ func (a *App) build(ctx context.Context) error {
 			slog.Int("citizens", len(a.Pop.Citizens)), slog.Int("organizations", len(a.Pop.Organizations)))
 	}
 
+	tc, err := a.trustConfig()
+	if err != nil {
+		return err
+	}
+	if a.Trust, err = pki.New(tc); err != nil {
+		return err
+	}
+	if a.OrgAuth, err = orgauth.New(orgauth.Config{Validator: a.Trust, Now: cfg.Now, Revocation: revocationFor(tc)}); err != nil {
+		return err
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), dbCollector{a.DB})
 	s := server.New(server.Config{Logger: a.log, Registry: reg})
@@ -163,6 +180,7 @@ func (a *App) build(ctx context.Context) error {
 	s.HandleFunc("GET /readyz", a.readyz)
 	s.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.Handle("GET /v1/kzid/{number}", server.RateLimit(public, nil, server.ErrorHandler(a.kzid)))
+	s.Handle("GET /v1/whoami", a.OrgAuth.Middleware(server.ErrorHandler(a.whoami)))
 
 	cab, err := web.New(web.Config{Identity: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies, Logger: a.log})
 	if err != nil {
@@ -224,6 +242,28 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) error {
 	}
 	cur, _, _ := a.DB.SchemaVersion(ctx)
 	problem.WriteJSON(w, http.StatusOK, map[string]any{"status": "ready", "schema_version": cur, "engine": a.DB.Engine()})
+	return nil
+}
+
+// revocationFor asks for CRL checks when CRLs are configured.
+func revocationFor(tc pki.Config) []pki.RevocationMethod {
+	if len(tc.CRLs) > 0 {
+		return []pki.RevocationMethod{pki.RevocationCRL}
+	}
+	return nil
+}
+
+// whoami tells an organization's information system how Senim sees it: the BIN and
+// roles its certificate carries and how it authenticated.
+func (a *App) whoami(w http.ResponseWriter, r *http.Request) error {
+	c, err := orgauth.Require(r)
+	if err != nil {
+		return err
+	}
+	problem.WriteJSON(w, http.StatusOK, map[string]any{
+		"bin": c.BIN, "transport": c.Transport, "thumbprint": c.Thumbprint,
+		"roles": c.Info.Roles, "subject": c.Info.Subject, "not_after": c.Info.NotAfter,
+	})
 	return nil
 }
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,12 +12,16 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/internal/eds"
+	"github.com/senimkz/senim/internal/eds/pkcs12"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/sandbox"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
@@ -395,4 +400,73 @@ func TestServeShutsDown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return after cancel")
 	}
+}
+
+func TestWhoamiTrust(t *testing.T) {
+	key, chain := func() (*eds.PrivateKey, []*x509.Certificate) {
+		b, err := os.ReadFile("../../testdata/nca-gost2022/legal/valid/head.p12")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := pkcs12.Decode(b, "Qwerty12")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.Entries[0].PrivateKey, []*x509.Certificate{f.Entries[0].Certificate}
+	}()
+	call := func(t *testing.T, srv *httptest.Server) (int, map[string]any) {
+		req, _ := http.NewRequest("GET", srv.URL+"/v1/whoami", nil)
+		if err := orgauth.SignRequest(req, nil, key, chain, testNow); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m map[string]any
+		json.NewDecoder(res.Body).Decode(&m)
+		return res.StatusCode, m
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	start := func(t *testing.T, cfg Config) *httptest.Server {
+		cfg.DataDir = t.TempDir()
+		cfg.Now = func() time.Time { return testNow }
+		cfg.Argon2 = identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}
+		a, err := New(t.Context(), cfg, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		srv := httptest.NewServer(a.Server)
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	t.Run("sandbox trusts the NCA test PKI", func(t *testing.T) {
+		st, m := call(t, start(t, Config{Sandbox: true}))
+		if st != 200 || m["bin"] != "123456789021" || m["transport"] != "signature" {
+			t.Errorf("%d %v", st, m)
+		}
+	})
+	t.Run("production does not, unless configured", func(t *testing.T) {
+		st, m := call(t, start(t, Config{}))
+		if st != 401 || m["code"] != "orgauth.certificate.untrusted" {
+			t.Errorf("%d %v", st, m)
+		}
+		nca := "../../testdata/nca-gost2022/"
+		st, m = call(t, start(t, Config{CAFiles: []string{nca + "root_test_gost_2022.cer", nca + "nca_gost2022_test.cer"}, CRLFiles: []string{nca + "nca_gost2022_test.crl"}}))
+		if st != 200 || m["bin"] != "123456789021" {
+			t.Errorf("with --ca: %d %v", st, m)
+		}
+	})
+	t.Run("no credentials", func(t *testing.T) {
+		res, err := http.Get(start(t, Config{Sandbox: true}).URL + "/v1/whoami")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 401 {
+			t.Errorf("status %d, want 401", res.StatusCode)
+		}
+	})
 }
