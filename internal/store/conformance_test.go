@@ -812,3 +812,47 @@ func TestPruneEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestRunConsumerWakesAcrossProcesses: on PostgreSQL a commit in another
+// process (here another DB handle on the same schema) wakes the consumer
+// through LISTEN/NOTIFY, well before its hour-long poll.
+func TestRunConsumerWakesAcrossProcesses(t *testing.T) {
+	if storetest.PostgresURL() == "" {
+		t.Skip(storetest.EnvURL + " not set: cross-process wake-up is PostgreSQL only")
+	}
+	url := storetest.URL(t, store.Postgres)
+	writer := storetest.OpenURL(t, url, storetest.Options(t))
+	if _, err := writer.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	reader := storetest.OpenURL(t, url, storetest.Options(t))
+	ctx, cancel := context.WithCancel(t.Context())
+	got := make(chan int64, 10)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		reader.RunConsumer(ctx, "remote", 10, time.Hour, func(ctx context.Context, evs []store.Event) error {
+			for _, e := range evs {
+				got <- e.ID
+			}
+			return nil
+		})
+	})
+	// Wait until the consumer listens: its first (empty) round is done
+	// once the cursor row exists.
+	deadline := time.Now().Add(10 * time.Second)
+	for count(t, writer, "SELECT COUNT(*) FROM outbox_cursors WHERE consumer = 'remote'") == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // LISTEN is issued on its own connection
+	ids := emit(t, writer, 1, "test.remote")
+	select {
+	case id := <-got:
+		if id != ids[0] {
+			t.Errorf("got event %d, want %d", id, ids[0])
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("a commit in another process did not wake RunConsumer")
+	}
+	cancel()
+	wg.Wait()
+}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Event is one row of the transactional outbox.
@@ -69,8 +71,15 @@ func (tx *Tx) Emit(ctx context.Context, e Event) (int64, error) {
 	if err := validEvent(e); err != nil {
 		return 0, err
 	}
-	if tx.db.engine == Postgres && !tx.locked && tx.db.outboxLock {
-		if _, err := tx.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", tx.db.outboxLockKey); err != nil {
+	if tx.db.engine == Postgres && !tx.locked {
+		// NOTIFY is delivered at commit and wakes consumers in other processes.
+		var err error
+		if tx.db.outboxLock {
+			_, err = tx.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1), pg_notify($2, '')", tx.db.outboxLockKey, tx.db.notifyChannel)
+		} else {
+			_, err = tx.tx.ExecContext(ctx, "SELECT pg_notify($1, '')", tx.db.notifyChannel)
+		}
+		if err != nil {
 			return 0, fmt.Errorf("store: outbox lock: %w", err)
 		}
 		tx.locked = true
@@ -261,14 +270,22 @@ func (db *DB) consumePostgres(ctx context.Context, consumer string, max int, fn 
 }
 
 // RunConsumer calls ConsumeBatch until ctx is done. After a full batch it
-// goes on at once; otherwise it waits for a commit with events in this
-// process or for interval (default 1s; what bounds the delay for events
-// written by other processes). When fn fails it logs, waits (doubling from
+// goes on at once; otherwise it waits for a commit with events or for
+// interval (default 1s). Commits in this process always wake it; on
+// PostgreSQL, commits in other processes wake it too, through
+// LISTEN/NOTIFY on a dedicated connection (reconnected with backoff; the
+// interval poll covers the gaps). On SQLite, events written by another
+// process wait for the poll. When fn fails it logs, waits (doubling from
 // interval up to a minute) and retries the same events. It returns nil
 // when ctx is done.
 func (db *DB) RunConsumer(ctx context.Context, consumer string, batch int, interval time.Duration, fn func(ctx context.Context, events []Event) error) error {
 	if interval <= 0 {
 		interval = time.Second
+	}
+	if db.engine == Postgres {
+		lctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go db.listen(lctx)
 	}
 	if batch <= 0 {
 		batch = defaultBatch
@@ -330,4 +347,43 @@ func (db *DB) PruneEvents(ctx context.Context, before time.Time) (int64, error) 
 		return 0, fmt.Errorf("store: prune events: %w", err)
 	}
 	return res.RowsAffected()
+}
+
+// listen turns PostgreSQL notifications of outbox commits into local
+// wake-ups until ctx is done.
+func (db *DB) listen(ctx context.Context) {
+	backoff := time.Second
+	for {
+		err := db.listenOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		db.log.WarnContext(ctx, "store: outbox LISTEN connection lost; polling until it is back", "retry_in", backoff, "err", err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+func (db *DB) listenOnce(ctx context.Context) error {
+	conn, err := pgx.ConnectConfig(ctx, db.pgConfig.Copy())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{db.notifyChannel}.Sanitize()); err != nil {
+		return err
+	}
+	db.wake.broadcast() // commits may have been missed while not listening
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		db.wake.broadcast()
+	}
 }

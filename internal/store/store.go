@@ -58,6 +58,8 @@ type DB struct {
 	outboxLockKey  int64
 	migrateLockKey int64
 	outboxLock     bool // false only in tests that show why it is needed
+	pgConfig       *pgx.ConnConfig
+	notifyChannel  string // PostgreSQL LISTEN/NOTIFY channel of this schema's outbox
 
 	migrations []migration
 	wake       notifier
@@ -139,7 +141,9 @@ func (db *DB) openPostgres(ctx context.Context, url string, opts Options) error 
 		pool.Close()
 		return fmt.Errorf("%w: no schema on the search_path exists", ErrInvalidURL)
 	}
+	db.pgConfig = cfg
 	db.outboxLockKey = lockKey("senim.outbox", schema.String)
+	db.notifyChannel = fmt.Sprintf("senim_outbox_%016x", uint64(db.outboxLockKey))
 	db.migrateLockKey = lockKey("senim.migrate", schema.String)
 	return nil
 }

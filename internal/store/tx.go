@@ -20,7 +20,7 @@ type Tx struct {
 	db      *DB
 	tx      *sql.Tx
 	emitted bool // an outbox event was written: wake consumers after commit
-	locked  bool // PostgreSQL: the outbox advisory lock is held
+	locked  bool // PostgreSQL: the outbox lock is held and NOTIFY queued
 }
 
 // Retry policy of DB.Tx for serialization failures and SQLITE_BUSY.
