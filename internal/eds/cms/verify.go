@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/senimkz/senim/internal/eds"
@@ -162,8 +163,7 @@ func verifySigner(ctx context.Context, sd *SignedData, si *signeddata.SignerInfo
 		fail(ErrSignerCertMissing)
 		return r
 	}
-	info := pki.Info(r.Cert)
-	r.CertInfo = &info
+	r.CertInfo = certInfo(r.Cert)
 	pub, err := eds.ParsePublicKey(r.Cert.RawSubjectPublicKeyInfo)
 	if err != nil {
 		fail(fmt.Errorf("%w: %w", ErrUnsupported, err))
@@ -258,4 +258,33 @@ func digestName(oid fmt.Stringer) string {
 		}
 	}
 	return oid.String()
+}
+
+// infoCache keeps pki.Info by certificate: rendering the names was a tenth of an ECDSA
+// CMS verification. Parsed certificates are shared (signeddata caches them), so the
+// pointer is the key. Each caller gets its own copy of the struct; the slices in it
+// are shared and must not be modified.
+var infoCache = struct {
+	sync.Mutex
+	m map[*x509.Certificate]*pki.CertInfo
+}{m: make(map[*x509.Certificate]*pki.CertInfo)}
+
+const maxCachedInfos = 1024
+
+func certInfo(c *x509.Certificate) *pki.CertInfo {
+	infoCache.Lock()
+	ci := infoCache.m[c]
+	infoCache.Unlock()
+	if ci == nil {
+		i := pki.Info(c)
+		ci = &i
+		infoCache.Lock()
+		if len(infoCache.m) >= maxCachedInfos {
+			clear(infoCache.m)
+		}
+		infoCache.m[c] = ci
+		infoCache.Unlock()
+	}
+	cp := *ci
+	return &cp
 }

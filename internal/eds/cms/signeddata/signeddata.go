@@ -83,10 +83,19 @@ type SignerInfo struct {
 // Parse reads a CMS ContentInfo holding a SignedData, in BER or DER. It never panics;
 // errors wrap ErrMalformed, or ErrUnsupported for another content type.
 func Parse(ber []byte) (*SignedData, error) {
+	// Most input is DER already: read it as it is, and normalise only when the strict
+	// reader refuses it. Certificates and signed attributes are DER in any valid CMS.
+	if sd, err := parseDER(ber); err == nil {
+		return sd, nil
+	}
 	der, err := ToDER(ber)
 	if err != nil {
 		return nil, err
 	}
+	return parseDER(der)
+}
+
+func parseDER(der []byte) (*SignedData, error) {
 	in := cryptobyte.String(der)
 	var ci, explicit, body cryptobyte.String
 	var ct asn1.ObjectIdentifier

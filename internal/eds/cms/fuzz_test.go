@@ -1,0 +1,58 @@
+package cms_test
+
+import (
+	"testing"
+
+	"github.com/senimkz/senim/internal/eds"
+	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/cms/signeddata"
+)
+
+// FuzzParse feeds the CMS reader (BER normaliser, SignedData, signer infos, attributes,
+// time-stamp tokens) with mutations of real signatures: GOST 2015-512 from an NCA test
+// key, attached, detached, CAdES-T, BER. No input may panic.
+func FuzzParse(f *testing.F) {
+	content := []byte("fuzz seed content, long enough to be chunked in BER")
+	nca := ncaSpec(f, individualValid)
+	p := newECDSAPKI(f)
+	tsa := newTSA(f, eds.KeyECDSA, ncaClock, ncaClock)
+	for _, tc := range []struct {
+		spec cms.SignerSpec
+		opts cms.SignOptions
+	}{
+		{nca, cms.SignOptions{Now: ncaClock}},
+		{nca, cms.SignOptions{Now: ncaClock, Detached: true}},
+		{nca, cms.SignOptions{Now: ncaClock, TSA: tsa.local}},
+		{p.spec, cms.SignOptions{Now: ncaClock, TSA: tsa.local}},
+	} {
+		der, err := cms.Sign(f.Context(), content, []cms.SignerSpec{tc.spec}, tc.opts)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(der)
+		f.Add(toBER(f, der))
+	}
+	f.Add([]byte{0x30, 0x80, 0x00, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = signeddata.ToDER(b)
+		sd, err := cms.Parse(b)
+		if err != nil {
+			if eds.Code(err) == "" {
+				t.Fatalf("error without a code: %v", err)
+			}
+			return
+		}
+		if _, err := sd.Marshal(); err != nil {
+			t.Fatalf("Marshal of a parsed CMS: %v", err)
+		}
+		_, _ = cms.Extract(b)
+		res, err := cms.Verify(t.Context(), b, content, cms.VerifyOptions{Now: ncaClock})
+		if err == nil {
+			for _, s := range res.Signers {
+				if s.Valid && len(s.Errors) != 0 {
+					t.Fatalf("valid signer with errors %v", s.Codes())
+				}
+			}
+		}
+	})
+}
