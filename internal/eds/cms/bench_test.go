@@ -31,7 +31,6 @@ type benchCase struct {
 	sig    []byte
 }
 
-
 func prepare(b *testing.B, der []byte, opts cms.VerifyOptions) *benchCase {
 	b.Helper()
 	sd, err := cms.Parse(der)
