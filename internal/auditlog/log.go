@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -61,6 +62,7 @@ type Log struct {
 	tiles  *tileCache
 	seqMu  sync.Mutex
 	logKey string
+	size   atomic.Pointer[sizeCache]
 }
 
 var hasher = rfc6962.DefaultHasher
@@ -219,6 +221,7 @@ func (l *Log) integrate(ctx context.Context, evs []store.Event) (int, error) {
 		return 0, err
 	}
 	var added int
+	var newSize int64
 	var touched []*tileBuf
 	err = l.db.Tx(ctx, func(tx *store.Tx) error {
 		added, touched = 0, nil
@@ -261,6 +264,7 @@ func (l *Log) integrate(ctx context.Context, evs []store.Event) (int, error) {
 		}
 		touched, err = l.appendLeaves(ctx, tx, st, todo)
 		added = len(todo)
+		newSize = st.size + int64(added)
 		return err
 	})
 	if err != nil {
@@ -268,6 +272,9 @@ func (l *Log) integrate(ctx context.Context, evs []store.Event) (int, error) {
 	}
 	for _, t := range touched {
 		l.tiles.put(t.level, t.idx, t.width, t.data)
+	}
+	if added > 0 {
+		l.setSize(newSize)
 	}
 	return added, nil
 }

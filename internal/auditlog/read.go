@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
@@ -152,14 +153,39 @@ func (l *Log) nodeHashes(ctx context.Context, ids []compact.NodeID) ([][]byte, e
 	return out, nil
 }
 
+// sizeTTL bounds how stale the cached tree size may be when another process
+// sequences; this process's own sequencer updates it on every commit.
+const sizeTTL = 200 * time.Millisecond
+
+type sizeCache struct {
+	size int64
+	at   time.Time
+}
+
 // TreeSize returns the size of the newest checkpoint (0 for an empty log).
 func (l *Log) TreeSize(ctx context.Context) (int64, error) {
+	if c := l.size.Load(); c != nil && time.Since(c.at) < sizeTTL {
+		return c.size, nil
+	}
 	var n int64
 	err := l.db.QueryRowContext(ctx, "SELECT tree_size FROM auditlog_state WHERE id = 1").Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("auditlog: read tree size: %w", err)
 	}
+	l.setSize(n)
 	return n, nil
+}
+
+func (l *Log) setSize(n int64) {
+	for {
+		old := l.size.Load()
+		if old != nil && old.size > n && time.Since(old.at) < sizeTTL {
+			return // never go back to a smaller size within the TTL
+		}
+		if l.size.CompareAndSwap(old, &sizeCache{size: n, at: time.Now()}) {
+			return
+		}
+	}
 }
 
 // checkSize resolves size 0 to the current size and refuses sizes beyond it.
