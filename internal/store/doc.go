@@ -76,12 +76,15 @@
 // The trade-off: transactions that emit are serialized from their first
 // Emit to their commit, across all nodes of a schema, so their commits no
 // longer share a WAL flush (group commit): emitting throughput is bounded
-// by one INSERT plus one commit flush at a time. On the 2-core development
-// VM (commit flush about 5 ms) that is about 200 emitting transactions/s,
-// in parallel as serially, where the unsafe variant without the lock
-// reached 150 to 600/s in BenchmarkEmitParallel; events batched in one
-// transaction reach a few thousand per second. Emit as late as possible in
-// the transaction. Transactions that emit nothing are not affected.
+// by one INSERT plus one commit flush at a time. On the shared 2-core
+// development VM (commit flush 3 to 5 ms) BenchmarkEmitParallel gave about
+// 90 to 100 emitting transactions/s with the lock against 180 to 200/s for
+// the unsafe variant without it; serially 210 to 330/s; 100 events per
+// transaction 2,700 to 4,800 events/s. Emit as late as possible in the
+// transaction. Transactions that emit nothing are not affected. If this
+// bound ever matters, the alternative that keeps group commit is a
+// consumer that holds back at an ID gap only until every transaction in
+// progress at its read has ended (pg_current_snapshot's xip list).
 // The alternatives were rejected: consumers holding back at gaps younger
 // than a timeout lose events of transactions slower than the timeout, and
 // ordering by transaction ID with pg_snapshot_xmin stalls every consumer
