@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
@@ -44,6 +45,9 @@ type Config struct {
 	// Production adapters of the mobile citizens database and the SMS gateway.
 	BMGURL, SMSURL string
 	AdapterToken   string
+	// SandboxCADir is where the sandbox CA keeps its keys; <data-dir>/sandbox-ca when
+	// empty. Tests share one to avoid generating a GOST hierarchy per test.
+	SandboxCADir string
 	// Trust: CA certificates (roots and intermediates) and CRLs, DER or PEM files.
 	CAFiles, CRLFiles []string
 	// Per-client rate limit of public endpoints.
@@ -62,6 +66,8 @@ type App struct {
 	Identity *identity.Service
 	SMS      *sandbox.SMS // sandbox only
 	Pop      sandbox.Population
+	CA       *ca.CA        // sandbox only
+	Keys     *sandbox.Keys // sandbox only
 	Trust    *pki.Validator
 	OrgAuth  *orgauth.Authenticator
 	log      *slog.Logger
@@ -80,6 +86,16 @@ func (cfg Config) databaseURL() (string, error) {
 		return "", fmt.Errorf("app: data directory: %w", err)
 	}
 	return "sqlite:" + filepath.Join(cfg.DataDir, "senim.db"), nil
+}
+
+// stateDir returns the data directory (created) for files that live beside the
+// database, such as the sandbox CA.
+func (a *App) stateDir() (string, error) {
+	dir := a.Config.DataDir
+	if dir == "" {
+		dir = "./senim-data"
+	}
+	return dir, os.MkdirAll(dir, 0o700)
 }
 
 // OpenDB opens the configured database.
@@ -130,6 +146,18 @@ func (a *App) build(ctx context.Context) error {
 		a.Pop = sandbox.Demo()
 		a.SMS = sandbox.NewSMS(cfg.Now)
 		mobile, sms = sandbox.NewMobileDB(a.Pop), a.SMS
+		dir, err := a.stateDir()
+		if err != nil {
+			return err
+		}
+		caDir := cfg.SandboxCADir
+		if caDir == "" {
+			caDir = filepath.Join(dir, "sandbox-ca")
+		}
+		if a.CA, err = ca.Open(caDir, ca.Config{Now: cfg.Now, BaseURL: "http://" + cfg.Addr}); err != nil {
+			return fmt.Errorf("sandbox CA: %w", err)
+		}
+		a.Keys = &sandbox.Keys{CA: a.CA, Dir: filepath.Join(dir, "sandbox-keys"), Pop: a.Pop}
 	} else {
 		var err error
 		if mobile, sms, err = productionAdapters(cfg); err != nil {
@@ -182,7 +210,12 @@ func (a *App) build(ctx context.Context) error {
 	s.Handle("GET /v1/kzid/{number}", server.RateLimit(public, nil, server.ErrorHandler(a.kzid)))
 	s.Handle("GET /v1/whoami", a.OrgAuth.Middleware(server.ErrorHandler(a.whoami)))
 
-	cab, err := web.New(web.Config{Identity: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies, Logger: a.log})
+	wcfg := web.Config{Identity: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies, Logger: a.log}
+	if a.Keys != nil {
+		wcfg.KeyPassword = sandbox.KeyPassword
+		wcfg.SandboxKey = func(iin, alg string) ([]byte, error) { return a.Keys.P12("citizen", iin, ca.Algorithm(alg)) }
+	}
+	cab, err := web.New(wcfg)
 	if err != nil {
 		return err
 	}
@@ -196,6 +229,8 @@ func (a *App) build(ctx context.Context) error {
 	if cfg.Sandbox {
 		sh := &sandbox.Handler{Population: a.Pop, SMS: a.SMS, SMSPage: cab.SMSPage}
 		sh.Register(s.HandleFunc)
+		a.Keys.Register(s.HandleFunc)
+		a.CA.Register(s.Handle)
 	}
 	return nil
 }
@@ -294,7 +329,28 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 	if ready != nil {
 		ready(ln.Addr())
 	}
+	go a.refreshTrust(ctx)
 	return a.Server.Serve(ctx, ln)
+}
+
+// refreshTrust reloads the CRLs every few minutes: the sandbox CA publishes a new
+// CRL every 12 hours and after each revocation.
+func (a *App) refreshTrust(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			tc, err := a.trustConfig()
+			if err != nil {
+				a.log.WarnContext(ctx, "reloading CRLs failed", slog.String("error", err.Error()))
+				continue
+			}
+			a.Trust.SetCRLs(tc.CRLs)
+		}
+	}
 }
 
 // Close releases the database.

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
+	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/sandbox"
@@ -29,10 +31,26 @@ import (
 
 var testNow = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 
+// sharedCADir holds one sandbox CA for every test of the package: creating its GOST
+// hierarchy takes seconds under the race detector.
+var sharedCADir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "senim-app-test-")
+	if err != nil {
+		panic(err)
+	}
+	os.Chmod(dir, 0o700)
+	sharedCADir = filepath.Join(dir, "ca")
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 // newSandbox starts a sandbox app on engine's fresh database behind an httptest server.
 func newSandbox(t *testing.T, dbURL string) (*App, *httptest.Server) {
 	t.Helper()
-	cfg := Config{DatabaseURL: dbURL, Sandbox: true, Now: func() time.Time { return testNow },
+	cfg := Config{DatabaseURL: dbURL, Sandbox: true, Now: func() time.Time { return testNow }, SandboxCADir: sharedCADir,
 		Argon2: identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}, RateLimit: 1000, RateBurst: 1000}
 	if dbURL == "" {
 		cfg.DataDir = t.TempDir()
@@ -431,6 +449,7 @@ func TestWhoamiTrust(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	start := func(t *testing.T, cfg Config) *httptest.Server {
 		cfg.DataDir = t.TempDir()
+		cfg.SandboxCADir = sharedCADir
 		cfg.Now = func() time.Time { return testNow }
 		cfg.Argon2 = identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}
 		a, err := New(t.Context(), cfg, log)
@@ -469,4 +488,82 @@ func TestWhoamiTrust(t *testing.T) {
 			t.Errorf("status %d, want 401", res.StatusCode)
 		}
 	})
+}
+
+// Organizations download their information-system keys from the sandbox CA and
+// authenticate with them; citizens get theirs from the cabinet only.
+func TestSandboxKeys(t *testing.T) {
+	a, srv := newSandbox(t, "")
+	bank := a.Pop.Organizations[0]
+	for _, alg := range []string{"p256", "gost2015"} {
+		t.Run(alg, func(t *testing.T) {
+			var link string
+			for _, k := range bank.Keys {
+				if k.Algorithm == alg {
+					link = k.URL
+				}
+			}
+			res, err := http.Get(srv.URL + link)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p12, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				t.Fatalf("download %s: %d %s", link, res.StatusCode, p12)
+			}
+			f, err := pkcs12.Decode(p12, sandbox.KeyPassword)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := f.Entries[0]
+			req, _ := http.NewRequest("GET", srv.URL+"/v1/whoami", nil)
+			if err := orgauth.SignRequest(req, nil, e.PrivateKey, append([]*x509.Certificate{e.Certificate}, e.CACertificates...), testNow); err != nil {
+				t.Fatal(err)
+			}
+			res, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			json.NewDecoder(res.Body).Decode(&m)
+			res.Body.Close()
+			if res.StatusCode != 200 || m["bin"] != bank.BIN {
+				t.Errorf("whoami with the sandbox %s key: %d %v", alg, res.StatusCode, m)
+			}
+			// The same file comes back on a second download: the key is kept.
+			res, _ = http.Get(srv.URL + link)
+			again, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if string(again) != string(p12) {
+				t.Error("a second download issued another key")
+			}
+		})
+	}
+	if res, _ := http.Get(srv.URL + "/sandbox/keys/org/871008401427/p256.p12"); res.StatusCode != 404 {
+		t.Errorf("key of a non-demo BIN: %d", res.StatusCode)
+	}
+	// A citizen's key needs their session.
+	if res, _ := http.Get(srv.URL + "/keys/p256.p12"); res.StatusCode != 401 {
+		t.Errorf("citizen key without session: %d", res.StatusCode)
+	}
+	c := a.Pop.Citizens[4]
+	b := newBrowser(t, srv.URL)
+	home := b.login(c)
+	if !strings.Contains(home, `id="key-gost2015"`) {
+		t.Fatalf("home page offers no key download:\n%s", home)
+	}
+	res, err := b.c.Get(srv.URL + "/keys/gost2015.p12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p12, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	f, err := pkcs12.Decode(p12, sandbox.KeyPassword)
+	if err != nil {
+		t.Fatalf("citizen key: %d %v", res.StatusCode, err)
+	}
+	if got := pki.Info(f.Entries[0].Certificate).Subject.IIN; got != c.IIN {
+		t.Errorf("the cabinet handed out the key of IIN %s to %s", got, c.IIN)
+	}
 }

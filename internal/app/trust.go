@@ -18,6 +18,15 @@ func (a *App) trustConfig() (pki.Config, error) {
 		cfg.Roots = append(cfg.Roots, ncatest.Roots()...)
 		cfg.Intermediates = append(cfg.Intermediates, ncatest.Intermediates()...)
 		cfg.CRLs = append(cfg.CRLs, ncatest.CRLs()...)
+		if a.CA != nil {
+			crls, err := a.CA.CRLs()
+			if err != nil {
+				return cfg, err
+			}
+			cfg.Roots = append(cfg.Roots, a.CA.Roots()...)
+			cfg.Intermediates = append(cfg.Intermediates, a.CA.Intermediates()...)
+			cfg.CRLs = append(cfg.CRLs, crls...)
+		}
 	}
 	return cfg, nil
 }

@@ -29,7 +29,8 @@ type Organization struct {
 	BIN     string   `json:"bin"`
 	Name    string   `json:"name"`
 	Role    string   `json:"role"`
-	Systems []System `json:"information_systems"`
+	Systems []System  `json:"information_systems"`
+	Keys    []KeyLink `json:"keys"` // the information system's sandbox keys, PKCS#12
 }
 
 // System is a demo organization's information system.
@@ -108,7 +109,7 @@ func Demo() Population {
 			// registration year-month, entity type 9 (never assigned), head office, serial.
 			bin, _ = kzid.Complete(fmt.Sprintf("%s90%05d", o.reg, serial))
 		}
-		p.Organizations = append(p.Organizations, Organization{BIN: bin, Name: o.name, Role: o.role, Systems: o.systems})
+		p.Organizations = append(p.Organizations, Organization{BIN: bin, Name: o.name, Role: o.role, Systems: o.systems, Keys: LinksForOrg(bin)})
 	}
 	return p
 }

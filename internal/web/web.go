@@ -52,6 +52,10 @@ type Config struct {
 	// ends at a proxy in front of Senim.
 	SecureCookies bool
 	Logger        *slog.Logger
+	// SandboxKey, when set, lets a citizen download their sandbox EDS key (alg is
+	// gost2015 or p256) from the cabinet; KeyPassword is shown next to the links.
+	SandboxKey  func(iin, alg string) ([]byte, error)
+	KeyPassword string
 }
 
 // Cabinet serves the citizen's web cabinet.
@@ -102,6 +106,9 @@ func (c *Cabinet) Register(handle func(pattern string, h http.Handler)) {
 	handle("GET /login/code", eh(c.codeForm))
 	handle("POST /login/code", c.cop.Handler(eh(c.code)))
 	handle("POST /logout", c.cop.Handler(eh(c.logout)))
+	if c.cfg.SandboxKey != nil {
+		handle("GET /keys/{file}", eh(c.key))
+	}
 	handle("GET /static/", http.StripPrefix("/", c.static()))
 }
 
@@ -196,7 +203,41 @@ func (c *Cabinet) home(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/login"+langQuery(r), http.StatusSeeOther)
 		return nil
 	}
-	return c.render(w, r, http.StatusOK, "home", "nav.home", c.page(w, r, sess))
+	p := c.page(w, r, sess)
+	if c.cfg.SandboxKey != nil {
+		p.Data = homeData{Keys: []string{"gost2015", "p256"}, KeyPassword: c.cfg.KeyPassword}
+	}
+	return c.render(w, r, http.StatusOK, "home", "nav.home", p)
+}
+
+type homeData struct {
+	Keys        []string
+	KeyPassword string
+}
+
+// key sends the logged-in citizen their own sandbox key; there is no way to name
+// another citizen's.
+func (c *Cabinet) key(w http.ResponseWriter, r *http.Request) error {
+	sess, err := c.session(r)
+	if err != nil {
+		return err
+	}
+	if sess == nil {
+		return identity.ErrNoSession
+	}
+	alg, ok := strings.CutSuffix(r.PathValue("file"), ".p12")
+	if !ok || (alg != "gost2015" && alg != "p256") {
+		return problem.NotFound
+	}
+	b, err := c.cfg.SandboxKey(sess.Citizen.IIN, alg)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/x-pkcs12")
+	w.Header().Set("Content-Disposition", `attachment; filename="senim-sandbox-`+alg+`.p12"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(b)
+	return err
 }
 
 func (c *Cabinet) loginForm(w http.ResponseWriter, r *http.Request) error {
