@@ -26,6 +26,7 @@ import (
 
 	"github.com/senimkz/senim/internal/app"
 	"github.com/senimkz/senim/internal/cli"
+	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/edscmd"
 	"github.com/senimkz/senim/internal/kzid"
 )
@@ -40,6 +41,7 @@ Usage:
   senim migrate [flags]   apply pending database migrations and exit
   senim kzid NUMBER       check an IIN or BIN; JSON on stdout, exit 1 when invalid
   senim eds info FILE     a certificate or PKCS#12 key: subject, roles, chain, revocation
+  senim ca init|issue|revoke|crl --dir DIR   a private test PKI in the Kazakh profile
   senim version           print the version
 
 Run 'senim COMMAND --help' for a command's flags. Every flag has an environment
@@ -69,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = kzidCmd(rest, stdout, stderr)
 	case "eds":
 		return edscmd.Command(ctx, rest, stdout, stderr)
+	case "ca":
+		return ca.Command(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, versionString())
 	case "help", "--help", "-h", "-help":
