@@ -3,6 +3,7 @@ package cms_test
 import (
 	"crypto/x509"
 	"math/big"
+	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -125,5 +126,36 @@ func TestValidityAtTimeStamp(t *testing.T) {
 				t.Errorf("CRL status %v, want %v", s.Chain.CRL.Status, tc.crlStatus)
 			}
 		})
+	}
+}
+
+// TestCAdESTOverHTTP: the time-stamp comes from a TSA over HTTP (tsp.Handler and
+// tsp.Client); a dead TSA fails the signing with the TSA's code.
+func TestCAdESTOverHTTP(t *testing.T) {
+	p := newECDSAPKI(t)
+	tsa := newTSA(t, eds.KeyGOST2015_512, ncaClock, ncaClock)
+	h, err := tsp.Handler(tsa.local.Config, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	client := &tsp.Client{URL: srv.URL, Policy: tsp.OIDPolicyGOST2015, Hash: eds.OIDDigestStreebog512}
+	der, err := cms.Sign(t.Context(), []byte("x"), []cms.SignerSpec{p.spec}, cms.SignOptions{TSA: client, Now: ncaClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := cms.Verify(t.Context(), der, nil, cms.VerifyOptions{Validator: p.v, TSAValidator: tsa.v, Now: ncaClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := res.Signers[0].TimeStamp
+	if !res.Valid || ts == nil || ts.HashAlgorithm != "GOST3411-2015-512" || ts.Policy != "1.2.398.3.3.2.6.4" {
+		t.Errorf("valid %v codes %v ts %+v", res.Valid, res.Signers[0].Codes(), ts)
+	}
+	dead := &tsp.Client{URL: "http://127.0.0.1:1/", Timeout: time.Second}
+	_, err = cms.Sign(t.Context(), []byte("x"), []cms.SignerSpec{p.spec}, cms.SignOptions{TSA: dead, Now: ncaClock})
+	if eds.Code(err) != "eds.tsp.unavailable" {
+		t.Errorf("dead TSA: %v", err)
 	}
 }
