@@ -25,10 +25,22 @@ type tileCache struct {
 type cachedTile struct {
 	width int
 	data  []byte
-	// inner[k] holds the 256>>k subtree hashes at height k of a full hash tile,
-	// computed once on first use so a proof costs no hashing inside full tiles.
+	// inner[k] holds the complete subtree hashes at height k inside a hash tile,
+	// computed once on first use so a proof costs no hashing inside tiles.
 	once  sync.Once
 	inner [TileHeight + 1][]byte
+	// leaves splits an entry bundle, once.
+	split  sync.Once
+	leaves [][]byte
+	bad    bool
+}
+
+func (t *cachedTile) bundleLeaves() ([][]byte, bool) {
+	t.split.Do(func() {
+		ls, err := SplitBundle(t.data)
+		t.leaves, t.bad = ls, err != nil
+	})
+	return t.leaves, !t.bad
 }
 
 func (t *cachedTile) innerNode(height uint, pos uint64) []byte {
@@ -57,12 +69,12 @@ func (c *tileCache) get(level int, idx int64) (*cachedTile, bool) {
 	return t, ok
 }
 
-func (c *tileCache) put(level int, idx int64, width int, data []byte) {
+func (c *tileCache) put(level int, idx int64, width int, data []byte) *cachedTile {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := [2]int64{int64(level), idx}
 	if old, ok := c.m[k]; ok && old.width >= width {
-		return
+		return old
 	}
 	if len(c.m) >= c.max {
 		for k := range c.m { // evict an arbitrary tile
@@ -70,7 +82,9 @@ func (c *tileCache) put(level int, idx int64, width int, data []byte) {
 			break
 		}
 	}
-	c.m[k] = &cachedTile{width: width, data: data}
+	t := &cachedTile{width: width, data: data}
+	c.m[k] = t
+	return t
 }
 
 // readTile returns the tile's stored content if it has at least minWidth entries.
@@ -90,8 +104,7 @@ func (l *Log) readTile(ctx context.Context, level int, idx int64, minWidth int) 
 	if level != EntriesLevel && len(data) != width*32 {
 		return nil, fmt.Errorf("%w: tile %d/%d has %d bytes for width %d", ErrInconsistent, level, idx, len(data), width)
 	}
-	l.tiles.put(level, idx, width, data)
-	return &cachedTile{width: width, data: data}, nil
+	return l.tiles.put(level, idx, width, data), nil
 }
 
 // Tile returns the content of a tile or entry bundle as served under /log/.
@@ -124,21 +137,7 @@ func (l *Log) nodeHash(ctx context.Context, id compact.NodeID) ([]byte, error) {
 		}
 		return nil, err
 	}
-	if tile.width == TileWidth {
-		return tile.innerNode(sub, (first%TileWidth)>>sub), nil
-	}
-	off := int(first%TileWidth) * 32
-	hs := make([][]byte, count)
-	for i := range hs {
-		hs[i] = tile.data[off+32*i : off+32*(i+1)]
-	}
-	for len(hs) > 1 {
-		for i := 0; i < len(hs)/2; i++ {
-			hs[i] = hasher.HashChildren(hs[2*i], hs[2*i+1])
-		}
-		hs = hs[:len(hs)/2]
-	}
-	return hs[0], nil
+	return tile.innerNode(sub, (first%TileWidth)>>sub), nil
 }
 
 func (l *Log) nodeHashes(ctx context.Context, ids []compact.NodeID) ([][]byte, error) {
@@ -337,8 +336,8 @@ func (l *Log) leafAt(ctx context.Context, index int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	leaves, err := SplitBundle(t.data)
-	if err != nil || len(leaves) < int(index%TileWidth)+1 {
+	leaves, ok := t.bundleLeaves()
+	if !ok || len(leaves) < int(index%TileWidth)+1 {
 		return nil, fmt.Errorf("%w: entry bundle %d is torn", ErrInconsistent, index>>TileHeight)
 	}
 	return leaves[index%TileWidth], nil
