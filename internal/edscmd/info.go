@@ -22,12 +22,20 @@ import (
 // invalid, 2 unusable input.
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: senim eds info FILE [--password P] [--ca FILE]... [--crl FILE]... [--ocsp] [--at RFC3339]")
+		fmt.Fprint(stderr, `usage:
+  senim eds info FILE [--password P] [--ca FILE]... [--crl FILE]... [--ocsp] [--at RFC3339]
+  senim eds sign --key FILE.p12 --password P [--detached] [--tsa URL] [--pem] IN > OUT.cms
+  senim eds verify [--data FILE] [--ca FILE]... [--at RFC3339] [--crl FILE]... [--ocsp] IN.cms
+`)
 		return 2
 	}
 	switch args[0] {
 	case "info":
 		return info(ctx, args[1:], stdout, stderr)
+	case "sign":
+		return sign(ctx, args[1:], stdout, stderr)
+	case "verify":
+		return verify(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "senim eds: unknown subcommand %q\n", args[0])
 	return 2
