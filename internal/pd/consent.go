@@ -1,0 +1,462 @@
+package pd
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/kzid"
+	"github.com/senimkz/senim/internal/store"
+)
+
+// Consent decisions and channels.
+const (
+	DecisionGiven   = "given"
+	DecisionRefused = "refused"
+
+	ChannelCabinet   = "cabinet"
+	ChannelInitiator = "initiator"
+)
+
+// Consent is a subject's consent or refusal (PD-3.2) for an initiator to access a data
+// owner's data sets for a purpose and a period.
+type Consent struct {
+	ID        string    `json:"id"`
+	Initiator string    `json:"initiator"`
+	Owner     string    `json:"owner"`
+	DataSets  []string  `json:"data_sets"`
+	Purpose   string    `json:"purpose"`
+	Decision  string    `json:"decision"`
+	Method    string    `json:"method"`  // biometric | eds | paper
+	Channel   string    `json:"channel"` // cabinet | initiator
+	Evidence  Evidence  `json:"evidence"`
+	ActedBy   string    `json:"acted_by"` // citizen:<id>
+	// Representative: a legal representative decided for a minor.
+	Representative bool      `json:"representative"`
+	ValidFrom      time.Time `json:"valid_from"`
+	ValidUntil     time.Time `json:"valid_until"`
+	RevokedAt      time.Time `json:"revoked_at,omitzero"`
+	RevokedBy      string    `json:"revoked_by,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	// Status is computed: active, revoked or expired.
+	Status string `json:"status"`
+}
+
+// Evidence is what proves how a consent was obtained (digests only, never the content).
+type Evidence struct {
+	Reference       string `json:"reference,omitempty"`        // biometric check id, paper form reference
+	TextSHA256      string `json:"text_sha256,omitempty"`      // of ConsentText
+	SignatureSHA256 string `json:"signature_sha256,omitempty"` // of the CMS
+	SignerSerial    string `json:"signer_serial,omitempty"`    // the EDS certificate serial
+	DocumentSHA256  string `json:"document_sha256,omitempty"`  // of a scanned paper form
+}
+
+// ConsentRequest is a decision to record.
+type ConsentRequest struct {
+	SubjectIIN string `json:"subject"`
+	// ActorIIN is who decides: the subject, or the legal representative of a minor
+	// subject (cabinet only; empty means the subject).
+	ActorIIN   string    `json:"-"`
+	Initiator  string    `json:"initiator"`
+	Owner      string    `json:"owner"`
+	DataSets   []string  `json:"data_sets"`
+	Purpose    string    `json:"purpose"`
+	ValidUntil time.Time `json:"valid_until"`
+	// Method and Reference: how the initiator obtained the consent (initiator channel).
+	Method    string `json:"method,omitempty"`
+	Reference string `json:"reference,omitempty"`
+	// Signature is a CMS (DER, attached or detached) by the deciding person over
+	// ConsentText: required for EDS consents. DocumentSHA256 is the paper scan's digest.
+	Signature      []byte `json:"signature,omitempty"`
+	DocumentSHA256 string `json:"document_sha256,omitempty"`
+}
+
+// ConsentText is the exact text a person signs to give consent; the cabinet shows it
+// and NCALayer signs it (CMS over its UTF-8 bytes). It names no IIN of anyone but the
+// subject's, and it is deterministic, so Senim can check what was signed.
+func ConsentText(r ConsentRequest) string {
+	sets := sortedUnique(r.DataSets)
+	return fmt.Sprintf("SENIM CONSENT v1\nsubject IIN: %s\ninitiator BIN: %s\ndata owner BIN: %s\ndata sets: %s\npurpose: %s\nvalid until: %s\n",
+		r.SubjectIIN, r.Initiator, r.Owner, strings.Join(sets, ","), r.Purpose, r.ValidUntil.UTC().Format(time.RFC3339))
+}
+
+func (s *Service) validateRequest(ctx context.Context, r *ConsentRequest) error {
+	if !kzid.ValidIIN(r.SubjectIIN) {
+		return ErrSubjectInvalid
+	}
+	if !kzid.ValidBIN(r.Initiator) || strings.TrimSpace(r.Purpose) == "" || len(r.Purpose) > 500 || len(r.DataSets) == 0 {
+		return ErrConsentInvalid.WithDetail("initiator (a BIN), data_sets and purpose (at most 500 characters) are required")
+	}
+	now := s.now()
+	if !r.ValidUntil.After(now) || r.ValidUntil.Sub(now) > s.cfg.MaxTokenLifetime*5 {
+		return ErrConsentInvalid.WithDetail("valid_until must be in the future and at most 5 years ahead")
+	}
+	r.ValidUntil = r.ValidUntil.UTC().Truncate(time.Second)
+	d, err := s.directory(ctx)
+	if err != nil {
+		return err
+	}
+	o := d.owners[r.Owner]
+	if o == nil {
+		return ErrDataOwnerUnknown
+	}
+	if !o.has(r.DataSets) {
+		return ErrDataSetUnknown
+	}
+	r.DataSets = sortedUnique(r.DataSets)
+	return nil
+}
+
+// actor checks who decides for the subject and returns their reference and whether
+// they act as a legal representative.
+func (s *Service) actor(ctx context.Context, subjectIIN, actorIIN string) (string, bool, error) {
+	if actorIIN == "" || actorIIN == subjectIIN {
+		ref, err := s.subjectRef(ctx, subjectIIN)
+		return ref, false, err
+	}
+	// An adult decides alone. Where the IIN gives no birth date (the sandbox's demo
+	// IINs have the never-assigned century digit 0), the registry of representatives
+	// answers for minors only.
+	if n := kzid.ParseIIN(subjectIIN, s.now); n != nil && n.BirthDate != "" {
+		if b, err := time.Parse(time.DateOnly, n.BirthDate); err == nil && !b.AddDate(18, 0, 0).After(s.now()) {
+			return "", false, ErrNotRepresentative.WithDetail("only a minor's legal representative may act for them")
+		}
+	}
+	if s.cfg.Representatives == nil {
+		return "", false, ErrNotRepresentative
+	}
+	ok, err := s.cfg.Representatives.IsRepresentative(ctx, actorIIN, subjectIIN)
+	if err != nil {
+		return "", false, err
+	}
+	if !ok {
+		return "", false, ErrNotRepresentative
+	}
+	ref, err := s.subjectRef(ctx, actorIIN)
+	return ref, true, err
+}
+
+// verifyConsentSignature checks that signerIIN signed ConsentText(r) with a valid EDS.
+func (s *Service) verifyConsentSignature(ctx context.Context, r ConsentRequest, signerIIN string) (Evidence, error) {
+	text := []byte(ConsentText(r))
+	ev := Evidence{TextSHA256: sha(text), SignatureSHA256: sha(r.Signature)}
+	if len(r.Signature) == 0 {
+		return ev, ErrConsentNeedsEDS
+	}
+	res, err := cms.Verify(ctx, r.Signature, text, cms.VerifyOptions{Validator: s.cfg.Validator, Revocation: s.cfg.Revocation, Now: s.now})
+	if err != nil {
+		// An attached CMS with other content is refused by Verify: try it attached.
+		res, err = cms.Verify(ctx, r.Signature, nil, cms.VerifyOptions{Validator: s.cfg.Validator, Revocation: s.cfg.Revocation, Now: s.now})
+		if err != nil || string(res.Content) != string(text) {
+			return ev, ErrConsentSignature.WithDetail("the CMS must sign exactly the consent text")
+		}
+	}
+	if !res.Valid || len(res.Signers) != 1 || res.Signers[0].CertInfo == nil {
+		return ev, ErrConsentSignature
+	}
+	if res.Signers[0].CertInfo.Subject.IIN != signerIIN {
+		return ev, ErrConsentSignature.WithDetail("the signer is not the person who decides")
+	}
+	ev.SignerSerial = res.Signers[0].CertInfo.SerialNumber
+	return ev, nil
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// GiveConsent records a consent the subject (or a minor's legal representative) gives
+// in the cabinet, confirmed by an EDS signature over ConsentText (PD-3.2, PD-6.1.1: a
+// session opened with an SMS code alone is not enough).
+func (s *Service) GiveConsent(ctx context.Context, r ConsentRequest) (*Consent, error) {
+	if err := s.validateRequest(ctx, &r); err != nil {
+		return nil, err
+	}
+	actorRef, rep, err := s.actor(ctx, r.SubjectIIN, r.ActorIIN)
+	if err != nil {
+		return nil, err
+	}
+	signer := r.SubjectIIN
+	if rep {
+		signer = r.ActorIIN
+	}
+	ev, err := s.verifyConsentSignature(ctx, r, signer)
+	if err != nil {
+		return nil, err
+	}
+	return s.recordDecision(ctx, r, DecisionGiven, "eds", ChannelCabinet, ev, actorRef, rep, nil)
+}
+
+// RefuseConsent records a refusal (PD-3.2); a refusal needs no signature.
+func (s *Service) RefuseConsent(ctx context.Context, r ConsentRequest) (*Consent, error) {
+	if err := s.validateRequest(ctx, &r); err != nil {
+		return nil, err
+	}
+	actorRef, rep, err := s.actor(ctx, r.SubjectIIN, r.ActorIIN)
+	if err != nil {
+		return nil, err
+	}
+	return s.recordDecision(ctx, r, DecisionRefused, "cabinet", ChannelCabinet, Evidence{TextSHA256: sha([]byte(ConsentText(r)))}, actorRef, rep, nil)
+}
+
+// RecordConsent records a consent an initiator obtained itself (PD-6.1.1) with its
+// evidence: an EDS-signed consent text (verified here), a biometric check reference,
+// or a paper form reference with the scan's digest.
+func (s *Service) RecordConsent(ctx context.Context, initiatorBIN string, r ConsentRequest) (*Consent, error) {
+	return s.recordConsent(ctx, initiatorBIN, r, nil)
+}
+
+func (s *Service) recordConsent(ctx context.Context, initiatorBIN string, r ConsentRequest, idem *idemKey) (*Consent, error) {
+	r.Initiator, r.ActorIIN = initiatorBIN, ""
+	if err := s.validateRequest(ctx, &r); err != nil {
+		return nil, err
+	}
+	if slices.Contains(otpMethods, strings.ToLower(r.Method)) {
+		return nil, ErrConsentOTP
+	}
+	var ev Evidence
+	switch r.Method {
+	case "eds":
+		var err error
+		if ev, err = s.verifyConsentSignature(ctx, r, r.SubjectIIN); err != nil {
+			return nil, err
+		}
+	case "biometric":
+		if r.Reference == "" || len(r.Reference) > 200 {
+			return nil, ErrConsentEvidence.WithDetail("a biometric consent needs the reference of the biometric check")
+		}
+		ev = Evidence{Reference: r.Reference, TextSHA256: sha([]byte(ConsentText(r)))}
+	case "paper":
+		if r.Reference == "" || len(r.Reference) > 200 || len(r.DocumentSHA256) != 64 {
+			return nil, ErrConsentEvidence.WithDetail("a paper consent needs the form's reference and document_sha256 of the scan")
+		}
+		ev = Evidence{Reference: r.Reference, DocumentSHA256: strings.ToLower(r.DocumentSHA256), TextSHA256: sha([]byte(ConsentText(r)))}
+	default:
+		return nil, ErrConsentMethod
+	}
+	return s.recordDecision(ctx, r, DecisionGiven, r.Method, ChannelInitiator, ev, "org:"+initiatorBIN, false, idem)
+}
+
+func (s *Service) recordDecision(ctx context.Context, r ConsentRequest, decision, method, channel string, ev Evidence, actedBy string, rep bool, idem *idemKey) (*Consent, error) {
+	subject, err := s.subjectRef(ctx, r.SubjectIIN)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	c := &Consent{ID: "c_" + newJTI(), Initiator: r.Initiator, Owner: r.Owner, DataSets: r.DataSets, Purpose: r.Purpose, Decision: decision,
+		Method: method, Channel: channel, Evidence: ev, ActedBy: actedBy, Representative: rep, ValidFrom: now, ValidUntil: r.ValidUntil,
+		CreatedAt: now, Status: "active"}
+	actor := actedBy
+	if !strings.HasPrefix(actor, "org:") && !strings.HasPrefix(actor, "citizen:") {
+		actor = "system"
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if replay, err := idem.claim(ctx, tx); replay || err != nil {
+			return err
+		}
+		// The newest decision governs: keep a subject's decisions strictly ordered even
+		// within one microsecond.
+		var last int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(created_at), 0) FROM pd_consents WHERE subject = ?`, subject).Scan(&last); err != nil {
+			return err
+		}
+		if store.Micros(now) <= last {
+			now = store.FromMicros(last + 1)
+			c.CreatedAt, c.ValidFrom = now, now
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO pd_consents (id, subject, initiator_bin, owner_bin, data_sets, purpose, decision, method, channel, evidence, acted_by, representative, valid_from, valid_until, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, subject, c.Initiator, c.Owner, marshal(c.DataSets), c.Purpose, decision, method, channel, marshal(ev), actedBy, rep,
+			store.Micros(c.ValidFrom), store.Micros(c.ValidUntil), store.Micros(now))
+		if err != nil {
+			return err
+		}
+		if _, err = tx.Emit(ctx, store.Event{Type: "pd.consent." + decision, Actor: actor, Subject: subject, Payload: []byte(marshal(c))}); err != nil {
+			return err
+		}
+		return idem.save(ctx, tx, 201, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+const consentColumns = `id, initiator_bin, owner_bin, data_sets, purpose, decision, method, channel, evidence, acted_by, representative, valid_from, valid_until, revoked_at, revoked_by, created_at`
+
+func (s *Service) scanConsent(sc interface{ Scan(...any) error }) (*Consent, error) {
+	var c Consent
+	var ds, ev string
+	var vf, vu, ra, ca int64
+	if err := sc.Scan(&c.ID, &c.Initiator, &c.Owner, &ds, &c.Purpose, &c.Decision, &c.Method, &c.Channel, &ev, &c.ActedBy, &c.Representative, &vf, &vu, &ra, &c.RevokedBy, &ca); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(ds), &c.DataSets); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(ev), &c.Evidence); err != nil {
+		return nil, err
+	}
+	c.ValidFrom, c.ValidUntil, c.CreatedAt = store.FromMicros(vf), store.FromMicros(vu), store.FromMicros(ca)
+	c.Status = "active"
+	if ra != 0 {
+		c.RevokedAt, c.Status = store.FromMicros(ra), "revoked"
+	} else if !s.now().Before(c.ValidUntil) {
+		c.Status = "expired"
+	}
+	return &c, nil
+}
+
+// ListConsents lists the subject's consents and refusals, newest first (cabinet).
+func (s *Service) ListConsents(ctx context.Context, citizenIIN string) ([]Consent, error) {
+	ref, err := s.subjectRef(ctx, citizenIIN)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+consentColumns+` FROM pd_consents WHERE subject = ? ORDER BY created_at DESC, id`, ref)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Consent{}
+	for rows.Next() {
+		c, err := s.scanConsent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *c)
+	}
+	return out, rows.Err()
+}
+
+// Holder is an initiator that holds a live consent of the subject (PD-3.5).
+type Holder struct {
+	Initiator  string    `json:"initiator"`
+	Owner      string    `json:"owner"`
+	DataSets   []string  `json:"data_sets"`
+	Purpose    string    `json:"purpose"`
+	ConsentID  string    `json:"consent_id"`
+	ValidUntil time.Time `json:"valid_until"`
+}
+
+// HoldersOfConsent lists who holds the subject's live consents (PD-3.5).
+func (s *Service) HoldersOfConsent(ctx context.Context, citizenIIN string) ([]Holder, error) {
+	all, err := s.ListConsents(ctx, citizenIIN)
+	if err != nil {
+		return nil, err
+	}
+	out := []Holder{}
+	for _, c := range all {
+		if c.Decision == DecisionGiven && c.Status == "active" {
+			out = append(out, Holder{Initiator: c.Initiator, Owner: c.Owner, DataSets: c.DataSets, Purpose: c.Purpose, ConsentID: c.ID, ValidUntil: c.ValidUntil})
+		}
+	}
+	return out, nil
+}
+
+// RevokeConsent revokes a consent or a refusal (PD-3.3) with immediate effect on new
+// tokens; the actor is the subject or a minor's legal representative.
+func (s *Service) RevokeConsent(ctx context.Context, subjectIIN, actorIIN, consentID string) (*Consent, error) {
+	if !kzid.ValidIIN(subjectIIN) {
+		return nil, ErrSubjectInvalid
+	}
+	actorRef, _, err := s.actor(ctx, subjectIIN, actorIIN)
+	if err != nil {
+		return nil, err
+	}
+	subject, err := s.subjectRef(ctx, subjectIIN)
+	if err != nil {
+		return nil, err
+	}
+	var c *Consent
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		c, err = s.scanConsent(tx.QueryRowContext(ctx, `SELECT `+consentColumns+` FROM pd_consents WHERE id = ? AND subject = ?`, consentID, subject))
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound.WithDetail("no such consent of this subject")
+		}
+		if err != nil {
+			return err
+		}
+		if !c.RevokedAt.IsZero() {
+			return ErrConsentAlreadyRevoked
+		}
+		now := s.now().UTC().Truncate(time.Microsecond)
+		if _, err := tx.ExecContext(ctx, `UPDATE pd_consents SET revoked_at = ?, revoked_by = ? WHERE id = ?`, store.Micros(now), actorRef, c.ID); err != nil {
+			return err
+		}
+		c.RevokedAt, c.RevokedBy, c.Status = now, actorRef, "revoked"
+		_, err = tx.Emit(ctx, store.Event{Type: "pd.consent.revoked", Actor: actorRef, Subject: subject,
+			Payload: []byte(marshal(map[string]any{"consent_id": c.ID, "decision": c.Decision, "initiator": c.Initiator, "owner": c.Owner}))})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// activeConsent finds the decision that governs a flow-1 request: the newest
+// unrevoked decision of the subject for this initiator and owner (or the one the
+// token names). A refusal, an expired, revoked or too narrow consent refuses.
+func (s *Service) activeConsent(ctx context.Context, tx *store.Tx, subject, initiator, owner string, scope []string, ref string) (*Consent, error) {
+	if strings.HasPrefix(ref, "c_") {
+		c, err := s.scanConsent(tx.QueryRowContext(ctx, `SELECT `+consentColumns+` FROM pd_consents WHERE id = ? AND subject = ? AND initiator_bin = ? AND owner_bin = ?`, ref, subject, initiator, owner))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrConsentNotFound.WithDetail("evidence_ref names no consent of this subject for you and this data owner")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return c, consentCovers(c, scope)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+consentColumns+` FROM pd_consents WHERE subject = ? AND initiator_bin = ? AND owner_bin = ? ORDER BY created_at DESC, id`, subject, initiator, owner)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var revoked *Consent
+	for rows.Next() {
+		c, err := s.scanConsent(rows)
+		if err != nil {
+			return nil, err
+		}
+		if c.Status == "revoked" {
+			if revoked == nil {
+				revoked = c
+			}
+			continue
+		}
+		return c, consentCovers(c, scope)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if revoked != nil {
+		return nil, ErrConsentRevoked
+	}
+	return nil, ErrConsentNotFound
+}
+
+func consentCovers(c *Consent, scope []string) error {
+	switch {
+	case c.Status == "revoked":
+		return ErrConsentRevoked
+	case c.Decision == DecisionRefused:
+		return ErrConsentRefused
+	case c.Status == "expired":
+		return ErrConsentExpired
+	case !subset(scope, c.DataSets):
+		return ErrConsentScope
+	}
+	return nil
+}

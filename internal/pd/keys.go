@@ -1,0 +1,231 @@
+package pd
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/senimkz/senim/internal/store"
+	"github.com/senimkz/senim/verifier"
+)
+
+// Security tokens are ES256 JWS signed with Senim's own key. Keys live in the database
+// (pd_signing_keys, PKCS#8), so every node of a PostgreSQL deployment signs with the
+// same key and publishes the same set. Rotation: when the newest key is older than
+// Config.KeyRotation, Run (on any node) retires it and makes a new one; a retired key
+// stays published at /.well-known/jwks.json until Config.MaxTokenLifetime after its
+// retirement, so every token it signed can still be verified. Nodes re-read the keys
+// every minute; data owners refetch the set when they meet an unknown kid.
+//
+// The private key in the database is as sensitive as the database itself. An HSM
+// behind a signer interface is the production answer (not done yet).
+
+type signingKey struct {
+	kid     string
+	priv    *ecdsa.PrivateKey
+	created time.Time
+	retired time.Time
+	header  string // base64url of the protected header
+}
+
+type keyRing struct {
+	s      *Service
+	mu     sync.RWMutex
+	active *signingKey
+	all    []*signingKey
+	jwks   []byte
+	loaded time.Time
+}
+
+// JWK is a public JSON Web Key of Senim (RFC 7517).
+type JWK struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv"`
+	X   string `json:"x"`
+	Y   string `json:"y"`
+	Kid string `json:"kid"`
+	Use string `json:"use"`
+	Alg string `json:"alg"`
+}
+
+func jwkOf(pub *ecdsa.PublicKey) JWK {
+	b, _ := pub.Bytes() // uncompressed point 0x04 || X || Y
+	enc := base64.RawURLEncoding
+	k := JWK{Kty: "EC", Crv: "P-256", X: enc.EncodeToString(b[1:33]), Y: enc.EncodeToString(b[33:65]), Use: "sig", Alg: "ES256"}
+	// RFC 7638 thumbprint: the required members in lexicographic order.
+	sum := sha256.Sum256([]byte(`{"crv":"P-256","kty":"EC","x":"` + k.X + `","y":"` + k.Y + `"}`))
+	k.Kid = enc.EncodeToString(sum[:])
+	return k
+}
+
+func (k *keyRing) load(ctx context.Context, create bool) error {
+	now := k.s.now()
+	rows, err := k.s.db.QueryContext(ctx, `SELECT kid, private, created_at, retired_at FROM pd_signing_keys WHERE retired_at = 0 OR publish_until > ? ORDER BY created_at DESC, kid`, store.Micros(now))
+	if err != nil {
+		return err
+	}
+	var all []*signingKey
+	var active *signingKey
+	for rows.Next() {
+		var sk signingKey
+		var der []byte
+		var c, r int64
+		if err := rows.Scan(&sk.kid, &der, &c, &r); err != nil {
+			rows.Close()
+			return err
+		}
+		p, err := x509.ParsePKCS8PrivateKey(der)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("pd: signing key %s: %w", sk.kid, err)
+		}
+		ec, ok := p.(*ecdsa.PrivateKey)
+		if !ok || ec.Curve != elliptic.P256() {
+			rows.Close()
+			return fmt.Errorf("pd: signing key %s is not P-256", sk.kid)
+		}
+		sk.priv, sk.created = ec, store.FromMicros(c)
+		if r != 0 {
+			sk.retired = store.FromMicros(r)
+		}
+		sk.header = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"ES256","kid":"` + sk.kid + `","typ":"` + verifier.TokenType + `"}`))
+		all = append(all, &sk)
+		if active == nil && r == 0 {
+			active = &sk
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if active == nil {
+		if !create {
+			return errors.New("pd: no active signing key")
+		}
+		if err := k.rotate(ctx, "system"); err != nil {
+			return err
+		}
+		return k.load(ctx, false)
+	}
+	set := struct {
+		Keys []JWK `json:"keys"`
+	}{Keys: []JWK{}}
+	for _, sk := range all {
+		set.Keys = append(set.Keys, jwkOf(&sk.priv.PublicKey))
+	}
+	jwks, _ := json.Marshal(set)
+	k.mu.Lock()
+	k.active, k.all, k.jwks, k.loaded = active, all, jwks, now
+	k.mu.Unlock()
+	return nil
+}
+
+// rotate retires the active keys and makes a new one, in one transaction.
+func (k *keyRing) rotate(ctx context.Context, actor string) error {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return err
+	}
+	jwk := jwkOf(&priv.PublicKey)
+	now := k.s.now()
+	return k.s.db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE pd_signing_keys SET retired_at = ?, publish_until = ? WHERE retired_at = 0`,
+			store.Micros(now), store.Micros(now.Add(k.s.cfg.MaxTokenLifetime+time.Hour))); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO pd_signing_keys (kid, alg, private, created_at) VALUES (?, 'ES256', ?, ?)`, jwk.Kid, der, store.Micros(now)); err != nil {
+			return err
+		}
+		_, err := tx.Emit(ctx, store.Event{Type: "pd.key.rotated", Actor: actor, Payload: []byte(marshal(jwk))})
+		return err
+	})
+}
+
+// RotateKey retires the current signing key and starts signing with a new one.
+func (s *Service) RotateKey(ctx context.Context, actor string) error {
+	if err := s.keys.rotate(ctx, actor); err != nil {
+		return err
+	}
+	return s.keys.load(ctx, false)
+}
+
+func (k *keyRing) rotateIfDue(ctx context.Context) error {
+	k.mu.RLock()
+	due := k.active != nil && k.s.now().Sub(k.active.created) >= k.s.cfg.KeyRotation
+	k.mu.RUnlock()
+	if due {
+		if err := k.rotate(ctx, "system"); err != nil {
+			return err
+		}
+	}
+	return k.load(ctx, false)
+}
+
+func (k *keyRing) current(ctx context.Context) *signingKey {
+	k.mu.RLock()
+	a, stale := k.active, k.s.now().Sub(k.loaded) > time.Minute
+	k.mu.RUnlock()
+	if stale {
+		if err := k.load(ctx, false); err != nil {
+			k.s.log.ErrorContext(ctx, "reloading signing keys", "err", err)
+		} else {
+			k.mu.RLock()
+			a = k.active
+			k.mu.RUnlock()
+		}
+	}
+	return a
+}
+
+// sign makes a security token of claims with the active key.
+func (k *keyRing) sign(ctx context.Context, c *verifier.Claims) (string, error) {
+	sk := k.current(ctx)
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	enc := base64.RawURLEncoding
+	buf := make([]byte, 0, len(sk.header)+1+enc.EncodedLen(len(payload))+1+86)
+	buf = append(buf, sk.header...)
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, payload)
+	sum := sha256.Sum256(buf)
+	r, s, err := ecdsa.Sign(rand.Reader, sk.priv, sum[:])
+	if err != nil {
+		return "", err
+	}
+	var sig [64]byte
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig[:])
+	return string(buf), nil
+}
+
+// JWKS returns the published key set (application/jwk-set+json).
+func (s *Service) JWKS(ctx context.Context) []byte {
+	s.keys.current(ctx)
+	s.keys.mu.RLock()
+	defer s.keys.mu.RUnlock()
+	return s.keys.jwks
+}
+
+func (s *Service) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write(s.JWKS(r.Context()))
+}

@@ -1,0 +1,5 @@
+package pd
+
+import "os"
+
+func osMkdirTemp() (string, error) { return os.MkdirTemp("", "pd-ca-") }
