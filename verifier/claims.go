@@ -25,9 +25,9 @@ type Claims struct {
 	// ConsentID names the consent behind a flow-1 token (for the online check).
 	ConsentID string `json:"cid,omitempty"`
 	// Trusted says whether the initiator's system is a registered trusted object (TR-1).
-	Trusted  bool  `json:"trusted"`
-	IssuedAt int64 `json:"iat"`
-	Expiry   int64 `json:"exp"`
+	Trusted  bool   `json:"trusted"`
+	IssuedAt int64  `json:"iat"`
+	Expiry   int64  `json:"exp"`
 	ID       string `json:"jti"`
 	// Confirmation binds the token to the initiator's certificate (RFC 8705); nil when
 	// the data owner's sender constraint is off.

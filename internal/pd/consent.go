@@ -29,16 +29,16 @@ const (
 // Consent is a subject's consent or refusal (PD-3.2) for an initiator to access a data
 // owner's data sets for a purpose and a period.
 type Consent struct {
-	ID        string    `json:"id"`
-	Initiator string    `json:"initiator"`
-	Owner     string    `json:"owner"`
-	DataSets  []string  `json:"data_sets"`
-	Purpose   string    `json:"purpose"`
-	Decision  string    `json:"decision"`
-	Method    string    `json:"method"`  // biometric | eds | paper
-	Channel   string    `json:"channel"` // cabinet | initiator
-	Evidence  Evidence  `json:"evidence"`
-	ActedBy   string    `json:"acted_by"` // citizen:<id>
+	ID        string   `json:"id"`
+	Initiator string   `json:"initiator"`
+	Owner     string   `json:"owner"`
+	DataSets  []string `json:"data_sets"`
+	Purpose   string   `json:"purpose"`
+	Decision  string   `json:"decision"`
+	Method    string   `json:"method"`  // biometric | eds | paper
+	Channel   string   `json:"channel"` // cabinet | initiator
+	Evidence  Evidence `json:"evidence"`
+	ActedBy   string   `json:"acted_by"` // citizen:<id>
 	// Representative: a legal representative decided for a minor.
 	Representative bool      `json:"representative"`
 	ValidFrom      time.Time `json:"valid_from"`

@@ -12,16 +12,16 @@ import (
 // code).
 var (
 	// Directories and the registry (admin API).
-	ErrNotRegulator       = problem.New(http.StatusForbidden, "pd.admin.not_regulator", "Only the authorized body may change the directories")
-	ErrInvalidDirectory   = problem.New(http.StatusBadRequest, "pd.directory.invalid", "The directory entry is invalid")
-	ErrNotFound           = problem.New(http.StatusNotFound, "pd.not_found", "No such entry")
-	ErrInvalidObject      = problem.New(http.StatusBadRequest, "pd.trusted_object.invalid", "The trusted object is invalid").WithRule("TR-1")
-	ErrObjectNotTrusted   = problem.New(http.StatusForbidden, "pd.trusted_object.not_trusted", "The initiator's information system is not a trusted digital object").WithRule("TR-2")
-	ErrDataOwnerUnknown   = problem.New(http.StatusUnprocessableEntity, "pd.data_owner.unknown", "The data owner is not in the directory")
-	ErrDataSetUnknown     = problem.New(http.StatusUnprocessableEntity, "pd.data_set.unknown", "A data set is not one the data owner holds")
-	ErrInvalidRequest     = problem.New(http.StatusBadRequest, "pd.request.invalid", "The request is invalid")
-	ErrForbidden          = problem.New(http.StatusForbidden, "pd.forbidden", "This is not yours to see or change")
-	ErrSubjectInvalid     = problem.New(http.StatusBadRequest, "pd.subject.invalid", "The subject's IIN is invalid")
+	ErrNotRegulator     = problem.New(http.StatusForbidden, "pd.admin.not_regulator", "Only the authorized body may change the directories")
+	ErrInvalidDirectory = problem.New(http.StatusBadRequest, "pd.directory.invalid", "The directory entry is invalid")
+	ErrNotFound         = problem.New(http.StatusNotFound, "pd.not_found", "No such entry")
+	ErrInvalidObject    = problem.New(http.StatusBadRequest, "pd.trusted_object.invalid", "The trusted object is invalid").WithRule("TR-1")
+	ErrObjectNotTrusted = problem.New(http.StatusForbidden, "pd.trusted_object.not_trusted", "The initiator's information system is not a trusted digital object").WithRule("TR-2")
+	ErrDataOwnerUnknown = problem.New(http.StatusUnprocessableEntity, "pd.data_owner.unknown", "The data owner is not in the directory")
+	ErrDataSetUnknown   = problem.New(http.StatusUnprocessableEntity, "pd.data_set.unknown", "A data set is not one the data owner holds")
+	ErrInvalidRequest   = problem.New(http.StatusBadRequest, "pd.request.invalid", "The request is invalid")
+	ErrForbidden        = problem.New(http.StatusForbidden, "pd.forbidden", "This is not yours to see or change")
+	ErrSubjectInvalid   = problem.New(http.StatusBadRequest, "pd.subject.invalid", "The subject's IIN is invalid")
 
 	// Consents.
 	ErrConsentInvalid        = problem.New(http.StatusBadRequest, "pd.consent.invalid", "The consent is invalid").WithRule("PD-3.2")

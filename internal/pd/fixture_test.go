@@ -1,13 +1,13 @@
 package pd
 
 import (
-	"os"
-	"path/filepath"
 	"context"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"

@@ -30,17 +30,17 @@ type TokenResponse struct {
 
 // issuance is a security token about to be issued, with the writes that go with it.
 type issuance struct {
-	flow, subjectRef, iin       string
-	initiator, owner            string
-	scope                       []string
-	purpose, code, consentID    string
-	trusted                     bool
-	issuedAt, expires           time.Time
-	sealedUntil                 time.Time
-	thumbprint                  string // "" when the owner's sender constraint is off
-	seenKey                     string // iss|jti of the verification token ("" in flow 3)
-	seenUntil                   time.Time
-	smsID                       string
+	flow, subjectRef, iin    string
+	initiator, owner         string
+	scope                    []string
+	purpose, code, consentID string
+	trusted                  bool
+	issuedAt, expires        time.Time
+	sealedUntil              time.Time
+	thumbprint               string // "" when the owner's sender constraint is off
+	seenKey                  string // iss|jti of the verification token ("" in flow 3)
+	seenUntil                time.Time
+	smsID                    string
 	// check runs inside the issuing transaction before anything is written (e.g. the
 	// consent lookup, so a revocation committed before takes effect at once).
 	check func(ctx context.Context, tx *store.Tx) error

@@ -212,10 +212,10 @@ func (s *Service) setSMSStatus(ctx context.Context, id, status, actor, subject s
 
 type smsRow struct {
 	id, fp, subject, initiator, owner, sets, purpose, thumbprint, status, tokenJTI string
-	trusted                                                                      bool
-	codeMAC                                                                      []byte
-	attempts                                                                     int
-	expires                                                                      time.Time
+	trusted                                                                        bool
+	codeMAC                                                                        []byte
+	attempts                                                                       int
+	expires                                                                        time.Time
 }
 
 const smsColumns = `id, fingerprint, subject, initiator_bin, owner_bin, data_sets, purpose, thumbprint, status, token_jti, trusted, code_mac, attempts, expires_at`
