@@ -112,3 +112,5 @@ func BenchmarkInclusionProof(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 }
+
+func openDB(tb testing.TB) *store.DB { return storetest.Open(tb) }

@@ -1,0 +1,86 @@
+// Package auditlog is Senim's tamper-evident log: an append-only Merkle tree
+// (RFC 6962 hashing, github.com/transparency-dev/merkle) over every outbox event,
+// served in the C2SP tlog-tiles layout with a C2SP signed-note checkpoint per batch.
+//
+// # Sequencing
+//
+// Log.Run consumes the outbox as consumer "auditlog". Each batch is integrated in
+// one database transaction that writes the leaves' entry rows, the tiles and entry
+// bundles they change, the new state (tree size, last event id, compact range) and
+// a checkpoint signed with the log's Ed25519 note key. The state row carries the
+// last integrated event id, so a batch delivered again after a crash adds nothing,
+// and events the cursor skipped are pulled in before a later batch: every outbox
+// event is logged exactly once, in event-id order. On PostgreSQL the integrating
+// transaction first takes a transaction-level advisory lock (per schema) and only
+// then reads the state, so several API nodes can run Run: one integrates at a time
+// (the outbox cursor row lock already hands a batch to one node) and none can fork
+// the tree. The store does not expose a dedicated connection, so leadership is
+// per batch rather than a session-long advisory lock; the safety is the same.
+//
+// # Leaves: commitments, not personal data
+//
+// A leaf is text, strictly formatted (ParseLeaf):
+//
+//	senim.kz/log/leaf/v1
+//	event 42
+//	time 1793491200000000            (Unix microseconds)
+//	type pd.access.requested
+//	actor org:990140000123           (an organization by BIN, or a bare role: system)
+//	subject <base64 commitment>      (or "-")
+//	details <base64 commitment>      (or "-")
+//
+// Any other actor ("citizen:17", "admin:3") appears as its role and a commitment:
+// "actor citizen <base64>", since even a pseudonymous citizen id links a person's
+// actions across leaves. The subject commitment is over the opaque reference
+// (Event.Subject, "citizen:17"), not the IIN: the identity package holds the
+// reference-to-IIN binding, the sequencer needs no lookup on its hot path, and no
+// IIN is copied into the log's tables. The details commitment is over the exact
+// payload bytes. Each commitment is SHA-256 over a domain label, the field name,
+// a field salt and the value; field salts are derived from one random 32-byte salt
+// per leaf, stored in auditlog_entries, and an opening reveals field salts only,
+// never the leaf salt. Erasing the salt (or the event) leaves the tree intact; the
+// leaf can then no longer be opened.
+//
+// # Sealed leaves (deferred notices)
+//
+// An event whose JSON payload has a top-level member "sealed_until" (an RFC 3339
+// time; SealedUntilMember) is logged as
+//
+//	senim.kz/log/leaf/v1
+//	event 42
+//	sealed <base64 commitment to the whole open leaf above>
+//
+// which reveals neither type, time, actor (the initiator) nor subject. Until that
+// time the event is left out of its subject's history and bundle; afterwards the
+// bundle carries the sealed salt, which opens the commitment. The PD code sets the
+// member for an access on a legal ground with a deferred notice. An unreadable
+// sealed_until seals for ever (fail closed).
+//
+// # Read API
+//
+// Log.Register mounts /log/checkpoint, /log/key, /log/tile/... (full tiles and
+// entry bundles with immutable caching; a partial tile of width w is the prefix of
+// the stored tile), /log/proof/inclusion (by index or leaf hash), and
+// /log/proof/consistency, plus POST /log/cosignature for witnesses (C2SP
+// tlog-cosignature/v1, NewCosignatureVerifier). Errors are problem+json with codes
+// log.tile.malformed, log.tile.not_found, log.index.out_of_range,
+// log.request.invalid, log.leaf.not_found, log.cosignature.invalid, ...
+//
+// # Citizens and auditors
+//
+// SubjectHistory checks each of a subject's events (the event opens its leaf, the
+// inclusion proof verifies against the latest signed checkpoint) for the cabinet;
+// Bundle returns the evidence bundle of one of the subject's own events.
+// VerifyCmd (senim log verify) checks a bundle offline; AuditCmd (senim log audit)
+// rebuilds the tree from the served entry bundles, compares every tile and the
+// signed roots, and checks consistency between two checkpoints. Only the database
+// can show that an event row was changed after it was logged (outsiders see
+// commitments): AuditCmd with --database-url opens every leaf against its row and
+// checks that no event is missing.
+//
+// # Security tokens
+//
+// IndexOfEvent gives the log index of an event once integrated: the PD issue puts
+// the index of the token's issuance event in the token's `log` claim, and a data
+// owner can ask /log/proof/inclusion?index=... for proof that it was logged.
+package auditlog
