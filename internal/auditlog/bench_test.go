@@ -93,7 +93,9 @@ func BenchmarkInclusionProof(b *testing.B) {
 		b.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	l.Register(func(p string, h func(http.ResponseWriter, *http.Request) error) { mux.Handle(p, server.ErrorHandler(h)) })
+	l.Register(func(p string, h func(http.ResponseWriter, *http.Request) error) {
+		mux.Handle(p, server.ErrorHandler(h))
+	})
 	rng := mrand.New(mrand.NewPCG(1, 2))
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()

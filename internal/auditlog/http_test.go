@@ -205,7 +205,10 @@ func TestVerifyCmd(t *testing.T) {
 		{"time changed", []string{forge("f3", func(e *Evidence) { e.Event.CreatedAt++ }), "--key", keyFile}, 1},
 		{"index changed", []string{forge("f4", func(e *Evidence) { e.Index ^= 1 }), "--key", keyFile}, 1},
 		{"proof changed", []string{forge("f5", func(e *Evidence) { e.Proof[0][0] ^= 1 }), "--key", keyFile}, 1},
-		{"checkpoint changed", []string{forge("f6", func(e *Evidence) { e.Checkpoint = strings.Replace(e.Checkpoint, "\n700\n", "\n701\n", 1); e.TreeSize = 701 }), "--key", keyFile}, 1},
+		{"checkpoint changed", []string{forge("f6", func(e *Evidence) {
+			e.Checkpoint = strings.Replace(e.Checkpoint, "\n700\n", "\n701\n", 1)
+			e.TreeSize = 701
+		}), "--key", keyFile}, 1},
 		{"salt changed", []string{forge("f7", func(e *Evidence) { e.Opening.Subject[0] ^= 1 }), "--key", keyFile}, 1},
 		{"not a bundle", []string{keyFile, "--key", keyFile}, 2},
 		{"no such file", []string{filepath.Join(dir, "nope"), "--key", keyFile}, 2},
