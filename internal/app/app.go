@@ -22,6 +22,7 @@ import (
 
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/edslogin"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/kzid"
@@ -214,6 +215,10 @@ func (a *App) build(ctx context.Context) error {
 	if a.Keys != nil {
 		wcfg.KeyPassword = sandbox.KeyPassword
 		wcfg.SandboxKey = func(iin, alg string) ([]byte, error) { return a.Keys.P12("citizen", iin, ca.Algorithm(alg)) }
+	}
+	if wcfg.EDSLogin, err = edslogin.New(edslogin.Config{DB: a.DB, Identity: ids, Validator: a.Trust,
+		Revocation: revocationFor(tc), Now: cfg.Now, Origin: cfg.Addr}); err != nil {
+		return err
 	}
 	cab, err := web.New(wcfg)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/edslogin"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/problem"
@@ -39,10 +40,11 @@ const (
 	CookieLogin   = "senim_login"
 	CookieCSRF    = "senim_csrf"
 	CookieLang    = "senim_lang"
+	CookieEDS     = "senim_eds"
 )
 
 // pages are the templates that render inside the layout.
-var pages = []string{"login", "code", "home", "sms"}
+var pages = []string{"login", "code", "home", "sms", "eds"}
 
 // Config configures the cabinet.
 type Config struct {
@@ -56,6 +58,8 @@ type Config struct {
 	// gost2015 or p256) from the cabinet; KeyPassword is shown next to the links.
 	SandboxKey  func(iin, alg string) ([]byte, error)
 	KeyPassword string
+	// EDSLogin, when set, offers login by signing a challenge with an EDS key.
+	EDSLogin *edslogin.Service
 }
 
 // Cabinet serves the citizen's web cabinet.
@@ -109,6 +113,11 @@ func (c *Cabinet) Register(handle func(pattern string, h http.Handler)) {
 	if c.cfg.SandboxKey != nil {
 		handle("GET /keys/{file}", eh(c.key))
 	}
+	if c.cfg.EDSLogin != nil {
+		handle("GET /login/eds", eh(c.edsForm))
+		handle("GET /login/eds/challenge.txt", eh(c.edsChallengeText))
+		handle("POST /login/eds", c.cop.Handler(eh(c.edsLogin)))
+	}
 	handle("GET /static/", http.StripPrefix("/", c.static()))
 }
 
@@ -135,6 +144,7 @@ type Page struct {
 	CSRF    string
 	Error   string // catalog key
 	Notice  string // catalog key
+	EDS     bool   // EDS login is offered
 	Data    any
 }
 
@@ -154,7 +164,7 @@ func (c *Cabinet) page(w http.ResponseWriter, r *http.Request, sess *identity.Se
 			}
 		}
 	}
-	p := &Page{Lang: lang, Sandbox: c.cfg.Sandbox, Session: sess}
+	p := &Page{Lang: lang, Sandbox: c.cfg.Sandbox, Session: sess, EDS: c.cfg.EDSLogin != nil}
 	for _, l := range i18n.Langs {
 		p.Langs = append(p.Langs, langLink{Code: l, Name: i18n.T(l, "lang.name"), Current: l == lang})
 	}
@@ -426,3 +436,79 @@ type httpDiscard struct{}
 func (httpDiscard) Header() http.Header         { return http.Header{} }
 func (httpDiscard) Write(b []byte) (int, error) { return len(b), nil }
 func (httpDiscard) WriteHeader(int)             {}
+
+// edsChallenge returns the browser's live EDS challenge, making a new one when it has
+// none.
+func (c *Cabinet) edsChallenge(w http.ResponseWriter, r *http.Request) (string, error) {
+	if ck, err := r.Cookie(CookieEDS); err == nil {
+		if text, err := c.cfg.EDSLogin.ChallengeText(r.Context(), ck.Value); err == nil {
+			return text, nil
+		}
+	}
+	ch, err := c.cfg.EDSLogin.NewChallenge(r.Context())
+	if err != nil {
+		return "", err
+	}
+	c.setCookie(w, r, CookieEDS, ch.Token, time.Until(ch.ExpiresAt), http.SameSiteStrictMode)
+	return ch.Text, nil
+}
+
+func (c *Cabinet) edsForm(w http.ResponseWriter, r *http.Request) error {
+	p := c.page(w, r, nil)
+	p.CSRF = c.preLoginCSRF(w, r)
+	text, err := c.edsChallenge(w, r)
+	if err != nil {
+		return err
+	}
+	p.Data = text
+	return c.render(w, r, http.StatusOK, "eds", "eds.title", p)
+}
+
+func (c *Cabinet) edsChallengeText(w http.ResponseWriter, r *http.Request) error {
+	ck, err := r.Cookie(CookieEDS)
+	if err != nil {
+		return edslogin.ErrChallengeGone
+	}
+	text, err := c.cfg.EDSLogin.ChallengeText(r.Context(), ck.Value)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="challenge.txt"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write([]byte(text))
+	return err
+}
+
+func (c *Cabinet) edsLogin(w http.ResponseWriter, r *http.Request) error {
+	p := c.page(w, r, nil)
+	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
+	fail := func(err error) error {
+		if errors.Is(err, edslogin.ErrChallengeGone) {
+			c.clearCookie(w, r, CookieEDS)
+			r.Header.Del("Cookie") // make edsChallenge issue a fresh one
+		}
+		p.CSRF = c.preLoginCSRF(w, r)
+		text, cerr := c.edsChallenge(w, r)
+		if cerr != nil {
+			return cerr
+		}
+		p.Data = text
+		return c.formError(w, r, "eds", "eds.title", p, err)
+	}
+	if err := c.checkPreLoginCSRF(r); err != nil {
+		return fail(err)
+	}
+	ck, err := r.Cookie(CookieEDS)
+	if err != nil {
+		return fail(edslogin.ErrChallengeGone)
+	}
+	token, _, err := c.cfg.EDSLogin.Finish(r.Context(), ck.Value, []byte(r.PostFormValue("cms")))
+	if err != nil {
+		return fail(err)
+	}
+	c.clearCookie(w, r, CookieEDS)
+	c.setCookie(w, r, CookieSession, token, 0, http.SameSiteLaxMode)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
+}
