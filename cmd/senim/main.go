@@ -141,6 +141,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.BMGURL, "bmg-url", "", "base URL of the mobile citizens database adapter")
 	fs.StringVar(&cfg.SMSURL, "sms-url", "", "base URL of the \"mobile government\" SMS gateway adapter")
 	fs.StringVar(&cfg.AdapterToken, "adapter-token", "", "bearer token for the БМГ and SMS adapters")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain for serving HTTPS (enables mutual TLS for organizations)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key for --tls-cert")
 	var cas, crls cli.StringList
 	fs.Var(&cas, "ca", "trusted CA certificate file, DER or PEM (repeatable; self-signed ones are roots)")
 	fs.Var(&crls, "crl", "CRL file of a trusted CA, DER or PEM (repeatable)")

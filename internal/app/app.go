@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +47,9 @@ type Config struct {
 	// Production adapters of the mobile citizens database and the SMS gateway.
 	BMGURL, SMSURL string
 	AdapterToken   string
+	// TLSCert and TLSKey (PEM files) make Senim terminate TLS itself; clients may then
+	// present an EDS certificate (RSA or ECDSA: Go's TLS has no GOST) for mutual TLS.
+	TLSCert, TLSKey string
 	// SandboxCADir is where the sandbox CA keeps its keys; <data-dir>/sandbox-ca when
 	// empty. Tests share one to avoid generating a GOST hierarchy per test.
 	SandboxCADir string
@@ -330,6 +334,20 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
+	}
+	if a.Config.TLSCert != "" || a.Config.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(a.Config.TLSCert, a.Config.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		// Client certificates are requested, not verified here: orgauth validates them
+		// against Senim's own trust anchors, which know the Kazakh profile and CRLs.
+		ln = tls.NewListener(ln, &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			ClientAuth:   tls.RequestClientCert,
+			MinVersion:   tls.VersionTLS12,
+		})
 	}
 	if ready != nil {
 		ready(ln.Addr())

@@ -2,11 +2,18 @@ package app
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -20,6 +27,7 @@ import (
 	"time"
 
 	"github.com/senimkz/senim/internal/eds"
+	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/identity"
@@ -565,5 +573,83 @@ func TestSandboxKeys(t *testing.T) {
 	}
 	if got := pki.Info(f.Entries[0].Certificate).Subject.IIN; got != c.IIN {
 		t.Errorf("the cabinet handed out the key of IIN %s to %s", got, c.IIN)
+	}
+}
+
+// Organizations authenticate by mutual TLS when Senim terminates TLS.
+func TestMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	// A server certificate for 127.0.0.1.
+	srvKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: testNow.Add(-time.Hour), NotAfter: testNow.Add(time.Hour * 24 * 365),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &srvKey.PublicKey, srvKey)
+	kb, _ := x509.MarshalPKCS8PrivateKey(srvKey)
+	os.WriteFile(filepath.Join(dir, "c.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(filepath.Join(dir, "k.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600)
+
+	a, err := New(t.Context(), Config{DataDir: dir, Sandbox: true, SandboxCADir: sharedCADir, Now: func() time.Time { return testNow },
+		TLSCert: filepath.Join(dir, "c.pem"), TLSKey: filepath.Join(dir, "k.pem")}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	addr := make(chan string, 1)
+	go a.Serve(ctx, "127.0.0.1:0", func(ad net.Addr) { addr <- ad.String() })
+	base := "https://" + <-addr
+
+	p12, err := a.Keys.P12("org", a.Pop.Organizations[0].BIN, ca.P256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := pkcs12.Decode(p12, sandbox.KeyPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := f.Entries[0]
+	chain := [][]byte{e.Certificate.Raw}
+	for _, c := range e.CACertificates {
+		chain = append(chain, c.Raw)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(func() *x509.Certificate { c, _ := x509.ParseCertificate(der); return c }())
+	client := func(certs []tls.Certificate) *http.Client {
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, Certificates: certs}}}
+	}
+	res, err := client([]tls.Certificate{{Certificate: chain, PrivateKey: e.PrivateKey.Crypto()}}).Get(base + "/v1/whoami")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	json.NewDecoder(res.Body).Decode(&m)
+	res.Body.Close()
+	if res.StatusCode != 200 || m["transport"] != "mtls" || m["bin"] != a.Pop.Organizations[0].BIN {
+		t.Errorf("whoami over mutual TLS: %d %v", res.StatusCode, m)
+	}
+	// Without a client certificate: not authenticated.
+	res, err = client(nil).Get(base + "/v1/whoami")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 401 {
+		t.Errorf("whoami without client certificate: %d", res.StatusCode)
+	}
+	// A client certificate from outside the trust anchors is refused.
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	otmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "x", OrganizationalUnit: []string{"BIN" + a.Pop.Organizations[0].BIN}},
+		NotBefore: testNow.Add(-time.Hour), NotAfter: testNow.Add(time.Hour)}
+	oder, _ := x509.CreateCertificate(rand.Reader, otmpl, otmpl, &other.PublicKey, other)
+	res, err = client([]tls.Certificate{{Certificate: [][]byte{oder}, PrivateKey: other}}).Get(base + "/v1/whoami")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(res.Body).Decode(&m)
+	res.Body.Close()
+	if res.StatusCode != 401 || m["code"] != "orgauth.certificate.untrusted" {
+		t.Errorf("self-made client certificate claiming the bank's BIN: %d %v", res.StatusCode, m)
 	}
 }

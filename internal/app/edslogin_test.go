@@ -87,7 +87,9 @@ func TestEDSLogin(t *testing.T) {
 		{"another text signed", func(string) string { return signPEM(t, key, sandbox.KeyPassword, "Senim login something else") }, "identity.eds.wrong_challenge"},
 		{"garbage", func(string) string { return "not a signature" }, "identity.eds.malformed"},
 		// A valid NCA test signature whose certificate's IIN fails the check digit.
-		{"NCA test key: IIN fails the check digit", func(text string) string { return signPEM(t, nca("individual/valid/individual_valid.p12"), "Qwerty12", text) }, "identity.eds.iin_invalid"},
+		{"NCA test key: IIN fails the check digit", func(text string) string {
+			return signPEM(t, nca("individual/valid/individual_valid.p12"), "Qwerty12", text)
+		}, "identity.eds.iin_invalid"},
 		// Revoked on 2026-06-02 although filed under valid/.
 		{"revoked certificate", func(text string) string { return signPEM(t, nca("legal/valid/employee.p12"), "Qwerty12", text) }, "identity.eds.invalid"},
 	}
