@@ -1,0 +1,173 @@
+package pd
+
+import (
+	"crypto/x509"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/store"
+	"github.com/senimkz/senim/internal/store/storetest"
+)
+
+func (f *fixture) person(iin string) *ca.Issued {
+	f.t.Helper()
+	is, err := sandboxCA(f.t).IssueIndividual(ca.Person{IIN: iin, Surname: "TESTOV", Name: "TEST"}, ca.GOST2015)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return is
+}
+
+func signText(t testing.TB, f *fixture, is *ca.Issued, text string) []byte {
+	t.Helper()
+	der, err := cms.Sign(t.Context(), []byte(text), []cms.SignerSpec{{Signer: is.Key, Cert: is.Certificate, Chain: is.Chain}}, cms.SignOptions{Detached: true, Now: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+func cabinetReq(f *fixture, subject string) ConsentRequest {
+	return ConsentRequest{SubjectIIN: subject, Initiator: binBank, Owner: binRegister, DataSets: []string{"identity"},
+		Purpose: "loan", ValidUntil: f.now.Add(30 * 24 * time.Hour)}
+}
+
+// rule PD-3.2 rule PD-6.1.1: a cabinet consent is confirmed by an EDS signature over
+// its exact text; without one (an SMS-code session alone) it is refused; the signer
+// must be the person deciding. rule PD-3.5: the subject sees who holds the consent.
+func TestGiveConsentEDS(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		me := f.person(iinAdult)
+		req := cabinetReq(f, iinAdult)
+
+		_, err := f.svc.GiveConsent(t.Context(), req)
+		wantCode(t, err, "pd.consent.eds_required", "PD-6.1.1")
+
+		other := f.person(iinOther)
+		bad := req
+		bad.Signature = signText(t, f, other, ConsentText(req))
+		_, err = f.svc.GiveConsent(t.Context(), bad)
+		wantCode(t, err, "pd.consent.signature_invalid", "PD-6.1.1")
+
+		wrongText := req
+		wrongText.Signature = signText(t, f, me, ConsentText(req)+"x")
+		_, err = f.svc.GiveConsent(t.Context(), wrongText)
+		wantCode(t, err, "pd.consent.signature_invalid", "PD-6.1.1")
+
+		req.Signature = signText(t, f, me, ConsentText(req))
+		c, err := f.svc.GiveConsent(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Method != "eds" || c.Evidence.SignerSerial == "" || c.Evidence.TextSHA256 == "" || c.Representative {
+			t.Errorf("%+v", c)
+		}
+		h, err := f.svc.HoldersOfConsent(t.Context(), iinAdult)
+		if err != nil || len(h) != 1 || h[0].Initiator != binBank || h[0].ConsentID != c.ID {
+			t.Fatalf("holders %+v %v", h, err)
+		}
+		// Another citizen sees nothing of it and cannot revoke it.
+		if h, _ := f.svc.HoldersOfConsent(t.Context(), iinOther); len(h) != 0 {
+			t.Errorf("another citizen sees %+v", h)
+		}
+		_, err = f.svc.RevokeConsent(t.Context(), iinOther, "", c.ID)
+		wantCode(t, err, "pd.not_found", "")
+		if _, err := f.svc.RevokeConsent(t.Context(), iinAdult, "", c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := f.svc.HoldersOfConsent(t.Context(), iinAdult); len(h) != 0 {
+			t.Errorf("revoked consent still held: %+v", h)
+		}
+		if countEvents(t, db, "pd.consent.given") != 1 || countEvents(t, db, "pd.consent.revoked") != 1 {
+			t.Error("events missing")
+		}
+	})
+}
+
+// rule PD-3.2 rule PD-3.3: a legal representative decides for a minor, signs with their
+// own EDS and is recorded; anyone else is refused.
+func TestRepresentative(t *testing.T) {
+	f := newFixture(t, storetest.Open(t))
+	parent := f.person(iinParent)
+	req := cabinetReq(f, iinMinor)
+	req.ActorIIN = iinParent
+	req.Signature = signText(t, f, parent, ConsentText(req))
+	c, err := f.svc.GiveConsent(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parentRef, _ := f.ids.SubjectRef(t.Context(), iinParent)
+	if !c.Representative || c.ActedBy != parentRef {
+		t.Errorf("%+v", c)
+	}
+	stranger := req
+	stranger.ActorIIN = iinOther
+	stranger.Signature = signText(t, f, f.person(iinOther), ConsentText(req))
+	_, err = f.svc.GiveConsent(t.Context(), stranger)
+	wantCode(t, err, "pd.consent.not_representative", "PD-3.2")
+	_, err = f.svc.RevokeConsent(t.Context(), iinMinor, iinOther, c.ID)
+	wantCode(t, err, "pd.consent.not_representative", "PD-3.2")
+	if _, err := f.svc.RevokeConsent(t.Context(), iinMinor, iinParent, c.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rule PD-6.1.1: an initiator records consent obtained by biometrics, EDS or paper, with
+// evidence; rule PD-6.X: never by an OTP.
+func TestRecordConsentEvidence(t *testing.T) {
+	f := newFixture(t, storetest.Open(t))
+	base := ConsentRequest{SubjectIIN: iinAdult, Owner: binRegister, DataSets: []string{"identity"}, Purpose: "loan", ValidUntil: f.now.Add(time.Hour)}
+	me := f.person(iinAdult)
+	withSig := base
+	withSig.Method = "eds"
+	withSig.Initiator = binBank
+	withSig.Signature = signText(t, f, me, ConsentText(withSig))
+	cases := []struct {
+		name       string
+		mut        func(*ConsentRequest)
+		code, rule string
+	}{
+		{"sms otp", func(r *ConsentRequest) { r.Method = "sms" }, "pd.consent.otp_not_allowed", "PD-6.X"},
+		{"unknown method", func(r *ConsentRequest) { r.Method = "phone" }, "pd.consent.method_not_allowed", "PD-6.1.1"},
+		{"biometric without reference", func(r *ConsentRequest) { r.Method = "biometric" }, "pd.consent.evidence_missing", "PD-6.1.1"},
+		{"paper without scan digest", func(r *ConsentRequest) { r.Method, r.Reference = "paper", "form 17" }, "pd.consent.evidence_missing", "PD-6.1.1"},
+		{"eds without signature", func(r *ConsentRequest) { r.Method = "eds" }, "pd.consent.eds_required", "PD-6.1.1"},
+		{"unknown owner", func(r *ConsentRequest) { r.Method, r.Reference, r.Owner = "biometric", "b1", binOther }, "pd.data_owner.unknown", ""},
+		{"unknown data set", func(r *ConsentRequest) { r.Method, r.Reference, r.DataSets = "biometric", "b1", []string{"dna"} }, "pd.data_set.unknown", ""},
+		{"past validity", func(r *ConsentRequest) {
+			r.Method, r.Reference, r.ValidUntil = "biometric", "b1", f.now.Add(-time.Hour)
+		}, "pd.consent.invalid", "PD-3.2"},
+		{"bad IIN", func(r *ConsentRequest) { r.Method, r.Reference, r.SubjectIIN = "biometric", "b1", "123456789012" }, "pd.subject.invalid", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := base
+			tc.mut(&r)
+			_, err := f.svc.RecordConsent(t.Context(), binBank, r)
+			wantCode(t, err, tc.code, tc.rule)
+		})
+	}
+	if countEvents(t, f.db, "pd.consent.given") != 0 {
+		t.Fatal("a refused consent was recorded")
+	}
+	for _, r := range []ConsentRequest{withSig,
+		func() ConsentRequest { r := base; r.Method, r.Reference = "biometric", "bio-42"; return r }(),
+		func() ConsentRequest {
+			r := base
+			r.Method, r.Reference, r.DocumentSHA256 = "paper", "form 17", "0000000000000000000000000000000000000000000000000000000000000000"
+			return r
+		}()} {
+		if _, err := f.svc.RecordConsent(t.Context(), binBank, r); err != nil {
+			t.Fatalf("%s: %v", r.Method, err)
+		}
+	}
+	all, _ := f.svc.ListConsents(t.Context(), iinAdult)
+	if len(all) != 3 {
+		t.Errorf("%d consents", len(all))
+	}
+}
+
+var _ = x509.Certificate{}
