@@ -22,5 +22,11 @@
 // key type. Whether the NCA's own tools put Streebog there was not confirmed; Verify
 // accepts any digest package eds knows, and the v1 attribute (SHA-1) too.
 //
+// For NCANode's /cms/verify: each SignerResult is one element of "signers";
+// "certificates" is CertInfo (and the CertInfo of each certificate of Chain.Chain),
+// its "valid" is Valid and its "revocations" come from Chain.CRL and Chain.OCSP; "tsp"
+// is TimeStampInfo (serialNumber = SerialNumber, genTime = GenTime, policy = Policy,
+// tsa = TSA, tspHashAlgorithm = HashAlgorithm, hash = Hash).
+//
 // Errors carry stable codes (eds.cms.*, eds.tsp.*, eds.cert.*), see eds.Code.
 package cms

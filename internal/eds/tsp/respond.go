@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"mime"
 	"net/http"
 	"slices"
 	"time"
@@ -263,7 +264,7 @@ func Handler(cfg TSAConfig, log *slog.Logger) (http.Handler, error) {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		if ct := r.Header.Get("Content-Type"); ct != ContentTypeQuery {
+		if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != ContentTypeQuery {
 			http.Error(w, "content type must be "+ContentTypeQuery, http.StatusUnsupportedMediaType)
 			return
 		}
