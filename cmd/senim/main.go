@@ -25,6 +25,7 @@ import (
 	"syscall"
 
 	"github.com/senimkz/senim/internal/app"
+	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/cli"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/edscmd"
@@ -42,6 +43,8 @@ Usage:
   senim kzid NUMBER       check an IIN or BIN; JSON on stdout, exit 1 when invalid
   senim eds info FILE     a certificate or PKCS#12 key: subject, roles, chain, revocation
   senim ca init|issue|revoke|crl --dir DIR   a private test PKI in the Kazakh profile
+  senim log verify BUNDLE [--server URL]     check an evidence bundle of the log offline
+  senim log audit --server URL               check the log's consistency and every leaf
   senim version           print the version
 
 Run 'senim COMMAND --help' for a command's flags. Every flag has an environment
@@ -73,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return edscmd.Command(ctx, rest, stdout, stderr)
 	case "ca":
 		return ca.Command(ctx, rest, stdout, stderr)
+	case "log":
+		return logCmd(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, versionString())
 	case "help", "--help", "-h", "-help":
@@ -89,6 +94,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return code
+}
+
+func logCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "verify":
+			return auditlog.VerifyCmd(ctx, args[1:], stdout, stderr)
+		case "audit":
+			return auditlog.AuditCmd(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintln(stderr, "usage: senim log verify BUNDLE [--key KEY] [--checkpoint FILE | --server URL]\n       senim log audit --server URL [--key KEY] [--from FILE] [--save FILE] [--database-url URL]")
+	return 2
 }
 
 func versionString() string {
@@ -146,6 +164,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cas, crls cli.StringList
 	fs.Var(&cas, "ca", "trusted CA certificate file, DER or PEM (repeatable; self-signed ones are roots)")
 	fs.Var(&crls, "crl", "CRL file of a trusted CA, DER or PEM (repeatable)")
+	fs.StringVar(&cfg.LogOrigin, "log-origin", "", "origin line of the log's checkpoints (default senim.kz/log, or senim.kz/log/sandbox)")
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", 20, "requests per second per client on public endpoints")
 	fs.Float64Var(&cfg.RateBurst, "rate-burst", 40, "burst size of the per-client rate limit")
 	pos, err := cli.Parse(fs, args, nil)

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/edslogin"
@@ -50,6 +51,8 @@ type Config struct {
 	// TLSCert and TLSKey (PEM files) make Senim terminate TLS itself; clients may then
 	// present an EDS certificate (RSA or ECDSA: Go's TLS has no GOST) for mutual TLS.
 	TLSCert, TLSKey string
+	// LogOrigin names the tamper-evident log in its checkpoints ("senim.kz/log").
+	LogOrigin string
 	// SandboxCADir is where the sandbox CA keeps its keys; <data-dir>/sandbox-ca when
 	// empty. Tests share one to avoid generating a GOST hierarchy per test.
 	SandboxCADir string
@@ -73,6 +76,7 @@ type App struct {
 	Pop      sandbox.Population
 	CA       *ca.CA        // sandbox only
 	Keys     *sandbox.Keys // sandbox only
+	Log      *auditlog.Log
 	Trust    *pki.Validator
 	OrgAuth  *orgauth.Authenticator
 	log      *slog.Logger
@@ -200,6 +204,10 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 
+	if err := a.openLog(ctx); err != nil {
+		return err
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), dbCollector{a.DB})
 	s := server.New(server.Config{Logger: a.log, Registry: reg})
@@ -215,7 +223,8 @@ func (a *App) build(ctx context.Context) error {
 	s.Handle("GET /v1/kzid/{number}", server.RateLimit(public, nil, server.ErrorHandler(a.kzid)))
 	s.Handle("GET /v1/whoami", a.OrgAuth.Middleware(server.ErrorHandler(a.whoami)))
 
-	wcfg := web.Config{Identity: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies, Logger: a.log}
+	a.Log.Register(s.HandleFunc)
+	wcfg := web.Config{Identity: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies, Logger: a.log, Log: a.Log}
 	if a.Keys != nil {
 		wcfg.KeyPassword = sandbox.KeyPassword
 		wcfg.SandboxKey = func(iin, alg string) ([]byte, error) { return a.Keys.P12("citizen", iin, ca.Algorithm(alg)) }
@@ -353,7 +362,33 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 		ready(ln.Addr())
 	}
 	go a.refreshTrust(ctx)
+	go func() {
+		if err := a.Log.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.ErrorContext(ctx, "log sequencer stopped", slog.String("error", err.Error()))
+		}
+	}()
 	return a.Server.Serve(ctx, ln)
+}
+
+// openLog opens the tamper-evident log with its signing key from the data directory.
+func (a *App) openLog(ctx context.Context) error {
+	origin := a.Config.LogOrigin
+	if origin == "" {
+		origin = "senim.kz/log"
+		if a.Config.Sandbox {
+			origin = "senim.kz/log/sandbox"
+		}
+	}
+	dir, err := a.stateDir()
+	if err != nil {
+		return err
+	}
+	signer, verifier, err := auditlog.LoadOrCreateSigner(filepath.Join(dir, "log.key"), origin)
+	if err != nil {
+		return fmt.Errorf("log key: %w", err)
+	}
+	a.Log, err = auditlog.New(ctx, auditlog.Config{DB: a.DB, Signer: signer, Verifier: verifier, Origin: origin, Now: a.Config.Now, Logger: a.log})
+	return err
 }
 
 // refreshTrust reloads the CRLs every few minutes: the sandbox CA publishes a new

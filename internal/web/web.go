@@ -10,6 +10,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
@@ -18,9 +19,11 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/edslogin"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
@@ -44,7 +47,7 @@ const (
 )
 
 // pages are the templates that render inside the layout.
-var pages = []string{"login", "code", "home", "sms", "eds"}
+var pages = []string{"login", "code", "home", "sms", "eds", "history"}
 
 // Config configures the cabinet.
 type Config struct {
@@ -60,6 +63,14 @@ type Config struct {
 	KeyPassword string
 	// EDSLogin, when set, offers login by signing a challenge with an EDS key.
 	EDSLogin *edslogin.Service
+	// Log, when set, gives the citizen the "verify my history" page.
+	Log HistorySource
+}
+
+// HistorySource is the tamper-evident log as the cabinet sees it.
+type HistorySource interface {
+	SubjectHistory(ctx context.Context, subject string) ([]auditlog.HistoryEntry, error)
+	Bundle(ctx context.Context, subject string, index int64) ([]byte, error)
 }
 
 // Cabinet serves the citizen's web cabinet.
@@ -113,6 +124,10 @@ func (c *Cabinet) Register(handle func(pattern string, h http.Handler)) {
 	if c.cfg.SandboxKey != nil {
 		handle("GET /keys/{file}", eh(c.key))
 	}
+	if c.cfg.Log != nil {
+		handle("GET /history", eh(c.history))
+		handle("GET /history/{index}/evidence.json", eh(c.evidence))
+	}
 	if c.cfg.EDSLogin != nil {
 		handle("GET /login/eds", eh(c.edsForm))
 		handle("GET /login/eds/challenge.txt", eh(c.edsChallengeText))
@@ -145,6 +160,7 @@ type Page struct {
 	Error   string // catalog key
 	Notice  string // catalog key
 	EDS     bool   // EDS login is offered
+	History bool   // the history page exists
 	Data    any
 }
 
@@ -164,7 +180,7 @@ func (c *Cabinet) page(w http.ResponseWriter, r *http.Request, sess *identity.Se
 			}
 		}
 	}
-	p := &Page{Lang: lang, Sandbox: c.cfg.Sandbox, Session: sess, EDS: c.cfg.EDSLogin != nil}
+	p := &Page{Lang: lang, Sandbox: c.cfg.Sandbox, Session: sess, EDS: c.cfg.EDSLogin != nil, History: c.cfg.Log != nil}
 	for _, l := range i18n.Langs {
 		p.Langs = append(p.Langs, langLink{Code: l, Name: i18n.T(l, "lang.name"), Current: l == lang})
 	}
@@ -511,4 +527,70 @@ func (c *Cabinet) edsLogin(w http.ResponseWriter, r *http.Request) error {
 	c.setCookie(w, r, CookieSession, token, 0, http.SameSiteLaxMode)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 	return nil
+}
+
+type historyRow struct {
+	Index    int64
+	Time     time.Time
+	Label    string
+	Actor    string
+	Verified bool
+	Problem  string
+}
+
+// history lists the logged events about the logged-in citizen with their proof badges.
+func (c *Cabinet) history(w http.ResponseWriter, r *http.Request) error {
+	sess, err := c.session(r)
+	if err != nil {
+		return err
+	}
+	if sess == nil {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return nil
+	}
+	entries, err := c.cfg.Log.SubjectHistory(r.Context(), sess.Citizen.Ref())
+	if err != nil {
+		return err
+	}
+	p := c.page(w, r, sess)
+	rows := make([]historyRow, 0, len(entries))
+	for i := len(entries) - 1; i >= 0; i-- { // newest first
+		e := entries[i]
+		label := e.Type
+		if k := "event." + e.Type; i18n.Has(p.Lang, k) {
+			label = i18n.T(p.Lang, k)
+		}
+		actor := e.Actor
+		if actor == sess.Citizen.Ref() {
+			actor = sess.Citizen.Name
+		}
+		rows = append(rows, historyRow{Index: e.Index, Time: time.UnixMicro(e.Time).UTC(), Label: label, Actor: actor, Verified: e.Verified, Problem: e.Problem})
+	}
+	p.Data = rows
+	return c.render(w, r, http.StatusOK, "history", "history.title", p)
+}
+
+// evidence sends the evidence bundle of one of the citizen's own events; the log
+// refuses another subject's index.
+func (c *Cabinet) evidence(w http.ResponseWriter, r *http.Request) error {
+	sess, err := c.session(r)
+	if err != nil {
+		return err
+	}
+	if sess == nil {
+		return identity.ErrNoSession
+	}
+	idx, err := strconv.ParseInt(r.PathValue("index"), 10, 64)
+	if err != nil || idx < 0 {
+		return problem.NotFound
+	}
+	b, err := c.cfg.Log.Bundle(r.Context(), sess.Citizen.Ref(), idx)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", `attachment; filename="senim-evidence-`+strconv.FormatInt(idx, 10)+`.json"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(b)
+	return err
 }
