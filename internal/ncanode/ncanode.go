@@ -1,0 +1,686 @@
+package ncanode
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/pkcs12"
+	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/eds/tsp"
+	"github.com/senimkz/senim/internal/edscmd"
+)
+
+// Defaults of Config.
+const (
+	// DefaultMaxBody bounds a request body. NCANode's clients send key files and
+	// documents inline in Base64.
+	DefaultMaxBody = 16 << 20
+	// DefaultMaxItems bounds the keys of /pkcs12/info, the certificates of /x509/info
+	// and the signers of /cms/sign.
+	DefaultMaxItems = 32
+	// DefaultMaxSigners bounds the signers of a CMS to verify (each costs a GOST
+	// verification, ~9 ms, plus its chain).
+	DefaultMaxSigners = 32
+)
+
+// Config configures an API.
+type Config struct {
+	// Validator holds the trust anchors, CRLs and OCSP client. Nil: no certificate is
+	// trusted, so every certificate and signer is reported invalid, as NCANode
+	// reports a certificate whose issuer it does not know.
+	Validator *pki.Validator
+	// TSA returns the time-stamping authority for a policy (tsp.OIDPolicyGOST2015 ...).
+	// Nil: requests with withTsp are refused with 400 eds.tsp.not_configured.
+	TSA func(policy asn1.ObjectIdentifier) cms.TimeStamper
+	// TSARevocation lists the revocation checks of time-stamping authorities'
+	// certificates in /cms/verify. Nil: the checks the request asks for signers (the
+	// NCA's TSA certificate is on the NCA's CRL); non-nil, even empty: these.
+	TSARevocation []pki.RevocationMethod
+	// Now is the clock: validation time and signingTime. Default time.Now.
+	Now func() time.Time
+	// Logger receives one line per failed request (code and path, never keys,
+	// passwords, names or numbers). Default slog.Default().
+	Logger *slog.Logger
+	// MaxBody bounds a request body. Default DefaultMaxBody.
+	MaxBody int64
+	// MaxItems bounds keys, certs and signers in one request. Default DefaultMaxItems.
+	MaxItems int
+	// MaxSigners bounds the signers of a CMS to verify. Default DefaultMaxSigners.
+	MaxSigners int
+
+	// SandboxSigner, when set, enables POST /v1/eds/sign (RegisterV1): it returns the
+	// key of the authenticated caller of r (e.g. the sandbox key of the demo citizen
+	// or organisation). Its error is rendered as problem+json (return a
+	// *problem.Problem such as problem.Unauthenticated). Set it only in the sandbox.
+	SandboxSigner func(ctx context.Context, r *http.Request) (cms.SignerSpec, error)
+}
+
+// API serves the NCANode-compatible endpoints (Register) and the main API's
+// /v1/eds endpoints (RegisterV1).
+type API struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg, fills its defaults and returns an API.
+func New(cfg Config) (*API, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBody < 0 || cfg.MaxItems < 0 || cfg.MaxSigners < 0 {
+		return nil, errors.New("ncanode: negative limit")
+	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxItems == 0 {
+		cfg.MaxItems = DefaultMaxItems
+	}
+	if cfg.MaxSigners == 0 {
+		cfg.MaxSigners = DefaultMaxSigners
+	}
+	return &API{cfg: cfg, log: cfg.Logger}, nil
+}
+
+// Register mounts NCANode v3's endpoints with handle (e.g. mux.Handle), at
+// NCANode's paths:
+//
+//	POST /pkcs12/info     {keys: [{key, password, keyAlias?}], revocationCheck}  → VerificationResponse
+//	POST /x509/info       {certs: [b64], revocationCheck}                        → VerificationResponse
+//	POST /cms/sign        {data, signers, withTsp, tsaPolicy, detached}          → CmsResponse
+//	POST /cms/sign/add    the same plus cms                                      → CmsResponse
+//	POST /cms/verify      {cms, data?, revocationCheck}                          → CmsVerificationResponse
+//	POST /cms/extract     {cms}                                                  → CmsDataResponse
+//
+// Mount them only on a listener inside the organisation's network: clients send
+// private keys and passwords, and there is no authentication (see the package
+// documentation).
+func (a *API) Register(handle func(pattern string, h http.Handler)) {
+	handle("POST /pkcs12/info", a.endpoint(a.pkcs12Info))
+	handle("POST /x509/info", a.endpoint(a.x509Info))
+	handle("POST /cms/sign", a.endpoint(a.cmsSign))
+	handle("POST /cms/sign/add", a.endpoint(a.cmsSignAdd))
+	handle("POST /cms/verify", a.endpoint(a.cmsVerify))
+	handle("POST /cms/extract", a.endpoint(a.cmsExtract))
+}
+
+// endpoint adapts a handler that reads its body and returns a response or an error.
+func (a *API) endpoint(f func(ctx context.Context, body []byte) (any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				a.writeError(w, r, fail(http.StatusInternalServerError, ErrInternal, "", fmt.Errorf("panic: %v", v)))
+			}
+		}()
+		body, err := a.readBody(w, r)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		out, err := f(r.Context(), body)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+// readBody checks the media type and reads at most MaxBody bytes.
+func (a *API) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return nil, fail(http.StatusUnsupportedMediaType, ErrUnsupportedMedia, "", nil)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, fail(http.StatusRequestEntityTooLarge, ErrTooLarge, fmt.Sprintf("The request body is larger than %d bytes", a.cfg.MaxBody), nil)
+		}
+		return nil, fail(http.StatusBadRequest, ErrMalformedJSON, "The request body could not be read", err)
+	}
+	return body, nil
+}
+
+// decode reads one JSON object into v. Unknown members are ignored, as NCANode does.
+func decode(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 || bytes.TrimSpace(body)[0] != '{' {
+		return fail(http.StatusBadRequest, ErrMalformedJSON, "The request body must be a JSON object", nil)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return fail(http.StatusBadRequest, ErrMalformedJSON, fmt.Sprintf("%s: wrong JSON type", te.Field), err)
+		}
+		return fail(http.StatusBadRequest, ErrMalformedJSON, "", err)
+	}
+	return nil
+}
+
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	ae := classify(err)
+	level := slog.LevelWarn
+	if ae.status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{slog.String("path", r.URL.Path), slog.Int("status", ae.status), slog.String("code", ae.code)}
+	if ae.status >= 500 && ae.cause != nil {
+		// Internal failures only; client errors' causes may quote the input.
+		attrs = append(attrs, slog.String("error", ae.cause.Error()))
+	}
+	a.log.LogAttrs(r.Context(), level, "ncanode: request failed", attrs...)
+	writeJSON(w, ae.status, ErrorResponse{Status: Status{Status: ae.status, Message: ae.message}, Code: ae.code})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(ErrorResponse{Status: Status{Status: status, Message: ErrInternal.Error()}, Code: ErrInternal.Code()})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+var ok = Status{Status: http.StatusOK, Message: "OK"}
+
+// --- /pkcs12/info and /x509/info ---
+
+func (a *API) pkcs12Info(ctx context.Context, body []byte) (any, error) {
+	var req Pkcs12InfoRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	methods, err := revocationMethods("revocationCheck", req.RevocationCheck)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.count("keys", len(req.Keys)); err != nil {
+		return nil, err
+	}
+	resp := VerificationResponse{Status: ok, Valid: true, Signers: []CertificateInfo{}}
+	for i, k := range req.Keys {
+		e, err := openKey(fmt.Sprintf("keys[%d]", i), k)
+		if err != nil {
+			return nil, err
+		}
+		ci := a.certificateInfo(ctx, e.Certificate, e.CACertificates, methods)
+		resp.Valid = resp.Valid && ci.Valid
+		resp.Signers = append(resp.Signers, ci)
+	}
+	return resp, nil
+}
+
+func (a *API) x509Info(ctx context.Context, body []byte) (any, error) {
+	var req X509InfoRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	methods, err := revocationMethods("revocationCheck", req.RevocationCheck)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.count("certs", len(req.Certs)); err != nil {
+		return nil, err
+	}
+	var certs []*x509.Certificate
+	for i, s := range req.Certs {
+		cs, err := parseCertField(fmt.Sprintf("certs[%d]", i), s)
+		if err != nil {
+			return nil, err
+		}
+		certs = append(certs, cs...)
+	}
+	if len(certs) > a.cfg.MaxItems {
+		return nil, invalidField("certs", fmt.Sprintf("at most %d certificates", a.cfg.MaxItems))
+	}
+	resp := VerificationResponse{Status: ok, Valid: true, Signers: []CertificateInfo{}}
+	for i, c := range certs {
+		// The other certificates of the request may serve as (untrusted) intermediates.
+		others := make([]*x509.Certificate, 0, len(certs)-1)
+		others = append(others, certs[:i]...)
+		others = append(others, certs[i+1:]...)
+		ci := a.certificateInfo(ctx, c, others, methods)
+		resp.Valid = resp.Valid && ci.Valid
+		resp.Signers = append(resp.Signers, ci)
+	}
+	return resp, nil
+}
+
+func (a *API) count(field string, n int) error {
+	if n == 0 {
+		return invalidField(field, "at least one is required")
+	}
+	if n > a.cfg.MaxItems {
+		return invalidField(field, fmt.Sprintf("at most %d", a.cfg.MaxItems))
+	}
+	return nil
+}
+
+// certificateInfo validates cert now and renders it.
+func (a *API) certificateInfo(ctx context.Context, cert *x509.Certificate, extra []*x509.Certificate, methods []pki.RevocationMethod) CertificateInfo {
+	if a.cfg.Validator == nil {
+		ci := renderCert(cert, nil)
+		ci.Errors = []string{pki.ErrUntrusted.Code()}
+		return ci
+	}
+	res := a.cfg.Validator.Validate(ctx, cert, a.cfg.Now(), pki.Options{Revocation: methods, Intermediates: extra})
+	return renderCert(cert, &res)
+}
+
+// renderCert renders cert in NCANode's CertificateInfo shape; res is its
+// validation, nil when it was not validated (then it is not valid).
+func renderCert(cert *x509.Certificate, res *pki.Result) CertificateInfo {
+	info := pki.Info(cert)
+	ci := CertificateInfo{
+		Revocations:  []Revocation{},
+		NotBefore:    Time(info.NotBefore),
+		NotAfter:     Time(info.NotAfter),
+		KeyUsage:     info.KeyUsage,
+		SerialNumber: info.SerialNumber,
+		SignAlg:      info.SignatureAlgorithm,
+		KeyUser:      info.Roles,
+		PublicKey:    base64.StdEncoding.EncodeToString(cert.RawSubjectPublicKeyInfo),
+		Signature:    base64.StdEncoding.EncodeToString(cert.Signature),
+		Subject:      info.Subject,
+		Issuer:       info.Issuer,
+	}
+	if ci.KeyUser == nil {
+		ci.KeyUser = []pki.Role{}
+	}
+	if res == nil {
+		return ci
+	}
+	ci.Valid = res.Valid
+	for _, c := range res.Chain {
+		ci.Chain = append(ci.Chain, pki.Info(c).Subject.DN)
+	}
+	for _, rc := range []pki.RevocationCheck{res.CRL, res.OCSP} {
+		if r, ok := renderRevocation(rc); ok {
+			ci.Revocations = append(ci.Revocations, r)
+		}
+	}
+	for _, err := range res.Errors {
+		ci.Errors = append(ci.Errors, codeOf(err))
+	}
+	return ci
+}
+
+func renderRevocation(c pki.RevocationCheck) (Revocation, bool) {
+	if c.Status == "" || c.Status == pki.StatusNotChecked {
+		return Revocation{}, false
+	}
+	r := Revocation{Revoked: c.Status == pki.StatusRevoked, By: string(c.Method), Status: string(c.Status)}
+	if !c.RevokedAt.IsZero() {
+		t := Time(c.RevokedAt)
+		r.RevocationTime = &t
+		r.Reason = c.Reason.String()
+	} else if c.Status == pki.StatusUnknown && c.Err != nil {
+		r.Reason = codeOf(c.Err)
+	}
+	return r, true
+}
+
+func codeOf(err error) string {
+	var ae interface{ Code() string }
+	if errors.As(err, &ae) && ae.Code() != "" {
+		return ae.Code()
+	}
+	return "eds.error"
+}
+
+// revocationMethods reads NCANode's revocationCheck (OCSP, CRL; any case).
+func revocationMethods(field string, names []string) ([]pki.RevocationMethod, error) {
+	var out []pki.RevocationMethod
+	seen := map[pki.RevocationMethod]bool{}
+	for _, n := range names {
+		m := pki.RevocationMethod(strings.ToUpper(strings.TrimSpace(n)))
+		if m != pki.RevocationCRL && m != pki.RevocationOCSP {
+			return nil, invalidField(field, "each must be OCSP or CRL")
+		}
+		if !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// --- decoding of fields ---
+
+// decodeB64 reads standard Base64 (as NCANode, Java's Base64 decoder) with or
+// without padding; white space (line breaks of MIME or PEM bodies) is ignored.
+// URL-safe Base64 is accepted too.
+func decodeB64(field, s string) ([]byte, error) {
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\r', '\n':
+			return -1
+		}
+		return r
+	}, s)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.Strict().DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	return nil, fail(http.StatusBadRequest, ErrBase64, field+": not valid Base64", nil)
+}
+
+// parseCertField reads one entry of certs: Base64 of DER, Base64 of PEM, or PEM
+// text itself. A PEM may hold several certificates.
+func parseCertField(field, s string) ([]*x509.Certificate, error) {
+	var raw []byte
+	if strings.Contains(s, "-----BEGIN") {
+		raw = []byte(s)
+	} else {
+		b, err := decodeB64(field, s)
+		if err != nil {
+			return nil, err
+		}
+		raw = b
+	}
+	if len(raw) == 0 {
+		return nil, invalidField(field, "empty")
+	}
+	certs, err := edscmd.ParseCerts(raw)
+	if err != nil {
+		return nil, fail(http.StatusBadRequest, pki.ErrMalformedCert, field+": not an X.509 certificate", err)
+	}
+	return certs, nil
+}
+
+// decodeCMS reads a Base64 CMS (DER or BER), or a PEM one.
+func decodeCMS(field, s string) ([]byte, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, invalidField(field, "required")
+	}
+	var raw []byte
+	if strings.Contains(s, "-----BEGIN") {
+		raw = []byte(s)
+	} else {
+		b, err := decodeB64(field, s)
+		if err != nil {
+			return nil, err
+		}
+		raw = b
+	}
+	if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("-----BEGIN")) {
+		p, _ := pem.Decode(raw)
+		if p == nil {
+			return nil, fail(http.StatusBadRequest, cms.ErrMalformed, field+": bad PEM", nil)
+		}
+		raw = p.Bytes
+	}
+	return raw, nil
+}
+
+// openKey decodes one key of a request and selects its entry.
+func openKey(field string, k KeyRequest) (*pkcs12.Entry, error) {
+	if k.Key == "" {
+		return nil, invalidField(field+".key", "required")
+	}
+	der, err := decodeB64(field+".key", k.Key)
+	if err != nil {
+		return nil, fail(http.StatusBadRequest, ErrBase64, msgKeyBase64, err)
+	}
+	f, err := pkcs12.Decode(der, k.Password)
+	if err != nil {
+		return nil, err // classified: bad password, malformed, unsupported
+	}
+	if k.KeyAlias != "" {
+		e, ok := f.Entry(k.KeyAlias)
+		if !ok {
+			return nil, fail(http.StatusBadRequest, ErrAliasNotFound, fmt.Sprintf(msgKeyAlias, safeAlias(k.KeyAlias)), nil)
+		}
+		if e.PrivateKey == nil || e.Certificate == nil {
+			return nil, fail(http.StatusBadRequest, ErrNoKey, "", nil)
+		}
+		return e, nil
+	}
+	// NCANode takes the first alias when none is given.
+	for i := range f.Entries {
+		if e := &f.Entries[i]; e.PrivateKey != nil && e.Certificate != nil {
+			return e, nil
+		}
+	}
+	return nil, fail(http.StatusBadRequest, ErrNoKey, "", nil)
+}
+
+// safeAlias bounds an alias echoed in a message: at most 64 characters of [0-9A-Za-z_-].
+func safeAlias(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() >= 64 {
+			break
+		}
+		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_' {
+			b.WriteRune(r)
+		} else {
+			b.WriteRune('?')
+		}
+	}
+	return b.String()
+}
+
+// --- /cms/sign, /cms/sign/add ---
+
+func (a *API) signOptions(req *CmsSignRequest) (cms.SignOptions, error) {
+	opts := cms.SignOptions{Detached: req.Detached, Now: a.cfg.Now}
+	policy := tsp.OIDPolicyGOST2015
+	if req.TsaPolicy != "" {
+		p, ok := tsp.PolicyByName[req.TsaPolicy]
+		if !ok {
+			return opts, fail(http.StatusBadRequest, tsp.ErrUnsupported, "tsaPolicy: must be TSA_GOST_POLICY, TSA_GOSTGT_POLICY or TSA_GOST2015_POLICY", nil)
+		}
+		policy = p
+	}
+	if req.WithTsp {
+		if a.cfg.TSA == nil {
+			return opts, fail(http.StatusBadRequest, ErrTSANotConfigured, "", nil)
+		}
+		ts := a.cfg.TSA(policy)
+		if ts == nil {
+			return opts, fail(http.StatusBadRequest, tsp.ErrUnsupported, "tsaPolicy: this policy is not served here", nil)
+		}
+		opts.TSA = ts
+	}
+	return opts, nil
+}
+
+func (a *API) signers(req *CmsSignRequest) ([]cms.SignerSpec, error) {
+	if err := a.count("signers", len(req.Signers)); err != nil {
+		return nil, err
+	}
+	var specs []cms.SignerSpec
+	for i, k := range req.Signers {
+		e, err := openKey(fmt.Sprintf("signers[%d]", i), k)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, cms.SignerSpec{Signer: e.PrivateKey, Cert: e.Certificate, Chain: e.CACertificates})
+	}
+	return specs, nil
+}
+
+func (a *API) cmsSign(ctx context.Context, body []byte) (any, error) {
+	var req CmsSignRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if req.Data == "" {
+		return nil, invalidField("data", "required")
+	}
+	data, err := decodeB64("data", req.Data)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := a.signOptions(&req)
+	if err != nil {
+		return nil, err
+	}
+	specs, err := a.signers(&req)
+	if err != nil {
+		return nil, err
+	}
+	out, err := cms.Sign(ctx, data, specs, opts)
+	if err != nil {
+		return nil, err
+	}
+	return CmsResponse{Status: ok, CMS: base64.StdEncoding.EncodeToString(out)}, nil
+}
+
+func (a *API) cmsSignAdd(ctx context.Context, body []byte) (any, error) {
+	var req CmsSignRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	existing, err := decodeCMS("cms", req.CMS)
+	if err != nil {
+		return nil, err
+	}
+	var data []byte
+	if req.Data != "" {
+		if data, err = decodeB64("data", req.Data); err != nil {
+			return nil, err
+		}
+	}
+	opts, err := a.signOptions(&req)
+	if err != nil {
+		return nil, err
+	}
+	specs, err := a.signers(&req)
+	if err != nil {
+		return nil, err
+	}
+	sd, err := cms.Parse(existing)
+	if err != nil {
+		return nil, err
+	}
+	if len(sd.Signers)+len(specs) > a.cfg.MaxSigners {
+		return nil, invalidField("signers", fmt.Sprintf("a CMS may have at most %d signers", a.cfg.MaxSigners))
+	}
+	if !sd.HasContent && data == nil {
+		return nil, fail(http.StatusBadRequest, cms.ErrDetachedContentMissing, "Data must be specified for detached CMS", nil)
+	}
+	out := existing
+	for _, s := range specs {
+		if out, err = cms.AddSigner(ctx, out, data, s, opts); err != nil {
+			return nil, err
+		}
+	}
+	return CmsResponse{Status: ok, CMS: base64.StdEncoding.EncodeToString(out)}, nil
+}
+
+// --- /cms/verify, /cms/extract ---
+
+// verifyCMS parses and verifies a CMS at Now (or at its time-stamps' genTime).
+func (a *API) verifyCMS(ctx context.Context, raw, data []byte, methods []pki.RevocationMethod, at time.Time) (*cms.Result, error) {
+	sd, err := cms.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if len(sd.Signers) > a.cfg.MaxSigners {
+		return nil, invalidField("cms", fmt.Sprintf("at most %d signers are verified", a.cfg.MaxSigners))
+	}
+	return cms.Verify(ctx, raw, data, cms.VerifyOptions{
+		Validator:     a.cfg.Validator,
+		Revocation:    methods,
+		TSARevocation: a.cfg.TSARevocation,
+		Now:           func() time.Time { return at },
+	})
+}
+
+func (a *API) cmsVerify(ctx context.Context, body []byte) (any, error) {
+	var req CmsVerifyRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	methods, err := revocationMethods("revocationCheck", req.RevocationCheck)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := decodeCMS("cms", req.CMS)
+	if err != nil {
+		return nil, err
+	}
+	var data []byte
+	if req.Data != "" {
+		if data, err = decodeB64("data", req.Data); err != nil {
+			return nil, err
+		}
+	}
+	res, err := a.verifyCMS(ctx, raw, data, methods, a.cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	resp := CmsVerificationResponse{Status: ok, Valid: len(res.Signers) > 0, Signers: []CmsSignerInfo{}}
+	for i := range res.Signers {
+		si := renderSigner(&res.Signers[i])
+		resp.Valid = resp.Valid && si.Valid
+		resp.Signers = append(resp.Signers, si)
+	}
+	return resp, nil
+}
+
+func renderSigner(s *cms.SignerResult) CmsSignerInfo {
+	si := CmsSignerInfo{Certificates: []CertificateInfo{}, Valid: s.Valid && s.ChainChecked, Errors: s.Codes()}
+	if !s.ChainChecked {
+		si.Errors = append(si.Errors, pki.ErrUntrusted.Code())
+	}
+	if s.Cert != nil {
+		var res *pki.Result
+		if s.ChainChecked {
+			res = s.Chain
+		}
+		ci := renderCert(s.Cert, res)
+		if res == nil {
+			ci.Errors = []string{pki.ErrUntrusted.Code()}
+		}
+		si.Certificates = append(si.Certificates, ci)
+	}
+	if ts := s.TimeStamp; ts != nil {
+		si.Tsp = &TspInfo{
+			SerialNumber: ts.SerialNumber, GenTime: Time(ts.GenTime), Policy: ts.Policy, TSA: ts.TSA,
+			TspHashAlgorithm: ts.HashAlgorithm, Hash: hex.EncodeToString(ts.Hash), Valid: ts.Valid,
+		}
+	}
+	return si
+}
+
+func (a *API) cmsExtract(ctx context.Context, body []byte) (any, error) {
+	var req CmsExtractRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	raw, err := decodeCMS("cms", req.CMS)
+	if err != nil {
+		return nil, err
+	}
+	data, err := cms.Extract(raw)
+	if err != nil {
+		return nil, err
+	}
+	return CmsDataResponse{Status: ok, Data: base64.StdEncoding.EncodeToString(data)}, nil
+}
