@@ -1,0 +1,56 @@
+package pd
+
+import (
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/store/storetest"
+	"github.com/senimkz/senim/verifier"
+)
+
+// rule PD-6.1.10 rule PD-6.2.4 rule PD-6.3.8: the data owner verifies Senim's tokens
+// offline with the published keys, across a key rotation.
+func TestSecurityTokenWithVerifier(t *testing.T) {
+	f := newFixture(t, storetest.Open(t))
+	bank := orgOf(t, binBank, ca.P256)
+	f.consent(binBank)
+	old, err := f.svc.Proactive(t.Context(), bank.caller, f.vt(bank, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.RotateKey(t.Context(), actorAdmin); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := f.svc.Proactive(t.Context(), bank.caller, f.vt(bank, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := verifier.ParseJWKS(f.svc.JWKS(t.Context()))
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("%d keys, %v", len(keys), err)
+	}
+	v, err := verifier.New(verifier.Config{Keys: verifier.StaticKeys(keys), Issuer: "https://senim.test", Audience: binRegister, Now: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := verifier.Request{Subject: iinAdult, DataSets: []string{"identity"}, ClientCert: bank.chain[0]}
+	for _, tok := range []string{old.SecurityToken, fresh.SecurityToken} {
+		if _, err := v.Verify(t.Context(), tok, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another organization's certificate cannot use the token.
+	other := orgOf(t, binOther, ca.P256)
+	if _, err := v.Verify(t.Context(), fresh.SecurityToken, verifier.Request{Subject: iinAdult, DataSets: []string{"identity"}, ClientCert: other.chain[0]}); err == nil {
+		t.Error("token usable from another certificate")
+	}
+	// A retired key is published until MaxTokenLifetime after its retirement.
+	f.now = f.now.Add(366 * 24 * time.Hour)
+	if err := f.svc.keys.load(t.Context(), false); err != nil {
+		t.Fatal(err)
+	}
+	if keys, _ := verifier.ParseJWKS(f.svc.JWKS(t.Context())); len(keys) != 1 {
+		t.Errorf("%d keys published after the retired one's tokens expired", len(keys))
+	}
+}
