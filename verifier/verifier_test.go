@@ -76,7 +76,9 @@ type online struct {
 	err    error
 }
 
-func (o online) Check(context.Context, string) (bool, string, error) { return o.active, "consent_revoked", o.err }
+func (o online) Check(context.Context, string) (bool, string, error) {
+	return o.active, "consent_revoked", o.err
+}
 
 // rule PD-6.1.10 rule PD-6.2.4 rule PD-6.3.8: the data owner checks that the token
 // matches the request and is still valid; every check refuses on its own.

@@ -1,0 +1,91 @@
+package pd
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/senimkz/senim/internal/sandbox"
+)
+
+// StaticRepresentatives answers from a fixed list: minor IIN -> the IINs of their legal
+// representatives. The sandbox uses it; production needs the civil registry.
+type StaticRepresentatives map[string][]string
+
+// IsRepresentative implements Representatives.
+func (s StaticRepresentatives) IsRepresentative(_ context.Context, rep, minor string) (bool, error) {
+	return slices.Contains(s[minor], rep), nil
+}
+
+// Sandbox directory codes (what SeedSandbox creates).
+const (
+	SandboxServiceCode  = "LOAN-KYC" // proactive service: banks and microfinance, identity + address
+	SandboxGround       = "CPC-199"  // protocol mode, notify now
+	SandboxGroundSecret = "ORD-12"   // protocol mode, notice deferred 30 days
+	SandboxAccessMethod = "api"
+)
+
+// sandboxBINs returns the demo BINs by role.
+func sandboxBINs() map[string][]string {
+	out := map[string][]string{}
+	for _, o := range sandbox.Demo().Organizations {
+		out[o.Role] = append(out[o.Role], o.BIN)
+	}
+	return out
+}
+
+// SandboxRegisterBIN is the BIN of the demo population register (the data owner).
+func SandboxRegisterBIN() string { return sandboxBINs()["state_body"][0] }
+
+// SeedSandbox fills the directories for `serve --sandbox`: the demo population register
+// as data owner (identity, address, family), the proactive service LOAN-KYC for the
+// demo bank and microfinance company, the grounds CPC-199 (notify now) and ORD-12
+// (notice deferred 30 days) for the demo police, and trusted-object entries for the
+// demo bank's and police's systems. It does nothing when the register is already in
+// the directory, so restarts do not repeat the events.
+func (s *Service) SeedSandbox(ctx context.Context) error {
+	d, err := s.directory(ctx)
+	if err != nil {
+		return err
+	}
+	bins := sandboxBINs()
+	register := bins["state_body"][0]
+	if d.owners[register] != nil {
+		return nil
+	}
+	const actor = "system"
+	if _, err := s.PutDataOwner(ctx, actor, DataOwner{BIN: register, Name: "Population Register (demo state body)",
+		DataSets: []DataSet{{"identity", "Identity card"}, {"address", "Registered address"}, {"family", "Family members"}}}); err != nil {
+		return err
+	}
+	initiators := append(slices.Clone(bins["bank"]), bins["microfinance"]...)
+	if _, err := s.PutServiceCode(ctx, actor, ServiceCode{Code: SandboxServiceCode, Title: "Know your customer for a loan", Owner: register,
+		DataSets: []string{"identity", "address"}, BINs: initiators, ConsentMethods: ConsentMethods,
+		AccessMethods: []string{SandboxAccessMethod}, PeriodSeconds: 30 * 24 * 3600}); err != nil {
+		return err
+	}
+	if _, err := s.PutGround(ctx, actor, Ground{Code: SandboxGround, Titles: Titles{
+		KK: "ҚР ҚПК 199-бабы (тергеу әрекеттері)", RU: "Статья 199 УПК РК (следственные действия)", EN: "Criminal Procedure Code art. 199 (investigative actions)"},
+		LegalRef: "Criminal Procedure Code of the Republic of Kazakhstan, art. 199"}); err != nil {
+		return err
+	}
+	if _, err := s.PutGround(ctx, actor, Ground{Code: SandboxGroundSecret, Titles: Titles{
+		KK: "Жедел-іздестіру қызметі (құпия)", RU: "Оперативно-розыскная деятельность (негласно)", EN: "Covert operational investigation"},
+		LegalRef: "Law on operational investigative activity, art. 12", Notify: NotifyPeriod, NotifyPeriodSeconds: 30 * 24 * 3600}); err != nil {
+		return err
+	}
+	for _, b := range bins["law_enforcement"] {
+		if err := s.SetProtocolPermissions(ctx, actor, b, []string{SandboxGround, SandboxGroundSecret}); err != nil {
+			return err
+		}
+	}
+	expires := s.now().AddDate(3, 0, 0)
+	for i, b := range append(slices.Clone(bins["bank"]), bins["law_enforcement"]...) {
+		if _, err := s.PutTrustedObject(ctx, actor, TrustedObject{ID: "demo-is-" + b, Kind: KindInformationSystem, OwnerBIN: b,
+			Name: "Demo information system", Version: "1.0", CertNumber: "SANDBOX-TR-" + string(rune('1'+i)),
+			CertDate: s.now().Truncate(24 * time.Hour), CertExpires: expires, Status: StatusTrusted}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
