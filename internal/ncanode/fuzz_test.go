@@ -1,0 +1,61 @@
+package ncanode
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+var fuzzPaths = []string{
+	"/pkcs12/info", "/x509/info", "/cms/sign", "/cms/sign/add", "/cms/verify", "/cms/extract",
+	"/v1/eds/info", "/v1/eds/verify",
+}
+
+// FuzzRequests sends arbitrary bodies to every endpoint: no input may panic, and
+// every answer is JSON whose status member is the HTTP status, and every error
+// carries a stable code.
+func FuzzRequests(f *testing.F) {
+	h := newTestServer(f)
+	p12 := b64(readFile(f, "individual/valid/individual_valid.p12"))
+	leaf := b64(readFile(f, "leaf/legal_valid_head.cer"))
+	var sig CmsResponse
+	postOK(f, h, "/cms/sign", CmsSignRequest{Data: b64([]byte("seed")), Signers: []KeyRequest{{Key: p12, Password: "Qwerty12"}}}, &sig)
+	seed := func(path int, v any) {
+		b, _ := json.Marshal(v)
+		f.Add(uint8(path), b)
+	}
+	seed(0, Pkcs12InfoRequest{Keys: []KeyRequest{{Key: p12, Password: "Qwerty12"}}, RevocationCheck: []string{"CRL"}})
+	seed(0, Pkcs12InfoRequest{Keys: []KeyRequest{{Key: p12, Password: "wrong", KeyAlias: "00"}}})
+	seed(1, X509InfoRequest{Certs: []string{leaf}, RevocationCheck: []string{"CRL", "OCSP"}})
+	seed(2, CmsSignRequest{Data: "AA==", Signers: []KeyRequest{{Key: p12, Password: "Qwerty12"}}, TsaPolicy: "TSA_GOST_POLICY", WithTsp: true})
+	seed(3, CmsSignRequest{CMS: sig.CMS, Signers: []KeyRequest{{Key: p12, Password: "Qwerty12"}}})
+	seed(4, CmsVerifyRequest{CMS: sig.CMS, RevocationCheck: []string{"CRL"}})
+	seed(5, CmsExtractRequest{CMS: sig.CMS})
+	seed(6, InfoRequest{Certificate: leaf, Revocation: []string{"CRL"}, At: "2026-11-01T00:00:00Z"})
+	seed(7, VerifyRequest{CMS: sig.CMS, Data: "AA=="})
+	f.Add(uint8(4), []byte(`{"cms":"MIAGCSqGSIb3DQEHAqCAMIACAQExADCABgkqhkiG9w0BBwGggCSABAA="}`))
+	f.Add(uint8(1), []byte(`{"certs":["-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----"]}`))
+	f.Add(uint8(0), []byte(`{"keys":[{"key":null,"password":1}]}`))
+
+	f.Fuzz(func(t *testing.T, path uint8, body []byte) {
+		p := fuzzPaths[int(path)%len(fuzzPaths)]
+		code, out := post(t, h, p, body)
+		var resp struct {
+			Status int    `json:"status"`
+			Code   string `json:"code"`
+		}
+		if err := json.Unmarshal(out, &resp); err != nil {
+			t.Fatalf("%s: HTTP %d, body not JSON: %q", p, code, out)
+		}
+		// NCANode answers always carry status; the main API's only its problems.
+		if resp.Status != code && !(strings.HasPrefix(p, "/v1/") && code == 200) {
+			t.Fatalf("%s: HTTP %d but status member %d: %s", p, code, resp.Status, out)
+		}
+		if code >= 500 && code != 502 {
+			t.Fatalf("%s: HTTP %d: %s", p, code, out)
+		}
+		if code != 200 && resp.Code == "" {
+			t.Fatalf("%s: HTTP %d without a code: %s", p, code, out)
+		}
+	})
+}
