@@ -495,3 +495,32 @@ func TestErrors(t *testing.T) {
 		checkError(t, rec.Code, rec.Body.Bytes(), 415, "request.unsupported_media_type")
 	})
 }
+
+// OCSP asked for with no responder reachable: the check is unknown, never good, and
+// the certificate is not valid.
+func TestX509InfoOCSPUnknown(t *testing.T) {
+	h := newTestServer(t)
+	var resp VerificationResponse
+	postOK(t, h, "/x509/info", X509InfoRequest{Certs: []string{b64(readFile(t, "leaf/individual_valid.cer"))}, RevocationCheck: []string{"OCSP"}}, &resp)
+	ci := resp.Signers[0]
+	if resp.Valid || ci.Valid || len(ci.Revocations) != 1 {
+		t.Fatalf("response %+v", resp)
+	}
+	if r := ci.Revocations[0]; r.By != "OCSP" || r.Revoked || r.Status != "unknown" || r.Reason == "" {
+		t.Errorf("revocation %+v", r)
+	}
+}
+
+// A time-stamp from a TSA that is not trusted makes its signer invalid.
+func TestCMSVerifyUntrustedTSA(t *testing.T) {
+	h := newTestServer(t)
+	var sig CmsResponse
+	postOK(t, h, "/cms/sign", CmsSignRequest{Data: b64([]byte("x")), WithTsp: true, Signers: []KeyRequest{key(t, "individual/valid/individual_valid.p12")}}, &sig)
+	// Another server: the same NCA trust, but not the test TSA's root.
+	other := newTestServer(t, func(c *Config) { c.Validator = testValidator(t) })
+	var ver CmsVerificationResponse
+	postOK(t, other, "/cms/verify", CmsVerifyRequest{CMS: sig.CMS}, &ver)
+	if ver.Valid || ver.Signers[0].Valid || ver.Signers[0].Tsp == nil || ver.Signers[0].Tsp.Valid || !slices.Contains(ver.Signers[0].Errors, "eds.tsp.untrusted") {
+		t.Errorf("verify %+v", ver)
+	}
+}
