@@ -1,0 +1,148 @@
+package pd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/senimkz/senim/internal/cli"
+	"github.com/senimkz/senim/internal/store"
+)
+
+const adminUsage = `usage: senim admin [--database-url URL] [--as NAME] COMMAND
+
+Keeps the directories of personal-data access control on the database directly
+(the same changes as the admin API, each an outbox event by admin:NAME).
+
+  list data-owners|service-codes|grounds|permissions|objects
+  put  data-owner|service-code|ground|object FILE.json   (the admin API's JSON; - = stdin)
+  permissions BIN [GROUND...]       set the grounds BIN may use in protocol mode
+  history OBJECT-ID                 the changes of a trusted object
+  tr2 on|off                        the TR-2 switch
+  rotate-key                        retire the security-token key, start a new one
+`
+
+// AdminCommand is `senim admin ...` (see adminUsage). Exit 0: done; 1: the change was
+// refused or failed; 2: bad usage.
+func AdminCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, adminUsage) }
+	dbURL := fs.String("database-url", "", "the database (SENIM_DATABASE_URL)")
+	as := fs.String("as", os.Getenv("USER"), "who makes the change (recorded as admin:NAME)")
+	rest, err := cli.Parse(fs, args, os.LookupEnv)
+	if err != nil {
+		return 2
+	}
+	if len(rest) == 0 || *dbURL == "" || *as == "" {
+		fs.Usage()
+		return 2
+	}
+	db, err := store.Open(ctx, *dbURL, store.Options{Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+	if err != nil {
+		fmt.Fprintln(stderr, "admin:", err)
+		return 1
+	}
+	defer db.Close()
+	if err := db.CheckSchema(ctx); err != nil {
+		fmt.Fprintln(stderr, "admin:", err)
+		return 1
+	}
+	s := directoryService(db, time.Now)
+	code, err := runAdmin(ctx, s, "admin:"+*as, rest, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "admin:", err)
+	}
+	if code == 2 {
+		fs.Usage()
+	}
+	return code
+}
+
+// directoryService is a Service that only keeps directories (no flows): what the admin
+// command needs, without identity, trust anchors or keys.
+func directoryService(db *store.DB, now func() time.Time) *Service {
+	return &Service{cfg: Config{DB: db, DirectoryTTL: time.Nanosecond, MaxTokenLifetime: 365 * 24 * time.Hour}, db: db, log: slog.Default(), now: now}
+}
+
+func runAdmin(ctx context.Context, s *Service, actor string, args []string, stdout io.Writer) (int, error) {
+	out := func(v any, err error) (int, error) {
+		if err != nil {
+			return 1, err
+		}
+		e := json.NewEncoder(stdout)
+		e.SetIndent("", "  ")
+		return 0, e.Encode(v)
+	}
+	read := func(path string, v any) error {
+		var b []byte
+		var err error
+		if path == "-" {
+			b, err = io.ReadAll(os.Stdin)
+		} else {
+			b, err = os.ReadFile(path)
+		}
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(b, v)
+	}
+	switch {
+	case args[0] == "list" && len(args) == 2:
+		switch args[1] {
+		case "data-owners":
+			return out(s.DataOwners(ctx))
+		case "service-codes":
+			return out(s.ServiceCodes(ctx))
+		case "grounds":
+			return out(s.Grounds(ctx))
+		case "permissions":
+			return out(s.ProtocolPermissions(ctx))
+		case "objects":
+			return out(s.TrustedObjects(ctx, ""))
+		}
+	case args[0] == "put" && len(args) == 3:
+		switch args[1] {
+		case "data-owner":
+			var v DataOwner
+			if err := read(args[2], &v); err != nil {
+				return 1, err
+			}
+			return out(s.PutDataOwner(ctx, actor, v))
+		case "service-code":
+			var v ServiceCode
+			if err := read(args[2], &v); err != nil {
+				return 1, err
+			}
+			return out(s.PutServiceCode(ctx, actor, v))
+		case "ground":
+			var v Ground
+			if err := read(args[2], &v); err != nil {
+				return 1, err
+			}
+			return out(s.PutGround(ctx, actor, v))
+		case "object":
+			var v TrustedObject
+			if err := read(args[2], &v); err != nil {
+				return 1, err
+			}
+			return out(s.PutTrustedObject(ctx, actor, v))
+		}
+	case args[0] == "permissions" && len(args) >= 2:
+		return out(map[string]any{"bin": args[1], "grounds": sortedUnique(args[2:])}, s.SetProtocolPermissions(ctx, actor, args[1], args[2:]))
+	case args[0] == "history" && len(args) == 2:
+		return out(s.TrustedObjectHistory(ctx, args[1]))
+	case args[0] == "tr2" && len(args) == 2 && (args[1] == "on" || args[1] == "off"):
+		return out(map[string]bool{"enforced": args[1] == "on"}, s.SetTR2(ctx, actor, args[1] == "on"))
+	case args[0] == "rotate-key" && len(args) == 1:
+		s.keys = &keyRing{s: s}
+		return out(map[string]string{"status": "rotated"}, s.keys.rotate(ctx, actor))
+	}
+	return 2, errors.New("unknown command")
+}
