@@ -163,8 +163,9 @@ func verifySigner(ctx context.Context, sd *SignedData, si *signeddata.SignerInfo
 		fail(ErrSignerCertMissing)
 		return r
 	}
-	r.CertInfo = certInfo(r.Cert)
-	pub, err := eds.ParsePublicKey(r.Cert.RawSubjectPublicKeyInfo)
+	var pub *eds.PublicKey
+	var err error
+	r.CertInfo, pub, err = certInfo(r.Cert)
 	if err != nil {
 		fail(fmt.Errorf("%w: %w", ErrUnsupported, err))
 		return r
@@ -260,31 +261,37 @@ func digestName(oid fmt.Stringer) string {
 	return oid.String()
 }
 
-// infoCache keeps pki.Info by certificate: rendering the names was a tenth of an ECDSA
-// CMS verification. Parsed certificates are shared (signeddata caches them), so the
-// pointer is the key. Each caller gets its own copy of the struct; the slices in it
-// are shared and must not be modified.
+// infoCache keeps pki.Info and the parsed public key by certificate: rendering the names
+// and parsing the key were a tenth of an ECDSA CMS verification. Parsed certificates are
+// shared (signeddata caches them), so the pointer is the key. Each caller gets its own
+// copy of the CertInfo struct; the slices in it are shared and must not be modified.
 var infoCache = struct {
 	sync.Mutex
-	m map[*x509.Certificate]*pki.CertInfo
-}{m: make(map[*x509.Certificate]*pki.CertInfo)}
+	m map[*x509.Certificate]*certEntry
+}{m: make(map[*x509.Certificate]*certEntry)}
+
+type certEntry struct {
+	info pki.CertInfo
+	pub  *eds.PublicKey
+	err  error
+}
 
 const maxCachedInfos = 1024
 
-func certInfo(c *x509.Certificate) *pki.CertInfo {
+func certInfo(c *x509.Certificate) (*pki.CertInfo, *eds.PublicKey, error) {
 	infoCache.Lock()
-	ci := infoCache.m[c]
+	e := infoCache.m[c]
 	infoCache.Unlock()
-	if ci == nil {
-		i := pki.Info(c)
-		ci = &i
+	if e == nil {
+		e = &certEntry{info: pki.Info(c)}
+		e.pub, e.err = eds.ParsePublicKey(c.RawSubjectPublicKeyInfo)
 		infoCache.Lock()
 		if len(infoCache.m) >= maxCachedInfos {
 			clear(infoCache.m)
 		}
-		infoCache.m[c] = ci
+		infoCache.m[c] = e
 		infoCache.Unlock()
 	}
-	cp := *ci
-	return &cp
+	cp := e.info
+	return &cp, e.pub, e.err
 }

@@ -429,10 +429,20 @@ func (si *SignerInfo) SigningTime() (time.Time, bool) {
 		return time.Time{}, false
 	}
 	var t time.Time
-	if rest, err := asn1.Unmarshal(v[0], &t); err != nil || len(rest) != 0 {
+	s := cryptobyte.String(v[0])
+	switch {
+	case s.PeekASN1Tag(casn1.UTCTime):
+		if !s.ReadASN1UTCTime(&t) {
+			return time.Time{}, false
+		}
+	case s.PeekASN1Tag(casn1.GeneralizedTime):
+		if !s.ReadASN1GeneralizedTime(&t) {
+			return time.Time{}, false
+		}
+	default:
 		return time.Time{}, false
 	}
-	return t, true
+	return t, s.Empty()
 }
 
 // CheckContent checks the signed attributes against the content: exactly one
@@ -451,7 +461,8 @@ func (si *SignerInfo) CheckContent(contentType asn1.ObjectIdentifier, content []
 	if len(ctv) != 1 {
 		return fmt.Errorf("%w: contentType must have one value", ErrBadAttributes)
 	}
-	if rest, err := asn1.Unmarshal(ctv[0], &ct); err != nil || len(rest) != 0 || !ct.Equal(contentType) {
+	cts := cryptobyte.String(ctv[0])
+	if !cts.ReadASN1ObjectIdentifier(&ct) || !cts.Empty() || !ct.Equal(contentType) {
 		return fmt.Errorf("%w: contentType attribute is not %s", ErrBadAttributes, contentType)
 	}
 	mdv := Attr(si.SignedAttrs, OIDAttrMessageDigest)
