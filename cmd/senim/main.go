@@ -164,6 +164,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cas, crls cli.StringList
 	fs.Var(&cas, "ca", "trusted CA certificate file, DER or PEM (repeatable; self-signed ones are roots)")
 	fs.Var(&crls, "crl", "CRL file of a trusted CA, DER or PEM (repeatable)")
+	fs.StringVar(&cfg.NCANodeAddr, "ncanode-addr", "", "serve the NCANode-compatible API on this address (internal networks only: clients send it private keys)")
+	fs.StringVar(&cfg.TSAURL, "tsa-url", "", "RFC 3161 time-stamping authority for CMS signing (the sandbox uses its own)")
 	fs.StringVar(&cfg.LogOrigin, "log-origin", "", "origin line of the log's checkpoints (default senim.kz/log, or senim.kz/log/sandbox)")
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", 20, "requests per second per client on public endpoints")
 	fs.Float64Var(&cfg.RateBurst, "rate-burst", 40, "burst size of the per-client rate limit")

@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
@@ -23,12 +24,16 @@ import (
 
 	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/pkcs12"
 	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/edslogin"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/mgov"
+	"github.com/senimkz/senim/internal/ncanode"
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/sandbox"
@@ -51,6 +56,12 @@ type Config struct {
 	// TLSCert and TLSKey (PEM files) make Senim terminate TLS itself; clients may then
 	// present an EDS certificate (RSA or ECDSA: Go's TLS has no GOST) for mutual TLS.
 	TLSCert, TLSKey string
+	// NCANodeAddr, when set, serves the NCANode-compatible API on its own listener:
+	// clients send it private keys, so it belongs on an internal network only.
+	NCANodeAddr string
+	// TSAURL is the RFC 3161 time-stamping authority for CMS signing (the sandbox uses
+	// its own CA's TSA when empty).
+	TSAURL string
 	// LogOrigin names the tamper-evident log in its checkpoints ("senim.kz/log").
 	LogOrigin string
 	// SandboxCADir is where the sandbox CA keeps its keys; <data-dir>/sandbox-ca when
@@ -77,6 +88,7 @@ type App struct {
 	CA       *ca.CA        // sandbox only
 	Keys     *sandbox.Keys // sandbox only
 	Log      *auditlog.Log
+	NCANode  *server.Server // the NCANode-compatible listener's server, nil when off
 	Trust    *pki.Validator
 	OrgAuth  *orgauth.Authenticator
 	log      *slog.Logger
@@ -224,6 +236,9 @@ func (a *App) build(ctx context.Context) error {
 	s.Handle("GET /v1/whoami", a.OrgAuth.Middleware(server.ErrorHandler(a.whoami)))
 
 	a.Log.Register(s.HandleFunc)
+	if err := a.mountEDS(s); err != nil {
+		return err
+	}
 	wcfg := web.Config{Identity: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies, Logger: a.log, Log: a.Log}
 	if a.Keys != nil {
 		wcfg.KeyPassword = sandbox.KeyPassword
@@ -361,6 +376,19 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 	if ready != nil {
 		ready(ln.Addr())
 	}
+	if a.NCANode != nil {
+		nln, err := net.Listen("tcp", a.Config.NCANodeAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--ncanode-addr: %w", err)
+		}
+		a.log.InfoContext(ctx, "NCANode-compatible API listening (internal network only)", slog.String("addr", nln.Addr().String()))
+		go func() {
+			if err := a.NCANode.Serve(ctx, nln); err != nil {
+				a.log.ErrorContext(ctx, "NCANode listener stopped", slog.String("error", err.Error()))
+			}
+		}()
+	}
 	go a.refreshTrust(ctx)
 	go func() {
 		if err := a.Log.Run(ctx); err != nil && ctx.Err() == nil {
@@ -368,6 +396,55 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 		}
 	}()
 	return a.Server.Serve(ctx, ln)
+}
+
+// mountEDS mounts the /v1/eds API and the NCANode-compatible API: on its own
+// listener when --ncanode-addr is set, and in the sandbox on the main one too.
+func (a *App) mountEDS(s *server.Server) error {
+	cfg := ncanode.Config{Validator: a.Trust, Now: a.Config.Now, Logger: a.log}
+	switch {
+	case a.Config.TSAURL != "":
+		u := a.Config.TSAURL
+		cfg.TSA = func(p asn1.ObjectIdentifier) cms.TimeStamper { return &tsp.Client{URL: u, Policy: p} }
+	case a.CA != nil:
+		tc, err := a.CA.TSA(ca.GOST2015)
+		if err != nil {
+			return err
+		}
+		cfg.TSA = func(p asn1.ObjectIdentifier) cms.TimeStamper { return &tsp.Local{Config: tc, Policy: p} }
+	}
+	if a.Keys != nil {
+		// In the sandbox an organization may have Senim sign with its sandbox key.
+		cfg.SandboxSigner = func(ctx context.Context, r *http.Request) (cms.SignerSpec, error) {
+			c, err := orgauth.Require(r)
+			if err != nil {
+				return cms.SignerSpec{}, err
+			}
+			b, err := a.Keys.P12("org", c.BIN, ca.GOST2015)
+			if err != nil {
+				return cms.SignerSpec{}, err
+			}
+			f, err := pkcs12.Decode(b, sandbox.KeyPassword)
+			if err != nil {
+				return cms.SignerSpec{}, err
+			}
+			e := f.Entries[0]
+			return cms.SignerSpec{Signer: e.PrivateKey, Cert: e.Certificate, Chain: e.CACertificates}, nil
+		}
+	}
+	api, err := ncanode.New(cfg)
+	if err != nil {
+		return err
+	}
+	api.RegisterV1(func(pattern string, h http.Handler) { s.Handle(pattern, a.OrgAuth.Middleware(h)) })
+	if a.Config.Sandbox {
+		api.Register(s.Handle)
+	}
+	if a.Config.NCANodeAddr != "" {
+		a.NCANode = server.New(server.Config{Logger: a.log.With(slog.String("listener", "ncanode"))})
+		api.Register(a.NCANode.Handle)
+	}
+	return nil
 }
 
 // openLog opens the tamper-evident log with its signing key from the data directory.

@@ -14,6 +14,8 @@ func (a *App) trustConfig() (pki.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
+	// OCSP at the address in each certificate, asked only when a check requests it.
+	cfg.OCSP = pki.NewOCSPChecker(pki.OCSPConfig{Clock: a.Config.Now})
 	if a.Config.Sandbox {
 		cfg.Roots = append(cfg.Roots, ncatest.Roots()...)
 		cfg.Intermediates = append(cfg.Intermediates, ncatest.Intermediates()...)
