@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -349,3 +350,40 @@ func TestProtocolCMSToken(t *testing.T) {
 }
 
 var _ = x509.Certificate{}
+
+// Group commit: concurrent issuances share transactions; a replay inside a batch is
+// refused alone and the others issue.
+func TestConcurrentIssuance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		police := orgOf(t, binPolice, ca.P256)
+		var toks []string
+		for i := 0; i < 40; i++ {
+			toks = append(toks, f.protoVT(police, nil))
+		}
+		for i := 0; i < 10; i++ {
+			toks = append(toks, toks[0])
+		}
+		errs := make(chan error, len(toks))
+		for _, tok := range toks {
+			go func() {
+				_, err := f.svc.Protocol(t.Context(), police.caller, tok)
+				errs <- err
+			}()
+		}
+		ok, replayed := 0, 0
+		for range toks {
+			switch err := <-errs; {
+			case err == nil:
+				ok++
+			case errors.Is(err, ErrVTReplayed):
+				replayed++
+			default:
+				t.Error(err)
+			}
+		}
+		if ok != 40 || replayed != 10 || countEvents(t, db, "pd.token.issued") != 40 {
+			t.Errorf("ok %d replayed %d events %d", ok, replayed, countEvents(t, db, "pd.token.issued"))
+		}
+	})
+}

@@ -2,10 +2,14 @@ package pd
 
 import (
 	"context"
+	"errors"
+	"sync"
+
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"github.com/senimkz/senim/internal/problem"
 	"slices"
 	"strings"
 	"time"
@@ -314,14 +318,78 @@ func (s *Service) write(ctx context.Context, tx *store.Tx, is *issuance) error {
 	return err
 }
 
-// batcher commits issuances. (Group commit of concurrent issuances comes with the
-// flow-2 load work; for now each issuance is its own transaction.)
-type batcher struct{ s *Service }
+// batcher commits issuances with group commit: concurrent issuances share one
+// transaction (one fsync, one writer turn on SQLite) instead of queueing for the
+// writer one by one. The first caller to find no batch in progress becomes the leader
+// and commits everything pending, repeatedly, until nothing is; the others wait for
+// their result. An issuance refused by its own check (a replayed jti, a revoked
+// consent) is refused alone: its checks run before any of its writes.
+type batcher struct {
+	s       *Service
+	mu      sync.Mutex
+	pending []*pendingIssue
+	leading bool
+}
+
+type pendingIssue struct {
+	is   *issuance
+	err  error
+	done chan struct{}
+}
+
+// maxBatch bounds the issuances of one transaction.
+const maxBatch = 256
 
 func newBatcher(s *Service) *batcher { return &batcher{s: s} }
 
 func (b *batcher) do(ctx context.Context, is *issuance) error {
-	return b.s.db.Tx(ctx, func(tx *store.Tx) error { return b.s.write(ctx, tx, is) })
+	p := &pendingIssue{is: is, done: make(chan struct{})}
+	b.mu.Lock()
+	b.pending = append(b.pending, p)
+	lead := !b.leading
+	b.leading = true
+	b.mu.Unlock()
+	if lead {
+		b.lead(context.WithoutCancel(ctx))
+	}
+	select {
+	case <-p.done:
+		return p.err
+	case <-ctx.Done():
+		// The issuance may still commit; the caller has gone. Its event stands.
+		return ctx.Err()
+	}
+}
+
+func (b *batcher) lead(ctx context.Context) {
+	for {
+		b.mu.Lock()
+		n := min(len(b.pending), maxBatch)
+		batch := b.pending[:n:n]
+		b.pending = b.pending[n:]
+		if n == 0 {
+			b.leading = false
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Unlock()
+		err := b.s.db.Tx(ctx, func(tx *store.Tx) error {
+			for _, p := range batch {
+				p.err = b.s.write(ctx, tx, p.is)
+				var prob *problem.Problem
+				if p.err != nil && !errors.As(p.err, &prob) {
+					return p.err // a database failure fails the batch
+				}
+			}
+			return nil
+		})
+		for _, p := range batch {
+			if err != nil {
+				p.err = err
+			}
+			close(p.done)
+		}
+	}
 }
 
 // ReleaseDeferredNotices sends the notices whose deferral has ended: for each sealed
