@@ -62,6 +62,10 @@ func TestBadInput(t *testing.T) {
 	i := bytes.LastIndex(good, ecdsaSHA256)
 	unknownAlg := bytes.Clone(good)
 	unknownAlg[i+len(ecdsaSHA256)-1] = 0x09
+	twoSigners, err := cms.AddSigner(t.Context(), good, nil, p.spec, cms.SignOptions{Now: ncaClock})
+	if err != nil {
+		t.Fatal(err)
+	}
 	dataContentInfo := []byte{0x30, 0x0f, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01, 0xa0, 0x02, 0x04, 0x00}
 
 	// CMS-level failures: Verify returns an error.
@@ -79,9 +83,10 @@ func TestBadInput(t *testing.T) {
 		{"no signers", noSignersDER, nil, cms.ErrNoSigners},
 		{"detached without content", detached, nil, cms.ErrDetachedContentMissing},
 		{"attached with other content", good, []byte("other"), cms.ErrContentConflict},
+		{"more signers than allowed", twoSigners, nil, cms.ErrTooManySigners},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := cms.Verify(t.Context(), tc.cms, tc.det, cms.VerifyOptions{Validator: p.v, Now: ncaClock})
+			_, err := cms.Verify(t.Context(), tc.cms, tc.det, cms.VerifyOptions{Validator: p.v, Now: ncaClock, MaxSigners: 1})
 			if !errors.Is(err, tc.want) {
 				t.Errorf("Verify: %v, want %v", err, tc.want)
 			}

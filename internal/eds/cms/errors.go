@@ -23,6 +23,8 @@ var (
 	ErrNoContent = eds.NewError("eds.cms.no_content", "cms: the CMS does not contain the signed content")
 	// ErrContentConflict: content was given for a CMS that already contains other content.
 	ErrContentConflict = eds.NewError("eds.cms.content_conflict", "cms: the given content differs from the content in the CMS")
+	// ErrTooManySigners: the CMS has more signers than VerifyOptions.MaxSigners.
+	ErrTooManySigners = eds.NewError("eds.cms.too_many_signers", "cms: too many signers")
 	// ErrKeyMismatch: the signer's key is not the certificate's.
 	ErrKeyMismatch = eds.NewError("eds.cms.key_mismatch", "cms: the private key does not belong to the certificate")
 )
