@@ -100,10 +100,11 @@ type Service struct {
 	dirMu sync.Mutex
 	dir   *snapshot
 
-	keys   *keyRing
-	chains *chainCache
-	refs   *refCache
-	issue  *batcher
+	keys    *keyRing
+	headers headerCache
+	chains  *chainCache
+	refs    *refCache
+	issue   *batcher
 }
 
 // New validates cfg, fills defaults, creates the signing key and the flow-3 secret on

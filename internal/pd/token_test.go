@@ -1,6 +1,9 @@
 package pd
 
 import (
+	"strings"
+
+	"github.com/senimkz/senim/internal/eds/jws"
 	"testing"
 	"time"
 
@@ -52,5 +55,36 @@ func TestSecurityTokenWithVerifier(t *testing.T) {
 	}
 	if keys, _ := verifier.ParseJWKS(f.svc.JWKS(t.Context())); len(keys) != 1 {
 		t.Errorf("%d keys published after the retired one's tokens expired", len(keys))
+	}
+}
+
+// The fast path's alg table says what package jws's does.
+func TestJWSAlgs(t *testing.T) {
+	for name, a := range jwsAlgs {
+		if got, ok := jws.AlgFor(a.oid); !ok || (got != name && !(name == "GOST34310-2004")) {
+			t.Errorf("%s: jws says %q", name, got)
+		}
+	}
+}
+
+// A token whose header was seen before takes the fast path: a forged signature and a
+// swapped payload are still refused.
+func TestFastPathRefusesForgery(t *testing.T) {
+	f := newFixture(t, storetest.Open(t))
+	for _, alg := range []ca.Algorithm{ca.P256, ca.GOST2015} {
+		police := orgOf(t, binPolice, alg)
+		if _, err := f.svc.Protocol(t.Context(), police.caller, f.protoVT(police, nil)); err != nil {
+			t.Fatal(err)
+		}
+		a := strings.Split(f.protoVT(police, nil), ".")
+		b := strings.Split(f.protoVT(police, func(c *VerificationClaims) { c.Subject = iinOther }), ".")
+		_, err := f.svc.Protocol(t.Context(), police.caller, a[0]+"."+b[1]+"."+a[2])
+		wantCode(t, err, "pd.verification_token.signature_invalid", "PD-6.2.2")
+		if f.svc.headers.get(a[0]) == nil {
+			t.Error("header not cached")
+		}
+		if _, err := f.svc.Protocol(t.Context(), police.caller, strings.Join(b, ".")); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -1,18 +1,24 @@
 package pd
 
 import (
-	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
 	"crypto/sha256"
+	_ "crypto/sha256"
+	_ "crypto/sha512"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/jws"
 	"github.com/senimkz/senim/internal/eds/pki"
@@ -85,6 +91,9 @@ func (s *Service) stepSignature(ctx context.Context, raw, rule string) (*vtoken,
 }
 
 func (s *Service) jwsToken(ctx context.Context, raw, rule string) (*vtoken, error) {
+	if vt, ok, err := s.jwsFast(ctx, raw, rule); ok {
+		return vt, err
+	}
 	tok, err := jws.Parse(raw)
 	if errors.Is(err, jws.ErrUnsupportedAlg) {
 		return nil, ErrVTAlg.WithDetail("alg must be a GOST, ES, RS or EdDSA algorithm with an x5c chain").WithRule(rule)
@@ -109,7 +118,109 @@ func (s *Service) jwsToken(ctx context.Context, raw, rule string) (*vtoken, erro
 	if err := decodeClaims(tok.Payload, &vt.claims); err != nil {
 		return nil, err
 	}
+	s.headers.put(raw[:strings.IndexByte(raw, '.')], tok)
 	return vt, nil
+}
+
+// headerCache remembers, by the protected header's base64url text, the parsed
+// certificate chain and key of verification tokens whose signature verified, so an
+// initiator's many tokens (same header, same x5c) are not re-parsed each time. The
+// chain is still validated through chainCache (its TTL) on every token.
+type headerCache struct {
+	mu sync.RWMutex
+	m  map[string]*parsedHeader
+}
+
+type parsedHeader struct {
+	chain []*x509.Certificate
+	pub   *eds.PublicKey
+	alg   jwsAlg
+}
+
+// jwsAlg is what package jws's alg names mean (kept in step by TestJWSAlgs).
+type jwsAlg struct {
+	oid   asn1.ObjectIdentifier
+	ecLen int
+	hash  crypto.Hash
+}
+
+var jwsAlgs = map[string]jwsAlg{
+	"GOST3410-2015-512": {oid: eds.OIDSignGOST2015_512},
+	"GOST3410-2015-256": {oid: eds.OIDSignGOST2015_256},
+	"GOST34310-2004":    {oid: eds.OIDSignGOST2004},
+	"ES256":             {oid: eds.OIDSignECDSAWithSHA256, ecLen: 32, hash: crypto.SHA256},
+	"ES384":             {oid: eds.OIDSignECDSAWithSHA384, ecLen: 48, hash: crypto.SHA384},
+	"ES512":             {oid: eds.OIDSignECDSAWithSHA512, ecLen: 66, hash: crypto.SHA512},
+	"RS256":             {oid: eds.OIDSignSHA256WithRSA},
+	"RS384":             {oid: eds.OIDSignSHA384WithRSA},
+	"RS512":             {oid: eds.OIDSignSHA512WithRSA},
+	"EdDSA":             {oid: eds.OIDSignEd25519},
+}
+
+func (h *headerCache) get(k string) *parsedHeader {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.m[k]
+}
+
+func (h *headerCache) put(k string, tok *jws.Token) {
+	alg, ok := jwsAlgs[tok.Header.Alg]
+	if !ok {
+		return
+	}
+	pub, err := eds.ParsePublicKey(tok.Chain[0].RawSubjectPublicKeyInfo)
+	if err != nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m == nil || len(h.m) > 10_000 {
+		h.m = map[string]*parsedHeader{}
+	}
+	h.m[k] = &parsedHeader{chain: tok.Chain, pub: pub, alg: alg}
+}
+
+// jwsFast verifies a token whose header was seen before; ok is false when it was not
+// (the caller takes the full path).
+func (s *Service) jwsFast(ctx context.Context, raw, rule string) (*vtoken, bool, error) {
+	i := strings.IndexByte(raw, '.')
+	j := strings.LastIndexByte(raw, '.')
+	if i <= 0 || j <= i || len(raw) > jws.MaxSize {
+		return nil, false, nil
+	}
+	ph := s.headers.get(raw[:i])
+	if ph == nil {
+		return nil, false, nil
+	}
+	bin, err := s.checkChain(ctx, ph.chain, rule)
+	if err != nil {
+		return nil, true, err
+	}
+	payload, err1 := base64.RawURLEncoding.DecodeString(raw[i+1 : j])
+	sig, err2 := base64.RawURLEncoding.DecodeString(raw[j+1:])
+	if err1 != nil || err2 != nil {
+		return nil, true, ErrVTMalformed.WithDetail("bad base64url").WithRule(ruleMalformed(rule))
+	}
+	input := []byte(raw[:j])
+	if ph.alg.ecLen > 0 {
+		pub, ok := ph.pub.Key.(*ecdsa.PublicKey)
+		if !ok || len(sig) != 2*ph.alg.ecLen {
+			return nil, true, ErrVTSignature.WithRule(rule)
+		}
+		h := ph.alg.hash.New()
+		h.Write(input)
+		r, ss := new(big.Int).SetBytes(sig[:ph.alg.ecLen]), new(big.Int).SetBytes(sig[ph.alg.ecLen:])
+		if !ecdsa.Verify(pub, h.Sum(nil), r, ss) {
+			return nil, true, ErrVTSignature.WithRule(rule)
+		}
+	} else if err := eds.VerifySignature(ph.pub, ph.alg.oid, input, sig); err != nil {
+		return nil, true, ErrVTSignature.WithRule(rule)
+	}
+	vt := &vtoken{certBIN: bin}
+	if err := decodeClaims(payload, &vt.claims); err != nil {
+		return nil, true, err
+	}
+	return vt, true, nil
 }
 
 // cmsToken accepts an attached CMS SignedData (base64) whose content is the claims.
@@ -155,8 +266,7 @@ func ruleMalformed(rule string) string {
 }
 
 func decodeClaims(b []byte, c *VerificationClaims) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	if err := d.Decode(c); err != nil {
+	if err := json.Unmarshal(b, c); err != nil {
 		return ErrVTClaims.WithDetail("the payload is not the JSON claims of a verification token")
 	}
 	return nil

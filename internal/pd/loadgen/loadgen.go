@@ -1,0 +1,363 @@
+// Package loadgen measures flow 2 (protocol mode) end to end over HTTP: it starts
+// Senim's PD service in-process on a SQLite file (the default store), behind a real
+// net/http server on loopback, and drives it with concurrent keep-alive clients that
+// present pre-made verification tokens (ECDSA P-256 or GOST 2015-512 initiator keys
+// from a fresh sandbox CA), then reports tokens/s, latency percentiles and errors,
+// and, measured in the same run, the machine's raw rate of the signatures each token
+// needs (verify the initiator's signature + sign Senim's ES256), with the ratio.
+//
+// Organisation authentication is simulated as an established mutual-TLS connection:
+// the caller is put in the request context without per-request work, as a TLS
+// session does after its handshake. The per-request chain validation the orgauth
+// middleware does is therefore not in these figures.
+//
+//	go test ./internal/pd/loadgen -run TestLoadgen -v -args -loadgen.alg p256 -loadgen.duration 10s
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/senimkz/senim/internal/eds"
+	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/eds/gostfast"
+	"github.com/senimkz/senim/internal/eds/jws"
+	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/orgauth"
+	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/sandbox"
+	"github.com/senimkz/senim/internal/store"
+)
+
+// Config configures a run.
+type Config struct {
+	Alg         ca.Algorithm  // the initiator's key: ca.P256 (default) or ca.GOST2015
+	Duration    time.Duration // default 10 s
+	Concurrency int           // clients; default 64
+	Dir         string        // working directory (database, CA); default a temporary one
+	Subjects    int           // distinct subjects; default 1000
+	Log         io.Writer     // progress; may be nil
+}
+
+// Result is what a run measured.
+type Result struct {
+	Alg         string        `json:"alg"`
+	Requests    int64         `json:"requests"`
+	Errors      int64         `json:"errors"`
+	Duration    time.Duration `json:"duration"`
+	Rate        float64       `json:"tokens_per_second"`
+	P50         time.Duration `json:"p50"`
+	P99         time.Duration `json:"p99"`
+	Max         time.Duration `json:"max"`
+	RawRate     float64       `json:"raw_verify_sign_per_second"`
+	Ratio       float64       `json:"ratio_to_raw"`
+	Concurrency int           `json:"concurrency"`
+	CPUs        int           `json:"cpus"`
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("flow 2 over HTTP, %s initiator keys, %d clients, %d CPUs: %d tokens in %s = %.0f tokens/s, p50 %s, p99 %s, max %s, %d errors; raw verify+sign %.0f/s, ratio %.2f",
+		r.Alg, r.Concurrency, r.CPUs, r.Requests, r.Duration.Round(time.Millisecond), r.Rate, r.P50, r.P99, r.Max, r.Errors, r.RawRate, r.Ratio)
+}
+
+// WireGOST makes GOST 2015-512 verification use the fast verifier, as `senim serve` does.
+func WireGOST() {
+	eds.SetGOSTVerifier(eds.OIDSignGOST2015_512, func(c *eds.GOSTCurve, x, y, e, r, s *big.Int) bool {
+		if c != eds.CurveGOST512A {
+			return eds.VerifyGOSTReference(c, x, y, e, r, s)
+		}
+		return gostfast.Verify(gostfast.Tc26512A, x, y, e, r, s)
+	})
+}
+
+// Run does one measurement.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Alg == "" {
+		cfg.Alg = ca.P256
+	}
+	if cfg.Duration <= 0 {
+		cfg.Duration = 10 * time.Second
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 64
+	}
+	if cfg.Subjects <= 0 {
+		cfg.Subjects = 1000
+	}
+	logf := func(f string, a ...any) {
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, f+"\n", a...)
+		}
+	}
+	if cfg.Dir == "" {
+		d, err := os.MkdirTemp("", "senim-loadgen-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(d)
+		cfg.Dir = d
+	}
+	WireGOST()
+	now := time.Now
+	c, err := ca.Open(filepath.Join(cfg.Dir, "ca"), ca.Config{Algorithms: []ca.Algorithm{cfg.Alg}})
+	if err != nil {
+		return nil, err
+	}
+	v, err := pki.New(pki.Config{Roots: c.Roots(), Intermediates: c.Intermediates()})
+	if err != nil {
+		return nil, err
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := store.Open(ctx, filepath.Join(cfg.Dir, "senim.db"), store.Options{Logger: quiet})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	pop := sandbox.Demo()
+	ids, err := identity.New(identity.Config{DB: db, Mobile: sandbox.NewMobileDB(pop), SMS: sandbox.NewSMS(now), Logger: quiet})
+	if err != nil {
+		return nil, err
+	}
+	svc, err := pd.New(ctx, pd.Config{DB: db, Citizens: ids, Validator: v, Issuer: "http://loadgen", Logger: quiet})
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.SeedSandbox(ctx); err != nil {
+		return nil, err
+	}
+	var police string
+	register := pd.SandboxRegisterBIN()
+	for _, o := range pop.Organizations {
+		if o.Role == "law_enforcement" {
+			police = o.BIN
+		}
+	}
+	is, err := c.IssueInformationSystem(police, "Police", "cases", cfg.Alg)
+	if err != nil {
+		return nil, err
+	}
+	chain := append([]*x509.Certificate{is.Certificate}, is.Chain...)
+	caller := &orgauth.Caller{BIN: police, Certificate: is.Certificate, Chain: chain, Info: pki.Info(is.Certificate),
+		Thumbprint: orgauth.Thumbprint(is.Certificate), Transport: "mtls"}
+
+	// Subjects: known to Senim before the run (the reference is made once per IIN).
+	var iins []string
+	for i := 0; len(iins) < cfg.Subjects; i++ {
+		if iin, ok := completeIIN(i); ok {
+			iins = append(iins, iin)
+		}
+	}
+	for _, iin := range iins {
+		if _, err := ids.SubjectRef(ctx, iin); err != nil {
+			return nil, err
+		}
+	}
+
+	// Server.
+	mux := http.NewServeMux()
+	svc.Register(func(p string, h http.Handler) { mux.Handle(p, h) })
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r.WithContext(orgauth.WithCaller(r.Context(), caller)))
+	}), ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, ErrorLog: nil}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	url := "http://" + ln.Addr().String() + "/v1/pd/protocol"
+
+	// Verification tokens, made before the clock starts (they live 5 minutes).
+	est := estimateRate(cfg.Alg)
+	n := int(est * cfg.Duration.Seconds() * 1.5)
+	logf("making %d %s verification tokens", n, cfg.Alg)
+	bodies := make([][]byte, n)
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	var genErr error
+	var genMu sync.Mutex
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				claims := pd.VerificationClaims{Issuer: police, Subject: iins[i%len(iins)], IssuedAt: time.Now().Unix(), ID: fmt.Sprintf("lg-%d-%d", time.Now().UnixNano(), i),
+					Mode: "protocol", GroundCode: pd.SandboxGround, Consent: &pd.ConsentClaim{}, Owner: register, Scope: []string{"identity"}}
+				p, _ := json.Marshal(claims)
+				tok, err := jws.Sign(is.Key, chain, pd.VerificationTokenType, p)
+				if err != nil {
+					genMu.Lock()
+					genErr = err
+					genMu.Unlock()
+					return
+				}
+				bodies[i], _ = json.Marshal(map[string]string{"verification_token": tok})
+			}
+		}()
+	}
+	wg.Wait()
+	if genErr != nil {
+		return nil, genErr
+	}
+
+	// Load.
+	tr := &http.Transport{MaxIdleConns: cfg.Concurrency, MaxIdleConnsPerHost: cfg.Concurrency, MaxConnsPerHost: cfg.Concurrency}
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	defer tr.CloseIdleConnections()
+	// Warm up: one request per connection.
+	var cursor atomic.Int64
+	lat := make([][]time.Duration, cfg.Concurrency)
+	var errs, done atomic.Int64
+	var firstErr atomic.Value
+	logf("running %d clients for %s", cfg.Concurrency, cfg.Duration)
+	start := time.Now()
+	deadline := start.Add(cfg.Duration)
+	for w := 0; w < cfg.Concurrency; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				i := int(cursor.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				res, err := hc.Post(url, "application/json", bytes.NewReader(bodies[i]))
+				if err == nil {
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					if res.StatusCode != http.StatusCreated {
+						err = fmt.Errorf("status %s", res.Status)
+					}
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+				done.Add(1)
+				if err != nil {
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if int(cursor.Load()) >= n {
+		logf("warning: ran out of pre-made tokens before the deadline")
+	}
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	r := &Result{Alg: string(cfg.Alg), Requests: done.Load(), Errors: errs.Load(), Duration: elapsed, Concurrency: cfg.Concurrency, CPUs: runtime.GOMAXPROCS(0)}
+	r.Rate = float64(r.Requests-r.Errors) / elapsed.Seconds()
+	if len(all) > 0 {
+		r.P50, r.P99, r.Max = all[len(all)/2], all[len(all)*99/100], all[len(all)-1]
+	}
+	if e := firstErr.Load(); e != nil {
+		logf("first error: %v", e)
+	}
+	r.RawRate = rawRate(cfg.Alg, is.Key)
+	r.Ratio = r.Rate / r.RawRate
+	return r, nil
+}
+
+func completeIIN(i int) (string, bool) {
+	return kzComplete(fmt.Sprintf("9001010%04d", i))
+}
+
+// estimateRate guesses how many tokens per second the run might reach, to make enough.
+func estimateRate(alg ca.Algorithm) float64 {
+	if alg == ca.GOST2015 {
+		return 3000
+	}
+	return 9000
+}
+
+// rawRate measures, on all CPUs for one second, how many (initiator signature verify +
+// Senim ES256 sign) pairs the machine does: the signature work of one token.
+func rawRate(alg ca.Algorithm, initiator *eds.PrivateKey) float64 {
+	msg := []byte("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0")
+	sig, _ := initiator.Sign(nil, msg)
+	pub := initiator.Public()
+	senim, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var count atomic.Int64
+	var wg sync.WaitGroup
+	stop := time.Now().Add(time.Second)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				if err := eds.VerifySignature(pub, initiator.Algorithm().OID, msg, sig); err != nil {
+					panic(err)
+				}
+				sum := sha256.Sum256(msg)
+				if _, _, err := ecdsa.Sign(rand.Reader, senim, sum[:]); err != nil {
+					panic(err)
+				}
+				count.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(count.Load())
+}
+
+// Command is `senim pd-load [-alg p256|gost2015] [-duration 10s] [-concurrency 64]`.
+func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pd-load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	alg := fs.String("alg", "p256", "initiator key: p256 or gost2015")
+	d := fs.Duration("duration", 10*time.Second, "how long to load")
+	conc := fs.Int("concurrency", 64, "concurrent keep-alive clients")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	r, err := Run(ctx, Config{Alg: ca.Algorithm(*alg), Duration: *d, Concurrency: *conc, Log: stderr})
+	if err != nil {
+		fmt.Fprintln(stderr, "pd-load:", err)
+		return 1
+	}
+	if *asJSON {
+		json.NewEncoder(stdout).Encode(r)
+	} else {
+		fmt.Fprintln(stdout, r)
+	}
+	if r.Errors > 0 {
+		return 1
+	}
+	return 0
+}
+
+var _ = errors.New
