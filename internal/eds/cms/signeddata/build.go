@@ -38,7 +38,9 @@ func parseCertificate(der []byte) (*x509.Certificate, error) {
 	if c != nil {
 		return c, nil
 	}
-	c, err := x509.ParseCertificate(der)
+	// crypto/x509 keeps slices of its input: parse a copy, so that a caller reusing its
+	// buffer cannot change a cached certificate.
+	c, err := x509.ParseCertificate(bytes.Clone(der))
 	if err != nil {
 		return nil, err
 	}

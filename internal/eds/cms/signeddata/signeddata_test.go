@@ -164,3 +164,30 @@ func TestMarshalParseRoundTrip(t *testing.T) {
 		t.Error("Marshal(Parse(der)) != der")
 	}
 }
+
+// TestCachedCertificateIsACopy: reusing the input buffer after Parse must not change the
+// cached certificate that later parses return.
+func TestCachedCertificateIsACopy(t *testing.T) {
+	ca := newCA(t)
+	cert, key := leaf(t, ca)
+	si, err := signeddata.NewSignerInfo(nil, key, cert, signedAttrs(t, []byte("x"), cert, eds.OIDDigestSHA256))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := &signeddata.SignedData{ContentType: signeddata.OIDData, HasContent: true, Content: []byte("x"), Signers: []*signeddata.SignerInfo{si}}
+	sd.AddCertificate(cert)
+	der, _ := sd.Marshal()
+	buf := bytes.Clone(der)
+	first, err := signeddata.Parse(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(buf)
+	if !bytes.Equal(first.Certificates[0].Raw, cert.Raw) {
+		t.Fatal("the certificate changed with the caller's buffer")
+	}
+	again, err := signeddata.Parse(der)
+	if err != nil || !bytes.Equal(again.Certificates[0].Raw, cert.Raw) {
+		t.Fatalf("cached certificate differs: %v", err)
+	}
+}
