@@ -273,49 +273,115 @@ type issuedEvent struct {
 	Automated   bool     `json:"automated"`
 }
 
-// write does the issuance's writes inside tx.
-func (s *Service) write(ctx context.Context, tx *store.Tx, is *issuance) error {
-	if is.check != nil {
-		if err := is.check(ctx, tx); err != nil {
-			return err
+// writeBatch does the writes of a batch of issuances inside tx: each one's own check,
+// then one statement that spends the batch's verification-token ids (a replay is
+// refused alone), the outbox events, and one statement for the token rows. An
+// issuance refused by a check gets its problem in p.err; any other error fails the
+// batch (and the transaction).
+func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*pendingIssue) error {
+	isProblem := func(err error) bool {
+		var p *problem.Problem
+		return errors.As(err, &p)
+	}
+	for _, p := range batch {
+		p.err = nil
+		if p.is.check != nil {
+			if err := p.is.check(ctx, tx); err != nil {
+				if !isProblem(err) {
+					return err
+				}
+				p.err = err
+			}
 		}
 	}
-	if is.seenKey != "" {
-		res, err := tx.ExecContext(ctx, `INSERT INTO pd_seen_tokens (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, is.seenKey, store.Micros(is.seenUntil))
+	// Replays: within the batch, then against every earlier token.
+	var q strings.Builder
+	var args []any
+	claimed := map[string]bool{}
+	for _, p := range batch {
+		if p.err != nil || p.is.seenKey == "" {
+			continue
+		}
+		if claimed[p.is.seenKey] {
+			p.err = ErrVTReplayed
+			continue
+		}
+		claimed[p.is.seenKey] = true
+		if len(args) > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?)")
+		args = append(args, p.is.seenKey, store.Micros(p.is.seenUntil))
+	}
+	if len(args) > 0 {
+		rows, err := tx.QueryContext(ctx, `INSERT INTO pd_seen_tokens (key, expires_at) VALUES `+q.String()+` ON CONFLICT (key) DO NOTHING RETURNING key`, args...)
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
+		inserted := map[string]bool{}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return err
+			}
+			inserted[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
-		} else if n == 0 {
-			return ErrVTReplayed
+		}
+		for _, p := range batch {
+			if p.err == nil && p.is.seenKey != "" && !inserted[p.is.seenKey] {
+				p.err = ErrVTReplayed
+			}
 		}
 	}
-	is.jti = newJTI()
-	ev := issuedEvent{JTI: is.jti, Flow: is.flow, Initiator: is.initiator, Owner: is.owner, Scope: is.scope, Purpose: is.purpose,
-		Code: is.code, ConsentID: is.consentID, SMSRequest: is.smsID, Trusted: is.trusted, ExpiresAt: is.expires.UTC().Format(time.RFC3339),
-		Automated: true}
-	var sealed int64
-	if !is.sealedUntil.IsZero() {
-		ev.SealedUntil = is.sealedUntil.UTC().Format(time.RFC3339)
-		sealed = store.Micros(is.sealedUntil)
+	// Events, then the token rows in one statement.
+	q.Reset()
+	args = args[:0]
+	for _, p := range batch {
+		if p.err != nil {
+			continue
+		}
+		is := p.is
+		is.jti = newJTI()
+		ev := issuedEvent{JTI: is.jti, Flow: is.flow, Initiator: is.initiator, Owner: is.owner, Scope: is.scope, Purpose: is.purpose,
+			Code: is.code, ConsentID: is.consentID, SMSRequest: is.smsID, Trusted: is.trusted, ExpiresAt: is.expires.UTC().Format(time.RFC3339),
+			Automated: true}
+		var sealed int64
+		if !is.sealedUntil.IsZero() {
+			ev.SealedUntil = is.sealedUntil.UTC().Format(time.RFC3339)
+			sealed = store.Micros(is.sealedUntil)
+		}
+		id, err := tx.Emit(ctx, store.Event{Type: "pd.token.issued", Actor: "org:" + is.initiator, Subject: is.subjectRef, Payload: []byte(marshal(ev)), CreatedAt: is.issuedAt})
+		if err != nil {
+			return err
+		}
+		is.eventID = id
+		if len(args) > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, is.jti, is.flow, is.subjectRef, is.initiator, is.owner, marshal(is.scope), is.purpose, is.code, is.consentID, is.trusted,
+			store.Micros(is.issuedAt), store.Micros(is.expires), id, sealed)
 	}
-	id, err := tx.Emit(ctx, store.Event{Type: "pd.token.issued", Actor: "org:" + is.initiator, Subject: is.subjectRef, Payload: []byte(marshal(ev)), CreatedAt: is.issuedAt})
-	if err != nil {
+	if len(args) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO pd_tokens (jti, flow, subject, initiator_bin, owner_bin, data_sets, purpose, code, consent_id, trusted, issued_at, expires_at, event_id, sealed_until)
+		VALUES `+q.String(), args...); err != nil {
 		return err
 	}
-	is.eventID = id
-	_, err = tx.ExecContext(ctx, `INSERT INTO pd_tokens (jti, flow, subject, initiator_bin, owner_bin, data_sets, purpose, code, consent_id, trusted, issued_at, expires_at, event_id, sealed_until)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		is.jti, is.flow, is.subjectRef, is.initiator, is.owner, marshal(is.scope), is.purpose, is.code, is.consentID, is.trusted,
-		store.Micros(is.issuedAt), store.Micros(is.expires), id, sealed)
-	if err != nil {
-		return err
+	for _, p := range batch {
+		if p.err == nil && p.is.smsID != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE pd_sms_requests SET status = 'issued', token_jti = ?, updated_at = ? WHERE id = ?`,
+				p.is.jti, store.Micros(p.is.issuedAt), p.is.smsID); err != nil {
+				return err
+			}
+		}
 	}
-	if is.smsID != "" {
-		_, err = tx.ExecContext(ctx, `UPDATE pd_sms_requests SET status = 'issued', token_jti = ?, updated_at = ? WHERE id = ?`, is.jti, store.Micros(is.issuedAt), is.smsID)
-	}
-	return err
+	return nil
 }
 
 // batcher commits issuances with group commit: concurrent issuances share one
@@ -373,16 +439,7 @@ func (b *batcher) lead(ctx context.Context) {
 			return
 		}
 		b.mu.Unlock()
-		err := b.s.db.Tx(ctx, func(tx *store.Tx) error {
-			for _, p := range batch {
-				p.err = b.s.write(ctx, tx, p.is)
-				var prob *problem.Problem
-				if p.err != nil && !errors.As(p.err, &prob) {
-					return p.err // a database failure fails the batch
-				}
-			}
-			return nil
-		})
+		err := b.s.db.Tx(ctx, func(tx *store.Tx) error { return b.s.writeBatch(ctx, tx, batch) })
 		for _, p := range batch {
 			if err != nil {
 				p.err = err
