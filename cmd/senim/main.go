@@ -29,6 +29,7 @@ import (
 	"github.com/senimkz/senim/internal/cli"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/edscmd"
+	"github.com/senimkz/senim/internal/edsfast"
 	"github.com/senimkz/senim/internal/kzid"
 )
 
@@ -63,6 +64,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmd, rest := args[0], args[1:]
+	// Every command verifies GOST signatures through the fast path unless told otherwise.
+	if err := edsfast.Use(os.Getenv(edsfast.EnvVar)); err != nil {
+		fmt.Fprintf(stderr, "senim: %s: %v\n", edsfast.EnvVar, err)
+		return 2
+	}
 	var err error
 	code := 0
 	switch cmd {
@@ -166,6 +172,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&crls, "crl", "CRL file of a trusted CA, DER or PEM (repeatable)")
 	fs.StringVar(&cfg.NCANodeAddr, "ncanode-addr", "", "serve the NCANode-compatible API on this address (internal networks only: clients send it private keys)")
 	fs.StringVar(&cfg.TSAURL, "tsa-url", "", "RFC 3161 time-stamping authority for CMS signing (the sandbox uses its own)")
+	gostVerifier := fs.String("gost-verifier", edsfast.Fast, "GOST 2015-512 signature verification: fast (our verifier) or reference (go-cryptobin)")
 	fs.StringVar(&cfg.LogOrigin, "log-origin", "", "origin line of the log's checkpoints (default senim.kz/log, or senim.kz/log/sandbox)")
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", 20, "requests per second per client on public endpoints")
 	fs.Float64Var(&cfg.RateBurst, "rate-burst", 40, "burst size of the per-client rate limit")
@@ -178,6 +185,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.DataDir, cfg.DatabaseURL = db.dataDir, db.databaseURL
 	cfg.CAFiles, cfg.CRLFiles = cas, crls
+	if err := edsfast.Use(*gostVerifier); err != nil {
+		return err
+	}
 	log, err := newLogger(logFormat, stderr)
 	if err != nil {
 		return err

@@ -30,6 +30,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
 	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/edsfast"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/sandbox"
@@ -50,6 +51,7 @@ func TestMain(m *testing.M) {
 	}
 	os.Chmod(dir, 0o700)
 	sharedCADir = filepath.Join(dir, "ca")
+	edsfast.Use(edsfast.Fast) // as senim serve does
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

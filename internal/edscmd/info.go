@@ -159,7 +159,6 @@ func info(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-
 func report(ctx context.Context, v *pki.Validator, at time.Time, methods []pki.RevocationMethod, leaf *x509.Certificate, extra []*x509.Certificate, alias string) CertificateReport {
 	r := CertificateReport{Alias: alias, Certificate: pki.Info(leaf)}
 	if v == nil {

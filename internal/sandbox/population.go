@@ -26,9 +26,9 @@ type Citizen struct {
 
 // Organization is a demo organization.
 type Organization struct {
-	BIN     string   `json:"bin"`
-	Name    string   `json:"name"`
-	Role    string   `json:"role"`
+	BIN     string    `json:"bin"`
+	Name    string    `json:"name"`
+	Role    string    `json:"role"`
 	Systems []System  `json:"information_systems"`
 	Keys    []KeyLink `json:"keys"` // the information system's sandbox keys, PKCS#12
 }

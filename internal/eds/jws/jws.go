@@ -205,4 +205,3 @@ func derToRaw(der []byte, n int) ([]byte, error) {
 	s.S.FillBytes(out[n:])
 	return out, nil
 }
-

@@ -110,11 +110,11 @@ func TestParseRefusals(t *testing.T) {
 		{"two parts", "a.b", ErrMalformed},
 		{"bad base64", "!!.a.b", ErrMalformed},
 		{"header not json", enc([]byte("nope")) + ".e30.c2ln", ErrMalformed},
-		{"alg none", enc([]byte(`{"alg":"none","x5c":["` + cert + `"]}`)) + ".e30.", ErrUnsupportedAlg},
-		{"alg HS256", enc([]byte(`{"alg":"HS256","x5c":["` + cert + `"]}`)) + ".e30.c2ln", ErrUnsupportedAlg},
+		{"alg none", enc([]byte(`{"alg":"none","x5c":["`+cert+`"]}`)) + ".e30.", ErrUnsupportedAlg},
+		{"alg HS256", enc([]byte(`{"alg":"HS256","x5c":["`+cert+`"]}`)) + ".e30.c2ln", ErrUnsupportedAlg},
 		{"no x5c", enc([]byte(`{"alg":"ES256"}`)) + ".e30.c2ln", ErrMalformed},
 		{"garbage x5c", enc([]byte(`{"alg":"ES256","x5c":["AAAA"]}`)) + ".e30.c2ln", ErrMalformed},
-		{"crit", enc([]byte(`{"alg":"ES256","crit":["b64"],"x5c":["` + cert + `"]}`)) + ".e30.c2ln", ErrMalformed},
+		{"crit", enc([]byte(`{"alg":"ES256","crit":["b64"],"x5c":["`+cert+`"]}`)) + ".e30.c2ln", ErrMalformed},
 		{"huge", strings.Repeat("a", MaxSize+1), ErrMalformed},
 	}
 	for _, tt := range tests {
