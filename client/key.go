@@ -81,7 +81,10 @@ type ConsentClaim struct {
 // VerificationTokenType is the JWS typ of a verification token.
 const VerificationTokenType = "senim-vt+jwt"
 
-// VerificationToken signs c as a compact JWS with the key's certificate chain in x5c.
+// VerificationToken signs c as a compact JWS with the key's certificate in x5c. Only
+// the leaf travels: Senim knows the NCA's (and the sandbox's) intermediates, and every
+// certificate in the header is hashed with each signature — with Streebog-512 that
+// is most of a GOST token's cost.
 func (k *Key) VerificationToken(c VerificationClaims, now time.Time) (string, error) {
 	if c.Issuer == "" {
 		c.Issuer = k.BIN
@@ -98,7 +101,7 @@ func (k *Key) VerificationToken(c VerificationClaims, now time.Time) (string, er
 	if err != nil {
 		return "", err
 	}
-	tok, err := jws.Sign(k.signer, k.chain, VerificationTokenType, payload)
+	tok, err := jws.Sign(k.signer, k.chain[:1], VerificationTokenType, payload)
 	if err != nil {
 		return "", fmt.Errorf("client: signing the verification token: %w", err)
 	}
