@@ -185,7 +185,7 @@ func verifyGenericKZ(c *Curve, pub, digest, sig []byte) bool {
 }
 
 // TestDifferential512 compares the fast path with go-cryptobin and the
-// generic path: 2,000 cases normally, 200 with -short, 100,000 with
+// generic path: 2,000 cases normally, 200 with -short or -race, 100,000 with
 // SENIM_LONG=1.
 func TestDifferential512(t *testing.T) {
 	t.Parallel()
@@ -193,7 +193,7 @@ func TestDifferential512(t *testing.T) {
 	switch {
 	case longRun():
 		cases = 100000
-	case testing.Short():
+	case testing.Short(), raceEnabled:
 		cases = 200
 	}
 	runDifferential(t, Tc26512A, cases, 1)
@@ -207,7 +207,7 @@ func TestDifferential256(t *testing.T) {
 	switch {
 	case longRun():
 		cases = 20000
-	case testing.Short():
+	case testing.Short(), raceEnabled:
 		cases = 100
 	}
 	for _, c := range []*Curve{Tc26256A, CryptoProA} {

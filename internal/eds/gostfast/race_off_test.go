@@ -1,0 +1,5 @@
+//go:build !race
+
+package gostfast
+
+const raceEnabled = false
