@@ -134,7 +134,9 @@ func (e *env) client(t *testing.T, r string) *client.Client {
 
 var codeRe = regexp.MustCompile(`: ([0-9A-Z]{4,12})\.`)
 
-// The three flows end to end through the Go client, with GOST keys from PKCS#12:
+// rule PD-3.1: the service carries the interaction of initiator, subject and data
+// owner, consent included. The three flows end to end through the Go client, with GOST
+// keys from PKCS#12:
 // initiator -> Senim -> data owner (verifier package) -> answer -> report.
 func TestThreeFlows(t *testing.T) {
 	e := newEnv(t)

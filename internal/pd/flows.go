@@ -3,6 +3,7 @@ package pd
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 
 	"crypto/rand"
@@ -429,6 +430,9 @@ func (b *batcher) do(ctx context.Context, is *issuance) error {
 
 func (b *batcher) lead(ctx context.Context) {
 	for {
+		// Let the requests already running reach the queue: a larger batch shares one
+		// commit (one WAL write) among more tokens.
+		runtime.Gosched()
 		b.mu.Lock()
 		n := min(len(b.pending), maxBatch)
 		batch := b.pending[:n:n]

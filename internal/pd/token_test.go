@@ -1,6 +1,7 @@
 package pd
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/senimkz/senim/internal/eds/jws"
@@ -86,5 +87,33 @@ func TestFastPathRefusesForgery(t *testing.T) {
 		if _, err := f.svc.Protocol(t.Context(), police.caller, strings.Join(b, ".")); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// rule PD-2.b: biometric data is personal data like any other: a data owner's
+// biometric data set is reached only with a token whose scope names it.
+func TestBiometricDataSet(t *testing.T) {
+	f := newFixture(t, storetest.Open(t))
+	if _, err := f.svc.PutDataOwner(t.Context(), actorAdmin, DataOwner{BIN: binRegister, Name: "Population register",
+		DataSets: []DataSet{{"identity", "Identity card"}, {"biometric_photo", "Facial image (biometric)"}}}); err != nil {
+		t.Fatal(err)
+	}
+	police := orgOf(t, binPolice, ca.P256)
+	tr, err := f.svc.Protocol(t.Context(), police.caller, f.protoVT(police, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := verifier.ParseJWKS(f.svc.JWKS(t.Context()))
+	v, _ := verifier.New(verifier.Config{Keys: verifier.StaticKeys(keys), Issuer: "https://senim.test", Audience: binRegister, Now: f.clock})
+	_, err = v.Verify(t.Context(), tr.SecurityToken, verifier.Request{Subject: iinAdult, DataSets: []string{"biometric_photo"}, ClientCert: police.chain[0]})
+	if !errors.Is(err, verifier.ErrScope) {
+		t.Fatalf("biometric data without scope: %v", err)
+	}
+	tr, err = f.svc.Protocol(t.Context(), police.caller, f.protoVT(police, func(c *VerificationClaims) { c.Scope = []string{"biometric_photo"} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(t.Context(), tr.SecurityToken, verifier.Request{Subject: iinAdult, DataSets: []string{"biometric_photo"}, ClientCert: police.chain[0]}); err != nil {
+		t.Fatal(err)
 	}
 }
