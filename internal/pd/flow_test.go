@@ -387,3 +387,31 @@ func TestConcurrentIssuance(t *testing.T) {
 		}
 	})
 }
+
+// Run sends due deferred notices and rotates a key that is due, then stops with ctx.
+func TestRun(t *testing.T) {
+	f := newFixture(t, storetest.Open(t), func(c *Config) { c.KeyRotation = time.Hour })
+	police := orgOf(t, binPolice, ca.P256)
+	if _, err := f.svc.Protocol(t.Context(), police.caller, f.protoVT(police, func(c *VerificationClaims) { c.GroundCode = "ORD-12" })); err != nil {
+		t.Fatal(err)
+	}
+	before := f.svc.keys.current(t.Context()).kid
+	f.now = f.now.Add(31 * 24 * time.Hour)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- f.svc.Run(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for countEvents(t, f.db, "pd.access.notice") == 0 || countEvents(t, f.db, "pd.key.rotated") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("Run did not release the notice and rotate the key")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if f.svc.keys.current(t.Context()).kid == before {
+		t.Error("the signing key did not change")
+	}
+}
