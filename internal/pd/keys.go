@@ -229,3 +229,21 @@ func (s *Service) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Write(s.JWKS(r.Context()))
 }
+
+// KeySource returns Senim's public keys in-process, for a verifier running in the same
+// process (the sandbox population register); it follows rotations.
+func (s *Service) KeySource() verifier.KeySource { return localKeys{s} }
+
+type localKeys struct{ s *Service }
+
+func (k localKeys) Key(ctx context.Context, kid string) (*ecdsa.PublicKey, error) {
+	k.s.keys.current(ctx)
+	k.s.keys.mu.RLock()
+	defer k.s.keys.mu.RUnlock()
+	for _, sk := range k.s.keys.all {
+		if sk.kid == kid {
+			return &sk.priv.PublicKey, nil
+		}
+	}
+	return nil, verifier.ErrUnknownKey
+}

@@ -6,7 +6,6 @@ package pdtest
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -100,7 +99,7 @@ func Start(t testing.TB, db *store.DB, now func() time.Time) *Sandbox {
 	(&sandbox.Handler{Population: pop, SMS: sms}).Register(wrap)
 	(&sandbox.Keys{CA: c, Dir: filepath.Join(dir, "keys"), Pop: pop}).Register(wrap)
 	os.MkdirAll(filepath.Join(dir, "keys"), 0o700)
-	ver, err := verifier.New(verifier.Config{Keys: serviceKeys{svc}, Issuer: Issuer, Audience: register, Now: now})
+	ver, err := verifier.New(verifier.Config{Keys: svc.KeySource(), Issuer: Issuer, Audience: register, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,16 +114,3 @@ func Start(t testing.TB, db *store.DB, now func() time.Time) *Sandbox {
 	t.Cleanup(srv.Close)
 	return &Sandbox{URL: srv.URL, Service: svc, SMS: sms, Pop: pop, CA: c, Server: srv}
 }
-
-// serviceKeys reads the keys in-process (what the JWKS endpoint publishes).
-type serviceKeys struct{ s *pd.Service }
-
-func (k serviceKeys) Key(ctx context.Context, kid string) (*ecdsaPublicKey, error) {
-	keys, err := verifier.ParseJWKS(k.s.JWKS(ctx))
-	if err != nil {
-		return nil, err
-	}
-	return verifier.StaticKeys(keys).Key(ctx, kid)
-}
-
-type ecdsaPublicKey = ecdsa.PublicKey
