@@ -30,6 +30,8 @@ import (
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/edscmd"
 	"github.com/senimkz/senim/internal/edsfast"
+	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/pd/loadgen"
 	"github.com/senimkz/senim/internal/kzid"
 )
 
@@ -46,6 +48,8 @@ Usage:
   senim ca init|issue|revoke|crl --dir DIR   a private test PKI in the Kazakh profile
   senim log verify BUNDLE [--server URL]     check an evidence bundle of the log offline
   senim log audit --server URL               check the log's consistency and every leaf
+  senim admin ...          the authorized body's directories (see senim admin help)
+  senim loadgen ...        load generator for flow 2 (docs/performance.md)
   senim version           print the version
 
 Run 'senim COMMAND --help' for a command's flags. Every flag has an environment
@@ -84,6 +88,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ca.Command(ctx, rest, stdout, stderr)
 	case "log":
 		return logCmd(ctx, rest, stdout, stderr)
+	case "admin":
+		return pd.AdminCommand(ctx, rest, stdout, stderr)
+	case "loadgen":
+		return loadgen.Command(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, versionString())
 	case "help", "--help", "-h", "-help":
@@ -173,6 +181,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.NCANodeAddr, "ncanode-addr", "", "serve the NCANode-compatible API on this address (internal networks only: clients send it private keys)")
 	fs.StringVar(&cfg.TSAURL, "tsa-url", "", "RFC 3161 time-stamping authority for CMS signing (the sandbox uses its own)")
 	gostVerifier := fs.String("gost-verifier", edsfast.Fast, "GOST 2015-512 signature verification: fast (our verifier) or reference (go-cryptobin)")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "URL where Senim is reached: the issuer of security tokens (default http://ADDR)")
+	var regulators cli.StringList
+	fs.Var(&regulators, "regulator-bin", "BIN of the authorized body that keeps the directories (repeatable)")
 	fs.StringVar(&cfg.LogOrigin, "log-origin", "", "origin line of the log's checkpoints (default senim.kz/log, or senim.kz/log/sandbox)")
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", 20, "requests per second per client on public endpoints")
 	fs.Float64Var(&cfg.RateBurst, "rate-burst", 40, "burst size of the per-client rate limit")
@@ -185,6 +196,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.DataDir, cfg.DatabaseURL = db.dataDir, db.databaseURL
 	cfg.CAFiles, cfg.CRLFiles = cas, crls
+	cfg.RegulatorBINs = regulators
 	if err := edsfast.Use(*gostVerifier); err != nil {
 		return err
 	}

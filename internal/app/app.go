@@ -35,11 +35,14 @@ import (
 	"github.com/senimkz/senim/internal/mgov"
 	"github.com/senimkz/senim/internal/ncanode"
 	"github.com/senimkz/senim/internal/orgauth"
+	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/pd/popreg"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/sandbox"
 	"github.com/senimkz/senim/internal/server"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/web"
+	"github.com/senimkz/senim/verifier"
 )
 
 // Config is what `senim serve` is told by its flags (and SENIM_<FLAG> variables).
@@ -62,6 +65,12 @@ type Config struct {
 	// TSAURL is the RFC 3161 time-stamping authority for CMS signing (the sandbox uses
 	// its own CA's TSA when empty).
 	TSAURL string
+	// PublicURL is where Senim is reached ("iss" of security tokens); http://ADDR
+	// when empty.
+	PublicURL string
+	// RegulatorBINs are the BINs of the authorized body, who keep the directories (the
+	// sandbox adds its demo regulator).
+	RegulatorBINs []string
 	// LogOrigin names the tamper-evident log in its checkpoints ("senim.kz/log").
 	LogOrigin string
 	// SandboxCADir is where the sandbox CA keeps its keys; <data-dir>/sandbox-ca when
@@ -89,6 +98,7 @@ type App struct {
 	Keys     *sandbox.Keys // sandbox only
 	Log      *auditlog.Log
 	NCANode  *server.Server // the NCANode-compatible listener's server, nil when off
+	PD       *pd.Service
 	Trust    *pki.Validator
 	OrgAuth  *orgauth.Authenticator
 	log      *slog.Logger
@@ -236,6 +246,9 @@ func (a *App) build(ctx context.Context) error {
 	s.Handle("GET /v1/whoami", a.OrgAuth.Middleware(server.ErrorHandler(a.whoami)))
 
 	a.Log.Register(s.HandleFunc)
+	if err := a.mountPD(ctx, s, ids, mobile, sms); err != nil {
+		return err
+	}
 	if err := a.mountEDS(s); err != nil {
 		return err
 	}
@@ -391,11 +404,70 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 	}
 	go a.refreshTrust(ctx)
 	go func() {
+		if err := a.PD.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.ErrorContext(ctx, "personal-data background work stopped", slog.String("error", err.Error()))
+		}
+	}()
+	go func() {
 		if err := a.Log.Run(ctx); err != nil && ctx.Err() == nil {
 			a.log.ErrorContext(ctx, "log sequencer stopped", slog.String("error", err.Error()))
 		}
 	}()
 	return a.Server.Serve(ctx, ln)
+}
+
+// mountPD mounts personal-data access control behind organization authentication and,
+// in the sandbox, the population register acting as a data owner.
+func (a *App) mountPD(ctx context.Context, s *server.Server, ids *identity.Service, mobile mgov.MobileDB, sms mgov.SMSGateway) error {
+	cfg := a.Config
+	issuer := cfg.PublicURL
+	if issuer == "" {
+		issuer = "http://" + cfg.Addr
+	}
+	regulators := append([]string(nil), cfg.RegulatorBINs...)
+	var register string
+	var reps pd.Representatives
+	if cfg.Sandbox {
+		for _, o := range a.Pop.Organizations {
+			switch o.Role {
+			case "regulator":
+				regulators = append(regulators, o.BIN)
+			case "state_body":
+				register = o.BIN
+			}
+		}
+		reps = pd.StaticRepresentatives(sandbox.Representatives(a.Pop))
+	}
+	tc, err := a.trustConfig()
+	if err != nil {
+		return err
+	}
+	svc, err := pd.New(ctx, pd.Config{DB: a.DB, Citizens: ids, Validator: a.Trust, Revocation: revocationFor(tc), Issuer: issuer,
+		RegulatorBINs: regulators, Mobile: mobile, SMS: sms, Representatives: reps, Now: cfg.Now, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	a.PD = svc
+	svc.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) })
+	if !cfg.Sandbox {
+		return nil
+	}
+	if err := svc.SeedSandbox(ctx); err != nil {
+		return err
+	}
+	a.SMS.OnReply(svc)
+	ver, err := verifier.New(verifier.Config{Keys: svc.KeySource(), Issuer: issuer, Audience: register, Now: cfg.Now})
+	if err != nil {
+		return err
+	}
+	registerCaller := &orgauth.Caller{BIN: register}
+	reg := popreg.New(ver, a.Pop, func(ctx context.Context, jti, iin string, sets []string) error {
+		automated := true
+		_, err := svc.ReportAction(ctx, registerCaller, pd.Report{TokenJTI: jti, Subject: iin, Action: "view", Automated: &automated, DataSets: sets})
+		return err
+	})
+	s.Handle(popreg.Path, a.OrgAuth.Middleware(reg.Handler()))
+	return nil
 }
 
 // mountEDS mounts the /v1/eds API and the NCANode-compatible API: on its own

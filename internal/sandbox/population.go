@@ -67,7 +67,7 @@ var demoCitizens = []struct {
 	{"990121", "Arman Tulegenov", "en", false},
 	{"770605", "Сәуле Мұратова", "kk", false},
 	{"840829", "Дмитрий Ли", "ru", false},
-	{"051130", "Айша Ержанқызы", "kk", false}, // a minor: her parent acts for her
+	{"121130", "Айша Ержанқызы", "kk", false}, // a minor: her parent acts for her
 	{"600402", "Болат Әбдіков", "kk", false},
 	{"910917", "Ирина Цой", "ru", false},
 	{"830506", "Қанат Сейітов", "kk", true}, // not registered in the mobile citizens database
@@ -112,4 +112,11 @@ func Demo() Population {
 		p.Organizations = append(p.Organizations, Organization{BIN: bin, Name: o.name, Role: o.role, Systems: o.systems, Keys: LinksForOrg(bin)})
 	}
 	return p
+}
+
+// Representatives returns who may act for the sandbox's minors: Айша Ержанқызы (born
+// 2012-11-30) is represented by her mother Гүлнар Омарова.
+func Representatives(p Population) map[string][]string {
+	minor, parent := p.Citizens[18].IIN, p.Citizens[6].IIN
+	return map[string][]string{minor: {parent}}
 }
