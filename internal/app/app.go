@@ -261,6 +261,7 @@ func (a *App) build(ctx context.Context) error {
 		Revocation: revocationFor(tc), Now: cfg.Now, Origin: cfg.Addr}); err != nil {
 		return err
 	}
+	wcfg.PD = a.PD
 	cab, err := web.New(wcfg)
 	if err != nil {
 		return err

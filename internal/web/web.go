@@ -27,6 +27,7 @@ import (
 	"github.com/senimkz/senim/internal/edslogin"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/sandbox"
 )
@@ -47,7 +48,7 @@ const (
 )
 
 // pages are the templates that render inside the layout.
-var pages = []string{"login", "code", "home", "sms", "eds", "history"}
+var pages = []string{"login", "code", "home", "sms", "eds", "history", "consents", "access"}
 
 // Config configures the cabinet.
 type Config struct {
@@ -65,6 +66,16 @@ type Config struct {
 	EDSLogin *edslogin.Service
 	// Log, when set, gives the citizen the "verify my history" page.
 	Log HistorySource
+	// PD, when set, gives the citizen the consents and access-history pages.
+	PD PersonalData
+}
+
+// PersonalData is personal-data access control as the cabinet sees it.
+type PersonalData interface {
+	ListConsents(ctx context.Context, citizenIIN string) ([]pd.Consent, error)
+	HoldersOfConsent(ctx context.Context, citizenIIN string) ([]pd.Holder, error)
+	RevokeConsent(ctx context.Context, subjectIIN, actorIIN, consentID string) (*pd.Consent, error)
+	AccessHistory(ctx context.Context, citizenIIN string) ([]pd.HistoryEntry, error)
 }
 
 // HistorySource is the tamper-evident log as the cabinet sees it.
@@ -124,6 +135,11 @@ func (c *Cabinet) Register(handle func(pattern string, h http.Handler)) {
 	if c.cfg.SandboxKey != nil {
 		handle("GET /keys/{file}", eh(c.key))
 	}
+	if c.cfg.PD != nil {
+		handle("GET /consents", eh(c.consents))
+		handle("POST /consents/{id}/revoke", c.cop.Handler(eh(c.revoke)))
+		handle("GET /access", eh(c.access))
+	}
 	if c.cfg.Log != nil {
 		handle("GET /history", eh(c.history))
 		handle("GET /history/{index}/evidence.json", eh(c.evidence))
@@ -161,6 +177,7 @@ type Page struct {
 	Notice  string // catalog key
 	EDS     bool   // EDS login is offered
 	History bool   // the history page exists
+	PD      bool   // the consents and access pages exist
 	Data    any
 }
 
@@ -180,7 +197,7 @@ func (c *Cabinet) page(w http.ResponseWriter, r *http.Request, sess *identity.Se
 			}
 		}
 	}
-	p := &Page{Lang: lang, Sandbox: c.cfg.Sandbox, Session: sess, EDS: c.cfg.EDSLogin != nil, History: c.cfg.Log != nil}
+	p := &Page{Lang: lang, Sandbox: c.cfg.Sandbox, Session: sess, EDS: c.cfg.EDSLogin != nil, History: c.cfg.Log != nil, PD: c.cfg.PD != nil}
 	for _, l := range i18n.Langs {
 		p.Langs = append(p.Langs, langLink{Code: l, Name: i18n.T(l, "lang.name"), Current: l == lang})
 	}
@@ -593,4 +610,77 @@ func (c *Cabinet) evidence(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	_, err = w.Write(b)
 	return err
+}
+
+// requireSession returns the session, or redirects to the login page.
+func (c *Cabinet) requireSession(w http.ResponseWriter, r *http.Request) (*identity.Session, error) {
+	sess, err := c.session(r)
+	if err != nil || sess != nil {
+		return sess, err
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil, nil
+}
+
+type consentsData struct {
+	Consents []pd.Consent
+	Holders  []pd.Holder
+}
+
+// consents lists the citizen's consents and refusals and who holds them (PD-3.5).
+func (c *Cabinet) consents(w http.ResponseWriter, r *http.Request) error {
+	sess, err := c.requireSession(w, r)
+	if sess == nil {
+		return err
+	}
+	return c.renderConsents(w, r, sess, http.StatusOK, "")
+}
+
+func (c *Cabinet) renderConsents(w http.ResponseWriter, r *http.Request, sess *identity.Session, status int, notice string) error {
+	list, err := c.cfg.PD.ListConsents(r.Context(), sess.Citizen.IIN)
+	if err != nil {
+		return err
+	}
+	holders, err := c.cfg.PD.HoldersOfConsent(r.Context(), sess.Citizen.IIN)
+	if err != nil {
+		return err
+	}
+	p := c.page(w, r, sess)
+	p.Notice = notice
+	p.Data = consentsData{Consents: list, Holders: holders}
+	return c.render(w, r, status, "consents", "consents.title", p)
+}
+
+// revoke revokes one of the citizen's own consents (PD-3.3); the service refuses
+// another subject's consent id.
+func (c *Cabinet) revoke(w http.ResponseWriter, r *http.Request) error {
+	sess, err := c.session(r)
+	if err != nil {
+		return err
+	}
+	if sess == nil {
+		return identity.ErrNoSession
+	}
+	if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(sess.CSRF)) != 1 {
+		return problem.CSRF
+	}
+	if _, err := c.cfg.PD.RevokeConsent(r.Context(), sess.Citizen.IIN, sess.Citizen.IIN, r.PathValue("id")); err != nil {
+		return err
+	}
+	return c.renderConsents(w, r, sess, http.StatusOK, "consents.revoked")
+}
+
+// access shows the history of access to the citizen's data (PD-3.4).
+func (c *Cabinet) access(w http.ResponseWriter, r *http.Request) error {
+	sess, err := c.requireSession(w, r)
+	if sess == nil {
+		return err
+	}
+	h, err := c.cfg.PD.AccessHistory(r.Context(), sess.Citizen.IIN)
+	if err != nil {
+		return err
+	}
+	p := c.page(w, r, sess)
+	p.Data = h
+	return c.render(w, r, http.StatusOK, "access", "access.title", p)
 }
