@@ -28,7 +28,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -42,7 +41,7 @@ import (
 
 	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/ca"
-	"github.com/senimkz/senim/internal/eds/gostfast"
+	"github.com/senimkz/senim/internal/edsfast"
 	"github.com/senimkz/senim/internal/eds/jws"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/identity"
@@ -83,16 +82,6 @@ func (r Result) String() string {
 		r.Alg, r.Concurrency, r.CPUs, r.Requests, r.Duration.Round(time.Millisecond), r.Rate, r.P50, r.P99, r.Max, r.Errors, r.RawRate, r.Ratio)
 }
 
-// WireGOST makes GOST 2015-512 verification use the fast verifier, as `senim serve` does.
-func WireGOST() {
-	eds.SetGOSTVerifier(eds.OIDSignGOST2015_512, func(c *eds.GOSTCurve, x, y, e, r, s *big.Int) bool {
-		if c != eds.CurveGOST512A {
-			return eds.VerifyGOSTReference(c, x, y, e, r, s)
-		}
-		return gostfast.Verify(gostfast.Tc26512A, x, y, e, r, s)
-	})
-}
-
 // Run does one measurement.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Alg == "" {
@@ -120,7 +109,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		defer os.RemoveAll(d)
 		cfg.Dir = d
 	}
-	WireGOST()
+	// As `senim serve` does: the fast GOST verifier unless SENIM_GOST_VERIFIER=reference.
+	if err := edsfast.Use(os.Getenv(edsfast.EnvVar)); err != nil {
+		return nil, err
+	}
 	now := time.Now
 	c, err := ca.Open(filepath.Join(cfg.Dir, "ca"), ca.Config{Algorithms: []ca.Algorithm{cfg.Alg}})
 	if err != nil {
