@@ -30,9 +30,9 @@ import (
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/edscmd"
 	"github.com/senimkz/senim/internal/edsfast"
+	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/pd/loadgen"
-	"github.com/senimkz/senim/internal/kzid"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

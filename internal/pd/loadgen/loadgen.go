@@ -41,9 +41,9 @@ import (
 
 	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/ca"
-	"github.com/senimkz/senim/internal/edsfast"
 	"github.com/senimkz/senim/internal/eds/jws"
 	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/edsfast"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/pd"
