@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/senimkz/senim/internal/eds/ber"
 	"strings"
 	"unicode/utf16"
 
@@ -143,7 +144,7 @@ func Decode(data []byte, password string) (*File, error) {
 	if len(data) > maxFileSize {
 		return nil, fmt.Errorf("%w: %d bytes is too large", ErrMalformed, len(data))
 	}
-	der, err := berToDER(data)
+	der, err := ber.ToDER(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
@@ -201,7 +202,7 @@ func Decode(data []byte, password string) (*File, error) {
 						return nil, err
 					}
 				}
-				if pkcs8, err = berToDER(pkcs8); err != nil {
+				if pkcs8, err = ber.ToDER(pkcs8); err != nil {
 					return nil, fmt.Errorf("%w: private key: %v", ErrMalformed, err)
 				}
 				key, err := eds.ParsePKCS8PrivateKey(pkcs8)
@@ -235,7 +236,7 @@ func Decode(data []byte, password string) (*File, error) {
 
 // unmarshalBER parses b, which may be BER, into v; all of b must be used.
 func unmarshalBER(b []byte, v any) error {
-	der, err := berToDER(b)
+	der, err := ber.ToDER(b)
 	if err != nil {
 		return err
 	}
