@@ -48,7 +48,7 @@ const (
 )
 
 // pages are the templates that render inside the layout.
-var pages = []string{"login", "code", "home", "sms", "eds", "history", "consents", "access"}
+var pages = []string{"login", "code", "home", "sms", "eds", "history", "consents", "access", "consentnew", "consentsign"}
 
 // Config configures the cabinet.
 type Config struct {
@@ -76,6 +76,9 @@ type PersonalData interface {
 	HoldersOfConsent(ctx context.Context, citizenIIN string) ([]pd.Holder, error)
 	RevokeConsent(ctx context.Context, subjectIIN, actorIIN, consentID string) (*pd.Consent, error)
 	AccessHistory(ctx context.Context, citizenIIN string) ([]pd.HistoryEntry, error)
+	GiveConsent(ctx context.Context, r pd.ConsentRequest) (*pd.Consent, error)
+	RefuseConsent(ctx context.Context, r pd.ConsentRequest) (*pd.Consent, error)
+	DataOwners(ctx context.Context) ([]pd.DataOwner, error)
 }
 
 // HistorySource is the tamper-evident log as the cabinet sees it.
@@ -139,6 +142,9 @@ func (c *Cabinet) Register(handle func(pattern string, h http.Handler)) {
 		handle("GET /consents", eh(c.consents))
 		handle("POST /consents/{id}/revoke", c.cop.Handler(eh(c.revoke)))
 		handle("GET /access", eh(c.access))
+		handle("GET /consents/new", eh(c.consentForm))
+		handle("POST /consents/new", c.cop.Handler(eh(c.consentDecide)))
+		handle("POST /consents/confirm", c.cop.Handler(eh(c.consentConfirm)))
 	}
 	if c.cfg.Log != nil {
 		handle("GET /history", eh(c.history))
