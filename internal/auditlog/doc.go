@@ -60,11 +60,12 @@
 //
 // Log.Register mounts /log/checkpoint, /log/key, /log/tile/... (full tiles and
 // entry bundles with immutable caching; a partial tile of width w is the prefix of
-// the stored tile), /log/proof/inclusion (by index or leaf hash), and
-// /log/proof/consistency, plus POST /log/cosignature for witnesses (C2SP
-// tlog-cosignature/v1, NewCosignatureVerifier). Errors are problem+json with codes
-// log.tile.malformed, log.tile.not_found, log.index.out_of_range,
-// log.request.invalid, log.leaf.not_found, log.cosignature.invalid, ...
+// the stored tile), /log/proof/inclusion (by index or leaf hash),
+// /log/proof/consistency and /log/proof/event/{id} (EventProof), plus POST
+// /log/cosignature for witnesses (C2SP tlog-cosignature/v1,
+// NewCosignatureVerifier). Errors are problem+json with codes log.tile.malformed,
+// log.tile.not_found, log.index.out_of_range, log.request.invalid,
+// log.leaf.not_found, log.entry.not_found, log.cosignature.invalid, ...
 //
 // # Citizens and auditors
 //
@@ -80,7 +81,10 @@
 //
 // # Security tokens
 //
-// IndexOfEvent gives the log index of an event once integrated: the PD issue puts
-// the index of the token's issuance event in the token's `log` claim, and a data
-// owner can ask /log/proof/inclusion?index=... for proof that it was logged.
+// A security token carries `evt`, the outbox event id of its issuance. A data
+// owner's verifier (package verifier, Config.Log) asks GET /log/proof/event/{id}
+// for that event's leaf, its inclusion proof and the signed checkpoint the proof
+// leads to (EventProof), checks all three with the log's published key, and so
+// refuses any token whose issuance was not logged. IndexOfEvent gives the index
+// alone; 404 log.entry.not_found until the event is in the served checkpoint.
 package auditlog

@@ -31,6 +31,7 @@ const (
 //	GET  /log/tile/{L}/{N}[.p/{W}]           hash tiles; /log/tile/entries/... entry bundles
 //	GET  /log/proof/inclusion?index=I[&size=S]  or ?hash=H[&size=S]  (JSON)
 //	GET  /log/proof/consistency?from=A&to=B  (JSON)
+//	GET  /log/proof/event/{id}               leaf, proof and checkpoint of an outbox event (EventProof)
 //	POST /log/cosignature                    a witness's cosigned checkpoint
 func (l *Log) Register(handle func(pattern string, h func(http.ResponseWriter, *http.Request) error)) {
 	handle("GET /log/checkpoint", l.serveCheckpoint)
@@ -38,6 +39,7 @@ func (l *Log) Register(handle func(pattern string, h func(http.ResponseWriter, *
 	handle("GET /log/tile/{path...}", l.serveTile)
 	handle("GET /log/proof/inclusion", l.serveInclusion)
 	handle("GET /log/proof/consistency", l.serveConsistency)
+	handle("GET /log/proof/event/{id}", l.serveEventProof)
 	handle("POST /log/cosignature", l.serveCosignature)
 }
 
