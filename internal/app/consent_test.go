@@ -107,3 +107,17 @@ func TestCabinetGiveConsentWithEDS(t *testing.T) {
 		t.Errorf("forged form: %d", st)
 	}
 }
+
+// rule TR-1: anyone can read the registry of trusted digital objects and the other
+// directories, in their language, without logging in.
+func TestPublicDirectories(t *testing.T) {
+	_, srv := newSandbox(t, "")
+	b := newBrowser(t, srv.URL)
+	st, page := b.get("/directories?lang=ru")
+	if st != 200 || !strings.Contains(page, `id="trusted-objects"`) || !strings.Contains(page, `id="legal-grounds"`) || !strings.Contains(page, `id="service-codes"`) || !strings.Contains(page, "Реестр доверенных цифровых объектов") {
+		t.Fatalf("directories: %d\n%s", st, page)
+	}
+	if !strings.Contains(page, "CPC-199") || !strings.Contains(page, "LOAN-KYC") {
+		t.Errorf("the sandbox's demo ground and service are not listed:\n%s", page)
+	}
+}

@@ -48,7 +48,7 @@ const (
 )
 
 // pages are the templates that render inside the layout.
-var pages = []string{"login", "code", "home", "sms", "eds", "history", "consents", "access", "consentnew", "consentsign"}
+var pages = []string{"login", "code", "home", "sms", "eds", "history", "consents", "access", "consentnew", "consentsign", "directories"}
 
 // Config configures the cabinet.
 type Config struct {
@@ -79,6 +79,9 @@ type PersonalData interface {
 	GiveConsent(ctx context.Context, r pd.ConsentRequest) (*pd.Consent, error)
 	RefuseConsent(ctx context.Context, r pd.ConsentRequest) (*pd.Consent, error)
 	DataOwners(ctx context.Context) ([]pd.DataOwner, error)
+	TrustedObjects(ctx context.Context, ownerBIN string) ([]pd.TrustedObject, error)
+	Grounds(ctx context.Context) ([]pd.Ground, error)
+	ServiceCodes(ctx context.Context) ([]pd.ServiceCode, error)
 }
 
 // HistorySource is the tamper-evident log as the cabinet sees it.
@@ -142,6 +145,7 @@ func (c *Cabinet) Register(handle func(pattern string, h http.Handler)) {
 		handle("GET /consents", eh(c.consents))
 		handle("POST /consents/{id}/revoke", c.cop.Handler(eh(c.revoke)))
 		handle("GET /access", eh(c.access))
+		handle("GET /directories", eh(c.directories))
 		handle("GET /consents/new", eh(c.consentForm))
 		handle("POST /consents/new", c.cop.Handler(eh(c.consentDecide)))
 		handle("POST /consents/confirm", c.cop.Handler(eh(c.consentConfirm)))
