@@ -59,6 +59,9 @@ type Config struct {
 	Dir         string        // working directory (database, CA); default a temporary one
 	Subjects    int           // distinct subjects; default 1000
 	Log         io.Writer     // progress; may be nil
+	// OnLoad, if set, is called with true just before the load phase starts and with
+	// false just after it ends (e.g. to profile only the load, not the token making).
+	OnLoad func(start bool)
 }
 
 // Result is what a run measured.
@@ -75,11 +78,16 @@ type Result struct {
 	Ratio       float64       `json:"ratio_to_raw"`
 	Concurrency int           `json:"concurrency"`
 	CPUs        int           `json:"cpus"`
+	// CPUPerToken is the CPU time (user + system, server and load generator together)
+	// the process used during the load, per token issued: on a shared machine it
+	// varies less than the rate, and CPUs/CPUPerToken is the rate with the CPUs to
+	// itself. Zero where the system does not report it.
+	CPUPerToken time.Duration `json:"cpu_per_token"`
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("flow 2 over HTTP, %s initiator keys, %d clients, %d CPUs: %d tokens in %s = %.0f tokens/s, p50 %s, p99 %s, max %s, %d errors; raw verify+sign %.0f/s, ratio %.2f",
-		r.Alg, r.Concurrency, r.CPUs, r.Requests, r.Duration.Round(time.Millisecond), r.Rate, r.P50, r.P99, r.Max, r.Errors, r.RawRate, r.Ratio)
+	return fmt.Sprintf("flow 2 over HTTP, %s initiator keys, %d clients, %d CPUs: %d tokens in %s = %.0f tokens/s, p50 %s, p99 %s, max %s, %d errors; raw verify+sign %.0f/s, ratio %.2f; CPU %s per token",
+		r.Alg, r.Concurrency, r.CPUs, r.Requests, r.Duration.Round(time.Millisecond), r.Rate, r.P50, r.P99, r.Max, r.Errors, r.RawRate, r.Ratio, r.CPUPerToken.Round(time.Microsecond))
 }
 
 // Run does one measurement.
@@ -232,6 +240,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var errs, done atomic.Int64
 	var firstErr atomic.Value
 	logf("running %d clients for %s", cfg.Concurrency, cfg.Duration)
+	if cfg.OnLoad != nil {
+		cfg.OnLoad(true)
+	}
+	cpu0 := processCPU()
 	start := time.Now()
 	deadline := start.Add(cfg.Duration)
 	for w := 0; w < cfg.Concurrency; w++ {
@@ -263,6 +275,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
+	if cfg.OnLoad != nil {
+		cfg.OnLoad(false)
+	}
 	if int(cursor.Load()) >= n {
 		logf("warning: ran out of pre-made tokens before the deadline")
 	}
@@ -273,6 +289,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	slices.Sort(all)
 	r := &Result{Alg: string(cfg.Alg), Requests: done.Load(), Errors: errs.Load(), Duration: elapsed, Concurrency: cfg.Concurrency, CPUs: runtime.GOMAXPROCS(0)}
 	r.Rate = float64(r.Requests-r.Errors) / elapsed.Seconds()
+	if ok := r.Requests - r.Errors; ok > 0 && cpu > 0 {
+		r.CPUPerToken = cpu / time.Duration(ok)
+	}
 	if len(all) > 0 {
 		r.P50, r.P99, r.Max = all[len(all)/2], all[len(all)*99/100], all[len(all)-1]
 	}
