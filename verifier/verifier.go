@@ -7,8 +7,24 @@
 // cnf.x5t#S256; switchable where a government bus ends TLS before the owner), and
 // optionally an online check that the consent behind a token was not revoked.
 //
-// It imports nothing of Senim's internals, only the standard library, so a data owner
-// can audit and vendor it alone.
+// With Config.Log set, it also refuses a token whose issuance is not proven to be in
+// Senim's tamper-evident log ("no access without a logged token"): it asks
+// GET /log/proof/event/{evt} for the leaf of the token's issuance event, its RFC 6962
+// inclusion proof and the signed checkpoint, and checks them with the log's note
+// verifier key configured out of band. Refusals: verifier.token.not_logged (not in
+// the log yet after Log.Wait, or no evt claim), verifier.log.proof_invalid,
+// verifier.log.checkpoint_invalid, verifier.log.unavailable. A proven event is
+// remembered, so a token costs one call to the log, not one per request.
+//
+//	Log: &verifier.LogRequirement{
+//		URL:         "https://senim.example.kz",
+//		VerifierKey: "senim.kz/log+1a2b3c4d+AU…", // from GET /log/key, pinned
+//		Wait:        2 * time.Second,
+//	},
+//
+// It imports nothing of Senim's internals, only the standard library and
+// golang.org/x/mod/sumdb/note (signed-note checkpoints), so a data owner can audit
+// and vendor it alone.
 //
 //	v, err := verifier.New(verifier.Config{
 //		Keys:     verifier.NewJWKS("https://senim.example.kz/.well-known/jwks.json", nil),
@@ -99,12 +115,16 @@ type Config struct {
 	NoSenderConstraint bool
 	// Online, when set, is asked about every token (a network call per request).
 	Online OnlineChecker
-	Now    func() time.Time
+	// Log, when set, makes Verify refuse a token whose issuance is not proven to be
+	// in Senim's tamper-evident log (see LogRequirement).
+	Log *LogRequirement
+	Now func() time.Time
 }
 
 // Verifier checks security tokens. It is safe for concurrent use.
 type Verifier struct {
 	cfg     Config
+	log     *logChecker
 	mu      sync.RWMutex
 	headers map[string]*ecdsa.PublicKey // protected header (base64url) -> key
 }
@@ -123,7 +143,15 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Verifier{cfg: cfg, headers: map[string]*ecdsa.PublicKey{}}, nil
+	v := &Verifier{cfg: cfg, headers: map[string]*ecdsa.PublicKey{}}
+	if cfg.Log != nil {
+		lc, err := newLogChecker(cfg.Log)
+		if err != nil {
+			return nil, err
+		}
+		v.log = lc
+	}
+	return v, nil
 }
 
 // Request is the data request a token is presented with.
@@ -234,8 +262,9 @@ func (v *Verifier) keyFor(ctx context.Context, hb64 string) (*ecdsa.PublicKey, e
 }
 
 // Verify checks token and that it matches req (PD-6.1.10): the token is good, the
-// request is for its subject, inside its scope, from its initiator's certificate, and
-// (with an online checker) still good at Senim.
+// request is for its subject, inside its scope, from its initiator's certificate,
+// (with an online checker) still good at Senim, and (with Config.Log) its issuance
+// is proven to be in Senim's tamper-evident log.
 func (v *Verifier) Verify(ctx context.Context, token string, req Request) (*Claims, error) {
 	c, err := v.Parse(ctx, token)
 	if err != nil {
@@ -274,6 +303,12 @@ func (v *Verifier) Verify(ctx context.Context, token string, req Request) (*Clai
 		}
 		if !active {
 			return nil, fail(ErrRevoked, reason)
+		}
+	}
+	if v.log != nil {
+		// rule PD-6.1.10: no access without a logged token.
+		if err := v.log.check(ctx, c.Event); err != nil {
+			return nil, err
 		}
 	}
 	return c, nil
