@@ -44,7 +44,16 @@ func TestLoggedTokenEndToEnd(t *testing.T) {
 	})
 	logSrv := httptest.NewServer(mux)
 	t.Cleanup(logSrv.Close)
-	pinned := auditlog.VerifierKey(logKey)
+	pinned := lg.Key()
+	if res, err := http.Get(logSrv.URL + "/log/key"); err != nil {
+		t.Fatal(err)
+	} else {
+		served, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if pinned == "" || string(served) != pinned+"\n" {
+			t.Fatalf("Log.Key %q, /log/key serves %q", pinned, served)
+		}
+	}
 
 	// A flow-2 token, issued as the police's information system.
 	var police, register string

@@ -84,3 +84,9 @@ func (l *Log) serveEventProof(w http.ResponseWriter, r *http.Request) error {
 	problem.WriteJSON(w, http.StatusOK, p)
 	return nil
 }
+
+// Key returns the log's note verifier key as GET /log/key publishes it ("" when
+// Config.Verifier was not made by LoadOrCreateSigner or NewVerifier). A data owner's
+// verifier pins it (verifier.LogRequirement.VerifierKey); the sandbox, which runs the
+// log and its population register in one process, can hand it over directly.
+func (l *Log) Key() string { return l.logKey }
