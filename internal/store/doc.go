@@ -7,8 +7,9 @@
 //
 // Open picks the engine from the URL. On SQLite the file is opened twice:
 // one writer *sql.DB limited to a single connection (WAL, BEGIN
-// IMMEDIATE, busy_timeout, foreign_keys=ON, synchronous=NORMAL) and a pool
-// of read-only connections. Writes in the process therefore queue in Go
+// IMMEDIATE, busy_timeout, foreign_keys=ON, synchronous=NORMAL,
+// temp_store=MEMORY so that the statement journal of a multi-row write is
+// not a temporary file) and a pool of read-only connections. Writes in the process therefore queue in Go
 // instead of failing with SQLITE_BUSY, and reads run in parallel with the
 // writer. DB.QueryContext and DB.QueryRowContext read from the reader pool;
 // everything that writes goes through DB.Tx. On PostgreSQL a single pool

@@ -73,8 +73,8 @@ func TestOpenPostgresUnreachable(t *testing.T) {
 }
 
 // TestSQLiteSettings checks the settings Open promises on SQLite: WAL,
-// foreign keys, synchronous=NORMAL, a busy timeout, and readers that
-// cannot write.
+// foreign keys, synchronous=NORMAL, a busy timeout, temporary files (statement
+// journals of multi-row statements) in memory, and readers that cannot write.
 func TestSQLiteSettings(t *testing.T) {
 	db := storetest.Open(t)
 	ctx := t.Context()
@@ -91,7 +91,7 @@ func TestSQLiteSettings(t *testing.T) {
 		}
 	}
 	err := db.Tx(ctx, func(tx *store.Tx) error {
-		for pragma, want := range map[string]string{"foreign_keys": "1", "synchronous": "1", "query_only": "0"} {
+		for pragma, want := range map[string]string{"foreign_keys": "1", "synchronous": "1", "query_only": "0", "temp_store": "2"} {
 			var got string
 			if err := tx.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil || got != want {
 				t.Errorf("writer PRAGMA %s = %q, %v; want %q", pragma, got, err, want)

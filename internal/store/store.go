@@ -182,7 +182,7 @@ func (db *DB) openSQLite(ctx context.Context, url string, opts Options) error {
 		busy = 5 * time.Second
 	}
 	pragmas := "&_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)"
 	uri := "file:" + escapeSQLitePath(filepath.ToSlash(abs))
 
 	// The writer first: it creates the file and switches it to WAL, which
