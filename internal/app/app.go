@@ -457,7 +457,10 @@ func (a *App) mountPD(ctx context.Context, s *server.Server, ids *identity.Servi
 		return err
 	}
 	a.SMS.OnReply(svc)
-	ver, err := verifier.New(verifier.Config{Keys: svc.KeySource(), Issuer: issuer, Audience: register, Now: cfg.Now})
+	// The sandbox register refuses any token whose issuance the tamper-evident log cannot
+	// prove: "no access without a logged token". It waits briefly for the sequencer.
+	ver, err := verifier.New(verifier.Config{Keys: svc.KeySource(), Issuer: issuer, Audience: register, Now: cfg.Now,
+		Log: &verifier.LogRequirement{URL: "http://" + cfg.Addr, VerifierKey: a.Log.Key(), Wait: 5 * time.Second}})
 	if err != nil {
 		return err
 	}
