@@ -143,6 +143,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8080" // serve's default; names Senim's own URLs
+	}
 	if cfg.RateLimit <= 0 {
 		cfg.RateLimit = 20
 	}
