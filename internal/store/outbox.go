@@ -92,10 +92,15 @@ func (tx *Tx) Emit(ctx context.Context, e Event) (int64, error) {
 	if len(e.Payload) > 0 {
 		payload = sql.NullString{String: string(e.Payload), Valid: true}
 	}
-	id, err := tx.InsertID(ctx,
-		"INSERT INTO outbox_events (type, actor, subject, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-		e.Type, e.Actor, e.Subject, payload, Micros(at))
-	if err != nil {
+	if tx.emit == nil {
+		st, err := tx.tx.PrepareContext(ctx, tx.db.bind("INSERT INTO outbox_events (type, actor, subject, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id"))
+		if err != nil {
+			return 0, fmt.Errorf("store: emit %s: %w", e.Type, err)
+		}
+		tx.emit = st
+	}
+	var id int64
+	if err := tx.emit.QueryRowContext(ctx, convertArgs([]any{e.Type, e.Actor, e.Subject, payload, Micros(at)})...).Scan(&id); err != nil {
 		return 0, fmt.Errorf("store: emit %s: %w", e.Type, err)
 	}
 	tx.emitted = true
