@@ -91,7 +91,7 @@ func TestSQLiteSettings(t *testing.T) {
 		}
 	}
 	err := db.Tx(ctx, func(tx *store.Tx) error {
-		for pragma, want := range map[string]string{"foreign_keys": "1", "synchronous": "1", "query_only": "0", "temp_store": "2"} {
+		for pragma, want := range map[string]string{"foreign_keys": "1", "synchronous": "1", "query_only": "0", "temp_store": "2", "wal_autocheckpoint": "20000"} {
 			var got string
 			if err := tx.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil || got != want {
 				t.Errorf("writer PRAGMA %s = %q, %v; want %q", pragma, got, err, want)

@@ -50,8 +50,12 @@ type DB struct {
 	engine Engine
 	writer *sql.DB // SQLite: one connection; PostgreSQL: the only pool
 	reader *sql.DB // SQLite: read-only pool; PostgreSQL: == writer
-	log    *slog.Logger
-	now    func() time.Time
+	// SQLite: the connection of the background checkpointer, and its stop signal.
+	ckpt     *sql.DB
+	ckptStop chan struct{}
+	ckptDone chan struct{}
+	log      *slog.Logger
+	now      func() time.Time
 
 	// PostgreSQL advisory-lock keys, derived from the current schema so
 	// that databases in different schemas do not contend.
@@ -187,7 +191,12 @@ func (db *DB) openSQLite(ctx context.Context, url string, opts Options) error {
 
 	// The writer first: it creates the file and switches it to WAL, which
 	// read-only connections cannot do.
-	w, err := sql.Open("sqlite", uri+"?_txlock=immediate&_pragma=journal_mode(WAL)"+pragmas)
+	// The writer checkpoints by itself only as a backstop (walBackstopPages): a
+	// checkpoint inside a commit holds the single writer through the WAL and database
+	// fsyncs while every write waits. checkpointLoop copies the WAL into the database
+	// from its own connection instead, concurrently with the writer.
+	w, err := sql.Open("sqlite", uri+"?_txlock=immediate&_pragma=journal_mode(WAL)"+pragmas+
+		"&_pragma=wal_autocheckpoint("+strconv.Itoa(walBackstopPages)+")")
 	if err != nil {
 		return fmt.Errorf("store: open SQLite writer: %w", err)
 	}
@@ -222,8 +231,47 @@ func (db *DB) openSQLite(ctx context.Context, url string, opts Options) error {
 		r.Close()
 		return fmt.Errorf("store: open SQLite readers: %w", err)
 	}
-	db.writer, db.reader = w, r
+	c, err := sql.Open("sqlite", uri+"?"+pragmas[1:])
+	if err != nil {
+		w.Close()
+		r.Close()
+		return fmt.Errorf("store: open SQLite checkpointer: %w", err)
+	}
+	c.SetMaxOpenConns(1)
+	c.SetMaxIdleConns(1)
+	c.SetConnMaxIdleTime(0)
+	c.SetConnMaxLifetime(0)
+	db.writer, db.reader, db.ckpt = w, r, c
+	db.ckptStop, db.ckptDone = make(chan struct{}), make(chan struct{})
+	go db.checkpointLoop()
 	return nil
+}
+
+// walBackstopPages is the WAL size (pages) at which a commit checkpoints by itself,
+// should the background checkpointer fall behind; walCheckpointEvery is how often
+// that one runs.
+const (
+	walBackstopPages   = 20000
+	walCheckpointEvery = 100 * time.Millisecond
+)
+
+// checkpointLoop runs passive checkpoints (they neither wait for nor block readers
+// and the writer) until Close.
+func (db *DB) checkpointLoop() {
+	defer close(db.ckptDone)
+	t := time.NewTicker(walCheckpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.ckptStop:
+			return
+		case <-t.C:
+		}
+		var busy, log, done int
+		if err := db.ckpt.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &done); err != nil {
+			db.log.Warn("store: WAL checkpoint", "err", err)
+		}
+	}
 }
 
 // escapeSQLitePath percent-encodes the bytes that end or alter the path
@@ -239,6 +287,11 @@ func (db *DB) Engine() Engine { return db.engine }
 // Close closes all connections.
 func (db *DB) Close() error {
 	var errs []error
+	if db.ckpt != nil {
+		close(db.ckptStop)
+		<-db.ckptDone
+		errs = append(errs, db.ckpt.Close())
+	}
 	if db.reader != nil && db.reader != db.writer {
 		errs = append(errs, db.reader.Close())
 	}
