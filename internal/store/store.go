@@ -252,7 +252,7 @@ func (db *DB) openSQLite(ctx context.Context, url string, opts Options) error {
 // that one runs.
 const (
 	walBackstopPages   = 20000
-	walCheckpointEvery = 100 * time.Millisecond
+	walCheckpointEvery = time.Second
 )
 
 // checkpointLoop runs passive checkpoints (they neither wait for nor block readers
