@@ -267,11 +267,18 @@ func (db *DB) checkpointLoop() {
 			return
 		case <-t.C:
 		}
-		var busy, log, done int
-		if err := db.ckpt.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &done); err != nil {
+		if _, _, err := db.checkpoint(); err != nil {
 			db.log.Warn("store: WAL checkpoint", "err", err)
 		}
 	}
+}
+
+// checkpoint runs one passive checkpoint and reports the WAL's size and how much of
+// it was copied into the database (both in frames).
+func (db *DB) checkpoint() (walFrames, copied int, err error) {
+	var busy int
+	err = db.ckpt.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &walFrames, &copied)
+	return walFrames, copied, err
 }
 
 // escapeSQLitePath percent-encodes the bytes that end or alter the path

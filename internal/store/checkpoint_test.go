@@ -1,0 +1,46 @@
+package store
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+)
+
+// The background checkpointer's one step copies the whole WAL into the database
+// without the writer's help, and Close stops its loop.
+func TestSQLiteBackgroundCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "c.db"), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		err := db.Tx(ctx, func(tx *Tx) error {
+			_, err := tx.Emit(ctx, Event{Type: "test.checkpoint", Actor: "system"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	frames, copied, err := db.checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frames == 0 || copied != frames {
+		t.Errorf("checkpoint copied %d of %d WAL frames; the writer must not be left to do it", copied, frames)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-db.ckptDone:
+	default:
+		t.Error("Close returned while the checkpoint loop still runs")
+	}
+}
