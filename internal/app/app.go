@@ -264,7 +264,12 @@ func (a *App) build(ctx context.Context) error {
 		Revocation: revocationFor(tc), Now: cfg.Now, Origin: cfg.Addr}); err != nil {
 		return err
 	}
-	wcfg.PD = a.PD
+	wcfg.PD, wcfg.Console = a.PD, a.PD
+	if a.Keys != nil {
+		staff := sandbox.Staff(a.Pop)
+		wcfg.EmployerOf = func(iin string) string { return staff[iin] }
+		wcfg.SandboxEmployeeKey = func(iin string) ([]byte, error) { return a.Keys.P12("employee", iin, ca.GOST2015) }
+	}
 	cab, err := web.New(wcfg)
 	if err != nil {
 		return err

@@ -173,7 +173,13 @@ func (s *Service) Finish(ctx context.Context, token string, signed []byte) (stri
 	if err != nil {
 		return "", nil, err
 	}
-	return s.cfg.Identity.OpenSession(ctx, c.ID, identity.MethodEDS)
+	// An employee's certificate also names their organization (OU=BIN…): the session
+	// records it, and only that organization's rights come with it.
+	orgBIN := ""
+	if kzid.ValidBIN(info.Subject.BIN) {
+		orgBIN = info.Subject.BIN
+	}
+	return s.cfg.Identity.OpenOrgSession(ctx, c.ID, identity.MethodEDS, orgBIN)
 }
 
 // Prune deletes expired challenges.

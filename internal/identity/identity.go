@@ -520,6 +520,9 @@ type Session struct {
 	CitizenID int64
 	Citizen   *Citizen
 	Method    Method
+	// OrgBIN is the organization whose employee certificate opened the session (EDS
+	// login with an employee key), "" for a citizen acting for themselves.
+	OrgBIN    string
 	CSRF      string // the anti-forgery token forms of this session carry
 	ExpiresAt time.Time
 }
@@ -527,19 +530,29 @@ type Session struct {
 // OpenSession opens a session for a citizen whom method has authenticated and returns
 // the token for the browser's cookie. Every authentication method ends here.
 func (s *Service) OpenSession(ctx context.Context, citizenID int64, method Method) (string, *Session, error) {
+	return s.OpenOrgSession(ctx, citizenID, method, "")
+}
+
+// OpenOrgSession opens a session for a citizen acting as an employee of the
+// organization orgBIN, as their EDS certificate proved.
+func (s *Service) OpenOrgSession(ctx context.Context, citizenID int64, method Method, orgBIN string) (string, *Session, error) {
 	c, err := s.CitizenByID(ctx, citizenID)
 	if err != nil {
 		return "", nil, err
 	}
 	now := s.cfg.Now()
 	token := randomToken()
-	sess := &Session{CitizenID: citizenID, Citizen: c, Method: method, CSRF: randomToken(), ExpiresAt: now.Add(s.cfg.SessionLifetime)}
+	sess := &Session{CitizenID: citizenID, Citizen: c, Method: method, OrgBIN: orgBIN, CSRF: randomToken(), ExpiresAt: now.Add(s.cfg.SessionLifetime)}
 	err = s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, citizen_id, method, csrf, created_at, expires_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			hashToken(token), citizenID, string(method), sess.CSRF, store.Micros(now), store.Micros(sess.ExpiresAt), store.Micros(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, citizen_id, method, org_bin, csrf, created_at, expires_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			hashToken(token), citizenID, string(method), orgBIN, sess.CSRF, store.Micros(now), store.Micros(sess.ExpiresAt), store.Micros(now)); err != nil {
 			return err
 		}
-		_, err := tx.Emit(ctx, store.Event{Type: "identity.session.opened", Actor: c.Ref(), Subject: c.Ref(), Payload: mustJSON(map[string]string{"method": string(method)})})
+		payload := map[string]string{"method": string(method)}
+		if orgBIN != "" {
+			payload["org_bin"] = orgBIN
+		}
+		_, err := tx.Emit(ctx, store.Event{Type: "identity.session.opened", Actor: c.Ref(), Subject: c.Ref(), Payload: mustJSON(payload)})
 		return err
 	})
 	if err != nil {
@@ -562,8 +575,8 @@ func (s *Service) Session(ctx context.Context, token string) (*Session, error) {
 		exp      int64
 		lastSeen int64
 	)
-	err := s.cfg.DB.QueryRowContext(ctx, `SELECT citizen_id, method, csrf, expires_at, last_seen FROM sessions WHERE id = ?`, id).
-		Scan(&sess.CitizenID, &method, &sess.CSRF, &exp, &lastSeen)
+	err := s.cfg.DB.QueryRowContext(ctx, `SELECT citizen_id, method, org_bin, csrf, expires_at, last_seen FROM sessions WHERE id = ?`, id).
+		Scan(&sess.CitizenID, &method, &sess.OrgBIN, &sess.CSRF, &exp, &lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoSession
 	}

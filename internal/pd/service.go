@@ -227,3 +227,7 @@ func (s *Service) prune(ctx context.Context) error {
 		return err
 	})
 }
+
+// IsRegulator reports whether bin is one of the authorized body's BINs, who keep the
+// directories.
+func (s *Service) IsRegulator(bin string) bool { return s.regulators[bin] }

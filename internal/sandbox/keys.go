@@ -84,6 +84,15 @@ func (k *Keys) P12(kind, id string, alg ca.Algorithm) ([]byte, error) {
 		}
 		surname, name := splitName(c.Name)
 		is, err = k.CA.IssueIndividual(ca.Person{IIN: c.IIN, Surname: surname, Name: name}, alg)
+	case "employee":
+		c, ok := k.citizen(id)
+		bin, staff := Staff(k.Pop)[id]
+		o, _ := k.org(bin)
+		if !ok || !staff {
+			return nil, ErrNoSuchParty
+		}
+		surname, name := splitName(c.Name)
+		is, err = k.CA.IssueOrganization(o.BIN, o.Name, ca.Person{IIN: c.IIN, Surname: surname, Name: name}, pki.RoleEmployee, alg)
 	case "org":
 		o, ok := k.org(id)
 		if !ok {

@@ -120,3 +120,15 @@ func Representatives(p Population) map[string][]string {
 	minor, parent := p.Citizens[18].IIN, p.Citizens[6].IIN
 	return map[string][]string{minor: {parent}}
 }
+
+// Staff returns the demo citizens who work for a demo organization (IIN -> BIN): Ольга
+// Ким works for the regulator, so she can keep its directories in the console after
+// logging in with her employee key.
+func Staff(p Population) map[string]string {
+	for _, o := range p.Organizations {
+		if o.Role == "regulator" {
+			return map[string]string{p.Citizens[11].IIN: o.BIN}
+		}
+	}
+	return nil
+}

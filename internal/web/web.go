@@ -48,7 +48,7 @@ const (
 )
 
 // pages are the templates that render inside the layout.
-var pages = []string{"login", "code", "home", "sms", "eds", "history", "consents", "access", "consentnew", "consentsign", "directories"}
+var pages = []string{"login", "code", "home", "sms", "eds", "history", "consents", "access", "consentnew", "consentsign", "directories", "console"}
 
 // Config configures the cabinet.
 type Config struct {
@@ -68,6 +68,12 @@ type Config struct {
 	Log HistorySource
 	// PD, when set, gives the citizen the consents and access-history pages.
 	PD PersonalData
+	// Console, when set, gives the authorized body's staff the directories console.
+	Console Console
+	// SandboxEmployeeKey, when set, lets a demo employee download their employee key
+	// (GOST 2015-512); EmployerOf names the organization they work for ("" if none).
+	SandboxEmployeeKey func(iin string) ([]byte, error)
+	EmployerOf         func(iin string) string
 }
 
 // PersonalData is personal-data access control as the cabinet sees it.
@@ -141,6 +147,15 @@ func (c *Cabinet) Register(handle func(pattern string, h http.Handler)) {
 	if c.cfg.SandboxKey != nil {
 		handle("GET /keys/{file}", eh(c.key))
 	}
+	if c.cfg.Console != nil {
+		handle("GET /console", eh(c.console))
+		handle("POST /console/objects/{id}/status", c.cop.Handler(eh(c.consolePost(c.setObjectStatus))))
+		handle("POST /console/tr2", c.cop.Handler(eh(c.consolePost(c.setTR2))))
+		handle("POST /console/grounds", c.cop.Handler(eh(c.consolePost(c.putGround))))
+	}
+	if c.cfg.SandboxEmployeeKey != nil {
+		handle("GET /keys/employee.p12", eh(c.employeeKey))
+	}
 	if c.cfg.PD != nil {
 		handle("GET /consents", eh(c.consents))
 		handle("POST /consents/{id}/revoke", c.cop.Handler(eh(c.revoke)))
@@ -187,6 +202,7 @@ type Page struct {
 	Notice  string // catalog key
 	EDS     bool   // EDS login is offered
 	History bool   // the history page exists
+	Staff   bool   // the session is the authorized body's staff: show the console
 	PD      bool   // the consents and access pages exist
 	Data    any
 }
@@ -213,6 +229,7 @@ func (c *Cabinet) page(w http.ResponseWriter, r *http.Request, sess *identity.Se
 	}
 	if sess != nil {
 		p.CSRF = sess.CSRF
+		p.Staff = c.cfg.Console != nil && sess.OrgBIN != "" && sess.Method == identity.MethodEDS && c.cfg.Console.IsRegulator(sess.OrgBIN)
 	}
 	return p
 }
@@ -258,7 +275,11 @@ func (c *Cabinet) home(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := c.page(w, r, sess)
 	if c.cfg.SandboxKey != nil {
-		p.Data = homeData{Keys: []string{"gost2015", "p256"}, KeyPassword: c.cfg.KeyPassword}
+		hd := homeData{Keys: []string{"gost2015", "p256"}, KeyPassword: c.cfg.KeyPassword}
+		if c.cfg.EmployerOf != nil {
+			hd.Employer = c.cfg.EmployerOf(sess.Citizen.IIN)
+		}
+		p.Data = hd
 	}
 	return c.render(w, r, http.StatusOK, "home", "nav.home", p)
 }
@@ -266,6 +287,7 @@ func (c *Cabinet) home(w http.ResponseWriter, r *http.Request) error {
 type homeData struct {
 	Keys        []string
 	KeyPassword string
+	Employer    string // the organization whose employee key the citizen may download
 }
 
 // key sends the logged-in citizen their own sandbox key; there is no way to name
@@ -693,4 +715,25 @@ func (c *Cabinet) access(w http.ResponseWriter, r *http.Request) error {
 	p := c.page(w, r, sess)
 	p.Data = h
 	return c.render(w, r, http.StatusOK, "access", "access.title", p)
+}
+
+// employeeKey sends a demo employee their employee key: only their own, and only if the
+// sandbox says they work for an organization.
+func (c *Cabinet) employeeKey(w http.ResponseWriter, r *http.Request) error {
+	sess, err := c.session(r)
+	if err != nil {
+		return err
+	}
+	if sess == nil {
+		return identity.ErrNoSession
+	}
+	b, err := c.cfg.SandboxEmployeeKey(sess.Citizen.IIN)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/x-pkcs12")
+	w.Header().Set("Content-Disposition", `attachment; filename="senim-sandbox-employee.p12"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(b)
+	return err
 }

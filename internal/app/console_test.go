@@ -1,0 +1,119 @@
+package app
+
+import (
+	"html"
+	"io"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/sandbox"
+)
+
+// The authorized body keeps its directories in the console: its staff log in with an
+// employee EDS key naming the regulator's BIN. rule TR-1: the registry's status changes
+// are kept with who made them; rule TR-2: the switch is the authorized body's.
+func TestConsole(t *testing.T) {
+	a, srv := newSandbox(t, "")
+	staff := sandbox.Staff(a.Pop)
+	var olga, alice sandbox.Citizen
+	for _, c := range a.Pop.Citizens {
+		if staff[c.IIN] != "" {
+			olga = c
+		}
+	}
+	alice = a.Pop.Citizens[0]
+
+	// Olga downloads her employee key from the cabinet and logs in with it.
+	bo := newBrowser(t, srv.URL)
+	home := bo.login(olga)
+	if !strings.Contains(home, `id="key-employee"`) {
+		t.Fatalf("no employee key offered to the regulator's employee:\n%s", home)
+	}
+	res, err := bo.c.Get(srv.URL + "/keys/employee.p12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p12, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	// A password+SMS session is not enough for the console.
+	if st, _ := bo.get("/console"); st != 403 {
+		t.Errorf("console with a password+SMS session: %d, want 403", st)
+	}
+	be := newBrowser(t, srv.URL)
+	text, csrf := func() (string, string) {
+		_, page := be.get("/login/eds")
+		return html.UnescapeString(challengeRE.FindStringSubmatch(page)[1]), csrfOf(t, page)
+	}()
+	st, page := be.post("/login/eds", url.Values{"csrf": {csrf}, "cms": {signPEM(t, p12, sandbox.KeyPassword, text)}})
+	if st != 200 || !strings.Contains(page, `id="nav-console"`) {
+		t.Fatalf("EDS login with the employee key: %d\n%s", st, page)
+	}
+	st, page = be.get("/console?lang=en")
+	if st != 200 || !strings.Contains(page, `id="console-objects"`) {
+		t.Fatalf("console: %d\n%s", st, page)
+	}
+	scsrf := csrfOf(t, page)
+	objs, _ := a.PD.TrustedObjects(t.Context(), "")
+	obj := objs[0]
+
+	// Suspend a trusted object; the registry keeps who did it.
+	st, page = be.post("/console/objects/"+obj.ID+"/status?lang=en", url.Values{"csrf": {scsrf}, "status": {pd.StatusSuspended}})
+	if st != 200 || !strings.Contains(page, i18n.T("en", "console.saved")) {
+		t.Fatalf("suspend: %d\n%s", st, page)
+	}
+	hist, err := a.PD.TrustedObjectHistory(t.Context(), obj.ID)
+	if err != nil || len(hist) == 0 {
+		t.Fatalf("history: %v %v", hist, err)
+	}
+	var last *pd.ObjectChange
+	for i := range hist {
+		if hist[i].Object.Status == pd.StatusSuspended {
+			last = &hist[i]
+		}
+	}
+	if last == nil || !strings.HasPrefix(last.Actor, "admin:") || !strings.HasSuffix(last.Actor, "@"+staff[olga.IIN]) {
+		t.Errorf("history entry %+v", last)
+	}
+	// The TR-2 switch and a new legal ground.
+	if st, _ := be.post("/console/tr2", url.Values{"csrf": {scsrf}, "on": {"true"}}); st != 200 {
+		t.Errorf("tr2: %d", st)
+	}
+	if on, _ := a.PD.TR2Enforced(t.Context()); !on {
+		t.Error("TR-2 not switched on")
+	}
+	if st, _ := be.post("/console/grounds", url.Values{"csrf": {scsrf}, "code": {"TAX-12"}, "title_kk": {"Салық"}, "title_ru": {"Налог"}, "title_en": {"Tax audit"}, "legal_ref": {"Tax Code, art. 12"}, "notify": {"now"}}); st != 200 {
+		t.Errorf("new ground: %d", st)
+	}
+	if _, page := newBrowser(t, srv.URL).get("/directories"); !strings.Contains(page, "TAX-12") {
+		t.Error("the new ground is not in the public directories")
+	}
+	// Bad input changes nothing: an unknown status is refused.
+	if st, _ := be.post("/console/objects/"+obj.ID+"/status", url.Values{"csrf": {scsrf}, "status": {"golden"}}); st < 400 {
+		t.Errorf("unknown status accepted: %d", st)
+	}
+	if st, _ := be.post("/console/tr2", url.Values{"csrf": {"forged"}, "on": {"false"}}); st != 403 {
+		t.Errorf("forged console form: %d", st)
+	}
+
+	// A citizen who is not the authorized body's staff gets nothing, even logged in with EDS.
+	ba := newBrowser(t, srv.URL)
+	key, _ := a.Keys.P12("citizen", alice.IIN, "gost2015")
+	_, lp := ba.get("/login/eds")
+	ba.post("/login/eds", url.Values{"csrf": {csrfOf(t, lp)}, "cms": {signPEM(t, key, sandbox.KeyPassword, html.UnescapeString(challengeRE.FindStringSubmatch(lp)[1]))}})
+	if st, _ := ba.get("/console"); st != 403 {
+		t.Errorf("console for a citizen: %d, want 403", st)
+	}
+	if st, _ := ba.post("/console/tr2", url.Values{"csrf": {"x"}, "on": {"false"}}); st != 403 {
+		t.Errorf("console post by a citizen: %d, want 403", st)
+	}
+	if on, _ := a.PD.TR2Enforced(t.Context()); !on {
+		t.Error("a citizen switched TR-2 off")
+	}
+	// Only the employee gets an employee key.
+	if res, _ := ba.c.Get(srv.URL + "/keys/employee.p12"); res.StatusCode != 404 {
+		t.Errorf("employee key for a non-employee: %d", res.StatusCode)
+	}
+}

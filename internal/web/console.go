@@ -1,0 +1,128 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/problem"
+)
+
+// Console is what the authorized body's console needs from personal-data access control.
+type Console interface {
+	IsRegulator(bin string) bool
+	TrustedObjects(ctx context.Context, ownerBIN string) ([]pd.TrustedObject, error)
+	PutTrustedObject(ctx context.Context, actor string, o pd.TrustedObject) (*pd.TrustedObject, error)
+	TR2Enforced(ctx context.Context) (bool, error)
+	SetTR2(ctx context.Context, actor string, on bool) error
+	Grounds(ctx context.Context) ([]pd.Ground, error)
+	PutGround(ctx context.Context, actor string, g pd.Ground) (*pd.Ground, error)
+}
+
+// ErrNotAuthorizedBody: the console is for the authorized body's staff only.
+var ErrNotAuthorizedBody = problem.New(http.StatusForbidden, "console.forbidden",
+	"The console is for the authorized body's staff, logged in with an employee EDS key of the authorized body")
+
+type consoleData struct {
+	BIN      string
+	TR2      bool
+	Objects  []pd.TrustedObject
+	Statuses []string
+	Grounds  []pd.Ground
+}
+
+// staff returns the session of a member of the authorized body's staff: someone who
+// logged in with an EDS employee certificate naming a regulator BIN.
+func (c *Cabinet) staff(r *http.Request) (*identity.Session, string, error) {
+	sess, err := c.session(r)
+	if err != nil {
+		return nil, "", err
+	}
+	if sess == nil {
+		return nil, "", identity.ErrNoSession
+	}
+	if sess.OrgBIN == "" || sess.Method != identity.MethodEDS || !c.cfg.Console.IsRegulator(sess.OrgBIN) {
+		return nil, "", ErrNotAuthorizedBody
+	}
+	// The actor names the person and the body they act for; outbox events carry it.
+	return sess, "admin:" + strconv.FormatInt(sess.CitizenID, 10) + "@" + sess.OrgBIN, nil
+}
+
+func (c *Cabinet) console(w http.ResponseWriter, r *http.Request) error {
+	sess, _, err := c.staff(r)
+	if err != nil {
+		return err
+	}
+	return c.renderConsole(w, r, sess, "")
+}
+
+func (c *Cabinet) renderConsole(w http.ResponseWriter, r *http.Request, sess *identity.Session, notice string) error {
+	ctx := r.Context()
+	d := consoleData{BIN: sess.OrgBIN, Statuses: []string{pd.StatusTrusted, pd.StatusSuspended, pd.StatusRevoked}}
+	var err error
+	if d.TR2, err = c.cfg.Console.TR2Enforced(ctx); err != nil {
+		return err
+	}
+	if d.Objects, err = c.cfg.Console.TrustedObjects(ctx, ""); err != nil {
+		return err
+	}
+	if d.Grounds, err = c.cfg.Console.Grounds(ctx); err != nil {
+		return err
+	}
+	p := c.page(w, r, sess)
+	p.Notice = notice
+	p.Data = d
+	return c.render(w, r, http.StatusOK, "console", "console.title", p)
+}
+
+// consolePost checks staff and anti-forgery token, runs change, and shows the console.
+func (c *Cabinet) consolePost(change func(r *http.Request, actor string) error) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		sess, actor, err := c.staff(r)
+		if err != nil {
+			return err
+		}
+		if err := c.checkCSRF(r, sess); err != nil {
+			return err
+		}
+		if err := change(r, actor); err != nil {
+			return err
+		}
+		return c.renderConsole(w, r, sess, "console.saved")
+	}
+}
+
+func (c *Cabinet) setObjectStatus(r *http.Request, actor string) error {
+	objs, err := c.cfg.Console.TrustedObjects(r.Context(), "")
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if o.ID == r.PathValue("id") {
+			o.Status = r.PostFormValue("status")
+			_, err := c.cfg.Console.PutTrustedObject(r.Context(), actor, o)
+			return err
+		}
+	}
+	return problem.NotFound
+}
+
+func (c *Cabinet) setTR2(r *http.Request, actor string) error {
+	on, err := strconv.ParseBool(r.PostFormValue("on"))
+	if err != nil {
+		return problem.Field("on", "must be true or false")
+	}
+	return c.cfg.Console.SetTR2(r.Context(), actor, on)
+}
+
+func (c *Cabinet) putGround(r *http.Request, actor string) error {
+	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	_, err := c.cfg.Console.PutGround(r.Context(), actor, pd.Ground{
+		Code: f("code"), LegalRef: f("legal_ref"), Notify: f("notify"),
+		Titles: pd.Titles{KK: f("title_kk"), RU: f("title_ru"), EN: f("title_en")},
+	})
+	return err
+}
