@@ -90,6 +90,52 @@ func TestConsole(t *testing.T) {
 	if _, page := newBrowser(t, srv.URL).get("/directories"); !strings.Contains(page, "TAX-12") {
 		t.Error("the new ground is not in the public directories")
 	}
+	// A ground whose notice is deferred by a secrecy period, a protocol permission for it,
+	// and a new proactive service.
+	if st, page := be.post("/console/grounds", url.Values{"csrf": {scsrf}, "code": {"SEC-30"}, "title_kk": {"Құпия"}, "title_ru": {"Секретно"}, "title_en": {"Secret inquiry"}, "legal_ref": {"Law X, art. 3"}, "notify": {"period"}, "period_days": {"30"}}); st != 200 {
+		t.Fatalf("deferred ground: %d\n%s", st, page)
+	}
+	grounds, _ := a.PD.Grounds(t.Context())
+	var sec *pd.Ground
+	for i := range grounds {
+		if grounds[i].Code == "SEC-30" {
+			sec = &grounds[i]
+		}
+	}
+	if sec == nil || sec.Notify != pd.NotifyPeriod || sec.NotifyPeriodSeconds != 30*86400 {
+		t.Errorf("deferred ground stored as %+v", sec)
+	}
+	if st, _ := be.post("/console/grounds", url.Values{"csrf": {scsrf}, "code": {"SEC-X"}, "title_kk": {"a"}, "title_ru": {"b"}, "title_en": {"c"}, "legal_ref": {"d"}, "notify": {"period"}}); st < 400 {
+		t.Errorf("a secrecy period without days accepted: %d", st)
+	}
+	var police string
+	for _, o := range a.Pop.Organizations {
+		if o.Role == "law_enforcement" {
+			police = o.BIN
+		}
+	}
+	if st, _ := be.post("/console/permissions", url.Values{"csrf": {scsrf}, "bin": {police}, "grounds": {"CPC-199, SEC-30"}}); st != 200 {
+		t.Errorf("permission: %d", st)
+	}
+	perms, _ := a.PD.ProtocolPermissions(t.Context())
+	if got := strings.Join(perms[police], ","); !strings.Contains(got, "SEC-30") {
+		t.Errorf("police may use %q", got)
+	}
+	owners, _ := a.PD.DataOwners(t.Context())
+	bank := a.Pop.Organizations[0].BIN
+	if st, page := be.post("/console/services", url.Values{"csrf": {scsrf}, "code": {"DEPOSIT-KYC"}, "title": {"Deposit account opening"}, "owner": {owners[0].BIN},
+		"data_sets": {owners[0].DataSets[0].Code}, "bins": {bank}, "consent_methods": {"biometric,eds"}, "access_methods": {"api"}, "period_days": {"7"}}); st != 200 {
+		t.Fatalf("service: %d\n%s", st, page)
+	}
+	svcs, _ := a.PD.ServiceCodes(t.Context())
+	found := false
+	for _, s := range svcs {
+		found = found || s.Code == "DEPOSIT-KYC" && s.PeriodSeconds == 7*86400
+	}
+	if !found {
+		t.Error("the new proactive service was not stored")
+	}
+
 	// Bad input changes nothing: an unknown status is refused.
 	if st, _ := be.post("/console/objects/"+obj.ID+"/status", url.Values{"csrf": {scsrf}, "status": {"golden"}}); st < 400 {
 		t.Errorf("unknown status accepted: %d", st)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
@@ -20,6 +21,10 @@ type Console interface {
 	SetTR2(ctx context.Context, actor string, on bool) error
 	Grounds(ctx context.Context) ([]pd.Ground, error)
 	PutGround(ctx context.Context, actor string, g pd.Ground) (*pd.Ground, error)
+	ProtocolPermissions(ctx context.Context) (map[string][]string, error)
+	SetProtocolPermissions(ctx context.Context, actor, bin string, grounds []string) error
+	ServiceCodes(ctx context.Context) ([]pd.ServiceCode, error)
+	PutServiceCode(ctx context.Context, actor string, c pd.ServiceCode) (*pd.ServiceCode, error)
 }
 
 // ErrNotAuthorizedBody: the console is for the authorized body's staff only.
@@ -27,11 +32,13 @@ var ErrNotAuthorizedBody = problem.New(http.StatusForbidden, "console.forbidden"
 	"The console is for the authorized body's staff, logged in with an employee EDS key of the authorized body")
 
 type consoleData struct {
-	BIN      string
-	TR2      bool
-	Objects  []pd.TrustedObject
-	Statuses []string
-	Grounds  []pd.Ground
+	BIN         string
+	TR2         bool
+	Objects     []pd.TrustedObject
+	Statuses    []string
+	Grounds     []pd.Ground
+	Permissions map[string][]string
+	Services    []pd.ServiceCode
 }
 
 // staff returns the session of a member of the authorized body's staff: someone who
@@ -70,6 +77,12 @@ func (c *Cabinet) renderConsole(w http.ResponseWriter, r *http.Request, sess *id
 		return err
 	}
 	if d.Grounds, err = c.cfg.Console.Grounds(ctx); err != nil {
+		return err
+	}
+	if d.Permissions, err = c.cfg.Console.ProtocolPermissions(ctx); err != nil {
+		return err
+	}
+	if d.Services, err = c.cfg.Console.ServiceCodes(ctx); err != nil {
 		return err
 	}
 	p := c.page(w, r, sess)
@@ -120,9 +133,52 @@ func (c *Cabinet) setTR2(r *http.Request, actor string) error {
 
 func (c *Cabinet) putGround(r *http.Request, actor string) error {
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
-	_, err := c.cfg.Console.PutGround(r.Context(), actor, pd.Ground{
+	g := pd.Ground{
 		Code: f("code"), LegalRef: f("legal_ref"), Notify: f("notify"),
 		Titles: pd.Titles{KK: f("title_kk"), RU: f("title_ru"), EN: f("title_en")},
+	}
+	switch g.Notify {
+	case pd.NotifyUntil:
+		t, err := time.Parse(time.DateOnly, f("notify_until"))
+		if err != nil {
+			return problem.Field("notify_until", "a date is needed to defer the notice until it")
+		}
+		g.NotifyUntil = t.UTC()
+	case pd.NotifyPeriod:
+		days, err := strconv.Atoi(f("period_days"))
+		if err != nil || days <= 0 {
+			return problem.Field("period_days", "a positive number of days is needed for a secrecy period")
+		}
+		g.NotifyPeriodSeconds = int64(days) * 86400
+	}
+	_, err := c.cfg.Console.PutGround(r.Context(), actor, g)
+	return err
+}
+
+// list splits a comma-separated form field.
+func list(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (c *Cabinet) setPermission(r *http.Request, actor string) error {
+	return c.cfg.Console.SetProtocolPermissions(r.Context(), actor, strings.TrimSpace(r.PostFormValue("bin")), list(r.PostFormValue("grounds")))
+}
+
+func (c *Cabinet) putService(r *http.Request, actor string) error {
+	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	days, err := strconv.Atoi(f("period_days"))
+	if err != nil || days <= 0 {
+		return problem.Field("period_days", "must be a positive number of days")
+	}
+	_, err = c.cfg.Console.PutServiceCode(r.Context(), actor, pd.ServiceCode{
+		Code: f("code"), Title: f("title"), Owner: f("owner"), DataSets: list(f("data_sets")), BINs: list(f("bins")),
+		ConsentMethods: list(f("consent_methods")), AccessMethods: list(f("access_methods")), PeriodSeconds: int64(days) * 86400,
 	})
 	return err
 }

@@ -152,6 +152,8 @@ func (c *Cabinet) Register(handle func(pattern string, h http.Handler)) {
 		handle("POST /console/objects/{id}/status", c.cop.Handler(eh(c.consolePost(c.setObjectStatus))))
 		handle("POST /console/tr2", c.cop.Handler(eh(c.consolePost(c.setTR2))))
 		handle("POST /console/grounds", c.cop.Handler(eh(c.consolePost(c.putGround))))
+		handle("POST /console/permissions", c.cop.Handler(eh(c.consolePost(c.setPermission))))
+		handle("POST /console/services", c.cop.Handler(eh(c.consolePost(c.putService))))
 	}
 	if c.cfg.SandboxEmployeeKey != nil {
 		handle("GET /keys/employee.p12", eh(c.employeeKey))
