@@ -136,6 +136,24 @@ func TestConsole(t *testing.T) {
 		t.Error("the new proactive service was not stored")
 	}
 
+	// A data owner with its data sets.
+	if st, page := be.post("/console/owners", url.Values{"csrf": {scsrf}, "bin": {"940140000385"}, "name": {"Land registry (demo)"}, "data_sets": {"parcels:Land parcels, owners:Owners"}}); st != 200 {
+		t.Fatalf("data owner: %d\n%s", st, page)
+	}
+	owners, _ = a.PD.DataOwners(t.Context())
+	var land *pd.DataOwner
+	for i := range owners {
+		if owners[i].BIN == "940140000385" {
+			land = &owners[i]
+		}
+	}
+	if land == nil || len(land.DataSets) != 2 || land.Constrained() {
+		t.Errorf("data owner stored as %+v", land)
+	}
+	if st, _ := be.post("/console/owners", url.Values{"csrf": {scsrf}, "bin": {"940140000385"}, "name": {"x"}, "data_sets": {"no-title"}}); st < 400 {
+		t.Errorf("a data set without a title accepted: %d", st)
+	}
+
 	// Bad input changes nothing: an unknown status is refused.
 	if st, _ := be.post("/console/objects/"+obj.ID+"/status", url.Values{"csrf": {scsrf}, "status": {"golden"}}); st < 400 {
 		t.Errorf("unknown status accepted: %d", st)

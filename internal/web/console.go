@@ -25,6 +25,8 @@ type Console interface {
 	SetProtocolPermissions(ctx context.Context, actor, bin string, grounds []string) error
 	ServiceCodes(ctx context.Context) ([]pd.ServiceCode, error)
 	PutServiceCode(ctx context.Context, actor string, c pd.ServiceCode) (*pd.ServiceCode, error)
+	DataOwners(ctx context.Context) ([]pd.DataOwner, error)
+	PutDataOwner(ctx context.Context, actor string, o pd.DataOwner) (*pd.DataOwner, error)
 }
 
 // ErrNotAuthorizedBody: the console is for the authorized body's staff only.
@@ -39,6 +41,7 @@ type consoleData struct {
 	Grounds     []pd.Ground
 	Permissions map[string][]string
 	Services    []pd.ServiceCode
+	Owners      []pd.DataOwner
 }
 
 // staff returns the session of a member of the authorized body's staff: someone who
@@ -83,6 +86,9 @@ func (c *Cabinet) renderConsole(w http.ResponseWriter, r *http.Request, sess *id
 		return err
 	}
 	if d.Services, err = c.cfg.Console.ServiceCodes(ctx); err != nil {
+		return err
+	}
+	if d.Owners, err = c.cfg.Console.DataOwners(ctx); err != nil {
 		return err
 	}
 	p := c.page(w, r, sess)
@@ -180,5 +186,20 @@ func (c *Cabinet) putService(r *http.Request, actor string) error {
 		Code: f("code"), Title: f("title"), Owner: f("owner"), DataSets: list(f("data_sets")), BINs: list(f("bins")),
 		ConsentMethods: list(f("consent_methods")), AccessMethods: list(f("access_methods")), PeriodSeconds: int64(days) * 86400,
 	})
+	return err
+}
+
+func (c *Cabinet) putOwner(r *http.Request, actor string) error {
+	o := pd.DataOwner{BIN: strings.TrimSpace(r.PostFormValue("bin")), Name: strings.TrimSpace(r.PostFormValue("name"))}
+	for _, item := range list(r.PostFormValue("data_sets")) {
+		code, title, ok := strings.Cut(item, ":")
+		if !ok || strings.TrimSpace(code) == "" || strings.TrimSpace(title) == "" {
+			return problem.Field("data_sets", "each data set is code:title")
+		}
+		o.DataSets = append(o.DataSets, pd.DataSet{Code: strings.TrimSpace(code), Title: strings.TrimSpace(title)})
+	}
+	constrained := r.PostFormValue("sender_constraint") == "true"
+	o.SenderConstraint = &constrained
+	_, err := c.cfg.Console.PutDataOwner(r.Context(), actor, o)
 	return err
 }
