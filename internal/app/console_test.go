@@ -136,6 +136,24 @@ func TestConsole(t *testing.T) {
 		t.Error("the new proactive service was not stored")
 	}
 
+	// rule TR-1: a new digital object with its certificate of compliance; a trusted
+	// object without one is refused.
+	if st, page := be.post("/console/objects", url.Values{"csrf": {scsrf}, "id": {"bank-mobile-app"}, "kind": {"platform"}, "owner_bin": {bank},
+		"name": {"Bank mobile app"}, "version": {"5.2"}, "certificate_number": {"KZ-CS-0042"}, "certificate_date": {"2026-10-01"}, "certificate_expires": {"2027-10-01"}, "status": {"trusted"}}); st != 200 {
+		t.Fatalf("new object: %d\n%s", st, page)
+	}
+	objs, _ = a.PD.TrustedObjects(t.Context(), bank)
+	registered := false
+	for _, o := range objs {
+		registered = registered || o.ID == "bank-mobile-app" && o.CertNumber == "KZ-CS-0042" && o.Status == pd.StatusTrusted
+	}
+	if !registered {
+		t.Errorf("the new object is not registered: %+v", objs)
+	}
+	if st, _ := be.post("/console/objects", url.Values{"csrf": {scsrf}, "id": {"no-cert"}, "kind": {"platform"}, "owner_bin": {bank}, "name": {"x"}, "status": {"trusted"}}); st < 400 {
+		t.Errorf("a trusted object without a certificate of compliance accepted: %d", st)
+	}
+
 	// A data owner with its data sets.
 	if st, page := be.post("/console/owners", url.Values{"csrf": {scsrf}, "bin": {"940140000385"}, "name": {"Land registry (demo)"}, "data_sets": {"parcels:Land parcels, owners:Owners"}}); st != 200 {
 		t.Fatalf("data owner: %d\n%s", st, page)

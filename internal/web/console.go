@@ -203,3 +203,32 @@ func (c *Cabinet) putOwner(r *http.Request, actor string) error {
 	_, err := c.cfg.Console.PutDataOwner(r.Context(), actor, o)
 	return err
 }
+
+// putObject registers a digital object (TR-1) or replaces one, with its certificate
+// of compliance.
+func (c *Cabinet) putObject(r *http.Request, actor string) error {
+	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	date := func(k string) (time.Time, error) {
+		if f(k) == "" {
+			return time.Time{}, nil
+		}
+		t, err := time.Parse(time.DateOnly, f(k))
+		if err != nil {
+			return t, problem.Field(k, "must be a date")
+		}
+		return t.UTC(), nil
+	}
+	issued, err := date("certificate_date")
+	if err != nil {
+		return err
+	}
+	expires, err := date("certificate_expires")
+	if err != nil {
+		return err
+	}
+	_, err = c.cfg.Console.PutTrustedObject(r.Context(), actor, pd.TrustedObject{
+		ID: f("id"), Kind: f("kind"), OwnerBIN: f("owner_bin"), Name: f("name"), Version: f("version"),
+		CertNumber: f("certificate_number"), CertDate: issued, CertExpires: expires, Status: f("status"),
+	})
+	return err
+}

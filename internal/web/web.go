@@ -155,6 +155,7 @@ func (c *Cabinet) Register(handle func(pattern string, h http.Handler)) {
 		handle("POST /console/permissions", c.cop.Handler(eh(c.consolePost(c.setPermission))))
 		handle("POST /console/services", c.cop.Handler(eh(c.consolePost(c.putService))))
 		handle("POST /console/owners", c.cop.Handler(eh(c.consolePost(c.putOwner))))
+		handle("POST /console/objects", c.cop.Handler(eh(c.consolePost(c.putObject))))
 	}
 	if c.cfg.SandboxEmployeeKey != nil {
 		handle("GET /keys/employee.p12", eh(c.employeeKey))
