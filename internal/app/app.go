@@ -252,7 +252,7 @@ func (a *App) build(ctx context.Context) error {
 	if err := a.mountPD(ctx, s, ids, mobile, sms); err != nil {
 		return err
 	}
-	if err := a.mountEDS(s); err != nil {
+	if err := a.mountEDS(s, public); err != nil {
 		return err
 	}
 	wcfg := web.Config{Identity: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies, Logger: a.log, Log: a.Log}
@@ -484,7 +484,7 @@ func (a *App) mountPD(ctx context.Context, s *server.Server, ids *identity.Servi
 
 // mountEDS mounts the /v1/eds API and the NCANode-compatible API: on its own
 // listener when --ncanode-addr is set, and in the sandbox on the main one too.
-func (a *App) mountEDS(s *server.Server) error {
+func (a *App) mountEDS(s *server.Server, public *server.Limiter) error {
 	cfg := ncanode.Config{Validator: a.Trust, Now: a.Config.Now, Logger: a.log}
 	switch {
 	case a.Config.TSAURL != "":
@@ -520,7 +520,10 @@ func (a *App) mountEDS(s *server.Server) error {
 	if err != nil {
 		return err
 	}
-	api.RegisterV1(func(pattern string, h http.Handler) { s.Handle(pattern, a.OrgAuth.Middleware(h)) })
+	// /v1/eds verifies for anyone, and a GOST CMS costs milliseconds of CPU: limit per client.
+	api.RegisterV1(func(pattern string, h http.Handler) {
+		s.Handle(pattern, server.RateLimit(public, nil, a.OrgAuth.Middleware(h)))
+	})
 	if a.Config.Sandbox {
 		api.Register(s.Handle)
 	}
