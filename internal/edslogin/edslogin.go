@@ -120,7 +120,7 @@ func (s *Service) Finish(ctx context.Context, token string, signed []byte) (stri
 	if err != nil {
 		return "", nil, err
 	}
-	der, err := decodeCMS(signed)
+	der, err := DecodeCMS(signed)
 	if err != nil {
 		return "", nil, err
 	}
@@ -188,7 +188,9 @@ func (s *Service) Prune(ctx context.Context) error {
 	return err
 }
 
-func decodeCMS(b []byte) ([]byte, error) {
+// DecodeCMS reads a CMS pasted into a form: PEM, DER, or base64 in any of its
+// alphabets, with line breaks.
+func DecodeCMS(b []byte) ([]byte, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return nil, ErrMalformed.WithDetail("empty")

@@ -1,10 +1,8 @@
 package web
 
 import (
-	"bytes"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/pem"
+	"github.com/senimkz/senim/internal/edslogin"
 	"net/http"
 	"strings"
 	"time"
@@ -148,14 +146,10 @@ func (c *Cabinet) consentConfirm(w http.ResponseWriter, r *http.Request) error {
 	return c.renderConsents(w, r, sess, http.StatusOK, "consent.given")
 }
 
-// decodeSignature accepts a CMS as PEM, base64 or DER; anything else is passed on for
-// the service to refuse with its own code.
+// decodeSignature reads the pasted CMS; what does not decode is passed on for the
+// service to refuse with its own code.
 func decodeSignature(b []byte) []byte {
-	b = bytes.TrimSpace(b)
-	if p, _ := pem.Decode(b); p != nil {
-		return p.Bytes
-	}
-	if der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(b)), "")); err == nil {
+	if der, err := edslogin.DecodeCMS(b); err == nil {
 		return der
 	}
 	return b

@@ -19,6 +19,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -352,7 +353,7 @@ func (c *Cabinet) login(w http.ResponseWriter, r *http.Request) error {
 	c.setCookie(w, r, CookieLogin, ch.Token, time.Until(ch.ExpiresAt), http.SameSiteStrictMode)
 	// The masked phone rides along in the redirect so the code page can say where the
 	// code went; it reveals nothing the citizen does not know.
-	http.Redirect(w, r, "/login/code?to="+urlQueryEscape(ch.MaskedPhone), http.StatusSeeOther)
+	http.Redirect(w, r, "/login/code?to="+url.QueryEscape(ch.MaskedPhone), http.StatusSeeOther)
 	return nil
 }
 
@@ -494,10 +495,6 @@ func maskedOrDefault(s string) string {
 		return "***"
 	}
 	return s
-}
-
-func urlQueryEscape(s string) string {
-	return strings.NewReplacer("+", "%2B", " ", "+", "*", "%2A").Replace(s)
 }
 
 type httpDiscard struct{}
