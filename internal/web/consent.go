@@ -2,11 +2,11 @@ package web
 
 import (
 	"crypto/subtle"
-	"github.com/senimkz/senim/internal/edslogin"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/edslogin"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/problem"
