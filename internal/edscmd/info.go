@@ -148,7 +148,7 @@ func info(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	rep.Certificates = entries
 	for _, e := range entries {
-		if e.Chain.Checked && (!e.Chain.Valid || e.Chain.RevocationFailed()) {
+		if e.Chain.Checked && (!e.Chain.Valid || e.Chain.RevocationFailed()) || e.Chain.PeriodFailed() {
 			rep.Valid = false
 		}
 	}
@@ -162,7 +162,7 @@ func info(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func report(ctx context.Context, v *pki.Validator, at time.Time, methods []pki.RevocationMethod, leaf *x509.Certificate, extra []*x509.Certificate, alias string) CertificateReport {
 	r := CertificateReport{Alias: alias, Certificate: pki.Info(leaf)}
 	if v == nil {
-		r.Chain = &ChainReport{Checked: false, At: at, Errors: []string{}}
+		r.Chain = Unchecked(leaf, at)
 		return r
 	}
 	r.Chain = Chain(v.Validate(ctx, leaf, at, pki.Options{Revocation: methods, Intermediates: extra}))

@@ -92,6 +92,18 @@ func TestInfoCertificatesAndRefusals(t *testing.T) {
 	if code != 0 || rep.Kind != "certificate" || rep.Certificates[0].Chain.Checked {
 		t.Errorf("certificate without --ca: exit %d\n%s", code, out)
 	}
+	// Without --ca the validity period is still checked, as `eds verify` does (issue 12,
+	// item 4): expired or not yet valid at --at is invalid, exit 1.
+	for _, tc := range []struct{ at, code string }{{"2027-06-01T00:00:00Z", "eds.cert.expired"}, {"2020-01-01T00:00:00Z", "eds.cert.not_yet_valid"}} {
+		code, rep, out := runInfo(t, nca+"leaf/individual_valid.cer", "--at", tc.at)
+		if code != 1 || rep.Valid || rep.Certificates[0].Chain.Checked || len(rep.Certificates[0].Chain.Periods) != 1 ||
+			strings.Join(rep.Certificates[0].Chain.Errors, ",") != tc.code {
+			t.Errorf("without --ca at %s: exit %d\n%s", tc.at, code, out)
+		}
+	}
+	if code, rep, out := runInfo(t, nca+"individual/valid/individual_valid.p12", "--password", "Qwerty12", "--at", "2027-06-01T00:00:00Z"); code != 1 || rep.Valid {
+		t.Errorf("PKCS#12 without --ca, expired: exit %d\n%s", code, out)
+	}
 	// The root itself validates against itself.
 	if code, _, out := runInfo(t, nca+"root_test_gost_2022.cer", "--ca", nca+"root_test_gost_2022.cer"); code != 0 {
 		t.Errorf("root: exit %d\n%s", code, out)

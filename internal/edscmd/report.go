@@ -75,7 +75,37 @@ func Chain(res pki.Result) *ChainReport {
 	return r
 }
 
-// Revoked reports whether a requested revocation check said revoked or could not be
+// Unchecked reports a certificate whose chain is not checked (no trust anchors were
+// given): only its validity period at at, so that `eds info` and `eds verify` agree that
+// an expired certificate is invalid with or without --ca.
+func Unchecked(leaf *x509.Certificate, at time.Time) *ChainReport {
+	r := &ChainReport{Checked: false, At: at, Errors: []string{}}
+	p := PeriodReport{Subject: pki.Info(leaf).Subject.DN, NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter, Valid: true}
+	switch {
+	case at.Before(leaf.NotBefore):
+		p.Valid, p.Error = false, code(pki.ErrNotYetValid)
+	case at.After(leaf.NotAfter):
+		p.Valid, p.Error = false, code(pki.ErrExpired)
+	}
+	if !p.Valid {
+		r.Errors = append(r.Errors, p.Error)
+	}
+	r.Periods = []PeriodReport{p}
+	return r
+}
+
+// PeriodFailed reports whether a certificate of the report is outside its validity
+// period.
+func (r *ChainReport) PeriodFailed() bool {
+	for _, p := range r.Periods {
+		if !p.Valid {
+			return true
+		}
+	}
+	return false
+}
+
+// RevocationFailed reports whether a requested revocation check said revoked or could not be
 // made.
 func (r *ChainReport) RevocationFailed() bool {
 	for _, c := range []*RevocationReport{r.CRL, r.OCSP} {
