@@ -54,6 +54,26 @@ type RevocationReport struct {
 	ThisUpdate *time.Time `json:"this_update,omitempty"`
 	NextUpdate *time.Time `json:"next_update,omitempty"`
 	Error      string     `json:"error,omitempty"`
+	CRLNumber  string     `json:"crl_number,omitempty"` // of the deciding CRL
+	// Basis says why the deciding evidence decided: covers_time, issued_after_time or
+	// lists_revocation.
+	Basis string `json:"basis,omitempty"`
+	// Evidence is every CRL (or OCSP answer) considered: the deciding one, and each
+	// other with the reason it was set aside.
+	Evidence []EvidenceReport `json:"evidence,omitempty"`
+}
+
+// EvidenceReport is one piece of revocation evidence considered.
+type EvidenceReport struct {
+	CRLNumber     string     `json:"crl_number,omitempty"`
+	BaseCRLNumber string     `json:"base_crl_number,omitempty"` // a delta CRL applied to this base
+	ThisUpdate    time.Time  `json:"this_update"`
+	NextUpdate    *time.Time `json:"next_update,omitempty"`
+	ProducedAt    *time.Time `json:"produced_at,omitempty"` // OCSP
+	Decided       bool       `json:"decided"`
+	// SetAside: not_authentic, unhandled_critical, delta_without_base,
+	// issued_after_expiry, stale_for_time, superseded, not_issued, unknown_cert.
+	SetAside string `json:"set_aside,omitempty"`
 }
 
 // Chain reports a pki.Result.
@@ -137,7 +157,20 @@ func revocation(c pki.RevocationCheck) *RevocationReport {
 		t := c.NextUpdate
 		r.NextUpdate = &t
 	}
+	r.CRLNumber, r.Basis = c.CRLNumber, c.Basis
+	for _, e := range c.Evidence {
+		er := EvidenceReport{CRLNumber: e.CRLNumber, BaseCRLNumber: e.BaseCRLNumber, ThisUpdate: e.ThisUpdate,
+			NextUpdate: timePtr(e.NextUpdate), ProducedAt: timePtr(e.ProducedAt), Decided: e.Decided, SetAside: e.SetAside}
+		r.Evidence = append(r.Evidence, er)
+	}
 	return r
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 func code(err error) string {
