@@ -141,3 +141,40 @@ func TestInfoCertificatesAndRefusals(t *testing.T) {
 		}
 	}
 }
+
+// --ca-anchor trusts an intermediate CA certificate by itself; --ca does not. The report
+// names the kind of anchor that ended the chain (issue 12, item 3).
+func TestInfoCAAnchor(t *testing.T) {
+	leaf, ca, root, crl := nca+"leaf/legal_valid_head.cer", nca+"nca_gost2022_test.cer", nca+"root_test_gost_2022.cer", nca+"nca_gost2022_test.crl"
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		exit   int
+		chain  int
+		anchor string
+		code   string
+	}{
+		{"root and intermediate", []string{"--ca", root, "--ca", ca, "--crl", crl}, 0, 3, "root", ""},
+		{"intermediate as anchor", []string{"--ca-anchor", ca, "--crl", crl}, 0, 2, "intermediate", ""},
+		{"root as anchor", []string{"--ca-anchor", root, "--ca", ca}, 0, 3, "root", ""},
+		{"intermediate with --ca only builds chains", []string{"--ca", ca, "--crl", crl}, 1, 0, "", "eds.cert.untrusted"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, rep, out := runInfo(t, append([]string{leaf}, tc.args...)...)
+			if code != tc.exit || len(rep.Certificates) != 1 {
+				t.Fatalf("exit %d, want %d\n%s", code, tc.exit, out)
+			}
+			c := rep.Certificates[0].Chain
+			if !c.Checked || len(c.Chain) != tc.chain || c.Anchor != tc.anchor {
+				t.Errorf("chain %v anchor %q, want %d %q", c.Chain, c.Anchor, tc.chain, tc.anchor)
+			}
+			if tc.code != "" && !strings.Contains(strings.Join(c.Errors, ","), tc.code) {
+				t.Errorf("errors %v, want %s", c.Errors, tc.code)
+			}
+		})
+	}
+	// An end-entity certificate is refused as an anchor: unusable input, exit 2.
+	if code, _, out := runInfo(t, leaf, "--ca-anchor", leaf); code != 2 || !strings.Contains(out, "not a CA certificate") {
+		t.Errorf("end-entity anchor: exit %d\n%s", code, out)
+	}
+}

@@ -20,7 +20,8 @@ type ChainReport struct {
 	Checked    bool              `json:"checked"` // false: no trust anchors were given
 	Valid      bool              `json:"valid"`
 	At         time.Time         `json:"at"`
-	Chain      []string          `json:"chain,omitempty"` // DNs, leaf first
+	Chain      []string          `json:"chain,omitempty"`  // DNs, leaf first
+	Anchor     string            `json:"anchor,omitempty"` // what ended the chain: "root", or "intermediate" (a CA configured as an anchor)
 	Signatures []SignatureReport `json:"signatures,omitempty"`
 	Periods    []PeriodReport    `json:"periods,omitempty"`
 	CRL        *RevocationReport `json:"crl,omitempty"`
@@ -78,7 +79,7 @@ type EvidenceReport struct {
 
 // Chain reports a pki.Result.
 func Chain(res pki.Result) *ChainReport {
-	r := &ChainReport{Checked: true, Valid: res.Valid, At: res.At, Errors: []string{}}
+	r := &ChainReport{Checked: true, Valid: res.Valid, At: res.At, Anchor: string(res.Anchor), Errors: []string{}}
 	for _, c := range res.Chain {
 		r.Chain = append(r.Chain, pki.Info(c).Subject.DN)
 	}
@@ -223,10 +224,24 @@ func ParseCerts(b []byte) ([]*x509.Certificate, error) {
 	return out, nil
 }
 
-// TrustConfig reads --ca and --crl files into a validator configuration: self-issued
-// certificates become roots, the others intermediates.
-func TrustConfig(caFiles, crlFiles []string, clock func() time.Time) (pki.Config, error) {
+// TrustConfig reads --ca, --ca-anchor and --crl files into a validator configuration.
+// Of the --ca certificates, self-issued ones become roots and the others intermediates,
+// used only to build chains; every --ca-anchor certificate, root or intermediate, is a
+// trust anchor by itself.
+func TrustConfig(caFiles, anchorFiles, crlFiles []string, clock func() time.Time) (pki.Config, error) {
 	cfg := pki.Config{Clock: clock}
+	for _, f := range anchorFiles {
+		certs, err := ReadCerts(f)
+		if err != nil {
+			return cfg, fmt.Errorf("--ca-anchor %s: %w", f, err)
+		}
+		for _, c := range certs {
+			if !pki.CanIssue(c) {
+				return cfg, fmt.Errorf("--ca-anchor %s: %s is not a CA certificate", f, pki.Info(c).Subject.DN)
+			}
+		}
+		cfg.Roots = append(cfg.Roots, certs...)
+	}
 	for _, f := range caFiles {
 		certs, err := ReadCerts(f)
 		if err != nil {

@@ -56,8 +56,12 @@ type OCSPClient interface {
 
 // Config configures a Validator.
 type Config struct {
-	// Roots are the trust anchors. Nothing else is ever trusted: with no roots, every
-	// certificate is untrusted.
+	// Roots are the trust anchors, trusted directly: self-issued roots, or CA
+	// certificates below a root that the operator chooses to trust by themselves (as
+	// NCANode trusts configured CA certificates; the roots of the older NCA hierarchies are
+	// not always at hand). A chain ends at the first anchor it reaches; Result.Anchor says
+	// which kind it was. Nothing else is ever trusted: with no roots, every certificate is
+	// untrusted.
 	Roots []*x509.Certificate
 	// Intermediates may be used to build chains; they are not trusted by themselves.
 	Intermediates []*x509.Certificate
@@ -121,6 +125,23 @@ type RevocationCheck struct {
 	Evidence []Evidence
 }
 
+// AnchorKind is the kind of trust anchor that ended a chain.
+type AnchorKind string
+
+// Anchor kinds.
+const (
+	AnchorRoot         AnchorKind = "root"         // a self-issued root
+	AnchorIntermediate AnchorKind = "intermediate" // a CA certificate trusted directly, its own issuer not consulted
+)
+
+// anchorKind tells the kind of a configured anchor.
+func anchorKind(c *x509.Certificate) AnchorKind {
+	if bytes.Equal(c.RawIssuer, c.RawSubject) {
+		return AnchorRoot
+	}
+	return AnchorIntermediate
+}
+
 // Result reports every check separately.
 type Result struct {
 	At time.Time
@@ -130,7 +151,9 @@ type Result struct {
 	// method says good.
 	Valid bool
 	// Chain is leaf first, trust anchor last; nil when no chain was built.
-	Chain      []*x509.Certificate
+	Chain []*x509.Certificate
+	// Anchor is the kind of the trust anchor that ended Chain; "" when no chain was built.
+	Anchor     AnchorKind
 	ChainErr   error // nil, or wraps ErrUntrusted, ErrCertSignature, ErrNotCA
 	Signatures []SignatureCheck
 	Periods    []PeriodCheck // of every certificate in Chain (only the leaf without a chain)
@@ -257,6 +280,7 @@ func (v *Validator) Validate(ctx context.Context, leaf *x509.Certificate, at tim
 		res.Errors = append(res.Errors, err)
 	} else {
 		res.Chain = chain
+		res.Anchor = anchorKind(chain[len(chain)-1])
 	}
 
 	periodOf := res.Chain
@@ -397,6 +421,11 @@ func (b *chainBuilder) checkSignature(c, issuer *x509.Certificate) error {
 	b.sigs = append(b.sigs, sc)
 	return err
 }
+
+// CanIssue reports whether c may sign certificates, by the rule the chain builder
+// applies: a CA by its basic constraints (a v3 certificate must have them) and, when it
+// has a key usage, with keyCertSign.
+func CanIssue(c *x509.Certificate) bool { return canIssue(c) }
 
 // canIssue reports whether c may sign certificates: a CA by its basic constraints and,
 // when it has a key usage, with keyCertSign.

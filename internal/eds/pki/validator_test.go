@@ -535,3 +535,40 @@ func TestValidateConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// An intermediate CA certificate configured as a trust anchor ends the chain by itself;
+// the report says which kind of anchor did (issue 12, item 3).
+func TestValidateIntermediateAnchor(t *testing.T) {
+	leaf := ncaLeaf(t, "legal_valid_head")
+	for _, tc := range []struct {
+		name          string
+		roots, inters []*x509.Certificate
+		chain         int
+		anchor        AnchorKind
+	}{
+		{"root", []*x509.Certificate{ncaRoot(t)}, []*x509.Certificate{ncaCA(t)}, 3, AnchorRoot},
+		{"intermediate anchor, no root", []*x509.Certificate{ncaCA(t)}, nil, 2, AnchorIntermediate},
+		{"intermediate anchor beside the root: the first reached ends", []*x509.Certificate{ncaRoot(t), ncaCA(t)}, nil, 2, AnchorIntermediate},
+		{"intermediate only for building: untrusted", nil, []*x509.Certificate{ncaCA(t)}, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := New(Config{Roots: tc.roots, Intermediates: tc.inters, CRLs: []*CRL{ncaCRL(t)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := v.Validate(t.Context(), leaf, fixedNow, crlOnly)
+			if len(res.Chain) != tc.chain || res.Anchor != tc.anchor {
+				t.Fatalf("chain %d anchor %q, want %d %q (%v)", len(res.Chain), res.Anchor, tc.chain, tc.anchor, res.Errors)
+			}
+			if tc.chain == 0 {
+				if res.Valid || !errors.Is(res.ChainErr, ErrUntrusted) {
+					t.Errorf("valid %v chain err %v", res.Valid, res.ChainErr)
+				}
+				return
+			}
+			if !res.Valid || res.CRL.Status != StatusGood {
+				t.Errorf("valid %v CRL %s errors %v", res.Valid, res.CRL.Status, res.Errors)
+			}
+		})
+	}
+}
