@@ -418,3 +418,51 @@ func TestOCSPAtTime(t *testing.T) {
 		})
 	}
 }
+
+// A delta CRL issued after the expiry, applied to a base issued before it, makes a view
+// that no longer answers for the certificate; the base alone still does. The merged view
+// keeps expired certificates only when both CRLs say so, from the later date.
+func TestCRLHistoricalDelta(t *testing.T) {
+	h := newHistory(t)
+	entry := revoked(h.revoked.SerialNumber, histRevokedAt, ReasonKeyCompromise)
+	spec := func(number, base int64, this time.Time, since time.Time, entries ...x509.RevocationListEntry) *CRL {
+		c, err := ParseCRL(h.ca.crl(t, crlSpec{number: number, baseNumber: base, thisUpdate: this, nextUpdate: this.AddDate(0, 1, 0),
+			expiredCertsOnCRL: since, entries: entries}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	base := spec(40, 0, day(2022, 9, 1), time.Time{}, entry)
+	late := spec(41, 40, day(2023, 2, 1), time.Time{})
+	v, err := New(Config{Roots: []*x509.Certificate{h.ca.cert}, CRLs: []*CRL{base, late}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := v.Validate(t.Context(), h.good, histAt, crlOnly).CRL
+	want := []Evidence{
+		{CRLNumber: "40", ThisUpdate: day(2022, 9, 1), NextUpdate: day(2022, 10, 1), Decided: true},
+		{CRLNumber: "41", BaseCRLNumber: "40", ThisUpdate: day(2023, 2, 1), NextUpdate: day(2023, 3, 1), SetAside: SetAsideIssuedAfterExpiry},
+	}
+	if diff := cmp.Diff(want, rc.Evidence); diff != "" || rc.Status != StatusGood {
+		t.Errorf("CRL %s err %v evidence (-want +got):\n%s", rc.Status, rc.Err, diff)
+	}
+
+	for _, tc := range []struct {
+		name              string
+		baseSince, dSince time.Time
+		want              time.Time
+	}{
+		{"both", day(2020, 1, 1), day(2021, 1, 1), day(2021, 1, 1)},
+		{"base only", day(2020, 1, 1), time.Time{}, time.Time{}},
+		{"delta only", time.Time{}, day(2020, 1, 1), time.Time{}},
+	} {
+		m, err := ApplyDelta(spec(50, 0, day(2026, 1, 1), tc.baseSince, entry), spec(51, 50, day(2026, 1, 2), tc.dSince))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.ExpiredCertsOnCRL.Equal(tc.want) {
+			t.Errorf("%s: merged ExpiredCertsOnCRL %v, want %v", tc.name, m.ExpiredCertsOnCRL, tc.want)
+		}
+	}
+}
