@@ -175,8 +175,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.AdapterToken, "adapter-token", "", "bearer token for the БМГ and SMS adapters")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain for serving HTTPS (enables mutual TLS for organizations)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key for --tls-cert")
-	var cas, crls cli.StringList
-	fs.Var(&cas, "ca", "trusted CA certificate file, DER or PEM (repeatable; self-signed ones are roots)")
+	var cas, anchors, crls cli.StringList
+	fs.Var(&cas, "ca", "trusted CA certificate file, DER or PEM (repeatable; self-signed ones are roots, others only build chains)")
+	fs.Var(&anchors, "ca-anchor", "CA certificate file trusted directly as an anchor, root or intermediate, DER or PEM (repeatable)")
 	fs.Var(&crls, "crl", "CRL file of a trusted CA, DER or PEM (repeatable)")
 	fs.StringVar(&cfg.NCANodeAddr, "ncanode-addr", "", "serve the NCANode-compatible API on this address (internal networks only: clients send it private keys)")
 	fs.StringVar(&cfg.TSAURL, "tsa-url", "", "RFC 3161 time-stamping authority for CMS signing (the sandbox uses its own)")
@@ -195,7 +196,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected arguments %q", pos)
 	}
 	cfg.DataDir, cfg.DatabaseURL = db.dataDir, db.databaseURL
-	cfg.CAFiles, cfg.CRLFiles = cas, crls
+	cfg.CAFiles, cfg.CRLFiles, cfg.CAAnchorFiles = cas, crls, anchors
 	cfg.RegulatorBINs = regulators
 	if err := edsfast.Use(*gostVerifier); err != nil {
 		return err

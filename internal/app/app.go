@@ -78,6 +78,9 @@ type Config struct {
 	SandboxCADir string
 	// Trust: CA certificates (roots and intermediates) and CRLs, DER or PEM files.
 	CAFiles, CRLFiles []string
+	// CAAnchorFiles are CA certificates trusted directly as anchors, root or
+	// intermediate (--ca-anchor).
+	CAAnchorFiles []string
 	// Per-client rate limit of public endpoints.
 	RateLimit float64
 	RateBurst float64

@@ -487,6 +487,16 @@ func TestWhoamiTrust(t *testing.T) {
 		if st != 200 || m["bin"] != "123456789021" {
 			t.Errorf("with --ca: %d %v", st, m)
 		}
+		// The issuing CA alone: with --ca it only builds chains; with --ca-anchor it is
+		// trusted by itself (issue 12, item 3).
+		st, m = call(t, start(t, Config{CAFiles: []string{nca + "nca_gost2022_test.cer"}, CRLFiles: []string{nca + "nca_gost2022_test.crl"}}))
+		if st != 401 || m["code"] != "orgauth.certificate.untrusted" {
+			t.Errorf("intermediate with --ca: %d %v", st, m)
+		}
+		st, m = call(t, start(t, Config{CAAnchorFiles: []string{nca + "nca_gost2022_test.cer"}, CRLFiles: []string{nca + "nca_gost2022_test.crl"}}))
+		if st != 200 || m["bin"] != "123456789021" {
+			t.Errorf("intermediate with --ca-anchor: %d %v", st, m)
+		}
 	})
 	t.Run("no credentials", func(t *testing.T) {
 		res, err := http.Get(start(t, Config{Sandbox: true}).URL + "/v1/whoami")

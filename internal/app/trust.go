@@ -6,11 +6,11 @@ import (
 	"github.com/senimkz/senim/internal/sandbox/ncatest"
 )
 
-// trustConfig builds the validator's configuration: the CAs named by --ca and the CRLs
-// named by --crl; in the sandbox also the NCA test PKI — which is public, and so never
+// trustConfig builds the validator's configuration: the CAs named by --ca, the anchors
+// named by --ca-anchor and the CRLs named by --crl; in the sandbox also the NCA test PKI — which is public, and so never
 // trusted outside it.
 func (a *App) trustConfig() (pki.Config, error) {
-	cfg, err := edscmd.TrustConfig(a.Config.CAFiles, a.Config.CRLFiles, a.Config.Now)
+	cfg, err := edscmd.TrustConfig(a.Config.CAFiles, a.Config.CAAnchorFiles, a.Config.CRLFiles, a.Config.Now)
 	if err != nil {
 		return cfg, err
 	}

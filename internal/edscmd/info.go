@@ -23,9 +23,9 @@ import (
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, `usage:
-  senim eds info FILE [--password P] [--ca FILE]... [--crl FILE]... [--ocsp] [--at RFC3339]
+  senim eds info FILE [--password P] [--ca FILE]... [--ca-anchor FILE]... [--crl FILE]... [--ocsp] [--at RFC3339]
   senim eds sign --key FILE.p12 --password P [--detached] [--tsa URL] [--pem] IN > OUT.cms
-  senim eds verify [--data FILE] [--ca FILE]... [--at RFC3339] [--crl FILE]... [--ocsp] IN.cms
+  senim eds verify [--data FILE] [--ca FILE]... [--ca-anchor FILE]... [--at RFC3339] [--crl FILE]... [--ocsp] IN.cms
 `)
 		return 2
 	}
@@ -57,13 +57,14 @@ type InfoReport struct {
 }
 
 type common struct {
-	cas, crls cli.StringList
-	ocsp      bool
-	at        string
+	cas, anchors, crls cli.StringList
+	ocsp               bool
+	at                 string
 }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.Var(&c.cas, "ca", "trusted CA certificate (DER or PEM), repeatable; without it the chain is not checked")
+	fs.Var(&c.cas, "ca", "trusted CA certificate (DER or PEM), repeatable: self-signed ones are roots, others only build chains; without --ca or --ca-anchor the chain is not checked")
+	fs.Var(&c.anchors, "ca-anchor", "CA certificate trusted directly as an anchor, root or intermediate (DER or PEM), repeatable")
 	fs.Var(&c.crls, "crl", "CRL (DER or PEM), repeatable: check revocation by CRL")
 	fs.BoolVar(&c.ocsp, "ocsp", false, "check revocation by OCSP at the address in the certificate")
 	fs.StringVar(&c.at, "at", "", "validate at this time (RFC 3339) instead of now")
@@ -87,10 +88,10 @@ func (c *common) validator(now func() time.Time) (*pki.Validator, time.Time, []p
 	if c.ocsp {
 		methods = append(methods, pki.RevocationOCSP)
 	}
-	if len(c.cas) == 0 {
+	if len(c.cas) == 0 && len(c.anchors) == 0 {
 		return nil, at, methods, nil
 	}
-	cfg, err := TrustConfig(c.cas, c.crls, now)
+	cfg, err := TrustConfig(c.cas, c.anchors, c.crls, now)
 	if err != nil {
 		return nil, at, nil, err
 	}
@@ -148,7 +149,7 @@ func info(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	rep.Certificates = entries
 	for _, e := range entries {
-		if e.Chain.Checked && (!e.Chain.Valid || e.Chain.RevocationFailed()) {
+		if e.Chain.Checked && (!e.Chain.Valid || e.Chain.RevocationFailed()) || e.Chain.PeriodFailed() {
 			rep.Valid = false
 		}
 	}
@@ -162,7 +163,7 @@ func info(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func report(ctx context.Context, v *pki.Validator, at time.Time, methods []pki.RevocationMethod, leaf *x509.Certificate, extra []*x509.Certificate, alias string) CertificateReport {
 	r := CertificateReport{Alias: alias, Certificate: pki.Info(leaf)}
 	if v == nil {
-		r.Chain = &ChainReport{Checked: false, At: at, Errors: []string{}}
+		r.Chain = Unchecked(leaf, at)
 		return r
 	}
 	r.Chain = Chain(v.Validate(ctx, leaf, at, pki.Options{Revocation: methods, Intermediates: extra}))

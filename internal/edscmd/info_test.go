@@ -92,6 +92,18 @@ func TestInfoCertificatesAndRefusals(t *testing.T) {
 	if code != 0 || rep.Kind != "certificate" || rep.Certificates[0].Chain.Checked {
 		t.Errorf("certificate without --ca: exit %d\n%s", code, out)
 	}
+	// Without --ca the validity period is still checked, as `eds verify` does (issue 12,
+	// item 4): expired or not yet valid at --at is invalid, exit 1.
+	for _, tc := range []struct{ at, code string }{{"2027-06-01T00:00:00Z", "eds.cert.expired"}, {"2020-01-01T00:00:00Z", "eds.cert.not_yet_valid"}} {
+		code, rep, out := runInfo(t, nca+"leaf/individual_valid.cer", "--at", tc.at)
+		if code != 1 || rep.Valid || rep.Certificates[0].Chain.Checked || len(rep.Certificates[0].Chain.Periods) != 1 ||
+			strings.Join(rep.Certificates[0].Chain.Errors, ",") != tc.code {
+			t.Errorf("without --ca at %s: exit %d\n%s", tc.at, code, out)
+		}
+	}
+	if code, rep, out := runInfo(t, nca+"individual/valid/individual_valid.p12", "--password", "Qwerty12", "--at", "2027-06-01T00:00:00Z"); code != 1 || rep.Valid {
+		t.Errorf("PKCS#12 without --ca, expired: exit %d\n%s", code, out)
+	}
 	// The root itself validates against itself.
 	if code, _, out := runInfo(t, nca+"root_test_gost_2022.cer", "--ca", nca+"root_test_gost_2022.cer"); code != 0 {
 		t.Errorf("root: exit %d\n%s", code, out)
@@ -127,5 +139,42 @@ func TestInfoCertificatesAndRefusals(t *testing.T) {
 		if c := Command(t.Context(), append([]string{"info"}, args...), &out, &errb); c != 2 {
 			t.Errorf("%v: exit %d, want 2", args, c)
 		}
+	}
+}
+
+// --ca-anchor trusts an intermediate CA certificate by itself; --ca does not. The report
+// names the kind of anchor that ended the chain (issue 12, item 3).
+func TestInfoCAAnchor(t *testing.T) {
+	leaf, ca, root, crl := nca+"leaf/legal_valid_head.cer", nca+"nca_gost2022_test.cer", nca+"root_test_gost_2022.cer", nca+"nca_gost2022_test.crl"
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		exit   int
+		chain  int
+		anchor string
+		code   string
+	}{
+		{"root and intermediate", []string{"--ca", root, "--ca", ca, "--crl", crl}, 0, 3, "root", ""},
+		{"intermediate as anchor", []string{"--ca-anchor", ca, "--crl", crl}, 0, 2, "intermediate", ""},
+		{"root as anchor", []string{"--ca-anchor", root, "--ca", ca}, 0, 3, "root", ""},
+		{"intermediate with --ca only builds chains", []string{"--ca", ca, "--crl", crl}, 1, 0, "", "eds.cert.untrusted"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, rep, out := runInfo(t, append([]string{leaf}, tc.args...)...)
+			if code != tc.exit || len(rep.Certificates) != 1 {
+				t.Fatalf("exit %d, want %d\n%s", code, tc.exit, out)
+			}
+			c := rep.Certificates[0].Chain
+			if !c.Checked || len(c.Chain) != tc.chain || c.Anchor != tc.anchor {
+				t.Errorf("chain %v anchor %q, want %d %q", c.Chain, c.Anchor, tc.chain, tc.anchor)
+			}
+			if tc.code != "" && !strings.Contains(strings.Join(c.Errors, ","), tc.code) {
+				t.Errorf("errors %v, want %s", c.Errors, tc.code)
+			}
+		})
+	}
+	// An end-entity certificate is refused as an anchor: unusable input, exit 2.
+	if code, _, out := runInfo(t, leaf, "--ca-anchor", leaf); code != 2 || !strings.Contains(out, "not a CA certificate") {
+		t.Errorf("end-entity anchor: exit %d\n%s", code, out)
 	}
 }

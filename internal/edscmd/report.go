@@ -20,7 +20,8 @@ type ChainReport struct {
 	Checked    bool              `json:"checked"` // false: no trust anchors were given
 	Valid      bool              `json:"valid"`
 	At         time.Time         `json:"at"`
-	Chain      []string          `json:"chain,omitempty"` // DNs, leaf first
+	Chain      []string          `json:"chain,omitempty"`  // DNs, leaf first
+	Anchor     string            `json:"anchor,omitempty"` // what ended the chain: "root", or "intermediate" (a CA configured as an anchor)
 	Signatures []SignatureReport `json:"signatures,omitempty"`
 	Periods    []PeriodReport    `json:"periods,omitempty"`
 	CRL        *RevocationReport `json:"crl,omitempty"`
@@ -54,11 +55,31 @@ type RevocationReport struct {
 	ThisUpdate *time.Time `json:"this_update,omitempty"`
 	NextUpdate *time.Time `json:"next_update,omitempty"`
 	Error      string     `json:"error,omitempty"`
+	CRLNumber  string     `json:"crl_number,omitempty"` // of the deciding CRL
+	// Basis says why the deciding evidence decided: covers_time, issued_after_time or
+	// lists_revocation.
+	Basis string `json:"basis,omitempty"`
+	// Evidence is every CRL (or OCSP answer) considered: the deciding one, and each
+	// other with the reason it was set aside.
+	Evidence []EvidenceReport `json:"evidence,omitempty"`
+}
+
+// EvidenceReport is one piece of revocation evidence considered.
+type EvidenceReport struct {
+	CRLNumber     string     `json:"crl_number,omitempty"`
+	BaseCRLNumber string     `json:"base_crl_number,omitempty"` // a delta CRL applied to this base
+	ThisUpdate    time.Time  `json:"this_update"`
+	NextUpdate    *time.Time `json:"next_update,omitempty"`
+	ProducedAt    *time.Time `json:"produced_at,omitempty"` // OCSP
+	Decided       bool       `json:"decided"`
+	// SetAside: not_authentic, unhandled_critical, delta_without_base,
+	// issued_after_expiry, stale_for_time, superseded, not_issued, unknown_cert.
+	SetAside string `json:"set_aside,omitempty"`
 }
 
 // Chain reports a pki.Result.
 func Chain(res pki.Result) *ChainReport {
-	r := &ChainReport{Checked: true, Valid: res.Valid, At: res.At, Errors: []string{}}
+	r := &ChainReport{Checked: true, Valid: res.Valid, At: res.At, Anchor: string(res.Anchor), Errors: []string{}}
 	for _, c := range res.Chain {
 		r.Chain = append(r.Chain, pki.Info(c).Subject.DN)
 	}
@@ -75,7 +96,37 @@ func Chain(res pki.Result) *ChainReport {
 	return r
 }
 
-// Revoked reports whether a requested revocation check said revoked or could not be
+// Unchecked reports a certificate whose chain is not checked (no trust anchors were
+// given): only its validity period at at, so that `eds info` and `eds verify` agree that
+// an expired certificate is invalid with or without --ca.
+func Unchecked(leaf *x509.Certificate, at time.Time) *ChainReport {
+	r := &ChainReport{Checked: false, At: at, Errors: []string{}}
+	p := PeriodReport{Subject: pki.Info(leaf).Subject.DN, NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter, Valid: true}
+	switch {
+	case at.Before(leaf.NotBefore):
+		p.Valid, p.Error = false, code(pki.ErrNotYetValid)
+	case at.After(leaf.NotAfter):
+		p.Valid, p.Error = false, code(pki.ErrExpired)
+	}
+	if !p.Valid {
+		r.Errors = append(r.Errors, p.Error)
+	}
+	r.Periods = []PeriodReport{p}
+	return r
+}
+
+// PeriodFailed reports whether a certificate of the report is outside its validity
+// period.
+func (r *ChainReport) PeriodFailed() bool {
+	for _, p := range r.Periods {
+		if !p.Valid {
+			return true
+		}
+	}
+	return false
+}
+
+// RevocationFailed reports whether a requested revocation check said revoked or could not be
 // made.
 func (r *ChainReport) RevocationFailed() bool {
 	for _, c := range []*RevocationReport{r.CRL, r.OCSP} {
@@ -107,7 +158,20 @@ func revocation(c pki.RevocationCheck) *RevocationReport {
 		t := c.NextUpdate
 		r.NextUpdate = &t
 	}
+	r.CRLNumber, r.Basis = c.CRLNumber, c.Basis
+	for _, e := range c.Evidence {
+		er := EvidenceReport{CRLNumber: e.CRLNumber, BaseCRLNumber: e.BaseCRLNumber, ThisUpdate: e.ThisUpdate,
+			NextUpdate: timePtr(e.NextUpdate), ProducedAt: timePtr(e.ProducedAt), Decided: e.Decided, SetAside: e.SetAside}
+		r.Evidence = append(r.Evidence, er)
+	}
 	return r
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 func code(err error) string {
@@ -160,10 +224,24 @@ func ParseCerts(b []byte) ([]*x509.Certificate, error) {
 	return out, nil
 }
 
-// TrustConfig reads --ca and --crl files into a validator configuration: self-issued
-// certificates become roots, the others intermediates.
-func TrustConfig(caFiles, crlFiles []string, clock func() time.Time) (pki.Config, error) {
+// TrustConfig reads --ca, --ca-anchor and --crl files into a validator configuration.
+// Of the --ca certificates, self-issued ones become roots and the others intermediates,
+// used only to build chains; every --ca-anchor certificate, root or intermediate, is a
+// trust anchor by itself.
+func TrustConfig(caFiles, anchorFiles, crlFiles []string, clock func() time.Time) (pki.Config, error) {
 	cfg := pki.Config{Clock: clock}
+	for _, f := range anchorFiles {
+		certs, err := ReadCerts(f)
+		if err != nil {
+			return cfg, fmt.Errorf("--ca-anchor %s: %w", f, err)
+		}
+		for _, c := range certs {
+			if !pki.CanIssue(c) {
+				return cfg, fmt.Errorf("--ca-anchor %s: %s is not a CA certificate", f, pki.Info(c).Subject.DN)
+			}
+		}
+		cfg.Roots = append(cfg.Roots, certs...)
+	}
 	for _, f := range caFiles {
 		certs, err := ReadCerts(f)
 		if err != nil {

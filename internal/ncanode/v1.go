@@ -143,7 +143,7 @@ func (a *API) v1Info(w http.ResponseWriter, r *http.Request) (any, error) {
 func (a *API) infoReport(ctx context.Context, leaf *x509.Certificate, extra []*x509.Certificate, methods []pki.RevocationMethod, at time.Time) InfoResponse {
 	rep := InfoResponse{CertificateReport: edscmd.CertificateReport{Certificate: pki.Info(leaf)}}
 	if a.cfg.Validator == nil {
-		rep.Chain = &edscmd.ChainReport{Checked: false, At: at, Errors: []string{}}
+		rep.Chain = edscmd.Unchecked(leaf, at)
 		return rep
 	}
 	rep.Chain = edscmd.Chain(a.cfg.Validator.Validate(ctx, leaf, at, pki.Options{Revocation: methods, Intermediates: extra}))

@@ -51,16 +51,33 @@ func TestValidityAtTimeStamp(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	validator := func(t *testing.T, revoked ...tsptest.Revoked) *pki.Validator {
-		crlDER, err := root.CRL(1, date(2026, 12, 1), date(2027, 2, 1), revoked)
-		if err != nil {
-			t.Fatal(err)
+	// The CA issues a CRL before the signer's certificate expires ("early", 2026-07-20) and
+	// one after ("today", 2026-12-01). Like the NCA, it drops a certificate from its CRLs
+	// once it has expired (RFC 5280, 3.3): "today" never lists the signer.
+	validator := func(t *testing.T, crls []string, revoked ...tsptest.Revoked) *pki.Validator {
+		var parsed []*pki.CRL
+		for i, name := range crls {
+			this, next := date(2026, 7, 20), date(2026, 8, 20)
+			if name == "today" {
+				this, next = date(2026, 12, 1), date(2027, 2, 1)
+			}
+			var listed []tsptest.Revoked
+			for _, r := range revoked {
+				if !r.At.After(this) && !(r.Serial.Cmp(cert.SerialNumber) == 0 && this.After(expires)) {
+					listed = append(listed, r)
+				}
+			}
+			crlDER, err := root.CRL(int64(i+1), this, next, listed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			crl, err := pki.ParseCRL(crlDER)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parsed = append(parsed, crl)
 		}
-		crl, err := pki.ParseCRL(crlDER)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := pki.New(pki.Config{Roots: []*x509.Certificate{root.Cert}, CRLs: []*pki.CRL{crl}, Clock: clock})
+		v, err := pki.New(pki.Config{Roots: []*x509.Certificate{root.Cert}, CRLs: parsed, Clock: clock})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,29 +86,39 @@ func TestValidityAtTimeStamp(t *testing.T) {
 	revokedAt := func(serial *big.Int, at time.Time, reason pki.Reason) tsptest.Revoked {
 		return tsptest.Revoked{Serial: serial, At: at, Reason: int(reason)}
 	}
+	both, todayOnly := []string{"early", "today"}, []string{"today"}
 
 	for _, tc := range []struct {
 		name      string
 		cms       []byte
 		noChain   bool
+		crls      []string
 		revoked   []tsptest.Revoked
 		valid     bool
 		at        time.Time
 		wantCode  string
 		crlStatus pki.RevocationStatus
 	}{
-		{name: "time-stamped, expired since", cms: stamped, valid: true, at: signedAt, crlStatus: pki.StatusGood},
-		{name: "not time-stamped, expired", cms: plain, valid: false, at: now, wantCode: "eds.cert.expired"},
-		{name: "revoked after the time-stamp", cms: stamped,
+		{name: "time-stamped, expired since", cms: stamped, crls: both, valid: true, at: signedAt, crlStatus: pki.StatusGood},
+		// Today's CRL was issued after the certificate expired: it cannot say it was good.
+		{name: "time-stamped, expired since, today's CRL only", cms: stamped, crls: todayOnly,
+			valid: false, at: signedAt, wantCode: "eds.crl.not_covered", crlStatus: pki.StatusUnknown},
+		{name: "not time-stamped, expired", cms: plain, crls: both, valid: false, at: now, wantCode: "eds.cert.expired"},
+		{name: "revoked after the time-stamp", cms: stamped, crls: both,
 			revoked: []tsptest.Revoked{revokedAt(cert.SerialNumber, date(2026, 7, 15), pki.ReasonKeyCompromise)},
 			valid:   true, at: signedAt, crlStatus: pki.StatusGood},
-		{name: "revoked before the time-stamp", cms: stamped,
+		{name: "revoked before the time-stamp", cms: stamped, crls: both,
 			revoked: []tsptest.Revoked{revokedAt(cert.SerialNumber, date(2026, 6, 15), pki.ReasonKeyCompromise)},
 			valid:   false, at: signedAt, wantCode: "eds.cert.revoked", crlStatus: pki.StatusRevoked},
-		{name: "TSA key compromised after genTime", cms: stamped,
+		// A CAdES-T made with a revoked key is not accepted once the certificate has expired
+		// and left the CRL (issue 12, item 1).
+		{name: "revoked before the time-stamp, expired, dropped from today's CRL", cms: stamped, crls: todayOnly,
+			revoked: []tsptest.Revoked{revokedAt(cert.SerialNumber, date(2026, 6, 15), pki.ReasonKeyCompromise)},
+			valid:   false, at: signedAt, wantCode: "eds.crl.not_covered", crlStatus: pki.StatusUnknown},
+		{name: "TSA key compromised after genTime", cms: stamped, crls: both,
 			revoked: []tsptest.Revoked{revokedAt(tsaCfg.Cert.SerialNumber, date(2026, 9, 1), pki.ReasonKeyCompromise)},
 			valid:   false, at: now, wantCode: "eds.tsp.untrusted"},
-		{name: "TSA superseded after genTime", cms: stamped,
+		{name: "TSA superseded after genTime", cms: stamped, crls: both,
 			revoked: []tsptest.Revoked{revokedAt(tsaCfg.Cert.SerialNumber, date(2026, 9, 1), pki.ReasonSuperseded)},
 			valid:   true, at: signedAt, crlStatus: pki.StatusGood},
 		{name: "no validator, time-stamped", cms: stamped, noChain: true, valid: true, at: signedAt},
@@ -100,7 +127,7 @@ func TestValidityAtTimeStamp(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := cms.VerifyOptions{Revocation: crlOnly, Now: clock}
 			if !tc.noChain {
-				opts.Validator = validator(t, tc.revoked...)
+				opts.Validator = validator(t, tc.crls, tc.revoked...)
 			}
 			res, err := cms.Verify(t.Context(), tc.cms, nil, opts)
 			if err != nil {

@@ -70,6 +70,10 @@ type CRL struct {
 	Number         *big.Int // cRLNumber; nil when absent
 	BaseCRLNumber  *big.Int // deltaCRLIndicator: non-nil only for a delta CRL
 	AuthorityKeyID []byte
+	// ExpiredCertsOnCRL (RFC 5280, section 5.2.7 of X.509) is the date from which the CRL
+	// keeps listing revoked certificates that have expired; zero when absent. Without it
+	// a CRL says nothing about certificates that expired before its thisUpdate.
+	ExpiredCertsOnCRL time.Time
 
 	Entries    []Entry
 	Extensions []pkix.Extension
@@ -87,6 +91,7 @@ var (
 	oidExtFreshestCRL    = asn1.ObjectIdentifier{2, 5, 29, 46}
 	oidExtReasonCode     = asn1.ObjectIdentifier{2, 5, 29, 21}
 	oidExtInvalidityDate = asn1.ObjectIdentifier{2, 5, 29, 24}
+	oidExtExpiredCerts   = asn1.ObjectIdentifier{2, 5, 29, 60}
 )
 
 type certificateList struct {
@@ -199,6 +204,12 @@ func (c *CRL) applyExtension(ext pkix.Extension) error {
 			return fmt.Errorf("%w: delta CRL indicator: %v", ErrMalformedCRL, err)
 		}
 		c.BaseCRLNumber = n
+	case ext.Id.Equal(oidExtExpiredCerts):
+		var t time.Time
+		if err := unmarshalAll(ext.Value, &t); err != nil {
+			return fmt.Errorf("%w: expiredCertsOnCRL: %v", ErrMalformedCRL, err)
+		}
+		c.ExpiredCertsOnCRL = t.UTC()
 	case ext.Id.Equal(oidExtFreshestCRL):
 		// Where to find delta CRLs: informative only.
 	default:
@@ -270,7 +281,8 @@ func (c *CRL) Lookup(serial *big.Int) (Entry, bool) {
 // ApplyDelta returns the revocation state that base and delta describe together: the
 // delta's entries replace or add to the base's, an entry with reason removeFromCRL
 // removes the serial, and the times and number are the delta's. The result has no raw
-// bytes or signature: check both CRLs' signatures before. It fails (wrapping
+// bytes or signature: check both CRLs' signatures before. It keeps expired certificates
+// (ExpiredCertsOnCRL) only when both CRLs say so, from the later of their two dates. It fails (wrapping
 // ErrCRLDeltaMissing) unless delta is a delta CRL of the same issuer whose base CRL number
 // is not greater than base's CRL number, and base is a full CRL.
 func ApplyDelta(base, delta *CRL) (*CRL, error) {
@@ -299,6 +311,12 @@ func ApplyDelta(base, delta *CRL) (*CRL, error) {
 		UnhandledCritical:  append(append([]asn1.ObjectIdentifier(nil), base.UnhandledCritical...), delta.UnhandledCritical...),
 		Entries:            make([]Entry, 0, len(base.Entries)+len(delta.Entries)),
 		index:              make(map[string]int, len(base.Entries)+len(delta.Entries)),
+	}
+	if !base.ExpiredCertsOnCRL.IsZero() && !delta.ExpiredCertsOnCRL.IsZero() {
+		m.ExpiredCertsOnCRL = base.ExpiredCertsOnCRL
+		if delta.ExpiredCertsOnCRL.After(m.ExpiredCertsOnCRL) {
+			m.ExpiredCertsOnCRL = delta.ExpiredCertsOnCRL
+		}
 	}
 	for _, e := range base.Entries {
 		if _, ok := delta.Lookup(e.Serial); !ok {

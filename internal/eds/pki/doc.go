@@ -12,7 +12,10 @@
 //     key identifiers (never crypto/x509.Certificate.Verify, which cannot check GOST
 //     signatures), checks every signature through package eds, the validity period of every
 //     certificate at the requested time, and revocation by CRL and OCSP. Each check is
-//     reported separately in a Result.
+//     reported separately in a Result. Revocation at a past time is judged from evidence
+//     that speaks for that time and was issued while the certificate was valid (a CA
+//     drops expired certificates from its CRLs); without such evidence the status is
+//     unknown, never good, and the check names the evidence that decided or was set aside.
 //   - OCSPChecker asks an OCSP responder with a SHA-256 CertID and the NCA's double-wrapped
 //     8-byte nonce, checks the answer's signature, nonce echo and freshness, and caches it.
 //

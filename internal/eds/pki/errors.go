@@ -25,6 +25,10 @@ var (
 	ErrCRLStale        = eds.NewError("eds.crl.stale", "CRL is not current for the requested time")
 	ErrCRLSignature    = eds.NewError("eds.crl.signature_invalid", "CRL signature is invalid")
 	ErrCRLDeltaMissing = eds.NewError("eds.crl.delta_base_mismatch", "delta CRL does not apply to the base CRL")
+	// ErrCRLNotCovered: CRLs speak for the requested time, but none was issued while the
+	// certificate was valid (nor keeps expired certificates), so none can tell its status:
+	// an expired certificate leaves the CRL. Supply a CRL issued before it expired.
+	ErrCRLNotCovered = eds.NewError("eds.crl.not_covered", "no CRL that speaks for the requested time covers the certificate")
 
 	// OCSP.
 	ErrOCSPUnavailable = eds.NewError("eds.ocsp.unavailable", "OCSP responder is unavailable")
@@ -36,4 +40,10 @@ var (
 	ErrOCSPStatus      = eds.NewError("eds.ocsp.error_status", "OCSP responder returned an error status")
 	ErrOCSPUnknownCert = eds.NewError("eds.ocsp.unknown_cert", "OCSP responder does not know the certificate")
 	ErrOCSPNoURL       = eds.NewError("eds.ocsp.no_url", "no OCSP URL in the certificate or the configuration")
+	// ErrOCSPNotCovered: a good answer produced after the certificate expired, from a
+	// responder that keeps no archive reaching back to the expiry (archive cutoff).
+	ErrOCSPNotCovered = eds.NewError("eds.ocsp.not_covered", "OCSP answer does not cover the expired certificate")
+	// ErrOCSPNotIssued: RFC 6960's marker (revoked at 1970-01-01, certificateHold) for a
+	// serial number the CA never issued.
+	ErrOCSPNotIssued = eds.NewError("eds.ocsp.not_issued", "OCSP responder says the certificate was never issued")
 )

@@ -22,6 +22,7 @@ import (
 var (
 	oidOCSPBasic   = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 1}
 	oidOCSPNonce   = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 2}
+	oidOCSPArchive = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 6} // id-pkix-ocsp-archive-cutoff
 	oidOCSPSigning = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 9}
 	oidSHA1        = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
 	oidSHA256      = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
@@ -111,6 +112,9 @@ type OCSPSingleResponse struct {
 	Reason         Reason
 	ThisUpdate     time.Time
 	NextUpdate     time.Time // zero when absent
+	// ArchiveCutoff (RFC 6960, section 4.4.4): the responder keeps the status of
+	// certificates that expired at or after it; zero when absent.
+	ArchiveCutoff time.Time
 }
 
 // OCSPResponse is a parsed OCSP response. ParseOCSPResponse checks only its syntax; the
@@ -195,6 +199,15 @@ func ParseOCSPResponse(der []byte) (*OCSPResponse, error) {
 		if !s.NextUpdate.IsZero() {
 			sr.NextUpdate = s.NextUpdate.UTC()
 		}
+		for _, ext := range s.Extensions {
+			if ext.Id.Equal(oidOCSPArchive) {
+				var t time.Time
+				if err := unmarshalAll(ext.Value, &t); err != nil {
+					return nil, fmt.Errorf("%w: archive cutoff: %v", ErrOCSPMalformed, err)
+				}
+				sr.ArchiveCutoff = t.UTC()
+			}
+		}
 		switch {
 		case bool(s.Good):
 			sr.Status = StatusGood
@@ -222,6 +235,17 @@ func ParseOCSPResponse(der []byte) (*OCSPResponse, error) {
 		r.Certificates = append(r.Certificates, c)
 	}
 	return r, nil
+}
+
+// notIssuedTime is the revocation time RFC 6960 (section 2.2) prescribes, with reason
+// certificateHold, for a "revoked" answer about a certificate the CA never issued.
+var notIssuedTime = time.Unix(0, 0).UTC()
+
+// NotIssued reports whether a "revoked" answer is RFC 6960's marker for a serial number
+// the CA never issued (revocation time 1970-01-01T00:00:00Z, reason certificateHold)
+// rather than a revocation.
+func (s *OCSPStatus) NotIssued() bool {
+	return s.Status == StatusRevoked && s.RevokedAt.Equal(notIssuedTime) && s.Reason == ReasonCertificateHold
 }
 
 // unwrapNonce removes the inner OCTET STRING of a nonce extension value when there is one
@@ -540,6 +564,8 @@ func (o *OCSPChecker) checkResponse(der []byte, cert, issuer *x509.Certificate, 
 		ProducedAt: r.ProducedAt,
 		ThisUpdate: single.ThisUpdate,
 		NextUpdate: single.NextUpdate,
+		// The responder's claim about its archive.
+		ArchiveCutoff: single.ArchiveCutoff,
 	}, nil
 }
 

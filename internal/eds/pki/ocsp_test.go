@@ -40,6 +40,7 @@ type testResponder struct {
 	corrupt    bool                    // flip a bit of the signature
 	httpStatus int                     // non-zero: answer with this HTTP status
 	respStatus ocsp.ResponseStatus     // non-zero: an unsuccessful OCSP response
+	archive    time.Time               // non-zero: an archive cutoff in singleExtensions
 	// xcrypto answers with x/crypto/ocsp.CreateResponse, which can put the nonce only in
 	// singleExtensions; by default the answer is built here with the nonce in
 	// responseExtensions, as the NCA does.
@@ -113,6 +114,10 @@ func (r *testResponder) serve(w http.ResponseWriter, req *http.Request) {
 		v, _ := asn1.Marshal(nonce)
 		tmpl.ExtraExtensions = []pkix.Extension{{Id: oidOCSPNonce, Value: v}}
 	}
+	if !r.archive.IsZero() {
+		v, _ := asn1.MarshalWithParams(r.archive.UTC(), "generalized")
+		tmpl.Extensions = []pkix.Extension{{Id: oidOCSPArchive, Value: v}}
+	}
 	signerCert, key := r.issuer.cert, crypto.Signer(r.issuer.key)
 	if r.signerCert != nil {
 		signerCert, key = r.signerCert, r.signerKey
@@ -146,7 +151,7 @@ func buildOCSPResponse(issuer, signer *x509.Certificate, key crypto.Signer, tmpl
 	if err != nil {
 		return nil, err
 	}
-	single := ocspSingleResponseASN{Cert: id, ThisUpdate: tmpl.ThisUpdate.UTC(), NextUpdate: tmpl.NextUpdate.UTC()}
+	single := ocspSingleResponseASN{Cert: id, ThisUpdate: tmpl.ThisUpdate.UTC(), NextUpdate: tmpl.NextUpdate.UTC(), Extensions: tmpl.Extensions}
 	switch tmpl.Status {
 	case ocsp.Good:
 		single.Good = true
@@ -463,4 +468,40 @@ func FuzzParseOCSPResponse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The archive cutoff and RFC 6960's never-issued marker come through the real checker.
+func TestOCSPArchiveCutoffAndNotIssued(t *testing.T) {
+	f := newOCSPFixture(t)
+	cutoff := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	f.resp.set(func(r *testResponder) { r.archive = cutoff })
+	st, err := f.checker(OCSPConfig{}).Check(t.Context(), f.leaf, f.ca.cert)
+	if err != nil || !st.ArchiveCutoff.Equal(cutoff) || st.NotIssued() {
+		t.Fatalf("archive cutoff: %+v %v", st, err)
+	}
+	f.resp.set(func(r *testResponder) {
+		r.archive, r.status, r.revokedAt, r.reason = time.Time{}, ocsp.Revoked, time.Unix(0, 0), int(ReasonCertificateHold)
+	})
+	st, err = f.checker(OCSPConfig{}).Check(t.Context(), f.leaf, f.ca.cert)
+	if err != nil || !st.NotIssued() || !st.ArchiveCutoff.IsZero() {
+		t.Fatalf("not issued: %+v %v", st, err)
+	}
+	v, err := New(Config{Roots: []*x509.Certificate{f.ca.cert}, OCSP: f.checker(OCSPConfig{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := v.Validate(t.Context(), f.leaf, fixedNow, Options{Revocation: []RevocationMethod{RevocationOCSP}})
+	if res.Valid || res.OCSP.Status != StatusUnknown || Code(res.OCSP.Err) != "eds.ocsp.not_issued" || !res.OCSP.RevokedAt.IsZero() {
+		t.Errorf("valid %v OCSP %+v", res.Valid, res.OCSP)
+	}
+	// A malformed archive cutoff is refused.
+	f.resp.set(func(r *testResponder) { r.status, r.archive = ocsp.Good, time.Time{} })
+	bad, err := buildOCSPResponse(f.ca.cert, f.ca.cert, f.ca.key, ocsp.Response{Status: ocsp.Good, SerialNumber: f.leaf.SerialNumber,
+		ThisUpdate: fixedNow, Extensions: []pkix.Extension{{Id: oidOCSPArchive, Value: []byte{0x02, 0x01, 0x01}}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseOCSPResponse(bad); !errors.Is(err, ErrOCSPMalformed) {
+		t.Errorf("malformed archive cutoff: %v", err)
+	}
 }

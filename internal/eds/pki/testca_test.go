@@ -35,12 +35,18 @@ func newKey(t testing.TB) *ecdsa.PrivateKey {
 // newTestRoot makes a self-signed root valid 2025..2030.
 func newTestRoot(t testing.TB, cn string) *testCA {
 	t.Helper()
+	return newTestRootFor(t, cn, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+}
+
+// newTestRootFor makes a self-signed root valid from..to.
+func newTestRootFor(t testing.TB, cn string, from, to time.Time) *testCA {
+	t.Helper()
 	key := newKey(t)
 	tmpl := &x509.Certificate{
 		SerialNumber:          nextSerial(),
 		Subject:               pkix.Name{CommonName: cn, Country: []string{"KZ"}},
-		NotBefore:             time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:              time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotBefore:             from,
+		NotAfter:              to,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
@@ -108,6 +114,8 @@ type crlSpec struct {
 	thisUpdate time.Time
 	nextUpdate time.Time
 	entries    []x509.RevocationListEntry
+	// expiredCertsOnCRL, when set, adds the ExpiredCertsOnCRL extension.
+	expiredCertsOnCRL time.Time
 }
 
 // crl makes a DER CRL signed by ca.
@@ -125,6 +133,13 @@ func (ca *testCA) crl(t testing.TB, s crlSpec) []byte {
 			t.Fatal(err)
 		}
 		tmpl.ExtraExtensions = []pkix.Extension{{Id: oidExtDeltaCRL, Critical: true, Value: v}}
+	}
+	if !s.expiredCertsOnCRL.IsZero() {
+		v, err := asn1.MarshalWithParams(s.expiredCertsOnCRL.UTC(), "generalized")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: oidExtExpiredCerts, Value: v})
 	}
 	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.cert, ca.key)
 	if err != nil {

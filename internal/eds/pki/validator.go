@@ -41,7 +41,10 @@ type OCSPStatus struct {
 	ProducedAt time.Time
 	ThisUpdate time.Time
 	NextUpdate time.Time // zero when the responder gives none
-	Cached     bool      // served from the cache, no request was made
+	// ArchiveCutoff is zero when the responder gives none: then a good answer produced
+	// after the certificate expired says nothing about it.
+	ArchiveCutoff time.Time
+	Cached        bool // served from the cache, no request was made
 }
 
 // OCSPClient asks an OCSP responder about cert, issued by issuer. It returns an error
@@ -53,8 +56,12 @@ type OCSPClient interface {
 
 // Config configures a Validator.
 type Config struct {
-	// Roots are the trust anchors. Nothing else is ever trusted: with no roots, every
-	// certificate is untrusted.
+	// Roots are the trust anchors, trusted directly: self-issued roots, or CA
+	// certificates below a root that the operator chooses to trust by themselves (as
+	// NCANode trusts configured CA certificates; the roots of the older NCA hierarchies are
+	// not always at hand). A chain ends at the first anchor it reaches; Result.Anchor says
+	// which kind it was. Nothing else is ever trusted: with no roots, every certificate is
+	// untrusted.
 	Roots []*x509.Certificate
 	// Intermediates may be used to build chains; they are not trusted by themselves.
 	Intermediates []*x509.Certificate
@@ -63,7 +70,9 @@ type Config struct {
 	CRLs []*CRL
 	// OCSP is optional; without it an OCSP check reports unknown.
 	OCSP OCSPClient
-	// Clock gives the current time (CRL and OCSP freshness). Default time.Now.
+	// Clock gives the current time. Revocation evidence is judged fresh at the validation
+	// time, not at the clock, so the Validator itself no longer reads it; it stays so that
+	// configurations keep compiling. Default time.Now.
 	Clock func() time.Time
 	// MaxChainLength bounds the chain, leaf and anchor included. Default 8.
 	MaxChainLength int
@@ -98,9 +107,9 @@ type PeriodCheck struct {
 type RevocationCheck struct {
 	Method RevocationMethod
 	Status RevocationStatus
-	// RevokedAt and Reason are set whenever the source lists the certificate. A
-	// revocation after the requested time leaves Status good: the certificate was not
-	// revoked then.
+	// RevokedAt and Reason are set whenever the deciding source lists the certificate,
+	// or another authentic CRL lists a permanent revocation of it. A revocation after the
+	// requested time leaves Status good: the certificate was not revoked then.
 	RevokedAt time.Time
 	Reason    Reason
 	// ThisUpdate and NextUpdate are those of the evidence used (CRL or OCSP response).
@@ -108,6 +117,29 @@ type RevocationCheck struct {
 	NextUpdate time.Time
 	CRLNumber  string // the CRL number used (the delta's when a delta was applied)
 	Err        error  // why the status is unknown, or ErrRevoked
+	// Basis says why the deciding evidence decided (one of the Basis… values); "" when
+	// nothing decided.
+	Basis string
+	// Evidence lists every piece of evidence considered, the deciding one marked Decided
+	// and each other with the reason it was set aside.
+	Evidence []Evidence
+}
+
+// AnchorKind is the kind of trust anchor that ended a chain.
+type AnchorKind string
+
+// Anchor kinds.
+const (
+	AnchorRoot         AnchorKind = "root"         // a self-issued root
+	AnchorIntermediate AnchorKind = "intermediate" // a CA certificate trusted directly, its own issuer not consulted
+)
+
+// anchorKind tells the kind of a configured anchor.
+func anchorKind(c *x509.Certificate) AnchorKind {
+	if bytes.Equal(c.RawIssuer, c.RawSubject) {
+		return AnchorRoot
+	}
+	return AnchorIntermediate
 }
 
 // Result reports every check separately.
@@ -119,7 +151,9 @@ type Result struct {
 	// method says good.
 	Valid bool
 	// Chain is leaf first, trust anchor last; nil when no chain was built.
-	Chain      []*x509.Certificate
+	Chain []*x509.Certificate
+	// Anchor is the kind of the trust anchor that ended Chain; "" when no chain was built.
+	Anchor     AnchorKind
 	ChainErr   error // nil, or wraps ErrUntrusted, ErrCertSignature, ErrNotCA
 	Signatures []SignatureCheck
 	Periods    []PeriodCheck // of every certificate in Chain (only the leaf without a chain)
@@ -246,6 +280,7 @@ func (v *Validator) Validate(ctx context.Context, leaf *x509.Certificate, at tim
 		res.Errors = append(res.Errors, err)
 	} else {
 		res.Chain = chain
+		res.Anchor = anchorKind(chain[len(chain)-1])
 	}
 
 	periodOf := res.Chain
@@ -269,11 +304,10 @@ func (v *Validator) Validate(ctx context.Context, leaf *x509.Certificate, at tim
 	requested := 0
 	if res.Chain != nil && len(res.Chain) > 1 {
 		issuer := res.Chain[1]
-		now := v.clock()
 		for _, m := range opts.Revocation {
 			switch m {
 			case RevocationCRL:
-				res.CRL = v.checkCRL(leaf, issuer, at, now)
+				res.CRL = v.checkCRL(leaf, issuer, at)
 			case RevocationOCSP:
 				res.OCSP = v.checkOCSP(ctx, leaf, issuer, at)
 			default:
@@ -388,6 +422,11 @@ func (b *chainBuilder) checkSignature(c, issuer *x509.Certificate) error {
 	return err
 }
 
+// CanIssue reports whether c may sign certificates, by the rule the chain builder
+// applies: a CA by its basic constraints (a v3 certificate must have them) and, when it
+// has a key usage, with keyCertSign.
+func CanIssue(c *x509.Certificate) bool { return canIssue(c) }
+
 // canIssue reports whether c may sign certificates: a CA by its basic constraints and,
 // when it has a key usage, with keyCertSign.
 func canIssue(c *x509.Certificate) bool {
@@ -447,92 +486,251 @@ func (v *Validator) crlSignatureOK(crl *CRL, issuer *x509.Certificate) error {
 	return err
 }
 
-// crlUsable reports whether crl can tell the status at time at when the time now: it
-// was issued at or after at (it then lists every revocation before at), or it is still
-// current at max(now, at).
-func crlUsable(crl *CRL, at, now time.Time) bool {
-	if !crl.ThisUpdate.Before(at) {
-		return true
-	}
-	ref := now
-	if at.After(ref) {
-		ref = at
-	}
-	return !crl.NextUpdate.IsZero() && !crl.NextUpdate.Before(ref)
+// Reasons why a piece of revocation evidence did not decide (Evidence.SetAside).
+const (
+	SetAsideNotAuthentic      = "not_authentic"       // its signature does not verify with the issuer's key
+	SetAsideUnhandledCritical = "unhandled_critical"  // it has a critical extension this package does not understand
+	SetAsideNoBase            = "delta_without_base"  // a delta CRL whose base CRL is not given
+	SetAsideIssuedAfterExpiry = "issued_after_expiry" // issued after the certificate expired: silent about it
+	SetAsideStale             = "stale_for_time"      // neither current at the validation time nor issued after it
+	SetAsideSuperseded        = "superseded"          // usable, but another piece decided
+	SetAsideNotIssued         = "not_issued"          // OCSP: the CA never issued the certificate
+	SetAsideUnknownCert       = "unknown_cert"        // OCSP: the responder does not know the certificate
+)
+
+// Bases of a decision (RevocationCheck.Basis).
+const (
+	BasisCoversTime      = "covers_time"       // the evidence was current at the validation time
+	BasisIssuedAfterTime = "issued_after_time" // the earliest evidence issued after the validation time
+	BasisListsRevocation = "lists_revocation"  // authentic evidence lists a revocation at or before the validation time
+)
+
+// Evidence is one piece of revocation evidence a check considered: a CRL (a delta CRL
+// applied to its base counts as one) or an OCSP answer.
+type Evidence struct {
+	CRLNumber     string // CRL only; the delta's number for a delta applied to its base
+	BaseCRLNumber string // the number of the base CRL a delta was applied to
+	ThisUpdate    time.Time
+	NextUpdate    time.Time // zero when absent
+	ProducedAt    time.Time // OCSP only
+	// Decided is true for the evidence the status comes from; otherwise SetAside says why
+	// it did not decide (one of the SetAside… values).
+	Decided  bool
+	SetAside string
 }
 
-func (v *Validator) checkCRL(leaf, issuer *x509.Certificate, at, now time.Time) RevocationCheck {
+func crlEvidence(c *CRL, setAside string) Evidence {
+	e := Evidence{ThisUpdate: c.ThisUpdate, NextUpdate: c.NextUpdate, SetAside: setAside}
+	if c.Number != nil {
+		e.CRLNumber = c.Number.String()
+	}
+	return e
+}
+
+// speaksFor reports whether evidence issued at thisUpdate and current until nextUpdate
+// says anything about time at: it was current then, or issued at or after it. Freshness is
+// judged at the validation time only, never at the wall clock, so an archived CRL current
+// at a past time still decides for that time.
+func speaksFor(thisUpdate, nextUpdate, at time.Time) (covers, after bool) {
+	covers = !thisUpdate.After(at) && !nextUpdate.IsZero() && !at.After(nextUpdate)
+	after = !thisUpdate.Before(at)
+	return covers, after
+}
+
+// crlAnswersFor reports whether crl can tell the status of a certificate that expires at
+// notAfter: a CA may drop a certificate from its CRLs once it has expired (RFC 5280,
+// section 3.3), so only a CRL issued while it was valid, or one that keeps expired
+// certificates from a date not after notAfter, can.
+func crlAnswersFor(crl *CRL, notAfter time.Time) bool {
+	if !crl.ThisUpdate.After(notAfter) {
+		return true
+	}
+	return !crl.ExpiredCertsOnCRL.IsZero() && !crl.ExpiredCertsOnCRL.After(notAfter)
+}
+
+// permanent reports whether a CRL entry is a revocation that no later CRL can undo.
+func permanent(e Entry) bool {
+	return e.Reason != ReasonCertificateHold && e.Reason != ReasonRemoveFromCRL
+}
+
+// checkCRL tells the status of leaf at time at from the configured CRLs of issuer. Among
+// the authentic CRLs (and delta CRLs applied to their base) that answer for leaf and speak
+// for at, the newest one current at at decides, else the earliest issued after at; an
+// authentic CRL that lists a permanent revocation at or before at makes leaf revoked
+// whatever the deciding one says. With no deciding CRL the status is unknown, never good.
+func (v *Validator) checkCRL(leaf, issuer *x509.Certificate, at time.Time) RevocationCheck {
 	rc := RevocationCheck{Method: RevocationCRL, Status: StatusUnknown}
-	var fulls, deltas []*CRL
+	var fulls, deltas, authentic []*CRL
 	var sigErr error
+	evidence := map[*CRL]int{} // authentic CRL -> its index in rc.Evidence
 	for _, c := range *v.crls.Load() {
 		if !bytes.Equal(c.RawIssuer, issuer.RawSubject) {
 			continue
 		}
 		if len(c.AuthorityKeyID) > 0 && len(issuer.SubjectKeyId) > 0 && !bytes.Equal(c.AuthorityKeyID, issuer.SubjectKeyId) {
-			continue
+			continue // another key of a CA with the same name
 		}
 		if len(c.UnhandledCritical) > 0 {
+			rc.Evidence = append(rc.Evidence, crlEvidence(c, SetAsideUnhandledCritical))
 			continue
 		}
 		if err := v.crlSignatureOK(c, issuer); err != nil {
 			sigErr = err
+			rc.Evidence = append(rc.Evidence, crlEvidence(c, SetAsideNotAuthentic))
 			continue
 		}
+		authentic = append(authentic, c)
 		if c.IsDelta() {
 			deltas = append(deltas, c)
 		} else {
 			fulls = append(fulls, c)
 		}
 	}
-	if len(fulls) == 0 {
-		if sigErr != nil {
-			rc.Err = sigErr
-		} else {
-			rc.Err = fmt.Errorf("%w: %s", ErrCRLMissing, subjectOf(issuer.RawSubject).DN)
-		}
-		return rc
+
+	// The views: every full CRL, and every delta applied to the newest base it fits.
+	type view struct {
+		crl *CRL
+		ev  int
 	}
-	// The newest full CRL, and the newest delta that applies to it.
-	newer := func(a, b *CRL) int {
-		if a.Number != nil && b.Number != nil {
-			return a.Number.Cmp(b.Number)
-		}
-		return a.ThisUpdate.Compare(b.ThisUpdate)
+	var views []view
+	for _, c := range fulls {
+		evidence[c] = len(rc.Evidence)
+		views = append(views, view{c, len(rc.Evidence)})
+		rc.Evidence = append(rc.Evidence, crlEvidence(c, ""))
 	}
-	base := slices.MaxFunc(fulls, newer)
-	view := base
-	slices.SortFunc(deltas, func(a, b *CRL) int { return newer(b, a) })
 	for _, d := range deltas {
-		if m, err := ApplyDelta(base, d); err == nil && crlUsable(m, at, now) {
-			view = m
+		var base, merged *CRL
+		for _, b := range fulls {
+			if m, err := ApplyDelta(b, d); err == nil && (base == nil || b.Number.Cmp(base.Number) > 0) {
+				base, merged = b, m
+			}
+		}
+		evidence[d] = len(rc.Evidence)
+		if merged == nil {
+			rc.Evidence = append(rc.Evidence, crlEvidence(d, SetAsideNoBase))
+			continue
+		}
+		e := crlEvidence(merged, "")
+		e.BaseCRLNumber = base.Number.String()
+		views = append(views, view{merged, len(rc.Evidence)})
+		rc.Evidence = append(rc.Evidence, e)
+	}
+
+	// The deciding view.
+	var decider *view
+	var deciderCovers, anySpeaks bool
+	for i := range views {
+		w := &views[i]
+		covers, after := speaksFor(w.crl.ThisUpdate, w.crl.NextUpdate, at)
+		if covers || after {
+			anySpeaks = true
+		}
+		switch {
+		case !crlAnswersFor(w.crl, leaf.NotAfter):
+			rc.Evidence[w.ev].SetAside = SetAsideIssuedAfterExpiry
+			continue
+		case !covers && !after:
+			rc.Evidence[w.ev].SetAside = SetAsideStale
+			continue
+		}
+		rc.Evidence[w.ev].SetAside = SetAsideSuperseded
+		switch {
+		case decider == nil:
+		case covers && !deciderCovers:
+		case covers && deciderCovers && newerCRL(w.crl, decider.crl) > 0:
+		case !covers && !deciderCovers && newerCRL(w.crl, decider.crl) < 0:
+		default:
+			continue
+		}
+		decider, deciderCovers = w, covers
+	}
+
+	if decider != nil {
+		rc.Evidence[decider.ev].Decided, rc.Evidence[decider.ev].SetAside = true, ""
+		rc.Basis = BasisIssuedAfterTime
+		if deciderCovers {
+			rc.Basis = BasisCoversTime
+		}
+		rc.setCRL(decider.crl)
+		rc.Status = StatusGood
+		if e, listed := decider.crl.Lookup(leaf.SerialNumber); listed {
+			rc.RevokedAt, rc.Reason = e.RevocationTime, e.Reason
+			if !e.RevocationTime.After(at) {
+				rc.Status = StatusRevoked
+			}
+		}
+	}
+
+	// Revocation is permanent: an authentic statement of it before at is conclusive.
+	if rc.Status != StatusRevoked {
+		for _, c := range authentic {
+			e, listed := c.Lookup(leaf.SerialNumber)
+			if !listed || !permanent(e) || e.RevocationTime.After(at) {
+				continue
+			}
+			if decider != nil {
+				rc.Evidence[decider.ev].Decided, rc.Evidence[decider.ev].SetAside = false, SetAsideSuperseded
+			}
+			i := evidence[c]
+			rc.Evidence[i].Decided, rc.Evidence[i].SetAside = true, ""
+			rc.Basis = BasisListsRevocation
+			rc.setCRL(c)
+			rc.Status, rc.RevokedAt, rc.Reason = StatusRevoked, e.RevocationTime, e.Reason
 			break
 		}
 	}
-	rc.ThisUpdate, rc.NextUpdate = view.ThisUpdate, view.NextUpdate
-	if view.Number != nil {
-		rc.CRLNumber = view.Number.String()
+
+	// A permanent revocation after at that the deciding CRL does not list is still
+	// reported (Status stays good): a key compromised later casts doubt on time-stamps.
+	if rc.Status == StatusGood && rc.RevokedAt.IsZero() {
+		for _, c := range authentic {
+			if e, listed := c.Lookup(leaf.SerialNumber); listed && permanent(e) && (rc.RevokedAt.IsZero() || e.RevocationTime.Before(rc.RevokedAt)) {
+				rc.RevokedAt, rc.Reason = e.RevocationTime, e.Reason
+			}
+		}
 	}
-	if !crlUsable(view, at, now) {
-		rc.Err = fmt.Errorf("%w: CRL of %s has nextUpdate %s", ErrCRLStale,
-			subjectOf(issuer.RawSubject).DN, view.NextUpdate.Format(time.RFC3339))
-		return rc
+
+	switch {
+	case rc.Status == StatusRevoked:
+		rc.Err = fmt.Errorf("%w: by CRL at %s (%s)", ErrRevoked, rc.RevokedAt.Format(time.RFC3339), rc.Reason)
+	case rc.Status == StatusGood:
+	case len(fulls) == 0 && sigErr != nil:
+		rc.Err = sigErr
+	case len(fulls) == 0:
+		rc.Err = fmt.Errorf("%w: %s", ErrCRLMissing, subjectOf(issuer.RawSubject).DN)
+	case !anySpeaks:
+		rc.Err = fmt.Errorf("%w: no CRL of %s is current at %s or issued after it", ErrCRLStale,
+			subjectOf(issuer.RawSubject).DN, at.UTC().Format(time.RFC3339))
+	default:
+		rc.Err = fmt.Errorf("%w: the certificate expired at %s, before every CRL of %s that speaks for %s",
+			ErrCRLNotCovered, leaf.NotAfter.UTC().Format(time.RFC3339), subjectOf(issuer.RawSubject).DN, at.UTC().Format(time.RFC3339))
 	}
-	e, listed := view.Lookup(leaf.SerialNumber)
-	if !listed {
-		rc.Status = StatusGood
-		return rc
-	}
-	rc.RevokedAt, rc.Reason = e.RevocationTime, e.Reason
-	if e.RevocationTime.After(at) {
-		rc.Status = StatusGood // revoked later than at
-		return rc
-	}
-	rc.Status = StatusRevoked
-	rc.Err = fmt.Errorf("%w: by CRL at %s (%s)", ErrRevoked, e.RevocationTime.Format(time.RFC3339), e.Reason)
 	return rc
 }
 
+// setCRL records the times and number of the deciding CRL.
+func (rc *RevocationCheck) setCRL(c *CRL) {
+	rc.ThisUpdate, rc.NextUpdate, rc.CRLNumber = c.ThisUpdate, c.NextUpdate, ""
+	if c.Number != nil {
+		rc.CRLNumber = c.Number.String()
+	}
+}
+
+// newerCRL orders CRLs by issue time, then by CRL number.
+func newerCRL(a, b *CRL) int {
+	if c := a.ThisUpdate.Compare(b.ThisUpdate); c != 0 {
+		return c
+	}
+	if a.Number != nil && b.Number != nil {
+		return a.Number.Cmp(b.Number)
+	}
+	return 0
+}
+
+// checkOCSP tells the status of leaf at time at from an OCSP answer. A revocation at or
+// before at is conclusive. A good answer decides only when it speaks for at (current at
+// at, or produced after it) and, when produced after leaf expired, the responder keeps an
+// archive reaching back to the expiry; otherwise the status is unknown.
 func (v *Validator) checkOCSP(ctx context.Context, leaf, issuer *x509.Certificate, at time.Time) RevocationCheck {
 	rc := RevocationCheck{Method: RevocationOCSP, Status: StatusUnknown}
 	if v.ocsp == nil {
@@ -548,19 +746,46 @@ func (v *Validator) checkOCSP(ctx context.Context, leaf, issuer *x509.Certificat
 		return rc
 	}
 	rc.ThisUpdate, rc.NextUpdate = st.ThisUpdate, st.NextUpdate
-	switch st.Status {
-	case StatusGood:
-		rc.Status = StatusGood
-	case StatusRevoked:
+	ev := Evidence{ThisUpdate: st.ThisUpdate, NextUpdate: st.NextUpdate, ProducedAt: st.ProducedAt}
+	covers, after := speaksFor(st.ThisUpdate, st.NextUpdate, at)
+	if st.NextUpdate.IsZero() {
+		// No nextUpdate: the answer is known current only up to when it was produced.
+		covers = !st.ThisUpdate.After(at) && !at.After(st.ProducedAt)
+	}
+	basis := BasisIssuedAfterTime
+	if covers {
+		basis = BasisCoversTime
+	}
+	switch {
+	case st.NotIssued():
+		ev.SetAside = SetAsideNotIssued
+		rc.Err = fmt.Errorf("%w: serial %s", ErrOCSPNotIssued, leaf.SerialNumber.Text(16))
+	case st.Status == StatusRevoked && !st.RevokedAt.After(at):
 		rc.RevokedAt, rc.Reason = st.RevokedAt, st.Reason
-		if st.RevokedAt.After(at) {
-			rc.Status = StatusGood
-			return rc
-		}
+		ev.Decided, rc.Basis = true, BasisListsRevocation
 		rc.Status = StatusRevoked
 		rc.Err = fmt.Errorf("%w: by OCSP at %s (%s)", ErrRevoked, st.RevokedAt.Format(time.RFC3339), st.Reason)
-	default:
+	case st.Status == StatusRevoked:
+		// Revoked later than at, so not revoked at at; the answer came after the
+		// revocation, hence after at.
+		rc.RevokedAt, rc.Reason = st.RevokedAt, st.Reason
+		ev.Decided, rc.Basis = true, basis
+		rc.Status = StatusGood
+	case st.Status != StatusGood:
+		ev.SetAside = SetAsideUnknownCert
 		rc.Err = fmt.Errorf("%w", ErrOCSPUnknownCert)
+	case !covers && !after:
+		ev.SetAside = SetAsideStale
+		rc.Err = fmt.Errorf("%w: answer of %s is not current at %s", ErrOCSPStale,
+			st.ThisUpdate.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
+	case st.ProducedAt.After(leaf.NotAfter) && (st.ArchiveCutoff.IsZero() || st.ArchiveCutoff.After(leaf.NotAfter)):
+		ev.SetAside = SetAsideIssuedAfterExpiry
+		rc.Err = fmt.Errorf("%w: produced at %s, after the certificate expired at %s", ErrOCSPNotCovered,
+			st.ProducedAt.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339))
+	default:
+		ev.Decided, rc.Basis = true, basis
+		rc.Status = StatusGood
 	}
+	rc.Evidence = []Evidence{ev}
 	return rc
 }

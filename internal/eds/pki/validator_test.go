@@ -304,7 +304,7 @@ func TestValidateOCSPCombinations(t *testing.T) {
 		{"no client", nil, []RevocationMethod{RevocationOCSP}, fixedNow, StatusUnknown, false, []string{"eds.ocsp.unavailable"}},
 		{"no client, CRL good", nil, []RevocationMethod{RevocationCRL, RevocationOCSP}, fixedNow, StatusUnknown, true, []string{"eds.ocsp.unavailable"}},
 		{"good", &fakeOCSP{check: func(_, _ *x509.Certificate) (*OCSPStatus, error) {
-			return &OCSPStatus{Status: StatusGood}, nil
+			return &OCSPStatus{Status: StatusGood, ProducedAt: fixedNow, ThisUpdate: fixedNow, NextUpdate: fixedNow.Add(time.Hour)}, nil
 		}}, []RevocationMethod{RevocationOCSP}, fixedNow, StatusGood, true, []string{}},
 		{"revoked", &fakeOCSP{check: func(_, _ *x509.Certificate) (*OCSPStatus, error) {
 			return &OCSPStatus{Status: StatusRevoked, RevokedAt: revokedAt, Reason: ReasonKeyCompromise}, nil
@@ -359,8 +359,20 @@ func TestValidateECDSAChainAndDelta(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A stale delta's hold is not applied; its statement of a key compromise is: revocation
+	// is permanent, so an authentic CRL listing it decides whatever its age.
 	staleDelta, err := ParseCRL(sub.crl(t, crlSpec{number: 7, baseNumber: 5, thisUpdate: now.Add(-3 * time.Hour), nextUpdate: now.Add(-2 * time.Hour),
+		entries: []x509.RevocationListEntry{revoked(leaf.SerialNumber, now.Add(-4*time.Hour), ReasonCertificateHold)}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	staleDeltaCompromise, err := ParseCRL(sub.crl(t, crlSpec{number: 7, baseNumber: 5, thisUpdate: now.Add(-3 * time.Hour), nextUpdate: now.Add(-2 * time.Hour),
 		entries: []x509.RevocationListEntry{revoked(leaf.SerialNumber, now.Add(-4*time.Hour), ReasonKeyCompromise)}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	holdDelta, err := ParseCRL(sub.crl(t, crlSpec{number: 8, baseNumber: 5, thisUpdate: now.Add(-time.Hour), nextUpdate: now.Add(time.Hour),
+		entries: []x509.RevocationListEntry{revoked(leaf.SerialNumber, now.Add(-4*time.Hour), ReasonCertificateHold)}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,8 +388,11 @@ func TestValidateECDSAChainAndDelta(t *testing.T) {
 		{"base only: other on hold", []*CRL{base}, other, StatusRevoked, "5"},
 		{"delta revokes leaf", []*CRL{base, delta}, leaf, StatusRevoked, "6"},
 		{"delta releases hold", []*CRL{delta, base}, other, StatusGood, "6"},
-		{"stale delta is ignored", []*CRL{base, staleDelta}, leaf, StatusGood, "5"},
-		{"delta without base", []*CRL{delta}, leaf, StatusUnknown, ""},
+		{"stale delta's hold is ignored", []*CRL{base, staleDelta}, leaf, StatusGood, "5"},
+		{"stale delta's key compromise counts", []*CRL{base, staleDeltaCompromise}, leaf, StatusRevoked, "7"},
+		{"current delta's hold counts", []*CRL{base, holdDelta}, leaf, StatusRevoked, "8"},
+		{"delta without base: hold unknown", []*CRL{holdDelta}, leaf, StatusUnknown, ""},
+		{"delta without base: key compromise counts", []*CRL{delta}, leaf, StatusRevoked, "6"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -518,5 +533,42 @@ func TestValidateConcurrent(t *testing.T) {
 		if err := <-errc; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// An intermediate CA certificate configured as a trust anchor ends the chain by itself;
+// the report says which kind of anchor did (issue 12, item 3).
+func TestValidateIntermediateAnchor(t *testing.T) {
+	leaf := ncaLeaf(t, "legal_valid_head")
+	for _, tc := range []struct {
+		name          string
+		roots, inters []*x509.Certificate
+		chain         int
+		anchor        AnchorKind
+	}{
+		{"root", []*x509.Certificate{ncaRoot(t)}, []*x509.Certificate{ncaCA(t)}, 3, AnchorRoot},
+		{"intermediate anchor, no root", []*x509.Certificate{ncaCA(t)}, nil, 2, AnchorIntermediate},
+		{"intermediate anchor beside the root: the first reached ends", []*x509.Certificate{ncaRoot(t), ncaCA(t)}, nil, 2, AnchorIntermediate},
+		{"intermediate only for building: untrusted", nil, []*x509.Certificate{ncaCA(t)}, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := New(Config{Roots: tc.roots, Intermediates: tc.inters, CRLs: []*CRL{ncaCRL(t)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := v.Validate(t.Context(), leaf, fixedNow, crlOnly)
+			if len(res.Chain) != tc.chain || res.Anchor != tc.anchor {
+				t.Fatalf("chain %d anchor %q, want %d %q (%v)", len(res.Chain), res.Anchor, tc.chain, tc.anchor, res.Errors)
+			}
+			if tc.chain == 0 {
+				if res.Valid || !errors.Is(res.ChainErr, ErrUntrusted) {
+					t.Errorf("valid %v chain err %v", res.Valid, res.ChainErr)
+				}
+				return
+			}
+			if !res.Valid || res.CRL.Status != StatusGood {
+				t.Errorf("valid %v CRL %s errors %v", res.Valid, res.CRL.Status, res.Errors)
+			}
+		})
 	}
 }
