@@ -58,7 +58,7 @@ func newTestServer(t *testing.T, logs *bytes.Buffer) *Server {
 func do(t *testing.T, h http.Handler, method, path, body string) (*http.Response, map[string]any) {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	if body != "" {
+	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	rec := httptest.NewRecorder()
@@ -83,9 +83,9 @@ func TestProblems(t *testing.T) {
 		{"internal error", "GET", "/v1/things/boom", "", 500, "internal"},
 		{"panic", "GET", "/v1/things/panic", "", 500, "internal"},
 		{"malformed json", "POST", "/v1/things", `{"name":`, 400, "request.malformed_json"},
-		{"wrong type names field", "POST", "/v1/things", `{"count":"x"}`, 400, "request.malformed_json"},
-		{"unknown field", "POST", "/v1/things", `{"nmae":"x"}`, 400, "request.malformed_json"},
-		{"trailing data", "POST", "/v1/things", `{"name":"x"} {}`, 400, "request.malformed_json"},
+		{"wrong type names field", "POST", "/v1/things", `{"count":"x"}`, 400, "request.field_type"},
+		{"unknown field", "POST", "/v1/things", `{"nmae":"x"}`, 400, "request.unknown_field"},
+		{"trailing data", "POST", "/v1/things", `{"name":"x"} {}`, 400, "request.trailing_data"},
 		{"oversize", "POST", "/v1/things", `{"name":"` + strings.Repeat("x", 100) + `"}`, 413, "request.too_large"},
 		{"empty body", "POST", "/v1/things", ``, 400, "request.malformed_json"},
 	}
