@@ -54,7 +54,7 @@ func ReadJSON(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 		if errors.As(err, &mbe) {
 			return nil, tooLarge(mbe.Limit)
 		}
-		return nil, MalformedJSON.WithDetail("the body could not be read").WithCause(err)
+		return nil, BodyUnreadable.WithCause(err)
 	}
 	return body, nil
 }
