@@ -199,7 +199,7 @@ const maxCosignedNote = 64 << 10
 func (l *Log) serveCosignature(w http.ResponseWriter, r *http.Request) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxCosignedNote+1))
 	if err != nil {
-		return problem.MalformedJSON.WithDetail("could not read the body")
+		return problem.BodyUnreadable.WithCause(err)
 	}
 	if len(body) > maxCosignedNote {
 		return problem.TooLarge

@@ -21,7 +21,9 @@ var (
 	// ErrUnavailable: the database cannot be reached or cannot serve now
 	// (connection refused or lost, the server shutting down or out of
 	// connections, SQLite locked by another process past the busy timeout).
-	// Nothing of the failed transaction was written; retry later (HTTP 503).
+	// Nothing of the failed transaction was written, unless the connection was
+	// lost during COMMIT itself, when the outcome is unknown (an idempotency key
+	// makes the retry safe either way); retry later (HTTP 503).
 	// It wraps the driver's error, which stays available to errors.As.
 	ErrUnavailable = &Error{"store.unavailable", "store: database unavailable"}
 
