@@ -2,11 +2,15 @@
 // application/problem+json with a stable dotted machine code and, where a rule of
 // seed-rules.md is enforced, the rule's id.
 //
-// Handlers return errors; Write turns any error into a response. A *Problem is rendered
-// as it is; any error whose chain holds a *Problem is rendered as that problem (so a
-// domain package can wrap one with context); everything else becomes a 500 whose
-// internal text never reaches the client. 4xx are logged at warn, 5xx at error — with the
-// code and the request id, never with personal data.
+// Handlers return errors; Write turns any error into a response through From, the one
+// mapping that the web shell's pages use too. A *Problem is rendered as it is; any error
+// whose chain holds a *Problem is rendered as that problem (so a domain package can wrap
+// one with context); an unavailable dependency (store.ErrUnavailable) or a deadline
+// becomes 503 with Retry-After; everything else becomes a 500. Internal text never
+// reaches the client. 4xx are logged at warn, 5xx at error — with the code and the
+// request id, never with personal data.
+//
+// DecodeJSON (decode.go) is the one decoder of JSON request bodies.
 package problem
 
 import (
