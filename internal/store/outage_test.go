@@ -272,3 +272,28 @@ func TestUnreachable(t *testing.T) {
 		t.Error("the calls took until the deadline instead of failing promptly")
 	}
 }
+
+// TestConnectionCutInTransaction: the network to the database breaks between two
+// statements of a transaction. The error is ErrUnavailable, not a bare driver error.
+func TestConnectionCutInTransaction(t *testing.T) {
+	if storetest.PostgresURL() == "" {
+		t.Skipf("%s not set", storetest.EnvURL)
+	}
+	dsn, p := proxiedURL(t)
+	db := storetest.OpenURL(t, dsn, storetest.Options(t))
+	ctx := t.Context()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Emit(ctx, store.Event{Type: "test.outage", Actor: "system"}); err != nil {
+			return err
+		}
+		p.Cut()
+		_, err := tx.ExecContext(ctx, "SELECT 2")
+		return err
+	})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Tx = %v, want ErrUnavailable", err)
+	}
+}
