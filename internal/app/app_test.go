@@ -62,9 +62,9 @@ func newSandbox(t *testing.T, dbURL string) (*App, *httptest.Server) {
 	t.Helper()
 	cfg := Config{DatabaseURL: dbURL, Sandbox: true, Now: func() time.Time { return testNow }, SandboxCADir: sharedCADir,
 		Argon2: identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}, RateLimit: 1000, RateBurst: 1000}
-	if dbURL == "" {
-		cfg.DataDir = t.TempDir()
-	}
+	// Always a fresh data directory: with a PostgreSQL URL the sandbox keys would
+	// otherwise be kept in ./senim-data across runs, issued by another run's CA.
+	cfg.DataDir = t.TempDir()
 	a, err := New(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

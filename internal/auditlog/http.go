@@ -169,11 +169,14 @@ func nonNil(p [][]byte) [][]byte {
 	return p
 }
 
-// errOut gives out-of-range errors their detail and hides the rest.
+// errOut gives the client's own range and tile-path mistakes their detail, written by
+// this package from the request's numbers; every other error shows only its problem's
+// own detail, never its wrapping text.
 func errOut(err error) error {
 	var p *problem.Problem
-	if errors.As(err, &p) {
-		return p.WithDetail(strings.TrimPrefix(err.Error(), p.Error()+": "))
+	if errors.As(err, &p) && (errors.Is(err, ErrIndexOutOfRange) || errors.Is(err, ErrTileMalformed)) &&
+		p.Detail == "" && error(p) != err {
+		return p.WithDetail(strings.TrimPrefix(err.Error(), p.Error()+": ")).WithCause(err)
 	}
 	return err
 }
@@ -196,7 +199,7 @@ const maxCosignedNote = 64 << 10
 func (l *Log) serveCosignature(w http.ResponseWriter, r *http.Request) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxCosignedNote+1))
 	if err != nil {
-		return problem.MalformedJSON.WithDetail("could not read the body")
+		return problem.BodyUnreadable.WithCause(err)
 	}
 	if len(body) > maxCosignedNote {
 		return problem.TooLarge

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/server"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
@@ -447,5 +449,35 @@ func TestHistoryShowsTampering(t *testing.T) {
 	}
 	if got[2] != "log.opening.mismatch" || got[9] != "log.opening.erased" || got[22] != "" {
 		t.Fatalf("problems: %v", got)
+	}
+}
+
+// Only the client's own range and tile-path mistakes carry their wrapping text (which
+// this package writes from the request's numbers) as the detail; an internal
+// inconsistency's or a library's text never reaches the client.
+func TestErrOutDetail(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		want, leak string
+	}{
+		{"range", fmt.Errorf("%w: leaf index 9, tree size 3", ErrIndexOutOfRange), "leaf index 9, tree size 3", ""},
+		{"tile path", fmt.Errorf("%w: not under tile/", ErrTileMalformed), "not under tile/", ""},
+		{"range with a library cause", ErrIndexOutOfRange.WithCause(errors.New("proof: internal node 7 missing")), "", "node 7"},
+		{"inconsistency", fmt.Errorf("%w: tile 0/12 has width 3, want 5", ErrInconsistent), "", "tile 0/12"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			problem.Write(rec, httptest.NewRequest("GET", "/", nil), errOut(tt.err))
+			var m map[string]any
+			json.Unmarshal(rec.Body.Bytes(), &m)
+			if d, _ := m["detail"].(string); d != tt.want {
+				t.Errorf("detail %q, want %q", d, tt.want)
+			}
+			if tt.leak != "" && strings.Contains(rec.Body.String(), tt.leak) {
+				t.Errorf("body leaks %q: %s", tt.leak, rec.Body)
+			}
+		})
 	}
 }

@@ -214,7 +214,7 @@ func (l *Log) InclusionProof(ctx context.Context, index, size int64) ([][]byte, 
 	}
 	nodes, err := proof.Inclusion(uint64(index), uint64(size))
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: %v", ErrIndexOutOfRange, err)
+		return nil, 0, ErrIndexOutOfRange.WithCause(err)
 	}
 	hs, err := l.nodeHashes(ctx, nodes.IDs)
 	if err != nil {
@@ -235,7 +235,7 @@ func (l *Log) ConsistencyProof(ctx context.Context, size1, size2 int64) ([][]byt
 	}
 	nodes, err := proof.Consistency(uint64(size1), uint64(size2))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrIndexOutOfRange, err)
+		return nil, ErrIndexOutOfRange.WithCause(err)
 	}
 	hs, err := l.nodeHashes(ctx, nodes.IDs)
 	if err != nil {

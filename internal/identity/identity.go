@@ -220,12 +220,18 @@ func (s *Service) SubjectRef(ctx context.Context, iin string) (string, error) {
 		return "", err
 	}
 	err := s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM citizens WHERE iin = ?`, iin).Scan(&n); err != nil || n > 0 {
+		// ON CONFLICT, not a count first: two requests about the same new IIN would
+		// both count none and one would fail on the unique index (PostgreSQL).
+		res, err := tx.ExecContext(ctx, `INSERT INTO citizens (iin, name, lang, created_at) VALUES (?, '', 'kk', ?) ON CONFLICT (iin) DO NOTHING`,
+			iin, store.Micros(s.cfg.Now()))
+		if err != nil {
 			return err
 		}
-		id, err := tx.InsertID(ctx, `INSERT INTO citizens (iin, name, lang, created_at) VALUES (?, '', 'kk', ?) RETURNING id`, iin, store.Micros(s.cfg.Now()))
-		if err != nil {
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // another request created the record
+		}
+		var id int64
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM citizens WHERE iin = ?`, iin).Scan(&id); err != nil {
 			return err
 		}
 		ref := (&Citizen{ID: id}).Ref()

@@ -381,5 +381,29 @@ func TestSubjectRef(t *testing.T) {
 		if _, err := f.svc.SubjectRef(ctx, "871008401428"); !errors.Is(err, ErrInvalidCitizen) {
 			t.Errorf("invalid IIN: %v", err)
 		}
+
+		// Concurrent requests about the same new IIN all get the one record.
+		const iinNew = "760212350620"
+		refs := make([]string, 16)
+		var wg sync.WaitGroup
+		for i := range refs {
+			wg.Go(func() {
+				var err error
+				if refs[i], err = f.svc.SubjectRef(ctx, iinNew); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		for _, r := range refs {
+			if r != refs[0] || r == "" {
+				t.Fatalf("concurrent SubjectRef gave %v", refs)
+			}
+		}
+		var created int
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox_events WHERE type = 'identity.citizen.created' AND subject = ?`, refs[0]).Scan(&created)
+		if created != 1 {
+			t.Errorf("%d identity.citizen.created events for one record", created)
+		}
 	})
 }

@@ -11,9 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -23,6 +21,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/edscmd"
+	"github.com/senimkz/senim/internal/problem"
 )
 
 // Defaults of Config.
@@ -144,21 +143,21 @@ func (a *API) endpoint(f func(ctx context.Context, body []byte) (any, error)) ht
 	})
 }
 
-// readBody checks the media type and reads at most MaxBody bytes.
+// readBody checks the media type and reads at most MaxBody bytes with the main API's
+// decoder checks (problem.ReadJSON), answering its refusals in NCANode's error shape.
 func (a *API) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return nil, fail(http.StatusUnsupportedMediaType, ErrUnsupportedMedia, "", nil)
+	body, err := problem.ReadJSON(w, r, a.cfg.MaxBody)
+	if err == nil {
+		return body, nil
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, fail(http.StatusRequestEntityTooLarge, ErrTooLarge, fmt.Sprintf("The request body is larger than %d bytes", a.cfg.MaxBody), nil)
-		}
+	switch p := problem.From(err); p.Code {
+	case problem.UnsupportedMedia.Code:
+		return nil, fail(http.StatusUnsupportedMediaType, ErrUnsupportedMedia, "", nil)
+	case problem.TooLarge.Code:
+		return nil, fail(http.StatusRequestEntityTooLarge, ErrTooLarge, fmt.Sprintf("The request body is larger than %d bytes", a.cfg.MaxBody), nil)
+	default:
 		return nil, fail(http.StatusBadRequest, ErrMalformedJSON, "The request body could not be read", err)
 	}
-	return body, nil
 }
 
 // decode reads one JSON object into v. Unknown members are ignored, as NCANode does.

@@ -488,11 +488,25 @@ func TestErrors(t *testing.T) {
 
 	t.Run("media type", func(t *testing.T) {
 		// A form post (what a browser may send cross-site without a preflight) is refused.
-		req, _ := http.NewRequest(http.MethodPost, "/x509/info", strings.NewReader(`{"certs":[]}`))
-		req.Header.Set("Content-Type", "text/plain")
-		rec := newRecorder()
-		h.ServeHTTP(rec, req)
-		checkError(t, rec.Code, rec.Body.Bytes(), 415, "request.unsupported_media_type")
+		for _, ct := range []string{"text/plain", "", "application/x-www-form-urlencoded"} {
+			req, _ := http.NewRequest(http.MethodPost, "/x509/info", strings.NewReader(`{"certs":[]}`))
+			if ct != "" {
+				req.Header.Set("Content-Type", ct)
+			}
+			rec := newRecorder()
+			h.ServeHTTP(rec, req)
+			checkError(t, rec.Code, rec.Body.Bytes(), 415, "request.unsupported_media_type")
+		}
+		// The main API's decoder checks: a charset parameter and +json types are JSON.
+		for _, ct := range []string{"application/json; charset=utf-8", "application/vnd.ncanode+json"} {
+			req, _ := http.NewRequest(http.MethodPost, "/x509/info", strings.NewReader(`{"certs":[]}`))
+			req.Header.Set("Content-Type", ct)
+			rec := newRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code == 415 {
+				t.Errorf("%s refused: %s", ct, rec.Body.Bytes())
+			}
+		}
 	})
 }
 

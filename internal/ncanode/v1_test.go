@@ -98,7 +98,7 @@ func TestV1Errors(t *testing.T) {
 		{"key file", "/v1/eds/info", InfoRequest{Certificate: p12}, 400, "eds.cert.malformed"},
 		{"no certificate", "/v1/eds/info", InfoRequest{}, 400, "request.invalid_field"},
 		{"not base64", "/v1/eds/info", InfoRequest{Certificate: "~~"}, 400, "request.invalid_base64"},
-		{"unknown member", "/v1/eds/info", `{"certificate":"AA==","password":"x"}`, 400, "request.malformed_json"},
+		{"unknown member", "/v1/eds/info", `{"certificate":"AA==","password":"x"}`, 400, "request.unknown_field"},
 		{"bad revocation", "/v1/eds/verify", VerifyRequest{CMS: p12, Revocation: []string{"X"}}, 400, "request.invalid_field"},
 		{"garbage cms", "/v1/eds/verify", VerifyRequest{CMS: p12}, 400, "eds.cms.malformed"},
 		{"no cms", "/v1/eds/verify", VerifyRequest{}, 400, "request.invalid_field"},

@@ -111,7 +111,7 @@ type claims struct {
 func (a *Authenticator) signed(w http.ResponseWriter, r *http.Request) (*Caller, error) {
 	tok, err := jws.Parse(strings.TrimPrefix(r.Header.Get("Authorization"), Scheme+" "))
 	if err != nil {
-		return nil, ErrMalformed.WithDetail(err.Error())
+		return nil, ErrMalformed.WithDetail(jwsDetail(err)).WithCause(err)
 	}
 	if tok.Header.Typ != TokenType {
 		return nil, ErrMalformed.WithDetail("typ must be " + TokenType)
@@ -140,7 +140,7 @@ func (a *Authenticator) signed(w http.ResponseWriter, r *http.Request) (*Caller,
 		return nil, ErrMismatch.WithDetail("bdh is not the SHA-256 of the body")
 	}
 	if err := tok.Verify(); err != nil {
-		return nil, ErrSignature.WithDetail(err.Error())
+		return nil, ErrSignature.WithDetail(jwsDetail(err)).WithCause(err)
 	}
 	c, err := a.caller(r, tok.Chain, "signature")
 	if err != nil {
@@ -151,6 +151,18 @@ func (a *Authenticator) signed(w http.ResponseWriter, r *http.Request) (*Caller,
 		return nil, ErrReplayed
 	}
 	return c, nil
+}
+
+// jwsDetail is the client-safe message of the jws error err wraps. The wrapping text
+// (certificate parser and crypto library messages) goes to the log as the cause,
+// never to the client.
+func jwsDetail(err error) string {
+	for _, s := range []error{jws.ErrMalformed, jws.ErrUnsupportedAlg, jws.ErrAlgKeyMismatch, jws.ErrSignatureInvalid} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	return "the token is not a valid JWS"
 }
 
 func (a *Authenticator) caller(r *http.Request, chain []*x509.Certificate, transport string) (*Caller, error) {

@@ -3,6 +3,7 @@ package orgauth
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -118,6 +119,13 @@ func TestSignedRequests(t *testing.T) {
 			r.Header.Set("Authorization", Scheme+" a.b.c")
 			return r
 		}, "orgauth.signature.malformed"},
+		{"x5c not a certificate", func() *http.Request {
+			r := httptest.NewRequest("GET", "/v1/x", nil)
+			enc := base64.RawURLEncoding.EncodeToString
+			hdr := enc([]byte(`{"alg":"ES256","typ":"` + TokenType + `","x5c":["MAMCAQE="]}`))
+			r.Header.Set("Authorization", Scheme+" "+hdr+"."+enc([]byte("{}"))+"."+enc([]byte("sig")))
+			return r
+		}, "orgauth.signature.malformed"},
 		{"other path", func() *http.Request {
 			r := signed(t, "POST", "/v1/x?a=1", "", head, headChain, now)
 			r.URL.RawQuery = "a=2"
@@ -157,6 +165,13 @@ func TestSignedRequests(t *testing.T) {
 			st, body := send(t, h, tt.req())
 			if !strings.Contains(body, `"code":"`+tt.code+`"`) {
 				t.Errorf("status %d body %s, want code %s", st, body, tt.code)
+			}
+			// The detail is the error's own safe text, never the wrapped library
+			// messages (x509 parser, crypto verifiers).
+			for _, leak := range []string{"x509:", "asn1:", "crypto/", "verification error", "structure error"} {
+				if strings.Contains(body, leak) {
+					t.Errorf("detail leaks %q: %s", leak, body)
+				}
 			}
 		})
 	}

@@ -291,3 +291,123 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Errorf("operator enters the code: %d %s", r.status, r.raw)
 	}
 }
+
+// rawCall sends body as it is, with the given Content-Type ("" sends none).
+func rawCall(t *testing.T, srv *httptest.Server, o *org, method, path, contentType, body string) resp {
+	t.Helper()
+	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range orgs {
+		if v == o {
+			req.Header.Set("X-Test-Org", k)
+		}
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	r := resp{status: res.StatusCode, raw: string(b)}
+	if ct := res.Header.Get("Content-Type"); res.StatusCode >= 400 && ct != "application/problem+json" {
+		t.Errorf("%s %s: error with Content-Type %q", method, path, ct)
+	}
+	json.Unmarshal(b, &r.body)
+	return r
+}
+
+// One decoder for every JSON route: the same client mistake gets the same status,
+// code and field on every route, consents and reports included (they once took any
+// Content-Type and trailing data), and changes nothing.
+func TestJSONRoutesRefuseTheSameMistakes(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		srv := f.server(t)
+		bank := orgOf(t, binBank, ca.P256)
+		reg := orgOf(t, binRegulator, ca.P256)
+		routes := []struct {
+			o            *org
+			method, path string
+			valid        string // a body with the route's fields, to which mistakes are added
+		}{
+			{bank, "POST", "/v1/pd/consents", `{"owner":"x"}`},
+			{bank, "POST", "/v1/pd/reports", `{"action":"read"}`},
+			{bank, "POST", "/v1/pd/proactive", `{"verification_token":"x"}`},
+			{bank, "POST", "/v1/pd/sms-requests", `{"request_id":"x"}`},
+			{bank, "POST", "/v1/pd/sms-requests/x/code", `{"code":"1"}`},
+			{reg, "PUT", "/v1/admin/pd/grounds/G-1", `{"legal_ref":"x"}`},
+			{reg, "PUT", "/v1/admin/pd/protocol-permissions/" + binBank, `{"grounds":[]}`},
+			{reg, "PUT", "/v1/admin/registry/tr2", `{"enforced":true}`},
+		}
+		allEvents := func() int {
+			var n int
+			if err := db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM outbox_events").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := allEvents()
+		for _, rt := range routes {
+			t.Run(rt.path, func(t *testing.T) {
+				obj := strings.TrimSuffix(rt.valid, "}")
+				for _, tc := range []struct {
+					name, ct, body string
+					status         int
+					code, field    string
+				}{
+					{"text/plain", "text/plain", rt.valid, 415, "request.unsupported_media_type", ""},
+					{"form", "application/x-www-form-urlencoded", "a=b", 415, "request.unsupported_media_type", ""},
+					{"no Content-Type", "", rt.valid, 415, "request.unsupported_media_type", ""},
+					{"trailing data", "application/json", rt.valid + `{}`, 400, "request.trailing_data", ""},
+					{"unknown field", "application/json", obj + `,"surplus":1}`, 400, "request.unknown_field", "surplus"},
+					{"syntax", "application/json", obj, 400, "request.malformed_json", ""},
+					{"too large", "application/json", obj + `,"x":"` + strings.Repeat("a", 2<<20) + `"}`, 413, "request.too_large", ""},
+				} {
+					r := rawCall(t, srv, rt.o, rt.method, rt.path, tc.ct, tc.body)
+					if r.status != tc.status || r.code() != tc.code {
+						t.Errorf("%s: %d %s, want %d %s", tc.name, r.status, r.raw, tc.status, tc.code)
+					}
+					if got, _ := r.body["field"].(string); got != tc.field {
+						t.Errorf("%s: field %q, want %q", tc.name, got, tc.field)
+					}
+				}
+			})
+		}
+		if after := allEvents(); after != before {
+			t.Errorf("refused requests wrote %d events", after-before)
+		}
+	})
+}
+
+// PUT protocol-permissions with {} once cleared the BIN's grounds: the grounds member
+// is required; [] still clears them on purpose.
+func TestProtocolPermissionsNeedGrounds(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		srv := f.server(t)
+		reg := orgOf(t, binRegulator, ca.P256)
+		path := "/v1/admin/pd/protocol-permissions/" + binPolice
+		for _, body := range []string{`{}`, `{"grounds":null}`} {
+			r := rawCall(t, srv, reg, "PUT", path, "application/json", body)
+			if r.status != 400 || r.code() != "request.invalid_field" || r.body["field"] != "grounds" {
+				t.Errorf("%s: %d %s", body, r.status, r.raw)
+			}
+		}
+		perms, err := f.svc.ProtocolPermissions(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := perms[binPolice]; len(got) != 2 {
+			t.Fatalf("grounds after refused requests: %v, want the two seeded", perms)
+		}
+		if r := rawCall(t, srv, reg, "PUT", path, "application/json", `{"grounds":[]}`); r.status != 200 {
+			t.Fatalf("explicit []: %d %s", r.status, r.raw)
+		}
+		perms, _ = f.svc.ProtocolPermissions(t.Context())
+		if got := perms[binPolice]; len(got) != 0 {
+			t.Errorf("explicit [] left %v", got)
+		}
+	})
+}

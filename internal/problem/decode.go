@@ -1,6 +1,7 @@
 package problem
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,44 +14,89 @@ import (
 // DefaultMaxBody is the largest JSON request body DecodeJSON accepts unless told otherwise.
 const DefaultMaxBody = 1 << 20
 
-// DecodeJSON reads one JSON object from the request body into v. Unknown fields,
-// trailing data, a wrong media type and bodies larger than max (DefaultMaxBody when max
-// is 0) are refused with a problem that names the field where one is at fault.
-func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return UnsupportedMedia
-		}
+// The JSON request decoder. Every JSON route of the API decodes its body with
+// DecodeJSON, or with ReadJSON and UnmarshalJSON when it needs the raw bytes too (to
+// hash them for an Idempotency-Key). Each client mistake has its own stable code:
+//
+//	request.unsupported_media_type  415  Content-Type missing or not application/json
+//	                                     (a charset parameter and +json types are fine)
+//	request.too_large               413  the body is longer than the route accepts
+//	request.malformed_json          400  empty, truncated or not JSON; not an object
+//	request.trailing_data           400  anything but white space after the JSON value
+//	request.unknown_field           400  a field the route does not know; "field" names it
+//	request.field_type              400  a field of the wrong JSON type; "field" names it
+
+// CheckMediaType refuses a request whose Content-Type is not JSON.
+func CheckMediaType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return UnsupportedMedia.WithDetail("the Content-Type header is missing; send application/json")
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))) {
+		return UnsupportedMedia
+	}
+	return nil
+}
+
+// ReadJSON checks the media type and reads the whole body, at most max bytes
+// (DefaultMaxBody when max is 0).
+func ReadJSON(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	if err := CheckMediaType(r); err != nil {
+		return nil, err
 	}
 	if max <= 0 {
 		max = DefaultMaxBody
 	}
-	body := http.MaxBytesReader(w, r.Body, max)
-	dec := json.NewDecoder(body)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge(mbe.Limit)
+		}
+		return nil, BodyUnreadable.WithCause(err)
+	}
+	return body, nil
+}
+
+// UnmarshalJSON decodes body, which must hold exactly one JSON object, into v.
+// Unknown fields and trailing data are refused.
+func UnmarshalJSON(body []byte, v any) error {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) > 0 && trimmed[0] != '{' {
+		return MalformedJSON.WithDetail("the body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeProblem(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return TooLarge.WithDetail(fmt.Sprintf("the body may be at most %d bytes", mbe.Limit))
-		}
-		return MalformedJSON.WithDetail("unexpected data after the JSON object")
+		return TrailingData.WithDetail("the body must hold one JSON object and nothing after it")
 	}
 	return nil
 }
 
+// DecodeJSON checks the media type, reads at most max bytes (DefaultMaxBody when max
+// is 0) and decodes one JSON object into v (see UnmarshalJSON).
+func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error {
+	body, err := ReadJSON(w, r, max)
+	if err != nil {
+		return err
+	}
+	return UnmarshalJSON(body, v)
+}
+
+func tooLarge(limit int64) *Problem {
+	return TooLarge.WithDetail(fmt.Sprintf("the body may be at most %d bytes", limit))
+}
+
 func decodeProblem(err error) error {
 	var (
-		mbe *http.MaxBytesError
 		se  *json.SyntaxError
 		ute *json.UnmarshalTypeError
 	)
 	switch {
-	case errors.As(err, &mbe):
-		return TooLarge.WithDetail(fmt.Sprintf("the body may be at most %d bytes", mbe.Limit))
 	case errors.Is(err, io.EOF):
 		return MalformedJSON.WithDetail("the body is empty")
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -62,11 +108,12 @@ func decodeProblem(err error) error {
 		if field == "" {
 			field = "(body)"
 		}
-		return MalformedJSON.WithDetail(fmt.Sprintf("field %q must be %s, not %s", field, jsonKind(ute.Type.Kind().String()), ute.Value)).With("field", field)
+		return FieldType.WithDetail(fmt.Sprintf("field %q must be %s, not %s", field, jsonKind(ute.Type.Kind().String()), ute.Value)).With("field", field)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return MalformedJSON.WithDetail(fmt.Sprintf("unknown field %q", field)).With("field", field)
+		return UnknownField.WithDetail(fmt.Sprintf("unknown field %q", field)).With("field", field)
 	default:
+		// An UnmarshalJSON method of v refused a value; its text may be internal.
 		return MalformedJSON.WithCause(err)
 	}
 }

@@ -2,11 +2,15 @@
 // application/problem+json with a stable dotted machine code and, where a rule of
 // seed-rules.md is enforced, the rule's id.
 //
-// Handlers return errors; Write turns any error into a response. A *Problem is rendered
-// as it is; any error whose chain holds a *Problem is rendered as that problem (so a
-// domain package can wrap one with context); everything else becomes a 500 whose
-// internal text never reaches the client. 4xx are logged at warn, 5xx at error — with the
-// code and the request id, never with personal data.
+// Handlers return errors; Write turns any error into a response through From, the one
+// mapping that the web shell's pages use too. A *Problem is rendered as it is; any error
+// whose chain holds a *Problem is rendered as that problem (so a domain package can wrap
+// one with context); an unavailable dependency (store.ErrUnavailable) or a deadline
+// becomes 503 with Retry-After; everything else becomes a 500. Internal text never
+// reaches the client. 4xx are logged at warn, 5xx at error — with the code and the
+// request id, never with personal data.
+//
+// DecodeJSON (decode.go) is the one decoder of JSON request bodies.
 package problem
 
 import (
@@ -115,8 +119,14 @@ var (
 	NotFound         = New(http.StatusNotFound, "http.not_found", "No such resource")
 	MethodNotAllowed = New(http.StatusMethodNotAllowed, "http.method_not_allowed", "Method not allowed on this resource")
 	MalformedJSON    = New(http.StatusBadRequest, "request.malformed_json", "The request body is not valid JSON for this endpoint")
+	TrailingData     = New(http.StatusBadRequest, "request.trailing_data", "The request body has data after its JSON value")
+	UnknownField     = New(http.StatusBadRequest, "request.unknown_field", "The request body has a field this endpoint does not know")
+	FieldType        = New(http.StatusBadRequest, "request.field_type", "A field of the request body has the wrong JSON type")
 	InvalidField     = New(http.StatusBadRequest, "request.invalid_field", "A field of the request is missing or invalid")
+	BodyUnreadable   = New(http.StatusBadRequest, "request.body_unreadable", "The request body could not be read")
 	TooLarge         = New(http.StatusRequestEntityTooLarge, "request.too_large", "The request body is too large")
+	URITooLong       = New(http.StatusRequestURITooLong, "request.uri_too_long", "The request URI is too long")
+	HeadersTooLarge  = New(http.StatusRequestHeaderFieldsTooLarge, "request.headers_too_large", "The request header fields are too large")
 	UnsupportedMedia = New(http.StatusUnsupportedMediaType, "request.unsupported_media_type", "The request body must be application/json")
 	Unauthenticated  = New(http.StatusUnauthorized, "auth.unauthenticated", "Authentication is required")
 	Forbidden        = New(http.StatusForbidden, "auth.forbidden", "You may not act on this resource")
@@ -127,20 +137,65 @@ var (
 	Canceled         = New(499, "http.canceled", "The client closed the request")
 )
 
-// From returns the problem an error stands for: the *Problem in its chain, or Internal
-// carrying the error as its cause.
+// UnavailableRetryAfter is the Retry-After (seconds) of the problems From makes for an
+// outage.
+const UnavailableRetryAfter = 5
+
+// From is the one mapping from an error to the response it stands for, shared by the
+// JSON API (Write) and the web shell's HTML pages:
+//
+//   - the *Problem in err's chain, as it is — unless it is a 5xx other than 503 and
+//     the chain also says a dependency is unavailable, which wins;
+//   - context.Canceled: Canceled (the client left; nothing is written);
+//   - an error in the chain with a method Unavailable() bool that returns true (such as
+//     store.ErrUnavailable: the database cannot be reached), or
+//     context.DeadlineExceeded: 503 Unavailable with Retry-After;
+//   - anything else: 500 Internal with a generic detail.
+//
+// Only a *Problem's own detail is ever shown; the text of wrapping errors goes to the
+// log as the cause, never to the client.
 func From(err error) *Problem {
 	var p *Problem
-	if errors.As(err, &p) {
+	found := errors.As(err, &p)
+	if found && (p.Status < 500 || p.Status == http.StatusServiceUnavailable) {
 		return p
 	}
-	if errors.Is(err, context.Canceled) {
+	switch {
+	case errors.Is(err, context.Canceled) && !found:
 		return Canceled.WithCause(err)
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return Unavailable.WithDetail("the request took too long").WithCause(err)
+	case isUnavailable(err):
+		return RetryAfter(Unavailable.WithDetail("a service this request needs is unreachable; retry later"), UnavailableRetryAfter).WithCause(err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return RetryAfter(Unavailable.WithDetail("the request took too long; retry later"), UnavailableRetryAfter).WithCause(err)
+	case found:
+		return p
 	}
 	return Internal.WithCause(err)
+}
+
+// isUnavailable reports whether some error in err's tree says so through a method
+// Unavailable() bool.
+func isUnavailable(err error) bool {
+	type unavailable interface{ Unavailable() bool }
+	for err != nil {
+		if u, ok := err.(unavailable); ok && u.Unavailable() {
+			return true
+		}
+		switch x := err.(type) {
+		case interface{ Unwrap() error }:
+			err = x.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range x.Unwrap() {
+				if isUnavailable(e) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // Logger returns the logger Write uses for a request; the server sets it to one that
@@ -174,6 +229,9 @@ func Write(w http.ResponseWriter, r *http.Request, err error) {
 		for _, v := range vs {
 			w.Header().Add(k, v)
 		}
+	}
+	if p.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", strconv.Itoa(UnavailableRetryAfter))
 	}
 	body := make(map[string]any, 6+len(p.Extra))
 	for k, v := range p.Extra {

@@ -1,11 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -162,4 +165,74 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// Request size limits. net/http itself refuses a request line plus headers over
+// maxHeaderBytes with a text/plain 431 before any handler runs; below that, limits
+// answers with problem+json, so API clients get the same error format for every size
+// mistake.
+const (
+	// MaxURI is the longest request target (path and query) served.
+	MaxURI = 64 << 10
+	// MaxHeaders is the most header bytes (names and values) served.
+	MaxHeaders = 64 << 10
+	// MaxFormBody is the largest HTML form body (urlencoded or multipart) served.
+	MaxFormBody = 256 << 10
+	// maxHeaderBytes is http.Server.MaxHeaderBytes: room for a too-long URI or header
+	// to reach limits and be answered as a problem.
+	maxHeaderBytes = 256 << 10
+)
+
+// limits refuses a URI over MaxURI (414 request.uri_too_long), headers over MaxHeaders
+// (431 request.headers_too_large) and a form body over MaxFormBody (413
+// request.too_large). The form check is here, before any handler parses the form: a
+// handler that parses a truncated form finds no anti-forgery token and would answer
+// auth.csrf for what is a size mistake. A form body of unknown length is read (at most
+// MaxFormBody bytes) and handed on from memory.
+func (s *Server) limits(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.RequestURI) > MaxURI {
+			problem.Write(w, r, problem.URITooLong.WithDetail(fmt.Sprintf("the request target may be at most %d bytes", MaxURI)))
+			return
+		}
+		n := 0
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				n += len(k) + len(v) + 4 // ": " and CRLF
+			}
+		}
+		if n > MaxHeaders {
+			problem.Write(w, r, problem.HeadersTooLarge.WithDetail(fmt.Sprintf("the request headers may be at most %d bytes", MaxHeaders)))
+			return
+		}
+		if isForm(r) {
+			tooLarge := problem.TooLarge.WithDetail(fmt.Sprintf("a form may be at most %d bytes", MaxFormBody))
+			if r.ContentLength > MaxFormBody {
+				problem.Write(w, r, tooLarge)
+				return
+			}
+			if r.ContentLength < 0 {
+				b, err := io.ReadAll(io.LimitReader(r.Body, MaxFormBody+1))
+				if err != nil {
+					problem.Write(w, r, problem.BodyUnreadable.WithCause(err))
+					return
+				}
+				if len(b) > MaxFormBody {
+					problem.Write(w, r, tooLarge)
+					return
+				}
+				r.Body = io.NopCloser(bytes.NewReader(b))
+				r.ContentLength = int64(len(b))
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isForm(r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody {
+		return false
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data"
 }

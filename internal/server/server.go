@@ -1,8 +1,8 @@
 // Package server is Senim's HTTP front: one http.Server with explicit timeouts and
 // graceful shutdown, a method-pattern mux, and the middleware every request passes
 // through — panic recovery, request ids, Prometheus metrics by route, an access log
-// without personal data, and per-client rate limits. Unknown routes and wrong methods
-// get problem+json like every other error.
+// without personal data, size limits on URIs, headers and forms, and per-client rate
+// limits. Unknown routes and wrong methods get problem+json like every other error.
 package server
 
 import (
@@ -58,7 +58,7 @@ func New(cfg Config) *Server {
 	def(&cfg.IdleTimeout, 120*time.Second)
 	def(&cfg.ShutdownTimeout, 20*time.Second)
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), metrics: newMetrics(cfg.Registry)}
-	s.handler = s.recoverer(s.requestID(s.observe(http.HandlerFunc(s.route))))
+	s.handler = s.recoverer(s.requestID(s.observe(s.limits(http.HandlerFunc(s.route)))))
 	return s
 }
 
@@ -127,7 +127,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

@@ -58,7 +58,7 @@ func newTestServer(t *testing.T, logs *bytes.Buffer) *Server {
 func do(t *testing.T, h http.Handler, method, path, body string) (*http.Response, map[string]any) {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	if body != "" {
+	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	rec := httptest.NewRecorder()
@@ -83,9 +83,9 @@ func TestProblems(t *testing.T) {
 		{"internal error", "GET", "/v1/things/boom", "", 500, "internal"},
 		{"panic", "GET", "/v1/things/panic", "", 500, "internal"},
 		{"malformed json", "POST", "/v1/things", `{"name":`, 400, "request.malformed_json"},
-		{"wrong type names field", "POST", "/v1/things", `{"count":"x"}`, 400, "request.malformed_json"},
-		{"unknown field", "POST", "/v1/things", `{"nmae":"x"}`, 400, "request.malformed_json"},
-		{"trailing data", "POST", "/v1/things", `{"name":"x"} {}`, 400, "request.malformed_json"},
+		{"wrong type names field", "POST", "/v1/things", `{"count":"x"}`, 400, "request.field_type"},
+		{"unknown field", "POST", "/v1/things", `{"nmae":"x"}`, 400, "request.unknown_field"},
+		{"trailing data", "POST", "/v1/things", `{"name":"x"} {}`, 400, "request.trailing_data"},
 		{"oversize", "POST", "/v1/things", `{"name":"` + strings.Repeat("x", 100) + `"}`, 413, "request.too_large"},
 		{"empty body", "POST", "/v1/things", ``, 400, "request.malformed_json"},
 	}
@@ -240,5 +240,93 @@ func TestServeGracefulShutdown(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Errorf("Serve = %v", err)
+	}
+}
+
+// Size mistakes get problem+json like every other error (issue 18 item 8): a URI or
+// headers over the limit, and a form over the limit, which a form handler would
+// otherwise parse truncated and refuse as a forged form (auth.csrf).
+func TestLimits(t *testing.T) {
+	s := New(Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s.HandleFunc("GET /v1/things", func(w http.ResponseWriter, r *http.Request) error {
+		problem.WriteJSON(w, 200, map[string]int{"uri": len(r.RequestURI)})
+		return nil
+	})
+	s.HandleFunc("POST /form", func(w http.ResponseWriter, r *http.Request) error {
+		// What the web shell does: a missing token is a forged form.
+		if r.PostFormValue("csrf") != "token" {
+			return problem.CSRF
+		}
+		problem.WriteJSON(w, 200, map[string]int{"field": len(r.PostFormValue("field"))})
+		return nil
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+	base := "http://" + ln.Addr().String()
+
+	send := func(req *http.Request) (int, string, map[string]any) {
+		t.Helper()
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		var m map[string]any
+		json.Unmarshal(b, &m)
+		return res.StatusCode, res.Header.Get("Content-Type"), m
+	}
+	get := func(uri string, hdr http.Header) (int, string, map[string]any) {
+		req, _ := http.NewRequest("GET", base+uri, nil)
+		for k, v := range hdr {
+			req.Header[k] = v
+		}
+		return send(req)
+	}
+	form := func(body string, chunked bool) (int, string, map[string]any) {
+		var rd io.Reader = strings.NewReader(body)
+		if chunked {
+			rd = io.MultiReader(rd) // hides the length: sent chunked
+		}
+		req, _ := http.NewRequest("POST", base+"/form", rd)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return send(req)
+	}
+	q := func(n int) string { return "/v1/things?q=" + strings.Repeat("a", n) }
+
+	if st, _, m := get(q(MaxURI-100), nil); st != 200 {
+		t.Errorf("URI under the limit: %d %v", st, m)
+	}
+	if st, ct, m := get(q(MaxURI), nil); st != 414 || ct != problem.ContentType || m["code"] != "request.uri_too_long" {
+		t.Errorf("URI over the limit: %d %q %v", st, ct, m)
+	}
+	if st, ct, m := get(q(100<<10), nil); st != 414 || ct != problem.ContentType {
+		t.Errorf("100 KiB URI: %d %q %v", st, ct, m)
+	}
+	big := http.Header{"X-Big": {strings.Repeat("b", MaxHeaders)}}
+	if st, ct, m := get("/v1/things", big); st != 431 || ct != problem.ContentType || m["code"] != "request.headers_too_large" {
+		t.Errorf("headers over the limit: %d %q %v", st, ct, m)
+	}
+
+	field := func(n int) string { return "csrf=token&field=" + strings.Repeat("f", n) }
+	for _, chunked := range []bool{false, true} {
+		if st, _, m := form(field(1000), chunked); st != 200 || m["field"] != float64(1000) {
+			t.Errorf("small form (chunked %v): %d %v", chunked, st, m)
+		}
+		if st, _, m := form(field(MaxFormBody-100), chunked); st != 200 {
+			t.Errorf("form just under the limit (chunked %v): %d %v", chunked, st, m)
+		}
+		if st, ct, m := form(field(MaxFormBody), chunked); st != 413 || ct != problem.ContentType || m["code"] != "request.too_large" {
+			t.Errorf("form over the limit (chunked %v): %d %q %v", chunked, st, ct, m)
+		}
+		if st, _, m := form("field=x", chunked); st != 403 || m["code"] != "auth.csrf" {
+			t.Errorf("form without its token (chunked %v): %d %v", chunked, st, m)
+		}
 	}
 }

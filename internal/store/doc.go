@@ -15,6 +15,17 @@
 // everything that writes goes through DB.Tx. On PostgreSQL a single pool
 // serves both.
 //
+// # Outages
+//
+// A pooled PostgreSQL connection whose session the server or the network
+// ended is found out on its next BEGIN or read, which then runs again on
+// another connection, the last try on a fresh one (conn.go); a statement
+// inside a transaction is never retried there. When the database cannot be
+// reached or cannot serve (connection refused or lost, server shutting
+// down or out of connections, SQLite locked past the busy timeout), the
+// error is marked ErrUnavailable, which the API answers with 503 and
+// Retry-After.
+//
 // Queries are written once, with '?' placeholders; on PostgreSQL they are
 // rewritten to $1, $2, ... A '?' inside a string literal, a quoted
 // identifier, a dollar-quoted string or a comment is left alone; any other

@@ -13,7 +13,20 @@ func (e *Error) Error() string { return e.msg }
 // Code returns the stable dotted error code, e.g. "store.schema.too_new".
 func (e *Error) Code() string { return e.code }
 
+// Unavailable reports whether e is ErrUnavailable; the API's error renderer answers
+// such errors with 503 and Retry-After.
+func (e *Error) Unavailable() bool { return e == ErrUnavailable }
+
 var (
+	// ErrUnavailable: the database cannot be reached or cannot serve now
+	// (connection refused or lost, the server shutting down or out of
+	// connections, SQLite locked by another process past the busy timeout).
+	// Nothing of the failed transaction was written, unless the connection was
+	// lost during COMMIT itself, when the outcome is unknown (an idempotency key
+	// makes the retry safe either way); retry later (HTTP 503).
+	// It wraps the driver's error, which stays available to errors.As.
+	ErrUnavailable = &Error{"store.unavailable", "store: database unavailable"}
+
 	// ErrInvalidURL: the database URL is empty, unsupported or names an
 	// in-memory SQLite database. Fix the configuration.
 	ErrInvalidURL = &Error{"store.url.invalid", "store: invalid database URL"}

@@ -159,6 +159,9 @@ func TestTxRetriesBusy(t *testing.T) {
 	if err == nil {
 		t.Fatal("Tx succeeded while another connection held the write lock")
 	}
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Tx error after the busy retries = %v, want it marked ErrUnavailable", err)
+	}
 
 	// The lock is released soon: a retry succeeds.
 	release, held = make(chan struct{}), make(chan struct{})

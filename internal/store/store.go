@@ -131,7 +131,7 @@ func (db *DB) openPostgres(ctx context.Context, url string, opts Options) error 
 		n = 16
 	}
 	n = max(n, 2) // ConsumeBatch holds one connection while its fn writes on another
-	pool := stdlib.OpenDB(*cfg)
+	pool := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
 	pool.SetMaxOpenConns(n)
 	pool.SetMaxIdleConns(n)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
@@ -139,7 +139,7 @@ func (db *DB) openPostgres(ctx context.Context, url string, opts Options) error 
 	var schema sql.NullString
 	if err := pool.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
 		pool.Close()
-		return fmt.Errorf("store: connect to PostgreSQL: %w", err)
+		return fmt.Errorf("store: connect to PostgreSQL: %w", unavailable(err))
 	}
 	if !schema.Valid {
 		pool.Close()
@@ -311,11 +311,11 @@ func (db *DB) Close() error {
 // Ping checks that the database answers, on the writer and the readers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.writer.PingContext(ctx); err != nil {
-		return fmt.Errorf("store: ping: %w", err)
+		return fmt.Errorf("store: ping: %w", unavailable(err))
 	}
 	if db.reader != db.writer {
 		if err := db.reader.PingContext(ctx); err != nil {
-			return fmt.Errorf("store: ping readers: %w", err)
+			return fmt.Errorf("store: ping readers: %w", unavailable(err))
 		}
 	}
 	return nil
@@ -375,13 +375,15 @@ func boolInt(b bool) int64 {
 }
 
 // QueryContext runs a read query on the reader pool. It does not see the
-// uncommitted writes of a Tx in progress: use Tx.QueryContext inside one.
+// uncommitted writes of a Tx in progress: use Tx.QueryContext inside one. An error
+// that says the database cannot be reached is marked ErrUnavailable.
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return db.reader.QueryContext(ctx, db.bind(query), convertArgs(args)...)
+	rows, err := db.reader.QueryContext(ctx, db.bind(query), convertArgs(args)...)
+	return rows, unavailable(err)
 }
 
 // QueryRowContext runs a read query that returns at most one row on the
-// reader pool.
+// reader pool. A failure to connect surfaces from Scan marked ErrUnavailable.
 func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	return db.reader.QueryRowContext(ctx, db.bind(query), convertArgs(args)...)
 }

@@ -50,6 +50,12 @@ const (
 // up to 8 attempts with jittered exponential backoff. fn must therefore
 // have no effects outside the transaction that would be wrong to repeat.
 //
+// A pooled PostgreSQL connection that the server or the network has closed is found
+// out when BEGIN fails on it; BEGIN is then run again on another connection, the last
+// try on a fresh one, before fn runs (see pgConn). When the database cannot be reached
+// or stops serving, the error returned is marked ErrUnavailable, and nothing fn wrote
+// stays.
+//
 // fn must not call DB.Tx or DB.ExecContext: on SQLite they wait for the
 // writer connection that fn holds, a deadlock until ctx ends. Reads on DB
 // inside fn work but do not see fn's writes.
@@ -57,8 +63,11 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	backoff := txBackoff
 	for attempt := 1; ; attempt++ {
 		err := db.runTx(ctx, fn)
-		if err == nil || attempt == txAttempts || !retryable(err) || ctx.Err() != nil {
-			return err
+		if err == nil {
+			return nil
+		}
+		if attempt == txAttempts || !retryable(err) || ctx.Err() != nil {
+			return unavailable(err)
 		}
 		d := backoff/2 + rand.N(backoff/2+1)
 		db.log.DebugContext(ctx, "store: retrying transaction", "attempt", attempt, "backoff", d, "err", err)
@@ -66,7 +75,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return err
+			return unavailable(err)
 		case <-t.C:
 		}
 		backoff = min(backoff*2, txMaxBackoff)

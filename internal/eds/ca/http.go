@@ -4,11 +4,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/senimkz/senim/internal/problem"
 )
 
 // Prefix is the path under which Register and Handler mount the CA's endpoints.
@@ -79,7 +81,7 @@ func (c *CA) serveCert(w http.ResponseWriter, r *http.Request) {
 	name, ok := strings.CutSuffix(r.PathValue("file"), ".cer")
 	au, err := c.authority(name)
 	if !ok || err != nil {
-		http.NotFound(w, r)
+		problem.Write(w, r, problem.NotFound)
 		return
 	}
 	w.Header().Set("Content-Type", "application/pkix-cert")
@@ -91,17 +93,16 @@ func (c *CA) serveCert(w http.ResponseWriter, r *http.Request) {
 func (c *CA) serveCRL(w http.ResponseWriter, r *http.Request) {
 	name, ok := strings.CutSuffix(r.PathValue("file"), ".crl")
 	if !ok {
-		http.NotFound(w, r)
+		problem.Write(w, r, problem.NotFound)
 		return
 	}
 	der, err := c.CRL(name)
 	if errors.Is(err, ErrUnknownAuthority) {
-		http.NotFound(w, r)
+		problem.Write(w, r, problem.NotFound)
 		return
 	}
 	if err != nil {
-		slog.ErrorContext(r.Context(), "sandbox CA: CRL", "authority", name, "err", err)
-		http.Error(w, "CRL unavailable", http.StatusInternalServerError)
+		problem.Write(w, r, fmt.Errorf("sandbox CA: CRL of %s: %w", name, err)) // logged, never shown
 		return
 	}
 	w.Header().Set("Content-Type", "application/pkix-crl")

@@ -247,8 +247,9 @@ func TestHTTP(t *testing.T) {
 	})
 	t.Run("not found", func(t *testing.T) {
 		for _, p := range []string{"/sandbox/ca/cert/nope.cer", "/sandbox/ca/crl/nope.crl", "/sandbox/ca/cert/gost2015-ca.pem", "/sandbox/ca/crl/gost2015-ca"} {
-			if resp, _ := get(t, srv.URL+p); resp.StatusCode != 404 {
-				t.Errorf("%s: %d", p, resp.StatusCode)
+			resp, body := get(t, srv.URL+p)
+			if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" || !bytes.Contains(body, []byte(`"code":"http.not_found"`)) {
+				t.Errorf("%s: %d %q %s", p, resp.StatusCode, resp.Header.Get("Content-Type"), body)
 			}
 		}
 	})
