@@ -23,12 +23,16 @@ type cabinet struct {
 	Logins        auth.Logins
 	EDS           auth.EDS
 	Organizations consents.Organizations
-	PD            interface {
-		consents.PersonalData
-		console.Directories
-	}
-	Log     history.Log
-	Sandbox *sandboxui.Config // nil outside the sandbox
+	PD            personalData
+	Log           history.Log
+	Sandbox       *sandboxui.Config // nil outside the sandbox
+}
+
+// personalData is personal-data access control as the consents and console areas see
+// it.
+type personalData interface {
+	consents.PersonalData
+	console.Directories
 }
 
 // mount mounts every area of the cabinet on sh; a new area is added here, and the
