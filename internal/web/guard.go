@@ -110,7 +110,7 @@ func (s *Shell) serve(rt Route) http.Handler {
 			return
 		}
 		if rt.Access != AccessPublic && sess == nil {
-			if r.Method == http.MethodGet && !rt.Download {
+			if (r.Method == http.MethodGet || r.Method == http.MethodHead) && !rt.Download {
 				s.refused(r, RefusedNoSession)
 				http.Redirect(w, r, "/login"+LangQuery(r), http.StatusSeeOther)
 				return

@@ -77,7 +77,7 @@ func CheckGuards(t *testing.T, h *Harness) {
 
 			if rt.Access != web.AccessPublic {
 				status := http.StatusUnauthorized
-				if method == http.MethodGet && !rt.Download {
+				if (method == http.MethodGet || method == http.MethodHead) && !rt.Download {
 					status = http.StatusSeeOther
 				}
 				expect("no session", h.Do(Request{Method: method, Path: p, Form: form("x")}), web.RefusedNoSession, status)
