@@ -252,8 +252,15 @@ func (a *App) build(ctx context.Context) error {
 	if err := a.mountEDS(s, public); err != nil {
 		return err
 	}
-	if err := a.mountCabinet(s, public, ids, revocationFor(tc)); err != nil {
+	smsPage, err := a.mountCabinet(s, public, ids, revocationFor(tc))
+	if err != nil {
 		return err
+	}
+	if cfg.Sandbox {
+		sh := &sandbox.Handler{Population: a.Pop, SMS: a.SMS, SMSPage: smsPage}
+		sh.Register(s.HandleFunc)
+		a.Keys.Register(s.HandleFunc)
+		a.CA.Register(s.Handle)
 	}
 	return nil
 }

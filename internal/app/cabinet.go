@@ -56,18 +56,19 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	return sandboxui.Mount(sh, *c.Sandbox)
 }
 
-// mountCabinet builds the citizen's cabinet and mounts it on s.
-func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identity.Service, revocation []pki.RevocationMethod) error {
+// mountCabinet builds the citizen's cabinet and mounts it on s; in the sandbox it
+// returns the page of the SMS outbox for the sandbox's handler.
+func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identity.Service, revocation []pki.RevocationMethod) (smsPage func(http.ResponseWriter, *http.Request, string, []sandbox.Message) error, err error) {
 	cfg := a.Config
 	eds, err := edslogin.New(edslogin.Config{DB: a.DB, Identity: ids, Validator: a.Trust,
 		Revocation: revocation, Now: cfg.Now, Origin: cfg.Addr})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sh, err := web.New(web.Config{Sessions: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies,
 		Logger: a.log, Regulator: a.PD.IsRegulator})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log}
 	if a.Keys != nil {
@@ -81,7 +82,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	}
 	ui, err := c.mount(sh)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The cabinet's forms are limited per client too: passwords and codes are guessed there.
 	sh.Register(func(pattern string, h http.Handler) {
@@ -90,14 +91,8 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 		}
 		s.Handle(pattern, h)
 	})
-	if cfg.Sandbox {
-		sbh := &sandbox.Handler{Population: a.Pop, SMS: a.SMS}
-		if ui != nil {
-			sbh.SMSPage = ui.SMSPage
-		}
-		sbh.Register(s.HandleFunc)
-		a.Keys.Register(s.HandleFunc)
-		a.CA.Register(s.Handle)
+	if ui == nil {
+		return nil, nil
 	}
-	return nil
+	return ui.SMSPage, nil
 }
