@@ -194,7 +194,7 @@ func TestNav(t *testing.T) {
 		login     *webtest.Login
 		want, not []string
 	}{
-		{"anonymous", nil, []string{`id="nav-plain"`}, []string{`id="nav-mine"`, `id="nav-staff"`}},
+		{"anonymous", nil, []string{`id="nav-plain"`}, []string{`id="nav-mine"`, `id="nav-staff"`, `id="sandbox-banner"`}},
 		{"citizen", h.Citizen("900101300031", "C"), []string{`id="nav-mine"`, `id="nav-plain"`}, []string{`id="nav-staff"`}},
 		{"staff", h.Staff("900101300032", "S"), []string{`id="nav-mine"`, `id="nav-staff"`, `id="nav-plain"`}, nil},
 	} {
