@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,7 +27,6 @@ import (
 	"github.com/senimkz/senim/internal/eds/pkcs12"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/eds/tsp"
-	"github.com/senimkz/senim/internal/edslogin"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/kzid"
@@ -41,7 +39,6 @@ import (
 	"github.com/senimkz/senim/internal/sandbox"
 	"github.com/senimkz/senim/internal/server"
 	"github.com/senimkz/senim/internal/store"
-	"github.com/senimkz/senim/internal/web"
 	"github.com/senimkz/senim/verifier"
 )
 
@@ -258,34 +255,12 @@ func (a *App) build(ctx context.Context) error {
 	if err := a.mountEDS(s, public); err != nil {
 		return err
 	}
-	wcfg := web.Config{Identity: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies, Logger: a.log, Log: a.Log}
-	if a.Keys != nil {
-		wcfg.KeyPassword = sandbox.KeyPassword
-		wcfg.SandboxKey = func(iin, alg string) ([]byte, error) { return a.Keys.P12("citizen", iin, ca.Algorithm(alg)) }
-	}
-	if wcfg.EDSLogin, err = edslogin.New(edslogin.Config{DB: a.DB, Identity: ids, Validator: a.Trust,
-		Revocation: revocationFor(tc), Now: cfg.Now, Origin: cfg.Addr}); err != nil {
-		return err
-	}
-	wcfg.PD, wcfg.Console = a.PD, a.PD
-	if a.Keys != nil {
-		staff := sandbox.Staff(a.Pop)
-		wcfg.EmployerOf = func(iin string) string { return staff[iin] }
-		wcfg.SandboxEmployeeKey = func(iin string) ([]byte, error) { return a.Keys.P12("employee", iin, ca.GOST2015) }
-	}
-	cab, err := web.New(wcfg)
+	smsPage, err := a.mountCabinet(s, public, ids, revocationFor(tc))
 	if err != nil {
 		return err
 	}
-	// The cabinet's forms are limited per client too: passwords and codes are guessed there.
-	cab.Register(func(pattern string, h http.Handler) {
-		if strings.HasPrefix(pattern, "POST ") {
-			h = server.RateLimit(public, nil, h)
-		}
-		s.Handle(pattern, h)
-	})
 	if cfg.Sandbox {
-		sh := &sandbox.Handler{Population: a.Pop, SMS: a.SMS, SMSPage: cab.SMSPage}
+		sh := &sandbox.Handler{Population: a.Pop, SMS: a.SMS, SMSPage: smsPage}
 		sh.Register(s.HandleFunc)
 		a.Keys.Register(s.HandleFunc)
 		a.CA.Register(s.Handle)

@@ -6,8 +6,11 @@ package i18n
 import (
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"sort"
 	"strings"
 )
 
@@ -23,17 +26,113 @@ const Default = "kk"
 var catalogs = map[string]map[string]string{}
 
 func init() {
+	sub, err := fs.Sub(files, "catalog")
+	if err != nil {
+		panic(err)
+	}
+	for l, m := range mustLoad(sub) {
+		catalogs[l] = m
+	}
+}
+
+// load reads kk.json, ru.json and en.json from the root of fsys.
+func load(fsys fs.FS) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
 	for _, l := range Langs {
-		b, err := files.ReadFile("catalog/" + l + ".json")
+		b, err := fs.ReadFile(fsys, l+".json")
 		if err != nil {
-			panic(err)
+			return nil, fmt.Errorf("i18n: catalog %s: %w", l, err)
 		}
 		m := map[string]string{}
 		if err := json.Unmarshal(b, &m); err != nil {
-			panic(fmt.Sprintf("i18n: catalog %s: %v", l, err))
+			return nil, fmt.Errorf("i18n: catalog %s: %w", l, err)
 		}
-		catalogs[l] = m
+		out[l] = m
 	}
+	return out, nil
+}
+
+func mustLoad(fsys fs.FS) map[string]map[string]string {
+	m, err := load(fsys)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// MustRegister merges an area's catalog fragment (kk.json, ru.json and en.json at the
+// root of fsys) into the catalogs. Each web area calls it once, from a package-level
+// variable, so its messages exist before any template runs; a key that another
+// catalog already holds, or a fragment that does not load, stops the program at
+// start-up. Check is the test that keeps a fragment's languages in step.
+func MustRegister(fsys fs.FS) struct{} {
+	frag := mustLoad(fsys)
+	for _, l := range Langs {
+		for k := range frag[l] {
+			if _, dup := catalogs[l][k]; dup {
+				panic(fmt.Sprintf("i18n: key %q (%s) is registered twice", k, l))
+			}
+		}
+	}
+	for _, l := range Langs {
+		for k, v := range frag[l] {
+			catalogs[l][k] = v
+		}
+	}
+	return struct{}{}
+}
+
+// Check reports how the catalog fragment in fsys is out of step: a key missing from a
+// language, an empty message, or other format verbs than the English one.
+func Check(fsys fs.FS) error {
+	m, err := load(fsys)
+	if err != nil {
+		return err
+	}
+	return inStep(m)
+}
+
+// inStep compares every language's catalog with the English one.
+func inStep(cats map[string]map[string]string) error {
+	var errs []error
+	for _, l := range Langs {
+		for k := range cats["en"] {
+			if _, ok := cats[l][k]; !ok {
+				errs = append(errs, fmt.Errorf("%s: %s is missing", l, k))
+			}
+		}
+		keys := make([]string, 0, len(cats[l]))
+		for k := range cats[l] {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v := cats[l][k]
+			en, ok := cats["en"][k]
+			switch {
+			case !ok:
+				errs = append(errs, fmt.Errorf("%s: %s is not in en", l, k))
+			case strings.TrimSpace(v) == "":
+				errs = append(errs, fmt.Errorf("%s: %s is empty", l, k))
+			case verbs(v) != verbs(en):
+				errs = append(errs, fmt.Errorf("%s: %s has other format verbs than en", l, k))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// verbs lists the format verbs of a message in order, e.g. "%s%d".
+func verbs(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s)-1; i++ {
+		if s[i] == '%' {
+			b.WriteByte('%')
+			b.WriteByte(s[i+1])
+			i++
+		}
+	}
+	return b.String()
 }
 
 // Supported reports whether l is a supported language.

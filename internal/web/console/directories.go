@@ -1,8 +1,9 @@
-package web
+package console
 
 import (
 	"net/http"
 
+	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
 )
 
@@ -21,27 +22,24 @@ type directoriesData struct {
 // registry of trusted digital objects (TR-1), the legal grounds for access without
 // consent, the proactive services and the data owners. Anyone may read it; changes go
 // through the admin API or `senim admin`.
-func (c *Cabinet) directories(w http.ResponseWriter, r *http.Request) error {
+func (a *area) directories(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	ctx := r.Context()
-	sess, err := c.session(r)
-	if err != nil {
-		return err
-	}
 	var d directoriesData
-	if d.Objects, err = c.cfg.PD.TrustedObjects(ctx, ""); err != nil {
+	var err error
+	if d.Objects, err = a.cfg.Console.TrustedObjects(ctx, ""); err != nil {
 		return err
 	}
-	grounds, err := c.cfg.PD.Grounds(ctx)
+	grounds, err := a.cfg.Console.Grounds(ctx)
 	if err != nil {
 		return err
 	}
-	if d.Services, err = c.cfg.PD.ServiceCodes(ctx); err != nil {
+	if d.Services, err = a.cfg.Console.ServiceCodes(ctx); err != nil {
 		return err
 	}
-	if d.Owners, err = c.cfg.PD.DataOwners(ctx); err != nil {
+	if d.Owners, err = a.cfg.Console.DataOwners(ctx); err != nil {
 		return err
 	}
-	p := c.page(w, r, sess)
+	p := a.s.Page(w, r, sess)
 	for _, g := range grounds {
 		title := g.Titles.EN
 		switch p.Lang {
@@ -53,5 +51,5 @@ func (c *Cabinet) directories(w http.ResponseWriter, r *http.Request) error {
 		d.Grounds = append(d.Grounds, groundRow{Code: g.Code, Title: title, LegalRef: g.LegalRef, Notify: g.Notify})
 	}
 	p.Data = d
-	return c.render(w, r, http.StatusOK, "directories", "dir.title", p)
+	return a.s.Render(w, r, http.StatusOK, directoriesView, p)
 }

@@ -1,7 +1,13 @@
-package web
+// Package console is the authorized body's area: the staff console that keeps the
+// registry of trusted digital objects (TR-1), the TR-2 switch, the legal grounds, the
+// protocol permissions, the proactive services and the data owners; and the public,
+// read-only directories anyone may read.
+package console
 
 import (
 	"context"
+	"embed"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,11 +16,27 @@ import (
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/problem"
+	"github.com/senimkz/senim/internal/web"
 )
 
-// Console is what the authorized body's console needs from personal-data access control.
-type Console interface {
-	IsRegulator(bin string) bool
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed catalog/*.json
+var catalogFS embed.FS
+
+// catalog is the area's messages, merged into the catalogs at start-up.
+var catalog = web.Messages(catalogFS)
+
+var (
+	views           = web.NewViews(templateFS)
+	consoleView     = views.Add("console", "console.title")
+	directoriesView = views.Add("directories", "dir.title")
+)
+
+// Directories is what the authorized body keeps, as the console sees it. Who is staff
+// (IsRegulator) the shell decides from its Config.Regulator.
+type Directories interface {
 	TrustedObjects(ctx context.Context, ownerBIN string) ([]pd.TrustedObject, error)
 	PutTrustedObject(ctx context.Context, actor string, o pd.TrustedObject) (*pd.TrustedObject, error)
 	TR2Enforced(ctx context.Context) (bool, error)
@@ -29,9 +51,38 @@ type Console interface {
 	PutDataOwner(ctx context.Context, actor string, o pd.DataOwner) (*pd.DataOwner, error)
 }
 
-// ErrNotAuthorizedBody: the console is for the authorized body's staff only.
-var ErrNotAuthorizedBody = problem.New(http.StatusForbidden, "console.forbidden",
-	"The console is for the authorized body's staff, logged in with an employee EDS key of the authorized body")
+// Config configures the area.
+type Config struct {
+	Console Directories
+}
+
+type area struct {
+	s   *web.Shell
+	cfg Config
+}
+
+// Mount adds the console (for staff) and the public directories to the shell.
+func Mount(s *web.Shell, cfg Config) error {
+	if cfg.Console == nil {
+		return errors.New("console: Console is required")
+	}
+	if err := s.Parse(views); err != nil {
+		return err
+	}
+	a := &area{s: s, cfg: cfg}
+	s.Handle("GET /console", web.Staff(a.console))
+	s.Handle("POST /console/objects/{id}/status", web.Form(web.Staff(a.post(a.setObjectStatus))))
+	s.Handle("POST /console/tr2", web.Form(web.Staff(a.post(a.setTR2))))
+	s.Handle("POST /console/grounds", web.Form(web.Staff(a.post(a.putGround))))
+	s.Handle("POST /console/permissions", web.Form(web.Staff(a.post(a.setPermission))))
+	s.Handle("POST /console/services", web.Form(web.Staff(a.post(a.putService))))
+	s.Handle("POST /console/owners", web.Form(web.Staff(a.post(a.putOwner))))
+	s.Handle("POST /console/objects", web.Form(web.Staff(a.post(a.putObject))))
+	s.Handle("GET /directories", web.Public(a.directories))
+	s.Nav(web.NavItem{Place: web.NavMain, Href: "/console", ID: "nav-console", Key: "nav.console", Show: web.StaffOnly})
+	s.Nav(web.NavItem{Place: web.NavFooter, Href: "/directories", ID: "nav-directories", Key: "nav.directories"})
+	return nil
+}
 
 type consoleData struct {
 	BIN         string
@@ -44,100 +95,78 @@ type consoleData struct {
 	Owners      []pd.DataOwner
 }
 
-// staff returns the session of a member of the authorized body's staff: someone who
-// logged in with an EDS employee certificate naming a regulator BIN.
-func (c *Cabinet) staff(r *http.Request) (*identity.Session, string, error) {
-	sess, err := c.session(r)
-	if err != nil {
-		return nil, "", err
-	}
-	if sess == nil {
-		return nil, "", identity.ErrNoSession
-	}
-	if sess.OrgBIN == "" || sess.Method != identity.MethodEDS || !c.cfg.Console.IsRegulator(sess.OrgBIN) {
-		return nil, "", ErrNotAuthorizedBody
-	}
-	// The actor names the person and the body they act for; outbox events carry it.
-	return sess, "admin:" + strconv.FormatInt(sess.CitizenID, 10) + "@" + sess.OrgBIN, nil
+func (a *area) console(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	return a.renderConsole(w, r, sess, "")
 }
 
-func (c *Cabinet) console(w http.ResponseWriter, r *http.Request) error {
-	sess, _, err := c.staff(r)
-	if err != nil {
-		return err
-	}
-	return c.renderConsole(w, r, sess, "")
+// actor names the person and the body they act for; outbox events carry it.
+func actor(sess *identity.Session) string {
+	return "admin:" + strconv.FormatInt(sess.CitizenID, 10) + "@" + sess.OrgBIN
 }
 
-func (c *Cabinet) renderConsole(w http.ResponseWriter, r *http.Request, sess *identity.Session, notice string) error {
+func (a *area) renderConsole(w http.ResponseWriter, r *http.Request, sess *identity.Session, notice string) error {
 	ctx := r.Context()
 	d := consoleData{BIN: sess.OrgBIN, Statuses: []string{pd.StatusTrusted, pd.StatusSuspended, pd.StatusRevoked}}
 	var err error
-	if d.TR2, err = c.cfg.Console.TR2Enforced(ctx); err != nil {
+	if d.TR2, err = a.cfg.Console.TR2Enforced(ctx); err != nil {
 		return err
 	}
-	if d.Objects, err = c.cfg.Console.TrustedObjects(ctx, ""); err != nil {
+	if d.Objects, err = a.cfg.Console.TrustedObjects(ctx, ""); err != nil {
 		return err
 	}
-	if d.Grounds, err = c.cfg.Console.Grounds(ctx); err != nil {
+	if d.Grounds, err = a.cfg.Console.Grounds(ctx); err != nil {
 		return err
 	}
-	if d.Permissions, err = c.cfg.Console.ProtocolPermissions(ctx); err != nil {
+	if d.Permissions, err = a.cfg.Console.ProtocolPermissions(ctx); err != nil {
 		return err
 	}
-	if d.Services, err = c.cfg.Console.ServiceCodes(ctx); err != nil {
+	if d.Services, err = a.cfg.Console.ServiceCodes(ctx); err != nil {
 		return err
 	}
-	if d.Owners, err = c.cfg.Console.DataOwners(ctx); err != nil {
+	if d.Owners, err = a.cfg.Console.DataOwners(ctx); err != nil {
 		return err
 	}
-	p := c.page(w, r, sess)
+	p := a.s.Page(w, r, sess)
 	p.Notice = notice
 	p.Data = d
-	return c.render(w, r, http.StatusOK, "console", "console.title", p)
+	return a.s.Render(w, r, http.StatusOK, consoleView, p)
 }
 
-// consolePost checks staff and anti-forgery token, runs change, and shows the console.
-func (c *Cabinet) consolePost(change func(r *http.Request, actor string) error) func(http.ResponseWriter, *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		sess, actor, err := c.staff(r)
-		if err != nil {
+// post runs a change by a member of staff (the Staff Form guard has checked who they
+// are and the form's token) and shows the console.
+func (a *area) post(change func(r *http.Request, actor string) error) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+		if err := change(r, actor(sess)); err != nil {
 			return err
 		}
-		if err := c.checkCSRF(r, sess); err != nil {
-			return err
-		}
-		if err := change(r, actor); err != nil {
-			return err
-		}
-		return c.renderConsole(w, r, sess, "console.saved")
+		return a.renderConsole(w, r, sess, "console.saved")
 	}
 }
 
-func (c *Cabinet) setObjectStatus(r *http.Request, actor string) error {
-	objs, err := c.cfg.Console.TrustedObjects(r.Context(), "")
+func (a *area) setObjectStatus(r *http.Request, actor string) error {
+	objs, err := a.cfg.Console.TrustedObjects(r.Context(), "")
 	if err != nil {
 		return err
 	}
 	for _, o := range objs {
 		if o.ID == r.PathValue("id") {
 			o.Status = r.PostFormValue("status")
-			_, err := c.cfg.Console.PutTrustedObject(r.Context(), actor, o)
+			_, err := a.cfg.Console.PutTrustedObject(r.Context(), actor, o)
 			return err
 		}
 	}
 	return problem.NotFound
 }
 
-func (c *Cabinet) setTR2(r *http.Request, actor string) error {
+func (a *area) setTR2(r *http.Request, actor string) error {
 	on, err := strconv.ParseBool(r.PostFormValue("on"))
 	if err != nil {
 		return problem.Field("on", "must be true or false")
 	}
-	return c.cfg.Console.SetTR2(r.Context(), actor, on)
+	return a.cfg.Console.SetTR2(r.Context(), actor, on)
 }
 
-func (c *Cabinet) putGround(r *http.Request, actor string) error {
+func (a *area) putGround(r *http.Request, actor string) error {
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	g := pd.Ground{
 		Code: f("code"), LegalRef: f("legal_ref"), Notify: f("notify"),
@@ -157,7 +186,7 @@ func (c *Cabinet) putGround(r *http.Request, actor string) error {
 		}
 		g.NotifyPeriodSeconds = int64(days) * 86400
 	}
-	_, err := c.cfg.Console.PutGround(r.Context(), actor, g)
+	_, err := a.cfg.Console.PutGround(r.Context(), actor, g)
 	return err
 }
 
@@ -172,24 +201,24 @@ func list(v string) []string {
 	return out
 }
 
-func (c *Cabinet) setPermission(r *http.Request, actor string) error {
-	return c.cfg.Console.SetProtocolPermissions(r.Context(), actor, strings.TrimSpace(r.PostFormValue("bin")), list(r.PostFormValue("grounds")))
+func (a *area) setPermission(r *http.Request, actor string) error {
+	return a.cfg.Console.SetProtocolPermissions(r.Context(), actor, strings.TrimSpace(r.PostFormValue("bin")), list(r.PostFormValue("grounds")))
 }
 
-func (c *Cabinet) putService(r *http.Request, actor string) error {
+func (a *area) putService(r *http.Request, actor string) error {
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	days, err := strconv.Atoi(f("period_days"))
 	if err != nil || days <= 0 {
 		return problem.Field("period_days", "must be a positive number of days")
 	}
-	_, err = c.cfg.Console.PutServiceCode(r.Context(), actor, pd.ServiceCode{
+	_, err = a.cfg.Console.PutServiceCode(r.Context(), actor, pd.ServiceCode{
 		Code: f("code"), Title: f("title"), Owner: f("owner"), DataSets: list(f("data_sets")), BINs: list(f("bins")),
 		ConsentMethods: list(f("consent_methods")), AccessMethods: list(f("access_methods")), PeriodSeconds: int64(days) * 86400,
 	})
 	return err
 }
 
-func (c *Cabinet) putOwner(r *http.Request, actor string) error {
+func (a *area) putOwner(r *http.Request, actor string) error {
 	o := pd.DataOwner{BIN: strings.TrimSpace(r.PostFormValue("bin")), Name: strings.TrimSpace(r.PostFormValue("name"))}
 	for _, item := range list(r.PostFormValue("data_sets")) {
 		code, title, ok := strings.Cut(item, ":")
@@ -200,13 +229,13 @@ func (c *Cabinet) putOwner(r *http.Request, actor string) error {
 	}
 	constrained := r.PostFormValue("sender_constraint") == "true"
 	o.SenderConstraint = &constrained
-	_, err := c.cfg.Console.PutDataOwner(r.Context(), actor, o)
+	_, err := a.cfg.Console.PutDataOwner(r.Context(), actor, o)
 	return err
 }
 
 // putObject registers a digital object (TR-1) or replaces one, with its certificate
 // of compliance.
-func (c *Cabinet) putObject(r *http.Request, actor string) error {
+func (a *area) putObject(r *http.Request, actor string) error {
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	date := func(k string) (time.Time, error) {
 		if f(k) == "" {
@@ -226,7 +255,7 @@ func (c *Cabinet) putObject(r *http.Request, actor string) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.cfg.Console.PutTrustedObject(r.Context(), actor, pd.TrustedObject{
+	_, err = a.cfg.Console.PutTrustedObject(r.Context(), actor, pd.TrustedObject{
 		ID: f("id"), Kind: f("kind"), OwnerBIN: f("owner_bin"), Name: f("name"), Version: f("version"),
 		CertNumber: f("certificate_number"), CertDate: issued, CertExpires: expires, Status: f("status"),
 	})

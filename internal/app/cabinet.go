@@ -1,0 +1,98 @@
+package app
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/edslogin"
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/sandbox"
+	"github.com/senimkz/senim/internal/server"
+	"github.com/senimkz/senim/internal/web"
+	"github.com/senimkz/senim/internal/web/auth"
+	"github.com/senimkz/senim/internal/web/consents"
+	"github.com/senimkz/senim/internal/web/console"
+	"github.com/senimkz/senim/internal/web/history"
+	"github.com/senimkz/senim/internal/web/sandboxui"
+)
+
+// cabinet is what the citizen's cabinet is built from: each area's domain.
+type cabinet struct {
+	Logins        auth.Logins
+	EDS           auth.EDS
+	Organizations consents.Organizations
+	PD            personalData
+	Log           history.Log
+	Sandbox       *sandboxui.Config // nil outside the sandbox
+}
+
+// personalData is personal-data access control as the consents and console areas see
+// it.
+type personalData interface {
+	consents.PersonalData
+	console.Directories
+}
+
+// mount mounts every area of the cabinet on sh; a new area is added here, and the
+// guard test (TestCabinetGuards) then covers its routes.
+func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
+	if err := auth.Mount(sh, auth.Config{Logins: c.Logins, EDS: c.EDS}); err != nil {
+		return nil, err
+	}
+	if err := consents.Mount(sh, consents.Config{PD: c.PD, Organizations: c.Organizations}); err != nil {
+		return nil, err
+	}
+	if err := history.Mount(sh, c.Log); err != nil {
+		return nil, err
+	}
+	if err := console.Mount(sh, console.Config{Console: c.PD}); err != nil {
+		return nil, err
+	}
+	if c.Sandbox == nil {
+		return nil, nil
+	}
+	return sandboxui.Mount(sh, *c.Sandbox)
+}
+
+// mountCabinet builds the citizen's cabinet and mounts it on s; in the sandbox it
+// returns the page of the SMS outbox for the sandbox's handler.
+func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identity.Service, revocation []pki.RevocationMethod) (smsPage func(http.ResponseWriter, *http.Request, string, []sandbox.Message) error, err error) {
+	cfg := a.Config
+	eds, err := edslogin.New(edslogin.Config{DB: a.DB, Identity: ids, Validator: a.Trust,
+		Revocation: revocation, Now: cfg.Now, Origin: cfg.Addr})
+	if err != nil {
+		return nil, err
+	}
+	sh, err := web.New(web.Config{Sessions: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies,
+		Logger: a.log, Regulator: a.PD.IsRegulator})
+	if err != nil {
+		return nil, err
+	}
+	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log}
+	if a.Keys != nil {
+		staff := sandbox.Staff(a.Pop)
+		c.Sandbox = &sandboxui.Config{
+			KeyPassword: sandbox.KeyPassword,
+			CitizenKey:  func(iin, alg string) ([]byte, error) { return a.Keys.P12("citizen", iin, ca.Algorithm(alg)) },
+			EmployeeKey: func(iin string) ([]byte, error) { return a.Keys.P12("employee", iin, ca.GOST2015) },
+			EmployerOf:  func(iin string) string { return staff[iin] },
+		}
+	}
+	ui, err := c.mount(sh)
+	if err != nil {
+		return nil, err
+	}
+	// The cabinet's forms are limited per client too: passwords and codes are guessed there.
+	sh.Register(func(pattern string, h http.Handler) {
+		if strings.HasPrefix(pattern, "POST ") {
+			h = server.RateLimit(public, nil, h)
+		}
+		s.Handle(pattern, h)
+	})
+	if ui == nil {
+		return nil, nil
+	}
+	return ui.SMSPage, nil
+}

@@ -1,0 +1,62 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/edslogin"
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/web/auth"
+	"github.com/senimkz/senim/internal/web/history"
+	"github.com/senimkz/senim/internal/web/sandboxui"
+	"github.com/senimkz/senim/internal/web/webtest"
+)
+
+// challengeOnly is EDS login that can only show a challenge: a refused EDS login form
+// shows a fresh one, nothing else may run.
+type challengeOnly struct{ auth.EDS }
+
+func (challengeOnly) NewChallenge(context.Context) (*edslogin.Challenge, error) {
+	return &edslogin.Challenge{Token: "t", Text: "challenge", ExpiresAt: time.Now().Add(time.Minute)}, nil
+}
+
+func (challengeOnly) ChallengeText(context.Context, string) (string, error) {
+	return "", edslogin.ErrChallengeGone
+}
+
+type noOrganizations struct{}
+
+func (noOrganizations) Organizations(context.Context) ([]identity.Organization, error) {
+	panic("a handler ran behind a refusing guard")
+}
+
+// TestCabinetGuards mounts every area of the cabinet the way the server does and walks
+// every route the shell registered: whichever area adds a route, it cannot escape the
+// check that it refuses a request without a session, with the wrong role, or without
+// its form's anti-forgery token. The domains are nil interfaces: a handler that ran
+// would panic.
+func TestCabinetGuards(t *testing.T) {
+	h := webtest.New(t, webtest.Sandbox)
+	reached := func() error { t.Error("a handler ran behind a refusing guard"); return errors.New("reached") }
+	c := cabinet{
+		Logins:        struct{ auth.Logins }{},
+		EDS:           challengeOnly{},
+		Organizations: noOrganizations{},
+		PD:            struct{ personalData }{},
+		Log:           struct{ history.Log }{},
+		Sandbox: &sandboxui.Config{
+			CitizenKey:  func(string, string) ([]byte, error) { return nil, reached() },
+			EmployeeKey: func(string) ([]byte, error) { return nil, reached() },
+			EmployerOf:  func(string) string { return "" },
+		},
+	}
+	if _, err := c.mount(h.Shell); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.Shell.Routes()); n < 25 {
+		t.Errorf("only %d routes mounted; is an area missing?", n)
+	}
+	webtest.CheckGuards(t, h)
+}

@@ -1,0 +1,157 @@
+package console
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/web/webtest"
+)
+
+// fakeDirs is the authorized body's directories; writes are recorded as "actor: what".
+type fakeDirs struct {
+	tr2    bool
+	writes []string
+}
+
+func (f *fakeDirs) TrustedObjects(context.Context, string) ([]pd.TrustedObject, error) {
+	return []pd.TrustedObject{{ID: "obj-1", Name: "Bank app", OwnerBIN: "100000000001", Status: pd.StatusTrusted}}, nil
+}
+func (f *fakeDirs) PutTrustedObject(_ context.Context, actor string, o pd.TrustedObject) (*pd.TrustedObject, error) {
+	f.writes = append(f.writes, actor+": object "+o.ID+" "+o.Status)
+	return &o, nil
+}
+func (f *fakeDirs) TR2Enforced(context.Context) (bool, error) { return f.tr2, nil }
+func (f *fakeDirs) SetTR2(_ context.Context, actor string, on bool) error {
+	f.tr2 = on
+	f.writes = append(f.writes, actor+": tr2 "+strconv.FormatBool(on))
+	return nil
+}
+func (f *fakeDirs) Grounds(context.Context) ([]pd.Ground, error) {
+	return []pd.Ground{{Code: "CPC-199", Titles: pd.Titles{KK: "Тергеу", RU: "Расследование", EN: "Investigation"}, Notify: pd.NotifyNow}}, nil
+}
+func (f *fakeDirs) PutGround(_ context.Context, actor string, g pd.Ground) (*pd.Ground, error) {
+	f.writes = append(f.writes, actor+": ground "+g.Code+" "+strconv.FormatInt(g.NotifyPeriodSeconds, 10))
+	return &g, nil
+}
+func (f *fakeDirs) ProtocolPermissions(context.Context) (map[string][]string, error) {
+	return map[string][]string{"100000000009": {"CPC-199"}}, nil
+}
+func (f *fakeDirs) SetProtocolPermissions(_ context.Context, actor, bin string, grounds []string) error {
+	f.writes = append(f.writes, actor+": permissions "+bin+" "+strings.Join(grounds, "+"))
+	return nil
+}
+func (f *fakeDirs) ServiceCodes(context.Context) ([]pd.ServiceCode, error) { return nil, nil }
+func (f *fakeDirs) PutServiceCode(_ context.Context, actor string, c pd.ServiceCode) (*pd.ServiceCode, error) {
+	f.writes = append(f.writes, actor+": service "+c.Code)
+	return &c, nil
+}
+func (f *fakeDirs) DataOwners(context.Context) ([]pd.DataOwner, error) { return nil, nil }
+func (f *fakeDirs) PutDataOwner(_ context.Context, actor string, o pd.DataOwner) (*pd.DataOwner, error) {
+	f.writes = append(f.writes, actor+": owner "+o.BIN)
+	return &o, nil
+}
+
+func mount(t *testing.T) (*webtest.Harness, *fakeDirs) {
+	t.Helper()
+	h := webtest.New(t)
+	f := &fakeDirs{}
+	if err := Mount(h.Shell, Config{Console: f}); err != nil {
+		t.Fatal(err)
+	}
+	return h, f
+}
+
+func TestCatalog(t *testing.T) {
+	if err := i18n.Check(catalog); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestGuards(t *testing.T) {
+	h, f := mount(t)
+	webtest.CheckGuards(t, h)
+	if len(f.writes) != 0 {
+		t.Errorf("a refused request changed the directories: %q", f.writes)
+	}
+}
+
+// TestConsoleIsForStaff: the console's pages and forms are Staff routes — a citizen,
+// even one logged in with EDS, is refused; the directories are public.
+func TestConsoleIsForStaff(t *testing.T) {
+	h, _ := mount(t)
+	c := h.Citizen("900101300001", "A")
+	for _, rt := range h.Shell.Routes() {
+		if rt.Pattern == "GET /{$}" { // the shell's home page
+			continue
+		}
+		public := rt.Pattern == "GET /directories"
+		if public != (rt.Access.String() == "public") || !public && rt.Access.String() != "staff" {
+			t.Errorf("%s: access %s", rt.Pattern, rt.Access)
+		}
+	}
+	if w := h.Get("/console", c); w.Code != 403 {
+		t.Errorf("a citizen at the console: %d", w.Code)
+	}
+	if page := h.Get("/console", c).Body.String(); strings.Contains(page, `id="nav-console"`) {
+		t.Error("a citizen is shown the console link")
+	}
+}
+
+func TestConsoleChanges(t *testing.T) {
+	h, f := mount(t)
+	s := h.Staff("900101300003", "Staff")
+	actor := "admin:" + strconv.FormatInt(s.Session.CitizenID, 10) + "@" + webtest.RegulatorBIN
+	page := h.Get("/console?lang=en", s).Body.String()
+	if !strings.Contains(page, `id="nav-console"`) || !strings.Contains(page, `id="tr2-form"`) || !strings.Contains(page, "Bank app") {
+		t.Fatalf("console:\n%s", page)
+	}
+	for _, tc := range []struct {
+		path   string
+		form   url.Values
+		status int
+		write  string
+	}{
+		{"/console/tr2", url.Values{"on": {"true"}}, 200, "tr2 true"},
+		{"/console/tr2", url.Values{"on": {"maybe"}}, 400, ""},
+		{"/console/objects/obj-1/status", url.Values{"status": {pd.StatusSuspended}}, 200, "object obj-1 suspended"},
+		{"/console/objects/nope/status", url.Values{"status": {pd.StatusSuspended}}, 404, ""},
+		{"/console/grounds", url.Values{"code": {"SEC-30"}, "notify": {"period"}, "period_days": {"30"}}, 200, "ground SEC-30 2592000"},
+		{"/console/grounds", url.Values{"code": {"SEC-X"}, "notify": {"period"}}, 400, ""},
+		{"/console/permissions", url.Values{"bin": {"100000000009"}, "grounds": {"CPC-199, SEC-30"}}, 200, "permissions 100000000009 CPC-199+SEC-30"},
+		{"/console/services", url.Values{"code": {"KYC"}, "period_days": {"0"}}, 400, ""},
+		{"/console/services", url.Values{"code": {"KYC"}, "period_days": {"30"}}, 200, "service KYC"},
+		{"/console/owners", url.Values{"bin": {"100000000002"}, "data_sets": {"no-title"}}, 400, ""},
+		{"/console/owners", url.Values{"bin": {"100000000002"}, "data_sets": {"a:A, b:B"}}, 200, "owner 100000000002"},
+		{"/console/objects", url.Values{"id": {"x"}, "certificate_date": {"soon"}}, 400, ""},
+	} {
+		n := len(f.writes)
+		w := h.Post(tc.path+"?lang=en", tc.form, s)
+		if w.Code != tc.status {
+			t.Errorf("%s %v: %d, want %d", tc.path, tc.form, w.Code, tc.status)
+		}
+		switch {
+		case tc.write == "" && len(f.writes) != n:
+			t.Errorf("%s %v: changed %q", tc.path, tc.form, f.writes[n:])
+		case tc.write != "" && (len(f.writes) != n+1 || f.writes[n] != actor+": "+tc.write):
+			t.Errorf("%s %v: writes %q, want %q", tc.path, tc.form, f.writes[n:], actor+": "+tc.write)
+		}
+		if tc.status == 200 && !strings.Contains(w.Body.String(), i18n.T("en", "console.saved")) {
+			t.Errorf("%s: no notice", tc.path)
+		}
+	}
+}
+
+func TestDirectoriesArePublic(t *testing.T) {
+	h, _ := mount(t)
+	for lang, title := range map[string]string{"kk": "Тергеу", "ru": "Расследование", "en": "Investigation"} {
+		w := h.Get("/directories?lang="+lang, nil)
+		if w.Code != 200 || !strings.Contains(w.Body.String(), title) || !strings.Contains(w.Body.String(), `id="nav-directories"`) {
+			t.Errorf("directories in %s: %d", lang, w.Code)
+		}
+	}
+}

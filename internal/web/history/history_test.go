@@ -1,0 +1,95 @@
+package history
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/auditlog"
+	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/problem"
+	"github.com/senimkz/senim/internal/web/webtest"
+)
+
+// fakeLog holds one subject's events.
+type fakeLog struct {
+	subject string
+	asked   []string
+}
+
+func (f *fakeLog) SubjectHistory(_ context.Context, subject string) ([]auditlog.HistoryEntry, error) {
+	f.asked = append(f.asked, subject)
+	if subject != f.subject {
+		return nil, nil
+	}
+	t := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixMicro()
+	return []auditlog.HistoryEntry{
+		{Index: 3, Time: t, Type: "no.such.event", Actor: "org:1", Verified: false, Problem: "inclusion proof"},
+		{Index: 7, Time: t, Type: "consent.given", Actor: subject, Verified: true},
+	}, nil
+}
+
+func (f *fakeLog) Bundle(_ context.Context, subject string, index int64) ([]byte, error) {
+	if subject != f.subject || index != 7 {
+		return nil, problem.NotFound
+	}
+	return []byte(`{"bundle":7}`), nil
+}
+
+func mount(t *testing.T) (*webtest.Harness, *fakeLog) {
+	t.Helper()
+	h := webtest.New(t)
+	f := &fakeLog{subject: "citizen:1"}
+	if err := Mount(h.Shell, f); err != nil {
+		t.Fatal(err)
+	}
+	return h, f
+}
+
+func TestCatalog(t *testing.T) {
+	if err := i18n.Check(catalog); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestGuards(t *testing.T) {
+	h, f := mount(t)
+	webtest.CheckGuards(t, h)
+	if len(f.asked) != 0 {
+		t.Errorf("a refused request read the log: %q", f.asked)
+	}
+}
+
+func TestHistory(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "Aigerim") // the harness's first citizen: citizen:1
+	page := h.Get("/history?lang=en", c).Body.String()
+	newest, oldest := strings.Index(page, `id="proof-7"`), strings.Index(page, `id="proof-3"`)
+	if newest < 0 || oldest < 0 || newest > oldest {
+		t.Errorf("events missing or not newest first:\n%s", page)
+	}
+	if !strings.Contains(page, "Aigerim") || !strings.Contains(page, "no.such.event") || !strings.Contains(page, `id="nav-history"`) {
+		t.Errorf("history page:\n%s", page)
+	}
+	if f.asked[0] != "citizen:1" {
+		t.Errorf("asked the log about %q", f.asked)
+	}
+	w := h.Get("/history/7/evidence.json", c)
+	if w.Code != 200 || w.Body.String() != `{"bundle":7}` || !strings.Contains(w.Header().Get("Content-Disposition"), "senim-evidence-7.json") {
+		t.Errorf("evidence: %d %q", w.Code, w.Body)
+	}
+	for _, p := range []string{"/history/3/evidence.json", "/history/-1/evidence.json", "/history/x/evidence.json"} {
+		if w := h.Get(p, c); w.Code != 404 || !strings.Contains(w.Header().Get("Content-Type"), "text/html") {
+			t.Errorf("%s: %d %q", p, w.Code, w.Header().Get("Content-Type"))
+		}
+	}
+	// Another citizen reads only their own history.
+	other := h.Citizen("900101300002", "B")
+	if page := h.Get("/history", other).Body.String(); !strings.Contains(page, `id="history-none"`) {
+		t.Error("another citizen sees the first one's events")
+	}
+	if w := h.Get("/history/7/evidence.json", other); w.Code != 404 {
+		t.Errorf("another citizen's evidence: %d", w.Code)
+	}
+}

@@ -1,0 +1,279 @@
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/problem"
+)
+
+// LangLink is one entry of the language switcher.
+type LangLink struct {
+	Code, Name string
+	Current    bool
+}
+
+// Page is what every template sees.
+type Page struct {
+	Lang    string
+	Langs   []LangLink
+	Title   string
+	Sandbox bool
+	Session *identity.Session
+	CSRF    string
+	Error   string // catalog key
+	Notice  string // catalog key
+	Staff   bool   // the session is the authorized body's staff
+	Nav     []NavLink
+	Footer  []NavLink
+	Nonce   string // for a view that Needs a Script: <script nonce="{{.Nonce}}">
+	Data    any
+	needs   Needs
+}
+
+// Need widens the page's security headers for this response only (see Needs).
+func (p *Page) Need(n Needs) { p.needs = p.needs.merge(n) }
+
+// Page prepares the data of a page for r in its negotiated language; a ?lang= choice is
+// remembered in a cookie (and for a logged-in citizen, as their language for SMS).
+func (s *Shell) Page(w http.ResponseWriter, r *http.Request, sess *identity.Session) *Page {
+	pref := ""
+	if sess != nil {
+		pref = sess.Citizen.Lang
+	}
+	lang := i18n.Negotiate(r, CookieLang, pref)
+	if q := r.URL.Query().Get("lang"); i18n.Supported(q) && w != nil {
+		s.SetCookie(w, r, CookieLang, q, 365*24*time.Hour, http.SameSiteLaxMode)
+		if sess != nil && sess.Citizen.Lang != q {
+			if err := s.cfg.Sessions.SetLanguage(r.Context(), sess.CitizenID, q); err == nil {
+				sess.Citizen.Lang = q
+			}
+		}
+	}
+	p := &Page{Lang: lang, Sandbox: s.cfg.Sandbox, Session: sess}
+	for _, l := range i18n.Langs {
+		p.Langs = append(p.Langs, LangLink{Code: l, Name: i18n.T(l, "lang.name"), Current: l == lang})
+	}
+	if sess != nil {
+		p.CSRF = sess.CSRF
+		p.Staff = s.IsStaff(sess)
+	}
+	s.navFor(p)
+	return p
+}
+
+// Views are an area's templates: each one file templates/<name>.html in the area's
+// embedded file system that defines "content", rendered inside the shell's layout.
+// Views are declared at package level (Add) and parsed once at Mount (Shell.Parse), so
+// a missing or broken template stops the start-up — and the area's tests — instead of
+// a request.
+type Views struct {
+	fsys fs.FS
+	list []*View
+}
+
+// View is one page template, referred to by a Go identifier rather than a string.
+type View struct {
+	name, title string
+	needs       Needs
+	tmpl        map[string]*template.Template // lang -> template
+}
+
+// NewViews declares the views of an area whose templates are under templates/ in fsys.
+func NewViews(fsys fs.FS) *Views { return &Views{fsys: fsys} }
+
+// Add declares the view templates/<name>.html, titled by the catalog key title; needs
+// widen its security headers (strict when none).
+func (vs *Views) Add(name, title string, needs ...Needs) *View {
+	v := &View{name: name, title: title}
+	for _, n := range needs {
+		v.needs = v.needs.merge(n)
+	}
+	vs.list = append(vs.list, v)
+	return v
+}
+
+// Name is the view's template name.
+func (v *View) Name() string { return v.name }
+
+// Parse parses each of vs's views once with the layout and clones it per language. It
+// fails when a view's file is missing or broken, or when templates/ holds a page no
+// view declares.
+func (s *Shell) Parse(vs *Views) error {
+	declared := map[string]bool{}
+	for _, v := range vs.list {
+		declared[v.name+".html"] = true
+		base := template.New(v.name).Funcs(s.funcs("")).Option("missingkey=error")
+		base, err := base.ParseFS(templateFS, "templates/layout.html", "templates/sign.html")
+		if err != nil {
+			return err
+		}
+		if _, err := base.ParseFS(vs.fsys, "templates/"+v.name+".html"); err != nil {
+			return fmt.Errorf("web: view %s: %w", v.name, err)
+		}
+		if base.Lookup("content") == nil {
+			return fmt.Errorf("web: view %s defines no content", v.name)
+		}
+		v.tmpl = map[string]*template.Template{}
+		for _, lang := range i18n.Langs {
+			c, err := base.Clone()
+			if err != nil {
+				return err
+			}
+			v.tmpl[lang] = c.Funcs(s.funcs(lang))
+		}
+	}
+	files, err := fs.Glob(vs.fsys, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if b := path.Base(f); !declared[b] && vs.fsys != fs.FS(templateFS) {
+			return fmt.Errorf("web: template %s is not declared as a view", f)
+		}
+	}
+	return nil
+}
+
+func (s *Shell) funcs(lang string) template.FuncMap {
+	return template.FuncMap{
+		"t":      func(key string, args ...any) string { return i18n.T(lang, key, args...) },
+		"static": s.static.url,
+	}
+}
+
+// Render writes v inside the layout with status, with the page's security headers.
+func (s *Shell) Render(w http.ResponseWriter, r *http.Request, status int, v *View, p *Page) error {
+	t, ok := v.tmpl[p.Lang]
+	if !ok {
+		return fmt.Errorf("web: view %s is not parsed: mount its area", v.name)
+	}
+	p.Title = i18n.T(p.Lang, v.title)
+	needs := v.needs.merge(p.needs)
+	if needs.Script {
+		var b [16]byte
+		rand.Read(b[:])
+		p.Nonce = base64.RawStdEncoding.EncodeToString(b[:])
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	needs.set(h, p.Nonce)
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// FormError re-renders a form view with the message of err; an error without a
+// catalog message (an internal one) goes to the error page, which logs it.
+func (s *Shell) FormError(w http.ResponseWriter, r *http.Request, v *View, p *Page, err error) error {
+	pr := problem.From(err)
+	key := "error." + pr.Code
+	if !i18n.Has(p.Lang, key) {
+		return err
+	}
+	p.Error = key
+	if pr.Status >= 500 {
+		problem.Write(discard{}, r, err) // log it
+	}
+	return s.Render(w, r, pr.Status, v, p)
+}
+
+// Fail shows the error page for err in the session's language, with the status of the
+// problem err stands for. 5xx are logged; internal text never reaches the page.
+func (s *Shell) Fail(w http.ResponseWriter, r *http.Request, sess *identity.Session, err error) {
+	pr := problem.From(err)
+	problem.Write(discard{}, r, err) // log it at the level its status deserves
+	p := s.Page(nil, r, sess)
+	p.Error = "error." + pr.Code
+	if !i18n.Has(p.Lang, p.Error) {
+		p.Error = "error.generic"
+		if pr.Status >= 500 {
+			p.Error = "error.internal"
+		}
+	}
+	p.Data = errorData{Relogin: pr.Status == http.StatusUnauthorized}
+	for k, v := range pr.Header {
+		w.Header()[k] = v
+	}
+	if err := s.Render(w, r, pr.Status, errorView, p); err != nil {
+		s.cfg.Logger.ErrorContext(r.Context(), "rendering the error page", "error", err)
+		http.Error(w, http.StatusText(pr.Status), pr.Status)
+	}
+}
+
+type errorData struct{ Relogin bool }
+
+type discard struct{}
+
+func (discard) Header() http.Header         { return http.Header{} }
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+func (discard) WriteHeader(int)             {}
+
+// Needs is what a page asks of the browser beyond the strict default policy: no
+// script, no connections, no camera, nothing from another origin, no framing.
+type Needs struct {
+	// Script allows the page's <script nonce="{{.Nonce}}"> elements and nothing else.
+	Script bool
+	// Connect lists the origins scripts may connect to, e.g. NCALayer.
+	Connect []string
+	// Camera lets the page use the camera (QR scanning).
+	Camera bool
+}
+
+// NCALayer is the loopback WebSocket of NCALayer, the NCA's signing application.
+const NCALayer = "wss://127.0.0.1:13579"
+
+func (n Needs) merge(o Needs) Needs {
+	out := Needs{Script: n.Script || o.Script, Camera: n.Camera || o.Camera}
+	seen := map[string]bool{}
+	for _, c := range append(append([]string(nil), n.Connect...), o.Connect...) {
+		if !seen[c] {
+			seen[c] = true
+			out.Connect = append(out.Connect, c)
+		}
+	}
+	return out
+}
+
+// StrictCSP is the Content-Security-Policy of a page that needs nothing.
+const StrictCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// Headers returns the security headers for the needs (nonce is the page's script nonce).
+func (n Needs) Headers(nonce string) http.Header {
+	h := http.Header{}
+	n.set(h, nonce)
+	return h
+}
+
+func (n Needs) set(h http.Header, nonce string) {
+	csp := StrictCSP
+	if n.Script {
+		csp += "; script-src 'nonce-" + nonce + "'"
+	}
+	if len(n.Connect) > 0 {
+		csp += "; connect-src " + strings.Join(n.Connect, " ")
+	}
+	camera := "()"
+	if n.Camera {
+		camera = "(self)"
+	}
+	h.Set("Content-Security-Policy", csp)
+	h.Set("Permissions-Policy", "camera="+camera+", microphone=(), geolocation=()")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+}

@@ -1,0 +1,125 @@
+// Package sandboxui is the cabinet's sandbox area, mounted only with --sandbox: the
+// citizen's own demo EDS keys (and a demo employee's employee key) offered on the home
+// page, and the page of the sandbox SMS outbox.
+package sandboxui
+
+import (
+	"embed"
+	"net/http"
+	"strings"
+
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/problem"
+	"github.com/senimkz/senim/internal/sandbox"
+	"github.com/senimkz/senim/internal/web"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed catalog/*.json
+var catalogFS embed.FS
+
+// catalog is the area's messages, merged into the catalogs at start-up.
+var catalog = web.Messages(catalogFS)
+
+var (
+	views   = web.NewViews(templateFS)
+	smsView = views.Add("sms", "sandbox.sms.title")
+)
+
+// algorithms are the citizen key algorithms the sandbox issues.
+var algorithms = []string{"gost2015", "p256"}
+
+// Config configures the area; every field is optional.
+type Config struct {
+	// CitizenKey returns the citizen's sandbox EDS key (alg is gost2015 or p256) as
+	// PKCS#12; KeyPassword is shown next to the links.
+	CitizenKey  func(iin, alg string) ([]byte, error)
+	KeyPassword string
+	// EmployeeKey returns a demo employee's employee key (GOST 2015-512); EmployerOf
+	// names the organization they work for ("" if none).
+	EmployeeKey func(iin string) ([]byte, error)
+	EmployerOf  func(iin string) string
+}
+
+// UI is the mounted area.
+type UI struct {
+	s   *web.Shell
+	cfg Config
+}
+
+// Mount adds the key downloads and their home-page section to the shell; the SMS page
+// is served through UI.SMSPage by the sandbox's handler.
+func Mount(s *web.Shell, cfg Config) (*UI, error) {
+	if err := s.Parse(views); err != nil {
+		return nil, err
+	}
+	u := &UI{s: s, cfg: cfg}
+	if cfg.CitizenKey != nil {
+		s.Handle("GET /keys/{file}", web.Download(u.key))
+		s.Home(u.keysSection)
+	}
+	if cfg.EmployeeKey != nil {
+		s.Handle("GET /keys/employee.p12", web.Download(u.employeeKey))
+	}
+	return u, nil
+}
+
+func (u *UI) keysSection(r *http.Request, p *web.Page) *web.Section {
+	sec := &web.Section{ID: "keys", Title: p.T("keys.title"), Intro: p.T("keys.intro", u.cfg.KeyPassword)}
+	for _, alg := range algorithms {
+		sec.Links = append(sec.Links, web.Link{Href: "/keys/" + alg + ".p12", ID: "key-" + alg, Text: p.T("keys." + alg), Download: true})
+	}
+	if u.cfg.EmployeeKey != nil && u.cfg.EmployerOf != nil {
+		if org := u.cfg.EmployerOf(p.Session.Citizen.IIN); org != "" {
+			sec.Links = append(sec.Links, web.Link{Href: "/keys/employee.p12", ID: "key-employee", Text: p.T("keys.employee", org), Download: true})
+		}
+	}
+	return sec
+}
+
+// key sends the logged-in citizen their own sandbox key; there is no way to name
+// another citizen's.
+func (u *UI) key(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	alg, ok := strings.CutSuffix(r.PathValue("file"), ".p12")
+	if !ok || (alg != "gost2015" && alg != "p256") {
+		return problem.NotFound
+	}
+	b, err := u.cfg.CitizenKey(sess.Citizen.IIN, alg)
+	if err != nil {
+		return err
+	}
+	return sendP12(w, "senim-sandbox-"+alg+".p12", b)
+}
+
+// employeeKey sends a demo employee their employee key: only their own, and only if the
+// sandbox says they work for an organization.
+func (u *UI) employeeKey(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	b, err := u.cfg.EmployeeKey(sess.Citizen.IIN)
+	if err != nil {
+		return err
+	}
+	return sendP12(w, "senim-sandbox-employee.p12", b)
+}
+
+func sendP12(w http.ResponseWriter, name string, b []byte) error {
+	w.Header().Set("Content-Type", "application/x-pkcs12")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, err := w.Write(b)
+	return err
+}
+
+// SMSPage renders the sandbox SMS outbox for a browser (sandbox.Handler.SMSPage); the
+// outbox is public in the sandbox, so the page is too.
+func (u *UI) SMSPage(w http.ResponseWriter, r *http.Request, phone string, msgs []sandbox.Message) error {
+	return u.s.ServePublic(w, r, func(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+		p := u.s.Page(w, r, sess)
+		p.Data = struct {
+			Phone    string
+			Messages []sandbox.Message
+		}{phone, msgs}
+		return u.s.Render(w, r, http.StatusOK, smsView, p)
+	})
+}

@@ -1,0 +1,103 @@
+package sandboxui
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/problem"
+	"github.com/senimkz/senim/internal/sandbox"
+	"github.com/senimkz/senim/internal/web/webtest"
+)
+
+func mount(t *testing.T) (*webtest.Harness, *UI, *[]string) {
+	t.Helper()
+	h := webtest.New(t, webtest.Sandbox)
+	var issued []string
+	ui, err := Mount(h.Shell, Config{
+		KeyPassword: "demo-pass",
+		CitizenKey: func(iin, alg string) ([]byte, error) {
+			issued = append(issued, iin+"/"+alg)
+			return []byte("p12:" + iin + ":" + alg), nil
+		},
+		EmployeeKey: func(iin string) ([]byte, error) {
+			if iin != "900101300001" {
+				return nil, problem.NotFound
+			}
+			issued = append(issued, iin+"/employee")
+			return []byte("employee"), nil
+		},
+		EmployerOf: func(iin string) string {
+			if iin == "900101300001" {
+				return "Bank of Tests"
+			}
+			return ""
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, ui, &issued
+}
+
+func TestCatalog(t *testing.T) {
+	if err := i18n.Check(catalog); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestGuards(t *testing.T) {
+	h, _, issued := mount(t)
+	webtest.CheckGuards(t, h)
+	if len(*issued) != 0 {
+		t.Errorf("keys issued behind refusing guards: %q", *issued)
+	}
+}
+
+// TestKeys: a citizen downloads only their own keys; there is no way to name another's.
+func TestKeys(t *testing.T) {
+	h, _, issued := mount(t)
+	emp, plain := h.Citizen("900101300001", "Employee"), h.Citizen("900101300002", "Plain")
+	home := h.Get("/?lang=en", emp).Body.String()
+	for _, want := range []string{`id="keys"`, `id="key-gost2015"`, `id="key-p256"`, `id="key-employee"`, "demo-pass", "Bank of Tests", `id="sandbox-banner"`} {
+		if !strings.Contains(home, want) {
+			t.Errorf("home has no %s", want)
+		}
+	}
+	if home := h.Get("/", plain).Body.String(); !strings.Contains(home, `id="key-p256"`) || strings.Contains(home, `id="key-employee"`) {
+		t.Error("a non-employee is offered an employee key, or no citizen key")
+	}
+	w := h.Get("/keys/p256.p12", plain)
+	if w.Code != 200 || w.Body.String() != "p12:900101300002:p256" || w.Header().Get("Content-Type") != "application/x-pkcs12" {
+		t.Errorf("own key: %d %q", w.Code, w.Body)
+	}
+	for _, p := range []string{"/keys/rsa.p12", "/keys/p256.pem", "/keys/900101300001.p12"} {
+		if w := h.Get(p, plain); w.Code != 404 {
+			t.Errorf("%s: %d", p, w.Code)
+		}
+	}
+	if w := h.Get("/keys/employee.p12", plain); w.Code != 404 {
+		t.Errorf("employee key of a non-employee: %d", w.Code)
+	}
+	if w := h.Get("/keys/employee.p12", emp); w.Code != 200 || w.Body.String() != "employee" {
+		t.Errorf("employee key: %d", w.Code)
+	}
+	if len(*issued) != 2 {
+		t.Errorf("issued %q", *issued)
+	}
+}
+
+func TestSMSPage(t *testing.T) {
+	_, ui, _ := mount(t)
+	r := httptest.NewRequest("GET", "/sandbox/sms?lang=en", nil)
+	w := httptest.NewRecorder()
+	msgs := []sandbox.Message{{Phone: "+77990001000", Text: "code <123456>", SentAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
+	if err := ui.SMSPage(w, r, "+77990001000", msgs); err != nil {
+		t.Fatal(err)
+	}
+	if page := w.Body.String(); !strings.Contains(page, `id="sms"`) || !strings.Contains(page, "code &lt;123456&gt;") || !strings.Contains(page, `<html lang="en">`) {
+		t.Errorf("SMS page:\n%s", page)
+	}
+}

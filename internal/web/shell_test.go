@@ -1,0 +1,256 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/web"
+	"github.com/senimkz/senim/internal/web/webtest"
+)
+
+// testViews are a made-up area: a page that needs nothing and one that signs with
+// NCALayer and scans a QR code.
+var (
+	testViews = web.NewViews(fstest.MapFS{
+		"templates/plain.html":   {Data: []byte(`{{define "content"}}<p id="plain">{{t "nav.home"}}</p>{{end}}`)},
+		"templates/signing.html": {Data: []byte(`{{define "content"}}<script nonce="{{.Nonce}}">1</script>{{end}}`)},
+	})
+	plainView   = testViews.Add("plain", "nav.home")
+	signingView = testViews.Add("signing", "nav.home", web.Needs{Script: true, Connect: []string{web.NCALayer}, Camera: true})
+)
+
+// harness mounts the made-up area: a public page, a citizen page, a staff page, and a
+// form of each kind whose handler counts its runs.
+func harness(t *testing.T) (*webtest.Harness, *int) {
+	t.Helper()
+	h := webtest.New(t)
+	s := h.Shell
+	if err := s.Parse(testViews); err != nil {
+		t.Fatal(err)
+	}
+	ran := new(int)
+	page := func(v *web.View) web.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+			*ran++
+			return s.Render(w, r, http.StatusOK, v, s.Page(w, r, sess))
+		}
+	}
+	s.Handle("GET /plain", web.Public(page(plainView)))
+	s.Handle("GET /signing", web.Public(page(signingView)))
+	s.Handle("GET /mine", web.Citizen(page(plainView)))
+	s.Handle("GET /mine/file", web.Download(page(plainView)))
+	s.Handle("GET /staff", web.Staff(page(plainView)))
+	s.Handle("POST /public-form", web.Form(web.Public(page(plainView))))
+	s.Handle("POST /mine/{id}", web.Form(web.Citizen(page(plainView))))
+	s.Handle("POST /staff/{id}", web.Form(web.Staff(page(plainView))))
+	s.Nav(web.NavItem{Place: web.NavMain, Href: "/mine", ID: "nav-mine", Key: "nav.home"})
+	s.Nav(web.NavItem{Place: web.NavMain, Href: "/staff", ID: "nav-staff", Key: "nav.home", Show: web.StaffOnly})
+	s.Nav(web.NavItem{Place: web.NavFooter, Href: "/plain", ID: "nav-plain", Key: "nav.home"})
+	return h, ran
+}
+
+func TestGuards(t *testing.T) {
+	h, ran := harness(t)
+	webtest.CheckGuards(t, h)
+	if *ran != 0 {
+		t.Errorf("a handler ran %d times behind refusing guards", *ran)
+	}
+	// And the guards let the right requests through.
+	citizen, staff := h.Citizen("900101300011", "A"), h.Staff("900101300012", "B")
+	ck := &http.Cookie{Name: web.CookieCSRF, Value: strings.Repeat("k", 43)}
+	for _, tc := range []struct {
+		name string
+		req  webtest.Request
+	}{
+		{"public page", webtest.Request{Method: "GET", Path: "/plain"}},
+		{"citizen page", webtest.Request{Method: "GET", Path: "/mine", Login: citizen}},
+		{"download", webtest.Request{Method: "GET", Path: "/mine/file", Login: citizen}},
+		{"staff page", webtest.Request{Method: "GET", Path: "/staff", Login: staff}},
+		{"public form", webtest.Request{Method: "POST", Path: "/public-form", Form: url.Values{"csrf": {ck.Value}}, Cookies: []*http.Cookie{ck}}},
+		{"citizen form", webtest.Request{Method: "POST", Path: "/mine/1", Form: url.Values{"csrf": {citizen.CSRF}}, Login: citizen}},
+		{"staff form", webtest.Request{Method: "POST", Path: "/staff/1", Form: url.Values{"csrf": {staff.CSRF}}, Login: staff}},
+		{"same-origin form", webtest.Request{Method: "POST", Path: "/mine/1", Form: url.Values{"csrf": {citizen.CSRF}}, Login: citizen,
+			Header: http.Header{"Sec-Fetch-Site": {"same-origin"}}}},
+	} {
+		before := *ran
+		if w := h.Do(tc.req); w.Code != 200 || *ran != before+1 {
+			t.Errorf("%s: %d, handler ran %d times; refusals %q", tc.name, w.Code, *ran-before, h.Refusals())
+		}
+	}
+}
+
+func TestHandleRefusesUnguardedForms(t *testing.T) {
+	h := webtest.New(t)
+	fn := func(http.ResponseWriter, *http.Request, *identity.Session) error { return nil }
+	for _, tc := range []struct {
+		pattern string
+		rt      web.Route
+	}{
+		{"POST /x", web.Citizen(fn)},          // an unsafe method without Form
+		{"DELETE /x", web.Public(fn)},         // likewise
+		{"GET /x", web.Form(web.Citizen(fn))}, // a Form on a safe method
+		{"/x", web.Public(fn)},                // no method
+		{"GET /x", web.Public(nil)},           // no handler
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Handle(%q, access %v, form %v) did not refuse", tc.pattern, tc.rt.Access, tc.rt.Form)
+				}
+			}()
+			h.Shell.Handle(tc.pattern, tc.rt)
+		}()
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	h, _ := harness(t)
+	plain := h.Get("/plain", nil)
+	if got := plain.Header().Get("Content-Security-Policy"); got != web.StrictCSP {
+		t.Errorf("a page that needs nothing: CSP %q, want %q", got, web.StrictCSP)
+	}
+	if got := plain.Header().Get("Permissions-Policy"); got != "camera=(), microphone=(), geolocation=()" {
+		t.Errorf("a page that needs nothing: Permissions-Policy %q", got)
+	}
+	for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "Cache-Control": "no-store"} {
+		if got := plain.Header().Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if !strings.Contains(web.StrictCSP, "default-src 'none'") || !strings.Contains(web.StrictCSP, "frame-ancestors 'none'") || strings.Contains(web.StrictCSP, "script-src") {
+		t.Errorf("the strict policy is not strict: %q", web.StrictCSP)
+	}
+
+	signing := h.Get("/signing", nil)
+	m := regexp.MustCompile(`<script nonce="([A-Za-z0-9+/]{22})">`).FindStringSubmatch(signing.Body.String())
+	if m == nil {
+		t.Fatalf("no nonce'd script in the page:\n%s", signing.Body)
+	}
+	want := web.StrictCSP + "; script-src 'nonce-" + m[1] + "'; connect-src wss://127.0.0.1:13579"
+	if got := signing.Header().Get("Content-Security-Policy"); got != want {
+		t.Errorf("a page that declares its needs: CSP\n%q, want\n%q", got, want)
+	}
+	if got := signing.Header().Get("Permissions-Policy"); got != "camera=(self), microphone=(), geolocation=()" {
+		t.Errorf("a page that uses the camera: Permissions-Policy %q", got)
+	}
+	again := h.Get("/signing", nil)
+	if strings.Contains(again.Header().Get("Content-Security-Policy"), m[1]) {
+		t.Error("the nonce is the same on two responses")
+	}
+}
+
+func TestStaticFilesHashed(t *testing.T) {
+	h, _ := harness(t)
+	page := h.Get("/plain", nil).Body.String()
+	m := regexp.MustCompile(`href="(/static/style\.[0-9a-f]{12}\.css)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the layout does not link the hashed stylesheet:\n%s", page)
+	}
+	hashed := h.Get(m[1], nil)
+	if hashed.Code != 200 || hashed.Header().Get("Cache-Control") != "public, max-age=31536000, immutable" || !strings.Contains(hashed.Header().Get("Content-Type"), "text/css") {
+		t.Errorf("hashed stylesheet: %d %q %q", hashed.Code, hashed.Header().Get("Cache-Control"), hashed.Header().Get("Content-Type"))
+	}
+	plain := h.Get("/static/style.css", nil)
+	if plain.Code != 200 || plain.Header().Get("Cache-Control") != "public, max-age=3600" || plain.Body.String() != hashed.Body.String() {
+		t.Errorf("plain stylesheet: %d %q", plain.Code, plain.Header().Get("Cache-Control"))
+	}
+	for _, p := range []string{"/static/style.000000000000.css", "/static/nothing.css", "/static/..%2fshell.go"} {
+		if w := h.Get(p, nil); w.Code != 404 {
+			t.Errorf("%s: %d, want 404", p, w.Code)
+		}
+	}
+}
+
+func TestErrorPagesInTheSessionsLanguage(t *testing.T) {
+	h, _ := harness(t)
+	ru := h.Login(identity.Session{Citizen: &identity.Citizen{IIN: "900101300021", Lang: "ru"}, Method: identity.MethodPasswordSMS})
+	w := h.Get("/staff", ru)
+	if w.Code != 403 || !strings.Contains(w.Body.String(), i18n.T("ru", "error.console.forbidden")) || !strings.Contains(w.Body.String(), `<html lang="ru">`) {
+		t.Errorf("a citizen at a staff page: %d, want a Russian 403 page:\n%s", w.Code, w.Body)
+	}
+	w = h.Do(webtest.Request{Method: "POST", Path: "/mine/1", Form: url.Values{"csrf": {"x"}}, Header: http.Header{"Accept-Language": {"kk"}}})
+	if w.Code != 401 || !strings.Contains(w.Body.String(), i18n.T("kk", "error.identity.session.none")) || !strings.Contains(w.Body.String(), `id="relogin"`) {
+		t.Errorf("a form without a session: %d, want a Kazakh 401 page with a login link:\n%s", w.Code, w.Body)
+	}
+	if strings.Contains(w.Header().Get("Content-Type"), "json") {
+		t.Error("a browser got JSON")
+	}
+	w = h.Get("/mine?lang=en", nil)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login?lang=en" {
+		t.Errorf("a page without a session: %d %q, want a redirect to the login page", w.Code, w.Header().Get("Location"))
+	}
+}
+
+func TestNav(t *testing.T) {
+	h, _ := harness(t)
+	for _, tc := range []struct {
+		name      string
+		login     *webtest.Login
+		want, not []string
+	}{
+		{"anonymous", nil, []string{`id="nav-plain"`}, []string{`id="nav-mine"`, `id="nav-staff"`, `id="sandbox-banner"`}},
+		{"citizen", h.Citizen("900101300031", "C"), []string{`id="nav-mine"`, `id="nav-plain"`}, []string{`id="nav-staff"`}},
+		{"staff", h.Staff("900101300032", "S"), []string{`id="nav-mine"`, `id="nav-staff"`, `id="nav-plain"`}, nil},
+	} {
+		page := h.Get("/plain", tc.login).Body.String()
+		for _, s := range tc.want {
+			if !strings.Contains(page, s) {
+				t.Errorf("%s: no %s", tc.name, s)
+			}
+		}
+		for _, s := range tc.not {
+			if strings.Contains(page, s) {
+				t.Errorf("%s: %s shown", tc.name, s)
+			}
+		}
+	}
+}
+
+func TestHomeSections(t *testing.T) {
+	h, _ := harness(t)
+	h.Shell.Home(func(r *http.Request, p *web.Page) *web.Section {
+		if p.Session.Citizen.Name != "With" {
+			return nil
+		}
+		return &web.Section{ID: "extra", Title: "Extra", Links: []web.Link{{Href: "/x", ID: "x-link", Text: "X", Download: true}}}
+	})
+	if page := h.Get("/", h.Citizen("900101300041", "With")).Body.String(); !strings.Contains(page, `id="welcome"`) || !strings.Contains(page, `<a href="/x" id="x-link" download>X</a>`) {
+		t.Errorf("home with a section:\n%s", page)
+	}
+	if page := h.Get("/", h.Citizen("900101300042", "Without")).Body.String(); strings.Contains(page, `id="extra"`) {
+		t.Error("a section that returned nil is shown")
+	}
+}
+
+func TestParseCatchesTemplateMistakes(t *testing.T) {
+	h := webtest.New(t)
+	for name, tc := range map[string]struct {
+		fsys fstest.MapFS
+		add  []string
+	}{
+		"a view without its file":        {fstest.MapFS{"templates/a.html": {Data: []byte(`{{define "content"}}{{end}}`)}}, []string{"a", "b"}},
+		"a file no view declares":        {fstest.MapFS{"templates/a.html": {Data: []byte(`{{define "content"}}{{end}}`)}, "templates/typo.html": {Data: []byte(`x`)}}, []string{"a"}},
+		"a broken template":              {fstest.MapFS{"templates/a.html": {Data: []byte(`{{define "content"}}{{if}}{{end}}`)}}, []string{"a"}},
+		"a view that defines no content": {fstest.MapFS{"templates/a.html": {Data: []byte(`<p>`)}}, []string{"a"}},
+	} {
+		vs := web.NewViews(tc.fsys)
+		for _, n := range tc.add {
+			vs.Add(n, "nav.home")
+		}
+		if err := h.Shell.Parse(vs); err == nil {
+			t.Errorf("%s: Parse accepted it", name)
+		}
+	}
+	// A view of an area that was never parsed fails the request, not the process.
+	unparsed := web.NewViews(fstest.MapFS{}).Add("never", "nav.home")
+	r := httpRequest(t)
+	if err := h.Shell.Render(discardWriter{}, r, 200, unparsed, h.Shell.Page(nil, r, nil)); err == nil {
+		t.Error("rendering an unparsed view did not fail")
+	}
+}
