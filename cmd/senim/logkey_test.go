@@ -63,7 +63,8 @@ func TestLogKeyCommand(t *testing.T) {
 		{[]string{"retire", second, "--kek-file", kek}, "only active key"},
 		{[]string{"rotate"}, "--kek-file"},
 		{[]string{"rotate", "--kek-file", writeKEK(t)}, "different key-encryption key"},
-		{[]string{"retire", "--kek-file", kek}, "expected list, rotate, or retire KEY"},
+		{[]string{"retire", "--kek-file", kek}, "expected list, rotate, retire KEY or import FILE"},
+		{[]string{"import", filepath.Join(dir, "missing.key"), "--kek-file", kek}, "no key file"},
 		{[]string{"burn", "--kek-file", kek}, "unknown subcommand"},
 	} {
 		code, _, errs := runCmd(t, append(append([]string{"log", "key"}, tc.args...), "--data-dir", dir)...)

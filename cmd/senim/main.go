@@ -49,7 +49,7 @@ Usage:
   senim ca init|issue|revoke|crl --dir DIR   a private test PKI in the Kazakh profile
   senim log verify BUNDLE [--server URL]     check an evidence bundle of the log offline
   senim log audit --server URL               check the log's consistency and every leaf
-  senim log key list|rotate|retire KEY       the log's signing keys (docs/log.md)
+  senim log key list|rotate|retire|import    the log's signing keys (docs/log.md)
   senim admin ...          the authorized body's directories (see senim admin help)
   senim loadgen ...        load generator for flow 2 (docs/performance.md)
   senim version           print the version
@@ -131,11 +131,12 @@ func logCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-const logKeyUsage = "senim log key list|rotate|retire KEY [--data-dir DIR | --database-url URL] [--kek-file FILE | --sandbox] [--log-origin ORIGIN]"
+const logKeyUsage = "senim log key list|rotate|retire KEY|import FILE [--data-dir DIR | --database-url URL] [--kek-file FILE | --sandbox] [--log-origin ORIGIN]"
 
 // logKeyCmd lists, rotates and retires the log's signing keys in the database
 // (docs/log.md): rotate adds a key that co-signs every checkpoint with the old
-// one; retire stops the old one once witnesses and data owners pin the new key.
+// one; retire stops the old one once witnesses and data owners pin the new key;
+// import adds another node's old key file as a retired key.
 func logKeyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("log key", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -152,11 +153,11 @@ func logKeyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 || (pos[0] == "retire") != (len(pos) == 2) || len(pos) > 2 {
+	if len(pos) == 0 || (pos[0] == "retire" || pos[0] == "import") != (len(pos) == 2) || len(pos) > 2 {
 		fs.Usage()
-		return errors.New("expected list, rotate, or retire KEY")
+		return errors.New("expected list, rotate, retire KEY or import FILE")
 	}
-	if pos[0] != "list" && pos[0] != "rotate" && pos[0] != "retire" {
+	if pos[0] != "list" && pos[0] != "rotate" && pos[0] != "retire" && pos[0] != "import" {
 		fs.Usage()
 		return fmt.Errorf("unknown subcommand %q", pos[0])
 	}
@@ -199,6 +200,12 @@ func logKeyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		fmt.Fprintf(stdout, "retired %s\nIt signs no new checkpoint; the checkpoints it signed still verify.\n", k)
+	case "import":
+		k, err := ks.ImportRetired(ctx, "system", pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "imported %s as a retired key: it verifies the checkpoints it signed and signs nothing.\n", k)
 	}
 	return nil
 }

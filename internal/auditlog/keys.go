@@ -552,3 +552,50 @@ func (l *Log) Key() string {
 // PublishedKeys returns the verifier keys that sign new checkpoints, oldest
 // first, as served at /log/key.
 func (l *Log) PublishedKeys() []string { return l.keys.Load().published }
+
+// ImportRetired adds the key in a note private key file (a node's old
+// <data-dir>/log.key) as a retired key: it signs nothing, and verifies the
+// checkpoints it signed. For a deployment whose nodes each signed with their own
+// key before keys moved into the database, so that the history those keys signed
+// still verifies. The event auditlog.key.imported logs it.
+func (k *KeyStore) ImportRetired(ctx context.Context, actor, path string) (string, error) {
+	if _, err := k.load(ctx, k.DB); err != nil {
+		return "", err
+	}
+	seed, vkey, err := readKeyFile(path, k.Origin)
+	if err != nil {
+		return "", err
+	}
+	if seed == nil {
+		return "", fmt.Errorf("auditlog: no key file %s", path)
+	}
+	sealed, err := k.KEK.Seal(KeyPurpose, vkey, seed)
+	if err != nil {
+		return "", err
+	}
+	err = k.DB.Tx(ctx, func(tx *store.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM auditlog_keys WHERE vkey = ?", vkey).Scan(&n); err != nil {
+			return fmt.Errorf("auditlog: read log keys: %w", err)
+		}
+		if n > 0 {
+			return fmt.Errorf("auditlog: %s is already a key of the log", vkey)
+		}
+		var last int64
+		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM auditlog_keys").Scan(&last); err != nil {
+			return fmt.Errorf("auditlog: read log keys: %w", err)
+		}
+		now := store.Micros(k.now())
+		if _, err := tx.ExecContext(ctx, "INSERT INTO auditlog_keys (seq, vkey, sealed, created_at, retired_at) VALUES (?, ?, ?, ?, ?)",
+			last+1, vkey, sealed, now, now); err != nil {
+			return fmt.Errorf("auditlog: store log key: %w", err)
+		}
+		p, _ := json.Marshal(keyEvent{Key: vkey})
+		_, err := tx.Emit(ctx, store.Event{Type: "auditlog.key.imported", Actor: actor, Payload: p})
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return vkey, nil
+}

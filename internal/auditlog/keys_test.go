@@ -416,3 +416,68 @@ func TestKeyMatches(t *testing.T) {
 		}
 	}
 }
+
+// Issue 18, the deployments already hit: two nodes each signed with their own
+// key file. After the upgrade one key is the log's; the newest checkpoint carries
+// the other, so no node is ready until that key is imported as retired.
+func TestImportRetiredKeyForSplitHistory(t *testing.T) {
+	ctx := t.Context()
+	db := storetest.Open(t)
+	dir := t.TempDir()
+	fileA, fileB := filepath.Join(dir, "a.key"), filepath.Join(dir, "b.key")
+	sa, va, _ := LoadOrCreateSigner(fileA, testOrigin)
+	sb, vb, _ := LoadOrCreateSigner(fileB, testOrigin)
+	old, err := New(ctx, Config{DB: db, Signer: sa, Verifier: va, Origin: testOrigin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	emit(t, db, sampleEvents(3, 0)...)
+	if _, err := old.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The newest checkpoint as node B signed it.
+	var size int64
+	var signed string
+	db.QueryRowContext(ctx, "SELECT tree_size, note FROM auditlog_checkpoints ORDER BY tree_size DESC LIMIT 1").Scan(&size, &signed)
+	n, err := note.Open([]byte(signed), note.VerifierList(va))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bySigned, _ := note.Sign(&note.Note{Text: n.Text}, sb)
+	db.ExecContext(ctx, "UPDATE auditlog_checkpoints SET note = ? WHERE tree_size = ?", string(bySigned), size)
+
+	kek := testKEK(t)
+	l, err := New(ctx, Config{DB: db, Origin: testOrigin, Keys: &KeyStore{KEK: kek, ImportFile: fileA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Ready(ctx); !errors.Is(err, ErrCheckpointInvalid) {
+		t.Fatalf("Ready = %v, want ErrCheckpointInvalid", err)
+	}
+	if _, err := l.cfg.Keys.ImportRetired(ctx, "system", filepath.Join(dir, "missing.key")); err == nil {
+		t.Fatal("importing a missing file worked")
+	}
+	if _, err := l.cfg.Keys.ImportRetired(ctx, "system", fileA); err == nil {
+		t.Fatal("importing the log's own key again worked")
+	}
+	got, err := l.cfg.Keys.ImportRetired(ctx, "system", fileB)
+	if err != nil || got != VerifierKey(vb) {
+		t.Fatalf("ImportRetired = %q, %v", got, err)
+	}
+	if err := l.Ready(ctx); err != nil {
+		t.Fatalf("Ready after importing the other key: %v", err)
+	}
+	if got := l.PublishedKeys(); len(got) != 1 || got[0] != VerifierKey(va) {
+		t.Fatalf("published %q: an imported retired key must not sign", got)
+	}
+	if _, err := l.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	latest, _ := l.LatestCheckpoint(ctx)
+	if _, _, err := OpenCheckpoint(latest, va); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := OpenCheckpoint(latest, vb); err == nil {
+		t.Fatal("the imported retired key signed a new checkpoint")
+	}
+}
