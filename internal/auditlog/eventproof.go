@@ -50,7 +50,7 @@ func (l *Log) EventProof(ctx context.Context, eventID int64) (*EventProof, error
 	if err != nil {
 		return nil, err
 	}
-	cp, _, err := l.keys.Load().open(signed, l.cfg.Witnesses...)
+	cp, _, err := l.openOwn(ctx, signed, l.cfg.Witnesses...)
 	if err != nil {
 		return nil, fmt.Errorf("auditlog: own checkpoint: %w", err)
 	}

@@ -57,7 +57,7 @@ func (l *Log) serveCheckpoint(w http.ResponseWriter, r *http.Request) error {
 // serveKey publishes the verifier keys that sign new checkpoints, one a line,
 // oldest first: one key, or two while a rotation announces a new key.
 func (l *Log) serveKey(w http.ResponseWriter, r *http.Request) error {
-	keys := l.PublishedKeys()
+	keys := l.freshKeys(r.Context()).published
 	if len(keys) == 0 {
 		return problem.NotFound.WithDetail("the log's verifier key is not published by this configuration")
 	}
@@ -218,9 +218,15 @@ func (l *Log) serveCosignature(w http.ResponseWriter, r *http.Request) error {
 // signature by a configured key that does not verify, or a checkpoint the log
 // never signed, is refused with ErrCosignatureInvalid.
 func (l *Log) AddCosignatures(ctx context.Context, signed []byte) (int, error) {
-	ks := l.keys.Load()
+	ks := l.freshKeys(ctx)
 	vs := append(append([]note.Verifier{}, ks.verifiers...), l.cfg.Witnesses...)
 	n, err := note.Open(signed, note.VerifierList(vs...))
+	if err != nil && l.cfg.Keys != nil {
+		// Perhaps signed by a key this node has not read yet.
+		ks = l.reloadKeys(ctx)
+		vs = append(append([]note.Verifier{}, ks.verifiers...), l.cfg.Witnesses...)
+		n, err = note.Open(signed, note.VerifierList(vs...))
+	}
 	if err != nil {
 		return 0, ErrCosignatureInvalid.WithDetail("the note does not verify with the log's and the witnesses' keys")
 	}

@@ -78,7 +78,12 @@ type keySet struct {
 	signers   []note.Signer   // active keys, oldest first: each signs every checkpoint
 	verifiers []note.Verifier // every key, active and retired
 	published []string        // verifier keys of the active keys, oldest first
+	loaded    time.Time       // when read from the database (zero: a fixed key)
 }
+
+// keysTTL bounds how long a node that integrates nothing serves keys it read
+// before: another node's rotation shows at its /log/key within this time.
+const keysTTL = time.Minute
 
 func staticKeys(s note.Signer, v note.Verifier) *keySet {
 	ks := &keySet{signers: []note.Signer{s}, verifiers: []note.Verifier{v}}
@@ -305,6 +310,7 @@ func (k *KeyStore) load(ctx context.Context, q querier) (*keySet, error) {
 	if len(ks.signers) == 0 {
 		return nil, fmt.Errorf("%w: no active key in the database", ErrNoLogKey)
 	}
+	ks.loaded = time.Now()
 	return ks, nil
 }
 
@@ -453,6 +459,37 @@ func (l *Log) currentKeys(ctx context.Context, q querier) (*keySet, error) {
 	return l.cfg.Keys.load(ctx, q)
 }
 
+// freshKeys returns the keys, read again from the database when they are older
+// than keysTTL. When that read fails it keeps the keys it has and logs why.
+func (l *Log) freshKeys(ctx context.Context) *keySet {
+	ks := l.keys.Load()
+	if l.cfg.Keys == nil || time.Since(ks.loaded) < keysTTL {
+		return ks
+	}
+	return l.reloadKeys(ctx)
+}
+
+func (l *Log) reloadKeys(ctx context.Context) *keySet {
+	ks, err := l.cfg.Keys.load(ctx, l.db)
+	if err != nil {
+		l.cfg.Logger.ErrorContext(ctx, "auditlog: reading the log's keys", slog.String("error", err.Error()))
+		return l.keys.Load()
+	}
+	l.keys.Store(ks)
+	return ks
+}
+
+// openOwn verifies a checkpoint this log stored. A checkpoint signed by a key
+// this node has not read yet (another node integrated it after a rotation) makes
+// it read the keys again once.
+func (l *Log) openOwn(ctx context.Context, signed []byte, others ...note.Verifier) (Checkpoint, *note.Note, error) {
+	c, n, err := l.freshKeys(ctx).open(signed, others...)
+	if err != nil && l.cfg.Keys != nil && errors.Is(err, ErrCheckpointInvalid) {
+		c, n, err = l.reloadKeys(ctx).open(signed, others...)
+	}
+	return c, n, err
+}
+
 // checkHead verifies that the newest stored checkpoint is the tree of state st
 // and is signed by one of the log's keys.
 func (l *Log) checkHead(ctx context.Context, q querier, st state, ks *keySet) error {
@@ -551,7 +588,7 @@ func (l *Log) Key() string {
 
 // PublishedKeys returns the verifier keys that sign new checkpoints, oldest
 // first, as served at /log/key.
-func (l *Log) PublishedKeys() []string { return l.keys.Load().published }
+func (l *Log) PublishedKeys(ctx context.Context) []string { return l.freshKeys(ctx).published }
 
 // ImportRetired adds the key in a note private key file (a node's old
 // <data-dir>/log.key) as a retired key: it signs nothing, and verifies the

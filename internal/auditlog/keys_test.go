@@ -331,6 +331,7 @@ func TestKeyRotation(t *testing.T) {
 			kek := testKEK(t)
 			a, db := mustNode(t, url, KeyStore{KEK: kek})
 			b, _ := mustNode(t, url, KeyStore{KEK: kek}) // another node, never restarted
+			c, _ := mustNode(t, url, KeyStore{KEK: kek}) // a node that integrates nothing
 			emit(t, db, sampleEvents(3, 0)...)
 			if _, err := a.Sync(ctx); err != nil {
 				t.Fatal(err)
@@ -347,7 +348,7 @@ func TestKeyRotation(t *testing.T) {
 			if _, err := b.Sync(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if got := b.PublishedKeys(); len(got) != 2 || got[0] != oldKey || got[1] != newKey {
+			if got := b.PublishedKeys(ctx); len(got) != 2 || got[0] != oldKey || got[1] != newKey {
 				t.Fatalf("published keys %q, want old then new", got)
 			}
 			announcing, err := b.LatestCheckpoint(ctx)
@@ -384,12 +385,18 @@ func TestKeyRotation(t *testing.T) {
 			if _, _, err := OpenCheckpoint(after, oldPin); !errors.Is(err, ErrCheckpointInvalid) {
 				t.Fatalf("a retired key still signs: %v", err)
 			}
-			if got := a.PublishedKeys(); len(got) != 1 || got[0] != newKey {
+			if got := a.PublishedKeys(ctx); len(got) != 1 || got[0] != newKey {
 				t.Fatalf("published %q after retirement", got)
 			}
 			// Old checkpoints still verify on every node: bundles and proofs of
 			// events logged under the old key.
-			for _, l := range []*Log{a, b} {
+			// Node c read its keys before the rotation: it proves events against a
+			// checkpoint only the new key signed (it reads the keys again), and
+			// accepts a witness's cosignature on it.
+			if _, err := c.EventProof(ctx, 1); err != nil {
+				t.Fatalf("event proof on a node that read the keys before the rotation: %v", err)
+			}
+			for _, l := range []*Log{a, b, c} {
 				if err := l.Ready(ctx); err != nil {
 					t.Fatal(err)
 				}
@@ -467,7 +474,7 @@ func TestImportRetiredKeyForSplitHistory(t *testing.T) {
 	if err := l.Ready(ctx); err != nil {
 		t.Fatalf("Ready after importing the other key: %v", err)
 	}
-	if got := l.PublishedKeys(); len(got) != 1 || got[0] != VerifierKey(va) {
+	if got := l.PublishedKeys(ctx); len(got) != 1 || got[0] != VerifierKey(va) {
 		t.Fatalf("published %q: an imported retired key must not sign", got)
 	}
 	if _, err := l.Sync(ctx); err != nil {
