@@ -214,10 +214,13 @@ func (a *App) build(ctx context.Context) error {
 		if caDir == "" {
 			caDir = filepath.Join(dir, "sandbox-ca")
 		}
-		if a.CA, err = ca.Open(caDir, ca.Config{Now: cfg.Now, BaseURL: "http://" + cfg.Addr}); err != nil {
+		// The CA's authorities and the demo keys are shared through the database, so
+		// several sandbox nodes on one database trust each other's demo keys.
+		blobs := &keyring.Store{DB: a.DB, KEK: a.kek, Now: cfg.Now}
+		if a.CA, err = a.openSandboxCA(ctx, blobs, caDir, ca.Config{Now: cfg.Now, BaseURL: "http://" + cfg.Addr}); err != nil {
 			return fmt.Errorf("sandbox CA: %w", err)
 		}
-		a.Keys = &sandbox.Keys{CA: a.CA, Dir: filepath.Join(dir, "sandbox-keys"), Pop: a.Pop}
+		a.Keys = &sandbox.Keys{CA: a.CA, Dir: filepath.Join(dir, "sandbox-keys"), Pop: a.Pop, Shared: sharedKeys{blobs}}
 	} else {
 		var err error
 		if mobile, sms, err = productionAdapters(cfg); err != nil {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,7 +15,12 @@ import (
 	"time"
 
 	"github.com/senimkz/senim/internal/auditlog"
+	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/eds/pkcs12"
+	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/keyring"
+	"github.com/senimkz/senim/internal/sandbox"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
 )
@@ -181,5 +187,60 @@ func TestSandboxNodesShareTheLogKey(t *testing.T) {
 	b, _ := newSandbox(t, url)
 	if a.Log.Key() == "" || a.Log.Key() != b.Log.Key() {
 		t.Fatalf("sandbox nodes publish %q and %q", a.Log.Key(), b.Log.Key())
+	}
+}
+
+// Two sandbox nodes on one database, each with its own CA directory, have the
+// same CA authorities and hand a demo party the same key, so each trusts the
+// demo keys the other issued.
+func TestSandboxNodesShareCAAndDemoKeys(t *testing.T) {
+	url := storetest.URL(t, store.SQLite)
+	a, _ := newSandbox(t, url) // the shared test CA directory
+	bcfg := Config{DatabaseURL: url, Sandbox: true, Now: func() time.Time { return testNow }, DataDir: t.TempDir(),
+		Argon2: identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}}
+	start := time.Now()
+	b, err := New(t.Context(), bcfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	t.Logf("second node started in %v", time.Since(start))
+	ra, rb := a.CA.Roots(), b.CA.Roots()
+	if len(ra) == 0 || len(ra) != len(rb) {
+		t.Fatalf("roots: %d and %d", len(ra), len(rb))
+	}
+	for i := range ra {
+		if !ra[i].Equal(rb[i]) {
+			t.Fatalf("root %d differs between the nodes", i)
+		}
+	}
+	citizen := a.Pop.Citizens[0].IIN
+	pa, err := a.Keys.P12("citizen", citizen, ca.P256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := b.Keys.P12("citizen", citizen, ca.P256)
+	if err != nil || !bytes.Equal(pa, pb) {
+		t.Fatalf("the nodes hand out different keys for one citizen (%v)", err)
+	}
+	f, err := pkcs12.Decode(pb, sandbox.KeyPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa2, _ := a.Keys.P12("org", a.Pop.Organizations[0].BIN, ca.P256) // issued by node a only
+	fa, err := pkcs12.Decode(pa2, sandbox.KeyPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []pkcs12.Entry{f.Entries[0], fa.Entries[0]} {
+		if r := b.Trust.Validate(t.Context(), e.Certificate, testNow, pki.Options{Intermediates: e.CACertificates}); !r.Valid {
+			t.Fatalf("node b does not trust node a's demo key: %v", r.Errors)
+		}
+	}
+	// Another node's KEK cannot read the sandbox's shared secrets.
+	kek := kekFile(t)
+	bcfg.KEKFile, bcfg.DataDir = kek, t.TempDir()
+	if _, err := New(t.Context(), bcfg, slog.New(slog.NewTextHandler(io.Discard, nil))); !errors.Is(err, keyring.ErrWrongKEK) {
+		t.Fatalf("a sandbox node with another KEK: %v", err)
 	}
 }
