@@ -1,7 +1,7 @@
 // Command senim runs Senim, the open-source platform for the digital-trust services
 // of Kazakhstan's Digital Code, and its tools.
 //
-//	senim serve [--sandbox] [--addr 127.0.0.1:8080] [--data-dir ./senim-data] [--database-url postgres://...]
+//	senim serve [--sandbox | --kek-file FILE] [--addr 127.0.0.1:8080] [--data-dir ./senim-data] [--database-url postgres://...]
 //	senim migrate [--data-dir DIR | --database-url URL]
 //	senim kzid NUMBER
 //	senim version
