@@ -361,6 +361,9 @@ func (k *KeyStore) Rotate(ctx context.Context, actor string) (string, error) {
 		return "", err
 	}
 	err = k.DB.Tx(ctx, func(tx *store.Tx) error {
+		if err := lockLog(ctx, tx); err != nil {
+			return err
+		}
 		var last int64
 		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM auditlog_keys").Scan(&last); err != nil {
 			return fmt.Errorf("auditlog: read log keys: %w", err)
@@ -390,6 +393,10 @@ func (k *KeyStore) Retire(ctx context.Context, actor, key string) (string, error
 	var vkey string
 	err := k.DB.Tx(ctx, func(tx *store.Tx) error {
 		vkey = ""
+		// Two retirements at once must not leave the log without a signing key.
+		if err := lockLog(ctx, tx); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, "SELECT vkey, retired_at FROM auditlog_keys ORDER BY seq")
 		if err != nil {
 			return fmt.Errorf("auditlog: read log keys: %w", err)
@@ -611,6 +618,9 @@ func (k *KeyStore) ImportRetired(ctx context.Context, actor, path string) (strin
 		return "", err
 	}
 	err = k.DB.Tx(ctx, func(tx *store.Tx) error {
+		if err := lockLog(ctx, tx); err != nil {
+			return err
+		}
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM auditlog_keys WHERE vkey = ?", vkey).Scan(&n); err != nil {
 			return fmt.Errorf("auditlog: read log keys: %w", err)

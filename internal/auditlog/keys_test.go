@@ -488,3 +488,35 @@ func TestImportRetiredKeyForSplitHistory(t *testing.T) {
 		t.Fatal("the imported retired key signed a new checkpoint")
 	}
 }
+
+// Two operators retiring the two active keys at once must not leave the log
+// without a signing key: one wins, the other gets ErrLastKey.
+func TestConcurrentRetireKeepsOneKey(t *testing.T) {
+	for _, engine := range storetest.EnginesAvailable() {
+		t.Run(string(engine), func(t *testing.T) {
+			ctx := t.Context()
+			url := sharedDB(t, engine)
+			kek := testKEK(t)
+			a, _ := mustNode(t, url, KeyStore{KEK: kek})
+			b, _ := mustNode(t, url, KeyStore{KEK: kek})
+			second, err := a.cfg.Keys.Rotate(ctx, "system")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var errs [2]error
+			var wg sync.WaitGroup
+			wg.Go(func() { _, errs[0] = a.cfg.Keys.Retire(ctx, "system", a.Key()) })
+			wg.Go(func() { _, errs[1] = b.cfg.Keys.Retire(ctx, "system", second) })
+			wg.Wait()
+			if (errs[0] == nil) == (errs[1] == nil) || !errors.Is(errors.Join(errs[:]...), ErrLastKey) {
+				t.Fatalf("Retire results: %v, %v; want one success and one ErrLastKey", errs[0], errs[1])
+			}
+			if err := a.Ready(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := a.PublishedKeys(ctx); len(got) != 1 {
+				t.Fatalf("published %q", got)
+			}
+		})
+	}
+}

@@ -202,6 +202,19 @@ type state struct {
 	updated int64
 }
 
+// lockLog takes, on PostgreSQL, the transaction-level advisory lock that
+// serializes the log's writers across nodes: batches and key changes. SQLite's
+// write transactions are exclusive already.
+func lockLog(ctx context.Context, tx *store.Tx) error {
+	if tx.Engine() != store.Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':senim.auditlog'))"); err != nil {
+		return fmt.Errorf("auditlog: sequencer lock: %w", err)
+	}
+	return nil
+}
+
 func loadState(ctx context.Context, tx querier) (state, error) {
 	var st state
 	var cr []byte
@@ -274,12 +287,10 @@ func (l *Log) integrate(ctx context.Context, evs []store.Event) (int, error) {
 	var ks *keySet
 	err = l.db.Tx(ctx, func(tx *store.Tx) error {
 		added, touched, ks = 0, nil, nil
-		if tx.Engine() == store.Postgres {
-			// The single-leader lock: one integrating transaction at a time across
-			// all nodes of this schema; the state below is read after it is held.
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':senim.auditlog'))"); err != nil {
-				return fmt.Errorf("auditlog: sequencer lock: %w", err)
-			}
+		// The single-leader lock: one integrating transaction at a time across
+		// all nodes of this schema; the state below is read after it is held.
+		if err := lockLog(ctx, tx); err != nil {
+			return err
 		}
 		st, err := loadState(ctx, tx)
 		if err != nil {
