@@ -520,3 +520,48 @@ func TestConcurrentRetireKeepsOneKey(t *testing.T) {
 		})
 	}
 }
+
+// An auditor crosses a rotation as docs/log.md says: with the old key during
+// the overlap, then with the new key from a checkpoint of the overlap; the old
+// key alone cannot carry an audit past the retirement.
+func TestAuditAcrossRotation(t *testing.T) {
+	ctx := t.Context()
+	db := storetest.Open(t)
+	l, err := New(ctx, Config{DB: db, Origin: testOrigin, Keys: &KeyStore{KEK: testKEK(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, l)
+	dir := t.TempDir()
+	saved, overlap := filepath.Join(dir, "saved"), filepath.Join(dir, "overlap")
+	emit(t, db, sampleEvents(5, 0)...)
+	l.Sync(ctx)
+	oldKey := l.Key()
+	if code, out := runCmd(t, AuditCmd, "--server", srv.URL, "--key", oldKey, "--save", saved); code != 0 {
+		t.Fatalf("audit before the rotation: %d\n%s", code, out)
+	}
+	newKey, err := l.cfg.Keys.Rotate(ctx, "system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	emit(t, db, sampleEvents(5, 10)...)
+	l.Sync(ctx)
+	_, body := get(t, srv.URL+"/log/key")
+	if string(body) != oldKey+"\n"+newKey+"\n" {
+		t.Fatalf("/log/key during the overlap: %q", body)
+	}
+	if code, out := runCmd(t, AuditCmd, "--server", srv.URL, "--key", oldKey, "--from", saved, "--save", overlap); code != 0 {
+		t.Fatalf("audit during the overlap with the old key: %d\n%s", code, out)
+	}
+	if _, err := l.cfg.Keys.Retire(ctx, "system", oldKey); err != nil {
+		t.Fatal(err)
+	}
+	emit(t, db, sampleEvents(5, 20)...)
+	l.Sync(ctx)
+	if code, out := runCmd(t, AuditCmd, "--server", srv.URL, "--key", newKey, "--from", overlap); code != 0 {
+		t.Fatalf("audit after the retirement with the new key: %d\n%s", code, out)
+	}
+	if code, _ := runCmd(t, AuditCmd, "--server", srv.URL, "--key", oldKey, "--from", overlap); code == 0 {
+		t.Fatal("the retired key verified a checkpoint signed after its retirement")
+	}
+}
