@@ -1,7 +1,7 @@
 // Command senim runs Senim, the open-source platform for the digital-trust services
 // of Kazakhstan's Digital Code, and its tools.
 //
-//	senim serve [--sandbox] [--addr 127.0.0.1:8080] [--data-dir ./senim-data] [--database-url postgres://...]
+//	senim serve [--sandbox | --kek-file FILE] [--addr 127.0.0.1:8080] [--data-dir ./senim-data] [--database-url postgres://...]
 //	senim migrate [--data-dir DIR | --database-url URL]
 //	senim kzid NUMBER
 //	senim version
@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/senimkz/senim/internal/app"
 	"github.com/senimkz/senim/internal/auditlog"
@@ -48,6 +49,7 @@ Usage:
   senim ca init|issue|revoke|crl --dir DIR   a private test PKI in the Kazakh profile
   senim log verify BUNDLE [--server URL]     check an evidence bundle of the log offline
   senim log audit --server URL               check the log's consistency and every leaf
+  senim log key list|rotate|retire|import    the log's signing keys (docs/log.md)
   senim admin ...          the authorized body's directories (see senim admin help)
   senim loadgen ...        load generator for flow 2 (docs/performance.md)
   senim version           print the version
@@ -117,10 +119,95 @@ func logCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return auditlog.VerifyCmd(ctx, args[1:], stdout, stderr)
 		case "audit":
 			return auditlog.AuditCmd(ctx, args[1:], stdout, stderr)
+		case "key":
+			if err := logKeyCmd(ctx, args[1:], stdout, stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintf(stderr, "senim log key: %v\n", err)
+				return 2
+			}
+			return 0
 		}
 	}
-	fmt.Fprintln(stderr, "usage: senim log verify BUNDLE [--key KEY] [--checkpoint FILE | --server URL]\n       senim log audit --server URL [--key KEY] [--from FILE] [--save FILE] [--database-url URL]")
+	fmt.Fprintln(stderr, "usage: senim log verify BUNDLE [--key KEY] [--checkpoint FILE | --server URL]\n       senim log audit --server URL [--key KEY] [--from FILE] [--save FILE] [--database-url URL]\n       "+logKeyUsage)
 	return 2
+}
+
+const logKeyUsage = "senim log key list|rotate|retire KEY|import FILE [--data-dir DIR | --database-url URL] [--kek-file FILE | --sandbox] [--log-origin ORIGIN]"
+
+// logKeyCmd lists, rotates and retires the log's signing keys in the database
+// (docs/log.md): rotate adds a key that co-signs every checkpoint with the old
+// one; retire stops the old one once witnesses and data owners pin the new key;
+// import adds another node's old key file as a retired key.
+func logKeyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("log key", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		cfg app.Config
+		db  dbFlags
+	)
+	db.register(fs)
+	fs.StringVar(&cfg.KEKFile, "kek-file", "", "file with the key-encryption key the servers use")
+	fs.BoolVar(&cfg.Sandbox, "sandbox", false, "a sandbox database (its public KEK and origin)")
+	fs.StringVar(&cfg.LogOrigin, "log-origin", "", "origin of the log (default senim.kz/log, or senim.kz/log/sandbox)")
+	fs.Usage = func() { fmt.Fprintln(stderr, "usage: "+logKeyUsage); fs.PrintDefaults() }
+	pos, err := cli.Parse(fs, args, nil)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 || (pos[0] == "retire" || pos[0] == "import") != (len(pos) == 2) || len(pos) > 2 {
+		fs.Usage()
+		return errors.New("expected list, rotate, retire KEY or import FILE")
+	}
+	if pos[0] != "list" && pos[0] != "rotate" && pos[0] != "retire" && pos[0] != "import" {
+		fs.Usage()
+		return fmt.Errorf("unknown subcommand %q", pos[0])
+	}
+	cfg.DataDir, cfg.DatabaseURL = db.dataDir, db.databaseURL
+	d, err := app.OpenDB(ctx, cfg, slog.New(slog.NewTextHandler(stderr, nil)))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.CheckSchema(ctx); err != nil {
+		return err
+	}
+	ks, err := app.LogKeys(cfg, d)
+	if err != nil {
+		return err
+	}
+	switch pos[0] {
+	case "list":
+		keys, err := ks.Keys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			state := "signing"
+			if !k.RetiredAt.IsZero() {
+				state = "retired " + k.RetiredAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(stdout, "%d\t%s\tcreated %s\t%s\n", k.Seq, k.Key, k.CreatedAt.UTC().Format(time.RFC3339), state)
+		}
+	case "rotate":
+		k, err := ks.Rotate(ctx, "system")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "added %s\nEvery checkpoint is now signed by the old and the new key. Tell witnesses and data owners\n"+
+			"(docs/log.md); once they pin the new key: senim log key retire OLD-KEY\n", k)
+	case "retire":
+		k, err := ks.Retire(ctx, "system", pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "retired %s\nIt signs no new checkpoint; the checkpoints it signed still verify.\n", k)
+	case "import":
+		k, err := ks.ImportRetired(ctx, "system", pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "imported %s as a retired key: it verifies the checkpoints it signed and signs nothing.\n", k)
+	}
+	return nil
 }
 
 func versionString() string {
@@ -186,6 +273,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var regulators cli.StringList
 	fs.Var(&regulators, "regulator-bin", "BIN of the authorized body that keeps the directories (repeatable)")
 	fs.StringVar(&cfg.LogOrigin, "log-origin", "", "origin line of the log's checkpoints (default senim.kz/log, or senim.kz/log/sandbox)")
+	fs.StringVar(&cfg.KEKFile, "kek-file", "", "file with the key-encryption key (32 random bytes, base64) sealing the log's key in the database; the same on every node (required without --sandbox)")
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", 20, "requests per second per client on public endpoints")
 	fs.Float64Var(&cfg.RateBurst, "rate-burst", 40, "burst size of the per-client rate limit")
 	pos, err := cli.Parse(fs, args, nil)

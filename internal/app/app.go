@@ -29,6 +29,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/keyring"
 	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/mgov"
 	"github.com/senimkz/senim/internal/ncanode"
@@ -70,6 +71,10 @@ type Config struct {
 	RegulatorBINs []string
 	// LogOrigin names the tamper-evident log in its checkpoints ("senim.kz/log").
 	LogOrigin string
+	// KEKFile holds the key-encryption key (32 random bytes, base64) that seals the
+	// log's signing key in the database; every node of a deployment has the same.
+	// Required outside the sandbox; the sandbox uses keyring.SandboxKEK when empty.
+	KEKFile string
 	// SandboxCADir is where the sandbox CA keeps its keys; <data-dir>/sandbox-ca when
 	// empty. Tests share one to avoid generating a GOST hierarchy per test.
 	SandboxCADir string
@@ -102,6 +107,23 @@ type App struct {
 	Trust    *pki.Validator
 	OrgAuth  *orgauth.Authenticator
 	log      *slog.Logger
+	kek      *keyring.KEK
+}
+
+// ErrKEKRequired: `senim serve` without --sandbox needs a key-encryption key.
+var ErrKEKRequired = fmt.Errorf("%w: give --kek-file FILE (or SENIM_KEK_FILE): the log's signing key is kept in the database, sealed under that key; "+
+	"make one with `openssl rand -base64 32 > kek && chmod 600 kek` and give the same file to every node", keyring.ErrNoKEK)
+
+// LoadKEK returns the key-encryption key cfg names: its KEKFile, else in the
+// sandbox the public sandbox KEK; else ErrKEKRequired.
+func LoadKEK(cfg Config) (*keyring.KEK, error) {
+	switch {
+	case cfg.KEKFile != "":
+		return keyring.ReadKEKFile(cfg.KEKFile)
+	case cfg.Sandbox:
+		return keyring.SandboxKEK(), nil
+	}
+	return nil, ErrKEKRequired
 }
 
 // DatabaseURL returns the database URL cfg names: its DatabaseURL, or the SQLite file
@@ -155,11 +177,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if cfg.Sandbox {
 		log = log.With(slog.Bool("sandbox", true))
 	}
+	kek, err := LoadKEK(cfg)
+	if err != nil {
+		return nil, err
+	}
 	db, err := OpenDB(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, DB: db, log: log}
+	a := &App{Config: cfg, DB: db, log: log, kek: kek}
 	if err := a.build(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -188,10 +214,13 @@ func (a *App) build(ctx context.Context) error {
 		if caDir == "" {
 			caDir = filepath.Join(dir, "sandbox-ca")
 		}
-		if a.CA, err = ca.Open(caDir, ca.Config{Now: cfg.Now, BaseURL: "http://" + cfg.Addr}); err != nil {
+		// The CA's authorities and the demo keys are shared through the database, so
+		// several sandbox nodes on one database trust each other's demo keys.
+		blobs := &keyring.Store{DB: a.DB, KEK: a.kek, Now: cfg.Now}
+		if a.CA, err = a.openSandboxCA(ctx, blobs, caDir, ca.Config{Now: cfg.Now, BaseURL: "http://" + cfg.Addr}); err != nil {
 			return fmt.Errorf("sandbox CA: %w", err)
 		}
-		a.Keys = &sandbox.Keys{CA: a.CA, Dir: filepath.Join(dir, "sandbox-keys"), Pop: a.Pop}
+		a.Keys = &sandbox.Keys{CA: a.CA, Dir: filepath.Join(dir, "sandbox-keys"), Pop: a.Pop, Shared: sharedKeys{blobs}}
 	} else {
 		var err error
 		if mobile, sms, err = productionAdapters(cfg); err != nil {
@@ -308,9 +337,34 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) error {
 	if err := a.DB.CheckSchema(ctx); err != nil {
 		return problem.Unavailable.WithDetail("database schema is not the one this binary knows").WithCause(err)
 	}
+	if err := a.Log.Ready(ctx); err != nil {
+		return logNotReady(err)
+	}
 	cur, _, _ := a.DB.SchemaVersion(ctx)
 	problem.WriteJSON(w, http.StatusOK, map[string]any{"status": "ready", "schema_version": cur, "engine": a.DB.Engine()})
 	return nil
+}
+
+// logNotReady is the 503 of /readyz when the log cannot be served: reason is a
+// stable code, the detail names the cause without personal data.
+func logNotReady(err error) *problem.Problem {
+	reason, detail := logReadiness(err)
+	return problem.Unavailable.WithDetail(detail).With("reason", reason).WithCause(err)
+}
+
+func logReadiness(err error) (reason, detail string) {
+	reason, detail = "log.unavailable", "the log's newest checkpoint could not be checked"
+	switch {
+	case errors.Is(err, keyring.ErrWrongKEK), errors.Is(err, keyring.ErrTampered), errors.Is(err, keyring.ErrNoKEK):
+		reason, detail = "log.key.unreadable", "this node cannot open the log's keys in the database (wrong KEK or damaged key row)"
+	case errors.Is(err, auditlog.ErrNoLogKey):
+		reason, detail = "log.key.missing", "the log has no signing key in the database"
+	case errors.Is(err, auditlog.ErrCheckpointInvalid):
+		reason, detail = "log.checkpoint.invalid", "the newest checkpoint does not verify with the log's keys"
+	case errors.Is(err, auditlog.ErrInconsistent):
+		reason, detail = "log.inconsistent", "the newest checkpoint is not the head of the stored tree"
+	}
+	return reason, detail
 }
 
 // revocationFor asks for CRL checks when CRLs are configured.
@@ -512,25 +566,47 @@ func (a *App) mountEDS(s *server.Server, public *server.Limiter) error {
 	return nil
 }
 
-// openLog opens the tamper-evident log with its signing key from the data directory.
+// openLog opens the tamper-evident log with its signing keys from the database
+// (importing the single-node key file <data-dir>/log.key the first time) and
+// checks its newest checkpoint: a node that fails the check starts but is not
+// ready, and its sequencer extends nothing.
 func (a *App) openLog(ctx context.Context) error {
-	origin := a.Config.LogOrigin
-	if origin == "" {
-		origin = "senim.kz/log"
-		if a.Config.Sandbox {
-			origin = "senim.kz/log/sandbox"
-		}
-	}
+	origin := a.Config.logOrigin()
 	dir, err := a.stateDir()
 	if err != nil {
 		return err
 	}
-	signer, verifier, err := auditlog.LoadOrCreateSigner(filepath.Join(dir, "log.key"), origin)
+	keys := &auditlog.KeyStore{KEK: a.kek, ImportFile: filepath.Join(dir, "log.key")}
+	a.Log, err = auditlog.New(ctx, auditlog.Config{DB: a.DB, Keys: keys, Origin: origin, Now: a.Config.Now, Logger: a.log})
 	if err != nil {
 		return fmt.Errorf("log key: %w", err)
 	}
-	a.Log, err = auditlog.New(ctx, auditlog.Config{DB: a.DB, Signer: signer, Verifier: verifier, Origin: origin, Now: a.Config.Now, Logger: a.log})
-	return err
+	if err := a.Log.Ready(ctx); err != nil {
+		reason, detail := logReadiness(err)
+		a.log.ErrorContext(ctx, "the log is not ready: this node will not report ready nor extend the log",
+			slog.String("reason", reason), slog.String("detail", detail), slog.String("error", err.Error()))
+	}
+	return nil
+}
+
+func (cfg Config) logOrigin() string {
+	switch {
+	case cfg.LogOrigin != "":
+		return cfg.LogOrigin
+	case cfg.Sandbox:
+		return "senim.kz/log/sandbox"
+	}
+	return "senim.kz/log"
+}
+
+// LogKeys returns the key store of the log cfg describes, on db, for `senim log
+// key` (list, rotate, retire).
+func LogKeys(cfg Config, db *store.DB) (*auditlog.KeyStore, error) {
+	kek, err := LoadKEK(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &auditlog.KeyStore{DB: db, KEK: kek, Origin: cfg.logOrigin(), Now: cfg.Now}, nil
 }
 
 // refreshTrust reloads the CRLs every few minutes: the sandbox CA publishes a new

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -55,6 +56,18 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// kekFile writes a fresh key-encryption key file, as an operator would.
+func kekFile(t testing.TB) string {
+	t.Helper()
+	b := make([]byte, 32)
+	rand.Read(b)
+	p := filepath.Join(t.TempDir(), "kek")
+	if err := os.WriteFile(p, []byte(base64.StdEncoding.EncodeToString(b)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // newSandbox starts a sandbox app on engine's fresh database behind an httptest server.
@@ -356,7 +369,7 @@ func TestAPIAndSandboxEndpoints(t *testing.T) {
 }
 
 func TestSandboxIsOffUnlessAsked(t *testing.T) {
-	a, err := New(t.Context(), Config{DataDir: t.TempDir(), Now: func() time.Time { return testNow }}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := New(t.Context(), Config{DataDir: t.TempDir(), KEKFile: kekFile(t), Now: func() time.Time { return testNow }}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +397,7 @@ func TestSandboxIsOffUnlessAsked(t *testing.T) {
 func TestRefusesNewerSchema(t *testing.T) {
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := New(t.Context(), Config{DataDir: dir}, log)
+	a, err := New(t.Context(), Config{DataDir: dir, KEKFile: kekFile(t)}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,17 +406,17 @@ func TestRefusesNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(t.Context(), Config{DataDir: dir}, log); !errors.Is(err, store.ErrSchemaTooNew) {
+	if _, err := New(t.Context(), Config{DataDir: dir, KEKFile: kekFile(t)}, log); !errors.Is(err, store.ErrSchemaTooNew) {
 		t.Errorf("New on a newer schema = %v, want ErrSchemaTooNew", err)
 	}
 	// Without migration an outdated schema is refused too.
-	if _, err := New(t.Context(), Config{DataDir: t.TempDir(), NoMigrate: true}, log); err == nil {
+	if _, err := New(t.Context(), Config{DataDir: t.TempDir(), KEKFile: kekFile(t), NoMigrate: true}, log); err == nil {
 		t.Error("New with --no-migrate on an empty database succeeded")
 	}
 }
 
 func TestServeShutsDown(t *testing.T) {
-	a, err := New(t.Context(), Config{DataDir: t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := New(t.Context(), Config{DataDir: t.TempDir(), KEKFile: kekFile(t)}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,6 +472,7 @@ func TestWhoamiTrust(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	start := func(t *testing.T, cfg Config) *httptest.Server {
 		cfg.DataDir = t.TempDir()
+		cfg.KEKFile = kekFile(t)
 		cfg.SandboxCADir = sharedCADir
 		cfg.Now = func() time.Time { return testNow }
 		cfg.Argon2 = identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}

@@ -65,7 +65,7 @@ func TestNCANodeListener(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	naddr := ln.Addr().String()
 	ln.Close()
-	a, err := New(t.Context(), Config{DataDir: t.TempDir(), NCANodeAddr: naddr, Now: func() time.Time { return testNow }}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := New(t.Context(), Config{DataDir: t.TempDir(), KEKFile: kekFile(t), NCANodeAddr: naddr, Now: func() time.Time { return testNow }}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

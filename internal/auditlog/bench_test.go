@@ -3,6 +3,7 @@ package auditlog
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -116,3 +117,62 @@ func BenchmarkInclusionProof(b *testing.B) {
 }
 
 func openDB(tb testing.TB) *store.DB { return storetest.Open(tb) }
+
+// BenchmarkOneEventBatch is the cost of a batch of one event, the worst case for
+// the per-batch work of keys in the database (read and open the keys, verify the
+// newest checkpoint) against a fixed key.
+func BenchmarkOneEventBatch(b *testing.B) {
+	for _, mode := range []string{"fixed-key", "db-keys"} {
+		b.Run(mode, func(b *testing.B) {
+			db := storetest.Open(b)
+			var l *Log
+			if mode == "fixed-key" {
+				l = newTestLog(b, db, func(c *Config) { c.BatchMax = 1 })
+			} else {
+				var err error
+				l, err = New(b.Context(), Config{DB: db, Origin: testOrigin, BatchMax: 1, Keys: &KeyStore{KEK: testKEK(b)},
+					Logger: slog.New(slog.DiscardHandler)})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			emitN(b, db, b.N, 0)
+			b.ResetTimer()
+			if n, err := l.Sync(b.Context()); err != nil || n != b.N {
+				b.Fatalf("Sync = %d, %v", n, err)
+			}
+		})
+	}
+}
+
+// BenchmarkBatchKeyWork is the work each batch adds when the keys live in the
+// database: read and open the keys, then verify the newest checkpoint against
+// the tree's state.
+func BenchmarkBatchKeyWork(b *testing.B) {
+	db := storetest.Open(b)
+	l, err := New(b.Context(), Config{DB: db, Origin: testOrigin, Keys: &KeyStore{KEK: testKEK(b)}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	emitN(b, db, 100, 0)
+	if _, err := l.Sync(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		err := db.Tx(b.Context(), func(tx *store.Tx) error {
+			st, err := loadState(b.Context(), tx)
+			if err != nil {
+				return err
+			}
+			ks, err := l.currentKeys(b.Context(), tx)
+			if err != nil {
+				return err
+			}
+			return l.checkHead(b.Context(), tx, st, ks)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

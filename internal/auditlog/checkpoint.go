@@ -49,16 +49,29 @@ func ParseCheckpoint(body string) (Checkpoint, error) {
 
 // OpenCheckpoint verifies a signed checkpoint: it must carry a valid signature of
 // logKey, whose name must be the checkpoint's origin. Signatures of other known
-// verifiers (witnesses) are checked too and returned in the note.
+// verifiers (witnesses) are checked too and returned in the note. A checkpoint
+// that announces a new key carries the old and the new log key's signatures, so
+// either pin opens it.
 func OpenCheckpoint(signed []byte, logKey note.Verifier, others ...note.Verifier) (Checkpoint, *note.Note, error) {
-	n, err := note.Open(signed, note.VerifierList(append([]note.Verifier{logKey}, others...)...))
+	return openCheckpoint(signed, []note.Verifier{logKey}, others...)
+}
+
+// openCheckpoint is OpenCheckpoint with several log keys (all named after the
+// origin), of which at least one must have signed.
+func openCheckpoint(signed []byte, logKeys []note.Verifier, others ...note.Verifier) (Checkpoint, *note.Note, error) {
+	if len(logKeys) == 0 {
+		return Checkpoint{}, nil, fmt.Errorf("%w: no log key", ErrCheckpointInvalid)
+	}
+	n, err := note.Open(signed, note.VerifierList(append(append([]note.Verifier{}, logKeys...), others...)...))
 	if err != nil {
 		return Checkpoint{}, nil, fmt.Errorf("%w: %v", ErrCheckpointInvalid, err)
 	}
 	signedByLog := false
 	for _, s := range n.Sigs {
-		if s.Name == logKey.Name() && s.Hash == logKey.KeyHash() {
-			signedByLog = true
+		for _, k := range logKeys {
+			if s.Name == k.Name() && s.Hash == k.KeyHash() {
+				signedByLog = true
+			}
 		}
 	}
 	if !signedByLog {
@@ -68,7 +81,7 @@ func OpenCheckpoint(signed []byte, logKey note.Verifier, others ...note.Verifier
 	if err != nil {
 		return Checkpoint{}, nil, err
 	}
-	if c.Origin != logKey.Name() {
+	if c.Origin != logKeys[0].Name() {
 		return Checkpoint{}, nil, fmt.Errorf("%w: origin %q is not the log's key name", ErrCheckpointInvalid, c.Origin)
 	}
 	return c, n, nil
@@ -77,7 +90,9 @@ func OpenCheckpoint(signed []byte, logKey note.Verifier, others ...note.Verifier
 // LoadOrCreateSigner returns the log's Ed25519 note signer and verifier, kept in a
 // 0600 file at path holding the private key in the note format
 // ("PRIVATE+KEY+<origin>+<hash>+<data>"). The file is created with a new key when
-// missing; an existing key must be named origin.
+// missing; an existing key must be named origin. It is for tests and one-process
+// tools: a server keeps its key in the database (KeyStore), so that every node
+// signs with the same key, and imports this file once.
 func LoadOrCreateSigner(path, origin string) (note.Signer, note.Verifier, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {

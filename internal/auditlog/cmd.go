@@ -96,6 +96,9 @@ func loadKey(ctx context.Context, flagVal string, c *Client, stderr io.Writer) (
 	if k == "" {
 		return nil, errors.New("the log's key is needed: --key KEY|FILE or --server URL")
 	}
+	// While a rotation announces a new key, /log/key lists two, oldest first;
+	// both sign every checkpoint until the old one is retired.
+	k, _, _ = strings.Cut(strings.TrimSpace(k), "\n")
 	return NewVerifier(k)
 }
 

@@ -17,6 +17,22 @@
 // the tree. The store does not expose a dedicated connection, so leadership is
 // per batch rather than a session-long advisory lock; the safety is the same.
 //
+// # One log identity
+//
+// Every node signs with the same keys, kept in the database (KeyStore, table
+// auditlog_keys) and sealed under the key-encryption key from configuration
+// (package keyring); Config.Signer and Config.Verifier, a fixed key, are for tests
+// and one-process tools. The first key is created once cluster-wide, or imported
+// from the single-node key file <data-dir>/log.key so the published key does not
+// change; a node whose key file differs from the database's key refuses to start,
+// and so does a node asked to create a key for a log that already has checkpoints.
+// Each batch reads the keys in its transaction and first checks that the newest
+// checkpoint verifies with them and is the tree's head; Ready does the same for
+// /readyz. KeyStore.Rotate adds a key: every later checkpoint is signed by the old
+// and the new key, and the auditlog.key.added event logs the announcement;
+// KeyStore.Retire stops the old key. docs/log.md says what witnesses and data
+// owners do.
+//
 // # Leaves: commitments, not personal data
 //
 // A leaf is text, strictly formatted (ParseLeaf):
@@ -58,7 +74,8 @@
 //
 // # Read API
 //
-// Log.Register mounts /log/checkpoint, /log/key, /log/tile/... (full tiles and
+// Log.Register mounts /log/checkpoint, /log/key (the signing keys, one a line,
+// oldest first), /log/tile/... (full tiles and
 // entry bundles with immutable caching; a partial tile of width w is the prefix of
 // the stored tile), /log/proof/inclusion (by index or leaf hash),
 // /log/proof/consistency and /log/proof/event/{id} (EventProof), plus POST

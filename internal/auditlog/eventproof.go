@@ -50,7 +50,7 @@ func (l *Log) EventProof(ctx context.Context, eventID int64) (*EventProof, error
 	if err != nil {
 		return nil, err
 	}
-	cp, _, err := OpenCheckpoint(signed, l.cfg.Verifier, l.cfg.Witnesses...)
+	cp, _, err := l.openOwn(ctx, signed, l.cfg.Witnesses...)
 	if err != nil {
 		return nil, fmt.Errorf("auditlog: own checkpoint: %w", err)
 	}
@@ -84,9 +84,3 @@ func (l *Log) serveEventProof(w http.ResponseWriter, r *http.Request) error {
 	problem.WriteJSON(w, http.StatusOK, p)
 	return nil
 }
-
-// Key returns the log's note verifier key as GET /log/key publishes it ("" when
-// Config.Verifier was not made by LoadOrCreateSigner or NewVerifier). A data owner's
-// verifier pins it (verifier.LogRequirement.VerifierKey); the sandbox, which runs the
-// log and its population register in one process, can hand it over directly.
-func (l *Log) Key() string { return l.logKey }

@@ -199,7 +199,7 @@ func (l *Log) Bundle(ctx context.Context, subject string, index int64) ([]byte, 
 	if err := l.db.QueryRowContext(ctx, "SELECT note, cosigs FROM auditlog_checkpoints ORDER BY tree_size DESC LIMIT 1").Scan(&signed, &cosigs); err != nil {
 		return nil, fmt.Errorf("auditlog: bundle checkpoint: %w", err)
 	}
-	cp, _, err := OpenCheckpoint([]byte(signed), l.cfg.Verifier)
+	cp, _, err := l.openOwn(ctx, []byte(signed))
 	if err != nil {
 		return nil, err
 	}

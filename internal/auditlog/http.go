@@ -54,13 +54,16 @@ func (l *Log) serveCheckpoint(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// serveKey publishes the verifier keys that sign new checkpoints, one a line,
+// oldest first: one key, or two while a rotation announces a new key.
 func (l *Log) serveKey(w http.ResponseWriter, r *http.Request) error {
-	if l.logKey == "" {
+	keys := l.freshKeys(r.Context()).published
+	if len(keys) == 0 {
 		return problem.NotFound.WithDetail("the log's verifier key is not published by this configuration")
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	_, _ = io.WriteString(w, l.logKey+"\n")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = io.WriteString(w, strings.Join(keys, "\n")+"\n")
 	return nil
 }
 
@@ -218,8 +221,15 @@ func (l *Log) serveCosignature(w http.ResponseWriter, r *http.Request) error {
 // signature by a configured key that does not verify, or a checkpoint the log
 // never signed, is refused with ErrCosignatureInvalid.
 func (l *Log) AddCosignatures(ctx context.Context, signed []byte) (int, error) {
-	vs := append([]note.Verifier{l.cfg.Verifier}, l.cfg.Witnesses...)
+	ks := l.freshKeys(ctx)
+	vs := append(append([]note.Verifier{}, ks.verifiers...), l.cfg.Witnesses...)
 	n, err := note.Open(signed, note.VerifierList(vs...))
+	if err != nil && l.cfg.Keys != nil {
+		// Perhaps signed by a key this node has not read yet.
+		ks = l.reloadKeys(ctx)
+		vs = append(append([]note.Verifier{}, ks.verifiers...), l.cfg.Witnesses...)
+		n, err = note.Open(signed, note.VerifierList(vs...))
+	}
 	if err != nil {
 		return 0, ErrCosignatureInvalid.WithDetail("the note does not verify with the log's and the witnesses' keys")
 	}
@@ -251,7 +261,7 @@ func (l *Log) AddCosignatures(ctx context.Context, signed []byte) (int, error) {
 		if err != nil {
 			return ErrCosignatureInvalid.WithDetail("the log signed no checkpoint of that size").WithCause(err)
 		}
-		sn, err := note.Open([]byte(stored), note.VerifierList(l.cfg.Verifier))
+		sn, err := note.Open([]byte(stored), note.VerifierList(ks.verifiers...))
 		if err != nil || sn.Text != n.Text {
 			return ErrCosignatureInvalid.WithDetail("the checkpoint differs from the one the log signed")
 		}

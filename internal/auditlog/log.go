@@ -26,10 +26,15 @@ import (
 // ConsumerName is the outbox consumer the sequencer reads as.
 const ConsumerName = "auditlog"
 
-// Config configures a Log. DB, Signer, Verifier and Origin are required.
+// Config configures a Log. DB, Origin and either Keys or Signer and Verifier are
+// required.
 type Config struct {
 	DB *store.DB
+	// Keys keeps the log's keys in the database, shared by every node (a server
+	// uses it). Its Origin and DB default to the Config's.
+	Keys *KeyStore
 	// Signer signs checkpoints; its name must be Origin (see LoadOrCreateSigner).
+	// A fixed key for tests and one-process tools; not with Keys.
 	Signer note.Signer
 	// Verifier is Signer's public key, published at /log/key.
 	Verifier note.Verifier
@@ -56,19 +61,22 @@ type Config struct {
 // Log is the tamper-evident log: its sequencer, its read API and the per-subject
 // history. It is safe for concurrent use.
 type Log struct {
-	cfg    Config
-	db     *store.DB
-	rf     *compact.RangeFactory
-	tiles  *tileCache
-	seqMu  sync.Mutex
-	logKey string
-	size   atomic.Pointer[sizeCache]
+	cfg   Config
+	db    *store.DB
+	rf    *compact.RangeFactory
+	tiles *tileCache
+	seqMu sync.Mutex
+	keys  atomic.Pointer[keySet] // the keys as last read (every batch reads them again)
+	size  atomic.Pointer[sizeCache]
 }
 
 var hasher = rfc6962.DefaultHasher
 
 // New validates cfg, fills defaults and makes sure the log's state row exists.
 func New(ctx context.Context, cfg Config) (*Log, error) {
+	if cfg.Keys != nil {
+		return newWithKeyStore(ctx, cfg)
+	}
 	switch {
 	case cfg.DB == nil:
 		return nil, errors.New("auditlog: Config.DB is required")
@@ -88,6 +96,46 @@ func New(ctx context.Context, cfg Config) (*Log, error) {
 	if sig, err := cfg.Signer.Sign(probe); err != nil || !cfg.Verifier.Verify(probe, sig) {
 		return nil, errors.New("auditlog: Config.Verifier does not verify Config.Signer's signatures")
 	}
+	return newLog(ctx, cfg, staticKeys(cfg.Signer, cfg.Verifier))
+}
+
+// newWithKeyStore opens a log whose keys live in the database.
+func newWithKeyStore(ctx context.Context, cfg Config) (*Log, error) {
+	switch {
+	case cfg.DB == nil:
+		return nil, errors.New("auditlog: Config.DB is required")
+	case cfg.Signer != nil || cfg.Verifier != nil:
+		return nil, errors.New("auditlog: Config.Keys and Config.Signer/Verifier exclude each other")
+	case cfg.Origin == "" || strings.ContainsAny(cfg.Origin, " \n+"):
+		return nil, errors.New("auditlog: Config.Origin must be a non-empty key name")
+	case cfg.WitnessQuorum < 0 || cfg.WitnessQuorum > len(cfg.Witnesses):
+		return nil, errors.New("auditlog: Config.WitnessQuorum must be between 0 and the number of witnesses")
+	}
+	k := *cfg.Keys
+	if k.DB == nil {
+		k.DB = cfg.DB
+	}
+	if k.Origin == "" {
+		k.Origin = cfg.Origin
+	}
+	if k.Origin != cfg.Origin {
+		return nil, fmt.Errorf("auditlog: the key store's origin %q is not the log's %q", k.Origin, cfg.Origin)
+	}
+	if k.Now == nil {
+		k.Now = cfg.Now
+	}
+	if k.Logger == nil {
+		k.Logger = cfg.Logger
+	}
+	cfg.Keys = &k
+	ks, err := k.Ensure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return newLog(ctx, cfg, ks)
+}
+
+func newLog(ctx context.Context, cfg Config, ks *keySet) (*Log, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -105,12 +153,12 @@ func New(ctx context.Context, cfg Config) (*Log, error) {
 		cfg.Rand = rand.Reader
 	}
 	l := &Log{
-		cfg:    cfg,
-		db:     cfg.DB,
-		rf:     &compact.RangeFactory{Hash: hasher.HashChildren},
-		tiles:  newTileCache(4096),
-		logKey: VerifierKey(cfg.Verifier),
+		cfg:   cfg,
+		db:    cfg.DB,
+		rf:    &compact.RangeFactory{Hash: hasher.HashChildren},
+		tiles: newTileCache(4096),
 	}
+	l.keys.Store(ks)
 	_, err := l.db.ExecContext(ctx,
 		"INSERT INTO auditlog_state (id, tree_size, last_event_id, compact_range, updated_at) VALUES (1, 0, 0, ?, ?) ON CONFLICT (id) DO NOTHING",
 		[]byte{}, store.Micros(cfg.Now()))
@@ -154,7 +202,20 @@ type state struct {
 	updated int64
 }
 
-func loadState(ctx context.Context, tx *store.Tx) (state, error) {
+// lockLog takes, on PostgreSQL, the transaction-level advisory lock that
+// serializes the log's writers across nodes: batches and key changes. SQLite's
+// write transactions are exclusive already.
+func lockLog(ctx context.Context, tx *store.Tx) error {
+	if tx.Engine() != store.Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':senim.auditlog'))"); err != nil {
+		return fmt.Errorf("auditlog: sequencer lock: %w", err)
+	}
+	return nil
+}
+
+func loadState(ctx context.Context, tx querier) (state, error) {
 	var st state
 	var cr []byte
 	err := tx.QueryRowContext(ctx, "SELECT tree_size, last_event_id, compact_range FROM auditlog_state WHERE id = 1").
@@ -223,17 +284,25 @@ func (l *Log) integrate(ctx context.Context, evs []store.Event) (int, error) {
 	var added int
 	var newSize int64
 	var touched []*tileBuf
+	var ks *keySet
 	err = l.db.Tx(ctx, func(tx *store.Tx) error {
-		added, touched = 0, nil
-		if tx.Engine() == store.Postgres {
-			// The single-leader lock: one integrating transaction at a time across
-			// all nodes of this schema; the state below is read after it is held.
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':senim.auditlog'))"); err != nil {
-				return fmt.Errorf("auditlog: sequencer lock: %w", err)
-			}
+		added, touched, ks = 0, nil, nil
+		// The single-leader lock: one integrating transaction at a time across
+		// all nodes of this schema; the state below is read after it is held.
+		if err := lockLog(ctx, tx); err != nil {
+			return err
 		}
 		st, err := loadState(ctx, tx)
 		if err != nil {
+			return err
+		}
+		// The keys are read in the batch's transaction, so a rotation takes
+		// effect on every node at once; and no node extends a tree whose newest
+		// checkpoint its keys do not verify.
+		if ks, err = l.currentKeys(ctx, tx); err != nil {
+			return err
+		}
+		if err := l.checkHead(ctx, tx, st, ks); err != nil {
 			return err
 		}
 		todo := prepared
@@ -262,13 +331,16 @@ func (l *Log) integrate(ctx context.Context, evs []store.Event) (int, error) {
 				return fmt.Errorf("auditlog: events out of order (%d after %d)", todo[i].ev.ID, todo[i-1].ev.ID)
 			}
 		}
-		touched, err = l.appendLeaves(ctx, tx, st, todo)
+		touched, err = l.appendLeaves(ctx, tx, st, todo, ks)
 		added = len(todo)
 		newSize = st.size + int64(added)
 		return err
 	})
 	if err != nil {
 		return 0, err
+	}
+	if ks != nil {
+		l.keys.Store(ks)
 	}
 	for _, t := range touched {
 		l.tiles.put(t.level, t.idx, t.width, t.data)
@@ -279,7 +351,7 @@ func (l *Log) integrate(ctx context.Context, evs []store.Event) (int, error) {
 	return added, nil
 }
 
-func (l *Log) appendLeaves(ctx context.Context, tx *store.Tx, st state, todo []pendingLeaf) ([]*tileBuf, error) {
+func (l *Log) appendLeaves(ctx context.Context, tx *store.Tx, st state, todo []pendingLeaf, ks *keySet) ([]*tileBuf, error) {
 	rng, err := l.rf.NewRange(0, uint64(st.size), st.hashes)
 	if err != nil {
 		return nil, fmt.Errorf("%w: state: %v", ErrInconsistent, err)
@@ -345,7 +417,7 @@ func (l *Log) appendLeaves(ctx context.Context, tx *store.Tx, st state, todo []p
 		return nil, err
 	}
 	cp := Checkpoint{Origin: l.cfg.Origin, Size: size, Hash: root}
-	signed, err := note.Sign(&note.Note{Text: string(cp.Marshal())}, l.cfg.Signer)
+	signed, err := note.Sign(&note.Note{Text: string(cp.Marshal())}, ks.signers...)
 	if err != nil {
 		return nil, fmt.Errorf("auditlog: sign checkpoint: %w", err)
 	}

@@ -377,6 +377,6 @@ func (l *Log) latestOwn(ctx context.Context) (Checkpoint, []byte, error) {
 	if err != nil {
 		return Checkpoint{}, nil, fmt.Errorf("auditlog: read checkpoint: %w", err)
 	}
-	c, _, err := OpenCheckpoint([]byte(n), l.cfg.Verifier)
+	c, _, err := l.openOwn(ctx, []byte(n))
 	return c, []byte(n), err
 }

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -34,8 +35,18 @@ type Keys struct {
 	CA  *ca.CA
 	Dir string
 	Pop Population
+	// Shared, when set, keeps the keys in the database instead of Dir, so every
+	// sandbox node on one database hands a demo party the same key.
+	Shared SharedKeys
 
 	mu sync.Mutex
+}
+
+// SharedKeys stores PKCS#12 files by name for every node: the first stored
+// value of a name wins.
+type SharedKeys interface {
+	Get(ctx context.Context, name string) ([]byte, bool, error)
+	PutOrGet(ctx context.Context, name string, p12 []byte) ([]byte, error)
 }
 
 // Algorithms are the key types the sandbox issues.
@@ -66,8 +77,16 @@ func (k *Keys) P12(kind, id string, alg ca.Algorithm) ([]byte, error) {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	path := filepath.Join(k.Dir, kind+"-"+id+"-"+string(alg)+".p12")
-	if b, err := os.ReadFile(path); err == nil {
+	name := kind + "-" + id + "-" + string(alg)
+	path := filepath.Join(k.Dir, name+".p12")
+	// P12 has no caller context (it serves page renderers too); the store's
+	// queries are short.
+	ctx := context.Background()
+	if k.Shared != nil {
+		if b, ok, err := k.Shared.Get(ctx, name); err != nil || ok {
+			return b, err
+		}
+	} else if b, err := os.ReadFile(path); err == nil {
 		return b, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
@@ -112,6 +131,9 @@ func (k *Keys) P12(kind, id string, alg ca.Algorithm) ([]byte, error) {
 	b, err := ca.PKCS12(is, KeyPassword)
 	if err != nil {
 		return nil, err
+	}
+	if k.Shared != nil {
+		return k.Shared.PutOrGet(ctx, name, b)
 	}
 	if err := os.MkdirAll(k.Dir, 0o700); err != nil {
 		return nil, err
