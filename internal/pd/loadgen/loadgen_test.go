@@ -48,4 +48,32 @@ func TestLoadgen(t *testing.T) {
 	if r.Errors != 0 || r.Requests == 0 {
 		t.Fatalf("%+v", r)
 	}
+	if !(0 < r.P50 && r.P50 <= r.P99 && r.P99 <= r.P999 && r.P999 <= r.Max) {
+		t.Fatalf("latencies out of order: %+v", r)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ms := func(n int) []time.Duration {
+		s := make([]time.Duration, n)
+		for i := range s {
+			s[i] = time.Duration(i+1) * time.Millisecond
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		n, perMille int
+		want        time.Duration
+	}{
+		{1000, 500, 501 * time.Millisecond},
+		{1000, 990, 991 * time.Millisecond},
+		{1000, 999, 1000 * time.Millisecond},
+		{10000, 999, 9991 * time.Millisecond}, // the 10 slowest are above it
+		{10, 999, 10 * time.Millisecond},      // fewer than 1,000: the slowest
+		{1, 500, time.Millisecond},
+	} {
+		if got := percentile(ms(tc.n), tc.perMille); got != tc.want {
+			t.Errorf("percentile(1..%d ms, %d‰) = %v, want %v", tc.n, tc.perMille, got, tc.want)
+		}
+	}
 }
