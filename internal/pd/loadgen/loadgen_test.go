@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/store/storetest"
 )
 
 var (
@@ -15,15 +16,29 @@ var (
 	duration = flag.Duration("loadgen.duration", 10*time.Second, "measurement length")
 	conc     = flag.Int("loadgen.concurrency", 64, "clients")
 	cpuProf  = flag.String("loadgen.cpuprofile", "", "write a CPU profile of the load phase (server and clients) to this file")
+	dbURL    = flag.String("loadgen.database-url", "", "run on this PostgreSQL database instead of SQLite")
 )
 
-// TestLoadgen is a one-second smoke run; with -loadgen.alg it is the measurement
-// (go test ./internal/pd/loadgen -run TestLoadgen -v -args -loadgen.alg p256).
+// TestLoadgen is a one-second smoke run (on PostgreSQL too when
+// SENIM_TEST_DATABASE_URL is set); with -loadgen.alg it is the measurement
+// (go test ./internal/pd/loadgen -run TestLoadgen -v -args -loadgen.alg p256),
+// on PostgreSQL with -loadgen.database-url.
 func TestLoadgen(t *testing.T) {
-	cfg := Config{Alg: ca.P256, Duration: time.Second, Concurrency: 8, Subjects: 50}
 	if *alg != "" {
-		cfg = Config{Alg: ca.Algorithm(*alg), Duration: *duration, Concurrency: *conc, Log: os.Stderr}
+		run(t, Config{Alg: ca.Algorithm(*alg), Duration: *duration, Concurrency: *conc, Log: os.Stderr, DatabaseURL: *dbURL})
+		return
 	}
+	t.Run("sqlite", func(t *testing.T) { run(t, Config{Alg: ca.P256, Duration: time.Second, Concurrency: 8, Subjects: 50}) })
+	t.Run("postgres", func(t *testing.T) {
+		u := storetest.PostgresURL()
+		if u == "" {
+			t.Skipf("%s not set", storetest.EnvURL)
+		}
+		run(t, Config{Alg: ca.P256, Duration: time.Second, Concurrency: 8, Subjects: 50, DatabaseURL: u})
+	})
+}
+
+func run(t *testing.T, cfg Config) {
 	if *cpuProf != "" {
 		f, err := os.Create(*cpuProf)
 		if err != nil {
@@ -45,6 +60,13 @@ func TestLoadgen(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log(r)
+	want := "sqlite"
+	if cfg.DatabaseURL != "" {
+		want = "postgres"
+	}
+	if r.Engine != want {
+		t.Errorf("ran on %s, want %s", r.Engine, want)
+	}
 	if r.Errors != 0 || r.Requests == 0 {
 		t.Fatalf("%+v", r)
 	}
