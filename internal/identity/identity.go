@@ -220,11 +220,13 @@ func (s *Service) SubjectRef(ctx context.Context, iin string) (string, error) {
 		return "", err
 	}
 	err := s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM citizens WHERE iin = ?`, iin).Scan(&n); err != nil || n > 0 {
-			return err
+		// ON CONFLICT, not a count first: on PostgreSQL two first requests about the
+		// same person run concurrently, and the second must find the first's row, not
+		// fail on the unique index.
+		id, err := tx.InsertID(ctx, `INSERT INTO citizens (iin, name, lang, created_at) VALUES (?, '', 'kk', ?) ON CONFLICT (iin) DO NOTHING RETURNING id`, iin, store.Micros(s.cfg.Now()))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // made by a concurrent request, which emitted the event
 		}
-		id, err := tx.InsertID(ctx, `INSERT INTO citizens (iin, name, lang, created_at) VALUES (?, '', 'kk', ?) RETURNING id`, iin, store.Micros(s.cfg.Now()))
 		if err != nil {
 			return err
 		}
