@@ -211,7 +211,7 @@ func (db *DB) openSQLite(ctx context.Context, url string, opts Options) error {
 	// The connections that write commit durably: in WAL mode synchronous=FULL fsyncs
 	// the WAL at every commit, so a transaction whose COMMIT returned survives a power
 	// cut or kernel crash (NORMAL syncs only at checkpoints and may lose the last
-	// commits, with their ids). Readers write nothing; NORMAL is the default there.
+	// commits, with their ids). Readers write nothing and keep NORMAL.
 	const durable = "&_pragma=synchronous(FULL)"
 	const readers = "&_pragma=synchronous(NORMAL)"
 	uri := "file:" + escapeSQLitePath(filepath.ToSlash(abs))
