@@ -31,6 +31,11 @@ var (
 	// ErrLogCheckpoint: the checkpoint is malformed or not signed with the configured
 	// log key.
 	ErrLogCheckpoint = &Error{"verifier.log.checkpoint_invalid", "the log's checkpoint is not signed with the configured log key", 502}
+	// ErrLogWrongEvent: the log proves a leaf at the token's evt, but that leaf is not
+	// this token's issuance: its token binding is another token's, or it has none (a
+	// v1 leaf). An event id handed out again after a database rollback, or a token
+	// whose issuance was lost, ends here. No access.
+	ErrLogWrongEvent = &Error{"verifier.log.wrong_event", "the logged event is not this token's issuance", 403}
 	// ErrLogUnavailable: the log could not be asked (network, server error).
 	ErrLogUnavailable = &Error{"verifier.log.unavailable", "Senim's log is unavailable", 503}
 )
@@ -38,10 +43,11 @@ var (
 // LogRequirement makes Verify refuse a token whose issuance event is not proven to
 // be in Senim's tamper-evident log: "no access without a logged token". Verify asks
 // GET {URL}/log/proof/event/{evt} and checks, with nothing but the configured key,
-// that the checkpoint is signed by the log, that the leaf names the token's event
-// and that the RFC 6962 inclusion proof leads from the leaf to the checkpoint's root.
-// A successful proof is remembered per event, so a token pays the network call
-// once.
+// that the checkpoint is signed by the log, that the leaf names the token's event,
+// that the RFC 6962 inclusion proof leads from the leaf to the checkpoint's root, and
+// that the leaf is this token's: a v2 leaf whose token line is
+// SHA-256("senim.kz/log/token/v1\n" || jti). A successful proof is remembered per
+// event and jti, so a token pays the network call once.
 type LogRequirement struct {
 	// URL is Senim's base URL, e.g. "https://senim.example.kz" (/log/... is added).
 	URL string
@@ -70,7 +76,13 @@ type logChecker struct {
 	client *http.Client
 	wait   time.Duration
 	mu     sync.RWMutex
-	proven map[int64]struct{}
+	proven map[provenKey]struct{}
+}
+
+// provenKey names a proven issuance: the event and the token it binds.
+type provenKey struct {
+	evt int64
+	jti string
 }
 
 func newLogChecker(r *LogRequirement) (*logChecker, error) {
@@ -86,18 +98,22 @@ func newLogChecker(r *LogRequirement) (*logChecker, error) {
 	if c == nil {
 		c = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &logChecker{base: strings.TrimRight(r.URL, "/"), key: key, client: c, wait: max(r.Wait, 0), proven: map[int64]struct{}{}}, nil
+	return &logChecker{base: strings.TrimRight(r.URL, "/"), key: key, client: c, wait: max(r.Wait, 0), proven: map[provenKey]struct{}{}}, nil
 }
 
-// check proves that event evt is in the log, waiting up to lc.wait for the
-// sequencer. rule PD-6.1.10: the data owner gives no access on a token whose
-// issuance was not logged.
-func (lc *logChecker) check(ctx context.Context, evt int64) error {
+// check proves that event evt, the issuance of token jti, is in the log, waiting up
+// to lc.wait for the sequencer. rule PD-6.1.10: the data owner gives no access on a
+// token whose issuance was not logged.
+func (lc *logChecker) check(ctx context.Context, evt int64, jti string) error {
 	if evt <= 0 {
 		return fail(ErrNotLogged, "the token names no issuance event (evt)")
 	}
+	if jti == "" {
+		return fail(ErrLogWrongEvent, "the token has no jti to bind its issuance to")
+	}
+	key := provenKey{evt, jti}
 	lc.mu.RLock()
-	_, ok := lc.proven[evt]
+	_, ok := lc.proven[key]
 	lc.mu.RUnlock()
 	if ok {
 		return nil
@@ -105,13 +121,13 @@ func (lc *logChecker) check(ctx context.Context, evt int64) error {
 	deadline := time.Now().Add(lc.wait)
 	pause := 50 * time.Millisecond
 	for {
-		err := lc.prove(ctx, evt)
+		err := lc.prove(ctx, evt, jti)
 		if err == nil {
 			lc.mu.Lock()
 			if len(lc.proven) >= maxLogCache {
 				clear(lc.proven)
 			}
-			lc.proven[evt] = struct{}{}
+			lc.proven[key] = struct{}{}
 			lc.mu.Unlock()
 			return nil
 		}
@@ -140,7 +156,7 @@ type eventProof struct {
 }
 
 // prove asks the log once and checks its answer.
-func (lc *logChecker) prove(ctx context.Context, evt int64) error {
+func (lc *logChecker) prove(ctx context.Context, evt int64, jti string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, lc.base+"/log/proof/event/"+strconv.FormatInt(evt, 10), nil)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrLogUnavailable, err)
@@ -164,12 +180,12 @@ func (lc *logChecker) prove(ctx context.Context, evt int64) error {
 	if len(body) > maxProofBody {
 		return fail(ErrLogProof, "the answer is too large")
 	}
-	return lc.verifyProof(body, evt)
+	return lc.verifyProof(body, evt, jti)
 }
 
-// verifyProof checks an answer of GET /log/proof/event/{evt} with nothing but the
-// configured log key.
-func (lc *logChecker) verifyProof(body []byte, evt int64) error {
+// verifyProof checks an answer of GET /log/proof/event/{evt} for token jti with
+// nothing but the configured log key.
+func (lc *logChecker) verifyProof(body []byte, evt int64, jti string) error {
 	var p eventProof
 	if err := json.Unmarshal(body, &p); err != nil {
 		return fail(ErrLogProof, "the answer is not an event proof")
@@ -181,11 +197,19 @@ func (lc *logChecker) verifyProof(body []byte, evt int64) error {
 	if p.EventID != evt {
 		return fail(ErrLogProof, "the answer is about another event")
 	}
-	if !leafNamesEvent(p.Leaf, evt) {
+	token, ok := leafEvent(p.Leaf, evt)
+	if !ok {
 		return fail(ErrLogProof, "the leaf does not log event "+strconv.FormatInt(evt, 10))
 	}
 	if !verifyInclusion(leafHash(p.Leaf), p.Index, size, p.Proof, root) {
 		return fail(ErrLogProof, "the inclusion proof does not lead to the checkpoint's root")
+	}
+	// The leaf is in the log; now it must be this token's.
+	switch {
+	case token == nil:
+		return fail(ErrLogWrongEvent, "the leaf of event "+strconv.FormatInt(evt, 10)+" binds no token (a v1 leaf)")
+	case *token != base64Std.EncodeToString(tokenBinding(jti)):
+		return fail(ErrLogWrongEvent, "event "+strconv.FormatInt(evt, 10)+" is the issuance of another token")
 	}
 	return nil
 }
@@ -213,11 +237,32 @@ func (lc *logChecker) openCheckpoint(signed []byte) (size int64, root []byte, er
 	return size, root, nil
 }
 
-// leafNamesEvent reports whether a Senim log leaf ("senim.kz/log/leaf/v1\nevent N\n…",
-// open or sealed) logs outbox event evt.
-func leafNamesEvent(leaf []byte, evt int64) bool {
-	prefix := "senim.kz/log/leaf/v1\nevent " + strconv.FormatInt(evt, 10) + "\n"
-	return bytes.HasPrefix(leaf, []byte(prefix))
+// leafEvent reports whether a Senim log leaf, open or sealed, logs outbox event evt,
+// and returns its token line's value: a v1 leaf ("senim.kz/log/leaf/v1\nevent N\n…")
+// has none (nil); a v2 leaf ("senim.kz/log/leaf/v2\nevent N\ntoken B\n…") has one.
+// The value is checked against the jti's binding; its format needs no other check.
+func leafEvent(leaf []byte, evt int64) (token *string, ok bool) {
+	ev := "\nevent " + strconv.FormatInt(evt, 10) + "\n"
+	if bytes.HasPrefix(leaf, []byte("senim.kz/log/leaf/v1"+ev)) {
+		return nil, true
+	}
+	rest, ok := bytes.CutPrefix(leaf, []byte("senim.kz/log/leaf/v2"+ev+"token "))
+	if !ok {
+		return nil, false
+	}
+	b, _, ok := bytes.Cut(rest, []byte("\n"))
+	if !ok {
+		return nil, false
+	}
+	t := string(b)
+	return &t, true
+}
+
+// tokenBinding is the token binding of a v2 leaf, SHA-256("senim.kz/log/token/v1\n"
+// || jti) (auditlog.TokenBinding; the end-to-end test holds the two together).
+func tokenBinding(jti string) []byte {
+	h := sha256.Sum256([]byte("senim.kz/log/token/v1\n" + jti))
+	return h[:]
 }
 
 // leafHash is the RFC 6962 leaf hash, SHA-256(0x00 || leaf).

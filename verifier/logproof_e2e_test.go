@@ -2,12 +2,15 @@ package verifier_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/pd/pdtest"
 	"github.com/senimkz/senim/internal/server"
+	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
 	"github.com/senimkz/senim/verifier"
 )
@@ -25,9 +29,12 @@ var e2eNow = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 // access on a flow-2 security token until Senim's sequencer has logged its issuance,
 // and only with a proof that verifies against the log key it pinned.
 func TestLoggedTokenEndToEnd(t *testing.T) {
+	storetest.Run(t, testLoggedTokenEndToEnd)
+}
+
+func testLoggedTokenEndToEnd(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	now := func() time.Time { return e2eNow }
-	db := storetest.Open(t)
 	sb := pdtest.Start(t, db, now)
 
 	signer, logKey, err := auditlog.LoadOrCreateSigner(filepath.Join(t.TempDir(), "log.key"), "senim.test/log")
@@ -172,6 +179,28 @@ func TestLoggedTokenEndToEnd(t *testing.T) {
 		t.Fatalf("with Wait: %v", err)
 	}
 
+	// A power cut that loses a commit takes its event id with it: the next event gets
+	// the same id (what synchronous=NORMAL allowed on SQLite). Simulate it: the
+	// issuance of lost vanishes before it is logged, and the id goes back. The token
+	// issued next gets lost's evt; the log's leaf at that id binds the new token only,
+	// so it proves nothing about lost.
+	lost := issue()
+	lostEvt, lostJTI := tokenEvent(t, lost)
+	rollBack(t, db, lostEvt, lostJTI)
+	reused := issue()
+	if evt, _ := tokenEvent(t, reused); evt != lostEvt {
+		t.Fatalf("the simulated rollback did not reuse event id %d (got %d)", lostEvt, evt)
+	}
+	if _, err := lg.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(ctx, lost, req); !errors.Is(err, verifier.ErrLogWrongEvent) {
+		t.Fatalf("token whose issuance was rolled back: %v, want %v", err, verifier.ErrLogWrongEvent)
+	}
+	if _, err := v.Verify(ctx, reused, req); err != nil {
+		t.Fatalf("token issued with the reused id: %v", err)
+	}
+
 	// The log is down: a token not yet proven is refused, a proven one still passes.
 	last := issue()
 	lg.Sync(ctx)
@@ -181,5 +210,52 @@ func TestLoggedTokenEndToEnd(t *testing.T) {
 	}
 	if _, err := v.Verify(ctx, tok, req); err != nil {
 		t.Fatalf("proven token while the log is down: %v", err)
+	}
+}
+
+// tokenEvent returns the evt and jti claims of a security token, unverified.
+func tokenEvent(t *testing.T, tok string) (int64, string) {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWS: %q", tok)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Event int64  `json:"evt"`
+		JTI   string `json:"jti"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil || c.Event == 0 || c.JTI == "" {
+		t.Fatalf("claims %s: %v", b, err)
+	}
+	return c.Event, c.JTI
+}
+
+// rollBack makes the database look as if the commit that issued token jti as event
+// evt (the newest event) had never reached the disk: the rows are gone and the event
+// id sequence is back where it was.
+func rollBack(t *testing.T, db *store.DB, evt int64, jti string) {
+	t.Helper()
+	ctx := t.Context()
+	err := db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM pd_tokens WHERE jti = ?", jti); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM outbox_events WHERE id = ?", evt); err != nil {
+			return err
+		}
+		var err error
+		if tx.Engine() == store.Postgres {
+			_, err = tx.ExecContext(ctx, "ALTER TABLE outbox_events ALTER COLUMN id RESTART WITH "+strconv.FormatInt(evt, 10))
+		} else {
+			_, err = tx.ExecContext(ctx, "UPDATE sqlite_sequence SET seq = ? WHERE name = 'outbox_events'", evt-1)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

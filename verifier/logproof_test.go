@@ -1,7 +1,9 @@
 package verifier
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,11 +36,23 @@ type fakeLog struct {
 	logged atomic.Int64
 }
 
-func leafOf(evt int64, sealed bool) []byte {
-	if sealed {
-		return fmt.Appendf(nil, "senim.kz/log/leaf/v1\nevent %d\nsealed q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=\n", evt)
+// fakeJTI is the jti of the token whose issuance is event evt in the fake log.
+func fakeJTI(evt int64) string { return fmt.Sprintf("token-%d", evt) }
+
+// fakeV1 reports whether the fake log's leaf of event evt is a v1 leaf, which binds
+// no token (as before leaf v2): events 8, 18, 28, ...
+func fakeV1(evt int64) bool { return evt%10 == 8 }
+
+// leafOf is the leaf of event evt binding token jti (v2), or a v1 leaf when jti is "".
+func leafOf(evt int64, sealed bool, jti string) []byte {
+	head := fmt.Sprintf("senim.kz/log/leaf/v1\nevent %d\n", evt)
+	if jti != "" {
+		head = fmt.Sprintf("senim.kz/log/leaf/v2\nevent %d\ntoken %s\n", evt, base64.StdEncoding.EncodeToString(tokenBinding(jti)))
 	}
-	return fmt.Appendf(nil, "senim.kz/log/leaf/v1\nevent %d\ntime 1793491200000000\ntype pd.token.issued\nactor org:050490000012\nsubject -\ndetails -\n", evt)
+	if sealed {
+		return fmt.Appendf(nil, "%ssealed q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=\n", head)
+	}
+	return fmt.Appendf(nil, "%stime 1793491200000000\ntype pd.token.issued\nactor org:050490000012\nsubject -\ndetails -\n", head)
 }
 
 func newFakeLog(t testing.TB, n int) (*fakeLog, string) {
@@ -53,7 +67,11 @@ func newFakeLog(t testing.TB, n int) (*fakeLog, string) {
 	}
 	f := &fakeLog{t: t, signer: s}
 	for i := range n {
-		leaf := leafOf(int64(i+1), i%3 == 2)
+		evt, jti := int64(i+1), ""
+		if !fakeV1(evt) {
+			jti = fakeJTI(evt)
+		}
+		leaf := leafOf(evt, i%3 == 2, jti)
 		hs, err := tlog.StoredHashes(int64(i), leaf, tlog.HashReaderFunc(f.read))
 		if err != nil {
 			t.Fatal(err)
@@ -143,12 +161,22 @@ func TestLogRequirement(t *testing.T) {
 		status int
 		key    string // default: the fake log's key
 		other  bool   // answer with the valid leaf and proof of event 6
+		jti    string // the token's jti; default fakeJTI(evt), the one its leaf binds
 		want   error
 	}{
 		{name: "logged", evt: 5},
 		{name: "sealed issuance", evt: 3},
 		{name: "first leaf", evt: 1},
 		{name: "last leaf", evt: 37},
+		// An id handed out again after a rollback: the log proves event 5, but it is the
+		// issuance of another token.
+		{name: "event id reused by another token", evt: 5, jti: "lost-token", want: ErrLogWrongEvent},
+		{name: "sealed event of another token", evt: 3, jti: "lost-token", want: ErrLogWrongEvent},
+		{name: "v1 leaf binds no token", evt: 8, want: ErrLogWrongEvent},
+		{name: "sealed v1 leaf binds no token", evt: 18, want: ErrLogWrongEvent},
+		{name: "token line emptied", evt: 5, mutate: func(p *eventProof) {
+			p.Leaf = bytes.Replace(p.Leaf, []byte("token "), []byte("token \n"), 1)
+		}, want: ErrLogProof},
 		{name: "no evt claim", evt: 0, want: ErrNotLogged},
 		{name: "not integrated yet", evt: 38, want: ErrNotLogged},
 		{name: "another log key", evt: 5, key: otherKey, want: ErrLogCheckpoint},
@@ -183,7 +211,10 @@ func TestLogRequirement(t *testing.T) {
 			}
 			v := newVerifier(t, s, func(c *Config) { c.Log = &LogRequirement{URL: srv.URL, VerifierKey: tc.key} })
 			c := goodClaims()
-			c.Event = tc.evt
+			c.Event, c.ID = tc.evt, fakeJTI(tc.evt)
+			if tc.jti != "" {
+				c.ID = tc.jti
+			}
 			_, err := v.Verify(t.Context(), s.sign(c, ""), Request{Subject: c.Subject, DataSets: []string{"identity"}, ClientCert: clientCert})
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Verify: %v, want %v", err, tc.want)
@@ -202,7 +233,7 @@ func TestLogRequirementCacheWaitAndOutage(t *testing.T) {
 	srv := serveFake(t, f)
 	v := newVerifier(t, s, func(c *Config) { c.Log = &LogRequirement{URL: srv.URL + "/", VerifierKey: vkey + "\n"} })
 	c := goodClaims()
-	c.Event = 4
+	c.Event, c.ID = 4, fakeJTI(4)
 	tok := s.sign(c, "")
 	req := Request{Subject: c.Subject, DataSets: []string{"identity"}, ClientCert: clientCert}
 	for range 3 {
@@ -213,12 +244,20 @@ func TestLogRequirementCacheWaitAndOutage(t *testing.T) {
 	if n := f.calls.Load(); n != 1 {
 		t.Errorf("%d calls to the log for one token, want 1 (cached)", n)
 	}
+	// The cache remembers the event with its token: another token naming event 4 is
+	// asked about, and refused.
+	other := c
+	other.ID = "lost-token"
+	if _, err := v.Verify(t.Context(), s.sign(other, ""), req); !errors.Is(err, ErrLogWrongEvent) {
+		t.Errorf("another token with a proven event id: %v, want %v", err, ErrLogWrongEvent)
+	}
+	f.calls.Store(1)
 	// A log outage does not refuse an already proven token, but refuses a new one.
 	srv.Close()
 	if _, err := v.Verify(t.Context(), tok, req); err != nil {
 		t.Errorf("cached token during an outage: %v", err)
 	}
-	c.Event = 5
+	c.Event, c.ID = 5, fakeJTI(5)
 	if _, err := v.Verify(t.Context(), s.sign(c, ""), req); !errors.Is(err, ErrLogUnavailable) {
 		t.Errorf("new token during an outage: %v, want %v", err, ErrLogUnavailable)
 	}
@@ -236,7 +275,7 @@ func TestLogRequirementCacheWaitAndOutage(t *testing.T) {
 	v2 := newVerifier(t, s, func(c *Config) {
 		c.Log = &LogRequirement{URL: srv2.URL, VerifierKey: vkey2, Wait: 10 * time.Second}
 	})
-	c.Event = 10
+	c.Event, c.ID = 10, fakeJTI(10)
 	if _, err := v2.Verify(t.Context(), s.sign(c, ""), req); err != nil {
 		t.Fatalf("with Wait: %v", err)
 	}
@@ -245,6 +284,23 @@ func TestLogRequirementCacheWaitAndOutage(t *testing.T) {
 	v3 := newVerifier(t, s, func(c *Config) { c.Log = &LogRequirement{URL: srv2.URL, VerifierKey: vkey2} })
 	if _, err := v3.Verify(t.Context(), s.sign(c, ""), req); !errors.Is(err, ErrNotLogged) {
 		t.Fatalf("without Wait: %v, want %v", err, ErrNotLogged)
+	}
+}
+
+// A token without a jti cannot be bound to a leaf (Verify refuses such a token
+// earlier, as malformed; the log check does not rely on it).
+func TestLogCheckNeedsJTI(t *testing.T) {
+	f, vkey := newFakeLog(t, 10)
+	srv := serveFake(t, f)
+	lc, err := newLogChecker(&LogRequirement{URL: srv.URL, VerifierKey: vkey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lc.check(t.Context(), 5, ""); !errors.Is(err, ErrLogWrongEvent) {
+		t.Errorf("check without jti: %v, want %v", err, ErrLogWrongEvent)
+	}
+	if err := lc.check(t.Context(), 5, fakeJTI(5)); err != nil {
+		t.Errorf("check with the leaf's jti: %v", err)
 	}
 }
 
@@ -309,7 +365,7 @@ func FuzzLogAnswer(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if err := lc.verifyProof(b, 7); err == nil && string(b) != string(honest) {
+		if err := lc.verifyProof(b, 7, fakeJTI(7)); err == nil && string(b) != string(honest) {
 			var p eventProof
 			if json.Unmarshal(b, &p) != nil || p.EventID != 7 {
 				t.Fatalf("accepted %q", b)

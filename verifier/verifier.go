@@ -10,11 +10,14 @@
 // With Config.Log set, it also refuses a token whose issuance is not proven to be in
 // Senim's tamper-evident log ("no access without a logged token"): it asks
 // GET /log/proof/event/{evt} for the leaf of the token's issuance event, its RFC 6962
-// inclusion proof and the signed checkpoint, and checks them with the log's note
-// verifier key configured out of band. Refusals: verifier.token.not_logged (not in
-// the log yet after Log.Wait, or no evt claim), verifier.log.proof_invalid,
-// verifier.log.checkpoint_invalid, verifier.log.unavailable. A proven event is
-// remembered, so a token costs one call to the log, not one per request.
+// inclusion proof and the signed checkpoint, checks them with the log's note
+// verifier key configured out of band, and checks that the leaf binds this token's
+// jti (a v2 leaf), so a proof of another event under the same id proves nothing.
+// Refusals: verifier.token.not_logged (not in the log yet after Log.Wait, or no evt
+// claim), verifier.log.wrong_event (the leaf at evt is not this token's issuance),
+// verifier.log.proof_invalid, verifier.log.checkpoint_invalid,
+// verifier.log.unavailable. A proven event is remembered with its jti, so a token
+// costs one call to the log, not one per request.
 //
 //	Log: &verifier.LogRequirement{
 //		URL:         "https://senim.example.kz",
@@ -307,7 +310,7 @@ func (v *Verifier) Verify(ctx context.Context, token string, req Request) (*Clai
 	}
 	if v.log != nil {
 		// rule PD-6.1.10: no access without a logged token.
-		if err := v.log.check(ctx, c.Event); err != nil {
+		if err := v.log.check(ctx, c.Event, c.ID); err != nil {
 			return nil, err
 		}
 	}

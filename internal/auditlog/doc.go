@@ -57,6 +57,27 @@
 // never the leaf salt. Erasing the salt (or the event) leaves the tree intact; the
 // leaf can then no longer be opened.
 //
+// # Token binding (leaf v2)
+//
+// The leaf of a security-token issuance (type pd.token.issued, TokenEventType)
+// is a v2 leaf: the v1 leaf with a public line after the event line,
+//
+//	senim.kz/log/leaf/v2
+//	event 42
+//	token <base64 SHA-256("senim.kz/log/token/v1\n" || jti)>
+//	time ...                         (the rest as in v1)
+//
+// where jti is the payload's top-level "jti" (TokenBinding). A token carries
+// its event id (evt); a data owner's verifier accepts the leaf at evt only if
+// its token line is the binding of the token in hand. An event id is not
+// enough on its own: should a commit ever be lost (a disk that lies about
+// flushes, a restore from backup, a failover to a replica behind), the id
+// sequence goes back with it and a later event takes the lost token's evt.
+// The jti is 128 random bits, so the binding reveals nothing and links
+// nothing without the token. Every other leaf stays v1, byte for byte, and
+// both versions parse and open; a token-issuance event without a string jti
+// gets a v1 leaf, which no verifier accepts as a token's proof.
+//
 // # Sealed leaves (deferred notices)
 //
 // An event whose JSON payload has a top-level member "sealed_until" (an RFC 3339
@@ -66,7 +87,13 @@
 //	event 42
 //	sealed <base64 commitment to the whole open leaf above>
 //
-// which reveals neither type, time, actor (the initiator) nor subject. Until that
+// which reveals neither type, time, actor (the initiator) nor subject. A sealed
+// token issuance is a v2 leaf and keeps its token line in the clear, between the
+// event and sealed lines: a data owner must be able to check the token of an
+// access with a deferred notice too. The line says only that the event is a
+// token issuance, which a sealed leaf already implies (only the PD code's
+// deferred-notice issuances are sealed), and a hash of a random jti names no
+// initiator: only the holder of the token can recognise it. Until that
 // time the event is left out of its subject's history and bundle; afterwards the
 // bundle carries the sealed salt, which opens the commitment. The PD code sets the
 // member for an access on a legal ground with a deferred notice. An unreadable

@@ -16,6 +16,10 @@ func FuzzParseLeaf(f *testing.F) {
 	}
 	f.Add(BuildLeaf(store.Event{ID: 9, Type: "pd.token.issued", Actor: "org:990140000123", Subject: "citizen:1",
 		Payload: json.RawMessage(`{"sealed_until":"2027-01-01T00:00:00Z"}`), CreatedAt: testNow}, salt))
+	f.Add(BuildLeaf(store.Event{ID: 9, Type: TokenEventType, Actor: "org:990140000123", Subject: "citizen:1",
+		Payload: json.RawMessage(`{"jti":"x","sealed_until":"2027-01-01T00:00:00Z"}`), CreatedAt: testNow}, salt))
+	f.Add(BuildLeaf(store.Event{ID: 9, Type: TokenEventType, Actor: "org:990140000123", Subject: "citizen:1",
+		Payload: json.RawMessage(`{"jti":"x"}`), CreatedAt: testNow}, salt))
 	f.Add([]byte(LeafHeader + "\nevent 01\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		l, err := ParseLeaf(b)
@@ -24,7 +28,7 @@ func FuzzParseLeaf(f *testing.F) {
 		}
 		// What parses is canonical: rebuilding the text gives the same bytes.
 		if l.Sealed != nil {
-			if got := sealedLeaf(l.EventID, l.Sealed); string(got) != string(b) {
+			if got := sealedLeaf(l.EventID, l.Token, l.Sealed); string(got) != string(b) {
 				t.Fatalf("sealed leaf not canonical: %q", b)
 			}
 			return

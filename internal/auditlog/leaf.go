@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,8 +14,53 @@ import (
 	"github.com/senimkz/senim/internal/store"
 )
 
-// LeafHeader is the first line of every leaf; a new leaf format gets a new header.
+// LeafHeader is the first line of a leaf without a token binding; a new leaf format
+// gets a new header.
 const LeafHeader = "senim.kz/log/leaf/v1"
+
+// LeafHeaderV2 is the first line of a leaf with a token binding: a v1 leaf with a
+// "token <base64 TokenBinding>" line after the event line, open or sealed. Only the
+// leaves of security-token issuances (TokenEventType) are v2; every other leaf stays
+// v1, byte for byte.
+const LeafHeaderV2 = "senim.kz/log/leaf/v2"
+
+// TokenEventType is the event type whose leaf binds the security token it issued:
+// its payload's top-level string member TokenIDMember is the token's jti. A token
+// carries its event's id (evt), and a data owner's verifier accepts the leaf at evt
+// only if its binding is TokenBinding(jti) of the token in hand; so an event id that
+// a database rollback handed out twice cannot prove another token's issuance.
+const (
+	TokenEventType = "pd.token.issued"
+	TokenIDMember  = "jti"
+)
+
+// tokenLabel is the domain label of TokenBinding.
+const tokenLabel = "senim.kz/log/token/v1\n"
+
+// TokenBinding is the public binding of a security token to its issuance leaf:
+// SHA-256("senim.kz/log/token/v1\n" || jti). A jti is 128 random bits, so the
+// binding reveals nothing and links nothing without the token itself.
+func TokenBinding(jti string) []byte {
+	h := sha256.Sum256([]byte(tokenLabel + jti))
+	return h[:]
+}
+
+// eventBinding returns the token binding of e, or nil when e is not a token issuance
+// or its payload names no jti (its leaf is then v1 and proves no token).
+func eventBinding(e store.Event) []byte {
+	if e.Type != TokenEventType || len(e.Payload) == 0 {
+		return nil
+	}
+	var p map[string]json.RawMessage
+	if json.Unmarshal(e.Payload, &p) != nil {
+		return nil
+	}
+	var jti string
+	if json.Unmarshal(p[TokenIDMember], &jti) != nil || jti == "" {
+		return nil
+	}
+	return TokenBinding(jti)
+}
 
 // SealedUntilMember is the top-level payload member that seals an event: an RFC 3339
 // time until which the leaf commits to everything (type, time, actor, subject and
@@ -36,6 +82,9 @@ const SaltSize = 32
 // Leaf is a parsed leaf. Exactly one of Sealed or the open fields is set.
 type Leaf struct {
 	EventID int64
+	// Token is the token binding of a v2 leaf (TokenBinding), nil in a v1 leaf. It is
+	// public in sealed leaves too.
+	Token []byte
 	// Sealed is the commitment to the whole open leaf of a sealed event.
 	Sealed []byte
 	// Time of the event, to the microsecond.
@@ -150,11 +199,20 @@ func BuildLeaf(e store.Event, salt []byte) []byte {
 	if sealedUntil(e).IsZero() {
 		return open
 	}
-	return sealedLeaf(e.ID, commit(fieldSealed, fieldSalt(salt, fieldSealed), open))
+	return sealedLeaf(e.ID, eventBinding(e), commit(fieldSealed, fieldSalt(salt, fieldSealed), open))
 }
 
-func sealedLeaf(eventID int64, c []byte) []byte {
-	return []byte(LeafHeader + "\nevent " + strconv.FormatInt(eventID, 10) + "\nsealed " + b64(c) + "\n")
+func sealedLeaf(eventID int64, token, c []byte) []byte {
+	return []byte(leafStart(eventID, token) + "\nsealed " + b64(c) + "\n")
+}
+
+// leafStart is the header and event line of a leaf, and its token line if it has a
+// binding, without the final newline.
+func leafStart(eventID int64, token []byte) string {
+	if token == nil {
+		return LeafHeader + "\nevent " + strconv.FormatInt(eventID, 10)
+	}
+	return LeafHeaderV2 + "\nevent " + strconv.FormatInt(eventID, 10) + "\ntoken " + b64(token)
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
@@ -167,7 +225,8 @@ func ParseLeaf(data []byte) (*Leaf, error) {
 		return nil, fmt.Errorf("%w: no final newline", ErrLeafMalformed)
 	}
 	lines := strings.Split(string(data[:len(data)-1]), "\n")
-	if lines[0] != LeafHeader {
+	v2 := lines[0] == LeafHeaderV2
+	if lines[0] != LeafHeader && !v2 {
 		return nil, fmt.Errorf("%w: unknown header", ErrLeafMalformed)
 	}
 	field := func(i int, key string) (string, error) {
@@ -187,6 +246,16 @@ func ParseLeaf(data []byte) (*Leaf, error) {
 	}
 	if l.EventID, err = canonicalInt(v); err != nil || l.EventID < 1 {
 		return nil, fmt.Errorf("%w: bad event id", ErrLeafMalformed)
+	}
+	if v2 {
+		// The token line; the rest is a v1 leaf's.
+		if v, err = field(2, "token"); err != nil {
+			return nil, err
+		}
+		if l.Token, err = hash64(v); err != nil {
+			return nil, err
+		}
+		lines = slices.Delete(lines, 2, 3)
 	}
 	if len(lines) == 3 {
 		v, err := field(2, "sealed")
@@ -313,6 +382,11 @@ func CheckOpening(leaf []byte, e store.Event, o Opening) error {
 		return err
 	}
 	if l.Sealed != nil {
+		// The open leaf carries the binding too, but the sealed leaf's public copy must
+		// be the event's.
+		if !bytes.Equal(l.Token, eventBinding(e)) {
+			return fmt.Errorf("%w: token binding", ErrOpeningMismatch)
+		}
 		if o.Sealed == nil || !bytes.Equal(commit(fieldSealed, o.Sealed, open), l.Sealed) {
 			return fmt.Errorf("%w: sealed commitment", ErrOpeningMismatch)
 		}
@@ -326,7 +400,7 @@ func CheckOpening(leaf []byte, e store.Event, o Opening) error {
 
 func openLeafFromSalts(e store.Event, o Opening) ([]byte, error) {
 	var b bytes.Buffer
-	b.WriteString(LeafHeader + "\nevent " + strconv.FormatInt(e.ID, 10))
+	b.WriteString(leafStart(e.ID, eventBinding(e)))
 	b.WriteString("\ntime " + strconv.FormatInt(store.Micros(e.CreatedAt), 10))
 	b.WriteString("\ntype " + e.Type + "\nactor ")
 	role, public := publicActor(e.Actor)

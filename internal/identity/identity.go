@@ -220,18 +220,14 @@ func (s *Service) SubjectRef(ctx context.Context, iin string) (string, error) {
 		return "", err
 	}
 	err := s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
-		// ON CONFLICT, not a count first: two requests about the same new IIN would
-		// both count none and one would fail on the unique index (PostgreSQL).
-		res, err := tx.ExecContext(ctx, `INSERT INTO citizens (iin, name, lang, created_at) VALUES (?, '', 'kk', ?) ON CONFLICT (iin) DO NOTHING`,
-			iin, store.Micros(s.cfg.Now()))
+		// ON CONFLICT, not a count first: on PostgreSQL two first requests about the
+		// same person run concurrently, and the second must find the first's row, not
+		// fail on the unique index.
+		id, err := tx.InsertID(ctx, `INSERT INTO citizens (iin, name, lang, created_at) VALUES (?, '', 'kk', ?) ON CONFLICT (iin) DO NOTHING RETURNING id`, iin, store.Micros(s.cfg.Now()))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // made by a concurrent request, which emitted the event
+		}
 		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err // another request created the record
-		}
-		var id int64
-		if err := tx.QueryRowContext(ctx, `SELECT id FROM citizens WHERE iin = ?`, iin).Scan(&id); err != nil {
 			return err
 		}
 		ref := (&Citizen{ID: id}).Ref()

@@ -28,6 +28,12 @@ func TestSQLiteBackgroundCheckpoint(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The checkpointer writes the database file too: it runs with synchronous=FULL
+	// like the writer (TestSQLiteSettings).
+	var sync int
+	if err := db.ckpt.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil || sync != 2 {
+		t.Errorf("checkpointer PRAGMA synchronous = %d, %v; want 2 (FULL)", sync, err)
+	}
 	frames, copied, err := db.checkpoint()
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,7 @@
 //
 // Open picks the engine from the URL. On SQLite the file is opened twice:
 // one writer *sql.DB limited to a single connection (WAL, BEGIN
-// IMMEDIATE, busy_timeout, foreign_keys=ON, synchronous=NORMAL,
+// IMMEDIATE, busy_timeout, foreign_keys=ON, synchronous=FULL,
 // temp_store=MEMORY so that the statement journal of a multi-row write is
 // not a temporary file) and a pool of read-only connections. Writes in the process therefore queue in Go
 // instead of failing with SQLITE_BUSY, and reads run in parallel with the
@@ -25,6 +25,20 @@
 // down or out of connections, SQLite locked past the busy timeout), the
 // error is marked ErrUnavailable, which the API answers with 503 and
 // Retry-After.
+//
+// # Durability
+//
+// A commit that returned survives a power cut or a kernel crash. On SQLite
+// the writer (and the background checkpointer) run with synchronous=FULL: in
+// WAL mode that fsyncs the WAL at every commit, before COMMIT returns
+// (NORMAL would sync only at checkpoints, and a crash could drop the last
+// commits together with the ids they took, which AUTOINCREMENT then hands out
+// again). Its cost is one fsync per transaction, which callers amortise by
+// batching many writes in one (the PD service's group commit); the readers
+// write nothing and keep NORMAL. On PostgreSQL every new connection checks
+// that synchronous_commit is not off and fsync is on, and is refused with
+// ErrNotDurable otherwise (any other synchronous_commit value flushes the
+// local WAL at commit). docs/security.md has the argument and its limits.
 //
 // Queries are written once, with '?' placeholders; on PostgreSQL they are
 // rewritten to $1, $2, ... A '?' inside a string literal, a quoted

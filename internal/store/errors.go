@@ -31,6 +31,12 @@ var (
 	// in-memory SQLite database. Fix the configuration.
 	ErrInvalidURL = &Error{"store.url.invalid", "store: invalid database URL"}
 
+	// ErrNotDurable: PostgreSQL would acknowledge commits it has not flushed
+	// (synchronous_commit=off or fsync=off), so a crash could lose issued tokens
+	// and hand their event ids to other events. Fix the server, role, database or
+	// URL setting; Senim does not run on it.
+	ErrNotDurable = &Error{"store.not_durable", "store: PostgreSQL does not commit durably (synchronous_commit or fsync is off)"}
+
 	// ErrSchemaTooNew: the database has a migration this binary does not
 	// know (a newer binary migrated it). Refuse to serve; run the newer
 	// binary or restore a backup.

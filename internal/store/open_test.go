@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -73,8 +74,10 @@ func TestOpenPostgresUnreachable(t *testing.T) {
 }
 
 // TestSQLiteSettings checks the settings Open promises on SQLite: WAL,
-// foreign keys, synchronous=NORMAL, a busy timeout, temporary files (statement
-// journals of multi-row statements) in memory, and readers that cannot write.
+// foreign keys, synchronous=FULL on the writer (the power-cut argument of
+// docs/security.md rests on it) and NORMAL on the readers, which write nothing, a
+// busy timeout, temporary files (statement journals of multi-row statements) in
+// memory, and readers that cannot write.
 func TestSQLiteSettings(t *testing.T) {
 	db := storetest.Open(t)
 	ctx := t.Context()
@@ -91,7 +94,7 @@ func TestSQLiteSettings(t *testing.T) {
 		}
 	}
 	err := db.Tx(ctx, func(tx *store.Tx) error {
-		for pragma, want := range map[string]string{"foreign_keys": "1", "synchronous": "1", "query_only": "0", "temp_store": "2", "wal_autocheckpoint": "20000"} {
+		for pragma, want := range map[string]string{"foreign_keys": "1", "synchronous": "2", "query_only": "0", "temp_store": "2", "wal_autocheckpoint": "20000"} {
 			var got string
 			if err := tx.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil || got != want {
 				t.Errorf("writer PRAGMA %s = %q, %v; want %q", pragma, got, err, want)
@@ -208,4 +211,40 @@ func TestTxRetriesSerializationFailure(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPostgresDurability: Open refuses a PostgreSQL connection that would
+// acknowledge a commit before flushing it (synchronous_commit=off), with
+// ErrNotDurable, and accepts every setting that flushes the local WAL. (fsync is a
+// server-wide setting a test cannot change; the same check reads it.)
+func TestPostgresDurability(t *testing.T) {
+	for _, tc := range []struct {
+		setting string
+		want    error
+	}{
+		{"", nil},
+		{"on", nil},
+		{"local", nil},
+		{"remote_apply", nil},
+		{"off", store.ErrNotDurable},
+	} {
+		t.Run("synchronous_commit="+tc.setting, func(t *testing.T) {
+			u, err := url.Parse(storetest.URL(t, store.Postgres))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.setting != "" {
+				q := u.Query()
+				q.Set("synchronous_commit", tc.setting)
+				u.RawQuery = q.Encode()
+			}
+			db, err := store.Open(t.Context(), u.String(), store.Options{})
+			if err == nil {
+				db.Close()
+			}
+			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+				t.Fatalf("Open: %v, want %v", err, tc.want)
+			}
+		})
+	}
 }

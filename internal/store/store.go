@@ -131,7 +131,7 @@ func (db *DB) openPostgres(ctx context.Context, url string, opts Options) error 
 		n = 16
 	}
 	n = max(n, 2) // ConsumeBatch holds one connection while its fn writes on another
-	pool := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
+	pool := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg, stdlib.OptionAfterConnect(checkDurable))})
 	pool.SetMaxOpenConns(n)
 	pool.SetMaxIdleConns(n)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
@@ -150,6 +150,27 @@ func (db *DB) openPostgres(ctx context.Context, url string, opts Options) error 
 	db.notifyChannel = fmt.Sprintf("senim_outbox_%016x", uint64(db.outboxLockKey))
 	db.migrateLockKey = lockKey("senim.migrate", schema.String)
 	return nil
+}
+
+// checkDurable refuses a PostgreSQL connection whose commits are not flushed to the
+// WAL before they are acknowledged: synchronous_commit=off (the last commits vanish
+// in a crash, their ids handed out again) or fsync=off. Every other
+// synchronous_commit value (on, local, remote_write, remote_apply) flushes the local
+// WAL at commit. It runs on every new connection, since the URL, the role, the
+// database or the server can each set them.
+func checkDurable(ctx context.Context, c *pgx.Conn) error {
+	var syncCommit, fsync string
+	err := c.QueryRow(ctx, "SELECT current_setting('synchronous_commit'), current_setting('fsync')").Scan(&syncCommit, &fsync)
+	switch {
+	case err != nil:
+		err = fmt.Errorf("store: read PostgreSQL's durability settings: %w", err)
+	case syncCommit == "off" || fsync != "on":
+		err = fmt.Errorf("%w (synchronous_commit=%s, fsync=%s)", ErrNotDurable, syncCommit, fsync)
+	default:
+		return nil
+	}
+	c.Close(ctx) // pgx's connector does not close a connection its AfterConnect refused
+	return err
 }
 
 // lockKey derives a 64-bit advisory-lock key from a purpose and a schema.
@@ -186,7 +207,13 @@ func (db *DB) openSQLite(ctx context.Context, url string, opts Options) error {
 		busy = 5 * time.Second
 	}
 	pragmas := "&_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)"
+		"&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)"
+	// The connections that write commit durably: in WAL mode synchronous=FULL fsyncs
+	// the WAL at every commit, so a transaction whose COMMIT returned survives a power
+	// cut or kernel crash (NORMAL syncs only at checkpoints and may lose the last
+	// commits, with their ids). Readers write nothing and keep NORMAL.
+	const durable = "&_pragma=synchronous(FULL)"
+	const readers = "&_pragma=synchronous(NORMAL)"
 	uri := "file:" + escapeSQLitePath(filepath.ToSlash(abs))
 
 	// The writer first: it creates the file and switches it to WAL, which
@@ -195,7 +222,7 @@ func (db *DB) openSQLite(ctx context.Context, url string, opts Options) error {
 	// checkpoint inside a commit holds the single writer through the WAL and database
 	// fsyncs while every write waits. checkpointLoop copies the WAL into the database
 	// from its own connection instead, concurrently with the writer.
-	w, err := sql.Open("sqlite", uri+"?_txlock=immediate&_pragma=journal_mode(WAL)"+pragmas+
+	w, err := sql.Open("sqlite", uri+"?_txlock=immediate&_pragma=journal_mode(WAL)"+pragmas+durable+
 		"&_pragma=wal_autocheckpoint("+strconv.Itoa(walBackstopPages)+")")
 	if err != nil {
 		return fmt.Errorf("store: open SQLite writer: %w", err)
@@ -218,7 +245,7 @@ func (db *DB) openSQLite(ctx context.Context, url string, opts Options) error {
 	if n <= 0 {
 		n = max(4, runtime.GOMAXPROCS(0))
 	}
-	r, err := sql.Open("sqlite", uri+"?mode=ro"+pragmas+"&_pragma=query_only(1)")
+	r, err := sql.Open("sqlite", uri+"?mode=ro"+pragmas+readers+"&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
 		return fmt.Errorf("store: open SQLite readers: %w", err)
@@ -231,7 +258,7 @@ func (db *DB) openSQLite(ctx context.Context, url string, opts Options) error {
 		r.Close()
 		return fmt.Errorf("store: open SQLite readers: %w", err)
 	}
-	c, err := sql.Open("sqlite", uri+"?"+pragmas[1:])
+	c, err := sql.Open("sqlite", uri+"?"+pragmas[1:]+durable)
 	if err != nil {
 		w.Close()
 		r.Close()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/store/storetest"
 )
 
 var (
@@ -15,15 +16,29 @@ var (
 	duration = flag.Duration("loadgen.duration", 10*time.Second, "measurement length")
 	conc     = flag.Int("loadgen.concurrency", 64, "clients")
 	cpuProf  = flag.String("loadgen.cpuprofile", "", "write a CPU profile of the load phase (server and clients) to this file")
+	dbURL    = flag.String("loadgen.database-url", "", "run on this PostgreSQL database instead of SQLite")
 )
 
-// TestLoadgen is a one-second smoke run; with -loadgen.alg it is the measurement
-// (go test ./internal/pd/loadgen -run TestLoadgen -v -args -loadgen.alg p256).
+// TestLoadgen is a one-second smoke run (on PostgreSQL too when
+// SENIM_TEST_DATABASE_URL is set); with -loadgen.alg it is the measurement
+// (go test ./internal/pd/loadgen -run TestLoadgen -v -args -loadgen.alg p256),
+// on PostgreSQL with -loadgen.database-url.
 func TestLoadgen(t *testing.T) {
-	cfg := Config{Alg: ca.P256, Duration: time.Second, Concurrency: 8, Subjects: 50}
 	if *alg != "" {
-		cfg = Config{Alg: ca.Algorithm(*alg), Duration: *duration, Concurrency: *conc, Log: os.Stderr}
+		run(t, Config{Alg: ca.Algorithm(*alg), Duration: *duration, Concurrency: *conc, Log: os.Stderr, DatabaseURL: *dbURL})
+		return
 	}
+	t.Run("sqlite", func(t *testing.T) { run(t, Config{Alg: ca.P256, Duration: time.Second, Concurrency: 8, Subjects: 50}) })
+	t.Run("postgres", func(t *testing.T) {
+		u := storetest.PostgresURL()
+		if u == "" {
+			t.Skipf("%s not set", storetest.EnvURL)
+		}
+		run(t, Config{Alg: ca.P256, Duration: time.Second, Concurrency: 8, Subjects: 50, DatabaseURL: u})
+	})
+}
+
+func run(t *testing.T, cfg Config) {
 	if *cpuProf != "" {
 		f, err := os.Create(*cpuProf)
 		if err != nil {
@@ -45,7 +60,42 @@ func TestLoadgen(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log(r)
+	want := "sqlite"
+	if cfg.DatabaseURL != "" {
+		want = "postgres"
+	}
+	if r.Engine != want {
+		t.Errorf("ran on %s, want %s", r.Engine, want)
+	}
 	if r.Errors != 0 || r.Requests == 0 {
 		t.Fatalf("%+v", r)
+	}
+	if !(0 < r.P50 && r.P50 <= r.P99 && r.P99 <= r.P999 && r.P999 <= r.Max) {
+		t.Fatalf("latencies out of order: %+v", r)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ms := func(n int) []time.Duration {
+		s := make([]time.Duration, n)
+		for i := range s {
+			s[i] = time.Duration(i+1) * time.Millisecond
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		n, perMille int
+		want        time.Duration
+	}{
+		{1000, 500, 501 * time.Millisecond},
+		{1000, 990, 991 * time.Millisecond},
+		{1000, 999, 1000 * time.Millisecond},
+		{10000, 999, 9991 * time.Millisecond}, // the 10 slowest are above it
+		{10, 999, 10 * time.Millisecond},      // fewer than 1,000: the slowest
+		{1, 500, time.Millisecond},
+	} {
+		if got := percentile(ms(tc.n), tc.perMille); got != tc.want {
+			t.Errorf("percentile(1..%d ms, %d‰) = %v, want %v", tc.n, tc.perMille, got, tc.want)
+		}
 	}
 }
