@@ -250,6 +250,11 @@ func TestThreeNodesOnOnePostgres(t *testing.T) {
 		t.Errorf("senim log audit pinned to another key: %q, want a DISCREPANCY", out)
 	}
 
+	// The log still has its one key: no node made another.
+	if again := c.senim(t, 0, "log", "key", "list", "--database-url", c.dbURL, "--kek-file", c.kek); again != out {
+		t.Errorf("the log's keys changed during the run: %q, then %q", out, again)
+	}
+
 	// Every node is ready; none keeps the log key on disk; a node given another KEK
 	// refuses to start rather than sign with a key of its own.
 	for _, n := range nodes {
