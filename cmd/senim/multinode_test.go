@@ -30,6 +30,7 @@ import (
 	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/kzid"
+	"github.com/senimkz/senim/internal/pd/loadgen"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
 	"github.com/senimkz/senim/verifier"
@@ -296,6 +297,47 @@ func TestThreeNodesOnOnePostgres(t *testing.T) {
 	}
 }
 
+// Issue 18 item 4, the sandbox part: three `senim serve --sandbox` started at once
+// on one empty database migrate it, seed the demo population, make the log's key and
+// the sandbox CA once between them, and trust each other's demo keys: flow 2 with the
+// police's key taken from node 1 succeeds through all three.
+func TestThreeSandboxNodes(t *testing.T) {
+	if storetest.PostgresURL() == "" {
+		t.Skipf("%s not set: the multi-node test needs PostgreSQL", storetest.EnvURL)
+	}
+	if testing.Short() {
+		t.Skip("-short: the multi-node test builds senim and runs three processes")
+	}
+	c := newCluster(t, storetest.URL(t, store.Postgres))
+	nodes := make([]*proc, 3)
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range nodes {
+		wg.Go(func() { nodes[i], errs[i] = c.serve(t, fmt.Sprintf("sandbox%d", i+1), t.TempDir(), "--sandbox") })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	published := c.senim(t, 0, "log", "key", "list", "--database-url", c.dbURL, "--sandbox")
+	if f := strings.Split(strings.TrimSpace(published), "\t"); strings.Contains(strings.TrimSpace(published), "\n") || len(f) < 2 {
+		t.Fatalf("senim log key list: want one key, got %q", published)
+	} else {
+		for _, n := range nodes {
+			c.checkPublishedKey(t, n, f[1])
+		}
+	}
+	urls := []string{nodes[0].url, nodes[1].url, nodes[2].url}
+	r, err := loadgen.RunRemote(t.Context(), loadgen.Config{Duration: time.Second, Concurrency: 6}, urls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Requests < 3 || r.Errors != 0 {
+		t.Fatalf("flow 2 through three sandbox nodes: %v", r)
+	}
+	t.Log(r)
+}
+
 // mnBIN returns a valid BIN (registered 2010-01, a resident legal entity) ending in
 // six digits and a check digit.
 func mnBIN(t *testing.T, six string) string {
@@ -497,11 +539,17 @@ func (c *cluster) start(t *testing.T, name, dataDir string) (*proc, error) {
 
 // startWith starts a node and waits until it listens and is ready, or has exited.
 func (c *cluster) startWith(t *testing.T, name, dataDir, kek string) (*proc, error) {
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--database-url", c.dbURL,
-		"--kek-file", kek, "--public-url", mnPublicURL, "--no-migrate", "--log-format", "json"}
+	args := []string{"--kek-file", kek, "--public-url", mnPublicURL, "--no-migrate"}
 	for _, f := range c.caFiles {
 		args = append(args, "--ca", f)
 	}
+	return c.serve(t, name, dataDir, args...)
+}
+
+// serve starts `senim serve` on the cluster's database with a data directory of its
+// own and more flags, and waits until it listens and is ready, or has exited.
+func (c *cluster) serve(t *testing.T, name, dataDir string, more ...string) (*proc, error) {
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--database-url", c.dbURL, "--log-format", "json"}, more...)
 	p := &proc{name: name, dataDir: dataDir, logPath: filepath.Join(c.dir, name+".log"), done: make(chan struct{})}
 	logf, err := os.Create(p.logPath)
 	if err != nil {
