@@ -280,8 +280,13 @@ func TestThreeNodesOnOnePostgres(t *testing.T) {
 		t.Errorf("a node with another KEK: %v, want it to refuse to start", err)
 	}
 
-	// A graceful stop ends every node with exit status 0 (under -race, a data race
-	// found in a node would make it 66).
+	stopAll(t, nodes)
+}
+
+// stopAll stops the nodes with SIGTERM: each must exit with status 0 (under -race,
+// a data race found in a node would make it 66).
+func stopAll(t *testing.T, nodes []*proc) {
+	t.Helper()
 	for _, n := range nodes {
 		n.cmd.Process.Signal(syscall.SIGTERM)
 	}
@@ -336,6 +341,7 @@ func TestThreeSandboxNodes(t *testing.T) {
 		t.Fatalf("flow 2 through three sandbox nodes: %v", r)
 	}
 	t.Log(r)
+	stopAll(t, nodes)
 }
 
 // mnBIN returns a valid BIN (registered 2010-01, a resident legal entity) ending in
@@ -402,7 +408,11 @@ func newCluster(t *testing.T, dbURL string) *cluster {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	build := exec.CommandContext(t.Context(), filepath.Join(runtime.GOROOT(), "bin", "go"), append(args, ".")...)
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goBin); err != nil {
+		goBin = "go"
+	}
+	build := exec.CommandContext(t.Context(), goBin, append(args, ".")...)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
