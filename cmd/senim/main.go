@@ -25,14 +25,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/senimkz/senim/internal/admincmd"
 	"github.com/senimkz/senim/internal/app"
 	"github.com/senimkz/senim/internal/auditlog"
+	"github.com/senimkz/senim/internal/cacmd"
 	"github.com/senimkz/senim/internal/cli"
-	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/edscmd"
 	"github.com/senimkz/senim/internal/edsfast"
 	"github.com/senimkz/senim/internal/kzid"
-	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/pd/loadgen"
 )
 
@@ -87,11 +87,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "eds":
 		return edscmd.Command(ctx, rest, stdout, stderr)
 	case "ca":
-		return ca.Command(ctx, rest, stdout, stderr)
+		return cacmd.Command(ctx, rest, stdout, stderr)
 	case "log":
 		return logCmd(ctx, rest, stdout, stderr)
 	case "admin":
-		return pd.AdminCommand(ctx, rest, stdout, stderr)
+		return admincmd.Command(ctx, rest, stdout, stderr)
 	case "loadgen":
 		return loadgen.Command(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
