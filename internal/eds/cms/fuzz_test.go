@@ -1,6 +1,8 @@
 package cms_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/senimkz/senim/internal/eds"
@@ -10,7 +12,7 @@ import (
 
 // FuzzParse feeds the CMS reader (BER normaliser, SignedData, signer infos, attributes,
 // time-stamp tokens) with mutations of real signatures: GOST 2015-512 from an NCA test
-// key, attached, detached, CAdES-T, BER. No input may panic.
+// key, attached, detached, CAdES-T, BER; OpenSSL's RSASSA-PSS. No input may panic.
 func FuzzParse(f *testing.F) {
 	content := []byte("fuzz seed content, long enough to be chunked in BER")
 	nca := ncaSpec(f, individualValid)
@@ -31,6 +33,14 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(der)
 		f.Add(toBER(f, der))
+	}
+	// RSASSA-PSS with its parameters, as OpenSSL writes it.
+	for _, name := range []string{"openssl-pss.p7s", "openssl-pss-saltmax.p7s"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
 	}
 	f.Add([]byte{0x30, 0x80, 0x00, 0x00})
 	f.Fuzz(func(t *testing.T, b []byte) {
