@@ -161,8 +161,8 @@ func TestDecodePBES2Refusals(t *testing.T) {
 		{"unsupported KDF", "06092a864886f70d01050c", "06092a864886f70d01050e", ErrUnsupported, "eds.pkcs12.unsupported"},
 		// PBES2 -> an unknown PKCS#5 OID
 		{"unsupported scheme", "06092a864886f70d01050d", "06092a864886f70d01057f", ErrUnsupported, "eds.pkcs12.unsupported"},
-		// the 16-byte IV tagged as 15 bytes plus one trailing byte
-		{"bad IV", "0410", "040f", ErrMalformed, "eds.pkcs12.malformed"},
+		// the 16-byte IV after the AES OID tagged as 15 bytes plus one trailing byte
+		{"bad IV", "060960864801650304012a0410", "060960864801650304012a040f", ErrMalformed, "eds.pkcs12.malformed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -357,6 +357,58 @@ func TestEncodePBES2OpenSSL(t *testing.T) {
 			args[5] = "pass:" + tt.password + "x"
 			if out, err := exec.CommandContext(t.Context(), openssl, args...).CombinedOutput(); err == nil {
 				t.Errorf("openssl accepted a wrong password:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestDecodePBES2Truncated: every truncation of an OpenSSL 3 file is
+// ErrMalformed; a flipped byte anywhere is an error, never a panic or a key.
+func TestDecodePBES2Truncated(t *testing.T) {
+	data := readFile(t, filepath.Join("testdata", "openssl-rsa-aes256.p12"))
+	for n := 0; n < len(data); n += 5 {
+		if _, err := Decode(data[:n], "Senim2026"); !errors.Is(err, ErrMalformed) || eds.Code(err) != "eds.pkcs12.malformed" {
+			t.Fatalf("truncated to %d bytes: %v", n, err)
+		}
+	}
+	for i := 0; i < len(data); i += 11 {
+		c := bytes.Clone(data)
+		c[i] ^= 0x55
+		if _, err := Decode(c, "Senim2026"); err == nil || eds.Code(err) == "" {
+			t.Fatalf("byte %d flipped: %v", i, err)
+		}
+	}
+}
+
+// TestDecodeOpenSSLLive has the installed openssl make fresh files (new
+// salts and IVs) with its defaults from an RSA and an ECDSA key: Decode opens
+// them, keys and certificates equal. The committed samples cover machines
+// without openssl.
+func TestDecodeOpenSSLLive(t *testing.T) {
+	openssl, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl not installed: TestDecodeOpenSSLPBES2 covers the committed samples")
+	}
+	for _, kc := range [][2]string{{"rsa.key", "rsa.crt"}, {"ec.key", "ec.crt"}} {
+		t.Run(kc[0], func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out.p12")
+			out, err := exec.CommandContext(t.Context(), openssl, "pkcs12", "-export",
+				"-inkey", filepath.Join("testdata", kc[0]), "-in", filepath.Join("testdata", kc[1]),
+				"-passout", "pass:Сенім-2026", "-out", path).CombinedOutput()
+			if err != nil {
+				t.Fatalf("openssl: %v\n%s", err, out)
+			}
+			f, err := Decode(readFile(t, path), "Сенім-2026")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := eds.ParsePKCS8PrivateKey(readPEM(t, kc[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := f.Entries[0]
+			if len(f.Entries) != 1 || !e.PrivateKey.Public().Equal(want.Public()) || !bytes.Equal(e.CertificateRaw, readPEM(t, kc[1])) {
+				t.Fatal("key or certificate differs")
 			}
 		})
 	}
