@@ -137,8 +137,9 @@ type bagCert struct {
 const maxFileSize = 1 << 20
 
 // Decode reads a PKCS#12 file (BER or DER) protected by password. It checks
-// the MAC (HMAC with SHA-1, SHA-256, SHA-384 or SHA-512) first: a wrong password gives ErrBadPassword. Other errors
-// wrap ErrMalformed or ErrUnsupported. It never panics on bad input.
+// the MAC (HMAC with SHA-1, SHA-256, SHA-384 or SHA-512) first: a wrong
+// password gives ErrBadPassword. Other errors wrap ErrMalformed,
+// ErrUnsupported or ErrIterationLimit. It never panics on bad input.
 func Decode(data []byte, password string) (*File, error) {
 	if len(data) > maxFileSize {
 		return nil, fmt.Errorf("%w: %d bytes is too large", ErrMalformed, len(data))
