@@ -160,3 +160,22 @@ func TestRSAPSSSignVerify(t *testing.T) {
 		t.Errorf("default %s", def.Algorithm().Name)
 	}
 }
+
+// FuzzCheckSignatureParameters: no input panics; whatever passes is the
+// profile, so it re-encodes to PSSParameters up to NULLs and the trailer.
+func FuzzCheckSignatureParameters(f *testing.F) {
+	f.Add(PSSParameters)
+	f.Add([]byte{0x30, 0x00})
+	f.Fuzz(func(t *testing.T, params []byte) {
+		err := CheckSignatureParameters(OIDSignRSAPSS, params)
+		if err != nil {
+			if Code(err) != "eds.signature.pss_params" {
+				t.Fatalf("code %q", Code(err))
+			}
+			return
+		}
+		if len(params) < 0x2e || len(params) > len(PSSParameters)+5 {
+			t.Fatalf("accepted %d bytes: %x", len(params), params)
+		}
+	})
+}
