@@ -36,7 +36,9 @@ type Page struct {
 	Staff   bool   // the session is the authorized body's staff
 	Nav     []NavLink
 	Footer  []NavLink
-	Nonce   string // for a view that Needs a Script: <script nonce="{{.Nonce}}">
+	Badges  []BadgeLink // counts in the header (Shell.Badge)
+	Live    bool        // a badge is kept current by the layout's script
+	Nonce   string      // for a view that Needs a Script: <script nonce="{{.Nonce}}">
 	Data    any
 	needs   Needs
 }
@@ -69,6 +71,7 @@ func (s *Shell) Page(w http.ResponseWriter, r *http.Request, sess *identity.Sess
 		p.Staff = s.IsStaff(sess)
 	}
 	s.navFor(p)
+	s.badgesFor(r, p)
 	return p
 }
 
