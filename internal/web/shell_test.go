@@ -129,7 +129,7 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 
 	signing := h.Get("/signing", nil)
-	m := regexp.MustCompile(`<script nonce="([A-Za-z0-9+/]{22})">`).FindStringSubmatch(signing.Body.String())
+	m := regexp.MustCompile(`<script nonce="([A-Za-z0-9_-]{22})">`).FindStringSubmatch(signing.Body.String())
 	if m == nil {
 		t.Fatalf("no nonce'd script in the page:\n%s", signing.Body)
 	}
