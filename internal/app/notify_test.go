@@ -1,0 +1,116 @@
+package app
+
+import (
+	"context"
+	"html"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/client"
+	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/sandbox"
+	"github.com/senimkz/senim/internal/store"
+	"github.com/senimkz/senim/internal/store/storetest"
+)
+
+// Invariant 2 of the design, end to end: the police run flow 2 on a "notify now"
+// ground and, within a second of the token's issuance, the citizen's inbox shows the
+// notice naming the police by name, the data owner, the data in plain words and the
+// ground with its legal reference. An access on a deferred ground shows nothing
+// before its deferral ends.
+func TestFlow2NoticeInInbox(t *testing.T) {
+	for _, engine := range storetest.EnginesAvailable() {
+		t.Run(string(engine), func(t *testing.T) {
+			url := ""
+			if engine == store.Postgres {
+				url = storetest.URL(t, engine)
+			}
+			a, srv := newSandbox(t, url)
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			go a.Notify.Run(ctx) // as Serve starts it
+
+			alice, bob := a.Pop.Citizens[0], a.Pop.Citizens[1]
+			var police sandbox.Organization
+			var register, registerName string
+			for _, o := range a.Pop.Organizations {
+				switch o.Role {
+				case "law_enforcement":
+					police = o
+				case "state_body":
+					register = o.BIN
+				}
+			}
+			owners, err := a.PD.DataOwners(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range owners {
+				if o.BIN == register {
+					registerName = o.Name
+				}
+			}
+			p12, err := a.Keys.P12("org", police.BIN, ca.P256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, err := client.LoadPKCS12(p12, sandbox.KeyPassword)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl, err := client.New(client.Config{BaseURL: srv.URL, Key: key, Now: func() time.Time { return testNow }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ba, bb := newBrowser(t, srv.URL), newBrowser(t, srv.URL)
+			ba.login(alice)
+			bb.login(bob)
+
+			// Bob first, on the deferred ground: the consumer reads in order, so once
+			// Alice's notice is there, Bob's event has been seen.
+			vt, _ := key.ProtocolToken(bob.IIN, pd.SandboxGroundSecret, register, []string{"address"}, "covert case", testNow)
+			if _, err := cl.Protocol(ctx, vt); err != nil {
+				t.Fatalf("flow 2 on the deferred ground: %v", err)
+			}
+			vt, _ = key.ProtocolToken(alice.IIN, pd.SandboxGround, register, []string{"identity"}, "criminal case 42", testNow)
+			if _, err := cl.Protocol(ctx, vt); err != nil {
+				t.Fatalf("flow 2: %v", err)
+			}
+			issued := time.Now()
+			var page string
+			for {
+				_, page = ba.get("/inbox?lang=en")
+				if strings.Contains(page, "Your data was accessed") {
+					break
+				}
+				if time.Since(issued) > time.Second {
+					t.Fatalf("no notice in the inbox a second after issuance:\n%s", page)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			t.Logf("notice readable %v after issuance", time.Since(issued).Round(time.Millisecond))
+			m := regexp.MustCompile(`href="/inbox/(n_[A-Za-z0-9_-]+)"`).FindStringSubmatch(page)
+			if m == nil || !strings.Contains(page, `id="nav-inbox-count" data-live="/inbox/events" aria-live="polite">1<`) {
+				t.Fatalf("inbox without the notice link or the unread count:\n%s", page)
+			}
+			_, notice := ba.get("/inbox/" + m[1] + "?lang=en")
+			notice = html.UnescapeString(notice)
+			for _, want := range []string{police.Name + " (BIN " + police.BIN + ")", registerName, "Identity card",
+				"Criminal Procedure Code art. 199 (investigative actions) — Criminal Procedure Code of the Republic of Kazakhstan, art. 199",
+				"criminal case 42", "01.11.2026 14:00 (UTC+05:00)"} {
+				if !strings.Contains(notice, want) {
+					t.Errorf("the notice lacks %q:\n%s", want, notice)
+				}
+			}
+			if !strings.Contains(notice, `aria-live="polite">0<`) {
+				t.Error("reading the notice left it unread")
+			}
+			if _, page := bb.get("/inbox?lang=en"); strings.Contains(page, "/inbox/n_") || strings.Contains(page, "covert case") {
+				t.Errorf("a deferred access shows before its deferral ends:\n%s", page)
+			}
+		})
+	}
+}
