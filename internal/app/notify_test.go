@@ -10,6 +10,7 @@ import (
 
 	"github.com/senimkz/senim/client"
 	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/sandbox"
 	"github.com/senimkz/senim/internal/store"
@@ -76,7 +77,8 @@ func TestFlow2NoticeInInbox(t *testing.T) {
 				t.Fatalf("flow 2 on the deferred ground: %v", err)
 			}
 			vt, _ = key.ProtocolToken(alice.IIN, pd.SandboxGround, register, []string{"identity"}, "criminal case 42", testNow)
-			if _, err := cl.Protocol(ctx, vt); err != nil {
+			tok, err := cl.Protocol(ctx, vt)
+			if err != nil {
 				t.Fatalf("flow 2: %v", err)
 			}
 			issued := time.Now()
@@ -110,6 +112,32 @@ func TestFlow2NoticeInInbox(t *testing.T) {
 			}
 			if _, page := bb.get("/inbox?lang=en"); strings.Contains(page, "/inbox/n_") || strings.Contains(page, "covert case") {
 				t.Errorf("a deferred access shows before its deferral ends:\n%s", page)
+			}
+
+			// rule PD-3.4: the register reports what it did with the data (as the sandbox
+			// register does when the police fetch it); the report is a notice too.
+			automated := true
+			if _, err := a.PD.ReportAction(ctx, &orgauth.Caller{BIN: register}, pd.Report{TokenJTI: tok.JTI, Subject: alice.IIN, Action: "view",
+				Automated: &automated, DataSets: []string{"identity"}}); err != nil {
+				t.Fatal(err)
+			}
+			reported := time.Now()
+			for {
+				_, page = ba.get("/inbox?lang=en")
+				if strings.Contains(page, "A data owner reported an action on your data") {
+					break
+				}
+				if time.Since(reported) > time.Second {
+					t.Fatalf("no notice of the report a second after it:\n%s", page)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			m = regexp.MustCompile(`href="/inbox/(n_[A-Za-z0-9_-]+)"`).FindStringSubmatch(page) // newest first
+			_, notice = ba.get("/inbox/" + m[1] + "?lang=en")
+			for _, want := range []string{"Data owner: " + registerName, "Action: viewing (automatically)", "Identity card", police.Name} {
+				if !strings.Contains(html.UnescapeString(notice), want) {
+					t.Errorf("the report's notice lacks %q:\n%s", want, notice)
+				}
 			}
 		})
 	}
