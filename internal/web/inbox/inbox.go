@@ -203,7 +203,7 @@ func (a *area) receipt(w http.ResponseWriter, r *http.Request, sess *identity.Se
 func (a *area) events(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	ctx := r.Context()
 	subject := sess.Citizen.Ref()
-	lang := a.s.Page(nil, r, sess).Lang
+	lang := i18n.Negotiate(r, web.CookieLang, sess.Citizen.Lang)
 	wake, stop := a.cfg.Notices.Subscribe(subject)
 	defer stop()
 	count, head, err := a.cfg.Notices.Unread(ctx, subject)
