@@ -3,13 +3,19 @@ package app
 import (
 	"context"
 	"html"
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/senimkz/senim/client"
 	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/sandbox"
@@ -140,5 +146,118 @@ func TestFlow2NoticeInInbox(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The notices of flow 1 and of a consent, and of a deferred access exactly when pd
+// releases it, from the real pd events (the consumer driven by Sync, the clock by the
+// test).
+func TestNoticesFromRealEvents(t *testing.T) {
+	var mu sync.Mutex
+	now := testNow
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	cfg := Config{Sandbox: true, Now: clock, SandboxCADir: sharedCADir, DataDir: t.TempDir(),
+		Argon2: identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}, RateLimit: 1000, RateBurst: 1000}
+	a, err := New(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	srv := httptest.NewServer(a.Server)
+	t.Cleanup(srv.Close)
+	ctx := t.Context()
+	alice, bob := a.Pop.Citizens[0], a.Pop.Citizens[1]
+	orgs := map[string]sandbox.Organization{}
+	for _, o := range a.Pop.Organizations {
+		if _, ok := orgs[o.Role]; !ok {
+			orgs[o.Role] = o
+		}
+	}
+	register := orgs["state_body"].BIN
+	clientOf := func(role string) (*client.Client, *client.Key) {
+		p12, err := a.Keys.P12("org", orgs[role].BIN, ca.P256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := client.LoadPKCS12(p12, sandbox.KeyPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := client.New(client.Config{BaseURL: srv.URL, Key: key, Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cl, key
+	}
+	bank, bankKey := clientOf("bank")
+	police, policeKey := clientOf("law_enforcement")
+	cons, err := bank.RecordConsent(ctx, client.ConsentRecord{Subject: alice.IIN, Owner: register, DataSets: []string{"identity"},
+		Purpose: "loan application", ValidUntil: testNow.Add(24 * time.Hour), Method: "biometric", Reference: "bio-1"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vt, _ := bankKey.ProactiveToken(alice.IIN, pd.SandboxServiceCode, register, []string{"identity"}, "biometric", cons.ID, testNow)
+	if _, err := bank.Proactive(ctx, vt); err != nil {
+		t.Fatalf("flow 1: %v", err)
+	}
+	vt, _ = policeKey.ProtocolToken(bob.IIN, pd.SandboxGroundSecret, register, []string{"address"}, "covert case", testNow)
+	if _, err := police.Protocol(ctx, vt); err != nil {
+		t.Fatalf("flow 2: %v", err)
+	}
+	if _, err := a.Notify.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	inbox := func(iin string) []notify.Notice {
+		t.Helper()
+		c, err := a.Identity.CitizenByIIN(ctx, iin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := a.Notify.Inbox(ctx, c.Ref())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return list
+	}
+	la := inbox(alice.IIN)
+	if len(la) != 2 || la[0].Kind != notify.KindAccess || la[1].Kind != notify.KindConsentGiven {
+		t.Fatalf("alice's inbox: %+v", la)
+	}
+	access, consent := la[0].Content("en"), la[1].Content("en")
+	for _, want := range []string{orgs["bank"].Name, "Proactive service: Know your customer for a loan", "Consent: " + cons.ID, "Identity card"} {
+		if !strings.Contains(strings.Join(access.Body, "\n"), want) {
+			t.Errorf("flow 1 notice lacks %q: %q", want, access.Body)
+		}
+	}
+	if consent.Title != "Consent given" || !strings.Contains(strings.Join(consent.Body, "\n"), orgs["bank"].Name) {
+		t.Errorf("consent notice %+v", consent)
+	}
+	// The deferred access: nothing until pd releases it, then exactly one notice.
+	if n, _ := a.PD.ReleaseDeferredNotices(ctx); n != 0 {
+		t.Fatalf("%d notices released before the deferral ended", n)
+	}
+	a.Notify.Sync(ctx)
+	if lb := inbox(bob.IIN); len(lb) != 0 {
+		t.Fatalf("a deferred access shows before its deferral ends: %+v", lb)
+	}
+	mu.Lock()
+	now = now.Add(31 * 24 * time.Hour)
+	mu.Unlock()
+	if n, err := a.PD.ReleaseDeferredNotices(ctx); n != 1 || err != nil {
+		t.Fatalf("released %d, %v", n, err)
+	}
+	a.Notify.Sync(ctx)
+	a.PD.ReleaseDeferredNotices(ctx)
+	a.Notify.Sync(ctx)
+	lb := inbox(bob.IIN)
+	if len(lb) != 1 || !lb[0].Facts.Deferred {
+		t.Fatalf("bob's inbox after the deferral: %+v", lb)
+	}
+	c := lb[0].Content("en")
+	for _, want := range []string{orgs["law_enforcement"].Name, "Covert operational investigation — Law on operational investigative activity, art. 12",
+		"Registered address", "01.11.2026 14:00 (UTC+05:00)", "deferred by law"} {
+		if !strings.Contains(strings.Join(c.Body, "\n"), want) {
+			t.Errorf("released notice lacks %q: %q", want, c.Body)
+		}
 	}
 }
