@@ -33,6 +33,7 @@ import (
 	"github.com/senimkz/senim/internal/edscmd"
 	"github.com/senimkz/senim/internal/edsfast"
 	"github.com/senimkz/senim/internal/kzid"
+	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/pd/loadgen"
 )
 
@@ -50,6 +51,7 @@ Usage:
   senim log verify BUNDLE [--server URL]     check an evidence bundle of the log offline
   senim log audit --server URL               check the log's consistency and every leaf
   senim log key list|rotate|retire|import    the log's signing keys (docs/log.md)
+  senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]   check a read receipt offline
   senim admin ...          the authorized body's directories (see senim admin help)
   senim loadgen ...        load generator for flow 2 (docs/performance.md)
   senim version           print the version
@@ -90,6 +92,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cacmd.Command(ctx, rest, stdout, stderr)
 	case "log":
 		return logCmd(ctx, rest, stdout, stderr)
+	case "notify":
+		if len(rest) > 0 && rest[0] == "verify" {
+			return notify.VerifyCmd(ctx, rest[1:], stdout, stderr)
+		}
+		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]")
+		return 2
 	case "admin":
 		return admincmd.Command(ctx, rest, stdout, stderr)
 	case "loadgen":

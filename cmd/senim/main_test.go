@@ -134,3 +134,13 @@ func TestReadmeDocumentsEveryServeFlag(t *testing.T) {
 		}
 	}
 }
+
+// `senim notify verify` is wired; its checks are tested in internal/notify.
+func TestNotifyCommand(t *testing.T) {
+	if code, _, errs := runCmd(t, "notify"); code != 2 || !strings.Contains(errs, "senim notify verify RECEIPT") {
+		t.Errorf("notify: %d %q", code, errs)
+	}
+	if code, _, errs := runCmd(t, "notify", "verify", "/nonexistent/receipt.json", "--jwks", "/nonexistent/jwks.json"); code != 2 || !strings.Contains(errs, "error:") {
+		t.Errorf("notify verify without files: %d %q", code, errs)
+	}
+}
