@@ -117,8 +117,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		defer os.RemoveAll(d)
 		cfg.Dir = d
 	}
-	// As `senim serve` does: the fast GOST verifier unless SENIM_GOST_VERIFIER=reference.
+	// As `senim serve` does: the fast GOST verifier unless SENIM_GOST_VERIFIER=reference,
+	// our Streebog unless SENIM_STREEBOG=reference.
 	if err := edsfast.Use(os.Getenv(edsfast.EnvVar)); err != nil {
+		return nil, err
+	}
+	if err := edsfast.UseStreebog(os.Getenv(edsfast.StreebogEnvVar)); err != nil {
 		return nil, err
 	}
 	now := time.Now
