@@ -48,4 +48,7 @@ func TestLoadgen(t *testing.T) {
 	if r.Errors != 0 || r.Requests == 0 {
 		t.Fatalf("%+v", r)
 	}
+	if processCPU() > 0 && (r.SignCPUPerToken <= 0 || r.CPUPerToken <= 0) {
+		t.Errorf("CPU not measured: %+v", r)
+	}
 }
