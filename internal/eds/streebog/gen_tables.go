@@ -130,15 +130,10 @@ func lpsWords(a vector) (w [8]uint64) {
 }
 
 func main() {
-	// L∘P∘S is linear after S, and S acts bytewise, so L(P(S(a))) is the XOR over
-	// the byte positions k of L(P(S(a_k at k, zero elsewhere))) — with S(0)
-	// removed: S maps a zero byte to π(0) ≠ 0, so each table entry takes the
-	// image of π(x) alone. P sends byte k = 8j+i of the input (word j, byte i)
-	// to byte 8i+j of the output, i.e. word i, byte j. An input word j therefore
-	// contributes only through its bytes, and byte i of word j lands in output
-	// word i at byte j: table[j][x] = l(π(x) << 8j) with the words of the output
-	// indexed by i. The hash reads table[j][byte i of input word j] for output
-	// word i.
+	// S acts bytewise and L∘P is linear, so LPS(a) is the XOR over the bytes of a of
+	// L(P(π(byte) in its place, zero elsewhere)). P moves byte i of word j to byte j
+	// of word i, so input word j contributes to output word i only through its
+	// byte i, and the contribution is l(π(x) << 8j) whatever i is: table[j][x].
 	var table [8][256]uint64
 	for j := 0; j < 8; j++ {
 		for x := 0; x < 256; x++ {
