@@ -77,6 +77,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "senim: %s: %v\n", edsfast.EnvVar, err)
 		return 2
 	}
+	if err := edsfast.UseStreebog(os.Getenv(edsfast.StreebogEnvVar)); err != nil {
+		fmt.Fprintf(stderr, "senim: %s: %v\n", edsfast.StreebogEnvVar, err)
+		return 2
+	}
 	var err error
 	code := 0
 	switch cmd {
@@ -277,6 +281,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.NCANodeAddr, "ncanode-addr", "", "serve the NCANode-compatible API on this address (internal networks only: clients send it private keys)")
 	fs.StringVar(&cfg.TSAURL, "tsa-url", "", "RFC 3161 time-stamping authority for CMS signing (the sandbox uses its own)")
 	gostVerifier := fs.String("gost-verifier", edsfast.Fast, "GOST 2015-512 signature verification: fast (our verifier) or reference (go-cryptobin)")
+	streebogImpl := fs.String("streebog", edsfast.Fast, "Streebog (GOST R 34.11-2012) hashing: fast (package streebog) or reference (go-cryptobin)")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "URL where Senim is reached: the issuer of security tokens (default http://ADDR)")
 	var regulators cli.StringList
 	fs.Var(&regulators, "regulator-bin", "BIN of the authorized body that keeps the directories (repeatable)")
@@ -295,6 +300,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg.CAFiles, cfg.CRLFiles, cfg.CAAnchorFiles = cas, crls, anchors
 	cfg.RegulatorBINs = regulators
 	if err := edsfast.Use(*gostVerifier); err != nil {
+		return err
+	}
+	if err := edsfast.UseStreebog(*streebogImpl); err != nil {
 		return err
 	}
 	log, err := newLogger(logFormat, stderr)
