@@ -25,14 +25,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/senimkz/senim/internal/admincmd"
 	"github.com/senimkz/senim/internal/app"
 	"github.com/senimkz/senim/internal/auditlog"
+	"github.com/senimkz/senim/internal/cacmd"
 	"github.com/senimkz/senim/internal/cli"
-	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/edscmd"
 	"github.com/senimkz/senim/internal/edsfast"
 	"github.com/senimkz/senim/internal/kzid"
-	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/pd/loadgen"
 )
 
@@ -50,6 +51,7 @@ Usage:
   senim log verify BUNDLE [--server URL]     check an evidence bundle of the log offline
   senim log audit --server URL               check the log's consistency and every leaf
   senim log key list|rotate|retire|import    the log's signing keys (docs/log.md)
+  senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]   check a read receipt offline
   senim admin ...          the authorized body's directories (see senim admin help)
   senim loadgen ...        load generator for flow 2 (docs/performance.md)
   senim version           print the version
@@ -75,6 +77,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "senim: %s: %v\n", edsfast.EnvVar, err)
 		return 2
 	}
+	if err := edsfast.UseStreebog(os.Getenv(edsfast.StreebogEnvVar)); err != nil {
+		fmt.Fprintf(stderr, "senim: %s: %v\n", edsfast.StreebogEnvVar, err)
+		return 2
+	}
 	var err error
 	code := 0
 	switch cmd {
@@ -87,11 +93,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "eds":
 		return edscmd.Command(ctx, rest, stdout, stderr)
 	case "ca":
-		return ca.Command(ctx, rest, stdout, stderr)
+		return cacmd.Command(ctx, rest, stdout, stderr)
 	case "log":
 		return logCmd(ctx, rest, stdout, stderr)
+	case "notify":
+		if len(rest) > 0 && rest[0] == "verify" {
+			return notify.VerifyCmd(ctx, rest[1:], stdout, stderr)
+		}
+		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]")
+		return 2
 	case "admin":
-		return pd.AdminCommand(ctx, rest, stdout, stderr)
+		return admincmd.Command(ctx, rest, stdout, stderr)
 	case "loadgen":
 		return loadgen.Command(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
@@ -269,6 +281,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.NCANodeAddr, "ncanode-addr", "", "serve the NCANode-compatible API on this address (internal networks only: clients send it private keys)")
 	fs.StringVar(&cfg.TSAURL, "tsa-url", "", "RFC 3161 time-stamping authority for CMS signing (the sandbox uses its own)")
 	gostVerifier := fs.String("gost-verifier", edsfast.Fast, "GOST 2015-512 signature verification: fast (our verifier) or reference (go-cryptobin)")
+	streebogImpl := fs.String("streebog", edsfast.Fast, "Streebog (GOST R 34.11-2012) hashing: fast (package streebog) or reference (go-cryptobin)")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "URL where Senim is reached: the issuer of security tokens (default http://ADDR)")
 	var regulators cli.StringList
 	fs.Var(&regulators, "regulator-bin", "BIN of the authorized body that keeps the directories (repeatable)")
@@ -287,6 +300,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg.CAFiles, cfg.CRLFiles, cfg.CAAnchorFiles = cas, crls, anchors
 	cfg.RegulatorBINs = regulators
 	if err := edsfast.Use(*gostVerifier); err != nil {
+		return err
+	}
+	if err := edsfast.UseStreebog(*streebogImpl); err != nil {
 		return err
 	}
 	log, err := newLogger(logFormat, stderr)

@@ -94,7 +94,7 @@ func TestMigrateCommand(t *testing.T) {
 }
 
 func TestServeBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"serve", "--log-format", "xml"}, {"serve", "extra-arg"}, {"serve", "--addr"}} {
+	for _, args := range [][]string{{"serve", "--log-format", "xml"}, {"serve", "extra-arg"}, {"serve", "--addr"}, {"serve", "--streebog", "turbo"}} {
 		if code, _, _ := runCmd(t, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
@@ -132,5 +132,31 @@ func TestReadmeDocumentsEveryServeFlag(t *testing.T) {
 		if !bytes.Contains(readme, []byte(want)) {
 			t.Errorf("README lacks the command %q", want)
 		}
+	}
+}
+
+// `senim notify verify` is wired; its checks are tested in internal/notify.
+func TestNotifyCommand(t *testing.T) {
+	if code, _, errs := runCmd(t, "notify"); code != 2 || !strings.Contains(errs, "senim notify verify RECEIPT") {
+		t.Errorf("notify: %d %q", code, errs)
+	}
+	if code, _, errs := runCmd(t, "notify", "verify", "/nonexistent/receipt.json", "--jwks", "/nonexistent/jwks.json"); code != 2 || !strings.Contains(errs, "error:") {
+		t.Errorf("notify verify without files: %d %q", code, errs)
+	}
+}
+
+// An unknown Streebog implementation in the environment stops every command.
+func TestStreebogEnvRejected(t *testing.T) {
+	t.Setenv("SENIM_STREEBOG", "turbo")
+	if code, _, errs := runCmd(t, "version"); code != 2 || !strings.Contains(errs, "SENIM_STREEBOG") {
+		t.Errorf("exit %d %q", code, errs)
+	}
+	t.Setenv("SENIM_STREEBOG", "reference")
+	if code, _, _ := runCmd(t, "version"); code != 0 {
+		t.Errorf("reference: exit %d", code)
+	}
+	t.Setenv("SENIM_STREEBOG", "fast")
+	if code, _, _ := runCmd(t, "version"); code != 0 {
+		t.Errorf("fast: exit %d", code)
 	}
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/mgov"
 	"github.com/senimkz/senim/internal/ncanode"
+	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/pd/popreg"
@@ -104,6 +105,7 @@ type App struct {
 	Log      *auditlog.Log
 	NCANode  *server.Server // the NCANode-compatible listener's server, nil when off
 	PD       *pd.Service
+	Notify   *notify.Service
 	Trust    *pki.Validator
 	OrgAuth  *orgauth.Authenticator
 	log      *slog.Logger
@@ -281,6 +283,14 @@ func (a *App) build(ctx context.Context) error {
 	if err := a.mountPD(ctx, s, ids, mobile, sms); err != nil {
 		return err
 	}
+	issuer := cfg.PublicURL
+	if issuer == "" {
+		issuer = "http://" + cfg.Addr
+	}
+	if a.Notify, err = notify.New(notify.Config{DB: a.DB, Directory: a.PD, Organizations: ids, Signer: a.PD, Issuer: issuer,
+		Now: cfg.Now, Logger: a.log}); err != nil {
+		return err
+	}
 	if err := a.mountEDS(s, public); err != nil {
 		return err
 	}
@@ -447,6 +457,11 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 	go func() {
 		if err := a.PD.Run(ctx); err != nil && ctx.Err() == nil {
 			a.log.ErrorContext(ctx, "personal-data background work stopped", slog.String("error", err.Error()))
+		}
+	}()
+	go func() {
+		if err := a.Notify.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.ErrorContext(ctx, "notification consumer stopped", slog.String("error", err.Error()))
 		}
 	}()
 	go func() {

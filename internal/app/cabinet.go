@@ -15,6 +15,7 @@ import (
 	"github.com/senimkz/senim/internal/web/consents"
 	"github.com/senimkz/senim/internal/web/console"
 	"github.com/senimkz/senim/internal/web/history"
+	"github.com/senimkz/senim/internal/web/inbox"
 	"github.com/senimkz/senim/internal/web/sandboxui"
 )
 
@@ -25,6 +26,7 @@ type cabinet struct {
 	Organizations consents.Organizations
 	PD            personalData
 	Log           history.Log
+	Notices       inbox.Notices
 	Sandbox       *sandboxui.Config // nil outside the sandbox
 }
 
@@ -45,6 +47,9 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 		return nil, err
 	}
 	if err := history.Mount(sh, c.Log); err != nil {
+		return nil, err
+	}
+	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices}); err != nil {
 		return nil, err
 	}
 	if err := console.Mount(sh, console.Config{Console: c.PD}); err != nil {
@@ -70,7 +75,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	if err != nil {
 		return nil, err
 	}
-	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log}
+	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify}
 	if a.Keys != nil {
 		staff := sandbox.Staff(a.Pop)
 		c.Sandbox = &sandboxui.Config{

@@ -10,6 +10,7 @@ import (
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/web/auth"
 	"github.com/senimkz/senim/internal/web/history"
+	"github.com/senimkz/senim/internal/web/inbox"
 	"github.com/senimkz/senim/internal/web/sandboxui"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
@@ -46,6 +47,7 @@ func TestCabinetGuards(t *testing.T) {
 		Organizations: noOrganizations{},
 		PD:            struct{ personalData }{},
 		Log:           struct{ history.Log }{},
+		Notices:       struct{ inbox.Notices }{},
 		Sandbox: &sandboxui.Config{
 			CitizenKey:  func(string, string) ([]byte, error) { return nil, reached() },
 			EmployeeKey: func(string) ([]byte, error) { return nil, reached() },

@@ -47,6 +47,7 @@ var (
 	OIDSignSHA256WithRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
 	OIDSignSHA384WithRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 12}
 	OIDSignSHA512WithRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 13}
+	OIDSignRSAPSS          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10} // with the parameters of pss.go only
 	OIDSignECDSAWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
 	OIDSignECDSAWithSHA384 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
 	OIDSignECDSAWithSHA512 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
@@ -90,6 +91,7 @@ type Algorithm struct {
 	KeyType  KeyType
 
 	cryptoHash crypto.Hash // RSA and ECDSA only
+	pss        bool        // RSASSA-PSS (pss.go) instead of PKCS#1 v1.5
 }
 
 var algorithms = []*Algorithm{
@@ -101,6 +103,9 @@ var algorithms = []*Algorithm{
 	{OID: OIDSignSHA256WithRSA, Name: "SHA256withRSA", Hash: sha256.New, HashOID: OIDDigestSHA256, HashName: "SHA256", KeyType: KeyRSA, cryptoHash: crypto.SHA256},
 	{OID: OIDSignSHA384WithRSA, Name: "SHA384withRSA", Hash: sha512.New384, HashOID: OIDDigestSHA384, HashName: "SHA384", KeyType: KeyRSA, cryptoHash: crypto.SHA384},
 	{OID: OIDSignSHA512WithRSA, Name: "SHA512withRSA", Hash: sha512.New, HashOID: OIDDigestSHA512, HashName: "SHA512", KeyType: KeyRSA, cryptoHash: crypto.SHA512},
+	// After SHA256withRSA, so that rsaEncryption with SHA-256 still resolves to
+	// PKCS#1 v1.5. The name is Bouncy Castle's.
+	{OID: OIDSignRSAPSS, Name: "SHA256withRSAandMGF1", Hash: sha256.New, HashOID: OIDDigestSHA256, HashName: "SHA256", KeyType: KeyRSA, cryptoHash: crypto.SHA256, pss: true},
 	{OID: OIDSignECDSAWithSHA256, Name: "SHA256withECDSA", Hash: sha256.New, HashOID: OIDDigestSHA256, HashName: "SHA256", KeyType: KeyECDSA, cryptoHash: crypto.SHA256},
 	{OID: OIDSignECDSAWithSHA384, Name: "SHA384withECDSA", Hash: sha512.New384, HashOID: OIDDigestSHA384, HashName: "SHA384", KeyType: KeyECDSA, cryptoHash: crypto.SHA384},
 	{OID: OIDSignECDSAWithSHA512, Name: "SHA512withECDSA", Hash: sha512.New, HashOID: OIDDigestSHA512, HashName: "SHA512", KeyType: KeyECDSA, cryptoHash: crypto.SHA512},

@@ -7,12 +7,15 @@ import (
 	"hash"
 	"math/big"
 	"sync"
+	"sync/atomic"
 
 	gostcipher "github.com/deatil/go-cryptobin/cipher/gost"
 	"github.com/deatil/go-cryptobin/hash/gost/gost34112012256"
 	"github.com/deatil/go-cryptobin/hash/gost/gost34112012512"
 	"github.com/deatil/go-cryptobin/hash/gost/gost341194"
 	"github.com/deatil/go-cryptobin/pubkey/gost"
+
+	"github.com/senimkz/senim/internal/eds/streebog"
 )
 
 // GOSTCurve is an elliptic curve of GOST R 34.10 in Weierstrass form
@@ -73,8 +76,35 @@ func gostCurveByOID(oid asn1.ObjectIdentifier) *GOSTCurve {
 // of the GOST algorithms. Their output is the raw hash byte string (the order
 // of OpenSSL, gogost and Kalkan; RFC 6986 and RFC 5831 print the same values
 // as numbers, i.e. reversed).
-func newStreebog512() hash.Hash { return gost34112012512.New() }
-func newStreebog256() hash.Hash { return gost34112012256.New() }
+//
+// Streebog is package streebog's unless SetStreebogReference(true) switched
+// back to go-cryptobin's (the same digests, hundreds of times slower).
+func newStreebog512() hash.Hash {
+	if streebogReference.Load() {
+		return gost34112012512.New()
+	}
+	return streebog.New512()
+}
+
+func newStreebog256() hash.Hash {
+	if streebogReference.Load() {
+		return gost34112012256.New()
+	}
+	return streebog.New256()
+}
+
+var streebogReference atomic.Bool
+
+// SetStreebogReference makes every Streebog digest in Senim (CMS digests and
+// signed attributes, certificates, CRLs, OCSP, time-stamps, verification tokens,
+// signing) come from go-cryptobin's implementation if ref is true, or from
+// package streebog (the default) if false. It returns a function that restores
+// the previous choice (for tests). Choose at start-up, before serving requests:
+// a hash already created keeps its implementation.
+func SetStreebogReference(ref bool) (restore func()) {
+	prev := streebogReference.Swap(ref)
+	return func() { streebogReference.Store(prev) }
+}
 
 // newGOST34311 returns GOST 34.311-95, i.e. GOST R 34.11-94 with the test
 // S-box of RFC 5831 (id-GostR3411-94-TestParamSet).

@@ -17,7 +17,8 @@ import (
 )
 
 // Signer makes signatures with one key and one algorithm. For GOST the
-// signature is in the Kazakh encoding (r LE || s LE); for RSA PKCS#1 v1.5;
+// signature is in the Kazakh encoding (r LE || s LE); for RSA PKCS#1 v1.5 or
+// RSASSA-PSS;
 // for ECDSA ASN.1 DER; for Ed25519 the 64 raw bytes.
 type Signer interface {
 	Algorithm() *Algorithm
@@ -80,6 +81,8 @@ func (k *PrivateKey) SignDigest(rand io.Reader, digest []byte) ([]byte, error) {
 	switch {
 	case k.gost != nil:
 		return k.gost.sign(rand, digest)
+	case k.alg.pss:
+		return rsa.SignPSS(rand, k.std.(*rsa.PrivateKey), k.alg.cryptoHash, digest, pssOptions)
 	case k.alg.KeyType == KeyRSA:
 		return rsa.SignPKCS1v15(rand, k.std.(*rsa.PrivateKey), k.alg.cryptoHash, digest)
 	case k.alg.KeyType == KeyECDSA:

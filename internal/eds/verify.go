@@ -71,6 +71,12 @@ func verifyDigest(alg *Algorithm, pub *PublicKey, digest, sig []byte) error {
 	case *GOSTPublicKey:
 		return verifyGOST(alg, k, digest, sig)
 	case *rsa.PublicKey:
+		if alg.pss {
+			if err := rsa.VerifyPSS(k, alg.cryptoHash, digest, sig, pssOptions); err != nil {
+				return fmt.Errorf("%w: %v", ErrSignatureInvalid, err)
+			}
+			return nil
+		}
 		if err := rsa.VerifyPKCS1v15(k, alg.cryptoHash, digest, sig); err != nil {
 			return fmt.Errorf("%w: %v", ErrSignatureInvalid, err)
 		}

@@ -6,6 +6,11 @@
 // The switch is a configuration choice (`serve --gost-verifier`, or the environment
 // variable SENIM_GOST_VERIFIER for every command), made once at start-up. Signing is
 // never affected: it stays with the library's implementation.
+//
+// A second, independent switch (UseStreebog: `serve --streebog`, or SENIM_STREEBOG)
+// chooses the Streebog implementation behind every GOST R 34.11-2012 digest, for
+// verification and signing alike: package streebog (the default) or go-cryptobin's.
+// The two are separate so that either fast path can be turned off on its own.
 package edsfast
 
 import (
@@ -25,6 +30,10 @@ const (
 
 // EnvVar selects the mode for every senim command.
 const EnvVar = "SENIM_GOST_VERIFIER"
+
+// StreebogEnvVar selects the Streebog implementation (Fast or Reference) for every
+// senim command.
+const StreebogEnvVar = "SENIM_STREEBOG"
 
 var fastCalls atomic.Int64
 
@@ -50,4 +59,18 @@ func verify512(c *eds.GOSTCurve, x, y, e, r, s *big.Int) bool {
 	}
 	fastCalls.Add(1)
 	return gostfast.Verify(gostfast.Tc26512A, x, y, e, r, s)
+}
+
+// UseStreebog selects the Streebog implementation of every GOST R 34.11-2012 digest:
+// Fast (package streebog, the default; "" means Fast) or Reference (go-cryptobin).
+func UseStreebog(mode string) error {
+	switch mode {
+	case "", Fast:
+		eds.SetStreebogReference(false)
+		return nil
+	case Reference:
+		eds.SetStreebogReference(true)
+		return nil
+	}
+	return fmt.Errorf("Streebog implementation must be %q or %q, not %q", Fast, Reference, mode)
 }

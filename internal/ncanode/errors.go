@@ -95,6 +95,8 @@ func classify(err error) *apiError {
 	switch {
 	case errors.Is(err, pkcs12.ErrBadPassword):
 		return fail(http.StatusBadRequest, pkcs12.ErrBadPassword, msgKeyPassword, err)
+	case errors.Is(err, pkcs12.ErrIterationLimit):
+		return fail(http.StatusBadRequest, pkcs12.ErrIterationLimit, msgKeyFormat, err)
 	case errors.Is(err, pkcs12.ErrMalformed):
 		return fail(http.StatusBadRequest, pkcs12.ErrMalformed, msgKeyFormat, err)
 	case errors.Is(err, pkcs12.ErrUnsupported):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -523,3 +524,18 @@ func (s *Service) ProtocolPermissions(ctx context.Context) (map[string][]string,
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// NewDirectoryService returns a Service that keeps only the directories (no flows, no
+// identity, trust anchors or token keys loaded): what the authorized body's command
+// line needs. RotateTokenKey works on it too.
+func NewDirectoryService(db *store.DB, now func() time.Time) *Service {
+	s := &Service{cfg: Config{DB: db, DirectoryTTL: time.Nanosecond, MaxTokenLifetime: 365 * 24 * time.Hour}, db: db, log: slog.Default(), now: now}
+	s.keys = &keyRing{s: s}
+	return s
+}
+
+// RotateTokenKey retires the security-token signing key and starts a new one; actor is
+// recorded in the event (an Actor string such as "admin:NAME").
+func (s *Service) RotateTokenKey(ctx context.Context, actor string) error {
+	return s.keys.rotate(ctx, actor)
+}

@@ -21,7 +21,7 @@
 //	pd.sms.requested, pd.sms.approved, pd.sms.denied, pd.sms.code_failed, pd.sms.failed
 //	pd.action.reported     an action a data owner reported (automated or not)
 //
-// Events name the subject by reference ("citizen:<id>"), never by IIN. The notification
-// dispatcher tells the subject of pd.token.issued events that are not sealed,
-// pd.access.notice and pd.action.reported (PD-3.4).
+// Events name the subject by reference ("citizen:<id>"), never by IIN. internal/notify
+// tells the subject of pd.token.issued events that are not sealed, pd.access.notice,
+// pd.action.reported (PD-3.4) and the consent events.
 package pd

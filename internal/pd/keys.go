@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -198,9 +199,14 @@ func (k *keyRing) sign(ctx context.Context, c *verifier.Claims) (string, error) 
 	if err != nil {
 		return "", err
 	}
+	return sk.signJWS(sk.header, payload)
+}
+
+// signJWS makes a compact ES256 JWS of payload under the base64url header.
+func (sk *signingKey) signJWS(header string, payload []byte) (string, error) {
 	enc := base64.RawURLEncoding
-	buf := make([]byte, 0, len(sk.header)+1+enc.EncodedLen(len(payload))+1+86)
-	buf = append(buf, sk.header...)
+	buf := make([]byte, 0, len(header)+1+enc.EncodedLen(len(payload))+1+86)
+	buf = append(buf, header...)
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, payload)
 	sum := sha256.Sum256(buf)
@@ -214,6 +220,22 @@ func (k *keyRing) sign(ctx context.Context, c *verifier.Claims) (string, error) 
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, sig[:])
 	return string(buf), nil
+}
+
+// SignJWS signs payload as a compact ES256 JWS with Senim's active security-token key,
+// under a header {"alg":"ES256","kid":...,"typ":typ}. typ must differ from the security
+// token's (verifier.TokenType), so that nothing else Senim signs — a read receipt of
+// internal/notify — can pass for a security token. Anyone checks it with the JWKS.
+func (s *Service) SignJWS(ctx context.Context, typ string, payload []byte) (string, error) {
+	if typ == "" || typ == verifier.TokenType || strings.ContainsAny(typ, "\"\\\x00\n") {
+		return "", fmt.Errorf("pd: SignJWS: typ %q is not allowed", typ)
+	}
+	sk := s.keys.current(ctx)
+	if sk == nil {
+		return "", errors.New("pd: no active signing key")
+	}
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"ES256","kid":"` + sk.kid + `","typ":"` + typ + `"}`))
+	return sk.signJWS(header, payload)
 }
 
 // JWKS returns the published key set (application/jwk-set+json).

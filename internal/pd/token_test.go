@@ -1,7 +1,11 @@
 package pd
 
 import (
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
+	"math/big"
 	"strings"
 
 	"github.com/senimkz/senim/internal/eds/jws"
@@ -115,5 +119,49 @@ func TestBiometricDataSet(t *testing.T) {
 	}
 	if _, err := v.Verify(t.Context(), tr.SecurityToken, verifier.Request{Subject: iinAdult, DataSets: []string{"biometric_photo"}, ClientCert: police.chain[0]}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// SignJWS lends the security-token key to other documents Senim signs (read receipts),
+// under their own typ: such a document verifies with the JWKS but never passes for a
+// security token, and the security token's typ is refused.
+func TestSignJWSOtherTyp(t *testing.T) {
+	f := newFixture(t, storetest.Open(t))
+	payload := []byte(`{"sub":"` + iinAdult + `","aud":"` + binRegister + `","scope":["identity"]}`)
+	if _, err := f.svc.SignJWS(t.Context(), verifier.TokenType, payload); err == nil {
+		t.Fatal("SignJWS signed with the security token's typ")
+	}
+	if _, err := f.svc.SignJWS(t.Context(), `a"b`, payload); err == nil {
+		t.Fatal("SignJWS accepted a typ that breaks the header")
+	}
+	tok, err := f.svc.SignJWS(t.Context(), "senim-test+jwt", payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := verifier.ParseJWKS(f.svc.JWKS(t.Context()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a compact JWS: %q", tok)
+	}
+	ok := false
+	for _, k := range keys {
+		sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
+		sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+		if len(sig) == 64 && ecdsa.Verify(k, sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+			ok = true
+		}
+	}
+	if !ok {
+		t.Error("the JWS does not verify with the published keys")
+	}
+	v, err := verifier.New(verifier.Config{Keys: verifier.StaticKeys(keys), Issuer: "https://senim.test", Audience: binRegister, Now: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(t.Context(), tok, verifier.Request{Subject: iinAdult, DataSets: []string{"identity"}}); err == nil {
+		t.Error("a JWS of another typ passed for a security token")
 	}
 }

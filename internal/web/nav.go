@@ -79,5 +79,47 @@ func (s *Shell) homePage(w http.ResponseWriter, r *http.Request, sess *identity.
 	return s.Render(w, r, http.StatusOK, homeView, p)
 }
 
+// Badge is a count an area shows in the header of every page of a logged-in citizen
+// (the inbox's unread notices), linking to its page. Live, when set, is the path of a
+// Server-Sent Events stream of "count" events (the new count as data) under the same
+// guard; the layout then keeps the number current with a nonce'd script, and every
+// page with a session allows that script and connections to its own origin.
+type Badge struct {
+	ID   string // the link's element id; the number's is ID + "-count"
+	Href string
+	Key  string // the catalog key of the label
+	Live string
+	// Count returns the number for this citizen; an error hides the badge (and is
+	// logged), never the page.
+	Count func(r *http.Request, sess *identity.Session) (int, error)
+}
+
+// BadgeLink is a badge as a template sees it.
+type BadgeLink struct {
+	ID, Href, Key, Live string
+	Count               int
+}
+
+// Badge adds a badge to the header, after those added before it.
+func (s *Shell) Badge(b Badge) { s.badges = append(s.badges, b) }
+
+func (s *Shell) badgesFor(r *http.Request, p *Page) {
+	if p.Session == nil {
+		return
+	}
+	for _, b := range s.badges {
+		n, err := b.Count(r, p.Session)
+		if err != nil {
+			s.cfg.Logger.WarnContext(r.Context(), "web: header badge", "badge", b.ID, "error", err)
+			continue
+		}
+		p.Badges = append(p.Badges, BadgeLink{ID: b.ID, Href: b.Href, Key: b.Key, Live: b.Live, Count: n})
+		if b.Live != "" {
+			p.Live = true
+			p.Need(Needs{Script: true, Connect: []string{"'self'"}})
+		}
+	}
+}
+
 // T translates key into the page's language.
 func (p *Page) T(key string, args ...any) string { return i18n.T(p.Lang, key, args...) }

@@ -36,7 +36,9 @@ type Page struct {
 	Staff   bool   // the session is the authorized body's staff
 	Nav     []NavLink
 	Footer  []NavLink
-	Nonce   string // for a view that Needs a Script: <script nonce="{{.Nonce}}">
+	Badges  []BadgeLink // counts in the header (Shell.Badge)
+	Live    bool        // a badge is kept current by the layout's script
+	Nonce   string      // for a view that Needs a Script: <script nonce="{{.Nonce}}">
 	Data    any
 	needs   Needs
 }
@@ -47,6 +49,14 @@ func (p *Page) Need(n Needs) { p.needs = p.needs.merge(n) }
 // Page prepares the data of a page for r in its negotiated language; a ?lang= choice is
 // remembered in a cookie (and for a logged-in citizen, as their language for SMS).
 func (s *Shell) Page(w http.ResponseWriter, r *http.Request, sess *identity.Session) *Page {
+	p := s.page(w, r, sess)
+	s.badgesFor(r, p)
+	return p
+}
+
+// page is Page without the header badges: error pages, which a refused request
+// also gets, ask no domain for anything.
+func (s *Shell) page(w http.ResponseWriter, r *http.Request, sess *identity.Session) *Page {
 	pref := ""
 	if sess != nil {
 		pref = sess.Citizen.Lang
@@ -163,7 +173,8 @@ func (s *Shell) Render(w http.ResponseWriter, r *http.Request, status int, v *Vi
 	if needs.Script {
 		var b [16]byte
 		rand.Read(b[:])
-		p.Nonce = base64.RawStdEncoding.EncodeToString(b[:])
+		// base64url: html/template escapes "+" in attributes, which would break the match.
+		p.Nonce = base64.RawURLEncoding.EncodeToString(b[:])
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
@@ -198,7 +209,7 @@ func (s *Shell) FormError(w http.ResponseWriter, r *http.Request, v *View, p *Pa
 func (s *Shell) Fail(w http.ResponseWriter, r *http.Request, sess *identity.Session, err error) {
 	pr := problem.From(err)
 	problem.Write(discard{}, r, err) // log it at the level its status deserves
-	p := s.Page(nil, r, sess)
+	p := s.page(nil, r, sess)
 	p.Error = "error." + pr.Code
 	if !i18n.Has(p.Lang, p.Error) {
 		p.Error = "error.generic"

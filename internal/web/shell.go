@@ -77,6 +77,7 @@ type Shell struct {
 	routes []Route
 	nav    []NavItem
 	home   []HomeSection
+	badges []Badge
 	static *staticFiles
 }
 

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -128,7 +129,7 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 
 	signing := h.Get("/signing", nil)
-	m := regexp.MustCompile(`<script nonce="([A-Za-z0-9+/]{22})">`).FindStringSubmatch(signing.Body.String())
+	m := regexp.MustCompile(`<script nonce="([A-Za-z0-9_-]{22})">`).FindStringSubmatch(signing.Body.String())
 	if m == nil {
 		t.Fatalf("no nonce'd script in the page:\n%s", signing.Body)
 	}
@@ -252,5 +253,40 @@ func TestParseCatchesTemplateMistakes(t *testing.T) {
 	r := httpRequest(t)
 	if err := h.Shell.Render(discardWriter{}, r, 200, unparsed, h.Shell.Page(nil, r, nil)); err == nil {
 		t.Error("rendering an unparsed view did not fail")
+	}
+}
+
+// A header badge shows its count on every page of a logged-in citizen and, when live,
+// widens that page's policy just enough for the layout's nonce'd script and a stream
+// from its own origin; anonymous pages stay strict, and a failing count hides only the
+// badge.
+func TestHeaderBadge(t *testing.T) {
+	h, _ := harness(t)
+	fail := false
+	h.Shell.Badge(web.Badge{ID: "nav-test", Href: "/mine", Key: "nav.home", Live: "/mine/events",
+		Count: func(r *http.Request, sess *identity.Session) (int, error) {
+			if fail {
+				return 0, errors.New("down")
+			}
+			return len(sess.Citizen.Name), nil
+		}})
+	citizen := h.Citizen("900101300021", "Seven77")
+	w := h.Get("/mine", citizen)
+	body := w.Body.String()
+	if !strings.Contains(body, `id="nav-test-count" data-live="/mine/events" aria-live="polite">7</span>`) {
+		t.Errorf("no live badge with the count in:\n%s", body)
+	}
+	csp := w.Header().Get("Content-Security-Policy")
+	m := regexp.MustCompile(`script-src 'nonce-([^']+)'`).FindStringSubmatch(csp)
+	if m == nil || !strings.Contains(csp, "connect-src 'self'") || !strings.Contains(body, `<script nonce="`+m[1]+`">`) {
+		t.Errorf("CSP %q does not allow exactly the layout's script", csp)
+	}
+	if w := h.Get("/plain", nil); strings.Contains(w.Body.String(), "nav-test") || w.Header().Get("Content-Security-Policy") != web.StrictCSP {
+		t.Errorf("anonymous page has the badge or a widened policy: %q", w.Header().Get("Content-Security-Policy"))
+	}
+	fail = true
+	w = h.Get("/mine", citizen)
+	if w.Code != http.StatusOK || strings.Contains(w.Body.String(), "nav-test") || w.Header().Get("Content-Security-Policy") != web.StrictCSP {
+		t.Errorf("a failing count: %d, badge shown or policy widened", w.Code)
 	}
 }

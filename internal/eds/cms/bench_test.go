@@ -145,10 +145,24 @@ func withGostfast(b *testing.B, f func(b *testing.B)) {
 	f(b)
 }
 
+// withStreebogReference runs f with go-cryptobin's Streebog (SENIM_STREEBOG=reference)
+// instead of package streebog's.
+func withStreebogReference(b *testing.B, f func(b *testing.B)) {
+	defer eds.SetStreebogReference(true)()
+	f(b)
+}
+
+// The GOST benchmarks run in three configurations: "reference" (go-cryptobin's
+// verifier, package streebog), "gostfast" (both fast paths, as the server runs) and
+// "gostfast-cryptobin-streebog" (the fast verifier with go-cryptobin's Streebog, as
+// the server ran before package streebog).
 func BenchmarkVerifyCMS_GOST(b *testing.B) {
 	c := gostCase(b)
 	b.Run("reference", c.verifyCMS)
 	b.Run("gostfast", func(b *testing.B) { withGostfast(b, c.verifyCMS) })
+	b.Run("gostfast-cryptobin-streebog", func(b *testing.B) {
+		withStreebogReference(b, func(b *testing.B) { withGostfast(b, c.verifyCMS) })
+	})
 }
 
 func BenchmarkRawVerify_GOST(b *testing.B) {
@@ -171,13 +185,17 @@ func BenchmarkStreebog512(b *testing.B) {
 		b.Fatal(err)
 	}
 	attrs, content := sd.Signers[0].RawSignedAttrs, sd.Content
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := signeddata.Digest(eds.OIDDigestStreebog512, content); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := signeddata.Digest(eds.OIDDigestStreebog512, attrs); err != nil {
-			b.Fatal(err)
+	run := func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := signeddata.Digest(eds.OIDDigestStreebog512, content); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := signeddata.Digest(eds.OIDDigestStreebog512, attrs); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
+	b.Run("streebog", run)
+	b.Run("cryptobin", func(b *testing.B) { withStreebogReference(b, run) })
 }

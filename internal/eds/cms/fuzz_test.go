@@ -1,6 +1,8 @@
 package cms_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/senimkz/senim/internal/eds"
@@ -9,7 +11,8 @@ import (
 )
 
 // cmsSeeds are real signatures to start from: GOST 2015-512 from an NCA test key,
-// attached, detached and CAdES-T, and ECDSA with a time-stamp, each in DER and in BER.
+// attached, detached and CAdES-T, and ECDSA with a time-stamp, each in DER and in BER;
+// OpenSSL's RSASSA-PSS.
 func cmsSeeds(f *testing.F) (content []byte, seeds [][]byte) {
 	content = []byte("fuzz seed content, long enough to be chunked in BER")
 	nca := ncaSpec(f, individualValid)
@@ -29,6 +32,14 @@ func cmsSeeds(f *testing.F) (content []byte, seeds [][]byte) {
 			f.Fatal(err)
 		}
 		seeds = append(seeds, der, toBER(f, der))
+	}
+	// RSASSA-PSS with its parameters, as OpenSSL writes it.
+	for _, name := range []string{"openssl-pss.p7s", "openssl-pss-saltmax.p7s"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		seeds = append(seeds, b)
 	}
 	return content, append(seeds, []byte{0x30, 0x80, 0x00, 0x00})
 }

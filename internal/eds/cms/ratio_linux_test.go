@@ -63,6 +63,9 @@ func BenchmarkRatio_GOST(b *testing.B) {
 	c := gostCase(b)
 	b.Run("reference", c.ratio(4))
 	b.Run("gostfast", func(b *testing.B) { withGostfast(b, c.ratio(16)) })
+	b.Run("gostfast-cryptobin-streebog", func(b *testing.B) {
+		withStreebogReference(b, func(b *testing.B) { withGostfast(b, c.ratio(16)) })
+	})
 }
 
 func BenchmarkRatio_P256(b *testing.B) { p256Case(b).ratio(64)(b) }

@@ -3,7 +3,6 @@ package pkcs12
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -138,8 +137,9 @@ type bagCert struct {
 const maxFileSize = 1 << 20
 
 // Decode reads a PKCS#12 file (BER or DER) protected by password. It checks
-// the SHA-1 MAC first: a wrong password gives ErrBadPassword. Other errors
-// wrap ErrMalformed or ErrUnsupported. It never panics on bad input.
+// the MAC (HMAC with SHA-1, SHA-256, SHA-384 or SHA-512) first: a wrong
+// password gives ErrBadPassword. Other errors wrap ErrMalformed,
+// ErrUnsupported or ErrIterationLimit. It never panics on bad input.
 func Decode(data []byte, password string) (*File, error) {
 	if len(data) > maxFileSize {
 		return nil, fmt.Errorf("%w: %d bytes is too large", ErrMalformed, len(data))
@@ -162,7 +162,7 @@ func Decode(data []byte, password string) (*File, error) {
 	if rest, err := asn1.Unmarshal(pfx.AuthSafe.Content.Bytes, &authSafe); err != nil || len(rest) != 0 {
 		return nil, fmt.Errorf("%w: authSafe content", ErrMalformed)
 	}
-	pw, err := bmpPassword(password)
+	pw, err := newSecret(password)
 	if err != nil {
 		return nil, fmt.Errorf("%w: password: %v", ErrBadPassword, err)
 	}
@@ -250,20 +250,24 @@ func unmarshalBER(b []byte, v any) error {
 	return nil
 }
 
-func checkMAC(md macData, pw, authSafe []byte) error {
+func checkMAC(md macData, pw *secret, authSafe []byte) error {
 	if md.Mac.Algorithm.Algorithm == nil {
 		return fmt.Errorf("%w: no MAC (password integrity is required)", ErrUnsupported)
 	}
-	if !md.Mac.Algorithm.Algorithm.Equal(oidSHA1) {
+	newHash, ok := macHash(md.Mac.Algorithm)
+	if !ok {
 		return fmt.Errorf("%w: MAC digest %s", ErrUnsupported, md.Mac.Algorithm.Algorithm)
 	}
-	if md.Iterations < 1 || md.Iterations > maxIterations {
+	if md.Iterations < 1 {
 		return fmt.Errorf("%w: %d MAC iterations", ErrMalformed, md.Iterations)
 	}
-	key := pkcs12KDF(pw, md.MacSalt, md.Iterations, kdfMAC, sha1.Size)
-	m := hmac.New(sha1.New, key)
-	m.Write(authSafe)
-	if !hmac.Equal(m.Sum(nil), md.Mac.Digest) {
+	if md.Iterations > maxIterations {
+		return fmt.Errorf("%w: %d MAC iterations (at most %d)", ErrIterationLimit, md.Iterations, maxIterations)
+	}
+	if err := pw.spend(md.Iterations); err != nil {
+		return err
+	}
+	if !hmac.Equal(pkcs12MAC(newHash, pw.bmp, md.MacSalt, md.Iterations, authSafe), md.Mac.Digest) {
 		return ErrBadPassword
 	}
 	return nil
@@ -271,7 +275,7 @@ func checkMAC(md macData, pw, authSafe []byte) error {
 
 // contentData returns the SafeContents bytes of one ContentInfo of the
 // AuthenticatedSafe, decrypting them if needed.
-func contentData(ci contentInfo, pw []byte) ([]byte, error) {
+func contentData(ci contentInfo, pw *secret) ([]byte, error) {
 	switch {
 	case ci.ContentType.Equal(oidData):
 		var b []byte

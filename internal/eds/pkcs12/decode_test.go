@@ -134,6 +134,9 @@ func FuzzDecode(f *testing.F) {
 	for path := range ncaKeyFiles(f) {
 		f.Add(readFile(f, path), testPassword)
 	}
+	for _, s := range opensslSamples { // PBES2 and SHA-2 MACs
+		f.Add(readFile(f, filepath.Join("testdata", s.file)), s.password)
+	}
 	f.Add([]byte{0x30, 0x80, 0x00, 0x00}, "")
 	f.Fuzz(func(t *testing.T, data []byte, password string) {
 		file, err := Decode(data, password)

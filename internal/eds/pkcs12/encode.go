@@ -1,9 +1,9 @@
 package pkcs12
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -21,6 +21,26 @@ const (
 	encodeSaltLen    = 20
 )
 
+// The parameters of FormatPBES2: OpenSSL 3's iteration count, 128-bit salts.
+const (
+	pbes2Iterations = 2048
+	pbes2SaltLen    = 16
+)
+
+// Format is a layout EncodeFormat can write.
+type Format int
+
+const (
+	// FormatNCA is the layout of NCA key files, which NCALayer and Kalkan
+	// read: 3DES and RC2-40 PKCS#12 PBE, an HMAC-SHA-1 MAC (see Encode).
+	FormatNCA Format = iota
+	// FormatPBES2 is OpenSSL 3's default layout: both bags under PBES2 with
+	// PBKDF2-HMAC-SHA-256 (2048 iterations, UTF-8 password) and
+	// AES-256-CBC, an HMAC-SHA-256 MAC (2048 iterations, BMPString password).
+	// OpenSSL 3 reads it without -legacy; NCA tools may not.
+	FormatPBES2
+)
+
 // Encode writes a PKCS#12 file in the NCA layout: the key in a
 // pkcs8ShroudedKeyBag under pbeWithSHAAnd3-KeyTripleDES-CBC, the certificate
 // and chain in certBags under pbeWithSHAAnd40BitRC2-CBC, an HMAC-SHA-1 MAC,
@@ -29,6 +49,24 @@ const (
 // when alias is empty). The output is DER; Decode and `openssl pkcs12 -legacy`
 // read it. cert must belong to key.
 func Encode(key *eds.PrivateKey, cert *x509.Certificate, chain []*x509.Certificate, password, alias string) ([]byte, error) {
+	return EncodeFormat(FormatNCA, key, cert, chain, password, alias)
+}
+
+// EncodeFormat is Encode in the given layout. FormatNCA stays the default of
+// Encode: it is what NCA tooling reads.
+func EncodeFormat(format Format, key *eds.PrivateKey, cert *x509.Certificate, chain []*x509.Certificate, password, alias string) ([]byte, error) {
+	keyAlgFn, certAlgFn := func() (pkix.AlgorithmIdentifier, error) { return newPBEAlgorithm(oidPBEWithSHAAnd3KeyTripleDES) },
+		func() (pkix.AlgorithmIdentifier, error) { return newPBEAlgorithm(oidPBEWithSHAAnd40BitRC2CBC) }
+	macOID, macFn, macIter, macSaltLen := oidSHA1, sha1.New, encodeIterations, encodeSaltLen
+	switch format {
+	case FormatNCA:
+	case FormatPBES2:
+		keyAlgFn = func() (pkix.AlgorithmIdentifier, error) { return newPBES2Algorithm(pbes2Iterations) }
+		certAlgFn = keyAlgFn
+		macOID, macFn, macIter, macSaltLen = oidSHA256, sha256.New, pbes2Iterations, pbes2SaltLen
+	default:
+		return nil, fmt.Errorf("pkcs12: unknown format %d", format)
+	}
 	if key == nil || cert == nil {
 		return nil, errors.New("pkcs12: Encode needs a key and its certificate")
 	}
@@ -36,7 +74,7 @@ func Encode(key *eds.PrivateKey, cert *x509.Certificate, chain []*x509.Certifica
 	if err != nil || !cpub.Equal(key.Public()) {
 		return nil, errors.New("pkcs12: the certificate does not belong to the key")
 	}
-	pw, err := bmpPassword(password)
+	pw, err := newSecret(password)
 	if err != nil {
 		return nil, fmt.Errorf("pkcs12: password: %v", err)
 	}
@@ -58,7 +96,7 @@ func Encode(key *eds.PrivateKey, cert *x509.Certificate, chain []*x509.Certifica
 	if err != nil {
 		return nil, fmt.Errorf("pkcs12: %w", err)
 	}
-	keyAlg, err := newPBEAlgorithm(oidPBEWithSHAAnd3KeyTripleDES)
+	keyAlg, err := keyAlgFn()
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +134,7 @@ func Encode(key *eds.PrivateKey, cert *x509.Certificate, chain []*x509.Certifica
 	if err != nil {
 		return nil, err
 	}
-	certAlg, err := newPBEAlgorithm(oidPBEWithSHAAnd40BitRC2CBC)
+	certAlg, err := certAlgFn()
 	if err != nil {
 		return nil, err
 	}
@@ -132,19 +170,20 @@ func Encode(key *eds.PrivateKey, cert *x509.Certificate, chain []*x509.Certifica
 		return nil, err
 	}
 
-	macSalt := make([]byte, encodeSaltLen)
+	macSalt := make([]byte, macSaltLen)
 	if _, err := rand.Read(macSalt); err != nil {
 		return nil, err
 	}
-	m := hmac.New(sha1.New, pkcs12KDF(pw, macSalt, encodeIterations, kdfMAC, sha1.Size))
-	m.Write(authSafe)
 	return asn1.Marshal(pfxPDU{
 		Version:  3,
 		AuthSafe: contentInfo{ContentType: oidData, Content: explicit0(authSafeOctets)},
 		MacData: macData{
-			Mac:        digestInfo{Algorithm: pkix.AlgorithmIdentifier{Algorithm: oidSHA1, Parameters: asn1.NullRawValue}, Digest: m.Sum(nil)},
+			Mac: digestInfo{
+				Algorithm: pkix.AlgorithmIdentifier{Algorithm: macOID, Parameters: asn1.NullRawValue},
+				Digest:    pkcs12MAC(macFn, pw.bmp, macSalt, macIter, authSafe),
+			},
 			MacSalt:    macSalt,
-			Iterations: encodeIterations,
+			Iterations: macIter,
 		},
 	})
 }

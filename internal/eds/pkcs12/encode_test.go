@@ -7,6 +7,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"os/exec"
@@ -79,43 +80,48 @@ func TestEncodeRoundTrip(t *testing.T) {
 		{"ECDSA P-256", ecdsaKeyAndCert, nil, "мой ключ"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			key, cert := tt.keyFn(t)
-			const pw = "Senim2026"
-			data, err := Encode(key, cert, tt.chain, pw, tt.alias)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := Decode(data, pw)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(f.Entries) != 1 || len(f.Certificates) != 1+len(tt.chain) {
-				t.Fatalf("%d entries, %d certificates", len(f.Entries), len(f.Certificates))
-			}
-			e := f.Entries[0]
-			wantAlias := tt.alias
-			if wantAlias == "" {
-				wantAlias = strings.ToLower(strings.TrimSpace(hexString(cert.SubjectKeyId)))
-			}
-			if e.Alias != wantAlias || !bytes.Equal(e.CertificateRaw, cert.Raw) || len(e.CACertificates) != len(tt.chain) {
-				t.Fatalf("entry: alias %q (want %q), same cert %v, %d CA certs", e.Alias, wantAlias, bytes.Equal(e.CertificateRaw, cert.Raw), len(e.CACertificates))
-			}
-			if !e.PrivateKey.Public().Equal(key.Public()) {
-				t.Fatal("key changed")
-			}
-			msg := []byte("re-encoded key signs")
-			sig, err := e.PrivateKey.Sign(nil, msg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := eds.VerifySignature(key.Public(), key.Algorithm().OID, msg, sig); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := Decode(data, "Senim2027"); !errors.Is(err, ErrBadPassword) {
-				t.Fatalf("wrong password: %v", err)
-			}
-		})
+		for _, format := range []Format{FormatNCA, FormatPBES2} {
+			t.Run(fmt.Sprintf("%s format %d", tt.name, format), func(t *testing.T) {
+				key, cert := tt.keyFn(t)
+				const pw = "Senim2026"
+				data, err := EncodeFormat(format, key, cert, tt.chain, pw, tt.alias)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f, err := Decode(data, pw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(f.Entries) != 1 || len(f.Certificates) != 1+len(tt.chain) {
+					t.Fatalf("%d entries, %d certificates", len(f.Entries), len(f.Certificates))
+				}
+				e := f.Entries[0]
+				wantAlias := tt.alias
+				if wantAlias == "" {
+					wantAlias = strings.ToLower(strings.TrimSpace(hexString(cert.SubjectKeyId)))
+				}
+				if e.Alias != wantAlias || !bytes.Equal(e.CertificateRaw, cert.Raw) || len(e.CACertificates) != len(tt.chain) {
+					t.Fatalf("entry: alias %q (want %q), same cert %v, %d CA certs", e.Alias, wantAlias, bytes.Equal(e.CertificateRaw, cert.Raw), len(e.CACertificates))
+				}
+				if !e.PrivateKey.Public().Equal(key.Public()) {
+					t.Fatal("key changed")
+				}
+				msg := []byte("re-encoded key signs")
+				sig, err := e.PrivateKey.Sign(nil, msg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := eds.VerifySignature(key.Public(), key.Algorithm().OID, msg, sig); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := Decode(data, "Senim2027"); !errors.Is(err, ErrBadPassword) {
+					t.Fatalf("wrong password: %v", err)
+				}
+			})
+		}
+	}
+	if _, err := EncodeFormat(Format(9), nil, nil, nil, "Senim2026", ""); err == nil {
+		t.Error("an unknown format was accepted")
 	}
 }
 

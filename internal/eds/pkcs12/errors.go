@@ -11,4 +11,7 @@ var (
 	ErrMalformed = eds.NewError("eds.pkcs12.malformed", "pkcs12: malformed file")
 	// ErrUnsupported: the file uses an algorithm this reader does not know.
 	ErrUnsupported = eds.NewError("eds.pkcs12.unsupported", "pkcs12: unsupported algorithm")
+	// ErrIterationLimit: the file demands more key-derivation iterations than
+	// this reader spends on one file (see maxPBKDF2Iterations, maxWork).
+	ErrIterationLimit = eds.NewError("eds.pkcs12.iteration_limit", "pkcs12: too many key-derivation iterations")
 )

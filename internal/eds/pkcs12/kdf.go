@@ -3,6 +3,7 @@ package pkcs12
 import (
 	"crypto/sha1"
 	"errors"
+	"hash"
 	"unicode/utf16"
 )
 
@@ -35,7 +36,14 @@ func bmpPassword(password string) ([]byte, error) {
 // pkcs12KDF derives size bytes with SHA-1 as RFC 7292, appendix B.2 defines
 // (u = 20, v = 64).
 func pkcs12KDF(password, salt []byte, iterations, id, size int) []byte {
-	const u, v = sha1.Size, 64
+	return pkcs12KDFHash(sha1.New, password, salt, iterations, id, size)
+}
+
+// pkcs12KDFHash is the RFC 7292 (appendix B.2) derivation with another hash:
+// u is its output size and v its block size (64 for SHA-256, 128 for
+// SHA-384 and SHA-512), as OpenSSL computes the key of a SHA-2 MAC.
+func pkcs12KDFHash(newHash func() hash.Hash, password, salt []byte, iterations, id, size int) []byte {
+	u, v := newHash().Size(), newHash().BlockSize()
 	fill := func(src []byte) []byte {
 		if len(src) == 0 {
 			return nil
@@ -54,14 +62,16 @@ func pkcs12KDF(password, salt []byte, iterations, id, size int) []byte {
 	I := append(fill(salt), fill(password)...)
 	out := make([]byte, 0, size+u)
 	B := make([]byte, v)
+	h := newHash()
 	for len(out) < size {
-		h := sha1.New()
+		h.Reset()
 		h.Write(D)
 		h.Write(I)
 		A := h.Sum(nil)
 		for j := 1; j < iterations; j++ {
-			s := sha1.Sum(A)
-			A = s[:]
+			h.Reset()
+			h.Write(A)
+			A = h.Sum(A[:0])
 		}
 		out = append(out, A...)
 		if len(out) >= size {

@@ -48,7 +48,10 @@ func pbeSchemeFor(oid asn1.ObjectIdentifier) (pbeScheme, bool) {
 	return pbeScheme{}, false
 }
 
-func pbeCipher(alg pkix.AlgorithmIdentifier, password []byte) (cipher.Block, []byte, error) {
+func pbeCipher(alg pkix.AlgorithmIdentifier, pw *secret) (cipher.Block, []byte, error) {
+	if alg.Algorithm.Equal(oidPBES2) {
+		return pbes2Cipher(alg.Parameters, pw)
+	}
 	scheme, ok := pbeSchemeFor(alg.Algorithm)
 	if !ok {
 		return nil, nil, fmt.Errorf("%w: encryption %s", ErrUnsupported, alg.Algorithm)
@@ -57,11 +60,17 @@ func pbeCipher(alg pkix.AlgorithmIdentifier, password []byte) (cipher.Block, []b
 	if rest, err := asn1.Unmarshal(alg.Parameters.FullBytes, &p); err != nil || len(rest) != 0 {
 		return nil, nil, fmt.Errorf("%w: PBE parameters", ErrMalformed)
 	}
-	if p.Iterations < 1 || p.Iterations > maxIterations {
+	if p.Iterations < 1 {
 		return nil, nil, fmt.Errorf("%w: %d PBE iterations", ErrMalformed, p.Iterations)
 	}
-	key := pkcs12KDF(password, p.Salt, p.Iterations, kdfKey, scheme.keyLen)
-	iv := pkcs12KDF(password, p.Salt, p.Iterations, kdfIV, 8)
+	if p.Iterations > maxIterations {
+		return nil, nil, fmt.Errorf("%w: %d PBE iterations (at most %d)", ErrIterationLimit, p.Iterations, maxIterations)
+	}
+	if err := pw.spend(2 * p.Iterations); err != nil { // key and IV
+		return nil, nil, err
+	}
+	key := pkcs12KDF(pw.bmp, p.Salt, p.Iterations, kdfKey, scheme.keyLen)
+	iv := pkcs12KDF(pw.bmp, p.Salt, p.Iterations, kdfIV, 8)
 	block, err := scheme.block(key)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -72,8 +81,8 @@ func pbeCipher(alg pkix.AlgorithmIdentifier, password []byte) (cipher.Block, []b
 // pbeDecrypt decrypts data encrypted with a PKCS#12 PBE scheme and removes
 // the PKCS#7 padding. A bad padding means a wrong password (if the MAC was not
 // checked) or a corrupt file.
-func pbeDecrypt(alg pkix.AlgorithmIdentifier, password, data []byte) ([]byte, error) {
-	block, iv, err := pbeCipher(alg, password)
+func pbeDecrypt(alg pkix.AlgorithmIdentifier, pw *secret, data []byte) ([]byte, error) {
+	block, iv, err := pbeCipher(alg, pw)
 	if err != nil {
 		return nil, err
 	}
@@ -96,8 +105,8 @@ func pbeDecrypt(alg pkix.AlgorithmIdentifier, password, data []byte) ([]byte, er
 }
 
 // pbeEncrypt pads and encrypts data.
-func pbeEncrypt(alg pkix.AlgorithmIdentifier, password, data []byte) ([]byte, error) {
-	block, iv, err := pbeCipher(alg, password)
+func pbeEncrypt(alg pkix.AlgorithmIdentifier, pw *secret, data []byte) ([]byte, error) {
+	block, iv, err := pbeCipher(alg, pw)
 	if err != nil {
 		return nil, err
 	}

@@ -73,6 +73,9 @@ func run(t *testing.T, cfg Config) {
 	if !(0 < r.P50 && r.P50 <= r.P99 && r.P99 <= r.P999 && r.P999 <= r.Max) {
 		t.Fatalf("latencies out of order: %+v", r)
 	}
+	if processCPU() > 0 && (r.SignCPUPerToken <= 0 || r.CPUPerToken <= 0) {
+		t.Errorf("CPU not measured: %+v", r)
+	}
 }
 
 func TestPercentile(t *testing.T) {

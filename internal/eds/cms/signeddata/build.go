@@ -250,7 +250,17 @@ func NewSignerInfo(rand io.Reader, signer eds.Signer, cert *x509.Certificate, at
 	if err != nil {
 		return nil, fmt.Errorf("cms: signing: %w", err)
 	}
-	nullParams := alg.KeyType == eds.KeyRSA
+	sigAlgID := AlgorithmIdentifier(alg.OID, alg.KeyType == eds.KeyRSA)
+	if params := alg.Parameters(); params != nil { // RSASSA-PSS
+		ab := cryptobyte.NewBuilder(nil)
+		ab.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(alg.OID)
+			b.AddBytes(params)
+		})
+		if sigAlgID, err = ab.Bytes(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
+	}
 	b := cryptobyte.NewBuilder(nil)
 	b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1Int64(1)
@@ -260,7 +270,7 @@ func NewSignerInfo(rand io.Reader, signer eds.Signer, cert *x509.Certificate, at
 		})
 		b.AddBytes(AlgorithmIdentifier(digestOID, false))
 		b.AddASN1(tag0c, func(b *cryptobyte.Builder) { b.AddBytes(signedSet[len(signedSet)-setContentLen(signedSet):]) })
-		b.AddBytes(AlgorithmIdentifier(alg.OID, nullParams))
+		b.AddBytes(sigAlgID)
 		b.AddASN1OctetString(sig)
 	})
 	raw, err := b.Bytes()

@@ -251,6 +251,18 @@ func ParseSignerInfo(raw []byte) (*SignerInfo, error) {
 	return si, nil
 }
 
+// algorithmParams returns the parameters of a DER AlgorithmIdentifier: what
+// follows the OID (empty when absent).
+func algorithmParams(raw []byte) []byte {
+	s := cryptobyte.String(raw)
+	var seq cryptobyte.String
+	var oid asn1.ObjectIdentifier
+	if !s.ReadASN1(&seq, casn1.SEQUENCE) || !seq.ReadASN1ObjectIdentifier(&oid) {
+		return nil
+	}
+	return seq
+}
+
 func readAlgorithm(s *cryptobyte.String) (raw []byte, oid asn1.ObjectIdentifier, err error) {
 	var elem cryptobyte.String
 	if !s.ReadASN1Element(&elem, casn1.SEQUENCE) {
@@ -500,6 +512,11 @@ var keyAlgorithmOIDs = []asn1.ObjectIdentifier{
 // ErrUnsupported.
 func (si *SignerInfo) Algorithm(pub *eds.PublicKey) (*eds.Algorithm, error) {
 	if alg, ok := eds.LookupSignatureAlgorithm(si.SignatureAlgorithm); ok {
+		// RSASSA-PSS: the parameters must be the one supported profile. The
+		// error's code is eds.signature.pss_params; it is also ErrUnsupported.
+		if err := eds.CheckSignatureParameters(si.SignatureAlgorithm, algorithmParams(si.rawSigAlg)); err != nil {
+			return nil, fmt.Errorf("%w: %w", err, ErrUnsupported)
+		}
 		return alg, nil
 	}
 	if slices.ContainsFunc(keyAlgorithmOIDs, si.SignatureAlgorithm.Equal) {

@@ -1,4 +1,4 @@
-package ca
+package cacmd
 
 import (
 	"bytes"
@@ -14,6 +14,9 @@ import (
 	"github.com/senimkz/senim/internal/eds/pkcs12"
 	"github.com/senimkz/senim/internal/eds/pki"
 )
+
+// testNow is the fixed clock of these tests.
+var testNow = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 
 func runCommand(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()

@@ -1,12 +1,14 @@
-package pd
+package admincmd
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/store/storetest"
 )
 
@@ -22,7 +24,7 @@ func TestAdminCommand(t *testing.T) {
 	os.WriteFile(owner, []byte(`{"bin":"`+binRegister+`","name":"Register","data_sets":[{"code":"identity","title":"ID"}]}`), 0o600)
 	run := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
-		code := AdminCommand(t.Context(), append([]string{"--database-url", url, "--as", "alice"}, args...), &out, &errb)
+		code := Command(t.Context(), append([]string{"--database-url", url, "--as", "alice"}, args...), &out, &errb)
 		return code, out.String(), errb.String()
 	}
 	if code, _, e := run("put", "data-owner", owner); code != 0 {
@@ -47,5 +49,19 @@ func TestAdminCommand(t *testing.T) {
 	db.QueryRowContext(t.Context(), `SELECT actor FROM outbox_events WHERE type = 'pd.registry.tr2.set'`).Scan(&actor)
 	if actor != "admin:alice" {
 		t.Errorf("actor %q", actor)
+	}
+}
+
+var (
+	binPolice   = mkBIN("0601", 1)
+	binRegister = mkBIN("0702", 1)
+)
+
+// mkBIN completes a test BIN (type digit 9, never a real one) with its check digit.
+func mkBIN(reg string, serial int) string {
+	for ; ; serial++ {
+		if b, ok := kzid.Complete(fmt.Sprintf("%s90%05d", reg, serial)); ok {
+			return b
+		}
 	}
 }

@@ -1,4 +1,6 @@
-package pd
+// Package admincmd is `senim admin`: the authorized body's directories of
+// personal-data access control kept from the command line, through package pd.
+package admincmd
 
 import (
 	"context"
@@ -8,10 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/senimkz/senim/internal/cli"
+	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/store"
 )
 
@@ -28,9 +33,9 @@ Keeps the directories of personal-data access control on the database directly
   rotate-key                        retire the security-token key, start a new one
 `
 
-// AdminCommand is `senim admin ...` (see adminUsage). Exit 0: done; 1: the change was
+// Command is `senim admin ...` (see adminUsage). Exit 0: done; 1: the change was
 // refused or failed; 2: bad usage.
-func AdminCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, adminUsage) }
@@ -54,7 +59,7 @@ func AdminCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "admin:", err)
 		return 1
 	}
-	s := directoryService(db, time.Now)
+	s := pd.NewDirectoryService(db, time.Now)
 	code, err := runAdmin(ctx, s, "admin:"+*as, rest, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "admin:", err)
@@ -65,13 +70,7 @@ func AdminCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return code
 }
 
-// directoryService is a Service that only keeps directories (no flows): what the admin
-// command needs, without identity, trust anchors or keys.
-func directoryService(db *store.DB, now func() time.Time) *Service {
-	return &Service{cfg: Config{DB: db, DirectoryTTL: time.Nanosecond, MaxTokenLifetime: 365 * 24 * time.Hour}, db: db, log: slog.Default(), now: now}
-}
-
-func runAdmin(ctx context.Context, s *Service, actor string, args []string, stdout io.Writer) (int, error) {
+func runAdmin(ctx context.Context, s *pd.Service, actor string, args []string, stdout io.Writer) (int, error) {
 	out := func(v any, err error) (int, error) {
 		if err != nil {
 			return 1, err
@@ -110,39 +109,47 @@ func runAdmin(ctx context.Context, s *Service, actor string, args []string, stdo
 	case args[0] == "put" && len(args) == 3:
 		switch args[1] {
 		case "data-owner":
-			var v DataOwner
+			var v pd.DataOwner
 			if err := read(args[2], &v); err != nil {
 				return 1, err
 			}
 			return out(s.PutDataOwner(ctx, actor, v))
 		case "service-code":
-			var v ServiceCode
+			var v pd.ServiceCode
 			if err := read(args[2], &v); err != nil {
 				return 1, err
 			}
 			return out(s.PutServiceCode(ctx, actor, v))
 		case "ground":
-			var v Ground
+			var v pd.Ground
 			if err := read(args[2], &v); err != nil {
 				return 1, err
 			}
 			return out(s.PutGround(ctx, actor, v))
 		case "object":
-			var v TrustedObject
+			var v pd.TrustedObject
 			if err := read(args[2], &v); err != nil {
 				return 1, err
 			}
 			return out(s.PutTrustedObject(ctx, actor, v))
 		}
 	case args[0] == "permissions" && len(args) >= 2:
-		return out(map[string]any{"bin": args[1], "grounds": sortedUnique(args[2:])}, s.SetProtocolPermissions(ctx, actor, args[1], args[2:]))
+		return out(map[string]any{"bin": args[1], "grounds": slices.Sorted(maps.Keys(setOf(args[2:])))}, s.SetProtocolPermissions(ctx, actor, args[1], args[2:]))
 	case args[0] == "history" && len(args) == 2:
 		return out(s.TrustedObjectHistory(ctx, args[1]))
 	case args[0] == "tr2" && len(args) == 2 && (args[1] == "on" || args[1] == "off"):
 		return out(map[string]bool{"enforced": args[1] == "on"}, s.SetTR2(ctx, actor, args[1] == "on"))
 	case args[0] == "rotate-key" && len(args) == 1:
-		s.keys = &keyRing{s: s}
-		return out(map[string]string{"status": "rotated"}, s.keys.rotate(ctx, actor))
+		return out(map[string]string{"status": "rotated"}, s.RotateTokenKey(ctx, actor))
 	}
 	return 2, errors.New("unknown command")
+}
+
+// setOf is the set of xs, for printing the grounds as pd stores them (sorted, unique).
+func setOf(xs []string) map[string]struct{} {
+	m := make(map[string]struct{}, len(xs))
+	for _, x := range xs {
+		m[x] = struct{}{}
+	}
+	return m
 }

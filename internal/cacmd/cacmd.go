@@ -1,4 +1,6 @@
-package ca
+// Package cacmd is `senim ca`: a private test PKI in the NCA profile on the command
+// line, through package ca.
+package cacmd
 
 import (
 	"context"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/senimkz/senim/internal/cli"
+	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/pki"
 )
 
@@ -55,11 +58,11 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		base := fs.String("base-url", "", "URL where the CA's HTTP endpoints will be served (default http://localhost:8080)")
 		algs := fs.String("alg", "gost2015,p256", "hierarchies to create")
 		run = func() error {
-			var list []Algorithm
+			var list []ca.Algorithm
 			for _, a := range strings.Split(*algs, ",") {
-				list = append(list, Algorithm(strings.TrimSpace(a)))
+				list = append(list, ca.Algorithm(strings.TrimSpace(a)))
 			}
-			c, err := Open(*dir, Config{Now: commandNow, BaseURL: *base, Algorithms: list})
+			c, err := ca.Open(*dir, ca.Config{Now: commandNow, BaseURL: *base, Algorithms: list})
 			if err != nil {
 				return err
 			}
@@ -70,8 +73,8 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return nil
 		}
 	case "issue":
-		var p Person
-		var r Request
+		var p ca.Person
+		var r ca.Request
 		fs.StringVar(&p.IIN, "iin", "", "holder's IIN (12 digits)")
 		fs.StringVar(&p.Surname, "surname", "ТЕСТОВ", "holder's surname")
 		fs.StringVar(&p.Name, "name", "ТЕСТ", "holder's name")
@@ -80,7 +83,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.StringVar(&r.Organization, "org", "", "organization's name")
 		role := fs.String("role", "", "role in the organization (default employee)")
 		fs.StringVar(&r.SystemName, "system", "", "information system's name: an information-system certificate")
-		alg := fs.String("alg", string(GOST2015), "gost2015 or p256")
+		alg := fs.String("alg", string(ca.GOST2015), "gost2015 or p256")
 		out := fs.String("out", "", "PKCS#12 file to write (required)")
 		password := fs.String("password", "", "PKCS#12 password (NCA policy); default: a generated one, printed")
 		run = func() error {
@@ -93,16 +96,16 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if *role != "" {
 				r.Role = pki.Role(strings.ToUpper(*role))
 			}
-			r.Algorithm = Algorithm(*alg)
+			r.Algorithm = ca.Algorithm(*alg)
 			pw := *password
 			generated := pw == ""
 			if generated {
 				var err error
-				if pw, err = NewPassword(); err != nil {
+				if pw, err = ca.NewPassword(); err != nil {
 					return err
 				}
 			}
-			c, err := Open(*dir, Config{Now: commandNow, Algorithms: []Algorithm{r.Algorithm}})
+			c, err := ca.Open(*dir, ca.Config{Now: commandNow, Algorithms: []ca.Algorithm{r.Algorithm}})
 			if err != nil {
 				return err
 			}
@@ -110,7 +113,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return err
 			}
-			p12, err := PKCS12(is, pw)
+			p12, err := ca.PKCS12(is, pw)
 			if err != nil {
 				return err
 			}
@@ -118,7 +121,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return err
 			}
 			fmt.Fprintf(stdout, "serial   %s\nsubject  %s\nvalid    %s .. %s\nfile     %s\n",
-				serialHex(is.Certificate.SerialNumber), pki.Info(is.Certificate).Subject.DN,
+				is.Certificate.SerialNumber.Text(16), pki.Info(is.Certificate).Subject.DN,
 				is.Certificate.NotBefore.UTC().Format(time.RFC3339), is.Certificate.NotAfter.UTC().Format(time.RFC3339), *out)
 			if generated {
 				fmt.Fprintf(stdout, "password %s\n", pw)
@@ -137,20 +140,20 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return err
 			}
-			c, err := Open(*dir, Config{Now: commandNow})
+			c, err := ca.Open(*dir, ca.Config{Now: commandNow})
 			if err != nil {
 				return err
 			}
 			if err := c.Revoke(s, rc, time.Time{}); err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "revoked %s (%s)\n", serialHex(s), rc)
+			fmt.Fprintf(stdout, "revoked %s (%s)\n", s.Text(16), rc)
 			return nil
 		}
 	case "crl":
 		name := fs.String("ca", "gost2015-ca", "authority whose CRL to write")
 		run = func() error {
-			c, err := Open(*dir, Config{Now: commandNow})
+			c, err := ca.Open(*dir, ca.Config{Now: commandNow})
 			if err != nil {
 				return err
 			}
@@ -202,5 +205,5 @@ func parseReason(s string) (pki.Reason, error) {
 			return r, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: unknown reason %q", ErrInvalidRequest, s)
+	return 0, fmt.Errorf("%w: unknown reason %q", ca.ErrInvalidRequest, s)
 }

@@ -1,0 +1,123 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/senimkz/senim/internal/cli"
+)
+
+// Exit codes of senim notify verify.
+const (
+	exitOK       = 0
+	exitInvalid  = 1 // the receipt does not verify
+	exitUnusable = 2 // bad usage, unreadable input, unreachable JWKS
+)
+
+// maxFile bounds what the command reads.
+const maxFile = 1 << 20
+
+// VerifyCmd is `senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]`: it checks a
+// read receipt offline against Senim's JWK set (a file, or fetched once from a URL).
+// RECEIPT is a file holding the compact JWS or the bundle the cabinet downloads
+// ({"receipt":..., "iin_salt":...}); with --iin and a bundle it also checks that the
+// receipt commits to that IIN. Exit 0 valid, 1 invalid, 2 unusable.
+func VerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("notify verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	jwksFlag := fs.String("jwks", "", "Senim's JWK set: a file, or an https:// (http:// for a local sandbox) URL such as https://senim.example/.well-known/jwks.json")
+	iin := fs.String("iin", "", "check that the receipt commits to this IIN (needs the bundle with its salt)")
+	pos, err := cli.Parse(fs, args, func(string) (string, bool) { return "", false }) // only what the command line says
+	if err != nil {
+		return exitUnusable
+	}
+	if len(pos) != 1 || *jwksFlag == "" {
+		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]")
+		return exitUnusable
+	}
+	raw, err := readLimited(pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return exitUnusable
+	}
+	jwks, err := loadJWKS(ctx, *jwksFlag)
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return exitUnusable
+	}
+	compact, salt := strings.TrimSpace(string(raw)), ""
+	if strings.HasPrefix(compact, "{") {
+		var b Receipt
+		if err := json.Unmarshal(raw, &b); err != nil || b.JWS == "" {
+			fmt.Fprintln(stderr, "INVALID: the file is neither a receipt nor a receipt bundle")
+			return exitInvalid
+		}
+		compact, salt = b.JWS, b.IINSalt
+	}
+	c, err := VerifyReceipt(compact, jwks)
+	if err != nil {
+		fmt.Fprintln(stderr, "INVALID:", err)
+		return exitInvalid
+	}
+	fmt.Fprintf(stdout, "receipt %s: notice %s read at %s (%s, session %s), content sha256 %s (%s), issued by %s\n",
+		c.ID, c.Notice, c.ReadAt, c.AuthMethod, c.Session, c.ContentSHA256, c.Lang, c.Issuer)
+	if *iin != "" {
+		if salt == "" {
+			fmt.Fprintln(stderr, "error: --iin needs the receipt bundle, which carries the salt")
+			return exitUnusable
+		}
+		if !c.CheckCommit(salt, *iin) {
+			fmt.Fprintln(stderr, "INVALID: the receipt does not commit to this IIN")
+			return exitInvalid
+		}
+		fmt.Fprintln(stdout, "the receipt commits to the given IIN")
+	}
+	fmt.Fprintln(stdout, "OK")
+	return exitOK
+}
+
+func readLimited(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxFile {
+		return nil, fmt.Errorf("%s: larger than %d bytes", name, maxFile)
+	}
+	return b, nil
+}
+
+func loadJWKS(ctx context.Context, src string) ([]byte, error) {
+	if !strings.HasPrefix(src, "https://") && !strings.HasPrefix(src, "http://") {
+		return readLimited(src)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxFile))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", src, resp.Status)
+	}
+	return b, nil
+}

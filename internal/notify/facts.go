@@ -1,0 +1,281 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/store"
+)
+
+// Facts are what a notice says, independent of language: rendered at read time.
+type Facts struct {
+	Flow      string    `json:"flow,omitempty"` // proactive | protocol | sms
+	Initiator *Party    `json:"initiator,omitempty"`
+	Owner     *Party    `json:"owner,omitempty"`
+	DataSets  []DataSet `json:"data_sets,omitempty"`
+	Purpose   string    `json:"purpose,omitempty"`
+	Service   *Titled   `json:"service,omitempty"` // flow 1: the proactive service
+	Ground    *Ground   `json:"ground,omitempty"`  // flow 2: the legal ground
+	ConsentID string    `json:"consent_id,omitempty"`
+	// ValidUntil is a consent's end.
+	ValidUntil time.Time `json:"valid_until,omitzero"`
+	Action     string    `json:"action,omitempty"` // a reported action (pd.Actions)
+	Automated  *bool     `json:"automated,omitempty"`
+	Deferred   bool      `json:"deferred,omitempty"` // told after a deferral by law
+	At         time.Time `json:"at,omitzero"`
+	// Sender and Message: a message sent through the domain API.
+	Sender  string          `json:"sender,omitempty"`
+	Message map[string]Text `json:"message,omitempty"`
+}
+
+// Party is an organisation by BIN and the name the directories gave it.
+type Party struct {
+	BIN  string `json:"bin"`
+	Name string `json:"name,omitempty"`
+}
+
+// DataSet is a data set by code and its title in plain words.
+type DataSet struct {
+	Code  string `json:"code"`
+	Title string `json:"title,omitempty"`
+}
+
+// Titled is a code and its title.
+type Titled struct {
+	Code  string `json:"code"`
+	Title string `json:"title,omitempty"`
+}
+
+// Ground is a legal ground: its titles in the three languages and its legal reference.
+type Ground struct {
+	Code     string    `json:"code"`
+	Titles   pd.Titles `json:"titles"`
+	LegalRef string    `json:"legal_ref,omitempty"`
+}
+
+// directory is a snapshot of the directories for one batch of events.
+type directory struct {
+	owners   map[string]pd.DataOwner
+	grounds  map[string]pd.Ground
+	services map[string]pd.ServiceCode
+	orgs     map[string]string // BIN -> name; "" when unknown
+}
+
+func (s *Service) loadDirectory(ctx context.Context) (*directory, error) {
+	d := &directory{owners: map[string]pd.DataOwner{}, grounds: map[string]pd.Ground{}, services: map[string]pd.ServiceCode{}, orgs: map[string]string{}}
+	owners, err := s.cfg.Directory.DataOwners(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("notify: data owners: %w", err)
+	}
+	for _, o := range owners {
+		d.owners[o.BIN] = o
+	}
+	grounds, err := s.cfg.Directory.Grounds(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("notify: grounds: %w", err)
+	}
+	for _, g := range grounds {
+		d.grounds[g.Code] = g
+	}
+	services, err := s.cfg.Directory.ServiceCodes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("notify: service codes: %w", err)
+	}
+	for _, c := range services {
+		d.services[c.Code] = c
+	}
+	return d, nil
+}
+
+// org names an organisation: the data owner directory first, then identity's.
+func (s *Service) org(ctx context.Context, d *directory, bin string) (*Party, error) {
+	if bin == "" {
+		return nil, nil
+	}
+	if o, ok := d.owners[bin]; ok && o.Name != "" {
+		return &Party{BIN: bin, Name: o.Name}, nil
+	}
+	name, ok := d.orgs[bin]
+	if !ok {
+		o, err := s.cfg.Organizations.OrganizationByBIN(ctx, bin)
+		switch {
+		case errors.Is(err, identity.ErrNotFound):
+		case err != nil:
+			return nil, fmt.Errorf("notify: organization: %w", err)
+		default:
+			name = o.Name
+		}
+		d.orgs[bin] = name
+	}
+	return &Party{BIN: bin, Name: name}, nil
+}
+
+func (d *directory) dataSets(owner string, codes []string) []DataSet {
+	out := make([]DataSet, 0, len(codes))
+	for _, c := range codes {
+		ds := DataSet{Code: c}
+		for _, x := range d.owners[owner].DataSets {
+			if x.Code == c {
+				ds.Title = x.Title
+			}
+		}
+		out = append(out, ds)
+	}
+	return out
+}
+
+func (d *directory) ground(code string) *Ground {
+	if code == "" {
+		return nil
+	}
+	g, ok := d.grounds[code]
+	if !ok {
+		return &Ground{Code: code}
+	}
+	return &Ground{Code: code, Titles: g.Titles, LegalRef: g.LegalRef}
+}
+
+// The payloads notify reads; they name no IIN.
+type (
+	issuedPayload struct {
+		Flow        string   `json:"flow"`
+		Initiator   string   `json:"initiator"`
+		Owner       string   `json:"owner"`
+		Scope       []string `json:"scope"`
+		Purpose     string   `json:"purpose"`
+		Code        string   `json:"code"`
+		ConsentID   string   `json:"consent_id"`
+		SealedUntil string   `json:"sealed_until"`
+	}
+	releasedPayload struct {
+		Initiator  string   `json:"initiator"`
+		Owner      string   `json:"owner"`
+		Ground     string   `json:"ground"`
+		Scope      []string `json:"scope"`
+		AccessedAt string   `json:"accessed_at"`
+	}
+	reportedPayload struct {
+		Owner     string   `json:"owner"`
+		Initiator string   `json:"initiator"`
+		Action    string   `json:"action"`
+		Automated bool     `json:"automated"`
+		Scope     []string `json:"scope"`
+		At        string   `json:"at"`
+	}
+	consentPayload struct {
+		ID         string    `json:"id"`
+		ConsentID  string    `json:"consent_id"` // pd.consent.revoked
+		Initiator  string    `json:"initiator"`
+		Owner      string    `json:"owner"`
+		DataSets   []string  `json:"data_sets"`
+		Purpose    string    `json:"purpose"`
+		ValidUntil time.Time `json:"valid_until"`
+	}
+)
+
+// fromEvent returns the notice an event calls for; ok is false for events that call
+// for none (other types, a sealed issuance whose notice pd releases later).
+func (s *Service) fromEvent(ctx context.Context, d *directory, ev store.Event) (p pending, ok bool, err error) {
+	p = pending{subject: ev.Subject, eventID: ev.ID}
+	f := &p.facts
+	bad := func(err error) (pending, bool, error) {
+		// A payload notify cannot read is a bug upstream; skipping it would lose a
+		// notice silently, so the batch fails and is retried (and logged).
+		return pending{}, false, fmt.Errorf("notify: event %d (%s): %w", ev.ID, ev.Type, err)
+	}
+	switch ev.Type {
+	case "pd.token.issued":
+		var pl issuedPayload
+		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
+			return bad(err)
+		}
+		if pl.SealedUntil != "" {
+			return pending{}, false, nil // deferred: pd.access.notice tells when the deferral ends
+		}
+		p.kind = KindAccess
+		f.Flow, f.Purpose, f.At = pl.Flow, pl.Purpose, ev.CreatedAt
+		f.DataSets = d.dataSets(pl.Owner, pl.Scope)
+		switch pl.Flow {
+		case "protocol":
+			f.Ground = d.ground(pl.Code)
+		case "proactive":
+			if pl.Code != "" {
+				f.Service = &Titled{Code: pl.Code, Title: d.services[pl.Code].Title}
+			}
+			f.ConsentID = pl.ConsentID
+		default:
+			f.ConsentID = pl.ConsentID
+		}
+		if f.Initiator, err = s.org(ctx, d, pl.Initiator); err != nil {
+			return pending{}, false, err
+		}
+		if f.Owner, err = s.org(ctx, d, pl.Owner); err != nil {
+			return pending{}, false, err
+		}
+	case "pd.access.notice":
+		var pl releasedPayload
+		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
+			return bad(err)
+		}
+		p.kind = KindAccess
+		f.Flow, f.Deferred = "protocol", true
+		f.At = ev.CreatedAt
+		if t, err := time.Parse(time.RFC3339, pl.AccessedAt); err == nil {
+			f.At = t
+		}
+		f.DataSets = d.dataSets(pl.Owner, pl.Scope)
+		f.Ground = d.ground(pl.Ground)
+		if f.Initiator, err = s.org(ctx, d, pl.Initiator); err != nil {
+			return pending{}, false, err
+		}
+		if f.Owner, err = s.org(ctx, d, pl.Owner); err != nil {
+			return pending{}, false, err
+		}
+	case "pd.action.reported":
+		var pl reportedPayload
+		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
+			return bad(err)
+		}
+		p.kind = KindAction
+		f.Action, f.Automated = pl.Action, &pl.Automated
+		f.At = ev.CreatedAt
+		if t, err := time.Parse(time.RFC3339Nano, pl.At); err == nil {
+			f.At = t
+		}
+		f.DataSets = d.dataSets(pl.Owner, pl.Scope)
+		if f.Initiator, err = s.org(ctx, d, pl.Initiator); err != nil {
+			return pending{}, false, err
+		}
+		if f.Owner, err = s.org(ctx, d, pl.Owner); err != nil {
+			return pending{}, false, err
+		}
+	case "pd.consent.given", "pd.consent.refused", "pd.consent.revoked":
+		var pl consentPayload
+		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
+			return bad(err)
+		}
+		p.kind = map[string]string{"pd.consent.given": KindConsentGiven, "pd.consent.refused": KindConsentRefused, "pd.consent.revoked": KindConsentRevoked}[ev.Type]
+		f.ConsentID = pl.ID
+		if pl.ConsentID != "" {
+			f.ConsentID = pl.ConsentID
+		}
+		f.Purpose, f.ValidUntil, f.At = pl.Purpose, pl.ValidUntil, ev.CreatedAt
+		if len(pl.DataSets) > 0 {
+			f.DataSets = d.dataSets(pl.Owner, pl.DataSets)
+		}
+		if f.Initiator, err = s.org(ctx, d, pl.Initiator); err != nil {
+			return pending{}, false, err
+		}
+		if f.Owner, err = s.org(ctx, d, pl.Owner); err != nil {
+			return pending{}, false, err
+		}
+	default:
+		return pending{}, false, nil
+	}
+	return p, true, nil
+}

@@ -1,0 +1,408 @@
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/store"
+)
+
+// ConsumerName is notify's cursor in the outbox.
+const ConsumerName = "notify"
+
+// Notice states.
+const (
+	StateAccepted  = "accepted"
+	StateDelivered = "delivered"
+	StateRead      = "read"
+)
+
+// Notice kinds.
+const (
+	KindAccess         = "access"
+	KindAction         = "action"
+	KindConsentGiven   = "consent_given"
+	KindConsentRefused = "consent_refused"
+	KindConsentRevoked = "consent_revoked"
+	KindMessage        = "message"
+)
+
+// Directory is what notify reads of the authorized body's directories (pd.Service).
+type Directory interface {
+	DataOwners(ctx context.Context) ([]pd.DataOwner, error)
+	Grounds(ctx context.Context) ([]pd.Ground, error)
+	ServiceCodes(ctx context.Context) ([]pd.ServiceCode, error)
+}
+
+// Organizations names organizations by BIN (identity.Service).
+type Organizations interface {
+	OrganizationByBIN(ctx context.Context, bin string) (*identity.Organization, error)
+}
+
+// Signer signs a compact ES256 JWS with Senim's security-token key under its own typ
+// (pd.Service.SignJWS); the JWKS that verifies security tokens verifies receipts.
+type Signer interface {
+	SignJWS(ctx context.Context, typ string, payload []byte) (string, error)
+}
+
+// Config configures a Service.
+type Config struct {
+	DB            *store.DB
+	Directory     Directory
+	Organizations Organizations
+	Signer        Signer
+	// Issuer is the iss of read receipts: Senim's public URL.
+	Issuer   string
+	Now      func() time.Time
+	Logger   *slog.Logger
+	BatchMax int           // events per consumer batch (default 256)
+	Interval time.Duration // consumer poll interval (default 1s)
+}
+
+// Service is the notification point.
+type Service struct {
+	cfg Config
+	db  *store.DB
+	log *slog.Logger
+	hub hub
+}
+
+// New validates cfg and fills defaults.
+func New(cfg Config) (*Service, error) {
+	if cfg.DB == nil || cfg.Directory == nil || cfg.Organizations == nil || cfg.Signer == nil || cfg.Issuer == "" {
+		return nil, errors.New("notify: DB, Directory, Organizations, Signer and Issuer are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.BatchMax <= 0 {
+		cfg.BatchMax = 256
+	}
+	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Logger, hub: hub{subs: map[string]map[chan struct{}]struct{}{}}}, nil
+}
+
+// Run turns outbox events into notices until ctx is done.
+func (s *Service) Run(ctx context.Context) error {
+	return s.db.RunConsumer(ctx, ConsumerName, s.cfg.BatchMax, s.cfg.Interval, s.consume)
+}
+
+// Sync handles every event pending now and returns how many events it saw. Tests and
+// one-shot tools use it instead of Run.
+func (s *Service) Sync(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := s.db.ConsumeBatch(ctx, ConsumerName, s.cfg.BatchMax, s.consume)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
+
+// Notice is one notice of an addressee.
+type Notice struct {
+	Seq         int64 // order of acceptance
+	Ref         string
+	Subject     string
+	EventID     int64 // 0 for a message sent through the domain API
+	Kind        string
+	Facts       Facts
+	Significant bool
+	State       string
+	CreatedAt   time.Time
+	DeliveredAt time.Time
+	ReadAt      time.Time
+}
+
+// pending is a notice about to be accepted.
+type pending struct {
+	subject     string
+	eventID     int64
+	kind        string
+	facts       Facts
+	significant bool
+}
+
+// consume accepts the notices of a batch of events in one transaction, then delivers
+// them to the inbox. Redelivered events find their notice already accepted (event_id
+// is unique) and only complete its delivery.
+func (s *Service) consume(ctx context.Context, evs []store.Event) error {
+	var dir *directory
+	var ps []pending
+	var ids []int64
+	for _, ev := range evs {
+		if !strings.HasPrefix(ev.Subject, "citizen:") || !strings.HasPrefix(ev.Type, "pd.") {
+			continue
+		}
+		if dir == nil {
+			var err error
+			if dir, err = s.loadDirectory(ctx); err != nil {
+				return err
+			}
+		}
+		p, ok, err := s.fromEvent(ctx, dir, ev)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		ps = append(ps, p)
+		ids = append(ids, ev.ID)
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	now := s.cfg.Now()
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		for _, p := range ps {
+			if _, err := s.accept(ctx, tx, p, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.deliverEvents(ctx, ids)
+}
+
+// accept stores p as accepted and returns its id, or 0 when its event already has a
+// notice.
+func (s *Service) accept(ctx context.Context, tx *store.Tx, p pending, now time.Time) (int64, error) {
+	facts, err := json.Marshal(p.facts)
+	if err != nil {
+		return 0, err
+	}
+	var ev sql.NullInt64
+	if p.eventID > 0 {
+		ev = sql.NullInt64{Int64: p.eventID, Valid: true}
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO notify_notices (ref, subject, event_id, kind, facts, significant, state, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING id`,
+		newRef("n_"), p.subject, ev, p.kind, string(facts), p.significant, StateAccepted, store.Micros(now)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("notify: accept: %w", err)
+	}
+	return id, nil
+}
+
+// deliverEvents delivers to the inbox the accepted notices of these events and wakes
+// their addressees' live views.
+func (s *Service) deliverEvents(ctx context.Context, eventIDs []int64) error {
+	var q strings.Builder
+	args := []any{}
+	for i, id := range eventIDs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("?")
+		args = append(args, id)
+	}
+	return s.deliver(ctx, "event_id IN ("+q.String()+")", args)
+}
+
+// deliver moves the accepted notices matching where to delivered: in the inbox, the
+// one channel so far.
+func (s *Service) deliver(ctx context.Context, where string, args []any) error {
+	now := store.Micros(s.cfg.Now())
+	var subjects []string
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		subjects = subjects[:0]
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT subject FROM notify_notices WHERE state = 'accepted' AND `+where, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var sub string
+			if err := rows.Scan(&sub); err != nil {
+				rows.Close()
+				return err
+			}
+			subjects = append(subjects, sub)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE notify_notices SET state = 'delivered', delivered_at = ? WHERE state = 'accepted' AND `+where,
+			append([]any{now}, args...)...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("notify: deliver: %w", err)
+	}
+	for _, sub := range subjects {
+		s.hub.publish(sub)
+	}
+	return nil
+}
+
+// Text is a message's title and body in one language.
+type Text struct {
+	Title string `json:"title"`
+	Body  string `json:"body"`
+}
+
+// Message is a notice sent through the domain API (the sending API for state bodies
+// builds on it in a later slice). Content needs Kazakh and Russian; English is optional.
+type Message struct {
+	Subject     string          // the addressee's reference, "citizen:<id>"
+	Sender      string          // the sender's name, shown to the citizen
+	Content     map[string]Text // by language: kk, ru (required), en
+	Significant bool            // legally significant: read through the acknowledgement screen
+}
+
+// Limits of a message.
+const (
+	maxTitle = 200
+	maxBody  = 20000
+)
+
+// Send accepts a message and delivers it to the addressee's inbox.
+func (s *Service) Send(ctx context.Context, m Message) (*Notice, error) {
+	if !strings.HasPrefix(m.Subject, "citizen:") || len(m.Subject) > 64 {
+		return nil, ErrMessageInvalid.WithDetail("subject: a citizen reference is required")
+	}
+	if m.Sender == "" || len(m.Sender) > maxTitle {
+		return nil, ErrMessageInvalid.WithDetail("sender: 1 to 200 bytes")
+	}
+	for lang, t := range m.Content {
+		if lang != "kk" && lang != "ru" && lang != "en" {
+			return nil, ErrMessageInvalid.WithDetail("content: languages are kk, ru and en")
+		}
+		if strings.TrimSpace(t.Title) == "" || len(t.Title) > maxTitle || strings.TrimSpace(t.Body) == "" || len(t.Body) > maxBody {
+			return nil, ErrMessageInvalid.WithDetail("content: each language needs a title (up to 200 bytes) and a body (up to 20000)")
+		}
+	}
+	if _, ok := m.Content["kk"]; !ok {
+		return nil, ErrMessageInvalid.WithDetail("content: Kazakh (kk) is required")
+	}
+	if _, ok := m.Content["ru"]; !ok {
+		return nil, ErrMessageInvalid.WithDetail("content: Russian (ru) is required")
+	}
+	p := pending{subject: m.Subject, kind: KindMessage, significant: m.Significant,
+		facts: Facts{Sender: m.Sender, Message: m.Content}}
+	now := s.cfg.Now()
+	var id int64
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		id, err = s.accept(ctx, tx, p, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.deliver(ctx, "id = ?", []any{id}); err != nil {
+		return nil, err
+	}
+	return s.byID(ctx, id)
+}
+
+const noticeColumns = `id, ref, subject, COALESCE(event_id, 0), kind, facts, significant, state, created_at, delivered_at, read_at`
+
+func scanNotice(sc interface{ Scan(...any) error }) (*Notice, error) {
+	var n Notice
+	var facts string
+	var c, d, r int64
+	if err := sc.Scan(&n.Seq, &n.Ref, &n.Subject, &n.EventID, &n.Kind, &facts, &n.Significant, &n.State, &c, &d, &r); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(facts), &n.Facts); err != nil {
+		return nil, fmt.Errorf("notify: notice %s: %w", n.Ref, err)
+	}
+	n.CreatedAt = store.FromMicros(c)
+	if d != 0 {
+		n.DeliveredAt = store.FromMicros(d)
+	}
+	if r != 0 {
+		n.ReadAt = store.FromMicros(r)
+	}
+	return &n, nil
+}
+
+func (s *Service) byID(ctx context.Context, id int64) (*Notice, error) {
+	return scanNotice(s.db.QueryRowContext(ctx, `SELECT `+noticeColumns+` FROM notify_notices WHERE id = ?`, id))
+}
+
+// notice returns the addressee's notice ref; ErrNotFound for anyone else's.
+func (s *Service) notice(ctx context.Context, q func(context.Context, string, ...any) *sql.Row, subject, ref string) (*Notice, error) {
+	if subject == "" || ref == "" || len(ref) > 64 {
+		return nil, ErrNotFound
+	}
+	n, err := scanNotice(q(ctx, `SELECT `+noticeColumns+` FROM notify_notices WHERE ref = ? AND subject = ? AND state <> 'accepted'`, ref, subject))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return n, err
+}
+
+// maxInbox bounds a listing.
+const maxInbox = 500
+
+// Inbox lists the addressee's delivered notices, newest first (at most 500).
+func (s *Service) Inbox(ctx context.Context, subject string) ([]Notice, error) {
+	return s.list(ctx, `SELECT `+noticeColumns+` FROM notify_notices WHERE subject = ? AND state <> 'accepted' ORDER BY id DESC LIMIT ?`, subject, maxInbox)
+}
+
+// Since lists the addressee's notices delivered after seq, oldest first: what a live
+// view has not shown yet.
+func (s *Service) Since(ctx context.Context, subject string, seq int64) ([]Notice, error) {
+	return s.list(ctx, `SELECT `+noticeColumns+` FROM notify_notices WHERE subject = ? AND id > ? AND state <> 'accepted' ORDER BY id LIMIT ?`, subject, seq, maxInbox)
+}
+
+func (s *Service) list(ctx context.Context, q string, args ...any) ([]Notice, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Notice{}
+	for rows.Next() {
+		n, err := scanNotice(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *n)
+	}
+	return out, rows.Err()
+}
+
+// Unread counts the addressee's delivered, unread notices and returns the newest
+// notice's seq.
+func (s *Service) Unread(ctx context.Context, subject string) (count int, head int64, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END), 0), COALESCE(MAX(id), 0)
+		FROM notify_notices WHERE subject = ? AND state <> 'accepted'`, subject).Scan(&count, &head)
+	return count, head, err
+}
+
+// Subscribe returns a channel that receives a value when a notice is delivered to
+// subject in this process, and a function to stop. Slow readers miss nothing but
+// wake-ups: a wake-up means "look again".
+func (s *Service) Subscribe(subject string) (<-chan struct{}, func()) {
+	return s.hub.subscribe(subject)
+}
+
+func newRef(prefix string) string {
+	var b [16]byte
+	rand.Read(b[:])
+	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
+}

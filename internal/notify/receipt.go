@@ -1,0 +1,294 @@
+package notify
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/senimkz/senim/internal/kzid"
+	"github.com/senimkz/senim/internal/store"
+	"github.com/senimkz/senim/verifier"
+)
+
+// ReceiptType is the typ of a read receipt's JWS header; it differs from a security
+// token's, so neither passes for the other.
+const ReceiptType = "senim-read-receipt+jwt"
+
+// commitPrefix separates the IIN commitment from every other hash.
+const commitPrefix = "senim/notify/receipt/v1 iin\x00"
+
+// Reader is who is reading: the addressee in an authenticated cabinet session.
+type Reader struct {
+	Subject string // "citizen:<id>", the session's citizen
+	IIN     string // for the receipt's commitment only; never stored or signed in clear
+	Lang    string // the language the content is shown in
+	Method  string // how the session was authenticated (identity.Method)
+	Session string // an opaque reference to the session, never its cookie
+}
+
+func (r Reader) valid() bool {
+	return strings.HasPrefix(r.Subject, "citizen:") && kzid.ValidIIN(r.IIN) && r.Method != "" && len(r.Method) <= 64 &&
+		len(r.Session) >= 16 && len(r.Session) <= 128
+}
+
+// Opened is a notice as its addressee opens it. Content is nil while a legally
+// significant notice waits for its acknowledgement: the content opens only after it.
+type Opened struct {
+	Notice  *Notice
+	Content *Content
+	// NeedsAcknowledgement: show the acknowledgement screen, not the content.
+	NeedsAcknowledgement bool
+	Receipt              *Receipt // the read receipt of an acknowledged notice
+}
+
+// Open opens the addressee's notice ref. Opening a notice that is not legally
+// significant reads it (delivered → read). A legally significant one opens only after
+// Acknowledge; until then Content is nil. Anyone else's notice is ErrNotFound.
+func (s *Service) Open(ctx context.Context, rd Reader, ref string) (*Opened, error) {
+	if !rd.valid() {
+		return nil, ErrReader
+	}
+	n, err := s.notice(ctx, s.db.QueryRowContext, rd.Subject, ref)
+	if err != nil {
+		return nil, err
+	}
+	if n.Significant {
+		rc, err := s.receiptOf(ctx, rd.Subject, n)
+		if errors.Is(err, ErrNotAcknowledged) {
+			return &Opened{Notice: n, NeedsAcknowledgement: true}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		c := n.Content(rc.Lang)
+		return &Opened{Notice: n, Content: &c, Receipt: rc}, nil
+	}
+	if n.State == StateDelivered {
+		now := s.cfg.Now()
+		if _, err := s.db.ExecContext(ctx, `UPDATE notify_notices SET state = 'read', read_at = ? WHERE id = ? AND state = 'delivered'`,
+			store.Micros(now), n.Seq); err != nil {
+			return nil, err
+		}
+		n.State, n.ReadAt = StateRead, now
+		s.hub.publish(rd.Subject)
+	}
+	c := n.Content(rd.Lang)
+	return &Opened{Notice: n, Content: &c}, nil
+}
+
+// Receipt is a read receipt as the addressee downloads it: the signed JWS and the salt
+// that opens its commitment to their IIN.
+type Receipt struct {
+	ID      string `json:"-"`
+	Notice  string `json:"-"`
+	Lang    string `json:"-"`
+	JWS     string `json:"receipt"`
+	IINSalt string `json:"iin_salt"` // base64url
+}
+
+// ReceiptClaims are the signed fields of a read receipt (rule DC-2).
+type ReceiptClaims struct {
+	Issuer        string `json:"iss"`
+	ID            string `json:"jti"`
+	Notice        string `json:"notice"`
+	SubjectCommit string `json:"sub_commit"`     // base64url SHA-256(prefix || salt || IIN)
+	ContentSHA256 string `json:"content_sha256"` // base64url, of Content as shown
+	Lang          string `json:"lang"`
+	ReadAt        string `json:"read_at"` // RFC 3339, UTC
+	AuthMethod    string `json:"amr"`
+	Session       string `json:"sid"`
+	IssuedAt      int64  `json:"iat"`
+}
+
+// Acknowledge records that the addressee passed the acknowledgement screen of a
+// legally significant notice and opens it: the content in rd.Lang is what is shown and
+// what the receipt's hash covers. The receipt's event (notify.receipt.issued) goes to
+// the outbox in the same transaction. Acknowledging again returns the same receipt.
+func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Opened, error) {
+	if !rd.valid() {
+		return nil, ErrReader
+	}
+	if !validLang(rd.Lang) {
+		rd.Lang = "ru"
+	}
+	n, err := s.notice(ctx, s.db.QueryRowContext, rd.Subject, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !n.Significant {
+		return nil, ErrNotSignificant
+	}
+	if rc, err := s.receiptOf(ctx, rd.Subject, n); err == nil {
+		c := n.Content(rc.Lang)
+		return &Opened{Notice: n, Content: &c, Receipt: rc}, nil
+	} else if !errors.Is(err, ErrNotAcknowledged) {
+		return nil, err
+	}
+	content := n.Content(rd.Lang)
+	now := s.cfg.Now().UTC().Truncate(time.Second)
+	salt := make([]byte, 32)
+	rand.Read(salt)
+	claims := ReceiptClaims{Issuer: s.cfg.Issuer, ID: newRef("r_"), Notice: n.Ref, SubjectCommit: Commit(salt, rd.IIN),
+		ContentSHA256: content.Hash(), Lang: content.Lang, ReadAt: now.Format(time.RFC3339), AuthMethod: rd.Method,
+		Session: rd.Session, IssuedAt: now.Unix()}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return nil, err
+	}
+	jws, err := s.cfg.Signer.SignJWS(ctx, ReceiptType, payload)
+	if err != nil {
+		return nil, fmt.Errorf("notify: sign receipt: %w", err)
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE notify_notices SET state = 'read', read_at = ? WHERE id = ? AND state = 'delivered'`, store.Micros(now), n.Seq)
+		if err != nil {
+			return err
+		}
+		if k, err := res.RowsAffected(); err != nil || k != 1 {
+			return errAlreadyRead // acknowledged concurrently: the other receipt stands
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notify_receipts (id, notice_id, subject, content_hash, lang, auth_method, session_ref, read_at, iin_salt, jws)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, claims.ID, n.Seq, rd.Subject, claims.ContentSHA256, claims.Lang, rd.Method, rd.Session,
+			store.Micros(now), salt, jws); err != nil {
+			return err
+		}
+		sum := sha256.Sum256([]byte(jws))
+		ev, _ := json.Marshal(map[string]string{"notice": n.Ref, "receipt": claims.ID, "content_sha256": claims.ContentSHA256,
+			"receipt_sha256": base64.RawURLEncoding.EncodeToString(sum[:]), "amr": rd.Method})
+		_, err = tx.Emit(ctx, store.Event{Type: "notify.receipt.issued", Actor: rd.Subject, Subject: rd.Subject, Payload: ev})
+		return err
+	})
+	if errors.Is(err, errAlreadyRead) {
+		rc, err := s.receiptOf(ctx, rd.Subject, n)
+		if err != nil {
+			return nil, err
+		}
+		c := n.Content(rc.Lang)
+		return &Opened{Notice: n, Content: &c, Receipt: rc}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	n.State, n.ReadAt = StateRead, now
+	s.hub.publish(rd.Subject)
+	return &Opened{Notice: n, Content: &content, Receipt: &Receipt{ID: claims.ID, Notice: n.Ref, Lang: claims.Lang, JWS: jws,
+		IINSalt: base64.RawURLEncoding.EncodeToString(salt)}}, nil
+}
+
+var errAlreadyRead = errors.New("notify: acknowledged concurrently")
+
+// Receipt returns the read receipt of the addressee's notice ref.
+func (s *Service) Receipt(ctx context.Context, subject, ref string) (*Receipt, error) {
+	n, err := s.notice(ctx, s.db.QueryRowContext, subject, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !n.Significant {
+		return nil, ErrNotSignificant
+	}
+	return s.receiptOf(ctx, subject, n)
+}
+
+func (s *Service) receiptOf(ctx context.Context, subject string, n *Notice) (*Receipt, error) {
+	rc := Receipt{Notice: n.Ref}
+	var salt []byte
+	err := s.db.QueryRowContext(ctx, `SELECT id, lang, jws, iin_salt FROM notify_receipts WHERE notice_id = ? AND subject = ?`, n.Seq, subject).
+		Scan(&rc.ID, &rc.Lang, &rc.JWS, &salt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotAcknowledged
+	}
+	if err != nil {
+		return nil, err
+	}
+	rc.IINSalt = base64.RawURLEncoding.EncodeToString(salt)
+	return &rc, nil
+}
+
+// Commit is a receipt's commitment to an IIN: base64url SHA-256 of a fixed prefix, the
+// salt and the IIN. Without the salt it does not tell whose receipt it is.
+func Commit(salt []byte, iin string) string {
+	h := sha256.New()
+	h.Write([]byte(commitPrefix))
+	h.Write(salt)
+	h.Write([]byte(iin))
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+}
+
+var (
+	refPattern  = regexp.MustCompile(`^[nr]_[A-Za-z0-9_-]{22}$`)
+	hashPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+)
+
+// VerifyReceipt checks a read receipt offline: an ES256 JWS of typ ReceiptType whose
+// kid is in the JWK set, signed by that key, with every field well-formed. It returns
+// the claims; the caller compares them with what it expects (the notice, the content's
+// hash, CheckCommit for the IIN).
+func VerifyReceipt(compact string, jwks []byte) (*ReceiptClaims, error) {
+	keys, err := verifier.ParseJWKS(jwks)
+	if err != nil {
+		return nil, ErrReceiptInvalid.WithDetail("the JWK set is unreadable").WithCause(err)
+	}
+	parts := strings.Split(strings.TrimSpace(compact), ".")
+	if len(parts) != 3 {
+		return nil, ErrReceiptInvalid.WithDetail("not a compact JWS")
+	}
+	enc := base64.RawURLEncoding
+	hb, err1 := enc.DecodeString(parts[0])
+	pb, err2 := enc.DecodeString(parts[1])
+	sig, err3 := enc.DecodeString(parts[2])
+	if err1 != nil || err2 != nil || err3 != nil || len(sig) != 64 {
+		return nil, ErrReceiptInvalid.WithDetail("not base64url, or not an ES256 signature")
+	}
+	var h struct{ Alg, Kid, Typ string }
+	if err := json.Unmarshal(hb, &h); err != nil || h.Alg != "ES256" || h.Typ != ReceiptType || h.Kid == "" {
+		return nil, ErrReceiptInvalid.WithDetail("the header must say alg ES256, typ " + ReceiptType + " and a kid")
+	}
+	pub := keys[h.Kid]
+	if pub == nil {
+		return nil, ErrReceiptInvalid.WithDetail("the key " + h.Kid + " is not in the JWK set")
+	}
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if !ecdsa.Verify(pub, sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+		return nil, ErrReceiptInvalid.WithDetail("the signature does not verify")
+	}
+	var c ReceiptClaims
+	dec := json.NewDecoder(strings.NewReader(string(pb)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, ErrReceiptInvalid.WithDetail("the claims are not a read receipt")
+	}
+	readAt, err := time.Parse(time.RFC3339, c.ReadAt)
+	switch {
+	case c.Issuer == "":
+		return nil, ErrReceiptInvalid.WithDetail("iss is missing")
+	case !refPattern.MatchString(c.ID) || !strings.HasPrefix(c.ID, "r_"):
+		return nil, ErrReceiptInvalid.WithDetail("jti is not a receipt id")
+	case !refPattern.MatchString(c.Notice) || !strings.HasPrefix(c.Notice, "n_"):
+		return nil, ErrReceiptInvalid.WithDetail("notice is not a notice id")
+	case !hashPattern.MatchString(c.SubjectCommit) || !hashPattern.MatchString(c.ContentSHA256):
+		return nil, ErrReceiptInvalid.WithDetail("sub_commit and content_sha256 must be base64url SHA-256")
+	case !validLang(c.Lang):
+		return nil, ErrReceiptInvalid.WithDetail("lang must be kk, ru or en")
+	case err != nil || readAt.Unix() != c.IssuedAt:
+		return nil, ErrReceiptInvalid.WithDetail("read_at must be RFC 3339 and equal iat")
+	case c.AuthMethod == "" || len(c.Session) < 16:
+		return nil, ErrReceiptInvalid.WithDetail("amr and sid are required")
+	}
+	return &c, nil
+}
+
+// CheckCommit reports whether the receipt commits to iin with salt (base64url).
+func (c *ReceiptClaims) CheckCommit(salt, iin string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(salt)
+	return err == nil && len(b) == 32 && Commit(b, iin) == c.SubjectCommit
+}

@@ -1,0 +1,259 @@
+package notify
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+	_ "time/tzdata" // Asia/Almaty without the host's zoneinfo
+)
+
+// Content is a notice as shown to its reader in one language: what a receipt's hash
+// covers.
+type Content struct {
+	Lang  string   `json:"lang"`
+	Title string   `json:"title"`
+	Body  []string `json:"body"`
+}
+
+// Hash is the base64url SHA-256 of the content's JSON, the form a receipt commits to.
+func (c Content) Hash() string {
+	b, _ := json.Marshal(c)
+	sum := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// Langs are the languages notices are rendered in.
+var Langs = []string{"kk", "ru", "en"}
+
+// almaty is Kazakhstan's time zone (UTC+5 throughout the country since 1 March 2024).
+var almaty = func() *time.Location {
+	l, err := time.LoadLocation("Asia/Almaty")
+	if err != nil {
+		panic(err) // embedded by time/tzdata
+	}
+	return l
+}()
+
+// FormatTime renders t in Kazakhstan's time zone, with the offset.
+func FormatTime(t time.Time) string { return t.In(almaty).Format("02.01.2006 15:04 (UTC-07:00)") }
+
+// messageFallback is the order in which a message's languages stand in for a missing
+// one: the reader's, then Russian, Kazakh, English.
+var messageFallback = []string{"ru", "kk", "en"}
+
+// Content renders the notice in lang (kk, ru or en; anything else renders in Russian).
+func (n *Notice) Content(lang string) Content {
+	if !validLang(lang) {
+		lang = "ru"
+	}
+	t := texts[lang]
+	f := n.Facts
+	c := Content{Lang: lang}
+	if n.Kind == KindMessage {
+		for _, l := range append([]string{lang}, messageFallback...) {
+			if m, ok := f.Message[l]; ok {
+				c.Lang, c.Title = l, m.Title
+				c.Body = append([]string{t["label.sender"] + ": " + f.Sender}, strings.Split(m.Body, "\n")...)
+				return c
+			}
+		}
+		return c
+	}
+	c.Title = t["title."+n.Kind]
+	line := func(label, value string) {
+		if value != "" {
+			c.Body = append(c.Body, t[label]+": "+value)
+		}
+	}
+	switch n.Kind {
+	case KindAccess:
+		line("label.initiator", party(f.Initiator))
+		line("label.owner", party(f.Owner))
+		line("label.data", dataSets(f.DataSets))
+		switch {
+		case f.Ground != nil:
+			line("label.ground", ground(f.Ground, lang))
+		case f.Service != nil:
+			line("label.service", titled(f.Service))
+			line("label.consent", f.ConsentID)
+		case f.Flow == "sms":
+			line("label.basis", t["basis.sms"])
+		default:
+			line("label.consent", f.ConsentID)
+		}
+		line("label.purpose", f.Purpose)
+	case KindAction:
+		line("label.owner", party(f.Owner))
+		act := t["action."+f.Action]
+		if act == "" {
+			act = f.Action
+		}
+		if f.Automated != nil {
+			if *f.Automated {
+				act += " (" + t["automated.yes"] + ")"
+			} else {
+				act += " (" + t["automated.no"] + ")"
+			}
+		}
+		line("label.action", act)
+		line("label.data", dataSets(f.DataSets))
+		line("label.initiator", party(f.Initiator))
+	default: // consents
+		line("label.initiator", party(f.Initiator))
+		line("label.owner", party(f.Owner))
+		line("label.data", dataSets(f.DataSets))
+		line("label.purpose", f.Purpose)
+		line("label.consent", f.ConsentID)
+		if !f.ValidUntil.IsZero() && n.Kind == KindConsentGiven {
+			line("label.valid_until", FormatTime(f.ValidUntil))
+		}
+	}
+	if !f.At.IsZero() {
+		line("label.time", FormatTime(f.At))
+	}
+	if f.Deferred {
+		c.Body = append(c.Body, t["deferred"])
+	}
+	return c
+}
+
+func validLang(l string) bool { return l == "kk" || l == "ru" || l == "en" }
+
+func party(p *Party) string {
+	switch {
+	case p == nil || p.BIN == "":
+		return ""
+	case p.Name == "":
+		return "BIN " + p.BIN
+	}
+	return p.Name + " (BIN " + p.BIN + ")"
+}
+
+func titled(t *Titled) string {
+	if t.Title == "" {
+		return t.Code
+	}
+	return t.Title
+}
+
+func dataSets(ds []DataSet) string {
+	var parts []string
+	for _, d := range ds {
+		if d.Title != "" {
+			parts = append(parts, d.Title)
+		} else {
+			parts = append(parts, d.Code)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func ground(g *Ground, lang string) string {
+	title := map[string]string{"kk": g.Titles.KK, "ru": g.Titles.RU, "en": g.Titles.EN}[lang]
+	for _, alt := range []string{g.Titles.RU, g.Titles.KK, g.Titles.EN, g.Code} {
+		if title == "" {
+			title = alt
+		}
+	}
+	if g.LegalRef != "" {
+		title += " — " + g.LegalRef
+	}
+	return title
+}
+
+// texts are the words of automatic notices; TestTextsComplete keeps the three
+// languages in step.
+var texts = map[string]map[string]string{
+	"kk": {
+		"title.access":          "Сіздің деректеріңізге қол жеткізілді",
+		"title.action":          "Деректер иесі сіздің деректеріңізбен жасалған әрекет туралы хабарлады",
+		"title.consent_given":   "Келісім берілді",
+		"title.consent_refused": "Келісім беруден бас тартылды",
+		"title.consent_revoked": "Келісім кері қайтарып алынды",
+		"label.initiator":       "Ұйым",
+		"label.owner":           "Деректер иесі",
+		"label.data":            "Деректер",
+		"label.purpose":         "Мақсаты",
+		"label.ground":          "Құқықтық негіз",
+		"label.service":         "Проактивті қызмет",
+		"label.consent":         "Келісім",
+		"label.basis":           "Негіз",
+		"label.action":          "Әрекет",
+		"label.time":            "Уақыты",
+		"label.valid_until":     "Қолданылу мерзімі",
+		"label.sender":          "Жіберуші",
+		"basis.sms":             "SMS-кодпен расталған келісім",
+		"action.access":         "қол жеткізу",
+		"action.view":           "қарау",
+		"action.change":         "өзгерту",
+		"action.addition":       "толықтыру",
+		"action.transfer":       "беру",
+		"action.blocking":       "бұғаттау",
+		"action.deletion":       "жою",
+		"automated.yes":         "автоматты түрде",
+		"automated.no":          "қызметкер жасады",
+		"deferred":              "Бұл хабарлама заңда белгіленген кейінге қалдыру мерзімі аяқталғаннан кейін жіберілді.",
+	},
+	"ru": {
+		"title.access":          "Доступ к вашим данным",
+		"title.action":          "Владелец данных сообщил о действии с вашими данными",
+		"title.consent_given":   "Согласие дано",
+		"title.consent_refused": "Отказ в согласии",
+		"title.consent_revoked": "Согласие отозвано",
+		"label.initiator":       "Организация",
+		"label.owner":           "Владелец данных",
+		"label.data":            "Данные",
+		"label.purpose":         "Цель",
+		"label.ground":          "Правовое основание",
+		"label.service":         "Проактивная услуга",
+		"label.consent":         "Согласие",
+		"label.basis":           "Основание",
+		"label.action":          "Действие",
+		"label.time":            "Время",
+		"label.valid_until":     "Действует до",
+		"label.sender":          "Отправитель",
+		"basis.sms":             "согласие, подтверждённое SMS-кодом",
+		"action.access":         "доступ",
+		"action.view":           "просмотр",
+		"action.change":         "изменение",
+		"action.addition":       "дополнение",
+		"action.transfer":       "передача",
+		"action.blocking":       "блокирование",
+		"action.deletion":       "удаление",
+		"automated.yes":         "автоматически",
+		"automated.no":          "сотрудником",
+		"deferred":              "Уведомление было отложено по закону и отправлено по окончании срока отсрочки.",
+	},
+	"en": {
+		"title.access":          "Your data was accessed",
+		"title.action":          "A data owner reported an action on your data",
+		"title.consent_given":   "Consent given",
+		"title.consent_refused": "Consent refused",
+		"title.consent_revoked": "Consent revoked",
+		"label.initiator":       "Organisation",
+		"label.owner":           "Data owner",
+		"label.data":            "Data",
+		"label.purpose":         "Purpose",
+		"label.ground":          "Legal ground",
+		"label.service":         "Proactive service",
+		"label.consent":         "Consent",
+		"label.basis":           "Basis",
+		"label.action":          "Action",
+		"label.time":            "Time",
+		"label.valid_until":     "Valid until",
+		"label.sender":          "Sender",
+		"basis.sms":             "consent confirmed with an SMS code",
+		"action.access":         "access",
+		"action.view":           "viewing",
+		"action.change":         "change",
+		"action.addition":       "addition",
+		"action.transfer":       "transfer",
+		"action.blocking":       "blocking",
+		"action.deletion":       "deletion",
+		"automated.yes":         "automatically",
+		"automated.no":          "by a person",
+		"deferred":              "This notice was deferred by law and is sent now that the deferral has ended.",
+	},
+}

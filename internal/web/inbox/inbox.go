@@ -1,0 +1,265 @@
+// Package inbox is the cabinet's notices area: the citizen's inbox (newest first), a
+// notice's page, the acknowledgement screen of a legally significant notice and its
+// read receipt to download (rule DC-2), the unread count in the header of every page,
+// and the live stream (Server-Sent Events) that keeps that count and the open inbox
+// current without a reload. The rules — whose notice it is, when it counts as read,
+// when the content may open — are internal/notify's; this package decodes, asks and
+// renders.
+package inbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/notify"
+	"github.com/senimkz/senim/internal/web"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed catalog/*.json
+var catalogFS embed.FS
+
+// catalog is the area's messages, merged into the catalogs at start-up.
+var catalog = web.Messages(catalogFS)
+
+var (
+	views   = web.NewViews(templateFS)
+	inboxV  = views.Add("inbox", "inbox.title", web.Needs{Script: true})
+	noticeV = views.Add("notice", "inbox.notice.title")
+	ackV    = views.Add("acknowledge", "inbox.ack.title")
+)
+
+// Notices is the notification point as this area sees it.
+type Notices interface {
+	Inbox(ctx context.Context, subject string) ([]notify.Notice, error)
+	Since(ctx context.Context, subject string, seq int64) ([]notify.Notice, error)
+	Unread(ctx context.Context, subject string) (count int, head int64, err error)
+	Open(ctx context.Context, rd notify.Reader, ref string) (*notify.Opened, error)
+	Acknowledge(ctx context.Context, rd notify.Reader, ref string) (*notify.Opened, error)
+	Receipt(ctx context.Context, subject, ref string) (*notify.Receipt, error)
+	Subscribe(subject string) (<-chan struct{}, func())
+}
+
+// Config configures the area.
+type Config struct {
+	Notices Notices
+	// StreamFor bounds one live stream (default 45s, under the server's write
+	// timeout); the browser reconnects by itself. Poll is how often a stream looks
+	// again without a wake-up (default 10s): notices delivered by another node.
+	StreamFor, Poll time.Duration
+}
+
+type area struct {
+	s   *web.Shell
+	cfg Config
+}
+
+// Mount adds the inbox's pages, its header badge and its live stream to the shell.
+func Mount(s *web.Shell, cfg Config) error {
+	if cfg.Notices == nil {
+		return errors.New("inbox: Notices is required")
+	}
+	if cfg.StreamFor <= 0 {
+		cfg.StreamFor = 45 * time.Second
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 10 * time.Second
+	}
+	if err := s.Parse(views); err != nil {
+		return err
+	}
+	a := &area{s: s, cfg: cfg}
+	s.Handle("GET /inbox", web.Citizen(a.list))
+	s.Handle("GET /inbox/events", web.Citizen(a.events))
+	s.Handle("GET /inbox/{ref}", web.Citizen(a.open))
+	s.Handle("POST /inbox/{ref}/acknowledge", web.Form(web.Citizen(a.acknowledge)))
+	s.Handle("GET /inbox/{ref}/receipt.json", web.Download(a.receipt))
+	s.Badge(web.Badge{ID: "nav-inbox", Href: "/inbox", Key: "nav.inbox", Live: "/inbox/events",
+		Count: func(r *http.Request, sess *identity.Session) (int, error) {
+			n, _, err := cfg.Notices.Unread(r.Context(), sess.Citizen.Ref())
+			return n, err
+		}})
+	return nil
+}
+
+// reader is the session's citizen as the reader of a notice.
+func reader(sess *identity.Session, lang string) notify.Reader {
+	return notify.Reader{Subject: sess.Citizen.Ref(), IIN: sess.Citizen.IIN, Lang: lang, Method: string(sess.Method), Session: SessionRef(sess)}
+}
+
+// SessionRef names the session in a receipt without revealing anything that opens it:
+// a hash of the session's anti-forgery token, which is random per session and fixed
+// for its life.
+func SessionRef(sess *identity.Session) string {
+	sum := sha256.Sum256([]byte("senim/notify/session\x00" + sess.CSRF))
+	return hex.EncodeToString(sum[:16])
+}
+
+// row is a notice in the list.
+type row struct {
+	Ref, Title string
+	At         time.Time
+	AtText     string
+	Unread     bool
+	Legal      bool
+}
+
+func rowOf(n *notify.Notice, lang string) row {
+	title := n.Content(lang).Title
+	if n.Significant && n.State != notify.StateRead {
+		// The content opens only after the acknowledgement: until then the list names
+		// the sender, not the subject.
+		title = i18n.T(lang, "inbox.legal.from", n.Facts.Sender)
+	}
+	return row{Ref: n.Ref, Title: title, At: n.DeliveredAt, AtText: notify.FormatTime(n.DeliveredAt), Unread: n.State == notify.StateDelivered, Legal: n.Significant}
+}
+
+func (a *area) list(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	list, err := a.cfg.Notices.Inbox(r.Context(), sess.Citizen.Ref())
+	if err != nil {
+		return err
+	}
+	p := a.s.Page(w, r, sess)
+	rows := make([]row, 0, len(list))
+	for i := range list {
+		rows = append(rows, rowOf(&list[i], p.Lang))
+	}
+	p.Data = rows
+	return a.s.Render(w, r, http.StatusOK, inboxV, p)
+}
+
+type noticeData struct {
+	Ref      string
+	Content  *notify.Content
+	Legal    bool
+	Receipt  bool
+	Sender   string
+	Received string
+}
+
+func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	p := a.s.Page(w, r, sess)
+	o, err := a.cfg.Notices.Open(r.Context(), reader(sess, p.Lang), r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	return a.render(w, r, a.s.Page(w, r, sess), o, "") // again: the header's count changed
+}
+
+func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, o *notify.Opened, notice string) error {
+	d := noticeData{Ref: o.Notice.Ref, Content: o.Content, Legal: o.Notice.Significant, Receipt: o.Receipt != nil,
+		Sender: o.Notice.Facts.Sender, Received: notify.FormatTime(o.Notice.DeliveredAt)}
+	p.Data, p.Notice = d, notice
+	if o.NeedsAcknowledgement {
+		return a.s.Render(w, r, http.StatusOK, ackV, p)
+	}
+	return a.s.Render(w, r, http.StatusOK, noticeV, p)
+}
+
+// acknowledge is the acknowledgement screen's answer: the notice opens, in the page's
+// language, and that content is what the receipt covers.
+func (a *area) acknowledge(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	p := a.s.Page(w, r, sess)
+	o, err := a.cfg.Notices.Acknowledge(r.Context(), reader(sess, p.Lang), r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	return a.render(w, r, a.s.Page(w, r, sess), o, "inbox.acknowledged")
+}
+
+func (a *area) receipt(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	rc, err := a.cfg.Notices.Receipt(r.Context(), sess.Citizen.Ref(), r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(rc, "", "  ")
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", `attachment; filename="senim-receipt-`+rc.ID+`.json"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// events streams "count" (the unread count) and "notice" (a newly delivered notice,
+// as {ref, title, at}) to the session's browser: at once, whenever a notice reaches
+// this citizen in this process, and every Poll. The stream ends after StreamFor; the
+// browser's EventSource reconnects.
+func (a *area) events(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	ctx := r.Context()
+	subject := sess.Citizen.Ref()
+	lang := i18n.Negotiate(r, web.CookieLang, sess.Citizen.Lang)
+	wake, stop := a.cfg.Notices.Subscribe(subject)
+	defer stop()
+	count, head, err := a.cfg.Notices.Unread(ctx, subject)
+	if err != nil {
+		return err
+	}
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	send := func(event, data string) error {
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, data); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	if _, err := fmt.Fprint(w, "retry: 2000\n\n"); err != nil {
+		return nil
+	}
+	if err := send("count", strconv.Itoa(count)); err != nil {
+		return nil // the browser went away
+	}
+	end := time.NewTimer(a.cfg.StreamFor)
+	defer end.Stop()
+	poll := time.NewTicker(a.cfg.Poll)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-end.C:
+			return nil
+		case <-wake:
+		case <-poll.C:
+		}
+		fresh, err := a.cfg.Notices.Since(ctx, subject, head)
+		if err != nil {
+			return nil // the page keeps its last count; the browser reconnects
+		}
+		for i := range fresh {
+			n := &fresh[i]
+			head = max(head, n.Seq)
+			rw := rowOf(n, lang)
+			b, _ := json.Marshal(map[string]any{"ref": rw.Ref, "title": rw.Title, "at": rw.AtText, "legal": rw.Legal})
+			if err := send("notice", string(b)); err != nil {
+				return nil
+			}
+		}
+		c, _, err := a.cfg.Notices.Unread(ctx, subject)
+		if err != nil {
+			return nil
+		}
+		if err := send("count", strconv.Itoa(c)); err != nil {
+			return nil
+		}
+	}
+}

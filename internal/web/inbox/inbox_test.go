@@ -1,0 +1,269 @@
+package inbox
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/kzid"
+	"github.com/senimkz/senim/internal/notify"
+	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/store/storetest"
+	"github.com/senimkz/senim/internal/web"
+	"github.com/senimkz/senim/internal/web/webtest"
+)
+
+var (
+	iinAlice = mkIIN("90010130001")
+	iinBob   = mkIIN("85050540001")
+)
+
+func mkIIN(first11 string) string {
+	for s := first11; ; s = s[:10] + string(s[10]+1) {
+		if d, ok := kzid.CheckDigit(s); ok {
+			return s + string('0'+d)
+		}
+	}
+}
+
+type noDir struct{}
+
+func (noDir) DataOwners(context.Context) ([]pd.DataOwner, error)     { return nil, nil }
+func (noDir) Grounds(context.Context) ([]pd.Ground, error)           { return nil, nil }
+func (noDir) ServiceCodes(context.Context) ([]pd.ServiceCode, error) { return nil, nil }
+
+type noOrgs struct{}
+
+func (noOrgs) OrganizationByBIN(context.Context, string) (*identity.Organization, error) {
+	return nil, identity.ErrNotFound
+}
+
+// keySigner signs like pd.Service.SignJWS with a key of the test.
+type keySigner struct{ priv *ecdsa.PrivateKey }
+
+func (k keySigner) SignJWS(_ context.Context, typ string, payload []byte) (string, error) {
+	enc := base64.RawURLEncoding
+	in := enc.EncodeToString([]byte(`{"alg":"ES256","kid":"k1","typ":"`+typ+`"}`)) + "." + enc.EncodeToString(payload)
+	sum := sha256.Sum256([]byte(in))
+	r, s, err := ecdsa.Sign(rand.Reader, k.priv, sum[:])
+	if err != nil {
+		return "", err
+	}
+	var sig [64]byte
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return in + "." + enc.EncodeToString(sig[:]), nil
+}
+
+func (k keySigner) jwks() []byte {
+	b, _ := k.priv.PublicKey.Bytes()
+	enc := base64.RawURLEncoding
+	return []byte(`{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"` + enc.EncodeToString(b[1:33]) + `","y":"` + enc.EncodeToString(b[33:]) + `"}]}`)
+}
+
+func mount(t *testing.T) (*webtest.Harness, *notify.Service, keySigner) {
+	t.Helper()
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key := keySigner{priv}
+	svc, err := notify.New(notify.Config{DB: storetest.Open(t), Directory: noDir{}, Organizations: noOrgs{}, Signer: key, Issuer: "https://senim.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := webtest.New(t)
+	if err := Mount(h.Shell, Config{Notices: svc, StreamFor: 5 * time.Second, Poll: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	return h, svc, key
+}
+
+func send(t *testing.T, svc *notify.Service, l *webtest.Login, significant bool) *notify.Notice {
+	t.Helper()
+	n, err := svc.Send(t.Context(), notify.Message{Subject: l.Session.Citizen.Ref(), Sender: "Ministry of Justice", Significant: significant,
+		Content: map[string]notify.Text{
+			"kk": {Title: "Сот шақыруы", Body: "Сізді сотқа шақырамыз."},
+			"ru": {Title: "Повестка", Body: "Вас вызывают в суд."},
+			"en": {Title: "Summons", Body: "You are summoned to court on 10 March."},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestCatalog(t *testing.T) {
+	if err := i18n.Check(catalog); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestGuards(t *testing.T) {
+	h, _, _ := mount(t)
+	webtest.CheckGuards(t, h)
+}
+
+func badge(body string) string {
+	_, after, ok := strings.Cut(body, `id="nav-inbox-count"`)
+	if !ok {
+		return "none"
+	}
+	_, after, _ = strings.Cut(after, ">")
+	n, _, _ := strings.Cut(after, "<")
+	return n
+}
+
+// The inbox lists the citizen's notices with the unread count in the header of every
+// page; opening one reads it.
+func TestInboxAndBadge(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	n := send(t, svc, alice, false)
+	w := h.Get("/inbox", alice)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `id="notice-`+n.Ref+`">Summons</a>`) || badge(w.Body.String()) != "1" {
+		t.Fatalf("inbox %d, badge %q:\n%s", w.Code, badge(w.Body.String()), w.Body.String())
+	}
+	if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self'") || !strings.Contains(csp, "script-src 'nonce-") {
+		t.Errorf("CSP %q", csp)
+	}
+	w = h.Get("/inbox/"+n.Ref, alice)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "You are summoned to court on 10 March.") || badge(w.Body.String()) != "0" {
+		t.Errorf("notice %d, badge %q:\n%s", w.Code, badge(w.Body.String()), w.Body.String())
+	}
+	if strings.Contains(w.Body.String(), `id="receipt"`) {
+		t.Error("a notice that is not legally significant offers a receipt")
+	}
+}
+
+// rule DC-2: a legally significant notice shows the acknowledgement screen, not its
+// content; acknowledging opens it and offers the signed receipt, which verifies against
+// the JWKS and covers the content shown.
+func TestAcknowledgeAndReceipt(t *testing.T) {
+	h, svc, key := mount(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	n := send(t, svc, alice, true)
+	if w := h.Get("/inbox", alice); strings.Contains(w.Body.String(), "Summons") || !strings.Contains(w.Body.String(), "Legally significant notice from Ministry of Justice") {
+		t.Errorf("the list shows a legally significant notice's content before acknowledgement:\n%s", w.Body.String())
+	}
+	w := h.Get("/inbox/"+n.Ref, alice)
+	if body := w.Body.String(); w.Code != http.StatusOK || strings.Contains(body, "summoned") || !strings.Contains(body, `id="acknowledge"`) {
+		t.Fatalf("acknowledgement screen %d:\n%s", w.Code, body)
+	}
+	if w := h.Get("/inbox/"+n.Ref+"/receipt.json", alice); w.Code != http.StatusConflict {
+		t.Errorf("receipt before acknowledgement: %d", w.Code)
+	}
+	w = h.Post("/inbox/"+n.Ref+"/acknowledge", nil, alice)
+	if body := w.Body.String(); w.Code != http.StatusOK || !strings.Contains(body, "You are summoned to court on 10 March.") || !strings.Contains(body, `id="receipt"`) {
+		t.Fatalf("after acknowledgement %d:\n%s", w.Code, body)
+	}
+	w = h.Get("/inbox/"+n.Ref+"/receipt.json", alice)
+	if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Disposition"), "attachment;") {
+		t.Fatalf("receipt download %d %q", w.Code, w.Header().Get("Content-Disposition"))
+	}
+	var rc notify.Receipt
+	if err := json.Unmarshal(w.Body.Bytes(), &rc); err != nil {
+		t.Fatal(err)
+	}
+	c, err := notify.VerifyReceipt(rc.JWS, key.jwks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := n.Content("en")
+	if c.Notice != n.Ref || c.ContentSHA256 != shown.Hash() || c.AuthMethod != string(identity.MethodPasswordSMS) ||
+		c.Session != SessionRef(alice.Session) || !c.CheckCommit(rc.IINSalt, iinAlice) {
+		t.Errorf("receipt claims %+v", c)
+	}
+}
+
+// A second citizen can neither read, acknowledge nor download the first one's notice
+// or receipt, and trying changes nothing.
+func TestAnotherCitizen(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice, bob := h.Citizen(iinAlice, "Alice"), h.Citizen(iinBob, "Bob")
+	plain, legal := send(t, svc, alice, false), send(t, svc, alice, true)
+	for _, w := range []*httptest.ResponseRecorder{
+		h.Get("/inbox/"+plain.Ref, bob),
+		h.Get("/inbox/"+legal.Ref, bob),
+		h.Post("/inbox/"+legal.Ref+"/acknowledge", nil, bob),
+		h.Get("/inbox/"+legal.Ref+"/receipt.json", bob),
+	} {
+		if w.Code != http.StatusNotFound || strings.Contains(w.Body.String(), "summoned") {
+			t.Errorf("bob got %d:\n%s", w.Code, w.Body.String())
+		}
+	}
+	if w := h.Get("/inbox", bob); strings.Contains(w.Body.String(), plain.Ref) || badge(w.Body.String()) != "0" {
+		t.Errorf("bob's inbox shows alice's notices")
+	}
+	if n, _, _ := svc.Unread(t.Context(), alice.Session.Citizen.Ref()); n != 2 {
+		t.Errorf("bob's attempts changed alice's notices: %d unread", n)
+	}
+	// Alice's receipt exists only after her own acknowledgement.
+	h.Post("/inbox/"+legal.Ref+"/acknowledge", nil, alice)
+	if w := h.Get("/inbox/"+legal.Ref+"/receipt.json", bob); w.Code != http.StatusNotFound {
+		t.Errorf("bob downloaded alice's receipt: %d", w.Code)
+	}
+}
+
+// The live stream tells the browser the unread count at once and a new notice as soon
+// as it is delivered, without a reload.
+func TestLiveEvents(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	srv := httptest.NewServer(h.Shell.Handler())
+	defer srv.Close()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/inbox/events", nil)
+	req.AddCookie(&http.Cookie{Name: web.CookieSession, Value: alice.Token})
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusOK || ct != "text/event-stream" {
+		t.Fatalf("%d %q", resp.StatusCode, ct)
+	}
+	events := make(chan [2]string, 10)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		var ev string
+		for sc.Scan() {
+			line := sc.Text()
+			if v, ok := strings.CutPrefix(line, "event: "); ok {
+				ev = v
+			}
+			if v, ok := strings.CutPrefix(line, "data: "); ok {
+				events <- [2]string{ev, v}
+			}
+		}
+		close(events)
+	}()
+	next := func() [2]string {
+		t.Helper()
+		select {
+		case e := <-events:
+			return e
+		case <-time.After(3 * time.Second):
+			t.Fatal("no event within 3s")
+		}
+		return [2]string{}
+	}
+	if e := next(); e != [2]string{"count", "0"} {
+		t.Fatalf("first event %v", e)
+	}
+	n := send(t, svc, alice, false)
+	if e := next(); e[0] != "notice" || !strings.Contains(e[1], n.Ref) || !strings.Contains(e[1], "Summons") {
+		t.Errorf("notice event %v", e)
+	}
+	if e := next(); e != [2]string{"count", "1"} {
+		t.Errorf("count event %v", e)
+	}
+}
