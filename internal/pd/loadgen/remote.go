@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/jws"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
+	"github.com/senimkz/senim/internal/edsfast"
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/pd"
 )
@@ -68,6 +70,13 @@ func RunRemote(ctx context.Context, cfg Config, urls []string) (*Result, error) 
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 64
 	}
+	// The generator signs as Run's does: our GOST and Streebog unless told otherwise.
+	if err := edsfast.Use(os.Getenv(edsfast.EnvVar)); err != nil {
+		return nil, err
+	}
+	if err := edsfast.UseStreebog(os.Getenv(edsfast.StreebogEnvVar)); err != nil {
+		return nil, err
+	}
 	logf := func(f string, a ...any) {
 		if cfg.Log != nil {
 			fmt.Fprintf(cfg.Log, f+"\n", a...)
@@ -93,6 +102,7 @@ func RunRemote(ctx context.Context, cfg Config, urls []string) (*Result, error) 
 	// Requests, made before the clock starts: body and Authorization header.
 	n := int(remoteRate(cfg.Alg) * cfg.Duration.Seconds() * 1.5)
 	logf("making %d %s verification tokens and request signatures", n, cfg.Alg)
+	signCPU0 := processCPU()
 	type request struct {
 		body []byte
 		auth string
@@ -133,6 +143,7 @@ func RunRemote(ctx context.Context, cfg Config, urls []string) (*Result, error) 
 	if genErr != nil {
 		return nil, genErr
 	}
+	signCPU := processCPU() - signCPU0
 
 	var cursor, errs, done atomic.Int64
 	var firstErr atomic.Value
@@ -187,6 +198,9 @@ func RunRemote(ctx context.Context, cfg Config, urls []string) (*Result, error) 
 	}
 	if len(all) > 0 {
 		r.P50, r.P99, r.P999, r.Max = percentile(all, 500), percentile(all, 990), percentile(all, 999), all[len(all)-1]
+	}
+	if n > 0 && signCPU > 0 {
+		r.SignCPUPerToken = signCPU / time.Duration(n) // the token and the request signature
 	}
 	var sample struct {
 		VT string `json:"verification_token"`
