@@ -179,15 +179,13 @@ func (s *Service) EnsureCitizen(ctx context.Context, c Citizen, password string)
 	}
 	created := false
 	err := s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM citizens WHERE iin = ?`, c.IIN).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
+		// ON CONFLICT, not a count first: sandbox nodes starting together on one
+		// PostgreSQL database seed the same citizens at the same time.
+		id, err := tx.InsertID(ctx, `INSERT INTO citizens (iin, name, lang, password_hash, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (iin) DO NOTHING RETURNING id`,
+			c.IIN, c.Name, c.Lang, hash, store.Micros(s.cfg.Now()))
+		if errors.Is(err, sql.ErrNoRows) {
 			return nil // created concurrently
 		}
-		id, err := tx.InsertID(ctx, `INSERT INTO citizens (iin, name, lang, password_hash, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-			c.IIN, c.Name, c.Lang, hash, store.Micros(s.cfg.Now()))
 		if err != nil {
 			return err
 		}
@@ -286,13 +284,12 @@ func (s *Service) EnsureOrganization(ctx context.Context, o Organization) (*Orga
 	}
 	created := false
 	err := s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM organizations WHERE bin = ?`, o.BIN).Scan(&n); err != nil || n > 0 {
-			return err
-		}
 		now := store.Micros(s.cfg.Now())
-		id, err := tx.InsertID(ctx, `INSERT INTO organizations (bin, name, role, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+		id, err := tx.InsertID(ctx, `INSERT INTO organizations (bin, name, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (bin) DO NOTHING RETURNING id`,
 			o.BIN, o.Name, o.Role, now)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // created concurrently, with its systems
+		}
 		if err != nil {
 			return err
 		}

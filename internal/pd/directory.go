@@ -484,7 +484,9 @@ func (s *Service) SetProtocolPermissions(ctx context.Context, actor, bin string,
 			return err
 		}
 		for _, g := range grounds {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO pd_protocol_permissions (bin, ground_code, updated_by, updated_at) VALUES (?, ?, ?, ?)`, bin, g, actor, now); err != nil {
+			// ON CONFLICT: a concurrent call that set the same ground for bin (sandbox
+			// nodes seeding together) inserted it after this DELETE looked.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO pd_protocol_permissions (bin, ground_code, updated_by, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (bin, ground_code) DO NOTHING`, bin, g, actor, now); err != nil {
 				return err
 			}
 		}

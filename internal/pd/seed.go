@@ -41,8 +41,11 @@ func SandboxRegisterBIN() string { return sandboxBINs()["state_body"][0] }
 // as data owner (identity, address, family), the proactive service LOAN-KYC for the
 // demo bank and microfinance company, the grounds CPC-199 (notify now) and ORD-12
 // (notice deferred 30 days) for the demo police, and trusted-object entries for the
-// demo bank's and police's systems. It does nothing when the register is already in
-// the directory, so restarts do not repeat the events.
+// demo bank's and police's systems. It does nothing when the last of these entries
+// is already in the directory, so restarts do not repeat the events. Sandbox nodes
+// starting together on one database may each seed (every step is an upsert): a node
+// that finds a seeding half done completes it itself rather than serve, for the
+// directory cache's lifetime, a directory without the police's grounds.
 func (s *Service) SeedSandbox(ctx context.Context) error {
 	d, err := s.directory(ctx)
 	if err != nil {
@@ -50,8 +53,9 @@ func (s *Service) SeedSandbox(ctx context.Context) error {
 	}
 	bins := sandboxBINs()
 	register := bins["state_body"][0]
-	if d.owners[register] != nil {
-		return nil
+	objectOwners := append(slices.Clone(bins["bank"]), bins["law_enforcement"]...)
+	if d.objects["demo-is-"+objectOwners[len(objectOwners)-1]] != nil {
+		return nil // the trusted objects are seeded last
 	}
 	const actor = "system"
 	if _, err := s.PutDataOwner(ctx, actor, DataOwner{BIN: register, Name: "Population Register (demo state body)",
@@ -80,7 +84,7 @@ func (s *Service) SeedSandbox(ctx context.Context) error {
 		}
 	}
 	expires := s.now().AddDate(3, 0, 0)
-	for i, b := range append(slices.Clone(bins["bank"]), bins["law_enforcement"]...) {
+	for i, b := range objectOwners {
 		if _, err := s.PutTrustedObject(ctx, actor, TrustedObject{ID: "demo-is-" + b, Kind: KindInformationSystem, OwnerBIN: b,
 			Name: "Demo information system", Version: "1.0", CertNumber: "SANDBOX-TR-" + string(rune('1'+i)),
 			CertDate: s.now().Truncate(24 * time.Hour), CertExpires: expires, Status: StatusTrusted}); err != nil {

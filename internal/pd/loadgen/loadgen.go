@@ -390,7 +390,7 @@ func rawRate(initiator *eds.PrivateKey, msg []byte) float64 {
 	return float64(count.Load())
 }
 
-// Command is `senim pd-load [-alg p256|gost2015] [-duration 10s] [-concurrency 64] [-database-url postgres://...]`.
+// Command is `senim loadgen [-alg p256|gost2015] [-duration 10s] [-concurrency 64] [-database-url postgres://... | -url URL[,URL...]]`.
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("pd-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -399,10 +399,18 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	conc := fs.Int("concurrency", 64, "concurrent keep-alive clients")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	dbURL := fs.String("database-url", "", "run on this PostgreSQL database (in a schema of its own) instead of a SQLite file")
+	urls := fs.String("url", "", "drive running sandbox servers instead (comma-separated base URLs, round-robin; see RunRemote)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	r, err := Run(ctx, Config{Alg: ca.Algorithm(*alg), Duration: *d, Concurrency: *conc, Log: stderr, DatabaseURL: *dbURL})
+	cfg := Config{Alg: ca.Algorithm(*alg), Duration: *d, Concurrency: *conc, Log: stderr, DatabaseURL: *dbURL}
+	var r *Result
+	var err error
+	if *urls != "" {
+		r, err = RunRemote(ctx, cfg, strings.Split(*urls, ","))
+	} else {
+		r, err = Run(ctx, cfg)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "pd-load:", err)
 		return 1
