@@ -8,8 +8,10 @@ import (
 	"embed"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
@@ -31,6 +33,7 @@ var (
 	accessV     = views.Add("access", "access.title")
 	consentNewV = views.Add("consentnew", "consent.new.title")
 	signV       = views.Add("consentsign", "consent.sign.title")
+	revokeV     = views.Add("revoke", "revoke.title")
 )
 
 // PersonalData is personal-data access control as this area sees it.
@@ -42,6 +45,7 @@ type PersonalData interface {
 	GiveConsent(ctx context.Context, r pd.ConsentRequest) (*pd.Consent, error)
 	RefuseConsent(ctx context.Context, r pd.ConsentRequest) (*pd.Consent, error)
 	DataOwners(ctx context.Context) ([]pd.DataOwner, error)
+	ServiceCodes(ctx context.Context) ([]pd.ServiceCode, error)
 }
 
 // Organizations lists the organizations a consent may be given to.
@@ -70,6 +74,7 @@ func Mount(s *web.Shell, cfg Config) error {
 	}
 	a := &area{s: s, cfg: cfg}
 	s.Handle("GET /consents", web.Citizen(a.consents))
+	s.Handle("GET /consents/{id}/revoke", web.Citizen(a.revokeConfirm))
 	s.Handle("POST /consents/{id}/revoke", web.Form(web.Citizen(a.revoke)))
 	s.Handle("GET /access", web.Citizen(a.access))
 	s.Handle("GET /consents/new", web.Citizen(a.consentForm))
@@ -81,8 +86,23 @@ func Mount(s *web.Shell, cfg Config) error {
 }
 
 type consentsData struct {
-	Consents []pd.Consent
-	Holders  []pd.Holder
+	Consents []consentRow
+	Holders  []consentRow
+}
+
+// consentRow is a consent or refusal as the citizen reads it: names, not numbers.
+type consentRow struct {
+	ID, Decision, Status, Purpose string
+	Representative, Active        bool
+	Initiator, Owner              web.Party
+	DataSets                      []string
+	ValidUntil                    time.Time
+}
+
+func (n *names) consent(c pd.Consent) consentRow {
+	return consentRow{ID: c.ID, Decision: c.Decision, Status: c.Status, Purpose: c.Purpose, Representative: c.Representative,
+		Active: c.Status == "active", Initiator: n.org(c.Initiator), Owner: n.owner(c.Owner),
+		DataSets: n.dataSets(c.Owner, c.DataSets), ValidUntil: c.ValidUntil}
 }
 
 // consents lists the citizen's consents and refusals and who holds them (PD-3.5).
@@ -100,18 +120,82 @@ func (a *area) renderConsents(w http.ResponseWriter, r *http.Request, sess *iden
 		return err
 	}
 	p := a.s.Page(w, r, sess)
+	n, err := a.names(r.Context(), p.Lang)
+	if err != nil {
+		return err
+	}
+	var d consentsData
+	for _, c := range list {
+		d.Consents = append(d.Consents, n.consent(c))
+	}
+	for _, h := range holders {
+		d.Holders = append(d.Holders, consentRow{ID: h.ConsentID, Purpose: h.Purpose, Initiator: n.org(h.Initiator),
+			Owner: n.owner(h.Owner), DataSets: n.dataSets(h.Owner, h.DataSets), ValidUntil: h.ValidUntil})
+	}
 	p.Notice = notice
-	p.Data = consentsData{Consents: list, Holders: holders}
+	p.Data = d
 	return a.s.Render(w, r, http.StatusOK, consentsV, p)
 }
 
-// revoke revokes one of the citizen's own consents (PD-3.3); the service refuses
-// another subject's consent id.
+// ownConsent finds one of the citizen's own consents or refusals; another subject's
+// id is not found.
+func (a *area) ownConsent(r *http.Request, sess *identity.Session) (*pd.Consent, error) {
+	list, err := a.cfg.PD.ListConsents(r.Context(), sess.Citizen.IIN)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].ID == r.PathValue("id") {
+			return &list[i], nil
+		}
+	}
+	return nil, pd.ErrConsentNotFound
+}
+
+// revokeConfirm asks the citizen to confirm a revocation and says what will follow
+// (PD-3.3): nothing changes until they confirm.
+func (a *area) revokeConfirm(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	c, err := a.ownConsent(r, sess)
+	if err != nil {
+		return err
+	}
+	p := a.s.Page(w, r, sess)
+	n, err := a.names(r.Context(), p.Lang)
+	if err != nil {
+		return err
+	}
+	p.Data = n.consent(*c)
+	return a.s.Render(w, r, http.StatusOK, revokeV, p)
+}
+
+// revoke revokes one of the citizen's own consents or refusals (PD-3.3) once they have
+// confirmed it on the confirmation page; the service refuses another subject's
+// consent id. A POST without the confirmation shows the confirmation page instead.
 func (a *area) revoke(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	if r.PostFormValue("confirmed") != "yes" {
+		return a.revokeConfirm(w, r, sess)
+	}
 	if _, err := a.cfg.PD.RevokeConsent(r.Context(), sess.Citizen.IIN, sess.Citizen.IIN, r.PathValue("id")); err != nil {
 		return err
 	}
 	return a.renderConsents(w, r, sess, "consents.revoked")
+}
+
+// accessRow is one access as the citizen reads it: who, which data, why, when and,
+// for a data owner's report, what was done.
+type accessRow struct {
+	At                time.Time
+	Kind, Action      string // Kind: token | action; Action: a reported action (pd.Actions)
+	Automated         bool
+	Initiator, Owner  web.Party
+	DataSets          []string
+	Flow, Purpose     string
+	Service           string // proactive: the service's title
+	Ground, GroundRef string // protocol: the legal ground's title and code
+	ConsentID         string
+	// Trust is shown for issued tokens only: whether the initiator's system is in the
+	// registry of trusted objects. A data owner's report says nothing about it.
+	ShowTrust, Trusted bool
 }
 
 // access shows the history of access to the citizen's data (PD-3.4).
@@ -121,7 +205,27 @@ func (a *area) access(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 		return err
 	}
 	p := a.s.Page(w, r, sess)
-	p.Data = h
+	n, err := a.names(r.Context(), p.Lang)
+	if err != nil {
+		return err
+	}
+	rows := make([]accessRow, 0, len(h))
+	for _, e := range h {
+		row := accessRow{At: e.At, Kind: e.Kind, Action: e.Action, Automated: e.Automated, Initiator: n.org(e.Initiator),
+			Owner: n.owner(e.Owner), DataSets: n.dataSets(e.Owner, e.DataSets), Flow: e.Flow, Purpose: e.Purpose,
+			ConsentID: e.ConsentID, ShowTrust: e.Kind == "token" && e.Initiator != "", Trusted: e.TrustedSystem}
+		switch e.Flow {
+		case "proactive":
+			row.Service = n.service(e.Code)
+		case "protocol":
+			row.Ground, row.GroundRef = e.Code, e.Code
+			if e.GroundTitles != nil {
+				row.Ground = e.GroundTitles.In(p.Lang)
+			}
+		}
+		rows = append(rows, row)
+	}
+	p.Data = rows
 	return a.s.Render(w, r, http.StatusOK, accessV, p)
 }
 
@@ -143,6 +247,45 @@ func readForm(r *http.Request) form {
 	}
 }
 
+// Ticked reports whether the citizen ticked the data set code, so a form shown again
+// keeps what they chose.
+func (f form) Ticked(code string) bool { return slices.Contains(f.DataSets, code) }
+
+// check finds what is missing or malformed in the form, each error next to its field;
+// the domain checks the rest (the directories, the dates' range, representation).
+func (f form) check(p *web.Page) {
+	if f.Initiator == "" {
+		p.Invalid("initiator", "consent.err.initiator")
+	}
+	if f.Owner == "" {
+		p.Invalid("owner", "consent.err.owner")
+	}
+	if len(f.DataSets) == 0 {
+		p.Invalid("data_sets", "consent.err.datasets")
+	}
+	if f.Purpose == "" || utf8.RuneCountInString(f.Purpose) > 500 {
+		p.Invalid("purpose", "consent.err.purpose")
+	}
+	if _, err := time.Parse(time.DateOnly, f.Until); err != nil {
+		p.Invalid("valid_until", "consent.err.until")
+	}
+	if f.ForMinor != "" && !twelveDigits(f.ForMinor) {
+		p.Invalid("for_minor", "consent.err.minor")
+	}
+}
+
+func twelveDigits(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // request turns the form into a decision by the logged-in citizen: about themselves, or
 // about a minor they represent (the service checks that they do).
 func (f form) request(sess *identity.Session) (pd.ConsentRequest, error) {
@@ -160,20 +303,32 @@ func (f form) request(sess *identity.Session) (pd.ConsentRequest, error) {
 
 type formData struct {
 	Form          form
-	Organizations []identity.Organization
-	Owners        []pd.DataOwner
+	Organizations []web.Party
+	Owners        []ownerChoice
 }
 
+// ownerChoice is a data owner and its data sets as the form offers them.
+type ownerChoice struct {
+	web.Party
+	DataSets []dataSetChoice
+}
+
+type dataSetChoice struct{ Code, Title string }
+
 type signData struct {
-	Form form
-	Sign web.Sign
+	Form    form
+	Summary consentRow
+	Sign    web.Sign
 }
 
 func (a *area) consentForm(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
-	return a.renderForm(w, r, sess, form{Until: time.Now().AddDate(1, 0, 0).Format(time.DateOnly)}, nil)
+	p := a.s.Page(w, r, sess)
+	return a.renderForm(w, r, p, form{Until: time.Now().In(web.Zone).AddDate(1, 0, 0).Format(time.DateOnly)}, nil)
 }
 
-func (a *area) renderForm(w http.ResponseWriter, r *http.Request, sess *identity.Session, f form, ferr error) error {
+// renderForm shows the form with what the citizen typed; with p.Fields or ferr it
+// shows the errors too.
+func (a *area) renderForm(w http.ResponseWriter, r *http.Request, p *web.Page, f form, ferr error) error {
 	orgs, err := a.cfg.Organizations.Organizations(r.Context())
 	if err != nil {
 		return err
@@ -182,17 +337,35 @@ func (a *area) renderForm(w http.ResponseWriter, r *http.Request, sess *identity
 	if err != nil {
 		return err
 	}
-	p := a.s.Page(w, r, sess)
-	p.Data = formData{Form: f, Organizations: orgs, Owners: owners}
-	if ferr != nil {
+	d := formData{Form: f}
+	for _, o := range orgs {
+		d.Organizations = append(d.Organizations, web.Party{Name: o.Name, BIN: o.BIN})
+	}
+	for _, o := range owners {
+		c := ownerChoice{Party: web.Party{Name: o.Name, BIN: o.BIN}}
+		for _, ds := range o.DataSets {
+			c.DataSets = append(c.DataSets, dataSetChoice{Code: ds.Code, Title: ds.TitleIn(p.Lang)})
+		}
+		d.Owners = append(d.Owners, c)
+	}
+	p.Data = d
+	switch {
+	case ferr != nil:
 		return a.s.FormError(w, r, consentNewV, p, ferr)
+	case len(p.Fields) > 0:
+		return a.s.Invalid(w, r, consentNewV, p)
 	}
 	return a.s.Render(w, r, http.StatusOK, consentNewV, p)
 }
 
 func (a *area) renderSign(w http.ResponseWriter, r *http.Request, sess *identity.Session, f form, req pd.ConsentRequest, ferr error) error {
 	p := a.s.Page(w, r, sess)
-	p.Data = signData{Form: f, Sign: web.Sign{How: "consent.sign.how", TextID: "consent-text", Text: pd.ConsentText(req), Label: "consent.sign.cms"}}
+	n, err := a.names(r.Context(), p.Lang)
+	if err != nil {
+		return err
+	}
+	sum := n.consent(pd.Consent{Initiator: req.Initiator, Owner: req.Owner, DataSets: req.DataSets, Purpose: req.Purpose, ValidUntil: req.ValidUntil})
+	p.Data = signData{Form: f, Summary: sum, Sign: web.Sign{How: "consent.sign.how", TextID: "consent-text", Text: pd.ConsentText(req), TextLang: "en", Label: "consent.sign.cms"}}
 	if ferr != nil {
 		return a.s.FormError(w, r, signV, p, ferr)
 	}
@@ -205,13 +378,17 @@ func (a *area) renderSign(w http.ResponseWriter, r *http.Request, sess *identity
 // (PD-6.1.1, PD-6.X).
 func (a *area) decide(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	f := readForm(r)
+	p := a.s.Page(w, r, sess)
+	if f.check(p); len(p.Fields) > 0 {
+		return a.renderForm(w, r, p, f, nil)
+	}
 	req, err := f.request(sess)
 	if err != nil {
-		return a.renderForm(w, r, sess, f, err)
+		return a.renderForm(w, r, p, f, err)
 	}
 	if r.PostForm.Get("decision") == "refuse" {
 		if _, err := a.cfg.PD.RefuseConsent(r.Context(), req); err != nil {
-			return a.renderForm(w, r, sess, f, err)
+			return a.renderForm(w, r, p, f, err)
 		}
 		return a.renderConsents(w, r, sess, "consent.refused")
 	}
@@ -222,9 +399,13 @@ func (a *area) decide(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 // checks the signature, the chain and that the signer is the deciding person.
 func (a *area) confirm(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	f := readForm(r)
+	p := a.s.Page(w, r, sess)
+	if f.check(p); len(p.Fields) > 0 {
+		return a.renderForm(w, r, p, f, nil)
+	}
 	req, err := f.request(sess)
 	if err != nil {
-		return a.renderForm(w, r, sess, f, err)
+		return a.renderForm(w, r, p, f, err)
 	}
 	req.Signature = web.SignedCMS(r)
 	if _, err := a.cfg.PD.GiveConsent(r.Context(), req); err != nil {

@@ -22,11 +22,13 @@ type fakePD struct {
 	refused  []pd.ConsentRequest
 	given    []pd.ConsentRequest
 	giveErr  error
+	history  []pd.HistoryEntry
 }
 
 func (f *fakePD) ListConsents(context.Context, string) ([]pd.Consent, error) { return f.consents, nil }
 func (f *fakePD) HoldersOfConsent(context.Context, string) ([]pd.Holder, error) {
-	return []pd.Holder{{Initiator: "Bank", Owner: "Register", DataSets: []string{"identity"}, Purpose: "loan"}}, nil
+	return []pd.Holder{{Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Purpose: "несие", ConsentID: "c1",
+		ValidUntil: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}}, nil
 }
 func (f *fakePD) RevokeConsent(_ context.Context, subject, actor, id string) (*pd.Consent, error) {
 	if id != "c1" {
@@ -36,7 +38,14 @@ func (f *fakePD) RevokeConsent(_ context.Context, subject, actor, id string) (*p
 	return &pd.Consent{}, nil
 }
 func (f *fakePD) AccessHistory(context.Context, string) ([]pd.HistoryEntry, error) {
-	return []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "Bank of Tests", Owner: "Register", DataSets: []string{"identity"}}}, nil
+	if f.history != nil {
+		return f.history, nil
+	}
+	return []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"},
+		Flow: "proactive", Code: "LOAN-KYC", ConsentID: "c1", TrustedSystem: true}}, nil
+}
+func (f *fakePD) ServiceCodes(context.Context) ([]pd.ServiceCode, error) {
+	return []pd.ServiceCode{{Code: "LOAN-KYC", Title: "Несие алу"}}, nil
 }
 func (f *fakePD) GiveConsent(_ context.Context, r pd.ConsentRequest) (*pd.Consent, error) {
 	if f.giveErr != nil {
@@ -50,7 +59,9 @@ func (f *fakePD) RefuseConsent(_ context.Context, r pd.ConsentRequest) (*pd.Cons
 	return &pd.Consent{}, nil
 }
 func (f *fakePD) DataOwners(context.Context) ([]pd.DataOwner, error) {
-	return []pd.DataOwner{{BIN: "100000000002", Name: "Register", DataSets: []pd.DataSet{{Code: "identity", Title: "Identity"}}}}, nil
+	return []pd.DataOwner{{BIN: "100000000002", Name: "Register", DataSets: []pd.DataSet{
+		{Code: "identity", Title: "Identity", Titles: pd.Titles{KK: "Жеке куәлік", RU: "Удостоверение личности", EN: "Identity card"}},
+		{Code: "address", Title: "Address", Titles: pd.Titles{KK: "Мекенжай", RU: "Адрес", EN: "Address"}}}}}, nil
 }
 
 type orgs struct{}
@@ -83,37 +94,56 @@ func TestGuards(t *testing.T) {
 	}
 }
 
-// TestConsentsPage: the citizen sees their decisions and who holds them (PD-3.5), and
-// revokes their own consent (PD-3.3).
+// TestConsentsPage: the citizen sees their decisions by name and who holds them
+// (PD-3.5), and revokes their own consent only after confirming it (PD-3.3).
 func TestConsentsPage(t *testing.T) {
 	h, f := mount(t)
-	f.consents = []pd.Consent{{ID: "c1", Initiator: "Bank", Owner: "Register", Decision: "give", Status: "active", ValidUntil: time.Now()}}
+	f.consents = []pd.Consent{{ID: "c1", Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Decision: "given", Status: "active", ValidUntil: time.Now()}}
 	c := h.Citizen("900101300001", "Aigerim")
 	page := h.Get("/consents?lang=en", c).Body.String()
-	for _, want := range []string{`id="consent-c1"`, `id="revoke-c1"`, `id="holders"`, `id="nav-consents"`, `id="nav-access"`} {
+	for _, want := range []string{`id="consent-c1"`, `id="revoke-c1"`, `id="holders"`, `id="nav-consents"`, `id="nav-access"`, "Bank of Tests", "BIN 100000000001", "Identity card"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("consents page has no %s", want)
 		}
 	}
-	w := h.Post("/consents/c1/revoke?lang=en", nil, c)
+	// The revoke link leads to a confirmation that says what will follow; nothing changes.
+	w := h.Get("/consents/c1/revoke?lang=en", c)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), i18n.T("en", "revoke.effect.given")) || !strings.Contains(w.Body.String(), `name="confirmed" value="yes"`) {
+		t.Errorf("confirmation page: %d\n%s", w.Code, w.Body)
+	}
+	// A POST without the confirmation (one click, or a crafted form) shows the question.
+	w = h.Post("/consents/c1/revoke?lang=en", nil, c)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `id="revoke-confirm"`) || len(f.revoked) != 0 {
+		t.Errorf("revoke without confirmation: %d, revoked %q", w.Code, f.revoked)
+	}
+	w = h.Post("/consents/c1/revoke?lang=en", url.Values{"confirmed": {"yes"}}, c)
 	if w.Code != 200 || !strings.Contains(w.Body.String(), i18n.T("en", "consents.revoked")) {
 		t.Errorf("revoke: %d", w.Code)
 	}
 	if len(f.revoked) != 1 || f.revoked[0] != "900101300001/900101300001/c1" {
 		t.Errorf("revoked %q", f.revoked)
 	}
-	w = h.Post("/consents/other/revoke?lang=en", nil, c)
+	w = h.Post("/consents/other/revoke?lang=en", url.Values{"confirmed": {"yes"}}, c)
 	if w.Code != 403 || !strings.Contains(w.Body.String(), i18n.T("en", "error.pd.consent.not_found")) {
 		t.Errorf("revoking what is not the citizen's: %d", w.Code)
 	}
+	if w := h.Get("/consents/other/revoke?lang=en", c); w.Code != 403 || !strings.Contains(w.Body.String(), i18n.T("en", "error.pd.consent.not_found")) {
+		t.Errorf("confirming what is not the citizen's: %d", w.Code)
+	}
 }
 
-// TestAccessPage: who accessed the citizen's data (PD-3.4).
+// TestAccessPage: who accessed the citizen's data (PD-3.4), by name, in Astana time.
 func TestAccessPage(t *testing.T) {
 	h, _ := mount(t)
 	page := h.Get("/access?lang=en", h.Citizen("900101300001", "A")).Body.String()
-	if !strings.Contains(page, `id="access"`) || !strings.Contains(page, "Bank of Tests") || !strings.Contains(page, "2026-01-02 03:04:05") {
-		t.Errorf("access page:\n%s", page)
+	for _, want := range []string{`id="access"`, "Bank of Tests", "BIN 100000000001", "Identity card", "Несие алу",
+		"2 January 2026, 08:04 (Astana time, UTC+5)", `href="/consents#consent-c1"`, i18n.T("en", "access.trusted")} {
+		if !strings.Contains(page, want) {
+			t.Errorf("access page has no %q", want)
+		}
+	}
+	if strings.Contains(page, "2026-01-02 03:04:05") {
+		t.Error("access page shows UTC")
 	}
 }
 
@@ -140,8 +170,12 @@ func TestRefuse(t *testing.T) {
 	}
 	bad := values("refuse", "")
 	bad.Set("valid_until", "soon")
-	if w := h.Post("/consents/new?lang=en", bad, c); w.Code != 400 || !strings.Contains(w.Body.String(), i18n.T("en", "error.pd.consent.invalid")) {
+	if w := h.Post("/consents/new?lang=en", bad, c); w.Code != 422 || !strings.Contains(w.Body.String(), i18n.T("en", "consent.err.until")) ||
+		!strings.Contains(w.Body.String(), `value="loan"`) {
 		t.Errorf("a date that is not one: %d", w.Code)
+	}
+	if len(f.refused) != 2 {
+		t.Errorf("a bad form reached the domain: %+v", f.refused)
 	}
 }
 
@@ -154,7 +188,10 @@ func TestGiveWithSignature(t *testing.T) {
 	page := w.Body.String()
 	want := pd.ConsentText(pd.ConsentRequest{SubjectIIN: "900101300001", Initiator: "100000000001", Owner: "100000000002",
 		DataSets: []string{"identity"}, Purpose: "loan", ValidUntil: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)})
-	if w.Code != 200 || !strings.Contains(html.UnescapeString(page), `<pre id="consent-text">`+want+`</pre>`) || !strings.Contains(page, `id="cms"`) {
+	if !strings.Contains(page, `id="consent-summary"`) || !strings.Contains(page, "Bank of Tests") {
+		t.Errorf("sign page has no summary by name")
+	}
+	if w.Code != 200 || !strings.Contains(html.UnescapeString(page), `<pre id="consent-text" lang="en">`+want+`</pre>`) || !strings.Contains(page, `id="cms"`) {
 		t.Fatalf("sign page: %d\n%s", w.Code, page)
 	}
 	if len(f.given) != 0 {
@@ -173,5 +210,81 @@ func TestGiveWithSignature(t *testing.T) {
 	}
 	if len(f.given) != 1 || string(f.given[0].Signature) != string(der) || f.given[0].SubjectIIN != "900101300001" {
 		t.Errorf("given %+v", f.given)
+	}
+}
+
+// TestConsentFormErrors: a consent with no data set ticked (or nothing filled in) is
+// refused with an error summary linking to the fields, and the form keeps what was
+// typed; nothing reaches the domain (issue 10 item 5).
+func TestConsentFormErrors(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "A")
+	v := values("give", "")
+	v.Del("data_sets")
+	v.Set("purpose", "a loan <b>")
+	w := h.Post("/consents/new?lang=en", v, c)
+	page := w.Body.String()
+	if w.Code != 422 || !strings.Contains(page, `class="error-summary"`) || !strings.Contains(page, `href="#data_sets"`) ||
+		!strings.Contains(page, i18n.T("en", "consent.err.datasets")) || !strings.Contains(page, `value="a loan &lt;b&gt;"`) ||
+		!strings.Contains(page, `<option value="100000000001" selected>`) {
+		t.Errorf("no data set: %d\n%s", w.Code, page)
+	}
+	// Every field wrong at once: one summary entry per field.
+	w = h.Post("/consents/new?lang=ru", url.Values{"decision": {"give"}, "for_minor": {"12ab"}, "purpose": {strings.Repeat("я", 501)}}, c)
+	for _, id := range []string{"initiator", "owner", "data_sets", "purpose", "valid_until", "for_minor"} {
+		if !strings.Contains(w.Body.String(), `href="#`+id+`"`) {
+			t.Errorf("no summary entry for %s", id)
+		}
+	}
+	// The ticked boxes stay ticked.
+	v = values("give", "")
+	v.Set("purpose", "")
+	if page := h.Post("/consents/new?lang=en", v, c).Body.String(); !strings.Contains(page, `value="identity" checked`) || strings.Contains(page, `value="address" checked`) {
+		t.Errorf("ticked data sets were lost")
+	}
+	if len(f.given)+len(f.refused) != 0 {
+		t.Errorf("a bad form reached the domain")
+	}
+}
+
+// TestReadableInEveryLanguage renders every page of the area in every language with
+// data that takes every value of every enum, and finds no raw key, event code, enum
+// value or English word in the Kazakh and Russian pages (issue 10 item 2).
+func TestReadableInEveryLanguage(t *testing.T) {
+	h, f := mount(t)
+	until := time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC)
+	for i, st := range []string{"active", "revoked", "expired"} {
+		for _, d := range []string{pd.DecisionGiven, pd.DecisionRefused} {
+			f.consents = append(f.consents, pd.Consent{ID: "c" + st + d, Initiator: "100000000001", Owner: "100000000002",
+				DataSets: []string{"identity", "address"}, Purpose: "Несие", Decision: d, Status: st, Representative: i == 1, ValidUntil: until})
+		}
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	grounds := &pd.Titles{KK: "ҚПК 199-бабы", RU: "Статья 199 УПК", EN: "CPC art. 199"}
+	for _, fl := range []string{"proactive", "protocol", "sms"} {
+		for _, trusted := range []bool{true, false} {
+			f.history = append(f.history, pd.HistoryEntry{Kind: "token", At: at, Initiator: "100000000001", Owner: "100000000002",
+				DataSets: []string{"identity"}, Flow: fl, Code: map[string]string{"proactive": "LOAN-KYC", "protocol": "CPC-199"}[fl],
+				GroundTitles: map[string]*pd.Titles{"protocol": grounds}[fl], ConsentID: "c1", TrustedSystem: trusted, Automated: true})
+		}
+	}
+	for _, act := range pd.Actions {
+		for _, auto := range []bool{true, false} {
+			f.history = append(f.history, pd.HistoryEntry{Kind: "action", At: at, Owner: "100000000002", Initiator: "100000000001",
+				DataSets: []string{"address"}, Action: act, Automated: auto})
+		}
+	}
+	c := h.Citizen("900101300001", "A")
+	for _, lang := range i18n.Langs {
+		for _, path := range []string{"/consents", "/access", "/consents/new", "/consents/cactivegiven/revoke", "/consents/cactiverefused/revoke"} {
+			w := h.Get(path+"?lang="+lang, c)
+			if w.Code != 200 {
+				t.Errorf("%s: %d", path, w.Code)
+			}
+			webtest.Readable(t, path, lang, w.Body.String())
+		}
+		for name, form := range map[string]url.Values{"sign": values("give", ""), "errors": {"decision": {"give"}}} {
+			webtest.Readable(t, name, lang, h.Post("/consents/new?lang="+lang, form, c).Body.String())
+		}
 	}
 }
