@@ -44,7 +44,7 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := consents.Mount(sh, consents.Config{PD: c.PD, Organizations: c.Organizations}); err != nil {
 		return nil, err
 	}
-	if err := history.Mount(sh, c.Log); err != nil {
+	if err := history.Mount(sh, history.Config{Log: c.Log, Organizations: c.Organizations}); err != nil {
 		return nil, err
 	}
 	if err := console.Mount(sh, console.Config{Console: c.PD}); err != nil {
