@@ -2,12 +2,15 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
@@ -16,10 +19,20 @@ import (
 type fakeDirs struct {
 	tr2    bool
 	writes []string
+	all    bool // every kind, status and notification policy, for the render test
 }
 
 func (f *fakeDirs) TrustedObjects(context.Context, string) ([]pd.TrustedObject, error) {
-	return []pd.TrustedObject{{ID: "obj-1", Name: "Bank app", OwnerBIN: "100000000001", Status: pd.StatusTrusted}}, nil
+	out := []pd.TrustedObject{{ID: "obj-1", Name: "Bank app", OwnerBIN: "100000000001", Kind: pd.KindInformationSystem, Status: pd.StatusTrusted}}
+	if f.all {
+		for i, k := range []string{pd.KindInformationSystem, pd.KindPlatform, pd.KindMessenger} {
+			for j, st := range []string{pd.StatusTrusted, pd.StatusSuspended, pd.StatusRevoked} {
+				out = append(out, pd.TrustedObject{ID: fmt.Sprint("o", i, j), Name: "Жүйе", OwnerBIN: "100000000001", Kind: k, Status: st,
+					CertNumber: "№1", CertExpires: time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC)})
+			}
+		}
+	}
+	return out, nil
 }
 func (f *fakeDirs) PutTrustedObject(_ context.Context, actor string, o pd.TrustedObject) (*pd.TrustedObject, error) {
 	f.writes = append(f.writes, actor+": object "+o.ID+" "+o.Status)
@@ -32,7 +45,12 @@ func (f *fakeDirs) SetTR2(_ context.Context, actor string, on bool) error {
 	return nil
 }
 func (f *fakeDirs) Grounds(context.Context) ([]pd.Ground, error) {
-	return []pd.Ground{{Code: "CPC-199", Titles: pd.Titles{KK: "Тергеу", RU: "Расследование", EN: "Investigation"}, Notify: pd.NotifyNow}}, nil
+	out := []pd.Ground{{Code: "CPC-199", Titles: pd.Titles{KK: "Тергеу", RU: "Расследование", EN: "Investigation"}, Notify: pd.NotifyNow}}
+	if f.all {
+		out = append(out, pd.Ground{Code: "ORD-12", Titles: pd.Titles{KK: "Құпия", RU: "Негласно", EN: "Covert"}, Notify: pd.NotifyPeriod},
+			pd.Ground{Code: "ORD-13", Titles: pd.Titles{KK: "Күнге дейін", RU: "До даты", EN: "Until"}, Notify: pd.NotifyUntil})
+	}
+	return out, nil
 }
 func (f *fakeDirs) PutGround(_ context.Context, actor string, g pd.Ground) (*pd.Ground, error) {
 	f.writes = append(f.writes, actor+": ground "+g.Code+" "+strconv.FormatInt(g.NotifyPeriodSeconds, 10))
@@ -45,12 +63,23 @@ func (f *fakeDirs) SetProtocolPermissions(_ context.Context, actor, bin string, 
 	f.writes = append(f.writes, actor+": permissions "+bin+" "+strings.Join(grounds, "+"))
 	return nil
 }
-func (f *fakeDirs) ServiceCodes(context.Context) ([]pd.ServiceCode, error) { return nil, nil }
+func (f *fakeDirs) ServiceCodes(context.Context) ([]pd.ServiceCode, error) {
+	return []pd.ServiceCode{{Code: "LOAN-KYC", Title: "Несие", Owner: "100000000002", DataSets: []string{"identity"}, BINs: []string{"100000000001"}}}, nil
+}
 func (f *fakeDirs) PutServiceCode(_ context.Context, actor string, c pd.ServiceCode) (*pd.ServiceCode, error) {
 	f.writes = append(f.writes, actor+": service "+c.Code)
 	return &c, nil
 }
-func (f *fakeDirs) DataOwners(context.Context) ([]pd.DataOwner, error) { return nil, nil }
+func (f *fakeDirs) DataOwners(context.Context) ([]pd.DataOwner, error) {
+	return []pd.DataOwner{{BIN: "100000000002", Name: "Тізілім", DataSets: []pd.DataSet{{Code: "identity", Title: "Identity",
+		Titles: pd.Titles{KK: "Жеке куәлік", RU: "Удостоверение личности", EN: "Identity card"}}}}}, nil
+}
+
+type orgs struct{}
+
+func (orgs) Organizations(context.Context) ([]identity.Organization, error) {
+	return []identity.Organization{{BIN: "100000000001", Name: "Bank of Tests"}, {BIN: "100000000009", Name: "Police of Tests"}}, nil
+}
 func (f *fakeDirs) PutDataOwner(_ context.Context, actor string, o pd.DataOwner) (*pd.DataOwner, error) {
 	f.writes = append(f.writes, actor+": owner "+o.BIN)
 	return &o, nil
@@ -60,7 +89,7 @@ func mount(t *testing.T) (*webtest.Harness, *fakeDirs) {
 	t.Helper()
 	h := webtest.New(t)
 	f := &fakeDirs{}
-	if err := Mount(h.Shell, Config{Console: f}); err != nil {
+	if err := Mount(h.Shell, Config{Console: f, Organizations: orgs{}}); err != nil {
 		t.Fatal(err)
 	}
 	return h, f
@@ -152,6 +181,58 @@ func TestDirectoriesArePublic(t *testing.T) {
 		w := h.Get("/directories?lang="+lang, nil)
 		if w.Code != 200 || !strings.Contains(w.Body.String(), title) || !strings.Contains(w.Body.String(), `id="nav-directories"`) {
 			t.Errorf("directories in %s: %d", lang, w.Code)
+		}
+	}
+}
+
+// TestConsoleFormErrors: a console form the directories refuse comes back with what
+// was typed, the error next to its field and in the summary, and nothing changed
+// (issue 10 item 5).
+func TestConsoleFormErrors(t *testing.T) {
+	h, f := mount(t)
+	s := h.Staff("900101300003", "Staff")
+	w := h.Post("/console/grounds?lang=ru", url.Values{"code": {"SEC-X"}, "title_ru": {"Негласно <x>"}, "notify": {"period"}, "period_days": {"-3"}}, s)
+	page := w.Body.String()
+	for _, want := range []string{`class="error-summary"`, `href="#ground-period_days"`, i18n.T("ru", "console.err.period_days"),
+		`id="ground-code" name="code" required maxlength="40" value="SEC-X"`, `value="Негласно &lt;x&gt;"`, `<option value="period" selected>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("refused ground: no %q", want)
+		}
+	}
+	if w.Code != 400 || len(f.writes) != 0 {
+		t.Errorf("refused ground: %d, writes %q", w.Code, f.writes)
+	}
+	// Another form's fields stay empty.
+	if strings.Contains(page, `id="svc-code" name="code" required maxlength="40" value="SEC-X"`) {
+		t.Error("the typed values leak into another form")
+	}
+	w = h.Post("/console/owners?lang=en", url.Values{"bin": {"100000000002"}, "name": {"Register"}, "data_sets": {"no-title"}}, s)
+	if page := w.Body.String(); w.Code != 400 || !strings.Contains(page, `href="#owner-data_sets"`) || !strings.Contains(page, `value="no-title"`) ||
+		strings.Contains(page, `name="sender_constraint" value="true" checked`) {
+		t.Errorf("refused owner: %d", w.Code)
+	}
+}
+
+// TestReadableInEveryLanguage: the console and the public directories, with every
+// kind, status and notification policy, read in every language (issue 10 item 2).
+func TestReadableInEveryLanguage(t *testing.T) {
+	h, f := mount(t)
+	f.all = true
+	s := h.Staff("900101300003", "Staff")
+	for _, lang := range i18n.Langs {
+		for _, path := range []string{"/console", "/directories"} {
+			w := h.Get(path+"?lang="+lang, s)
+			if w.Code != 200 {
+				t.Errorf("%s: %d", path, w.Code)
+			}
+			webtest.Readable(t, path, lang, w.Body.String())
+		}
+		webtest.Readable(t, "refused", lang, h.Post("/console/services?lang="+lang, url.Values{"code": {"KYC"}, "period_days": {"x"}}, s).Body.String())
+	}
+	w := h.Get("/directories?lang=kk", nil).Body.String()
+	for _, want := range []string{"Bank of Tests", "БСН 100000000001", "Жеке куәлік", "Құпия", "2028 жылғы 1 қаңтар"} {
+		if !strings.Contains(w, want) {
+			t.Errorf("directories (kk): no %q", want)
 		}
 	}
 }

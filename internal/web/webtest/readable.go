@@ -102,8 +102,9 @@ func Readable(t testing.TB, name, lang, page string, leaks ...string) {
 	for _, w := range leaks {
 		if re := regexp.MustCompile(`(^|[^\p{L}_])` + regexp.QuoteMeta(w) + `($|[^\p{L}_])`); re.MatchString(lower) {
 			i := re.FindStringIndex(lower)
-			from, to := max(0, i[0]-40), min(len(lower), i[1]+40)
-			t.Errorf("%s (%s): English %q shows: …%s…", name, lang, w, strings.Join(strings.Fields(lower[from:to]), " "))
+			before, after := []rune(lower[:i[0]]), []rune(lower[i[1]:])
+			ctx := string(before[max(0, len(before)-30):]) + lower[i[0]:i[1]] + string(after[:min(len(after), 30)])
+			t.Errorf("%s (%s): English %q shows: …%s…", name, lang, w, strings.Join(strings.Fields(ctx), " "))
 		}
 	}
 }
