@@ -91,6 +91,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 		}
 		s.Handle(pattern, h)
 	})
+	s.NotFoundPage(sh.NotFound())
 	if ui == nil {
 		return nil, nil
 	}

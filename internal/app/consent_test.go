@@ -12,7 +12,7 @@ import (
 	"github.com/senimkz/senim/internal/sandbox"
 )
 
-var consentTextRE = regexp.MustCompile(`(?s)<pre id="consent-text">(.*?)</pre>`)
+var consentTextRE = regexp.MustCompile(`(?s)<pre id="consent-text"[^>]*>(.*?)</pre>`)
 
 // rule PD-6.1.1: a consent given in the cabinet is confirmed by the citizen's EDS
 // signature over its exact text — the SMS code that opened the session is not enough.

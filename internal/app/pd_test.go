@@ -70,15 +70,26 @@ func TestCabinetConsentsAndAccess(t *testing.T) {
 		t.Error("Bob sees Alice's consent")
 	}
 	csrfB := csrfOf(t, home)
+	if st, _ := bb.post("/consents/"+cons.ID+"/revoke", url.Values{"csrf": {csrfB}, "confirmed": {"yes"}}); st < 400 {
+		t.Errorf("Bob revoked Alice's consent: %d", st)
+	}
 	if st, _ := bb.post("/consents/"+cons.ID+"/revoke", url.Values{"csrf": {csrfB}}); st < 400 {
 		t.Errorf("Bob revoked Alice's consent: %d", st)
 	}
 	// Without the session's anti-forgery token Alice's own revocation is refused too.
-	if st, _ := ba.post("/consents/"+cons.ID+"/revoke", url.Values{"csrf": {"forged"}}); st != 403 {
+	if st, _ := ba.post("/consents/"+cons.ID+"/revoke", url.Values{"csrf": {"forged"}, "confirmed": {"yes"}}); st != 403 {
 		t.Errorf("revocation without csrf: %d", st)
 	}
 	csrfA := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	// One click asks for confirmation and changes nothing; confirming revokes.
 	st, page := ba.post("/consents/"+cons.ID+"/revoke?lang=en", url.Values{"csrf": {csrfA}})
+	if st != 200 || !strings.Contains(page, `id="revoke-confirm"`) {
+		t.Fatalf("revocation without confirmation: %d\n%s", st, page)
+	}
+	if list, _ := a.PD.ListConsents(ctx, alice.IIN); len(list) == 0 || list[0].Status != "active" {
+		t.Fatalf("a click without confirmation revoked: %+v", list)
+	}
+	st, page = ba.post("/consents/"+cons.ID+"/revoke?lang=en", url.Values{"csrf": {csrfA}, "confirmed": {"yes"}})
 	if st != 200 || !strings.Contains(page, "The consent was revoked") || strings.Contains(page, `id="revoke-`+cons.ID+`"`) {
 		t.Fatalf("revocation: %d\n%s", st, page)
 	}
