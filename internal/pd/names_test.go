@@ -77,3 +77,56 @@ func TestSMSNamesInitiator(t *testing.T) {
 		}
 	}
 }
+
+// rule PD-6.1.1: the consent text a citizen signs in the cabinet (format v2) is in her
+// language and names the organization, the data owner and the data, with the BINs;
+// a signature over it verifies, one over the v1 text of the same request does not
+// (the signed text must be exactly the one shown), and v1 stays for API clients.
+func TestConsentTextV2(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, func(c *Config) { c.Organizations = orgNames{binBank: "Demo Bank JSC"} })
+		me := f.person(iinAdult)
+		req := cabinetReq(f, iinAdult)
+		req.DataSets = []string{"address", "identity"}
+		for lang, want := range map[string][]string{
+			"kk": {"SENIM v2 kk", "Ұйым: Demo Bank JSC (БСН " + binBank + ")", "Деректер иесі: Population register (БСН " + binRegister + ")", "Identity card", "Мақсаты: loan"},
+			"ru": {"SENIM v2 ru", "Организация: Demo Bank JSC (БИН " + binBank + ")", "Данные: Registered address; Identity card"},
+			"en": {"SENIM v2 en", "Organization: Demo Bank JSC (BIN " + binBank + ")", "Subject IIN: " + iinAdult},
+		} {
+			r := req
+			r.Lang = lang
+			text, err := f.svc.ConsentTextFor(t.Context(), r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range want {
+				if !strings.Contains(text, w) {
+					t.Errorf("%s: %q lacks %q", lang, text, w)
+				}
+			}
+		}
+		if v1, _ := f.svc.ConsentTextFor(t.Context(), req); v1 != ConsentText(req) {
+			t.Errorf("without a language the text is not v1: %q", v1)
+		}
+		ru := req
+		ru.Lang = "ru"
+		text, _ := f.svc.ConsentTextFor(t.Context(), ru)
+		ru.Signature = signText(t, f, me, ConsentText(ru)) // the v1 text, not the one shown
+		_, err := f.svc.GiveConsent(t.Context(), ru)
+		wantCode(t, err, "pd.consent.signature_invalid", "PD-6.1.1")
+		ru.Signature = signText(t, f, me, text)
+		c, err := f.svc.GiveConsent(t.Context(), ru)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Evidence.TextSHA256 != sha([]byte(text)) {
+			t.Errorf("evidence digest is not of the signed v2 text")
+		}
+		// An unknown initiator is named by its BIN alone.
+		r := req
+		r.Lang, r.Initiator = "en", binOther
+		if text, _ := f.svc.ConsentTextFor(t.Context(), r); !strings.Contains(text, "Organization: BIN "+binOther+"\n") {
+			t.Errorf("unknown initiator: %q", text)
+		}
+	})
+}

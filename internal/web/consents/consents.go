@@ -46,6 +46,7 @@ type PersonalData interface {
 	RefuseConsent(ctx context.Context, r pd.ConsentRequest) (*pd.Consent, error)
 	DataOwners(ctx context.Context) ([]pd.DataOwner, error)
 	ServiceCodes(ctx context.Context) ([]pd.ServiceCode, error)
+	ConsentTextFor(ctx context.Context, r pd.ConsentRequest) (string, error)
 }
 
 // Organizations lists the organizations a consent may be given to.
@@ -233,6 +234,9 @@ func (a *area) access(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 type form struct {
 	Initiator, Owner, Purpose, Until, ForMinor string
 	DataSets                                   []string
+	// TextLang is the language of the consent text shown for signing; it travels
+	// with the signature so the text checked is the one shown.
+	TextLang string
 }
 
 func readForm(r *http.Request) form {
@@ -244,6 +248,7 @@ func readForm(r *http.Request) form {
 		Until:     strings.TrimSpace(r.PostForm.Get("valid_until")),
 		ForMinor:  strings.TrimSpace(r.PostForm.Get("for_minor")),
 		DataSets:  r.PostForm["data_sets"],
+		TextLang:  r.PostForm.Get("text_lang"),
 	}
 }
 
@@ -294,7 +299,7 @@ func (f form) request(sess *identity.Session) (pd.ConsentRequest, error) {
 		return pd.ConsentRequest{}, pd.ErrConsentInvalid.WithDetail("valid_until must be a date")
 	}
 	req := pd.ConsentRequest{SubjectIIN: sess.Citizen.IIN, Initiator: f.Initiator, Owner: f.Owner,
-		DataSets: f.DataSets, Purpose: f.Purpose, ValidUntil: until.UTC()}
+		DataSets: f.DataSets, Purpose: f.Purpose, ValidUntil: until.UTC(), Lang: f.TextLang}
 	if f.ForMinor != "" && f.ForMinor != sess.Citizen.IIN {
 		req.SubjectIIN, req.ActorIIN = f.ForMinor, sess.Citizen.IIN
 	}
@@ -365,7 +370,12 @@ func (a *area) renderSign(w http.ResponseWriter, r *http.Request, sess *identity
 		return err
 	}
 	sum := n.consent(pd.Consent{Initiator: req.Initiator, Owner: req.Owner, DataSets: req.DataSets, Purpose: req.Purpose, ValidUntil: req.ValidUntil})
-	p.Data = signData{Form: f, Summary: sum, Sign: web.Sign{How: "consent.sign.how", TextID: "consent-text", Text: pd.ConsentText(req), TextLang: "en", Label: "consent.sign.cms"}}
+	text, err := a.cfg.PD.ConsentTextFor(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	f.TextLang = req.Lang
+	p.Data = signData{Form: f, Summary: sum, Sign: web.Sign{How: "consent.sign.how", Heading: "consent.sign.text", TextID: "consent-text", Text: text, TextLang: req.Lang, Label: "consent.sign.cms"}}
 	if ferr != nil {
 		return a.s.FormError(w, r, signV, p, ferr)
 	}
@@ -392,6 +402,7 @@ func (a *area) decide(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 		}
 		return a.renderConsents(w, r, sess, "consent.refused")
 	}
+	req.Lang = p.Lang // the text to sign is in the language of the page
 	return a.renderSign(w, r, sess, f, req, nil)
 }
 

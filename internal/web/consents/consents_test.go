@@ -44,6 +44,10 @@ func (f *fakePD) AccessHistory(context.Context, string) ([]pd.HistoryEntry, erro
 	return []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"},
 		Flow: "proactive", Code: "LOAN-KYC", ConsentID: "c1", TrustedSystem: true}}, nil
 }
+// ConsentTextFor stands for the domain's v2 text: the request's language is in it.
+func (f *fakePD) ConsentTextFor(_ context.Context, r pd.ConsentRequest) (string, error) {
+	return "SENIM v2 " + r.Lang + "\n" + r.SubjectIIN + " → " + r.Initiator + " ← " + r.Owner + ": " + r.Purpose + "\n", nil
+}
 func (f *fakePD) ServiceCodes(context.Context) ([]pd.ServiceCode, error) {
 	return []pd.ServiceCode{{Code: "LOAN-KYC", Title: "Несие алу"}}, nil
 }
@@ -186,8 +190,7 @@ func TestGiveWithSignature(t *testing.T) {
 	c := h.Citizen("900101300001", "A")
 	w := h.Post("/consents/new?lang=en", values("give", ""), c)
 	page := w.Body.String()
-	want := pd.ConsentText(pd.ConsentRequest{SubjectIIN: "900101300001", Initiator: "100000000001", Owner: "100000000002",
-		DataSets: []string{"identity"}, Purpose: "loan", ValidUntil: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)})
+	want := "SENIM v2 en\n900101300001 → 100000000001 ← 100000000002: loan\n"
 	if !strings.Contains(page, `id="consent-summary"`) || !strings.Contains(page, "Bank of Tests") {
 		t.Errorf("sign page has no summary by name")
 	}
@@ -198,7 +201,11 @@ func TestGiveWithSignature(t *testing.T) {
 		t.Fatal("a consent was recorded before it was signed")
 	}
 	der := []byte{0x30, 0x03, 0x02, 0x01, 0x07}
+	if !strings.Contains(page, `name="text_lang" value="en"`) {
+		t.Error("the sign form does not carry the text's language")
+	}
 	confirm := values("", "")
+	confirm.Set("text_lang", "en")
 	confirm.Set("cms", base64.StdEncoding.EncodeToString(der))
 	f.giveErr = pd.ErrConsentSignature
 	if w := h.Post("/consents/confirm?lang=en", confirm, c); w.Code != 422 || !strings.Contains(w.Body.String(), i18n.T("en", "error.pd.consent.signature_invalid")) || !strings.Contains(w.Body.String(), `id="consent-text"`) {
@@ -208,7 +215,7 @@ func TestGiveWithSignature(t *testing.T) {
 	if w := h.Post("/consents/confirm?lang=en", confirm, c); w.Code != 200 || !strings.Contains(w.Body.String(), i18n.T("en", "consent.given")) {
 		t.Errorf("confirm: %d", w.Code)
 	}
-	if len(f.given) != 1 || string(f.given[0].Signature) != string(der) || f.given[0].SubjectIIN != "900101300001" {
+	if len(f.given) != 1 || string(f.given[0].Signature) != string(der) || f.given[0].SubjectIIN != "900101300001" || f.given[0].Lang != "en" {
 		t.Errorf("given %+v", f.given)
 	}
 }
