@@ -44,6 +44,7 @@ func (f *fakePD) AccessHistory(context.Context, string) ([]pd.HistoryEntry, erro
 	return []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"},
 		Flow: "proactive", Code: "LOAN-KYC", ConsentID: "c1", TrustedSystem: true}}, nil
 }
+
 // ConsentTextFor stands for the domain's v2 text: the request's language is in it.
 func (f *fakePD) ConsentTextFor(_ context.Context, r pd.ConsentRequest) (string, error) {
 	return "SENIM v2 " + r.Lang + "\n" + r.SubjectIIN + " → " + r.Initiator + " ← " + r.Owner + ": " + r.Purpose + "\n", nil
