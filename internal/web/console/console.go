@@ -36,6 +36,7 @@ var catalog = web.Messages(catalogFS)
 var (
 	views           = web.NewViews(templateFS)
 	consoleView     = views.Add("console", "console.title")
+	tr2View         = views.Add("tr2", "console.tr2.title")
 	directoriesView = views.Add("directories", "dir.title")
 )
 
@@ -84,7 +85,8 @@ func Mount(s *web.Shell, cfg Config) error {
 	a := &area{s: s, cfg: cfg}
 	s.Handle("GET /console", web.Staff(a.console))
 	s.Handle("POST /console/objects/{id}/status", web.Form(web.Staff(a.post("status", a.setObjectStatus))))
-	s.Handle("POST /console/tr2", web.Form(web.Staff(a.post("tr2", a.setTR2))))
+	s.Handle("GET /console/tr2", web.Staff(a.tr2Page))
+	s.Handle("POST /console/tr2", web.Form(web.Staff(a.switchTR2)))
 	s.Handle("POST /console/grounds", web.Form(web.Staff(a.post("ground", a.putGround))))
 	s.Handle("POST /console/permissions", web.Form(web.Staff(a.post("perm", a.setPermission))))
 	s.Handle("POST /console/services", web.Form(web.Staff(a.post("svc", a.putService))))
@@ -256,6 +258,42 @@ func (a *area) setObjectStatus(r *http.Request, actor string) error {
 		}
 	}
 	return problem.NotFound
+}
+
+type tr2Data struct {
+	On, Turn bool // the switch now, and where the confirmation turns it
+	Trusted  int  // information systems in the registry with status trusted
+}
+
+// tr2Page is the TR-2 switch on its own page: what it does now, what will follow,
+// and a confirmation. The switch applies nationwide, so one click never flips it.
+func (a *area) tr2Page(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	on, err := a.cfg.Console.TR2Enforced(r.Context())
+	if err != nil {
+		return err
+	}
+	objs, err := a.cfg.Console.TrustedObjects(r.Context(), "")
+	if err != nil {
+		return err
+	}
+	d := tr2Data{On: on, Turn: !on}
+	for _, o := range objs {
+		if o.Status == pd.StatusTrusted {
+			d.Trusted++
+		}
+	}
+	p := a.s.Page(w, r, sess)
+	p.Data = d
+	return a.s.Render(w, r, http.StatusOK, tr2View, p)
+}
+
+// switchTR2 flips the TR-2 switch once the confirmation page was confirmed; a POST
+// without it shows that page.
+func (a *area) switchTR2(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	if r.PostFormValue("confirmed") != "yes" {
+		return a.tr2Page(w, r, sess)
+	}
+	return a.post("tr2", a.setTR2)(w, r, sess)
 }
 
 func (a *area) setTR2(r *http.Request, actor string) error {

@@ -136,7 +136,7 @@ func TestConsoleChanges(t *testing.T) {
 	s := h.Staff("900101300003", "Staff")
 	actor := "admin:" + strconv.FormatInt(s.Session.CitizenID, 10) + "@" + webtest.RegulatorBIN
 	page := h.Get("/console?lang=en", s).Body.String()
-	if !strings.Contains(page, `id="nav-console"`) || !strings.Contains(page, `id="tr2-form"`) || !strings.Contains(page, "Bank app") {
+	if !strings.Contains(page, `id="nav-console"`) || !strings.Contains(page, `id="tr2-toggle"`) || !strings.Contains(page, "Bank app") {
 		t.Fatalf("console:\n%s", page)
 	}
 	for _, tc := range []struct {
@@ -145,8 +145,9 @@ func TestConsoleChanges(t *testing.T) {
 		status int
 		write  string
 	}{
-		{"/console/tr2", url.Values{"on": {"true"}}, 200, "tr2 true"},
-		{"/console/tr2", url.Values{"on": {"maybe"}}, 400, ""},
+		{"/console/tr2", url.Values{"on": {"true"}}, 200, ""}, // no confirmation: the question, nothing changed
+		{"/console/tr2", url.Values{"on": {"true"}, "confirmed": {"yes"}}, 200, "tr2 true"},
+		{"/console/tr2", url.Values{"on": {"maybe"}, "confirmed": {"yes"}}, 400, ""},
 		{"/console/objects/obj-1/status", url.Values{"status": {pd.StatusSuspended}}, 200, "object obj-1 suspended"},
 		{"/console/objects/nope/status", url.Values{"status": {pd.StatusSuspended}}, 404, ""},
 		{"/console/grounds", url.Values{"code": {"SEC-30"}, "notify": {"period"}, "period_days": {"30"}}, 200, "ground SEC-30 2592000"},
@@ -169,7 +170,7 @@ func TestConsoleChanges(t *testing.T) {
 		case tc.write != "" && (len(f.writes) != n+1 || f.writes[n] != actor+": "+tc.write):
 			t.Errorf("%s %v: writes %q, want %q", tc.path, tc.form, f.writes[n:], actor+": "+tc.write)
 		}
-		if tc.status == 200 && !strings.Contains(w.Body.String(), i18n.T("en", "console.saved")) {
+		if tc.status == 200 && tc.write != "" && !strings.Contains(w.Body.String(), i18n.T("en", "console.saved")) {
 			t.Errorf("%s: no notice", tc.path)
 		}
 	}
@@ -220,7 +221,7 @@ func TestReadableInEveryLanguage(t *testing.T) {
 	f.all = true
 	s := h.Staff("900101300003", "Staff")
 	for _, lang := range i18n.Langs {
-		for _, path := range []string{"/console", "/directories"} {
+		for _, path := range []string{"/console", "/directories", "/console/tr2"} {
 			w := h.Get(path+"?lang="+lang, s)
 			if w.Code != 200 {
 				t.Errorf("%s: %d", path, w.Code)
@@ -234,5 +235,26 @@ func TestReadableInEveryLanguage(t *testing.T) {
 		if !strings.Contains(w, want) {
 			t.Errorf("directories (kk): no %q", want)
 		}
+	}
+}
+
+// TestTR2Confirmation: the nationwide TR-2 switch is on its own page that says what
+// will follow; a POST without the confirmation changes nothing.
+func TestTR2Confirmation(t *testing.T) {
+	h, f := mount(t)
+	s := h.Staff("900101300003", "Staff")
+	page := h.Get("/console/tr2?lang=en", s).Body.String()
+	if !strings.Contains(page, i18n.T("en", "console.tr2.effect_on", 1)) || !strings.Contains(page, `name="on" value="true"`) || !strings.Contains(page, `id="tr2-confirm"`) {
+		t.Errorf("TR-2 page:\n%s", page)
+	}
+	if w := h.Post("/console/tr2?lang=en", url.Values{"on": {"true"}}, s); w.Code != 200 || !strings.Contains(w.Body.String(), `id="tr2-confirm"`) || f.tr2 {
+		t.Errorf("one click switched TR-2: %d, on=%v", w.Code, f.tr2)
+	}
+	h.Post("/console/tr2?lang=en", url.Values{"on": {"true"}, "confirmed": {"yes"}}, s)
+	if page := h.Get("/console/tr2?lang=en", s).Body.String(); !f.tr2 || !strings.Contains(page, i18n.T("en", "console.tr2.effect_off")) {
+		t.Errorf("after confirming: on=%v", f.tr2)
+	}
+	if w := h.Get("/console/tr2", h.Citizen("900101300004", "C")); w.Code != 403 {
+		t.Errorf("a citizen at the TR-2 page: %d", w.Code)
 	}
 }
