@@ -199,7 +199,19 @@ type accessRow struct {
 	ShowTrust, Trusted bool
 }
 
-// access shows the history of access to the citizen's data (PD-3.4).
+// accessData is the access page: the rows the filter lets through, and the filter.
+type accessData struct {
+	Rows     []accessRow
+	Orgs     []web.Party // every organization in the history, for the filter
+	Org      string      // the BIN filtered on, or ""
+	From, To string      // the period filtered on (dates in Kazakhstan), as typed
+	Filtered bool
+	Total    int
+}
+
+// access shows the history of access to the citizen's data (PD-3.4), optionally only
+// one organization's (as initiator or data owner) and only a period, both days
+// inclusive in Kazakhstan's time.
 func (a *area) access(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	h, err := a.cfg.PD.AccessHistory(r.Context(), sess.Citizen.IIN)
 	if err != nil {
@@ -210,8 +222,37 @@ func (a *area) access(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 	if err != nil {
 		return err
 	}
-	rows := make([]accessRow, 0, len(h))
+	q := r.URL.Query()
+	d := accessData{Org: strings.TrimSpace(q.Get("org")), From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")), Total: len(h)}
+	day := func(id, v string) (time.Time, bool) {
+		if v == "" {
+			return time.Time{}, true
+		}
+		t, err := time.ParseInLocation(time.DateOnly, v, web.Zone)
+		if err != nil {
+			p.Invalid(id, "access.err.date")
+			return time.Time{}, false
+		}
+		return t, true
+	}
+	from, okFrom := day("from", d.From)
+	to, okTo := day("to", d.To)
+	if okFrom && okTo && !from.IsZero() && !to.IsZero() && to.Before(from) {
+		p.Invalid("to", "access.err.order")
+	}
+	d.Filtered = d.Org != "" || d.From != "" || d.To != ""
+	seen := map[string]bool{}
 	for _, e := range h {
+		for _, bin := range []string{e.Initiator, e.Owner} {
+			if bin != "" && !seen[bin] {
+				seen[bin] = true
+				d.Orgs = append(d.Orgs, n.owner(bin))
+			}
+		}
+		if len(p.Fields) == 0 && (d.Org != "" && e.Initiator != d.Org && e.Owner != d.Org ||
+			!from.IsZero() && e.At.Before(from) || !to.IsZero() && !e.At.Before(to.AddDate(0, 0, 1))) {
+			continue
+		}
 		row := accessRow{At: e.At, Kind: e.Kind, Action: e.Action, Automated: e.Automated, Initiator: n.org(e.Initiator),
 			Owner: n.owner(e.Owner), DataSets: n.dataSets(e.Owner, e.DataSets), Flow: e.Flow, Purpose: e.Purpose,
 			ConsentID: e.ConsentID, ShowTrust: e.Kind == "token" && e.Initiator != "", Trusted: e.TrustedSystem}
@@ -224,9 +265,13 @@ func (a *area) access(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 				row.Ground = e.GroundTitles.In(p.Lang)
 			}
 		}
-		rows = append(rows, row)
+		d.Rows = append(d.Rows, row)
 	}
-	p.Data = rows
+	slices.SortFunc(d.Orgs, func(x, y web.Party) int { return strings.Compare(x.Name+x.BIN, y.Name+y.BIN) })
+	p.Data = d
+	if len(p.Fields) > 0 {
+		return a.s.Invalid(w, r, accessV, p)
+	}
 	return a.s.Render(w, r, http.StatusOK, accessV, p)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"html"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -294,5 +295,47 @@ func TestReadableInEveryLanguage(t *testing.T) {
 		for name, form := range map[string]url.Values{"sign": values("give", ""), "errors": {"decision": {"give"}}} {
 			webtest.Readable(t, name, lang, h.Post("/consents/new?lang="+lang, form, c).Body.String())
 		}
+	}
+}
+
+// TestAccessFilter: the citizen narrows who accessed her data to one organization and
+// a period (days in Kazakhstan's time, both inclusive); a date that is not one is
+// refused with the summary and what was typed kept.
+func TestAccessFilter(t *testing.T) {
+	h, f := mount(t)
+	// 2026-01-01 20:00 UTC is already 2 January in Astana.
+	f.history = []pd.HistoryEntry{
+		{Kind: "token", At: time.Date(2026, 1, 1, 20, 0, 0, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Purpose: "first"},
+		{Kind: "token", At: time.Date(2026, 1, 5, 3, 0, 0, 0, time.UTC), Initiator: "100000000009", Owner: "100000000002", DataSets: []string{"identity"}, Purpose: "second"},
+		{Kind: "action", At: time.Date(2026, 1, 9, 3, 0, 0, 0, time.UTC), Owner: "100000000002", DataSets: []string{"identity"}, Action: "view"},
+	}
+	c := h.Citizen("900101300001", "A")
+	for q, want := range map[string][]string{
+		"":                                {"first", "second", "view"},
+		"?org=100000000001":               {"first"},
+		"?org=100000000002":               {"first", "second", "view"},
+		"?from=2026-01-02&to=2026-01-02":  {"first"},
+		"?from=2026-01-03":                {"second", "view"},
+		"?to=2026-01-05&org=100000000009": {"second"},
+		"?from=2026-02-01":                {},
+	} {
+		page := h.Get("/access?lang=en&"+strings.TrimPrefix(q, "?"), c).Body.String()
+		for _, w := range []string{"first", "second", "view"} {
+			shown := strings.Contains(page, "Purpose: "+w) || w == "view" && strings.Contains(page, i18n.T("en", "access.action.view"))
+			if shown != slices.Contains(want, w) {
+				t.Errorf("%s: %s shown %v", q, w, shown)
+			}
+		}
+		if len(want) == 0 && !strings.Contains(page, i18n.T("en", "access.none_filtered")) {
+			t.Errorf("%s: no 'nothing found'", q)
+		}
+	}
+	w := h.Get("/access?from=soon&to=2026-01-01&org=100000000001&lang=en", c)
+	if page := w.Body.String(); w.Code != 422 || !strings.Contains(page, `href="#from"`) || !strings.Contains(page, `value="soon"`) ||
+		!strings.Contains(page, `<option value="100000000001" selected>`) {
+		t.Errorf("a date that is not one: %d", w.Code)
+	}
+	if w := h.Get("/access?from=2026-02-01&to=2026-01-01&lang=en", c); w.Code != 422 || !strings.Contains(w.Body.String(), `href="#to"`) {
+		t.Errorf("a period that ends before it starts: %d", w.Code)
 	}
 }
