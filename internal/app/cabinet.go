@@ -41,7 +41,7 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := auth.Mount(sh, auth.Config{Logins: c.Logins, EDS: c.EDS}); err != nil {
 		return nil, err
 	}
-	if err := consents.Mount(sh, consents.Config{PD: c.PD, Organizations: c.Organizations}); err != nil {
+	if err := consents.Mount(sh, consents.Config{PD: c.PD, Organizations: c.Organizations, Log: c.Log}); err != nil {
 		return nil, err
 	}
 	if err := history.Mount(sh, history.Config{Log: c.Log, Organizations: c.Organizations}); err != nil {

@@ -62,6 +62,15 @@ func TestCabinetConsentsAndAccess(t *testing.T) {
 	if !strings.Contains(access, "access granted") || !strings.Contains(access, bankBIN) {
 		t.Errorf("access page lacks the token issued to the bank:\n%s", access)
 	}
+	// The access opens on its own page, with its proof in the log once the log has it.
+	if _, err := a.Log.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`href="(/access/\d+)"`).FindStringSubmatch(access); m == nil {
+		t.Error("the access page does not link the access")
+	} else if st, one := ba.get(m[1] + "?lang=en"); st != 200 || !strings.Contains(one, `id="access-evidence"`) || !strings.Contains(one, "✓ Verified") {
+		t.Errorf("access detail: %d\n%s", st, one)
+	}
 
 	// Bob sees none of it and cannot revoke it.
 	bb := newBrowser(t, srv.URL)

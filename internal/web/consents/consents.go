@@ -9,12 +9,15 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/web"
 )
 
@@ -34,6 +37,7 @@ var (
 	consentNewV = views.Add("consentnew", "consent.new.title")
 	signV       = views.Add("consentsign", "consent.sign.title")
 	revokeV     = views.Add("revoke", "revoke.title")
+	accessOneV  = views.Add("accessone", "access.one.title")
 )
 
 // PersonalData is personal-data access control as this area sees it.
@@ -54,10 +58,17 @@ type Organizations interface {
 	Organizations(ctx context.Context) ([]identity.Organization, error)
 }
 
+// Log is the tamper-evident log as this area sees it: the proof of each access.
+type Log interface {
+	SubjectHistory(ctx context.Context, subject string) ([]auditlog.HistoryEntry, error)
+}
+
 // Config configures the area.
 type Config struct {
 	PD            PersonalData
 	Organizations Organizations
+	// Log shows each access's proof of inclusion (optional: without it, none).
+	Log Log
 }
 
 type area struct {
@@ -78,6 +89,7 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("GET /consents/{id}/revoke", web.Citizen(a.revokeConfirm))
 	s.Handle("POST /consents/{id}/revoke", web.Form(web.Citizen(a.revoke)))
 	s.Handle("GET /access", web.Citizen(a.access))
+	s.Handle("GET /access/{event}", web.Citizen(a.accessOne))
 	s.Handle("GET /consents/new", web.Citizen(a.consentForm))
 	s.Handle("POST /consents/new", web.Form(web.Citizen(a.decide)))
 	s.Handle("POST /consents/confirm", web.Form(web.Citizen(a.confirm)))
@@ -194,9 +206,82 @@ type accessRow struct {
 	Service           string // proactive: the service's title
 	Ground, GroundRef string // protocol: the legal ground's title and code
 	ConsentID         string
+	EventID           int64
+	TokenJTI          string
 	// Trust is shown for issued tokens only: whether the initiator's system is in the
 	// registry of trusted objects. A data owner's report says nothing about it.
 	ShowTrust, Trusted bool
+}
+
+// access is one entry of the history as the citizen reads it.
+func (n *names) access(e pd.HistoryEntry) accessRow {
+	row := accessRow{At: e.At, Kind: e.Kind, Action: e.Action, Automated: e.Automated, Initiator: n.org(e.Initiator),
+		Owner: n.owner(e.Owner), DataSets: n.dataSets(e.Owner, e.DataSets), Flow: e.Flow, Purpose: e.Purpose,
+		ConsentID: e.ConsentID, EventID: e.EventID, TokenJTI: e.TokenJTI, ShowTrust: e.Kind == "token" && e.Initiator != "", Trusted: e.TrustedSystem}
+	switch e.Flow {
+	case "proactive":
+		row.Service = n.service(e.Code)
+	case "protocol":
+		row.Ground, row.GroundRef = e.Code, e.Code
+		if e.GroundTitles != nil {
+			row.Ground = e.GroundTitles.In(n.lang)
+		}
+	}
+	return row
+}
+
+// accessOneData is one access with what the data owner reported about it and its proof.
+type accessOneData struct {
+	Access  accessRow
+	Reports []accessRow
+	Proof   *auditlog.HistoryEntry // nil: not in the log yet (or no log)
+}
+
+// accessOne shows one access to the citizen's data: who, which data, why, when, what
+// the data owner reported doing under it, and its proof in the tamper-evident log. An
+// access that is not about the citizen is not found.
+func (a *area) accessOne(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	id, err := strconv.ParseInt(r.PathValue("event"), 10, 64)
+	if err != nil || id <= 0 {
+		return problem.NotFound
+	}
+	h, err := a.cfg.PD.AccessHistory(r.Context(), sess.Citizen.IIN)
+	if err != nil {
+		return err
+	}
+	p := a.s.Page(w, r, sess)
+	n, err := a.names(r.Context(), p.Lang)
+	if err != nil {
+		return err
+	}
+	var d accessOneData
+	found := false
+	for _, e := range h {
+		if e.EventID == id {
+			d.Access, found = n.access(e), true
+		}
+	}
+	if !found {
+		return problem.NotFound
+	}
+	for _, e := range h {
+		if e.Kind == "action" && d.Access.Kind == "token" && e.TokenJTI != "" && e.TokenJTI == d.Access.TokenJTI {
+			d.Reports = append(d.Reports, n.access(e))
+		}
+	}
+	if a.cfg.Log != nil {
+		entries, err := a.cfg.Log.SubjectHistory(r.Context(), sess.Citizen.Ref())
+		if err != nil {
+			return err
+		}
+		for i := range entries {
+			if entries[i].EventID == id {
+				d.Proof = &entries[i]
+			}
+		}
+	}
+	p.Data = d
+	return a.s.Render(w, r, http.StatusOK, accessOneV, p)
 }
 
 // accessData is the access page: the rows the filter lets through, and the filter.
@@ -253,19 +338,7 @@ func (a *area) access(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 			!from.IsZero() && e.At.Before(from) || !to.IsZero() && !e.At.Before(to.AddDate(0, 0, 1))) {
 			continue
 		}
-		row := accessRow{At: e.At, Kind: e.Kind, Action: e.Action, Automated: e.Automated, Initiator: n.org(e.Initiator),
-			Owner: n.owner(e.Owner), DataSets: n.dataSets(e.Owner, e.DataSets), Flow: e.Flow, Purpose: e.Purpose,
-			ConsentID: e.ConsentID, ShowTrust: e.Kind == "token" && e.Initiator != "", Trusted: e.TrustedSystem}
-		switch e.Flow {
-		case "proactive":
-			row.Service = n.service(e.Code)
-		case "protocol":
-			row.Ground, row.GroundRef = e.Code, e.Code
-			if e.GroundTitles != nil {
-				row.Ground = e.GroundTitles.In(p.Lang)
-			}
-		}
-		d.Rows = append(d.Rows, row)
+		d.Rows = append(d.Rows, n.access(e))
 	}
 	slices.SortFunc(d.Orgs, func(x, y web.Party) int { return strings.Compare(x.Name+x.BIN, y.Name+y.BIN) })
 	p.Data = d

@@ -6,10 +6,12 @@ import (
 	"html"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
@@ -43,7 +45,9 @@ func (f *fakePD) AccessHistory(context.Context, string) ([]pd.HistoryEntry, erro
 		return f.history, nil
 	}
 	return []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"},
-		Flow: "proactive", Code: "LOAN-KYC", ConsentID: "c1", TrustedSystem: true}}, nil
+		Flow: "proactive", Code: "LOAN-KYC", ConsentID: "c1", TrustedSystem: true, EventID: 11, TokenJTI: "j1"},
+		{Kind: "action", At: time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"},
+			Action: "view", EventID: 12, TokenJTI: "j1"}}, nil
 }
 
 // ConsentTextFor stands for the domain's v2 text: the request's language is in it.
@@ -70,6 +74,16 @@ func (f *fakePD) DataOwners(context.Context) ([]pd.DataOwner, error) {
 		{Code: "address", Title: "Address", Titles: pd.Titles{KK: "Мекенжай", RU: "Адрес", EN: "Address"}}}}}, nil
 }
 
+// fakeLog proves event 11 of the first citizen of the harness (citizen:1).
+type fakeLog struct{}
+
+func (fakeLog) SubjectHistory(_ context.Context, subject string) ([]auditlog.HistoryEntry, error) {
+	if subject != "citizen:1" {
+		return nil, nil
+	}
+	return []auditlog.HistoryEntry{{Index: 41, EventID: 11, Verified: true, TreeSize: 50}, {Index: 42, EventID: 12, Problem: "log.opening.mismatch", TreeSize: 50}}, nil
+}
+
 type orgs struct{}
 
 func (orgs) Organizations(context.Context) ([]identity.Organization, error) {
@@ -80,7 +94,7 @@ func mount(t *testing.T) (*webtest.Harness, *fakePD) {
 	t.Helper()
 	h := webtest.New(t)
 	f := &fakePD{}
-	if err := Mount(h.Shell, Config{PD: f, Organizations: orgs{}}); err != nil {
+	if err := Mount(h.Shell, Config{PD: f, Organizations: orgs{}, Log: fakeLog{}}); err != nil {
 		t.Fatal(err)
 	}
 	return h, f
@@ -283,9 +297,16 @@ func TestReadableInEveryLanguage(t *testing.T) {
 				DataSets: []string{"address"}, Action: act, Automated: auto})
 		}
 	}
+	for i := range f.history {
+		f.history[i].EventID, f.history[i].TokenJTI = int64(i+11), "j1"
+	}
 	c := h.Citizen("900101300001", "A")
 	for _, lang := range i18n.Langs {
-		for _, path := range []string{"/consents", "/access", "/consents/new", "/consents/cactivegiven/revoke", "/consents/cactiverefused/revoke"} {
+		paths := []string{"/consents", "/access", "/consents/new", "/consents/cactivegiven/revoke", "/consents/cactiverefused/revoke"}
+		for i := range f.history {
+			paths = append(paths, "/access/"+strconv.Itoa(i+11))
+		}
+		for _, path := range paths {
 			w := h.Get(path+"?lang="+lang, c)
 			if w.Code != 200 {
 				t.Errorf("%s: %d", path, w.Code)
@@ -337,5 +358,37 @@ func TestAccessFilter(t *testing.T) {
 	}
 	if w := h.Get("/access?from=2026-02-01&to=2026-01-01&lang=en", c); w.Code != 422 || !strings.Contains(w.Body.String(), `href="#to"`) {
 		t.Errorf("a period that ends before it starts: %d", w.Code)
+	}
+}
+
+// TestAccessDetail: each access opens on its own page with what the data owner
+// reported under it and its proof in the log; another citizen's access, or an id that
+// is not one, is not found.
+func TestAccessDetail(t *testing.T) {
+	h, _ := mount(t)
+	c := h.Citizen("900101300001", "A") // citizen:1
+	page := h.Get("/access?lang=en", c).Body.String()
+	if !strings.Contains(page, `href="/access/11"`) || !strings.Contains(page, `href="/access/12"`) {
+		t.Errorf("the list does not link each access")
+	}
+	w := h.Get("/access/11?lang=en", c)
+	page = w.Body.String()
+	for _, want := range []string{"Bank of Tests", "Identity card", `id="access-consent"`, `id="access-reports"`, i18n.T("en", "access.action.view"),
+		html.EscapeString(i18n.T("en", "access.one.verified")), `href="/history/41/evidence.json"`, i18n.T("en", "access.one.index", 41, 50)} {
+		if w.Code != 200 || !strings.Contains(page, want) {
+			t.Errorf("access 11: %d, no %q", w.Code, want)
+		}
+	}
+	if page := h.Get("/access/12?lang=en", c).Body.String(); !strings.Contains(page, i18n.T("en", "access.one.unverified")) || strings.Contains(page, `id="access-reports"`) {
+		t.Errorf("access 12 (a report) shows a wrong proof or reports of its own")
+	}
+	other := h.Citizen("900101300002", "B") // citizen:2: the fake domain has the same list, the log has nothing of B's
+	if page := h.Get("/access/11?lang=en", other).Body.String(); !strings.Contains(page, `id="access-proof-none"`) {
+		t.Errorf("another citizen sees the first one's proof")
+	}
+	for _, p := range []string{"/access/13", "/access/0", "/access/x", "/access/-1"} {
+		if w := h.Get(p+"?lang=en", c); w.Code != 404 {
+			t.Errorf("%s: %d, want 404", p, w.Code)
+		}
 	}
 }
