@@ -90,6 +90,8 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("POST /consents/{id}/revoke", web.Form(web.Citizen(a.revoke)))
 	s.Handle("GET /access", web.Citizen(a.access))
 	s.Handle("GET /access/{event}", web.Citizen(a.accessOne))
+	s.Handle("GET /access/export.json", web.Download(a.exportJSON))
+	s.Handle("GET /access/export.csv", web.Download(a.exportCSV))
 	s.Handle("GET /consents/new", web.Citizen(a.consentForm))
 	s.Handle("POST /consents/new", web.Form(web.Citizen(a.decide)))
 	s.Handle("POST /consents/confirm", web.Form(web.Citizen(a.confirm)))

@@ -3,6 +3,8 @@ package consents
 import (
 	"context"
 	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
 	"html"
 	"net/url"
 	"slices"
@@ -390,5 +392,38 @@ func TestAccessDetail(t *testing.T) {
 		if w := h.Get(p+"?lang=en", c); w.Code != 404 {
 			t.Errorf("%s: %d, want 404", p, w.Code)
 		}
+	}
+}
+
+// TestExport: the citizen downloads her whole access history with names and proofs as
+// JSON and CSV; a purpose an organization wrote cannot become a spreadsheet formula.
+func TestExport(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "A")
+	w := h.Get("/access/export.json?lang=kk", c)
+	var doc struct {
+		Accesses []exportEntry `json:"accesses"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil || w.Code != 200 || !strings.Contains(w.Header().Get("Content-Disposition"), "attachment") {
+		t.Fatalf("JSON: %d %v", w.Code, err)
+	}
+	if len(doc.Accesses) != 2 || doc.Accesses[0].InitiatorName != "Bank of Tests" || doc.Accesses[0].DataSetTitles[0] != "Жеке куәлік" ||
+		doc.Accesses[0].Proof == nil || doc.Accesses[0].Proof.LogIndex != 41 || !doc.Accesses[0].Proof.Verified {
+		t.Errorf("JSON accesses %+v", doc.Accesses)
+	}
+	f.history = []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002",
+		DataSets: []string{"identity"}, Purpose: `=HYPERLINK("http://evil")`, EventID: 11}}
+	w = h.Get("/access/export.csv?lang=en", c)
+	rows, err := csv.NewReader(w.Body).ReadAll()
+	if err != nil || w.Code != 200 || len(rows) != 2 || rows[0][0] != "time_utc" {
+		t.Fatalf("CSV: %d %v %q", w.Code, err, rows)
+	}
+	if rows[1][1] != "2026-01-02 08:04:05" || rows[1][6] != "Bank of Tests" || rows[1][14] != `'=HYPERLINK("http://evil")` || rows[1][17] != "41" {
+		t.Errorf("CSV row %q", rows[1])
+	}
+	// Another citizen's export carries no proof of the first one's.
+	w = h.Get("/access/export.json", h.Citizen("900101300002", "B"))
+	if strings.Contains(w.Body.String(), `"log_index"`) {
+		t.Error("another citizen's export holds the first one's proofs")
 	}
 }
