@@ -225,6 +225,10 @@ func TestGiveWithSignature(t *testing.T) {
 	confirm := values("", "")
 	confirm.Set("text_lang", "en")
 	confirm.Set("cms", base64.StdEncoding.EncodeToString(der))
+	f.giveErr = pd.ErrConsentNeedsEDS
+	if w := h.Post("/consents/confirm?lang=ru", confirm, c); w.Code != 422 || !strings.Contains(w.Body.String(), i18n.T("ru", "error.pd.consent.eds_required")) || !strings.Contains(w.Body.String(), `id="consent-text"`) {
+		t.Errorf("no signature: %d", w.Code)
+	}
 	f.giveErr = pd.ErrConsentSignature
 	if w := h.Post("/consents/confirm?lang=en", confirm, c); w.Code != 422 || !strings.Contains(w.Body.String(), i18n.T("en", "error.pd.consent.signature_invalid")) || !strings.Contains(w.Body.String(), `id="consent-text"`) {
 		t.Errorf("a signature the domain refuses: %d", w.Code)

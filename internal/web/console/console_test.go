@@ -19,7 +19,8 @@ import (
 type fakeDirs struct {
 	tr2    bool
 	writes []string
-	all    bool // every kind, status and notification policy, for the render test
+	all    bool  // every kind, status and notification policy, for the render test
+	err    error // what SetProtocolPermissions answers
 }
 
 func (f *fakeDirs) TrustedObjects(context.Context, string) ([]pd.TrustedObject, error) {
@@ -60,6 +61,9 @@ func (f *fakeDirs) ProtocolPermissions(context.Context) (map[string][]string, er
 	return map[string][]string{"100000000009": {"CPC-199"}}, nil
 }
 func (f *fakeDirs) SetProtocolPermissions(_ context.Context, actor, bin string, grounds []string) error {
+	if f.err != nil {
+		return f.err
+	}
 	f.writes = append(f.writes, actor+": permissions "+bin+" "+strings.Join(grounds, "+"))
 	return nil
 }
@@ -256,5 +260,17 @@ func TestTR2Confirmation(t *testing.T) {
 	}
 	if w := h.Get("/console/tr2", h.Citizen("900101300004", "C")); w.Code != 403 {
 		t.Errorf("a citizen at the TR-2 page: %d", w.Code)
+	}
+}
+
+// TestConsoleDomainErrors: what the directories refuse comes back in the page's
+// language with the form kept, never as an error page that loses it.
+func TestConsoleDomainErrors(t *testing.T) {
+	h, f := mount(t)
+	f.err = pd.ErrGroundUnknown
+	s := h.Staff("900101300003", "Staff")
+	w := h.Post("/console/permissions?lang=kk", url.Values{"bin": {"100000000009"}, "grounds": {"NOPE-1"}}, s)
+	if page := w.Body.String(); w.Code != 422 || !strings.Contains(page, i18n.T("kk", "error.pd.ground.unknown")) || !strings.Contains(page, `value="NOPE-1"`) {
+		t.Errorf("unknown ground: %d", w.Code)
 	}
 }
