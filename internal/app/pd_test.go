@@ -10,6 +10,7 @@ import (
 	"github.com/senimkz/senim/client"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/sandbox"
+	"github.com/senimkz/senim/internal/web/webtest"
 )
 
 // A citizen sees the consent a bank recorded and the access it led to, revokes the
@@ -106,5 +107,18 @@ func TestCabinetConsentsAndAccess(t *testing.T) {
 	vt2, _ := key.ProactiveToken(alice.IIN, "LOAN-KYC", register, []string{"identity"}, "biometric", cons.ID, testNow)
 	if _, err := bank.Proactive(ctx, vt2); err == nil {
 		t.Error("a token was issued on a revoked consent")
+	}
+	// The real sandbox's pages, with a consent, its revocation, a token and the log,
+	// read in every language with no raw key, code or English word (issue 10 item 2).
+	if _, err := a.Log.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, access = ba.get("/access?lang=en")
+	one := regexp.MustCompile(`href="(/access/\d+)"`).FindStringSubmatch(access)
+	for _, lang := range []string{"kk", "ru", "en"} {
+		for _, p := range []string{"/", "/consents", "/consents/new", "/access", one[1], "/history", "/directories", "/no-such-page"} {
+			_, page := ba.get(p + "?lang=" + lang)
+			webtest.Readable(t, p, lang, page)
+		}
 	}
 }
