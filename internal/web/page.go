@@ -32,16 +32,17 @@ type Page struct {
 	Session *identity.Session
 	CSRF    string
 	Error   string // catalog key
+	Notice  string // catalog key
+	Staff   bool   // the session is the authorized body's staff
+	Nav     []NavLink
+	Footer  []NavLink
+	Nonce   string // for a view that Needs a Script: <script nonce="{{.Nonce}}">
+	Data    any
+	needs   Needs
+
 	// Fields are the form's errors, each shown next to its field and linked from the
 	// error summary at the top of the page (the GOV.UK pattern).
 	Fields []FieldError
-	Notice string // catalog key
-	Staff  bool   // the session is the authorized body's staff
-	Nav    []NavLink
-	Footer []NavLink
-	Nonce  string // for a view that Needs a Script: <script nonce="{{.Nonce}}">
-	Data   any
-	needs  Needs
 }
 
 // FieldError is a message about one form field: ID is the field's element id, Key the
