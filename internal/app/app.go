@@ -499,7 +499,7 @@ func (a *App) mountPD(ctx context.Context, s *server.Server, ids *identity.Servi
 		return err
 	}
 	svc, err := pd.New(ctx, pd.Config{DB: a.DB, Citizens: ids, Validator: a.Trust, Revocation: revocationFor(tc), Issuer: issuer,
-		RegulatorBINs: regulators, Mobile: mobile, SMS: sms, Representatives: reps, Now: cfg.Now, Logger: a.log})
+		RegulatorBINs: regulators, Mobile: mobile, SMS: sms, Organizations: ids, Representatives: reps, Now: cfg.Now, Logger: a.log})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/senimkz/senim/internal/pd"
 )
 
 // chromium finds a Chromium binary, or skips the test — unless SENIM_REQUIRE_BROWSER
@@ -27,14 +29,10 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// TestBrowserLoginLanguageLogout drives headless Chromium through the cabinet: log in
-// with the password and the SMS code read from the sandbox outbox, switch language,
-// log out.
-func TestBrowserLoginLanguageLogout(t *testing.T) {
-	bin := chromium(t)
-	a, srv := newSandbox(t, "")
-	c := a.Pop.Citizens[0] // Kazakh-speaking
-
+// chromeContext starts headless Chromium for t: a Kazakh-speaking citizen's browser (the
+// cabinet must follow Accept-Language).
+func chromeContext(t *testing.T, bin string) context.Context {
+	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
 		chromedp.Headless,
@@ -48,15 +46,25 @@ func TestBrowserLoginLanguageLogout(t *testing.T) {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		// A Kazakh-speaking citizen's browser: the cabinet must follow Accept-Language.
 		chromedp.Flag("accept-lang", "kk-KZ,kk"),
 	}
 	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancel()
+	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestBrowserLoginLanguageLogout drives headless Chromium through the cabinet: log in
+// with the password and the SMS code read from the sandbox outbox, switch language,
+// log out.
+func TestBrowserLoginLanguageLogout(t *testing.T) {
+	bin := chromium(t)
+	a, srv := newSandbox(t, "")
+	c := a.Pop.Citizens[0] // Kazakh-speaking
+	ctx := chromeContext(t, bin)
 
 	q := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	text := func(sel string) string {
@@ -123,4 +131,79 @@ func TestBrowserLoginLanguageLogout(t *testing.T) {
 	if err := a.DB.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM sessions`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d sessions left after logout (%v)", n, err)
 	}
+}
+
+// TestBrowserPhone logs a citizen in on a 390 px phone and visits every cabinet page in
+// Kazakh and Russian, then again at 320 px: no page is wider than the screen
+// (document.documentElement.scrollWidth <= innerWidth) and "Log out" is on screen on
+// every page (issue 10 item 6).
+func TestBrowserPhone(t *testing.T) {
+	bin := chromium(t)
+	a, srv := newSandbox(t, "")
+	c := a.Pop.Citizens[0]
+	var bank string
+	for _, o := range a.Pop.Organizations {
+		if o.Role == "bank" {
+			bank = o.BIN
+		}
+	}
+	// A refusal and a consent's data on record, so the lists have rows to lay out.
+	refusal, err := a.PD.RefuseConsent(t.Context(), pd.ConsentRequest{SubjectIIN: c.IIN, Initiator: bank, Owner: pd.SandboxRegisterBIN(),
+		DataSets: []string{"identity", "address", "family"}, Purpose: "Ипотекалық несиеге өтінім беру және қарау", ValidUntil: time.Now().AddDate(1, 0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := chromeContext(t, bin)
+	q := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	err = chromedp.Do(ctx,
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(srv.URL+"/login"),
+		chromedp.WaitVisible(q(`#login-form`)),
+		chromedp.SendKeys(q(`#iin`), c.IIN),
+		chromedp.SendKeys(q(`#password`), c.Password),
+		chromedp.Click(q(`#login-submit`)),
+		chromedp.WaitVisible(q(`#code-form`)),
+	)
+	if err != nil {
+		t.Fatalf("login on a phone: %v", err)
+	}
+	code := lastCode(t, srv.URL, c.Phone)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(q(`#code`), code), chromedp.Click(q(`#code-submit`)), chromedp.WaitVisible(q(`#welcome`))); err != nil {
+		t.Fatalf("code step on a phone: %v", err)
+	}
+	if _, err := a.Log.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	pages := []string{"/", "/consents", "/consents/new", "/consents/" + refusal.ID + "/revoke", "/access", "/history", "/directories", "/sandbox/sms", "/no-such-page"}
+	type layout struct {
+		Scroll, Inner float64
+		Logout        float64 // the right edge of the Log out button, -1 when absent
+	}
+	const measure = `(() => { const b = document.getElementById('logout');
+		return {Scroll: document.documentElement.scrollWidth, Inner: window.innerWidth, Logout: b ? b.getBoundingClientRect().right : -1}; })()`
+	check := func(width int64, langs ...string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 800)); err != nil {
+			t.Fatal(err)
+		}
+		for _, lang := range langs {
+			for _, p := range pages {
+				if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+p+"?lang="+lang), chromedp.WaitVisible(q(`main`))); err != nil {
+					t.Fatalf("%s: %v", p, err)
+				}
+				l, err := chromedp.Run(ctx, chromedp.Evaluate[layout](measure))
+				if err != nil {
+					t.Fatalf("%s: %v", p, err)
+				}
+				if l.Inner != float64(width) || l.Scroll > l.Inner {
+					t.Errorf("%d px, %s %s: the page is %v px wide in a %v px window", width, lang, p, l.Scroll, l.Inner)
+				}
+				if p != "/no-such-page" && (l.Logout <= 0 || l.Logout > l.Inner) {
+					t.Errorf("%d px, %s %s: Log out is not on screen (right edge %v)", width, lang, p, l.Logout)
+				}
+			}
+		}
+	}
+	check(390, "kk", "ru")
+	check(320, "kk")
 }

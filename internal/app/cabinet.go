@@ -43,16 +43,16 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := auth.Mount(sh, auth.Config{Logins: c.Logins, EDS: c.EDS}); err != nil {
 		return nil, err
 	}
-	if err := consents.Mount(sh, consents.Config{PD: c.PD, Organizations: c.Organizations}); err != nil {
+	if err := consents.Mount(sh, consents.Config{PD: c.PD, Organizations: c.Organizations, Log: c.Log}); err != nil {
 		return nil, err
 	}
-	if err := history.Mount(sh, c.Log); err != nil {
+	if err := history.Mount(sh, history.Config{Log: c.Log, Organizations: c.Organizations}); err != nil {
 		return nil, err
 	}
 	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices}); err != nil {
 		return nil, err
 	}
-	if err := console.Mount(sh, console.Config{Console: c.PD}); err != nil {
+	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations}); err != nil {
 		return nil, err
 	}
 	if c.Sandbox == nil {
@@ -96,6 +96,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 		}
 		s.Handle(pattern, h)
 	})
+	s.NotFoundPage(sh.NotFound())
 	if ui == nil {
 		return nil, nil
 	}

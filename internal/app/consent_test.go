@@ -12,7 +12,7 @@ import (
 	"github.com/senimkz/senim/internal/sandbox"
 )
 
-var consentTextRE = regexp.MustCompile(`(?s)<pre id="consent-text">(.*?)</pre>`)
+var consentTextRE = regexp.MustCompile(`(?s)<pre id="consent-text"[^>]*>(.*?)</pre>`)
 
 // rule PD-6.1.1: a consent given in the cabinet is confirmed by the citizen's EDS
 // signature over its exact text — the SMS code that opened the session is not enough.
@@ -51,6 +51,7 @@ func TestCabinetGiveConsentWithEDS(t *testing.T) {
 	}
 	confirm := func(b *browser, csrf, forMinor, cms string) (int, string) {
 		v := form(csrf, "", forMinor)
+		v.Set("text_lang", "en") // the language of the text the sign page showed
 		v.Set("cms", cms)
 		return b.post("/consents/confirm?lang=en", v)
 	}
@@ -62,7 +63,9 @@ func TestCabinetGiveConsentWithEDS(t *testing.T) {
 		t.Fatalf("consent form: %d", st)
 	}
 	text := prepare(ba, csrf, "")
-	if !strings.Contains(text, "subject IIN: "+alice.IIN) || !strings.Contains(text, "initiator BIN: "+bank) {
+	// The text names the bank and the register, in the page's language (format v2).
+	if !strings.HasPrefix(text, "SENIM v2 en\n") || !strings.Contains(text, "Subject IIN: "+alice.IIN) || !strings.Contains(text, "(BIN "+bank+")") ||
+		!strings.Contains(text, "Population Register") || !strings.Contains(text, "Identity card") {
 		t.Fatalf("consent text: %q", text)
 	}
 	// Without a signature, or signed by someone else, nothing is recorded.

@@ -78,7 +78,7 @@ func TestConsole(t *testing.T) {
 		t.Errorf("history entry %+v", last)
 	}
 	// The TR-2 switch and a new legal ground.
-	if st, _ := be.post("/console/tr2", url.Values{"csrf": {scsrf}, "on": {"true"}}); st != 200 {
+	if st, _ := be.post("/console/tr2", url.Values{"csrf": {scsrf}, "on": {"true"}, "confirmed": {"yes"}}); st != 200 {
 		t.Errorf("tr2: %d", st)
 	}
 	if on, _ := a.PD.TR2Enforced(t.Context()); !on {
@@ -176,7 +176,7 @@ func TestConsole(t *testing.T) {
 	if st, _ := be.post("/console/objects/"+obj.ID+"/status", url.Values{"csrf": {scsrf}, "status": {"golden"}}); st < 400 {
 		t.Errorf("unknown status accepted: %d", st)
 	}
-	if st, _ := be.post("/console/tr2", url.Values{"csrf": {"forged"}, "on": {"false"}}); st != 403 {
+	if st, _ := be.post("/console/tr2", url.Values{"csrf": {"forged"}, "on": {"false"}, "confirmed": {"yes"}}); st != 403 {
 		t.Errorf("forged console form: %d", st)
 	}
 
@@ -188,7 +188,7 @@ func TestConsole(t *testing.T) {
 	if st, _ := ba.get("/console"); st != 403 {
 		t.Errorf("console for a citizen: %d, want 403", st)
 	}
-	if st, _ := ba.post("/console/tr2", url.Values{"csrf": {"x"}, "on": {"false"}}); st != 403 {
+	if st, _ := ba.post("/console/tr2", url.Values{"csrf": {"x"}, "on": {"false"}, "confirmed": {"yes"}}); st != 403 {
 		t.Errorf("console post by a citizen: %d, want 403", st)
 	}
 	if on, _ := a.PD.TR2Enforced(t.Context()); !on {

@@ -16,7 +16,7 @@ import (
 	"github.com/senimkz/senim/internal/sandbox"
 )
 
-var challengeRE = regexp.MustCompile(`<pre id="eds-challenge">([^<]*)</pre>`)
+var challengeRE = regexp.MustCompile(`<pre id="eds-challenge"[^>]*>([^<]*)</pre>`)
 
 func signPEM(t *testing.T, p12 []byte, password, text string) string {
 	t.Helper()

@@ -77,6 +77,9 @@ type ConsentRequest struct {
 	// ConsentText: required for EDS consents. DocumentSHA256 is the paper scan's digest.
 	Signature      []byte `json:"signature,omitempty"`
 	DocumentSHA256 string `json:"document_sha256,omitempty"`
+	// Lang, when set ("kk", "ru" or "en"), makes the signed text format v2: in that
+	// language, naming the organizations and data (ConsentTextFor). Empty: format v1.
+	Lang string `json:"lang,omitempty"`
 }
 
 // ConsentText is the exact text a person signs to give consent; the cabinet shows it
@@ -86,6 +89,53 @@ func ConsentText(r ConsentRequest) string {
 	sets := sortedUnique(r.DataSets)
 	return fmt.Sprintf("SENIM CONSENT v1\nsubject IIN: %s\ninitiator BIN: %s\ndata owner BIN: %s\ndata sets: %s\npurpose: %s\nvalid until: %s\n",
 		r.SubjectIIN, r.Initiator, r.Owner, strings.Join(sets, ","), r.Purpose, r.ValidUntil.UTC().Format(time.RFC3339))
+}
+
+// consentLabels are the words of a v2 consent text in each language.
+var consentLabels = map[string][7]string{
+	"kk": {"Мен төмендегі ұйымның көрсетілген деректерді осы мақсатта алуына келісім беремін.", "Субъектінің ЖСН", "Ұйым", "Деректер иесі", "Деректер", "Мақсаты", "Мерзімі (дейін)"},
+	"ru": {"Я даю согласие на получение указанной организацией этих данных для этой цели.", "ИИН субъекта", "Организация", "Владелец данных", "Данные", "Цель", "Действует до"},
+	"en": {"I consent to the organization below receiving these data for this purpose.", "Subject IIN", "Organization", "Data owner", "Data", "Purpose", "Valid until"},
+}
+
+var binWord = map[string]string{"kk": "БСН", "ru": "БИН", "en": "BIN"}
+
+// ConsentTextFor is the exact text a person signs in the cabinet: with r.Lang set,
+// format v2 — in that language, naming the organization, the data owner and each
+// data set by the names the directories hold now, with the BINs beside them; without,
+// format v1 (ConsentText). It is deterministic for given directories, so Senim checks
+// a signature against the text it would show; a name changed in between makes the
+// signature fail, and the person signs the new text.
+func (s *Service) ConsentTextFor(ctx context.Context, r ConsentRequest) (string, error) {
+	l, ok := consentLabels[r.Lang]
+	if !ok {
+		return ConsentText(r), nil
+	}
+	d, err := s.directory(ctx)
+	if err != nil {
+		return "", err
+	}
+	owner, titles := r.Owner, []string{}
+	o := d.owners[r.Owner]
+	if o != nil {
+		owner = o.Name
+	}
+	for _, c := range sortedUnique(r.DataSets) {
+		t := c
+		if o != nil {
+			t = o.DataSetTitle(c, r.Lang)
+		}
+		titles = append(titles, t)
+	}
+	party := func(name, bin string) string {
+		if name == "" {
+			return binWord[r.Lang] + " " + bin
+		}
+		return name + " (" + binWord[r.Lang] + " " + bin + ")"
+	}
+	return fmt.Sprintf("SENIM v2 %s\n%s\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n",
+		r.Lang, l[0], l[1], r.SubjectIIN, l[2], party(s.initiatorName(ctx, r.Initiator), r.Initiator), l[3], party(owner, r.Owner),
+		l[4], strings.Join(titles, "; "), l[5], r.Purpose, l[6], r.ValidUntil.UTC().Format(time.RFC3339)), nil
 }
 
 func (s *Service) validateRequest(ctx context.Context, r *ConsentRequest) error {
@@ -144,9 +194,13 @@ func (s *Service) actor(ctx context.Context, subjectIIN, actorIIN string) (strin
 	return ref, true, err
 }
 
-// verifyConsentSignature checks that signerIIN signed ConsentText(r) with a valid EDS.
+// verifyConsentSignature checks that signerIIN signed ConsentTextFor(r) with a valid EDS.
 func (s *Service) verifyConsentSignature(ctx context.Context, r ConsentRequest, signerIIN string) (Evidence, error) {
-	text := []byte(ConsentText(r))
+	t, err := s.ConsentTextFor(ctx, r)
+	if err != nil {
+		return Evidence{}, err
+	}
+	text := []byte(t)
 	ev := Evidence{TextSHA256: sha(text), SignatureSHA256: sha(r.Signature)}
 	if len(r.Signature) == 0 {
 		return ev, ErrConsentNeedsEDS
@@ -205,7 +259,11 @@ func (s *Service) RefuseConsent(ctx context.Context, r ConsentRequest) (*Consent
 	if err != nil {
 		return nil, err
 	}
-	return s.recordDecision(ctx, r, DecisionRefused, "cabinet", ChannelCabinet, Evidence{TextSHA256: sha([]byte(ConsentText(r)))}, actorRef, rep, nil)
+	text, err := s.ConsentTextFor(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return s.recordDecision(ctx, r, DecisionRefused, "cabinet", ChannelCabinet, Evidence{TextSHA256: sha([]byte(text))}, actorRef, rep, nil)
 }
 
 // RecordConsent records a consent an initiator obtained itself (PD-6.1.1) with its

@@ -18,6 +18,28 @@ import (
 type DataSet struct {
 	Code  string `json:"code"`
 	Title string `json:"title"`
+	// Titles are the title in the cabinet's languages; Title is used where one is
+	// missing.
+	Titles Titles `json:"titles,omitzero"`
+}
+
+// TitleIn is the data set's title in lang.
+func (d DataSet) TitleIn(lang string) string {
+	if t := d.Titles.In(lang); t != "" {
+		return t
+	}
+	return d.Title
+}
+
+// DataSetTitle is the title in lang of the owner's data set code, or the code itself
+// when the owner does not hold it.
+func (o *DataOwner) DataSetTitle(code, lang string) string {
+	for _, d := range o.DataSets {
+		if d.Code == code {
+			return d.TitleIn(lang)
+		}
+	}
+	return code
 }
 
 // DataOwner is a state body whose information system holds personal data.
@@ -57,6 +79,26 @@ type Titles struct {
 	KK string `json:"kk"`
 	RU string `json:"ru"`
 	EN string `json:"en"`
+}
+
+// In is the text in lang ("kk", "ru" or "en"); where that one is empty, the first of
+// Russian, Kazakh and English that is not. Every page, SMS and notice picks a title
+// through In, so the fallback order is the same everywhere.
+func (t Titles) In(lang string) string {
+	switch {
+	case lang == "kk" && t.KK != "":
+		return t.KK
+	case lang == "ru" && t.RU != "":
+		return t.RU
+	case lang == "en" && t.EN != "":
+		return t.EN
+	}
+	for _, v := range []string{t.RU, t.KK, t.EN} {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // Notification policies of a legal ground.

@@ -196,7 +196,7 @@ func (f *fixture) seed() {
 		}
 	}
 	must(s.PutDataOwner(ctx, actorAdmin, DataOwner{BIN: binRegister, Name: "Population register",
-		DataSets: []DataSet{{"identity", "Identity card"}, {"address", "Registered address"}, {"family", "Family"}}}))
+		DataSets: []DataSet{{Code: "identity", Title: "Identity card"}, {Code: "address", Title: "Registered address"}, {Code: "family", Title: "Family"}}}))
 	must(s.PutServiceCode(ctx, actorAdmin, ServiceCode{Code: "LOAN-KYC", Title: "Loan KYC", Owner: binRegister,
 		DataSets: []string{"identity", "address"}, BINs: []string{binBank}, ConsentMethods: []string{"eds", "biometric", "paper"},
 		AccessMethods: []string{"api"}, PeriodSeconds: 30 * 24 * 3600}))

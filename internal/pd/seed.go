@@ -59,7 +59,10 @@ func (s *Service) SeedSandbox(ctx context.Context) error {
 	}
 	const actor = "system"
 	if _, err := s.PutDataOwner(ctx, actor, DataOwner{BIN: register, Name: "Population Register (demo state body)",
-		DataSets: []DataSet{{"identity", "Identity card"}, {"address", "Registered address"}, {"family", "Family members"}}}); err != nil {
+		DataSets: []DataSet{
+			{Code: "identity", Title: "Identity card", Titles: Titles{KK: "Жеке куәлік деректері", RU: "Данные удостоверения личности", EN: "Identity card"}},
+			{Code: "address", Title: "Registered address", Titles: Titles{KK: "Тіркелген мекенжай", RU: "Адрес регистрации", EN: "Registered address"}},
+			{Code: "family", Title: "Family members", Titles: Titles{KK: "Отбасы мүшелері", RU: "Члены семьи", EN: "Family members"}}}}); err != nil {
 		return err
 	}
 	initiators := append(slices.Clone(bins["bank"]), bins["microfinance"]...)

@@ -26,6 +26,11 @@ type Citizens interface {
 	CitizenByID(ctx context.Context, id int64) (*identity.Citizen, error)
 }
 
+// Organizations finds an organization's registered name by its BIN.
+type Organizations interface {
+	OrganizationByBIN(ctx context.Context, bin string) (*identity.Organization, error)
+}
+
 // Representatives answers whether a person is the legal representative (parent,
 // guardian) of a minor. No public registry of guardianship is wired yet: the sandbox
 // answers from its demo population, production must plug in the civil registry.
@@ -52,9 +57,12 @@ type Config struct {
 	// flow 3 answers pd.sms.unavailable).
 	Mobile mgov.MobileDB
 	SMS    mgov.SMSGateway
-	// SMSText renders the flow-3 SMS in the citizen's language. Default: a trilingual
-	// text naming the initiator and the code.
-	SMSText func(lang, initiator, code string) string
+	// SMSText renders the flow-3 SMS in the citizen's language, naming the initiator
+	// by name (empty when unknown) and BIN. Default: Kazakh, Russian or English.
+	SMSText func(lang, name, bin, code string) string
+	// Organizations names initiators in SMS texts (optional: without it the SMS
+	// names the BIN only). *identity.Service implements it.
+	Organizations Organizations
 	// Representatives decides who may act for a minor (nil: nobody).
 	Representatives Representatives
 

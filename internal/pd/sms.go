@@ -81,14 +81,39 @@ func (s *Service) mac(parts ...string) []byte {
 
 func normalizeCode(c string) string { return strings.ToUpper(strings.TrimSpace(c)) }
 
-func defaultSMSText(lang, initiator, code string) string {
+func defaultSMSText(lang, name, bin, code string) string {
 	switch lang {
 	case "ru":
-		return fmt.Sprintf("Senim: организация БИН %s запрашивает доступ к вашим данным. Код: %s. Ответьте кодом, чтобы разрешить, или НЕТ, чтобы отказать.", initiator, code)
+		if name != "" {
+			return fmt.Sprintf("Senim: «%s» (БИН %s) запрашивает доступ к вашим данным. Код: %s. Ответьте кодом, чтобы разрешить, или НЕТ, чтобы отказать.", name, bin, code)
+		}
+		return fmt.Sprintf("Senim: организация БИН %s запрашивает доступ к вашим данным. Код: %s. Ответьте кодом, чтобы разрешить, или НЕТ, чтобы отказать.", bin, code)
 	case "en":
-		return fmt.Sprintf("Senim: organization BIN %s asks for access to your data. Code: %s. Reply with the code to allow, or NO to refuse.", initiator, code)
+		if name != "" {
+			return fmt.Sprintf("Senim: %s (BIN %s) asks for access to your data. Code: %s. Reply with the code to allow, or NO to refuse.", name, bin, code)
+		}
+		return fmt.Sprintf("Senim: organization BIN %s asks for access to your data. Code: %s. Reply with the code to allow, or NO to refuse.", bin, code)
 	}
-	return fmt.Sprintf("Senim: БСН %s ұйымы деректеріңізге қол жеткізуді сұрайды. Код: %s. Рұқсат беру үшін кодпен, бас тарту үшін ЖОҚ деп жауап беріңіз.", initiator, code)
+	if name != "" {
+		return fmt.Sprintf("Senim: «%s» (БСН %s) деректеріңізге қол жеткізуді сұрайды. Код: %s. Рұқсат беру үшін кодпен, бас тарту үшін ЖОҚ деп жауап беріңіз.", name, bin, code)
+	}
+	return fmt.Sprintf("Senim: БСН %s ұйымы деректеріңізге қол жеткізуді сұрайды. Код: %s. Рұқсат беру үшін кодпен, бас тарту үшін ЖОҚ деп жауап беріңіз.", bin, code)
+}
+
+// initiatorName is the name of the organization bin, or "" when the service has no
+// directory of organizations or it does not know bin.
+func (s *Service) initiatorName(ctx context.Context, bin string) string {
+	if s.cfg.Organizations == nil {
+		return ""
+	}
+	o, err := s.cfg.Organizations.OrganizationByBIN(ctx, bin)
+	if err != nil {
+		if !errors.Is(err, identity.ErrNotFound) {
+			s.log.WarnContext(ctx, "organization name", "err", err)
+		}
+		return ""
+	}
+	return o.Name
 }
 
 // RequestSMS is flow 3 (PD-6.3.1–PD-6.3.7). With a RequestID it repeats an earlier
@@ -176,7 +201,7 @@ func (s *Service) RequestSMS(ctx context.Context, caller *orgauth.Caller, r SMSR
 	} else if !errors.Is(err, identity.ErrNotFound) {
 		s.log.WarnContext(ctx, "citizen language", "err", err)
 	}
-	if _, err := s.cfg.SMS.Send(ctx, phone, s.cfg.SMSText(lang, caller.BIN, code)); err != nil {
+	if _, err := s.cfg.SMS.Send(ctx, phone, s.cfg.SMSText(lang, s.initiatorName(ctx, caller.BIN), caller.BIN, code)); err != nil {
 		s.setSMSStatus(ctx, id, SMSFailed, "org:"+caller.BIN, ref)
 		return nil, ErrSMSUnavailable.WithCause(err)
 	}

@@ -99,7 +99,7 @@ func TestFastPathRefusesForgery(t *testing.T) {
 func TestBiometricDataSet(t *testing.T) {
 	f := newFixture(t, storetest.Open(t))
 	if _, err := f.svc.PutDataOwner(t.Context(), actorAdmin, DataOwner{BIN: binRegister, Name: "Population register",
-		DataSets: []DataSet{{"identity", "Identity card"}, {"biometric_photo", "Facial image (biometric)"}}}); err != nil {
+		DataSets: []DataSet{{Code: "identity", Title: "Identity card"}, {Code: "biometric_photo", Title: "Facial image (biometric)"}}}); err != nil {
 		t.Fatal(err)
 	}
 	police := orgOf(t, binPolice, ca.P256)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,7 +38,12 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	handler http.Handler
+	page404 http.Handler // for browsers; nil: problem+json for everyone
 }
+
+// NotFoundPage sets the page a browser (Accept: text/html) gets for a URL no route
+// serves; API clients keep getting problem+json.
+func (s *Server) NotFoundPage(h http.Handler) { s.page404 = h }
 
 // New returns a Server with no routes.
 func New(cfg Config) *Server {
@@ -105,6 +111,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Location", rec.header.Get("Location"))
 		w.WriteHeader(rec.status)
 	default:
+		if s.page404 != nil && strings.Contains(r.Header.Get("Accept"), "text/html") {
+			s.page404.ServeHTTP(w, r)
+			return
+		}
 		problem.Write(w, r, problem.NotFound)
 	}
 }

@@ -330,3 +330,24 @@ func TestLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestNotFoundPageForBrowsers: a browser gets the cabinet's page for an unknown URL;
+// an API client still gets problem+json.
+func TestNotFoundPageForBrowsers(t *testing.T) {
+	s := newTestServer(t, nil)
+	s.NotFoundPage(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte("<p>page</p>"))
+	}))
+	req := httptest.NewRequest("GET", "/nope", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != 404 || rec.Body.String() != "<p>page</p>" {
+		t.Errorf("browser: %d %q", rec.Code, rec.Body)
+	}
+	if res, m := do(t, s, "GET", "/nope", ""); res.StatusCode != 404 || m["code"] != "http.not_found" {
+		t.Errorf("API client: %d %v", res.StatusCode, m)
+	}
+}

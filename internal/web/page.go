@@ -41,6 +41,28 @@ type Page struct {
 	Nonce   string      // for a view that Needs a Script: <script nonce="{{.Nonce}}">
 	Data    any
 	needs   Needs
+
+	// Fields are the form's errors, each shown next to its field and linked from the
+	// error summary at the top of the page (the GOV.UK pattern).
+	Fields []FieldError
+}
+
+// FieldError is a message about one form field: ID is the field's element id, Key the
+// catalog key of the message.
+type FieldError struct{ ID, Key string }
+
+// Invalid records an error about the field with element id, shown next to it and in
+// the error summary; the page's status becomes the form's (see Shell.Invalid).
+func (p *Page) Invalid(id, key string) { p.Fields = append(p.Fields, FieldError{ID: id, Key: key}) }
+
+// FieldError is the catalog key of the error about the field id, or "".
+func (p *Page) FieldError(id string) string {
+	for _, f := range p.Fields {
+		if f.ID == id {
+			return f.Key
+		}
+	}
+	return ""
 }
 
 // Need widens the page's security headers for this response only (see Needs).
@@ -124,7 +146,7 @@ func (s *Shell) Parse(vs *Views) error {
 	for _, v := range vs.list {
 		declared[v.name+".html"] = true
 		base := template.New(v.name).Funcs(s.funcs("")).Option("missingkey=error")
-		base, err := base.ParseFS(templateFS, "templates/layout.html", "templates/sign.html")
+		base, err := base.ParseFS(templateFS, "templates/layout.html", "templates/sign.html", "templates/parts.html")
 		if err != nil {
 			return err
 		}
@@ -159,6 +181,10 @@ func (s *Shell) funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"t":      func(key string, args ...any) string { return i18n.T(lang, key, args...) },
 		"static": s.static.url,
+		// when and date show an instant in Kazakhstan's time (When, Date) in a <time>
+		// element; every area's pages use them, never t.Format.
+		"when": func(t time.Time) template.HTML { return timeHTML(When(lang, t), t) },
+		"date": func(t time.Time) template.HTML { return timeHTML(Date(lang, t), t) },
 	}
 }
 
@@ -198,10 +224,22 @@ func (s *Shell) FormError(w http.ResponseWriter, r *http.Request, v *View, p *Pa
 		return err
 	}
 	p.Error = key
+	if f, ok := pr.Extra["field"].(string); ok && p.FieldError(f) == "" {
+		p.Invalid(f, key)
+	}
 	if pr.Status >= 500 {
 		problem.Write(discard{}, r, err) // log it
 	}
 	return s.Render(w, r, pr.Status, v, p)
+}
+
+// Invalid re-renders a form view whose fields p.Fields found wrong, with 422 and the
+// error summary; the view shows what was typed, so nothing is lost.
+func (s *Shell) Invalid(w http.ResponseWriter, r *http.Request, v *View, p *Page) error {
+	if p.Error == "" && len(p.Fields) > 0 {
+		p.Error = p.Fields[0].Key
+	}
+	return s.Render(w, r, http.StatusUnprocessableEntity, v, p)
 }
 
 // Fail shows the error page for err in the session's language, with the status of the
@@ -288,3 +326,8 @@ func (n Needs) set(h http.Header, nonce string) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 }
+
+// Party is an organization as pages show it: its name in the page's language, with
+// its BIN as secondary text (the "party" template); Name is empty when no directory
+// knows the BIN.
+type Party struct{ Name, BIN string }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/problem"
 )
 
 //go:embed templates/*.html
@@ -137,6 +138,18 @@ func (s *Shell) session(r *http.Request) (*identity.Session, error) {
 		return nil, nil
 	}
 	return sess, err
+}
+
+// NotFound is the page, in the session's language with the layout and a way back, for
+// a URL no route serves; the server shows it to browsers (server.NotFoundPage).
+func (s *Shell) NotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, err := s.session(r)
+		if err != nil {
+			sess = nil
+		}
+		s.Fail(w, r, sess, problem.NotFound)
+	})
 }
 
 // IsStaff reports whether sess is a member of the authorized body's staff: someone who

@@ -290,3 +290,26 @@ func TestHeaderBadge(t *testing.T) {
 		t.Errorf("a failing count: %d, badge shown or policy widened", w.Code)
 	}
 }
+
+// TestShellPagesReadable: the home page for every login method, and the error pages
+// (refused, not logged in, unknown page), read in every language (issue 10 item 2);
+// the layout offers "Log out" on every page of a session.
+func TestShellPagesReadable(t *testing.T) {
+	h, _ := harness(t)
+	for _, m := range []identity.Method{identity.MethodPasswordSMS, identity.MethodEDS, identity.MethodIdP} {
+		l := h.Login(identity.Session{Citizen: &identity.Citizen{IIN: "900101300021", Name: "Айгерім"}, Method: m})
+		for _, lang := range i18n.Langs {
+			for _, path := range []string{"/", "/staff"} {
+				page := h.Get(path+"?lang="+lang, l).Body.String()
+				webtest.Readable(t, path+" "+string(m), lang, page)
+				if !strings.Contains(page, `id="logout"`) {
+					t.Errorf("%s (%s): no Log out", path, lang)
+				}
+			}
+		}
+	}
+	for _, lang := range i18n.Langs {
+		w := h.Do(webtest.Request{Method: "POST", Path: "/mine/1", Form: url.Values{"csrf": {"x"}}, Header: http.Header{"Accept-Language": {lang}}})
+		webtest.Readable(t, "401", lang, w.Body.String())
+	}
+}

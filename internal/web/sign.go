@@ -15,7 +15,10 @@ type Sign struct {
 	Heading string // catalog key of a heading above the text, or ""
 	TextID  string // element id of the text
 	Text    string // exactly what is signed
-	Label   string // catalog key of the field's label
+	// TextLang is the language of Text when it is not the page's (the consent text
+	// of format v1 is English, so it is marked lang="en").
+	TextLang string
+	Label    string // catalog key of the field's label
 }
 
 // SignedCMS returns the signature pasted into the form's "cms" field as DER when it is

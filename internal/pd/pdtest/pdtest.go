@@ -74,7 +74,7 @@ func Start(t testing.TB, db *store.DB, now func() time.Time) *Sandbox {
 			register = o.BIN
 		}
 	}
-	svc, err := pd.New(ctx, pd.Config{DB: db, Citizens: ids, Validator: v, Issuer: Issuer, Mobile: mobile, SMS: sms,
+	svc, err := pd.New(ctx, pd.Config{DB: db, Citizens: ids, Organizations: ids, Validator: v, Issuer: Issuer, Mobile: mobile, SMS: sms,
 		RegulatorBINs: []string{regulator}, Now: now})
 	if err != nil {
 		t.Fatal(err)

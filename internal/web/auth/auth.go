@@ -207,7 +207,7 @@ func (a *area) edsPage(w http.ResponseWriter, r *http.Request) (*web.Page, error
 	if err != nil {
 		return nil, err
 	}
-	p.Data = web.Sign{How: "eds.sandbox_how", Heading: "eds.challenge", TextID: "eds-challenge", Text: text, Label: "eds.cms_label"}
+	p.Data = web.Sign{How: "eds.sandbox_how", Heading: "eds.challenge", TextID: "eds-challenge", Text: text, TextLang: "en", Label: "eds.cms_label"}
 	return p, nil
 }
 

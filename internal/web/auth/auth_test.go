@@ -216,7 +216,7 @@ func TestEDSLogin(t *testing.T) {
 	w := h.Get("/login/eds?lang=en", nil)
 	res := w.Result()
 	edsCk, csrf := cookie(res, web.CookieEDS), cookie(res, web.CookieCSRF)
-	if w.Code != 200 || edsCk == nil || edsCk.Value != "eds-token" || !strings.Contains(w.Body.String(), `<pre id="eds-challenge">Sign me &lt;now&gt;</pre>`) {
+	if w.Code != 200 || edsCk == nil || edsCk.Value != "eds-token" || !strings.Contains(w.Body.String(), `<pre id="eds-challenge" lang="en">Sign me &lt;now&gt;</pre>`) {
 		t.Fatalf("EDS page: %d %+v\n%s", w.Code, edsCk, w.Body)
 	}
 	w = h.Do(webtest.Request{Method: "GET", Path: "/login/eds/challenge.txt", Cookies: []*http.Cookie{edsCk}})
@@ -257,5 +257,31 @@ func readAll(res *http.Response) string {
 		if err != nil {
 			return b.String()
 		}
+	}
+}
+
+// TestPagesReadable: the login pages (password, code, EDS, with an error) read in
+// every language (issue 10 item 2).
+func TestPagesReadable(t *testing.T) {
+	f := &fakeLogins{
+		start: func(iin, password string) (*identity.Challenge, error) {
+			if password != "right" {
+				return nil, identity.ErrBadCredentials
+			}
+			return &identity.Challenge{Token: "ch", MaskedPhone: "+7 *** *** ** 00", ExpiresAt: time.Now().Add(time.Minute)}, nil
+		},
+		finish: func(string, string) (string, error) { return "", identity.ErrBadCode },
+	}
+	h := mount(t, Config{Logins: f, EDS: &fakeEDS{}})
+	for _, lang := range i18n.Langs {
+		w := h.Get("/login?lang="+lang, nil)
+		webtest.Readable(t, "/login", lang, w.Body.String())
+		csrf := cookie(w.Result(), web.CookieCSRF)
+		for _, pass := range []string{"wrong", "right"} {
+			w := h.Do(webtest.Request{Method: "POST", Path: "/login?lang=" + lang, Cookies: []*http.Cookie{csrf},
+				Form: url.Values{"csrf": {csrf.Value}, "iin": {"900101300001"}, "password": {pass}}})
+			webtest.Readable(t, "/login "+pass, lang, w.Body.String())
+		}
+		webtest.Readable(t, "/login/eds", lang, h.Get("/login/eds?lang="+lang, nil).Body.String())
 	}
 }

@@ -8,11 +8,16 @@ import (
 	"embed"
 	"errors"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/web"
 )
 
@@ -31,6 +36,8 @@ var (
 	accessV     = views.Add("access", "access.title")
 	consentNewV = views.Add("consentnew", "consent.new.title")
 	signV       = views.Add("consentsign", "consent.sign.title")
+	revokeV     = views.Add("revoke", "revoke.title")
+	accessOneV  = views.Add("accessone", "access.one.title")
 )
 
 // PersonalData is personal-data access control as this area sees it.
@@ -42,6 +49,8 @@ type PersonalData interface {
 	GiveConsent(ctx context.Context, r pd.ConsentRequest) (*pd.Consent, error)
 	RefuseConsent(ctx context.Context, r pd.ConsentRequest) (*pd.Consent, error)
 	DataOwners(ctx context.Context) ([]pd.DataOwner, error)
+	ServiceCodes(ctx context.Context) ([]pd.ServiceCode, error)
+	ConsentTextFor(ctx context.Context, r pd.ConsentRequest) (string, error)
 }
 
 // Organizations lists the organizations a consent may be given to.
@@ -49,10 +58,17 @@ type Organizations interface {
 	Organizations(ctx context.Context) ([]identity.Organization, error)
 }
 
+// Log is the tamper-evident log as this area sees it: the proof of each access.
+type Log interface {
+	SubjectHistory(ctx context.Context, subject string) ([]auditlog.HistoryEntry, error)
+}
+
 // Config configures the area.
 type Config struct {
 	PD            PersonalData
 	Organizations Organizations
+	// Log shows each access's proof of inclusion (optional: without it, none).
+	Log Log
 }
 
 type area struct {
@@ -70,8 +86,12 @@ func Mount(s *web.Shell, cfg Config) error {
 	}
 	a := &area{s: s, cfg: cfg}
 	s.Handle("GET /consents", web.Citizen(a.consents))
+	s.Handle("GET /consents/{id}/revoke", web.Citizen(a.revokeConfirm))
 	s.Handle("POST /consents/{id}/revoke", web.Form(web.Citizen(a.revoke)))
 	s.Handle("GET /access", web.Citizen(a.access))
+	s.Handle("GET /access/{event}", web.Citizen(a.accessOne))
+	s.Handle("GET /access/export.json", web.Download(a.exportJSON))
+	s.Handle("GET /access/export.csv", web.Download(a.exportCSV))
 	s.Handle("GET /consents/new", web.Citizen(a.consentForm))
 	s.Handle("POST /consents/new", web.Form(web.Citizen(a.decide)))
 	s.Handle("POST /consents/confirm", web.Form(web.Citizen(a.confirm)))
@@ -81,8 +101,23 @@ func Mount(s *web.Shell, cfg Config) error {
 }
 
 type consentsData struct {
-	Consents []pd.Consent
-	Holders  []pd.Holder
+	Consents []consentRow
+	Holders  []consentRow
+}
+
+// consentRow is a consent or refusal as the citizen reads it: names, not numbers.
+type consentRow struct {
+	ID, Decision, Status, Purpose string
+	Representative, Active        bool
+	Initiator, Owner              web.Party
+	DataSets                      []string
+	ValidUntil                    time.Time
+}
+
+func (n *names) consent(c pd.Consent) consentRow {
+	return consentRow{ID: c.ID, Decision: c.Decision, Status: c.Status, Purpose: c.Purpose, Representative: c.Representative,
+		Active: c.Status == "active", Initiator: n.org(c.Initiator), Owner: n.owner(c.Owner),
+		DataSets: n.dataSets(c.Owner, c.DataSets), ValidUntil: c.ValidUntil}
 }
 
 // consents lists the citizen's consents and refusals and who holds them (PD-3.5).
@@ -100,28 +135,218 @@ func (a *area) renderConsents(w http.ResponseWriter, r *http.Request, sess *iden
 		return err
 	}
 	p := a.s.Page(w, r, sess)
+	n, err := a.names(r.Context(), p.Lang)
+	if err != nil {
+		return err
+	}
+	var d consentsData
+	for _, c := range list {
+		d.Consents = append(d.Consents, n.consent(c))
+	}
+	for _, h := range holders {
+		d.Holders = append(d.Holders, consentRow{ID: h.ConsentID, Purpose: h.Purpose, Initiator: n.org(h.Initiator),
+			Owner: n.owner(h.Owner), DataSets: n.dataSets(h.Owner, h.DataSets), ValidUntil: h.ValidUntil})
+	}
 	p.Notice = notice
-	p.Data = consentsData{Consents: list, Holders: holders}
+	p.Data = d
 	return a.s.Render(w, r, http.StatusOK, consentsV, p)
 }
 
-// revoke revokes one of the citizen's own consents (PD-3.3); the service refuses
-// another subject's consent id.
+// ownConsent finds one of the citizen's own consents or refusals; another subject's
+// id is not found.
+func (a *area) ownConsent(r *http.Request, sess *identity.Session) (*pd.Consent, error) {
+	list, err := a.cfg.PD.ListConsents(r.Context(), sess.Citizen.IIN)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].ID == r.PathValue("id") {
+			return &list[i], nil
+		}
+	}
+	return nil, pd.ErrConsentNotFound
+}
+
+// revokeConfirm asks the citizen to confirm a revocation and says what will follow
+// (PD-3.3): nothing changes until they confirm.
+func (a *area) revokeConfirm(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	c, err := a.ownConsent(r, sess)
+	if err != nil {
+		return err
+	}
+	p := a.s.Page(w, r, sess)
+	n, err := a.names(r.Context(), p.Lang)
+	if err != nil {
+		return err
+	}
+	p.Data = n.consent(*c)
+	return a.s.Render(w, r, http.StatusOK, revokeV, p)
+}
+
+// revoke revokes one of the citizen's own consents or refusals (PD-3.3) once they have
+// confirmed it on the confirmation page; the service refuses another subject's
+// consent id. A POST without the confirmation shows the confirmation page instead.
 func (a *area) revoke(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	if r.PostFormValue("confirmed") != "yes" {
+		return a.revokeConfirm(w, r, sess)
+	}
 	if _, err := a.cfg.PD.RevokeConsent(r.Context(), sess.Citizen.IIN, sess.Citizen.IIN, r.PathValue("id")); err != nil {
 		return err
 	}
 	return a.renderConsents(w, r, sess, "consents.revoked")
 }
 
-// access shows the history of access to the citizen's data (PD-3.4).
+// accessRow is one access as the citizen reads it: who, which data, why, when and,
+// for a data owner's report, what was done.
+type accessRow struct {
+	At                time.Time
+	Kind, Action      string // Kind: token | action; Action: a reported action (pd.Actions)
+	Automated         bool
+	Initiator, Owner  web.Party
+	DataSets          []string
+	Flow, Purpose     string
+	Service           string // proactive: the service's title
+	Ground, GroundRef string // protocol: the legal ground's title and code
+	ConsentID         string
+	EventID           int64
+	TokenJTI          string
+	// Trust is shown for issued tokens only: whether the initiator's system is in the
+	// registry of trusted objects. A data owner's report says nothing about it.
+	ShowTrust, Trusted bool
+}
+
+// access is one entry of the history as the citizen reads it.
+func (n *names) access(e pd.HistoryEntry) accessRow {
+	row := accessRow{At: e.At, Kind: e.Kind, Action: e.Action, Automated: e.Automated, Initiator: n.org(e.Initiator),
+		Owner: n.owner(e.Owner), DataSets: n.dataSets(e.Owner, e.DataSets), Flow: e.Flow, Purpose: e.Purpose,
+		ConsentID: e.ConsentID, EventID: e.EventID, TokenJTI: e.TokenJTI, ShowTrust: e.Kind == "token" && e.Initiator != "", Trusted: e.TrustedSystem}
+	switch e.Flow {
+	case "proactive":
+		row.Service = n.service(e.Code)
+	case "protocol":
+		row.Ground, row.GroundRef = e.Code, e.Code
+		if e.GroundTitles != nil {
+			row.Ground = e.GroundTitles.In(n.lang)
+		}
+	}
+	return row
+}
+
+// accessOneData is one access with what the data owner reported about it and its proof.
+type accessOneData struct {
+	Access  accessRow
+	Reports []accessRow
+	Proof   *auditlog.HistoryEntry // nil: not in the log yet (or no log)
+}
+
+// accessOne shows one access to the citizen's data: who, which data, why, when, what
+// the data owner reported doing under it, and its proof in the tamper-evident log. An
+// access that is not about the citizen is not found.
+func (a *area) accessOne(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	id, err := strconv.ParseInt(r.PathValue("event"), 10, 64)
+	if err != nil || id <= 0 {
+		return problem.NotFound
+	}
+	h, err := a.cfg.PD.AccessHistory(r.Context(), sess.Citizen.IIN)
+	if err != nil {
+		return err
+	}
+	p := a.s.Page(w, r, sess)
+	n, err := a.names(r.Context(), p.Lang)
+	if err != nil {
+		return err
+	}
+	var d accessOneData
+	found := false
+	for _, e := range h {
+		if e.EventID == id {
+			d.Access, found = n.access(e), true
+		}
+	}
+	if !found {
+		return problem.NotFound
+	}
+	for _, e := range h {
+		if e.Kind == "action" && d.Access.Kind == "token" && e.TokenJTI != "" && e.TokenJTI == d.Access.TokenJTI {
+			d.Reports = append(d.Reports, n.access(e))
+		}
+	}
+	if a.cfg.Log != nil {
+		entries, err := a.cfg.Log.SubjectHistory(r.Context(), sess.Citizen.Ref())
+		if err != nil {
+			return err
+		}
+		for i := range entries {
+			if entries[i].EventID == id {
+				d.Proof = &entries[i]
+			}
+		}
+	}
+	p.Data = d
+	return a.s.Render(w, r, http.StatusOK, accessOneV, p)
+}
+
+// accessData is the access page: the rows the filter lets through, and the filter.
+type accessData struct {
+	Rows     []accessRow
+	Orgs     []web.Party // every organization in the history, for the filter
+	Org      string      // the BIN filtered on, or ""
+	From, To string      // the period filtered on (dates in Kazakhstan), as typed
+	Filtered bool
+	Total    int
+}
+
+// access shows the history of access to the citizen's data (PD-3.4), optionally only
+// one organization's (as initiator or data owner) and only a period, both days
+// inclusive in Kazakhstan's time.
 func (a *area) access(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	h, err := a.cfg.PD.AccessHistory(r.Context(), sess.Citizen.IIN)
 	if err != nil {
 		return err
 	}
 	p := a.s.Page(w, r, sess)
-	p.Data = h
+	n, err := a.names(r.Context(), p.Lang)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	d := accessData{Org: strings.TrimSpace(q.Get("org")), From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")), Total: len(h)}
+	day := func(id, v string) (time.Time, bool) {
+		if v == "" {
+			return time.Time{}, true
+		}
+		t, err := time.ParseInLocation(time.DateOnly, v, web.Zone)
+		if err != nil {
+			p.Invalid(id, "access.err.date")
+			return time.Time{}, false
+		}
+		return t, true
+	}
+	from, okFrom := day("from", d.From)
+	to, okTo := day("to", d.To)
+	if okFrom && okTo && !from.IsZero() && !to.IsZero() && to.Before(from) {
+		p.Invalid("to", "access.err.order")
+	}
+	d.Filtered = d.Org != "" || d.From != "" || d.To != ""
+	seen := map[string]bool{}
+	for _, e := range h {
+		for _, bin := range []string{e.Initiator, e.Owner} {
+			if bin != "" && !seen[bin] {
+				seen[bin] = true
+				d.Orgs = append(d.Orgs, n.owner(bin))
+			}
+		}
+		if len(p.Fields) == 0 && (d.Org != "" && e.Initiator != d.Org && e.Owner != d.Org ||
+			!from.IsZero() && e.At.Before(from) || !to.IsZero() && !e.At.Before(to.AddDate(0, 0, 1))) {
+			continue
+		}
+		d.Rows = append(d.Rows, n.access(e))
+	}
+	slices.SortFunc(d.Orgs, func(x, y web.Party) int { return strings.Compare(x.Name+x.BIN, y.Name+y.BIN) })
+	p.Data = d
+	if len(p.Fields) > 0 {
+		return a.s.Invalid(w, r, accessV, p)
+	}
 	return a.s.Render(w, r, http.StatusOK, accessV, p)
 }
 
@@ -129,6 +354,9 @@ func (a *area) access(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 type form struct {
 	Initiator, Owner, Purpose, Until, ForMinor string
 	DataSets                                   []string
+	// TextLang is the language of the consent text shown for signing; it travels
+	// with the signature so the text checked is the one shown.
+	TextLang string
 }
 
 func readForm(r *http.Request) form {
@@ -140,7 +368,47 @@ func readForm(r *http.Request) form {
 		Until:     strings.TrimSpace(r.PostForm.Get("valid_until")),
 		ForMinor:  strings.TrimSpace(r.PostForm.Get("for_minor")),
 		DataSets:  r.PostForm["data_sets"],
+		TextLang:  r.PostForm.Get("text_lang"),
 	}
+}
+
+// Ticked reports whether the citizen ticked the data set code, so a form shown again
+// keeps what they chose.
+func (f form) Ticked(code string) bool { return slices.Contains(f.DataSets, code) }
+
+// check finds what is missing or malformed in the form, each error next to its field;
+// the domain checks the rest (the directories, the dates' range, representation).
+func (f form) check(p *web.Page) {
+	if f.Initiator == "" {
+		p.Invalid("initiator", "consent.err.initiator")
+	}
+	if f.Owner == "" {
+		p.Invalid("owner", "consent.err.owner")
+	}
+	if len(f.DataSets) == 0 {
+		p.Invalid("data_sets", "consent.err.datasets")
+	}
+	if f.Purpose == "" || utf8.RuneCountInString(f.Purpose) > 500 {
+		p.Invalid("purpose", "consent.err.purpose")
+	}
+	if _, err := time.Parse(time.DateOnly, f.Until); err != nil {
+		p.Invalid("valid_until", "consent.err.until")
+	}
+	if f.ForMinor != "" && !twelveDigits(f.ForMinor) {
+		p.Invalid("for_minor", "consent.err.minor")
+	}
+}
+
+func twelveDigits(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // request turns the form into a decision by the logged-in citizen: about themselves, or
@@ -151,7 +419,7 @@ func (f form) request(sess *identity.Session) (pd.ConsentRequest, error) {
 		return pd.ConsentRequest{}, pd.ErrConsentInvalid.WithDetail("valid_until must be a date")
 	}
 	req := pd.ConsentRequest{SubjectIIN: sess.Citizen.IIN, Initiator: f.Initiator, Owner: f.Owner,
-		DataSets: f.DataSets, Purpose: f.Purpose, ValidUntil: until.UTC()}
+		DataSets: f.DataSets, Purpose: f.Purpose, ValidUntil: until.UTC(), Lang: f.TextLang}
 	if f.ForMinor != "" && f.ForMinor != sess.Citizen.IIN {
 		req.SubjectIIN, req.ActorIIN = f.ForMinor, sess.Citizen.IIN
 	}
@@ -160,20 +428,32 @@ func (f form) request(sess *identity.Session) (pd.ConsentRequest, error) {
 
 type formData struct {
 	Form          form
-	Organizations []identity.Organization
-	Owners        []pd.DataOwner
+	Organizations []web.Party
+	Owners        []ownerChoice
 }
 
+// ownerChoice is a data owner and its data sets as the form offers them.
+type ownerChoice struct {
+	web.Party
+	DataSets []dataSetChoice
+}
+
+type dataSetChoice struct{ Code, Title string }
+
 type signData struct {
-	Form form
-	Sign web.Sign
+	Form    form
+	Summary consentRow
+	Sign    web.Sign
 }
 
 func (a *area) consentForm(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
-	return a.renderForm(w, r, sess, form{Until: time.Now().AddDate(1, 0, 0).Format(time.DateOnly)}, nil)
+	p := a.s.Page(w, r, sess)
+	return a.renderForm(w, r, p, form{Until: time.Now().In(web.Zone).AddDate(1, 0, 0).Format(time.DateOnly)}, nil)
 }
 
-func (a *area) renderForm(w http.ResponseWriter, r *http.Request, sess *identity.Session, f form, ferr error) error {
+// renderForm shows the form with what the citizen typed; with p.Fields or ferr it
+// shows the errors too.
+func (a *area) renderForm(w http.ResponseWriter, r *http.Request, p *web.Page, f form, ferr error) error {
 	orgs, err := a.cfg.Organizations.Organizations(r.Context())
 	if err != nil {
 		return err
@@ -182,17 +462,40 @@ func (a *area) renderForm(w http.ResponseWriter, r *http.Request, sess *identity
 	if err != nil {
 		return err
 	}
-	p := a.s.Page(w, r, sess)
-	p.Data = formData{Form: f, Organizations: orgs, Owners: owners}
-	if ferr != nil {
+	d := formData{Form: f}
+	for _, o := range orgs {
+		d.Organizations = append(d.Organizations, web.Party{Name: o.Name, BIN: o.BIN})
+	}
+	for _, o := range owners {
+		c := ownerChoice{Party: web.Party{Name: o.Name, BIN: o.BIN}}
+		for _, ds := range o.DataSets {
+			c.DataSets = append(c.DataSets, dataSetChoice{Code: ds.Code, Title: ds.TitleIn(p.Lang)})
+		}
+		d.Owners = append(d.Owners, c)
+	}
+	p.Data = d
+	switch {
+	case ferr != nil:
 		return a.s.FormError(w, r, consentNewV, p, ferr)
+	case len(p.Fields) > 0:
+		return a.s.Invalid(w, r, consentNewV, p)
 	}
 	return a.s.Render(w, r, http.StatusOK, consentNewV, p)
 }
 
 func (a *area) renderSign(w http.ResponseWriter, r *http.Request, sess *identity.Session, f form, req pd.ConsentRequest, ferr error) error {
 	p := a.s.Page(w, r, sess)
-	p.Data = signData{Form: f, Sign: web.Sign{How: "consent.sign.how", TextID: "consent-text", Text: pd.ConsentText(req), Label: "consent.sign.cms"}}
+	n, err := a.names(r.Context(), p.Lang)
+	if err != nil {
+		return err
+	}
+	sum := n.consent(pd.Consent{Initiator: req.Initiator, Owner: req.Owner, DataSets: req.DataSets, Purpose: req.Purpose, ValidUntil: req.ValidUntil})
+	text, err := a.cfg.PD.ConsentTextFor(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	f.TextLang = req.Lang
+	p.Data = signData{Form: f, Summary: sum, Sign: web.Sign{How: "consent.sign.how", Heading: "consent.sign.text", TextID: "consent-text", Text: text, TextLang: req.Lang, Label: "consent.sign.cms"}}
 	if ferr != nil {
 		return a.s.FormError(w, r, signV, p, ferr)
 	}
@@ -205,16 +508,21 @@ func (a *area) renderSign(w http.ResponseWriter, r *http.Request, sess *identity
 // (PD-6.1.1, PD-6.X).
 func (a *area) decide(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	f := readForm(r)
+	p := a.s.Page(w, r, sess)
+	if f.check(p); len(p.Fields) > 0 {
+		return a.renderForm(w, r, p, f, nil)
+	}
 	req, err := f.request(sess)
 	if err != nil {
-		return a.renderForm(w, r, sess, f, err)
+		return a.renderForm(w, r, p, f, err)
 	}
 	if r.PostForm.Get("decision") == "refuse" {
 		if _, err := a.cfg.PD.RefuseConsent(r.Context(), req); err != nil {
-			return a.renderForm(w, r, sess, f, err)
+			return a.renderForm(w, r, p, f, err)
 		}
 		return a.renderConsents(w, r, sess, "consent.refused")
 	}
+	req.Lang = p.Lang // the text to sign is in the language of the page
 	return a.renderSign(w, r, sess, f, req, nil)
 }
 
@@ -222,9 +530,13 @@ func (a *area) decide(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 // checks the signature, the chain and that the signer is the deciding person.
 func (a *area) confirm(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	f := readForm(r)
+	p := a.s.Page(w, r, sess)
+	if f.check(p); len(p.Fields) > 0 {
+		return a.renderForm(w, r, p, f, nil)
+	}
 	req, err := f.request(sess)
 	if err != nil {
-		return a.renderForm(w, r, sess, f, err)
+		return a.renderForm(w, r, p, f, err)
 	}
 	req.Signature = web.SignedCMS(r)
 	if _, err := a.cfg.PD.GiveConsent(r.Context(), req); err != nil {

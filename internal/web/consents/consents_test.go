@@ -3,12 +3,17 @@ package consents
 import (
 	"context"
 	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
 	"html"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
@@ -22,11 +27,13 @@ type fakePD struct {
 	refused  []pd.ConsentRequest
 	given    []pd.ConsentRequest
 	giveErr  error
+	history  []pd.HistoryEntry
 }
 
 func (f *fakePD) ListConsents(context.Context, string) ([]pd.Consent, error) { return f.consents, nil }
 func (f *fakePD) HoldersOfConsent(context.Context, string) ([]pd.Holder, error) {
-	return []pd.Holder{{Initiator: "Bank", Owner: "Register", DataSets: []string{"identity"}, Purpose: "loan"}}, nil
+	return []pd.Holder{{Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Purpose: "несие", ConsentID: "c1",
+		ValidUntil: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}}, nil
 }
 func (f *fakePD) RevokeConsent(_ context.Context, subject, actor, id string) (*pd.Consent, error) {
 	if id != "c1" {
@@ -36,7 +43,21 @@ func (f *fakePD) RevokeConsent(_ context.Context, subject, actor, id string) (*p
 	return &pd.Consent{}, nil
 }
 func (f *fakePD) AccessHistory(context.Context, string) ([]pd.HistoryEntry, error) {
-	return []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "Bank of Tests", Owner: "Register", DataSets: []string{"identity"}}}, nil
+	if f.history != nil {
+		return f.history, nil
+	}
+	return []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"},
+		Flow: "proactive", Code: "LOAN-KYC", ConsentID: "c1", TrustedSystem: true, EventID: 11, TokenJTI: "j1"},
+		{Kind: "action", At: time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"},
+			Action: "view", EventID: 12, TokenJTI: "j1"}}, nil
+}
+
+// ConsentTextFor stands for the domain's v2 text: the request's language is in it.
+func (f *fakePD) ConsentTextFor(_ context.Context, r pd.ConsentRequest) (string, error) {
+	return "SENIM v2 " + r.Lang + "\n" + r.SubjectIIN + " → " + r.Initiator + " ← " + r.Owner + ": " + r.Purpose + "\n", nil
+}
+func (f *fakePD) ServiceCodes(context.Context) ([]pd.ServiceCode, error) {
+	return []pd.ServiceCode{{Code: "LOAN-KYC", Title: "Несие алу"}}, nil
 }
 func (f *fakePD) GiveConsent(_ context.Context, r pd.ConsentRequest) (*pd.Consent, error) {
 	if f.giveErr != nil {
@@ -50,7 +71,19 @@ func (f *fakePD) RefuseConsent(_ context.Context, r pd.ConsentRequest) (*pd.Cons
 	return &pd.Consent{}, nil
 }
 func (f *fakePD) DataOwners(context.Context) ([]pd.DataOwner, error) {
-	return []pd.DataOwner{{BIN: "100000000002", Name: "Register", DataSets: []pd.DataSet{{Code: "identity", Title: "Identity"}}}}, nil
+	return []pd.DataOwner{{BIN: "100000000002", Name: "Register", DataSets: []pd.DataSet{
+		{Code: "identity", Title: "Identity", Titles: pd.Titles{KK: "Жеке куәлік", RU: "Удостоверение личности", EN: "Identity card"}},
+		{Code: "address", Title: "Address", Titles: pd.Titles{KK: "Мекенжай", RU: "Адрес", EN: "Address"}}}}}, nil
+}
+
+// fakeLog proves event 11 of the first citizen of the harness (citizen:1).
+type fakeLog struct{}
+
+func (fakeLog) SubjectHistory(_ context.Context, subject string) ([]auditlog.HistoryEntry, error) {
+	if subject != "citizen:1" {
+		return nil, nil
+	}
+	return []auditlog.HistoryEntry{{Index: 41, EventID: 11, Verified: true, TreeSize: 50}, {Index: 42, EventID: 12, Problem: "log.opening.mismatch", TreeSize: 50}}, nil
 }
 
 type orgs struct{}
@@ -63,7 +96,7 @@ func mount(t *testing.T) (*webtest.Harness, *fakePD) {
 	t.Helper()
 	h := webtest.New(t)
 	f := &fakePD{}
-	if err := Mount(h.Shell, Config{PD: f, Organizations: orgs{}}); err != nil {
+	if err := Mount(h.Shell, Config{PD: f, Organizations: orgs{}, Log: fakeLog{}}); err != nil {
 		t.Fatal(err)
 	}
 	return h, f
@@ -83,37 +116,56 @@ func TestGuards(t *testing.T) {
 	}
 }
 
-// TestConsentsPage: the citizen sees their decisions and who holds them (PD-3.5), and
-// revokes their own consent (PD-3.3).
+// TestConsentsPage: the citizen sees their decisions by name and who holds them
+// (PD-3.5), and revokes their own consent only after confirming it (PD-3.3).
 func TestConsentsPage(t *testing.T) {
 	h, f := mount(t)
-	f.consents = []pd.Consent{{ID: "c1", Initiator: "Bank", Owner: "Register", Decision: "give", Status: "active", ValidUntil: time.Now()}}
+	f.consents = []pd.Consent{{ID: "c1", Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Decision: "given", Status: "active", ValidUntil: time.Now()}}
 	c := h.Citizen("900101300001", "Aigerim")
 	page := h.Get("/consents?lang=en", c).Body.String()
-	for _, want := range []string{`id="consent-c1"`, `id="revoke-c1"`, `id="holders"`, `id="nav-consents"`, `id="nav-access"`} {
+	for _, want := range []string{`id="consent-c1"`, `id="revoke-c1"`, `id="holders"`, `id="nav-consents"`, `id="nav-access"`, "Bank of Tests", "BIN 100000000001", "Identity card"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("consents page has no %s", want)
 		}
 	}
-	w := h.Post("/consents/c1/revoke?lang=en", nil, c)
+	// The revoke link leads to a confirmation that says what will follow; nothing changes.
+	w := h.Get("/consents/c1/revoke?lang=en", c)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), i18n.T("en", "revoke.effect.given")) || !strings.Contains(w.Body.String(), `name="confirmed" value="yes"`) {
+		t.Errorf("confirmation page: %d\n%s", w.Code, w.Body)
+	}
+	// A POST without the confirmation (one click, or a crafted form) shows the question.
+	w = h.Post("/consents/c1/revoke?lang=en", nil, c)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `id="revoke-confirm"`) || len(f.revoked) != 0 {
+		t.Errorf("revoke without confirmation: %d, revoked %q", w.Code, f.revoked)
+	}
+	w = h.Post("/consents/c1/revoke?lang=en", url.Values{"confirmed": {"yes"}}, c)
 	if w.Code != 200 || !strings.Contains(w.Body.String(), i18n.T("en", "consents.revoked")) {
 		t.Errorf("revoke: %d", w.Code)
 	}
 	if len(f.revoked) != 1 || f.revoked[0] != "900101300001/900101300001/c1" {
 		t.Errorf("revoked %q", f.revoked)
 	}
-	w = h.Post("/consents/other/revoke?lang=en", nil, c)
+	w = h.Post("/consents/other/revoke?lang=en", url.Values{"confirmed": {"yes"}}, c)
 	if w.Code != 403 || !strings.Contains(w.Body.String(), i18n.T("en", "error.pd.consent.not_found")) {
 		t.Errorf("revoking what is not the citizen's: %d", w.Code)
 	}
+	if w := h.Get("/consents/other/revoke?lang=en", c); w.Code != 403 || !strings.Contains(w.Body.String(), i18n.T("en", "error.pd.consent.not_found")) {
+		t.Errorf("confirming what is not the citizen's: %d", w.Code)
+	}
 }
 
-// TestAccessPage: who accessed the citizen's data (PD-3.4).
+// TestAccessPage: who accessed the citizen's data (PD-3.4), by name, in Astana time.
 func TestAccessPage(t *testing.T) {
 	h, _ := mount(t)
 	page := h.Get("/access?lang=en", h.Citizen("900101300001", "A")).Body.String()
-	if !strings.Contains(page, `id="access"`) || !strings.Contains(page, "Bank of Tests") || !strings.Contains(page, "2026-01-02 03:04:05") {
-		t.Errorf("access page:\n%s", page)
+	for _, want := range []string{`id="access"`, "Bank of Tests", "BIN 100000000001", "Identity card", "Несие алу",
+		"2 January 2026, 08:04 (Astana time, UTC+5)", `href="/consents#consent-c1"`, i18n.T("en", "access.trusted")} {
+		if !strings.Contains(page, want) {
+			t.Errorf("access page has no %q", want)
+		}
+	}
+	if strings.Contains(page, "2026-01-02 03:04:05") {
+		t.Error("access page shows UTC")
 	}
 }
 
@@ -140,8 +192,12 @@ func TestRefuse(t *testing.T) {
 	}
 	bad := values("refuse", "")
 	bad.Set("valid_until", "soon")
-	if w := h.Post("/consents/new?lang=en", bad, c); w.Code != 400 || !strings.Contains(w.Body.String(), i18n.T("en", "error.pd.consent.invalid")) {
+	if w := h.Post("/consents/new?lang=en", bad, c); w.Code != 422 || !strings.Contains(w.Body.String(), i18n.T("en", "consent.err.until")) ||
+		!strings.Contains(w.Body.String(), `value="loan"`) {
 		t.Errorf("a date that is not one: %d", w.Code)
+	}
+	if len(f.refused) != 2 {
+		t.Errorf("a bad form reached the domain: %+v", f.refused)
 	}
 }
 
@@ -152,17 +208,27 @@ func TestGiveWithSignature(t *testing.T) {
 	c := h.Citizen("900101300001", "A")
 	w := h.Post("/consents/new?lang=en", values("give", ""), c)
 	page := w.Body.String()
-	want := pd.ConsentText(pd.ConsentRequest{SubjectIIN: "900101300001", Initiator: "100000000001", Owner: "100000000002",
-		DataSets: []string{"identity"}, Purpose: "loan", ValidUntil: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)})
-	if w.Code != 200 || !strings.Contains(html.UnescapeString(page), `<pre id="consent-text">`+want+`</pre>`) || !strings.Contains(page, `id="cms"`) {
+	want := "SENIM v2 en\n900101300001 → 100000000001 ← 100000000002: loan\n"
+	if !strings.Contains(page, `id="consent-summary"`) || !strings.Contains(page, "Bank of Tests") {
+		t.Errorf("sign page has no summary by name")
+	}
+	if w.Code != 200 || !strings.Contains(html.UnescapeString(page), `<pre id="consent-text" lang="en">`+want+`</pre>`) || !strings.Contains(page, `id="cms"`) {
 		t.Fatalf("sign page: %d\n%s", w.Code, page)
 	}
 	if len(f.given) != 0 {
 		t.Fatal("a consent was recorded before it was signed")
 	}
 	der := []byte{0x30, 0x03, 0x02, 0x01, 0x07}
+	if !strings.Contains(page, `name="text_lang" value="en"`) {
+		t.Error("the sign form does not carry the text's language")
+	}
 	confirm := values("", "")
+	confirm.Set("text_lang", "en")
 	confirm.Set("cms", base64.StdEncoding.EncodeToString(der))
+	f.giveErr = pd.ErrConsentNeedsEDS
+	if w := h.Post("/consents/confirm?lang=ru", confirm, c); w.Code != 422 || !strings.Contains(w.Body.String(), i18n.T("ru", "error.pd.consent.eds_required")) || !strings.Contains(w.Body.String(), `id="consent-text"`) {
+		t.Errorf("no signature: %d", w.Code)
+	}
 	f.giveErr = pd.ErrConsentSignature
 	if w := h.Post("/consents/confirm?lang=en", confirm, c); w.Code != 422 || !strings.Contains(w.Body.String(), i18n.T("en", "error.pd.consent.signature_invalid")) || !strings.Contains(w.Body.String(), `id="consent-text"`) {
 		t.Errorf("a signature the domain refuses: %d", w.Code)
@@ -171,7 +237,197 @@ func TestGiveWithSignature(t *testing.T) {
 	if w := h.Post("/consents/confirm?lang=en", confirm, c); w.Code != 200 || !strings.Contains(w.Body.String(), i18n.T("en", "consent.given")) {
 		t.Errorf("confirm: %d", w.Code)
 	}
-	if len(f.given) != 1 || string(f.given[0].Signature) != string(der) || f.given[0].SubjectIIN != "900101300001" {
+	if len(f.given) != 1 || string(f.given[0].Signature) != string(der) || f.given[0].SubjectIIN != "900101300001" || f.given[0].Lang != "en" {
 		t.Errorf("given %+v", f.given)
+	}
+}
+
+// TestConsentFormErrors: a consent with no data set ticked (or nothing filled in) is
+// refused with an error summary linking to the fields, and the form keeps what was
+// typed; nothing reaches the domain (issue 10 item 5).
+func TestConsentFormErrors(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "A")
+	v := values("give", "")
+	v.Del("data_sets")
+	v.Set("purpose", "a loan <b>")
+	w := h.Post("/consents/new?lang=en", v, c)
+	page := w.Body.String()
+	if w.Code != 422 || !strings.Contains(page, `class="error-summary"`) || !strings.Contains(page, `href="#data_sets"`) ||
+		!strings.Contains(page, i18n.T("en", "consent.err.datasets")) || !strings.Contains(page, `value="a loan &lt;b&gt;"`) ||
+		!strings.Contains(page, `<option value="100000000001" selected>`) {
+		t.Errorf("no data set: %d\n%s", w.Code, page)
+	}
+	// Every field wrong at once: one summary entry per field.
+	w = h.Post("/consents/new?lang=ru", url.Values{"decision": {"give"}, "for_minor": {"12ab"}, "purpose": {strings.Repeat("я", 501)}}, c)
+	for _, id := range []string{"initiator", "owner", "data_sets", "purpose", "valid_until", "for_minor"} {
+		if !strings.Contains(w.Body.String(), `href="#`+id+`"`) {
+			t.Errorf("no summary entry for %s", id)
+		}
+	}
+	// The ticked boxes stay ticked.
+	v = values("give", "")
+	v.Set("purpose", "")
+	if page := h.Post("/consents/new?lang=en", v, c).Body.String(); !strings.Contains(page, `value="identity" checked`) || strings.Contains(page, `value="address" checked`) {
+		t.Errorf("ticked data sets were lost")
+	}
+	if len(f.given)+len(f.refused) != 0 {
+		t.Errorf("a bad form reached the domain")
+	}
+}
+
+// TestReadableInEveryLanguage renders every page of the area in every language with
+// data that takes every value of every enum, and finds no raw key, event code, enum
+// value or English word in the Kazakh and Russian pages (issue 10 item 2).
+func TestReadableInEveryLanguage(t *testing.T) {
+	h, f := mount(t)
+	until := time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC)
+	for i, st := range []string{"active", "revoked", "expired"} {
+		for _, d := range []string{pd.DecisionGiven, pd.DecisionRefused} {
+			f.consents = append(f.consents, pd.Consent{ID: "c" + st + d, Initiator: "100000000001", Owner: "100000000002",
+				DataSets: []string{"identity", "address"}, Purpose: "Несие", Decision: d, Status: st, Representative: i == 1, ValidUntil: until})
+		}
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	grounds := &pd.Titles{KK: "ҚПК 199-бабы", RU: "Статья 199 УПК", EN: "CPC art. 199"}
+	for _, fl := range []string{"proactive", "protocol", "sms"} {
+		for _, trusted := range []bool{true, false} {
+			f.history = append(f.history, pd.HistoryEntry{Kind: "token", At: at, Initiator: "100000000001", Owner: "100000000002",
+				DataSets: []string{"identity"}, Flow: fl, Code: map[string]string{"proactive": "LOAN-KYC", "protocol": "CPC-199"}[fl],
+				GroundTitles: map[string]*pd.Titles{"protocol": grounds}[fl], ConsentID: "c1", TrustedSystem: trusted, Automated: true})
+		}
+	}
+	for _, act := range pd.Actions {
+		for _, auto := range []bool{true, false} {
+			f.history = append(f.history, pd.HistoryEntry{Kind: "action", At: at, Owner: "100000000002", Initiator: "100000000001",
+				DataSets: []string{"address"}, Action: act, Automated: auto})
+		}
+	}
+	for i := range f.history {
+		f.history[i].EventID, f.history[i].TokenJTI = int64(i+11), "j1"
+	}
+	c := h.Citizen("900101300001", "A")
+	for _, lang := range i18n.Langs {
+		paths := []string{"/consents", "/access", "/consents/new", "/consents/cactivegiven/revoke", "/consents/cactiverefused/revoke"}
+		for i := range f.history {
+			paths = append(paths, "/access/"+strconv.Itoa(i+11))
+		}
+		for _, path := range paths {
+			w := h.Get(path+"?lang="+lang, c)
+			if w.Code != 200 {
+				t.Errorf("%s: %d", path, w.Code)
+			}
+			webtest.Readable(t, path, lang, w.Body.String())
+		}
+		for name, form := range map[string]url.Values{"sign": values("give", ""), "errors": {"decision": {"give"}}} {
+			webtest.Readable(t, name, lang, h.Post("/consents/new?lang="+lang, form, c).Body.String())
+		}
+	}
+}
+
+// TestAccessFilter: the citizen narrows who accessed her data to one organization and
+// a period (days in Kazakhstan's time, both inclusive); a date that is not one is
+// refused with the summary and what was typed kept.
+func TestAccessFilter(t *testing.T) {
+	h, f := mount(t)
+	// 2026-01-01 20:00 UTC is already 2 January in Astana.
+	f.history = []pd.HistoryEntry{
+		{Kind: "token", At: time.Date(2026, 1, 1, 20, 0, 0, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Purpose: "first"},
+		{Kind: "token", At: time.Date(2026, 1, 5, 3, 0, 0, 0, time.UTC), Initiator: "100000000009", Owner: "100000000002", DataSets: []string{"identity"}, Purpose: "second"},
+		{Kind: "action", At: time.Date(2026, 1, 9, 3, 0, 0, 0, time.UTC), Owner: "100000000002", DataSets: []string{"identity"}, Action: "view"},
+	}
+	c := h.Citizen("900101300001", "A")
+	for q, want := range map[string][]string{
+		"":                                {"first", "second", "view"},
+		"?org=100000000001":               {"first"},
+		"?org=100000000002":               {"first", "second", "view"},
+		"?from=2026-01-02&to=2026-01-02":  {"first"},
+		"?from=2026-01-03":                {"second", "view"},
+		"?to=2026-01-05&org=100000000009": {"second"},
+		"?from=2026-02-01":                {},
+	} {
+		page := h.Get("/access?lang=en&"+strings.TrimPrefix(q, "?"), c).Body.String()
+		for _, w := range []string{"first", "second", "view"} {
+			shown := strings.Contains(page, "Purpose: "+w) || w == "view" && strings.Contains(page, i18n.T("en", "access.action.view"))
+			if shown != slices.Contains(want, w) {
+				t.Errorf("%s: %s shown %v", q, w, shown)
+			}
+		}
+		if len(want) == 0 && !strings.Contains(page, i18n.T("en", "access.none_filtered")) {
+			t.Errorf("%s: no 'nothing found'", q)
+		}
+	}
+	w := h.Get("/access?from=soon&to=2026-01-01&org=100000000001&lang=en", c)
+	if page := w.Body.String(); w.Code != 422 || !strings.Contains(page, `href="#from"`) || !strings.Contains(page, `value="soon"`) ||
+		!strings.Contains(page, `<option value="100000000001" selected>`) {
+		t.Errorf("a date that is not one: %d", w.Code)
+	}
+	if w := h.Get("/access?from=2026-02-01&to=2026-01-01&lang=en", c); w.Code != 422 || !strings.Contains(w.Body.String(), `href="#to"`) {
+		t.Errorf("a period that ends before it starts: %d", w.Code)
+	}
+}
+
+// TestAccessDetail: each access opens on its own page with what the data owner
+// reported under it and its proof in the log; another citizen's access, or an id that
+// is not one, is not found.
+func TestAccessDetail(t *testing.T) {
+	h, _ := mount(t)
+	c := h.Citizen("900101300001", "A") // citizen:1
+	page := h.Get("/access?lang=en", c).Body.String()
+	if !strings.Contains(page, `href="/access/11"`) || !strings.Contains(page, `href="/access/12"`) {
+		t.Errorf("the list does not link each access")
+	}
+	w := h.Get("/access/11?lang=en", c)
+	page = w.Body.String()
+	for _, want := range []string{"Bank of Tests", "Identity card", `id="access-consent"`, `id="access-reports"`, i18n.T("en", "access.action.view"),
+		html.EscapeString(i18n.T("en", "access.one.verified")), `href="/history/41/evidence.json"`, i18n.T("en", "access.one.index", 41, 50)} {
+		if w.Code != 200 || !strings.Contains(page, want) {
+			t.Errorf("access 11: %d, no %q", w.Code, want)
+		}
+	}
+	if page := h.Get("/access/12?lang=en", c).Body.String(); !strings.Contains(page, i18n.T("en", "access.one.unverified")) || strings.Contains(page, `id="access-reports"`) {
+		t.Errorf("access 12 (a report) shows a wrong proof or reports of its own")
+	}
+	other := h.Citizen("900101300002", "B") // citizen:2: the fake domain has the same list, the log has nothing of B's
+	if page := h.Get("/access/11?lang=en", other).Body.String(); !strings.Contains(page, `id="access-proof-none"`) {
+		t.Errorf("another citizen sees the first one's proof")
+	}
+	for _, p := range []string{"/access/13", "/access/0", "/access/x", "/access/-1"} {
+		if w := h.Get(p+"?lang=en", c); w.Code != 404 {
+			t.Errorf("%s: %d, want 404", p, w.Code)
+		}
+	}
+}
+
+// TestExport: the citizen downloads her whole access history with names and proofs as
+// JSON and CSV; a purpose an organization wrote cannot become a spreadsheet formula.
+func TestExport(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "A")
+	w := h.Get("/access/export.json?lang=kk", c)
+	var doc struct {
+		Accesses []exportEntry `json:"accesses"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil || w.Code != 200 || !strings.Contains(w.Header().Get("Content-Disposition"), "attachment") {
+		t.Fatalf("JSON: %d %v", w.Code, err)
+	}
+	if len(doc.Accesses) != 2 || doc.Accesses[0].InitiatorName != "Bank of Tests" || doc.Accesses[0].DataSetTitles[0] != "Жеке куәлік" ||
+		doc.Accesses[0].Proof == nil || doc.Accesses[0].Proof.LogIndex != 41 || !doc.Accesses[0].Proof.Verified {
+		t.Errorf("JSON accesses %+v", doc.Accesses)
+	}
+	f.history = []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002",
+		DataSets: []string{"identity"}, Purpose: `=HYPERLINK("http://evil")`, EventID: 11}}
+	w = h.Get("/access/export.csv?lang=en", c)
+	rows, err := csv.NewReader(w.Body).ReadAll()
+	if err != nil || w.Code != 200 || len(rows) != 2 || rows[0][0] != "time_utc" {
+		t.Fatalf("CSV: %d %v %q", w.Code, err, rows)
+	}
+	if rows[1][1] != "2026-01-02 08:04:05" || rows[1][6] != "Bank of Tests" || rows[1][14] != `'=HYPERLINK("http://evil")` || rows[1][17] != "41" {
+		t.Errorf("CSV row %q", rows[1])
+	}
+	// Another citizen's export carries no proof of the first one's.
+	w = h.Get("/access/export.json", h.Citizen("900101300002", "B"))
+	if strings.Contains(w.Body.String(), `"log_index"`) {
+		t.Error("another citizen's export holds the first one's proofs")
 	}
 }

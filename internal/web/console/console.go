@@ -5,14 +5,19 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/problem"
@@ -31,6 +36,7 @@ var catalog = web.Messages(catalogFS)
 var (
 	views           = web.NewViews(templateFS)
 	consoleView     = views.Add("console", "console.title")
+	tr2View         = views.Add("tr2", "console.tr2.title")
 	directoriesView = views.Add("directories", "dir.title")
 )
 
@@ -51,9 +57,16 @@ type Directories interface {
 	PutDataOwner(ctx context.Context, actor string, o pd.DataOwner) (*pd.DataOwner, error)
 }
 
+// Organizations names the organizations the directories refer to by BIN.
+type Organizations interface {
+	Organizations(ctx context.Context) ([]identity.Organization, error)
+}
+
 // Config configures the area.
 type Config struct {
 	Console Directories
+	// Organizations names organizations (optional: without it, by BIN).
+	Organizations Organizations
 }
 
 type area struct {
@@ -71,13 +84,14 @@ func Mount(s *web.Shell, cfg Config) error {
 	}
 	a := &area{s: s, cfg: cfg}
 	s.Handle("GET /console", web.Staff(a.console))
-	s.Handle("POST /console/objects/{id}/status", web.Form(web.Staff(a.post(a.setObjectStatus))))
-	s.Handle("POST /console/tr2", web.Form(web.Staff(a.post(a.setTR2))))
-	s.Handle("POST /console/grounds", web.Form(web.Staff(a.post(a.putGround))))
-	s.Handle("POST /console/permissions", web.Form(web.Staff(a.post(a.setPermission))))
-	s.Handle("POST /console/services", web.Form(web.Staff(a.post(a.putService))))
-	s.Handle("POST /console/owners", web.Form(web.Staff(a.post(a.putOwner))))
-	s.Handle("POST /console/objects", web.Form(web.Staff(a.post(a.putObject))))
+	s.Handle("POST /console/objects/{id}/status", web.Form(web.Staff(a.post("status", a.setObjectStatus))))
+	s.Handle("GET /console/tr2", web.Staff(a.tr2Page))
+	s.Handle("POST /console/tr2", web.Form(web.Staff(a.switchTR2)))
+	s.Handle("POST /console/grounds", web.Form(web.Staff(a.post("ground", a.putGround))))
+	s.Handle("POST /console/permissions", web.Form(web.Staff(a.post("perm", a.setPermission))))
+	s.Handle("POST /console/services", web.Form(web.Staff(a.post("svc", a.putService))))
+	s.Handle("POST /console/owners", web.Form(web.Staff(a.post("owner", a.putOwner))))
+	s.Handle("POST /console/objects", web.Form(web.Staff(a.post("obj", a.putObject))))
 	s.Handle("GET /directories", web.Public(a.directories))
 	s.Nav(web.NavItem{Place: web.NavMain, Href: "/console", ID: "nav-console", Key: "nav.console", Show: web.StaffOnly})
 	s.Nav(web.NavItem{Place: web.NavFooter, Href: "/directories", ID: "nav-directories", Key: "nav.directories"})
@@ -87,16 +101,47 @@ func Mount(s *web.Shell, cfg Config) error {
 type consoleData struct {
 	BIN         string
 	TR2         bool
-	Objects     []pd.TrustedObject
+	Objects     []objectRow
 	Statuses    []string
+	Kinds       []string
+	Notifies    []string
 	Grounds     []pd.Ground
-	Permissions map[string][]string
+	Permissions []permissionRow
 	Services    []pd.ServiceCode
 	Owners      []pd.DataOwner
+	// Posted and Values: the form that failed and what was typed into it, shown again.
+	Posted string
+	Values url.Values
+}
+
+type objectRow struct {
+	pd.TrustedObject
+	Owner web.Party
+}
+
+type permissionRow struct {
+	Org    web.Party
+	Codes  []string
+	Titles []string
+}
+
+// V is what was typed into field of form when that form failed, so it is not lost.
+func (d consoleData) V(form, field string) string {
+	if d.Posted != form {
+		return ""
+	}
+	return d.Values.Get(field)
+}
+
+// failed is a change the console refused, to show with the form it came from.
+type failed struct {
+	form   string
+	values url.Values
+	err    error
 }
 
 func (a *area) console(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
-	return a.renderConsole(w, r, sess, "")
+	return a.renderConsole(w, r, sess, "", nil)
 }
 
 // actor names the person and the body they act for; outbox events carry it.
@@ -104,21 +149,42 @@ func actor(sess *identity.Session) string {
 	return "admin:" + strconv.FormatInt(sess.CitizenID, 10) + "@" + sess.OrgBIN
 }
 
-func (a *area) renderConsole(w http.ResponseWriter, r *http.Request, sess *identity.Session, notice string) error {
+func (a *area) renderConsole(w http.ResponseWriter, r *http.Request, sess *identity.Session, notice string, f *failed) error {
 	ctx := r.Context()
-	d := consoleData{BIN: sess.OrgBIN, Statuses: []string{pd.StatusTrusted, pd.StatusSuspended, pd.StatusRevoked}}
-	var err error
+	d := consoleData{BIN: sess.OrgBIN, Statuses: []string{pd.StatusTrusted, pd.StatusSuspended, pd.StatusRevoked},
+		Kinds: []string{pd.KindInformationSystem, pd.KindPlatform, pd.KindMessenger}, Notifies: []string{pd.NotifyNow, pd.NotifyUntil, pd.NotifyPeriod}}
+	p := a.s.Page(w, r, sess)
+	names, err := a.orgNames(ctx)
+	if err != nil {
+		return err
+	}
 	if d.TR2, err = a.cfg.Console.TR2Enforced(ctx); err != nil {
 		return err
 	}
-	if d.Objects, err = a.cfg.Console.TrustedObjects(ctx, ""); err != nil {
+	objs, err := a.cfg.Console.TrustedObjects(ctx, "")
+	if err != nil {
 		return err
+	}
+	for _, o := range objs {
+		d.Objects = append(d.Objects, objectRow{TrustedObject: o, Owner: web.Party{Name: names[o.OwnerBIN], BIN: o.OwnerBIN}})
 	}
 	if d.Grounds, err = a.cfg.Console.Grounds(ctx); err != nil {
 		return err
 	}
-	if d.Permissions, err = a.cfg.Console.ProtocolPermissions(ctx); err != nil {
+	titles := map[string]string{}
+	for _, g := range d.Grounds {
+		titles[g.Code] = g.Titles.In(p.Lang)
+	}
+	perms, err := a.cfg.Console.ProtocolPermissions(ctx)
+	if err != nil {
 		return err
+	}
+	for _, bin := range slices.Sorted(maps.Keys(perms)) {
+		row := permissionRow{Org: web.Party{Name: names[bin], BIN: bin}, Codes: perms[bin]}
+		for _, c := range perms[bin] {
+			row.Titles = append(row.Titles, cmp.Or(titles[c], c))
+		}
+		d.Permissions = append(d.Permissions, row)
 	}
 	if d.Services, err = a.cfg.Console.ServiceCodes(ctx); err != nil {
 		return err
@@ -126,20 +192,56 @@ func (a *area) renderConsole(w http.ResponseWriter, r *http.Request, sess *ident
 	if d.Owners, err = a.cfg.Console.DataOwners(ctx); err != nil {
 		return err
 	}
-	p := a.s.Page(w, r, sess)
 	p.Notice = notice
+	status := http.StatusOK
+	if f != nil {
+		pr := problem.From(f.err)
+		d.Posted, d.Values, status = f.form, f.values, pr.Status
+		p.Error = "error.request.invalid_field"
+		if k := "error." + pr.Code; i18n.Has(p.Lang, k) {
+			p.Error = k
+		}
+		if field, ok := pr.Extra["field"].(string); ok {
+			key := p.Error
+			if k := "console.err." + field; i18n.Has(p.Lang, k) {
+				key = k
+			}
+			p.Invalid(f.form+"-"+field, key)
+		}
+	}
 	p.Data = d
-	return a.s.Render(w, r, http.StatusOK, consoleView, p)
+	return a.s.Render(w, r, status, consoleView, p)
+}
+
+// orgNames are the organizations' names by BIN, when the area has a directory of them.
+func (a *area) orgNames(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	if a.cfg.Organizations == nil {
+		return out, nil
+	}
+	orgs, err := a.cfg.Organizations.Organizations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range orgs {
+		out[o.BIN] = o.Name
+	}
+	return out, nil
 }
 
 // post runs a change by a member of staff (the Staff Form guard has checked who they
-// are and the form's token) and shows the console.
-func (a *area) post(change func(r *http.Request, actor string) error) web.HandlerFunc {
+// are and the form's token) and shows the console. A change refused for bad input shows
+// the console again with the form as it was typed, the error next to its field and in
+// the summary, and the problem's status; nothing was changed.
+func (a *area) post(form string, change func(r *http.Request, actor string) error) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 		if err := change(r, actor(sess)); err != nil {
-			return err
+			if pr := problem.From(err); pr.Status >= 500 || pr.Status == http.StatusNotFound {
+				return err
+			}
+			return a.renderConsole(w, r, sess, "", &failed{form: form, values: r.PostForm, err: err})
 		}
-		return a.renderConsole(w, r, sess, "console.saved")
+		return a.renderConsole(w, r, sess, "console.saved", nil)
 	}
 }
 
@@ -156,6 +258,42 @@ func (a *area) setObjectStatus(r *http.Request, actor string) error {
 		}
 	}
 	return problem.NotFound
+}
+
+type tr2Data struct {
+	On, Turn bool // the switch now, and where the confirmation turns it
+	Trusted  int  // information systems in the registry with status trusted
+}
+
+// tr2Page is the TR-2 switch on its own page: what it does now, what will follow,
+// and a confirmation. The switch applies nationwide, so one click never flips it.
+func (a *area) tr2Page(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	on, err := a.cfg.Console.TR2Enforced(r.Context())
+	if err != nil {
+		return err
+	}
+	objs, err := a.cfg.Console.TrustedObjects(r.Context(), "")
+	if err != nil {
+		return err
+	}
+	d := tr2Data{On: on, Turn: !on}
+	for _, o := range objs {
+		if o.Status == pd.StatusTrusted {
+			d.Trusted++
+		}
+	}
+	p := a.s.Page(w, r, sess)
+	p.Data = d
+	return a.s.Render(w, r, http.StatusOK, tr2View, p)
+}
+
+// switchTR2 flips the TR-2 switch once the confirmation page was confirmed; a POST
+// without it shows that page.
+func (a *area) switchTR2(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	if r.PostFormValue("confirmed") != "yes" {
+		return a.tr2Page(w, r, sess)
+	}
+	return a.post("tr2", a.setTR2)(w, r, sess)
 }
 
 func (a *area) setTR2(r *http.Request, actor string) error {

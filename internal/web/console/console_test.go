@@ -2,12 +2,15 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
@@ -16,10 +19,21 @@ import (
 type fakeDirs struct {
 	tr2    bool
 	writes []string
+	all    bool  // every kind, status and notification policy, for the render test
+	err    error // what SetProtocolPermissions answers
 }
 
 func (f *fakeDirs) TrustedObjects(context.Context, string) ([]pd.TrustedObject, error) {
-	return []pd.TrustedObject{{ID: "obj-1", Name: "Bank app", OwnerBIN: "100000000001", Status: pd.StatusTrusted}}, nil
+	out := []pd.TrustedObject{{ID: "obj-1", Name: "Bank app", OwnerBIN: "100000000001", Kind: pd.KindInformationSystem, Status: pd.StatusTrusted}}
+	if f.all {
+		for i, k := range []string{pd.KindInformationSystem, pd.KindPlatform, pd.KindMessenger} {
+			for j, st := range []string{pd.StatusTrusted, pd.StatusSuspended, pd.StatusRevoked} {
+				out = append(out, pd.TrustedObject{ID: fmt.Sprint("o", i, j), Name: "Жүйе", OwnerBIN: "100000000001", Kind: k, Status: st,
+					CertNumber: "№1", CertExpires: time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC)})
+			}
+		}
+	}
+	return out, nil
 }
 func (f *fakeDirs) PutTrustedObject(_ context.Context, actor string, o pd.TrustedObject) (*pd.TrustedObject, error) {
 	f.writes = append(f.writes, actor+": object "+o.ID+" "+o.Status)
@@ -32,7 +46,12 @@ func (f *fakeDirs) SetTR2(_ context.Context, actor string, on bool) error {
 	return nil
 }
 func (f *fakeDirs) Grounds(context.Context) ([]pd.Ground, error) {
-	return []pd.Ground{{Code: "CPC-199", Titles: pd.Titles{KK: "Тергеу", RU: "Расследование", EN: "Investigation"}, Notify: pd.NotifyNow}}, nil
+	out := []pd.Ground{{Code: "CPC-199", Titles: pd.Titles{KK: "Тергеу", RU: "Расследование", EN: "Investigation"}, Notify: pd.NotifyNow}}
+	if f.all {
+		out = append(out, pd.Ground{Code: "ORD-12", Titles: pd.Titles{KK: "Құпия", RU: "Негласно", EN: "Covert"}, Notify: pd.NotifyPeriod},
+			pd.Ground{Code: "ORD-13", Titles: pd.Titles{KK: "Күнге дейін", RU: "До даты", EN: "Until"}, Notify: pd.NotifyUntil})
+	}
+	return out, nil
 }
 func (f *fakeDirs) PutGround(_ context.Context, actor string, g pd.Ground) (*pd.Ground, error) {
 	f.writes = append(f.writes, actor+": ground "+g.Code+" "+strconv.FormatInt(g.NotifyPeriodSeconds, 10))
@@ -42,15 +61,29 @@ func (f *fakeDirs) ProtocolPermissions(context.Context) (map[string][]string, er
 	return map[string][]string{"100000000009": {"CPC-199"}}, nil
 }
 func (f *fakeDirs) SetProtocolPermissions(_ context.Context, actor, bin string, grounds []string) error {
+	if f.err != nil {
+		return f.err
+	}
 	f.writes = append(f.writes, actor+": permissions "+bin+" "+strings.Join(grounds, "+"))
 	return nil
 }
-func (f *fakeDirs) ServiceCodes(context.Context) ([]pd.ServiceCode, error) { return nil, nil }
+func (f *fakeDirs) ServiceCodes(context.Context) ([]pd.ServiceCode, error) {
+	return []pd.ServiceCode{{Code: "LOAN-KYC", Title: "Несие", Owner: "100000000002", DataSets: []string{"identity"}, BINs: []string{"100000000001"}}}, nil
+}
 func (f *fakeDirs) PutServiceCode(_ context.Context, actor string, c pd.ServiceCode) (*pd.ServiceCode, error) {
 	f.writes = append(f.writes, actor+": service "+c.Code)
 	return &c, nil
 }
-func (f *fakeDirs) DataOwners(context.Context) ([]pd.DataOwner, error) { return nil, nil }
+func (f *fakeDirs) DataOwners(context.Context) ([]pd.DataOwner, error) {
+	return []pd.DataOwner{{BIN: "100000000002", Name: "Тізілім", DataSets: []pd.DataSet{{Code: "identity", Title: "Identity",
+		Titles: pd.Titles{KK: "Жеке куәлік", RU: "Удостоверение личности", EN: "Identity card"}}}}}, nil
+}
+
+type orgs struct{}
+
+func (orgs) Organizations(context.Context) ([]identity.Organization, error) {
+	return []identity.Organization{{BIN: "100000000001", Name: "Bank of Tests"}, {BIN: "100000000009", Name: "Police of Tests"}}, nil
+}
 func (f *fakeDirs) PutDataOwner(_ context.Context, actor string, o pd.DataOwner) (*pd.DataOwner, error) {
 	f.writes = append(f.writes, actor+": owner "+o.BIN)
 	return &o, nil
@@ -60,7 +93,7 @@ func mount(t *testing.T) (*webtest.Harness, *fakeDirs) {
 	t.Helper()
 	h := webtest.New(t)
 	f := &fakeDirs{}
-	if err := Mount(h.Shell, Config{Console: f}); err != nil {
+	if err := Mount(h.Shell, Config{Console: f, Organizations: orgs{}}); err != nil {
 		t.Fatal(err)
 	}
 	return h, f
@@ -107,7 +140,7 @@ func TestConsoleChanges(t *testing.T) {
 	s := h.Staff("900101300003", "Staff")
 	actor := "admin:" + strconv.FormatInt(s.Session.CitizenID, 10) + "@" + webtest.RegulatorBIN
 	page := h.Get("/console?lang=en", s).Body.String()
-	if !strings.Contains(page, `id="nav-console"`) || !strings.Contains(page, `id="tr2-form"`) || !strings.Contains(page, "Bank app") {
+	if !strings.Contains(page, `id="nav-console"`) || !strings.Contains(page, `id="tr2-toggle"`) || !strings.Contains(page, "Bank app") {
 		t.Fatalf("console:\n%s", page)
 	}
 	for _, tc := range []struct {
@@ -116,8 +149,9 @@ func TestConsoleChanges(t *testing.T) {
 		status int
 		write  string
 	}{
-		{"/console/tr2", url.Values{"on": {"true"}}, 200, "tr2 true"},
-		{"/console/tr2", url.Values{"on": {"maybe"}}, 400, ""},
+		{"/console/tr2", url.Values{"on": {"true"}}, 200, ""}, // no confirmation: the question, nothing changed
+		{"/console/tr2", url.Values{"on": {"true"}, "confirmed": {"yes"}}, 200, "tr2 true"},
+		{"/console/tr2", url.Values{"on": {"maybe"}, "confirmed": {"yes"}}, 400, ""},
 		{"/console/objects/obj-1/status", url.Values{"status": {pd.StatusSuspended}}, 200, "object obj-1 suspended"},
 		{"/console/objects/nope/status", url.Values{"status": {pd.StatusSuspended}}, 404, ""},
 		{"/console/grounds", url.Values{"code": {"SEC-30"}, "notify": {"period"}, "period_days": {"30"}}, 200, "ground SEC-30 2592000"},
@@ -140,7 +174,7 @@ func TestConsoleChanges(t *testing.T) {
 		case tc.write != "" && (len(f.writes) != n+1 || f.writes[n] != actor+": "+tc.write):
 			t.Errorf("%s %v: writes %q, want %q", tc.path, tc.form, f.writes[n:], actor+": "+tc.write)
 		}
-		if tc.status == 200 && !strings.Contains(w.Body.String(), i18n.T("en", "console.saved")) {
+		if tc.status == 200 && tc.write != "" && !strings.Contains(w.Body.String(), i18n.T("en", "console.saved")) {
 			t.Errorf("%s: no notice", tc.path)
 		}
 	}
@@ -153,5 +187,90 @@ func TestDirectoriesArePublic(t *testing.T) {
 		if w.Code != 200 || !strings.Contains(w.Body.String(), title) || !strings.Contains(w.Body.String(), `id="nav-directories"`) {
 			t.Errorf("directories in %s: %d", lang, w.Code)
 		}
+	}
+}
+
+// TestConsoleFormErrors: a console form the directories refuse comes back with what
+// was typed, the error next to its field and in the summary, and nothing changed
+// (issue 10 item 5).
+func TestConsoleFormErrors(t *testing.T) {
+	h, f := mount(t)
+	s := h.Staff("900101300003", "Staff")
+	w := h.Post("/console/grounds?lang=ru", url.Values{"code": {"SEC-X"}, "title_ru": {"Негласно <x>"}, "notify": {"period"}, "period_days": {"-3"}}, s)
+	page := w.Body.String()
+	for _, want := range []string{`class="error-summary"`, `href="#ground-period_days"`, i18n.T("ru", "console.err.period_days"),
+		`id="ground-code" name="code" required maxlength="40" value="SEC-X"`, `value="Негласно &lt;x&gt;"`, `<option value="period" selected>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("refused ground: no %q", want)
+		}
+	}
+	if w.Code != 400 || len(f.writes) != 0 {
+		t.Errorf("refused ground: %d, writes %q", w.Code, f.writes)
+	}
+	// Another form's fields stay empty.
+	if strings.Contains(page, `id="svc-code" name="code" required maxlength="40" value="SEC-X"`) {
+		t.Error("the typed values leak into another form")
+	}
+	w = h.Post("/console/owners?lang=en", url.Values{"bin": {"100000000002"}, "name": {"Register"}, "data_sets": {"no-title"}}, s)
+	if page := w.Body.String(); w.Code != 400 || !strings.Contains(page, `href="#owner-data_sets"`) || !strings.Contains(page, `value="no-title"`) ||
+		strings.Contains(page, `name="sender_constraint" value="true" checked`) {
+		t.Errorf("refused owner: %d", w.Code)
+	}
+}
+
+// TestReadableInEveryLanguage: the console and the public directories, with every
+// kind, status and notification policy, read in every language (issue 10 item 2).
+func TestReadableInEveryLanguage(t *testing.T) {
+	h, f := mount(t)
+	f.all = true
+	s := h.Staff("900101300003", "Staff")
+	for _, lang := range i18n.Langs {
+		for _, path := range []string{"/console", "/directories", "/console/tr2"} {
+			w := h.Get(path+"?lang="+lang, s)
+			if w.Code != 200 {
+				t.Errorf("%s: %d", path, w.Code)
+			}
+			webtest.Readable(t, path, lang, w.Body.String())
+		}
+		webtest.Readable(t, "refused", lang, h.Post("/console/services?lang="+lang, url.Values{"code": {"KYC"}, "period_days": {"x"}}, s).Body.String())
+	}
+	w := h.Get("/directories?lang=kk", nil).Body.String()
+	for _, want := range []string{"Bank of Tests", "БСН 100000000001", "Жеке куәлік", "Құпия", "2028 жылғы 1 қаңтар"} {
+		if !strings.Contains(w, want) {
+			t.Errorf("directories (kk): no %q", want)
+		}
+	}
+}
+
+// TestTR2Confirmation: the nationwide TR-2 switch is on its own page that says what
+// will follow; a POST without the confirmation changes nothing.
+func TestTR2Confirmation(t *testing.T) {
+	h, f := mount(t)
+	s := h.Staff("900101300003", "Staff")
+	page := h.Get("/console/tr2?lang=en", s).Body.String()
+	if !strings.Contains(page, i18n.T("en", "console.tr2.effect_on", 1)) || !strings.Contains(page, `name="on" value="true"`) || !strings.Contains(page, `id="tr2-confirm"`) {
+		t.Errorf("TR-2 page:\n%s", page)
+	}
+	if w := h.Post("/console/tr2?lang=en", url.Values{"on": {"true"}}, s); w.Code != 200 || !strings.Contains(w.Body.String(), `id="tr2-confirm"`) || f.tr2 {
+		t.Errorf("one click switched TR-2: %d, on=%v", w.Code, f.tr2)
+	}
+	h.Post("/console/tr2?lang=en", url.Values{"on": {"true"}, "confirmed": {"yes"}}, s)
+	if page := h.Get("/console/tr2?lang=en", s).Body.String(); !f.tr2 || !strings.Contains(page, i18n.T("en", "console.tr2.effect_off")) {
+		t.Errorf("after confirming: on=%v", f.tr2)
+	}
+	if w := h.Get("/console/tr2", h.Citizen("900101300004", "C")); w.Code != 403 {
+		t.Errorf("a citizen at the TR-2 page: %d", w.Code)
+	}
+}
+
+// TestConsoleDomainErrors: what the directories refuse comes back in the page's
+// language with the form kept, never as an error page that loses it.
+func TestConsoleDomainErrors(t *testing.T) {
+	h, f := mount(t)
+	f.err = pd.ErrGroundUnknown
+	s := h.Staff("900101300003", "Staff")
+	w := h.Post("/console/permissions?lang=kk", url.Values{"bin": {"100000000009"}, "grounds": {"NOPE-1"}}, s)
+	if page := w.Body.String(); w.Code != 422 || !strings.Contains(page, i18n.T("kk", "error.pd.ground.unknown")) || !strings.Contains(page, `value="NOPE-1"`) {
+		t.Errorf("unknown ground: %d", w.Code)
 	}
 }

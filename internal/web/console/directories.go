@@ -5,50 +5,77 @@ import (
 
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/web"
 )
 
 type groundRow struct {
 	Code, Title, LegalRef, Notify string
 }
 
+type serviceRow struct {
+	Code, Title string
+	Owner       web.Party
+	DataSets    []string
+	Orgs        []web.Party
+}
+
 type directoriesData struct {
-	Objects  []pd.TrustedObject
+	Objects  []objectRow
 	Grounds  []groundRow
-	Services []pd.ServiceCode
+	Services []serviceRow
 	Owners   []pd.DataOwner
 }
 
 // directories is the public, read-only view of what the authorized body keeps: the
 // registry of trusted digital objects (TR-1), the legal grounds for access without
-// consent, the proactive services and the data owners. Anyone may read it; changes go
-// through the admin API or `senim admin`.
+// consent, the proactive services and the data owners, by name in the page's language.
+// Anyone may read it; changes go through the console, the admin API or `senim admin`.
 func (a *area) directories(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	ctx := r.Context()
+	p := a.s.Page(w, r, sess)
 	var d directoriesData
-	var err error
-	if d.Objects, err = a.cfg.Console.TrustedObjects(ctx, ""); err != nil {
+	names, err := a.orgNames(ctx)
+	if err != nil {
 		return err
+	}
+	objs, err := a.cfg.Console.TrustedObjects(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		d.Objects = append(d.Objects, objectRow{TrustedObject: o, Owner: web.Party{Name: names[o.OwnerBIN], BIN: o.OwnerBIN}})
 	}
 	grounds, err := a.cfg.Console.Grounds(ctx)
 	if err != nil {
 		return err
 	}
-	if d.Services, err = a.cfg.Console.ServiceCodes(ctx); err != nil {
-		return err
-	}
 	if d.Owners, err = a.cfg.Console.DataOwners(ctx); err != nil {
 		return err
 	}
-	p := a.s.Page(w, r, sess)
-	for _, g := range grounds {
-		title := g.Titles.EN
-		switch p.Lang {
-		case "kk":
-			title = g.Titles.KK
-		case "ru":
-			title = g.Titles.RU
+	owners := map[string]*pd.DataOwner{}
+	for i := range d.Owners {
+		owners[d.Owners[i].BIN] = &d.Owners[i]
+		names[d.Owners[i].BIN] = d.Owners[i].Name
+	}
+	svcs, err := a.cfg.Console.ServiceCodes(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range svcs {
+		row := serviceRow{Code: c.Code, Title: c.Title, Owner: web.Party{Name: names[c.Owner], BIN: c.Owner}}
+		for _, ds := range c.DataSets {
+			if o := owners[c.Owner]; o != nil {
+				ds = o.DataSetTitle(ds, p.Lang)
+			}
+			row.DataSets = append(row.DataSets, ds)
 		}
-		d.Grounds = append(d.Grounds, groundRow{Code: g.Code, Title: title, LegalRef: g.LegalRef, Notify: g.Notify})
+		for _, b := range c.BINs {
+			row.Orgs = append(row.Orgs, web.Party{Name: names[b], BIN: b})
+		}
+		d.Services = append(d.Services, row)
+	}
+	for _, g := range grounds {
+		d.Grounds = append(d.Grounds, groundRow{Code: g.Code, Title: g.Titles.In(p.Lang), LegalRef: g.LegalRef, Notify: g.Notify})
 	}
 	p.Data = d
 	return a.s.Render(w, r, http.StatusOK, directoriesView, p)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/senimkz/senim/internal/auditlog"
@@ -37,20 +38,33 @@ type Log interface {
 	Bundle(ctx context.Context, subject string, index int64) ([]byte, error)
 }
 
+// Organizations names the organizations that acted on the citizen's data.
+type Organizations interface {
+	Organizations(ctx context.Context) ([]identity.Organization, error)
+}
+
+// Config configures the area.
+type Config struct {
+	Log Log
+	// Organizations names acting organizations (optional: without it, by BIN).
+	Organizations Organizations
+}
+
 type area struct {
-	s   *web.Shell
-	log Log
+	s    *web.Shell
+	log  Log
+	orgs Organizations
 }
 
 // Mount adds the history page and its menu entry to the shell.
-func Mount(s *web.Shell, log Log) error {
-	if log == nil {
+func Mount(s *web.Shell, cfg Config) error {
+	if cfg.Log == nil {
 		return errors.New("history: a Log is required")
 	}
 	if err := s.Parse(views); err != nil {
 		return err
 	}
-	a := &area{s: s, log: log}
+	a := &area{s: s, log: cfg.Log, orgs: cfg.Organizations}
 	s.Handle("GET /history", web.Citizen(a.history))
 	s.Handle("GET /history/{index}/evidence.json", web.Download(a.evidence))
 	s.Nav(web.NavItem{Place: web.NavMain, Href: "/history", ID: "nav-history", Key: "nav.history"})
@@ -60,31 +74,53 @@ func Mount(s *web.Shell, log Log) error {
 type row struct {
 	Index    int64
 	Time     time.Time
-	Label    string
-	Actor    string
+	Label    string // translated
+	Actor    string // a person's or the system's name, translated
+	Org      web.Party
 	Verified bool
-	Problem  string
+	Problem  string // why the proof failed, in English (marked so)
 }
 
 // history lists the logged events about the logged-in citizen with their proof badges.
+// Every event type has its text in the catalogs; one the cabinet does not know yet is
+// "another event", never its code.
 func (a *area) history(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	entries, err := a.log.SubjectHistory(r.Context(), sess.Citizen.Ref())
 	if err != nil {
 		return err
 	}
 	p := a.s.Page(w, r, sess)
+	names := map[string]string{}
+	if a.orgs != nil {
+		orgs, err := a.orgs.Organizations(r.Context())
+		if err != nil {
+			return err
+		}
+		for _, o := range orgs {
+			names[o.BIN] = o.Name
+		}
+	}
 	rows := make([]row, 0, len(entries))
 	for i := len(entries) - 1; i >= 0; i-- { // newest first
 		e := entries[i]
-		label := e.Type
+		label := i18n.T(p.Lang, "history.event.other")
 		if k := "event." + e.Type; i18n.Has(p.Lang, k) {
 			label = i18n.T(p.Lang, k)
 		}
-		actor := e.Actor
-		if actor == sess.Citizen.Ref() {
-			actor = sess.Citizen.Name
+		rw := row{Index: e.Index, Time: time.UnixMicro(e.Time), Label: label, Verified: e.Verified, Problem: e.Problem}
+		switch kind, id, _ := strings.Cut(e.Actor, ":"); {
+		case e.Actor == sess.Citizen.Ref():
+			rw.Actor = sess.Citizen.Name
+		case kind == "org":
+			rw.Org = web.Party{Name: names[id], BIN: id}
+		case kind == "admin":
+			rw.Actor = i18n.T(p.Lang, "history.actor.admin")
+		case kind == "citizen":
+			rw.Actor = i18n.T(p.Lang, "history.actor.citizen")
+		default:
+			rw.Actor = i18n.T(p.Lang, "history.actor.system")
 		}
-		rows = append(rows, row{Index: e.Index, Time: time.UnixMicro(e.Time).UTC(), Label: label, Actor: actor, Verified: e.Verified, Problem: e.Problem})
+		rows = append(rows, rw)
 	}
 	p.Data = rows
 	return a.s.Render(w, r, http.StatusOK, historyView, p)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
@@ -16,6 +17,7 @@ import (
 type fakeLog struct {
 	subject string
 	asked   []string
+	types   []string // when set, one verified event of each type
 }
 
 func (f *fakeLog) SubjectHistory(_ context.Context, subject string) ([]auditlog.HistoryEntry, error) {
@@ -24,9 +26,17 @@ func (f *fakeLog) SubjectHistory(_ context.Context, subject string) ([]auditlog.
 		return nil, nil
 	}
 	t := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixMicro()
+	if f.types != nil {
+		var out []auditlog.HistoryEntry
+		for i, typ := range f.types {
+			actor := []string{subject, "org:100000000001", "system", "admin:3@990000000017", "citizen:9"}[i%5]
+			out = append(out, auditlog.HistoryEntry{Index: int64(i), Time: t, Type: typ, Actor: actor, Verified: i%2 == 0, Problem: "inclusion proof"})
+		}
+		return out, nil
+	}
 	return []auditlog.HistoryEntry{
-		{Index: 3, Time: t, Type: "no.such.event", Actor: "org:1", Verified: false, Problem: "inclusion proof"},
-		{Index: 7, Time: t, Type: "consent.given", Actor: subject, Verified: true},
+		{Index: 3, Time: t, Type: "no.such.event", Actor: "org:100000000001", Verified: false, Problem: "inclusion proof"},
+		{Index: 7, Time: t, Type: "pd.consent.given", Actor: subject, Verified: true},
 	}, nil
 }
 
@@ -41,10 +51,16 @@ func mount(t *testing.T) (*webtest.Harness, *fakeLog) {
 	t.Helper()
 	h := webtest.New(t)
 	f := &fakeLog{subject: "citizen:1"}
-	if err := Mount(h.Shell, f); err != nil {
+	if err := Mount(h.Shell, Config{Log: f, Organizations: orgs{}}); err != nil {
 		t.Fatal(err)
 	}
 	return h, f
+}
+
+type orgs struct{}
+
+func (orgs) Organizations(context.Context) ([]identity.Organization, error) {
+	return []identity.Organization{{BIN: "100000000001", Name: "Bank of Tests"}}, nil
 }
 
 func TestCatalog(t *testing.T) {
@@ -69,8 +85,14 @@ func TestHistory(t *testing.T) {
 	if newest < 0 || oldest < 0 || newest > oldest {
 		t.Errorf("events missing or not newest first:\n%s", page)
 	}
-	if !strings.Contains(page, "Aigerim") || !strings.Contains(page, "no.such.event") || !strings.Contains(page, `id="nav-history"`) {
-		t.Errorf("history page:\n%s", page)
+	for _, want := range []string{"Aigerim", i18n.T("en", "history.event.other"), i18n.T("en", "event.pd.consent.given"), "Bank of Tests", "BIN 100000000001",
+		"2 January 2026, 08:04 (Astana time, UTC+5)", `id="nav-history"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("history page has no %q", want)
+		}
+	}
+	if strings.Contains(page, "no.such.event") {
+		t.Error("an unknown event shows its code")
 	}
 	if f.asked[0] != "citizen:1" {
 		t.Errorf("asked the log about %q", f.asked)
@@ -91,5 +113,31 @@ func TestHistory(t *testing.T) {
 	}
 	if w := h.Get("/history/7/evidence.json", other); w.Code != 404 {
 		t.Errorf("another citizen's evidence: %d", w.Code)
+	}
+}
+
+// subjectEvents are the event types the domains emit about a citizen (store.Event
+// with a Subject): each must have its text in every language.
+var subjectEvents = []string{
+	"identity.citizen.created", "identity.login.code_sent", "identity.login.failed", "identity.session.opened", "identity.session.closed",
+	"pd.consent.given", "pd.consent.refused", "pd.consent.revoked", "pd.token.issued", "pd.action.reported", "pd.access.notice",
+	"pd.sms.requested", "pd.sms.approved", "pd.sms.denied", "pd.sms.expired", "pd.sms.locked", "pd.sms.issued", "pd.sms.failed", "pd.sms.code_failed",
+}
+
+// TestReadableInEveryLanguage: every event type, actor kind and proof state reads in
+// every language with no code or English word showing (issue 10 item 2).
+func TestReadableInEveryLanguage(t *testing.T) {
+	h, f := mount(t)
+	f.types = append(subjectEvents, "some.future.event")
+	c := h.Citizen("900101300001", "Айгерім")
+	for _, typ := range subjectEvents {
+		for _, lang := range i18n.Langs {
+			if !i18n.Has(lang, "event."+typ) {
+				t.Errorf("%s has no text in %s", typ, lang)
+			}
+		}
+	}
+	for _, lang := range i18n.Langs {
+		webtest.Readable(t, "/history", lang, h.Get("/history?lang="+lang, c).Body.String())
 	}
 }

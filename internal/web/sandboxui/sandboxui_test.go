@@ -9,6 +9,7 @@ import (
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/sandbox"
+	"github.com/senimkz/senim/internal/web"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
 
@@ -99,5 +100,21 @@ func TestSMSPage(t *testing.T) {
 	}
 	if page := w.Body.String(); !strings.Contains(page, `id="sms"`) || !strings.Contains(page, "code &lt;123456&gt;") || !strings.Contains(page, `<html lang="en">`) {
 		t.Errorf("SMS page:\n%s", page)
+	}
+}
+
+// TestSMSPageReadable: the outbox page reads in every language, in Astana time.
+func TestSMSPageReadable(t *testing.T) {
+	_, ui, _ := mount(t)
+	msgs := []sandbox.Message{{Phone: "+77990001000", Text: "Senim: 123456", SentAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
+	for _, lang := range i18n.Langs {
+		w := httptest.NewRecorder()
+		if err := ui.SMSPage(w, httptest.NewRequest("GET", "/sandbox/sms?lang="+lang, nil), "", msgs); err != nil {
+			t.Fatal(err)
+		}
+		webtest.Readable(t, "/sandbox/sms", lang, w.Body.String())
+		if !strings.Contains(w.Body.String(), web.When(lang, msgs[0].SentAt)) {
+			t.Errorf("%s: the time is not in Astana time", lang)
+		}
 	}
 }
