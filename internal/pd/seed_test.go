@@ -33,7 +33,7 @@ func TestSeedSandboxConcurrently(t *testing.T) {
 		}
 		// The first node got as far as the register and a ground when the others start.
 		if _, err := svcs[0].PutDataOwner(t.Context(), "system", DataOwner{BIN: SandboxRegisterBIN(), Name: "Population Register (demo state body)",
-			DataSets: []DataSet{{"identity", "Identity card"}}}); err != nil {
+			DataSets: []DataSet{{Code: "identity", Title: "Identity card"}}}); err != nil {
 			t.Fatal(err)
 		}
 		errs := make([]error, nodes)
