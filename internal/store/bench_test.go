@@ -131,7 +131,7 @@ func BenchmarkConsume(b *testing.B) {
 
 // BenchmarkEmitWriters measures PostgreSQL's commit rate for the shape of
 // a cluster's API traffic: N concurrent writers (N = 1, 4, 16, 64), each
-// transaction emitting k events (k = 1, 16), with the outbox advisory lock
+// transaction emitting k events (k = 1, 16, 64), with the outbox advisory lock
 // and without it (store.SetOutboxLock; nothing else changes). The machine
 // is shared, so the two variants are measured interleaved: 5 rounds of a
 // 1 s phase each, alternating which goes first, and the medians reported
@@ -178,7 +178,7 @@ func BenchmarkEmitWriters(b *testing.B) {
 		wg.Wait()
 		return float64(total.Load()) / time.Since(start).Seconds()
 	}
-	for _, k := range []int{1, 16} {
+	for _, k := range []int{1, 16, 64} {
 		for _, n := range []int{1, 4, 16, 64} {
 			b.Run(fmt.Sprintf("k=%d/N=%d", k, n), func(b *testing.B) {
 				store.SetOutboxLock(db, false)
