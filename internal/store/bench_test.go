@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,4 +127,95 @@ func BenchmarkConsume(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 		})
 	}
+}
+
+// BenchmarkEmitWriters measures PostgreSQL's commit rate for the shape of
+// a cluster's API traffic: N concurrent writers (N = 1, 4, 16, 64), each
+// transaction emitting k events (k = 1, 16, 64), with the outbox advisory lock
+// and without it (store.SetOutboxLock; nothing else changes). The machine
+// is shared, so the two variants are measured interleaved: 5 rounds of a
+// 1 s phase each, alternating which goes first, and the medians reported
+// as lock-tx/s, nolock-tx/s (and events/s = tx/s * k). It ignores b.N: run
+// it with -benchtime=1x. PostgreSQL only (SENIM_TEST_DATABASE_URL).
+func BenchmarkEmitWriters(b *testing.B) {
+	if storetest.PostgresURL() == "" {
+		b.Skip(storetest.EnvURL + " not set")
+	}
+	const rounds, phase = 5, time.Second
+	opts := storetest.Options(b)
+	opts.MaxReaders = 72
+	db := storetest.OpenURL(b, storetest.URL(b, store.Postgres), opts)
+	ctx := context.Background()
+	if _, err := db.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	ev := store.Event{Type: "pd.token.issued", Actor: "org:123456789012", Subject: "s-42", Payload: benchPayload}
+	// run emits from n writers for d and returns committed transactions/s.
+	run := func(b *testing.B, n, k int, d time.Duration) float64 {
+		var total atomic.Int64
+		stop := time.Now().Add(d)
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range n {
+			wg.Go(func() {
+				for time.Now().Before(stop) {
+					err := db.Tx(ctx, func(tx *store.Tx) error {
+						for range k {
+							if _, err := tx.Emit(ctx, ev); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					total.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		return float64(total.Load()) / time.Since(start).Seconds()
+	}
+	for _, k := range []int{1, 16, 64} {
+		for _, n := range []int{1, 4, 16, 64} {
+			b.Run(fmt.Sprintf("k=%d/N=%d", k, n), func(b *testing.B) {
+				store.SetOutboxLock(db, false)
+				run(b, n, k, phase/4) // warm the pool
+				var with, without []float64
+				for r := range rounds {
+					for i := range 2 {
+						lock := (r+i)%2 == 0
+						store.SetOutboxLock(db, lock)
+						if tps := run(b, n, k, phase); lock {
+							with = append(with, tps)
+						} else {
+							without = append(without, tps)
+						}
+					}
+				}
+				store.SetOutboxLock(db, true)
+				b.ReportMetric(median(with), "lock-tx/s")
+				b.ReportMetric(median(without), "nolock-tx/s")
+				b.ReportMetric(median(with)*float64(k), "lock-events/s")
+				b.ReportMetric(median(without)*float64(k), "nolock-events/s")
+				b.Logf("lock tx/s %v; nolock tx/s %v", round0(with), round0(without))
+			})
+		}
+	}
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func round0(xs []float64) []int {
+	out := make([]int, len(xs))
+	for i, x := range xs {
+		out[i] = int(x + 0.5)
+	}
+	return out
 }

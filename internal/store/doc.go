@@ -88,35 +88,31 @@
 // RunConsumer is woken by commits in its own process and, on PostgreSQL,
 // by LISTEN/NOTIFY from other processes; it also polls.
 //
-// Reading "id > cursor" is only correct if IDs become visible in ID
-// order. SQLite has one writer, so they do. On PostgreSQL a sequence hands
-// out IDs at insert time, not at commit: transaction A takes 5, B takes 6
-// and commits first, a consumer reads 6 and moves its cursor past 5, and
-// A's event is lost when A commits. Emit prevents this by taking a
-// transaction-level advisory lock (pg_advisory_xact_lock, one key per
-// schema) before inserting; the lock is held until commit or rollback, and
-// PostgreSQL makes a commit visible before it releases the transaction's
-// locks. So the next emitting transaction gets its ID only after the
-// previous one is visible, and IDs commit in order.
-//
-// The trade-off: transactions that emit are serialized from their first
-// Emit to their commit, across all nodes of a schema, so their commits no
-// longer share a WAL flush (group commit): emitting throughput is bounded
-// by one INSERT plus one commit flush at a time. On the shared 2-core
-// development VM (commit flush 3 to 5 ms) BenchmarkEmitParallel gave about
-// 90 to 100 emitting transactions/s with the lock against 180 to 200/s for
-// the unsafe variant without it; serially 210 to 330/s; 100 events per
-// transaction 2,700 to 4,800 events/s. Emit as late as possible in the
-// transaction. Transactions that emit nothing are not affected. If this
-// bound ever matters, the alternative that keeps group commit is a
-// consumer that holds back at an ID gap only until every transaction in
-// progress at its read has ended (pg_current_snapshot's xip list).
-// The alternatives were rejected: consumers holding back at gaps younger
-// than a timeout lose events of transactions slower than the timeout, and
-// ordering by transaction ID with pg_snapshot_xmin stalls every consumer
-// behind any long-running transaction and gives up monotonic event IDs. A
-// lock wait can take part in a deadlock with row locks; PostgreSQL then
-// aborts one transaction (40P01) and DB.Tx runs it again.
+// Reading "id > cursor" is only correct if no lower ID can still commit.
+// SQLite has one writer, so IDs commit in order. On PostgreSQL a sequence
+// hands out IDs at insert time, not at commit: transaction A takes 5, B
+// takes 6 and commits first; a consumer that moved its cursor past 5
+// would lose A's event. So a PostgreSQL consumer delivers only the IDs
+// that follow its cursor without a gap, and waits at a gap until every
+// transaction that could still fill it has ended (then the gap is a
+// rollback and is passed). Emit gives its transaction a transaction ID
+// before it draws an event ID; every transaction that drew an ID below
+// one the consumer sees therefore had a transaction ID when the consumer
+// read, and if it was still running, that ID is in the read's snapshot
+// (pg_current_snapshot's xip list) or between the snapshot's xmax and the
+// consumer's own transaction ID, taken after the snapshot. A later read
+// whose snapshot shows none of them running passes the gap (gapHold). It
+// relies on the ID sequence's default CACHE 1 (IDs drawn in time order
+// across sessions). A transaction that runs long delays a consumer only
+// when a gap appears while it runs, and only until it ends; prepared
+// transactions count as running. Emitting transactions no longer wait for
+// each other: until issue 18 each took a cluster-wide advisory lock held
+// through COMMIT, which let one transaction flush the WAL at a time;
+// BenchmarkEmitWriters measures both (docs/scaling.md: 2 to 3.6 times
+// more events/s from 4 writers on). The alternative of ordering by
+// transaction ID and pg_snapshot_xmin was rejected: it changes the log's
+// order away from event IDs, which the log audit's duplicate check relies
+// on, and stalls every consumer behind any long transaction in the cluster.
 //
 // # Idempotency keys
 //

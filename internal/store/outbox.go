@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,8 +17,11 @@ import (
 
 // Event is one row of the transactional outbox.
 type Event struct {
-	// ID is assigned by Emit. IDs increase strictly in commit order, so a
-	// consumer that has processed ID n has seen every event with ID <= n.
+	// ID is assigned by Emit. Consumers receive events in increasing ID
+	// order, and an event only once no transaction can still commit a lower
+	// ID, so a consumer that has processed ID n has seen every event with
+	// ID <= n. (On PostgreSQL IDs are drawn at insert time and may commit
+	// out of order; ConsumeBatch waits at such a gap, see the package doc.)
 	ID int64
 	// Type names what happened, dotted lower case: "pd.token.issued".
 	Type string
@@ -63,24 +69,26 @@ func validEvent(e Event) error {
 // event commits or rolls back with the domain change. Consumers in this
 // process are woken after the commit.
 //
-// On PostgreSQL the first Emit of a transaction takes a transaction-level
-// advisory lock, held until commit, so that event IDs commit in order (see
-// the package doc). Emit late in the transaction: work done after the
-// first Emit holds up every other emitting transaction.
+// On PostgreSQL the first Emit of a transaction makes sure the transaction
+// has its transaction ID before it draws an event ID: consumers rely on it
+// to tell when a gap in the IDs can no longer be filled (see the package
+// doc). Emitting transactions do not wait for each other.
 func (tx *Tx) Emit(ctx context.Context, e Event) (int64, error) {
 	if err := validEvent(e); err != nil {
 		return 0, err
 	}
 	if tx.db.engine == Postgres && !tx.locked {
 		// NOTIFY is delivered at commit and wakes consumers in other processes.
+		// pg_current_xact_id assigns the transaction ID now, before the INSERT
+		// draws the event ID.
 		var err error
 		if tx.db.outboxLock {
-			_, err = tx.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1), pg_notify($2, '')", tx.db.outboxLockKey, tx.db.notifyChannel)
+			_, err = tx.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1), pg_current_xact_id(), pg_notify($2, '')", tx.db.outboxLockKey, tx.db.notifyChannel)
 		} else {
-			_, err = tx.tx.ExecContext(ctx, "SELECT pg_notify($1, '')", tx.db.notifyChannel)
+			_, err = tx.tx.ExecContext(ctx, "SELECT pg_current_xact_id(), pg_notify($1, '')", tx.db.notifyChannel)
 		}
 		if err != nil {
-			return 0, fmt.Errorf("store: outbox lock: %w", err)
+			return 0, fmt.Errorf("store: outbox: %w", err)
 		}
 		tx.locked = true
 	}
@@ -110,6 +118,8 @@ func (tx *Tx) Emit(ctx context.Context, e Event) (int64, error) {
 const (
 	defaultBatch = 100
 	maxBatch     = 10000
+	// gapPoll is how often RunConsumer reads again while it waits at a gap.
+	gapPoll = 20 * time.Millisecond
 )
 
 // ConsumeBatch delivers to fn up to max events after the cursor of the
@@ -248,30 +258,204 @@ func (db *DB) consumePostgres(ctx context.Context, consumer string, max int, fn 
 		}
 	}()
 	tx := &Tx{db: db, tx: stx}
+	// The cursor is read without a lock first: locking it would give this
+	// transaction its ID before the events are read, and a hold (below) needs
+	// an ID assigned after that read.
 	var pos int64
-	err = tx.QueryRowContext(ctx, "SELECT position FROM outbox_cursors WHERE consumer = ? FOR UPDATE SKIP LOCKED", consumer).Scan(&pos)
+	if err := tx.QueryRowContext(ctx, "SELECT position FROM outbox_cursors WHERE consumer = ?", consumer).Scan(&pos); err != nil {
+		return 0, fmt.Errorf("store: read cursor %q: %w", consumer, err)
+	}
+	snap, evs, err := readEventsPostgres(ctx, tx, pos, max)
+	if err != nil {
+		return 0, err
+	}
+	hold := db.gapHold(consumer)
+	if hold != nil && hold.below <= pos {
+		hold = nil // every gap it covered is behind the cursor
+	}
+	var passBelow int64
+	if hold != nil && hold.settled(snap) {
+		passBelow, hold = hold.below, nil // the gaps below hold.below that snap shows are for good
+	}
+	// Deliver the events that follow the cursor without a gap that might
+	// still be filled.
+	next := pos + 1
+	for n < len(evs) && (evs[n].ID == next || evs[n].ID <= passBelow || !db.gapCheck) {
+		next = evs[n].ID + 1
+		n++
+	}
+	needHold := n < len(evs) && hold == nil
+	if n == 0 && !needHold {
+		db.setGapHold(consumer, hold)
+		return 0, nil
+	}
+	// Lock the cursor. This statement's snapshot is taken after the read
+	// above, and the transaction ID it assigns (the row lock needs one) after
+	// that snapshot.
+	var locked int64
+	var snapText, xid string
+	err = tx.QueryRowContext(ctx,
+		"SELECT position, pg_current_snapshot()::text, pg_current_xact_id()::text FROM outbox_cursors WHERE consumer = ? FOR UPDATE SKIP LOCKED",
+		consumer).Scan(&locked, &snapText, &xid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil // another process is consuming
 	}
 	if err != nil {
 		return 0, fmt.Errorf("store: lock cursor %q: %w", consumer, err)
 	}
-	evs, err := readEvents(ctx, tx.QueryContext, pos, max)
-	if err != nil || len(evs) == 0 {
-		return 0, err
+	if locked != pos {
+		return 0, nil // another process moved the cursor since it was read: read again
 	}
+	if needHold {
+		if hold, err = newGapHold(evs[len(evs)-1].ID, snapText, xid); err != nil {
+			return 0, fmt.Errorf("store: consumer %q: %w", consumer, err)
+		}
+	}
+	db.setGapHold(consumer, hold)
+	if n == 0 {
+		return 0, nil
+	}
+	evs = evs[:n]
 	if err := fn(ctx, evs); err != nil {
 		return 0, fmt.Errorf("store: consumer %q: %w", consumer, err)
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE outbox_cursors SET position = ?, updated_at = ? WHERE consumer = ?",
-		evs[len(evs)-1].ID, Micros(db.now()), consumer); err != nil {
+		evs[n-1].ID, Micros(db.now()), consumer); err != nil {
 		return 0, fmt.Errorf("store: advance cursor %q: %w", consumer, err)
 	}
 	committed = true
 	if err := stx.Commit(); err != nil {
 		return 0, fmt.Errorf("store: advance cursor %q: %w", consumer, err)
 	}
-	return len(evs), nil
+	return n, nil
+}
+
+// readEventsPostgres reads up to max events after the cursor, in ID order,
+// and the snapshot the read saw them in (one statement, one snapshot).
+func readEventsPostgres(ctx context.Context, tx *Tx, after int64, max int) (pgSnapshot, []Event, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT s.snap, e.id, e.type, e.actor, e.subject, e.payload, e.created_at
+		FROM (SELECT pg_current_snapshot()::text AS snap) s
+		LEFT JOIN LATERAL (SELECT id, type, actor, subject, payload, created_at FROM outbox_events WHERE id > ? ORDER BY id LIMIT ?) e ON true
+		ORDER BY e.id`, after, max)
+	if err != nil {
+		return pgSnapshot{}, nil, fmt.Errorf("store: read events: %w", err)
+	}
+	defer rows.Close()
+	var snapText string
+	var evs []Event
+	for rows.Next() {
+		var id, at sql.NullInt64
+		var typ, actor, subject, payload sql.NullString
+		if err := rows.Scan(&snapText, &id, &typ, &actor, &subject, &payload, &at); err != nil {
+			return pgSnapshot{}, nil, fmt.Errorf("store: read events: %w", err)
+		}
+		if !id.Valid {
+			continue // no event: the row only carries the snapshot
+		}
+		e := Event{ID: id.Int64, Type: typ.String, Actor: actor.String, Subject: subject.String, CreatedAt: FromMicros(at.Int64)}
+		if payload.Valid {
+			e.Payload = json.RawMessage(payload.String)
+		}
+		evs = append(evs, e)
+	}
+	if err := rows.Err(); err != nil {
+		return pgSnapshot{}, nil, fmt.Errorf("store: read events: %w", err)
+	}
+	snap, err := parseSnapshot(snapText)
+	if err != nil {
+		return pgSnapshot{}, nil, fmt.Errorf("store: read events: %w", err)
+	}
+	return snap, evs, nil
+}
+
+// pgSnapshot is a PostgreSQL snapshot: transactions below xmin had ended,
+// those in xip and at or above xmax were in progress (or not started).
+type pgSnapshot struct {
+	xmin, xmax uint64
+	xip        []uint64
+}
+
+// parseSnapshot parses pg_snapshot's text form "xmin:xmax:xip,xip,...".
+func parseSnapshot(s string) (pgSnapshot, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return pgSnapshot{}, fmt.Errorf("malformed snapshot %q", s)
+	}
+	var snap pgSnapshot
+	var err1, err2 error
+	snap.xmin, err1 = strconv.ParseUint(parts[0], 10, 64)
+	snap.xmax, err2 = strconv.ParseUint(parts[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return pgSnapshot{}, fmt.Errorf("malformed snapshot %q", s)
+	}
+	if parts[2] != "" {
+		for _, f := range strings.Split(parts[2], ",") {
+			x, err := strconv.ParseUint(f, 10, 64)
+			if err != nil {
+				return pgSnapshot{}, fmt.Errorf("malformed snapshot %q", s)
+			}
+			snap.xip = append(snap.xip, x)
+		}
+	}
+	return snap, nil
+}
+
+// A gapHold is what a PostgreSQL consumer remembers about the gaps it found
+// below an event ID: the transactions that might still fill them. Every
+// transaction that drew an ID below below did so before the transaction
+// of event below committed, so before the consumer read it, and (Emit)
+// had its transaction ID by then. If it had not ended when the consumer
+// read, its ID is in xip, or in [from, to): from is the snapshot's xmax
+// (the first ID the snapshot does not list) and to the consumer's own
+// transaction ID, assigned after the snapshot was taken.
+type gapHold struct {
+	below    int64
+	xip      []uint64
+	from, to uint64
+}
+
+func newGapHold(below int64, snapText, xid string) (*gapHold, error) {
+	snap, err := parseSnapshot(snapText)
+	if err != nil {
+		return nil, err
+	}
+	to, err := strconv.ParseUint(xid, 10, 64)
+	if err != nil || to < snap.xmax {
+		return nil, fmt.Errorf("unexpected transaction ID %q after snapshot %q", xid, snapText)
+	}
+	return &gapHold{below: below, xip: snap.xip, from: snap.xmax, to: to}, nil
+}
+
+// settled reports whether every transaction of h had ended at snapshot s:
+// then each ID below h.below that s does not show will never appear.
+// (pg_xact_status would not do: the commit log says "committed" a moment
+// before a transaction becomes visible to new snapshots.)
+func (h *gapHold) settled(s pgSnapshot) bool {
+	if s.xmax < h.to {
+		return false // some ID in [from, to) counts as in progress at s
+	}
+	for _, x := range s.xip {
+		if x >= h.from && x < h.to || slices.Contains(h.xip, x) {
+			return false
+		}
+	}
+	return true
+}
+
+func (db *DB) gapHold(consumer string) *gapHold {
+	db.cursorsMu.Lock()
+	defer db.cursorsMu.Unlock()
+	return db.holds[consumer]
+}
+
+func (db *DB) setGapHold(consumer string, h *gapHold) {
+	db.cursorsMu.Lock()
+	defer db.cursorsMu.Unlock()
+	if h == nil {
+		delete(db.holds, consumer)
+	} else {
+		db.holds[consumer] = h
+	}
 }
 
 // RunConsumer calls ConsumeBatch until ctx is done. After a full batch it
@@ -315,6 +499,10 @@ func (db *DB) RunConsumer(ctx context.Context, consumer string, batch int, inter
 			continue
 		default:
 			failures = 0
+			if db.gapHold(consumer) != nil {
+				// Waiting at a gap: a rollback sends no notification.
+				wait = min(wait, gapPoll)
+			}
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -61,7 +61,8 @@ type DB struct {
 	// that databases in different schemas do not contend.
 	outboxLockKey  int64
 	migrateLockKey int64
-	outboxLock     bool // false only in tests that show why it is needed
+	outboxLock     bool // true only in the benchmark that measures its cost
+	gapCheck       bool // false only in tests that show why it is needed
 	pgConfig       *pgx.ConnConfig
 	notifyChannel  string // PostgreSQL LISTEN/NOTIFY channel of this schema's outbox
 
@@ -71,6 +72,7 @@ type DB struct {
 	cursorsMu sync.Mutex
 	cursors   map[string]*sync.Mutex // per-consumer in-process exclusion
 	ensured   map[string]bool        // cursor rows known to exist
+	holds     map[string]*gapHold    // PostgreSQL: where each consumer waits at a gap
 }
 
 // Open opens the database named by url and checks that it answers; it
@@ -86,11 +88,12 @@ type DB struct {
 //     see the writer's data.
 func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	db := &DB{
-		log:        opts.Logger,
-		now:        opts.Now,
-		outboxLock: true,
-		cursors:    map[string]*sync.Mutex{},
-		ensured:    map[string]bool{},
+		log:      opts.Logger,
+		now:      opts.Now,
+		gapCheck: true,
+		cursors:  map[string]*sync.Mutex{},
+		ensured:  map[string]bool{},
+		holds:    map[string]*gapHold{},
 	}
 	if db.log == nil {
 		db.log = slog.Default()
