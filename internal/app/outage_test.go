@@ -6,11 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,67 +20,16 @@ import (
 	"github.com/senimkz/senim/internal/store/storetest"
 )
 
-// cutProxy forwards TCP connections to PostgreSQL until cut, which closes the listener
-// and every connection: the database becomes unreachable.
-type cutProxy struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-	cut   bool
-}
-
-func newCutProxy(t *testing.T, target string) *cutProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &cutProxy{ln: ln}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			if p.cut {
-				c.Close()
-				s.Close()
-			}
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			go func() { io.Copy(s, c); s.Close() }()
-			go func() { io.Copy(c, s); c.Close() }()
-		}
-	}()
-	t.Cleanup(p.Cut)
-	return p
-}
-
-func (p *cutProxy) Cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cut = true
-	p.ln.Close()
-	for _, c := range p.conns {
-		c.Close()
-	}
-}
-
 // outageURL returns a fresh PostgreSQL schema's URL that goes through a proxy the test
 // can cut and names its connections with a unique application_name.
-func outageURL(t *testing.T) (dsn, app string, p *cutProxy) {
+func outageURL(t *testing.T) (dsn, app string, p *storetest.CutProxy) {
 	t.Helper()
 	u, err := url.Parse(storetest.URL(t, store.Postgres))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p = newCutProxy(t, u.Host)
-	u.Host = p.ln.Addr().String()
+	p = storetest.NewCutProxy(t, u.Host)
+	u.Host = p.Addr()
 	var b [6]byte
 	rand.Read(b[:])
 	app = "senim_app_outage_" + hex.EncodeToString(b[:])

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"io"
-	"net"
 	"net/url"
 	"sync"
 	"testing"
@@ -162,68 +160,15 @@ func TestSessionLostInTransaction(t *testing.T) {
 	}
 }
 
-// proxy forwards TCP connections to PostgreSQL until cut, which closes the listener
-// and every connection: the database becomes unreachable.
-type proxy struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-	cut   bool
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			if p.cut {
-				c.Close()
-				s.Close()
-			}
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			go func() { io.Copy(s, c); s.Close() }()
-			go func() { io.Copy(c, s); c.Close() }()
-		}
-	}()
-	t.Cleanup(p.Cut)
-	return p
-}
-
-func (p *proxy) Addr() string { return p.ln.Addr().String() }
-
-func (p *proxy) Cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cut = true
-	p.ln.Close()
-	for _, c := range p.conns {
-		c.Close()
-	}
-}
-
 // ProxiedURL returns a fresh schema's URL that reaches PostgreSQL through a proxy
 // the test can cut.
-func proxiedURL(t *testing.T) (string, *proxy) {
+func proxiedURL(t *testing.T) (string, *storetest.CutProxy) {
 	t.Helper()
 	u, err := url.Parse(storetest.URL(t, store.Postgres))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newProxy(t, u.Host)
+	p := storetest.NewCutProxy(t, u.Host)
 	u.Host = p.Addr()
 	return u.String(), p
 }
