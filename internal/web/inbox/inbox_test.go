@@ -267,3 +267,21 @@ func TestLiveEvents(t *testing.T) {
 		t.Errorf("count event %v", e)
 	}
 }
+
+// Every inbox page reads in kk, ru and en: the list, a notice, and the acknowledgement
+// screen of a legally significant one (issue 10: nothing untranslated).
+func TestInboxReadable(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	plain := send(t, svc, alice, false)
+	legal := send(t, svc, alice, true)
+	for _, lang := range i18n.Langs {
+		for _, path := range []string{"/inbox", "/inbox/" + legal.Ref, "/inbox/" + plain.Ref} {
+			w := h.Get(path+"?lang="+lang, alice)
+			if w.Code != http.StatusOK {
+				t.Fatalf("%s (%s): %d", path, lang, w.Code)
+			}
+			webtest.Readable(t, path, lang, w.Body.String())
+		}
+	}
+}
