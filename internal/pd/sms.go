@@ -9,8 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/senimkz/senim/internal/actor"
 	"math/big"
-	"strconv"
 	"strings"
 	"time"
 
@@ -187,7 +187,7 @@ func (s *Service) RequestSMS(ctx context.Context, caller *orgauth.Caller, r SMSR
 		if err != nil {
 			return err
 		}
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.sms.requested", Actor: "org:" + caller.BIN, Subject: ref,
+		_, err = tx.Emit(ctx, store.Event{Type: "pd.sms.requested", Actor: actor.Org(caller.BIN).String(), Subject: ref,
 			Payload: []byte(marshal(map[string]any{"request_id": id, "initiator": caller.BIN, "owner": r.Owner, "scope": sets, "purpose": r.Purpose, "trusted_system": trusted}))})
 		return err
 	})
@@ -202,7 +202,7 @@ func (s *Service) RequestSMS(ctx context.Context, caller *orgauth.Caller, r SMSR
 		s.log.WarnContext(ctx, "citizen language", "err", err)
 	}
 	if _, err := s.cfg.SMS.Send(ctx, phone, s.cfg.SMSText(lang, s.initiatorName(ctx, caller.BIN), caller.BIN, code)); err != nil {
-		s.setSMSStatus(ctx, id, SMSFailed, "org:"+caller.BIN, ref)
+		s.setSMSStatus(ctx, id, SMSFailed, actor.Org(caller.BIN).String(), ref)
 		return nil, ErrSMSUnavailable.WithCause(err)
 	}
 	return &SMSResponse{Status: SMSAwaiting, RequestID: id, ExpiresAt: expires.UTC()}, nil
@@ -361,7 +361,7 @@ func (s *Service) EnterSMSCode(ctx context.Context, caller *orgauth.Caller, id, 
 			if _, err := tx.ExecContext(ctx, `UPDATE pd_sms_requests SET status = ?, approved_via = 'operator', updated_at = ? WHERE id = ?`, SMSApproved, now, id); err != nil {
 				return err
 			}
-			_, err := tx.Emit(ctx, store.Event{Type: "pd.sms.approved", Actor: "org:" + caller.BIN, Subject: r.subject,
+			_, err := tx.Emit(ctx, store.Event{Type: "pd.sms.approved", Actor: actor.Org(caller.BIN).String(), Subject: r.subject,
 				Payload: []byte(marshal(map[string]string{"request_id": id, "via": "operator"}))})
 			return err
 		}
@@ -375,7 +375,7 @@ func (s *Service) EnterSMSCode(ctx context.Context, caller *orgauth.Caller, id, 
 		if _, err := tx.ExecContext(ctx, `UPDATE pd_sms_requests SET attempts = ?, status = ?, updated_at = ? WHERE id = ?`, attempts, status, now, id); err != nil {
 			return err
 		}
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.sms.code_failed", Actor: "org:" + caller.BIN, Subject: r.subject,
+		_, err = tx.Emit(ctx, store.Event{Type: "pd.sms.code_failed", Actor: actor.Org(caller.BIN).String(), Subject: r.subject,
 			Payload: []byte(marshal(map[string]any{"request_id": id, "attempts": attempts, "locked": status == SMSLocked}))})
 		return err
 	})
@@ -465,7 +465,7 @@ func (s *Service) HandleReply(ctx context.Context, reply mgov.Reply) error {
 // iinOf returns the IIN of a subject reference (only to put it into the token the data
 // owner needs; never logged).
 func (s *Service) iinOf(ctx context.Context, ref string) (string, error) {
-	id, err := strconv.ParseInt(strings.TrimPrefix(ref, "citizen:"), 10, 64)
+	id, err := actor.ParseCitizen(ref)
 	if err != nil {
 		return "", fmt.Errorf("pd: bad subject reference: %w", err)
 	}
