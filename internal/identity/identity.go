@@ -190,7 +190,7 @@ func (s *Service) EnsureCitizen(ctx context.Context, c Citizen, password string)
 		}
 		c.ID = id
 		created = true
-		_, err = tx.Emit(ctx, store.Event{Type: "identity.citizen.created", Actor: actor.System.String(), Subject: c.Ref()})
+		_, err = tx.Emit(ctx, store.Event{Type: EvCitizenCreated, Actor: actor.System.String(), Subject: c.Ref()})
 		return err
 	})
 	if err != nil {
@@ -228,7 +228,7 @@ func (s *Service) SubjectRef(ctx context.Context, iin string) (string, error) {
 			return err
 		}
 		ref := (&Citizen{ID: id}).Ref()
-		_, err = tx.Emit(ctx, store.Event{Type: "identity.citizen.created", Actor: actor.System.String(), Subject: ref})
+		_, err = tx.Emit(ctx, store.Event{Type: EvCitizenCreated, Actor: actor.System.String(), Subject: ref})
 		return err
 	})
 	if err != nil {
@@ -299,7 +299,7 @@ func (s *Service) EnsureOrganization(ctx context.Context, o Organization) (*Orga
 			}
 		}
 		created = true
-		_, err = tx.Emit(ctx, store.Event{Type: "identity.organization.created", Actor: actor.System.String(), Payload: mustJSON(map[string]string{"bin": o.BIN, "role": o.Role})})
+		_, err = tx.Emit(ctx, store.Event{Type: EvOrganizationCreated, Actor: actor.System.String(), Payload: mustJSON(map[string]string{"bin": o.BIN, "role": o.Role})})
 		return err
 	})
 	if err != nil {
@@ -421,7 +421,7 @@ func (s *Service) StartLogin(ctx context.Context, iin, password string) (*Challe
 			secret.Hash(token), id, codeMAC(token, code), store.Micros(exp), store.Micros(now)); err != nil {
 			return err
 		}
-		_, err := tx.Emit(ctx, store.Event{Type: "identity.login.code_sent", Actor: ref, Subject: ref})
+		_, err := tx.Emit(ctx, store.Event{Type: EvLoginCodeSent, Actor: ref, Subject: ref})
 		return err
 	})
 	if err != nil {
@@ -504,7 +504,7 @@ func (s *Service) fail(ctx context.Context, citizenID int64, ref, reason string,
 		if _, err := tx.ExecContext(ctx, `UPDATE citizens SET failed_logins = ?, locked_until = ? WHERE id = ?`, failed, locked, citizenID); err != nil {
 			return err
 		}
-		_, err := tx.Emit(ctx, store.Event{Type: "identity.login.failed", Actor: ref, Subject: ref, Payload: mustJSON(map[string]string{"reason": reason})})
+		_, err := tx.Emit(ctx, store.Event{Type: EvLoginFailed, Actor: ref, Subject: ref, Payload: mustJSON(map[string]string{"reason": reason})})
 		return err
 	})
 	if terr != nil {
@@ -550,7 +550,7 @@ func (s *Service) OpenOrgSession(ctx context.Context, citizenID int64, method Me
 		if orgBIN != "" {
 			payload["org_bin"] = orgBIN
 		}
-		_, err := tx.Emit(ctx, store.Event{Type: "identity.session.opened", Actor: c.Ref(), Subject: c.Ref(), Payload: mustJSON(payload)})
+		_, err := tx.Emit(ctx, store.Event{Type: EvSessionOpened, Actor: c.Ref(), Subject: c.Ref(), Payload: mustJSON(payload)})
 		return err
 	})
 	if err != nil {
@@ -615,7 +615,7 @@ func (s *Service) CloseSession(ctx context.Context, token string) error {
 			return err
 		}
 		ref := (&Citizen{ID: citizenID}).Ref()
-		_, err = tx.Emit(ctx, store.Event{Type: "identity.session.closed", Actor: ref, Subject: ref})
+		_, err = tx.Emit(ctx, store.Event{Type: EvSessionClosed, Actor: ref, Subject: ref})
 		return err
 	})
 }

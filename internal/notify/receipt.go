@@ -165,7 +165,7 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 		sum := sha256.Sum256([]byte(jws))
 		ev, _ := json.Marshal(map[string]string{"notice": n.Ref, "receipt": claims.ID, "content_sha256": claims.ContentSHA256,
 			"receipt_sha256": base64.RawURLEncoding.EncodeToString(sum[:]), "amr": rd.Method})
-		_, err = tx.Emit(ctx, store.Event{Type: "notify.receipt.issued", Actor: rd.Subject, Subject: rd.Subject, Payload: ev})
+		_, err = tx.Emit(ctx, store.Event{Type: EvReceiptIssued, Actor: rd.Subject, Subject: rd.Subject, Payload: ev})
 		return err
 	})
 	if errors.Is(err, errAlreadyRead) {

@@ -341,7 +341,7 @@ func (s *Service) recordDecision(ctx context.Context, r ConsentRequest, decision
 		if err != nil {
 			return err
 		}
-		if _, err = tx.Emit(ctx, store.Event{Type: "pd.consent." + decision, Actor: by, Subject: subject, Payload: []byte(marshal(c))}); err != nil {
+		if _, err = tx.Emit(ctx, store.Event{Type: consentEvent(decision), Actor: by, Subject: subject, Payload: []byte(marshal(c))}); err != nil {
 			return err
 		}
 		return idem.save(ctx, tx, 201, c)
@@ -456,7 +456,7 @@ func (s *Service) RevokeConsent(ctx context.Context, subjectIIN, actorIIN, conse
 			return err
 		}
 		c.RevokedAt, c.RevokedBy, c.Status = now, actorRef, "revoked"
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.consent.revoked", Actor: actorRef, Subject: subject,
+		_, err = tx.Emit(ctx, store.Event{Type: EvConsentRevoked, Actor: actorRef, Subject: subject,
 			Payload: []byte(marshal(map[string]any{"consent_id": c.ID, "decision": c.Decision, "initiator": c.Initiator, "owner": c.Owner}))})
 		return err
 	})

@@ -352,7 +352,7 @@ func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*pending
 			ev.SealedUntil = is.sealedUntil.UTC().Format(time.RFC3339)
 			sealed = store.Micros(is.sealedUntil)
 		}
-		id, err := tx.Emit(ctx, store.Event{Type: "pd.token.issued", Actor: actor.Org(is.initiator).String(), Subject: is.subjectRef, Payload: []byte(marshal(ev)), CreatedAt: is.issuedAt})
+		id, err := tx.Emit(ctx, store.Event{Type: EvTokenIssued, Actor: actor.Org(is.initiator).String(), Subject: is.subjectRef, Payload: []byte(marshal(ev)), CreatedAt: is.issuedAt})
 		if err != nil {
 			return err
 		}
@@ -494,7 +494,7 @@ func (s *Service) ReleaseDeferredNotices(ctx context.Context) (int, error) {
 			}
 			payload := map[string]any{"jti": jti, "sealed_event": evID, "initiator": initiator, "owner": owner, "ground": code,
 				"scope": jsonRaw(sets), "accessed_at": store.FromMicros(issued).Format(time.RFC3339)}
-			_, err = tx.Emit(ctx, store.Event{Type: "pd.access.notice", Actor: actor.System.String(), Subject: subject, Payload: []byte(marshal(payload))})
+			_, err = tx.Emit(ctx, store.Event{Type: EvAccessNotice, Actor: actor.System.String(), Subject: subject, Payload: []byte(marshal(payload))})
 			return err
 		})
 		if err != nil {

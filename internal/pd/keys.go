@@ -152,7 +152,7 @@ func (k *keyRing) rotate(ctx context.Context, actor string) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO pd_signing_keys (kid, alg, private, created_at) VALUES (?, 'ES256', ?, ?)`, jwk.Kid, der, store.Micros(now)); err != nil {
 			return err
 		}
-		_, err := tx.Emit(ctx, store.Event{Type: "pd.key.rotated", Actor: actor, Payload: []byte(marshal(jwk))})
+		_, err := tx.Emit(ctx, store.Event{Type: EvKeyRotated, Actor: actor, Payload: []byte(marshal(jwk))})
 		return err
 	})
 }
