@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/logcmd"
 	"io"
 	"log/slog"
 	"net"
@@ -28,7 +29,6 @@ import (
 
 	"github.com/senimkz/senim/internal/admincmd"
 	"github.com/senimkz/senim/internal/app"
-	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/cacmd"
 	"github.com/senimkz/senim/internal/cli"
 	"github.com/senimkz/senim/internal/edscmd"
@@ -129,9 +129,9 @@ func logCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "verify":
-			return auditlog.VerifyCmd(ctx, args[1:], stdout, stderr)
+			return logcmd.VerifyCmd(ctx, args[1:], stdout, stderr)
 		case "audit":
-			return auditlog.AuditCmd(ctx, args[1:], stdout, stderr)
+			return logcmd.AuditCmd(ctx, args[1:], stdout, stderr)
 		case "key":
 			if err := logKeyCmd(ctx, args[1:], stdout, stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
 				fmt.Fprintf(stderr, "senim log key: %v\n", err)

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/senimkz/senim/client"
-	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/auditlog"
+	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/evtype"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/notify"
