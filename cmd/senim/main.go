@@ -16,6 +16,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/logcmd"
 	"io"
 	"log/slog"
 	"net"
@@ -27,7 +29,6 @@ import (
 
 	"github.com/senimkz/senim/internal/admincmd"
 	"github.com/senimkz/senim/internal/app"
-	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/cacmd"
 	"github.com/senimkz/senim/internal/cli"
 	"github.com/senimkz/senim/internal/edscmd"
@@ -128,9 +129,9 @@ func logCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "verify":
-			return auditlog.VerifyCmd(ctx, args[1:], stdout, stderr)
+			return logcmd.VerifyCmd(ctx, args[1:], stdout, stderr)
 		case "audit":
-			return auditlog.AuditCmd(ctx, args[1:], stdout, stderr)
+			return logcmd.AuditCmd(ctx, args[1:], stdout, stderr)
 		case "key":
 			if err := logKeyCmd(ctx, args[1:], stdout, stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
 				fmt.Fprintf(stderr, "senim log key: %v\n", err)
@@ -200,20 +201,20 @@ func logKeyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stdout, "%d\t%s\tcreated %s\t%s\n", k.Seq, k.Key, k.CreatedAt.UTC().Format(time.RFC3339), state)
 		}
 	case "rotate":
-		k, err := ks.Rotate(ctx, "system")
+		k, err := ks.Rotate(ctx, actor.System.String())
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "added %s\nEvery checkpoint is now signed by the old and the new key. Tell witnesses and data owners\n"+
 			"(docs/log.md); once they pin the new key: senim log key retire OLD-KEY\n", k)
 	case "retire":
-		k, err := ks.Retire(ctx, "system", pos[1])
+		k, err := ks.Retire(ctx, actor.System.String(), pos[1])
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "retired %s\nIt signs no new checkpoint; the checkpoints it signed still verify.\n", k)
 	case "import":
-		k, err := ks.ImportRetired(ctx, "system", pos[1])
+		k, err := ks.ImportRetired(ctx, actor.System.String(), pos[1])
 		if err != nil {
 			return err
 		}

@@ -189,7 +189,7 @@ func (s *Service) fromEvent(ctx context.Context, d *directory, ev store.Event) (
 		return pending{}, false, fmt.Errorf("notify: event %d (%s): %w", ev.ID, ev.Type, err)
 	}
 	switch ev.Type {
-	case "pd.token.issued":
+	case pd.EvTokenIssued:
 		var pl issuedPayload
 		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 			return bad(err)
@@ -217,7 +217,7 @@ func (s *Service) fromEvent(ctx context.Context, d *directory, ev store.Event) (
 		if f.Owner, err = s.org(ctx, d, pl.Owner); err != nil {
 			return pending{}, false, err
 		}
-	case "pd.access.notice":
+	case pd.EvAccessNotice:
 		var pl releasedPayload
 		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 			return bad(err)
@@ -236,7 +236,7 @@ func (s *Service) fromEvent(ctx context.Context, d *directory, ev store.Event) (
 		if f.Owner, err = s.org(ctx, d, pl.Owner); err != nil {
 			return pending{}, false, err
 		}
-	case "pd.action.reported":
+	case pd.EvActionReported:
 		var pl reportedPayload
 		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 			return bad(err)
@@ -254,12 +254,12 @@ func (s *Service) fromEvent(ctx context.Context, d *directory, ev store.Event) (
 		if f.Owner, err = s.org(ctx, d, pl.Owner); err != nil {
 			return pending{}, false, err
 		}
-	case "pd.consent.given", "pd.consent.refused", "pd.consent.revoked":
+	case pd.EvConsentGiven, pd.EvConsentRefused, pd.EvConsentRevoked:
 		var pl consentPayload
 		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 			return bad(err)
 		}
-		p.kind = map[string]string{"pd.consent.given": KindConsentGiven, "pd.consent.refused": KindConsentRefused, "pd.consent.revoked": KindConsentRevoked}[ev.Type]
+		p.kind = map[string]string{pd.EvConsentGiven: KindConsentGiven, pd.EvConsentRefused: KindConsentRefused, pd.EvConsentRevoked: KindConsentRevoked}[ev.Type]
 		f.ConsentID = pl.ID
 		if pl.ConsentID != "" {
 			f.ConsentID = pl.ConsentID

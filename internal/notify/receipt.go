@@ -3,13 +3,14 @@ package notify
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/secret"
 	"math/big"
 	"regexp"
 	"strings"
@@ -37,7 +38,7 @@ type Reader struct {
 }
 
 func (r Reader) valid() bool {
-	return strings.HasPrefix(r.Subject, "citizen:") && kzid.ValidIIN(r.IIN) && r.Method != "" && len(r.Method) <= 64 &&
+	return actor.IsCitizen(r.Subject) && kzid.ValidIIN(r.IIN) && r.Method != "" && len(r.Method) <= 64 &&
 		len(r.Session) >= 16 && len(r.Session) <= 128
 }
 
@@ -136,9 +137,8 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 	}
 	content := n.Content(rd.Lang)
 	now := s.cfg.Now().UTC().Truncate(time.Second)
-	salt := make([]byte, 32)
-	rand.Read(salt)
-	claims := ReceiptClaims{Issuer: s.cfg.Issuer, ID: newRef("r_"), Notice: n.Ref, SubjectCommit: Commit(salt, rd.IIN),
+	salt := secret.Bytes(32)
+	claims := ReceiptClaims{Issuer: s.cfg.Issuer, ID: secret.Ref("r_"), Notice: n.Ref, SubjectCommit: Commit(salt, rd.IIN),
 		ContentSHA256: content.Hash(), Lang: content.Lang, ReadAt: now.Format(time.RFC3339), AuthMethod: rd.Method,
 		Session: rd.Session, IssuedAt: now.Unix()}
 	payload, err := json.Marshal(claims)
@@ -165,7 +165,7 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 		sum := sha256.Sum256([]byte(jws))
 		ev, _ := json.Marshal(map[string]string{"notice": n.Ref, "receipt": claims.ID, "content_sha256": claims.ContentSHA256,
 			"receipt_sha256": base64.RawURLEncoding.EncodeToString(sum[:]), "amr": rd.Method})
-		_, err = tx.Emit(ctx, store.Event{Type: "notify.receipt.issued", Actor: rd.Subject, Subject: rd.Subject, Payload: ev})
+		_, err = tx.Emit(ctx, store.Event{Type: EvReceiptIssued, Actor: rd.Subject, Subject: rd.Subject, Payload: ev})
 		return err
 	})
 	if errors.Is(err, errAlreadyRead) {

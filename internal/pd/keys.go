@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/senimkz/senim/internal/actor"
 	"net/http"
 	"strings"
 	"sync"
@@ -113,7 +114,7 @@ func (k *keyRing) load(ctx context.Context, create bool) error {
 		if !create {
 			return errors.New("pd: no active signing key")
 		}
-		if err := k.rotate(ctx, "system"); err != nil {
+		if err := k.rotate(ctx, actor.System.String()); err != nil {
 			return err
 		}
 		return k.load(ctx, false)
@@ -151,7 +152,7 @@ func (k *keyRing) rotate(ctx context.Context, actor string) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO pd_signing_keys (kid, alg, private, created_at) VALUES (?, 'ES256', ?, ?)`, jwk.Kid, der, store.Micros(now)); err != nil {
 			return err
 		}
-		_, err := tx.Emit(ctx, store.Event{Type: "pd.key.rotated", Actor: actor, Payload: []byte(marshal(jwk))})
+		_, err := tx.Emit(ctx, store.Event{Type: EvKeyRotated, Actor: actor, Payload: []byte(marshal(jwk))})
 		return err
 	})
 }
@@ -169,7 +170,7 @@ func (k *keyRing) rotateIfDue(ctx context.Context) error {
 	due := k.active != nil && k.s.now().Sub(k.active.created) >= k.s.cfg.KeyRotation
 	k.mu.RUnlock()
 	if due {
-		if err := k.rotate(ctx, "system"); err != nil {
+		if err := k.rotate(ctx, actor.System.String()); err != nil {
 			return err
 		}
 	}
