@@ -1,0 +1,3 @@
+-- 0012_placeholder: an empty step that keeps the versions contiguous on the confirm
+-- branch, whose own migration is 0015; the merge replaces it with the real 0012.
+SELECT 1;
