@@ -328,4 +328,3 @@ func (a *area) evidence(w http.ResponseWriter, r *http.Request, sess *identity.S
 	_, err = w.Write(append(b, '\n'))
 	return err
 }
-
