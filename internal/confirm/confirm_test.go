@@ -247,3 +247,22 @@ func FuzzVerifyEvidence(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCreate measures a request's decision with its row and its outbox event in
+// one transaction (SQLite in the test's directory; PostgreSQL with SENIM_TEST_DATABASE_URL).
+func BenchmarkCreate(b *testing.B) {
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	v, _ := pki.New(pki.Config{})
+	s, err := New(Config{DB: storetest.Open(b), Citizens: citizens{}, Signer: keySigner{priv}, Log: noLog{}, Validator: v,
+		Issuer: "https://senim.test", Now: func() time.Time { return t0 }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := consent(iinAlice, t0.Add(time.Hour))
+	r.Transaction = policy.Transaction{Kind: "loan", TermMonths: 24, Amount: "2000000", Obligations: []string{"repayment"}}
+	for b.Loop() {
+		if _, err := s.Create(b.Context(), bank, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
