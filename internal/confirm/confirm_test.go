@@ -194,7 +194,12 @@ func TestCreateRefusals(t *testing.T) {
 	s, db, _, _ := newService(t)
 	ctx := t.Context()
 	good := consent(iinAlice, t0.Add(time.Hour))
-	edit := func(f func(r *Request)) Request { r := good; r.Text = map[string]string{"kk": "a", "ru": "b"}; f(&r); return r }
+	edit := func(f func(r *Request)) Request {
+		r := good
+		r.Text = map[string]string{"kk": "a", "ru": "b"}
+		f(&r)
+		return r
+	}
 	tests := []struct {
 		name string
 		org  string
