@@ -31,6 +31,7 @@ import (
 	"github.com/senimkz/senim/internal/app"
 	"github.com/senimkz/senim/internal/cacmd"
 	"github.com/senimkz/senim/internal/cli"
+	"github.com/senimkz/senim/internal/confirm"
 	"github.com/senimkz/senim/internal/edscmd"
 	"github.com/senimkz/senim/internal/edsfast"
 	"github.com/senimkz/senim/internal/kzid"
@@ -53,6 +54,7 @@ Usage:
   senim log audit --server URL               check the log's consistency and every leaf
   senim log key list|rotate|retire|import    the log's signing keys (docs/log.md)
   senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]   check a read receipt offline
+  senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]   check a push confirmation's evidence offline
   senim admin ...          the authorized body's directories (see senim admin help)
   senim loadgen ...        load generator for flow 2 (docs/performance.md)
   senim version           print the version
@@ -102,6 +104,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return notify.VerifyCmd(ctx, rest[1:], stdout, stderr)
 		}
 		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]")
+		return 2
+	case "confirm":
+		if len(rest) > 0 && rest[0] == "verify" {
+			return confirm.VerifyCmd(ctx, rest[1:], stdout, stderr)
+		}
+		fmt.Fprintln(stderr, "usage: senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]")
 		return 2
 	case "admin":
 		return admincmd.Command(ctx, rest, stdout, stderr)
@@ -280,6 +288,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&anchors, "ca-anchor", "CA certificate file trusted directly as an anchor, root or intermediate, DER or PEM (repeatable)")
 	fs.Var(&crls, "crl", "CRL file of a trusted CA, DER or PEM (repeatable)")
 	fs.StringVar(&cfg.NCANodeAddr, "ncanode-addr", "", "serve the NCANode-compatible API on this address (internal networks only: clients send it private keys)")
+	fs.StringVar(&cfg.ConfirmPolicy, "confirm-policy", "", "EDS-or-push policy file (JSON, format senim.kz/confirm/policy/v1) replacing the embedded default")
 	fs.StringVar(&cfg.TSAURL, "tsa-url", "", "RFC 3161 time-stamping authority for CMS signing (the sandbox uses its own)")
 	gostVerifier := fs.String("gost-verifier", edsfast.Fast, "GOST 2015-512 signature verification: fast (our verifier) or reference (go-cryptobin)")
 	streebogImpl := fs.String("streebog", edsfast.Fast, "Streebog (GOST R 34.11-2012) hashing: fast (package streebog) or reference (go-cryptobin)")

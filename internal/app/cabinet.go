@@ -12,6 +12,7 @@ import (
 	"github.com/senimkz/senim/internal/server"
 	"github.com/senimkz/senim/internal/web"
 	"github.com/senimkz/senim/internal/web/auth"
+	webconfirm "github.com/senimkz/senim/internal/web/confirm"
 	"github.com/senimkz/senim/internal/web/consents"
 	"github.com/senimkz/senim/internal/web/console"
 	"github.com/senimkz/senim/internal/web/history"
@@ -27,6 +28,8 @@ type cabinet struct {
 	PD            personalData
 	Log           history.Log
 	Notices       inbox.Notices
+	Confirmations webconfirm.Confirmations
+	Orgs          webconfirm.Organizations
 	Sandbox       *sandboxui.Config // nil outside the sandbox
 }
 
@@ -52,6 +55,9 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices}); err != nil {
 		return nil, err
 	}
+	if err := webconfirm.Mount(sh, webconfirm.Config{Confirmations: c.Confirmations, Organizations: c.Orgs, SessionRef: inbox.SessionRef}); err != nil {
+		return nil, err
+	}
 	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations}); err != nil {
 		return nil, err
 	}
@@ -75,7 +81,8 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	if err != nil {
 		return nil, err
 	}
-	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify}
+	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify,
+		Confirmations: a.Confirm, Orgs: ids}
 	if a.Keys != nil {
 		staff := sandbox.Staff(a.Pop)
 		c.Sandbox = &sandboxui.Config{

@@ -14,6 +14,7 @@ import (
 
 	"github.com/senimkz/senim/client"
 	"github.com/senimkz/senim/internal/auditlog"
+	"github.com/senimkz/senim/internal/confirm"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/evtype"
 	"github.com/senimkz/senim/internal/identity"
@@ -300,5 +301,13 @@ func assertEventTypesRegistered(t *testing.T, a *App) {
 func TestTokenEventTypeIsPDs(t *testing.T) {
 	if auditlog.TokenEventType != pd.EvTokenIssued {
 		t.Fatalf("auditlog binds tokens to %q events, pd emits %q", auditlog.TokenEventType, pd.EvTokenIssued)
+	}
+}
+
+// notify tells the citizen of a confirmation request by its event type, which
+// internal/confirm registers (confirm imports notify, not the other way round).
+func TestConfirmEventIsNotifys(t *testing.T) {
+	if notify.ConfirmRequestType != confirm.EvRequestCreated {
+		t.Fatalf("notify waits for %q, confirm emits %q", notify.ConfirmRequestType, confirm.EvRequestCreated)
 	}
 }

@@ -35,6 +35,9 @@ const (
 	KindConsentRefused = "consent_refused"
 	KindConsentRevoked = "consent_revoked"
 	KindMessage        = "message"
+	// KindConfirmRequest: a relying party asks the citizen to confirm a transaction
+	// (internal/confirm's confirm.request.created).
+	KindConfirmRequest = "confirm_request"
 )
 
 // Directory is what notify reads of the authorized body's directories (pd.Service).
@@ -144,7 +147,7 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 	var ps []pending
 	var ids []int64
 	for _, ev := range evs {
-		if !actor.IsCitizen(ev.Subject) || !strings.HasPrefix(ev.Type, "pd.") {
+		if !actor.IsCitizen(ev.Subject) || !strings.HasPrefix(ev.Type, "pd.") && ev.Type != ConfirmRequestType {
 			continue
 		}
 		if dir == nil {

@@ -234,32 +234,9 @@ var (
 // the claims; the caller compares them with what it expects (the notice, the content's
 // hash, CheckCommit for the IIN).
 func VerifyReceipt(compact string, jwks []byte) (*ReceiptClaims, error) {
-	keys, err := verifier.ParseJWKS(jwks)
+	pb, err := VerifyJWS(compact, ReceiptType, jwks)
 	if err != nil {
-		return nil, ErrReceiptInvalid.WithDetail("the JWK set is unreadable").WithCause(err)
-	}
-	parts := strings.Split(strings.TrimSpace(compact), ".")
-	if len(parts) != 3 {
-		return nil, ErrReceiptInvalid.WithDetail("not a compact JWS")
-	}
-	enc := base64.RawURLEncoding
-	hb, err1 := enc.DecodeString(parts[0])
-	pb, err2 := enc.DecodeString(parts[1])
-	sig, err3 := enc.DecodeString(parts[2])
-	if err1 != nil || err2 != nil || err3 != nil || len(sig) != 64 {
-		return nil, ErrReceiptInvalid.WithDetail("not base64url, or not an ES256 signature")
-	}
-	var h struct{ Alg, Kid, Typ string }
-	if err := json.Unmarshal(hb, &h); err != nil || h.Alg != "ES256" || h.Typ != ReceiptType || h.Kid == "" {
-		return nil, ErrReceiptInvalid.WithDetail("the header must say alg ES256, typ " + ReceiptType + " and a kid")
-	}
-	pub := keys[h.Kid]
-	if pub == nil {
-		return nil, ErrReceiptInvalid.WithDetail("the key " + h.Kid + " is not in the JWK set")
-	}
-	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	if !ecdsa.Verify(pub, sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
-		return nil, ErrReceiptInvalid.WithDetail("the signature does not verify")
+		return nil, ErrReceiptInvalid.WithDetail(err.Error()).WithCause(err)
 	}
 	var c ReceiptClaims
 	dec := json.NewDecoder(strings.NewReader(string(pb)))
@@ -291,4 +268,39 @@ func VerifyReceipt(compact string, jwks []byte) (*ReceiptClaims, error) {
 func (c *ReceiptClaims) CheckCommit(salt, iin string) bool {
 	b, err := base64.RawURLEncoding.DecodeString(salt)
 	return err == nil && len(b) == 32 && Commit(b, iin) == c.SubjectCommit
+}
+
+// VerifyJWS checks a compact ES256 JWS of type typ offline against Senim's JWK set
+// (the set that verifies security tokens) and returns its payload. It is the
+// signature check shared by every artefact Senim signs with that key under its own
+// typ: read receipts here, confirmation evidence in internal/confirm.
+func VerifyJWS(compact, typ string, jwks []byte) ([]byte, error) {
+	keys, err := verifier.ParseJWKS(jwks)
+	if err != nil {
+		return nil, fmt.Errorf("the JWK set is unreadable: %w", err)
+	}
+	parts := strings.Split(strings.TrimSpace(compact), ".")
+	if len(parts) != 3 {
+		return nil, errors.New("not a compact JWS")
+	}
+	enc := base64.RawURLEncoding
+	hb, err1 := enc.DecodeString(parts[0])
+	pb, err2 := enc.DecodeString(parts[1])
+	sig, err3 := enc.DecodeString(parts[2])
+	if err1 != nil || err2 != nil || err3 != nil || len(sig) != 64 {
+		return nil, errors.New("not base64url, or not an ES256 signature")
+	}
+	var h struct{ Alg, Kid, Typ string }
+	if err := json.Unmarshal(hb, &h); err != nil || h.Alg != "ES256" || h.Typ != typ || h.Kid == "" {
+		return nil, errors.New("the header must say alg ES256, typ " + typ + " and a kid")
+	}
+	pub := keys[h.Kid]
+	if pub == nil {
+		return nil, errors.New("the key " + h.Kid + " is not in the JWK set")
+	}
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if !ecdsa.Verify(pub, sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+		return nil, errors.New("the signature does not verify")
+	}
+	return pb, nil
 }
