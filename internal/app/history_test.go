@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
 )
 
 // The cabinet's "verify my history": each event about the citizen with a badge that

@@ -13,8 +13,9 @@ import (
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/web/webtest"
 
-	_ "github.com/senimkz/senim/internal/notify" // registers its event types
-	_ "github.com/senimkz/senim/internal/pd"     // registers its event types
+	_ "github.com/senimkz/senim/internal/notify"  // registers its event types
+	_ "github.com/senimkz/senim/internal/passkey" // registers its event types
+	_ "github.com/senimkz/senim/internal/pd"      // registers its event types
 )
 
 // fakeLog holds one subject's events.
