@@ -42,6 +42,7 @@ const (
 	MethodPasswordSMS Method = "password+sms"
 	MethodEDS         Method = "eds"
 	MethodIdP         Method = "idp"
+	MethodPasskey     Method = "passkey" // a WebAuthn passkey (internal/passkey)
 )
 
 // Languages of the cabinet.

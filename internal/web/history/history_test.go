@@ -15,6 +15,7 @@ import (
 
 	_ "github.com/senimkz/senim/internal/confirm" // registers its event types
 	_ "github.com/senimkz/senim/internal/notify"  // registers its event types
+	_ "github.com/senimkz/senim/internal/passkey" // registers its event types
 	_ "github.com/senimkz/senim/internal/pd"      // registers its event types
 )
 
