@@ -576,8 +576,8 @@ func NewDirectoryService(db *store.DB, now func() time.Time) *Service {
 	return s
 }
 
-// RotateTokenKey retires the security-token signing key and starts a new one; actor is
+// RotateTokenKey retires the security-token signing key and starts a new one at once; actor is
 // recorded in the event (an Actor string such as "admin:NAME").
 func (s *Service) RotateTokenKey(ctx context.Context, actor string) error {
-	return s.keys.rotate(ctx, actor)
+	return s.keys.rotate(ctx, actor, 0)
 }
