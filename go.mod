@@ -3,6 +3,7 @@ module github.com/senimkz/senim
 go 1.26.0
 
 require (
+	github.com/beevik/etree v1.8.1
 	github.com/chromedp/chromedp v0.23.0
 	github.com/deatil/go-cryptobin v1.0.5011
 	github.com/digitorus/pkcs7 v0.0.0-20250730155240-ffadbf3f398c

@@ -1,0 +1,216 @@
+package xmldsig
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+// Limits bound what Parse accepts. The zero value of a field means its default.
+type Limits struct {
+	MaxBytes      int // default 16 MiB
+	MaxDepth      int // default 64
+	MaxNodes      int // elements, text, comments, PIs; default 200 000
+	MaxAttributes int // per element; default 64
+}
+
+// Defaults of Limits.
+const (
+	DefaultMaxBytes      = 16 << 20
+	DefaultMaxDepth      = 64
+	DefaultMaxNodes      = 200_000
+	DefaultMaxAttributes = 64
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxNodes <= 0 {
+		l.MaxNodes = DefaultMaxNodes
+	}
+	if l.MaxAttributes <= 0 {
+		l.MaxAttributes = DefaultMaxAttributes
+	}
+	return l
+}
+
+// parsed is a document read by parse: the tree and where the document element's
+// end tag starts in the input (where an enveloped signature is inserted).
+type parsed struct {
+	doc     *etree.Document
+	root    *etree.Element
+	rootEnd int // offset of "</root>" (or of "/>" of an empty root)
+	selfEnd bool
+}
+
+// parse reads untrusted XML. It refuses DOCTYPE (ErrDTD) before anything is
+// expanded, non-UTF-8 encodings, several document elements, text outside the
+// document element, duplicate attributes, and input beyond lim (ErrTooDeep,
+// ErrTooLarge).
+func parse(data []byte, lim Limits) (*parsed, error) {
+	lim = lim.withDefaults()
+	if len(data) > lim.MaxBytes {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(data), lim.MaxBytes)
+	}
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec.Strict = true
+	dec.CharsetReader = refuseCharset
+	var (
+		depth, nodes, roots int
+		rootEnd             = -1
+		selfEnd             bool
+		first               = true
+	)
+	for {
+		before := dec.InputOffset()
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if errors.Is(err, errCharset) {
+				return nil, fmt.Errorf("%w: only UTF-8 documents are accepted", ErrMalformed)
+			}
+			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		nodes++
+		if nodes > lim.MaxNodes {
+			return nil, fmt.Errorf("%w: more than %d nodes", ErrTooLarge, lim.MaxNodes)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				roots++
+				if roots > 1 {
+					return nil, fmt.Errorf("%w: more than one document element", ErrMalformed)
+				}
+			}
+			depth++
+			if depth > lim.MaxDepth {
+				return nil, fmt.Errorf("%w: deeper than %d", ErrTooDeep, lim.MaxDepth)
+			}
+			if len(t.Attr) > lim.MaxAttributes {
+				return nil, fmt.Errorf("%w: more than %d attributes on an element", ErrTooLarge, lim.MaxAttributes)
+			}
+			for i := range t.Attr {
+				for j := range i {
+					if t.Attr[i].Name == t.Attr[j].Name {
+						return nil, fmt.Errorf("%w: duplicate attribute %s", ErrMalformed, t.Attr[i].Name.Local)
+					}
+				}
+				if t.Attr[i].Name.Space == "xmlns" && t.Attr[i].Value == "" {
+					return nil, fmt.Errorf("%w: empty namespace for prefix %s", ErrMalformed, t.Attr[i].Name.Local)
+				}
+			}
+			if depth == 1 {
+				// An empty root <r/>: the end tag is implied; remember where "/>" is.
+				end := int(dec.InputOffset())
+				if end >= 2 && string(data[end-2:end]) == "/>" {
+					rootEnd, selfEnd = end-2, true
+				}
+			}
+		case xml.EndElement:
+			depth--
+			if depth == 0 && !selfEnd {
+				rootEnd = int(before)
+			}
+		case xml.CharData:
+			if depth == 0 && len(bytes.TrimSpace(t)) != 0 {
+				return nil, fmt.Errorf("%w: text outside the document element", ErrMalformed)
+			}
+		case xml.Directive:
+			return nil, ErrDTD
+		case xml.ProcInst:
+			if t.Target == "xml" && !first {
+				return nil, fmt.Errorf("%w: misplaced XML declaration", ErrMalformed)
+			}
+		}
+		first = false
+	}
+	if roots != 1 || depth != 0 {
+		return nil, fmt.Errorf("%w: no document element", ErrMalformed)
+	}
+	doc := etree.NewDocument()
+	doc.ReadSettings = etree.ReadSettings{CharsetReader: refuseCharset, MaxDepth: lim.MaxDepth + 1}
+	if err := doc.ReadFromBytes(data); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	root := doc.Root()
+	if root == nil {
+		return nil, fmt.Errorf("%w: no document element", ErrMalformed)
+	}
+	if err := checkPrefixes(root); err != nil {
+		return nil, err
+	}
+	return &parsed{doc: doc, root: root, rootEnd: rootEnd, selfEnd: selfEnd}, nil
+}
+
+var errCharset = errors.New("charset")
+
+func refuseCharset(charset string, r io.Reader) (io.Reader, error) {
+	if strings.EqualFold(charset, "utf-8") || strings.EqualFold(charset, "utf8") {
+		return r, nil
+	}
+	return nil, errCharset
+}
+
+// checkPrefixes refuses elements and attributes whose prefix is not declared
+// (encoding/xml accepts them; canonical forms would differ between parsers).
+func checkPrefixes(e *etree.Element) error {
+	if e.Space != "" && e.Space != "xml" && e.Space != "xmlns" && lookupPrefix(e, e.Space) == "" {
+		return fmt.Errorf("%w: undeclared prefix %q", ErrMalformed, e.Space)
+	}
+	if e.Space == "xmlns" {
+		return fmt.Errorf("%w: element with the xmlns prefix", ErrMalformed)
+	}
+	for _, a := range e.Attr {
+		if a.Space != "" && a.Space != "xml" && a.Space != "xmlns" && lookupPrefix(e, a.Space) == "" {
+			return fmt.Errorf("%w: undeclared prefix %q", ErrMalformed, a.Space)
+		}
+	}
+	for _, c := range e.ChildElements() {
+		if err := checkPrefixes(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// xmlNS is the namespace bound to the prefix xml.
+const xmlNS = "http://www.w3.org/XML/1998/namespace"
+
+// lookupPrefix returns the namespace bound to prefix at e ("" for the default
+// namespace when prefix is ""), or "" when unbound.
+func lookupPrefix(e *etree.Element, prefix string) string {
+	if prefix == "xml" {
+		return xmlNS
+	}
+	for x := e; x != nil; x = x.Parent() {
+		for _, a := range x.Attr {
+			if prefix == "" && a.Space == "" && a.Key == "xmlns" {
+				return a.Value
+			}
+			if prefix != "" && a.Space == "xmlns" && a.Key == prefix {
+				return a.Value
+			}
+		}
+	}
+	return ""
+}
+
+// nsOf returns the namespace URI of e.
+func nsOf(e *etree.Element) string { return lookupPrefix(e, e.Space) }
+
+// is reports whether e is the element {ns}local.
+func is(e *etree.Element, ns, local string) bool {
+	return e != nil && e.Tag == local && nsOf(e) == ns
+}
