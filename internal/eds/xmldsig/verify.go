@@ -501,4 +501,3 @@ func tokenReference(p *parsed, str *etree.Element) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("%w: SecurityTokenReference without a certificate", ErrNoCertificate)
 }
-
