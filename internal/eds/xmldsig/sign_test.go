@@ -32,7 +32,7 @@ func signVerify(t *testing.T, k testKey, doc string, opts Options) (*Result, []b
 	return res, out
 }
 
-// rule XD-1: what Sign makes, Verify accepts, for GOST and RSA, both
+// issue 12 item 8: what Sign makes, Verify accepts, for GOST and RSA, both
 // canonicalisations, a whole-document and an ID reference.
 func TestSignVerifyRoundTrip(t *testing.T) {
 	for _, k := range []struct {
@@ -63,7 +63,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 	}
 }
 
-// rule XD-1: several signers, each appended by Sign, all verify (the last one
+// issue 12 item 8: several signers, each appended by Sign, all verify (the last one
 // covers the earlier ones).
 func TestSignTwice(t *testing.T) {
 	g, r := gost(t), rsaKey(t)
@@ -93,7 +93,7 @@ func TestSignTwice(t *testing.T) {
 	}
 }
 
-// rule XD-2: a change to the signed content, the SignedInfo or the signature
+// issue 12 item 8: a change to the signed content, the SignedInfo or the signature
 // value is refused, each with its code.
 func TestTamper(t *testing.T) {
 	for _, k := range []testKey{gost(t), rsaKey(t)} {
@@ -133,7 +133,7 @@ func TestTamper(t *testing.T) {
 	}
 }
 
-// rule XD-1: the certificate must be the signer's; an unsupported key is refused.
+// issue 12 item 8: the certificate must be the signer's; an unsupported key is refused.
 func TestSignRefuses(t *testing.T) {
 	g, r := gost(t), rsaKey(t)
 	if _, err := Sign([]byte(sample), g.key, r.chain, Options{}); !errors.Is(err, ErrKeyMismatch) {

@@ -57,7 +57,7 @@ var tamper = map[string][2]string{"sample": {"Сәлем", "Салем"}, "names
 var idArgs = []string{"--id-attr:Id", "urn:example:x:item", "--id-attr:Id", "urn:d:child", "--id-attr:Id", "doc",
 	"--id-attr:Id", "http://schemas.xmlsoap.org/soap/envelope/:Body"}
 
-// rule XD-3: an RSA signature made here verifies with xmlsec1, for every
+// issue 12 item 8: an RSA signature made here verifies with xmlsec1, for every
 // canonicalisation and reference form.
 func TestXmlsec1VerifiesOurs(t *testing.T) {
 	bin := requireXmlsec1(t)
@@ -89,7 +89,7 @@ func TestXmlsec1VerifiesOurs(t *testing.T) {
 	}
 }
 
-// rule XD-3: what xmlsec1 signs (RSA-SHA256, each canonicalisation) verifies here.
+// issue 12 item 8: what xmlsec1 signs (RSA-SHA256, each canonicalisation) verifies here.
 func TestWeVerifyXmlsec1(t *testing.T) {
 	bin := requireXmlsec1(t)
 	k := rsaKey(t)
