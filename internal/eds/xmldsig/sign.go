@@ -2,6 +2,9 @@ package xmldsig
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/asn1"
+	"encoding/hex"
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
@@ -33,7 +36,16 @@ type Options struct {
 	Limits                   Limits
 	// Rand is the source of randomness for GOST; nil means crypto/rand.
 	Rand io.Reader
+	// TimeStamp, when set, gets an RFC 3161 time-stamp token over data hashed
+	// with hashAlg (the signer's digest). The token goes where NCANode's XAdES-T
+	// puts it: ds:Object/xades:QualifyingProperties/.../xades:SignatureTimeStamp,
+	// over the exclusive canonical form of ds:SignatureValue. (Only the
+	// unsigned time-stamp: no XAdES SignedProperties are made.)
+	TimeStamp func(hashAlg asn1.ObjectIdentifier, data []byte) ([]byte, error)
 }
+
+// XAdES 1.3.2, the namespace of the time-stamp's container.
+const NSXAdES = "http://uri.etsi.org/01903/v1.3.2#"
 
 // Sign adds an enveloped ds:Signature by signer as the last child of doc's
 // document element and returns the signed document. chain[0] must be the
@@ -100,7 +112,17 @@ func Sign(doc []byte, signer eds.Signer, chain []*x509.Certificate, opts Options
 	h.Write(content)
 
 	var b strings.Builder
-	b.WriteString(`<ds:Signature xmlns:ds="` + NSDSig + `">` + "\n<ds:SignedInfo>\n")
+	sigID := ""
+	if opts.TimeStamp != nil {
+		rnd := make([]byte, 12)
+		if _, err := io.ReadFull(randOr(opts.Rand), rnd); err != nil {
+			return nil, err
+		}
+		sigID = "sig-" + hex.EncodeToString(rnd)
+		b.WriteString(`<ds:Signature xmlns:ds="` + NSDSig + `" Id="` + sigID + `">` + "\n<ds:SignedInfo>\n")
+	} else {
+		b.WriteString(`<ds:Signature xmlns:ds="` + NSDSig + `">` + "\n<ds:SignedInfo>\n")
+	}
 	b.WriteString(`<ds:CanonicalizationMethod Algorithm="` + siC14N + `"/>` + "\n")
 	b.WriteString(`<ds:SignatureMethod Algorithm="` + alg.uri + `"/>` + "\n")
 	b.WriteString(`<ds:Reference URI="` + attrEscape(opts.ReferenceURI) + `">` + "\n<ds:Transforms>\n")
@@ -139,7 +161,33 @@ func Sign(doc []byte, signer eds.Signer, chain []*x509.Certificate, opts Options
 	res := make([]byte, 0, len(out)+len(enc))
 	res = append(res, out[:valueAt]...)
 	res = append(res, enc...)
-	return append(res, out[valueAt:]...), nil
+	res = append(res, out[valueAt:]...)
+	if opts.TimeStamp == nil {
+		return res, nil
+	}
+	// The time-stamp covers the exclusive canonical form of ds:SignatureValue.
+	svC14N := []byte(`<ds:SignatureValue xmlns:ds="` + NSDSig + `">` + enc + `</ds:SignatureValue>`)
+	token, err := opts.TimeStamp(signer.Algorithm().HashOID, svC14N)
+	if err != nil {
+		return nil, fmt.Errorf("xmldsig: time-stamp: %w", err)
+	}
+	obj := `<ds:Object><xades:QualifyingProperties xmlns:xades="` + NSXAdES + `" Target="#` + sigID + `">` +
+		`<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:SignatureTimeStamp>` +
+		`<ds:CanonicalizationMethod Algorithm="` + ExcC14N10 + `"/><xades:EncapsulatedTimeStamp>` +
+		base64.StdEncoding.EncodeToString(token) + `</xades:EncapsulatedTimeStamp></xades:SignatureTimeStamp>` +
+		`</xades:UnsignedSignatureProperties></xades:UnsignedProperties></xades:QualifyingProperties></ds:Object>` + "\n"
+	objAt := at + len(sig) - len("</ds:Signature>") + len(enc)
+	final := make([]byte, 0, len(res)+len(obj))
+	final = append(final, res[:objAt]...)
+	final = append(final, obj...)
+	return append(final, res[objAt:]...), nil
+}
+
+func randOr(r io.Reader) io.Reader {
+	if r == nil {
+		return rand.Reader
+	}
+	return r
 }
 
 // insertBeforeRootEnd inserts s as the last content of the document element

@@ -48,6 +48,11 @@ type Signature struct {
 	References []Reference
 	// SignatureValue is the raw signature (for a time-stamp over it).
 	SignatureValue []byte
+	// TimeStampToken is the RFC 3161 token of an XAdES SignatureTimeStamp in the
+	// signature's ds:Object (nil if none), TimeStampData what it must cover: the
+	// exclusive canonical form of ds:SignatureValue. Verify does not check the
+	// token: the caller does, with its trust anchors (tsp.VerifyToken with Data).
+	TimeStampToken, TimeStampData []byte
 	// Err is nil when the signature is cryptographically valid: every digest
 	// matches and the SignatureValue verifies with Certificate's key. It says
 	// nothing about the certificate's validity (the caller validates it).
@@ -140,6 +145,10 @@ func verifyOne(p *parsed, sig *etree.Element) (out Signature) {
 	}
 	out.Method = si.method
 	out.SignatureValue = sigVal
+	if tok := timeStampToken(sig); tok != nil {
+		out.TimeStampToken = tok
+		out.TimeStampData = canonicalSubtree(sig.ChildElements()[1], c14nMethod{exclusive: true}, nil)
+	}
 	out.Certificate, out.Certificates, err = keyInfoCertificates(p, keyInfo)
 	alg, ok := sigAlgByURI(si.method)
 	if ok {
@@ -500,4 +509,45 @@ func tokenReference(p *parsed, str *etree.Element) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: SecurityTokenReference without a certificate", ErrNoCertificate)
+}
+
+// timeStampToken returns the EncapsulatedTimeStamp of the first
+// xades:SignatureTimeStamp in sig's own ds:Object elements, or nil.
+func timeStampToken(sig *etree.Element) []byte {
+	for _, obj := range sig.ChildElements() {
+		if !is(obj, NSDSig, "Object") {
+			continue
+		}
+		for _, qp := range obj.ChildElements() {
+			if !is(qp, NSXAdES, "QualifyingProperties") {
+				continue
+			}
+			if id := sig.SelectAttrValue("Id", ""); id != "" && qp.SelectAttrValue("Target", "") != "#"+id {
+				continue
+			}
+			up := child(qp, NSXAdES, "UnsignedProperties")
+			usp := child(up, NSXAdES, "UnsignedSignatureProperties")
+			st := child(usp, NSXAdES, "SignatureTimeStamp")
+			enc := child(st, NSXAdES, "EncapsulatedTimeStamp")
+			if enc == nil {
+				continue
+			}
+			if tok, err := decodeB64(enc); err == nil {
+				return tok
+			}
+		}
+	}
+	return nil
+}
+
+func child(e *etree.Element, ns, local string) *etree.Element {
+	if e == nil {
+		return nil
+	}
+	for _, c := range e.ChildElements() {
+		if is(c, ns, local) {
+			return c
+		}
+	}
+	return nil
 }
