@@ -3,10 +3,10 @@ package xmldsig
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/asn1"
-	"encoding/hex"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"strings"
