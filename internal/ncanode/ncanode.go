@@ -108,6 +108,10 @@ func New(cfg Config) (*API, error) {
 //	POST /cms/sign/add    the same plus cms                                      → CmsResponse
 //	POST /cms/verify      {cms, data?, revocationCheck}                          → CmsVerificationResponse
 //	POST /cms/extract     {cms}                                                  → CmsDataResponse
+//	POST /xml/sign        {xml, signers: [{key, password, keyAlias, referenceUri}], clearSignatures, trimXml} → {xml}
+//	POST /xml/verify      {xml, revocationCheck}                                 → XmlVerificationResponse
+//	POST /wsse/sign       {xml, key, password, keyAlias, trimXml}                → {xml}
+//	POST /wsse/verify     {xml, revocationCheck}                                 → XmlVerificationResponse
 //
 // Mount them only on a listener inside the organisation's network: clients send
 // private keys and passwords, and there is no authentication (see the package
@@ -119,6 +123,10 @@ func (a *API) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /cms/sign/add", a.endpoint(a.cmsSignAdd))
 	handle("POST /cms/verify", a.endpoint(a.cmsVerify))
 	handle("POST /cms/extract", a.endpoint(a.cmsExtract))
+	handle("POST /xml/sign", a.endpoint(a.xmlSign))
+	handle("POST /xml/verify", a.endpoint(a.xmlVerify))
+	handle("POST /wsse/sign", a.endpoint(a.wsseSign))
+	handle("POST /wsse/verify", a.endpoint(a.xmlVerify))
 }
 
 // endpoint adapts a handler that reads its body and returns a response or an error.
@@ -279,13 +287,7 @@ func (a *API) count(field string, n int) error {
 
 // certificateInfo validates cert now and renders it.
 func (a *API) certificateInfo(ctx context.Context, cert *x509.Certificate, extra []*x509.Certificate, methods []pki.RevocationMethod) CertificateInfo {
-	if a.cfg.Validator == nil {
-		ci := renderCert(cert, nil)
-		ci.Errors = []string{pki.ErrUntrusted.Code()}
-		return ci
-	}
-	res := a.cfg.Validator.Validate(ctx, cert, a.cfg.Now(), pki.Options{Revocation: methods, Intermediates: extra})
-	return renderCert(cert, &res)
+	return a.certificateInfoAt(ctx, cert, extra, methods, a.cfg.Now())
 }
 
 // renderCert renders cert in NCANode's CertificateInfo shape; res is its
