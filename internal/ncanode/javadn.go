@@ -4,6 +4,7 @@ import (
 	"encoding/asn1"
 	"encoding/binary"
 	"encoding/hex"
+	"math/big"
 	"strings"
 	"unicode/utf16"
 )
@@ -172,4 +173,24 @@ func javaQuote(v string) string {
 		return `"` + out + `"`
 	}
 	return out
+}
+
+// javaSerialHex renders a serial number given in hex as NCANode writes a
+// time-stamp's: Hex.encode(BigInteger.toByteArray()), the two's-complement
+// bytes in lower-case hex, so with a leading 00 when the top bit is set and
+// always an even number of digits. (Certificate serial numbers NCANode writes
+// with BigInteger.toString(16), as serialNumber already is.)
+func javaSerialHex(h string) string {
+	n, ok := new(big.Int).SetString(h, 16)
+	if !ok {
+		return h
+	}
+	if n.Sign() < 0 {
+		return h
+	}
+	b := n.Bytes()
+	if len(b) == 0 || b[0]&0x80 != 0 {
+		b = append([]byte{0}, b...)
+	}
+	return hex.EncodeToString(b)
 }

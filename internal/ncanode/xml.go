@@ -202,7 +202,7 @@ func (a *API) xmlTimeStamp(ctx context.Context, s *xmldsig.Signature, methods []
 		return ti
 	}
 	in := v.Token.Info
-	ti.SerialNumber = in.SerialNumber.Text(16)
+	ti.SerialNumber = javaSerialHex(in.SerialNumber.Text(16))
 	ti.GenTime = Time(in.GenTime)
 	ti.Policy = in.Policy.String()
 	ti.TSA = in.TSAString()
@@ -223,10 +223,10 @@ func (a *API) xmlTimeStamp(ctx context.Context, s *xmldsig.Signature, methods []
 // certificateInfoAt validates cert at a time and renders it.
 func (a *API) certificateInfoAt(ctx context.Context, cert *x509.Certificate, extra []*x509.Certificate, methods []pki.RevocationMethod, at time.Time) CertificateInfo {
 	if a.cfg.Validator == nil {
-		ci := renderCert(cert, nil)
+		ci := renderCert(cert, nil, methods)
 		ci.Errors = []string{pki.ErrUntrusted.Code()}
 		return ci
 	}
 	res := a.cfg.Validator.Validate(ctx, cert, at, pki.Options{Revocation: methods, Intermediates: extra})
-	return renderCert(cert, &res)
+	return renderCert(cert, &res, methods)
 }
