@@ -20,8 +20,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
+	"github.com/senimkz/senim/internal/eds/pki"
 )
 
 // golden compares body with testdata/golden/name (rewritten when
