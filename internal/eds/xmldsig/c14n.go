@@ -56,7 +56,7 @@ func canonicalDocument(doc *etree.Document, m c14nMethod, skip *etree.Element) [
 	for _, t := range doc.Child {
 		switch t := t.(type) {
 		case *etree.Element:
-			c.element(t, nil, true)
+			c.element(t, nil, inScope(t), true)
 			seenRoot = true
 		case *etree.ProcInst:
 			if t.Target == "xml" {
@@ -89,7 +89,7 @@ func canonicalDocument(doc *etree.Document, m c14nMethod, skip *etree.Element) [
 // Reference "#id", or SignedInfo), in the context of apex's ancestors.
 func canonicalSubtree(apex *etree.Element, m c14nMethod, skip *etree.Element) []byte {
 	c := &canonicalizer{m: m, skip: skip}
-	c.element(apex, nil, true)
+	c.element(apex, nil, inScope(apex), true)
 	return c.buf.Bytes()
 }
 
@@ -120,13 +120,42 @@ func inScope(e *etree.Element) map[string]string {
 	return m
 }
 
+// withDecls returns scope updated by e's own namespace declarations (scope
+// itself when e declares none).
+func withDecls(scope map[string]string, e *etree.Element) map[string]string {
+	var next map[string]string
+	for _, a := range e.Attr {
+		if a.Space != "xmlns" && !(a.Space == "" && a.Key == "xmlns") {
+			continue
+		}
+		if next == nil {
+			next = make(map[string]string, len(scope)+1)
+			for k, v := range scope {
+				next[k] = v
+			}
+		}
+		switch {
+		case a.Space == "xmlns":
+			next[a.Key] = a.Value
+		case a.Value == "":
+			delete(next, "")
+		default:
+			next[""] = a.Value
+		}
+	}
+	if next == nil {
+		return scope
+	}
+	return next
+}
+
 // element writes e. rendered holds the namespace declarations in effect in
-// the output at e's output parent (nil at the apex).
-func (c *canonicalizer) element(e *etree.Element, rendered map[string]string, apex bool) {
+// the output at e's output parent (nil at the apex); scope the bindings in
+// scope at e.
+func (c *canonicalizer) element(e *etree.Element, rendered, scope map[string]string, apex bool) {
 	if e == c.skip {
 		return
 	}
-	scope := inScope(e)
 	var decls []nsDecl
 	if c.m.exclusive {
 		used := map[string]bool{e.Space: true}
@@ -178,8 +207,12 @@ func (c *canonicalizer) element(e *etree.Element, rendered map[string]string, ap
 			continue
 		}
 		ns := ""
-		if a.Space != "" {
-			ns = lookupPrefix(e, a.Space)
+		switch a.Space {
+		case "":
+		case "xml":
+			ns = xmlNS
+		default:
+			ns = scope[a.Space]
 		}
 		attrs = append(attrs, attr{ns, a.Key, a.FullKey(), a.Value})
 	}
@@ -233,7 +266,7 @@ func (c *canonicalizer) element(e *etree.Element, rendered map[string]string, ap
 	for _, t := range e.Child {
 		switch t := t.(type) {
 		case *etree.Element:
-			c.element(t, rendered, false)
+			c.element(t, rendered, withDecls(scope, t), false)
 		case *etree.CharData:
 			escapeText(&c.buf, t.Data)
 		case *etree.Comment:
