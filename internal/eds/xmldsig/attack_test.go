@@ -177,3 +177,30 @@ func TestKalkanTampered(t *testing.T) {
 		t.Errorf("changed SignedInfo: %v", err)
 	}
 }
+
+// issue 12 (bad input): many references to the whole document cannot make the
+// verifier canonicalise it again and again without bound.
+func TestReferenceAmplification(t *testing.T) {
+	body := strings.Repeat("<x>padding padding padding padding</x>", 30000) // ~1.1 MB
+	doc := signedDoc(t, "<r>"+body+"</r>")
+	ref := doc[bytes.Index(doc, []byte(`<ds:Reference URI="">`)):bytes.Index(doc, []byte("</ds:Reference>"))+len("</ds:Reference>")]
+	many := bytes.Replace(doc, ref, bytes.Repeat(append(ref, '\n'), 12), 1)
+	_, err := Verify(many, VerifyOptions{})
+	if !errors.Is(err, ErrTooLarge) && !errors.Is(err, eds.ErrSignatureInvalid) {
+		t.Fatalf("%v", err)
+	}
+	res, _ := Verify(many, VerifyOptions{})
+	if res == nil || !errors.Is(res.Signatures[0].Err, ErrTooLarge) {
+		t.Errorf("12 whole-document references were all canonicalised: %v", res.Signatures[0].Err)
+	}
+}
+
+func signedDoc(t *testing.T, doc string) []byte {
+	t.Helper()
+	k := rsaKey(t)
+	out, err := Sign([]byte(doc), k.key, k.chain, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -50,6 +50,7 @@ type parsed struct {
 	root    *etree.Element
 	rootEnd int // offset of "</root>" (or of "/>" of an empty root)
 	selfEnd bool
+	budget  int // bytes Verify may still canonicalise
 }
 
 // parse reads untrusted XML. It refuses DOCTYPE (ErrDTD) before anything is

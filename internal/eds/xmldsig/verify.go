@@ -106,6 +106,9 @@ func Verify(doc []byte, opts VerifyOptions) (*Result, error) {
 		return nil, ErrNoSignature
 	}
 	res := &Result{Signatures: make([]Signature, len(sigs))}
+	// Several references may each cover the whole document: bound the bytes
+	// canonicalised in all to a few times the document's size.
+	p.budget = 4*len(doc) + 1<<20
 	for i := len(sigs) - 1; i >= 0; i-- {
 		res.Signatures[i] = verifyOne(p, sigs[i])
 		if parent := sigs[i].Parent(); parent != nil {
@@ -371,6 +374,9 @@ func checkReference(p *parsed, sig *etree.Element, r reference) (Reference, erro
 		out.Canonical = canonicalSubtree(el, m, skip)
 	default:
 		return out, fmt.Errorf("%w: URI %q (only \"\" and \"#id\" are accepted)", ErrReference, r.uri)
+	}
+	if p.budget -= len(out.Canonical); p.budget < 0 {
+		return out, fmt.Errorf("%w: the references cover more than a few times the document", ErrTooLarge)
 	}
 	h := newHash()
 	h.Write(out.Canonical)
