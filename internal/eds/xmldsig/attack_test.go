@@ -183,7 +183,7 @@ func TestKalkanTampered(t *testing.T) {
 func TestReferenceAmplification(t *testing.T) {
 	body := strings.Repeat("<x>padding padding padding padding</x>", 30000) // ~1.1 MB
 	doc := signedDoc(t, "<r>"+body+"</r>")
-	ref := doc[bytes.Index(doc, []byte(`<ds:Reference URI="">`)):bytes.Index(doc, []byte("</ds:Reference>"))+len("</ds:Reference>")]
+	ref := doc[bytes.Index(doc, []byte(`<ds:Reference URI="">`)) : bytes.Index(doc, []byte("</ds:Reference>"))+len("</ds:Reference>")]
 	many := bytes.Replace(doc, ref, bytes.Repeat(append(ref, '\n'), 12), 1)
 	_, err := Verify(many, VerifyOptions{})
 	if !errors.Is(err, ErrTooLarge) && !errors.Is(err, eds.ErrSignatureInvalid) {
