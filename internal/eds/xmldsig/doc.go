@@ -16,9 +16,7 @@
 // back the canonical bytes that were digested, so a caller acts only on what
 // was signed, never on another element found by name.
 //
-// Known limit: encoding/xml does not normalise whitespace in attribute values
-// as XML 1.0 §3.3.3 asks (a literal tab or newline in an attribute becomes a
-// space for libxml2 and Xerces, but is kept here). Documents whose attribute
-// values hold literal tabs or newlines therefore canonicalise differently;
-// the signer writes character references instead, which every parser agrees on.
+// Attribute values are normalised as XML 1.0 §3.3.3 asks (a literal tab or
+// line break becomes a space; encoding/xml leaves them), so they canonicalise
+// as in libxml2 and Xerces.
 package xmldsig

@@ -70,6 +70,8 @@ func parse(data []byte, lim Limits) (*parsed, error) {
 		rootEnd             = -1
 		selfEnd             bool
 		first               = true
+		norm                []byte // data with attribute values normalised, when needed
+		copied              int    // data[:copied] is in norm
 	)
 	for {
 		before := dec.InputOffset()
@@ -98,6 +100,12 @@ func parse(data []byte, lim Limits) (*parsed, error) {
 			depth++
 			if depth > lim.MaxDepth {
 				return nil, fmt.Errorf("%w: deeper than %d", ErrTooDeep, lim.MaxDepth)
+			}
+			if raw := data[before:dec.InputOffset()]; bytes.ContainsAny(raw, "\t\n\r") {
+				if tag, changed := normalizeAttrWhitespace(raw); changed {
+					norm = append(append(norm, data[copied:before]...), tag...)
+					copied = int(dec.InputOffset())
+				}
 			}
 			if len(t.Attr) > lim.MaxAttributes {
 				return nil, fmt.Errorf("%w: more than %d attributes on an element", ErrTooLarge, lim.MaxAttributes)
@@ -140,6 +148,9 @@ func parse(data []byte, lim Limits) (*parsed, error) {
 	if roots != 1 || depth != 0 {
 		return nil, fmt.Errorf("%w: no document element", ErrMalformed)
 	}
+	if norm != nil {
+		data = append(norm, data[copied:]...)
+	}
 	doc := etree.NewDocument()
 	doc.ReadSettings = etree.ReadSettings{CharsetReader: refuseCharset, MaxDepth: lim.MaxDepth + 1}
 	if err := doc.ReadFromBytes(data); err != nil {
@@ -153,6 +164,38 @@ func parse(data []byte, lim Limits) (*parsed, error) {
 		return nil, err
 	}
 	return &parsed{doc: doc, root: root, rootEnd: rootEnd, selfEnd: selfEnd}, nil
+}
+
+// normalizeAttrWhitespace applies XML 1.0's attribute-value normalisation
+// (§3.3.3, after §2.11's line-end handling) to the literal characters of a
+// start tag: a tab, line feed, carriage return or CR LF inside a quoted value
+// becomes one space. encoding/xml does not do it, and without it a value would
+// canonicalise differently here than in libxml2 or Xerces. Character
+// references (&#10;) are not literal and keep their character.
+func normalizeAttrWhitespace(tag []byte) ([]byte, bool) {
+	out := make([]byte, 0, len(tag))
+	var quote byte
+	changed := false
+	for i := 0; i < len(tag); i++ {
+		c := tag[i]
+		switch {
+		case quote == 0:
+			if c == '"' || c == '\'' {
+				quote = c
+			}
+		case c == quote:
+			quote = 0
+		case c == '\r':
+			c, changed = ' ', true
+			if i+1 < len(tag) && tag[i+1] == '\n' {
+				i++
+			}
+		case c == '\n' || c == '\t':
+			c, changed = ' ', true
+		}
+		out = append(out, c)
+	}
+	return out, changed
 }
 
 var errCharset = errors.New("charset")

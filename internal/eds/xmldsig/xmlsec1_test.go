@@ -21,6 +21,7 @@ var diffDocs = map[string]string{
 		`<a:unused xmlns:q="urn:q"/></r:root>`,
 	"escapes": "<?pi  some data ?>\n<doc Id=\"e1\" t=\"tab&#9;nl&#10;cr&#13;q&quot;lt&lt;gt>amp&amp;\">text&#13;cr &gt; &lt; &amp; \"quotes\" 'apos'\n" +
 		"<e a='single &apos;quoted&apos;'/>\r\n</doc><?after pi?>",
+	"attrws": "<doc Id=\"w1\" a=\"line1\nline2\tx\r\ny\" b='ref&#10;kept&#9;'><e c=\"\n\"/>text\r\nline</doc>",
 	"wsse": `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header/>` +
 		`<soap:Body xmlns:wsu="` + NSWSU + `" wsu:Id="id-1"><m:Op xmlns:m="urn:m"><v>1</v></m:Op></soap:Body></soap:Envelope>`,
 }
@@ -51,7 +52,7 @@ func writePEMs(t *testing.T, k testKey) (keyFile, certFile string) {
 
 // idArgs tells xmlsec1 which attributes are IDs in the test documents.
 // tamper names a change inside each document's signed content.
-var tamper = map[string][2]string{"sample": {"Сәлем", "Салем"}, "namespaces": {`k="0"`, `k="1"`},
+var tamper = map[string][2]string{"attrws": {"text", "Text"}, "sample": {"Сәлем", "Салем"}, "namespaces": {`k="0"`, `k="1"`},
 	"escapes": {"text", "Text"}, "wsse": {"<v>1", "<v>2"}}
 
 var idArgs = []string{"--id-attr:Id", "urn:example:x:item", "--id-attr:Id", "urn:d:child", "--id-attr:Id", "doc",
@@ -63,7 +64,7 @@ func TestXmlsec1VerifiesOurs(t *testing.T) {
 	bin := requireXmlsec1(t)
 	k := rsaKey(t)
 	_, certFile := writePEMs(t, k)
-	refs := map[string]string{"sample": "#it1", "namespaces": "#c1", "escapes": "#e1", "wsse": "#id-1"}
+	refs := map[string]string{"sample": "#it1", "namespaces": "#c1", "escapes": "#e1", "wsse": "#id-1", "attrws": "#w1"}
 	for name, doc := range diffDocs {
 		for _, o := range []Options{{}, {Inclusive: true}, {ReferenceURI: refs[name]}, {ReferenceURI: refs[name], Inclusive: true}} {
 			out, err := Sign([]byte(doc), k.key, k.chain, o)
@@ -94,7 +95,7 @@ func TestWeVerifyXmlsec1(t *testing.T) {
 	bin := requireXmlsec1(t)
 	k := rsaKey(t)
 	keyFile, certFile := writePEMs(t, k)
-	refs := map[string]string{"sample": "#it1", "namespaces": "#c1", "escapes": "#e1", "wsse": "#id-1"}
+	refs := map[string]string{"sample": "#it1", "namespaces": "#c1", "escapes": "#e1", "wsse": "#id-1", "attrws": "#w1"}
 	for name, doc := range diffDocs {
 		for _, uri := range []string{"", refs[name]} {
 			for _, c14n := range []string{C14N10, C14N10Comments, ExcC14N10, ExcC14N10Comments} {
