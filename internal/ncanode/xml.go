@@ -53,6 +53,10 @@ type WsseSignRequest struct {
 	Password string `json:"password"`
 	KeyAlias string `json:"keyAlias"`
 	TrimXML  bool   `json:"trimXml"`
+	// BinarySecurityToken (extension) puts the certificate into a
+	// wsse:BinarySecurityToken that KeyInfo refers to, instead of NCANode's
+	// KeyIdentifier.
+	BinarySecurityToken bool `json:"binarySecurityToken"`
 }
 
 // XmlSignResponse answers /xml/sign and /wsse/sign.
@@ -132,7 +136,7 @@ func (a *API) wsseSign(ctx context.Context, body []byte) (any, error) {
 		return nil, err
 	}
 	out, err := xmldsig.SignSOAP([]byte(req.XML), e.PrivateKey, []*x509.Certificate{e.Certificate},
-		xmldsig.SOAPOptions{TrimXML: req.TrimXML, Limits: a.xmlLimits()})
+		xmldsig.SOAPOptions{TrimXML: req.TrimXML, BinarySecurityToken: req.BinarySecurityToken, Limits: a.xmlLimits()})
 	if err != nil {
 		return nil, err
 	}

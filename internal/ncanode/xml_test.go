@@ -129,6 +129,15 @@ func TestWSSESignVerify(t *testing.T) {
 	if !ver.Valid || len(ver.Signers) != 1 {
 		t.Fatalf("%+v", ver)
 	}
+	// The BinarySecurityToken form (extension) verifies too.
+	postOK(t, h, "/wsse/sign", WsseSignRequest{XML: env, Key: k.Key, Password: k.Password, BinarySecurityToken: true}, &signed)
+	if !strings.Contains(signed.XML, "wsse:BinarySecurityToken") || strings.Contains(signed.XML, "wsse:KeyIdentifier") {
+		t.Errorf("no BinarySecurityToken:\n%s", signed.XML)
+	}
+	postOK(t, h, "/wsse/verify", XmlVerifyRequest{XML: signed.XML, RevocationCheck: []string{"CRL"}}, &ver)
+	if !ver.Valid {
+		t.Fatalf("%+v", ver)
+	}
 	code, body := post(t, h, "/wsse/sign", WsseSignRequest{XML: "<a/>", Key: k.Key, Password: k.Password})
 	checkError(t, code, body, 400, "eds.xml.malformed")
 	code, body = post(t, h, "/wsse/sign", WsseSignRequest{XML: env, Key: k.Key, Password: "wrong"})

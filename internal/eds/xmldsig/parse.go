@@ -62,6 +62,11 @@ func parse(data []byte, lim Limits) (*parsed, error) {
 	if len(data) > lim.MaxBytes {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(data), lim.MaxBytes)
 	}
+	// A UTF-8 byte order mark (Windows tools write one) is not content.
+	bom := 0
+	if bytes.HasPrefix(data, []byte("\xEF\xBB\xBF")) {
+		data, bom = data[3:], 3
+	}
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
 	dec.CharsetReader = refuseCharset
@@ -163,7 +168,7 @@ func parse(data []byte, lim Limits) (*parsed, error) {
 	if err := checkPrefixes(root); err != nil {
 		return nil, err
 	}
-	return &parsed{doc: doc, root: root, rootEnd: rootEnd, selfEnd: selfEnd}, nil
+	return &parsed{doc: doc, root: root, rootEnd: rootEnd + bom, selfEnd: selfEnd}, nil
 }
 
 // normalizeAttrWhitespace applies XML 1.0's attribute-value normalisation

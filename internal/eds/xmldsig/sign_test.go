@@ -155,3 +155,19 @@ func TestSignRefuses(t *testing.T) {
 		t.Errorf("empty root: %v", err)
 	}
 }
+
+// issue 12 item 8: a UTF-8 byte order mark is kept and not taken for content.
+func TestSignWithBOM(t *testing.T) {
+	k := gost(t)
+	doc := "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a>текст</a>"
+	out, err := Sign([]byte(doc), k.key, k.chain, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(out, []byte(doc[:len(doc)-4])) {
+		t.Fatalf("%q", out)
+	}
+	if _, err := Verify(out, VerifyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
