@@ -132,7 +132,7 @@ func (a *API) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /xml/sign", a.endpoint(a.xmlSign))
 	handle("POST /xml/verify", a.endpoint(a.xmlVerify))
 	handle("POST /wsse/sign", a.endpoint(a.wsseSign))
-	handle("POST /wsse/verify", a.endpoint(a.xmlVerify))
+	handle("POST /wsse/verify", a.endpoint(a.wsseVerify))
 	handle("POST /pkcs12/aliases", a.endpoint(a.pkcs12Aliases))
 	handle("POST /x509/verify", a.endpoint(a.x509Verify))
 	handle("GET /actuator/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

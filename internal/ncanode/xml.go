@@ -143,10 +143,21 @@ func (a *API) wsseSign(ctx context.Context, body []byte) (any, error) {
 	return XmlSignResponse{Status: ok, XML: string(out)}, nil
 }
 
-// xmlVerify serves /xml/verify and /wsse/verify: every signature is checked;
-// its certificate is validated at the time-stamp's time when a valid
-// time-stamp covers the signature, otherwise now.
+// xmlVerify serves /xml/verify: every signature is checked; its certificate is
+// validated at the time-stamp's time when a valid time-stamp covers the
+// signature, otherwise now.
 func (a *API) xmlVerify(ctx context.Context, body []byte) (any, error) {
+	return a.verifyXML(ctx, body, false)
+}
+
+// wsseVerify serves /wsse/verify: as /xml/verify, and the body must be a SOAP
+// envelope whose signatures cover its Body itself (a signed Body moved
+// elsewhere and replaced is refused: eds.xml.reference_invalid).
+func (a *API) wsseVerify(ctx context.Context, body []byte) (any, error) {
+	return a.verifyXML(ctx, body, true)
+}
+
+func (a *API) verifyXML(ctx context.Context, body []byte, soap bool) (any, error) {
 	var req XmlVerifyRequest
 	if err := decode(body, &req); err != nil {
 		return nil, err
@@ -158,7 +169,7 @@ func (a *API) xmlVerify(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := xmldsig.Verify([]byte(req.XML), xmldsig.VerifyOptions{Limits: a.xmlLimits()})
+	res, err := xmldsig.Verify([]byte(req.XML), xmldsig.VerifyOptions{Limits: a.xmlLimits(), SOAPBody: soap})
 	if errors.Is(err, xmldsig.ErrNoSignature) {
 		// NCANode: a document without signatures is not valid, and not an error.
 		return XmlVerificationResponse{Status: ok, Signers: []*CertificateInfo{}}, nil

@@ -129,6 +129,16 @@ func TestWSSESignVerify(t *testing.T) {
 	if !ver.Valid || len(ver.Signers) != 1 {
 		t.Fatalf("%+v", ver)
 	}
+	// A signed Body moved into the header and replaced: 200, not valid.
+	i, j := strings.Index(signed.XML, "<soapenv:Body"), strings.Index(signed.XML, "</soapenv:Body>")+len("</soapenv:Body>")
+	evil := `<soapenv:Body xmlns:wsu="` + xmldsig.NSWSU + `" wsu:Id="evil"><pay>1</pay></soapenv:Body>`
+	moved := strings.Replace(signed.XML[:i]+evil+signed.XML[j:], "</soapenv:Header>", "<x>"+signed.XML[i:j]+"</x></soapenv:Header>", 1)
+	postOK(t, h, "/wsse/verify", XmlVerifyRequest{XML: moved}, &ver)
+	if ver.Valid || ver.Signers[0] == nil || ver.Signers[0].Errors[0] != "eds.xml.reference_invalid" {
+		t.Fatalf("moved Body: %+v", ver)
+	}
+	code, body := post(t, h, "/wsse/verify", XmlVerifyRequest{XML: "<a/>"})
+	checkError(t, code, body, 400, "eds.xml.malformed")
 	// The BinarySecurityToken form (extension) verifies too.
 	postOK(t, h, "/wsse/sign", WsseSignRequest{XML: env, Key: k.Key, Password: k.Password, BinarySecurityToken: true}, &signed)
 	if !strings.Contains(signed.XML, "wsse:BinarySecurityToken") || strings.Contains(signed.XML, "wsse:KeyIdentifier") {
@@ -138,7 +148,7 @@ func TestWSSESignVerify(t *testing.T) {
 	if !ver.Valid {
 		t.Fatalf("%+v", ver)
 	}
-	code, body := post(t, h, "/wsse/sign", WsseSignRequest{XML: "<a/>", Key: k.Key, Password: k.Password})
+	code, body = post(t, h, "/wsse/sign", WsseSignRequest{XML: "<a/>", Key: k.Key, Password: k.Password})
 	checkError(t, code, body, 400, "eds.xml.malformed")
 	code, body = post(t, h, "/wsse/sign", WsseSignRequest{XML: env, Key: k.Key, Password: "wrong"})
 	checkError(t, code, body, 400, "eds.pkcs12.bad_password")

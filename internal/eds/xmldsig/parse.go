@@ -51,6 +51,8 @@ type parsed struct {
 	rootEnd int // offset of "</root>" (or of "/>" of an empty root)
 	selfEnd bool
 	budget  int // bytes Verify may still canonicalise
+	// soapBody, when set, is the only element a "#id" reference may name.
+	soapBody *etree.Element
 }
 
 // parse reads untrusted XML. It refuses DOCTYPE (ErrDTD) before anything is

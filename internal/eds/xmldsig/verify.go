@@ -26,6 +26,11 @@ const (
 // VerifyOptions configures Verify.
 type VerifyOptions struct {
 	Limits Limits
+	// SOAPBody requires doc to be a SOAP envelope and every "#id" reference to
+	// name its Body (the Body element that is a child of the Envelope): a
+	// signed Body moved into the header and replaced by another is refused
+	// with ErrReference, whatever the signature says.
+	SOAPBody bool
 }
 
 // Result describes every ds:Signature of a document, in document order.
@@ -81,6 +86,11 @@ func Verify(doc []byte, opts VerifyOptions) (*Result, error) {
 	p, err := parse(doc, opts.Limits)
 	if err != nil {
 		return nil, err
+	}
+	if opts.SOAPBody {
+		if p.soapBody, err = soapBody(p.root); err != nil {
+			return nil, err
+		}
 	}
 	var sigs []*etree.Element
 	var walk func(e *etree.Element) error
@@ -370,6 +380,9 @@ func checkReference(p *parsed, sig *etree.Element, r reference) (Reference, erro
 		if err != nil {
 			return out, err
 		}
+		if p.soapBody != nil && el != p.soapBody {
+			return out, fmt.Errorf("%w: %q is not the SOAP Body", ErrReference, r.uri)
+		}
 		out.Element = el.Tag
 		out.Canonical = canonicalSubtree(el, m, skip)
 	default:
@@ -556,4 +569,25 @@ func child(e *etree.Element, ns, local string) *etree.Element {
 		}
 	}
 	return nil
+}
+
+// soapBody returns the Body of a SOAP 1.1 or 1.2 envelope.
+func soapBody(env *etree.Element) (*etree.Element, error) {
+	ns := nsOf(env)
+	if env.Tag != "Envelope" || (ns != NSSOAP11 && ns != NSSOAP12) {
+		return nil, fmt.Errorf("%w: not a SOAP envelope", ErrMalformed)
+	}
+	var body *etree.Element
+	for _, c := range env.ChildElements() {
+		if is(c, ns, "Body") {
+			if body != nil {
+				return nil, fmt.Errorf("%w: two SOAP Bodies", ErrMalformed)
+			}
+			body = c
+		}
+	}
+	if body == nil {
+		return nil, fmt.Errorf("%w: SOAP envelope without Body", ErrMalformed)
+	}
+	return body, nil
 }

@@ -83,3 +83,32 @@ func TestXmlsec1VerifiesSOAP(t *testing.T) {
 		}
 	}
 }
+
+// issue 12 (bad input): WS-Security wrapping. The signed Body moved into the
+// header and replaced by another Body with a new ID verifies as XML-DSig, but
+// not as a SOAP signature (SOAPBody), which demands that the signature cover
+// the envelope's Body itself.
+func TestSOAPBodyWrapping(t *testing.T) {
+	k := rsaKey(t)
+	out, err := SignSOAP([]byte(soapSample), k.key, k.chain, SOAPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(out, VerifyOptions{SOAPBody: true}); err != nil {
+		t.Fatalf("genuine: %v", err)
+	}
+	s := string(out)
+	i, j := strings.Index(s, "<soapenv:Body"), strings.Index(s, "</soapenv:Body>")+len("</soapenv:Body>")
+	body := s[i:j]
+	evil := `<soapenv:Body xmlns:wsu="` + NSWSU + `" wsu:Id="evil"><pay>1000000</pay></soapenv:Body>`
+	moved := strings.Replace(s[:i]+evil+s[j:], "</soapenv:Header>", "<hidden>"+body+"</hidden></soapenv:Header>", 1)
+	if _, err := Verify([]byte(moved), VerifyOptions{}); err != nil {
+		t.Fatalf("plain XML-DSig of the moved Body: %v", err)
+	}
+	if _, err := Verify([]byte(moved), VerifyOptions{SOAPBody: true}); !errors.Is(err, ErrReference) {
+		t.Errorf("moved Body accepted as a SOAP signature: %v", err)
+	}
+	if _, err := Verify([]byte("<a/>"), VerifyOptions{SOAPBody: true}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("not SOAP: %v", err)
+	}
+}
