@@ -75,6 +75,11 @@ func TestXMLVerifyKalkan(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newTestServer(t)
+	code, body := post(t, h, "/xml/verify", XmlVerifyRequest{XML: string(doc), RevocationCheck: []string{"CRL"}})
+	if code != 200 {
+		t.Fatalf("HTTP %d %s", code, body)
+	}
+	golden(t, "xml-verify-kalkan.json", body)
 	var ver XmlVerificationResponse
 	postOK(t, h, "/xml/verify", XmlVerifyRequest{XML: string(doc)}, &ver)
 	ci := ver.Signers[0]
