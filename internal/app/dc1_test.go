@@ -27,6 +27,12 @@ var notLegalState = map[string]string{
 	"POST /cms/sign/add":      "NCANode-compatible: signs with the caller's own key, records nothing",
 	"POST /cms/verify":        "NCANode-compatible: verifies a signature, records nothing",
 	"POST /cms/extract":       "NCANode-compatible: reads a signature, records nothing",
+	"POST /pkcs12/aliases":    "NCANode-compatible: reads a key container, records nothing",
+	"POST /x509/verify":       "NCANode-compatible: verifies a certificate, records nothing",
+	"POST /xml/sign":          "NCANode-compatible: signs with the caller's own key, records nothing",
+	"POST /xml/verify":        "NCANode-compatible: verifies a signature, records nothing",
+	"POST /wsse/sign":         "NCANode-compatible: signs with the caller's own key, records nothing",
+	"POST /wsse/verify":       "NCANode-compatible: verifies a signature, records nothing",
 	"POST /sandbox/sms/reply": "sandbox simulator of the citizen's SMS reply",
 }
 
