@@ -288,7 +288,12 @@ func (a *App) build(ctx context.Context) error {
 		issuer = "http://" + cfg.Addr
 	}
 	if a.Notify, err = notify.New(notify.Config{DB: a.DB, Directory: a.PD, Organizations: ids, Signer: a.PD, Issuer: issuer,
-		Now: cfg.Now, Logger: a.log}); err != nil {
+		Now: cfg.Now, Logger: a.log, Citizens: ids, AllowLoopbackPush: cfg.Sandbox,
+		Channels: []notify.Channel{notify.SMSChannel{Mobile: mobile, Gateway: sms}}}); err != nil {
+		return err
+	}
+	a.Notify.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) }, a.PD.IsRegulator)
+	if err := a.seedSenders(ctx); err != nil {
 		return err
 	}
 	if err := a.mountEDS(s, public); err != nil {
@@ -462,6 +467,11 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 	go func() {
 		if err := a.Notify.Run(ctx); err != nil && ctx.Err() == nil {
 			a.log.ErrorContext(ctx, "notification consumer stopped", slog.String("error", err.Error()))
+		}
+	}()
+	go func() {
+		if err := a.Notify.RunDispatcher(ctx, time.Second); err != nil && ctx.Err() == nil {
+			a.log.ErrorContext(ctx, "notification dispatcher stopped", slog.String("error", err.Error()))
 		}
 	}()
 	go func() {
@@ -686,4 +696,33 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descWait, prometheus.CounterValue, float64(s.WaitCount), s.Pool)
 		ch <- prometheus.MustNewConstMetric(descWaitD, prometheus.CounterValue, s.WaitDuration.Seconds(), s.Pool)
 	}
+}
+
+// seedSenders gives the sandbox's state bodies a sender permission for every category
+// of the notification policy, so a notice can be sent through POST /v1/notices at once.
+func (a *App) seedSenders(ctx context.Context) error {
+	if !a.Config.Sandbox {
+		return nil
+	}
+	have, err := a.Notify.Senders(ctx)
+	if err != nil {
+		return err
+	}
+	pol, err := notify.LoadPolicy(notify.PolicyVersion)
+	if err != nil {
+		return err
+	}
+	var cats []string
+	for c := range pol.Categories {
+		cats = append(cats, c)
+	}
+	for _, o := range a.Pop.Organizations {
+		if o.Role != "state_body" || have[o.BIN] != nil {
+			continue
+		}
+		if err := a.Notify.SetSender(ctx, "sandbox", o.BIN, cats); err != nil {
+			return err
+		}
+	}
+	return nil
 }
