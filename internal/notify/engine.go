@@ -377,12 +377,12 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	type unread struct {
-		id                  int64
-		subject             string
-		significant         bool
-		delivered, readBy   int64
-		policy, cat         string
-		ref, sender         string
+		id                int64
+		subject           string
+		significant       bool
+		delivered, readBy int64
+		policy, cat       string
+		ref, sender       string
 	}
 	var us []unread
 	for rows.Next() {
