@@ -84,6 +84,12 @@ type Config struct {
 	// CAAnchorFiles are CA certificates trusted directly as anchors, root or
 	// intermediate (--ca-anchor).
 	CAAnchorFiles []string
+	// E-mail notifications over SMTP (off when SMTPAddr is empty; the sandbox runs its
+	// own server): STARTTLS (default) or implicit TLS, PLAIN authentication when a user
+	// is given, the password read from a file. VAPIDSubject is the contact of Web Push's
+	// VAPID ("mailto:…" or an https URL).
+	SMTPAddr, SMTPTLS, SMTPUser, SMTPPasswordFile, MailFrom string
+	VAPIDSubject                                          string
 	// Per-client rate limit of public endpoints.
 	RateLimit float64
 	RateBurst float64
@@ -106,6 +112,11 @@ type App struct {
 	NCANode  *server.Server // the NCANode-compatible listener's server, nil when off
 	PD       *pd.Service
 	Notify   *notify.Service
+	// Mailbox and PushLog are the sandbox's outgoing e-mail and Web Push (sandbox only);
+	// VAPIDPublicKey is the applicationServerKey the cabinet subscribes browsers with.
+	Mailbox        *sandbox.Mailbox
+	PushLog        *sandbox.PushLog
+	VAPIDPublicKey string
 	Trust    *pki.Validator
 	OrgAuth  *orgauth.Authenticator
 	log      *slog.Logger
@@ -287,9 +298,12 @@ func (a *App) build(ctx context.Context) error {
 	if issuer == "" {
 		issuer = "http://" + cfg.Addr
 	}
+	chans, err := a.notifyChannels(ctx, mobile, sms)
+	if err != nil {
+		return err
+	}
 	if a.Notify, err = notify.New(notify.Config{DB: a.DB, Directory: a.PD, Organizations: ids, Signer: a.PD, Issuer: issuer,
-		Now: cfg.Now, Logger: a.log, Citizens: ids, AllowLoopbackPush: cfg.Sandbox,
-		Channels: []notify.Channel{notify.SMSChannel{Mobile: mobile, Gateway: sms}}}); err != nil {
+		Now: cfg.Now, Logger: a.log, Citizens: ids, AllowLoopbackPush: cfg.Sandbox, Channels: chans}); err != nil {
 		return err
 	}
 	a.Notify.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) }, a.PD.IsRegulator)
@@ -304,7 +318,8 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	if cfg.Sandbox {
-		sh := &sandbox.Handler{Population: a.Pop, SMS: a.SMS, SMSPage: smsPage}
+		sh := &sandbox.Handler{Population: a.Pop, SMS: a.SMS, SMSPage: smsPage.SMS, Mail: a.Mailbox, MailPage: smsPage.Mail,
+			Push: a.PushLog, PushPage: smsPage.Push}
 		sh.Register(s.HandleFunc)
 		a.Keys.Register(s.HandleFunc)
 		a.CA.Register(s.Handle)
@@ -655,7 +670,12 @@ func (a *App) refreshTrust(ctx context.Context) {
 }
 
 // Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	if a.Mailbox != nil {
+		a.Mailbox.Close()
+	}
+	return a.DB.Close()
+}
 
 // PrintSandboxWelcome tells a newcomer where the sandbox is and how to log in.
 func (a *App) PrintSandboxWelcome(w io.Writer, addr net.Addr) {

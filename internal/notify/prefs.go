@@ -198,3 +198,14 @@ func (s *Service) PushSubscriptions(ctx context.Context, subject string) ([]Push
 	}
 	return out, rows.Err()
 }
+
+// DropPushEndpoint removes a subscription the push service says no longer exists.
+func (s *Service) DropPushEndpoint(ctx context.Context, endpoint string) {
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM notify_push_subscriptions WHERE endpoint = ?`, endpoint)
+		return err
+	})
+	if err != nil {
+		s.log.WarnContext(ctx, "notify: drop a gone push subscription", "err", err)
+	}
+}
