@@ -89,7 +89,7 @@ type Config struct {
 	// is given, the password read from a file. VAPIDSubject is the contact of Web Push's
 	// VAPID ("mailto:…" or an https URL).
 	SMTPAddr, SMTPTLS, SMTPUser, SMTPPasswordFile, MailFrom string
-	VAPIDSubject                                          string
+	VAPIDSubject                                            string
 	// Per-client rate limit of public endpoints.
 	RateLimit float64
 	RateBurst float64
@@ -117,10 +117,10 @@ type App struct {
 	Mailbox        *sandbox.Mailbox
 	PushLog        *sandbox.PushLog
 	VAPIDPublicKey string
-	Trust    *pki.Validator
-	OrgAuth  *orgauth.Authenticator
-	log      *slog.Logger
-	kek      *keyring.KEK
+	Trust          *pki.Validator
+	OrgAuth        *orgauth.Authenticator
+	log            *slog.Logger
+	kek            *keyring.KEK
 }
 
 // ErrKEKRequired: `senim serve` without --sandbox needs a key-encryption key.
