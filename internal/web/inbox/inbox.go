@@ -39,6 +39,7 @@ var (
 	inboxV  = views.Add("inbox", "inbox.title", web.Needs{Script: true})
 	noticeV = views.Add("notice", "inbox.notice.title")
 	ackV    = views.Add("acknowledge", "inbox.ack.title")
+	prefsV  = views.Add("settings", "inbox.settings.title")
 )
 
 // Notices is the notification point as this area sees it.
@@ -50,6 +51,10 @@ type Notices interface {
 	Acknowledge(ctx context.Context, rd notify.Reader, ref string) (*notify.Opened, error)
 	Receipt(ctx context.Context, subject, ref string) (*notify.Receipt, error)
 	Subscribe(subject string) (<-chan struct{}, func())
+	Prefs(ctx context.Context, subject string) (map[string]notify.Pref, error)
+	SetPref(ctx context.Context, subject, channel string, enabled bool, address string) error
+	PushSubscriptions(ctx context.Context, subject string) ([]notify.PushSubscription, error)
+	UnsubscribePush(ctx context.Context, subject, endpoint string) error
 }
 
 // Config configures the area.
@@ -86,6 +91,9 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("GET /inbox/{ref}", web.Citizen(a.open))
 	s.Handle("POST /inbox/{ref}/acknowledge", web.Form(web.Citizen(a.acknowledge)))
 	s.Handle("GET /inbox/{ref}/receipt.json", web.Download(a.receipt))
+	s.Handle("GET /inbox/settings", web.Citizen(a.settings))
+	s.Handle("POST /inbox/settings", web.Form(web.Citizen(a.saveSettings)))
+	s.Handle("POST /inbox/settings/push/remove", web.Form(web.Citizen(a.removePush)))
 	s.Badge(web.Badge{ID: "nav-inbox", Href: "/inbox", Key: "nav.inbox", Live: "/inbox/events",
 		Count: func(r *http.Request, sess *identity.Session) (int, error) {
 			n, _, err := cfg.Notices.Unread(r.Context(), sess.Citizen.Ref())
@@ -262,4 +270,73 @@ func (a *area) events(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 			return nil
 		}
 	}
+}
+
+// settingsData is the channel preferences form.
+type settingsData struct {
+	SMS, Email, Push bool
+	Address          string
+	Devices          int
+}
+
+func (a *area) settingsOf(ctx context.Context, subject string) (settingsData, error) {
+	prefs, err := a.cfg.Notices.Prefs(ctx, subject)
+	if err != nil {
+		return settingsData{}, err
+	}
+	subs, err := a.cfg.Notices.PushSubscriptions(ctx, subject)
+	if err != nil {
+		return settingsData{}, err
+	}
+	return settingsData{SMS: prefs[notify.ChannelSMS].Enabled, Email: prefs[notify.ChannelEmail].Enabled, Address: prefs[notify.ChannelEmail].Address,
+		Push: prefs[notify.ChannelPush].Enabled, Devices: len(subs)}, nil
+}
+
+func (a *area) settings(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	d, err := a.settingsOf(r.Context(), sess.Citizen.Ref())
+	if err != nil {
+		return err
+	}
+	p := a.s.Page(w, r, sess)
+	p.Data = d
+	return a.s.Render(w, r, http.StatusOK, prefsV, p)
+}
+
+// saveSettings records the citizen's channel choices. The e-mail address is checked
+// first, so a wrong one changes nothing.
+func (a *area) saveSettings(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	ctx, subject := r.Context(), sess.Citizen.Ref()
+	d := settingsData{SMS: r.PostFormValue("sms") == "on", Email: r.PostFormValue("email") == "on", Push: r.PostFormValue("push") == "on",
+		Address: r.PostFormValue("address")}
+	old, err := a.settingsOf(ctx, subject)
+	if err != nil {
+		return err
+	}
+	d.Devices = old.Devices
+	p := a.s.Page(w, r, sess)
+	p.Data = d
+	if err := a.cfg.Notices.SetPref(ctx, subject, notify.ChannelEmail, d.Email, d.Address); err != nil {
+		return a.s.FormError(w, r, prefsV, p, err)
+	}
+	if err := a.cfg.Notices.SetPref(ctx, subject, notify.ChannelSMS, d.SMS, ""); err != nil {
+		return err
+	}
+	if err := a.cfg.Notices.SetPref(ctx, subject, notify.ChannelPush, d.Push, ""); err != nil {
+		return err
+	}
+	p.Notice = "inbox.settings.saved"
+	return a.s.Render(w, r, http.StatusOK, prefsV, p)
+}
+
+func (a *area) removePush(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	if err := a.cfg.Notices.UnsubscribePush(r.Context(), sess.Citizen.Ref(), ""); err != nil {
+		return err
+	}
+	d, err := a.settingsOf(r.Context(), sess.Citizen.Ref())
+	if err != nil {
+		return err
+	}
+	p := a.s.Page(w, r, sess)
+	p.Data, p.Notice = d, "inbox.settings.removed"
+	return a.s.Render(w, r, http.StatusOK, prefsV, p)
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -283,5 +284,43 @@ func TestInboxReadable(t *testing.T) {
 			}
 			webtest.Readable(t, path, lang, w.Body.String())
 		}
+	}
+}
+
+// The citizen chooses her channels; a wrong e-mail address is refused next to its field
+// with the catalog's message and changes nothing; the page says legally significant
+// notices cannot be switched off (DC-2) and reads in every language.
+func TestSettings(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice, bob := h.Citizen(iinAlice, "Alice"), h.Citizen(iinBob, "Bob")
+	for _, lang := range i18n.Langs {
+		w := h.Get("/inbox/settings?lang="+lang, alice)
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `id="settings-legal"`) {
+			t.Fatalf("%s: settings %d", lang, w.Code)
+		}
+		webtest.Readable(t, "/inbox/settings", lang, w.Body.String())
+	}
+	w := h.Post("/inbox/settings?lang=en", url.Values{"sms": {"on"}, "email": {"on"}, "address": {"alice@example.kz\r\nBcc: x"}}, alice)
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "Check the e-mail address") {
+		t.Errorf("a bad address: %d\n%s", w.Code, w.Body.String())
+	}
+	webtest.Readable(t, "/inbox/settings", "en", w.Body.String())
+	if p, _ := svc.Prefs(t.Context(), alice.Session.Citizen.Ref()); p[notify.ChannelSMS].Enabled || p[notify.ChannelEmail].Enabled {
+		t.Errorf("a refused form changed the preferences: %+v", p)
+	}
+	w = h.Post("/inbox/settings?lang=en", url.Values{"sms": {"on"}, "email": {"on"}, "address": {"alice@example.kz"}}, alice)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Your choices are saved.") || !strings.Contains(w.Body.String(), `value="alice@example.kz"`) {
+		t.Errorf("save: %d\n%s", w.Code, w.Body.String())
+	}
+	p, _ := svc.Prefs(t.Context(), alice.Session.Citizen.Ref())
+	if !p[notify.ChannelSMS].Enabled || !p[notify.ChannelEmail].Enabled || p[notify.ChannelEmail].Address != "alice@example.kz" || p[notify.ChannelPush].Enabled {
+		t.Errorf("saved %+v", p)
+	}
+	// Bob's page is his own: nothing of Alice's shows.
+	if w := h.Get("/inbox/settings?lang=en", bob); strings.Contains(w.Body.String(), "alice@example.kz") {
+		t.Error("bob sees alice's address")
+	}
+	if w := h.Post("/inbox/settings", url.Values{"email": {"on"}, "address": {"x@example.kz"}, "csrf": {"forged"}}, bob); w.Code != http.StatusForbidden {
+		t.Errorf("a forged form: %d", w.Code)
 	}
 }
