@@ -346,3 +346,25 @@ func TestRateLimit(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// rule PD-3.4: a notice of an action on her data (here a flow-2 access) goes, beside
+// the inbox, to the channels she switched on; nothing goes where she did not.
+func TestEventNoticesUseHerChannels(t *testing.T) {
+	a, gw, mail := smsFixture(t, storetest.Open(t))
+	if err := a.svc.SetPref(t.Context(), alice, ChannelSMS, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{alice, bob} {
+		a.emit(t, "pd.token.issued", sub, map[string]any{"jti": "j-" + sub, "flow": "protocol", "initiator": binBank, "owner": binRegister,
+			"scope": []string{"identity"}, "code": "crim-proc"})
+	}
+	a.sync(t)
+	a.dispatch(t)
+	got := gw.Messages("+77010000001")
+	if len(got) != 1 || !strings.Contains(got[0].Text, texts["kk"]["title.access"]) {
+		t.Errorf("alice's SMS: %+v", got)
+	}
+	if n := len(gw.Messages("+77010000002")); n != 0 || mail.count() != 0 {
+		t.Errorf("bob switched nothing on, yet %d SMS and %d e-mails went out", n, mail.count())
+	}
+}
