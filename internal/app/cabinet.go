@@ -27,6 +27,7 @@ type cabinet struct {
 	PD            personalData
 	Log           history.Log
 	Notices       inbox.Notices
+	VAPIDKey      string            // Web Push applicationServerKey for the inbox's settings
 	Sandbox       *sandboxui.Config // nil outside the sandbox
 }
 
@@ -49,7 +50,7 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := history.Mount(sh, history.Config{Log: c.Log, Organizations: c.Organizations}); err != nil {
 		return nil, err
 	}
-	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices}); err != nil {
+	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices, VAPIDKey: c.VAPIDKey}); err != nil {
 		return nil, err
 	}
 	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations}); err != nil {
@@ -75,7 +76,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	if err != nil {
 		return pages, err
 	}
-	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify}
+	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify, VAPIDKey: a.VAPIDPublicKey}
 	if a.Keys != nil {
 		staff := sandbox.Staff(a.Pop)
 		c.Sandbox = &sandboxui.Config{

@@ -62,7 +62,7 @@ func (a *App) notifyChannels(ctx context.Context, mobile mgov.MobileDB, sms mgov
 	if subject == "" {
 		subject = "mailto:noreply@senim.kz"
 	}
-	push := notify.PushChannel{VAPID: &notify.VAPID{Key: vapid, Subject: subject}, Client: &http.Client{Timeout: 15 * time.Second},
+	push := notify.PushChannel{VAPID: &notify.VAPID{Key: vapid, Subject: subject}, Client: notify.GuardedClient(15*time.Second, cfg.Sandbox),
 		Gone: func(ctx context.Context, endpoint string) { a.Notify.DropPushEndpoint(ctx, endpoint) }}
 	a.VAPIDPublicKey = push.VAPID.PublicKey()
 	if cfg.Sandbox {

@@ -5,8 +5,10 @@ import (
 	"crypto/ecdh"
 	"database/sql"
 	"encoding/base64"
+	"net"
 	"net/mail"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/senimkz/senim/internal/store"
@@ -118,12 +120,20 @@ func (p PushSubscription) check(allowLoopback bool) error {
 		return ErrSubscription.WithDetail("endpoint: not a URL")
 	}
 	host := u.Hostname()
-	loop := host == "127.0.0.1" || host == "localhost" || host == "::1"
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return ErrSubscription.WithDetail("endpoint: bad port")
+		}
+	}
+	loop := host == "localhost" || isLoopback(host)
 	if u.Scheme != "https" && !(allowLoopback && loop && u.Scheme == "http") {
 		return ErrSubscription.WithDetail("endpoint: https only")
 	}
 	if loop && !allowLoopback {
 		return ErrSubscription.WithDetail("endpoint: loopback is allowed in the sandbox only")
+	}
+	if ip := net.ParseIP(host); ip != nil && !loop && !PublicIP(ip) {
+		return ErrSubscription.WithDetail("endpoint: not a public address")
 	}
 	k, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(p.Keys.P256DH, "="))
 	if err != nil {
@@ -208,4 +218,23 @@ func (s *Service) DropPushEndpoint(ctx context.Context, endpoint string) {
 	if err != nil {
 		s.log.WarnContext(ctx, "notify: drop a gone push subscription", "err", err)
 	}
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// PublicIP reports whether ip is a public unicast address: not loopback, private,
+// link-local, multicast, unspecified or carrier-grade NAT. Push endpoints (and any
+// URL a citizen gives Senim to call) must resolve to such an address.
+func PublicIP(ip net.IP) bool {
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsMulticast() ||
+		ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() {
+		return false
+	}
+	if v4 := ip.To4(); v4 != nil {
+		return !(v4[0] == 100 && v4[1]&0xc0 == 64) && v4[0] != 0 && !(v4[0] == 192 && v4[1] == 0 && v4[2] == 0) && !(v4[0] == 198 && v4[1]&0xfe == 18)
+	}
+	return true
 }

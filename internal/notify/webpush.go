@@ -16,10 +16,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -183,10 +185,32 @@ func (v *VAPID) Authorization(endpoint string, now time.Time) (string, error) {
 	return "vapid t=" + in + "." + enc.EncodeToString(sig[:]) + ", k=" + v.PublicKey(), nil
 }
 
+// GuardedClient is an HTTP client for URLs citizens gave (push endpoints): it connects
+// only to public addresses, checked on the address actually dialled (so a name that
+// resolves to an internal address, or re-resolves to one, is refused), loopback too
+// when allowLoopback (the sandbox).
+func GuardedClient(timeout time.Duration, allowLoopback bool) *http.Client {
+	d := &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return err
+		}
+		ip := net.ParseIP(host)
+		if ip == nil || !(PublicIP(ip) || allowLoopback && ip.IsLoopback()) {
+			return fmt.Errorf("%w: %s is not a public address", ErrPermanent, host)
+		}
+		return nil
+	}}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.DialContext = d.DialContext
+	return &http.Client{Timeout: timeout, Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
 // PushChannel sends Web Push messages (RFC 8030) to the citizen's subscriptions.
 type PushChannel struct {
 	VAPID  *VAPID
-	Client *http.Client     // http.DefaultClient when nil; give one with a timeout
+	Client *http.Client     // GuardedClient(15s, false) when nil
 	Now    func() time.Time // time.Now when nil
 	// Gone is told of a subscription the push service says no longer exists (404,
 	// 410), so it is removed.
@@ -282,7 +306,7 @@ func (c PushChannel) push(ctx context.Context, sub PushSubscription, payload []b
 	req.Header.Set("Topic", base64.RawURLEncoding.EncodeToString(topic[:24]))
 	cl := c.Client
 	if cl == nil {
-		cl = http.DefaultClient
+		cl = GuardedClient(15*time.Second, false)
 	}
 	resp, err := cl.Do(req)
 	if err != nil {

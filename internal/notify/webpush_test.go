@@ -13,6 +13,7 @@ import (
 	"errors"
 	"io"
 	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -255,5 +256,28 @@ func TestPushChannel(t *testing.T) {
 	d.mu.Unlock()
 	if err := ch.Send(t.Context(), m); err == nil || errors.Is(err, ErrPermanent) || errorCode(err) != "push_503" {
 		t.Errorf("503: %v (%s)", err, errorCode(err))
+	}
+}
+
+// The push client connects to public addresses only: a push endpoint on loopback (or
+// any internal address) is refused at dial time unless the sandbox allows loopback.
+func TestGuardedClient(t *testing.T) {
+	v := newVAPID(t)
+	d := newDevice(t, v)
+	m := Outgoing{ID: "d1.n_x", Title: "t", Text: "t", URL: "https://senim.test/inbox/n_x", Push: []PushSubscription{d.sub}}
+	if err := (PushChannel{VAPID: v, Client: GuardedClient(5*time.Second, false)}).Send(t.Context(), m); !errors.Is(err, ErrPermanent) {
+		t.Errorf("sent to loopback: %v", err)
+	}
+	if len(d.received()) != 0 {
+		t.Fatal("the loopback endpoint was reached")
+	}
+	if err := (PushChannel{VAPID: v, Client: GuardedClient(5*time.Second, true)}).Send(t.Context(), m); err != nil || len(d.received()) != 1 {
+		t.Errorf("sandbox loopback: %v", err)
+	}
+	for ip, public := range map[string]bool{"10.1.2.3": false, "172.16.0.1": false, "192.168.1.1": false, "169.254.169.254": false, "100.64.0.1": false,
+		"0.0.0.0": false, "::1": false, "fe80::1": false, "fc00::1": false, "8.8.8.8": true, "2a00:1450::1": true} {
+		if PublicIP(net.ParseIP(ip)) != public {
+			t.Errorf("PublicIP(%s) = %v", ip, !public)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package inbox
 import (
 	"bufio"
 	"context"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -322,5 +323,54 @@ func TestSettings(t *testing.T) {
 	}
 	if w := h.Post("/inbox/settings", url.Values{"email": {"on"}, "address": {"x@example.kz"}, "csrf": {"forged"}}, bob); w.Code != http.StatusForbidden {
 		t.Errorf("a forged form: %d", w.Code)
+	}
+}
+
+// A browser's Web Push subscription is stored for the session's citizen only; a
+// malformed one is refused and stores nothing; the service worker is served as
+// JavaScript; the settings page may register it (worker-src 'self').
+func TestPushSubscription(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	ua, _ := ecdh.P256().GenerateKey(rand.Reader)
+	auth := make([]byte, 16)
+	rand.Read(auth)
+	enc := base64.RawURLEncoding
+	good := `{"endpoint":"https://push.example/send/abc","keys":{"p256dh":"` + enc.EncodeToString(ua.PublicKey().Bytes()) + `","auth":"` + enc.EncodeToString(auth) + `"}}`
+	for name, sub := range map[string]string{
+		"not JSON":       "{",
+		"http endpoint":  strings.Replace(good, "https://", "http://", 1),
+		"loopback":       strings.Replace(good, "push.example", "127.0.0.1", 1),
+		"not a key":      strings.Replace(good, enc.EncodeToString(ua.PublicKey().Bytes()), "AAAA", 1),
+		"short auth":     strings.Replace(good, enc.EncodeToString(auth), "AAAA", 1),
+		"internal port?": strings.Replace(good, "push.example", "push.example:99999", 1),
+	} {
+		if w := h.Post("/inbox/settings/push", url.Values{"subscription": {sub}}, alice); w.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d", name, w.Code)
+		}
+	}
+	if subs, _ := svc.PushSubscriptions(t.Context(), alice.Session.Citizen.Ref()); len(subs) != 0 {
+		t.Fatalf("refused subscriptions were stored: %+v", subs)
+	}
+	if w := h.Post("/inbox/settings/push", url.Values{"subscription": {good}}, alice); w.Code != http.StatusCreated {
+		t.Fatalf("subscribe: %d %s", w.Code, w.Body.String())
+	}
+	subs, _ := svc.PushSubscriptions(t.Context(), alice.Session.Citizen.Ref())
+	if len(subs) != 1 || subs[0].Endpoint != "https://push.example/send/abc" {
+		t.Errorf("stored %+v", subs)
+	}
+	w := h.Get("/inbox/settings?lang=en", alice)
+	if !strings.Contains(w.Body.String(), "Browsers allowed: 1") || !strings.Contains(w.Header().Get("Content-Security-Policy"), "worker-src 'self'") {
+		t.Errorf("settings after subscribing: %s\n%s", w.Header().Get("Content-Security-Policy"), w.Body.String())
+	}
+	if w := h.Post("/inbox/settings/push/remove", nil, alice); w.Code != http.StatusOK {
+		t.Errorf("remove: %d", w.Code)
+	}
+	if subs, _ := svc.PushSubscriptions(t.Context(), alice.Session.Citizen.Ref()); len(subs) != 0 {
+		t.Errorf("after remove: %+v", subs)
+	}
+	sw := h.Get("/inbox/sw.js", nil)
+	if sw.Code != http.StatusOK || !strings.HasPrefix(sw.Header().Get("Content-Type"), "text/javascript") || !strings.Contains(sw.Body.String(), "showNotification") {
+		t.Errorf("service worker %d %q", sw.Code, sw.Header().Get("Content-Type"))
 	}
 }
