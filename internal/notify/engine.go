@@ -371,115 +371,153 @@ func (s *Service) Retry(ctx context.Context, actor string, id int64) error {
 // (the deliveries' unique key, deemed_at). It returns how many steps it took.
 func (s *Service) Escalate(ctx context.Context) (int, error) {
 	now := s.cfg.Now()
-	rows, err := s.db.QueryContext(ctx, `SELECT id, subject, significant, delivered_at, read_by, policy, category, ref, sender_bin FROM notify_notices
-		WHERE state = 'delivered' AND policy <> '' AND deemed_at = 0 ORDER BY id LIMIT 1000`)
-	if err != nil {
-		return 0, err
-	}
-	type unread struct {
-		id                int64
-		subject           string
-		significant       bool
-		delivered, readBy int64
-		policy, cat       string
-		ref, sender       string
-	}
-	var us []unread
-	for rows.Next() {
-		var u unread
-		if err := rows.Scan(&u.id, &u.subject, &u.significant, &u.delivered, &u.readBy, &u.policy, &u.cat, &u.ref, &u.sender); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		us = append(us, u)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
 	steps := 0
-	for _, u := range us {
-		p, err := s.policyOf(u.policy)
+	var after int64
+	for {
+		us, err := s.unread(ctx, after)
 		if err != nil {
 			return steps, err
 		}
-		c, ok := p.Categories[u.cat]
-		if !ok {
-			continue
-		}
-		delivered := store.FromMicros(u.delivered)
-		var took bool
-		err = s.db.Tx(ctx, func(tx *store.Tx) error {
-			took = false
-			if after := c.reminderAfter(u.significant); after > 0 && !now.Before(delivered.Add(after)) {
-				var k int
-				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM notify_deliveries WHERE notice_id = ? AND purpose = 'reminder'`, u.id).Scan(&k); err != nil {
-					return err
-				}
-				if k == 0 {
-					chs, err := s.enqueue(ctx, tx, u.id, u.subject, u.significant, PurposeReminder, now)
-					if err != nil {
-						return err
-					}
-					if len(chs) > 0 {
-						took = true
-					}
-				}
-			}
-			fallbackUsed := u.readBy != 0 && c.FallbackChannel != ""
-			if fallbackUsed && !now.Before(store.FromMicros(u.readBy)) {
-				if _, ok := s.channels[c.FallbackChannel]; ok {
-					res, err := tx.ExecContext(ctx, `INSERT INTO notify_deliveries (notice_id, channel, purpose, state, next_at, created_at) VALUES (?, ?, 'fallback', 'pending', ?, ?)
-						ON CONFLICT (notice_id, channel, purpose) DO NOTHING`, u.id, c.FallbackChannel, store.Micros(now), store.Micros(now))
-					if err != nil {
-						return err
-					}
-					if k, _ := res.RowsAffected(); k == 1 {
-						took = true
-					}
-				} else {
-					fallbackUsed = false
-				}
-			}
-			if !u.significant || c.DeemedDeliveredAfterHours == 0 {
-				return nil
-			}
-			from := delivered
-			if fallbackUsed {
-				var done int64
-				err := tx.QueryRowContext(ctx, `SELECT done_at FROM notify_deliveries WHERE notice_id = ? AND purpose = 'fallback' AND state IN ('sent', 'skipped', 'dead')`, u.id).Scan(&done)
-				if errors.Is(err, sql.ErrNoRows) {
-					return nil // the fallback has not gone out yet
-				}
-				if err != nil {
-					return err
-				}
-				from = store.FromMicros(done)
-			}
-			if now.Before(from.Add(hours(c.DeemedDeliveredAfterHours))) {
-				return nil
-			}
-			res, err := tx.ExecContext(ctx, `UPDATE notify_notices SET deemed_at = ? WHERE id = ? AND state = 'delivered' AND deemed_at = 0`, store.Micros(now), u.id)
+		for _, u := range us {
+			after = u.id
+			took, err := s.escalateOne(ctx, u, now)
 			if err != nil {
-				return err
+				return steps, err
 			}
-			if k, _ := res.RowsAffected(); k == 1 {
-				took = true
-				return emitStatus(ctx, tx, u.ref, u.subject, u.sender, StateDeemed, "", "")
+			if took {
+				steps++
 			}
-			return nil
-		})
-		if err != nil {
-			return steps, err
 		}
-		if took {
-			steps++
+		if len(us) < escalateBatch {
+			break
 		}
 	}
 	if steps > 0 {
 		s.kick()
 	}
 	return steps, nil
+}
+
+// escalateBatch is how many unread notices Escalate reads at a time (a variable for
+// the test of its paging).
+var escalateBatch = 500
+
+type unread struct {
+	id                int64
+	subject           string
+	significant       bool
+	delivered, readBy int64
+	policy, cat       string
+	ref, sender       string
+}
+
+// unread lists, after id, the unread notices that have a policy and are not deemed
+// delivered yet.
+func (s *Service) unread(ctx context.Context, after int64) ([]unread, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, subject, significant, delivered_at, read_by, policy, category, ref, sender_bin FROM notify_notices
+		WHERE state = 'delivered' AND policy <> '' AND deemed_at = 0 AND id > ? ORDER BY id LIMIT ?`, after, escalateBatch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var us []unread
+	for rows.Next() {
+		var u unread
+		if err := rows.Scan(&u.id, &u.subject, &u.significant, &u.delivered, &u.readBy, &u.policy, &u.cat, &u.ref, &u.sender); err != nil {
+			return nil, err
+		}
+		us = append(us, u)
+	}
+	return us, rows.Err()
+}
+
+// escalateOne takes the policy's steps that are due for one unread notice.
+func (s *Service) escalateOne(ctx context.Context, u unread, now time.Time) (bool, error) {
+	p, err := s.policyOf(u.policy)
+	if err != nil {
+		return false, err
+	}
+	c, ok := p.Categories[u.cat]
+	if !ok {
+		return false, nil
+	}
+	delivered := store.FromMicros(u.delivered)
+	// Nothing can be due before the earliest of the steps' times: no transaction then.
+	due := false
+	if a := c.reminderAfter(u.significant); a > 0 && !now.Before(delivered.Add(a)) {
+		due = true
+	}
+	if u.readBy != 0 && c.FallbackChannel != "" && !now.Before(store.FromMicros(u.readBy)) {
+		due = true
+	}
+	if u.significant && c.DeemedDeliveredAfterHours > 0 && !now.Before(delivered.Add(hours(c.DeemedDeliveredAfterHours))) {
+		due = true
+	}
+	if !due {
+		return false, nil
+	}
+	var took bool
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		took = false
+		if after := c.reminderAfter(u.significant); after > 0 && !now.Before(delivered.Add(after)) {
+			var k int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM notify_deliveries WHERE notice_id = ? AND purpose = 'reminder'`, u.id).Scan(&k); err != nil {
+				return err
+			}
+			if k == 0 {
+				chs, err := s.enqueue(ctx, tx, u.id, u.subject, u.significant, PurposeReminder, now)
+				if err != nil {
+					return err
+				}
+				if len(chs) > 0 {
+					took = true
+				}
+			}
+		}
+		fallbackUsed := u.readBy != 0 && c.FallbackChannel != ""
+		if fallbackUsed && !now.Before(store.FromMicros(u.readBy)) {
+			if _, ok := s.channels[c.FallbackChannel]; ok {
+				res, err := tx.ExecContext(ctx, `INSERT INTO notify_deliveries (notice_id, channel, purpose, state, next_at, created_at) VALUES (?, ?, 'fallback', 'pending', ?, ?)
+					ON CONFLICT (notice_id, channel, purpose) DO NOTHING`, u.id, c.FallbackChannel, store.Micros(now), store.Micros(now))
+				if err != nil {
+					return err
+				}
+				if k, _ := res.RowsAffected(); k == 1 {
+					took = true
+				}
+			} else {
+				fallbackUsed = false
+			}
+		}
+		if !u.significant || c.DeemedDeliveredAfterHours == 0 {
+			return nil
+		}
+		from := delivered
+		if fallbackUsed {
+			var done int64
+			err := tx.QueryRowContext(ctx, `SELECT done_at FROM notify_deliveries WHERE notice_id = ? AND purpose = 'fallback' AND state IN ('sent', 'skipped', 'dead')`, u.id).Scan(&done)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil // the fallback has not gone out yet
+			}
+			if err != nil {
+				return err
+			}
+			from = store.FromMicros(done)
+		}
+		if now.Before(from.Add(hours(c.DeemedDeliveredAfterHours))) {
+			return nil
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE notify_notices SET deemed_at = ? WHERE id = ? AND state = 'delivered' AND deemed_at = 0`, store.Micros(now), u.id)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 1 {
+			took = true
+			return emitStatus(ctx, tx, u.ref, u.subject, u.sender, StateDeemed, "", "")
+		}
+		return nil
+	})
+	return took, err
 }
 
 func (s *Service) policyOf(version string) (*Policy, error) {

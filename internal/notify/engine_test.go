@@ -368,3 +368,28 @@ func TestEventNoticesUseHerChannels(t *testing.T) {
 		t.Errorf("bob switched nothing on, yet %d SMS and %d e-mails went out", n, mail.count())
 	}
 }
+
+// Escalate pages through every unread notice, not only the first batch.
+func TestEscalatePages(t *testing.T) {
+	defer func(n int) { escalateBatch = n }(escalateBatch)
+	escalateBatch = 2
+	a, gw, _ := smsFixture(t, storetest.Open(t))
+	t0 := a.now
+	for i := range 5 {
+		sub := submission(iinAlice)
+		sub["read_by"] = t0.Add(24 * time.Hour).Format(time.RFC3339)
+		if r := a.do(t, binTax, "POST", "/v1/notices", "k"+itoa(int64(i)), sub); r.status != 201 {
+			t.Fatal(r.status)
+		}
+	}
+	a.dispatch(t)
+	before := len(gw.Messages(""))
+	a.now = t0.Add(25 * time.Hour)
+	if n := a.escalate(t); n != 5 {
+		t.Errorf("%d fallbacks, want 5", n)
+	}
+	a.dispatch(t)
+	if got := len(gw.Messages("")) - before; got != 5 {
+		t.Errorf("%d fallback SMS, want 5", got)
+	}
+}
