@@ -281,3 +281,32 @@ func TestGuardedClient(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPushSubscription: the subscription JSON a browser posts is untrusted; the check
+// never panics, and what it accepts is an https (or, allowed, loopback http) URL with a
+// P-256 key and a 16-byte secret.
+func FuzzPushSubscription(f *testing.F) {
+	f.Add(`{"endpoint":"https://push.example/x","keys":{"p256dh":"` + rfcUAPublic + `","auth":"` + rfcAuth + `"}}`)
+	f.Add(`{"endpoint":"http://127.0.0.1:9/x","keys":{"p256dh":"` + rfcUAPublic + `","auth":"` + rfcAuth + `"}}`)
+	f.Add(`{"endpoint":"https://10.0.0.1/x","keys":{"p256dh":"AAAA","auth":""}}`)
+	f.Add(`{}`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		var p PushSubscription
+		if json.Unmarshal([]byte(raw), &p) != nil {
+			return
+		}
+		for _, loop := range []bool{false, true} {
+			if p.check(loop) != nil {
+				continue
+			}
+			ep := strings.ToLower(p.Endpoint)
+			if !strings.HasPrefix(ep, "https://") && !(loop && strings.HasPrefix(ep, "http://")) {
+				t.Fatalf("accepted %q (loopback %v)", p.Endpoint, loop)
+			}
+			k, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(p.Keys.P256DH, "="))
+			if err != nil || len(k) != 65 {
+				t.Fatalf("accepted key %q", p.Keys.P256DH)
+			}
+		}
+	})
+}
