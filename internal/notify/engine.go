@@ -136,7 +136,9 @@ type claimed struct {
 }
 
 // Dispatch sends the deliveries due now, at most one batch, and returns how many it
-// attempted. Rows over a channel's rate limit stay queued for the next pass.
+// attempted. Rows over a channel's rate limit stay queued for the next pass. The batch
+// is claimed in one transaction, sent concurrently (dispatchWorkers at a time) and its
+// outcomes recorded in one transaction.
 func (s *Service) Dispatch(ctx context.Context) (int, error) {
 	now := s.cfg.Now()
 	rows, err := s.db.QueryContext(ctx, `SELECT id, notice_id, channel, purpose, state, attempts, next_at FROM notify_deliveries
@@ -162,26 +164,55 @@ func (s *Service) Dispatch(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	n := 0
+	var allowed []due
 	for _, d := range ds {
-		if !s.allow(d.channel, now) {
-			continue
+		if s.allow(d.channel, now) {
+			allowed = append(allowed, d)
 		}
-		// Claim: only if nobody else did since the SELECT.
-		res, err := s.db.ExecContext(ctx, `UPDATE notify_deliveries SET state = 'sending', attempts = attempts + 1, next_at = ?
-			WHERE id = ? AND state = ? AND next_at = ?`, store.Micros(now.Add(s.cfg.Lease)), d.id, d.state, d.next)
-		if err != nil {
-			return n, err
-		}
-		if k, _ := res.RowsAffected(); k != 1 {
-			continue
-		}
-		d.attempts++
-		n++
-		s.attempt(ctx, d.claimed, now)
 	}
-	return n, nil
+	if len(allowed) == 0 {
+		return 0, nil
+	}
+	// Claim: only rows nobody else claimed since the SELECT.
+	var cs []claimed
+	lease := store.Micros(now.Add(s.cfg.Lease))
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		cs = cs[:0]
+		for _, d := range allowed {
+			res, err := tx.ExecContext(ctx, `UPDATE notify_deliveries SET state = 'sending', attempts = attempts + 1, next_at = ?
+				WHERE id = ? AND state = ? AND next_at = ?`, lease, d.id, d.state, d.next)
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k == 1 {
+				c := d.claimed
+				c.attempts++
+				cs = append(cs, c)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	errs := make([]error, len(cs))
+	sem := make(chan struct{}, dispatchWorkers)
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = s.send(ctx, c)
+		}()
+	}
+	wg.Wait()
+	s.record(ctx, cs, errs, now)
+	return len(cs), nil
 }
+
+// dispatchWorkers bounds the sends of one batch in flight at once.
+const dispatchWorkers = 8
 
 func (s *Service) allow(ch string, now time.Time) bool {
 	s.eng.mu.Lock()
@@ -190,53 +221,68 @@ func (s *Service) allow(ch string, now time.Time) bool {
 	return b == nil || b.take(now)
 }
 
-// attempt sends one claimed delivery and records the outcome. Errors of the outcome's
-// own write leave the row sending; its lease ends and it is claimed again.
-func (s *Service) attempt(ctx context.Context, d claimed, now time.Time) {
-	err := s.send(ctx, d)
-	state, next, code := DeliverySent, int64(0), ""
-	switch {
-	case err == nil:
-	case errors.Is(err, errNotNeeded):
-		state, code = DeliverySkipped, "read"
-	case errors.Is(err, ErrNoAddress):
-		state, code = DeliverySkipped, errorCode(err)
-	case errors.Is(err, ErrPermanent) || d.attempts >= s.cfg.MaxAttempts:
-		state, code = DeliveryDead, errorCode(err)
-	default:
-		state, code, next = DeliveryPending, errorCode(err), store.Micros(now.Add(backoff(s.cfg.Backoff, d.attempts)))
+// record writes the outcomes of a batch in one transaction: sent, skipped, dead (with a
+// status event each, but skipped) or pending again after a backoff. If it fails the
+// rows stay sending; their lease ends and they are claimed again.
+func (s *Service) record(ctx context.Context, cs []claimed, errs []error, now time.Time) {
+	type outcome struct {
+		state, code string
+		next        int64
 	}
-	if err != nil && state != DeliverySkipped {
-		s.log.WarnContext(ctx, "notify: delivery failed", "delivery", d.id, "channel", d.channel, "attempt", d.attempts, "code", code, "state", state)
+	out := make([]outcome, len(cs))
+	for i, d := range cs {
+		err := errs[i]
+		o := outcome{state: DeliverySent}
+		switch {
+		case err == nil:
+		case errors.Is(err, errNotNeeded):
+			o = outcome{state: DeliverySkipped, code: "read"}
+		case errors.Is(err, ErrNoAddress):
+			o = outcome{state: DeliverySkipped, code: errorCode(err)}
+		case errors.Is(err, ErrPermanent) || d.attempts >= s.cfg.MaxAttempts:
+			o = outcome{state: DeliveryDead, code: errorCode(err)}
+		default:
+			o = outcome{state: DeliveryPending, code: errorCode(err), next: store.Micros(now.Add(backoff(s.cfg.Backoff, d.attempts)))}
+		}
+		if err != nil && o.state != DeliverySkipped {
+			s.log.WarnContext(ctx, "notify: delivery failed", "delivery", d.id, "channel", d.channel, "attempt", d.attempts, "code", o.code, "state", o.state)
+		}
+		out[i] = o
 	}
-	werr := s.db.Tx(ctx, func(tx *store.Tx) error {
-		done := int64(0)
-		if state != DeliveryPending {
-			done = store.Micros(now)
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		for i, d := range cs {
+			o := out[i]
+			if o.state == DeliveryPending {
+				if _, err := tx.ExecContext(ctx, `UPDATE notify_deliveries SET state = 'pending', next_at = ?, last_error = ? WHERE id = ? AND state = 'sending'`,
+					o.next, o.code, d.id); err != nil {
+					return err
+				}
+				continue
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE notify_deliveries SET state = ?, done_at = ?, last_error = ? WHERE id = ? AND state = 'sending'`,
+				o.state, store.Micros(now), o.code, d.id)
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k != 1 || o.state == DeliverySkipped {
+				continue
+			}
+			var ref, subject, sender string
+			if err := tx.QueryRowContext(ctx, `SELECT ref, subject, sender_bin FROM notify_notices WHERE id = ?`, d.noticeID).Scan(&ref, &subject, &sender); err != nil {
+				return err
+			}
+			st := StateDelivered
+			if o.state == DeliveryDead {
+				st = "failed"
+			}
+			if err := emitStatus(ctx, tx, ref, subject, sender, st, d.channel, d.purpose); err != nil {
+				return err
+			}
 		}
-		if state == DeliveryPending {
-			_, err := tx.ExecContext(ctx, `UPDATE notify_deliveries SET state = ?, next_at = ?, last_error = ? WHERE id = ? AND state = 'sending'`, state, next, code, d.id)
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE notify_deliveries SET state = ?, done_at = ?, last_error = ? WHERE id = ? AND state = 'sending'`, state, done, code, d.id)
-		if err != nil {
-			return err
-		}
-		if k, _ := res.RowsAffected(); k != 1 || state == DeliverySkipped {
-			return nil
-		}
-		var ref, subject, sender string
-		if err := tx.QueryRowContext(ctx, `SELECT ref, subject, sender_bin FROM notify_notices WHERE id = ?`, d.noticeID).Scan(&ref, &subject, &sender); err != nil {
-			return err
-		}
-		st := StateDelivered
-		if state == DeliveryDead {
-			st = "failed"
-		}
-		return emitStatus(ctx, tx, ref, subject, sender, st, d.channel, d.purpose)
+		return nil
 	})
-	if werr != nil {
-		s.log.ErrorContext(ctx, "notify: record delivery", "delivery", d.id, "err", werr)
+	if err != nil {
+		s.log.ErrorContext(ctx, "notify: record deliveries", "deliveries", len(cs), "err", err)
 	}
 }
 
