@@ -50,8 +50,6 @@ var (
 	ErrSenderDirectory = problem.New(http.StatusUnprocessableEntity, "notify.sender.invalid", "Invalid sender permission")
 	// ErrPreference: a channel preference is invalid.
 	ErrPreference = problem.New(http.StatusUnprocessableEntity, "notify.preference.invalid", "Invalid channel preference")
-	// ErrChannelRequired: a legally significant notice cannot be switched off on a channel.
-	ErrChannelRequired = problem.New(http.StatusConflict, "notify.preference.required", "Legally significant notices cannot be switched off").WithRule("DC-2")
 	// ErrSubscription: a Web Push subscription is invalid.
 	ErrSubscription = problem.New(http.StatusUnprocessableEntity, "notify.push.subscription_invalid", "Invalid Web Push subscription")
 	// ErrDeliveryNotFound: no such dead letter.

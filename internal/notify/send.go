@@ -140,11 +140,9 @@ func (s *Service) Submit(ctx context.Context, senderBIN string, sub Submission, 
 	if idem == nil || idem.Key == "" || len(idem.Key) > 255 {
 		return nil, ErrIdempotencyRequired
 	}
-	cat, ok := s.policy.Categories[sub.Category]
-	if !ok {
+	if _, ok := s.policy.Categories[sub.Category]; !ok {
 		return nil, ErrCategoryUnknown.WithDetail("category " + fmt.Sprintf("%q", sub.Category) + " is not in policy " + s.policy.Version)
 	}
-	_ = cat
 	if err := s.senderMay(ctx, senderBIN, sub.Category); err != nil {
 		return nil, err
 	}
