@@ -99,6 +99,11 @@ func (s *Service) enqueue(ctx context.Context, tx *store.Tx, noticeID int64, sub
 	if err != nil {
 		return nil, err
 	}
+	return s.enqueueWith(ctx, tx, noticeID, prefs, significant, purpose, now)
+}
+
+// enqueueWith is enqueue with the citizen's preferences already read.
+func (s *Service) enqueueWith(ctx context.Context, tx *store.Tx, noticeID int64, prefs map[string]Pref, significant bool, purpose string, now time.Time) ([]string, error) {
 	var out []string
 	for _, ch := range Channels {
 		if _, ok := s.channels[ch]; !ok {

@@ -234,17 +234,24 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 	}
 	now := s.cfg.Now()
 	queued := false
+	var prefs map[string]map[string]Pref
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		queued = false
+		if len(s.channels) > 0 && prefs == nil {
+			var err error
+			if prefs, err = loadPrefsMany(ctx, tx.QueryContext, subjectsOf(ps)); err != nil {
+				return err
+			}
+		}
 		for _, p := range ps {
 			id, err := s.accept(ctx, tx, p, now)
 			if err != nil {
 				return err
 			}
-			if id == 0 {
+			if id == 0 || len(s.channels) == 0 {
 				continue
 			}
-			chs, err := s.enqueue(ctx, tx, id, p.subject, p.significant, PurposeNotice, now)
+			chs, err := s.enqueueWith(ctx, tx, id, prefs[p.subject], p.significant, PurposeNotice, now)
 			if err != nil {
 				return err
 			}
@@ -394,9 +401,13 @@ func (s *Service) Send(ctx context.Context, m Message) (*Notice, error) {
 		facts: Facts{Sender: m.Sender, Message: m.Content}}
 	now := s.cfg.Now()
 	var id int64
+	var chs []string
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		id, err = s.accept(ctx, tx, p, now)
+		if id, err = s.accept(ctx, tx, p, now); err != nil {
+			return err
+		}
+		chs, err = s.enqueue(ctx, tx, id, p.subject, p.significant, PurposeNotice, now)
 		return err
 	})
 	if err != nil {
@@ -404,6 +415,9 @@ func (s *Service) Send(ctx context.Context, m Message) (*Notice, error) {
 	}
 	if err := s.deliver(ctx, "id = ?", []any{id}); err != nil {
 		return nil, err
+	}
+	if len(chs) > 0 {
+		s.kick()
 	}
 	return s.byID(ctx, id)
 }
@@ -504,4 +518,16 @@ func newRef(prefix string) string {
 	var b [16]byte
 	rand.Read(b[:])
 	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func subjectsOf(ps []pending) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range ps {
+		if !seen[p.subject] {
+			seen[p.subject] = true
+			out = append(out, p.subject)
+		}
+	}
+	return out
 }

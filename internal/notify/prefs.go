@@ -61,6 +61,58 @@ func loadPrefs(ctx context.Context, q querier, subject string) (map[string]Pref,
 	return out, rows.Err()
 }
 
+// loadPrefsMany reads the preferences of several citizens in two queries (a batch of
+// outbox events): what loadPrefs gives for each.
+func loadPrefsMany(ctx context.Context, q querier, subjects []string) (map[string]map[string]Pref, error) {
+	out := make(map[string]map[string]Pref, len(subjects))
+	if len(subjects) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(subjects))
+	marks := make([]string, len(subjects))
+	for i, sub := range subjects {
+		args[i], marks[i] = sub, "?"
+		out[sub] = map[string]Pref{ChannelPush: {Enabled: true}}
+	}
+	in := strings.Join(marks, ", ")
+	rows, err := q(ctx, `SELECT subject, channel, enabled, address FROM notify_prefs WHERE subject IN (`+in+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var sub, ch, addr string
+		var on bool
+		if err := rows.Scan(&sub, &ch, &on, &addr); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if m := out[sub]; m != nil {
+			m[ch] = Pref{Enabled: on, Address: addr}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = q(ctx, `SELECT DISTINCT subject FROM notify_push_subscriptions WHERE subject IN (`+in+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sub string
+		if err := rows.Scan(&sub); err != nil {
+			return nil, err
+		}
+		if m := out[sub]; m != nil {
+			p := m[ChannelPush]
+			p.Subscribed = true
+			m[ChannelPush] = p
+		}
+	}
+	return out, rows.Err()
+}
+
 // Prefs returns the citizen's channel preferences (sms, email, push).
 func (s *Service) Prefs(ctx context.Context, subject string) (map[string]Pref, error) {
 	return loadPrefs(ctx, s.db.QueryContext, subject)
