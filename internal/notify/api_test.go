@@ -7,7 +7,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -318,4 +320,45 @@ func TestSenderDirectory(t *testing.T) {
 	if k != 3 {
 		t.Errorf("%d directory events, want 3", k)
 	}
+}
+
+// Concurrent submissions share transactions (group commit): every one is accepted
+// once, and a refused one in the same group (a replayed key with another body) is
+// refused alone.
+func TestSubmitGroupCommit(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newAPIFixture(t, db)
+		content := message(alice, false).Content
+		sub := Submission{SubjectIIN: iinAlice, Category: "tax", Content: content}
+		if _, err := a.svc.Submit(t.Context(), binTax, sub, &IdemKey{Key: "dup", Body: []byte("first")}); err != nil {
+			t.Fatal(err)
+		}
+		const n = 64
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				k, body := "k"+strconv.Itoa(i), []byte(strconv.Itoa(i))
+				if i == n/2 {
+					k = "dup" // another body under a used key
+				}
+				_, errs[i] = a.svc.Submit(t.Context(), binTax, sub, &IdemKey{Key: k, Body: body})
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if i == n/2 {
+				if !errors.Is(err, ErrIdempotencyConflict) {
+					t.Errorf("the conflicting submission: %v", err)
+				}
+			} else if err != nil {
+				t.Errorf("submission %d: %v", i, err)
+			}
+		}
+		if c, _, _ := a.svc.Unread(t.Context(), alice); c != n {
+			t.Errorf("%d notices, want %d", c, n)
+		}
+	})
 }

@@ -30,7 +30,7 @@ func BenchmarkSubmit(b *testing.B) {
 	svc.SetPref(ctx, alice, ChannelEmail, true, "alice@example.kz")
 	content := message(alice, true).Content
 	b.ReportAllocs()
-	b.SetParallelism(8) // like many API clients at once
+	b.SetParallelism(*parallel) // like many API clients at once
 	b.ResetTimer()
 	var seq int64
 	b.RunParallel(func(pb *testing.PB) {
@@ -70,7 +70,7 @@ func BenchmarkAcknowledge(b *testing.B) {
 	}
 	rd := reader(alice, iinAlice)
 	b.ReportAllocs()
-	b.SetParallelism(8) // like many API clients at once
+	b.SetParallelism(*parallel) // like many API clients at once
 	b.ResetTimer()
 	var seq int64
 	b.RunParallel(func(pb *testing.PB) {
@@ -155,3 +155,5 @@ func BenchmarkDispatchLag(b *testing.B) {
 }
 
 var lagRate = flag.Int("rate", 500, "notices per second submitted by BenchmarkDispatchLag")
+
+var parallel = flag.Int("clients", 8, "goroutines per GOMAXPROCS in BenchmarkSubmit and BenchmarkAcknowledge")

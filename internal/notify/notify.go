@@ -99,6 +99,7 @@ type Service struct {
 	policies map[string]*Policy
 	channels map[string]Channel
 	eng      engine
+	group    group
 }
 
 // New validates cfg and fills defaults.

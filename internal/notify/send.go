@@ -183,7 +183,8 @@ func (s *Service) Submit(ctx context.Context, senderBIN string, sub Submission, 
 		out.ReadBy = &rb
 	}
 	var channels []string
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+	err = s.commit(ctx, func(tx *store.Tx) error {
+		channels, idem.Replay = nil, nil
 		resp, err := tx.ClaimIdempotencyKey(ctx, key)
 		switch {
 		case errors.Is(err, store.ErrIdempotencyConflict):
