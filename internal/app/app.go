@@ -88,6 +88,12 @@ type Config struct {
 	// CAAnchorFiles are CA certificates trusted directly as anchors, root or
 	// intermediate (--ca-anchor).
 	CAAnchorFiles []string
+	// E-mail notifications over SMTP (off when SMTPAddr is empty; the sandbox runs its
+	// own server): STARTTLS (default) or implicit TLS, PLAIN authentication when a user
+	// is given, the password read from a file. VAPIDSubject is the contact of Web Push's
+	// VAPID ("mailto:…" or an https URL).
+	SMTPAddr, SMTPTLS, SMTPUser, SMTPPasswordFile, MailFrom string
+	VAPIDSubject                                            string
 	// Per-client rate limit of public endpoints.
 	RateLimit float64
 	RateBurst float64
@@ -111,10 +117,15 @@ type App struct {
 	PD       *pd.Service
 	Notify   *notify.Service
 	Confirm  *confirm.Service
-	Trust    *pki.Validator
-	OrgAuth  *orgauth.Authenticator
-	log      *slog.Logger
-	kek      *keyring.KEK
+	// Mailbox and PushLog are the sandbox's outgoing e-mail and Web Push (sandbox only);
+	// VAPIDPublicKey is the applicationServerKey the cabinet subscribes browsers with.
+	Mailbox        *sandbox.Mailbox
+	PushLog        *sandbox.PushLog
+	VAPIDPublicKey string
+	Trust          *pki.Validator
+	OrgAuth        *orgauth.Authenticator
+	log            *slog.Logger
+	kek            *keyring.KEK
 }
 
 // ErrKEKRequired: `senim serve` without --sandbox needs a key-encryption key.
@@ -292,8 +303,16 @@ func (a *App) build(ctx context.Context) error {
 	if issuer == "" {
 		issuer = "http://" + cfg.Addr
 	}
+	chans, err := a.notifyChannels(ctx, mobile, sms)
+	if err != nil {
+		return err
+	}
 	if a.Notify, err = notify.New(notify.Config{DB: a.DB, Directory: a.PD, Organizations: ids, Signer: a.PD, Issuer: issuer,
-		Now: cfg.Now, Logger: a.log}); err != nil {
+		Now: cfg.Now, Logger: a.log, Citizens: ids, AllowLoopbackPush: cfg.Sandbox, Channels: chans}); err != nil {
+		return err
+	}
+	a.Notify.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) }, a.PD.IsRegulator)
+	if err := a.seedSenders(ctx); err != nil {
 		return err
 	}
 	if err := a.mountConfirm(s, ids, issuer, revocationFor(tc)); err != nil {
@@ -307,7 +326,8 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	if cfg.Sandbox {
-		sh := &sandbox.Handler{Population: a.Pop, SMS: a.SMS, SMSPage: smsPage}
+		sh := &sandbox.Handler{Population: a.Pop, SMS: a.SMS, SMSPage: smsPage.SMS, Mail: a.Mailbox, MailPage: smsPage.Mail,
+			Push: a.PushLog, PushPage: smsPage.Push}
 		sh.Register(s.HandleFunc)
 		a.Keys.Register(s.HandleFunc)
 		a.CA.Register(s.Handle)
@@ -470,6 +490,11 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 	go func() {
 		if err := a.Notify.Run(ctx); err != nil && ctx.Err() == nil {
 			a.log.ErrorContext(ctx, "notification consumer stopped", slog.String("error", err.Error()))
+		}
+	}()
+	go func() {
+		if err := a.Notify.RunDispatcher(ctx, time.Second); err != nil && ctx.Err() == nil {
+			a.log.ErrorContext(ctx, "notification dispatcher stopped", slog.String("error", err.Error()))
 		}
 	}()
 	go func() {
@@ -653,7 +678,12 @@ func (a *App) refreshTrust(ctx context.Context) {
 }
 
 // Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	if a.Mailbox != nil {
+		a.Mailbox.Close()
+	}
+	return a.DB.Close()
+}
 
 // PrintSandboxWelcome tells a newcomer where the sandbox is and how to log in.
 func (a *App) PrintSandboxWelcome(w io.Writer, addr net.Addr) {
@@ -714,5 +744,34 @@ func (a *App) mountConfirm(s *server.Server, ids *identity.Service, issuer strin
 	}
 	a.Confirm = svc
 	svc.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) })
+	return nil
+}
+
+// seedSenders gives the sandbox's state bodies a sender permission for every category
+// of the notification policy, so a notice can be sent through POST /v1/notices at once.
+func (a *App) seedSenders(ctx context.Context) error {
+	if !a.Config.Sandbox {
+		return nil
+	}
+	have, err := a.Notify.Senders(ctx)
+	if err != nil {
+		return err
+	}
+	pol, err := notify.LoadPolicy(notify.PolicyVersion)
+	if err != nil {
+		return err
+	}
+	var cats []string
+	for c := range pol.Categories {
+		cats = append(cats, c)
+	}
+	for _, o := range a.Pop.Organizations {
+		if o.Role != "state_body" || have[o.BIN] != nil {
+			continue
+		}
+		if err := a.Notify.SetSender(ctx, "sandbox", o.BIN, cats); err != nil {
+			return err
+		}
+	}
 	return nil
 }

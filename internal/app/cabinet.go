@@ -34,6 +34,7 @@ type cabinet struct {
 	Confirmations webconfirm.Confirmations
 	Orgs          webconfirm.Organizations
 	Passkeys      passkeys.Passkeys // nil when the cabinet has no domain name (passkey.New)
+	VAPIDKey      string            // Web Push applicationServerKey for the inbox's settings
 	Sandbox       *sandboxui.Config // nil outside the sandbox
 }
 
@@ -61,7 +62,7 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := history.Mount(sh, history.Config{Log: c.Log, Organizations: c.Organizations}); err != nil {
 		return nil, err
 	}
-	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices}); err != nil {
+	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices, VAPIDKey: c.VAPIDKey}); err != nil {
 		return nil, err
 	}
 	if err := webconfirm.Mount(sh, webconfirm.Config{Confirmations: c.Confirmations, Organizations: c.Orgs, SessionRef: inbox.SessionRef}); err != nil {
@@ -77,21 +78,21 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 }
 
 // mountCabinet builds the citizen's cabinet and mounts it on s; in the sandbox it
-// returns the page of the SMS outbox for the sandbox's handler.
-func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identity.Service, revocation []pki.RevocationMethod) (smsPage func(http.ResponseWriter, *http.Request, string, []sandbox.Message) error, err error) {
+// returns the pages of the SMS, e-mail and push outboxes for the sandbox's handler.
+func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identity.Service, revocation []pki.RevocationMethod) (pages sandboxPages, err error) {
 	cfg := a.Config
 	eds, err := edslogin.New(edslogin.Config{DB: a.DB, Identity: ids, Validator: a.Trust,
 		Revocation: revocation, Now: cfg.Now, Origin: cfg.Addr})
 	if err != nil {
-		return nil, err
+		return pages, err
 	}
 	sh, err := web.New(web.Config{Sessions: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies,
 		Logger: a.log, Regulator: a.PD.IsRegulator})
 	if err != nil {
-		return nil, err
+		return pages, err
 	}
 	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify,
-		Confirmations: a.Confirm, Orgs: ids}
+		Confirmations: a.Confirm, Orgs: ids, VAPIDKey: a.VAPIDPublicKey}
 	if pk, err := passkey.New(passkey.Config{DB: a.DB, Sessions: ids, Origin: cfg.passkeyOrigin(), Now: cfg.Now}); err != nil {
 		a.log.Warn("passkeys are not offered: the cabinet needs a domain name (--public-url)", "error", err)
 	} else {
@@ -108,7 +109,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	}
 	ui, err := c.mount(sh)
 	if err != nil {
-		return nil, err
+		return pages, err
 	}
 	// The cabinet's forms are limited per client too: passwords and codes are guessed there.
 	sh.Register(func(pattern string, h http.Handler) {
@@ -119,9 +120,9 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	})
 	s.NotFoundPage(sh.NotFound())
 	if ui == nil {
-		return nil, nil
+		return pages, nil
 	}
-	return ui.SMSPage, nil
+	return sandboxPages{SMS: ui.SMSPage, Mail: ui.MailPage, Push: ui.PushPage}, nil
 }
 
 // passkeyOrigin is the cabinet's origin for passkeys: the public URL, or in its

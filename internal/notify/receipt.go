@@ -12,11 +12,13 @@ import (
 	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/secret"
 	"math/big"
+	"net/http"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/senimkz/senim/internal/kzid"
+	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/verifier"
 )
@@ -149,7 +151,7 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 	if err != nil {
 		return nil, fmt.Errorf("notify: sign receipt: %w", err)
 	}
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+	err = s.commit(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE notify_notices SET state = 'read', read_at = ? WHERE id = ? AND state = 'delivered'`, store.Micros(now), n.Seq)
 		if err != nil {
 			return err
@@ -185,7 +187,10 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 		IINSalt: base64.RawURLEncoding.EncodeToString(salt)}}, nil
 }
 
-var errAlreadyRead = errors.New("notify: acknowledged concurrently")
+// errAlreadyRead: acknowledged concurrently; the other receipt stands. A problem (never
+// rendered: Acknowledge answers the standing receipt) so that in a group commit it
+// refuses this caller's work alone; it is returned before anything is written.
+var errAlreadyRead = problem.New(http.StatusConflict, "notify.notice.already_read", "Acknowledged concurrently")
 
 // Receipt returns the read receipt of the addressee's notice ref.
 func (s *Service) Receipt(ctx context.Context, subject, ref string) (*Receipt, error) {

@@ -279,13 +279,15 @@ type Needs struct {
 	Connect []string
 	// Camera lets the page use the camera (QR scanning).
 	Camera bool
+	// Worker lets the page register a same-origin service worker (Web Push).
+	Worker bool
 }
 
 // NCALayer is the loopback WebSocket of NCALayer, the NCA's signing application.
 const NCALayer = "wss://127.0.0.1:13579"
 
 func (n Needs) merge(o Needs) Needs {
-	out := Needs{Script: n.Script || o.Script, Camera: n.Camera || o.Camera}
+	out := Needs{Script: n.Script || o.Script, Camera: n.Camera || o.Camera, Worker: n.Worker || o.Worker}
 	seen := map[string]bool{}
 	for _, c := range append(append([]string(nil), n.Connect...), o.Connect...) {
 		if !seen[c] {
@@ -313,6 +315,9 @@ func (n Needs) set(h http.Header, nonce string) {
 	}
 	if len(n.Connect) > 0 {
 		csp += "; connect-src " + strings.Join(n.Connect, " ")
+	}
+	if n.Worker {
+		csp += "; worker-src 'self'"
 	}
 	camera := "()"
 	if n.Camera {
