@@ -79,6 +79,9 @@ type Config struct {
 	// SandboxCADir is where the sandbox CA keeps its keys; <data-dir>/sandbox-ca when
 	// empty. Tests share one to avoid generating a GOST hierarchy per test.
 	SandboxCADir string
+	// SandboxNCALayer is the WebSocket URL of the sandbox's NCALayer simulator when it
+	// does not listen where NCALayer does (wss://127.0.0.1:13579).
+	SandboxNCALayer string
 	// Trust: CA certificates (roots and intermediates) and CRLs, DER or PEM files.
 	CAFiles, CRLFiles []string
 	// CAAnchorFiles are CA certificates trusted directly as anchors, root or

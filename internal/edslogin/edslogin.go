@@ -131,9 +131,20 @@ func (s *Service) Finish(ctx context.Context, token string, signed []byte) (stri
 	} else if !sd.HasContent {
 		detached = []byte(text)
 	}
-	res, err := cms.Verify(ctx, der, detached, cms.VerifyOptions{Validator: s.cfg.Validator, Revocation: s.cfg.Revocation, Now: s.cfg.Now})
+	opts := cms.VerifyOptions{Validator: s.cfg.Validator, Revocation: s.cfg.Revocation, Now: s.cfg.Now}
+	res, err := cms.Verify(ctx, der, detached, opts)
 	if err != nil {
 		return "", nil, ErrMalformed.WithCause(err)
+	}
+	// The downloaded challenge.txt often gains a line end in an editor before it is
+	// signed: a detached signature over the text and one line end is the same answer.
+	for _, nl := range []string{"\n", "\r\n"} {
+		if detached == nil || len(res.Signers) != 1 || res.Signers[0].DigestValid {
+			break
+		}
+		if again, err := cms.Verify(ctx, der, []byte(text+nl), opts); err == nil && len(again.Signers) == 1 && again.Signers[0].DigestValid {
+			res = again
+		}
 	}
 	if len(res.Signers) != 1 {
 		return "", nil, ErrInvalid.WithDetail("exactly one signer is expected")
@@ -142,7 +153,7 @@ func (s *Service) Finish(ctx context.Context, token string, signed []byte) (stri
 	if !res.Valid || !signer.Valid {
 		return "", nil, ErrInvalid.WithDetail(strings.Join(signer.Codes(), ", "))
 	}
-	if !bytes.Equal(res.Content, []byte(text)) {
+	if !sameText(res.Content, text) {
 		return "", nil, ErrWrongContent
 	}
 	info := signer.CertInfo
@@ -213,6 +224,12 @@ func DecodeCMS(b []byte) ([]byte, error) {
 		}
 	}
 	return nil, ErrMalformed
+}
+
+// sameText reports whether signed is the challenge, allowing one line end after it
+// (what a text file saved by an editor has).
+func sameText(signed []byte, text string) bool {
+	return bytes.Equal(signed, []byte(text)) || bytes.Equal(signed, []byte(text+"\n")) || bytes.Equal(signed, []byte(text+"\r\n"))
 }
 
 func hashToken(t string) string {
