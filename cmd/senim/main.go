@@ -267,6 +267,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	db.register(fs)
 	fs.BoolVar(&cfg.Sandbox, "sandbox", false, "run with demo data and in-process simulators of external systems (never in production)")
 	fs.StringVar(&logFormat, "log-format", "json", "log format: json or text")
+	ncaAddr := fs.String("sandbox-ncalayer", "127.0.0.1:13579", "with --sandbox: loopback address of the NCALayer simulator, started when the port is free (\"\" = none)")
 	fs.BoolVar(&cfg.NoMigrate, "no-migrate", false, "do not apply pending migrations at start (the server still refuses an unknown schema)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark cookies Secure on plain-HTTP requests too (TLS ends at a proxy)")
 	fs.StringVar(&cfg.BMGURL, "bmg-url", "", "base URL of the mobile citizens database adapter")
@@ -299,6 +300,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg.DataDir, cfg.DatabaseURL = db.dataDir, db.databaseURL
 	cfg.CAFiles, cfg.CRLFiles, cfg.CAAnchorFiles = cas, crls, anchors
 	cfg.RegulatorBINs = regulators
+	if cfg.Sandbox {
+		cfg.SandboxNCALayerAddr = *ncaAddr
+	}
 	if err := edsfast.Use(*gostVerifier); err != nil {
 		return err
 	}

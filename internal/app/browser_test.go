@@ -31,7 +31,7 @@ func chromium(t *testing.T) string {
 
 // chromeContext starts headless Chromium for t: a Kazakh-speaking citizen's browser (the
 // cabinet must follow Accept-Language).
-func chromeContext(t *testing.T, bin string) context.Context {
+func chromeContext(t *testing.T, bin string, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
@@ -48,7 +48,7 @@ func chromeContext(t *testing.T, bin string) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("accept-lang", "kk-KZ,kk"),
 	}
-	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
+	actx, cancel := chromedp.NewExecAllocator(t.Context(), append(opts, extra...)...)
 	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(cancel)
