@@ -189,7 +189,11 @@ func TestMobileSignWrongSignerAndRevoked(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(info)
-	var li struct{ Document struct{ AuthToken string `json:"auth_token"` } `json:"document"` }
+	var li struct {
+		Document struct {
+			AuthToken string `json:"auth_token"`
+		} `json:"document"`
+	}
 	json.Unmarshal(b, &li)
 	token := li.Document.AuthToken
 	put := func(ref string) error {
