@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"image/png"
@@ -168,5 +169,122 @@ func TestBrowserEDSLoginEGovMobile(t *testing.T) {
 	// The phone's tab shares the logged-in citizen's session, so their language.
 	if refused != i18n.T(c.Lang, "error.mobilesign.link_used") {
 		t.Errorf("a reused link: %q", refused)
+	}
+}
+
+// qrLink reads the mobileSign: link from the QR code on the screen.
+func qrLink(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#sign-qr-code svg`))); err != nil {
+		t.Fatal(err)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(`#sign-qr-code svg`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := qr.Decode(img)
+	if err != nil || !strings.HasPrefix(link, "mobileSign:") {
+		t.Fatalf("the QR code holds %q (%v)", link, err)
+	}
+	return link
+}
+
+// TestBrowserConsentEGovMobile: a citizen gives a consent in Chromium and signs it with
+// eGov Mobile by following the QR code's link on the sandbox phone. A signature by
+// another citizen's key is refused live on the page with its message, and nothing is
+// recorded; a new code signed with the citizen's own key records the consent.
+// rule PD-6.1.1 (a consent is confirmed by the citizen's own EDS signature)
+func TestBrowserConsentEGovMobile(t *testing.T) {
+	bin := chromium(t)
+	a, srv := newSandbox(t, "")
+	alice, other := a.Pop.Citizens[0], a.Pop.Citizens[6]
+	var bank, register string
+	for _, o := range a.Pop.Organizations {
+		switch o.Role {
+		case "bank":
+			bank = o.BIN
+		case "state_body":
+			register = o.BIN
+		}
+	}
+	ctx := chromeContext(t, bin)
+	q := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/login"),
+		chromedp.WaitVisible(q(`#login-form`)),
+		chromedp.SendKeys(q(`#iin`), alice.IIN),
+		chromedp.SendKeys(q(`#password`), alice.Password),
+		chromedp.Click(q(`#login-submit`)),
+		chromedp.WaitVisible(q(`#code-form`)),
+	); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(q(`#code`), lastCode(t, srv.URL, alice.Phone)),
+		chromedp.Click(q(`#code-submit`)),
+		chromedp.WaitVisible(q(`#welcome`)),
+		chromedp.Navigate(srv.URL+"/consents/new?lang=en"),
+		chromedp.WaitVisible(q(`#consent-form`)),
+		chromedp.SetValue(q(`#initiator`), bank),
+		chromedp.SetValue(q(`#owner`), register),
+		chromedp.Click(q(`input[name="data_sets"][value="identity"]`)),
+		chromedp.SendKeys(q(`#purpose`), "mortgage application"),
+		chromedp.SetValue(q(`#valid_until`), "2027-06-01"),
+		chromedp.Click(q(`#consent-give`)),
+		chromedp.WaitVisible(q(`#sign-mobile`)),
+		chromedp.Click(q(`#sign-mobile`)),
+	); err != nil {
+		t.Fatalf("consent form: %v", err)
+	}
+	phone, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	signOnPhone := func(link, ref string) {
+		t.Helper()
+		if err := chromedp.Do(phone,
+			chromedp.Navigate(srv.URL+"/sandbox/egov-mobile?lang=en&link="+url.QueryEscape(link)),
+			chromedp.WaitVisible(q(`#phone-document`)),
+			chromedp.SetValue(q(`#phone-signer`), ref),
+			chromedp.Click(q(`#phone-sign`)),
+		); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another citizen's key: refused, and the page says so in its language.
+	signOnPhone(qrLink(t, ctx), "citizen:"+other.IIN)
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(q(`#sign-status[data-state="error.mobilesign.wrong_signer"]`))); err != nil {
+		ph, _ := chromedp.Run(phone, chromedp.Text(q(`main`)))
+		st, _ := chromedp.Run(ctx, chromedp.Text(q(`#sign-status`)))
+		t.Fatalf("the page did not learn of the refusal: %v\nphone: %s\nstatus: %s", err, ph, st)
+	}
+	status, err := chromedp.Run(ctx, chromedp.Text(q(`#sign-status`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != i18n.T("en", "error.mobilesign.wrong_signer") {
+		t.Errorf("refusal shown as %q", status)
+	}
+	if n, err := a.PD.ListConsents(t.Context(), alice.IIN); err != nil || len(n) != 0 {
+		t.Fatalf("a refused signature recorded %d consents", len(n))
+	}
+	// A new code, signed with her own key.
+	if err := chromedp.Do(ctx, chromedp.Click(q(`#sign-mobile`))); err != nil {
+		t.Fatal(err)
+	}
+	signOnPhone(qrLink(t, ctx), "citizen:"+alice.IIN)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(q(`#notice`))); err != nil {
+		t.Fatalf("no notice after the phone's signature: %v", err)
+	}
+	notice, err := chromedp.Run(ctx, chromedp.Text(q(`#notice`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if notice != i18n.T("en", "consent.given") {
+		t.Errorf("notice %q", notice)
 	}
 }

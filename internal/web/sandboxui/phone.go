@@ -126,10 +126,9 @@ func (u *UI) phoneSign(w http.ResponseWriter, r *http.Request, sess *identity.Se
 	return u.s.Render(w, r, http.StatusOK, phoneView, p)
 }
 
-func csrfFor(s *web.Shell, w http.ResponseWriter, r *http.Request, sess *identity.Session) string {
-	if sess != nil {
-		return sess.CSRF
-	}
+// csrfFor is the phone form's token: the page is Public (the phone has no cabinet
+// session), so the double-submit cookie's even when a session is open in the browser.
+func csrfFor(s *web.Shell, w http.ResponseWriter, r *http.Request, _ *identity.Session) string {
 	return s.LoginCSRF(w, r)
 }
 

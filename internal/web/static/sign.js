@@ -159,7 +159,9 @@
     box.appendChild(svg);
   }
   var phone = /Android|iPhone|iPad|iPod/i.test(navigator.userAgent);
+  var stream = null; // the eGov Mobile request being watched
   function mobile() {
+    if (stream) { stream.close(); stream = null; }
     busy(true);
     say("sign.mobile.starting");
     var body = new URLSearchParams(new FormData(form));
@@ -187,10 +189,14 @@
   }
   function watch(url) {
     var es = new EventSource(url);
+    stream = es;
     es.addEventListener("state", function (e) {
       say(e.data === "opened" ? "sign.mobile.opened" : "sign.mobile.waiting");
     });
+    // A refused signature changes nothing; the citizen may sign again with the right
+    // key on the phone, or ask for a new code.
     es.addEventListener("refused", function (e) {
+      busy(false);
       say(msg("error." + e.data) ? "error." + e.data : "sign.nca.failed", "", true);
     });
     es.addEventListener("signed", function (e) {
