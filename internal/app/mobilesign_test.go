@@ -2,6 +2,7 @@ package app
 
 import (
 	"bufio"
+	"html"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
 	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/mobilesign"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/sandbox"
@@ -260,5 +262,76 @@ func TestSignSimulatorsNotInProduction(t *testing.T) {
 	}
 	if !strings.Contains(page, `data-ncalayer="wss://127.0.0.1:13579"`) {
 		t.Error("production EDS page does not use NCALayer's address")
+	}
+}
+
+// The file path of EDS login: challenge.txt that gained a line end in an editor
+// before it was signed is the same answer, attached or detached; any other extra text
+// is not. rule DC-1
+func TestEDSLoginChallengeWithLineEnd(t *testing.T) {
+	a, srv := newSandbox(t, "")
+	c := a.Pop.Citizens[4]
+	for _, tc := range []struct {
+		name, suffix string
+		attach, ok   bool
+	}{
+		{"attached, LF", "\n", true, true},
+		{"detached, LF", "\n", false, true},
+		{"detached, CRLF", "\r\n", false, true},
+		{"attached, two LF", "\n\n", true, false},
+		{"detached, a space", " ", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBrowser(t, srv.URL)
+			_, page := b.get("/login/eds?lang=en")
+			csrf := csrfOf(t, page)
+			_, text := b.get("/login/eds/challenge.txt")
+			der, err := a.Keys.SignCMS(t.Context(), "citizen:"+c.IIN, []byte(text+tc.suffix), tc.attach)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, home := b.post("/login/eds?lang=en", url.Values{"csrf": {csrf}, "cms": {base64.StdEncoding.EncodeToString(der)}})
+			if got := st == 200 && strings.Contains(home, `id="logout"`); got != tc.ok {
+				t.Fatalf("logged in %v, want %v: %d", got, tc.ok, st)
+			}
+			if !tc.ok && !strings.Contains(home, html.EscapeString(i18n.T("en", "error.identity.eds.wrong_challenge"))) {
+				t.Errorf("the refusal does not say the text differs:\n%s", home)
+			}
+		})
+	}
+}
+
+// The regulator's employee logs in through eGov Mobile with their employee key and
+// is staff, with no terminal. rule DC-1
+func TestMobileSignEmployeeLogin(t *testing.T) {
+	a, srv := newSandbox(t, "")
+	var iin string
+	for e := range sandbox.Staff(a.Pop) {
+		iin = e
+	}
+	b := newBrowser(t, srv.URL)
+	_, page := b.get("/login/eds?lang=en")
+	csrf := csrfOf(t, page)
+	_, body := b.post("/login/eds/mobile", url.Values{"csrf": {csrf}})
+	var s started
+	if err := json.Unmarshal([]byte(body), &s); err != nil {
+		t.Fatal(err)
+	}
+	_, info := phone(t, "GET", strings.TrimPrefix(s.Link, "mobileSign:"), "", nil)
+	doc := info["document"].(map[string]any)
+	uri, token := doc["uri"].(string), doc["auth_token"].(string)
+	_, docs := phone(t, "GET", uri, token, nil)
+	text, _ := base64.StdEncoding.DecodeString(docs["documentsToSign"].([]any)[0].(map[string]any)["document"].(map[string]any)["file"].(map[string]any)["data"].(string))
+	der, err := a.Keys.SignCMS(t.Context(), "employee:"+iin, text, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, m := phone(t, "PUT", uri, token, putBody(mobilesign.CMSWithData, der)); st != 200 {
+		t.Fatalf("PUT: %d %v", st, m)
+	}
+	got := readEvent(t, b.c, srv.URL+s.Events, "signed")
+	st, home := b.post("/login/eds?lang=en", url.Values{"csrf": {csrf}, "cms": {got}})
+	if st != 200 || !strings.Contains(home, `id="logout"`) || !strings.Contains(home, `href="/console"`) {
+		t.Fatalf("employee login through eGov Mobile: %d\n%s", st, home)
 	}
 }
