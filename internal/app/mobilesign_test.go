@@ -2,9 +2,9 @@ package app
 
 import (
 	"bufio"
-	"html"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"

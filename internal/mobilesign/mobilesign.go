@@ -132,6 +132,10 @@ func (s *Service) Start(ctx context.Context, base string, req Request) (*Started
 	if len(req.Document) == 0 || (req.Method != CMSWithData && req.Method != CMSSignOnly) {
 		return nil, ErrBadRequest
 	}
+	// Expired requests go as new ones come: the table holds minutes of requests.
+	if err := s.Prune(ctx); err != nil {
+		return nil, err
+	}
 	desc, err := json.Marshal(req.Description)
 	if err != nil {
 		return nil, err
