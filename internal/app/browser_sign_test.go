@@ -103,6 +103,7 @@ func TestBrowserEDSLoginEGovMobile(t *testing.T) {
 	c := a.Pop.Citizens[2]
 	ctx := chromeContext(t, bin)
 	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(srv.URL+"/login/eds"),
 		chromedp.WaitVisible(chromedp.CSS(`#sign-mobile`)),
 		chromedp.Click(chromedp.CSS(`#sign-mobile`)),
@@ -110,6 +111,11 @@ func TestBrowserEDSLoginEGovMobile(t *testing.T) {
 	)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// At 390 px the page with its QR code fits the screen.
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`))
+	if err != nil || width > 390 {
+		t.Errorf("at 390 px the signing page is %v px wide (%v)", width, err)
 	}
 	shot, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(`#sign-qr-code svg`)))
 	if err != nil {

@@ -174,7 +174,7 @@ func TestBrowserPhone(t *testing.T) {
 	if _, err := a.Log.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	pages := []string{"/", "/consents", "/consents/new", "/consents/" + refusal.ID + "/revoke", "/access", "/history", "/inbox", "/directories", "/sandbox/sms", "/no-such-page"}
+	pages := []string{"/", "/consents", "/consents/new", "/consents/" + refusal.ID + "/revoke", "/access", "/history", "/inbox", "/directories", "/sandbox/sms", "/sandbox/egov-mobile", "/no-such-page"}
 	type layout struct {
 		Scroll, Inner float64
 		Logout        float64 // the right edge of the Log out button, -1 when absent
