@@ -294,3 +294,52 @@ func TestBrowserConsentEGovMobile(t *testing.T) {
 		t.Errorf("notice %q", notice)
 	}
 }
+
+// TestBrowserNCALayerAbsentAndCancelled: with no NCALayer listening the page says so in
+// its language; when the person cancels in NCALayer the page says that, and nothing
+// is submitted.
+func TestBrowserNCALayerAbsentAndCancelled(t *testing.T) {
+	bin := chromium(t)
+	a, srv := newSandboxNCALayer(t)
+	spki := sha256.Sum256(a.NCALayerTLS.Leaf.RawSubjectPublicKeyInfo)
+	ctx := chromeContext(t, bin, chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(spki[:])))
+	q := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	// Cancelled in the simulator's window.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/login/eds?lang=ru"),
+		chromedp.Click(q(`#sign-ncalayer`)),
+		chromedp.WaitVisible(q(`#sign-status[data-state="sign.nca.choose"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	tab, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	if err := chromedp.Do(tab,
+		chromedp.Navigate("https://"+strings.TrimPrefix(a.Config.SandboxNCALayer, "wss://")+"/"),
+		chromedp.Click(q(`form.request button[value="cancel"]`)),
+		chromedp.WaitVisible(q(`#notice`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(q(`#sign-status[data-state="sign.nca.cancelled"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := chromedp.Run(ctx, chromedp.Text(q(`#sign-status`))); s != i18n.T("ru", "sign.nca.cancelled") {
+		t.Errorf("cancelled: %q", s)
+	}
+	// NCALayer not running: the simulator stops.
+	a.stopNCALayer()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/login/eds?lang=en"),
+		chromedp.Click(q(`#sign-ncalayer`)),
+		chromedp.WaitVisible(q(`#sign-status[data-state="sign.nca.absent"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := chromedp.Run(ctx, chromedp.Text(q(`#sign-status`))); s != i18n.T("en", "sign.nca.absent") {
+		t.Errorf("absent: %q", s)
+	}
+	if u, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`)); u != "/login/eds" {
+		t.Errorf("the page left for %s", u)
+	}
+}

@@ -121,7 +121,9 @@
         ws.send(JSON.stringify(commonRequest()));
         return;
       } else {
-        fail(problemKey(m.code, m.message), m.message ? "(" + m.message + ")" : "");
+        // NCALayer's own words only when there is no message of ours for the case.
+        var key = problemKey(m.code, m.message);
+        fail(key, key === "sign.nca.failed" && m.message ? "(" + m.message + ")" : "");
         return;
       }
       stage = "over";
