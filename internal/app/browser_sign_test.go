@@ -181,7 +181,7 @@ func TestBrowserEDSLoginEGovMobile(t *testing.T) {
 // qrLink reads the mobileSign: link from the QR code on the screen.
 func qrLink(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#sign-qr-code svg`))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#signer[data-link]`)), chromedp.WaitVisible(chromedp.CSS(`#sign-qr-code svg`))); err != nil {
 		t.Fatal(err)
 	}
 	shot, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(`#sign-qr-code svg`)))
@@ -279,10 +279,15 @@ func TestBrowserConsentEGovMobile(t *testing.T) {
 		t.Fatalf("a refused signature recorded %d consents", len(n))
 	}
 	// A new code, signed with her own key.
+	first, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("signer").getAttribute("data-link")`))
 	if err := chromedp.Do(ctx, chromedp.Click(q(`#sign-mobile`))); err != nil {
 		t.Fatal(err)
 	}
-	signOnPhone(qrLink(t, ctx), "citizen:"+alice.IIN)
+	second := qrLink(t, ctx)
+	if second == first {
+		t.Fatal("the used code is still on the screen")
+	}
+	signOnPhone(second, "citizen:"+alice.IIN)
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(q(`#notice`))); err != nil {
 		t.Fatalf("no notice after the phone's signature: %v", err)
 	}

@@ -164,6 +164,10 @@
   var stream = null; // the eGov Mobile request being watched
   function mobile() {
     if (stream) { stream.close(); stream = null; }
+    // The old code is used up: take it off the screen before asking for a new one.
+    document.getElementById("sign-qr").hidden = true;
+    document.getElementById("sign-qr-code").textContent = "";
+    root.removeAttribute("data-link");
     busy(true);
     say("sign.mobile.starting");
     var body = new URLSearchParams(new FormData(form));
