@@ -19,6 +19,7 @@ import (
 
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/sandbox"
 )
 
 // newSandboxNCALayer is a sandbox with its NCALayer simulator on a free loopback port.
@@ -90,6 +91,32 @@ func TestBrowserEDSLoginNCALayer(t *testing.T) {
 	}
 	if !strings.Contains(who, c.Name) {
 		t.Errorf("after the NCALayer login the home page does not name %s:\n%s", c.Name, who)
+	}
+	// The regulator's employee, with the employee key, is staff.
+	var employee string
+	for iin := range sandbox.Staff(a.Pop) {
+		employee = iin
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#logout`)),
+		chromedp.WaitVisible(chromedp.CSS(`#login-form`)),
+		chromedp.Navigate(srv.URL+"/login/eds?lang=ru"),
+		chromedp.Click(chromedp.CSS(`#sign-ncalayer`)),
+		chromedp.WaitVisible(chromedp.CSS(`#sign-status[data-state="sign.nca.choose"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(window),
+		chromedp.WaitVisible(chromedp.CSS(`form.request select`)),
+		chromedp.SetValue(chromedp.CSS(`form.request select`), "employee:"+employee),
+		chromedp.Click(chromedp.CSS(`form.request button[value="sign"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#notice`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#logout`)), chromedp.WaitVisible(chromedp.CSS(`a[href="/console"]`))); err != nil {
+		t.Fatalf("the employee is not staff after the NCALayer login: %v", err)
 	}
 }
 
