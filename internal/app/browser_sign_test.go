@@ -375,3 +375,73 @@ func TestBrowserNCALayerAbsentAndCancelled(t *testing.T) {
 		t.Errorf("the page left for %s", u)
 	}
 }
+
+// TestBrowserConsentNCALayer: a consent signed through the sandbox NCALayer. The page
+// asks NCALayer for the citizen's own key (signerParams.iin), so the simulator offers
+// no other. rule PD-6.1.1
+func TestBrowserConsentNCALayer(t *testing.T) {
+	bin := chromium(t)
+	a, srv := newSandboxNCALayer(t)
+	alice := a.Pop.Citizens[0]
+	var bank, register string
+	for _, o := range a.Pop.Organizations {
+		switch o.Role {
+		case "bank":
+			bank = o.BIN
+		case "state_body":
+			register = o.BIN
+		}
+	}
+	spki := sha256.Sum256(a.NCALayerTLS.Leaf.RawSubjectPublicKeyInfo)
+	ctx := chromeContext(t, bin, chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(spki[:])))
+	q := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/login"),
+		chromedp.WaitVisible(q(`#login-form`)),
+		chromedp.SendKeys(q(`#iin`), alice.IIN),
+		chromedp.SendKeys(q(`#password`), alice.Password),
+		chromedp.Click(q(`#login-submit`)),
+		chromedp.WaitVisible(q(`#code-form`)),
+	); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(q(`#code`), lastCode(t, srv.URL, alice.Phone)),
+		chromedp.Click(q(`#code-submit`)),
+		chromedp.WaitVisible(q(`#welcome`)),
+		chromedp.Navigate(srv.URL+"/consents/new?lang=kk"),
+		chromedp.WaitVisible(q(`#consent-form`)),
+		chromedp.SetValue(q(`#initiator`), bank),
+		chromedp.SetValue(q(`#owner`), register),
+		chromedp.Click(q(`input[name="data_sets"][value="identity"]`)),
+		chromedp.SendKeys(q(`#purpose`), "ипотека"),
+		chromedp.SetValue(q(`#valid_until`), "2027-06-01"),
+		chromedp.Click(q(`#consent-give`)),
+		chromedp.WaitVisible(q(`#sign-ncalayer`)),
+		chromedp.Click(q(`#sign-ncalayer`)),
+		chromedp.WaitVisible(q(`#sign-status[data-state="sign.nca.choose"]`)),
+	); err != nil {
+		t.Fatalf("consent form: %v", err)
+	}
+	tab, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	if err := chromedp.Do(tab,
+		chromedp.Navigate("https://"+strings.TrimPrefix(a.Config.SandboxNCALayer, "wss://")+"/"),
+		chromedp.WaitVisible(q(`form.request select`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	offered, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("form.request option")).map(o => o.value)`))
+	if err != nil || len(offered) != 1 || offered[0] != "citizen:"+alice.IIN {
+		t.Fatalf("the simulator offers %q (%v), want only the citizen's key", offered, err)
+	}
+	if err := chromedp.Do(tab, chromedp.Click(q(`form.request button[value="sign"]`)), chromedp.WaitVisible(q(`#notice`))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(q(`#notice`))); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := chromedp.Run(ctx, chromedp.Text(q(`#notice`))); n != i18n.T("kk", "consent.given") {
+		t.Errorf("notice %q", n)
+	}
+}
