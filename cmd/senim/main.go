@@ -23,7 +23,9 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -57,6 +59,7 @@ Usage:
   senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]   check a push confirmation's evidence offline
   senim admin ...          the authorized body's directories (see senim admin help)
   senim loadgen ...        load generator for flow 2 (docs/performance.md)
+  senim sandbox ncalayer [flags]   the SANDBOX NCALayer simulator alone (serve --sandbox starts it too)
   senim version           print the version
 
 Run 'senim COMMAND --help' for a command's flags. Every flag has an environment
@@ -113,6 +116,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	case "admin":
 		return admincmd.Command(ctx, rest, stdout, stderr)
+	case "sandbox":
+		if len(rest) == 0 || rest[0] != "ncalayer" {
+			fmt.Fprintln(stderr, "usage: senim sandbox ncalayer [--addr 127.0.0.1:13579] [--data-dir DIR | --database-url URL]")
+			return 2
+		}
+		err = sandboxNCALayer(ctx, rest[1:], stdout, stderr)
 	case "loadgen":
 		return loadgen.Command(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
@@ -276,6 +285,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	db.register(fs)
 	fs.BoolVar(&cfg.Sandbox, "sandbox", false, "run with demo data and in-process simulators of external systems (never in production)")
 	fs.StringVar(&logFormat, "log-format", "json", "log format: json or text")
+	ncaAddr := fs.String("sandbox-ncalayer", "127.0.0.1:13579", "with --sandbox: loopback address of the NCALayer simulator, started when the port is free (\"\" = none)")
 	fs.BoolVar(&cfg.NoMigrate, "no-migrate", false, "do not apply pending migrations at start (the server still refuses an unknown schema)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark cookies Secure on plain-HTTP requests too (TLS ends at a proxy)")
 	fs.StringVar(&cfg.BMGURL, "bmg-url", "", "base URL of the mobile citizens database adapter")
@@ -315,6 +325,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg.DataDir, cfg.DatabaseURL = db.dataDir, db.databaseURL
 	cfg.CAFiles, cfg.CRLFiles, cfg.CAAnchorFiles = cas, crls, anchors
 	cfg.RegulatorBINs = regulators
+	if cfg.Sandbox {
+		cfg.SandboxNCALayerAddr = *ncaAddr
+	}
 	if err := edsfast.Use(*gostVerifier); err != nil {
 		return err
 	}
@@ -338,6 +351,49 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			a.PrintSandboxWelcome(stdout, addr)
 		}
 	})
+}
+
+// sandboxNCALayer runs the sandbox's NCALayer simulator alone, for a sandbox whose
+// server runs elsewhere on the same database (the CA and the demo keys are shared
+// through it). It listens on loopback only, with a certificate from the sandbox CA;
+// never in production.
+func sandboxNCALayer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sandbox ncalayer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var db dbFlags
+	db.register(fs)
+	addr := fs.String("addr", "127.0.0.1:13579", "loopback address to listen on (NCALayer's is 127.0.0.1:13579)")
+	pos, err := cli.Parse(fs, args, nil)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("unexpected arguments %q", pos)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// A data directory of its own for the CA's files: two processes must not share
+	// one; the authorities come from the database.
+	dir, err := os.MkdirTemp("", "senim-ncalayer-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cfg := app.Config{Sandbox: true, DataDir: db.dataDir, DatabaseURL: db.databaseURL, SandboxCADir: filepath.Join(dir, "ca"),
+		SandboxNCALayerAddr: *addr, Addr: "127.0.0.1:8080"}
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if a.NCALayerTLS == nil {
+		return fmt.Errorf("the NCALayer simulator could not listen on %s (is NCALayer or a sandbox server using the port?)", *addr)
+	}
+	fmt.Fprintf(stdout, "SANDBOX NCALayer simulator at %s; confirm signatures at %s/\n", a.Config.SandboxNCALayer,
+		"https://"+strings.TrimPrefix(a.Config.SandboxNCALayer, "wss://"))
+	<-ctx.Done()
+	return nil
 }
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

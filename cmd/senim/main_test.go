@@ -2,11 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/tls"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/senimkz/senim/internal/cli"
 )
@@ -160,3 +169,55 @@ func TestStreebogEnvRejected(t *testing.T) {
 		t.Errorf("fast: exit %d", code)
 	}
 }
+
+// `senim sandbox ncalayer` runs the simulator alone: it speaks NCALayer's greeting on
+// a loopback port over TLS, and refuses an address beyond loopback.
+func TestSandboxNCALayerCommand(t *testing.T) {
+	if code, _, errs := runCmd(t, "sandbox"); code != 2 || !strings.Contains(errs, "senim sandbox ncalayer") {
+		t.Errorf("sandbox without a subcommand: %d %s", code, errs)
+	}
+	if code, _, errs := runCmd(t, "sandbox", "ncalayer", "--addr", "0.0.0.0:0", "--data-dir", t.TempDir()); code == 0 || !strings.Contains(errs, "could not listen") {
+		t.Errorf("beyond loopback: %d %s", code, errs)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"sandbox", "ncalayer", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, &out, io.Discard)
+	}()
+	re := regexp.MustCompile(`wss://127\.0\.0\.1:\d+`)
+	var u string
+	for deadline := time.Now().Add(60 * time.Second); u == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		u = re.FindString(out.String())
+	}
+	if u == "" {
+		t.Fatalf("no URL printed: %q", out.String())
+	}
+	c, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}}) // the chain is tested in internal/eds/ca
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b, err := c.Read(ctx)
+	c.CloseNow()
+	if err != nil || !strings.Contains(string(b), `"version"`) {
+		t.Errorf("greeting %s %v", b, err)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

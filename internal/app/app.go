@@ -41,6 +41,7 @@ import (
 	"github.com/senimkz/senim/internal/pd/popreg"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/sandbox"
+	"github.com/senimkz/senim/internal/sandbox/ncalayer"
 	"github.com/senimkz/senim/internal/server"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/verifier"
@@ -83,6 +84,12 @@ type Config struct {
 	// SandboxCADir is where the sandbox CA keeps its keys; <data-dir>/sandbox-ca when
 	// empty. Tests share one to avoid generating a GOST hierarchy per test.
 	SandboxCADir string
+	// SandboxNCALayer is the WebSocket URL of the sandbox's NCALayer simulator when it
+	// does not listen where NCALayer does (wss://127.0.0.1:13579).
+	SandboxNCALayer string
+	// SandboxNCALayerAddr, when set, starts the sandbox's NCALayer simulator there
+	// (serve --sandbox gives 127.0.0.1:13579; it is skipped when the port is taken).
+	SandboxNCALayerAddr string
 	// Trust: CA certificates (roots and intermediates) and CRLs, DER or PEM files.
 	CAFiles, CRLFiles []string
 	// CAAnchorFiles are CA certificates trusted directly as anchors, root or
@@ -126,6 +133,9 @@ type App struct {
 	OrgAuth        *orgauth.Authenticator
 	log            *slog.Logger
 	kek            *keyring.KEK
+	// NCALayerTLS is the sandbox NCALayer simulator's certificate, nil when it runs not.
+	NCALayerTLS  *tls.Certificate
+	stopNCALayer context.CancelFunc
 }
 
 // ErrKEKRequired: `senim serve` without --sandbox needs a key-encryption key.
@@ -239,6 +249,10 @@ func (a *App) build(ctx context.Context) error {
 			return fmt.Errorf("sandbox CA: %w", err)
 		}
 		a.Keys = &sandbox.Keys{CA: a.CA, Dir: filepath.Join(dir, "sandbox-keys"), Pop: a.Pop, Shared: sharedKeys{blobs}}
+		if cfg.SandboxNCALayerAddr != "" {
+			a.startNCALayer(ctx, cfg.SandboxNCALayerAddr)
+			cfg.SandboxNCALayer = a.Config.SandboxNCALayer
+		}
 	} else {
 		var err error
 		if mobile, sms, err = productionAdapters(cfg); err != nil {
@@ -682,7 +696,31 @@ func (a *App) Close() error {
 	if a.Mailbox != nil {
 		a.Mailbox.Close()
 	}
+	if a.stopNCALayer != nil {
+		a.stopNCALayer()
+	}
 	return a.DB.Close()
+}
+
+// startNCALayer starts the sandbox's NCALayer simulator on addr with a TLS
+// certificate from the sandbox CA; a taken port (a real NCALayer) only logs.
+func (a *App) startNCALayer(ctx context.Context, addr string) {
+	cert, err := a.CA.IssueTLSServer([]string{"127.0.0.1", "localhost"}, 30*24*time.Hour)
+	if err != nil {
+		a.log.WarnContext(ctx, "sandbox NCALayer: no TLS certificate", "error", err)
+		return
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	u, err := (&ncalayer.Simulator{Keys: a.Keys}).Listen(sctx, addr, cert)
+	if err != nil {
+		stop()
+		a.log.WarnContext(ctx, "sandbox NCALayer simulator not started", "addr", addr, "error", err)
+		return
+	}
+	a.stopNCALayer = stop
+	a.Config.SandboxNCALayer = u
+	a.NCALayerTLS = cert
+	a.log.InfoContext(ctx, "sandbox NCALayer simulator (SANDBOX)", "url", u)
 }
 
 // PrintSandboxWelcome tells a newcomer where the sandbox is and how to log in.

@@ -31,7 +31,7 @@ func chromium(t *testing.T) string {
 
 // chromeContext starts headless Chromium for t: a Kazakh-speaking citizen's browser (the
 // cabinet must follow Accept-Language).
-func chromeContext(t *testing.T, bin string) context.Context {
+func chromeContext(t *testing.T, bin string, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
@@ -48,7 +48,7 @@ func chromeContext(t *testing.T, bin string) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("accept-lang", "kk-KZ,kk"),
 	}
-	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
+	actx, cancel := chromedp.NewExecAllocator(t.Context(), append(opts, extra...)...)
 	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(cancel)
@@ -174,7 +174,7 @@ func TestBrowserPhone(t *testing.T) {
 	if _, err := a.Log.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	pages := []string{"/", "/consents", "/consents/new", "/consents/" + refusal.ID + "/revoke", "/access", "/history", "/inbox", "/directories", "/sandbox/sms", "/no-such-page"}
+	pages := []string{"/", "/consents", "/consents/new", "/consents/" + refusal.ID + "/revoke", "/access", "/history", "/inbox", "/directories", "/sandbox/sms", "/sandbox/egov-mobile", "/no-such-page"}
 	type layout struct {
 		Scroll, Inner float64
 		Logout        float64 // the right edge of the Log out button, -1 when absent

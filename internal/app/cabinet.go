@@ -9,6 +9,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/edslogin"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/mobilesign"
 	"github.com/senimkz/senim/internal/passkey"
 	"github.com/senimkz/senim/internal/sandbox"
 	"github.com/senimkz/senim/internal/server"
@@ -86,8 +87,21 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	if err != nil {
 		return pages, err
 	}
-	sh, err := web.New(web.Config{Sessions: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies,
-		Logger: a.log, Regulator: a.PD.IsRegulator})
+	mobile, err := mobilesign.New(mobilesign.Config{DB: a.DB, Validator: a.Trust, Revocation: revocation, Now: cfg.Now,
+		Org: mobilesign.Organisation{NameKk: "Senim", NameRu: "Senim", NameEn: "Senim"}})
+	if err != nil {
+		return pages, err
+	}
+	mobile.Register(func(pattern string, fn func(http.ResponseWriter, *http.Request) error) {
+		s.Handle(pattern, server.RateLimit(public, nil, server.ErrorHandler(fn)))
+	})
+	wcfg := web.Config{Sessions: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies,
+		Logger: a.log, Regulator: a.PD.IsRegulator, Mobile: mobile}
+	if cfg.Sandbox {
+		wcfg.NCALayer = cfg.SandboxNCALayer
+		wcfg.SandboxPhone = sandboxui.PhonePath
+	}
+	sh, err := web.New(wcfg)
 	if err != nil {
 		return pages, err
 	}
@@ -105,6 +119,8 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 			CitizenKey:  func(iin, alg string) ([]byte, error) { return a.Keys.P12("citizen", iin, ca.Algorithm(alg)) },
 			EmployeeKey: func(iin string) ([]byte, error) { return a.Keys.P12("employee", iin, ca.GOST2015) },
 			EmployerOf:  func(iin string) string { return staff[iin] },
+			Signers:     a.Keys.Signers,
+			SignCMS:     a.Keys.SignCMS,
 		}
 	}
 	ui, err := c.mount(sh)

@@ -3,7 +3,6 @@ package confirm
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
@@ -12,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/secret"
 	"strings"
 	"time"
 
@@ -115,9 +115,8 @@ func (s *Service) Respond(ctx context.Context, a Answerer, id string, ans Answer
 		return nil, ErrEDSRequired
 	}
 	now := s.now().UTC().Truncate(time.Second)
-	salt := make([]byte, 32)
-	rand.Read(salt)
-	claims := EvidenceClaims{Issuer: s.cfg.Issuer, ID: newID("e_"), Request: c.ID, Party: c.Org, SubjectCommit: Commit(salt, a.IIN),
+	salt := secret.Bytes(32)
+	claims := EvidenceClaims{Issuer: s.cfg.Issuer, ID: secret.Ref("e_"), Request: c.ID, Party: c.Org, SubjectCommit: Commit(salt, a.IIN),
 		TextSHA256: c.TextSHA256[ans.Lang], Lang: ans.Lang, Decision: ans.Decision, At: now.Format(time.RFC3339), AuthMethod: a.Method,
 		Session: a.Session, Method: c.Method, PolicyVersion: c.PolicyVersion, IssuedAt: now.Unix()}
 	payload, err := json.Marshal(claims)

@@ -22,7 +22,6 @@ package confirm
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
@@ -30,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/secret"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -201,7 +201,7 @@ func (s *Service) Create(ctx context.Context, org string, r Request) (*Confirmat
 	if err != nil {
 		return nil, err
 	}
-	c := &Confirmation{ID: newID("c_"), Org: org, Subject: subject, Transaction: r.Transaction, Text: r.Text,
+	c := &Confirmation{ID: secret.Ref("c_"), Org: org, Subject: subject, Transaction: r.Transaction, Text: r.Text,
 		TextSHA256: map[string]string{"kk": Hash(r.Text["kk"]), "ru": Hash(r.Text["ru"])}, Method: method, Decision: d,
 		PolicyVersion: d.PolicyVersion, State: StatePending, Deadline: r.Deadline.UTC().Truncate(time.Second), CreatedAt: now}
 	tx, _ := json.Marshal(r.Transaction)
@@ -322,12 +322,6 @@ func (s *Service) Pending(ctx context.Context, subject string) (int, error) {
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM confirm_requests WHERE subject = ? AND state = 'pending' AND deadline > ?`,
 		subject, store.Micros(s.now())).Scan(&n)
 	return n, err
-}
-
-func newID(prefix string) string {
-	var b [16]byte
-	rand.Read(b[:])
-	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 func validID(id string) bool {

@@ -127,18 +127,33 @@ func (s *Service) Finish(ctx context.Context, token string, signed []byte) (stri
 	} else if !sd.HasContent {
 		detached = []byte(text)
 	}
-	res, err := cms.Verify(ctx, der, detached, cms.VerifyOptions{Validator: s.cfg.Validator, Revocation: s.cfg.Revocation, Now: s.cfg.Now})
+	opts := cms.VerifyOptions{Validator: s.cfg.Validator, Revocation: s.cfg.Revocation, Now: s.cfg.Now}
+	res, err := cms.Verify(ctx, der, detached, opts)
 	if err != nil {
 		return "", nil, ErrMalformed.WithCause(err)
+	}
+	// The downloaded challenge.txt often gains a line end in an editor before it is
+	// signed: a detached signature over the text and one line end is the same answer.
+	for _, nl := range []string{"\n", "\r\n"} {
+		if detached == nil || len(res.Signers) != 1 || res.Signers[0].DigestValid {
+			break
+		}
+		if again, err := cms.Verify(ctx, der, []byte(text+nl), opts); err == nil && len(again.Signers) == 1 && again.Signers[0].DigestValid {
+			res = again
+		}
 	}
 	if len(res.Signers) != 1 {
 		return "", nil, ErrInvalid.WithDetail("exactly one signer is expected")
 	}
 	signer := res.Signers[0]
+	// A sound detached signature whose digest is not the challenge's signed another text.
+	if detached != nil && signer.SignatureValid && !signer.DigestValid {
+		return "", nil, ErrWrongContent
+	}
 	if !res.Valid || !signer.Valid {
 		return "", nil, ErrInvalid.WithDetail(strings.Join(signer.Codes(), ", "))
 	}
-	if !bytes.Equal(res.Content, []byte(text)) {
+	if !sameText(res.Content, text) {
 		return "", nil, ErrWrongContent
 	}
 	info := signer.CertInfo
@@ -187,6 +202,11 @@ func (s *Service) Prune(ctx context.Context) error {
 // DecodeCMS reads a CMS pasted into a form: PEM, DER, or base64 in any of its
 // alphabets, with line breaks.
 func DecodeCMS(b []byte) ([]byte, error) {
+	// DER first, as it is: its last bytes may be ones TrimSpace would cut (0x20,
+	// 0x09-0x0d), which broke one signature in forty.
+	if len(b) > 0 && b[0] == 0x30 {
+		return b, nil
+	}
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return nil, ErrMalformed.WithDetail("empty")
@@ -209,4 +229,10 @@ func DecodeCMS(b []byte) ([]byte, error) {
 		}
 	}
 	return nil, ErrMalformed
+}
+
+// sameText reports whether signed is the challenge, allowing one line end after it
+// (what a text file saved by an editor has).
+func sameText(signed []byte, text string) bool {
+	return bytes.Equal(signed, []byte(text)) || bytes.Equal(signed, []byte(text+"\n")) || bytes.Equal(signed, []byte(text+"\r\n"))
 }

@@ -180,6 +180,8 @@ func (s *Shell) funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"t":      func(key string, args ...any) string { return i18n.T(lang, key, args...) },
 		"static": s.static.url,
+		// signMessages are the catalog keys sign.js shows (templates/sign.html).
+		"signMessages": func() []string { return signMessages },
 		// when and date show an instant in Kazakhstan's time (When, Date) in a <time>
 		// element; every area's pages use them, never t.Format.
 		"when": func(t time.Time) template.HTML { return timeHTML(When(lang, t), t) },

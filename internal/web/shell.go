@@ -68,6 +68,16 @@ type Config struct {
 	// OnRefusal, when set, hears of every request a guard refused, with one of the
 	// Refused… reasons; webtest uses it to prove the handler never ran.
 	OnRefusal func(r *http.Request, reason string)
+	// Mobile, when set, offers signing with eGov Mobile's QR code (Sign, StartMobile).
+	Mobile MobileSigner
+	// MobilePoll is how often the page's eGov Mobile status is checked; 500 ms.
+	MobilePoll time.Duration
+	// NCALayer is the WebSocket URL of NCALayer the signing script tries (NCALayer
+	// when empty; the sandbox's simulator may listen elsewhere).
+	NCALayer string
+	// SandboxPhone is the sandbox's eGov Mobile page, offered beside the QR code in
+	// the sandbox.
+	SandboxPhone string
 }
 
 // Shell serves the layout and carries the areas' routes.
@@ -108,6 +118,10 @@ func New(cfg Config) (*Shell, error) {
 		return nil, err
 	}
 	s.Handle("GET /{$}", Citizen(s.homePage))
+	if cfg.Mobile != nil {
+		// Public: the watch token, known only to the page that asked, is the right.
+		s.Handle("GET /sign/mobile/{watch}/events", Public(s.mobileEvents))
+	}
 	return s, nil
 }
 

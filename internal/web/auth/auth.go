@@ -77,6 +77,7 @@ func Mount(s *web.Shell, cfg Config) error {
 		s.Handle("GET /login/eds", web.Public(a.edsForm))
 		s.Handle("GET /login/eds/challenge.txt", web.Public(a.edsChallengeText))
 		s.Handle("POST /login/eds", web.Form(web.Public(a.edsLogin)).OnRefuse(a.edsRefused))
+		s.Handle("POST /login/eds/mobile", web.Form(web.Public(a.edsMobile)))
 	}
 	return nil
 }
@@ -210,7 +211,8 @@ func (a *area) edsPage(w http.ResponseWriter, r *http.Request) (*web.Page, error
 	if err != nil {
 		return nil, err
 	}
-	p.Data = web.Sign{How: "eds.sandbox_how", Heading: "eds.challenge", TextID: "eds-challenge", Text: text, TextLang: "en", Label: "eds.cms_label"}
+	p.Data = a.s.Signer(p, web.Sign{How: "eds.sandbox_how", Heading: "eds.challenge", TextID: "eds-challenge", Text: text,
+		TextLang: "en", Label: "eds.cms_label", Auth: true, Mobile: "/login/eds/mobile"})
 	return p, nil
 }
 
@@ -250,6 +252,20 @@ func (a *area) edsRefused(w http.ResponseWriter, r *http.Request, err error) err
 		return cerr
 	}
 	return a.s.FormError(w, r, edsView, p, err)
+}
+
+// edsMobile asks eGov Mobile for a signature of the browser's challenge (the
+// signing script shows the QR code); the signature comes back through edsLogin.
+func (a *area) edsMobile(w http.ResponseWriter, r *http.Request, _ *identity.Session) error {
+	ck, err := r.Cookie(web.CookieEDS)
+	if err != nil {
+		return edslogin.ErrChallengeGone
+	}
+	text, err := a.cfg.EDS.ChallengeText(r.Context(), ck.Value)
+	if err != nil {
+		return err
+	}
+	return a.s.StartMobile(w, r, text, "eds.mobile_description", "", true)
 }
 
 func (a *area) edsLogin(w http.ResponseWriter, r *http.Request, _ *identity.Session) error {

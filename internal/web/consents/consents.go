@@ -95,6 +95,7 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("GET /consents/new", web.Citizen(a.consentForm))
 	s.Handle("POST /consents/new", web.Form(web.Citizen(a.decide)))
 	s.Handle("POST /consents/confirm", web.Form(web.Citizen(a.confirm)))
+	s.Handle("POST /consents/confirm/mobile", web.Form(web.Citizen(a.confirmMobile)))
 	s.Nav(web.NavItem{Place: web.NavMain, Href: "/consents", ID: "nav-consents", Key: "nav.consents"})
 	s.Nav(web.NavItem{Place: web.NavMain, Href: "/access", ID: "nav-access", Key: "nav.access"})
 	return nil
@@ -495,7 +496,8 @@ func (a *area) renderSign(w http.ResponseWriter, r *http.Request, sess *identity
 		return err
 	}
 	f.TextLang = req.Lang
-	p.Data = signData{Form: f, Summary: sum, Sign: web.Sign{How: "consent.sign.how", Heading: "consent.sign.text", TextID: "consent-text", Text: text, TextLang: req.Lang, Label: "consent.sign.cms"}}
+	p.Data = signData{Form: f, Summary: sum, Sign: a.s.Signer(p, web.Sign{How: "consent.sign.how", Heading: "consent.sign.text", TextID: "consent-text", Text: text,
+		TextLang: req.Lang, Label: "consent.sign.cms", IIN: sess.Citizen.IIN, Mobile: "/consents/confirm/mobile"})}
 	if ferr != nil {
 		return a.s.FormError(w, r, signV, p, ferr)
 	}
@@ -524,6 +526,26 @@ func (a *area) decide(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 	}
 	req.Lang = p.Lang // the text to sign is in the language of the page
 	return a.renderSign(w, r, sess, f, req, nil)
+}
+
+// confirmMobile asks eGov Mobile for the citizen's signature of the consent text the
+// form describes (PD-6.1.1: a consent is confirmed by EDS); only the citizen's own
+// signature is accepted, and it comes back through confirm.
+func (a *area) confirmMobile(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	f := readForm(r)
+	p := a.s.Page(w, r, sess)
+	if f.check(p); len(p.Fields) > 0 {
+		return problem.Field(p.Fields[0].ID, "invalid")
+	}
+	req, err := f.request(sess)
+	if err != nil {
+		return err
+	}
+	text, err := a.cfg.PD.ConsentTextFor(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	return a.s.StartMobile(w, r, text, "consent.sign.mobile_description", sess.Citizen.IIN, true)
 }
 
 // confirm records a consent given with an EDS signature over its text; the service

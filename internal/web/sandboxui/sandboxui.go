@@ -4,6 +4,7 @@
 package sandboxui
 
 import (
+	"context"
 	"embed"
 	"net/http"
 	"strings"
@@ -43,6 +44,10 @@ type Config struct {
 	// names the organization they work for ("" if none).
 	EmployeeKey func(iin string) ([]byte, error)
 	EmployerOf  func(iin string) string
+	// Signers and SignCMS make the sandbox's eGov Mobile (PhonePath): the demo
+	// signers and a signature with a demo signer's key.
+	Signers func() []sandbox.DemoSigner
+	SignCMS func(ctx context.Context, ref string, data []byte, attach bool) ([]byte, error)
 }
 
 // UI is the mounted area.
@@ -64,6 +69,10 @@ func Mount(s *web.Shell, cfg Config) (*UI, error) {
 	}
 	if cfg.EmployeeKey != nil {
 		s.Handle("GET /keys/employee.p12", web.Download(u.employeeKey))
+	}
+	if cfg.SignCMS != nil && cfg.Signers != nil {
+		s.Handle("GET "+PhonePath, web.Public(u.phonePage))
+		s.Handle("POST "+PhonePath, web.Form(web.Public(u.phoneSign)))
 	}
 	return u, nil
 }

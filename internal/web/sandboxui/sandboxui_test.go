@@ -1,7 +1,9 @@
 package sandboxui
 
 import (
+	"context"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +37,13 @@ func mount(t *testing.T) (*webtest.Harness, *UI, *[]string) {
 				return "Bank of Tests"
 			}
 			return ""
+		},
+		Signers: func() []sandbox.DemoSigner {
+			return []sandbox.DemoSigner{{Ref: "citizen:900101300001", IIN: "900101300001", Name: "Test Citizen"}}
+		},
+		SignCMS: func(context.Context, string, []byte, bool) ([]byte, error) {
+			issued = append(issued, "signature")
+			return nil, problem.NotFound
 		},
 	})
 	if err != nil {
@@ -146,5 +155,46 @@ func TestMailAndPushPages(t *testing.T) {
 		if !strings.Contains(page, `id="push"`) || !strings.Contains(page, "push_503") || !strings.Contains(page, "Senim: &lt;new&gt;") {
 			t.Errorf("%s push page:\n%s", lang, page)
 		}
+	}
+}
+
+// TestPhonePage: the sandbox's eGov Mobile reads in every language, is labelled
+// SANDBOX, and follows only a mobileSign: link of this Senim — another host's link is
+// refused before anything is fetched or signed.
+func TestPhonePage(t *testing.T) {
+	h, ui, issued := mount(t)
+	for _, lang := range i18n.Langs {
+		w := h.Get(PhonePath+"?lang="+lang, nil)
+		if w.Code != 200 || !strings.Contains(w.Body.String(), `id="phone-link-form"`) || !strings.Contains(w.Body.String(), `id="phone-sandbox"`) {
+			t.Fatalf("%s: %d\n%s", lang, w.Code, w.Body.String())
+		}
+		webtest.Readable(t, PhonePath, lang, w.Body.String())
+		// A document to sign, as API-1 and API-2 describe it.
+		p := ui.s.Page(httptest.NewRecorder(), httptest.NewRequest("GET", PhonePath+"?lang="+lang, nil), nil)
+		d := &phoneData{Signers: ui.cfg.Signers(), Document: i18n.T(lang, "sandbox.phone.intro"), Info: &phoneInfo{Description: i18n.T(lang, "sandbox.phone.request"), ExpiryDate: time.Now()}}
+		d.Info.Org.NameKz, d.Info.Org.NameRu, d.Info.Org.NameEn = "Senim", "Senim", "Senim"
+		p.Data = d
+		rw := httptest.NewRecorder()
+		if err := ui.s.Render(rw, httptest.NewRequest("GET", PhonePath, nil), 200, phoneView, p); err != nil {
+			t.Fatal(err)
+		}
+		webtest.Readable(t, PhonePath+" (document)", lang, rw.Body.String())
+		if !strings.Contains(rw.Body.String(), `id="phone-sign-form"`) {
+			t.Errorf("%s: no signing form:\n%s", lang, rw.Body.String())
+		}
+	}
+	for _, link := range []string{
+		"mobileSign:https://evil.example/mobile-sign/abc",
+		"https://example.com/mobile-sign/abc",
+		"mobileSign:http://example.com/mobile-sign/abc?x=1",
+		"mobileSign:http://example.com/other/abc",
+	} {
+		w := h.Get(PhonePath+"?lang=en&link="+url.QueryEscape(link), nil)
+		if w.Code != 400 || !strings.Contains(w.Body.String(), i18n.T("en", "error.sandbox.phone.link")) {
+			t.Errorf("%s: %d\n%s", link, w.Code, w.Body.String())
+		}
+	}
+	if len(*issued) != 0 {
+		t.Errorf("something was signed: %q", *issued)
 	}
 }

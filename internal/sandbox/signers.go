@@ -1,0 +1,55 @@
+package sandbox
+
+import (
+	"context"
+	"strings"
+
+	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/pkcs12"
+	"github.com/senimkz/senim/internal/problem"
+)
+
+// DemoSigner is a demo party whose sandbox key the simulators of NCALayer and eGov
+// Mobile sign with: Ref is "citizen:<IIN>" or "employee:<IIN>".
+type DemoSigner struct {
+	Ref, IIN, Name string
+	OrgBIN         string // an employee's organization, else ""
+}
+
+// Signers lists the demo citizens, then the demo employees, with their GOST 2015 keys.
+func (k *Keys) Signers() []DemoSigner {
+	var out []DemoSigner
+	for _, c := range k.Pop.Citizens {
+		out = append(out, DemoSigner{Ref: "citizen:" + c.IIN, IIN: c.IIN, Name: c.Name})
+	}
+	for iin, bin := range Staff(k.Pop) {
+		if c, ok := k.citizen(iin); ok {
+			out = append(out, DemoSigner{Ref: "employee:" + iin, IIN: iin, Name: c.Name, OrgBIN: bin})
+		}
+	}
+	return out
+}
+
+// ErrNoSuchSigner: the reference names no demo signer.
+var ErrNoSuchSigner = problem.New(404, "sandbox.signer.unknown", "No demo signer has this reference")
+
+// SignCMS signs data with the demo signer ref's GOST 2015 key: a CMS with the data
+// (attach) or without it.
+func (k *Keys) SignCMS(ctx context.Context, ref string, data []byte, attach bool) ([]byte, error) {
+	kind, iin, ok := strings.Cut(ref, ":")
+	if !ok || (kind != "citizen" && kind != "employee") {
+		return nil, ErrNoSuchSigner
+	}
+	p12, err := k.P12(kind, iin, ca.GOST2015)
+	if err != nil {
+		return nil, err
+	}
+	f, err := pkcs12.Decode(p12, KeyPassword)
+	if err != nil {
+		return nil, err
+	}
+	e := f.Entries[0]
+	return cms.Sign(ctx, data, []cms.SignerSpec{{Signer: e.PrivateKey, Cert: e.Certificate, Chain: e.CACertificates}},
+		cms.SignOptions{Detached: !attach})
+}
