@@ -133,3 +133,5 @@ func (f *fixture) syncLog(t testing.TB) {
 		t.Fatal(err)
 	}
 }
+
+func base64Decode(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
