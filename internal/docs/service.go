@@ -231,8 +231,11 @@ type Opened struct {
 }
 
 // Hashes of secrets, each under its own label.
-func tokenHash(t string) []byte { h := sha256.Sum256([]byte("senim/docs/token/v1\x00" + t)); return h[:] }
-func codeHash(c string) []byte  { h := sha256.Sum256([]byte("senim/docs/code/v1\x00" + c)); return h[:] }
+func tokenHash(t string) []byte {
+	h := sha256.Sum256([]byte("senim/docs/token/v1\x00" + t))
+	return h[:]
+}
+func codeHash(c string) []byte { h := sha256.Sum256([]byte("senim/docs/code/v1\x00" + c)); return h[:] }
 
 func newID(prefix string) string {
 	b := make([]byte, 16)

@@ -100,7 +100,7 @@ func (d *Documents) Fetch(_ context.Context, kind, iin string) (*docs.Record, er
 			"make_model": cars[n(3)%uint64(len(cars))], "year": fmt.Sprint(2010 + n(2)%15), "issued_on": date(now.AddDate(-int(n(0)%5), 0, 0))}
 	case docs.KindAddressRegistration:
 		f = map[string]string{"name": name, "iin": iin,
-			"address": fmt.Sprintf("%s, %s, %d, %d", town, streets[n(1)%uint64(len(streets))], 1+n(2)%150, 1+n(3)%300),
+			"address":       fmt.Sprintf("%s, %s, %d, %d", town, streets[n(1)%uint64(len(streets))], 1+n(2)%150, 1+n(3)%300),
 			"registered_on": date(now.AddDate(-int(n(2)%12), -int(n(3)%12), 0))}
 	default:
 		return nil, docs.ErrNoDocument
