@@ -80,6 +80,7 @@ type fixture struct {
 	svc    *docs.Service
 	log    *auditlog.Log
 	logKey note.Verifier
+	vkey   string
 	key    *keySigner
 	src    *sandbox.Documents
 	pop    sandbox.Population
@@ -103,6 +104,7 @@ func newFixture(t testing.TB, db *store.DB, mod ...func(*docs.Config)) *fixture 
 	}
 	signer, _ := note.NewSigner(skey)
 	f.logKey, _ = note.NewVerifier(vkey)
+	f.vkey = vkey
 	if f.log, err = auditlog.New(context.Background(), auditlog.Config{DB: db, Signer: signer, Verifier: f.logKey, Origin: "senim.test/log", Now: clock, Logger: logger}); err != nil {
 		t.Fatal(err)
 	}

@@ -57,8 +57,10 @@ type Config struct {
 	CodeLength   int
 	CodeAlphabet string
 	Limits       Limits
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// OrgName names an organisation by BIN for the owner's list of views (optional).
+	OrgName func(ctx context.Context, bin string) string
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // Service is the digital documents.
