@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/docs"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/store"
@@ -35,6 +36,7 @@ const (
 	KindConsentRefused = "consent_refused"
 	KindConsentRevoked = "consent_revoked"
 	KindMessage        = "message"
+	KindDocumentViewed = "document_viewed" // a verifier viewed the citizen's digital document (DD-6)
 )
 
 // Directory is what notify reads of the authorized body's directories (pd.Service).
@@ -144,7 +146,7 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 	var ps []pending
 	var ids []int64
 	for _, ev := range evs {
-		if !strings.HasPrefix(ev.Subject, "citizen:") || !strings.HasPrefix(ev.Type, "pd.") {
+		if !strings.HasPrefix(ev.Subject, "citizen:") || !strings.HasPrefix(ev.Type, "pd.") && ev.Type != docs.EventViewed {
 			continue
 		}
 		if dir == nil {

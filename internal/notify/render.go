@@ -100,6 +100,19 @@ func (n *Notice) Content(lang string) Content {
 		line("label.action", act)
 		line("label.data", dataSets(f.DataSets))
 		line("label.initiator", party(f.Initiator))
+	case KindDocumentViewed:
+		if f.Document != nil {
+			title := f.Document.Titles.In(lang)
+			if title == "" {
+				title = f.Document.Type
+			}
+			line("label.document", title)
+		}
+		if f.Initiator != nil {
+			line("label.verifier", party(f.Initiator))
+		} else {
+			line("label.verifier", t["verifier.citizen"])
+		}
 	default: // consents
 		line("label.initiator", party(f.Initiator))
 		line("label.owner", party(f.Owner))
@@ -167,6 +180,10 @@ func ground(g *Ground, lang string) string {
 // languages in step.
 var texts = map[string]map[string]string{
 	"kk": {
+		"title.document_viewed": "Сіздің цифрлық құжатыңыз қаралды",
+		"label.document":        "Құжат",
+		"label.verifier":        "Кім қарады",
+		"verifier.citizen":      "азамат (аты-жөні «Құжаттар» бөлімінде)",
 		"title.access":          "Сіздің деректеріңізге қол жеткізілді",
 		"title.action":          "Деректер иесі сіздің деректеріңізбен жасалған әрекет туралы хабарлады",
 		"title.consent_given":   "Келісім берілді",
@@ -197,6 +214,10 @@ var texts = map[string]map[string]string{
 		"deferred":              "Бұл хабарлама заңда белгіленген кейінге қалдыру мерзімі аяқталғаннан кейін жіберілді.",
 	},
 	"ru": {
+		"title.document_viewed": "Ваш цифровой документ просмотрели",
+		"label.document":        "Документ",
+		"label.verifier":        "Кто просмотрел",
+		"verifier.citizen":      "гражданин (имя — в разделе «Документы»)",
 		"title.access":          "Доступ к вашим данным",
 		"title.action":          "Владелец данных сообщил о действии с вашими данными",
 		"title.consent_given":   "Согласие дано",
@@ -227,6 +248,10 @@ var texts = map[string]map[string]string{
 		"deferred":              "Уведомление было отложено по закону и отправлено по окончании срока отсрочки.",
 	},
 	"en": {
+		"title.document_viewed": "Your digital document was viewed",
+		"label.document":        "Document",
+		"label.verifier":        "Viewed by",
+		"verifier.citizen":      "a citizen (named in Documents)",
 		"title.access":          "Your data was accessed",
 		"title.action":          "A data owner reported an action on your data",
 		"title.consent_given":   "Consent given",
