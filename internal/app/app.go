@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/senimkz/senim/internal/auditlog"
+	"github.com/senimkz/senim/internal/docs"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
@@ -55,6 +57,9 @@ type Config struct {
 	// Production adapters of the mobile citizens database and the SMS gateway.
 	BMGURL, SMSURL string
 	AdapterToken   string
+	// DocsSourceURL is the reference data source of digital documents (docs.HTTPSource);
+	// the sandbox uses its population register when empty.
+	DocsSourceURL string
 	// TLSCert and TLSKey (PEM files) make Senim terminate TLS itself; clients may then
 	// present an EDS certificate (RSA or ECDSA: Go's TLS has no GOST) for mutual TLS.
 	TLSCert, TLSKey string
@@ -106,6 +111,7 @@ type App struct {
 	NCANode  *server.Server // the NCANode-compatible listener's server, nil when off
 	PD       *pd.Service
 	Notify   *notify.Service
+	Docs     *docs.Service
 	Trust    *pki.Validator
 	OrgAuth  *orgauth.Authenticator
 	log      *slog.Logger
@@ -289,6 +295,9 @@ func (a *App) build(ctx context.Context) error {
 	}
 	if a.Notify, err = notify.New(notify.Config{DB: a.DB, Directory: a.PD, Organizations: ids, Signer: a.PD, Issuer: issuer,
 		Now: cfg.Now, Logger: a.log}); err != nil {
+		return err
+	}
+	if err := a.mountDocs(s, ids, issuer); err != nil {
 		return err
 	}
 	if err := a.mountEDS(s, public); err != nil {
@@ -686,4 +695,47 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descWait, prometheus.CounterValue, float64(s.WaitCount), s.Pool)
 		ch <- prometheus.MustNewConstMetric(descWaitD, prometheus.CounterValue, s.WaitDuration.Seconds(), s.Pool)
 	}
+}
+
+// mountDocs builds the digital documents (issue 13) and mounts their API for
+// organisations; in the sandbox the population register is their source, also served
+// over the source contract at POST /sandbox/refdata/v1/documents.
+func (a *App) mountDocs(s *server.Server, ids *identity.Service, issuer string) error {
+	cfg := a.Config
+	var src docs.Source = unconfiguredSource{}
+	switch {
+	case cfg.DocsSourceURL != "":
+		h, err := docs.NewHTTPSource(docs.HTTPSourceConfig{BaseURL: cfg.DocsSourceURL, Token: cfg.AdapterToken})
+		if err != nil {
+			return err
+		}
+		src = h
+	case cfg.Sandbox:
+		reg := sandbox.NewDocuments(a.Pop)
+		reg.Now = cfg.Now
+		src = reg
+		s.Handle("POST /sandbox/refdata/v1/documents", docs.SourceHandler(reg))
+	}
+	orgName := func(ctx context.Context, bin string) string {
+		if o, err := ids.OrganizationByBIN(ctx, bin); err == nil {
+			return o.Name
+		}
+		return ""
+	}
+	var err error
+	a.Docs, err = docs.New(docs.Config{DB: a.DB, Source: src, Signer: a.PD, Log: a.Log, Issuer: issuer,
+		VerifyURL: strings.TrimRight(issuer, "/") + "/documents/verify", OrgName: orgName, Now: cfg.Now, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	a.Docs.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) })
+	return nil
+}
+
+// unconfiguredSource answers every document request with ErrSourceUnavailable: no
+// reference source was configured outside the sandbox.
+type unconfiguredSource struct{}
+
+func (unconfiguredSource) Fetch(context.Context, string, string) (*docs.Record, error) {
+	return nil, fmt.Errorf("%w: no reference source configured (--docs-source-url)", docs.ErrSourceUnavailable)
 }

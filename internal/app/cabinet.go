@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/senimkz/senim/internal/web/auth"
 	"github.com/senimkz/senim/internal/web/consents"
 	"github.com/senimkz/senim/internal/web/console"
+	"github.com/senimkz/senim/internal/web/documents"
 	"github.com/senimkz/senim/internal/web/history"
 	"github.com/senimkz/senim/internal/web/inbox"
 	"github.com/senimkz/senim/internal/web/sandboxui"
@@ -27,6 +29,7 @@ type cabinet struct {
 	PD            personalData
 	Log           history.Log
 	Notices       inbox.Notices
+	Documents     documents.Config
 	Sandbox       *sandboxui.Config // nil outside the sandbox
 }
 
@@ -52,6 +55,9 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices}); err != nil {
 		return nil, err
 	}
+	if err := documents.Mount(sh, c.Documents); err != nil {
+		return nil, err
+	}
 	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations}); err != nil {
 		return nil, err
 	}
@@ -75,7 +81,13 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	if err != nil {
 		return nil, err
 	}
-	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify}
+	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify,
+		Documents: documents.Config{Docs: a.Docs, OrgName: func(ctx context.Context, bin string) string {
+			if o, err := ids.OrganizationByBIN(ctx, bin); err == nil {
+				return o.Name
+			}
+			return ""
+		}}}
 	if a.Keys != nil {
 		staff := sandbox.Staff(a.Pop)
 		c.Sandbox = &sandboxui.Config{

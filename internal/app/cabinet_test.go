@@ -9,6 +9,7 @@ import (
 	"github.com/senimkz/senim/internal/edslogin"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/web/auth"
+	"github.com/senimkz/senim/internal/web/documents"
 	"github.com/senimkz/senim/internal/web/history"
 	"github.com/senimkz/senim/internal/web/inbox"
 	"github.com/senimkz/senim/internal/web/sandboxui"
@@ -48,6 +49,7 @@ func TestCabinetGuards(t *testing.T) {
 		PD:            struct{ personalData }{},
 		Log:           struct{ history.Log }{},
 		Notices:       struct{ inbox.Notices }{},
+		Documents:     documents.Config{Docs: struct{ documents.Documents }{}},
 		Sandbox: &sandboxui.Config{
 			CitizenKey:  func(string, string) ([]byte, error) { return nil, reached() },
 			EmployeeKey: func(string) ([]byte, error) { return nil, reached() },
