@@ -127,6 +127,9 @@ func checkAlphabet(a string) error {
 // Types returns the registry of document types.
 func (s *Service) Types() *Types { return s.types }
 
+// Now is the service's clock (pages count down from it, not from the browser's).
+func (s *Service) Now() time.Time { return s.cfg.Now() }
+
 // Lifetime is a share's lifetime.
 func (s *Service) Lifetime() time.Duration { return s.cfg.Lifetime }
 

@@ -55,6 +55,7 @@ var (
 type Documents interface {
 	Types() *docs.Types
 	Lifetime() time.Duration
+	Now() time.Time
 	Form(ctx context.Context, iin, kind string) (*docs.Document, error)
 	Open(ctx context.Context, o docs.Owner, kind string) (*docs.Opened, error)
 	Share(ctx context.Context, owner, id string) (*docs.Share, error)
@@ -253,7 +254,7 @@ func (a *area) mine(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 type shareData struct {
 	ID, Title, State string
 	Expires          time.Time
-	ExpiresUnix      int64
+	Remaining        int64 // seconds, by the server's clock
 	Used             bool
 	// Only on the page that opens the share: the secrets, never stored.
 	Code     string
@@ -291,7 +292,7 @@ func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 
 func (a *area) shareData(sh *docs.Share, lang string) shareData {
 	return shareData{ID: sh.ID, Title: a.title(sh.Kind, sh.Version, lang), State: sh.State, Expires: sh.ExpiresAt,
-		ExpiresUnix: sh.ExpiresAt.UnixMilli(), Used: sh.Verifier != "", Lifetime: a.cfg.Docs.Lifetime().String(), CSS: cssName}
+		Remaining: int64(max(0, sh.ExpiresAt.Sub(a.cfg.Docs.Now()).Seconds())), Used: sh.Verifier != "", Lifetime: a.cfg.Docs.Lifetime().String(), CSS: cssName}
 }
 
 func (a *area) share(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
@@ -343,12 +344,11 @@ func (a *area) verify(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 		return err
 	}
 	p.Data = struct {
-		Doc     docData
-		ViewID  string
-		Until   time.Time
-		UntilMs int64
-		CSS     string
-	}{a.docData(v.Document, p.Lang), v.ID, v.Share.ExpiresAt, v.Share.ExpiresAt.UnixMilli(), cssName}
+		Doc    docData
+		ViewID string
+		Until  time.Time
+		CSS    string
+	}{a.docData(v.Document, p.Lang), v.ID, v.Share.ExpiresAt, cssName}
 	w.Header().Set("Cache-Control", "no-store")
 	return a.s.Render(w, r, http.StatusOK, viewV, p)
 }
