@@ -183,6 +183,13 @@ func TestBrowserDocuments(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the live seal's time %q does not move: %v", first, err)
 	}
+	// The verifier's page fits a 390 px phone.
+	if err := chromedp.Do(ver, chromedp.EmulateViewport(390, 844)); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := chromedp.Run(ver, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`)); err != nil || w > 390 {
+		t.Errorf("the verified document is %v px wide on a 390 px phone (%v)", w, err)
+	}
 	anim, err := chromedp.Run(ver, chromedp.Evaluate[string](`getComputedStyle(document.getElementById("seal-disc")).animationName`))
 	if err != nil || anim != "seal-spin" {
 		t.Errorf("the seal does not turn: %q %v", anim, err)
@@ -200,6 +207,12 @@ func TestBrowserDocuments(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatalf("second share: %v", err)
+	}
+	if err := chromedp.Do(owner, chromedp.EmulateViewport(390, 844)); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := chromedp.Run(owner, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`)); err != nil || w > 390 {
+		t.Errorf("the share page is %v px wide on a 390 px phone (%v)", w, err)
 	}
 	err = chromedp.Do(ver,
 		chromedp.Navigate(srv.URL+"/documents/verify?lang=en"),
