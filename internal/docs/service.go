@@ -69,6 +69,7 @@ type Service struct {
 	db    *store.DB
 	types *Types
 	guard *guard
+	batch *batcher
 }
 
 // New validates cfg and fills defaults.
@@ -104,7 +105,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Logger = slog.Default()
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
-	return &Service{cfg: cfg, db: cfg.DB, types: cfg.Types, guard: newGuard(cfg.Limits, cfg.Now)}, nil
+	return &Service{cfg: cfg, db: cfg.DB, types: cfg.Types, guard: newGuard(cfg.Limits, cfg.Now), batch: &batcher{db: cfg.DB}}, nil
 }
 
 // ambiguous are characters a person confuses when reading or typing a code.
@@ -299,8 +300,7 @@ func (s *Service) Open(ctx context.Context, o Owner, kind string) (*Opened, erro
 			return nil, errors.New("docs: no free short code after 8 draws; the code space is too small for the live shares")
 		}
 		op.Code = s.newCode()
-		inserted := false
-		err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		err := s.batch.do(ctx, func(ctx context.Context, tx *store.Tx) error {
 			ch := codeHash(op.Code)
 			// An open share past its end leaves the set of live codes first.
 			if _, err := tx.ExecContext(ctx, `UPDATE docs_shares SET state = 'expired' WHERE code_hash = ? AND state = 'open' AND expires_at <= ?`,
@@ -313,20 +313,22 @@ func (s *Service) Open(ctx context.Context, o Owner, kind string) (*Opened, erro
 			if err != nil {
 				return err
 			}
-			if n, err := res.RowsAffected(); err != nil || n != 1 {
-				return err // the code is live in another share: draw again
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n != 1 {
+				return errCodeTaken // the code is live in another share: draw again
 			}
-			inserted = true
 			ev, _ := json.Marshal(map[string]any{"share": sh.ID, "type": t.ID(), "expires_at": sh.ExpiresAt.Format(time.RFC3339)})
 			_, err = tx.Emit(ctx, store.Event{Type: "docs.share.opened", Actor: o.Ref, Subject: o.Ref, Payload: ev})
 			return err
 		})
+		if errors.Is(err, errCodeTaken) {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
-		if inserted {
-			break
-		}
+		break
 	}
 	op.Share = sh
 	return op, nil

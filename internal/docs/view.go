@@ -137,7 +137,7 @@ func (s *Service) redeem(ctx context.Context, v Verifier, sec Secret) (*View, er
 	claims := RecordClaims{Issuer: s.cfg.Issuer, ID: view.ID, Share: sh.ID, Type: doc.Type.ID(),
 		Owner: RecordOwner{IIN: ownerIIN}, Verifier: RecordVerifier{Kind: v.Kind, IIN: v.IIN, BIN: v.BIN, Name: v.Name},
 		ViewedAt: now.Format(time.RFC3339Nano), DocSHA256: DocumentHash(salt, doc.Fields), IssuedAt: now.Unix()}
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+	write := func(ctx context.Context, tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE docs_shares SET verifier = ?, used_at = CASE used_at WHEN 0 THEN ? ELSE used_at END
 			WHERE id = ? AND state = 'open' AND expires_at > ? AND (verifier = '' OR verifier = ?)`,
 			v.Subject, store.Micros(now), sh.ID, store.Micros(now), v.Subject)
@@ -166,8 +166,10 @@ func (s *Service) redeem(ctx context.Context, v Verifier, sec Secret) (*View, er
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, view.ID, sh.ID, sh.Owner, v.Subject, v.Kind, v.BIN, v.Name, doc.Type.Kind, doc.Type.Version,
 			store.Micros(now), view.EventID, view.Record)
 		return err
-	})
-	if err != nil {
+	}
+	// Concurrent views share commits (group commit; batch.go): measured faster on both
+	// engines than a transaction each (docs/performance.md).
+	if err = s.batch.do(ctx, write); err != nil {
 		return nil, err
 	}
 	sh.Verifier = v.Subject
