@@ -255,4 +255,14 @@ func TestBrowserDocuments(t *testing.T) {
 	if err != nil || strings.Count(inbox, "Your digital document was viewed") != 2 {
 		t.Errorf("owner's inbox: %q %v", inbox, err)
 	}
+	// The owner's history shows the views, each verified against the log.
+	if _, err := a.Log.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(owner, chromedp.Navigate(srv.URL+"/history?lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	if hist, err := chromedp.Run(owner, chromedp.Text(q(`main`))); err != nil || strings.Count(hist, "Your document was viewed") != 2 || !strings.Contains(hist, "You opened access to a document") {
+		t.Errorf("owner's history: %q %v", hist, err)
+	}
 }

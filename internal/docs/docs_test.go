@@ -26,6 +26,8 @@ func code(err error) string {
 // rule DD-2: the owner opens access to a document; the share carries a 128-bit token in
 // the URL's fragment and a short code of the configured length from the unambiguous
 // alphabet, lives for the default 5 minutes, and only hashes of the secrets are kept.
+// rule DD-5: only an authenticated owner (a citizen session) opens access, and only to
+// a document the source holds for them.
 func TestOpen(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
