@@ -226,6 +226,19 @@ func TestBrowserDocuments(t *testing.T) {
 	if doc, _ := chromedp.Run(ver, chromedp.Text(q(`#document`))); !strings.Contains(doc, "Certificate of address registration") {
 		t.Errorf("typed-code document %q", doc)
 	}
+	// The owner cancels: the document leaves the verifier's screen within seconds.
+	if err := chromedp.Do(owner, chromedp.Click(q(`#cancel`)), chromedp.WaitVisible(q(`#share-state[data-state="cancelled"]`))); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	wait, stop = context.WithTimeout(ver, 10*time.Second)
+	err = chromedp.Do(wait, chromedp.WaitVisible(q(`#gone`)))
+	stop()
+	if err != nil {
+		t.Fatalf("the cancelled document stays on the verifier's screen: %v", err)
+	}
+	if n, err := chromedp.Run(ver, chromedp.Evaluate[int](`document.querySelectorAll("#document").length`)); err != nil || n != 0 {
+		t.Errorf("the document is still in the page after cancellation (%d, %v)", n, err)
+	}
 
 	// Both cabinets show both views; the owner's inbox has the notices.
 	if _, err := a.Notify.Sync(t.Context()); err != nil {
