@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/senimkz/senim/internal/docs"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/sandbox"
 )
@@ -240,7 +241,25 @@ func TestBrowserDocuments(t *testing.T) {
 		t.Errorf("the document is still in the page after cancellation (%d, %v)", n, err)
 	}
 
-	// Both cabinets show both views; the owner's inbox has the notices.
+	// A QR code read by the phone's own camera app opens the verifier page with the
+	// token in the fragment; the page posts it at once.
+	cit, err := a.Identity.CitizenByIIN(t.Context(), ownerC.IIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := a.Docs.Open(t.Context(), docs.Owner{Ref: cit.Ref(), IIN: ownerC.IIN}, docs.KindBirthCertificate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qrURL := strings.Replace(op.URL, strings.Split(op.URL, "/documents/")[0], srv.URL, 1)
+	if err := chromedp.Do(ver, chromedp.Navigate(srv.URL+"/documents?lang=en"), chromedp.Navigate(qrURL), chromedp.WaitVisible(q(`#document`))); err != nil {
+		t.Fatalf("opening the QR code's URL: %v", err)
+	}
+	if u, _ := chromedp.Run(ver, chromedp.Evaluate[string](`location.href`)); strings.Contains(u, op.Token) {
+		t.Errorf("the token stays in the address bar: %s", u)
+	}
+
+	// Both cabinets show the views; the owner's inbox has the notices.
 	if _, err := a.Notify.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -255,17 +274,17 @@ func TestBrowserDocuments(t *testing.T) {
 		}
 		return n
 	}
-	if n := rows(owner, "#views-mine"); n != 2 {
-		t.Errorf("the owner's cabinet lists %d views, want 2", n)
+	if n := rows(owner, "#views-mine"); n != 3 {
+		t.Errorf("the owner's cabinet lists %d views, want 3", n)
 	}
-	if n := rows(ver, "#views-verifier"); n != 2 {
-		t.Errorf("the verifier's cabinet lists %d views, want 2", n)
+	if n := rows(ver, "#views-verifier"); n != 3 {
+		t.Errorf("the verifier's cabinet lists %d views, want 3", n)
 	}
 	if err := chromedp.Do(owner, chromedp.Navigate(srv.URL+"/inbox?lang=en")); err != nil {
 		t.Fatal(err)
 	}
 	inbox, err := chromedp.Run(owner, chromedp.Text(q(`#notices`)))
-	if err != nil || strings.Count(inbox, "Your digital document was viewed") != 2 {
+	if err != nil || strings.Count(inbox, "Your digital document was viewed") != 3 {
 		t.Errorf("owner's inbox: %q %v", inbox, err)
 	}
 	// The owner's history shows the views, each verified against the log.
@@ -275,7 +294,7 @@ func TestBrowserDocuments(t *testing.T) {
 	if err := chromedp.Do(owner, chromedp.Navigate(srv.URL+"/history?lang=en")); err != nil {
 		t.Fatal(err)
 	}
-	if hist, err := chromedp.Run(owner, chromedp.Text(q(`main`))); err != nil || strings.Count(hist, "Your document was viewed") != 2 || !strings.Contains(hist, "You opened access to a document") {
+	if hist, err := chromedp.Run(owner, chromedp.Text(q(`main`))); err != nil || strings.Count(hist, "Your document was viewed") != 3 || !strings.Contains(hist, "You opened access to a document") {
 		t.Errorf("owner's history: %q %v", hist, err)
 	}
 }
