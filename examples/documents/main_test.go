@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/senimkz/senim/internal/app"
 	"github.com/senimkz/senim/internal/docs"
@@ -58,5 +57,4 @@ func TestExampleAgainstSandbox(t *testing.T) {
 	if code := run(t.Context(), []string{"-url", "http://127.0.0.1:1", "-timeout", "2s"}, io.Discard, io.Discard); code == 0 {
 		t.Fatal("no failure against a dead URL")
 	}
-	_ = time.Second
 }

@@ -164,8 +164,11 @@ func (s *Service) Information(ctx context.Context, subject, id string) ([]byte, 
 		return nil, err
 	}
 	ev, err := s.cfg.Log.Bundle(ctx, v.Owner, idx)
+	if errors.Is(err, auditlog.ErrNotYours) {
+		return nil, ErrNotLogged.WithCause(err) // no checkpoint covers it yet
+	}
 	if err != nil {
-		return nil, ErrNotLogged.WithCause(err)
+		return nil, err
 	}
 	return json.MarshalIndent(Information{Format: InformationFormat, Record: v.Record, Evidence: ev}, "", "  ")
 }

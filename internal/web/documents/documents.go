@@ -39,9 +39,6 @@ var assetFS embed.FS
 // catalog is the area's messages, merged into the catalogs at start-up.
 var catalog = web.Messages(catalogFS)
 
-// Catalog returns the area's catalog fragment (for i18n.Check in tests elsewhere).
-func Catalog() any { return catalog }
-
 var (
 	views     = web.NewViews(templateFS)
 	listV     = views.Add("documents", "docs.title")

@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -246,5 +245,4 @@ func TestReadable(t *testing.T) {
 			webtest.Readable(t, name, lang, page, "document", "verify", "access", "code")
 		}
 	}
-	_ = time.Now
 }
