@@ -319,7 +319,7 @@ func (s *Service) Open(ctx context.Context, o Owner, kind string) (*Opened, erro
 				return errCodeTaken // the code is live in another share: draw again
 			}
 			ev, _ := json.Marshal(map[string]any{"share": sh.ID, "type": t.ID(), "expires_at": sh.ExpiresAt.Format(time.RFC3339)})
-			_, err = tx.Emit(ctx, store.Event{Type: "docs.share.opened", Actor: o.Ref, Subject: o.Ref, Payload: ev})
+			_, err = tx.Emit(ctx, store.Event{Type: EventShareOpened, Actor: o.Ref, Subject: o.Ref, Payload: ev})
 			return err
 		})
 		if errors.Is(err, errCodeTaken) {
@@ -406,7 +406,7 @@ func (s *Service) Cancel(ctx context.Context, owner, id string) error {
 			return ErrShareClosed
 		}
 		ev, _ := json.Marshal(map[string]string{"share": id})
-		_, err = tx.Emit(ctx, store.Event{Type: "docs.share.cancelled", Actor: owner, Subject: owner, Payload: ev})
+		_, err = tx.Emit(ctx, store.Event{Type: EventShareCancelled, Actor: owner, Subject: owner, Payload: ev})
 		return err
 	})
 }

@@ -179,9 +179,16 @@ func (s *Service) redeem(ctx context.Context, v Verifier, sec Secret) (*View, er
 	return view, nil
 }
 
-// EventViewed is the outbox event of a view; its subject is the owner (notify tells
-// them, DD-6) and its actor the verifier.
-const EventViewed = "docs.view.recorded"
+// The outbox event types of the documents; each names the owner as its subject and
+// carries no field of a document. The cabinet's texts are the catalog keys
+// "event.<type>" (internal/web/documents/catalog).
+const (
+	// EventViewed: a view; its actor is the verifier (notify tells the owner, DD-6).
+	EventViewed = "docs.view.recorded"
+	// EventShareOpened and EventShareCancelled: the owner opened or cancelled access.
+	EventShareOpened    = "docs.share.opened"
+	EventShareCancelled = "docs.share.cancelled"
+)
 
 type scanExtra struct {
 	row   *sql.Row
