@@ -714,7 +714,8 @@ func (a *App) mountDocs(s *server.Server, ids *identity.Service, issuer string) 
 		reg := sandbox.NewDocuments(a.Pop)
 		reg.Now = cfg.Now
 		src = reg
-		s.Handle("POST /sandbox/refdata/v1/documents", docs.SourceHandler(reg))
+		// The register answers authenticated information systems only, like popreg.
+		s.Handle("POST /sandbox/refdata/v1/documents", a.OrgAuth.Middleware(requireOrg(docs.SourceHandler(reg))))
 	}
 	orgName := func(ctx context.Context, bin string) string {
 		if o, err := ids.OrganizationByBIN(ctx, bin); err == nil {
@@ -738,4 +739,15 @@ type unconfiguredSource struct{}
 
 func (unconfiguredSource) Fetch(context.Context, string, string) (*docs.Record, error) {
 	return nil, fmt.Errorf("%w: no reference source configured (--docs-source-url)", docs.ErrSourceUnavailable)
+}
+
+// requireOrg refuses a request that the orgauth middleware did not authenticate.
+func requireOrg(h http.Handler) http.Handler {
+	return server.ErrorHandler(func(w http.ResponseWriter, r *http.Request) error {
+		if _, err := orgauth.Require(r); err != nil {
+			return err
+		}
+		h.ServeHTTP(w, r)
+		return nil
+	})
 }
