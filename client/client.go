@@ -1,7 +1,8 @@
 // Package client is the Go client of Senim's personal-data access API for initiators
 // (banks, insurers, operators) and data owners: the three access flows (proactive
 // service, protocol mode, SMS code with polling), recording consents, reporting actions
-// on data, and making verification tokens from an NCA PKCS#12 key file.
+// on data, making verification tokens from an NCA PKCS#12 key file, and redeeming a
+// citizen's digital document by its short code or QR code (RedeemDocumentCode).
 //
 // Requests are authenticated with the organization's EDS certificate: either the
 // HTTP client carries it for mutual TLS, or, with Config.Key set, every request is

@@ -34,6 +34,7 @@ import (
 	"github.com/senimkz/senim/internal/cacmd"
 	"github.com/senimkz/senim/internal/cli"
 	"github.com/senimkz/senim/internal/confirm"
+	"github.com/senimkz/senim/internal/docs"
 	"github.com/senimkz/senim/internal/edscmd"
 	"github.com/senimkz/senim/internal/edsfast"
 	"github.com/senimkz/senim/internal/kzid"
@@ -57,6 +58,7 @@ Usage:
   senim log key list|rotate|retire|import    the log's signing keys (docs/log.md)
   senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]   check a read receipt offline
   senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]   check a push confirmation's evidence offline
+  senim docs verify FILE --jwks FILE --key KEY|FILE   check a "digital information" record offline
   senim admin ...          the authorized body's directories (see senim admin help)
   senim loadgen ...        load generator for flow 2 (docs/performance.md)
   senim sandbox ncalayer [flags]   the SANDBOX NCALayer simulator alone (serve --sandbox starts it too)
@@ -113,6 +115,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return confirm.VerifyCmd(ctx, rest[1:], stdout, stderr)
 		}
 		fmt.Fprintln(stderr, "usage: senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]")
+		return 2
+	case "docs":
+		if len(rest) > 0 && rest[0] == "verify" {
+			return docs.VerifyCmd(ctx, rest[1:], stdout, stderr)
+		}
+		fmt.Fprintln(stderr, "usage: senim docs verify FILE --jwks FILE --key KEY|FILE")
 		return 2
 	case "admin":
 		return admincmd.Command(ctx, rest, stdout, stderr)
@@ -289,6 +297,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.NoMigrate, "no-migrate", false, "do not apply pending migrations at start (the server still refuses an unknown schema)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark cookies Secure on plain-HTTP requests too (TLS ends at a proxy)")
 	fs.StringVar(&cfg.BMGURL, "bmg-url", "", "base URL of the mobile citizens database adapter")
+	fs.StringVar(&cfg.DocsSourceURL, "docs-source-url", "", "base URL of the reference data source of digital documents (docs/adapters.md)")
 	fs.StringVar(&cfg.SMSURL, "sms-url", "", "base URL of the \"mobile government\" SMS gateway adapter")
 	fs.StringVar(&cfg.AdapterToken, "adapter-token", "", "bearer token for the БМГ and SMS adapters")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain for serving HTTPS (enables mutual TLS for organizations)")

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,7 @@ import (
 	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/confirm"
 	"github.com/senimkz/senim/internal/confirm/policy"
+	"github.com/senimkz/senim/internal/docs"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
@@ -58,6 +60,9 @@ type Config struct {
 	// Production adapters of the mobile citizens database and the SMS gateway.
 	BMGURL, SMSURL string
 	AdapterToken   string
+	// DocsSourceURL is the reference data source of digital documents (docs.HTTPSource);
+	// the sandbox uses its population register when empty.
+	DocsSourceURL string
 	// TLSCert and TLSKey (PEM files) make Senim terminate TLS itself; clients may then
 	// present an EDS certificate (RSA or ECDSA: Go's TLS has no GOST) for mutual TLS.
 	TLSCert, TLSKey string
@@ -124,6 +129,7 @@ type App struct {
 	PD       *pd.Service
 	Notify   *notify.Service
 	Confirm  *confirm.Service
+	Docs     *docs.Service
 	// Mailbox and PushLog are the sandbox's outgoing e-mail and Web Push (sandbox only);
 	// VAPIDPublicKey is the applicationServerKey the cabinet subscribes browsers with.
 	Mailbox        *sandbox.Mailbox
@@ -330,6 +336,9 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	if err := a.mountConfirm(s, ids, issuer, revocationFor(tc)); err != nil {
+		return err
+	}
+	if err := a.mountDocs(s, ids, issuer); err != nil {
 		return err
 	}
 	if err := a.mountEDS(s, public); err != nil {
@@ -812,4 +821,58 @@ func (a *App) seedSenders(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+// mountDocs builds the digital documents (issue 13) and mounts their API for
+// organisations; in the sandbox the population register is their source, also served
+// over the source contract at POST /sandbox/refdata/v1/documents.
+func (a *App) mountDocs(s *server.Server, ids *identity.Service, issuer string) error {
+	cfg := a.Config
+	var src docs.Source = unconfiguredSource{}
+	switch {
+	case cfg.DocsSourceURL != "":
+		h, err := docs.NewHTTPSource(docs.HTTPSourceConfig{BaseURL: cfg.DocsSourceURL, Token: cfg.AdapterToken})
+		if err != nil {
+			return err
+		}
+		src = h
+	case cfg.Sandbox:
+		reg := sandbox.NewDocuments(a.Pop)
+		reg.Now = cfg.Now
+		src = reg
+		// The register answers authenticated information systems only, like popreg.
+		s.Handle("POST /sandbox/refdata/v1/documents", a.OrgAuth.Middleware(requireOrg(docs.SourceHandler(reg))))
+	}
+	orgName := func(ctx context.Context, bin string) string {
+		if o, err := ids.OrganizationByBIN(ctx, bin); err == nil {
+			return o.Name
+		}
+		return ""
+	}
+	var err error
+	a.Docs, err = docs.New(docs.Config{DB: a.DB, Source: src, Signer: a.PD, Log: a.Log, Issuer: issuer,
+		VerifyURL: strings.TrimRight(issuer, "/") + "/documents/verify", OrgName: orgName, Now: cfg.Now, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	a.Docs.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) })
+	return nil
+}
+
+// unconfiguredSource answers every document request with ErrSourceUnavailable: no
+// reference source was configured outside the sandbox.
+type unconfiguredSource struct{}
+
+func (unconfiguredSource) Fetch(context.Context, string, string) (*docs.Record, error) {
+	return nil, fmt.Errorf("%w: no reference source configured (--docs-source-url)", docs.ErrSourceUnavailable)
+}
+
+// requireOrg refuses a request that the orgauth middleware did not authenticate.
+func requireOrg(h http.Handler) http.Handler {
+	return server.ErrorHandler(func(w http.ResponseWriter, r *http.Request) error {
+		if _, err := orgauth.Require(r); err != nil {
+			return err
+		}
+		h.ServeHTTP(w, r)
+		return nil
+	})
 }

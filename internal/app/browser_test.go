@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/senimkz/senim/internal/docs"
 	"github.com/senimkz/senim/internal/pd"
 )
 
@@ -175,6 +176,14 @@ func TestBrowserPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 	pages := []string{"/", "/consents", "/consents/new", "/consents/" + refusal.ID + "/revoke", "/access", "/history", "/inbox", "/directories", "/sandbox/sms", "/sandbox/egov-mobile", "/no-such-page"}
+	// The documents area: its list, the owner's document, a share's page, the verifier's page.
+	if cit, err := a.Identity.CitizenByIIN(t.Context(), c.IIN); err == nil {
+		op, err := a.Docs.Open(t.Context(), docs.Owner{Ref: cit.Ref(), IIN: c.IIN}, docs.KindIdentityCard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, "/documents", "/documents/mine/"+docs.KindVehicleRegistration, "/documents/shares/"+op.Share.ID, "/documents/verify")
+	}
 	type layout struct {
 		Scroll, Inner float64
 		Logout        float64 // the right edge of the Log out button, -1 when absent

@@ -2,6 +2,7 @@ package app
 
 import (
 	"net"
+	"context"
 	"net/http"
 	"strings"
 
@@ -18,6 +19,7 @@ import (
 	webconfirm "github.com/senimkz/senim/internal/web/confirm"
 	"github.com/senimkz/senim/internal/web/consents"
 	"github.com/senimkz/senim/internal/web/console"
+	"github.com/senimkz/senim/internal/web/documents"
 	"github.com/senimkz/senim/internal/web/history"
 	"github.com/senimkz/senim/internal/web/inbox"
 	"github.com/senimkz/senim/internal/web/passkeys"
@@ -36,6 +38,7 @@ type cabinet struct {
 	Orgs          webconfirm.Organizations
 	Passkeys      passkeys.Passkeys // nil when the cabinet has no domain name (passkey.New)
 	VAPIDKey      string            // Web Push applicationServerKey for the inbox's settings
+	Documents     documents.Config
 	Sandbox       *sandboxui.Config // nil outside the sandbox
 }
 
@@ -67,6 +70,9 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 		return nil, err
 	}
 	if err := webconfirm.Mount(sh, webconfirm.Config{Confirmations: c.Confirmations, Organizations: c.Orgs, SessionRef: inbox.SessionRef}); err != nil {
+		return nil, err
+	}
+	if err := documents.Mount(sh, c.Documents); err != nil {
 		return nil, err
 	}
 	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations}); err != nil {
@@ -106,7 +112,13 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 		return pages, err
 	}
 	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify,
-		Confirmations: a.Confirm, Orgs: ids, VAPIDKey: a.VAPIDPublicKey}
+		Confirmations: a.Confirm, Orgs: ids, VAPIDKey: a.VAPIDPublicKey,
+		Documents: documents.Config{Docs: a.Docs, OrgName: func(ctx context.Context, bin string) string {
+			if o, err := ids.OrganizationByBIN(ctx, bin); err == nil {
+				return o.Name
+			}
+			return ""
+		}}}
 	if pk, err := passkey.New(passkey.Config{DB: a.DB, Sessions: ids, Origin: cfg.passkeyOrigin(), Now: cfg.Now}); err != nil {
 		a.log.Warn("passkeys are not offered: the cabinet needs a domain name (--public-url)", "error", err)
 	} else {

@@ -10,6 +10,7 @@ import (
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/web/auth"
 	webconfirm "github.com/senimkz/senim/internal/web/confirm"
+	"github.com/senimkz/senim/internal/web/documents"
 	"github.com/senimkz/senim/internal/web/history"
 	"github.com/senimkz/senim/internal/web/inbox"
 	"github.com/senimkz/senim/internal/web/sandboxui"
@@ -51,6 +52,7 @@ func TestCabinetGuards(t *testing.T) {
 		Notices:       struct{ inbox.Notices }{},
 		Confirmations: struct{ webconfirm.Confirmations }{},
 		Orgs:          struct{ webconfirm.Organizations }{},
+		Documents:     documents.Config{Docs: struct{ documents.Documents }{}},
 		Sandbox: &sandboxui.Config{
 			CitizenKey:  func(string, string) ([]byte, error) { return nil, reached() },
 			EmployeeKey: func(string) ([]byte, error) { return nil, reached() },

@@ -13,6 +13,9 @@
 //	pd.action.reported     an action a data owner reported (PD-3.4)
 //	pd.consent.given, pd.consent.refused, pd.consent.revoked
 //
+// and of internal/docs: docs.view.recorded, a verifier viewed the citizen's digital
+// document (rule DD-6).
+//
 // A notice keeps the language-neutral facts of its event — the organisation's and the
 // data owner's names as the directories gave them then, the data sets' titles, the
 // legal ground's titles in kk/ru/en and its legal reference, the time — and is rendered

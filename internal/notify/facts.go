@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/docs"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/store"
@@ -36,6 +39,16 @@ type Facts struct {
 	Confirmation string    `json:"confirmation,omitempty"`
 	Method       string    `json:"method,omitempty"`
 	Deadline     time.Time `json:"deadline,omitzero"`
+	// Document and Verifier: a view of a digital document (docs.view.recorded); the
+	// verifier's organisation is Initiator, a citizen verifier is not named here.
+	Document *DocumentRef `json:"document,omitempty"`
+	Verifier string       `json:"verifier,omitempty"` // citizen | employee | system
+}
+
+// DocumentRef is a digital document's type ("kind/vN") and its titles.
+type DocumentRef struct {
+	Type   string    `json:"type"`
+	Titles pd.Titles `json:"titles"`
 }
 
 // Party is an organisation by BIN and the name the directories gave it.
@@ -295,8 +308,36 @@ func (s *Service) fromEvent(ctx context.Context, d *directory, ev store.Event) (
 		if f.Initiator, err = s.org(ctx, d, pl.Org); err != nil {
 			return pending{}, false, err
 		}
+	case docs.EventViewed:
+		var pl struct {
+			Type         string `json:"type"`
+			VerifierKind string `json:"verifier_kind"`
+			VerifierBIN  string `json:"verifier_bin"`
+			ViewedAt     string `json:"viewed_at"`
+		}
+		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
+			return bad(err)
+		}
+		p.kind = KindDocumentViewed
+		f.Document, f.Verifier, f.At = &DocumentRef{Type: pl.Type, Titles: documentTitles(pl.Type)}, pl.VerifierKind, ev.CreatedAt
+		if t, err := time.Parse(time.RFC3339Nano, pl.ViewedAt); err == nil {
+			f.At = t
+		}
+		if f.Initiator, err = s.org(ctx, d, pl.VerifierBIN); err != nil {
+			return pending{}, false, err
+		}
 	default:
 		return pending{}, false, nil
 	}
 	return p, true, nil
+}
+
+// documentTitles are the titles of a document type "kind/vN" of the standard types.
+func documentTitles(id string) pd.Titles {
+	kind, v, _ := strings.Cut(id, "/v")
+	n, _ := strconv.Atoi(v)
+	if t := docs.StandardTypes().Get(kind, n); t != nil {
+		return pd.Titles{KK: t.Title.KK, RU: t.Title.RU, EN: t.Title.EN}
+	}
+	return pd.Titles{}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/docs"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/store"
@@ -38,6 +39,7 @@ const (
 	// KindConfirmRequest: a relying party asks the citizen to confirm a transaction
 	// (internal/confirm's confirm.request.created).
 	KindConfirmRequest = "confirm_request"
+	KindDocumentViewed = "document_viewed" // a verifier viewed the citizen's digital document (DD-6)
 )
 
 // Directory is what notify reads of the authorized body's directories (pd.Service).
@@ -214,7 +216,7 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 	var ps []pending
 	var ids []int64
 	for _, ev := range evs {
-		if !actor.IsCitizen(ev.Subject) || !strings.HasPrefix(ev.Type, "pd.") && ev.Type != ConfirmRequestType {
+		if !actor.IsCitizen(ev.Subject) || !strings.HasPrefix(ev.Type, "pd.") && ev.Type != ConfirmRequestType && ev.Type != docs.EventViewed {
 			continue
 		}
 		if dir == nil {

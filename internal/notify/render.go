@@ -107,6 +107,19 @@ func (n *Notice) Content(lang string) Content {
 			line("label.deadline", FormatTime(f.Deadline))
 		}
 		c.Body = append(c.Body, t["confirm.where"])
+	case KindDocumentViewed:
+		if f.Document != nil {
+			title := f.Document.Titles.In(lang)
+			if title == "" {
+				title = f.Document.Type
+			}
+			line("label.document", title)
+		}
+		if f.Initiator != nil {
+			line("label.verifier", party(f.Initiator))
+		} else {
+			line("label.verifier", t["verifier.citizen"])
+		}
 	default: // consents
 		line("label.initiator", party(f.Initiator))
 		line("label.owner", party(f.Owner))
@@ -180,6 +193,10 @@ var texts = map[string]map[string]string{
 		"method.eds":            "ЭЦҚ-мен қол қою",
 		"method.push":           "push-растау",
 		"confirm.where":         "Мәтінді оқып, жауап беру үшін кабинетте «Растауымды күтуде» бөлімін ашыңыз.",
+		"title.document_viewed": "Сіздің цифрлық құжатыңыз қаралды",
+		"label.document":        "Құжат",
+		"label.verifier":        "Кім қарады",
+		"verifier.citizen":      "азамат (аты-жөні «Құжаттар» бөлімінде)",
 		"title.access":          "Сіздің деректеріңізге қол жеткізілді",
 		"title.action":          "Деректер иесі сіздің деректеріңізбен жасалған әрекет туралы хабарлады",
 		"title.consent_given":   "Келісім берілді",
@@ -221,6 +238,10 @@ var texts = map[string]map[string]string{
 		"method.eds":            "подпись ЭЦП",
 		"method.push":           "push-подтверждение",
 		"confirm.where":         "Чтобы прочитать текст и ответить, откройте в кабинете раздел «Ждут моего подтверждения».",
+		"title.document_viewed": "Ваш цифровой документ просмотрели",
+		"label.document":        "Документ",
+		"label.verifier":        "Кто просмотрел",
+		"verifier.citizen":      "гражданин (имя — в разделе «Документы»)",
 		"title.access":          "Доступ к вашим данным",
 		"title.action":          "Владелец данных сообщил о действии с вашими данными",
 		"title.consent_given":   "Согласие дано",
@@ -262,6 +283,10 @@ var texts = map[string]map[string]string{
 		"method.eds":            "EDS signature",
 		"method.push":           "push confirmation",
 		"confirm.where":         "To read the text and answer, open \"Awaiting my confirmation\" in the cabinet.",
+		"title.document_viewed": "Your digital document was viewed",
+		"label.document":        "Document",
+		"label.verifier":        "Viewed by",
+		"verifier.citizen":      "a citizen (named in Documents)",
 		"title.access":          "Your data was accessed",
 		"title.action":          "A data owner reported an action on your data",
 		"title.consent_given":   "Consent given",

@@ -14,6 +14,7 @@ import (
 	"github.com/senimkz/senim/internal/web/webtest"
 
 	_ "github.com/senimkz/senim/internal/confirm" // registers its event types
+	_ "github.com/senimkz/senim/internal/docs"    // registers its event types
 	_ "github.com/senimkz/senim/internal/notify"  // registers its event types
 	_ "github.com/senimkz/senim/internal/passkey" // registers its event types
 	_ "github.com/senimkz/senim/internal/pd"      // registers its event types
