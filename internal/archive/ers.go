@@ -100,15 +100,7 @@ func addATS(b *cryptobyte.Builder, ats ArchiveTimeStamp) {
 			b.AddASN1(tag0c, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(ats.DigestAlgorithm) })
 		}
 		if ats.ReducedHashtree != nil {
-			b.AddASN1(tag2c, func(b *cryptobyte.Builder) {
-				for _, list := range ats.ReducedHashtree {
-					b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
-						for _, h := range list {
-							b.AddASN1OctetString(h)
-						}
-					})
-				}
-			})
+			b.AddASN1(tag2c, func(b *cryptobyte.Builder) { addLists(b, ats.ReducedHashtree) })
 		}
 		b.AddBytes(ats.TimeStamp)
 	})
@@ -202,24 +194,9 @@ func parseATS(s *cryptobyte.String) (ArchiveTimeStamp, error) {
 		if !seq.ReadASN1(&lists, tag2c) {
 			return ats, fmt.Errorf("%w: bad reducedHashtree", ErrMalformedRecord)
 		}
-		ats.ReducedHashtree = [][][]byte{}
-		for !lists.Empty() {
-			if len(ats.ReducedHashtree) == maxLists {
-				return ats, fmt.Errorf("%w: reducedHashtree deeper than %d", ErrMalformedRecord, maxLists)
-			}
-			var l cryptobyte.String
-			if !lists.ReadASN1(&l, casn1.SEQUENCE) {
-				return ats, fmt.Errorf("%w: bad PartialHashtree", ErrMalformedRecord)
-			}
-			list := [][]byte{}
-			for !l.Empty() {
-				var h cryptobyte.String
-				if len(list) == maxListLen || !l.ReadASN1(&h, casn1.OCTET_STRING) || len(h) == 0 || len(h) > maxHashLen {
-					return ats, fmt.Errorf("%w: bad hash value in PartialHashtree", ErrMalformedRecord)
-				}
-				list = append(list, []byte(h))
-			}
-			ats.ReducedHashtree = append(ats.ReducedHashtree, list)
+		var err error
+		if ats.ReducedHashtree, err = parseLists(lists); err != nil {
+			return ats, err
 		}
 	}
 	var ts cryptobyte.String
@@ -228,6 +205,72 @@ func parseATS(s *cryptobyte.String) (ArchiveTimeStamp, error) {
 	}
 	ats.TimeStamp = []byte(ts)
 	return ats, nil
+}
+
+func parseLists(lists cryptobyte.String) ([][][]byte, error) {
+	out := [][][]byte{}
+	for !lists.Empty() {
+		if len(out) == maxLists {
+			return nil, fmt.Errorf("%w: reducedHashtree deeper than %d", ErrMalformedRecord, maxLists)
+		}
+		var l cryptobyte.String
+		if !lists.ReadASN1(&l, casn1.SEQUENCE) {
+			return nil, fmt.Errorf("%w: bad PartialHashtree", ErrMalformedRecord)
+		}
+		list := [][]byte{}
+		for !l.Empty() {
+			var h cryptobyte.String
+			if len(list) == maxListLen || !l.ReadASN1(&h, casn1.OCTET_STRING) || len(h) == 0 || len(h) > maxHashLen {
+				return nil, fmt.Errorf("%w: bad hash value in PartialHashtree", ErrMalformedRecord)
+			}
+			list = append(list, []byte(h))
+		}
+		out = append(out, list)
+	}
+	return out, nil
+}
+
+func addLists(b *cryptobyte.Builder, lists [][][]byte) {
+	for _, list := range lists {
+		b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			for _, h := range list {
+				b.AddASN1OctetString(h)
+			}
+		})
+	}
+}
+
+// MarshalATS encodes one ArchiveTimeStamp in DER.
+func MarshalATS(ats ArchiveTimeStamp) ([]byte, error) {
+	b := cryptobyte.NewBuilder(nil)
+	addATS(b, ats)
+	return b.Bytes()
+}
+
+// ParseATS reads one DER ArchiveTimeStamp.
+func ParseATS(der []byte) (ArchiveTimeStamp, error) {
+	s := cryptobyte.String(der)
+	ats, err := parseATS(&s)
+	if err == nil && !s.Empty() {
+		err = fmt.Errorf("%w: trailing data", ErrMalformedRecord)
+	}
+	return ats, err
+}
+
+// marshalTree encodes a reduced hash tree (SEQUENCE OF PartialHashtree).
+func marshalTree(t [][][]byte) ([]byte, error) {
+	b := cryptobyte.NewBuilder(nil)
+	b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) { addLists(b, t) })
+	return b.Bytes()
+}
+
+func parseTree(der []byte) ([][][]byte, error) {
+	s := cryptobyte.String(der)
+	var lists cryptobyte.String
+	if !s.ReadASN1(&lists, casn1.SEQUENCE) || !s.Empty() {
+		return nil, fmt.Errorf("%w: bad reduced hash tree", ErrMalformedRecord)
+	}
+	return parseLists(lists)
 }
 
 // hasher returns the hash of oid, or ErrUnsupported.
@@ -377,6 +420,27 @@ func rootOf(h func() hash.Hash, rht [][][]byte, hs [][]byte) ([]byte, error) {
 		cur = hashOf(h, sortedConcat(list))
 	}
 	return cur, nil
+}
+
+// RenewTokens renews the last time-stamps of several chains (tokens, hashed with alg)
+// with one new time-stamp over a hash tree of them. Each token first gets certs and
+// crls (see RenewRecords); the updated tokens replace the old ones in their chains, and
+// atss[i] is appended to chain i.
+func RenewTokens(ctx context.Context, tsa cms.TimeStamper, alg asn1.ObjectIdentifier, tokens [][]byte, certs []*x509.Certificate, crls [][]byte) (updated [][]byte, atss []ArchiveTimeStamp, err error) {
+	h, err := hasher(alg)
+	if err != nil {
+		return nil, nil, err
+	}
+	updated = make([][]byte, len(tokens))
+	groups := make([][][]byte, len(tokens))
+	for i, tok := range tokens {
+		if updated[i], err = withValidationData(tok, certs, crls); err != nil {
+			return nil, nil, err
+		}
+		groups[i] = [][]byte{hashOf(h, updated[i])}
+	}
+	atss, err = Seal(ctx, tsa, alg, groups)
+	return updated, atss, err
 }
 
 // RenewRecords renews the last archive time-stamp of each evidence record with one

@@ -1,0 +1,3 @@
+-- 0012: placeholder on the archive branch so that its 0014 applies (the loader wants
+-- contiguous versions). Delete it when merging: the real 0012 comes from another branch.
+SELECT 1;
