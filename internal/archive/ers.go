@@ -454,6 +454,7 @@ func RenewRecords(ctx context.Context, tsa cms.TimeStamper, records [][]byte, ce
 	leafOf := make([]int, len(records))
 	byToken := map[string]int{}
 	var groups [][][]byte
+	var extended [][]byte
 	var alg asn1.ObjectIdentifier
 	var h func() hash.Hash
 	for i, raw := range records {
@@ -475,17 +476,21 @@ func RenewRecords(ctx context.Context, tsa cms.TimeStamper, records [][]byte, ce
 		} else if !alg.Equal(a) {
 			return nil, fmt.Errorf("%w: records of one renewal must share a hash algorithm", ErrUnsupported)
 		}
-		if last.TimeStamp, err = withValidationData(last.TimeStamp, certs, crls); err != nil {
-			return nil, err
-		}
 		ers[i] = er
+		// Records of one batch share their last token: extend and hash it once.
 		k := string(last.TimeStamp)
 		j, ok := byToken[k]
 		if !ok {
+			ext, err := withValidationData(last.TimeStamp, certs, crls)
+			if err != nil {
+				return nil, err
+			}
 			j = len(groups)
 			byToken[k] = j
-			groups = append(groups, [][]byte{hashOf(h, last.TimeStamp)})
+			extended = append(extended, ext)
+			groups = append(groups, [][]byte{hashOf(h, ext)})
 		}
+		last.TimeStamp = extended[j]
 		leafOf[i] = j
 	}
 	if len(groups) == 0 {
