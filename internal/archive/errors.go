@@ -39,6 +39,10 @@ var (
 	// ErrContainerBomb: entries that expand beyond the limits or compress too well.
 	ErrContainerBomb = eds.NewError("archive.asic.too_large", "archive: the container expands beyond the limits")
 
+	// ErrTSAExpiring: the TSA of a renewal has a certificate that expires within the
+	// renewal margin itself; nothing is renewed.
+	ErrTSAExpiring = eds.NewError("archive.renew.tsa_expiring", "archive: the TSA certificate expires within the renewal margin")
+
 	// ErrNotFound: no such document, or not one the caller may see.
 	ErrNotFound = eds.NewError("archive.document.not_found", "archive: no such document")
 	// ErrBlobChanged: stored bytes no longer hash to their address.

@@ -52,10 +52,11 @@ type Service struct {
 	cfg Config
 }
 
-// New checks cfg and returns a Service.
+// New checks cfg and returns a Service. Sealing and renewal need only the database and
+// a TSA; ingest needs Validation.Validator too.
 func New(cfg Config) (*Service, error) {
-	if cfg.DB == nil || cfg.Validation.Validator == nil {
-		return nil, errors.New("archive: a database and a validator are required")
+	if cfg.DB == nil {
+		return nil, errors.New("archive: a database is required")
 	}
 	if cfg.Blobs == nil {
 		cfg.Blobs = DBBlobs{DB: cfg.DB}
@@ -100,6 +101,9 @@ type Summary struct {
 // transaction. Errors wrap ErrTooLarge, ErrBadCMS, ErrContentMismatch or
 // ErrSignatureInvalid; nothing is stored then.
 func (s *Service) Ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte) (*Summary, error) {
+	if s.cfg.Validation.Validator == nil {
+		return nil, errors.New("archive: ingest needs a validator")
+	}
 	if len(content) > s.cfg.MaxDocument {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(content), s.cfg.MaxDocument)
 	}
@@ -526,6 +530,11 @@ func (s *Service) Renew(ctx context.Context) (RenewResult, error) {
 		gen, notAfter, err := tokenTimes(atss[0].TimeStamp)
 		if err != nil {
 			return res, err
+		}
+		if !notAfter.After(due) {
+			// Renewing with a certificate that is itself due changes nothing and would
+			// be repeated at every run: the TSA key must be rolled first.
+			return res, fmt.Errorf("%w: the TSA certificate expires at %s, within the renewal margin", ErrTSAExpiring, notAfter.UTC().Format(time.RFC3339))
 		}
 		err = s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
 			for i, l := range lasts {
