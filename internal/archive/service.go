@@ -40,6 +40,8 @@ type Config struct {
 	// the owner are parties.
 	Parties Parties
 	Policy  Policy
+	// Trust is what Check verifies archived documents against (offline).
+	Trust Trust
 	// MaxDocument bounds the content, MaxSignatures the signature files of a document.
 	// Defaults 20 MiB and 16.
 	MaxDocument   int
