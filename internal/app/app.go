@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/senimkz/senim/internal/archive"
 	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/cms"
@@ -107,6 +108,7 @@ type App struct {
 	PD       *pd.Service
 	Notify   *notify.Service
 	Trust    *pki.Validator
+	Archive  *archive.Service // nil without a TSA
 	OrgAuth  *orgauth.Authenticator
 	log      *slog.Logger
 	kek      *keyring.KEK
@@ -292,6 +294,9 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	if err := a.mountEDS(s, public); err != nil {
+		return err
+	}
+	if err := a.mountArchive(s, ids); err != nil {
 		return err
 	}
 	smsPage, err := a.mountCabinet(s, public, ids, revocationFor(tc))

@@ -11,6 +11,7 @@ import (
 	"github.com/senimkz/senim/internal/sandbox"
 	"github.com/senimkz/senim/internal/server"
 	"github.com/senimkz/senim/internal/web"
+	webarchive "github.com/senimkz/senim/internal/web/archive"
 	"github.com/senimkz/senim/internal/web/auth"
 	"github.com/senimkz/senim/internal/web/consents"
 	"github.com/senimkz/senim/internal/web/console"
@@ -27,7 +28,8 @@ type cabinet struct {
 	PD            personalData
 	Log           history.Log
 	Notices       inbox.Notices
-	Sandbox       *sandboxui.Config // nil outside the sandbox
+	Sandbox       *sandboxui.Config  // nil outside the sandbox
+	Archive       webarchive.Archive // nil: no "my documents" area (no TSA)
 }
 
 // personalData is personal-data access control as the consents and console areas see
@@ -55,6 +57,11 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations}); err != nil {
 		return nil, err
 	}
+	if c.Archive != nil {
+		if err := webarchive.Mount(sh, webarchive.Config{Archive: c.Archive}); err != nil {
+			return nil, err
+		}
+	}
 	if c.Sandbox == nil {
 		return nil, nil
 	}
@@ -76,6 +83,9 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 		return nil, err
 	}
 	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify}
+	if a.Archive != nil {
+		c.Archive = a.Archive
+	}
 	if a.Keys != nil {
 		staff := sandbox.Staff(a.Pop)
 		c.Sandbox = &sandboxui.Config{

@@ -8,6 +8,7 @@ import (
 
 	"github.com/senimkz/senim/internal/edslogin"
 	"github.com/senimkz/senim/internal/identity"
+	webarchive "github.com/senimkz/senim/internal/web/archive"
 	"github.com/senimkz/senim/internal/web/auth"
 	"github.com/senimkz/senim/internal/web/history"
 	"github.com/senimkz/senim/internal/web/inbox"
@@ -48,6 +49,7 @@ func TestCabinetGuards(t *testing.T) {
 		PD:            struct{ personalData }{},
 		Log:           struct{ history.Log }{},
 		Notices:       struct{ inbox.Notices }{},
+		Archive:       struct{ webarchive.Archive }{},
 		Sandbox: &sandboxui.Config{
 			CitizenKey:  func(string, string) ([]byte, error) { return nil, reached() },
 			EmployeeKey: func(string) ([]byte, error) { return nil, reached() },

@@ -24,6 +24,9 @@ type Validation struct {
 	// TSA's chain are embedded (CAdES-LT). OCSP answers are not embedded: pki's OCSP
 	// checker does not keep the raw answer (a known gap, see docs/archive.md).
 	CRLs []*pki.CRL
+	// CurrentCRLs, when set, replaces CRLs with the CRLs of the moment (a deployment
+	// reloads them while it runs).
+	CurrentCRLs func() []*pki.CRL
 	// TSA gives the signature time-stamp of a signer that has none.
 	TSA cms.TimeStamper
 	// Now is the time of ingest. Default time.Now.
@@ -117,7 +120,7 @@ func MakeLT(ctx context.Context, sig, detached []byte, val Validation) ([]byte, 
 			add(s.TimeStamp.Chain)
 		}
 	}
-	for _, crl := range val.CRLs {
+	for _, crl := range val.crls() {
 		for _, ca := range cas {
 			if bytes.Equal(crl.RawIssuer, ca.RawSubject) && !containsBytes(sd.RawCRLs, crl.Raw) {
 				sd.RawCRLs = append(sd.RawCRLs, crl.Raw)
@@ -129,6 +132,13 @@ func MakeLT(ctx context.Context, sig, detached []byte, val Validation) ([]byte, 
 		return nil, nil, err
 	}
 	return lt, res, nil
+}
+
+func (val Validation) crls() []*pki.CRL {
+	if val.CurrentCRLs != nil {
+		return val.CurrentCRLs()
+	}
+	return val.CRLs
 }
 
 func firstCode(res *cms.Result) string {

@@ -458,7 +458,7 @@ func (s *Service) Seal(ctx context.Context, max int) (int, error) {
 
 func (s *Service) crls() [][]byte {
 	var out [][]byte
-	for _, c := range s.cfg.Validation.CRLs {
+	for _, c := range s.cfg.Validation.crls() {
 		out = append(out, c.Raw)
 	}
 	return out

@@ -1,0 +1,166 @@
+package archive
+
+import (
+	"context"
+	"html/template"
+	"strings"
+	"testing"
+	"time"
+
+	dom "github.com/senimkz/senim/internal/archive"
+	"github.com/senimkz/senim/internal/eds"
+	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/web/webtest"
+)
+
+var t0 = time.Date(2026, 6, 1, 9, 30, 0, 0, time.UTC)
+
+// fakeArchive holds one document whose parties are citizen:1 and citizen:2.
+type fakeArchive struct {
+	asked  []string
+	report *dom.Report
+}
+
+var doc = dom.Summary{ID: "d1", Name: "loan.txt", Size: 5, ContentSHA256: strings.Repeat("ab", 32), Signatures: 1, Sealed: true, CreatedAt: t0}
+
+func party(p string) bool { return p == "citizen:1" || p == "citizen:2" }
+
+func (f *fakeArchive) List(_ context.Context, p string) ([]dom.Summary, error) {
+	f.asked = append(f.asked, p)
+	if party(p) {
+		return []dom.Summary{doc}, nil
+	}
+	return nil, nil
+}
+
+func (f *fakeArchive) Open(_ context.Context, p, id string, _ bool) (*dom.Document, *dom.Summary, error) {
+	f.asked = append(f.asked, p)
+	if !party(p) || id != doc.ID {
+		return nil, nil, dom.ErrNotFound
+	}
+	sm := doc
+	return &dom.Document{Name: doc.Name, Content: []byte("hello"), Signatures: [][]byte{{0x30, 0}}}, &sm, nil
+}
+
+func (f *fakeArchive) Check(context.Context, *dom.Document) (*dom.Report, error) {
+	return f.report, nil
+}
+
+// report makes a report with one signer failing with each error given (valid without).
+func report(errs ...error) *dom.Report {
+	s := cms.SignerResult{CertInfo: &pki.CertInfo{Subject: pki.Subject{CommonName: "ТЕСТОВ ТЕСТ"}}, Valid: len(errs) == 0, Errors: errs,
+		TimeStamp: &cms.TimeStampInfo{Valid: true, GenTime: t0}}
+	ev := &dom.RecordResult{Valid: len(errs) == 0, Time: t0.Add(time.Hour), Until: t0.AddDate(10, 0, 0)}
+	if len(errs) > 0 {
+		ev.Err = dom.ErrGap
+	}
+	return &dom.Report{At: t0.AddDate(9, 0, 0), Valid: len(errs) == 0, Evidence: ev,
+		Signatures: []dom.SignatureReport{{Result: &cms.Result{Signers: []cms.SignerResult{s}, Valid: s.Valid}}}}
+}
+
+func mount(t *testing.T) (*webtest.Harness, *fakeArchive) {
+	t.Helper()
+	h := webtest.New(t)
+	f := &fakeArchive{report: report()}
+	if err := Mount(h.Shell, Config{Archive: f, Now: func() time.Time { return t0 }}); err != nil {
+		t.Fatal(err)
+	}
+	return h, f
+}
+
+func TestCatalog(t *testing.T) {
+	if err := i18n.Check(catalog); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestGuards(t *testing.T) {
+	h, f := mount(t)
+	webtest.CheckGuards(t, h)
+	for _, p := range f.asked {
+		if p != "citizen:1" && p != "citizen:2" {
+			t.Errorf("a refused request read the archive as %q", p)
+		}
+	}
+}
+
+// rule DC-5, DC-6: a party sees the document, its report in plain words, the content
+// as signed and the container; a citizen who is not a party sees nothing of it.
+func TestDocuments(t *testing.T) {
+	h, _ := mount(t)
+	c := h.Citizen("900101300001", "Aigerim") // citizen:1
+	page := h.Get("/documents?lang=en", c).Body.String()
+	for _, want := range []string{`id="doc-d1"`, "loan.txt", `id="nav-documents"`, i18n.T("en", "archive.sealed")} {
+		if !strings.Contains(page, want) {
+			t.Errorf("list has no %q", want)
+		}
+	}
+	page = h.Get("/documents/d1?lang=en", c).Body.String()
+	for _, want := range []string{"ТЕСТОВ ТЕСТ", i18n.T("en", "archive.verdict.valid"), i18n.T("en", "archive.evidence.valid"), strings.Repeat("ab", 32),
+		`href="/documents/d1/container.asice"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("document page has no %q", want)
+		}
+	}
+	w := h.Get("/documents/d1/content", c)
+	if w.Code != 200 || w.Body.String() != "hello" || w.Header().Get("Content-Type") != "application/octet-stream" ||
+		!strings.Contains(w.Header().Get("Content-Disposition"), "loan.txt") {
+		t.Errorf("content: %d %q %v", w.Code, w.Body, w.Header())
+	}
+	w = h.Get("/documents/d1/container.asice", c)
+	if w.Code != 200 || w.Header().Get("Content-Type") != dom.MimeTypeASiCE {
+		t.Fatalf("container: %d", w.Code)
+	}
+	if d, err := dom.ReadASiCE(w.Body.Bytes(), dom.Limits{}); err != nil || string(d.Content) != "hello" {
+		t.Errorf("container: %v", err)
+	}
+	// The second signer is a party too.
+	b := h.Citizen("900101300002", "Bolat")
+	if page := h.Get("/documents", b).Body.String(); !strings.Contains(page, `id="doc-d1"`) {
+		t.Error("the second party does not see the document")
+	}
+	// A third citizen sees nothing.
+	x := h.Citizen("900101300003", "X")
+	if page := h.Get("/documents", x).Body.String(); !strings.Contains(page, `id="documents-none"`) {
+		t.Error("a third citizen lists the document")
+	}
+	for _, p := range []string{"/documents/d1", "/documents/d1/content", "/documents/d1/container.asice", "/documents/nope"} {
+		if w := h.Get(p, x); w.Code != 404 || !strings.Contains(w.Header().Get("Content-Type"), "text/html") {
+			t.Errorf("%s for a third citizen: %d", p, w.Code)
+		}
+	}
+}
+
+// reasons are the codes the report can name; each reads in every language.
+var reasons = []error{dom.ErrGap, dom.ErrNotCovered, dom.ErrTimeStamp, dom.ErrWeakHash, dom.ErrMalformedRecord, dom.ErrBadCMS, dom.ErrContentMismatch,
+	pki.ErrRevoked, pki.ErrExpired, pki.ErrNotYetValid, pki.ErrUntrusted, cms.ErrDigestMismatch, cms.ErrSignatureInvalid,
+	pki.ErrCRLNotCovered, pki.ErrCRLStale, eds.ErrSignatureInvalid}
+
+func TestReadableInEveryLanguage(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "Айгерім")
+	for _, e := range reasons {
+		code := eds.Code(e)
+		if code == "" {
+			t.Fatalf("%v has no code", e)
+		}
+		if code != "eds.signature.invalid" && !i18n.Has("en", "archive.reason."+code) {
+			t.Errorf("%s has no plain-language reason", code)
+		}
+	}
+	for _, lang := range i18n.Langs {
+		webtest.Readable(t, "/documents", lang, h.Get("/documents?lang="+lang, c).Body.String())
+		f.report = report()
+		webtest.Readable(t, "/documents/d1 valid", lang, h.Get("/documents/d1?lang="+lang, c).Body.String())
+		f.report = report(reasons...)
+		page := h.Get("/documents/d1?lang="+lang, c).Body.String()
+		webtest.Readable(t, "/documents/d1 invalid", lang, page)
+		if !strings.Contains(page, template.HTMLEscapeString(i18n.T(lang, "archive.reason.eds.cert.revoked"))) || !strings.Contains(page, i18n.T(lang, "archive.reason.other")) {
+			t.Errorf("%s: reasons missing", lang)
+		}
+	}
+	x := h.Citizen("900101300003", "X")
+	webtest.Readable(t, "/documents empty", "kk", h.Get("/documents?lang=kk", x).Body.String())
+}
