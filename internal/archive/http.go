@@ -2,6 +2,8 @@ package archive
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/server"
+	"github.com/senimkz/senim/internal/store"
 )
 
 // The archive's API for organisations (authenticated by orgauth):
@@ -40,6 +43,24 @@ var problems = []struct {
 	{ErrContainer, problem.New(http.StatusUnprocessableEntity, "archive.asic.malformed", "The ASiC container is malformed")},
 	{ErrContainerPath, problem.New(http.StatusUnprocessableEntity, "archive.asic.bad_path", "An entry name in the container is not allowed")},
 	{ErrContainerBomb, problem.New(http.StatusRequestEntityTooLarge, "archive.asic.too_large", "The container expands beyond the limits")},
+}
+
+var (
+	errIdemConflict   = problem.New(http.StatusUnprocessableEntity, "idempotency.key_conflict", "The Idempotency-Key was used with a different request")
+	errIdemInProgress = problem.New(http.StatusConflict, "idempotency.in_progress", "A request with this Idempotency-Key is in progress; retry later")
+	errIdemInvalid    = problem.New(http.StatusBadRequest, "idempotency.key_invalid", "The Idempotency-Key is empty or too long")
+)
+
+func idemProblem(err error) error {
+	switch {
+	case errors.Is(err, store.ErrIdempotencyConflict):
+		return errIdemConflict
+	case errors.Is(err, store.ErrIdempotencyInProgress):
+		return errIdemInProgress
+	case errors.Is(err, store.ErrInvalidIdempotencyKey):
+		return errIdemInvalid
+	}
+	return err
 }
 
 // Problem maps an archive error to its API problem (rule DC-6); other errors pass.
@@ -87,9 +108,23 @@ func (s *Service) apiIngest(w http.ResponseWriter, r *http.Request) error {
 	if len(req.Signatures) == 0 {
 		return problem.Field("signatures", "at least one CMS signature is required")
 	}
-	sum, err := s.Ingest(r.Context(), "org:"+c.BIN, req.Name, req.Content, req.Signatures)
+	var idem *Idempotency
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		h := sha256.New()
+		json.NewEncoder(h).Encode(req)
+		idem = &Idempotency{Key: store.IdempotencyKey{Scope: "org:" + c.BIN + " POST /v1/archive/documents", Key: k, RequestHash: h.Sum(nil)},
+			Status: http.StatusCreated, Encode: func(sm *Summary) ([]byte, error) { return json.Marshal(toJSON(*sm)) }}
+	}
+	sum, replay, err := s.ingest(r.Context(), "org:"+c.BIN, req.Name, req.Content, req.Signatures, idem)
 	if err != nil {
-		return Problem(err)
+		return Problem(idemProblem(err))
+	}
+	if replay != nil {
+		w.Header().Set("Content-Type", replay.ContentType)
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.WriteHeader(replay.Status)
+		w.Write(replay.Body)
+		return nil
 	}
 	problem.WriteJSON(w, http.StatusCreated, toJSON(*sum))
 	return nil

