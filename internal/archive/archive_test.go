@@ -185,6 +185,16 @@ func TestDecadesLater(t *testing.T) {
 	// 2041: the 2030 TSA certificate expired in 2040 and nobody renewed.
 	check("2041, not renewed", doc, day(2041, 1, 1), false, ErrGap)
 
+	// The policy says Streebog-512 weakens in 2034: evidence that still rests on it in
+	// 2035 proves nothing (hash-tree renewal would have been due).
+	weak := Policy{WeakFrom: map[string]time.Time{oidStreebog512.String(): day(2034, 1, 1)}}
+	if rep, _ := VerifyDocument(ctx, doc, w.trust(), day(2035, 1, 1), weak); rep.Valid || !rep.HasCode(ErrWeakHash) {
+		t.Fatalf("weak hash: valid %v %v", rep.Valid, rep.Errs())
+	}
+	if rep, _ := VerifyDocument(ctx, doc, w.trust(), day(2033, 1, 1), weak); !rep.Valid {
+		t.Fatalf("before the hash weakens: %v", rep.Errs())
+	}
+
 	// One content byte changed.
 	changed := *doc
 	changed.Content = append([]byte(nil), doc.Content...)
