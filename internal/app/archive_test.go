@@ -102,4 +102,52 @@ func TestArchiveInSandbox(t *testing.T) {
 	if err != nil || !rep.Valid {
 		t.Fatalf("offline: %v %v", err, rep.Errs())
 	}
+
+	// A citizen who signed a document sees it in the cabinet with its report; another
+	// citizen does not.
+	c, other := a.Pop.Citizens[0], a.Pop.Citizens[1]
+	id := archivedBy(t, a, c.IIN)
+	b := newBrowser(t, srv.URL)
+	b.login(c)
+	if st, page := b.get("/documents/" + id + "?lang=en"); st != 200 || !strings.Contains(page, `id="verdict" class="ok"`) {
+		t.Fatalf("the signer's report: %d\n%s", st, page)
+	}
+	if st, page := b.get("/documents?lang=en"); st != 200 || !strings.Contains(page, `id="doc-`+id+`"`) {
+		t.Fatalf("the signer's list: %d", st)
+	}
+	ob := newBrowser(t, srv.URL)
+	ob.login(other)
+	if st, _ := ob.get("/documents/" + id); st != 404 {
+		t.Fatalf("another citizen: %d", st)
+	}
+}
+
+// archivedBy stores a document signed by the sandbox citizen iin with their GOST key and
+// returns its id.
+func archivedBy(t *testing.T, a *App, iin string) string {
+	t.Helper()
+	b, err := a.Keys.P12("citizen", iin, ca.GOST2015)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := pkcs12.Decode(b, sandbox.KeyPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := f.Entries[0]
+	content := []byte("Несие шарты № 24, 24 ай")
+	sig, err := cms.Sign(t.Context(), content, []cms.SignerSpec{{Signer: e.PrivateKey, Cert: e.Certificate, Chain: e.CACertificates}},
+		cms.SignOptions{Now: a.Config.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := a.Identity.SubjectRef(t.Context(), iin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := a.Archive.Ingest(t.Context(), ref, "Несие шарты.txt", nil, [][]byte{sig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum.ID
 }
