@@ -176,7 +176,7 @@ func TestBrowserPhone(t *testing.T) {
 	}
 	pages := []string{"/", "/consents", "/consents/new", "/consents/" + refusal.ID + "/revoke", "/access", "/history", "/inbox", "/directories", "/sandbox/sms", "/no-such-page"}
 	// An archived document the citizen signed, for "my documents" and its report.
-	pages = append(pages, "/documents", "/documents/"+archivedBy(t, a, c.IIN))
+	pages = append(pages, "/documents", "/documents/new", "/documents/"+archivedBy(t, a, c.IIN))
 	type layout struct {
 		Scroll, Inner float64
 		Logout        float64 // the right edge of the Log out button, -1 when absent

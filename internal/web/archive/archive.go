@@ -35,10 +35,12 @@ var (
 	views        = web.NewViews(templateFS)
 	listView     = views.Add("documents", "archive.title")
 	documentView = views.Add("document", "archive.document.title")
+	newView      = views.Add("new", "archive.new.title")
 )
 
 // Archive is the archive as this area sees it (*archive.Service implements it).
 type Archive interface {
+	Ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte) (*dom.Summary, error)
 	List(ctx context.Context, party string) ([]dom.Summary, error)
 	Open(ctx context.Context, party, id string, export bool) (*dom.Document, *dom.Summary, error)
 	Check(ctx context.Context, d *dom.Document) (*dom.Report, error)
@@ -69,6 +71,8 @@ func Mount(s *web.Shell, cfg Config) error {
 		a.now = time.Now
 	}
 	s.Handle("GET /documents", web.Citizen(a.list))
+	s.Handle("GET /documents/new", web.Citizen(a.newForm))
+	s.Handle("POST /documents/new", web.Form(web.Citizen(a.store)))
 	s.Handle("GET /documents/{id}", web.Citizen(a.document))
 	s.Handle("GET /documents/{id}/content", web.Download(a.content))
 	s.Handle("GET /documents/{id}/container.asice", web.Download(a.container))
@@ -84,6 +88,45 @@ func (a *area) list(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 	p := a.s.Page(w, r, sess)
 	p.Data = docs
 	return a.s.Render(w, r, http.StatusOK, listView, p)
+}
+
+// storeForm is what the citizen typed into the "store a signed document" form.
+type storeForm struct {
+	Name, Text string
+}
+
+func (a *area) newForm(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	p := a.s.Page(w, r, sess)
+	p.Data = storeForm{}
+	return a.s.Render(w, r, http.StatusOK, newView, p)
+}
+
+// store archives a document the citizen signed (rule DC-6): the CMS pasted into the
+// form (attached, or detached over the text typed exactly as signed). A signature that
+// does not hold re-renders the form with its reason; nothing is stored then.
+func (a *area) store(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	f := storeForm{Name: strings.TrimSpace(r.PostFormValue("name")), Text: r.PostFormValue("text")}
+	p := a.s.Page(w, r, sess)
+	p.Data = f
+	sig := web.SignedCMS(r)
+	if len(sig) == 0 {
+		p.Fields = append(p.Fields, web.FieldError{ID: "cms", Key: "archive.new.cms_required"})
+		return a.s.Invalid(w, r, newView, p)
+	}
+	var content []byte
+	if f.Text != "" {
+		content = []byte(f.Text)
+	}
+	name := f.Name
+	if name == "" {
+		name = "document.txt"
+	}
+	sum, err := a.a.Ingest(r.Context(), sess.Citizen.Ref(), name, content, [][]byte{sig})
+	if err != nil {
+		return a.s.FormError(w, r, newView, p, dom.Problem(err))
+	}
+	http.Redirect(w, r, "/documents/"+sum.ID, http.StatusSeeOther)
+	return nil
 }
 
 // open returns a document the citizen is a party of; any other is not found.

@@ -2,7 +2,10 @@ package archive
 
 import (
 	"context"
+	"encoding/base64"
 	"html/template"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +24,26 @@ var t0 = time.Date(2026, 6, 1, 9, 30, 0, 0, time.UTC)
 type fakeArchive struct {
 	asked  []string
 	report *dom.Report
+	stored []stored
+}
+
+type stored struct {
+	owner, name string
+	content     []byte
+	sig         []byte
+}
+
+// Ingest refuses the documents named "invalid" (a signature that does not hold) and
+// "junk" (not a CMS at all).
+func (f *fakeArchive) Ingest(_ context.Context, owner, name string, content []byte, sigs [][]byte) (*dom.Summary, error) {
+	switch name {
+	case "invalid":
+		return nil, dom.ErrSignatureInvalid
+	case "junk":
+		return nil, dom.ErrBadCMS
+	}
+	f.stored = append(f.stored, stored{owner, name, content, sigs[0]})
+	return &dom.Summary{ID: "d2"}, nil
 }
 
 var doc = dom.Summary{ID: "d1", Name: "loan.txt", Size: 5, ContentSHA256: strings.Repeat("ab", 32), Signatures: 1, Sealed: true, CreatedAt: t0}
@@ -171,4 +194,42 @@ func TestReadableInEveryLanguage(t *testing.T) {
 	}
 	x := h.Citizen("900101300003", "X")
 	webtest.Readable(t, "/documents empty", "kk", h.Get("/documents?lang=kk", x).Body.String())
+}
+
+// rule DC-6: a citizen stores a document they signed; a signature that does not hold
+// is refused on the form in the citizen's language, with what they typed kept, and
+// nothing is stored.
+func TestStore(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "Aigerim")
+	for _, lang := range i18n.Langs {
+		webtest.Readable(t, "/documents/new", lang, h.Get("/documents/new?lang="+lang, c).Body.String())
+	}
+	post := func(form url.Values) *httptest.ResponseRecorder {
+		form.Set("csrf", c.CSRF)
+		return h.Post("/documents/new?lang=ru", form, c)
+	}
+	w := post(url.Values{"name": {"Договор"}, "text": {"текст договора"}})
+	if w.Code != 422 || !strings.Contains(w.Body.String(), i18n.T("ru", "archive.new.cms_required")) {
+		t.Fatalf("no signature: %d", w.Code)
+	}
+	for sig, key := range map[string]string{"invalid": "error.archive.signature.invalid", "junk": "error.archive.signature.malformed"} {
+		w := post(url.Values{"name": {sig}, "text": {"текст договора"}, "cms": {"MIIB"}})
+		page := w.Body.String()
+		if w.Code != 422 || !strings.Contains(page, i18n.T("ru", key)) || !strings.Contains(page, "текст договора") {
+			t.Fatalf("%s: %d\n%s", sig, w.Code, page)
+		}
+		webtest.Readable(t, "/documents/new "+sig, "ru", page)
+	}
+	if len(f.stored) != 0 {
+		t.Fatal("a refused signature was stored")
+	}
+	w = post(url.Values{"name": {"Договор"}, "text": {"текст договора"}, "cms": {base64.StdEncoding.EncodeToString([]byte{0x30, 0x01, 0x02})}})
+	if w.Code != 303 || w.Header().Get("Location") != "/documents/d2" {
+		t.Fatalf("store: %d %v", w.Code, w.Header())
+	}
+	if len(f.stored) != 1 || f.stored[0].owner != "citizen:1" || string(f.stored[0].content) != "текст договора" || f.stored[0].name != "Договор" ||
+		string(f.stored[0].sig) != "\x30\x01\x02" {
+		t.Fatalf("stored %+v", f.stored)
+	}
 }
