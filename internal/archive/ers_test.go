@@ -2,11 +2,16 @@ package archive
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/asn1"
 	"errors"
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/eds"
+	"github.com/senimkz/senim/internal/eds/tsp"
 )
 
 // Every leaf of trees of every size up to 33 leads to the root by RFC 4998's
@@ -83,6 +88,41 @@ func FuzzParseEvidenceRecord(f *testing.F) {
 		}
 		if _, err := er.Marshal(); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzVerifyRecord: whatever a record holds, verification answers with a result (an
+// error with a code when it does not hold) and never panics; what it accepts covers the
+// objects it was given.
+func FuzzVerifyRecord(f *testing.F) {
+	w := newWorld(f)
+	cfg, err := w.root.TSA(eds.KeyECDSA, "TSA ECDSA", day(2026, 1, 1), day(2031, 1, 1), func() time.Time { return w.clock })
+	if err != nil {
+		f.Fatal(err)
+	}
+	d := &Document{Content: []byte("content"), Signatures: [][]byte{[]byte("signature")}}
+	ers, err := SealDocuments(f.Context(), &tsp.Local{Config: cfg}, Policy{Hash: oidSHA256}, []*Document{d}, nil, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(ers[0])
+	f.Add([]byte{0x30, 0x00})
+	trust := w.trust()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		er, err := ParseEvidenceRecord(b)
+		if err != nil {
+			return
+		}
+		res := VerifyRecord(context.Background(), er, d.Objects(), trust, day(2027, 1, 1), Policy{})
+		if !res.Valid && res.Err == nil {
+			t.Fatal("invalid without a reason")
+		}
+		if res.Valid && !bytes.Equal(b, ers[0]) {
+			// Another encoding may verify only if it covers the same objects.
+			if r := VerifyRecord(context.Background(), er, [][]byte{[]byte("other")}, trust, day(2027, 1, 1), Policy{}); r.Valid {
+				t.Fatal("a record covers unrelated data")
+			}
 		}
 	})
 }
