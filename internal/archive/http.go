@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 // The archive's API for organisations (authenticated by orgauth):
 //
 //	POST /v1/archive/documents              store a signed document (rule DC-6)
+//	POST /v1/archive/containers             import an ASiC-E container (the body)
 //	GET  /v1/archive/documents              the documents the organisation is a party of
 //	GET  /v1/archive/documents/{id}         one document: summary and validation report
 //	GET  /v1/archive/documents/{id}/asice   its ASiC-E container (verifies offline)
@@ -25,6 +28,7 @@ func (s *Service) Register(handle func(pattern string, h http.Handler)) {
 		handle(pattern, server.ErrorHandler(f))
 	}
 	h("POST /v1/archive/documents", s.apiIngest)
+	h("POST /v1/archive/containers", s.apiImport)
 	h("GET /v1/archive/documents", s.apiList)
 	h("GET /v1/archive/documents/{id}", s.apiGet)
 	h("GET /v1/archive/documents/{id}/asice", s.apiExport)
@@ -43,6 +47,7 @@ var problems = []struct {
 	{ErrContainer, problem.New(http.StatusUnprocessableEntity, "archive.asic.malformed", "The ASiC container is malformed")},
 	{ErrContainerPath, problem.New(http.StatusUnprocessableEntity, "archive.asic.bad_path", "An entry name in the container is not allowed")},
 	{ErrContainerBomb, problem.New(http.StatusRequestEntityTooLarge, "archive.asic.too_large", "The container expands beyond the limits")},
+	{ErrGap, problem.New(http.StatusUnprocessableEntity, "archive.evidence.gap", "The evidence does not cover the time")},
 }
 
 var (
@@ -115,7 +120,7 @@ func (s *Service) apiIngest(w http.ResponseWriter, r *http.Request) error {
 		idem = &Idempotency{Key: store.IdempotencyKey{Scope: "org:" + c.BIN + " POST /v1/archive/documents", Key: k, RequestHash: h.Sum(nil)},
 			Status: http.StatusCreated, Encode: func(sm *Summary) ([]byte, error) { return json.Marshal(toJSON(*sm)) }}
 	}
-	sum, replay, err := s.ingest(r.Context(), "org:"+c.BIN, req.Name, req.Content, req.Signatures, idem)
+	sum, replay, err := s.ingest(r.Context(), "org:"+c.BIN, req.Name, req.Content, req.Signatures, idem, nil)
 	if err != nil {
 		return Problem(idemProblem(err))
 	}
@@ -125,6 +130,27 @@ func (s *Service) apiIngest(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(replay.Status)
 		w.Write(replay.Body)
 		return nil
+	}
+	problem.WriteJSON(w, http.StatusCreated, toJSON(*sum))
+	return nil
+}
+
+func (s *Service) apiImport(w http.ResponseWriter, r *http.Request) error {
+	c, err := orgauth.Require(r)
+	if err != nil {
+		return err
+	}
+	if ct := r.Header.Get("Content-Type"); ct != MimeTypeASiCE && ct != "application/zip" {
+		return problem.UnsupportedMedia.WithDetail("the body must be " + MimeTypeASiCE)
+	}
+	limit := int64(s.cfg.MaxDocument) * 2
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return Problem(fmt.Errorf("%w: over %d bytes", ErrContainerBomb, limit))
+	}
+	sum, err := s.Import(r.Context(), "org:"+c.BIN, body)
+	if err != nil {
+		return Problem(err)
 	}
 	problem.WriteJSON(w, http.StatusCreated, toJSON(*sum))
 	return nil

@@ -143,6 +143,55 @@ func TestAPI(t *testing.T) {
 	if err != nil || !bytes.Equal(d.Content, content) {
 		t.Fatalf("exported container: %v", err)
 	}
+
+	// Import of the same container back, and of hostile or changed ones.
+	post := func(ct string, b []byte) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/archive/containers", bytes.NewReader(b))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("X-Test-Org", third)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	before := count(t, db, `SELECT COUNT(*) FROM archive_documents`)
+	var changed bytes.Buffer
+	d.Content = []byte("supply contracT")
+	WriteASiCE(&changed, d, w.clock)
+	hostile := bytes.ReplaceAll(bytes.Clone(body), []byte("contract.txt"), []byte("../../../etc"))
+	badContainers := []struct {
+		name, ct string
+		body     []byte
+		status   int
+		code     string
+	}{
+		{"not a container", MimeTypeASiCE, []byte("hello"), 422, "archive.asic.malformed"},
+		{"path traversal", MimeTypeASiCE, hostile, 422, "archive.asic.bad_path"},
+		{"zip bomb", MimeTypeASiCE, container(t, entry{"mimetype", []byte(MimeTypeASiCE), 0}, entry{"a.txt", make([]byte, 8<<20), 8},
+			entry{"META-INF/signature001.p7s", []byte{0x30, 0}, 8}), 413, "archive.asic.too_large"},
+		{"one byte changed", MimeTypeASiCE, changed.Bytes(), 422, "archive.signature.invalid"},
+		{"JSON", "application/json", body, 415, "request.unsupported_media_type"},
+	}
+	for _, b := range badContainers {
+		if st, m := post(b.ct, b.body); st != b.status || m["code"] != b.code {
+			t.Fatalf("%s: %d %v", b.name, st, m)
+		}
+	}
+	if count(t, db, `SELECT COUNT(*) FROM archive_documents`) != before {
+		t.Fatal("a refused container stored a document")
+	}
+	st, m = post(MimeTypeASiCE, body)
+	if st != 201 || m["content_sha256"] != Address(content) {
+		t.Fatalf("import: %d %v", st, m)
+	}
+	if st, _, _ := call(third, "GET", "/v1/archive/documents/"+m["id"].(string), nil); st != 200 {
+		t.Fatalf("the importer reads its import: %d", st)
+	}
 }
 
 // orgSigner issues an organisation's GOST 2015-512 signing certificate (OU=BIN…).

@@ -103,7 +103,42 @@ type Summary struct {
 // transaction. Errors wrap ErrTooLarge, ErrBadCMS, ErrContentMismatch or
 // ErrSignatureInvalid; nothing is stored then.
 func (s *Service) Ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte) (*Summary, error) {
-	sum, _, err := s.ingest(ctx, owner, name, content, sigs, nil)
+	sum, _, err := s.ingest(ctx, owner, name, content, sigs, nil, nil)
+	return sum, err
+}
+
+// Import stores the document of an ASiC-E container (ReadASiCE's limits and codes). The
+// container must verify offline now (VerifyDocument with the service's trust, its own
+// evidence record included); its signatures are stored as they are, and the archive's
+// next seal protects them. The container's evidence record is checked, not kept, so a
+// container whose signature time-stamps have already expired is refused
+// (archive.evidence.gap): its older evidence would be needed and is not merged.
+func (s *Service) Import(ctx context.Context, owner string, container []byte) (*Summary, error) {
+	d, err := ReadASiCE(container, Limits{MaxContainer: int64(s.cfg.MaxDocument) * 2})
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	rep, err := VerifyDocument(ctx, d, s.cfg.Trust, now, s.cfg.Policy)
+	if err != nil {
+		return nil, err
+	}
+	if !rep.Valid {
+		for _, e := range rep.Errs() {
+			if errors.Is(e, ErrNotCovered) || errors.Is(e, ErrGap) || errors.Is(e, ErrTimeStamp) || errors.Is(e, ErrWeakHash) {
+				return nil, fmt.Errorf("%w: %w", ErrSignatureInvalid, e)
+			}
+		}
+		return nil, fmt.Errorf("%w: the container does not verify", ErrSignatureInvalid)
+	}
+	for _, sr := range rep.Signatures {
+		for _, sg := range sr.Result.Signers {
+			if sg.TimeStamp != nil && sg.TimeStamp.Cert != nil && !sg.TimeStamp.Cert.NotAfter.After(now) {
+				return nil, fmt.Errorf("%w: a signature time-stamp has expired; importing older evidence is not supported", ErrGap)
+			}
+		}
+	}
+	sum, _, err := s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, nil, rep)
 	return sum, err
 }
 
@@ -116,8 +151,8 @@ type Idempotency struct {
 	Encode func(*Summary) ([]byte, error)
 }
 
-func (s *Service) ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte, idem *Idempotency) (*Summary, *store.StoredResponse, error) {
-	if s.cfg.Validation.Validator == nil {
+func (s *Service) ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte, idem *Idempotency, imported *Report) (*Summary, *store.StoredResponse, error) {
+	if s.cfg.Validation.Validator == nil && imported == nil {
 		return nil, nil, errors.New("archive: ingest needs a validator")
 	}
 	if len(content) > s.cfg.MaxDocument {
@@ -132,8 +167,12 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 	lts := make([][]byte, len(sigs))
 	parties := map[string]bool{owner: true}
 	for i, sig := range sigs {
-		lt, res, err := MakeLT(ctx, sig, content, s.cfg.Validation)
-		if err != nil {
+		var lt []byte
+		var res *cms.Result
+		var err error
+		if imported != nil {
+			lt, res = sig, imported.Signatures[i].Result
+		} else if lt, res, err = MakeLT(ctx, sig, content, s.cfg.Validation); err != nil {
 			return nil, nil, err
 		}
 		if content == nil {
