@@ -23,6 +23,8 @@ import (
 
 	"github.com/senimkz/senim/internal/archive"
 	"github.com/senimkz/senim/internal/auditlog"
+	"github.com/senimkz/senim/internal/confirm"
+	"github.com/senimkz/senim/internal/confirm/policy"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
@@ -65,6 +67,8 @@ type Config struct {
 	// TSAURL is the RFC 3161 time-stamping authority for CMS signing (the sandbox uses
 	// its own CA's TSA when empty).
 	TSAURL string
+	// ConfirmPolicy is the EDS-or-push policy file; the embedded default when empty.
+	ConfirmPolicy string
 	// PublicURL is where Senim is reached ("iss" of security tokens); http://ADDR
 	// when empty.
 	PublicURL string
@@ -107,6 +111,7 @@ type App struct {
 	NCANode  *server.Server // the NCANode-compatible listener's server, nil when off
 	PD       *pd.Service
 	Notify   *notify.Service
+	Confirm  *confirm.Service
 	Trust    *pki.Validator
 	Archive  *archive.Service // nil without a TSA
 	OrgAuth  *orgauth.Authenticator
@@ -291,6 +296,9 @@ func (a *App) build(ctx context.Context) error {
 	}
 	if a.Notify, err = notify.New(notify.Config{DB: a.DB, Directory: a.PD, Organizations: ids, Signer: a.PD, Issuer: issuer,
 		Now: cfg.Now, Logger: a.log}); err != nil {
+		return err
+	}
+	if err := a.mountConfirm(s, ids, issuer, revocationFor(tc)); err != nil {
 		return err
 	}
 	if err := a.mountEDS(s, public); err != nil {
@@ -691,4 +699,25 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descWait, prometheus.CounterValue, float64(s.WaitCount), s.Pool)
 		ch <- prometheus.MustNewConstMetric(descWaitD, prometheus.CounterValue, s.WaitDuration.Seconds(), s.Pool)
 	}
+}
+
+// mountConfirm mounts confirmation requests (EDS or push) behind organization
+// authentication, deciding by the policy file --confirm-policy names or the default.
+func (a *App) mountConfirm(s *server.Server, ids *identity.Service, issuer string, revocation []pki.RevocationMethod) error {
+	pol := policy.Default()
+	if a.Config.ConfirmPolicy != "" {
+		var err error
+		if pol, err = policy.LoadFile(a.Config.ConfirmPolicy); err != nil {
+			return fmt.Errorf("--confirm-policy: %w", err)
+		}
+	}
+	a.log.Info("confirmation policy", slog.String("version", pol.Version()))
+	svc, err := confirm.New(confirm.Config{DB: a.DB, Policy: pol, Citizens: ids, Signer: a.PD, Log: a.Log, Validator: a.Trust,
+		Revocation: revocation, Issuer: issuer, Now: a.Config.Now})
+	if err != nil {
+		return err
+	}
+	a.Confirm = svc
+	svc.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) })
+	return nil
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"net"
 	"net/http"
 	"strings"
 
@@ -8,15 +9,18 @@ import (
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/edslogin"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/passkey"
 	"github.com/senimkz/senim/internal/sandbox"
 	"github.com/senimkz/senim/internal/server"
 	"github.com/senimkz/senim/internal/web"
 	webarchive "github.com/senimkz/senim/internal/web/archive"
 	"github.com/senimkz/senim/internal/web/auth"
+	webconfirm "github.com/senimkz/senim/internal/web/confirm"
 	"github.com/senimkz/senim/internal/web/consents"
 	"github.com/senimkz/senim/internal/web/console"
 	"github.com/senimkz/senim/internal/web/history"
 	"github.com/senimkz/senim/internal/web/inbox"
+	"github.com/senimkz/senim/internal/web/passkeys"
 	"github.com/senimkz/senim/internal/web/sandboxui"
 )
 
@@ -28,6 +32,9 @@ type cabinet struct {
 	PD            personalData
 	Log           history.Log
 	Notices       inbox.Notices
+	Confirmations webconfirm.Confirmations
+	Orgs          webconfirm.Organizations
+	Passkeys      passkeys.Passkeys  // nil when the cabinet has no domain name (passkey.New)
 	Sandbox       *sandboxui.Config  // nil outside the sandbox
 	Archive       webarchive.Archive // nil: no "my documents" area (no TSA)
 }
@@ -42,8 +49,13 @@ type personalData interface {
 // mount mounts every area of the cabinet on sh; a new area is added here, and the
 // guard test (TestCabinetGuards) then covers its routes.
 func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
-	if err := auth.Mount(sh, auth.Config{Logins: c.Logins, EDS: c.EDS}); err != nil {
+	if err := auth.Mount(sh, auth.Config{Logins: c.Logins, EDS: c.EDS, Passkeys: c.Passkeys != nil}); err != nil {
 		return nil, err
+	}
+	if c.Passkeys != nil {
+		if err := passkeys.Mount(sh, passkeys.Config{Passkeys: c.Passkeys}); err != nil {
+			return nil, err
+		}
 	}
 	if err := consents.Mount(sh, consents.Config{PD: c.PD, Organizations: c.Organizations, Log: c.Log}); err != nil {
 		return nil, err
@@ -52,6 +64,9 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 		return nil, err
 	}
 	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices}); err != nil {
+		return nil, err
+	}
+	if err := webconfirm.Mount(sh, webconfirm.Config{Confirmations: c.Confirmations, Organizations: c.Orgs, SessionRef: inbox.SessionRef}); err != nil {
 		return nil, err
 	}
 	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations}); err != nil {
@@ -82,7 +97,13 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	if err != nil {
 		return nil, err
 	}
-	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify}
+	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify,
+		Confirmations: a.Confirm, Orgs: ids}
+	if pk, err := passkey.New(passkey.Config{DB: a.DB, Sessions: ids, Origin: cfg.passkeyOrigin(), Now: cfg.Now}); err != nil {
+		a.log.Warn("passkeys are not offered: the cabinet needs a domain name (--public-url)", "error", err)
+	} else {
+		c.Passkeys = pk
+	}
 	if a.Archive != nil {
 		c.Archive = a.Archive
 	}
@@ -111,4 +132,18 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 		return nil, nil
 	}
 	return ui.SMSPage, nil
+}
+
+// passkeyOrigin is the cabinet's origin for passkeys: the public URL, or in its
+// absence http://localhost on the listening port (a passkey needs a domain name, and
+// the browser reaches a loopback listener as localhost too).
+func (cfg Config) passkeyOrigin() string {
+	if cfg.PublicURL != "" {
+		return strings.TrimSuffix(cfg.PublicURL, "/")
+	}
+	_, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return ""
+	}
+	return "http://localhost:" + port
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/senimkz/senim/internal/identity"
 	webarchive "github.com/senimkz/senim/internal/web/archive"
 	"github.com/senimkz/senim/internal/web/auth"
+	webconfirm "github.com/senimkz/senim/internal/web/confirm"
 	"github.com/senimkz/senim/internal/web/history"
 	"github.com/senimkz/senim/internal/web/inbox"
 	"github.com/senimkz/senim/internal/web/sandboxui"
@@ -49,6 +50,8 @@ func TestCabinetGuards(t *testing.T) {
 		PD:            struct{ personalData }{},
 		Log:           struct{ history.Log }{},
 		Notices:       struct{ inbox.Notices }{},
+		Confirmations: struct{ webconfirm.Confirmations }{},
+		Orgs:          struct{ webconfirm.Organizations }{},
 		Archive:       struct{ webarchive.Archive }{},
 		Sandbox: &sandboxui.Config{
 			CitizenKey:  func(string, string) ([]byte, error) { return nil, reached() },

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/server"
@@ -117,10 +118,10 @@ func (s *Service) apiIngest(w http.ResponseWriter, r *http.Request) error {
 	if k := r.Header.Get("Idempotency-Key"); k != "" {
 		h := sha256.New()
 		json.NewEncoder(h).Encode(req)
-		idem = &Idempotency{Key: store.IdempotencyKey{Scope: "org:" + c.BIN + " POST /v1/archive/documents", Key: k, RequestHash: h.Sum(nil)},
+		idem = &Idempotency{Key: store.IdempotencyKey{Scope: actor.Org(c.BIN).String() + " POST /v1/archive/documents", Key: k, RequestHash: h.Sum(nil)},
 			Status: http.StatusCreated, Encode: func(sm *Summary) ([]byte, error) { return json.Marshal(toJSON(*sm)) }}
 	}
-	sum, replay, err := s.ingest(r.Context(), "org:"+c.BIN, req.Name, req.Content, req.Signatures, idem, nil)
+	sum, replay, err := s.ingest(r.Context(), actor.Org(c.BIN).String(), req.Name, req.Content, req.Signatures, idem, nil)
 	if err != nil {
 		return Problem(idemProblem(err))
 	}
@@ -148,7 +149,7 @@ func (s *Service) apiImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return Problem(fmt.Errorf("%w: over %d bytes", ErrContainerBomb, limit))
 	}
-	sum, err := s.Import(r.Context(), "org:"+c.BIN, body)
+	sum, err := s.Import(r.Context(), actor.Org(c.BIN).String(), body)
 	if err != nil {
 		return Problem(err)
 	}
@@ -161,7 +162,7 @@ func (s *Service) apiList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.List(r.Context(), "org:"+c.BIN)
+	list, err := s.List(r.Context(), actor.Org(c.BIN).String())
 	if err != nil {
 		return err
 	}
@@ -178,7 +179,7 @@ func (s *Service) apiGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, sm, err := s.Open(r.Context(), "org:"+c.BIN, r.PathValue("id"), false)
+	d, sm, err := s.Open(r.Context(), actor.Org(c.BIN).String(), r.PathValue("id"), false)
 	if err != nil {
 		return Problem(err)
 	}
@@ -198,7 +199,7 @@ func (s *Service) apiExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, _, err := s.Open(r.Context(), "org:"+c.BIN, r.PathValue("id"), true)
+	d, _, err := s.Open(r.Context(), actor.Org(c.BIN).String(), r.PathValue("id"), true)
 	if err != nil {
 		return Problem(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/store"
@@ -187,7 +188,7 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 				continue
 			}
 			if bin := sr.CertInfo.Subject.BIN; bin != "" {
-				parties["org:"+bin] = true
+				parties[actor.Org(bin).String()] = true
 			}
 			if iin := sr.CertInfo.Subject.IIN; iin != "" && s.cfg.Parties != nil {
 				ref, err := s.cfg.Parties.SubjectRef(ctx, iin)
@@ -235,7 +236,7 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 				return err
 			}
 		}
-		if err := s.emit(ctx, tx, "archive.document.ingested", owner, sum.ID, map[string]any{"signatures": len(lts)}); err != nil {
+		if err := s.emit(ctx, tx, EvIngested, owner, sum.ID, map[string]any{"signatures": len(lts)}); err != nil {
 			return err
 		}
 		if idem == nil {
@@ -253,17 +254,17 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 	return sum, replay, nil
 }
 
-func (s *Service) emit(ctx context.Context, tx *store.Tx, typ, actor, doc string, extra map[string]any) error {
+func (s *Service) emit(ctx context.Context, tx *store.Tx, typ, who, doc string, extra map[string]any) error {
 	p := map[string]any{"document": doc}
 	for k, v := range extra {
 		p[k] = v
 	}
 	b, _ := json.Marshal(p)
 	subject := ""
-	if strings.HasPrefix(actor, "citizen:") {
-		subject = actor
+	if actor.IsCitizen(who) {
+		subject = who
 	}
-	_, err := tx.Emit(ctx, store.Event{Type: typ, Actor: actor, Subject: subject, Payload: b})
+	_, err := tx.Emit(ctx, store.Event{Type: typ, Actor: who, Subject: subject, Payload: b})
 	return err
 }
 
@@ -345,9 +346,9 @@ func (s *Service) Open(ctx context.Context, party, id string, export bool) (*Doc
 			return nil, nil, err
 		}
 	}
-	typ := "archive.document.viewed"
+	typ := EvViewed
 	if export {
-		typ = "archive.document.exported"
+		typ = EvExported
 	}
 	if err := s.cfg.DB.Tx(ctx, func(tx *store.Tx) error { return s.emit(ctx, tx, typ, party, id, nil) }); err != nil {
 		return nil, nil, err
@@ -518,7 +519,7 @@ func (s *Service) Seal(ctx context.Context, max int) (int, error) {
 			}
 		}
 		b, _ := json.Marshal(map[string]any{"batch": batch, "documents": len(items)})
-		_, err = tx.Emit(ctx, store.Event{Type: "archive.batch.sealed", Actor: "system", Payload: b})
+		_, err = tx.Emit(ctx, store.Event{Type: EvSealed, Actor: actor.System.String(), Payload: b})
 		return err
 	})
 	if err != nil {
@@ -630,7 +631,7 @@ func (s *Service) Renew(ctx context.Context) (RenewResult, error) {
 				}
 			}
 			b, _ := json.Marshal(map[string]any{"batches": len(lasts)})
-			_, err := tx.Emit(ctx, store.Event{Type: "archive.evidence.renewed", Actor: "system", Payload: b})
+			_, err := tx.Emit(ctx, store.Event{Type: EvRenewed, Actor: actor.System.String(), Payload: b})
 			return err
 		})
 		if err != nil {

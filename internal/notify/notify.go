@@ -2,12 +2,12 @@ package notify
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/secret"
 	"log/slog"
 	"strings"
 	"time"
@@ -35,6 +35,9 @@ const (
 	KindConsentRefused = "consent_refused"
 	KindConsentRevoked = "consent_revoked"
 	KindMessage        = "message"
+	// KindConfirmRequest: a relying party asks the citizen to confirm a transaction
+	// (internal/confirm's confirm.request.created).
+	KindConfirmRequest = "confirm_request"
 )
 
 // Directory is what notify reads of the authorized body's directories (pd.Service).
@@ -144,7 +147,7 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 	var ps []pending
 	var ids []int64
 	for _, ev := range evs {
-		if !strings.HasPrefix(ev.Subject, "citizen:") || !strings.HasPrefix(ev.Type, "pd.") {
+		if !actor.IsCitizen(ev.Subject) || !strings.HasPrefix(ev.Type, "pd.") && ev.Type != ConfirmRequestType {
 			continue
 		}
 		if dir == nil {
@@ -195,7 +198,7 @@ func (s *Service) accept(ctx context.Context, tx *store.Tx, p pending, now time.
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO notify_notices (ref, subject, event_id, kind, facts, significant, state, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING id`,
-		newRef("n_"), p.subject, ev, p.kind, string(facts), p.significant, StateAccepted, store.Micros(now)).Scan(&id)
+		secret.Ref("n_"), p.subject, ev, p.kind, string(facts), p.significant, StateAccepted, store.Micros(now)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -279,7 +282,7 @@ const (
 
 // Send accepts a message and delivers it to the addressee's inbox.
 func (s *Service) Send(ctx context.Context, m Message) (*Notice, error) {
-	if !strings.HasPrefix(m.Subject, "citizen:") || len(m.Subject) > 64 {
+	if !actor.IsCitizen(m.Subject) || len(m.Subject) > 64 {
 		return nil, ErrMessageInvalid.WithDetail("subject: a citizen reference is required")
 	}
 	if m.Sender == "" || len(m.Sender) > maxTitle {
@@ -399,10 +402,4 @@ func (s *Service) Unread(ctx context.Context, subject string) (count int, head i
 // wake-ups: a wake-up means "look again".
 func (s *Service) Subscribe(subject string) (<-chan struct{}, func()) {
 	return s.hub.subscribe(subject)
-}
-
-func newRef(prefix string) string {
-	var b [16]byte
-	rand.Read(b[:])
-	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
 }

@@ -100,6 +100,13 @@ func (n *Notice) Content(lang string) Content {
 		line("label.action", act)
 		line("label.data", dataSets(f.DataSets))
 		line("label.initiator", party(f.Initiator))
+	case KindConfirmRequest:
+		line("label.initiator", party(f.Initiator))
+		line("label.method", t["method."+f.Method])
+		if !f.Deadline.IsZero() {
+			line("label.deadline", FormatTime(f.Deadline))
+		}
+		c.Body = append(c.Body, t["confirm.where"])
 	default: // consents
 		line("label.initiator", party(f.Initiator))
 		line("label.owner", party(f.Owner))
@@ -167,6 +174,12 @@ func ground(g *Ground, lang string) string {
 // languages in step.
 var texts = map[string]map[string]string{
 	"kk": {
+		"title.confirm_request": "Ұйым мәмілені растауды сұрайды",
+		"label.method":          "Растау тәсілі",
+		"label.deadline":        "Мерзімі",
+		"method.eds":            "ЭЦҚ-мен қол қою",
+		"method.push":           "push-растау",
+		"confirm.where":         "Мәтінді оқып, жауап беру үшін кабинетте «Растауымды күтуде» бөлімін ашыңыз.",
 		"title.access":          "Сіздің деректеріңізге қол жеткізілді",
 		"title.action":          "Деректер иесі сіздің деректеріңізбен жасалған әрекет туралы хабарлады",
 		"title.consent_given":   "Келісім берілді",
@@ -197,6 +210,12 @@ var texts = map[string]map[string]string{
 		"deferred":              "Бұл хабарлама заңда белгіленген кейінге қалдыру мерзімі аяқталғаннан кейін жіберілді.",
 	},
 	"ru": {
+		"title.confirm_request": "Организация просит подтвердить сделку",
+		"label.method":          "Способ подтверждения",
+		"label.deadline":        "Срок",
+		"method.eds":            "подпись ЭЦП",
+		"method.push":           "push-подтверждение",
+		"confirm.where":         "Чтобы прочитать текст и ответить, откройте в кабинете раздел «Ждут моего подтверждения».",
 		"title.access":          "Доступ к вашим данным",
 		"title.action":          "Владелец данных сообщил о действии с вашими данными",
 		"title.consent_given":   "Согласие дано",
@@ -227,6 +246,12 @@ var texts = map[string]map[string]string{
 		"deferred":              "Уведомление было отложено по закону и отправлено по окончании срока отсрочки.",
 	},
 	"en": {
+		"title.confirm_request": "An organisation asks you to confirm a transaction",
+		"label.method":          "How to confirm",
+		"label.deadline":        "Deadline",
+		"method.eds":            "EDS signature",
+		"method.push":           "push confirmation",
+		"confirm.where":         "To read the text and answer, open \"Awaiting my confirmation\" in the cabinet.",
 		"title.access":          "Your data was accessed",
 		"title.action":          "A data owner reported an action on your data",
 		"title.consent_given":   "Consent given",

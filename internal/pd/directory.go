@@ -292,7 +292,7 @@ func (s *Service) PutDataOwner(ctx context.Context, actor string, o DataOwner) (
 		if err != nil {
 			return err
 		}
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.directory.data_owner.put", Actor: actor, Payload: []byte(marshal(o))})
+		_, err = tx.Emit(ctx, store.Event{Type: EvDataOwnerPut, Actor: actor, Payload: []byte(marshal(o))})
 		return err
 	})
 	if err != nil {
@@ -376,7 +376,7 @@ func (s *Service) PutServiceCode(ctx context.Context, actor string, c ServiceCod
 		if err != nil {
 			return err
 		}
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.directory.service_code.put", Actor: actor, Payload: []byte(marshal(c))})
+		_, err = tx.Emit(ctx, store.Event{Type: EvServiceCodePut, Actor: actor, Payload: []byte(marshal(c))})
 		return err
 	})
 	if err != nil {
@@ -470,7 +470,7 @@ func (s *Service) PutGround(ctx context.Context, actor string, g Ground) (*Groun
 		if err != nil {
 			return err
 		}
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.directory.ground.put", Actor: actor, Payload: []byte(marshal(g))})
+		_, err = tx.Emit(ctx, store.Event{Type: EvGroundPut, Actor: actor, Payload: []byte(marshal(g))})
 		return err
 	})
 	if err != nil {
@@ -532,7 +532,7 @@ func (s *Service) SetProtocolPermissions(ctx context.Context, actor, bin string,
 				return err
 			}
 		}
-		_, err := tx.Emit(ctx, store.Event{Type: "pd.directory.protocol_permissions.set", Actor: actor,
+		_, err := tx.Emit(ctx, store.Event{Type: EvPermissionsSet, Actor: actor,
 			Payload: []byte(marshal(map[string]any{"bin": bin, "grounds": grounds}))})
 		return err
 	})
@@ -576,8 +576,8 @@ func NewDirectoryService(db *store.DB, now func() time.Time) *Service {
 	return s
 }
 
-// RotateTokenKey retires the security-token signing key and starts a new one; actor is
+// RotateTokenKey retires the security-token signing key and starts a new one at once; actor is
 // recorded in the event (an Actor string such as "admin:NAME").
 func (s *Service) RotateTokenKey(ctx context.Context, actor string) error {
-	return s.keys.rotate(ctx, actor)
+	return s.keys.rotate(ctx, actor, 0)
 }

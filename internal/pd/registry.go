@@ -110,7 +110,7 @@ func (s *Service) PutTrustedObject(ctx context.Context, actor string, o TrustedO
 			o.ID, marshal(o), actor, store.Micros(o.UpdatedAt)); err != nil {
 			return err
 		}
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.registry.object.put", Actor: actor, Payload: []byte(marshal(o))})
+		_, err = tx.Emit(ctx, store.Event{Type: EvObjectPut, Actor: actor, Payload: []byte(marshal(o))})
 		return err
 	})
 	if err != nil {
@@ -211,7 +211,7 @@ func (s *Service) SetTR2(ctx context.Context, actor string, on bool) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.registry.tr2.set", Actor: actor, Payload: []byte(`{"enforced":` + v + `}`)})
+		_, err = tx.Emit(ctx, store.Event{Type: EvTR2Set, Actor: actor, Payload: []byte(`{"enforced":` + v + `}`)})
 		return err
 	})
 	if err != nil {

@@ -2,9 +2,8 @@ package web
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
+	"github.com/senimkz/senim/internal/secret"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -197,10 +196,8 @@ func (s *Shell) Render(w http.ResponseWriter, r *http.Request, status int, v *Vi
 	p.Title = i18n.T(p.Lang, v.title)
 	needs := v.needs.merge(p.needs)
 	if needs.Script {
-		var b [16]byte
-		rand.Read(b[:])
 		// base64url: html/template escapes "+" in attributes, which would break the match.
-		p.Nonce = base64.RawURLEncoding.EncodeToString(b[:])
+		p.Nonce = secret.Nonce(16)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {

@@ -184,14 +184,6 @@ func TestReadableInEveryLanguage(t *testing.T) {
 			t.Errorf("%s: reasons missing", lang)
 		}
 	}
-	// The events the archive emits about a citizen read in the history area.
-	for _, typ := range []string{"archive.document.ingested", "archive.document.viewed", "archive.document.exported"} {
-		for _, lang := range i18n.Langs {
-			if !i18n.Has(lang, "event."+typ) {
-				t.Errorf("%s has no text in %s", typ, lang)
-			}
-		}
-	}
 	x := h.Citizen("900101300003", "X")
 	webtest.Readable(t, "/documents empty", "kk", h.Get("/documents?lang=kk", x).Body.String())
 }
