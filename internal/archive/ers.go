@@ -121,12 +121,11 @@ func ParseEvidenceRecord(der []byte) (*EvidenceRecord, error) {
 	}
 	er := &EvidenceRecord{}
 	for !algs.Empty() {
-		var a, s cryptobyte.String
+		var a cryptobyte.String
 		var oid asn1.ObjectIdentifier
 		if !algs.ReadASN1(&a, casn1.SEQUENCE) || !a.ReadASN1ObjectIdentifier(&oid) {
 			return nil, fmt.Errorf("%w: bad digestAlgorithms", ErrMalformedRecord)
 		}
-		_ = s
 		er.DigestAlgorithms = append(er.DigestAlgorithms, oid)
 	}
 	if seq.PeekASN1Tag(tag0c) { // cryptoInfos: verification data, not used here

@@ -299,7 +299,7 @@ func (r *Report) HasCode(target error) bool {
 	return false
 }
 
-// Seal makes the evidence records of several documents with one time-stamp (RFC
+// SealDocuments makes the evidence records of several documents with one time-stamp (RFC
 // 4998): a hash tree over their data-object groups. tsaCerts and crls are put into the
 // token so that it verifies later (its TSA chain and CRLs). It returns one DER
 // evidence record per document, in order.
