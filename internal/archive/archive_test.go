@@ -201,6 +201,18 @@ func TestDecadesLater(t *testing.T) {
 	changed.Content[0] ^= 1
 	check("content byte changed", &changed, day(2035, 1, 1), false, ErrNotCovered)
 
+	// A second signature file added later and then dropped from the document: the
+	// evidence covered both, so the document without it is not the archived one.
+	two := w.archiveDoc([]byte("agreement with two signature files"), w.signer("Dana"))
+	more := w.archiveDoc(two.Content, w.signer("Erlan"))
+	two.Signatures = append(two.Signatures, more.Signatures...)
+	w.clock = day(2030, 7, 1)
+	w.seal(two)
+	check("both signature files", two, day(2030, 8, 1), true, nil)
+	dropped := *two
+	dropped.Signatures = two.Signatures[:1]
+	check("a signature file dropped", &dropped, day(2030, 8, 1), false, ErrNotCovered)
+
 	// Evidence of another document.
 	swapped := *doc
 	swapped.Evidence = other.Evidence

@@ -166,6 +166,13 @@ func VerifyRecord(ctx context.Context, er *EvidenceRecord, objects [][]byte, tru
 		} else {
 			hs = [][]byte{hashOf(h, chain[i-1].TimeStamp)}
 		}
+		if i == 0 && ats.ReducedHashtree != nil && len(ats.ReducedHashtree) > 0 && !sameSet(ats.ReducedHashtree[0], hs) {
+			// The first list is the document's whole data-object group: a container
+			// that lost a signature file must not pass as the complete document.
+			tc.Err = fmt.Errorf("%w: the evidence covers other or more data objects than given", ErrNotCovered)
+			res.TimeStamps = append(res.TimeStamps, tc)
+			return fail(tc.Err)
+		}
 		root, err := rootOf(h, ats.ReducedHashtree, hs)
 		if err != nil {
 			tc.Err = err
@@ -251,4 +258,20 @@ func containsBytes(list [][]byte, b []byte) bool {
 		}
 	}
 	return false
+}
+
+// sameSet reports whether a and b hold the same hash values (duplicates aside).
+func sameSet(a, b [][]byte) bool {
+	in := func(x []byte, l [][]byte) bool { return containsBytes(l, x) }
+	for _, x := range a {
+		if !in(x, b) {
+			return false
+		}
+	}
+	for _, x := range b {
+		if !in(x, a) {
+			return false
+		}
+	}
+	return true
 }
