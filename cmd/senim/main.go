@@ -56,6 +56,7 @@ Usage:
   senim log verify BUNDLE [--server URL]     check an evidence bundle of the log offline
   senim log audit --server URL               check the log's consistency and every leaf
   senim log key list|rotate|retire|import    the log's signing keys (docs/log.md)
+  senim archive seal|renew --tsa URL         evidence records of the archive (docs/archive.md)
   senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]   check a read receipt offline
   senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]   check a push confirmation's evidence offline
   senim docs verify FILE --jwks FILE --key KEY|FILE   check a "digital information" record offline
@@ -98,6 +99,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = migrate(ctx, rest, stdout, stderr)
 	case "kzid":
 		code, err = kzidCmd(rest, stdout, stderr)
+	case "archive":
+		err = archiveCmd(ctx, rest, stdout, stderr)
 	case "eds":
 		return edscmd.Command(ctx, rest, stdout, stderr)
 	case "ca":

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/senimkz/senim/internal/archive"
 	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/confirm"
 	"github.com/senimkz/senim/internal/confirm/policy"
@@ -130,6 +131,7 @@ type App struct {
 	Notify   *notify.Service
 	Confirm  *confirm.Service
 	Docs     *docs.Service
+	Archive  *archive.Service // nil without a TSA
 	// Mailbox and PushLog are the sandbox's outgoing e-mail and Web Push (sandbox only);
 	// VAPIDPublicKey is the applicationServerKey the cabinet subscribes browsers with.
 	Mailbox        *sandbox.Mailbox
@@ -342,6 +344,9 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	if err := a.mountEDS(s, public); err != nil {
+		return err
+	}
+	if err := a.mountArchive(s, ids); err != nil {
 		return err
 	}
 	smsPage, err := a.mountCabinet(s, public, ids, revocationFor(tc))

@@ -15,6 +15,7 @@ import (
 	"github.com/senimkz/senim/internal/sandbox"
 	"github.com/senimkz/senim/internal/server"
 	"github.com/senimkz/senim/internal/web"
+	webarchive "github.com/senimkz/senim/internal/web/archive"
 	"github.com/senimkz/senim/internal/web/auth"
 	webconfirm "github.com/senimkz/senim/internal/web/confirm"
 	"github.com/senimkz/senim/internal/web/consents"
@@ -40,6 +41,7 @@ type cabinet struct {
 	VAPIDKey      string            // Web Push applicationServerKey for the inbox's settings
 	Documents     documents.Config
 	Sandbox       *sandboxui.Config // nil outside the sandbox
+	Archive       webarchive.Archive // nil: no archive area (no TSA)
 }
 
 // personalData is personal-data access control as the consents and console areas see
@@ -77,6 +79,11 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	}
 	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations}); err != nil {
 		return nil, err
+	}
+	if c.Archive != nil {
+		if err := webarchive.Mount(sh, webarchive.Config{Archive: c.Archive}); err != nil {
+			return nil, err
+		}
 	}
 	if c.Sandbox == nil {
 		return nil, nil
@@ -123,6 +130,9 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 		a.log.Warn("passkeys are not offered: the cabinet needs a domain name (--public-url)", "error", err)
 	} else {
 		c.Passkeys = pk
+	}
+	if a.Archive != nil {
+		c.Archive = a.Archive
 	}
 	if a.Keys != nil {
 		staff := sandbox.Staff(a.Pop)

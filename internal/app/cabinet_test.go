@@ -8,6 +8,7 @@ import (
 
 	"github.com/senimkz/senim/internal/edslogin"
 	"github.com/senimkz/senim/internal/identity"
+	webarchive "github.com/senimkz/senim/internal/web/archive"
 	"github.com/senimkz/senim/internal/web/auth"
 	webconfirm "github.com/senimkz/senim/internal/web/confirm"
 	"github.com/senimkz/senim/internal/web/documents"
@@ -53,6 +54,7 @@ func TestCabinetGuards(t *testing.T) {
 		Confirmations: struct{ webconfirm.Confirmations }{},
 		Orgs:          struct{ webconfirm.Organizations }{},
 		Documents:     documents.Config{Docs: struct{ documents.Documents }{}},
+		Archive:       struct{ webarchive.Archive }{},
 		Sandbox: &sandboxui.Config{
 			CitizenKey:  func(string, string) ([]byte, error) { return nil, reached() },
 			EmployeeKey: func(string) ([]byte, error) { return nil, reached() },

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/senimkz/senim/internal/archive"
 	"github.com/senimkz/senim/internal/cli"
 	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/cms"
@@ -144,7 +145,7 @@ func Signers(res *cms.Result) []SignerReport {
 	return out
 }
 
-// verify is `senim eds verify [--data FILE] [--ca FILE]... [--ca-anchor FILE]... [--at RFC3339] [--crl FILE]... [--ocsp] IN.cms`.
+// verify is `senim eds verify [--data FILE] [--ca FILE]... [--ca-anchor FILE]... [--at RFC3339] [--crl FILE]... [--ocsp] IN.cms|IN.asice`.
 func verify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("eds verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -156,7 +157,7 @@ func verify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usage(stderr, err)
 	}
 	if len(pos) != 1 {
-		return usage(stderr, errors.New("usage: senim eds verify [--data FILE] [--ca FILE]... [--ca-anchor FILE]... [--at RFC3339] [--crl FILE]... [--ocsp] IN.cms"))
+		return usage(stderr, errors.New("usage: senim eds verify [--data FILE] [--ca FILE]... [--ca-anchor FILE]... [--at RFC3339] [--crl FILE]... [--ocsp] IN.cms|IN.asice"))
 	}
 	v, at, methods, err := c.validator(Now)
 	if err != nil {
@@ -165,6 +166,9 @@ func verify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	in, err := os.ReadFile(pos[0])
 	if err != nil {
 		return usage(stderr, err)
+	}
+	if archive.IsZip(in) {
+		return verifyContainer(ctx, pos[0], in, c, stdout, stderr)
 	}
 	if p, _ := pem.Decode(in); p != nil {
 		in = p.Bytes

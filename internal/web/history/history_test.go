@@ -13,6 +13,7 @@ import (
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/web/webtest"
 
+	_ "github.com/senimkz/senim/internal/archive" // registers its event types
 	_ "github.com/senimkz/senim/internal/confirm" // registers its event types
 	_ "github.com/senimkz/senim/internal/docs"    // registers its event types
 	_ "github.com/senimkz/senim/internal/notify"  // registers its event types

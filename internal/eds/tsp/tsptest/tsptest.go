@@ -33,6 +33,8 @@ type CA struct {
 // Template describes a certificate to issue.
 type Template struct {
 	CommonName          string
+	SerialNumber        string // SERIALNUMBER of the subject, e.g. "IIN000101000002"; "" for none
+	OrgUnit             string // OU of the subject, e.g. "BIN000140000009"; "" for none
 	NotBefore, NotAfter time.Time
 	IsCA                bool
 	KeyUsage            x509.KeyUsage
@@ -113,7 +115,11 @@ func (ca *CA) Issue(t Template, subject eds.Signer) (*x509.Certificate, error) {
 	if serial == nil {
 		serial = big.NewInt(serials.Add(1))
 	}
-	subjName, err := asn1.Marshal(pkix.Name{CommonName: t.CommonName, Country: []string{"KZ"}}.ToRDNSequence())
+	name := pkix.Name{CommonName: t.CommonName, Country: []string{"KZ"}, SerialNumber: t.SerialNumber}
+	if t.OrgUnit != "" {
+		name.OrganizationalUnit = []string{t.OrgUnit}
+	}
+	subjName, err := asn1.Marshal(name.ToRDNSequence())
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"crypto/x509"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/app"
+	"github.com/senimkz/senim/internal/archive"
+	"github.com/senimkz/senim/internal/eds"
+	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/eds/tsp"
+	"github.com/senimkz/senim/internal/eds/tsp/tsptest"
+)
+
+// rule DC-6: `senim archive seal` puts an archived document under an evidence record
+// time-stamped by the TSA at --tsa, and `senim archive renew` renews it when the TSA
+// certificate expires within --renew-before (the renewal job until a job engine exists).
+func TestArchiveSealRenewCommands(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	if code, _, errs := runCmd(t, "migrate", "--data-dir", dir); code != 0 {
+		t.Fatal(errs)
+	}
+	now := time.Now().UTC()
+	root, err := tsptest.NewRoot(eds.KeyECDSA, "Root", now.AddDate(-1, 0, 0), now.AddDate(20, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsaServer := func(years int) string {
+		cfg, err := root.TSA(eds.KeyECDSA, "TSA", now.AddDate(-1, 0, 0), now.AddDate(years, 0, 0), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := tsp.Handler(cfg, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	tsa1, tsa2 := tsaServer(2), tsaServer(10) // the key is rolled between seal and renewal
+	cert, key, err := root.Leaf(eds.KeyECDSA, "Signer", now.AddDate(-1, 0, 0), now.AddDate(1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("agreement")
+	sig, err := cms.Sign(ctx, content, []cms.SignerSpec{{Signer: key, Cert: cert}}, cms.SignOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crlDER, err := root.CRL(1, now.Add(-time.Hour), now.AddDate(0, 1, 0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl, _ := pki.ParseCRL(crlDER)
+	v, _ := pki.New(pki.Config{Roots: []*x509.Certificate{root.Cert}, CRLs: []*pki.CRL{crl}})
+	db, err := app.OpenDB(ctx, app.Config{DataDir: dir}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := archive.New(archive.Config{DB: db, Validation: archive.Validation{Validator: v, CRLs: []*pki.CRL{crl}, TSA: &tsp.Client{URL: tsa1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Ingest(ctx, "org:900140000009", "a.txt", content, [][]byte{sig}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	certFile := filepath.Join(dir, "root.cer")
+	os.WriteFile(certFile, root.Cert.Raw, 0o600)
+	steps := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"archive", "seal", "--data-dir", dir, "--tsa", tsa1, "--tsa-cert", certFile}, "sealed 1 document(s)"},
+		{[]string{"archive", "seal", "--data-dir", dir, "--tsa", tsa1}, "sealed 0 document(s)"},
+		{[]string{"archive", "renew", "--data-dir", dir, "--tsa", tsa2}, "renewed 0 batch(es)"}, // the first expires in 2 years
+		{[]string{"archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--renew-before", "20000h"}, "renewed 1 batch(es)"},
+		{[]string{"archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--renew-before", "20000h"}, "renewed 0 batch(es)"},
+	}
+	for _, s := range steps {
+		code, out, errs := runCmd(t, s.args...)
+		if code != 0 || !strings.Contains(out, s.want) {
+			t.Fatalf("%v: exit %d %q %s", s.args, code, out, errs)
+		}
+	}
+	// Renewing with a TSA whose own certificate is due is refused.
+	if code, _, errs := runCmd(t, "archive", "renew", "--data-dir", dir, "--tsa", tsa1, "--renew-before", "200000h"); code != 2 ||
+		!strings.Contains(errs, "within the renewal margin") {
+		t.Fatalf("renewal with an expiring TSA: %d %s", code, errs)
+	}
+	if code, _, _ := runCmd(t, "archive", "renew", "--data-dir", dir); code != 2 {
+		t.Fatal("renew without --tsa")
+	}
+}

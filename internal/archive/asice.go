@@ -1,0 +1,295 @@
+package archive
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// The container (ETSI EN 319 162-1, ASiC-E):
+//
+//	mimetype                                   stored, first: application/vnd.etsi.asic-e+zip
+//	<document>                                 the content, as signed
+//	META-INF/signature001.p7s ...              each CAdES-LT signature, detached over the document
+//	META-INF/ASiCManifest001.xml ...           per signature: the data object it covers, with its digest
+//	META-INF/evidencerecord001.ers             the RFC 4998 evidence record (DER)
+//	META-INF/ASiCEvidenceRecordManifest001.xml the objects the evidence record covers
+//
+// One deviation from the standard, said plainly: in a CAdES ASiC-E the signature signs
+// its ASiCManifest; Kazakh signatures (NCALayer, eGov mobile) sign the document itself,
+// so here each manifest describes what its signature covers and is not itself signed.
+// The evidence record covers the document and every signature file.
+
+// MimeTypeASiCE is the content of the mimetype entry.
+const MimeTypeASiCE = "application/vnd.etsi.asic-e+zip"
+
+const (
+	nsASiC          = "http://uri.etsi.org/02918/v1.2.1#"
+	nsDSig          = "http://www.w3.org/2000/09/xmldsig#"
+	digestSHA256URI = "http://www.w3.org/2001/04/xmlenc#sha256"
+	mimeEvidence    = "application/vnd.etsi.evidencerecord"
+	mimeCAdES       = "application/pkcs7-signature"
+)
+
+type xmlDigestMethod struct {
+	Algorithm string `xml:"Algorithm,attr"`
+}
+
+type xmlRef struct {
+	URI          string          `xml:"URI,attr"`
+	MimeType     string          `xml:"MimeType,attr,omitempty"`
+	DigestMethod xmlDigestMethod `xml:"http://www.w3.org/2000/09/xmldsig# DigestMethod"`
+	DigestValue  string          `xml:"http://www.w3.org/2000/09/xmldsig# DigestValue"`
+}
+
+type xmlSigRef struct {
+	URI      string `xml:"URI,attr"`
+	MimeType string `xml:"MimeType,attr"`
+}
+
+type xmlManifest struct {
+	XMLName xml.Name  `xml:"http://uri.etsi.org/02918/v1.2.1# ASiCManifest"`
+	SigRef  xmlSigRef `xml:"http://uri.etsi.org/02918/v1.2.1# SigReference"`
+	Refs    []xmlRef  `xml:"http://uri.etsi.org/02918/v1.2.1# DataObjectReference"`
+}
+
+func manifest(sigURI, sigMime string, objs map[string][]byte, order []string) ([]byte, error) {
+	m := xmlManifest{SigRef: xmlSigRef{URI: sigURI, MimeType: sigMime}}
+	for _, name := range order {
+		d := sha256.Sum256(objs[name])
+		m.Refs = append(m.Refs, xmlRef{URI: name, DigestMethod: xmlDigestMethod{digestSHA256URI},
+			DigestValue: base64.StdEncoding.EncodeToString(d[:])})
+	}
+	out, err := xml.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(xml.Header), out...), nil
+}
+
+// docName is the name a document gets in a container: a plain file name.
+var docName = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} ._()-]{0,127}$`)
+
+// WriteASiCE writes d as an ASiC-E container to w. modified is the time written on the
+// entries (so the same document gives the same bytes).
+func WriteASiCE(w io.Writer, d *Document, modified time.Time) error {
+	name := d.Name
+	if name == "" || !docName.MatchString(name) || name == "mimetype" || strings.Contains(name, "..") {
+		name = "document.bin"
+	}
+	zw := zip.NewWriter(w)
+	put := func(n string, b []byte, method uint16) error {
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: n, Method: method, Modified: modified.UTC()})
+		if err != nil {
+			return err
+		}
+		_, err = fw.Write(b)
+		return err
+	}
+	if err := put("mimetype", []byte(MimeTypeASiCE), zip.Store); err != nil {
+		return err
+	}
+	if err := put(name, d.Content, zip.Deflate); err != nil {
+		return err
+	}
+	objs := map[string][]byte{name: d.Content}
+	order := []string{name}
+	for i, s := range d.Signatures {
+		sn := fmt.Sprintf("META-INF/signature%03d.p7s", i+1)
+		if err := put(sn, s, zip.Deflate); err != nil {
+			return err
+		}
+		m, err := manifest(sn, mimeCAdES, objs, []string{name})
+		if err != nil {
+			return err
+		}
+		if err := put(fmt.Sprintf("META-INF/ASiCManifest%03d.xml", i+1), m, zip.Deflate); err != nil {
+			return err
+		}
+		objs[sn] = s
+		order = append(order, sn)
+	}
+	if d.Evidence != nil {
+		const en = "META-INF/evidencerecord001.ers"
+		if err := put(en, d.Evidence, zip.Deflate); err != nil {
+			return err
+		}
+		m, err := manifest(en, mimeEvidence, objs, order)
+		if err != nil {
+			return err
+		}
+		if err := put("META-INF/ASiCEvidenceRecordManifest001.xml", m, zip.Deflate); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+// Limits bound what ReadASiCE accepts.
+type Limits struct {
+	MaxContainer int64 // bytes of the container itself; default 32 MiB
+	MaxTotal     int64 // uncompressed bytes of all entries; default 64 MiB
+	MaxEntries   int   // default 64
+	MaxRatio     int64 // uncompressed/compressed of an entry over 1 MiB; default 100
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxContainer <= 0 {
+		l.MaxContainer = 32 << 20
+	}
+	if l.MaxTotal <= 0 {
+		l.MaxTotal = 64 << 20
+	}
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = 64
+	}
+	if l.MaxRatio <= 0 {
+		l.MaxRatio = 100
+	}
+	return l
+}
+
+var (
+	reSignature = regexp.MustCompile(`^META-INF/signature\d{3}\.p7s$`)
+	reEvidence  = regexp.MustCompile(`^META-INF/evidencerecord\d{3}\.ers$`)
+	reManifest  = regexp.MustCompile(`^META-INF/ASiC(EvidenceRecord)?Manifest\d{3}\.xml$`)
+)
+
+// ReadASiCE reads a container written by WriteASiCE (or another ASiC-E of the same
+// shape: one document, detached CAdES signatures, at most one evidence record). It
+// refuses, with ErrContainerPath, names that are absolute, climb out (..), use
+// backslashes, repeat, or are unexpected; with ErrContainerBomb, containers or entries
+// beyond limits; with ErrContainer, anything else malformed, including a manifest
+// whose digests do not match. It never panics.
+func ReadASiCE(b []byte, lim Limits) (*Document, error) {
+	lim = lim.withDefaults()
+	if int64(len(b)) > lim.MaxContainer {
+		return nil, fmt.Errorf("%w: container of %d bytes", ErrContainerBomb, len(b))
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrContainer, err)
+	}
+	if len(zr.File) > lim.MaxEntries {
+		return nil, fmt.Errorf("%w: %d entries", ErrContainerBomb, len(zr.File))
+	}
+	if len(zr.File) == 0 || zr.File[0].Name != "mimetype" || zr.File[0].Method != zip.Store {
+		return nil, fmt.Errorf("%w: the first entry must be a stored mimetype", ErrContainer)
+	}
+	seen := map[string]bool{}
+	var total int64
+	d := &Document{}
+	files := map[string][]byte{}
+	var manifests []string
+	for i, f := range zr.File {
+		n := f.Name
+		if err := checkName(n); err != nil {
+			return nil, err
+		}
+		if seen[n] {
+			return nil, fmt.Errorf("%w: %q twice", ErrContainerPath, n)
+		}
+		seen[n] = true
+		if strings.HasSuffix(n, "/") {
+			continue
+		}
+		if f.UncompressedSize64 > uint64(lim.MaxTotal-total) {
+			return nil, fmt.Errorf("%w: %q declares %d bytes", ErrContainerBomb, n, f.UncompressedSize64)
+		}
+		if f.UncompressedSize64 > 1<<20 && f.CompressedSize64 > 0 && f.UncompressedSize64/f.CompressedSize64 > uint64(lim.MaxRatio) {
+			return nil, fmt.Errorf("%w: %q compresses %d to 1", ErrContainerBomb, n, f.UncompressedSize64/f.CompressedSize64)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %q: %v", ErrContainer, n, err)
+		}
+		// Read at most what is declared and what is left of the total, whatever the
+		// header says: the header is untrusted too.
+		data, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)+1))
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %q: %v", ErrContainer, n, err)
+		}
+		if uint64(len(data)) != f.UncompressedSize64 {
+			return nil, fmt.Errorf("%w: %q is not the size it declares", ErrContainerBomb, n)
+		}
+		total += int64(len(data))
+		switch {
+		case i == 0:
+			if string(data) != MimeTypeASiCE {
+				return nil, fmt.Errorf("%w: mimetype %q", ErrContainer, data)
+			}
+		case reSignature.MatchString(n):
+			d.Signatures = append(d.Signatures, data)
+			files[n] = data
+		case reEvidence.MatchString(n):
+			if d.Evidence != nil {
+				return nil, fmt.Errorf("%w: more than one evidence record", ErrContainer)
+			}
+			d.Evidence = data
+			files[n] = data
+		case reManifest.MatchString(n):
+			manifests = append(manifests, n)
+			files[n] = data
+		case strings.HasPrefix(n, "META-INF/"):
+			return nil, fmt.Errorf("%w: unexpected %q", ErrContainerPath, n)
+		case strings.Contains(n, "/"):
+			return nil, fmt.Errorf("%w: a document in a folder (%q)", ErrContainerPath, n)
+		default:
+			if d.Name != "" {
+				return nil, fmt.Errorf("%w: more than one document", ErrContainer)
+			}
+			d.Name, d.Content = n, data
+			files[n] = data
+		}
+	}
+	if d.Name == "" || len(d.Signatures) == 0 {
+		return nil, fmt.Errorf("%w: no document or no signature", ErrContainer)
+	}
+	for _, mn := range manifests {
+		var m xmlManifest
+		if err := xml.Unmarshal(files[mn], &m); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrContainer, mn, err)
+		}
+		if _, ok := files[m.SigRef.URI]; !ok {
+			return nil, fmt.Errorf("%w: %s names %q, not in the container", ErrContainer, mn, m.SigRef.URI)
+		}
+		for _, r := range m.Refs {
+			data, ok := files[r.URI]
+			if !ok || r.DigestMethod.Algorithm != digestSHA256URI {
+				return nil, fmt.Errorf("%w: %s: reference %q", ErrContainer, mn, r.URI)
+			}
+			want := sha256.Sum256(data)
+			if r.DigestValue != base64.StdEncoding.EncodeToString(want[:]) {
+				return nil, fmt.Errorf("%w: %s: the digest of %q does not match", ErrContainer, mn, r.URI)
+			}
+		}
+	}
+	return d, nil
+}
+
+func checkName(n string) error {
+	switch {
+	case n == "" || !utf8.ValidString(n) || len(n) > 255:
+		return fmt.Errorf("%w: empty, too long or not UTF-8", ErrContainerPath)
+	case strings.ContainsAny(n, "\\\x00:") || strings.HasPrefix(n, "/"):
+		return fmt.Errorf("%w: %q", ErrContainerPath, n)
+	}
+	trimmed := strings.TrimSuffix(n, "/")
+	if path.Clean(trimmed) != trimmed || trimmed == "." || trimmed == ".." || strings.HasPrefix(trimmed, "../") || strings.Contains(trimmed, "/../") {
+		return fmt.Errorf("%w: %q", ErrContainerPath, n)
+	}
+	return nil
+}
+
+// IsZip reports whether b starts like a ZIP file (an ASiC container).
+func IsZip(b []byte) bool { return bytes.HasPrefix(b, []byte("PK\x03\x04")) }

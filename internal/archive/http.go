@@ -1,0 +1,221 @@
+package archive
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/orgauth"
+	"github.com/senimkz/senim/internal/problem"
+	"github.com/senimkz/senim/internal/server"
+	"github.com/senimkz/senim/internal/store"
+)
+
+// The archive's API for organisations (authenticated by orgauth):
+//
+//	POST /v1/archive/documents              store a signed document (rule DC-6)
+//	POST /v1/archive/containers             import an ASiC-E container (the body)
+//	GET  /v1/archive/documents              the documents the organisation is a party of
+//	GET  /v1/archive/documents/{id}         one document: summary and validation report
+//	GET  /v1/archive/documents/{id}/asice   its ASiC-E container (verifies offline)
+func (s *Service) Register(handle func(pattern string, h http.Handler)) {
+	h := func(pattern string, f func(http.ResponseWriter, *http.Request) error) {
+		handle(pattern, server.ErrorHandler(f))
+	}
+	h("POST /v1/archive/documents", s.apiIngest)
+	h("POST /v1/archive/containers", s.apiImport)
+	h("GET /v1/archive/documents", s.apiList)
+	h("GET /v1/archive/documents/{id}", s.apiGet)
+	h("GET /v1/archive/documents/{id}/asice", s.apiExport)
+}
+
+// Problems of the archive, by the sentinel errors they stand for.
+var problems = []struct {
+	err error
+	p   *problem.Problem
+}{
+	{ErrTooLarge, problem.New(http.StatusRequestEntityTooLarge, "archive.upload.too_large", "The document is too large")},
+	{ErrBadCMS, problem.New(http.StatusUnprocessableEntity, "archive.signature.malformed", "A signature is not a readable CMS")},
+	{ErrContentMismatch, problem.New(http.StatusUnprocessableEntity, "archive.signature.content_mismatch", "A signature is over other content")},
+	{ErrSignatureInvalid, problem.New(http.StatusUnprocessableEntity, "archive.signature.invalid", "A signature of the document is not valid at its signing time")},
+	{ErrNotFound, problem.New(http.StatusNotFound, "archive.document.not_found", "No such document")},
+	{ErrContainer, problem.New(http.StatusUnprocessableEntity, "archive.asic.malformed", "The ASiC container is malformed")},
+	{ErrContainerPath, problem.New(http.StatusUnprocessableEntity, "archive.asic.bad_path", "An entry name in the container is not allowed")},
+	{ErrContainerBomb, problem.New(http.StatusRequestEntityTooLarge, "archive.asic.too_large", "The container expands beyond the limits")},
+	{ErrGap, problem.New(http.StatusUnprocessableEntity, "archive.evidence.gap", "The evidence does not cover the time")},
+}
+
+var (
+	errIdemConflict   = problem.New(http.StatusUnprocessableEntity, "idempotency.key_conflict", "The Idempotency-Key was used with a different request")
+	errIdemInProgress = problem.New(http.StatusConflict, "idempotency.in_progress", "A request with this Idempotency-Key is in progress; retry later")
+	errIdemInvalid    = problem.New(http.StatusBadRequest, "idempotency.key_invalid", "The Idempotency-Key is empty or too long")
+)
+
+func idemProblem(err error) error {
+	switch {
+	case errors.Is(err, store.ErrIdempotencyConflict):
+		return errIdemConflict
+	case errors.Is(err, store.ErrIdempotencyInProgress):
+		return errIdemInProgress
+	case errors.Is(err, store.ErrInvalidIdempotencyKey):
+		return errIdemInvalid
+	}
+	return err
+}
+
+// Problem maps an archive error to its API problem (rule DC-6); other errors pass.
+func Problem(err error) error {
+	for _, m := range problems {
+		if errors.Is(err, m.err) {
+			return m.p.WithRule("DC-6").WithDetail(err.Error()).WithCause(err)
+		}
+	}
+	return err
+}
+
+type ingestRequest struct {
+	Name       string   `json:"name"`
+	Content    []byte   `json:"content"`    // base64; may be omitted when every signature is attached
+	Signatures [][]byte `json:"signatures"` // base64 CMS, one per signature file
+}
+
+// documentJSON is a document in API answers.
+type documentJSON struct {
+	ID            string      `json:"id"`
+	Name          string      `json:"name"`
+	Size          int64       `json:"size"`
+	ContentSHA256 string      `json:"content_sha256"`
+	Signatures    int         `json:"signatures"`
+	Sealed        bool        `json:"sealed"`
+	CreatedAt     time.Time   `json:"created_at"`
+	Report        *ReportView `json:"report,omitempty"`
+}
+
+func toJSON(s Summary) documentJSON {
+	return documentJSON{ID: s.ID, Name: s.Name, Size: s.Size, ContentSHA256: s.ContentSHA256, Signatures: s.Signatures, Sealed: s.Sealed, CreatedAt: s.CreatedAt}
+}
+
+func (s *Service) apiIngest(w http.ResponseWriter, r *http.Request) error {
+	c, err := orgauth.Require(r)
+	if err != nil {
+		return err
+	}
+	var req ingestRequest
+	// base64 makes the body a third larger than the bytes it carries.
+	if err := problem.DecodeJSON(w, r, int64(s.cfg.MaxDocument)*2+1<<20, &req); err != nil {
+		return err
+	}
+	if len(req.Signatures) == 0 {
+		return problem.Field("signatures", "at least one CMS signature is required")
+	}
+	var idem *Idempotency
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		h := sha256.New()
+		json.NewEncoder(h).Encode(req)
+		idem = &Idempotency{Key: store.IdempotencyKey{Scope: actor.Org(c.BIN).String() + " POST /v1/archive/documents", Key: k, RequestHash: h.Sum(nil)},
+			Status: http.StatusCreated, Encode: func(sm *Summary) ([]byte, error) { return json.Marshal(toJSON(*sm)) }}
+	}
+	sum, replay, err := s.ingest(r.Context(), actor.Org(c.BIN).String(), req.Name, req.Content, req.Signatures, idem, nil)
+	if err != nil {
+		return Problem(idemProblem(err))
+	}
+	if replay != nil {
+		w.Header().Set("Content-Type", replay.ContentType)
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.WriteHeader(replay.Status)
+		w.Write(replay.Body)
+		return nil
+	}
+	problem.WriteJSON(w, http.StatusCreated, toJSON(*sum))
+	return nil
+}
+
+func (s *Service) apiImport(w http.ResponseWriter, r *http.Request) error {
+	c, err := orgauth.Require(r)
+	if err != nil {
+		return err
+	}
+	if ct := r.Header.Get("Content-Type"); ct != MimeTypeASiCE && ct != "application/zip" {
+		return problem.UnsupportedMedia.WithDetail("the body must be " + MimeTypeASiCE)
+	}
+	limit := int64(s.cfg.MaxDocument) * 2
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return Problem(fmt.Errorf("%w: over %d bytes", ErrContainerBomb, limit))
+	}
+	sum, err := s.Import(r.Context(), actor.Org(c.BIN).String(), body)
+	if err != nil {
+		return Problem(err)
+	}
+	problem.WriteJSON(w, http.StatusCreated, toJSON(*sum))
+	return nil
+}
+
+func (s *Service) apiList(w http.ResponseWriter, r *http.Request) error {
+	c, err := orgauth.Require(r)
+	if err != nil {
+		return err
+	}
+	list, err := s.List(r.Context(), actor.Org(c.BIN).String())
+	if err != nil {
+		return err
+	}
+	out := make([]documentJSON, 0, len(list))
+	for _, sm := range list {
+		out = append(out, toJSON(sm))
+	}
+	problem.WriteJSON(w, http.StatusOK, map[string]any{"documents": out})
+	return nil
+}
+
+func (s *Service) apiGet(w http.ResponseWriter, r *http.Request) error {
+	c, err := orgauth.Require(r)
+	if err != nil {
+		return err
+	}
+	d, sm, err := s.Open(r.Context(), actor.Org(c.BIN).String(), r.PathValue("id"), false)
+	if err != nil {
+		return Problem(err)
+	}
+	rep, err := s.Check(r.Context(), d)
+	if err != nil {
+		return Problem(err)
+	}
+	out := toJSON(*sm)
+	v := rep.View()
+	out.Report = &v
+	problem.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Service) apiExport(w http.ResponseWriter, r *http.Request) error {
+	c, err := orgauth.Require(r)
+	if err != nil {
+		return err
+	}
+	d, _, err := s.Open(r.Context(), actor.Org(c.BIN).String(), r.PathValue("id"), true)
+	if err != nil {
+		return Problem(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteASiCE(&buf, d, s.cfg.Now()); err != nil {
+		return err
+	}
+	ServeContainer(w, r.PathValue("id"), buf.Bytes())
+	return nil
+}
+
+// ServeContainer sends an ASiC-E container as a download.
+func ServeContainer(w http.ResponseWriter, id string, b []byte) {
+	w.Header().Set("Content-Type", MimeTypeASiCE)
+	w.Header().Set("Content-Disposition", `attachment; filename="senim-document-`+id+`.asice"`)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(b)
+}

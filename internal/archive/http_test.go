@@ -1,0 +1,210 @@
+package archive
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/eds"
+	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/tsp/tsptest"
+	"github.com/senimkz/senim/internal/orgauth"
+	"github.com/senimkz/senim/internal/store/storetest"
+)
+
+// rule DC-6: organisations store and read their archived documents through the API;
+// the other party of a two-signer document (a second organisation) sees it, a third
+// does not; bad input is a problem with a stable code and stores nothing.
+func TestAPI(t *testing.T) {
+	db := storetest.Open(t)
+	w := newWorld(t)
+	bank, bankBIN := w.orgSigner("Bank", 1)
+	shop, shopBIN := w.orgSigner("Shop", 2)
+	svc, err := New(Config{DB: db, Validation: w.validation(w.crl()), Trust: w.trust(), Now: func() time.Time { return w.clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	svc.Register(func(p string, h http.Handler) { mux.Handle(p, h) })
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if bin := r.Header.Get("X-Test-Org"); bin != "" {
+			r = r.WithContext(orgauth.WithCaller(r.Context(), &orgauth.Caller{BIN: bin}))
+		}
+		mux.ServeHTTP(rw, r)
+	}))
+	defer srv.Close()
+	var idemKey string
+	call := func(bin, method, path string, body any) (int, map[string]any, []byte) {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, srv.URL+path, rd)
+		req.Header.Set("Content-Type", "application/json")
+		if bin != "" {
+			req.Header.Set("X-Test-Org", bin)
+		}
+		if idemKey != "" {
+			req.Header.Set("Idempotency-Key", idemKey)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		var m map[string]any
+		json.Unmarshal(raw, &m)
+		return resp.StatusCode, m, raw
+	}
+	content := []byte("supply contract")
+	sig, err := cms.Sign(t.Context(), content, []cms.SignerSpec{bank, shop}, cms.SignOptions{Now: func() time.Time { return w.clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.clock = w.clock.Add(time.Minute)
+
+	bad := []struct {
+		name string
+		body any
+		code string
+	}{
+		{"corrupt", map[string]any{"name": "c.txt", "signatures": [][]byte{sig[:50]}}, "archive.signature.malformed"},
+		{"other content", map[string]any{"name": "c.txt", "content": []byte("other"), "signatures": [][]byte{sig}}, "archive.signature.content_mismatch"},
+		{"no signatures", map[string]any{"name": "c.txt"}, "request.invalid_field"},
+		{"unknown field", map[string]any{"name": "c.txt", "x": 1}, "request.unknown_field"},
+	}
+	for _, b := range bad {
+		if st, m, raw := call(bankBIN, "POST", "/v1/archive/documents", b.body); st/100 != 4 || m["code"] != b.code {
+			t.Fatalf("%s: %d %s", b.name, st, raw)
+		}
+	}
+	if st, m, _ := call("", "POST", "/v1/archive/documents", map[string]any{"signatures": [][]byte{sig}}); st != 401 || m["code"] != "auth.unauthenticated" {
+		t.Fatalf("unauthenticated: %d", st)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM archive_documents`); n != 0 {
+		t.Fatal("bad input stored a document")
+	}
+
+	st, m, raw := call(bankBIN, "POST", "/v1/archive/documents", map[string]any{"name": "contract.txt", "signatures": [][]byte{sig}})
+	if st != 201 || m["content_sha256"] != Address(content) {
+		t.Fatalf("ingest: %d %s", st, raw)
+	}
+	id := m["id"].(string)
+
+	// With an Idempotency-Key a repeated POST answers the first answer and stores nothing
+	// more; the same key with another body is a conflict.
+	idemKey = "k-1"
+	again := map[string]any{"name": "again.txt", "signatures": [][]byte{sig}}
+	_, first, _ := call(bankBIN, "POST", "/v1/archive/documents", again)
+	st, second, raw := call(bankBIN, "POST", "/v1/archive/documents", again)
+	if st != 201 || first["id"] == nil || second["id"] != first["id"] {
+		t.Fatalf("replay: %d %s", st, raw)
+	}
+	if st, m, _ := call(bankBIN, "POST", "/v1/archive/documents", map[string]any{"name": "other.txt", "signatures": [][]byte{sig}}); st != 422 ||
+		m["code"] != "idempotency.key_conflict" {
+		t.Fatalf("key reused: %d %v", st, m)
+	}
+	idemKey = ""
+	if n := count(t, db, `SELECT COUNT(*) FROM archive_documents`); n != 2 {
+		t.Fatalf("%d documents after a replay", n)
+	}
+	for _, bin := range []string{bankBIN, shopBIN} {
+		if _, m, raw := call(bin, "GET", "/v1/archive/documents", nil); len(m["documents"].([]any)) < 1 {
+			t.Fatalf("%s list: %s", bin, raw)
+		}
+		st, m, raw := call(bin, "GET", "/v1/archive/documents/"+id, nil)
+		rep, _ := m["report"].(map[string]any)
+		if st != 200 || rep == nil || rep["valid"] != true || len(rep["signers"].([]any)) != 2 {
+			t.Fatalf("%s get: %d %s", bin, st, raw)
+		}
+	}
+	third := "900140000033"
+	if _, m, _ := call(third, "GET", "/v1/archive/documents", nil); len(m["documents"].([]any)) != 0 {
+		t.Fatal("a third organisation lists it")
+	}
+	for _, p := range []string{"/v1/archive/documents/" + id, "/v1/archive/documents/" + id + "/asice"} {
+		if st, m, _ := call(third, "GET", p, nil); st != 404 || m["code"] != "archive.document.not_found" {
+			t.Fatalf("a third organisation reads %s: %d", p, st)
+		}
+	}
+	st, _, body := call(shopBIN, "GET", "/v1/archive/documents/"+id+"/asice", nil)
+	if st != 200 {
+		t.Fatalf("export: %d", st)
+	}
+	d, err := ReadASiCE(body, Limits{})
+	if err != nil || !bytes.Equal(d.Content, content) {
+		t.Fatalf("exported container: %v", err)
+	}
+
+	// Import of the same container back, and of hostile or changed ones.
+	post := func(ct string, b []byte) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/archive/containers", bytes.NewReader(b))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("X-Test-Org", third)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	before := count(t, db, `SELECT COUNT(*) FROM archive_documents`)
+	var changed bytes.Buffer
+	d.Content = []byte("supply contracT")
+	WriteASiCE(&changed, d, w.clock)
+	hostile := bytes.ReplaceAll(bytes.Clone(body), []byte("contract.txt"), []byte("../../../etc"))
+	badContainers := []struct {
+		name, ct string
+		body     []byte
+		status   int
+		code     string
+	}{
+		{"not a container", MimeTypeASiCE, []byte("hello"), 422, "archive.asic.malformed"},
+		{"path traversal", MimeTypeASiCE, hostile, 422, "archive.asic.bad_path"},
+		{"zip bomb", MimeTypeASiCE, container(t, entry{"mimetype", []byte(MimeTypeASiCE), 0}, entry{"a.txt", make([]byte, 8<<20), 8},
+			entry{"META-INF/signature001.p7s", []byte{0x30, 0}, 8}), 413, "archive.asic.too_large"},
+		{"one byte changed", MimeTypeASiCE, changed.Bytes(), 422, "archive.signature.invalid"},
+		{"JSON", "application/json", body, 415, "request.unsupported_media_type"},
+	}
+	for _, b := range badContainers {
+		if st, m := post(b.ct, b.body); st != b.status || m["code"] != b.code {
+			t.Fatalf("%s: %d %v", b.name, st, m)
+		}
+	}
+	if count(t, db, `SELECT COUNT(*) FROM archive_documents`) != before {
+		t.Fatal("a refused container stored a document")
+	}
+	st, m = post(MimeTypeASiCE, body)
+	if st != 201 || m["content_sha256"] != Address(content) {
+		t.Fatalf("import: %d %v", st, m)
+	}
+	if st, _, _ := call(third, "GET", "/v1/archive/documents/"+m["id"].(string), nil); st != 200 {
+		t.Fatalf("the importer reads its import: %d", st)
+	}
+}
+
+// orgSigner issues an organisation's GOST 2015-512 signing certificate (OU=BIN…).
+func (w *world) orgSigner(cn string, n int) (cms.SignerSpec, string) {
+	bin := []string{"", "900140000009", "900240000018"}[n]
+	key, err := eds.GenerateKey(nil, eds.KeyGOST2015_512)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	cert, err := w.root.Issue(tsptest.Template{CommonName: cn, OrgUnit: "BIN" + bin, NotBefore: day(2026, 1, 1), NotAfter: day(2028, 1, 1),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}, key)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return cms.SignerSpec{Signer: key, Cert: cert}, bin
+}

@@ -1,0 +1,277 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/senimkz/senim/internal/eds/cms/signeddata"
+	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/eds/tsp"
+)
+
+// Policy is the preservation policy: when an archive time-stamp must be renewed and
+// which hash algorithms may still carry evidence. The defaults are documented in
+// docs/archive.md; every value can be configured.
+type Policy struct {
+	// Hash is the hash algorithm of new hash trees. Default Streebog-512 (GOST R
+	// 34.11-2015), the NCA TSA's algorithm.
+	Hash asn1.ObjectIdentifier
+	// RenewBefore is the margin: an archive time-stamp is renewed when its TSA
+	// certificate expires within this time. Default one year.
+	RenewBefore time.Duration
+	// WeakFrom maps a hash algorithm (dotted OID) to the moment it is considered weak.
+	// Evidence made with it must have been renewed with another algorithm before then;
+	// renewal refuses to renew with it after then minus RenewBefore. Default: SHA-1 and
+	// GOST R 34.11-94 weak from 2020-01-01.
+	WeakFrom map[string]time.Time
+}
+
+// DefaultPolicy returns the default preservation policy.
+func DefaultPolicy() Policy {
+	return Policy{}.withDefaults()
+}
+
+func (p Policy) withDefaults() Policy {
+	if p.Hash == nil {
+		p.Hash = oidStreebog512
+	}
+	if p.RenewBefore <= 0 {
+		p.RenewBefore = 365 * 24 * time.Hour
+	}
+	if p.WeakFrom == nil {
+		p.WeakFrom = map[string]time.Time{
+			oidSHA1.String():      time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+			oidGOST34311.String(): time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		}
+	}
+	return p
+}
+
+// weakAt reports whether alg is weak at t.
+func (p Policy) weakAt(alg asn1.ObjectIdentifier, t time.Time) bool {
+	w, ok := p.WeakFrom[alg.String()]
+	return ok && !t.Before(w)
+}
+
+var (
+	oidStreebog512 = asn1.ObjectIdentifier{1, 2, 398, 3, 10, 1, 3, 3}
+	oidSHA256      = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
+	oidSHA1        = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
+	oidGOST34311   = asn1.ObjectIdentifier{1, 2, 398, 3, 10, 1, 3, 1}
+)
+
+// Trust is what an offline verification trusts: the anchors, plus certificates and
+// CRLs given from outside the evidence (the evidence's own are always used).
+type Trust struct {
+	Roots         []*x509.Certificate
+	Intermediates []*x509.Certificate
+	CRLs          []*pki.CRL
+}
+
+// validator builds a validator over trust and the CRLs carried by the evidence.
+func (tr Trust) validator(embedded [][]byte) (*pki.Validator, error) {
+	crls := append([]*pki.CRL(nil), tr.CRLs...)
+	seen := map[string]bool{}
+	for _, raw := range embedded {
+		if seen[string(raw)] {
+			continue
+		}
+		seen[string(raw)] = true
+		c, err := pki.ParseCRL(raw)
+		if err != nil {
+			continue // an unreadable CRL is no evidence; the check reports unknown
+		}
+		crls = append(crls, c)
+	}
+	return pki.New(pki.Config{Roots: tr.Roots, Intermediates: tr.Intermediates, CRLs: crls})
+}
+
+// TimeStampCheck is the check of one archive time-stamp.
+type TimeStampCheck struct {
+	GenTime   time.Time
+	TSA       string
+	NotAfter  time.Time // of the TSA certificate
+	Algorithm string    // dotted OID of the tree's hash
+	Err       error
+}
+
+// RecordResult is the outcome of VerifyRecord.
+type RecordResult struct {
+	// Time is the genTime of the first archive time-stamp: the data existed then.
+	Time time.Time
+	// Until is the end of the last TSA certificate's validity: the evidence holds up to
+	// then unless renewed.
+	Until      time.Time
+	TimeStamps []TimeStampCheck
+	Valid      bool
+	Err        error
+}
+
+// VerifyRecord checks that er proves the existence of objects (a document's content
+// and signatures, hashed with the record's algorithm) at its first time-stamp and up
+// to now: every time-stamp verifies at its own genTime with the TSA's chain and the
+// CRLs carried in the tokens, each renewal happened while the previous TSA certificate
+// was still valid, the last TSA certificate is valid at now, and the hash algorithm is
+// not weak at now. The result's Err wraps ErrNotCovered, ErrTimeStamp, ErrGap,
+// ErrWeakHash or ErrUnsupported.
+func VerifyRecord(ctx context.Context, er *EvidenceRecord, objects [][]byte, trust Trust, now time.Time, policy Policy) *RecordResult {
+	policy = policy.withDefaults()
+	res := &RecordResult{}
+	fail := func(err error) *RecordResult { res.Err = err; res.Valid = false; return res }
+	if len(er.Chains) != 1 {
+		return fail(fmt.Errorf("%w: %d chains (hash-tree renewal is not implemented)", ErrUnsupported, len(er.Chains)))
+	}
+	chain := er.Chains[0]
+	var embedded [][]byte
+	var certs []*x509.Certificate
+	toks := make([]*tsp.Token, len(chain))
+	for i, ats := range chain {
+		tok, err := tsp.ParseToken(ats.TimeStamp)
+		if err != nil {
+			return fail(fmt.Errorf("%w: time-stamp %d: %w", ErrTimeStamp, i+1, err))
+		}
+		toks[i] = tok
+		embedded = append(embedded, tok.SignedData.RawCRLs...)
+		certs = append(certs, tok.SignedData.Certificates...)
+	}
+	v, err := trust.validator(embedded)
+	if err != nil {
+		return fail(err)
+	}
+	alg := chain[0].DigestAlgorithm
+	if alg == nil {
+		alg = toks[0].Info.HashAlgorithm
+	}
+	h, err := hasher(alg)
+	if err != nil {
+		return fail(err)
+	}
+	var prevCert *x509.Certificate
+	var prevTime time.Time
+	for i, ats := range chain {
+		if ats.DigestAlgorithm != nil && !ats.DigestAlgorithm.Equal(alg) {
+			return fail(fmt.Errorf("%w: time-stamp %d changes the hash algorithm inside a chain", ErrMalformedRecord, i+1))
+		}
+		tc := TimeStampCheck{Algorithm: alg.String()}
+		var hs [][]byte
+		if i == 0 {
+			for _, o := range objects {
+				hs = append(hs, hashOf(h, o))
+			}
+		} else {
+			hs = [][]byte{hashOf(h, chain[i-1].TimeStamp)}
+		}
+		if i == 0 && ats.ReducedHashtree != nil && len(ats.ReducedHashtree) > 0 && !sameSet(ats.ReducedHashtree[0], hs) {
+			// The first list is the document's whole data-object group: a container
+			// that lost a signature file must not pass as the complete document.
+			tc.Err = fmt.Errorf("%w: the evidence covers other or more data objects than given", ErrNotCovered)
+			res.TimeStamps = append(res.TimeStamps, tc)
+			return fail(tc.Err)
+		}
+		root, err := rootOf(h, ats.ReducedHashtree, hs)
+		if err != nil {
+			tc.Err = err
+			res.TimeStamps = append(res.TimeStamps, tc)
+			return fail(fmt.Errorf("time-stamp %d: %w", i+1, err))
+		}
+		if !toks[i].Info.HashAlgorithm.Equal(alg) {
+			tc.Err = fmt.Errorf("%w: time-stamp %d imprint algorithm %s", ErrNotCovered, i+1, toks[i].Info.HashAlgorithm)
+			res.TimeStamps = append(res.TimeStamps, tc)
+			return fail(tc.Err)
+		}
+		ver, err := tsp.VerifyToken(ctx, ats.TimeStamp, tsp.VerifyOptions{
+			HashedMessage: root, Validator: v, Revocation: []pki.RevocationMethod{pki.RevocationCRL}, Certificates: certs,
+		})
+		if ver != nil {
+			tc.GenTime = ver.GenTime()
+			if ver.Cert != nil {
+				tc.NotAfter = ver.Cert.NotAfter
+				tc.TSA = pki.Info(ver.Cert).Subject.DN
+			}
+		}
+		if err != nil {
+			if errors.Is(err, tsp.ErrImprintMismatch) {
+				tc.Err = fmt.Errorf("%w: time-stamp %d is over another tree: %w", ErrNotCovered, i+1, err)
+			} else {
+				tc.Err = fmt.Errorf("%w: time-stamp %d: %w", ErrTimeStamp, i+1, err)
+			}
+			res.TimeStamps = append(res.TimeStamps, tc)
+			return fail(tc.Err)
+		}
+		if i > 0 {
+			switch {
+			case !tc.GenTime.After(prevTime):
+				tc.Err = fmt.Errorf("%w: time-stamp %d is not later than the one it renews", ErrMalformedRecord, i+1)
+			case tc.GenTime.After(prevCert.NotAfter):
+				tc.Err = fmt.Errorf("%w: time-stamp %d renewed at %s, after the previous TSA certificate expired at %s",
+					ErrGap, i+1, tc.GenTime.UTC().Format(time.RFC3339), prevCert.NotAfter.UTC().Format(time.RFC3339))
+			}
+			if tc.Err != nil {
+				res.TimeStamps = append(res.TimeStamps, tc)
+				return fail(tc.Err)
+			}
+		}
+		res.TimeStamps = append(res.TimeStamps, tc)
+		prevCert, prevTime = ver.Cert, tc.GenTime
+	}
+	res.Time = res.TimeStamps[0].GenTime
+	res.Until = prevCert.NotAfter
+	if now.After(prevCert.NotAfter) {
+		return fail(fmt.Errorf("%w: the last archive time-stamp's TSA certificate expired at %s and was not renewed",
+			ErrGap, prevCert.NotAfter.UTC().Format(time.RFC3339)))
+	}
+	if policy.weakAt(alg, now) {
+		return fail(fmt.Errorf("%w: %s", ErrWeakHash, alg))
+	}
+	res.Valid = true
+	return res
+}
+
+// withValidationData adds certificates and CRLs to a time-stamp token's SignedData
+// (unsigned fields: the token's signature is unchanged), so that the record carries
+// what verifies the TSA later (RFC 4998, section 5.2, before a renewal hashes it).
+func withValidationData(token []byte, certs []*x509.Certificate, crls [][]byte) ([]byte, error) {
+	sd, err := signeddata.Parse(token)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTimeStamp, err)
+	}
+	for _, c := range certs {
+		sd.AddCertificate(c)
+	}
+	for _, c := range crls {
+		if !containsBytes(sd.RawCRLs, c) {
+			sd.RawCRLs = append(sd.RawCRLs, c)
+		}
+	}
+	return sd.Marshal()
+}
+
+func containsBytes(list [][]byte, b []byte) bool {
+	for _, x := range list {
+		if bytes.Equal(x, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameSet reports whether a and b hold the same hash values (duplicates aside).
+func sameSet(a, b [][]byte) bool {
+	in := func(x []byte, l [][]byte) bool { return containsBytes(l, x) }
+	for _, x := range a {
+		if !in(x, b) {
+			return false
+		}
+	}
+	for _, x := range b {
+		if !in(x, a) {
+			return false
+		}
+	}
+	return true
+}

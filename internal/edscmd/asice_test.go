@@ -1,0 +1,147 @@
+package edscmd
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/archive"
+	"github.com/senimkz/senim/internal/eds"
+	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/eds/tsp"
+	"github.com/senimkz/senim/internal/eds/tsp/tsptest"
+)
+
+// rule DC-6: `senim eds verify FILE.asice` verifies an exported container with nothing
+// but the container and the root certificate (no server, no network): valid in 2035,
+// after the signer's certificate was revoked (2027) and expired (2028) and the first
+// TSA certificate expired (2031), because the evidence record was renewed in 2030 with
+// the rolled TSA key; invalid in 2041 (not renewed again) and after a content byte
+// changed; a hostile container is refused with its code.
+func TestVerifyASiCEDecadesLater(t *testing.T) {
+	ctx := t.Context()
+	clock := day(2026, 6, 1)
+	now := func() time.Time { return clock }
+	root, err := tsptest.NewRoot(eds.KeyECDSA, "Archive Root", day(2020, 1, 1), day(2060, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg1, err := root.TSA(eds.KeyGOST2015_512, "TSA 2026", day(2026, 1, 1), day(2031, 1, 1), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg2, err := root.TSA(eds.KeyGOST2015_512, "TSA 2030", day(2030, 1, 1), day(2040, 1, 1), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key, err := root.Leaf(eds.KeyGOST2015_512, "Signer", day(2026, 1, 1), day(2028, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crlAt := func(n int64, entries ...tsptest.Revoked) *pki.CRL {
+		der, err := root.CRL(n, clock, clock.AddDate(0, 1, 0), entries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := pki.ParseCRL(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	content := []byte("Loan agreement, 24 months")
+	sig, err := cms.Sign(ctx, content, []cms.SignerSpec{{Signer: key, Cert: cert}}, cms.SignOptions{Detached: true, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl1 := crlAt(1)
+	v, err := pki.New(pki.Config{Roots: []*x509.Certificate{root.Cert}, CRLs: []*pki.CRL{crl1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt, _, err := archive.MakeLT(ctx, sig, content, archive.Validation{Validator: v, CRLs: []*pki.CRL{crl1}, TSA: &tsp.Local{Config: cfg1}, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := &archive.Document{Name: "agreement.txt", Content: content, Signatures: [][]byte{lt}}
+	ers, err := archive.SealDocuments(ctx, &tsp.Local{Config: cfg1}, archive.Policy{}, []*archive.Document{doc},
+		[]*x509.Certificate{cfg1.Cert, root.Cert}, [][]byte{crl1.Raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock = day(2030, 6, 1)
+	crl2 := crlAt(2, tsptest.Revoked{Serial: cert.SerialNumber, At: day(2027, 3, 1), Reason: int(pki.ReasonSuperseded)})
+	ers, err = archive.RenewRecords(ctx, &tsp.Local{Config: cfg2}, ers, []*x509.Certificate{root.Cert}, [][]byte{crl2.Raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Evidence = ers[0]
+
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	container := func(d *archive.Document) []byte {
+		var buf bytes.Buffer
+		if err := archive.WriteASiCE(&buf, d, clock); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	caFile := write("root.cer", root.Cert.Raw)
+	good := write("good.asice", container(doc))
+	tampered := *doc
+	tampered.Content = bytes.Clone(content)
+	tampered.Content[0] ^= 1
+	bad := write("tampered.asice", container(&tampered))
+
+	tests := []struct {
+		name, file, at string
+		exit           int
+		evidence       string
+	}{
+		{"2035: signer revoked and expired, first TSA expired", good, "2035-01-01T00:00:00Z", 0, ""},
+		{"2041: not renewed after 2040", good, "2041-01-01T00:00:00Z", 1, "archive.evidence.gap"},
+		{"one content byte changed", bad, "2035-01-01T00:00:00Z", 1, "archive.evidence.not_covered"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := run(t, "verify", tt.file, "--ca", caFile, "--at", tt.at)
+			var rep ContainerReport
+			if err := json.Unmarshal(out, &rep); err != nil || code != tt.exit {
+				t.Fatalf("exit %d (want %d) %s\n%s", code, tt.exit, errs, out)
+			}
+			if rep.Valid != (tt.exit == 0) || rep.Evidence == nil || rep.Evidence.Error != tt.evidence || len(rep.Signatures) != 1 {
+				t.Fatalf("%s", out)
+			}
+			if tt.exit == 0 && (len(rep.Evidence.TimeStamps) != 2 || rep.Signatures[0].Signers[0].TimeStamp == nil) {
+				t.Fatalf("%s", out)
+			}
+		})
+	}
+
+	// Without trust there is nothing to verify against.
+	if code, _, _ := run(t, "verify", good); code != 2 {
+		t.Fatalf("no --ca: exit %d", code)
+	}
+	// A container that climbs out of its folder.
+	var zbuf bytes.Buffer
+	hostile := append([]byte(nil), container(doc)...)
+	hostile = bytes.Replace(hostile, []byte("agreement.txt"), []byte("../../a.txt.."), -1)
+	zbuf.Write(hostile)
+	code, out, _ := run(t, "verify", write("hostile.asice", zbuf.Bytes()), "--ca", caFile)
+	var f struct{ Error string }
+	json.Unmarshal(out, &f)
+	if code != 2 || f.Error != "archive.asic.bad_path" {
+		t.Fatalf("hostile: exit %d %s", code, out)
+	}
+}

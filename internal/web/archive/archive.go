@@ -1,0 +1,220 @@
+// Package archive is the cabinet's "my archive" area: the electronic documents the
+// citizen is a party of (owner or signer), each with its validation report in plain
+// language, the signed content to download, and the ASiC-E container that verifies
+// without Senim (rules DC-5, DC-6).
+package archive
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	dom "github.com/senimkz/senim/internal/archive"
+	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/problem"
+	"github.com/senimkz/senim/internal/web"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed catalog/*.json
+var catalogFS embed.FS
+
+// catalog is the area's messages, merged into the catalogs at start-up.
+var catalog = web.Messages(catalogFS)
+
+var (
+	views        = web.NewViews(templateFS)
+	listView     = views.Add("documents", "archive.title")
+	documentView = views.Add("document", "archive.document.title")
+	newView      = views.Add("new", "archive.new.title")
+)
+
+// Archive is the archive as this area sees it (*archive.Service implements it).
+type Archive interface {
+	Ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte) (*dom.Summary, error)
+	List(ctx context.Context, party string) ([]dom.Summary, error)
+	Open(ctx context.Context, party, id string, export bool) (*dom.Document, *dom.Summary, error)
+	Check(ctx context.Context, d *dom.Document) (*dom.Report, error)
+}
+
+// Config configures the area.
+type Config struct {
+	Archive Archive
+	Now     func() time.Time // default time.Now
+}
+
+type area struct {
+	s   *web.Shell
+	a   Archive
+	now func() time.Time
+}
+
+// Mount adds the area's pages and its menu entry to the shell.
+func Mount(s *web.Shell, cfg Config) error {
+	if cfg.Archive == nil {
+		return errors.New("archive: an Archive is required")
+	}
+	if err := s.Parse(views); err != nil {
+		return err
+	}
+	a := &area{s: s, a: cfg.Archive, now: cfg.Now}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	s.Handle("GET /archive", web.Citizen(a.list))
+	s.Handle("GET /archive/new", web.Citizen(a.newForm))
+	s.Handle("POST /archive/new", web.Form(web.Citizen(a.store)))
+	s.Handle("GET /archive/{id}", web.Citizen(a.document))
+	s.Handle("GET /archive/{id}/content", web.Download(a.content))
+	s.Handle("GET /archive/{id}/container.asice", web.Download(a.container))
+	s.Nav(web.NavItem{Place: web.NavMain, Href: "/archive", ID: "nav-archive", Key: "nav.archive"})
+	return nil
+}
+
+func (a *area) list(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	docs, err := a.a.List(r.Context(), sess.Citizen.Ref())
+	if err != nil {
+		return err
+	}
+	p := a.s.Page(w, r, sess)
+	p.Data = docs
+	return a.s.Render(w, r, http.StatusOK, listView, p)
+}
+
+// storeForm is what the citizen typed into the "store a signed document" form.
+type storeForm struct {
+	Name, Text string
+}
+
+func (a *area) newForm(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	p := a.s.Page(w, r, sess)
+	p.Data = storeForm{}
+	return a.s.Render(w, r, http.StatusOK, newView, p)
+}
+
+// store archives a document the citizen signed (rule DC-6): the CMS pasted into the
+// form (attached, or detached over the text typed exactly as signed). A signature that
+// does not hold re-renders the form with its reason; nothing is stored then.
+func (a *area) store(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	f := storeForm{Name: strings.TrimSpace(r.PostFormValue("name")), Text: r.PostFormValue("text")}
+	p := a.s.Page(w, r, sess)
+	p.Data = f
+	sig := web.SignedCMS(r)
+	if len(sig) == 0 {
+		p.Fields = append(p.Fields, web.FieldError{ID: "cms", Key: "archive.new.cms_required"})
+		return a.s.Invalid(w, r, newView, p)
+	}
+	var content []byte
+	if f.Text != "" {
+		content = []byte(f.Text)
+	}
+	name := f.Name
+	if name == "" {
+		name = "document.txt"
+	}
+	sum, err := a.a.Ingest(r.Context(), sess.Citizen.Ref(), name, content, [][]byte{sig})
+	if err != nil {
+		return a.s.FormError(w, r, newView, p, dom.Problem(err))
+	}
+	http.Redirect(w, r, "/archive/"+sum.ID, http.StatusSeeOther)
+	return nil
+}
+
+// open returns a document the citizen is a party of; any other is not found.
+func (a *area) open(r *http.Request, sess *identity.Session, export bool) (*dom.Document, *dom.Summary, error) {
+	d, sm, err := a.a.Open(r.Context(), sess.Citizen.Ref(), r.PathValue("id"), export)
+	if errors.Is(err, dom.ErrNotFound) {
+		return nil, nil, problem.NotFound
+	}
+	return d, sm, err
+}
+
+// signerRow is a signer in the report, with its verdict in the page's language.
+type signerRow struct {
+	Name     string
+	SignedAt time.Time
+	Valid    bool
+	Reasons  []string
+}
+
+type documentPage struct {
+	Summary  *dom.Summary
+	Report   dom.ReportView
+	Signers  []signerRow
+	Problems []string // reasons that concern the whole document
+}
+
+// reason returns the plain-language text of an error code.
+func reason(lang, code string) string {
+	if k := "archive.reason." + code; i18n.Has(lang, k) {
+		return i18n.T(lang, k)
+	}
+	return i18n.T(lang, "archive.reason.other")
+}
+
+func (a *area) document(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	d, sm, err := a.open(r, sess, false)
+	if err != nil {
+		return err
+	}
+	rep, err := a.a.Check(r.Context(), d)
+	if err != nil {
+		return err
+	}
+	p := a.s.Page(w, r, sess)
+	v := rep.View()
+	dp := documentPage{Summary: sm, Report: v}
+	for _, s := range v.Signers {
+		row := signerRow{Name: s.Name, SignedAt: s.SignedAt, Valid: s.Valid}
+		for _, c := range s.Codes {
+			row.Reasons = append(row.Reasons, reason(p.Lang, c))
+		}
+		dp.Signers = append(dp.Signers, row)
+	}
+	for _, c := range v.Codes {
+		dp.Problems = append(dp.Problems, reason(p.Lang, c))
+	}
+	p.Data = dp
+	return a.s.Render(w, r, http.StatusOK, documentView, p)
+}
+
+// content sends the signed content exactly as it was signed, as an attachment (never
+// rendered by the browser: it is whatever the signers signed).
+func (a *area) content(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	d, sm, err := a.open(r, sess, true)
+	if err != nil {
+		return err
+	}
+	name := sm.Name
+	if strings.ContainsAny(name, "\"\\/\r\n") {
+		name = "document.bin"
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(name)}))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(d.Content)
+	return err
+}
+
+func (a *area) container(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	d, sm, err := a.open(r, sess, true)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := dom.WriteASiCE(&buf, d, a.now()); err != nil {
+		return err
+	}
+	dom.ServeContainer(w, sm.ID, buf.Bytes())
+	return nil
+}

@@ -1,0 +1,227 @@
+package archive
+
+import (
+	"context"
+	"encoding/base64"
+	"html/template"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	dom "github.com/senimkz/senim/internal/archive"
+	"github.com/senimkz/senim/internal/eds"
+	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/web/webtest"
+)
+
+var t0 = time.Date(2026, 6, 1, 9, 30, 0, 0, time.UTC)
+
+// fakeArchive holds one document whose parties are citizen:1 and citizen:2.
+type fakeArchive struct {
+	asked  []string
+	report *dom.Report
+	stored []stored
+}
+
+type stored struct {
+	owner, name string
+	content     []byte
+	sig         []byte
+}
+
+// Ingest refuses the documents named "invalid" (a signature that does not hold) and
+// "junk" (not a CMS at all).
+func (f *fakeArchive) Ingest(_ context.Context, owner, name string, content []byte, sigs [][]byte) (*dom.Summary, error) {
+	switch name {
+	case "invalid":
+		return nil, dom.ErrSignatureInvalid
+	case "junk":
+		return nil, dom.ErrBadCMS
+	}
+	f.stored = append(f.stored, stored{owner, name, content, sigs[0]})
+	return &dom.Summary{ID: "d2"}, nil
+}
+
+var doc = dom.Summary{ID: "d1", Name: "loan.txt", Size: 5, ContentSHA256: strings.Repeat("ab", 32), Signatures: 1, Sealed: true, CreatedAt: t0}
+
+func party(p string) bool { return p == "citizen:1" || p == "citizen:2" }
+
+func (f *fakeArchive) List(_ context.Context, p string) ([]dom.Summary, error) {
+	f.asked = append(f.asked, p)
+	if party(p) {
+		return []dom.Summary{doc}, nil
+	}
+	return nil, nil
+}
+
+func (f *fakeArchive) Open(_ context.Context, p, id string, _ bool) (*dom.Document, *dom.Summary, error) {
+	f.asked = append(f.asked, p)
+	if !party(p) || id != doc.ID {
+		return nil, nil, dom.ErrNotFound
+	}
+	sm := doc
+	return &dom.Document{Name: doc.Name, Content: []byte("hello"), Signatures: [][]byte{{0x30, 0}}}, &sm, nil
+}
+
+func (f *fakeArchive) Check(context.Context, *dom.Document) (*dom.Report, error) {
+	return f.report, nil
+}
+
+// report makes a report with one signer failing with each error given (valid without).
+func report(errs ...error) *dom.Report {
+	s := cms.SignerResult{CertInfo: &pki.CertInfo{Subject: pki.Subject{CommonName: "ТЕСТОВ ТЕСТ"}}, Valid: len(errs) == 0, Errors: errs,
+		TimeStamp: &cms.TimeStampInfo{Valid: true, GenTime: t0}}
+	ev := &dom.RecordResult{Valid: len(errs) == 0, Time: t0.Add(time.Hour), Until: t0.AddDate(10, 0, 0)}
+	if len(errs) > 0 {
+		ev.Err = dom.ErrGap
+	}
+	return &dom.Report{At: t0.AddDate(9, 0, 0), Valid: len(errs) == 0, Evidence: ev,
+		Signatures: []dom.SignatureReport{{Result: &cms.Result{Signers: []cms.SignerResult{s}, Valid: s.Valid}}}}
+}
+
+func mount(t *testing.T) (*webtest.Harness, *fakeArchive) {
+	t.Helper()
+	h := webtest.New(t)
+	f := &fakeArchive{report: report()}
+	if err := Mount(h.Shell, Config{Archive: f, Now: func() time.Time { return t0 }}); err != nil {
+		t.Fatal(err)
+	}
+	return h, f
+}
+
+func TestCatalog(t *testing.T) {
+	if err := i18n.Check(catalog); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestGuards(t *testing.T) {
+	h, f := mount(t)
+	webtest.CheckGuards(t, h)
+	for _, p := range f.asked {
+		if p != "citizen:1" && p != "citizen:2" {
+			t.Errorf("a refused request read the archive as %q", p)
+		}
+	}
+}
+
+// rule DC-5, DC-6: a party sees the document, its report in plain words, the content
+// as signed and the container; a citizen who is not a party sees nothing of it.
+func TestDocuments(t *testing.T) {
+	h, _ := mount(t)
+	c := h.Citizen("900101300001", "Aigerim") // citizen:1
+	page := h.Get("/archive?lang=en", c).Body.String()
+	for _, want := range []string{`id="doc-d1"`, "loan.txt", `id="nav-archive"`, i18n.T("en", "archive.sealed")} {
+		if !strings.Contains(page, want) {
+			t.Errorf("list has no %q", want)
+		}
+	}
+	page = h.Get("/archive/d1?lang=en", c).Body.String()
+	for _, want := range []string{"ТЕСТОВ ТЕСТ", i18n.T("en", "archive.verdict.valid"), i18n.T("en", "archive.evidence.valid"), strings.Repeat("ab", 32),
+		`href="/archive/d1/container.asice"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("document page has no %q", want)
+		}
+	}
+	w := h.Get("/archive/d1/content", c)
+	if w.Code != 200 || w.Body.String() != "hello" || w.Header().Get("Content-Type") != "application/octet-stream" ||
+		!strings.Contains(w.Header().Get("Content-Disposition"), "loan.txt") {
+		t.Errorf("content: %d %q %v", w.Code, w.Body, w.Header())
+	}
+	w = h.Get("/archive/d1/container.asice", c)
+	if w.Code != 200 || w.Header().Get("Content-Type") != dom.MimeTypeASiCE {
+		t.Fatalf("container: %d", w.Code)
+	}
+	if d, err := dom.ReadASiCE(w.Body.Bytes(), dom.Limits{}); err != nil || string(d.Content) != "hello" {
+		t.Errorf("container: %v", err)
+	}
+	// The second signer is a party too.
+	b := h.Citizen("900101300002", "Bolat")
+	if page := h.Get("/archive", b).Body.String(); !strings.Contains(page, `id="doc-d1"`) {
+		t.Error("the second party does not see the document")
+	}
+	// A third citizen sees nothing.
+	x := h.Citizen("900101300003", "X")
+	if page := h.Get("/archive", x).Body.String(); !strings.Contains(page, `id="documents-none"`) {
+		t.Error("a third citizen lists the document")
+	}
+	for _, p := range []string{"/archive/d1", "/archive/d1/content", "/archive/d1/container.asice", "/archive/nope"} {
+		if w := h.Get(p, x); w.Code != 404 || !strings.Contains(w.Header().Get("Content-Type"), "text/html") {
+			t.Errorf("%s for a third citizen: %d", p, w.Code)
+		}
+	}
+}
+
+// reasons are the codes the report can name; each reads in every language.
+var reasons = []error{dom.ErrGap, dom.ErrNotCovered, dom.ErrTimeStamp, dom.ErrWeakHash, dom.ErrMalformedRecord, dom.ErrBadCMS, dom.ErrContentMismatch,
+	pki.ErrRevoked, pki.ErrExpired, pki.ErrNotYetValid, pki.ErrUntrusted, cms.ErrDigestMismatch, cms.ErrSignatureInvalid,
+	pki.ErrCRLNotCovered, pki.ErrCRLStale, eds.ErrSignatureInvalid}
+
+func TestReadableInEveryLanguage(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "Айгерім")
+	for _, e := range reasons {
+		code := eds.Code(e)
+		if code == "" {
+			t.Fatalf("%v has no code", e)
+		}
+		if code != "eds.signature.invalid" && !i18n.Has("en", "archive.reason."+code) {
+			t.Errorf("%s has no plain-language reason", code)
+		}
+	}
+	for _, lang := range i18n.Langs {
+		webtest.Readable(t, "/archive", lang, h.Get("/archive?lang="+lang, c).Body.String())
+		f.report = report()
+		webtest.Readable(t, "/archive/d1 valid", lang, h.Get("/archive/d1?lang="+lang, c).Body.String())
+		f.report = report(reasons...)
+		page := h.Get("/archive/d1?lang="+lang, c).Body.String()
+		webtest.Readable(t, "/archive/d1 invalid", lang, page)
+		if !strings.Contains(page, template.HTMLEscapeString(i18n.T(lang, "archive.reason.eds.cert.revoked"))) || !strings.Contains(page, i18n.T(lang, "archive.reason.other")) {
+			t.Errorf("%s: reasons missing", lang)
+		}
+	}
+	x := h.Citizen("900101300003", "X")
+	webtest.Readable(t, "/archive empty", "kk", h.Get("/archive?lang=kk", x).Body.String())
+}
+
+// rule DC-6: a citizen stores a document they signed; a signature that does not hold
+// is refused on the form in the citizen's language, with what they typed kept, and
+// nothing is stored.
+func TestStore(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "Aigerim")
+	for _, lang := range i18n.Langs {
+		webtest.Readable(t, "/archive/new", lang, h.Get("/archive/new?lang="+lang, c).Body.String())
+	}
+	post := func(form url.Values) *httptest.ResponseRecorder {
+		form.Set("csrf", c.CSRF)
+		return h.Post("/archive/new?lang=ru", form, c)
+	}
+	w := post(url.Values{"name": {"Договор"}, "text": {"текст договора"}})
+	if w.Code != 422 || !strings.Contains(w.Body.String(), i18n.T("ru", "archive.new.cms_required")) {
+		t.Fatalf("no signature: %d", w.Code)
+	}
+	for sig, key := range map[string]string{"invalid": "error.archive.signature.invalid", "junk": "error.archive.signature.malformed"} {
+		w := post(url.Values{"name": {sig}, "text": {"текст договора"}, "cms": {"MIIB"}})
+		page := w.Body.String()
+		if w.Code != 422 || !strings.Contains(page, i18n.T("ru", key)) || !strings.Contains(page, "текст договора") {
+			t.Fatalf("%s: %d\n%s", sig, w.Code, page)
+		}
+		webtest.Readable(t, "/archive/new "+sig, "ru", page)
+	}
+	if len(f.stored) != 0 {
+		t.Fatal("a refused signature was stored")
+	}
+	w = post(url.Values{"name": {"Договор"}, "text": {"текст договора"}, "cms": {base64.StdEncoding.EncodeToString([]byte{0x30, 0x01, 0x02})}})
+	if w.Code != 303 || w.Header().Get("Location") != "/archive/d2" {
+		t.Fatalf("store: %d %v", w.Code, w.Header())
+	}
+	if len(f.stored) != 1 || f.stored[0].owner != "citizen:1" || string(f.stored[0].content) != "текст договора" || f.stored[0].name != "Договор" ||
+		string(f.stored[0].sig) != "\x30\x01\x02" {
+		t.Fatalf("stored %+v", f.stored)
+	}
+}
