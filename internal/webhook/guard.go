@@ -95,7 +95,7 @@ func CheckURL(ctx context.Context, raw string, res Resolver, allowLoopback bool)
 	host := u.Hostname()
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if !allowed(ip, allowLoopback) {
-			return "", ErrAddressForbidden.WithDetail("url: " + host + " is an internal address").With("field", "url")
+			return "", ErrAddressForbidden.WithDetail("url: "+host+" is an internal address").With("field", "url")
 		}
 		return u.String(), nil
 	}
@@ -106,11 +106,11 @@ func CheckURL(ctx context.Context, raw string, res Resolver, allowLoopback bool)
 	defer cancel()
 	ips, err := res.LookupNetIP(lctx, "ip", host)
 	if err != nil || len(ips) == 0 {
-		return "", ErrUnresolvable.WithDetail("url: " + host + " does not resolve").With("field", "url").WithCause(err)
+		return "", ErrUnresolvable.WithDetail("url: "+host+" does not resolve").With("field", "url").WithCause(err)
 	}
 	for _, ip := range ips {
 		if !allowed(ip, allowLoopback) {
-			return "", ErrAddressForbidden.WithDetail("url: " + host + " resolves to an internal address").With("field", "url")
+			return "", ErrAddressForbidden.WithDetail("url: "+host+" resolves to an internal address").With("field", "url")
 		}
 	}
 	return u.String(), nil
