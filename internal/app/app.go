@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -41,6 +42,7 @@ import (
 	"github.com/senimkz/senim/internal/sandbox"
 	"github.com/senimkz/senim/internal/server"
 	"github.com/senimkz/senim/internal/store"
+	"github.com/senimkz/senim/internal/webhook"
 	"github.com/senimkz/senim/verifier"
 )
 
@@ -90,6 +92,10 @@ type Config struct {
 
 	Now    func() time.Time // time.Now when nil
 	Argon2 identity.Argon2Params
+
+	// WebhookRoots verify the TLS certificates of organisations' webhook endpoints
+	// (the system's roots when nil; tests and a local sandbox receiver add theirs).
+	WebhookRoots *x509.CertPool
 }
 
 // App is a wired Senim instance.
@@ -106,6 +112,7 @@ type App struct {
 	NCANode  *server.Server // the NCANode-compatible listener's server, nil when off
 	PD       *pd.Service
 	Notify   *notify.Service
+	Webhooks *webhook.Service
 	Trust    *pki.Validator
 	OrgAuth  *orgauth.Authenticator
 	log      *slog.Logger
@@ -291,6 +298,14 @@ func (a *App) build(ctx context.Context) error {
 		Now: cfg.Now, Logger: a.log}); err != nil {
 		return err
 	}
+	// Signed webhooks to initiators: consents given, refused, revoked; grounds and
+	// permissions changed. Loopback endpoints only in the sandbox.
+	if a.Webhooks, err = webhook.New(webhook.Config{DB: a.DB, Signer: a.PD, Issuer: issuer, Events: pd.WebhookEvents,
+		Routes: []webhook.Route{a.PD.WebhookRoute}, AllowLoopback: cfg.Sandbox,
+		Client: webhook.NewClient(cfg.WebhookRoots, cfg.Sandbox, 10*time.Second), Now: cfg.Now, Logger: a.log}); err != nil {
+		return err
+	}
+	a.Webhooks.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) })
 	if err := a.mountEDS(s, public); err != nil {
 		return err
 	}
@@ -462,6 +477,11 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 	go func() {
 		if err := a.Notify.Run(ctx); err != nil && ctx.Err() == nil {
 			a.log.ErrorContext(ctx, "notification consumer stopped", slog.String("error", err.Error()))
+		}
+	}()
+	go func() {
+		if err := a.Webhooks.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.ErrorContext(ctx, "webhook delivery stopped", slog.String("error", err.Error()))
 		}
 	}()
 	go func() {

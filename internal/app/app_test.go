@@ -73,11 +73,22 @@ func kekFile(t testing.TB) string {
 // newSandbox starts a sandbox app on engine's fresh database behind an httptest server.
 func newSandbox(t *testing.T, dbURL string) (*App, *httptest.Server) {
 	t.Helper()
+	return startSandbox(t, sandboxConfig(t, dbURL))
+}
+
+// sandboxConfig is newSandbox's configuration, for a test that changes it.
+func sandboxConfig(t *testing.T, dbURL string) Config {
 	cfg := Config{DatabaseURL: dbURL, Sandbox: true, Now: func() time.Time { return testNow }, SandboxCADir: sharedCADir,
 		Argon2: identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}, RateLimit: 1000, RateBurst: 1000}
 	// Always a fresh data directory: with a PostgreSQL URL the sandbox keys would
 	// otherwise be kept in ./senim-data across runs, issued by another run's CA.
 	cfg.DataDir = t.TempDir()
+	return cfg
+}
+
+// startSandbox starts a sandbox app with cfg behind an httptest server.
+func startSandbox(t *testing.T, cfg Config) (*App, *httptest.Server) {
+	t.Helper()
 	a, err := New(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

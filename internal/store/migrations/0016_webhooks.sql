@@ -32,3 +32,6 @@ CREATE TABLE webhook_deliveries (
 );
 
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_at);
+
+-- An initiator lists the consents it holds (GET /v1/pd/consents), newest first.
+CREATE INDEX pd_consents_initiator ON pd_consents (initiator_bin, created_at, id);
