@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/api/apitest"
 	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
@@ -94,7 +95,14 @@ func startSandbox(t *testing.T, cfg Config) (*App, *httptest.Server) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	srv := httptest.NewServer(a.Server)
+	// Every API exchange of the tests is checked against api/openapi.yaml; the
+	// cabinet's pages are not part of it.
+	pages := http.NewServeMux()
+	for _, p := range a.pages {
+		pages.Handle(p, http.NotFoundHandler())
+	}
+	skip := func(r *http.Request) bool { _, p := pages.Handler(r); return p != "" }
+	srv := httptest.NewServer(apitest.Middleware(t, a.Server, skip))
 	t.Cleanup(srv.Close)
 	return a, srv
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,7 +39,9 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	handler http.Handler
-	page404 http.Handler // for browsers; nil: problem+json for everyone
+	// patterns are the registered route patterns, in order (Patterns).
+	patterns []string
+	page404  http.Handler // for browsers; nil: problem+json for everyone
 }
 
 // NotFoundPage sets the page a browser (Accept: text/html) gets for a URL no route
@@ -72,12 +75,19 @@ func New(cfg Config) *Server {
 func (s *Server) Registry() *prometheus.Registry { return s.cfg.Registry }
 
 // Handle registers h for a method pattern such as "POST /v1/consents".
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	s.patterns = append(s.patterns, pattern)
+}
+
+// Patterns returns the patterns of every registered route, so a test can hold them
+// against the API's documentation.
+func (s *Server) Patterns() []string { return slices.Clone(s.patterns) }
 
 // HandleFunc registers an error-returning handler: a non-nil error is rendered as
 // problem+json.
 func (s *Server) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request) error) {
-	s.mux.Handle(pattern, ErrorHandler(h))
+	s.Handle(pattern, ErrorHandler(h))
 }
 
 // ErrorHandler adapts an error-returning handler to http.Handler.
