@@ -77,7 +77,7 @@ func TestThreeNodesOnOnePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := client.NewKey(is.Key, append([]*x509.Certificate{is.Certificate}, is.Chain...))
+	key, err := client.NewKey(is.Key.Crypto(), append([]*x509.Certificate{is.Certificate}, is.Chain...))
 	if err != nil {
 		t.Fatal(err)
 	}
