@@ -90,6 +90,13 @@ func sandboxConfig(t *testing.T, dbURL string) Config {
 // startSandbox starts a sandbox app with cfg behind an httptest server.
 func startSandbox(t *testing.T, cfg Config) (*App, *httptest.Server) {
 	t.Helper()
+	return startSandboxOn(t, cfg, nil)
+}
+
+// startSandboxOn is startSandbox serving on ln (a fresh listener when nil), for a
+// test that must put the address in cfg.Addr first.
+func startSandboxOn(t *testing.T, cfg Config, ln net.Listener) (*App, *httptest.Server) {
+	t.Helper()
 	a, err := New(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +109,12 @@ func startSandbox(t *testing.T, cfg Config) (*App, *httptest.Server) {
 		pages.Handle(p, http.NotFoundHandler())
 	}
 	skip := func(r *http.Request) bool { _, p := pages.Handler(r); return p != "" }
-	srv := httptest.NewServer(apitest.Middleware(t, a.Server, skip))
+	srv := httptest.NewUnstartedServer(apitest.Middleware(t, a.Server, skip))
+	if ln != nil {
+		srv.Listener.Close()
+		srv.Listener = ln
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return a, srv
 }
