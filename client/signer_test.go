@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/senimkz/senim/client"
 	"github.com/senimkz/senim/internal/eds/ca"
@@ -197,4 +197,3 @@ func TestPublicAPIHasNoInternalTypes(t *testing.T) {
 		}
 	}
 }
-
