@@ -408,6 +408,7 @@ func newCluster(t *testing.T, dbURL string) *cluster {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
+	//lint:ignore SA1019 the test binary runs where it was built: its GOROOT is the go that builds the cluster's binary
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(goBin); err != nil {
 		goBin = "go"
