@@ -20,6 +20,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -268,13 +269,79 @@ type ConsentRecord struct {
 // Consent is a recorded consent.
 type Consent struct {
 	ID         string    `json:"id"`
+	Subject    string    `json:"subject,omitempty"` // IIN; set in ListConsents and GetConsent
 	Initiator  string    `json:"initiator"`
 	Owner      string    `json:"owner"`
 	DataSets   []string  `json:"data_sets"`
 	Purpose    string    `json:"purpose"`
+	Decision   string    `json:"decision,omitempty"` // given | refused
 	Method     string    `json:"method"`
 	ValidUntil time.Time `json:"valid_until"`
-	Status     string    `json:"status"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+	Status     string    `json:"status"` // active | revoked | expired
+}
+
+// ConsentQuery filters ListConsents; every field is optional.
+type ConsentQuery struct {
+	Subject  string // IIN
+	Owner    string // data owner's BIN
+	Status   string // active | revoked | expired
+	Decision string // given | refused
+	Limit    int    // 1..200 (default 50)
+	After    string // ConsentPage.Next of the previous page
+}
+
+// ConsentPage is one page of ListConsents, newest first.
+type ConsentPage struct {
+	Consents []Consent `json:"consents"`
+	Next     string    `json:"next,omitempty"` // empty on the last page
+}
+
+// ListConsents lists the consents and refusals subjects gave your organisation.
+func (c *Client) ListConsents(ctx context.Context, q ConsentQuery) (*ConsentPage, error) {
+	v := url.Values{}
+	for k, s := range map[string]string{"subject": q.Subject, "owner": q.Owner, "status": q.Status, "decision": q.Decision, "after": q.After} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	path := "/v1/pd/consents"
+	if len(v) > 0 {
+		path += "?" + v.Encode()
+	}
+	var out ConsentPage
+	if _, err := c.do(ctx, "GET", path, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Subscription is a webhook endpoint of your organisation.
+type Subscription struct {
+	ID        string    `json:"id"`
+	URL       string    `json:"url"`
+	Events    []string  `json:"events"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Subscribe has Senim POST the events (all when empty) to endpoint, an https URL.
+// Each body is a JWS: check it with verifier.VerifyWebhook and Senim's JWKS, and drop
+// an event id you have seen (delivery is at least once).
+func (c *Client) Subscribe(ctx context.Context, endpoint string, events []string) (*Subscription, error) {
+	var out Subscription
+	if _, err := c.do(ctx, "POST", "/v1/webhooks", map[string]any{"url": endpoint, "events": events}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Unsubscribe deletes a webhook subscription.
+func (c *Client) Unsubscribe(ctx context.Context, id string) error {
+	_, err := c.do(ctx, "DELETE", "/v1/webhooks/"+url.PathEscape(id), nil, nil)
+	return err
 }
 
 // RecordConsent records a consent; idempotencyKey (may be "") makes retries safe.

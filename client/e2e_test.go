@@ -30,6 +30,7 @@ type env struct {
 	keys  map[string]*client.Key // by role
 	now   time.Time
 	trust *pki.Validator
+	ca    *ca.CA
 }
 
 func role(pop sandbox.Population, r string) sandbox.Organization {
@@ -66,7 +67,7 @@ func newEnv(t *testing.T) *env {
 	if _, err := sandbox.Seed(t.Context(), ids, pop); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{pop: pop, sms: sms, keys: map[string]*client.Key{}, now: now, trust: v}
+	e := &env{pop: pop, sms: sms, keys: map[string]*client.Key{}, now: now, trust: v, ca: c}
 	svc, err := pd.New(t.Context(), pd.Config{DB: db, Citizens: ids, Validator: v, Issuer: "http://senim.test", Mobile: mobile, SMS: sms,
 		RegulatorBINs: []string{role(pop, "regulator").BIN}, Now: clock})
 	if err != nil {

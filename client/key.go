@@ -1,6 +1,7 @@
 package client
 
 import (
+	"crypto"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
@@ -16,7 +17,8 @@ import (
 )
 
 // Key is an organization's EDS key with its certificate chain: it signs requests and
-// verification tokens.
+// verification tokens. Make one with NewKey from any crypto.Signer — an HSM, a PKCS#11
+// token, a cloud KMS, a key in memory — or with LoadPKCS12 from an NCA key file.
 type Key struct {
 	signer eds.Signer
 	chain  []*x509.Certificate
@@ -33,17 +35,52 @@ func LoadPKCS12(data []byte, password string) (*Key, error) {
 	}
 	for _, e := range f.Entries {
 		if e.PrivateKey != nil && e.Certificate != nil {
-			return NewKey(e.PrivateKey, append([]*x509.Certificate{e.Certificate}, e.CACertificates...))
+			return newKey(e.PrivateKey, append([]*x509.Certificate{e.Certificate}, e.CACertificates...))
 		}
 	}
 	return nil, errors.New("client: the key file holds no key with a certificate")
 }
 
-// NewKey wraps a signer and its chain (leaf first).
-func NewKey(signer eds.Signer, chain []*x509.Certificate) (*Key, error) {
-	if signer == nil || len(chain) == 0 {
+// NewKey wraps any signer of the certificate's key with its chain (leaf first, then
+// intermediates). The signer's key must be the certificate's.
+//
+// How the signer is called depends on the certificate's key:
+//
+//   - RSA: Sign(rand, SHA-256 digest, crypto.SHA256), PKCS#1 v1.5 signature (RS256);
+//   - ECDSA P-256/P-384/P-521: Sign(rand, SHA-256/384/512 digest, that hash), ASN.1 DER
+//     signature (ES256/ES384/ES512);
+//   - Ed25519: Sign(rand, message, crypto.Hash(0)) (EdDSA);
+//   - GOST R 34.10-2015 (512 or 256) and GOST 34.310-2004, the NCA's keys: Sign(rand,
+//     digest, GOSTOpts) where digest is the Streebog-512, Streebog-256 or GOST 34.311
+//     digest of the message, and the signature is in the NCA's encoding (r and s,
+//     little-endian, concatenated). A GOST key in memory is a *GOSTKey
+//     (ParseGOSTKey); a GOST token or HSM implements crypto.Signer the same way.
+func NewKey(signer crypto.Signer, chain []*x509.Certificate) (*Key, error) {
+	if signer == nil || len(chain) == 0 || chain[0] == nil {
 		return nil, errors.New("client: a signer and its certificate are required")
 	}
+	if g, ok := signer.(*GOSTKey); ok {
+		if !g.k.Public().Equal(mustPublic(chain[0])) {
+			return nil, errors.New("client: the key is not the certificate's")
+		}
+		return newKey(g.k, chain)
+	}
+	s, err := newCryptoSigner(signer, chain[0])
+	if err != nil {
+		return nil, err
+	}
+	return newKey(s, chain)
+}
+
+func mustPublic(c *x509.Certificate) *eds.PublicKey {
+	p, err := eds.ParsePublicKey(c.RawSubjectPublicKeyInfo)
+	if err != nil {
+		return &eds.PublicKey{}
+	}
+	return p
+}
+
+func newKey(signer eds.Signer, chain []*x509.Certificate) (*Key, error) {
 	bin := pki.Info(chain[0]).Subject.BIN
 	if bin == "" {
 		return nil, errors.New("client: the certificate names no BIN (OU=BIN…): not an organization's key")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/senimkz/senim/client"
 	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/webhook"
 )
 
 // TestWireTypesMatchPD pins the client's wire types to the server's: every JSON member
@@ -23,7 +24,8 @@ func TestWireTypesMatchPD(t *testing.T) {
 		{"verification token claims", client.VerificationClaims{}, pd.VerificationClaims{}},
 		{"consent claim", client.ConsentClaim{}, pd.ConsentClaim{}},
 		{"token", client.Token{}, pd.TokenResponse{}},
-		{"consent", client.Consent{}, pd.Consent{}},
+		{"consent", client.Consent{}, pd.HeldConsent{}},
+		{"webhook subscription", client.Subscription{}, webhook.Subscription{}},
 		{"report", client.Report{}, pd.Report{}},
 		{"SMS request", client.SMSRequest{}, pd.SMSRequest{}},
 		{"SMS status", client.SMSStatus{}, pd.SMSResponse{}},

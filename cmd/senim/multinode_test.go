@@ -78,7 +78,7 @@ func TestThreeNodesOnOnePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := client.NewKey(is.Key, append([]*x509.Certificate{is.Certificate}, is.Chain...))
+	key, err := client.NewKey(is.Key.Crypto(), append([]*x509.Certificate{is.Certificate}, is.Chain...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,6 +409,7 @@ func newCluster(t *testing.T, dbURL string) *cluster {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
+	//lint:ignore SA1019 the test binary runs where it was built: its GOROOT is the go that builds the cluster's binary
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(goBin); err != nil {
 		goBin = "go"

@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/senimkz/senim/internal/archive"
+	"github.com/senimkz/senim/api"
 	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/confirm"
 	"github.com/senimkz/senim/internal/confirm/policy"
@@ -47,6 +49,7 @@ import (
 	"github.com/senimkz/senim/internal/sandbox/ncalayer"
 	"github.com/senimkz/senim/internal/server"
 	"github.com/senimkz/senim/internal/store"
+	"github.com/senimkz/senim/internal/webhook"
 	"github.com/senimkz/senim/verifier"
 )
 
@@ -113,6 +116,10 @@ type Config struct {
 
 	Now    func() time.Time // time.Now when nil
 	Argon2 identity.Argon2Params
+
+	// WebhookRoots verify the TLS certificates of organisations' webhook endpoints
+	// (the system's roots when nil; tests and a local sandbox receiver add theirs).
+	WebhookRoots *x509.CertPool
 }
 
 // App is a wired Senim instance.
@@ -132,6 +139,7 @@ type App struct {
 	Confirm  *confirm.Service
 	Docs     *docs.Service
 	Archive  *archive.Service // nil without a TSA
+	Webhooks *webhook.Service
 	// Mailbox and PushLog are the sandbox's outgoing e-mail and Web Push (sandbox only);
 	// VAPIDPublicKey is the applicationServerKey the cabinet subscribes browsers with.
 	Mailbox        *sandbox.Mailbox
@@ -144,6 +152,9 @@ type App struct {
 	// NCALayerTLS is the sandbox NCALayer simulator's certificate, nil when it runs not.
 	NCALayerTLS  *tls.Certificate
 	stopNCALayer context.CancelFunc
+	// pages are the cabinet's HTML routes and the sandbox CA's PKI endpoints: the
+	// routes the OpenAPI document does not describe (TestOpenAPIMatchesRoutes).
+	pages []string
 }
 
 // ErrKEKRequired: `senim serve` without --sandbox needs a key-encryption key.
@@ -314,6 +325,10 @@ func (a *App) build(ctx context.Context) error {
 	})
 	s.HandleFunc("GET /readyz", a.readyz)
 	s.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	a.pages = append(a.pages, "GET /metrics") // Prometheus text format, described by its own HELP lines
+	if err := api.Register(s.Handle); err != nil {
+		return err
+	}
 	s.Handle("GET /v1/kzid/{number}", server.RateLimit(public, nil, server.ErrorHandler(a.kzid)))
 	s.Handle("GET /v1/whoami", a.OrgAuth.Middleware(server.ErrorHandler(a.whoami)))
 
@@ -343,6 +358,14 @@ func (a *App) build(ctx context.Context) error {
 	if err := a.mountDocs(s, ids, issuer); err != nil {
 		return err
 	}
+	// Signed webhooks to initiators: consents given, refused, revoked; grounds and
+	// permissions changed. Loopback endpoints only in the sandbox.
+	if a.Webhooks, err = webhook.New(webhook.Config{DB: a.DB, Signer: a.PD, Issuer: issuer, Events: pd.WebhookEvents,
+		Routes: []webhook.Route{a.PD.WebhookRoute}, AllowLoopback: cfg.Sandbox,
+		Client: webhook.NewClient(cfg.WebhookRoots, cfg.Sandbox, 10*time.Second), Now: cfg.Now, Logger: a.log}); err != nil {
+		return err
+	}
+	a.Webhooks.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) })
 	if err := a.mountEDS(s, public); err != nil {
 		return err
 	}
@@ -358,7 +381,7 @@ func (a *App) build(ctx context.Context) error {
 			Push: a.PushLog, PushPage: smsPage.Push}
 		sh.Register(s.HandleFunc)
 		a.Keys.Register(s.HandleFunc)
-		a.CA.Register(s.Handle)
+		a.CA.Register(func(p string, h http.Handler) { a.pages = append(a.pages, p); s.Handle(p, h) })
 	}
 	return nil
 }
@@ -523,6 +546,11 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 	go func() {
 		if err := a.Notify.RunDispatcher(ctx, time.Second); err != nil && ctx.Err() == nil {
 			a.log.ErrorContext(ctx, "notification dispatcher stopped", slog.String("error", err.Error()))
+		}
+	}()
+	go func() {
+		if err := a.Webhooks.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.ErrorContext(ctx, "webhook delivery stopped", slog.String("error", err.Error()))
 		}
 	}()
 	go func() {

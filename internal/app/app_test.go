@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/api/apitest"
 	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
@@ -73,17 +74,47 @@ func kekFile(t testing.TB) string {
 // newSandbox starts a sandbox app on engine's fresh database behind an httptest server.
 func newSandbox(t *testing.T, dbURL string) (*App, *httptest.Server) {
 	t.Helper()
+	return startSandbox(t, sandboxConfig(t, dbURL))
+}
+
+// sandboxConfig is newSandbox's configuration, for a test that changes it.
+func sandboxConfig(t *testing.T, dbURL string) Config {
 	cfg := Config{DatabaseURL: dbURL, Sandbox: true, Now: func() time.Time { return testNow }, SandboxCADir: sharedCADir,
 		Argon2: identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}, RateLimit: 1000, RateBurst: 1000}
 	// Always a fresh data directory: with a PostgreSQL URL the sandbox keys would
 	// otherwise be kept in ./senim-data across runs, issued by another run's CA.
 	cfg.DataDir = t.TempDir()
+	return cfg
+}
+
+// startSandbox starts a sandbox app with cfg behind an httptest server.
+func startSandbox(t *testing.T, cfg Config) (*App, *httptest.Server) {
+	t.Helper()
+	return startSandboxOn(t, cfg, nil)
+}
+
+// startSandboxOn is startSandbox serving on ln (a fresh listener when nil), for a
+// test that must put the address in cfg.Addr first.
+func startSandboxOn(t *testing.T, cfg Config, ln net.Listener) (*App, *httptest.Server) {
+	t.Helper()
 	a, err := New(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	srv := httptest.NewServer(a.Server)
+	// Every API exchange of the tests is checked against api/openapi.yaml; the
+	// cabinet's pages are not part of it.
+	pages := http.NewServeMux()
+	for _, p := range a.pages {
+		pages.Handle(p, http.NotFoundHandler())
+	}
+	skip := func(r *http.Request) bool { _, p := pages.Handler(r); return p != "" }
+	srv := httptest.NewUnstartedServer(apitest.Middleware(t, a.Server, skip))
+	if ln != nil {
+		srv.Listener.Close()
+		srv.Listener = ln
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return a, srv
 }

@@ -151,6 +151,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	}
 	// The cabinet's forms are limited per client too: passwords and codes are guessed there.
 	sh.Register(func(pattern string, h http.Handler) {
+		a.pages = append(a.pages, pattern) // HTML pages: not in the API's OpenAPI document
 		if strings.HasPrefix(pattern, "POST ") {
 			h = server.RateLimit(public, nil, h)
 		}

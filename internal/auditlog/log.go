@@ -196,10 +196,9 @@ func (l *Log) Sync(ctx context.Context) (int, error) {
 }
 
 type state struct {
-	size    int64
-	lastEv  int64
-	hashes  [][]byte
-	updated int64
+	size   int64
+	lastEv int64
+	hashes [][]byte
 }
 
 // lockLog takes, on PostgreSQL, the transaction-level advisory lock that

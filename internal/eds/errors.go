@@ -1,6 +1,9 @@
 package eds
 
-import "errors"
+import (
+	"errors"
+	"sync"
+)
 
 // Error is a sentinel error with a stable dotted code that the API layer can
 // render (e.g. as the "code" of an RFC 9457 problem). Compare with errors.Is;
@@ -12,7 +15,28 @@ type Error struct {
 
 // NewError returns a coded sentinel error. Other EDS packages (pkcs12, pki)
 // use it so that one errors.As finds the code of any EDS error.
-func NewError(code, msg string) *Error { return &Error{code: code, msg: msg} }
+func NewError(code, msg string) *Error {
+	codesMu.Lock()
+	codes = append(codes, Error{code: code, msg: msg})
+	codesMu.Unlock()
+	return &Error{code: code, msg: msg}
+}
+
+var (
+	codesMu sync.Mutex
+	codes   []Error
+)
+
+// Codes returns every coded error defined so far (for the error catalogue).
+func Codes() []*Error {
+	codesMu.Lock()
+	defer codesMu.Unlock()
+	out := make([]*Error, len(codes))
+	for i := range codes {
+		out[i] = &codes[i]
+	}
+	return out
+}
 
 func (e *Error) Error() string { return e.msg }
 

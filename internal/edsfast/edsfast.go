@@ -72,5 +72,5 @@ func UseStreebog(mode string) error {
 		eds.SetStreebogReference(true)
 		return nil
 	}
-	return fmt.Errorf("Streebog implementation must be %q or %q, not %q", Fast, Reference, mode)
+	return fmt.Errorf("the Streebog implementation must be %q or %q, not %q", Fast, Reference, mode)
 }

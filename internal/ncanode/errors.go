@@ -8,7 +8,6 @@ import (
 	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
-	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/eds/tsp"
 )
 
@@ -117,9 +116,4 @@ func classify(err error) *apiError {
 		return fail(http.StatusBadRequest, e, "", err)
 	}
 	return fail(http.StatusInternalServerError, ErrInternal, "", err)
-}
-
-// certError maps a certificate parse failure to its coded error.
-func certError(err error) *apiError {
-	return fail(http.StatusBadRequest, pki.ErrMalformedCert, "", err)
 }

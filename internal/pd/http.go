@@ -22,6 +22,9 @@ import (
 //	GET  /v1/registry/objects/{id}
 //	GET  /v1/pd/grounds                                 the public directory of legal grounds
 //	POST /v1/pd/consents                                initiator records a consent with evidence
+//	GET  /v1/pd/consents[?subject=&owner=&status=&decision=&limit=&after=]
+//	                                                    the consents the caller holds, paged
+//	GET  /v1/pd/consents/{id}                           one consent the caller holds
 //	POST /v1/pd/proactive                               flow 1 {"verification_token": ...}
 //	POST /v1/pd/protocol                                flow 2 {"verification_token": ...}
 //	POST /v1/pd/sms-requests                            flow 3 (start, or repeat with request_id)
@@ -48,6 +51,8 @@ func (s *Service) Register(handle func(pattern string, h http.Handler)) {
 
 	// Initiators.
 	h("POST /v1/pd/consents", a.recordConsent)
+	h("GET /v1/pd/consents", a.listHeldConsents)
+	h("GET /v1/pd/consents/{id}", a.getHeldConsent)
 	h("POST /v1/pd/proactive", a.proactive)
 	h("POST /v1/pd/protocol", a.protocol)
 	h("POST /v1/pd/sms-requests", a.requestSMS)

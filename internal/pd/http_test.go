@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/api/apitest"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/store"
@@ -21,7 +22,8 @@ import (
 func (f *fixture) server(t *testing.T) *httptest.Server {
 	mux := http.NewServeMux()
 	f.svc.Register(func(p string, h http.Handler) { mux.Handle(p, h) })
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// Every exchange is checked against api/openapi.yaml.
+	srv := httptest.NewServer(apitest.Middleware(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if k := r.Header.Get("X-Test-Org"); k != "" {
 			orgsMu.Lock()
 			o := orgs[k]
@@ -29,7 +31,7 @@ func (f *fixture) server(t *testing.T) *httptest.Server {
 			r = r.WithContext(orgauth.WithCaller(r.Context(), o.caller))
 		}
 		mux.ServeHTTP(w, r)
-	}))
+	}), nil))
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -8,7 +8,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
+	"time"
 )
 
 // DefaultMaxBody is the largest JSON request body DecodeJSON accepts unless told otherwise.
@@ -25,6 +27,7 @@ const DefaultMaxBody = 1 << 20
 //	request.trailing_data           400  anything but white space after the JSON value
 //	request.unknown_field           400  a field the route does not know; "field" names it
 //	request.field_type              400  a field of the wrong JSON type; "field" names it
+//	request.invalid_field           400  a time that is not RFC 3339 (a date alone); "field" names it
 
 // CheckMediaType refuses a request whose Content-Type is not JSON.
 func CheckMediaType(r *http.Request) error {
@@ -69,6 +72,14 @@ func UnmarshalJSON(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var pe *time.ParseError
+		if errors.As(err, &pe) {
+			field := timeField(body, reflect.TypeOf(v))
+			if field == "" {
+				field = "(body)"
+			}
+			return InvalidField.WithDetail(fmt.Sprintf("field %q must be an RFC 3339 date and time, e.g. 2027-06-01T00:00:00Z (a date alone is not enough)", field)).With("field", field)
+		}
 		return decodeProblem(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
@@ -116,6 +127,77 @@ func decodeProblem(err error) error {
 		// An UnmarshalJSON method of v refused a value; its text may be internal.
 		return MalformedJSON.WithCause(err)
 	}
+}
+
+// timeField finds the member of body, decoded into a value of type t, that holds a
+// time.Time which is not RFC 3339: its dotted path, or "".
+func timeField(body []byte, t reflect.Type) string {
+	var raw any
+	if json.Unmarshal(body, &raw) != nil {
+		return ""
+	}
+	return findTime(raw, t, "")
+}
+
+var timeType = reflect.TypeOf(time.Time{})
+
+func findTime(raw any, t reflect.Type, path string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == timeType:
+		s, ok := raw.(string)
+		if _, err := time.Parse(time.RFC3339, s); !ok || err != nil {
+			return path
+		}
+	case t.Kind() == reflect.Struct:
+		obj, ok := raw.(map[string]any)
+		if !ok {
+			return ""
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if f.Anonymous && name == "" {
+				if p := findTime(raw, f.Type, path); p != "" {
+					return p
+				}
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			var val any
+			found := false
+			for k, v := range obj { // encoding/json matches names case-insensitively
+				if strings.EqualFold(k, name) {
+					val, found = v, true
+				}
+			}
+			if !found {
+				continue
+			}
+			sub := name
+			if path != "" {
+				sub = path + "." + name
+			}
+			if p := findTime(val, f.Type, sub); p != "" {
+				return p
+			}
+		}
+	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
+		arr, _ := raw.([]any)
+		for i, v := range arr {
+			if p := findTime(v, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 func jsonKind(k string) string {

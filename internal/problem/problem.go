@@ -43,8 +43,10 @@ type Problem struct {
 	cause error // internal, never rendered
 }
 
-// New returns a problem with the given status, code and title.
+// New returns a problem with the given status, code and title, and enters the code in
+// the catalogue (Catalog), from which docs/errors.md is generated.
 func New(status int, code, title string) *Problem {
+	register(status, code, title)
 	return &Problem{Status: status, Code: code, Title: title}
 }
 
@@ -89,7 +91,12 @@ func (p *Problem) clone() *Problem {
 func (p *Problem) WithDetail(detail string) *Problem { c := p.clone(); c.Detail = detail; return c }
 
 // WithRule returns a copy naming the rule it enforces.
-func (p *Problem) WithRule(rule string) *Problem { c := p.clone(); c.Rule = rule; return c }
+func (p *Problem) WithRule(rule string) *Problem {
+	registerRule(p.Code, rule)
+	c := p.clone()
+	c.Rule = rule
+	return c
+}
 
 // WithCause returns a copy carrying an internal cause for logs; it is never rendered.
 func (p *Problem) WithCause(err error) *Problem { c := p.clone(); c.cause = err; return c }

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/eds/pkcs12"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/problem"
 )
@@ -128,7 +129,14 @@ func (k *Keys) P12(kind, id string, alg ca.Algorithm) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := ca.PKCS12(is, KeyPassword)
+	// RSA and ECDSA key files in OpenSSL 3's layout (PBES2/AES-256, HMAC-SHA-256), which
+	// `openssl pkcs12` opens without -legacy; GOST key files in the NCA's layout, which
+	// NCALayer reads (OpenSSL has no GOST anyway).
+	format := pkcs12.FormatPBES2
+	if is.Key.Type().IsGOST() {
+		format = pkcs12.FormatNCA
+	}
+	b, err := pkcs12.EncodeFormat(format, is.Key, is.Certificate, is.Chain, KeyPassword, "")
 	if err != nil {
 		return nil, err
 	}

@@ -96,10 +96,8 @@ var (
 func TestIssueProfile(t *testing.T) {
 	c := testCA(t)
 	type want struct {
-		info     pki.Subject
-		roles    []pki.Role
-		signAlg  string
-		policies []pki.Policy
+		info  pki.Subject
+		roles []pki.Role
 	}
 	tests := []struct {
 		name  string

@@ -434,7 +434,7 @@ func feSqr(z, x *fe) {
 		t12, c = bits.Add64(t12, d6l, c)
 		t13, c = bits.Add64(t13, d6h, c)
 		t14, c = bits.Add64(t14, d7l, c)
-		t15, c = bits.Add64(t15, d7h, c)
+		t15, _ = bits.Add64(t15, d7h, c) // no carry out: the square of a 512-bit value has 1024 bits
 	}
 	// Fold: (t0..t15) = L + 2^512·H ≡ L + 569·H, then fold the top limb again.
 	{

@@ -12,14 +12,11 @@ var p512 = Tc26512A.p
 // ones in [p, 2^512)) and random ones.
 func feSamples(rng *rand.Rand, n int) []*big.Int {
 	two512 := new(big.Int).Lsh(one, 512)
-	var out []*big.Int
-	for _, v := range []*big.Int{
+	out := []*big.Int{
 		big.NewInt(0), big.NewInt(1), big.NewInt(2), big.NewInt(568), big.NewInt(569), big.NewInt(570),
 		new(big.Int).Sub(p512, one), new(big.Int).Set(p512), new(big.Int).Add(p512, one),
 		new(big.Int).Sub(two512, one), new(big.Int).Sub(two512, big.NewInt(2)),
 		new(big.Int).Lsh(one, 511), new(big.Int).Lsh(one, 256), new(big.Int).Sub(new(big.Int).Lsh(one, 448), one),
-	} {
-		out = append(out, v)
 	}
 	for range n {
 		var b [64]byte

@@ -91,9 +91,11 @@ for i in range(8):
 w("\t\tvar c uint64")
 w("\t\tt0, c = bits.Add64(t0, d0l, 0)")
 w("\t\tt1, c = bits.Add64(t1, d0h, c)")
-for i in range(1, 8):
+for i in range(1, 7):
     w(f"\t\tt{2*i}, c = bits.Add64(t{2*i}, d{i}l, c)")
     w(f"\t\tt{2*i+1}, c = bits.Add64(t{2*i+1}, d{i}h, c)")
+w("\t\tt14, c = bits.Add64(t14, d7l, c)")
+w("\t\tt15, _ = bits.Add64(t15, d7h, c) // no carry out: the square of a 512-bit value has 1024 bits")
 w("\t}")
 reduce_body()
 w("}")

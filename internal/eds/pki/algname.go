@@ -3,7 +3,6 @@ package pki
 import (
 	"crypto/sha256"
 	"encoding/asn1"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -81,10 +80,4 @@ func (v *sigVerifier) check(spki []byte, alg asn1.ObjectIdentifier, msg, sig []b
 	v.good[id] = struct{}{}
 	v.mu.Unlock()
 	return nil
-}
-
-// isAlgorithmError reports whether err is about an unsupported algorithm or key rather
-// than a signature that does not verify.
-func isAlgorithmError(err error) bool {
-	return errors.Is(err, eds.ErrUnknownAlgorithm) || errors.Is(err, eds.ErrBadPublicKey)
 }

@@ -142,10 +142,7 @@ type CertInfo struct {
 	Warnings           []string `json:"warnings,omitempty"`
 }
 
-var (
-	oidEmailAddress        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}
-	oidCertificatePolicies = asn1.ObjectIdentifier{2, 5, 29, 32}
-)
+var ()
 
 // Info reads a certificate in the Kazakh profile. It never fails: what is absent or
 // malformed is left empty, and doubtful identifiers are reported in Warnings.

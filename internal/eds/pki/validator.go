@@ -302,7 +302,7 @@ func (v *Validator) Validate(ctx context.Context, leaf *x509.Certificate, at tim
 	}
 
 	requested := 0
-	if res.Chain != nil && len(res.Chain) > 1 {
+	if len(res.Chain) > 1 {
 		issuer := res.Chain[1]
 		for _, m := range opts.Revocation {
 			switch m {

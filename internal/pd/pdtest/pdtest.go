@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/api/apitest"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/identity"
@@ -110,7 +111,8 @@ func Start(t testing.TB, db *store.DB, now func() time.Time) *Sandbox {
 		return err
 	})
 	mux.Handle(popreg.Path, reg.Handler())
-	srv := httptest.NewServer(auth.Middleware(mux))
+	// Every exchange is checked against api/openapi.yaml.
+	srv := httptest.NewServer(apitest.Middleware(t, auth.Middleware(mux), nil))
 	t.Cleanup(srv.Close)
 	return &Sandbox{URL: srv.URL, Service: svc, SMS: sms, Pop: pop, CA: c, Server: srv}
 }

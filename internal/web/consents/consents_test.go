@@ -185,7 +185,7 @@ func TestRefuse(t *testing.T) {
 	if w.Code != 200 || !strings.Contains(w.Body.String(), i18n.T("en", "consent.refused")) {
 		t.Errorf("refuse: %d", w.Code)
 	}
-	w = h.Post("/consents/new", values("refuse", "150101600001"), c)
+	h.Post("/consents/new", values("refuse", "150101600001"), c)
 	if len(f.refused) != 2 || f.refused[0].SubjectIIN != "900101300001" || f.refused[0].ActorIIN != "" ||
 		f.refused[1].SubjectIIN != "150101600001" || f.refused[1].ActorIIN != "900101300001" {
 		t.Errorf("refusals %+v", f.refused)

@@ -1,0 +1,158 @@
+package problem
+
+// todo is what a caller should do about each code: by the code itself, or by a
+// prefix ending in "." for a family of codes that call for the same action. A code
+// the catalogue holds without advice fails TestErrorCatalogue (internal/app).
+var todo = map[string]string{
+	// Requests.
+	"request.malformed_json":         "Send one JSON object of the endpoint's shape (see api/openapi.yaml); the detail gives the byte offset.",
+	"request.trailing_data":          "Send exactly one JSON object and nothing after it.",
+	"request.unknown_field":          "Remove or correct the member named in `field` (a misspelling is refused, never ignored).",
+	"request.field_type":             "Send the member named in `field` with the JSON type the detail names.",
+	"request.invalid_field":          "Correct the member named in `field`; the detail says the expected format (times are RFC 3339, e.g. 2027-06-01T00:00:00Z).",
+	"request.invalid_base64":         "Encode the binary field as standard Base64.",
+	"request.body_unreadable":        "Resend the request; the body broke off.",
+	"request.too_large":              "Send a smaller body; the detail gives the limit.",
+	"request.uri_too_long":           "Shorten the URL (move data into the body).",
+	"request.headers_too_large":      "Send smaller headers.",
+	"request.unsupported_media_type": "Send Content-Type: application/json.",
+	"idempotency.key_invalid":        "Send an Idempotency-Key of 1 to 255 printable characters, or none.",
+	"idempotency.key_conflict":       "Use a new Idempotency-Key for a different request; reuse a key only to retry the same body.",
+	"idempotency.in_progress":        "Retry after a moment: the first request with this key is still running.",
+
+	// HTTP and authentication.
+	"http.not_found":                "Check the path against api/openapi.yaml.",
+	"http.method_not_allowed":       "Use a method the path documents (the Allow header lists them).",
+	"http.rate_limited":             "Wait the Retry-After seconds, then retry; spread requests out.",
+	"http.unavailable":              "Retry after the Retry-After seconds with the same Idempotency-Key; the request changed nothing.",
+	"http.canceled":                 "Nothing: the client closed the connection before the answer (logged only).",
+	"internal":                      "Retry later; if it persists, report the X-Request-Id to Senim's operators.",
+	"auth.unauthenticated":          "Authenticate with the organisation's EDS certificate: mutual TLS or an Authorization: Senim-Signature header.",
+	"auth.forbidden":                "Act only on your own objects, or with the role this needs.",
+	"auth.csrf":                     "Reload the form and submit it again (the anti-forgery token was missing or old).",
+	"console.forbidden":             "Log in with an employee EDS key of the authorized body.",
+	"orgauth.signature.":            "Sign each request anew: x5c with your chain, htm/htu of this exact request, iat now, a fresh jti, bdh of the exact body.",
+	"orgauth.certificate.untrusted": "Use a valid certificate of a trusted authority (NCA RK; in the sandbox the sandbox CA), not expired or revoked, with its chain.",
+	"orgauth.certificate.no_bin":    "Use an organisation's certificate (its subject carries OU=BIN…), not a person's.",
+
+	// Personal data: directories and the registry.
+	"pd.admin.not_regulator":        "Only the authorized body's BINs change the directories; use the regulator's certificate.",
+	"pd.directory.invalid":          "Correct the directory entry as the detail says.",
+	"pd.not_found":                  "Check the identifier; an object of another organisation is not found either.",
+	"pd.trusted_object.invalid":     "Correct the registry entry as the detail says.",
+	"pd.trusted_object.not_trusted": "Register your information system as a trusted digital object (TR-1), or call from a registered one's certificate.",
+	"pd.data_owner.unknown":         "Name a data owner in the directory (GET /v1/admin/pd/data-owners, or the public /directories page).",
+	"pd.data_set.unknown":           "Ask only for data sets the data owner holds.",
+	"pd.request.invalid":            "Correct the request as the detail says.",
+	"pd.forbidden":                  "Act only on what is yours: your consents, your requests, tokens issued to you.",
+	"pd.subject.invalid":            "Send the subject's 12-digit IIN with a valid check digit.",
+	"pd.cursor.invalid":             "Send back the `next` of the previous page unchanged, or no `after` for the first page.",
+
+	// Consents.
+	"pd.consent.invalid":            "Correct the consent as the detail says (e.g. valid_until must be in the future, RFC 3339).",
+	"pd.consent.method_not_allowed": "Obtain consent by biometrics, EDS or on paper (PD-6.1.1).",
+	"pd.consent.otp_not_allowed":    "Do not use an SMS one-time password for flows 1 and 2; use flow 3 for SMS consent (PD-6.X).",
+	"pd.consent.eds_required":       "Have the subject sign the consent text with their EDS and send the CMS.",
+	"pd.consent.signature_invalid":  "Have the deciding person sign exactly the consent text Senim shows (ConsentText) with their own valid EDS.",
+	"pd.consent.evidence_missing":   "Send the evidence for the method: a biometric check reference, or a paper form reference and the scan's SHA-256.",
+	"pd.consent.not_found":          "Obtain the subject's consent for this data owner and data first (record it, or the subject gives it in the cabinet).",
+	"pd.consent.revoked":            "Stop: the subject revoked the consent. Ask for a new one if still needed.",
+	"pd.consent.refused":            "Stop: the subject refused. Do not ask again through the same flow without a new reason.",
+	"pd.consent.expired":            "Ask the subject for a new consent.",
+	"pd.consent.scope_not_covered":  "Ask only for what the consent covers, or obtain a consent for the wider scope.",
+	"pd.consent.already_revoked":    "Nothing: it is already revoked.",
+	"pd.consent.not_representative": "Only the subject, or a minor's legal representative, decides.",
+
+	// Flows 1 and 2.
+	"pd.verification_token.missing":             "Send {\"verification_token\": \"<compact JWS>\"}.",
+	"pd.verification_token.malformed":           "Send a compact JWS with the x5c header and the claims of api/openapi.yaml (the Go client's Key.VerificationToken makes one).",
+	"pd.verification_token.alg_unsupported":     "Sign with a GOST 2015, RSA, ECDSA or Ed25519 key and its matching alg.",
+	"pd.verification_token.certificate_invalid": "Sign with your organisation's valid certificate of a trusted authority, with its chain in x5c.",
+	"pd.verification_token.signature_invalid":   "Sign the token with the key of the certificate in x5c; do not change it after signing.",
+	"pd.verification_token.mode_mismatch":       "Send proactive tokens to /v1/pd/proactive and protocol tokens to /v1/pd/protocol.",
+	"pd.verification_token.claims_invalid":      "Fill every claim the detail names, in its format.",
+	"pd.verification_token.bin_mismatch":        "Put your own BIN (the certificate's) in the token's iss.",
+	"pd.verification_token.too_old":             "Make a new verification token just before the request (iat now).",
+	"pd.verification_token.in_future":           "Set iat to the current time; check your clock (NTP).",
+	"pd.verification_token.replayed":            "Make a new token with a new jti for each request.",
+	"pd.verification_token.consent_marker":      "Mark a protocol-mode token consent.obtained = false.",
+	"pd.service_code.unknown":                   "Use a proactive service code from the directory.",
+	"pd.service_code.bin_mismatch":              "Use a service code registered for your BIN.",
+	"pd.service_code.scope_mismatch":            "Ask for the data owner and data sets of that service code.",
+	"pd.access_method.not_allowed":              "Name only the ways of access the service code allows.",
+	"pd.ground.missing":                         "Name a ground code from GET /v1/pd/grounds.",
+	"pd.ground.unknown":                         "Name a ground code from GET /v1/pd/grounds.",
+	"pd.protocol.not_permitted":                 "Ask the authorized body for protocol-mode permission on this ground, or use a ground you are permitted.",
+
+	// Flow 3.
+	"pd.sms.not_registered":     "Tell the subject to register their mobile number on the eGov portal, then start again.",
+	"pd.sms.unavailable":        "Retry later; the mobile government systems did not answer.",
+	"pd.sms.code_invalid":       "Ask the subject for the code again and enter it exactly.",
+	"pd.sms.attempts_exhausted": "Start a new request; this one is closed.",
+	"pd.sms.expired":            "Start a new request.",
+	"pd.sms.denied":             "Stop: the subject refused.",
+	"pd.sms.request_unknown":    "Check the request_id; it is only yours to repeat.",
+	"pd.sms.already_issued":     "Use the token already issued for this request.",
+
+	// Data owners.
+	"pd.report.invalid":        "Correct the report as the detail says (subject, action, automated, data sets).",
+	"pd.report.token_mismatch": "Report only on tokens issued to you as data owner, for that subject.",
+
+	// Webhooks.
+	"webhook.url_invalid":            "Give an absolute https URL without user name, password or fragment.",
+	"webhook.address_forbidden":      "Give an endpoint on a public address; internal, private and link-local addresses are refused.",
+	"webhook.host_unresolvable":      "Give a host name that resolves in public DNS.",
+	"webhook.event_unknown":          "Subscribe only to event types GET /v1/webhooks lists.",
+	"webhook.too_many_subscriptions": "Delete a subscription you no longer use.",
+	"webhook.not_found":              "Check the subscription id; only your own are visible.",
+
+	// Identifiers.
+	"kzid.invalid": "Check the number: 12 digits with a valid check digit; the error member says which check failed.",
+
+	// The citizen's cabinet.
+	"identity.":                       "Log in again; the detail says what failed.",
+	"identity.login.locked":           "Wait and try again later.",
+	"identity.login.no_phone":         "Register the mobile number on the eGov portal, or log in with EDS.",
+	"identity.login.sms_unavailable":  "Try again later, or log in with EDS.",
+	"identity.citizen.invalid":        "Send a valid IIN.",
+	"identity.organization.invalid":   "Correct the organisation's data as the detail says.",
+	"identity.not_found":              "Check the IIN or BIN.",
+	"identity.eds.":                   "Sign the login challenge again with a valid personal EDS authentication key.",
+	"notify.notice.not_found":         "Check the notice; only the addressee's own notices open.",
+	"notify.notice.not_significant":   "Nothing: this notice needs no acknowledgement.",
+	"notify.receipt.not_acknowledged": "Acknowledge the notice first; the receipt is made then.",
+	"notify.reader.unauthenticated":   "Open the notice in the addressee's own authenticated cabinet session.",
+	"notify.message.invalid":          "Correct the message as the detail says.",
+	"notify.receipt.invalid":          "The receipt is not a valid signed Senim read receipt: get it again from the cabinet.",
+	"sandbox.key.unknown_party":       "Use a BIN or IIN from GET /sandbox/population.",
+
+	// The log.
+	"log.tile.":                    "Ask for a tile inside the tree of the current checkpoint (C2SP tlog-tiles paths).",
+	"log.index.out_of_range":       "Ask within the tree size of a checkpoint you have.",
+	"log.request.invalid":          "Correct the query as the detail says.",
+	"log.leaf.not_found":           "Check the leaf hash; it is not in this tree.",
+	"log.entry.not_found":          "Retry shortly: the event may not be sequenced into the log yet.",
+	"log.empty":                    "Retry shortly: the log has no checkpoint yet.",
+	"log.checkpoint.not_witnessed": "Retry later: no checkpoint has its witnesses' quorum yet.",
+	"log.checkpoint.invalid":       "Send a checkpoint signed by this log.",
+	"log.cosignature.invalid":      "Cosign the log's current checkpoint with your registered witness key.",
+	"log.inconsistent":             "Report it to Senim's operators: the log is not consistent with what you saw.",
+	"log.leaf.":                    "The evidence does not match the log; get the bundle again.",
+	"log.opening.":                 "The evidence does not match the log; get the bundle again.",
+	"log.bundle.":                  "Get the evidence bundle again from the cabinet; do not edit it.",
+
+	// EDS (/v1/eds) — codes of package eds and its subpackages.
+	"eds.algorithm.":          "Use a key of an algorithm Senim supports (GOST 2015/2004, RSA, ECDSA, Ed25519).",
+	"eds.ca.":                 "Sandbox CA only: correct the request as the detail says.",
+	"eds.cert.":               "Use a valid certificate of a trusted authority, with its chain; the code says which check failed.",
+	"eds.cms.":                "Send a well-formed CMS signed with the certificate's key over the exact content; the code says which check failed.",
+	"eds.crl.":                "Retry later, or use OCSP; the revocation list was not usable.",
+	"eds.ocsp.":               "Retry later, or use CRL; the OCSP answer was not usable.",
+	"eds.key.":                "Use a valid key (the key file may be damaged).",
+	"eds.pkcs12.":             "Check the key file and its password (NCA files are PKCS#12).",
+	"eds.pkcs12.bad_password": "Give the key file's right password.",
+	"eds.signature.":          "Sign again with the certificate's key; the signature does not verify.",
+	"eds.tsp.":                "Retry later; the time-stamping authority failed.",
+	"eds.tsp.not_configured":  "Sign without withTsp, or ask the operator to configure a TSA.",
+	"jws.":                    "Send a compact JWS signed by the key of the certificate in x5c, with a supported alg.",
+}
