@@ -247,7 +247,7 @@ func (s *Service) SetComplaintStatus(ctx context.Context, actor, id, status, not
 			return err
 		}
 		if !c.Open() || c.Status == status {
-			return ErrComplaintTransition.WithDetail("from " + c.Status + " to " + status).With("field", "status")
+			return ErrComplaintTransition.WithDetail("from "+c.Status+" to "+status).With("field", "status")
 		}
 		now := s.now().UTC().Truncate(time.Microsecond)
 		if _, err := tx.ExecContext(ctx, `UPDATE pd_complaints SET status = ?, updated_at = ? WHERE id = ?`, status, store.Micros(now), c.ID); err != nil {
