@@ -7,6 +7,7 @@ import (
 	"html"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -197,6 +198,11 @@ func TestBrowserAxe(t *testing.T) {
 	if one == nil {
 		t.Fatalf("no access on the access page:\n%s", access)
 	}
+	ev, _ := strconv.ParseInt(strings.TrimPrefix(one[1], "/access/"), 10, 64)
+	cp, err := a.PD.FileComplaint(t.Context(), alice.IIN, ev, "Бұл мен емес")
+	if err != nil {
+		t.Fatal(err)
+	}
 	staff, _ := staffBrowser(t, a, srv.URL)
 	ctx := chromeContext(t, bin)
 
@@ -242,9 +248,9 @@ func TestBrowserAxe(t *testing.T) {
 	visit("signed out", []string{"/login", "/login/eds", "/directories", "/no-such-page"})
 	setCookies(t, ctx, ba)
 	signedIn = true
-	visit("citizen", citizenPages(consent, one[1]))
+	visit("citizen", append(citizenPages(consent, one[1]), one[1]+"/complaint", "/complaints", "/complaints/"+cp.ID))
 	setCookies(t, ctx, staff)
-	visit("staff", staffPages())
+	visit("staff", append(staffPages(), "/console/complaints", "/console/complaints/"+cp.ID))
 }
 
 // citizenPages are the cabinet's pages a citizen with consent and the access one sees;

@@ -38,6 +38,8 @@ var (
 	consoleView     = views.Add("console", "console.title")
 	tr2View         = views.Add("tr2", "console.tr2.title")
 	directoriesView = views.Add("directories", "dir.title")
+	complaintsView  = views.Add("complaints", "console.complaints.title")
+	complaintView   = views.Add("complaint", "console.complaint.title")
 )
 
 // Directories is what the authorized body keeps, as the console sees it. Who is staff
@@ -67,6 +69,8 @@ type Config struct {
 	Console Directories
 	// Organizations names organizations (optional: without it, by BIN).
 	Organizations Organizations
+	// Complaints are citizens' complaints (optional: without them, no complaints pages).
+	Complaints Complaints
 }
 
 type area struct {
@@ -92,6 +96,9 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("POST /console/services", web.Form(web.Staff(a.post("svc", a.putService))))
 	s.Handle("POST /console/owners", web.Form(web.Staff(a.post("owner", a.putOwner))))
 	s.Handle("POST /console/objects", web.Form(web.Staff(a.post("obj", a.putObject))))
+	s.Handle("GET /console/complaints", web.Staff(a.complaintsList))
+	s.Handle("GET /console/complaints/{id}", web.Staff(a.complaintPage))
+	s.Handle("POST /console/complaints/{id}/status", web.Form(web.Staff(a.setComplaintStatus)))
 	s.Handle("GET /directories", web.Public(a.directories))
 	s.Nav(web.NavItem{Place: web.NavMain, Href: "/console", ID: "nav-console", Key: "nav.console", Show: web.StaffOnly})
 	s.Nav(web.NavItem{Place: web.NavFooter, Href: "/directories", ID: "nav-directories", Key: "nav.directories"})

@@ -17,10 +17,11 @@ import (
 
 // fakeDirs is the authorized body's directories; writes are recorded as "actor: what".
 type fakeDirs struct {
-	tr2    bool
-	writes []string
-	all    bool  // every kind, status and notification policy, for the render test
-	err    error // what SetProtocolPermissions answers
+	tr2        bool
+	writes     []string
+	all        bool  // every kind, status and notification policy, for the render test
+	err        error // what SetProtocolPermissions answers
+	complaints []pd.Complaint
 }
 
 func (f *fakeDirs) TrustedObjects(context.Context, string) ([]pd.TrustedObject, error) {
@@ -93,7 +94,7 @@ func mount(t *testing.T) (*webtest.Harness, *fakeDirs) {
 	t.Helper()
 	h := webtest.New(t)
 	f := &fakeDirs{}
-	if err := Mount(h.Shell, Config{Console: f, Organizations: orgs{}}); err != nil {
+	if err := Mount(h.Shell, Config{Console: f, Organizations: orgs{}, Complaints: f}); err != nil {
 		t.Fatal(err)
 	}
 	return h, f

@@ -122,6 +122,7 @@ var subjectEvents = []string{
 	"identity.citizen.created", "identity.login.code_sent", "identity.login.failed", "identity.session.opened", "identity.session.closed",
 	"pd.consent.given", "pd.consent.refused", "pd.consent.revoked", "pd.token.issued", "pd.action.reported", "pd.access.notice",
 	"pd.sms.requested", "pd.sms.approved", "pd.sms.denied", "pd.sms.expired", "pd.sms.locked", "pd.sms.issued", "pd.sms.failed", "pd.sms.code_failed",
+	"pd.complaint.filed", "pd.complaint.status",
 }
 
 // TestReadableInEveryLanguage: every event type, actor kind and proof state reads in
