@@ -18,6 +18,7 @@ import (
 
 	"github.com/senimkz/senim/client"
 	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/sandbox"
 )
 
@@ -262,5 +263,7 @@ func citizenPages(consent, one string) []string {
 
 // staffPages are the console's pages.
 func staffPages() []string {
-	return []string{"/", "/console", "/console/tr2", "/directories"}
+	return []string{"/", "/console", "/console/tr2", "/directories", "/console/entries/ground/" + pd.SandboxGround,
+		"/console/entries/service/" + pd.SandboxServiceCode, "/console/entries/service/new", "/console/entries/owner/new",
+		"/console/entries/permission/new", "/console/entries/object/new", "/console/entries/ground/" + pd.SandboxGround + "/delete"}
 }

@@ -36,6 +36,7 @@ type personalData interface {
 	consents.PersonalData
 	console.Directories
 	console.Complaints
+	console.Entries
 }
 
 // mount mounts every area of the cabinet on sh; a new area is added here, and the
@@ -53,7 +54,7 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices}); err != nil {
 		return nil, err
 	}
-	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations, Complaints: c.PD}); err != nil {
+	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations, Complaints: c.PD, Entries: c.PD}); err != nil {
 		return nil, err
 	}
 	if c.Sandbox == nil {

@@ -287,9 +287,12 @@ func (s *Service) PutDataOwner(ctx context.Context, actor string, o DataOwner) (
 	o.SenderConstraint = &constrained
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO pd_data_owners (bin, name, data_sets, sender_constraint, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (bin) DO UPDATE SET name = excluded.name, data_sets = excluded.data_sets, sender_constraint = excluded.sender_constraint, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+			ON CONFLICT (bin) DO UPDATE SET name = excluded.name, data_sets = excluded.data_sets, sender_constraint = excluded.sender_constraint, updated_by = excluded.updated_by, updated_at = excluded.updated_at, deleted = 0`,
 			o.BIN, o.Name, marshal(o.DataSets), constrained, actor, store.Micros(o.UpdatedAt))
 		if err != nil {
+			return err
+		}
+		if err := recordChange(ctx, tx, EntryOwner, o.BIN, o, false, actor, o.UpdatedAt); err != nil {
 			return err
 		}
 		_, err = tx.Emit(ctx, store.Event{Type: "pd.directory.data_owner.put", Actor: actor, Payload: []byte(marshal(o))})
@@ -303,7 +306,7 @@ func (s *Service) PutDataOwner(ctx context.Context, actor string, o DataOwner) (
 }
 
 func (s *Service) listOwners(ctx context.Context) ([]DataOwner, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT bin, name, data_sets, sender_constraint, updated_by, updated_at FROM pd_data_owners ORDER BY bin`)
+	rows, err := s.db.QueryContext(ctx, `SELECT bin, name, data_sets, sender_constraint, updated_by, updated_at FROM pd_data_owners WHERE deleted = 0 ORDER BY bin`)
 	if err != nil {
 		return nil, err
 	}
@@ -374,6 +377,9 @@ func (s *Service) PutServiceCode(ctx context.Context, actor string, c ServiceCod
 			active = excluded.active, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
 			c.Code, c.Title, c.Owner, marshal(c.DataSets), marshal(c.BINs), marshal(c.ConsentMethods), marshal(c.AccessMethods), c.PeriodSeconds, active, actor, store.Micros(c.UpdatedAt))
 		if err != nil {
+			return err
+		}
+		if err := recordChange(ctx, tx, EntryService, c.Code, c, false, actor, c.UpdatedAt); err != nil {
 			return err
 		}
 		_, err = tx.Emit(ctx, store.Event{Type: "pd.directory.service_code.put", Actor: actor, Payload: []byte(marshal(c))})
@@ -470,6 +476,9 @@ func (s *Service) PutGround(ctx context.Context, actor string, g Ground) (*Groun
 		if err != nil {
 			return err
 		}
+		if err := recordChange(ctx, tx, EntryGround, g.Code, g, false, actor, g.UpdatedAt); err != nil {
+			return err
+		}
 		_, err = tx.Emit(ctx, store.Event{Type: "pd.directory.ground.put", Actor: actor, Payload: []byte(marshal(g))})
 		return err
 	})
@@ -520,9 +529,13 @@ func (s *Service) SetProtocolPermissions(ctx context.Context, actor, bin string,
 			return ErrGroundUnknown.WithDetail("ground " + g + " is not in the directory")
 		}
 	}
-	now := store.Micros(s.now())
+	at := s.now().UTC().Truncate(time.Microsecond)
+	now := store.Micros(at)
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM pd_protocol_permissions WHERE bin = ?`, bin); err != nil {
+			return err
+		}
+		if err := recordChange(ctx, tx, EntryPermission, bin, map[string]any{"bin": bin, "grounds": grounds}, len(grounds) == 0, actor, at); err != nil {
 			return err
 		}
 		for _, g := range grounds {

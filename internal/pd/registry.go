@@ -101,13 +101,16 @@ func (s *Service) PutTrustedObject(ctx context.Context, actor string, o TrustedO
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, owner_bin = excluded.owner_bin, name = excluded.name, version = excluded.version,
 			cert_number = excluded.cert_number, cert_date = excluded.cert_date, cert_expires = excluded.cert_expires, thumbprints = excluded.thumbprints,
-			status = excluded.status, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+			status = excluded.status, updated_by = excluded.updated_by, updated_at = excluded.updated_at, deleted = 0`,
 			o.ID, o.Kind, o.OwnerBIN, o.Name, o.Version, o.CertNumber, micros(o.CertDate), micros(o.CertExpires), marshal(o.Thumbprints), o.Status, actor, store.Micros(o.UpdatedAt))
 		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO pd_trusted_object_history (object_id, state, actor, at) VALUES (?, ?, ?, ?)`,
 			o.ID, marshal(o), actor, store.Micros(o.UpdatedAt)); err != nil {
+			return err
+		}
+		if err := recordChange(ctx, tx, EntryObject, o.ID, o, false, actor, o.UpdatedAt); err != nil {
 			return err
 		}
 		_, err = tx.Emit(ctx, store.Event{Type: "pd.registry.object.put", Actor: actor, Payload: []byte(marshal(o))})
@@ -141,9 +144,9 @@ func scanObject(sc interface{ Scan(...any) error }) (TrustedObject, error) {
 
 // TrustedObjects lists the registry, optionally only the objects of one owner BIN.
 func (s *Service) TrustedObjects(ctx context.Context, ownerBIN string) ([]TrustedObject, error) {
-	q, args := `SELECT `+objectColumns+` FROM pd_trusted_objects ORDER BY id`, []any{}
+	q, args := `SELECT `+objectColumns+` FROM pd_trusted_objects WHERE deleted = 0 ORDER BY id`, []any{}
 	if ownerBIN != "" {
-		q, args = `SELECT `+objectColumns+` FROM pd_trusted_objects WHERE owner_bin = ? ORDER BY id`, []any{ownerBIN}
+		q, args = `SELECT `+objectColumns+` FROM pd_trusted_objects WHERE owner_bin = ? AND deleted = 0 ORDER BY id`, []any{ownerBIN}
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -163,7 +166,7 @@ func (s *Service) TrustedObjects(ctx context.Context, ownerBIN string) ([]Truste
 
 // TrustedObject returns one registry entry, or ErrNotFound.
 func (s *Service) TrustedObject(ctx context.Context, id string) (*TrustedObject, error) {
-	o, err := scanObject(s.db.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM pd_trusted_objects WHERE id = ?`, id))
+	o, err := scanObject(s.db.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM pd_trusted_objects WHERE id = ? AND deleted = 0`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound.WithDetail("no trusted object with this id")
 	}

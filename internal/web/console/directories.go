@@ -62,6 +62,9 @@ func (a *area) directories(w http.ResponseWriter, r *http.Request, sess *identit
 		return err
 	}
 	for _, c := range svcs {
+		if c.Active != nil && !*c.Active {
+			continue // deleted
+		}
 		row := serviceRow{Code: c.Code, Title: c.Title, Owner: web.Party{Name: names[c.Owner], BIN: c.Owner}}
 		for _, ds := range c.DataSets {
 			if o := owners[c.Owner]; o != nil {
@@ -75,6 +78,9 @@ func (a *area) directories(w http.ResponseWriter, r *http.Request, sess *identit
 		d.Services = append(d.Services, row)
 	}
 	for _, g := range grounds {
+		if g.Active != nil && !*g.Active {
+			continue // deleted
+		}
 		d.Grounds = append(d.Grounds, groundRow{Code: g.Code, Title: g.Titles.In(p.Lang), LegalRef: g.LegalRef, Notify: g.Notify})
 	}
 	p.Data = d
