@@ -313,7 +313,6 @@ func (a *area) entryValues(ctx context.Context, kind, key string) (url.Values, b
 	return url.Values{}, false, nil
 }
 
-
 // history is the entry's changes as staff read them: who, when, and each field that
 // changed with its new value (labels and enum values from the catalogs).
 func (a *area) history(ctx context.Context, lang, kind, key string) ([]changeLine, error) {
