@@ -28,11 +28,14 @@ func TestBrowserComplaint(t *testing.T) {
 		t.Fatalf("no access on record: %v", err)
 	}
 	ev := h[0].EventID
-	var bankName string
+	var bankKK, bankRU string // the bank's name in Kazakh and Russian (issue 10 item 1)
 	for _, o := range a.Pop.Organizations {
 		if o.BIN == h[0].Initiator {
-			bankName = o.Name
+			bankKK, bankRU = o.Names.KK, o.Names.RU
 		}
+	}
+	if bankKK == "" || bankRU == "" {
+		t.Fatal("the sandbox bank has no names in Kazakh and Russian")
 	}
 	ctx := chromeContext(t, bin)
 	setCookies(t, ctx, ba)
@@ -66,8 +69,8 @@ func TestBrowserComplaint(t *testing.T) {
 	if st := text(`#complaint-status-` + id); st != "қабылданды" {
 		t.Errorf("status shown to the citizen: %q", st)
 	}
-	if row := text(`#complaint-` + id); !strings.Contains(row, bankName) {
-		t.Errorf("the complaint does not name the bank %q: %q", bankName, row)
+	if row := text(`#complaint-` + id); !strings.Contains(row, bankKK) {
+		t.Errorf("the complaint does not name the bank %q: %q", bankKK, row)
 	}
 
 	// The regulator's employee, in Russian.
@@ -80,7 +83,7 @@ func TestBrowserComplaint(t *testing.T) {
 	if err != nil {
 		t.Fatalf("console complaints: %v", err)
 	}
-	if row := text(`#complaint-` + id); !strings.Contains(row, bankName) || !strings.Contains(row, "получена") {
+	if row := text(`#complaint-` + id); !strings.Contains(row, bankRU) || !strings.Contains(row, "получена") {
 		t.Errorf("console row: %q", row)
 	}
 	err = chromedp.Do(ctx,

@@ -2,6 +2,7 @@ package pd
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,6 +114,33 @@ func TestDirectoryHistoryAndSoftDelete(t *testing.T) {
 		}
 		if h, _ := s.DirectoryHistory(ctx, EntryObject, "bank-app"); len(h) != 3 || h[0].Deleted || !h[1].Deleted || h[2].Deleted {
 			t.Errorf("object history = %+v", h)
+		}
+	})
+}
+
+// Oversize or broken names and titles are refused with the field named, and nothing is
+// stored.
+func TestDirectoryOversize(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := t.Context()
+		long := strings.Repeat("ж", MaxName+1)
+		before, _ := f.svc.DirectoryHistory(ctx, EntryOwner, binRegister)
+		_, err := f.svc.PutDataOwner(ctx, actorAdmin, DataOwner{BIN: binRegister, Name: "R", Names: Titles{KK: long}, DataSets: []DataSet{{Code: "identity", Title: "I"}}})
+		wantCode(t, err, "pd.directory.invalid", "")
+		_, err = f.svc.PutDataOwner(ctx, actorAdmin, DataOwner{BIN: binRegister, Name: "R", DataSets: []DataSet{{Code: "identity", Title: long}}})
+		wantCode(t, err, "pd.directory.invalid", "")
+		_, err = f.svc.PutServiceCode(ctx, actorAdmin, ServiceCode{Code: "LOAN-KYC", Title: "bad \xff", Owner: binRegister})
+		wantCode(t, err, "pd.directory.invalid", "")
+		_, err = f.svc.PutGround(ctx, actorAdmin, Ground{Code: "CPC-199", Titles: Titles{KK: long, RU: "р", EN: "e"}, LegalRef: "x"})
+		wantCode(t, err, "pd.directory.invalid", "")
+		_, err = f.svc.PutTrustedObject(ctx, actorAdmin, TrustedObject{ID: "app", Kind: KindPlatform, OwnerBIN: binBank, Name: long, Status: StatusSuspended})
+		wantCode(t, err, "pd.trusted_object.invalid", "TR-1")
+		if after, _ := f.svc.DirectoryHistory(ctx, EntryOwner, binRegister); len(after) != len(before) {
+			t.Error("a refused put changed the history")
+		}
+		if _, err := f.svc.TrustedObject(ctx, "app"); err == nil {
+			t.Error("an oversize object was stored")
 		}
 	})
 }

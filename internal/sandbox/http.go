@@ -24,7 +24,7 @@ func Seed(ctx context.Context, ids *identity.Service, p Population) (created int
 		}
 	}
 	for _, o := range p.Organizations {
-		org := identity.Organization{BIN: o.BIN, Name: o.Name, Role: o.Role}
+		org := identity.Organization{BIN: o.BIN, Name: o.Name, Names: o.Names, Role: o.Role}
 		for _, s := range o.Systems {
 			org.Systems = append(org.Systems, identity.InformationSystem{Code: s.Code, Name: s.Name})
 		}

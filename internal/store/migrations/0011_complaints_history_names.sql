@@ -52,3 +52,11 @@ CREATE INDEX pd_directory_history_entry ON pd_directory_history (kind, entry, id
 -- Soft deletion: a deleted data owner or trusted object stays, marked, with its history.
 ALTER TABLE pd_data_owners ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE pd_trusted_objects ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+
+-- Names in the cabinet's languages (JSON {"kk":…,"ru":…,"en":…}; '{}' = only the one
+-- name above, used in every language): organizations, data owners, proactive services
+-- and trusted digital objects. Pages, SMS, consent texts and notices pick by language.
+ALTER TABLE organizations ADD COLUMN names TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE pd_data_owners ADD COLUMN names TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE pd_service_codes ADD COLUMN titles TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE pd_trusted_objects ADD COLUMN names TEXT NOT NULL DEFAULT '{}';

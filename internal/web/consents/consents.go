@@ -474,10 +474,10 @@ func (a *area) renderForm(w http.ResponseWriter, r *http.Request, p *web.Page, f
 	}
 	d := formData{Form: f}
 	for _, o := range orgs {
-		d.Organizations = append(d.Organizations, web.Party{Name: o.Name, BIN: o.BIN})
+		d.Organizations = append(d.Organizations, web.Party{Name: o.NameIn(p.Lang), BIN: o.BIN})
 	}
 	for _, o := range owners {
-		c := ownerChoice{Party: web.Party{Name: o.Name, BIN: o.BIN}}
+		c := ownerChoice{Party: web.Party{Name: o.NameIn(p.Lang), BIN: o.BIN}}
 		for _, ds := range o.DataSets {
 			c.DataSets = append(c.DataSets, dataSetChoice{Code: ds.Code, Title: ds.TitleIn(p.Lang)})
 		}

@@ -67,7 +67,7 @@ type complaintData struct {
 }
 
 func (a *area) complaintRow(ctx context.Context, lang string, c pd.Complaint) (complaintRow, error) {
-	names, err := a.orgNames(ctx)
+	names, err := a.orgNames(ctx, lang)
 	if err != nil {
 		return complaintRow{}, err
 	}
@@ -79,7 +79,7 @@ func (a *area) complaintRow(ctx context.Context, lang string, c pd.Complaint) (c
 		Initiator: web.Party{Name: names[c.Initiator], BIN: c.Initiator}, Owner: web.Party{Name: names[c.Owner], BIN: c.Owner}, DataSets: c.DataSets}
 	for _, o := range owners {
 		if o.BIN == c.Owner {
-			row.Owner.Name = o.Name
+			row.Owner.Name = o.NameIn(lang)
 			row.DataSets = make([]string, len(c.DataSets))
 			for i, ds := range c.DataSets {
 				row.DataSets[i] = o.DataSetTitle(ds, lang)

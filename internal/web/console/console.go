@@ -169,7 +169,7 @@ func (a *area) renderConsole(w http.ResponseWriter, r *http.Request, sess *ident
 	ctx := r.Context()
 	d := baseData(sess)
 	p := a.s.Page(w, r, sess)
-	names, err := a.orgNames(ctx)
+	names, err := a.orgNames(ctx, p.Lang)
 	if err != nil {
 		return err
 	}
@@ -181,6 +181,7 @@ func (a *area) renderConsole(w http.ResponseWriter, r *http.Request, sess *ident
 		return err
 	}
 	for _, o := range objs {
+		o.Name = o.NameIn(p.Lang)
 		d.Objects = append(d.Objects, objectRow{TrustedObject: o, Owner: web.Party{Name: names[o.OwnerBIN], BIN: o.OwnerBIN}})
 	}
 	if d.Grounds, err = a.cfg.Console.Grounds(ctx); err != nil {
@@ -209,6 +210,12 @@ func (a *area) renderConsole(w http.ResponseWriter, r *http.Request, sess *ident
 	d.Services = slices.DeleteFunc(d.Services, func(c pd.ServiceCode) bool { return c.Active != nil && !*c.Active })
 	if d.Owners, err = a.cfg.Console.DataOwners(ctx); err != nil {
 		return err
+	}
+	for i := range d.Owners {
+		d.Owners[i].Name = d.Owners[i].NameIn(p.Lang)
+	}
+	for i := range d.Services {
+		d.Services[i].Title = d.Services[i].TitleIn(p.Lang)
 	}
 	if a.cfg.Entries != nil {
 		if d.Deleted, err = a.cfg.Entries.DeletedEntries(ctx); err != nil {
@@ -251,7 +258,7 @@ func (a *area) formProblem(p *web.Page, f *failed) int {
 }
 
 // orgNames are the organizations' names by BIN, when the area has a directory of them.
-func (a *area) orgNames(ctx context.Context) (map[string]string, error) {
+func (a *area) orgNames(ctx context.Context, lang string) (map[string]string, error) {
 	out := map[string]string{}
 	if a.cfg.Organizations == nil {
 		return out, nil
@@ -261,7 +268,7 @@ func (a *area) orgNames(ctx context.Context) (map[string]string, error) {
 		return nil, err
 	}
 	for _, o := range orgs {
-		out[o.BIN] = o.Name
+		out[o.BIN] = o.NameIn(lang)
 	}
 	return out, nil
 }
@@ -369,6 +376,12 @@ func (a *area) putGround(r *http.Request, actor string) error {
 	return err
 }
 
+// names are a name's three language fields (field_kk, field_ru, field_en).
+func names(r *http.Request, field string) pd.Titles {
+	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(field + "_" + k)) }
+	return pd.Titles{KK: f("kk"), RU: f("ru"), EN: f("en")}
+}
+
 // list is every value of a form field: the ticked checkboxes, each of which may also
 // be a comma-separated list (as the admin API and older forms send them).
 func list(r *http.Request, field string) []string {
@@ -394,14 +407,14 @@ func (a *area) putService(r *http.Request, actor string) error {
 		return problem.Field("period_days", "must be a positive number of days")
 	}
 	_, err = a.cfg.Console.PutServiceCode(r.Context(), actor, pd.ServiceCode{
-		Code: f("code"), Title: f("title"), Owner: f("owner"), DataSets: list(r, "data_sets"), BINs: list(r, "bins"),
+		Code: f("code"), Title: f("title"), Titles: names(r, "title"), Owner: f("owner"), DataSets: list(r, "data_sets"), BINs: list(r, "bins"),
 		ConsentMethods: list(r, "consent_methods"), AccessMethods: list(r, "access_methods"), PeriodSeconds: int64(days) * 86400,
 	})
 	return err
 }
 
 func (a *area) putOwner(r *http.Request, actor string) error {
-	o := pd.DataOwner{BIN: strings.TrimSpace(r.PostFormValue("bin")), Name: strings.TrimSpace(r.PostFormValue("name"))}
+	o := pd.DataOwner{BIN: strings.TrimSpace(r.PostFormValue("bin")), Name: strings.TrimSpace(r.PostFormValue("name")), Names: names(r, "name")}
 	// The form's rows: a code and its title in each language.
 	codes := r.PostForm["ds_code"]
 	at := func(k string, i int) string {
@@ -461,7 +474,7 @@ func (a *area) putObject(r *http.Request, actor string) error {
 		return err
 	}
 	_, err = a.cfg.Console.PutTrustedObject(r.Context(), actor, pd.TrustedObject{
-		ID: f("id"), Kind: f("kind"), OwnerBIN: f("owner_bin"), Name: f("name"), Version: f("version"),
+		ID: f("id"), Kind: f("kind"), OwnerBIN: f("owner_bin"), Name: f("name"), Names: names(r, "name"), Version: f("version"),
 		CertNumber: f("certificate_number"), CertDate: issued, CertExpires: expires, Status: f("status"),
 	})
 	return err

@@ -23,6 +23,7 @@ type fakeDirs struct {
 	err        error // what SetProtocolPermissions answers
 	complaints []pd.Complaint
 	deleted    []string // kind/key
+	lastOwner  pd.DataOwner
 }
 
 func (f *fakeDirs) TrustedObjects(context.Context, string) ([]pd.TrustedObject, error) {
@@ -88,6 +89,7 @@ func (orgs) Organizations(context.Context) ([]identity.Organization, error) {
 }
 func (f *fakeDirs) PutDataOwner(_ context.Context, actor string, o pd.DataOwner) (*pd.DataOwner, error) {
 	f.writes = append(f.writes, actor+": owner "+o.BIN)
+	f.lastOwner = o
 	return &o, nil
 }
 

@@ -79,6 +79,14 @@ type fieldChange struct {
 	Raw   bool
 }
 
+// namesField is a name's three language fields in a form.
+type namesField struct{ Form, Field, KK, RU, EN string }
+
+// Names are the language fields of the form's field (e.g. name_kk, name_ru, name_en).
+func (d entryData) Names(form, field string) namesField {
+	return namesField{Form: form, Field: field, KK: d.V(form, field+"_kk"), RU: d.V(form, field+"_ru"), EN: d.V(form, field+"_en")}
+}
+
 // Has reports whether the form's field holds value (as typed, or as the entry has it):
 // checkboxes and selects keep their state. A comma-separated value counts too.
 func (d entryData) Has(form, field, value string) bool {
@@ -129,7 +137,7 @@ func (a *area) renderEntry(w http.ResponseWriter, r *http.Request, sess *identit
 	if key == "new" {
 		d.Key = ""
 	}
-	names, err := a.orgNames(ctx)
+	names, err := a.orgNames(ctx, p.Lang)
 	if err != nil {
 		return err
 	}
@@ -146,7 +154,7 @@ func (a *area) renderEntry(w http.ResponseWriter, r *http.Request, sess *identit
 		return err
 	}
 	for _, o := range owners {
-		d.Owners = append(d.Owners, ownerChoice{Party: web.Party{Name: o.Name, BIN: o.BIN}, DataSets: o.DataSets})
+		d.Owners = append(d.Owners, ownerChoice{Party: web.Party{Name: o.NameIn(p.Lang), BIN: o.BIN}, DataSets: o.DataSets})
 	}
 	svcs, err := a.cfg.Console.ServiceCodes(ctx)
 	if err != nil {
@@ -227,6 +235,7 @@ func (a *area) entryValues(ctx context.Context, kind, key string) (url.Values, b
 			if o.BIN == key {
 				v.Set("bin", o.BIN)
 				v.Set("name", o.Name)
+				setNames(v, "name", o.Names)
 				for _, ds := range o.DataSets {
 					v.Add("ds_code", ds.Code)
 					v.Add("ds_kk", cmp.Or(ds.Titles.KK, ds.Title))
@@ -248,6 +257,7 @@ func (a *area) entryValues(ctx context.Context, kind, key string) (url.Values, b
 			if s.Code == key && (s.Active == nil || *s.Active) {
 				v.Set("code", s.Code)
 				v.Set("title", s.Title)
+				setNames(v, "title", s.Titles)
 				v.Set("owner", s.Owner)
 				v["data_sets"], v["bins"], v["consent_methods"], v["access_methods"] = s.DataSets, s.BINs, s.ConsentMethods, s.AccessMethods
 				v.Set("period_days", strconv.FormatInt(s.PeriodSeconds/86400, 10))
@@ -297,6 +307,7 @@ func (a *area) entryValues(ctx context.Context, kind, key string) (url.Values, b
 				v.Set("kind", o.Kind)
 				v.Set("owner_bin", o.OwnerBIN)
 				v.Set("name", o.Name)
+				setNames(v, "name", o.Names)
 				v.Set("version", o.Version)
 				v.Set("certificate_number", o.CertNumber)
 				if !o.CertDate.IsZero() {
@@ -311,6 +322,12 @@ func (a *area) entryValues(ctx context.Context, kind, key string) (url.Values, b
 		}
 	}
 	return url.Values{}, false, nil
+}
+
+func setNames(v url.Values, field string, t pd.Titles) {
+	v.Set(field+"_kk", t.KK)
+	v.Set(field+"_ru", t.RU)
+	v.Set(field+"_en", t.EN)
 }
 
 // history is the entry's changes as staff read them: who, when, and each field that

@@ -175,3 +175,29 @@ func TestEntriesReadable(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnerFormNamesAndRows: a data owner is entered with its name in each language and
+// its data sets as rows (a code and a title per language), never as comma-separated
+// text; empty rows are skipped; no data set at all is refused next to the rows.
+func TestOwnerFormNamesAndRows(t *testing.T) {
+	h, f := mount(t)
+	s := h.Staff("900101300003", "Staff")
+	w := h.Post("/console/owners?lang=en", url.Values{"bin": {"100000000002"}, "name": {"Register"}, "name_kk": {"Тізілім"}, "name_ru": {"Регистр"},
+		"ds_code": {"identity", "", "address"}, "ds_kk": {"Жеке куәлік", "", "Мекенжай"}, "ds_ru": {"Удостоверение", "", "Адрес"}, "ds_en": {"Identity", "", "Address"},
+		"sender_constraint": {"true"}}, s)
+	o := f.lastOwner
+	if w.Code != 200 || o.Names.KK != "Тізілім" || o.Names.RU != "Регистр" || o.Names.EN != "" || len(o.DataSets) != 2 ||
+		o.DataSets[1].Code != "address" || o.DataSets[1].Titles.KK != "Мекенжай" || !o.Constrained() {
+		t.Errorf("owner put: %d %+v", w.Code, o)
+	}
+	// No data set at all: refused next to the rows.
+	n := len(f.writes)
+	w = h.Post("/console/owners?lang=en", url.Values{"bin": {"100000000002"}, "name": {"Register"}, "ds_code": {""}, "ds_kk": {""}, "ds_ru": {""}, "ds_en": {""}}, s)
+	if w.Code != 400 || len(f.writes) != n || !strings.Contains(w.Body.String(), `href="#owner-data_sets"`) {
+		t.Errorf("owner without data sets: %d", w.Code)
+	}
+	// The edit page shows the names in each language.
+	if page := h.Get("/console/entries/owner/100000000002?lang=en", s).Body.String(); !strings.Contains(page, `id="owner-name_kk" name="name_kk"`) {
+		t.Error("no Kazakh name field on the owner's page")
+	}
+}
