@@ -73,7 +73,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 		return nil, err
 	}
 	sh, err := web.New(web.Config{Sessions: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies,
-		Logger: a.log, Regulator: a.PD.IsRegulator})
+		Logger: a.log, Regulator: a.PD.IsRegulator, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}

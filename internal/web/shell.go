@@ -69,6 +69,11 @@ type Config struct {
 	// OnRefusal, when set, hears of every request a guard refused, with one of the
 	// Refused… reasons; webtest uses it to prove the handler never ran.
 	OnRefusal func(r *http.Request, reason string)
+	// SessionIdle is how long a session lasts without a request (identity's
+	// SessionIdle; default 30 minutes): pages warn before it ends.
+	SessionIdle time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
 // Shell serves the layout and carries the areas' routes.
