@@ -49,9 +49,9 @@ type Page struct {
 	SessionLeft time.Duration
 	// Here is this page's address when it can be asked for again (a GET), else the
 	// home page: "stay logged in" goes there.
-	Here string
-	Data any
-	needs   Needs
+	Here  string
+	Data  any
+	needs Needs
 
 	// Fields are the form's errors, each shown next to its field and linked from the
 	// error summary at the top of the page (the GOV.UK pattern).
