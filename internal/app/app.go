@@ -294,12 +294,12 @@ func (a *App) build(ctx context.Context) error {
 	if err := a.mountEDS(s, public); err != nil {
 		return err
 	}
-	smsPage, err := a.mountCabinet(s, public, ids, revocationFor(tc))
+	pages, err := a.mountCabinet(s, public, ids, revocationFor(tc))
 	if err != nil {
 		return err
 	}
 	if cfg.Sandbox {
-		sh := &sandbox.Handler{Population: a.Pop, SMS: a.SMS, SMSPage: smsPage}
+		sh := &sandbox.Handler{Population: a.Pop, SMS: a.SMS, SMSPage: pages.SMS, PopulationPage: pages.Population}
 		sh.Register(s.HandleFunc)
 		a.Keys.Register(s.HandleFunc)
 		a.CA.Register(s.Handle)
@@ -657,6 +657,16 @@ func (a *App) PrintSandboxWelcome(w io.Writer, addr net.Addr) {
 			break
 		}
 		fmt.Fprintf(w, "  %s  %-12s %-14s %s  %s\n", c.IIN, c.Password, c.Phone, c.Lang, c.Name)
+	}
+	// The authorized body's employee, who keeps the directories in the console.
+	staff := sandbox.Staff(a.Pop)
+	for _, c := range a.Pop.Citizens {
+		if bin := staff[c.IIN]; bin != "" {
+			fmt.Fprintf(w, "The regulator's employee (the console at %s/console):\n", base)
+			fmt.Fprintf(w, "  %s  %-12s %-14s %s  %s\n", c.IIN, c.Password, c.Phone, c.Lang, c.Name)
+			fmt.Fprintf(w, "  log in as above, download the employee key on the home page (key password %s),\n", sandbox.KeyPassword)
+			fmt.Fprintf(w, "  then at %s/login/eds sign the text shown: senim eds sign --key employee.p12 --password %s --pem challenge.txt\n", base, sandbox.KeyPassword)
+		}
 	}
 	fmt.Fprintf(w, "All %d citizens and %d organizations: %s/sandbox/population\n\n", len(a.Pop.Citizens), len(a.Pop.Organizations), base)
 }

@@ -246,7 +246,7 @@ func TestBrowserAxe(t *testing.T) {
 			}
 		}
 	}
-	visit("signed out", []string{"/login", "/login/eds", "/directories", "/no-such-page"})
+	visit("signed out", []string{"/login", "/login/eds", "/directories", "/no-such-page", "/sandbox/population", "/sandbox/sms"})
 	setCookies(t, ctx, ba)
 	signedIn = true
 	visit("citizen", append(citizenPages(consent, one[1]), one[1]+"/complaint", "/complaints", "/complaints/"+cp.ID))

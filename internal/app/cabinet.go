@@ -64,18 +64,19 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 }
 
 // mountCabinet builds the citizen's cabinet and mounts it on s; in the sandbox it
-// returns the page of the SMS outbox for the sandbox's handler.
-func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identity.Service, revocation []pki.RevocationMethod) (smsPage func(http.ResponseWriter, *http.Request, string, []sandbox.Message) error, err error) {
+// returns the pages of the SMS outbox and of the demo population for the sandbox's
+// handler.
+func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identity.Service, revocation []pki.RevocationMethod) (pages sandboxPages, err error) {
 	cfg := a.Config
 	eds, err := edslogin.New(edslogin.Config{DB: a.DB, Identity: ids, Validator: a.Trust,
 		Revocation: revocation, Now: cfg.Now, Origin: cfg.Addr})
 	if err != nil {
-		return nil, err
+		return pages, err
 	}
 	sh, err := web.New(web.Config{Sessions: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies,
 		Logger: a.log, Regulator: a.PD.IsRegulator, Now: cfg.Now})
 	if err != nil {
-		return nil, err
+		return pages, err
 	}
 	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify}
 	if a.Keys != nil {
@@ -89,7 +90,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	}
 	ui, err := c.mount(sh)
 	if err != nil {
-		return nil, err
+		return pages, err
 	}
 	// The cabinet's forms are limited per client too: passwords and codes are guessed there.
 	sh.Register(func(pattern string, h http.Handler) {
@@ -100,7 +101,13 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	})
 	s.NotFoundPage(sh.NotFound())
 	if ui == nil {
-		return nil, nil
+		return pages, nil
 	}
-	return ui.SMSPage, nil
+	return sandboxPages{SMS: ui.SMSPage, Population: ui.PopulationPage}, nil
+}
+
+// sandboxPages are the cabinet's pages of the sandbox's own endpoints.
+type sandboxPages struct {
+	SMS        func(http.ResponseWriter, *http.Request, string, []sandbox.Message) error
+	Population func(http.ResponseWriter, *http.Request, sandbox.Population) error
 }

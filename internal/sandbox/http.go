@@ -46,6 +46,8 @@ type Handler struct {
 	// SMSPage renders /sandbox/sms for a browser; JSON is served when it is nil or the
 	// client does not ask for HTML.
 	SMSPage func(w http.ResponseWriter, r *http.Request, phone string, msgs []Message) error
+	// PopulationPage renders /sandbox/population for a browser, the same way.
+	PopulationPage func(w http.ResponseWriter, r *http.Request, p Population) error
 }
 
 // Register adds the sandbox routes to mux-like registrars.
@@ -56,6 +58,9 @@ func (h *Handler) Register(handle func(pattern string, fn func(http.ResponseWrit
 }
 
 func (h *Handler) population(w http.ResponseWriter, r *http.Request) error {
+	if h.PopulationPage != nil && wantsHTML(r) {
+		return h.PopulationPage(w, r, h.Population)
+	}
 	problem.WriteJSON(w, http.StatusOK, h.Population)
 	return nil
 }
