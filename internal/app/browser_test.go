@@ -174,14 +174,15 @@ func TestBrowserPhone(t *testing.T) {
 	if _, err := a.Log.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	pages := []string{"/", "/consents", "/consents/new", "/consents/" + refusal.ID + "/revoke", "/access", "/history", "/inbox", "/directories", "/sandbox/sms", "/no-such-page"}
+	pages := []string{"/", "/consents", "/consents/new", "/consents/" + refusal.ID + "/revoke", "/access", "/history", "/inbox", "/directories", "/sandbox/sms", "/no-such-page",
+		"/complaints", "/sandbox/population"}
 	type layout struct {
 		Scroll, Inner float64
 		Logout        float64 // the right edge of the Log out button, -1 when absent
 	}
 	const measure = `(() => { const b = document.getElementById('logout');
 		return {Scroll: document.documentElement.scrollWidth, Inner: window.innerWidth, Logout: b ? b.getBoundingClientRect().right : -1}; })()`
-	check := func(width int64, langs ...string) {
+	check := func(width int64, pages []string, langs ...string) {
 		t.Helper()
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 800)); err != nil {
 			t.Fatal(err)
@@ -198,12 +199,18 @@ func TestBrowserPhone(t *testing.T) {
 				if l.Inner != float64(width) || l.Scroll > l.Inner {
 					t.Errorf("%d px, %s %s: the page is %v px wide in a %v px window", width, lang, p, l.Scroll, l.Inner)
 				}
-				if p != "/no-such-page" && (l.Logout <= 0 || l.Logout > l.Inner) {
+				if p != "/no-such-page" && p != "/sandbox/population" && (l.Logout <= 0 || l.Logout > l.Inner) {
 					t.Errorf("%d px, %s %s: Log out is not on screen (right edge %v)", width, lang, p, l.Logout)
 				}
 			}
 		}
 	}
-	check(390, "kk", "ru")
-	check(320, "kk")
+	check(390, pages, "kk", "ru")
+	check(320, pages, "kk")
+	// The console, with its entry forms and complaints, on a phone too.
+	staff, _ := staffBrowser(t, a, srv.URL)
+	setCookies(t, ctx, staff)
+	console := append(staffPages(), "/console/complaints", "/console/entries/owner/"+pd.SandboxRegisterBIN())
+	check(390, console, "ru")
+	check(320, console, "kk")
 }
