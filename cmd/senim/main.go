@@ -16,6 +16,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/logcmd"
 	"io"
 	"log/slog"
 	"net"
@@ -27,9 +29,9 @@ import (
 
 	"github.com/senimkz/senim/internal/admincmd"
 	"github.com/senimkz/senim/internal/app"
-	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/cacmd"
 	"github.com/senimkz/senim/internal/cli"
+	"github.com/senimkz/senim/internal/confirm"
 	"github.com/senimkz/senim/internal/edscmd"
 	"github.com/senimkz/senim/internal/edsfast"
 	"github.com/senimkz/senim/internal/kzid"
@@ -52,6 +54,7 @@ Usage:
   senim log audit --server URL               check the log's consistency and every leaf
   senim log key list|rotate|retire|import    the log's signing keys (docs/log.md)
   senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]   check a read receipt offline
+  senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]   check a push confirmation's evidence offline
   senim admin ...          the authorized body's directories (see senim admin help)
   senim loadgen ...        load generator for flow 2 (docs/performance.md)
   senim version           print the version
@@ -102,6 +105,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]")
 		return 2
+	case "confirm":
+		if len(rest) > 0 && rest[0] == "verify" {
+			return confirm.VerifyCmd(ctx, rest[1:], stdout, stderr)
+		}
+		fmt.Fprintln(stderr, "usage: senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]")
+		return 2
 	case "admin":
 		return admincmd.Command(ctx, rest, stdout, stderr)
 	case "loadgen":
@@ -128,9 +137,9 @@ func logCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "verify":
-			return auditlog.VerifyCmd(ctx, args[1:], stdout, stderr)
+			return logcmd.VerifyCmd(ctx, args[1:], stdout, stderr)
 		case "audit":
-			return auditlog.AuditCmd(ctx, args[1:], stdout, stderr)
+			return logcmd.AuditCmd(ctx, args[1:], stdout, stderr)
 		case "key":
 			if err := logKeyCmd(ctx, args[1:], stdout, stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
 				fmt.Fprintf(stderr, "senim log key: %v\n", err)
@@ -200,20 +209,20 @@ func logKeyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stdout, "%d\t%s\tcreated %s\t%s\n", k.Seq, k.Key, k.CreatedAt.UTC().Format(time.RFC3339), state)
 		}
 	case "rotate":
-		k, err := ks.Rotate(ctx, "system")
+		k, err := ks.Rotate(ctx, actor.System.String())
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "added %s\nEvery checkpoint is now signed by the old and the new key. Tell witnesses and data owners\n"+
 			"(docs/log.md); once they pin the new key: senim log key retire OLD-KEY\n", k)
 	case "retire":
-		k, err := ks.Retire(ctx, "system", pos[1])
+		k, err := ks.Retire(ctx, actor.System.String(), pos[1])
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "retired %s\nIt signs no new checkpoint; the checkpoints it signed still verify.\n", k)
 	case "import":
-		k, err := ks.ImportRetired(ctx, "system", pos[1])
+		k, err := ks.ImportRetired(ctx, actor.System.String(), pos[1])
 		if err != nil {
 			return err
 		}
@@ -279,6 +288,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&anchors, "ca-anchor", "CA certificate file trusted directly as an anchor, root or intermediate, DER or PEM (repeatable)")
 	fs.Var(&crls, "crl", "CRL file of a trusted CA, DER or PEM (repeatable)")
 	fs.StringVar(&cfg.NCANodeAddr, "ncanode-addr", "", "serve the NCANode-compatible API on this address (internal networks only: clients send it private keys)")
+	fs.StringVar(&cfg.ConfirmPolicy, "confirm-policy", "", "EDS-or-push policy file (JSON, format senim.kz/confirm/policy/v1) replacing the embedded default")
 	fs.StringVar(&cfg.TSAURL, "tsa-url", "", "RFC 3161 time-stamping authority for CMS signing (the sandbox uses its own)")
 	gostVerifier := fs.String("gost-verifier", edsfast.Fast, "GOST 2015-512 signature verification: fast (our verifier) or reference (go-cryptobin)")
 	streebogImpl := fs.String("streebog", edsfast.Fast, "Streebog (GOST R 34.11-2012) hashing: fast (package streebog) or reference (go-cryptobin)")
@@ -287,6 +297,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&regulators, "regulator-bin", "BIN of the authorized body that keeps the directories (repeatable)")
 	fs.StringVar(&cfg.LogOrigin, "log-origin", "", "origin line of the log's checkpoints (default senim.kz/log, or senim.kz/log/sandbox)")
 	fs.StringVar(&cfg.KEKFile, "kek-file", "", "file with the key-encryption key (32 random bytes, base64) sealing the log's key in the database; the same on every node (required without --sandbox)")
+	fs.StringVar(&cfg.SMTPAddr, "smtp-addr", "", "host:port of the SMTP submission server for e-mail notifications (off when empty)")
+	fs.StringVar(&cfg.SMTPTLS, "smtp-tls", "starttls", "TLS to the SMTP server: starttls or implicit")
+	fs.StringVar(&cfg.SMTPUser, "smtp-user", "", "SMTP user name (PLAIN authentication after TLS)")
+	fs.StringVar(&cfg.SMTPPasswordFile, "smtp-password-file", "", "file holding the SMTP password")
+	fs.StringVar(&cfg.MailFrom, "mail-from", "", "sender address of e-mail notifications, e.g. noreply@senim.kz")
+	fs.StringVar(&cfg.VAPIDSubject, "vapid-subject", "", "contact in Web Push VAPID tokens: mailto:… or an https URL (default mailto:noreply@senim.kz)")
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", 20, "requests per second per client on public endpoints")
 	fs.Float64Var(&cfg.RateBurst, "rate-burst", 40, "burst size of the per-client rate limit")
 	pos, err := cli.Parse(fs, args, nil)

@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/senimkz/senim/internal/logcmd"
 	"io"
 	"net/http"
 	"os"
@@ -635,7 +636,7 @@ func (c *cluster) serve(t *testing.T, name, dataDir string, more ...string) (*pr
 // events of the leaves with each token binding.
 func (c *cluster) leaves(t *testing.T, base string) map[string][]int64 {
 	t.Helper()
-	lc := &auditlog.Client{Base: base}
+	lc := &logcmd.Client{Base: base}
 	b, err := lc.Get(t.Context(), "checkpoint")
 	if err != nil {
 		t.Fatal(err)

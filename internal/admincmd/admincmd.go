@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/senimkz/senim/internal/actor"
 	"io"
 	"log/slog"
 	"maps"
@@ -60,7 +61,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	s := pd.NewDirectoryService(db, time.Now)
-	code, err := runAdmin(ctx, s, "admin:"+*as, rest, stdout)
+	code, err := runAdmin(ctx, s, actor.Operator(*as).String(), rest, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "admin:", err)
 	}

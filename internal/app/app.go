@@ -22,6 +22,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/senimkz/senim/internal/auditlog"
+	"github.com/senimkz/senim/internal/confirm"
+	"github.com/senimkz/senim/internal/confirm/policy"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
@@ -64,6 +66,8 @@ type Config struct {
 	// TSAURL is the RFC 3161 time-stamping authority for CMS signing (the sandbox uses
 	// its own CA's TSA when empty).
 	TSAURL string
+	// ConfirmPolicy is the EDS-or-push policy file; the embedded default when empty.
+	ConfirmPolicy string
 	// PublicURL is where Senim is reached ("iss" of security tokens); http://ADDR
 	// when empty.
 	PublicURL string
@@ -84,6 +88,12 @@ type Config struct {
 	// CAAnchorFiles are CA certificates trusted directly as anchors, root or
 	// intermediate (--ca-anchor).
 	CAAnchorFiles []string
+	// E-mail notifications over SMTP (off when SMTPAddr is empty; the sandbox runs its
+	// own server): STARTTLS (default) or implicit TLS, PLAIN authentication when a user
+	// is given, the password read from a file. VAPIDSubject is the contact of Web Push's
+	// VAPID ("mailto:…" or an https URL).
+	SMTPAddr, SMTPTLS, SMTPUser, SMTPPasswordFile, MailFrom string
+	VAPIDSubject                                            string
 	// Per-client rate limit of public endpoints.
 	RateLimit float64
 	RateBurst float64
@@ -106,10 +116,16 @@ type App struct {
 	NCANode  *server.Server // the NCANode-compatible listener's server, nil when off
 	PD       *pd.Service
 	Notify   *notify.Service
-	Trust    *pki.Validator
-	OrgAuth  *orgauth.Authenticator
-	log      *slog.Logger
-	kek      *keyring.KEK
+	Confirm  *confirm.Service
+	// Mailbox and PushLog are the sandbox's outgoing e-mail and Web Push (sandbox only);
+	// VAPIDPublicKey is the applicationServerKey the cabinet subscribes browsers with.
+	Mailbox        *sandbox.Mailbox
+	PushLog        *sandbox.PushLog
+	VAPIDPublicKey string
+	Trust          *pki.Validator
+	OrgAuth        *orgauth.Authenticator
+	log            *slog.Logger
+	kek            *keyring.KEK
 }
 
 // ErrKEKRequired: `senim serve` without --sandbox needs a key-encryption key.
@@ -287,19 +303,31 @@ func (a *App) build(ctx context.Context) error {
 	if issuer == "" {
 		issuer = "http://" + cfg.Addr
 	}
+	chans, err := a.notifyChannels(ctx, mobile, sms)
+	if err != nil {
+		return err
+	}
 	if a.Notify, err = notify.New(notify.Config{DB: a.DB, Directory: a.PD, Organizations: ids, Signer: a.PD, Issuer: issuer,
-		Now: cfg.Now, Logger: a.log}); err != nil {
+		Now: cfg.Now, Logger: a.log, Citizens: ids, AllowLoopbackPush: cfg.Sandbox, Channels: chans}); err != nil {
+		return err
+	}
+	a.Notify.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) }, a.PD.IsRegulator)
+	if err := a.seedSenders(ctx); err != nil {
+		return err
+	}
+	if err := a.mountConfirm(s, ids, issuer, revocationFor(tc)); err != nil {
 		return err
 	}
 	if err := a.mountEDS(s, public); err != nil {
 		return err
 	}
-	pages, err := a.mountCabinet(s, public, ids, revocationFor(tc))
+	smsPage, err := a.mountCabinet(s, public, ids, revocationFor(tc))
 	if err != nil {
 		return err
 	}
 	if cfg.Sandbox {
-		sh := &sandbox.Handler{Population: a.Pop, SMS: a.SMS, SMSPage: pages.SMS, PopulationPage: pages.Population}
+		sh := &sandbox.Handler{Population: a.Pop, SMS: a.SMS, SMSPage: smsPage.SMS, Mail: a.Mailbox, MailPage: smsPage.Mail,
+			Push: a.PushLog, PushPage: smsPage.Push, PopulationPage: smsPage.Population}
 		sh.Register(s.HandleFunc)
 		a.Keys.Register(s.HandleFunc)
 		a.CA.Register(s.Handle)
@@ -462,6 +490,11 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 	go func() {
 		if err := a.Notify.Run(ctx); err != nil && ctx.Err() == nil {
 			a.log.ErrorContext(ctx, "notification consumer stopped", slog.String("error", err.Error()))
+		}
+	}()
+	go func() {
+		if err := a.Notify.RunDispatcher(ctx, time.Second); err != nil && ctx.Err() == nil {
+			a.log.ErrorContext(ctx, "notification dispatcher stopped", slog.String("error", err.Error()))
 		}
 	}()
 	go func() {
@@ -645,7 +678,12 @@ func (a *App) refreshTrust(ctx context.Context) {
 }
 
 // Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	if a.Mailbox != nil {
+		a.Mailbox.Close()
+	}
+	return a.DB.Close()
+}
 
 // PrintSandboxWelcome tells a newcomer where the sandbox is and how to log in.
 func (a *App) PrintSandboxWelcome(w io.Writer, addr net.Addr) {
@@ -696,4 +734,54 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descWait, prometheus.CounterValue, float64(s.WaitCount), s.Pool)
 		ch <- prometheus.MustNewConstMetric(descWaitD, prometheus.CounterValue, s.WaitDuration.Seconds(), s.Pool)
 	}
+}
+
+// mountConfirm mounts confirmation requests (EDS or push) behind organization
+// authentication, deciding by the policy file --confirm-policy names or the default.
+func (a *App) mountConfirm(s *server.Server, ids *identity.Service, issuer string, revocation []pki.RevocationMethod) error {
+	pol := policy.Default()
+	if a.Config.ConfirmPolicy != "" {
+		var err error
+		if pol, err = policy.LoadFile(a.Config.ConfirmPolicy); err != nil {
+			return fmt.Errorf("--confirm-policy: %w", err)
+		}
+	}
+	a.log.Info("confirmation policy", slog.String("version", pol.Version()))
+	svc, err := confirm.New(confirm.Config{DB: a.DB, Policy: pol, Citizens: ids, Signer: a.PD, Log: a.Log, Validator: a.Trust,
+		Revocation: revocation, Issuer: issuer, Now: a.Config.Now})
+	if err != nil {
+		return err
+	}
+	a.Confirm = svc
+	svc.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) })
+	return nil
+}
+
+// seedSenders gives the sandbox's state bodies a sender permission for every category
+// of the notification policy, so a notice can be sent through POST /v1/notices at once.
+func (a *App) seedSenders(ctx context.Context) error {
+	if !a.Config.Sandbox {
+		return nil
+	}
+	have, err := a.Notify.Senders(ctx)
+	if err != nil {
+		return err
+	}
+	pol, err := notify.LoadPolicy(notify.PolicyVersion)
+	if err != nil {
+		return err
+	}
+	var cats []string
+	for c := range pol.Categories {
+		cats = append(cats, c)
+	}
+	for _, o := range a.Pop.Organizations {
+		if o.Role != "state_body" || have[o.BIN] != nil {
+			continue
+		}
+		if err := a.Notify.SetSender(ctx, "sandbox", o.BIN, cats); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"net"
 	"net/http"
 	"strings"
 
@@ -8,14 +9,17 @@ import (
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/edslogin"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/passkey"
 	"github.com/senimkz/senim/internal/sandbox"
 	"github.com/senimkz/senim/internal/server"
 	"github.com/senimkz/senim/internal/web"
 	"github.com/senimkz/senim/internal/web/auth"
+	webconfirm "github.com/senimkz/senim/internal/web/confirm"
 	"github.com/senimkz/senim/internal/web/consents"
 	"github.com/senimkz/senim/internal/web/console"
 	"github.com/senimkz/senim/internal/web/history"
 	"github.com/senimkz/senim/internal/web/inbox"
+	"github.com/senimkz/senim/internal/web/passkeys"
 	"github.com/senimkz/senim/internal/web/sandboxui"
 )
 
@@ -27,6 +31,10 @@ type cabinet struct {
 	PD            personalData
 	Log           history.Log
 	Notices       inbox.Notices
+	Confirmations webconfirm.Confirmations
+	Orgs          webconfirm.Organizations
+	Passkeys      passkeys.Passkeys // nil when the cabinet has no domain name (passkey.New)
+	VAPIDKey      string            // Web Push applicationServerKey for the inbox's settings
 	Sandbox       *sandboxui.Config // nil outside the sandbox
 }
 
@@ -42,8 +50,13 @@ type personalData interface {
 // mount mounts every area of the cabinet on sh; a new area is added here, and the
 // guard test (TestCabinetGuards) then covers its routes.
 func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
-	if err := auth.Mount(sh, auth.Config{Logins: c.Logins, EDS: c.EDS}); err != nil {
+	if err := auth.Mount(sh, auth.Config{Logins: c.Logins, EDS: c.EDS, Passkeys: c.Passkeys != nil}); err != nil {
 		return nil, err
+	}
+	if c.Passkeys != nil {
+		if err := passkeys.Mount(sh, passkeys.Config{Passkeys: c.Passkeys}); err != nil {
+			return nil, err
+		}
 	}
 	if err := consents.Mount(sh, consents.Config{PD: c.PD, Organizations: c.Organizations, Log: c.Log}); err != nil {
 		return nil, err
@@ -51,7 +64,10 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := history.Mount(sh, history.Config{Log: c.Log, Organizations: c.Organizations}); err != nil {
 		return nil, err
 	}
-	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices}); err != nil {
+	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices, VAPIDKey: c.VAPIDKey}); err != nil {
+		return nil, err
+	}
+	if err := webconfirm.Mount(sh, webconfirm.Config{Confirmations: c.Confirmations, Organizations: c.Orgs, SessionRef: inbox.SessionRef}); err != nil {
 		return nil, err
 	}
 	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations, Complaints: c.PD, Entries: c.PD}); err != nil {
@@ -64,8 +80,8 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 }
 
 // mountCabinet builds the citizen's cabinet and mounts it on s; in the sandbox it
-// returns the pages of the SMS outbox and of the demo population for the sandbox's
-// handler.
+// returns the pages of the SMS, e-mail and push outboxes and of the demo population for
+// the sandbox's handler.
 func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identity.Service, revocation []pki.RevocationMethod) (pages sandboxPages, err error) {
 	cfg := a.Config
 	eds, err := edslogin.New(edslogin.Config{DB: a.DB, Identity: ids, Validator: a.Trust,
@@ -78,7 +94,13 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	if err != nil {
 		return pages, err
 	}
-	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify}
+	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify,
+		Confirmations: a.Confirm, Orgs: ids, VAPIDKey: a.VAPIDPublicKey}
+	if pk, err := passkey.New(passkey.Config{DB: a.DB, Sessions: ids, Origin: cfg.passkeyOrigin(), Now: cfg.Now}); err != nil {
+		a.log.Warn("passkeys are not offered: the cabinet needs a domain name (--public-url)", "error", err)
+	} else {
+		c.Passkeys = pk
+	}
 	if a.Keys != nil {
 		staff := sandbox.Staff(a.Pop)
 		c.Sandbox = &sandboxui.Config{
@@ -103,11 +125,19 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	if ui == nil {
 		return pages, nil
 	}
-	return sandboxPages{SMS: ui.SMSPage, Population: ui.PopulationPage}, nil
+	return sandboxPages{SMS: ui.SMSPage, Mail: ui.MailPage, Push: ui.PushPage, Population: ui.PopulationPage}, nil
 }
 
-// sandboxPages are the cabinet's pages of the sandbox's own endpoints.
-type sandboxPages struct {
-	SMS        func(http.ResponseWriter, *http.Request, string, []sandbox.Message) error
-	Population func(http.ResponseWriter, *http.Request, sandbox.Population) error
+// passkeyOrigin is the cabinet's origin for passkeys: the public URL, or in its
+// absence http://localhost on the listening port (a passkey needs a domain name, and
+// the browser reaches a loopback listener as localhost too).
+func (cfg Config) passkeyOrigin() string {
+	if cfg.PublicURL != "" {
+		return strings.TrimSuffix(cfg.PublicURL, "/")
+	}
+	_, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return ""
+	}
+	return "http://localhost:" + port
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/senimkz/senim/internal/edslogin"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/web/auth"
+	webconfirm "github.com/senimkz/senim/internal/web/confirm"
 	"github.com/senimkz/senim/internal/web/history"
 	"github.com/senimkz/senim/internal/web/inbox"
 	"github.com/senimkz/senim/internal/web/sandboxui"
@@ -48,6 +49,8 @@ func TestCabinetGuards(t *testing.T) {
 		PD:            struct{ personalData }{},
 		Log:           struct{ history.Log }{},
 		Notices:       struct{ inbox.Notices }{},
+		Confirmations: struct{ webconfirm.Confirmations }{},
+		Orgs:          struct{ webconfirm.Organizations }{},
 		Sandbox: &sandboxui.Config{
 			CitizenKey:  func(string, string) ([]byte, error) { return nil, reached() },
 			EmployeeKey: func(string) ([]byte, error) { return nil, reached() },

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"github.com/senimkz/senim/internal/logcmd"
 	"io"
 	"os"
 	"path/filepath"
@@ -9,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/senimkz/senim/internal/auditlog"
 )
 
 // The cabinet's "verify my history": each event about the citizen with a badge that
@@ -53,7 +52,7 @@ func TestHistoryVerifiesAndIsPrivate(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "evidence.json")
 	os.WriteFile(f, []byte(bundle), 0o600)
 	var out, errb bytes.Buffer
-	if code := auditlog.VerifyCmd(t.Context(), []string{f, "--server", srv.URL}, &out, &errb); code != 0 {
+	if code := logcmd.VerifyCmd(t.Context(), []string{f, "--server", srv.URL}, &out, &errb); code != 0 {
 		t.Errorf("senim log verify: exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
 	// The leaves carry no personal data.

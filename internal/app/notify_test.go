@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"github.com/senimkz/senim/client"
+	"github.com/senimkz/senim/internal/auditlog"
+	"github.com/senimkz/senim/internal/confirm"
 	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/evtype"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/orgauth"
@@ -259,5 +262,52 @@ func TestNoticesFromRealEvents(t *testing.T) {
 		if !strings.Contains(strings.Join(c.Body, "\n"), want) {
 			t.Errorf("released notice lacks %q: %q", want, c.Body)
 		}
+	}
+	assertEventTypesRegistered(t, a)
+
+}
+
+// assertEventTypesRegistered: every event type in the outbox after a run of real flows
+// is in the registry (internal/evtype), so the history, the log and the notices can
+// rely on it (issue 19 item 5).
+func assertEventTypesRegistered(t *testing.T, a *App) {
+	t.Helper()
+	rows, err := a.DB.QueryContext(t.Context(), `SELECT DISTINCT type FROM outbox_events`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var typ string
+		if err := rows.Scan(&typ); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if _, ok := evtype.Lookup(typ); !ok {
+			t.Errorf("event type %q is emitted but not registered in internal/evtype", typ)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n < 5 {
+		t.Fatalf("only %d event types in the outbox: the check saw nothing", n)
+	}
+}
+
+// The log binds a token to its leaf by the event type pd registers (design.md's
+// "no access without a logged token"): the two names must be one.
+func TestTokenEventTypeIsPDs(t *testing.T) {
+	if auditlog.TokenEventType != pd.EvTokenIssued {
+		t.Fatalf("auditlog binds tokens to %q events, pd emits %q", auditlog.TokenEventType, pd.EvTokenIssued)
+	}
+}
+
+// notify tells the citizen of a confirmation request by its event type, which
+// internal/confirm registers (confirm imports notify, not the other way round).
+func TestConfirmEventIsNotifys(t *testing.T) {
+	if notify.ConfirmRequestType != confirm.EvRequestCreated {
+		t.Fatalf("notify waits for %q, confirm emits %q", notify.ConfirmRequestType, confirm.EvRequestCreated)
 	}
 }

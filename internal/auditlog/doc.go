@@ -116,12 +116,13 @@
 // SubjectHistory checks each of a subject's events (the event opens its leaf, the
 // inclusion proof verifies against the latest signed checkpoint) for the cabinet;
 // Bundle returns the evidence bundle of one of the subject's own events.
-// VerifyCmd (senim log verify) checks a bundle offline; AuditCmd (senim log audit)
-// rebuilds the tree from the served entry bundles, compares every tile and the
-// signed roots, and checks consistency between two checkpoints. Only the database
-// can show that an event row was changed after it was logged (outsiders see
-// commitments): AuditCmd with --database-url opens every leaf against its row and
-// checks that no event is missing.
+// The commands live in internal/logcmd: senim log verify checks a bundle offline;
+// senim log audit rebuilds the tree from the served entry bundles, compares every
+// tile and the signed roots, and checks consistency between two checkpoints. Only
+// the database can show that an event row was changed after it was logged
+// (outsiders see commitments): CheckDatabase, which the audit runs with
+// --database-url, opens every leaf against its row and checks that no event is
+// missing.
 //
 // # Security tokens
 //

@@ -373,7 +373,7 @@ func (k *KeyStore) Rotate(ctx context.Context, actor string) (string, error) {
 			return fmt.Errorf("auditlog: store log key: %w", err)
 		}
 		p, _ := json.Marshal(keyEvent{Key: vkey})
-		_, err := tx.Emit(ctx, store.Event{Type: "auditlog.key.added", Actor: actor, Payload: p})
+		_, err := tx.Emit(ctx, store.Event{Type: EvKeyAdded, Actor: actor, Payload: p})
 		return err
 	})
 	if err != nil {
@@ -434,7 +434,7 @@ func (k *KeyStore) Retire(ctx context.Context, actor, key string) (string, error
 			return fmt.Errorf("auditlog: retire log key: %w", err)
 		}
 		p, _ := json.Marshal(keyEvent{Key: vkey})
-		_, err = tx.Emit(ctx, store.Event{Type: "auditlog.key.retired", Actor: actor, Payload: p})
+		_, err = tx.Emit(ctx, store.Event{Type: EvKeyRetired, Actor: actor, Payload: p})
 		return err
 	})
 	return vkey, err
@@ -638,7 +638,7 @@ func (k *KeyStore) ImportRetired(ctx context.Context, actor, path string) (strin
 			return fmt.Errorf("auditlog: store log key: %w", err)
 		}
 		p, _ := json.Marshal(keyEvent{Key: vkey})
-		_, err := tx.Emit(ctx, store.Event{Type: "auditlog.key.imported", Actor: actor, Payload: p})
+		_, err := tx.Emit(ctx, store.Event{Type: EvKeyImported, Actor: actor, Payload: p})
 		return err
 	})
 	if err != nil {

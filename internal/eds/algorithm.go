@@ -92,6 +92,7 @@ type Algorithm struct {
 
 	cryptoHash crypto.Hash // RSA and ECDSA only
 	pss        bool        // RSASSA-PSS (pss.go) instead of PKCS#1 v1.5
+	pssSalt    int         // PSS salt length to verify with, when not the profile's 32 (SignatureParameters)
 }
 
 var algorithms = []*Algorithm{

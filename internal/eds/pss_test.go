@@ -59,6 +59,9 @@ func TestCheckSignatureParameters(t *testing.T) {
 		mgfSHA1        = "a118301606092a864886f70d010108300906052b0e03021a0500"
 		salt32         = "a203020120"
 		salt20         = "a203020114"
+		salt31         = "a20302011f"
+		salt222        = "a2040202" + "00de"
+		salt1025       = "a2040202" + "0401"
 		trailer1       = "a303020101"
 		trailer2       = "a303020102"
 	)
@@ -82,6 +85,9 @@ func TestCheckSignatureParameters(t *testing.T) {
 		{"MGF1 with SHA-1", seq(hashSHA256, mgfSHA1, salt32), false},
 		{"MGF absent", seq(hashSHA256, salt32), false},
 		{"salt 20", seq(hashSHA256, mgfSHA256, salt20), false},
+		{"salt 31", seq(hashSHA256, mgfSHA256, salt31), false},
+		{"salt 222 (OpenSSL's maximum for RSA-2048)", seq(hashSHA256, mgfSHA256, salt222), true},
+		{"salt 1025", seq(hashSHA256, mgfSHA256, salt1025), false},
 		{"salt absent (DEFAULT 20)", seq(hashSHA256, mgfSHA256), false},
 		{"trailer 2", seq(hashSHA256, mgfSHA256, salt32, trailer2), false},
 		{"fields out of order", seq(mgfSHA256, hashSHA256, salt32), false},

@@ -1,6 +1,7 @@
 package eds
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -17,6 +18,26 @@ func VerifySignature(pub *PublicKey, sigAlg asn1.ObjectIdentifier, message, sign
 	if err != nil {
 		return err
 	}
+	return verifyMessage(alg, pub, message, signature)
+}
+
+// VerifyWith is VerifySignature with an algorithm SignatureParameters returned,
+// so that parameters stated in the AlgorithmIdentifier (an RSASSA-PSS salt
+// length) take effect.
+func VerifyWith(alg *Algorithm, pub *PublicKey, message, signature []byte) error {
+	if alg == nil {
+		return fmt.Errorf("%w: no algorithm", ErrUnknownAlgorithm)
+	}
+	if pub == nil || pub.Key == nil {
+		return fmt.Errorf("%w: no key", ErrBadPublicKey)
+	}
+	if pub.Type != alg.KeyType {
+		return fmt.Errorf("%w: %s key cannot verify %s", ErrBadPublicKey, pub.Type, alg.Name)
+	}
+	return verifyMessage(alg, pub, message, signature)
+}
+
+func verifyMessage(alg *Algorithm, pub *PublicKey, message, signature []byte) error {
 	if alg.KeyType == KeyEd25519 {
 		k, ok := pub.Key.(ed25519.PublicKey)
 		if !ok {
@@ -72,7 +93,11 @@ func verifyDigest(alg *Algorithm, pub *PublicKey, digest, sig []byte) error {
 		return verifyGOST(alg, k, digest, sig)
 	case *rsa.PublicKey:
 		if alg.pss {
-			if err := rsa.VerifyPSS(k, alg.cryptoHash, digest, sig, pssOptions); err != nil {
+			opts := pssOptions
+			if alg.pssSalt != 0 {
+				opts = &rsa.PSSOptions{SaltLength: alg.pssSalt, Hash: crypto.SHA256}
+			}
+			if err := rsa.VerifyPSS(k, alg.cryptoHash, digest, sig, opts); err != nil {
 				return fmt.Errorf("%w: %v", ErrSignatureInvalid, err)
 			}
 			return nil

@@ -15,14 +15,13 @@ package edslogin
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/senimkz/senim/internal/secret"
 	"strings"
 	"time"
 
@@ -85,17 +84,14 @@ type Challenge struct {
 // NewChallenge makes a one-time challenge.
 func (s *Service) NewChallenge(ctx context.Context) (*Challenge, error) {
 	now := s.cfg.Now()
-	var b [32]byte
-	rand.Read(b[:])
-	token := base64.RawURLEncoding.EncodeToString(b[:])
-	rand.Read(b[:16])
+	token := secret.Token()
 	c := &Challenge{
 		Token:     token,
-		Text:      fmt.Sprintf("Senim login %s %s %s", s.cfg.Origin, now.UTC().Format(time.RFC3339), hex.EncodeToString(b[:16])),
+		Text:      fmt.Sprintf("Senim login %s %s %s", s.cfg.Origin, now.UTC().Format(time.RFC3339), hex.EncodeToString(secret.Bytes(16))),
 		ExpiresAt: now.Add(s.cfg.Lifetime),
 	}
 	_, err := s.cfg.DB.ExecContext(ctx, `INSERT INTO eds_challenges (id, challenge, expires_at, created_at) VALUES (?, ?, ?, ?)`,
-		hashToken(token), c.Text, store.Micros(c.ExpiresAt), store.Micros(now))
+		secret.Hash(token), c.Text, store.Micros(c.ExpiresAt), store.Micros(now))
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +102,7 @@ func (s *Service) NewChallenge(ctx context.Context) (*Challenge, error) {
 func (s *Service) ChallengeText(ctx context.Context, token string) (string, error) {
 	var text string
 	var exp int64
-	err := s.cfg.DB.QueryRowContext(ctx, `SELECT challenge, expires_at FROM eds_challenges WHERE id = ?`, hashToken(token)).Scan(&text, &exp)
+	err := s.cfg.DB.QueryRowContext(ctx, `SELECT challenge, expires_at FROM eds_challenges WHERE id = ?`, secret.Hash(token)).Scan(&text, &exp)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && exp <= store.Micros(s.cfg.Now())) {
 		return "", ErrChallengeGone
 	}
@@ -154,7 +150,7 @@ func (s *Service) Finish(ctx context.Context, token string, signed []byte) (stri
 		return "", nil, ErrNoIIN
 	}
 	// Spend the challenge only now, so a failed attempt can be retried within its life.
-	r, err := s.cfg.DB.ExecContext(ctx, `DELETE FROM eds_challenges WHERE id = ?`, hashToken(token))
+	r, err := s.cfg.DB.ExecContext(ctx, `DELETE FROM eds_challenges WHERE id = ?`, secret.Hash(token))
 	if err != nil {
 		return "", nil, err
 	}
@@ -213,9 +209,4 @@ func DecodeCMS(b []byte) ([]byte, error) {
 		}
 	}
 	return nil, ErrMalformed
-}
-
-func hashToken(t string) string {
-	h := sha256.Sum256([]byte(t))
-	return hex.EncodeToString(h[:])
 }

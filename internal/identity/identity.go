@@ -20,14 +20,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/secret"
 	"log/slog"
 	"math/big"
-	"strconv"
 	"time"
 
 	"github.com/senimkz/senim/internal/kzid"
@@ -43,6 +42,7 @@ const (
 	MethodPasswordSMS Method = "password+sms"
 	MethodEDS         Method = "eds"
 	MethodIdP         Method = "idp"
+	MethodPasskey     Method = "passkey" // a WebAuthn passkey (internal/passkey)
 )
 
 // Languages of the cabinet.
@@ -138,7 +138,7 @@ type Citizen struct {
 }
 
 // Ref is the opaque reference that names the citizen in events: never the IIN.
-func (c *Citizen) Ref() string { return "citizen:" + strconv.FormatInt(c.ID, 10) }
+func (c *Citizen) Ref() string { return actor.Citizen(c.ID).String() }
 
 // Organization is an initiator, operator, data owner or the regulator.
 type Organization struct {
@@ -213,7 +213,7 @@ func (s *Service) EnsureCitizen(ctx context.Context, c Citizen, password string)
 		}
 		c.ID = id
 		created = true
-		_, err = tx.Emit(ctx, store.Event{Type: "identity.citizen.created", Actor: "system", Subject: c.Ref()})
+		_, err = tx.Emit(ctx, store.Event{Type: EvCitizenCreated, Actor: actor.System.String(), Subject: c.Ref()})
 		return err
 	})
 	if err != nil {
@@ -251,7 +251,7 @@ func (s *Service) SubjectRef(ctx context.Context, iin string) (string, error) {
 			return err
 		}
 		ref := (&Citizen{ID: id}).Ref()
-		_, err = tx.Emit(ctx, store.Event{Type: "identity.citizen.created", Actor: "system", Subject: ref})
+		_, err = tx.Emit(ctx, store.Event{Type: EvCitizenCreated, Actor: actor.System.String(), Subject: ref})
 		return err
 	})
 	if err != nil {
@@ -328,7 +328,7 @@ func (s *Service) EnsureOrganization(ctx context.Context, o Organization) (*Orga
 			}
 		}
 		created = true
-		_, err = tx.Emit(ctx, store.Event{Type: "identity.organization.created", Actor: "system", Payload: mustJSON(map[string]string{"bin": o.BIN, "role": o.Role})})
+		_, err = tx.Emit(ctx, store.Event{Type: EvOrganizationCreated, Actor: actor.System.String(), Payload: mustJSON(map[string]string{"bin": o.BIN, "role": o.Role})})
 		return err
 	})
 	if err != nil {
@@ -443,7 +443,7 @@ func (s *Service) StartLogin(ctx context.Context, iin, password string) (*Challe
 	if err != nil {
 		return nil, ErrSMSUnavailable.WithCause(err)
 	}
-	token, code := randomToken(), randomCode()
+	token, code := secret.Token(), randomCode()
 	exp := now.Add(s.cfg.CodeLifetime)
 	err = s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
 		// One live challenge per citizen: a new login replaces the old code.
@@ -451,17 +451,17 @@ func (s *Service) StartLogin(ctx context.Context, iin, password string) (*Challe
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO login_challenges (id, citizen_id, code_mac, expires_at, created_at) VALUES (?, ?, ?, ?, ?)`,
-			hashToken(token), id, codeMAC(token, code), store.Micros(exp), store.Micros(now)); err != nil {
+			secret.Hash(token), id, codeMAC(token, code), store.Micros(exp), store.Micros(now)); err != nil {
 			return err
 		}
-		_, err := tx.Emit(ctx, store.Event{Type: "identity.login.code_sent", Actor: ref, Subject: ref})
+		_, err := tx.Emit(ctx, store.Event{Type: EvLoginCodeSent, Actor: ref, Subject: ref})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	if _, err := s.cfg.SMS.Send(ctx, phone, s.cfg.LoginText(lang, code)); err != nil {
-		s.cfg.DB.ExecContext(ctx, `DELETE FROM login_challenges WHERE id = ?`, hashToken(token))
+		s.cfg.DB.ExecContext(ctx, `DELETE FROM login_challenges WHERE id = ?`, secret.Hash(token))
 		return nil, ErrSMSUnavailable.WithCause(err)
 	}
 	return &Challenge{Token: token, MaskedPhone: MaskPhone(phone), ExpiresAt: exp}, nil
@@ -470,7 +470,7 @@ func (s *Service) StartLogin(ctx context.Context, iin, password string) (*Challe
 // FinishLogin checks the SMS code of a challenge and opens a session.
 func (s *Service) FinishLogin(ctx context.Context, challengeToken, code string) (string, *Session, error) {
 	now := s.cfg.Now()
-	cid := hashToken(challengeToken)
+	cid := secret.Hash(challengeToken)
 	var (
 		citizenID int64
 		mac       []byte
@@ -537,7 +537,7 @@ func (s *Service) fail(ctx context.Context, citizenID int64, ref, reason string,
 		if _, err := tx.ExecContext(ctx, `UPDATE citizens SET failed_logins = ?, locked_until = ? WHERE id = ?`, failed, locked, citizenID); err != nil {
 			return err
 		}
-		_, err := tx.Emit(ctx, store.Event{Type: "identity.login.failed", Actor: ref, Subject: ref, Payload: mustJSON(map[string]string{"reason": reason})})
+		_, err := tx.Emit(ctx, store.Event{Type: EvLoginFailed, Actor: ref, Subject: ref, Payload: mustJSON(map[string]string{"reason": reason})})
 		return err
 	})
 	if terr != nil {
@@ -572,18 +572,18 @@ func (s *Service) OpenOrgSession(ctx context.Context, citizenID int64, method Me
 		return "", nil, err
 	}
 	now := s.cfg.Now()
-	token := randomToken()
-	sess := &Session{CitizenID: citizenID, Citizen: c, Method: method, OrgBIN: orgBIN, CSRF: randomToken(), ExpiresAt: now.Add(s.cfg.SessionLifetime)}
+	token := secret.Token()
+	sess := &Session{CitizenID: citizenID, Citizen: c, Method: method, OrgBIN: orgBIN, CSRF: secret.Token(), ExpiresAt: now.Add(s.cfg.SessionLifetime)}
 	err = s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, citizen_id, method, org_bin, csrf, created_at, expires_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			hashToken(token), citizenID, string(method), orgBIN, sess.CSRF, store.Micros(now), store.Micros(sess.ExpiresAt), store.Micros(now)); err != nil {
+			secret.Hash(token), citizenID, string(method), orgBIN, sess.CSRF, store.Micros(now), store.Micros(sess.ExpiresAt), store.Micros(now)); err != nil {
 			return err
 		}
 		payload := map[string]string{"method": string(method)}
 		if orgBIN != "" {
 			payload["org_bin"] = orgBIN
 		}
-		_, err := tx.Emit(ctx, store.Event{Type: "identity.session.opened", Actor: c.Ref(), Subject: c.Ref(), Payload: mustJSON(payload)})
+		_, err := tx.Emit(ctx, store.Event{Type: EvSessionOpened, Actor: c.Ref(), Subject: c.Ref(), Payload: mustJSON(payload)})
 		return err
 	})
 	if err != nil {
@@ -599,7 +599,7 @@ func (s *Service) Session(ctx context.Context, token string) (*Session, error) {
 		return nil, ErrNoSession
 	}
 	now := store.Micros(s.cfg.Now())
-	id := hashToken(token)
+	id := secret.Hash(token)
 	var (
 		sess     Session
 		method   string
@@ -637,18 +637,18 @@ func (s *Service) Session(ctx context.Context, token string) (*Session, error) {
 func (s *Service) CloseSession(ctx context.Context, token string) error {
 	return s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
 		var citizenID int64
-		err := tx.QueryRowContext(ctx, `SELECT citizen_id FROM sessions WHERE id = ?`, hashToken(token)).Scan(&citizenID)
+		err := tx.QueryRowContext(ctx, `SELECT citizen_id FROM sessions WHERE id = ?`, secret.Hash(token)).Scan(&citizenID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, hashToken(token)); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, secret.Hash(token)); err != nil {
 			return err
 		}
 		ref := (&Citizen{ID: citizenID}).Ref()
-		_, err = tx.Emit(ctx, store.Event{Type: "identity.session.closed", Actor: ref, Subject: ref})
+		_, err = tx.Emit(ctx, store.Event{Type: EvSessionClosed, Actor: ref, Subject: ref})
 		return err
 	})
 }
@@ -661,14 +661,6 @@ func MaskPhone(p string) string {
 	return fmt.Sprintf("%s %s *** ** %s", p[:2], p[2:5], p[len(p)-2:])
 }
 
-func randomToken() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
 // randomCode returns a uniformly random six-digit code.
 func randomCode() string {
 	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
@@ -676,11 +668,6 @@ func randomCode() string {
 		panic(err)
 	}
 	return fmt.Sprintf("%06d", n.Int64())
-}
-
-func hashToken(t string) string {
-	h := sha256.Sum256([]byte(t))
-	return hex.EncodeToString(h[:])
 }
 
 func codeMAC(token, code string) []byte {

@@ -9,6 +9,7 @@ import (
 var fuzzPaths = []string{
 	"/pkcs12/info", "/x509/info", "/cms/sign", "/cms/sign/add", "/cms/verify", "/cms/extract",
 	"/v1/eds/info", "/v1/eds/verify",
+	"/xml/sign", "/xml/verify", "/wsse/sign", "/wsse/verify", "/pkcs12/aliases", "/x509/verify",
 }
 
 // FuzzRequests sends arbitrary bodies to every endpoint: no input may panic, and
@@ -33,6 +34,14 @@ func FuzzRequests(f *testing.F) {
 	seed(5, CmsExtractRequest{CMS: sig.CMS})
 	seed(6, InfoRequest{Certificate: leaf, Revocation: []string{"CRL"}, At: "2026-11-01T00:00:00Z"})
 	seed(7, VerifyRequest{CMS: sig.CMS, Data: "AA=="})
+	var signed XmlSignResponse
+	postOK(f, h, "/xml/sign", XmlSignRequest{XML: "<a><b Id=\"x\">1</b></a>", Signers: []XmlSignerRequest{{KeyRequest: KeyRequest{Key: p12, Password: "Qwerty12"}, ReferenceURI: "#x"}}}, &signed)
+	seed(8, XmlSignRequest{XML: "<a/>", Signers: []XmlSignerRequest{{KeyRequest: KeyRequest{Key: p12, Password: "Qwerty12"}}}, TrimXML: true})
+	seed(9, XmlVerifyRequest{XML: signed.XML, RevocationCheck: []string{"CRL"}})
+	seed(10, WsseSignRequest{XML: `<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body/></e:Envelope>`, Key: p12, Password: "Qwerty12"})
+	seed(11, XmlVerifyRequest{XML: `<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>`})
+	seed(12, Pkcs12InfoRequest{Keys: []KeyRequest{{Key: p12, Password: "Qwerty12"}}})
+	seed(13, X509VerifyRequest{Certificate: leaf, Signature: "AAAA", Data: "x"})
 	f.Add(uint8(4), []byte(`{"cms":"MIAGCSqGSIb3DQEHAqCAMIACAQExADCABgkqhkiG9w0BBwGggCSABAA="}`))
 	f.Add(uint8(1), []byte(`{"certs":["-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----"]}`))
 	f.Add(uint8(0), []byte(`{"keys":[{"key":null,"password":1}]}`))

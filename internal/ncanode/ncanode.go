@@ -13,9 +13,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
 	"github.com/senimkz/senim/internal/eds/pki"
@@ -108,6 +111,13 @@ func New(cfg Config) (*API, error) {
 //	POST /cms/sign/add    the same plus cms                                      → CmsResponse
 //	POST /cms/verify      {cms, data?, revocationCheck}                          → CmsVerificationResponse
 //	POST /cms/extract     {cms}                                                  → CmsDataResponse
+//	POST /pkcs12/aliases  {keys: [{key, password}]}                              → {aliases: [[alias]]}
+//	POST /x509/verify     {certificate, signature, data, revocationCheck}        → VerificationResponse
+//	GET  /actuator/health                                                        → {status: "UP"}
+//	POST /xml/sign        {xml, signers: [{key, password, keyAlias, referenceUri}], clearSignatures, trimXml} → {xml}
+//	POST /xml/verify      {xml, revocationCheck}                                 → XmlVerificationResponse
+//	POST /wsse/sign       {xml, key, password, keyAlias, trimXml}                → {xml}
+//	POST /wsse/verify     {xml, revocationCheck}                                 → XmlVerificationResponse
 //
 // Mount them only on a listener inside the organisation's network: clients send
 // private keys and passwords, and there is no authentication (see the package
@@ -119,6 +129,15 @@ func (a *API) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /cms/sign/add", a.endpoint(a.cmsSignAdd))
 	handle("POST /cms/verify", a.endpoint(a.cmsVerify))
 	handle("POST /cms/extract", a.endpoint(a.cmsExtract))
+	handle("POST /xml/sign", a.endpoint(a.xmlSign))
+	handle("POST /xml/verify", a.endpoint(a.xmlVerify))
+	handle("POST /wsse/sign", a.endpoint(a.wsseSign))
+	handle("POST /wsse/verify", a.endpoint(a.wsseVerify))
+	handle("POST /pkcs12/aliases", a.endpoint(a.pkcs12Aliases))
+	handle("POST /x509/verify", a.endpoint(a.x509Verify))
+	handle("GET /actuator/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, HealthResponse{Status: "UP"})
+	}))
 }
 
 // endpoint adapts a handler that reads its body and returns a response or an error.
@@ -218,7 +237,7 @@ func (a *API) pkcs12Info(ctx context.Context, body []byte) (any, error) {
 	if err := a.count("keys", len(req.Keys)); err != nil {
 		return nil, err
 	}
-	resp := VerificationResponse{Status: ok, Valid: true, Signers: []CertificateInfo{}}
+	resp := VerificationResponse{Status: ok, Valid: true, Signers: []*CertificateInfo{}}
 	for i, k := range req.Keys {
 		e, err := openKey(fmt.Sprintf("keys[%d]", i), k)
 		if err != nil {
@@ -226,11 +245,18 @@ func (a *API) pkcs12Info(ctx context.Context, body []byte) (any, error) {
 		}
 		ci := a.certificateInfo(ctx, e.Certificate, e.CACertificates, methods)
 		resp.Valid = resp.Valid && ci.Valid
-		resp.Signers = append(resp.Signers, ci)
+		resp.Signers = append(resp.Signers, &ci)
 	}
 	return resp, nil
 }
 
+// msgCertInvalid is NCANode's message for an entry of certs that is not a
+// certificate (MessageConstants.CERT_INVALID).
+const msgCertInvalid = "[%d]: Invalid certificate given."
+
+// x509Info answers as NCANode: an entry that is not a certificate gives null in
+// signers, valid false and the message "[i]: Invalid certificate given." (the
+// last such i), still with HTTP 200; an empty certs gives valid false.
 func (a *API) x509Info(ctx context.Context, body []byte) (any, error) {
 	var req X509InfoRequest
 	if err := decode(body, &req); err != nil {
@@ -240,29 +266,42 @@ func (a *API) x509Info(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := a.count("certs", len(req.Certs)); err != nil {
-		return nil, err
+	if req.Certs == nil {
+		return nil, invalidField("certs", "required")
 	}
+	if len(req.Certs) > a.cfg.MaxItems {
+		return nil, invalidField("certs", fmt.Sprintf("at most %d", a.cfg.MaxItems))
+	}
+	resp := VerificationResponse{Status: ok, Valid: len(req.Certs) > 0, Signers: []*CertificateInfo{}}
 	var certs []*x509.Certificate
 	for i, s := range req.Certs {
 		cs, err := parseCertField(fmt.Sprintf("certs[%d]", i), s)
 		if err != nil {
-			return nil, err
+			resp.Message = fmt.Sprintf(msgCertInvalid, i)
+			resp.Valid = false
+			certs = append(certs, nil)
+			continue
 		}
 		certs = append(certs, cs...)
 	}
 	if len(certs) > a.cfg.MaxItems {
 		return nil, invalidField("certs", fmt.Sprintf("at most %d certificates", a.cfg.MaxItems))
 	}
-	resp := VerificationResponse{Status: ok, Valid: true, Signers: []CertificateInfo{}}
 	for i, c := range certs {
+		if c == nil {
+			resp.Signers = append(resp.Signers, nil)
+			continue
+		}
 		// The other certificates of the request may serve as (untrusted) intermediates.
 		others := make([]*x509.Certificate, 0, len(certs)-1)
-		others = append(others, certs[:i]...)
-		others = append(others, certs[i+1:]...)
+		for j, o := range certs {
+			if j != i && o != nil {
+				others = append(others, o)
+			}
+		}
 		ci := a.certificateInfo(ctx, c, others, methods)
 		resp.Valid = resp.Valid && ci.Valid
-		resp.Signers = append(resp.Signers, ci)
+		resp.Signers = append(resp.Signers, &ci)
 	}
 	return resp, nil
 }
@@ -279,18 +318,14 @@ func (a *API) count(field string, n int) error {
 
 // certificateInfo validates cert now and renders it.
 func (a *API) certificateInfo(ctx context.Context, cert *x509.Certificate, extra []*x509.Certificate, methods []pki.RevocationMethod) CertificateInfo {
-	if a.cfg.Validator == nil {
-		ci := renderCert(cert, nil)
-		ci.Errors = []string{pki.ErrUntrusted.Code()}
-		return ci
-	}
-	res := a.cfg.Validator.Validate(ctx, cert, a.cfg.Now(), pki.Options{Revocation: methods, Intermediates: extra})
-	return renderCert(cert, &res)
+	return a.certificateInfoAt(ctx, cert, extra, methods, a.cfg.Now())
 }
 
 // renderCert renders cert in NCANode's CertificateInfo shape; res is its
-// validation, nil when it was not validated (then it is not valid).
-func renderCert(cert *x509.Certificate, res *pki.Result) CertificateInfo {
+// validation, nil when it was not validated (then it is not valid). Every
+// requested revocation method has an entry, as NCANode gives one even when the
+// issuer is not trusted (then with status unknown).
+func renderCert(cert *x509.Certificate, res *pki.Result, methods []pki.RevocationMethod) CertificateInfo {
 	info := pki.Info(cert)
 	ci := CertificateInfo{
 		Revocations:  []Revocation{},
@@ -305,25 +340,51 @@ func renderCert(cert *x509.Certificate, res *pki.Result) CertificateInfo {
 		Subject:      info.Subject,
 		Issuer:       info.Issuer,
 	}
+	// NCANode's dn is Java's X500Principal.toString().
+	ci.Subject.DN = javaDN(cert.RawSubject)
+	ci.Issuer.DN = javaDN(cert.RawIssuer)
 	if ci.KeyUser == nil {
 		ci.KeyUser = []pki.Role{}
 	}
-	if res == nil {
-		return ci
-	}
-	ci.Valid = res.Valid
-	for _, c := range res.Chain {
-		ci.Chain = append(ci.Chain, pki.Info(c).Subject.DN)
-	}
-	for _, rc := range []pki.RevocationCheck{res.CRL, res.OCSP} {
-		if r, ok := renderRevocation(rc); ok {
-			ci.Revocations = append(ci.Revocations, r)
+	why := pki.ErrUntrusted.Code()
+	if res != nil {
+		ci.Valid = res.Valid
+		for _, c := range res.Chain {
+			ci.Chain = append(ci.Chain, javaDN(c.RawSubject))
+		}
+		for _, err := range res.Errors {
+			ci.Errors = append(ci.Errors, codeOf(err))
+		}
+		if len(ci.Errors) > 0 {
+			why = ci.Errors[0]
 		}
 	}
-	for _, err := range res.Errors {
-		ci.Errors = append(ci.Errors, codeOf(err))
+	// NCANode lists the CRL answer, then the OCSP one.
+	for _, m := range []pki.RevocationMethod{pki.RevocationCRL, pki.RevocationOCSP} {
+		var rc pki.RevocationCheck
+		if res != nil {
+			rc = res.CRL
+			if m == pki.RevocationOCSP {
+				rc = res.OCSP
+			}
+		}
+		if r, ok := renderRevocation(rc); ok {
+			ci.Revocations = append(ci.Revocations, r)
+		} else if slices.Contains(methods, m) {
+			ci.Revocations = append(ci.Revocations, Revocation{By: string(m), Status: string(pki.StatusUnknown), Reason: &why})
+		}
 	}
 	return ci
+}
+
+// javaCRLReasons are the names of Java's java.security.cert.CRLReason, which
+// NCANode writes as reason.
+var javaCRLReasons = map[pki.Reason]string{
+	pki.ReasonUnspecified: "UNSPECIFIED", pki.ReasonKeyCompromise: "KEY_COMPROMISE",
+	pki.ReasonCACompromise: "CA_COMPROMISE", pki.ReasonAffiliationChanged: "AFFILIATION_CHANGED",
+	pki.ReasonSuperseded: "SUPERSEDED", pki.ReasonCessationOfOperation: "CESSATION_OF_OPERATION",
+	pki.ReasonCertificateHold: "CERTIFICATE_HOLD", 7: "UNUSED", pki.ReasonRemoveFromCRL: "REMOVE_FROM_CRL",
+	pki.ReasonPrivilegeWithdrawn: "PRIVILEGE_WITHDRAWN", pki.ReasonAACompromise: "AA_COMPROMISE",
 }
 
 func renderRevocation(c pki.RevocationCheck) (Revocation, bool) {
@@ -331,12 +392,22 @@ func renderRevocation(c pki.RevocationCheck) (Revocation, bool) {
 		return Revocation{}, false
 	}
 	r := Revocation{Revoked: c.Status == pki.StatusRevoked, By: string(c.Method), Status: string(c.Status)}
-	if !c.RevokedAt.IsZero() {
+	str := func(s string) *string { return &s }
+	switch {
+	case !c.RevokedAt.IsZero():
 		t := Time(c.RevokedAt)
 		r.RevocationTime = &t
-		r.Reason = c.Reason.String()
-	} else if c.Status == pki.StatusUnknown && c.Err != nil {
-		r.Reason = codeOf(c.Err)
+		name, ok := javaCRLReasons[c.Reason]
+		if !ok {
+			name = c.Reason.String()
+		}
+		r.Reason = &name
+	case c.Status == pki.StatusUnknown && c.Err != nil:
+		r.Reason = str(codeOf(c.Err))
+	case c.Status == pki.StatusUnknown:
+		r.Reason = str(pki.ErrUntrusted.Code())
+	case c.Method == pki.RevocationOCSP:
+		r.Reason = str("OK") // NCANode: the OCSP message of a good answer
 	}
 	return r, true
 }
@@ -435,8 +506,8 @@ func decodeCMS(field, s string) ([]byte, error) {
 	return raw, nil
 }
 
-// openKey decodes one key of a request and selects its entry.
-func openKey(field string, k KeyRequest) (*pkcs12.Entry, error) {
+// openFile decodes one key file of a request.
+func openFile(field string, k KeyRequest) (*pkcs12.File, error) {
 	if k.Key == "" {
 		return nil, invalidField(field+".key", "required")
 	}
@@ -444,9 +515,14 @@ func openKey(field string, k KeyRequest) (*pkcs12.Entry, error) {
 	if err != nil {
 		return nil, fail(http.StatusBadRequest, ErrBase64, msgKeyBase64, err)
 	}
-	f, err := pkcs12.Decode(der, k.Password)
+	return pkcs12.Decode(der, k.Password) // errors classified: bad password, malformed, unsupported
+}
+
+// openKey decodes one key of a request and selects its entry.
+func openKey(field string, k KeyRequest) (*pkcs12.Entry, error) {
+	f, err := openFile(field, k)
 	if err != nil {
-		return nil, err // classified: bad password, malformed, unsupported
+		return nil, err
 	}
 	if k.KeyAlias != "" {
 		e, ok := f.Entry(k.KeyAlias)
@@ -465,6 +541,96 @@ func openKey(field string, k KeyRequest) (*pkcs12.Entry, error) {
 		}
 	}
 	return nil, fail(http.StatusBadRequest, ErrNoKey, "", nil)
+}
+
+// pkcs12Aliases lists the aliases of each key file.
+func (a *API) pkcs12Aliases(ctx context.Context, body []byte) (any, error) {
+	var req Pkcs12InfoRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := a.count("keys", len(req.Keys)); err != nil {
+		return nil, err
+	}
+	resp := Pkcs12AliasesResponse{Status: ok, Aliases: [][]string{}}
+	for i, k := range req.Keys {
+		f, err := openFile(fmt.Sprintf("keys[%d]", i), k)
+		if err != nil {
+			return nil, err
+		}
+		aliases := []string{}
+		for _, e := range f.Entries {
+			if e.Alias != "" {
+				aliases = append(aliases, e.Alias)
+			}
+		}
+		resp.Aliases = append(resp.Aliases, aliases)
+	}
+	return resp, nil
+}
+
+// x509Verify checks a raw signature over the UTF-8 bytes of data with the
+// certificate's key, by the certificate's signature algorithm (as NCANode),
+// and validates the certificate now. A certificate that does not parse gives
+// 200 with valid false, NCANode's message and signers [null].
+func (a *API) x509Verify(ctx context.Context, body []byte) (any, error) {
+	var req X509VerifyRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	methods, err := revocationMethods("revocationCheck", req.RevocationCheck)
+	if err != nil {
+		return nil, err
+	}
+	if req.Certificate == "" {
+		return nil, invalidField("certificate", "required")
+	}
+	if req.Signature == "" {
+		return nil, invalidField("signature", "required")
+	}
+	sig, err := decodeB64("signature", req.Signature)
+	if err != nil {
+		return nil, err
+	}
+	certs, err := parseCertField("certificate", req.Certificate)
+	if err != nil || len(certs) != 1 {
+		return VerificationResponse{Status: Status{Status: http.StatusOK, Message: fmt.Sprintf(msgCertInvalid, 0)},
+			Signers: []*CertificateInfo{nil}}, nil
+	}
+	cert := certs[0]
+	ci := a.certificateInfo(ctx, cert, nil, methods)
+	sigErr := verifyRaw(cert, []byte(req.Data), sig)
+	if sigErr != nil {
+		ci.Valid = false
+		ci.Errors = append([]string{codeOf(sigErr)}, ci.Errors...)
+	}
+	return VerificationResponse{Status: ok, Valid: ci.Valid, Signers: []*CertificateInfo{&ci}}, nil
+}
+
+// verifyRaw checks sig over data with cert's key and the certificate's own
+// signature algorithm (NCANode: Signature.getInstance(cert.getSigAlgName())).
+func verifyRaw(cert *x509.Certificate, data, sig []byte) error {
+	pub, err := eds.ParsePublicKey(cert.RawSubjectPublicKeyInfo)
+	if err != nil {
+		return err
+	}
+	oid, err := asn1OID(pki.Info(cert).SignatureAlgorithmOID)
+	if err != nil {
+		return fmt.Errorf("%w: %v", eds.ErrUnknownAlgorithm, err)
+	}
+	return eds.VerifySignature(pub, oid, data, sig)
+}
+
+func asn1OID(s string) (asn1.ObjectIdentifier, error) {
+	var o asn1.ObjectIdentifier
+	for _, p := range strings.Split(s, ".") {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("bad OID %q", s)
+		}
+		o = append(o, n)
+	}
+	return o, nil
 }
 
 // safeAlias bounds an alias echoed in a message: at most 64 characters of [0-9A-Za-z_-].
@@ -636,14 +802,14 @@ func (a *API) cmsVerify(ctx context.Context, body []byte) (any, error) {
 	}
 	resp := CmsVerificationResponse{Status: ok, Valid: len(res.Signers) > 0, Signers: []CmsSignerInfo{}}
 	for i := range res.Signers {
-		si := renderSigner(&res.Signers[i])
+		si := renderSigner(&res.Signers[i], methods)
 		resp.Valid = resp.Valid && si.Valid
 		resp.Signers = append(resp.Signers, si)
 	}
 	return resp, nil
 }
 
-func renderSigner(s *cms.SignerResult) CmsSignerInfo {
+func renderSigner(s *cms.SignerResult, methods []pki.RevocationMethod) CmsSignerInfo {
 	si := CmsSignerInfo{Certificates: []CertificateInfo{}, Valid: s.Valid && s.ChainChecked, Errors: s.Codes()}
 	if !s.ChainChecked {
 		si.Errors = append(si.Errors, pki.ErrUntrusted.Code())
@@ -653,7 +819,7 @@ func renderSigner(s *cms.SignerResult) CmsSignerInfo {
 		if s.ChainChecked {
 			res = s.Chain
 		}
-		ci := renderCert(s.Cert, res)
+		ci := renderCert(s.Cert, res, methods)
 		if res == nil {
 			ci.Errors = []string{pki.ErrUntrusted.Code()}
 		}
@@ -661,7 +827,7 @@ func renderSigner(s *cms.SignerResult) CmsSignerInfo {
 	}
 	if ts := s.TimeStamp; ts != nil {
 		si.Tsp = &TspInfo{
-			SerialNumber: ts.SerialNumber, GenTime: Time(ts.GenTime), Policy: ts.Policy, TSA: ts.TSA,
+			SerialNumber: javaSerialHex(ts.SerialNumber), GenTime: Time(ts.GenTime), Policy: ts.Policy, TSA: ts.TSA,
 			TspHashAlgorithm: ts.HashAlgorithm, Hash: hex.EncodeToString(ts.Hash), Valid: ts.Valid,
 		}
 	}

@@ -71,8 +71,10 @@ type ErrorResponse struct {
 // key or certificate, in request order; Valid when every one is valid.
 type VerificationResponse struct {
 	Status
-	Valid   bool              `json:"valid"`
-	Signers []CertificateInfo `json:"signers"`
+	Valid bool `json:"valid"`
+	// Signers has null where /x509/info was given a certificate that does not
+	// parse, as NCANode.
+	Signers []*CertificateInfo `json:"signers"`
 }
 
 // CertificateInfo is NCANode's CertificateInfo. Chain and Errors extend it.
@@ -101,13 +103,18 @@ type CertificateInfo struct {
 }
 
 // Revocation is NCANode's CertificateRevocationStatus. Status extends it.
+// revocationTime and reason are null (not absent) where NCANode sends null.
 type Revocation struct {
 	Revoked        bool   `json:"revoked"`
 	By             string `json:"by"` // OCSP | CRL
-	RevocationTime *Time  `json:"revocationTime,omitempty"`
-	Reason         string `json:"reason,omitempty"` // RFC 5280 name, e.g. superseded; or why unknown
+	RevocationTime *Time  `json:"revocationTime"`
+	// Reason is Java's CRLReason name (SUPERSEDED, CERTIFICATE_HOLD, ...) for a
+	// revoked certificate; "OK" for a good OCSP answer and null for a good CRL
+	// answer, as NCANode; for an unknown status, the stable code of why.
+	Reason *string `json:"reason"`
 	// Status (extension): good, revoked or unknown. Unknown — the source could not
-	// answer — has revoked false and still makes the certificate invalid.
+	// answer, or was not asked because the certificate's issuer is not trusted —
+	// has revoked false and still makes the certificate invalid.
 	Status string `json:"status"`
 }
 
@@ -152,6 +159,27 @@ type TspInfo struct {
 	TspHashAlgorithm string `json:"tspHashAlgorithm"`
 	Hash             string `json:"hash"` // hex of the message imprint
 	Valid            bool   `json:"valid"`
+}
+
+// Pkcs12AliasesResponse answers /pkcs12/aliases: the aliases of each key file,
+// in request order.
+type Pkcs12AliasesResponse struct {
+	Status
+	Aliases [][]string `json:"aliases"`
+}
+
+// X509VerifyRequest is the body of POST /x509/verify (NCANode's SbaVerifyRequest):
+// a raw signature over the UTF-8 bytes of data, by certificate.
+type X509VerifyRequest struct {
+	Certificate     string   `json:"certificate"` // Base64 DER (or PEM)
+	Signature       string   `json:"signature"`   // Base64
+	Data            string   `json:"data"`        // the signed text itself
+	RevocationCheck []string `json:"revocationCheck"`
+}
+
+// HealthResponse answers GET /actuator/health as Spring Boot's actuator does.
+type HealthResponse struct {
+	Status string `json:"status"`
 }
 
 // Time renders as NCANode (Jackson) renders a java.util.Date:

@@ -42,12 +42,12 @@ func VerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]")
 		return exitUnusable
 	}
-	raw, err := readLimited(pos[0])
+	raw, err := ReadLimited(pos[0])
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return exitUnusable
 	}
-	jwks, err := loadJWKS(ctx, *jwksFlag)
+	jwks, err := LoadJWKS(ctx, *jwksFlag)
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return exitUnusable
@@ -83,7 +83,8 @@ func VerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return exitOK
 }
 
-func readLimited(name string) ([]byte, error) {
+// ReadLimited reads a file of at most 1 MiB (a receipt, an evidence package, a JWK set).
+func ReadLimited(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
@@ -99,9 +100,10 @@ func readLimited(name string) ([]byte, error) {
 	return b, nil
 }
 
-func loadJWKS(ctx context.Context, src string) ([]byte, error) {
+// LoadJWKS reads Senim's JWK set from a file, or fetches it once from an http(s) URL.
+func LoadJWKS(ctx context.Context, src string) ([]byte, error) {
 	if !strings.HasPrefix(src, "https://") && !strings.HasPrefix(src, "http://") {
-		return readLimited(src)
+		return ReadLimited(src)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
 	if err != nil {

@@ -31,6 +31,11 @@ type Facts struct {
 	// Sender and Message: a message sent through the domain API.
 	Sender  string          `json:"sender,omitempty"`
 	Message map[string]Text `json:"message,omitempty"`
+	// Confirmation, Method and Deadline: a confirmation request (its id, eds | push,
+	// and until when it may be answered).
+	Confirmation string    `json:"confirmation,omitempty"`
+	Method       string    `json:"method,omitempty"`
+	Deadline     time.Time `json:"deadline,omitzero"`
 }
 
 // Party is an organisation by BIN and the name the directories gave it.
@@ -172,6 +177,12 @@ type (
 		Scope     []string `json:"scope"`
 		At        string   `json:"at"`
 	}
+	confirmPayload struct {
+		ID       string    `json:"id"`
+		Org      string    `json:"org"`
+		Method   string    `json:"method"`
+		Deadline time.Time `json:"deadline"`
+	}
 	consentPayload struct {
 		ID         string    `json:"id"`
 		ConsentID  string    `json:"consent_id"` // pd.consent.revoked
@@ -194,7 +205,7 @@ func (s *Service) fromEvent(ctx context.Context, d *directory, ev store.Event) (
 		return pending{}, false, fmt.Errorf("notify: event %d (%s): %w", ev.ID, ev.Type, err)
 	}
 	switch ev.Type {
-	case "pd.token.issued":
+	case pd.EvTokenIssued:
 		var pl issuedPayload
 		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 			return bad(err)
@@ -222,7 +233,7 @@ func (s *Service) fromEvent(ctx context.Context, d *directory, ev store.Event) (
 		if f.Owner, err = s.org(ctx, d, pl.Owner); err != nil {
 			return pending{}, false, err
 		}
-	case "pd.access.notice":
+	case pd.EvAccessNotice:
 		var pl releasedPayload
 		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 			return bad(err)
@@ -241,7 +252,7 @@ func (s *Service) fromEvent(ctx context.Context, d *directory, ev store.Event) (
 		if f.Owner, err = s.org(ctx, d, pl.Owner); err != nil {
 			return pending{}, false, err
 		}
-	case "pd.action.reported":
+	case pd.EvActionReported:
 		var pl reportedPayload
 		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 			return bad(err)
@@ -259,12 +270,12 @@ func (s *Service) fromEvent(ctx context.Context, d *directory, ev store.Event) (
 		if f.Owner, err = s.org(ctx, d, pl.Owner); err != nil {
 			return pending{}, false, err
 		}
-	case "pd.consent.given", "pd.consent.refused", "pd.consent.revoked":
+	case pd.EvConsentGiven, pd.EvConsentRefused, pd.EvConsentRevoked:
 		var pl consentPayload
 		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 			return bad(err)
 		}
-		p.kind = map[string]string{"pd.consent.given": KindConsentGiven, "pd.consent.refused": KindConsentRefused, "pd.consent.revoked": KindConsentRevoked}[ev.Type]
+		p.kind = map[string]string{pd.EvConsentGiven: KindConsentGiven, pd.EvConsentRefused: KindConsentRefused, pd.EvConsentRevoked: KindConsentRevoked}[ev.Type]
 		f.ConsentID = pl.ID
 		if pl.ConsentID != "" {
 			f.ConsentID = pl.ConsentID
@@ -277,6 +288,16 @@ func (s *Service) fromEvent(ctx context.Context, d *directory, ev store.Event) (
 			return pending{}, false, err
 		}
 		if f.Owner, err = s.org(ctx, d, pl.Owner); err != nil {
+			return pending{}, false, err
+		}
+	case ConfirmRequestType:
+		var pl confirmPayload
+		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
+			return bad(err)
+		}
+		p.kind = KindConfirmRequest
+		f.Confirmation, f.Method, f.Deadline, f.At = pl.ID, pl.Method, pl.Deadline, ev.CreatedAt
+		if f.Initiator, err = s.org(ctx, d, pl.Org); err != nil {
 			return pending{}, false, err
 		}
 	default:

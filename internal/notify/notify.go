@@ -2,12 +2,12 @@ package notify
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/secret"
 	"log/slog"
 	"strings"
 	"time"
@@ -35,6 +35,9 @@ const (
 	KindConsentRefused = "consent_refused"
 	KindConsentRevoked = "consent_revoked"
 	KindMessage        = "message"
+	// KindConfirmRequest: a relying party asks the citizen to confirm a transaction
+	// (internal/confirm's confirm.request.created).
+	KindConfirmRequest = "confirm_request"
 )
 
 // Directory is what notify reads of the authorized body's directories (pd.Service).
@@ -67,6 +70,25 @@ type Config struct {
 	Logger   *slog.Logger
 	BatchMax int           // events per consumer batch (default 256)
 	Interval time.Duration // consumer poll interval (default 1s)
+
+	// Citizens finds addressees by IIN (the sending API) and phone lookups' IINs.
+	Citizens Citizens
+	// Channels are the channels beside the inbox (SMS, e-mail, Web Push); one missing
+	// is simply not used.
+	Channels []Channel
+	// Rates limits each channel's sends per second (burst: one second's worth, at
+	// least 1); a channel without an entry is not limited.
+	Rates map[string]float64
+	// MaxAttempts before a delivery is dead (default 8); Backoff is the first retry's
+	// wait (default 30 s, doubling, at most an hour, jittered); Lease is how long a
+	// claimed delivery may take before another worker claims it again (default 2 min).
+	MaxAttempts int
+	Backoff     time.Duration
+	Lease       time.Duration
+	// PolicyVersion selects the policy file in force (default PolicyVersion).
+	PolicyVersion string
+	// AllowLoopbackPush accepts push endpoints on loopback over http (the sandbox).
+	AllowLoopbackPush bool
 }
 
 // Service is the notification point.
@@ -75,6 +97,12 @@ type Service struct {
 	db  *store.DB
 	log *slog.Logger
 	hub hub
+
+	policy   *Policy
+	policies map[string]*Policy
+	channels map[string]Channel
+	eng      engine
+	group    group
 }
 
 // New validates cfg and fills defaults.
@@ -91,7 +119,42 @@ func New(cfg Config) (*Service, error) {
 	if cfg.BatchMax <= 0 {
 		cfg.BatchMax = 256
 	}
-	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Logger, hub: hub{subs: map[string]map[chan struct{}]struct{}{}}}, nil
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = defaultMaxAttempts
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = defaultBackoff
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = defaultLease
+	}
+	if cfg.PolicyVersion == "" {
+		cfg.PolicyVersion = PolicyVersion
+	}
+	pol, err := LoadPolicy(cfg.PolicyVersion)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, db: cfg.DB, log: cfg.Logger, hub: hub{subs: map[string]map[chan struct{}]struct{}{}},
+		policy: pol, policies: map[string]*Policy{}, channels: map[string]Channel{},
+		eng: engine{buckets: map[string]*bucket{}, kick: make(chan struct{}, 1)}}
+	for _, c := range cfg.Channels {
+		if c == nil {
+			continue
+		}
+		switch c.Name() {
+		case ChannelSMS, ChannelEmail, ChannelPush:
+		default:
+			return nil, fmt.Errorf("notify: unknown channel %q", c.Name())
+		}
+		s.channels[c.Name()] = c
+	}
+	for ch, r := range cfg.Rates {
+		if r > 0 {
+			s.eng.buckets[ch] = &bucket{rate: r, burst: max(1, r)}
+		}
+	}
+	return s, nil
 }
 
 // Run turns outbox events into notices until ctx is done.
@@ -125,6 +188,13 @@ type Notice struct {
 	CreatedAt   time.Time
 	DeliveredAt time.Time
 	ReadAt      time.Time
+	// Sent through the API (issue 9, item 2): the sender's BIN, the category, the
+	// read-by deadline, the policy version; DeemedAt when the policy deemed it delivered.
+	SenderBIN string
+	Category  string
+	ReadBy    time.Time
+	Policy    string
+	DeemedAt  time.Time
 }
 
 // pending is a notice about to be accepted.
@@ -144,7 +214,7 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 	var ps []pending
 	var ids []int64
 	for _, ev := range evs {
-		if !strings.HasPrefix(ev.Subject, "citizen:") || !strings.HasPrefix(ev.Type, "pd.") {
+		if !actor.IsCitizen(ev.Subject) || !strings.HasPrefix(ev.Type, "pd.") && ev.Type != ConfirmRequestType {
 			continue
 		}
 		if dir == nil {
@@ -167,16 +237,37 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 		return nil
 	}
 	now := s.cfg.Now()
+	queued := false
+	var prefs map[string]map[string]Pref
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		for _, p := range ps {
-			if _, err := s.accept(ctx, tx, p, now); err != nil {
+		queued = false
+		if len(s.channels) > 0 && prefs == nil {
+			var err error
+			if prefs, err = loadPrefsMany(ctx, tx.QueryContext, subjectsOf(ps)); err != nil {
 				return err
 			}
+		}
+		for _, p := range ps {
+			id, err := s.accept(ctx, tx, p, now)
+			if err != nil {
+				return err
+			}
+			if id == 0 || len(s.channels) == 0 {
+				continue
+			}
+			chs, err := s.enqueueWith(ctx, tx, id, prefs[p.subject], p.significant, PurposeNotice, now)
+			if err != nil {
+				return err
+			}
+			queued = queued || len(chs) > 0
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if queued {
+		s.kick()
 	}
 	return s.deliverEvents(ctx, ids)
 }
@@ -195,7 +286,7 @@ func (s *Service) accept(ctx context.Context, tx *store.Tx, p pending, now time.
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO notify_notices (ref, subject, event_id, kind, facts, significant, state, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING id`,
-		newRef("n_"), p.subject, ev, p.kind, string(facts), p.significant, StateAccepted, store.Micros(now)).Scan(&id)
+		secret.Ref("n_"), p.subject, ev, p.kind, string(facts), p.significant, StateAccepted, store.Micros(now)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -277,35 +368,50 @@ const (
 	maxBody  = 20000
 )
 
+// validContent checks a message's content: Kazakh and Russian required, English
+// optional, each with a title and a body within the limits.
+func validContent(content map[string]Text) error {
+	for lang, t := range content {
+		if lang != "kk" && lang != "ru" && lang != "en" {
+			return ErrLanguageUnknown.WithDetail("content: " + lang + " is not kk, ru or en")
+		}
+		if strings.TrimSpace(t.Title) == "" || strings.TrimSpace(t.Body) == "" {
+			return ErrContentEmpty.WithDetail("content." + lang + ": a title and a body are required")
+		}
+		if len(t.Title) > maxTitle || len(t.Body) > maxBody {
+			return ErrContentTooLarge.WithDetail("content." + lang + ": a title is at most 200 bytes and a body at most 20000")
+		}
+	}
+	for _, lang := range []string{"kk", "ru"} {
+		if _, ok := content[lang]; !ok {
+			return ErrLanguageMissing.WithDetail("content." + lang + " is required")
+		}
+	}
+	return nil
+}
+
 // Send accepts a message and delivers it to the addressee's inbox.
 func (s *Service) Send(ctx context.Context, m Message) (*Notice, error) {
-	if !strings.HasPrefix(m.Subject, "citizen:") || len(m.Subject) > 64 {
+	if !actor.IsCitizen(m.Subject) || len(m.Subject) > 64 {
 		return nil, ErrMessageInvalid.WithDetail("subject: a citizen reference is required")
 	}
 	if m.Sender == "" || len(m.Sender) > maxTitle {
 		return nil, ErrMessageInvalid.WithDetail("sender: 1 to 200 bytes")
 	}
-	for lang, t := range m.Content {
-		if lang != "kk" && lang != "ru" && lang != "en" {
-			return nil, ErrMessageInvalid.WithDetail("content: languages are kk, ru and en")
-		}
-		if strings.TrimSpace(t.Title) == "" || len(t.Title) > maxTitle || strings.TrimSpace(t.Body) == "" || len(t.Body) > maxBody {
-			return nil, ErrMessageInvalid.WithDetail("content: each language needs a title (up to 200 bytes) and a body (up to 20000)")
-		}
-	}
-	if _, ok := m.Content["kk"]; !ok {
-		return nil, ErrMessageInvalid.WithDetail("content: Kazakh (kk) is required")
-	}
-	if _, ok := m.Content["ru"]; !ok {
-		return nil, ErrMessageInvalid.WithDetail("content: Russian (ru) is required")
+	if err := validContent(m.Content); err != nil {
+		return nil, err
 	}
 	p := pending{subject: m.Subject, kind: KindMessage, significant: m.Significant,
 		facts: Facts{Sender: m.Sender, Message: m.Content}}
 	now := s.cfg.Now()
 	var id int64
+	var chs []string
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		id, err = s.accept(ctx, tx, p, now)
+		if id, err = s.accept(ctx, tx, p, now); err != nil {
+			return err
+		}
+		chs, err = s.enqueue(ctx, tx, id, p.subject, p.significant, PurposeNotice, now)
 		return err
 	})
 	if err != nil {
@@ -314,16 +420,21 @@ func (s *Service) Send(ctx context.Context, m Message) (*Notice, error) {
 	if err := s.deliver(ctx, "id = ?", []any{id}); err != nil {
 		return nil, err
 	}
+	if len(chs) > 0 {
+		s.kick()
+	}
 	return s.byID(ctx, id)
 }
 
-const noticeColumns = `id, ref, subject, COALESCE(event_id, 0), kind, facts, significant, state, created_at, delivered_at, read_at`
+const noticeColumns = `id, ref, subject, COALESCE(event_id, 0), kind, facts, significant, state, created_at, delivered_at, read_at,
+	sender_bin, category, read_by, policy, deemed_at`
 
 func scanNotice(sc interface{ Scan(...any) error }) (*Notice, error) {
 	var n Notice
 	var facts string
-	var c, d, r int64
-	if err := sc.Scan(&n.Seq, &n.Ref, &n.Subject, &n.EventID, &n.Kind, &facts, &n.Significant, &n.State, &c, &d, &r); err != nil {
+	var c, d, r, rb, dm int64
+	if err := sc.Scan(&n.Seq, &n.Ref, &n.Subject, &n.EventID, &n.Kind, &facts, &n.Significant, &n.State, &c, &d, &r,
+		&n.SenderBIN, &n.Category, &rb, &n.Policy, &dm); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(facts), &n.Facts); err != nil {
@@ -335,6 +446,12 @@ func scanNotice(sc interface{ Scan(...any) error }) (*Notice, error) {
 	}
 	if r != 0 {
 		n.ReadAt = store.FromMicros(r)
+	}
+	if rb != 0 {
+		n.ReadBy = store.FromMicros(rb)
+	}
+	if dm != 0 {
+		n.DeemedAt = store.FromMicros(dm)
 	}
 	return &n, nil
 }
@@ -401,8 +518,14 @@ func (s *Service) Subscribe(subject string) (<-chan struct{}, func()) {
 	return s.hub.subscribe(subject)
 }
 
-func newRef(prefix string) string {
-	var b [16]byte
-	rand.Read(b[:])
-	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
+func subjectsOf(ps []pending) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range ps {
+		if !seen[p.subject] {
+			seen[p.subject] = true
+			out = append(out, p.subject)
+		}
+	}
+	return out
 }

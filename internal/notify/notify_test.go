@@ -413,9 +413,13 @@ func TestSendRefusals(t *testing.T) {
 	huge := message(alice, true)
 	huge.Content["ru"] = Text{Title: "x", Body: strings.Repeat("a", maxBody+1)}
 	noSubject := message("1", true)
-	for name, m := range map[string]Message{"no ru": noRU, "no kk": noKK, "unknown language": badLang, "oversize": huge, "no subject": noSubject} {
-		if _, err := f.svc.Send(t.Context(), m); !errors.Is(err, ErrMessageInvalid) {
-			t.Errorf("%s: %v", name, err)
+	for name, tc := range map[string]struct {
+		m    Message
+		want error
+	}{"no ru": {noRU, ErrLanguageMissing}, "no kk": {noKK, ErrLanguageMissing}, "unknown language": {badLang, ErrLanguageUnknown},
+		"oversize": {huge, ErrContentTooLarge}, "no subject": {noSubject, ErrMessageInvalid}} {
+		if _, err := f.svc.Send(t.Context(), tc.m); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
 		}
 	}
 	if n, _, _ := f.svc.Unread(t.Context(), alice); n != 0 {

@@ -3,19 +3,22 @@ package notify
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/secret"
 	"math/big"
+	"net/http"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/senimkz/senim/internal/kzid"
+	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/verifier"
 )
@@ -37,7 +40,7 @@ type Reader struct {
 }
 
 func (r Reader) valid() bool {
-	return strings.HasPrefix(r.Subject, "citizen:") && kzid.ValidIIN(r.IIN) && r.Method != "" && len(r.Method) <= 64 &&
+	return actor.IsCitizen(r.Subject) && kzid.ValidIIN(r.IIN) && r.Method != "" && len(r.Method) <= 64 &&
 		len(r.Session) >= 16 && len(r.Session) <= 128
 }
 
@@ -136,9 +139,8 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 	}
 	content := n.Content(rd.Lang)
 	now := s.cfg.Now().UTC().Truncate(time.Second)
-	salt := make([]byte, 32)
-	rand.Read(salt)
-	claims := ReceiptClaims{Issuer: s.cfg.Issuer, ID: newRef("r_"), Notice: n.Ref, SubjectCommit: Commit(salt, rd.IIN),
+	salt := secret.Bytes(32)
+	claims := ReceiptClaims{Issuer: s.cfg.Issuer, ID: secret.Ref("r_"), Notice: n.Ref, SubjectCommit: Commit(salt, rd.IIN),
 		ContentSHA256: content.Hash(), Lang: content.Lang, ReadAt: now.Format(time.RFC3339), AuthMethod: rd.Method,
 		Session: rd.Session, IssuedAt: now.Unix()}
 	payload, err := json.Marshal(claims)
@@ -149,7 +151,7 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 	if err != nil {
 		return nil, fmt.Errorf("notify: sign receipt: %w", err)
 	}
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+	err = s.commit(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE notify_notices SET state = 'read', read_at = ? WHERE id = ? AND state = 'delivered'`, store.Micros(now), n.Seq)
 		if err != nil {
 			return err
@@ -165,7 +167,7 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 		sum := sha256.Sum256([]byte(jws))
 		ev, _ := json.Marshal(map[string]string{"notice": n.Ref, "receipt": claims.ID, "content_sha256": claims.ContentSHA256,
 			"receipt_sha256": base64.RawURLEncoding.EncodeToString(sum[:]), "amr": rd.Method})
-		_, err = tx.Emit(ctx, store.Event{Type: "notify.receipt.issued", Actor: rd.Subject, Subject: rd.Subject, Payload: ev})
+		_, err = tx.Emit(ctx, store.Event{Type: EvReceiptIssued, Actor: rd.Subject, Subject: rd.Subject, Payload: ev})
 		return err
 	})
 	if errors.Is(err, errAlreadyRead) {
@@ -185,7 +187,10 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 		IINSalt: base64.RawURLEncoding.EncodeToString(salt)}}, nil
 }
 
-var errAlreadyRead = errors.New("notify: acknowledged concurrently")
+// errAlreadyRead: acknowledged concurrently; the other receipt stands. A problem (never
+// rendered: Acknowledge answers the standing receipt) so that in a group commit it
+// refuses this caller's work alone; it is returned before anything is written.
+var errAlreadyRead = problem.New(http.StatusConflict, "notify.notice.already_read", "Acknowledged concurrently")
 
 // Receipt returns the read receipt of the addressee's notice ref.
 func (s *Service) Receipt(ctx context.Context, subject, ref string) (*Receipt, error) {
@@ -234,32 +239,9 @@ var (
 // the claims; the caller compares them with what it expects (the notice, the content's
 // hash, CheckCommit for the IIN).
 func VerifyReceipt(compact string, jwks []byte) (*ReceiptClaims, error) {
-	keys, err := verifier.ParseJWKS(jwks)
+	pb, err := VerifyJWS(compact, ReceiptType, jwks)
 	if err != nil {
-		return nil, ErrReceiptInvalid.WithDetail("the JWK set is unreadable").WithCause(err)
-	}
-	parts := strings.Split(strings.TrimSpace(compact), ".")
-	if len(parts) != 3 {
-		return nil, ErrReceiptInvalid.WithDetail("not a compact JWS")
-	}
-	enc := base64.RawURLEncoding
-	hb, err1 := enc.DecodeString(parts[0])
-	pb, err2 := enc.DecodeString(parts[1])
-	sig, err3 := enc.DecodeString(parts[2])
-	if err1 != nil || err2 != nil || err3 != nil || len(sig) != 64 {
-		return nil, ErrReceiptInvalid.WithDetail("not base64url, or not an ES256 signature")
-	}
-	var h struct{ Alg, Kid, Typ string }
-	if err := json.Unmarshal(hb, &h); err != nil || h.Alg != "ES256" || h.Typ != ReceiptType || h.Kid == "" {
-		return nil, ErrReceiptInvalid.WithDetail("the header must say alg ES256, typ " + ReceiptType + " and a kid")
-	}
-	pub := keys[h.Kid]
-	if pub == nil {
-		return nil, ErrReceiptInvalid.WithDetail("the key " + h.Kid + " is not in the JWK set")
-	}
-	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	if !ecdsa.Verify(pub, sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
-		return nil, ErrReceiptInvalid.WithDetail("the signature does not verify")
+		return nil, ErrReceiptInvalid.WithDetail(err.Error()).WithCause(err)
 	}
 	var c ReceiptClaims
 	dec := json.NewDecoder(strings.NewReader(string(pb)))
@@ -291,4 +273,39 @@ func VerifyReceipt(compact string, jwks []byte) (*ReceiptClaims, error) {
 func (c *ReceiptClaims) CheckCommit(salt, iin string) bool {
 	b, err := base64.RawURLEncoding.DecodeString(salt)
 	return err == nil && len(b) == 32 && Commit(b, iin) == c.SubjectCommit
+}
+
+// VerifyJWS checks a compact ES256 JWS of type typ offline against Senim's JWK set
+// (the set that verifies security tokens) and returns its payload. It is the
+// signature check shared by every artefact Senim signs with that key under its own
+// typ: read receipts here, confirmation evidence in internal/confirm.
+func VerifyJWS(compact, typ string, jwks []byte) ([]byte, error) {
+	keys, err := verifier.ParseJWKS(jwks)
+	if err != nil {
+		return nil, fmt.Errorf("the JWK set is unreadable: %w", err)
+	}
+	parts := strings.Split(strings.TrimSpace(compact), ".")
+	if len(parts) != 3 {
+		return nil, errors.New("not a compact JWS")
+	}
+	enc := base64.RawURLEncoding
+	hb, err1 := enc.DecodeString(parts[0])
+	pb, err2 := enc.DecodeString(parts[1])
+	sig, err3 := enc.DecodeString(parts[2])
+	if err1 != nil || err2 != nil || err3 != nil || len(sig) != 64 {
+		return nil, errors.New("not base64url, or not an ES256 signature")
+	}
+	var h struct{ Alg, Kid, Typ string }
+	if err := json.Unmarshal(hb, &h); err != nil || h.Alg != "ES256" || h.Typ != typ || h.Kid == "" {
+		return nil, errors.New("the header must say alg ES256, typ " + typ + " and a kid")
+	}
+	pub := keys[h.Kid]
+	if pub == nil {
+		return nil, errors.New("the key " + h.Kid + " is not in the JWK set")
+	}
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if !ecdsa.Verify(pub, sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+		return nil, errors.New("the signature does not verify")
+	}
+	return pb, nil
 }

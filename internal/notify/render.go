@@ -103,6 +103,13 @@ func (n *Notice) Content(lang string) Content {
 		line("label.action", act)
 		line("label.data", dataSets(f.DataSets, lang))
 		line("label.initiator", party(f.Initiator, lang))
+	case KindConfirmRequest:
+		line("label.initiator", party(f.Initiator, lang))
+		line("label.method", t["method."+f.Method])
+		if !f.Deadline.IsZero() {
+			line("label.deadline", FormatTime(f.Deadline))
+		}
+		c.Body = append(c.Body, t["confirm.where"])
 	default: // consents
 		line("label.initiator", party(f.Initiator, lang))
 		line("label.owner", party(f.Owner, lang))
@@ -170,6 +177,12 @@ func ground(g *Ground, lang string) string {
 // languages in step.
 var texts = map[string]map[string]string{
 	"kk": {
+		"title.confirm_request": "Ұйым мәмілені растауды сұрайды",
+		"label.method":          "Растау тәсілі",
+		"label.deadline":        "Мерзімі",
+		"method.eds":            "ЭЦҚ-мен қол қою",
+		"method.push":           "push-растау",
+		"confirm.where":         "Мәтінді оқып, жауап беру үшін кабинетте «Растауымды күтуде» бөлімін ашыңыз.",
 		"title.access":          "Сіздің деректеріңізге қол жеткізілді",
 		"title.action":          "Деректер иесі сіздің деректеріңізбен жасалған әрекет туралы хабарлады",
 		"title.consent_given":   "Келісім берілді",
@@ -187,6 +200,11 @@ var texts = map[string]map[string]string{
 		"label.time":            "Уақыты",
 		"label.valid_until":     "Қолданылу мерзімі",
 		"label.sender":          "Жіберуші",
+		"out.notice":            "Senim: %s жіберген жаңа хабарлама",
+		"out.reminder":          "Senim еске салады: %s жіберген оқылмаған хабарлама",
+		"out.fallback":          "Senim: %s жіберген хабарламаны оқу мерзімі өтті",
+		"out.auto":              "Senim: %s",
+		"out.significant":       "Заңдық маңызы бар: ол сіздің кабинетіңізде ашылады.",
 		"basis.sms":             "SMS-кодпен расталған келісім",
 		"action.access":         "қол жеткізу",
 		"action.view":           "қарау",
@@ -200,6 +218,12 @@ var texts = map[string]map[string]string{
 		"deferred":              "Бұл хабарлама заңда белгіленген кейінге қалдыру мерзімі аяқталғаннан кейін жіберілді.",
 	},
 	"ru": {
+		"title.confirm_request": "Организация просит подтвердить сделку",
+		"label.method":          "Способ подтверждения",
+		"label.deadline":        "Срок",
+		"method.eds":            "подпись ЭЦП",
+		"method.push":           "push-подтверждение",
+		"confirm.where":         "Чтобы прочитать текст и ответить, откройте в кабинете раздел «Ждут моего подтверждения».",
 		"title.access":          "Доступ к вашим данным",
 		"title.action":          "Владелец данных сообщил о действии с вашими данными",
 		"title.consent_given":   "Согласие дано",
@@ -217,6 +241,11 @@ var texts = map[string]map[string]string{
 		"label.time":            "Время",
 		"label.valid_until":     "Действует до",
 		"label.sender":          "Отправитель",
+		"out.notice":            "Senim: новое уведомление от %s",
+		"out.reminder":          "Senim напоминает: непрочитанное уведомление от %s",
+		"out.fallback":          "Senim: срок прочтения уведомления от %s истёк",
+		"out.auto":              "Senim: %s",
+		"out.significant":       "Юридически значимое: оно открывается в вашем кабинете.",
 		"basis.sms":             "согласие, подтверждённое SMS-кодом",
 		"action.access":         "доступ",
 		"action.view":           "просмотр",
@@ -230,6 +259,12 @@ var texts = map[string]map[string]string{
 		"deferred":              "Уведомление было отложено по закону и отправлено по окончании срока отсрочки.",
 	},
 	"en": {
+		"title.confirm_request": "An organisation asks you to confirm a transaction",
+		"label.method":          "How to confirm",
+		"label.deadline":        "Deadline",
+		"method.eds":            "EDS signature",
+		"method.push":           "push confirmation",
+		"confirm.where":         "To read the text and answer, open \"Awaiting my confirmation\" in the cabinet.",
 		"title.access":          "Your data was accessed",
 		"title.action":          "A data owner reported an action on your data",
 		"title.consent_given":   "Consent given",
@@ -247,6 +282,11 @@ var texts = map[string]map[string]string{
 		"label.time":            "Time",
 		"label.valid_until":     "Valid until",
 		"label.sender":          "Sender",
+		"out.notice":            "Senim: a new notice from %s",
+		"out.reminder":          "Senim reminder: an unread notice from %s",
+		"out.fallback":          "Senim: the time to read a notice from %s has passed",
+		"out.auto":              "Senim: %s",
+		"out.significant":       "Legally significant: it opens in your cabinet.",
 		"basis.sms":             "consent confirmed with an SMS code",
 		"action.access":         "access",
 		"action.view":           "viewing",

@@ -120,7 +120,7 @@ func (s *Service) FileComplaint(ctx context.Context, citizenIIN string, eventID 
 			return err
 		}
 		// The event carries no text the citizen wrote: only which access, and whose.
-		_, err := tx.Emit(ctx, store.Event{Type: "pd.complaint.filed", Actor: subject, Subject: subject,
+		_, err := tx.Emit(ctx, store.Event{Type: EvComplaintFiled, Actor: subject, Subject: subject,
 			Payload: []byte(marshal(map[string]any{"complaint_id": c.ID, "access_event": eventID, "initiator": c.Initiator, "owner": c.Owner}))})
 		return err
 	})
@@ -258,7 +258,7 @@ func (s *Service) SetComplaintStatus(ctx context.Context, actor, id, status, not
 			return err
 		}
 		c.Status, c.UpdatedAt = status, now
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.complaint.status", Actor: actor, Subject: c.Subject,
+		_, err = tx.Emit(ctx, store.Event{Type: EvComplaintStatus, Actor: actor, Subject: c.Subject,
 			Payload: []byte(marshal(map[string]any{"complaint_id": c.ID, "status": status}))})
 		return err
 	})

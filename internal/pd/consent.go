@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/senimkz/senim/internal/actor"
 	"slices"
 	"strings"
 	"time"
@@ -301,7 +302,7 @@ func (s *Service) recordConsent(ctx context.Context, initiatorBIN string, r Cons
 	default:
 		return nil, ErrConsentMethod
 	}
-	return s.recordDecision(ctx, r, DecisionGiven, r.Method, ChannelInitiator, ev, "org:"+initiatorBIN, false, idem)
+	return s.recordDecision(ctx, r, DecisionGiven, r.Method, ChannelInitiator, ev, actor.Org(initiatorBIN).String(), false, idem)
 }
 
 func (s *Service) recordDecision(ctx context.Context, r ConsentRequest, decision, method, channel string, ev Evidence, actedBy string, rep bool, idem *idemKey) (*Consent, error) {
@@ -313,9 +314,11 @@ func (s *Service) recordDecision(ctx context.Context, r ConsentRequest, decision
 	c := &Consent{ID: "c_" + newJTI(), Initiator: r.Initiator, Owner: r.Owner, DataSets: r.DataSets, Purpose: r.Purpose, Decision: decision,
 		Method: method, Channel: channel, Evidence: ev, ActedBy: actedBy, Representative: rep, ValidFrom: now, ValidUntil: r.ValidUntil,
 		CreatedAt: now, Status: "active"}
-	actor := actedBy
-	if !strings.HasPrefix(actor, "org:") && !strings.HasPrefix(actor, "citizen:") {
-		actor = "system"
+	// The event names who acted when that is an organization or the citizen; a
+	// representative or anyone else appears as Senim, with the detail in the payload.
+	by := actor.System.String()
+	if a, err := actor.Parse(actedBy); err == nil && (a.Kind() == actor.KindOrg || a.Kind() == actor.KindCitizen) {
+		by = actedBy
 	}
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		if replay, err := idem.claim(ctx, tx); replay || err != nil {
@@ -338,7 +341,7 @@ func (s *Service) recordDecision(ctx context.Context, r ConsentRequest, decision
 		if err != nil {
 			return err
 		}
-		if _, err = tx.Emit(ctx, store.Event{Type: "pd.consent." + decision, Actor: actor, Subject: subject, Payload: []byte(marshal(c))}); err != nil {
+		if _, err = tx.Emit(ctx, store.Event{Type: consentEvent(decision), Actor: by, Subject: subject, Payload: []byte(marshal(c))}); err != nil {
 			return err
 		}
 		return idem.save(ctx, tx, 201, c)
@@ -453,7 +456,7 @@ func (s *Service) RevokeConsent(ctx context.Context, subjectIIN, actorIIN, conse
 			return err
 		}
 		c.RevokedAt, c.RevokedBy, c.Status = now, actorRef, "revoked"
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.consent.revoked", Actor: actorRef, Subject: subject,
+		_, err = tx.Emit(ctx, store.Event{Type: EvConsentRevoked, Actor: actorRef, Subject: subject,
 			Payload: []byte(marshal(map[string]any{"consent_id": c.ID, "decision": c.Decision, "initiator": c.Initiator, "owner": c.Owner}))})
 		return err
 	})

@@ -341,7 +341,7 @@ func (s *Service) PutDataOwner(ctx context.Context, actor string, o DataOwner) (
 		if err := recordChange(ctx, tx, EntryOwner, o.BIN, o, false, actor, o.UpdatedAt); err != nil {
 			return err
 		}
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.directory.data_owner.put", Actor: actor, Payload: []byte(marshal(o))})
+		_, err = tx.Emit(ctx, store.Event{Type: EvDataOwnerPut, Actor: actor, Payload: []byte(marshal(o))})
 		return err
 	})
 	if err != nil {
@@ -433,7 +433,7 @@ func (s *Service) PutServiceCode(ctx context.Context, actor string, c ServiceCod
 		if err := recordChange(ctx, tx, EntryService, c.Code, c, false, actor, c.UpdatedAt); err != nil {
 			return err
 		}
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.directory.service_code.put", Actor: actor, Payload: []byte(marshal(c))})
+		_, err = tx.Emit(ctx, store.Event{Type: EvServiceCodePut, Actor: actor, Payload: []byte(marshal(c))})
 		return err
 	})
 	if err != nil {
@@ -536,7 +536,7 @@ func (s *Service) PutGround(ctx context.Context, actor string, g Ground) (*Groun
 		if err := recordChange(ctx, tx, EntryGround, g.Code, g, false, actor, g.UpdatedAt); err != nil {
 			return err
 		}
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.directory.ground.put", Actor: actor, Payload: []byte(marshal(g))})
+		_, err = tx.Emit(ctx, store.Event{Type: EvGroundPut, Actor: actor, Payload: []byte(marshal(g))})
 		return err
 	})
 	if err != nil {
@@ -602,7 +602,7 @@ func (s *Service) SetProtocolPermissions(ctx context.Context, actor, bin string,
 				return err
 			}
 		}
-		_, err := tx.Emit(ctx, store.Event{Type: "pd.directory.protocol_permissions.set", Actor: actor,
+		_, err := tx.Emit(ctx, store.Event{Type: EvPermissionsSet, Actor: actor,
 			Payload: []byte(marshal(map[string]any{"bin": bin, "grounds": grounds}))})
 		return err
 	})
@@ -646,8 +646,8 @@ func NewDirectoryService(db *store.DB, now func() time.Time) *Service {
 	return s
 }
 
-// RotateTokenKey retires the security-token signing key and starts a new one; actor is
+// RotateTokenKey retires the security-token signing key and starts a new one at once; actor is
 // recorded in the event (an Actor string such as "admin:NAME").
 func (s *Service) RotateTokenKey(ctx context.Context, actor string) error {
-	return s.keys.rotate(ctx, actor)
+	return s.keys.rotate(ctx, actor, 0)
 }

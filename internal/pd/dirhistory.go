@@ -174,7 +174,7 @@ func (s *Service) DeleteEntry(ctx context.Context, actor, kind, key string) erro
 		if err := recordChange(ctx, tx, kind, key, state, true, actor, now); err != nil {
 			return err
 		}
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.directory.entry.deleted", Actor: actor, Payload: []byte(marshal(map[string]any{"kind": kind, "entry": key}))})
+		_, err = tx.Emit(ctx, store.Event{Type: EvEntryDeleted, Actor: actor, Payload: []byte(marshal(map[string]any{"kind": kind, "entry": key}))})
 		return err
 	})
 	if err != nil {

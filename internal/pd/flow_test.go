@@ -411,7 +411,75 @@ func TestRun(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+	// The new key is published ahead and signs only from KeyPublishAhead on.
+	if f.svc.keys.current(t.Context()).kid != before {
+		t.Error("the new key signs before it was published ahead")
+	}
+	f.now = f.now.Add(f.svc.cfg.KeyPublishAhead)
+	if err := f.svc.keys.load(t.Context(), false); err != nil {
+		t.Fatal(err)
+	}
 	if f.svc.keys.current(t.Context()).kid == before {
 		t.Error("the signing key did not change")
+	}
+}
+
+// TestKeyPublishedBeforeUse: a scheduled rotation publishes the new key on every node
+// before any node signs with it, so a data owner that meets the new kid and refetches
+// the set from any node finds it; the old key retires when the new one comes into
+// force and stays published for its tokens (rules PD-6.1.10, PD-6.2.4: the data owner
+// verifies Senim's tokens with the published keys).
+func TestKeyPublishedBeforeUse(t *testing.T) {
+	// rule PD-6.1.10
+	db := storetest.Open(t)
+	a := newFixture(t, db, func(c *Config) { c.KeyRotation = time.Hour })
+	b := newFixture(t, db, func(c *Config) { c.KeyRotation = time.Hour }) // a second node on one database
+	old := a.svc.keys.current(t.Context()).kid
+	if got := b.svc.keys.current(t.Context()).kid; got != old {
+		t.Fatalf("two nodes sign with %s and %s", old, got)
+	}
+	for _, f := range []*fixture{a, b} {
+		f.now = f.now.Add(2 * time.Hour)
+	}
+	if err := a.svc.keys.rotateIfDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.svc.keys.rotateIfDue(t.Context()); err != nil { // not again while one is pending
+		t.Fatal(err)
+	}
+	if n := countEvents(t, db, "pd.key.rotated"); n != 2 {
+		t.Fatalf("%d rotation events, want the first key's and one rotation", n)
+	}
+	// Node b re-reads its keys (as every minute): both publish two keys, both still sign
+	// with the old one.
+	if err := b.svc.keys.load(t.Context(), false); err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range map[string]*fixture{"a": a, "b": b} {
+		keys, err := verifier.ParseJWKS(f.svc.JWKS(t.Context()))
+		if err != nil || len(keys) != 2 {
+			t.Fatalf("node %s publishes %d keys (%v)", name, len(keys), err)
+		}
+		if kid := f.svc.keys.current(t.Context()).kid; kid != old {
+			t.Fatalf("node %s signs with %s before the new key is in force", name, kid)
+		}
+	}
+	// In force: both sign with the new key; the old is retired yet still published.
+	for _, f := range []*fixture{a, b} {
+		f.now = f.now.Add(a.svc.cfg.KeyPublishAhead)
+		if err := f.svc.keys.load(t.Context(), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	na, nb := a.svc.keys.current(t.Context()).kid, b.svc.keys.current(t.Context()).kid
+	if na == old || na != nb {
+		t.Fatalf("after coming into force: a signs with %s, b with %s (old %s)", na, nb, old)
+	}
+	var retired int
+	if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM pd_signing_keys WHERE kid = ? AND retired_at <> 0`, old).Scan(&retired); err != nil || retired != 1 {
+		t.Fatalf("old key retired: %d (%v)", retired, err)
+	}
+	if keys, _ := verifier.ParseJWKS(b.svc.JWKS(t.Context())); len(keys) != 2 {
+		t.Fatalf("the retired key is no longer published: %d keys", len(keys))
 	}
 }

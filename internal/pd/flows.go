@@ -3,12 +3,12 @@ package pd
 import (
 	"context"
 	"errors"
+	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/secret"
 	"runtime"
 	"sync"
 
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"github.com/senimkz/senim/internal/problem"
 	"slices"
@@ -54,11 +54,8 @@ type issuance struct {
 	eventID int64
 }
 
-func newJTI() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
+// newJTI is a token's 128-bit random id.
+func newJTI() string { return secret.Nonce(16) }
 
 // Proactive runs flow 1 (PD-6.1.2–PD-6.1.9): every check in the order of the rules,
 // each a named step whose problem names it, then a security token valid for the
@@ -355,7 +352,7 @@ func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*pending
 			ev.SealedUntil = is.sealedUntil.UTC().Format(time.RFC3339)
 			sealed = store.Micros(is.sealedUntil)
 		}
-		id, err := tx.Emit(ctx, store.Event{Type: "pd.token.issued", Actor: "org:" + is.initiator, Subject: is.subjectRef, Payload: []byte(marshal(ev)), CreatedAt: is.issuedAt})
+		id, err := tx.Emit(ctx, store.Event{Type: EvTokenIssued, Actor: actor.Org(is.initiator).String(), Subject: is.subjectRef, Payload: []byte(marshal(ev)), CreatedAt: is.issuedAt})
 		if err != nil {
 			return err
 		}
@@ -497,7 +494,7 @@ func (s *Service) ReleaseDeferredNotices(ctx context.Context) (int, error) {
 			}
 			payload := map[string]any{"jti": jti, "sealed_event": evID, "initiator": initiator, "owner": owner, "ground": code,
 				"scope": jsonRaw(sets), "accessed_at": store.FromMicros(issued).Format(time.RFC3339)}
-			_, err = tx.Emit(ctx, store.Event{Type: "pd.access.notice", Actor: "system", Subject: subject, Payload: []byte(marshal(payload))})
+			_, err = tx.Emit(ctx, store.Event{Type: EvAccessNotice, Actor: actor.System.String(), Subject: subject, Payload: []byte(marshal(payload))})
 			return err
 		})
 		if err != nil {

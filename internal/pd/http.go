@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"github.com/senimkz/senim/internal/actor"
 	"net/http"
 
 	"github.com/senimkz/senim/internal/orgauth"
@@ -237,7 +238,7 @@ func (a *api) admin(f func(w http.ResponseWriter, r *http.Request, actor string)
 		if !a.s.regulators[c.BIN] {
 			return ErrNotRegulator
 		}
-		return f(w, r, "org:"+c.BIN)
+		return f(w, r, actor.Org(c.BIN).String())
 	}
 }
 
@@ -389,7 +390,7 @@ func idempotencyKey(r *http.Request, c *orgauth.Caller, body []byte) *idemKey {
 		return nil
 	}
 	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
-	return &idemKey{key: store.IdempotencyKey{Scope: "org:" + c.BIN + " " + r.Method + " " + r.URL.Path, Key: k, RequestHash: sum[:]}}
+	return &idemKey{key: store.IdempotencyKey{Scope: actor.Org(c.BIN).String() + " " + r.Method + " " + r.URL.Path, Key: k, RequestHash: sum[:]}}
 }
 
 // claim is the first step of a transaction that honours an idempotency key: true when

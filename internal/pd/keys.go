@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/senimkz/senim/internal/actor"
 	"net/http"
 	"strings"
 	"sync"
@@ -22,11 +23,19 @@ import (
 
 // Security tokens are ES256 JWS signed with Senim's own key. Keys live in the database
 // (pd_signing_keys, PKCS#8), so every node of a PostgreSQL deployment signs with the
-// same key and publishes the same set. Rotation: when the newest key is older than
-// Config.KeyRotation, Run (on any node) retires it and makes a new one; a retired key
-// stays published at /.well-known/jwks.json until Config.MaxTokenLifetime after its
-// retirement, so every token it signed can still be verified. Nodes re-read the keys
-// every minute; data owners refetch the set when they meet an unknown kid.
+// same key and publishes the same set. A key's created_at is the moment it comes into
+// force: the active key is the newest one in force and not retired.
+//
+// Scheduled rotation publishes before it signs: when the active key is older than
+// Config.KeyRotation, Run (on any node) adds a new key in force only
+// Config.KeyPublishAhead later. Until then every node publishes it at
+// /.well-known/jwks.json beside the active one — nodes re-read the keys every minute,
+// so by the time any node signs with it, every node's set has it, and a data owner who
+// meets its kid and refetches the set finds it whichever node answers. When the new
+// key comes into force the old one is retired (by whichever node loads first) and
+// stays published until Config.MaxTokenLifetime after that, so every token it signed
+// can still be verified. RotateKey — the emergency, for a key that must stop signing
+// at once — retires the active key and brings the new one into force immediately.
 //
 // The private key in the database is as sensitive as the database itself. An HSM
 // behind a signer interface is the production answer (not done yet).
@@ -77,6 +86,7 @@ func (k *keyRing) load(ctx context.Context, create bool) error {
 	}
 	var all []*signingKey
 	var active *signingKey
+	var superseded []string // keys older than the active one, not yet retired
 	for rows.Next() {
 		var sk signingKey
 		var der []byte
@@ -101,19 +111,33 @@ func (k *keyRing) load(ctx context.Context, create bool) error {
 		}
 		sk.header = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"ES256","kid":"` + sk.kid + `","typ":"` + verifier.TokenType + `"}`))
 		all = append(all, &sk)
-		if active == nil && r == 0 {
+		switch {
+		case r != 0 || sk.created.After(now): // retired, or published ahead of coming into force
+		case active == nil:
 			active = &sk
+		default:
+			superseded = append(superseded, sk.kid)
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	if active != nil {
+		// A key published ahead came into force: the ones before it retire from that
+		// moment (every node computes the same times; the first to load writes them).
+		for _, kid := range superseded {
+			if _, err := k.s.db.ExecContext(ctx, `UPDATE pd_signing_keys SET retired_at = ?, publish_until = ? WHERE kid = ? AND retired_at = 0`,
+				store.Micros(active.created), store.Micros(active.created.Add(k.s.cfg.MaxTokenLifetime+time.Hour)), kid); err != nil {
+				return err
+			}
+		}
+	}
 	if active == nil {
 		if !create {
 			return errors.New("pd: no active signing key")
 		}
-		if err := k.rotate(ctx, "system"); err != nil {
+		if err := k.rotate(ctx, actor.System.String(), 0); err != nil {
 			return err
 		}
 		return k.load(ctx, false)
@@ -131,8 +155,10 @@ func (k *keyRing) load(ctx context.Context, create bool) error {
 	return nil
 }
 
-// rotate retires the active keys and makes a new one, in one transaction.
-func (k *keyRing) rotate(ctx context.Context, actor string) error {
+// rotate makes a new key in force ahead from now, in one transaction with its event.
+// With ahead 0 it retires the keys in force at once (the emergency, and the first key
+// of a new database); otherwise they retire when the new key comes into force (load).
+func (k *keyRing) rotate(ctx context.Context, actor string, ahead time.Duration) error {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return err
@@ -144,32 +170,42 @@ func (k *keyRing) rotate(ctx context.Context, actor string) error {
 	jwk := jwkOf(&priv.PublicKey)
 	now := k.s.now()
 	return k.s.db.Tx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE pd_signing_keys SET retired_at = ?, publish_until = ? WHERE retired_at = 0`,
-			store.Micros(now), store.Micros(now.Add(k.s.cfg.MaxTokenLifetime+time.Hour))); err != nil {
+		if ahead == 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE pd_signing_keys SET retired_at = ?, publish_until = ? WHERE retired_at = 0`,
+				store.Micros(now), store.Micros(now.Add(k.s.cfg.MaxTokenLifetime+time.Hour))); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO pd_signing_keys (kid, alg, private, created_at) VALUES (?, 'ES256', ?, ?)`, jwk.Kid, der, store.Micros(now.Add(ahead))); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO pd_signing_keys (kid, alg, private, created_at) VALUES (?, 'ES256', ?, ?)`, jwk.Kid, der, store.Micros(now)); err != nil {
-			return err
-		}
-		_, err := tx.Emit(ctx, store.Event{Type: "pd.key.rotated", Actor: actor, Payload: []byte(marshal(jwk))})
+		_, err := tx.Emit(ctx, store.Event{Type: EvKeyRotated, Actor: actor, Payload: []byte(marshal(jwk))})
 		return err
 	})
 }
 
-// RotateKey retires the current signing key and starts signing with a new one.
+// RotateKey retires the current signing key and starts signing with a new one at once:
+// the emergency. For a few seconds after it, until every node has re-read the keys, a
+// data owner may meet the new kid before the node it asks publishes it (scheduled
+// rotation publishes ahead and has no such window).
 func (s *Service) RotateKey(ctx context.Context, actor string) error {
-	if err := s.keys.rotate(ctx, actor); err != nil {
+	if err := s.keys.rotate(ctx, actor, 0); err != nil {
 		return err
 	}
 	return s.keys.load(ctx, false)
 }
 
 func (k *keyRing) rotateIfDue(ctx context.Context) error {
+	if err := k.load(ctx, false); err != nil {
+		return err
+	}
 	k.mu.RLock()
-	due := k.active != nil && k.s.now().Sub(k.active.created) >= k.s.cfg.KeyRotation
+	// Due when the active key is old enough and no successor is published yet (the
+	// newest key is the active one).
+	due := k.active != nil && len(k.all) > 0 && k.all[0] == k.active && k.s.now().Sub(k.active.created) >= k.s.cfg.KeyRotation
 	k.mu.RUnlock()
 	if due {
-		if err := k.rotate(ctx, "system"); err != nil {
+		if err := k.rotate(ctx, actor.System.String(), k.s.cfg.KeyPublishAhead); err != nil {
 			return err
 		}
 	}

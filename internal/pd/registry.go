@@ -120,7 +120,7 @@ func (s *Service) PutTrustedObject(ctx context.Context, actor string, o TrustedO
 		if err := recordChange(ctx, tx, EntryObject, o.ID, o, false, actor, o.UpdatedAt); err != nil {
 			return err
 		}
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.registry.object.put", Actor: actor, Payload: []byte(marshal(o))})
+		_, err = tx.Emit(ctx, store.Event{Type: EvObjectPut, Actor: actor, Payload: []byte(marshal(o))})
 		return err
 	})
 	if err != nil {
@@ -224,7 +224,7 @@ func (s *Service) SetTR2(ctx context.Context, actor string, on bool) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.registry.tr2.set", Actor: actor, Payload: []byte(`{"enforced":` + v + `}`)})
+		_, err = tx.Emit(ctx, store.Event{Type: EvTR2Set, Actor: actor, Payload: []byte(`{"enforced":` + v + `}`)})
 		return err
 	})
 	if err != nil {

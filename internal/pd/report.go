@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"github.com/senimkz/senim/internal/actor"
 	"slices"
 	"time"
 
@@ -79,7 +80,7 @@ func (s *Service) reportAction(ctx context.Context, caller *orgauth.Caller, r Re
 		sets := sortedUnique(r.DataSets)
 		payload := map[string]any{"owner": caller.BIN, "initiator": initiator, "token_jti": r.TokenJTI, "action": r.Action,
 			"automated": *r.Automated, "scope": sets, "at": at.UTC().Format(time.RFC3339Nano)}
-		ev, err := tx.Emit(ctx, store.Event{Type: "pd.action.reported", Actor: "org:" + caller.BIN, Subject: ref, Payload: []byte(marshal(payload))})
+		ev, err := tx.Emit(ctx, store.Event{Type: EvActionReported, Actor: actor.Org(caller.BIN).String(), Subject: ref, Payload: []byte(marshal(payload))})
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package pd
 
 import (
 	"context"
+	"github.com/senimkz/senim/internal/actor"
 	"slices"
 	"time"
 
@@ -57,7 +58,7 @@ func (s *Service) SeedSandbox(ctx context.Context) error {
 	if d.objects["demo-is-"+objectOwners[len(objectOwners)-1]] != nil {
 		return nil // the trusted objects are seeded last
 	}
-	const actor = "system"
+	actor := actor.System.String()
 	if _, err := s.PutDataOwner(ctx, actor, DataOwner{BIN: register, Name: "Population Register (demo state body)",
 		Names: Titles{KK: "Халық тіркелімі (демо мемлекеттік орган)", RU: "Регистр населения (демо госорган)", EN: "Population Register (demo state body)"},
 		DataSets: []DataSet{

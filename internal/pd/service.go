@@ -83,6 +83,10 @@ type Config struct {
 	SMSAlphanumeric bool
 	// KeyRotation: a new signing key after this age. Default 30 days.
 	KeyRotation time.Duration
+	// KeyPublishAhead: how long a scheduled new key is published before it signs, so
+	// that every node publishes it first (nodes re-read keys every minute). Default
+	// 3 min.
+	KeyPublishAhead time.Duration
 	// MaxTokenLifetime caps any security token (and so how long a retired key stays
 	// published). Default 365 days.
 	MaxTokenLifetime time.Duration
@@ -131,6 +135,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	def(&cfg.SMSTokenLifetime, time.Hour)
 	def(&cfg.SMSCodeLifetime, 5*time.Minute)
 	def(&cfg.KeyRotation, 30*24*time.Hour)
+	def(&cfg.KeyPublishAhead, 3*time.Minute)
 	def(&cfg.MaxTokenLifetime, 365*24*time.Hour)
 	def(&cfg.DirectoryTTL, 5*time.Second)
 	def(&cfg.ChainCacheTTL, time.Minute)

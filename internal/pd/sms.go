@@ -9,8 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/senimkz/senim/internal/actor"
 	"math/big"
-	"strconv"
 	"strings"
 	"time"
 
@@ -187,7 +187,7 @@ func (s *Service) RequestSMS(ctx context.Context, caller *orgauth.Caller, r SMSR
 		if err != nil {
 			return err
 		}
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.sms.requested", Actor: "org:" + caller.BIN, Subject: ref,
+		_, err = tx.Emit(ctx, store.Event{Type: EvSMSRequested, Actor: actor.Org(caller.BIN).String(), Subject: ref,
 			Payload: []byte(marshal(map[string]any{"request_id": id, "initiator": caller.BIN, "owner": r.Owner, "scope": sets, "purpose": r.Purpose, "trusted_system": trusted}))})
 		return err
 	})
@@ -202,7 +202,7 @@ func (s *Service) RequestSMS(ctx context.Context, caller *orgauth.Caller, r SMSR
 		s.log.WarnContext(ctx, "citizen language", "err", err)
 	}
 	if _, err := s.cfg.SMS.Send(ctx, phone, s.cfg.SMSText(lang, s.initiatorName(ctx, caller.BIN, lang), caller.BIN, code)); err != nil {
-		s.setSMSStatus(ctx, id, SMSFailed, "org:"+caller.BIN, ref)
+		s.setSMSStatus(ctx, id, SMSFailed, actor.Org(caller.BIN).String(), ref)
 		return nil, ErrSMSUnavailable.WithCause(err)
 	}
 	return &SMSResponse{Status: SMSAwaiting, RequestID: id, ExpiresAt: expires.UTC()}, nil
@@ -227,7 +227,7 @@ func (s *Service) setSMSStatus(ctx context.Context, id, status, actor, subject s
 		if _, err := tx.ExecContext(ctx, `UPDATE pd_sms_requests SET status = ?, updated_at = ? WHERE id = ?`, status, store.Micros(s.now()), id); err != nil {
 			return err
 		}
-		_, err := tx.Emit(ctx, store.Event{Type: "pd.sms." + status, Actor: actor, Subject: subject, Payload: []byte(marshal(map[string]string{"request_id": id}))})
+		_, err := tx.Emit(ctx, store.Event{Type: smsEvent[status], Actor: actor, Subject: subject, Payload: []byte(marshal(map[string]string{"request_id": id}))})
 		return err
 	})
 	if err != nil {
@@ -361,7 +361,7 @@ func (s *Service) EnterSMSCode(ctx context.Context, caller *orgauth.Caller, id, 
 			if _, err := tx.ExecContext(ctx, `UPDATE pd_sms_requests SET status = ?, approved_via = 'operator', updated_at = ? WHERE id = ?`, SMSApproved, now, id); err != nil {
 				return err
 			}
-			_, err := tx.Emit(ctx, store.Event{Type: "pd.sms.approved", Actor: "org:" + caller.BIN, Subject: r.subject,
+			_, err := tx.Emit(ctx, store.Event{Type: EvSMSApproved, Actor: actor.Org(caller.BIN).String(), Subject: r.subject,
 				Payload: []byte(marshal(map[string]string{"request_id": id, "via": "operator"}))})
 			return err
 		}
@@ -375,7 +375,7 @@ func (s *Service) EnterSMSCode(ctx context.Context, caller *orgauth.Caller, id, 
 		if _, err := tx.ExecContext(ctx, `UPDATE pd_sms_requests SET attempts = ?, status = ?, updated_at = ? WHERE id = ?`, attempts, status, now, id); err != nil {
 			return err
 		}
-		_, err = tx.Emit(ctx, store.Event{Type: "pd.sms.code_failed", Actor: "org:" + caller.BIN, Subject: r.subject,
+		_, err = tx.Emit(ctx, store.Event{Type: EvSMSCodeFailed, Actor: actor.Org(caller.BIN).String(), Subject: r.subject,
 			Payload: []byte(marshal(map[string]any{"request_id": id, "attempts": attempts, "locked": status == SMSLocked}))})
 		return err
 	})
@@ -434,9 +434,9 @@ func (s *Service) HandleReply(ctx context.Context, reply mgov.Reply) error {
 		}
 		now := store.Micros(s.now())
 		if match != nil {
-			status, ev := SMSApproved, "pd.sms.approved"
+			status, ev := SMSApproved, EvSMSApproved
 			if refuse {
-				status, ev = SMSDenied, "pd.sms.denied"
+				status, ev = SMSDenied, EvSMSDenied
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE pd_sms_requests SET status = ?, approved_via = 'sms_reply', updated_at = ? WHERE id = ?`, status, now, match.id); err != nil {
 				return err
@@ -453,7 +453,7 @@ func (s *Service) HandleReply(ctx context.Context, reply mgov.Reply) error {
 			if _, err := tx.ExecContext(ctx, `UPDATE pd_sms_requests SET attempts = ?, status = ?, updated_at = ? WHERE id = ?`, attempts, status, now, r.id); err != nil {
 				return err
 			}
-			if _, err := tx.Emit(ctx, store.Event{Type: "pd.sms.code_failed", Actor: r.subject, Subject: r.subject,
+			if _, err := tx.Emit(ctx, store.Event{Type: EvSMSCodeFailed, Actor: r.subject, Subject: r.subject,
 				Payload: []byte(marshal(map[string]any{"request_id": r.id, "attempts": attempts, "locked": status == SMSLocked, "via": "sms_reply"}))}); err != nil {
 				return err
 			}
@@ -465,7 +465,7 @@ func (s *Service) HandleReply(ctx context.Context, reply mgov.Reply) error {
 // iinOf returns the IIN of a subject reference (only to put it into the token the data
 // owner needs; never logged).
 func (s *Service) iinOf(ctx context.Context, ref string) (string, error) {
-	id, err := strconv.ParseInt(strings.TrimPrefix(ref, "citizen:"), 10, 64)
+	id, err := actor.ParseCitizen(ref)
 	if err != nil {
 		return "", fmt.Errorf("pd: bad subject reference: %w", err)
 	}

@@ -48,6 +48,12 @@ type Handler struct {
 	SMSPage func(w http.ResponseWriter, r *http.Request, phone string, msgs []Message) error
 	// PopulationPage renders /sandbox/population for a browser, the same way.
 	PopulationPage func(w http.ResponseWriter, r *http.Request, p Population) error
+	// Mail and Push are the outgoing e-mail (received by the sandbox's own SMTP
+	// server) and Web Push messages, with their pages; nil when not running.
+	Mail     *Mailbox
+	MailPage func(w http.ResponseWriter, r *http.Request, to string, msgs []Mail) error
+	Push     *PushLog
+	PushPage func(w http.ResponseWriter, r *http.Request, msgs []Push) error
 }
 
 // Register adds the sandbox routes to mux-like registrars.
@@ -55,6 +61,36 @@ func (h *Handler) Register(handle func(pattern string, fn func(http.ResponseWrit
 	handle("GET /sandbox/population", h.population)
 	handle("GET /sandbox/sms", h.messages)
 	handle("POST /sandbox/sms/reply", h.reply)
+	if h.Mail != nil {
+		handle("GET /sandbox/mail", h.mail)
+	}
+	if h.Push != nil {
+		handle("GET /sandbox/push", h.push)
+	}
+}
+
+// mail lists the e-mail the sandbox's SMTP server received (?to= filters by address).
+func (h *Handler) mail(w http.ResponseWriter, r *http.Request) error {
+	to := strings.TrimSpace(r.URL.Query().Get("to"))
+	if len(to) > 254 {
+		return problem.Field("to", "an e-mail address")
+	}
+	msgs := h.Mail.Messages(to)
+	if h.MailPage != nil && wantsHTML(r) {
+		return h.MailPage(w, r, to, msgs)
+	}
+	problem.WriteJSON(w, http.StatusOK, msgs)
+	return nil
+}
+
+// push lists the Web Push messages Senim sent.
+func (h *Handler) push(w http.ResponseWriter, r *http.Request) error {
+	msgs := h.Push.Messages()
+	if h.PushPage != nil && wantsHTML(r) {
+		return h.PushPage(w, r, msgs)
+	}
+	problem.WriteJSON(w, http.StatusOK, msgs)
+	return nil
 }
 
 func (h *Handler) population(w http.ResponseWriter, r *http.Request) error {

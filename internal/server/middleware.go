@@ -3,9 +3,9 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/senimkz/senim/internal/secret"
 	"io"
 	"log/slog"
 	"mime"
@@ -35,9 +35,7 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if !wellFormedID(id) {
-			var b [12]byte
-			rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
+			id = hex.EncodeToString(secret.Bytes(12))
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := r.Context()

@@ -33,12 +33,13 @@ type Config struct {
 
 // Server routes requests to handlers through the common middleware.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	mux     *http.ServeMux
-	metrics *metrics
-	handler http.Handler
-	page404 http.Handler // for browsers; nil: problem+json for everyone
+	cfg      Config
+	log      *slog.Logger
+	mux      *http.ServeMux
+	metrics  *metrics
+	handler  http.Handler
+	page404  http.Handler // for browsers; nil: problem+json for everyone
+	patterns []string     // as registered, for tests (Patterns)
 }
 
 // NotFoundPage sets the page a browser (Accept: text/html) gets for a URL no route
@@ -72,12 +73,19 @@ func New(cfg Config) *Server {
 func (s *Server) Registry() *prometheus.Registry { return s.cfg.Registry }
 
 // Handle registers h for a method pattern such as "POST /v1/consents".
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.patterns = append(s.patterns, pattern)
+	s.mux.Handle(pattern, h)
+}
+
+// Patterns lists every pattern registered, in order: tests walk them (rule DC-1: every
+// route that changes legal state refuses an anonymous caller).
+func (s *Server) Patterns() []string { return append([]string(nil), s.patterns...) }
 
 // HandleFunc registers an error-returning handler: a non-nil error is rendered as
 // problem+json.
 func (s *Server) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request) error) {
-	s.mux.Handle(pattern, ErrorHandler(h))
+	s.Handle(pattern, ErrorHandler(h))
 }
 
 // ErrorHandler adapts an error-returning handler to http.Handler.

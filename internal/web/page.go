@@ -2,9 +2,8 @@ package web
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
+	"github.com/senimkz/senim/internal/secret"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -241,10 +240,8 @@ func (s *Shell) Render(w http.ResponseWriter, r *http.Request, status int, v *Vi
 	p.Title = i18n.T(p.Lang, v.title)
 	needs := v.needs.merge(p.needs)
 	if needs.Script {
-		var b [16]byte
-		rand.Read(b[:])
 		// base64url: html/template escapes "+" in attributes, which would break the match.
-		p.Nonce = base64.RawURLEncoding.EncodeToString(b[:])
+		p.Nonce = secret.Nonce(16)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
@@ -326,13 +323,15 @@ type Needs struct {
 	Connect []string
 	// Camera lets the page use the camera (QR scanning).
 	Camera bool
+	// Worker lets the page register a same-origin service worker (Web Push).
+	Worker bool
 }
 
 // NCALayer is the loopback WebSocket of NCALayer, the NCA's signing application.
 const NCALayer = "wss://127.0.0.1:13579"
 
 func (n Needs) merge(o Needs) Needs {
-	out := Needs{Script: n.Script || o.Script, Camera: n.Camera || o.Camera}
+	out := Needs{Script: n.Script || o.Script, Camera: n.Camera || o.Camera, Worker: n.Worker || o.Worker}
 	seen := map[string]bool{}
 	for _, c := range append(append([]string(nil), n.Connect...), o.Connect...) {
 		if !seen[c] {
@@ -360,6 +359,9 @@ func (n Needs) set(h http.Header, nonce string) {
 	}
 	if len(n.Connect) > 0 {
 		csp += "; connect-src " + strings.Join(n.Connect, " ")
+	}
+	if n.Worker {
+		csp += "; worker-src 'self'"
 	}
 	camera := "()"
 	if n.Camera {

@@ -18,11 +18,10 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"embed"
-	"encoding/base64"
 	"errors"
+	"github.com/senimkz/senim/internal/secret"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -170,9 +169,7 @@ func (s *Shell) LoginCSRF(w http.ResponseWriter, r *http.Request) string {
 	if ck, err := r.Cookie(CookieCSRF); err == nil && len(ck.Value) >= 32 {
 		return ck.Value
 	}
-	var b [32]byte
-	rand.Read(b[:])
-	v := base64.RawURLEncoding.EncodeToString(b[:])
+	v := secret.Token()
 	s.SetCookie(w, r, CookieCSRF, v, 0, http.SameSiteStrictMode)
 	return v
 }

@@ -56,16 +56,17 @@ func verifyNoChain(t *testing.T, der, content []byte) cms.SignerResult {
 }
 
 // TestRSAPSSOpenSSLSamples verifies CMS that `openssl cms -sign -keyopt
-// rsa_padding_mode:pss` made: the supported profile (SHA-256, MGF1-SHA-256,
-// salt 32) verifies; OpenSSL's default salt length (the maximum) and SHA-512
-// are refused with eds.signature.pss_params, before any RSA operation.
+// rsa_padding_mode:pss` made: the supported profile (SHA-256, MGF1-SHA-256)
+// verifies with salt 32 and with OpenSSL's default salt length (the maximum,
+// 222 bytes for this 2048-bit key), as the parameters state it; SHA-512 is
+// refused with eds.signature.pss_params, before any RSA operation.
 func TestRSAPSSOpenSSLSamples(t *testing.T) {
 	tests := []struct {
 		file string
 		ok   bool
 	}{
 		{"openssl-pss.p7s", true},
-		{"openssl-pss-saltmax.p7s", false},
+		{"openssl-pss-saltmax.p7s", true},
 		{"openssl-pss-sha512.p7s", false},
 	}
 	for _, tt := range tests {
@@ -121,6 +122,32 @@ func TestRSAPSSSign(t *testing.T) {
 	bad := bytes.Replace(der, salt32, []byte{0xa2, 0x03, 0x02, 0x01, 0x14}, 1)
 	if r := verifyNoChain(t, bad, nil); r.SignatureValid || !slices.Contains(r.Codes(), "eds.signature.pss_params") {
 		t.Fatalf("salt 20: signature %v codes %v", r.SignatureValid, r.Codes())
+	}
+	// A salt length the profile allows but the signature was not made with: the
+	// stated length is the one verified, so the signature fails.
+	other := bytes.Replace(der, salt32, []byte{0xa2, 0x03, 0x02, 0x01, 0x40}, 1)
+	if r := verifyNoChain(t, other, nil); r.SignatureValid || !slices.Contains(r.Codes(), "eds.cms.signature_invalid") {
+		t.Fatalf("salt 64 stated, 32 used: signature %v codes %v", r.SignatureValid, r.Codes())
+	}
+}
+
+// TestRSAPSSStatedSaltIsVerified: OpenSSL's maximum-salt sample states 222; told
+// 200 instead it fails as a bad signature; told 20, or 1025, it is refused as parameters.
+func TestRSAPSSStatedSaltIsVerified(t *testing.T) {
+	der, err := os.ReadFile(filepath.Join("testdata", "openssl-pss-saltmax.p7s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	salt222 := []byte{0xa2, 0x04, 0x02, 0x02, 0x00, 0xde}
+	if bytes.Count(der, salt222) != 1 {
+		t.Fatal("the sample does not state salt 222 once")
+	}
+	// Same length encoding, so the structure's lengths stay right.
+	for stated, code := range map[uint16]string{200: "eds.cms.signature_invalid", 20: "eds.signature.pss_params", 1025: "eds.signature.pss_params"} {
+		b := bytes.Replace(der, salt222, []byte{0xa2, 0x04, 0x02, 0x02, byte(stated >> 8), byte(stated)}, 1)
+		if r := verifyNoChain(t, b, nil); r.SignatureValid || !slices.Contains(r.Codes(), code) {
+			t.Errorf("salt %d stated: signature %v codes %v, want %s", stated, r.SignatureValid, r.Codes(), code)
+		}
 	}
 }
 

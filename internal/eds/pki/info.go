@@ -56,6 +56,11 @@ const (
 	RoleNCAAdmin          Role = "NCA_ADMIN"          // 1.2.398.3.3.4.2.1
 	RoleNCAManager        Role = "NCA_MANAGER"        // 1.2.398.3.3.4.2.2
 	RoleNCAOperator       Role = "NCA_OPERATOR"       // 1.2.398.3.3.4.2.3
+	// Identification of the holder when the certificate was issued (NCANode's names).
+	RoleIdentification                Role = "IDENTIFICATION"                   // 1.2.398.3.3.4.3
+	RoleIdentificationCON             Role = "IDENTIFICATION_CON"               // 1.2.398.3.3.4.3.1 in person
+	RoleIdentificationRemote          Role = "IDENTIFICATION_REMOTE"            // 1.2.398.3.3.4.3.2 remote
+	RoleIdentificationRemoteDigitalID Role = "IDENTIFICATION_REMOTE_DIGITAL_ID" // 1.2.398.3.3.4.3.2.1 remote, by digital ID
 )
 
 var roleByEKU = map[string]Role{
@@ -72,6 +77,10 @@ var roleByEKU = map[string]Role{
 	"1.2.398.3.3.4.2.1":    RoleNCAAdmin,
 	"1.2.398.3.3.4.2.2":    RoleNCAManager,
 	"1.2.398.3.3.4.2.3":    RoleNCAOperator,
+	"1.2.398.3.3.4.3":      RoleIdentification,
+	"1.2.398.3.3.4.3.1":    RoleIdentificationCON,
+	"1.2.398.3.3.4.3.2":    RoleIdentificationRemote,
+	"1.2.398.3.3.4.3.2.1":  RoleIdentificationRemoteDigitalID,
 }
 
 // Policy is a certificate policy of the NCA profile.

@@ -50,6 +50,8 @@ type EDS interface {
 type Config struct {
 	Logins Logins
 	EDS    EDS // optional: no EDS login when nil
+	// Passkeys offers "Log in with a passkey" (the passkeys area serves it).
+	Passkeys bool
 }
 
 type area struct {
@@ -80,14 +82,15 @@ func Mount(s *web.Shell, cfg Config) error {
 }
 
 type loginData struct {
-	IIN string
-	EDS bool // EDS login is offered
+	IIN     string
+	EDS     bool // EDS login is offered
+	Passkey bool // passkey login is offered
 }
 
 func (a *area) loginPage(w http.ResponseWriter, r *http.Request, iin string) *web.Page {
 	p := a.s.Page(w, r, nil)
 	p.CSRF = a.s.LoginCSRF(w, r)
-	p.Data = loginData{IIN: iin, EDS: a.cfg.EDS != nil}
+	p.Data = loginData{IIN: iin, EDS: a.cfg.EDS != nil, Passkey: a.cfg.Passkeys}
 	return p
 }
 

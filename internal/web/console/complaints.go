@@ -45,10 +45,8 @@ type historyLine struct {
 func lines(h []pd.ComplaintChange) []historyLine {
 	out := make([]historyLine, len(h))
 	for i, c := range h {
-		out[i] = historyLine{At: c.At, Status: c.Status, Note: c.Note, Who: "console.actor.citizen"}
-		if id, ok := strings.CutPrefix(c.Actor, "admin:"); ok {
-			out[i].Who, out[i].WhoID = "console.actor.staff", id
-		}
+		out[i] = historyLine{At: c.At, Status: c.Status, Note: c.Note}
+		out[i].Who, out[i].WhoID = who(c.Actor)
 	}
 	return out
 }
@@ -149,7 +147,7 @@ func (a *area) setComplaintStatus(w http.ResponseWriter, r *http.Request, sess *
 		p.Invalid("note", "console.err.note")
 		return a.renderComplaintAs(w, r, sess, p, strings.ToValidUTF8(note, ""), http.StatusUnprocessableEntity)
 	}
-	_, err := a.cfg.Complaints.SetComplaintStatus(r.Context(), actor(sess), r.PathValue("id"), r.PostFormValue("status"), note)
+	_, err := a.cfg.Complaints.SetComplaintStatus(r.Context(), staffActor(sess), r.PathValue("id"), r.PostFormValue("status"), note)
 	if err != nil {
 		pr := problem.From(err)
 		if pr.Status == http.StatusNotFound || pr.Status >= 500 {

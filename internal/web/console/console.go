@@ -9,6 +9,7 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"github.com/senimkz/senim/internal/actor"
 	"maps"
 	"net/http"
 	"net/url"
@@ -161,8 +162,8 @@ func (a *area) console(w http.ResponseWriter, r *http.Request, sess *identity.Se
 }
 
 // actor names the person and the body they act for; outbox events carry it.
-func actor(sess *identity.Session) string {
-	return "admin:" + strconv.FormatInt(sess.CitizenID, 10) + "@" + sess.OrgBIN
+func staffActor(sess *identity.Session) string {
+	return actor.Staff(sess.CitizenID, sess.OrgBIN).String()
 }
 
 func (a *area) renderConsole(w http.ResponseWriter, r *http.Request, sess *identity.Session, notice string, f *failed) error {
@@ -279,7 +280,7 @@ func (a *area) orgNames(ctx context.Context, lang string) (map[string]string, er
 // the summary, and the problem's status; nothing was changed.
 func (a *area) post(form string, change func(r *http.Request, actor string) error) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
-		if err := change(r, actor(sess)); err != nil {
+		if err := change(r, staffActor(sess)); err != nil {
 			if pr := problem.From(err); pr.Status >= 500 || pr.Status == http.StatusNotFound {
 				return err
 			}

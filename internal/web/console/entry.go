@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/problem"
@@ -330,6 +331,26 @@ func setNames(v url.Values, field string, t pd.Titles) {
 	v.Set(field+"_en", t.EN)
 }
 
+// who names an actor as staff read it: the citizen, a staff member (by their number
+// and body, or an operator's name), or the system; never a name or an IIN.
+func who(s string) (key, arg string) {
+	a, err := actor.Parse(s)
+	if err != nil {
+		return "console.actor.system", ""
+	}
+	switch a.Kind() {
+	case actor.KindCitizen:
+		return "console.actor.citizen", ""
+	case actor.KindAdmin:
+		if id, ok := a.CitizenID(); ok {
+			bin, _ := a.BIN()
+			return "console.actor.staff", strconv.FormatInt(id, 10) + "@" + bin
+		}
+		return "console.actor.operator", ""
+	}
+	return "console.actor.system", ""
+}
+
 // history is the entry's changes as staff read them: who, when, and each field that
 // changed with its new value (labels and enum values from the catalogs).
 func (a *area) history(ctx context.Context, lang, kind, key string) ([]changeLine, error) {
@@ -343,10 +364,8 @@ func (a *area) history(ctx context.Context, lang, kind, key string) ([]changeLin
 	var out []changeLine
 	prev := map[string]any{}
 	for i, c := range h {
-		line := changeLine{At: c.At, Deleted: c.Deleted, Created: i == 0, Who: "console.actor.system"}
-		if id, ok := strings.CutPrefix(c.Actor, "admin:"); ok {
-			line.Who, line.WhoID = "console.actor.staff", id
-		}
+		line := changeLine{At: c.At, Deleted: c.Deleted, Created: i == 0}
+		line.Who, line.WhoID = who(c.Actor)
 		var state map[string]any
 		if err := json.Unmarshal(c.State, &state); err != nil {
 			return nil, err
@@ -484,7 +503,7 @@ func (a *area) deleteEntry(w http.ResponseWriter, r *http.Request, sess *identit
 	if forms[kind] == "" || a.cfg.Entries == nil {
 		return problem.NotFound
 	}
-	if err := a.cfg.Entries.DeleteEntry(r.Context(), actor(sess), kind, key); err != nil {
+	if err := a.cfg.Entries.DeleteEntry(r.Context(), staffActor(sess), kind, key); err != nil {
 		pr := problem.From(err)
 		if pr.Status == http.StatusNotFound || pr.Status >= 500 {
 			return err

@@ -31,6 +31,9 @@ var templateFS embed.FS
 //go:embed catalog/*.json
 var catalogFS embed.FS
 
+//go:embed static/sw.js
+var serviceWorker []byte
+
 // catalog is the area's messages, merged into the catalogs at start-up.
 var catalog = web.Messages(catalogFS)
 
@@ -39,6 +42,7 @@ var (
 	inboxV  = views.Add("inbox", "inbox.title", web.Needs{Script: true})
 	noticeV = views.Add("notice", "inbox.notice.title")
 	ackV    = views.Add("acknowledge", "inbox.ack.title")
+	prefsV  = views.Add("settings", "inbox.settings.title", web.Needs{Script: true, Worker: true, Connect: []string{"'self'"}})
 )
 
 // Notices is the notification point as this area sees it.
@@ -50,6 +54,11 @@ type Notices interface {
 	Acknowledge(ctx context.Context, rd notify.Reader, ref string) (*notify.Opened, error)
 	Receipt(ctx context.Context, subject, ref string) (*notify.Receipt, error)
 	Subscribe(subject string) (<-chan struct{}, func())
+	Prefs(ctx context.Context, subject string) (map[string]notify.Pref, error)
+	SetPref(ctx context.Context, subject, channel string, enabled bool, address string) error
+	PushSubscriptions(ctx context.Context, subject string) ([]notify.PushSubscription, error)
+	UnsubscribePush(ctx context.Context, subject, endpoint string) error
+	SubscribePush(ctx context.Context, subject string, p notify.PushSubscription) error
 }
 
 // Config configures the area.
@@ -59,6 +68,9 @@ type Config struct {
 	// timeout); the browser reconnects by itself. Poll is how often a stream looks
 	// again without a wake-up (default 10s): notices delivered by another node.
 	StreamFor, Poll time.Duration
+	// VAPIDKey is the Web Push applicationServerKey (base64url); without it the
+	// settings page offers no browser notifications.
+	VAPIDKey string
 }
 
 type area struct {
@@ -86,6 +98,11 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("GET /inbox/{ref}", web.Citizen(a.open))
 	s.Handle("POST /inbox/{ref}/acknowledge", web.Form(web.Citizen(a.acknowledge)))
 	s.Handle("GET /inbox/{ref}/receipt.json", web.Download(a.receipt))
+	s.Handle("GET /inbox/settings", web.Citizen(a.settings))
+	s.Handle("POST /inbox/settings", web.Form(web.Citizen(a.saveSettings)))
+	s.Handle("POST /inbox/settings/push/remove", web.Form(web.Citizen(a.removePush)))
+	s.Handle("POST /inbox/settings/push", web.Form(web.Citizen(a.subscribePush)))
+	s.Handle("GET /inbox/sw.js", web.Public(serveWorker))
 	s.Badge(web.Badge{ID: "nav-inbox", Href: "/inbox", Key: "nav.inbox", Live: "/inbox/events",
 		Count: func(r *http.Request, sess *identity.Session) (int, error) {
 			n, _, err := cfg.Notices.Unread(r.Context(), sess.Citizen.Ref())
@@ -262,4 +279,103 @@ func (a *area) events(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 			return nil
 		}
 	}
+}
+
+// settingsData is the channel preferences form.
+type settingsData struct {
+	SMS, Email, Push bool
+	Address          string
+	Devices          int
+	VAPIDKey         string
+}
+
+func (a *area) settingsOf(ctx context.Context, subject string) (settingsData, error) {
+	prefs, err := a.cfg.Notices.Prefs(ctx, subject)
+	if err != nil {
+		return settingsData{}, err
+	}
+	subs, err := a.cfg.Notices.PushSubscriptions(ctx, subject)
+	if err != nil {
+		return settingsData{}, err
+	}
+	return settingsData{SMS: prefs[notify.ChannelSMS].Enabled, Email: prefs[notify.ChannelEmail].Enabled, Address: prefs[notify.ChannelEmail].Address,
+		Push: prefs[notify.ChannelPush].Enabled, Devices: len(subs), VAPIDKey: a.cfg.VAPIDKey}, nil
+}
+
+func (a *area) settings(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	d, err := a.settingsOf(r.Context(), sess.Citizen.Ref())
+	if err != nil {
+		return err
+	}
+	p := a.s.Page(w, r, sess)
+	p.Data = d
+	return a.s.Render(w, r, http.StatusOK, prefsV, p)
+}
+
+// saveSettings records the citizen's channel choices. The e-mail address is checked
+// first, so a wrong one changes nothing.
+func (a *area) saveSettings(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	ctx, subject := r.Context(), sess.Citizen.Ref()
+	d := settingsData{SMS: r.PostFormValue("sms") == "on", Email: r.PostFormValue("email") == "on", Push: r.PostFormValue("push") == "on",
+		Address: r.PostFormValue("address")}
+	old, err := a.settingsOf(ctx, subject)
+	if err != nil {
+		return err
+	}
+	d.Devices, d.VAPIDKey = old.Devices, old.VAPIDKey
+	p := a.s.Page(w, r, sess)
+	p.Data = d
+	if err := a.cfg.Notices.SetPref(ctx, subject, notify.ChannelEmail, d.Email, d.Address); err != nil {
+		return a.s.FormError(w, r, prefsV, p, err)
+	}
+	if err := a.cfg.Notices.SetPref(ctx, subject, notify.ChannelSMS, d.SMS, ""); err != nil {
+		return err
+	}
+	if err := a.cfg.Notices.SetPref(ctx, subject, notify.ChannelPush, d.Push, ""); err != nil {
+		return err
+	}
+	p.Notice = "inbox.settings.saved"
+	return a.s.Render(w, r, http.StatusOK, prefsV, p)
+}
+
+func (a *area) removePush(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	if err := a.cfg.Notices.UnsubscribePush(r.Context(), sess.Citizen.Ref(), ""); err != nil {
+		return err
+	}
+	d, err := a.settingsOf(r.Context(), sess.Citizen.Ref())
+	if err != nil {
+		return err
+	}
+	p := a.s.Page(w, r, sess)
+	p.Data, p.Notice = d, "inbox.settings.removed"
+	return a.s.Render(w, r, http.StatusOK, prefsV, p)
+}
+
+// subscribePush records this browser's Web Push subscription, which the settings
+// page's script posts (field "subscription": the PushSubscription's JSON) after the
+// citizen allowed notifications. A malformed one is 422 and stores nothing.
+func (a *area) subscribePush(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	var sub notify.PushSubscription
+	raw := r.PostFormValue("subscription")
+	if len(raw) > 4096 || json.Unmarshal([]byte(raw), &sub) != nil {
+		return notify.ErrSubscription.WithDetail("not a push subscription")
+	}
+	if err := a.cfg.Notices.SubscribePush(r.Context(), sess.Citizen.Ref(), sub); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusCreated)
+	_, err := w.Write([]byte(`{"status":"subscribed"}` + "\n"))
+	return err
+}
+
+// serveWorker serves the service worker that shows pushed notices.
+func serveWorker(w http.ResponseWriter, r *http.Request, _ *identity.Session) error {
+	h := w.Header()
+	h.Set("Content-Type", "text/javascript; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+	_, err := w.Write(serviceWorker)
+	return err
 }

@@ -3,6 +3,7 @@ package inbox
 import (
 	"bufio"
 	"context"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -11,6 +12,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -283,5 +285,92 @@ func TestInboxReadable(t *testing.T) {
 			}
 			webtest.Readable(t, path, lang, w.Body.String())
 		}
+	}
+}
+
+// The citizen chooses her channels; a wrong e-mail address is refused next to its field
+// with the catalog's message and changes nothing; the page says legally significant
+// notices cannot be switched off (DC-2) and reads in every language.
+func TestSettings(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice, bob := h.Citizen(iinAlice, "Alice"), h.Citizen(iinBob, "Bob")
+	for _, lang := range i18n.Langs {
+		w := h.Get("/inbox/settings?lang="+lang, alice)
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `id="settings-legal"`) {
+			t.Fatalf("%s: settings %d", lang, w.Code)
+		}
+		webtest.Readable(t, "/inbox/settings", lang, w.Body.String())
+	}
+	w := h.Post("/inbox/settings?lang=en", url.Values{"sms": {"on"}, "email": {"on"}, "address": {"alice@example.kz\r\nBcc: x"}}, alice)
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "Check the e-mail address") {
+		t.Errorf("a bad address: %d\n%s", w.Code, w.Body.String())
+	}
+	webtest.Readable(t, "/inbox/settings", "en", w.Body.String())
+	if p, _ := svc.Prefs(t.Context(), alice.Session.Citizen.Ref()); p[notify.ChannelSMS].Enabled || p[notify.ChannelEmail].Enabled {
+		t.Errorf("a refused form changed the preferences: %+v", p)
+	}
+	w = h.Post("/inbox/settings?lang=en", url.Values{"sms": {"on"}, "email": {"on"}, "address": {"alice@example.kz"}}, alice)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Your choices are saved.") || !strings.Contains(w.Body.String(), `value="alice@example.kz"`) {
+		t.Errorf("save: %d\n%s", w.Code, w.Body.String())
+	}
+	p, _ := svc.Prefs(t.Context(), alice.Session.Citizen.Ref())
+	if !p[notify.ChannelSMS].Enabled || !p[notify.ChannelEmail].Enabled || p[notify.ChannelEmail].Address != "alice@example.kz" || p[notify.ChannelPush].Enabled {
+		t.Errorf("saved %+v", p)
+	}
+	// Bob's page is his own: nothing of Alice's shows.
+	if w := h.Get("/inbox/settings?lang=en", bob); strings.Contains(w.Body.String(), "alice@example.kz") {
+		t.Error("bob sees alice's address")
+	}
+	if w := h.Post("/inbox/settings", url.Values{"email": {"on"}, "address": {"x@example.kz"}, "csrf": {"forged"}}, bob); w.Code != http.StatusForbidden {
+		t.Errorf("a forged form: %d", w.Code)
+	}
+}
+
+// A browser's Web Push subscription is stored for the session's citizen only; a
+// malformed one is refused and stores nothing; the service worker is served as
+// JavaScript; the settings page may register it (worker-src 'self').
+func TestPushSubscription(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	ua, _ := ecdh.P256().GenerateKey(rand.Reader)
+	auth := make([]byte, 16)
+	rand.Read(auth)
+	enc := base64.RawURLEncoding
+	good := `{"endpoint":"https://push.example/send/abc","keys":{"p256dh":"` + enc.EncodeToString(ua.PublicKey().Bytes()) + `","auth":"` + enc.EncodeToString(auth) + `"}}`
+	for name, sub := range map[string]string{
+		"not JSON":       "{",
+		"http endpoint":  strings.Replace(good, "https://", "http://", 1),
+		"loopback":       strings.Replace(good, "push.example", "127.0.0.1", 1),
+		"not a key":      strings.Replace(good, enc.EncodeToString(ua.PublicKey().Bytes()), "AAAA", 1),
+		"short auth":     strings.Replace(good, enc.EncodeToString(auth), "AAAA", 1),
+		"internal port?": strings.Replace(good, "push.example", "push.example:99999", 1),
+	} {
+		if w := h.Post("/inbox/settings/push", url.Values{"subscription": {sub}}, alice); w.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d", name, w.Code)
+		}
+	}
+	if subs, _ := svc.PushSubscriptions(t.Context(), alice.Session.Citizen.Ref()); len(subs) != 0 {
+		t.Fatalf("refused subscriptions were stored: %+v", subs)
+	}
+	if w := h.Post("/inbox/settings/push", url.Values{"subscription": {good}}, alice); w.Code != http.StatusCreated {
+		t.Fatalf("subscribe: %d %s", w.Code, w.Body.String())
+	}
+	subs, _ := svc.PushSubscriptions(t.Context(), alice.Session.Citizen.Ref())
+	if len(subs) != 1 || subs[0].Endpoint != "https://push.example/send/abc" {
+		t.Errorf("stored %+v", subs)
+	}
+	w := h.Get("/inbox/settings?lang=en", alice)
+	if !strings.Contains(w.Body.String(), "Browsers allowed: 1") || !strings.Contains(w.Header().Get("Content-Security-Policy"), "worker-src 'self'") {
+		t.Errorf("settings after subscribing: %s\n%s", w.Header().Get("Content-Security-Policy"), w.Body.String())
+	}
+	if w := h.Post("/inbox/settings/push/remove", nil, alice); w.Code != http.StatusOK {
+		t.Errorf("remove: %d", w.Code)
+	}
+	if subs, _ := svc.PushSubscriptions(t.Context(), alice.Session.Citizen.Ref()); len(subs) != 0 {
+		t.Errorf("after remove: %+v", subs)
+	}
+	sw := h.Get("/inbox/sw.js", nil)
+	if sw.Code != http.StatusOK || !strings.HasPrefix(sw.Header().Get("Content-Type"), "text/javascript") || !strings.Contains(sw.Body.String(), "showNotification") {
+		t.Errorf("service worker %d %q", sw.Code, sw.Header().Get("Content-Type"))
 	}
 }

@@ -1,6 +1,6 @@
 // Package sandboxui is the cabinet's sandbox area, mounted only with --sandbox: the
 // citizen's own demo EDS keys (and a demo employee's employee key) offered on the home
-// page, and the page of the sandbox SMS outbox.
+// page, and the pages of the sandbox's SMS, e-mail and Web Push outboxes.
 package sandboxui
 
 import (
@@ -25,9 +25,11 @@ var catalogFS embed.FS
 var catalog = web.Messages(catalogFS)
 
 var (
-	views   = web.NewViews(templateFS)
-	smsView = views.Add("sms", "sandbox.sms.title")
-	popView = views.Add("population", "sandbox.pop.title")
+	views    = web.NewViews(templateFS)
+	smsView  = views.Add("sms", "sandbox.sms.title")
+	popView  = views.Add("population", "sandbox.pop.title")
+	mailView = views.Add("mail", "sandbox.mail.title")
+	pushView = views.Add("push", "sandbox.push.title")
 )
 
 // algorithms are the citizen key algorithms the sandbox issues.
@@ -177,5 +179,26 @@ func (u *UI) PopulationPage(w http.ResponseWriter, r *http.Request, pop sandbox.
 		}
 		p.Data = d
 		return u.s.Render(w, r, http.StatusOK, popView, p)
+	})
+}
+
+// MailPage renders the e-mail the sandbox's SMTP server received (sandbox.Handler.MailPage).
+func (u *UI) MailPage(w http.ResponseWriter, r *http.Request, to string, msgs []sandbox.Mail) error {
+	return u.s.ServePublic(w, r, func(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+		p := u.s.Page(w, r, sess)
+		p.Data = struct {
+			To       string
+			Messages []sandbox.Mail
+		}{to, msgs}
+		return u.s.Render(w, r, http.StatusOK, mailView, p)
+	})
+}
+
+// PushPage renders the Web Push messages Senim sent (sandbox.Handler.PushPage).
+func (u *UI) PushPage(w http.ResponseWriter, r *http.Request, msgs []sandbox.Push) error {
+	return u.s.ServePublic(w, r, func(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+		p := u.s.Page(w, r, sess)
+		p.Data = struct{ Messages []sandbox.Push }{msgs}
+		return u.s.Render(w, r, http.StatusOK, pushView, p)
 	})
 }

@@ -118,3 +118,33 @@ func TestSMSPageReadable(t *testing.T) {
 		}
 	}
 }
+
+// The e-mail and Web Push outbox pages read in every language and escape what the
+// messages say.
+func TestMailAndPushPages(t *testing.T) {
+	_, ui, _ := mount(t)
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	mails := []sandbox.Mail{{To: "alice@example.kz", Subject: "Senim: <new>", Text: "Senim\nhttps://senim.test/inbox/n_1", TLS: true, ReceivedAt: at}}
+	pushes := []sandbox.Push{{Service: "https://push.example", Title: "Senim: <new>", Text: "x", URL: "https://senim.test/inbox/n_1", Result: "accepted", SentAt: at},
+		{Service: "https://push.example", Title: "t", Result: "push_503", SentAt: at}}
+	for _, lang := range i18n.Langs {
+		w := httptest.NewRecorder()
+		if err := ui.MailPage(w, httptest.NewRequest("GET", "/sandbox/mail?lang="+lang, nil), "", mails); err != nil {
+			t.Fatal(err)
+		}
+		page := w.Body.String()
+		webtest.Readable(t, "/sandbox/mail", lang, page)
+		if !strings.Contains(page, `id="mail"`) || !strings.Contains(page, "Senim: &lt;new&gt;") || !strings.Contains(page, web.When(lang, at)) {
+			t.Errorf("%s mail page:\n%s", lang, page)
+		}
+		w = httptest.NewRecorder()
+		if err := ui.PushPage(w, httptest.NewRequest("GET", "/sandbox/push?lang="+lang, nil), pushes); err != nil {
+			t.Fatal(err)
+		}
+		page = w.Body.String()
+		webtest.Readable(t, "/sandbox/push", lang, page)
+		if !strings.Contains(page, `id="push"`) || !strings.Contains(page, "push_503") || !strings.Contains(page, "Senim: &lt;new&gt;") {
+			t.Errorf("%s push page:\n%s", lang, page)
+		}
+	}
+}

@@ -6,8 +6,7 @@ package webtest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
+	"github.com/senimkz/senim/internal/secret"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -210,8 +209,4 @@ func (s *Sessions) Close(token string) {
 	delete(s.byToken, token)
 }
 
-func random() string {
-	var b [32]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
+func random() string { return secret.Token() }

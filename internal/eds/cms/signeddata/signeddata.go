@@ -511,10 +511,12 @@ var keyAlgorithmOIDs = []asn1.ObjectIdentifier{
 // Algorithm resolves the signature algorithm of si for the public key pub. Errors wrap
 // ErrUnsupported.
 func (si *SignerInfo) Algorithm(pub *eds.PublicKey) (*eds.Algorithm, error) {
-	if alg, ok := eds.LookupSignatureAlgorithm(si.SignatureAlgorithm); ok {
-		// RSASSA-PSS: the parameters must be the one supported profile. The
-		// error's code is eds.signature.pss_params; it is also ErrUnsupported.
-		if err := eds.CheckSignatureParameters(si.SignatureAlgorithm, algorithmParams(si.rawSigAlg)); err != nil {
+	if _, ok := eds.LookupSignatureAlgorithm(si.SignatureAlgorithm); ok {
+		// RSASSA-PSS: the parameters must be the supported profile, and the salt
+		// length they state is the one verified. The error's code is
+		// eds.signature.pss_params; it is also ErrUnsupported.
+		alg, err := eds.SignatureParameters(si.SignatureAlgorithm, algorithmParams(si.rawSigAlg))
+		if err != nil {
 			return nil, fmt.Errorf("%w: %w", err, ErrUnsupported)
 		}
 		return alg, nil
@@ -540,7 +542,7 @@ func (si *SignerInfo) CheckSignature(pub *eds.PublicKey, content []byte) error {
 	if msg == nil {
 		msg = content
 	}
-	if err := eds.VerifySignature(pub, alg.OID, msg, si.Signature); err != nil {
+	if err := eds.VerifyWith(alg, pub, msg, si.Signature); err != nil {
 		if eds.Code(err) == eds.ErrUnknownAlgorithm.Code() {
 			return fmt.Errorf("%w: %w", ErrUnsupported, err)
 		}

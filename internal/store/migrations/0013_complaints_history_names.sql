@@ -1,4 +1,4 @@
--- 0011: citizens' complaints to the authorized body about an access to their data
+-- 0013: citizens' complaints to the authorized body about an access to their data
 -- ("this wasn't me"), the change history and soft deletion of every directory entry,
 -- and names in kk/ru/en where the directories had one name only.
 

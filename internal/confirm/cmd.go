@@ -1,0 +1,88 @@
+package confirm
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/senimkz/senim/internal/auditlog"
+	"github.com/senimkz/senim/internal/cli"
+	"github.com/senimkz/senim/internal/notify"
+)
+
+// Exit codes of senim confirm verify.
+const (
+	exitOK       = 0
+	exitInvalid  = 1 // the evidence does not verify
+	exitUnusable = 2 // bad usage, unreadable input, unreachable JWKS
+)
+
+// VerifyCmd is `senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]`:
+// it checks a push confirmation's evidence package offline (VerifyEvidence) against
+// Senim's JWK set (a file, or fetched once from a URL) and the audit log's key; with
+// --iin it also checks that the evidence commits to that IIN. Exit 0 valid, 1 invalid,
+// 2 unusable.
+func VerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("confirm verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	jwksFlag := fs.String("jwks", "", "Senim's JWK set: a file, or a URL such as https://senim.example/.well-known/jwks.json")
+	logKey := fs.String("log-key", "", "the audit log's verifier key (as /log/key serves it), or a file holding it")
+	iin := fs.String("iin", "", "check that the evidence commits to this IIN")
+	pos, err := cli.Parse(fs, args, func(string) (string, bool) { return "", false })
+	if err != nil {
+		return exitUnusable
+	}
+	if len(pos) != 1 || *jwksFlag == "" || *logKey == "" {
+		fmt.Fprintln(stderr, "usage: senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]")
+		return exitUnusable
+	}
+	raw, err := notify.ReadLimited(pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return exitUnusable
+	}
+	jwks, err := notify.LoadJWKS(ctx, *jwksFlag)
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return exitUnusable
+	}
+	k := *logKey
+	if !strings.Contains(k, "+") {
+		b, err := os.ReadFile(k)
+		if err != nil {
+			fmt.Fprintln(stderr, "error:", err)
+			return exitUnusable
+		}
+		k = string(b)
+	}
+	k, _, _ = strings.Cut(strings.TrimSpace(k), "\n") // during a rotation /log/key lists two; both sign
+	key, err := auditlog.NewVerifier(k)
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return exitUnusable
+	}
+	v, err := VerifyEvidence(raw, jwks, key)
+	if err != nil {
+		fmt.Fprintln(stderr, "INVALID:", err)
+		return exitInvalid
+	}
+	c := v.Claims
+	fmt.Fprintf(stdout, "evidence %s: request %s of BIN %s, answer %q at %s (%s, session %s), text sha256 %s (%s), policy %s, issued by %s\n",
+		c.ID, c.Request, c.Party, c.Decision, c.At, c.AuthMethod, c.Session, c.TextSHA256, c.Lang, c.PolicyVersion, c.Issuer)
+	fmt.Fprintf(stdout, "logged at index %d of %s, checkpoint size %d\n", v.LogIndex, v.Checkpoint.Origin, v.Checkpoint.Size)
+	if *iin != "" {
+		salt, _ := IINSalt(raw)
+		if !c.CheckCommit(salt, *iin) {
+			fmt.Fprintln(stderr, "INVALID: the evidence does not commit to this IIN")
+			return exitInvalid
+		}
+		fmt.Fprintln(stdout, "the evidence commits to the given IIN")
+	}
+	fmt.Fprintln(stdout, "text shown:")
+	fmt.Fprintln(stdout, v.Text)
+	fmt.Fprintln(stdout, "OK")
+	return exitOK
+}

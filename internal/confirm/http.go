@@ -1,0 +1,117 @@
+package confirm
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"time"
+
+	"github.com/senimkz/senim/internal/orgauth"
+	"github.com/senimkz/senim/internal/problem"
+	"github.com/senimkz/senim/internal/server"
+)
+
+// Register mounts the relying party's API with handle. Organisation routes expect the
+// orgauth middleware to have put the Caller in the request context; a request is only
+// ever visible to the organisation that created it.
+//
+//	GET  /v1/confirm/policy                    the policy in force (its file, with its version)
+//	POST /v1/confirmations                     ask a citizen to confirm; answers the decision (201)
+//	GET  /v1/confirmations/{id}                the request's status
+//	GET  /v1/confirmations/{id}/evidence       a push answer's evidence package, or the signed CMS
+func (s *Service) Register(handle func(pattern string, h http.Handler)) {
+	h := func(pattern string, f func(http.ResponseWriter, *http.Request) error) {
+		handle(pattern, server.ErrorHandler(f))
+	}
+	h("GET /v1/confirm/policy", s.servePolicy)
+	h("POST /v1/confirmations", s.create)
+	h("GET /v1/confirmations/{id}", s.status)
+	h("GET /v1/confirmations/{id}/evidence", s.evidence)
+}
+
+// maxBody bounds a request: two texts of 20000 bytes and the transaction.
+const maxBody = 128 << 10
+
+func (s *Service) servePolicy(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	problem.WriteJSON(w, http.StatusOK, s.cfg.Policy.File())
+	return nil
+}
+
+func (s *Service) create(w http.ResponseWriter, r *http.Request) error {
+	c, err := orgauth.Require(r)
+	if err != nil {
+		return err
+	}
+	var req Request
+	if err := problem.DecodeJSON(w, r, maxBody, &req); err != nil {
+		return err
+	}
+	out, err := s.Create(r.Context(), c.BIN, req)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/confirmations/"+out.ID)
+	problem.WriteJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+func (s *Service) status(w http.ResponseWriter, r *http.Request) error {
+	c, err := orgauth.Require(r)
+	if err != nil {
+		return err
+	}
+	out, err := s.ForOrg(r.Context(), c.BIN, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	problem.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// SignedAgreement is what the relying party downloads of an EDS confirmation: the CMS
+// as signed (base64 DER) and the text it signs.
+type SignedAgreement struct {
+	Request  string    `json:"request"`
+	Lang     string    `json:"lang"`
+	Text     string    `json:"text"`
+	CMS      string    `json:"cms"`
+	SignedAt time.Time `json:"signed_at"` // the time-stamp's genTime
+	TSA      string    `json:"tsa"`
+}
+
+// Agreement returns the signed agreement of an EDS-confirmed request.
+func (s *Service) Agreement(ctx context.Context, c *Confirmation) (*SignedAgreement, error) {
+	sg, err := s.SignatureOf(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return &SignedAgreement{Request: c.ID, Lang: c.Lang, Text: c.Text[c.Lang], CMS: base64.StdEncoding.EncodeToString(sg.CMS), SignedAt: sg.SignedAt, TSA: sg.TSA}, nil
+}
+
+func (s *Service) evidence(w http.ResponseWriter, r *http.Request) error {
+	caller, err := orgauth.Require(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.ForOrg(r.Context(), caller.BIN, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if c.State == StateConfirmed && c.Method == "eds" {
+		a, err := s.Agreement(r.Context(), c)
+		if err != nil {
+			return err
+		}
+		problem.WriteJSON(w, http.StatusOK, a)
+		return nil
+	}
+	b, err := s.Evidence(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, err = w.Write(append(b, '\n'))
+	return err
+}

@@ -1,0 +1,357 @@
+package notify
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/secret"
+	"slices"
+	"time"
+
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/kzid"
+	"github.com/senimkz/senim/internal/store"
+)
+
+// Citizens finds addressees by IIN and IINs by addressee (identity.Service).
+type Citizens interface {
+	CitizenByIIN(ctx context.Context, iin string) (*identity.Citizen, error)
+	CitizenByID(ctx context.Context, id int64) (*identity.Citizen, error)
+}
+
+// SetSender replaces the categories the organisation bin may send notices of (the
+// sender-permission directory kept by the authorized body); an empty list withdraws the
+// permission. The change is an outbox event, so it is in the audit log.
+func (s *Service) SetSender(ctx context.Context, actor, bin string, categories []string) error {
+	if !kzid.ValidBIN(bin) {
+		return ErrSenderDirectory.WithDetail("invalid BIN")
+	}
+	categories = slices.Clone(categories)
+	slices.Sort(categories)
+	categories = slices.Compact(categories)
+	for _, c := range categories {
+		if _, ok := s.policy.Categories[c]; !ok {
+			return ErrCategoryUnknown.WithDetail("category " + c + " is not in policy " + s.policy.Version)
+		}
+	}
+	b, _ := json.Marshal(categories)
+	now := store.Micros(s.cfg.Now())
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notify_senders (bin, categories, updated_by, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (bin) DO UPDATE SET categories = excluded.categories, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+			bin, string(b), actor, now); err != nil {
+			return err
+		}
+		ev, _ := json.Marshal(map[string]any{"bin": bin, "categories": categories})
+		_, err := tx.Emit(ctx, store.Event{Type: EvSenderSet, Actor: actor, Payload: ev})
+		return err
+	})
+}
+
+// Senders returns the sender-permission directory: categories by BIN.
+func (s *Service) Senders(ctx context.Context) (map[string][]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT bin, categories FROM notify_senders ORDER BY bin`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var bin, cats string
+		if err := rows.Scan(&bin, &cats); err != nil {
+			return nil, err
+		}
+		var cs []string
+		if err := json.Unmarshal([]byte(cats), &cs); err != nil {
+			return nil, err
+		}
+		if len(cs) > 0 {
+			out[bin] = cs
+		}
+	}
+	return out, rows.Err()
+}
+
+func (s *Service) senderMay(ctx context.Context, bin, category string) error {
+	var cats string
+	err := s.db.QueryRowContext(ctx, `SELECT categories FROM notify_senders WHERE bin = ?`, bin).Scan(&cats)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrSenderNotPermitted
+	}
+	if err != nil {
+		return err
+	}
+	var cs []string
+	if err := json.Unmarshal([]byte(cats), &cs); err != nil {
+		return err
+	}
+	if len(cs) == 0 {
+		return ErrSenderNotPermitted
+	}
+	if !slices.Contains(cs, category) {
+		return ErrCategoryNotPermitted.WithDetail("this organisation may send " + fmt.Sprint(cs))
+	}
+	return nil
+}
+
+// Submission is a notice a state body sends through POST /v1/notices.
+type Submission struct {
+	SubjectIIN  string          `json:"subject_iin"`
+	Category    string          `json:"category"`
+	Significant bool            `json:"legally_significant"`
+	ReadBy      *time.Time      `json:"read_by,omitempty"`
+	Content     map[string]Text `json:"content"`
+}
+
+// Accepted is the answer to a submission, and what its status starts as.
+type Accepted struct {
+	ID          string    `json:"id"`
+	State       string    `json:"state"`
+	Category    string    `json:"category"`
+	Significant bool      `json:"legally_significant"`
+	ReadBy      *string   `json:"read_by,omitempty"`
+	Policy      string    `json:"policy"`
+	CreatedAt   time.Time `json:"created_at"`
+	StatusURL   string    `json:"status_url"`
+}
+
+// IdemKey is the sender's Idempotency-Key of a submission with the digest of its body;
+// Replay is set when the same request was already answered.
+type IdemKey struct {
+	Key    string
+	Body   []byte
+	Replay []byte
+}
+
+// maxReadBy bounds how far a read-by deadline may lie.
+const maxReadBy = 366 * 24 * time.Hour
+
+// Submit accepts a sender's notice: checks the sender permission, the content, the
+// deadline and the addressee, then in one transaction claims the idempotency key,
+// stores the notice delivered to the inbox, queues its other channels and emits its
+// status event (the hook point of signed webhooks, issue 16). A replay of the same key
+// and body returns the first answer; another body is ErrIdempotencyConflict.
+func (s *Service) Submit(ctx context.Context, senderBIN string, sub Submission, idem *IdemKey) (*Accepted, error) {
+	if s.cfg.Citizens == nil {
+		return nil, errors.New("notify: Submit needs Config.Citizens")
+	}
+	if idem == nil || idem.Key == "" || len(idem.Key) > 255 {
+		return nil, ErrIdempotencyRequired
+	}
+	if _, ok := s.policy.Categories[sub.Category]; !ok {
+		return nil, ErrCategoryUnknown.WithDetail("category " + fmt.Sprintf("%q", sub.Category) + " is not in policy " + s.policy.Version)
+	}
+	if err := s.senderMay(ctx, senderBIN, sub.Category); err != nil {
+		return nil, err
+	}
+	if err := validContent(sub.Content); err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	var readBy int64
+	if sub.ReadBy != nil {
+		if !sub.ReadBy.After(now) || sub.ReadBy.Sub(now) > maxReadBy {
+			return nil, ErrReadByInvalid
+		}
+		readBy = store.Micros(*sub.ReadBy)
+	}
+	if !kzid.ValidIIN(sub.SubjectIIN) {
+		return nil, ErrSubjectInvalid
+	}
+	cz, err := s.cfg.Citizens.CitizenByIIN(ctx, sub.SubjectIIN)
+	if errors.Is(err, identity.ErrNotFound) {
+		return nil, ErrSubjectUnknown
+	}
+	if err != nil {
+		return nil, err
+	}
+	senderName := senderBIN
+	if o, err := s.cfg.Organizations.OrganizationByBIN(ctx, senderBIN); err == nil && o.Name != "" {
+		senderName = o.Name
+	}
+	facts, _ := json.Marshal(Facts{Sender: senderName, Message: sub.Content})
+	subject := cz.Ref()
+	sum := sha256.Sum256(idem.Body)
+	key := store.IdempotencyKey{Scope: actor.Org(senderBIN).String() + " POST /v1/notices", Key: idem.Key, RequestHash: sum[:]}
+	ref := secret.Ref("n_")
+	out := &Accepted{ID: ref, State: StateDelivered, Category: sub.Category, Significant: sub.Significant, Policy: s.policy.Version,
+		CreatedAt: now.UTC().Truncate(time.Microsecond), StatusURL: "/v1/notices/" + ref}
+	if sub.ReadBy != nil {
+		rb := sub.ReadBy.UTC().Format(time.RFC3339)
+		out.ReadBy = &rb
+	}
+	var channels []string
+	err = s.commit(ctx, func(tx *store.Tx) error {
+		channels, idem.Replay = nil, nil
+		resp, err := tx.ClaimIdempotencyKey(ctx, key)
+		switch {
+		case errors.Is(err, store.ErrIdempotencyConflict):
+			return ErrIdempotencyConflict
+		case errors.Is(err, store.ErrIdempotencyInProgress):
+			return ErrIdempotencyInProgress
+		case errors.Is(err, store.ErrInvalidIdempotencyKey):
+			return ErrIdempotencyRequired
+		case err != nil:
+			return err
+		case resp != nil:
+			idem.Replay = resp.Body
+			return nil
+		}
+		var id int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO notify_notices (ref, subject, kind, facts, significant, state, created_at, delivered_at,
+			sender_bin, category, read_by, policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			ref, subject, KindMessage, string(facts), sub.Significant, StateDelivered, store.Micros(now), store.Micros(now),
+			senderBIN, sub.Category, readBy, s.policy.Version).Scan(&id); err != nil {
+			return fmt.Errorf("notify: submit: %w", err)
+		}
+		if channels, err = s.enqueue(ctx, tx, id, subject, sub.Significant, PurposeNotice, now); err != nil {
+			return err
+		}
+		if err := emitStatus(ctx, tx, ref, subject, senderBIN, StateDelivered, ChannelInbox, ""); err != nil {
+			return err
+		}
+		b, _ := json.Marshal(out)
+		return tx.SaveIdempotentResponse(ctx, key, store.StoredResponse{Status: 201, ContentType: "application/json", Body: b})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if idem.Replay != nil {
+		return nil, nil
+	}
+	s.hub.publish(subject)
+	if len(channels) > 0 {
+		s.kick()
+	}
+	return out, nil
+}
+
+// emitStatus writes the outbox event of a status change of a notice: the hook point of
+// signed webhooks (issue 16 consumes notify.notice.status for notices with a sender).
+// It carries references only, never the IIN or the content.
+func emitStatus(ctx context.Context, tx *store.Tx, ref, subject, sender, state, channel, purpose string) error {
+	m := map[string]string{"notice": ref, "state": state}
+	if sender != "" {
+		m["sender"] = sender
+	}
+	if channel != "" {
+		m["channel"] = channel
+	}
+	if purpose != "" {
+		m["purpose"] = purpose
+	}
+	b, _ := json.Marshal(m)
+	by := actor.System.String()
+	if sender != "" {
+		by = actor.Org(sender).String()
+	}
+	_, err := tx.Emit(ctx, store.Event{Type: EvNoticeStatus, Actor: by, Subject: subject, Payload: b})
+	return err
+}
+
+// Status is a sent notice's status as its sender sees it.
+type Status struct {
+	ID          string           `json:"id"`
+	State       string           `json:"state"` // delivered | read | deemed_delivered
+	Category    string           `json:"category"`
+	Significant bool             `json:"legally_significant"`
+	Policy      string           `json:"policy"`
+	CreatedAt   time.Time        `json:"created_at"`
+	DeliveredAt *time.Time       `json:"delivered_at,omitempty"`
+	ReadBy      *time.Time       `json:"read_by,omitempty"`
+	ReadAt      *time.Time       `json:"read_at,omitempty"`
+	DeemedAt    *time.Time       `json:"deemed_delivered_at,omitempty"`
+	Deliveries  []DeliveryStatus `json:"deliveries"`
+	ReceiptURL  string           `json:"receipt_url,omitempty"`
+}
+
+// DeliveryStatus is one channel's delivery of a notice.
+type DeliveryStatus struct {
+	Channel  string     `json:"channel"`
+	Purpose  string     `json:"purpose"`
+	State    string     `json:"state"`
+	Attempts int        `json:"attempts"`
+	DoneAt   *time.Time `json:"done_at,omitempty"`
+}
+
+func tp(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// sentNotice returns the notice ref sent by sender; anyone else's is ErrNotFound.
+func (s *Service) sentNotice(ctx context.Context, sender, ref string) (*Notice, error) {
+	if sender == "" || ref == "" || len(ref) > 64 {
+		return nil, ErrNotFound
+	}
+	n, err := scanNotice(s.db.QueryRowContext(ctx, `SELECT `+noticeColumns+` FROM notify_notices WHERE ref = ? AND sender_bin = ?`, ref, sender))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return n, err
+}
+
+// NoticeStatus returns the status of a notice its sender sent; another sender's
+// notice is ErrNotFound.
+func (s *Service) NoticeStatus(ctx context.Context, sender, ref string) (*Status, error) {
+	n, err := s.sentNotice(ctx, sender, ref)
+	if err != nil {
+		return nil, err
+	}
+	st := &Status{ID: n.Ref, State: n.State, Category: n.Category, Significant: n.Significant, Policy: n.Policy, CreatedAt: n.CreatedAt,
+		DeliveredAt: tp(n.DeliveredAt), ReadBy: tp(n.ReadBy), ReadAt: tp(n.ReadAt), DeemedAt: tp(n.DeemedAt), Deliveries: []DeliveryStatus{}}
+	if n.State == StateDelivered && !n.DeemedAt.IsZero() {
+		st.State = StateDeemed
+	}
+	if n.DeliveredAt.IsZero() {
+		st.State = StateAccepted
+	} else {
+		st.Deliveries = append(st.Deliveries, DeliveryStatus{Channel: ChannelInbox, Purpose: PurposeNotice, State: DeliverySent, DoneAt: tp(n.DeliveredAt)})
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT channel, purpose, state, attempts, done_at FROM notify_deliveries WHERE notice_id = ? ORDER BY id`, n.Seq)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d DeliveryStatus
+		var done int64
+		if err := rows.Scan(&d.Channel, &d.Purpose, &d.State, &d.Attempts, &done); err != nil {
+			return nil, err
+		}
+		if done != 0 {
+			d.DoneAt = tp(store.FromMicros(done))
+		}
+		if d.State == deliverySending {
+			d.State = DeliveryPending
+		}
+		st.Deliveries = append(st.Deliveries, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if n.Significant && n.State == StateRead {
+		st.ReceiptURL = "/v1/notices/" + n.Ref + "/receipt"
+	}
+	return st, nil
+}
+
+// SenderReceipt returns the read receipt of a notice its sender sent: the same bundle
+// the addressee downloads (the salt lets the sender, who knows the IIN, open the
+// commitment). Another sender's notice is ErrNotFound.
+func (s *Service) SenderReceipt(ctx context.Context, sender, ref string) (*Receipt, error) {
+	n, err := s.sentNotice(ctx, sender, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !n.Significant {
+		return nil, ErrNotSignificant
+	}
+	return s.receiptOf(ctx, n.Subject, n)
+}
