@@ -246,7 +246,7 @@ func TestBrowserAxe(t *testing.T) {
 			}
 		}
 	}
-	visit("signed out", []string{"/login", "/login/eds", "/directories", "/no-such-page", "/sandbox/population", "/sandbox/sms"})
+	visit("signed out", []string{"/login", "/login/eds", "/login/passkey", "/directories", "/no-such-page", "/sandbox/population", "/sandbox/sms", "/sandbox/mail", "/sandbox/push"})
 	setCookies(t, ctx, ba)
 	signedIn = true
 	visit("citizen", append(citizenPages(consent, one[1]), one[1]+"/complaint", "/complaints", "/complaints/"+cp.ID))
@@ -258,7 +258,7 @@ func TestBrowserAxe(t *testing.T) {
 // the browser tests (phone widths, axe-core) visit each of them.
 func citizenPages(consent, one string) []string {
 	return []string{"/", "/consents", "/consents/new", "/consents/" + consent + "/revoke", "/access", one,
-		"/access?org=&from=&to=", "/history", "/inbox", "/directories", "/sandbox/sms"}
+		"/access?org=&from=&to=", "/history", "/inbox", "/inbox/settings", "/confirm", "/passkeys", "/directories", "/sandbox/sms"}
 }
 
 // staffPages are the console's pages.
