@@ -378,7 +378,7 @@ func (a *App) build(ctx context.Context) error {
 	}
 	if cfg.Sandbox {
 		sh := &sandbox.Handler{Population: a.Pop, SMS: a.SMS, SMSPage: smsPage.SMS, Mail: a.Mailbox, MailPage: smsPage.Mail,
-			Push: a.PushLog, PushPage: smsPage.Push}
+			Push: a.PushLog, PushPage: smsPage.Push, PopulationPage: smsPage.Population}
 		sh.Register(s.HandleFunc)
 		a.Keys.Register(s.HandleFunc)
 		a.CA.Register(func(p string, h http.Handler) { a.pages = append(a.pages, p); s.Handle(p, h) })
@@ -775,6 +775,16 @@ func (a *App) PrintSandboxWelcome(w io.Writer, addr net.Addr) {
 			break
 		}
 		fmt.Fprintf(w, "  %s  %-12s %-14s %s  %s\n", c.IIN, c.Password, c.Phone, c.Lang, c.Name)
+	}
+	// The authorized body's employee, who keeps the directories in the console.
+	staff := sandbox.Staff(a.Pop)
+	for _, c := range a.Pop.Citizens {
+		if bin := staff[c.IIN]; bin != "" {
+			fmt.Fprintf(w, "The regulator's employee (the console at %s/console):\n", base)
+			fmt.Fprintf(w, "  %s  %-12s %-14s %s  %s\n", c.IIN, c.Password, c.Phone, c.Lang, c.Name)
+			fmt.Fprintf(w, "  log in as above, download the employee key on the home page (key password %s),\n", sandbox.KeyPassword)
+			fmt.Fprintf(w, "  then at %s/login/eds sign the text shown: senim eds sign --key employee.p12 --password %s --pem challenge.txt\n", base, sandbox.KeyPassword)
+		}
 	}
 	fmt.Fprintf(w, "All %d citizens and %d organizations: %s/sandbox/population\n\n", len(a.Pop.Citizens), len(a.Pop.Organizations), base)
 }

@@ -175,7 +175,8 @@ func TestBrowserPhone(t *testing.T) {
 	if _, err := a.Log.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	pages := []string{"/", "/consents", "/consents/new", "/consents/" + refusal.ID + "/revoke", "/access", "/history", "/inbox", "/directories", "/sandbox/sms", "/sandbox/egov-mobile", "/no-such-page"}
+	pages := []string{"/", "/consents", "/consents/new", "/consents/" + refusal.ID + "/revoke", "/access", "/history", "/inbox", "/directories", "/sandbox/sms", "/sandbox/egov-mobile", "/no-such-page",
+		"/complaints", "/sandbox/population"}
 	// The documents area: its list, the owner's document, a share's page, the verifier's page.
 	if cit, err := a.Identity.CitizenByIIN(t.Context(), c.IIN); err == nil {
 		op, err := a.Docs.Open(t.Context(), docs.Owner{Ref: cit.Ref(), IIN: c.IIN}, docs.KindIdentityCard)
@@ -192,7 +193,7 @@ func TestBrowserPhone(t *testing.T) {
 	}
 	const measure = `(() => { const b = document.getElementById('logout');
 		return {Scroll: document.documentElement.scrollWidth, Inner: window.innerWidth, Logout: b ? b.getBoundingClientRect().right : -1}; })()`
-	check := func(width int64, langs ...string) {
+	check := func(width int64, pages []string, langs ...string) {
 		t.Helper()
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 800)); err != nil {
 			t.Fatal(err)
@@ -209,12 +210,18 @@ func TestBrowserPhone(t *testing.T) {
 				if l.Inner != float64(width) || l.Scroll > l.Inner {
 					t.Errorf("%d px, %s %s: the page is %v px wide in a %v px window", width, lang, p, l.Scroll, l.Inner)
 				}
-				if p != "/no-such-page" && (l.Logout <= 0 || l.Logout > l.Inner) {
+				if p != "/no-such-page" && p != "/sandbox/population" && (l.Logout <= 0 || l.Logout > l.Inner) {
 					t.Errorf("%d px, %s %s: Log out is not on screen (right edge %v)", width, lang, p, l.Logout)
 				}
 			}
 		}
 	}
-	check(390, "kk", "ru")
-	check(320, "kk")
+	check(390, pages, "kk", "ru")
+	check(320, pages, "kk")
+	// The console, with its entry forms and complaints, on a phone too.
+	staff, _ := staffBrowser(t, a, srv.URL)
+	setCookies(t, ctx, staff)
+	console := append(staffPages(), "/console/complaints", "/console/entries/owner/"+pd.SandboxRegisterBIN())
+	check(390, console, "ru")
+	check(320, console, "kk")
 }

@@ -49,6 +49,8 @@ type cabinet struct {
 type personalData interface {
 	consents.PersonalData
 	console.Directories
+	console.Complaints
+	console.Entries
 }
 
 // mount mounts every area of the cabinet on sh; a new area is added here, and the
@@ -77,7 +79,7 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := documents.Mount(sh, c.Documents); err != nil {
 		return nil, err
 	}
-	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations}); err != nil {
+	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations, Complaints: c.PD, Entries: c.PD}); err != nil {
 		return nil, err
 	}
 	if c.Archive != nil {
@@ -92,7 +94,8 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 }
 
 // mountCabinet builds the citizen's cabinet and mounts it on s; in the sandbox it
-// returns the pages of the SMS, e-mail and push outboxes for the sandbox's handler.
+// returns the pages of the SMS, e-mail and push outboxes and of the demo population for
+// the sandbox's handler.
 func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identity.Service, revocation []pki.RevocationMethod) (pages sandboxPages, err error) {
 	cfg := a.Config
 	eds, err := edslogin.New(edslogin.Config{DB: a.DB, Identity: ids, Validator: a.Trust,
@@ -109,7 +112,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 		s.Handle(pattern, server.RateLimit(public, nil, server.ErrorHandler(fn)))
 	})
 	wcfg := web.Config{Sessions: ids, Sandbox: cfg.Sandbox, SecureCookies: cfg.SecureCookies,
-		Logger: a.log, Regulator: a.PD.IsRegulator, Mobile: mobile}
+		Logger: a.log, Regulator: a.PD.IsRegulator, Mobile: mobile, Now: cfg.Now}
 	if cfg.Sandbox {
 		wcfg.NCALayer = cfg.SandboxNCALayer
 		wcfg.SandboxPhone = sandboxui.PhonePath
@@ -161,7 +164,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	if ui == nil {
 		return pages, nil
 	}
-	return sandboxPages{SMS: ui.SMSPage, Mail: ui.MailPage, Push: ui.PushPage}, nil
+	return sandboxPages{SMS: ui.SMSPage, Mail: ui.MailPage, Push: ui.PushPage, Population: ui.PopulationPage}, nil
 }
 
 // passkeyOrigin is the cabinet's origin for passkeys: the public URL, or in its

@@ -127,4 +127,6 @@ type sandboxPages struct {
 	SMS  func(http.ResponseWriter, *http.Request, string, []sandbox.Message) error
 	Mail func(http.ResponseWriter, *http.Request, string, []sandbox.Mail) error
 	Push func(http.ResponseWriter, *http.Request, []sandbox.Push) error
+	// Population is the demo population's page.
+	Population func(http.ResponseWriter, *http.Request, sandbox.Population) error
 }

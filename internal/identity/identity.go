@@ -142,11 +142,33 @@ func (c *Citizen) Ref() string { return actor.Citizen(c.ID).String() }
 
 // Organization is an initiator, operator, data owner or the regulator.
 type Organization struct {
-	ID      int64               `json:"-"`
-	BIN     string              `json:"bin"`
-	Name    string              `json:"name"`
+	ID   int64  `json:"-"`
+	BIN  string `json:"bin"`
+	Name string `json:"name"`
+	// Names are the name in the cabinet's languages; Name is used where one is missing.
+	Names   Names               `json:"names,omitzero"`
 	Role    string              `json:"role"`
 	Systems []InformationSystem `json:"information_systems,omitempty"`
+}
+
+// Names are a name in the cabinet's languages.
+type Names struct {
+	KK string `json:"kk,omitempty"`
+	RU string `json:"ru,omitempty"`
+	EN string `json:"en,omitempty"`
+}
+
+// NameIn is the organization's name in lang, or its registered name.
+func (o Organization) NameIn(lang string) string {
+	switch {
+	case lang == "kk" && o.Names.KK != "":
+		return o.Names.KK
+	case lang == "ru" && o.Names.RU != "":
+		return o.Names.RU
+	case lang == "en" && o.Names.EN != "":
+		return o.Names.EN
+	}
+	return o.Name
 }
 
 // InformationSystem is an organization's system that talks to Senim.
@@ -285,10 +307,16 @@ func (s *Service) EnsureOrganization(ctx context.Context, o Organization) (*Orga
 	created := false
 	err := s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
 		now := store.Micros(s.cfg.Now())
-		id, err := tx.InsertID(ctx, `INSERT INTO organizations (bin, name, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (bin) DO NOTHING RETURNING id`,
-			o.BIN, o.Name, o.Role, now)
+		names := string(mustJSON(o.Names))
+		id, err := tx.InsertID(ctx, `INSERT INTO organizations (bin, name, role, created_at, names) VALUES (?, ?, ?, ?, ?) ON CONFLICT (bin) DO NOTHING RETURNING id`,
+			o.BIN, o.Name, o.Role, now, names)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil // created concurrently, with its systems
+			// It exists (created earlier or concurrently, with its systems); names it
+			// lacked are filled in.
+			if o.Names != (Names{}) {
+				_, err = tx.ExecContext(ctx, `UPDATE organizations SET names = ? WHERE bin = ? AND names = '{}'`, names, o.BIN)
+			}
+			return err
 		}
 		if err != nil {
 			return err
@@ -313,11 +341,15 @@ func (s *Service) EnsureOrganization(ctx context.Context, o Organization) (*Orga
 // OrganizationByBIN returns the organization with its information systems.
 func (s *Service) OrganizationByBIN(ctx context.Context, bin string) (*Organization, error) {
 	var o Organization
-	err := s.cfg.DB.QueryRowContext(ctx, `SELECT id, bin, name, role FROM organizations WHERE bin = ?`, bin).Scan(&o.ID, &o.BIN, &o.Name, &o.Role)
+	var names string
+	err := s.cfg.DB.QueryRowContext(ctx, `SELECT id, bin, name, role, names FROM organizations WHERE bin = ?`, bin).Scan(&o.ID, &o.BIN, &o.Name, &o.Role, &names)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(names), &o.Names); err != nil {
 		return nil, err
 	}
 	rows, err := s.cfg.DB.QueryContext(ctx, `SELECT code, name FROM information_systems WHERE org_id = ? ORDER BY id`, o.ID)

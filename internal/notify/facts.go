@@ -55,18 +55,22 @@ type DocumentRef struct {
 type Party struct {
 	BIN  string `json:"bin"`
 	Name string `json:"name,omitempty"`
+	// Names are the name in each language, where the directories hold them.
+	Names pd.Titles `json:"names,omitzero"`
 }
 
 // DataSet is a data set by code and its title in plain words.
 type DataSet struct {
-	Code  string `json:"code"`
-	Title string `json:"title,omitempty"`
+	Code   string    `json:"code"`
+	Title  string    `json:"title,omitempty"`
+	Titles pd.Titles `json:"titles,omitzero"`
 }
 
 // Titled is a code and its title.
 type Titled struct {
-	Code  string `json:"code"`
-	Title string `json:"title,omitempty"`
+	Code   string    `json:"code"`
+	Title  string    `json:"title,omitempty"`
+	Titles pd.Titles `json:"titles,omitzero"`
 }
 
 // Ground is a legal ground: its titles in the three languages and its legal reference.
@@ -81,11 +85,11 @@ type directory struct {
 	owners   map[string]pd.DataOwner
 	grounds  map[string]pd.Ground
 	services map[string]pd.ServiceCode
-	orgs     map[string]string // BIN -> name; "" when unknown
+	orgs     map[string]Party // BIN -> name(s); Name "" when unknown
 }
 
 func (s *Service) loadDirectory(ctx context.Context) (*directory, error) {
-	d := &directory{owners: map[string]pd.DataOwner{}, grounds: map[string]pd.Ground{}, services: map[string]pd.ServiceCode{}, orgs: map[string]string{}}
+	d := &directory{owners: map[string]pd.DataOwner{}, grounds: map[string]pd.Ground{}, services: map[string]pd.ServiceCode{}, orgs: map[string]Party{}}
 	owners, err := s.cfg.Directory.DataOwners(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("notify: data owners: %w", err)
@@ -116,21 +120,22 @@ func (s *Service) org(ctx context.Context, d *directory, bin string) (*Party, er
 		return nil, nil
 	}
 	if o, ok := d.owners[bin]; ok && o.Name != "" {
-		return &Party{BIN: bin, Name: o.Name}, nil
+		return &Party{BIN: bin, Name: o.Name, Names: o.Names}, nil
 	}
-	name, ok := d.orgs[bin]
+	p, ok := d.orgs[bin]
 	if !ok {
+		p = Party{BIN: bin}
 		o, err := s.cfg.Organizations.OrganizationByBIN(ctx, bin)
 		switch {
 		case errors.Is(err, identity.ErrNotFound):
 		case err != nil:
 			return nil, fmt.Errorf("notify: organization: %w", err)
 		default:
-			name = o.Name
+			p.Name, p.Names = o.Name, pd.Titles{KK: o.Names.KK, RU: o.Names.RU, EN: o.Names.EN}
 		}
-		d.orgs[bin] = name
+		d.orgs[bin] = p
 	}
-	return &Party{BIN: bin, Name: name}, nil
+	return &p, nil
 }
 
 func (d *directory) dataSets(owner string, codes []string) []DataSet {
@@ -139,7 +144,7 @@ func (d *directory) dataSets(owner string, codes []string) []DataSet {
 		ds := DataSet{Code: c}
 		for _, x := range d.owners[owner].DataSets {
 			if x.Code == c {
-				ds.Title = x.Title
+				ds.Title, ds.Titles = x.Title, x.Titles
 			}
 		}
 		out = append(out, ds)
@@ -229,7 +234,7 @@ func (s *Service) fromEvent(ctx context.Context, d *directory, ev store.Event) (
 			f.Ground = d.ground(pl.Code)
 		case "proactive":
 			if pl.Code != "" {
-				f.Service = &Titled{Code: pl.Code, Title: d.services[pl.Code].Title}
+				f.Service = &Titled{Code: pl.Code, Title: d.services[pl.Code].Title, Titles: d.services[pl.Code].Titles}
 			}
 			f.ConsentID = pl.ConsentID
 		default:

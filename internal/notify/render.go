@@ -1,12 +1,15 @@
 package notify
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"time"
 	_ "time/tzdata" // Asia/Almaty without the host's zoneinfo
+
+	"github.com/senimkz/senim/internal/pd"
 )
 
 // Content is a notice as shown to its reader in one language: what a receipt's hash
@@ -69,14 +72,14 @@ func (n *Notice) Content(lang string) Content {
 	}
 	switch n.Kind {
 	case KindAccess:
-		line("label.initiator", party(f.Initiator))
-		line("label.owner", party(f.Owner))
-		line("label.data", dataSets(f.DataSets))
+		line("label.initiator", party(f.Initiator, lang))
+		line("label.owner", party(f.Owner, lang))
+		line("label.data", dataSets(f.DataSets, lang))
 		switch {
 		case f.Ground != nil:
 			line("label.ground", ground(f.Ground, lang))
 		case f.Service != nil:
-			line("label.service", titled(f.Service))
+			line("label.service", titled(f.Service, lang))
 			line("label.consent", f.ConsentID)
 		case f.Flow == "sms":
 			line("label.basis", t["basis.sms"])
@@ -85,7 +88,7 @@ func (n *Notice) Content(lang string) Content {
 		}
 		line("label.purpose", f.Purpose)
 	case KindAction:
-		line("label.owner", party(f.Owner))
+		line("label.owner", party(f.Owner, lang))
 		act := t["action."+f.Action]
 		if act == "" {
 			act = f.Action
@@ -98,10 +101,10 @@ func (n *Notice) Content(lang string) Content {
 			}
 		}
 		line("label.action", act)
-		line("label.data", dataSets(f.DataSets))
-		line("label.initiator", party(f.Initiator))
+		line("label.data", dataSets(f.DataSets, lang))
+		line("label.initiator", party(f.Initiator, lang))
 	case KindConfirmRequest:
-		line("label.initiator", party(f.Initiator))
+		line("label.initiator", party(f.Initiator, lang))
 		line("label.method", t["method."+f.Method])
 		if !f.Deadline.IsZero() {
 			line("label.deadline", FormatTime(f.Deadline))
@@ -116,14 +119,14 @@ func (n *Notice) Content(lang string) Content {
 			line("label.document", title)
 		}
 		if f.Initiator != nil {
-			line("label.verifier", party(f.Initiator))
+			line("label.verifier", party(f.Initiator, lang))
 		} else {
 			line("label.verifier", t["verifier.citizen"])
 		}
 	default: // consents
-		line("label.initiator", party(f.Initiator))
-		line("label.owner", party(f.Owner))
-		line("label.data", dataSets(f.DataSets))
+		line("label.initiator", party(f.Initiator, lang))
+		line("label.owner", party(f.Owner, lang))
+		line("label.data", dataSets(f.DataSets, lang))
 		line("label.purpose", f.Purpose)
 		line("label.consent", f.ConsentID)
 		if !f.ValidUntil.IsZero() && n.Kind == KindConsentGiven {
@@ -141,31 +144,31 @@ func (n *Notice) Content(lang string) Content {
 
 func validLang(l string) bool { return l == "kk" || l == "ru" || l == "en" }
 
-func party(p *Party) string {
+// party is an organisation by its name in lang (its one name where the directories
+// hold no names in languages), with the BIN.
+func party(p *Party, lang string) string {
 	switch {
 	case p == nil || p.BIN == "":
 		return ""
-	case p.Name == "":
+	case p.Name == "" && p.Names == (pd.Titles{}):
 		return "BIN " + p.BIN
 	}
-	return p.Name + " (BIN " + p.BIN + ")"
+	return cmp.Or(in(p.Names, lang), p.Name) + " (BIN " + p.BIN + ")"
 }
 
-func titled(t *Titled) string {
-	if t.Title == "" {
-		return t.Code
-	}
-	return t.Title
+// in is t in lang only (no fallback to another language: the one name stands in).
+func in(t pd.Titles, lang string) string {
+	return map[string]string{"kk": t.KK, "ru": t.RU, "en": t.EN}[lang]
 }
 
-func dataSets(ds []DataSet) string {
+func titled(t *Titled, lang string) string {
+	return cmp.Or(in(t.Titles, lang), t.Title, t.Code)
+}
+
+func dataSets(ds []DataSet, lang string) string {
 	var parts []string
 	for _, d := range ds {
-		if d.Title != "" {
-			parts = append(parts, d.Title)
-		} else {
-			parts = append(parts, d.Code)
-		}
+		parts = append(parts, cmp.Or(in(d.Titles, lang), d.Title, d.Code))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -119,7 +119,7 @@ func (s *Service) ConsentTextFor(ctx context.Context, r ConsentRequest) (string,
 	owner, titles := r.Owner, []string{}
 	o := d.owners[r.Owner]
 	if o != nil {
-		owner = o.Name
+		owner = o.NameIn(r.Lang)
 	}
 	for _, c := range sortedUnique(r.DataSets) {
 		t := c
@@ -135,7 +135,7 @@ func (s *Service) ConsentTextFor(ctx context.Context, r ConsentRequest) (string,
 		return name + " (" + binWord[r.Lang] + " " + bin + ")"
 	}
 	return fmt.Sprintf("SENIM v2 %s\n%s\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n",
-		r.Lang, l[0], l[1], r.SubjectIIN, l[2], party(s.initiatorName(ctx, r.Initiator), r.Initiator), l[3], party(owner, r.Owner),
+		r.Lang, l[0], l[1], r.SubjectIIN, l[2], party(s.initiatorName(ctx, r.Initiator, r.Lang), r.Initiator), l[3], party(owner, r.Owner),
 		l[4], strings.Join(titles, "; "), l[5], r.Purpose, l[6], r.ValidUntil.UTC().Format(time.RFC3339)), nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/store"
@@ -44,8 +45,10 @@ func (o *DataOwner) DataSetTitle(code, lang string) string {
 
 // DataOwner is a state body whose information system holds personal data.
 type DataOwner struct {
-	BIN      string    `json:"bin"`
-	Name     string    `json:"name"`
+	BIN  string `json:"bin"`
+	Name string `json:"name"`
+	// Names are the name in the cabinet's languages; Name is used where one is missing.
+	Names    Titles    `json:"names,omitzero"`
 	DataSets []DataSet `json:"data_sets"`
 	// SenderConstraint binds security tokens for this owner to the initiator's
 	// certificate (cnf.x5t#S256). Off only where a government bus ends TLS before the
@@ -55,14 +58,19 @@ type DataOwner struct {
 	UpdatedAt        time.Time `json:"updated_at,omitzero"`
 }
 
+// NameIn is the data owner's name in lang; where it has none in lang, its one name.
+func (o *DataOwner) NameIn(lang string) string { return o.Names.Or(lang, o.Name) }
+
 // Constrained reports whether tokens for the owner are sender-constrained.
 func (o *DataOwner) Constrained() bool { return o.SenderConstraint == nil || *o.SenderConstraint }
 
 // ServiceCode is a proactive service (flow 1): who may use it, for which data, how
 // consent may be obtained and how data may be accessed, and for how long.
 type ServiceCode struct {
-	Code           string    `json:"code"`
-	Title          string    `json:"title"`
+	Code  string `json:"code"`
+	Title string `json:"title"`
+	// Titles are the title in the cabinet's languages; Title is used where one is missing.
+	Titles         Titles    `json:"titles,omitzero"`
 	Owner          string    `json:"owner"`
 	DataSets       []string  `json:"data_sets"`
 	BINs           []string  `json:"bins"`
@@ -72,6 +80,25 @@ type ServiceCode struct {
 	Active         *bool     `json:"active,omitempty"`
 	UpdatedBy      string    `json:"updated_by,omitempty"`
 	UpdatedAt      time.Time `json:"updated_at,omitzero"`
+}
+
+// TitleIn is the service's title in lang; where it has none in lang, its one title.
+func (c *ServiceCode) TitleIn(lang string) string { return c.Titles.Or(lang, c.Title) }
+
+// Or is the text in lang exactly; where there is none, one (a name kept in one
+// language only), and only where one is empty too, In's fallback.
+func (t Titles) Or(lang, one string) string {
+	switch {
+	case lang == "kk" && t.KK != "":
+		return t.KK
+	case lang == "ru" && t.RU != "":
+		return t.RU
+	case lang == "en" && t.EN != "":
+		return t.EN
+	case one != "":
+		return one
+	}
+	return t.In(lang)
 }
 
 // Titles are a text in the cabinet's three languages.
@@ -270,14 +297,33 @@ func subset(xs, of []string) bool {
 	return true
 }
 
+// MaxName is the longest name or title a directory entry may have, in characters.
+const MaxName = 300
+
+// tooLong reports whether any of texts is longer than MaxName characters or is not
+// UTF-8.
+func tooLong(texts ...string) bool {
+	for _, t := range texts {
+		if !utf8.ValidString(t) || utf8.RuneCountInString(t) > MaxName {
+			return true
+		}
+	}
+	return false
+}
+
+func (t Titles) tooLong() bool { return tooLong(t.KK, t.RU, t.EN) }
+
 // PutDataOwner creates or replaces a data owner and its data sets.
 func (s *Service) PutDataOwner(ctx context.Context, actor string, o DataOwner) (*DataOwner, error) {
+	if tooLong(o.Name) || o.Names.tooLong() {
+		return nil, ErrInvalidDirectory.WithDetail("names are at most 300 characters").With("field", "name")
+	}
 	if !kzid.ValidBIN(o.BIN) || strings.TrimSpace(o.Name) == "" || len(o.DataSets) == 0 {
 		return nil, ErrInvalidDirectory.WithDetail("a data owner needs a valid BIN, a name and at least one data set")
 	}
 	seen := map[string]bool{}
 	for _, ds := range o.DataSets {
-		if !validCode(ds.Code) || ds.Title == "" || seen[ds.Code] {
+		if !validCode(ds.Code) || ds.Title == "" || seen[ds.Code] || tooLong(ds.Title) || ds.Titles.tooLong() {
 			return nil, ErrInvalidDirectory.WithDetail("data set codes must be unique [A-Za-z0-9._-] and have a title")
 		}
 		seen[ds.Code] = true
@@ -286,10 +332,13 @@ func (s *Service) PutDataOwner(ctx context.Context, actor string, o DataOwner) (
 	constrained := o.Constrained()
 	o.SenderConstraint = &constrained
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO pd_data_owners (bin, name, data_sets, sender_constraint, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (bin) DO UPDATE SET name = excluded.name, data_sets = excluded.data_sets, sender_constraint = excluded.sender_constraint, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
-			o.BIN, o.Name, marshal(o.DataSets), constrained, actor, store.Micros(o.UpdatedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO pd_data_owners (bin, name, data_sets, sender_constraint, updated_by, updated_at, names) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (bin) DO UPDATE SET name = excluded.name, data_sets = excluded.data_sets, sender_constraint = excluded.sender_constraint, updated_by = excluded.updated_by, updated_at = excluded.updated_at, deleted = 0, names = excluded.names`,
+			o.BIN, o.Name, marshal(o.DataSets), constrained, actor, store.Micros(o.UpdatedAt), marshal(o.Names))
 		if err != nil {
+			return err
+		}
+		if err := recordChange(ctx, tx, EntryOwner, o.BIN, o, false, actor, o.UpdatedAt); err != nil {
 			return err
 		}
 		_, err = tx.Emit(ctx, store.Event{Type: EvDataOwnerPut, Actor: actor, Payload: []byte(marshal(o))})
@@ -303,7 +352,7 @@ func (s *Service) PutDataOwner(ctx context.Context, actor string, o DataOwner) (
 }
 
 func (s *Service) listOwners(ctx context.Context) ([]DataOwner, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT bin, name, data_sets, sender_constraint, updated_by, updated_at FROM pd_data_owners ORDER BY bin`)
+	rows, err := s.db.QueryContext(ctx, `SELECT bin, name, data_sets, sender_constraint, updated_by, updated_at, names FROM pd_data_owners WHERE deleted = 0 ORDER BY bin`)
 	if err != nil {
 		return nil, err
 	}
@@ -311,10 +360,13 @@ func (s *Service) listOwners(ctx context.Context) ([]DataOwner, error) {
 	var out []DataOwner
 	for rows.Next() {
 		var o DataOwner
-		var ds string
+		var ds, names string
 		var sc bool
 		var at int64
-		if err := rows.Scan(&o.BIN, &o.Name, &ds, &sc, &o.UpdatedBy, &at); err != nil {
+		if err := rows.Scan(&o.BIN, &o.Name, &ds, &sc, &o.UpdatedBy, &at, &names); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(names), &o.Names); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(ds), &o.DataSets); err != nil {
@@ -336,6 +388,8 @@ func (s *Service) PutServiceCode(ctx context.Context, actor string, c ServiceCod
 		return nil, err
 	}
 	switch {
+	case tooLong(c.Title) || c.Titles.tooLong():
+		return nil, ErrInvalidDirectory.WithDetail("titles are at most 300 characters").With("field", "title")
 	case !validCode(c.Code) || c.Title == "":
 		return nil, ErrInvalidDirectory.WithDetail("a service code needs a code [A-Za-z0-9._-] and a title")
 	case c.PeriodSeconds <= 0 || time.Duration(c.PeriodSeconds)*time.Second > s.cfg.MaxTokenLifetime:
@@ -367,13 +421,16 @@ func (s *Service) PutServiceCode(ctx context.Context, actor string, c ServiceCod
 	active := isTrue(c.Active)
 	c.Active, c.UpdatedBy, c.UpdatedAt = &active, actor, s.now().UTC().Truncate(time.Microsecond)
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO pd_service_codes (code, title, owner_bin, data_sets, bins, consent_methods, access_methods, period_seconds, active, updated_by, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO pd_service_codes (code, title, owner_bin, data_sets, bins, consent_methods, access_methods, period_seconds, active, updated_by, updated_at, titles)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (code) DO UPDATE SET title = excluded.title, owner_bin = excluded.owner_bin, data_sets = excluded.data_sets, bins = excluded.bins,
 			consent_methods = excluded.consent_methods, access_methods = excluded.access_methods, period_seconds = excluded.period_seconds,
-			active = excluded.active, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
-			c.Code, c.Title, c.Owner, marshal(c.DataSets), marshal(c.BINs), marshal(c.ConsentMethods), marshal(c.AccessMethods), c.PeriodSeconds, active, actor, store.Micros(c.UpdatedAt))
+			active = excluded.active, updated_by = excluded.updated_by, updated_at = excluded.updated_at, titles = excluded.titles`,
+			c.Code, c.Title, c.Owner, marshal(c.DataSets), marshal(c.BINs), marshal(c.ConsentMethods), marshal(c.AccessMethods), c.PeriodSeconds, active, actor, store.Micros(c.UpdatedAt), marshal(c.Titles))
 		if err != nil {
+			return err
+		}
+		if err := recordChange(ctx, tx, EntryService, c.Code, c, false, actor, c.UpdatedAt); err != nil {
 			return err
 		}
 		_, err = tx.Emit(ctx, store.Event{Type: EvServiceCodePut, Actor: actor, Payload: []byte(marshal(c))})
@@ -396,7 +453,7 @@ func (o *DataOwner) has(sets []string) bool {
 }
 
 func (s *Service) listServiceCodes(ctx context.Context) ([]ServiceCode, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT code, title, owner_bin, data_sets, bins, consent_methods, access_methods, period_seconds, active, updated_by, updated_at FROM pd_service_codes ORDER BY code`)
+	rows, err := s.db.QueryContext(ctx, `SELECT code, title, owner_bin, data_sets, bins, consent_methods, access_methods, period_seconds, active, updated_by, updated_at, titles FROM pd_service_codes ORDER BY code`)
 	if err != nil {
 		return nil, err
 	}
@@ -404,10 +461,13 @@ func (s *Service) listServiceCodes(ctx context.Context) ([]ServiceCode, error) {
 	var out []ServiceCode
 	for rows.Next() {
 		var c ServiceCode
-		var ds, bins, cm, am string
+		var ds, bins, cm, am, titles string
 		var active bool
 		var at int64
-		if err := rows.Scan(&c.Code, &c.Title, &c.Owner, &ds, &bins, &cm, &am, &c.PeriodSeconds, &active, &c.UpdatedBy, &at); err != nil {
+		if err := rows.Scan(&c.Code, &c.Title, &c.Owner, &ds, &bins, &cm, &am, &c.PeriodSeconds, &active, &c.UpdatedBy, &at, &titles); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(titles), &c.Titles); err != nil {
 			return nil, err
 		}
 		for _, p := range []struct {
@@ -431,6 +491,9 @@ func (s *Service) ServiceCodes(ctx context.Context) ([]ServiceCode, error) {
 
 // PutGround creates or replaces a legal ground for access without consent.
 func (s *Service) PutGround(ctx context.Context, actor string, g Ground) (*Ground, error) {
+	if g.Titles.tooLong() || tooLong(g.LegalRef) {
+		return nil, ErrInvalidDirectory.WithDetail("titles and the legal reference are at most 300 characters").With("field", "title_kk")
+	}
 	if !validCode(g.Code) || g.Titles.KK == "" || g.Titles.RU == "" || g.Titles.EN == "" || g.LegalRef == "" {
 		return nil, ErrInvalidDirectory.WithDetail("a ground needs a code, titles in kk, ru and en, and a legal reference")
 	}
@@ -468,6 +531,9 @@ func (s *Service) PutGround(ctx context.Context, actor string, g Ground) (*Groun
 			updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
 			g.Code, g.Titles.KK, g.Titles.RU, g.Titles.EN, g.LegalRef, g.Notify, until, g.NotifyPeriodSeconds, active, actor, store.Micros(g.UpdatedAt))
 		if err != nil {
+			return err
+		}
+		if err := recordChange(ctx, tx, EntryGround, g.Code, g, false, actor, g.UpdatedAt); err != nil {
 			return err
 		}
 		_, err = tx.Emit(ctx, store.Event{Type: EvGroundPut, Actor: actor, Payload: []byte(marshal(g))})
@@ -520,9 +586,13 @@ func (s *Service) SetProtocolPermissions(ctx context.Context, actor, bin string,
 			return ErrGroundUnknown.WithDetail("ground " + g + " is not in the directory")
 		}
 	}
-	now := store.Micros(s.now())
+	at := s.now().UTC().Truncate(time.Microsecond)
+	now := store.Micros(at)
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM pd_protocol_permissions WHERE bin = ?`, bin); err != nil {
+			return err
+		}
+		if err := recordChange(ctx, tx, EntryPermission, bin, map[string]any{"bin": bin, "grounds": grounds}, len(grounds) == 0, actor, at); err != nil {
 			return err
 		}
 		for _, g := range grounds {

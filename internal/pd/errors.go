@@ -7,7 +7,7 @@ import (
 )
 
 // Errors of the package. Each is a *problem.Problem with a stable code and, where a
-// rule of seed-rules.md is enforced, the rule; every check of a flow has its own code so
+// rule of docs/rules.md is enforced, the rule; every check of a flow has its own code so
 // the response names the failed step. Test them with errors.Is (problems compare by
 // code).
 var (

@@ -26,6 +26,10 @@ var (
 	EvPermissionsSet = evtype.Register("pd.directory.protocol_permissions.set", 1, evtype.Internal)
 	EvObjectPut      = evtype.Register("pd.registry.object.put", 1, evtype.Internal)
 	EvTR2Set         = evtype.Register("pd.registry.tr2.set", 1, evtype.Internal)
+	// Complaints to the authorized body, and the deletion of a directory entry.
+	EvComplaintFiled  = evtype.Register("pd.complaint.filed", 1, evtype.Citizen)
+	EvComplaintStatus = evtype.Register("pd.complaint.status", 1, evtype.Citizen)
+	EvEntryDeleted    = evtype.Register("pd.directory.entry.deleted", 1, evtype.Internal)
 )
 
 // consentEvent is the event type of a consent decision.

@@ -130,3 +130,83 @@ func TestConsentTextV2(t *testing.T) {
 		}
 	})
 }
+
+// orgLangNames names organizations in each language.
+type orgLangNames map[string]identity.Names
+
+func (m orgLangNames) OrganizationByBIN(_ context.Context, bin string) (*identity.Organization, error) {
+	if n, ok := m[bin]; ok {
+		return &identity.Organization{BIN: bin, Name: n.EN, Names: n}, nil
+	}
+	return nil, identity.ErrNotFound
+}
+
+// Issue 10 item 1: organizations, data owners, proactive services and trusted objects
+// have names in each language (stored, read back, kept in the history); the consent text
+// and the flow-3 SMS use the name in the reader's language, and the one name where a
+// language has none.
+func TestNamesInEachLanguage(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		bank := identity.Names{KK: "«Демо Банк» АҚ", RU: "АО «Демо Банк»", EN: "Demo Bank JSC"}
+		f := newFixture(t, db, func(c *Config) { c.Organizations = orgLangNames{binBank: bank, binOther: bank} })
+		ctx := t.Context()
+		owner := DataOwner{BIN: binRegister, Name: "Population register", Names: Titles{KK: "Халық тіркелімі", RU: "Регистр населения"},
+			DataSets: []DataSet{{Code: "identity", Title: "Identity card"}, {Code: "address", Title: "Address"}}}
+		if _, err := f.svc.PutDataOwner(ctx, actorAdmin, owner); err != nil {
+			t.Fatal(err)
+		}
+		svc := ServiceCode{Code: "LOAN-KYC", Title: "Loan KYC", Titles: Titles{KK: "Несие", RU: "Кредит", EN: "Loan KYC"}, Owner: binRegister,
+			DataSets: []string{"identity"}, BINs: []string{binBank}, ConsentMethods: []string{"eds"}, AccessMethods: []string{"api"}, PeriodSeconds: 3600}
+		if _, err := f.svc.PutServiceCode(ctx, actorAdmin, svc); err != nil {
+			t.Fatal(err)
+		}
+		obj := TrustedObject{ID: "app", Kind: KindPlatform, OwnerBIN: binBank, Name: "App", Names: Titles{KK: "Қосымша", RU: "Приложение", EN: "App"}, Status: StatusSuspended}
+		if _, err := f.svc.PutTrustedObject(ctx, actorAdmin, obj); err != nil {
+			t.Fatal(err)
+		}
+		owners, _ := f.svc.DataOwners(ctx)
+		svcs, _ := f.svc.ServiceCodes(ctx)
+		o, _ := f.svc.TrustedObject(ctx, "app")
+		// No English name: the one name stands in.
+		if len(owners) != 1 || owners[0].NameIn("kk") != "Халық тіркелімі" || owners[0].NameIn("en") != "Population register" {
+			t.Errorf("owner names = %+v", owners)
+		}
+		if got := (Titles{RU: "только русский"}).Or("kk", ""); got != "только русский" {
+			t.Errorf("no name in kk and no one name: %q", got)
+		}
+		if len(svcs) != 1 || svcs[0].TitleIn("ru") != "Кредит" || (&ServiceCode{Title: "One"}).TitleIn("kk") != "One" {
+			t.Errorf("service titles = %+v", svcs)
+		}
+		if o == nil || o.NameIn("kk") != "Қосымша" || (&TrustedObject{Name: "One"}).NameIn("ru") != "One" {
+			t.Errorf("object names = %+v", o)
+		}
+		if h, _ := f.svc.DirectoryHistory(ctx, EntryService, "LOAN-KYC"); len(h) == 0 || !strings.Contains(string(h[len(h)-1].State), "Кредит") {
+			t.Errorf("the history does not keep the titles: %+v", h)
+		}
+		req := cabinetReq(f, iinAdult)
+		for lang, want := range map[string][]string{
+			"kk": {"Ұйым: «Демо Банк» АҚ (БСН " + binBank + ")", "Деректер иесі: Халық тіркелімі (БСН " + binRegister + ")"},
+			"ru": {"Организация: АО «Демо Банк» (БИН " + binBank + ")", "Владелец данных: Регистр населения (БИН " + binRegister + ")"},
+			"en": {"Organization: Demo Bank JSC (BIN " + binBank + ")"},
+		} {
+			r := req
+			r.Lang = lang
+			text, err := f.svc.ConsentTextFor(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range want {
+				if !strings.Contains(text, w) {
+					t.Errorf("%s consent text %q lacks %q", lang, text, w)
+				}
+			}
+		}
+		// The SMS of flow 3 in the citizen's language (Kazakh by default).
+		if _, err := f.svc.RequestSMS(ctx, orgOf(t, binOther, ca.P256).caller, smsReq()); err != nil {
+			t.Fatal(err)
+		}
+		if text := f.sms.last().text; !strings.Contains(text, "«Демо Банк» АҚ") {
+			t.Errorf("SMS %q does not name the initiator in Kazakh", text)
+		}
+	})
+}

@@ -31,7 +31,9 @@ type TrustedObject struct {
 	Kind     string `json:"kind"`
 	OwnerBIN string `json:"owner_bin"`
 	Name     string `json:"name"`
-	Version  string `json:"version,omitempty"`
+	// Names are the name in the cabinet's languages; Name is used where one is missing.
+	Names   Titles `json:"names,omitzero"`
+	Version string `json:"version,omitempty"`
 	// Certificate of compliance with the law on cyber-security and personal data.
 	CertNumber  string    `json:"certificate_number,omitempty"`
 	CertDate    time.Time `json:"certificate_date,omitzero"`
@@ -43,6 +45,9 @@ type TrustedObject struct {
 	UpdatedBy   string    `json:"updated_by,omitempty"`
 	UpdatedAt   time.Time `json:"updated_at,omitzero"`
 }
+
+// NameIn is the object's name in lang; where it has none in lang, its one name.
+func (o *TrustedObject) NameIn(lang string) string { return o.Names.Or(lang, o.Name) }
 
 // ObjectChange is one entry of a trusted object's history.
 type ObjectChange struct {
@@ -66,6 +71,8 @@ func (o *TrustedObject) trustedAt(thumbprint string, t time.Time) bool {
 // history with who made it.
 func (s *Service) PutTrustedObject(ctx context.Context, actor string, o TrustedObject) (*TrustedObject, error) {
 	switch {
+	case tooLong(o.Name, o.Version, o.CertNumber) || o.Names.tooLong():
+		return nil, ErrInvalidObject.WithDetail("names, version and certificate number are at most 300 characters").With("field", "name")
 	case !validCode(o.ID):
 		return nil, ErrInvalidObject.WithDetail("id must be 1..64 of [A-Za-z0-9._-]")
 	case o.Kind != KindPlatform && o.Kind != KindMessenger && o.Kind != KindInformationSystem:
@@ -97,17 +104,20 @@ func (s *Service) PutTrustedObject(ctx context.Context, actor string, o TrustedO
 		return store.Micros(t)
 	}
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO pd_trusted_objects (id, kind, owner_bin, name, version, cert_number, cert_date, cert_expires, thumbprints, status, updated_by, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO pd_trusted_objects (id, kind, owner_bin, name, version, cert_number, cert_date, cert_expires, thumbprints, status, updated_by, updated_at, names)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, owner_bin = excluded.owner_bin, name = excluded.name, version = excluded.version,
 			cert_number = excluded.cert_number, cert_date = excluded.cert_date, cert_expires = excluded.cert_expires, thumbprints = excluded.thumbprints,
-			status = excluded.status, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
-			o.ID, o.Kind, o.OwnerBIN, o.Name, o.Version, o.CertNumber, micros(o.CertDate), micros(o.CertExpires), marshal(o.Thumbprints), o.Status, actor, store.Micros(o.UpdatedAt))
+			status = excluded.status, updated_by = excluded.updated_by, updated_at = excluded.updated_at, deleted = 0, names = excluded.names`,
+			o.ID, o.Kind, o.OwnerBIN, o.Name, o.Version, o.CertNumber, micros(o.CertDate), micros(o.CertExpires), marshal(o.Thumbprints), o.Status, actor, store.Micros(o.UpdatedAt), marshal(o.Names))
 		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO pd_trusted_object_history (object_id, state, actor, at) VALUES (?, ?, ?, ?)`,
 			o.ID, marshal(o), actor, store.Micros(o.UpdatedAt)); err != nil {
+			return err
+		}
+		if err := recordChange(ctx, tx, EntryObject, o.ID, o, false, actor, o.UpdatedAt); err != nil {
 			return err
 		}
 		_, err = tx.Emit(ctx, store.Event{Type: EvObjectPut, Actor: actor, Payload: []byte(marshal(o))})
@@ -120,13 +130,16 @@ func (s *Service) PutTrustedObject(ctx context.Context, actor string, o TrustedO
 	return &o, nil
 }
 
-const objectColumns = `id, kind, owner_bin, name, version, cert_number, cert_date, cert_expires, thumbprints, status, updated_by, updated_at`
+const objectColumns = `id, kind, owner_bin, name, version, cert_number, cert_date, cert_expires, thumbprints, status, updated_by, updated_at, names`
 
 func scanObject(sc interface{ Scan(...any) error }) (TrustedObject, error) {
 	var o TrustedObject
 	var cd, ce, at int64
-	var th string
-	if err := sc.Scan(&o.ID, &o.Kind, &o.OwnerBIN, &o.Name, &o.Version, &o.CertNumber, &cd, &ce, &th, &o.Status, &o.UpdatedBy, &at); err != nil {
+	var th, names string
+	if err := sc.Scan(&o.ID, &o.Kind, &o.OwnerBIN, &o.Name, &o.Version, &o.CertNumber, &cd, &ce, &th, &o.Status, &o.UpdatedBy, &at, &names); err != nil {
+		return o, err
+	}
+	if err := json.Unmarshal([]byte(names), &o.Names); err != nil {
 		return o, err
 	}
 	if cd != 0 {
@@ -141,9 +154,9 @@ func scanObject(sc interface{ Scan(...any) error }) (TrustedObject, error) {
 
 // TrustedObjects lists the registry, optionally only the objects of one owner BIN.
 func (s *Service) TrustedObjects(ctx context.Context, ownerBIN string) ([]TrustedObject, error) {
-	q, args := `SELECT `+objectColumns+` FROM pd_trusted_objects ORDER BY id`, []any{}
+	q, args := `SELECT `+objectColumns+` FROM pd_trusted_objects WHERE deleted = 0 ORDER BY id`, []any{}
 	if ownerBIN != "" {
-		q, args = `SELECT `+objectColumns+` FROM pd_trusted_objects WHERE owner_bin = ? ORDER BY id`, []any{ownerBIN}
+		q, args = `SELECT `+objectColumns+` FROM pd_trusted_objects WHERE owner_bin = ? AND deleted = 0 ORDER BY id`, []any{ownerBIN}
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -163,7 +176,7 @@ func (s *Service) TrustedObjects(ctx context.Context, ownerBIN string) ([]Truste
 
 // TrustedObject returns one registry entry, or ErrNotFound.
 func (s *Service) TrustedObject(ctx context.Context, id string) (*TrustedObject, error) {
-	o, err := scanObject(s.db.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM pd_trusted_objects WHERE id = ?`, id))
+	o, err := scanObject(s.db.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM pd_trusted_objects WHERE id = ? AND deleted = 0`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound.WithDetail("no trusted object with this id")
 	}

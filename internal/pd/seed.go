@@ -60,6 +60,7 @@ func (s *Service) SeedSandbox(ctx context.Context) error {
 	}
 	actor := actor.System.String()
 	if _, err := s.PutDataOwner(ctx, actor, DataOwner{BIN: register, Name: "Population Register (demo state body)",
+		Names: Titles{KK: "Халық тіркелімі (демо мемлекеттік орган)", RU: "Регистр населения (демо госорган)", EN: "Population Register (demo state body)"},
 		DataSets: []DataSet{
 			{Code: "identity", Title: "Identity card", Titles: Titles{KK: "Жеке куәлік деректері", RU: "Данные удостоверения личности", EN: "Identity card"}},
 			{Code: "address", Title: "Registered address", Titles: Titles{KK: "Тіркелген мекенжай", RU: "Адрес регистрации", EN: "Registered address"}},
@@ -67,7 +68,8 @@ func (s *Service) SeedSandbox(ctx context.Context) error {
 		return err
 	}
 	initiators := append(slices.Clone(bins["bank"]), bins["microfinance"]...)
-	if _, err := s.PutServiceCode(ctx, actor, ServiceCode{Code: SandboxServiceCode, Title: "Know your customer for a loan", Owner: register,
+	if _, err := s.PutServiceCode(ctx, actor, ServiceCode{Code: SandboxServiceCode, Title: "Know your customer for a loan",
+		Titles: Titles{KK: "Несие алу үшін клиентті сәйкестендіру", RU: "Идентификация клиента для кредита", EN: "Know your customer for a loan"}, Owner: register,
 		DataSets: []string{"identity", "address"}, BINs: initiators, ConsentMethods: ConsentMethods,
 		AccessMethods: []string{SandboxAccessMethod}, PeriodSeconds: 30 * 24 * 3600}); err != nil {
 		return err
@@ -90,7 +92,7 @@ func (s *Service) SeedSandbox(ctx context.Context) error {
 	expires := s.now().AddDate(3, 0, 0)
 	for i, b := range objectOwners {
 		if _, err := s.PutTrustedObject(ctx, actor, TrustedObject{ID: "demo-is-" + b, Kind: KindInformationSystem, OwnerBIN: b,
-			Name: "Demo information system", Version: "1.0", CertNumber: "SANDBOX-TR-" + string(rune('1'+i)),
+			Name: "Demo information system", Names: Titles{KK: "Демо ақпараттық жүйе", RU: "Демо информационная система", EN: "Demo information system"}, Version: "1.0", CertNumber: "SANDBOX-TR-" + string(rune('1'+i)),
 			CertDate: s.now().Truncate(24 * time.Hour), CertExpires: expires, Status: StatusTrusted}); err != nil {
 			return err
 		}

@@ -100,9 +100,9 @@ func defaultSMSText(lang, name, bin, code string) string {
 	return fmt.Sprintf("Senim: БСН %s ұйымы деректеріңізге қол жеткізуді сұрайды. Код: %s. Рұқсат беру үшін кодпен, бас тарту үшін ЖОҚ деп жауап беріңіз.", bin, code)
 }
 
-// initiatorName is the name of the organization bin, or "" when the service has no
-// directory of organizations or it does not know bin.
-func (s *Service) initiatorName(ctx context.Context, bin string) string {
+// initiatorName is the name in lang of the organization bin, or "" when the service
+// has no directory of organizations or it does not know bin.
+func (s *Service) initiatorName(ctx context.Context, bin, lang string) string {
 	if s.cfg.Organizations == nil {
 		return ""
 	}
@@ -113,7 +113,7 @@ func (s *Service) initiatorName(ctx context.Context, bin string) string {
 		}
 		return ""
 	}
-	return o.Name
+	return o.NameIn(lang)
 }
 
 // RequestSMS is flow 3 (PD-6.3.1–PD-6.3.7). With a RequestID it repeats an earlier
@@ -201,7 +201,7 @@ func (s *Service) RequestSMS(ctx context.Context, caller *orgauth.Caller, r SMSR
 	} else if !errors.Is(err, identity.ErrNotFound) {
 		s.log.WarnContext(ctx, "citizen language", "err", err)
 	}
-	if _, err := s.cfg.SMS.Send(ctx, phone, s.cfg.SMSText(lang, s.initiatorName(ctx, caller.BIN), caller.BIN, code)); err != nil {
+	if _, err := s.cfg.SMS.Send(ctx, phone, s.cfg.SMSText(lang, s.initiatorName(ctx, caller.BIN, lang), caller.BIN, code)); err != nil {
 		s.setSMSStatus(ctx, id, SMSFailed, actor.Org(caller.BIN).String(), ref)
 		return nil, ErrSMSUnavailable.WithCause(err)
 	}

@@ -1,6 +1,6 @@
 // Package problem is Senim's one API error type and its one renderer: RFC 9457
 // application/problem+json with a stable dotted machine code and, where a rule of
-// seed-rules.md is enforced, the rule's id.
+// docs/rules.md is enforced, the rule's id.
 //
 // Handlers return errors; Write turns any error into a response through From, the one
 // mapping that the web shell's pages use too. A *Problem is rendered as it is; any error
@@ -34,7 +34,7 @@ type Problem struct {
 	Code   string // stable dotted code, e.g. pd.verification_token.signature_invalid
 	Title  string // short, safe, human-readable summary of the code (constant per code)
 	Detail string // safe explanation of this occurrence
-	Rule   string // the seed-rules.md rule enforced, e.g. PD-6.1.4
+	Rule   string // the docs/rules.md rule enforced, e.g. PD-6.1.4
 	// Extra holds extension members rendered next to the standard ones.
 	Extra map[string]any
 	// Header holds response headers to set, e.g. Retry-After.

@@ -24,7 +24,7 @@ func Seed(ctx context.Context, ids *identity.Service, p Population) (created int
 		}
 	}
 	for _, o := range p.Organizations {
-		org := identity.Organization{BIN: o.BIN, Name: o.Name, Role: o.Role}
+		org := identity.Organization{BIN: o.BIN, Name: o.Name, Names: o.Names, Role: o.Role}
 		for _, s := range o.Systems {
 			org.Systems = append(org.Systems, identity.InformationSystem{Code: s.Code, Name: s.Name})
 		}
@@ -46,6 +46,8 @@ type Handler struct {
 	// SMSPage renders /sandbox/sms for a browser; JSON is served when it is nil or the
 	// client does not ask for HTML.
 	SMSPage func(w http.ResponseWriter, r *http.Request, phone string, msgs []Message) error
+	// PopulationPage renders /sandbox/population for a browser, the same way.
+	PopulationPage func(w http.ResponseWriter, r *http.Request, p Population) error
 	// Mail and Push are the outgoing e-mail (received by the sandbox's own SMTP
 	// server) and Web Push messages, with their pages; nil when not running.
 	Mail     *Mailbox
@@ -92,6 +94,9 @@ func (h *Handler) push(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) population(w http.ResponseWriter, r *http.Request) error {
+	if h.PopulationPage != nil && wantsHTML(r) {
+		return h.PopulationPage(w, r, h.Population)
+	}
 	problem.WriteJSON(w, http.StatusOK, h.Population)
 	return nil
 }

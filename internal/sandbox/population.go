@@ -12,6 +12,7 @@ package sandbox
 import (
 	"fmt"
 
+	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/kzid"
 )
 
@@ -26,11 +27,13 @@ type Citizen struct {
 
 // Organization is a demo organization.
 type Organization struct {
-	BIN     string    `json:"bin"`
-	Name    string    `json:"name"`
-	Role    string    `json:"role"`
-	Systems []System  `json:"information_systems"`
-	Keys    []KeyLink `json:"keys"` // the information system's sandbox keys, PKCS#12
+	BIN  string `json:"bin"`
+	Name string `json:"name"`
+	// Names are the name in Kazakh, Russian and English.
+	Names   identity.Names `json:"names"`
+	Role    string         `json:"role"`
+	Systems []System       `json:"information_systems"`
+	Keys    []KeyLink      `json:"keys"` // the information system's sandbox keys, PKCS#12
 }
 
 // System is a demo organization's information system.
@@ -75,15 +78,26 @@ var demoCitizens = []struct {
 
 var demoOrgs = []struct {
 	reg, name, role string
+	names           identity.Names
 	systems         []System
 }{
-	{"0504", "Demo Bank JSC", "bank", []System{{"core", "Core banking"}, {"loans", "Retail lending"}}},
-	{"1011", "Demo Insurance JSC", "insurer", []System{{"policy", "Policy administration"}}},
-	{"0802", "Demo Mobile LLP", "mobile_operator", []System{{"crm", "Subscriber CRM"}}},
-	{"9901", "Population Register (demo state body)", "state_body", []System{{"gbdfl", "State database of individuals"}}},
-	{"1203", "Regulator for personal data (demo authorized body)", "regulator", []System{{"console", "Regulator console"}}},
-	{"1507", "Demo Microfinance LLP", "microfinance", []System{{"scoring", "Credit scoring"}}},
-	{"0006", "Demo Police Department (demo law enforcement)", "law_enforcement", []System{{"cases", "Case management"}}},
+	{"0504", "Demo Bank JSC", "bank", identity.Names{KK: "«Демо Банк» АҚ", RU: "АО «Демо Банк»", EN: "Demo Bank JSC"},
+		[]System{{"core", "Core banking"}, {"loans", "Retail lending"}}},
+	{"1011", "Demo Insurance JSC", "insurer", identity.Names{KK: "«Демо Сақтандыру» АҚ", RU: "АО «Демо Страхование»", EN: "Demo Insurance JSC"},
+		[]System{{"policy", "Policy administration"}}},
+	{"0802", "Demo Mobile LLP", "mobile_operator", identity.Names{KK: "«Демо Мобайл» ЖШС", RU: "ТОО «Демо Мобайл»", EN: "Demo Mobile LLP"},
+		[]System{{"crm", "Subscriber CRM"}}},
+	{"9901", "Population Register (demo state body)", "state_body",
+		identity.Names{KK: "Халық тіркелімі (демо мемлекеттік орган)", RU: "Регистр населения (демо госорган)", EN: "Population Register (demo state body)"},
+		[]System{{"gbdfl", "State database of individuals"}}},
+	{"1203", "Regulator for personal data (demo authorized body)", "regulator",
+		identity.Names{KK: "Дербес деректер жөніндегі уәкілетті орган (демо)", RU: "Уполномоченный орган по персональным данным (демо)", EN: "Regulator for personal data (demo authorized body)"},
+		[]System{{"console", "Regulator console"}}},
+	{"1507", "Demo Microfinance LLP", "microfinance", identity.Names{KK: "«Демо Микроқаржы» ЖШС", RU: "ТОО «Демо Микрофинанс»", EN: "Demo Microfinance LLP"},
+		[]System{{"scoring", "Credit scoring"}}},
+	{"0006", "Demo Police Department (demo law enforcement)", "law_enforcement",
+		identity.Names{KK: "Демо полиция департаменті (құқық қорғау органы)", RU: "Демо департамент полиции (правоохранительный орган)", EN: "Demo Police Department (demo law enforcement)"},
+		[]System{{"cases", "Case management"}}},
 }
 
 // Demo returns the demo population. It is the same on every run.
@@ -109,7 +123,7 @@ func Demo() Population {
 			// registration year-month, entity type 9 (never assigned), head office, serial.
 			bin, _ = kzid.Complete(fmt.Sprintf("%s90%05d", o.reg, serial))
 		}
-		p.Organizations = append(p.Organizations, Organization{BIN: bin, Name: o.name, Role: o.role, Systems: o.systems, Keys: LinksForOrg(bin)})
+		p.Organizations = append(p.Organizations, Organization{BIN: bin, Name: o.name, Names: o.names, Role: o.role, Systems: o.systems, Keys: LinksForOrg(bin)})
 	}
 	return p
 }

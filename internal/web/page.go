@@ -38,8 +38,19 @@ type Page struct {
 	Badges  []BadgeLink // counts in the header (Shell.Badge)
 	Live    bool        // a badge is kept current by the layout's script
 	Nonce   string      // for a view that Needs a Script: <script nonce="{{.Nonce}}">
-	Data    any
-	needs   Needs
+	// SessionEnds is when the session ends unless the citizen does something: the
+	// idle timeout from now, or the session's absolute end if sooner. The layout says
+	// so and warns WarnBefore ahead.
+	SessionEnds time.Time
+	// SessionLeft is how long the session has from the moment the page was made: the
+	// page's script counts from its own loading, so a wrong clock in the browser does
+	// not matter.
+	SessionLeft time.Duration
+	// Here is this page's address when it can be asked for again (a GET), else the
+	// home page: "stay logged in" goes there.
+	Here  string
+	Data  any
+	needs Needs
 
 	// Fields are the form's errors, each shown next to its field and linked from the
 	// error summary at the top of the page (the GOV.UK pattern).
@@ -91,17 +102,50 @@ func (s *Shell) page(w http.ResponseWriter, r *http.Request, sess *identity.Sess
 			}
 		}
 	}
-	p := &Page{Lang: lang, Sandbox: s.cfg.Sandbox, Session: sess}
+	p := &Page{Lang: lang, Sandbox: s.cfg.Sandbox, Session: sess, Here: "/"}
+	if r.Method == http.MethodGet {
+		p.Here = r.URL.RequestURI()
+	}
 	for _, l := range i18n.Langs {
 		p.Langs = append(p.Langs, LangLink{Code: l, Name: i18n.T(l, "lang.name"), Current: l == lang})
 	}
 	if sess != nil {
 		p.CSRF = sess.CSRF
 		p.Staff = s.IsStaff(sess)
+		p.SessionEnds, p.SessionLeft = s.sessionEnds(sess)
+		p.needs = p.needs.merge(Needs{Script: true}) // the session-timeout warning
 	}
 	s.navFor(p)
 	return p
 }
+
+// WarnBefore is how long before the session ends the page warns.
+const WarnBefore = 2 * time.Minute
+
+// sessionEnds is when sess ends without a further request, and how long that is from
+// now.
+func (s *Shell) sessionEnds(sess *identity.Session) (time.Time, time.Duration) {
+	now := time.Now()
+	if s.cfg.Now != nil {
+		now = s.cfg.Now()
+	}
+	idle := s.cfg.SessionIdle
+	if idle <= 0 {
+		idle = 30 * time.Minute
+	}
+	end := now.Add(idle)
+	if !sess.ExpiresAt.IsZero() && sess.ExpiresAt.Before(end) {
+		end = sess.ExpiresAt
+	}
+	return end, max(0, end.Sub(now))
+}
+
+// SessionWarnIn is how long after the page loads it warns that the session is about to
+// end, in ms; SessionEndIn is when it ends.
+func (p *Page) SessionWarnIn() int64 { return max(0, (p.SessionLeft - WarnBefore).Milliseconds()) }
+
+// SessionEndIn is how long after the page loads the session ends, in ms.
+func (p *Page) SessionEndIn() int64 { return p.SessionLeft.Milliseconds() }
 
 // Views are an area's templates: each one file templates/<name>.html in the area's
 // embedded file system that defines "content", rendered inside the shell's layout.

@@ -78,6 +78,11 @@ type Config struct {
 	// SandboxPhone is the sandbox's eGov Mobile page, offered beside the QR code in
 	// the sandbox.
 	SandboxPhone string
+	// SessionIdle is how long a session lasts without a request (identity's
+	// SessionIdle; default 30 minutes): pages warn before it ends.
+	SessionIdle time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
 // Shell serves the layout and carries the areas' routes.

@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
@@ -286,8 +288,11 @@ func TestHeaderBadge(t *testing.T) {
 	}
 	fail = true
 	w = h.Get("/mine", citizen)
-	if w.Code != http.StatusOK || strings.Contains(w.Body.String(), "nav-test") || w.Header().Get("Content-Security-Policy") != web.StrictCSP {
-		t.Errorf("a failing count: %d, badge shown or policy widened", w.Code)
+	// A signed-in page allows only its own nonce'd script (the session-timeout warning),
+	// never a stream.
+	if csp := w.Header().Get("Content-Security-Policy"); w.Code != http.StatusOK || strings.Contains(w.Body.String(), "nav-test") ||
+		strings.Contains(csp, "connect-src") || !regexp.MustCompile(`script-src 'nonce-[^']+'`).MatchString(csp) {
+		t.Errorf("a failing count: %d, badge shown or policy widened: %q", w.Code, csp)
 	}
 }
 
@@ -311,5 +316,41 @@ func TestShellPagesReadable(t *testing.T) {
 	for _, lang := range i18n.Langs {
 		w := h.Do(webtest.Request{Method: "POST", Path: "/mine/1", Form: url.Values{"csrf": {"x"}}, Header: http.Header{"Accept-Language": {lang}}})
 		webtest.Readable(t, "401", lang, w.Body.String())
+	}
+}
+
+// Issue 10 item 6: every signed-in page says when the session ends without activity
+// (the idle timeout from now, or the session's absolute end when sooner) and carries a
+// warning shown two minutes before, by the page's own nonce'd script; "stay logged in"
+// asks for the same page again (the home page after a form); anonymous pages have none.
+func TestSessionTimeoutWarning(t *testing.T) {
+	h, _ := harness(t)
+	c := h.Citizen("900101300021", "Айгерім")
+	before := time.Now()
+	body := h.Get("/mine?lang=en", c).Body.String()
+	m := regexp.MustCompile(`data-warn-in="(\d+)" data-end-in="(\d+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no session warning:\n%s", body)
+	}
+	warn, _ := strconv.ParseInt(m[1], 10, 64)
+	end, _ := strconv.ParseInt(m[2], 10, 64)
+	if d := time.Duration(end) * time.Millisecond; d < 29*time.Minute || d > 30*time.Minute || end-warn != web.WarnBefore.Milliseconds() {
+		t.Errorf("session ends in %v, warned %d ms before", d, end-warn)
+	}
+	for _, want := range []string{`id="session-ends"`, i18n.T("en", "session.warning"), `href="/mine?lang=en" id="session-stay"`, `getElementById("session-warning")`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %q", want)
+		}
+	}
+	// A session that ends sooner than the idle timeout: its end.
+	soon := h.Login(identity.Session{Citizen: &identity.Citizen{IIN: "900101300022", Name: "B"}, Method: identity.MethodEDS, ExpiresAt: before.Add(5 * time.Minute)})
+	body = h.Get("/mine", soon).Body.String()
+	if m := regexp.MustCompile(`data-end-in="(\d+)"`).FindStringSubmatch(body); m == nil {
+		t.Error("no end")
+	} else if ms, _ := strconv.ParseInt(m[1], 10, 64); ms > 5*60*1000 || ms < 4*60*1000 {
+		t.Errorf("absolute end not used: ends in %d ms", ms)
+	}
+	if body := h.Get("/plain", nil).Body.String(); strings.Contains(body, "session-warning") {
+		t.Error("an anonymous page warns of a session")
 	}
 }

@@ -31,13 +31,16 @@ var catalogFS embed.FS
 var catalog = web.Messages(catalogFS)
 
 var (
-	views       = web.NewViews(templateFS)
-	consentsV   = views.Add("consents", "consents.title")
-	accessV     = views.Add("access", "access.title")
-	consentNewV = views.Add("consentnew", "consent.new.title")
-	signV       = views.Add("consentsign", "consent.sign.title")
-	revokeV     = views.Add("revoke", "revoke.title")
-	accessOneV  = views.Add("accessone", "access.one.title")
+	views         = web.NewViews(templateFS)
+	consentsV     = views.Add("consents", "consents.title")
+	accessV       = views.Add("access", "access.title")
+	consentNewV   = views.Add("consentnew", "consent.new.title")
+	signV         = views.Add("consentsign", "consent.sign.title")
+	revokeV       = views.Add("revoke", "revoke.title")
+	accessOneV    = views.Add("accessone", "access.one.title")
+	complaintNewV = views.Add("complaintnew", "complaint.new.title")
+	complaintsV   = views.Add("complaints", "complaints.title")
+	complaintOneV = views.Add("complaintone", "complaint.one.title")
 )
 
 // PersonalData is personal-data access control as this area sees it.
@@ -51,6 +54,9 @@ type PersonalData interface {
 	DataOwners(ctx context.Context) ([]pd.DataOwner, error)
 	ServiceCodes(ctx context.Context) ([]pd.ServiceCode, error)
 	ConsentTextFor(ctx context.Context, r pd.ConsentRequest) (string, error)
+	FileComplaint(ctx context.Context, citizenIIN string, eventID int64, text string) (*pd.Complaint, error)
+	Complaints(ctx context.Context, citizenIIN string) ([]pd.Complaint, error)
+	ComplaintFor(ctx context.Context, citizenIIN, id string) (*pd.Complaint, error)
 }
 
 // Organizations lists the organizations a consent may be given to.
@@ -92,6 +98,10 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("GET /access/{event}", web.Citizen(a.accessOne))
 	s.Handle("GET /access/export.json", web.Download(a.exportJSON))
 	s.Handle("GET /access/export.csv", web.Download(a.exportCSV))
+	s.Handle("GET /access/{event}/complaint", web.Citizen(a.complaintForm))
+	s.Handle("POST /access/{event}/complaint", web.Form(web.Citizen(a.fileComplaint)))
+	s.Handle("GET /complaints", web.Citizen(a.complaints))
+	s.Handle("GET /complaints/{id}", web.Citizen(a.complaintOne))
 	s.Handle("GET /consents/new", web.Citizen(a.consentForm))
 	s.Handle("POST /consents/new", web.Form(web.Citizen(a.decide)))
 	s.Handle("POST /consents/confirm", web.Form(web.Citizen(a.confirm)))
@@ -465,10 +475,10 @@ func (a *area) renderForm(w http.ResponseWriter, r *http.Request, p *web.Page, f
 	}
 	d := formData{Form: f}
 	for _, o := range orgs {
-		d.Organizations = append(d.Organizations, web.Party{Name: o.Name, BIN: o.BIN})
+		d.Organizations = append(d.Organizations, web.Party{Name: o.NameIn(p.Lang), BIN: o.BIN})
 	}
 	for _, o := range owners {
-		c := ownerChoice{Party: web.Party{Name: o.Name, BIN: o.BIN}}
+		c := ownerChoice{Party: web.Party{Name: o.NameIn(p.Lang), BIN: o.BIN}}
 		for _, ds := range o.DataSets {
 			c.DataSets = append(c.DataSets, dataSetChoice{Code: ds.Code, Title: ds.TitleIn(p.Lang)})
 		}

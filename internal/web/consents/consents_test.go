@@ -28,6 +28,7 @@ type fakePD struct {
 	given    []pd.ConsentRequest
 	giveErr  error
 	history  []pd.HistoryEntry
+	filed    []pd.Complaint
 }
 
 func (f *fakePD) ListConsents(context.Context, string) ([]pd.Consent, error) { return f.consents, nil }
@@ -42,7 +43,10 @@ func (f *fakePD) RevokeConsent(_ context.Context, subject, actor, id string) (*p
 	f.revoked = append(f.revoked, subject+"/"+actor+"/"+id)
 	return &pd.Consent{}, nil
 }
-func (f *fakePD) AccessHistory(context.Context, string) ([]pd.HistoryEntry, error) {
+func (f *fakePD) AccessHistory(_ context.Context, iin string) ([]pd.HistoryEntry, error) {
+	if iin == otherIIN {
+		return []pd.HistoryEntry{}, nil
+	}
 	if f.history != nil {
 		return f.history, nil
 	}

@@ -23,7 +23,7 @@ func (a *area) names(ctx context.Context, lang string) (*names, error) {
 		return nil, err
 	}
 	for _, o := range orgs {
-		n.orgs[o.BIN] = o.Name
+		n.orgs[o.BIN] = o.NameIn(lang)
 	}
 	owners, err := a.cfg.PD.DataOwners(ctx)
 	if err != nil {
@@ -53,7 +53,7 @@ func (n *names) org(bin string) web.Party {
 // owner is a data owner by the name in the directory of data owners.
 func (n *names) owner(bin string) web.Party {
 	if o := n.owners[bin]; o != nil {
-		return web.Party{Name: o.Name, BIN: bin}
+		return web.Party{Name: o.NameIn(n.lang), BIN: bin}
 	}
 	return n.org(bin)
 }
@@ -74,7 +74,7 @@ func (n *names) dataSets(owner string, codes []string) []string {
 // service is a proactive service's title, or its code when unknown.
 func (n *names) service(code string) string {
 	if s := n.services[code]; s != nil {
-		return s.Title
+		return s.TitleIn(n.lang)
 	}
 	return code
 }

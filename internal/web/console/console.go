@@ -39,6 +39,10 @@ var (
 	consoleView     = views.Add("console", "console.title")
 	tr2View         = views.Add("tr2", "console.tr2.title")
 	directoriesView = views.Add("directories", "dir.title")
+	complaintsView  = views.Add("complaints", "console.complaints.title")
+	complaintView   = views.Add("complaint", "console.complaint.title")
+	entryView       = views.Add("entry", "console.entry.title")
+	deleteView      = views.Add("delete", "console.delete.title")
 )
 
 // Directories is what the authorized body keeps, as the console sees it. Who is staff
@@ -68,6 +72,11 @@ type Config struct {
 	Console Directories
 	// Organizations names organizations (optional: without it, by BIN).
 	Organizations Organizations
+	// Complaints are citizens' complaints (optional: without them, no complaints pages).
+	Complaints Complaints
+	// Entries keep each entry's history and delete entries (optional: without them,
+	// no history and no deletion).
+	Entries Entries
 }
 
 type area struct {
@@ -93,6 +102,12 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("POST /console/services", web.Form(web.Staff(a.post("svc", a.putService))))
 	s.Handle("POST /console/owners", web.Form(web.Staff(a.post("owner", a.putOwner))))
 	s.Handle("POST /console/objects", web.Form(web.Staff(a.post("obj", a.putObject))))
+	s.Handle("GET /console/complaints", web.Staff(a.complaintsList))
+	s.Handle("GET /console/complaints/{id}", web.Staff(a.complaintPage))
+	s.Handle("POST /console/complaints/{id}/status", web.Form(web.Staff(a.setComplaintStatus)))
+	s.Handle("GET /console/entries/{kind}/{key}", web.Staff(a.entryPage))
+	s.Handle("GET /console/entries/{kind}/{key}/delete", web.Staff(a.deleteConfirm))
+	s.Handle("POST /console/entries/{kind}/{key}/delete", web.Form(web.Staff(a.deleteEntry)))
 	s.Handle("GET /directories", web.Public(a.directories))
 	s.Nav(web.NavItem{Place: web.NavMain, Href: "/console", ID: "nav-console", Key: "nav.console", Show: web.StaffOnly})
 	s.Nav(web.NavItem{Place: web.NavFooter, Href: "/directories", ID: "nav-directories", Key: "nav.directories"})
@@ -110,6 +125,7 @@ type consoleData struct {
 	Permissions []permissionRow
 	Services    []pd.ServiceCode
 	Owners      []pd.DataOwner
+	Deleted     []pd.DeletedEntry
 	// Posted and Values: the form that failed and what was typed into it, shown again.
 	Posted string
 	Values url.Values
@@ -152,10 +168,9 @@ func staffActor(sess *identity.Session) string {
 
 func (a *area) renderConsole(w http.ResponseWriter, r *http.Request, sess *identity.Session, notice string, f *failed) error {
 	ctx := r.Context()
-	d := consoleData{BIN: sess.OrgBIN, Statuses: []string{pd.StatusTrusted, pd.StatusSuspended, pd.StatusRevoked},
-		Kinds: []string{pd.KindInformationSystem, pd.KindPlatform, pd.KindMessenger}, Notifies: []string{pd.NotifyNow, pd.NotifyUntil, pd.NotifyPeriod}}
+	d := baseData(sess)
 	p := a.s.Page(w, r, sess)
-	names, err := a.orgNames(ctx)
+	names, err := a.orgNames(ctx, p.Lang)
 	if err != nil {
 		return err
 	}
@@ -167,6 +182,7 @@ func (a *area) renderConsole(w http.ResponseWriter, r *http.Request, sess *ident
 		return err
 	}
 	for _, o := range objs {
+		o.Name = o.NameIn(p.Lang)
 		d.Objects = append(d.Objects, objectRow{TrustedObject: o, Owner: web.Party{Name: names[o.OwnerBIN], BIN: o.OwnerBIN}})
 	}
 	if d.Grounds, err = a.cfg.Console.Grounds(ctx); err != nil {
@@ -190,32 +206,60 @@ func (a *area) renderConsole(w http.ResponseWriter, r *http.Request, sess *ident
 	if d.Services, err = a.cfg.Console.ServiceCodes(ctx); err != nil {
 		return err
 	}
+	// Deleted (inactive) grounds and services are listed with the deleted entries.
+	d.Grounds = slices.DeleteFunc(d.Grounds, func(g pd.Ground) bool { return g.Active != nil && !*g.Active })
+	d.Services = slices.DeleteFunc(d.Services, func(c pd.ServiceCode) bool { return c.Active != nil && !*c.Active })
 	if d.Owners, err = a.cfg.Console.DataOwners(ctx); err != nil {
 		return err
+	}
+	for i := range d.Owners {
+		d.Owners[i].Name = d.Owners[i].NameIn(p.Lang)
+	}
+	for i := range d.Services {
+		d.Services[i].Title = d.Services[i].TitleIn(p.Lang)
+	}
+	if a.cfg.Entries != nil {
+		if d.Deleted, err = a.cfg.Entries.DeletedEntries(ctx); err != nil {
+			return err
+		}
 	}
 	p.Notice = notice
 	status := http.StatusOK
 	if f != nil {
-		pr := problem.From(f.err)
-		d.Posted, d.Values, status = f.form, f.values, pr.Status
-		p.Error = "error.request.invalid_field"
-		if k := "error." + pr.Code; i18n.Has(p.Lang, k) {
-			p.Error = k
-		}
-		if field, ok := pr.Extra["field"].(string); ok {
-			key := p.Error
-			if k := "console.err." + field; i18n.Has(p.Lang, k) {
-				key = k
-			}
-			p.Invalid(f.form+"-"+field, key)
-		}
+		d.Posted, d.Values = f.form, f.values
+		status = a.formProblem(p, f)
 	}
 	p.Data = d
 	return a.s.Render(w, r, status, consoleView, p)
 }
 
+// baseData is what every console page offers: the body's BIN and the enums of the
+// forms.
+func baseData(sess *identity.Session) consoleData {
+	return consoleData{BIN: sess.OrgBIN, Statuses: []string{pd.StatusTrusted, pd.StatusSuspended, pd.StatusRevoked},
+		Kinds: []string{pd.KindInformationSystem, pd.KindPlatform, pd.KindMessenger}, Notifies: []string{pd.NotifyNow, pd.NotifyUntil, pd.NotifyPeriod}}
+}
+
+// formProblem puts the refused form's problem on p: the summary, and the error next
+// to the field it names; it returns the status to answer with.
+func (a *area) formProblem(p *web.Page, f *failed) int {
+	pr := problem.From(f.err)
+	p.Error = "error.request.invalid_field"
+	if k := "error." + pr.Code; i18n.Has(p.Lang, k) {
+		p.Error = k
+	}
+	if field, ok := pr.Extra["field"].(string); ok {
+		key := p.Error
+		if k := "console.err." + field; i18n.Has(p.Lang, k) {
+			key = k
+		}
+		p.Invalid(f.form+"-"+field, key)
+	}
+	return pr.Status
+}
+
 // orgNames are the organizations' names by BIN, when the area has a directory of them.
-func (a *area) orgNames(ctx context.Context) (map[string]string, error) {
+func (a *area) orgNames(ctx context.Context, lang string) (map[string]string, error) {
 	out := map[string]string{}
 	if a.cfg.Organizations == nil {
 		return out, nil
@@ -225,7 +269,7 @@ func (a *area) orgNames(ctx context.Context) (map[string]string, error) {
 		return nil, err
 	}
 	for _, o := range orgs {
-		out[o.BIN] = o.Name
+		out[o.BIN] = o.NameIn(lang)
 	}
 	return out, nil
 }
@@ -239,6 +283,10 @@ func (a *area) post(form string, change func(r *http.Request, actor string) erro
 		if err := change(r, staffActor(sess)); err != nil {
 			if pr := problem.From(err); pr.Status >= 500 || pr.Status == http.StatusNotFound {
 				return err
+			}
+			if kind := kindOf(form); kind != "" {
+				// The form comes back on its own page, as typed.
+				return a.renderEntry(w, r, sess, kind, "new", false, &failed{form: form, values: r.PostForm, err: err}, "")
 			}
 			return a.renderConsole(w, r, sess, "", &failed{form: form, values: r.PostForm, err: err})
 		}
@@ -329,19 +377,28 @@ func (a *area) putGround(r *http.Request, actor string) error {
 	return err
 }
 
-// list splits a comma-separated form field.
-func list(v string) []string {
+// names are a name's three language fields (field_kk, field_ru, field_en).
+func names(r *http.Request, field string) pd.Titles {
+	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(field + "_" + k)) }
+	return pd.Titles{KK: f("kk"), RU: f("ru"), EN: f("en")}
+}
+
+// list is every value of a form field: the ticked checkboxes, each of which may also
+// be a comma-separated list (as the admin API and older forms send them).
+func list(r *http.Request, field string) []string {
 	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
+	for _, v := range r.PostForm[field] {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
 		}
 	}
 	return out
 }
 
 func (a *area) setPermission(r *http.Request, actor string) error {
-	return a.cfg.Console.SetProtocolPermissions(r.Context(), actor, strings.TrimSpace(r.PostFormValue("bin")), list(r.PostFormValue("grounds")))
+	return a.cfg.Console.SetProtocolPermissions(r.Context(), actor, strings.TrimSpace(r.PostFormValue("bin")), list(r, "grounds"))
 }
 
 func (a *area) putService(r *http.Request, actor string) error {
@@ -351,20 +408,43 @@ func (a *area) putService(r *http.Request, actor string) error {
 		return problem.Field("period_days", "must be a positive number of days")
 	}
 	_, err = a.cfg.Console.PutServiceCode(r.Context(), actor, pd.ServiceCode{
-		Code: f("code"), Title: f("title"), Owner: f("owner"), DataSets: list(f("data_sets")), BINs: list(f("bins")),
-		ConsentMethods: list(f("consent_methods")), AccessMethods: list(f("access_methods")), PeriodSeconds: int64(days) * 86400,
+		Code: f("code"), Title: f("title"), Titles: names(r, "title"), Owner: f("owner"), DataSets: list(r, "data_sets"), BINs: list(r, "bins"),
+		ConsentMethods: list(r, "consent_methods"), AccessMethods: list(r, "access_methods"), PeriodSeconds: int64(days) * 86400,
 	})
 	return err
 }
 
 func (a *area) putOwner(r *http.Request, actor string) error {
-	o := pd.DataOwner{BIN: strings.TrimSpace(r.PostFormValue("bin")), Name: strings.TrimSpace(r.PostFormValue("name"))}
-	for _, item := range list(r.PostFormValue("data_sets")) {
+	o := pd.DataOwner{BIN: strings.TrimSpace(r.PostFormValue("bin")), Name: strings.TrimSpace(r.PostFormValue("name")), Names: names(r, "name")}
+	// The form's rows: a code and its title in each language.
+	codes := r.PostForm["ds_code"]
+	at := func(k string, i int) string {
+		if vs := r.PostForm[k]; i < len(vs) {
+			return strings.TrimSpace(vs[i])
+		}
+		return ""
+	}
+	for i := range codes {
+		ds := pd.DataSet{Code: at("ds_code", i), Titles: pd.Titles{KK: at("ds_kk", i), RU: at("ds_ru", i), EN: at("ds_en", i)}}
+		if ds.Code == "" && ds.Titles == (pd.Titles{}) {
+			continue // an empty row
+		}
+		if ds.Code == "" || ds.Titles.KK == "" || ds.Titles.RU == "" || ds.Titles.EN == "" {
+			return problem.Field("data_sets", "each data set needs a code and its title in kk, ru and en")
+		}
+		ds.Title = ds.Titles.EN
+		o.DataSets = append(o.DataSets, ds)
+	}
+	// The admin API's and older forms' "code:title, code:title".
+	for _, item := range list(r, "data_sets") {
 		code, title, ok := strings.Cut(item, ":")
 		if !ok || strings.TrimSpace(code) == "" || strings.TrimSpace(title) == "" {
 			return problem.Field("data_sets", "each data set is code:title")
 		}
 		o.DataSets = append(o.DataSets, pd.DataSet{Code: strings.TrimSpace(code), Title: strings.TrimSpace(title)})
+	}
+	if len(o.DataSets) == 0 {
+		return problem.Field("data_sets", "at least one data set")
 	}
 	constrained := r.PostFormValue("sender_constraint") == "true"
 	o.SenderConstraint = &constrained
@@ -395,7 +475,7 @@ func (a *area) putObject(r *http.Request, actor string) error {
 		return err
 	}
 	_, err = a.cfg.Console.PutTrustedObject(r.Context(), actor, pd.TrustedObject{
-		ID: f("id"), Kind: f("kind"), OwnerBIN: f("owner_bin"), Name: f("name"), Version: f("version"),
+		ID: f("id"), Kind: f("kind"), OwnerBIN: f("owner_bin"), Name: f("name"), Names: names(r, "name"), Version: f("version"),
 		CertNumber: f("certificate_number"), CertDate: issued, CertExpires: expires, Status: f("status"),
 	})
 	return err

@@ -17,10 +17,13 @@ import (
 
 // fakeDirs is the authorized body's directories; writes are recorded as "actor: what".
 type fakeDirs struct {
-	tr2    bool
-	writes []string
-	all    bool  // every kind, status and notification policy, for the render test
-	err    error // what SetProtocolPermissions answers
+	tr2        bool
+	writes     []string
+	all        bool  // every kind, status and notification policy, for the render test
+	err        error // what SetProtocolPermissions answers
+	complaints []pd.Complaint
+	deleted    []string // kind/key
+	lastOwner  pd.DataOwner
 }
 
 func (f *fakeDirs) TrustedObjects(context.Context, string) ([]pd.TrustedObject, error) {
@@ -86,6 +89,7 @@ func (orgs) Organizations(context.Context) ([]identity.Organization, error) {
 }
 func (f *fakeDirs) PutDataOwner(_ context.Context, actor string, o pd.DataOwner) (*pd.DataOwner, error) {
 	f.writes = append(f.writes, actor+": owner "+o.BIN)
+	f.lastOwner = o
 	return &o, nil
 }
 
@@ -93,7 +97,7 @@ func mount(t *testing.T) (*webtest.Harness, *fakeDirs) {
 	t.Helper()
 	h := webtest.New(t)
 	f := &fakeDirs{}
-	if err := Mount(h.Shell, Config{Console: f, Organizations: orgs{}}); err != nil {
+	if err := Mount(h.Shell, Config{Console: f, Organizations: orgs{}, Complaints: f, Entries: f}); err != nil {
 		t.Fatal(err)
 	}
 	return h, f
@@ -211,8 +215,9 @@ func TestConsoleFormErrors(t *testing.T) {
 	if strings.Contains(page, `id="svc-code" name="code" required maxlength="40" value="SEC-X"`) {
 		t.Error("the typed values leak into another form")
 	}
-	w = h.Post("/console/owners?lang=en", url.Values{"bin": {"100000000002"}, "name": {"Register"}, "data_sets": {"no-title"}}, s)
-	if page := w.Body.String(); w.Code != 400 || !strings.Contains(page, `href="#owner-data_sets"`) || !strings.Contains(page, `value="no-title"`) ||
+	// A data set row without all its titles: the rows come back as typed.
+	w = h.Post("/console/owners?lang=en", url.Values{"bin": {"100000000002"}, "name": {"Register"}, "ds_code": {"parcels"}, "ds_kk": {"Жер"}, "ds_ru": {""}, "ds_en": {""}}, s)
+	if page := w.Body.String(); w.Code != 400 || !strings.Contains(page, `href="#owner-data_sets"`) || !strings.Contains(page, `value="parcels"`) || !strings.Contains(page, `value="Жер"`) ||
 		strings.Contains(page, `name="sender_constraint" value="true" checked`) {
 		t.Errorf("refused owner: %d", w.Code)
 	}
@@ -269,8 +274,9 @@ func TestConsoleDomainErrors(t *testing.T) {
 	h, f := mount(t)
 	f.err = pd.ErrGroundUnknown
 	s := h.Staff("900101300003", "Staff")
-	w := h.Post("/console/permissions?lang=kk", url.Values{"bin": {"100000000009"}, "grounds": {"NOPE-1"}}, s)
-	if page := w.Body.String(); w.Code != 422 || !strings.Contains(page, i18n.T("kk", "error.pd.ground.unknown")) || !strings.Contains(page, `value="NOPE-1"`) {
+	w := h.Post("/console/permissions?lang=kk", url.Values{"bin": {"100000000009"}, "grounds": {"CPC-199"}}, s)
+	if page := w.Body.String(); w.Code != 422 || !strings.Contains(page, i18n.T("kk", "error.pd.ground.unknown")) ||
+		!strings.Contains(page, `value="CPC-199" id="perm-ground-0" checked`) || !strings.Contains(page, `<option value="100000000009" selected>`) {
 		t.Errorf("unknown ground: %d", w.Code)
 	}
 }

@@ -34,7 +34,7 @@ func (a *area) directories(w http.ResponseWriter, r *http.Request, sess *identit
 	ctx := r.Context()
 	p := a.s.Page(w, r, sess)
 	var d directoriesData
-	names, err := a.orgNames(ctx)
+	names, err := a.orgNames(ctx, p.Lang)
 	if err != nil {
 		return err
 	}
@@ -43,6 +43,7 @@ func (a *area) directories(w http.ResponseWriter, r *http.Request, sess *identit
 		return err
 	}
 	for _, o := range objs {
+		o.Name = o.NameIn(p.Lang)
 		d.Objects = append(d.Objects, objectRow{TrustedObject: o, Owner: web.Party{Name: names[o.OwnerBIN], BIN: o.OwnerBIN}})
 	}
 	grounds, err := a.cfg.Console.Grounds(ctx)
@@ -55,6 +56,7 @@ func (a *area) directories(w http.ResponseWriter, r *http.Request, sess *identit
 	owners := map[string]*pd.DataOwner{}
 	for i := range d.Owners {
 		owners[d.Owners[i].BIN] = &d.Owners[i]
+		d.Owners[i].Name = d.Owners[i].NameIn(p.Lang)
 		names[d.Owners[i].BIN] = d.Owners[i].Name
 	}
 	svcs, err := a.cfg.Console.ServiceCodes(ctx)
@@ -62,7 +64,10 @@ func (a *area) directories(w http.ResponseWriter, r *http.Request, sess *identit
 		return err
 	}
 	for _, c := range svcs {
-		row := serviceRow{Code: c.Code, Title: c.Title, Owner: web.Party{Name: names[c.Owner], BIN: c.Owner}}
+		if c.Active != nil && !*c.Active {
+			continue // deleted
+		}
+		row := serviceRow{Code: c.Code, Title: c.TitleIn(p.Lang), Owner: web.Party{Name: names[c.Owner], BIN: c.Owner}}
 		for _, ds := range c.DataSets {
 			if o := owners[c.Owner]; o != nil {
 				ds = o.DataSetTitle(ds, p.Lang)
@@ -75,6 +80,9 @@ func (a *area) directories(w http.ResponseWriter, r *http.Request, sess *identit
 		d.Services = append(d.Services, row)
 	}
 	for _, g := range grounds {
+		if g.Active != nil && !*g.Active {
+			continue // deleted
+		}
 		d.Grounds = append(d.Grounds, groundRow{Code: g.Code, Title: g.Titles.In(p.Lang), LegalRef: g.LegalRef, Notify: g.Notify})
 	}
 	p.Data = d

@@ -97,7 +97,7 @@ func (a *area) history(w http.ResponseWriter, r *http.Request, sess *identity.Se
 			return err
 		}
 		for _, o := range orgs {
-			names[o.BIN] = o.Name
+			names[o.BIN] = o.NameIn(p.Lang)
 		}
 	}
 	rows := make([]row, 0, len(entries))

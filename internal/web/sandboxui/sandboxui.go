@@ -4,6 +4,7 @@
 package sandboxui
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"net/http"
@@ -27,6 +28,7 @@ var catalog = web.Messages(catalogFS)
 var (
 	views    = web.NewViews(templateFS)
 	smsView  = views.Add("sms", "sandbox.sms.title")
+	popView  = views.Add("population", "sandbox.pop.title")
 	mailView = views.Add("mail", "sandbox.mail.title")
 	pushView = views.Add("push", "sandbox.push.title")
 )
@@ -132,6 +134,60 @@ func (u *UI) SMSPage(w http.ResponseWriter, r *http.Request, phone string, msgs 
 			Messages []sandbox.Message
 		}{phone, msgs}
 		return u.s.Render(w, r, http.StatusOK, smsView, p)
+	})
+}
+
+// personRow is a demo citizen as the population page lists them.
+type personRow struct {
+	sandbox.Citizen
+	Employer string // the organization's name in the page's language, for staff
+	Minor    bool
+}
+
+// PopulationPage renders the sandbox's demo population for a browser
+// (sandbox.Handler.PopulationPage): every demo citizen with the password to log in
+// with, the regulator's employee marked, and the organizations by name in the page's
+// language. Like the SMS outbox, it is public in the sandbox and only there.
+func (u *UI) PopulationPage(w http.ResponseWriter, r *http.Request, pop sandbox.Population) error {
+	return u.s.ServePublic(w, r, func(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+		p := u.s.Page(w, r, sess)
+		minors := map[string]bool{}
+		for m := range sandbox.Representatives(pop) {
+			minors[m] = true
+		}
+		type orgRow struct {
+			sandbox.Organization
+			Label string
+		}
+		var d struct {
+			People        []personRow
+			Organizations []orgRow
+			KeyPassword   string
+		}
+		d.KeyPassword = u.cfg.KeyPassword
+		names := map[string]string{}
+		for _, o := range pop.Organizations {
+			label := o.Name
+			switch p.Lang {
+			case "kk":
+				label = cmp.Or(o.Names.KK, o.Name)
+			case "ru":
+				label = cmp.Or(o.Names.RU, o.Name)
+			case "en":
+				label = cmp.Or(o.Names.EN, o.Name)
+			}
+			names[o.BIN] = label
+			d.Organizations = append(d.Organizations, orgRow{Organization: o, Label: label})
+		}
+		for _, c := range pop.Citizens {
+			row := personRow{Citizen: c, Minor: minors[c.IIN]}
+			if u.cfg.EmployerOf != nil {
+				row.Employer = names[u.cfg.EmployerOf(c.IIN)]
+			}
+			d.People = append(d.People, row)
+		}
+		p.Data = d
+		return u.s.Render(w, r, http.StatusOK, popView, p)
 	})
 }
 
