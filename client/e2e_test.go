@@ -73,10 +73,10 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.SeedSandbox(t.Context()); err != nil {
+	if err := sandbox.SeedDirectories(t.Context(), svc, clock()); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.SeedSandbox(t.Context()); err != nil { // idempotent
+	if err := sandbox.SeedDirectories(t.Context(), svc, clock()); err != nil { // idempotent
 		t.Fatal(err)
 	}
 	sms.OnReply(svc)

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/logcmd"
+	"github.com/senimkz/senim/internal/verifycmd"
 	"io"
 	"log/slog"
 	"net"
@@ -33,12 +34,9 @@ import (
 	"github.com/senimkz/senim/internal/app"
 	"github.com/senimkz/senim/internal/cacmd"
 	"github.com/senimkz/senim/internal/cli"
-	"github.com/senimkz/senim/internal/confirm"
-	"github.com/senimkz/senim/internal/docs"
 	"github.com/senimkz/senim/internal/edscmd"
 	"github.com/senimkz/senim/internal/edsfast"
 	"github.com/senimkz/senim/internal/kzid"
-	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/pd/loadgen"
 )
 
@@ -109,19 +107,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return logCmd(ctx, rest, stdout, stderr)
 	case "notify":
 		if len(rest) > 0 && rest[0] == "verify" {
-			return notify.VerifyCmd(ctx, rest[1:], stdout, stderr)
+			return verifycmd.Notify(ctx, rest[1:], stdout, stderr)
 		}
 		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]")
 		return 2
 	case "confirm":
 		if len(rest) > 0 && rest[0] == "verify" {
-			return confirm.VerifyCmd(ctx, rest[1:], stdout, stderr)
+			return verifycmd.Confirm(ctx, rest[1:], stdout, stderr)
 		}
 		fmt.Fprintln(stderr, "usage: senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]")
 		return 2
 	case "docs":
 		if len(rest) > 0 && rest[0] == "verify" {
-			return docs.VerifyCmd(ctx, rest[1:], stdout, stderr)
+			return verifycmd.Docs(ctx, rest[1:], stdout, stderr)
 		}
 		fmt.Fprintln(stderr, "usage: senim docs verify FILE --jwks FILE --key KEY|FILE")
 		return 2

@@ -597,7 +597,7 @@ func (a *App) mountPD(ctx context.Context, s *server.Server, ids *identity.Servi
 	if !cfg.Sandbox {
 		return nil
 	}
-	if err := svc.SeedSandbox(ctx); err != nil {
+	if err := sandbox.SeedDirectories(ctx, svc, cfg.Now()); err != nil {
 		return err
 	}
 	a.SMS.OnReply(svc)

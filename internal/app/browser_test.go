@@ -12,6 +12,7 @@ import (
 
 	"github.com/senimkz/senim/internal/docs"
 	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/sandbox"
 )
 
 // chromium finds a Chromium binary, or skips the test — unless SENIM_REQUIRE_BROWSER
@@ -149,7 +150,7 @@ func TestBrowserPhone(t *testing.T) {
 		}
 	}
 	// A refusal and a consent's data on record, so the lists have rows to lay out.
-	refusal, err := a.PD.RefuseConsent(t.Context(), pd.ConsentRequest{SubjectIIN: c.IIN, Initiator: bank, Owner: pd.SandboxRegisterBIN(),
+	refusal, err := a.PD.RefuseConsent(t.Context(), pd.ConsentRequest{SubjectIIN: c.IIN, Initiator: bank, Owner: sandbox.RegisterBIN(),
 		DataSets: []string{"identity", "address", "family"}, Purpose: "Ипотекалық несиеге өтінім беру және қарау", ValidUntil: time.Now().AddDate(1, 0, 0)})
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +222,7 @@ func TestBrowserPhone(t *testing.T) {
 	// The console, with its entry forms and complaints, on a phone too.
 	staff, _ := staffBrowser(t, a, srv.URL)
 	setCookies(t, ctx, staff)
-	console := append(staffPages(), "/console/complaints", "/console/entries/owner/"+pd.SandboxRegisterBIN())
+	console := append(staffPages(), "/console/complaints", "/console/entries/owner/"+sandbox.RegisterBIN())
 	check(390, console, "ru")
 	check(320, console, "kk")
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"github.com/senimkz/senim/internal/verifycmd"
 	"html"
 	"net/http"
 	"net/url"
@@ -275,14 +276,14 @@ func TestConfirmEndToEnd(t *testing.T) {
 	}
 	evFile, jwksFile, keyFile := write("ev.json", buf.Bytes()), write("jwks.json", jwks), write("log.key", []byte(a.Log.Key()+"\n"))
 	var out, errOut bytes.Buffer
-	if code := confirm.VerifyCmd(ctx, []string{evFile, "--jwks", jwksFile, "--log-key", keyFile, "--iin", alice.IIN}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "OK") {
+	if code := verifycmd.Confirm(ctx, []string{evFile, "--jwks", jwksFile, "--log-key", keyFile, "--iin", alice.IIN}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "OK") {
 		t.Errorf("senim confirm verify: %d\n%s%s", code, out.String(), errOut.String())
 	}
 	out.Reset()
-	if code := confirm.VerifyCmd(ctx, []string{write("forged.json", forged), "--jwks", jwksFile, "--log-key", keyFile}, &out, &errOut); code != 1 {
+	if code := verifycmd.Confirm(ctx, []string{write("forged.json", forged), "--jwks", jwksFile, "--log-key", keyFile}, &out, &errOut); code != 1 {
 		t.Errorf("forged evidence: exit %d", code)
 	}
-	if code := confirm.VerifyCmd(ctx, []string{evFile, "--jwks", jwksFile, "--log-key", keyFile, "--iin", bob.IIN}, &out, &errOut); code != 1 {
+	if code := verifycmd.Confirm(ctx, []string{evFile, "--jwks", jwksFile, "--log-key", keyFile, "--iin", bob.IIN}, &out, &errOut); code != 1 {
 		t.Errorf("another IIN: exit %d", code)
 	}
 

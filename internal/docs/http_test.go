@@ -3,6 +3,7 @@ package docs_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/senimkz/senim/internal/verifycmd"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
@@ -142,7 +143,7 @@ func TestVerifyCmd(t *testing.T) {
 		{[]string{filepath.Join(dir, "missing"), "--jwks", jwks, "--key", key}, 2, ""},
 	} {
 		var stdout, stderr bytes.Buffer
-		if got := docs.VerifyCmd(t.Context(), tc.args, &stdout, &stderr); got != tc.want || !strings.Contains(stdout.String(), tc.out) {
+		if got := verifycmd.Docs(t.Context(), tc.args, &stdout, &stderr); got != tc.want || !strings.Contains(stdout.String(), tc.out) {
 			t.Errorf("%v: exit %d, want %d\n%s%s", tc.args, got, tc.want, stdout.String(), stderr.String())
 		}
 	}

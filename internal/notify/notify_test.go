@@ -10,8 +10,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -455,46 +453,6 @@ func TestSubscribe(t *testing.T) {
 	case <-ch:
 	case <-time.After(time.Second):
 		t.Fatal("not woken")
-	}
-}
-
-// rule DC-2: `senim notify verify` checks a downloaded receipt offline.
-func TestVerifyCmd(t *testing.T) {
-	f := newFixture(t, storetest.Open(t))
-	n, _ := f.svc.Send(t.Context(), message(alice, true))
-	o, err := f.svc.Acknowledge(t.Context(), reader(alice, iinAlice), n.Ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, b, 0o600)
-		return p
-	}
-	bundle, _ := json.Marshal(o.Receipt)
-	bundlePath := write("receipt.json", bundle)
-	jwsPath := write("receipt.jws", []byte(o.Receipt.JWS+"\n"))
-	jwks := write("jwks.json", f.key.jwks())
-	otherJWKS := write("other.json", newSigner(t).jwks())
-	for _, tc := range []struct {
-		name string
-		args []string
-		code int
-	}{
-		{"bundle", []string{bundlePath, "--jwks", jwks}, 0},
-		{"bare JWS", []string{jwsPath, "--jwks", jwks}, 0},
-		{"her IIN", []string{bundlePath, "--jwks", jwks, "--iin", iinAlice}, 0},
-		{"another IIN", []string{bundlePath, "--jwks", jwks, "--iin", iinBob}, 1},
-		{"another key set", []string{bundlePath, "--jwks", otherJWKS}, 1},
-		{"IIN without salt", []string{jwsPath, "--jwks", jwks, "--iin", iinAlice}, 2},
-		{"no JWKS", []string{bundlePath}, 2},
-		{"missing file", []string{filepath.Join(dir, "none"), "--jwks", jwks}, 2},
-	} {
-		var out, errb bytes.Buffer
-		if code := VerifyCmd(t.Context(), tc.args, &out, &errb); code != tc.code {
-			t.Errorf("%s: exit %d, want %d; %s%s", tc.name, code, tc.code, out.String(), errb.String())
-		}
 	}
 }
 

@@ -176,11 +176,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := svc.SeedSandbox(ctx); err != nil {
+	if err := sandbox.SeedDirectories(ctx, svc, now()); err != nil {
 		return nil, err
 	}
 	var police string
-	register := pd.SandboxRegisterBIN()
+	register := sandbox.RegisterBIN()
 	for _, o := range pop.Organizations {
 		if o.Role == "law_enforcement" {
 			police = o.BIN

@@ -80,7 +80,7 @@ func Start(t testing.TB, db *store.DB, now func() time.Time) *Sandbox {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.SeedSandbox(ctx); err != nil {
+	if err := sandbox.SeedDirectories(ctx, svc, now()); err != nil {
 		t.Fatal(err)
 	}
 	sms.OnReply(svc)

@@ -1,10 +1,11 @@
-package notify
+package verifycmd
 
 import (
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/senimkz/senim/internal/notify"
 	"io"
 	"net/http"
 	"os"
@@ -14,22 +15,12 @@ import (
 	"github.com/senimkz/senim/internal/cli"
 )
 
-// Exit codes of senim notify verify.
-const (
-	exitOK       = 0
-	exitInvalid  = 1 // the receipt does not verify
-	exitUnusable = 2 // bad usage, unreadable input, unreachable JWKS
-)
-
-// maxFile bounds what the command reads.
-const maxFile = 1 << 20
-
 // VerifyCmd is `senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]`: it checks a
 // read receipt offline against Senim's JWK set (a file, or fetched once from a URL).
 // RECEIPT is a file holding the compact JWS or the bundle the cabinet downloads
 // ({"receipt":..., "iin_salt":...}); with --iin and a bundle it also checks that the
 // receipt commits to that IIN. Exit 0 valid, 1 invalid, 2 unusable.
-func VerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func Notify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("notify verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	jwksFlag := fs.String("jwks", "", "Senim's JWK set: a file, or an https:// (http:// for a local sandbox) URL such as https://senim.example/.well-known/jwks.json")
@@ -42,26 +33,26 @@ func VerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]")
 		return exitUnusable
 	}
-	raw, err := ReadLimited(pos[0])
+	raw, err := readLimited(pos[0])
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return exitUnusable
 	}
-	jwks, err := LoadJWKS(ctx, *jwksFlag)
+	jwks, err := loadJWKS(ctx, *jwksFlag)
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return exitUnusable
 	}
 	compact, salt := strings.TrimSpace(string(raw)), ""
 	if strings.HasPrefix(compact, "{") {
-		var b Receipt
+		var b notify.Receipt
 		if err := json.Unmarshal(raw, &b); err != nil || b.JWS == "" {
 			fmt.Fprintln(stderr, "INVALID: the file is neither a receipt nor a receipt bundle")
 			return exitInvalid
 		}
 		compact, salt = b.JWS, b.IINSalt
 	}
-	c, err := VerifyReceipt(compact, jwks)
+	c, err := notify.VerifyReceipt(compact, jwks)
 	if err != nil {
 		fmt.Fprintln(stderr, "INVALID:", err)
 		return exitInvalid
@@ -83,8 +74,8 @@ func VerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return exitOK
 }
 
-// ReadLimited reads a file of at most 1 MiB (a receipt, an evidence package, a JWK set).
-func ReadLimited(name string) ([]byte, error) {
+// readLimited reads a file of at most 1 MiB (a receipt, an evidence package, a JWK set).
+func readLimited(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
@@ -100,10 +91,10 @@ func ReadLimited(name string) ([]byte, error) {
 	return b, nil
 }
 
-// LoadJWKS reads Senim's JWK set from a file, or fetches it once from an http(s) URL.
-func LoadJWKS(ctx context.Context, src string) ([]byte, error) {
+// loadJWKS reads Senim's JWK set from a file, or fetches it once from an http(s) URL.
+func loadJWKS(ctx context.Context, src string) ([]byte, error) {
 	if !strings.HasPrefix(src, "https://") && !strings.HasPrefix(src, "http://") {
-		return ReadLimited(src)
+		return readLimited(src)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
 	if err != nil {

@@ -1,31 +1,22 @@
-package docs
+package verifycmd
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/senimkz/senim/internal/docs"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/cli"
 )
 
-// Exit codes of senim docs verify.
-const (
-	exitOK       = 0
-	exitInvalid  = 1 // the record does not verify
-	exitUnusable = 2 // bad usage, unreadable input
-)
-
-const maxFile = 1 << 20
-
 // VerifyCmd is `senim docs verify FILE --jwks FILE --key KEY|FILE`: it checks a
 // downloaded "digital information" bundle offline (rule DC-8) — the record's
 // signature against Senim's JWK set, the audit-log evidence against the log's key, and
 // that the logged event is this record's view. Exit 0 valid, 1 invalid, 2 unusable.
-func VerifyCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func Docs(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("docs verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	jwksFlag := fs.String("jwks", "", "Senim's JWK set, a file (as served at /.well-known/jwks.json)")
@@ -59,7 +50,7 @@ func VerifyCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "error: the log key:", err)
 		return exitUnusable
 	}
-	c, ev, err := VerifyInformation(raw, jwks, logKey)
+	c, ev, err := docs.VerifyInformation(raw, jwks, logKey)
 	if err != nil {
 		fmt.Fprintln(stderr, "INVALID:", err)
 		return exitInvalid
@@ -76,20 +67,4 @@ func VerifyCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "logged as event %d at index %d of the log %s (tree size %d)\n", ev.Event.ID, ev.Index, ev.Origin, ev.TreeSize)
 	fmt.Fprintln(stdout, "OK")
 	return exitOK
-}
-
-func readLimited(name string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes", name, maxFile)
-	}
-	return b, nil
 }

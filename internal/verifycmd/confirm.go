@@ -1,4 +1,4 @@
-package confirm
+package verifycmd
 
 import (
 	"context"
@@ -10,14 +10,7 @@ import (
 
 	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/cli"
-	"github.com/senimkz/senim/internal/notify"
-)
-
-// Exit codes of senim confirm verify.
-const (
-	exitOK       = 0
-	exitInvalid  = 1 // the evidence does not verify
-	exitUnusable = 2 // bad usage, unreadable input, unreachable JWKS
+	"github.com/senimkz/senim/internal/confirm"
 )
 
 // VerifyCmd is `senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]`:
@@ -25,7 +18,7 @@ const (
 // Senim's JWK set (a file, or fetched once from a URL) and the audit log's key; with
 // --iin it also checks that the evidence commits to that IIN. Exit 0 valid, 1 invalid,
 // 2 unusable.
-func VerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func Confirm(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("confirm verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	jwksFlag := fs.String("jwks", "", "Senim's JWK set: a file, or a URL such as https://senim.example/.well-known/jwks.json")
@@ -39,12 +32,12 @@ func VerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "usage: senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]")
 		return exitUnusable
 	}
-	raw, err := notify.ReadLimited(pos[0])
+	raw, err := readLimited(pos[0])
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return exitUnusable
 	}
-	jwks, err := notify.LoadJWKS(ctx, *jwksFlag)
+	jwks, err := loadJWKS(ctx, *jwksFlag)
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return exitUnusable
@@ -64,7 +57,7 @@ func VerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "error:", err)
 		return exitUnusable
 	}
-	v, err := VerifyEvidence(raw, jwks, key)
+	v, err := confirm.VerifyEvidence(raw, jwks, key)
 	if err != nil {
 		fmt.Fprintln(stderr, "INVALID:", err)
 		return exitInvalid
@@ -74,7 +67,7 @@ func VerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		c.ID, c.Request, c.Party, c.Decision, c.At, c.AuthMethod, c.Session, c.TextSHA256, c.Lang, c.PolicyVersion, c.Issuer)
 	fmt.Fprintf(stdout, "logged at index %d of %s, checkpoint size %d\n", v.LogIndex, v.Checkpoint.Origin, v.Checkpoint.Size)
 	if *iin != "" {
-		salt, _ := IINSalt(raw)
+		salt, _ := confirm.IINSalt(raw)
 		if !c.CheckCommit(salt, *iin) {
 			fmt.Fprintln(stderr, "INVALID: the evidence does not commit to this IIN")
 			return exitInvalid
