@@ -23,8 +23,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/senimkz/senim/internal/archive"
 	"github.com/senimkz/senim/api"
+	"github.com/senimkz/senim/internal/archive"
 	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/confirm"
 	"github.com/senimkz/senim/internal/confirm/policy"
@@ -865,6 +865,7 @@ func (a *App) seedSenders(ctx context.Context) error {
 	}
 	return nil
 }
+
 // mountDocs builds the digital documents (issue 13) and mounts their API for
 // organisations; in the sandbox the population register is their source, also served
 // over the source contract at POST /sandbox/refdata/v1/documents.

@@ -1,8 +1,8 @@
 package app
 
 import (
-	"net"
 	"context"
+	"net"
 	"net/http"
 	"strings"
 
@@ -40,7 +40,7 @@ type cabinet struct {
 	Passkeys      passkeys.Passkeys // nil when the cabinet has no domain name (passkey.New)
 	VAPIDKey      string            // Web Push applicationServerKey for the inbox's settings
 	Documents     documents.Config
-	Sandbox       *sandboxui.Config // nil outside the sandbox
+	Sandbox       *sandboxui.Config  // nil outside the sandbox
 	Archive       webarchive.Archive // nil: no archive area (no TSA)
 }
 

@@ -651,3 +651,13 @@ func NewDirectoryService(db *store.DB, now func() time.Time) *Service {
 func (s *Service) RotateTokenKey(ctx context.Context, actor string) error {
 	return s.keys.rotate(ctx, actor, 0)
 }
+
+// Directory periods (a service's period, a ground's notice deferral) are kept in
+// seconds and set by people in whole days.
+const secondsPerDay = 24 * 60 * 60
+
+// PeriodFromDays is a period of days in seconds, as the directories keep it.
+func PeriodFromDays(days int) int64 { return int64(days) * secondsPerDay }
+
+// PeriodInDays is a directory period in whole days (rounded down), as people set it.
+func PeriodInDays(seconds int64) int64 { return seconds / secondsPerDay }

@@ -186,6 +186,34 @@ func (s *Service) TrustedObject(ctx context.Context, id string) (*TrustedObject,
 	return &o, nil
 }
 
+// SetTrustedObjectStatus changes one registry entry's status (trusted, suspended,
+// revoked; rule TR-1) and keeps the rest of the entry as it is; an unknown id is
+// ErrNotFound. The console and the admin API change a status only through here.
+func (s *Service) SetTrustedObjectStatus(ctx context.Context, actor, id, status string) (*TrustedObject, error) {
+	o, err := s.TrustedObject(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	o.Status = status
+	return s.PutTrustedObject(ctx, actor, *o)
+}
+
+// CountTrusted is the number of registry entries whose status is trusted: what the
+// TR-2 switch would let through (TR2Enforced).
+func (s *Service) CountTrusted(ctx context.Context) (int, error) {
+	objs, err := s.TrustedObjects(ctx, "")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, o := range objs {
+		if o.Status == StatusTrusted {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // TrustedObjectHistory lists every change of an object, oldest first.
 func (s *Service) TrustedObjectHistory(ctx context.Context, id string) ([]ObjectChange, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT state, actor, at FROM pd_trusted_object_history WHERE object_id = ? ORDER BY id`, id)

@@ -50,6 +50,8 @@ var (
 type Directories interface {
 	TrustedObjects(ctx context.Context, ownerBIN string) ([]pd.TrustedObject, error)
 	PutTrustedObject(ctx context.Context, actor string, o pd.TrustedObject) (*pd.TrustedObject, error)
+	SetTrustedObjectStatus(ctx context.Context, actor, id, status string) (*pd.TrustedObject, error)
+	CountTrusted(ctx context.Context) (int, error)
 	TR2Enforced(ctx context.Context) (bool, error)
 	SetTR2(ctx context.Context, actor string, on bool) error
 	Grounds(ctx context.Context) ([]pd.Ground, error)
@@ -295,18 +297,8 @@ func (a *area) post(form string, change func(r *http.Request, actor string) erro
 }
 
 func (a *area) setObjectStatus(r *http.Request, actor string) error {
-	objs, err := a.cfg.Console.TrustedObjects(r.Context(), "")
-	if err != nil {
-		return err
-	}
-	for _, o := range objs {
-		if o.ID == r.PathValue("id") {
-			o.Status = r.PostFormValue("status")
-			_, err := a.cfg.Console.PutTrustedObject(r.Context(), actor, o)
-			return err
-		}
-	}
-	return problem.NotFound
+	_, err := a.cfg.Console.SetTrustedObjectStatus(r.Context(), actor, r.PathValue("id"), r.PostFormValue("status"))
+	return err
 }
 
 type tr2Data struct {
@@ -321,16 +313,11 @@ func (a *area) tr2Page(w http.ResponseWriter, r *http.Request, sess *identity.Se
 	if err != nil {
 		return err
 	}
-	objs, err := a.cfg.Console.TrustedObjects(r.Context(), "")
+	trusted, err := a.cfg.Console.CountTrusted(r.Context())
 	if err != nil {
 		return err
 	}
-	d := tr2Data{On: on, Turn: !on}
-	for _, o := range objs {
-		if o.Status == pd.StatusTrusted {
-			d.Trusted++
-		}
-	}
+	d := tr2Data{On: on, Turn: !on, Trusted: trusted}
 	p := a.s.Page(w, r, sess)
 	p.Data = d
 	return a.s.Render(w, r, http.StatusOK, tr2View, p)
@@ -371,7 +358,7 @@ func (a *area) putGround(r *http.Request, actor string) error {
 		if err != nil || days <= 0 {
 			return problem.Field("period_days", "a positive number of days is needed for a secrecy period")
 		}
-		g.NotifyPeriodSeconds = int64(days) * 86400
+		g.NotifyPeriodSeconds = pd.PeriodFromDays(days)
 	}
 	_, err := a.cfg.Console.PutGround(r.Context(), actor, g)
 	return err
@@ -409,7 +396,7 @@ func (a *area) putService(r *http.Request, actor string) error {
 	}
 	_, err = a.cfg.Console.PutServiceCode(r.Context(), actor, pd.ServiceCode{
 		Code: f("code"), Title: f("title"), Titles: names(r, "title"), Owner: f("owner"), DataSets: list(r, "data_sets"), BINs: list(r, "bins"),
-		ConsentMethods: list(r, "consent_methods"), AccessMethods: list(r, "access_methods"), PeriodSeconds: int64(days) * 86400,
+		ConsentMethods: list(r, "consent_methods"), AccessMethods: list(r, "access_methods"), PeriodSeconds: pd.PeriodFromDays(days),
 	})
 	return err
 }

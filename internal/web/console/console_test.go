@@ -42,6 +42,26 @@ func (f *fakeDirs) PutTrustedObject(_ context.Context, actor string, o pd.Truste
 	f.writes = append(f.writes, actor+": object "+o.ID+" "+o.Status)
 	return &o, nil
 }
+func (f *fakeDirs) SetTrustedObjectStatus(ctx context.Context, actor, id, status string) (*pd.TrustedObject, error) {
+	objs, _ := f.TrustedObjects(ctx, "")
+	for _, o := range objs {
+		if o.ID == id {
+			o.Status = status
+			return f.PutTrustedObject(ctx, actor, o)
+		}
+	}
+	return nil, pd.ErrNotFound
+}
+func (f *fakeDirs) CountTrusted(ctx context.Context) (int, error) {
+	objs, _ := f.TrustedObjects(ctx, "")
+	n := 0
+	for _, o := range objs {
+		if o.Status == pd.StatusTrusted {
+			n++
+		}
+	}
+	return n, nil
+}
 func (f *fakeDirs) TR2Enforced(context.Context) (bool, error) { return f.tr2, nil }
 func (f *fakeDirs) SetTR2(_ context.Context, actor string, on bool) error {
 	f.tr2 = on

@@ -261,7 +261,7 @@ func (a *area) entryValues(ctx context.Context, kind, key string) (url.Values, b
 				setNames(v, "title", s.Titles)
 				v.Set("owner", s.Owner)
 				v["data_sets"], v["bins"], v["consent_methods"], v["access_methods"] = s.DataSets, s.BINs, s.ConsentMethods, s.AccessMethods
-				v.Set("period_days", strconv.FormatInt(s.PeriodSeconds/86400, 10))
+				v.Set("period_days", strconv.FormatInt(pd.PeriodInDays(s.PeriodSeconds), 10))
 				return v, true, nil
 			}
 		}
@@ -282,7 +282,7 @@ func (a *area) entryValues(ctx context.Context, kind, key string) (url.Values, b
 					v.Set("notify_until", g.NotifyUntil.Format(time.DateOnly))
 				}
 				if g.NotifyPeriodSeconds > 0 {
-					v.Set("period_days", strconv.FormatInt(g.NotifyPeriodSeconds/86400, 10))
+					v.Set("period_days", strconv.FormatInt(pd.PeriodInDays(g.NotifyPeriodSeconds), 10))
 				}
 				return v, true, nil
 			}
