@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/senimkz/senim/internal/verifycmd"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -11,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/senimkz/senim/internal/app"
-	"github.com/senimkz/senim/internal/docs"
 	"github.com/senimkz/senim/internal/identity"
 )
 
@@ -47,7 +47,7 @@ func TestExampleAgainstSandbox(t *testing.T) {
 	jwks := filepath.Join(t.TempDir(), "jwks.json")
 	os.WriteFile(jwks, a.PD.JWKS(t.Context()), 0o600)
 	var vout, verr bytes.Buffer
-	if code := docs.VerifyCmd(t.Context(), []string{out, "--jwks", jwks, "--key", keys[0]}, &vout, &verr); code != 0 {
+	if code := verifycmd.Docs(t.Context(), []string{out, "--jwks", jwks, "--key", keys[0]}, &vout, &verr); code != 0 {
 		t.Fatalf("senim docs verify: %d\n%s%s", code, vout.String(), verr.String())
 	}
 	if len(b) == 0 {

@@ -13,7 +13,7 @@ import (
 	"github.com/senimkz/senim/internal/confirm"
 )
 
-// VerifyCmd is `senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]`:
+// Confirm is `senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]`:
 // it checks a push confirmation's evidence package offline (VerifyEvidence) against
 // Senim's JWK set (a file, or fetched once from a URL) and the audit log's key; with
 // --iin it also checks that the evidence commits to that IIN. Exit 0 valid, 1 invalid,

@@ -12,7 +12,7 @@ import (
 	"github.com/senimkz/senim/internal/cli"
 )
 
-// VerifyCmd is `senim docs verify FILE --jwks FILE --key KEY|FILE`: it checks a
+// Docs is `senim docs verify FILE --jwks FILE --key KEY|FILE`: it checks a
 // downloaded "digital information" bundle offline (rule DC-8) — the record's
 // signature against Senim's JWK set, the audit-log evidence against the log's key, and
 // that the logged event is this record's view. Exit 0 valid, 1 invalid, 2 unusable.

@@ -15,7 +15,7 @@ import (
 	"github.com/senimkz/senim/internal/cli"
 )
 
-// VerifyCmd is `senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]`: it checks a
+// Notify is `senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]`: it checks a
 // read receipt offline against Senim's JWK set (a file, or fetched once from a URL).
 // RECEIPT is a file holding the compact JWS or the bundle the cabinet downloads
 // ({"receipt":..., "iin_salt":...}); with --iin and a bundle it also checks that the
