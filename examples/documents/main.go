@@ -158,7 +158,7 @@ func journey(ctx context.Context, base, out string, stdout io.Writer) error {
 	if err := getJSON(ctx, hc, base+"/sandbox/sms?phone="+url.QueryEscape(citizen.Phone), &sms); err != nil || len(sms) == 0 {
 		return fmt.Errorf("no SMS code in the sandbox outbox (%v)", err)
 	}
-	if page, err = cab.page(ctx, "POST", "/login/code", url.Values{"csrf": {csrf(page)}, "code": {smsRE.FindString(sms[0].Text)}}); err != nil {
+	if _, err = cab.page(ctx, "POST", "/login/code", url.Values{"csrf": {csrf(page)}, "code": {smsRE.FindString(sms[0].Text)}}); err != nil {
 		return err
 	}
 	if page, err = cab.page(ctx, "GET", "/documents?lang=en", nil); err != nil {

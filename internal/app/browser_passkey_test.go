@@ -96,7 +96,7 @@ func TestBrowserPasskey(t *testing.T) {
 	if l := text(`#passkey-list`); !strings.Contains(l, "Менің телефоным") {
 		t.Fatalf("the list after adding: %q", l)
 	}
-	creds, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: auth.AuthenticatorID})
+	creds, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams(auth))
 	if err != nil || len(creds.Credentials) != 1 || !creds.Credentials[0].IsResidentCredential {
 		t.Fatalf("authenticator holds %+v (%v)", creds, err)
 	}

@@ -33,7 +33,8 @@ func newSigner(t testing.TB) *keySigner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &keySigner{kid: "k-" + base64.RawURLEncoding.EncodeToString(k.PublicKey.X.Bytes()[:6]), priv: k}
+	pub, _ := k.PublicKey.Bytes()
+	return &keySigner{kid: "k-" + base64.RawURLEncoding.EncodeToString(pub[1:7]), priv: k}
 }
 
 func (k *keySigner) SignJWS(_ context.Context, typ string, payload []byte) (string, error) {

@@ -240,7 +240,6 @@ func TestRefusals(t *testing.T) {
 	auth := newAuthenticator()
 	c, _ := s.BeginRegistration(ctx, 1)
 	resp := auth.create(t, c)
-	cred := auth.only(t)
 
 	// Registration: a bad name, another citizen finishing it, a bad answer.
 	for _, name := range []string{"", "  ", strings.Repeat("я", MaxName+1), "a\nb"} {
@@ -279,7 +278,7 @@ func TestRefusals(t *testing.T) {
 	c, _ = s.BeginRegistration(ctx, 1)
 	auth.creds = map[string]*credential{}
 	resp = auth.create(t, c)
-	cred = auth.only(t)
+	cred := auth.only(t)
 	if _, err := s.FinishRegistration(ctx, 1, c.Token, "My phone", resp); err != nil {
 		t.Fatal(err)
 	}

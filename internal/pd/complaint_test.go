@@ -89,13 +89,12 @@ func TestComplaints(t *testing.T) {
 		wantCode(t, err, "pd.not_found", "")
 		_, err = f.svc.SetComplaintStatus(ctx, "", c.ID, ComplaintInReview, "")
 		wantCode(t, err, "pd.forbidden", "")
-		got, err := f.svc.SetComplaintStatus(ctx, actorAdmin, c.ID, ComplaintInReview, "asked the bank")
-		if err != nil {
+		if _, err := f.svc.SetComplaintStatus(ctx, actorAdmin, c.ID, ComplaintInReview, "asked the bank"); err != nil {
 			t.Fatal(err)
 		}
 		_, err = f.svc.SetComplaintStatus(ctx, actorAdmin, c.ID, ComplaintInReview, "")
 		wantCode(t, err, "pd.complaint.transition", "PD-3.1")
-		got, err = f.svc.SetComplaintStatus(ctx, actorAdmin, c.ID, ComplaintUpheld, "")
+		got, err := f.svc.SetComplaintStatus(ctx, actorAdmin, c.ID, ComplaintUpheld, "")
 		if err != nil {
 			t.Fatal(err)
 		}

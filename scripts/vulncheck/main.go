@@ -46,7 +46,7 @@ func main() {
 	os.Exit(run(os.Stdin, os.Stdout, *stdlib == "warn"))
 }
 
-type hit struct{ id, module, fixed, where, summary string }
+type hit struct{ id, module, fixed, where string }
 
 func run(in io.Reader, out io.Writer, warnStdlib bool) int {
 	dec := json.NewDecoder(in)
