@@ -60,7 +60,10 @@ func (s *Service) serveCreate(w http.ResponseWriter, r *http.Request) error {
 		// Scoped to the relying party and the route, bound to the exact body.
 		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
 		idem := Idempotency{Key: store.IdempotencyKey{Scope: actor.Org(c.BIN).String() + " " + r.Method + " " + r.URL.Path, Key: k, RequestHash: sum[:]},
-			Encode: func(c *Confirmation) ([]byte, error) { return json.Marshal(c) }}
+			Encode: func(c *Confirmation) ([]byte, error) {
+				b, err := json.Marshal(c)
+				return append(b, '\n'), err // as problem.WriteJSON writes it
+			}}
 		var replay *store.StoredResponse
 		if out, replay, err = s.CreateIdempotent(r.Context(), c.BIN, req, idem); err != nil {
 			return err
