@@ -240,7 +240,13 @@ func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, c *co
 		Pending: c.State == confirm.StatePending, Archive: a.cfg.Archive}
 	d.Other = map[string]string{"kk": "ru", "ru": "kk"}[lang]
 	if d.Pending && c.Method == policy.EDS {
-		d.Sign = web.Sign{How: "confirm.sign.how", TextID: "confirm-text", Text: d.Text, TextLang: lang, Label: "confirm.sign.cms"}
+		// The browser signing component: NCALayer asked for the citizen's own key and a
+		// signature time-stamp (confirm requires CAdES-T), or the pasted signature.
+		sg := web.Sign{How: "confirm.sign.how", TextID: "confirm-text", Text: d.Text, TextLang: lang, Label: "confirm.sign.cms", TimeStamp: true}
+		if p.Session != nil && p.Session.Citizen != nil {
+			sg.IIN = p.Session.Citizen.IIN
+		}
+		d.Sign = a.s.Signer(p, sg)
 	}
 	if c.AnswerEvent != 0 && (c.Method == policy.Push || c.State == confirm.StateDeclined) {
 		d.Evidence = true
