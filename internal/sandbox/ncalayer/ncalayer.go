@@ -66,16 +66,16 @@ type Simulator struct {
 
 // request is a signing request waiting for the person's decision.
 type request struct {
-	ID      string
-	Data    []byte
-	Attach  bool
-	IIN     string // only signers with this IIN are offered ("" = any)
-	Auth    bool
-	Locale  string
-	Origin  string
+	ID     string
+	Data   []byte
+	Attach bool
+	IIN    string // only signers with this IIN are offered ("" = any)
+	Auth   bool
+	Locale string
+	Origin string
 	// TimeStamp: the site asked for a signature time-stamp (tsaProfile).
 	TimeStamp bool
-	decided chan decision
+	decided   chan decision
 }
 
 type decision struct {
