@@ -11,13 +11,15 @@
 // payload binds the JWS. `senim confirm verify` checks it offline.
 //
 // An EDS answer is a CMS signature over the exact text, checked for its chain,
-// revocation and time-stamp, and kept with its hash in confirm_signatures (the archive,
-// issue 14, is to take it over).
+// revocation and time-stamp, and kept with its hash in confirm_signatures; the
+// ArchiveConsumer then puts the text and the CMS into the archive (CAdES-LT, evidence
+// records, ASiC-E export) with the relying party and the citizen as parties, and the
+// request names the archive document.
 //
 // Every decision and every answer is an outbox event in the transaction that records
 // it: confirm.request.created (notify turns it into the citizen's inbox notice),
-// confirm.push.answered, confirm.eds.signed. Events carry hashes, never the text or
-// an IIN.
+// confirm.push.answered, confirm.eds.signed, and confirm.request.expired (once, by the
+// sweep in Run). Events carry hashes, never the text or an IIN.
 package confirm
 
 import (
