@@ -84,12 +84,19 @@ func TestConfirmAgreementArchived(t *testing.T) {
 	if s, _ := bank.ConfirmationStatus(ctx, loan.ID); s.ArchiveDocument != "" {
 		t.Fatalf("archived before the consumer ran: %+v", s)
 	}
-	// The consumer archives it; run again (a redelivery, a second instance) and it is
-	// archived once.
-	if _, err := a.Confirm.SyncArchive(ctx); err != nil {
-		t.Fatal(err)
+	// Four archivers at once (redeliveries, other instances) all read "not archived
+	// yet" and ingest; the guarded reference inside the ingest's transaction lets one
+	// document through. Then the consumer itself finds it archived.
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- a.Confirm.ArchiveAgreement(ctx, loan.ID) }()
 	}
-	if err := a.Confirm.ArchiveAgreement(ctx, loan.ID); err != nil {
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Confirm.SyncArchive(ctx); err != nil {
 		t.Fatal(err)
 	}
 	s, err := bank.ConfirmationStatus(ctx, loan.ID)

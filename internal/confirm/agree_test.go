@@ -43,7 +43,7 @@ func requests(t *testing.T, db *store.DB) int {
 	return n
 }
 
-// rule DC-1, DC-6: POST /v1/confirmations honours an Idempotency-Key as the PD API does:
+// rule DC-1: POST /v1/confirmations honours an Idempotency-Key as the PD API does:
 // a retry gets the first answer (same id, Idempotent-Replayed) and records nothing more,
 // even after its deadline came too close; the same key with another body is 409
 // confirm.idempotency.conflict; the key is the relying party's own (another party's
