@@ -2,13 +2,19 @@ package confirm
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/internal/confirm/policy"
+	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
@@ -186,5 +192,28 @@ func TestArchiveNeedsArchive(t *testing.T) {
 	}
 	if n, err := s.SyncArchive(t.Context()); n != 0 || err != nil {
 		t.Fatalf("%d %v", n, err)
+	}
+}
+
+// BenchmarkCreateIdempotent is BenchmarkCreate with a fresh Idempotency-Key each time:
+// the stored-answer lookup, the claim and the stored answer on top of the row and event.
+func BenchmarkCreateIdempotent(b *testing.B) {
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	v, _ := pki.New(pki.Config{})
+	s, err := New(Config{DB: storetest.Open(b), Citizens: citizens{}, Signer: keySigner{priv}, Log: noLog{}, Validator: v,
+		Issuer: "https://senim.test", Now: func() time.Time { return t0 }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := consent(iinAlice, t0.Add(time.Hour))
+	r.Transaction = policy.Transaction{Kind: "loan", TermMonths: 24, Amount: "2000000", Obligations: []string{"repayment"}}
+	i := 0
+	for b.Loop() {
+		i++
+		idem := Idempotency{Key: store.IdempotencyKey{Scope: "org:" + bank + " POST /v1/confirmations", Key: strconv.Itoa(i), RequestHash: make([]byte, 32)},
+			Encode: func(c *Confirmation) ([]byte, error) { return json.Marshal(c) }}
+		if _, _, err := s.CreateIdempotent(b.Context(), bank, r, idem); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
