@@ -39,6 +39,9 @@ type Confirmation struct {
 	Deadline      time.Time         `json:"deadline"`
 	Lang          string            `json:"lang"`
 	EventID       int64             `json:"event_id"`
+	// ArchiveDocument is the archive document of an EDS-signed agreement once the
+	// archive has it: export it at /v1/archive/documents/{id}/asice.
+	ArchiveDocument string `json:"archive_document,omitempty"`
 }
 
 // CreateConfirmation asks a citizen to confirm; the answer says whether an EDS or a

@@ -352,6 +352,10 @@ func (a *App) build(ctx context.Context) error {
 	if err := a.seedSenders(ctx); err != nil {
 		return err
 	}
+	// The archive before confirmations: EDS-signed agreements go into it.
+	if err := a.mountArchive(s, ids); err != nil {
+		return err
+	}
 	if err := a.mountConfirm(s, ids, issuer, revocationFor(tc)); err != nil {
 		return err
 	}
@@ -367,9 +371,6 @@ func (a *App) build(ctx context.Context) error {
 	}
 	a.Webhooks.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) })
 	if err := a.mountEDS(s, public); err != nil {
-		return err
-	}
-	if err := a.mountArchive(s, ids); err != nil {
 		return err
 	}
 	smsPage, err := a.mountCabinet(s, public, ids, revocationFor(tc))
@@ -553,6 +554,13 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 			a.log.ErrorContext(ctx, "webhook delivery stopped", slog.String("error", err.Error()))
 		}
 	}()
+	if a.Confirm != nil {
+		go func() {
+			if err := a.Confirm.Run(ctx); err != nil && ctx.Err() == nil {
+				a.log.ErrorContext(ctx, "confirmation background work stopped", slog.String("error", err.Error()))
+			}
+		}()
+	}
 	go func() {
 		if err := a.Log.Run(ctx); err != nil && ctx.Err() == nil {
 			a.log.ErrorContext(ctx, "log sequencer stopped", slog.String("error", err.Error()))
@@ -828,7 +836,7 @@ func (a *App) mountConfirm(s *server.Server, ids *identity.Service, issuer strin
 	}
 	a.log.Info("confirmation policy", slog.String("version", pol.Version()))
 	svc, err := confirm.New(confirm.Config{DB: a.DB, Policy: pol, Citizens: ids, Signer: a.PD, Log: a.Log, Validator: a.Trust,
-		Revocation: revocation, Issuer: issuer, Now: a.Config.Now})
+		Revocation: revocation, Issuer: issuer, Now: a.Config.Now, Archive: a.Archive, Logger: a.log})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -107,5 +109,93 @@ func TestBrowserConfirm(t *testing.T) {
 	href, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById("evidence").getAttribute("href")`))
 	if err != nil || href != "/confirm/"+share.ID+"/evidence.json" {
 		t.Errorf("evidence link %q %v", href, err)
+	}
+}
+
+// TestBrowserConfirmNCALayer: the EDS confirmation signed through the browser signing
+// component, not pasted. The bank asks for a 24-month loan of 2,000,000 KZT (eds, rule
+// DC-3); the citizen, logged in with password and SMS (rule DC-1), opens it in Chromium,
+// clicks "Sign with NCALayer": the page's script asks the sandbox NCALayer over
+// WebSocket (TLS, pinned) for her own key and a signature time-stamp (tsaProfile); she
+// confirms in the simulator's window; the signed CMS comes back into the form, which
+// Senim verifies (chain, revocation, time-stamp) and keeps; the archive then takes the
+// agreement and the page links it (rule DC-5).
+func TestBrowserConfirmNCALayer(t *testing.T) {
+	bin := chromium(t)
+	a, srv := newSandboxNCALayer(t)
+	c := a.Pop.Citizens[0]
+	bank, _ := confirmBank(t, a, srv.URL)
+	ctx := t.Context()
+	loan, err := bank.CreateConfirmation(ctx, client.ConfirmationRequest{SubjectIIN: c.IIN, Deadline: testNow.Add(24 * time.Hour),
+		Transaction: client.Transaction{Kind: "loan", TermMonths: 24, Amount: "2000000", Currency: "KZT", Obligations: []string{"repayment"}},
+		Text:        map[string]string{"kk": loanText("kk"), "ru": loanText("ru")}})
+	if err != nil || loan.Method != "eds" {
+		t.Fatalf("loan: %+v %v", loan, err)
+	}
+	spki := sha256.Sum256(a.NCALayerTLS.Leaf.RawSubjectPublicKeyInfo)
+	bctx := chromeContext(t, bin, chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(spki[:])))
+	window := "https://" + strings.TrimPrefix(a.Config.SandboxNCALayer, "wss://") + "/"
+	q := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(srv.URL+"/login"),
+		chromedp.WaitVisible(q(`#login-form`)),
+		chromedp.SendKeys(q(`#iin`), c.IIN),
+		chromedp.SendKeys(q(`#password`), c.Password),
+		chromedp.Click(q(`#login-submit`)),
+		chromedp.WaitVisible(q(`#code-form`)),
+	); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.SendKeys(q(`#code`), lastCode(t, srv.URL, c.Phone)),
+		chromedp.Click(q(`#code-submit`)),
+		chromedp.WaitVisible(q(`#welcome`)),
+		chromedp.Navigate(srv.URL+"/confirm/"+loan.ID),
+		chromedp.WaitVisible(q(`#sign-ncalayer`)),
+		chromedp.Click(q(`#sign-ncalayer`)),
+		chromedp.WaitVisible(q(`#sign-status[data-state="sign.nca.choose"]`)),
+	); err != nil {
+		t.Fatalf("the loan's page, NCALayer asked: %v", err)
+	}
+	// The simulator's window offers only her key (the page asked for her IIN).
+	tab, cancel := chromedp.NewContext(bctx)
+	defer cancel()
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(window),
+		chromedp.WaitVisible(q(`form.request select`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	offered, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("form.request select option")).map(o => o.value)`))
+	if err != nil || len(offered) != 1 || offered[0] != "citizen:"+c.IIN {
+		t.Fatalf("keys offered: %v %v", offered, err)
+	}
+	if err := chromedp.Do(tab,
+		chromedp.SetValue(q(`form.request select`), "citizen:"+c.IIN),
+		chromedp.Click(q(`form.request button[value="sign"]`)),
+		chromedp.WaitVisible(q(`#notice`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(q(`#signed-cms`))); err != nil {
+		page, _ := chromedp.Run(bctx, chromedp.Text(q(`main`)))
+		t.Fatalf("the signature did not come back and verify: %v\n%s", err, page)
+	}
+	s, err := bank.ConfirmationStatus(ctx, loan.ID)
+	if err != nil || s.State != "confirmed" {
+		t.Fatalf("loan: %+v %v", s, err)
+	}
+	sg, err := a.Confirm.SignatureOf(ctx, &confirm.Confirmation{ID: loan.ID})
+	if err != nil || sg.TSA == "" || !sg.SignedAt.After(testNow.Add(-time.Hour)) {
+		t.Fatalf("the kept signature has no time-stamp: %+v %v", sg, err)
+	}
+	if _, err := a.Confirm.SyncArchive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/confirm/"+loan.ID), chromedp.WaitVisible(q(`#archive-link`))); err != nil {
+		t.Fatalf("the archived agreement is not linked: %v", err)
+	}
+	if s, _ := bank.ConfirmationStatus(ctx, loan.ID); s.ArchiveDocument == "" {
+		t.Errorf("the status does not name the archive document")
 	}
 }

@@ -73,7 +73,8 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices, VAPIDKey: c.VAPIDKey}); err != nil {
 		return nil, err
 	}
-	if err := webconfirm.Mount(sh, webconfirm.Config{Confirmations: c.Confirmations, Organizations: c.Orgs, SessionRef: inbox.SessionRef}); err != nil {
+	if err := webconfirm.Mount(sh, webconfirm.Config{Confirmations: c.Confirmations, Organizations: c.Orgs, SessionRef: inbox.SessionRef,
+		Archive: c.Archive != nil}); err != nil {
 		return nil, err
 	}
 	if err := documents.Mount(sh, c.Documents); err != nil {

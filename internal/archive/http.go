@@ -121,7 +121,7 @@ func (s *Service) apiIngest(w http.ResponseWriter, r *http.Request) error {
 		idem = &Idempotency{Key: store.IdempotencyKey{Scope: actor.Org(c.BIN).String() + " POST /v1/archive/documents", Key: k, RequestHash: h.Sum(nil)},
 			Status: http.StatusCreated, Encode: func(sm *Summary) ([]byte, error) { return json.Marshal(toJSON(*sm)) }}
 	}
-	sum, replay, err := s.ingest(r.Context(), actor.Org(c.BIN).String(), req.Name, req.Content, req.Signatures, idem, nil)
+	sum, replay, err := s.ingest(r.Context(), actor.Org(c.BIN).String(), req.Name, req.Content, req.Signatures, idem, nil, nil)
 	if err != nil {
 		return Problem(idemProblem(err))
 	}

@@ -103,7 +103,17 @@ type Summary struct {
 // transaction. Errors wrap ErrTooLarge, ErrBadCMS, ErrContentMismatch or
 // ErrSignatureInvalid; nothing is stored then.
 func (s *Service) Ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte) (*Summary, error) {
-	sum, _, err := s.ingest(ctx, owner, name, content, sigs, nil, nil)
+	sum, _, err := s.ingest(ctx, owner, name, content, sigs, nil, nil, nil)
+	return sum, err
+}
+
+// IngestThen is Ingest that also runs then in the transaction that stores the
+// document: when then fails, nothing is stored. A caller that records the document's id
+// elsewhere (confirm, for an EDS-signed agreement) does it there, so the document is
+// stored and referenced exactly once however often it is retried.
+func (s *Service) IngestThen(ctx context.Context, owner, name string, content []byte, sigs [][]byte,
+	then func(ctx context.Context, tx *store.Tx, sum *Summary) error) (*Summary, error) {
+	sum, _, err := s.ingest(ctx, owner, name, content, sigs, nil, nil, then)
 	return sum, err
 }
 
@@ -138,7 +148,7 @@ func (s *Service) Import(ctx context.Context, owner string, container []byte) (*
 			}
 		}
 	}
-	sum, _, err := s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, nil, rep)
+	sum, _, err := s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, nil, rep, nil)
 	return sum, err
 }
 
@@ -151,7 +161,8 @@ type Idempotency struct {
 	Encode func(*Summary) ([]byte, error)
 }
 
-func (s *Service) ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte, idem *Idempotency, imported *Report) (*Summary, *store.StoredResponse, error) {
+func (s *Service) ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte, idem *Idempotency, imported *Report,
+	then func(context.Context, *store.Tx, *Summary) error) (*Summary, *store.StoredResponse, error) {
 	if s.cfg.Validation.Validator == nil && imported == nil {
 		return nil, nil, errors.New("archive: ingest needs a validator")
 	}
@@ -237,6 +248,11 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 		}
 		if err := s.emit(ctx, tx, EvIngested, owner, sum.ID, map[string]any{"signatures": len(lts)}); err != nil {
 			return err
+		}
+		if then != nil {
+			if err := then(ctx, tx, sum); err != nil {
+				return err
+			}
 		}
 		if idem == nil {
 			return nil

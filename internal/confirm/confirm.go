@@ -11,13 +11,15 @@
 // payload binds the JWS. `senim confirm verify` checks it offline.
 //
 // An EDS answer is a CMS signature over the exact text, checked for its chain,
-// revocation and time-stamp, and kept with its hash in confirm_signatures (the archive,
-// issue 14, is to take it over).
+// revocation and time-stamp, and kept with its hash in confirm_signatures; the
+// ArchiveConsumer then puts the text and the CMS into the archive (CAdES-LT, evidence
+// records, ASiC-E export) with the relying party and the citizen as parties, and the
+// request names the archive document.
 //
 // Every decision and every answer is an outbox event in the transaction that records
 // it: confirm.request.created (notify turns it into the citizen's inbox notice),
-// confirm.push.answered, confirm.eds.signed. Events carry hashes, never the text or
-// an IIN.
+// confirm.push.answered, confirm.eds.signed, and confirm.request.expired (once, by the
+// sweep in Run). Events carry hashes, never the text or an IIN.
 package confirm
 
 import (
@@ -30,10 +32,12 @@ import (
 	"fmt"
 	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/secret"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/senimkz/senim/internal/archive"
 	"github.com/senimkz/senim/internal/confirm/policy"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/kzid"
@@ -80,6 +84,11 @@ type Config struct {
 	Now    func() time.Time
 	// MaxDeadline bounds how far ahead a deadline may be (default 30 days).
 	MaxDeadline time.Duration
+	// Archive, when set, receives every EDS-signed agreement (ArchiveConsumer).
+	Archive *archive.Service
+	// SweepEvery is how often Run sweeps expired requests (default 1 minute).
+	SweepEvery time.Duration
+	Logger     *slog.Logger
 }
 
 // Service is the confirmation point.
@@ -98,6 +107,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.SweepEvery <= 0 {
+		cfg.SweepEvery = time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	if cfg.MaxDeadline <= 0 {
 		cfg.MaxDeadline = 30 * 24 * time.Hour
@@ -145,6 +160,10 @@ type Confirmation struct {
 	Lang          string             `json:"lang,omitempty"` // the text's language she answered
 	EventID       int64              `json:"event_id"`       // confirm.request.created
 	AnswerEvent   int64              `json:"answer_event,omitempty"`
+	// ArchiveID is the archive document of an EDS-signed agreement, once the archive
+	// has it (rule DC-5): the relying party exports it at
+	// /v1/archive/documents/{id}/asice, the citizen finds it in her archive.
+	ArchiveID string `json:"archive_document,omitempty"`
 }
 
 // Hash is the base64url SHA-256 of a text, what evidence and events commit to.
@@ -159,6 +178,94 @@ func (s *Service) now() time.Time { return s.cfg.Now() }
 // (confirm.request.created), which notify delivers to the citizen's inbox. A push asked
 // for where an EDS is required is ErrEDSRequired and nothing is recorded.
 func (s *Service) Create(ctx context.Context, org string, r Request) (*Confirmation, error) {
+	c, _, err := s.create(ctx, org, r, nil)
+	return c, err
+}
+
+// Idempotency is a creating request's Idempotency-Key, scoped to the relying party and
+// bound to a digest of its body: a repeat gets the stored answer and records nothing
+// more; the same key with another body is ErrIdempotencyConflict.
+type Idempotency struct {
+	Key store.IdempotencyKey
+	// Encode renders the answer stored for a repeat (status 201).
+	Encode func(*Confirmation) ([]byte, error)
+}
+
+// errPeek rolls back the transaction that only looked for a stored answer.
+var errPeek = errors.New("confirm: idempotency peek")
+
+// CreateIdempotent is Create honouring an Idempotency-Key: it returns either the new
+// request or, for a repeat of an earlier one, the answer stored then (a replay) and
+// no request. The stored answer is looked for before the request is checked, so a
+// repeat gets the first answer even when, say, its deadline is now too close.
+func (s *Service) CreateIdempotent(ctx context.Context, org string, r Request, idem Idempotency) (*Confirmation, *store.StoredResponse, error) {
+	var replay *store.StoredResponse
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		resp, err := tx.ClaimIdempotencyKey(ctx, idem.Key)
+		if err != nil {
+			return err
+		}
+		replay = resp
+		return errPeek
+	})
+	if err != nil && !errors.Is(err, errPeek) {
+		return nil, nil, idemProblem(err)
+	}
+	if replay != nil {
+		return nil, replay, nil
+	}
+	c, replay, err := s.create(ctx, org, r, &idem)
+	return c, replay, idemProblem(err)
+}
+
+func (s *Service) create(ctx context.Context, org string, r Request, idem *Idempotency) (*Confirmation, *store.StoredResponse, error) {
+	c, err := s.prepare(ctx, org, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	var replay *store.StoredResponse
+	tx, _ := json.Marshal(r.Transaction)
+	dec, _ := json.Marshal(c.Decision)
+	d, method := c.Decision, c.Method
+	err = s.db.Tx(ctx, func(t *store.Tx) error {
+		if idem != nil {
+			resp, err := t.ClaimIdempotencyKey(ctx, idem.Key)
+			if err != nil || resp != nil {
+				replay = resp
+				return err
+			}
+		}
+		pl, _ := json.Marshal(map[string]any{"id": c.ID, "org": org, "method": method, "policy_version": d.PolicyVersion,
+			"policy_method": d.Method, "reasons": reasonCodes(d), "text_sha256": c.TextSHA256, "deadline": c.Deadline})
+		id, err := t.Emit(ctx, store.Event{Type: EvRequestCreated, Actor: actor.Org(org).String(), Subject: c.Subject, Payload: pl})
+		if err != nil {
+			return err
+		}
+		c.EventID = id
+		_, err = t.ExecContext(ctx, `INSERT INTO confirm_requests (id, org_bin, subject, tx, text_kk, text_ru, method, reasons, policy_version,
+			deadline, state, created_at, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, org, c.Subject, string(tx), r.Text["kk"], r.Text["ru"], method, string(dec), d.PolicyVersion,
+			store.Micros(c.Deadline), StatePending, store.Micros(c.CreatedAt), id)
+		if err != nil || idem == nil {
+			return err
+		}
+		b, err := idem.Encode(c)
+		if err != nil {
+			return err
+		}
+		return t.SaveIdempotentResponse(ctx, idem.Key, store.StoredResponse{Status: 201, ContentType: "application/json", Body: b})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if replay != nil {
+		return nil, replay, nil
+	}
+	return c, nil, nil
+}
+
+// prepare checks r and decides it: the request to record, not yet recorded.
+func (s *Service) prepare(ctx context.Context, org string, r Request) (*Confirmation, error) {
 	if !kzid.ValidBIN(org) {
 		return nil, ErrUnidentified.WithDetail("the relying party must be identified by the BIN of its certificate")
 	}
@@ -201,29 +308,9 @@ func (s *Service) Create(ctx context.Context, org string, r Request) (*Confirmat
 	if err != nil {
 		return nil, err
 	}
-	c := &Confirmation{ID: secret.Ref("c_"), Org: org, Subject: subject, Transaction: r.Transaction, Text: r.Text,
+	return &Confirmation{ID: secret.Ref("c_"), Org: org, Subject: subject, Transaction: r.Transaction, Text: r.Text,
 		TextSHA256: map[string]string{"kk": Hash(r.Text["kk"]), "ru": Hash(r.Text["ru"])}, Method: method, Decision: d,
-		PolicyVersion: d.PolicyVersion, State: StatePending, Deadline: r.Deadline.UTC().Truncate(time.Second), CreatedAt: now}
-	tx, _ := json.Marshal(r.Transaction)
-	dec, _ := json.Marshal(d)
-	err = s.db.Tx(ctx, func(t *store.Tx) error {
-		pl, _ := json.Marshal(map[string]any{"id": c.ID, "org": org, "method": method, "policy_version": d.PolicyVersion,
-			"policy_method": d.Method, "reasons": reasonCodes(d), "text_sha256": c.TextSHA256, "deadline": c.Deadline})
-		id, err := t.Emit(ctx, store.Event{Type: EvRequestCreated, Actor: actor.Org(org).String(), Subject: subject, Payload: pl})
-		if err != nil {
-			return err
-		}
-		c.EventID = id
-		_, err = t.ExecContext(ctx, `INSERT INTO confirm_requests (id, org_bin, subject, tx, text_kk, text_ru, method, reasons, policy_version,
-			deadline, state, created_at, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.ID, org, subject, string(tx), r.Text["kk"], r.Text["ru"], method, string(dec), d.PolicyVersion,
-			store.Micros(c.Deadline), StatePending, store.Micros(now), id)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+		PolicyVersion: d.PolicyVersion, State: StatePending, Deadline: r.Deadline.UTC().Truncate(time.Second), CreatedAt: now}, nil
 }
 
 // reasonCodes are the decision's reasons as "RULE code" for the event: the log shows
@@ -236,14 +323,15 @@ func reasonCodes(d policy.Decision) []string {
 	return out
 }
 
-const columns = `id, org_bin, subject, tx, text_kk, text_ru, method, reasons, policy_version, deadline, state, created_at, event_id, decided_at, lang, answer_event`
+const columns = `id, org_bin, subject, tx, text_kk, text_ru, method, reasons, policy_version, deadline, state, created_at, event_id, decided_at, lang, answer_event,
+	COALESCE((SELECT g.archive_id FROM confirm_signatures g WHERE g.request_id = confirm_requests.id), '')`
 
 func (s *Service) scan(sc interface{ Scan(...any) error }) (*Confirmation, error) {
 	var c Confirmation
 	var tx, dec, kk, ru string
 	var deadline, created, decided int64
 	if err := sc.Scan(&c.ID, &c.Org, &c.Subject, &tx, &kk, &ru, &c.Method, &dec, &c.PolicyVersion, &deadline, &c.State, &created,
-		&c.EventID, &decided, &c.Lang, &c.AnswerEvent); err != nil {
+		&c.EventID, &decided, &c.Lang, &c.AnswerEvent, &c.ArchiveID); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(tx), &c.Transaction); err != nil {

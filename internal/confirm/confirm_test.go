@@ -72,13 +72,18 @@ var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
 func newService(t *testing.T) (*Service, *store.DB, *time.Time, citizens) {
 	t.Helper()
+	return newServiceOn(t, storetest.Open(t))
+}
+
+// newServiceOn is newService on db (an engine of storetest.Engines).
+func newServiceOn(t *testing.T, db *store.DB) (*Service, *store.DB, *time.Time, citizens) {
+	t.Helper()
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	v, err := pki.New(pki.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := t0
-	db := storetest.Open(t)
 	cs := citizens{}
 	s, err := New(Config{DB: db, Citizens: cs, Signer: keySigner{priv}, Log: noLog{}, Validator: v, Issuer: "https://senim.test",
 		Now: func() time.Time { return now }})

@@ -1,9 +1,11 @@
 package confirm
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/senimkz/senim/internal/problem"
+	"github.com/senimkz/senim/internal/store"
 )
 
 // Errors of the package, each a *problem.Problem with a stable code; test with
@@ -36,6 +38,25 @@ var (
 	ErrNotLogged = problem.RetryAfter(problem.New(http.StatusConflict, "confirm.evidence.not_logged", "The evidence is not in the audit log yet; try again in a moment"), 2)
 	// ErrNoEvidence: the request has not been answered.
 	ErrNoEvidence = problem.New(http.StatusConflict, "confirm.evidence.none", "The request has no answer yet, so no evidence")
+	// ErrIdempotencyConflict: the Idempotency-Key was used with another request body.
+	ErrIdempotencyConflict = problem.New(http.StatusConflict, "confirm.idempotency.conflict", "This Idempotency-Key was used with a different confirmation request")
+	// ErrIdempotencyInProgress: a request with this key is being recorded; retry later.
+	ErrIdempotencyInProgress = problem.New(http.StatusConflict, "idempotency.in_progress", "A request with this Idempotency-Key is in progress; retry later")
+	// ErrIdempotencyKey: the Idempotency-Key is empty or too long.
+	ErrIdempotencyKey = problem.New(http.StatusBadRequest, "idempotency.key_invalid", "The Idempotency-Key is empty or too long")
 	// ErrEvidenceInvalid: an evidence package does not verify or is not well-formed.
 	ErrEvidenceInvalid = problem.New(http.StatusUnprocessableEntity, "confirm.evidence.invalid", "The confirmation evidence does not verify").WithRule("DC-5")
 )
+
+// idemProblem gives the store's idempotency errors their API problems.
+func idemProblem(err error) error {
+	switch {
+	case errors.Is(err, store.ErrIdempotencyConflict):
+		return ErrIdempotencyConflict
+	case errors.Is(err, store.ErrIdempotencyInProgress):
+		return ErrIdempotencyInProgress
+	case errors.Is(err, store.ErrInvalidIdempotencyKey):
+		return ErrIdempotencyKey
+	}
+	return err
+}

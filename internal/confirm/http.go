@@ -2,13 +2,17 @@ package confirm
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"time"
 
+	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/server"
+	"github.com/senimkz/senim/internal/store"
 )
 
 // Register mounts the relying party's API with handle. Organisation routes expect the
@@ -24,7 +28,7 @@ func (s *Service) Register(handle func(pattern string, h http.Handler)) {
 		handle(pattern, server.ErrorHandler(f))
 	}
 	h("GET /v1/confirm/policy", s.servePolicy)
-	h("POST /v1/confirmations", s.create)
+	h("POST /v1/confirmations", s.serveCreate)
 	h("GET /v1/confirmations/{id}", s.status)
 	h("GET /v1/confirmations/{id}/evidence", s.evidence)
 }
@@ -38,17 +42,46 @@ func (s *Service) servePolicy(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Service) create(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) serveCreate(w http.ResponseWriter, r *http.Request) error {
 	c, err := orgauth.Require(r)
 	if err != nil {
 		return err
 	}
-	var req Request
-	if err := problem.DecodeJSON(w, r, maxBody, &req); err != nil {
+	body, err := problem.ReadJSON(w, r, maxBody)
+	if err != nil {
 		return err
 	}
-	out, err := s.Create(r.Context(), c.BIN, req)
-	if err != nil {
+	var req Request
+	if err := problem.UnmarshalJSON(body, &req); err != nil {
+		return err
+	}
+	var out *Confirmation
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		// Scoped to the relying party and the route, bound to the exact body.
+		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
+		idem := Idempotency{Key: store.IdempotencyKey{Scope: actor.Org(c.BIN).String() + " " + r.Method + " " + r.URL.Path, Key: k, RequestHash: sum[:]},
+			Encode: func(c *Confirmation) ([]byte, error) {
+				b, err := json.Marshal(c)
+				return append(b, '\n'), err // as problem.WriteJSON writes it
+			}}
+		var replay *store.StoredResponse
+		if out, replay, err = s.CreateIdempotent(r.Context(), c.BIN, req, idem); err != nil {
+			return err
+		}
+		if replay != nil {
+			var prev struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal(replay.Body, &prev) == nil && prev.ID != "" {
+				w.Header().Set("Location", "/v1/confirmations/"+prev.ID)
+			}
+			w.Header().Set("Content-Type", replay.ContentType)
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(replay.Status)
+			_, err := w.Write(replay.Body)
+			return err
+		}
+	} else if out, err = s.Create(r.Context(), c.BIN, req); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/v1/confirmations/"+out.ID)

@@ -19,6 +19,7 @@ var todo = map[string]string{
 	"idempotency.key_invalid":        "Send an Idempotency-Key of 1 to 255 printable characters, or none.",
 	"idempotency.key_conflict":       "Use a new Idempotency-Key for a different request; reuse a key only to retry the same body.",
 	"idempotency.in_progress":        "Retry after a moment: the first request with this key is still running.",
+	"confirm.idempotency.conflict":   "Use a new Idempotency-Key for a different confirmation request; reuse a key only to retry the same body.",
 
 	// HTTP and authentication.
 	"http.not_found":                "Check the path against api/openapi.yaml.",

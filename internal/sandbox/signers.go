@@ -7,6 +7,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
+	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/problem"
 )
 
@@ -37,6 +38,16 @@ var ErrNoSuchSigner = problem.New(404, "sandbox.signer.unknown", "No demo signer
 // SignCMS signs data with the demo signer ref's GOST 2015 key: a CMS with the data
 // (attach) or without it.
 func (k *Keys) SignCMS(ctx context.Context, ref string, data []byte, attach bool) ([]byte, error) {
+	return k.signCMS(ctx, ref, data, attach, false)
+}
+
+// SignCMSTimeStamped is SignCMS with a signature time-stamp from the sandbox CA's GOST
+// 2015 TSA (CAdES-T), as NCALayer makes when a site asks for one (tsaProfile).
+func (k *Keys) SignCMSTimeStamped(ctx context.Context, ref string, data []byte, attach bool) ([]byte, error) {
+	return k.signCMS(ctx, ref, data, attach, true)
+}
+
+func (k *Keys) signCMS(ctx context.Context, ref string, data []byte, attach, stamp bool) ([]byte, error) {
 	kind, iin, ok := strings.Cut(ref, ":")
 	if !ok || (kind != "citizen" && kind != "employee") {
 		return nil, ErrNoSuchSigner
@@ -50,6 +61,13 @@ func (k *Keys) SignCMS(ctx context.Context, ref string, data []byte, attach bool
 		return nil, err
 	}
 	e := f.Entries[0]
-	return cms.Sign(ctx, data, []cms.SignerSpec{{Signer: e.PrivateKey, Cert: e.Certificate, Chain: e.CACertificates}},
-		cms.SignOptions{Detached: !attach})
+	opts := cms.SignOptions{Detached: !attach}
+	if stamp {
+		tc, err := k.CA.TSA(ca.GOST2015)
+		if err != nil {
+			return nil, err
+		}
+		opts.TSA = &tsp.Local{Config: tc}
+	}
+	return cms.Sign(ctx, data, []cms.SignerSpec{{Signer: e.PrivateKey, Cert: e.Certificate, Chain: e.CACertificates}}, opts)
 }

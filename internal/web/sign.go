@@ -37,6 +37,9 @@ type Sign struct {
 	// Auth: the signature logs in (NCALayer is asked for an authentication key);
 	// otherwise it is a signing one.
 	Auth bool
+	// TimeStamp asks NCALayer for a signature time-stamp (CAdES-T): what needs one
+	// (an agreement confirmed with EDS) refuses a signature without it.
+	TimeStamp bool
 	// IIN, when set, is the only signer NCALayer is asked to offer and eGov Mobile's
 	// result is accepted from.
 	IIN string

@@ -48,6 +48,12 @@ type Signers interface {
 	SignCMS(ctx context.Context, ref string, data []byte, attach bool) ([]byte, error)
 }
 
+// TimeStampingSigners also sign with a signature time-stamp (CAdES-T), for requests
+// with signingParams.tsaProfile; without it such requests are signed without one.
+type TimeStampingSigners interface {
+	SignCMSTimeStamped(ctx context.Context, ref string, data []byte, attach bool) ([]byte, error)
+}
+
 // Simulator serves the WebSocket and the confirmation page.
 type Simulator struct {
 	Keys Signers
@@ -60,14 +66,16 @@ type Simulator struct {
 
 // request is a signing request waiting for the person's decision.
 type request struct {
-	ID      string
-	Data    []byte
-	Attach  bool
-	IIN     string // only signers with this IIN are offered ("" = any)
-	Auth    bool
-	Locale  string
-	Origin  string
-	decided chan decision
+	ID     string
+	Data   []byte
+	Attach bool
+	IIN    string // only signers with this IIN are offered ("" = any)
+	Auth   bool
+	Locale string
+	Origin string
+	// TimeStamp: the site asked for a signature time-stamp (tsaProfile).
+	TimeStamp bool
+	decided   chan decision
 }
 
 type decision struct {
@@ -112,6 +120,9 @@ type basicsArgs struct {
 		Decode      any `json:"decode"`
 		Encapsulate any `json:"encapsulate"`
 		Digested    any `json:"digested"`
+		// TSAProfile, when present, asks for a signature time-stamp (CAdES-T), as
+		// NCALayer then gets from the NCA's TSA.
+		TSAProfile json.RawMessage `json:"tsaProfile"`
 	} `json:"signingParams"`
 	SignerParams struct {
 		IIN             string   `json:"iin"`
@@ -193,8 +204,9 @@ func (s *Simulator) handle(ctx context.Context, origin string, m message) any {
 		if a.SigningParams.Decode != nil && !truthy(a.SigningParams.Decode) {
 			raw = []byte(data) // sign the base64 text itself
 		}
+		tsa := len(a.SigningParams.TSAProfile) > 0 && string(a.SigningParams.TSAProfile) != "null"
 		cms, err := s.ask(ctx, &request{Data: raw, Attach: a.SigningParams.Encapsulate == nil || truthy(a.SigningParams.Encapsulate),
-			IIN: a.SignerParams.IIN, Locale: a.Locale, Origin: origin})
+			IIN: a.SignerParams.IIN, Locale: a.Locale, Origin: origin, TimeStamp: tsa})
 		switch {
 		case errors.Is(err, errCancelled):
 			return basicsError("canceledByUser", "the user cancelled")
@@ -281,7 +293,13 @@ func (s *Simulator) ask(ctx context.Context, req *request) (string, error) {
 	if d.cancel {
 		return "", errCancelled
 	}
-	der, err := s.Keys.SignCMS(ctx, d.ref, req.Data, req.Attach)
+	var der []byte
+	var err error
+	if ts, ok := s.Keys.(TimeStampingSigners); ok && req.TimeStamp {
+		der, err = ts.SignCMSTimeStamped(ctx, d.ref, req.Data, req.Attach)
+	} else {
+		der, err = s.Keys.SignCMS(ctx, d.ref, req.Data, req.Attach)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -310,3 +310,43 @@ func (emptySigners) SignCMS(context.Context, string, []byte, bool) ([]byte, erro
 }
 
 func osTemp() (string, error) { return os.MkdirTemp("", "senim-ncalayer-test-") }
+
+// signingParams.tsaProfile asks for a signature time-stamp, as NCALayer gets from the
+// NCA's TSA: the answer's CMS carries one (CAdES-T) from the sandbox TSA; a request
+// without tsaProfile, or with it null, gets none.
+func TestBasicsSignTimeStamp(t *testing.T) {
+	k := dial(t)
+	c := sandbox.Demo().Citizens[0]
+	data := []byte("Қарыз шарты: 2 000 000 теңге, 24 ай")
+	for _, tc := range []struct {
+		profile any
+		stamped bool
+	}{{map[string]any{}, true}, {nil, false}, {"absent", false}} {
+		params := map[string]any{"decode": true, "encapsulate": true, "digested": false}
+		if tc.profile != "absent" {
+			params["tsaProfile"] = tc.profile
+		}
+		b, _ := json.Marshal(map[string]any{"module": "kz.gov.pki.knca.basics", "method": "sign", "args": map[string]any{
+			"format": "cms", "data": base64.StdEncoding.EncodeToString(data), "signingParams": params,
+			"signerParams": map[string]any{"iin": c.IIN}}})
+		k.send(string(b))
+		k.decide("citizen:"+c.IIN, "sign")
+		var res struct {
+			Status bool `json:"status"`
+			Body   struct {
+				Result []string `json:"result"`
+			} `json:"body"`
+		}
+		if err := json.Unmarshal([]byte(k.read()), &res); err != nil || !res.Status || len(res.Body.Result) != 1 {
+			t.Fatalf("answer %+v %v", res, err)
+		}
+		der, _ := base64.StdEncoding.DecodeString(res.Body.Result[0])
+		v, err := cms.Verify(t.Context(), der, nil, cms.VerifyOptions{})
+		if err != nil || len(v.Signers) != 1 || !v.Signers[0].SignatureValid {
+			t.Fatalf("profile %v: %v %+v", tc.profile, err, v)
+		}
+		if got := v.Signers[0].TimeStamp != nil; got != tc.stamped {
+			t.Errorf("profile %v: time-stamped %v, want %v", tc.profile, got, tc.stamped)
+		}
+	}
+}

@@ -62,6 +62,9 @@ type Config struct {
 	// SessionRef names a session in evidence without revealing anything that opens it
 	// (the inbox's SessionRef, so a receipt and evidence of one session agree).
 	SessionRef func(*identity.Session) string
+	// Archive: EDS-signed agreements go into the archive (its area is mounted); the
+	// page then links the archived document or says it is on its way.
+	Archive bool
 }
 
 type area struct {
@@ -204,6 +207,7 @@ type requestData struct {
 	Signed   bool
 	CMS      string // PEM of the kept signature
 	SignedAt time.Time
+	Archive  bool // the archive takes EDS agreements
 }
 
 // textLang picks the language of the text: the one asked for (?text=), else the
@@ -233,10 +237,16 @@ func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, c *co
 	}
 	d := requestData{C: c, Party: a.party(r.Context(), c.Org), Method: "confirm.method." + c.Method, State: "confirm.state." + c.State,
 		Reasons: Reasons(p.Lang, c.Decision.Reasons), Lang: lang, Text: c.Text[lang], TextSHA: c.TextSHA256[lang],
-		Pending: c.State == confirm.StatePending}
+		Pending: c.State == confirm.StatePending, Archive: a.cfg.Archive}
 	d.Other = map[string]string{"kk": "ru", "ru": "kk"}[lang]
 	if d.Pending && c.Method == policy.EDS {
-		d.Sign = web.Sign{How: "confirm.sign.how", TextID: "confirm-text", Text: d.Text, TextLang: lang, Label: "confirm.sign.cms"}
+		// The browser signing component: NCALayer asked for the citizen's own key and a
+		// signature time-stamp (confirm requires CAdES-T), or the pasted signature.
+		sg := web.Sign{How: "confirm.sign.how", TextID: "confirm-text", Text: d.Text, TextLang: lang, Label: "confirm.sign.cms", TimeStamp: true}
+		if p.Session != nil && p.Session.Citizen != nil {
+			sg.IIN = p.Session.Citizen.IIN
+		}
+		d.Sign = a.s.Signer(p, sg)
 	}
 	if c.AnswerEvent != 0 && (c.Method == policy.Push || c.State == confirm.StateDeclined) {
 		d.Evidence = true

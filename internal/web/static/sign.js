@@ -43,6 +43,13 @@
   // {status, body:{result}} or {status:false, code, message}); older ones get
   // kz.gov.pki.knca.commonUtils "createCAdESFromBase64" (positional arguments, answer
   // {code:"200", responseObject} or {code, message}).
+  // signingParams asks NCALayer for a signature time-stamp (tsaProfile) where the
+  // page needs CAdES-T (data-tsa): an agreement signed with EDS keeps its time.
+  function signingParams() {
+    var p = { decode: true, encapsulate: true, digested: false };
+    if (root.hasAttribute("data-tsa")) { p.tsaProfile = {}; }
+    return p;
+  }
   function basicsRequest() {
     var signer = { extKeyUsageOids: root.hasAttribute("data-auth") ? [] : ["1.3.6.1.5.5.7.3.4"] };
     var iin = root.getAttribute("data-iin");
@@ -54,7 +61,7 @@
         allowedStorages: ["PKCS12", "AKKaztokenStore", "AKKZIDCardStore", "AKEToken72KStore", "AKJaCartaStore"],
         format: "cms",
         data: data,
-        signingParams: { decode: true, encapsulate: true, digested: false },
+        signingParams: signingParams(),
         signerParams: signer,
         locale: document.documentElement.lang || "ru"
       }
