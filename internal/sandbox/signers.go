@@ -2,11 +2,13 @@ package sandbox
 
 import (
 	"context"
+	"crypto/x509"
 	"strings"
 
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
+	"github.com/senimkz/senim/internal/eds/xmldsig"
 	"github.com/senimkz/senim/internal/problem"
 )
 
@@ -37,6 +39,27 @@ var ErrNoSuchSigner = problem.New(404, "sandbox.signer.unknown", "No demo signer
 // SignCMS signs data with the demo signer ref's GOST 2015 key: a CMS with the data
 // (attach) or without it.
 func (k *Keys) SignCMS(ctx context.Context, ref string, data []byte, attach bool) ([]byte, error) {
+	e, err := k.demoKey(ref)
+	if err != nil {
+		return nil, err
+	}
+	return cms.Sign(ctx, data, []cms.SignerSpec{{Signer: e.PrivateKey, Cert: e.Certificate, Chain: e.CACertificates}},
+		cms.SignOptions{Detached: !attach})
+}
+
+// SignXML adds an enveloped XML-DSig signature (exclusive C14N, GOST 2015-512, the
+// certificate and its chain in KeyInfo) by the demo signer ref to the XML document
+// doc, as NCALayer's format "xml" and eGov Mobile's signMethod XML make it.
+func (k *Keys) SignXML(_ context.Context, ref string, doc []byte) ([]byte, error) {
+	e, err := k.demoKey(ref)
+	if err != nil {
+		return nil, err
+	}
+	return xmldsig.Sign(doc, e.PrivateKey, append([]*x509.Certificate{e.Certificate}, e.CACertificates...), xmldsig.Options{})
+}
+
+// demoKey opens the GOST 2015 key of the demo signer ref.
+func (k *Keys) demoKey(ref string) (*pkcs12.Entry, error) {
 	kind, iin, ok := strings.Cut(ref, ":")
 	if !ok || (kind != "citizen" && kind != "employee") {
 		return nil, ErrNoSuchSigner
@@ -49,7 +72,5 @@ func (k *Keys) SignCMS(ctx context.Context, ref string, data []byte, attach bool
 	if err != nil {
 		return nil, err
 	}
-	e := f.Entries[0]
-	return cms.Sign(ctx, data, []cms.SignerSpec{{Signer: e.PrivateKey, Cert: e.Certificate, Chain: e.CACertificates}},
-		cms.SignOptions{Detached: !attach})
+	return &f.Entries[0], nil
 }
