@@ -87,6 +87,7 @@ func TestBrowserConsentXML(t *testing.T) {
 
 	// NCALayer, format "xml": the simulator's window shows the XML document.
 	consentForm("mortgage application")
+	Axe(t, ctx, "the consent's sign page with the format choice")
 	if err := chromedp.Do(ctx,
 		chromedp.Click(q(`#sign-ncalayer`)),
 		chromedp.WaitVisible(q(`#sign-status[data-state="sign.nca.choose"]`)),
