@@ -66,7 +66,7 @@ type request struct {
 	ID      string
 	Data    []byte
 	Attach  bool
-	XML     bool // an XML document signed in XML-DSig, not a CMS
+	XML     bool   // an XML document signed in XML-DSig, not a CMS
 	IIN     string // only signers with this IIN are offered ("" = any)
 	Auth    bool
 	Locale  string
