@@ -147,6 +147,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 			EmployerOf:  func(iin string) string { return staff[iin] },
 			Signers:     a.Keys.Signers,
 			SignCMS:     a.Keys.SignCMS,
+			SignXML:     a.Keys.SignXML,
 		}
 	}
 	ui, err := c.mount(sh)

@@ -7,11 +7,12 @@
 //
 //   - API-1: GETs the link once and learns what it is asked to sign, by whom, until
 //     when, and where the document is (its URI with an auth type and a token);
-//   - API-2: GETs the document URI with that token: the sign method (CMS_WITH_DATA or
-//     CMS_SIGN_ONLY) and the documents to sign, in base64;
+//   - API-2: GETs the document URI with that token: the sign method (CMS_WITH_DATA,
+//     CMS_SIGN_ONLY or XML) and the documents to sign, in base64 (documentXml, the
+//     XML itself, for XML);
 //   - PUTs the same structure back with the signature in place of each document.
 //
-// The PUT is accepted only when the CMS verifies (signature, digest, chain,
+// The PUT is accepted only when the CMS (or the XML signature, internal/eds/xmlsigned) verifies (signature, digest, chain,
 // revocation), covers exactly the document, and — when the page named one — is made
 // by the expected person; anything else is refused with a stable code and changes
 // nothing. The page learns the result by watching (Watch) and takes the signature
@@ -31,17 +32,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/eds/xmldsig"
+	"github.com/senimkz/senim/internal/eds/xmlsigned"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/store"
 )
 
-// Sign methods of API-2. XML (an XML-DSig enveloped signature) is not offered: Senim
-// does not verify XML signatures yet.
+// Sign methods of API-2.
 const (
 	CMSWithData = "CMS_WITH_DATA" // attached CMS: the signature carries the document
 	CMSSignOnly = "CMS_SIGN_ONLY" // detached CMS
+	// XML: the document is XML in canonical form (documentXml) and comes back with one
+	// enveloped XML-DSig signature over the whole of it.
+	XML = "XML"
 )
 
 // States of a request.
@@ -109,7 +115,7 @@ func New(cfg Config) (*Service, error) {
 // Request is what a page asks to have signed.
 type Request struct {
 	Document []byte
-	Method   string // CMSWithData or CMSSignOnly
+	Method   string // CMSWithData, CMSSignOnly or XML
 	// Description says in each language what the citizen signs (kk, ru, en).
 	Description map[string]string
 	// ExpectIIN, when set, is the only signer accepted.
@@ -127,7 +133,7 @@ type Started struct {
 // Start keeps a new request; base is the scheme and host the phone reaches Senim at
 // (e.g. "https://senim.kz").
 func (s *Service) Start(ctx context.Context, base string, req Request) (*Started, error) {
-	if len(req.Document) == 0 || (req.Method != CMSWithData && req.Method != CMSSignOnly) {
+	if len(req.Document) == 0 || (req.Method != CMSWithData && req.Method != CMSSignOnly && req.Method != XML) {
 		return nil, ErrBadRequest
 	}
 	// Expired requests go as new ones come: the table holds minutes of requests.
@@ -177,7 +183,7 @@ func (s *Service) Watch(ctx context.Context, watch string) (Status, error) {
 	return st, nil
 }
 
-// Take hands the accepted signature (DER) to the page, once.
+// Take hands the accepted signature (a CMS in DER, or the signed XML) to the page, once.
 func (s *Service) Take(ctx context.Context, watch string) ([]byte, error) {
 	var der []byte
 	err := s.cfg.DB.QueryRowContext(ctx, `SELECT cms FROM mobile_signs WHERE watch = ? AND state = ?`, secret.Hash(watch), StateSigned).Scan(&der)
@@ -239,7 +245,9 @@ type Document struct {
 	NameKz   string       `json:"nameKz"`
 	NameEn   string       `json:"nameEn"`
 	Meta     []Meta       `json:"meta,omitempty"`
-	Document DocumentFile `json:"document"`
+	Document DocumentFile `json:"document,omitzero"`
+	// DocumentXML is the document of signMethod XML: the XML itself, signed in place.
+	DocumentXML string `json:"documentXml,omitempty"`
 }
 
 // Meta is a name and value shown with a document.
@@ -343,10 +351,13 @@ func (s *Service) Document(ctx context.Context, link, bearer string) (*Documents
 	}
 	var desc map[string]string
 	json.Unmarshal([]byte(r.desc), &desc)
-	return &Documents{SignMethod: r.method, DocumentsToSign: []Document{{
-		ID: 1, NameRu: desc["ru"], NameKz: desc["kk"], NameEn: desc["en"],
-		Document: DocumentFile{File: File{Mime: "text/plain", Data: base64.StdEncoding.EncodeToString(r.document)}},
-	}}}, nil
+	d := Document{ID: 1, NameRu: desc["ru"], NameKz: desc["kk"], NameEn: desc["en"]}
+	if r.method == XML {
+		d.DocumentXML = string(r.document)
+	} else {
+		d.Document = DocumentFile{File: File{Mime: "text/plain", Data: base64.StdEncoding.EncodeToString(r.document)}}
+	}
+	return &Documents{SignMethod: r.method, DocumentsToSign: []Document{d}}, nil
 }
 
 // Accept is the PUT: it checks the signed result and keeps it for the page. A refusal
@@ -381,6 +392,9 @@ func (s *Service) check(ctx context.Context, r *row, body []byte) ([]byte, error
 	}
 	if d.SignMethod != r.method || len(d.DocumentsToSign) != 1 || d.DocumentsToSign[0].ID != 1 {
 		return nil, ErrMalformed.WithDetail("one document, id 1, signed with the method API-2 gave")
+	}
+	if r.method == XML {
+		return s.checkXML(ctx, r, []byte(d.DocumentsToSign[0].DocumentXML))
 	}
 	der, err := base64.StdEncoding.DecodeString(d.DocumentsToSign[0].Document.File.Data)
 	if err != nil || len(der) == 0 {
@@ -418,4 +432,28 @@ func (s *Service) check(ctx context.Context, r *row, body []byte) ([]byte, error
 		return nil, ErrWrongSigner
 	}
 	return der, nil
+}
+
+// checkXML checks a signed XML document: exactly the offered one, one valid enveloped
+// signature, a valid signing certificate, and the expected signer.
+func (s *Service) checkXML(ctx context.Context, r *row, signed []byte) ([]byte, error) {
+	if len(signed) == 0 {
+		return nil, ErrMalformed.WithDetail("documentXml is empty")
+	}
+	sg, err := xmlsigned.Check(ctx, signed, r.document, xmlsigned.Options{Validator: s.cfg.Validator, Revocation: s.cfg.Revocation, Now: s.cfg.Now})
+	switch {
+	case err == nil:
+	case errors.Is(err, xmldsig.ErrDigest), errors.Is(err, xmlsigned.ErrNotTheDocument), errors.Is(err, xmldsig.ErrDuplicateID),
+		errors.Is(err, xmldsig.ErrReference):
+		return nil, ErrTampered.WithCause(err)
+	case errors.Is(err, xmldsig.ErrMalformed), errors.Is(err, xmldsig.ErrDTD), errors.Is(err, xmldsig.ErrTooDeep),
+		errors.Is(err, xmldsig.ErrTooLarge), errors.Is(err, xmldsig.ErrNoSignature), errors.Is(err, xmldsig.ErrStructure):
+		return nil, ErrMalformed.WithCause(err)
+	default:
+		return nil, ErrInvalid.WithDetail(eds.Code(err))
+	}
+	if r.expectIIN != "" && sg.Info.Subject.IIN != r.expectIIN {
+		return nil, ErrWrongSigner
+	}
+	return signed, nil
 }

@@ -57,8 +57,8 @@ func TestLinkLifecycle(t *testing.T) {
 		if _, err := s.Start(t.Context(), "https://senim.test", Request{Method: CMSWithData}); code(err) != ErrBadRequest.Code {
 			t.Errorf("no document: %v", err)
 		}
-		if _, err := s.Start(t.Context(), "https://senim.test", Request{Document: []byte("x"), Method: "XML"}); code(err) != ErrBadRequest.Code {
-			t.Errorf("XML: %v", err)
+		if _, err := s.Start(t.Context(), "https://senim.test", Request{Document: []byte("x"), Method: "PDF"}); code(err) != ErrBadRequest.Code {
+			t.Errorf("PDF: %v", err)
 		}
 		st, err := s.Start(t.Context(), "https://senim.test", Request{Document: []byte("Senim login x"), Method: CMSWithData,
 			Description: map[string]string{"kk": "Кіру", "ru": "Вход", "en": "Log in"}})

@@ -13,7 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/xmlsigned"
 	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/store"
 )
@@ -75,7 +77,8 @@ type ConsentRequest struct {
 	Method    string `json:"method,omitempty"`
 	Reference string `json:"reference,omitempty"`
 	// Signature is a CMS (DER, attached or detached) by the deciding person over
-	// ConsentText: required for EDS consents. DocumentSHA256 is the paper scan's digest.
+	// ConsentText, or ConsentXML with an enveloped XML-DSig signature: required for
+	// EDS consents. DocumentSHA256 is the paper scan's digest.
 	Signature      []byte `json:"signature,omitempty"`
 	DocumentSHA256 string `json:"document_sha256,omitempty"`
 	// Lang, when set ("kk", "ru" or "en"), makes the signed text format v2: in that
@@ -195,7 +198,36 @@ func (s *Service) actor(ctx context.Context, subjectIIN, actorIIN string) (strin
 	return ref, true, err
 }
 
-// verifyConsentSignature checks that signerIIN signed ConsentTextFor(r) with a valid EDS.
+// ConsentXMLNS is the namespace of ConsentXML's document.
+const ConsentXMLNS = "urn:senim:consent:1"
+
+// ConsentXML is the consent text as an XML document, for signing in XML (NCALayer's
+// format "xml", eGov Mobile's signMethod XML): the exact text in one element, with
+// its language when it has one. It is in canonical form, so the canonical bytes a
+// signature covers are exactly these.
+func ConsentXML(text, lang string) string {
+	attr := ""
+	if lang != "" {
+		attr = ` lang="` + lang + `"`
+	}
+	return `<consent xmlns="` + ConsentXMLNS + `"` + attr + `><text>` + xmlsigned.EscapeText(text) + `</text></consent>`
+}
+
+// ConsentXMLFor is ConsentXML of ConsentTextFor(r).
+func (s *Service) ConsentXMLFor(ctx context.Context, r ConsentRequest) (string, error) {
+	t, err := s.ConsentTextFor(ctx, r)
+	if err != nil {
+		return "", err
+	}
+	lang := r.Lang
+	if _, ok := consentLabels[lang]; !ok {
+		lang = ""
+	}
+	return ConsentXML(t, lang), nil
+}
+
+// verifyConsentSignature checks that signerIIN signed ConsentTextFor(r) (as a CMS, or
+// as ConsentXML in XML-DSig) with a valid EDS.
 func (s *Service) verifyConsentSignature(ctx context.Context, r ConsentRequest, signerIIN string) (Evidence, error) {
 	t, err := s.ConsentTextFor(ctx, r)
 	if err != nil {
@@ -205,6 +237,21 @@ func (s *Service) verifyConsentSignature(ctx context.Context, r ConsentRequest, 
 	ev := Evidence{TextSHA256: sha(text), SignatureSHA256: sha(r.Signature)}
 	if len(r.Signature) == 0 {
 		return ev, ErrConsentNeedsEDS
+	}
+	if xmlsigned.IsXML(r.Signature) {
+		doc, err := s.ConsentXMLFor(ctx, r)
+		if err != nil {
+			return ev, err
+		}
+		sg, err := xmlsigned.Check(ctx, r.Signature, []byte(doc), xmlsigned.Options{Validator: s.cfg.Validator, Revocation: s.cfg.Revocation, Now: s.now})
+		if err != nil {
+			return ev, ErrConsentSignature.WithDetail("the XML signature was refused: " + eds.Code(err))
+		}
+		if sg.Info.Subject.IIN != signerIIN {
+			return ev, ErrConsentSignature.WithDetail("the signer is not the person who decides")
+		}
+		ev.SignerSerial = sg.Info.SerialNumber
+		return ev, nil
 	}
 	res, err := cms.Verify(ctx, r.Signature, text, cms.VerifyOptions{Validator: s.cfg.Validator, Revocation: s.cfg.Revocation, Now: s.now})
 	if err != nil {

@@ -2,12 +2,14 @@ package sandbox
 
 import (
 	"context"
+	"crypto/x509"
 	"strings"
 
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
 	"github.com/senimkz/senim/internal/eds/tsp"
+	"github.com/senimkz/senim/internal/eds/xmldsig"
 	"github.com/senimkz/senim/internal/problem"
 )
 
@@ -48,6 +50,34 @@ func (k *Keys) SignCMSTimeStamped(ctx context.Context, ref string, data []byte, 
 }
 
 func (k *Keys) signCMS(ctx context.Context, ref string, data []byte, attach, stamp bool) ([]byte, error) {
+	e, err := k.demoKey(ref)
+	if err != nil {
+		return nil, err
+	}
+	opts := cms.SignOptions{Detached: !attach}
+	if stamp {
+		tc, err := k.CA.TSA(ca.GOST2015)
+		if err != nil {
+			return nil, err
+		}
+		opts.TSA = &tsp.Local{Config: tc}
+	}
+	return cms.Sign(ctx, data, []cms.SignerSpec{{Signer: e.PrivateKey, Cert: e.Certificate, Chain: e.CACertificates}}, opts)
+}
+
+// SignXML adds an enveloped XML-DSig signature (exclusive C14N, GOST 2015-512, the
+// certificate and its chain in KeyInfo) by the demo signer ref to the XML document
+// doc, as NCALayer's format "xml" and eGov Mobile's signMethod XML make it.
+func (k *Keys) SignXML(_ context.Context, ref string, doc []byte) ([]byte, error) {
+	e, err := k.demoKey(ref)
+	if err != nil {
+		return nil, err
+	}
+	return xmldsig.Sign(doc, e.PrivateKey, append([]*x509.Certificate{e.Certificate}, e.CACertificates...), xmldsig.Options{})
+}
+
+// demoKey opens the GOST 2015 key of the demo signer ref.
+func (k *Keys) demoKey(ref string) (*pkcs12.Entry, error) {
 	kind, iin, ok := strings.Cut(ref, ":")
 	if !ok || (kind != "citizen" && kind != "employee") {
 		return nil, ErrNoSuchSigner
@@ -60,14 +90,5 @@ func (k *Keys) signCMS(ctx context.Context, ref string, data []byte, attach, sta
 	if err != nil {
 		return nil, err
 	}
-	e := f.Entries[0]
-	opts := cms.SignOptions{Detached: !attach}
-	if stamp {
-		tc, err := k.CA.TSA(ca.GOST2015)
-		if err != nil {
-			return nil, err
-		}
-		opts.TSA = &tsp.Local{Config: tc}
-	}
-	return cms.Sign(ctx, data, []cms.SignerSpec{{Signer: e.PrivateKey, Cert: e.Certificate, Chain: e.CACertificates}}, opts)
+	return &f.Entries[0], nil
 }

@@ -46,6 +46,11 @@ type Sign struct {
 	// Mobile is the URL the script POSTs the form to for an eGov Mobile QR code
 	// (Shell.StartMobile answers it); "" offers no eGov Mobile.
 	Mobile string
+	// XML, when set, is Text as an XML document in canonical form, offered as a second
+	// format: the person chooses CMS or XML (the form's "sign_format"); NCALayer is
+	// asked for format "xml" and eGov Mobile for signMethod XML, and the signed
+	// document reaches the "cms" field like a CMS (xmlsigned.IsXML tells them apart).
+	XML string
 
 	page     *Page
 	ncalayer string
@@ -55,6 +60,9 @@ type Sign struct {
 // B64 is the text in base64, as NCALayer takes it (the page's text node would lose a
 // carriage return or a leading newline).
 func (s Sign) B64() string { return base64.StdEncoding.EncodeToString([]byte(s.Text)) }
+
+// XMLB64 is the XML document in base64 (the script decodes it as UTF-8).
+func (s Sign) XMLB64() string { return base64.StdEncoding.EncodeToString([]byte(s.XML)) }
 
 // Nonce is the page's script nonce (set when the page is rendered).
 func (s Sign) Nonce() string {
@@ -140,6 +148,16 @@ type mobileStarted struct {
 // description (a catalog key) says what it is; iin, when set, is the only signer
 // accepted; attach asks for CMS_WITH_DATA.
 func (s *Shell) StartMobile(w http.ResponseWriter, r *http.Request, text, description, iin string, attach bool) error {
+	method := mobilesign.CMSSignOnly
+	if attach {
+		method = mobilesign.CMSWithData
+	}
+	return s.StartMobileAs(w, r, []byte(text), method, description, iin)
+}
+
+// StartMobileAs is StartMobile with the document and the sign method of API-2 given
+// (mobilesign.XML for a Sign's XML document).
+func (s *Shell) StartMobileAs(w http.ResponseWriter, r *http.Request, doc []byte, method, description, iin string) error {
 	if s.cfg.Mobile == nil {
 		return fmt.Errorf("web: eGov Mobile signing is not configured")
 	}
@@ -147,11 +165,7 @@ func (s *Shell) StartMobile(w http.ResponseWriter, r *http.Request, text, descri
 	for _, l := range []string{"kk", "ru", "en"} {
 		desc[l] = i18n.T(l, description)
 	}
-	method := mobilesign.CMSSignOnly
-	if attach {
-		method = mobilesign.CMSWithData
-	}
-	st, err := s.cfg.Mobile.Start(r.Context(), mobilesign.BaseOf(r), mobilesign.Request{Document: []byte(text), Method: method, Description: desc, ExpectIIN: iin})
+	st, err := s.cfg.Mobile.Start(r.Context(), mobilesign.BaseOf(r), mobilesign.Request{Document: doc, Method: method, Description: desc, ExpectIIN: iin})
 	if err != nil {
 		return err
 	}

@@ -9,10 +9,12 @@
 // {"result":{"version":"1.4"}}. Module kz.gov.pki.knca.basics, method "sign" takes
 // named arguments (allowedStorages, format "cms", data in base64, signingParams
 // {decode, encapsulate, digested}, signerParams {iin, bin, extKeyUsageOids}, locale)
-// and answers {status:true, body:{result:[cms]}} or {status:false, code, message}.
-// Module kz.gov.pki.knca.commonUtils takes positional arguments —
-// createCAdESFromBase64 [storage, keyType, data, attach], getActiveTokens,
-// getVersion — and answers {code:"200", responseObject} or {code:"500", message}.
+// and answers {status:true, body:{result:[cms]}} or {status:false, code, message};
+// with format "xml" data is the XML document itself and the result is the document
+// with an enveloped XML-DSig signature. Module kz.gov.pki.knca.commonUtils takes
+// positional arguments — createCAdESFromBase64 [storage, keyType, data, attach],
+// signXml [storage, keyType, xml, "", ""], getActiveTokens, getVersion — and answers
+// {code:"200", responseObject} or {code:"500", message}.
 // Requests without a module are the legacy applet's and are refused.
 package ncalayer
 
@@ -46,6 +48,7 @@ const Version = "1.4"
 type Signers interface {
 	Signers() []sandbox.DemoSigner
 	SignCMS(ctx context.Context, ref string, data []byte, attach bool) ([]byte, error)
+	SignXML(ctx context.Context, ref string, doc []byte) ([]byte, error)
 }
 
 // TimeStampingSigners also sign with a signature time-stamp (CAdES-T), for requests
@@ -69,6 +72,7 @@ type request struct {
 	ID     string
 	Data   []byte
 	Attach bool
+	XML    bool   // an XML document signed in XML-DSig, not a CMS
 	IIN    string // only signers with this IIN are offered ("" = any)
 	Auth   bool
 	Locale string
@@ -187,26 +191,29 @@ func (s *Simulator) handle(ctx context.Context, origin string, m message) any {
 		if err := json.Unmarshal(m.Args, &a); err != nil {
 			return basicsError("BAD_REQUEST", "arguments are not an object")
 		}
-		if a.Format != "cms" {
-			return basicsError("FORMAT_UNSUPPORTED", "the sandbox NCALayer signs CMS only")
+		if a.Format != "cms" && a.Format != "xml" {
+			return basicsError("FORMAT_UNSUPPORTED", "the sandbox NCALayer signs cms and xml")
 		}
 		if a.SigningParams.Digested != nil && truthy(a.SigningParams.Digested) {
 			return basicsError("FORMAT_UNSUPPORTED", "signing a digest is not simulated")
 		}
 		data, ok := a.Data.(string)
 		if !ok {
-			return basicsError("BAD_REQUEST", "data must be one base64 string")
+			return basicsError("BAD_REQUEST", "data must be one string")
 		}
-		raw, err := base64.StdEncoding.DecodeString(data)
-		if err != nil {
-			return basicsError("BAD_REQUEST", "data is not base64")
+		req := &request{XML: a.Format == "xml", Data: []byte(data), IIN: a.SignerParams.IIN, Locale: a.Locale, Origin: origin}
+		if !req.XML {
+			raw, err := base64.StdEncoding.DecodeString(data)
+			if err != nil {
+				return basicsError("BAD_REQUEST", "data is not base64")
+			}
+			if a.SigningParams.Decode == nil || truthy(a.SigningParams.Decode) {
+				req.Data = raw // else the base64 text itself is signed
+			}
+			req.Attach = a.SigningParams.Encapsulate == nil || truthy(a.SigningParams.Encapsulate)
 		}
-		if a.SigningParams.Decode != nil && !truthy(a.SigningParams.Decode) {
-			raw = []byte(data) // sign the base64 text itself
-		}
-		tsa := len(a.SigningParams.TSAProfile) > 0 && string(a.SigningParams.TSAProfile) != "null"
-		cms, err := s.ask(ctx, &request{Data: raw, Attach: a.SigningParams.Encapsulate == nil || truthy(a.SigningParams.Encapsulate),
-			IIN: a.SignerParams.IIN, Locale: a.Locale, Origin: origin, TimeStamp: tsa})
+		req.TimeStamp = !req.XML && len(a.SigningParams.TSAProfile) > 0 && string(a.SigningParams.TSAProfile) != "null"
+		cms, err := s.ask(ctx, req)
 		switch {
 		case errors.Is(err, errCancelled):
 			return basicsError("canceledByUser", "the user cancelled")
@@ -243,6 +250,23 @@ func (s *Simulator) handle(ctx context.Context, origin string, m message) any {
 				return commonError(err.Error())
 			}
 			return map[string]any{"code": "200", "responseObject": cms}
+		case "signXml":
+			if len(args) < 3 {
+				return commonError("arguments: storage, keyType, xml, \"\", \"\"")
+			}
+			doc, _ := args[2].(string)
+			if doc == "" {
+				return commonError("xml is empty")
+			}
+			keyType, _ := args[1].(string)
+			signed, err := s.ask(ctx, &request{Data: []byte(doc), XML: true, Auth: keyType == "AUTHENTICATION", Origin: origin})
+			switch {
+			case errors.Is(err, errCancelled):
+				return map[string]any{"code": "500", "message": "action.canceled"}
+			case err != nil:
+				return commonError(err.Error())
+			}
+			return map[string]any{"code": "200", "responseObject": signed}
 		}
 		return commonError("unknown method")
 	}
@@ -260,7 +284,8 @@ var (
 	errNoKey     = errors.New("no key")
 )
 
-// ask puts the request on the confirmation page and waits for the person.
+// ask puts the request on the confirmation page and waits for the person; the answer
+// is a CMS in base64, or the signed XML document.
 func (s *Simulator) ask(ctx context.Context, req *request) (string, error) {
 	var b [8]byte
 	rand.Read(b[:])
@@ -292,6 +317,13 @@ func (s *Simulator) ask(ctx context.Context, req *request) (string, error) {
 	}
 	if d.cancel {
 		return "", errCancelled
+	}
+	if req.XML {
+		signed, err := s.Keys.SignXML(ctx, d.ref, req.Data)
+		if err != nil {
+			return "", err
+		}
+		return string(signed), nil
 	}
 	var der []byte
 	var err error

@@ -20,6 +20,8 @@ import (
 
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/eds/xmldsig"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/sandbox"
 )
@@ -198,7 +200,8 @@ func TestBasicsRefusals(t *testing.T) {
 		t.Errorf("after the wrong key, cancel: %s", v)
 	}
 	for _, bad := range []string{
-		`{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"format":"xml","data":"eA=="}}`,
+		`{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"format":"pdf","data":"eA=="}}`,
+		`{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"format":"xml","data":["<a/>"]}}`,
 		`{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"format":"cms","data":"***"}}`,
 		`{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"format":"cms","data":["eA=="]}}`,
 		`{"module":"kz.gov.pki.knca.basics","method":"sign","args":[1]}`,
@@ -218,6 +221,53 @@ func TestBasicsRefusals(t *testing.T) {
 	k.send(`{"module":"kz.gov.pki.knca.commonUtils","method":"getVersion"}`)
 	if v := k.read(); !strings.Contains(v, `"code":"200"`) || !strings.Contains(v, Version) {
 		t.Errorf("getVersion: %s", v)
+	}
+}
+
+// Format "xml" (basics) and signXml (commonUtils): the answer is the document with an
+// enveloped XML-DSig signature by the chosen key, which xmldsig verifies over exactly
+// the document sent.
+func TestSignXML(t *testing.T) {
+	k := dial(t)
+	c := sandbox.Demo().Citizens[1]
+	doc := `<consent xmlns="urn:senim:consent:1"><text>Қазақ &amp; text</text></consent>`
+	check := func(name, signed string) {
+		t.Helper()
+		res, err := xmldsig.Verify([]byte(signed), xmldsig.VerifyOptions{})
+		if err != nil || len(res.Signatures) != 1 || pki.Info(res.Signatures[0].Certificate).Subject.IIN != c.IIN ||
+			string(res.Signatures[0].References[0].Canonical) != doc {
+			t.Fatalf("%s: %v %s", name, err, signed)
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"module": "kz.gov.pki.knca.basics", "method": "sign", "args": map[string]any{
+		"allowedStorages": []string{"PKCS12"}, "format": "xml", "data": doc,
+		"signingParams": map[string]any{}, "signerParams": map[string]any{"iin": c.IIN}, "locale": "ru"}})
+	k.send(string(b))
+	k.decide("citizen:"+c.IIN, "sign")
+	var res struct {
+		Status bool `json:"status"`
+		Body   struct {
+			Result []string `json:"result"`
+		} `json:"body"`
+	}
+	if err := json.Unmarshal([]byte(k.read()), &res); err != nil || !res.Status || len(res.Body.Result) != 1 {
+		t.Fatalf("answer %+v %v", res, err)
+	}
+	check("basics", res.Body.Result[0])
+	b, _ = json.Marshal(map[string]any{"module": "kz.gov.pki.knca.commonUtils", "method": "signXml", "args": []any{"PKCS12", "SIGNATURE", doc, "", ""}})
+	k.send(string(b))
+	k.decide("citizen:"+c.IIN, "sign")
+	var old struct {
+		Code           string `json:"code"`
+		ResponseObject string `json:"responseObject"`
+	}
+	if err := json.Unmarshal([]byte(k.read()), &old); err != nil || old.Code != "200" {
+		t.Fatalf("signXml %+v %v", old, err)
+	}
+	check("commonUtils", old.ResponseObject)
+	k.send(`{"module":"kz.gov.pki.knca.commonUtils","method":"signXml","args":["PKCS12","SIGNATURE",""]}`)
+	if v := k.read(); !strings.Contains(v, `"code":"500"`) {
+		t.Errorf("empty xml: %s", v)
 	}
 }
 
@@ -306,6 +356,9 @@ type emptySigners struct{}
 
 func (emptySigners) Signers() []sandbox.DemoSigner { return nil }
 func (emptySigners) SignCMS(context.Context, string, []byte, bool) ([]byte, error) {
+	panic("nothing was confirmed, nothing may be signed")
+}
+func (emptySigners) SignXML(context.Context, string, []byte) ([]byte, error) {
 	panic("nothing was confirmed, nothing may be signed")
 }
 

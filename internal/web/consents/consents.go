@@ -16,6 +16,7 @@ import (
 
 	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/mobilesign"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/web"
@@ -54,6 +55,7 @@ type PersonalData interface {
 	DataOwners(ctx context.Context) ([]pd.DataOwner, error)
 	ServiceCodes(ctx context.Context) ([]pd.ServiceCode, error)
 	ConsentTextFor(ctx context.Context, r pd.ConsentRequest) (string, error)
+	ConsentXMLFor(ctx context.Context, r pd.ConsentRequest) (string, error)
 	FileComplaint(ctx context.Context, citizenIIN string, eventID int64, text string) (*pd.Complaint, error)
 	Complaints(ctx context.Context, citizenIIN string) ([]pd.Complaint, error)
 	ComplaintFor(ctx context.Context, citizenIIN, id string) (*pd.Complaint, error)
@@ -505,9 +507,15 @@ func (a *area) renderSign(w http.ResponseWriter, r *http.Request, sess *identity
 	if err != nil {
 		return err
 	}
+	doc, err := a.cfg.PD.ConsentXMLFor(r.Context(), req)
+	if err != nil {
+		return err
+	}
 	f.TextLang = req.Lang
+	// The consent is offered in XML too: it is the document a citizen keeps and an
+	// initiator's systems read (XML-DSig, as Kazakh e-government exchanges documents).
 	p.Data = signData{Form: f, Summary: sum, Sign: a.s.Signer(p, web.Sign{How: "consent.sign.how", Heading: "consent.sign.text", TextID: "consent-text", Text: text,
-		TextLang: req.Lang, Label: "consent.sign.cms", IIN: sess.Citizen.IIN, Mobile: "/consents/confirm/mobile"})}
+		TextLang: req.Lang, Label: "consent.sign.cms", IIN: sess.Citizen.IIN, Mobile: "/consents/confirm/mobile", XML: doc})}
 	if ferr != nil {
 		return a.s.FormError(w, r, signV, p, ferr)
 	}
@@ -551,6 +559,13 @@ func (a *area) confirmMobile(w http.ResponseWriter, r *http.Request, sess *ident
 	if err != nil {
 		return err
 	}
+	if r.PostFormValue("sign_format") == "xml" {
+		doc, err := a.cfg.PD.ConsentXMLFor(r.Context(), req)
+		if err != nil {
+			return err
+		}
+		return a.s.StartMobileAs(w, r, []byte(doc), mobilesign.XML, "consent.sign.mobile_description", sess.Citizen.IIN)
+	}
 	text, err := a.cfg.PD.ConsentTextFor(r.Context(), req)
 	if err != nil {
 		return err
@@ -558,8 +573,9 @@ func (a *area) confirmMobile(w http.ResponseWriter, r *http.Request, sess *ident
 	return a.s.StartMobile(w, r, text, "consent.sign.mobile_description", sess.Citizen.IIN, true)
 }
 
-// confirm records a consent given with an EDS signature over its text; the service
-// checks the signature, the chain and that the signer is the deciding person.
+// confirm records a consent given with an EDS signature over its text (a CMS, or the
+// text's XML document signed in XML-DSig); the service checks the signature, the
+// chain and that the signer is the deciding person.
 func (a *area) confirm(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	f := readForm(r)
 	p := a.s.Page(w, r, sess)

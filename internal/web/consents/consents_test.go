@@ -60,6 +60,10 @@ func (f *fakePD) AccessHistory(_ context.Context, iin string) ([]pd.HistoryEntry
 func (f *fakePD) ConsentTextFor(_ context.Context, r pd.ConsentRequest) (string, error) {
 	return "SENIM v2 " + r.Lang + "\n" + r.SubjectIIN + " → " + r.Initiator + " ← " + r.Owner + ": " + r.Purpose + "\n", nil
 }
+func (f *fakePD) ConsentXMLFor(ctx context.Context, r pd.ConsentRequest) (string, error) {
+	t, _ := f.ConsentTextFor(ctx, r)
+	return pd.ConsentXML(t, r.Lang), nil
+}
 func (f *fakePD) ServiceCodes(context.Context) ([]pd.ServiceCode, error) {
 	return []pd.ServiceCode{{Code: "LOAN-KYC", Title: "Несие алу"}}, nil
 }
@@ -243,6 +247,17 @@ func TestGiveWithSignature(t *testing.T) {
 	}
 	if len(f.given) != 1 || string(f.given[0].Signature) != string(der) || f.given[0].SubjectIIN != "900101300001" || f.given[0].Lang != "en" {
 		t.Errorf("given %+v", f.given)
+	}
+	// The XML format is offered with the document, and a signed XML document posted
+	// in the same field reaches the domain as it is (the domain checks it).
+	doc := pd.ConsentXML(want, "en")
+	if !strings.Contains(page, `id="sign-format-xml"`) || !strings.Contains(html.UnescapeString(page), `data-xml-b64="`+base64.StdEncoding.EncodeToString([]byte(doc))+`"`) {
+		t.Errorf("the sign page does not offer the XML format")
+	}
+	signedXML := strings.Replace(doc, "</consent>", "<Signature xmlns=\"http://www.w3.org/2000/09/xmldsig#\"/></consent>", 1)
+	confirm.Set("cms", signedXML)
+	if w := h.Post("/consents/confirm?lang=en", confirm, c); w.Code != 200 || len(f.given) != 2 || string(f.given[1].Signature) != signedXML {
+		t.Errorf("XML confirm: %d %q", w.Code, f.given)
 	}
 }
 

@@ -79,12 +79,9 @@ func (u *UI) phonePage(w http.ResponseWriter, r *http.Request, sess *identity.Se
 	if err := phoneCall(r.Context(), http.MethodGet, info.Document.URI, info.Document.AuthToken, nil, &docs, p.Lang); err != nil {
 		return u.s.FormError(w, r, phoneView, p, err)
 	}
-	if len(docs.DocumentsToSign) != 1 {
-		return u.s.FormError(w, r, phoneView, p, errPhoneAPI)
-	}
-	text, err := base64.StdEncoding.DecodeString(docs.DocumentsToSign[0].Document.File.Data)
+	text, err := phoneDocument(&docs)
 	if err != nil {
-		return u.s.FormError(w, r, phoneView, p, errPhoneAPI)
+		return u.s.FormError(w, r, phoneView, p, err)
 	}
 	d.Info, d.Document = &info, string(text)
 	return u.s.Render(w, r, http.StatusOK, phoneView, p)
@@ -105,18 +102,26 @@ func (u *UI) phoneSign(w http.ResponseWriter, r *http.Request, sess *identity.Se
 	if err := phoneCall(r.Context(), http.MethodGet, uri, token, nil, &docs, p.Lang); err != nil {
 		return u.s.FormError(w, r, phoneView, p, err)
 	}
-	if len(docs.DocumentsToSign) != 1 {
-		return u.s.FormError(w, r, phoneView, p, errPhoneAPI)
-	}
-	doc, err := base64.StdEncoding.DecodeString(docs.DocumentsToSign[0].Document.File.Data)
-	if err != nil {
-		return u.s.FormError(w, r, phoneView, p, errPhoneAPI)
-	}
-	der, err := u.cfg.SignCMS(r.Context(), r.PostFormValue("signer"), doc, docs.SignMethod == mobilesign.CMSWithData)
+	doc, err := phoneDocument(&docs)
 	if err != nil {
 		return u.s.FormError(w, r, phoneView, p, err)
 	}
-	docs.DocumentsToSign[0].Document.File = mobilesign.File{Mime: "application/pkcs7-signature", Data: base64.StdEncoding.EncodeToString(der)}
+	if docs.SignMethod == mobilesign.XML {
+		if u.cfg.SignXML == nil {
+			return u.s.FormError(w, r, phoneView, p, errPhoneAPI)
+		}
+		signed, err := u.cfg.SignXML(r.Context(), r.PostFormValue("signer"), doc)
+		if err != nil {
+			return u.s.FormError(w, r, phoneView, p, err)
+		}
+		docs.DocumentsToSign[0].DocumentXML = string(signed)
+	} else {
+		der, err := u.cfg.SignCMS(r.Context(), r.PostFormValue("signer"), doc, docs.SignMethod == mobilesign.CMSWithData)
+		if err != nil {
+			return u.s.FormError(w, r, phoneView, p, err)
+		}
+		docs.DocumentsToSign[0].Document.File = mobilesign.File{Mime: "application/pkcs7-signature", Data: base64.StdEncoding.EncodeToString(der)}
+	}
 	body, _ := json.Marshal(docs)
 	if err := phoneCall(r.Context(), http.MethodPut, uri, token, body, nil, p.Lang); err != nil {
 		return u.s.FormError(w, r, phoneView, p, err)
@@ -124,6 +129,25 @@ func (u *UI) phoneSign(w http.ResponseWriter, r *http.Request, sess *identity.Se
 	d.Signed = true
 	p.Notice = "sandbox.phone.signed"
 	return u.s.Render(w, r, http.StatusOK, phoneView, p)
+}
+
+// phoneDocument is the one document API-2 gave: the XML itself for signMethod XML,
+// else the bytes in base64.
+func phoneDocument(docs *mobilesign.Documents) ([]byte, error) {
+	if len(docs.DocumentsToSign) != 1 {
+		return nil, errPhoneAPI
+	}
+	if docs.SignMethod == mobilesign.XML {
+		if docs.DocumentsToSign[0].DocumentXML == "" {
+			return nil, errPhoneAPI
+		}
+		return []byte(docs.DocumentsToSign[0].DocumentXML), nil
+	}
+	b, err := base64.StdEncoding.DecodeString(docs.DocumentsToSign[0].Document.File.Data)
+	if err != nil {
+		return nil, errPhoneAPI
+	}
+	return b, nil
 }
 
 // csrfFor is the phone form's token: the page is Public (the phone has no cabinet

@@ -50,6 +50,8 @@ type Config struct {
 	// signers and a signature with a demo signer's key.
 	Signers func() []sandbox.DemoSigner
 	SignCMS func(ctx context.Context, ref string, data []byte, attach bool) ([]byte, error)
+	// SignXML signs an XML document (eGov Mobile's signMethod XML).
+	SignXML func(ctx context.Context, ref string, doc []byte) ([]byte, error)
 }
 
 // UI is the mounted area.

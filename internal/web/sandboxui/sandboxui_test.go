@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/mobilesign"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/sandbox"
 	"github.com/senimkz/senim/internal/web"
@@ -196,5 +197,28 @@ func TestPhonePage(t *testing.T) {
 	}
 	if len(*issued) != 0 {
 		t.Errorf("something was signed: %q", *issued)
+	}
+}
+
+// phoneDocument reads what API-2 gives as the app does: the XML itself for signMethod
+// XML, base64 otherwise; a missing or broken document is errPhoneAPI.
+func TestPhoneDocument(t *testing.T) {
+	xml := &mobilesign.Documents{SignMethod: mobilesign.XML, DocumentsToSign: []mobilesign.Document{{ID: 1, DocumentXML: "<a/>"}}}
+	if b, err := phoneDocument(xml); err != nil || string(b) != "<a/>" {
+		t.Errorf("XML: %q %v", b, err)
+	}
+	cms := &mobilesign.Documents{SignMethod: mobilesign.CMSWithData, DocumentsToSign: []mobilesign.Document{{ID: 1,
+		Document: mobilesign.DocumentFile{File: mobilesign.File{Data: "eA=="}}}}}
+	if b, err := phoneDocument(cms); err != nil || string(b) != "x" {
+		t.Errorf("CMS: %q %v", b, err)
+	}
+	for _, bad := range []*mobilesign.Documents{
+		{SignMethod: mobilesign.XML, DocumentsToSign: []mobilesign.Document{{ID: 1}}},
+		{SignMethod: mobilesign.CMSSignOnly, DocumentsToSign: []mobilesign.Document{{ID: 1, Document: mobilesign.DocumentFile{File: mobilesign.File{Data: "***"}}}}},
+		{SignMethod: mobilesign.XML},
+	} {
+		if _, err := phoneDocument(bad); err != errPhoneAPI {
+			t.Errorf("%+v: %v", bad, err)
+		}
 	}
 }

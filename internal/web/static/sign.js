@@ -1,6 +1,7 @@
 // sign.js — Senim's signing component (templates/sign.html). No dependencies.
 //
-// It signs the text in #signer's data-b64 with NCALayer (the NCA's signing application,
+// It signs the text in #signer's data-b64 (or, when the person chose the format XML,
+// the XML document in data-xml-b64) with NCALayer (the NCA's signing application,
 // a WebSocket server on 127.0.0.1) or with eGov Mobile (a QR code holding a mobileSign:
 // link, or a deep link on a phone), puts the CMS into the form's "cms" field and
 // submits the form: the server checks the signature exactly as it checks one pasted
@@ -15,6 +16,20 @@
   var ncaButton = document.getElementById("sign-ncalayer");
   var mobileButton = document.getElementById("sign-mobile");
   var data = root.getAttribute("data-b64");
+
+  // xmlChosen: the page offers the text as an XML document too and the person chose it.
+  function xmlChosen() {
+    var x = document.getElementById("sign-format-xml");
+    return !!(x && x.checked && root.hasAttribute("data-xml-b64"));
+  }
+  // xmlText is the XML document as a string (NCALayer's format "xml" takes the XML
+  // itself, not base64).
+  function xmlText() {
+    var bin = atob(root.getAttribute("data-xml-b64"));
+    var bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+    return new TextDecoder("utf-8").decode(bytes);
+  }
 
   function msg(key) {
     var el = root.querySelector('#sign-messages [data-k="' + key + '"]');
@@ -54,20 +69,28 @@
     var signer = { extKeyUsageOids: root.hasAttribute("data-auth") ? [] : ["1.3.6.1.5.5.7.3.4"] };
     var iin = root.getAttribute("data-iin");
     if (iin) { signer.iin = iin; }
+    var xml = xmlChosen();
     return {
       module: "kz.gov.pki.knca.basics",
       method: "sign",
       args: {
         allowedStorages: ["PKCS12", "AKKaztokenStore", "AKKZIDCardStore", "AKEToken72KStore", "AKJaCartaStore"],
-        format: "cms",
-        data: data,
-        signingParams: signingParams(),
+        format: xml ? "xml" : "cms",
+        data: xml ? xmlText() : data,
+        signingParams: xml ? {} : signingParams(),
         signerParams: signer,
         locale: document.documentElement.lang || "ru"
       }
     };
   }
   function commonRequest() {
+    if (xmlChosen()) {
+      return {
+        module: "kz.gov.pki.knca.commonUtils",
+        method: "signXml",
+        args: ["PKCS12", root.hasAttribute("data-auth") ? "AUTHENTICATION" : "SIGNATURE", xmlText(), "", ""]
+      };
+    }
     return {
       module: "kz.gov.pki.knca.commonUtils",
       method: "createCAdESFromBase64",
