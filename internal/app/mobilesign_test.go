@@ -37,6 +37,9 @@ func phone(t *testing.T, method, u, token string, body []byte) (int, map[string]
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json") // as eGov mobile sends API-2's PUT
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

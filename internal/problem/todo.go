@@ -236,7 +236,7 @@ var todo = map[string]string{
 	"mobilesign.link_used":      "Ask the service for a new QR code: this link was already used.",
 	"mobilesign.auth":           "Send the auth_token of API-1's answer as Authorization: Bearer.",
 	"mobilesign.malformed":      "PUT the documents of API-2 back with each document's signed CMS in document.file.data (base64) and nothing else changed.",
-	"mobilesign.bad_request":    "Start the signing with a document and a sign method of cmsWithData or cmsSignOnly.",
+	"mobilesign.bad_request":    "Start the signing with a document and a sign method of CMS_WITH_DATA or CMS_SIGN_ONLY.",
 	"mobilesign.tampered":       "Sign exactly the documents API-2 returned, without changing them.",
 	"mobilesign.invalid":        "Sign with a valid, unrevoked personal EDS key of a trusted authority.",
 	"mobilesign.wrong_signer":   "Sign with the EDS key of the person the signature was asked of.",
