@@ -38,7 +38,7 @@ func phone(t *testing.T, method, u, token string, body []byte) (int, map[string]
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json") // as the app sends it
+		req.Header.Set("Content-Type", "application/json") // as eGov mobile sends API-2's PUT
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -35,20 +35,28 @@ func (s *Service) Register(handle func(pattern string, h http.Handler)) {
 	h("GET /v1/archive/documents/{id}/asice", s.apiExport)
 }
 
-// Problems of the archive, by the sentinel errors they stand for.
+// Problems of the archive, by the sentinel errors they stand for; each enforces DC-6
+// (named here, not only when rendered, so the catalogue says so from the start).
 var problems = []struct {
 	err error
 	p   *problem.Problem
 }{
-	{ErrTooLarge, problem.New(http.StatusRequestEntityTooLarge, "archive.upload.too_large", "The document is too large")},
-	{ErrBadCMS, problem.New(http.StatusUnprocessableEntity, "archive.signature.malformed", "A signature is not a readable CMS")},
-	{ErrContentMismatch, problem.New(http.StatusUnprocessableEntity, "archive.signature.content_mismatch", "A signature is over other content")},
-	{ErrSignatureInvalid, problem.New(http.StatusUnprocessableEntity, "archive.signature.invalid", "A signature of the document is not valid at its signing time")},
-	{ErrNotFound, problem.New(http.StatusNotFound, "archive.document.not_found", "No such document")},
-	{ErrContainer, problem.New(http.StatusUnprocessableEntity, "archive.asic.malformed", "The ASiC container is malformed")},
-	{ErrContainerPath, problem.New(http.StatusUnprocessableEntity, "archive.asic.bad_path", "An entry name in the container is not allowed")},
-	{ErrContainerBomb, problem.New(http.StatusRequestEntityTooLarge, "archive.asic.too_large", "The container expands beyond the limits")},
-	{ErrGap, problem.New(http.StatusUnprocessableEntity, "archive.evidence.gap", "The evidence does not cover the time")},
+	{ErrTooLarge, problem.New(http.StatusRequestEntityTooLarge, "archive.upload.too_large", "The document is too large").WithRule("DC-6")},
+	{ErrBadCMS, problem.New(http.StatusUnprocessableEntity, "archive.signature.malformed", "A signature is not a readable CMS").WithRule("DC-6")},
+	{ErrContentMismatch, problem.New(http.StatusUnprocessableEntity, "archive.signature.content_mismatch", "A signature is over other content").WithRule("DC-6")},
+	{ErrSignatureInvalid, problem.New(http.StatusUnprocessableEntity, "archive.signature.invalid", "A signature of the document is not valid at its signing time").WithRule("DC-6")},
+	{ErrNotFound, problem.New(http.StatusNotFound, "archive.document.not_found", "No such document").WithRule("DC-6")},
+	{ErrContainer, problem.New(http.StatusUnprocessableEntity, "archive.asic.malformed", "The ASiC container is malformed").WithRule("DC-6")},
+	{ErrContainerPath, problem.New(http.StatusUnprocessableEntity, "archive.asic.bad_path", "An entry name in the container is not allowed").WithRule("DC-6")},
+	{ErrContainerBomb, problem.New(http.StatusRequestEntityTooLarge, "archive.asic.too_large", "The container expands beyond the limits").WithRule("DC-6")},
+	{ErrGap, problem.New(http.StatusUnprocessableEntity, "archive.evidence.gap", "The evidence does not cover the time").WithRule("DC-6")},
+	// An imported container's evidence record that does not hold is the caller's
+	// input, not a server failure: without these it was a 500.
+	{ErrMalformedRecord, problem.New(http.StatusUnprocessableEntity, "archive.evidence.malformed", "The evidence record is malformed").WithRule("DC-6")},
+	{ErrNotCovered, problem.New(http.StatusUnprocessableEntity, "archive.evidence.not_covered", "The evidence record does not cover this data").WithRule("DC-6")},
+	{ErrTimeStamp, problem.New(http.StatusUnprocessableEntity, "archive.evidence.timestamp_invalid", "An archive time-stamp of the evidence is invalid").WithRule("DC-6")},
+	{ErrUnsupported, problem.New(http.StatusUnprocessableEntity, "archive.evidence.unsupported", "The evidence record's form or hash algorithm is not supported").WithRule("DC-6")},
+	{ErrWeakHash, problem.New(http.StatusUnprocessableEntity, "archive.evidence.weak_hash", "The evidence record's hash algorithm was weak at the time it must prove").WithRule("DC-6")},
 }
 
 var (

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +16,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/tsp/tsptest"
 	"github.com/senimkz/senim/internal/orgauth"
+	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/store/storetest"
 )
 
@@ -207,4 +210,19 @@ func (w *world) orgSigner(cn string, n int) (cms.SignerSpec, string) {
 		w.t.Fatal(err)
 	}
 	return cms.SignerSpec{Signer: key, Cert: cert}, bin
+}
+
+// rule DC-6: an imported container whose evidence record does not hold is refused
+// with the evidence's own code (422), not a server error: each evidence error maps
+// to a problem.
+func TestProblemEvidenceErrors(t *testing.T) {
+	for _, e := range []error{ErrMalformedRecord, ErrNotCovered, ErrTimeStamp, ErrUnsupported, ErrWeakHash, ErrGap} {
+		p := problem.From(Problem(fmt.Errorf("import: %w", e)))
+		if p.Status != http.StatusUnprocessableEntity || p.Code != eds.Code(e) {
+			t.Errorf("%v: %d %s", e, p.Status, p.Code)
+		}
+	}
+	if p := problem.From(Problem(errors.New("disk full"))); p.Status != http.StatusInternalServerError {
+		t.Errorf("an unrelated error became %d %s", p.Status, p.Code)
+	}
 }

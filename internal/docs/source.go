@@ -146,19 +146,25 @@ func SourceHandler(src Source) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in struct{ Kind, IIN string }
 		dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
+		// Errors are JSON like the answer ({"code": ...}); http.Error would label
+		// them text/plain.
+		fail := func(status int, code string) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			w.WriteHeader(status)
+			io.WriteString(w, `{"code":"`+code+`"}`+"\n")
+		}
 		if err := dec.Decode(&in); err != nil || in.Kind == "" || in.IIN == "" {
-			http.Error(w, `{"code":"bad_request"}`, http.StatusBadRequest)
+			fail(http.StatusBadRequest, "bad_request")
 			return
 		}
 		rec, err := src.Fetch(r.Context(), in.Kind, in.IIN)
 		switch {
 		case errors.Is(err, ErrNoDocument):
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusNotFound)
-			io.WriteString(w, `{"code":"not_found"}`)
+			fail(http.StatusNotFound, "not_found")
 			return
 		case err != nil:
-			http.Error(w, `{"code":"unavailable"}`, http.StatusServiceUnavailable)
+			fail(http.StatusServiceUnavailable, "unavailable")
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")

@@ -125,3 +125,30 @@ func TestTypes(t *testing.T) {
 		t.Error("a duplicate (kind, version) accepted")
 	}
 }
+
+// SourceHandler's refusals are JSON like its answers ({"code": ...} with
+// application/json), as api/openapi.yaml documents them, never text/plain.
+func TestSourceHandlerErrorsAreJSON(t *testing.T) {
+	pop := sandbox.Demo()
+	h := docs.SourceHandler(sandbox.NewDocuments(pop))
+	for _, tc := range []struct {
+		body   string
+		status int
+		code   string
+	}{
+		{`not json`, 400, "bad_request"},
+		{`{"kind":"identity_card"}`, 400, "bad_request"},
+		{`{"kind":"driving_licence","iin":"` + pop.Citizens[18].IIN + `"}`, 404, "not_found"},
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", "/v1/documents", strings.NewReader(tc.body)))
+		if w.Code != tc.status || w.Header().Get("Content-Type") != "application/json" || strings.TrimSpace(w.Body.String()) != `{"code":"`+tc.code+`"}` {
+			t.Errorf("%s: %d %q %s", tc.body, w.Code, w.Header().Get("Content-Type"), w.Body)
+		}
+	}
+	w := httptest.NewRecorder()
+	docs.SourceHandler(badSource{}).ServeHTTP(w, httptest.NewRequest("POST", "/v1/documents", strings.NewReader(`{"kind":"x","iin":"1"}`)))
+	if w.Code != 503 || w.Header().Get("Content-Type") != "application/json" {
+		t.Errorf("source down: %d %q", w.Code, w.Header().Get("Content-Type"))
+	}
+}
