@@ -26,6 +26,9 @@ const (
 	StateAccepted  = "accepted"
 	StateDelivered = "delivered"
 	StateRead      = "read"
+	// StateDispatched is a status event only (notify.notice.status, webhooks): the
+	// notice was handed to its channels. A notice's stored state never says it.
+	StateDispatched = "dispatched"
 )
 
 // Notice kinds.

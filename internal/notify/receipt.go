@@ -78,8 +78,18 @@ func (s *Service) Open(ctx context.Context, rd Reader, ref string) (*Opened, err
 	}
 	if n.State == StateDelivered {
 		now := s.cfg.Now()
-		if _, err := s.db.ExecContext(ctx, `UPDATE notify_notices SET state = 'read', read_at = ? WHERE id = ? AND state = 'delivered'`,
-			store.Micros(now), n.Seq); err != nil {
+		err := s.db.Tx(ctx, func(tx *store.Tx) error {
+			res, err := tx.ExecContext(ctx, `UPDATE notify_notices SET state = 'read', read_at = ? WHERE id = ? AND state = 'delivered'`,
+				store.Micros(now), n.Seq)
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k != 1 || n.SenderBIN == "" {
+				return nil // read concurrently, or an automatic notice: no sender to tell
+			}
+			return emitStatus(ctx, tx, n.Ref, n.Subject, n.SenderBIN, StateRead, "", "")
+		})
+		if err != nil {
 			return nil, err
 		}
 		n.State, n.ReadAt = StateRead, now
@@ -167,8 +177,13 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 		sum := sha256.Sum256([]byte(jws))
 		ev, _ := json.Marshal(map[string]string{"notice": n.Ref, "receipt": claims.ID, "content_sha256": claims.ContentSHA256,
 			"receipt_sha256": base64.RawURLEncoding.EncodeToString(sum[:]), "amr": rd.Method})
-		_, err = tx.Emit(ctx, store.Event{Type: EvReceiptIssued, Actor: rd.Subject, Subject: rd.Subject, Payload: ev})
-		return err
+		if _, err = tx.Emit(ctx, store.Event{Type: EvReceiptIssued, Actor: rd.Subject, Subject: rd.Subject, Payload: ev}); err != nil {
+			return err
+		}
+		if n.SenderBIN == "" {
+			return nil
+		}
+		return emitStatus(ctx, tx, n.Ref, n.Subject, n.SenderBIN, StateRead, "", "")
 	})
 	if errors.Is(err, errAlreadyRead) {
 		rc, err := s.receiptOf(ctx, rd.Subject, n)

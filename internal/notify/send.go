@@ -211,7 +211,16 @@ func (s *Service) Submit(ctx context.Context, senderBIN string, sub Submission, 
 		if channels, err = s.enqueue(ctx, tx, id, subject, sub.Significant, PurposeNotice, now); err != nil {
 			return err
 		}
-		if err := emitStatus(ctx, tx, ref, subject, senderBIN, StateDelivered, ChannelInbox, ""); err != nil {
+		// accepted → dispatched (to the inbox and every queued channel) → delivered to
+		// the inbox: three status changes, three events, so the sender's webhooks see
+		// each (the other channels' deliveries follow from the engine).
+		if err := emitStatus(ctx, tx, ref, subject, senderBIN, StateAccepted, "", ""); err != nil {
+			return err
+		}
+		if err := emitDispatched(ctx, tx, ref, subject, senderBIN, append([]string{ChannelInbox}, channels...)); err != nil {
+			return err
+		}
+		if err := emitStatus(ctx, tx, ref, subject, senderBIN, StateDelivered, ChannelInbox, PurposeNotice); err != nil {
 			return err
 		}
 		b, _ := json.Marshal(out)
@@ -250,6 +259,14 @@ func emitStatus(ctx context.Context, tx *store.Tx, ref, subject, sender, state, 
 		by = actor.Org(sender).String()
 	}
 	_, err := tx.Emit(ctx, store.Event{Type: EvNoticeStatus, Actor: by, Subject: subject, Payload: b})
+	return err
+}
+
+// emitDispatched writes the status event of a notice handed to its channels: the inbox
+// and every channel a delivery was queued on.
+func emitDispatched(ctx context.Context, tx *store.Tx, ref, subject, sender string, channels []string) error {
+	b, _ := json.Marshal(map[string]any{"notice": ref, "state": StateDispatched, "sender": sender, "channels": channels})
+	_, err := tx.Emit(ctx, store.Event{Type: EvNoticeStatus, Actor: actor.Org(sender).String(), Subject: subject, Payload: b})
 	return err
 }
 
