@@ -1,12 +1,15 @@
 package app
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sync"
@@ -14,9 +17,11 @@ import (
 	"time"
 
 	"github.com/senimkz/senim/client"
+	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/sandbox"
+	"github.com/senimkz/senim/internal/verifycmd"
 	"github.com/senimkz/senim/verifier"
 )
 
@@ -27,7 +32,8 @@ import (
 // delivered to the inbox, delivered by SMS, read — each verifying with the published
 // JWKS for Senim's issuer and the register's BIN, none carrying the IIN or the
 // content; a tampered one does not verify. The police, subscribed to the same events,
-// receive nothing about the register's notice. rule DC-2.
+// receive nothing about the register's notice. Then the receipt both sides download
+// carries its audit-log inclusion proof. rule DC-2.
 func TestSenderGetsSignedWebhooksOnNoticeStatus(t *testing.T) {
 	type hit struct {
 		path string
@@ -165,5 +171,48 @@ func TestSenderGetsSignedWebhooksOnNoticeStatus(t *testing.T) {
 	other.Audience = police.BIN
 	if _, err := verifier.VerifyWebhook(ctx, first, verifier.StaticKeys(keys), other); err == nil {
 		t.Error("the register's webhook verified for the police")
+	}
+
+	// The read receipt, downloaded by the sender and by the citizen once the audit log
+	// covers it, carries the inclusion proof of its notify.receipt.issued event, which
+	// `senim notify verify --log-key` checks; the police get no receipt.
+	if _, err := a.Log.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	logKey, err := auditlog.NewVerifier(a.Log.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	senderCopy, err := reg.NoticeReceipt(ctx, acc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, citizenCopy := b.get("/inbox/" + acc.ID + "/receipt.json")
+	if st != 200 {
+		t.Fatalf("the citizen's receipt download: %d", st)
+	}
+	for who, raw := range map[string][]byte{"sender": senderCopy, "citizen": []byte(citizenCopy)} {
+		var rc notify.Receipt
+		if err := json.Unmarshal(raw, &rc); err != nil || len(rc.Log) == 0 {
+			t.Fatalf("%s's receipt has no log proof: %s", who, raw)
+		}
+		c, err := notify.VerifyReceipt(rc.JWS, jwks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := notify.VerifyReceiptLog(&rc, c, logKey); err != nil {
+			t.Errorf("%s's receipt: the log proof does not verify: %v", who, err)
+		}
+		dir := t.TempDir()
+		rcFile, jwksFile := filepath.Join(dir, "rc.json"), filepath.Join(dir, "jwks.json")
+		os.WriteFile(rcFile, raw, 0o600)
+		os.WriteFile(jwksFile, jwks, 0o600)
+		var out, errb bytes.Buffer
+		if code := verifycmd.Notify(ctx, []string{rcFile, "--jwks", jwksFile, "--log-key", a.Log.Key(), "--iin", alice.IIN}, &out, &errb); code != 0 {
+			t.Errorf("%s's receipt: senim notify verify exit %d: %s%s", who, code, out.String(), errb.String())
+		}
+	}
+	if _, err := pol.NoticeReceipt(ctx, acc.ID); err == nil {
+		t.Error("the police downloaded the register's receipt")
 	}
 }

@@ -370,5 +370,9 @@ func (s *Service) SenderReceipt(ctx context.Context, sender, ref string) (*Recei
 	if !n.Significant {
 		return nil, ErrNotSignificant
 	}
-	return s.receiptOf(ctx, n.Subject, n)
+	rc, err := s.receiptOf(ctx, n.Subject, n)
+	if err != nil {
+		return nil, err
+	}
+	return rc, s.attachLog(ctx, n.Subject, rc)
 }
