@@ -2,10 +2,12 @@ package notify
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/senimkz/senim/internal/store"
+	"github.com/senimkz/senim/internal/store/storetest"
 )
 
 // WebhookRoute sends every status change of a sent notice to its sender, and nothing
@@ -46,4 +48,42 @@ func TestWebhookRouteNoticeStatus(t *testing.T) {
 	if _, err := s.WebhookRoute(t.Context(), store.Event{ID: 11, Type: EvNoticeStatus, Payload: []byte(`{`)}); err == nil {
 		t.Error("a broken payload routed")
 	}
+}
+
+// The sender-permission directory keeps every change with who made it: grants,
+// changes and withdrawals, oldest first; a refused change (bad BIN, unknown category)
+// leaves no history. rule DC-2.
+func TestSenderHistory(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newAPIFixture(t, db)
+		ctx := t.Context()
+		if err := a.svc.SetSender(ctx, "admin:7@"+binRegulator, binTax, []string{"tax"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.svc.SetSender(ctx, "admin:7@"+binRegulator, binTax, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.svc.SetSender(ctx, "admin:7@"+binRegulator, binTax, []string{"lottery"}); err == nil {
+			t.Error("an unknown category was granted")
+		}
+		if err := a.svc.SetSender(ctx, "admin:7@"+binRegulator, "12345", []string{"tax"}); err == nil {
+			t.Error("a bad BIN was granted")
+		}
+		h, err := a.svc.SenderHistory(ctx, binTax)
+		if err != nil || len(h) != 3 {
+			t.Fatalf("history: %+v, %v", h, err)
+		}
+		if h[0].Actor != "admin:test" || len(h[0].Categories) != 2 || h[1].Categories[0] != "tax" || h[1].Actor != "admin:7@"+binRegulator || len(h[2].Categories) != 0 {
+			t.Errorf("history: %+v", h)
+		}
+		if h, _ := a.svc.SenderHistory(ctx, "12345"); len(h) != 0 {
+			t.Errorf("a refused change is in the history: %+v", h)
+		}
+		if dir, _ := a.svc.Senders(ctx); dir[binTax] != nil {
+			t.Errorf("withdrawn, still listed: %v", dir)
+		}
+		if cs := a.svc.Categories(); !slices.Contains(cs, "court") || !slices.IsSorted(cs) {
+			t.Errorf("categories %v", cs)
+		}
+	})
 }
