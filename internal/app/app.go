@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -345,7 +346,7 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	if a.Notify, err = notify.New(notify.Config{DB: a.DB, Directory: a.PD, Organizations: ids, Signer: a.PD, Issuer: issuer,
-		Now: cfg.Now, Logger: a.log, Citizens: ids, AllowLoopbackPush: cfg.Sandbox, Channels: chans}); err != nil {
+		Now: cfg.Now, Logger: a.log, Citizens: ids, AllowLoopbackPush: cfg.Sandbox, Channels: chans, Log: a.Log}); err != nil {
 		return err
 	}
 	a.Notify.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) }, a.PD.IsRegulator)
@@ -363,9 +364,11 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	// Signed webhooks to initiators: consents given, refused, revoked; grounds and
-	// permissions changed. Loopback endpoints only in the sandbox.
-	if a.Webhooks, err = webhook.New(webhook.Config{DB: a.DB, Signer: a.PD, Issuer: issuer, Events: pd.WebhookEvents,
-		Routes: []webhook.Route{a.PD.WebhookRoute}, AllowLoopback: cfg.Sandbox,
+	// permissions changed; and to senders, every status change of their notices.
+	// Loopback endpoints only in the sandbox.
+	if a.Webhooks, err = webhook.New(webhook.Config{DB: a.DB, Signer: a.PD, Issuer: issuer,
+		Events: append(slices.Clone(pd.WebhookEvents), notify.WebhookEvents...),
+		Routes: []webhook.Route{a.PD.WebhookRoute, a.Notify.WebhookRoute}, AllowLoopback: cfg.Sandbox,
 		Client: webhook.NewClient(cfg.WebhookRoots, cfg.Sandbox, 10*time.Second), Now: cfg.Now, Logger: a.log}); err != nil {
 		return err
 	}

@@ -251,7 +251,7 @@ func TestBrowserAxe(t *testing.T) {
 	signedIn = true
 	visit("citizen", append(citizenPages(consent, one[1]), one[1]+"/complaint", "/complaints", "/complaints/"+cp.ID))
 	setCookies(t, ctx, staff)
-	visit("staff", append(staffPages(), "/console/complaints", "/console/complaints/"+cp.ID))
+	visit("staff", append(staffPages(), "/console/complaints", "/console/complaints/"+cp.ID, "/console/senders"))
 }
 
 // citizenPages are the cabinet's pages a citizen with consent and the access one sees;

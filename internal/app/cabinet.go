@@ -42,6 +42,7 @@ type cabinet struct {
 	Documents     documents.Config
 	Sandbox       *sandboxui.Config  // nil outside the sandbox
 	Archive       webarchive.Archive // nil: no archive area (no TSA)
+	Senders       console.Senders    // the sender-permission directory of notices
 }
 
 // personalData is personal-data access control as the consents and console areas see
@@ -80,7 +81,7 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := documents.Mount(sh, c.Documents); err != nil {
 		return nil, err
 	}
-	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations, Complaints: c.PD, Entries: c.PD}); err != nil {
+	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations, Complaints: c.PD, Entries: c.PD, Senders: c.Senders}); err != nil {
 		return nil, err
 	}
 	if c.Archive != nil {
@@ -122,7 +123,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	if err != nil {
 		return pages, err
 	}
-	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify,
+	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify, Senders: a.Notify,
 		Confirmations: a.Confirm, Orgs: ids, VAPIDKey: a.VAPIDPublicKey,
 		Documents: documents.Config{Docs: a.Docs, OrgName: func(ctx context.Context, bin string) string {
 			if o, err := ids.OrganizationByBIN(ctx, bin); err == nil {

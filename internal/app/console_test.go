@@ -56,6 +56,27 @@ func TestConsole(t *testing.T) {
 		t.Fatalf("console: %d\n%s", st, page)
 	}
 	scsrf := csrfOf(t, page)
+	// The sender-permission directory of notices has its own page: the seeded state
+	// bodies are listed; a grant lands in the directory with its history, by her.
+	if !strings.Contains(page, `href="/console/senders"`) {
+		t.Error("the console does not link the senders page")
+	}
+	var policeBIN string
+	for _, o := range a.Pop.Organizations {
+		if o.Role == "law_enforcement" {
+			policeBIN = o.BIN
+		}
+	}
+	if st, sp := be.get("/console/senders?lang=en"); st != 200 || !strings.Contains(sp, `id="console-senders"`) {
+		t.Errorf("senders page: %d\n%s", st, sp)
+	}
+	if st, sp := be.post("/console/senders?lang=en", url.Values{"csrf": {scsrf}, "bin": {policeBIN}, "categories": {"court"}}); st != 200 ||
+		!strings.Contains(sp, `id="cat-`+policeBIN+`-court" checked`) {
+		t.Errorf("grant: %d\n%s", st, sp)
+	}
+	if h, err := a.Notify.SenderHistory(t.Context(), policeBIN); err != nil || len(h) != 1 || !strings.HasPrefix(h[0].Actor, "admin:") || h[0].Categories[0] != "court" {
+		t.Errorf("sender history: %+v, %v", h, err)
+	}
 	objs, _ := a.PD.TrustedObjects(t.Context(), "")
 	obj := objs[0]
 

@@ -11,6 +11,8 @@ import (
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
+
+	"github.com/senimkz/senim/internal/store"
 )
 
 // tileCache keeps tiles read or written by this process. Tiles only grow and a
@@ -379,4 +381,33 @@ func (l *Log) latestOwn(ctx context.Context) (Checkpoint, []byte, error) {
 	}
 	c, _, err := l.openOwn(ctx, []byte(n))
 	return c, []byte(n), err
+}
+
+// IndexOfSubjectEvent returns the log index and outbox event id of the newest entry
+// about subject whose event is of type typ and satisfies match (given the event, with
+// its payload), or ErrLeafNotFound. It reads only subject's entries (by the subject
+// index), for a domain that knows an event by its content rather than by its id —
+// a read receipt by its receipt id.
+func (l *Log) IndexOfSubjectEvent(ctx context.Context, subject, typ string, match func(store.Event) bool) (int64, int64, error) {
+	if subject == "" {
+		return 0, 0, ErrLeafNotFound
+	}
+	rows, err := l.db.QueryContext(ctx, entrySelect+"WHERE a.subject = ? AND e.type = ? ORDER BY a.idx DESC LIMIT ?", subject, typ, MaxHistory)
+	if err != nil {
+		return 0, 0, fmt.Errorf("auditlog: find event: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanEntry(rows)
+		if err != nil {
+			return 0, 0, fmt.Errorf("auditlog: find event: %w", err)
+		}
+		if r.hasEv && match(r.ev) {
+			return r.idx, r.ev.ID, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, 0, fmt.Errorf("auditlog: find event: %w", err)
+	}
+	return 0, 0, ErrLeafNotFound
 }

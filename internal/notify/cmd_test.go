@@ -2,8 +2,11 @@ package notify_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/senimkz/senim/internal/notify"
@@ -39,5 +42,63 @@ func TestVerifyCmd(t *testing.T) {
 		if code := verifycmd.Notify(t.Context(), tc.args, &out, &errb); code != tc.code {
 			t.Errorf("%s: exit %d, want %d; %s%s", tc.name, code, tc.code, out.String(), errb.String())
 		}
+	}
+}
+
+// rule DC-2: with --log-key, `senim notify verify` also checks the bundle's audit-log
+// proof: the receipt's notify.receipt.issued event, included in a checkpoint signed
+// by that key, naming this very JWS. A forged or swapped proof, another log's key, or
+// a receipt without a proof is refused.
+func TestVerifyCmdLogProof(t *testing.T) {
+	bundle, second, jwks, logKey, otherKey := notify.ReceiptWithLogForTest(t)
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o600)
+		return p
+	}
+	var rc, rc2 notify.Receipt
+	json.Unmarshal(bundle, &rc)
+	json.Unmarshal(second, &rc2)
+	// Forged: the logged event claims another JWS digest (the opening then fails).
+	var lg map[string]any
+	json.Unmarshal(rc.Log, &lg)
+	ev := lg["event"].(map[string]any)
+	ev["payload"] = strings.Replace(ev["payload"].(string), `"receipt_sha256":"`, `"receipt_sha256":"A`, 1)
+	forged := rc
+	forged.Log, _ = json.Marshal(lg)
+	// Swapped: the first receipt with the second one's (genuine) proof.
+	swapped := rc
+	swapped.Log = rc2.Log
+	noLog := rc
+	noLog.Log = nil
+	enc := func(r notify.Receipt) []byte { b, _ := json.Marshal(r); return b }
+	bundlePath, jwksPath := write("receipt.json", bundle), write("jwks.json", jwks)
+	keyFile := write("log.key", []byte(logKey+"\n"))
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"valid proof", []string{bundlePath, "--jwks", jwksPath, "--log-key", logKey}, 0},
+		{"key from a file", []string{bundlePath, "--jwks", jwksPath, "--log-key", keyFile}, 0},
+		{"another log's key", []string{bundlePath, "--jwks", jwksPath, "--log-key", otherKey}, 1},
+		{"forged proof", []string{write("forged.json", enc(forged)), "--jwks", jwksPath, "--log-key", logKey}, 1},
+		{"another receipt's proof", []string{write("swapped.json", enc(swapped)), "--jwks", jwksPath, "--log-key", logKey}, 1},
+		{"no proof", []string{write("nolog.json", enc(noLog)), "--jwks", jwksPath, "--log-key", logKey}, 1},
+		{"no proof, no key", []string{write("nolog2.json", enc(noLog)), "--jwks", jwksPath}, 0},
+		{"unreadable key", []string{bundlePath, "--jwks", jwksPath, "--log-key", filepath.Join(dir, "none")}, 2},
+	} {
+		var out, errb bytes.Buffer
+		if code := verifycmd.Notify(t.Context(), tc.args, &out, &errb); code != tc.code {
+			t.Errorf("%s: exit %d, want %d; %s%s", tc.name, code, tc.code, out.String(), errb.String())
+		}
+		if tc.code == 0 && slices.Contains(tc.args, "--log-key") && !strings.Contains(out.String(), "logged at index") {
+			t.Errorf("%s: no log index in %q", tc.name, out.String())
+		}
+		if tc.code == 1 && !strings.Contains(errb.String(), "INVALID") {
+			t.Errorf("%s: %q", tc.name, errb.String())
+		}
+		t.Logf("%s: %s", tc.name, strings.TrimSpace(errb.String()))
 	}
 }

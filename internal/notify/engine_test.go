@@ -171,8 +171,8 @@ func TestEscalationPolicy(t *testing.T) {
 		// Every status change is an event for the webhooks (issue 16).
 		var evs int
 		db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM outbox_events WHERE type = 'notify.notice.status'`).Scan(&evs)
-		if evs != 1+5+1 {
-			t.Errorf("%d status events, want 7 (inbox, five channel deliveries, deemed)", evs)
+		if evs != 3+5+1 {
+			t.Errorf("%d status events, want 9 (accepted, dispatched, inbox, five channel deliveries, deemed)", evs)
 		}
 		// The citizen reads it late: read, not deemed; the receipt still comes.
 		if _, err := a.svc.Acknowledge(t.Context(), reader(alice, iinAlice), id); err != nil {
@@ -180,6 +180,14 @@ func TestEscalationPolicy(t *testing.T) {
 		}
 		if st := a.status(t, id); st.State != StateRead || st.DeemedAt == nil {
 			t.Errorf("read after deemed delivery: %+v", st)
+		}
+		// The reading is a status change too, once, even when acknowledged again.
+		if _, err := a.svc.Acknowledge(t.Context(), reader(alice, iinAlice), id); err != nil {
+			t.Fatal(err)
+		}
+		db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM outbox_events WHERE type = 'notify.notice.status' AND payload LIKE '%"state":"read"%'`).Scan(&evs)
+		if evs != 1 {
+			t.Errorf("%d read status events, want 1", evs)
 		}
 	})
 }

@@ -21,3 +21,31 @@ func ReceiptForTest(t *testing.T) (bundle, jws, jwks, otherJWKS []byte, iinA, ii
 	bundle, _ = json.Marshal(o.Receipt)
 	return bundle, []byte(o.Receipt.JWS + "\n"), f.key.jwks(), newSigner(t).jwks(), iinAlice, iinBob
 }
+
+// ReceiptWithLogForTest is ReceiptForTest with the audit log: it acknowledges two
+// legally significant notices to alice, integrates the log and returns the first
+// receipt's downloaded bundle (with its log proof), the second's, the key set, the
+// log's verifier key and another log's key.
+func ReceiptWithLogForTest(t *testing.T) (bundle, second, jwks []byte, logKey, otherLogKey string) {
+	f := newFixture(t, storetest.Open(t))
+	l, vkey := newLog(t, f)
+	f.svc.cfg.Log = l
+	var out [][]byte
+	for range 2 {
+		n, _ := f.svc.Send(t.Context(), message(alice, true))
+		if _, err := f.svc.Acknowledge(t.Context(), reader(alice, iinAlice), n.Ref); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Sync(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		rc, err := f.svc.Receipt(t.Context(), alice, n.Ref)
+		if err != nil || len(rc.Log) == 0 {
+			t.Fatalf("receipt without its log proof: %+v, %v", rc, err)
+		}
+		b, _ := json.Marshal(rc)
+		out = append(out, b)
+	}
+	_, other := newLog(t, newFixture(t, storetest.Open(t)))
+	return out[0], out[1], f.key.jwks(), vkey, other
+}

@@ -26,6 +26,9 @@ const (
 	StateAccepted  = "accepted"
 	StateDelivered = "delivered"
 	StateRead      = "read"
+	// StateDispatched is a status event only (notify.notice.status, webhooks): the
+	// notice was handed to its channels. A notice's stored state never says it.
+	StateDispatched = "dispatched"
 )
 
 // Notice kinds.
@@ -91,6 +94,15 @@ type Config struct {
 	PolicyVersion string
 	// AllowLoopbackPush accepts push endpoints on loopback over http (the sandbox).
 	AllowLoopbackPush bool
+	// Log is the audit log (auditlog.Log): a downloaded read receipt carries the
+	// inclusion proof of its notify.receipt.issued event. Nil: receipts without it.
+	Log Log
+}
+
+// Log is the audit log as read receipts need it (auditlog.Log).
+type Log interface {
+	IndexOfSubjectEvent(ctx context.Context, subject, typ string, match func(store.Event) bool) (int64, int64, error)
+	Bundle(ctx context.Context, subject string, index int64) ([]byte, error)
 }
 
 // Service is the notification point.

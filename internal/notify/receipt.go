@@ -17,6 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/store"
@@ -78,8 +81,18 @@ func (s *Service) Open(ctx context.Context, rd Reader, ref string) (*Opened, err
 	}
 	if n.State == StateDelivered {
 		now := s.cfg.Now()
-		if _, err := s.db.ExecContext(ctx, `UPDATE notify_notices SET state = 'read', read_at = ? WHERE id = ? AND state = 'delivered'`,
-			store.Micros(now), n.Seq); err != nil {
+		err := s.db.Tx(ctx, func(tx *store.Tx) error {
+			res, err := tx.ExecContext(ctx, `UPDATE notify_notices SET state = 'read', read_at = ? WHERE id = ? AND state = 'delivered'`,
+				store.Micros(now), n.Seq)
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k != 1 || n.SenderBIN == "" {
+				return nil // read concurrently, or an automatic notice: no sender to tell
+			}
+			return emitStatus(ctx, tx, n.Ref, n.Subject, n.SenderBIN, StateRead, "", "")
+		})
+		if err != nil {
 			return nil, err
 		}
 		n.State, n.ReadAt = StateRead, now
@@ -97,6 +110,9 @@ type Receipt struct {
 	Lang    string `json:"-"`
 	JWS     string `json:"receipt"`
 	IINSalt string `json:"iin_salt"` // base64url
+	// Log is the audit log's evidence bundle of the receipt's notify.receipt.issued
+	// event (inclusion proof, signed checkpoint); absent until the log covers it.
+	Log json.RawMessage `json:"log,omitempty"`
 }
 
 // ReceiptClaims are the signed fields of a read receipt (rule DC-2).
@@ -167,8 +183,13 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 		sum := sha256.Sum256([]byte(jws))
 		ev, _ := json.Marshal(map[string]string{"notice": n.Ref, "receipt": claims.ID, "content_sha256": claims.ContentSHA256,
 			"receipt_sha256": base64.RawURLEncoding.EncodeToString(sum[:]), "amr": rd.Method})
-		_, err = tx.Emit(ctx, store.Event{Type: EvReceiptIssued, Actor: rd.Subject, Subject: rd.Subject, Payload: ev})
-		return err
+		if _, err = tx.Emit(ctx, store.Event{Type: EvReceiptIssued, Actor: rd.Subject, Subject: rd.Subject, Payload: ev}); err != nil {
+			return err
+		}
+		if n.SenderBIN == "" {
+			return nil
+		}
+		return emitStatus(ctx, tx, n.Ref, n.Subject, n.SenderBIN, StateRead, "", "")
 	})
 	if errors.Is(err, errAlreadyRead) {
 		rc, err := s.receiptOf(ctx, rd.Subject, n)
@@ -201,7 +222,77 @@ func (s *Service) Receipt(ctx context.Context, subject, ref string) (*Receipt, e
 	if !n.Significant {
 		return nil, ErrNotSignificant
 	}
-	return s.receiptOf(ctx, subject, n)
+	rc, err := s.receiptOf(ctx, subject, n)
+	if err != nil {
+		return nil, err
+	}
+	return rc, s.attachLog(ctx, subject, rc)
+}
+
+// attachLog adds to rc the audit log's evidence bundle of its notify.receipt.issued
+// event, once the log has integrated it and a checkpoint covers it; until then the
+// receipt goes without (a later download has it).
+func (s *Service) attachLog(ctx context.Context, subject string, rc *Receipt) error {
+	if s.cfg.Log == nil {
+		return nil
+	}
+	idx, _, err := s.cfg.Log.IndexOfSubjectEvent(ctx, subject, EvReceiptIssued, func(e store.Event) bool {
+		var p struct {
+			Receipt string `json:"receipt"`
+		}
+		return json.Unmarshal(e.Payload, &p) == nil && p.Receipt == rc.ID
+	})
+	if errors.Is(err, auditlog.ErrLeafNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	b, err := s.cfg.Log.Bundle(ctx, subject, idx)
+	if errors.Is(err, auditlog.ErrNotYours) || errors.Is(err, auditlog.ErrEmptyLog) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rc.Log = b
+	return nil
+}
+
+// ReceiptLog is what the log part of a receipt bundle proves.
+type ReceiptLog struct {
+	Index      int64
+	Checkpoint auditlog.Checkpoint
+}
+
+// VerifyReceiptLog checks the log part of a receipt bundle whose JWS VerifyReceipt
+// accepted as c: the evidence bundle verifies against the log's key (signed
+// checkpoint, inclusion proof, the event opens its leaf), and its event is the
+// notify.receipt.issued of this receipt — this notice, this receipt id, this content
+// hash and the SHA-256 of this very JWS. Errors are ErrReceiptInvalid with the reason.
+func VerifyReceiptLog(rc *Receipt, c *ReceiptClaims, logKey note.Verifier) (*ReceiptLog, error) {
+	if len(rc.Log) == 0 {
+		return nil, ErrReceiptInvalid.WithDetail("the bundle carries no audit-log proof (download it again once the log covers the receipt)")
+	}
+	ev, cp, err := auditlog.VerifyEvidence(rc.Log, logKey)
+	if err != nil {
+		return nil, ErrReceiptInvalid.WithDetail("log: " + err.Error())
+	}
+	var p struct {
+		Notice        string `json:"notice"`
+		Receipt       string `json:"receipt"`
+		ContentSHA256 string `json:"content_sha256"`
+		ReceiptSHA256 string `json:"receipt_sha256"`
+	}
+	if ev.Event.Type != EvReceiptIssued || json.Unmarshal([]byte(ev.Event.Payload), &p) != nil {
+		return nil, ErrReceiptInvalid.WithDetail("the log entry is not a read receipt's")
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(rc.JWS)))
+	if p.Notice != c.Notice || p.Receipt != c.ID || p.ContentSHA256 != c.ContentSHA256 ||
+		p.ReceiptSHA256 != base64.RawURLEncoding.EncodeToString(sum[:]) {
+		return nil, ErrReceiptInvalid.WithDetail("the log entry is about another receipt or another JWS")
+	}
+	return &ReceiptLog{Index: ev.Index, Checkpoint: cp}, nil
 }
 
 func (s *Service) receiptOf(ctx context.Context, subject string, n *Notice) (*Receipt, error) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/secret"
+	"maps"
 	"slices"
 	"time"
 
@@ -47,9 +48,58 @@ func (s *Service) SetSender(ctx context.Context, actor, bin string, categories [
 			return err
 		}
 		ev, _ := json.Marshal(map[string]any{"bin": bin, "categories": categories})
+		// The change history the directories share (pd_directory_history, kind
+		// "sender"), so the console shows who granted or withdrew what, and when.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO pd_directory_history (kind, entry, state, deleted, actor, at) VALUES (?, ?, ?, ?, ?, ?)`,
+			EntrySender, bin, string(ev), len(categories) == 0, actor, now); err != nil {
+			return err
+		}
 		_, err := tx.Emit(ctx, store.Event{Type: EvSenderSet, Actor: actor, Payload: ev})
 		return err
 	})
+}
+
+// EntrySender is the kind of a sender permission in the directories' change history.
+const EntrySender = "sender"
+
+// SenderChange is one change of a BIN's sender permission: the categories it became
+// (none: withdrawn), who changed it and when.
+type SenderChange struct {
+	Categories []string  `json:"categories"`
+	Actor      string    `json:"actor"`
+	At         time.Time `json:"at"`
+}
+
+// SenderHistory lists every change of bin's sender permission, oldest first.
+func (s *Service) SenderHistory(ctx context.Context, bin string) ([]SenderChange, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT state, actor, at FROM pd_directory_history WHERE kind = ? AND entry = ? ORDER BY id`, EntrySender, bin)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []SenderChange{}
+	for rows.Next() {
+		var st string
+		var at int64
+		var c SenderChange
+		if err := rows.Scan(&st, &c.Actor, &at); err != nil {
+			return nil, err
+		}
+		var v struct {
+			Categories []string `json:"categories"`
+		}
+		if err := json.Unmarshal([]byte(st), &v); err != nil {
+			return nil, err
+		}
+		c.Categories, c.At = v.Categories, store.FromMicros(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Categories are the categories of notice the policy in force knows, sorted.
+func (s *Service) Categories() []string {
+	return slices.Sorted(maps.Keys(s.policy.Categories))
 }
 
 // Senders returns the sender-permission directory: categories by BIN.
@@ -211,7 +261,16 @@ func (s *Service) Submit(ctx context.Context, senderBIN string, sub Submission, 
 		if channels, err = s.enqueue(ctx, tx, id, subject, sub.Significant, PurposeNotice, now); err != nil {
 			return err
 		}
-		if err := emitStatus(ctx, tx, ref, subject, senderBIN, StateDelivered, ChannelInbox, ""); err != nil {
+		// accepted → dispatched (to the inbox and every queued channel) → delivered to
+		// the inbox: three status changes, three events, so the sender's webhooks see
+		// each (the other channels' deliveries follow from the engine).
+		if err := emitStatus(ctx, tx, ref, subject, senderBIN, StateAccepted, "", ""); err != nil {
+			return err
+		}
+		if err := emitDispatched(ctx, tx, ref, subject, senderBIN, append([]string{ChannelInbox}, channels...)); err != nil {
+			return err
+		}
+		if err := emitStatus(ctx, tx, ref, subject, senderBIN, StateDelivered, ChannelInbox, PurposeNotice); err != nil {
 			return err
 		}
 		b, _ := json.Marshal(out)
@@ -250,6 +309,14 @@ func emitStatus(ctx context.Context, tx *store.Tx, ref, subject, sender, state, 
 		by = actor.Org(sender).String()
 	}
 	_, err := tx.Emit(ctx, store.Event{Type: EvNoticeStatus, Actor: by, Subject: subject, Payload: b})
+	return err
+}
+
+// emitDispatched writes the status event of a notice handed to its channels: the inbox
+// and every channel a delivery was queued on.
+func emitDispatched(ctx context.Context, tx *store.Tx, ref, subject, sender string, channels []string) error {
+	b, _ := json.Marshal(map[string]any{"notice": ref, "state": StateDispatched, "sender": sender, "channels": channels})
+	_, err := tx.Emit(ctx, store.Event{Type: EvNoticeStatus, Actor: actor.Org(sender).String(), Subject: subject, Payload: b})
 	return err
 }
 
@@ -353,5 +420,9 @@ func (s *Service) SenderReceipt(ctx context.Context, sender, ref string) (*Recei
 	if !n.Significant {
 		return nil, ErrNotSignificant
 	}
-	return s.receiptOf(ctx, n.Subject, n)
+	rc, err := s.receiptOf(ctx, n.Subject, n)
+	if err != nil {
+		return nil, err
+	}
+	return rc, s.attachLog(ctx, n.Subject, rc)
 }

@@ -12,25 +12,32 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/cli"
 )
 
-// Notify is `senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]`: it checks a
-// read receipt offline against Senim's JWK set (a file, or fetched once from a URL).
-// RECEIPT is a file holding the compact JWS or the bundle the cabinet downloads
-// ({"receipt":..., "iin_salt":...}); with --iin and a bundle it also checks that the
-// receipt commits to that IIN. Exit 0 valid, 1 invalid, 2 unusable.
+// Notify is `senim notify verify RECEIPT --jwks URL|FILE [--log-key KEY|FILE] [--iin IIN]`:
+// it checks a read receipt offline against Senim's JWK set (a file, or fetched once
+// from a URL). RECEIPT is a file holding the compact JWS or the bundle the cabinet and
+// the sender download ({"receipt":..., "iin_salt":..., "log":...}); with --log-key it
+// also checks the bundle's audit-log proof: the checkpoint is signed by that key, the
+// receipt's notify.receipt.issued event is included in it and names this very JWS.
+// With --iin and a bundle it also checks that the receipt commits to that IIN.
+// Exit 0 valid, 1 invalid, 2 unusable.
 func Notify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("notify verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	jwksFlag := fs.String("jwks", "", "Senim's JWK set: a file, or an https:// (http:// for a local sandbox) URL such as https://senim.example/.well-known/jwks.json")
 	iin := fs.String("iin", "", "check that the receipt commits to this IIN (needs the bundle with its salt)")
+	logKey := fs.String("log-key", "", "the audit log's verifier key (as /log/key serves it), or a file holding it: check the bundle's inclusion proof")
 	pos, err := cli.Parse(fs, args, func(string) (string, bool) { return "", false }) // only what the command line says
 	if err != nil {
 		return exitUnusable
 	}
 	if len(pos) != 1 || *jwksFlag == "" {
-		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]")
+		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--log-key KEY|FILE] [--iin IIN]")
 		return exitUnusable
 	}
 	raw, err := readLimited(pos[0])
@@ -43,14 +50,23 @@ func Notify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "error:", err)
 		return exitUnusable
 	}
+	var key note.Verifier
+	if *logKey != "" {
+		if key, err = loadLogKey(*logKey); err != nil {
+			fmt.Fprintln(stderr, "error:", err)
+			return exitUnusable
+		}
+	}
 	compact, salt := strings.TrimSpace(string(raw)), ""
+	var bundle notify.Receipt
 	if strings.HasPrefix(compact, "{") {
-		var b notify.Receipt
-		if err := json.Unmarshal(raw, &b); err != nil || b.JWS == "" {
+		if err := json.Unmarshal(raw, &bundle); err != nil || bundle.JWS == "" {
 			fmt.Fprintln(stderr, "INVALID: the file is neither a receipt nor a receipt bundle")
 			return exitInvalid
 		}
-		compact, salt = b.JWS, b.IINSalt
+		compact, salt = bundle.JWS, bundle.IINSalt
+	} else {
+		bundle.JWS = compact
 	}
 	c, err := notify.VerifyReceipt(compact, jwks)
 	if err != nil {
@@ -59,6 +75,14 @@ func Notify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "receipt %s: notice %s read at %s (%s, session %s), content sha256 %s (%s), issued by %s\n",
 		c.ID, c.Notice, c.ReadAt, c.AuthMethod, c.Session, c.ContentSHA256, c.Lang, c.Issuer)
+	if key != nil {
+		lg, err := notify.VerifyReceiptLog(&bundle, c, key)
+		if err != nil {
+			fmt.Fprintln(stderr, "INVALID:", err)
+			return exitInvalid
+		}
+		fmt.Fprintf(stdout, "logged at index %d of %s, checkpoint size %d\n", lg.Index, lg.Checkpoint.Origin, lg.Checkpoint.Size)
+	}
 	if *iin != "" {
 		if salt == "" {
 			fmt.Fprintln(stderr, "error: --iin needs the receipt bundle, which carries the salt")
@@ -113,4 +137,18 @@ func loadJWKS(ctx context.Context, src string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: %s", src, resp.Status)
 	}
 	return b, nil
+}
+
+// loadLogKey reads the audit log's verifier key: given as is (it holds a "+"), or from
+// a file; during a rotation /log/key lists two, and the first is used.
+func loadLogKey(k string) (note.Verifier, error) {
+	if !strings.Contains(k, "+") {
+		b, err := readLimited(k)
+		if err != nil {
+			return nil, err
+		}
+		k = string(b)
+	}
+	k, _, _ = strings.Cut(strings.TrimSpace(k), "\n")
+	return auditlog.NewVerifier(k)
 }

@@ -79,6 +79,9 @@ type Config struct {
 	// Entries keep each entry's history and delete entries (optional: without them,
 	// no history and no deletion).
 	Entries Entries
+	// Senders is the sender-permission directory of notices (optional: without it,
+	// no senders page).
+	Senders Senders
 }
 
 type area struct {
@@ -110,6 +113,10 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("GET /console/entries/{kind}/{key}", web.Staff(a.entryPage))
 	s.Handle("GET /console/entries/{kind}/{key}/delete", web.Staff(a.deleteConfirm))
 	s.Handle("POST /console/entries/{kind}/{key}/delete", web.Form(web.Staff(a.deleteEntry)))
+	if cfg.Senders != nil {
+		s.Handle("GET /console/senders", web.Staff(a.sendersPage))
+		s.Handle("POST /console/senders", web.Form(web.Staff(a.setSender)))
+	}
 	s.Handle("GET /directories", web.Public(a.directories))
 	s.Nav(web.NavItem{Place: web.NavMain, Href: "/console", ID: "nav-console", Key: "nav.console", Show: web.StaffOnly})
 	s.Nav(web.NavItem{Place: web.NavFooter, Href: "/directories", ID: "nav-directories", Key: "nav.directories"})
@@ -118,6 +125,7 @@ func Mount(s *web.Shell, cfg Config) error {
 
 type consoleData struct {
 	BIN         string
+	Senders     bool // the senders page is mounted
 	TR2         bool
 	Objects     []objectRow
 	Statuses    []string
@@ -225,6 +233,7 @@ func (a *area) renderConsole(w http.ResponseWriter, r *http.Request, sess *ident
 			return err
 		}
 	}
+	d.Senders = a.cfg.Senders != nil
 	p.Notice = notice
 	status := http.StatusOK
 	if f != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
@@ -24,6 +25,8 @@ type fakeDirs struct {
 	complaints []pd.Complaint
 	deleted    []string // kind/key
 	lastOwner  pd.DataOwner
+	senders    map[string][]string // the sender-permission directory (senders_test.go)
+	senderLog  map[string][]notify.SenderChange
 }
 
 func (f *fakeDirs) TrustedObjects(context.Context, string) ([]pd.TrustedObject, error) {
@@ -117,7 +120,7 @@ func mount(t *testing.T) (*webtest.Harness, *fakeDirs) {
 	t.Helper()
 	h := webtest.New(t)
 	f := &fakeDirs{}
-	if err := Mount(h.Shell, Config{Console: f, Organizations: orgs{}, Complaints: f, Entries: f}); err != nil {
+	if err := Mount(h.Shell, Config{Console: f, Organizations: orgs{}, Complaints: f, Entries: f, Senders: f}); err != nil {
 		t.Fatal(err)
 	}
 	return h, f
