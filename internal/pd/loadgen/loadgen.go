@@ -70,6 +70,9 @@ type Config struct {
 	// instead of a SQLite file in Dir: the run makes a schema of its own there and
 	// drops it afterwards.
 	DatabaseURL string
+	// Target is what a remote run (RunRemote) drives: "" flow 2, TargetConfirm
+	// confirmation requests.
+	Target string
 }
 
 // Result is what a run measured.
@@ -98,9 +101,14 @@ type Result struct {
 	// GOST), measured while the tokens are made before the clock starts: it is not in
 	// the rate nor in CPUPerToken.
 	SignCPUPerToken time.Duration `json:"sign_cpu_per_token"`
+	Target          string        `json:"target,omitempty"` // "" flow 2; TargetConfirm
 }
 
 func (r Result) String() string {
+	if r.Target == TargetConfirm {
+		return fmt.Sprintf("POST /v1/confirmations over HTTP on %s, %s bank keys, %d clients, %d CPUs: %d requests in %s = %.0f/s, p50 %s, p99 %s, p99.9 %s, max %s, %d errors; CPU %s per request (generator's signing, not included: %s per request)",
+			r.Engine, r.Alg, r.Concurrency, r.CPUs, r.Requests, r.Duration.Round(time.Millisecond), r.Rate, r.P50, r.P99, r.P999, r.Max, r.Errors, r.CPUPerToken.Round(time.Microsecond), r.SignCPUPerToken.Round(time.Microsecond))
+	}
 	return fmt.Sprintf("flow 2 over HTTP on %s, %s initiator keys, %d clients, %d CPUs: %d tokens in %s = %.0f tokens/s, p50 %s, p99 %s, p99.9 %s, max %s, %d errors; raw verify+sign %.0f/s, ratio %.2f; CPU %s per token (generator's signing, not included: %s per token)",
 		r.Engine, r.Alg, r.Concurrency, r.CPUs, r.Requests, r.Duration.Round(time.Millisecond), r.Rate, r.P50, r.P99, r.P999, r.Max, r.Errors, r.RawRate, r.Ratio, r.CPUPerToken.Round(time.Microsecond), r.SignCPUPerToken.Round(time.Microsecond))
 }
@@ -400,10 +408,15 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	dbURL := fs.String("database-url", "", "run on this PostgreSQL database (in a schema of its own) instead of a SQLite file")
 	urls := fs.String("url", "", "drive running sandbox servers instead (comma-separated base URLs, round-robin; see RunRemote)")
+	target := fs.String("target", "", "with -url: what to drive, flow 2 (empty) or confirm (POST /v1/confirmations)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg := Config{Alg: ca.Algorithm(*alg), Duration: *d, Concurrency: *conc, Log: stderr, DatabaseURL: *dbURL}
+	if *target != "" && (*target != TargetConfirm || *urls == "") {
+		fmt.Fprintln(stderr, "pd-load: -target confirm needs -url (a running sandbox)")
+		return 2
+	}
+	cfg := Config{Alg: ca.Algorithm(*alg), Duration: *d, Concurrency: *conc, Log: stderr, DatabaseURL: *dbURL, Target: *target}
 	var r *Result
 	var err error
 	if *urls != "" {

@@ -86,7 +86,11 @@ func RunRemote(ctx context.Context, cfg Config, urls []string) (*Result, error) 
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 
-	sb, err := sandboxParties(ctx, hc, urls[0], cfg.Alg)
+	role, path := "law_enforcement", "/v1/pd/protocol"
+	if cfg.Target == TargetConfirm {
+		role, path = "bank", "/v1/confirmations"
+	}
+	sb, err := sandboxParties(ctx, hc, urls[0], cfg.Alg, role)
 	if err != nil {
 		return nil, err
 	}
@@ -119,15 +123,22 @@ func RunRemote(ctx context.Context, cfg Config, urls []string) (*Result, error) 
 				if i >= n {
 					return
 				}
-				claims := pd.VerificationClaims{Issuer: sb.police, Subject: sb.subjects[i%len(sb.subjects)], IssuedAt: time.Now().Unix(),
-					ID: fmt.Sprintf("lgr-%d-%d", time.Now().UnixNano(), i), Mode: "protocol", GroundCode: pd.SandboxGround,
-					Consent: &pd.ConsentClaim{}, Owner: sb.register, Scope: []string{"identity"}}
-				p, _ := json.Marshal(claims)
-				vt, err := jws.Sign(sb.key, sb.chain[:1], pd.VerificationTokenType, p)
+				var err error
+				if cfg.Target == TargetConfirm {
+					reqs[i].body = confirmationBody(sb.subjects[i%len(sb.subjects)], i)
+				} else {
+					claims := pd.VerificationClaims{Issuer: sb.police, Subject: sb.subjects[i%len(sb.subjects)], IssuedAt: time.Now().Unix(),
+						ID: fmt.Sprintf("lgr-%d-%d", time.Now().UnixNano(), i), Mode: "protocol", GroundCode: pd.SandboxGround,
+						Consent: &pd.ConsentClaim{}, Owner: sb.register, Scope: []string{"identity"}}
+					p, _ := json.Marshal(claims)
+					var vt string
+					if vt, err = jws.Sign(sb.key, sb.chain[:1], pd.VerificationTokenType, p); err == nil {
+						reqs[i].body, _ = json.Marshal(map[string]string{"verification_token": vt})
+					}
+				}
 				if err == nil {
-					reqs[i].body, _ = json.Marshal(map[string]string{"verification_token": vt})
 					var r *http.Request
-					if r, err = http.NewRequest(http.MethodPost, urls[0]+"/v1/pd/protocol", nil); err == nil {
+					if r, err = http.NewRequest(http.MethodPost, urls[0]+path, nil); err == nil {
 						err = orgauth.SignRequest(r, reqs[i].body, sb.key, sb.chain[:1], time.Now())
 						reqs[i].auth = r.Header.Get("Authorization")
 					}
@@ -163,7 +174,7 @@ func RunRemote(ctx context.Context, cfg Config, urls []string) (*Result, error) 
 					return
 				}
 				t0 := time.Now()
-				err := post(ctx, hc, urls[i%len(urls)]+"/v1/pd/protocol", reqs[i].body, reqs[i].auth)
+				err := post(ctx, hc, urls[i%len(urls)]+path, reqs[i].body, reqs[i].auth)
 				lat[w] = append(lat[w], time.Since(t0))
 				done.Add(1)
 				if err != nil {
@@ -191,7 +202,7 @@ func RunRemote(ctx context.Context, cfg Config, urls []string) (*Result, error) 
 	}
 	slices.Sort(all)
 	r := &Result{Alg: string(cfg.Alg), Engine: engine, Requests: done.Load(), Errors: errs.Load(), Duration: elapsed,
-		Concurrency: cfg.Concurrency, CPUs: runtime.GOMAXPROCS(0)}
+		Concurrency: cfg.Concurrency, CPUs: runtime.GOMAXPROCS(0), Target: cfg.Target}
 	r.Rate = float64(r.Requests-r.Errors) / elapsed.Seconds()
 	if ok := r.Requests - r.Errors; ok > 0 && cpu > 0 {
 		r.CPUPerToken = cpu / time.Duration(ok)
@@ -201,6 +212,9 @@ func RunRemote(ctx context.Context, cfg Config, urls []string) (*Result, error) 
 	}
 	if n > 0 && signCPU > 0 {
 		r.SignCPUPerToken = signCPU / time.Duration(n) // the token and the request signature
+	}
+	if cfg.Target == TargetConfirm {
+		return r, nil // no token to sign: the raw rate of flow 2 does not apply
 	}
 	var sample struct {
 		VT string `json:"verification_token"`
@@ -231,7 +245,7 @@ type parties struct {
 
 // sandboxParties reads the sandbox's population (GET /sandbox/population) and
 // downloads the demo police's key of alg.
-func sandboxParties(ctx context.Context, hc *http.Client, base string, alg ca.Algorithm) (*parties, error) {
+func sandboxParties(ctx context.Context, hc *http.Client, base string, alg ca.Algorithm, role string) (*parties, error) {
 	var pop struct {
 		Citizens []struct {
 			IIN string `json:"iin"`
@@ -260,7 +274,7 @@ func sandboxParties(ctx context.Context, hc *http.Client, base string, alg ca.Al
 			if p.register == "" {
 				p.register = o.BIN
 			}
-		case "law_enforcement":
+		case role:
 			if p.police != "" {
 				continue
 			}
@@ -335,4 +349,25 @@ func post(ctx context.Context, hc *http.Client, url string, body []byte, auth st
 		return fmt.Errorf("status %s: %s", res.Status, bytes.TrimSpace(b))
 	}
 	return nil
+}
+
+// TargetConfirm is Config.Target for POST /v1/confirmations (issue 15): the demo bank
+// asks each subject in turn to confirm a one-time consent to share data — the policy
+// decides push — so each request is a decision, a row and its outbox event in one
+// transaction.
+const TargetConfirm = "confirm"
+
+// confirmationBody is the i-th confirmation request of a run, to subject.
+func confirmationBody(subject string, i int) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"subject_iin": subject,
+		"transaction": map[string]any{"kind": "data_sharing_consent", "term_months": 0, "obligations": []string{"data_disclosure"},
+			"consequences": []string{"personal_data_processing"}, "one_time": true},
+		"text": map[string]string{
+			"kk": fmt.Sprintf("Жүктеме сынағы %d: банкке жеке куәлік деректерін бір рет беруге келісемін.", i),
+			"ru": fmt.Sprintf("Нагрузочный тест %d: согласие на однократную передачу банку данных удостоверения личности.", i),
+		},
+		"deadline": time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
+	})
+	return b
 }
