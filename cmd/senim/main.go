@@ -59,7 +59,7 @@ Usage:
   senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]   check a push confirmation's evidence offline
   senim docs verify FILE --jwks FILE --key KEY|FILE   check a "digital information" record offline
   senim admin ...          the authorized body's directories (see senim admin help)
-  senim loadgen ...        load generator for flow 2 (docs/performance.md)
+  senim loadgen ...        load generator: flow 2, or -target confirm with -url (docs/performance.md)
   senim sandbox ncalayer [flags]   the SANDBOX NCALayer simulator alone (serve --sandbox starts it too)
   senim version           print the version
 
