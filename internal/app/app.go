@@ -364,11 +364,12 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	// Signed webhooks to initiators: consents given, refused, revoked; grounds and
-	// permissions changed; and to senders, every status change of their notices.
+	// permissions changed; to senders, every status change of their notices; and to
+	// relying parties, every change of their confirmation requests.
 	// Loopback endpoints only in the sandbox.
 	if a.Webhooks, err = webhook.New(webhook.Config{DB: a.DB, Signer: a.PD, Issuer: issuer,
-		Events: append(slices.Clone(pd.WebhookEvents), notify.WebhookEvents...),
-		Routes: []webhook.Route{a.PD.WebhookRoute, a.Notify.WebhookRoute}, AllowLoopback: cfg.Sandbox,
+		Events: slices.Concat(pd.WebhookEvents, notify.WebhookEvents, confirm.WebhookEvents),
+		Routes: []webhook.Route{a.PD.WebhookRoute, a.Notify.WebhookRoute, a.Confirm.WebhookRoute}, AllowLoopback: cfg.Sandbox,
 		Client: webhook.NewClient(cfg.WebhookRoots, cfg.Sandbox, 10*time.Second), Now: cfg.Now, Logger: a.log}); err != nil {
 		return err
 	}
