@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/webhook"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -278,16 +280,11 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// PublicIP reports whether ip is a public unicast address: not loopback, private,
-// link-local, multicast, unspecified or carrier-grade NAT. Push endpoints (and any
-// URL a citizen gives Senim to call) must resolve to such an address.
+// PublicIP reports whether ip is a public unicast address Senim may call: the one
+// check of internal/webhook (webhook.Allowed), which receivers of webhooks pass too.
+// Push endpoints (and any URL a citizen gives Senim to call) must resolve to such an
+// address.
 func PublicIP(ip net.IP) bool {
-	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsMulticast() ||
-		ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() {
-		return false
-	}
-	if v4 := ip.To4(); v4 != nil {
-		return !(v4[0] == 100 && v4[1]&0xc0 == 64) && v4[0] != 0 && !(v4[0] == 192 && v4[1] == 0 && v4[2] == 0) && !(v4[0] == 198 && v4[1]&0xfe == 18)
-	}
-	return true
+	a, ok := netip.AddrFromSlice(ip)
+	return ok && webhook.Allowed(a.Unmap(), false)
 }

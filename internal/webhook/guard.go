@@ -40,9 +40,11 @@ var forbiddenPrefixes = []netip.Prefix{
 // errInternalAddress is what the dialer's Control returns for a forbidden address.
 var errInternalAddress = errors.New("webhook: refusing to connect to an internal address")
 
-// allowed reports whether a receiver may be at ip. Loopback passes only when
-// allowLoopback (the sandbox).
-func allowed(ip netip.Addr, allowLoopback bool) bool {
+// Allowed reports whether Senim may connect to ip for a URL an organisation or a
+// citizen gave it (a webhook receiver, a Web Push endpoint): a public unicast address,
+// never a private, link-local, multicast, reserved, documentation or
+// IPv4-embedding one. Loopback passes only when allowLoopback (the sandbox).
+func Allowed(ip netip.Addr, allowLoopback bool) bool {
 	ip = ip.Unmap()
 	if !ip.IsValid() || ip.Zone() != "" {
 		return false
@@ -94,7 +96,7 @@ func CheckURL(ctx context.Context, raw string, res Resolver, allowLoopback bool)
 	}
 	host := u.Hostname()
 	if ip, err := netip.ParseAddr(host); err == nil {
-		if !allowed(ip, allowLoopback) {
+		if !Allowed(ip, allowLoopback) {
 			return "", ErrAddressForbidden.WithDetail("url: "+host+" is an internal address").With("field", "url")
 		}
 		return u.String(), nil
@@ -109,7 +111,7 @@ func CheckURL(ctx context.Context, raw string, res Resolver, allowLoopback bool)
 		return "", ErrUnresolvable.WithDetail("url: "+host+" does not resolve").With("field", "url").WithCause(err)
 	}
 	for _, ip := range ips {
-		if !allowed(ip, allowLoopback) {
+		if !Allowed(ip, allowLoopback) {
 			return "", ErrAddressForbidden.WithDetail("url: "+host+" resolves to an internal address").With("field", "url")
 		}
 	}
@@ -121,7 +123,7 @@ func CheckURL(ctx context.Context, raw string, res Resolver, allowLoopback bool)
 func control(allowLoopback bool) func(network, address string, c syscall.RawConn) error {
 	return func(network, address string, _ syscall.RawConn) error {
 		ap, err := netip.ParseAddrPort(address)
-		if err != nil || !allowed(ap.Addr(), allowLoopback) {
+		if err != nil || !Allowed(ap.Addr(), allowLoopback) {
 			return errInternalAddress
 		}
 		return nil
