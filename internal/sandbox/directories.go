@@ -41,8 +41,8 @@ func SeedDirectories(ctx context.Context, s *pd.Service, now time.Time) error {
 	} else if !errors.Is(err, pd.ErrNotFound) {
 		return err
 	}
-	actor := actor.System.String()
-	if _, err := s.PutDataOwner(ctx, actor, pd.DataOwner{BIN: register, Name: "Population Register (demo state body)",
+	sys := actor.System.String()
+	if _, err := s.PutDataOwner(ctx, sys, pd.DataOwner{BIN: register, Name: "Population Register (demo state body)",
 		Names: pd.Titles{KK: "Халық тіркелімі (демо мемлекеттік орган)", RU: "Регистр населения (демо госорган)", EN: "Population Register (demo state body)"},
 		DataSets: []pd.DataSet{
 			{Code: "identity", Title: "Identity card", Titles: pd.Titles{KK: "Жеке куәлік деректері", RU: "Данные удостоверения личности", EN: "Identity card"}},
@@ -51,30 +51,30 @@ func SeedDirectories(ctx context.Context, s *pd.Service, now time.Time) error {
 		return err
 	}
 	initiators := append(slices.Clone(bins["bank"]), bins["microfinance"]...)
-	if _, err := s.PutServiceCode(ctx, actor, pd.ServiceCode{Code: pd.SandboxServiceCode, Title: "Know your customer for a loan",
+	if _, err := s.PutServiceCode(ctx, sys, pd.ServiceCode{Code: pd.SandboxServiceCode, Title: "Know your customer for a loan",
 		Titles: pd.Titles{KK: "Несие алу үшін клиентті сәйкестендіру", RU: "Идентификация клиента для кредита", EN: "Know your customer for a loan"}, Owner: register,
 		DataSets: []string{"identity", "address"}, BINs: initiators, ConsentMethods: pd.ConsentMethods,
 		AccessMethods: []string{pd.SandboxAccessMethod}, PeriodSeconds: 30 * 24 * 3600}); err != nil {
 		return err
 	}
-	if _, err := s.PutGround(ctx, actor, pd.Ground{Code: pd.SandboxGround, Titles: pd.Titles{
+	if _, err := s.PutGround(ctx, sys, pd.Ground{Code: pd.SandboxGround, Titles: pd.Titles{
 		KK: "ҚР ҚПК 199-бабы (тергеу әрекеттері)", RU: "Статья 199 УПК РК (следственные действия)", EN: "Criminal Procedure Code art. 199 (investigative actions)"},
 		LegalRef: "Criminal Procedure Code of the Republic of Kazakhstan, art. 199"}); err != nil {
 		return err
 	}
-	if _, err := s.PutGround(ctx, actor, pd.Ground{Code: pd.SandboxGroundSecret, Titles: pd.Titles{
+	if _, err := s.PutGround(ctx, sys, pd.Ground{Code: pd.SandboxGroundSecret, Titles: pd.Titles{
 		KK: "Жедел-іздестіру қызметі (құпия)", RU: "Оперативно-розыскная деятельность (негласно)", EN: "Covert operational investigation"},
 		LegalRef: "Law on operational investigative activity, art. 12", Notify: pd.NotifyPeriod, NotifyPeriodSeconds: 30 * 24 * 3600}); err != nil {
 		return err
 	}
 	for _, b := range bins["law_enforcement"] {
-		if err := s.SetProtocolPermissions(ctx, actor, b, []string{pd.SandboxGround, pd.SandboxGroundSecret}); err != nil {
+		if err := s.SetProtocolPermissions(ctx, sys, b, []string{pd.SandboxGround, pd.SandboxGroundSecret}); err != nil {
 			return err
 		}
 	}
 	expires := now.AddDate(3, 0, 0)
 	for i, b := range objectOwners {
-		if _, err := s.PutTrustedObject(ctx, actor, pd.TrustedObject{ID: "demo-is-" + b, Kind: pd.KindInformationSystem, OwnerBIN: b,
+		if _, err := s.PutTrustedObject(ctx, sys, pd.TrustedObject{ID: "demo-is-" + b, Kind: pd.KindInformationSystem, OwnerBIN: b,
 			Name: "Demo information system", Names: pd.Titles{KK: "Демо ақпараттық жүйе", RU: "Демо информационная система", EN: "Demo information system"}, Version: "1.0", CertNumber: "SANDBOX-TR-" + string(rune('1'+i)),
 			CertDate: now.Truncate(24 * time.Hour), CertExpires: expires, Status: pd.StatusTrusted}); err != nil {
 			return err
