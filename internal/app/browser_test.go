@@ -177,7 +177,7 @@ func TestBrowserPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 	pages := []string{"/", "/consents", "/consents/new", "/consents/" + refusal.ID + "/revoke", "/access", "/history", "/inbox", "/directories", "/sandbox/sms", "/sandbox/egov-mobile", "/no-such-page",
-		"/complaints", "/sandbox/population"}
+		"/complaints", "/sandbox/population", "/confirm", "/inbox/settings"}
 	// The documents area: its list, the owner's document, a share's page, the verifier's page.
 	if cit, err := a.Identity.CitizenByIIN(t.Context(), c.IIN); err == nil {
 		op, err := a.Docs.Open(t.Context(), docs.Owner{Ref: cit.Ref(), IIN: c.IIN}, docs.KindIdentityCard)
@@ -222,7 +222,7 @@ func TestBrowserPhone(t *testing.T) {
 	// The console, with its entry forms and complaints, on a phone too.
 	staff, _ := staffBrowser(t, a, srv.URL)
 	setCookies(t, ctx, staff)
-	console := append(staffPages(), "/console/complaints", "/console/entries/owner/"+sandbox.RegisterBIN())
+	console := append(staffPages(), "/console/complaints", "/console/senders", "/console/entries/owner/"+sandbox.RegisterBIN())
 	check(390, console, "ru")
 	check(320, console, "kk")
 }
