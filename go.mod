@@ -2,6 +2,8 @@ module github.com/senimkz/senim
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/beevik/etree v1.8.1
 	github.com/chromedp/cdproto v0.159.0

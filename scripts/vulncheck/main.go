@@ -4,8 +4,8 @@
 //	go run golang.org/x/vuln/cmd/govulncheck@VERSION -db file://DB -format json ./... | go run ./scripts/vulncheck
 //
 // A reachable vulnerability in a required module always fails. One in the standard
-// library is fixed only by a newer Go toolchain, which a machine with
-// GOTOOLCHAIN=local cannot fetch: it fails when -stdlib=fail (the default) and is
+// library is fixed only by a newer Go toolchain (CI runs Go 1.27.3 through
+// GOTOOLCHAIN for this reason): it fails when -stdlib=fail (the default) and is
 // listed as a warning with -stdlib=warn. Vulnerabilities in code the program does not
 // call are listed, not fatal.
 package main
