@@ -296,3 +296,24 @@ func TestWeVerifyXmlsec1XAdES(t *testing.T) {
 		}
 	}
 }
+
+// rule XAdES-B: two XAdES signers, the second over the whole document with the first
+// signature in it: each has its own Ids and properties and verifies at level B; a
+// change to the first signer's properties breaks both.
+func TestXAdESTwoSigners(t *testing.T) {
+	first := signXAdES(t, gost(t), sample, Options{ReferenceURI: "#it1"})
+	both := signXAdES(t, rsaKey(t), string(first), Options{})
+	res, err := Verify(both, VerifyOptions{})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, both)
+	}
+	if len(res.Signatures) != 2 || res.Signatures[0].Level != LevelB || res.Signatures[1].Level != LevelB ||
+		!res.Signatures[1].Certificate.Equal(rsaKey(t).chain[0]) {
+		t.Fatalf("%+v", res.Signatures)
+	}
+	bad := strings.Replace(string(both), "2026-11-20T09:30:00Z", "2026-11-21T09:30:00Z", 1)
+	res, err = Verify([]byte(bad), VerifyOptions{})
+	if !errors.Is(err, ErrDigest) || !errors.Is(res.Signatures[1].Err, ErrDigest) {
+		t.Fatalf("changed first properties: %v %+v", err, res)
+	}
+}
