@@ -208,3 +208,24 @@ func TestWSSEVerifyShape(t *testing.T) {
 		t.Fatalf("HTTP %d %s", code, body)
 	}
 }
+
+// issue 12 item 8: with several signers the AdES members describe the first
+// signature in document order (the one NCANode checks last): a XAdES-B signer
+// followed by a plain one answers adesLevel B; the reverse has no adesLevel.
+func TestXAdESSeveralSigners(t *testing.T) {
+	h := newTestServer(t)
+	k := key(t, "legal/valid/head.p12")
+	var signed XmlSignResponse
+	postOK(t, h, "/xml/sign", XmlSignRequest{XML: xmlDoc, XadesLevel: levelPtr("B"), Signers: []XmlSignerRequest{{KeyRequest: k}}}, &signed)
+	postOK(t, h, "/xml/sign", XmlSignRequest{XML: signed.XML, Signers: []XmlSignerRequest{{KeyRequest: k}}}, &signed)
+	ver := verifyXML(t, h, XmlVerifyRequest{XML: signed.XML})
+	if !ver.Valid || len(ver.Signers) != 2 || ver.AdesLevel != "B" || ver.AdesStatus != "VALID" {
+		t.Fatalf("XAdES first: %+v", ver)
+	}
+	postOK(t, h, "/xml/sign", XmlSignRequest{XML: xmlDoc, Signers: []XmlSignerRequest{{KeyRequest: k}}}, &signed)
+	postOK(t, h, "/xml/sign", XmlSignRequest{XML: signed.XML, XadesLevel: levelPtr("B"), Signers: []XmlSignerRequest{{KeyRequest: k}}}, &signed)
+	ver = verifyXML(t, h, XmlVerifyRequest{XML: signed.XML})
+	if !ver.Valid || len(ver.Signers) != 2 || ver.AdesLevel != "" || ver.AdesStatus != "VALID" {
+		t.Fatalf("plain first: %+v", ver)
+	}
+}
