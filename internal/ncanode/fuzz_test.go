@@ -42,6 +42,12 @@ func FuzzRequests(f *testing.F) {
 	seed(11, XmlVerifyRequest{XML: `<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>`})
 	seed(12, Pkcs12InfoRequest{Keys: []KeyRequest{{Key: p12, Password: "Qwerty12"}}})
 	seed(13, X509VerifyRequest{Certificate: leaf, Signature: "AAAA", Data: "x"})
+	// XAdES-B (rule XAdES-BIND): the request, and its output to verify.
+	b := "B"
+	var xades XmlSignResponse
+	postOK(f, h, "/xml/sign", XmlSignRequest{XML: "<a><b Id=\"x\">1</b></a>", XadesLevel: &b, Signers: []XmlSignerRequest{{KeyRequest: KeyRequest{Key: p12, Password: "Qwerty12"}, ReferenceURI: "#x"}}}, &xades)
+	seed(8, XmlSignRequest{XML: "<a/>", XadesLevel: &b, Signers: []XmlSignerRequest{{KeyRequest: KeyRequest{Key: p12, Password: "Qwerty12"}}}})
+	seed(9, XmlVerifyRequest{XML: xades.XML})
 	f.Add(uint8(4), []byte(`{"cms":"MIAGCSqGSIb3DQEHAqCAMIACAQExADCABgkqhkiG9w0BBwGggCSABAA="}`))
 	f.Add(uint8(1), []byte(`{"certs":["-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----"]}`))
 	f.Add(uint8(0), []byte(`{"keys":[{"key":null,"password":1}]}`))

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/senimkz/senim/internal/eds"
@@ -31,11 +32,15 @@ type XmlSignRequest struct {
 	Signers         []XmlSignerRequest `json:"signers"`
 	ClearSignatures bool               `json:"clearSignatures"`
 	TrimXML         bool               `json:"trimXml"`
-	// XadesLevel is NCANode's XAdES level (B, T, LT, LTA). Not supported here:
-	// any value is refused with eds.xml.xades_unsupported.
+	// XadesLevel is NCANode's XAdES level: absent or null for plain XML-DSig,
+	// "B" (SignedProperties with SigningTime and SigningCertificateV2) or "T"
+	// (B and a time-stamp over the SignatureValue, policy TsaPolicy). "LT" and
+	// "LTA" are refused with eds.xml.xades_unsupported. A XAdES signature is in
+	// exclusive C14N throughout, as NCANode writes it.
 	XadesLevel *string `json:"xadesLevel"`
-	// WithTsp (extension) adds a time-stamp over each signature value, where
-	// NCANode's XAdES-T puts it; TsaPolicy as in /cms/sign.
+	// WithTsp (extension) adds a time-stamp over each plain XML-DSig signature
+	// value, where NCANode's XAdES-T puts it; TsaPolicy as in /cms/sign (and the
+	// policy of xadesLevel T).
 	WithTsp   bool   `json:"withTsp"`
 	TsaPolicy string `json:"tsaPolicy"`
 }
@@ -67,18 +72,35 @@ type XmlSignResponse struct {
 
 // XmlVerificationResponse answers /xml/verify and /wsse/verify: NCANode's
 // VerificationResponse, with one entry per ds:Signature in document order —
-// null where the signature carries no certificate, as NCANode sends.
+// null where the signature carries no certificate, as NCANode sends. NCANode
+// leaves out every member that is null (@JsonInclude NON_NULL), and so does
+// this: /wsse/verify and a document without signatures have only status,
+// message, valid and signers.
+//
+// The AdES members describe one signature: the first in document order, the
+// one NCANode checks last (it removes the signatures from the end).
 type XmlVerificationResponse struct {
 	Status
 	Valid   bool               `json:"valid"`
 	Signers []*CertificateInfo `json:"signers"`
-	// SignatureTimestamp is the time-stamp of the last signature, when it has
-	// one (NCANode's field); null otherwise.
-	SignatureTimestamp *TspInfo `json:"signatureTimestamp"`
+	// AdesLevel is the XAdES baseline level of the signature: "B" (signed
+	// properties bound to the signature), "T" (and a valid signature
+	// time-stamp), "LT" (and certificate and revocation values). Absent for a
+	// plain XML-DSig signature (NCANode documents null for non-XAdES).
+	AdesLevel string `json:"adesLevel,omitempty"`
+	// SignatureTimestamp is the signature's time-stamp (NCANode's field).
+	SignatureTimestamp *TspInfo `json:"signatureTimestamp,omitempty"`
+	// BestSignatureTime is the time the signer's certificate was validated
+	// at: the genTime of a valid signature time-stamp, else now.
+	BestSignatureTime *Time `json:"bestSignatureTime,omitempty"`
+	// AdesStatus is VALID, INVALID or INDETERMINATE (ETSI EN 319 102-1, as
+	// NCANode simplifies it); AdesSubIndication says why when not VALID.
+	AdesStatus        string `json:"adesStatus,omitempty"`
+	AdesSubIndication string `json:"adesSubIndication,omitempty"`
 }
 
-// ErrXAdESUnsupported: /xml/sign with an xadesLevel.
-var ErrXAdESUnsupported = eds.NewError("eds.xml.xades_unsupported", "XAdES levels are not supported; sign without xadesLevel (withTsp adds a time-stamp)")
+// ErrXAdESUnsupported: /xml/sign with xadesLevel LT or LTA.
+var ErrXAdESUnsupported = eds.NewError("eds.xml.xades_unsupported", "XAdES levels LT and LTA are not made here; ask B or T")
 
 func (a *API) xmlLimits() xmldsig.Limits { return xmldsig.Limits{MaxBytes: int(a.cfg.MaxBody)} }
 
@@ -90,14 +112,27 @@ func (a *API) xmlSign(ctx context.Context, body []byte) (any, error) {
 	if req.XML == "" {
 		return nil, invalidField("xml", "required")
 	}
+	xades, withTsp := false, req.WithTsp
 	if req.XadesLevel != nil {
-		return nil, fail(http.StatusBadRequest, ErrXAdESUnsupported, "", nil)
+		switch *req.XadesLevel {
+		case "B":
+			if req.WithTsp {
+				return nil, invalidField("withTsp", "a XAdES-B signature has no time-stamp; ask xadesLevel T")
+			}
+		case "T":
+			withTsp = true
+		case "LT", "LTA":
+			return nil, fail(http.StatusBadRequest, ErrXAdESUnsupported, "", nil)
+		default:
+			return nil, invalidField("xadesLevel", "must be B, T, LT or LTA")
+		}
+		xades = true
 	}
 	if err := a.count("signers", len(req.Signers)); err != nil {
 		return nil, err
 	}
 	var stamp func(asn1.ObjectIdentifier, []byte) ([]byte, error)
-	if req.WithTsp {
+	if withTsp {
 		opts, err := a.signOptions(&CmsSignRequest{WithTsp: true, TsaPolicy: req.TsaPolicy})
 		if err != nil {
 			return nil, err
@@ -111,7 +146,8 @@ func (a *API) xmlSign(ctx context.Context, body []byte) (any, error) {
 			return nil, err
 		}
 		opts := xmldsig.Options{
-			ReferenceURI: s.ReferenceURI, Inclusive: true, TimeStamp: stamp, Limits: a.xmlLimits(),
+			ReferenceURI: s.ReferenceURI, Inclusive: !xades, TimeStamp: stamp, Limits: a.xmlLimits(),
+			XAdES: xades, SigningTime: a.cfg.Now(),
 			// NCANode clears and trims once, before the first signer.
 			ClearSignatures: req.ClearSignatures && i == 0, TrimXML: req.TrimXML && i == 0,
 		}
@@ -188,21 +224,83 @@ func (a *API) verifyXML(ctx context.Context, body []byte, soap bool) (any, error
 				at = time.Time(ts.GenTime)
 			}
 		}
-		resp.SignatureTimestamp = ts
-		if s.Certificate == nil {
-			resp.Valid = false
-			resp.Signers = append(resp.Signers, nil)
-			continue
+		var ci *CertificateInfo
+		if s.Certificate != nil {
+			c := a.certificateInfoAt(ctx, s.Certificate, s.Certificates, methods, at)
+			if s.Err != nil {
+				c.Valid = false
+				c.Errors = append([]string{codeOf(s.Err)}, c.Errors...)
+			}
+			ci = &c
 		}
-		ci := a.certificateInfoAt(ctx, s.Certificate, s.Certificates, methods, at)
-		if s.Err != nil {
-			ci.Valid = false
-			ci.Errors = append([]string{codeOf(s.Err)}, ci.Errors...)
+		status, sub := adesGrade(s, ci, ts)
+		// A signature is valid when its grade is: the certificate's validity and
+		// a time-stamp that does not verify both count, as in NCANode.
+		resp.Valid = resp.Valid && status == adesValid
+		resp.Signers = append(resp.Signers, ci)
+		if i == 0 {
+			resp.SignatureTimestamp = ts
 		}
-		resp.Valid = resp.Valid && ci.Valid
-		resp.Signers = append(resp.Signers, &ci)
+		if i == 0 && !soap {
+			level := s.Level
+			if level != "" && (ts == nil || !ts.Valid) {
+				level = xmldsig.LevelB // a time-stamp only counts when it verifies
+			}
+			best := Time(at)
+			resp.AdesLevel, resp.BestSignatureTime = level, &best
+			resp.AdesStatus, resp.AdesSubIndication = status, sub
+		}
 	}
 	return resp, nil
+}
+
+// AdES statuses and sub-indications as NCANode names them.
+const (
+	adesValid         = "VALID"
+	adesInvalid       = "INVALID"
+	adesIndeterminate = "INDETERMINATE"
+)
+
+// adesGrade grades one checked signature as NCANode does (a simplified ETSI
+// EN 319 102-1), in its order: the signer's certificate, the cryptography,
+// the signing-certificate binding, the time-stamp, the certificate's validity
+// period, its chain, its revocation.
+func adesGrade(s *xmldsig.Signature, ci *CertificateInfo, ts *TspInfo) (status, sub string) {
+	switch {
+	case s.Certificate == nil || ci == nil:
+		return adesIndeterminate, "NO_SIGNING_CERTIFICATE_FOUND"
+	case errors.Is(s.Err, xmldsig.ErrSigningCertificate):
+		return adesInvalid, "CERT_HASH_MISMATCH"
+	case errors.Is(s.Err, xmldsig.ErrDigest), errors.Is(s.Err, eds.ErrSignatureInvalid), errors.Is(s.Err, xmldsig.ErrKeyMismatch):
+		return adesInvalid, "SIG_CRYPTO_FAILURE"
+	case s.Err != nil:
+		return adesInvalid, "FORMAT_FAILURE"
+	case ts != nil && !ts.Valid:
+		return adesIndeterminate, "TIMESTAMP_INVALID"
+	case ci.Valid:
+		return adesValid, ""
+	}
+	has := func(prefixes ...string) bool {
+		for _, e := range ci.Errors {
+			for _, p := range prefixes {
+				if e == p || (strings.HasSuffix(p, ".") && strings.HasPrefix(e, p)) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	switch {
+	case has(pki.ErrExpired.Code(), pki.ErrNotYetValid.Code()):
+		return adesIndeterminate, "OUT_OF_BOUNDS_NO_POE"
+	case has(pki.ErrUntrusted.Code(), pki.ErrCertSignature.Code(), pki.ErrNotCA.Code()):
+		return adesIndeterminate, "CHAIN_INCOMPLETE"
+	case has(pki.ErrRevoked.Code()):
+		return adesInvalid, "CERT_REVOKED"
+	case has("eds.crl.", "eds.ocsp."):
+		return adesIndeterminate, "REVOCATION_DATA_MISSING"
+	}
+	return adesIndeterminate, ""
 }
 
 // xmlTimeStamp verifies a signature's time-stamp against the trust anchors.

@@ -165,7 +165,7 @@ func TestXMLErrors(t *testing.T) {
 	h := newTestServer(t)
 	k := key(t, "legal/valid/head.p12")
 	signer := []XmlSignerRequest{{KeyRequest: k}}
-	level := "T"
+	level, unknownLevel, levelB := "LT", "X", "B"
 	bomb := `<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><r>&b;</r>`
 	cases := []struct {
 		path string
@@ -175,6 +175,8 @@ func TestXMLErrors(t *testing.T) {
 		{"/xml/sign", XmlSignRequest{Signers: signer}, "request.invalid_field"},
 		{"/xml/sign", XmlSignRequest{XML: xmlDoc}, "request.invalid_field"},
 		{"/xml/sign", XmlSignRequest{XML: xmlDoc, Signers: signer, XadesLevel: &level}, "eds.xml.xades_unsupported"},
+		{"/xml/sign", XmlSignRequest{XML: xmlDoc, Signers: signer, XadesLevel: &unknownLevel}, "request.invalid_field"},
+		{"/xml/sign", XmlSignRequest{XML: xmlDoc, Signers: signer, XadesLevel: &levelB, WithTsp: true}, "request.invalid_field"},
 		{"/xml/sign", XmlSignRequest{XML: bomb, Signers: signer}, "eds.xml.dtd_forbidden"},
 		{"/xml/sign", XmlSignRequest{XML: xmlDoc, Signers: []XmlSignerRequest{{KeyRequest: k, ReferenceURI: "#none"}}}, "eds.xml.reference_invalid"},
 		{"/xml/sign", XmlSignRequest{XML: xmlDoc, Signers: signer, WithTsp: true, TsaPolicy: "NOPE"}, "eds.tsp.unsupported"},
@@ -190,7 +192,8 @@ func TestXMLErrors(t *testing.T) {
 		checkError(t, code, body, 400, c.code)
 	}
 	code, body := post(t, h, "/xml/verify", XmlVerifyRequest{XML: xmlDoc})
-	if code != 200 || string(body) != `{"status":200,"message":"OK","valid":false,"signers":[],"signatureTimestamp":null}` {
+	// NCANode leaves out null members (NON_NULL): no AdES members without a signature.
+	if code != 200 || string(body) != `{"status":200,"message":"OK","valid":false,"signers":[]}` {
 		t.Errorf("no signature: HTTP %d %s", code, body)
 	}
 }
@@ -208,7 +211,8 @@ func TestXMLShapes(t *testing.T) {
 	i, j := strings.Index(noCert, "<ds:KeyInfo>"), strings.Index(noCert, "</ds:KeyInfo>")
 	noCert = noCert[:i] + noCert[j+len("</ds:KeyInfo>"):]
 	code, body = post(t, h, "/xml/verify", XmlVerifyRequest{XML: noCert})
-	if code != 200 || string(body) != `{"status":200,"message":"OK","valid":false,"signers":[null],"signatureTimestamp":null}` {
+	if code != 200 || string(body) != `{"status":200,"message":"OK","valid":false,"signers":[null],"bestSignatureTime":"2026-11-01T12:00:00.000+00:00",`+
+		`"adesStatus":"INDETERMINATE","adesSubIndication":"NO_SIGNING_CERTIFICATE_FOUND"}` {
 		t.Errorf("no certificate: HTTP %d %s", code, body)
 	}
 }

@@ -272,7 +272,12 @@ var todo = map[string]string{
 	"eds.xml.reference_invalid":     "Reference only the whole document (URI=\"\") or an element by a unique ID that exists in it.",
 	"eds.xml.no_certificate":        "Include the signer's certificate in ds:KeyInfo/ds:X509Data.",
 	"eds.xml.key_mismatch":          "Sign with a key whose algorithm matches the ds:SignatureMethod.",
-	"eds.xml.xades_unsupported":     "Sign without xadesLevel; ask withTsp for a time-stamp.",
+	"eds.xml.xades_unsupported":     "Ask xadesLevel B or T; LT and LTA are not made here.",
+
+	// XAdES (issue 12): the binding of the signed properties.
+	"eds.xml.xades_malformed":              "Keep the XAdES SignedProperties where the signer put them: once, in the signature's own QualifyingProperties, referenced once from SignedInfo with Type SignedProperties.",
+	"eds.xml.signing_certificate_mismatch": "Put in ds:KeyInfo the certificate the signed SigningCertificateV2 names (the signer's own); another certificate of the same key is refused.",
+	"eds.xml.timestamp_mismatch":           "Keep the signature time-stamp with the signature it was made for; its imprint must be the hash of that ds:SignatureValue.",
 
 	// The sandbox's phone.
 	"sandbox.phone.link":     "Scan a mobileSign: QR code of this Senim (its link carries this Senim's address).",

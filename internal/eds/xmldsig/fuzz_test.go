@@ -22,6 +22,19 @@ func addSeeds(f *testing.F) {
 		}
 		f.Add(out)
 	}
+	// XAdES-B, and its properties moved out of the signature (rule XAdES-BIND).
+	for _, uri := range []string{"", "#it1"} {
+		out, err := Sign([]byte(sample), k.key, k.chain, Options{XAdES: true, ReferenceURI: uri})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(out)
+		if i, j := bytes.Index(out, []byte("<xades:SignedProperties ")), bytes.Index(out, []byte("</xades:SignedProperties>")); i > 0 && j > i {
+			sp := out[i : j+len("</xades:SignedProperties>")]
+			moved := append(append(append([]byte{}, out[:i]...), out[j+len("</xades:SignedProperties>"):]...), sp...)
+			f.Add(moved)
+		}
+	}
 	f.Add([]byte(`<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>`))
 }
 
@@ -39,6 +52,10 @@ func FuzzVerify(f *testing.F) {
 			for _, s := range res.Signatures {
 				if s.Err != nil || s.Certificate == nil || len(s.References) == 0 {
 					t.Fatalf("valid result without content: %+v", s)
+				}
+				// rule XAdES-BIND: a level only with bound signed properties.
+				if (s.Level != "") != (s.XAdES != nil) || (s.Level == LevelT && s.TimeStampErr != nil) {
+					t.Fatalf("level %q without its evidence: %+v", s.Level, s)
 				}
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/beevik/etree"
 	"github.com/senimkz/senim/internal/eds"
@@ -39,9 +40,19 @@ type Options struct {
 	// TimeStamp, when set, gets an RFC 3161 time-stamp token over data hashed
 	// with hashAlg (the signer's digest). The token goes where NCANode's XAdES-T
 	// puts it: ds:Object/xades:QualifyingProperties/.../xades:SignatureTimeStamp,
-	// over the exclusive canonical form of ds:SignatureValue. (Only the
-	// unsigned time-stamp: no XAdES SignedProperties are made.)
+	// over the exclusive canonical form of ds:SignatureValue. Without XAdES
+	// only the unsigned time-stamp is made; with XAdES it makes level T.
 	TimeStamp func(hashAlg asn1.ObjectIdentifier, data []byte) ([]byte, error)
+	// XAdES makes a XAdES baseline B signature (ETSI EN 319 132-1) as NCANode
+	// writes it: the signature gets an Id, the content Reference the Id
+	// "<id>-ref0", and ds:Object/xades:QualifyingProperties holds
+	// SignedProperties (SigningTime, SigningCertificateV2 with the digest of
+	// chain[0] and its IssuerSerialV2, the DataObjectFormat of the content),
+	// referenced from SignedInfo with Type TypeSignedProperties under
+	// exclusive C14N. With TimeStamp it is level T.
+	XAdES bool
+	// SigningTime is the XAdES SigningTime; zero means now.
+	SigningTime time.Time
 }
 
 // XAdES 1.3.2, the namespace of the time-stamp's container.
@@ -113,8 +124,8 @@ func Sign(doc []byte, signer eds.Signer, chain []*x509.Certificate, opts Options
 
 	var b strings.Builder
 	sigID := ""
-	if opts.TimeStamp != nil {
-		rnd := make([]byte, 12)
+	if opts.TimeStamp != nil || opts.XAdES {
+		rnd := make([]byte, 16)
 		if _, err := io.ReadFull(randOr(opts.Rand), rnd); err != nil {
 			return nil, err
 		}
@@ -123,37 +134,90 @@ func Sign(doc []byte, signer eds.Signer, chain []*x509.Certificate, opts Options
 	} else {
 		b.WriteString(`<ds:Signature xmlns:ds="` + NSDSig + `">` + "\n<ds:SignedInfo>\n")
 	}
+	dataRefID, spID := sigID+"-ref0", sigID+"-signedprops"
 	b.WriteString(`<ds:CanonicalizationMethod Algorithm="` + siC14N + `"/>` + "\n")
 	b.WriteString(`<ds:SignatureMethod Algorithm="` + alg.uri + `"/>` + "\n")
-	b.WriteString(`<ds:Reference URI="` + attrEscape(opts.ReferenceURI) + `">` + "\n<ds:Transforms>\n")
+	if opts.XAdES {
+		b.WriteString(`<ds:Reference Id="` + dataRefID + `" URI="` + attrEscape(opts.ReferenceURI) + `">` + "\n<ds:Transforms>\n")
+	} else {
+		b.WriteString(`<ds:Reference URI="` + attrEscape(opts.ReferenceURI) + `">` + "\n<ds:Transforms>\n")
+	}
 	b.WriteString(`<ds:Transform Algorithm="` + TransformEnveloped + `"/>` + "\n")
 	b.WriteString(`<ds:Transform Algorithm="` + refC14N + `"/>` + "\n</ds:Transforms>\n")
 	b.WriteString(`<ds:DigestMethod Algorithm="` + alg.digestURI + `"/>` + "\n")
 	b.WriteString(`<ds:DigestValue>` + base64.StdEncoding.EncodeToString(h.Sum(nil)) + "</ds:DigestValue>\n")
-	b.WriteString("</ds:Reference>\n</ds:SignedInfo>\n<ds:SignatureValue>")
+	b.WriteString("</ds:Reference>\n")
+	spAt := -1 // where the digest of the SignedProperties goes
+	if opts.XAdES {
+		b.WriteString(`<ds:Reference Type="` + TypeSignedProperties + `" URI="#` + spID + `">` + "\n<ds:Transforms>\n")
+		b.WriteString(`<ds:Transform Algorithm="` + ExcC14N10 + `"/>` + "\n</ds:Transforms>\n")
+		b.WriteString(`<ds:DigestMethod Algorithm="` + alg.digestURI + `"/>` + "\n<ds:DigestValue>")
+		spAt = b.Len()
+		b.WriteString("</ds:DigestValue>\n</ds:Reference>\n")
+	}
+	b.WriteString("</ds:SignedInfo>\n<ds:SignatureValue>")
 	valueAt := b.Len()
 	b.WriteString("</ds:SignatureValue>\n<ds:KeyInfo>\n<ds:X509Data>\n")
 	for _, c := range chain {
 		b.WriteString("<ds:X509Certificate>" + base64.StdEncoding.EncodeToString(c.Raw) + "</ds:X509Certificate>\n")
 	}
-	b.WriteString("</ds:X509Data>\n</ds:KeyInfo>\n</ds:Signature>")
+	b.WriteString("</ds:X509Data>\n</ds:KeyInfo>\n")
+	qpEndAt := -1 // where UnsignedProperties go
+	if opts.XAdES {
+		t := opts.SigningTime
+		if t.IsZero() {
+			t = time.Now()
+		}
+		sp, err := signedPropertiesXML(spID, dataRefID, alg.digestURI, chain[0], t)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString(`<ds:Object><xades:QualifyingProperties xmlns:xades="` + NSXAdES + `" Target="#` + sigID + `">` + sp)
+		qpEndAt = b.Len()
+		b.WriteString("</xades:QualifyingProperties></ds:Object>\n")
+	}
+	b.WriteString("</ds:Signature>")
 	sig := b.String()
 
 	out, at := insertBeforeRootEnd(doc, p, sig)
 	valueAt += at
+	lastSig := func(doc []byte) (*etree.Element, error) {
+		p2, err := parse(doc, opts.Limits)
+		if err != nil {
+			return nil, fmt.Errorf("xmldsig: the signed document does not parse: %w", err)
+		}
+		kids := p2.root.ChildElements()
+		last := kids[len(kids)-1]
+		if !is(last, NSDSig, "Signature") || last.SelectElement("SignedInfo") == nil {
+			return nil, fmt.Errorf("xmldsig: inserted signature not found")
+		}
+		return last, nil
+	}
+	if opts.XAdES {
+		// The SignedProperties are digested in their place: exclusive C14N
+		// takes the namespaces they use (xades, ds) from their ancestors.
+		last, err := lastSig(out)
+		if err != nil {
+			return nil, err
+		}
+		qps := qualifyingProperties(last)
+		if len(qps) != 1 || child(qps[0], NSXAdES, "SignedProperties") == nil {
+			return nil, fmt.Errorf("xmldsig: inserted SignedProperties not found")
+		}
+		h := newHash()
+		h.Write(canonicalSubtree(child(qps[0], NSXAdES, "SignedProperties"), c14nMethod{exclusive: true}, nil))
+		d := base64.StdEncoding.EncodeToString(h.Sum(nil))
+		out = append(out[:at+spAt:at+spAt], append([]byte(d), out[at+spAt:]...)...)
+		valueAt += len(d)
+		qpEndAt += len(d)
+	}
 	// SignedInfo is canonicalised in its place in the signed document: inclusive
 	// C14N takes the namespaces in scope there.
-	p2, err := parse(out, opts.Limits)
+	last, err := lastSig(out)
 	if err != nil {
-		return nil, fmt.Errorf("xmldsig: the signed document does not parse: %w", err)
+		return nil, err
 	}
-	kids := p2.root.ChildElements()
-	last := kids[len(kids)-1]
-	si := last.SelectElement("SignedInfo")
-	if !is(last, NSDSig, "Signature") || si == nil {
-		return nil, fmt.Errorf("xmldsig: inserted signature not found")
-	}
-	value, err := signer.Sign(opts.Rand, canonicalSubtree(si, siMethod, nil))
+	value, err := signer.Sign(opts.Rand, canonicalSubtree(last.SelectElement("SignedInfo"), siMethod, nil))
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +226,7 @@ func Sign(doc []byte, signer eds.Signer, chain []*x509.Certificate, opts Options
 	res = append(res, out[:valueAt]...)
 	res = append(res, enc...)
 	res = append(res, out[valueAt:]...)
+	qpEndAt += len(enc)
 	if opts.TimeStamp == nil {
 		return res, nil
 	}
@@ -171,12 +236,15 @@ func Sign(doc []byte, signer eds.Signer, chain []*x509.Certificate, opts Options
 	if err != nil {
 		return nil, fmt.Errorf("xmldsig: time-stamp: %w", err)
 	}
-	obj := `<ds:Object><xades:QualifyingProperties xmlns:xades="` + NSXAdES + `" Target="#` + sigID + `">` +
-		`<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:SignatureTimeStamp>` +
-		`<ds:CanonicalizationMethod Algorithm="` + ExcC14N10 + `"/><xades:EncapsulatedTimeStamp>` +
-		base64.StdEncoding.EncodeToString(token) + `</xades:EncapsulatedTimeStamp></xades:SignatureTimeStamp>` +
-		`</xades:UnsignedSignatureProperties></xades:UnsignedProperties></xades:QualifyingProperties></ds:Object>` + "\n"
-	objAt := at + len(sig) - len("</ds:Signature>") + len(enc)
+	var obj string
+	var objAt int
+	if opts.XAdES {
+		obj, objAt = unsignedTimeStampXML(token), at+qpEndAt
+	} else {
+		obj = `<ds:Object><xades:QualifyingProperties xmlns:xades="` + NSXAdES + `" Target="#` + sigID + `">` +
+			unsignedTimeStampXML(token) + `</xades:QualifyingProperties></ds:Object>` + "\n"
+		objAt = at + len(sig) - len("</ds:Signature>") + len(enc)
+	}
 	final := make([]byte, 0, len(res)+len(obj))
 	final = append(final, res[:objAt]...)
 	final = append(final, obj...)

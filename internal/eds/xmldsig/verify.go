@@ -58,6 +58,21 @@ type Signature struct {
 	// exclusive canonical form of ds:SignatureValue. Verify does not check the
 	// token: the caller does, with its trust anchors (tsp.VerifyToken with Data).
 	TimeStampToken, TimeStampData []byte
+	// TimeStampErr is ErrTimeStampImprint when TimeStampToken does not parse or
+	// its message imprint is not the hash of TimeStampData.
+	TimeStampErr error
+	// XAdES is what the XAdES signed properties say; nil for a signature
+	// without them (plain XML-DSig). Set only when they are bound to the
+	// signature: referenced once from SignedInfo with Type SignedProperties,
+	// in the signature's own QualifyingProperties, naming the signer's
+	// certificate (otherwise Err is ErrXAdES or ErrSigningCertificate).
+	XAdES *XAdESInfo
+	// Level is the XAdES baseline level the signature has: "" (no signed
+	// properties), LevelB, LevelT (B and a time-stamp whose imprint covers the
+	// SignatureValue; its signature and TSA are the caller's to check) or
+	// LevelLT (T with CertificateValues and RevocationValues present; the
+	// embedded values are not used here). Empty when Err is not nil.
+	Level string
 	// Err is nil when the signature is cryptographically valid: every digest
 	// matches and the SignatureValue verifies with Certificate's key. It says
 	// nothing about the certificate's validity (the caller validates it).
@@ -142,7 +157,7 @@ type signedInfo struct {
 }
 
 type reference struct {
-	uri         string
+	uri, typ    string
 	enveloped   bool
 	c14n        c14nMethod
 	digest      string
@@ -161,6 +176,7 @@ func verifyOne(p *parsed, sig *etree.Element) (out Signature) {
 	if tok := timeStampToken(sig); tok != nil {
 		out.TimeStampToken = tok
 		out.TimeStampData = canonicalSubtree(sig.ChildElements()[1], c14nMethod{exclusive: true}, nil)
+		out.TimeStampErr = checkTimeStampImprint(tok, out.TimeStampData)
 	}
 	out.Certificate, out.Certificates, err = keyInfoCertificates(p, keyInfo)
 	alg, ok := sigAlgByURI(si.method)
@@ -198,6 +214,20 @@ func verifyOne(p *parsed, sig *etree.Element) (out Signature) {
 	canon := canonicalSubtree(si.el, si.c14n, nil)
 	if err := eds.VerifySignature(pub, alg.oid, canon, sigVal); err != nil {
 		out.Err = err
+		return out
+	}
+	if out.XAdES, err = checkXAdES(p, sig, si, out.Certificate); err != nil {
+		out.Err = err
+		return out
+	}
+	if out.XAdES != nil {
+		out.Level = LevelB
+		if out.TimeStampToken != nil && out.TimeStampErr == nil {
+			out.Level = LevelT
+			if hasValidationData(sig) {
+				out.Level = LevelLT
+			}
+		}
 	}
 	return out
 }
@@ -296,7 +326,7 @@ func readC14N(e *etree.Element) (c14nMethod, error) {
 }
 
 func readReference(r *etree.Element) (reference, error) {
-	ref := reference{uri: r.SelectAttrValue("URI", "")}
+	ref := reference{uri: r.SelectAttrValue("URI", ""), typ: r.SelectAttrValue("Type", "")}
 	if r.SelectAttr("URI") == nil {
 		return ref, fmt.Errorf("%w: Reference without URI", ErrReference)
 	}
