@@ -9,6 +9,7 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/senimkz/senim/internal/eds"
+	"github.com/senimkz/senim/internal/eds/pki"
 )
 
 // WS-Security namespaces.
@@ -525,7 +526,8 @@ func keyInfoCertificates(p *parsed, keyInfo *etree.Element) (*x509.Certificate, 
 	return certs[0], certs[1:], nil
 }
 
-var errBadCert = eds.NewError("eds.cert.malformed", "xmldsig: certificate in KeyInfo does not parse")
+// errBadCert is pki's code for a certificate that does not parse: one code, one title.
+var errBadCert = pki.ErrMalformedCert
 
 // ErrBadCertificate: a certificate in KeyInfo does not parse (code eds.cert.malformed).
 var ErrBadCertificate = errBadCert
