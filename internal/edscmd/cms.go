@@ -73,8 +73,11 @@ func loadSigner(file, password, alias string) (cms.SignerSpec, error) {
 			return cms.SignerSpec{Signer: e.PrivateKey, Cert: e.Certificate, Chain: e.CACertificates}, nil
 		}
 	}
-	return cms.SignerSpec{}, eds.NewError("eds.pkcs12.no_key", "no key with a certificate (and that alias) in the file")
+	return cms.SignerSpec{}, errNoKey
 }
+
+// errNoKey is made once: eds.NewError registers its code for the error catalogue.
+var errNoKey = eds.NewError("eds.pkcs12.no_key", "no key with a certificate (and that alias) in the file")
 
 // SignerReport is what `eds verify` says of one signer.
 type SignerReport struct {
