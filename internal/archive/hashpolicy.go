@@ -75,3 +75,16 @@ func DefaultHashPolicy() map[string]time.Time {
 func (p Policy) weakWithin(alg asn1.ObjectIdentifier, t time.Time, margin time.Duration) bool {
 	return p.weakAt(alg, t.Add(margin))
 }
+
+// ParseHashOID reads a dotted OID of a digest algorithm Senim implements (the
+// Policy.Hash of new hash trees).
+func ParseHashOID(s string) (asn1.ObjectIdentifier, error) {
+	oid, err := parseOID(s)
+	if err != nil || len(oid) < 2 {
+		return nil, fmt.Errorf("archive: bad hash OID %q", s)
+	}
+	if _, err := hasher(oid); err != nil {
+		return nil, err
+	}
+	return oid, nil
+}
