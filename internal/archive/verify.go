@@ -71,10 +71,16 @@ type Trust struct {
 	CRLs          []*pki.CRL
 }
 
-// validator builds a validator over trust and the CRLs carried by the evidence.
+// validator builds a validator over trust and the revocation information carried by
+// the evidence: CRLs, and OCSP answers (RFC 5940) answered offline by pki.StoredOCSP.
 func (tr Trust) validator(embedded [][]byte) (*pki.Validator, error) {
 	crls := append([]*pki.CRL(nil), tr.CRLs...)
 	seen := map[string]bool{}
+	embedded, ocsps := splitRevInfo(embedded)
+	var oc pki.OCSPClient
+	if len(ocsps) > 0 {
+		oc = pki.NewStoredOCSP(ocsps)
+	}
 	for _, raw := range embedded {
 		if seen[string(raw)] {
 			continue
@@ -86,7 +92,7 @@ func (tr Trust) validator(embedded [][]byte) (*pki.Validator, error) {
 		}
 		crls = append(crls, c)
 	}
-	return pki.New(pki.Config{Roots: tr.Roots, Intermediates: tr.Intermediates, CRLs: crls})
+	return pki.New(pki.Config{Roots: tr.Roots, Intermediates: tr.Intermediates, CRLs: crls, OCSP: oc})
 }
 
 // TimeStampCheck is the check of one archive time-stamp.
