@@ -59,6 +59,7 @@ func (p Policy) weakAt(alg asn1.ObjectIdentifier, t time.Time) bool {
 var (
 	oidStreebog512 = asn1.ObjectIdentifier{1, 2, 398, 3, 10, 1, 3, 3}
 	oidSHA256      = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
+	oidSHA512      = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
 	oidSHA1        = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
 	oidGOST34311   = asn1.ObjectIdentifier{1, 2, 398, 3, 10, 1, 3, 1}
 )
