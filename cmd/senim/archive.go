@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/senimkz/senim/internal/app"
@@ -22,7 +23,7 @@ import (
 // cron or a timer until a job engine is on main (docs/archive.md).
 func archiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "seal" && args[0] != "renew") {
-		return errors.New("usage: senim archive seal|renew --tsa URL [--tsa-cert FILE]... [--crl FILE]... [--renew-before DURATION] [--max N]")
+		return errors.New("usage: senim archive seal|renew --tsa URL [--tsa-cert FILE]... [--crl FILE]... [--renew-before DURATION] [--hash-policy FILE] [--hash OID] [--max N]")
 	}
 	sub := args[0]
 	fs := flag.NewFlagSet("archive "+sub, flag.ContinueOnError)
@@ -34,6 +35,8 @@ func archiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Var(&tsaCerts, "tsa-cert", "the TSA certificate and its CA chain (DER or PEM), repeatable: put into the time-stamps")
 	fs.Var(&crlFiles, "crl", "current CRL of the TSA's CA (DER or PEM), repeatable: put into the time-stamps")
 	renewBefore := fs.Duration("renew-before", 365*24*time.Hour, "renew when the TSA certificate expires within this time")
+	hashPolicy := fs.String("hash-policy", "", "renew: a hash policy file (the format of internal/archive/hashpolicy.json) instead of the built-in one")
+	hashOID := fs.String("hash", "", "dotted OID of the hash of new trees (seal, hash-tree renewal); default GOST R 34.11-2015 Streebog-512")
 	max := fs.Int("max", 100000, "seal: at most this many documents into one evidence record")
 	pos, err := cli.Parse(fs, args[1:], nil)
 	if err != nil {
@@ -63,9 +66,24 @@ func archiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := d.CheckSchema(ctx); err != nil {
 		return err
 	}
+	policy := archive.Policy{RenewBefore: *renewBefore}
+	if *hashPolicy != "" {
+		b, err := os.ReadFile(*hashPolicy)
+		if err != nil {
+			return err
+		}
+		if policy.WeakFrom, err = archive.ParseHashPolicy(b); err != nil {
+			return fmt.Errorf("--hash-policy: %w", err)
+		}
+	}
+	if *hashOID != "" {
+		if policy.Hash, err = archive.ParseHashOID(*hashOID); err != nil {
+			return fmt.Errorf("--hash: %w", err)
+		}
+	}
 	var ts cms.TimeStamper = &tsp.Client{URL: *tsaURL}
 	svc, err := archive.New(archive.Config{DB: d, TSA: ts, TSAChain: chain,
-		Validation: archive.Validation{CRLs: cfg.CRLs}, Policy: archive.Policy{RenewBefore: *renewBefore}})
+		Validation: archive.Validation{CRLs: cfg.CRLs}, Policy: policy})
 	if err != nil {
 		return err
 	}
@@ -81,9 +99,7 @@ func archiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "renewed %d batch(es); %d need hash-tree renewal (not implemented)\n", r.Renewed, r.HashTreeDue)
-	if r.HashTreeDue > 0 {
-		fmt.Fprintln(stderr, "senim archive: some evidence uses a hash algorithm that weakens within the margin")
-	}
+	fmt.Fprintf(stdout, "renewed %d batch(es) by a new time-stamp; %d document(s) of %d batch(es) by a new hash tree\n",
+		r.Renewed, r.HashTreeDocuments, r.HashTreeBatches)
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/x509"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -77,6 +78,8 @@ func TestArchiveSealRenewCommands(t *testing.T) {
 
 	certFile := filepath.Join(dir, "root.cer")
 	os.WriteFile(certFile, root.Cert.Raw, 0o600)
+	policyFile := filepath.Join(dir, "hashpolicy.json")
+	os.WriteFile(policyFile, fmt.Appendf(nil, `{"algorithms":[{"oid":"1.2.398.3.10.1.3.3","weak_from":%q}]}`, now.AddDate(0, 6, 0).Format(time.DateOnly)), 0o600)
 	steps := []struct {
 		args []string
 		want string
@@ -86,8 +89,23 @@ func TestArchiveSealRenewCommands(t *testing.T) {
 		{[]string{"archive", "renew", "--data-dir", dir, "--tsa", tsa2}, "renewed 0 batch(es)"}, // the first expires in 2 years
 		{[]string{"archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--renew-before", "20000h"}, "renewed 1 batch(es)"},
 		{[]string{"archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--renew-before", "20000h"}, "renewed 0 batch(es)"},
+		// rule DC-6: a hash policy that declares Streebog-512 weak within the margin makes
+		// renew move the document to a new SHA-512 hash tree, once.
+		{nil, ""},
+		{[]string{"archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--hash-policy", policyFile, "--hash", "2.16.840.1.101.3.4.2.3"},
+			"renewed 0 batch(es) by a new time-stamp; 1 document(s) of 1 batch(es) by a new hash tree"},
+		{[]string{"archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--hash-policy", policyFile, "--hash", "2.16.840.1.101.3.4.2.3"},
+			"renewed 0 batch(es) by a new time-stamp; 0 document(s) of 0 batch(es)"},
 	}
 	for _, s := range steps {
+		if s.args == nil {
+			// Renewing by a new tree with the hash the policy declares weak is refused.
+			if code, _, errs := runCmd(t, "archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--hash-policy", policyFile); code != 2 ||
+				!strings.Contains(errs, "itself weak") {
+				t.Fatalf("renewal to a weak hash: %d %s", code, errs)
+			}
+			continue
+		}
 		code, out, errs := runCmd(t, s.args...)
 		if code != 0 || !strings.Contains(out, s.want) {
 			t.Fatalf("%v: exit %d %q %s", s.args, code, out, errs)
@@ -97,6 +115,9 @@ func TestArchiveSealRenewCommands(t *testing.T) {
 	if code, _, errs := runCmd(t, "archive", "renew", "--data-dir", dir, "--tsa", tsa1, "--renew-before", "200000h"); code != 2 ||
 		!strings.Contains(errs, "within the renewal margin") {
 		t.Fatalf("renewal with an expiring TSA: %d %s", code, errs)
+	}
+	if code, _, _ := runCmd(t, "archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--hash-policy", filepath.Join(dir, "root.cer")); code != 2 {
+		t.Fatal("a policy file that is not one")
 	}
 	if code, _, _ := runCmd(t, "archive", "renew", "--data-dir", dir); code != 2 {
 		t.Fatal("renew without --tsa")

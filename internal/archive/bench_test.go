@@ -1,13 +1,18 @@
 package archive
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/asn1"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/cms/signeddata"
+	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/edsfast"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
@@ -53,6 +58,102 @@ func BenchmarkMakeLTTimeStamped(b *testing.B) {
 	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		if _, _, err := MakeLT(b.Context(), sig, content, val); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// remoteTSA stands for the NCA's TSA: the token for the one imprint the benchmark asks
+// about is made once, before the timer, by the local TSA; asking again returns it, so
+// the TSA's signing is not on Senim's CPU (as with a TSA across the network). Any other
+// imprint is refused.
+type remoteTSA struct {
+	alg  asn1.ObjectIdentifier
+	data []byte
+	tok  []byte
+}
+
+func newRemoteTSA(b *testing.B, tsa *tsp.Local, sig []byte) *remoteTSA {
+	sd, err := signeddata.Parse(sig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	si := sd.Signers[0]
+	tok, err := tsa.TimeStamp(b.Context(), si.DigestAlgorithm, si.Signature)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &remoteTSA{alg: si.DigestAlgorithm, data: si.Signature, tok: tok}
+}
+
+func (r *remoteTSA) TimeStamp(_ context.Context, alg asn1.ObjectIdentifier, data []byte) ([]byte, error) {
+	if !alg.Equal(r.alg) || !bytes.Equal(data, r.data) {
+		return nil, fmt.Errorf("remoteTSA: another imprint")
+	}
+	return r.tok, nil
+}
+
+// BenchmarkMakeLTRemoteTSA: a CAdES-BES signature whose time-stamp comes from a TSA
+// elsewhere (the NCA's): Senim's own ingest CPU, the token still parsed and verified.
+func BenchmarkMakeLTRemoteTSA(b *testing.B) {
+	edsfast.Use(edsfast.Fast)
+	w := newWorld(b)
+	content := make([]byte, 100<<10)
+	rand.Read(content)
+	sig, err := cms.Sign(b.Context(), content, []cms.SignerSpec{w.signer("Alice")}, cms.SignOptions{Detached: true, Now: func() time.Time { return w.clock }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	val := w.validation(w.crl())
+	val.TSA = newRemoteTSA(b, w.tsa1, sig)
+	b.ResetTimer()
+	defer reportCPU(b, cpuTime())
+	for b.Loop() {
+		if _, _, err := MakeLT(b.Context(), sig, content, val); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTSASign is the in-process GOST 2015-512 TSA alone making one token over a
+// signature value (go-cryptobin's GOST signing): the part of BenchmarkMakeLT that the
+// NCA's TSA does in production.
+func BenchmarkTSASign(b *testing.B) {
+	edsfast.Use(edsfast.Fast)
+	w := newWorld(b)
+	sig := make([]byte, 128)
+	rand.Read(sig)
+	b.ResetTimer()
+	defer reportCPU(b, cpuTime())
+	for b.Loop() {
+		if _, err := w.tsa1.TimeStamp(b.Context(), oidStreebog512, sig); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkIngestRemoteTSA is BenchmarkIngest with the signature time-stamp from a TSA
+// elsewhere: Senim's whole ingest on SQLite.
+func BenchmarkIngestRemoteTSA(b *testing.B) {
+	edsfast.Use(edsfast.Fast)
+	w := newWorld(b)
+	db := storetest.OpenEngine(b, store.SQLite)
+	content := make([]byte, 100<<10)
+	rand.Read(content)
+	sig, err := cms.Sign(b.Context(), content, []cms.SignerSpec{w.signer("Alice")}, cms.SignOptions{Detached: true, Now: func() time.Time { return w.clock }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	val := w.validation(w.crl())
+	val.TSA = newRemoteTSA(b, w.tsa1, sig)
+	svc, err := New(Config{DB: db, Validation: val, Now: func() time.Time { return w.clock }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	defer reportCPU(b, cpuTime())
+	for b.Loop() {
+		if _, err := svc.Ingest(b.Context(), "org:900140000009", "a.txt", content, [][]byte{sig}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -105,8 +206,21 @@ func BenchmarkSealAndRenew100k(b *testing.B) {
 		if _, err := RenewRecords(b.Context(), w.tsa2, ers, []*x509.Certificate{w.root.Cert}, [][]byte{crl.Raw}); err != nil {
 			b.Fatal(err)
 		}
+		renewed := time.Since(start)
+		// Hash-tree renewal of all 100,000 (RFC 4998 5.2): every data object hashed
+		// again with SHA-512, each record's sequence hashed, one new tree, one time-stamp.
+		start = time.Now()
+		w.clock = day(2030, 6, 2)
+		in := make([]HashTreeInput, n)
+		for i := range in {
+			in[i] = HashTreeInput{Record: ers[i], Objects: docs[i].Objects()}
+		}
+		if _, err := RenewHashTrees(b.Context(), w.tsa2, oidSHA512, in, []*x509.Certificate{w.root.Cert}, [][]byte{crl.Raw}); err != nil {
+			b.Fatal(err)
+		}
 		b.ReportMetric(sealed.Seconds(), "seal-s")
-		b.ReportMetric(time.Since(start).Seconds(), "renew-s")
+		b.ReportMetric(renewed.Seconds(), "renew-s")
+		b.ReportMetric(time.Since(start).Seconds(), "hashtree-s")
 		w.clock = day(2026, 6, 2)
 	}
 }

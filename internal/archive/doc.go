@@ -4,8 +4,9 @@
 // can no longer be trusted.
 //
 //   - MakeLT validates every signer at ingest and embeds what verifies it later: a
-//     signature time-stamp where there is none, the chain certificates and the CRLs that
-//     decided (CAdES-LT, ETSI EN 319 122-1). OCSP answers are not embedded yet.
+//     signature time-stamp where there is none, the chain certificates, the CRLs and
+//     (when OCSP is asked for) the OCSP answers that decided, in SignedData.crls (RFC
+//     5940 for OCSP; CAdES-LT, ETSI EN 319 122-1).
 //   - SealDocuments makes the evidence records of many documents with one time-stamp
 //     over a hash tree (RFC 4998, the sorted-pair tree; see ers.go for why it is not the
 //     log's RFC 6962 tree). It is the long-term ("LTA") protection of this archive: the
@@ -13,13 +14,18 @@
 //     the content and every signature file together, as an external evidence record in
 //     the sense of ETSI TS 119 122-3 and ASiC (ETSI EN 319 162-1).
 //   - RenewRecords renews the last archive time-stamp of many records with one new
-//     time-stamp (time-stamp renewal, RFC 4998 section 5.2). Hash-tree renewal (a new
-//     chain when the hash algorithm weakens) is not implemented: verification reports
-//     archive.evidence.weak_hash and Due says which records need it.
+//     time-stamp (time-stamp renewal, RFC 4998 section 5.2); RenewHashTrees starts a new
+//     chain for many records with one time-stamp when their hash algorithm weakens
+//     (hash-tree renewal: each data object hashed again, concatenated with the hash of
+//     the earlier chains). The hash policy is data (hashpolicy.json). Service.Due says
+//     which batches need which renewal and Service.Renew, the renewal job, does both.
 //   - VerifyDocument checks an archived document offline at any time: signatures at
-//     their signing time with the embedded material, the evidence record up to that
-//     time, and that every expired time-stamping certificate is covered by evidence.
-//   - WriteASiCE and ReadASiCE export and import the self-contained container.
+//     their signing time with the embedded material (CRLs and OCSP answers), the
+//     evidence record up to that time, every chain accepted only if the next began
+//     while its hash was strong, and that every expired time-stamping certificate is
+//     covered by evidence.
+//   - WriteASiCE and ReadASiCE export and import the self-contained container; Import
+//     keeps the container's evidence record and the next seal continues it.
 //
 // Errors carry stable codes (archive.*), see eds.Code.
 package archive

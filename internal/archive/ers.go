@@ -461,10 +461,7 @@ func RenewRecords(ctx context.Context, tsa cms.TimeStamper, records [][]byte, ce
 		if err != nil {
 			return nil, err
 		}
-		if len(er.Chains) != 1 {
-			return nil, fmt.Errorf("%w: %d chains", ErrUnsupported, len(er.Chains))
-		}
-		chain := er.Chains[0]
+		chain := er.Chains[len(er.Chains)-1] // time-stamp renewal continues the last chain
 		last := &chain[len(chain)-1]
 		a := last.DigestAlgorithm
 		if alg == nil {
@@ -501,7 +498,159 @@ func RenewRecords(ctx context.Context, tsa cms.TimeStamper, records [][]byte, ce
 	}
 	out := make([][]byte, len(records))
 	for i, er := range ers {
-		er.Chains[0] = append(er.Chains[0], atss[leafOf[i]])
+		er.Chains[len(er.Chains)-1] = append(er.Chains[len(er.Chains)-1], atss[leafOf[i]])
+		if out[i], err = er.Marshal(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// sequenceDER encodes chains as an ArchiveTimeStampSequence (SEQUENCE OF
+// ArchiveTimeStampChain, DER): what a hash-tree renewal hashes (RFC 4998, section 5.2,
+// step 3: "the ArchiveTimeStampChains used are DER encoded").
+func sequenceDER(chains [][]ArchiveTimeStamp) ([]byte, error) {
+	b := cryptobyte.NewBuilder(nil)
+	b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		for _, chain := range chains {
+			b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				for _, ats := range chain {
+					addATS(b, ats)
+				}
+			})
+		}
+	})
+	return b.Bytes()
+}
+
+// MarshalChain encodes one ArchiveTimeStampChain in DER.
+func MarshalChain(chain []ArchiveTimeStamp) ([]byte, error) {
+	b := cryptobyte.NewBuilder(nil)
+	b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		for _, ats := range chain {
+			addATS(b, ats)
+		}
+	})
+	return b.Bytes()
+}
+
+// ParseChain reads one DER ArchiveTimeStampChain.
+func ParseChain(der []byte) ([]ArchiveTimeStamp, error) {
+	s := cryptobyte.String(der)
+	var cs cryptobyte.String
+	if !s.ReadASN1(&cs, casn1.SEQUENCE) || !s.Empty() {
+		return nil, fmt.Errorf("%w: bad ArchiveTimeStampChain", ErrMalformedRecord)
+	}
+	var chain []ArchiveTimeStamp
+	for !cs.Empty() {
+		if len(chain) == maxATSPerChain {
+			return nil, fmt.Errorf("%w: more than %d time-stamps in a chain", ErrMalformedRecord, maxATSPerChain)
+		}
+		ats, err := parseATS(&cs)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, ats)
+	}
+	if len(chain) == 0 {
+		return nil, fmt.Errorf("%w: empty ArchiveTimeStampChain", ErrMalformedRecord)
+	}
+	return chain, nil
+}
+
+// objectHashes returns the first-list hashes of a chain over objects. For the first
+// chain (prior empty) they are H(o). For a chain made by hash-tree renewal (RFC 4998,
+// section 5.2) they are h(i)' = H(h(i) + ha(i)): h(i) = H(o), ha(i) = H(the DER
+// ArchiveTimeStampSequence of every earlier chain), "+" the concatenation in that
+// order (h(i) first), as the RFC's step 4 writes it.
+func objectHashes(h func() hash.Hash, objects [][]byte, prior [][]ArchiveTimeStamp) ([][]byte, error) {
+	out := make([][]byte, len(objects))
+	if len(prior) == 0 {
+		for i, o := range objects {
+			out[i] = hashOf(h, o)
+		}
+		return out, nil
+	}
+	seq, err := sequenceDER(prior)
+	if err != nil {
+		return nil, err
+	}
+	ha := hashOf(h, seq)
+	buf := make([]byte, 0, 2*maxHashLen)
+	for i, o := range objects {
+		buf = append(append(buf[:0], hashOf(h, o)...), ha...)
+		out[i] = hashOf(h, buf)
+	}
+	return out, nil
+}
+
+// HashTreeInput is one evidence record to renew by a new hash tree, with the data
+// objects it covers (a document's content, then its signatures).
+type HashTreeInput struct {
+	Record  []byte
+	Objects [][]byte
+}
+
+// RenewHashTrees renews evidence records whose hash algorithm weakens (hash-tree
+// renewal, RFC 4998, section 5.2): the last time-stamp of each record's last chain
+// first gets certs and crls (what verifies its TSA later); then each record's data
+// objects are hashed again with alg, each hash concatenated with the hash (alg) of
+// the record's ArchiveTimeStampSequence and hashed, and one new time-stamp is made
+// over a tree of all of them (as Seal does). Each record gets a new
+// ArchiveTimeStampChain holding that time-stamp, with its path. certs and crls also go
+// into the new token. It returns the renewed records, in order.
+func RenewHashTrees(ctx context.Context, tsa cms.TimeStamper, alg asn1.ObjectIdentifier, in []HashTreeInput, certs []*x509.Certificate, crls [][]byte) ([][]byte, error) {
+	h, err := hasher(alg)
+	if err != nil {
+		return nil, err
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	ers := make([]*EvidenceRecord, len(in))
+	groups := make([][][]byte, len(in))
+	extended := map[string][]byte{}
+	for i, x := range in {
+		er, err := ParseEvidenceRecord(x.Record)
+		if err != nil {
+			return nil, err
+		}
+		if len(x.Objects) == 0 {
+			return nil, fmt.Errorf("archive: a record without data objects")
+		}
+		last := &er.Chains[len(er.Chains)-1]
+		ats := &(*last)[len(*last)-1]
+		ext, ok := extended[string(ats.TimeStamp)]
+		if !ok {
+			if ext, err = withValidationData(ats.TimeStamp, certs, crls); err != nil {
+				return nil, err
+			}
+			extended[string(ats.TimeStamp)] = ext
+		}
+		ats.TimeStamp = ext
+		if groups[i], err = objectHashes(h, x.Objects, er.Chains); err != nil {
+			return nil, err
+		}
+		ers[i] = er
+	}
+	atss, err := Seal(ctx, tsa, alg, groups)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := withValidationData(atss[0].TimeStamp, certs, crls)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(in))
+	for i, er := range ers {
+		atss[i].TimeStamp = tok
+		er.Chains = append(er.Chains, []ArchiveTimeStamp{atss[i]})
+		if !slices.ContainsFunc(er.DigestAlgorithms, alg.Equal) {
+			er.DigestAlgorithms = append(er.DigestAlgorithms, alg)
+		}
+		if len(er.Chains) > maxChains {
+			return nil, fmt.Errorf("%w: more than %d chains", ErrUnsupported, maxChains)
+		}
 		if out[i], err = er.Marshal(); err != nil {
 			return nil, err
 		}

@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/crypto/cryptobyte"
+	casn1 "golang.org/x/crypto/cryptobyte/asn1"
+
 	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/cms/signeddata"
@@ -21,9 +24,13 @@ type Validation struct {
 	// CRLs listed in CRLs (the ones embedded into the signature).
 	Validator *pki.Validator
 	// CRLs are the CRLs the Validator decides with; those of the CAs on a signer's or
-	// TSA's chain are embedded (CAdES-LT). OCSP answers are not embedded: pki's OCSP
-	// checker does not keep the raw answer (a known gap, see docs/archive.md).
+	// TSA's chain are embedded (CAdES-LT).
 	CRLs []*pki.CRL
+	// Revocation are the methods ingest asks the Validator for. Default CRL only. With
+	// pki.RevocationOCSP (and a Validator with an OCSP client), every OCSP answer that
+	// decided a signer's or TSA's status is embedded too (RFC 5940 id-ri-ocsp-response in
+	// the SignedData's crls), so the offline verification uses it.
+	Revocation []pki.RevocationMethod
 	// CurrentCRLs, when set, replaces CRLs with the CRLs of the moment (a deployment
 	// reloads them while it runs).
 	CurrentCRLs func() []*pki.CRL
@@ -86,7 +93,10 @@ func MakeLT(ctx context.Context, sig, detached []byte, val Validation) ([]byte, 
 	if val.Now != nil {
 		now = val.Now
 	}
-	rev := []pki.RevocationMethod{pki.RevocationCRL}
+	rev := val.Revocation
+	if len(rev) == 0 {
+		rev = []pki.RevocationMethod{pki.RevocationCRL}
+	}
 	var det []byte
 	if !sd.HasContent {
 		det = content
@@ -106,6 +116,12 @@ func MakeLT(ctx context.Context, sig, detached []byte, val Validation) ([]byte, 
 	add := func(r *pki.Result) {
 		if r == nil {
 			return
+		}
+		if oc := r.OCSP; oc.OCSPResponse != nil && oc.Status == pki.StatusGood && oc.Basis != "" {
+			el := ocspRevInfo(oc.OCSPResponse)
+			if !containsBytes(sd.RawCRLs, el) {
+				sd.RawCRLs = append(sd.RawCRLs, el)
+			}
 		}
 		for i, c := range r.Chain {
 			sd.AddCertificate(c)
@@ -132,6 +148,45 @@ func MakeLT(ctx context.Context, sig, detached []byte, val Validation) ([]byte, 
 		return nil, nil, err
 	}
 	return lt, res, nil
+}
+
+// oidOCSPRevInfo is id-ri-ocsp-response (RFC 5940): an OCSPResponse carried in a
+// SignedData's crls as OtherRevocationInfoFormat.
+var oidOCSPRevInfo = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 16, 2}
+
+// ocspRevInfo encodes an OCSPResponse as a RevocationInfoChoice: other [1] IMPLICIT
+// OtherRevocationInfoFormat { id-ri-ocsp-response, OCSPResponse }.
+func ocspRevInfo(resp []byte) []byte {
+	b := cryptobyte.NewBuilder(nil)
+	b.AddASN1(casn1.Tag(1).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(oidOCSPRevInfo)
+		b.AddBytes(resp)
+	})
+	return b.BytesOrPanic()
+}
+
+// splitRevInfo sorts a SignedData's RevocationInfoChoices: CRLs (CertificateList) and
+// the OCSPResponses of RFC 5940 other entries; anything else is ignored.
+func splitRevInfo(raw [][]byte) (crls, ocsps [][]byte) {
+	for _, e := range raw {
+		if len(e) == 0 {
+			continue
+		}
+		switch e[0] {
+		case 0x30:
+			crls = append(crls, e)
+		case 0xa1:
+			s := cryptobyte.String(e)
+			var in cryptobyte.String
+			var oid asn1.ObjectIdentifier
+			var resp cryptobyte.String
+			if s.ReadASN1(&in, casn1.Tag(1).ContextSpecific().Constructed()) && s.Empty() && in.ReadASN1ObjectIdentifier(&oid) &&
+				oid.Equal(oidOCSPRevInfo) && in.ReadASN1Element(&resp, casn1.SEQUENCE) && in.Empty() {
+				ocsps = append(ocsps, []byte(resp))
+			}
+		}
+	}
+	return crls, ocsps
 }
 
 func (val Validation) crls() []*pki.CRL {
@@ -219,6 +274,10 @@ func VerifyDocument(ctx context.Context, d *Document, trust Trust, now time.Time
 		if err != nil {
 			return nil, err
 		}
+		rev := []pki.RevocationMethod{pki.RevocationCRL}
+		if _, ocsps := splitRevInfo(sd.RawCRLs); len(ocsps) > 0 {
+			rev = append(rev, pki.RevocationOCSP)
+		}
 		var det []byte
 		if !sd.HasContent {
 			det = d.Content
@@ -228,7 +287,7 @@ func VerifyDocument(ctx context.Context, d *Document, trust Trust, now time.Time
 			continue
 		}
 		res, err := cms.Verify(ctx, sig, det, cms.VerifyOptions{
-			Validator: v, Revocation: []pki.RevocationMethod{pki.RevocationCRL}, Now: func() time.Time { return now },
+			Validator: v, Revocation: rev, Now: func() time.Time { return now },
 		})
 		if err != nil {
 			sr.Err = fmt.Errorf("%w: %w", ErrBadCMS, err)

@@ -119,10 +119,13 @@ func (s *Service) IngestThen(ctx context.Context, owner, name string, content []
 
 // Import stores the document of an ASiC-E container (ReadASiCE's limits and codes). The
 // container must verify offline now (VerifyDocument with the service's trust, its own
-// evidence record included); its signatures are stored as they are, and the archive's
-// next seal protects them. The container's evidence record is checked, not kept, so a
-// container whose signature time-stamps have already expired is refused
-// (archive.evidence.gap): its older evidence would be needed and is not merged.
+// evidence record included); its signatures are stored as they are. The container's
+// evidence record is kept with the document (its chains, as earlier chains): the
+// archive's next seal continues it by a hash-tree renewal (RFC 4998, section 5.2), so a
+// container whose signature time-stamps have already expired, but are covered by its
+// evidence, is accepted and stays verifiable. The seal must come before the kept
+// record's last TSA certificate expires; a container without an evidence record whose
+// signature time-stamps expired is refused (archive.evidence.gap).
 func (s *Service) Import(ctx context.Context, owner string, container []byte) (*Summary, error) {
 	d, err := ReadASiCE(container, Limits{MaxContainer: int64(s.cfg.MaxDocument) * 2})
 	if err != nil {
@@ -141,14 +144,15 @@ func (s *Service) Import(ctx context.Context, owner string, container []byte) (*
 		}
 		return nil, fmt.Errorf("%w: the container does not verify", ErrSignatureInvalid)
 	}
-	for _, sr := range rep.Signatures {
-		for _, sg := range sr.Result.Signers {
-			if sg.TimeStamp != nil && sg.TimeStamp.Cert != nil && !sg.TimeStamp.Cert.NotAfter.After(now) {
-				return nil, fmt.Errorf("%w: a signature time-stamp has expired; importing older evidence is not supported", ErrGap)
-			}
+	imp := &imported{rep: rep}
+	if d.Evidence != nil {
+		er, err := ParseEvidenceRecord(d.Evidence)
+		if err != nil { // VerifyDocument accepted it: unreachable
+			return nil, err
 		}
+		imp.chains = er.Chains
 	}
-	sum, _, err := s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, nil, rep, nil)
+	sum, _, err := s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, nil, imp, nil)
 	return sum, err
 }
 
@@ -161,9 +165,16 @@ type Idempotency struct {
 	Encode func(*Summary) ([]byte, error)
 }
 
-func (s *Service) ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte, idem *Idempotency, imported *Report,
+// imported is what Import gives ingest: the container's verification and the chains
+// of its evidence record (kept as the document's earlier chains).
+type imported struct {
+	rep    *Report
+	chains [][]ArchiveTimeStamp
+}
+
+func (s *Service) ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte, idem *Idempotency, imp *imported,
 	then func(context.Context, *store.Tx, *Summary) error) (*Summary, *store.StoredResponse, error) {
-	if s.cfg.Validation.Validator == nil && imported == nil {
+	if s.cfg.Validation.Validator == nil && imp == nil {
 		return nil, nil, errors.New("archive: ingest needs a validator")
 	}
 	if len(content) > s.cfg.MaxDocument {
@@ -181,8 +192,8 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 		var lt []byte
 		var res *cms.Result
 		var err error
-		if imported != nil {
-			lt, res = sig, imported.Signatures[i].Result
+		if imp != nil {
+			lt, res = sig, imp.rep.Signatures[i].Result
 		} else if lt, res, err = MakeLT(ctx, sig, content, s.cfg.Validation); err != nil {
 			return nil, nil, err
 		}
@@ -239,6 +250,17 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 		for i, a := range saddrs {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO archive_signatures (document_id, seq, sha256) VALUES (?, ?, ?)`, id, i, a); err != nil {
 				return err
+			}
+		}
+		if imp != nil {
+			for i, ch := range imp.chains {
+				der, err := MarshalChain(ch)
+				if err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO archive_prior_chains (document_id, seq, chain) VALUES (?, ?, ?)`, id, i, der); err != nil {
+					return err
+				}
 			}
 		}
 		for p := range parties {
@@ -352,8 +374,16 @@ func (s *Service) Open(ctx context.Context, party, id string, export bool) (*Doc
 		d.Signatures = append(d.Signatures, b)
 	}
 	sm.Signatures = len(d.Signatures)
+	var bp *int64
 	if batch.Valid {
-		if d.Evidence, err = s.evidence(ctx, batch.Int64, path); err != nil {
+		bp = &batch.Int64
+	}
+	chains, err := s.newChainCache().chains(ctx, docID, bp, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(chains) > 0 {
+		if d.Evidence, err = recordOf(chains).Marshal(); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -365,51 +395,6 @@ func (s *Service) Open(ctx context.Context, party, id string, export bool) (*Doc
 		return nil, nil, err
 	}
 	return d, sm, nil
-}
-
-// evidence assembles a document's evidence record: its own path to the batch's root
-// under the seal's time-stamp, then the batch's renewals.
-func (s *Service) evidence(ctx context.Context, batch int64, path []byte) ([]byte, error) {
-	var algS string
-	if err := s.cfg.DB.QueryRowContext(ctx, `SELECT hash_alg FROM archive_batches WHERE id = ?`, batch).Scan(&algS); err != nil {
-		return nil, err
-	}
-	alg, err := parseOID(algS)
-	if err != nil {
-		return nil, err
-	}
-	tree, err := parseTree(path)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.cfg.DB.QueryContext(ctx, `SELECT ats FROM archive_stamps WHERE batch_id = ? ORDER BY seq`, batch)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var chain []ArchiveTimeStamp
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, err
-		}
-		ats, err := ParseATS(b)
-		if err != nil {
-			return nil, err
-		}
-		if len(chain) == 0 {
-			ats.ReducedHashtree = tree
-		}
-		chain = append(chain, ats)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(chain) == 0 {
-		return nil, fmt.Errorf("%w: batch %d has no time-stamp", ErrMalformedRecord, batch)
-	}
-	er := EvidenceRecord{DigestAlgorithms: []asn1.ObjectIdentifier{alg}, Chains: [][]ArchiveTimeStamp{chain}}
-	return er.Marshal()
 }
 
 func parseOID(s string) (asn1.ObjectIdentifier, error) {
@@ -466,28 +451,21 @@ func (s *Service) Seal(ctx context.Context, max int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// A document imported with its evidence record continues it: its group is a
+	// hash-tree renewal of the kept chains (RFC 4998, section 5.2).
+	cache := s.newChainCache()
 	groups := make([][][]byte, len(items))
 	for i, it := range items {
-		addrs := []string{it.addr}
-		srows, err := s.cfg.DB.QueryContext(ctx, `SELECT sha256 FROM archive_signatures WHERE document_id = ? ORDER BY seq`, it.id)
+		objs, err := s.objects(ctx, it.id, it.addr)
 		if err != nil {
 			return 0, err
 		}
-		for srows.Next() {
-			var a string
-			if err := srows.Scan(&a); err != nil {
-				srows.Close()
-				return 0, err
-			}
-			addrs = append(addrs, a)
+		prior, err := cache.prior(ctx, it.id)
+		if err != nil {
+			return 0, err
 		}
-		srows.Close()
-		for _, a := range addrs {
-			b, err := s.cfg.Blobs.Get(ctx, a)
-			if err != nil {
-				return 0, err
-			}
-			groups[i] = append(groups[i], hashOf(h, b))
+		if groups[i], err = objectHashes(h, objs, prior); err != nil {
+			return 0, err
 		}
 	}
 	atss, err := Seal(ctx, s.cfg.TSA, alg, groups)
@@ -552,18 +530,84 @@ type RenewResult struct {
 	// Renewed is the number of batches whose archive time-stamp was renewed (all with
 	// one new time-stamp).
 	Renewed int
-	// HashTreeDue counts batches whose hash algorithm weakens within the margin: they
-	// need hash-tree renewal, which is not implemented; they are left as they are.
-	HashTreeDue int
+	// HashTreeBatches is the number of batches whose hash algorithm weakens within the
+	// margin and whose documents were renewed by a new hash tree (one new time-stamp
+	// for all), HashTreeDocuments the number of those documents.
+	HashTreeBatches   int
+	HashTreeDocuments int
 }
 
-// Renew renews, with one new time-stamp, the last archive time-stamp of every batch
-// whose TSA certificate expires within Policy.RenewBefore (archive.evidence.renewed).
-// Documents are not touched: a batch's renewal is one row, whatever its size.
+// DueBatches are the evidence-record batches Renew would renew now.
+type DueBatches struct {
+	// HashTree: batches whose hash algorithm is weak at now + Policy.RenewBefore
+	// (Policy.WeakFrom); their documents need a new hash tree (rule DC-6).
+	HashTree []int64
+	// TimeStamp: the other batches whose last TSA certificate expires within
+	// Policy.RenewBefore; their last archive time-stamp needs renewing.
+	TimeStamp []int64
+}
+
+// Due selects the batches that hold documents and need renewal now (batches that
+// hold none were left behind by a hash-tree renewal: frozen, never renewed again).
+func (s *Service) Due(ctx context.Context) (DueBatches, error) {
+	var due DueBatches
+	now := s.cfg.Now()
+	margin := now.Add(s.cfg.Policy.RenewBefore)
+	rows, err := s.cfg.DB.QueryContext(ctx, `SELECT b.id, b.hash_alg, s.tsa_not_after FROM archive_batches b
+		JOIN archive_stamps s ON s.batch_id = b.id AND s.seq = (SELECT MAX(x.seq) FROM archive_stamps x WHERE x.batch_id = b.id)
+		WHERE EXISTS (SELECT 1 FROM archive_documents d WHERE d.batch_id = b.id) ORDER BY b.id`)
+	if err != nil {
+		return due, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, notAfter int64
+		var algS string
+		if err := rows.Scan(&id, &algS, &notAfter); err != nil {
+			return due, err
+		}
+		alg, err := parseOID(algS)
+		if err != nil {
+			return due, err
+		}
+		switch {
+		case s.cfg.Policy.weakWithin(alg, now, s.cfg.Policy.RenewBefore):
+			due.HashTree = append(due.HashTree, id)
+		case !store.FromMicros(notAfter).After(margin):
+			due.TimeStamp = append(due.TimeStamp, id)
+		}
+	}
+	return due, rows.Err()
+}
+
+// Renew renews the evidence of every batch that Due selects
+// (archive.evidence.renewed): the documents of batches whose hash algorithm weakens
+// within Policy.RenewBefore get a new hash tree with Policy.Hash, all with one new
+// time-stamp; the other batches whose TSA certificate expires within the margin get
+// their last archive time-stamp renewed, all with one new time-stamp. Time-stamp
+// renewal touches no document: a batch's renewal is one row, whatever its size.
 func (s *Service) Renew(ctx context.Context) (RenewResult, error) {
 	var res RenewResult
 	now := s.cfg.Now()
 	due := now.Add(s.cfg.Policy.RenewBefore)
+	sel, err := s.Due(ctx)
+	if err != nil {
+		return res, err
+	}
+	if len(sel.HashTree) > 0 {
+		n, err := s.renewHashTrees(ctx, sel.HashTree, due)
+		if err != nil {
+			return res, err
+		}
+		res.HashTreeBatches, res.HashTreeDocuments = len(sel.HashTree), n
+	}
+	if len(sel.TimeStamp) == 0 {
+		return res, nil
+	}
+	isDue := map[int64]bool{}
+	for _, b := range sel.TimeStamp {
+		isDue[b] = true
+	}
 	rows, err := s.cfg.DB.QueryContext(ctx, `SELECT s.batch_id, s.seq, s.ats, b.hash_alg FROM archive_stamps s
 		JOIN archive_batches b ON b.id = s.batch_id
 		WHERE s.seq = (SELECT MAX(x.seq) FROM archive_stamps x WHERE x.batch_id = s.batch_id) AND s.tsa_not_after <= ?
@@ -585,6 +629,9 @@ func (s *Service) Renew(ctx context.Context) (RenewResult, error) {
 			rows.Close()
 			return res, err
 		}
+		if !isDue[l.batch] {
+			continue
+		}
 		if l.ats, err = ParseATS(raw); err != nil {
 			rows.Close()
 			return res, err
@@ -599,10 +646,6 @@ func (s *Service) Renew(ctx context.Context) (RenewResult, error) {
 		alg, err := parseOID(algS)
 		if err != nil {
 			return res, err
-		}
-		if s.cfg.Policy.weakAt(alg, due) {
-			res.HashTreeDue += len(lasts)
-			continue
 		}
 		toks := make([][]byte, len(lasts))
 		for i, l := range lasts {

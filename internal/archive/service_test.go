@@ -178,12 +178,19 @@ func testService(t *testing.T, db *store.DB, blobKind string) {
 	if r, _ := svc.Renew(ctx); r.Renewed != 0 {
 		t.Fatal("renewed twice")
 	}
-	// A batch whose hash weakens within the margin is due for hash-tree renewal, which
-	// is not implemented: it is counted and left alone, never renewed with the weak hash.
+	// rule DC-6: a batch whose hash weakens within the margin is due for hash-tree
+	// renewal; renewing it by a tree of the same weak hash is refused, nothing changes
+	// (TestHashTreeService renews one).
 	strict := *svc
 	strict.cfg.Policy.WeakFrom = map[string]time.Time{oidStreebog512.String(): day(2031, 1, 1)}
-	strict.cfg.Now = func() time.Time { return day(2039, 6, 1) }
-	if r, err := strict.Renew(ctx); err != nil || r.Renewed != 0 || r.HashTreeDue != 1 {
+	strict.cfg.Now = func() time.Time { return day(2030, 6, 2) }
+	if due, err := strict.Due(ctx); err != nil || len(due.HashTree) != 1 || len(due.TimeStamp) != 0 {
+		t.Fatalf("due: %+v %v", due, err)
+	}
+	if due, err := svc.Due(ctx); err != nil || len(due.HashTree) != 0 || len(due.TimeStamp) != 0 {
+		t.Fatalf("due, default policy: %+v %v", due, err)
+	}
+	if r, err := strict.Renew(ctx); !errors.Is(err, ErrWeakHash) || r.HashTreeDocuments != 0 {
 		t.Fatalf("weak hash renewal: %+v %v", r, err)
 	}
 
@@ -219,5 +226,153 @@ func testService(t *testing.T, db *store.DB, blobKind string) {
 		if _, _, err := svc.Open(ctx, "citizen:1", sum.ID, false); !errors.Is(err, ErrBlobChanged) {
 			t.Fatalf("changed blob: %v", err)
 		}
+	}
+}
+
+// rule DC-6: the service renews a batch whose hash weakens by a new hash tree (the
+// renewal job), the exported container verifies decades later with the old hash
+// declared weak; a container imported with its evidence record keeps it, the next seal
+// continues it, and it verifies decades later too.
+func TestHashTreeService(t *testing.T) {
+	storetest.Run(t, testHashTreeService)
+}
+
+func testHashTreeService(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	w := newWorld(t)
+	alice, _ := w.citizenSigner("Alice", 1)
+	tsa := &switchTSA{cur: w.tsa1}
+	svc, err := New(Config{DB: db, Validation: w.validation(w.crl()), TSA: tsa, TSAChain: []*x509.Certificate{w.tsa1.Config.Cert, w.root.Cert},
+		Now: func() time.Time { return w.clock }, Policy: Policy{Hash: oidSHA256}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("deed of gift, flat 12")
+	sig, err := cms.Sign(ctx, content, []cms.SignerSpec{alice}, cms.SignOptions{Detached: true, Now: func() time.Time { return w.clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := svc.Ingest(ctx, "citizen:1", "deed.txt", content, [][]byte{sig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.clock = w.clock.Add(24 * time.Hour)
+	if n, err := svc.Seal(ctx, 10); err != nil || n != 1 {
+		t.Fatalf("seal: %d %v", n, err)
+	}
+	// 2030: time-stamp renewal with the rolled key.
+	w.clock, tsa.cur = day(2030, 6, 1), w.tsa2
+	svc.cfg.TSAChain = []*x509.Certificate{w.tsa2.Config.Cert, w.root.Cert}
+	svc.cfg.Validation.CRLs = []*pki.CRL{w.crl()}
+	if r, err := svc.Renew(ctx); err != nil || r.Renewed != 1 || r.HashTreeDocuments != 0 {
+		t.Fatalf("2030 renewal: %+v %v", r, err)
+	}
+	// 2035-06: the operator's policy declares SHA-256 weak from 2036; the renewal job
+	// moves the document to a Streebog-512 tree with the 2035 TSA key.
+	weak := Policy{Hash: oidStreebog512, WeakFrom: map[string]time.Time{oidSHA256.String(): day(2036, 1, 1)}}
+	svc.cfg.Policy = weak.withDefaults()
+	tsa3 := w.tsa3()
+	w.clock, tsa.cur = day(2035, 6, 1), tsa3
+	svc.cfg.TSAChain = []*x509.Certificate{tsa3.Config.Cert, w.root.Cert}
+	svc.cfg.Validation.CRLs = []*pki.CRL{w.crl()}
+	if r, err := svc.Renew(ctx); err != nil || r.Renewed != 0 || r.HashTreeBatches != 1 || r.HashTreeDocuments != 1 {
+		t.Fatalf("hash-tree renewal: %+v %v", r, err)
+	}
+	if r, err := svc.Renew(ctx); err != nil || r.Renewed != 0 || r.HashTreeDocuments != 0 {
+		t.Fatalf("renewed twice: %+v %v", r, err)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM outbox_events WHERE type = ?`, EvRenewed); n != 2 {
+		t.Fatalf("%d renewal events", n)
+	}
+	d, _, err := svc.Open(ctx, "citizen:1", sum.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	er, err := ParseEvidenceRecord(d.Evidence)
+	if err != nil || len(er.Chains) != 2 || len(er.Chains[0]) != 2 || len(er.Chains[1]) != 1 {
+		t.Fatalf("record: %v", err)
+	}
+	var buf bytes.Buffer
+	if err := WriteASiCE(&buf, d, w.clock); err != nil {
+		t.Fatal(err)
+	}
+	container := buf.Bytes()
+	verify := func(name string, d *Document, at time.Time, wantValid bool, wantErr error) {
+		t.Helper()
+		rep, err := VerifyDocument(ctx, d, w.trust(), at, weak)
+		if err != nil || rep.Valid != wantValid || (wantErr != nil && !rep.HasCode(wantErr)) {
+			t.Fatalf("%s: %v valid %v %v", name, err, rep.Valid, rep.Errs())
+		}
+	}
+	back, err := ReadASiCE(container, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify("2055, exported", back, day(2055, 1, 1), true, nil)
+	changed := *back
+	changed.Content = bytes.Clone(back.Content)
+	changed.Content[0] ^= 1
+	verify("2055, one byte changed", &changed, day(2055, 1, 1), false, ErrNotCovered)
+
+	// The container imported in 2035-07 (its signature time-stamp's TSA certificate
+	// expired in 2031: only its evidence record covers it) keeps its record.
+	w.clock = day(2035, 7, 1)
+	svc.cfg.Trust = w.trust()
+	imp, err := svc.Import(ctx, "org:900140000009", container)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM archive_prior_chains p JOIN archive_documents d ON d.id = p.document_id
+		WHERE d.public_id = ? AND p.chain IS NOT NULL`, imp.ID); n != 2 {
+		t.Fatalf("%d chains kept", n)
+	}
+	d2, _, err := svc.Open(ctx, "org:900140000009", imp.ID, false)
+	if err != nil || !bytes.Equal(d2.Evidence, back.Evidence) {
+		t.Fatalf("the kept record is not the container's: %v", err)
+	}
+	// The next seal continues it: a third chain over the two kept ones.
+	w.clock = day(2035, 7, 2)
+	svc.cfg.Validation.CRLs = []*pki.CRL{w.crl()}
+	if n, err := svc.Seal(ctx, 10); err != nil || n != 1 {
+		t.Fatalf("seal of the import: %d %v", n, err)
+	}
+	d2, _, err = svc.Open(ctx, "org:900140000009", imp.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if er, err := ParseEvidenceRecord(d2.Evidence); err != nil || len(er.Chains) != 3 {
+		t.Fatalf("continued record: %v", err)
+	}
+	verify("2055, imported and sealed", d2, day(2055, 1, 1), true, nil)
+	// The kept chains alone still verify until 2040 and prove the 2026 signature.
+	d3 := *d2
+	d3.Evidence = back.Evidence
+	verify("2039, kept record", &d3, day(2039, 1, 1), true, nil)
+	// The same container without its evidence record is refused: the signature
+	// time-stamp's TSA certificate has expired and nothing covers it.
+	bare := *back
+	bare.Evidence = nil
+	buf.Reset()
+	if err := WriteASiCE(&buf, &bare, w.clock); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Import(ctx, "org:900140000009", buf.Bytes()); !errors.Is(err, ErrGap) {
+		t.Fatalf("import without evidence: %v", err)
+	}
+	// A container whose record's earlier chain was changed is refused.
+	er, _ = ParseEvidenceRecord(back.Evidence)
+	if er.Chains[0][0].TimeStamp, err = withValidationData(er.Chains[0][0].TimeStamp, nil, [][]byte{w.crl().Raw}); err != nil {
+		t.Fatal(err)
+	}
+	tampered := *back
+	if tampered.Evidence, err = er.Marshal(); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	if err := WriteASiCE(&buf, &tampered, w.clock); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Import(ctx, "org:900140000009", buf.Bytes()); !errors.Is(err, ErrNotCovered) {
+		t.Fatalf("import of a changed record: %v", err)
 	}
 }

@@ -25,9 +25,10 @@ type Policy struct {
 	// certificate expires within this time. Default one year.
 	RenewBefore time.Duration
 	// WeakFrom maps a hash algorithm (dotted OID) to the moment it is considered weak.
-	// Evidence made with it must have been renewed with another algorithm before then;
-	// renewal refuses to renew with it after then minus RenewBefore. Default: SHA-1 and
-	// GOST R 34.11-94 weak from 2020-01-01.
+	// Evidence made with it must have been renewed with another algorithm (hash-tree
+	// renewal) before then; Renew does that for every batch whose algorithm weakens
+	// within RenewBefore. Default: DefaultHashPolicy (hashpolicy.json: SHA-1 weak from
+	// 2017-02-23, GOST 34.311-95 from 2020-01-01, SHA-2 and Streebog strong).
 	WeakFrom map[string]time.Time
 }
 
@@ -44,10 +45,7 @@ func (p Policy) withDefaults() Policy {
 		p.RenewBefore = 365 * 24 * time.Hour
 	}
 	if p.WeakFrom == nil {
-		p.WeakFrom = map[string]time.Time{
-			oidSHA1.String():      time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
-			oidGOST34311.String(): time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
-		}
+		p.WeakFrom = DefaultHashPolicy()
 	}
 	return p
 }
@@ -61,6 +59,7 @@ func (p Policy) weakAt(alg asn1.ObjectIdentifier, t time.Time) bool {
 var (
 	oidStreebog512 = asn1.ObjectIdentifier{1, 2, 398, 3, 10, 1, 3, 3}
 	oidSHA256      = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
+	oidSHA512      = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
 	oidSHA1        = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
 	oidGOST34311   = asn1.ObjectIdentifier{1, 2, 398, 3, 10, 1, 3, 1}
 )
@@ -73,10 +72,16 @@ type Trust struct {
 	CRLs          []*pki.CRL
 }
 
-// validator builds a validator over trust and the CRLs carried by the evidence.
+// validator builds a validator over trust and the revocation information carried by
+// the evidence: CRLs, and OCSP answers (RFC 5940) answered offline by pki.StoredOCSP.
 func (tr Trust) validator(embedded [][]byte) (*pki.Validator, error) {
 	crls := append([]*pki.CRL(nil), tr.CRLs...)
 	seen := map[string]bool{}
+	embedded, ocsps := splitRevInfo(embedded)
+	var oc pki.OCSPClient
+	if len(ocsps) > 0 {
+		oc = pki.NewStoredOCSP(ocsps)
+	}
 	for _, raw := range embedded {
 		if seen[string(raw)] {
 			continue
@@ -88,7 +93,7 @@ func (tr Trust) validator(embedded [][]byte) (*pki.Validator, error) {
 		}
 		crls = append(crls, c)
 	}
-	return pki.New(pki.Config{Roots: tr.Roots, Intermediates: tr.Intermediates, CRLs: crls})
+	return pki.New(pki.Config{Roots: tr.Roots, Intermediates: tr.Intermediates, CRLs: crls, OCSP: oc})
 }
 
 // TimeStampCheck is the check of one archive time-stamp.
@@ -113,111 +118,124 @@ type RecordResult struct {
 }
 
 // VerifyRecord checks that er proves the existence of objects (a document's content
-// and signatures, hashed with the record's algorithm) at its first time-stamp and up
-// to now: every time-stamp verifies at its own genTime with the TSA's chain and the
-// CRLs carried in the tokens, each renewal happened while the previous TSA certificate
-// was still valid, the last TSA certificate is valid at now, and the hash algorithm is
-// not weak at now. The result's Err wraps ErrNotCovered, ErrTimeStamp, ErrGap,
-// ErrWeakHash or ErrUnsupported.
+// and signatures) at its first time-stamp and up to now. In every chain, every
+// time-stamp verifies at its own genTime with the TSA's chain and the CRLs carried in
+// the tokens, and each time-stamp renewal happened while the previous TSA certificate
+// was still valid. The first chain covers the objects' hashes; each later chain (a
+// hash-tree renewal, RFC 4998, section 5.2) covers H(H(o) + H(earlier chains)) for
+// each object o, with its own algorithm, and its first time-stamp was made while the
+// previous chain's last TSA certificate was valid and the previous chain's algorithm
+// was not yet weak (ErrWeakHash otherwise). The last TSA certificate is valid at now
+// and the last chain's algorithm is not weak at now. The result's Err wraps
+// ErrNotCovered, ErrTimeStamp, ErrGap, ErrWeakHash, ErrMalformedRecord or
+// ErrUnsupported.
 func VerifyRecord(ctx context.Context, er *EvidenceRecord, objects [][]byte, trust Trust, now time.Time, policy Policy) *RecordResult {
 	policy = policy.withDefaults()
 	res := &RecordResult{}
 	fail := func(err error) *RecordResult { res.Err = err; res.Valid = false; return res }
-	if len(er.Chains) != 1 {
-		return fail(fmt.Errorf("%w: %d chains (hash-tree renewal is not implemented)", ErrUnsupported, len(er.Chains)))
+	if len(er.Chains) == 0 || len(er.Chains) > maxChains {
+		return fail(fmt.Errorf("%w: %d chains", ErrMalformedRecord, len(er.Chains)))
 	}
-	chain := er.Chains[0]
 	var embedded [][]byte
 	var certs []*x509.Certificate
-	toks := make([]*tsp.Token, len(chain))
-	for i, ats := range chain {
-		tok, err := tsp.ParseToken(ats.TimeStamp)
-		if err != nil {
-			return fail(fmt.Errorf("%w: time-stamp %d: %w", ErrTimeStamp, i+1, err))
+	toks := make([][]*tsp.Token, len(er.Chains))
+	n := 0
+	for c, chain := range er.Chains {
+		toks[c] = make([]*tsp.Token, len(chain))
+		for i, ats := range chain {
+			n++
+			tok, err := tsp.ParseToken(ats.TimeStamp)
+			if err != nil {
+				return fail(fmt.Errorf("%w: time-stamp %d: %w", ErrTimeStamp, n, err))
+			}
+			toks[c][i] = tok
+			embedded = append(embedded, tok.SignedData.RawCRLs...)
+			certs = append(certs, tok.SignedData.Certificates...)
 		}
-		toks[i] = tok
-		embedded = append(embedded, tok.SignedData.RawCRLs...)
-		certs = append(certs, tok.SignedData.Certificates...)
 	}
 	v, err := trust.validator(embedded)
 	if err != nil {
 		return fail(err)
 	}
-	alg := chain[0].DigestAlgorithm
-	if alg == nil {
-		alg = toks[0].Info.HashAlgorithm
-	}
-	h, err := hasher(alg)
-	if err != nil {
-		return fail(err)
-	}
 	var prevCert *x509.Certificate
 	var prevTime time.Time
-	for i, ats := range chain {
-		if ats.DigestAlgorithm != nil && !ats.DigestAlgorithm.Equal(alg) {
-			return fail(fmt.Errorf("%w: time-stamp %d changes the hash algorithm inside a chain", ErrMalformedRecord, i+1))
+	var prevAlg asn1.ObjectIdentifier
+	n = 0
+	for c, chain := range er.Chains {
+		alg := chain[0].DigestAlgorithm
+		if alg == nil {
+			alg = toks[c][0].Info.HashAlgorithm
 		}
-		tc := TimeStampCheck{Algorithm: alg.String()}
-		var hs [][]byte
-		if i == 0 {
-			for _, o := range objects {
-				hs = append(hs, hashOf(h, o))
-			}
-		} else {
-			hs = [][]byte{hashOf(h, chain[i-1].TimeStamp)}
-		}
-		if i == 0 && ats.ReducedHashtree != nil && len(ats.ReducedHashtree) > 0 && !sameSet(ats.ReducedHashtree[0], hs) {
-			// The first list is the document's whole data-object group: a container
-			// that lost a signature file must not pass as the complete document.
-			tc.Err = fmt.Errorf("%w: the evidence covers other or more data objects than given", ErrNotCovered)
-			res.TimeStamps = append(res.TimeStamps, tc)
-			return fail(tc.Err)
-		}
-		root, err := rootOf(h, ats.ReducedHashtree, hs)
+		h, err := hasher(alg)
 		if err != nil {
-			tc.Err = err
-			res.TimeStamps = append(res.TimeStamps, tc)
-			return fail(fmt.Errorf("time-stamp %d: %w", i+1, err))
+			return fail(err)
 		}
-		if !toks[i].Info.HashAlgorithm.Equal(alg) {
-			tc.Err = fmt.Errorf("%w: time-stamp %d imprint algorithm %s", ErrNotCovered, i+1, toks[i].Info.HashAlgorithm)
-			res.TimeStamps = append(res.TimeStamps, tc)
-			return fail(tc.Err)
-		}
-		ver, err := tsp.VerifyToken(ctx, ats.TimeStamp, tsp.VerifyOptions{
-			HashedMessage: root, Validator: v, Revocation: []pki.RevocationMethod{pki.RevocationCRL}, Certificates: certs,
-		})
-		if ver != nil {
-			tc.GenTime = ver.GenTime()
-			if ver.Cert != nil {
-				tc.NotAfter = ver.Cert.NotAfter
-				tc.TSA = pki.Info(ver.Cert).Subject.DN
+		for i, ats := range chain {
+			n++
+			if ats.DigestAlgorithm != nil && !ats.DigestAlgorithm.Equal(alg) {
+				return fail(fmt.Errorf("%w: time-stamp %d changes the hash algorithm inside a chain", ErrMalformedRecord, n))
 			}
-		}
-		if err != nil {
-			if errors.Is(err, tsp.ErrImprintMismatch) {
-				tc.Err = fmt.Errorf("%w: time-stamp %d is over another tree: %w", ErrNotCovered, i+1, err)
-			} else {
-				tc.Err = fmt.Errorf("%w: time-stamp %d: %w", ErrTimeStamp, i+1, err)
-			}
-			res.TimeStamps = append(res.TimeStamps, tc)
-			return fail(tc.Err)
-		}
-		if i > 0 {
-			switch {
-			case !tc.GenTime.After(prevTime):
-				tc.Err = fmt.Errorf("%w: time-stamp %d is not later than the one it renews", ErrMalformedRecord, i+1)
-			case tc.GenTime.After(prevCert.NotAfter):
-				tc.Err = fmt.Errorf("%w: time-stamp %d renewed at %s, after the previous TSA certificate expired at %s",
-					ErrGap, i+1, tc.GenTime.UTC().Format(time.RFC3339), prevCert.NotAfter.UTC().Format(time.RFC3339))
-			}
-			if tc.Err != nil {
+			tc := TimeStampCheck{Algorithm: alg.String()}
+			failTS := func(err error) *RecordResult {
+				tc.Err = err
 				res.TimeStamps = append(res.TimeStamps, tc)
-				return fail(tc.Err)
+				return fail(err)
 			}
+			var hs [][]byte
+			if i == 0 {
+				if hs, err = objectHashes(h, objects, er.Chains[:c]); err != nil {
+					return fail(err)
+				}
+			} else {
+				hs = [][]byte{hashOf(h, chain[i-1].TimeStamp)}
+			}
+			if i == 0 && len(ats.ReducedHashtree) > 0 && !sameSet(ats.ReducedHashtree[0], hs) {
+				// The first list is the document's whole data-object group: a container
+				// that lost a signature file must not pass as the complete document. In a
+				// renewing chain, a changed earlier chain changes every hash of the group.
+				return failTS(fmt.Errorf("%w: time-stamp %d: the evidence covers other or more data objects than given", ErrNotCovered, n))
+			}
+			root, err := rootOf(h, ats.ReducedHashtree, hs)
+			if err != nil {
+				return failTS(fmt.Errorf("time-stamp %d: %w", n, err))
+			}
+			if !toks[c][i].Info.HashAlgorithm.Equal(alg) {
+				return failTS(fmt.Errorf("%w: time-stamp %d imprint algorithm %s", ErrNotCovered, n, toks[c][i].Info.HashAlgorithm))
+			}
+			ver, err := tsp.VerifyToken(ctx, ats.TimeStamp, tsp.VerifyOptions{
+				HashedMessage: root, Validator: v, Revocation: []pki.RevocationMethod{pki.RevocationCRL}, Certificates: certs,
+			})
+			if ver != nil {
+				tc.GenTime = ver.GenTime()
+				if ver.Cert != nil {
+					tc.NotAfter = ver.Cert.NotAfter
+					tc.TSA = pki.Info(ver.Cert).Subject.DN
+				}
+			}
+			if err != nil {
+				if errors.Is(err, tsp.ErrImprintMismatch) {
+					return failTS(fmt.Errorf("%w: time-stamp %d is over another tree: %w", ErrNotCovered, n, err))
+				}
+				return failTS(fmt.Errorf("%w: time-stamp %d: %w", ErrTimeStamp, n, err))
+			}
+			if prevCert != nil {
+				switch {
+				case !tc.GenTime.After(prevTime):
+					return failTS(fmt.Errorf("%w: time-stamp %d is not later than the one it renews", ErrMalformedRecord, n))
+				case tc.GenTime.After(prevCert.NotAfter):
+					return failTS(fmt.Errorf("%w: time-stamp %d renewed at %s, after the previous TSA certificate expired at %s",
+						ErrGap, n, tc.GenTime.UTC().Format(time.RFC3339), prevCert.NotAfter.UTC().Format(time.RFC3339)))
+				case i == 0 && policy.weakAt(prevAlg, tc.GenTime):
+					// rule DC-6: a hash-tree renewal protects the earlier chains only if
+					// their algorithm was still strong when it was made.
+					return failTS(fmt.Errorf("%w: the hash-tree renewal at %s came after %s had become weak",
+						ErrWeakHash, tc.GenTime.UTC().Format(time.RFC3339), prevAlg))
+				}
+			}
+			res.TimeStamps = append(res.TimeStamps, tc)
+			prevCert, prevTime = ver.Cert, tc.GenTime
 		}
-		res.TimeStamps = append(res.TimeStamps, tc)
-		prevCert, prevTime = ver.Cert, tc.GenTime
+		prevAlg = alg
 	}
 	res.Time = res.TimeStamps[0].GenTime
 	res.Until = prevCert.NotAfter
@@ -225,8 +243,8 @@ func VerifyRecord(ctx context.Context, er *EvidenceRecord, objects [][]byte, tru
 		return fail(fmt.Errorf("%w: the last archive time-stamp's TSA certificate expired at %s and was not renewed",
 			ErrGap, prevCert.NotAfter.UTC().Format(time.RFC3339)))
 	}
-	if policy.weakAt(alg, now) {
-		return fail(fmt.Errorf("%w: %s", ErrWeakHash, alg))
+	if policy.weakAt(prevAlg, now) {
+		return fail(fmt.Errorf("%w: %s, and no hash-tree renewal was made before it weakened", ErrWeakHash, prevAlg))
 	}
 	res.Valid = true
 	return res

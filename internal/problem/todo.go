@@ -227,7 +227,7 @@ var todo = map[string]string{
 	"archive.evidence.malformed":         "Send the evidence record (RFC 4998) as Senim exported it, unchanged.",
 	"archive.evidence.not_covered":       "Send the evidence record that belongs to these exact bytes; it covers other data.",
 	"archive.evidence.timestamp_invalid": "Do not rely on this evidence: an archive time-stamp does not verify; keep the original and report it.",
-	"archive.evidence.unsupported":       "Send a single-chain, unencrypted RFC 4998 evidence record with SHA-256 or stronger.",
+	"archive.evidence.unsupported":       "Send an unencrypted RFC 4998 evidence record (at most 16 chains) with SHA-256, SHA-512 or Streebog.",
 	"archive.evidence.weak_hash":         "Operators: renew the evidence with a strong hash (senim archive renew) before it must prove a later time.",
 	"archive.renew.tsa_expiring":         "Operators: configure a time-stamping authority whose certificate is valid well beyond the renewal margin, then renew.",
 	"archive.blob.corrupt":               "Operators: restore the archive's stored bytes from backup; they no longer match their hash.",

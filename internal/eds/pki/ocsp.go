@@ -522,27 +522,7 @@ func (o *OCSPChecker) checkResponse(der []byte, cert, issuer *x509.Certificate, 
 		return nil, fmt.Errorf("%w", ErrOCSPNonce)
 	}
 
-	var single *OCSPSingleResponse
-	for i := range r.Responses {
-		s := &r.Responses[i]
-		if s.Serial.Cmp(cert.SerialNumber) != 0 {
-			continue
-		}
-		var h crypto.Hash
-		switch {
-		case s.HashAlgorithm.Equal(oidSHA256):
-			h = crypto.SHA256
-		case s.HashAlgorithm.Equal(oidSHA1):
-			h = crypto.SHA1
-		default:
-			continue
-		}
-		nh, kh, _, err := issuerHashes(h, issuer)
-		if err == nil && bytes.Equal(nh, s.IssuerNameHash) && bytes.Equal(kh, s.IssuerKeyHash) {
-			single = s
-			break
-		}
-	}
+	single := findSingle(r, cert, issuer)
 	if single == nil {
 		return nil, fmt.Errorf("%w: no answer about the certificate", ErrOCSPMalformed)
 	}
@@ -566,7 +546,33 @@ func (o *OCSPChecker) checkResponse(der []byte, cert, issuer *x509.Certificate, 
 		NextUpdate: single.NextUpdate,
 		// The responder's claim about its archive.
 		ArchiveCutoff: single.ArchiveCutoff,
+		Raw:           der,
 	}, nil
+}
+
+// findSingle returns r's answer about cert (its serial and a SHA-256 or SHA-1 CertID of
+// issuer), or nil.
+func findSingle(r *OCSPResponse, cert, issuer *x509.Certificate) *OCSPSingleResponse {
+	for i := range r.Responses {
+		s := &r.Responses[i]
+		if s.Serial.Cmp(cert.SerialNumber) != 0 {
+			continue
+		}
+		var h crypto.Hash
+		switch {
+		case s.HashAlgorithm.Equal(oidSHA256):
+			h = crypto.SHA256
+		case s.HashAlgorithm.Equal(oidSHA1):
+			h = crypto.SHA1
+		default:
+			continue
+		}
+		nh, kh, _, err := issuerHashes(h, issuer)
+		if err == nil && bytes.Equal(nh, s.IssuerNameHash) && bytes.Equal(kh, s.IssuerKeyHash) {
+			return s
+		}
+	}
+	return nil
 }
 
 // checkSigner finds who signed the response and checks the signature: the issuer itself,

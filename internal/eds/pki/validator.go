@@ -45,6 +45,9 @@ type OCSPStatus struct {
 	// after the certificate expired says nothing about it.
 	ArchiveCutoff time.Time
 	Cached        bool // served from the cache, no request was made
+	// Raw is the DER OCSPResponse the status was read from (kept so that a signature can
+	// carry it: CAdES-LT, RFC 5940); nil when the client does not keep it.
+	Raw []byte
 }
 
 // OCSPClient asks an OCSP responder about cert, issued by issuer. It returns an error
@@ -116,7 +119,9 @@ type RevocationCheck struct {
 	ThisUpdate time.Time
 	NextUpdate time.Time
 	CRLNumber  string // the CRL number used (the delta's when a delta was applied)
-	Err        error  // why the status is unknown, or ErrRevoked
+	// OCSPResponse is the DER OCSPResponse of an OCSP check, when the client kept it.
+	OCSPResponse []byte
+	Err          error // why the status is unknown, or ErrRevoked
 	// Basis says why the deciding evidence decided (one of the Basis… values); "" when
 	// nothing decided.
 	Basis string
@@ -745,7 +750,7 @@ func (v *Validator) checkOCSP(ctx context.Context, leaf, issuer *x509.Certificat
 		}
 		return rc
 	}
-	rc.ThisUpdate, rc.NextUpdate = st.ThisUpdate, st.NextUpdate
+	rc.ThisUpdate, rc.NextUpdate, rc.OCSPResponse = st.ThisUpdate, st.NextUpdate, st.Raw
 	ev := Evidence{ThisUpdate: st.ThisUpdate, NextUpdate: st.NextUpdate, ProducedAt: st.ProducedAt}
 	covers, after := speaksFor(st.ThisUpdate, st.NextUpdate, at)
 	if st.NextUpdate.IsZero() {
