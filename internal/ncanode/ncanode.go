@@ -115,6 +115,11 @@ func New(cfg Config) (*API, error) {
 //	POST /cms/verify      {cms, data?, revocationCheck}                          → CmsVerificationResponse
 //	POST /cms/extract     {cms}                                                  → CmsDataResponse
 //	POST /cms/extend      {cms, data?, cadesLevel, tsaPolicy}                    → CmsResponse
+//	POST /jwt/encode      {jwt: {header: {alg, typ}, payload}, key, password, keyAlias} → {jwt}
+//	POST /jwt/decode      {jwt, key (certificate)}                               → {valid, jwt: {header, payload}}
+//	POST /jws/sign        {payload, detached, typ, signers: [{alg, key, password, keyAlias}]} → {jws}
+//	POST /jws/sign/add    the same plus jws                                      → {jws}
+//	POST /jws/verify      {jws, payload?, revocationCheck}                       → {valid, signers, payload}
 //	POST /pkcs12/aliases  {keys: [{key, password}]}                              → {aliases: [[alias]]}
 //	POST /x509/verify     {certificate, signature, data, revocationCheck}        → VerificationResponse
 //	GET  /actuator/health                                                        → {status: "UP"}
@@ -138,6 +143,11 @@ func (a *API) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /wsse/sign", a.endpoint(a.wsseSign))
 	handle("POST /wsse/verify", a.endpoint(a.wsseVerify))
 	handle("POST /cms/extend", a.endpoint(a.cmsExtend))
+	handle("POST /jwt/encode", a.endpoint(a.jwtEncode))
+	handle("POST /jwt/decode", a.endpoint(a.jwtDecode))
+	handle("POST /jws/sign", a.endpoint(a.jwsSign))
+	handle("POST /jws/sign/add", a.endpoint(a.jwsSignAdd))
+	handle("POST /jws/verify", a.endpoint(a.jwsVerify))
 	handle("POST /pkcs12/aliases", a.endpoint(a.pkcs12Aliases))
 	handle("POST /x509/verify", a.endpoint(a.x509Verify))
 	handle("GET /actuator/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
