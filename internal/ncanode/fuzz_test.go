@@ -10,6 +10,7 @@ var fuzzPaths = []string{
 	"/pkcs12/info", "/x509/info", "/cms/sign", "/cms/sign/add", "/cms/verify", "/cms/extract",
 	"/v1/eds/info", "/v1/eds/verify",
 	"/xml/sign", "/xml/verify", "/wsse/sign", "/wsse/verify", "/pkcs12/aliases", "/x509/verify",
+	"/cms/extend", "/jwt/encode", "/jwt/decode", "/jws/sign", "/jws/sign/add", "/jws/verify", "/x509/sign",
 }
 
 // FuzzRequests sends arbitrary bodies to every endpoint: no input may panic, and
@@ -42,6 +43,21 @@ func FuzzRequests(f *testing.F) {
 	seed(11, XmlVerifyRequest{XML: `<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>`})
 	seed(12, Pkcs12InfoRequest{Keys: []KeyRequest{{Key: p12, Password: "Qwerty12"}}})
 	seed(13, X509VerifyRequest{Certificate: leaf, Signature: "AAAA", Data: "x"})
+	// The endpoints of /cms/extend, JWT, JWS and /x509/sign (14 to 20).
+	gost := KeyRequest{Key: p12, Password: "Qwerty12"}
+	seed(14, CmsExtendRequest{CMS: sig.CMS, CadesLevel: "T", TsaPolicy: "TSA_GOSTGT_POLICY"})
+	seed(14, CmsExtendRequest{CMS: sig.CMS, Data: "AA==", CadesLevel: "LT"})
+	var jwt JwtEncodeResponse
+	postOK(f, h, "/jwt/encode", jwtEncodeReq(gost, "GG2015", `{"sub":"x","exp":1893456000}`), &jwt)
+	seed(15, jwtEncodeReq(gost, "GG2015", `{"a":[1,{"b":null}],"c":1e3}`))
+	seed(16, JwtDecodeRequest{JWT: &jwt.JWT, Key: leaf})
+	var jwsOut JwsSignResponse
+	postOK(f, h, "/jws/sign", JwsSignRequest{Payload: []byte(`{"a":1}`), Signers: []JwsSignerRequest{jwsSigner(gost, "GG2015")}}, &jwsOut)
+	seed(17, JwsSignRequest{Payload: []byte(`[1,"x"]`), Detached: true, Signers: []JwsSignerRequest{jwsSigner(gost, "GG2015")}})
+	seed(18, JwsSignRequest{JWS: jwsOut.JWS, Signers: []JwsSignerRequest{jwsSigner(gost, "GG2015")}})
+	seed(19, JwsVerifyRequest{JWS: jwsOut.JWS, RevocationCheck: []string{"CRL"}})
+	f.Add(uint8(19), []byte(`{"jws":{"protected":"eyJhbGciOiJHRzIwMTUiLCJ4NWMiOlsiTUFBPSJdfQ","signature":"AA","payload":"MQ"}}`))
+	seed(20, X509SignRequest{Data: "x", Signer: &gost})
 	f.Add(uint8(4), []byte(`{"cms":"MIAGCSqGSIb3DQEHAqCAMIACAQExADCABgkqhkiG9w0BBwGggCSABAA="}`))
 	f.Add(uint8(1), []byte(`{"certs":["-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----"]}`))
 	f.Add(uint8(0), []byte(`{"keys":[{"key":null,"password":1}]}`))

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/jws"
 	"github.com/senimkz/senim/internal/eds/pki"
 )
@@ -617,4 +618,55 @@ func (a *API) verifyJWSSignature(ctx context.Context, i int, raw json.RawMessage
 		si.Errors = append(si.Errors, pki.ErrUntrusted.Code())
 	}
 	return si, nil
+}
+
+// --- /x509/sign ---
+
+// X509SignRequest is the body of POST /x509/sign (NCANode's SbaSignRequest).
+type X509SignRequest struct {
+	Data      string      `json:"data"` // the text to sign, signed as its UTF-8 bytes
+	Signer    *KeyRequest `json:"signer"`
+	TsaPolicy string      `json:"tsaPolicy"` // accepted and unused, as NCANode
+}
+
+// X509SignResponse answers /x509/sign: the signer's certificate and the raw
+// signature, both Base64.
+type X509SignResponse struct {
+	Status
+	Certificate string `json:"certificate"`
+	Signature   string `json:"signature"`
+}
+
+// x509Sign makes the raw signature /x509/verify checks: over the UTF-8 bytes of
+// data, by the signature algorithm of the signer's certificate (NCANode:
+// Signature.getInstance(cert.getSigAlgName())).
+func (a *API) x509Sign(ctx context.Context, body []byte) (any, error) {
+	var req X509SignRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if req.Data == "" {
+		return nil, invalidField("data", "required")
+	}
+	if req.Signer == nil {
+		return nil, invalidField("signer", "required")
+	}
+	e, err := openKey("signer", *req.Signer)
+	if err != nil {
+		return nil, err
+	}
+	oid, err := asn1OID(pki.Info(e.Certificate).SignatureAlgorithmOID)
+	if err != nil {
+		return nil, fail(http.StatusBadRequest, eds.ErrUnknownAlgorithm, "", err)
+	}
+	k, err := e.PrivateKey.WithAlgorithm(oid)
+	if err != nil {
+		return nil, err // the certificate's algorithm is not one of the key's type
+	}
+	sig, err := k.Sign(nil, []byte(req.Data))
+	if err != nil {
+		return nil, err
+	}
+	return X509SignResponse{Status: ok, Certificate: base64.StdEncoding.EncodeToString(e.Certificate.Raw),
+		Signature: base64.StdEncoding.EncodeToString(sig)}, nil
 }

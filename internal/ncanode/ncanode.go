@@ -122,6 +122,7 @@ func New(cfg Config) (*API, error) {
 //	POST /jws/verify      {jws, payload?, revocationCheck}                       → {valid, signers, payload}
 //	POST /pkcs12/aliases  {keys: [{key, password}]}                              → {aliases: [[alias]]}
 //	POST /x509/verify     {certificate, signature, data, revocationCheck}        → VerificationResponse
+//	POST /x509/sign       {data, signer: {key, password, keyAlias}}              → {certificate, signature}
 //	GET  /actuator/health                                                        → {status: "UP"}
 //	POST /xml/sign        {xml, signers: [{key, password, keyAlias, referenceUri}], clearSignatures, trimXml} → {xml}
 //	POST /xml/verify      {xml, revocationCheck}                                 → XmlVerificationResponse
@@ -150,6 +151,7 @@ func (a *API) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /jws/verify", a.endpoint(a.jwsVerify))
 	handle("POST /pkcs12/aliases", a.endpoint(a.pkcs12Aliases))
 	handle("POST /x509/verify", a.endpoint(a.x509Verify))
+	handle("POST /x509/sign", a.endpoint(a.x509Sign))
 	handle("GET /actuator/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, HealthResponse{Status: "UP"})
 	}))
