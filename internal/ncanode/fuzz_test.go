@@ -84,3 +84,46 @@ func FuzzRequests(f *testing.F) {
 		}
 	})
 }
+
+// FuzzJOSE feeds arbitrary tokens and JWS documents to the JWT and JWS
+// readers (the parsers of untrusted bytes /jwt/decode and /jws/verify add):
+// never a panic, a 200 or a coded 400.
+func FuzzJOSE(f *testing.F) {
+	h := newTestServer(f)
+	gost := KeyRequest{Key: b64(readFile(f, "individual/valid/individual_valid.p12")), Password: "Qwerty12"}
+	leaf := b64(readFile(f, "leaf/individual_valid.cer"))
+	var jwt JwtEncodeResponse
+	postOK(f, h, "/jwt/encode", jwtEncodeReq(gost, "GG2015", `{"sub":"x","exp":1893456000}`), &jwt)
+	var jws JwsSignResponse
+	postOK(f, h, "/jws/sign", JwsSignRequest{Payload: []byte(`{"a":[1,2]}`), Signers: []JwsSignerRequest{jwsSigner(gost, "GG2015")}}, &jws)
+	f.Add(false, []byte(jwt.JWT))
+	f.Add(false, []byte("eyJhbGciOiJub25lIn0.e30."))
+	f.Add(true, []byte(jws.JWS))
+	f.Add(true, []byte(`{"protected":"e30","signature":"","payload":"MQ"}`))
+	f.Add(true, []byte(`{"signatures":[{"protected":"eyJhbGciOiJSUzI1NiIsIng1YyI6WyJBQUFBIl19","signature":"AA"}],"payload":"e30"}`))
+	f.Fuzz(func(t *testing.T, isJWS bool, data []byte) {
+		var path string
+		var body []byte
+		if isJWS {
+			if !json.Valid(data) {
+				return
+			}
+			path, body = "/jws/verify", []byte(`{"jws":`+string(data)+`,"payload":{"a":1}}`)
+		} else {
+			s := string(data)
+			b, _ := json.Marshal(JwtDecodeRequest{JWT: &s, Key: leaf})
+			path, body = "/jwt/decode", b
+		}
+		code, out := post(t, h, path, body)
+		var resp struct {
+			Status int    `json:"status"`
+			Code   string `json:"code"`
+		}
+		if err := json.Unmarshal(out, &resp); err != nil || resp.Status != code {
+			t.Fatalf("%s: HTTP %d: %q", path, code, out)
+		}
+		if code != 200 && (code != 400 || resp.Code == "") {
+			t.Fatalf("%s: HTTP %d: %s", path, code, out)
+		}
+	})
+}
