@@ -128,6 +128,11 @@ func TestCMSExtendLT(t *testing.T) {
 	if !ver.Valid {
 		t.Errorf("LT does not verify: %+v", ver)
 	}
+
+	// Negative: a signer the CRL lists as revoked gets no LT evidence.
+	postOK(t, h, "/cms/sign", CmsSignRequest{Data: data, Signers: []KeyRequest{key(t, "legal/valid/employee.p12")}}, &sig)
+	code, body = post(t, h, "/cms/extend", CmsExtendRequest{CMS: sig.CMS, CadesLevel: "LT"})
+	checkError(t, code, body, 400, "archive.signature.invalid")
 }
 
 // issue 12 item 7, bad input: every refusal of /cms/extend has a stable code

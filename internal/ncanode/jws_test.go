@@ -64,6 +64,15 @@ func TestJWSSignAddVerify(t *testing.T) {
 		t.Errorf("RSA signer (untrusted, signature good): %+v", r)
 	}
 
+	// Negative: a signer whose certificate the CRL lists as revoked is not valid.
+	var rev JwsSignResponse
+	postOK(t, h, "/jws/sign", JwsSignRequest{Payload: payload, Signers: []JwsSignerRequest{jwsSigner(key(t, "legal/valid/employee.p12"), "GG2015")}}, &rev)
+	var rv JwsVerifyResponse
+	postOK(t, h, "/jws/verify", JwsVerifyRequest{JWS: rev.JWS, RevocationCheck: []string{"CRL"}}, &rv)
+	if rv.Valid || rv.Signers[0].Valid || !rv.Signers[0].Certificate.Revocations[0].Revoked {
+		t.Errorf("revoked signer: %+v", rv.Signers[0])
+	}
+
 	// A changed payload: every signature fails.
 	tampered := strings.Replace(string(added.JWS), *doc.Payload, base64.RawURLEncoding.EncodeToString([]byte(`{"doc":"x"}`)), 1)
 	postOK(t, h, "/jws/verify", JwsVerifyRequest{JWS: json.RawMessage(tampered)}, &ver)
