@@ -634,6 +634,8 @@ func (a *App) mountPD(ctx context.Context, s *server.Server, ids *identity.Servi
 // listener when --ncanode-addr is set, and in the sandbox on the main one too.
 func (a *App) mountEDS(s *server.Server, public *server.Limiter) error {
 	cfg := ncanode.Config{Validator: a.Trust, Now: a.Config.Now, Logger: a.log}
+	// /cms/extend to LT embeds the CRLs the trust decides with.
+	cfg.CRLs = (&crlCache{load: a.trustConfig, every: 5 * time.Minute}).get
 	switch {
 	case a.Config.TSAURL != "":
 		u := a.Config.TSAURL

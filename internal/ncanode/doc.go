@@ -2,8 +2,11 @@
 //
 // API (Register) answers at the paths and in the JSON shapes of NCANode v3, the
 // Java service Kazakh back-ends integrate with today: POST /pkcs12/info,
-// /x509/info, /cms/sign, /cms/sign/add, /cms/verify and /cms/extract. An
-// integration switches from NCANode to Senim by changing the base URL only.
+// /pkcs12/aliases, /x509/info, /x509/verify, /x509/sign, /cms/sign,
+// /cms/sign/add, /cms/verify, /cms/extract, /cms/extend, /xml/*, /wsse/*,
+// /jwt/encode, /jwt/decode, /jws/sign, /jws/sign/add, /jws/verify (README.md
+// has the table of what is served). An integration switches from NCANode to
+// Senim by changing the base URL only.
 // Every response carries status (the HTTP code) and message, as NCANode's do;
 // errors add a member code with Senim's stable dotted code
 // (eds.pkcs12.bad_password, eds.cms.malformed, ...).

@@ -30,7 +30,7 @@ var (
 	ErrNoKey = eds.NewError("eds.pkcs12.no_key", "Key reading error: Cannot extract private key.")
 	// ErrTSANotConfigured: withTsp was asked for but no time-stamping authority is
 	// configured.
-	ErrTSANotConfigured = eds.NewError("eds.tsp.not_configured", "Time-stamping is not configured on this server")
+	ErrTSANotConfigured = cms.ErrNoTimeStamper
 	// ErrInternal: an unexpected failure; its details are logged, never returned.
 	ErrInternal = eds.NewError("internal", "Internal error")
 )

@@ -57,8 +57,25 @@ func readCert(t testing.TB, name string) *x509.Certificate {
 
 // testTSA is an ECDSA P-256 time-stamping authority with its own root.
 type testTSA struct {
-	root *x509.Certificate
-	cfg  tsp.TSAConfig
+	root    *x509.Certificate
+	rootKey *ecdsa.PrivateKey
+	cfg     tsp.TSAConfig
+}
+
+// crl is an empty CRL of the test TSA's root, current at testNow.
+func (ts *testTSA) crl(t testing.TB) *pki.CRL {
+	t.Helper()
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(1), ThisUpdate: testNow.AddDate(0, 0, -1), NextUpdate: testNow.AddDate(0, 1, 0),
+	}, ts.root, ts.rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pki.ParseCRL(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func newTestTSA(t testing.TB) *testTSA {
@@ -92,7 +109,7 @@ func newTestTSA(t testing.TB) *testTSA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testTSA{root: root, cfg: tsp.TSAConfig{
+	return &testTSA{root: root, rootKey: rootKey, cfg: tsp.TSAConfig{
 		Signer: signer, Cert: tsaCert, Now: clock,
 		Policies: []asn1.ObjectIdentifier{tsp.OIDPolicyGOST, tsp.OIDPolicyGOSTGT},
 	}}

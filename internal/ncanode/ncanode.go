@@ -53,6 +53,9 @@ type Config struct {
 	// certificates in /cms/verify. Nil: the checks the request asks for signers (the
 	// NCA's TSA certificate is on the NCA's CRL); non-nil, even empty: these.
 	TSARevocation []pki.RevocationMethod
+	// CRLs returns the CRLs the Validator decides with; /cms/extend embeds those of
+	// the CAs on a signer's or TSA's chain (CAdES-LT). Nil: none are embedded.
+	CRLs func() []*pki.CRL
 	// Now is the clock: validation time and signingTime. Default time.Now.
 	Now func() time.Time
 	// Logger receives one line per failed request (code and path, never keys,
@@ -111,8 +114,15 @@ func New(cfg Config) (*API, error) {
 //	POST /cms/sign/add    the same plus cms                                      → CmsResponse
 //	POST /cms/verify      {cms, data?, revocationCheck}                          → CmsVerificationResponse
 //	POST /cms/extract     {cms}                                                  → CmsDataResponse
+//	POST /cms/extend      {cms, data?, cadesLevel, tsaPolicy}                    → CmsResponse
+//	POST /jwt/encode      {jwt: {header: {alg, typ}, payload}, key, password, keyAlias} → {jwt}
+//	POST /jwt/decode      {jwt, key (certificate)}                               → {valid, jwt: {header, payload}}
+//	POST /jws/sign        {payload, detached, typ, signers: [{alg, key, password, keyAlias}]} → {jws}
+//	POST /jws/sign/add    the same plus jws                                      → {jws}
+//	POST /jws/verify      {jws, payload?, revocationCheck}                       → {valid, signers, payload}
 //	POST /pkcs12/aliases  {keys: [{key, password}]}                              → {aliases: [[alias]]}
 //	POST /x509/verify     {certificate, signature, data, revocationCheck}        → VerificationResponse
+//	POST /x509/sign       {data, signer: {key, password, keyAlias}}              → {certificate, signature}
 //	GET  /actuator/health                                                        → {status: "UP"}
 //	POST /xml/sign        {xml, signers: [{key, password, keyAlias, referenceUri}], clearSignatures, trimXml} → {xml}
 //	POST /xml/verify      {xml, revocationCheck}                                 → XmlVerificationResponse
@@ -133,8 +143,15 @@ func (a *API) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /xml/verify", a.endpoint(a.xmlVerify))
 	handle("POST /wsse/sign", a.endpoint(a.wsseSign))
 	handle("POST /wsse/verify", a.endpoint(a.wsseVerify))
+	handle("POST /cms/extend", a.endpoint(a.cmsExtend))
+	handle("POST /jwt/encode", a.endpoint(a.jwtEncode))
+	handle("POST /jwt/decode", a.endpoint(a.jwtDecode))
+	handle("POST /jws/sign", a.endpoint(a.jwsSign))
+	handle("POST /jws/sign/add", a.endpoint(a.jwsSignAdd))
+	handle("POST /jws/verify", a.endpoint(a.jwsVerify))
 	handle("POST /pkcs12/aliases", a.endpoint(a.pkcs12Aliases))
 	handle("POST /x509/verify", a.endpoint(a.x509Verify))
+	handle("POST /x509/sign", a.endpoint(a.x509Sign))
 	handle("GET /actuator/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, HealthResponse{Status: "UP"})
 	}))
@@ -827,8 +844,11 @@ func renderSigner(s *cms.SignerResult, methods []pki.RevocationMethod) CmsSigner
 	}
 	if ts := s.TimeStamp; ts != nil {
 		si.Tsp = &TspInfo{
-			SerialNumber: javaSerialHex(ts.SerialNumber), GenTime: Time(ts.GenTime), Policy: ts.Policy, TSA: ts.TSA,
+			SerialNumber: javaSerialHex(ts.SerialNumber), GenTime: Time(ts.GenTime), Policy: ts.Policy,
 			TspHashAlgorithm: ts.HashAlgorithm, Hash: hex.EncodeToString(ts.Hash), Valid: ts.Valid,
+		}
+		if ts.TSAName != nil {
+			si.Tsp.TSA = bcGeneralNameDir(ts.TSAName)
 		}
 	}
 	return si

@@ -1,6 +1,7 @@
 package ncanode
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/senimkz/senim/internal/eds/pki"
@@ -152,13 +153,33 @@ type CmsSignerInfo struct {
 // TspInfo is NCANode's TspInfo: the signature time-stamp of a signer. Valid
 // extends it.
 type TspInfo struct {
-	SerialNumber     string `json:"serialNumber"` // hex
-	GenTime          Time   `json:"genTime"`
-	Policy           string `json:"policy"` // dotted OID
-	TSA              string `json:"tsa,omitempty"`
+	SerialNumber string `json:"serialNumber"` // hex
+	GenTime      Time   `json:"genTime"`
+	Policy       string `json:"policy"` // dotted OID
+	// TSA is Kalkan's GeneralName.toString() of the token's tsa field
+	// ("4: CN=...,O=...,C=KZ"); "" is written as null, as NCANode writes a
+	// token without one.
+	TSA              string `json:"tsa"`
 	TspHashAlgorithm string `json:"tspHashAlgorithm"`
 	Hash             string `json:"hash"` // hex of the message imprint
 	Valid            bool   `json:"valid"`
+}
+
+// MarshalJSON writes TSA "" as null, in NCANode's member order.
+func (t TspInfo) MarshalJSON() ([]byte, error) {
+	var tsa *string
+	if t.TSA != "" {
+		tsa = &t.TSA
+	}
+	return json.Marshal(struct {
+		SerialNumber     string  `json:"serialNumber"`
+		GenTime          Time    `json:"genTime"`
+		Policy           string  `json:"policy"`
+		TSA              *string `json:"tsa"`
+		TspHashAlgorithm string  `json:"tspHashAlgorithm"`
+		Hash             string  `json:"hash"`
+		Valid            bool    `json:"valid"`
+	}{t.SerialNumber, t.GenTime, t.Policy, tsa, t.TspHashAlgorithm, t.Hash, t.Valid})
 }
 
 // Pkcs12AliasesResponse answers /pkcs12/aliases: the aliases of each key file,

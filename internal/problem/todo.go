@@ -156,6 +156,8 @@ var todo = map[string]string{
 	"eds.tsp.":                "Retry later; the time-stamping authority failed.",
 	"eds.tsp.not_configured":  "Sign without withTsp, or ask the operator to configure a TSA.",
 	"jws.":                    "Send a compact JWS signed by the key of the certificate in x5c, with a supported alg.",
+	"jws.expired":             "Get a new token: this one's exp is past.",
+	"jws.not_yet_valid":       "Use the token from its nbf (or iat) on, or check the signer's clock.",
 	// Notices (the sending API, DC-2).
 	"notify.idempotency.key_required":      "Send an Idempotency-Key header (1 to 255 printable ASCII bytes), a new one per notice; reuse it only to retry the same notice.",
 	"notify.idempotency.conflict":          "Use a new Idempotency-Key for a different notice; reuse a key only to retry byte-for-byte the same body.",

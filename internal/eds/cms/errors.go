@@ -27,4 +27,6 @@ var (
 	ErrTooManySigners = eds.NewError("eds.cms.too_many_signers", "cms: too many signers")
 	// ErrKeyMismatch: the signer's key is not the certificate's.
 	ErrKeyMismatch = eds.NewError("eds.cms.key_mismatch", "cms: the private key does not belong to the certificate")
+	// ErrNoTimeStamper: a signer needs a time-stamp and no time-stamping authority was given.
+	ErrNoTimeStamper = eds.NewError("eds.tsp.not_configured", "Time-stamping is not configured on this server")
 )

@@ -98,6 +98,7 @@ type TimeStampInfo struct {
 	Policy        string // dotted OID, e.g. 1.2.398.3.3.2.6.4
 	SerialNumber  string // lower-case hex
 	TSA           string // the TSA's name (the token's tsa field, else the certificate subject)
+	TSAName       []byte // the DER Name of the token's tsa field (a directoryName), else nil
 	HashAlgorithm string // NCANode-style name of the imprint hash, or the OID
 	Hash          []byte // the message imprint
 	Cert          *x509.Certificate
@@ -265,6 +266,7 @@ func verifyTimeStamp(ctx context.Context, token, signature []byte, extra []*x509
 	ti.Cert = ver.Cert
 	ti.Chain = ver.Chain
 	ti.TSA = in.TSAString()
+	ti.TSAName = in.TSAName
 	if ti.TSA == "" && ver.Cert != nil {
 		ti.TSA = pki.Info(ver.Cert).Subject.DN
 	}
