@@ -318,9 +318,9 @@ func (a *API) xmlTimeStamp(ctx context.Context, s *xmldsig.Signature, methods []
 	ti.SerialNumber = javaSerialHex(in.SerialNumber.Text(16))
 	ti.GenTime = Time(in.GenTime)
 	ti.Policy = in.Policy.String()
-	ti.TSA = in.TSAString()
-	if ti.TSA == "" && v.Cert != nil {
-		ti.TSA = pki.Info(v.Cert).Subject.DN
+	if in.TSAName != nil {
+		// As /cms/verify: Kalkan's GeneralName.toString(), null when the token names no tsa.
+		ti.TSA = bcGeneralNameDir(in.TSAName)
 	}
 	ti.TspHashAlgorithm = in.HashAlgorithm.String()
 	for _, alg := range eds.SignatureAlgorithms() {

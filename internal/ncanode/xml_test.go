@@ -108,6 +108,10 @@ func TestXMLSignWithTsp(t *testing.T) {
 	if !ver.Valid || ts == nil || !ts.Valid || ts.Policy != "1.2.398.3.3.2.6.4" || ts.TspHashAlgorithm != "GOST3411-2015-512" || !time.Time(ts.GenTime).Equal(testNow) {
 		t.Fatalf("%+v %+v", ver, ts)
 	}
+	// The tsa member as /cms/verify writes it: Kalkan's GeneralName form, not RFC 2253.
+	if !strings.HasPrefix(ts.TSA, "4: ") {
+		t.Fatalf("tsa %q, want Kalkan's GeneralName form", ts.TSA)
+	}
 	// Without a TSA configured, withTsp is refused.
 	h2 := newTestServer(t, func(c *Config) { c.TSA = nil })
 	code, body := post(t, h2, "/xml/sign", XmlSignRequest{XML: xmlDoc, WithTsp: true, Signers: []XmlSignerRequest{{KeyRequest: key(t, "legal/valid/head.p12")}}})
