@@ -131,10 +131,11 @@ func (k *Keys) P12(kind, id string, alg ca.Algorithm) ([]byte, error) {
 	}
 	// RSA and ECDSA key files in OpenSSL 3's layout (PBES2/AES-256, HMAC-SHA-256), which
 	// `openssl pkcs12` opens without -legacy; GOST key files in the NCA's layout, which
-	// NCALayer reads (OpenSSL has no GOST anyway).
+	// NCALayer reads, with the certificates under 3DES instead of RC2-40 so that OpenSSL 3
+	// opens them without -legacy too (it shows the certificates; it has no GOST).
 	format := pkcs12.FormatPBES2
 	if is.Key.Type().IsGOST() {
-		format = pkcs12.FormatNCA
+		format = pkcs12.FormatNCA3DES
 	}
 	b, err := pkcs12.EncodeFormat(format, is.Key, is.Certificate, is.Chain, KeyPassword, "")
 	if err != nil {

@@ -14,7 +14,8 @@ import (
 
 // Issue 16: a bank's developer opens the sandbox's RSA/ECDSA key file with OpenSSL 3
 // as it is, without -legacy (PBES2/AES-256, HMAC-SHA-256); Senim's own reader opens
-// it too, and GOST key files keep the NCA layout NCALayer reads.
+// it too; GOST key files keep the NCA layout NCALayer reads, with the certificates under
+// 3DES so that OpenSSL 3 opens them without -legacy as well.
 func TestSandboxKeyFilesOpenWithOpenSSL(t *testing.T) {
 	dir := t.TempDir()
 	c, err := ca.Open(filepath.Join(dir, "ca"), ca.Config{Now: func() time.Time { return time.Now().Add(-time.Hour) }})
@@ -56,5 +57,25 @@ func TestSandboxKeyFilesOpenWithOpenSSL(t *testing.T) {
 	// The wrong password is refused by OpenSSL as well (the MAC).
 	if out, err := exec.Command(openssl, "pkcs12", "-in", path, "-passin", "pass:wrong", "-nodes").CombinedOutput(); err == nil {
 		t.Fatalf("openssl opened the file with a wrong password:\n%s", out)
+	}
+
+	// The GOST key file: OpenSSL 3 checks its MAC and decrypts its certificates without
+	// -legacy (no RC2-40); it has no GOST, so it is not asked for the key.
+	gpath := filepath.Join(dir, "gost.p12")
+	os.WriteFile(gpath, gost, 0o600)
+	out, err = exec.Command(openssl, "pkcs12", "-in", gpath, "-passin", "pass:"+KeyPassword, "-nokeys", "-info").CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl pkcs12 -nokeys without -legacy on the GOST file: %v\n%s", err, out)
+	}
+	for _, want := range []string{"pbeWithSHA1And3-KeyTripleDES-CBC", "BEGIN CERTIFICATE"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("openssl's view of the GOST file lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "RC2") {
+		t.Errorf("the GOST file still uses RC2-40:\n%s", out)
+	}
+	if out, err := exec.Command(openssl, "pkcs12", "-in", gpath, "-passin", "pass:wrong", "-nokeys").CombinedOutput(); err == nil {
+		t.Fatalf("openssl opened the GOST file with a wrong password:\n%s", out)
 	}
 }

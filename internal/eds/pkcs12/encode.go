@@ -39,6 +39,14 @@ const (
 	// AES-256-CBC, an HMAC-SHA-256 MAC (2048 iterations, BMPString password).
 	// OpenSSL 3 reads it without -legacy; NCA tools may not.
 	FormatPBES2
+	// FormatNCA3DES is FormatNCA with the certificates under
+	// pbeWithSHAAnd3-KeyTripleDES-CBC as well, instead of RC2-40: the one
+	// cipher of the layout that OpenSSL 3 keeps only in its legacy provider.
+	// The key bag, MAC and iteration count are the NCA's, so every reader of
+	// NCA files (which must decrypt the 3DES key bag) reads it, and OpenSSL 3
+	// opens it without -legacy (it has no GOST, so it shows the certificates,
+	// not the key).
+	FormatNCA3DES
 )
 
 // Encode writes a PKCS#12 file in the NCA layout: the key in a
@@ -60,6 +68,8 @@ func EncodeFormat(format Format, key *eds.PrivateKey, cert *x509.Certificate, ch
 	macOID, macFn, macIter, macSaltLen := oidSHA1, sha1.New, encodeIterations, encodeSaltLen
 	switch format {
 	case FormatNCA:
+	case FormatNCA3DES:
+		certAlgFn = keyAlgFn
 	case FormatPBES2:
 		keyAlgFn = func() (pkix.AlgorithmIdentifier, error) { return newPBES2Algorithm(pbes2Iterations) }
 		certAlgFn = keyAlgFn

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -80,7 +81,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 		{"ECDSA P-256", ecdsaKeyAndCert, nil, "мой ключ"},
 	}
 	for _, tt := range tests {
-		for _, format := range []Format{FormatNCA, FormatPBES2} {
+		for _, format := range []Format{FormatNCA, FormatPBES2, FormatNCA3DES} {
 			t.Run(fmt.Sprintf("%s format %d", tt.name, format), func(t *testing.T) {
 				key, cert := tt.keyFn(t)
 				const pw = "Senim2026"
@@ -116,6 +117,15 @@ func TestEncodeRoundTrip(t *testing.T) {
 				}
 				if _, err := Decode(data, "Senim2027"); !errors.Is(err, ErrBadPassword) {
 					t.Fatalf("wrong password: %v", err)
+				}
+				// RC2-40 (OpenSSL 3's legacy provider) only in the NCA layout itself.
+				rc2, _ := asn1.Marshal(oidPBEWithSHAAnd40BitRC2CBC)
+				tdes, _ := asn1.Marshal(oidPBEWithSHAAnd3KeyTripleDES)
+				if got, want := bytes.Contains(data, rc2), format == FormatNCA; got != want {
+					t.Errorf("RC2-40 present: %v, want %v", got, want)
+				}
+				if format == FormatNCA3DES && bytes.Count(data, tdes) != 2 {
+					t.Errorf("FormatNCA3DES: %d 3DES bags, want the key's and the certificates'", bytes.Count(data, tdes))
 				}
 			})
 		}
