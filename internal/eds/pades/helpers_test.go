@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"crypto/x509"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,7 +79,9 @@ func makePDF(t testing.TB, kind pdfKind) []byte {
 		b.WriteString("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n")
 	default:
 		// Rows: type, offset (3 bytes), field 3 (1 byte); PNG "Up" predictor.
-		row := func(typ, f2, f3 int) []byte { return []byte{byte(typ), byte(f2 >> 16), byte(f2 >> 8), byte(f2), byte(f3)} }
+		row := func(typ, f2, f3 int) []byte {
+			return []byte{byte(typ), byte(f2 >> 16), byte(f2 >> 8), byte(f2), byte(f3)}
+		}
 		rows := [][]byte{row(0, 0, 255)}
 		for i := 1; i <= 5; i++ {
 			if inStream[i] {
@@ -173,4 +176,35 @@ func hasCode(errs []error, code string) bool {
 		}
 	}
 	return false
+}
+
+// rewriteByteRange rewrites the first signature's /ByteRange in place (same width).
+func rewriteByteRange(t testing.TB, pdf []byte, f func([4]int64) [4]int64) []byte {
+	t.Helper()
+	d, err := Open(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, err := d.Signatures()
+	if err != nil || len(sigs) == 0 {
+		t.Fatal("no signature", err)
+	}
+	var br [4]int64
+	for i, x := range sigs[0].Dict.Get("ByteRange").(Array) {
+		br[i] = x.(int64)
+	}
+	out := bytes.Clone(pdf)
+	old := fmt.Sprintf("/ByteRange [%d %d %d %d]", br[0], br[1], br[2], br[3])
+	i := bytes.Index(out, []byte(old))
+	if i < 0 {
+		t.Fatal("ByteRange not found")
+	}
+	n := f(br)
+	repl := fmt.Sprintf("/ByteRange [%d %d %d %d]", n[0], n[1], n[2], n[3])
+	width := len("/ByteRange ") + len(byteRangePlaceholder)
+	if len(repl) > width {
+		t.Fatal("ByteRange too wide")
+	}
+	copy(out[i:], repl+strings.Repeat(" ", width-len(repl)))
+	return out
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/senimkz/senim/internal/eds"
@@ -176,21 +175,10 @@ func TestByteRangeTampering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, _ := Open(signed)
-	sigs, _ := d.Signatures()
 	var br [4]int64
-	for i, x := range sigs[0].Dict.Get("ByteRange").(Array) {
-		br[i] = x.(int64)
-	}
-	// setBR rewrites the /ByteRange in place (same width).
+	rewriteByteRange(t, signed, func(b [4]int64) [4]int64 { br = b; return b })
 	setBR := func(a, b, c, l int64) []byte {
-		out := bytes.Clone(signed)
-		old := fmt.Sprintf("[0 %d %d %d]", br[1], br[2], br[3])
-		i := bytes.Index(out, []byte(old))
-		repl := fmt.Sprintf("[%d %d %d %d]", a, b, c, l)
-		repl += strings.Repeat(" ", len(byteRangePlaceholder)-len(repl))
-		copy(out[i:], repl)
-		return out
+		return rewriteByteRange(t, signed, func([4]int64) [4]int64 { return [4]int64{a, b, c, l} })
 	}
 	size := int64(len(signed))
 	for name, tc := range map[string]struct {
