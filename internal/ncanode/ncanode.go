@@ -118,6 +118,8 @@ func New(cfg Config) (*API, error) {
 //	POST /xml/verify      {xml, revocationCheck}                                 → XmlVerificationResponse
 //	POST /wsse/sign       {xml, key, password, keyAlias, trimXml}                → {xml}
 //	POST /wsse/verify     {xml, revocationCheck}                                 → XmlVerificationResponse
+//	POST /pdf/sign        {pdf, signers: [{reason, location, contactInfo, signer}], withTsp, tsaPolicy} → {pdf}
+//	POST /pdf/verify      {pdf, revocationCheck}                                 → PdfVerificationResponse
 //
 // Mount them only on a listener inside the organisation's network: clients send
 // private keys and passwords, and there is no authentication (see the package
@@ -135,6 +137,7 @@ func (a *API) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /wsse/verify", a.endpoint(a.wsseVerify))
 	handle("POST /pkcs12/aliases", a.endpoint(a.pkcs12Aliases))
 	handle("POST /x509/verify", a.endpoint(a.x509Verify))
+	a.registerPDF(handle)
 	handle("GET /actuator/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, HealthResponse{Status: "UP"})
 	}))
