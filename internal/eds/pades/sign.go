@@ -3,6 +3,7 @@ package pades
 import (
 	"bytes"
 	"context"
+	"encoding/asn1"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -52,6 +53,58 @@ func Sign(ctx context.Context, pdf []byte, spec cms.SignerSpec, opts SignOptions
 	if opts.Now != nil {
 		now = opts.Now
 	}
+	// Room for the CMS: the certificates, the signature and attributes, a token.
+	space := 8192
+	if spec.Cert != nil {
+		space += len(spec.Cert.Raw)
+	}
+	for _, c := range spec.Chain {
+		space += len(c.Raw)
+	}
+	if opts.TSA != nil {
+		space += 16384
+	}
+	var head bytes.Buffer
+	head.WriteString("<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /")
+	head.WriteString(opts.SubFilter)
+	head.WriteString(" /M ")
+	writeObject(&head, String{B: []byte(FormatDate(now()))})
+	for _, kv := range []struct{ k, v string }{{"Reason", opts.Reason}, {"Location", opts.Location}, {"ContactInfo", opts.ContactInfo}} {
+		if kv.v != "" {
+			head.WriteString(" /" + kv.k + " ")
+			writeObject(&head, textString(kv.v))
+		}
+	}
+	return d.appendSignature(opts.FieldName, head.Bytes(), space, func(signed []byte) ([]byte, error) {
+		return cms.Sign(ctx, signed, []cms.SignerSpec{spec}, cms.SignOptions{Detached: true, TSA: opts.TSA, Now: now, Rand: opts.Rand})
+	})
+}
+
+// SubFilterRFC3161 is the SubFilter of a document time-stamp.
+const SubFilterRFC3161 = "ETSI.RFC3161"
+
+// TimeStampDocument appends a document time-stamp (ISO 32000-2 §12.8.5, PAdES
+// /DocTimeStamp with /SubFilter /ETSI.RFC3161): an RFC 3161 token from ts over the
+// whole file except the token itself, in a new invisible field. It proves that
+// every earlier revision, with its signatures, existed at the token's time (the
+// PAdES-T level for signatures made without a signature time-stamp). hashAlg is
+// the imprint's hash algorithm (the TSA may use its own).
+func TimeStampDocument(ctx context.Context, pdf []byte, ts cms.TimeStamper, hashAlg asn1.ObjectIdentifier, fieldName string) ([]byte, error) {
+	d, err := Open(pdf)
+	if err != nil {
+		return nil, err
+	}
+	head := []byte("<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /" + SubFilterRFC3161)
+	return d.appendSignature(fieldName, head, 20480, func(signed []byte) ([]byte, error) {
+		return ts.TimeStamp(ctx, hashAlg, signed)
+	})
+}
+
+// appendSignature appends an incremental update with a new invisible signature field
+// on the first page whose value is the dictionary head followed by /ByteRange and
+// /Contents with space bytes of room; sign returns the value of /Contents for the
+// signed bytes.
+func (d *Document) appendSignature(fieldName string, head []byte, space int, sign func(signed []byte) ([]byte, error)) ([]byte, error) {
 	rootRef := d.Trailer.Get("Root").(Ref)
 	root, err := d.ResolveDict(rootRef)
 	if err != nil || root == nil {
@@ -92,7 +145,7 @@ func Sign(ctx context.Context, pdf []byte, spec cms.SignerSpec, opts SignOptions
 		return nil, err
 	}
 	fields, _ := fieldsObj.(Array)
-	name := opts.FieldName
+	name := fieldName
 	if name == "" {
 		taken := map[string]bool{}
 		for _, f := range fields {
@@ -134,28 +187,8 @@ func Sign(ctx context.Context, pdf []byte, spec cms.SignerSpec, opts SignOptions
 	field.Set("P", pageRef)
 	u.add(fieldRef, field)
 
-	// The signature dictionary, with room for the CMS.
-	space := 8192
-	if spec.Cert != nil {
-		space += len(spec.Cert.Raw)
-	}
-	for _, c := range spec.Chain {
-		space += len(c.Raw)
-	}
-	if opts.TSA != nil {
-		space += 16384
-	}
 	var sig bytes.Buffer
-	sig.WriteString("<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /")
-	sig.WriteString(opts.SubFilter)
-	sig.WriteString(" /M ")
-	writeObject(&sig, String{B: []byte(FormatDate(now()))})
-	for _, kv := range []struct{ k, v string }{{"Reason", opts.Reason}, {"Location", opts.Location}, {"ContactInfo", opts.ContactInfo}} {
-		if kv.v != "" {
-			sig.WriteString(" /" + kv.k + " ")
-			writeObject(&sig, textString(kv.v))
-		}
-	}
+	sig.Write(head)
 	sig.WriteString(" /ByteRange ")
 	brAt := sig.Len()
 	sig.WriteString(byteRangePlaceholder)
@@ -180,11 +213,11 @@ func Sign(ctx context.Context, pdf []byte, spec cms.SignerSpec, opts SignOptions
 
 	signed := make([]byte, 0, b+l)
 	signed = append(append(signed, out[:b]...), out[c:]...)
-	der, err := cms.Sign(ctx, signed, []cms.SignerSpec{spec}, cms.SignOptions{Detached: true, TSA: opts.TSA, Now: now, Rand: opts.Rand})
+	der, err := sign(signed)
 	if err != nil {
 		return nil, err
 	}
-	if 2*len(der) > 2*space {
+	if len(der) > space {
 		return nil, fmt.Errorf("%w: %d bytes, %d reserved", ErrSignatureSpace, len(der), space)
 	}
 	hex.Encode(out[b+1:], der)

@@ -8,7 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/eds/tsp"
 )
 
 // SubFilters of the signatures verified.
@@ -144,6 +147,9 @@ type Signature struct {
 	CMS *cms.Result
 	// DigestAlgorithm is the first signer's digest algorithm OID.
 	DigestAlgorithm string
+	// DocTimeStamp is set for a document time-stamp (SubFilterRFC3161) instead of
+	// CMS: the token over the signed bytes.
+	DocTimeStamp *cms.TimeStampInfo
 	// Valid: the structure is sound and the CMS is valid (signature, digest, chain,
 	// revocation as the options ask). A later revision does not make it invalid;
 	// Result.Valid accounts for unsigned changes.
@@ -183,10 +189,31 @@ func Verify(ctx context.Context, pdf []byte, opts cms.VerifyOptions) (*Result, e
 	res := &Result{Valid: true}
 	var lastSigned int64
 	for _, sr := range sigs {
-		s := d.verifyOne(ctx, sr, opts)
+		res.Signatures = append(res.Signatures, d.verifyOne(ctx, sr, opts))
+	}
+	// A valid document time-stamp proves that the revisions it covers existed at its
+	// genTime: a signature without a signature time-stamp is validated then (the
+	// PAdES-T level reached by a later document time-stamp).
+	for i, sr := range sigs {
+		s := &res.Signatures[i]
+		if s.CMS == nil || s.DocTimeStamp != nil || hasSignatureTimeStamp(s.CMS) {
+			continue
+		}
+		var at time.Time
+		for _, ts := range res.Signatures {
+			if dt := ts.DocTimeStamp; dt != nil && ts.Valid && ts.SignedLength > s.SignedLength && (at.IsZero() || dt.GenTime.Before(at)) {
+				at = dt.GenTime
+			}
+		}
+		if !at.IsZero() {
+			o := opts
+			o.Now = func() time.Time { return at }
+			*s = d.verifyOne(ctx, sr, o)
+		}
+	}
+	for _, s := range res.Signatures {
 		lastSigned = max(lastSigned, s.SignedLength)
 		res.Valid = res.Valid && s.Valid
-		res.Signatures = append(res.Signatures, s)
 	}
 	if end := contentEnd(pdf); lastSigned < end {
 		res.UnsignedChanges = true
@@ -254,7 +281,7 @@ func (d *Document) verifyOne(ctx context.Context, sr SigRef, opts cms.VerifyOpti
 		s.Errors = append(s.Errors, err)
 		return s
 	}
-	if s.SubFilter != SubFilterPKCS7 && s.SubFilter != SubFilterCAdES {
+	if s.SubFilter != SubFilterPKCS7 && s.SubFilter != SubFilterCAdES && s.SubFilter != SubFilterRFC3161 {
 		return fail(fmt.Errorf("%w: %q", ErrSubFilter, s.SubFilter))
 	}
 	signed, contents, err := d.checkByteRange(sr, &s)
@@ -264,6 +291,17 @@ func (d *Document) verifyOne(ctx context.Context, sr SigRef, opts cms.VerifyOpti
 	der, err := trimCMS(contents)
 	if err != nil {
 		return fail(err)
+	}
+	if s.SubFilter == SubFilterRFC3161 {
+		s.DocTimeStamp = verifyDocTimeStamp(ctx, der, signed, opts)
+		if !s.DocTimeStamp.Valid {
+			return fail(s.DocTimeStamp.Err)
+		}
+		s.Valid = true
+		if !s.CoversWholeDocument {
+			s.Errors = append(s.Errors, fmt.Errorf("%w: it covers the first %d of %d bytes", ErrModifiedAfterSigning, s.SignedLength, len(d.buf)))
+		}
+		return s
 	}
 	if p, err := cms.Parse(der); err == nil && len(p.Signers) > 0 {
 		s.DigestAlgorithm = p.Signers[0].DigestAlgorithm.String()
@@ -467,4 +505,54 @@ func ParseDate(s string) (time.Time, error) {
 // FormatDate writes t as a PDF date in UTC.
 func FormatDate(t time.Time) string {
 	return "D:" + t.UTC().Format("20060102150405") + "Z"
+}
+
+func hasSignatureTimeStamp(r *cms.Result) bool {
+	for _, sg := range r.Signers {
+		if sg.TimeStamp != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// verifyDocTimeStamp checks a document time-stamp token over the signed bytes, its
+// TSA certificate with the TSA validator (else the signers' one) at genTime.
+func verifyDocTimeStamp(ctx context.Context, token, signed []byte, opts cms.VerifyOptions) *cms.TimeStampInfo {
+	v := opts.TSAValidator
+	if v == nil {
+		v = opts.Validator
+	}
+	rev := opts.TSARevocation
+	if rev == nil {
+		rev = opts.Revocation
+	}
+	ver, err := tsp.VerifyToken(ctx, token, tsp.VerifyOptions{Data: signed, Validator: v, Revocation: rev, Certificates: opts.Certificates})
+	ti := &cms.TimeStampInfo{Err: err, Valid: err == nil}
+	if err == nil && v == nil {
+		// As for signers: without a validator nothing is trusted.
+		ti.Valid, ti.Err = false, fmt.Errorf("%w: no trust anchors", pki.ErrUntrusted)
+	}
+	if ver == nil {
+		return ti
+	}
+	in := ver.Token.Info
+	ti.GenTime = in.GenTime
+	ti.Policy = in.Policy.String()
+	ti.SerialNumber = in.SerialNumber.Text(16)
+	ti.HashAlgorithm = in.HashAlgorithm.String()
+	for _, a := range eds.SignatureAlgorithms() {
+		if a.HashOID != nil && a.HashOID.Equal(in.HashAlgorithm) && a.HashName != "" {
+			ti.HashAlgorithm = a.HashName
+			break
+		}
+	}
+	ti.Hash = in.HashedMessage
+	ti.Cert = ver.Cert
+	ti.Chain = ver.Chain
+	ti.TSA = in.TSAString()
+	if ti.TSA == "" && ver.Cert != nil {
+		ti.TSA = pki.Info(ver.Cert).Subject.DN
+	}
+	return ti
 }
