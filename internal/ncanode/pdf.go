@@ -3,12 +3,14 @@ package ncanode
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pades"
 	"github.com/senimkz/senim/internal/eds/pki"
@@ -43,6 +45,14 @@ type PdfVerifyRequest struct {
 	RevocationCheck []string `json:"revocationCheck"`
 }
 
+// PdfExtendRequest is the body of /pdf/extend. padesLevel T (the default here) adds
+// a document time-stamp; NCANode's LT and LTA (/DSS) are refused.
+type PdfExtendRequest struct {
+	Pdf        string `json:"pdf"`
+	PadesLevel string `json:"padesLevel"`
+	TsaPolicy  string `json:"tsaPolicy"`
+}
+
 // PdfSignResponse is the answer of /pdf/sign: the signed PDF in Base64.
 type PdfSignResponse struct {
 	Status
@@ -56,6 +66,9 @@ type PdfVerificationResponse struct {
 	// Valid: every signature is valid and no change follows the last one.
 	Valid   bool            `json:"valid"`
 	Signers []PdfSignerInfo `json:"signers"`
+	// DocumentTimestamps (extension) are the document time-stamps (/DocTimeStamp),
+	// which NCANode leaves out of signers.
+	DocumentTimestamps []TspInfo `json:"documentTimestamps,omitempty"`
 	// Errors (extension) holds eds.pdf.unsigned_changes when bytes follow the last
 	// signed revision.
 	Errors []string `json:"errors,omitempty"`
@@ -89,6 +102,7 @@ const msgNoSignatures = "PDF document contains no digital signatures"
 func (a *API) registerPDF(handle func(pattern string, h http.Handler)) {
 	handle("POST /pdf/sign", a.endpoint(a.pdfSign))
 	handle("POST /pdf/verify", a.endpoint(a.pdfVerify))
+	handle("POST /pdf/extend", a.endpoint(a.pdfExtend))
 }
 
 func decodePDF(field, s string) ([]byte, error) {
@@ -182,7 +196,22 @@ func (a *API) pdfVerify(ctx context.Context, body []byte) (any, error) {
 		resp.Errors = append(resp.Errors, codeOf(e))
 	}
 	for i := range res.Signatures {
-		si := renderPdfSigner(&res.Signatures[i], methods)
+		s := &res.Signatures[i]
+		if s.SubFilter == pades.SubFilterRFC3161 {
+			// NCANode lists signatures only; a document time-stamp that fails makes
+			// the document invalid, with its codes in errors.
+			if ts := s.DocTimeStamp; ts != nil && !ts.GenTime.IsZero() {
+				resp.DocumentTimestamps = append(resp.DocumentTimestamps, tspInfo(ts))
+			}
+			if !s.Valid {
+				resp.Valid = false
+				for _, e := range s.Errors {
+					resp.Errors = append(resp.Errors, codeOf(e))
+				}
+			}
+			continue
+		}
+		si := renderPdfSigner(s, methods)
 		resp.Valid = resp.Valid && si.Valid
 		resp.Signers = append(resp.Signers, si)
 	}
@@ -232,4 +261,53 @@ func renderPdfSigner(s *pades.Signature, methods []pki.RevocationMethod) PdfSign
 		}
 	}
 	return si
+}
+
+func tspInfo(ts *cms.TimeStampInfo) TspInfo {
+	return TspInfo{
+		SerialNumber: javaSerialHex(ts.SerialNumber), GenTime: Time(ts.GenTime), Policy: ts.Policy, TSA: ts.TSA,
+		TspHashAlgorithm: ts.HashAlgorithm, Hash: hex.EncodeToString(ts.Hash), Valid: ts.Valid,
+	}
+}
+
+// pdfExtend adds a document time-stamp (PAdES-T for the signatures before it).
+func (a *API) pdfExtend(ctx context.Context, body []byte) (any, error) {
+	var req PdfExtendRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	pdf, err := decodePDF("pdf", req.Pdf)
+	if err != nil {
+		return nil, err
+	}
+	switch strings.ToUpper(req.PadesLevel) {
+	case "", "T":
+	case "LT", "LTA":
+		return nil, fail(http.StatusBadRequest, pades.ErrUnsupported, "padesLevel: LT and LTA (/DSS) are not supported; T adds a document time-stamp", nil)
+	default:
+		return nil, invalidField("padesLevel", "must be T, LT or LTA")
+	}
+	opts, err := a.signOptions(&CmsSignRequest{WithTsp: true, TsaPolicy: req.TsaPolicy})
+	if err != nil {
+		return nil, err
+	}
+	// Only a signed document is extended.
+	d, err := pades.Open(pdf)
+	if err != nil {
+		return nil, err
+	}
+	if sigs, err := d.Signatures(); err != nil {
+		return nil, err
+	} else if len(sigs) == 0 {
+		return nil, fail(http.StatusNotFound, pades.ErrNoSignatures, msgNoSignatures, nil)
+	}
+	hash := eds.OIDDigestStreebog512
+	if p := strings.ToUpper(req.TsaPolicy); p == "TSA_GOST_POLICY" || p == "TSA_GOSTGT_POLICY" {
+		hash = eds.OIDDigestGOST34311
+	}
+	out, err := pades.TimeStampDocument(ctx, pdf, opts.TSA, hash, "")
+	if err != nil {
+		return nil, err
+	}
+	return PdfSignResponse{Status: ok, Pdf: base64.StdEncoding.EncodeToString(out)}, nil
 }

@@ -3,9 +3,11 @@ package ncanode
 import (
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -119,5 +121,51 @@ func TestPdfBadInput(t *testing.T) {
 			t.Errorf("%s: HTTP %d %s", c.file, status, body)
 		}
 		golden(t, c.golden, body)
+	}
+}
+
+// /pdf/extend with padesLevel T appends a document time-stamp: /pdf/verify lists it
+// in documentTimestamps (not in signers, as NCANode) and the document stays valid.
+// Negative cases: an unsigned PDF (404), LT/LTA (refused), no TSA configured.
+func TestPdfExtend(t *testing.T) {
+	h := newTestServer(t)
+	var signed, extended PdfSignResponse
+	postOK(t, h, "/pdf/sign", PdfSignRequest{Pdf: b64(readPDF(t, "unsigned.pdf")),
+		Signers: []PdfSigner{{Signer: key(t, "individual/valid/individual_valid.p12")}}}, &signed)
+	postOK(t, h, "/pdf/extend", PdfExtendRequest{Pdf: signed.Pdf, PadesLevel: "T"}, &extended)
+	var v PdfVerificationResponse
+	postOK(t, h, "/pdf/verify", PdfVerifyRequest{Pdf: extended.Pdf}, &v)
+	if !v.Valid || len(v.Signers) != 1 || len(v.DocumentTimestamps) != 1 || !v.DocumentTimestamps[0].Valid || len(v.Errors) != 0 {
+		t.Fatalf("extended: %+v", v)
+	}
+	// The document time-stamp's own bytes changed: it fails, the document is invalid.
+	raw, _ := base64.StdEncoding.DecodeString(extended.Pdf)
+	i := strings.LastIndex(string(raw), "(Signature2)")
+	raw[i+9] = 'f'
+	postOK(t, h, "/pdf/verify", PdfVerifyRequest{Pdf: b64(raw)}, &v)
+	if v.Valid || !slices.Contains(v.Errors, "eds.tsp.imprint_mismatch") {
+		t.Errorf("tampered document time-stamp: %+v", v)
+	}
+
+	noTSA := newTestServer(t, func(c *Config) { c.TSA = nil })
+	for _, c := range []struct {
+		name   string
+		h      http.Handler
+		req    PdfExtendRequest
+		status int
+		code   string
+	}{
+		{"unsigned", h, PdfExtendRequest{Pdf: b64(readPDF(t, "unsigned.pdf"))}, 404, "eds.pdf.no_signatures"},
+		{"LTA", h, PdfExtendRequest{Pdf: signed.Pdf, PadesLevel: "LTA"}, 400, "eds.pdf.unsupported"},
+		{"bad level", h, PdfExtendRequest{Pdf: signed.Pdf, PadesLevel: "X"}, 400, "request.invalid_field"},
+		{"no TSA", noTSA, PdfExtendRequest{Pdf: signed.Pdf}, 400, "eds.tsp.not_configured"},
+		{"not a pdf", h, PdfExtendRequest{Pdf: b64([]byte("x"))}, 400, "eds.pdf.malformed"},
+	} {
+		status, body := post(t, c.h, "/pdf/extend", c.req)
+		var e ErrorResponse
+		json.Unmarshal(body, &e)
+		if status != c.status || e.Code != c.code {
+			t.Errorf("%s: HTTP %d %s, want %d %s", c.name, status, body, c.status, c.code)
+		}
 	}
 }
