@@ -244,3 +244,23 @@ func TestParseDate(t *testing.T) {
 		t.Error("bad date accepted")
 	}
 }
+
+// rule (ETSI EN 319 142-1, 6.3): an ETSI.CAdES.detached signature carries no
+// signingTime attribute (the time is /M); the negative case: adbe.pkcs7.detached
+// keeps it.
+func TestNoSigningTimeInPAdES(t *testing.T) {
+	p := newPKI(t, eds.KeyRSA)
+	for sf, want := range map[string]bool{SubFilterCAdES: false, SubFilterPKCS7: true} {
+		signed, err := Sign(t.Context(), makePDF(t, classicXref), p.spec, SignOptions{Now: clock, SubFilter: sf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Verify(t.Context(), signed, p.opts())
+		if err != nil || !res.Valid {
+			t.Fatalf("%s: %v %v", sf, err, res)
+		}
+		if got := !res.Signatures[0].CMS.Signers[0].SigningTime.IsZero(); got != want {
+			t.Errorf("%s: signingTime present %v, want %v", sf, got, want)
+		}
+	}
+}

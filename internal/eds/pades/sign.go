@@ -76,7 +76,8 @@ func Sign(ctx context.Context, pdf []byte, spec cms.SignerSpec, opts SignOptions
 		}
 	}
 	return d.appendSignature(opts.FieldName, head.Bytes(), space, func(signed []byte) ([]byte, error) {
-		return cms.Sign(ctx, signed, []cms.SignerSpec{spec}, cms.SignOptions{Detached: true, TSA: opts.TSA, Now: now, Rand: opts.Rand})
+		return cms.Sign(ctx, signed, []cms.SignerSpec{spec}, cms.SignOptions{Detached: true, TSA: opts.TSA, Now: now, Rand: opts.Rand,
+			OmitSigningTime: opts.SubFilter == SubFilterCAdES})
 	})
 }
 
