@@ -46,3 +46,41 @@ func pdfsig(t *testing.T, bin string, pdf []byte) string {
 	out, _ := exec.CommandContext(t.Context(), bin, "-nocert", path).CombinedOutput()
 	return string(out)
 }
+
+// qpdf --check, an independent PDF reader, finds no syntax or cross-reference
+// error in what Sign and TimeStampDocument write, in every layout (skipped without
+// qpdf). The negative case: a file whose xref offset is broken is reported.
+func TestQpdfChecksOurUpdates(t *testing.T) {
+	bin, err := exec.LookPath("qpdf")
+	if err != nil {
+		t.Skip("qpdf is not installed")
+	}
+	check := func(pdf []byte) string {
+		path := filepath.Join(t.TempDir(), "f.pdf")
+		os.WriteFile(path, pdf, 0o600)
+		out, _ := exec.CommandContext(t.Context(), bin, "--check", path).CombinedOutput()
+		return string(out)
+	}
+	p := newPKI(t, eds.KeyRSA)
+	for _, kind := range []pdfKind{classicXref, xrefStream, objStreams} {
+		signed, err := Sign(t.Context(), makePDF(t, kind), p.spec, SignOptions{Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stamped, err := TimeStampDocument(t.Context(), signed, p.tsa(t), nil, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, pdf := range map[string][]byte{"signed": signed, "stamped": stamped} {
+			if out := check(pdf); !strings.Contains(out, "No syntax or stream encoding errors found") || strings.Contains(out, "WARNING") {
+				t.Errorf("kind %d %s: qpdf --check:\n%s", kind, name, out)
+			}
+		}
+		broken := bytes.Clone(signed)
+		i := bytes.LastIndex(broken, []byte("startxref\n"))
+		copy(broken[i+len("startxref\n"):], "1")
+		if out := check(broken); !strings.Contains(out, "WARNING") && !strings.Contains(out, "error") {
+			t.Errorf("kind %d: qpdf finds nothing wrong with a broken startxref:\n%s", kind, out)
+		}
+	}
+}
