@@ -16,10 +16,7 @@ import (
 // not installed: apt-get install poppler-utils). The negative case: the same file
 // with one signed byte changed is reported invalid by pdfsig too.
 func TestPdfsigAcceptsOurSignature(t *testing.T) {
-	bin, err := exec.LookPath("pdfsig")
-	if err != nil {
-		t.Skip("pdfsig (poppler-utils) is not installed")
-	}
+	bin := tool(t, "pdfsig")
 	p := newPKI(t, eds.KeyRSA)
 	for _, kind := range []pdfKind{classicXref, objStreams} {
 		signed, err := Sign(t.Context(), makePDF(t, kind), p.spec, SignOptions{Now: clock, Reason: "test"})
@@ -51,10 +48,7 @@ func pdfsig(t *testing.T, bin string, pdf []byte) string {
 // error in what Sign and TimeStampDocument write, in every layout (skipped without
 // qpdf). The negative case: a file whose xref offset is broken is reported.
 func TestQpdfChecksOurUpdates(t *testing.T) {
-	bin, err := exec.LookPath("qpdf")
-	if err != nil {
-		t.Skip("qpdf is not installed")
-	}
+	bin := tool(t, "qpdf")
 	check := func(pdf []byte) string {
 		path := filepath.Join(t.TempDir(), "f.pdf")
 		os.WriteFile(path, pdf, 0o600)

@@ -5,6 +5,8 @@ import (
 	"compress/zlib"
 	"crypto/x509"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -207,4 +209,18 @@ func rewriteByteRange(t testing.TB, pdf []byte, f func([4]int64) [4]int64) []byt
 	}
 	copy(out[i:], repl+strings.Repeat(" ", width-len(repl)))
 	return out
+}
+
+// tool finds an external program of a differential test: skipped where it is not
+// installed, unless SENIM_REQUIRE_PDFTOOLS=1 (CI installs them) makes it a failure.
+func tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("SENIM_REQUIRE_PDFTOOLS") == "1" {
+			t.Fatalf("%s is not installed (SENIM_REQUIRE_PDFTOOLS=1)", name)
+		}
+		t.Skipf("%s is not installed (apt-get install poppler-utils qpdf libnss3-tools)", name)
+	}
+	return p
 }

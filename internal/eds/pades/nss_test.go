@@ -21,11 +21,7 @@ import (
 func TestPopplerSignedPDFs(t *testing.T) {
 	tools := map[string]string{}
 	for _, name := range []string{"qpdf", "pdfsig", "certutil", "pk12util"} {
-		p, err := exec.LookPath(name)
-		if err != nil {
-			t.Skipf("%s is not installed", name)
-		}
-		tools[name] = p
+		tools[name] = tool(t, name)
 	}
 	dir := t.TempDir()
 	run := func(name string, args ...string) string {
