@@ -42,6 +42,7 @@ type Document struct {
 	objstm    map[int]*objStream
 	cache     map[Ref]Object
 	decoded   int64
+	tokens    int // objects parsed, all parses together (maxTokens)
 }
 
 type objStream struct {
@@ -148,7 +149,7 @@ func (d *Document) readSection(off int64) (*Dict, bool, error) {
 	if off < 0 || off >= int64(len(d.buf)) {
 		return nil, false, fmt.Errorf("%w: cross-reference offset outside the file", ErrMalformed)
 	}
-	p := &parser{buf: d.buf, pos: int(off), inFile: true}
+	p := &parser{buf: d.buf, pos: int(off), inFile: true, tokens: &d.tokens}
 	save := p.pos
 	if string(p.keyword()) != "xref" {
 		p.pos = save
@@ -357,7 +358,7 @@ func (d *Document) object(r Ref, depth int) (Object, error) {
 		if e.off < 0 || e.off >= int64(len(d.buf)) {
 			return nil, fmt.Errorf("%w: object %d at an offset outside the file", ErrMalformed, r.Num)
 		}
-		p := &parser{buf: d.buf, pos: int(e.off), inFile: true}
+		p := &parser{buf: d.buf, pos: int(e.off), inFile: true, tokens: &d.tokens}
 		got, obj, err := p.indirect(func(l Object) (int64, error) {
 			if lr, ok := l.(Ref); ok {
 				lo, err := d.object(lr, depth+1)
@@ -387,7 +388,7 @@ func (d *Document) object(r Ref, depth int) (Object, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: object %d is not in its object stream", ErrMalformed, r.Num)
 		}
-		p := &parser{buf: os.data, pos: at}
+		p := &parser{buf: os.data, pos: at, tokens: &d.tokens}
 		if o, err = p.object(0); err != nil {
 			return nil, err
 		}
@@ -430,7 +431,7 @@ func (d *Document) objStream(num, depth int) (*objStream, error) {
 		return nil, fmt.Errorf("%w: object stream %d: /First", ErrMalformed, num)
 	}
 	os := &objStream{data: data[first:], offsets: map[int]int{}}
-	p := &parser{buf: data[:first]}
+	p := &parser{buf: data[:first], tokens: &d.tokens}
 	for range n {
 		on, err := p.uint()
 		if err != nil {

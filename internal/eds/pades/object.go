@@ -72,18 +72,20 @@ func (d *Dict) clone() *Dict {
 // Limits of the parser.
 const (
 	maxDepth = 32 // nesting of arrays and dictionaries
-	// maxTokens bounds the objects of one parse (an array of a million nulls is a
-	// few megabytes of input and would allocate far more).
-	maxTokens = 1 << 20
+	// maxTokens bounds the objects parsed from one document, all parses together (an
+	// array of a million nulls is a few megabytes of input and allocates far more;
+	// an object stream can point many object numbers at the same bytes).
+	maxTokens = 1 << 21
 )
 
-// parser reads objects from buf. base is the offset of buf in the file, or -1 when
-// buf is not the file (decoded object streams).
+// parser reads objects from buf; inFile: buf is the file (not a decoded object
+// stream), so string tokens get their offsets.
 type parser struct {
 	buf    []byte
 	pos    int
 	inFile bool
-	tokens int
+	// tokens counts the objects parsed; shared by every parser of a document.
+	tokens *int
 }
 
 func isWhite(c byte) bool {
@@ -167,8 +169,11 @@ func (p *parser) object(depth int) (Object, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("%w: objects nested deeper than %d", ErrTooLarge, maxDepth)
 	}
-	if p.tokens++; p.tokens > maxTokens {
-		return nil, fmt.Errorf("%w: more than %d objects in one parse", ErrTooLarge, maxTokens)
+	if p.tokens == nil {
+		p.tokens = new(int)
+	}
+	if *p.tokens++; *p.tokens > maxTokens {
+		return nil, fmt.Errorf("%w: more than %d objects parsed", ErrTooLarge, maxTokens)
 	}
 	p.skip()
 	if p.pos >= len(p.buf) {
