@@ -62,6 +62,8 @@
 // The CMS is CAdES-BES with signing-certificate-v2 (plus a signature time-stamp
 // with a TSA); for ETSI.CAdES.detached without the signingTime attribute, which
 // PAdES forbids (the time is /M), for adbe.pkcs7.detached with it. TimeStampDocument appends a document time-stamp the same way.
-// Not made: visible appearances, /DSS (PAdES-LT), certification (DocMDP)
-// signatures.
+// A document certified with DocMDP permission 1 is not signed
+// (eds.pdf.changes_forbidden); a document time-stamp is still added, as ISO 32000-2
+// §12.8.2.2 allows. Not made: visible appearances, /DSS (PAdES-LT), certification
+// (DocMDP) signatures.
 package pades

@@ -28,6 +28,9 @@ var (
 	// ErrUnsignedChanges: bytes follow the last signed revision: changes no signature
 	// covers (the incremental-update and shadow attacks).
 	ErrUnsignedChanges = eds.NewError("eds.pdf.unsigned_changes", "pdf: the document has changes after its last signature that no signature covers")
+	// ErrChangesForbidden: the document is certified with DocMDP permission 1 (no
+	// changes allowed), so a new signature would break its certification.
+	ErrChangesForbidden = eds.NewError("eds.pdf.changes_forbidden", "pdf: the document's certification signature allows no changes")
 	// ErrSignatureSpace: the CMS did not fit the space reserved for it (internal).
 	ErrSignatureSpace = eds.NewError("eds.pdf.signature_too_large", "pdf: the signature is larger than the space reserved for it")
 )

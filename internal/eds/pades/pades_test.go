@@ -264,3 +264,46 @@ func TestNoSigningTimeInPAdES(t *testing.T) {
 		}
 	}
 }
+
+// rule: a document certified with DocMDP permission 1 (no changes) is not signed
+// again (eds.pdf.changes_forbidden); the negative case: permission 2 (form filling
+// and signing allowed) is signed, and a document time-stamp is added even at 1.
+func TestDocMDPForbidsSigning(t *testing.T) {
+	p := newPKI(t, eds.KeyRSA)
+	certified := func(perm int64) []byte {
+		in := makePDF(t, classicXref)
+		d, err := Open(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		root, _ := d.ResolveDict(d.Trailer.Get("Root"))
+		cat := root.clone()
+		cat.Set("Perms", &Dict{Keys: []Name{"DocMDP"}, M: map[Name]Object{"DocMDP": Ref{Num: 6}}})
+		params := newDict()
+		params.Set("P", perm)
+		ref := newDict()
+		ref.Set("TransformMethod", Name("DocMDP"))
+		ref.Set("TransformParams", params)
+		sig := newDict()
+		sig.Set("Type", Name("Sig"))
+		sig.Set("Reference", Array{ref})
+		u := &update{}
+		u.add(Ref{Num: 1}, cat)
+		u.add(Ref{Num: 6}, sig)
+		out, _, err := u.write(d, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if _, err := Sign(t.Context(), certified(1), p.spec, SignOptions{Now: clock}); !errors.Is(err, ErrChangesForbidden) {
+		t.Errorf("P 1: %v, want eds.pdf.changes_forbidden", err)
+	}
+	if _, err := Sign(t.Context(), certified(2), p.spec, SignOptions{Now: clock}); err != nil {
+		t.Errorf("P 2: %v", err)
+	}
+	// A document time-stamp is no change (ISO 32000-2 §12.8.2.2).
+	if _, err := TimeStampDocument(t.Context(), certified(1), p.tsa(t), nil, ""); err != nil {
+		t.Errorf("document time-stamp on P 1: %v", err)
+	}
+}

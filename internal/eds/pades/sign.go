@@ -75,7 +75,7 @@ func Sign(ctx context.Context, pdf []byte, spec cms.SignerSpec, opts SignOptions
 			writeObject(&head, textString(kv.v))
 		}
 	}
-	return d.appendSignature(opts.FieldName, head.Bytes(), space, func(signed []byte) ([]byte, error) {
+	return d.appendSignature(opts.FieldName, head.Bytes(), space, false, func(signed []byte) ([]byte, error) {
 		return cms.Sign(ctx, signed, []cms.SignerSpec{spec}, cms.SignOptions{Detached: true, TSA: opts.TSA, Now: now, Rand: opts.Rand,
 			OmitSigningTime: opts.SubFilter == SubFilterCAdES})
 	})
@@ -96,7 +96,7 @@ func TimeStampDocument(ctx context.Context, pdf []byte, ts cms.TimeStamper, hash
 		return nil, err
 	}
 	head := []byte("<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /" + SubFilterRFC3161)
-	return d.appendSignature(fieldName, head, 20480, func(signed []byte) ([]byte, error) {
+	return d.appendSignature(fieldName, head, 20480, true, func(signed []byte) ([]byte, error) {
 		return ts.TimeStamp(ctx, hashAlg, signed)
 	})
 }
@@ -105,11 +105,17 @@ func TimeStampDocument(ctx context.Context, pdf []byte, ts cms.TimeStamper, hash
 // on the first page whose value is the dictionary head followed by /ByteRange and
 // /Contents with space bytes of room; sign returns the value of /Contents for the
 // signed bytes.
-func (d *Document) appendSignature(fieldName string, head []byte, space int, sign func(signed []byte) ([]byte, error)) ([]byte, error) {
+func (d *Document) appendSignature(fieldName string, head []byte, space int, docTimeStamp bool, sign func(signed []byte) ([]byte, error)) ([]byte, error) {
 	rootRef := d.Trailer.Get("Root").(Ref)
 	root, err := d.ResolveDict(rootRef)
 	if err != nil || root == nil {
 		return nil, fmt.Errorf("%w: no document catalog", ErrMalformed)
+	}
+	if p, err := d.docMDP(root); err != nil {
+		return nil, err
+	} else if p == 1 && !docTimeStamp {
+		// ISO 32000-2 §12.8.2.2: document time-stamps (and /DSS) are not changes.
+		return nil, ErrChangesForbidden
 	}
 	pageRef, page, err := d.firstPage(root)
 	if err != nil {
@@ -458,4 +464,40 @@ func writeObject(w *bytes.Buffer, o Object) {
 		// Streams are not rewritten by Sign (catalog, form and page are dictionaries).
 		w.WriteString("null")
 	}
+}
+
+// docMDP returns the permission (/P of the DocMDP transform, 1 to 3, default 2)
+// of the document's certification signature (/Perms /DocMDP), 0 without one.
+func (d *Document) docMDP(root *Dict) (int64, error) {
+	perms, err := d.ResolveDict(root.Get("Perms"))
+	if err != nil || perms == nil {
+		return 0, err
+	}
+	sig, err := d.ResolveDict(perms.Get("DocMDP"))
+	if err != nil || sig == nil {
+		return 0, err
+	}
+	refs, err := d.Resolve(sig.Get("Reference"))
+	if err != nil {
+		return 0, err
+	}
+	arr, _ := refs.(Array)
+	for _, r := range arr {
+		ref, err := d.ResolveDict(r)
+		if err != nil {
+			return 0, err
+		}
+		if ref == nil || ref.Get("TransformMethod") != Name("DocMDP") {
+			continue
+		}
+		params, err := d.ResolveDict(ref.Get("TransformParams"))
+		if err != nil {
+			return 0, err
+		}
+		if p, ok := params.Get("P").(int64); ok {
+			return p, nil
+		}
+		return 2, nil
+	}
+	return 2, nil
 }
