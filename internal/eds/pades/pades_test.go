@@ -192,6 +192,7 @@ func TestByteRangeTampering(t *testing.T) {
 		"gap before the end":   {setBR(0, br[1], br[2], br[3]-40), ErrByteRange.Code()},
 		"hole is not contents": {setBR(0, 100, 200, size-200), ErrByteRange.Code()},
 		"junk after the CMS":   {bytes.Replace(signed, []byte("0000>"), []byte("00ff>"), 1), ErrContents.Code()},
+		"truncated CMS":        {bytes.Replace(signed, []byte("/Contents <3082"), []byte("/Contents <3084"), 1), ErrContents.Code()},
 		// Universal signature forgery: the entries the check needs are missing.
 		"no ByteRange": {bytes.Replace(signed, []byte("/ByteRange ["), []byte("/ByteRangX ["), 1), ErrByteRange.Code()},
 		"no Contents":  {bytes.Replace(signed, []byte("/Contents <"), []byte("/Contentz <"), 1), ErrContents.Code()},
