@@ -311,3 +311,26 @@ func TestDocMDPForbidsSigning(t *testing.T) {
 		t.Errorf("document time-stamp on P 1: %v", err)
 	}
 }
+
+// rule: the signatures of one PDF are bounded by MaxSigners (each costs a CMS
+// verification): three signatures with a bound of two give eds.pdf.too_large; the
+// negative case: a bound of three verifies them.
+func TestMaxSignatures(t *testing.T) {
+	p := newPKI(t, eds.KeyRSA)
+	pdf := makePDF(t, classicXref)
+	for range 3 {
+		var err error
+		if pdf, err = Sign(t.Context(), pdf, p.spec, SignOptions{Now: clock}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := p.opts()
+	opts.MaxSigners = 2
+	if _, err := Verify(t.Context(), pdf, opts); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("bound 2: %v", err)
+	}
+	opts.MaxSigners = 3
+	if res, err := Verify(t.Context(), pdf, opts); err != nil || !res.Valid || len(res.Signatures) != 3 {
+		t.Errorf("bound 3: %v %v", err, res)
+	}
+}

@@ -173,7 +173,9 @@ type Result struct {
 
 // Verify finds and checks every signature of pdf. The error is non-nil only when
 // there is nothing to verify: a PDF that does not parse (ErrMalformed,
-// ErrTooLarge, ErrUnsupported) or has no signature (ErrNoSignatures).
+// ErrTooLarge, ErrUnsupported), has no signature (ErrNoSignatures) or more
+// signatures than opts.MaxSigners (default 100), which also bounds the signers of
+// each CMS (ErrTooLarge).
 func Verify(ctx context.Context, pdf []byte, opts cms.VerifyOptions) (*Result, error) {
 	d, err := Open(pdf)
 	if err != nil {
@@ -185,6 +187,14 @@ func Verify(ctx context.Context, pdf []byte, opts cms.VerifyOptions) (*Result, e
 	}
 	if len(sigs) == 0 {
 		return nil, ErrNoSignatures
+	}
+	// Each signature costs a CMS verification: bound them as cms bounds signers.
+	maxSigs := opts.MaxSigners
+	if maxSigs <= 0 {
+		maxSigs = 100
+	}
+	if len(sigs) > maxSigs {
+		return nil, fmt.Errorf("%w: %d signatures, at most %d", ErrTooLarge, len(sigs), maxSigs)
 	}
 	res := &Result{Valid: true}
 	var lastSigned int64
