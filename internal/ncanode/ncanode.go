@@ -128,6 +128,9 @@ func New(cfg Config) (*API, error) {
 //	POST /xml/verify      {xml, revocationCheck}                                 → XmlVerificationResponse
 //	POST /wsse/sign       {xml, key, password, keyAlias, trimXml}                → {xml}
 //	POST /wsse/verify     {xml, revocationCheck}                                 → XmlVerificationResponse
+//	POST /pdf/sign        {pdf, signers: [{reason, location, contactInfo, signer}], withTsp, tsaPolicy} → {pdf}
+//	POST /pdf/verify      {pdf, revocationCheck}                                 → PdfVerificationResponse
+//	POST /pdf/extend      {pdf, padesLevel: T, tsaPolicy}                        → {pdf}
 //
 // Mount them only on a listener inside the organisation's network: clients send
 // private keys and passwords, and there is no authentication (see the package
@@ -152,6 +155,7 @@ func (a *API) Register(handle func(pattern string, h http.Handler)) {
 	handle("POST /pkcs12/aliases", a.endpoint(a.pkcs12Aliases))
 	handle("POST /x509/verify", a.endpoint(a.x509Verify))
 	handle("POST /x509/sign", a.endpoint(a.x509Sign))
+	a.registerPDF(handle)
 	handle("GET /actuator/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, HealthResponse{Status: "UP"})
 	}))

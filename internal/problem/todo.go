@@ -262,6 +262,9 @@ var todo = map[string]string{
 	"pd.complaint.transition": "Reload the complaint: its status changed, and this step is not allowed from the status it has now.",
 
 	// XML signatures (NCANode /xml, /wsse).
+	"eds.pdf.":                      "Send an unencrypted PDF whose signatures cover it: the code says which check failed (see internal/ncanode/README.md).",
+	"eds.pdf.no_signatures":         "Sign the PDF first (/pdf/sign); this one has no signature field with a signature.",
+	"eds.pdf.unsigned_changes":      "Sign the document again: it was changed after its last signature.",
 	"eds.xml.malformed":             "Send well-formed UTF-8 XML.",
 	"eds.xml.dtd_forbidden":         "Remove the DOCTYPE and entity declarations from the XML.",
 	"eds.xml.too_large":             "Send a smaller XML document; the detail gives the limit.",

@@ -7,6 +7,7 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/senimkz/senim/internal/eds"
@@ -41,6 +42,9 @@ type SignOptions struct {
 	Now func() time.Time
 	// Rand is the randomness for signing. Default crypto/rand.
 	Rand io.Reader
+	// OmitSigningTime leaves the signingTime attribute out: PAdES (ETSI EN 319 142-1,
+	// 6.3) carries the signing time in the PDF's /M and forbids the attribute.
+	OmitSigningTime bool
 }
 
 // Sign makes a DER CMS SignedData of content with every signer in signers.
@@ -122,12 +126,11 @@ func addSigner(ctx context.Context, sd *SignedData, content []byte, spec SignerS
 	if err != nil {
 		return err
 	}
-	si, err := signeddata.NewSignerInfo(opts.Rand, spec.Signer, spec.Cert, []signeddata.Attribute{
-		signeddata.AttrContentType(sd.ContentType),
-		signeddata.AttrMessageDigest(md),
-		st,
-		scv2,
-	})
+	attrs := []signeddata.Attribute{signeddata.AttrContentType(sd.ContentType), signeddata.AttrMessageDigest(md), st, scv2}
+	if opts.OmitSigningTime {
+		attrs = slices.Delete(attrs, 2, 3)
+	}
+	si, err := signeddata.NewSignerInfo(opts.Rand, spec.Signer, spec.Cert, attrs)
 	if err != nil {
 		return err
 	}
