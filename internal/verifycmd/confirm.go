@@ -5,10 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
-	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/cli"
 	"github.com/senimkz/senim/internal/confirm"
 )
@@ -42,17 +39,7 @@ func Confirm(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "error:", err)
 		return exitUnusable
 	}
-	k := *logKey
-	if !strings.Contains(k, "+") {
-		b, err := os.ReadFile(k)
-		if err != nil {
-			fmt.Fprintln(stderr, "error:", err)
-			return exitUnusable
-		}
-		k = string(b)
-	}
-	k, _, _ = strings.Cut(strings.TrimSpace(k), "\n") // during a rotation /log/key lists two; both sign
-	key, err := auditlog.NewVerifier(k)
+	key, err := loadLogKey(*logKey)
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return exitUnusable
