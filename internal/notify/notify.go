@@ -10,6 +10,7 @@ import (
 	"github.com/senimkz/senim/internal/secret"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/senimkz/senim/internal/docs"
@@ -152,6 +153,11 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg, db: cfg.DB, log: cfg.Logger, hub: hub{subs: map[string]map[chan struct{}]struct{}{}},
 		policy: pol, policies: map[string]*Policy{}, channels: map[string]Channel{},
 		eng: engine{buckets: map[string]*bucket{}, kick: make(chan struct{}, 1)}}
+	if cfg.DB.Engine() == store.Postgres {
+		s.hub.signal = func(ctx context.Context, subjects []string) error {
+			return cfg.DB.Signal(ctx, signalTopic, subjects)
+		}
+	}
 	for _, c := range cfg.Channels {
 		if c == nil {
 			continue
@@ -171,9 +177,19 @@ func New(cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Run turns outbox events into notices until ctx is done.
+// Run turns outbox events into notices until ctx is done. On PostgreSQL it also
+// listens for the wake-ups other nodes send when they deliver or read a notice, so
+// that a citizen's live inbox on this node updates at once whichever node did it.
 func (s *Service) Run(ctx context.Context) error {
-	return s.db.RunConsumer(ctx, ConsumerName, s.cfg.BatchMax, s.cfg.Interval, s.consume)
+	lctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	if s.hub.signal != nil {
+		wg.Go(func() { s.db.ListenSignals(lctx, signalTopic, s.hub.wake) })
+	}
+	err := s.db.RunConsumer(ctx, ConsumerName, s.cfg.BatchMax, s.cfg.Interval, s.consume)
+	stop()
+	wg.Wait()
+	return err
 }
 
 // Sync handles every event pending now and returns how many events it saw. Tests and

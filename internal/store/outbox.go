@@ -545,13 +545,21 @@ func (db *DB) PruneEvents(ctx context.Context, before time.Time) (int64, error) 
 // listen turns PostgreSQL notifications of outbox commits into local
 // wake-ups until ctx is done.
 func (db *DB) listen(ctx context.Context) {
+	db.listenChannel(ctx, db.notifyChannel, "outbox", func(string) { db.wake.broadcast() })
+}
+
+// listenChannel calls onNotify with the payload of every notification on channel, on
+// a dedicated connection, until ctx is done; a lost connection is dialled again with
+// backoff. onNotify is also called with "" after each (re)connection, since
+// notifications may have been missed while not listening.
+func (db *DB) listenChannel(ctx context.Context, channel, what string, onNotify func(payload string)) {
 	backoff := time.Second
 	for {
-		err := db.listenOnce(ctx)
+		err := db.listenOnce(ctx, channel, onNotify)
 		if ctx.Err() != nil {
 			return
 		}
-		db.log.WarnContext(ctx, "store: outbox LISTEN connection lost; polling until it is back", "retry_in", backoff, "err", err)
+		db.log.WarnContext(ctx, "store: LISTEN connection lost; polling until it is back", "channel", what, "retry_in", backoff, "err", err)
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -563,20 +571,21 @@ func (db *DB) listen(ctx context.Context) {
 	}
 }
 
-func (db *DB) listenOnce(ctx context.Context) error {
+func (db *DB) listenOnce(ctx context.Context, channel string, onNotify func(payload string)) error {
 	conn, err := pgx.ConnectConfig(ctx, db.pgConfig.Copy())
 	if err != nil {
 		return err
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{db.notifyChannel}.Sanitize()); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return err
 	}
-	db.wake.broadcast() // commits may have been missed while not listening
+	onNotify("")
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		db.wake.broadcast()
+		onNotify(n.Payload)
 	}
 }
