@@ -34,13 +34,13 @@ var ncaFiles = []ncaFile{
 	// Filed under valid/ but on the CRL since 2026-06-02 (superseded): a correct
 	// validator reports them revoked.
 	{"legal/valid/employee.p12", "legal_valid_employee", "123456789012", "123456789021", []pki.Role{pki.RoleOrganization, pki.RoleEmployee}, true},
-	{"legal/valid/infosystem.p12", "legal_valid_infosystem", "123456789012", "123456789021", []pki.Role{pki.RoleOrganization, pki.RoleInformationSystem}, true},
-	{"legal/valid/treasury_client.p12", "legal_valid_treasury_client", "", "123456789021", []pki.Role{pki.RoleOrganization, pki.RoleTreasuryClient}, false},
+	{"legal/valid/infosystem.p12", "legal_valid_infosystem", "123456789012", "123456789021", []pki.Role{pki.RoleOrganization, pki.RoleTreasuryClient}, true},
+	{"legal/valid/treasury_client.p12", "legal_valid_treasury_client", "", "123456789021", []pki.Role{pki.RoleOrganization, pki.RoleInformationSystem}, false},
 	{"legal/revoked/head.p12", "legal_revoked_head", "123456789011", "123456789021", []pki.Role{pki.RoleOrganization, pki.RoleCEO}, true},
 	{"legal/revoked/employee.p12", "legal_revoked_employee", "123456789012", "123456789021", []pki.Role{pki.RoleOrganization, pki.RoleEmployee}, true},
 	{"legal/revoked/employee_signright.p12", "legal_revoked_employee_signright", "123456789012", "123456789021", []pki.Role{pki.RoleOrganization, pki.RoleCanSign}, true},
-	{"legal/revoked/infosystem.p12", "legal_revoked_infosystem", "123456789012", "123456789021", []pki.Role{pki.RoleOrganization, pki.RoleInformationSystem}, true},
-	{"legal/revoked/treasury_client.p12", "legal_revoked_treasury_client", "", "123456789021", []pki.Role{pki.RoleOrganization, pki.RoleTreasuryClient}, true},
+	{"legal/revoked/infosystem.p12", "legal_revoked_infosystem", "123456789012", "123456789021", []pki.Role{pki.RoleOrganization, pki.RoleTreasuryClient}, true},
+	{"legal/revoked/treasury_client.p12", "legal_revoked_treasury_client", "", "123456789021", []pki.Role{pki.RoleOrganization, pki.RoleInformationSystem}, true},
 }
 
 const (

@@ -423,7 +423,7 @@ type Request struct {
 	// RoleCanSignFinancial, RoleHR or RoleEmployee (the default).
 	Role pki.Role
 	// SystemName makes an information-system certificate (DC=ROLE02,
-	// businessCategory=SystemName, EKU 1.2.398.5.19.1.2.2.1). Its CN is the
+	// businessCategory=SystemName, EKU 1.2.398.3.3.4.1.2.6). Its CN is the
 	// responsible person's name when Person is given, else SystemName.
 	SystemName string
 }
@@ -448,7 +448,8 @@ func (c *CA) IssueOrganization(bin, orgName string, p Person, role pki.Role, alg
 }
 
 // IssueInformationSystem issues the certificate of an organization's information system
-// (EKUs 1.2.398.3.3.4.1.2 and 1.2.398.5.19.1.2.2.1), with CN=systemName.
+// (EKUs 1.2.398.3.3.4.1.2 and 1.2.398.3.3.4.1.2.6, "digital system of a legal entity"),
+// with CN=systemName.
 func (c *CA) IssueInformationSystem(bin, orgName, systemName string, alg Algorithm) (*Issued, error) {
 	return c.Issue(Request{Algorithm: alg, BIN: bin, Organization: orgName, SystemName: systemName})
 }

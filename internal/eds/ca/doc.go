@@ -28,7 +28,7 @@
 // information systems add DC=ROLE02 and businessCategory (the system name here). EKUs
 // emailProtection plus 1.2.398.3.3.4.1.1 (individual), 1.2.398.3.3.4.1.2 and the role
 // (4.1.2.1 CEO … 4.1.2.5 employee) for organizations, 1.2.398.3.3.4.1.2 and
-// 1.2.398.5.19.1.2.2.1 for information systems; policy 1.2.398.3.3.2; key usage
+// 1.2.398.3.3.4.1.2.6 for information systems (see pki.RoleInformationSystem); policy 1.2.398.3.3.2; key usage
 // digitalSignature, nonRepudiation, keyAgreement (critical); SKI, AKI, CRL distribution
 // point, AIA (OCSP and caIssuers) and the NCA's key-store-type extension 1.2.398.3.3.5.
 // Leaves live 365 days. Serial numbers are a persistent counter in the upper bits and

@@ -41,7 +41,7 @@ var (
 	oidPolicyNCAGeneric = asn1.ObjectIdentifier{1, 2, 398, 3, 3, 2}
 	oidEKUIndividual    = asn1.ObjectIdentifier{1, 2, 398, 3, 3, 4, 1, 1}
 	oidEKUOrganization  = asn1.ObjectIdentifier{1, 2, 398, 3, 3, 4, 1, 2}
-	oidEKUInfoSystem    = asn1.ObjectIdentifier{1, 2, 398, 5, 19, 1, 2, 2, 1}
+	oidEKUInfoSystem    = asn1.ObjectIdentifier{1, 2, 398, 3, 3, 4, 1, 2, 6} // a legal entity's digital system
 	oidOCSPNonce        = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 2}
 	oidOCSPBasic        = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 1}
 	oidDigestSHA1       = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}

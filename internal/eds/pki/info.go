@@ -6,6 +6,7 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -45,13 +46,16 @@ const (
 	RoleCanSignFinancial Role = "CAN_SIGN_FINANCIAL" // 1.2.398.3.3.4.1.2.3
 	RoleHR               Role = "HR"                 // 1.2.398.3.3.4.1.2.4
 	RoleEmployee         Role = "EMPLOYEE"           // 1.2.398.3.3.4.1.2.5
-	// The next two follow the project's brief and testdata/README.md: 4.1.2.6 is on the
-	// test file treasury_client, 1.2.398.5.19.1.2.2.1 on infosystem. Doubtful: at least one
-	// third-party NCANode fork maps them the other way round (4.1.2.6 a legal entity's
-	// "digital system", 1.2.398.5.19.1.2.2.1 "Treasury–Client"), and the infosystem file
-	// carries businessCategory=KS1234. Confirm against the NCA's certificate profile.
-	RoleTreasuryClient    Role = "TREASURY_CLIENT"    // 1.2.398.3.3.4.1.2.6 (no NCANode name)
-	RoleInformationSystem Role = "INFORMATION_SYSTEM" // 1.2.398.5.19.1.2.2.1 (no NCANode name)
+	// The next two have no name in NCANode v3. 1.2.398.3.3.4.1.2.6 is the template "digital
+	// system of a legal entity" (NCA order No. 522/НҚ; more specific systems sit below it,
+	// 1.2.398.3.3.4.1.2.6.*), and 1.2.398.5.19.1.2.2.1 "participant of the digital system
+	// Treasury–Client" (the Treasury's system K2), as the NCA's own Kalkan SDK samples and
+	// several independent NCANode forks and clients name them. The NCA test files are named
+	// the other way round (treasury_client carries 4.1.2.6 and is held by an information
+	// system, CN=ИС "Тест", no IIN; infosystem carries 5.19.1.2.2.1 and is held by a
+	// person): the holders agree with the names here, not with the file names.
+	RoleInformationSystem Role = "INFORMATION_SYSTEM" // 1.2.398.3.3.4.1.2.6 and below
+	RoleTreasuryClient    Role = "TREASURY_CLIENT"    // 1.2.398.5.19.1.2.2.1
 	RoleNCAPrivileges     Role = "NCA_PRIVILEGES"     // 1.2.398.3.3.4.2
 	RoleNCAAdmin          Role = "NCA_ADMIN"          // 1.2.398.3.3.4.2.1
 	RoleNCAManager        Role = "NCA_MANAGER"        // 1.2.398.3.3.4.2.2
@@ -63,6 +67,20 @@ const (
 	RoleIdentificationRemoteDigitalID Role = "IDENTIFICATION_REMOTE_DIGITAL_ID" // 1.2.398.3.3.4.3.2.1 remote, by digital ID
 )
 
+// roleOfEKU names the role of an extended key usage; a specific digital system
+// (1.2.398.3.3.4.1.2.6.*) is an information system.
+func roleOfEKU(oid string) (Role, bool) {
+	if r, ok := roleByEKU[oid]; ok {
+		return r, true
+	}
+	if strings.HasPrefix(oid, infoSystemEKU+".") {
+		return RoleInformationSystem, true
+	}
+	return "", false
+}
+
+const infoSystemEKU = "1.2.398.3.3.4.1.2.6"
+
 var roleByEKU = map[string]Role{
 	"1.2.398.3.3.4.1.1":    RoleIndividual,
 	"1.2.398.3.3.4.1.2":    RoleOrganization,
@@ -71,8 +89,8 @@ var roleByEKU = map[string]Role{
 	"1.2.398.3.3.4.1.2.3":  RoleCanSignFinancial,
 	"1.2.398.3.3.4.1.2.4":  RoleHR,
 	"1.2.398.3.3.4.1.2.5":  RoleEmployee,
-	"1.2.398.3.3.4.1.2.6":  RoleTreasuryClient,
-	"1.2.398.5.19.1.2.2.1": RoleInformationSystem,
+	"1.2.398.3.3.4.1.2.6":  RoleInformationSystem,
+	"1.2.398.5.19.1.2.2.1": RoleTreasuryClient,
 	"1.2.398.3.3.4.2":      RoleNCAPrivileges,
 	"1.2.398.3.3.4.2.1":    RoleNCAAdmin,
 	"1.2.398.3.3.4.2.2":    RoleNCAManager,
@@ -175,7 +193,7 @@ func Info(cert *x509.Certificate) CertInfo {
 	}
 
 	for _, oid := range cert.UnknownExtKeyUsage {
-		if r, ok := roleByEKU[oid.String()]; ok {
+		if r, ok := roleOfEKU(oid.String()); ok && !slices.Contains(ci.Roles, r) {
 			ci.Roles = append(ci.Roles, r)
 		}
 	}

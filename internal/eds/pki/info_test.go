@@ -68,8 +68,9 @@ func TestInfoRolesAndProfile(t *testing.T) {
 		{"legal_valid_head", []Role{RoleOrganization, RoleCEO}, []string{WarnIINCheckDigit, WarnBINCheckDigit}},
 		{"legal_valid_employee", []Role{RoleOrganization, RoleEmployee}, []string{WarnIINCheckDigit, WarnBINCheckDigit}},
 		{"legal_valid_employee_signright", []Role{RoleOrganization, RoleCanSign}, []string{WarnIINCheckDigit, WarnBINCheckDigit}},
-		{"legal_valid_infosystem", []Role{RoleOrganization, RoleInformationSystem}, []string{WarnIINCheckDigit, WarnBINCheckDigit}},
-		{"legal_valid_treasury_client", []Role{RoleOrganization, RoleTreasuryClient}, []string{WarnBINCheckDigit}},
+		// The file names and the roles cross over: see RoleInformationSystem.
+		{"legal_valid_infosystem", []Role{RoleOrganization, RoleTreasuryClient}, []string{WarnIINCheckDigit, WarnBINCheckDigit}},
+		{"legal_valid_treasury_client", []Role{RoleOrganization, RoleInformationSystem}, []string{WarnBINCheckDigit}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,5 +195,24 @@ func TestEscapeDNValue(t *testing.T) {
 	}
 	if got := escapeDNValue("\xff"); !strings.HasPrefix(got, "#") {
 		t.Errorf("invalid UTF-8 not hex-encoded: %q", got)
+	}
+}
+
+// The two roles NCANode has no name for, as the NCA's Kalkan samples name them, and a
+// specific digital system below the legal entity's template (issue 12, item 7).
+func TestRoleOfEKU(t *testing.T) {
+	for oid, want := range map[string]Role{
+		"1.2.398.3.3.4.1.2.6":    RoleInformationSystem,
+		"1.2.398.3.3.4.1.2.6.71": RoleInformationSystem,
+		"1.2.398.5.19.1.2.2.1":   RoleTreasuryClient,
+		"1.2.398.3.3.4.1.2.5":    RoleEmployee,
+		"1.2.398.3.3.4.1.2.60":   "",
+		"1.2.398.5.19.1.2.2.1.1": "",
+		"1.3.6.1.5.5.7.3.4":      "",
+	} {
+		got, ok := roleOfEKU(oid)
+		if got != want || ok != (want != "") {
+			t.Errorf("roleOfEKU(%s) = %q, %v; want %q", oid, got, ok, want)
+		}
 	}
 }
