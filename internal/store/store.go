@@ -68,6 +68,7 @@ type DB struct {
 
 	migrations []migration
 	wake       notifier
+	stmts      stmtCache // SQLite: the writer's prepared statements
 
 	cursorsMu sync.Mutex
 	cursors   map[string]*sync.Mutex // per-consumer in-process exclusion
@@ -333,7 +334,7 @@ func (db *DB) Close() error {
 		errs = append(errs, db.reader.Close())
 	}
 	if db.writer != nil {
-		errs = append(errs, db.writer.Close())
+		errs = append(errs, db.closeStmts(), db.writer.Close())
 	}
 	return errors.Join(errs...)
 }
