@@ -220,13 +220,15 @@ type pending struct {
 	significant bool
 }
 
-// consume accepts the notices of a batch of events in one transaction, then delivers
-// them to the inbox. Redelivered events find their notice already accepted (event_id
-// is unique) and only complete its delivery.
+// consume accepts the notices of a batch of events and delivers them to the inbox, in
+// one transaction (one commit per batch: under flow 2 at full speed the batches follow
+// pd's commits, and every commit is a turn of the single writer). Redelivered events
+// find their notice already accepted (event_id is unique) and only complete its
+// delivery.
 func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 	var dir *directory
 	var ps []pending
-	var ids []int64
+	var first, last int64
 	for _, ev := range evs {
 		if !actor.IsCitizen(ev.Subject) || !strings.HasPrefix(ev.Type, "pd.") && ev.Type != ConfirmRequestType && ev.Type != docs.EventViewed {
 			continue
@@ -245,7 +247,10 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 			continue
 		}
 		ps = append(ps, p)
-		ids = append(ids, ev.ID)
+		if first == 0 {
+			first = ev.ID
+		}
+		last = ev.ID
 	}
 	if len(ps) == 0 {
 		return nil
@@ -253,6 +258,7 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 	now := s.cfg.Now()
 	queued := false
 	var prefs map[string]map[string]Pref
+	var subjects []string
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		queued = false
 		if len(s.channels) > 0 && prefs == nil {
@@ -275,15 +281,23 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 			}
 			queued = queued || len(chs) > 0
 		}
-		return nil
+		// Delivered to the inbox: the notices of this batch's events, those accepted
+		// now and those a failed earlier try left accepted. The batch's events are the
+		// outbox ids first..last, and no other event's notice lies in that range.
+		var err error
+		subjects, err = deliverTx(ctx, tx, "event_id BETWEEN ? AND ?", []any{first, last}, now)
+		return err
 	})
 	if err != nil {
 		return err
 	}
+	for _, sub := range subjects {
+		s.hub.publish(sub)
+	}
 	if queued {
 		s.kick()
 	}
-	return s.deliverEvents(ctx, ids)
+	return nil
 }
 
 // accept stores p as accepted and returns its id, or 0 when its event already has a
@@ -310,55 +324,50 @@ func (s *Service) accept(ctx context.Context, tx *store.Tx, p pending, now time.
 	return id, nil
 }
 
-// deliverEvents delivers to the inbox the accepted notices of these events and wakes
-// their addressees' live views.
-func (s *Service) deliverEvents(ctx context.Context, eventIDs []int64) error {
-	var q strings.Builder
-	args := []any{}
-	for i, id := range eventIDs {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("?")
-		args = append(args, id)
-	}
-	return s.deliver(ctx, "event_id IN ("+q.String()+")", args)
-}
-
-// deliver moves the accepted notices matching where to delivered: in the inbox, the
-// one channel so far.
+// deliver moves the accepted notices matching where to delivered (in the inbox) and
+// wakes their addressees' live views.
 func (s *Service) deliver(ctx context.Context, where string, args []any) error {
-	now := store.Micros(s.cfg.Now())
+	now := s.cfg.Now()
 	var subjects []string
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		subjects = subjects[:0]
-		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT subject FROM notify_notices WHERE state = 'accepted' AND `+where, args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var sub string
-			if err := rows.Scan(&sub); err != nil {
-				rows.Close()
-				return err
-			}
-			subjects = append(subjects, sub)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE notify_notices SET state = 'delivered', delivered_at = ? WHERE state = 'accepted' AND `+where,
-			append([]any{now}, args...)...)
+		var err error
+		subjects, err = deliverTx(ctx, tx, where, args, now)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("notify: deliver: %w", err)
+		return err
 	}
 	for _, sub := range subjects {
 		s.hub.publish(sub)
 	}
 	return nil
+}
+
+// deliverTx moves the accepted notices matching where to delivered in tx and returns
+// their addressees, each once, to wake after the commit.
+func deliverTx(ctx context.Context, tx *store.Tx, where string, args []any, now time.Time) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `UPDATE notify_notices SET state = 'delivered', delivered_at = ? WHERE state = 'accepted' AND `+where+` RETURNING subject`,
+		append([]any{store.Micros(now)}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("notify: deliver: %w", err)
+	}
+	defer rows.Close()
+	var subjects []string
+	seen := map[string]bool{}
+	for rows.Next() {
+		var sub string
+		if err := rows.Scan(&sub); err != nil {
+			return nil, fmt.Errorf("notify: deliver: %w", err)
+		}
+		if !seen[sub] {
+			seen[sub] = true
+			subjects = append(subjects, sub)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("notify: deliver: %w", err)
+	}
+	return subjects, nil
 }
 
 // Text is a message's title and body in one language.
