@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/senimkz/senim/internal/orgauth"
+	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
 )
 
@@ -238,3 +239,52 @@ func BenchmarkDispatchLag(b *testing.B) {
 var lagRate = flag.Int("rate", 500, "notices per second submitted by BenchmarkDispatchLag")
 
 var parallel = flag.Int("clients", 8, "goroutines per GOMAXPROCS in BenchmarkSubmit and BenchmarkAcknowledge")
+
+// BenchmarkConsume turns flow-2 security-token issuances (pd.token.issued outbox
+// events, to 1,000 citizens) into inbox notices, as the notification point's outbox
+// consumer does under the load generator: batches of /batch events (about what one
+// of pd's group commits holds at full speed), each accepted and delivered. It reports
+// the CPU time per notice: what invariant 2 adds to each issued token.
+func BenchmarkConsume(b *testing.B) {
+	for _, batch := range []int{8, 64, 256} {
+		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
+			db := storetest.Open(b)
+			svc, err := New(Config{DB: db, Directory: fakeDir{}, Organizations: fakeOrgs{binBank: "Halyk Bank"}, Signer: newSigner(b),
+				Issuer: "https://senim.test", BatchMax: batch})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := b.Context()
+			if _, err := svc.Sync(ctx); err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < b.N; i += batch {
+				err := db.Tx(ctx, func(tx *store.Tx) error {
+					for j := i; j < min(i+batch, b.N); j++ {
+						p, _ := json.Marshal(map[string]any{"jti": "j" + strconv.Itoa(j), "flow": "protocol", "initiator": binBank, "owner": binRegister,
+							"scope": []string{"identity"}, "code": "crim-proc", "expires_at": "2026-03-02T07:45:00Z"})
+						if _, err := tx.Emit(ctx, store.Event{Type: "pd.token.issued", Actor: "org:" + binBank, Subject: "citizen:" + strconv.Itoa(1+j%1000), Payload: p}); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := processCPU()
+			n, err := svc.Sync(ctx)
+			if err != nil || n != b.N {
+				b.Fatalf("%d events of %d consumed: %v", n, b.N, err)
+			}
+			b.StopTimer()
+			reportCPU(b, cpu0)
+			if k, _, _ := svc.Unread(ctx, "citizen:1"); k != (b.N+999)/1000 {
+				b.Fatalf("citizen:1 has %d unread notices, want %d", k, (b.N+999)/1000)
+			}
+		})
+	}
+}
