@@ -6,23 +6,35 @@ import (
 	"sync"
 )
 
-// Prepared statements of the SQLite writer. Parsing a statement is a fifth of the
-// CPU of a small write transaction (the notification point's sending path, measured
-// with pprof: sqlite3RunParser), and the writer is one connection that lives as long as
-// the DB, so the statements its transactions run are prepared on it once and reused:
-// Tx.ExecContext, QueryContext and QueryRowContext bind the cached statement to the
-// transaction (sql.Tx.StmtContext, which finds it already prepared on the
-// connection). A statement seen for the first time runs unprepared and is prepared
-// after its transaction has released the connection (preparing while the
-// transaction holds the writer's only connection would wait for it forever). The
-// cache holds at most maxCachedStmts statements; queries beyond that (queries built
-// with a variable number of placeholders, say) simply stay unprepared. PostgreSQL
-// needs none of this: pgx caches prepared statements per connection itself.
+// Prepared statements on SQLite. Parsing a statement is a fifth of the CPU of a small
+// write transaction (the notification point's sending path, measured with pprof:
+// sqlite3RunParser), so statements are prepared once and reused.
+//
+// The writer is one connection that lives as long as the DB: Tx.ExecContext and
+// QueryRowContext (and Emit) bind its cached statement to the transaction
+// (sql.Tx.StmtContext, which finds it already prepared on the connection). A statement
+// seen for the first time runs unprepared and is prepared after its transaction has
+// released the connection (preparing while the transaction holds the writer's only
+// connection would wait for it forever). Tx.QueryContext stays unprepared: its rows
+// stay open, and two open results of one cached statement would share one SQLite
+// statement.
+//
+// The reader pool's DB.QueryContext and QueryRowContext use statements prepared on
+// the pool (see stmtCache.reads).
+//
+// The cache holds at most maxCachedStmts statements; queries beyond that (queries
+// built with a variable number of placeholders, say) simply stay unprepared.
+// PostgreSQL needs none of this: pgx caches prepared statements per connection itself.
 const maxCachedStmts = 512
 
 type stmtCache struct {
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+	// reads are the reader pool's statements (DB.QueryContext, QueryRowContext).
+	// database/sql prepares such a statement on each pooled connection the first
+	// time it runs there, and a connection serves one query at a time, so, unlike the
+	// writer's, they are safe for results that stay open.
+	reads map[string]*sql.Stmt
 	// want are queries run unprepared, to prepare once the writer is free.
 	want   map[string]bool
 	closed bool
@@ -39,7 +51,7 @@ func (tx *Tx) cachedStmt(ctx context.Context, q string) *sql.Stmt {
 	c.mu.Lock()
 	st := c.stmts[q]
 	if st == nil {
-		if len(c.stmts)+len(c.want) < maxCachedStmts {
+		if len(c.stmts)+len(c.want)+len(c.reads) < maxCachedStmts {
 			if c.want == nil {
 				c.want = map[string]bool{}
 			}
@@ -86,6 +98,42 @@ func (db *DB) prepareWanted(ctx context.Context) {
 	}
 }
 
+// readStmt returns the reader pool's prepared statement for q, preparing it the
+// first time, or nil (PostgreSQL, the cache full, or preparing failed: run q as
+// usual, and any error shows there).
+func (db *DB) readStmt(ctx context.Context, q string) *sql.Stmt {
+	if db.engine != SQLite {
+		return nil
+	}
+	c := &db.stmts
+	c.mu.Lock()
+	st := c.reads[q]
+	full := len(c.stmts)+len(c.want)+len(c.reads) >= maxCachedStmts
+	c.mu.Unlock()
+	if st != nil || full {
+		return st
+	}
+	st, err := db.reader.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		st.Close()
+		return nil
+	}
+	if old := c.reads[q]; old != nil { // prepared concurrently
+		st.Close()
+		return old
+	}
+	if c.reads == nil {
+		c.reads = map[string]*sql.Stmt{}
+	}
+	c.reads[q] = st
+	return st
+}
+
 // closeStmts closes the cached statements (DB.Close, before the writer).
 func (db *DB) closeStmts() error {
 	c := &db.stmts
@@ -98,6 +146,12 @@ func (db *DB) closeStmts() error {
 			first = err
 		}
 		delete(c.stmts, q)
+	}
+	for q, st := range c.reads {
+		if err := st.Close(); err != nil && first == nil {
+			first = err
+		}
+		delete(c.reads, q)
 	}
 	return first
 }

@@ -112,3 +112,76 @@ func TestStmtCache(t *testing.T) {
 		t.Error("statements left after Close")
 	}
 }
+
+// The reader pool's statements: prepared on first use, reused, and safe with several
+// results open at once (each on its own connection).
+func TestReadStmtCache(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "r.db"), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE kv (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if _, err := db.ExecContext(ctx, "INSERT INTO kv (k, v) VALUES (?, ?)", i, i*i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const q = "SELECT k, v FROM kv WHERE k >= ? ORDER BY k"
+	r1, err := db.QueryContext(ctx, q, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.stmts.mu.Lock()
+	cached := db.stmts.reads[q] != nil
+	db.stmts.mu.Unlock()
+	if !cached {
+		t.Fatal("reader statement not cached")
+	}
+	// A second result of the same statement while the first is open.
+	r2, err := db.QueryContext(ctx, q, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(r interface {
+		Next() bool
+		Scan(...any) error
+		Close() error
+	}) (ks []int) {
+		defer r.Close()
+		for r.Next() {
+			var k, v int
+			if err := r.Scan(&k, &v); err != nil {
+				t.Fatal(err)
+			}
+			if v != k*k {
+				t.Errorf("k %d: v %d", k, v)
+			}
+			ks = append(ks, k)
+		}
+		return ks
+	}
+	if got := read(r2); len(got) != 2 || got[0] != 3 {
+		t.Errorf("second result %v", got)
+	}
+	if got := read(r1); len(got) != 5 || got[0] != 0 {
+		t.Errorf("first result %v", got)
+	}
+	var v int
+	if err := db.QueryRowContext(ctx, "SELECT v FROM kv WHERE k = ?", 4).Scan(&v); err != nil || v != 16 {
+		t.Errorf("QueryRow: %d, %v", v, err)
+	}
+	// An invalid query is not cached and fails as before.
+	if _, err := db.QueryContext(ctx, "SELECT nope FROM kv"); err == nil {
+		t.Error("invalid query ran")
+	}
+	db.stmts.mu.Lock()
+	bad := db.stmts.reads["SELECT nope FROM kv"] != nil
+	db.stmts.mu.Unlock()
+	if bad {
+		t.Error("invalid query cached")
+	}
+}
