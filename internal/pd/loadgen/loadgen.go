@@ -79,6 +79,7 @@ type Config struct {
 	// the same server, database and clients), reporting both rates, their ratio, and
 	// how long each issued token took to become a readable inbox notice.
 	Notify bool
+	Rounds int // with Notify: phases of each arm (default 2)
 }
 
 // Result is what a run measured.
@@ -142,6 +143,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.Subjects <= 0 {
 		cfg.Subjects = 1000
+	}
+	if cfg.Rounds <= 0 {
+		cfg.Rounds = notifyRounds
 	}
 	logf := func(f string, a ...any) {
 		if cfg.Log != nil {
@@ -249,7 +253,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	est := estimateRate(cfg.Alg)
 	loaded := cfg.Duration
 	if cfg.Notify {
-		loaded *= 2 * notifyRounds // both arms of every round
+		loaded *= 2 * time.Duration(cfg.Rounds) // both arms of every round
 	}
 	n := int(est * loaded.Seconds() * 1.5)
 	logf("making %d %s verification tokens", n, cfg.Alg)
@@ -338,7 +342,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var ph phaseResult
 	var inv *Invariant2
 	if cfg.Notify {
-		logf("invariant 2: %d rounds of %s without and %s with notifications, %d clients", notifyRounds, cfg.Duration, cfg.Duration, cfg.Concurrency)
+		logf("invariant 2: %d rounds of %s without and %s with notifications, %d clients", cfg.Rounds, cfg.Duration, cfg.Duration, cfg.Concurrency)
 		if cfg.OnLoad != nil {
 			cfg.OnLoad(true)
 		}
@@ -437,7 +441,7 @@ func rawRate(initiator *eds.PrivateKey, msg []byte) float64 {
 	return float64(count.Load())
 }
 
-// Command is `senim loadgen [-alg p256|gost2015] [-duration 10s] [-concurrency 64] [-database-url postgres://... | -url URL[,URL...]]`.
+// Command is `senim loadgen [-alg p256|gost2015] [-duration 10s] [-concurrency 64] [-notify [-rounds 2]] [-database-url postgres://... | -url URL[,URL...]]`.
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("pd-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -449,6 +453,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	urls := fs.String("url", "", "drive running sandbox servers instead (comma-separated base URLs, round-robin; see RunRemote)")
 	target := fs.String("target", "", "with -url: what to drive, flow 2 (empty) or confirm (POST /v1/confirmations)")
 	notifyOn := fs.Bool("notify", false, "measure invariant 2: phases without and with the notification point, same run")
+	rounds := fs.Int("rounds", notifyRounds, "with -notify: phases of each arm, alternating")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -460,7 +465,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pd-load: -target confirm needs -url (a running sandbox)")
 		return 2
 	}
-	cfg := Config{Alg: ca.Algorithm(*alg), Duration: *d, Concurrency: *conc, Log: stderr, DatabaseURL: *dbURL, Target: *target, Notify: *notifyOn}
+	cfg := Config{Alg: ca.Algorithm(*alg), Duration: *d, Concurrency: *conc, Log: stderr, DatabaseURL: *dbURL, Target: *target, Notify: *notifyOn, Rounds: *rounds}
 	var r *Result
 	var err error
 	if *urls != "" {

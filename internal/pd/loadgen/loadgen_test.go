@@ -18,6 +18,7 @@ var (
 	cpuProf  = flag.String("loadgen.cpuprofile", "", "write a CPU profile of the load phase (server and clients) to this file")
 	dbURL    = flag.String("loadgen.database-url", "", "run on this PostgreSQL database instead of SQLite")
 	notifyOn = flag.Bool("loadgen.notify", false, "measure invariant 2: phases without and with the notification point")
+	rounds   = flag.Int("loadgen.rounds", 0, "with -loadgen.notify: phases of each arm (default 2)")
 )
 
 // TestLoadgen is a one-second smoke run (on PostgreSQL too when
@@ -26,7 +27,7 @@ var (
 // on PostgreSQL with -loadgen.database-url.
 func TestLoadgen(t *testing.T) {
 	if *alg != "" {
-		run(t, Config{Alg: ca.Algorithm(*alg), Duration: *duration, Concurrency: *conc, Log: os.Stderr, DatabaseURL: *dbURL, Notify: *notifyOn})
+		run(t, Config{Alg: ca.Algorithm(*alg), Duration: *duration, Concurrency: *conc, Log: os.Stderr, DatabaseURL: *dbURL, Notify: *notifyOn, Rounds: *rounds})
 		return
 	}
 	t.Run("sqlite", func(t *testing.T) { run(t, Config{Alg: ca.P256, Duration: time.Second, Concurrency: 8, Subjects: 50}) })

@@ -16,8 +16,8 @@ import (
 )
 
 // notifyRounds is how many phases without and with notifications a Config.Notify run
-// alternates (without first in each round), so a drift of the shared machine's load
-// falls on both arms alike.
+// alternates by default (without first in each round; Config.Rounds), so a drift of
+// the shared machine's load falls on both arms alike.
 const notifyRounds = 2
 
 // phaseResult is one load phase as measured.
@@ -138,7 +138,7 @@ func runInvariant2(ctx context.Context, db *store.DB, ids *identity.Service, svc
 	var without, with phaseResult
 	type window struct{ from, to int64 } // outbox ids (from, to]
 	var windows []window
-	for range notifyRounds {
+	for range cfg.Rounds {
 		without.add(phase(cfg.Duration))
 		if _, err := ns.Sync(ctx); err != nil {
 			return phaseResult{}, nil, err
@@ -175,7 +175,7 @@ func runInvariant2(ctx context.Context, db *store.DB, ids *identity.Service, svc
 	stopWatch()
 	watchers.Wait()
 
-	v := &Invariant2{Rounds: notifyRounds, RateWithout: without.rate(), RateWith: with.rate(),
+	v := &Invariant2{Rounds: cfg.Rounds, RateWithout: without.rate(), RateWith: with.rate(),
 		CPUWithout: without.cpuPerToken(), CPUWith: with.cpuPerToken()}
 	if v.RateWithout > 0 {
 		v.Ratio = v.RateWith / v.RateWithout
