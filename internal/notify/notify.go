@@ -247,11 +247,11 @@ type pending struct {
 	significant bool
 }
 
-// consume accepts the notices of a batch of events and delivers them to the inbox, in
-// one transaction (one commit per batch: under flow 2 at full speed the batches follow
+// consume accepts the notices of a batch of events delivered to the inbox, in one
+// transaction (one commit per batch: under flow 2 at full speed the batches follow
 // pd's commits, and every commit is a turn of the single writer). Redelivered events
-// find their notice already accepted (event_id is unique) and only complete its
-// delivery.
+// find their notice already there (event_id is unique); one an earlier version left
+// accepted is delivered.
 func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 	var dir *directory
 	var ps []pending
@@ -294,10 +294,16 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 				return err
 			}
 		}
+		subjects = subjects[:0]
+		fresh := map[string]bool{}
 		for _, p := range ps {
-			id, err := s.accept(ctx, tx, p, now)
+			id, err := s.acceptDelivered(ctx, tx, p, now)
 			if err != nil {
 				return err
+			}
+			if id != 0 && !fresh[p.subject] {
+				fresh[p.subject] = true
+				subjects = append(subjects, p.subject)
 			}
 			if id == 0 || len(s.channels) == 0 {
 				continue
@@ -308,11 +314,17 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 			}
 			queued = queued || len(chs) > 0
 		}
-		// Delivered to the inbox: the notices of this batch's events, those accepted
-		// now and those a failed earlier try left accepted. The batch's events are the
-		// outbox ids first..last, and no other event's notice lies in that range.
-		var err error
-		subjects, err = deliverTx(ctx, tx, "event_id BETWEEN ? AND ?", []any{first, last}, now)
+		// The notices accepted now are in the inbox already. Those of redelivered
+		// events that an earlier version left accepted are delivered now: the batch's
+		// events are the outbox ids first..last, and no other event's notice lies in
+		// that range.
+		late, err := deliverTx(ctx, tx, "event_id BETWEEN ? AND ?", []any{first, last}, now)
+		for _, sub := range late {
+			if !fresh[sub] {
+				fresh[sub] = true
+				subjects = append(subjects, sub)
+			}
+		}
 		return err
 	})
 	if err != nil {
@@ -330,6 +342,17 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 // accept stores p as accepted and returns its id, or 0 when its event already has a
 // notice.
 func (s *Service) accept(ctx context.Context, tx *store.Tx, p pending, now time.Time) (int64, error) {
+	return s.insertNotice(ctx, tx, p, StateAccepted, 0, now)
+}
+
+// acceptDelivered stores p already delivered to the inbox (the outbox consumer, whose
+// transaction does both: one row write instead of an insert and an update, each with
+// its indexes) and returns its id, or 0 when its event already has a notice.
+func (s *Service) acceptDelivered(ctx context.Context, tx *store.Tx, p pending, now time.Time) (int64, error) {
+	return s.insertNotice(ctx, tx, p, StateDelivered, store.Micros(now), now)
+}
+
+func (s *Service) insertNotice(ctx context.Context, tx *store.Tx, p pending, state string, delivered int64, now time.Time) (int64, error) {
 	facts, err := json.Marshal(p.facts)
 	if err != nil {
 		return 0, err
@@ -339,9 +362,9 @@ func (s *Service) accept(ctx context.Context, tx *store.Tx, p pending, now time.
 		ev = sql.NullInt64{Int64: p.eventID, Valid: true}
 	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO notify_notices (ref, subject, event_id, kind, facts, significant, state, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING id`,
-		secret.Ref("n_"), p.subject, ev, p.kind, string(facts), p.significant, StateAccepted, store.Micros(now)).Scan(&id)
+	err = tx.QueryRowContext(ctx, `INSERT INTO notify_notices (ref, subject, event_id, kind, facts, significant, state, created_at, delivered_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING id`,
+		secret.Ref("n_"), p.subject, ev, p.kind, string(facts), p.significant, state, store.Micros(now), delivered).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
