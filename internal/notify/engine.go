@@ -96,7 +96,7 @@ func (s *Service) kick() {
 // off; a channel without an address is skipped when dispatched). Push is queued only
 // when she has a subscription. It returns the channels queued.
 func (s *Service) enqueue(ctx context.Context, tx *store.Tx, noticeID int64, subject string, significant bool, purpose string, now time.Time) ([]string, error) {
-	prefs, err := loadPrefs(ctx, tx.QueryContext, subject)
+	prefs, err := sendPrefs(ctx, tx, subject)
 	if err != nil {
 		return nil, err
 	}

@@ -401,3 +401,58 @@ func TestEscalatePages(t *testing.T) {
 		t.Errorf("%d fallback SMS, want 5", got)
 	}
 }
+
+// The sending path reads a citizen's channel choices with one prepared statement
+// (sendPrefs); it must say what loadPrefs says for every channel: defaults (SMS and
+// e-mail off, push on but unsubscribed), switched on, switched off, subscribed.
+func TestSendPrefsAgree(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := t.Context()
+		if err := f.svc.SetPref(ctx, bob, ChannelEmail, true, "bob@example.kz"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.SetPref(ctx, bob, ChannelPush, false, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.SetPref(ctx, bob, ChannelSMS, true, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO notify_push_subscriptions (subject, endpoint, p256dh, auth, created_at) VALUES (?, ?, ?, ?, ?)`,
+				bob, "https://push.example/1", "k", "a", 1)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, sub := range []string{alice, bob} {
+			var fast, full map[string]Pref
+			if err := db.Tx(ctx, func(tx *store.Tx) error {
+				var err error
+				if fast, err = sendPrefs(ctx, tx, sub); err != nil {
+					return err
+				}
+				full, err = loadPrefs(ctx, tx.QueryContext, sub)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			for _, ch := range Channels {
+				if fast[ch].Enabled != full[ch].Enabled || fast[ch].Subscribed != full[ch].Subscribed {
+					t.Errorf("%s %s: sendPrefs %+v, loadPrefs %+v", sub, ch, fast[ch], full[ch])
+				}
+			}
+		}
+		// And they are not all the same: the two citizens differ where set.
+		var a, b map[string]Pref
+		db.Tx(ctx, func(tx *store.Tx) error {
+			a, _ = sendPrefs(ctx, tx, alice)
+			b, _ = sendPrefs(ctx, tx, bob)
+			return nil
+		})
+		if a[ChannelEmail].Enabled || !b[ChannelEmail].Enabled || a[ChannelSMS].Enabled || !b[ChannelSMS].Enabled ||
+			!a[ChannelPush].Enabled || b[ChannelPush].Enabled || a[ChannelPush].Subscribed || !b[ChannelPush].Subscribed {
+			t.Errorf("alice %+v, bob %+v", a, b)
+		}
+	})
+}

@@ -76,6 +76,12 @@ type Config struct {
 	Logger   *slog.Logger
 	BatchMax int           // events per consumer batch (default 256)
 	Interval time.Duration // consumer poll interval (default 1s)
+	// Gather is how long Run lets events gather after a batch that was not full
+	// before it reads the next (default 50 ms; negative: none). The store wakes the
+	// consumer at every commit with an event; under load a batch per commit costs the
+	// single writer a commit of its own each, so letting the next batch fill for a
+	// moment trades at most Gather of latency for fewer, larger transactions.
+	Gather time.Duration
 
 	// Citizens finds addressees by IIN (the sending API) and phone lookups' IINs.
 	Citizens Citizens
@@ -134,6 +140,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.BatchMax <= 0 {
 		cfg.BatchMax = 256
 	}
+	if cfg.Gather == 0 {
+		cfg.Gather = defaultGather
+	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = defaultMaxAttempts
 	}
@@ -177,6 +186,9 @@ func New(cfg Config) (*Service, error) {
 	return s, nil
 }
 
+// defaultGather is Config.Gather's default.
+const defaultGather = 50 * time.Millisecond
+
 // Run turns outbox events into notices until ctx is done. On PostgreSQL it also
 // listens for the wake-ups other nodes send when they deliver or read a notice, so
 // that a citizen's live inbox on this node updates at once whichever node did it.
@@ -186,7 +198,22 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.hub.signal != nil {
 		wg.Go(func() { s.db.ListenSignals(lctx, signalTopic, s.hub.wake) })
 	}
-	err := s.db.RunConsumer(ctx, ConsumerName, s.cfg.BatchMax, s.cfg.Interval, s.consume)
+	err := s.db.RunConsumer(ctx, ConsumerName, s.cfg.BatchMax, s.cfg.Interval, func(ctx context.Context, evs []store.Event) error {
+		if err := s.consume(ctx, evs); err != nil {
+			return err
+		}
+		if len(evs) < s.cfg.BatchMax && s.cfg.Gather > 0 {
+			// The batch is done (its notices are readable); its cursor advances when
+			// this returns, and the next batch is read at once.
+			t := time.NewTimer(s.cfg.Gather)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		return nil
+	})
 	stop()
 	wg.Wait()
 	return err
@@ -236,13 +263,15 @@ type pending struct {
 	significant bool
 }
 
-// consume accepts the notices of a batch of events in one transaction, then delivers
-// them to the inbox. Redelivered events find their notice already accepted (event_id
-// is unique) and only complete its delivery.
+// consume accepts the notices of a batch of events delivered to the inbox, in one
+// transaction (one commit per batch: under flow 2 at full speed the batches follow
+// pd's commits, and every commit is a turn of the single writer). Redelivered events
+// find their notice already there (event_id is unique); one an earlier version left
+// accepted is delivered.
 func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 	var dir *directory
 	var ps []pending
-	var ids []int64
+	var first, last int64
 	for _, ev := range evs {
 		if !actor.IsCitizen(ev.Subject) || !strings.HasPrefix(ev.Type, "pd.") && ev.Type != ConfirmRequestType && ev.Type != docs.EventViewed {
 			continue
@@ -261,7 +290,10 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 			continue
 		}
 		ps = append(ps, p)
-		ids = append(ids, ev.ID)
+		if first == 0 {
+			first = ev.ID
+		}
+		last = ev.ID
 	}
 	if len(ps) == 0 {
 		return nil
@@ -269,6 +301,7 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 	now := s.cfg.Now()
 	queued := false
 	var prefs map[string]map[string]Pref
+	var subjects []string
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		queued = false
 		if len(s.channels) > 0 && prefs == nil {
@@ -277,10 +310,16 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 				return err
 			}
 		}
+		subjects = subjects[:0]
+		fresh := map[string]bool{}
 		for _, p := range ps {
-			id, err := s.accept(ctx, tx, p, now)
+			id, err := s.acceptDelivered(ctx, tx, p, now)
 			if err != nil {
 				return err
+			}
+			if id != 0 && !fresh[p.subject] {
+				fresh[p.subject] = true
+				subjects = append(subjects, p.subject)
 			}
 			if id == 0 || len(s.channels) == 0 {
 				continue
@@ -291,20 +330,45 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 			}
 			queued = queued || len(chs) > 0
 		}
-		return nil
+		// The notices accepted now are in the inbox already. Those of redelivered
+		// events that an earlier version left accepted are delivered now: the batch's
+		// events are the outbox ids first..last, and no other event's notice lies in
+		// that range.
+		late, err := deliverTx(ctx, tx, "event_id BETWEEN ? AND ?", []any{first, last}, now)
+		for _, sub := range late {
+			if !fresh[sub] {
+				fresh[sub] = true
+				subjects = append(subjects, sub)
+			}
+		}
+		return err
 	})
 	if err != nil {
 		return err
 	}
+	for _, sub := range subjects {
+		s.hub.publish(sub)
+	}
 	if queued {
 		s.kick()
 	}
-	return s.deliverEvents(ctx, ids)
+	return nil
 }
 
 // accept stores p as accepted and returns its id, or 0 when its event already has a
 // notice.
 func (s *Service) accept(ctx context.Context, tx *store.Tx, p pending, now time.Time) (int64, error) {
+	return s.insertNotice(ctx, tx, p, StateAccepted, 0, now)
+}
+
+// acceptDelivered stores p already delivered to the inbox (the outbox consumer, whose
+// transaction does both: one row write instead of an insert and an update, each with
+// its indexes) and returns its id, or 0 when its event already has a notice.
+func (s *Service) acceptDelivered(ctx context.Context, tx *store.Tx, p pending, now time.Time) (int64, error) {
+	return s.insertNotice(ctx, tx, p, StateDelivered, store.Micros(now), now)
+}
+
+func (s *Service) insertNotice(ctx context.Context, tx *store.Tx, p pending, state string, delivered int64, now time.Time) (int64, error) {
 	facts, err := json.Marshal(p.facts)
 	if err != nil {
 		return 0, err
@@ -314,9 +378,9 @@ func (s *Service) accept(ctx context.Context, tx *store.Tx, p pending, now time.
 		ev = sql.NullInt64{Int64: p.eventID, Valid: true}
 	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO notify_notices (ref, subject, event_id, kind, facts, significant, state, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING id`,
-		secret.Ref("n_"), p.subject, ev, p.kind, string(facts), p.significant, StateAccepted, store.Micros(now)).Scan(&id)
+	err = tx.QueryRowContext(ctx, `INSERT INTO notify_notices (ref, subject, event_id, kind, facts, significant, state, created_at, delivered_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING id`,
+		secret.Ref("n_"), p.subject, ev, p.kind, string(facts), p.significant, state, store.Micros(now), delivered).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -326,55 +390,50 @@ func (s *Service) accept(ctx context.Context, tx *store.Tx, p pending, now time.
 	return id, nil
 }
 
-// deliverEvents delivers to the inbox the accepted notices of these events and wakes
-// their addressees' live views.
-func (s *Service) deliverEvents(ctx context.Context, eventIDs []int64) error {
-	var q strings.Builder
-	args := []any{}
-	for i, id := range eventIDs {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("?")
-		args = append(args, id)
-	}
-	return s.deliver(ctx, "event_id IN ("+q.String()+")", args)
-}
-
-// deliver moves the accepted notices matching where to delivered: in the inbox, the
-// one channel so far.
+// deliver moves the accepted notices matching where to delivered (in the inbox) and
+// wakes their addressees' live views.
 func (s *Service) deliver(ctx context.Context, where string, args []any) error {
-	now := store.Micros(s.cfg.Now())
+	now := s.cfg.Now()
 	var subjects []string
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		subjects = subjects[:0]
-		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT subject FROM notify_notices WHERE state = 'accepted' AND `+where, args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var sub string
-			if err := rows.Scan(&sub); err != nil {
-				rows.Close()
-				return err
-			}
-			subjects = append(subjects, sub)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE notify_notices SET state = 'delivered', delivered_at = ? WHERE state = 'accepted' AND `+where,
-			append([]any{now}, args...)...)
+		var err error
+		subjects, err = deliverTx(ctx, tx, where, args, now)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("notify: deliver: %w", err)
+		return err
 	}
 	for _, sub := range subjects {
 		s.hub.publish(sub)
 	}
 	return nil
+}
+
+// deliverTx moves the accepted notices matching where to delivered in tx and returns
+// their addressees, each once, to wake after the commit.
+func deliverTx(ctx context.Context, tx *store.Tx, where string, args []any, now time.Time) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `UPDATE notify_notices SET state = 'delivered', delivered_at = ? WHERE state = 'accepted' AND `+where+` RETURNING subject`,
+		append([]any{store.Micros(now)}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("notify: deliver: %w", err)
+	}
+	defer rows.Close()
+	var subjects []string
+	seen := map[string]bool{}
+	for rows.Next() {
+		var sub string
+		if err := rows.Scan(&sub); err != nil {
+			return nil, fmt.Errorf("notify: deliver: %w", err)
+		}
+		if !seen[sub] {
+			seen[sub] = true
+			subjects = append(subjects, sub)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("notify: deliver: %w", err)
+	}
+	return subjects, nil
 }
 
 // Text is a message's title and body in one language.

@@ -471,3 +471,44 @@ func TestTextsComplete(t *testing.T) {
 		t.Error("Asia/Almaty is not UTC+5")
 	}
 }
+
+// One notice per event, never two: the consumer stores a notice already delivered to
+// the inbox, and an event whose notice an earlier run left accepted (not yet in the
+// inbox) has that notice delivered, not a second one.
+func TestConsumeCompletesAcceptedNotice(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := t.Context()
+		payload := map[string]any{"jti": "j1", "flow": "protocol", "initiator": binBank, "owner": binRegister,
+			"scope": []string{"identity"}, "code": "crim-proc", "expires_at": "2026-03-02T07:45:00Z"}
+		left := f.emit(t, "pd.token.issued", alice, payload)
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := f.svc.accept(ctx, tx, pending{subject: alice, eventID: left, kind: KindAccess, facts: Facts{Flow: "protocol"}}, f.now)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if list, _ := f.svc.Inbox(ctx, alice); len(list) != 0 {
+			t.Fatalf("an accepted notice is in the inbox: %+v", list)
+		}
+		payload["jti"] = "j2"
+		fresh := f.emit(t, "pd.token.issued", alice, payload)
+		f.sync(t)
+		list, err := f.svc.Inbox(ctx, alice)
+		if err != nil || len(list) != 2 {
+			t.Fatalf("inbox: %d notices, %v", len(list), err)
+		}
+		got := map[int64]Notice{}
+		for _, n := range list {
+			got[n.EventID] = n
+		}
+		for _, ev := range []int64{left, fresh} {
+			if n, ok := got[ev]; !ok || n.State != StateDelivered || n.DeliveredAt.IsZero() {
+				t.Errorf("event %d: %+v", ev, n)
+			}
+		}
+		if k, _, _ := f.svc.Unread(ctx, alice); k != 2 {
+			t.Errorf("unread %d, want 2", k)
+		}
+	})
+}

@@ -64,6 +64,21 @@ func loadPrefs(ctx context.Context, q querier, subject string) (map[string]Pref,
 	return out, rows.Err()
 }
 
+// sendPrefs is loadPrefs as enqueueWith needs it (each channel's Enabled, and push's
+// Subscribed; no addresses), in one single-row statement: the transaction keeps it
+// prepared (store's statement cache), where loadPrefs' two row sets are parsed anew
+// for every notice sent.
+func sendPrefs(ctx context.Context, tx *store.Tx, subject string) (map[string]Pref, error) {
+	var sms, email, push, subs int
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(CASE WHEN channel = 'sms' THEN enabled END), 0),
+		COALESCE(MAX(CASE WHEN channel = 'email' THEN enabled END), 0), COALESCE(MAX(CASE WHEN channel = 'push' THEN enabled END), 1),
+		(SELECT COUNT(*) FROM notify_push_subscriptions WHERE subject = ?) FROM notify_prefs WHERE subject = ?`, subject, subject).Scan(&sms, &email, &push, &subs)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]Pref{ChannelSMS: {Enabled: sms != 0}, ChannelEmail: {Enabled: email != 0}, ChannelPush: {Enabled: push != 0, Subscribed: subs > 0}}, nil
+}
+
 // loadPrefsMany reads the preferences of several citizens in two queries (a batch of
 // outbox events): what loadPrefs gives for each.
 func loadPrefsMany(ctx context.Context, q querier, subjects []string) (map[string]map[string]Pref, error) {

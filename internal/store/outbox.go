@@ -65,6 +65,9 @@ func validEvent(e Event) error {
 	return nil
 }
 
+// emitQuery is the outbox INSERT of Emit.
+const emitQuery = "INSERT INTO outbox_events (type, actor, subject, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id"
+
 // Emit writes e to the outbox in this transaction and returns its ID: the
 // event commits or rolls back with the domain change. Consumers in this
 // process are woken after the commit.
@@ -101,7 +104,11 @@ func (tx *Tx) Emit(ctx context.Context, e Event) (int64, error) {
 		payload = sql.NullString{String: string(e.Payload), Valid: true}
 	}
 	if tx.emit == nil {
-		st, err := tx.tx.PrepareContext(ctx, tx.db.bind("INSERT INTO outbox_events (type, actor, subject, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id"))
+		st := tx.cachedStmt(ctx, emitQuery) // SQLite: prepared once on the writer
+		var err error
+		if st == nil {
+			st, err = tx.tx.PrepareContext(ctx, tx.db.bind(emitQuery))
+		}
 		if err != nil {
 			return 0, fmt.Errorf("store: emit %s: %w", e.Type, err)
 		}

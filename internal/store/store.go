@@ -68,6 +68,7 @@ type DB struct {
 
 	migrations []migration
 	wake       notifier
+	stmts      stmtCache // SQLite: the writer's prepared statements
 
 	cursorsMu sync.Mutex
 	cursors   map[string]*sync.Mutex // per-consumer in-process exclusion
@@ -333,7 +334,7 @@ func (db *DB) Close() error {
 		errs = append(errs, db.reader.Close())
 	}
 	if db.writer != nil {
-		errs = append(errs, db.writer.Close())
+		errs = append(errs, db.closeStmts(), db.writer.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -408,6 +409,10 @@ func boolInt(b bool) int64 {
 // uncommitted writes of a Tx in progress: use Tx.QueryContext inside one. An error
 // that says the database cannot be reached is marked ErrUnavailable.
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := db.readStmt(ctx, query); st != nil {
+		rows, err := st.QueryContext(ctx, convertArgs(args)...)
+		return rows, unavailable(err)
+	}
 	rows, err := db.reader.QueryContext(ctx, db.bind(query), convertArgs(args)...)
 	return rows, unavailable(err)
 }
@@ -415,6 +420,9 @@ func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql
 // QueryRowContext runs a read query that returns at most one row on the
 // reader pool. A failure to connect surfaces from Scan marked ErrUnavailable.
 func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := db.readStmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, convertArgs(args)...)
+	}
 	return db.reader.QueryRowContext(ctx, db.bind(query), convertArgs(args)...)
 }
 

@@ -83,6 +83,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) error {
+	defer db.prepareWanted(ctx) // after the transaction has released the writer
 	stx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -129,18 +130,31 @@ func (tx *Tx) Engine() Engine { return tx.db.engine }
 
 // QueryContext runs a query inside the transaction; it sees the
 // transaction's own writes.
+//
+// It runs unprepared even where ExecContext and QueryRowContext use the writer's
+// cached statements: rows stay open while the caller may run other statements, and
+// two open results of one cached statement would share (and reset) one SQLite
+// statement.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return tx.tx.QueryContext(ctx, tx.db.bind(query), convertArgs(args)...)
 }
 
 // QueryRowContext runs a query returning at most one row inside the
+// transaction. On SQLite it uses the writer's cached statement for query (see
+// stmtcache.go): Scan the row before running the same query again in the
 // transaction.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := tx.cachedStmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, convertArgs(args)...)
+	}
 	return tx.tx.QueryRowContext(ctx, tx.db.bind(query), convertArgs(args)...)
 }
 
 // ExecContext runs a statement inside the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.cachedStmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, convertArgs(args)...)
+	}
 	return tx.tx.ExecContext(ctx, tx.db.bind(query), convertArgs(args)...)
 }
 

@@ -73,6 +73,13 @@ type Config struct {
 	// Target is what a remote run (RunRemote) drives: "" flow 2, TargetConfirm
 	// confirmation requests.
 	Target string
+	// Notify measures invariant 2 at full speed (issue 9): the notification point
+	// (internal/notify) runs as the outbox consumer it is in `senim serve`, and the run
+	// alternates phases of Duration without it and with it (notifyRounds of each,
+	// the same server, database and clients), reporting both rates, their ratio, and
+	// how long each issued token took to become a readable inbox notice.
+	Notify bool
+	Rounds int // with Notify: phases of each arm (default 2)
 }
 
 // Result is what a run measured.
@@ -102,6 +109,9 @@ type Result struct {
 	// the rate nor in CPUPerToken.
 	SignCPUPerToken time.Duration `json:"sign_cpu_per_token"`
 	Target          string        `json:"target,omitempty"` // "" flow 2; TargetConfirm
+	// Invariant2 is the measurement of Config.Notify; then the fields above describe
+	// the phases with notifications, together.
+	Invariant2 *Invariant2 `json:"invariant2,omitempty"`
 }
 
 func (r Result) String() string {
@@ -109,6 +119,13 @@ func (r Result) String() string {
 		return fmt.Sprintf("POST /v1/confirmations over HTTP on %s, %s bank keys, %d clients, %d CPUs: %d requests in %s = %.0f/s, p50 %s, p99 %s, p99.9 %s, max %s, %d errors; CPU %s per request (generator's signing, not included: %s per request)",
 			r.Engine, r.Alg, r.Concurrency, r.CPUs, r.Requests, r.Duration.Round(time.Millisecond), r.Rate, r.P50, r.P99, r.P999, r.Max, r.Errors, r.CPUPerToken.Round(time.Microsecond), r.SignCPUPerToken.Round(time.Microsecond))
 	}
+	if r.Invariant2 != nil {
+		return r.Invariant2.String() + "\n" + r.flow2()
+	}
+	return r.flow2()
+}
+
+func (r Result) flow2() string {
 	return fmt.Sprintf("flow 2 over HTTP on %s, %s initiator keys, %d clients, %d CPUs: %d tokens in %s = %.0f tokens/s, p50 %s, p99 %s, p99.9 %s, max %s, %d errors; raw verify+sign %.0f/s, ratio %.2f; CPU %s per token (generator's signing, not included: %s per token)",
 		r.Engine, r.Alg, r.Concurrency, r.CPUs, r.Requests, r.Duration.Round(time.Millisecond), r.Rate, r.P50, r.P99, r.P999, r.Max, r.Errors, r.RawRate, r.Ratio, r.CPUPerToken.Round(time.Microsecond), r.SignCPUPerToken.Round(time.Microsecond))
 }
@@ -126,6 +143,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.Subjects <= 0 {
 		cfg.Subjects = 1000
+	}
+	if cfg.Rounds <= 0 {
+		cfg.Rounds = notifyRounds
 	}
 	logf := func(f string, a ...any) {
 		if cfg.Log != nil {
@@ -231,7 +251,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	// Verification tokens, made before the clock starts (they live 5 minutes).
 	est := estimateRate(cfg.Alg)
-	n := int(est * cfg.Duration.Seconds() * 1.5)
+	loaded := cfg.Duration
+	if cfg.Notify {
+		loaded *= 2 * time.Duration(cfg.Rounds) // both arms of every round
+	}
+	n := int(est * loaded.Seconds() * 1.5)
 	logf("making %d %s verification tokens", n, cfg.Alg)
 	signCPU0 := processCPU()
 	bodies := make([][]byte, n)
@@ -272,63 +296,82 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	tr := &http.Transport{MaxIdleConns: cfg.Concurrency, MaxIdleConnsPerHost: cfg.Concurrency, MaxConnsPerHost: cfg.Concurrency}
 	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	defer tr.CloseIdleConnections()
-	// Warm up: one request per connection.
 	var cursor atomic.Int64
-	lat := make([][]time.Duration, cfg.Concurrency)
-	var errs, done atomic.Int64
 	var firstErr atomic.Value
-	logf("running %d clients for %s", cfg.Concurrency, cfg.Duration)
-	if cfg.OnLoad != nil {
-		cfg.OnLoad(true)
-	}
-	cpu0 := processCPU()
-	start := time.Now()
-	deadline := start.Add(cfg.Duration)
-	for w := 0; w < cfg.Concurrency; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for time.Now().Before(deadline) {
-				i := int(cursor.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				t0 := time.Now()
-				res, err := hc.Post(url, "application/json", bytes.NewReader(bodies[i]))
-				if err == nil {
-					io.Copy(io.Discard, res.Body)
-					res.Body.Close()
-					if res.StatusCode != http.StatusCreated {
-						err = fmt.Errorf("status %s", res.Status)
+	// phase drives the server with every client for d and measures it.
+	phase := func(d time.Duration) phaseResult {
+		lat := make([][]time.Duration, cfg.Concurrency)
+		var errs, done atomic.Int64
+		cpu0 := processCPU()
+		start := time.Now()
+		deadline := start.Add(d)
+		for w := 0; w < cfg.Concurrency; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for time.Now().Before(deadline) {
+					i := int(cursor.Add(1) - 1)
+					if i >= n {
+						return
+					}
+					t0 := time.Now()
+					res, err := hc.Post(url, "application/json", bytes.NewReader(bodies[i]))
+					if err == nil {
+						io.Copy(io.Discard, res.Body)
+						res.Body.Close()
+						if res.StatusCode != http.StatusCreated {
+							err = fmt.Errorf("status %s", res.Status)
+						}
+					}
+					lat[w] = append(lat[w], time.Since(t0))
+					done.Add(1)
+					if err != nil {
+						errs.Add(1)
+						firstErr.CompareAndSwap(nil, err.Error())
 					}
 				}
-				lat[w] = append(lat[w], time.Since(t0))
-				done.Add(1)
-				if err != nil {
-					errs.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-				}
-			}
-		}(w)
+			}(w)
+		}
+		wg.Wait()
+		p := phaseResult{elapsed: time.Since(start), cpu: processCPU() - cpu0, requests: done.Load(), errors: errs.Load()}
+		for _, l := range lat {
+			p.lat = append(p.lat, l...)
+		}
+		return p
 	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	cpu := processCPU() - cpu0
-	if cfg.OnLoad != nil {
-		cfg.OnLoad(false)
+	var ph phaseResult
+	var inv *Invariant2
+	if cfg.Notify {
+		logf("invariant 2: %d rounds of %s without and %s with notifications, %d clients", cfg.Rounds, cfg.Duration, cfg.Duration, cfg.Concurrency)
+		if cfg.OnLoad != nil {
+			cfg.OnLoad(true)
+		}
+		ph, inv, err = runInvariant2(ctx, db, ids, svc, iins, cfg, phase)
+		if cfg.OnLoad != nil {
+			cfg.OnLoad(false)
+		}
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		logf("running %d clients for %s", cfg.Concurrency, cfg.Duration)
+		if cfg.OnLoad != nil {
+			cfg.OnLoad(true)
+		}
+		ph = phase(cfg.Duration)
+		if cfg.OnLoad != nil {
+			cfg.OnLoad(false)
+		}
 	}
 	if int(cursor.Load()) >= n {
 		logf("warning: ran out of pre-made tokens before the deadline")
 	}
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
+	all := ph.lat
 	slices.Sort(all)
-	r := &Result{Alg: string(cfg.Alg), Engine: string(db.Engine()), Requests: done.Load(), Errors: errs.Load(), Duration: elapsed, Concurrency: cfg.Concurrency, CPUs: runtime.GOMAXPROCS(0)}
-	r.Rate = float64(r.Requests-r.Errors) / elapsed.Seconds()
-	if ok := r.Requests - r.Errors; ok > 0 && cpu > 0 {
-		r.CPUPerToken = cpu / time.Duration(ok)
+	r := &Result{Alg: string(cfg.Alg), Engine: string(db.Engine()), Requests: ph.requests, Errors: ph.errors, Duration: ph.elapsed, Concurrency: cfg.Concurrency, CPUs: runtime.GOMAXPROCS(0), Invariant2: inv}
+	r.Rate = float64(r.Requests-r.Errors) / ph.elapsed.Seconds()
+	if ok := r.Requests - r.Errors; ok > 0 && ph.cpu > 0 {
+		r.CPUPerToken = ph.cpu / time.Duration(ok)
 	}
 	if n > 0 {
 		r.SignCPUPerToken = signCPU / time.Duration(n)
@@ -398,7 +441,7 @@ func rawRate(initiator *eds.PrivateKey, msg []byte) float64 {
 	return float64(count.Load())
 }
 
-// Command is `senim loadgen [-alg p256|gost2015] [-duration 10s] [-concurrency 64] [-database-url postgres://... | -url URL[,URL...]]`.
+// Command is `senim loadgen [-alg p256|gost2015] [-duration 10s] [-concurrency 64] [-notify [-rounds 2]] [-database-url postgres://... | -url URL[,URL...]]`.
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("pd-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -409,14 +452,20 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dbURL := fs.String("database-url", "", "run on this PostgreSQL database (in a schema of its own) instead of a SQLite file")
 	urls := fs.String("url", "", "drive running sandbox servers instead (comma-separated base URLs, round-robin; see RunRemote)")
 	target := fs.String("target", "", "with -url: what to drive, flow 2 (empty) or confirm (POST /v1/confirmations)")
+	notifyOn := fs.Bool("notify", false, "measure invariant 2: phases without and with the notification point, same run")
+	rounds := fs.Int("rounds", notifyRounds, "with -notify: phases of each arm, alternating")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *notifyOn && *urls != "" {
+		fmt.Fprintln(stderr, "pd-load: -notify runs in-process, not with -url")
 		return 2
 	}
 	if *target != "" && (*target != TargetConfirm || *urls == "") {
 		fmt.Fprintln(stderr, "pd-load: -target confirm needs -url (a running sandbox)")
 		return 2
 	}
-	cfg := Config{Alg: ca.Algorithm(*alg), Duration: *d, Concurrency: *conc, Log: stderr, DatabaseURL: *dbURL, Target: *target}
+	cfg := Config{Alg: ca.Algorithm(*alg), Duration: *d, Concurrency: *conc, Log: stderr, DatabaseURL: *dbURL, Target: *target, Notify: *notifyOn, Rounds: *rounds}
 	var r *Result
 	var err error
 	if *urls != "" {
@@ -433,7 +482,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintln(stdout, r)
 	}
-	if r.Errors > 0 {
+	if r.Errors > 0 || r.Invariant2 != nil && r.Invariant2.Missing > 0 {
 		return 1
 	}
 	return 0

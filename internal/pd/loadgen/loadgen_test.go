@@ -17,6 +17,8 @@ var (
 	conc     = flag.Int("loadgen.concurrency", 64, "clients")
 	cpuProf  = flag.String("loadgen.cpuprofile", "", "write a CPU profile of the load phase (server and clients) to this file")
 	dbURL    = flag.String("loadgen.database-url", "", "run on this PostgreSQL database instead of SQLite")
+	notifyOn = flag.Bool("loadgen.notify", false, "measure invariant 2: phases without and with the notification point")
+	rounds   = flag.Int("loadgen.rounds", 0, "with -loadgen.notify: phases of each arm (default 2)")
 )
 
 // TestLoadgen is a one-second smoke run (on PostgreSQL too when
@@ -25,7 +27,7 @@ var (
 // on PostgreSQL with -loadgen.database-url.
 func TestLoadgen(t *testing.T) {
 	if *alg != "" {
-		run(t, Config{Alg: ca.Algorithm(*alg), Duration: *duration, Concurrency: *conc, Log: os.Stderr, DatabaseURL: *dbURL})
+		run(t, Config{Alg: ca.Algorithm(*alg), Duration: *duration, Concurrency: *conc, Log: os.Stderr, DatabaseURL: *dbURL, Notify: *notifyOn, Rounds: *rounds})
 		return
 	}
 	t.Run("sqlite", func(t *testing.T) { run(t, Config{Alg: ca.P256, Duration: time.Second, Concurrency: 8, Subjects: 50}) })
@@ -38,7 +40,34 @@ func TestLoadgen(t *testing.T) {
 	})
 }
 
-func run(t *testing.T, cfg Config) {
+// Invariant 2 of docs/design.md at speed (issue 9): a short run with the notification
+// point; every token issued, in either arm, ends as a readable inbox notice, and the
+// issuance → readable latency is measured for the tokens of the arm with it.
+func TestInvariant2(t *testing.T) {
+	if *alg != "" {
+		t.Skip("the measurement runs in TestLoadgen with -loadgen.notify")
+	}
+	r := run(t, Config{Alg: ca.P256, Duration: 300 * time.Millisecond, Concurrency: 8, Subjects: 50, Notify: true})
+	v := r.Invariant2
+	if v == nil {
+		t.Fatal("no invariant 2 measurement")
+	}
+	if v.Issued == 0 || v.Missing != 0 || v.Notices != v.Issued {
+		t.Errorf("tokens without a notice: %+v", v)
+	}
+	if v.Measured == 0 || v.Measured > int(v.Issued) || !(0 < v.ReadableP50 && v.ReadableP50 <= v.ReadableP99 && v.ReadableP99 <= v.ReadableMax) {
+		t.Errorf("latency not measured: %+v", v)
+	}
+	if v.RateWith <= 0 || v.RateWithout <= 0 || v.Ratio <= 0 {
+		t.Errorf("rates not measured: %+v", v)
+	}
+	// Without Notify there is no such measurement.
+	if r := run(t, Config{Alg: ca.P256, Duration: 200 * time.Millisecond, Concurrency: 4, Subjects: 10}); r.Invariant2 != nil {
+		t.Errorf("invariant 2 measured without Config.Notify: %+v", r.Invariant2)
+	}
+}
+
+func run(t *testing.T, cfg Config) *Result {
 	if *cpuProf != "" {
 		f, err := os.Create(*cpuProf)
 		if err != nil {
@@ -76,6 +105,7 @@ func run(t *testing.T, cfg Config) {
 	if processCPU() > 0 && (r.SignCPUPerToken <= 0 || r.CPUPerToken <= 0) {
 		t.Errorf("CPU not measured: %+v", r)
 	}
+	return r
 }
 
 func TestPercentile(t *testing.T) {
