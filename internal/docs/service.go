@@ -71,7 +71,7 @@ type Service struct {
 	db    *store.DB
 	types *Types
 	guard *guard
-	batch *batcher
+	batch *store.Group[store.Write]
 }
 
 // New validates cfg and fills defaults.
@@ -107,7 +107,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Logger = slog.Default()
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
-	return &Service{cfg: cfg, db: cfg.DB, types: cfg.Types, guard: newGuard(cfg.Limits, cfg.Now), batch: &batcher{db: cfg.DB}}, nil
+	return &Service{cfg: cfg, db: cfg.DB, types: cfg.Types, guard: newGuard(cfg.Limits, cfg.Now), batch: newBatch(cfg.DB)}, nil
 }
 
 // ambiguous are characters a person confuses when reading or typing a code.
@@ -298,7 +298,7 @@ func (s *Service) Open(ctx context.Context, o Owner, kind string) (*Opened, erro
 			return nil, errors.New("docs: no free short code after 8 draws; the code space is too small for the live shares")
 		}
 		op.Code = s.newCode()
-		err := s.batch.do(ctx, func(ctx context.Context, tx *store.Tx) error {
+		err := s.batch.Do(ctx, func(ctx context.Context, tx *store.Tx) error {
 			ch := codeHash(op.Code)
 			// An open share past its end leaves the set of live codes first.
 			if _, err := tx.ExecContext(ctx, `UPDATE docs_shares SET state = 'expired' WHERE code_hash = ? AND state = 'open' AND expires_at <= ?`,

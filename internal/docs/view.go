@@ -170,7 +170,7 @@ func (s *Service) redeem(ctx context.Context, v Verifier, sec Secret) (*View, er
 	}
 	// Concurrent views share commits (group commit; batch.go): measured faster on both
 	// engines than a transaction each (docs/performance.md).
-	if err = s.batch.do(ctx, write); err != nil {
+	if err = s.batch.Do(ctx, write); err != nil {
 		return nil, err
 	}
 	sh.Verifier = v.Subject

@@ -123,7 +123,7 @@ type Service struct {
 	policies map[string]*Policy
 	channels map[string]Channel
 	eng      engine
-	group    group
+	group    *store.Group[store.Write]
 }
 
 // New validates cfg and fills defaults.
@@ -159,7 +159,7 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, db: cfg.DB, log: cfg.Logger, hub: hub{subs: map[string]map[chan struct{}]struct{}{}},
+	s := &Service{cfg: cfg, db: cfg.DB, log: cfg.Logger, hub: hub{subs: map[string]map[chan struct{}]struct{}{}}, group: newGroup(cfg.DB),
 		policy: pol, policies: map[string]*Policy{}, channels: map[string]Channel{},
 		eng: engine{buckets: map[string]*bucket{}, kick: make(chan struct{}, 1)}}
 	if cfg.DB.Engine() == store.Postgres {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/secret"
-	"runtime"
-	"sync"
 
 	"crypto/sha256"
 	"encoding/hex"
@@ -235,7 +233,7 @@ func seenKey(bin, jti string) string {
 // issueToken writes the issuance (used jti, token row, outbox event) in one
 // transaction, then signs the token.
 func (s *Service) issueToken(ctx context.Context, is *issuance) (*TokenResponse, error) {
-	if err := s.issue.do(ctx, is); err != nil {
+	if err := s.issue.Do(ctx, is); err != nil {
 		return nil, err
 	}
 	claims := &verifier.Claims{
@@ -274,21 +272,20 @@ type issuedEvent struct {
 // writeBatch does the writes of a batch of issuances inside tx: each one's own check,
 // then one statement that spends the batch's verification-token ids (a replay is
 // refused alone), the outbox events, and one statement for the token rows. An
-// issuance refused by a check gets its problem in p.err; any other error fails the
+// issuance refused by a check gets its problem in errs; any other error fails the
 // batch (and the transaction).
-func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*pendingIssue) error {
+func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*issuance, errs []error) error {
 	isProblem := func(err error) bool {
 		var p *problem.Problem
 		return errors.As(err, &p)
 	}
-	for _, p := range batch {
-		p.err = nil
-		if p.is.check != nil {
-			if err := p.is.check(ctx, tx); err != nil {
+	for i, is := range batch {
+		if is.check != nil {
+			if err := is.check(ctx, tx); err != nil {
 				if !isProblem(err) {
 					return err
 				}
-				p.err = err
+				errs[i] = err
 			}
 		}
 	}
@@ -296,20 +293,20 @@ func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*pending
 	var q strings.Builder
 	var args []any
 	claimed := map[string]bool{}
-	for _, p := range batch {
-		if p.err != nil || p.is.seenKey == "" {
+	for i, is := range batch {
+		if errs[i] != nil || is.seenKey == "" {
 			continue
 		}
-		if claimed[p.is.seenKey] {
-			p.err = ErrVTReplayed
+		if claimed[is.seenKey] {
+			errs[i] = ErrVTReplayed
 			continue
 		}
-		claimed[p.is.seenKey] = true
+		claimed[is.seenKey] = true
 		if len(args) > 0 {
 			q.WriteString(", ")
 		}
 		q.WriteString("(?, ?)")
-		args = append(args, p.is.seenKey, store.Micros(p.is.seenUntil))
+		args = append(args, is.seenKey, store.Micros(is.seenUntil))
 	}
 	if len(args) > 0 {
 		rows, err := tx.QueryContext(ctx, `INSERT INTO pd_seen_tokens (key, expires_at) VALUES `+q.String()+` ON CONFLICT (key) DO NOTHING RETURNING key`, args...)
@@ -329,20 +326,19 @@ func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*pending
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, p := range batch {
-			if p.err == nil && p.is.seenKey != "" && !inserted[p.is.seenKey] {
-				p.err = ErrVTReplayed
+		for i, is := range batch {
+			if errs[i] == nil && is.seenKey != "" && !inserted[is.seenKey] {
+				errs[i] = ErrVTReplayed
 			}
 		}
 	}
 	// Events, then the token rows in one statement.
 	q.Reset()
 	args = args[:0]
-	for _, p := range batch {
-		if p.err != nil {
+	for i, is := range batch {
+		if errs[i] != nil {
 			continue
 		}
-		is := p.is
 		is.jti = newJTI()
 		ev := issuedEvent{JTI: is.jti, Flow: is.flow, Initiator: is.initiator, Owner: is.owner, Scope: is.scope, Purpose: is.purpose,
 			Code: is.code, ConsentID: is.consentID, SMSRequest: is.smsID, Trusted: is.trusted, ExpiresAt: is.expires.UTC().Format(time.RFC3339),
@@ -371,10 +367,10 @@ func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*pending
 		VALUES `+q.String(), args...); err != nil {
 		return err
 	}
-	for _, p := range batch {
-		if p.err == nil && p.is.smsID != "" {
+	for i, is := range batch {
+		if errs[i] == nil && is.smsID != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE pd_sms_requests SET status = 'issued', token_jti = ?, updated_at = ? WHERE id = ?`,
-				p.is.jti, store.Micros(p.is.issuedAt), p.is.smsID); err != nil {
+				is.jti, store.Micros(is.issuedAt), is.smsID); err != nil {
 				return err
 			}
 		}
@@ -382,79 +378,15 @@ func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*pending
 	return nil
 }
 
-// batcher commits issuances with group commit: concurrent issuances share one
-// transaction (one fsync, one writer turn on SQLite) instead of queueing for the
-// writer one by one. The first caller to find no batch in progress starts a leader
-// goroutine that commits everything pending, repeatedly, until nothing is; every
-// caller, that one included, waits only for its own batch. (A caller that led in its
-// own goroutine would keep its answer until the queue ran dry: under steady load, on
-// PostgreSQL, for seconds.) An issuance refused by its own check (a replayed jti, a
-// revoked consent) is refused alone: its checks run before any of its writes.
-type batcher struct {
-	// commit writes a batch in one transaction (Service.writeBatch in DB.Tx).
-	commit  func(ctx context.Context, batch []*pendingIssue) error
-	mu      sync.Mutex
-	pending []*pendingIssue
-	leading bool
-}
-
-type pendingIssue struct {
-	is   *issuance
-	err  error
-	done chan struct{}
-}
-
 // maxBatch bounds the issuances of one transaction.
 const maxBatch = 256
 
-func newBatcher(s *Service) *batcher {
-	return &batcher{commit: func(ctx context.Context, batch []*pendingIssue) error {
-		return s.db.Tx(ctx, func(tx *store.Tx) error { return s.writeBatch(ctx, tx, batch) })
-	}}
-}
-
-func (b *batcher) do(ctx context.Context, is *issuance) error {
-	p := &pendingIssue{is: is, done: make(chan struct{})}
-	b.mu.Lock()
-	b.pending = append(b.pending, p)
-	lead := !b.leading
-	b.leading = true
-	b.mu.Unlock()
-	if lead {
-		go b.lead(context.WithoutCancel(ctx))
-	}
-	select {
-	case <-p.done:
-		return p.err
-	case <-ctx.Done():
-		// The issuance may still commit; the caller has gone. Its event stands.
-		return ctx.Err()
-	}
-}
-
-func (b *batcher) lead(ctx context.Context) {
-	for {
-		// Let the requests already running reach the queue: a larger batch shares one
-		// commit (one WAL write) among more tokens.
-		runtime.Gosched()
-		b.mu.Lock()
-		n := min(len(b.pending), maxBatch)
-		batch := b.pending[:n:n]
-		b.pending = b.pending[n:]
-		if n == 0 {
-			b.leading = false
-			b.mu.Unlock()
-			return
-		}
-		b.mu.Unlock()
-		err := b.commit(ctx, batch)
-		for _, p := range batch {
-			if err != nil {
-				p.err = err
-			}
-			close(p.done)
-		}
-	}
+// newIssueGroup commits issuances with group commit (store.Group): concurrent
+// issuances share one transaction (one fsync, one writer turn on SQLite) instead of
+// queueing for the writer one by one. An issuance refused by its own check (a replayed
+// jti, a revoked consent) is refused alone: its checks run before any of its writes.
+func newIssueGroup(s *Service) *store.Group[*issuance] {
+	return store.NewGroup(s.db, maxBatch, s.writeBatch)
 }
 
 // ReleaseDeferredNotices sends the notices whose deferral has ended: for each sealed

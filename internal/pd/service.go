@@ -116,7 +116,7 @@ type Service struct {
 	headers headerCache
 	chains  *chainCache
 	refs    *refCache
-	issue   *batcher
+	issue   *store.Group[*issuance]
 }
 
 // New validates cfg, fills defaults, creates the signing key and the flow-3 secret on
@@ -175,7 +175,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err := s.keys.load(ctx, true); err != nil {
 		return nil, err
 	}
-	s.issue = newBatcher(s)
+	s.issue = newIssueGroup(s)
 	return s, nil
 }
 
