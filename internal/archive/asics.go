@@ -48,6 +48,12 @@ const (
 // evidence record over them); export it as ASiC-E.
 var ErrNotSimple = eds.NewError("archive.asic.not_simple", "archive: the document has no ASiC-S form; export it as ASiC-E")
 
+// HasASiCS reports whether d can be written as ASiC-S (WriteASiCS): it has one
+// signature file, or no evidence record over several.
+func (d *Document) HasASiCS() bool {
+	return len(d.Signatures) == 1 || d.Evidence == nil
+}
+
 // CombineSignatures returns one CMS SignedData with the SignerInfos of every signature
 // in sigs (parallel signatures over the same content), each SignerInfo byte for byte,
 // the certificates, CRLs and OCSP answers (RFC 5940 other revocation information) of
@@ -115,7 +121,7 @@ func containerName(name string) string {
 // returns ErrNotSimple for a document of several signature files with an evidence
 // record, and ErrBadCMS when several signature files do not combine.
 func WriteASiCS(w io.Writer, d *Document, modified time.Time) error {
-	if len(d.Signatures) > 1 && d.Evidence != nil {
+	if !d.HasASiCS() {
 		return fmt.Errorf("%w: %d signature files under one evidence record", ErrNotSimple, len(d.Signatures))
 	}
 	sig, err := CombineSignatures(d.Signatures)
