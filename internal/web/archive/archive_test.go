@@ -27,7 +27,7 @@ type fakeArchive struct {
 	// twoFiles makes the document two signature files under an evidence record: no
 	// ASiC-S form.
 	twoFiles bool
-	stored []stored
+	stored   []stored
 }
 
 type stored struct {
