@@ -27,7 +27,8 @@ import (
 // One deviation from the standard, said plainly: in a CAdES ASiC-E the signature signs
 // its ASiCManifest; Kazakh signatures (NCALayer, eGov mobile) sign the document itself,
 // so here each manifest describes what its signature covers and is not itself signed.
-// The evidence record covers the document and every signature file.
+// The evidence record covers the document and every signature file. ASiC-S (asics.go)
+// has no such deviation for this content model and is the default export.
 
 // MimeTypeASiCE is the content of the mimetype entry.
 const MimeTypeASiCE = "application/vnd.etsi.asic-e+zip"
