@@ -27,7 +27,8 @@ import (
 // One deviation from the standard, said plainly: in a CAdES ASiC-E the signature signs
 // its ASiCManifest; Kazakh signatures (NCALayer, eGov mobile) sign the document itself,
 // so here each manifest describes what its signature covers and is not itself signed.
-// The evidence record covers the document and every signature file.
+// The evidence record covers the document and every signature file. ASiC-S (asics.go)
+// has no such deviation for this content model and is the default export.
 
 // MimeTypeASiCE is the content of the mimetype entry.
 const MimeTypeASiCE = "application/vnd.etsi.asic-e+zip"
@@ -82,10 +83,7 @@ var docName = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} ._()-]{0,127}$`)
 // WriteASiCE writes d as an ASiC-E container to w. modified is the time written on the
 // entries (so the same document gives the same bytes).
 func WriteASiCE(w io.Writer, d *Document, modified time.Time) error {
-	name := d.Name
-	if name == "" || !docName.MatchString(name) || name == "mimetype" || strings.Contains(name, "..") {
-		name = "document.bin"
-	}
+	name := containerName(d.Name)
 	zw := zip.NewWriter(w)
 	put := func(n string, b []byte, method uint16) error {
 		fw, err := zw.CreateHeader(&zip.FileHeader{Name: n, Method: method, Modified: modified.UTC()})
@@ -171,6 +169,37 @@ var (
 // beyond limits; with ErrContainer, anything else malformed, including a manifest
 // whose digests do not match. It never panics.
 func ReadASiCE(b []byte, lim Limits) (*Document, error) {
+	es, err := readZip(b, lim)
+	if err != nil {
+		return nil, err
+	}
+	return asiceFrom(es)
+}
+
+// ReadASiC reads an ASiC-E or an ASiC-S container, by its mimetype entry, with the
+// checks of ReadASiCE or ReadASiCS.
+func ReadASiC(b []byte, lim Limits) (*Document, error) {
+	es, err := readZip(b, lim)
+	if err != nil {
+		return nil, err
+	}
+	if string(es[0].data) == MimeTypeASiCS {
+		return asicsFrom(es)
+	}
+	return asiceFrom(es)
+}
+
+// zipEntry is one file of a container, read within the limits.
+type zipEntry struct {
+	name string
+	data []byte
+}
+
+// readZip reads every file of a container within lim, the defences of both container
+// forms in one place: the container's size, the number of entries, each name (checkName,
+// no repeats), declared and actual sizes against the total, the compression ratio. The
+// first entry is a stored mimetype; the caller checks its value. Folders are skipped.
+func readZip(b []byte, lim Limits) ([]zipEntry, error) {
 	lim = lim.withDefaults()
 	if int64(len(b)) > lim.MaxContainer {
 		return nil, fmt.Errorf("%w: container of %d bytes", ErrContainerBomb, len(b))
@@ -187,10 +216,8 @@ func ReadASiCE(b []byte, lim Limits) (*Document, error) {
 	}
 	seen := map[string]bool{}
 	var total int64
-	d := &Document{}
-	files := map[string][]byte{}
-	var manifests []string
-	for i, f := range zr.File {
+	var out []zipEntry
+	for _, f := range zr.File {
 		n := f.Name
 		if err := checkName(n); err != nil {
 			return nil, err
@@ -223,6 +250,18 @@ func ReadASiCE(b []byte, lim Limits) (*Document, error) {
 			return nil, fmt.Errorf("%w: %q is not the size it declares", ErrContainerBomb, n)
 		}
 		total += int64(len(data))
+		out = append(out, zipEntry{n, data})
+	}
+	return out, nil
+}
+
+// asiceFrom reads the entries of an ASiC-E container (es[0] is the mimetype).
+func asiceFrom(es []zipEntry) (*Document, error) {
+	d := &Document{}
+	files := map[string][]byte{}
+	var manifests []string
+	for i, e := range es {
+		n, data := e.name, e.data
 		switch {
 		case i == 0:
 			if string(data) != MimeTypeASiCE {

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
+	"io"
 	"testing"
 	"time"
 
@@ -222,5 +223,37 @@ func BenchmarkSealAndRenew100k(b *testing.B) {
 		b.ReportMetric(renewed.Seconds(), "renew-s")
 		b.ReportMetric(time.Since(start).Seconds(), "hashtree-s")
 		w.clock = day(2026, 6, 2)
+	}
+}
+
+// Export and read back of a 100 KB document with two GOST 2015-512 signature files
+// (CAdES-LT), as ASiC-S (the files combined into one SignedData) and as ASiC-E, in the
+// same run: the container work alone, no verification.
+func BenchmarkContainer(b *testing.B) {
+	w := newWorld(b)
+	content := make([]byte, 100<<10)
+	rand.Read(content)
+	first := w.archiveDoc(content, w.signer("Alice"))
+	second := w.archiveDoc(content, w.signer("Bob"))
+	doc := &Document{Name: "contract.bin", Content: content, Signatures: [][]byte{first.Signatures[0], second.Signatures[0]}}
+	for _, form := range []struct {
+		name  string
+		write func(io.Writer, *Document, time.Time) error
+		read  func([]byte, Limits) (*Document, error)
+	}{{"ASiC-S", WriteASiCS, ReadASiCS}, {"ASiC-E", WriteASiCE, ReadASiCE}} {
+		b.Run(form.name, func(b *testing.B) {
+			var buf bytes.Buffer
+			defer reportCPU(b, cpuTime())
+			for b.Loop() {
+				buf.Reset()
+				if err := form.write(&buf, doc, w.clock); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := form.read(buf.Bytes(), Limits{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(buf.Len()), "bytes")
+		})
 	}
 }

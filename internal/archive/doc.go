@@ -24,8 +24,14 @@
 //     evidence record up to that time, every chain accepted only if the next began
 //     while its hash was strong, and that every expired time-stamping certificate is
 //     covered by evidence.
-//   - WriteASiCE and ReadASiCE export and import the self-contained container; Import
-//     keeps the container's evidence record and the next seal continues it.
+//   - WriteASiCS and ReadASiCS export and import the default self-contained container,
+//     ASiC-S (ETSI EN 319 162-1, section 4.3): the document, one SignedData with every
+//     signer (CombineSignatures: each SignerInfo byte for byte, certificates and
+//     revocation data unioned) and the evidence record; asics.go says when a document
+//     has no ASiC-S form and the one deviation. WriteASiCE and ReadASiCE do the same as
+//     ASiC-E, whose manifests are not signed (asice.go). Both readers share one
+//     hostile-ZIP reader; ReadASiC reads either. Import keeps the container's evidence
+//     record and the next seal continues it.
 //
 // Errors carry stable codes (archive.*), see eds.Code.
 package archive

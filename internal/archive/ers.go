@@ -306,23 +306,37 @@ func hashOf(h func() hash.Hash, b []byte) []byte {
 	return d.Sum(nil)
 }
 
-// tree is a built hash tree: the first lists (one per leaf) and each level's nodes.
+// tree is a built hash tree: the first lists (one per group) and each level's nodes.
 type tree struct {
-	first   [][][]byte // sorted leaf groups
+	first   [][][]byte // sorted groups, one per input group
+	leaf    []int      // the leaf of each input group
 	levels  [][][]byte // levels[0] are the leaf nodes; the last level has one node
 	preRoot []byte     // the root's pre-image
 }
 
 // buildTree builds the tree over groups (each non-empty: a leaf's data-object hashes).
+// Equal groups (two documents of the same content and signature files, or records
+// whose last time-stamp is the same token) share one leaf: a node whose sibling has
+// its own value cannot be told from a node without a sibling in a reduced hash tree
+// (rootOf adds the computed hash to the next list only when it is not there), so such
+// a pair would give a root that no path reaches.
 func buildTree(h func() hash.Hash, groups [][][]byte) *tree {
-	t := &tree{first: make([][][]byte, len(groups))}
-	level := make([][]byte, len(groups))
+	t := &tree{first: make([][][]byte, len(groups)), leaf: make([]int, len(groups))}
+	level := make([][]byte, 0, len(groups))
+	index := make(map[string]int, len(groups))
 	for i, g := range groups {
 		s := slices.Clone(g)
 		slices.SortFunc(s, bytes.Compare)
 		t.first[i] = s
 		pre := bytes.Join(s, nil)
-		level[i] = hashOf(h, pre)
+		node := hashOf(h, pre)
+		if j, ok := index[string(node)]; ok {
+			t.leaf[i] = j
+			continue
+		}
+		index[string(node)] = len(level)
+		t.leaf[i] = len(level)
+		level = append(level, node)
 		t.preRoot = pre
 	}
 	t.levels = append(t.levels, level)
@@ -351,10 +365,11 @@ func buildTree(h func() hash.Hash, groups [][][]byte) *tree {
 	return t
 }
 
-// path returns leaf i's reduced hash tree: its group, then the sibling (or none) at
+// path returns group g's reduced hash tree: its group, then the sibling (or none) at
 // each level below the root.
-func (t *tree) path(i int) [][][]byte {
-	out := [][][]byte{t.first[i]}
+func (t *tree) path(g int) [][][]byte {
+	out := [][][]byte{t.first[g]}
+	i := t.leaf[g]
 	for _, level := range t.levels[:len(t.levels)-1] {
 		sib := i ^ 1
 		if sib < len(level) {

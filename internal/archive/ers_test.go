@@ -46,6 +46,35 @@ func TestTreePaths(t *testing.T) {
 	}
 }
 
+// rule DC-6: equal groups (the same document stored twice, sealed in one batch) share
+// a leaf, and every group's path still reaches the root; a tree of two equal leaves
+// would give a root that rootOf cannot reach.
+func TestTreeEqualGroups(t *testing.T) {
+	h := sha256.New
+	a := sha256.Sum256([]byte("content"))
+	b := sha256.Sum256([]byte("signature"))
+	c := sha256.Sum256([]byte("other"))
+	same := [][]byte{a[:], b[:]}
+	for _, groups := range [][][][]byte{
+		{same, same},
+		{same, {b[:], a[:]}, {c[:]}},
+		{{c[:]}, same, same, same, {a[:]}},
+	} {
+		tr := buildTree(h, groups)
+		root := hashOf(h, tr.preRoot)
+		for i := range groups {
+			if got, err := rootOf(h, tr.path(i), groups[i]); err != nil || !bytes.Equal(got, root) {
+				t.Fatalf("%d groups, group %d: %v", len(groups), i, err)
+			}
+		}
+	}
+	// The duplicate leaf itself is what broke: a pair of equal nodes.
+	pair := hashOf(h, append(append([]byte(nil), hashOf(h, append(a[:], b[:]...))...), hashOf(h, append(a[:], b[:]...))...))
+	if got, _ := rootOf(h, [][][]byte{same, {hashOf(h, append(a[:], b[:]...))}}, same); bytes.Equal(got, pair) {
+		t.Fatal("rootOf reaches a pair of equal nodes: the deduplication is not needed")
+	}
+}
+
 func TestEvidenceRecordRoundTrip(t *testing.T) {
 	ts := []byte{0x30, 0x03, 0x02, 0x01, 0x05} // a stand-in ContentInfo: Marshal and Parse do not read it
 	er := &EvidenceRecord{

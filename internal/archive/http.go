@@ -20,9 +20,10 @@ import (
 // The archive's API for organisations (authenticated by orgauth):
 //
 //	POST /v1/archive/documents              store a signed document (rule DC-6)
-//	POST /v1/archive/containers             import an ASiC-E container (the body)
+//	POST /v1/archive/containers             import an ASiC-S or ASiC-E container (the body)
 //	GET  /v1/archive/documents              the documents the organisation is a party of
 //	GET  /v1/archive/documents/{id}         one document: summary and validation report
+//	GET  /v1/archive/documents/{id}/asics   its ASiC-S container (the default; verifies offline)
 //	GET  /v1/archive/documents/{id}/asice   its ASiC-E container (verifies offline)
 func (s *Service) Register(handle func(pattern string, h http.Handler)) {
 	h := func(pattern string, f func(http.ResponseWriter, *http.Request) error) {
@@ -32,6 +33,7 @@ func (s *Service) Register(handle func(pattern string, h http.Handler)) {
 	h("POST /v1/archive/containers", s.apiImport)
 	h("GET /v1/archive/documents", s.apiList)
 	h("GET /v1/archive/documents/{id}", s.apiGet)
+	h("GET /v1/archive/documents/{id}/asics", s.apiExportS)
 	h("GET /v1/archive/documents/{id}/asice", s.apiExport)
 }
 
@@ -49,6 +51,7 @@ var problems = []struct {
 	{ErrContainer, problem.New(http.StatusUnprocessableEntity, "archive.asic.malformed", "The ASiC container is malformed").WithRule("DC-6")},
 	{ErrContainerPath, problem.New(http.StatusUnprocessableEntity, "archive.asic.bad_path", "An entry name in the container is not allowed").WithRule("DC-6")},
 	{ErrContainerBomb, problem.New(http.StatusRequestEntityTooLarge, "archive.asic.too_large", "The container expands beyond the limits").WithRule("DC-6")},
+	{ErrNotSimple, problem.New(http.StatusConflict, "archive.asic.not_simple", "The document has no ASiC-S form; export it as ASiC-E").WithRule("DC-6")},
 	{ErrGap, problem.New(http.StatusUnprocessableEntity, "archive.evidence.gap", "The evidence does not cover the time").WithRule("DC-6")},
 	// An imported container's evidence record that does not hold is the caller's
 	// input, not a server failure: without these it was a 500.
@@ -149,8 +152,8 @@ func (s *Service) apiImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ct := r.Header.Get("Content-Type"); ct != MimeTypeASiCE && ct != "application/zip" {
-		return problem.UnsupportedMedia.WithDetail("the body must be " + MimeTypeASiCE)
+	if ct := r.Header.Get("Content-Type"); ct != MimeTypeASiCS && ct != MimeTypeASiCE && ct != "application/zip" {
+		return problem.UnsupportedMedia.WithDetail("the body must be " + MimeTypeASiCS + " or " + MimeTypeASiCE)
 	}
 	limit := int64(s.cfg.MaxDocument) * 2
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
@@ -203,6 +206,14 @@ func (s *Service) apiGet(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) apiExport(w http.ResponseWriter, r *http.Request) error {
+	return s.export(w, r, MimeTypeASiCE)
+}
+
+func (s *Service) apiExportS(w http.ResponseWriter, r *http.Request) error {
+	return s.export(w, r, MimeTypeASiCS)
+}
+
+func (s *Service) export(w http.ResponseWriter, r *http.Request, mimeType string) error {
 	c, err := orgauth.Require(r)
 	if err != nil {
 		return err
@@ -212,17 +223,26 @@ func (s *Service) apiExport(w http.ResponseWriter, r *http.Request) error {
 		return Problem(err)
 	}
 	var buf bytes.Buffer
-	if err := WriteASiCE(&buf, d, s.cfg.Now()); err != nil {
-		return err
+	write := WriteASiCE
+	if mimeType == MimeTypeASiCS {
+		write = WriteASiCS
 	}
-	ServeContainer(w, r.PathValue("id"), buf.Bytes())
+	if err := write(&buf, d, s.cfg.Now()); err != nil {
+		return Problem(err)
+	}
+	ServeContainer(w, r.PathValue("id"), mimeType, buf.Bytes())
 	return nil
 }
 
-// ServeContainer sends an ASiC-E container as a download.
-func ServeContainer(w http.ResponseWriter, id string, b []byte) {
-	w.Header().Set("Content-Type", MimeTypeASiCE)
-	w.Header().Set("Content-Disposition", `attachment; filename="senim-document-`+id+`.asice"`)
+// ServeContainer sends a container (mimeType MimeTypeASiCS or MimeTypeASiCE) as a
+// download named senim-document-<id>.asics or .asice.
+func ServeContainer(w http.ResponseWriter, id, mimeType string, b []byte) {
+	ext := ".asice"
+	if mimeType == MimeTypeASiCS {
+		ext = ".asics"
+	}
+	w.Header().Set("Content-Type", mimeType)
+	w.Header().Set("Content-Disposition", `attachment; filename="senim-document-`+id+ext+`"`)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(b)

@@ -28,7 +28,8 @@ func TestAPI(t *testing.T) {
 	w := newWorld(t)
 	bank, bankBIN := w.orgSigner("Bank", 1)
 	shop, shopBIN := w.orgSigner("Shop", 2)
-	svc, err := New(Config{DB: db, Validation: w.validation(w.crl()), Trust: w.trust(), Now: func() time.Time { return w.clock }})
+	svc, err := New(Config{DB: db, Validation: w.validation(w.crl()), Trust: w.trust(), Now: func() time.Time { return w.clock },
+		TSA: w.tsa1, TSAChain: []*x509.Certificate{w.tsa1.Config.Cert, w.root.Cert}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,6 +195,67 @@ func TestAPI(t *testing.T) {
 	}
 	if st, _, _ := call(third, "GET", "/v1/archive/documents/"+m["id"].(string), nil); st != 200 {
 		t.Fatalf("the importer reads its import: %d", st)
+	}
+
+	// rule DC-6: the default export, ASiC-S: the parties get it, a third organisation
+	// does not; it imports back, and with one content byte changed it is refused.
+	st, _, simple := call(shopBIN, "GET", "/v1/archive/documents/"+id+"/asics", nil)
+	if st != 200 {
+		t.Fatalf("ASiC-S export: %d", st)
+	}
+	ds, err := ReadASiCS(simple, Limits{})
+	if err != nil || !bytes.Equal(ds.Content, content) || len(ds.Signatures) != 1 {
+		t.Fatalf("exported ASiC-S: %v", err)
+	}
+	if st, m, _ := call(third, "GET", "/v1/archive/documents/"+id+"/asics", nil); st != 404 || m["code"] != "archive.document.not_found" {
+		t.Fatalf("a third organisation reads the ASiC-S: %d", st)
+	}
+	var changedS bytes.Buffer
+	if err := WriteASiCS(&changedS, &Document{Name: ds.Name, Content: []byte("supply contracT"), Signatures: ds.Signatures}, w.clock); err != nil {
+		t.Fatal(err)
+	}
+	before = count(t, db, `SELECT COUNT(*) FROM archive_documents`)
+	if st, m := post(MimeTypeASiCS, changedS.Bytes()); st != 422 || m["code"] != "archive.signature.invalid" {
+		t.Fatalf("changed ASiC-S: %d %v", st, m)
+	}
+	if count(t, db, `SELECT COUNT(*) FROM archive_documents`) != before {
+		t.Fatal("a refused ASiC-S stored a document")
+	}
+	if st, m := post(MimeTypeASiCS, simple); st != 201 || m["content_sha256"] != Address(content) {
+		t.Fatalf("ASiC-S import: %d %v", st, m)
+	}
+
+	// Two signature files sealed under one evidence record have no ASiC-S form: 409,
+	// and the ASiC-E is there.
+	two := []byte("two signature files")
+	var sigs [][]byte
+	for _, s := range []cms.SignerSpec{bank, shop} {
+		one, err := cms.Sign(t.Context(), two, []cms.SignerSpec{s}, cms.SignOptions{Detached: true, Now: func() time.Time { return w.clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sigs = append(sigs, one)
+	}
+	st, m, raw = call(bankBIN, "POST", "/v1/archive/documents", map[string]any{"name": "two.txt", "content": two, "signatures": sigs})
+	if st != 201 {
+		t.Fatalf("ingest of two files: %d %s", st, raw)
+	}
+	twoID := m["id"].(string)
+	if st, _, _ := call(bankBIN, "GET", "/v1/archive/documents/"+twoID+"/asics", nil); st != 200 {
+		t.Fatalf("unsealed two files as ASiC-S: %d", st)
+	}
+	w.clock = w.clock.Add(time.Hour)
+	if n, err := svc.Seal(t.Context(), 100); err != nil || n == 0 {
+		t.Fatalf("seal: %d %v", n, err)
+	}
+	if st, m, _ := call(bankBIN, "GET", "/v1/archive/documents/"+twoID+"/asics", nil); st != 409 || m["code"] != "archive.asic.not_simple" {
+		t.Fatalf("sealed two files as ASiC-S: %d %v", st, m)
+	}
+	if st, _, _ := call(bankBIN, "GET", "/v1/archive/documents/"+twoID+"/asice", nil); st != 200 {
+		t.Fatalf("sealed two files as ASiC-E: %d", st)
+	}
+	if st, _, _ := call(bankBIN, "GET", "/v1/archive/documents/"+id+"/asics", nil); st != 200 {
+		t.Fatalf("sealed one file as ASiC-S: %d", st)
 	}
 }
 

@@ -117,7 +117,8 @@ func (s *Service) IngestThen(ctx context.Context, owner, name string, content []
 	return sum, err
 }
 
-// Import stores the document of an ASiC-E container (ReadASiCE's limits and codes). The
+// Import stores the document of an ASiC-E or ASiC-S container (ReadASiC: the limits and
+// codes of ReadASiCE and ReadASiCS). The
 // container must verify offline now (VerifyDocument with the service's trust, its own
 // evidence record included); its signatures are stored as they are. The container's
 // evidence record is kept with the document (its chains, as earlier chains): the
@@ -127,7 +128,7 @@ func (s *Service) IngestThen(ctx context.Context, owner, name string, content []
 // record's last TSA certificate expires; a container without an evidence record whose
 // signature time-stamps expired is refused (archive.evidence.gap).
 func (s *Service) Import(ctx context.Context, owner string, container []byte) (*Summary, error) {
-	d, err := ReadASiCE(container, Limits{MaxContainer: int64(s.cfg.MaxDocument) * 2})
+	d, err := ReadASiC(container, Limits{MaxContainer: int64(s.cfg.MaxDocument) * 2})
 	if err != nil {
 		return nil, err
 	}

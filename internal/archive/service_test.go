@@ -330,12 +330,45 @@ func testHashTreeService(t *testing.T, db *store.DB) {
 	if err != nil || !bytes.Equal(d2.Evidence, back.Evidence) {
 		t.Fatalf("the kept record is not the container's: %v", err)
 	}
-	// The next seal continues it: a third chain over the two kept ones.
+	// rule DC-6: the same document as ASiC-S is imported the same way, its record
+	// kept; with one content byte changed it is refused and nothing is stored.
+	buf.Reset()
+	if err := WriteASiCS(&buf, d, w.clock); err != nil {
+		t.Fatal(err)
+	}
+	simple := bytes.Clone(buf.Bytes())
+	impS, err := svc.Import(ctx, "org:900140000009", simple)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM archive_prior_chains p JOIN archive_documents d ON d.id = p.document_id
+		WHERE d.public_id = ?`, impS.ID); n != 2 {
+		t.Fatalf("%d chains kept from the ASiC-S", n)
+	}
+	before := count(t, db, `SELECT COUNT(*) FROM archive_documents`)
+	bad := bytes.Clone(d.Content)
+	bad[0] ^= 1
+	buf.Reset()
+	if err := WriteASiCS(&buf, &Document{Name: d.Name, Content: bad, Signatures: d.Signatures, Evidence: d.Evidence}, w.clock); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Import(ctx, "org:900140000009", buf.Bytes()); !errors.Is(err, ErrNotCovered) || !errors.Is(err, ErrSignatureInvalid) {
+		t.Fatalf("import of a changed ASiC-S: %v", err)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM archive_documents`); n != before {
+		t.Fatalf("a refused import stored a document: %d, %d", n, before)
+	}
+	// The next seal continues them: a third chain over the two kept ones.
 	w.clock = day(2035, 7, 2)
 	svc.cfg.Validation.CRLs = []*pki.CRL{w.crl()}
-	if n, err := svc.Seal(ctx, 10); err != nil || n != 1 {
-		t.Fatalf("seal of the import: %d %v", n, err)
+	if n, err := svc.Seal(ctx, 10); err != nil || n != 2 {
+		t.Fatalf("seal of the imports: %d %v", n, err)
 	}
+	dS, _, err := svc.Open(ctx, "org:900140000009", impS.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify("2055, imported from ASiC-S and sealed", dS, day(2055, 1, 1), true, nil)
 	d2, _, err = svc.Open(ctx, "org:900140000009", imp.ID, false)
 	if err != nil {
 		t.Fatal(err)

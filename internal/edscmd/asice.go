@@ -10,7 +10,7 @@ import (
 	"github.com/senimkz/senim/internal/eds"
 )
 
-// ContainerReport is what `eds verify FILE.asice` says: the document, each signature
+// ContainerReport is what `eds verify FILE.asics` (or .asice) says: the document, each signature
 // file with its signers, and the evidence record.
 type ContainerReport struct {
 	Valid      bool           `json:"valid"`
@@ -39,12 +39,12 @@ type ArchiveStampReport struct {
 	Error    string    `json:"error,omitempty"`
 }
 
-// verifyContainer verifies an ASiC-E container offline: everything comes from the
+// verifyContainer verifies an ASiC-S or ASiC-E container offline: everything comes from the
 // container and the trust flags (--ca, --ca-anchor, --crl); --at is the time of the
 // verification ("now", decades after the signing).
 func verifyContainer(ctx context.Context, name string, in []byte, c common, stdout, stderr io.Writer) int {
 	if len(c.cas) == 0 && len(c.anchors) == 0 {
-		return usage(stderr, errors.New("an ASiC-E container is verified against --ca or --ca-anchor"))
+		return usage(stderr, errors.New("an ASiC container is verified against --ca or --ca-anchor"))
 	}
 	_, at, _, err := c.validator(Now)
 	if err != nil {
@@ -54,7 +54,7 @@ func verifyContainer(ctx context.Context, name string, in []byte, c common, stdo
 	if err != nil {
 		return usage(stderr, err)
 	}
-	doc, err := archive.ReadASiCE(in, archive.Limits{})
+	doc, err := archive.ReadASiC(in, archive.Limits{})
 	if err != nil {
 		return failJSON(stdout, stderr, name, err)
 	}

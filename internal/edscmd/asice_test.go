@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,7 +18,8 @@ import (
 	"github.com/senimkz/senim/internal/eds/tsp/tsptest"
 )
 
-// rule DC-6: `senim eds verify FILE.asice` verifies an exported container with nothing
+// rule DC-5, DC-6: `senim eds verify FILE.asics` (the default export, ASiC-S) and
+// `senim eds verify FILE.asice` verify an exported container with nothing
 // but the container and the root certificate (no server, no network): valid in 2035,
 // after the signer's certificate was revoked (2027) and expired (2028) and the first
 // TSA certificate expired (2031), because the evidence record was renewed in 2030 with
@@ -90,58 +92,61 @@ func TestVerifyASiCEDecadesLater(t *testing.T) {
 		}
 		return p
 	}
-	container := func(d *archive.Document) []byte {
-		var buf bytes.Buffer
-		if err := archive.WriteASiCE(&buf, d, clock); err != nil {
-			t.Fatal(err)
-		}
-		return buf.Bytes()
-	}
 	caFile := write("root.cer", root.Cert.Raw)
-	good := write("good.asice", container(doc))
-	tampered := *doc
-	tampered.Content = bytes.Clone(content)
-	tampered.Content[0] ^= 1
-	bad := write("tampered.asice", container(&tampered))
+	var good string
+	for _, form := range []struct {
+		ext   string
+		write func(io.Writer, *archive.Document, time.Time) error
+	}{{".asics", archive.WriteASiCS}, {".asice", archive.WriteASiCE}} {
+		container := func(d *archive.Document) []byte {
+			var buf bytes.Buffer
+			if err := form.write(&buf, d, clock); err != nil {
+				t.Fatal(err)
+			}
+			return buf.Bytes()
+		}
+		good = write("good"+form.ext, container(doc))
+		tampered := *doc
+		tampered.Content = bytes.Clone(content)
+		tampered.Content[0] ^= 1
+		bad := write("tampered"+form.ext, container(&tampered))
 
-	tests := []struct {
-		name, file, at string
-		exit           int
-		evidence       string
-	}{
-		{"2035: signer revoked and expired, first TSA expired", good, "2035-01-01T00:00:00Z", 0, ""},
-		{"2041: not renewed after 2040", good, "2041-01-01T00:00:00Z", 1, "archive.evidence.gap"},
-		{"one content byte changed", bad, "2035-01-01T00:00:00Z", 1, "archive.evidence.not_covered"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, out, errs := run(t, "verify", tt.file, "--ca", caFile, "--at", tt.at)
-			var rep ContainerReport
-			if err := json.Unmarshal(out, &rep); err != nil || code != tt.exit {
-				t.Fatalf("exit %d (want %d) %s\n%s", code, tt.exit, errs, out)
-			}
-			if rep.Valid != (tt.exit == 0) || rep.Evidence == nil || rep.Evidence.Error != tt.evidence || len(rep.Signatures) != 1 {
-				t.Fatalf("%s", out)
-			}
-			if tt.exit == 0 && (len(rep.Evidence.TimeStamps) != 2 || rep.Signatures[0].Signers[0].TimeStamp == nil) {
-				t.Fatalf("%s", out)
-			}
-		})
+		tests := []struct {
+			name, file, at string
+			exit           int
+			evidence       string
+		}{
+			{"2035: signer revoked and expired, first TSA expired", good, "2035-01-01T00:00:00Z", 0, ""},
+			{"2041: not renewed after 2040", good, "2041-01-01T00:00:00Z", 1, "archive.evidence.gap"},
+			{"one content byte changed", bad, "2035-01-01T00:00:00Z", 1, "archive.evidence.not_covered"},
+		}
+		for _, tt := range tests {
+			t.Run(form.ext+" "+tt.name, func(t *testing.T) {
+				code, out, errs := run(t, "verify", tt.file, "--ca", caFile, "--at", tt.at)
+				var rep ContainerReport
+				if err := json.Unmarshal(out, &rep); err != nil || code != tt.exit {
+					t.Fatalf("exit %d (want %d) %s\n%s", code, tt.exit, errs, out)
+				}
+				if rep.Valid != (tt.exit == 0) || rep.Evidence == nil || rep.Evidence.Error != tt.evidence || len(rep.Signatures) != 1 {
+					t.Fatalf("%s", out)
+				}
+				if tt.exit == 0 && (len(rep.Evidence.TimeStamps) != 2 || rep.Signatures[0].Signers[0].TimeStamp == nil || rep.Document != "agreement.txt") {
+					t.Fatalf("%s", out)
+				}
+			})
+		}
+		// A container that climbs out of its folder.
+		hostile := bytes.ReplaceAll(container(doc), []byte("agreement.txt"), []byte("../../a.txt.."))
+		code, out, _ := run(t, "verify", write("hostile"+form.ext, hostile), "--ca", caFile)
+		var f struct{ Error string }
+		json.Unmarshal(out, &f)
+		if code != 2 || f.Error != "archive.asic.bad_path" {
+			t.Fatalf("%s hostile: exit %d %s", form.ext, code, out)
+		}
 	}
 
 	// Without trust there is nothing to verify against.
 	if code, _, _ := run(t, "verify", good); code != 2 {
 		t.Fatalf("no --ca: exit %d", code)
-	}
-	// A container that climbs out of its folder.
-	var zbuf bytes.Buffer
-	hostile := append([]byte(nil), container(doc)...)
-	hostile = bytes.Replace(hostile, []byte("agreement.txt"), []byte("../../a.txt.."), -1)
-	zbuf.Write(hostile)
-	code, out, _ := run(t, "verify", write("hostile.asice", zbuf.Bytes()), "--ca", caFile)
-	var f struct{ Error string }
-	json.Unmarshal(out, &f)
-	if code != 2 || f.Error != "archive.asic.bad_path" {
-		t.Fatalf("hostile: exit %d %s", code, out)
 	}
 }

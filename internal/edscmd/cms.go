@@ -148,7 +148,7 @@ func Signers(res *cms.Result) []SignerReport {
 	return out
 }
 
-// verify is `senim eds verify [--data FILE] [--ca FILE]... [--ca-anchor FILE]... [--at RFC3339] [--crl FILE]... [--ocsp] IN.cms|IN.asice`.
+// verify is `senim eds verify [--data FILE] [--ca FILE]... [--ca-anchor FILE]... [--at RFC3339] [--crl FILE]... [--ocsp] IN.cms|IN.asics|IN.asice`.
 func verify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("eds verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -160,7 +160,7 @@ func verify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usage(stderr, err)
 	}
 	if len(pos) != 1 {
-		return usage(stderr, errors.New("usage: senim eds verify [--data FILE] [--ca FILE]... [--ca-anchor FILE]... [--at RFC3339] [--crl FILE]... [--ocsp] IN.cms|IN.asice"))
+		return usage(stderr, errors.New("usage: senim eds verify [--data FILE] [--ca FILE]... [--ca-anchor FILE]... [--at RFC3339] [--crl FILE]... [--ocsp] IN.cms|IN.asics|IN.asice"))
 	}
 	v, at, methods, err := c.validator(Now)
 	if err != nil {

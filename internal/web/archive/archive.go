@@ -1,7 +1,7 @@
 // Package archive is the cabinet's "my archive" area: the electronic documents the
 // citizen is a party of (owner or signer), each with its validation report in plain
-// language, the signed content to download, and the ASiC-E container that verifies
-// without Senim (rules DC-5, DC-6).
+// language, the signed content to download, and the container that verifies without
+// Senim: ASiC-S by default, ASiC-E as well (rules DC-5, DC-6).
 package archive
 
 import (
@@ -75,6 +75,7 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("POST /archive/new", web.Form(web.Citizen(a.store)))
 	s.Handle("GET /archive/{id}", web.Citizen(a.document))
 	s.Handle("GET /archive/{id}/content", web.Download(a.content))
+	s.Handle("GET /archive/{id}/container.asics", web.Download(a.containerS))
 	s.Handle("GET /archive/{id}/container.asice", web.Download(a.container))
 	s.Nav(web.NavItem{Place: web.NavMain, Href: "/archive", ID: "nav-archive", Key: "nav.archive"})
 	return nil
@@ -151,6 +152,9 @@ type documentPage struct {
 	Report   dom.ReportView
 	Signers  []signerRow
 	Problems []string // reasons that concern the whole document
+	// Simple is true when the document has an ASiC-S form, the default download; the
+	// ASiC-E is offered as well.
+	Simple bool
 }
 
 // reason returns the plain-language text of an error code.
@@ -172,7 +176,7 @@ func (a *area) document(w http.ResponseWriter, r *http.Request, sess *identity.S
 	}
 	p := a.s.Page(w, r, sess)
 	v := rep.View()
-	dp := documentPage{Summary: sm, Report: v}
+	dp := documentPage{Summary: sm, Report: v, Simple: d.HasASiCS()}
 	for _, s := range v.Signers {
 		row := signerRow{Name: s.Name, SignedAt: s.SignedAt, Valid: s.Valid}
 		for _, c := range s.Codes {
@@ -207,14 +211,30 @@ func (a *area) content(w http.ResponseWriter, r *http.Request, sess *identity.Se
 }
 
 func (a *area) container(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	return a.export(w, r, sess, dom.MimeTypeASiCE)
+}
+
+func (a *area) containerS(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	return a.export(w, r, sess, dom.MimeTypeASiCS)
+}
+
+func (a *area) export(w http.ResponseWriter, r *http.Request, sess *identity.Session, mimeType string) error {
 	d, sm, err := a.open(r, sess, true)
 	if err != nil {
 		return err
 	}
+	if mimeType == dom.MimeTypeASiCS && !d.HasASiCS() {
+		// The page links the ASiC-E for such a document; the address was typed.
+		return problem.NotFound
+	}
 	var buf bytes.Buffer
-	if err := dom.WriteASiCE(&buf, d, a.now()); err != nil {
+	write := dom.WriteASiCE
+	if mimeType == dom.MimeTypeASiCS {
+		write = dom.WriteASiCS
+	}
+	if err := write(&buf, d, a.now()); err != nil {
 		return err
 	}
-	dom.ServeContainer(w, sm.ID, buf.Bytes())
+	dom.ServeContainer(w, sm.ID, mimeType, buf.Bytes())
 	return nil
 }

@@ -24,7 +24,10 @@ var t0 = time.Date(2026, 6, 1, 9, 30, 0, 0, time.UTC)
 type fakeArchive struct {
 	asked  []string
 	report *dom.Report
-	stored []stored
+	// twoFiles makes the document two signature files under an evidence record: no
+	// ASiC-S form.
+	twoFiles bool
+	stored   []stored
 }
 
 type stored struct {
@@ -64,6 +67,9 @@ func (f *fakeArchive) Open(_ context.Context, p, id string, _ bool) (*dom.Docume
 		return nil, nil, dom.ErrNotFound
 	}
 	sm := doc
+	if f.twoFiles {
+		return &dom.Document{Name: doc.Name, Content: []byte("hello"), Signatures: [][]byte{{0x30, 0}, {0x30, 0}}, Evidence: []byte{0x30, 0}}, &sm, nil
+	}
 	return &dom.Document{Name: doc.Name, Content: []byte("hello"), Signatures: [][]byte{{0x30, 0}}}, &sm, nil
 }
 
@@ -122,7 +128,7 @@ func TestDocuments(t *testing.T) {
 	}
 	page = h.Get("/archive/d1?lang=en", c).Body.String()
 	for _, want := range []string{"ТЕСТОВ ТЕСТ", i18n.T("en", "archive.verdict.valid"), i18n.T("en", "archive.evidence.valid"), strings.Repeat("ab", 32),
-		`href="/archive/d1/container.asice"`} {
+		`href="/archive/d1/container.asics" download id="download-container"`, `href="/archive/d1/container.asice" download id="download-container-asice"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("document page has no %q", want)
 		}
@@ -139,6 +145,13 @@ func TestDocuments(t *testing.T) {
 	if d, err := dom.ReadASiCE(w.Body.Bytes(), dom.Limits{}); err != nil || string(d.Content) != "hello" {
 		t.Errorf("container: %v", err)
 	}
+	w = h.Get("/archive/d1/container.asics", c)
+	if w.Code != 200 || w.Header().Get("Content-Type") != dom.MimeTypeASiCS || !strings.Contains(w.Header().Get("Content-Disposition"), ".asics") {
+		t.Fatalf("ASiC-S container: %d %v", w.Code, w.Header())
+	}
+	if d, err := dom.ReadASiCS(w.Body.Bytes(), dom.Limits{}); err != nil || string(d.Content) != "hello" {
+		t.Errorf("ASiC-S container: %v", err)
+	}
 	// The second signer is a party too.
 	b := h.Citizen("900101300002", "Bolat")
 	if page := h.Get("/archive", b).Body.String(); !strings.Contains(page, `id="doc-d1"`) {
@@ -149,10 +162,29 @@ func TestDocuments(t *testing.T) {
 	if page := h.Get("/archive", x).Body.String(); !strings.Contains(page, `id="documents-none"`) {
 		t.Error("a third citizen lists the document")
 	}
-	for _, p := range []string{"/archive/d1", "/archive/d1/content", "/archive/d1/container.asice", "/archive/nope"} {
+	for _, p := range []string{"/archive/d1", "/archive/d1/content", "/archive/d1/container.asice", "/archive/d1/container.asics", "/archive/nope"} {
 		if w := h.Get(p, x); w.Code != 404 || !strings.Contains(w.Header().Get("Content-Type"), "text/html") {
 			t.Errorf("%s for a third citizen: %d", p, w.Code)
 		}
+	}
+}
+
+// rule DC-6: a document of two signature files under one evidence record has no
+// ASiC-S form: the page offers its ASiC-E as the container, and the ASiC-S address is
+// not found.
+func TestDocumentWithoutASiCS(t *testing.T) {
+	h, f := mount(t)
+	f.twoFiles = true
+	c := h.Citizen("900101300001", "Aigerim")
+	page := h.Get("/archive/d1?lang=en", c).Body.String()
+	if !strings.Contains(page, `href="/archive/d1/container.asice" download id="download-container"`) || strings.Contains(page, "container.asics") {
+		t.Error("the page offers an ASiC-S the document does not have")
+	}
+	if w := h.Get("/archive/d1/container.asics", c); w.Code != 404 {
+		t.Errorf("ASiC-S of a two-file sealed document: %d", w.Code)
+	}
+	if w := h.Get("/archive/d1/container.asice", c); w.Code != 200 {
+		t.Errorf("ASiC-E: %d", w.Code)
 	}
 }
 
