@@ -328,15 +328,7 @@ func countAttr(attrs []Attribute, t asn1.ObjectIdentifier) int {
 // from their raw bytes, unchanged; sets keep their order (signers stay in the order
 // they were added).
 func (sd *SignedData) Marshal() ([]byte, error) {
-	version := int64(1)
-	if !sd.ContentType.Equal(OIDData) {
-		version = 3
-	}
-	for _, si := range sd.Signers {
-		if si.Version == 3 {
-			version = 3
-		}
-	}
+	version := sd.version()
 	b := cryptobyte.NewBuilder(nil)
 	b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1ObjectIdentifier(OIDSignedData)
@@ -377,6 +369,36 @@ func (sd *SignedData) Marshal() ([]byte, error) {
 		})
 	})
 	return b.Bytes()
+}
+
+// version is the SignedData version RFC 5652 section 5.1 requires: 5 with an "other"
+// certificate ([3]) or "other" revocation information ([1], e.g. an OCSP response,
+// RFC 5940); else 4 with a version-2 attribute certificate ([2]); else 3 with a
+// version-1 attribute certificate ([1]), a version-3 SignerInfo or eContent that is
+// not id-data; else 1.
+func (sd *SignedData) version() int64 {
+	tagged := func(raw [][]byte, tag byte) bool {
+		for _, r := range raw {
+			if len(r) > 0 && r[0] == tag {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case tagged(sd.RawCertificates, 0xa3), tagged(sd.RawCRLs, 0xa1):
+		return 5
+	case tagged(sd.RawCertificates, 0xa2):
+		return 4
+	case tagged(sd.RawCertificates, 0xa1), !sd.ContentType.Equal(OIDData):
+		return 3
+	}
+	for _, si := range sd.Signers {
+		if si.Version == 3 {
+			return 3
+		}
+	}
+	return 1
 }
 
 // AddCertificate adds c to the certificates unless it is already there.

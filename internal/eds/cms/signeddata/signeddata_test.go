@@ -165,6 +165,47 @@ func TestMarshalParseRoundTrip(t *testing.T) {
 	}
 }
 
+// The SignedData version follows RFC 5652 section 5.1: an OCSP response among the
+// revocation information ([1] OtherRevocationInfoFormat, RFC 5940) makes it 5, an X.509
+// CRL leaves it at 1, and other eContent makes it 3.
+func TestMarshalVersion(t *testing.T) {
+	ca := newCA(t)
+	cert, key := leaf(t, ca)
+	content := []byte("content")
+	si, err := signeddata.NewSignerInfo(nil, key, cert, signedAttrs(t, content, cert, eds.OIDDigestSHA256))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl := []byte{0x30, 0x03, 0x02, 0x01, 0x00}   // a CertificateList stands as a SEQUENCE
+	other := []byte{0xa1, 0x03, 0x06, 0x01, 0x00} // [1] OtherRevocationInfoFormat
+	for _, tc := range []struct {
+		name  string
+		ctype asn1.ObjectIdentifier
+		crls  [][]byte
+		want  int
+	}{
+		{"data", signeddata.OIDData, nil, 1},
+		{"data with a CRL", signeddata.OIDData, [][]byte{crl}, 1},
+		{"data with an OCSP response", signeddata.OIDData, [][]byte{crl, other}, 5},
+		{"other eContent", asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 4}, nil, 3},
+		{"other eContent with an OCSP response", asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 4}, [][]byte{other}, 5},
+	} {
+		sd := &signeddata.SignedData{ContentType: tc.ctype, Content: content, HasContent: true, Signers: []*signeddata.SignerInfo{si}, RawCRLs: tc.crls}
+		sd.AddDigestAlgorithm(eds.OIDDigestSHA256)
+		der, err := sd.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := signeddata.Parse(der)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got.Version != tc.want {
+			t.Errorf("%s: version %d, want %d", tc.name, got.Version, tc.want)
+		}
+	}
+}
+
 // TestCachedCertificateIsACopy: reusing the input buffer after Parse must not change the
 // cached certificate that later parses return.
 func TestCachedCertificateIsACopy(t *testing.T) {
