@@ -37,15 +37,9 @@ func (a *API) cmsExtend(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	level := strings.ToUpper(strings.TrimSpace(req.CadesLevel))
-	switch level {
-	case "B", "T", "LT":
-	case "LTA":
-		return nil, fail(http.StatusBadRequest, cms.ErrUnsupported, "cadesLevel: LTA (archive time-stamps) is not supported", nil)
-	case "":
-		return nil, invalidField("cadesLevel", "required: B, T, LT or LTA")
-	default:
-		return nil, invalidField("cadesLevel", "must be B, T, LT or LTA")
+	level, err := cadesLevel(req.CadesLevel, true)
+	if err != nil {
+		return nil, err
 	}
 	var data []byte
 	if req.Data != "" {
@@ -63,15 +57,45 @@ func (a *API) cmsExtend(ctx context.Context, body []byte) (any, error) {
 	if !sd.HasContent && data == nil {
 		return nil, fail(http.StatusBadRequest, cms.ErrDetachedContentMissing, "Data must be specified for a detached CMS", nil)
 	}
-	if level == "B" {
-		// Every CAdES signature is at least B: the CMS is returned as it is.
-		return CmsResponse{Status: ok, CMS: base64.StdEncoding.EncodeToString(raw)}, nil
+	out, err := a.raiseLevel(ctx, raw, data, !sd.HasContent, level, req.TsaPolicy)
+	if err != nil {
+		return nil, err
+	}
+	return CmsResponse{Status: ok, CMS: base64.StdEncoding.EncodeToString(out)}, nil
+}
+
+// cadesLevel reads a cadesLevel member: B, T or LT ("" when absent and not required);
+// LTA (archive time-stamps) is not implemented and refused.
+func cadesLevel(v string, required bool) (string, error) {
+	level := strings.ToUpper(strings.TrimSpace(v))
+	switch level {
+	case "B", "T", "LT":
+		return level, nil
+	case "LTA":
+		return "", fail(http.StatusBadRequest, cms.ErrUnsupported, "cadesLevel: LTA (archive time-stamps) is not supported", nil)
+	case "":
+		if !required {
+			return "", nil
+		}
+		return "", invalidField("cadesLevel", "required: B, T, LT or LTA")
+	}
+	return "", invalidField("cadesLevel", "must be B, T, LT or LTA")
+}
+
+// raiseLevel raises the CAdES signatures of raw (with data, the content of a detached
+// CMS) to level: B returns raw as it is; T adds a signature time-stamp to every signer
+// without one (cms.AddTimeStamps); LT does T, then validates every signer and embeds the
+// chain certificates and the CRLs that decided (archive.MakeLT), so a signer that is
+// not valid is refused (archive.signature.invalid) rather than given evidence.
+func (a *API) raiseLevel(ctx context.Context, raw, data []byte, detached bool, level, tsaPolicy string) ([]byte, error) {
+	if level == "B" || level == "" {
+		return raw, nil
 	}
 	var stamper cms.TimeStamper
 	if a.cfg.TSA != nil {
 		policy := tsp.OIDPolicyGOST2015
-		if req.TsaPolicy != "" {
-			p, ok := tsp.PolicyByName[req.TsaPolicy]
+		if tsaPolicy != "" {
+			p, ok := tsp.PolicyByName[tsaPolicy]
 			if !ok {
 				return nil, fail(http.StatusBadRequest, tsp.ErrUnsupported, "tsaPolicy: must be TSA_GOST_POLICY, TSA_GOSTGT_POLICY or TSA_GOST2015_POLICY", nil)
 			}
@@ -90,17 +114,17 @@ func (a *API) cmsExtend(ctx context.Context, body []byte) (any, error) {
 			// Without trust anchors nothing decides, and nothing would be embedded.
 			return nil, fail(http.StatusBadRequest, pki.ErrUntrusted, "cadesLevel LT needs configured trust anchors", nil)
 		}
-		var detached []byte
-		if !sd.HasContent {
-			detached = data
+		var content []byte
+		if detached {
+			content = data
 		}
 		val := archive.Validation{Validator: a.cfg.Validator, CurrentCRLs: a.cfg.CRLs, Now: a.cfg.Now}
 		if a.cfg.CRLs == nil {
 			val.CurrentCRLs = func() []*pki.CRL { return nil }
 		}
-		if out, _, err = archive.MakeLT(ctx, out, detached, val); err != nil {
+		if out, _, err = archive.MakeLT(ctx, out, content, val); err != nil {
 			return nil, err
 		}
 	}
-	return CmsResponse{Status: ok, CMS: base64.StdEncoding.EncodeToString(out)}, nil
+	return out, nil
 }

@@ -184,3 +184,87 @@ func TestCMSExtendErrors(t *testing.T) {
 		golden(t, "cms-extend-lta.json", body)
 	}
 }
+
+// issue 12 item 7: /cms/sign and /cms/sign/add take newer NCANode's cadesLevel — T
+// time-stamps the signatures made, LT also embeds their chain and the CRL that decided
+// (as /cms/extend), B is the plain signature — and refuse LTA, an unknown level and B
+// together with withTsp. (Before, cadesLevel was ignored and a B signature came back.)
+func TestCMSSignCadesLevel(t *testing.T) {
+	crl, err := pki.ParseCRL(readFile(t, "nca_gost2022_test.crl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestTSA(t)
+	crls := []*pki.CRL{crl, ts.crl(t)}
+	v, err := pki.New(pki.Config{
+		Roots:         []*x509.Certificate{readCert(t, "root_test_gost_2022.cer"), ts.root},
+		Intermediates: []*x509.Certificate{readCert(t, "nca_gost2022_test.cer")},
+		CRLs:          crls, Clock: clock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newTestServer(t, func(c *Config) {
+		c.Validator, c.TSA, c.TSARevocation = v, ts.stamper, nil
+		c.CRLs = func() []*pki.CRL { return crls }
+	})
+	data := b64([]byte("signed at a level"))
+	signer := []KeyRequest{key(t, "individual/valid/individual_valid.p12")}
+	stamps := func(raw []byte) (int, int) {
+		sd, err := signeddata.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, si := range sd.Signers {
+			n += len(signeddata.Attr(si.UnsignedAttrs, signeddata.OIDAttrTimeStampToken))
+		}
+		return n, len(sd.RawCRLs)
+	}
+	for _, tc := range []struct {
+		level      string
+		tsa, crls  int
+		detached   bool
+		verifyData string
+	}{
+		{"B", 0, 0, false, ""},
+		{"T", 1, 0, false, ""},
+		{"lt", 1, 2, true, data},
+	} {
+		code, body := post(t, h, "/cms/sign", CmsSignRequest{Data: data, Detached: tc.detached, Signers: signer, CadesLevel: tc.level})
+		if code != 200 {
+			t.Fatalf("%s: HTTP %d %s", tc.level, code, body)
+		}
+		out := decodeCMSResponse(t, body)
+		if n, c := stamps(out); n != tc.tsa || c != tc.crls {
+			t.Errorf("%s: %d time-stamps and %d CRLs, want %d and %d", tc.level, n, c, tc.tsa, tc.crls)
+		}
+		var ver CmsVerificationResponse
+		postOK(t, h, "/cms/verify", CmsVerifyRequest{CMS: b64(out), Data: tc.verifyData, RevocationCheck: []string{"CRL"}}, &ver)
+		if !ver.Valid {
+			t.Errorf("%s does not verify: %+v", tc.level, ver)
+		}
+	}
+	// /cms/sign/add to T: the added signer and the first one are time-stamped.
+	var first CmsResponse
+	postOK(t, h, "/cms/sign", CmsSignRequest{Data: data, Signers: signer}, &first)
+	code, body := post(t, h, "/cms/sign/add", CmsSignRequest{CMS: first.CMS, Signers: []KeyRequest{key(t, "legal/valid/head.p12")}, CadesLevel: "T"})
+	if code != 200 {
+		t.Fatalf("sign/add T: HTTP %d %s", code, body)
+	}
+	if n, _ := stamps(decodeCMSResponse(t, body)); n != 2 {
+		t.Errorf("sign/add T: %d time-stamps, want 2", n)
+	}
+	// Refusals, each with its stable code.
+	code, body = post(t, h, "/cms/sign", CmsSignRequest{Data: data, Signers: signer, CadesLevel: "LTA"})
+	checkError(t, code, body, 400, "eds.cms.unsupported")
+	code, body = post(t, h, "/cms/sign", CmsSignRequest{Data: data, Signers: signer, CadesLevel: "C"})
+	checkError(t, code, body, 400, "request.invalid_field")
+	code, body = post(t, h, "/cms/sign", CmsSignRequest{Data: data, Signers: signer, CadesLevel: "B", WithTsp: true})
+	checkError(t, code, body, 400, "request.invalid_field")
+	code, body = post(t, h, "/cms/sign/add", CmsSignRequest{CMS: first.CMS, Signers: signer, CadesLevel: "LTA"})
+	checkError(t, code, body, 400, "eds.cms.unsupported")
+	// LT of a signer the CRL lists as revoked: refused, no evidence made for it.
+	code, body = post(t, h, "/cms/sign", CmsSignRequest{Data: data, Signers: []KeyRequest{key(t, "legal/valid/employee.p12")}, CadesLevel: "LT"})
+	checkError(t, code, body, 400, "archive.signature.invalid")
+}

@@ -722,6 +722,10 @@ func (a *API) cmsSign(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	level, err := signLevel(&req)
+	if err != nil {
+		return nil, err
+	}
 	opts, err := a.signOptions(&req)
 	if err != nil {
 		return nil, err
@@ -734,7 +738,22 @@ func (a *API) cmsSign(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if out, err = a.raiseLevel(ctx, out, data, req.Detached, level, req.TsaPolicy); err != nil {
+		return nil, err
+	}
 	return CmsResponse{Status: ok, CMS: base64.StdEncoding.EncodeToString(out)}, nil
+}
+
+// signLevel reads /cms/sign's cadesLevel; B and withTsp contradict each other.
+func signLevel(req *CmsSignRequest) (string, error) {
+	level, err := cadesLevel(req.CadesLevel, false)
+	if err != nil {
+		return "", err
+	}
+	if level == "B" && req.WithTsp {
+		return "", invalidField("cadesLevel", "B has no time-stamp, and withTsp asks for one")
+	}
+	return level, nil
 }
 
 func (a *API) cmsSignAdd(ctx context.Context, body []byte) (any, error) {
@@ -751,6 +770,10 @@ func (a *API) cmsSignAdd(ctx context.Context, body []byte) (any, error) {
 		if data, err = decodeB64("data", req.Data); err != nil {
 			return nil, err
 		}
+	}
+	level, err := signLevel(&req)
+	if err != nil {
+		return nil, err
 	}
 	opts, err := a.signOptions(&req)
 	if err != nil {
@@ -775,6 +798,9 @@ func (a *API) cmsSignAdd(ctx context.Context, body []byte) (any, error) {
 		if out, err = cms.AddSigner(ctx, out, data, s, opts); err != nil {
 			return nil, err
 		}
+	}
+	if out, err = a.raiseLevel(ctx, out, data, !sd.HasContent, level, req.TsaPolicy); err != nil {
+		return nil, err
 	}
 	return CmsResponse{Status: ok, CMS: base64.StdEncoding.EncodeToString(out)}, nil
 }

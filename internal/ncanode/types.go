@@ -38,6 +38,10 @@ type CmsSignRequest struct {
 	TsaPolicy string       `json:"tsaPolicy"` // TSA_GOST_POLICY | TSA_GOSTGT_POLICY | TSA_GOST2015_POLICY (default)
 	Detached  bool         `json:"detached"`
 	CMS       string       `json:"cms"`
+	// CadesLevel (newer NCANode): B, T or LT, the level of the signatures made
+	// (LT: T, then validated and their chain and deciding CRLs embedded, as
+	// /cms/extend); absent: B, or T with withTsp. LTA is refused.
+	CadesLevel string `json:"cadesLevel"`
 }
 
 // CmsVerifyRequest is the body of POST /cms/verify.
