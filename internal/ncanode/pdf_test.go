@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-func readPDF(t *testing.T, name string) []byte {
+func readPDF(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "pdf", name))
 	if err != nil {
