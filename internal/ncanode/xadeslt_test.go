@@ -57,3 +57,30 @@ func TestXAdESLTSignVerify(t *testing.T) {
 	code, body = post(t, noTrust, "/xml/sign", XmlSignRequest{XML: xmlDoc, XadesLevel: levelPtr("LT"), Signers: signers})
 	checkError(t, code, body, 400, "eds.cert.untrusted")
 }
+
+// rule XAdES-LT with several signers: each signature gets its values before the
+// next signer signs, so the later enveloped signature covers the earlier one as it
+// finally is: both verify offline with their own values. Negative: values added to
+// the first signature after the second signed break the second signature.
+func TestXAdESLTSeveralSigners(t *testing.T) {
+	online, offline := ltServers(t)
+	var two XmlSignResponse
+	postOK(t, online, "/xml/sign", XmlSignRequest{XML: xmlDoc, XadesLevel: levelPtr("LT"), Signers: []XmlSignerRequest{
+		{KeyRequest: key(t, "individual/valid/individual_valid.p12")}, {KeyRequest: key(t, "legal/valid/head.p12")}}}, &two)
+	if n := strings.Count(two.XML, "<xades:CertificateValues>"); n != 2 {
+		t.Fatalf("%d CertificateValues, want 2", n)
+	}
+	ver := verifyXML(t, offline, XmlVerifyRequest{XML: two.XML, RevocationCheck: []string{"CRL"}})
+	if !ver.Valid || len(ver.Signers) != 2 || ver.AdesLevel != "LT" {
+		t.Fatalf("two LT signers offline: valid %v, %d signers, level %s", ver.Valid, len(ver.Signers), ver.AdesLevel)
+	}
+	// Drop the first signature's values: the second signature covered them.
+	i := strings.Index(two.XML, "<xades:CertificateValues>")
+	j := strings.Index(two.XML, "</xades:RevocationValues>") + len("</xades:RevocationValues>")
+	stripped := two.XML[:i] + two.XML[j:]
+	ver = verifyXML(t, offline, XmlVerifyRequest{XML: stripped, RevocationCheck: []string{"CRL"}})
+	if ver.Valid || len(ver.Signers) != 2 || ver.Signers[1] == nil || ver.Signers[1].Valid || len(ver.Signers[1].Errors) == 0 ||
+		!strings.HasPrefix(ver.Signers[1].Errors[0], "eds.xml.") {
+		t.Errorf("the second signature still verifies after the first one's values were removed: %+v", ver.Signers)
+	}
+}
