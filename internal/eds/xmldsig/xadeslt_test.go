@@ -60,3 +60,42 @@ func TestAddValidationDataPlacement(t *testing.T) {
 }
 
 func ltMaterialEmpty() pki.LTMaterial { return pki.LTMaterial{} }
+
+// ltSigned signs sample at XAdES-T and adds values: the chain, a CRL value and an
+// OCSP value (opaque bytes: this package only carries them).
+func ltSigned(t testing.TB) []byte {
+	k := rsaKey(t)
+	out, err := Sign([]byte(sample), k.key, k.chain, Options{XAdES: true, TimeStamp: stamper(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = AddValidationData(out, pki.LTMaterial{Certs: k.chain, CRLs: [][]byte{[]byte("crl")}, OCSPs: [][]byte{[]byte("ocsp")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// rule XAdES-LT: values added to a XAdES-T signature leave it valid (they are
+// unsigned) and make level LT with the values readable. Negative: the same
+// signature without them is T with no values.
+func TestXAdESLTRoundTrip(t *testing.T) {
+	res, err := Verify(ltSigned(t), VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Signatures[0]
+	if s.Err != nil || s.Level != LevelLT || s.ValidationData == nil || len(s.ValidationData.Certs) != len(rsaKey(t).chain) ||
+		string(s.ValidationData.CRLs[0]) != "crl" || string(s.ValidationData.OCSPs[0]) != "ocsp" {
+		t.Fatalf("%v %s %+v", s.Err, s.Level, s.ValidationData)
+	}
+	k := rsaKey(t)
+	tOnly, err := Sign([]byte(sample), k.key, k.chain, Options{XAdES: true, TimeStamp: stamper(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = Verify(tOnly, VerifyOptions{})
+	if err != nil || res.Signatures[0].Level != LevelT || res.Signatures[0].ValidationData != nil {
+		t.Errorf("T: %v %+v", err, res.Signatures[0])
+	}
+}
