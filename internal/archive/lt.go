@@ -112,35 +112,25 @@ func MakeLT(ctx context.Context, sig, detached []byte, val Validation) ([]byte, 
 	if sd, err = signeddata.Parse(withTS); err != nil {
 		return nil, nil, err
 	}
-	var cas []*x509.Certificate
-	add := func(r *pki.Result) {
-		if r == nil {
-			return
-		}
-		if oc := r.OCSP; oc.OCSPResponse != nil && oc.Status == pki.StatusGood && oc.Basis != "" {
-			el := ocspRevInfo(oc.OCSPResponse)
-			if !containsBytes(sd.RawCRLs, el) {
-				sd.RawCRLs = append(sd.RawCRLs, el)
-			}
-		}
-		for i, c := range r.Chain {
-			sd.AddCertificate(c)
-			if i > 0 {
-				cas = append(cas, c)
-			}
-		}
-	}
+	var results []*pki.Result
 	for _, s := range res.Signers {
-		add(s.Chain)
+		results = append(results, s.Chain)
 		if s.TimeStamp != nil {
-			add(s.TimeStamp.Chain)
+			results = append(results, s.TimeStamp.Chain)
 		}
 	}
-	for _, crl := range val.crls() {
-		for _, ca := range cas {
-			if bytes.Equal(crl.RawIssuer, ca.RawSubject) && !containsBytes(sd.RawCRLs, crl.Raw) {
-				sd.RawCRLs = append(sd.RawCRLs, crl.Raw)
-			}
+	m := pki.CollectLT(results, val.crls())
+	for _, resp := range m.OCSPs {
+		if el := ocspRevInfo(resp); !containsBytes(sd.RawCRLs, el) {
+			sd.RawCRLs = append(sd.RawCRLs, el)
+		}
+	}
+	for _, c := range m.Certs {
+		sd.AddCertificate(c)
+	}
+	for _, crl := range m.CRLs {
+		if !containsBytes(sd.RawCRLs, crl) {
+			sd.RawCRLs = append(sd.RawCRLs, crl)
 		}
 	}
 	lt, err := sd.Marshal()

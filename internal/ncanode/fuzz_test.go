@@ -11,6 +11,7 @@ var fuzzPaths = []string{
 	"/v1/eds/info", "/v1/eds/verify",
 	"/xml/sign", "/xml/verify", "/wsse/sign", "/wsse/verify", "/pkcs12/aliases", "/x509/verify",
 	"/cms/extend", "/jwt/encode", "/jwt/decode", "/jws/sign", "/jws/sign/add", "/jws/verify", "/x509/sign",
+	"/pdf/sign", "/pdf/verify", "/pdf/extend",
 }
 
 // FuzzRequests sends arbitrary bodies to every endpoint: no input may panic, and
@@ -65,6 +66,17 @@ func FuzzRequests(f *testing.F) {
 	seed(19, JwsVerifyRequest{JWS: jwsOut.JWS, RevocationCheck: []string{"CRL"}})
 	f.Add(uint8(19), []byte(`{"jws":{"protected":"eyJhbGciOiJHRzIwMTUiLCJ4NWMiOlsiTUFBPSJdfQ","signature":"AA","payload":"MQ"}}`))
 	seed(20, X509SignRequest{Data: "x", Signer: &gost})
+	// The long-term levels (21 to 23, and XAdES-LT at 8 and 9).
+	lt := "LT"
+	var xlt XmlSignResponse
+	postOK(f, h, "/xml/sign", XmlSignRequest{XML: "<a/>", XadesLevel: &lt, Signers: []XmlSignerRequest{{KeyRequest: gost}}}, &xlt)
+	seed(8, XmlSignRequest{XML: "<a/>", XadesLevel: &lt, Signers: []XmlSignerRequest{{KeyRequest: gost}}})
+	seed(9, XmlVerifyRequest{XML: xlt.XML, RevocationCheck: []string{"CRL"}})
+	var plt PdfSignResponse
+	postOK(f, h, "/pdf/sign", PdfSignRequest{Pdf: b64(readPDF(f, "unsigned.pdf")), Signers: []PdfSigner{{Signer: gost}}, PadesLevel: "LTA"}, &plt)
+	seed(21, PdfSignRequest{Pdf: b64(readPDF(f, "unsigned.pdf")), Signers: []PdfSigner{{Signer: gost}}, PadesLevel: "LT"})
+	seed(22, PdfVerifyRequest{Pdf: plt.Pdf, RevocationCheck: []string{"CRL"}})
+	seed(23, PdfExtendRequest{Pdf: plt.Pdf, PadesLevel: "LTA"})
 	f.Add(uint8(4), []byte(`{"cms":"MIAGCSqGSIb3DQEHAqCAMIACAQExADCABgkqhkiG9w0BBwGggCSABAA="}`))
 	f.Add(uint8(1), []byte(`{"certs":["-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----"]}`))
 	f.Add(uint8(0), []byte(`{"keys":[{"key":null,"password":1}]}`))

@@ -130,7 +130,7 @@ func New(cfg Config) (*API, error) {
 //	POST /wsse/verify     {xml, revocationCheck}                                 → XmlVerificationResponse
 //	POST /pdf/sign        {pdf, signers: [{reason, location, contactInfo, signer}], withTsp, tsaPolicy} → {pdf}
 //	POST /pdf/verify      {pdf, revocationCheck}                                 → PdfVerificationResponse
-//	POST /pdf/extend      {pdf, padesLevel: T, tsaPolicy}                        → {pdf}
+//	POST /pdf/extend      {pdf, padesLevel: T|LT|LTA, tsaPolicy}                 → {pdf}
 //
 // Mount them only on a listener inside the organisation's network: clients send
 // private keys and passwords, and there is no authentication (see the package

@@ -2,6 +2,7 @@ package ncanode
 
 import (
 	"context"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -26,8 +27,9 @@ type PdfSignRequest struct {
 	Signers   []PdfSigner `json:"signers"`
 	WithTsp   bool        `json:"withTsp"`
 	TsaPolicy string      `json:"tsaPolicy"`
-	// PadesLevel is newer NCANode's B, T (a signature time-stamp), LT or LTA; LT and
-	// LTA (a /DSS and a document time-stamp) are refused here.
+	// PadesLevel is newer NCANode's B, T (a signature time-stamp), LT (T and a /DSS
+	// with the chains and revocation data) or LTA (LT, a document time-stamp and a
+	// /DSS with its material).
 	PadesLevel string `json:"padesLevel"`
 }
 
@@ -46,7 +48,8 @@ type PdfVerifyRequest struct {
 }
 
 // PdfExtendRequest is the body of /pdf/extend. padesLevel T (the default here) adds
-// a document time-stamp; NCANode's LT and LTA (/DSS) are refused.
+// a document time-stamp; LT and LTA add a /DSS (and for LTA a document time-stamp
+// over it) as /pdf/sign does.
 type PdfExtendRequest struct {
 	Pdf        string `json:"pdf"`
 	PadesLevel string `json:"padesLevel"`
@@ -87,6 +90,14 @@ type PdfSignerInfo struct {
 	SignatureAlgorithm *string          `json:"signatureAlgorithm"`
 	DigestAlgorithm    string           `json:"digestAlgorithm"`
 	Tsp                *TspInfo         `json:"tsp,omitempty"`
+	// AdesLevel is newer NCANode's PAdES level, B, T, LT or LTA. Unlike NCANode (any
+	// /DSS makes LT, any document time-stamp LTA), LT means the /DSS holds this
+	// signature's chain and revocation data, LTA that a valid document time-stamp
+	// covers that /DSS.
+	AdesLevel string `json:"adesLevel,omitempty"`
+	// BestSignatureTime is when the signer's certificate was validated: the
+	// signature (or document) time-stamp's genTime, else now.
+	BestSignatureTime *Time `json:"bestSignatureTime,omitempty"`
 
 	// Extensions: the field's name; whether the signature covers the whole file
 	// (false for all but the last of several signatures); the stable codes of the
@@ -133,7 +144,12 @@ func (a *API) pdfSign(ctx context.Context, body []byte) (any, error) {
 	case "T":
 		req.WithTsp = true
 	case "LT", "LTA":
-		return nil, fail(http.StatusBadRequest, pades.ErrUnsupported, "padesLevel: LT and LTA (/DSS, document time-stamp) are not supported; sign at B or T", nil)
+		// As NCANode: T, then a /DSS (and for LTA a document time-stamp and a
+		// /DSS with its material).
+		req.WithTsp = true
+		if a.cfg.Validator == nil {
+			return nil, fail(http.StatusBadRequest, pki.ErrUntrusted, "padesLevel "+strings.ToUpper(req.PadesLevel)+" needs configured trust anchors", nil)
+		}
 	default:
 		return nil, invalidField("padesLevel", "must be B, T, LT or LTA")
 	}
@@ -161,7 +177,44 @@ func (a *API) pdfSign(ctx context.Context, body []byte) (any, error) {
 			return nil, err
 		}
 	}
+	if lvl := strings.ToUpper(req.PadesLevel); lvl == "LT" || lvl == "LTA" {
+		if pdf, err = a.padesLT(ctx, pdf, opts.TSA, req.TsaPolicy, lvl == "LTA"); err != nil {
+			return nil, err
+		}
+	}
 	return PdfSignResponse{Status: ok, Pdf: base64.StdEncoding.EncodeToString(pdf)}, nil
+}
+
+// padesLT raises a signed PDF to PAdES-LT (archive LTA) with pades.ExtendLT: every
+// signature validated now with the configured trust anchors and CRLs, its chain and
+// the CRLs of its CAs (and the OCSP answers that decided, when OCSP is configured
+// for signers) put into a /DSS. A signature that is not valid is refused
+// (eds.pdf.not_extendable).
+func (a *API) padesLT(ctx context.Context, pdf []byte, tsa cms.TimeStamper, policy string, archive bool) ([]byte, error) {
+	now := a.cfg.Now()
+	var crls []*pki.CRL
+	if a.cfg.CRLs != nil {
+		crls = a.cfg.CRLs()
+	}
+	out, _, err := pades.ExtendLT(ctx, pdf, pades.LTOptions{
+		Verify: cms.VerifyOptions{
+			Validator: a.cfg.Validator, Revocation: []pki.RevocationMethod{pki.RevocationCRL},
+			TSARevocation: a.cfg.TSARevocation, Now: func() time.Time { return now }, MaxSigners: a.cfg.MaxSigners,
+		},
+		CRLs: crls, TSA: tsa, HashAlg: docTimeStampHash(policy), Archive: archive,
+	})
+	if errors.Is(err, pades.ErrNotExtendable) {
+		return nil, fail(http.StatusBadRequest, pades.ErrNotExtendable, "", err)
+	}
+	return out, err
+}
+
+// docTimeStampHash is the imprint hash of a document time-stamp under a TSA policy.
+func docTimeStampHash(policy string) asn1.ObjectIdentifier {
+	if p := strings.ToUpper(policy); p == "TSA_GOST_POLICY" || p == "TSA_GOSTGT_POLICY" {
+		return eds.OIDDigestGOST34311
+	}
+	return eds.OIDDigestStreebog512
 }
 
 func (a *API) pdfVerify(ctx context.Context, body []byte) (any, error) {
@@ -248,6 +301,11 @@ func renderPdfSigner(s *pades.Signature, methods []pki.RevocationMethod) PdfSign
 		add(codeOf(e))
 	}
 	if s.CMS != nil && len(s.CMS.Signers) > 0 {
+		si.AdesLevel = s.Level
+		if vt := s.CMS.Signers[0].ValidationTime; !vt.IsZero() {
+			t := Time(vt)
+			si.BestSignatureTime = &t
+		}
 		cs := renderSigner(&s.CMS.Signers[0], methods)
 		if len(cs.Certificates) > 0 {
 			si.Certificate = &cs.Certificates[0]
@@ -270,7 +328,8 @@ func tspInfo(ts *cms.TimeStampInfo) TspInfo {
 	}
 }
 
-// pdfExtend adds a document time-stamp (PAdES-T for the signatures before it).
+// pdfExtend adds a document time-stamp (PAdES-T for the signatures before it), or
+// raises the document to PAdES-LT or -LTA (padesLT).
 func (a *API) pdfExtend(ctx context.Context, body []byte) (any, error) {
 	var req PdfExtendRequest
 	if err := decode(body, &req); err != nil {
@@ -280,10 +339,13 @@ func (a *API) pdfExtend(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch strings.ToUpper(req.PadesLevel) {
+	level := strings.ToUpper(req.PadesLevel)
+	switch level {
 	case "", "T":
 	case "LT", "LTA":
-		return nil, fail(http.StatusBadRequest, pades.ErrUnsupported, "padesLevel: LT and LTA (/DSS) are not supported; T adds a document time-stamp", nil)
+		if a.cfg.Validator == nil {
+			return nil, fail(http.StatusBadRequest, pki.ErrUntrusted, "padesLevel "+level+" needs configured trust anchors", nil)
+		}
 	default:
 		return nil, invalidField("padesLevel", "must be T, LT or LTA")
 	}
@@ -301,11 +363,14 @@ func (a *API) pdfExtend(ctx context.Context, body []byte) (any, error) {
 	} else if len(sigs) == 0 {
 		return nil, fail(http.StatusNotFound, pades.ErrNoSignatures, msgNoSignatures, nil)
 	}
-	hash := eds.OIDDigestStreebog512
-	if p := strings.ToUpper(req.TsaPolicy); p == "TSA_GOST_POLICY" || p == "TSA_GOSTGT_POLICY" {
-		hash = eds.OIDDigestGOST34311
+	if level == "LT" || level == "LTA" {
+		out, err := a.padesLT(ctx, pdf, opts.TSA, req.TsaPolicy, level == "LTA")
+		if err != nil {
+			return nil, err
+		}
+		return PdfSignResponse{Status: ok, Pdf: base64.StdEncoding.EncodeToString(out)}, nil
 	}
-	out, err := pades.TimeStampDocument(ctx, pdf, opts.TSA, hash, "")
+	out, err := pades.TimeStampDocument(ctx, pdf, opts.TSA, docTimeStampHash(req.TsaPolicy), "")
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-func readPDF(t *testing.T, name string) []byte {
+func readPDF(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "pdf", name))
 	if err != nil {
@@ -93,7 +93,6 @@ func TestPdfBadInput(t *testing.T) {
 		{"sign: not a pdf", "/pdf/sign", PdfSignRequest{Pdf: b64([]byte("%PDF-1.7 nothing")), Signers: []PdfSigner{{Signer: good}}}, 400, "eds.pdf.malformed", ""},
 		{"sign: no signers", "/pdf/sign", PdfSignRequest{Pdf: b64(readPDF(t, "unsigned.pdf"))}, 400, "request.invalid_field", ""},
 		{"sign: bad password", "/pdf/sign", PdfSignRequest{Pdf: b64(readPDF(t, "unsigned.pdf")), Signers: []PdfSigner{{Signer: KeyRequest{Key: good.Key, Password: "x"}}}}, 400, "eds.pkcs12.bad_password", ""},
-		{"sign: LTA", "/pdf/sign", PdfSignRequest{Pdf: b64(readPDF(t, "unsigned.pdf")), Signers: []PdfSigner{{Signer: good}}, PadesLevel: "LTA"}, 400, "eds.pdf.unsupported", ""},
 		{"sign: bad level", "/pdf/sign", PdfSignRequest{Pdf: b64(readPDF(t, "unsigned.pdf")), Signers: []PdfSigner{{Signer: good}}, PadesLevel: "Q"}, 400, "request.invalid_field", ""},
 	} {
 		status, body := post(t, h, c.path, c.req)
@@ -126,7 +125,7 @@ func TestPdfBadInput(t *testing.T) {
 
 // /pdf/extend with padesLevel T appends a document time-stamp: /pdf/verify lists it
 // in documentTimestamps (not in signers, as NCANode) and the document stays valid.
-// Negative cases: an unsigned PDF (404), LT/LTA (refused), no TSA configured.
+// Negative cases: an unsigned PDF (404), an unknown level, no TSA configured.
 func TestPdfExtend(t *testing.T) {
 	h := newTestServer(t)
 	var signed, extended PdfSignResponse
@@ -156,7 +155,6 @@ func TestPdfExtend(t *testing.T) {
 		code   string
 	}{
 		{"unsigned", h, PdfExtendRequest{Pdf: b64(readPDF(t, "unsigned.pdf"))}, 404, "eds.pdf.no_signatures"},
-		{"LTA", h, PdfExtendRequest{Pdf: signed.Pdf, PadesLevel: "LTA"}, 400, "eds.pdf.unsupported"},
 		{"bad level", h, PdfExtendRequest{Pdf: signed.Pdf, PadesLevel: "X"}, 400, "request.invalid_field"},
 		{"no TSA", noTSA, PdfExtendRequest{Pdf: signed.Pdf}, 400, "eds.tsp.not_configured"},
 		{"not a pdf", h, PdfExtendRequest{Pdf: b64([]byte("x"))}, 400, "eds.pdf.malformed"},

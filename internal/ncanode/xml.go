@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/archive"
 	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/eds/tsp"
@@ -99,8 +100,8 @@ type XmlVerificationResponse struct {
 	AdesSubIndication string `json:"adesSubIndication,omitempty"`
 }
 
-// ErrXAdESUnsupported: /xml/sign with xadesLevel LT or LTA.
-var ErrXAdESUnsupported = eds.NewError("eds.xml.xades_unsupported", "XAdES levels LT and LTA are not made here; ask B or T")
+// ErrXAdESUnsupported: /xml/sign with xadesLevel LTA.
+var ErrXAdESUnsupported = eds.NewError("eds.xml.xades_unsupported", "XAdES level LTA is not made here; ask B, T or LT")
 
 func (a *API) xmlLimits() xmldsig.Limits { return xmldsig.Limits{MaxBytes: int(a.cfg.MaxBody)} }
 
@@ -112,7 +113,7 @@ func (a *API) xmlSign(ctx context.Context, body []byte) (any, error) {
 	if req.XML == "" {
 		return nil, invalidField("xml", "required")
 	}
-	xades, withTsp := false, req.WithTsp
+	xades, withTsp, lt := false, req.WithTsp, false
 	if req.XadesLevel != nil {
 		switch *req.XadesLevel {
 		case "B":
@@ -121,7 +122,12 @@ func (a *API) xmlSign(ctx context.Context, body []byte) (any, error) {
 			}
 		case "T":
 			withTsp = true
-		case "LT", "LTA":
+		case "LT":
+			withTsp, lt = true, true
+			if a.cfg.Validator == nil {
+				return nil, fail(http.StatusBadRequest, pki.ErrUntrusted, "xadesLevel LT needs configured trust anchors", nil)
+			}
+		case "LTA":
 			return nil, fail(http.StatusBadRequest, ErrXAdESUnsupported, "", nil)
 		default:
 			return nil, invalidField("xadesLevel", "must be B, T, LT or LTA")
@@ -154,6 +160,13 @@ func (a *API) xmlSign(ctx context.Context, body []byte) (any, error) {
 		// KeyInfo holds the signer's certificate only, as NCANode writes it.
 		if doc, err = xmldsig.Sign(doc, e.PrivateKey, []*x509.Certificate{e.Certificate}, opts); err != nil {
 			return nil, err
+		}
+		// Each signature gets its values before the next signer signs: a later
+		// enveloped signature covers the earlier ones as they are then.
+		if lt {
+			if doc, err = a.xadesLT(ctx, doc); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return XmlSignResponse{Status: ok, XML: string(doc)}, nil
@@ -217,16 +230,17 @@ func (a *API) verifyXML(ctx context.Context, body []byte, soap bool) (any, error
 	for i := range res.Signatures {
 		s := &res.Signatures[i]
 		at := a.cfg.Now()
+		val, extra := a.withXAdESValues(s)
 		var ts *TspInfo
 		if s.TimeStampToken != nil {
-			ts = a.xmlTimeStamp(ctx, s, methods)
+			ts = a.xmlTimeStamp(ctx, s, methods, val)
 			if ts.Valid {
 				at = time.Time(ts.GenTime)
 			}
 		}
 		var ci *CertificateInfo
 		if s.Certificate != nil {
-			c := a.certificateInfoAt(ctx, s.Certificate, s.Certificates, methods, at)
+			c := certificateInfoWith(ctx, val, s.Certificate, extra, methods, at)
 			if s.Err != nil {
 				c.Valid = false
 				c.Errors = append([]string{codeOf(s.Err)}, c.Errors...)
@@ -303,14 +317,54 @@ func adesGrade(s *xmldsig.Signature, ci *CertificateInfo, ts *TspInfo) (status, 
 	return adesIndeterminate, ""
 }
 
-// xmlTimeStamp verifies a signature's time-stamp against the trust anchors.
-func (a *API) xmlTimeStamp(ctx context.Context, s *xmldsig.Signature, methods []pki.RevocationMethod) *TspInfo {
+// xadesLT raises the signature just made (the last of doc, XAdES-T) to XAdES-LT:
+// its time-stamp and its signer are validated at the time-stamp's time with the
+// configured trust and CRLs, and the chains, the CRLs of their CAs and the OCSP
+// answers that decided (pki.CollectLT, as CAdES-LT and PAdES-LT) are written
+// into CertificateValues and RevocationValues. A signer or TSA that is not valid
+// is refused (archive.signature.invalid), as /cms/extend does.
+func (a *API) xadesLT(ctx context.Context, doc []byte) ([]byte, error) {
+	res, err := xmldsig.Verify(doc, xmldsig.VerifyOptions{Limits: a.xmlLimits()})
+	if err != nil {
+		return nil, err
+	}
+	s := &res.Signatures[len(res.Signatures)-1]
+	if s.Err != nil || s.TimeStampToken == nil || s.Certificate == nil {
+		return nil, fail(http.StatusBadRequest, archive.ErrSignatureInvalid, "the signature is not XAdES-T", s.Err)
+	}
+	rev := []pki.RevocationMethod{pki.RevocationCRL}
+	tsaRev := a.cfg.TSARevocation
+	if tsaRev == nil {
+		tsaRev = rev
+	}
+	ver, err := tsp.VerifyToken(ctx, s.TimeStampToken, tsp.VerifyOptions{Data: s.TimeStampData, Validator: a.cfg.Validator, Revocation: tsaRev})
+	if err != nil {
+		return nil, fail(http.StatusBadRequest, archive.ErrSignatureInvalid, "the signature time-stamp does not verify", err)
+	}
+	chain := a.cfg.Validator.Validate(ctx, s.Certificate, ver.GenTime(), pki.Options{Revocation: rev, Intermediates: s.Certificates})
+	if !chain.Valid {
+		var cause error
+		if len(chain.Errors) > 0 {
+			cause = chain.Errors[0]
+		}
+		return nil, fail(http.StatusBadRequest, archive.ErrSignatureInvalid, "the signer's certificate is not valid at the time-stamp", cause)
+	}
+	var crls []*pki.CRL
+	if a.cfg.CRLs != nil {
+		crls = a.cfg.CRLs()
+	}
+	return xmldsig.AddValidationData(doc, pki.CollectLT([]*pki.Result{&chain, ver.Chain}, crls))
+}
+
+// xmlTimeStamp verifies a signature's time-stamp against the trust anchors (v:
+// the configured Validator, with a XAdES-LT signature's values as evidence).
+func (a *API) xmlTimeStamp(ctx context.Context, s *xmldsig.Signature, methods []pki.RevocationMethod, val *pki.Validator) *TspInfo {
 	rev := a.cfg.TSARevocation
 	if rev == nil {
 		rev = methods
 	}
-	v, err := tsp.VerifyToken(ctx, s.TimeStampToken, tsp.VerifyOptions{Data: s.TimeStampData, Validator: a.cfg.Validator, Revocation: rev})
-	ti := &TspInfo{Valid: err == nil && a.cfg.Validator != nil}
+	v, err := tsp.VerifyToken(ctx, s.TimeStampToken, tsp.VerifyOptions{Data: s.TimeStampData, Validator: val, Revocation: rev})
+	ti := &TspInfo{Valid: err == nil && val != nil}
 	if v == nil || v.Token == nil {
 		return ti
 	}
@@ -335,11 +389,45 @@ func (a *API) xmlTimeStamp(ctx context.Context, s *xmldsig.Signature, methods []
 
 // certificateInfoAt validates cert at a time and renders it.
 func (a *API) certificateInfoAt(ctx context.Context, cert *x509.Certificate, extra []*x509.Certificate, methods []pki.RevocationMethod, at time.Time) CertificateInfo {
-	if a.cfg.Validator == nil {
+	return certificateInfoWith(ctx, a.cfg.Validator, cert, extra, methods, at)
+}
+
+// certificateInfoWith validates cert at a time with v and renders it.
+func certificateInfoWith(ctx context.Context, v *pki.Validator, cert *x509.Certificate, extra []*x509.Certificate, methods []pki.RevocationMethod, at time.Time) CertificateInfo {
+	if v == nil {
 		ci := renderCert(cert, nil, methods)
 		ci.Errors = []string{pki.ErrUntrusted.Code()}
 		return ci
 	}
-	res := a.cfg.Validator.Validate(ctx, cert, at, pki.Options{Revocation: methods, Intermediates: extra})
+	res := v.Validate(ctx, cert, at, pki.Options{Revocation: methods, Intermediates: extra})
 	return renderCert(cert, &res, methods)
+}
+
+// withXAdESValues returns the Validator and extra certificates for a signature: a
+// XAdES-LT signature's CertificateValues help build chains (never as anchors), its
+// CRL and OCSP values are evidence the Validator judges as any other (signed by
+// the issuer found, about the certificate, speaking for the time).
+func (a *API) withXAdESValues(s *xmldsig.Signature) (*pki.Validator, []*x509.Certificate) {
+	v, extra := a.cfg.Validator, s.Certificates
+	vd := s.ValidationData
+	if vd == nil || v == nil {
+		return v, extra
+	}
+	extra = append([]*x509.Certificate(nil), extra...)
+	for _, der := range vd.Certs {
+		if c, err := x509.ParseCertificate(der); err == nil {
+			extra = append(extra, c)
+		}
+	}
+	var crls []*pki.CRL
+	for _, der := range vd.CRLs {
+		if c, err := pki.ParseCRL(der); err == nil {
+			crls = append(crls, c)
+		}
+	}
+	var oc pki.OCSPClient
+	if st := pki.NewStoredOCSP(vd.OCSPs); st.Len() > 0 {
+		oc = st
+	}
+	return v.WithEvidence(crls, oc), extra
 }

@@ -169,7 +169,7 @@ func TestXMLErrors(t *testing.T) {
 	h := newTestServer(t)
 	k := key(t, "legal/valid/head.p12")
 	signer := []XmlSignerRequest{{KeyRequest: k}}
-	level, unknownLevel, levelB := "LT", "X", "B"
+	level, unknownLevel, levelB := "LTA", "X", "B"
 	bomb := `<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><r>&b;</r>`
 	cases := []struct {
 		path string

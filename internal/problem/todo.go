@@ -278,7 +278,7 @@ var todo = map[string]string{
 	"eds.xml.reference_invalid":     "Reference only the whole document (URI=\"\") or an element by a unique ID that exists in it.",
 	"eds.xml.no_certificate":        "Include the signer's certificate in ds:KeyInfo/ds:X509Data.",
 	"eds.xml.key_mismatch":          "Sign with a key whose algorithm matches the ds:SignatureMethod.",
-	"eds.xml.xades_unsupported":     "Ask xadesLevel B or T; LT and LTA are not made here.",
+	"eds.xml.xades_unsupported":     "Ask xadesLevel B, T or LT; LTA is not made here.",
 
 	// XAdES (issue 12): the binding of the signed properties.
 	"eds.xml.xades_malformed":              "Keep the XAdES SignedProperties where the signer put them: once, in the signature's own QualifyingProperties, referenced once from SignedInfo with Type SignedProperties.",

@@ -73,3 +73,41 @@ func BenchmarkSignGOST512(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkVerifyLT and BenchmarkVerifyT measure what a /DSS costs /pdf/verify:
+// the same RSA signature with its signature time-stamp, with (LT: reading the
+// store, its CRL through the Validator, the DSS-only update checked) and without
+// it (T, the CRL configured in the Validator instead).
+func BenchmarkVerifyLT(b *testing.B) {
+	p := newLTPKI(b, "Bench")
+	signed, err := Sign(b.Context(), makePDF(b, objStreams), p.spec, SignOptions{Now: clock, TSA: p.tsa})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lt, _, err := ExtendLT(b.Context(), signed, p.ltOptions(false))
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := p.offlineLater()
+	benchCPU(b, func() {
+		res, err := Verify(b.Context(), lt, opts)
+		if err != nil || !res.Valid {
+			b.Fatal("not valid")
+		}
+	})
+}
+
+func BenchmarkVerifyT(b *testing.B) {
+	p := newLTPKI(b, "Bench")
+	signed, err := Sign(b.Context(), makePDF(b, objStreams), p.spec, SignOptions{Now: clock, TSA: p.tsa})
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := p.ltOptions(false).Verify
+	benchCPU(b, func() {
+		res, err := Verify(b.Context(), signed, opts)
+		if err != nil || !res.Valid {
+			b.Fatal("not valid")
+		}
+	})
+}

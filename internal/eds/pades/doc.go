@@ -64,6 +64,32 @@
 // PAdES forbids (the time is /M), for adbe.pkcs7.detached with it. TimeStampDocument appends a document time-stamp the same way.
 // A document certified with DocMDP permission 1 is not signed
 // (eds.pdf.changes_forbidden); a document time-stamp is still added, as ISO 32000-2
-// §12.8.2.2 allows. Not made: visible appearances, /DSS (PAdES-LT), certification
-// (DocMDP) signatures.
+// §12.8.2.2 allows. Not made: visible appearances, certification (DocMDP)
+// signatures.
+//
+// # Long-term levels (PAdES-LT, -LTA)
+//
+// ExtendLT validates every signature now, refuses a document that does not verify
+// (eds.pdf.not_extendable), adds a document time-stamp when a signature has no
+// time-stamp of any kind, and appends a /DSS (AddDSS: /Certs, /CRLs, /OCSPs as
+// streams, /VRI per signature keyed by the upper-case hex SHA-1 of its /Contents)
+// with the material pki.CollectLT gathers — the one collector CAdES-LT
+// (archive.MakeLT) uses: the chains, the CRLs of their CAs and the OCSP answers
+// that decided. For LTA a document time-stamp follows, then a /DSS with that
+// time-stamp's material. An existing /DSS is kept and extended, an indirect one
+// rewritten in place.
+//
+// Verify reads the /DSS of the newest catalog (bounded, eds.pdf.dss_invalid when it
+// is not a dictionary of arrays of streams) and uses it as evidence at each
+// signature's time: its certificates for building chains (never as anchors), its
+// CRLs and OCSP answers through pki.Validator.WithEvidence, so that each counts only
+// when signed by the issuer found for the certificate checked and about it. An
+// update after the last signature is not an unsigned change when it only adds or
+// replaces the /DSS: the catalog differs in /DSS alone and every other object it
+// writes is a cross-reference stream or reachable from the new /DSS (and, if it
+// existed before, from the old one). Signature.Level is B, T (a valid signature
+// time-stamp or a valid document time-stamp after it), LT (T, and the /DSS holds
+// the CA certificates of its chain and, when revocation was checked, the issuer's
+// CRL or the OCSP answer that decided) or LTA (LT, and a valid document time-stamp
+// covers a /DSS).
 package pades

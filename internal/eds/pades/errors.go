@@ -34,3 +34,14 @@ var (
 	// ErrSignatureSpace: the CMS did not fit the space reserved for it (internal).
 	ErrSignatureSpace = eds.NewError("eds.pdf.signature_too_large", "pdf: the signature is larger than the space reserved for it")
 )
+
+// Errors of the long-term levels (PAdES-LT, -LTA).
+var (
+	// ErrNotExtendable: a signature (or document time-stamp) of the PDF is not valid
+	// now, or the document was changed after its last signature, so no long-term
+	// validation material is added for it.
+	ErrNotExtendable = eds.NewError("eds.pdf.not_extendable", "pdf: a signature of the document is not valid, so it is not extended to LT or LTA")
+	// ErrDSS: the document's /DSS is not a dictionary of arrays of streams as ETSI EN
+	// 319 142-1 describes it.
+	ErrDSS = eds.NewError("eds.pdf.dss_invalid", "pdf: the document security store (/DSS) is malformed")
+)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/pki"
 )
 
 // FuzzVerify feeds arbitrary bytes to the reader and the signature checks (no
@@ -30,11 +31,61 @@ func FuzzVerify(f *testing.F) {
 			return
 		}
 		if res.Valid {
+			var last int64
 			for _, s := range res.Signatures {
-				if !s.Valid || s.CMS == nil || s.SignedLength < contentEnd(pdf) {
+				if !s.Valid || (s.CMS == nil && s.DocTimeStamp == nil) {
 					t.Fatalf("valid document with a signature that is not: %+v", s)
 				}
+				last = max(last, s.SignedLength)
 			}
+			// Only a document security store may follow the last signature.
+			if d, err := Open(pdf); err != nil || (last < contentEnd(pdf) && !d.onlyDSSAfter(last)) {
+				t.Fatalf("valid document with unsigned changes after %d", last)
+			}
+		}
+	})
+}
+
+// FuzzDSS reads the /DSS of arbitrary PDFs and checks what follows a revision
+// (onlyDSSAfter), and AddDSS writes a store that reads back: never a panic.
+// Seeds: PAdES-LT and -LTA files. Run: go test ./internal/eds/pades/ -run '^$' -fuzz FuzzDSS
+func FuzzDSS(f *testing.F) {
+	p := newLTPKI(f, "Fuzz")
+	signed, err := Sign(f.Context(), makePDF(f, xrefStream), p.spec, SignOptions{Now: clock, TSA: p.tsa})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, archive := range []bool{false, true} {
+		out, _, err := ExtendLT(f.Context(), signed, p.ltOptions(archive))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(out, int64(len(signed)))
+	}
+	f.Add(makePDF(f, objStreams), int64(10))
+	f.Fuzz(func(t *testing.T, pdf []byte, n int64) {
+		d, err := Open(pdf)
+		if err != nil {
+			return
+		}
+		ds, err := d.DSS()
+		if err == nil && ds != nil {
+			ds.Evidence()
+		}
+		if n > 0 && n < int64(len(pdf)) {
+			d.onlyDSSAfter(n)
+		}
+		out, err := AddDSS(pdf, []DSSEntry{{Signature: pdf[:min(len(pdf), 8)], Material: pki.LTMaterial{CRLs: [][]byte{[]byte("crl")}}}})
+		if err != nil {
+			return
+		}
+		d2, err := Open(out)
+		if err != nil {
+			t.Fatalf("AddDSS wrote a file that does not open: %v", err)
+		}
+		ds2, err := d2.DSS()
+		if err != nil || ds2 == nil || !containsDER(ds2.CRLs, []byte("crl")) {
+			t.Fatalf("the store written does not read back: %v %+v", err, ds2)
 		}
 	})
 }

@@ -224,3 +224,10 @@ func tool(t testing.TB, name string) string {
 	}
 	return p
 }
+
+func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
+
+func execOut(t testing.TB, bin string, args ...string) (string, error) {
+	out, err := exec.CommandContext(t.Context(), bin, args...).CombinedOutput()
+	return string(out), err
+}

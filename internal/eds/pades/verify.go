@@ -3,6 +3,7 @@ package pades
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"strconv"
 	"strings"
@@ -157,7 +158,20 @@ type Signature struct {
 	// Errors: structural failures (ErrByteRange, ErrContents, ErrSubFilter),
 	// ErrModifiedAfterSigning, and the CMS signers' failures.
 	Errors []error
+	// Level is the PAdES baseline level the signature reaches (LevelB to LevelLTA);
+	// "" for a document time-stamp.
+	Level string
+
+	docTimeStamped bool // validated at a later document time-stamp's genTime
 }
+
+// PAdES baseline levels (ETSI EN 319 142-1 section 6).
+const (
+	LevelB   = "B"   // a signature
+	LevelT   = "T"   // and a valid signature time-stamp, or a valid document time-stamp after it
+	LevelLT  = "LT"  // and a /DSS with its chain and the revocation data of its checks
+	LevelLTA = "LTA" // and a valid document time-stamp over that /DSS
+)
 
 // Result is the outcome of Verify.
 type Result struct {
@@ -169,6 +183,8 @@ type Result struct {
 	Valid bool
 	// Errors holds ErrUnsignedChanges when UnsignedChanges.
 	Errors []error
+	// DSS is the document security store used as evidence; nil without one.
+	DSS *DSS
 }
 
 // Verify finds and checks every signature of pdf. The error is non-nil only when
@@ -196,7 +212,26 @@ func Verify(ctx context.Context, pdf []byte, opts cms.VerifyOptions) (*Result, e
 	if len(sigs) > maxSigs {
 		return nil, fmt.Errorf("%w: %d signatures, at most %d", ErrTooLarge, len(sigs), maxSigs)
 	}
-	res := &Result{Valid: true}
+	// The /DSS (PAdES-LT) is evidence for every signature: its certificates help build
+	// chains, its CRLs and OCSP answers are judged by the Validator at each
+	// signature's time like any other (signed by the issuer found, speaking for the
+	// time), so material of another chain or about another certificate decides
+	// nothing.
+	dss, err := d.DSS()
+	if err != nil {
+		return nil, err
+	}
+	if dss != nil {
+		certs, crls, ocsp := dss.Evidence()
+		opts.Certificates = append(append([]*x509.Certificate(nil), opts.Certificates...), certs...)
+		if opts.Validator != nil {
+			opts.Validator = opts.Validator.WithEvidence(crls, ocsp)
+		}
+		if opts.TSAValidator != nil {
+			opts.TSAValidator = opts.TSAValidator.WithEvidence(crls, ocsp)
+		}
+	}
+	res := &Result{Valid: true, DSS: dss}
 	var lastSigned int64
 	for _, sr := range sigs {
 		res.Signatures = append(res.Signatures, d.verifyOne(ctx, sr, opts))
@@ -219,13 +254,15 @@ func Verify(ctx context.Context, pdf []byte, opts cms.VerifyOptions) (*Result, e
 			o := opts
 			o.Now = func() time.Time { return at }
 			*s = d.verifyOne(ctx, sr, o)
+			s.docTimeStamped = true
 		}
 	}
 	for _, s := range res.Signatures {
 		lastSigned = max(lastSigned, s.SignedLength)
 		res.Valid = res.Valid && s.Valid
 	}
-	if end := contentEnd(pdf); lastSigned < end {
+	d.levels(res)
+	if end := contentEnd(pdf); lastSigned < end && !d.onlyDSSAfter(lastSigned) {
 		res.UnsignedChanges = true
 		res.Valid = false
 		res.Errors = append(res.Errors, fmt.Errorf("%w: %d bytes after the last signed revision", ErrUnsignedChanges, end-lastSigned))

@@ -36,6 +36,8 @@ func addSeeds(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>`))
+	// XAdES-LT: CertificateValues and RevocationValues (rule XAdES-LT).
+	f.Add(ltSigned(f))
 }
 
 // FuzzVerify: any input is answered with a coded error or a result, never a

@@ -18,7 +18,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/tsp"
 )
 
-func testTSA(t *testing.T) *tsp.Local {
+func testTSA(t testing.TB) *tsp.Local {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	eku, _ := asn1.Marshal([]asn1.ObjectIdentifier{tsp.OIDExtKeyUsageTimeStamping})

@@ -74,6 +74,10 @@ type Signature struct {
 	// LevelLT (T with CertificateValues and RevocationValues present; the
 	// embedded values are not used here). Empty when Err is not nil.
 	Level string
+	// ValidationData are the values of CertificateValues and RevocationValues
+	// (XAdES-LT), nil without them: evidence for the caller's validation at the
+	// time-stamp's time, trusted no more than any other.
+	ValidationData *ValidationData
 	// Err is nil when the signature is cryptographically valid: every digest
 	// matches and the SignatureValue verifies with Certificate's key. It says
 	// nothing about the certificate's validity (the caller validates it).
@@ -227,6 +231,10 @@ func verifyOne(p *parsed, sig *etree.Element) (out Signature) {
 			out.Level = LevelT
 			if hasValidationData(sig) {
 				out.Level = LevelLT
+				if out.ValidationData, err = validationData(sig); err != nil {
+					out.Err, out.Level = err, ""
+					return out
+				}
 			}
 		}
 	}

@@ -33,7 +33,7 @@ func signXAdES(t testing.TB, k testKey, doc string, o Options) []byte {
 	return out
 }
 
-func stamper(t *testing.T) func(asn1.ObjectIdentifier, []byte) ([]byte, error) {
+func stamper(t testing.TB) func(asn1.ObjectIdentifier, []byte) ([]byte, error) {
 	ts := testTSA(t)
 	return func(h asn1.ObjectIdentifier, data []byte) ([]byte, error) {
 		return ts.TimeStamp(context.Background(), h, data)
