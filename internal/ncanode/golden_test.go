@@ -297,10 +297,10 @@ func TestGoldenPdfSign(t *testing.T) {
 		}
 	})
 	golden(t, "pdf-sign-gost.json", body)
-	req.PadesLevel = "LTA"
+	req.PadesLevel = "C"
 	body = postGolden(t, h, "/pdf/sign", req, 400)
-	golden(t, "pdf-sign-lta.json", body)
-	checkError(t, 400, body, 400, "eds.pdf.unsupported")
+	golden(t, "pdf-sign-bad-level.json", body)
+	checkError(t, 400, body, 400, "request.invalid_field")
 }
 
 // /pdf/extend: a document time-stamp over a signed PDF; the pdf normalised
