@@ -71,9 +71,10 @@ func TestCMSExtendT(t *testing.T) {
 	}
 }
 
-// issue 12 item 7: /cms/extend to LT of a detached CMS time-stamps it, then
-// embeds the chain and the CRL that decided; the result verifies.
-func TestCMSExtendLT(t *testing.T) {
+// ltServer is a test server that validates against the NCA test chain and CRL and a
+// test TSA (whose CRL it also holds): what LT needs to decide and embed.
+func ltServer(t *testing.T) (http.Handler, *pki.CRL, []*pki.CRL) {
+	t.Helper()
 	crl, err := pki.ParseCRL(readFile(t, "nca_gost2022_test.crl"))
 	if err != nil {
 		t.Fatal(err)
@@ -92,6 +93,13 @@ func TestCMSExtendLT(t *testing.T) {
 		c.Validator, c.TSA, c.TSARevocation = v, ts.stamper, nil
 		c.CRLs = func() []*pki.CRL { return crls }
 	})
+	return h, crl, crls
+}
+
+// issue 12 item 7: /cms/extend to LT of a detached CMS time-stamps it, then
+// embeds the chain and the CRL that decided; the result verifies.
+func TestCMSExtendLT(t *testing.T) {
+	h, crl, crls := ltServer(t)
 	data := b64([]byte("detached content"))
 	var sig CmsResponse
 	postOK(t, h, "/cms/sign", CmsSignRequest{Data: data, Detached: true,
@@ -190,24 +198,7 @@ func TestCMSExtendErrors(t *testing.T) {
 // (as /cms/extend), B is the plain signature — and refuse LTA, an unknown level and B
 // together with withTsp. (Before, cadesLevel was ignored and a B signature came back.)
 func TestCMSSignCadesLevel(t *testing.T) {
-	crl, err := pki.ParseCRL(readFile(t, "nca_gost2022_test.crl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := newTestTSA(t)
-	crls := []*pki.CRL{crl, ts.crl(t)}
-	v, err := pki.New(pki.Config{
-		Roots:         []*x509.Certificate{readCert(t, "root_test_gost_2022.cer"), ts.root},
-		Intermediates: []*x509.Certificate{readCert(t, "nca_gost2022_test.cer")},
-		CRLs:          crls, Clock: clock,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := newTestServer(t, func(c *Config) {
-		c.Validator, c.TSA, c.TSARevocation = v, ts.stamper, nil
-		c.CRLs = func() []*pki.CRL { return crls }
-	})
+	h, _, _ := ltServer(t)
 	data := b64([]byte("signed at a level"))
 	signer := []KeyRequest{key(t, "individual/valid/individual_valid.p12")}
 	stamps := func(raw []byte) (int, int) {
