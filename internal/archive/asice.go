@@ -80,19 +80,25 @@ func manifest(sigURI, sigMime string, objs map[string][]byte, order []string) ([
 // docName is the name a document gets in a container: a plain file name.
 var docName = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} ._()-]{0,127}$`)
 
-// WriteASiCE writes d as an ASiC-E container to w. modified is the time written on the
-// entries (so the same document gives the same bytes).
-func WriteASiCE(w io.Writer, d *Document, modified time.Time) error {
-	name := containerName(d.Name)
-	zw := zip.NewWriter(w)
-	put := func(n string, b []byte, method uint16) error {
-		fw, err := zw.CreateHeader(&zip.FileHeader{Name: n, Method: method, Modified: modified.UTC()})
+// entryWriter returns a function that adds one entry to zw, stored or deflated, with
+// the modification time modified (so the same document gives the same bytes).
+func entryWriter(zw *zip.Writer, modified time.Time) func(name string, b []byte, method uint16) error {
+	return func(name string, b []byte, method uint16) error {
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: method, Modified: modified.UTC()})
 		if err != nil {
 			return err
 		}
 		_, err = fw.Write(b)
 		return err
 	}
+}
+
+// WriteASiCE writes d as an ASiC-E container to w. modified is the time written on the
+// entries (so the same document gives the same bytes).
+func WriteASiCE(w io.Writer, d *Document, modified time.Time) error {
+	name := containerName(d.Name)
+	zw := zip.NewWriter(w)
+	put := entryWriter(zw, modified)
 	if err := put("mimetype", []byte(MimeTypeASiCE), zip.Store); err != nil {
 		return err
 	}

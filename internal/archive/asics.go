@@ -131,14 +131,7 @@ func WriteASiCS(w io.Writer, d *Document, modified time.Time) error {
 	// Everything is assembled before the first byte reaches w: a failure writes nothing.
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	put := func(n string, b []byte, method uint16) error {
-		fw, err := zw.CreateHeader(&zip.FileHeader{Name: n, Method: method, Modified: modified.UTC()})
-		if err != nil {
-			return err
-		}
-		_, err = fw.Write(b)
-		return err
-	}
+	put := entryWriter(zw, modified)
 	if err := put("mimetype", []byte(MimeTypeASiCS), zip.Store); err != nil {
 		return err
 	}
