@@ -55,7 +55,7 @@ func (a *API) cmsExtend(ctx context.Context, body []byte) (any, error) {
 		return nil, invalidField("cms", fmt.Sprintf("at most %d signers are extended", a.cfg.MaxSigners))
 	}
 	if !sd.HasContent && data == nil {
-		return nil, fail(http.StatusBadRequest, cms.ErrDetachedContentMissing, "Data must be specified for a detached CMS", nil)
+		return nil, fail(http.StatusBadRequest, cms.ErrDetachedContentMissing, "Data must be specifieed for detached CMS" /* NCANode's words, spelling included */, nil)
 	}
 	out, err := a.raiseLevel(ctx, raw, data, !sd.HasContent, level, req.TsaPolicy)
 	if err != nil {

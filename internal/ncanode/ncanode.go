@@ -771,9 +771,9 @@ func (a *API) cmsSignAdd(ctx context.Context, body []byte) (any, error) {
 			return nil, err
 		}
 	}
-	level, err := signLevel(&req)
-	if err != nil {
-		return nil, err
+	if req.CadesLevel != "" {
+		// As NCANode: the level is chosen when signing, or raised by /cms/extend.
+		return nil, invalidField("cadesLevel", "not accepted by /cms/sign/add; raise the level with /cms/extend")
 	}
 	opts, err := a.signOptions(&req)
 	if err != nil {
@@ -791,16 +791,13 @@ func (a *API) cmsSignAdd(ctx context.Context, body []byte) (any, error) {
 		return nil, invalidField("signers", fmt.Sprintf("a CMS may have at most %d signers", a.cfg.MaxSigners))
 	}
 	if !sd.HasContent && data == nil {
-		return nil, fail(http.StatusBadRequest, cms.ErrDetachedContentMissing, "Data must be specified for detached CMS", nil)
+		return nil, fail(http.StatusBadRequest, cms.ErrDetachedContentMissing, "Data must be specifieed for detached CMS" /* NCANode's words, spelling included */, nil)
 	}
 	out := existing
 	for _, s := range specs {
 		if out, err = cms.AddSigner(ctx, out, data, s, opts); err != nil {
 			return nil, err
 		}
-	}
-	if out, err = a.raiseLevel(ctx, out, data, !sd.HasContent, level, req.TsaPolicy); err != nil {
-		return nil, err
 	}
 	return CmsResponse{Status: ok, CMS: base64.StdEncoding.EncodeToString(out)}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -132,6 +133,10 @@ func TestWSSESignVerify(t *testing.T) {
 		if !strings.Contains(signed.XML, want) {
 			t.Errorf("signed envelope lacks %s", want)
 		}
+	}
+	// The Body had no wsu:Id: it gets NCANode's form, "id-" and a version-4 UUID.
+	if !regexp.MustCompile(`<soapenv:Body [^>]*:Id="id-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"`).MatchString(signed.XML) {
+		t.Errorf("the Body's wsu:Id is not id-<UUID>: %s", signed.XML)
 	}
 	var ver XmlVerificationResponse
 	postOK(t, h, "/wsse/verify", XmlVerifyRequest{XML: signed.XML, RevocationCheck: []string{"CRL"}}, &ver)

@@ -101,9 +101,14 @@ func SignSOAP(envelope []byte, signer eds.Signer, chain []*x509.Certificate, opt
 		}
 	}
 	if bodyID == "" {
-		if bodyID, err = newID("id-"); err != nil {
+		// As NCANode names the Body: "id-" and a random (version 4) UUID.
+		b := make([]byte, 16)
+		if _, err := io.ReadFull(rnd, b); err != nil {
 			return nil, err
 		}
+		b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
+		h := hex.EncodeToString(b)
+		bodyID = "id-" + h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 		pfx := freePrefix(body, "wsu")
 		body.CreateAttr("xmlns:"+pfx, NSWSU)
 		body.CreateAttr(pfx+":Id", bodyID)
