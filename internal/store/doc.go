@@ -34,7 +34,7 @@
 // (NORMAL would sync only at checkpoints, and a crash could drop the last
 // commits together with the ids they took, which AUTOINCREMENT then hands out
 // again). Its cost is one fsync per transaction, which callers amortise by
-// batching many writes in one (the PD service's group commit); the readers
+// batching many writes in one (Group: token issuance, shares, notices); the readers
 // write nothing and keep NORMAL. On PostgreSQL every new connection checks
 // that synchronous_commit is not off and fsync is on, and is refused with
 // ErrNotDurable otherwise (any other synchronous_commit value flushes the
