@@ -310,6 +310,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.NCANodeAddr, "ncanode-addr", "", "serve the NCANode-compatible API on this address (internal networks only: clients send it private keys)")
 	fs.StringVar(&cfg.ConfirmPolicy, "confirm-policy", "", "EDS-or-push policy file (JSON, format senim.kz/confirm/policy/v1) replacing the embedded default")
 	fs.StringVar(&cfg.TSAURL, "tsa-url", "", "RFC 3161 time-stamping authority for CMS signing (the sandbox uses its own)")
+	archiveOCSP := fs.Bool("archive-ocsp", false, "archive ingest asks OCSP beside the CRLs and embeds the answers (on in the sandbox)")
 	gostVerifier := fs.String("gost-verifier", edsfast.Fast, "GOST 2015-512 signature verification: fast (our verifier) or reference (go-cryptobin)")
 	streebogImpl := fs.String("streebog", edsfast.Fast, "Streebog (GOST R 34.11-2012) hashing: fast (package streebog) or reference (go-cryptobin)")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "URL where Senim is reached: the issuer of security tokens (default http://ADDR)")
@@ -338,6 +339,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.Sandbox {
 		cfg.SandboxNCALayerAddr = *ncaAddr
 	}
+	cfg.ArchiveOCSP = boolOr(fs, "archive-ocsp", *archiveOCSP, cfg.Sandbox)
 	if err := edsfast.Use(*gostVerifier); err != nil {
 		return err
 	}
@@ -361,6 +363,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			a.PrintSandboxWelcome(stdout, addr)
 		}
 	})
+}
+
+// boolOr is the boolean flag name's value when it was given, else dflt: a flag whose
+// default depends on another (on in the sandbox) and can still be turned off.
+func boolOr(fs *flag.FlagSet, name string, val, dflt bool) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	if set {
+		return val
+	}
+	return dflt
 }
 
 // sandboxNCALayer runs the sandbox's NCALayer simulator alone, for a sandbox whose

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"os"
@@ -221,3 +222,27 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// --archive-ocsp is on in the sandbox and off elsewhere unless given; given, it wins
+// either way.
+func TestBoolOr(t *testing.T) {
+	for _, c := range []struct {
+		args          []string
+		sandbox, want bool
+	}{
+		{nil, true, true},
+		{nil, false, false},
+		{[]string{"--archive-ocsp=false"}, true, false},
+		{[]string{"--archive-ocsp"}, false, true},
+		{[]string{"--archive-ocsp=true"}, true, true},
+	} {
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		v := fs.Bool("archive-ocsp", false, "")
+		if err := fs.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		if got := boolOr(fs, "archive-ocsp", *v, c.sandbox); got != c.want {
+			t.Errorf("%q in the sandbox %v: %v, want %v", c.args, c.sandbox, got, c.want)
+		}
+	}
+}

@@ -77,6 +77,10 @@ type Config struct {
 	// TSAURL is the RFC 3161 time-stamping authority for CMS signing (the sandbox uses
 	// its own CA's TSA when empty).
 	TSAURL string
+	// ArchiveOCSP makes archive ingest ask each signer's and TSA's OCSP responder (the
+	// address in the certificate) beside the CRLs and embed every answer that decided
+	// (CAdES-LT). Off: CRLs only. The sandbox turns it on: its CA answers OCSP.
+	ArchiveOCSP bool
 	// ConfirmPolicy is the EDS-or-push policy file; the embedded default when empty.
 	ConfirmPolicy string
 	// PublicURL is where Senim is reached ("iss" of security tokens); http://ADDR

@@ -41,8 +41,14 @@ func (a *App) mountArchive(s *server.Server, ids *identity.Service) error {
 		return err
 	}
 	crls := &crlCache{load: a.trustConfig, every: 5 * time.Minute}
+	val := archive.Validation{Validator: a.Trust, CurrentCRLs: crls.get, TSA: stamper, Now: a.Config.Now}
+	if a.Config.ArchiveOCSP {
+		// OCSP beside the CRLs: a signer is good when either says so and neither says
+		// revoked; every answer that decided is embedded.
+		val.Revocation = []pki.RevocationMethod{pki.RevocationCRL, pki.RevocationOCSP}
+	}
 	svc, err := archive.New(archive.Config{DB: a.DB, TSA: stamper, TSAChain: chain, Parties: ids, Now: a.Config.Now,
-		Validation: archive.Validation{Validator: a.Trust, CurrentCRLs: crls.get, TSA: stamper, Now: a.Config.Now},
+		Validation: val,
 		Trust:      archive.Trust{Roots: tc.Roots, Intermediates: tc.Intermediates, CRLs: tc.CRLs}})
 	if err != nil {
 		return err

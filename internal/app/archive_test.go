@@ -1,19 +1,16 @@
 package app
 
 import (
-	"bytes"
-	"crypto/x509"
 	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/senimkz/senim/internal/archive"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
-	"github.com/senimkz/senim/internal/orgauth"
+	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/sandbox"
 )
 
@@ -57,20 +54,8 @@ func TestArchiveInSandbox(t *testing.T) {
 		if body != nil {
 			raw, _ = json.Marshal(body)
 		}
-		req, _ := http.NewRequest(method, srv.URL+path, bytes.NewReader(raw))
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		if err := orgauth.SignRequest(req, raw, o.spec.Signer, append([]*x509.Certificate{o.spec.Cert}, o.spec.Chain...), testNow); err != nil {
-			t.Fatal(err)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, b
+		st, _, b := orgCall(t, a, srv.URL, o.bin, method, path, raw)
+		return st, b
 	}
 	st, body := call(orgs[0], "POST", "/v1/archive/documents", map[string]any{"name": "contract.txt", "content": content, "signatures": [][]byte{sig}})
 	if st != 201 {
@@ -101,6 +86,10 @@ func TestArchiveInSandbox(t *testing.T) {
 	rep, err := archive.VerifyDocument(t.Context(), d, archive.Trust{Roots: tc.Roots, Intermediates: tc.Intermediates}, testNow, archive.Policy{})
 	if err != nil || !rep.Valid {
 		t.Fatalf("offline: %v %v", err, rep.Errs())
+	}
+	// Without --archive-ocsp, CRLs alone decide and no OCSP answer is embedded.
+	if got := rep.Signatures[0].Result.Signers[0].Chain.OCSP.Status; got == pki.StatusGood {
+		t.Fatalf("an OCSP answer was embedded with OCSP off: %s", got)
 	}
 
 	// A citizen who signed a document sees it in the cabinet with its report; another
@@ -150,4 +139,93 @@ func archivedBy(t *testing.T, a *App, iin string) string {
 		t.Fatal(err)
 	}
 	return sum.ID
+}
+
+// orgSpec is the sandbox GOST key of organisation bin.
+func orgSpec(t *testing.T, a *App, bin string) cms.SignerSpec {
+	t.Helper()
+	b, err := a.Keys.P12("org", bin, ca.GOST2015)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := pkcs12.Decode(b, sandbox.KeyPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := f.Entries[0]
+	return cms.SignerSpec{Signer: e.PrivateKey, Cert: e.Certificate, Chain: e.CACertificates}
+}
+
+// rule DC-5: with --archive-ocsp (on in the sandbox) ingest asks the signer's OCSP
+// responder — the sandbox CA's — beside the CRLs and embeds the answer, so the exported
+// container verifies the signer's status offline from it. A certificate revoked after
+// the CRLs were loaded is known only to OCSP: its signature is refused and nothing is
+// stored.
+func TestArchiveOCSPAtIngest(t *testing.T) {
+	cfg := sandboxConfig(t, "")
+	cfg.ArchiveOCSP = true
+	a, srv := startSandbox(t, cfg)
+	content := []byte("Lease agreement No. 12")
+	goodBIN, revokedBIN := a.Pop.Organizations[0].BIN, a.Pop.Organizations[1].BIN
+	good, revoked := orgSpec(t, a, goodBIN), orgSpec(t, a, revokedBIN)
+	ingest := func(bin string, sig []byte) (int, []byte) {
+		raw, _ := json.Marshal(map[string]any{"name": "lease.txt", "content": content, "signatures": [][]byte{sig}})
+		st, _, body := orgCall(t, a, srv.URL, bin, "POST", "/v1/archive/documents", raw)
+		return st, body
+	}
+	sign := func(spec cms.SignerSpec) []byte {
+		sig, err := cms.Sign(t.Context(), content, []cms.SignerSpec{spec}, cms.SignOptions{Detached: true, Now: a.Config.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sig
+	}
+	st, body := ingest(goodBIN, sign(good))
+	if st != 201 {
+		t.Fatalf("ingest: %d %s", st, body)
+	}
+	var doc struct{ ID string }
+	json.Unmarshal(body, &doc)
+	st, _, body = orgCall(t, a, srv.URL, goodBIN, "GET", "/v1/archive/documents/"+doc.ID+"/asice", nil)
+	if st != 200 {
+		t.Fatalf("export: %d", st)
+	}
+	d, err := archive.ReadASiCE(body, archive.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := a.trustConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := archive.VerifyDocument(t.Context(), d, archive.Trust{Roots: tc.Roots, Intermediates: tc.Intermediates}, testNow, archive.Policy{})
+	if err != nil || !rep.Valid {
+		t.Fatalf("offline: %v %v", err, rep.Errs())
+	}
+	if got := rep.Signatures[0].Result.Signers[0].Chain.OCSP; got.Status != pki.StatusGood || len(got.OCSPResponse) == 0 {
+		t.Fatalf("offline OCSP from the embedded answer: %+v", got)
+	}
+
+	// Revoked now: the CRLs the server loaded at start still list it as good.
+	if err := a.CA.Revoke(revoked.Cert.SerialNumber, pki.ReasonKeyCompromise, testNow.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	before := archiveCount(t, a)
+	st, body = ingest(revokedBIN, sign(revoked))
+	if st != 422 || !strings.Contains(string(body), "archive.signature.invalid") {
+		t.Fatalf("a signer revoked by OCSP: %d %s", st, body)
+	}
+	if after := archiveCount(t, a); after != before {
+		t.Fatalf("a refused ingest stored something: %d documents, was %d", after, before)
+	}
+}
+
+// archiveCount is how many documents the archive holds.
+func archiveCount(t *testing.T, a *App) int {
+	t.Helper()
+	var n int
+	if err := a.DB.QueryRowContext(t.Context(), "SELECT count(*) FROM archive_documents").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

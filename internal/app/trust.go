@@ -1,6 +1,13 @@
 package app
 
 import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/edscmd"
 	"github.com/senimkz/senim/internal/sandbox/ncatest"
@@ -14,8 +21,13 @@ func (a *App) trustConfig() (pki.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	// OCSP at the address in each certificate, asked only when a check requests it.
-	cfg.OCSP = pki.NewOCSPChecker(pki.OCSPConfig{Clock: a.Config.Now})
+	// OCSP at the address in each certificate, asked only when a check requests it; the
+	// sandbox CA's own responder is answered in-process.
+	oc := pki.OCSPConfig{Clock: a.Config.Now}
+	if a.Config.Sandbox && a.CA != nil {
+		oc.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: sandboxCATransport{ca: a.CA.Handler(), next: http.DefaultTransport}}
+	}
+	cfg.OCSP = pki.NewOCSPChecker(oc)
 	if a.Config.Sandbox {
 		cfg.Roots = append(cfg.Roots, ncatest.Roots()...)
 		cfg.Intermediates = append(cfg.Intermediates, ncatest.Intermediates()...)
@@ -31,4 +43,32 @@ func (a *App) trustConfig() (pki.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// sandboxCATransport serves requests for the sandbox CA's endpoints (its OCSP responder,
+// CRLs, certificates) on this machine's names from the CA's handler in-process: the
+// certificates keep the address the CA was first given, which need not be where this
+// node listens. Everything else goes to next.
+type sandboxCATransport struct {
+	ca   http.Handler
+	next http.RoundTripper
+}
+
+func (t sandboxCATransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !strings.HasPrefix(r.URL.Path, ca.Prefix+"/") || !localHost(r.URL.Hostname()) {
+		return t.next.RoundTrip(r)
+	}
+	rec := httptest.NewRecorder()
+	t.ca.ServeHTTP(rec, r)
+	return rec.Result(), nil
+}
+
+// localHost reports whether h names this machine (or nothing, as in a CA made without
+// an address).
+func localHost(h string) bool {
+	if h == "" || h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
 }
