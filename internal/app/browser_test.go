@@ -187,7 +187,7 @@ func TestBrowserPhone(t *testing.T) {
 		pages = append(pages, "/documents", "/documents/mine/"+docs.KindVehicleRegistration, "/documents/shares/"+op.Share.ID, "/documents/verify")
 	}
 	// An archived document the citizen signed, for "my archive" and its report.
-	pages = append(pages, "/archive", "/archive/new", "/archive/"+archivedBy(t, a, c.IIN))
+	pages = append(pages, "/archive", "/archive/new", "/archive/sign", "/archive/"+archivedBy(t, a, c.IIN))
 	type layout struct {
 		Scroll, Inner float64
 		Logout        float64 // the right edge of the Log out button, -1 when absent

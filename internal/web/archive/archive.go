@@ -14,6 +14,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	dom "github.com/senimkz/senim/internal/archive"
 	"github.com/senimkz/senim/internal/i18n"
@@ -36,7 +37,13 @@ var (
 	listView     = views.Add("documents", "archive.title")
 	documentView = views.Add("document", "archive.document.title")
 	newView      = views.Add("new", "archive.new.title")
+	writeView    = views.Add("write", "archive.sign.title")
+	signView     = views.Add("sign", "archive.sign.check")
 )
+
+// maxText bounds the text a citizen writes to sign here (the form carries it twice:
+// typed, then with its signature).
+const maxText = 64 << 10
 
 // Archive is the archive as this area sees it (*archive.Service implements it).
 type Archive interface {
@@ -73,6 +80,10 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("GET /archive", web.Citizen(a.list))
 	s.Handle("GET /archive/new", web.Citizen(a.newForm))
 	s.Handle("POST /archive/new", web.Form(web.Citizen(a.store)))
+	s.Handle("GET /archive/sign", web.Citizen(a.writeForm))
+	s.Handle("POST /archive/sign", web.Form(web.Citizen(a.review)))
+	s.Handle("POST /archive/sign/store", web.Form(web.Citizen(a.storeSigned)))
+	s.Handle("POST /archive/sign/mobile", web.Form(web.Citizen(a.signMobile)))
 	s.Handle("GET /archive/{id}", web.Citizen(a.document))
 	s.Handle("GET /archive/{id}/content", web.Download(a.content))
 	s.Handle("GET /archive/{id}/container.asics", web.Download(a.containerS))
@@ -128,6 +139,98 @@ func (a *area) store(w http.ResponseWriter, r *http.Request, sess *identity.Sess
 	}
 	http.Redirect(w, r, "/archive/"+sum.ID, http.StatusSeeOther)
 	return nil
+}
+
+// signData is the "sign a document here" journey's page: what the citizen wrote and,
+// once it is checked, the signing component over exactly that text.
+type signData struct {
+	Form storeForm
+	Sign web.Sign
+}
+
+// readWritten reads and checks the name and text of the "sign here" form, marking the
+// fields at fault on p.
+func readWritten(r *http.Request, p *web.Page) storeForm {
+	f := storeForm{Name: strings.TrimSpace(r.PostFormValue("name")), Text: r.PostFormValue("text")}
+	if utf8.RuneCountInString(f.Name) > 120 {
+		p.Invalid("name", "archive.sign.name_long")
+	}
+	switch {
+	case strings.TrimSpace(f.Text) == "":
+		p.Invalid("text", "archive.sign.text_required")
+	case len(f.Text) > maxText || !utf8.ValidString(f.Text):
+		p.Invalid("text", "archive.sign.text_long")
+	}
+	return f
+}
+
+func (a *area) writeForm(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	p := a.s.Page(w, r, sess)
+	p.Data = signData{}
+	return a.s.Render(w, r, http.StatusOK, writeView, p)
+}
+
+// signer is the signing component over the text f, for the citizen's own key only.
+func (a *area) signer(p *web.Page, sess *identity.Session, f storeForm) web.Sign {
+	return a.s.Signer(p, web.Sign{How: "archive.sign.how", Heading: "archive.sign.text", TextID: "archive-text", Text: f.Text,
+		Label: "archive.sign.cms", IIN: sess.Citizen.IIN, Mobile: "/archive/sign/mobile"})
+}
+
+// review checks what the citizen wrote and shows it with the signing component: what is
+// shown is exactly what is signed and stored.
+func (a *area) review(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	p := a.s.Page(w, r, sess)
+	f := readWritten(r, p)
+	switch {
+	case len(p.Fields) > 0:
+		p.Data = signData{Form: f}
+		return a.s.Invalid(w, r, writeView, p)
+	case r.PostFormValue("edit") != "":
+		p.Data = signData{Form: f}
+		return a.s.Render(w, r, http.StatusOK, writeView, p)
+	}
+	p.Data = signData{Form: f, Sign: a.signer(p, sess, f)}
+	return a.s.Render(w, r, http.StatusOK, signView, p)
+}
+
+// storeSigned archives the text with the citizen's signature over it (rule DC-6): the
+// signature comes from NCALayer or eGov Mobile (both asked for the citizen's own key) or
+// the paste field. Ingest checks that it is over this very text; a signature that does not hold shows the
+// page again with its reason, and nothing is stored.
+func (a *area) storeSigned(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	p := a.s.Page(w, r, sess)
+	f := readWritten(r, p)
+	if len(p.Fields) > 0 {
+		p.Data = signData{Form: f}
+		return a.s.Invalid(w, r, writeView, p)
+	}
+	p.Data = signData{Form: f, Sign: a.signer(p, sess, f)}
+	sig := web.SignedCMS(r)
+	if len(sig) == 0 {
+		p.Fields = append(p.Fields, web.FieldError{ID: "cms", Key: "archive.new.cms_required"})
+		return a.s.Invalid(w, r, signView, p)
+	}
+	name := f.Name
+	if name == "" {
+		name = "document.txt"
+	}
+	sum, err := a.a.Ingest(r.Context(), sess.Citizen.Ref(), name, []byte(f.Text), [][]byte{sig})
+	if err != nil {
+		return a.s.FormError(w, r, signView, p, dom.Problem(err))
+	}
+	http.Redirect(w, r, "/archive/"+sum.ID, http.StatusSeeOther)
+	return nil
+}
+
+// signMobile asks eGov Mobile for the citizen's signature of the text the form holds;
+// only the citizen's own signature comes back.
+func (a *area) signMobile(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	p := a.s.Page(w, r, sess)
+	f := readWritten(r, p)
+	if len(p.Fields) > 0 {
+		return problem.Field(p.Fields[0].ID, "invalid")
+	}
+	return a.s.StartMobile(w, r, f.Text, "archive.sign.mobile_description", sess.Citizen.IIN, false)
 }
 
 // open returns a document the citizen is a party of; any other is not found.

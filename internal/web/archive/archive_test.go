@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"encoding/base64"
+	"html"
 	"html/template"
 	"net/http/httptest"
 	"net/url"
@@ -255,5 +256,86 @@ func TestStore(t *testing.T) {
 	if len(f.stored) != 1 || f.stored[0].owner != "citizen:1" || string(f.stored[0].content) != "текст договора" || f.stored[0].name != "Договор" ||
 		string(f.stored[0].sig) != "\x30\x01\x02" {
 		t.Fatalf("stored %+v", f.stored)
+	}
+}
+
+// rule DC-6: a citizen writes a document, checks exactly what will be signed, signs it
+// with the browser component (here the paste field that the component fills) and the
+// archive stores that text with the signature; an empty or oversize text is refused on
+// the form, a signature that does not hold shows the signing page again with its reason
+// in the citizen's language, and nothing is stored then.
+func TestSignHere(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "Aigerim")
+	for _, lang := range i18n.Langs {
+		webtest.Readable(t, "/archive/sign", lang, h.Get("/archive/sign?lang="+lang, c).Body.String())
+	}
+	if page := h.Get("/archive?lang=en", c).Body.String(); !strings.Contains(page, `href="/archive/sign"`) {
+		t.Error("my archive does not offer signing a document here")
+	}
+	post := func(path string, form url.Values) *httptest.ResponseRecorder {
+		form.Set("csrf", c.CSRF)
+		return h.Post(path+"?lang=kk", form, c)
+	}
+	text := "Мен, Айгерім, 2026 жылғы 1 маусымда пәтерді жалға беремін.\r\nЖалға алушы: Болат."
+	for name, form := range map[string]url.Values{
+		"empty":     {"name": {"Шарт"}, "text": {"  \r\n"}},
+		"oversize":  {"name": {"Шарт"}, "text": {strings.Repeat("a", maxText+1)}},
+		"long name": {"name": {strings.Repeat("ш", 121)}, "text": {text}},
+	} {
+		w := post("/archive/sign", form)
+		if w.Code != 422 || strings.Contains(w.Body.String(), `id="archive-sign-form"`) {
+			t.Errorf("%s: %d", name, w.Code)
+		}
+		webtest.Readable(t, "/archive/sign "+name, "kk", w.Body.String())
+	}
+	w := post("/archive/sign", url.Values{"name": {"Жалға беру шарты"}, "text": {text}})
+	page := w.Body.String()
+	if w.Code != 200 || !strings.Contains(page, `id="archive-sign-form"`) || !strings.Contains(page, `id="archive-text"`) {
+		t.Fatalf("the signing step: %d\n%s", w.Code, page)
+	}
+	// What the signing component signs is exactly the text written, byte for byte.
+	_, b64, _ := strings.Cut(page, `data-b64="`)
+	b64, _, _ = strings.Cut(b64, `"`)
+	if signed, err := base64.StdEncoding.DecodeString(html.UnescapeString(b64)); err != nil || string(signed) != text {
+		t.Fatalf("the component signs %q (%v), not the text written", signed, err)
+	}
+	webtest.Readable(t, "/archive/sign step 2", "kk", page)
+	// "Change the text" goes back to the form with the text kept.
+	if w := post("/archive/sign", url.Values{"name": {"Жалға беру шарты"}, "text": {text}, "edit": {"1"}}); w.Code != 200 ||
+		!strings.Contains(w.Body.String(), `id="write-form"`) || !strings.Contains(w.Body.String(), "Жалға алушы") {
+		t.Errorf("edit: %d", w.Code)
+	}
+	// No signature, a signature that does not hold, one that is not a CMS.
+	if w := post("/archive/sign/store", url.Values{"name": {"Шарт"}, "text": {text}}); w.Code != 422 ||
+		!strings.Contains(w.Body.String(), i18n.T("kk", "archive.new.cms_required")) {
+		t.Errorf("no signature: %d", w.Code)
+	}
+	for sig, key := range map[string]string{"invalid": "error.archive.signature.invalid", "junk": "error.archive.signature.malformed"} {
+		w := post("/archive/sign/store", url.Values{"name": {sig}, "text": {text}, "cms": {"MIIB"}})
+		if page := w.Body.String(); w.Code != 422 || !strings.Contains(page, i18n.T("kk", key)) || !strings.Contains(page, `id="archive-sign-form"`) {
+			t.Errorf("%s: %d", sig, w.Code)
+		}
+	}
+	if w := post("/archive/sign/store", url.Values{"name": {"Шарт"}, "text": {""}, "cms": {"MIIB"}}); w.Code != 422 {
+		t.Errorf("a signature without its text: %d", w.Code)
+	}
+	if len(f.stored) != 0 {
+		t.Fatalf("a refused signature was stored: %+v", f.stored)
+	}
+	w = post("/archive/sign/store", url.Values{"name": {"Жалға беру шарты"}, "text": {text}, "cms": {base64.StdEncoding.EncodeToString([]byte{0x30, 0x01, 0x02})}})
+	if w.Code != 303 || w.Header().Get("Location") != "/archive/d2" {
+		t.Fatalf("store: %d %v", w.Code, w.Header())
+	}
+	if len(f.stored) != 1 || f.stored[0].owner != "citizen:1" || string(f.stored[0].content) != text || f.stored[0].name != "Жалға беру шарты" {
+		t.Fatalf("stored %+v", f.stored)
+	}
+	// With another form's token nothing happens (TestGuards tries every route without a
+	// session and without a token).
+	if w := h.Post("/archive/sign/store", url.Values{"csrf": {"not-the-token"}, "text": {text}, "cms": {"MIIB"}}, c); w.Code == 303 {
+		t.Error("stored with a wrong CSRF token")
+	}
+	if len(f.stored) != 1 {
+		t.Fatal("a refused request stored a document")
 	}
 }
