@@ -64,6 +64,7 @@ func TestBrowserConfirm(t *testing.T) {
 	if err != nil {
 		t.Fatalf("awaiting my confirmation: %v", err)
 	}
+	Axe(t, bctx, "a pending push confirmation")
 	text, err := chromedp.Run(bctx, chromedp.Text(q(`#confirm-text`)))
 	if err != nil || text != "Деректерді бір рет беруге келісемін." {
 		t.Fatalf("the text shown in Kazakh: %q %v", text, err)
@@ -79,6 +80,12 @@ func TestBrowserConfirm(t *testing.T) {
 	err = chromedp.Do(bctx,
 		chromedp.Navigate(srv.URL+"/confirm/"+loan.ID),
 		chromedp.WaitVisible(q(`#cms`)),
+	)
+	if err != nil {
+		t.Fatalf("the loan's page: %v", err)
+	}
+	Axe(t, bctx, "a pending EDS confirmation")
+	err = chromedp.Do(bctx,
 		chromedp.SetValue(q(`#cms`), signTimeStamped(t, a, c.IIN, loanText("kk"), true)),
 		chromedp.Click(q(`#confirm-sign`)),
 		chromedp.WaitVisible(q(`#signed-cms`)),
