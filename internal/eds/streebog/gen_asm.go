@@ -110,5 +110,152 @@ func main() {
 		p("\tMOVQ BX, %d(AX)", 8*i)
 	}
 	p("\tRET")
+	avx512()
 	os.Stdout.Write(b.Bytes())
+}
+
+// The AVX-512 code keeps the 512-bit values in ZMM registers: Z0–Z3 hold π
+// (VPERMI2B tables), Z4–Z11 the GF2P8AFFINEQB matrices affine[0…7], Z12 the
+// transposing index, Z13 h, Z14 N, Z15 m, Z16 K, Z17 the state, Z28 the
+// increment of N. The key schedule and the state are two independent chains
+// (K_{i+1} = LPS(K_i ⊕ C_i) beside S_i = LPS(S_{i-1} ⊕ K_i)), each with its
+// own temporaries and opmask, and their instructions are interleaved.
+type chain struct{ x, t, a0, a1, a2, k string }
+
+var (
+	chainK = chain{"Z18", "Z19", "Z20", "Z21", "Z22", "K1"}
+	chainS = chain{"Z23", "Z24", "Z25", "Z26", "Z27", "K2"}
+)
+
+// lpsV returns the instructions of out = LPS(a ⊕ b) on chain c (b may be a
+// memory operand). S is two 128-entry VPERMI2B look-ups merged on the top bit
+// of each byte. The bytes of S(x) are then, read lane by lane, the bytes of
+// P(S(x)) transposed, so that byte o of every word of L(P(S(x))) is lane o of
+// the XOR over d of affine[d] applied to the register rotated by d lanes; a
+// VPERMB transposes the result back.
+func lpsV(c chain, out, a, bb string) []string {
+	ins := []string{
+		fmt.Sprintf("VPXORQ %s, %s, %s", bb, a, c.x),
+		fmt.Sprintf("VPMOVB2M %s, %s", c.x, c.k),
+		fmt.Sprintf("VMOVDQA64 %s, %s", c.x, c.t),
+		fmt.Sprintf("VPERMI2B Z1, Z0, %s", c.t),
+		fmt.Sprintf("VPERMI2B Z3, Z2, %s", c.x),
+		fmt.Sprintf("VMOVDQU8 %s, %s, %s", c.x, c.k, c.t),
+		fmt.Sprintf("VGF2P8AFFINEQB $0, Z4, %s, %s", c.t, c.a0),
+	}
+	for d := 1; d < 8; d += 2 {
+		ins = append(ins,
+			fmt.Sprintf("VALIGNQ $%d, %s, %s, %s", d, c.t, c.t, c.a1),
+			fmt.Sprintf("VGF2P8AFFINEQB $0, Z%d, %s, %s", 4+d, c.a1, c.a1))
+		if d == 7 {
+			ins = append(ins, fmt.Sprintf("VPXORQ %s, %s, %s", c.a1, c.a0, c.a0))
+			break
+		}
+		ins = append(ins,
+			fmt.Sprintf("VALIGNQ $%d, %s, %s, %s", d+1, c.t, c.t, c.a2),
+			fmt.Sprintf("VGF2P8AFFINEQB $0, Z%d, %s, %s", 5+d, c.a2, c.a2),
+			fmt.Sprintf("VPTERNLOGQ $0x96, %s, %s, %s", c.a2, c.a1, c.a0))
+	}
+	return append(ins, fmt.Sprintf("VPERMB %s, Z12, %s", c.a0, out))
+}
+
+func emit(ins []string) {
+	for _, in := range ins {
+		p("\t%s", in)
+	}
+}
+
+// emitPair interleaves two independent instruction lists; the first
+// instruction of each (reading the shared K) comes before any write.
+func emitPair(x, y []string) {
+	for i := 0; i < len(x) || i < len(y); i++ {
+		if i < len(x) {
+			p("\t%s", x[i])
+		}
+		if i < len(y) {
+			p("\t%s", y[i])
+		}
+	}
+}
+
+// loadConsts loads Z0–Z12 and R14 (the iteration constants); it uses DX.
+func loadConsts() {
+	p("\tLEAQ ·piTab(SB), DX")
+	for i := 0; i < 4; i++ {
+		p("\tVMOVDQU64 %d(DX), Z%d", 64*i, i)
+	}
+	p("\tLEAQ ·affine(SB), DX")
+	for i := 0; i < 8; i++ {
+		p("\tVMOVDQU64 %d(DX), Z%d", 64*i, 4+i)
+	}
+	p("\tLEAQ ·transposeIdx(SB), DX")
+	p("\tVMOVDQU64 (DX), Z12")
+	p("\tLEAQ ·rc(SB), R14")
+}
+
+// compressV emits h ← g_N(h, m) on Z13 (h), Z14 (N) and Z15 (m).
+func compressV() {
+	p("\t// K1 = LPS(h ⊕ N)")
+	emit(lpsV(chainK, "Z16", "Z13", "Z14"))
+	p("\t// S1 = LPS(K1 ⊕ m) beside K2 = LPS(K1 ⊕ C_1), …, S12 beside K13")
+	emitPair(lpsV(chainS, "Z17", "Z16", "Z15"), lpsV(chainK, "Z16", "Z16", "0(R14)"))
+	for i := 1; i < 12; i++ {
+		emitPair(lpsV(chainS, "Z17", "Z17", "Z16"), lpsV(chainK, "Z16", "Z16", fmt.Sprintf("%d(R14)", 64*i)))
+	}
+	p("\t// h ← h ⊕ S12 ⊕ K13 ⊕ m")
+	p("\tVPTERNLOGQ $0x96, Z17, Z16, Z13")
+	p("\tVPXORQ Z15, Z13, Z13")
+}
+
+func avx512() {
+	p("")
+	p("// func gAVX512(h, n, m *[8]uint64)")
+	p("TEXT ·gAVX512(SB), NOSPLIT, $0-24")
+	loadConsts()
+	p("\tMOVQ h+0(FP), AX")
+	p("\tMOVQ n+8(FP), BX")
+	p("\tMOVQ m+16(FP), CX")
+	p("\tVMOVDQU64 (AX), Z13")
+	p("\tVMOVDQU64 (BX), Z14")
+	p("\tVMOVDQU64 (CX), Z15")
+	compressV()
+	p("\tVMOVDQU64 Z13, (AX)")
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+	p("// func blocksAVX512(h, n, sigma *[8]uint64, p *byte, nblocks int)")
+	p("//")
+	p("// The caller makes sure that nblocks ≥ 1 and that the low word of N does not")
+	p("// overflow, so N grows by a lane-wise add.")
+	p("TEXT ·blocksAVX512(SB), NOSPLIT, $0-40")
+	loadConsts()
+	p("\tMOVQ h+0(FP), AX")
+	p("\tMOVQ n+8(FP), BX")
+	p("\tMOVQ sigma+16(FP), CX")
+	p("\tMOVQ p+24(FP), SI")
+	p("\tMOVQ nblocks+32(FP), DI")
+	p("\tVMOVDQU64 (AX), Z13")
+	p("\tVMOVDQU64 (BX), Z14")
+	p("\tMOVQ $512, DX")
+	p("\tVMOVQ DX, X28 // Z28 = (512, 0, …, 0)")
+	p("loop:")
+	p("\tVMOVDQU64 (SI), Z15")
+	p("\t// Σ ← Σ + m mod 2^512")
+	for i := 0; i < 8; i++ {
+		op := "ADCQ"
+		if i == 0 {
+			op = "ADDQ"
+		}
+		p("\tMOVQ %d(SI), DX", 8*i)
+		p("\t%s DX, %d(CX)", op, 8*i)
+	}
+	compressV()
+	p("\tVPADDQ Z28, Z14, Z14")
+	p("\tADDQ $64, SI")
+	p("\tDECQ DI")
+	p("\tJNZ loop")
+	p("\tVMOVDQU64 Z13, (AX)")
+	p("\tVMOVDQU64 Z14, (BX)")
+	p("\tVZEROUPPER")
+	p("\tRET")
 }
