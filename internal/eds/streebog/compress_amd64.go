@@ -77,3 +77,6 @@ func (d *digest) blocks(p []byte) {
 		d.block((*[BlockSize]byte)(p))
 	}
 }
+
+// nInc is what blocksAVX512 adds to N per block.
+var nInc = [8]uint64{512}

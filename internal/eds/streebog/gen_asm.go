@@ -114,49 +114,66 @@ func main() {
 	os.Stdout.Write(b.Bytes())
 }
 
-// The AVX-512 code keeps the 512-bit values in ZMM registers: Z0–Z3 hold π
-// (VPERMI2B tables), Z4–Z11 the GF2P8AFFINEQB matrices affine[0…7], Z12 the
-// transposing index, Z13 h, Z14 N, Z15 m, Z16 K, Z17 the state, Z28 the
-// increment of N. The key schedule and the state are two independent chains
-// (K_{i+1} = LPS(K_i ⊕ C_i) beside S_i = LPS(S_{i-1} ⊕ K_i)), each with its
-// own temporaries and opmask, and their instructions are interleaved.
-type chain struct{ x, t, a0, a1, a2, k string }
+// The AVX-512 code keeps every 512-bit value transposed, as an 8×8 byte
+// matrix T(x) (lane j byte i = byte j of word i), in ZMM registers:
+//
+//	Z0–Z3   π, the VPERMI2B tables
+//	Z4–Z11  rotIdx[0…7] (Z4 transposes)
+//	Z12     h            Z13  h ⊕ m           Z14  N (not transposed)
+//	Z15     h ⊕ m ⊕ N of the next block       Z16  m
+//	Z17     the input of the next key LPS, K_i ⊕ C_i (or h ⊕ N)
+//	Z18     the input of the next state LPS, S_{i-1} ⊕ K_i
+//	Z19–Z24 temporaries of the key chain, Z25–Z30 of the state chain, Z31 spare
+//
+// R13 points to the GF2P8AFFINEQB matrices, R14 to the transposed iteration
+// constants. The key schedule and the state are two independent chains
+// (K_{i+1} = LPS(K_i ⊕ C_i) beside S_i = LPS(S_{i-1} ⊕ K_i)) whose
+// instructions are interleaved; the XOR that forms the input of the next LPS
+// is folded into the XOR tree that ends the previous one.
+type chain struct{ x, t, a, b, c, d, k string }
 
 var (
-	chainK = chain{"Z18", "Z19", "Z20", "Z21", "Z22", "K1"}
-	chainS = chain{"Z23", "Z24", "Z25", "Z26", "Z27", "K2"}
+	chainK = chain{"Z19", "Z20", "Z21", "Z22", "Z23", "Z24", "K1"}
+	chainS = chain{"Z25", "Z26", "Z27", "Z28", "Z29", "Z30", "K2"}
 )
 
-// lpsV returns the instructions of out = LPS(a ⊕ b) on chain c (b may be a
-// memory operand). S is two 128-entry VPERMI2B look-ups merged on the top bit
-// of each byte. The bytes of S(x) are then, read lane by lane, the bytes of
-// P(S(x)) transposed, so that byte o of every word of L(P(S(x))) is lane o of
-// the XOR over d of affine[d] applied to the register rotated by d lanes; a
-// VPERMB transposes the result back.
-func lpsV(c chain, out, a, bb string) []string {
+// lpsV returns the instructions of LPS(in) on chain c, up to eight affine
+// results A0…A7 reduced to four: c.a = A0⊕A1⊕A2, c.b = A3⊕A4⊕A5, c.c = A6,
+// c.d = A7. S is two 128-entry VPERMI2B look-ups merged on the top bit of each
+// byte, giving T(S(x)); VPERMB with rotIdx[d] gives S(x) with its words rotated
+// by d, whose lanes are the bytes of P(S(x)) transposed; byte o of every word of
+// L(P(S(x))) is then lane o of the XOR over d of affine[d] applied to that, so
+// the XOR of the eight results is T(LPS(x)).
+func lpsV(c chain, in string) []string {
 	ins := []string{
-		fmt.Sprintf("VPXORQ %s, %s, %s", bb, a, c.x),
-		fmt.Sprintf("VPMOVB2M %s, %s", c.x, c.k),
-		fmt.Sprintf("VMOVDQA64 %s, %s", c.x, c.t),
+		fmt.Sprintf("VPMOVB2M %s, %s", in, c.k),
+		fmt.Sprintf("VMOVDQA64 %s, %s", in, c.t),
+		fmt.Sprintf("VMOVDQA64 %s, %s", in, c.x),
 		fmt.Sprintf("VPERMI2B Z1, Z0, %s", c.t),
 		fmt.Sprintf("VPERMI2B Z3, Z2, %s", c.x),
 		fmt.Sprintf("VMOVDQU8 %s, %s, %s", c.x, c.k, c.t),
-		fmt.Sprintf("VGF2P8AFFINEQB $0, Z4, %s, %s", c.t, c.a0),
 	}
-	for d := 1; d < 8; d += 2 {
+	dst := [8]string{c.a, c.b, c.c, c.b, c.c, c.d, c.c, c.d}
+	for d := 0; d < 8; d++ {
 		ins = append(ins,
-			fmt.Sprintf("VALIGNQ $%d, %s, %s, %s", d, c.t, c.t, c.a1),
-			fmt.Sprintf("VGF2P8AFFINEQB $0, Z%d, %s, %s", 4+d, c.a1, c.a1))
-		if d == 7 {
-			ins = append(ins, fmt.Sprintf("VPXORQ %s, %s, %s", c.a1, c.a0, c.a0))
-			break
+			fmt.Sprintf("VPERMB %s, Z%d, %s", c.t, 4+d, dst[d]),
+			fmt.Sprintf("VGF2P8AFFINEQB $0, %d(R13), %s, %s", 64*d, dst[d], dst[d]))
+		switch d {
+		case 2:
+			ins = append(ins, fmt.Sprintf("VPTERNLOGQ $0x96, %s, %s, %s", c.c, c.b, c.a))
+		case 5:
+			ins = append(ins, fmt.Sprintf("VPTERNLOGQ $0x96, %s, %s, %s", c.d, c.c, c.b))
 		}
-		ins = append(ins,
-			fmt.Sprintf("VALIGNQ $%d, %s, %s, %s", d+1, c.t, c.t, c.a2),
-			fmt.Sprintf("VGF2P8AFFINEQB $0, Z%d, %s, %s", 5+d, c.a2, c.a2),
-			fmt.Sprintf("VPTERNLOGQ $0x96, %s, %s, %s", c.a2, c.a1, c.a0))
 	}
-	return append(ins, fmt.Sprintf("VPERMB %s, Z12, %s", c.a0, out))
+	return ins
+}
+
+// xor3 emits dst = p ⊕ q ⊕ r (r may be a memory operand).
+func xor3(dst, p0, q, r string) {
+	if dst != p0 {
+		p("\tVMOVDQA64 %s, %s", p0, dst)
+	}
+	p("\tVPTERNLOGQ $0x96, %s, %s, %s", r, q, dst)
 }
 
 func emit(ins []string) {
@@ -165,8 +182,7 @@ func emit(ins []string) {
 	}
 }
 
-// emitPair interleaves two independent instruction lists; the first
-// instruction of each (reading the shared K) comes before any write.
+// emitPair interleaves two independent instruction lists.
 func emitPair(x, y []string) {
 	for i := 0; i < len(x) || i < len(y); i++ {
 		if i < len(x) {
@@ -178,33 +194,54 @@ func emitPair(x, y []string) {
 	}
 }
 
-// loadConsts loads Z0–Z12 and R14 (the iteration constants); it uses DX.
+// loadConsts loads Z0–Z11, R13 and R14; it uses DX.
 func loadConsts() {
 	p("\tLEAQ ·piTab(SB), DX")
 	for i := 0; i < 4; i++ {
 		p("\tVMOVDQU64 %d(DX), Z%d", 64*i, i)
 	}
-	p("\tLEAQ ·affine(SB), DX")
+	p("\tLEAQ ·rotIdx(SB), DX")
 	for i := 0; i < 8; i++ {
 		p("\tVMOVDQU64 %d(DX), Z%d", 64*i, 4+i)
 	}
-	p("\tLEAQ ·transposeIdx(SB), DX")
-	p("\tVMOVDQU64 (DX), Z12")
-	p("\tLEAQ ·rc(SB), R14")
+	p("\tLEAQ ·affine(SB), R13")
+	p("\tLEAQ ·rcT(SB), R14")
 }
 
-// compressV emits h ← g_N(h, m) on Z13 (h), Z14 (N) and Z15 (m).
-func compressV() {
-	p("\t// K1 = LPS(h ⊕ N)")
-	emit(lpsV(chainK, "Z16", "Z13", "Z14"))
-	p("\t// S1 = LPS(K1 ⊕ m) beside K2 = LPS(K1 ⊕ C_1), …, S12 beside K13")
-	emitPair(lpsV(chainS, "Z17", "Z16", "Z15"), lpsV(chainK, "Z16", "Z16", "0(R14)"))
-	for i := 1; i < 12; i++ {
-		emitPair(lpsV(chainS, "Z17", "Z17", "Z16"), lpsV(chainK, "Z16", "Z16", fmt.Sprintf("%d(R14)", 64*i)))
+// compressV emits h ← g_N(h, m) on Z12 (h), given Z16 = m, Z17 = h ⊕ N and
+// Z13 = h ⊕ m; if next, it also sets Z17 = h ⊕ N for the next block from
+// Z15 = h ⊕ m ⊕ N_next (both XORs end the same tree).
+func compressV(next bool) {
+	k, st := chainK, chainS
+	p("\t// K1 = LPS(h ⊕ N); Z17 = K1 ⊕ C_1, Z18 = K1 ⊕ m")
+	emit(lpsV(k, "Z17"))
+	xor3(k.x, k.c, k.d, "0(R14)")
+	xor3(k.c, k.c, k.d, "Z16")
+	xor3("Z17", k.a, k.b, k.x)
+	xor3("Z18", k.a, k.b, k.c)
+	for j := 1; j <= 12; j++ {
+		p("\t// S_%d = LPS(S_%d ⊕ K_%d) beside K_%d = LPS(K_%d ⊕ C_%d)", j, j-1, j, j+1, j, j)
+		emitPair(lpsV(st, "Z18"), lpsV(k, "Z17"))
+		if j < 12 {
+			p("\t// Z17 = K_%d ⊕ C_%d, Z18 = S_%d ⊕ K_%d", j+1, j+1, j, j+1)
+			xor3(k.x, k.c, k.d, fmt.Sprintf("%d(R14)", 64*j))
+		}
+		p("\tVPXORQ %s, %s, %s", k.d, k.c, k.c)
+		p("\tVPXORQ %s, %s, %s", st.d, st.c, st.c)
+		if j < 12 {
+			xor3("Z17", k.a, k.b, k.x)
+		}
+		xor3(k.a, k.a, k.b, k.c)    // K_{j+1}
+		xor3(st.a, st.a, st.b, st.c) // S_j
+		if j < 12 {
+			p("\tVPXORQ %s, %s, Z18", k.a, st.a)
+		}
 	}
-	p("\t// h ← h ⊕ S12 ⊕ K13 ⊕ m")
-	p("\tVPTERNLOGQ $0x96, Z17, Z16, Z13")
-	p("\tVPXORQ Z15, Z13, Z13")
+	p("\t// h ← h ⊕ m ⊕ S12 ⊕ K13")
+	if next {
+		xor3("Z17", "Z15", k.a, st.a)
+	}
+	xor3("Z12", "Z13", k.a, st.a)
 }
 
 func avx512() {
@@ -215,11 +252,14 @@ func avx512() {
 	p("\tMOVQ h+0(FP), AX")
 	p("\tMOVQ n+8(FP), BX")
 	p("\tMOVQ m+16(FP), CX")
-	p("\tVMOVDQU64 (AX), Z13")
-	p("\tVMOVDQU64 (BX), Z14")
-	p("\tVMOVDQU64 (CX), Z15")
-	compressV()
-	p("\tVMOVDQU64 Z13, (AX)")
+	p("\tVPERMB (AX), Z4, Z12")
+	p("\tVPERMB (BX), Z4, Z31")
+	p("\tVPERMB (CX), Z4, Z16")
+	p("\tVPXORQ Z31, Z12, Z17")
+	p("\tVPXORQ Z16, Z12, Z13")
+	compressV(false)
+	p("\tVPERMB Z12, Z4, Z12")
+	p("\tVMOVDQU64 Z12, (AX)")
 	p("\tVZEROUPPER")
 	p("\tRET")
 	p("")
@@ -234,12 +274,17 @@ func avx512() {
 	p("\tMOVQ sigma+16(FP), CX")
 	p("\tMOVQ p+24(FP), SI")
 	p("\tMOVQ nblocks+32(FP), DI")
-	p("\tVMOVDQU64 (AX), Z13")
+	p("\tLEAQ ·nInc(SB), R12")
+	p("\tVPERMB (AX), Z4, Z12")
 	p("\tVMOVDQU64 (BX), Z14")
-	p("\tMOVQ $512, DX")
-	p("\tVMOVQ DX, X28 // Z28 = (512, 0, …, 0)")
+	p("\tVPERMB Z14, Z4, Z31")
+	p("\tVPXORQ Z31, Z12, Z17")
 	p("loop:")
-	p("\tVMOVDQU64 (SI), Z15")
+	p("\tVPERMB (SI), Z4, Z16")
+	p("\tVPADDQ (R12), Z14, Z14")
+	p("\tVPERMB Z14, Z4, Z31")
+	p("\tVPXORQ Z16, Z12, Z13")
+	xor3("Z15", "Z12", "Z16", "Z31")
 	p("\t// Σ ← Σ + m mod 2^512")
 	for i := 0; i < 8; i++ {
 		op := "ADCQ"
@@ -249,12 +294,12 @@ func avx512() {
 		p("\tMOVQ %d(SI), DX", 8*i)
 		p("\t%s DX, %d(CX)", op, 8*i)
 	}
-	compressV()
-	p("\tVPADDQ Z28, Z14, Z14")
+	compressV(true)
 	p("\tADDQ $64, SI")
 	p("\tDECQ DI")
 	p("\tJNZ loop")
-	p("\tVMOVDQU64 Z13, (AX)")
+	p("\tVPERMB Z12, Z4, Z12")
+	p("\tVMOVDQU64 Z12, (AX)")
 	p("\tVMOVDQU64 Z14, (BX)")
 	p("\tVZEROUPPER")
 	p("\tRET")

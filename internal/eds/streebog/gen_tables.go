@@ -192,7 +192,8 @@ func main() {
 	// o of l(w) is the XOR over k of an 8×8 bit matrix A(o, k) applied to byte k
 	// of w, so output lane o is the XOR over d of A(o, o+d mod 8) applied to lane
 	// o+d mod 8: the register rotated by d lanes, then affine[d] (lane o holding
-	// A(o, o+d mod 8)). The result is transposed back with transposeIdx.
+	// A(o, o+d mod 8)). The code keeps values transposed (rotIdx below), so the
+	// result of this is already the transposed LPS(x).
 	var affine [8][8]uint64
 	for d := range affine {
 		for o := range affine[d] {
@@ -278,15 +279,31 @@ func main() {
 			a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7])
 	}
 	b.WriteString("}\n\n")
-	b.WriteString("// transposeIdx is the VPERMB index that transposes eight words as an 8×8 byte\n")
-	b.WriteString("// matrix (the permutation P).\n")
-	b.WriteString("var transposeIdx = [64]byte{\n")
-	for i := 0; i < 8; i++ {
-		b.WriteString("\t")
-		for j := 0; j < 8; j++ {
-			fmt.Fprintf(&b, "%d, ", 8*j+i)
+	b.WriteString("// The AVX-512 code keeps 512-bit values transposed, as 8×8 byte matrices: lane\n")
+	b.WriteString("// j byte i is byte j of word i. rotIdx[d] is the VPERMB index that takes T(S(x))\n")
+	b.WriteString("// to the words of S(x) rotated by d lanes; rotIdx[0] is the transposition.\n")
+	b.WriteString("var rotIdx = [8][64]byte{\n")
+	for d := 0; d < 8; d++ {
+		b.WriteString("\t{")
+		for o := 0; o < 8; o++ {
+			for i := 0; i < 8; i++ {
+				fmt.Fprintf(&b, "%d, ", 8*i+(o+d)%8)
+			}
 		}
-		b.WriteString("\n")
+		b.WriteString("},\n")
+	}
+	b.WriteString("}\n\n")
+	b.WriteString("// rcT[r] is C_{r+1} transposed.\n")
+	b.WriteString("var rcT = [12][8]uint64{\n")
+	for r := range c {
+		var t [8]uint64
+		for j := 0; j < 8; j++ {
+			for i := 0; i < 8; i++ {
+				t[j] |= (c[r][i] >> (8 * j) & 0xff) << (8 * i)
+			}
+		}
+		fmt.Fprintf(&b, "\t{0x%016x, 0x%016x, 0x%016x, 0x%016x, 0x%016x, 0x%016x, 0x%016x, 0x%016x},\n",
+			t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7])
 	}
 	b.WriteString("}\n")
 
