@@ -231,7 +231,7 @@ func compressV(next bool) {
 		if j < 12 {
 			xor3("Z17", k.a, k.b, k.x)
 		}
-		xor3(k.a, k.a, k.b, k.c)    // K_{j+1}
+		xor3(k.a, k.a, k.b, k.c)     // K_{j+1}
 		xor3(st.a, st.a, st.b, st.c) // S_j
 		if j < 12 {
 			p("\tVPXORQ %s, %s, Z18", k.a, st.a)
