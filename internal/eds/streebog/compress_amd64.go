@@ -80,3 +80,10 @@ func (d *digest) blocks(p []byte) {
 
 // nInc is what blocksAVX512 adds to N per block.
 var nInc = [8]uint64{512}
+
+// signMatrix is the GF2P8AFFINEQB matrix that sets every bit of a byte to its
+// top bit.
+var signMatrix = [8]uint64{
+	0x8080808080808080, 0x8080808080808080, 0x8080808080808080, 0x8080808080808080,
+	0x8080808080808080, 0x8080808080808080, 0x8080808080808080, 0x8080808080808080,
+}

@@ -146,12 +146,11 @@ var (
 // the XOR of the eight results is T(LPS(x)).
 func lpsV(c chain, in string) []string {
 	ins := []string{
-		fmt.Sprintf("VPMOVB2M %s, %s", in, c.k),
-		fmt.Sprintf("VMOVDQA64 %s, %s", in, c.t),
 		fmt.Sprintf("VMOVDQA64 %s, %s", in, c.x),
-		fmt.Sprintf("VPERMI2B Z1, Z0, %s", c.t),
-		fmt.Sprintf("VPERMI2B Z3, Z2, %s", c.x),
-		fmt.Sprintf("VMOVDQU8 %s, %s, %s", c.x, c.k, c.t),
+		fmt.Sprintf("VPERMI2B Z1, Z0, %s", c.x),
+		fmt.Sprintf("VGF2P8AFFINEQB $0, (R11), %s, %s", in, c.t),
+		fmt.Sprintf("VPERMI2B Z3, Z2, %s", in),
+		fmt.Sprintf("VPTERNLOGQ $0xCA, %s, %s, %s", c.x, in, c.t),
 	}
 	dst := [8]string{c.a, c.b, c.c, c.b, c.c, c.d, c.c, c.d}
 	for d := 0; d < 8; d++ {
@@ -205,6 +204,7 @@ func loadConsts() {
 		p("\tVMOVDQU64 %d(DX), Z%d", 64*i, 4+i)
 	}
 	p("\tLEAQ ·affine(SB), R13")
+	p("\tLEAQ ·signMatrix(SB), R11")
 	p("\tLEAQ ·rcT(SB), R14")
 }
 
@@ -213,36 +213,63 @@ func loadConsts() {
 // Z15 = h ⊕ m ⊕ N_next (both XORs end the same tree).
 func compressV(next bool) {
 	k, st := chainK, chainS
+	// kr[j%2] holds K_j from its tree to the tree of S_{j-1}. m is in Z13
+	// (h ⊕ m) after the first tree, so Z16 is free for it.
+	kr := [2]string{"Z31", "Z16"}
 	p("\t// K1 = LPS(h ⊕ N); Z17 = K1 ⊕ C_1, Z18 = K1 ⊕ m")
 	emit(lpsV(k, "Z17"))
 	xor3(k.x, k.c, k.d, "0(R14)")
 	xor3(k.c, k.c, k.d, "Z16")
 	xor3("Z17", k.a, k.b, k.x)
 	xor3("Z18", k.a, k.b, k.c)
-	for j := 1; j <= 12; j++ {
-		p("\t// S_%d = LPS(S_%d ⊕ K_%d) beside K_%d = LPS(K_%d ⊕ C_%d)", j, j-1, j, j+1, j, j)
-		emitPair(lpsV(st, "Z18"), lpsV(k, "Z17"))
+	keyLPS := func(j int) { // K_{j+1} = LPS(K_j ⊕ C_j)
+		p("\t// K_%d = LPS(K_%d ⊕ C_%d)", j+1, j, j)
+		emit(lpsV(k, "Z17"))
 		if j < 12 {
-			p("\t// Z17 = K_%d ⊕ C_%d, Z18 = S_%d ⊕ K_%d", j+1, j+1, j, j+1)
+			p("\t// Z17 = K_%d ⊕ C_%d", j+1, j+1)
 			xor3(k.x, k.c, k.d, fmt.Sprintf("%d(R14)", 64*j))
-		}
-		p("\tVPXORQ %s, %s, %s", k.d, k.c, k.c)
-		p("\tVPXORQ %s, %s, %s", st.d, st.c, st.c)
-		if j < 12 {
 			xor3("Z17", k.a, k.b, k.x)
 		}
-		xor3(k.a, k.a, k.b, k.c)     // K_{j+1}
-		xor3(st.a, st.a, st.b, st.c) // S_j
-		if j < 12 {
-			p("\tVPXORQ %s, %s, Z18", k.a, st.a)
+		p("\tVPXORQ %s, %s, %s", k.d, k.c, k.c)
+		xor3(kr[(j+1)%2], k.a, k.b, k.c)
+		if j == 12 {
+			p("\tVPXORQ Z13, %s, %s // K13 ⊕ h ⊕ m", kr[1], k.b)
+			if next {
+				p("\tVPXORQ Z15, %s, %s // K13 ⊕ h ⊕ m ⊕ N_next", kr[1], k.c)
+			}
 		}
 	}
-	p("\t// h ← h ⊕ m ⊕ S12 ⊕ K13")
-	if next {
-		xor3("Z17", "Z15", k.a, st.a)
+	stateLPS := func(j int) { // S_j = LPS(S_{j-1} ⊕ K_j)
+		p("\t// S_%d = LPS(S_%d ⊕ K_%d)", j, j-1, j)
+		emit(lpsV(st, "Z18"))
+		if j < 12 {
+			p("\t// Z18 = S_%d ⊕ K_%d", j, j+1)
+			xor3(st.c, st.c, st.d, kr[(j+1)%2])
+			xor3("Z18", st.a, st.b, st.c)
+			return
+		}
+		p("\t// h ← h ⊕ m ⊕ S12 ⊕ K13; Z17 = h ⊕ N_next")
+		if next {
+			xor3(st.x, st.c, st.d, k.c)
+			xor3("Z17", st.a, st.b, st.x)
+		}
+		xor3(st.c, st.c, st.d, k.b)
+		xor3("Z12", st.a, st.b, st.c)
 	}
-	xor3("Z12", "Z13", k.a, st.a)
+	// The key chain (13 LPS, the longer one) runs keyLead LPS ahead in
+	// program order, which gives its instructions the ports first.
+	for j := 1; j <= keyLead; j++ {
+		keyLPS(j)
+	}
+	for j := 1; j <= 12; j++ {
+		stateLPS(j)
+		if j+keyLead <= 12 {
+			keyLPS(j + keyLead)
+		}
+	}
 }
+
+var keyLead = 2
 
 func avx512() {
 	p("")
