@@ -269,7 +269,7 @@ func compressV(next bool) {
 	}
 }
 
-var keyLead = 2
+var keyLead = 1
 
 func avx512() {
 	p("")
