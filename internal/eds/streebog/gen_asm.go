@@ -12,6 +12,10 @@
 // XORs the table words into eight accumulators, so a look-up costs about
 // 2.5 instructions where the compiled Go needs four. The 512-bit values live in
 // the stack frame: H, N, M (copied from the arguments), K and S.
+//
+// It also writes gAVX512 and blocksAVX512, the same on CPUs with AVX-512 VBMI
+// and GFNI (see avx512 below); TestAsmMatchesGeneric and TestBlocksAVX512 check
+// them against the Go code.
 package main
 
 import (
