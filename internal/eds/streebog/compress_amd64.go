@@ -70,13 +70,21 @@ func (d *digest) blocks(p []byte) {
 	// would overflow (after 2^55 blocks, or from a crafted saved state) the
 	// blocks go one by one.
 	if useAVX512 && nb > 0 && uint64(nb) < 1<<54 && d.n[0] <= ^uint64(0)-uint64(nb)*512 {
-		blocksAVX512(&d.h, &d.n, &d.sigma, &p[0], nb)
+		// At most avx512Chunk blocks (about 0.15 ms) per call: the goroutine
+		// cannot be preempted inside the assembly.
+		for len(p) > 0 {
+			n := min(len(p), avx512Chunk*BlockSize)
+			blocksAVX512(&d.h, &d.n, &d.sigma, &p[0], n/BlockSize)
+			p = p[n:]
+		}
 		return
 	}
 	for ; len(p) >= BlockSize; p = p[BlockSize:] {
 		d.block((*[BlockSize]byte)(p))
 	}
 }
+
+const avx512Chunk = 1024
 
 // nInc is what blocksAVX512 adds to N per block.
 var nInc = [8]uint64{512}

@@ -88,6 +88,25 @@ func TestBlocksAVX512(t *testing.T) {
 		}
 	}
 
+	// More than one chunk in one Write: the same as block by block.
+	{
+		msg := make([]byte, (2*avx512Chunk+3)*BlockSize)
+		for j := range msg {
+			msg[j] = byte(rng.Uint32())
+		}
+		var d digest
+		d.size = Size512
+		want := d
+		for p := msg; len(p) > 0; p = p[BlockSize:] {
+			want.block((*[BlockSize]byte)(p))
+		}
+		got := d
+		got.blocks(msg)
+		if got != want {
+			t.Fatalf("%d blocks in chunks: h %x N %x, block by block h %x N %x", len(msg)/BlockSize, got.h, got.n, want.h, want.n)
+		}
+	}
+
 	// N's low word 3 blocks short of overflowing, 5 blocks written.
 	msg := bytes.Repeat([]byte{0x5a}, 5*BlockSize)
 	var d digest
