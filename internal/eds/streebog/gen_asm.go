@@ -12,6 +12,10 @@
 // XORs the table words into eight accumulators, so a look-up costs about
 // 2.5 instructions where the compiled Go needs four. The 512-bit values live in
 // the stack frame: H, N, M (copied from the arguments), K and S.
+//
+// It also writes gAVX512 and blocksAVX512, the same on CPUs with AVX-512 VBMI
+// and GFNI (see avx512 below); TestAsmMatchesGeneric and TestBlocksAVX512 check
+// them against the Go code.
 package main
 
 import (
@@ -110,5 +114,224 @@ func main() {
 		p("\tMOVQ BX, %d(AX)", 8*i)
 	}
 	p("\tRET")
+	avx512()
 	os.Stdout.Write(b.Bytes())
+}
+
+// The AVX-512 code keeps every 512-bit value transposed, as an 8×8 byte
+// matrix T(x) (lane j byte i = byte j of word i), in ZMM registers:
+//
+//	Z0–Z3   π, the VPERMI2B tables
+//	Z4–Z11  rotIdx[0…7] (Z4 transposes)
+//	Z12     h            Z13  h ⊕ m           Z14  N (not transposed)
+//	Z15     h ⊕ m ⊕ N of the next block       Z16  m
+//	Z17     the input of the next key LPS, K_i ⊕ C_i (or h ⊕ N)
+//	Z18     the input of the next state LPS, S_{i-1} ⊕ K_i
+//	Z19–Z24 temporaries of the key chain, Z25–Z30 of the state chain, Z31 spare
+//
+// R13 points to the GF2P8AFFINEQB matrices, R14 to the transposed iteration
+// constants. The key schedule and the state are two independent chains
+// (K_{i+1} = LPS(K_i ⊕ C_i) beside S_i = LPS(S_{i-1} ⊕ K_i)) whose
+// instructions are interleaved; the XOR that forms the input of the next LPS
+// is folded into the XOR tree that ends the previous one.
+type chain struct{ x, t, a, b, c, d, k string }
+
+var (
+	chainK = chain{"Z19", "Z20", "Z21", "Z22", "Z23", "Z24", "K1"}
+	chainS = chain{"Z25", "Z26", "Z27", "Z28", "Z29", "Z30", "K2"}
+)
+
+// lpsV returns the instructions of LPS(in) on chain c, up to eight affine
+// results A0…A7 reduced to four: c.a = A0⊕A1⊕A2, c.b = A3⊕A4⊕A5, c.c = A6,
+// c.d = A7. S is two 128-entry VPERMI2B look-ups merged on the top bit of each
+// byte, giving T(S(x)); VPERMB with rotIdx[d] gives S(x) with its words rotated
+// by d, whose lanes are the bytes of P(S(x)) transposed; byte o of every word of
+// L(P(S(x))) is then lane o of the XOR over d of affine[d] applied to that, so
+// the XOR of the eight results is T(LPS(x)).
+func lpsV(c chain, in string) []string {
+	ins := []string{
+		fmt.Sprintf("VMOVDQA64 %s, %s", in, c.x),
+		fmt.Sprintf("VPERMI2B Z1, Z0, %s", c.x),
+		fmt.Sprintf("VGF2P8AFFINEQB $0, (R11), %s, %s", in, c.t),
+		fmt.Sprintf("VPERMI2B Z3, Z2, %s", in),
+		fmt.Sprintf("VPTERNLOGQ $0xCA, %s, %s, %s", c.x, in, c.t),
+	}
+	dst := [8]string{c.a, c.b, c.c, c.b, c.c, c.d, c.c, c.d}
+	for d := 0; d < 8; d++ {
+		ins = append(ins,
+			fmt.Sprintf("VPERMB %s, Z%d, %s", c.t, 4+d, dst[d]),
+			fmt.Sprintf("VGF2P8AFFINEQB $0, %d(R13), %s, %s", 64*d, dst[d], dst[d]))
+		switch d {
+		case 2:
+			ins = append(ins, fmt.Sprintf("VPTERNLOGQ $0x96, %s, %s, %s", c.c, c.b, c.a))
+		case 5:
+			ins = append(ins, fmt.Sprintf("VPTERNLOGQ $0x96, %s, %s, %s", c.d, c.c, c.b))
+		}
+	}
+	return ins
+}
+
+// xor3 emits dst = p ⊕ q ⊕ r (r may be a memory operand).
+func xor3(dst, p0, q, r string) {
+	if dst != p0 {
+		p("\tVMOVDQA64 %s, %s", p0, dst)
+	}
+	p("\tVPTERNLOGQ $0x96, %s, %s, %s", r, q, dst)
+}
+
+func emit(ins []string) {
+	for _, in := range ins {
+		p("\t%s", in)
+	}
+}
+
+// emitPair interleaves two independent instruction lists.
+func emitPair(x, y []string) {
+	for i := 0; i < len(x) || i < len(y); i++ {
+		if i < len(x) {
+			p("\t%s", x[i])
+		}
+		if i < len(y) {
+			p("\t%s", y[i])
+		}
+	}
+}
+
+// loadConsts loads Z0–Z11, R13 and R14; it uses DX.
+func loadConsts() {
+	p("\tLEAQ ·piTab(SB), DX")
+	for i := 0; i < 4; i++ {
+		p("\tVMOVDQU64 %d(DX), Z%d", 64*i, i)
+	}
+	p("\tLEAQ ·rotIdx(SB), DX")
+	for i := 0; i < 8; i++ {
+		p("\tVMOVDQU64 %d(DX), Z%d", 64*i, 4+i)
+	}
+	p("\tLEAQ ·affine(SB), R13")
+	p("\tLEAQ ·signMatrix(SB), R11")
+	p("\tLEAQ ·rcT(SB), R14")
+}
+
+// compressV emits h ← g_N(h, m) on Z12 (h), given Z16 = m, Z17 = h ⊕ N and
+// Z13 = h ⊕ m; if next, it also sets Z17 = h ⊕ N for the next block from
+// Z15 = h ⊕ m ⊕ N_next (both XORs end the same tree).
+func compressV(next bool) {
+	k, st := chainK, chainS
+	// kr[j%2] holds K_j from its tree to the tree of S_{j-1}. m is in Z13
+	// (h ⊕ m) after the first tree, so Z16 is free for it.
+	kr := [2]string{"Z31", "Z16"}
+	p("\t// K1 = LPS(h ⊕ N); Z17 = K1 ⊕ C_1, Z18 = K1 ⊕ m")
+	emit(lpsV(k, "Z17"))
+	xor3(k.x, k.c, k.d, "0(R14)")
+	xor3(k.c, k.c, k.d, "Z16")
+	xor3("Z17", k.a, k.b, k.x)
+	xor3("Z18", k.a, k.b, k.c)
+	keyLPS := func(j int) { // K_{j+1} = LPS(K_j ⊕ C_j)
+		p("\t// K_%d = LPS(K_%d ⊕ C_%d)", j+1, j, j)
+		emit(lpsV(k, "Z17"))
+		if j < 12 {
+			p("\t// Z17 = K_%d ⊕ C_%d", j+1, j+1)
+			xor3(k.x, k.c, k.d, fmt.Sprintf("%d(R14)", 64*j))
+			xor3("Z17", k.a, k.b, k.x)
+		}
+		p("\tVPXORQ %s, %s, %s", k.d, k.c, k.c)
+		xor3(kr[(j+1)%2], k.a, k.b, k.c)
+		if j == 12 {
+			p("\tVPXORQ Z13, %s, %s // K13 ⊕ h ⊕ m", kr[1], k.b)
+			if next {
+				p("\tVPXORQ Z15, %s, %s // K13 ⊕ h ⊕ m ⊕ N_next", kr[1], k.c)
+			}
+		}
+	}
+	stateLPS := func(j int) { // S_j = LPS(S_{j-1} ⊕ K_j)
+		p("\t// S_%d = LPS(S_%d ⊕ K_%d)", j, j-1, j)
+		emit(lpsV(st, "Z18"))
+		if j < 12 {
+			p("\t// Z18 = S_%d ⊕ K_%d", j, j+1)
+			xor3(st.c, st.c, st.d, kr[(j+1)%2])
+			xor3("Z18", st.a, st.b, st.c)
+			return
+		}
+		p("\t// h ← h ⊕ m ⊕ S12 ⊕ K13; Z17 = h ⊕ N_next")
+		if next {
+			xor3(st.x, st.c, st.d, k.c)
+			xor3("Z17", st.a, st.b, st.x)
+		}
+		xor3(st.c, st.c, st.d, k.b)
+		xor3("Z12", st.a, st.b, st.c)
+	}
+	// The key chain (13 LPS, the longer one) runs keyLead LPS ahead in
+	// program order, which gives its instructions the ports first.
+	for j := 1; j <= keyLead; j++ {
+		keyLPS(j)
+	}
+	for j := 1; j <= 12; j++ {
+		stateLPS(j)
+		if j+keyLead <= 12 {
+			keyLPS(j + keyLead)
+		}
+	}
+}
+
+var keyLead = 1
+
+func avx512() {
+	p("")
+	p("// func gAVX512(h, n, m *[8]uint64)")
+	p("TEXT ·gAVX512(SB), NOSPLIT, $0-24")
+	loadConsts()
+	p("\tMOVQ h+0(FP), AX")
+	p("\tMOVQ n+8(FP), BX")
+	p("\tMOVQ m+16(FP), CX")
+	p("\tVPERMB (AX), Z4, Z12")
+	p("\tVPERMB (BX), Z4, Z31")
+	p("\tVPERMB (CX), Z4, Z16")
+	p("\tVPXORQ Z31, Z12, Z17")
+	p("\tVPXORQ Z16, Z12, Z13")
+	compressV(false)
+	p("\tVPERMB Z12, Z4, Z12")
+	p("\tVMOVDQU64 Z12, (AX)")
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+	p("// func blocksAVX512(h, n, sigma *[8]uint64, p *byte, nblocks int)")
+	p("//")
+	p("// The caller makes sure that nblocks ≥ 1 and that the low word of N does not")
+	p("// overflow, so N grows by a lane-wise add.")
+	p("TEXT ·blocksAVX512(SB), NOSPLIT, $0-40")
+	loadConsts()
+	p("\tMOVQ h+0(FP), AX")
+	p("\tMOVQ n+8(FP), BX")
+	p("\tMOVQ sigma+16(FP), CX")
+	p("\tMOVQ p+24(FP), SI")
+	p("\tMOVQ nblocks+32(FP), DI")
+	p("\tLEAQ ·nInc(SB), R12")
+	p("\tVPERMB (AX), Z4, Z12")
+	p("\tVMOVDQU64 (BX), Z14")
+	p("\tVPERMB Z14, Z4, Z31")
+	p("\tVPXORQ Z31, Z12, Z17")
+	p("loop:")
+	p("\tVPERMB (SI), Z4, Z16")
+	p("\tVPADDQ (R12), Z14, Z14")
+	p("\tVPERMB Z14, Z4, Z31")
+	p("\tVPXORQ Z16, Z12, Z13")
+	xor3("Z15", "Z12", "Z16", "Z31")
+	p("\t// Σ ← Σ + m mod 2^512")
+	for i := 0; i < 8; i++ {
+		op := "ADCQ"
+		if i == 0 {
+			op = "ADDQ"
+		}
+		p("\tMOVQ %d(SI), DX", 8*i)
+		p("\t%s DX, %d(CX)", op, 8*i)
+	}
+	compressV(true)
+	p("\tADDQ $64, SI")
+	p("\tDECQ DI")
+	p("\tJNZ loop")
+	p("\tVPERMB Z12, Z4, Z12")
+	p("\tVMOVDQU64 Z12, (AX)")
+	p("\tVMOVDQU64 Z14, (BX)")
+	p("\tVZEROUPPER")
+	p("\tRET")
 }

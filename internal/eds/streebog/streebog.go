@@ -89,9 +89,9 @@ func (d *digest) Write(p []byte) (int, error) {
 		d.block((*[BlockSize]byte)(d.buf[:]))
 		d.nx = 0
 	}
-	for len(p) >= BlockSize {
-		d.block((*[BlockSize]byte)(p))
-		p = p[BlockSize:]
+	if full := len(p) &^ (BlockSize - 1); full > 0 {
+		d.blocks(p[:full])
+		p = p[full:]
 	}
 	d.nx = copy(d.buf[:], p)
 	return nn, nil
