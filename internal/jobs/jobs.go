@@ -71,7 +71,8 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives run failures and lost leases. Default slog.Default().
 	Logger *slog.Logger
-	// Poll is how often Run looks for due jobs (wall time). Default 5 seconds.
+	// Poll is how often Run looks for due jobs (wall time): one read per job, and a
+	// conditional UPDATE when the job is due. Default 1 second.
 	Poll time.Duration
 	// Backoff is the delay after a first failure, doubled for each further consecutive
 	// failure up to MaxBackoff (and the job's Interval). Defaults 10 seconds and 1 hour.
@@ -108,7 +109,7 @@ func New(cfg Config, jobs ...Job) (*Engine, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Poll <= 0 {
-		cfg.Poll = 5 * time.Second
+		cfg.Poll = time.Second
 	}
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = 10 * time.Second
@@ -236,6 +237,15 @@ func (e *Engine) RunNow(ctx context.Context, j Job) error {
 func (e *Engine) try(ctx context.Context, j Job) (bool, error) {
 	if err := e.ensure(ctx, j.Name); err != nil {
 		return false, err
+	}
+	// A read first, on the reader pool: most polls find the job not due or leased,
+	// and need not take SQLite's writer for an UPDATE that changes nothing.
+	var next, until int64
+	if err := e.cfg.DB.QueryRowContext(ctx, `SELECT next_run_at, lease_until FROM jobs WHERE name = ?`, j.Name).Scan(&next, &until); err != nil {
+		return false, fmt.Errorf("jobs: read %s: %w", j.Name, err)
+	}
+	if now := store.Micros(e.cfg.Now()); next > now || until > now {
+		return false, nil
 	}
 	l, failed, err := e.claim(ctx, j, true)
 	if err != nil || l == nil {
