@@ -17,6 +17,15 @@
 // again after an exponential backoff with jitter (Backoff, doubled per consecutive
 // failure, at most MaxBackoff and at most Interval), all on the injected clock.
 //
+// A run cut short because the engine stops (the node shuts down) is neither a success
+// nor a failure: its lease is freed and the job stays due, so another node runs it at
+// once.
+//
+// Run polls: every Poll it reads each job's row (one indexed read on the reader pool) and
+// tries the UPDATE only for a job that is due and free. Jobs are due at times known in
+// advance, so a store.DB.Signal nudge between nodes would gain at most one Poll; there is
+// none.
+//
 // A job's state is its schedule, lease, counters and the text of its last error: it
 // must hold no personal data, and so must the errors a job returns.
 package jobs
@@ -252,10 +261,26 @@ func (e *Engine) try(ctx context.Context, j Job) (bool, error) {
 		return false, err
 	}
 	runErr := e.execute(ctx, j, l)
+	if ctx.Err() != nil {
+		// The engine is stopping (the node shuts down): the run was cut short, not
+		// failed. Its lease is freed and the job stays due, for another node now.
+		return true, e.release(j, l)
+	}
 	if runErr != nil {
 		e.log.ErrorContext(ctx, "jobs: run failed", slog.String("job", j.Name), slog.String("error", runErr.Error()))
 	}
 	return true, e.finish(ctx, j, l, runErr, failed, true)
+}
+
+// release frees l without recording a result.
+func (e *Engine) release(j Job, l *Lease) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := e.cfg.DB.ExecContext(ctx, `UPDATE jobs SET lease_owner = '', lease_until = 0 WHERE name = ? AND lease_owner = ?`,
+		j.Name, l.token); err != nil {
+		return fmt.Errorf("jobs: release %s: %w", j.Name, err)
+	}
+	return nil
 }
 
 // ensure creates j's row, due at once, unless it exists.

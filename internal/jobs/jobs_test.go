@@ -455,3 +455,45 @@ func TestRunLoop(t *testing.T) {
 		t.Errorf("the hourly job ran %d times, want 1", hourly.Load())
 	}
 }
+
+// A node that stops mid-run (its engine's context ends) frees the lease and leaves the
+// job due, uncounted as a failure: the other node runs it at once. A run that ends on
+// its own with the context's error while the engine runs is a failure like another.
+func TestStopMidRunFreesLease(t *testing.T) {
+	twoNodes(t, func(t *testing.T, dbA, dbB *store.DB) {
+		clk := newClock()
+		started := make(chan struct{})
+		ea := engine(t, dbA, "a", clk, jobs.Job{Name: "seal", Interval: time.Hour, Lease: time.Hour,
+			Run: func(ctx context.Context, _ *jobs.Lease) error {
+				close(started)
+				<-ctx.Done()
+				return ctx.Err()
+			}})
+		var bRan int
+		eb := engine(t, dbB, "b", clk, jobs.Job{Name: "seal", Interval: time.Hour, Lease: time.Hour,
+			Run: func(ctx context.Context, _ *jobs.Lease) error {
+				bRan++
+				if bRan == 1 {
+					return context.DeadlineExceeded
+				}
+				return nil
+			}})
+		ctx, stop := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { _, err := ea.Tick(ctx); done <- err }()
+		<-started
+		stop()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if s := status(t, dbB, "seal"); s.LeaseOwner != "" || s.Failures != 0 || s.LastError != "" || s.NextRunAt.After(clk.Now()) {
+			t.Fatalf("after a stopped run: %+v", s)
+		}
+		if n, err := eb.Tick(t.Context()); err != nil || n != 1 {
+			t.Fatalf("b ran %d after a stopped the run (err %v)", n, err)
+		}
+		if s := status(t, dbB, "seal"); s.Failures != 1 || s.LastError != context.DeadlineExceeded.Error() {
+			t.Errorf("a run that returned a context error on its own: %+v", s)
+		}
+	})
+}
