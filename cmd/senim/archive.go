@@ -17,10 +17,11 @@ import (
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/edscmd"
+	"github.com/senimkz/senim/internal/jobs"
 )
 
-// archiveCmd is `senim archive seal|renew`: the archive's evidence-record jobs, run by
-// cron or a timer until a job engine is on main (docs/archive.md).
+// archiveCmd is `senim archive seal|renew`: a manual run of the archive's evidence-record
+// jobs, which `senim serve` runs by itself (docs/archive.md), under the same lease.
 func archiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "seal" && args[0] != "renew") {
 		return errors.New("usage: senim archive seal|renew --tsa URL [--tsa-cert FILE]... [--crl FILE]... [--renew-before DURATION] [--hash-policy FILE] [--hash OID] [--max N]")
@@ -87,17 +88,37 @@ func archiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	// The run holds the lease of serve's job of the same name: a manual run and the
+	// job never overlap, on any node.
+	eng, err := jobs.New(jobs.Config{DB: d, Node: "cli", Logger: log})
+	if err != nil {
+		return err
+	}
+	busy := func(err error) error {
+		if errors.Is(err, jobs.ErrBusy) {
+			return fmt.Errorf("%w: the %s job is running in senim serve; try again when it has finished (senim jobs)", err, sub)
+		}
+		return err
+	}
 	if sub == "seal" {
-		n, err := svc.Seal(ctx, *max)
-		if err != nil {
+		var n int
+		err := eng.RunNow(ctx, jobs.Job{Name: app.JobArchiveSeal, Lease: 10 * time.Minute, Run: func(ctx context.Context, _ *jobs.Lease) (err error) {
+			n, err = svc.Seal(ctx, *max)
 			return err
+		}})
+		if err != nil {
+			return busy(err)
 		}
 		fmt.Fprintf(stdout, "sealed %d document(s)\n", n)
 		return nil
 	}
-	r, err := svc.Renew(ctx)
-	if err != nil {
+	var r archive.RenewResult
+	err = eng.RunNow(ctx, jobs.Job{Name: app.JobArchiveRenew, Lease: 10 * time.Minute, Run: func(ctx context.Context, _ *jobs.Lease) (err error) {
+		r, err = svc.Renew(ctx)
 		return err
+	}})
+	if err != nil {
+		return busy(err)
 	}
 	fmt.Fprintf(stdout, "renewed %d batch(es) by a new time-stamp; %d document(s) of %d batch(es) by a new hash tree\n",
 		r.Renewed, r.HashTreeDocuments, r.HashTreeBatches)

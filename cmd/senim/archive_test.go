@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,45 @@ func TestArchiveSealRenewCommands(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, "archive", "renew", "--data-dir", dir); code != 2 {
 		t.Fatal("renew without --tsa")
+	}
+
+	// The manual runs were runs of serve's jobs: `senim jobs` counts them and shows the
+	// last refusal.
+	code, out, errs := runCmd(t, "jobs", "--data-dir", dir)
+	if code != 0 || !regexp.MustCompile(`archive_seal +\S+ +- +\S+ +2 +0 +-\n`).MatchString(out) ||
+		!regexp.MustCompile(`archive_renew .* 7 +2 +"archive: the TSA certificate expires within the renewal margin: .*" \(1 in a row\)`).MatchString(out) {
+		t.Fatalf("senim jobs: exit %d\n%s%s", code, out, errs)
+	}
+	// While serve's seal job runs (a node holds its lease), a manual seal is refused and
+	// runs nothing.
+	db, err = app.OpenDB(ctx, app.Config{DataDir: dir}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE jobs SET lease_owner = 'node-b/1', lease_until = ? WHERE name = 'archive_seal'`,
+		time.Now().Add(time.Hour).UnixMicro()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if code, _, errs := runCmd(t, "archive", "seal", "--data-dir", dir, "--tsa", tsa1); code != 2 || !strings.Contains(errs, "running in senim serve") {
+		t.Fatalf("a manual seal while the job runs: exit %d %s", code, errs)
+	}
+	if code, out, _ := runCmd(t, "jobs", "--data-dir", dir); code != 0 || !regexp.MustCompile(`archive_seal +\S+ +node-b/1 until \S+ +\S+ +2 +0`).MatchString(out) {
+		t.Fatalf("senim jobs while the seal runs elsewhere:\n%s", out)
+	}
+	if code, _, _ := runCmd(t, "jobs", "--data-dir", dir, "extra"); code != 2 {
+		t.Fatal("senim jobs with an argument")
+	}
+}
+
+// Before serve or a manual run has run a job, `senim jobs` lists none.
+func TestJobsCommandEmpty(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := runCmd(t, "migrate", "--data-dir", dir); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, errs := runCmd(t, "jobs", "--data-dir", dir)
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "JOB ") {
+		t.Fatalf("exit %d %q %s", code, out, errs)
 	}
 }

@@ -55,6 +55,7 @@ Usage:
   senim log audit --server URL               check the log's consistency and every leaf
   senim log key list|rotate|retire|import    the log's signing keys (docs/log.md)
   senim archive seal|renew --tsa URL         evidence records of the archive (docs/archive.md)
+  senim jobs [--data-dir DIR | --database-url URL]   the periodic jobs of senim serve: schedule, lease, last error
   senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]   check a read receipt offline
   senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]   check a push confirmation's evidence offline
   senim docs verify FILE --jwks FILE --key KEY|FILE   check a "digital information" record offline
@@ -99,6 +100,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = kzidCmd(rest, stdout, stderr)
 	case "archive":
 		err = archiveCmd(ctx, rest, stdout, stderr)
+	case "jobs":
+		err = jobsCmd(ctx, rest, stdout, stderr)
 	case "eds":
 		return edscmd.Command(ctx, rest, stdout, stderr)
 	case "ca":
@@ -326,12 +329,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.VAPIDSubject, "vapid-subject", "", "contact in Web Push VAPID tokens: mailto:… or an https URL (default mailto:noreply@senim.kz)")
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", 20, "requests per second per client on public endpoints")
 	fs.Float64Var(&cfg.RateBurst, "rate-burst", 40, "burst size of the per-client rate limit")
+	fs.DurationVar(&cfg.ArchiveSealInterval, "archive-seal-interval", app.DefaultArchiveSealInterval, "with a TSA: how often the archive's unsealed documents are sealed under a new evidence record (job archive_seal)")
+	fs.IntVar(&cfg.ArchiveSealMax, "archive-seal-max", app.DefaultArchiveSealMax, "at most this many documents sealed by one run (one evidence record)")
+	fs.DurationVar(&cfg.ArchiveRenewInterval, "archive-renew-interval", app.DefaultArchiveRenewInterval, "how often the archive looks for archive time-stamps and hash trees to renew (job archive_renew)")
+	fs.DurationVar(&cfg.ArchiveRenewBefore, "archive-renew-before", 365*24*time.Hour, "renew an archive time-stamp when its TSA certificate expires within this time")
 	pos, err := cli.Parse(fs, args, nil)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return fmt.Errorf("unexpected arguments %q", pos)
+	}
+	if cfg.ArchiveSealInterval <= 0 || cfg.ArchiveRenewInterval <= 0 || cfg.ArchiveRenewBefore <= 0 || cfg.ArchiveSealMax <= 0 {
+		return errors.New("--archive-seal-interval, --archive-renew-interval, --archive-renew-before and --archive-seal-max must be positive")
 	}
 	cfg.DataDir, cfg.DatabaseURL = db.dataDir, db.databaseURL
 	cfg.CAFiles, cfg.CRLFiles, cfg.CAAnchorFiles = cas, crls, anchors

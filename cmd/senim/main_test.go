@@ -104,7 +104,9 @@ func TestMigrateCommand(t *testing.T) {
 }
 
 func TestServeBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"serve", "--log-format", "xml"}, {"serve", "extra-arg"}, {"serve", "--addr"}, {"serve", "--streebog", "turbo"}} {
+	for _, args := range [][]string{{"serve", "--log-format", "xml"}, {"serve", "extra-arg"}, {"serve", "--addr"}, {"serve", "--streebog", "turbo"},
+		{"serve", "--archive-seal-interval", "0s"}, {"serve", "--archive-renew-interval", "-1h"}, {"serve", "--archive-renew-before", "0s"},
+		{"serve", "--archive-seal-max", "0"}} {
 		if code, _, _ := runCmd(t, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}

@@ -37,6 +37,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/jobs"
 	"github.com/senimkz/senim/internal/keyring"
 	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/mgov"
@@ -122,6 +123,13 @@ type Config struct {
 	Now    func() time.Time // time.Now when nil
 	Argon2 identity.Argon2Params
 
+	// The archive's jobs (with a TSA): seal up to ArchiveSealMax documents every
+	// ArchiveSealInterval, look for due renewals every ArchiveRenewInterval, renew an
+	// archive time-stamp when its TSA certificate expires within ArchiveRenewBefore.
+	// Zero: the defaults (1 h, 100000, 24 h; one year).
+	ArchiveSealInterval, ArchiveRenewInterval, ArchiveRenewBefore time.Duration
+	ArchiveSealMax                                                int
+
 	// WebhookRoots verify the TLS certificates of organisations' webhook endpoints
 	// (the system's roots when nil; tests and a local sandbox receiver add theirs).
 	WebhookRoots *x509.CertPool
@@ -145,6 +153,9 @@ type App struct {
 	Docs     *docs.Service
 	Archive  *archive.Service // nil without a TSA
 	Webhooks *webhook.Service
+	// Jobs runs the periodic jobs (the archive's seal and renewal, the notification
+	// point's escalation) on one node at a time; Serve starts it.
+	Jobs *jobs.Engine
 	// Mailbox and PushLog are the sandbox's outgoing e-mail and Web Push (sandbox only);
 	// VAPIDPublicKey is the applicationServerKey the cabinet subscribes browsers with.
 	Mailbox        *sandbox.Mailbox
@@ -392,7 +403,7 @@ func (a *App) build(ctx context.Context) error {
 		a.Keys.Register(s.HandleFunc)
 		a.CA.Register(func(p string, h http.Handler) { a.pages = append(a.pages, p); s.Handle(p, h) })
 	}
-	return nil
+	return a.buildJobs()
 }
 
 func productionAdapters(cfg Config) (mgov.MobileDB, mgov.SMSGateway, error) {
@@ -555,6 +566,11 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 	go func() {
 		if err := a.Notify.RunDispatcher(ctx, time.Second); err != nil && ctx.Err() == nil {
 			a.log.ErrorContext(ctx, "notification dispatcher stopped", slog.String("error", err.Error()))
+		}
+	}()
+	go func() {
+		if err := a.Jobs.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.ErrorContext(ctx, "job engine stopped", slog.String("error", err.Error()))
 		}
 	}()
 	go func() {

@@ -18,8 +18,8 @@ import (
 // mountArchive builds the archive of electronic documents (rules DC-5, DC-6) and
 // mounts its API behind organisation authentication. Documents are validated with the
 // server's trust and time-stamped by --tsa-url (the sandbox CA's TSA in the sandbox);
-// without a TSA the archive is off. Sealing and renewal run as `senim archive
-// seal|renew` until a job engine is on main.
+// without a TSA the archive is off. Sealing and renewal are jobs of the job engine
+// (jobs.go); `senim archive seal|renew` runs them by hand.
 func (a *App) mountArchive(s *server.Server, ids *identity.Service) error {
 	var stamper cms.TimeStamper
 	var chain []*x509.Certificate
@@ -49,7 +49,8 @@ func (a *App) mountArchive(s *server.Server, ids *identity.Service) error {
 	}
 	svc, err := archive.New(archive.Config{DB: a.DB, TSA: stamper, TSAChain: chain, Parties: ids, Now: a.Config.Now,
 		Validation: val,
-		Trust:      archive.Trust{Roots: tc.Roots, Intermediates: tc.Intermediates, CRLs: tc.CRLs}})
+		Trust:      archive.Trust{Roots: tc.Roots, Intermediates: tc.Intermediates, CRLs: tc.CRLs},
+		Policy:     archive.Policy{RenewBefore: a.Config.ArchiveRenewBefore}})
 	if err != nil {
 		return err
 	}

@@ -589,22 +589,17 @@ func (s *Service) policyOf(version string) (*Policy, error) {
 	return p, nil
 }
 
-// RunDispatcher sends due deliveries and applies the policy until ctx is done: at
-// once when a notice is queued in this process, else every interval.
+// RunDispatcher sends due deliveries until ctx is done: at once when a notice is
+// queued in this process, else every interval. It stays a tight loop over its own
+// leased rows; the policy (Escalate) is a job of the server's job engine
+// (internal/jobs), run on one node at a time.
 func (s *Service) RunDispatcher(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
 		interval = time.Second
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	lastEscalate := time.Time{}
 	for {
-		if time.Since(lastEscalate) >= 10*interval {
-			if _, err := s.Escalate(ctx); err != nil && ctx.Err() == nil {
-				s.log.ErrorContext(ctx, "notify: escalate", "err", err)
-			}
-			lastEscalate = time.Now()
-		}
 		for {
 			n, err := s.Dispatch(ctx)
 			if err != nil && ctx.Err() == nil {

@@ -1,0 +1,208 @@
+package app
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/eds"
+	"github.com/senimkz/senim/internal/eds/ca"
+	"github.com/senimkz/senim/internal/eds/tsp"
+	"github.com/senimkz/senim/internal/eds/tsp/tsptest"
+	"github.com/senimkz/senim/internal/jobs"
+)
+
+// testClock is a clock the test moves.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// rule DC-6: the archive's seal and renewal run as jobs of the server's job engine,
+// without `senim archive`. A document stored in the sandbox is sealed by the seal job's
+// first run; one stored after it waits for the next run an interval later. The renewal
+// job calls Renew once a day: it renews nothing while the TSA certificate is far from
+// its end, every batch once the certificate expires within the policy's margin, and
+// nothing more before its next run.
+func TestArchiveJobs(t *testing.T) {
+	clk := &testClock{t: testNow}
+	// The archive's TSA is reached by URL, so that the test can roll its key: first the
+	// sandbox CA's TSA, later one with a certificate issued after it.
+	var tsa atomic.Pointer[http.Handler]
+	tsaSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*tsa.Load()).ServeHTTP(w, r) }))
+	t.Cleanup(tsaSrv.Close)
+	useTSA := func(c tsp.TSAConfig) {
+		t.Helper()
+		h, err := tsp.Handler(c, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tsa.Store(&h)
+	}
+	cfg := sandboxConfig(t, "")
+	cfg.Now = clk.Now
+	cfg.TSAURL = tsaSrv.URL
+	cfg.ArchiveSealInterval = 2 * time.Hour
+	a, _ := startSandbox(t, cfg)
+	if a.Archive == nil {
+		t.Fatal("the sandbox has no archive")
+	}
+	sandboxTSA, err := a.CA.TSA(ca.GOST2015)
+	if err != nil {
+		t.Fatal(err)
+	}
+	useTSA(sandboxTSA)
+	ctx := t.Context()
+	count := func(q string) int {
+		t.Helper()
+		var n int
+		if err := a.DB.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	unsealed := func() int { return count(`SELECT COUNT(*) FROM archive_documents WHERE batch_id IS NULL`) }
+	stamps := func() int { return count(`SELECT COUNT(*) FROM archive_stamps`) }
+	runs := func() map[string]int64 {
+		t.Helper()
+		all, err := jobs.List(ctx, a.DB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int64{}
+		for _, s := range all {
+			if s.LeaseOwner != "" {
+				t.Errorf("job %s left its lease: %+v", s.Name, s)
+			}
+			m[s.Name] = s.Runs
+		}
+		return m
+	}
+	// tick runs the engine once and checks which of the archive's jobs ran (the
+	// escalation runs whenever ten seconds have passed).
+	tick := func(want ...string) {
+		t.Helper()
+		before := runs()
+		if _, err := a.Jobs.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		after := runs()
+		var ran []string
+		for _, name := range []string{JobArchiveSeal, JobArchiveRenew} {
+			if after[name] > before[name] {
+				ran = append(ran, name)
+			}
+		}
+		if !slices.Equal(ran, want) {
+			t.Fatalf("%v: %v ran, want %v", clk.Now(), ran, want)
+		}
+	}
+
+	archivedBy(t, a, a.Pop.Citizens[0].IIN)
+	if unsealed() != 1 {
+		t.Fatalf("%d unsealed documents before the seal job ran, want 1", unsealed())
+	}
+	tick(JobArchiveSeal, JobArchiveRenew) // both due at the first start
+	if unsealed() != 0 || stamps() != 1 {
+		t.Fatalf("after the first run: %d unsealed documents, %d archive time-stamps; want 0 and 1", unsealed(), stamps())
+	}
+
+	archivedBy(t, a, a.Pop.Citizens[1].IIN)
+	tick()
+	clk.Set(testNow.Add(2*time.Hour - time.Microsecond))
+	tick()
+	if unsealed() != 1 {
+		t.Fatalf("%d unsealed documents before the seal interval passed, want 1", unsealed())
+	}
+	clk.Set(testNow.Add(2 * time.Hour))
+	tick(JobArchiveSeal)
+	if unsealed() != 0 || stamps() != 2 {
+		t.Fatalf("after the second seal: %d unsealed documents, %d archive time-stamps; want 0 and 2", unsealed(), stamps())
+	}
+
+	// The renewal job: a day after its first run, with the TSA certificate years from its end.
+	clk.Set(testNow.Add(24 * time.Hour))
+	tick(JobArchiveSeal, JobArchiveRenew)
+	if stamps() != 2 {
+		t.Fatalf("%d archive time-stamps after a renewal run that had nothing due, want 2", stamps())
+	}
+	var notAfter int64
+	if err := a.DB.QueryRowContext(ctx, `SELECT MIN(tsa_not_after) FROM archive_stamps`).Scan(&notAfter); err != nil {
+		t.Fatal(err)
+	}
+	due := time.UnixMicro(notAfter).UTC().Add(-365*24*time.Hour + time.Hour) // inside the default one-year margin
+	if !due.After(testNow.Add(48 * time.Hour)) {
+		t.Fatalf("the sandbox TSA certificate ends %v: too soon for this test", time.UnixMicro(notAfter).UTC())
+	}
+	// Inside the margin with the same TSA: Renew is called and refuses to renew with a
+	// certificate that is itself due; the job backs off and tries again.
+	clk.Set(due)
+	tick(JobArchiveSeal, JobArchiveRenew)
+	if st := status(t, a, JobArchiveRenew); st.Failures != 1 || !strings.Contains(st.LastError, "renewal margin") || stamps() != 2 {
+		t.Fatalf("renewal with the unrolled TSA: %+v, %d archive time-stamps", st, stamps())
+	}
+	root, err := tsptest.NewRoot(eds.KeyECDSA, "Rolled TSA Root", due.Add(-time.Hour), due.AddDate(20, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rolled, err := root.TSA(eds.KeyECDSA, "Rolled TSA", due.Add(-time.Hour), due.AddDate(10, 0, 0), clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	useTSA(rolled)
+	retry := status(t, a, JobArchiveRenew).NextRunAt
+	if d := retry.Sub(due); d <= 0 || d > 10*time.Second {
+		t.Fatalf("the renewal is retried %v later, want within the first backoff (10 s)", d)
+	}
+	clk.Set(retry)
+	tick(JobArchiveRenew)
+	if stamps() != 4 {
+		t.Fatalf("%d archive time-stamps after the renewal with the rolled TSA, want 4 (both batches renewed)", stamps())
+	}
+	if st := status(t, a, JobArchiveRenew); st.LastError != "" || st.ConsecutiveFailures != 0 || !st.NextRunAt.Equal(retry.Add(24*time.Hour)) {
+		t.Fatalf("after the renewal: %+v", st)
+	}
+	clk.Set(retry.Add(24*time.Hour - time.Microsecond))
+	tick(JobArchiveSeal) // the renewal is not due yet
+	clk.Set(retry.Add(24 * time.Hour))
+	tick(JobArchiveRenew)
+	if stamps() != 4 {
+		t.Fatalf("%d archive time-stamps after a renewal run with the fresh time-stamps, want 4", stamps())
+	}
+	if r := runs(); r[JobArchiveSeal] != 5 || r[JobArchiveRenew] != 5 || r[JobNotifyEscalate] != 5 {
+		t.Errorf("runs %v, want 5 runs of each (the escalation every ten seconds of the clock)", r)
+	}
+}
+
+func status(t *testing.T, a *App, name string) jobs.Status {
+	t.Helper()
+	all, err := jobs.List(t.Context(), a.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range all {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no job %s", name)
+	return jobs.Status{}
+}
