@@ -308,8 +308,8 @@ func (s *Service) prepare(ctx context.Context, snd *sender, sub Submission, key 
 	}
 	answer, _ := json.Marshal(out)
 	return &prepared{
-		key:    store.IdempotencyKey{Scope: actor.Org(snd.bin).String() + " POST /v1/notices", Key: key, RequestHash: sum[:]},
-		ref:    ref, subject: cz.Ref(), sender: snd.bin, facts: facts, readBy: readBy, sig: sub.Significant, cat: sub.Category,
+		key: store.IdempotencyKey{Scope: actor.Org(snd.bin).String() + " POST /v1/notices", Key: key, RequestHash: sum[:]},
+		ref: ref, subject: cz.Ref(), sender: snd.bin, facts: facts, readBy: readBy, sig: sub.Significant, cat: sub.Category,
 		out: out, answer: answer,
 	}, nil
 }
