@@ -140,13 +140,28 @@ func (s *Service) SubmitBatch(ctx context.Context, senderBIN string, items []Bat
 	err = s.commit(ctx, func(tx *store.Tx) error {
 		// From the start on every run: the store may run the transaction again.
 		subjects, queued = subjects[:0], false
+		var prefs map[string]map[string]Pref
+		if len(s.channels) > 0 {
+			var want []string
+			seen := map[string]bool{}
+			for _, p := range ps {
+				if p != nil && !seen[p.subject] {
+					seen[p.subject] = true
+					want = append(want, p.subject)
+				}
+			}
+			var err error
+			if prefs, err = loadPrefsMany(ctx, tx.QueryContext, want); err != nil {
+				return err
+			}
+		}
 		for i, p := range ps {
 			if p == nil {
 				continue
 			}
 			r := &ans.Results[i]
 			r.Status, r.Replayed, r.Notice, r.Problem = 0, false, nil, nil
-			channels, replay, err := s.write(ctx, tx, p, now)
+			channels, replay, err := s.write(ctx, tx, p, now, prefs)
 			if err != nil {
 				if err := refuse(i, err); err != nil {
 					return err

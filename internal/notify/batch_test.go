@@ -296,3 +296,34 @@ func TestBulkSendRefusals(t *testing.T) {
 		t.Errorf("%d notices, want %d", n, MaxBatch)
 	}
 }
+
+// A bulk send queues the same channel deliveries a single send would, by each
+// addressee's preferences read once for the batch: a notice that is not legally
+// significant goes by e-mail to alice, who switched e-mail on, not to bob.
+func TestBulkSendChannels(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newAPIFixture(t, db, &fakeChannel{name: ChannelEmail})
+		if err := a.svc.SetPref(t.Context(), alice, ChannelEmail, true, "alice@example.kz"); err != nil {
+			t.Fatal(err)
+		}
+		plain := func(iin string) map[string]any {
+			m := submission(iin)
+			m["legally_significant"] = false
+			return m
+		}
+		r, ans := a.batch(t, binTax, batchItem("c-1", plain(iinAlice)), batchItem("c-2", plain(iinBob)), batchItem("c-3", submission(iinBob)))
+		if r.status != 200 || ans.Accepted != 3 {
+			t.Fatalf("bulk send: %d %s", r.status, r.raw)
+		}
+		single := a.do(t, binTax, "POST", "/v1/notices", "s-1", plain(iinAlice))
+		ids := append(ans.ids(t), single.body["id"].(string))
+		for i, want := range []int{1, 0, 1, 1} { // c-3 is legally significant: every channel
+			var n int
+			db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM notify_deliveries d JOIN notify_notices n ON n.id = d.notice_id
+				WHERE n.ref = ? AND d.channel = 'email'`, ids[i]).Scan(&n)
+			if n != want {
+				t.Errorf("notice %d: %d e-mail deliveries, want %d", i, n, want)
+			}
+		}
+	})
+}

@@ -227,7 +227,7 @@ func (s *Service) Submit(ctx context.Context, senderBIN string, sub Submission, 
 	var channels []string
 	err = s.commit(ctx, func(tx *store.Tx) error {
 		var err error
-		channels, idem.Replay, err = s.write(ctx, tx, p, now)
+		channels, idem.Replay, err = s.write(ctx, tx, p, now, nil)
 		return err
 	})
 	if err != nil {
@@ -319,7 +319,10 @@ func (s *Service) prepare(ctx context.Context, snd *sender, sub Submission, key 
 // replayed key returns the first answer and writes nothing; a key refused (another
 // body, in progress) returns its problem before anything of this submission is
 // written, so the other writes of the transaction may commit.
-func (s *Service) write(ctx context.Context, tx *store.Tx, p *prepared, now time.Time) (channels []string, replay []byte, err error) {
+//
+// prefs, when not nil, holds the addressees' channel preferences read for a whole batch
+// (loadPrefsMany); otherwise they are read for this notice.
+func (s *Service) write(ctx context.Context, tx *store.Tx, p *prepared, now time.Time, prefs map[string]map[string]Pref) (channels []string, replay []byte, err error) {
 	resp, err := tx.ClaimIdempotencyKeyWith(ctx, p.key, store.StoredResponse{Status: 201, ContentType: "application/json", Body: p.answer})
 	switch {
 	case errors.Is(err, store.ErrIdempotencyConflict):
@@ -340,7 +343,12 @@ func (s *Service) write(ctx context.Context, tx *store.Tx, p *prepared, now time
 		p.sender, p.cat, p.readBy, s.policy.Version).Scan(&id); err != nil {
 		return nil, nil, fmt.Errorf("notify: submit: %w", err)
 	}
-	if channels, err = s.enqueue(ctx, tx, id, p.subject, p.sig, PurposeNotice, now); err != nil {
+	if prefs != nil {
+		channels, err = s.enqueueWith(ctx, tx, id, prefs[p.subject], p.sig, PurposeNotice, now)
+	} else {
+		channels, err = s.enqueue(ctx, tx, id, p.subject, p.sig, PurposeNotice, now)
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 	// accepted → dispatched (to the inbox and every queued channel) → delivered to the
