@@ -335,13 +335,18 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 		// events are the outbox ids first..last, and no other event's notice lies in
 		// that range.
 		late, err := deliverTx(ctx, tx, "event_id BETWEEN ? AND ?", []any{first, last}, now)
+		if err != nil {
+			return err
+		}
 		for _, sub := range late {
 			if !fresh[sub] {
 				fresh[sub] = true
 				subjects = append(subjects, sub)
 			}
 		}
-		return err
+		// The consumer's cursor moves in this transaction: one commit per batch, not
+		// two (on SQLite; see store.Tx.AdvanceConsumer).
+		return tx.AdvanceConsumer(ctx)
 	})
 	if err != nil {
 		return err
