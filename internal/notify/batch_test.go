@@ -327,3 +327,45 @@ func TestBulkSendChannels(t *testing.T) {
 		}
 	})
 }
+
+// The consumer writes a batch's notices in multi-row INSERTs (acceptDeliveredMany): over
+// more than one chunk, with some events already holding their notice, every event has
+// exactly one notice and each new one queues its addressee's own channels (e-mail is on
+// for alice only).
+func TestConsumeManyNotices(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newAPIFixture(t, db, &fakeChannel{name: ChannelEmail})
+		if err := a.svc.SetPref(t.Context(), alice, ChannelEmail, true, "alice@example.kz"); err != nil {
+			t.Fatal(err)
+		}
+		evs := make([]store.Event, 2*insertChunk+44)
+		for i := range evs {
+			sub := alice
+			if i%3 == 0 {
+				sub = bob
+			}
+			evs[i] = store.Event{ID: int64(1000 + i), Type: "pd.consent.given", Actor: sub, Subject: sub, CreatedAt: a.now,
+				Payload: []byte(`{"id":"c_` + strconv.Itoa(i) + `","initiator":"` + binBank + `","owner":"` + binRegister + `","data_sets":["identity"]}`)}
+		}
+		if err := a.svc.consume(t.Context(), evs[50:150]); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.svc.consume(t.Context(), evs); err != nil {
+			t.Fatal(err)
+		}
+		var notices, bobs, mails, aliceMails int
+		db.QueryRowContext(t.Context(), `SELECT COUNT(*), COUNT(DISTINCT event_id) FROM notify_notices`).Scan(&notices, &bobs)
+		if notices != len(evs) || bobs != len(evs) {
+			t.Fatalf("%d notices for %d distinct events, want %d", notices, bobs, len(evs))
+		}
+		db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM notify_notices WHERE subject = ? AND event_id % 3 = 1000 % 3`, bob).Scan(&bobs)
+		db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM notify_deliveries`).Scan(&mails)
+		db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM notify_deliveries d JOIN notify_notices n ON n.id = d.notice_id WHERE n.subject = ?`, alice).Scan(&aliceMails)
+		if want := (len(evs) + 2) / 3; bobs != want {
+			t.Errorf("bob has %d notices of his events, want %d", bobs, want)
+		}
+		if want := len(evs) - (len(evs)+2)/3; mails != want || aliceMails != want {
+			t.Errorf("%d e-mail deliveries (%d alice's), want %d, all alice's", mails, aliceMails, want)
+		}
+	})
+}
