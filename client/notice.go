@@ -71,3 +71,42 @@ func (c *Client) NoticeReceipt(ctx context.Context, id string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// NoticeBatchItem is one notice of a bulk send with its own idempotency key: what
+// SendNotice's notice and key are, in the same key space.
+type NoticeBatchItem struct {
+	IdempotencyKey string `json:"idempotency_key"`
+	Notice         Notice `json:"notice"`
+}
+
+// NoticeBatchResult is one item's outcome: Status 201 with Notice (Replayed when its
+// key had been answered before), or the Problem that refused this item alone.
+type NoticeBatchResult struct {
+	Index          int           `json:"index"`
+	IdempotencyKey string        `json:"idempotency_key"`
+	Status         int           `json:"status"`
+	Replayed       bool          `json:"replayed,omitempty"`
+	Notice         *NoticeStatus `json:"notice,omitempty"`
+	Problem        *Error        `json:"problem,omitempty"`
+}
+
+// NoticeBatch is the answer to a bulk send: a result per item, in the items' order.
+type NoticeBatch struct {
+	Results  []NoticeBatchResult `json:"results"`
+	Accepted int                 `json:"accepted"`
+	Replayed int                 `json:"replayed"`
+	Refused  int                 `json:"refused"`
+}
+
+// SendNotices sends up to 1,000 notices in one request (POST /v1/notices:batch). The
+// contract is per item: a refused item does not hold back the others (see each
+// result); the error is for the request as a whole (notify.batch.too_large,
+// notify.sender.not_permitted, …). Sent with a signed request, the body is bounded by
+// the server's limit for signed bodies (1 MiB by default).
+func (c *Client) SendNotices(ctx context.Context, items []NoticeBatchItem) (*NoticeBatch, error) {
+	var out NoticeBatch
+	if _, err := c.do(ctx, "POST", "/v1/notices:batch", map[string]any{"notices": items}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -128,3 +128,99 @@ func TestSendingAPIEndToEnd(t *testing.T) {
 		t.Error("another organisation downloaded the receipt")
 	}
 }
+
+// rule DC-2: a bulk send end to end in the sandbox, with the register's EDS-signed
+// client: a notice refused (an IIN Senim does not know) does not hold back the others,
+// each accepted notice is in its addressee's inbox, the same batch again sends nothing
+// twice, a notice first sent alone is answered again when its key comes in a batch, and
+// an organisation without a sender permission is refused as a whole.
+func TestBulkSendEndToEnd(t *testing.T) {
+	a, srv := newSandbox(t, "")
+	ctx := t.Context()
+	var register, police sandbox.Organization
+	for _, o := range a.Pop.Organizations {
+		switch o.Role {
+		case "state_body":
+			register = o
+		case "law_enforcement":
+			police = o
+		}
+	}
+	clientOf := func(o sandbox.Organization) *client.Client {
+		p12, err := a.Keys.P12("org", o.BIN, ca.P256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := client.LoadPKCS12(p12, sandbox.KeyPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := client.New(client.Config{BaseURL: srv.URL, Key: key, Now: func() time.Time { return testNow }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cl
+	}
+	reg, pol := clientOf(register), clientOf(police)
+	notice := func(iin string) client.Notice {
+		return client.Notice{SubjectIIN: iin, Category: "court",
+			Content: map[string]client.NoticeText{"kk": {Title: "Хабарлама", Body: "Сот отырысы 10 наурызда."},
+				"ru": {Title: "Уведомление", Body: "Заседание суда 10 марта."}}}
+	}
+	first, err := reg.SendNotice(ctx, notice(a.Pop.Citizens[0].IIN), "alone-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := []client.NoticeBatchItem{
+		{IdempotencyKey: "b-1", Notice: notice(a.Pop.Citizens[0].IIN)},
+		{IdempotencyKey: "b-2", Notice: notice("000000000000")},
+		{IdempotencyKey: "b-3", Notice: notice(a.Pop.Citizens[1].IIN)},
+		{IdempotencyKey: "alone-1", Notice: notice(a.Pop.Citizens[0].IIN)},
+	}
+	ans, err := reg.SendNotices(ctx, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans.Accepted != 2 || ans.Refused != 1 || ans.Replayed != 1 || len(ans.Results) != 4 {
+		t.Fatalf("answer %+v", ans)
+	}
+	if r := ans.Results[1]; r.Status != 422 || r.Problem == nil || r.Problem.Code != "notify.subject.unknown" || r.Notice != nil {
+		t.Errorf("the bad item: %+v", r)
+	}
+	if r := ans.Results[3]; !r.Replayed || r.Notice == nil || r.Notice.ID != first.ID {
+		t.Errorf("the single send's key in the batch: %+v", r)
+	}
+	for _, i := range []int{0, 2} {
+		r := ans.Results[i]
+		if r.Status != 201 || r.Notice == nil {
+			t.Fatalf("item %d: %+v", i, r)
+		}
+		cit, _ := a.Identity.CitizenByIIN(ctx, a.Pop.Citizens[i/2].IIN)
+		list, _ := a.Notify.Inbox(ctx, cit.Ref())
+		found := false
+		for _, n := range list {
+			found = found || n.Ref == r.Notice.ID
+		}
+		if !found {
+			t.Errorf("item %d is not in its addressee's inbox", i)
+		}
+		if _, err := pol.NoticeStatus(ctx, r.Notice.ID); !errors.Is(err, &client.Error{Code: "notify.notice.not_found"}) {
+			t.Errorf("another organisation read item %d's status: %v", i, err)
+		}
+	}
+	again, err := reg.SendNotices(ctx, items)
+	if err != nil || again.Accepted != 0 || again.Replayed != 3 || again.Results[0].Notice.ID != ans.Results[0].Notice.ID {
+		t.Errorf("the batch again: %+v, %v", again, err)
+	}
+	if _, err := pol.SendNotices(ctx, items[:1]); !errors.Is(err, &client.Error{Code: "notify.sender.not_permitted"}) {
+		t.Errorf("the police sent a batch without a sender permission: %v", err)
+	}
+	res, err := http.Post(srv.URL+"/v1/notices:batch", "application/json", strings.NewReader(`{"notices":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("anonymous bulk send: %d", res.StatusCode)
+	}
+}

@@ -20,6 +20,7 @@ const maxSubmission = 256 << 10
 // the sender-permission directory and see the dead letters.
 //
 //	POST /v1/notices                         a sender sends a notice (Idempotency-Key required)
+//	POST /v1/notices:batch                   a bulk send: up to MaxBatch notices, a key and a result each
 //	GET  /v1/notices/{id}                    its status: the sender's own notices only
 //	GET  /v1/notices/{id}/receipt            the read receipt, for the sender too (DC-2)
 //	GET  /v1/admin/notify/senders            the sender-permission directory
@@ -43,6 +44,7 @@ func (s *Service) Register(handle func(pattern string, h http.Handler), isRegula
 		}
 	}
 	h("POST /v1/notices", s.handleSubmit)
+	h("POST /v1/notices:batch", s.handleSubmitBatch)
 	h("GET /v1/notices/{id}", s.handleStatus)
 	h("GET /v1/notices/{id}/receipt", s.handleSenderReceipt)
 	h("GET /v1/admin/notify/senders", admin(s.handleSenders))

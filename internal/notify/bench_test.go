@@ -288,3 +288,94 @@ func BenchmarkConsume(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSubmitBatchHTTP is BenchmarkSubmitHTTP with bulk sends: POST
+// /v1/notices:batch with size notices per request (each its own key), from -clients
+// per core. One op is one notice: notices/s and cpu-µs/op compare with the single send.
+func BenchmarkSubmitBatchHTTP(b *testing.B) {
+	for _, size := range []int{100, 1000} {
+		b.Run("size="+strconv.Itoa(size), func(b *testing.B) {
+			db := storetest.Open(b)
+			svc, err := New(Config{DB: db, Directory: fakeDir{}, Organizations: fakeOrgs{binTax: "State Revenue Committee"}, Signer: newSigner(b),
+				Issuer: "https://senim.test", Citizens: citizens, Channels: []Channel{&fakeChannel{name: ChannelEmail}}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := b.Context()
+			if err := svc.SetSender(ctx, "bench", binTax, []string{"tax"}); err != nil {
+				b.Fatal(err)
+			}
+			svc.SetPref(ctx, alice, ChannelEmail, true, "alice@example.kz")
+			mux := http.NewServeMux()
+			svc.Register(func(p string, h http.Handler) { mux.Handle(p, h) }, nil)
+			caller := &orgauth.Caller{BIN: binTax, Transport: "mtls"}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mux.ServeHTTP(w, r.WithContext(orgauth.WithCaller(r.Context(), caller)))
+			}))
+			defer srv.Close()
+			clients := *parallel * runtime.GOMAXPROCS(0)
+			tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+			defer tr.CloseIdleConnections()
+			hc := &http.Client{Transport: tr}
+			sub := submission(iinAlice)
+			delete(sub, "read_by")
+			notice, _ := json.Marshal(sub)
+			requests := (b.N + size - 1) / size
+			var seq, next int64
+			body := func(n int) []byte { // the request's items, keys drawn from seq
+				items := make([]BatchItem, n)
+				for i := range items {
+					items[i] = BatchItem{IdempotencyKey: "k" + strconv.FormatInt(atomicAdd(&seq), 10), Notice: notice}
+				}
+				j, _ := json.Marshal(map[string]any{"notices": items})
+				return j
+			}
+			url := srv.URL + "/v1/notices:batch"
+			var wg sync.WaitGroup
+			var failed atomic.Bool
+			b.ResetTimer()
+			cpu0 := processCPU()
+			for range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						r := atomicAdd(&next)
+						if r > int64(requests) || failed.Load() {
+							return
+						}
+						n := size
+						if r == int64(requests) {
+							n = b.N - (requests-1)*size
+						}
+						req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body(n)))
+						req.Header.Set("Content-Type", "application/json")
+						res, err := hc.Do(req)
+						if err != nil {
+							b.Error(err)
+							failed.Store(true)
+							return
+						}
+						var ans BatchAnswer
+						err = json.NewDecoder(res.Body).Decode(&ans)
+						res.Body.Close()
+						if err != nil || res.StatusCode != http.StatusOK || ans.Accepted != n {
+							b.Errorf("status %d, %d of %d accepted: %v", res.StatusCode, ans.Accepted, n, err)
+							failed.Store(true)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			reportCPU(b, cpu0)
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "notices/s")
+			var k int
+			db.QueryRowContext(ctx, `SELECT COUNT(*) FROM notify_notices`).Scan(&k)
+			if k != b.N {
+				b.Fatalf("%d notices stored, want %d", k, b.N)
+			}
+		})
+	}
+}

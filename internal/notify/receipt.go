@@ -183,13 +183,11 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 		sum := sha256.Sum256([]byte(jws))
 		ev, _ := json.Marshal(map[string]string{"notice": n.Ref, "receipt": claims.ID, "content_sha256": claims.ContentSHA256,
 			"receipt_sha256": base64.RawURLEncoding.EncodeToString(sum[:]), "amr": rd.Method})
-		if _, err = tx.Emit(ctx, store.Event{Type: EvReceiptIssued, Actor: rd.Subject, Subject: rd.Subject, Payload: ev}); err != nil {
-			return err
+		evs := []store.Event{{Type: EvReceiptIssued, Actor: rd.Subject, Subject: rd.Subject, Payload: ev}}
+		if n.SenderBIN != "" {
+			evs = append(evs, statusEvent(n.Ref, n.Subject, n.SenderBIN, StateRead, "", ""))
 		}
-		if n.SenderBIN == "" {
-			return nil
-		}
-		return emitStatus(ctx, tx, n.Ref, n.Subject, n.SenderBIN, StateRead, "", "")
+		return tx.EmitAll(ctx, evs) // one statement for both
 	})
 	if errors.Is(err, errAlreadyRead) {
 		rc, err := s.receiptOf(ctx, rd.Subject, n)

@@ -126,24 +126,43 @@ func (s *Service) Senders(ctx context.Context) (map[string][]string, error) {
 	return out, rows.Err()
 }
 
-func (s *Service) senderMay(ctx context.Context, bin, category string) error {
+// sender is what every submission of one request shares: the sending organisation's
+// BIN, its name for the notice's facts, and the categories its permission covers
+// (none: it may not send).
+type sender struct {
+	bin, name string
+	cats      []string
+}
+
+// loadSender reads bin's sender permission and name once per request.
+func (s *Service) loadSender(ctx context.Context, bin string) (*sender, error) {
+	snd := &sender{bin: bin, name: bin}
 	var cats string
 	err := s.db.QueryRowContext(ctx, `SELECT categories FROM notify_senders WHERE bin = ?`, bin).Scan(&cats)
-	if errors.Is(err, sql.ErrNoRows) {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, err
+	default:
+		if err := json.Unmarshal([]byte(cats), &snd.cats); err != nil {
+			return nil, err
+		}
+	}
+	if len(snd.cats) > 0 {
+		if o, err := s.cfg.Organizations.OrganizationByBIN(ctx, bin); err == nil && o.Name != "" {
+			snd.name = o.Name
+		}
+	}
+	return snd, nil
+}
+
+// may tells whether the sender may send notices of category.
+func (snd *sender) may(category string) error {
+	if len(snd.cats) == 0 {
 		return ErrSenderNotPermitted
 	}
-	if err != nil {
-		return err
-	}
-	var cs []string
-	if err := json.Unmarshal([]byte(cats), &cs); err != nil {
-		return err
-	}
-	if len(cs) == 0 {
-		return ErrSenderNotPermitted
-	}
-	if !slices.Contains(cs, category) {
-		return ErrCategoryNotPermitted.WithDetail("this organisation may send " + fmt.Sprint(cs))
+	if !slices.Contains(snd.cats, category) {
+		return ErrCategoryNotPermitted.WithDetail("this organisation may send " + fmt.Sprint(snd.cats))
 	}
 	return nil
 }
@@ -181,10 +200,11 @@ type IdemKey struct {
 const maxReadBy = 366 * 24 * time.Hour
 
 // Submit accepts a sender's notice: checks the sender permission, the content, the
-// deadline and the addressee, then in one transaction claims the idempotency key,
-// stores the notice delivered to the inbox, queues its other channels and emits its
-// status event (the hook point of signed webhooks, issue 16). A replay of the same key
-// and body returns the first answer; another body is ErrIdempotencyConflict.
+// deadline and the addressee, then in one transaction claims the idempotency key with
+// its answer, stores the notice delivered to the inbox, queues its other channels and
+// emits its status events (the hook point of signed webhooks, issue 16). A replay of
+// the same key and body returns the first answer (idem.Replay); another body is
+// ErrIdempotencyConflict.
 func (s *Service) Submit(ctx context.Context, senderBIN string, sub Submission, idem *IdemKey) (*Accepted, error) {
 	if s.cfg.Citizens == nil {
 		return nil, errors.New("notify: Submit needs Config.Citizens")
@@ -195,13 +215,64 @@ func (s *Service) Submit(ctx context.Context, senderBIN string, sub Submission, 
 	if _, ok := s.policy.Categories[sub.Category]; !ok {
 		return nil, ErrCategoryUnknown.WithDetail("category " + fmt.Sprintf("%q", sub.Category) + " is not in policy " + s.policy.Version)
 	}
-	if err := s.senderMay(ctx, senderBIN, sub.Category); err != nil {
+	snd, err := s.loadSender(ctx, senderBIN)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	p, err := s.prepare(ctx, snd, sub, idem.Key, idem.Body, now, nil)
+	if err != nil {
+		return nil, err
+	}
+	var channels []string
+	err = s.commit(ctx, func(tx *store.Tx) error {
+		var err error
+		channels, idem.Replay, err = s.write(ctx, tx, p, now, nil)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if idem.Replay != nil {
+		return nil, nil
+	}
+	s.hub.publish(p.subject)
+	if len(channels) > 0 {
+		s.kick()
+	}
+	return p.out, nil
+}
+
+// prepared is a submission that passed every check, ready to be written.
+type prepared struct {
+	key     store.IdempotencyKey
+	ref     string
+	subject string
+	sender  string
+	facts   []byte
+	readBy  int64
+	sig     bool
+	cat     string
+	out     *Accepted
+	answer  []byte // out as JSON: the answer stored with the key
+}
+
+// prepare checks one submission of snd (in the order of the single send's refusals)
+// and draws its reference. body is the request the idempotency key stands for; seen,
+// when not nil, caches addressees by IIN across the submissions of one batch.
+func (s *Service) prepare(ctx context.Context, snd *sender, sub Submission, key string, body []byte, now time.Time, seen map[string]*identity.Citizen) (*prepared, error) {
+	if key == "" || len(key) > 255 {
+		return nil, ErrIdempotencyRequired
+	}
+	if _, ok := s.policy.Categories[sub.Category]; !ok {
+		return nil, ErrCategoryUnknown.WithDetail("category " + fmt.Sprintf("%q", sub.Category) + " is not in policy " + s.policy.Version)
+	}
+	if err := snd.may(sub.Category); err != nil {
 		return nil, err
 	}
 	if err := validContent(sub.Content); err != nil {
 		return nil, err
 	}
-	now := s.cfg.Now()
 	var readBy int64
 	if sub.ReadBy != nil {
 		if !sub.ReadBy.After(now) || sub.ReadBy.Sub(now) > maxReadBy {
@@ -212,21 +283,22 @@ func (s *Service) Submit(ctx context.Context, senderBIN string, sub Submission, 
 	if !kzid.ValidIIN(sub.SubjectIIN) {
 		return nil, ErrSubjectInvalid
 	}
-	cz, err := s.cfg.Citizens.CitizenByIIN(ctx, sub.SubjectIIN)
-	if errors.Is(err, identity.ErrNotFound) {
-		return nil, ErrSubjectUnknown
+	cz := seen[sub.SubjectIIN]
+	if cz == nil {
+		var err error
+		cz, err = s.cfg.Citizens.CitizenByIIN(ctx, sub.SubjectIIN)
+		if errors.Is(err, identity.ErrNotFound) {
+			return nil, ErrSubjectUnknown
+		}
+		if err != nil {
+			return nil, err
+		}
+		if seen != nil {
+			seen[sub.SubjectIIN] = cz
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	senderName := senderBIN
-	if o, err := s.cfg.Organizations.OrganizationByBIN(ctx, senderBIN); err == nil && o.Name != "" {
-		senderName = o.Name
-	}
-	facts, _ := json.Marshal(Facts{Sender: senderName, Message: sub.Content})
-	subject := cz.Ref()
-	sum := sha256.Sum256(idem.Body)
-	key := store.IdempotencyKey{Scope: actor.Org(senderBIN).String() + " POST /v1/notices", Key: idem.Key, RequestHash: sum[:]}
+	facts, _ := json.Marshal(Facts{Sender: snd.name, Message: sub.Content})
+	sum := sha256.Sum256(body)
 	ref := secret.Ref("n_")
 	out := &Accepted{ID: ref, State: StateDelivered, Category: sub.Category, Significant: sub.Significant, Policy: s.policy.Version,
 		CreatedAt: now.UTC().Truncate(time.Microsecond), StatusURL: "/v1/notices/" + ref}
@@ -234,65 +306,72 @@ func (s *Service) Submit(ctx context.Context, senderBIN string, sub Submission, 
 		rb := sub.ReadBy.UTC().Format(time.RFC3339)
 		out.ReadBy = &rb
 	}
-	var channels []string
-	err = s.commit(ctx, func(tx *store.Tx) error {
-		channels, idem.Replay = nil, nil
-		resp, err := tx.ClaimIdempotencyKey(ctx, key)
-		switch {
-		case errors.Is(err, store.ErrIdempotencyConflict):
-			return ErrIdempotencyConflict
-		case errors.Is(err, store.ErrIdempotencyInProgress):
-			return ErrIdempotencyInProgress
-		case errors.Is(err, store.ErrInvalidIdempotencyKey):
-			return ErrIdempotencyRequired
-		case err != nil:
-			return err
-		case resp != nil:
-			idem.Replay = resp.Body
-			return nil
-		}
-		var id int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO notify_notices (ref, subject, kind, facts, significant, state, created_at, delivered_at,
-			sender_bin, category, read_by, policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			ref, subject, KindMessage, string(facts), sub.Significant, StateDelivered, store.Micros(now), store.Micros(now),
-			senderBIN, sub.Category, readBy, s.policy.Version).Scan(&id); err != nil {
-			return fmt.Errorf("notify: submit: %w", err)
-		}
-		if channels, err = s.enqueue(ctx, tx, id, subject, sub.Significant, PurposeNotice, now); err != nil {
-			return err
-		}
-		// accepted → dispatched (to the inbox and every queued channel) → delivered to
-		// the inbox: three status changes, three events, so the sender's webhooks see
-		// each (the other channels' deliveries follow from the engine).
-		if err := emitStatus(ctx, tx, ref, subject, senderBIN, StateAccepted, "", ""); err != nil {
-			return err
-		}
-		if err := emitDispatched(ctx, tx, ref, subject, senderBIN, append([]string{ChannelInbox}, channels...)); err != nil {
-			return err
-		}
-		if err := emitStatus(ctx, tx, ref, subject, senderBIN, StateDelivered, ChannelInbox, PurposeNotice); err != nil {
-			return err
-		}
-		b, _ := json.Marshal(out)
-		return tx.SaveIdempotentResponse(ctx, key, store.StoredResponse{Status: 201, ContentType: "application/json", Body: b})
-	})
+	answer, _ := json.Marshal(out)
+	return &prepared{
+		key: store.IdempotencyKey{Scope: actor.Org(snd.bin).String() + " POST /v1/notices", Key: key, RequestHash: sum[:]},
+		ref: ref, subject: cz.Ref(), sender: snd.bin, facts: facts, readBy: readBy, sig: sub.Significant, cat: sub.Category,
+		out: out, answer: answer,
+	}, nil
+}
+
+// write stores a prepared submission in tx: the idempotency key with its answer, the
+// notice delivered to the inbox, its queued channels and its three status events. A
+// replayed key returns the first answer and writes nothing; a key refused (another
+// body, in progress) returns its problem before anything of this submission is
+// written, so the other writes of the transaction may commit.
+//
+// prefs, when not nil, holds the addressees' channel preferences read for a whole batch
+// (loadPrefsMany); otherwise they are read for this notice.
+func (s *Service) write(ctx context.Context, tx *store.Tx, p *prepared, now time.Time, prefs map[string]map[string]Pref) (channels []string, replay []byte, err error) {
+	resp, err := tx.ClaimIdempotencyKeyWith(ctx, p.key, store.StoredResponse{Status: 201, ContentType: "application/json", Body: p.answer})
+	switch {
+	case errors.Is(err, store.ErrIdempotencyConflict):
+		return nil, nil, ErrIdempotencyConflict
+	case errors.Is(err, store.ErrIdempotencyInProgress):
+		return nil, nil, ErrIdempotencyInProgress
+	case errors.Is(err, store.ErrInvalidIdempotencyKey):
+		return nil, nil, ErrIdempotencyRequired
+	case err != nil:
+		return nil, nil, err
+	case resp != nil:
+		return nil, resp.Body, nil
+	}
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO notify_notices (ref, subject, kind, facts, significant, state, created_at, delivered_at,
+		sender_bin, category, read_by, policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		p.ref, p.subject, KindMessage, string(p.facts), p.sig, StateDelivered, store.Micros(now), store.Micros(now),
+		p.sender, p.cat, p.readBy, s.policy.Version).Scan(&id); err != nil {
+		return nil, nil, fmt.Errorf("notify: submit: %w", err)
+	}
+	if prefs != nil {
+		channels, err = s.enqueueWith(ctx, tx, id, prefs[p.subject], p.sig, PurposeNotice, now)
+	} else {
+		channels, err = s.enqueue(ctx, tx, id, p.subject, p.sig, PurposeNotice, now)
+	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if idem.Replay != nil {
-		return nil, nil
-	}
-	s.hub.publish(subject)
-	if len(channels) > 0 {
-		s.kick()
-	}
-	return out, nil
+	// accepted → dispatched (to the inbox and every queued channel) → delivered to the
+	// inbox: three status changes, three events in one statement, so the sender's
+	// webhooks see each (the other channels' deliveries follow from the engine).
+	err = tx.EmitAll(ctx, []store.Event{
+		statusEvent(p.ref, p.subject, p.sender, StateAccepted, "", ""),
+		dispatchedEvent(p.ref, p.subject, p.sender, append([]string{ChannelInbox}, channels...)),
+		statusEvent(p.ref, p.subject, p.sender, StateDelivered, ChannelInbox, PurposeNotice),
+	})
+	return channels, nil, err
 }
 
 // emitStatus writes the outbox event of a status change of a notice: the hook point of
 // signed webhooks (issue 16 consumes notify.notice.status for notices with a sender).
 // It carries references only, never the IIN or the content.
 func emitStatus(ctx context.Context, tx *store.Tx, ref, subject, sender, state, channel, purpose string) error {
+	_, err := tx.Emit(ctx, statusEvent(ref, subject, sender, state, channel, purpose))
+	return err
+}
+
+// statusEvent is the event emitStatus writes.
+func statusEvent(ref, subject, sender, state, channel, purpose string) store.Event {
 	m := map[string]string{"notice": ref, "state": state}
 	if sender != "" {
 		m["sender"] = sender
@@ -308,16 +387,14 @@ func emitStatus(ctx context.Context, tx *store.Tx, ref, subject, sender, state, 
 	if sender != "" {
 		by = actor.Org(sender).String()
 	}
-	_, err := tx.Emit(ctx, store.Event{Type: EvNoticeStatus, Actor: by, Subject: subject, Payload: b})
-	return err
+	return store.Event{Type: EvNoticeStatus, Actor: by, Subject: subject, Payload: b}
 }
 
-// emitDispatched writes the status event of a notice handed to its channels: the inbox
+// dispatchedEvent is the status event of a notice handed to its channels: the inbox
 // and every channel a delivery was queued on.
-func emitDispatched(ctx context.Context, tx *store.Tx, ref, subject, sender string, channels []string) error {
+func dispatchedEvent(ref, subject, sender string, channels []string) store.Event {
 	b, _ := json.Marshal(map[string]any{"notice": ref, "state": StateDispatched, "sender": sender, "channels": channels})
-	_, err := tx.Emit(ctx, store.Event{Type: EvNoticeStatus, Actor: actor.Org(sender).String(), Subject: subject, Payload: b})
-	return err
+	return store.Event{Type: EvNoticeStatus, Actor: actor.Org(sender).String(), Subject: subject, Payload: b}
 }
 
 // Status is a sent notice's status as its sender sees it.

@@ -162,6 +162,8 @@ var todo = map[string]string{
 	"notify.idempotency.key_required":      "Send an Idempotency-Key header (1 to 255 printable ASCII bytes), a new one per notice; reuse it only to retry the same notice.",
 	"notify.idempotency.conflict":          "Use a new Idempotency-Key for a different notice; reuse a key only to retry byte-for-byte the same body.",
 	"notify.idempotency.in_progress":       "Retry after a moment with the same key and body: the first request is still being recorded.",
+	"notify.batch.empty":                   "Put at least one item ({\"idempotency_key\", \"notice\"}) in \"notices\".",
+	"notify.batch.too_large":               "Split the bulk send into requests of at most 1000 notices; each item keeps its own idempotency key.",
 	"notify.category.unknown":              "Use a category of the notice policy in force (the detail names the policy version); ask the authorized body for the list.",
 	"notify.content.language_missing":      "Send content in both kk and ru (en is optional).",
 	"notify.content.language_unknown":      "Send content only under the keys kk, ru and en.",

@@ -237,10 +237,14 @@ func (db *DB) consumeSQLite(ctx context.Context, consumer string, max int, fn fu
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}
-	if err := fn(ctx, evs); err != nil {
+	last := evs[len(evs)-1].ID
+	move := &cursorMove{consumer: consumer, from: pos, to: last}
+	if err := fn(context.WithValue(ctx, cursorMoveKey{}, move), evs); err != nil {
 		return 0, fmt.Errorf("store: consumer %q: %w", consumer, err)
 	}
-	last := evs[len(evs)-1].ID
+	if move.advanced { // in fn's own transaction (Tx.AdvanceConsumer)
+		return len(evs), nil
+	}
 	res, err := db.ExecContext(ctx,
 		"UPDATE outbox_cursors SET position = ?, updated_at = ? WHERE consumer = ? AND position = ?",
 		last, Micros(db.now()), consumer, pos)
