@@ -14,7 +14,7 @@ import (
 // The first caller to find no batch in progress starts a leader goroutine that writes
 // everything pending, a batch at a time, until nothing is; every caller, that one
 // included, waits only for its own batch. On PostgreSQL, where transactions do not
-// queue for one writer, up to Options.GroupLanes leaders (default 4) run at once: a
+// queue for one writer, up to Options.GroupLanes leaders (default 1) may run at once: a
 // caller that finds every running leader inside its transaction starts another, so
 // one batch fills while others wait for their round trips and their WAL flush,
 // instead of the whole group waiting for one transaction at a time. Batches in
@@ -53,7 +53,7 @@ func NewGroup[T any](db *DB, limit int, write func(ctx context.Context, tx *Tx, 
 }
 
 // defaultGroupLanes is Options.GroupLanes's default.
-const defaultGroupLanes = 4
+const defaultGroupLanes = 1
 
 // Lanes reports how many batches may be in their transactions at once: 1 on SQLite.
 func (g *Group[T]) Lanes() int { return g.lanes }

@@ -14,6 +14,10 @@ import (
 func TestGroupLanes(t *testing.T) {
 	for _, e := range storetest.EnginesAvailable() {
 		t.Run(string(e), func(t *testing.T) {
+			// The default is one lane on both engines.
+			if g := store.NewGroup(storetest.OpenURL(t, storetest.URL(t, e), storetest.Options(t)), 1, func(context.Context, *store.Tx, []int, []error) error { return nil }); g.Lanes() != 1 {
+				t.Errorf("default Lanes() = %d, want 1", g.Lanes())
+			}
 			opts := storetest.Options(t)
 			opts.GroupLanes = 3
 			db := storetest.OpenURL(t, storetest.URL(t, e), opts)

@@ -44,8 +44,11 @@ type Options struct {
 	// the caller did not set. Default time.Now; tests inject a fixed clock.
 	Now func() time.Time
 	// GroupLanes is how many batches of one Group may be in their transactions at
-	// once on PostgreSQL (default 4, at most MaxReaders-2 so that reads and consumers
-	// keep connections). SQLite has one writer: always 1 there.
+	// once on PostgreSQL (default 1, at most MaxReaders-2 so that reads and consumers
+	// keep connections). More lanes help only where the commit's latency, not the
+	// CPU, bounds the rate: on the 2-core machine of docs/performance.md 4 lanes
+	// made smaller batches and cost PostgreSQL 60-75 % more CPU per token. SQLite
+	// has one writer: always 1 there.
 	GroupLanes int
 }
 
