@@ -365,9 +365,13 @@ func TestConcurrentIssuance(t *testing.T) {
 			toks = append(toks, toks[0])
 		}
 		errs := make(chan error, len(toks))
+		resps := make(chan *TokenResponse, len(toks))
 		for _, tok := range toks {
 			go func() {
-				_, err := f.svc.Protocol(t.Context(), police.caller, tok)
+				r, err := f.svc.Protocol(t.Context(), police.caller, tok)
+				if err == nil {
+					resps <- r
+				}
 				errs <- err
 			}()
 		}
@@ -376,6 +380,20 @@ func TestConcurrentIssuance(t *testing.T) {
 			switch err := <-errs; {
 			case err == nil:
 				ok++
+				// The batch's events were written in one call: each token names the
+				// event that carries its own jti, and its row names the same event.
+				r := <-resps
+				var payload string
+				var rowEvent int64
+				if err := db.QueryRowContext(t.Context(), "SELECT payload FROM outbox_events WHERE id = ?", r.EventID).Scan(&payload); err != nil {
+					t.Fatal(err)
+				}
+				if err := db.QueryRowContext(t.Context(), "SELECT event_id FROM pd_tokens WHERE jti = ?", r.JTI).Scan(&rowEvent); err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(payload, `"jti":"`+r.JTI+`"`) || rowEvent != r.EventID {
+					t.Errorf("token %s: event %d (row: %d) carries %s", r.JTI, r.EventID, rowEvent, payload)
+				}
 			case errors.Is(err, ErrVTReplayed):
 				replayed++
 			default:

@@ -2,6 +2,7 @@ package pd
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/secret"
@@ -290,8 +291,10 @@ func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*issuanc
 		}
 	}
 	// Replays: within the batch, then against every earlier token.
+	pg := tx.Engine() == store.Postgres
 	var q strings.Builder
-	var args []any
+	var keys []string
+	var until []int64
 	claimed := map[string]bool{}
 	for i, is := range batch {
 		if errs[i] != nil || is.seenKey == "" {
@@ -302,14 +305,17 @@ func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*issuanc
 			continue
 		}
 		claimed[is.seenKey] = true
-		if len(args) > 0 {
-			q.WriteString(", ")
+		if !pg {
+			if len(keys) > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?)")
 		}
-		q.WriteString("(?, ?)")
-		args = append(args, is.seenKey, store.Micros(is.seenUntil))
+		keys = append(keys, is.seenKey)
+		until = append(until, store.Micros(is.seenUntil))
 	}
-	if len(args) > 0 {
-		rows, err := tx.QueryContext(ctx, `INSERT INTO pd_seen_tokens (key, expires_at) VALUES `+q.String()+` ON CONFLICT (key) DO NOTHING RETURNING key`, args...)
+	if len(keys) > 0 {
+		rows, err := insertSeen(ctx, tx, pg, q.String(), keys, until)
 		if err != nil {
 			return err
 		}
@@ -332,9 +338,10 @@ func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*issuanc
 			}
 		}
 	}
-	// Events, then the token rows in one statement.
-	q.Reset()
-	args = args[:0]
+	// The events in one call (one statement on PostgreSQL), then the token rows in one
+	// statement.
+	var issued []*issuance
+	var evs []store.Event
 	for i, is := range batch {
 		if errs[i] != nil {
 			continue
@@ -343,28 +350,23 @@ func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*issuanc
 		ev := issuedEvent{JTI: is.jti, Flow: is.flow, Initiator: is.initiator, Owner: is.owner, Scope: is.scope, Purpose: is.purpose,
 			Code: is.code, ConsentID: is.consentID, SMSRequest: is.smsID, Trusted: is.trusted, ExpiresAt: is.expires.UTC().Format(time.RFC3339),
 			Automated: true}
-		var sealed int64
 		if !is.sealedUntil.IsZero() {
 			ev.SealedUntil = is.sealedUntil.UTC().Format(time.RFC3339)
-			sealed = store.Micros(is.sealedUntil)
 		}
-		id, err := tx.Emit(ctx, store.Event{Type: EvTokenIssued, Actor: actor.Org(is.initiator).String(), Subject: is.subjectRef, Payload: []byte(marshal(ev)), CreatedAt: is.issuedAt})
-		if err != nil {
-			return err
-		}
-		is.eventID = id
-		if len(args) > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, is.jti, is.flow, is.subjectRef, is.initiator, is.owner, marshal(is.scope), is.purpose, is.code, is.consentID, is.trusted,
-			store.Micros(is.issuedAt), store.Micros(is.expires), id, sealed)
+		issued = append(issued, is)
+		evs = append(evs, store.Event{Type: EvTokenIssued, Actor: actor.Org(is.initiator).String(), Subject: is.subjectRef, Payload: []byte(marshal(ev)), CreatedAt: is.issuedAt})
 	}
-	if len(args) == 0 {
+	if len(issued) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO pd_tokens (jti, flow, subject, initiator_bin, owner_bin, data_sets, purpose, code, consent_id, trusted, issued_at, expires_at, event_id, sealed_until)
-		VALUES `+q.String(), args...); err != nil {
+	ids, err := tx.EmitBatch(ctx, evs)
+	if err != nil {
+		return err
+	}
+	for k, is := range issued {
+		is.eventID = ids[k]
+	}
+	if err := insertTokens(ctx, tx, pg, issued); err != nil {
 		return err
 	}
 	for i, is := range batch {
@@ -376,6 +378,74 @@ func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*issuanc
 		}
 	}
 	return nil
+}
+
+// insertSeen spends the verification-token keys and returns the rows of those that
+// were new. On PostgreSQL the keys go as two arrays, so the statement's text is the
+// same for every batch size and pgx prepares it once per connection (a VALUES list of
+// each length would be a statement of its own, parsed and planned again); on SQLite
+// values is the batch's "(?, ?), ..." list.
+func insertSeen(ctx context.Context, tx *store.Tx, pg bool, values string, keys []string, until []int64) (*sql.Rows, error) {
+	if pg {
+		return tx.QueryContext(ctx, `INSERT INTO pd_seen_tokens (key, expires_at) SELECT * FROM unnest(?::text[], ?::bigint[]) ON CONFLICT (key) DO NOTHING RETURNING key`, keys, until)
+	}
+	args := make([]any, 0, 2*len(keys))
+	for i := range keys {
+		args = append(args, keys[i], until[i])
+	}
+	return tx.QueryContext(ctx, `INSERT INTO pd_seen_tokens (key, expires_at) VALUES `+values+` ON CONFLICT (key) DO NOTHING RETURNING key`, args...)
+}
+
+// insertTokens writes the token rows of the issued in one statement: on PostgreSQL
+// from one array per column (one statement text for every batch size, as in
+// insertSeen), on SQLite as a VALUES list.
+func insertTokens(ctx context.Context, tx *store.Tx, pg bool, issued []*issuance) error {
+	const cols = `INSERT INTO pd_tokens (jti, flow, subject, initiator_bin, owner_bin, data_sets, purpose, code, consent_id, trusted, issued_at, expires_at, event_id, sealed_until)`
+	sealed := func(is *issuance) int64 {
+		if is.sealedUntil.IsZero() {
+			return 0
+		}
+		return store.Micros(is.sealedUntil)
+	}
+	if pg {
+		n := len(issued)
+		var text [9][]string
+		for c := range text {
+			text[c] = make([]string, n)
+		}
+		var ints [5][]int64
+		for c := range ints {
+			ints[c] = make([]int64, n)
+		}
+		for k, is := range issued {
+			for c, v := range []string{is.jti, is.flow, is.subjectRef, is.initiator, is.owner, marshal(is.scope), is.purpose, is.code, is.consentID} {
+				text[c][k] = v
+			}
+			trusted := int64(0)
+			if is.trusted {
+				trusted = 1
+			}
+			for c, v := range []int64{trusted, store.Micros(is.issuedAt), store.Micros(is.expires), is.eventID, sealed(is)} {
+				ints[c][k] = v
+			}
+		}
+		_, err := tx.ExecContext(ctx, cols+` SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+			?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[])`,
+			text[0], text[1], text[2], text[3], text[4], text[5], text[6], text[7], text[8], ints[0], ints[1], ints[2], ints[3], ints[4])
+		return err
+	}
+	var q strings.Builder
+	args := make([]any, 0, 14*len(issued))
+	for k, is := range issued {
+		if k > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, is.jti, is.flow, is.subjectRef, is.initiator, is.owner, marshal(is.scope), is.purpose, is.code, is.consentID, is.trusted,
+			store.Micros(is.issuedAt), store.Micros(is.expires), is.eventID, sealed(is))
+	}
+	_, err := tx.ExecContext(ctx, cols+` VALUES `+q.String(), args...)
+	return err
 }
 
 // maxBatch bounds the issuances of one transaction.

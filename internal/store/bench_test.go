@@ -219,3 +219,77 @@ func round0(xs []float64) []int {
 	}
 	return out
 }
+
+// BenchmarkEmitBatch compares, on PostgreSQL, transactions of k events written with k
+// calls of Tx.Emit and with one Tx.EmitBatch (one statement), from N writers, in
+// alternating one-second phases (5 of each; medians reported):
+//
+//	SENIM_TEST_DATABASE_URL=postgres://... go test -run '^$' -bench BenchmarkEmitBatch -benchtime=1x ./internal/store/
+func BenchmarkEmitBatch(b *testing.B) {
+	if storetest.PostgresURL() == "" {
+		b.Skip(storetest.EnvURL + " not set")
+	}
+	const rounds, phase = 5, time.Second
+	opts := storetest.Options(b)
+	opts.MaxReaders = 24
+	db := storetest.OpenURL(b, storetest.URL(b, store.Postgres), opts)
+	ctx := context.Background()
+	if _, err := db.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	ev := store.Event{Type: "pd.token.issued", Actor: "org:123456789012", Subject: "s-42", Payload: benchPayload}
+	run := func(b *testing.B, n, k int, batch bool, d time.Duration) float64 {
+		evs := slices.Repeat([]store.Event{ev}, k)
+		var total atomic.Int64
+		stop := time.Now().Add(d)
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range n {
+			wg.Go(func() {
+				for time.Now().Before(stop) {
+					err := db.Tx(ctx, func(tx *store.Tx) error {
+						if batch {
+							_, err := tx.EmitBatch(ctx, evs)
+							return err
+						}
+						for _, e := range evs {
+							if _, err := tx.Emit(ctx, e); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					total.Add(int64(k))
+				}
+			})
+		}
+		wg.Wait()
+		return float64(total.Load()) / time.Since(start).Seconds()
+	}
+	for _, k := range []int{16, 64} {
+		for _, n := range []int{1, 4} {
+			b.Run(fmt.Sprintf("k=%d/N=%d", k, n), func(b *testing.B) {
+				run(b, n, k, true, phase/4) // warm the pool and the statement caches
+				run(b, n, k, false, phase/4)
+				var one, batch []float64
+				for r := range rounds {
+					for i := range 2 {
+						useBatch := (r+i)%2 == 0
+						if eps := run(b, n, k, useBatch, phase); useBatch {
+							batch = append(batch, eps)
+						} else {
+							one = append(one, eps)
+						}
+					}
+				}
+				b.ReportMetric(median(one), "emit-events/s")
+				b.ReportMetric(median(batch), "batch-events/s")
+				b.Logf("Emit events/s %v; EmitBatch events/s %v", round0(one), round0(batch))
+			})
+		}
+	}
+}

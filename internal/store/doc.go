@@ -34,7 +34,8 @@
 // (NORMAL would sync only at checkpoints, and a crash could drop the last
 // commits together with the ids they took, which AUTOINCREMENT then hands out
 // again). Its cost is one fsync per transaction, which callers amortise by
-// batching many writes in one (Group: token issuance, shares, notices); the readers
+// batching many writes in one (Group: token issuance, shares, notices; on
+// PostgreSQL Options.GroupLanes of a Group's batches may commit at once); the readers
 // write nothing and keep NORMAL. On PostgreSQL every new connection checks
 // that synchronous_commit is not off and fsync is on, and is refused with
 // ErrNotDurable otherwise (any other synchronous_commit value flushes the
@@ -79,6 +80,11 @@
 //
 // Every domain change writes its event with Tx.Emit in the same
 // transaction, so an event exists if and only if the change committed.
+// Tx.EmitBatch writes several at once — on PostgreSQL in one statement
+// (one round trip), the k-th smallest of the IDs it draws given to the k-th
+// event, so IDs increase with the events' order as with Emit called in turn;
+// the transaction has its ID before either draws one, so the gap rule below
+// holds for both.
 // Consumers (the audit-log sequencer, the notification dispatcher) read
 // events in ID order after their cursor, a row in outbox_cursors, with
 // DB.ConsumeBatch or DB.RunConsumer. The cursor advances in a transaction

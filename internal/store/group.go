@@ -13,7 +13,13 @@ import (
 //
 // The first caller to find no batch in progress starts a leader goroutine that writes
 // everything pending, a batch at a time, until nothing is; every caller, that one
-// included, waits only for its own batch. (A caller that led in its own goroutine would
+// included, waits only for its own batch. On PostgreSQL, where transactions do not
+// queue for one writer, up to Options.GroupLanes leaders (default 1) may run at once: a
+// caller that finds every running leader inside its transaction starts another, so
+// one batch fills while others wait for their round trips and their WAL flush,
+// instead of the whole group waiting for one transaction at a time. Batches in
+// different lanes commit in no defined order; the write function must not rely on
+// one (outbox consumers do not: see the package doc on gaps). (A caller that led in its own goroutine would
 // keep its answer until the queue ran dry: under steady load, on PostgreSQL, for
 // seconds.) A write whose caller has gone before its batch starts is left out.
 //
@@ -27,9 +33,11 @@ type Group[T any] struct {
 	max   int
 	write func(ctx context.Context, tx *Tx, items []T, errs []error) error
 
+	lanes int // leaders that may run at once
+
 	mu      sync.Mutex
 	pending []*groupItem[T]
-	leading bool
+	leaders int // leaders running
 }
 
 type groupItem[T any] struct {
@@ -41,8 +49,14 @@ type groupItem[T any] struct {
 
 // NewGroup returns a Group that writes at most limit items per transaction with write.
 func NewGroup[T any](db *DB, limit int, write func(ctx context.Context, tx *Tx, items []T, errs []error) error) *Group[T] {
-	return &Group[T]{db: db, max: max(1, limit), write: write}
+	return &Group[T]{db: db, max: max(1, limit), write: write, lanes: db.groupLanes}
 }
+
+// defaultGroupLanes is Options.GroupLanes's default.
+const defaultGroupLanes = 1
+
+// Lanes reports how many batches may be in their transactions at once: 1 on SQLite.
+func (g *Group[T]) Lanes() int { return g.lanes }
 
 // Do queues item and returns its own outcome once its batch has committed (or the
 // error that failed the batch). If ctx ends first it returns ctx's error; the item may
@@ -51,8 +65,10 @@ func (g *Group[T]) Do(ctx context.Context, item T) error {
 	p := &groupItem[T]{ctx: ctx, item: item, done: make(chan struct{})}
 	g.mu.Lock()
 	g.pending = append(g.pending, p)
-	lead := !g.leading
-	g.leading = true
+	lead := g.leaders < g.lanes
+	if lead {
+		g.leaders++
+	}
 	g.mu.Unlock()
 	if lead {
 		go g.lead(context.WithoutCancel(ctx))
@@ -75,7 +91,7 @@ func (g *Group[T]) lead(ctx context.Context) {
 		batch := g.pending[:n:n]
 		g.pending = g.pending[n:]
 		if n == 0 {
-			g.leading = false
+			g.leaders--
 			g.mu.Unlock()
 			return
 		}

@@ -68,6 +68,21 @@ func validEvent(e Event) error {
 // emitQuery is the outbox INSERT of Emit.
 const emitQuery = "INSERT INTO outbox_events (type, actor, subject, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id"
 
+// emitBatchQuery is EmitBatch's one statement on PostgreSQL. The CTE draws as many
+// IDs from the table's sequence as there are events, once (a CTE with a volatile
+// function is evaluated once per statement, never inlined or rescanned); row_number
+// over those IDs sorted gives the k-th smallest ID to the k-th event (WITH ORDINALITY
+// numbers the unnested arrays in array order), whatever order nextval ran in. The
+// sequence is the identity column's own, so IDs drawn here and by Emit never collide.
+const emitBatchQuery = `WITH i AS (
+	SELECT row_number() OVER (ORDER BY d.id) AS n, d.id
+	FROM (SELECT nextval(pg_get_serial_sequence('outbox_events', 'id')) AS id FROM generate_series(1, ?)) d)
+INSERT INTO outbox_events (id, type, actor, subject, payload, created_at) OVERRIDING SYSTEM VALUE
+SELECT i.id, e.type, e.actor, e.subject, e.payload, e.created_at
+FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[]) WITH ORDINALITY AS e(type, actor, subject, payload, created_at, n)
+JOIN i ON i.n = e.n
+RETURNING id`
+
 // Emit writes e to the outbox in this transaction and returns its ID: the
 // event commits or rolls back with the domain change. Consumers in this
 // process are woken after the commit.
@@ -80,28 +95,21 @@ func (tx *Tx) Emit(ctx context.Context, e Event) (int64, error) {
 	if err := validEvent(e); err != nil {
 		return 0, err
 	}
-	if tx.db.engine == Postgres && !tx.locked {
-		// NOTIFY is delivered at commit and wakes consumers in other processes.
-		// pg_current_xact_id assigns the transaction ID now, before the INSERT
-		// draws the event ID.
-		var err error
-		if tx.db.outboxLock {
-			_, err = tx.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1), pg_current_xact_id(), pg_notify($2, '')", tx.db.outboxLockKey, tx.db.notifyChannel)
-		} else {
-			_, err = tx.tx.ExecContext(ctx, "SELECT pg_current_xact_id(), pg_notify($1, '')", tx.db.notifyChannel)
-		}
+	if err := tx.beforeEmit(ctx); err != nil {
+		return 0, err
+	}
+	payload, at := tx.emitArgs(e)
+	var id int64
+	if tx.db.engine == Postgres {
+		// pgx prepares the statement once per connection (its statement cache); an
+		// explicit Prepare would cost a round trip to prepare and one to deallocate in
+		// every transaction.
+		err := tx.tx.QueryRowContext(ctx, tx.db.bind(emitQuery), e.Type, e.Actor, e.Subject, payload, Micros(at)).Scan(&id)
 		if err != nil {
-			return 0, fmt.Errorf("store: outbox: %w", err)
+			return 0, fmt.Errorf("store: emit %s: %w", e.Type, err)
 		}
-		tx.locked = true
-	}
-	at := e.CreatedAt
-	if at.IsZero() {
-		at = tx.db.now()
-	}
-	var payload sql.NullString
-	if len(e.Payload) > 0 {
-		payload = sql.NullString{String: string(e.Payload), Valid: true}
+		tx.emitted = true
+		return id, nil
 	}
 	if tx.emit == nil {
 		st := tx.cachedStmt(ctx, emitQuery) // SQLite: prepared once on the writer
@@ -114,12 +122,114 @@ func (tx *Tx) Emit(ctx context.Context, e Event) (int64, error) {
 		}
 		tx.emit = st
 	}
-	var id int64
-	if err := tx.emit.QueryRowContext(ctx, convertArgs([]any{e.Type, e.Actor, e.Subject, payload, Micros(at)})...).Scan(&id); err != nil {
+	if err := tx.emit.QueryRowContext(ctx, e.Type, e.Actor, e.Subject, payload, Micros(at)).Scan(&id); err != nil {
 		return 0, fmt.Errorf("store: emit %s: %w", e.Type, err)
 	}
 	tx.emitted = true
 	return id, nil
+}
+
+// EmitBatch writes events to the outbox in this transaction, as Emit would one by one,
+// and returns their IDs: ids[i] is events[i]'s, and the IDs increase with i (they need
+// not be consecutive on PostgreSQL, where other transactions draw IDs at the same
+// time). Every event is checked before anything is written: one invalid event fails
+// the call with ErrInvalidEvent and writes none. An empty list writes nothing.
+//
+// On PostgreSQL the whole batch is one statement (one round trip, however many
+// events) after the statement that gives the transaction its ID (as Emit does), so the
+// consumers' gap rule holds unchanged. On SQLite, where a statement costs no round
+// trip, it runs Emit's prepared INSERT per event.
+func (tx *Tx) EmitBatch(ctx context.Context, events []Event) ([]int64, error) {
+	for i, e := range events {
+		if err := validEvent(e); err != nil {
+			return nil, fmt.Errorf("event %d: %w", i, err)
+		}
+	}
+	if len(events) == 0 {
+		return nil, nil
+	}
+	if tx.db.engine != Postgres {
+		ids := make([]int64, len(events))
+		for i, e := range events {
+			id, err := tx.Emit(ctx, e)
+			if err != nil {
+				return nil, err
+			}
+			ids[i] = id
+		}
+		return ids, nil
+	}
+	if err := tx.beforeEmit(ctx); err != nil {
+		return nil, err
+	}
+	n := len(events)
+	types, actors, subjects := make([]string, n), make([]string, n), make([]string, n)
+	payloads, ats := make([]*string, n), make([]int64, n)
+	for i, e := range events {
+		types[i], actors[i], subjects[i] = e.Type, e.Actor, e.Subject
+		p, at := tx.emitArgs(e)
+		if p.Valid {
+			payloads[i] = &p.String
+		}
+		ats[i] = Micros(at)
+	}
+	rows, err := tx.tx.QueryContext(ctx, tx.db.bind(emitBatchQuery), n, types, actors, subjects, payloads, ats)
+	if err != nil {
+		return nil, fmt.Errorf("store: emit %d events: %w", n, err)
+	}
+	defer rows.Close()
+	ids := make([]int64, 0, n)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: emit %d events: %w", n, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: emit %d events: %w", n, err)
+	}
+	if len(ids) != n {
+		return nil, fmt.Errorf("store: emit %d events: %d rows inserted", n, len(ids))
+	}
+	// RETURNING's order is not defined; the k-th smallest ID went to events[k].
+	slices.Sort(ids)
+	tx.emitted = true
+	return ids, nil
+}
+
+// beforeEmit runs, on PostgreSQL, once per transaction before its first event ID is
+// drawn: it assigns the transaction its ID and queues the NOTIFY that wakes consumers
+// in other processes at commit (and takes the outbox lock where that is on).
+func (tx *Tx) beforeEmit(ctx context.Context) error {
+	if tx.db.engine != Postgres || tx.locked {
+		return nil
+	}
+	var err error
+	if tx.db.outboxLock {
+		_, err = tx.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1), pg_current_xact_id(), pg_notify($2, '')", tx.db.outboxLockKey, tx.db.notifyChannel)
+	} else {
+		_, err = tx.tx.ExecContext(ctx, "SELECT pg_current_xact_id(), pg_notify($1, '')", tx.db.notifyChannel)
+	}
+	if err != nil {
+		return fmt.Errorf("store: outbox: %w", err)
+	}
+	tx.locked = true
+	return nil
+}
+
+// emitArgs returns e's payload as a nullable string and its creation time (the DB
+// clock when e has none).
+func (tx *Tx) emitArgs(e Event) (sql.NullString, time.Time) {
+	at := e.CreatedAt
+	if at.IsZero() {
+		at = tx.db.now()
+	}
+	var payload sql.NullString
+	if len(e.Payload) > 0 {
+		payload = sql.NullString{String: string(e.Payload), Valid: true}
+	}
+	return payload, at
 }
 
 const (

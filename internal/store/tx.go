@@ -21,9 +21,9 @@ type Tx struct {
 	tx      *sql.Tx
 	emitted bool // an outbox event was written: wake consumers after commit
 	locked  bool // PostgreSQL: the outbox lock is held and NOTIFY queued
-	// emit is the outbox INSERT prepared by the first Emit of the transaction and
-	// reused by the others (a batch of events parses it once); database/sql closes
-	// it when the transaction ends.
+	// emit is, on SQLite, the outbox INSERT of the first Emit of the transaction,
+	// reused by the others (on PostgreSQL pgx's per-connection statement cache does
+	// that).
 	emit *sql.Stmt
 }
 

@@ -70,6 +70,9 @@ type Config struct {
 	// instead of a SQLite file in Dir: the run makes a schema of its own there and
 	// drops it afterwards.
 	DatabaseURL string
+	// GroupLanes is the store's Options.GroupLanes (PostgreSQL: group-commit batches
+	// in flight at once); 0 is the store's default.
+	GroupLanes int
 	// Target is what a remote run (RunRemote) drives: "" flow 2, TargetConfirm
 	// confirmation requests.
 	Target string
@@ -187,7 +190,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		defer drop()
 		dbURL = u
 	}
-	db, err := store.Open(ctx, dbURL, store.Options{Logger: quiet})
+	db, err := store.Open(ctx, dbURL, store.Options{Logger: quiet, GroupLanes: cfg.GroupLanes})
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,8 @@ var (
 	dbURL    = flag.String("loadgen.database-url", "", "run on this PostgreSQL database instead of SQLite")
 	notifyOn = flag.Bool("loadgen.notify", false, "measure invariant 2: phases without and with the notification point")
 	rounds   = flag.Int("loadgen.rounds", 0, "with -loadgen.notify: phases of each arm (default 2)")
+	lanes    = flag.Int("loadgen.lanes", 0, "PostgreSQL: group-commit batches in flight at once (store Options.GroupLanes; 0 is its default)")
+	pgPID    = flag.String("loadgen.pg-pidfile", "", "with -loadgen.database-url on a PostgreSQL cluster of this machine: its postmaster.pid; reports the CPU its processes used per token during the load phase (Linux /proc)")
 )
 
 // TestLoadgen is a one-second smoke run (on PostgreSQL too when
@@ -27,7 +29,7 @@ var (
 // on PostgreSQL with -loadgen.database-url.
 func TestLoadgen(t *testing.T) {
 	if *alg != "" {
-		run(t, Config{Alg: ca.Algorithm(*alg), Duration: *duration, Concurrency: *conc, Log: os.Stderr, DatabaseURL: *dbURL, Notify: *notifyOn, Rounds: *rounds})
+		run(t, Config{Alg: ca.Algorithm(*alg), Duration: *duration, Concurrency: *conc, Log: os.Stderr, DatabaseURL: *dbURL, GroupLanes: *lanes, Notify: *notifyOn, Rounds: *rounds})
 		return
 	}
 	t.Run("sqlite", func(t *testing.T) { run(t, Config{Alg: ca.P256, Duration: time.Second, Concurrency: 8, Subjects: 50}) })
@@ -84,11 +86,36 @@ func run(t *testing.T, cfg Config) *Result {
 			}
 		}
 	}
+	var pgCPU0, pgCPU time.Duration
+	if *pgPID != "" {
+		pm, err := postmasterPID(*pgPID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev := cfg.OnLoad
+		cfg.OnLoad = func(start bool) {
+			c, err := clusterCPU(pm)
+			if err != nil {
+				t.Error(err)
+			}
+			if start {
+				pgCPU0 = c
+			} else {
+				pgCPU = c - pgCPU0
+			}
+			if prev != nil {
+				prev(start)
+			}
+		}
+	}
 	r, err := Run(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Log(r)
+	if *pgPID != "" && r.Requests > 0 {
+		t.Logf("PostgreSQL's processes: %v CPU in the load phase, %v per token", pgCPU.Round(time.Millisecond), (pgCPU / time.Duration(r.Requests)).Round(time.Microsecond))
+	}
 	want := "sqlite"
 	if cfg.DatabaseURL != "" {
 		want = "postgres"
