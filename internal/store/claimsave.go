@@ -44,9 +44,10 @@ func (tx *Tx) ClaimIdempotencyKeyWith(ctx context.Context, k IdempotencyKey, res
 }
 
 // EmitAll writes events to the outbox in this transaction, like Emit for each in
-// turn (the IDs follow the order of events), in one multi-row INSERT on SQLite: a
-// batch of status events of one change costs one statement. On PostgreSQL it is
-// Emit for each, which keeps the outbox's ordering rules (see Emit) in one place.
+// turn (the IDs follow the order of events), when the caller needs no IDs: one
+// statement either way — a multi-row INSERT on SQLite (the few status events of one
+// change; the statement is not cached, which costs less than one per event here), and
+// EmitBatch's on PostgreSQL.
 func (tx *Tx) EmitAll(ctx context.Context, events []Event) error {
 	if len(events) == 0 {
 		return nil
@@ -56,13 +57,13 @@ func (tx *Tx) EmitAll(ctx context.Context, events []Event) error {
 			return err
 		}
 	}
-	if tx.db.engine == Postgres || len(events) == 1 {
-		for _, e := range events {
-			if _, err := tx.Emit(ctx, e); err != nil {
-				return err
-			}
-		}
-		return nil
+	if tx.db.engine == Postgres {
+		_, err := tx.EmitBatch(ctx, events)
+		return err
+	}
+	if len(events) == 1 {
+		_, err := tx.Emit(ctx, events[0])
+		return err
 	}
 	var q strings.Builder
 	q.WriteString("INSERT INTO outbox_events (type, actor, subject, payload, created_at) VALUES ")

@@ -661,7 +661,15 @@ func TestGapHeldByRollbackAndLongTransaction(t *testing.T) {
 	}
 	close(endLong)
 	wg.Wait()
-	consume() // now the hold settles
+	// Now the hold settles — once the cluster's oldest running transaction is younger
+	// than the hold. The snapshot's xmin is cluster-wide, so another package's test
+	// transaction on the same server can delay it: wait for it, never past a bound.
+	for deadline := time.Now().Add(30 * time.Second); len(seen) == 0 && time.Now().Before(deadline); {
+		consume()
+		if len(seen) == 0 {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	consume()
 	if diff := cmp.Diff([]int64{b}, seen); diff != "" {
 		t.Errorf("consumer saw (-want +got):\n%s", diff)
