@@ -60,10 +60,14 @@ func (d *digest) blocks(p []byte) {
 const avx512Chunk = 1024
 
 // nInc is what blocksAVX512 adds to N per block.
+//
+//lint:ignore U1000 read by compress_amd64.s
 var nInc = [8]uint64{512}
 
 // signMatrix is the GF2P8AFFINEQB matrix that sets every bit of a byte to its
 // top bit.
+//
+//lint:ignore U1000 read by compress_amd64.s
 var signMatrix = [8]uint64{
 	0x8080808080808080, 0x8080808080808080, 0x8080808080808080, 0x8080808080808080,
 	0x8080808080808080, 0x8080808080808080, 0x8080808080808080, 0x8080808080808080,
