@@ -71,22 +71,7 @@ func TestArchiveInSandbox(t *testing.T) {
 	if st, _ := call(orgs[2], "GET", "/v1/archive/documents/"+doc.ID, nil); st != 404 {
 		t.Fatalf("a third organisation: %d", st)
 	}
-	st, body = call(orgs[1], "GET", "/v1/archive/documents/"+doc.ID+"/asice", nil)
-	if st != 200 {
-		t.Fatalf("export: %d", st)
-	}
-	d, err := archive.ReadASiCE(body, archive.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tc, err := a.trustConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := archive.VerifyDocument(t.Context(), d, archive.Trust{Roots: tc.Roots, Intermediates: tc.Intermediates}, testNow, archive.Policy{})
-	if err != nil || !rep.Valid {
-		t.Fatalf("offline: %v %v", err, rep.Errs())
-	}
+	rep := exportedReport(t, a, srv.URL, orgs[1].bin, doc.ID)
 	// Without --archive-ocsp, CRLs alone decide and no OCSP answer is embedded.
 	if got := rep.Signatures[0].Result.Signers[0].Chain.OCSP.Status; got == pki.StatusGood {
 		t.Fatalf("an OCSP answer was embedded with OCSP off: %s", got)
@@ -186,22 +171,7 @@ func TestArchiveOCSPAtIngest(t *testing.T) {
 	}
 	var doc struct{ ID string }
 	json.Unmarshal(body, &doc)
-	st, _, body = orgCall(t, a, srv.URL, goodBIN, "GET", "/v1/archive/documents/"+doc.ID+"/asice", nil)
-	if st != 200 {
-		t.Fatalf("export: %d", st)
-	}
-	d, err := archive.ReadASiCE(body, archive.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tc, err := a.trustConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := archive.VerifyDocument(t.Context(), d, archive.Trust{Roots: tc.Roots, Intermediates: tc.Intermediates}, testNow, archive.Policy{})
-	if err != nil || !rep.Valid {
-		t.Fatalf("offline: %v %v", err, rep.Errs())
-	}
+	rep := exportedReport(t, a, srv.URL, goodBIN, doc.ID)
 	if got := rep.Signatures[0].Result.Signers[0].Chain.OCSP; got.Status != pki.StatusGood || len(got.OCSPResponse) == 0 {
 		t.Fatalf("offline OCSP from the embedded answer: %+v", got)
 	}
@@ -228,4 +198,27 @@ func archiveCount(t *testing.T, a *App) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// exportedReport downloads document id's ASiC-E as organisation bin and verifies it
+// offline with the sandbox's roots, as a relying party would; it must be valid.
+func exportedReport(t *testing.T, a *App, base, bin, id string) *archive.Report {
+	t.Helper()
+	st, _, body := orgCall(t, a, base, bin, "GET", "/v1/archive/documents/"+id+"/asice", nil)
+	if st != 200 {
+		t.Fatalf("export: %d", st)
+	}
+	d, err := archive.ReadASiCE(body, archive.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := a.trustConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := archive.VerifyDocument(t.Context(), d, archive.Trust{Roots: tc.Roots, Intermediates: tc.Intermediates}, testNow, archive.Policy{})
+	if err != nil || !rep.Valid {
+		t.Fatalf("offline: %v %v", err, rep.Errs())
+	}
+	return rep
 }
