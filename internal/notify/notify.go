@@ -392,7 +392,7 @@ func (s *Service) acceptDeliveredMany(ctx context.Context, tx *store.Tx, ps []pe
 				q.WriteString(", ")
 			}
 			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, secret.Ref("n_"), p.subject, p.eventID, p.kind, string(facts), p.significant, StateDelivered, store.Micros(now), store.Micros(now))
+			args = append(args, secret.OrderedRef("n_", now), p.subject, p.eventID, p.kind, string(facts), p.significant, StateDelivered, store.Micros(now), store.Micros(now))
 			at[p.eventID] = start + i
 		}
 		q.WriteString(` ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id`)
@@ -434,7 +434,7 @@ func (s *Service) insertNotice(ctx context.Context, tx *store.Tx, p pending, sta
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO notify_notices (ref, subject, event_id, kind, facts, significant, state, created_at, delivered_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING id`,
-		secret.Ref("n_"), p.subject, ev, p.kind, string(facts), p.significant, state, store.Micros(now), delivered).Scan(&id)
+		secret.OrderedRef("n_", now), p.subject, ev, p.kind, string(facts), p.significant, state, store.Micros(now), delivered).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

@@ -299,7 +299,7 @@ func (s *Service) prepare(ctx context.Context, snd *sender, sub Submission, key 
 	}
 	facts, _ := json.Marshal(Facts{Sender: snd.name, Message: sub.Content})
 	sum := sha256.Sum256(body)
-	ref := secret.Ref("n_")
+	ref := secret.OrderedRef("n_", s.cfg.Now())
 	out := &Accepted{ID: ref, State: StateDelivered, Category: sub.Category, Significant: sub.Significant, Policy: s.policy.Version,
 		CreatedAt: now.UTC().Truncate(time.Microsecond), StatusURL: "/v1/notices/" + ref}
 	if sub.ReadBy != nil {

@@ -10,7 +10,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
+	"time"
 )
 
 // Token is a 256-bit random bearer token, base64url without padding (43 characters):
@@ -20,6 +22,19 @@ func Token() string { return encode(32) }
 // Ref is a 128-bit random opaque reference with a prefix ("n_…", "r_…"): unguessable,
 // but not a credential.
 func Ref(prefix string) string { return prefix + encode(16) }
+
+// OrderedRef is a reference of Ref's form (prefix and 22 characters) whose first 48
+// bits are t in milliseconds and the other 80 random: still unguessable and not a
+// credential, but references made close in time share their first characters, so a
+// unique index over them takes new rows in a few neighbouring pages instead of one
+// random page each (for the notification point's notices, a batch of hundreds of rows
+// per commit: far fewer pages written to the log).
+func OrderedRef(prefix string, t time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMilli())<<16)
+	rand.Read(b[6:])
+	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
+}
 
 // Nonce is n random bytes, base64url without padding: a CSP nonce, a request id.
 func Nonce(n int) string { return encode(n) }

@@ -2,8 +2,10 @@ package secret
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestToken(t *testing.T) {
@@ -31,6 +33,35 @@ func TestRefAndNonce(t *testing.T) {
 	}
 	if b := Bytes(7); len(b) != 7 {
 		t.Fatal("Bytes")
+	}
+}
+
+// OrderedRef has Ref's form (the receipts' offline verifiers check it), carries the
+// time in its first 48 bits and 80 random bits after them: two references of one
+// millisecond differ, and references a second apart share their first characters.
+func TestOrderedRef(t *testing.T) {
+	at := time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC)
+	r := OrderedRef("n_", at)
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(r, "n_"))
+	if !strings.HasPrefix(r, "n_") || len(r) != len(Ref("n_")) || err != nil || len(b) != 16 {
+		t.Fatalf("OrderedRef = %q (%v)", r, err)
+	}
+	if ms := binary.BigEndian.Uint64(b[:8]) >> 16; ms != uint64(at.UnixMilli()) {
+		t.Fatalf("time %d, want %d", ms, at.UnixMilli())
+	}
+	seen := map[string]bool{}
+	for range 1000 {
+		r := OrderedRef("n_", at)
+		if seen[r] {
+			t.Fatal("OrderedRef repeated within a millisecond")
+		}
+		seen[r] = true
+	}
+	if a, c := OrderedRef("n_", at), OrderedRef("n_", at.Add(time.Second)); a[:2+5] != c[:2+5] {
+		t.Errorf("a second apart, no common prefix: %s %s", a, c)
+	}
+	if a, c := OrderedRef("n_", at), OrderedRef("n_", at.AddDate(0, 1, 0)); a[:2+5] == c[:2+5] {
+		t.Errorf("a month apart, the same prefix: %s %s", a, c)
 	}
 }
 
