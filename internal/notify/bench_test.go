@@ -115,32 +115,12 @@ func reportCPU(b *testing.B, cpu0 time.Duration) {
 // is an established mutual-TLS connection, as in internal/pd/loadgen: the caller is put
 // in the request context without per-request work. cpu-µs/op counts the clients too.
 func BenchmarkSubmitHTTP(b *testing.B) {
-	db := storetest.Open(b)
-	svc, err := New(Config{DB: db, Directory: fakeDir{}, Organizations: fakeOrgs{binTax: "State Revenue Committee"}, Signer: newSigner(b),
-		Issuer: "https://senim.test", Citizens: citizens, Channels: []Channel{&fakeChannel{name: ChannelEmail}}})
-	if err != nil {
-		b.Fatal(err)
-	}
 	ctx := b.Context()
-	if err := svc.SetSender(ctx, "bench", binTax, []string{"tax"}); err != nil {
-		b.Fatal(err)
-	}
-	svc.SetPref(ctx, alice, ChannelEmail, true, "alice@example.kz")
-	mux := http.NewServeMux()
-	svc.Register(func(p string, h http.Handler) { mux.Handle(p, h) }, nil)
-	caller := &orgauth.Caller{BIN: binTax, Transport: "mtls"}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mux.ServeHTTP(w, r.WithContext(orgauth.WithCaller(r.Context(), caller)))
-	}))
-	defer srv.Close()
-	clients := *parallel * runtime.GOMAXPROCS(0)
-	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr}
+	_, base, hc := senderServer(b)
 	sub := submission(iinAlice)
 	delete(sub, "read_by") // the fixture's deadline is fixed; this service runs on the real clock
 	body, _ := json.Marshal(sub)
-	url := srv.URL + "/v1/notices"
+	url := base + "/v1/notices"
 	b.ReportAllocs()
 	b.SetParallelism(*parallel)
 	b.ResetTimer()
@@ -167,6 +147,36 @@ func BenchmarkSubmitHTTP(b *testing.B) {
 	b.StopTimer()
 	reportCPU(b, cpu0)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "notices/s")
+}
+
+// senderServer serves the sending API of a fresh service on loopback to the tax
+// committee, a sender authenticated as by an established mutual-TLS connection (no
+// per-request work), and returns its database, its URL and a keep-alive client for
+// -clients per core.
+func senderServer(b *testing.B) (*store.DB, string, *http.Client) {
+	b.Helper()
+	db := storetest.Open(b)
+	svc, err := New(Config{DB: db, Directory: fakeDir{}, Organizations: fakeOrgs{binTax: "State Revenue Committee"}, Signer: newSigner(b),
+		Issuer: "https://senim.test", Citizens: citizens, Channels: []Channel{&fakeChannel{name: ChannelEmail}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	if err := svc.SetSender(ctx, "bench", binTax, []string{"tax"}); err != nil {
+		b.Fatal(err)
+	}
+	svc.SetPref(ctx, alice, ChannelEmail, true, "alice@example.kz")
+	mux := http.NewServeMux()
+	svc.Register(func(p string, h http.Handler) { mux.Handle(p, h) }, nil)
+	caller := &orgauth.Caller{BIN: binTax, Transport: "mtls"}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r.WithContext(orgauth.WithCaller(r.Context(), caller)))
+	}))
+	b.Cleanup(srv.Close)
+	clients := *parallel * runtime.GOMAXPROCS(0)
+	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+	b.Cleanup(tr.CloseIdleConnections)
+	return db, srv.URL, &http.Client{Transport: tr}
 }
 
 // lagChannel records when each delivery reached it.
@@ -329,28 +339,9 @@ func BenchmarkConsume(b *testing.B) {
 func BenchmarkSubmitBatchHTTP(b *testing.B) {
 	for _, size := range []int{100, 1000} {
 		b.Run("size="+strconv.Itoa(size), func(b *testing.B) {
-			db := storetest.Open(b)
-			svc, err := New(Config{DB: db, Directory: fakeDir{}, Organizations: fakeOrgs{binTax: "State Revenue Committee"}, Signer: newSigner(b),
-				Issuer: "https://senim.test", Citizens: citizens, Channels: []Channel{&fakeChannel{name: ChannelEmail}}})
-			if err != nil {
-				b.Fatal(err)
-			}
 			ctx := b.Context()
-			if err := svc.SetSender(ctx, "bench", binTax, []string{"tax"}); err != nil {
-				b.Fatal(err)
-			}
-			svc.SetPref(ctx, alice, ChannelEmail, true, "alice@example.kz")
-			mux := http.NewServeMux()
-			svc.Register(func(p string, h http.Handler) { mux.Handle(p, h) }, nil)
-			caller := &orgauth.Caller{BIN: binTax, Transport: "mtls"}
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				mux.ServeHTTP(w, r.WithContext(orgauth.WithCaller(r.Context(), caller)))
-			}))
-			defer srv.Close()
+			db, base, hc := senderServer(b)
 			clients := *parallel * runtime.GOMAXPROCS(0)
-			tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
-			defer tr.CloseIdleConnections()
-			hc := &http.Client{Transport: tr}
 			sub := submission(iinAlice)
 			delete(sub, "read_by")
 			notice, _ := json.Marshal(sub)
@@ -364,7 +355,7 @@ func BenchmarkSubmitBatchHTTP(b *testing.B) {
 				j, _ := json.Marshal(map[string]any{"notices": items})
 				return j
 			}
-			url := srv.URL + "/v1/notices:batch"
+			url := base + "/v1/notices:batch"
 			var wg sync.WaitGroup
 			var failed atomic.Bool
 			b.ResetTimer()
