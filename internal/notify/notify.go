@@ -618,15 +618,25 @@ func (s *Service) notice(ctx context.Context, q func(context.Context, string, ..
 // maxInbox bounds a listing.
 const maxInbox = 500
 
+// The addressee's queries. Each is answered from the index notify_notices_inbox
+// (subject, id, state) alone, the unread count without reading a row
+// (TestInboxQueriesUseTheIndex).
+const (
+	inboxQuery  = `SELECT ` + noticeColumns + ` FROM notify_notices WHERE subject = ? AND state <> 'accepted' ORDER BY id DESC LIMIT ?`
+	sinceQuery  = `SELECT ` + noticeColumns + ` FROM notify_notices WHERE subject = ? AND id > ? AND state <> 'accepted' ORDER BY id LIMIT ?`
+	unreadQuery = `SELECT COALESCE(SUM(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END), 0), COALESCE(MAX(id), 0)
+		FROM notify_notices WHERE subject = ? AND state <> 'accepted'`
+)
+
 // Inbox lists the addressee's delivered notices, newest first (at most 500).
 func (s *Service) Inbox(ctx context.Context, subject string) ([]Notice, error) {
-	return s.list(ctx, `SELECT `+noticeColumns+` FROM notify_notices WHERE subject = ? AND state <> 'accepted' ORDER BY id DESC LIMIT ?`, subject, maxInbox)
+	return s.list(ctx, inboxQuery, subject, maxInbox)
 }
 
 // Since lists the addressee's notices delivered after seq, oldest first: what a live
 // view has not shown yet.
 func (s *Service) Since(ctx context.Context, subject string, seq int64) ([]Notice, error) {
-	return s.list(ctx, `SELECT `+noticeColumns+` FROM notify_notices WHERE subject = ? AND id > ? AND state <> 'accepted' ORDER BY id LIMIT ?`, subject, seq, maxInbox)
+	return s.list(ctx, sinceQuery, subject, seq, maxInbox)
 }
 
 func (s *Service) list(ctx context.Context, q string, args ...any) ([]Notice, error) {
@@ -649,8 +659,7 @@ func (s *Service) list(ctx context.Context, q string, args ...any) ([]Notice, er
 // Unread counts the addressee's delivered, unread notices and returns the newest
 // notice's seq.
 func (s *Service) Unread(ctx context.Context, subject string) (count int, head int64, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END), 0), COALESCE(MAX(id), 0)
-		FROM notify_notices WHERE subject = ? AND state <> 'accepted'`, subject).Scan(&count, &head)
+	err = s.db.QueryRowContext(ctx, unreadQuery, subject).Scan(&count, &head)
 	return count, head, err
 }
 
