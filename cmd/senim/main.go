@@ -32,6 +32,7 @@ import (
 
 	"github.com/senimkz/senim/internal/admincmd"
 	"github.com/senimkz/senim/internal/app"
+	"github.com/senimkz/senim/internal/archive"
 	"github.com/senimkz/senim/internal/cacmd"
 	"github.com/senimkz/senim/internal/cli"
 	"github.com/senimkz/senim/internal/edscmd"
@@ -333,6 +334,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.ArchiveSealMax, "archive-seal-max", app.DefaultArchiveSealMax, "at most this many documents sealed by one run (one evidence record)")
 	fs.DurationVar(&cfg.ArchiveRenewInterval, "archive-renew-interval", app.DefaultArchiveRenewInterval, "how often the archive looks for archive time-stamps and hash trees to renew (job archive_renew)")
 	fs.DurationVar(&cfg.ArchiveRenewBefore, "archive-renew-before", 365*24*time.Hour, "renew an archive time-stamp when its TSA certificate expires within this time")
+	archiveHashPolicy := fs.String("archive-hash-policy", "", "hash policy file of the archive's jobs (the format of internal/archive/hashpolicy.json) instead of the built-in one")
+	archiveHash := fs.String("archive-hash", "", "dotted OID of the hash of the archive's new hash trees (default Streebog-512, 1.2.398.3.10.1.3.3)")
 	pos, err := cli.Parse(fs, args, nil)
 	if err != nil {
 		return err
@@ -342,6 +345,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.ArchiveSealInterval <= 0 || cfg.ArchiveRenewInterval <= 0 || cfg.ArchiveRenewBefore <= 0 || cfg.ArchiveSealMax <= 0 {
 		return errors.New("--archive-seal-interval, --archive-renew-interval, --archive-renew-before and --archive-seal-max must be positive")
+	}
+	if *archiveHashPolicy != "" {
+		b, err := os.ReadFile(*archiveHashPolicy)
+		if err != nil {
+			return fmt.Errorf("--archive-hash-policy: %w", err)
+		}
+		if cfg.ArchiveWeakFrom, err = archive.ParseHashPolicy(b); err != nil {
+			return fmt.Errorf("--archive-hash-policy: %w", err)
+		}
+	}
+	if *archiveHash != "" {
+		if cfg.ArchiveHash, err = archive.ParseHashOID(*archiveHash); err != nil {
+			return fmt.Errorf("--archive-hash: %w", err)
+		}
 	}
 	cfg.DataDir, cfg.DatabaseURL = db.dataDir, db.databaseURL
 	cfg.CAFiles, cfg.CRLFiles, cfg.CAAnchorFiles = cas, crls, anchors

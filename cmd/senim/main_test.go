@@ -113,6 +113,27 @@ func TestServeBadFlags(t *testing.T) {
 	}
 }
 
+// The archive's hash and hash policy are read and checked before serve starts: an
+// unknown or unparsable hash, a missing or malformed policy file stop it with the
+// flag named (rule DC-6: the policy is configurable, and a wrong one is not half-used).
+func TestServeArchiveHashFlags(t *testing.T) {
+	badPolicy := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(badPolicy, []byte(`{"algorithms": [{"oid": "2.16.840.1.101.3.4.2.3", "weak_from": "soon"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ flag, value, why string }{
+		{"--archive-hash", "1.2.3.4", "hash algorithm 1.2.3.4"},
+		{"--archive-hash", "streebog", "bad hash OID"},
+		{"--archive-hash-policy", filepath.Join(t.TempDir(), "missing.json"), "no such file"},
+		{"--archive-hash-policy", badPolicy, `parsing time "soon"`},
+	} {
+		code, _, stderr := runCmd(t, "serve", c.flag, c.value)
+		if code != 2 || !strings.Contains(stderr, c.flag+":") || !strings.Contains(stderr, c.why) {
+			t.Errorf("serve %s %s: exit %d, %q; want 2 naming the flag and %q", c.flag, c.value, code, stderr, c.why)
+		}
+	}
+}
+
 // The README documents every flag of serve with its environment variable.
 func TestReadmeDocumentsEveryServeFlag(t *testing.T) {
 	code, _, usage := runCmd(t, "serve", "--help")

@@ -129,6 +129,11 @@ type Config struct {
 	// Zero: the defaults (1 h, 100000, 24 h; one year).
 	ArchiveSealInterval, ArchiveRenewInterval, ArchiveRenewBefore time.Duration
 	ArchiveSealMax                                                int
+	// ArchiveHash is the hash of new hash trees (the seal's and hash-tree renewal's),
+	// ArchiveWeakFrom the hash policy (archive.Policy.WeakFrom, from a file in
+	// archive.ParseHashPolicy's format). Nil: the built-in ones.
+	ArchiveHash     asn1.ObjectIdentifier
+	ArchiveWeakFrom map[string]time.Time
 
 	// WebhookRoots verify the TLS certificates of organisations' webhook endpoints
 	// (the system's roots when nil; tests and a local sandbox receiver add theirs).

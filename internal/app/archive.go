@@ -50,7 +50,7 @@ func (a *App) mountArchive(s *server.Server, ids *identity.Service) error {
 	svc, err := archive.New(archive.Config{DB: a.DB, TSA: stamper, TSAChain: chain, Parties: ids, Now: a.Config.Now,
 		Validation: val,
 		Trust:      archive.Trust{Roots: tc.Roots, Intermediates: tc.Intermediates, CRLs: tc.CRLs},
-		Policy:     archive.Policy{RenewBefore: a.Config.ArchiveRenewBefore}})
+		Policy:     archive.Policy{RenewBefore: a.Config.ArchiveRenewBefore, Hash: a.Config.ArchiveHash, WeakFrom: a.Config.ArchiveWeakFrom}})
 	if err != nil {
 		return err
 	}

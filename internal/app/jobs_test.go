@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/asn1"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -205,4 +206,52 @@ func status(t *testing.T, a *App, name string) jobs.Status {
 	}
 	t.Fatalf("no job %s", name)
 	return jobs.Status{}
+}
+
+// Serve's archive jobs use the configured hash and hash policy (--archive-hash,
+// --archive-hash-policy; rule DC-6): the seal builds its tree with the configured hash,
+// and when the policy declares that hash weak within the renewal margin, the renewal
+// job cannot move the batch to a tree of a hash that is itself due: it fails with the
+// weak-hash error and backs off. With the same hash weak only beyond the margin, the
+// renewal has nothing to do and succeeds.
+func TestArchiveJobsHashPolicy(t *testing.T) {
+	const sha512 = "2.16.840.1.101.3.4.2.3"
+	for _, c := range []struct {
+		name     string
+		weakFrom time.Time
+		wantErr  bool
+	}{
+		{"weak within the margin", testNow.Add(30 * 24 * time.Hour), true},
+		{"weak beyond the margin", testNow.AddDate(3, 0, 0), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			clk := &testClock{t: testNow}
+			cfg := sandboxConfig(t, "")
+			cfg.Now = clk.Now
+			cfg.ArchiveHash = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
+			cfg.ArchiveWeakFrom = map[string]time.Time{sha512: c.weakFrom}
+			a, _ := startSandbox(t, cfg)
+			if a.Archive == nil {
+				t.Fatal("the sandbox has no archive")
+			}
+			archivedBy(t, a, a.Pop.Citizens[0].IIN)
+			for _, at := range []time.Time{testNow, testNow.Add(24 * time.Hour)} {
+				clk.Set(at)
+				if _, err := a.Jobs.Tick(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var alg string
+			if err := a.DB.QueryRowContext(t.Context(), `SELECT hash_alg FROM archive_batches`).Scan(&alg); err != nil {
+				t.Fatal(err)
+			}
+			if alg != sha512 {
+				t.Errorf("the seal's tree uses %s, want the configured %s", alg, sha512)
+			}
+			st := status(t, a, JobArchiveRenew)
+			if failed := strings.Contains(st.LastError, "weak within the renewal margin"); failed != c.wantErr || st.Runs != 2 {
+				t.Errorf("renewal job after two runs: %+v; want a weak-hash failure: %v", st, c.wantErr)
+			}
+		})
+	}
 }
