@@ -86,6 +86,20 @@ func (s *Shell) Page(w http.ResponseWriter, r *http.Request, sess *identity.Sess
 	return p
 }
 
+// PageBeforeChange is Page without its header badges yet, for a handler whose action
+// changes what a badge counts (reading a notice lowers the unread count): it acts,
+// then calls Badges, so each badge is counted once, and after the change.
+func (s *Shell) PageBeforeChange(w http.ResponseWriter, r *http.Request, sess *identity.Session) *Page {
+	return s.page(w, r, sess)
+}
+
+// Badges fills the header badges of a page from PageBeforeChange.
+func (s *Shell) Badges(r *http.Request, p *Page) {
+	if p.Badges == nil {
+		s.badgesFor(r, p)
+	}
+}
+
 // page is Page without the header badges: error pages, which a refused request
 // also gets, ask no domain for anything.
 func (s *Shell) page(w http.ResponseWriter, r *http.Request, sess *identity.Session) *Page {

@@ -167,12 +167,13 @@ type noticeData struct {
 }
 
 func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
-	p := a.s.Page(w, r, sess)
+	p := a.s.PageBeforeChange(w, r, sess)
 	o, err := a.cfg.Notices.Open(r.Context(), reader(sess, p.Lang), r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
-	return a.render(w, r, a.s.Page(w, r, sess), o, "") // again: the header's count changed
+	a.s.Badges(r, p) // after the read: the header's count changed
+	return a.render(w, r, p, o, "")
 }
 
 func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, o *notify.Opened, notice string) error {
@@ -188,12 +189,13 @@ func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, o *no
 // acknowledge is the acknowledgement screen's answer: the notice opens, in the page's
 // language, and that content is what the receipt covers.
 func (a *area) acknowledge(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
-	p := a.s.Page(w, r, sess)
+	p := a.s.PageBeforeChange(w, r, sess)
 	o, err := a.cfg.Notices.Acknowledge(r.Context(), reader(sess, p.Lang), r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
-	return a.render(w, r, a.s.Page(w, r, sess), o, "inbox.acknowledged")
+	a.s.Badges(r, p) // after the read: the header's count changed
+	return a.render(w, r, p, o, "inbox.acknowledged")
 }
 
 func (a *area) receipt(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {

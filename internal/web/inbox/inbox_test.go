@@ -75,7 +75,7 @@ func (k keySigner) jwks() []byte {
 	return []byte(`{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"` + enc.EncodeToString(b[1:33]) + `","y":"` + enc.EncodeToString(b[33:]) + `"}]}`)
 }
 
-func mount(t *testing.T) (*webtest.Harness, *notify.Service, keySigner) {
+func mount(t testing.TB) (*webtest.Harness, *notify.Service, keySigner) {
 	t.Helper()
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	key := keySigner{priv}
@@ -167,6 +167,9 @@ func TestAcknowledgeAndReceipt(t *testing.T) {
 	w = h.Post("/inbox/"+n.Ref+"/acknowledge", nil, alice)
 	if body := w.Body.String(); w.Code != http.StatusOK || !strings.Contains(body, "You are summoned to court on 10 March.") || !strings.Contains(body, `id="receipt"`) {
 		t.Fatalf("after acknowledgement %d:\n%s", w.Code, body)
+	}
+	if b := badge(w.Body.String()); b != "0" {
+		t.Errorf("the header counts %q unread notices after the only one was acknowledged, want 0 (counted after the read)", b)
 	}
 	w = h.Get("/inbox/"+n.Ref+"/receipt.json", alice)
 	if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Disposition"), "attachment;") {
