@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,7 +72,7 @@ func BenchmarkAcknowledgeHTTP(b *testing.B) {
 
 	var seq atomic.Int64
 	b.ReportAllocs()
-	b.SetParallelism(max(1, n/b.N+n/2)) // n/2 goroutines per core on 2 cores ≈ n clients
+	b.SetParallelism(max(1, n/runtime.GOMAXPROCS(0))) // ≈ n clients in all
 	b.ResetTimer()
 	cpu0 := processCPU()
 	b.RunParallel(func(pb *testing.PB) {
