@@ -124,6 +124,7 @@ type Service struct {
 	channels map[string]Channel
 	eng      engine
 	group    *store.Group[store.Write]
+	facts    sharedFacts
 }
 
 // New validates cfg and fills defaults.
@@ -301,7 +302,7 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 	now := s.cfg.Now()
 	queued := false
 	var prefs map[string]map[string]Pref
-	var subjects []string
+	var subjects, stored []string
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		queued = false
 		if len(s.channels) > 0 && prefs == nil {
@@ -312,10 +313,11 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 		}
 		subjects = subjects[:0]
 		fresh := map[string]bool{}
-		ids, err := s.acceptDeliveredMany(ctx, tx, ps, now)
+		ids, digests, err := s.acceptDeliveredMany(ctx, tx, ps, now)
 		if err != nil {
 			return err
 		}
+		stored = digests
 		for i, p := range ps {
 			id := ids[i]
 			if id != 0 && !fresh[p.subject] {
@@ -352,6 +354,7 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 	if err != nil {
 		return err
 	}
+	s.facts.remember(stored)
 	for _, sub := range subjects {
 		s.hub.publish(sub)
 	}
@@ -369,42 +372,46 @@ func (s *Service) accept(ctx context.Context, tx *store.Tx, p pending, now time.
 
 // acceptDeliveredMany stores a batch of pending notices of events already delivered to
 // the inbox (the outbox consumer, whose transaction does both: one row write instead of
-// an insert and an update, each with its indexes), in multi-row INSERTs of up to insertChunk rows (one statement instead of one per
-// notice: under flow 2 the per-statement cost was most of the consumer's). ids[i] is
-// ps[i]'s notice, 0 when its event already had one.
-func (s *Service) acceptDeliveredMany(ctx context.Context, tx *store.Tx, ps []pending, now time.Time) ([]int64, error) {
-	ids := make([]int64, len(ps))
+// an insert and an update, each with its indexes), in multi-row INSERTs of up to
+// insertChunk rows (one statement instead of one per notice: under flow 2 the
+// per-statement cost was most of the consumer's), with their shared facts stored once
+// (storeFacts). ids[i] is ps[i]'s notice, 0 when its event already had one; digests
+// are the shared parts to remember once tx commits.
+func (s *Service) acceptDeliveredMany(ctx context.Context, tx *store.Tx, ps []pending, now time.Time) (ids []int64, digests []string, err error) {
+	for _, p := range ps {
+		if p.eventID <= 0 {
+			return nil, nil, fmt.Errorf("notify: accept: a pending notice without its event")
+		}
+	}
+	fr, err := s.storeFacts(ctx, tx, ps)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids = make([]int64, len(ps))
 	at := map[int64]int{} // event id → index in ps
 	for start := 0; start < len(ps); start += insertChunk {
 		chunk := ps[start:min(start+insertChunk, len(ps))]
 		var q strings.Builder
-		q.WriteString(`INSERT INTO notify_notices (ref, subject, event_id, kind, facts, significant, state, created_at, delivered_at) VALUES `)
-		args := make([]any, 0, 9*len(chunk))
+		q.WriteString(`INSERT INTO notify_notices (ref, subject, event_id, kind, facts, facts_ref, significant, state, created_at, delivered_at) VALUES `)
+		args := make([]any, 0, 10*len(chunk))
 		for i, p := range chunk {
-			if p.eventID <= 0 {
-				return nil, fmt.Errorf("notify: accept: a pending notice without its event")
-			}
-			facts, err := json.Marshal(p.facts)
-			if err != nil {
-				return nil, err
-			}
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, secret.OrderedRef("n_", now), p.subject, p.eventID, p.kind, string(facts), p.significant, StateDelivered, store.Micros(now), store.Micros(now))
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, secret.OrderedRef("n_", now), p.subject, p.eventID, p.kind, fr.own[start+i], fr.refs[start+i], p.significant, StateDelivered, store.Micros(now), store.Micros(now))
 			at[p.eventID] = start + i
 		}
 		q.WriteString(` ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id`)
 		rows, err := tx.QueryContext(ctx, q.String(), args...)
 		if err != nil {
-			return nil, fmt.Errorf("notify: accept: %w", err)
+			return nil, nil, fmt.Errorf("notify: accept: %w", err)
 		}
 		for rows.Next() {
 			var id, ev int64
 			if err := rows.Scan(&id, &ev); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("notify: accept: %w", err)
+				return nil, nil, fmt.Errorf("notify: accept: %w", err)
 			}
 			if i, ok := at[ev]; ok {
 				ids[i] = id
@@ -412,13 +419,13 @@ func (s *Service) acceptDeliveredMany(ctx context.Context, tx *store.Tx, ps []pe
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("notify: accept: %w", err)
+			return nil, nil, fmt.Errorf("notify: accept: %w", err)
 		}
 	}
-	return ids, nil
+	return ids, fr.fresh, nil
 }
 
-// insertChunk bounds the rows of one multi-row INSERT of notices (9 parameters each,
+// insertChunk bounds the rows of one multi-row INSERT of notices (10 parameters each,
 // well within both engines' limits).
 const insertChunk = 128
 
@@ -569,18 +576,22 @@ func (s *Service) Send(ctx context.Context, m Message) (*Notice, error) {
 	return s.byID(ctx, id)
 }
 
-const noticeColumns = `id, ref, subject, COALESCE(event_id, 0), kind, facts, significant, state, created_at, delivered_at, read_at,
+// noticeColumns are a notice's columns as scanNotice reads them, from noticeFrom.
+const noticeColumns = `id, ref, subject, COALESCE(event_id, 0), kind, facts, COALESCE(body, ''), significant, state, created_at, delivered_at, read_at,
 	sender_bin, category, read_by, policy, deemed_at`
+
+// noticeFrom joins a notice to the facts it shares with others (0022), if any.
+const noticeFrom = ` FROM notify_notices LEFT JOIN notify_facts ON digest = facts_ref`
 
 func scanNotice(sc interface{ Scan(...any) error }) (*Notice, error) {
 	var n Notice
-	var facts string
+	var facts, shared []byte
 	var c, d, r, rb, dm int64
-	if err := sc.Scan(&n.Seq, &n.Ref, &n.Subject, &n.EventID, &n.Kind, &facts, &n.Significant, &n.State, &c, &d, &r,
+	if err := sc.Scan(&n.Seq, &n.Ref, &n.Subject, &n.EventID, &n.Kind, &facts, &shared, &n.Significant, &n.State, &c, &d, &r,
 		&n.SenderBIN, &n.Category, &rb, &n.Policy, &dm); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(facts), &n.Facts); err != nil {
+	if err := mergeFacts(&n.Facts, shared, facts); err != nil {
 		return nil, fmt.Errorf("notify: notice %s: %w", n.Ref, err)
 	}
 	n.CreatedAt = store.FromMicros(c)
@@ -600,7 +611,7 @@ func scanNotice(sc interface{ Scan(...any) error }) (*Notice, error) {
 }
 
 func (s *Service) byID(ctx context.Context, id int64) (*Notice, error) {
-	return scanNotice(s.db.QueryRowContext(ctx, `SELECT `+noticeColumns+` FROM notify_notices WHERE id = ?`, id))
+	return scanNotice(s.db.QueryRowContext(ctx, `SELECT `+noticeColumns+noticeFrom+` WHERE id = ?`, id))
 }
 
 // notice returns the addressee's notice ref; ErrNotFound for anyone else's.
@@ -608,7 +619,7 @@ func (s *Service) notice(ctx context.Context, q func(context.Context, string, ..
 	if subject == "" || ref == "" || len(ref) > 64 {
 		return nil, ErrNotFound
 	}
-	n, err := scanNotice(q(ctx, `SELECT `+noticeColumns+` FROM notify_notices WHERE ref = ? AND subject = ? AND state <> 'accepted'`, ref, subject))
+	n, err := scanNotice(q(ctx, `SELECT `+noticeColumns+noticeFrom+` WHERE ref = ? AND subject = ? AND state <> 'accepted'`, ref, subject))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -622,8 +633,8 @@ const maxInbox = 500
 // (subject, id, state) alone, the unread count without reading a row
 // (TestInboxQueriesUseTheIndex).
 const (
-	inboxQuery  = `SELECT ` + noticeColumns + ` FROM notify_notices WHERE subject = ? AND state <> 'accepted' ORDER BY id DESC LIMIT ?`
-	sinceQuery  = `SELECT ` + noticeColumns + ` FROM notify_notices WHERE subject = ? AND id > ? AND state <> 'accepted' ORDER BY id LIMIT ?`
+	inboxQuery  = `SELECT ` + noticeColumns + noticeFrom + ` WHERE subject = ? AND state <> 'accepted' ORDER BY id DESC LIMIT ?`
+	sinceQuery  = `SELECT ` + noticeColumns + noticeFrom + ` WHERE subject = ? AND id > ? AND state <> 'accepted' ORDER BY id LIMIT ?`
 	unreadQuery = `SELECT COALESCE(SUM(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END), 0), COALESCE(MAX(id), 0)
 		FROM notify_notices WHERE subject = ? AND state <> 'accepted'`
 )

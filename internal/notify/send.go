@@ -434,7 +434,7 @@ func (s *Service) sentNotice(ctx context.Context, sender, ref string) (*Notice, 
 	if sender == "" || ref == "" || len(ref) > 64 {
 		return nil, ErrNotFound
 	}
-	n, err := scanNotice(s.db.QueryRowContext(ctx, `SELECT `+noticeColumns+` FROM notify_notices WHERE ref = ? AND sender_bin = ?`, ref, sender))
+	n, err := scanNotice(s.db.QueryRowContext(ctx, `SELECT `+noticeColumns+noticeFrom+` WHERE ref = ? AND sender_bin = ?`, ref, sender))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

@@ -1,0 +1,141 @@
+package notify
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/senimkz/senim/internal/store"
+)
+
+// The facts of an automatic notice are in two parts (migration 0022): what many
+// notices share — the flow, the organisations, data sets, service or legal ground,
+// document, with their names and titles as the directories gave them — stored once in
+// notify_facts under the SHA-256 of its JSON, and what is the event's own, stored in
+// the notice's row. Under flow 2 every token's notice repeated ≈ 700 bytes of the
+// first part; the narrower row is what lets the outbox consumer keep up with pd at
+// full speed (docs/performance.md, issue 9).
+
+// split returns the part of f that other notices may share and the part that is this
+// event's own; mergeFacts of their JSON gives f back (TestSplitFactsRoundTrip). A field
+// added to Facts is shared unless it is listed here: correct either way, but a field
+// that differs from event to event belongs in own, or every notice gets a shared row
+// of its own.
+func (f Facts) split() (shared, own Facts) {
+	own = Facts{At: f.At, ConsentID: f.ConsentID, ValidUntil: f.ValidUntil, Deferred: f.Deferred,
+		Purpose: f.Purpose, Confirmation: f.Confirmation, Deadline: f.Deadline, Message: f.Message}
+	shared = f
+	shared.At, shared.ValidUntil, shared.Deadline = time.Time{}, time.Time{}, time.Time{}
+	shared.ConsentID, shared.Purpose, shared.Confirmation = "", "", ""
+	shared.Deferred, shared.Message = false, nil
+	return shared, own
+}
+
+// mergeFacts reads a notice's facts: the shared part (empty for a notice that keeps
+// all of them in its row), then its own over it.
+func mergeFacts(f *Facts, shared, own []byte) error {
+	if len(shared) > 0 {
+		if err := json.Unmarshal(shared, f); err != nil {
+			return err
+		}
+	}
+	return json.Unmarshal(own, f)
+}
+
+// factsDigest names a shared part: base64url SHA-256 of its JSON.
+func factsDigest(body []byte) string {
+	sum := sha256.Sum256(body)
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// sharedFacts remembers which shared parts are in notify_facts already. Rows there are
+// never changed or deleted, so a digest once committed stays true; the set is bounded
+// and forgotten whole when full (the next batches insert again, and find the row).
+type sharedFacts struct {
+	mu    sync.Mutex
+	known map[string]struct{}
+}
+
+// maxKnownFacts bounds sharedFacts: each combination of initiator, data owner, data
+// sets and ground is one entry.
+const maxKnownFacts = 8192
+
+func (k *sharedFacts) has(d string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.known[d]
+	return ok
+}
+
+// remember records digests committed by a transaction.
+func (k *sharedFacts) remember(ds []string) {
+	if len(ds) == 0 {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.known == nil || len(k.known)+len(ds) > maxKnownFacts {
+		k.known = make(map[string]struct{}, len(ds))
+	}
+	for _, d := range ds {
+		k.known[d] = struct{}{}
+	}
+}
+
+// factRows is a batch's facts as its notices store them.
+type factRows struct {
+	refs  []string // per notice: the digest of its shared part
+	own   []string // per notice: the JSON of its own part
+	fresh []string // digests this batch inserted (or found) that were not known: remember after the commit
+}
+
+// storeFacts splits the facts of ps, inserts in tx the shared parts not known to be
+// there (one statement; a part another transaction stored meanwhile is left as it is),
+// and returns what each notice's row keeps.
+func (s *Service) storeFacts(ctx context.Context, tx *store.Tx, ps []pending) (*factRows, error) {
+	out := &factRows{refs: make([]string, len(ps)), own: make([]string, len(ps))}
+	var bodies []string
+	seen := map[string]bool{}
+	for i, p := range ps {
+		shared, own := p.facts.split()
+		sb, err := json.Marshal(shared)
+		if err != nil {
+			return nil, err
+		}
+		ob, err := json.Marshal(own)
+		if err != nil {
+			return nil, err
+		}
+		d := factsDigest(sb)
+		out.refs[i], out.own[i] = d, string(ob)
+		if seen[d] || s.facts.has(d) {
+			continue
+		}
+		seen[d] = true
+		out.fresh = append(out.fresh, d)
+		bodies = append(bodies, string(sb))
+	}
+	for start := 0; start < len(out.fresh); start += insertChunk {
+		end := min(start+insertChunk, len(out.fresh))
+		var q strings.Builder
+		q.WriteString(`INSERT INTO notify_facts (digest, body) VALUES `)
+		args := make([]any, 0, 2*(end-start))
+		for i := start; i < end; i++ {
+			if i > start {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?)")
+			args = append(args, out.fresh[i], bodies[i])
+		}
+		q.WriteString(` ON CONFLICT (digest) DO NOTHING`)
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return nil, fmt.Errorf("notify: shared facts: %w", err)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,144 @@
+package notify
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/store"
+	"github.com/senimkz/senim/internal/store/storetest"
+)
+
+// fullFacts sets every field of Facts.
+func fullFacts() Facts {
+	yes := true
+	at := time.Date(2026, 3, 2, 7, 30, 0, 0, time.UTC)
+	f := Facts{Flow: "protocol", Initiator: &Party{BIN: binBank, Name: "Halyk Bank", Names: pd.Titles{KK: "Халық Банкі", RU: "Народный банк", EN: "Halyk Bank"}},
+		Owner:    &Party{BIN: binRegister, Name: "Population register"},
+		DataSets: []DataSet{{Code: "identity", Title: "Identity document data", Titles: pd.Titles{RU: "Удостоверение"}}},
+		Purpose:  "Loan application 17", Service: &Titled{Code: "birth", Title: "Birth allowance"},
+		Ground:    &Ground{Code: "crim-proc", Titles: pd.Titles{KK: "Қылмыстық", RU: "Уголовный", EN: "Criminal"}, LegalRef: "CPC RK art. 122"},
+		ConsentID: "c_1", ValidUntil: at.AddDate(1, 0, 0), Action: "read", Automated: &yes, Deferred: true, At: at,
+		Sender: "Ministry of Justice", Message: map[string]Text{"ru": {Title: "Повестка", Body: "Вас вызывают"}},
+		Confirmation: "cf_1", Method: "eds", Deadline: at.Add(time.Hour),
+		Document: &DocumentRef{Type: "id-card/v1", Titles: pd.Titles{EN: "Identity card"}}, Verifier: "employee"}
+	// The test below relies on every field being set: a field added to Facts must be set here.
+	v := reflect.ValueOf(f)
+	for i := range v.NumField() {
+		if v.Field(i).IsZero() {
+			panic("fullFacts does not set Facts." + v.Type().Field(i).Name)
+		}
+	}
+	return f
+}
+
+// Every field of a notice's facts is in exactly one of the two parts, and reading the
+// two parts back gives the facts that were split.
+func TestSplitFactsRoundTrip(t *testing.T) {
+	f := fullFacts()
+	shared, own := f.split()
+	sv, ov := reflect.ValueOf(shared), reflect.ValueOf(own)
+	for i := range sv.NumField() {
+		name := sv.Type().Field(i).Name
+		if sv.Field(i).IsZero() == ov.Field(i).IsZero() {
+			t.Errorf("Facts.%s is in both parts or in neither", name)
+		}
+	}
+	for _, name := range []string{"At", "ConsentID", "ValidUntil", "Deferred", "Purpose", "Confirmation", "Deadline", "Message"} {
+		if ov.FieldByName(name).IsZero() {
+			t.Errorf("Facts.%s differs from event to event but is shared", name)
+		}
+	}
+	sb, _ := json.Marshal(shared)
+	ob, _ := json.Marshal(own)
+	var got Facts
+	if err := mergeFacts(&got, sb, ob); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(f)
+	if gb, _ := json.Marshal(got); string(gb) != string(want) {
+		t.Errorf("merged facts\n%s\nwant\n%s", gb, want)
+	}
+	// A notice with all its facts in its row (no shared part) reads as before.
+	var whole Facts
+	if err := mergeFacts(&whole, nil, want); err != nil {
+		t.Fatal(err)
+	}
+	if wb, _ := json.Marshal(whole); string(wb) != string(want) {
+		t.Errorf("whole facts\n%s\nwant\n%s", wb, want)
+	}
+	// Either part unreadable: an error, never facts made up of half.
+	if err := mergeFacts(&got, []byte(`{"flow":`), ob); err == nil {
+		t.Error("a broken shared part was read")
+	}
+	if err := mergeFacts(&got, sb, []byte(`[1]`)); err == nil {
+		t.Error("a broken own part was read")
+	}
+}
+
+// The consumer stores the facts that the notices of one initiator, data owner, data
+// set and ground share once, and each notice's row keeps only its own; the inbox shows
+// every name; a new service (its memory of stored parts empty) adds no second copy; a
+// different combination is a part of its own.
+func TestConsumerSharesFacts(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		issue := func(subject, jti, owner, purpose string) {
+			f.emit(t, "pd.token.issued", subject, map[string]any{"jti": jti, "flow": "protocol", "initiator": binBank, "owner": owner,
+				"scope": []string{"identity"}, "code": "crim-proc", "purpose": purpose})
+		}
+		for i := range 20 {
+			sub := alice
+			if i%2 == 1 {
+				sub = bob
+			}
+			issue(sub, "j"+string(rune('a'+i)), binRegister, "case "+string(rune('a'+i)))
+		}
+		f.sync(t)
+		count := func() (parts, rows int, widest int) {
+			t.Helper()
+			db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM notify_facts`).Scan(&parts)
+			db.QueryRowContext(t.Context(), `SELECT COUNT(*), COALESCE(MAX(LENGTH(facts)), 0) FROM notify_notices WHERE facts_ref <> ''`).Scan(&rows, &widest)
+			return
+		}
+		parts, rows, widest := count()
+		if parts != 1 || rows != 20 {
+			t.Fatalf("%d shared parts for %d notices, want 1 for 20", parts, rows)
+		}
+		if widest > 160 {
+			t.Errorf("a notice's row keeps %d bytes of facts: more than its own", widest)
+		}
+		list, err := f.svc.Inbox(t.Context(), alice)
+		if err != nil || len(list) != 10 {
+			t.Fatalf("alice's inbox: %d notices, %v", len(list), err)
+		}
+		for _, n := range list {
+			ru := n.Content("ru")
+			for _, want := range []string{"Halyk Bank (BIN " + binBank + ")", "Population register", "Identity document data", "Уголовный процесс — CPC RK art. 122", "02.03.2026 12:30"} {
+				if !strings.Contains(body(&ru), want) {
+					t.Errorf("notice %s lacks %q:\n%s", n.Ref, want, body(&ru))
+				}
+			}
+			if !strings.HasPrefix(n.Facts.Purpose, "case ") || n.Facts.At.IsZero() {
+				t.Errorf("notice %s lost its own facts: %+v", n.Ref, n.Facts)
+			}
+		}
+		// A restarted service does not know what is stored: the insert finds the row.
+		f2 := newFixture(t, db)
+		f.svc = f2.svc
+		issue(alice, "jz", binRegister, "case z")
+		f.sync(t)
+		if parts, rows, _ := count(); parts != 1 || rows != 21 {
+			t.Errorf("after a restart: %d shared parts for %d notices, want 1 for 21", parts, rows)
+		}
+		// Another data owner: another part.
+		issue(bob, "jy", binBank, "case y")
+		f.sync(t)
+		if parts, rows, _ := count(); parts != 2 || rows != 22 {
+			t.Errorf("another owner: %d shared parts for %d notices, want 2 for 22", parts, rows)
+		}
+	})
+}
