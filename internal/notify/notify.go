@@ -633,11 +633,20 @@ const maxInbox = 500
 // (subject, id, state) alone, the unread count without reading a row
 // (TestInboxQueriesUseTheIndex).
 const (
-	inboxQuery  = `SELECT ` + noticeColumns + noticeFrom + ` WHERE subject = ? AND state <> 'accepted' ORDER BY id DESC LIMIT ?`
-	sinceQuery  = `SELECT ` + noticeColumns + noticeFrom + ` WHERE subject = ? AND id > ? AND state <> 'accepted' ORDER BY id LIMIT ?`
-	unreadQuery = `SELECT COALESCE(SUM(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END), 0), COALESCE(MAX(id), 0)
-		FROM notify_notices WHERE subject = ? AND state <> 'accepted'`
+	inboxQuery = `SELECT ` + noticeColumns + noticeFrom + ` WHERE subject = ? AND state <> 'accepted' ORDER BY id DESC LIMIT ?`
+	sinceQuery = `SELECT ` + noticeColumns + noticeFrom + ` WHERE subject = ? AND id > ? AND state <> 'accepted' ORDER BY id LIMIT ?`
+	// unreadQuery counts the unread notices newest first in the inbox index and stops
+	// at UnreadCap of them; the head is that index's last entry.
+	unreadQuery = `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM notify_notices WHERE subject = ? AND state = 'delivered' ORDER BY id DESC LIMIT 100) AS u),
+		COALESCE((SELECT id FROM notify_notices WHERE subject = ? AND state <> 'accepted' ORDER BY id DESC LIMIT 1), 0)`
 )
+
+// UnreadCap bounds the unread count (the LIMIT of unreadQuery): a count of UnreadCap
+// means "at least that many", which the cabinet shows as "99+". The count reads the
+// addressee's notices newest first until it has found UnreadCap unread ones, so an
+// inbox with many unread notices costs the same whatever its size; one whose notices
+// are nearly all read is still read whole (docs/notify.md).
+const UnreadCap = 100
 
 // Inbox lists the addressee's delivered notices, newest first (at most 500).
 func (s *Service) Inbox(ctx context.Context, subject string) ([]Notice, error) {
@@ -667,10 +676,10 @@ func (s *Service) list(ctx context.Context, q string, args ...any) ([]Notice, er
 	return out, rows.Err()
 }
 
-// Unread counts the addressee's delivered, unread notices and returns the newest
-// notice's seq.
+// Unread counts the addressee's delivered, unread notices, up to UnreadCap, and returns
+// the newest notice's seq.
 func (s *Service) Unread(ctx context.Context, subject string) (count int, head int64, err error) {
-	err = s.db.QueryRowContext(ctx, unreadQuery, subject).Scan(&count, &head)
+	err = s.db.QueryRowContext(ctx, unreadQuery, subject, subject).Scan(&count, &head)
 	return count, head, err
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
@@ -92,12 +93,25 @@ type Badge struct {
 	// Count returns the number for this citizen; an error hides the badge (and is
 	// logged), never the page.
 	Count func(r *http.Request, sess *identity.Session) (int, error)
+	// Cap, when not 0, is the most Count counts: a count of Cap means "at least Cap"
+	// and shows as Cap−1 and a plus ("99+" for 100).
+	Cap int
 }
 
-// BadgeLink is a badge as a template sees it.
+// BadgeLink is a badge as a template sees it: Text is Count as shown.
 type BadgeLink struct {
 	ID, Href, Key, Live string
 	Count               int
+	Text                string
+}
+
+// CountText is how a badge shows count n under cap (0: no cap): "7", or "99+" once n
+// reaches a cap of 100. Live updates of a badge use it too.
+func CountText(n, cap int) string {
+	if cap > 0 && n >= cap {
+		return strconv.Itoa(cap-1) + "+"
+	}
+	return strconv.Itoa(n)
 }
 
 // Badge adds a badge to the header, after those added before it.
@@ -113,7 +127,7 @@ func (s *Shell) badgesFor(r *http.Request, p *Page) {
 			s.cfg.Logger.WarnContext(r.Context(), "web: header badge", "badge", b.ID, "error", err)
 			continue
 		}
-		p.Badges = append(p.Badges, BadgeLink{ID: b.ID, Href: b.Href, Key: b.Key, Live: b.Live, Count: n})
+		p.Badges = append(p.Badges, BadgeLink{ID: b.ID, Href: b.Href, Key: b.Key, Live: b.Live, Count: n, Text: CountText(n, b.Cap)})
 		if b.Live != "" {
 			p.Live = true
 			p.Need(Needs{Script: true, Connect: []string{"'self'"}})

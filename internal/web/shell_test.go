@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"errors"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -293,6 +294,35 @@ func TestHeaderBadge(t *testing.T) {
 	if csp := w.Header().Get("Content-Security-Policy"); w.Code != http.StatusOK || strings.Contains(w.Body.String(), "nav-test") ||
 		strings.Contains(csp, "connect-src") || !regexp.MustCompile(`script-src 'nonce-[^']+'`).MatchString(csp) {
 		t.Errorf("a failing count: %d, badge shown or policy widened: %q", w.Code, csp)
+	}
+}
+
+// A badge with a cap shows a count that reached it as "at least" (99+), and any count
+// below it as it is.
+func TestHeaderBadgeCap(t *testing.T) {
+	h, _ := harness(t)
+	n := 0
+	h.Shell.Badge(web.Badge{ID: "nav-test", Href: "/mine", Key: "nav.home", Cap: 100,
+		Count: func(*http.Request, *identity.Session) (int, error) { return n, nil }})
+	citizen := h.Citizen("900101300021", "Seven77")
+	for _, c := range []struct {
+		n    int
+		want string
+	}{{0, "0"}, {99, "99"}, {100, "99+"}} {
+		n = c.n
+		body := h.Get("/mine", citizen).Body.String()
+		m := regexp.MustCompile(`id="nav-test-count" aria-live="polite">([^<]*)</span>`).FindStringSubmatch(body)
+		if m == nil || html.UnescapeString(m[1]) != c.want {
+			t.Errorf("count %d: no badge showing %q in:\n%s", c.n, c.want, body)
+		}
+	}
+	for _, c := range []struct {
+		n, cap int
+		want   string
+	}{{7, 0, "7"}, {1000, 0, "1000"}, {99, 100, "99"}, {100, 100, "99+"}, {150, 100, "99+"}, {10, 10, "9+"}} {
+		if got := web.CountText(c.n, c.cap); got != c.want {
+			t.Errorf("CountText(%d, %d) = %q, want %q", c.n, c.cap, got, c.want)
+		}
 	}
 }
 

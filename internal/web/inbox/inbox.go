@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/senimkz/senim/internal/i18n"
@@ -49,7 +48,7 @@ var (
 type Notices interface {
 	Inbox(ctx context.Context, subject string) ([]notify.Notice, error)
 	Since(ctx context.Context, subject string, seq int64) ([]notify.Notice, error)
-	Unread(ctx context.Context, subject string) (count int, head int64, err error)
+	Unread(ctx context.Context, subject string) (count int, head int64, err error) // count ≤ notify.UnreadCap
 	Open(ctx context.Context, rd notify.Reader, ref string) (*notify.Opened, error)
 	Acknowledge(ctx context.Context, rd notify.Reader, ref string) (*notify.Opened, error)
 	Receipt(ctx context.Context, subject, ref string) (*notify.Receipt, error)
@@ -103,7 +102,7 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("POST /inbox/settings/push/remove", web.Form(web.Citizen(a.removePush)))
 	s.Handle("POST /inbox/settings/push", web.Form(web.Citizen(a.subscribePush)))
 	s.Handle("GET /inbox/sw.js", web.Public(serveWorker))
-	s.Badge(web.Badge{ID: "nav-inbox", Href: "/inbox", Key: "nav.inbox", Live: "/inbox/events",
+	s.Badge(web.Badge{ID: "nav-inbox", Href: "/inbox", Key: "nav.inbox", Live: "/inbox/events", Cap: notify.UnreadCap,
 		Count: func(r *http.Request, sess *identity.Session) (int, error) {
 			n, _, err := cfg.Notices.Unread(r.Context(), sess.Citizen.Ref())
 			return n, err
@@ -244,7 +243,7 @@ func (a *area) events(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 	if _, err := fmt.Fprint(w, "retry: 2000\n\n"); err != nil {
 		return nil
 	}
-	if err := send("count", strconv.Itoa(count)); err != nil {
+	if err := send("count", web.CountText(count, notify.UnreadCap)); err != nil {
 		return nil // the browser went away
 	}
 	end := time.NewTimer(a.cfg.StreamFor)
@@ -277,7 +276,7 @@ func (a *area) events(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 		if err != nil {
 			return nil
 		}
-		if err := send("count", strconv.Itoa(c)); err != nil {
+		if err := send("count", web.CountText(c, notify.UnreadCap)); err != nil {
 			return nil
 		}
 	}
