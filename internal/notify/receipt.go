@@ -69,7 +69,7 @@ func (s *Service) Open(ctx context.Context, rd Reader, ref string) (*Opened, err
 		return nil, err
 	}
 	if n.Significant {
-		rc, err := s.receiptOf(ctx, rd.Subject, n)
+		rc, err := s.storedReceipt(ctx, rd.Subject, n)
 		if errors.Is(err, ErrNotAcknowledged) {
 			return &Opened{Notice: n, NeedsAcknowledgement: true}, nil
 		}
@@ -147,7 +147,7 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 	if !n.Significant {
 		return nil, ErrNotSignificant
 	}
-	if rc, err := s.receiptOf(ctx, rd.Subject, n); err == nil {
+	if rc, err := s.storedReceipt(ctx, rd.Subject, n); err == nil {
 		c := n.Content(rc.Lang)
 		return &Opened{Notice: n, Content: &c, Receipt: rc}, nil
 	} else if !errors.Is(err, ErrNotAcknowledged) {
@@ -293,6 +293,18 @@ func VerifyReceiptLog(rc *Receipt, c *ReceiptClaims, logKey note.Verifier) (*Rec
 	return &ReceiptLog{Index: ev.Index, Checkpoint: cp}, nil
 }
 
+// storedReceipt is receiptOf for a notice n just read from the database: one still
+// delivered has no receipt — the receipt is written in the transaction that makes the
+// notice read, and nothing makes a read notice delivered again — so for it the answer
+// is ErrNotAcknowledged without a query (every acknowledgement asks first).
+func (s *Service) storedReceipt(ctx context.Context, subject string, n *Notice) (*Receipt, error) {
+	if n.State == StateDelivered {
+		return nil, ErrNotAcknowledged
+	}
+	return s.receiptOf(ctx, subject, n)
+}
+
+// receiptOf returns the addressee's receipt of n; ErrNotAcknowledged when it has none.
 func (s *Service) receiptOf(ctx context.Context, subject string, n *Notice) (*Receipt, error) {
 	rc := Receipt{Notice: n.Ref}
 	var salt []byte
