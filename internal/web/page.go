@@ -176,6 +176,7 @@ type View struct {
 	name, title string
 	needs       Needs
 	tmpl        map[string]*template.Template // lang -> template
+	baked       map[string]int                // lang -> translations baked into tmpl
 }
 
 // NewViews declares the views of an area whose templates are under templates/ in fsys.
@@ -213,13 +214,16 @@ func (s *Shell) Parse(vs *Views) error {
 		if base.Lookup("content") == nil {
 			return fmt.Errorf("web: view %s defines no content", v.name)
 		}
-		v.tmpl = map[string]*template.Template{}
+		v.tmpl, v.baked = map[string]*template.Template{}, map[string]int{}
 		for _, lang := range i18n.Langs {
 			c, err := base.Clone()
 			if err != nil {
 				return err
 			}
 			v.tmpl[lang] = c.Funcs(s.funcs(lang))
+			if v.baked[lang], err = bakeTranslations(v.tmpl[lang], lang); err != nil {
+				return fmt.Errorf("web: view %s (%s): %w", v.name, lang, err)
+			}
 		}
 	}
 	files, err := fs.Glob(vs.fsys, "templates/*.html")
