@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/senimkz/senim/internal/i18n"
@@ -263,8 +264,9 @@ func (s *Shell) Render(w http.ResponseWriter, r *http.Request, status int, v *Vi
 		// base64url: html/template escapes "+" in attributes, which would break the match.
 		p.Nonce = secret.Nonce(16)
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
 		return err
 	}
 	h := w.Header()
@@ -274,6 +276,22 @@ func (s *Shell) Render(w http.ResponseWriter, r *http.Request, status int, v *Vi
 	w.WriteHeader(status)
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// pageBuffers hold rendered pages until they are written (a page is rendered whole
+// first, so that a template error becomes an error page, not half a page). Reused, a
+// buffer no longer grows from nothing on every request.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledPage: a buffer grown past this by an unusually long page is let go.
+const maxPooledPage = 256 << 10
+
+func putPageBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledPage {
+		return
+	}
+	b.Reset()
+	pageBuffers.Put(b)
 }
 
 // FormError re-renders a form view with the message of err; an error without a
