@@ -134,9 +134,21 @@ func (g *gostPrivateKey) sign(rand io.Reader, digest []byte) ([]byte, error) {
 
 // gostSignWithK is GOST R 34.10 signing with a given nonce k (steps 3-5):
 // r = x(kP) mod q, s = (r·d + k·e) mod q; ok is false if r or s is zero.
-// Note: math/big is not constant-time.
+//
+// Timing: go-cryptobin's scalar multiplication (gost.Curve.Exp) is math/big
+// double-and-add in affine coordinates, one loop turn per bit of the scalar, a
+// branch on each bit and a variable-time inversion per point operation. Given k
+// itself it would take time in proportion to k's bit length, and nonces with known
+// short lengths give the key away to lattice reduction after some thousands of
+// signatures (the attack class of CVE-2019-15809, "Minerva"). So kP is computed as
+// k'P with k' = fixedLengthNonce(k, q), whose length is always bitlen(q)+1. What is
+// left varies with k's bits and math/big's values: GOST signing here is not
+// constant-time, and go-cryptobin offers nothing that is.
 func gostSignWithK(c *GOSTCurve, d, e, k *big.Int) (r, s *big.Int, ok bool) {
-	x, _ := c.c.ScalarBaseMult(k.Bytes())
+	x, _, err := c.c.Exp(fixedLengthNonce(k, c.Q), c.c.X, c.c.Y)
+	if err != nil {
+		return nil, nil, false
+	}
 	r = new(big.Int).Mod(x, c.Q)
 	if r.Sign() == 0 {
 		return nil, nil, false
@@ -148,6 +160,18 @@ func gostSignWithK(c *GOSTCurve, d, e, k *big.Int) (r, s *big.Int, ok bool) {
 		return nil, nil, false
 	}
 	return r, s, true
+}
+
+// fixedLengthNonce returns k + q or k + 2q, whichever has bitlen(q)+1 bits, for k in
+// [1, q−1]: the same multiple of a point of order q, by a scalar whose length does
+// not depend on k. (k + q has bitlen(q) or bitlen(q)+1 bits; when it has bitlen(q),
+// k + 2q is below 2^bitlen(q) + q < 2^(bitlen(q)+1) and above 2q ≥ 2^bitlen(q).)
+func fixedLengthNonce(k, q *big.Int) *big.Int {
+	kp := new(big.Int).Add(k, q)
+	if kp.BitLen() <= q.BitLen() {
+		kp.Add(kp, q)
+	}
+	return kp
 }
 
 // defaultAlgorithm returns the algorithm a key of this type signs with by default.

@@ -187,3 +187,49 @@ func FuzzParsePKCS8PrivateKey(f *testing.F) {
 		}
 	})
 }
+
+// GOST signing multiplies the base point by a nonce of one length whatever the
+// nonce (k + q or k + 2q, bitlen(q)+1 bits), so that the time go-cryptobin's
+// double-and-add takes does not tell the nonce's length; the point is kP all the
+// same. Checked on every GOST curve Senim signs with, for nonces at the edges (1,
+// q−1, just below and above a power of two, 2^bitlen(q) − q) and random ones.
+func TestGOSTNonceOfFixedLength(t *testing.T) {
+	for _, c := range []*GOSTCurve{CurveGOST512A, CurveGOST256A, CurveGOST2004A} {
+		t.Run(c.Name, func(t *testing.T) {
+			q := c.Q
+			top := new(big.Int).Lsh(big.NewInt(1), uint(q.BitLen()))
+			ks := []*big.Int{big.NewInt(1), big.NewInt(2), new(big.Int).Sub(q, big.NewInt(1)),
+				new(big.Int).Sub(top, q), new(big.Int).Sub(new(big.Int).Sub(top, q), big.NewInt(1)), new(big.Int).Add(new(big.Int).Sub(top, q), big.NewInt(1)),
+				new(big.Int).Rsh(q, 1), new(big.Int).Lsh(big.NewInt(1), 17)}
+			for range 40 {
+				k, err := randScalar(rand.Reader, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ks = append(ks, k)
+			}
+			lengths := map[int]bool{}
+			for _, k := range ks {
+				if k.Sign() <= 0 || k.Cmp(q) >= 0 {
+					continue
+				}
+				kp := fixedLengthNonce(k, q)
+				lengths[kp.BitLen()] = true
+				if new(big.Int).Mod(kp, q).Cmp(k) != 0 {
+					t.Fatalf("k' = %X is not k = %X mod q", kp, k)
+				}
+				x1, y1, err := c.c.Exp(kp, c.c.X, c.c.Y)
+				if err != nil {
+					t.Fatal(err)
+				}
+				x2, y2 := c.c.ScalarBaseMult(k.Bytes())
+				if x1.Cmp(x2) != 0 || y1.Cmp(y2) != 0 {
+					t.Fatalf("k'P differs from kP for k = %X", k)
+				}
+			}
+			if len(lengths) != 1 || !lengths[q.BitLen()+1] {
+				t.Errorf("nonce lengths %v, want only %d", lengths, q.BitLen()+1)
+			}
+		})
+	}
+}

@@ -58,9 +58,12 @@
 // verification handles public values alone — the public key, the digest and
 // the signature. This package has no signing code and must never get any.
 // Signing, key generation and anything else that touches a private key or a
-// nonce keep using go-cryptobin (github.com/deatil/go-cryptobin/pubkey/gost),
-// whose signing is the constant-time side of the boundary as far as this
-// project is concerned.
+// nonce go through package eds over go-cryptobin's arithmetic
+// (github.com/deatil/go-cryptobin/pubkey/gost). That is not constant-time
+// either — math/big double-and-add, a branch per scalar bit — so eds gives it
+// every nonce at one fixed length, which at least keeps the nonce's length out
+// of the signing time (eds.gostSignWithK); a constant-time GOST signer is not
+// in the project.
 //
 // # How it was checked
 //
