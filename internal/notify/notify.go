@@ -9,6 +9,7 @@ import (
 	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/secret"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -635,11 +636,13 @@ const maxInbox = 500
 const (
 	inboxQuery = `SELECT ` + noticeColumns + noticeFrom + ` WHERE subject = ? AND state <> 'accepted' ORDER BY id DESC LIMIT ?`
 	sinceQuery = `SELECT ` + noticeColumns + noticeFrom + ` WHERE subject = ? AND id > ? AND state <> 'accepted' ORDER BY id LIMIT ?`
-	// unreadQuery counts the unread notices newest first in the inbox index and stops
-	// at UnreadCap of them; the head is that index's last entry.
-	unreadQuery = `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM notify_notices WHERE subject = ? AND state = 'delivered' ORDER BY id DESC LIMIT 100) AS u),
-		COALESCE((SELECT id FROM notify_notices WHERE subject = ? AND state <> 'accepted' ORDER BY id DESC LIMIT 1), 0)`
 )
+
+// unreadQuery counts the unread notices newest first in the inbox index and stops at
+// UnreadCap of them; the head is that index's last entry.
+var unreadQuery = `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM notify_notices WHERE subject = ? AND state = 'delivered' ORDER BY id DESC LIMIT ` +
+	strconv.Itoa(UnreadCap) + `) AS u),
+	COALESCE((SELECT id FROM notify_notices WHERE subject = ? AND state <> 'accepted' ORDER BY id DESC LIMIT 1), 0)`
 
 // UnreadCap bounds the unread count (the LIMIT of unreadQuery): a count of UnreadCap
 // means "at least that many", which the cabinet shows as "99+". The count reads the

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -509,6 +510,42 @@ func TestConsumeCompletesAcceptedNotice(t *testing.T) {
 		}
 		if k, _, _ := f.svc.Unread(ctx, alice); k != 2 {
 			t.Errorf("unread %d, want 2", k)
+		}
+	})
+}
+
+// rule DC-2: acknowledgements of one notice that race (two tabs, a double tap) all
+// answer the one receipt that was made; none is refused and none makes a second.
+func TestConcurrentAcknowledgementsShareTheReceipt(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		n, err := f.svc.Send(t.Context(), message(alice, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		const tabs = 8
+		jws := make([]string, tabs)
+		errs := make([]error, tabs)
+		var wg sync.WaitGroup
+		for i := range tabs {
+			wg.Go(func() {
+				o, err := f.svc.Acknowledge(t.Context(), reader(alice, iinAlice), n.Ref)
+				if err == nil {
+					jws[i] = o.Receipt.JWS
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		for i := range tabs {
+			if errs[i] != nil || jws[i] == "" || jws[i] != jws[0] {
+				t.Errorf("acknowledgement %d: %v (same receipt as the first: %t)", i, errs[i], jws[i] == jws[0])
+			}
+		}
+		var receipts int
+		db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM notify_receipts`).Scan(&receipts)
+		if receipts != 1 {
+			t.Errorf("%d receipts for one notice", receipts)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/senimkz/senim/internal/store"
@@ -55,41 +54,5 @@ func TestUnreadCount(t *testing.T) {
 		}
 		check(alice, 3, aliceHead)
 		check(bob, 3, bobHead)
-	})
-}
-
-// rule DC-2: acknowledgements of one notice that race (two tabs, a double tap) all
-// answer the one receipt that was made; none is refused and none makes a second.
-func TestConcurrentAcknowledgementsShareTheReceipt(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db)
-		n, err := f.svc.Send(t.Context(), message(alice, true))
-		if err != nil {
-			t.Fatal(err)
-		}
-		const tabs = 8
-		jws := make([]string, tabs)
-		errs := make([]error, tabs)
-		var wg sync.WaitGroup
-		for i := range tabs {
-			wg.Go(func() {
-				o, err := f.svc.Acknowledge(t.Context(), reader(alice, iinAlice), n.Ref)
-				if err == nil {
-					jws[i] = o.Receipt.JWS
-				}
-				errs[i] = err
-			})
-		}
-		wg.Wait()
-		for i := range tabs {
-			if errs[i] != nil || jws[i] == "" || jws[i] != jws[0] {
-				t.Errorf("acknowledgement %d: %v (same receipt as the first: %t)", i, errs[i], jws[i] == jws[0])
-			}
-		}
-		var receipts int
-		db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM notify_receipts`).Scan(&receipts)
-		if receipts != 1 {
-			t.Errorf("%d receipts for one notice", receipts)
-		}
 	})
 }

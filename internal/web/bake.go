@@ -70,6 +70,7 @@ func bakeList(l *parse.ListNode, lang string) (int, error) {
 	}
 	n := 0
 	for i, node := range l.Nodes {
+		var inner []*parse.ListNode
 		switch x := node.(type) {
 		case *parse.ActionNode:
 			key, esc, ok := constantT(x.Pipe)
@@ -83,25 +84,16 @@ func bakeList(l *parse.ListNode, lang string) (int, error) {
 			l.Nodes[i] = &parse.TextNode{NodeType: parse.NodeText, Pos: x.Pos, Text: []byte(text)}
 			n++
 		case *parse.IfNode:
-			k, err := bakeBranch(&x.BranchNode, lang)
-			if err != nil {
-				return n, err
-			}
-			n += k
+			inner = []*parse.ListNode{x.List, x.ElseList}
 		case *parse.RangeNode:
-			k, err := bakeBranch(&x.BranchNode, lang)
-			if err != nil {
-				return n, err
-			}
-			n += k
+			inner = []*parse.ListNode{x.List, x.ElseList}
 		case *parse.WithNode:
-			k, err := bakeBranch(&x.BranchNode, lang)
-			if err != nil {
-				return n, err
-			}
-			n += k
+			inner = []*parse.ListNode{x.List, x.ElseList}
 		case *parse.ListNode:
-			k, err := bakeList(x, lang)
+			inner = []*parse.ListNode{x}
+		}
+		for _, in := range inner {
+			k, err := bakeList(in, lang)
 			if err != nil {
 				return n, err
 			}
@@ -109,15 +101,6 @@ func bakeList(l *parse.ListNode, lang string) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-func bakeBranch(b *parse.BranchNode, lang string) (int, error) {
-	n, err := bakeList(b.List, lang)
-	if err != nil {
-		return n, err
-	}
-	k, err := bakeList(b.ElseList, lang)
-	return n + k, err
 }
 
 // constantT reports whether p is exactly `t "key" | escaper` with one of the two

@@ -98,11 +98,9 @@ type Badge struct {
 	Cap int
 }
 
-// BadgeLink is a badge as a template sees it: Text is Count as shown.
+// BadgeLink is a badge as a template sees it: Text is the count as shown.
 type BadgeLink struct {
-	ID, Href, Key, Live string
-	Count               int
-	Text                string
+	ID, Href, Key, Live, Text string
 }
 
 // CountText is how a badge shows count n under cap (0: no cap): "7", or "99+" once n
@@ -127,7 +125,7 @@ func (s *Shell) badgesFor(r *http.Request, p *Page) {
 			s.cfg.Logger.WarnContext(r.Context(), "web: header badge", "badge", b.ID, "error", err)
 			continue
 		}
-		p.Badges = append(p.Badges, BadgeLink{ID: b.ID, Href: b.Href, Key: b.Key, Live: b.Live, Count: n, Text: CountText(n, b.Cap)})
+		p.Badges = append(p.Badges, BadgeLink{ID: b.ID, Href: b.Href, Key: b.Key, Live: b.Live, Text: CountText(n, b.Cap)})
 		if b.Live != "" {
 			p.Live = true
 			p.Need(Needs{Script: true, Connect: []string{"'self'"}})
