@@ -233,3 +233,29 @@ func TestGOSTNonceOfFixedLength(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkGOSTNonceTime is the base-point multiplication of GOST signing on the 512-bit
+// curve for a full-length nonce and a 256-bit one: given k itself (as before
+// 2026-12-04) the time follows k's length; given fixedLengthNonce(k) it does not.
+func BenchmarkGOSTNonceTime(b *testing.B) {
+	c := CurveGOST512A
+	full := new(big.Int).Sub(c.Q, big.NewInt(12345))
+	short := new(big.Int).Rsh(full, 256)
+	for _, k := range []struct {
+		name string
+		k    *big.Int
+	}{{"full", full}, {"short", short}} {
+		b.Run("k="+k.name+"/direct", func(b *testing.B) {
+			for b.Loop() {
+				c.c.ScalarBaseMult(k.k.Bytes())
+			}
+		})
+		b.Run("k="+k.name+"/fixed", func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := c.c.Exp(fixedLengthNonce(k.k, c.Q), c.c.X, c.c.Y); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

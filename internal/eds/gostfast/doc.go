@@ -60,10 +60,10 @@
 // Signing, key generation and anything else that touches a private key or a
 // nonce go through package eds over go-cryptobin's arithmetic
 // (github.com/deatil/go-cryptobin/pubkey/gost). That is not constant-time
-// either — math/big double-and-add, a branch per scalar bit — so eds gives it
-// every nonce at one fixed length, which at least keeps the nonce's length out
-// of the signing time (eds.gostSignWithK); a constant-time GOST signer is not
-// in the project.
+// either — math/big double-and-add, a branch per scalar bit. eds gives it every
+// nonce at one fixed length, so the loop turns as often for every nonce, but the
+// number of additions still follows the nonce (eds.gostSignWithK,
+// docs/security.md); a constant-time GOST signer is not in the project.
 //
 // # How it was checked
 //
