@@ -39,6 +39,7 @@ import (
 	"github.com/senimkz/senim/internal/edsfast"
 	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/pd/loadgen"
+	"github.com/senimkz/senim/internal/server"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -335,6 +336,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.ArchiveRenewInterval, "archive-renew-interval", app.DefaultArchiveRenewInterval, "how often the archive looks for archive time-stamps and hash trees to renew (job archive_renew)")
 	fs.DurationVar(&cfg.ArchiveRenewBefore, "archive-renew-before", 365*24*time.Hour, "renew an archive time-stamp when its TSA certificate expires within this time")
 	archiveHashPolicy := fs.String("archive-hash-policy", "", "hash policy file of the archive's jobs (the format of internal/archive/hashpolicy.json) instead of the built-in one")
+	var gc server.GC
+	fs.StringVar(&gc.Percent, "gc-percent", "", fmt.Sprintf("the garbage collector's growth target (GOGC): a number, or off with a memory limit (default GOGC if set, else %d)", server.DefaultGCPercent))
+	fs.StringVar(&gc.MemoryLimit, "memory-limit", "", "soft memory limit of the Go runtime (GOMEMLIMIT), e.g. 2GiB (default GOMEMLIMIT if set, else none)")
 	archiveHash := fs.String("archive-hash", "", "dotted OID of the hash of the archive's new hash trees (default Streebog-512, 1.2.398.3.10.1.3.3)")
 	pos, err := cli.Parse(fs, args, nil)
 	if err != nil {
@@ -373,6 +377,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := edsfast.UseStreebog(*streebogImpl); err != nil {
 		return err
 	}
+	gcPercent, memLimit, err := gc.Apply(os.Getenv)
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(logFormat, stderr)
 	if err != nil {
 		return err
@@ -385,7 +393,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer a.Close()
 	return a.Serve(ctx, cfg.Addr, func(addr net.Addr) {
-		log.InfoContext(ctx, "senim listening", slog.String("addr", addr.String()), slog.String("version", versionString()))
+		log.InfoContext(ctx, "senim listening", slog.String("addr", addr.String()), slog.String("version", versionString()),
+			slog.Int("gc_percent", gcPercent), slog.Int64("memory_limit", memLimit))
 		if cfg.Sandbox {
 			a.PrintSandboxWelcome(stdout, addr)
 		}

@@ -113,6 +113,19 @@ func TestServeBadFlags(t *testing.T) {
 	}
 }
 
+// A wrong garbage-collector setting stops serve before it starts, naming the flag.
+func TestServeGCFlags(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	for _, c := range []struct{ flag, value string }{
+		{"--gc-percent", "0"}, {"--gc-percent", "plenty"}, {"--gc-percent", "off"}, {"--memory-limit", "2GB"}, {"--memory-limit", "-1"},
+	} {
+		code, _, stderr := runCmd(t, "serve", c.flag, c.value)
+		if code != 2 || !strings.Contains(stderr, c.flag) {
+			t.Errorf("serve %s %s: exit %d, %q; want 2 naming the flag", c.flag, c.value, code, stderr)
+		}
+	}
+}
+
 // The archive's hash and hash policy are read and checked before serve starts: an
 // unknown or unparsable hash, a missing or malformed policy file stop it with the
 // flag named (rule DC-6: the policy is configurable, and a wrong one is not half-used).
