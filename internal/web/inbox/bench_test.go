@@ -3,13 +3,18 @@
 package inbox
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,12 +22,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/notify"
+	"github.com/senimkz/senim/internal/server"
 	"github.com/senimkz/senim/internal/web"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
 
-var readers = flag.Int("readers", 64, "citizens acknowledging at once in BenchmarkAcknowledgeHTTP")
+var (
+	readers      = flag.Int("readers", 64, "citizens acknowledging at once in BenchmarkAcknowledgeHTTP")
+	gcPercent    = flag.Int("gcpercent", server.DefaultGCPercent, "the garbage collector's target during BenchmarkAcknowledgeHTTP's reads (senim serve's default; Go's is 100)")
+	timedProfile = flag.String("timedprofile", "", "write a CPU profile of BenchmarkAcknowledgeHTTP's timed reads alone (not the notices sent before) to this file")
+)
 
 // BenchmarkAcknowledgeHTTP is notify's BenchmarkAcknowledge as the cabinet serves it
 // (issue 9: read confirmations with receipts, DC-2): each op is the acknowledgement
@@ -31,14 +42,15 @@ var readers = flag.Int("readers", 64, "citizens acknowledging at once in Benchma
 // receipt, events and log entry, and the HTML page of the opened notice in the reader's
 // language. -readers citizens acknowledge at once, each their own notices. Sessions are
 // the harness's (a map): the session lookup the real store makes per request is not in
-// the figure. cpu-µs/op is the process's CPU (server and clients) per read.
+// the figure. cpu-µs/op is the process's CPU (server and clients) per read. The reads
+// run with senim serve's garbage-collector target (-gcpercent, server.DefaultGCPercent).
 func BenchmarkAcknowledgeHTTP(b *testing.B) {
 	h, svc, _ := mount(b)
 	ctx := b.Context()
 	n := *readers
 	logins := make([]*webtest.Login, n)
 	for i := range logins {
-		logins[i] = h.Citizen(mkIIN(fmt.Sprintf("9001013%04d", i)), fmt.Sprintf("Reader %d", i))
+		logins[i] = h.Citizen(readerIIN(b, i), fmt.Sprintf("Reader %d", i))
 	}
 	// Reader i%n reads notice i; the notices are sent before the timer, many at once.
 	refs := make([]string, b.N)
@@ -47,12 +59,7 @@ func BenchmarkAcknowledgeHTTP(b *testing.B) {
 	for range 32 {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < b.N; i = int(next.Add(1) - 1) {
-				nt, err := svc.Send(ctx, notify.Message{Subject: logins[i%n].Session.Citizen.Ref(), Sender: "Ministry of Justice", Significant: true,
-					Content: map[string]notify.Text{
-						"kk": {Title: "Сот шақыруы", Body: "Сізді сотқа шақырамыз."},
-						"ru": {Title: "Повестка", Body: "Вас вызывают в суд."},
-						"en": {Title: "Summons", Body: "You are summoned to court on 10 March."},
-					}})
+				nt, err := svc.Send(ctx, summons(logins[i%n].Session.Citizen.Ref()))
 				if err != nil {
 					failed.Add(1)
 					return
@@ -67,9 +74,103 @@ func BenchmarkAcknowledgeHTTP(b *testing.B) {
 	}
 	srv := httptest.NewServer(h.Shell.Handler())
 	b.Cleanup(srv.Close)
+	if *timedProfile != "" {
+		f, err := os.Create(*timedProfile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
+	acknowledgeClients(b, srv.URL, logins, refs)
+}
+
+// BenchmarkAcknowledgeHTTPClients is BenchmarkAcknowledgeHTTP's clients alone: the same
+// requests, answered by a handler that reads the form and writes a page of the same
+// size and headers as the cabinet's. Its cpu-µs/op is the clients' and HTTP's share of
+// BenchmarkAcknowledgeHTTP's, to take from it for the server's own CPU per read.
+func BenchmarkAcknowledgeHTTPClients(b *testing.B) {
+	h, svc, _ := mount(b)
+	n := *readers
+	logins := make([]*webtest.Login, n)
+	for i := range logins {
+		logins[i] = h.Citizen(readerIIN(b, i), fmt.Sprintf("Reader %d", i))
+	}
+	// One real read gives the page and its headers.
+	nt, err := svc.Send(b.Context(), summons(logins[0].Session.Citizen.Ref()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	live := httptest.NewServer(h.Shell.Handler())
+	resp, err := http.DefaultClient.Do(acknowledgeRequest(b.Context(), live.URL, logins[0], nt.Ref))
+	if err != nil {
+		b.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	live.Close()
+	header := resp.Header.Clone()
+	header.Del("Date")
+	header.Del("Content-Length")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("csrf") == "" {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		maps.Copy(w.Header(), header)
+		w.Write(page)
+	}))
+	b.Cleanup(srv.Close)
+	refs := make([]string, b.N)
+	for i := range refs {
+		refs[i] = nt.Ref
+	}
+	acknowledgeClients(b, srv.URL, logins, refs)
+}
+
+// readerIIN is a valid IIN of its own for reader i < 10,000.
+func readerIIN(b *testing.B, i int) string {
+	for d := range 10 {
+		s := fmt.Sprintf("900101%04d%d", i, d)
+		if c, ok := kzid.CheckDigit(s); ok {
+			return s + string(rune('0'+c))
+		}
+	}
+	b.Fatalf("no IIN for reader %d", i)
+	return ""
+}
+
+// summons is the legally significant notice the benchmarks read.
+func summons(subject string) notify.Message {
+	return notify.Message{Subject: subject, Sender: "Ministry of Justice", Significant: true,
+		Content: map[string]notify.Text{
+			"kk": {Title: "Сот шақыруы", Body: "Сізді сотқа шақырамыз."},
+			"ru": {Title: "Повестка", Body: "Вас вызывают в суд."},
+			"en": {Title: "Summons", Body: "You are summoned to court on 10 March."},
+		}}
+}
+
+func acknowledgeRequest(ctx context.Context, base string, l *webtest.Login, ref string) *http.Request {
+	form := url.Values{"csrf": {l.CSRF}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/inbox/"+ref+"/acknowledge", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/html")
+	req.Header.Set("Origin", base)
+	req.AddCookie(&http.Cookie{Name: web.CookieSession, Value: l.Token})
+	return req
+}
+
+// acknowledgeClients times b.N acknowledgements of refs[i] by logins[i%len(logins)],
+// len(logins) keep-alive clients at once, and reports the process's CPU per read.
+func acknowledgeClients(b *testing.B, base string, logins []*webtest.Login, refs []string) {
+	ctx := b.Context()
+	n := len(logins)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4 * n}}
 	b.Cleanup(client.CloseIdleConnections)
-
+	defer debug.SetGCPercent(debug.SetGCPercent(*gcPercent))
 	var seq atomic.Int64
 	b.ReportAllocs()
 	b.SetParallelism(max(1, n/runtime.GOMAXPROCS(0))) // ≈ n clients in all
@@ -78,14 +179,7 @@ func BenchmarkAcknowledgeHTTP(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := int(seq.Add(1) - 1)
-			l := logins[i%n]
-			form := url.Values{"csrf": {l.CSRF}}
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/inbox/"+refs[i]+"/acknowledge", strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Accept", "text/html")
-			req.Header.Set("Origin", srv.URL)
-			req.AddCookie(&http.Cookie{Name: web.CookieSession, Value: l.Token})
-			resp, err := client.Do(req)
+			resp, err := client.Do(acknowledgeRequest(ctx, base, logins[i%n], refs[i]))
 			if err != nil {
 				b.Error(err)
 				return
