@@ -3,11 +3,11 @@ package web
 import (
 	"bytes"
 	"fmt"
-	"github.com/senimkz/senim/internal/secret"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +15,7 @@ import (
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/problem"
+	"github.com/senimkz/senim/internal/secret"
 )
 
 // LangLink is one entry of the language switcher.
@@ -272,6 +273,7 @@ func (s *Shell) Render(w http.ResponseWriter, r *http.Request, status int, v *Vi
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len())) // whole already: no chunked encoding
 	needs.set(h, p.Nonce)
 	w.WriteHeader(status)
 	_, err := w.Write(buf.Bytes())

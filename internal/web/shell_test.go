@@ -122,6 +122,10 @@ func TestSecurityHeaders(t *testing.T) {
 	if got := plain.Header().Get("Permissions-Policy"); got != "camera=(), microphone=(), geolocation=()" {
 		t.Errorf("a page that needs nothing: Permissions-Policy %q", got)
 	}
+	// A page is rendered whole before it is written, so it goes with its length, not chunked.
+	if got, want := plain.Header().Get("Content-Length"), strconv.Itoa(plain.Body.Len()); got != want {
+		t.Errorf("Content-Length %q, want %q (the body's)", got, want)
+	}
 	for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "Cache-Control": "no-store"} {
 		if got := plain.Header().Get(k); got != want {
 			t.Errorf("%s = %q, want %q", k, got, want)
