@@ -5,6 +5,7 @@ package inbox
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,14 +24,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/kzid"
+	"github.com/senimkz/senim/internal/mgov"
 	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/server"
+	"github.com/senimkz/senim/internal/store/storetest"
 	"github.com/senimkz/senim/internal/web"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
 
 var (
+	sessions     = flag.String("sessions", "store", "BenchmarkAcknowledgeHTTP's sessions: store (identity.Service on the notices' database, as senim serve) or map (the harness's)")
 	readers      = flag.Int("readers", 64, "citizens acknowledging at once in BenchmarkAcknowledgeHTTP")
 	gcPercent    = flag.Int("gcpercent", server.DefaultGCPercent, "the garbage collector's target during BenchmarkAcknowledgeHTTP's reads (senim serve's default; Go's is 100)")
 	timedProfile = flag.String("timedprofile", "", "write a CPU profile of BenchmarkAcknowledgeHTTP's timed reads alone (not the notices sent before) to this file")
@@ -41,18 +46,13 @@ var (
 // screen's form POST, over HTTP on loopback from keep-alive clients, through the shell's
 // guards (session cookie, anti-forgery token, same-origin), the read with its ES256
 // receipt, events and log entry, and the HTML page of the opened notice in the reader's
-// language. -readers citizens acknowledge at once, each their own notices. Sessions are
-// the harness's (a map): the session lookup the real store makes per request is not in
-// the figure. cpu-µs/op is the process's CPU (server and clients) per read. The reads
+// language. -readers citizens acknowledge at once, each their own notices, signed in
+// with sessions kept as senim serve keeps them (-sessions). cpu-µs/op is the process's CPU (server and clients) per read. The reads
 // run with senim serve's garbage-collector target (-gcpercent, server.DefaultGCPercent).
 func BenchmarkAcknowledgeHTTP(b *testing.B) {
-	h, svc, _ := mount(b)
 	ctx := b.Context()
-	n := *readers
-	logins := make([]*webtest.Login, n)
-	for i := range logins {
-		logins[i] = h.Citizen(readerIIN(b, i), fmt.Sprintf("Reader %d", i))
-	}
+	h, svc, logins := mountReaders(b)
+	n := len(logins)
 	// Reader i%n reads notice i; the notices are sent before the timer, many at once.
 	refs := make([]string, b.N)
 	var wg sync.WaitGroup
@@ -87,6 +87,52 @@ func BenchmarkAcknowledgeHTTP(b *testing.B) {
 		defer pprof.StopCPUProfile()
 	}
 	acknowledgeClients(b, srv.URL, logins, refs)
+}
+
+// mountReaders mounts the inbox for -readers citizens, each signed in: with sessions in
+// the database the notices are in, as senim serve keeps them (identity.Service: each
+// request looks its session and citizen up), or with -sessions=map in the harness's map.
+func mountReaders(b *testing.B) (*webtest.Harness, *notify.Service, []*webtest.Login) {
+	ctx := b.Context()
+	logins := make([]*webtest.Login, *readers)
+	switch *sessions {
+	case "map":
+		h, svc, _ := mount(b)
+		for i := range logins {
+			logins[i] = h.Citizen(readerIIN(b, i), fmt.Sprintf("Reader %d", i))
+		}
+		return h, svc, logins
+	case "store":
+		db := storetest.Open(b)
+		ids, err := identity.New(identity.Config{DB: db, Mobile: noMobile{}, SMS: noMobile{}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		h, svc, _ := mountOn(b, db, func(c *web.Config) { c.Sessions = ids })
+		for i := range logins {
+			c, _, err := ids.EnsureCitizen(ctx, identity.Citizen{IIN: readerIIN(b, i), Name: fmt.Sprintf("Reader %d", i), Lang: "en"}, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			tok, sess, err := ids.OpenSession(ctx, c.ID, identity.MethodPasswordSMS)
+			if err != nil {
+				b.Fatal(err)
+			}
+			logins[i] = &webtest.Login{Token: tok, CSRF: sess.CSRF, Session: sess}
+		}
+		return h, svc, logins
+	}
+	b.Fatalf("-sessions %q: store or map", *sessions)
+	return nil, nil, nil
+}
+
+// noMobile is identity's phone register and SMS gateway for a benchmark that signs no
+// one in by SMS.
+type noMobile struct{}
+
+func (noMobile) Phone(context.Context, string) (string, error) { return "", mgov.ErrNotRegistered }
+func (noMobile) Send(context.Context, string, string) (string, error) {
+	return "", errors.New("no SMS in this benchmark")
 }
 
 // BenchmarkAcknowledgeHTTPClients is BenchmarkAcknowledgeHTTP's clients alone: the same

@@ -22,6 +22,7 @@ import (
 	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
 	"github.com/senimkz/senim/internal/web"
 	"github.com/senimkz/senim/internal/web/webtest"
@@ -76,14 +77,19 @@ func (k keySigner) jwks() []byte {
 }
 
 func mount(t testing.TB) (*webtest.Harness, *notify.Service, keySigner) {
+	return mountOn(t, storetest.Open(t))
+}
+
+// mountOn is mount on the database db, with the harness's options.
+func mountOn(t testing.TB, db *store.DB, opts ...webtest.Option) (*webtest.Harness, *notify.Service, keySigner) {
 	t.Helper()
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	key := keySigner{priv}
-	svc, err := notify.New(notify.Config{DB: storetest.Open(t), Directory: noDir{}, Organizations: noOrgs{}, Signer: key, Issuer: "https://senim.test"})
+	svc, err := notify.New(notify.Config{DB: db, Directory: noDir{}, Organizations: noOrgs{}, Signer: key, Issuer: "https://senim.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := webtest.New(t)
+	h := webtest.New(t, opts...)
 	if err := Mount(h.Shell, Config{Notices: svc, StreamFor: 5 * time.Second, Poll: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
