@@ -127,8 +127,11 @@ func TestLogin(t *testing.T) {
 				t.Errorf("session = %+v", sess)
 			}
 			got, err := f.svc.Session(ctx, tok)
-			if err != nil || got.CitizenID != sess.CitizenID || got.CSRF != sess.CSRF {
+			if err != nil || got.CitizenID != sess.CitizenID || got.CSRF != sess.CSRF || got.Method != sess.Method || !got.ExpiresAt.Equal(sess.ExpiresAt) {
 				t.Fatalf("Session = %+v, %v", got, err)
+			}
+			if *got.Citizen != *sess.Citizen || got.Citizen.ID != got.CitizenID {
+				t.Errorf("the session's citizen = %+v, want %+v", *got.Citizen, *sess.Citizen)
 			}
 			// The code is single-use.
 			if _, _, err := f.svc.FinishLogin(ctx, ch.Token, f.sms.code(phoneA)); !errors.Is(err, ErrChallengeGone) {
