@@ -36,7 +36,8 @@ import (
 
 var (
 	sessions     = flag.String("sessions", "store", "BenchmarkAcknowledgeHTTP's sessions: store (identity.Service on the notices' database, as senim serve) or map (the harness's)")
-	readers      = flag.Int("readers", 64, "citizens acknowledging at once in BenchmarkAcknowledgeHTTP")
+	readers      = flag.Int("readers", 64, "citizens reading in BenchmarkAcknowledgeHTTP, each the same share of the notices")
+	clients      = flag.Int("clients", 0, "keep-alive clients reading at once in BenchmarkAcknowledgeHTTP (0: one per reader)")
 	gcPercent    = flag.Int("gcpercent", server.DefaultGCPercent, "the garbage collector's target during BenchmarkAcknowledgeHTTP's reads (senim serve's default; Go's is 100)")
 	timedProfile = flag.String("timedprofile", "", "write a CPU profile of BenchmarkAcknowledgeHTTP's timed reads alone (not the notices sent before) to this file")
 )
@@ -46,9 +47,10 @@ var (
 // screen's form POST, over HTTP on loopback from keep-alive clients, through the shell's
 // guards (session cookie, anti-forgery token, same-origin), the read with its ES256
 // receipt, events and log entry, and the HTML page of the opened notice in the reader's
-// language. -readers citizens acknowledge at once, each their own notices, signed in
-// with sessions kept as senim serve keeps them (-sessions). cpu-µs/op is the process's CPU (server and clients) per read. The reads
-// run with senim serve's garbage-collector target (-gcpercent, server.DefaultGCPercent).
+// language. -readers citizens read their own notices, -clients at once, signed in
+// with sessions kept as senim serve keeps them (-sessions). cpu-µs/op is the process's
+// CPU (server and clients) per read. The reads run with senim serve's
+// garbage-collector target (-gcpercent, server.DefaultGCPercent).
 func BenchmarkAcknowledgeHTTP(b *testing.B) {
 	ctx := b.Context()
 	h, svc, logins := mountReaders(b)
@@ -211,16 +213,21 @@ func acknowledgeRequest(ctx context.Context, base string, l *webtest.Login, ref 
 }
 
 // acknowledgeClients times b.N acknowledgements of refs[i] by logins[i%len(logins)],
-// len(logins) keep-alive clients at once, and reports the process's CPU per read.
+// -clients keep-alive clients at once (default one per login), and reports the
+// process's CPU per read.
 func acknowledgeClients(b *testing.B, base string, logins []*webtest.Login, refs []string) {
 	ctx := b.Context()
 	n := len(logins)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4 * n}}
+	c := *clients
+	if c <= 0 {
+		c = n
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4 * c}}
 	b.Cleanup(client.CloseIdleConnections)
 	defer debug.SetGCPercent(debug.SetGCPercent(*gcPercent))
 	var seq atomic.Int64
 	b.ReportAllocs()
-	b.SetParallelism(max(1, n/runtime.GOMAXPROCS(0))) // ≈ n clients in all
+	b.SetParallelism(max(1, c/runtime.GOMAXPROCS(0))) // ≈ c clients in all
 	b.ResetTimer()
 	cpu0 := processCPU()
 	want := []byte("You are summoned to court on 10 March.")
