@@ -653,9 +653,12 @@ func TestMutualTLS(t *testing.T) {
 	}
 	defer a.Close()
 	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
 	addr := make(chan string, 1)
-	go a.Serve(ctx, "127.0.0.1:0", func(ad net.Addr) { addr <- ad.String() })
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(ctx, "127.0.0.1:0", func(ad net.Addr) { addr <- ad.String() }) }()
+	// Serve returns before Close and before the data directory is removed: a node
+	// still shutting down wrote into it after the test ("directory not empty").
+	defer func() { cancel(); <-served }()
 	base := "https://" + <-addr
 
 	p12, err := a.Keys.P12("org", a.Pop.Organizations[0].BIN, ca.P256)

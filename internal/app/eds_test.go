@@ -71,9 +71,12 @@ func TestNCANodeListener(t *testing.T) {
 	}
 	defer a.Close()
 	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
 	addr := make(chan string, 1)
-	go a.Serve(ctx, "127.0.0.1:0", func(ad net.Addr) { addr <- ad.String() })
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(ctx, "127.0.0.1:0", func(ad net.Addr) { addr <- ad.String() }) }()
+	// Serve returns before Close and before the data directory is removed: a node
+	// still shutting down wrote into it after the test ("directory not empty").
+	defer func() { cancel(); <-served }()
 	main := "http://" + <-addr
 	cert, _ := os.ReadFile("../../testdata/nca-gost2022/leaf/individual_valid.cer")
 	body := map[string]any{"certs": []string{base64.StdEncoding.EncodeToString(cert)}}
