@@ -1,7 +1,9 @@
 package web
 
 import (
+	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -34,6 +36,10 @@ type Route struct {
 	Access   Access
 	Form     bool // an unsafe method: cross-origin and anti-forgery checks
 	Download bool // refuses without a session with 401 rather than a redirect
+	// MaxBody bounds the body of a Form (default 256 KiB); Upload sets it, and a
+	// multipart/form-data body is then read whole, files in memory, before the
+	// anti-forgery check.
+	MaxBody  int64
 	fn       HandlerFunc
 	onRefuse func(w http.ResponseWriter, r *http.Request, err error) error
 }
@@ -58,6 +64,16 @@ func Staff(fn HandlerFunc) Route { return Route{Access: AccessStaff, fn: fn} }
 // (LoginCSRF) behind Public.
 func Form(rt Route) Route { rt.Form = true; return rt }
 
+// Upload is Form for a multipart/form-data form that carries files: its body may be up
+// to limit bytes (files and fields together). The handler finds the files in
+// r.MultipartForm. A body over the limit is refused before the handler runs with
+// problem.TooLarge (413).
+func Upload(rt Route, limit int64) Route {
+	rt = Form(rt)
+	rt.MaxBody = limit
+	return rt
+}
+
 // OnRefuse makes a Public Form re-render itself with err (problem.CSRF) when its token
 // is missing or wrong, instead of the shell's error page. The handler still never runs.
 func (rt Route) OnRefuse(fn func(w http.ResponseWriter, r *http.Request, err error) error) Route {
@@ -71,14 +87,16 @@ const (
 	RefusedNotStaff    = "not-staff"
 	RefusedCSRF        = "csrf"
 	RefusedCrossOrigin = "cross-origin"
+	RefusedTooLarge    = "too-large"
 )
 
 // ErrNotStaff: the page is for the authorized body's staff only.
 var ErrNotStaff = problem.New(http.StatusForbidden, "console.forbidden",
 	"The console is for the authorized body's staff, logged in with an employee EDS key of the authorized body")
 
-// maxForm bounds a form's body; the largest is a pasted CMS signature.
-const maxForm = 256 << 10
+// MaxForm bounds a form's body unless Upload sets another bound; the largest is a
+// pasted CMS signature.
+const MaxForm = 256 << 10
 
 var errCrossOrigin = problem.CSRF.WithDetail("cross-origin request refused")
 
@@ -123,7 +141,10 @@ func (s *Shell) serve(rt Route) http.Handler {
 			return
 		}
 		if rt.Form {
-			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			if err := readForm(w, r, rt); err != nil {
+				s.refuse(w, r, sess, RefusedTooLarge, err)
+				return
+			}
 			want := ""
 			if rt.Access != AccessPublic {
 				want = sess.CSRF
@@ -150,6 +171,28 @@ func (s *Shell) serve(rt Route) http.Handler {
 		return s.cop.Handler(h)
 	}
 	return h
+}
+
+// readForm reads a Form's body within its bound: urlencoded, or multipart for an
+// Upload. A body over the bound is problem.TooLarge — not a wrong anti-forgery token,
+// which is what an unread form would otherwise look like. Other malformed bodies are
+// left to the token check, which then fails.
+func readForm(w http.ResponseWriter, r *http.Request, rt Route) error {
+	limit := int64(MaxForm)
+	if rt.MaxBody > 0 {
+		limit = rt.MaxBody
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	var err error
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); rt.MaxBody > 0 && mt == "multipart/form-data" {
+		err = r.ParseMultipartForm(limit)
+	} else {
+		err = r.ParseForm()
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return problem.TooLarge
+	}
+	return nil
 }
 
 func (s *Shell) refused(r *http.Request, reason string) {

@@ -25,7 +25,7 @@ func path(pattern string) (method, p string) {
 // proves its guard holds: a non-public route refuses a request without a session (a GET
 // page redirects to the login page, anything else gets a 401 HTML page), a staff route
 // refuses a citizen, and every form refuses a request without its anti-forgery token,
-// with another session's token, or from another origin. Each refusal must come from the
+// with another session's token, from another origin, or with a body over its bound. Each refusal must come from the
 // guard (the harness hears of it), so the handler never ran.
 func CheckGuards(t *testing.T, h *Harness) {
 	t.Helper()
@@ -104,6 +104,19 @@ func CheckGuards(t *testing.T, h *Harness) {
 			expect("another session's token", h.Do(Request{Method: method, Path: p, Form: form(other.CSRF), Login: login}), web.RefusedCSRF, http.StatusForbidden)
 			expect("cross-origin", h.Do(Request{Method: method, Path: p, Form: form(login.CSRF), Login: login,
 				Header: http.Header{"Sec-Fetch-Site": {"cross-site"}}}), web.RefusedCrossOrigin, http.StatusForbidden)
+			// A body one byte over the route's bound, with the right token first.
+			limit := int64(web.MaxForm)
+			if rt.MaxBody > 0 {
+				limit = rt.MaxBody
+			}
+			big := form(login.CSRF)
+			big.Set("pad", "")
+			big.Set("pad", strings.Repeat("x", int(limit)+1-len(big.Encode())))
+			expect("a body over the bound", h.Do(Request{Method: method, Path: p, Form: big, Login: login}), web.RefusedTooLarge, http.StatusRequestEntityTooLarge)
+			if rt.MaxBody > 0 {
+				expect("a multipart body over the bound", h.Do(Request{Method: method, Path: p, Form: form(login.CSRF), Login: login,
+					Files: []File{{Field: "pad", Name: "pad.bin", Data: make([]byte, limit)}}}), web.RefusedTooLarge, http.StatusRequestEntityTooLarge)
+			}
 		})
 	}
 }

@@ -5,8 +5,10 @@
 package webtest
 
 import (
+	"bytes"
 	"context"
-	"github.com/senimkz/senim/internal/secret"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/secret"
 	"github.com/senimkz/senim/internal/web"
 )
 
@@ -115,21 +118,47 @@ type Request struct {
 	Login        *Login     // the session cookie, when set
 	Cookies      []*http.Cookie
 	Header       http.Header
+	// Files makes the body multipart/form-data: Form's fields, then these files.
+	Files []File
+}
+
+// File is a file in a multipart form: the field's name, the file's name and bytes.
+type File struct {
+	Field, Name string
+	Data        []byte
+}
+
+// body encodes req's form: urlencoded, or multipart when it has files.
+func (req Request) body() (io.Reader, string) {
+	if req.Files == nil {
+		if req.Form == nil {
+			return strings.NewReader(""), ""
+		}
+		return strings.NewReader(req.Form.Encode()), "application/x-www-form-urlencoded"
+	}
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for k, vs := range req.Form {
+		for _, v := range vs {
+			_ = mw.WriteField(k, v) // writes to memory
+		}
+	}
+	for _, f := range req.Files {
+		fw, _ := mw.CreateFormFile(f.Field, f.Name)
+		_, _ = fw.Write(f.Data)
+	}
+	_ = mw.Close()
+	return &b, mw.FormDataContentType()
 }
 
 // Do serves req through the shell's routes and returns the recording.
 func (h *Harness) Do(req Request) *httptest.ResponseRecorder {
 	h.t.Helper()
-	var body *strings.Reader
-	if req.Form != nil {
-		body = strings.NewReader(req.Form.Encode())
-	} else {
-		body = strings.NewReader("")
-	}
+	body, ct := req.body()
 	r := httptest.NewRequest(req.Method, req.Path, body)
 	r.Header.Set("Accept", "text/html")
-	if req.Form != nil {
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if ct != "" {
+		r.Header.Set("Content-Type", ct)
 	}
 	for k, v := range req.Header {
 		r.Header[k] = v
@@ -162,6 +191,21 @@ func (h *Harness) Post(path string, form url.Values, l *Login) *httptest.Respons
 		form.Set("csrf", l.CSRF)
 	}
 	return h.Do(Request{Method: http.MethodPost, Path: path, Form: form, Login: l})
+}
+
+// Upload is Post with files: a multipart/form-data body.
+func (h *Harness) Upload(path string, form url.Values, files []File, l *Login) *httptest.ResponseRecorder {
+	h.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if l != nil && !form.Has("csrf") {
+		form.Set("csrf", l.CSRF)
+	}
+	if files == nil {
+		files = []File{}
+	}
+	return h.Do(Request{Method: http.MethodPost, Path: path, Form: form, Files: files, Login: l})
 }
 
 // Sessions is a fake session store.
