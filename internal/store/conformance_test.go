@@ -1048,9 +1048,29 @@ func TestIdempotencyKeys(t *testing.T) {
 			t.Errorf("claim committed without response = %v, want ErrIdempotencyInProgress", err)
 		}
 
+		// IdempotentResponse judges a key as a claim would, and claims nothing.
+		if r, err := db.IdempotentResponse(ctx, store.IdempotencyKey{Scope: "s", Key: "unknown", RequestHash: []byte{1}}); r != nil || err != nil {
+			t.Errorf("IdempotentResponse(unknown) = %v, %v; want nothing", r, err)
+		}
+		if r, err := db.IdempotentResponse(ctx, key); err != nil || r == nil || r.Status != resp.Status || string(r.Body) != string(resp.Body) {
+			t.Errorf("IdempotentResponse(done) = %v, %v; want the stored response", r, err)
+		}
+		if _, err := db.IdempotentResponse(ctx, other); !errors.Is(err, store.ErrIdempotencyConflict) {
+			t.Errorf("IdempotentResponse(another request) = %v, want ErrIdempotencyConflict", err)
+		}
+		if _, err := db.IdempotentResponse(ctx, store.IdempotencyKey{Scope: "s", Key: "dangling", RequestHash: []byte{1}}); !errors.Is(err, store.ErrIdempotencyInProgress) {
+			t.Errorf("IdempotentResponse(dangling) = %v, want ErrIdempotencyInProgress", err)
+		}
+		if _, err := db.IdempotentResponse(ctx, store.IdempotencyKey{Scope: "s", Key: "with space", RequestHash: []byte{1}}); !errors.Is(err, store.ErrInvalidIdempotencyKey) {
+			t.Errorf("IdempotentResponse(bad key) = %v, want ErrInvalidIdempotencyKey", err)
+		}
+		if r, err := handle(store.IdempotencyKey{Scope: "s", Key: "unknown", RequestHash: []byte{1}}); r != nil || err != nil {
+			t.Errorf("a key looked up is still new: %v, %v", r, err)
+		}
+
 		n, err := db.PruneIdempotencyKeys(ctx, storetest.Now.Add(time.Microsecond))
-		if err != nil || n != 3 {
-			t.Errorf("PruneIdempotencyKeys = %d, %v; want 3", n, err)
+		if err != nil || n != 4 {
+			t.Errorf("PruneIdempotencyKeys = %d, %v; want 4", n, err)
 		}
 	})
 }

@@ -80,6 +80,16 @@ func (tx *Tx) ClaimIdempotencyKey(ctx context.Context, k IdempotencyKey) (*Store
 	} else if n == 1 {
 		return nil, nil
 	}
+	// No row now: pruned between the two statements; treat it as busy.
+	return readIdempotencyKey(tx.QueryRowContext(ctx, idemSelect, k.Scope, k.Key), k, ErrIdempotencyInProgress)
+}
+
+const idemSelect = "SELECT request_hash, status, content_type, body, created_at FROM idempotency_keys WHERE scope = ? AND key = ?"
+
+// readIdempotencyKey judges the row of k: the stored response of the same request,
+// ErrIdempotencyConflict for another request, ErrIdempotencyInProgress for a claim
+// without a response, and absent for no row.
+func readIdempotencyKey(row *sql.Row, k IdempotencyKey, absent error) (*StoredResponse, error) {
 	var (
 		hash        []byte
 		status      int
@@ -87,12 +97,9 @@ func (tx *Tx) ClaimIdempotencyKey(ctx context.Context, k IdempotencyKey) (*Store
 		body        []byte
 		at          int64
 	)
-	err = tx.QueryRowContext(ctx,
-		"SELECT request_hash, status, content_type, body, created_at FROM idempotency_keys WHERE scope = ? AND key = ?",
-		k.Scope, k.Key).Scan(&hash, &status, &contentType, &body, &at)
+	err := row.Scan(&hash, &status, &contentType, &body, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		// Deleted between the two statements (pruning): treat as busy.
-		return nil, ErrIdempotencyInProgress
+		return nil, absent
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: read idempotency key: %w", err)
@@ -104,6 +111,18 @@ func (tx *Tx) ClaimIdempotencyKey(ctx context.Context, k IdempotencyKey) (*Store
 		return nil, ErrIdempotencyInProgress
 	}
 	return &StoredResponse{Status: status, ContentType: contentType, Body: body, CreatedAt: FromMicros(at)}, nil
+}
+
+// IdempotentResponse looks k up without claiming it, for a request whose work is
+// costly or leaves traces outside the database (the archive's blobs) before the
+// transaction that claims the key: the stored response of the same request, or nil
+// when the key is unknown; ErrIdempotencyConflict and ErrIdempotencyInProgress as
+// ClaimIdempotencyKey gives them. The claim in the working transaction still decides.
+func (db *DB) IdempotentResponse(ctx context.Context, k IdempotencyKey) (*StoredResponse, error) {
+	if err := k.valid(); err != nil {
+		return nil, err
+	}
+	return readIdempotencyKey(db.QueryRowContext(ctx, idemSelect, k.Scope, k.Key), k, nil)
 }
 
 // SaveIdempotentResponse records the response for a key this transaction
