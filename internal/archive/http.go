@@ -80,14 +80,38 @@ func idemProblem(err error) error {
 	return err
 }
 
-// Problem maps an archive error to its API problem (rule DC-6); other errors pass.
+// Problem maps an archive error to its API problem (rule DC-6); other errors pass. The
+// outermost archive error in err's tree decides, so a refusal that carries its cause
+// (a container not valid because a signature is over other content) keeps the
+// refusal's code.
 func Problem(err error) error {
-	for _, m := range problems {
-		if errors.Is(err, m.err) {
-			return m.p.WithRule("DC-6").WithDetail(err.Error()).WithCause(err)
-		}
+	if p := outermost(err); p != nil {
+		return p.WithRule("DC-6").WithDetail(err.Error()).WithCause(err)
 	}
 	return err
+}
+
+// outermost is the problem of the first archive error in err's tree, outermost first.
+func outermost(err error) *problem.Problem {
+	if err == nil {
+		return nil
+	}
+	for _, m := range problems {
+		if err == m.err {
+			return m.p
+		}
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return outermost(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if p := outermost(e); p != nil {
+				return p
+			}
+		}
+	}
+	return nil
 }
 
 type ingestRequest struct {

@@ -108,9 +108,14 @@ func TestAPI(t *testing.T) {
 	idemKey = "k-1"
 	again := map[string]any{"name": "again.txt", "signatures": [][]byte{sig}}
 	_, first, _ := call(bankBIN, "POST", "/v1/archive/documents", again)
+	blobs := count(t, db, `SELECT COUNT(*) FROM archive_blobs`)
 	st, second, raw := call(bankBIN, "POST", "/v1/archive/documents", again)
 	if st != 201 || first["id"] == nil || second["id"] != first["id"] {
 		t.Fatalf("replay: %d %s", st, raw)
+	}
+	// The replay is answered before any work: no new signature blob is left behind.
+	if n := count(t, db, `SELECT COUNT(*) FROM archive_blobs`); n != blobs {
+		t.Fatalf("the replay wrote %d blobs", n-blobs)
 	}
 	if st, m, _ := call(bankBIN, "POST", "/v1/archive/documents", map[string]any{"name": "other.txt", "signatures": [][]byte{sig}}); st != 422 ||
 		m["code"] != "idempotency.key_conflict" {

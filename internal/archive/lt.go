@@ -106,7 +106,7 @@ func MakeLT(ctx context.Context, sig, detached []byte, val Validation) ([]byte, 
 		return nil, nil, fmt.Errorf("%w: %w", ErrBadCMS, err)
 	}
 	if !res.Valid {
-		return nil, res, fmt.Errorf("%w: %s", ErrSignatureInvalid, firstCode(res))
+		return nil, res, fmt.Errorf("%w: %w", ErrSignatureInvalid, firstErr(res))
 	}
 	// Embed the validation material.
 	if sd, err = signeddata.Parse(withTS); err != nil {
@@ -186,15 +186,17 @@ func (val Validation) crls() []*pki.CRL {
 	return val.CRLs
 }
 
-func firstCode(res *cms.Result) string {
+// firstErr is the first error of res's signers that has a code, for the refusal to
+// carry (a revoked signer, a changed content): the cabinet words it as the report does.
+func firstErr(res *cms.Result) error {
 	for _, s := range res.Signers {
 		for _, e := range s.Errors {
-			if c := eds.Code(e); c != "" {
-				return c
+			if eds.Code(e) != "" {
+				return e
 			}
 		}
 	}
-	return "invalid"
+	return errors.New("invalid")
 }
 
 // Document is an archived document as exported: its content, its signatures (each a

@@ -49,6 +49,12 @@ type Config struct {
 	Now           func() time.Time
 }
 
+// The defaults of Config.MaxDocument and Config.MaxSignatures.
+const (
+	DefaultMaxDocument   = 20 << 20
+	DefaultMaxSignatures = 16
+)
+
 // Service is the archive: ingest, list, read, export, seal and renew.
 type Service struct {
 	cfg Config
@@ -76,10 +82,10 @@ func New(cfg Config) (*Service, error) {
 		cfg.Validation.Now = cfg.Now
 	}
 	if cfg.MaxDocument <= 0 {
-		cfg.MaxDocument = 20 << 20
+		cfg.MaxDocument = DefaultMaxDocument
 	}
 	if cfg.MaxSignatures <= 0 {
-		cfg.MaxSignatures = 16
+		cfg.MaxSignatures = DefaultMaxSignatures
 	}
 	cfg.Policy = cfg.Policy.withDefaults()
 	return &Service{cfg: cfg}, nil
@@ -143,6 +149,9 @@ func (s *Service) Import(ctx context.Context, owner string, container []byte) (*
 				return nil, fmt.Errorf("%w: %w", ErrSignatureInvalid, e)
 			}
 		}
+		if errs := rep.Errs(); len(errs) > 0 {
+			return nil, fmt.Errorf("%w: the container does not verify: %w", ErrSignatureInvalid, errs[0])
+		}
 		return nil, fmt.Errorf("%w: the container does not verify", ErrSignatureInvalid)
 	}
 	imp := &imported{rep: rep}
@@ -186,6 +195,15 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 	}
 	if !docName.MatchString(name) {
 		name = "document.bin"
+	}
+	if idem != nil {
+		// A repeat is answered before any work: validating again would write a new
+		// signature blob (its time-stamp differs) that nothing references. The claim in
+		// the storing transaction still decides between two first requests at once.
+		r, err := s.cfg.DB.IdempotentResponse(ctx, idem.Key)
+		if err != nil || r != nil {
+			return nil, r, err
+		}
 	}
 	lts := make([][]byte, len(sigs))
 	parties := map[string]bool{owner: true}

@@ -39,6 +39,7 @@ var (
 	newView      = views.Add("new", "archive.new.title")
 	writeView    = views.Add("write", "archive.sign.title")
 	signView     = views.Add("sign", "archive.sign.check")
+	uploadView   = views.Add("upload", "archive.upload.title")
 )
 
 // maxText bounds the text a citizen writes to sign here (the form carries it twice:
@@ -51,6 +52,7 @@ type Archive interface {
 	List(ctx context.Context, party string) ([]dom.Summary, error)
 	Open(ctx context.Context, party, id string, export bool) (*dom.Document, *dom.Summary, error)
 	Check(ctx context.Context, d *dom.Document) (*dom.Report, error)
+	Import(ctx context.Context, owner string, container []byte) (*dom.Summary, error)
 }
 
 // Config configures the area.
@@ -80,6 +82,9 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("GET /archive", web.Citizen(a.list))
 	s.Handle("GET /archive/new", web.Citizen(a.newForm))
 	s.Handle("POST /archive/new", web.Form(web.Citizen(a.store)))
+	s.Handle("GET /archive/upload", web.Citizen(a.uploadForm))
+	s.Handle("POST /archive/upload", web.Upload(web.Citizen(a.upload), maxUpload))
+	s.Handle("POST /archive/import", web.Upload(web.Citizen(a.importContainer), maxUpload))
 	s.Handle("GET /archive/sign", web.Citizen(a.writeForm))
 	s.Handle("POST /archive/sign", web.Form(web.Citizen(a.review)))
 	s.Handle("POST /archive/sign/store", web.Form(web.Citizen(a.storeSigned)))

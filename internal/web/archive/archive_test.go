@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"html"
 	"html/template"
 	"net/http/httptest"
@@ -35,6 +36,7 @@ type stored struct {
 	owner, name string
 	content     []byte
 	sig         []byte
+	sigs        [][]byte
 }
 
 // Ingest refuses the documents named "invalid" (a signature that does not hold) and
@@ -45,9 +47,24 @@ func (f *fakeArchive) Ingest(_ context.Context, owner, name string, content []by
 		return nil, dom.ErrSignatureInvalid
 	case "junk":
 		return nil, dom.ErrBadCMS
+	case "revoked":
+		return nil, fmt.Errorf("%w: %w", dom.ErrSignatureInvalid, pki.ErrRevoked)
 	}
-	f.stored = append(f.stored, stored{owner, name, content, sigs[0]})
+	f.stored = append(f.stored, stored{owner, name, content, sigs[0], sigs})
 	return &dom.Summary{ID: "d2"}, nil
+}
+
+// Import refuses the containers "bomb" (expands too far) and "traversal" (a bad entry
+// name).
+func (f *fakeArchive) Import(_ context.Context, owner string, container []byte) (*dom.Summary, error) {
+	switch string(container) {
+	case "bomb":
+		return nil, dom.ErrContainerBomb
+	case "traversal":
+		return nil, dom.ErrContainerPath
+	}
+	f.stored = append(f.stored, stored{owner: owner, name: "imported", content: container})
+	return &dom.Summary{ID: "d3"}, nil
 }
 
 var doc = dom.Summary{ID: "d1", Name: "loan.txt", Size: 5, ContentSHA256: strings.Repeat("ab", 32), Signatures: 1, Sealed: true, CreatedAt: t0}
@@ -109,6 +126,9 @@ func TestCatalog(t *testing.T) {
 func TestGuards(t *testing.T) {
 	h, f := mount(t)
 	webtest.CheckGuards(t, h)
+	if len(f.stored) != 0 {
+		t.Errorf("a refused request stored %d documents", len(f.stored))
+	}
 	for _, p := range f.asked {
 		if p != "citizen:1" && p != "citizen:2" {
 			t.Errorf("a refused request read the archive as %q", p)
