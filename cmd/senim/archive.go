@@ -24,7 +24,7 @@ import (
 // jobs, which `senim serve` runs by itself (docs/archive.md), under the same lease.
 func archiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "seal" && args[0] != "renew") {
-		return errors.New("usage: senim archive seal|renew --tsa URL [--tsa-cert FILE]... [--crl FILE]... [--renew-before DURATION] [--hash-policy FILE] [--hash OID] [--max N]")
+		return errors.New("usage: senim archive seal|renew --tsa URL [--tsa-cert FILE]... [--crl FILE]... [--renew-before DURATION] [--hash-policy FILE] [--hash OID] [--max N] [--archive-blobs DIR]")
 	}
 	sub := args[0]
 	fs := flag.NewFlagSet("archive "+sub, flag.ContinueOnError)
@@ -39,6 +39,7 @@ func archiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	hashPolicy := fs.String("hash-policy", "", "renew: a hash policy file (the format of internal/archive/hashpolicy.json) instead of the built-in one")
 	hashOID := fs.String("hash", "", "dotted OID of the hash of new trees (seal, hash-tree renewal); default GOST R 34.11-2015 Streebog-512")
 	max := fs.Int("max", 100000, "seal: at most this many documents into one evidence record")
+	blobDir := fs.String("archive-blobs", "", "the directory serve keeps the archive's bytes in (serve --archive-blobs), if it does; hash-tree renewal reads them")
 	pos, err := cli.Parse(fs, args[1:], nil)
 	if err != nil {
 		return err
@@ -82,8 +83,12 @@ func archiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("--hash: %w", err)
 		}
 	}
+	blobs, err := archive.Blobs(d, *blobDir)
+	if err != nil {
+		return fmt.Errorf("--archive-blobs: %w", err)
+	}
 	var ts cms.TimeStamper = &tsp.Client{URL: *tsaURL}
-	svc, err := archive.New(archive.Config{DB: d, TSA: ts, TSAChain: chain,
+	svc, err := archive.New(archive.Config{DB: d, Blobs: blobs, TSA: ts, TSAChain: chain,
 		Validation: archive.Validation{CRLs: cfg.CRLs}, Policy: policy})
 	if err != nil {
 		return err

@@ -123,6 +123,9 @@ func TestArchiveSealRenewCommands(t *testing.T) {
 	if code, _, _ := runCmd(t, "archive", "renew", "--data-dir", dir); code != 2 {
 		t.Fatal("renew without --tsa")
 	}
+	if code, _, errs := runCmd(t, "archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--archive-blobs", "blobs"); code != 2 || !strings.Contains(errs, "--archive-blobs") {
+		t.Fatalf("a relative blob directory: %d %s", code, errs)
+	}
 
 	// The manual runs were runs of serve's jobs: `senim jobs` counts them and shows the
 	// last refusal.

@@ -335,6 +335,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.ArchiveSealMax, "archive-seal-max", app.DefaultArchiveSealMax, "at most this many documents sealed by one run (one evidence record)")
 	fs.DurationVar(&cfg.ArchiveRenewInterval, "archive-renew-interval", app.DefaultArchiveRenewInterval, "how often the archive looks for archive time-stamps and hash trees to renew (job archive_renew)")
 	fs.DurationVar(&cfg.ArchiveRenewBefore, "archive-renew-before", 365*24*time.Hour, "renew an archive time-stamp when its TSA certificate expires within this time")
+	fs.StringVar(&cfg.ArchiveBlobDir, "archive-blobs", "", "keep the archive's documents and signatures as files in this directory (absolute; shared by every node) instead of the database; bytes stored earlier are still read from the database")
 	archiveHashPolicy := fs.String("archive-hash-policy", "", "hash policy file of the archive's jobs (the format of internal/archive/hashpolicy.json) instead of the built-in one")
 	var gc server.GC
 	fs.StringVar(&gc.Percent, "gc-percent", "", fmt.Sprintf("the garbage collector's growth target (GOGC): a number, or off with a memory limit (default GOGC if set, else %d)", server.DefaultGCPercent))
@@ -358,6 +359,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if cfg.ArchiveWeakFrom, err = archive.ParseHashPolicy(b); err != nil {
 			return fmt.Errorf("--archive-hash-policy: %w", err)
 		}
+	}
+	if cfg.ArchiveBlobDir != "" && !filepath.IsAbs(cfg.ArchiveBlobDir) {
+		return fmt.Errorf("--archive-blobs: %q is not an absolute path", cfg.ArchiveBlobDir)
 	}
 	if *archiveHash != "" {
 		if cfg.ArchiveHash, err = archive.ParseHashOID(*archiveHash); err != nil {

@@ -126,9 +126,9 @@ func TestServeGCFlags(t *testing.T) {
 	}
 }
 
-// The archive's hash and hash policy are read and checked before serve starts: an
-// unknown or unparsable hash, a missing or malformed policy file stop it with the
-// flag named (rule DC-6: the policy is configurable, and a wrong one is not half-used).
+// The archive's hash, hash policy and blob directory are read and checked before serve
+// starts: an unknown or unparsable hash, a missing or malformed policy file, a relative
+// blob directory stop it with the flag named (rule DC-6: the policy is configurable, and a wrong one is not half-used).
 func TestServeArchiveHashFlags(t *testing.T) {
 	badPolicy := filepath.Join(t.TempDir(), "policy.json")
 	if err := os.WriteFile(badPolicy, []byte(`{"algorithms": [{"oid": "2.16.840.1.101.3.4.2.3", "weak_from": "soon"}]}`), 0o600); err != nil {
@@ -139,6 +139,7 @@ func TestServeArchiveHashFlags(t *testing.T) {
 		{"--archive-hash", "streebog", "bad hash OID"},
 		{"--archive-hash-policy", filepath.Join(t.TempDir(), "missing.json"), "no such file"},
 		{"--archive-hash-policy", badPolicy, `parsing time "soon"`},
+		{"--archive-blobs", "blobs", "not an absolute path"},
 	} {
 		code, _, stderr := runCmd(t, "serve", c.flag, c.value)
 		if code != 2 || !strings.Contains(stderr, c.flag+":") || !strings.Contains(stderr, c.why) {

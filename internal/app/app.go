@@ -134,6 +134,10 @@ type Config struct {
 	// archive.ParseHashPolicy's format). Nil: the built-in ones.
 	ArchiveHash     asn1.ObjectIdentifier
 	ArchiveWeakFrom map[string]time.Time
+	// ArchiveBlobDir keeps the archive's bytes as files under this absolute directory
+	// (archive.Blobs: bytes stored earlier are still read from the database); empty:
+	// in the database.
+	ArchiveBlobDir string
 
 	// WebhookRoots verify the TLS certificates of organisations' webhook endpoints
 	// (the system's roots when nil; tests and a local sandbox receiver add theirs).

@@ -47,7 +47,11 @@ func (a *App) mountArchive(s *server.Server, ids *identity.Service) error {
 		// revoked; every answer that decided is embedded.
 		val.Revocation = []pki.RevocationMethod{pki.RevocationCRL, pki.RevocationOCSP}
 	}
-	svc, err := archive.New(archive.Config{DB: a.DB, TSA: stamper, TSAChain: chain, Parties: ids, Now: a.Config.Now,
+	blobs, err := archive.Blobs(a.DB, a.Config.ArchiveBlobDir)
+	if err != nil {
+		return err
+	}
+	svc, err := archive.New(archive.Config{DB: a.DB, Blobs: blobs, TSA: stamper, TSAChain: chain, Parties: ids, Now: a.Config.Now,
 		Validation: val,
 		Trust:      archive.Trust{Roots: tc.Roots, Intermediates: tc.Intermediates, CRLs: tc.CRLs},
 		Policy:     archive.Policy{RenewBefore: a.Config.ArchiveRenewBefore, Hash: a.Config.ArchiveHash, WeakFrom: a.Config.ArchiveWeakFrom}})

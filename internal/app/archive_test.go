@@ -1,7 +1,10 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -221,4 +224,30 @@ func exportedReport(t *testing.T, a *App, base, bin, id string) *archive.Report 
 		t.Fatalf("offline: %v %v", err, rep.Errs())
 	}
 	return rep
+}
+
+// rule DC-6: serve --archive-blobs keeps the archive's bytes as files: a document
+// stored in the sandbox is a file under the directory, none of its bytes are in the
+// database, and it opens whole.
+func TestArchiveBlobDirectory(t *testing.T) {
+	cfg := sandboxConfig(t, "")
+	cfg.ArchiveBlobDir = filepath.Join(t.TempDir(), "blobs")
+	a, _ := startSandbox(t, cfg)
+	c := a.Pop.Citizens[0]
+	id := archivedBy(t, a, c.IIN)
+	ref, err := a.Identity.SubjectRef(t.Context(), c.IIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, sm, err := a.Archive.Open(t.Context(), ref, id, false)
+	if err != nil || len(d.Content) == 0 {
+		t.Fatalf("open: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(cfg.ArchiveBlobDir, sm.ContentSHA256[:2], sm.ContentSHA256)); err != nil || !bytes.Equal(b, d.Content) {
+		t.Fatalf("the content's file: %v", err)
+	}
+	var n int
+	if err := a.DB.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM archive_blobs`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d blobs in the database (%v), want none", n, err)
+	}
 }

@@ -130,3 +130,44 @@ func (s FileBlobs) Get(_ context.Context, addr string) ([]byte, error) {
 	}
 	return checked(addr, b)
 }
+
+// Blobs is the blob store of an archive on db: DBBlobs when dir is empty; else FileBlobs
+// under dir, which still reads from DBBlobs what it does not hold itself — the bytes
+// of documents stored before the deployment chose a directory, so switching to one
+// needs no copy. New bytes go to the directory only.
+func Blobs(db *store.DB, dir string) (BlobStore, error) {
+	if dir == "" {
+		return DBBlobs{DB: db}, nil
+	}
+	if !filepath.IsAbs(dir) {
+		return nil, fmt.Errorf("archive: the blob directory %q must be an absolute path", dir)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("archive: the blob directory: %w", err)
+	}
+	// Fail at start, not at the first ingest, when the directory cannot be written.
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return nil, fmt.Errorf("archive: the blob directory is not writable: %w", err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return fallbackBlobs{primary: FileBlobs{Dir: dir}, fallback: DBBlobs{DB: db}}, nil
+}
+
+// fallbackBlobs puts into primary and reads from primary, then fallback.
+type fallbackBlobs struct {
+	primary, fallback BlobStore
+}
+
+func (s fallbackBlobs) Put(ctx context.Context, b []byte) (string, error) {
+	return s.primary.Put(ctx, b)
+}
+
+func (s fallbackBlobs) Get(ctx context.Context, addr string) ([]byte, error) {
+	b, err := s.primary.Get(ctx, addr)
+	if errors.Is(err, ErrNotFound) {
+		return s.fallback.Get(ctx, addr)
+	}
+	return b, err
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -83,8 +84,13 @@ func testService(t *testing.T, db *store.DB, blobKind string) {
 	bob, bobIIN := w.citizenSigner("Bob", 2)
 	parties := fakeParties{aliceIIN: "citizen:1", bobIIN: "citizen:2"}
 	var blobs BlobStore = DBBlobs{DB: db}
+	dir := ""
 	if blobKind == "files" {
-		blobs = FileBlobs{Dir: t.TempDir()}
+		dir = t.TempDir()
+		var err error
+		if blobs, err = Blobs(db, dir); err != nil { // as serve --archive-blobs makes it
+			t.Fatal(err)
+		}
 	}
 	crl := w.crl()
 	tsa := &switchTSA{cur: w.tsa1}
@@ -218,8 +224,8 @@ func testService(t *testing.T, db *store.DB, blobKind string) {
 	}
 
 	// A blob changed behind the store's back is reported, not served.
-	if fb, ok := blobs.(FileBlobs); ok {
-		p, _ := fb.path(sum.ContentSHA256)
+	if dir != "" {
+		p := filepath.Join(dir, sum.ContentSHA256[:2], sum.ContentSHA256)
 		if err := os.WriteFile(p, []byte("changed"), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -227,6 +233,65 @@ func testService(t *testing.T, db *store.DB, blobKind string) {
 			t.Fatalf("changed blob: %v", err)
 		}
 	}
+}
+
+// rule DC-6: with a blob directory (serve --archive-blobs) new bytes go to files and
+// bytes stored earlier in the database are still read, so switching needs no copy; a
+// file changed behind the store's back is reported even when the database holds a good
+// copy; a relative or unusable directory is refused at start.
+func TestBlobsDirectory(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		old := []byte("stored before the directory was chosen")
+		oldAddr, err := (DBBlobs{DB: db}).Put(ctx, old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), "blobs")
+		bs, err := Blobs(db, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := bs.Get(ctx, oldAddr); err != nil || string(b) != string(old) {
+			t.Fatalf("bytes stored in the database: %q %v", b, err)
+		}
+		fresh := []byte("stored after")
+		addr, err := bs.Put(ctx, fresh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, addr[:2], addr)); err != nil || string(b) != string(fresh) {
+			t.Fatalf("the new blob's file: %q %v", b, err)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM archive_blobs`); n != 1 {
+			t.Fatalf("%d blobs in the database, want only the old one", n)
+		}
+		if b, err := bs.Get(ctx, addr); err != nil || string(b) != string(fresh) {
+			t.Fatalf("the new blob: %q %v", b, err)
+		}
+		if _, err := bs.Get(ctx, Address([]byte("never stored"))); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("an unknown blob: %v", err)
+		}
+		// A changed file is not masked by the database's copy.
+		if _, err := (DBBlobs{DB: db}).Put(ctx, fresh); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, addr[:2], addr), []byte("changed"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bs.Get(ctx, addr); !errors.Is(err, ErrBlobChanged) {
+			t.Fatalf("a changed file: %v", err)
+		}
+		file := filepath.Join(t.TempDir(), "a-file")
+		if err := os.WriteFile(file, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []string{"relative/blobs", filepath.Join(file, "blobs")} {
+			if _, err := Blobs(db, bad); err == nil {
+				t.Errorf("Blobs(%q) accepted", bad)
+			}
+		}
+	})
 }
 
 // rule DC-6: the service renews a batch whose hash weakens by a new hash tree (the
