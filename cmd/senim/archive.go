@@ -83,7 +83,7 @@ func archiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("--hash: %w", err)
 		}
 	}
-	blobs, err := archive.Blobs(d, *blobDir)
+	blobs, err := archive.Blobs(d, *blobDir, nil)
 	if err != nil {
 		return fmt.Errorf("--archive-blobs: %w", err)
 	}

@@ -47,7 +47,7 @@ func (a *App) mountArchive(s *server.Server, ids *identity.Service) error {
 		// revoked; every answer that decided is embedded.
 		val.Revocation = []pki.RevocationMethod{pki.RevocationCRL, pki.RevocationOCSP}
 	}
-	blobs, err := archive.Blobs(a.DB, a.Config.ArchiveBlobDir)
+	blobs, err := archive.Blobs(a.DB, a.Config.ArchiveBlobDir, a.Config.Now)
 	if err != nil {
 		return err
 	}

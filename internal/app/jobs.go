@@ -16,6 +16,8 @@ const (
 	JobArchiveSeal = "archive_seal"
 	// JobArchiveRenew renews the archive time-stamps and hash trees that are due.
 	JobArchiveRenew = "archive_renew"
+	// JobArchiveBlobs deletes the archive's blobs that nothing references.
+	JobArchiveBlobs = "archive_blobs"
 	// JobNotifyEscalate applies the notification point's escalation policy.
 	JobNotifyEscalate = "notify_escalate"
 )
@@ -25,6 +27,9 @@ const (
 	DefaultArchiveSealInterval  = time.Hour
 	DefaultArchiveSealMax       = 100000
 	DefaultArchiveRenewInterval = 24 * time.Hour
+	// archiveBlobsInterval is how often unreferenced blobs are looked for; each is left
+	// alone for archive.DefaultBlobGrace after it was last put.
+	archiveBlobsInterval = 24 * time.Hour
 	// escalateInterval is how often the notification point's policy is applied (the
 	// dispatcher did it every ten seconds before).
 	escalateInterval = 10 * time.Second
@@ -58,8 +63,21 @@ func ArchiveRenewJob(svc *archive.Service, interval time.Duration, log *slog.Log
 		}}
 }
 
+// ArchiveBlobsJob deletes, every interval, the archive's blobs that no document or
+// signature references and that were last put more than archive.DefaultBlobGrace ago.
+func ArchiveBlobsJob(svc *archive.Service, interval time.Duration, log *slog.Logger) jobs.Job {
+	return jobs.Job{Name: JobArchiveBlobs, Interval: interval, Lease: 10 * time.Minute,
+		Run: func(ctx context.Context, _ *jobs.Lease) error {
+			n, err := svc.CollectBlobs(ctx, 0)
+			if n > 0 {
+				log.InfoContext(ctx, "archive: unreferenced blobs deleted", slog.Int("blobs", n))
+			}
+			return err
+		}}
+}
+
 // buildJobs makes the job engine: the notification point's escalation always, the
-// archive's seal and renewal when the archive is on.
+// archive's seal, renewal and blob collection when the archive is on.
 func (a *App) buildJobs() error {
 	cfg := a.Config
 	js := []jobs.Job{{Name: JobNotifyEscalate, Interval: escalateInterval, Lease: time.Minute,
@@ -78,7 +96,8 @@ func (a *App) buildJobs() error {
 		if renew <= 0 {
 			renew = DefaultArchiveRenewInterval
 		}
-		js = append(js, ArchiveSealJob(a.Archive, seal, sealMax, a.log), ArchiveRenewJob(a.Archive, renew, a.log))
+		js = append(js, ArchiveSealJob(a.Archive, seal, sealMax, a.log), ArchiveRenewJob(a.Archive, renew, a.log),
+			ArchiveBlobsJob(a.Archive, archiveBlobsInterval, a.log))
 	}
 	var err error
 	a.Jobs, err = jobs.New(jobs.Config{DB: a.DB, Now: cfg.Now, Logger: a.log}, js...)

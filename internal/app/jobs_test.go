@@ -12,11 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/internal/archive"
 	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/eds/tsp/tsptest"
 	"github.com/senimkz/senim/internal/jobs"
+	"github.com/senimkz/senim/internal/store"
 )
 
 // testClock is a clock the test moves.
@@ -253,5 +255,65 @@ func TestArchiveJobsHashPolicy(t *testing.T) {
 				t.Errorf("renewal job after two runs: %+v; want a weak-hash failure: %v", st, c.wantErr)
 			}
 		})
+	}
+}
+
+// rule DC-6: serve's archive_blobs job deletes the archive's blobs that nothing
+// references once they are older than the grace period, on its daily schedule; an
+// archived document's bytes stay.
+func TestArchiveBlobsJob(t *testing.T) {
+	clk := &testClock{t: testNow}
+	cfg := sandboxConfig(t, "")
+	cfg.Now = clk.Now
+	a, _ := startSandbox(t, cfg)
+	ctx := t.Context()
+	c := a.Pop.Citizens[0]
+	id := archivedBy(t, a, c.IIN)
+	// Bytes an ingest put before its transaction failed.
+	if _, err := a.DB.ExecContext(ctx, `INSERT INTO archive_blobs (sha256, bytes, created_at) VALUES (?, ?, ?)`,
+		strings.Repeat("ab", 32), []byte("orphan"), store.Micros(clk.Now())); err != nil {
+		t.Fatal(err)
+	}
+	blobs := func() int {
+		t.Helper()
+		var n int
+		if err := a.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM archive_blobs`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	runs := func() int64 {
+		t.Helper()
+		all, err := jobs.List(ctx, a.DB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range all {
+			if s.Name == JobArchiveBlobs {
+				return s.Runs
+			}
+		}
+		return 0
+	}
+	total := blobs() // the document's content and signature, and the orphan
+	if _, err := a.Jobs.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if runs() != 1 || blobs() != total {
+		t.Fatalf("first run: %d runs, %d of %d blobs left; the orphan is young", runs(), blobs(), total)
+	}
+	clk.Set(testNow.Add(archive.DefaultBlobGrace + time.Hour))
+	if _, err := a.Jobs.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if runs() != 2 || blobs() != total-1 {
+		t.Fatalf("a day later: %d runs, %d of %d blobs left; want the orphan gone", runs(), blobs(), total)
+	}
+	ref, err := a.Identity.SubjectRef(ctx, c.IIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.Archive.Open(ctx, ref, id, false); err != nil {
+		t.Fatalf("the archived document after the job: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"time"
 
 	"github.com/senimkz/senim/internal/store"
 )
@@ -23,6 +24,22 @@ type BlobStore interface {
 	Put(ctx context.Context, b []byte) (addr string, err error)
 	Get(ctx context.Context, addr string) ([]byte, error)
 }
+
+// BlobSweeper is a BlobStore whose unreferenced blobs can be collected (both
+// implementations are; Service.CollectBlobs). A blob's time is when its bytes were
+// last put: a Put of bytes already stored renews it, so bytes that an ingest has just
+// put, and is about to reference, are never old.
+type BlobSweeper interface {
+	BlobStore
+	// Old calls fn with the addresses of the blobs last put before t, a batch at a time.
+	Old(ctx context.Context, before time.Time, fn func(addrs []string) error) error
+	// Remove deletes the blob addr if it was still last put before t, and says whether
+	// it did.
+	Remove(ctx context.Context, addr string, before time.Time) (bool, error)
+}
+
+// sweepBatch is how many addresses Old gives at a time.
+const sweepBatch = 500
 
 // Address returns the address of b: the lower-case hex SHA-256.
 func Address(b []byte) string {
@@ -42,18 +59,66 @@ func checked(addr string, b []byte) ([]byte, error) {
 // DBBlobs keeps blobs in the archive_blobs table.
 type DBBlobs struct {
 	DB  *store.DB
-	Now func() int64 // microseconds; default 0 is replaced by the store's clock at insert
+	Now func() time.Time // default time.Now: when a blob was last put
 }
 
-// Put implements BlobStore.
+func (s DBBlobs) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Put implements BlobStore. Bytes already stored keep their row; their time becomes
+// now (BlobSweeper).
 func (s DBBlobs) Put(ctx context.Context, b []byte) (string, error) {
 	addr := Address(b)
-	var now int64
-	if s.Now != nil {
-		now = s.Now()
-	}
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO archive_blobs (sha256, bytes, created_at) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING`, addr, b, now)
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO archive_blobs (sha256, bytes, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (sha256) DO UPDATE SET created_at = excluded.created_at WHERE archive_blobs.created_at < excluded.created_at`,
+		addr, b, store.Micros(s.now()))
 	return addr, err
+}
+
+// Old implements BlobSweeper.
+func (s DBBlobs) Old(ctx context.Context, before time.Time, fn func(addrs []string) error) error {
+	after := ""
+	for {
+		rows, err := s.DB.QueryContext(ctx, `SELECT sha256 FROM archive_blobs WHERE created_at < ? AND sha256 > ? ORDER BY sha256 LIMIT ?`,
+			store.Micros(before), after, sweepBatch)
+		if err != nil {
+			return err
+		}
+		var addrs []string
+		for rows.Next() {
+			var a string
+			if err := rows.Scan(&a); err != nil {
+				rows.Close()
+				return err
+			}
+			addrs = append(addrs, a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(addrs) == 0 {
+			return nil
+		}
+		if err := fn(addrs); err != nil {
+			return err
+		}
+		after = addrs[len(addrs)-1]
+	}
+}
+
+// Remove implements BlobSweeper.
+func (s DBBlobs) Remove(ctx context.Context, addr string, before time.Time) (bool, error) {
+	res, err := s.DB.ExecContext(ctx, `DELETE FROM archive_blobs WHERE sha256 = ? AND created_at < ?`, addr, store.Micros(before))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // Get implements BlobStore.
@@ -71,9 +136,18 @@ func (s DBBlobs) Get(ctx context.Context, addr string) ([]byte, error) {
 
 // FileBlobs keeps blobs as files under Dir: ab/abcdef… (the address, split after two
 // characters). Files are written to a temporary name, synced and renamed, so a crash
-// leaves either nothing or the whole blob; an existing blob is never rewritten.
+// leaves either nothing or the whole blob; an existing blob is never rewritten. A
+// file's modification time is when its bytes were last put (BlobSweeper).
 type FileBlobs struct {
 	Dir string
+	Now func() time.Time // default time.Now
+}
+
+func (s FileBlobs) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 func (s FileBlobs) path(addr string) (string, error) {
@@ -87,8 +161,14 @@ func (s FileBlobs) path(addr string) (string, error) {
 func (s FileBlobs) Put(_ context.Context, b []byte) (string, error) {
 	addr := Address(b)
 	p, _ := s.path(addr)
+	now := s.now()
 	if _, err := os.Stat(p); err == nil {
-		return addr, nil
+		// Renew its time; gone meanwhile (collected): write it again.
+		if err := os.Chtimes(p, now, now); err == nil {
+			return addr, nil
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return "", err
@@ -109,10 +189,87 @@ func (s FileBlobs) Put(_ context.Context, b []byte) (string, error) {
 	if err := f.Close(); err != nil {
 		return "", err
 	}
+	if err := os.Chtimes(f.Name(), now, now); err != nil {
+		return "", err
+	}
 	if err := os.Rename(f.Name(), p); err != nil {
 		return "", err
 	}
 	return addr, nil
+}
+
+// Old implements BlobSweeper.
+func (s FileBlobs) Old(ctx context.Context, before time.Time, fn func(addrs []string) error) error {
+	dirs, err := os.ReadDir(s.Dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var addrs []string
+	for _, d := range dirs {
+		if !d.IsDir() || len(d.Name()) != 2 {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(s.Dir, d.Name()))
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			if !f.Type().IsRegular() || !addrPattern.MatchString(f.Name()) || f.Name()[:2] != d.Name() {
+				continue
+			}
+			info, err := f.Info()
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if info.ModTime().Before(before) {
+				addrs = append(addrs, f.Name())
+			}
+			if len(addrs) == sweepBatch {
+				if err := fn(addrs); err != nil {
+					return err
+				}
+				addrs = nil
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if len(addrs) > 0 {
+		return fn(addrs)
+	}
+	return nil
+}
+
+// Remove implements BlobSweeper. The file is first moved aside and its time read
+// again there: a Put that renewed it before the move wins and the file is moved back
+// (a Put that found it gone meanwhile wrote the same bytes, so moving back over them
+// changes nothing).
+func (s FileBlobs) Remove(_ context.Context, addr string, before time.Time) (bool, error) {
+	p, err := s.path(addr)
+	if err != nil {
+		return false, nil
+	}
+	aside := p + ".sweep"
+	if err := os.Rename(p, aside); errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	info, err := os.Stat(aside)
+	if err != nil {
+		return false, err
+	}
+	if !info.ModTime().Before(before) {
+		return false, os.Rename(aside, p)
+	}
+	return true, os.Remove(aside)
 }
 
 // Get implements BlobStore.
@@ -131,13 +288,14 @@ func (s FileBlobs) Get(_ context.Context, addr string) ([]byte, error) {
 	return checked(addr, b)
 }
 
-// Blobs is the blob store of an archive on db: DBBlobs when dir is empty; else FileBlobs
-// under dir, which still reads from DBBlobs what it does not hold itself — the bytes
-// of documents stored before the deployment chose a directory, so switching to one
-// needs no copy. New bytes go to the directory only.
-func Blobs(db *store.DB, dir string) (BlobStore, error) {
+// Blobs is the blob store of an archive on db, with now as its clock (nil: time.Now):
+// DBBlobs when dir is empty; else FileBlobs under dir, which still reads from DBBlobs
+// what it does not hold itself — the bytes of documents stored before the deployment
+// chose a directory, so switching to one needs no copy. New bytes go to the directory
+// only; both are swept.
+func Blobs(db *store.DB, dir string, now func() time.Time) (BlobSweeper, error) {
 	if dir == "" {
-		return DBBlobs{DB: db}, nil
+		return DBBlobs{DB: db, Now: now}, nil
 	}
 	if !filepath.IsAbs(dir) {
 		return nil, fmt.Errorf("archive: the blob directory %q must be an absolute path", dir)
@@ -152,12 +310,12 @@ func Blobs(db *store.DB, dir string) (BlobStore, error) {
 	}
 	f.Close()
 	os.Remove(f.Name())
-	return fallbackBlobs{primary: FileBlobs{Dir: dir}, fallback: DBBlobs{DB: db}}, nil
+	return fallbackBlobs{primary: FileBlobs{Dir: dir, Now: now}, fallback: DBBlobs{DB: db, Now: now}}, nil
 }
 
 // fallbackBlobs puts into primary and reads from primary, then fallback.
 type fallbackBlobs struct {
-	primary, fallback BlobStore
+	primary, fallback BlobSweeper
 }
 
 func (s fallbackBlobs) Put(ctx context.Context, b []byte) (string, error) {
@@ -170,4 +328,22 @@ func (s fallbackBlobs) Get(ctx context.Context, addr string) ([]byte, error) {
 		return s.fallback.Get(ctx, addr)
 	}
 	return b, err
+}
+
+// Old implements BlobSweeper: the old blobs of both stores. An address in both is
+// given twice; Remove then removes it from each in turn.
+func (s fallbackBlobs) Old(ctx context.Context, before time.Time, fn func(addrs []string) error) error {
+	if err := s.primary.Old(ctx, before, fn); err != nil {
+		return err
+	}
+	return s.fallback.Old(ctx, before, fn)
+}
+
+// Remove implements BlobSweeper.
+func (s fallbackBlobs) Remove(ctx context.Context, addr string, before time.Time) (bool, error) {
+	ok, err := s.primary.Remove(ctx, addr, before)
+	if err != nil || ok {
+		return ok, err
+	}
+	return s.fallback.Remove(ctx, addr, before)
 }

@@ -66,9 +66,6 @@ func New(cfg Config) (*Service, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("archive: a database is required")
 	}
-	if cfg.Blobs == nil {
-		cfg.Blobs = DBBlobs{DB: cfg.DB}
-	}
 	if cfg.TSA == nil {
 		cfg.TSA = cfg.Validation.TSA
 	}
@@ -77,6 +74,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Blobs == nil {
+		cfg.Blobs = DBBlobs{DB: cfg.DB, Now: cfg.Now}
 	}
 	if cfg.Validation.Now == nil {
 		cfg.Validation.Now = cfg.Now
@@ -713,4 +713,73 @@ func (s *Service) Renew(ctx context.Context) (RenewResult, error) {
 		res.Renewed += len(lasts)
 	}
 	return res, nil
+}
+
+// DefaultBlobGrace is how long CollectBlobs leaves an unreferenced blob alone: far
+// longer than any ingest takes between putting its bytes and committing the rows that
+// reference them.
+const DefaultBlobGrace = 24 * time.Hour
+
+// CollectBlobs deletes the blobs that no document and no signature references and
+// that were last put more than grace ago (DefaultBlobGrace when zero or less): the
+// bytes of an ingest whose storing transaction failed, or that lost the claim of its
+// Idempotency-Key to a concurrent first request. It returns how many it deleted; a
+// store that cannot be swept is left alone. A blob an ingest puts again meanwhile is
+// not deleted (BlobSweeper.Remove checks its time once more).
+func (s *Service) CollectBlobs(ctx context.Context, grace time.Duration) (int, error) {
+	sw, ok := s.cfg.Blobs.(BlobSweeper)
+	if !ok {
+		return 0, nil
+	}
+	if grace <= 0 {
+		grace = DefaultBlobGrace
+	}
+	before := s.cfg.Now().Add(-grace)
+	n := 0
+	err := sw.Old(ctx, before, func(addrs []string) error {
+		refs, err := s.referenced(ctx, addrs)
+		if err != nil {
+			return err
+		}
+		for _, a := range addrs {
+			if refs[a] {
+				continue
+			}
+			ok, err := sw.Remove(ctx, a, before)
+			if err != nil {
+				return err
+			}
+			if ok {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// referenced returns which of addrs a document's content or a signature references.
+func (s *Service) referenced(ctx context.Context, addrs []string) (map[string]bool, error) {
+	in := strings.Repeat("?, ", len(addrs)-1) + "?"
+	args := make([]any, 0, 2*len(addrs))
+	for range 2 {
+		for _, a := range addrs {
+			args = append(args, a)
+		}
+	}
+	rows, err := s.cfg.DB.QueryContext(ctx, `SELECT content_sha256 FROM archive_documents WHERE content_sha256 IN (`+in+`)
+		UNION SELECT sha256 FROM archive_signatures WHERE sha256 IN (`+in+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	refs := make(map[string]bool, len(addrs))
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, err
+		}
+		refs[a] = true
+	}
+	return refs, rows.Err()
 }

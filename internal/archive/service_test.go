@@ -88,7 +88,7 @@ func testService(t *testing.T, db *store.DB, blobKind string) {
 	if blobKind == "files" {
 		dir = t.TempDir()
 		var err error
-		if blobs, err = Blobs(db, dir); err != nil { // as serve --archive-blobs makes it
+		if blobs, err = Blobs(db, dir, nil); err != nil { // as serve --archive-blobs makes it
 			t.Fatal(err)
 		}
 	}
@@ -248,7 +248,7 @@ func TestBlobsDirectory(t *testing.T) {
 			t.Fatal(err)
 		}
 		dir := filepath.Join(t.TempDir(), "blobs")
-		bs, err := Blobs(db, dir)
+		bs, err := Blobs(db, dir, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,7 +287,7 @@ func TestBlobsDirectory(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, bad := range []string{"relative/blobs", filepath.Join(file, "blobs")} {
-			if _, err := Blobs(db, bad); err == nil {
+			if _, err := Blobs(db, bad, nil); err == nil {
 				t.Errorf("Blobs(%q) accepted", bad)
 			}
 		}

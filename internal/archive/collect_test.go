@@ -1,0 +1,119 @@
+package archive
+
+import (
+	"crypto/x509"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/store"
+	"github.com/senimkz/senim/internal/store/storetest"
+)
+
+// rule DC-6: the collector deletes only blobs that nothing references and that were
+// last put more than the grace period ago; an archived document's bytes stay however
+// old, bytes put again are young again, and a blob put again between the collector's
+// listing and its removal is not removed. On both engines, with bytes in the database
+// and in a directory (which also sweeps the database's older bytes).
+func TestCollectBlobs(t *testing.T) {
+	for _, kind := range []string{"db", "files"} {
+		t.Run(kind, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, db *store.DB) { testCollectBlobs(t, db, kind) })
+		})
+	}
+}
+
+func testCollectBlobs(t *testing.T, db *store.DB, kind string) {
+	ctx := t.Context()
+	w := newWorld(t)
+	clock := func() time.Time { return w.clock }
+	var bs BlobSweeper = DBBlobs{DB: db, Now: clock}
+	if kind == "files" {
+		var err error
+		if bs, err = Blobs(db, t.TempDir(), clock); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice, _ := w.citizenSigner("Alice", 1)
+	svc, err := New(Config{DB: db, Blobs: bs, Validation: w.validation(w.crl()), TSA: w.tsa1,
+		TSAChain: []*x509.Certificate{w.tsa1.Config.Cert, w.root.Cert}, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("Receipt for 150 000 tenge")
+	sig, err := cms.Sign(ctx, content, []cms.SignerSpec{alice}, cms.SignOptions{Detached: true, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := svc.Ingest(ctx, "citizen:1", "receipt.txt", content, [][]byte{sig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(s BlobStore, b string) string {
+		t.Helper()
+		a, err := s.Put(ctx, []byte(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	lost := put(bs, "the signature of an ingest whose transaction failed")
+	renewed := put(bs, "bytes an ingest puts again later")
+	raced := put(bs, "bytes put again while the collector runs")
+	legacy := ""
+	if kind == "files" {
+		legacy = put(DBBlobs{DB: db, Now: clock}, "bytes left in the database before the directory")
+	}
+	w.clock = w.clock.Add(DefaultBlobGrace + time.Hour)
+	young := put(bs, "the bytes of an ingest in progress")
+	put(bs, "bytes an ingest puts again later")
+
+	// A blob put again after the listing is not removed.
+	before := w.clock.Add(-DefaultBlobGrace)
+	var listed []string
+	if err := bs.Old(ctx, before, func(a []string) error { listed = append(listed, a...); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	put(bs, "bytes put again while the collector runs")
+	if ok, err := bs.Remove(ctx, raced, before); ok || err != nil {
+		t.Fatalf("Remove of a blob put again after the listing = %v, %v", ok, err)
+	}
+
+	n, err := svc.CollectBlobs(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 1
+	if legacy != "" {
+		want = 2
+	}
+	if n != want {
+		t.Errorf("collected %d blobs, want %d", n, want)
+	}
+	for _, a := range []string{lost, legacy} {
+		if _, err := bs.Get(ctx, a); a != "" && !errors.Is(err, ErrNotFound) {
+			t.Errorf("an old unreferenced blob is still there: %v", err)
+		}
+	}
+	for what, a := range map[string]string{"young": young, "put again": renewed, "raced": raced} {
+		if _, err := bs.Get(ctx, a); err != nil {
+			t.Errorf("the %s blob was collected: %v", what, err)
+		}
+	}
+	d, _, err := svc.Open(ctx, "citizen:1", sum.ID, false)
+	if err != nil || string(d.Content) != string(content) || len(d.Signatures) != 1 {
+		t.Fatalf("the archived document after collection: %v", err)
+	}
+	// Nothing more to collect; later, the young blobs' turn comes.
+	if n, err := svc.CollectBlobs(ctx, 0); n != 0 || err != nil {
+		t.Errorf("a second collection = %d, %v", n, err)
+	}
+	w.clock = w.clock.Add(DefaultBlobGrace + time.Hour)
+	if n, err := svc.CollectBlobs(ctx, 0); n != 3 || err != nil {
+		t.Errorf("a day later = %d, %v; want the three unreferenced blobs", n, err)
+	}
+	if _, _, err := svc.Open(ctx, "citizen:1", sum.ID, false); err != nil {
+		t.Fatalf("the archived document after the second collection: %v", err)
+	}
+}
