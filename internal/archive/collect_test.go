@@ -3,10 +3,12 @@ package archive
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
 )
@@ -116,4 +118,82 @@ func testCollectBlobs(t *testing.T, db *store.DB, kind string) {
 	if _, _, err := svc.Open(ctx, "citizen:1", sum.ID, false); err != nil {
 		t.Fatalf("the archived document after the second collection: %v", err)
 	}
+}
+
+// rule DC-6: a party's documents come a page at a time, newest first, every one of
+// them once however many there are (the list stopped at 500 before); a cursor is only
+// good for the party it was given to, and a page size out of range is refused.
+func TestListPages(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		w := newWorld(t)
+		svc, err := New(Config{DB: db, TSA: w.tsa1, Now: func() time.Time { return w.clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Rows as ingest writes them: citizen:1 owns 7 documents; citizen:2 signed d05.
+		var ids []string
+		err = db.Tx(ctx, func(tx *store.Tx) error {
+			for i := range 7 {
+				id := fmt.Sprintf("d%02d", i)
+				ids = append([]string{id}, ids...) // newest first
+				n, err := tx.InsertID(ctx, `INSERT INTO archive_documents (public_id, name, content_sha256, content_size, owner, created_at)
+					VALUES (?, 'x.txt', ?, 1, 'citizen:1', ?) RETURNING id`, id, Address([]byte{byte(i)}), store.Micros(w.clock))
+				if err != nil {
+					return err
+				}
+				parties := []string{"citizen:1"}
+				if i == 5 {
+					parties = append(parties, "citizen:2")
+				}
+				for _, p := range parties {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO archive_parties (document_id, party) VALUES (?, ?)`, n, p); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		after := ""
+		for pages := 0; ; pages++ {
+			page, err := svc.List(ctx, "citizen:1", after, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Documents) > 3 || pages > 3 {
+				t.Fatalf("page %d: %d documents", pages, len(page.Documents))
+			}
+			for _, d := range page.Documents {
+				got = append(got, d.ID)
+			}
+			if page.Next == "" {
+				break
+			}
+			after = page.Next
+		}
+		if fmt.Sprint(got) != fmt.Sprint(ids) {
+			t.Fatalf("pages gave %v, want %v", got, ids)
+		}
+		if page, err := svc.List(ctx, "citizen:1", "", 7); err != nil || len(page.Documents) != 7 || page.Next != "" {
+			t.Fatalf("a page of exactly all: %+v %v", page, err)
+		}
+		if page, err := svc.List(ctx, "citizen:2", "", 0); err != nil || len(page.Documents) != 1 || page.Documents[0].ID != "d05" {
+			t.Fatalf("citizen:2: %+v %v", page, err)
+		}
+		// A cursor of citizen:1's list is nothing to citizen:2; an unknown one is refused.
+		for _, c := range []string{"d03", "nope"} {
+			if _, err := svc.List(ctx, "citizen:2", c, 0); !errors.Is(err, ErrCursor) {
+				t.Errorf("cursor %q for citizen:2: %v", c, err)
+			}
+		}
+		for _, l := range []int{-1, MaxPageSize + 1} {
+			if _, err := svc.List(ctx, "citizen:1", "", l); problem.From(err).Code != "request.invalid_field" {
+				t.Errorf("limit %d: %v", l, err)
+			}
+		}
+	})
 }

@@ -43,6 +43,9 @@ var (
 	// renewal margin itself; nothing is renewed.
 	ErrTSAExpiring = eds.NewError("archive.renew.tsa_expiring", "archive: the TSA certificate expires within the renewal margin")
 
+	// ErrCursor: a paging cursor that is not a document the caller sees.
+	ErrCursor = eds.NewError("archive.cursor.invalid", "archive: the paging cursor is not one this list returned")
+
 	// ErrNotFound: no such document, or not one the caller may see.
 	ErrNotFound = eds.NewError("archive.document.not_found", "archive: no such document")
 	// ErrBlobChanged: stored bytes no longer hash to their address.

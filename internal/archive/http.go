@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/senimkz/senim/internal/actor"
@@ -48,6 +49,7 @@ var problems = []struct {
 	{ErrContentMismatch, problem.New(http.StatusUnprocessableEntity, "archive.signature.content_mismatch", "A signature is over other content").WithRule("DC-6")},
 	{ErrSignatureInvalid, problem.New(http.StatusUnprocessableEntity, "archive.signature.invalid", "A signature of the document is not valid at its signing time").WithRule("DC-6")},
 	{ErrNotFound, problem.New(http.StatusNotFound, "archive.document.not_found", "No such document").WithRule("DC-6")},
+	{ErrCursor, problem.New(http.StatusBadRequest, "archive.cursor.invalid", "The paging cursor is not one this list returned").WithRule("DC-6")},
 	{ErrContainer, problem.New(http.StatusUnprocessableEntity, "archive.asic.malformed", "The ASiC container is malformed").WithRule("DC-6")},
 	{ErrContainerPath, problem.New(http.StatusUnprocessableEntity, "archive.asic.bad_path", "An entry name in the container is not allowed").WithRule("DC-6")},
 	{ErrContainerBomb, problem.New(http.StatusRequestEntityTooLarge, "archive.asic.too_large", "The container expands beyond the limits").WithRule("DC-6")},
@@ -197,15 +199,31 @@ func (s *Service) apiList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.List(r.Context(), actor.Org(c.BIN).String())
-	if err != nil {
-		return err
+	q := r.URL.Query()
+	for k := range q {
+		if k != "limit" && k != "after" {
+			return problem.Field(k, "unknown query parameter")
+		}
 	}
-	out := make([]documentJSON, 0, len(list))
-	for _, sm := range list {
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > MaxPageSize {
+			return problem.Field("limit", fmt.Sprintf("an integer from 1 to %d", MaxPageSize))
+		}
+	}
+	page, err := s.List(r.Context(), actor.Org(c.BIN).String(), q.Get("after"), limit)
+	if err != nil {
+		return Problem(err)
+	}
+	out := make([]documentJSON, 0, len(page.Documents))
+	for _, sm := range page.Documents {
 		out = append(out, toJSON(sm))
 	}
-	problem.WriteJSON(w, http.StatusOK, map[string]any{"documents": out})
+	body := map[string]any{"documents": out}
+	if page.Next != "" {
+		body["next"] = page.Next
+	}
+	problem.WriteJSON(w, http.StatusOK, body)
 	return nil
 }
 

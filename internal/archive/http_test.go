@@ -135,7 +135,32 @@ func TestAPI(t *testing.T) {
 			t.Fatalf("%s get: %d %s", bin, st, raw)
 		}
 	}
+	// A page at a time: the two documents of the bank, newest first, then no cursor.
+	_, p1, raw := call(bankBIN, "GET", "/v1/archive/documents?limit=1", nil)
+	if docs, _ := p1["documents"].([]any); len(docs) != 1 || p1["next"] == nil {
+		t.Fatalf("first page: %s", raw)
+	}
+	_, p2, raw := call(bankBIN, "GET", "/v1/archive/documents?limit=1&after="+p1["next"].(string), nil)
+	if docs, _ := p2["documents"].([]any); len(docs) != 1 || docs[0].(map[string]any)["id"] == p1["documents"].([]any)[0].(map[string]any)["id"] {
+		t.Fatalf("second page: %s", raw)
+	}
+	if p2["next"] != nil {
+		t.Fatalf("the last page has a cursor: %s", raw)
+	}
+	for q, code := range map[string]string{"limit=0": "request.invalid_field", "limit=201": "request.invalid_field", "limit=x": "request.invalid_field",
+		"after=nope": "archive.cursor.invalid", "sort=name": "request.invalid_field"} {
+		if st, m, raw := call(bankBIN, "GET", "/v1/archive/documents?"+q, nil); st != 400 || m["code"] != code {
+			t.Errorf("%s: %d %s", q, st, raw)
+		}
+	}
+	// The bank's cursor is nothing to the shop's list... unless the shop is a party of that document.
+	if st, m, _ := call(shopBIN, "GET", "/v1/archive/documents?after="+id, nil); st != 200 || m["documents"] == nil {
+		t.Errorf("the shop, a party of %s, with it as cursor: %d", id, st)
+	}
 	third := "900140000033"
+	if st, m, _ := call(third, "GET", "/v1/archive/documents?after="+id, nil); st != 400 || m["code"] != "archive.cursor.invalid" {
+		t.Fatalf("a third organisation pages from another's document: %d %v", st, m)
+	}
 	if _, m, _ := call(third, "GET", "/v1/archive/documents", nil); len(m["documents"].([]any)) != 0 {
 		t.Fatal("a third organisation lists it")
 	}

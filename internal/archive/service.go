@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"github.com/senimkz/senim/internal/secret"
+	"math"
 	"strings"
 	"time"
 
 	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/tsp"
+	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/store"
 )
 
@@ -326,16 +328,50 @@ func (s *Service) emit(ctx context.Context, tx *store.Tx, typ, who, doc string, 
 
 func newID() string { return secret.Nonce(16) }
 
-// List returns the documents party may see, newest first.
-func (s *Service) List(ctx context.Context, party string) ([]Summary, error) {
+// Page is a page of the documents a party sees, newest first.
+type Page struct {
+	Documents []Summary
+	// Next is the cursor of the following page (List's after); empty on the last one.
+	Next string
+}
+
+// Paging of List: the page size when none is asked for, and the largest.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 200
+)
+
+// List returns a page of the documents party is a party of, newest first: at most
+// limit (0: DefaultPageSize; 1 to MaxPageSize), after the cursor after (the Next of
+// the page before; empty for the first page). A cursor that is not the id of a
+// document party sees is ErrCursor, a limit out of range problem.InvalidField.
+func (s *Service) List(ctx context.Context, party, after string, limit int) (*Page, error) {
+	switch {
+	case limit == 0:
+		limit = DefaultPageSize
+	case limit < 1 || limit > MaxPageSize:
+		return nil, problem.Field("limit", fmt.Sprintf("an integer from 1 to %d", MaxPageSize))
+	}
+	from := int64(math.MaxInt64)
+	if after != "" {
+		err := s.cfg.DB.QueryRowContext(ctx, `SELECT p.document_id FROM archive_documents d JOIN archive_parties p ON p.document_id = d.id
+			WHERE d.public_id = ? AND p.party = ?`, after, party).Scan(&from)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrCursor
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 	rows, err := s.cfg.DB.QueryContext(ctx, `SELECT d.public_id, d.name, d.content_size, d.content_sha256, d.batch_id IS NOT NULL, d.created_at,
 		(SELECT COUNT(*) FROM archive_signatures g WHERE g.document_id = d.id)
-		FROM archive_parties p JOIN archive_documents d ON d.id = p.document_id WHERE p.party = ? ORDER BY d.id DESC LIMIT 500`, party)
+		FROM archive_parties p JOIN archive_documents d ON d.id = p.document_id
+		WHERE p.party = ? AND p.document_id < ? ORDER BY p.document_id DESC LIMIT ?`, party, from, limit+1)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Summary
+	page := &Page{Documents: []Summary{}}
 	for rows.Next() {
 		var sm Summary
 		var created int64
@@ -343,9 +379,16 @@ func (s *Service) List(ctx context.Context, party string) ([]Summary, error) {
 			return nil, err
 		}
 		sm.CreatedAt = store.FromMicros(created)
-		out = append(out, sm)
+		page.Documents = append(page.Documents, sm)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(page.Documents) > limit {
+		page.Documents = page.Documents[:limit]
+		page.Next = page.Documents[limit-1].ID
+	}
+	return page, nil
 }
 
 // Open returns a document party may see, with its evidence record, and records the

@@ -141,12 +141,12 @@ func testService(t *testing.T, db *store.DB, blobKind string) {
 		t.Fatal("content is not addressed by its SHA-256")
 	}
 	for _, p := range []string{"citizen:1", "citizen:2"} {
-		list, err := svc.List(ctx, p)
-		if err != nil || len(list) != 1 || list[0].ID != sum.ID || list[0].Signatures != 1 {
-			t.Fatalf("%s: %v %+v", p, err, list)
+		page, err := svc.List(ctx, p, "", 0)
+		if err != nil || len(page.Documents) != 1 || page.Documents[0].ID != sum.ID || page.Documents[0].Signatures != 1 || page.Next != "" {
+			t.Fatalf("%s: %v %+v", p, err, page)
 		}
 	}
-	if list, _ := svc.List(ctx, "citizen:3"); len(list) != 0 {
+	if page, _ := svc.List(ctx, "citizen:3", "", 0); len(page.Documents) != 0 {
 		t.Fatal("a third citizen sees the document")
 	}
 	if _, _, err := svc.Open(ctx, "citizen:3", sum.ID, false); !errors.Is(err, ErrNotFound) {

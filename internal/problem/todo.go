@@ -224,6 +224,7 @@ var todo = map[string]string{
 	"archive.signature.content_mismatch": "Send the content each signature signs, byte for byte (or attached signatures only).",
 	"archive.signature.invalid":          "Archive only documents whose signatures were valid when made: check the signer's certificate, chain and revocation at the signing time.",
 	"archive.document.not_found":         "Check the id; only documents your organisation is a party of are visible.",
+	"archive.cursor.invalid":             "Send back the `next` of the previous page unchanged, or no `after` for the first page; a cursor is good only for the organisation it was given to.",
 	"archive.asic.malformed":             "Send an ASiC-S or ASiC-E container (ZIP with mimetype first) as Senim exports it.",
 	"archive.asic.not_simple":            "Export this document as ASiC-E (/asice): its evidence record covers several signature files, which ASiC-S cannot hold.",
 	"archive.asic.bad_path":              "Rebuild the container with plain relative entry names (no .., no absolute paths, no duplicates).",

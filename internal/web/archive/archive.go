@@ -49,7 +49,7 @@ const maxText = 64 << 10
 // Archive is the archive as this area sees it (*archive.Service implements it).
 type Archive interface {
 	Ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte) (*dom.Summary, error)
-	List(ctx context.Context, party string) ([]dom.Summary, error)
+	List(ctx context.Context, party, after string, limit int) (*dom.Page, error)
 	Open(ctx context.Context, party, id string, export bool) (*dom.Document, *dom.Summary, error)
 	Check(ctx context.Context, d *dom.Document) (*dom.Report, error)
 	Import(ctx context.Context, owner string, container []byte) (*dom.Summary, error)
@@ -97,14 +97,23 @@ func Mount(s *web.Shell, cfg Config) error {
 	return nil
 }
 
+// list shows the citizen's documents a page at a time, newest first; a link leads to
+// the older ones.
 func (a *area) list(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
-	docs, err := a.a.List(r.Context(), sess.Citizen.Ref())
+	page, err := a.a.List(r.Context(), sess.Citizen.Ref(), r.URL.Query().Get("after"), 0)
 	if err != nil {
-		return err
+		return dom.Problem(err)
 	}
 	p := a.s.Page(w, r, sess)
-	p.Data = docs
+	p.Data = listPage{Page: page, Older: r.URL.Query().Get("after") != ""}
 	return a.s.Render(w, r, http.StatusOK, listView, p)
+}
+
+// listPage is a page of "my archive": its documents, the cursor of the next, and
+// whether it is not the first.
+type listPage struct {
+	*dom.Page
+	Older bool
 }
 
 // storeForm is what the citizen typed into the "store a signed document" form.

@@ -29,7 +29,9 @@ type fakeArchive struct {
 	// twoFiles makes the document two signature files under an evidence record: no
 	// ASiC-S form.
 	twoFiles bool
-	stored   []stored
+	// paged makes the list two pages.
+	paged  bool
+	stored []stored
 }
 
 type stored struct {
@@ -71,13 +73,23 @@ var doc = dom.Summary{ID: "d1", Name: "loan.txt", Size: 5, ContentSHA256: string
 
 func party(p string) bool { return p == "citizen:1" || p == "citizen:2" }
 
-func (f *fakeArchive) List(_ context.Context, p string) ([]dom.Summary, error) {
+// List gives the parties doc; with paged, a second page after it holds an older one.
+func (f *fakeArchive) List(_ context.Context, p, after string, _ int) (*dom.Page, error) {
 	f.asked = append(f.asked, p)
-	if party(p) {
-		return []dom.Summary{doc}, nil
+	switch {
+	case !party(p) && after == "":
+		return &dom.Page{}, nil
+	case !party(p) || (after != "" && (after != doc.ID || !f.paged)):
+		return nil, dom.ErrCursor
+	case after == doc.ID:
+		return &dom.Page{Documents: []dom.Summary{older}}, nil
+	case f.paged:
+		return &dom.Page{Documents: []dom.Summary{doc}, Next: doc.ID}, nil
 	}
-	return nil, nil
+	return &dom.Page{Documents: []dom.Summary{doc}}, nil
 }
+
+var older = dom.Summary{ID: "d0", Name: "older.txt", Size: 5, ContentSHA256: strings.Repeat("cd", 32), Signatures: 1, CreatedAt: t0.AddDate(0, -1, 0)}
 
 func (f *fakeArchive) Open(_ context.Context, p, id string, _ bool) (*dom.Document, *dom.Summary, error) {
 	f.asked = append(f.asked, p)
@@ -357,5 +369,36 @@ func TestSignHere(t *testing.T) {
 	}
 	if len(f.stored) != 1 {
 		t.Fatal("a refused request stored a document")
+	}
+}
+
+// rule DC-6: "my archive" comes a page at a time: the first page links to the older
+// documents, that page back to the newest; a cursor that is not one of hers is an
+// error page in her language, and another citizen's list never shows her documents.
+func TestListPages(t *testing.T) {
+	h, f := mount(t)
+	f.paged = true
+	c := h.Citizen("900101300001", "Aigerim")
+	page := h.Get("/archive?lang=ru", c).Body.String()
+	if !strings.Contains(page, `id="doc-d1"`) || !strings.Contains(page, `href="/archive?after=d1" id="archive-older"`) || strings.Contains(page, `id="archive-newest"`) {
+		t.Fatalf("the first page:\n%s", page)
+	}
+	webtest.Readable(t, "/archive first page", "ru", page)
+	page = h.Get("/archive?lang=ru&after=d1", c).Body.String()
+	if !strings.Contains(page, `id="doc-d0"`) || strings.Contains(page, `id="doc-d1"`) || strings.Contains(page, `id="archive-older"`) ||
+		!strings.Contains(page, `id="archive-newest"`) || strings.Contains(page, `id="documents-none"`) {
+		t.Fatalf("the second page:\n%s", page)
+	}
+	webtest.Readable(t, "/archive second page", "ru", page)
+	for _, lang := range i18n.Langs {
+		w := h.Get("/archive?lang="+lang+"&after=nope", c)
+		if w.Code != 400 || !strings.Contains(w.Body.String(), template.HTMLEscapeString(i18n.T(lang, "error.archive.cursor.invalid"))) {
+			t.Errorf("%s: a bad cursor: %d", lang, w.Code)
+		}
+	}
+	h.Citizen("900101300002", "Bolat")  // citizen:2, the other party
+	x := h.Citizen("900101300003", "X") // citizen:3
+	if w := h.Get("/archive?after=d1", x); w.Code != 400 || strings.Contains(w.Body.String(), "doc-d0") {
+		t.Errorf("another citizen with her cursor: %d", w.Code)
 	}
 }
