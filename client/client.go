@@ -2,7 +2,9 @@
 // (banks, insurers, operators) and data owners: the three access flows (proactive
 // service, protocol mode, SMS code with polling), recording consents, reporting actions
 // on data, making verification tokens from an NCA PKCS#12 key file, and redeeming a
-// citizen's digital document by its short code or QR code (RedeemDocumentCode).
+// citizen's digital document by its short code or QR code (RedeemDocumentCode), and
+// the archive of electronic documents (Archive, ArchivedDocuments, ExportArchived,
+// ImportContainer).
 //
 // Requests are authenticated with the organization's EDS certificate: either the
 // HTTP client carries it for mutual TLS, or, with Config.Key set, every request is
@@ -104,49 +106,73 @@ var (
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any, hdr ...string) (int, error) {
 	var body []byte
+	ctype := ""
 	if in != nil {
 		var err error
 		if body, err = json.Marshal(in); err != nil {
 			return 0, err
 		}
+		ctype = "application/json"
 	}
+	st, b, err := c.send(ctx, method, path, ctype, body, maxJSON, hdr...)
+	if err != nil {
+		return st, err
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return st, fmt.Errorf("client: decoding %s %s: %w", method, path, err)
+		}
+	}
+	return st, nil
+}
+
+// maxJSON bounds a JSON answer; maxFile a file's (an archived document's container).
+const (
+	maxJSON = 4 << 20
+	maxFile = 64 << 20
+)
+
+// send makes one request with body of type ctype ("" without a body), signed when a
+// Key is set, and returns the answer's status and at most limit bytes of it; an error
+// status is an *Error.
+func (c *Client) send(ctx context.Context, method, path, ctype string, body []byte, limit int64, hdr ...string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
+		if hdr[i+1] != "" {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
 	}
 	if c.cfg.Key != nil {
 		if err := orgauth.SignRequest(req, body, c.cfg.Key.signer, c.cfg.Key.chain, c.cfg.Now()); err != nil {
-			return 0, fmt.Errorf("client: signing the request: %w", err)
+			return 0, nil, fmt.Errorf("client: signing the request: %w", err)
 		}
 	}
 	res, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 4<<20))
+	b, err := io.ReadAll(io.LimitReader(res.Body, limit+1))
 	if err != nil {
-		return res.StatusCode, err
+		return res.StatusCode, nil, err
+	}
+	if int64(len(b)) > limit {
+		return res.StatusCode, nil, fmt.Errorf("client: the answer to %s %s is over %d bytes", method, path, limit)
 	}
 	if res.StatusCode >= 400 {
 		e := &Error{Status: res.StatusCode}
 		if json.Unmarshal(b, e) != nil || e.Code == "" {
 			e.Code, e.Title = "http.error", strings.TrimSpace(string(b))
 		}
-		return res.StatusCode, e
+		return res.StatusCode, nil, e
 	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return res.StatusCode, fmt.Errorf("client: decoding %s %s: %w", method, path, err)
-		}
-	}
-	return res.StatusCode, nil
+	return res.StatusCode, b, nil
 }
 
 // Token is a security token Senim issued.
@@ -433,6 +459,13 @@ func (c *Client) DataRequest(ctx context.Context, ownerURL, securityToken string
 	}
 	if out != nil {
 		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+func jsonUnmarshal(b []byte, out any) error {
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("client: decoding the answer: %w", err)
 	}
 	return nil
 }

@@ -3,12 +3,14 @@ package app
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/client"
 	"github.com/senimkz/senim/internal/archive"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/cms"
@@ -249,5 +251,127 @@ func TestArchiveBlobDirectory(t *testing.T) {
 	var n int
 	if err := a.DB.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM archive_blobs`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("%d blobs in the database (%v), want none", n, err)
+	}
+}
+
+// rule DC-6: an organisation uses the archive through the Go client: it stores a
+// contract two organisations signed (a retry with the same key stores nothing more),
+// pages through its documents, reads the report, exports both containers; the other
+// signer reads it too, a third organisation cannot, and imports the exported container
+// as its own. Refusals come back as the client's error values.
+func TestArchiveClient(t *testing.T) {
+	a, srv := newSandbox(t, "")
+	ctx := t.Context()
+	orgs := a.Pop.Organizations[:3]
+	clientOf := func(bin string) *client.Client {
+		t.Helper()
+		p12, err := a.Keys.P12("org", bin, ca.P256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := client.LoadPKCS12(p12, sandbox.KeyPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := client.New(client.Config{BaseURL: srv.URL, Key: key, Now: a.Config.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cl
+	}
+	bank, shop, third := clientOf(orgs[0].BIN), clientOf(orgs[1].BIN), clientOf(orgs[2].BIN)
+	sign := func(content []byte, bins ...string) []byte {
+		t.Helper()
+		var specs []cms.SignerSpec
+		for _, b := range bins {
+			specs = append(specs, orgSpec(t, a, b))
+		}
+		sig, err := cms.Sign(ctx, content, specs, cms.SignOptions{Detached: true, Now: a.Config.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sig
+	}
+	contract := []byte("Supply contract No. 8: 40 tonnes of wheat")
+	sig := sign(contract, orgs[0].BIN, orgs[1].BIN)
+
+	for name, tc := range map[string]struct {
+		content []byte
+		sig     []byte
+		want    error
+	}{
+		"other content": {[]byte("Supply contract No. 8: 4 tonnes of wheat"), sig, client.ErrArchiveContentMismatch},
+		"corrupt CMS":   {contract, sig[:60], client.ErrArchiveMalformedCMS},
+	} {
+		if _, err := bank.Archive(ctx, "contract.txt", tc.content, [][]byte{tc.sig}, ""); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+	doc, err := bank.Archive(ctx, "contract.txt", contract, [][]byte{sig}, "contract-8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := bank.Archive(ctx, "contract.txt", contract, [][]byte{sig}, "contract-8"); err != nil || again.ID != doc.ID {
+		t.Fatalf("a retry: %+v %v", again, err)
+	}
+	memo := []byte("Memorandum")
+	second, err := bank.Archive(ctx, "memo.txt", memo, [][]byte{sign(memo, orgs[0].BIN)}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var ids []string
+	after := ""
+	for range 3 {
+		page, err := bank.ArchivedDocuments(ctx, 1, after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range page.Documents {
+			ids = append(ids, d.ID)
+		}
+		if after = page.Next; after == "" {
+			break
+		}
+	}
+	if len(ids) != 2 || ids[0] != second.ID || ids[1] != doc.ID {
+		t.Fatalf("the bank's pages: %v, want [%s %s]", ids, second.ID, doc.ID)
+	}
+	if _, err := bank.ArchivedDocuments(ctx, 0, "not-a-cursor"); !errors.Is(err, client.ErrArchiveCursorInvalid) {
+		t.Errorf("a bad cursor: %v", err)
+	}
+
+	got, err := shop.ArchivedDocument(ctx, doc.ID)
+	if err != nil || got.Report == nil || !got.Report.Valid || len(got.Report.Signers) != 2 || got.ContentSHA256 != archive.Address(contract) {
+		t.Fatalf("the other signer's view: %+v %v", got, err)
+	}
+	if _, err := third.ArchivedDocument(ctx, doc.ID); !errors.Is(err, client.ErrArchiveNotFound) {
+		t.Fatalf("a third organisation: %v", err)
+	}
+	if _, err := third.ExportArchived(ctx, doc.ID, false); !errors.Is(err, client.ErrArchiveNotFound) {
+		t.Fatalf("a third organisation's export: %v", err)
+	}
+	asics, err := shop.ExportArchived(ctx, doc.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := archive.ReadASiCS(asics, archive.Limits{}); err != nil || !bytes.Equal(d.Content, contract) {
+		t.Fatalf("the ASiC-S: %v", err)
+	}
+	asice, err := bank.ExportArchived(ctx, doc.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := archive.ReadASiCE(asice, archive.Limits{}); err != nil || !bytes.Equal(d.Content, contract) {
+		t.Fatalf("the ASiC-E: %v", err)
+	}
+	for form, zip := range map[string][]byte{"ASiC-S": asics, "ASiC-E": asice} {
+		imp, err := third.ImportContainer(ctx, zip)
+		if err != nil || imp.ContentSHA256 != archive.Address(contract) {
+			t.Fatalf("importing the %s: %+v %v", form, imp, err)
+		}
+	}
+	if page, err := third.ArchivedDocuments(ctx, 0, ""); err != nil || len(page.Documents) != 2 {
+		t.Fatalf("the third organisation's archive after two imports: %+v %v", page, err)
 	}
 }
