@@ -134,7 +134,14 @@ func archivedBy(t *testing.T, a *App, iin string) string {
 // orgSpec is the sandbox GOST key of organisation bin.
 func orgSpec(t *testing.T, a *App, bin string) cms.SignerSpec {
 	t.Helper()
-	b, err := a.Keys.P12("org", bin, ca.GOST2015)
+	return sandboxSpec(t, a, "org", bin)
+}
+
+// sandboxSpec is the sandbox GOST key of a citizen (kind "citizen", by IIN) or an
+// organisation ("org", by BIN), as a CMS signer.
+func sandboxSpec(t *testing.T, a *App, kind, id string) cms.SignerSpec {
+	t.Helper()
+	b, err := a.Keys.P12(kind, id, ca.GOST2015)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +151,25 @@ func orgSpec(t *testing.T, a *App, bin string) cms.SignerSpec {
 	}
 	e := f.Entries[0]
 	return cms.SignerSpec{Signer: e.PrivateKey, Cert: e.Certificate, Chain: e.CACertificates}
+}
+
+// orgClient is the Go API client of sandbox organisation bin, signing its requests
+// with the organisation's sandbox P-256 key.
+func orgClient(t *testing.T, a *App, base, bin string) *client.Client {
+	t.Helper()
+	p12, err := a.Keys.P12("org", bin, ca.P256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := client.LoadPKCS12(p12, sandbox.KeyPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(client.Config{BaseURL: base, Key: key, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // rule DC-5: with --archive-ocsp (on in the sandbox) ingest asks the signer's OCSP
@@ -263,23 +289,7 @@ func TestArchiveClient(t *testing.T) {
 	a, srv := newSandbox(t, "")
 	ctx := t.Context()
 	orgs := a.Pop.Organizations[:3]
-	clientOf := func(bin string) *client.Client {
-		t.Helper()
-		p12, err := a.Keys.P12("org", bin, ca.P256)
-		if err != nil {
-			t.Fatal(err)
-		}
-		key, err := client.LoadPKCS12(p12, sandbox.KeyPassword)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cl, err := client.New(client.Config{BaseURL: srv.URL, Key: key, Now: a.Config.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cl
-	}
-	bank, shop, third := clientOf(orgs[0].BIN), clientOf(orgs[1].BIN), clientOf(orgs[2].BIN)
+	bank, shop, third := orgClient(t, a, srv.URL, orgs[0].BIN), orgClient(t, a, srv.URL, orgs[1].BIN), orgClient(t, a, srv.URL, orgs[2].BIN)
 	sign := func(content []byte, bins ...string) []byte {
 		t.Helper()
 		var specs []cms.SignerSpec

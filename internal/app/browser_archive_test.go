@@ -13,11 +13,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/senimkz/senim/internal/archive"
-	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/cms"
-	"github.com/senimkz/senim/internal/eds/pkcs12"
 	"github.com/senimkz/senim/internal/i18n"
-	"github.com/senimkz/senim/internal/sandbox"
 )
 
 // rule DC-6: on a phone, a citizen writes a document in "my archive", checks the exact
@@ -123,7 +120,7 @@ func TestBrowserArchiveUpload(t *testing.T) {
 	}
 	doc := append([]byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\r\n"), make([]byte, 3000)...)
 	doc = append(doc, "\x00\xff\r\n%%EOF\n"...)
-	spec := citizenSpec(t, a, alice.IIN)
+	spec := sandboxSpec(t, a, "citizen", alice.IIN)
 	sign := func(content []byte) []byte {
 		sig, err := cms.Sign(t.Context(), content, []cms.SignerSpec{spec}, cms.SignOptions{Detached: true, Now: a.Config.Now})
 		if err != nil {
@@ -234,21 +231,6 @@ func TestBrowserArchiveUpload(t *testing.T) {
 	if docs, _ := documentsOf(t, a, ref); len(docs) != 2 {
 		t.Fatalf("after the import she has %d documents", len(docs))
 	}
-}
-
-// citizenSpec is the sandbox GOST key of citizen iin.
-func citizenSpec(t *testing.T, a *App, iin string) cms.SignerSpec {
-	t.Helper()
-	b, err := a.Keys.P12("citizen", iin, ca.GOST2015)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := pkcs12.Decode(b, sandbox.KeyPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := f.Entries[0]
-	return cms.SignerSpec{Signer: e.PrivateKey, Cert: e.Certificate, Chain: e.CACertificates}
 }
 
 // documentsOf is the first page of party's documents in the archive.

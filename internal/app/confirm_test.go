@@ -26,7 +26,7 @@ import (
 	"github.com/senimkz/senim/internal/sandbox"
 )
 
-// bankClient is the sandbox bank's API client, signing with its sandbox key.
+// confirmBank is the sandbox bank's API client, signing with its sandbox key.
 func confirmBank(t *testing.T, a *App, base string) (*client.Client, string) {
 	t.Helper()
 	var bin string
@@ -35,18 +35,7 @@ func confirmBank(t *testing.T, a *App, base string) (*client.Client, string) {
 			bin = o.BIN
 		}
 	}
-	p12, err := a.Keys.P12("org", bin, ca.P256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := client.LoadPKCS12(p12, sandbox.KeyPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(client.Config{BaseURL: base, Key: key, Now: func() time.Time { return testNow }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := orgClient(t, a, base, bin)
 	return c, bin
 }
 
