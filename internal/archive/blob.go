@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/senimkz/senim/internal/store"
@@ -217,6 +218,12 @@ func (s FileBlobs) Old(ctx context.Context, before time.Time, fn func(addrs []st
 			return err
 		}
 		for _, f := range files {
+			if name, ok := strings.CutSuffix(f.Name(), asideSuffix); ok && addrPattern.MatchString(name) {
+				// Moved aside by a Remove that did not finish: back, then judged below
+				// when the next run lists it.
+				s.restore(filepath.Join(s.Dir, d.Name(), name))
+				continue
+			}
 			if !f.Type().IsRegular() || !addrPattern.MatchString(f.Name()) || f.Name()[:2] != d.Name() {
 				continue
 			}
@@ -250,26 +257,40 @@ func (s FileBlobs) Old(ctx context.Context, before time.Time, fn func(addrs []st
 // Remove implements BlobSweeper. The file is first moved aside and its time read
 // again there: a Put that renewed it before the move wins and the file is moved back
 // (a Put that found it gone meanwhile wrote the same bytes, so moving back over them
-// changes nothing).
+// changes nothing). A crash between the move and the end leaves the file aside, where
+// Get and the next Old find it and move it back.
 func (s FileBlobs) Remove(_ context.Context, addr string, before time.Time) (bool, error) {
 	p, err := s.path(addr)
 	if err != nil {
 		return false, nil
 	}
-	aside := p + ".sweep"
+	aside := p + asideSuffix
 	if err := os.Rename(p, aside); errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	} else if err != nil {
 		return false, err
 	}
-	info, err := os.Stat(aside)
-	if err != nil {
+	// A Get that found the file missing meanwhile may have moved it back already.
+	gone := func(err error) (bool, error) {
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
 		return false, err
 	}
-	if !info.ModTime().Before(before) {
-		return false, os.Rename(aside, p)
+	info, err := os.Stat(aside)
+	if err != nil {
+		return gone(err)
 	}
-	return true, os.Remove(aside)
+	if !info.ModTime().Before(before) {
+		if err := os.Rename(aside, p); err != nil {
+			return gone(err)
+		}
+		return false, nil
+	}
+	if err := os.Remove(aside); err != nil {
+		return gone(err)
+	}
+	return true, nil
 }
 
 // Get implements BlobStore.
@@ -279,6 +300,9 @@ func (s FileBlobs) Get(_ context.Context, addr string) ([]byte, error) {
 		return nil, err
 	}
 	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) && s.restore(p) {
+		b, err = os.ReadFile(p)
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNotFound
 	}
@@ -286,6 +310,19 @@ func (s FileBlobs) Get(_ context.Context, addr string) ([]byte, error) {
 		return nil, err
 	}
 	return checked(addr, b)
+}
+
+// asideSuffix names a blob's file that Remove moved aside.
+const asideSuffix = ".sweep"
+
+// restore moves back the file of blob path p that a Remove interrupted by a crash left
+// aside, and says whether it did. Nothing is lost that way: Remove deletes only the
+// file aside, and only once it has checked it is still old.
+func (s FileBlobs) restore(p string) bool {
+	if _, err := os.Stat(p + asideSuffix); err != nil {
+		return false
+	}
+	return os.Rename(p+asideSuffix, p) == nil
 }
 
 // Blobs is the blob store of an archive on db, with now as its clock (nil: time.Now):

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -196,4 +197,47 @@ func TestListPages(t *testing.T) {
 			}
 		}
 	})
+}
+
+// rule DC-6: a Remove interrupted by a crash after moving a file aside loses nothing:
+// Get moves it back, and so does the collector's next listing.
+func TestFileBlobsAsideAfterCrash(t *testing.T) {
+	ctx := t.Context()
+	fb := FileBlobs{Dir: t.TempDir()}
+	aside := func(b string) string {
+		t.Helper()
+		a, err := fb.Put(ctx, []byte(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := fb.path(a)
+		if err := os.Rename(p, p+asideSuffix); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a := aside("read after the crash")
+	if b, err := fb.Get(ctx, a); err != nil || string(b) != "read after the crash" {
+		t.Fatalf("Get of a blob left aside: %q %v", b, err)
+	}
+	a2 := aside("listed after the crash")
+	if err := fb.Old(ctx, time.Now().Add(time.Hour), func([]string) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := fb.Get(ctx, a2); err != nil || string(b) != "listed after the crash" {
+		t.Fatalf("a blob left aside, after a listing: %q %v", b, err)
+	}
+	if p, _ := fb.path(a2); fileExists(p + asideSuffix) {
+		t.Fatal("the file aside is still there")
+	}
+	// Remove of a blob that is not there (never stored, or moved back by a Get) removes
+	// nothing and is no error.
+	if ok, err := fb.Remove(ctx, Address([]byte("never stored")), time.Now()); ok || err != nil {
+		t.Fatalf("Remove of a missing blob = %v, %v", ok, err)
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
