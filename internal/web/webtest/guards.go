@@ -25,8 +25,9 @@ func path(pattern string) (method, p string) {
 // proves its guard holds: a non-public route refuses a request without a session (a GET
 // page redirects to the login page, anything else gets a 401 HTML page), a staff route
 // refuses a citizen, and every form refuses a request without its anti-forgery token,
-// with another session's token, from another origin, or with a body over its bound. Each refusal must come from the
-// guard (the harness hears of it), so the handler never ran.
+// with another session's token, from another origin, or with a body over its bound.
+// Each refusal must come from the guard (the harness hears of it), so the handler never
+// ran.
 func CheckGuards(t *testing.T, h *Harness) {
 	t.Helper()
 	routes := h.Shell.Routes()
