@@ -128,7 +128,8 @@ func TestServeGCFlags(t *testing.T) {
 
 // The archive's hash, hash policy and blob directory are read and checked before serve
 // starts: an unknown or unparsable hash, a missing or malformed policy file, a relative
-// blob directory stop it with the flag named (rule DC-6: the policy is configurable, and a wrong one is not half-used).
+// blob directory stop it with the flag named (rule DC-6: the policy is configurable, and
+// a wrong one is not half-used).
 func TestServeArchiveHashFlags(t *testing.T) {
 	badPolicy := filepath.Join(t.TempDir(), "policy.json")
 	if err := os.WriteFile(badPolicy, []byte(`{"algorithms": [{"oid": "2.16.840.1.101.3.4.2.3", "weak_from": "soon"}]}`), 0o600); err != nil {
