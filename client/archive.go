@@ -132,12 +132,8 @@ func (c *Client) ImportContainer(ctx context.Context, container []byte) (*Archiv
 	if bytes.Contains(container[:min(len(container), 128)], []byte("application/vnd.etsi.asic-e+zip")) {
 		ctype = "application/vnd.etsi.asic-e+zip"
 	}
-	_, b, err := c.send(ctx, "POST", "/v1/archive/containers", ctype, container, maxJSON)
-	if err != nil {
-		return nil, err
-	}
 	var out ArchivedDocument
-	if err := jsonUnmarshal(b, &out); err != nil {
+	if _, err := c.call(ctx, "POST", "/v1/archive/containers", ctype, container, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

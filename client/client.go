@@ -114,6 +114,11 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, hdr .
 		}
 		ctype = "application/json"
 	}
+	return c.call(ctx, method, path, ctype, body, out, hdr...)
+}
+
+// call sends body of type ctype and decodes the JSON answer into out (when not nil).
+func (c *Client) call(ctx context.Context, method, path, ctype string, body []byte, out any, hdr ...string) (int, error) {
 	st, b, err := c.send(ctx, method, path, ctype, body, maxJSON, hdr...)
 	if err != nil {
 		return st, err
@@ -459,13 +464,6 @@ func (c *Client) DataRequest(ctx context.Context, ownerURL, securityToken string
 	}
 	if out != nil {
 		return json.Unmarshal(b, out)
-	}
-	return nil
-}
-
-func jsonUnmarshal(b []byte, out any) error {
-	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("client: decoding the answer: %w", err)
 	}
 	return nil
 }

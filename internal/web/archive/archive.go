@@ -100,12 +100,13 @@ func Mount(s *web.Shell, cfg Config) error {
 // list shows the citizen's documents a page at a time, newest first; a link leads to
 // the older ones.
 func (a *area) list(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
-	page, err := a.a.List(r.Context(), sess.Citizen.Ref(), r.URL.Query().Get("after"), 0)
+	after := r.URL.Query().Get("after")
+	page, err := a.a.List(r.Context(), sess.Citizen.Ref(), after, 0)
 	if err != nil {
 		return dom.Problem(err)
 	}
 	p := a.s.Page(w, r, sess)
-	p.Data = listPage{Page: page, Older: r.URL.Query().Get("after") != ""}
+	p.Data = listPage{Page: page, Older: after != ""}
 	return a.s.Render(w, r, http.StatusOK, listView, p)
 }
 

@@ -21,9 +21,6 @@ import (
 // twice that, with a megabyte for the form itself.
 const maxUpload = 2*dom.DefaultMaxDocument + 1<<20
 
-// maxSignatureFiles is the archive's default number of signature files per document.
-const maxSignatureFiles = dom.DefaultMaxSignatures
-
 // uploadForm is what the upload page shows back after a refusal: the name typed (files
 // are never sent back by a browser).
 type uploadForm struct {
@@ -77,7 +74,7 @@ func (a *area) upload(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 	switch {
 	case len(sigFiles) == 0:
 		p.Invalid("signatures", "archive.upload.signature_required")
-	case len(sigFiles) > maxSignatureFiles:
+	case len(sigFiles) > dom.DefaultMaxSignatures:
 		p.Invalid("signatures", "archive.upload.too_many")
 	}
 	if len(p.Fields) > 0 {
