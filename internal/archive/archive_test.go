@@ -1,7 +1,10 @@
 package archive
 
 import (
+	"bytes"
+	"context"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"testing"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/eds/tsp/tsptest"
+	"github.com/senimkz/senim/internal/store/storetest"
 )
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
@@ -241,6 +245,72 @@ func TestRevokedBeforeTimeStamp(t *testing.T) {
 }
 
 // Bad input at ingest: a stable code each.
+// brokenTSA answers as its TSA does with the last byte of each token's signature changed,
+// through TimeStamp and TimeStampMatched alike, and counts the tokens it made.
+type brokenTSA struct {
+	*tsp.Local
+	n int
+}
+
+func (b *brokenTSA) spoil(tok []byte, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	b.n++
+	t, err := tsp.ParseToken(tok)
+	if err != nil {
+		return nil, err
+	}
+	sig := t.SignedData.Signers[0].Signature
+	bad := bytes.Clone(tok)
+	bad[bytes.Index(tok, sig)+len(sig)-1] ^= 1
+	return bad, nil
+}
+
+func (b *brokenTSA) TimeStamp(ctx context.Context, alg asn1.ObjectIdentifier, data []byte) ([]byte, error) {
+	return b.spoil(b.Local.TimeStamp(ctx, alg, data))
+}
+
+func (b *brokenTSA) TimeStampMatched(ctx context.Context, alg asn1.ObjectIdentifier, data []byte) ([]byte, error) {
+	return b.spoil(b.Local.TimeStampMatched(ctx, alg, data))
+}
+
+// MakeLT asks its TSA for a token without the signature check (TimeStampMatched) and
+// relies on cms.Verify to check it: a token whose signature is broken fails the
+// signature, and ingest stores nothing. Rule DC-5.
+func TestMakeLTBrokenToken(t *testing.T) {
+	w := newWorld(t)
+	content := []byte("document")
+	sig, err := cms.Sign(t.Context(), content, []cms.SignerSpec{w.signer("Eve")}, cms.SignOptions{Detached: true, Now: func() time.Time { return w.clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := w.validation(w.crl())
+	if _, _, err := MakeLT(t.Context(), sig, content, val); err != nil {
+		t.Fatalf("with a good TSA: %v", err)
+	}
+	bad := &brokenTSA{Local: w.tsa1}
+	val.TSA = bad
+	if _, _, err := MakeLT(t.Context(), sig, content, val); !errors.Is(err, ErrSignatureInvalid) || !errors.Is(err, tsp.ErrInvalid) {
+		t.Fatalf("a token with a broken signature: %v, want %v and %v", err, ErrSignatureInvalid, tsp.ErrInvalid)
+	}
+	db := storetest.Open(t)
+	svc, err := New(Config{DB: db, Validation: val, Now: func() time.Time { return w.clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Ingest(t.Context(), "org:900140000009", "a.txt", content, [][]byte{sig}); !errors.Is(err, ErrSignatureInvalid) {
+		t.Fatalf("ingest with a broken token: %v", err)
+	}
+	var n int
+	if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM archive_documents`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("documents after the refused ingest: %d (%v)", n, err)
+	}
+	if bad.n != 2 {
+		t.Fatalf("the broken TSA made %d tokens, want 2", bad.n)
+	}
+}
+
 func TestMakeLTBadInput(t *testing.T) {
 	w := newWorld(t)
 	content := []byte("document")

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/cms/signeddata"
 	"github.com/senimkz/senim/internal/eds/tsp"
@@ -317,5 +318,40 @@ func BenchmarkCollectBlobs100k(b *testing.B) {
 			b.Fatalf("collected %d, %v; want %d", got, err, orphans)
 		}
 		b.ReportMetric(float64(cpuTime()-cpu)/1e6, "collect-cpu-ms")
+	}
+}
+
+// BenchmarkIngestTSA256 is BenchmarkIngest with the in-process TSA's key a GOST 2015-256
+// one instead of 512 (the signer stays GOST 2015-512, the imprint Streebog-512): what a
+// local TSA costs when its key is the shorter of the two GOST 2015 sizes. The figure is
+// for the author's choice in issue 14 (docs/performance.md), not a default: the sandbox
+// TSA keeps its 512-bit key.
+func BenchmarkIngestTSA256(b *testing.B) {
+	edsfast.Use(edsfast.Fast)
+	w := newWorld(b)
+	now := func() time.Time { return w.clock }
+	c, err := w.root.TSA(eds.KeyGOST2015_256, "TSA 2026 (256)", day(2026, 1, 1), day(2031, 1, 1), now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	val := w.validation(w.crl())
+	val.TSA = &tsp.Local{Config: c}
+	db := storetest.OpenEngine(b, store.SQLite)
+	svc, err := New(Config{DB: db, Validation: val, Now: now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	content := make([]byte, 100<<10)
+	rand.Read(content)
+	sig, err := cms.Sign(b.Context(), content, []cms.SignerSpec{w.signer("Alice")}, cms.SignOptions{Detached: true, Now: now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	defer reportCPU(b, cpuTime())
+	for b.Loop() {
+		if _, err := svc.Ingest(b.Context(), "org:900140000009", "a.txt", content, [][]byte{sig}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

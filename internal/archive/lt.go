@@ -40,6 +40,12 @@ type Validation struct {
 	Now func() time.Time
 }
 
+// matchedStamper is a TSA client that checks an answer against its request and leaves
+// the token's signature to the caller (tsp.Client, tsp.Local).
+type matchedStamper interface {
+	TimeStampMatched(ctx context.Context, hashAlg asn1.ObjectIdentifier, data []byte) ([]byte, error)
+}
+
 // MakeLT validates every signer of a CMS signature over content and returns the
 // signature extended to CAdES baseline LT (ETSI EN 319 122-1, section 6.3 and 6.4): a
 // signature time-stamp added to each signer that has none, and the chain certificates
@@ -65,6 +71,16 @@ func MakeLT(ctx context.Context, sig, detached []byte, val Validation) ([]byte, 
 	case detached == nil:
 		return nil, nil, fmt.Errorf("%w: a detached signature needs its document", ErrContentMismatch)
 	}
+	// cms.Verify below verifies each new token completely (signature, TSA certificate and
+	// chain at its time, imprint over the signature value) and fails the signature if one
+	// is not valid, so a TSA client that can leave the token's signature to it does.
+	var stamp func(context.Context, asn1.ObjectIdentifier, []byte) ([]byte, error)
+	if val.TSA != nil {
+		stamp = val.TSA.TimeStamp
+		if m, ok := val.TSA.(matchedStamper); ok {
+			stamp = m.TimeStampMatched
+		}
+	}
 	for i, si := range sd.Signers {
 		if err := si.CheckContent(sd.ContentType, content); err != nil {
 			return nil, nil, fmt.Errorf("%w: signer %d: %w", ErrContentMismatch, i+1, err)
@@ -75,7 +91,7 @@ func MakeLT(ctx context.Context, sig, detached []byte, val Validation) ([]byte, 
 		if val.TSA == nil {
 			return nil, nil, fmt.Errorf("%w: signer %d has no time-stamp and no TSA is configured", ErrSignatureInvalid, i+1)
 		}
-		tok, err := val.TSA.TimeStamp(ctx, si.DigestAlgorithm, si.Signature)
+		tok, err := stamp(ctx, si.DigestAlgorithm, si.Signature)
 		if err != nil {
 			return nil, nil, fmt.Errorf("archive: signature time-stamp: %w", err)
 		}

@@ -34,6 +34,20 @@ type Client struct {
 // nonce, policy) and its signature verified; trust in the TSA is the verifier's business.
 // Errors wrap ErrUnavailable, ErrRejected, ErrMalformed or the errors of VerifyToken.
 func (c *Client) TimeStamp(ctx context.Context, hashAlg asn1.ObjectIdentifier, data []byte) ([]byte, error) {
+	return c.timeStamp(ctx, hashAlg, data, true)
+}
+
+// TimeStampMatched is TimeStamp without verifying the token's signature: the answer is
+// checked against the request only (granted; the imprint, nonce, policy and hash
+// algorithm asked for). It is for a caller that verifies the token completely right
+// after, before relying on it — archive.MakeLT verifies the signature with its new
+// token through cms.Verify — and spares it a second verification of every token.
+// Everyone else calls TimeStamp.
+func (c *Client) TimeStampMatched(ctx context.Context, hashAlg asn1.ObjectIdentifier, data []byte) ([]byte, error) {
+	return c.timeStamp(ctx, hashAlg, data, false)
+}
+
+func (c *Client) timeStamp(ctx context.Context, hashAlg asn1.ObjectIdentifier, data []byte, verify bool) ([]byte, error) {
 	if c.Hash != nil {
 		hashAlg = c.Hash
 	}
@@ -84,11 +98,12 @@ func (c *Client) TimeStamp(ctx context.Context, hashAlg asn1.ObjectIdentifier, d
 	if int64(len(rb)) > limit {
 		return nil, fmt.Errorf("%w: response larger than %d bytes", ErrUnavailable, limit)
 	}
-	return checkResponse(ctx, rb, req)
+	return checkResponse(ctx, rb, req, verify)
 }
 
-// checkResponse parses a TimeStampResp and checks its token against req.
-func checkResponse(ctx context.Context, der []byte, req *Request) ([]byte, error) {
+// checkResponse parses a TimeStampResp and checks its token against req; with verify,
+// its signature too (VerifyToken without a chain).
+func checkResponse(ctx context.Context, der []byte, req *Request, verify bool) ([]byte, error) {
 	r, err := ParseResponse(der)
 	if err != nil {
 		return nil, err
@@ -96,14 +111,25 @@ func checkResponse(ctx context.Context, der []byte, req *Request) ([]byte, error
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
-	v, err := VerifyToken(ctx, r.Token, VerifyOptions{HashedMessage: req.HashedMessage, Nonce: req.Nonce, Policy: req.Policy})
-	if err != nil {
-		return nil, err
+	var tok *Token
+	if verify {
+		v, err := VerifyToken(ctx, r.Token, VerifyOptions{HashedMessage: req.HashedMessage, Nonce: req.Nonce, Policy: req.Policy})
+		if err != nil {
+			return nil, err
+		}
+		tok = v.Token
+	} else {
+		if tok, err = ParseToken(r.Token); err != nil {
+			return nil, err
+		}
+		if err := checkInfo(tok.Info, req.HashedMessage, req.Nonce, req.Policy); err != nil {
+			return nil, err
+		}
 	}
-	if !v.Token.Info.HashAlgorithm.Equal(req.HashAlgorithm) {
-		return nil, fmt.Errorf("%w: token hash algorithm %s, requested %s", ErrImprintMismatch, v.Token.Info.HashAlgorithm, req.HashAlgorithm)
+	if !tok.Info.HashAlgorithm.Equal(req.HashAlgorithm) {
+		return nil, fmt.Errorf("%w: token hash algorithm %s, requested %s", ErrImprintMismatch, tok.Info.HashAlgorithm, req.HashAlgorithm)
 	}
-	return v.Token.Raw, nil
+	return tok.Raw, nil
 }
 
 // Local is an in-process TSA for the same program (the sandbox, tests): it implements
@@ -116,6 +142,15 @@ type Local struct {
 
 // TimeStamp implements cms.TimeStamper.
 func (l *Local) TimeStamp(ctx context.Context, hashAlg asn1.ObjectIdentifier, data []byte) ([]byte, error) {
+	return l.timeStamp(ctx, hashAlg, data, true)
+}
+
+// TimeStampMatched is Client.TimeStampMatched for the in-process TSA.
+func (l *Local) TimeStampMatched(ctx context.Context, hashAlg asn1.ObjectIdentifier, data []byte) ([]byte, error) {
+	return l.timeStamp(ctx, hashAlg, data, false)
+}
+
+func (l *Local) timeStamp(ctx context.Context, hashAlg asn1.ObjectIdentifier, data []byte, verify bool) ([]byte, error) {
 	if l.Hash != nil {
 		hashAlg = l.Hash
 	}
@@ -134,5 +169,5 @@ func (l *Local) TimeStamp(ctx context.Context, hashAlg asn1.ObjectIdentifier, da
 	if err != nil {
 		return nil, err
 	}
-	return checkResponse(ctx, resp, req)
+	return checkResponse(ctx, resp, req, verify)
 }

@@ -182,14 +182,8 @@ func VerifyToken(ctx context.Context, der []byte, opts VerifyOptions) (*Verified
 			return v, fmt.Errorf("%w: imprint hash %s", ErrUnsupported, info.HashAlgorithm)
 		}
 	}
-	if subtle.ConstantTimeCompare(want, info.HashedMessage) != 1 {
-		return v, ErrImprintMismatch
-	}
-	if opts.Nonce != nil && (info.Nonce == nil || info.Nonce.Cmp(opts.Nonce) != 0) {
-		return v, ErrNonceMismatch
-	}
-	if opts.Policy != nil && !opts.Policy.Equal(info.Policy) {
-		return v, fmt.Errorf("%w: %s, not %s", ErrPolicyMismatch, info.Policy, opts.Policy)
+	if err := checkInfo(info, want, opts.Nonce, opts.Policy); err != nil {
+		return v, err
 	}
 
 	cert := sd.SignerCertificate(si, opts.Certificates...)
@@ -238,6 +232,21 @@ func VerifyToken(ctx context.Context, der []byte, opts VerifyOptions) (*Verified
 		}
 	}
 	return v, nil
+}
+
+// checkInfo checks a token's imprint against hashed, and its nonce and policy against
+// those asked for when set.
+func checkInfo(info *TSTInfo, hashed []byte, nonce *big.Int, policy asn1.ObjectIdentifier) error {
+	if subtle.ConstantTimeCompare(hashed, info.HashedMessage) != 1 {
+		return ErrImprintMismatch
+	}
+	if nonce != nil && (info.Nonce == nil || info.Nonce.Cmp(nonce) != 0) {
+		return ErrNonceMismatch
+	}
+	if policy != nil && !policy.Equal(info.Policy) {
+		return fmt.Errorf("%w: %s, not %s", ErrPolicyMismatch, info.Policy, policy)
+	}
+	return nil
 }
 
 // compromise reports the revocation reasons that make every token of the key doubtful,

@@ -325,3 +325,78 @@ func TestLocal(t *testing.T) {
 		t.Errorf("hash %v", v.Token.Info.HashAlgorithm)
 	}
 }
+
+// A TSA that answers wrongly: Client.TimeStamp and Client.TimeStampMatched both refuse an
+// answer that does not match the request (another imprint, nonce, hash algorithm or
+// policy); TimeStamp also refuses a token whose signature is broken, which
+// TimeStampMatched leaves to its caller (archive.MakeLT's cms.Verify;
+// archive.TestMakeLTBrokenToken).
+func TestClientChecksTheAnswer(t *testing.T) {
+	ts := newTSA(t, eds.KeyECDSA)
+	ts.cfg.Policies = []asn1.ObjectIdentifier{tsp.OIDPolicyGOST} // granted besides the default
+	data := []byte("signature bytes")
+	for _, tc := range []struct {
+		name       string
+		change     func(*tsp.Request) // the request the TSA answers instead
+		breakSig   bool
+		want       error
+		matchedToo bool // TimeStampMatched refuses it too
+	}{
+		{name: "good"},
+		{name: "another imprint", change: func(r *tsp.Request) { r.HashedMessage = bytes.Repeat([]byte{1}, 32) }, want: tsp.ErrImprintMismatch, matchedToo: true},
+		{name: "another nonce", change: func(r *tsp.Request) { r.Nonce = new(big.Int).Add(r.Nonce, big.NewInt(1)) }, want: tsp.ErrNonceMismatch, matchedToo: true},
+		{name: "no nonce", change: func(r *tsp.Request) { r.Nonce = nil }, want: tsp.ErrNonceMismatch, matchedToo: true},
+		// The same 32 bytes, said to be another hash's.
+		{name: "another hash algorithm", change: func(r *tsp.Request) { r.HashAlgorithm = eds.OIDDigestStreebog256 }, want: tsp.ErrImprintMismatch, matchedToo: true},
+		{name: "another policy", change: func(r *tsp.Request) { r.Policy = tsp.OIDPolicyGOST }, want: tsp.ErrPolicyMismatch, matchedToo: true},
+		{name: "broken signature", breakSig: true, want: tsp.ErrInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body := make([]byte, 4096)
+				n, _ := r.Body.Read(body)
+				req, err := tsp.ParseRequest(body[:n])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if tc.change != nil {
+					tc.change(req)
+				}
+				der, _ := req.Marshal()
+				resp, err := tsp.Respond(der, ts.cfg)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if tc.breakSig {
+					pr, _ := tsp.ParseResponse(resp)
+					tok, _ := tsp.ParseToken(pr.Token)
+					sig := tok.SignedData.Signers[0].Signature
+					j := bytes.Index(resp, sig)
+					resp[j+len(sig)-1] ^= 1
+				}
+				w.Header().Set("Content-Type", tsp.ContentTypeReply)
+				w.Write(resp)
+			}))
+			defer srv.Close()
+			c := &tsp.Client{URL: srv.URL, Policy: tsp.OIDPolicyGOST2015}
+			_, err := c.TimeStamp(t.Context(), eds.OIDDigestSHA256, data)
+			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+				t.Errorf("TimeStamp: %v, want %v", err, tc.want)
+			}
+			tok, err := c.TimeStampMatched(t.Context(), eds.OIDDigestSHA256, data)
+			switch {
+			case tc.matchedToo && !errors.Is(err, tc.want):
+				t.Errorf("TimeStampMatched: %v, want %v", err, tc.want)
+			case !tc.matchedToo && err != nil:
+				t.Errorf("TimeStampMatched: %v", err)
+			case !tc.matchedToo:
+				_, err := tsp.VerifyToken(t.Context(), tok, tsp.VerifyOptions{Data: data, Validator: ts.v})
+				if (tc.want == nil) != (err == nil) {
+					t.Errorf("the token TimeStampMatched returned verifies: %v, want an error %v", err, tc.want)
+				}
+			}
+		})
+	}
+}
