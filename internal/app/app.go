@@ -330,7 +330,10 @@ func (a *App) build(ctx context.Context) error {
 	if a.Trust, err = pki.New(tc); err != nil {
 		return err
 	}
-	if a.OrgAuth, err = orgauth.New(orgauth.Config{Validator: a.Trust, Now: cfg.Now, Revocation: revocationFor(tc)}); err != nil {
+	// The largest body of the API is an archived document's (the archive uses its default
+	// size limit); every route bounds its own below it.
+	if a.OrgAuth, err = orgauth.New(orgauth.Config{Validator: a.Trust, Now: cfg.Now, Revocation: revocationFor(tc),
+		MaxBody: archive.MaxRequestBody(archive.DefaultMaxDocument)}); err != nil {
 		return err
 	}
 

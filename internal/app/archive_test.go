@@ -2,8 +2,11 @@ package app
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"mime/multipart"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -383,5 +386,70 @@ func TestArchiveClient(t *testing.T) {
 	}
 	if page, err := third.ArchivedDocuments(ctx, 0, ""); err != nil || len(page.Documents) != 2 {
 		t.Fatalf("the third organisation's archive after two imports: %+v %v", page, err)
+	}
+}
+
+// A document of several megabytes reaches the archive whole through the server as it
+// runs, by both doors: the API (an organisation's signed request, which orgauth reads
+// whole to check its signature, was cut at 1 MiB) and the cabinet's upload (the
+// server refused any form over 256 KiB with JSON, before the shell's bound of the
+// route). Issue 14, item 1.
+func TestLargeDocuments(t *testing.T) {
+	a, srv := newSandbox(t, "")
+	ctx := t.Context()
+	content := make([]byte, 3<<20)
+	rand.Read(content)
+	sign := func(spec cms.SignerSpec) []byte {
+		t.Helper()
+		sig, err := cms.Sign(ctx, content, []cms.SignerSpec{spec}, cms.SignOptions{Detached: true, Now: a.Config.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sig
+	}
+
+	bin := a.Pop.Organizations[0].BIN
+	doc, err := orgClient(t, a, srv.URL, bin).Archive(ctx, "scan.pdf", content, [][]byte{sign(orgSpec(t, a, bin))}, "")
+	if err != nil {
+		t.Fatalf("a 3 MiB document through the API: %v", err)
+	}
+	if doc.ContentSHA256 != archive.Address(content) {
+		t.Fatalf("stored %s, want %s", doc.ContentSHA256, archive.Address(content))
+	}
+
+	alice := a.Pop.Citizens[2]
+	b := newBrowser(t, srv.URL)
+	b.login(alice)
+	_, page := b.get("/archive/upload")
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", csrfOf(t, page))
+	mw.WriteField("name", "")
+	for field, f := range map[string]struct {
+		name string
+		data []byte
+	}{"document": {"scan.pdf", content}, "signatures": {"scan.pdf.cms", sign(sandboxSpec(t, a, "citizen", alice.IIN))}} {
+		w, _ := mw.CreateFormFile(field, f.name)
+		w.Write(f.data)
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/archive/upload", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", srv.URL)
+	res, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Request.URL.Path, "/archive/") || res.Request.URL.Path == "/archive/upload" {
+		t.Fatalf("a 3 MiB upload in the cabinet: %d at %s", res.StatusCode, res.Request.URL.Path)
+	}
+	ref, err := a.Identity.SubjectRef(ctx, alice.IIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := documentsOf(t, a, ref)
+	if err != nil || len(docs) != 1 || docs[0].Name != "scan.pdf" {
+		t.Fatalf("the citizen's archive: %+v %v", docs, err)
 	}
 }

@@ -138,14 +138,20 @@ func toJSON(s Summary) documentJSON {
 	return documentJSON{ID: s.ID, Name: s.Name, Size: s.Size, ContentSHA256: s.ContentSHA256, Signatures: s.Signatures, Sealed: s.Sealed, CreatedAt: s.CreatedAt}
 }
 
+// MaxRequestBody bounds a request that carries a document of at most maxDocument bytes
+// with its signature files, an attached one carrying the document again: an ingest's
+// JSON (base64 makes it a third larger than the bytes), a cabinet upload, a container.
+// It is the largest body of the organisations' API, which orgauth reads whole to check
+// its signature before any route sees it.
+func MaxRequestBody(maxDocument int) int64 { return 2*int64(maxDocument) + 1<<20 }
+
 func (s *Service) apiIngest(w http.ResponseWriter, r *http.Request) error {
 	c, err := orgauth.Require(r)
 	if err != nil {
 		return err
 	}
 	var req ingestRequest
-	// base64 makes the body a third larger than the bytes it carries.
-	if err := problem.DecodeJSON(w, r, int64(s.cfg.MaxDocument)*2+1<<20, &req); err != nil {
+	if err := problem.DecodeJSON(w, r, MaxRequestBody(s.cfg.MaxDocument), &req); err != nil {
 		return err
 	}
 	if len(req.Signatures) == 0 {

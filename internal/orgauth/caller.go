@@ -67,5 +67,6 @@ func Require(r *http.Request) (*Caller, error) {
 	if c := FromContext(r.Context()); c != nil {
 		return c, nil
 	}
-	return nil, problem.Unauthenticated.WithDetail("an organization's EDS certificate is required (mutual TLS or a Senim-Signature header)")
+	return nil, problem.Unauthenticated.WithDetail("an organization's EDS certificate is required (mutual TLS or a Senim-Signature header)").
+		WithHeader("WWW-Authenticate", Challenge)
 }

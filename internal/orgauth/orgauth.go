@@ -26,17 +26,25 @@ const Scheme = "Senim-Signature"
 // TokenType is the JWS "typ" of a signed request.
 const TokenType = "senim-req+jwt"
 
+// Challenge is the WWW-Authenticate of every 401 answer of the organisations' API (RFC
+// 9110 §11.6.1): sign the request (docs/api.md). Mutual TLS has no HTTP challenge.
+const Challenge = Scheme + ` realm="senim"`
+
 // Problems, each with a stable code.
 var (
-	ErrMalformed   = problem.New(401, "orgauth.signature.malformed", "The request signature is malformed")
-	ErrSignature   = problem.New(401, "orgauth.signature.invalid", "The request signature does not verify")
-	ErrStale       = problem.New(401, "orgauth.signature.stale", "The request signature is too old or from the future")
-	ErrReplayed    = problem.New(401, "orgauth.signature.replayed", "This request signature was used before")
-	ErrMismatch    = problem.New(401, "orgauth.signature.request_mismatch", "The request signature was made for another request")
-	ErrUntrusted   = problem.New(401, "orgauth.certificate.untrusted", "The certificate does not chain to a trusted authority, or is expired or revoked")
+	ErrMalformed   = unauthorized("orgauth.signature.malformed", "The request signature is malformed")
+	ErrSignature   = unauthorized("orgauth.signature.invalid", "The request signature does not verify")
+	ErrStale       = unauthorized("orgauth.signature.stale", "The request signature is too old or from the future")
+	ErrReplayed    = unauthorized("orgauth.signature.replayed", "This request signature was used before")
+	ErrMismatch    = unauthorized("orgauth.signature.request_mismatch", "The request signature was made for another request")
+	ErrUntrusted   = unauthorized("orgauth.certificate.untrusted", "The certificate does not chain to a trusted authority, or is expired or revoked")
 	ErrNoBIN       = problem.New(403, "orgauth.certificate.no_bin", "The certificate does not belong to an organization (no BIN)")
 	ErrBodyTooLong = problem.New(413, "request.too_large", "The request body is too large")
 )
+
+func unauthorized(code, title string) *problem.Problem {
+	return problem.New(http.StatusUnauthorized, code, title).WithHeader("WWW-Authenticate", Challenge)
+}
 
 // Config configures an Authenticator.
 type Config struct {
@@ -47,7 +55,8 @@ type Config struct {
 	Now        func() time.Time
 	// Window is how far a signed request's iat may lie from now (default 2 minutes).
 	Window time.Duration
-	// MaxBody bounds the request bodies it hashes (default 1 MiB).
+	// MaxBody bounds the request bodies it hashes (default 1 MiB): at least the largest
+	// body of any route it guards, each of which bounds its own body below it.
 	MaxBody int64
 }
 
@@ -130,21 +139,26 @@ func (a *Authenticator) signed(w http.ResponseWriter, r *http.Request) (*Caller,
 	if cl.Htm != r.Method || cl.Htu != r.URL.RequestURI() {
 		return nil, ErrMismatch.WithDetail("htm and htu must be the request's method and path with query")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBody))
-	if err != nil {
-		return nil, ErrBodyTooLong
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	sum := sha256.Sum256(body)
-	if subtle.ConstantTimeCompare([]byte(cl.Bdh), []byte(base64.RawURLEncoding.EncodeToString(sum[:]))) != 1 {
-		return nil, ErrMismatch.WithDetail("bdh is not the SHA-256 of the body")
-	}
+	// The signature and the certificate before the body: only a trusted organisation's
+	// fresh request makes Senim read a body, which may be as large as MaxBody.
 	if err := tok.Verify(); err != nil {
 		return nil, ErrSignature.WithDetail(jwsDetail(err)).WithCause(err)
 	}
 	c, err := a.caller(r, tok.Chain, "signature")
 	if err != nil {
 		return nil, err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, ErrBodyTooLong.WithDetail(fmt.Sprintf("a request body may be at most %d bytes", a.cfg.MaxBody))
+		}
+		return nil, problem.BodyUnreadable.WithCause(err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	sum := sha256.Sum256(body)
+	if subtle.ConstantTimeCompare([]byte(cl.Bdh), []byte(base64.RawURLEncoding.EncodeToString(sum[:]))) != 1 {
+		return nil, ErrMismatch.WithDetail("bdh is not the SHA-256 of the body")
 	}
 	// Only a request that verified spends its jti, so nobody can burn another's.
 	if !a.replay.add(c.Thumbprint+"|"+cl.Jti, iat.Add(a.cfg.Window), now) {

@@ -162,7 +162,13 @@ func TestSignedRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st, body := send(t, h, tt.req())
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, tt.req())
+			st, body := rec.Code, rec.Body.String()
+			// Every 401 says how to authenticate (RFC 9110 §11.6.1).
+			if ch := rec.Header().Get("WWW-Authenticate"); (st == 401) != (ch == Challenge) {
+				t.Errorf("status %d with WWW-Authenticate %q", st, ch)
+			}
 			if !strings.Contains(body, `"code":"`+tt.code+`"`) {
 				t.Errorf("status %d body %s, want code %s", st, body, tt.code)
 			}
@@ -204,4 +210,40 @@ func TestSignedRequests(t *testing.T) {
 			t.Errorf("large body: %d", st)
 		}
 	})
+
+	t.Run("body bound", func(t *testing.T) {
+		a := newAuth(t, true, pki.RevocationCRL)
+		a.cfg.MaxBody = 3 << 20
+		h := a.Middleware(echo)
+		// Above the default, within the configured bound.
+		body := strings.Repeat("x", 2<<20)
+		if st, got := send(t, h, signed(t, "POST", "/v1/x", body, head, headChain, now)); st != 200 || len(got) != len("123456789021|signature|")+len(body) {
+			t.Errorf("2 MiB body with a 3 MiB bound: %d", st)
+		}
+		body = strings.Repeat("x", 3<<20+1)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, signed(t, "POST", "/v1/x", body, head, headChain, now))
+		if rec.Code != 413 || !strings.Contains(rec.Body.String(), `"code":"request.too_large"`) || !strings.Contains(rec.Body.String(), "3145728 bytes") {
+			t.Errorf("a body one byte over the bound: %d %s", rec.Code, rec.Body.String())
+		}
+		// A request whose signature does not verify is refused before its body is read.
+		k, _ := readKey(t, "individual/valid/individual_valid.p12")
+		r := signed(t, "POST", "/v1/x", body, k, headChain, now)
+		cr := &countingReader{r: r.Body}
+		r.Body = io.NopCloser(cr)
+		if st, got := send(t, h, r); st != 401 || !strings.Contains(got, "orgauth.signature.invalid") || cr.n != 0 {
+			t.Errorf("forged request: %d %s, %d body bytes read", st, got, cr.n)
+		}
+	})
+}
+
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }

@@ -1,14 +1,11 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
 	"github.com/senimkz/senim/internal/secret"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -174,19 +171,17 @@ const (
 	MaxURI = 64 << 10
 	// MaxHeaders is the most header bytes (names and values) served.
 	MaxHeaders = 64 << 10
-	// MaxFormBody is the largest HTML form body (urlencoded or multipart) served.
-	MaxFormBody = 256 << 10
 	// maxHeaderBytes is http.Server.MaxHeaderBytes: room for a too-long URI or header
 	// to reach limits and be answered as a problem.
 	maxHeaderBytes = 256 << 10
 )
 
-// limits refuses a URI over MaxURI (414 request.uri_too_long), headers over MaxHeaders
-// (431 request.headers_too_large) and a form body over MaxFormBody (413
-// request.too_large). The form check is here, before any handler parses the form: a
-// handler that parses a truncated form finds no anti-forgery token and would answer
-// auth.csrf for what is a size mistake. A form body of unknown length is read (at most
-// MaxFormBody bytes) and handed on from memory.
+// limits refuses a URI over MaxURI (414 request.uri_too_long) and headers over
+// MaxHeaders (431 request.headers_too_large). Bodies are bounded where they are read:
+// the web shell reads each form within its route's bound and refuses a larger one in
+// the reader's language (web.Form, web.Upload); the API's decoders bound each JSON
+// body (problem.DecodeJSON). One bound here for every form refused a 20 MB upload
+// that its route takes, with JSON that a browser shows raw.
 func (s *Server) limits(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.RequestURI) > MaxURI {
@@ -203,34 +198,6 @@ func (s *Server) limits(next http.Handler) http.Handler {
 			problem.Write(w, r, problem.HeadersTooLarge.WithDetail(fmt.Sprintf("the request headers may be at most %d bytes", MaxHeaders)))
 			return
 		}
-		if isForm(r) {
-			tooLarge := problem.TooLarge.WithDetail(fmt.Sprintf("a form may be at most %d bytes", MaxFormBody))
-			if r.ContentLength > MaxFormBody {
-				problem.Write(w, r, tooLarge)
-				return
-			}
-			if r.ContentLength < 0 {
-				b, err := io.ReadAll(io.LimitReader(r.Body, MaxFormBody+1))
-				if err != nil {
-					problem.Write(w, r, problem.BodyUnreadable.WithCause(err))
-					return
-				}
-				if len(b) > MaxFormBody {
-					problem.Write(w, r, tooLarge)
-					return
-				}
-				r.Body = io.NopCloser(bytes.NewReader(b))
-				r.ContentLength = int64(len(b))
-			}
-		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-func isForm(r *http.Request) bool {
-	if r.Body == nil || r.Body == http.NoBody {
-		return false
-	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data"
 }

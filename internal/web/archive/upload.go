@@ -17,9 +17,8 @@ import (
 )
 
 // maxUpload bounds an upload's body: a document of the archive's default size limit
-// and signature files (an attached one carries the document again), or a container of
-// twice that, with a megabyte for the form itself.
-const maxUpload = 2*dom.DefaultMaxDocument + 1<<20
+// and its signature files, or a container.
+var maxUpload = dom.MaxRequestBody(dom.DefaultMaxDocument)
 
 // uploadForm is what the upload page shows back after a refusal: the name typed (files
 // are never sent back by a browser).
