@@ -77,9 +77,6 @@ func manifest(sigURI, sigMime string, objs map[string][]byte, order []string) ([
 	return append([]byte(xml.Header), out...), nil
 }
 
-// docName is the name a document gets in a container: a plain file name.
-var docName = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} ._()-]{0,127}$`)
-
 // entryWriter returns a function that adds one entry to zw, stored or deflated, with
 // the modification time modified (so the same document gives the same bytes).
 func entryWriter(zw *zip.Writer, modified time.Time) func(name string, b []byte, method uint16) error {
@@ -96,7 +93,7 @@ func entryWriter(zw *zip.Writer, modified time.Time) func(name string, b []byte,
 // WriteASiCE writes d as an ASiC-E container to w. modified is the time written on the
 // entries (so the same document gives the same bytes).
 func WriteASiCE(w io.Writer, d *Document, modified time.Time) error {
-	name := containerName(d.Name)
+	name := FileName(d.Name, d.Content)
 	zw := zip.NewWriter(w)
 	put := entryWriter(zw, modified)
 	if err := put("mimetype", []byte(MimeTypeASiCE), zip.Store); err != nil {

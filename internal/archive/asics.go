@@ -107,15 +107,6 @@ func CombineSignatures(sigs [][]byte) ([]byte, error) {
 	return b, nil
 }
 
-// containerName is the name a document gets in a container: its own when it is a
-// plain file name, document.bin otherwise.
-func containerName(name string) string {
-	if name == "" || !docName.MatchString(name) || name == "mimetype" || strings.Contains(name, "..") {
-		return "document.bin"
-	}
-	return name
-}
-
 // WriteASiCS writes d as an ASiC-S container to w (see the layout above). modified is
 // the time written on the entries (so the same document gives the same bytes). It
 // returns ErrNotSimple for a document of several signature files with an evidence
@@ -135,7 +126,7 @@ func WriteASiCS(w io.Writer, d *Document, modified time.Time) error {
 	if err := put("mimetype", []byte(MimeTypeASiCS), zip.Store); err != nil {
 		return err
 	}
-	if err := put(containerName(d.Name), d.Content, zip.Deflate); err != nil {
+	if err := put(FileName(d.Name, d.Content), d.Content, zip.Deflate); err != nil {
 		return err
 	}
 	if err := put(asicsSignature, sig, zip.Deflate); err != nil {

@@ -195,9 +195,7 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 	if len(sigs) == 0 || len(sigs) > s.cfg.MaxSignatures {
 		return nil, nil, fmt.Errorf("%w: %d signature files (1 to %d)", ErrBadCMS, len(sigs), s.cfg.MaxSignatures)
 	}
-	if !docName.MatchString(name) {
-		name = "document.bin"
-	}
+	name = CleanName(name)
 	if idem != nil {
 		// A repeat is answered before any work: validating again would write a new
 		// signature blob (its time-stamp differs) that nothing references. The claim in

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"mime"
 	"net/http"
-	"path"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -316,12 +315,8 @@ func (a *area) content(w http.ResponseWriter, r *http.Request, sess *identity.Se
 	if err != nil {
 		return err
 	}
-	name := sm.Name
-	if strings.ContainsAny(name, "\"\\/\r\n") {
-		name = "document.bin"
-	}
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(name)}))
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": dom.FileName(sm.Name, d.Content)}))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
 	_, err = w.Write(d.Content)

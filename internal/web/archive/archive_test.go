@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"mime"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -69,7 +70,7 @@ func (f *fakeArchive) Import(_ context.Context, owner string, container []byte) 
 	return &dom.Summary{ID: "d3"}, nil
 }
 
-var doc = dom.Summary{ID: "d1", Name: "loan.txt", Size: 5, ContentSHA256: strings.Repeat("ab", 32), Signatures: 1, Sealed: true, CreatedAt: t0}
+var doc = dom.Summary{ID: "d1", Name: "Договор займа №1", Size: 5, ContentSHA256: strings.Repeat("ab", 32), Signatures: 1, Sealed: true, CreatedAt: t0}
 
 func party(p string) bool { return p == "citizen:1" || p == "citizen:2" }
 
@@ -154,7 +155,7 @@ func TestDocuments(t *testing.T) {
 	h, _ := mount(t)
 	c := h.Citizen("900101300001", "Aigerim") // citizen:1
 	page := h.Get("/archive?lang=en", c).Body.String()
-	for _, want := range []string{`id="doc-d1"`, "loan.txt", `id="nav-archive"`, i18n.T("en", "archive.sealed")} {
+	for _, want := range []string{`id="doc-d1"`, "Договор займа №1", `id="nav-archive"`, i18n.T("en", "archive.sealed")} {
 		if !strings.Contains(page, want) {
 			t.Errorf("list has no %q", want)
 		}
@@ -167,8 +168,11 @@ func TestDocuments(t *testing.T) {
 		}
 	}
 	w := h.Get("/archive/d1/content", c)
+	// Saved under the document's name, with the extension its content has (a phone
+	// opens files by it).
+	_, cd, _ := mime.ParseMediaType(w.Header().Get("Content-Disposition"))
 	if w.Code != 200 || w.Body.String() != "hello" || w.Header().Get("Content-Type") != "application/octet-stream" ||
-		!strings.Contains(w.Header().Get("Content-Disposition"), "loan.txt") {
+		cd["filename"] != "Договор займа №1.txt" {
 		t.Errorf("content: %d %q %v", w.Code, w.Body, w.Header())
 	}
 	w = h.Get("/archive/d1/container.asice", c)
