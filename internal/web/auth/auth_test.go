@@ -3,8 +3,10 @@ package auth
 import (
 	"context"
 	"encoding/pem"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -169,8 +171,14 @@ func TestPasswordLogin(t *testing.T) {
 		t.Error("the code page shows back what is not a masked phone")
 	}
 
-	res = post("/login/code?lang=en", url.Values{"code": {"000000"}}, login)
-	if body := readAll(res); res.StatusCode != 401 || !strings.Contains(body, `id="code-form"`) {
+	// A wrong code shows the form again, still saying where the code went: the form
+	// posts the masked phone back in its action.
+	action := regexp.MustCompile(`action="([^"]*)" id="code-form"`).FindStringSubmatch(w.Body.String())
+	if action == nil || action[1] != "/login/code?to=%2b7%20%2a%2a%2000" {
+		t.Fatalf("the code form's action: %q", action)
+	}
+	res = post(html.UnescapeString(action[1])+"&lang=en", url.Values{"code": {"000000"}}, login)
+	if body := readAll(res); res.StatusCode != 401 || !strings.Contains(body, `id="code-form"`) || !strings.Contains(body, "7 ** 00") {
 		t.Errorf("wrong code: %d\n%s", res.StatusCode, body)
 	}
 	res = post("/login/code", url.Values{"code": {"123456"}}, login)
