@@ -10,3 +10,6 @@ func SetBake(on bool) bool {
 
 // Baked is how many actions bakeTranslations replaced in v's templates for lang.
 func Baked(v *View, lang string) int { return v.baked[lang] }
+
+// LocalPath is localPath, for the cases a cookie cannot carry to a server.
+var LocalPath = localPath

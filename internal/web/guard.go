@@ -130,6 +130,9 @@ func (s *Shell) serve(rt Route) http.Handler {
 		if rt.Access != AccessPublic && sess == nil {
 			if (r.Method == http.MethodGet || r.Method == http.MethodHead) && !rt.Download {
 				s.refused(r, RefusedNoSession)
+				if p := r.URL.RequestURI(); localPath(p) && p != "/" {
+					s.SetCookie(w, r, CookieNext, p, nextFor, http.SameSiteLaxMode)
+				}
 				http.Redirect(w, r, "/login"+LangQuery(r), http.StatusSeeOther)
 				return
 			}

@@ -25,6 +25,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/senimkz/senim/internal/i18n"
@@ -45,6 +46,7 @@ const (
 	CookieCSRF    = "senim_csrf"
 	CookieLang    = "senim_lang"
 	CookieEDS     = "senim_eds"
+	CookieNext    = "senim_next" // the page asked for before logging in
 )
 
 // Sessions is what the shell needs from identity: the session behind a cookie, and
@@ -201,6 +203,37 @@ func (s *Shell) SetCookie(w http.ResponseWriter, r *http.Request, name, value st
 		ck.MaxAge = int(maxAge.Seconds())
 	}
 	http.SetCookie(w, ck)
+}
+
+// SignedIn finishes a login: it sets the session cookie and sends the browser to the
+// page it asked for before logging in (CookieNext, set by the guard), else home.
+func (s *Shell) SignedIn(w http.ResponseWriter, r *http.Request, token string) {
+	s.SetCookie(w, r, CookieSession, token, 0, http.SameSiteLaxMode)
+	to := "/"
+	if ck, err := r.Cookie(CookieNext); err == nil {
+		s.ClearCookie(w, r, CookieNext)
+		if localPath(ck.Value) {
+			to = ck.Value
+		}
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// nextFor is how long a login may take and still return to the page asked for.
+const nextFor = 15 * time.Minute
+
+// localPath reports whether p is a path on this site: "/" and not "//" or "/\" (which
+// browsers read as another host), at most 1 KB, no control characters.
+func localPath(p string) bool {
+	if len(p) == 0 || len(p) > 1024 || p[0] != '/' || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x20 || p[i] == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // ClearCookie removes a cookie.

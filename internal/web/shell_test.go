@@ -4,6 +4,7 @@ import (
 	"errors"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -386,5 +387,64 @@ func TestSessionTimeoutWarning(t *testing.T) {
 	}
 	if body := h.Get("/plain", nil).Body.String(); strings.Contains(body, "session-warning") {
 		t.Error("an anonymous page warns of a session")
+	}
+}
+
+// A page asked for without a session sends the browser to log in and remembers the
+// page (only a path of this site, never "/" or a form); the login goes back to it.
+func TestReturnAfterLogin(t *testing.T) {
+	h, _ := harness(t)
+	next := func(w *httptest.ResponseRecorder) *http.Cookie {
+		for _, c := range w.Result().Cookies() {
+			if c.Name == web.CookieNext {
+				return c
+			}
+		}
+		return nil
+	}
+	w := h.Get("/mine?tab=2&lang=ru", nil)
+	if c := next(w); w.Code != 303 || w.Header().Get("Location") != "/login?lang=ru" || c == nil || c.Value != "/mine?tab=2&lang=ru" || !c.HttpOnly || c.MaxAge <= 0 {
+		t.Fatalf("a citizen page without a session: %d %q, cookie %+v", w.Code, w.Header().Get("Location"), c)
+	}
+	if w := h.Get("/", nil); next(w) != nil {
+		t.Error("home is remembered")
+	}
+	if w := h.Post("/mine/1", url.Values{}, nil); next(w) != nil {
+		t.Error("a form is remembered")
+	}
+
+	// SignedIn, as every way of logging in ends.
+	s := h.Shell
+	s.Handle("POST /test-login", web.Form(web.Public(func(w http.ResponseWriter, r *http.Request, _ *identity.Session) error {
+		s.SignedIn(w, r, "tok")
+		return nil
+	})))
+	ck := &http.Cookie{Name: web.CookieCSRF, Value: strings.Repeat("k", 43)}
+	for _, tc := range []struct{ next, want string }{
+		{"/mine?tab=2&lang=ru", "/mine?tab=2&lang=ru"},
+		{"", "/"},
+		{"//evil.example/x", "/"},
+		{"https://evil.example/", "/"},
+		{"/" + strings.Repeat("a", 2000), "/"},
+	} {
+		cookies := []*http.Cookie{ck}
+		if tc.next != "" {
+			cookies = append(cookies, &http.Cookie{Name: web.CookieNext, Value: tc.next})
+		}
+		w := h.Do(webtest.Request{Method: "POST", Path: "/test-login", Form: url.Values{"csrf": {ck.Value}}, Cookies: cookies})
+		var sess, cleared bool
+		for _, c := range w.Result().Cookies() {
+			sess = sess || c.Name == web.CookieSession && c.Value == "tok"
+			cleared = cleared || c.Name == web.CookieNext && c.MaxAge < 0
+		}
+		if w.Code != 303 || w.Header().Get("Location") != tc.want || !sess || (tc.next != "" && !cleared) {
+			t.Errorf("SignedIn with next %q: %d %q, session %v, next cleared %v", tc.next, w.Code, w.Header().Get("Location"), sess, cleared)
+		}
+	}
+	// What no cookie brings (Go's server drops such cookies) is refused all the same.
+	for _, p := range []string{"/\\evil.example", "/mine\x00", "/mine\x7f", "mine", ""} {
+		if web.LocalPath(p) {
+			t.Errorf("LocalPath(%q)", p)
+		}
 	}
 }

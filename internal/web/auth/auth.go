@@ -157,8 +157,7 @@ func (a *area) code(w http.ResponseWriter, r *http.Request, _ *identity.Session)
 		return a.s.FormError(w, r, codeView, a.codePage(w, r), err)
 	}
 	a.s.ClearCookie(w, r, web.CookieLogin)
-	a.s.SetCookie(w, r, web.CookieSession, token, 0, http.SameSiteLaxMode)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	a.s.SignedIn(w, r, token)
 	return nil
 }
 
@@ -278,7 +277,6 @@ func (a *area) edsLogin(w http.ResponseWriter, r *http.Request, _ *identity.Sess
 		return a.edsRefused(w, r, err)
 	}
 	a.s.ClearCookie(w, r, web.CookieEDS)
-	a.s.SetCookie(w, r, web.CookieSession, token, 0, http.SameSiteLaxMode)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	a.s.SignedIn(w, r, token)
 	return nil
 }

@@ -181,9 +181,10 @@ func TestPasswordLogin(t *testing.T) {
 	if body := readAll(res); res.StatusCode != 401 || !strings.Contains(body, `id="code-form"`) || !strings.Contains(body, "7 ** 00") {
 		t.Errorf("wrong code: %d\n%s", res.StatusCode, body)
 	}
-	res = post("/login/code", url.Values{"code": {"123456"}}, login)
+	// The page asked for before logging in opens after it (web.Shell.SignedIn).
+	res = post("/login/code", url.Values{"code": {"123456"}}, login, &http.Cookie{Name: web.CookieNext, Value: "/inbox?lang=kk"})
 	sess := cookie(res, web.CookieSession)
-	if res.StatusCode != 303 || res.Header.Get("Location") != "/" || sess == nil || sess.Value != "sess-token" || !sess.HttpOnly {
+	if res.StatusCode != 303 || res.Header.Get("Location") != "/inbox?lang=kk" || sess == nil || sess.Value != "sess-token" || !sess.HttpOnly {
 		t.Errorf("right code: %d, session cookie %+v", res.StatusCode, sess)
 	}
 	if c := cookie(res, web.CookieLogin); c == nil || c.MaxAge >= 0 {

@@ -126,8 +126,7 @@ func (a *area) login(w http.ResponseWriter, r *http.Request, _ *identity.Session
 	if err != nil {
 		return a.s.FormError(w, r, loginV, a.loginForm(w, r), err)
 	}
-	a.s.SetCookie(w, r, web.CookieSession, token, 0, http.SameSiteLaxMode)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	a.s.SignedIn(w, r, token)
 	return nil
 }
 
