@@ -75,7 +75,8 @@ type Config struct {
 	// MobilePoll is how often the page's eGov Mobile status is checked; 500 ms.
 	MobilePoll time.Duration
 	// NCALayer is the WebSocket URL of NCALayer the signing script tries (NCALayer
-	// when empty; the sandbox's simulator may listen elsewhere).
+	// when empty). The sandbox sets it to its simulator's only when that runs; signing
+	// pages then link to the simulator's window.
 	NCALayer string
 	// SandboxPhone is the sandbox's eGov Mobile page, offered beside the QR code in
 	// the sandbox.

@@ -448,3 +448,37 @@ func TestReturnAfterLogin(t *testing.T) {
 		}
 	}
 }
+
+// The sandbox's signing pages link to the NCALayer simulator's window only when the
+// simulator runs (Config.NCALayer): otherwise the port is a real NCALayer's, or nobody's.
+func TestSimulatorLink(t *testing.T) {
+	views := web.NewViews(fstest.MapFS{"templates/s.html": {Data: []byte(`{{define "content"}}{{template "sign-field" .Data}}{{end}}`)}})
+	v := views.Add("s", "nav.home")
+	for _, tc := range []struct {
+		name string
+		opts []webtest.Option
+		want string
+	}{
+		{"production", nil, ""},
+		{"sandbox without the simulator", []webtest.Option{webtest.Sandbox}, ""},
+		{"sandbox with the simulator", []webtest.Option{webtest.Sandbox, func(c *web.Config) { c.NCALayer = "wss://127.0.0.1:40001" }}, `href="https://127.0.0.1:40001/"`},
+	} {
+		h := webtest.New(t, tc.opts...)
+		s := h.Shell
+		if err := s.Parse(views); err != nil {
+			t.Fatal(err)
+		}
+		s.Handle("GET /s", web.Public(func(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+			p := s.Page(w, r, sess)
+			p.Data = s.Signer(p, web.Sign{Text: "x", Label: "nav.home"})
+			return s.Render(w, r, http.StatusOK, v, p)
+		}))
+		page := h.Get("/s", nil).Body.String()
+		if !strings.Contains(page, `id="signer"`) {
+			t.Fatalf("%s: no signing field:\n%s", tc.name, page)
+		}
+		if got := strings.Contains(page, `id="sign-nca-window"`); got != (tc.want != "") || (tc.want != "" && !strings.Contains(page, tc.want)) {
+			t.Errorf("%s: the simulator's link %v, want %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -52,9 +52,10 @@ type Sign struct {
 	// document reaches the "cms" field like a CMS (xmlsigned.IsXML tells them apart).
 	XML string
 
-	page     *Page
-	ncalayer string
-	phone    string
+	page      *Page
+	ncalayer  string
+	simulator bool // the sandbox's NCALayer simulator is at ncalayer
+	phone     string
 }
 
 // B64 is the text in base64, as NCALayer takes it (the page's text node would lose a
@@ -78,8 +79,15 @@ func (s Sign) Sandbox() bool { return s.page != nil && s.page.Sandbox }
 // NCALayer is the WebSocket URL the script tries.
 func (s Sign) NCALayer() string { return s.ncalayer }
 
-// NCAWindow is the page of the sandbox's NCALayer simulator where signing is confirmed.
-func (s Sign) NCAWindow() string { return "https://" + strings.TrimPrefix(s.ncalayer, "wss://") + "/" }
+// NCAWindow is the page of the sandbox's NCALayer simulator where signing is confirmed:
+// "" unless the sandbox runs its simulator (Config.NCALayer), since the port may be a
+// real NCALayer's, or nobody's.
+func (s Sign) NCAWindow() string {
+	if !s.simulator {
+		return ""
+	}
+	return "https://" + strings.TrimPrefix(s.ncalayer, "wss://") + "/"
+}
 
 // Phone is the sandbox's eGov Mobile page, or "".
 func (s Sign) Phone() string { return s.phone }
@@ -97,6 +105,7 @@ func (s *Shell) Signer(p *Page, sg Sign) Sign {
 	}
 	if p.Sandbox {
 		sg.phone = s.cfg.SandboxPhone
+		sg.simulator = s.cfg.NCALayer != ""
 	}
 	p.Need(Needs{Script: true, Connect: []string{"'self'", sg.ncalayer}})
 	return sg
