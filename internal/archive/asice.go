@@ -209,7 +209,7 @@ func readZip(b []byte, lim Limits) ([]zipEntry, error) {
 	}
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrContainer, err)
+		return nil, fmt.Errorf("%w: %w", ErrContainer, err)
 	}
 	if len(zr.File) > lim.MaxEntries {
 		return nil, fmt.Errorf("%w: %d entries", ErrContainerBomb, len(zr.File))
@@ -240,14 +240,14 @@ func readZip(b []byte, lim Limits) ([]zipEntry, error) {
 		}
 		rc, err := f.Open()
 		if err != nil {
-			return nil, fmt.Errorf("%w: %q: %v", ErrContainer, n, err)
+			return nil, fmt.Errorf("%w: %q: %w", ErrContainer, n, err)
 		}
 		// Read at most what is declared and what is left of the total, whatever the
 		// header says: the header is untrusted too.
 		data, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)+1))
 		rc.Close()
 		if err != nil {
-			return nil, fmt.Errorf("%w: %q: %v", ErrContainer, n, err)
+			return nil, fmt.Errorf("%w: %q: %w", ErrContainer, n, err)
 		}
 		if uint64(len(data)) != f.UncompressedSize64 {
 			return nil, fmt.Errorf("%w: %q is not the size it declares", ErrContainerBomb, n)
@@ -300,7 +300,7 @@ func asiceFrom(es []zipEntry) (*Document, error) {
 	for _, mn := range manifests {
 		var m xmlManifest
 		if err := xml.Unmarshal(files[mn], &m); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrContainer, mn, err)
+			return nil, fmt.Errorf("%w: %s: %w", ErrContainer, mn, err)
 		}
 		if _, ok := files[m.SigRef.URI]; !ok {
 			return nil, fmt.Errorf("%w: %s names %q, not in the container", ErrContainer, mn, m.SigRef.URI)

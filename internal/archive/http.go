@@ -9,9 +9,11 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/server"
@@ -85,22 +87,33 @@ func idemProblem(err error) error {
 // Problem maps an archive error to its API problem (rule DC-6); other errors pass. The
 // outermost archive error in err's tree decides, so a refusal that carries its cause
 // (a container not valid because a signature is over other content) keeps the
-// refusal's code.
+// refusal's code. The detail is the archive's own words (ClientDetail) and the cause's
+// stable code, when it has one, is the problem's "cause"; the whole text stays the
+// problem's cause error, for the log.
 func Problem(err error) error {
-	if p := outermost(err); p != nil {
-		return p.WithRule("DC-6").WithDetail(err.Error()).WithCause(err)
+	if p, sentinel := outermost(err); p != nil {
+		p = p.WithRule("DC-6").WithCause(err)
+		detail, cause := ClientDetail(err, sentinel)
+		if detail != "" {
+			p = p.WithDetail(detail)
+		}
+		if cause != "" {
+			p = p.With("cause", cause)
+		}
+		return p
 	}
 	return err
 }
 
-// outermost is the problem of the first archive error in err's tree, outermost first.
-func outermost(err error) *problem.Problem {
+// outermost is the problem of the first archive error in err's tree, outermost first,
+// and that error.
+func outermost(err error) (*problem.Problem, error) {
 	if err == nil {
-		return nil
+		return nil, nil
 	}
 	for _, m := range problems {
 		if err == m.err {
-			return m.p
+			return m.p, m.err
 		}
 	}
 	switch u := err.(type) {
@@ -108,12 +121,67 @@ func outermost(err error) *problem.Problem {
 		return outermost(u.Unwrap())
 	case interface{ Unwrap() []error }:
 		for _, e := range u.Unwrap() {
-			if p := outermost(e); p != nil {
-				return p
+			if p, s := outermost(e); p != nil {
+				return p, s
 			}
 		}
 	}
-	return nil
+	return nil, nil
+}
+
+// ClientDetail splits a refusal for an API client. detail is what the archive wrote
+// around its sentinel — which signature, which entry, which size — without the
+// sentinel's text (the problem's title says it) and without the text of the cause it
+// carries: a parser's, zip's or another package's message is written for programmers,
+// names internals and changes with their versions, and docs/api.md promises that a
+// detail never carries it. cause is that cause's stable code, when it has one
+// ("eds.signature.invalid"), so a client can still tell why.
+func ClientDetail(err, sentinel error) (detail, cause string) {
+	for e := err; e != nil; {
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			if u.Unwrap() == sentinel {
+				return tidy(strings.Replace(e.Error(), sentinel.Error(), "", 1)), ""
+			}
+			e = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			kids := u.Unwrap()
+			for _, k := range kids {
+				if k != sentinel {
+					continue
+				}
+				msg := strings.Replace(e.Error(), sentinel.Error(), "", 1)
+				for _, c := range kids {
+					if c == sentinel || c == nil {
+						continue
+					}
+					msg = strings.Replace(msg, c.Error(), "", 1)
+					if cause == "" {
+						cause = eds.Code(c)
+					}
+				}
+				return tidy(msg), cause
+			}
+			e = nil
+			for _, k := range kids { // the sentinel is deeper: follow the branch that holds it
+				if errors.Is(k, sentinel) {
+					e = k
+					break
+				}
+			}
+		default:
+			return "", ""
+		}
+	}
+	return "", ""
+}
+
+// tidy drops the separators left where texts were cut out of a message.
+func tidy(msg string) string {
+	for strings.Contains(msg, ": : ") {
+		msg = strings.ReplaceAll(msg, ": : ", ": ")
+	}
+	return strings.Trim(msg, ": ")
 }
 
 type ingestRequest struct {

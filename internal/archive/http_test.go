@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,6 +89,10 @@ func TestAPI(t *testing.T) {
 	for _, b := range bad {
 		if st, m, raw := call(bankBIN, "POST", "/v1/archive/documents", b.body); st/100 != 4 || m["code"] != b.code {
 			t.Fatalf("%s: %d %s", b.name, st, raw)
+		} else if d, _ := m["detail"].(string); strings.Contains(d, "BER") || strings.Contains(d, "cms:") {
+			t.Errorf("%s: a parser's text reached the client: %q", b.name, d)
+		} else if b.name == "corrupt" && m["cause"] != "eds.cms.malformed" {
+			t.Errorf("corrupt: the cause's code is lost: %s", raw)
 		}
 	}
 	if st, m, _ := call("", "POST", "/v1/archive/documents", map[string]any{"signatures": [][]byte{sig}}); st != 401 || m["code"] != "auth.unauthenticated" {
@@ -316,5 +321,52 @@ func TestProblemEvidenceErrors(t *testing.T) {
 	}
 	if p := problem.From(Problem(errors.New("disk full"))); p.Status != http.StatusInternalServerError {
 		t.Errorf("an unrelated error became %d %s", p.Status, p.Code)
+	}
+}
+
+// rule DC-6: a refusal's detail says what Senim found, never a library's own text
+// (docs/api.md: detail never carries internal error text); the whole text stays the
+// problem's cause for the log.
+func TestProblemDetail(t *testing.T) {
+	parser := errors.New("asn1: structure error: tags don't match (16 vs {class:0 tag:2})")
+	revoked := fmt.Errorf("%w: the signer was revoked at 2026-01-02T00:00:00Z", eds.ErrSignatureInvalid)
+	for _, c := range []struct {
+		err                 error
+		code, detail, cause string
+	}{
+		{fmt.Errorf("%w: signature %d: %w", ErrBadCMS, 2, parser), "archive.signature.malformed", "signature 2", ""},
+		{fmt.Errorf("%w: %w", ErrBadCMS, parser), "archive.signature.malformed", "", ""},
+		{fmt.Errorf("%w: signature 1 is attached; only detached signatures combine", ErrBadCMS), "archive.signature.malformed", "signature 1 is attached; only detached signatures combine", ""},
+		{fmt.Errorf("%w: %w", ErrSignatureInvalid, revoked), "archive.signature.invalid", "", "eds.signature.invalid"},
+		{fmt.Errorf("%w: %q: %w", ErrContainer, "a.txt", parser), "archive.asic.malformed", `"a.txt"`, ""},
+		{fmt.Errorf("import: %w", fmt.Errorf("%w: batch 3 has no time-stamp", ErrMalformedRecord)), "archive.evidence.malformed", "batch 3 has no time-stamp", ""},
+		{ErrNotFound, "archive.document.not_found", "", ""},
+	} {
+		p := problem.From(Problem(c.err))
+		cause, _ := p.Extra["cause"].(string)
+		if p.Code != c.code || p.Detail != c.detail || cause != c.cause {
+			t.Errorf("%v:\n got %s %q %q\nwant %s %q %q", c.err, p.Code, p.Detail, cause, c.code, c.detail, c.cause)
+		}
+		if !errors.Is(Problem(c.err), c.err) {
+			t.Errorf("%v: the cause is lost for the log", c.err)
+		}
+	}
+
+	// Real parsers' refusals: a container that is not a ZIP, one whose manifest is not
+	// XML, a CMS cut short. None of their words reach the client.
+	for name, b := range map[string][]byte{
+		"not a zip": []byte("PK\x03\x04 not really"),
+		"garbage":   bytes.Repeat([]byte{0x30}, 64),
+	} {
+		_, err := ReadASiC(b, Limits{})
+		p := problem.From(Problem(err))
+		if p.Code == "" || p.Status != 422 {
+			t.Fatalf("%s: %v -> %d %s", name, err, p.Status, p.Code)
+		}
+		for _, leak := range []string{"zip", "asn1", "xml"} {
+			if strings.Contains(p.Detail, leak) {
+				t.Errorf("%s: the detail %q carries %q", name, p.Detail, leak)
+			}
+		}
 	}
 }
