@@ -72,4 +72,8 @@ var (
 	// Data owners.
 	ErrReportInvalid = problem.New(http.StatusBadRequest, "pd.report.invalid", "The report of an action is invalid").WithRule("PD-3.4")
 	ErrReportToken   = problem.New(http.StatusForbidden, "pd.report.token_mismatch", "The security token is not one issued to you as data owner for this subject").WithRule("PD-3.4")
+	// ErrReportOutside: the report names data sets the token did not cover, or a time
+	// before it was issued. The citizen's notice would attribute to the initiator an
+	// access it was not given; the owner reports such an action as its own (no token).
+	ErrReportOutside = problem.New(http.StatusUnprocessableEntity, "pd.report.outside_token", "The action reported is outside the security token it names").WithRule("PD-3.4")
 )

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -218,8 +219,41 @@ func TestReportsAndHistory(t *testing.T) {
 		if r := call(t, srv, register, "POST", "/v1/pd/reports", rep3); r.code() != "pd.report.token_mismatch" {
 			t.Errorf("report on another subject: %s", r.raw)
 		}
+		// rule PD-3.4: what the citizen is told about an action is what happened. A time to
+		// come is refused, not replaced by now; an action under a token stays within the
+		// token — its data sets, after its issue — or the notice would attribute to the
+		// initiator an access it was not given. Nothing refused is stored.
+		events := countEvents(t, db, "pd.action.reported")
+		for _, c := range []struct {
+			name, code, field string
+			change            func(map[string]any)
+		}{
+			{"future", "pd.report.invalid", "at", func(m map[string]any) { m["at"] = f.now.Add(time.Hour) }},
+			{"before the token", "pd.report.outside_token", "at", func(m map[string]any) { m["at"] = f.now.Add(-time.Hour) }},
+			{"outside the scope", "pd.report.outside_token", "data_sets", func(m map[string]any) { m["data_sets"] = []string{"identity", "address"} }},
+		} {
+			m := maps.Clone(rep)
+			c.change(m)
+			if r := call(t, srv, register, "POST", "/v1/pd/reports", m); r.code() != c.code || r.body["field"] != c.field {
+				t.Errorf("%s: %d %s", c.name, r.status, r.raw)
+			}
+		}
+		if n := countEvents(t, db, "pd.action.reported"); n != events {
+			t.Errorf("refused reports emitted %d events", n-events)
+		}
+		// The same times and data sets are the owner's to report as its own action (no
+		// token): an address it changed an hour ago, a time within the clock skew.
+		own := map[string]any{"subject": iinAdult, "action": "change", "automated": false, "data_sets": []string{"address"}, "at": f.now.Add(-time.Hour)}
+		if r := call(t, srv, register, "POST", "/v1/pd/reports", own); r.status != 201 {
+			t.Errorf("the owner's own action: %d %s", r.status, r.raw)
+		}
+		within := maps.Clone(rep)
+		within["at"] = f.now.Add(30 * time.Second)
+		if r := call(t, srv, register, "POST", "/v1/pd/reports", within); r.status != 201 {
+			t.Errorf("a time within the clock skew: %d %s", r.status, r.raw)
+		}
 		h, err := f.svc.AccessHistory(t.Context(), iinAdult)
-		if err != nil || len(h) != 2 {
+		if err != nil || len(h) != 4 {
 			t.Fatalf("history %+v %v", h, err)
 		}
 		if other, _ := f.svc.AccessHistory(t.Context(), iinOther); len(other) != 0 {

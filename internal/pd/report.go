@@ -12,6 +12,9 @@ import (
 	"github.com/senimkz/senim/internal/store"
 )
 
+// clockSkew is how far a data owner's clock may run from Senim's in a report's time.
+const clockSkew = time.Minute
+
 // Actions on personal data a data owner reports (PD-3.4).
 var Actions = []string{"access", "view", "change", "addition", "transfer", "blocking", "deletion"}
 
@@ -58,8 +61,12 @@ func (s *Service) reportAction(ctx context.Context, caller *orgauth.Caller, r Re
 	}
 	now := s.now()
 	at := r.At
-	if at.IsZero() || at.After(now.Add(time.Minute)) {
+	if at.IsZero() {
 		at = now
+	} else if at.After(now.Add(clockSkew)) {
+		// Replacing a claimed time by another would put a false time in the citizen's
+		// notice: a time to come is refused.
+		return 0, ErrReportInvalid.WithDetail("at: the action's time is in the future; omit it to mean now").With("field", "at")
 	}
 	var id int64
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
@@ -68,13 +75,26 @@ func (s *Service) reportAction(ctx context.Context, caller *orgauth.Caller, r Re
 		}
 		initiator := ""
 		if r.TokenJTI != "" {
-			var subj, aud string
-			err := tx.QueryRowContext(ctx, `SELECT subject, owner_bin, initiator_bin FROM pd_tokens WHERE jti = ?`, r.TokenJTI).Scan(&subj, &aud, &initiator)
+			var subj, aud, scope string
+			var issued int64
+			err := tx.QueryRowContext(ctx, `SELECT subject, owner_bin, initiator_bin, data_sets, issued_at FROM pd_tokens WHERE jti = ?`, r.TokenJTI).Scan(&subj, &aud, &initiator, &scope, &issued)
 			if errors.Is(err, sql.ErrNoRows) || (err == nil && (subj != ref || aud != caller.BIN)) {
 				return ErrReportToken
 			}
 			if err != nil {
 				return err
+			}
+			var covered []string
+			if err := jsonUnmarshal(scope, &covered); err != nil {
+				return err
+			}
+			for _, ds := range r.DataSets {
+				if !slices.Contains(covered, ds) {
+					return ErrReportOutside.WithDetail("data_sets: "+ds+" is not in the token's scope").With("field", "data_sets")
+				}
+			}
+			if at.Before(store.FromMicros(issued).Add(-clockSkew)) {
+				return ErrReportOutside.WithDetail("at: the action's time is before the token was issued").With("field", "at")
 			}
 		}
 		sets := sortedUnique(r.DataSets)

@@ -98,6 +98,7 @@ var todo = map[string]string{
 	// Data owners.
 	"pd.report.invalid":        "Correct the report as the detail says (subject, action, automated, data sets).",
 	"pd.report.token_mismatch": "Report only on tokens issued to you as data owner, for that subject.",
+	"pd.report.outside_token":  "Report within the token: its data sets, at or after its issue. An action beyond it is your own: report it without token_jti.",
 
 	// Webhooks.
 	"webhook.url_invalid":            "Give an absolute https URL without user name, password or fragment.",
