@@ -2,6 +2,7 @@ package problem
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,8 @@ const DefaultMaxBody = 1 << 20
 //	request.trailing_data           400  anything but white space after the JSON value
 //	request.unknown_field           400  a field the route does not know; "field" names it
 //	request.field_type              400  a field of the wrong JSON type; "field" names it
+//	request.invalid_base64          400  a binary field ([]byte) that is not standard Base64;
+//	                                     "field" names it
 //	request.invalid_field           400  a time that is not RFC 3339 (a date alone); "field" names it
 
 // CheckMediaType refuses a request whose Content-Type is not JSON.
@@ -106,8 +109,18 @@ func decodeProblem(err error) error {
 	var (
 		se  *json.SyntaxError
 		ute *json.UnmarshalTypeError
+		cie base64.CorruptInputError
 	)
 	switch {
+	case errors.As(err, &cie):
+		// A []byte member holds a string that is not Base64. encoding/json wraps the
+		// base64 error in an UnmarshalTypeError that names the member; without one the
+		// member is unknown.
+		field := "(body)"
+		if errors.As(err, &ute) && ute.Field != "" {
+			field = ute.Field
+		}
+		return InvalidBase64.WithDetail(fmt.Sprintf("field %q must be standard Base64 (RFC 4648, with padding); it is not, at byte %d", field, int64(cie))).With("field", field)
 	case errors.Is(err, io.EOF):
 		return MalformedJSON.WithDetail("the body is empty")
 	case errors.Is(err, io.ErrUnexpectedEOF):

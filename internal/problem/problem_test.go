@@ -17,6 +17,8 @@ type thing struct {
 	Inner struct {
 		N int `json:"n"`
 	} `json:"inner"`
+	Data  []byte   `json:"data"`
+	Files [][]byte `json:"files"`
 }
 
 func TestDecodeJSON(t *testing.T) {
@@ -39,6 +41,10 @@ func TestDecodeJSON(t *testing.T) {
 		{"unknown field", "application/json", `{"nmae":"x"}`, 400, "request.unknown_field", "nmae"},
 		{"wrong type", "application/json", `{"count":"x"}`, 400, "request.field_type", "count"},
 		{"wrong nested type", "application/json", `{"inner":{"n":"x"}}`, 400, "request.field_type", "inner.n"},
+		{"ok base64", "application/json", `{"data":"AAEC","files":["AA=="]}`, 0, "", ""},
+		{"bad base64", "application/json", `{"data":"%%%"}`, 400, "request.invalid_base64", "data"},
+		{"unpadded base64", "application/json", `{"data":"AA"}`, 400, "request.invalid_base64", "data"},
+		{"bad base64 in a list", "application/json", `{"files":["AA==","!"]}`, 400, "request.invalid_base64", "files.1"},
 		{"syntax", "application/json", `{"name":`, 400, "request.malformed_json", ""},
 		{"empty", "application/json", ``, 400, "request.malformed_json", ""},
 		{"array", "application/json", `[]`, 400, "request.malformed_json", ""},
