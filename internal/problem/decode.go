@@ -233,12 +233,55 @@ func Field(field, detail string) *Problem {
 	return InvalidField.WithDetail(fmt.Sprintf("%s: %s", field, detail)).With("field", field)
 }
 
-// WriteJSON writes v as JSON with the given status.
+// WriteJSON writes v as JSON with the given status: HTML-escaped, with a final newline,
+// and with the headers of every JSON answer (see jsonHeaders). An answer is personal or
+// per-caller unless its handler says otherwise, so it is not stored by caches
+// (Cache-Control: no-store) unless the handler set a Cache-Control of its own first.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	jsonHeaders(w.Header(), "application/json")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(true)
 	enc.Encode(v)
+}
+
+// jsonHeaders sets the headers every JSON answer carries, first or replayed.
+func jsonHeaders(h http.Header, contentType string) {
+	h.Set("Content-Type", contentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-store")
+	}
+}
+
+// ReplayedHeader marks an answer replayed for an Idempotency-Key.
+const ReplayedHeader = "Idempotent-Replayed"
+
+// WriteReplay writes the answer stored for an Idempotency-Key exactly as the first
+// answer was written: the same status and body, the same Content-Type, nosniff and
+// Cache-Control, and location as Location when the first answer had one (the family
+// knows it from the body: "" for none); plus Idempotent-Replayed: true. Every family that
+// stores idempotent answers replays them through here, so a client that retries after
+// a lost answer cannot tell the replay from the first answer but by that header.
+//
+// A JSON body stored without the final newline WriteJSON ends with (json.Marshal's
+// output) gets it back.
+func WriteReplay(w http.ResponseWriter, status int, contentType string, body []byte, location string) error {
+	h := w.Header()
+	jsonHeaders(h, contentType)
+	if location != "" {
+		h.Set("Location", location)
+	}
+	h.Set(ReplayedHeader, "true")
+	if isJSON(contentType) && len(body) > 0 && body[len(body)-1] != '\n' {
+		body = append(body[:len(body):len(body)], '\n')
+	}
+	w.WriteHeader(status)
+	_, err := w.Write(body)
+	return err
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
