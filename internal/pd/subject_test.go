@@ -18,13 +18,14 @@ func citizenRows(t testing.TB, db *store.DB, iin string) int {
 	return n
 }
 
-// Bad input changes nothing (design invariant): a request of flows 1, 2 and 3 that is
-// refused leaves no citizen record and no identity.citizen.created event for a subject
-// Senim had not seen; an accepted one makes the record once, with its one event.
+// Bad input changes nothing (the design invariant of docs/api.md's conventions): a
+// request of flows 1, 2 and 3 that is refused leaves no citizen record and no
+// identity.citizen.created event for a subject Senim had not seen; an accepted one makes
+// the record once, with its one event.
 //
-// rule PD-6.1.1 (no consent: refused), rule PD-6.1.8 and PD-6.2.2 (a replayed
-// verification token: refused), rule PD-6.3.4 (no mobile number: refused), rule
-// PD-6.2.3 and PD-6.3.5 (accepted).
+// Refused: rule PD-6.1.1 (no consent), rule PD-6.1.8 rule PD-6.2.2 (a replayed
+// verification token), rule PD-6.3.4 (no mobile number). Accepted: rule PD-6.2.3
+// rule PD-6.3.5.
 func TestRefusedRequestCreatesNoCitizen(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
