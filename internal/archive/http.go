@@ -237,11 +237,7 @@ func (s *Service) apiIngest(w http.ResponseWriter, r *http.Request) error {
 		return Problem(idemProblem(err))
 	}
 	if replay != nil {
-		w.Header().Set("Content-Type", replay.ContentType)
-		w.Header().Set("Idempotent-Replayed", "true")
-		w.WriteHeader(replay.Status)
-		w.Write(replay.Body)
-		return nil
+		return problem.WriteReplay(w, replay.Status, replay.ContentType, replay.Body, "")
 	}
 	problem.WriteJSON(w, http.StatusCreated, toJSON(*sum))
 	return nil

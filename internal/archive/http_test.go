@@ -18,6 +18,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/tsp/tsptest"
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/problem"
+	"github.com/senimkz/senim/internal/problem/problemtest"
 	"github.com/senimkz/senim/internal/store/storetest"
 )
 
@@ -44,6 +45,7 @@ func TestAPI(t *testing.T) {
 	}))
 	defer srv.Close()
 	var idemKey string
+	var header http.Header // the last answer's
 	call := func(bin, method, path string, body any) (int, map[string]any, []byte) {
 		t.Helper()
 		var rd io.Reader
@@ -65,6 +67,7 @@ func TestAPI(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		raw, _ := io.ReadAll(resp.Body)
+		header = resp.Header
 		var m map[string]any
 		json.Unmarshal(raw, &m)
 		return resp.StatusCode, m, raw
@@ -112,12 +115,15 @@ func TestAPI(t *testing.T) {
 	// more; the same key with another body is a conflict.
 	idemKey = "k-1"
 	again := map[string]any{"name": "again.txt", "signatures": [][]byte{sig}}
-	_, first, _ := call(bankBIN, "POST", "/v1/archive/documents", again)
+	firstStatus, first, firstRaw := call(bankBIN, "POST", "/v1/archive/documents", again)
+	firstHeader := header
 	blobs := count(t, db, `SELECT COUNT(*) FROM archive_blobs`)
 	st, second, raw := call(bankBIN, "POST", "/v1/archive/documents", again)
 	if st != 201 || first["id"] == nil || second["id"] != first["id"] {
 		t.Fatalf("replay: %d %s", st, raw)
 	}
+	problemtest.SameReplay(t, problemtest.Answer{Status: firstStatus, Header: firstHeader, Body: firstRaw},
+		problemtest.Answer{Status: st, Header: header, Body: raw})
 	// The replay is answered before any work: no new signature blob is left behind.
 	if n := count(t, db, `SELECT COUNT(*) FROM archive_blobs`); n != blobs {
 		t.Fatalf("the replay wrote %d blobs", n-blobs)

@@ -16,6 +16,7 @@ import (
 	"github.com/senimkz/senim/internal/confirm/policy"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/orgauth"
+	"github.com/senimkz/senim/internal/problem/problemtest"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
 )
@@ -79,6 +80,7 @@ func testCreateIdempotencyKey(t *testing.T, db *store.DB) {
 		again.Header().Get("Location") != "/v1/confirmations/"+c.ID {
 		t.Fatalf("replay: %d %v %s", again.Code, again.Header(), again.Body)
 	}
+	problemtest.SameReplay(t, problemtest.Recorded(first), problemtest.Recorded(again))
 	if requests(t, db) != 1 || events(t, db) != ev {
 		t.Fatalf("the replay recorded something: %d requests, %d events", requests(t, db), events(t, db))
 	}

@@ -69,17 +69,14 @@ func (s *Service) serveCreate(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if replay != nil {
+			location := ""
 			var prev struct {
 				ID string `json:"id"`
 			}
 			if json.Unmarshal(replay.Body, &prev) == nil && prev.ID != "" {
-				w.Header().Set("Location", "/v1/confirmations/"+prev.ID)
+				location = "/v1/confirmations/" + prev.ID
 			}
-			w.Header().Set("Content-Type", replay.ContentType)
-			w.Header().Set("Idempotent-Replayed", "true")
-			w.WriteHeader(replay.Status)
-			_, err := w.Write(replay.Body)
-			return err
+			return problem.WriteReplay(w, replay.Status, replay.ContentType, replay.Body, location)
 		}
 	} else if out, err = s.Create(r.Context(), c.BIN, req); err != nil {
 		return err

@@ -230,6 +230,10 @@ func (s *Service) EnsureCitizen(ctx context.Context, c Citizen, password string)
 // creating a record without login credentials when Senim has not seen the IIN before:
 // an initiator may ask for a person's data before that person ever opens the cabinet,
 // and events about them must still name them by reference, never by IIN.
+//
+// It commits the record in a transaction of its own: a caller whose action may still
+// be refused must use SubjectRefTx inside the action's transaction instead, so that a
+// refused request leaves no citizen behind.
 func (s *Service) SubjectRef(ctx context.Context, iin string) (string, error) {
 	if !kzid.ValidIIN(iin) {
 		return "", ErrInvalidCitizen.WithDetail("iin: not a valid IIN")
@@ -239,29 +243,60 @@ func (s *Service) SubjectRef(ctx context.Context, iin string) (string, error) {
 	} else if !errors.Is(err, ErrNotFound) {
 		return "", err
 	}
+	var ref string
 	err := s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
-		// ON CONFLICT, not a count first: on PostgreSQL two first requests about the
-		// same person run concurrently, and the second must find the first's row, not
-		// fail on the unique index.
-		id, err := tx.InsertID(ctx, `INSERT INTO citizens (iin, name, lang, created_at) VALUES (?, '', 'kk', ?) ON CONFLICT (iin) DO NOTHING RETURNING id`, iin, store.Micros(s.cfg.Now()))
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil // made by a concurrent request, which emitted the event
-		}
-		if err != nil {
-			return err
-		}
-		ref := (&Citizen{ID: id}).Ref()
-		_, err = tx.Emit(ctx, store.Event{Type: EvCitizenCreated, Actor: actor.System.String(), Subject: ref})
+		var err error
+		ref, err = s.SubjectRefTx(ctx, tx, iin)
 		return err
 	})
 	if err != nil {
 		return "", err
 	}
-	c, err := s.CitizenByIIN(ctx, iin)
+	return ref, nil
+}
+
+// SubjectRefTx is SubjectRef inside the caller's transaction tx: the record and its
+// identity.citizen.created event are written only if tx commits. A request that is
+// refused after this call rolls them back with the rest of its writes (bad input
+// changes nothing).
+func (s *Service) SubjectRefTx(ctx context.Context, tx *store.Tx, iin string) (string, error) {
+	if !kzid.ValidIIN(iin) {
+		return "", ErrInvalidCitizen.WithDetail("iin: not a valid IIN")
+	}
+	if ref, err := s.CitizenRefTx(ctx, tx, iin); !errors.Is(err, ErrNotFound) {
+		return ref, err
+	}
+	// ON CONFLICT, not a count first: on PostgreSQL two first requests about the
+	// same person run concurrently, and the second must find the first's row, not
+	// fail on the unique index.
+	id, err := tx.InsertID(ctx, `INSERT INTO citizens (iin, name, lang, created_at) VALUES (?, '', 'kk', ?) ON CONFLICT (iin) DO NOTHING RETURNING id`, iin, store.Micros(s.cfg.Now()))
+	if errors.Is(err, sql.ErrNoRows) {
+		// Made by a concurrent transaction, which emitted the event; under READ
+		// COMMITTED the next statement sees its row.
+		return s.CitizenRefTx(ctx, tx, iin)
+	}
 	if err != nil {
 		return "", err
 	}
-	return c.Ref(), nil
+	ref := (&Citizen{ID: id}).Ref()
+	if _, err := tx.Emit(ctx, store.Event{Type: EvCitizenCreated, Actor: actor.System.String(), Subject: ref}); err != nil {
+		return "", err
+	}
+	return ref, nil
+}
+
+// CitizenRefTx returns the reference of the citizen with iin as tx sees it, or
+// ErrNotFound; it never creates one.
+func (s *Service) CitizenRefTx(ctx context.Context, tx *store.Tx, iin string) (string, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM citizens WHERE iin = ?`, iin).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", err
+	}
+	return (&Citizen{ID: id}).Ref(), nil
 }
 
 // CitizenByIIN returns the citizen with that IIN, or ErrNotFound.

@@ -417,3 +417,67 @@ func TestSubjectRef(t *testing.T) {
 		}
 	})
 }
+
+// SubjectRefTx writes in the caller's transaction: when that transaction is rolled back
+// (the request was refused), no citizen and no identity.citizen.created event stay
+// (bad input changes nothing); when it commits, the record and one event do.
+func TestSubjectRefTx(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := t.Context()
+		const iin = "871008401427"
+		refused := errors.New("refused")
+		var before int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox_events WHERE type = 'identity.citizen.created'`).Scan(&before); err != nil {
+			t.Fatal(err)
+		}
+		err := db.Tx(ctx, func(tx *store.Tx) error {
+			ref, err := f.svc.SubjectRefTx(ctx, tx, iin)
+			if err != nil || !strings.HasPrefix(ref, "citizen:") {
+				t.Fatalf("SubjectRefTx = %q, %v", ref, err)
+			}
+			if got, err := f.svc.CitizenRefTx(ctx, tx, iin); err != nil || got != ref {
+				t.Errorf("CitizenRefTx in the same transaction = %q, %v; want %q", got, err, ref)
+			}
+			return refused
+		})
+		if !errors.Is(err, refused) {
+			t.Fatal(err)
+		}
+		count := func(q string, args ...any) int {
+			var n int
+			if err := db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := count(`SELECT COUNT(*) FROM citizens WHERE iin = ?`, iin); n != 0 {
+			t.Errorf("rolled back: %d citizen rows, want 0", n)
+		}
+		if n := count(`SELECT COUNT(*) FROM outbox_events WHERE type = 'identity.citizen.created'`); n != before {
+			t.Errorf("rolled back: %d identity.citizen.created events, want %d as before", n, before)
+		}
+		var ref string
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			if _, err := f.svc.CitizenRefTx(ctx, tx, iin); !errors.Is(err, ErrNotFound) {
+				t.Errorf("CitizenRefTx(unknown) = %v, want ErrNotFound", err)
+			}
+			ref, err = f.svc.SubjectRefTx(ctx, tx, iin)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if again, err := f.svc.SubjectRef(ctx, iin); err != nil || again != ref {
+			t.Errorf("SubjectRef after commit = %q, %v; want %q", again, err, ref)
+		}
+		if n := count(`SELECT COUNT(*) FROM outbox_events WHERE type = 'identity.citizen.created' AND subject = ?`, ref); n != 1 {
+			t.Errorf("committed: %d identity.citizen.created events, want 1", n)
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := f.svc.SubjectRefTx(ctx, tx, "871008401428")
+			return err
+		}); !errors.Is(err, ErrInvalidCitizen) {
+			t.Errorf("invalid IIN: %v", err)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"encoding/json"
 	"github.com/senimkz/senim/internal/actor"
 	"net/http"
 	"strconv"
@@ -76,11 +77,12 @@ func (s *Service) handleSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if idem.Replay != nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Idempotent-Replayed", "true")
-		w.WriteHeader(http.StatusCreated)
-		w.Write(idem.Replay)
-		return nil
+		// The first answer's Location is the notice's status URL, which its body holds.
+		var prev struct {
+			StatusURL string `json:"status_url"`
+		}
+		json.Unmarshal(idem.Replay, &prev)
+		return problem.WriteReplay(w, http.StatusCreated, "application/json", idem.Replay, prev.StatusURL)
 	}
 	w.Header().Set("Location", out.StatusURL)
 	problem.WriteJSON(w, http.StatusCreated, out)

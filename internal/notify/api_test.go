@@ -15,6 +15,7 @@ import (
 
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/orgauth"
+	"github.com/senimkz/senim/internal/problem/problemtest"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
 )
@@ -206,6 +207,9 @@ func TestSendingAPIIdempotency(t *testing.T) {
 		if again.status != 201 || again.body["id"] != first.body["id"] || again.header.Get("Idempotent-Replayed") != "true" {
 			t.Errorf("replay: %d %s, first %s", again.status, again.raw, first.raw)
 		}
+		// Byte for byte, with the first answer's Location and headers.
+		problemtest.SameReplay(t, problemtest.Answer{Status: first.status, Header: first.header, Body: first.raw},
+			problemtest.Answer{Status: again.status, Header: again.header, Body: again.raw})
 		other := submission(iinAlice)
 		other["category"] = "general"
 		if c := a.do(t, binTax, "POST", "/v1/notices", "k-1", other); c.status != 409 || c.body["code"] != "notify.idempotency.conflict" {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/secret"
 
 	"crypto/sha256"
@@ -33,8 +34,15 @@ type TokenResponse struct {
 }
 
 // issuance is a security token about to be issued, with the writes that go with it.
+//
+// The subject's reference is found in the issuing transaction and a citizen record is
+// made for an IIN Senim has not seen only once every check of the issuance passed, so
+// a refused request creates no citizen and no identity.citizen.created event (bad
+// input changes nothing).
 type issuance struct {
-	flow, subjectRef, iin    string
+	flow, iin                string
+	knownRef                 string // the subject's reference when the caller knows it (flow 3)
+	subjectRef               string // filled in by the transaction: knownRef, found or made
 	initiator, owner         string
 	scope                    []string
 	purpose, code, consentID string
@@ -119,13 +127,9 @@ func (s *Service) Proactive(ctx context.Context, caller *orgauth.Caller, raw str
 	if owner == nil {
 		return nil, ErrDataOwnerUnknown
 	}
-	ref, err := s.subjectRef(ctx, c.Subject)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
 	is := &issuance{
-		flow: verifier.ModeProactive, subjectRef: ref, iin: c.Subject, initiator: caller.BIN, owner: c.Owner,
+		flow: verifier.ModeProactive, iin: c.Subject, initiator: caller.BIN, owner: c.Owner,
 		scope: sortedUnique(c.Scope), purpose: c.Purpose, code: sc.Code, trusted: trusted,
 		issuedAt: now, expires: now.Add(time.Duration(sc.PeriodSeconds) * time.Second),
 		seenKey: seenKey(caller.BIN, c.ID), seenUntil: now.Add(s.cfg.MaxTokenAge + s.cfg.MaxFutureSkew),
@@ -136,7 +140,10 @@ func (s *Service) Proactive(ctx context.Context, caller *orgauth.Caller, raw str
 	// PD-6.1.1, PD-3.3: a live consent covers the request, read in the issuing
 	// transaction so that a revocation committed before has immediate effect.
 	is.check = func(ctx context.Context, tx *store.Tx) error {
-		cons, err := s.activeConsent(ctx, tx, ref, caller.BIN, c.Owner, is.scope, c.Consent.EvidenceRef)
+		if is.subjectRef == "" {
+			return ErrConsentNotFound // Senim has no record of the subject, so no consent
+		}
+		cons, err := s.activeConsent(ctx, tx, is.subjectRef, caller.BIN, c.Owner, is.scope, c.Consent.EvidenceRef)
 		if err != nil {
 			return err
 		}
@@ -208,13 +215,9 @@ func (s *Service) Protocol(ctx context.Context, caller *orgauth.Caller, raw stri
 	if !owner.has(c.Scope) {
 		return nil, ErrDataSetUnknown
 	}
-	ref, err := s.subjectRef(ctx, c.Subject)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
 	is := &issuance{
-		flow: verifier.ModeProtocol, subjectRef: ref, iin: c.Subject, initiator: caller.BIN, owner: c.Owner,
+		flow: verifier.ModeProtocol, iin: c.Subject, initiator: caller.BIN, owner: c.Owner,
 		scope: sortedUnique(c.Scope), purpose: c.Purpose, code: g.Code, trusted: trusted,
 		issuedAt: now, expires: now.Add(ProtocolLifetime), // PD-6.2.3
 		sealedUntil: g.deferral(now),
@@ -237,6 +240,7 @@ func (s *Service) issueToken(ctx context.Context, is *issuance) (*TokenResponse,
 	if err := s.issue.Do(ctx, is); err != nil {
 		return nil, err
 	}
+	s.cacheRef(is.iin, is.subjectRef)
 	claims := &verifier.Claims{
 		Issuer: s.cfg.Issuer, Audience: is.owner, Subject: is.iin, Initiator: is.initiator, Mode: is.flow,
 		Scope: is.scope, Purpose: is.purpose, Code: is.code, ConsentID: is.consentID, Trusted: is.trusted,
@@ -279,6 +283,19 @@ func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*issuanc
 	isProblem := func(err error) bool {
 		var p *problem.Problem
 		return errors.As(err, &p)
+	}
+	// The subjects Senim knows, as this transaction sees them; a check sees "" for one
+	// it does not know yet. Set again on every attempt: a retried transaction has
+	// rolled back the records an earlier attempt made.
+	for _, is := range batch {
+		ref := is.knownRef
+		if ref == "" {
+			var err error
+			if ref, err = s.knownRefTx(ctx, tx, is.iin); err != nil {
+				return err
+			}
+		}
+		is.subjectRef = ref
 	}
 	for i, is := range batch {
 		if is.check != nil {
@@ -337,6 +354,17 @@ func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*issuanc
 				errs[i] = ErrVTReplayed
 			}
 		}
+	}
+	// The subjects Senim has not seen, made now that their issuances passed every check.
+	for i, is := range batch {
+		if errs[i] != nil || is.subjectRef != "" {
+			continue
+		}
+		ref, err := s.cfg.Citizens.SubjectRefTx(ctx, tx, is.iin) // the IIN was checked with the claims
+		if err != nil {
+			return err
+		}
+		is.subjectRef = ref
 	}
 	// The events in one call (one statement on PostgreSQL), then the token rows in one
 	// statement.
@@ -510,3 +538,16 @@ func (s *Service) ReleaseDeferredNotices(ctx context.Context) (int, error) {
 type jsonRaw string
 
 func (j jsonRaw) MarshalJSON() ([]byte, error) { return []byte(j), nil }
+
+// knownRefTx returns the reference of iin as tx sees it, or "" when Senim has no
+// record of the person yet (nothing is created).
+func (s *Service) knownRefTx(ctx context.Context, tx *store.Tx, iin string) (string, error) {
+	if r, ok := s.cachedRef(iin); ok {
+		return r, nil
+	}
+	r, err := s.cfg.Citizens.CitizenRefTx(ctx, tx, iin)
+	if errors.Is(err, identity.ErrNotFound) {
+		return "", nil
+	}
+	return r, err
+}

@@ -428,11 +428,7 @@ func replyIdem(w http.ResponseWriter, status int, v any, k *idemKey, err error) 
 		return err
 	}
 	if k != nil && k.replay != nil {
-		w.Header().Set("Content-Type", k.replay.ContentType)
-		w.Header().Set("Idempotent-Replayed", "true")
-		w.WriteHeader(k.replay.Status)
-		w.Write(k.replay.Body)
-		return nil
+		return problem.WriteReplay(w, k.replay.Status, k.replay.ContentType, k.replay.Body, "")
 	}
 	problem.WriteJSON(w, status, v)
 	return nil

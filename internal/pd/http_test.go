@@ -14,6 +14,7 @@ import (
 	"github.com/senimkz/senim/api/apitest"
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/orgauth"
+	"github.com/senimkz/senim/internal/problem/problemtest"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
 )
@@ -41,6 +42,11 @@ type resp struct {
 	status int
 	body   map[string]any
 	raw    string
+	header http.Header
+}
+
+func (r resp) answer() problemtest.Answer {
+	return problemtest.Answer{Status: r.status, Header: r.header, Body: []byte(r.raw)}
 }
 
 func call(t *testing.T, srv *httptest.Server, o *org, method, path string, body any, hdr ...string) resp {
@@ -70,7 +76,7 @@ func call(t *testing.T, srv *httptest.Server, o *org, method, path string, body 
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	r := resp{status: res.StatusCode, raw: string(b)}
+	r := resp{status: res.StatusCode, raw: string(b), header: res.Header}
 	json.Unmarshal(b, &r.body)
 	return r
 }
@@ -198,12 +204,13 @@ func TestReportsAndHistory(t *testing.T) {
 		}
 		jti := r.body["jti"].(string)
 		rep := map[string]any{"token_jti": jti, "subject": iinAdult, "action": "view", "automated": true, "data_sets": []string{"identity"}}
-		if r := call(t, srv, register, "POST", "/v1/pd/reports", rep, "Idempotency-Key", "k1"); r.status != 201 {
-			t.Fatalf("report %d %s", r.status, r.raw)
+		first := call(t, srv, register, "POST", "/v1/pd/reports", rep, "Idempotency-Key", "k1")
+		if first.status != 201 {
+			t.Fatalf("report %d %s", first.status, first.raw)
 		}
-		if r := call(t, srv, register, "POST", "/v1/pd/reports", rep, "Idempotency-Key", "k1"); r.status != 201 {
-			t.Fatalf("replayed report %d %s", r.status, r.raw)
-		}
+		// The replay is the first answer again, headers included.
+		again := call(t, srv, register, "POST", "/v1/pd/reports", rep, "Idempotency-Key", "k1")
+		problemtest.SameReplay(t, first.answer(), again.answer())
 		if n := countEvents(t, db, "pd.action.reported"); n != 1 {
 			t.Errorf("idempotent report emitted %d events", n)
 		}

@@ -19,9 +19,13 @@ import (
 
 // Citizens is what the service needs of package identity: the opaque reference of a
 // subject (created for an IIN Senim has not seen) and the citizen's language for SMS.
+// The ...Tx variants work inside the caller's transaction, so that a request that is
+// refused creates no citizen (CitizenRefTx finds, SubjectRefTx finds or creates).
 // *identity.Service implements it.
 type Citizens interface {
 	SubjectRef(ctx context.Context, iin string) (string, error)
+	SubjectRefTx(ctx context.Context, tx *store.Tx, iin string) (string, error)
+	CitizenRefTx(ctx context.Context, tx *store.Tx, iin string) (string, error)
 	CitizenByIIN(ctx context.Context, iin string) (*identity.Citizen, error)
 	CitizenByID(ctx context.Context, id int64) (*identity.Citizen, error)
 }

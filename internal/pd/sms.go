@@ -150,14 +150,27 @@ func (s *Service) RequestSMS(ctx context.Context, caller *orgauth.Caller, r SMSR
 		return nil, ErrDataSetUnknown.WithRule("PD-6.3.1")
 	}
 	sets := sortedUnique(r.DataSets)
-	ref, err := s.subjectRef(ctx, r.Subject)
-	if err != nil {
-		return nil, err
+	fingerprint := func(ref string) string {
+		return hex.EncodeToString(s.mac("fp", caller.BIN, ref, r.Owner, strings.Join(sets, ","), r.Purpose))
 	}
-	fp := hex.EncodeToString(s.mac("fp", caller.BIN, ref, r.Owner, strings.Join(sets, ","), r.Purpose))
-	// PD-6.3.2: the same request is already being processed.
-	if resp, err := s.pendingSMS(ctx, s.db.QueryRowContext, fp); resp != nil || err != nil {
-		return resp, err
+	// The subject's record is made only in the transaction that records the request,
+	// so a request refused below (PD-6.3.4, SMS unavailable) creates no citizen.
+	ref, known := s.cachedRef(r.Subject)
+	if !known {
+		c, err := s.cfg.Citizens.CitizenByIIN(ctx, r.Subject)
+		if err != nil && !errors.Is(err, identity.ErrNotFound) {
+			return nil, err
+		}
+		if known = err == nil; known {
+			ref = c.Ref()
+		}
+	}
+	// PD-6.3.2: the same request is already being processed (never for a subject
+	// Senim has no record of).
+	if known {
+		if resp, err := s.pendingSMS(ctx, s.db.QueryRowContext, fingerprint(ref)); resp != nil || err != nil {
+			return resp, err
+		}
 	}
 	// PD-6.3.3: the subject's mobile number from the mobile citizens database.
 	if s.cfg.Mobile == nil || s.cfg.SMS == nil {
@@ -175,8 +188,13 @@ func (s *Service) RequestSMS(ctx context.Context, caller *orgauth.Caller, r SMSR
 	now := s.now()
 	expires := now.Add(s.cfg.SMSCodeLifetime)
 	var dup *SMSResponse
+	var fp string
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		var err error
+		if ref, err = s.cfg.Citizens.SubjectRefTx(ctx, tx, r.Subject); err != nil {
+			return err
+		}
+		fp = fingerprint(ref)
 		if dup, err = s.pendingSMS(ctx, tx.QueryRowContext, fp); dup != nil || err != nil {
 			return err
 		}
@@ -194,6 +212,7 @@ func (s *Service) RequestSMS(ctx context.Context, caller *orgauth.Caller, r SMSR
 	if err != nil || dup != nil {
 		return dup, err
 	}
+	s.cacheRef(r.Subject, ref)
 	// PD-6.3.5: the SMS with the one-time code, through mobile government.
 	lang := ""
 	if c, err := s.cfg.Citizens.CitizenByIIN(ctx, r.Subject); err == nil {
@@ -300,7 +319,7 @@ func (s *Service) issueSMS(ctx context.Context, caller *orgauth.Caller, r *smsRo
 		return nil, err
 	}
 	now := s.now()
-	is := &issuance{flow: verifier.ModeSMS, subjectRef: r.subject, iin: iin, initiator: r.initiator, owner: r.owner, scope: sets,
+	is := &issuance{flow: verifier.ModeSMS, knownRef: r.subject, iin: iin, initiator: r.initiator, owner: r.owner, scope: sets,
 		purpose: r.purpose, trusted: r.trusted, issuedAt: now, expires: now.Add(s.cfg.SMSTokenLifetime), smsID: r.id}
 	if o := d.owners[r.owner]; o == nil || o.Constrained() {
 		is.thumbprint = caller.Thumbprint

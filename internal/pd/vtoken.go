@@ -395,21 +395,31 @@ type refCache struct {
 func newRefCache(max int) *refCache { return &refCache{max: max, m: map[string]string{}} }
 
 func (s *Service) subjectRef(ctx context.Context, iin string) (string, error) {
-	s.refs.mu.RLock()
-	r, ok := s.refs.m[iin]
-	s.refs.mu.RUnlock()
-	if ok {
+	if r, ok := s.cachedRef(iin); ok {
 		return r, nil
 	}
 	r, err := s.cfg.Citizens.SubjectRef(ctx, iin)
 	if err != nil {
 		return "", err
 	}
+	s.cacheRef(iin, r)
+	return r, nil
+}
+
+// cachedRef returns the reference of iin if this process has seen it committed.
+func (s *Service) cachedRef(iin string) (string, bool) {
+	s.refs.mu.RLock()
+	r, ok := s.refs.m[iin]
+	s.refs.mu.RUnlock()
+	return r, ok
+}
+
+// cacheRef remembers a reference; only one whose record has committed.
+func (s *Service) cacheRef(iin, r string) {
 	s.refs.mu.Lock()
 	if len(s.refs.m) >= s.refs.max {
 		clear(s.refs.m)
 	}
 	s.refs.m[iin] = r
 	s.refs.mu.Unlock()
-	return r, nil
 }

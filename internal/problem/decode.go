@@ -2,6 +2,7 @@ package problem
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,8 @@ const DefaultMaxBody = 1 << 20
 //	request.trailing_data           400  anything but white space after the JSON value
 //	request.unknown_field           400  a field the route does not know; "field" names it
 //	request.field_type              400  a field of the wrong JSON type; "field" names it
+//	request.invalid_base64          400  a binary field ([]byte) that is not standard Base64;
+//	                                     "field" names it
 //	request.invalid_field           400  a time that is not RFC 3339 (a date alone); "field" names it
 
 // CheckMediaType refuses a request whose Content-Type is not JSON.
@@ -106,8 +109,18 @@ func decodeProblem(err error) error {
 	var (
 		se  *json.SyntaxError
 		ute *json.UnmarshalTypeError
+		cie base64.CorruptInputError
 	)
 	switch {
+	case errors.As(err, &cie):
+		// A []byte member holds a string that is not Base64. encoding/json wraps the
+		// base64 error in an UnmarshalTypeError that names the member; without one the
+		// member is unknown.
+		field := "(body)"
+		if errors.As(err, &ute) && ute.Field != "" {
+			field = ute.Field
+		}
+		return InvalidBase64.WithDetail(fmt.Sprintf("field %q must be standard Base64 (RFC 4648, with padding); it is not, at byte %d", field, int64(cie))).With("field", field)
 	case errors.Is(err, io.EOF):
 		return MalformedJSON.WithDetail("the body is empty")
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -220,12 +233,55 @@ func Field(field, detail string) *Problem {
 	return InvalidField.WithDetail(fmt.Sprintf("%s: %s", field, detail)).With("field", field)
 }
 
-// WriteJSON writes v as JSON with the given status.
+// WriteJSON writes v as JSON with the given status: HTML-escaped, with a final newline,
+// and with the headers of every JSON answer (see jsonHeaders). An answer is personal or
+// per-caller unless its handler says otherwise, so it is not stored by caches
+// (Cache-Control: no-store) unless the handler set a Cache-Control of its own first.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	jsonHeaders(w.Header(), "application/json")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(true)
 	enc.Encode(v)
+}
+
+// jsonHeaders sets the headers every JSON answer carries, first or replayed.
+func jsonHeaders(h http.Header, contentType string) {
+	h.Set("Content-Type", contentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-store")
+	}
+}
+
+// ReplayedHeader marks an answer replayed for an Idempotency-Key.
+const ReplayedHeader = "Idempotent-Replayed"
+
+// WriteReplay writes the answer stored for an Idempotency-Key exactly as the first
+// answer was written: the same status and body, the same Content-Type, nosniff and
+// Cache-Control, and location as Location when the first answer had one (the family
+// knows it from the body: "" for none); plus Idempotent-Replayed: true. Every family that
+// stores idempotent answers replays them through here, so a client that retries after
+// a lost answer cannot tell the replay from the first answer but by that header.
+//
+// A JSON body stored without the final newline WriteJSON ends with (json.Marshal's
+// output) gets it back.
+func WriteReplay(w http.ResponseWriter, status int, contentType string, body []byte, location string) error {
+	h := w.Header()
+	jsonHeaders(h, contentType)
+	if location != "" {
+		h.Set("Location", location)
+	}
+	h.Set(ReplayedHeader, "true")
+	if isJSON(contentType) && len(body) > 0 && body[len(body)-1] != '\n' {
+		body = append(body[:len(body):len(body)], '\n')
+	}
+	w.WriteHeader(status)
+	_, err := w.Write(body)
+	return err
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }

@@ -130,6 +130,7 @@ var (
 	UnknownField     = New(http.StatusBadRequest, "request.unknown_field", "The request body has a field this endpoint does not know")
 	FieldType        = New(http.StatusBadRequest, "request.field_type", "A field of the request body has the wrong JSON type")
 	InvalidField     = New(http.StatusBadRequest, "request.invalid_field", "A field of the request is missing or invalid")
+	InvalidBase64    = New(http.StatusBadRequest, "request.invalid_base64", "A field is not valid Base64")
 	BodyUnreadable   = New(http.StatusBadRequest, "request.body_unreadable", "The request body could not be read")
 	TooLarge         = New(http.StatusRequestEntityTooLarge, "request.too_large", "The request body is too large")
 	URITooLong       = New(http.StatusRequestURITooLong, "request.uri_too_long", "The request URI is too long")

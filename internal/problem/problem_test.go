@@ -17,6 +17,8 @@ type thing struct {
 	Inner struct {
 		N int `json:"n"`
 	} `json:"inner"`
+	Data  []byte   `json:"data"`
+	Files [][]byte `json:"files"`
 }
 
 func TestDecodeJSON(t *testing.T) {
@@ -39,6 +41,10 @@ func TestDecodeJSON(t *testing.T) {
 		{"unknown field", "application/json", `{"nmae":"x"}`, 400, "request.unknown_field", "nmae"},
 		{"wrong type", "application/json", `{"count":"x"}`, 400, "request.field_type", "count"},
 		{"wrong nested type", "application/json", `{"inner":{"n":"x"}}`, 400, "request.field_type", "inner.n"},
+		{"ok base64", "application/json", `{"data":"AAEC","files":["AA=="]}`, 0, "", ""},
+		{"bad base64", "application/json", `{"data":"%%%"}`, 400, "request.invalid_base64", "data"},
+		{"unpadded base64", "application/json", `{"data":"AA"}`, 400, "request.invalid_base64", "data"},
+		{"bad base64 in a list", "application/json", `{"files":["AA==","!"]}`, 400, "request.invalid_base64", "files.1"},
 		{"syntax", "application/json", `{"name":`, 400, "request.malformed_json", ""},
 		{"empty", "application/json", ``, 400, "request.malformed_json", ""},
 		{"array", "application/json", `[]`, 400, "request.malformed_json", ""},
@@ -128,5 +134,37 @@ func TestFrom(t *testing.T) {
 				t.Errorf("status %d with Retry-After %q", tt.status, ra)
 			}
 		})
+	}
+}
+
+// WriteReplay writes a stored answer as WriteJSON wrote the first one: headers, status
+// and body (the final newline json.Marshal leaves out included); WriteJSON answers are
+// no-store unless the handler chose a cache policy.
+func TestWriteReplay(t *testing.T) {
+	v := map[string]string{"id": "c_1", "note": "<b>"}
+	first := httptest.NewRecorder()
+	first.Header().Set("Location", "/v1/things/c_1")
+	WriteJSON(first, http.StatusCreated, v)
+	stored, _ := json.Marshal(v)
+	replay := httptest.NewRecorder()
+	if err := WriteReplay(replay, http.StatusCreated, "application/json", stored, "/v1/things/c_1"); err != nil {
+		t.Fatal(err)
+	}
+	if first.Body.String() != replay.Body.String() || first.Code != replay.Code {
+		t.Errorf("replay %d %q, first %d %q", replay.Code, replay.Body, first.Code, first.Body)
+	}
+	for _, h := range []string{"Content-Type", "Location", "X-Content-Type-Options", "Cache-Control"} {
+		if f, r := first.Header().Get(h), replay.Header().Get(h); f != r || f == "" {
+			t.Errorf("%s: replay %q, first %q", h, r, f)
+		}
+	}
+	if first.Header().Get("Cache-Control") != "no-store" || replay.Header().Get(ReplayedHeader) != "true" {
+		t.Errorf("headers: first %v, replay %v", first.Header(), replay.Header())
+	}
+	cached := httptest.NewRecorder()
+	cached.Header().Set("Cache-Control", "public, max-age=60")
+	WriteJSON(cached, http.StatusOK, v)
+	if got := cached.Header().Get("Cache-Control"); got != "public, max-age=60" {
+		t.Errorf("a handler's own Cache-Control was replaced: %q", got)
 	}
 }

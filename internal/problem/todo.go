@@ -105,6 +105,7 @@ var todo = map[string]string{
 	"webhook.address_forbidden":      "Give an endpoint on a public address; internal, private and link-local addresses are refused.",
 	"webhook.host_unresolvable":      "Give a host name that resolves in public DNS.",
 	"webhook.event_unknown":          "Subscribe only to event types GET /v1/webhooks lists.",
+	"webhook.events_empty":           "Name at least one event type in `events`, or leave `events` out to receive every type.",
 	"webhook.too_many_subscriptions": "Delete a subscription you no longer use.",
 	"webhook.not_found":              "Check the subscription id; only your own are visible.",
 

@@ -16,6 +16,8 @@ var (
 		"The endpoint's host name does not resolve")
 	ErrEventUnknown = problem.New(http.StatusUnprocessableEntity, "webhook.event_unknown",
 		"An event type in the subscription is not one Senim sends")
+	ErrEventsEmpty = problem.New(http.StatusUnprocessableEntity, "webhook.events_empty",
+		"The subscription's list of event types is empty")
 	ErrTooMany = problem.New(http.StatusConflict, "webhook.too_many_subscriptions",
 		"The organisation has the most subscriptions allowed; delete one first")
 	ErrNotFound = problem.New(http.StatusNotFound, "webhook.not_found",

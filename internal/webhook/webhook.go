@@ -147,13 +147,18 @@ func newID(prefix string) string {
 	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// Subscribe adds an endpoint for org. Events empty means every event type.
+// Subscribe adds an endpoint for org. events nil (left out of the request) means every
+// event type. An empty list is refused with ErrEventsEmpty: a caller who sends "no
+// events" cannot mean "every event", and a subscription to nothing would never fire.
 func (s *Service) Subscribe(ctx context.Context, org, rawURL string, events []string) (*Subscription, error) {
+	if events != nil && len(events) == 0 {
+		return nil, ErrEventsEmpty.WithDetail("events: name at least one event type, or leave events out for all of them").With("field", "events")
+	}
 	u, err := CheckURL(ctx, rawURL, s.cfg.Resolver, s.cfg.AllowLoopback)
 	if err != nil {
 		return nil, err
 	}
-	if len(events) == 0 {
+	if events == nil {
 		events = s.Events()
 	}
 	seen := map[string]bool{}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -404,6 +405,8 @@ func TestSubscriptionsAreTheCallersOwn(t *testing.T) {
 			{bank, "POST", "/v1/webhooks", `{"url":"http://127.0.0.1/h"}`, 422, "webhook.url_invalid"},
 			{bank, "POST", "/v1/webhooks", `{"url":"https://10.0.0.1/h"}`, 422, "webhook.address_forbidden"},
 			{bank, "POST", "/v1/webhooks", `{"url":"https://127.0.0.1/h","events":["consent.eaten"]}`, 422, "webhook.event_unknown"},
+			// An empty list would subscribe to nothing (or, before, silently to everything).
+			{bank, "POST", "/v1/webhooks", `{"url":"https://127.0.0.1/h","events":[]}`, 422, "webhook.events_empty"},
 			{bank, "POST", "/v1/webhooks", `{"url":"https://127.0.0.1/h","secret":"x"}`, 400, "request.unknown_field"},
 			{bank, "POST", "/v1/webhooks", `{}`, 400, "request.invalid_field"},
 			{other, "DELETE", "/v1/webhooks/" + id, "", 404, "webhook.not_found"},
@@ -429,6 +432,50 @@ func TestSubscriptionsAreTheCallersOwn(t *testing.T) {
 		}
 		if _, out := call(bank, "GET", "/v1/webhooks", ""); len(out["subscriptions"].([]any)) != 1 {
 			t.Fatalf("after delete: %v", out)
+		}
+	})
+}
+
+// The list of event types: left out, every type; a list, exactly its types; an empty
+// list is refused with webhook.events_empty and stores nothing, since a subscription
+// to no event would never fire.
+func TestSubscribeEventList(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, nil, nil)
+		ctx := t.Context()
+		const org = "050440900011"
+		subs := func() int {
+			t.Helper()
+			l, err := f.svc.Subscriptions(ctx, org)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(l)
+		}
+		_, err := f.svc.Subscribe(ctx, org, "https://127.0.0.1:9443/empty", []string{})
+		var p *problem.Problem
+		if !errors.As(err, &p) || p.Code != "webhook.events_empty" || p.Status != http.StatusUnprocessableEntity || p.Extra["field"] != "events" {
+			t.Fatalf("empty list: %v, want webhook.events_empty on field events", err)
+		}
+		if n := subs(); n != 0 {
+			t.Fatalf("a refused subscription was stored: %d", n)
+		}
+		one, err := f.svc.Subscribe(ctx, org, "https://127.0.0.1:9443/one", []string{"consent.revoked", "consent.revoked"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(one.Events, []string{"consent.revoked"}) {
+			t.Errorf("listed: events %v, want [consent.revoked]", one.Events)
+		}
+		all, err := f.svc.Subscribe(ctx, org, "https://127.0.0.1:9443/all", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(all.Events, []string{"consent.given", "consent.revoked"}) {
+			t.Errorf("left out: events %v, want every type", all.Events)
+		}
+		if n := subs(); n != 2 {
+			t.Errorf("subscriptions: %d, want 2", n)
 		}
 	})
 }
