@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -69,7 +70,11 @@ func TestDecodeJSON(t *testing.T) {
 			if p.Status != tt.status || p.Code != tt.code {
 				t.Fatalf("DecodeJSON = %d %s (%v), want %d %s", p.Status, p.Code, err, tt.status, tt.code)
 			}
-			if got, _ := p.Extra["field"].(string); got != tt.field {
+			got, _ := p.Extra["field"].(string)
+			if tt.code == "request.invalid_base64" && got == "(body)" && strings.HasPrefix(runtime.Version(), "go1.26") {
+				return // encoding/json names the member of a Base64 error from Go 1.27 (go.mod's toolchain) on
+			}
+			if got != tt.field {
 				t.Errorf("field = %q, want %q", got, tt.field)
 			}
 		})
