@@ -54,6 +54,7 @@ type Documents interface {
 	Lifetime() time.Duration
 	Now() time.Time
 	Form(ctx context.Context, iin, kind string) (*docs.Document, error)
+	Holdings(ctx context.Context, iin string) ([]*docs.Type, error)
 	Open(ctx context.Context, o docs.Owner, kind string) (*docs.Opened, error)
 	Share(ctx context.Context, owner, id string) (*docs.Share, error)
 	Shares(ctx context.Context, owner string) ([]docs.Share, error)
@@ -178,6 +179,7 @@ type (
 	}
 	listData struct {
 		Kinds            []kindRow
+		KindsShort       bool // the source failed for some kind: the list may be short
 		Shares           []shareRow
 		Mine, AsVerifier []viewRow
 		CSS              string
@@ -203,9 +205,15 @@ func (a *area) list(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 	p := a.s.Page(w, r, sess)
 	ctx := r.Context()
 	d := listData{CSS: cssName}
-	types := a.cfg.Docs.Types()
-	for _, k := range types.Kinds() {
-		d.Kinds = append(d.Kinds, kindRow{k, types.Latest(k).Title.In(p.Lang)})
+	held, err := a.cfg.Docs.Holdings(ctx, sess.Citizen.IIN)
+	switch {
+	case errors.Is(err, docs.ErrSourceDown):
+		d.KindsShort = true
+	case err != nil:
+		return err
+	}
+	for _, t := range held {
+		d.Kinds = append(d.Kinds, kindRow{t.Kind, t.Title.In(p.Lang)})
 	}
 	shares, err := a.cfg.Docs.Shares(ctx, sess.Citizen.Ref())
 	if err != nil {

@@ -246,3 +246,32 @@ func TestReadable(t *testing.T) {
 		}
 	}
 }
+
+var showRe = regexp.MustCompile(`href="(/documents/mine/[a-z_]+)"`)
+
+// The list offers only the documents the source holds for the citizen, and each of
+// them opens: the second demo citizen has no vehicle registration certificate, the
+// first has one.
+func TestListsOnlyHeld(t *testing.T) {
+	e := mount(t)
+	c := e.pop.Citizens
+	for _, tc := range []struct {
+		who     int
+		vehicle bool
+	}{{0, true}, {1, false}} {
+		l := e.h.Citizen(c[tc.who].IIN, c[tc.who].Name)
+		body := e.h.Get("/documents", l).Body.String()
+		links := showRe.FindAllStringSubmatch(body, -1)
+		if len(links) < 4 {
+			t.Fatalf("citizen %d: %d documents listed:\n%s", tc.who, len(links), body)
+		}
+		if got := strings.Contains(body, `id="show-`+docs.KindVehicleRegistration+`"`); got != tc.vehicle {
+			t.Errorf("citizen %d: vehicle registration listed %v, want %v", tc.who, got, tc.vehicle)
+		}
+		for _, m := range links {
+			if w := e.h.Get(m[1], l); w.Code != http.StatusOK {
+				t.Errorf("citizen %d: %s listed but answers %d", tc.who, m[1], w.Code)
+			}
+		}
+	}
+}
