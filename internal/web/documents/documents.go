@@ -24,6 +24,7 @@ import (
 	"github.com/senimkz/senim/internal/docs"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/web"
 )
 
@@ -319,9 +320,12 @@ func (a *area) cancel(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 	return nil
 }
 
+// verifyData is the verifier's form: Code is what they typed, kept when it is refused.
+type verifyData struct{ JS, CSS, Code string }
+
 func (a *area) verifyPage(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	p := a.s.Page(w, r, sess)
-	p.Data = struct{ JS, CSS string }{jsQRName, cssName}
+	p.Data = verifyData{JS: jsQRName, CSS: cssName}
 	return a.s.Render(w, r, http.StatusOK, verifyV, p)
 }
 
@@ -329,7 +333,8 @@ func (a *area) verifyPage(w http.ResponseWriter, r *http.Request, sess *identity
 // document with its live seal (DD-1); the view is recorded for both parties (DD-4).
 func (a *area) verify(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	var sec docs.Secret
-	switch tok, code := strings.TrimSpace(r.PostFormValue("token")), strings.TrimSpace(r.PostFormValue("code")); {
+	tok, code := strings.TrimSpace(r.PostFormValue("token")), strings.TrimSpace(r.PostFormValue("code"))
+	switch {
 	case tok != "":
 		sec = docs.ParseSecret(tok)
 		if sec.Token == "" {
@@ -339,14 +344,19 @@ func (a *area) verify(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 		sec = docs.Secret{Code: docs.NormalizeCode(code)}
 	}
 	p := a.s.Page(w, r, sess)
+	p.Data = verifyData{JS: jsQRName, CSS: cssName, Code: code}
 	if sec == (docs.Secret{}) {
 		p.Invalid("code", "docs.verify.code.missing")
-		p.Data = struct{ JS, CSS string }{jsQRName, cssName}
 		return a.s.Invalid(w, r, verifyV, p)
 	}
 	v, err := a.cfg.Docs.Redeem(r.Context(), a.verifier(r, sess), sec)
 	if err != nil {
-		return err
+		// A refused code comes back in the form, the reason next to it, to be
+		// corrected; a refused QR token is said above the form.
+		if key := "error." + problem.From(err).Code; sec.Code != "" && i18n.Has(p.Lang, key) {
+			p.Invalid("code", key)
+		}
+		return a.s.FormError(w, r, verifyV, p, err)
 	}
 	p.Data = struct {
 		Doc    docData
