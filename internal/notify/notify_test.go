@@ -549,3 +549,50 @@ func TestConcurrentAcknowledgementsShareTheReceipt(t *testing.T) {
 		}
 	})
 }
+
+// Design, "What people see": a notice about a consent names it by its organisation,
+// data and purpose in words and links to it on the consents page; the consent's id,
+// which a person cannot read, is never in the text.
+func TestConsentNoticesNameNotID(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		const id = "c_5f0e9b1a7c3d4e2f"
+		f.emit(t, "pd.consent.given", alice, map[string]any{"id": id, "initiator": binBank, "owner": binRegister, "data_sets": []string{"identity", "address"},
+			"purpose": "loan", "decision": "given", "valid_until": "2027-03-02T00:00:00Z"})
+		f.emit(t, "pd.consent.refused", alice, map[string]any{"id": id + "r", "initiator": binBank, "owner": binRegister, "data_sets": []string{"address"}, "decision": "refused"})
+		f.emit(t, "pd.consent.revoked", alice, map[string]any{"consent_id": id, "decision": "given", "initiator": binBank, "owner": binRegister,
+			"data_sets": []string{"identity", "address"}, "purpose": "loan"})
+		f.emit(t, "pd.token.issued", alice, map[string]any{"flow": "proactive", "initiator": binBank, "owner": binRegister, "scope": []string{"identity"},
+			"purpose": "loan", "code": "", "consent_id": id})
+		f.sync(t)
+		list, err := f.svc.Inbox(t.Context(), alice)
+		if err != nil || len(list) != 4 {
+			t.Fatalf("%d notices, %v", len(list), err)
+		}
+		for _, n := range list {
+			want := "/consents#consent-" + id
+			if n.Kind == KindConsentRefused {
+				want += "r"
+			}
+			if got := n.Link(); got != want {
+				t.Errorf("%s: link %q, want %q", n.Kind, got, want)
+			}
+			for _, lang := range Langs {
+				c := n.Content(lang)
+				if b := body(&c); strings.Contains(b, id) || !strings.Contains(b, "(BIN "+binBank+")") {
+					t.Errorf("%s %s: the consent's id shown, or the bank not named:\n%s", n.Kind, lang, b)
+				}
+			}
+			if c := n.Content("en"); n.Kind != KindAccess && !strings.Contains(body(&c), "Registered address") {
+				t.Errorf("%s: the data not named in words:\n%s", n.Kind, body(&c))
+			}
+		}
+		if c := list[0].Content("en"); !strings.Contains(body(&c), "Basis: your consent") {
+			t.Errorf("access under a consent does not say so:\n%s", body(&c))
+		}
+		// Other notices link nowhere.
+		if l := (&Notice{Kind: KindAction, Facts: Facts{ConsentID: id}}).Link(); l != "" {
+			t.Errorf("an action notice links to %q", l)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"time"
 	_ "time/tzdata" // Asia/Almaty without the host's zoneinfo
@@ -80,11 +81,10 @@ func (n *Notice) Content(lang string) Content {
 			line("label.ground", ground(f.Ground, lang))
 		case f.Service != nil:
 			line("label.service", titled(f.Service, lang))
-			line("label.consent", f.ConsentID)
 		case f.Flow == "sms":
 			line("label.basis", t["basis.sms"])
-		default:
-			line("label.consent", f.ConsentID)
+		case f.ConsentID != "":
+			line("label.basis", t["basis.consent"])
 		}
 		line("label.purpose", f.Purpose)
 	case KindAction:
@@ -128,7 +128,6 @@ func (n *Notice) Content(lang string) Content {
 		line("label.owner", party(f.Owner, lang))
 		line("label.data", dataSets(f.DataSets, lang))
 		line("label.purpose", f.Purpose)
-		line("label.consent", f.ConsentID)
 		if !f.ValidUntil.IsZero() && n.Kind == KindConsentGiven {
 			line("label.valid_until", FormatTime(f.ValidUntil))
 		}
@@ -140,6 +139,19 @@ func (n *Notice) Content(lang string) Content {
 		c.Body = append(c.Body, t["deferred"])
 	}
 	return c
+}
+
+// Link is where in the cabinet the notice's subject is, or "": the consent a notice
+// about a consent (or an access under one) is about, on the consents page. The
+// notice's text names the consent by its parties, data and purpose, never by its id.
+func (n *Notice) Link() string {
+	switch {
+	case n.Facts.ConsentID == "":
+		return ""
+	case n.Kind == KindConsentGiven, n.Kind == KindConsentRefused, n.Kind == KindConsentRevoked, n.Kind == KindAccess:
+		return "/consents#consent-" + url.PathEscape(n.Facts.ConsentID)
+	}
+	return ""
 }
 
 func validLang(l string) bool { return l == "kk" || l == "ru" || l == "en" }
@@ -211,7 +223,6 @@ var texts = map[string]map[string]string{
 		"label.purpose":         "Мақсаты",
 		"label.ground":          "Құқықтық негіз",
 		"label.service":         "Проактивті қызмет",
-		"label.consent":         "Келісім",
 		"label.basis":           "Негіз",
 		"label.action":          "Әрекет",
 		"label.time":            "Уақыты",
@@ -222,6 +233,7 @@ var texts = map[string]map[string]string{
 		"out.fallback":          "Senim: %s жіберген хабарламаны оқу мерзімі өтті",
 		"out.auto":              "Senim: %s",
 		"out.significant":       "Заңдық маңызы бар: ол сіздің кабинетіңізде ашылады.",
+		"basis.consent":         "сіздің келісіміңіз",
 		"basis.sms":             "SMS-кодпен расталған келісім",
 		"action.access":         "қол жеткізу",
 		"action.view":           "қарау",
@@ -256,7 +268,6 @@ var texts = map[string]map[string]string{
 		"label.purpose":         "Цель",
 		"label.ground":          "Правовое основание",
 		"label.service":         "Проактивная услуга",
-		"label.consent":         "Согласие",
 		"label.basis":           "Основание",
 		"label.action":          "Действие",
 		"label.time":            "Время",
@@ -267,6 +278,7 @@ var texts = map[string]map[string]string{
 		"out.fallback":          "Senim: срок прочтения уведомления от %s истёк",
 		"out.auto":              "Senim: %s",
 		"out.significant":       "Юридически значимое: оно открывается в вашем кабинете.",
+		"basis.consent":         "ваше согласие",
 		"basis.sms":             "согласие, подтверждённое SMS-кодом",
 		"action.access":         "доступ",
 		"action.view":           "просмотр",
@@ -301,7 +313,6 @@ var texts = map[string]map[string]string{
 		"label.purpose":         "Purpose",
 		"label.ground":          "Legal ground",
 		"label.service":         "Proactive service",
-		"label.consent":         "Consent",
 		"label.basis":           "Basis",
 		"label.action":          "Action",
 		"label.time":            "Time",
@@ -312,6 +323,7 @@ var texts = map[string]map[string]string{
 		"out.fallback":          "Senim: the time to read a notice from %s has passed",
 		"out.auto":              "Senim: %s",
 		"out.significant":       "Legally significant: it opens in your cabinet.",
+		"basis.consent":         "your consent",
 		"basis.sms":             "consent confirmed with an SMS code",
 		"action.access":         "access",
 		"action.view":           "viewing",

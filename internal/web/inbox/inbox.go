@@ -163,6 +163,7 @@ type noticeData struct {
 	Receipt  bool
 	Sender   string
 	Received string
+	Link     string // where in the cabinet the notice's subject is (a consent)
 }
 
 func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
@@ -177,7 +178,7 @@ func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 
 func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, o *notify.Opened, notice string) error {
 	d := noticeData{Ref: o.Notice.Ref, Content: o.Content, Legal: o.Notice.Significant, Receipt: o.Receipt != nil,
-		Sender: o.Notice.Facts.Sender, Received: notify.FormatTime(o.Notice.DeliveredAt)}
+		Sender: o.Notice.Facts.Sender, Received: notify.FormatTime(o.Notice.DeliveredAt), Link: o.Notice.Link()}
 	p.Data, p.Notice = d, notice
 	if o.NeedsAcknowledgement {
 		return a.s.Render(w, r, http.StatusOK, ackV, p)

@@ -383,3 +383,32 @@ func TestPushSubscription(t *testing.T) {
 		t.Errorf("service worker %d %q", sw.Code, sw.Header().Get("Content-Type"))
 	}
 }
+
+// A notice about a consent links to the consent on the consents page and does not
+// print the consent's id as text.
+func TestConsentNoticeLinks(t *testing.T) {
+	db := storetest.Open(t)
+	h, svc, _ := mountOn(t, db)
+	alice := h.Citizen(iinAlice, "Alice")
+	const id = "c_5f0e9b1a7c3d4e2f"
+	b, _ := json.Marshal(map[string]any{"id": id, "initiator": "100000000001", "owner": "100000000002", "data_sets": []string{"identity"},
+		"purpose": "loan", "decision": "given", "valid_until": "2027-03-02T00:00:00Z"})
+	if err := db.Tx(t.Context(), func(tx *store.Tx) error {
+		_, err := tx.Emit(t.Context(), store.Event{Type: pd.EvConsentGiven, Actor: alice.Session.Citizen.Ref(), Subject: alice.Session.Citizen.Ref(), Payload: b})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	list, err := svc.Inbox(t.Context(), alice.Session.Citizen.Ref())
+	if err != nil || len(list) != 1 {
+		t.Fatalf("%d notices, %v", len(list), err)
+	}
+	body := h.Get("/inbox/"+list[0].Ref+"?lang=en", alice).Body.String()
+	link := `<a href="/consents#consent-` + id + `" id="notice-link">Open this consent in My consents</a>`
+	if !strings.Contains(body, link) || strings.Count(body, id) != 1 {
+		t.Errorf("the notice does not link to the consent, or prints its id:\n%s", body)
+	}
+}
