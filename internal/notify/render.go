@@ -7,9 +7,8 @@ import (
 	"encoding/json"
 	"net/url"
 	"strings"
-	"time"
-	_ "time/tzdata" // Asia/Almaty without the host's zoneinfo
 
+	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/pd"
 )
 
@@ -30,18 +29,6 @@ func (c Content) Hash() string {
 
 // Langs are the languages notices are rendered in.
 var Langs = []string{"kk", "ru", "en"}
-
-// almaty is Kazakhstan's time zone (UTC+5 throughout the country since 1 March 2024).
-var almaty = func() *time.Location {
-	l, err := time.LoadLocation("Asia/Almaty")
-	if err != nil {
-		panic(err) // embedded by time/tzdata
-	}
-	return l
-}()
-
-// FormatTime renders t in Kazakhstan's time zone, with the offset.
-func FormatTime(t time.Time) string { return t.In(almaty).Format("02.01.2006 15:04 (UTC-07:00)") }
 
 // messageFallback is the order in which a message's languages stand in for a missing
 // one: the reader's, then Russian, Kazakh, English.
@@ -107,7 +94,7 @@ func (n *Notice) Content(lang string) Content {
 		line("label.initiator", party(f.Initiator, lang))
 		line("label.method", t["method."+f.Method])
 		if !f.Deadline.IsZero() {
-			line("label.deadline", FormatTime(f.Deadline))
+			line("label.deadline", i18n.When(lang, f.Deadline))
 		}
 		c.Body = append(c.Body, t["confirm.where"])
 	case KindDocumentViewed:
@@ -129,11 +116,11 @@ func (n *Notice) Content(lang string) Content {
 		line("label.data", dataSets(f.DataSets, lang))
 		line("label.purpose", f.Purpose)
 		if !f.ValidUntil.IsZero() && n.Kind == KindConsentGiven {
-			line("label.valid_until", FormatTime(f.ValidUntil))
+			line("label.valid_until", i18n.When(lang, f.ValidUntil))
 		}
 	}
 	if !f.At.IsZero() {
-		line("label.time", FormatTime(f.At))
+		line("label.time", i18n.When(lang, f.At))
 	}
 	if f.Deferred {
 		c.Body = append(c.Body, t["deferred"])

@@ -378,7 +378,7 @@ func (a *area) seal(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 	w.Header().Set("Cache-Control", "no-store")
 	lang := i18n.Negotiate(r, web.CookieLang, sess.Citizen.Lang)
 	return json.NewEncoder(w).Encode(map[string]any{"now": s.Now.UnixMilli(), "live": s.Live, "word": s.Word, "hue": s.Hue,
-		"time": web.Date(lang, s.Now) + ", " + s.Now.In(web.Zone).Format("15:04:05")})
+		"time": i18n.Date(lang, s.Now) + ", " + s.Now.In(i18n.Zone).Format("15:04:05")})
 }
 
 func (a *area) information(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -410,5 +411,22 @@ func TestConsentNoticeLinks(t *testing.T) {
 	link := `<a href="/consents#consent-` + id + `" id="notice-link">Open this consent in My consents</a>`
 	if !strings.Contains(body, link) || strings.Count(body, id) != 1 {
 		t.Errorf("the notice does not link to the consent, or prints its id:\n%s", body)
+	}
+}
+
+// The inbox writes times as every other page does (i18n.When): Kazakhstan's time in
+// the reader's language, with the zone named.
+func TestInboxTimesAsPages(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	n := send(t, svc, alice, false)
+	for _, lang := range i18n.Langs {
+		want := i18n.When(lang, n.DeliveredAt)
+		if body := html.UnescapeString(h.Get("/inbox?lang="+lang, alice).Body.String()); !strings.Contains(body, ">"+want+"</time>") {
+			t.Errorf("%s: the list lacks %q:\n%s", lang, want, body)
+		}
+		if body := html.UnescapeString(h.Get("/inbox/"+n.Ref+"?lang="+lang, alice).Body.String()); !strings.Contains(body, want) {
+			t.Errorf("%s: the notice lacks %q:\n%s", lang, want, body)
+		}
 	}
 }
