@@ -227,9 +227,15 @@ func TestNoticesFromRealEvents(t *testing.T) {
 		t.Fatalf("alice's inbox: %+v", la)
 	}
 	access, consent := la[0].Content("en"), la[1].Content("en")
-	for _, want := range []string{orgs["bank"].Name, "Proactive service: Know your customer for a loan", "Consent: " + cons.ID, "Identity card"} {
+	for _, want := range []string{orgs["bank"].Name, "Proactive service: Know your customer for a loan", "Identity card"} {
 		if !strings.Contains(strings.Join(access.Body, "\n"), want) {
 			t.Errorf("flow 1 notice lacks %q: %q", want, access.Body)
+		}
+	}
+	// The consent is named by its parties and data and linked to, never shown by id.
+	for _, n := range la {
+		if c := n.Content("en"); strings.Contains(strings.Join(c.Body, "\n"), cons.ID) || n.Link() != "/consents#consent-"+cons.ID {
+			t.Errorf("%s notice shows the consent's id or links to %q: %q", n.Kind, n.Link(), c.Body)
 		}
 	}
 	if consent.Title != "Consent given" || !strings.Contains(strings.Join(consent.Body, "\n"), orgs["bank"].Name) {
