@@ -241,6 +241,27 @@ func TestBrowserDocuments(t *testing.T) {
 		t.Errorf("the document is still in the page after cancellation (%d, %v)", n, err)
 	}
 
+	// A wrong code comes back in the form, as typed, with the reason next to the field;
+	// the page fits the phone and passes axe-core.
+	wait, stop = context.WithTimeout(ver, 20*time.Second)
+	err = chromedp.Do(wait,
+		chromedp.Navigate(srv.URL+"/documents/verify?lang=en"),
+		chromedp.SendKeys(q(`#code`), "ZZZZ ZZZZZZ"),
+		chromedp.Click(q(`#code-submit`)),
+		chromedp.WaitVisible(q(`#code-error`)),
+	)
+	stop()
+	if err != nil {
+		t.Fatalf("a wrong code: %v", err)
+	}
+	if v, err := chromedp.Run(ver, chromedp.Evaluate[string](`document.getElementById("code").value + "|" + document.getElementById("code").getAttribute("aria-describedby")`)); err != nil || v != "ZZZZ ZZZZZZ|code-error" {
+		t.Errorf("the refused form: %q %v", v, err)
+	}
+	if w, err := chromedp.Run(ver, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`)); err != nil || w > 390 {
+		t.Errorf("the refused form is %v px wide on a 390 px phone (%v)", w, err)
+	}
+	Axe(t, ver, "verifier's refused code")
+
 	// A QR code read by the phone's own camera app opens the verifier page with the
 	// token in the fragment; the page posts it at once.
 	cit, err := a.Identity.CitizenByIIN(t.Context(), ownerC.IIN)

@@ -111,7 +111,7 @@ func TestFlow2NoticeInInbox(t *testing.T) {
 			notice = html.UnescapeString(notice)
 			for _, want := range []string{police.Name + " (BIN " + police.BIN + ")", registerName, "Identity card",
 				"Criminal Procedure Code art. 199 (investigative actions) — Criminal Procedure Code of the Republic of Kazakhstan, art. 199",
-				"criminal case 42", "01.11.2026 14:00 (UTC+05:00)"} {
+				"criminal case 42", "1 November 2026, 14:00 (Astana time, UTC+5)"} {
 				if !strings.Contains(notice, want) {
 					t.Errorf("the notice lacks %q:\n%s", want, notice)
 				}
@@ -227,9 +227,15 @@ func TestNoticesFromRealEvents(t *testing.T) {
 		t.Fatalf("alice's inbox: %+v", la)
 	}
 	access, consent := la[0].Content("en"), la[1].Content("en")
-	for _, want := range []string{orgs["bank"].Name, "Proactive service: Know your customer for a loan", "Consent: " + cons.ID, "Identity card"} {
+	for _, want := range []string{orgs["bank"].Name, "Proactive service: Know your customer for a loan", "Identity card"} {
 		if !strings.Contains(strings.Join(access.Body, "\n"), want) {
 			t.Errorf("flow 1 notice lacks %q: %q", want, access.Body)
+		}
+	}
+	// The consent is named by its parties and data and linked to, never shown by id.
+	for _, n := range la {
+		if c := n.Content("en"); strings.Contains(strings.Join(c.Body, "\n"), cons.ID) || n.Link() != "/consents#consent-"+cons.ID {
+			t.Errorf("%s notice shows the consent's id or links to %q: %q", n.Kind, n.Link(), c.Body)
 		}
 	}
 	if consent.Title != "Consent given" || !strings.Contains(strings.Join(consent.Body, "\n"), orgs["bank"].Name) {
@@ -258,7 +264,7 @@ func TestNoticesFromRealEvents(t *testing.T) {
 	}
 	c := lb[0].Content("en")
 	for _, want := range []string{orgs["law_enforcement"].Name, "Covert operational investigation — Law on operational investigative activity, art. 12",
-		"Registered address", "01.11.2026 14:00 (UTC+05:00)", "deferred by law"} {
+		"Registered address", "1 November 2026, 14:00 (Astana time, UTC+5)", "deferred by law"} {
 		if !strings.Contains(strings.Join(c.Body, "\n"), want) {
 			t.Errorf("released notice lacks %q: %q", want, c.Body)
 		}

@@ -1,8 +1,10 @@
 package docs_test
 
 import (
+	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,4 +98,64 @@ func TestCodeConfig(t *testing.T) {
 	if _, err := docs.New(docs.Config{DB: f.db, Signer: f.key, Log: f.log, Issuer: "x", VerifyURL: "x"}); err == nil {
 		t.Error("New without a source must fail")
 	}
+}
+
+// failing is a source that holds nothing of one kind and fails for another.
+type failing struct {
+	docs.Source
+	none, down string
+}
+
+func (s failing) Fetch(ctx context.Context, kind, iin string) (*docs.Record, error) {
+	switch kind {
+	case s.none:
+		return nil, docs.ErrNoDocument
+	case s.down:
+		return nil, docs.ErrSourceUnavailable
+	}
+	return s.Source.Fetch(ctx, kind, iin)
+}
+
+// The owner's list offers only what the source holds for her: every third demo
+// citizen has a vehicle registration certificate, only adults a driving licence, and
+// every type listed opens. A failing source leaves out what it did not answer and
+// says so.
+func TestHoldings(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		kinds := func(ts []*docs.Type) []string {
+			var out []string
+			for _, t := range ts {
+				out = append(out, t.Kind)
+			}
+			return out
+		}
+		all := []string{docs.KindAddressRegistration, docs.KindBirthCertificate, docs.KindDrivingLicence, docs.KindIdentityCard, docs.KindVehicleRegistration}
+		c := f.pop.Citizens
+		for _, tc := range []struct {
+			iin  string
+			want []string
+		}{
+			{c[0].IIN, all},
+			{c[1].IIN, []string{docs.KindAddressRegistration, docs.KindBirthCertificate, docs.KindDrivingLicence, docs.KindIdentityCard}},
+			{"000000000000", nil},
+		} {
+			got, err := f.svc.Holdings(t.Context(), tc.iin)
+			if err != nil || !slices.Equal(kinds(got), tc.want) {
+				t.Errorf("Holdings(%s) = %v, %v; want %v", tc.iin, kinds(got), err, tc.want)
+			}
+			for _, k := range kinds(got) {
+				if _, err := f.svc.Form(t.Context(), tc.iin, k); err != nil {
+					t.Errorf("%s listed but does not open: %v", k, err)
+				}
+			}
+		}
+		g := newFixture(t, db, func(cfg *docs.Config) {
+			cfg.Source = failing{Source: cfg.Source, none: docs.KindBirthCertificate, down: docs.KindIdentityCard}
+		})
+		got, err := g.svc.Holdings(t.Context(), c[0].IIN)
+		if code(err) != "docs.source.unavailable" || !slices.Equal(kinds(got), []string{docs.KindAddressRegistration, docs.KindDrivingLicence, docs.KindVehicleRegistration}) {
+			t.Errorf("a failing source: %v, %v", kinds(got), err)
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/senimkz/senim/internal/secret"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/senimkz/senim/internal/kzid"
@@ -204,6 +205,41 @@ func (s *Service) Form(ctx context.Context, iin, kind string) (*Document, error)
 		return nil, ErrSourceDown.WithCause(fmt.Errorf("docs: the source's %s: %w", t.ID(), err))
 	}
 	return &Document{Type: t, Fields: rec.Fields, FormedAt: s.cfg.Now().UTC()}, nil
+}
+
+// Holdings lists the types of the documents the source holds for the person with
+// iin now, in the order of Types().Kinds(): the owner's list offers only documents
+// that open. The source is asked for every kind at once; a kind it holds nothing of
+// is left out. When the source fails for any kind, Holdings returns what it could
+// list and ErrSourceDown, so a page can show the rest and say the list may be short.
+func (s *Service) Holdings(ctx context.Context, iin string) ([]*Type, error) {
+	kinds := s.types.Kinds()
+	held := make([]*Type, len(kinds))
+	errs := make([]error, len(kinds))
+	var wg sync.WaitGroup
+	for i, k := range kinds {
+		wg.Go(func() {
+			d, err := s.Form(ctx, iin, k)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			held[i] = d.Type
+		})
+	}
+	wg.Wait()
+	var out []*Type
+	var down error
+	for i, t := range held {
+		switch {
+		case t != nil:
+			out = append(out, t)
+		case errors.Is(errs[i], ErrNoSuchDocument):
+		case down == nil:
+			down = errs[i]
+		}
+	}
+	return out, down
 }
 
 // Share is an owner's access to one document (DD-2).

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/pd"
@@ -175,7 +176,7 @@ func TestNoticesFromEvents(t *testing.T) {
 		}
 		ru := n.Content("ru")
 		for _, want := range []string{"Доступ к вашим данным", "Halyk Bank (BIN " + binBank + ")", "Population register", "Identity document data",
-			"Уголовный процесс — CPC RK art. 122", "02.03.2026 12:30 (UTC+05:00)"} {
+			"Уголовный процесс — CPC RK art. 122", "2 марта 2026 г., 12:30 (время Астаны, UTC+5)"} {
 			if !strings.Contains(body(&ru), want) {
 				t.Errorf("ru notice lacks %q:\n%s", want, body(&ru))
 			}
@@ -225,7 +226,7 @@ func TestNoticesOfReportsAndConsents(t *testing.T) {
 		}
 		act := list[3].Content("en")
 		for _, want := range []string{"A data owner reported an action", "Data owner: Population register (BIN " + binRegister + ")", "viewing (automatically)",
-			"Identity document data", "02.03.2026 12:31"} {
+			"Identity document data", "2 March 2026, 12:31 (Astana time, UTC+5)"} {
 			if !strings.Contains(body(&act), want) {
 				t.Errorf("report notice lacks %q:\n%s", want, body(&act))
 			}
@@ -468,8 +469,22 @@ func TestTextsComplete(t *testing.T) {
 			}
 		}
 	}
-	if FormatTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) != "01.01.2026 05:00 (UTC+05:00)" {
-		t.Error("Asia/Almaty is not UTC+5")
+}
+
+// A notice writes its times as the cabinet's pages do (i18n.When): Kazakhstan's time,
+// in the reader's language, with the zone named.
+func TestNoticeTimesAsPages(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	n := &Notice{Kind: KindConsentGiven, Facts: Facts{At: at, ValidUntil: at.AddDate(1, 0, 0)}}
+	for lang, want := range map[string]string{
+		"kk": "Уақыты: 2026 жылғы 1 қаңтар, 05:00 (Астана уақыты, UTC+5)",
+		"ru": "Время: 1 января 2026 г., 05:00 (время Астаны, UTC+5)",
+		"en": "Time: 1 January 2026, 05:00 (Astana time, UTC+5)",
+	} {
+		c := n.Content(lang)
+		if b := body(&c); !strings.Contains(b, want) || !strings.Contains(b, i18n.When(lang, at.AddDate(1, 0, 0))) {
+			t.Errorf("%s: %q lacks %q", lang, b, want)
+		}
 	}
 }
 
@@ -546,6 +561,53 @@ func TestConcurrentAcknowledgementsShareTheReceipt(t *testing.T) {
 		db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM notify_receipts`).Scan(&receipts)
 		if receipts != 1 {
 			t.Errorf("%d receipts for one notice", receipts)
+		}
+	})
+}
+
+// Design, "What people see": a notice about a consent names it by its organisation,
+// data and purpose in words and links to it on the consents page; the consent's id,
+// which a person cannot read, is never in the text.
+func TestConsentNoticesNameNotID(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		const id = "c_5f0e9b1a7c3d4e2f"
+		f.emit(t, "pd.consent.given", alice, map[string]any{"id": id, "initiator": binBank, "owner": binRegister, "data_sets": []string{"identity", "address"},
+			"purpose": "loan", "decision": "given", "valid_until": "2027-03-02T00:00:00Z"})
+		f.emit(t, "pd.consent.refused", alice, map[string]any{"id": id + "r", "initiator": binBank, "owner": binRegister, "data_sets": []string{"address"}, "decision": "refused"})
+		f.emit(t, "pd.consent.revoked", alice, map[string]any{"consent_id": id, "decision": "given", "initiator": binBank, "owner": binRegister,
+			"data_sets": []string{"identity", "address"}, "purpose": "loan"})
+		f.emit(t, "pd.token.issued", alice, map[string]any{"flow": "proactive", "initiator": binBank, "owner": binRegister, "scope": []string{"identity"},
+			"purpose": "loan", "code": "", "consent_id": id})
+		f.sync(t)
+		list, err := f.svc.Inbox(t.Context(), alice)
+		if err != nil || len(list) != 4 {
+			t.Fatalf("%d notices, %v", len(list), err)
+		}
+		for _, n := range list {
+			want := "/consents#consent-" + id
+			if n.Kind == KindConsentRefused {
+				want += "r"
+			}
+			if got := n.Link(); got != want {
+				t.Errorf("%s: link %q, want %q", n.Kind, got, want)
+			}
+			for _, lang := range Langs {
+				c := n.Content(lang)
+				if b := body(&c); strings.Contains(b, id) || !strings.Contains(b, "(BIN "+binBank+")") {
+					t.Errorf("%s %s: the consent's id shown, or the bank not named:\n%s", n.Kind, lang, b)
+				}
+			}
+			if c := n.Content("en"); n.Kind != KindAccess && !strings.Contains(body(&c), "Registered address") {
+				t.Errorf("%s: the data not named in words:\n%s", n.Kind, body(&c))
+			}
+		}
+		if c := list[0].Content("en"); !strings.Contains(body(&c), "Basis: your consent") {
+			t.Errorf("access under a consent does not say so:\n%s", body(&c))
+		}
+		// Other notices link nowhere.
+		if l := (&Notice{Kind: KindAction, Facts: Facts{ConsentID: id}}).Link(); l != "" {
+			t.Errorf("an action notice links to %q", l)
 		}
 	})
 }

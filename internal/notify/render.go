@@ -5,10 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"net/url"
 	"strings"
-	"time"
-	_ "time/tzdata" // Asia/Almaty without the host's zoneinfo
 
+	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/pd"
 )
 
@@ -29,18 +29,6 @@ func (c Content) Hash() string {
 
 // Langs are the languages notices are rendered in.
 var Langs = []string{"kk", "ru", "en"}
-
-// almaty is Kazakhstan's time zone (UTC+5 throughout the country since 1 March 2024).
-var almaty = func() *time.Location {
-	l, err := time.LoadLocation("Asia/Almaty")
-	if err != nil {
-		panic(err) // embedded by time/tzdata
-	}
-	return l
-}()
-
-// FormatTime renders t in Kazakhstan's time zone, with the offset.
-func FormatTime(t time.Time) string { return t.In(almaty).Format("02.01.2006 15:04 (UTC-07:00)") }
 
 // messageFallback is the order in which a message's languages stand in for a missing
 // one: the reader's, then Russian, Kazakh, English.
@@ -80,11 +68,10 @@ func (n *Notice) Content(lang string) Content {
 			line("label.ground", ground(f.Ground, lang))
 		case f.Service != nil:
 			line("label.service", titled(f.Service, lang))
-			line("label.consent", f.ConsentID)
 		case f.Flow == "sms":
 			line("label.basis", t["basis.sms"])
-		default:
-			line("label.consent", f.ConsentID)
+		case f.ConsentID != "":
+			line("label.basis", t["basis.consent"])
 		}
 		line("label.purpose", f.Purpose)
 	case KindAction:
@@ -107,7 +94,7 @@ func (n *Notice) Content(lang string) Content {
 		line("label.initiator", party(f.Initiator, lang))
 		line("label.method", t["method."+f.Method])
 		if !f.Deadline.IsZero() {
-			line("label.deadline", FormatTime(f.Deadline))
+			line("label.deadline", i18n.When(lang, f.Deadline))
 		}
 		c.Body = append(c.Body, t["confirm.where"])
 	case KindDocumentViewed:
@@ -128,18 +115,30 @@ func (n *Notice) Content(lang string) Content {
 		line("label.owner", party(f.Owner, lang))
 		line("label.data", dataSets(f.DataSets, lang))
 		line("label.purpose", f.Purpose)
-		line("label.consent", f.ConsentID)
 		if !f.ValidUntil.IsZero() && n.Kind == KindConsentGiven {
-			line("label.valid_until", FormatTime(f.ValidUntil))
+			line("label.valid_until", i18n.When(lang, f.ValidUntil))
 		}
 	}
 	if !f.At.IsZero() {
-		line("label.time", FormatTime(f.At))
+		line("label.time", i18n.When(lang, f.At))
 	}
 	if f.Deferred {
 		c.Body = append(c.Body, t["deferred"])
 	}
 	return c
+}
+
+// Link is where in the cabinet the notice's subject is, or "": the consent a notice
+// about a consent (or an access under one) is about, on the consents page. The
+// notice's text names the consent by its parties, data and purpose, never by its id.
+func (n *Notice) Link() string {
+	switch {
+	case n.Facts.ConsentID == "":
+		return ""
+	case n.Kind == KindConsentGiven, n.Kind == KindConsentRefused, n.Kind == KindConsentRevoked, n.Kind == KindAccess:
+		return "/consents#consent-" + url.PathEscape(n.Facts.ConsentID)
+	}
+	return ""
 }
 
 func validLang(l string) bool { return l == "kk" || l == "ru" || l == "en" }
@@ -211,7 +210,6 @@ var texts = map[string]map[string]string{
 		"label.purpose":         "Мақсаты",
 		"label.ground":          "Құқықтық негіз",
 		"label.service":         "Проактивті қызмет",
-		"label.consent":         "Келісім",
 		"label.basis":           "Негіз",
 		"label.action":          "Әрекет",
 		"label.time":            "Уақыты",
@@ -222,6 +220,7 @@ var texts = map[string]map[string]string{
 		"out.fallback":          "Senim: %s жіберген хабарламаны оқу мерзімі өтті",
 		"out.auto":              "Senim: %s",
 		"out.significant":       "Заңдық маңызы бар: ол сіздің кабинетіңізде ашылады.",
+		"basis.consent":         "сіздің келісіміңіз",
 		"basis.sms":             "SMS-кодпен расталған келісім",
 		"action.access":         "қол жеткізу",
 		"action.view":           "қарау",
@@ -256,7 +255,6 @@ var texts = map[string]map[string]string{
 		"label.purpose":         "Цель",
 		"label.ground":          "Правовое основание",
 		"label.service":         "Проактивная услуга",
-		"label.consent":         "Согласие",
 		"label.basis":           "Основание",
 		"label.action":          "Действие",
 		"label.time":            "Время",
@@ -267,6 +265,7 @@ var texts = map[string]map[string]string{
 		"out.fallback":          "Senim: срок прочтения уведомления от %s истёк",
 		"out.auto":              "Senim: %s",
 		"out.significant":       "Юридически значимое: оно открывается в вашем кабинете.",
+		"basis.consent":         "ваше согласие",
 		"basis.sms":             "согласие, подтверждённое SMS-кодом",
 		"action.access":         "доступ",
 		"action.view":           "просмотр",
@@ -301,7 +300,6 @@ var texts = map[string]map[string]string{
 		"label.purpose":         "Purpose",
 		"label.ground":          "Legal ground",
 		"label.service":         "Proactive service",
-		"label.consent":         "Consent",
 		"label.basis":           "Basis",
 		"label.action":          "Action",
 		"label.time":            "Time",
@@ -312,6 +310,7 @@ var texts = map[string]map[string]string{
 		"out.fallback":          "Senim: the time to read a notice from %s has passed",
 		"out.auto":              "Senim: %s",
 		"out.significant":       "Legally significant: it opens in your cabinet.",
+		"basis.consent":         "your consent",
 		"basis.sms":             "consent confirmed with an SMS code",
 		"action.access":         "access",
 		"action.view":           "viewing",

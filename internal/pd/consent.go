@@ -504,7 +504,8 @@ func (s *Service) RevokeConsent(ctx context.Context, subjectIIN, actorIIN, conse
 		}
 		c.RevokedAt, c.RevokedBy, c.Status = now, actorRef, "revoked"
 		_, err = tx.Emit(ctx, store.Event{Type: EvConsentRevoked, Actor: actorRef, Subject: subject,
-			Payload: []byte(marshal(map[string]any{"consent_id": c.ID, "decision": c.Decision, "initiator": c.Initiator, "owner": c.Owner}))})
+			Payload: []byte(marshal(map[string]any{"consent_id": c.ID, "decision": c.Decision, "initiator": c.Initiator, "owner": c.Owner,
+				"data_sets": c.DataSets, "purpose": c.Purpose}))})
 		return err
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"go/parser"
 	"go/token"
 	"os"
@@ -43,5 +44,31 @@ func TestAreasDoNotImportEachOther(t *testing.T) {
 	}
 	if areas < 5 {
 		t.Errorf("found %d areas; is the test looking in the right place?", areas)
+	}
+}
+
+// TestEnglishSpellsOrganisationOneWay: the English catalogs, shared and every area's,
+// write "organisation" as the design and the docs do, never "organization" (identifiers
+// and API codes are not catalog text and are not checked).
+func TestEnglishSpellsOrganisationOneWay(t *testing.T) {
+	files, _ := filepath.Glob("*/catalog/en.json")
+	files = append(files, "../i18n/catalog/en.json")
+	if len(files) < 5 {
+		t.Fatalf("found only %v", files)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cat map[string]string
+		if err := json.Unmarshal(b, &cat); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for k, v := range cat {
+			if strings.Contains(strings.ToLower(v), "organiz") {
+				t.Errorf("%s: %s says %q: write organisation", f, k, v)
+			}
+		}
 	}
 }

@@ -248,8 +248,8 @@ func (s *Shell) funcs(lang string) template.FuncMap {
 		"signMessages": func() []string { return signMessages },
 		// when and date show an instant in Kazakhstan's time (When, Date) in a <time>
 		// element; every area's pages use them, never t.Format.
-		"when": func(t time.Time) template.HTML { return timeHTML(When(lang, t), t) },
-		"date": func(t time.Time) template.HTML { return timeHTML(Date(lang, t), t) },
+		"when": func(t time.Time) template.HTML { return timeHTML(i18n.When(lang, t), t) },
+		"date": func(t time.Time) template.HTML { return timeHTML(i18n.Date(lang, t), t) },
 	}
 }
 

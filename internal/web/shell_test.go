@@ -237,6 +237,24 @@ func TestHomeSections(t *testing.T) {
 	}
 }
 
+// Every section of the cabinet exists: the home page does not say they open later
+// (the sentence was false).
+func TestHomeSaysNothingOpensLater(t *testing.T) {
+	h, _ := harness(t)
+	c := h.Citizen("900101300043", "Aigerim")
+	for _, lang := range i18n.Langs {
+		page := h.Get("/?lang="+lang, c).Body.String()
+		for _, gone := range []string{"go live", "по мере запуска", "іске қосылған сайын", "home.soon"} {
+			if strings.Contains(page, gone) {
+				t.Errorf("%s: the home page still says %q", lang, gone)
+			}
+		}
+		if i18n.Has(lang, "home.soon") {
+			t.Errorf("%s: the catalog still has home.soon", lang)
+		}
+	}
+}
+
 func TestParseCatchesTemplateMistakes(t *testing.T) {
 	h := webtest.New(t)
 	for name, tc := range map[string]struct {

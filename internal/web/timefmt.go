@@ -1,61 +1,13 @@
 package web
 
 import (
-	"fmt"
 	"html/template"
 	"time"
-	_ "time/tzdata" // Asia/Almaty even on a machine without a time-zone database
-
-	"github.com/senimkz/senim/internal/i18n"
 )
 
-// Zone is Kazakhstan's time zone, from the time-zone database embedded in the binary:
-// the country has used one zone, UTC+5, since March 2024, and tzdata knows its history.
-var Zone = mustZone()
-
-func mustZone() *time.Location {
-	loc, err := time.LoadLocation("Asia/Almaty")
-	if err != nil {
-		panic(err) // time/tzdata is linked in: this cannot fail
-	}
-	return loc
-}
-
-// monthKeys are the catalog keys of the months' names in a date ("2 January 2026").
-var monthKeys = [...]string{"", "time.m1", "time.m2", "time.m3", "time.m4", "time.m5", "time.m6",
-	"time.m7", "time.m8", "time.m9", "time.m10", "time.m11", "time.m12"}
-
-// Date is t's calendar day in Kazakhstan in lang's format: "2026 жылғы 2 қаңтар",
-// "2 января 2026 г.", "2 January 2026".
-func Date(lang string, t time.Time) string {
-	t = t.In(Zone)
-	return i18n.T(lang, "time.date", t.Day(), i18n.T(lang, monthKeys[t.Month()]), t.Year())
-}
-
-// When is t in Kazakhstan's time in lang's format, with the zone named:
-// "2 January 2026, 08:04 (Astana time, UTC+5)".
-func When(lang string, t time.Time) string {
-	t = t.In(Zone)
-	return i18n.T(lang, "time.when", Date(lang, t), t.Format("15:04"), zoneName(lang, t))
-}
-
-// zoneName names the zone with its offset at t, taken from tzdata.
-func zoneName(lang string, t time.Time) string {
-	_, off := t.Zone()
-	h, m := off/3600, (off%3600)/60
-	utc := fmt.Sprintf("UTC%+d", h)
-	if m != 0 {
-		utc += fmt.Sprintf(":%02d", abs(m))
-	}
-	return i18n.T(lang, "time.zone", utc)
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
+// Times are written for people by i18n.When and i18n.Date (Kazakhstan's time, in the
+// page's language); notices use the same functions, so a time reads the same
+// everywhere.
 
 // timeHTML is a <time> element: the machine-readable instant and the text for people.
 func timeHTML(text string, t time.Time) template.HTML {

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/senimkz/senim/internal/auditlog"
+	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/mobilesign"
 	"github.com/senimkz/senim/internal/pd"
@@ -328,7 +329,7 @@ func (a *area) access(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 		if v == "" {
 			return time.Time{}, true
 		}
-		t, err := time.ParseInLocation(time.DateOnly, v, web.Zone)
+		t, err := time.ParseInLocation(time.DateOnly, v, i18n.Zone)
 		if err != nil {
 			p.Invalid(id, "access.err.date")
 			return time.Time{}, false
@@ -461,7 +462,7 @@ type signData struct {
 
 func (a *area) consentForm(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	p := a.s.Page(w, r, sess)
-	return a.renderForm(w, r, p, form{Until: time.Now().In(web.Zone).AddDate(1, 0, 0).Format(time.DateOnly)}, nil)
+	return a.renderForm(w, r, p, form{Until: time.Now().In(i18n.Zone).AddDate(1, 0, 0).Format(time.DateOnly)}, nil)
 }
 
 // renderForm shows the form with what the citizen typed; with p.Fields or ferr it

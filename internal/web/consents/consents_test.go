@@ -124,7 +124,8 @@ func TestGuards(t *testing.T) {
 	}
 }
 
-// TestConsentsPage: the citizen sees their decisions by name and who holds them
+// TestConsentsPage: the citizen sees their decisions by name (each row the anchor
+// consent-<id> that notices about it link to) and who holds them
 // (PD-3.5), and revokes their own consent only after confirming it (PD-3.3).
 func TestConsentsPage(t *testing.T) {
 	h, f := mount(t)

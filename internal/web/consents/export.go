@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
-	"github.com/senimkz/senim/internal/web"
 )
 
 // exportEntry is one access in the citizen's export: what the domain recorded, the
@@ -95,7 +95,7 @@ func (a *area) exportCSV(w http.ResponseWriter, r *http.Request, sess *identity.
 		if e.Proof != nil {
 			idx, verified, evidence = strconv.FormatInt(e.Proof.LogIndex, 10), strconv.FormatBool(e.Proof.Verified), e.Proof.Evidence
 		}
-		row := []string{e.At.UTC().Format(time.RFC3339), e.At.In(web.Zone).Format("2006-01-02 15:04:05"), e.Kind, e.Action,
+		row := []string{e.At.UTC().Format(time.RFC3339), e.At.In(i18n.Zone).Format("2006-01-02 15:04:05"), e.Kind, e.Action,
 			strconv.FormatBool(e.Automated), e.Initiator, e.InitiatorName, e.Owner, e.OwnerName, strings.Join(e.DataSets, ";"),
 			strings.Join(e.DataSetTitles, ";"), e.Flow, e.Code, e.Basis, e.Purpose, e.ConsentID, e.TokenJTI, idx, verified, evidence}
 		for i := range row {

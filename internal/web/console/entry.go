@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/senimkz/senim/internal/actor"
+	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/problem"
@@ -438,7 +439,7 @@ func readable(lang string, v any) string {
 		return "—"
 	case string:
 		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
-			return t.In(web.Zone).Format(time.DateOnly)
+			return t.In(i18n.Zone).Format(time.DateOnly)
 		}
 		return x
 	case float64:

@@ -24,6 +24,7 @@ import (
 	"github.com/senimkz/senim/internal/docs"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/web"
 )
 
@@ -54,6 +55,7 @@ type Documents interface {
 	Lifetime() time.Duration
 	Now() time.Time
 	Form(ctx context.Context, iin, kind string) (*docs.Document, error)
+	Holdings(ctx context.Context, iin string) ([]*docs.Type, error)
 	Open(ctx context.Context, o docs.Owner, kind string) (*docs.Opened, error)
 	Share(ctx context.Context, owner, id string) (*docs.Share, error)
 	Shares(ctx context.Context, owner string) ([]docs.Share, error)
@@ -178,6 +180,7 @@ type (
 	}
 	listData struct {
 		Kinds            []kindRow
+		KindsShort       bool // the source failed for some kind: the list may be short
 		Shares           []shareRow
 		Mine, AsVerifier []viewRow
 		CSS              string
@@ -203,9 +206,15 @@ func (a *area) list(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 	p := a.s.Page(w, r, sess)
 	ctx := r.Context()
 	d := listData{CSS: cssName}
-	types := a.cfg.Docs.Types()
-	for _, k := range types.Kinds() {
-		d.Kinds = append(d.Kinds, kindRow{k, types.Latest(k).Title.In(p.Lang)})
+	held, err := a.cfg.Docs.Holdings(ctx, sess.Citizen.IIN)
+	switch {
+	case errors.Is(err, docs.ErrSourceDown):
+		d.KindsShort = true
+	case err != nil:
+		return err
+	}
+	for _, t := range held {
+		d.Kinds = append(d.Kinds, kindRow{t.Kind, t.Title.In(p.Lang)})
 	}
 	shares, err := a.cfg.Docs.Shares(ctx, sess.Citizen.Ref())
 	if err != nil {
@@ -311,9 +320,12 @@ func (a *area) cancel(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 	return nil
 }
 
+// verifyData is the verifier's form: Code is what they typed, kept when it is refused.
+type verifyData struct{ JS, CSS, Code string }
+
 func (a *area) verifyPage(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	p := a.s.Page(w, r, sess)
-	p.Data = struct{ JS, CSS string }{jsQRName, cssName}
+	p.Data = verifyData{JS: jsQRName, CSS: cssName}
 	return a.s.Render(w, r, http.StatusOK, verifyV, p)
 }
 
@@ -321,7 +333,8 @@ func (a *area) verifyPage(w http.ResponseWriter, r *http.Request, sess *identity
 // document with its live seal (DD-1); the view is recorded for both parties (DD-4).
 func (a *area) verify(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	var sec docs.Secret
-	switch tok, code := strings.TrimSpace(r.PostFormValue("token")), strings.TrimSpace(r.PostFormValue("code")); {
+	tok, code := strings.TrimSpace(r.PostFormValue("token")), strings.TrimSpace(r.PostFormValue("code"))
+	switch {
 	case tok != "":
 		sec = docs.ParseSecret(tok)
 		if sec.Token == "" {
@@ -331,14 +344,19 @@ func (a *area) verify(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 		sec = docs.Secret{Code: docs.NormalizeCode(code)}
 	}
 	p := a.s.Page(w, r, sess)
+	p.Data = verifyData{JS: jsQRName, CSS: cssName, Code: code}
 	if sec == (docs.Secret{}) {
 		p.Invalid("code", "docs.verify.code.missing")
-		p.Data = struct{ JS, CSS string }{jsQRName, cssName}
 		return a.s.Invalid(w, r, verifyV, p)
 	}
 	v, err := a.cfg.Docs.Redeem(r.Context(), a.verifier(r, sess), sec)
 	if err != nil {
-		return err
+		// A refused code comes back in the form, the reason next to it, to be
+		// corrected; a refused QR token is said above the form.
+		if key := "error." + problem.From(err).Code; sec.Code != "" && i18n.Has(p.Lang, key) {
+			p.Invalid("code", key)
+		}
+		return a.s.FormError(w, r, verifyV, p, err)
 	}
 	p.Data = struct {
 		Doc    docData
@@ -360,7 +378,7 @@ func (a *area) seal(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 	w.Header().Set("Cache-Control", "no-store")
 	lang := i18n.Negotiate(r, web.CookieLang, sess.Citizen.Lang)
 	return json.NewEncoder(w).Encode(map[string]any{"now": s.Now.UnixMilli(), "live": s.Live, "word": s.Word, "hue": s.Hue,
-		"time": web.Date(lang, s.Now) + ", " + s.Now.In(web.Zone).Format("15:04:05")})
+		"time": i18n.Date(lang, s.Now) + ", " + s.Now.In(i18n.Zone).Format("15:04:05")})
 }
 
 func (a *area) information(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {

@@ -246,3 +246,69 @@ func TestReadable(t *testing.T) {
 		}
 	}
 }
+
+var showRe = regexp.MustCompile(`href="(/documents/mine/[a-z_]+)"`)
+
+// The list offers only the documents the source holds for the citizen, and each of
+// them opens: the second demo citizen has no vehicle registration certificate, the
+// first has one.
+func TestListsOnlyHeld(t *testing.T) {
+	e := mount(t)
+	c := e.pop.Citizens
+	for _, tc := range []struct {
+		who     int
+		vehicle bool
+	}{{0, true}, {1, false}} {
+		l := e.h.Citizen(c[tc.who].IIN, c[tc.who].Name)
+		body := e.h.Get("/documents", l).Body.String()
+		links := showRe.FindAllStringSubmatch(body, -1)
+		if len(links) < 4 {
+			t.Fatalf("citizen %d: %d documents listed:\n%s", tc.who, len(links), body)
+		}
+		if got := strings.Contains(body, `id="show-`+docs.KindVehicleRegistration+`"`); got != tc.vehicle {
+			t.Errorf("citizen %d: vehicle registration listed %v, want %v", tc.who, got, tc.vehicle)
+		}
+		for _, m := range links {
+			if w := e.h.Get(m[1], l); w.Code != http.StatusOK {
+				t.Errorf("citizen %d: %s listed but answers %d", tc.who, m[1], w.Code)
+			}
+		}
+	}
+}
+
+// A refused code comes back in the form, as typed, with the reason next to the field
+// (aria-invalid, aria-describedby) and in the summary that links to it, so the
+// verifier corrects it instead of starting again.
+func TestVerifyRefusalKeepsForm(t *testing.T) {
+	e := mount(t)
+	c := e.pop.Citizens
+	verifier := e.h.Citizen(c[1].IIN, c[1].Name)
+	for _, tc := range []struct {
+		code   string
+		status int
+		msg    string
+	}{
+		{"ZZZZ-ZZZZZZ", http.StatusNotFound, "There is no such code or QR code."},
+		{"", http.StatusUnprocessableEntity, "Type the code the owner told you"},
+	} {
+		w := e.h.Post("/documents/verify", url.Values{"code": {tc.code}}, verifier)
+		body := w.Body.String()
+		if w.Code != tc.status {
+			t.Errorf("%q: status %d, want %d", tc.code, w.Code, tc.status)
+		}
+		input := regexp.MustCompile(`<input id="code"[^>]*>`).FindString(body)
+		for _, want := range []string{`value="` + tc.code + `"`, `aria-invalid="true"`, `aria-describedby="code-error"`} {
+			if !strings.Contains(input, want) {
+				t.Errorf("%q: the field %s lacks %s", tc.code, input, want)
+			}
+		}
+		if !regexp.MustCompile(`<p class="field-error" id="code-error">`+regexp.QuoteMeta(tc.msg)).MatchString(body) ||
+			!strings.Contains(body, `id="code-form"`) || !strings.Contains(body, `<a href="#code">`+tc.msg) {
+			t.Errorf("%q: no form with the error next to the field and in the summary:\n%s", tc.code, body)
+		}
+	}
+	// A field without an error is not marked invalid.
+	if body := e.h.Get("/documents/verify", verifier).Body.String(); strings.Contains(body, "aria-invalid") || strings.Contains(body, "code-error") {
+		t.Errorf("the empty form is marked invalid:\n%s", body)
+	}
+}

@@ -139,7 +139,7 @@ func rowOf(n *notify.Notice, lang string) row {
 		// the sender, not the subject.
 		title = i18n.T(lang, "inbox.legal.from", n.Facts.Sender)
 	}
-	return row{Ref: n.Ref, Title: title, At: n.DeliveredAt, AtText: notify.FormatTime(n.DeliveredAt), Unread: n.State == notify.StateDelivered, Legal: n.Significant}
+	return row{Ref: n.Ref, Title: title, At: n.DeliveredAt, AtText: i18n.When(lang, n.DeliveredAt), Unread: n.State == notify.StateDelivered, Legal: n.Significant}
 }
 
 func (a *area) list(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
@@ -163,6 +163,7 @@ type noticeData struct {
 	Receipt  bool
 	Sender   string
 	Received string
+	Link     string // where in the cabinet the notice's subject is (a consent)
 }
 
 func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
@@ -177,7 +178,7 @@ func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 
 func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, o *notify.Opened, notice string) error {
 	d := noticeData{Ref: o.Notice.Ref, Content: o.Content, Legal: o.Notice.Significant, Receipt: o.Receipt != nil,
-		Sender: o.Notice.Facts.Sender, Received: notify.FormatTime(o.Notice.DeliveredAt)}
+		Sender: o.Notice.Facts.Sender, Received: i18n.When(p.Lang, o.Notice.DeliveredAt), Link: o.Notice.Link()}
 	p.Data, p.Notice = d, notice
 	if o.NeedsAcknowledgement {
 		return a.s.Render(w, r, http.StatusOK, ackV, p)

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -381,5 +382,51 @@ func TestPushSubscription(t *testing.T) {
 	sw := h.Get("/inbox/sw.js", nil)
 	if sw.Code != http.StatusOK || !strings.HasPrefix(sw.Header().Get("Content-Type"), "text/javascript") || !strings.Contains(sw.Body.String(), "showNotification") {
 		t.Errorf("service worker %d %q", sw.Code, sw.Header().Get("Content-Type"))
+	}
+}
+
+// A notice about a consent links to the consent on the consents page and does not
+// print the consent's id as text.
+func TestConsentNoticeLinks(t *testing.T) {
+	db := storetest.Open(t)
+	h, svc, _ := mountOn(t, db)
+	alice := h.Citizen(iinAlice, "Alice")
+	const id = "c_5f0e9b1a7c3d4e2f"
+	b, _ := json.Marshal(map[string]any{"id": id, "initiator": "100000000001", "owner": "100000000002", "data_sets": []string{"identity"},
+		"purpose": "loan", "decision": "given", "valid_until": "2027-03-02T00:00:00Z"})
+	if err := db.Tx(t.Context(), func(tx *store.Tx) error {
+		_, err := tx.Emit(t.Context(), store.Event{Type: pd.EvConsentGiven, Actor: alice.Session.Citizen.Ref(), Subject: alice.Session.Citizen.Ref(), Payload: b})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	list, err := svc.Inbox(t.Context(), alice.Session.Citizen.Ref())
+	if err != nil || len(list) != 1 {
+		t.Fatalf("%d notices, %v", len(list), err)
+	}
+	body := h.Get("/inbox/"+list[0].Ref+"?lang=en", alice).Body.String()
+	link := `<a href="/consents#consent-` + id + `" id="notice-link">Open this consent in My consents</a>`
+	if !strings.Contains(body, link) || strings.Count(body, id) != 1 {
+		t.Errorf("the notice does not link to the consent, or prints its id:\n%s", body)
+	}
+}
+
+// The inbox writes times as every other page does (i18n.When): Kazakhstan's time in
+// the reader's language, with the zone named.
+func TestInboxTimesAsPages(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	n := send(t, svc, alice, false)
+	for _, lang := range i18n.Langs {
+		want := i18n.When(lang, n.DeliveredAt)
+		if body := html.UnescapeString(h.Get("/inbox?lang="+lang, alice).Body.String()); !strings.Contains(body, ">"+want+"</time>") {
+			t.Errorf("%s: the list lacks %q:\n%s", lang, want, body)
+		}
+		if body := html.UnescapeString(h.Get("/inbox/"+n.Ref+"?lang="+lang, alice).Body.String()); !strings.Contains(body, want) {
+			t.Errorf("%s: the notice lacks %q:\n%s", lang, want, body)
+		}
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/senimkz/senim/internal/mobilesign"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/sandbox"
-	"github.com/senimkz/senim/internal/web"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
 
@@ -123,7 +122,7 @@ func TestSMSPageReadable(t *testing.T) {
 			t.Fatal(err)
 		}
 		webtest.Readable(t, "/sandbox/sms", lang, w.Body.String())
-		if !strings.Contains(w.Body.String(), web.When(lang, msgs[0].SentAt)) {
+		if !strings.Contains(w.Body.String(), i18n.When(lang, msgs[0].SentAt)) {
 			t.Errorf("%s: the time is not in Astana time", lang)
 		}
 	}
@@ -144,7 +143,7 @@ func TestMailAndPushPages(t *testing.T) {
 		}
 		page := w.Body.String()
 		webtest.Readable(t, "/sandbox/mail", lang, page)
-		if !strings.Contains(page, `id="mail"`) || !strings.Contains(page, "Senim: &lt;new&gt;") || !strings.Contains(page, web.When(lang, at)) {
+		if !strings.Contains(page, `id="mail"`) || !strings.Contains(page, "Senim: &lt;new&gt;") || !strings.Contains(page, i18n.When(lang, at)) {
 			t.Errorf("%s mail page:\n%s", lang, page)
 		}
 		w = httptest.NewRecorder()
