@@ -25,7 +25,7 @@ func TestDocumentViewedNotice(t *testing.T) {
 			t.Fatalf("alice's inbox %+v %v", list, err)
 		}
 		for lang, want := range map[string][]string{
-			"ru": {"Ваш цифровой документ просмотрели", "Удостоверение личности", "Halyk Bank (BIN " + binBank + ")", "2 марта 2026 г., 12:31 (время Астаны, UTC+5)"},
+			"ru": {"Ваш цифровой документ просмотрели", "Удостоверение личности", "Halyk Bank (БИН " + binBank + ")", "2 марта 2026 г., 12:31 (время Астаны, UTC+5)"},
 			"kk": {"Сіздің цифрлық құжатыңыз қаралды", "Жеке куәлік"},
 			"en": {"Your digital document was viewed", "Identity card", "Viewed by"},
 		} {

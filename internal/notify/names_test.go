@@ -18,8 +18,8 @@ func TestNoticeNamesInEachLanguage(t *testing.T) {
 		Service:   &Titled{Code: "LOAN-KYC", Title: "Loan KYC", Titles: pd.Titles{KK: "Несие алу"}},
 	}}
 	for lang, want := range map[string][]string{
-		"kk": {"«Демо Банк» АҚ (BIN 100000000001)", "Population Register (BIN 100000000002)", "Жеке куәлік; x", "Несие алу"},
-		"ru": {"АО «Демо Банк» (BIN 100000000001)", "Удостоверение личности; x", "Loan KYC"},
+		"kk": {"«Демо Банк» АҚ (БСН 100000000001)", "Population Register (БСН 100000000002)", "Жеке куәлік; x", "Несие алу"},
+		"ru": {"АО «Демо Банк» (БИН 100000000001)", "Удостоверение личности; x", "Loan KYC"},
 		"en": {"Demo Bank JSC (BIN 100000000001)", "Identity card; x", "Loan KYC"},
 	} {
 		body := strings.Join(n.Content(lang).Body, "\n")
@@ -30,7 +30,7 @@ func TestNoticeNamesInEachLanguage(t *testing.T) {
 		}
 	}
 	// A party with neither name: its BIN.
-	if got := party(&Party{BIN: "100000000003"}, "kk"); got != "BIN 100000000003" {
+	if got := party(&Party{BIN: "100000000003"}, "kk"); got != "БСН 100000000003" {
 		t.Errorf("nameless party: %q", got)
 	}
 }

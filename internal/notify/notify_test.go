@@ -175,7 +175,7 @@ func TestNoticesFromEvents(t *testing.T) {
 			t.Errorf("notice %+v", n)
 		}
 		ru := n.Content("ru")
-		for _, want := range []string{"Доступ к вашим данным", "Halyk Bank (BIN " + binBank + ")", "Population register", "Identity document data",
+		for _, want := range []string{"Доступ к вашим данным", "Halyk Bank (БИН " + binBank + ")", "Population register", "Identity document data",
 			"Уголовный процесс — CPC RK art. 122", "2 марта 2026 г., 12:30 (время Астаны, UTC+5)"} {
 			if !strings.Contains(body(&ru), want) {
 				t.Errorf("ru notice lacks %q:\n%s", want, body(&ru))
@@ -594,7 +594,7 @@ func TestConsentNoticesNameNotID(t *testing.T) {
 			}
 			for _, lang := range Langs {
 				c := n.Content(lang)
-				if b := body(&c); strings.Contains(b, id) || !strings.Contains(b, "(BIN "+binBank+")") {
+				if b := body(&c); strings.Contains(b, id) || !strings.Contains(b, "("+i18n.T(lang, "common.bin", binBank)+")") {
 					t.Errorf("%s %s: the consent's id shown, or the bank not named:\n%s", n.Kind, lang, b)
 				}
 			}

@@ -144,15 +144,16 @@ func (n *Notice) Link() string {
 func validLang(l string) bool { return l == "kk" || l == "ru" || l == "en" }
 
 // party is an organisation by its name in lang (its one name where the directories
-// hold no names in languages), with the BIN.
+// hold no names in languages), with the BIN in lang's word for it (БСН, БИН, BIN), as
+// the cabinet's pages write it (common.bin).
 func party(p *Party, lang string) string {
 	switch {
 	case p == nil || p.BIN == "":
 		return ""
 	case p.Name == "" && p.Names == (pd.Titles{}):
-		return "BIN " + p.BIN
+		return i18n.T(lang, "common.bin", p.BIN)
 	}
-	return cmp.Or(in(p.Names, lang), p.Name) + " (BIN " + p.BIN + ")"
+	return cmp.Or(in(p.Names, lang), p.Name) + " (" + i18n.T(lang, "common.bin", p.BIN) + ")"
 }
 
 // in is t in lang only (no fallback to another language: the one name stands in).
