@@ -371,6 +371,18 @@ func (s *Service) recordDecision(ctx context.Context, r ConsentRequest, decision
 		if replay, err := idem.claim(ctx, tx); replay || err != nil {
 			return err
 		}
+		// One signature records one consent: the same signature again (a reloaded
+		// page, a repeated call) finds the consent it recorded, with no new event.
+		if ev.SignatureSHA256 != "" {
+			prev, err := s.consentBySignature(ctx, tx, ev.SignatureSHA256)
+			if err != nil || prev != nil {
+				if prev != nil {
+					c = prev
+					err = idem.save(ctx, tx, 201, c)
+				}
+				return err
+			}
+		}
 		// The newest decision governs: keep a subject's decisions strictly ordered even
 		// within one microsecond.
 		var last int64
@@ -381,12 +393,26 @@ func (s *Service) recordDecision(ctx context.Context, r ConsentRequest, decision
 			now = store.FromMicros(last + 1)
 			c.CreatedAt, c.ValidFrom = now, now
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO pd_consents (id, subject, initiator_bin, owner_bin, data_sets, purpose, decision, method, channel, evidence, acted_by, representative, valid_from, valid_until, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		res, err := tx.ExecContext(ctx, `INSERT INTO pd_consents (id, subject, initiator_bin, owner_bin, data_sets, purpose, decision, method, channel, evidence, acted_by, representative, valid_from, valid_until, created_at, signature_sha256)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signature_sha256) WHERE signature_sha256 <> '' DO NOTHING`,
 			c.ID, subject, c.Initiator, c.Owner, marshal(c.DataSets), c.Purpose, decision, method, channel, marshal(ev), actedBy, rep,
-			store.Micros(c.ValidFrom), store.Micros(c.ValidUntil), store.Micros(now))
+			store.Micros(c.ValidFrom), store.Micros(c.ValidUntil), store.Micros(now), ev.SignatureSHA256)
 		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			// A concurrent submission of the same signature recorded it first.
+			prev, err := s.consentBySignature(ctx, tx, ev.SignatureSHA256)
+			if err != nil {
+				return err
+			}
+			if prev == nil {
+				return errors.New("pd: consent neither inserted nor found by its signature")
+			}
+			c = prev
+			return idem.save(ctx, tx, 201, c)
 		}
 		if _, err = tx.Emit(ctx, store.Event{Type: consentEvent(decision), Actor: by, Subject: subject, Payload: []byte(marshal(c))}); err != nil {
 			return err
@@ -397,6 +423,16 @@ func (s *Service) recordDecision(ctx context.Context, r ConsentRequest, decision
 		return nil, err
 	}
 	return c, nil
+}
+
+// consentBySignature finds the consent recorded with the signature of this digest, or
+// nil.
+func (s *Service) consentBySignature(ctx context.Context, tx *store.Tx, digest string) (*Consent, error) {
+	c, err := s.scanConsent(tx.QueryRowContext(ctx, `SELECT `+consentColumns+` FROM pd_consents WHERE signature_sha256 = ?`, digest))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return c, err
 }
 
 const consentColumns = `id, initiator_bin, owner_bin, data_sets, purpose, decision, method, channel, evidence, acted_by, representative, valid_from, valid_until, revoked_at, revoked_by, created_at`

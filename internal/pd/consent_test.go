@@ -171,3 +171,79 @@ func TestRecordConsentEvidence(t *testing.T) {
 }
 
 var _ = x509.Certificate{}
+
+// rule PD-6.1.1 rule PD-3.2: one EDS signature records one consent. The same signature
+// submitted again — a reloaded cabinet page, a repeated API call — finds the consent it
+// recorded, with no new consent and no new event (so no new log entry); a different
+// signature of the same text is another decision and records another consent.
+func TestOneSignatureOneConsent(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		me := f.person(iinAdult)
+		req := cabinetReq(f, iinAdult)
+		req.Signature = signText(t, f, me, ConsentText(req))
+		first, err := f.svc.GiveConsent(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := f.svc.GiveConsent(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.ID != first.ID || again.Evidence != first.Evidence || !again.CreatedAt.Equal(first.CreatedAt) {
+			t.Errorf("re-submitted signature: got %+v, want the first consent %+v", again, first)
+		}
+		// The initiator's API path with the very same signature: the same consent.
+		api := req
+		api.Method = "eds"
+		viaAPI, err := f.svc.RecordConsent(t.Context(), binBank, api)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if viaAPI.ID != first.ID {
+			t.Errorf("RecordConsent with the same signature recorded %s, want %s", viaAPI.ID, first.ID)
+		}
+		if n := countEvents(t, db, "pd.consent.given"); n != 1 {
+			t.Errorf("%d consent events after re-submissions, want 1", n)
+		}
+		if all, _ := f.svc.ListConsents(t.Context(), iinAdult); len(all) != 1 {
+			t.Errorf("%d consents after re-submissions, want 1", len(all))
+		}
+
+		// Negative: a new signature (a second signing of the same text) is a new consent.
+		f.now = f.now.Add(time.Second)
+		other := req
+		other.Signature = signText(t, f, me, ConsentText(req))
+		if string(other.Signature) == string(req.Signature) {
+			t.Fatal("the second signing produced the same bytes")
+		}
+		second, err := f.svc.GiveConsent(t.Context(), other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if second.ID == first.ID {
+			t.Error("a different signature returned the first consent")
+		}
+		if n := countEvents(t, db, "pd.consent.given"); n != 2 {
+			t.Errorf("%d consent events, want 2", n)
+		}
+		// The API path: a new signature records; the same one again does not.
+		api2 := api
+		f.now = f.now.Add(time.Second)
+		api2.Signature = signText(t, f, me, ConsentText(req))
+		a1, err := f.svc.RecordConsent(t.Context(), binBank, api2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a2, err := f.svc.RecordConsent(t.Context(), binBank, api2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a1.ID == first.ID || a1.ID == second.ID || a2.ID != a1.ID {
+			t.Errorf("API: %s then %s (cabinet %s, %s)", a1.ID, a2.ID, first.ID, second.ID)
+		}
+		if all, _ := f.svc.ListConsents(t.Context(), iinAdult); len(all) != 3 {
+			t.Errorf("%d consents, want 3", len(all))
+		}
+	})
+}
