@@ -8,6 +8,7 @@ import (
 	"embed"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/senimkz/senim/internal/auditlog"
+	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/mobilesign"
 	"github.com/senimkz/senim/internal/pd"
@@ -133,9 +135,28 @@ func (n *names) consent(c pd.Consent) consentRow {
 		DataSets: n.dataSets(c.Owner, c.DataSets), ValidUntil: c.ValidUntil}
 }
 
-// consents lists the citizen's consents and refusals and who holds them (PD-3.5).
+// consents lists the citizen's consents and refusals and who holds them (PD-3.5); after
+// a decision (done=given, refused or revoked) it says that it was recorded.
 func (a *area) consents(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
-	return a.renderConsents(w, r, sess, "")
+	return a.renderConsents(w, r, sess, doneNotices[r.URL.Query().Get("done")])
+}
+
+// doneNotices are the results a decision's POST redirects to (Post/Redirect/Get).
+var doneNotices = map[string]string{"given": "consent.given", "refused": "consent.refused", "revoked": "consents.revoked"}
+
+// done sends the browser, after a decision was recorded, to the list that shows it
+// (303 See Other), so that reloading the result does not post the decision again.
+func done(w http.ResponseWriter, r *http.Request, what, id string) error {
+	q := url.Values{"done": {what}}
+	if l := r.URL.Query().Get("lang"); i18n.Supported(l) {
+		q.Set("lang", l)
+	}
+	to := "/consents?" + q.Encode()
+	if id != "" {
+		to += "#consent-" + url.PathEscape(id)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
 }
 
 func (a *area) renderConsents(w http.ResponseWriter, r *http.Request, sess *identity.Session, notice string) error {
@@ -203,10 +224,11 @@ func (a *area) revoke(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 	if r.PostFormValue("confirmed") != "yes" {
 		return a.revokeConfirm(w, r, sess)
 	}
-	if _, err := a.cfg.PD.RevokeConsent(r.Context(), sess.Citizen.IIN, sess.Citizen.IIN, r.PathValue("id")); err != nil {
+	c, err := a.cfg.PD.RevokeConsent(r.Context(), sess.Citizen.IIN, sess.Citizen.IIN, r.PathValue("id"))
+	if err != nil {
 		return err
 	}
-	return a.renderConsents(w, r, sess, "consents.revoked")
+	return done(w, r, "revoked", c.ID)
 }
 
 // accessRow is one access as the citizen reads it: who, which data, why, when and,
@@ -537,10 +559,11 @@ func (a *area) decide(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 		return a.renderForm(w, r, p, f, err)
 	}
 	if r.PostForm.Get("decision") == "refuse" {
-		if _, err := a.cfg.PD.RefuseConsent(r.Context(), req); err != nil {
+		c, err := a.cfg.PD.RefuseConsent(r.Context(), req)
+		if err != nil {
 			return a.renderForm(w, r, p, f, err)
 		}
-		return a.renderConsents(w, r, sess, "consent.refused")
+		return done(w, r, "refused", c.ID)
 	}
 	req.Lang = p.Lang // the text to sign is in the language of the page
 	return a.renderSign(w, r, sess, f, req, nil)
@@ -587,8 +610,9 @@ func (a *area) confirm(w http.ResponseWriter, r *http.Request, sess *identity.Se
 		return a.renderForm(w, r, p, f, err)
 	}
 	req.Signature = web.SignedCMS(r)
-	if _, err := a.cfg.PD.GiveConsent(r.Context(), req); err != nil {
+	c, err := a.cfg.PD.GiveConsent(r.Context(), req)
+	if err != nil {
 		return a.renderSign(w, r, sess, f, req, err)
 	}
-	return a.renderConsents(w, r, sess, "consent.given")
+	return done(w, r, "given", c.ID)
 }

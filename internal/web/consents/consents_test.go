@@ -6,6 +6,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"html"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -41,7 +43,7 @@ func (f *fakePD) RevokeConsent(_ context.Context, subject, actor, id string) (*p
 		return nil, pd.ErrConsentNotFound
 	}
 	f.revoked = append(f.revoked, subject+"/"+actor+"/"+id)
-	return &pd.Consent{}, nil
+	return &pd.Consent{ID: id, Status: "revoked"}, nil
 }
 func (f *fakePD) AccessHistory(_ context.Context, iin string) ([]pd.HistoryEntry, error) {
 	if iin == otherIIN {
@@ -72,11 +74,11 @@ func (f *fakePD) GiveConsent(_ context.Context, r pd.ConsentRequest) (*pd.Consen
 		return nil, f.giveErr
 	}
 	f.given = append(f.given, r)
-	return &pd.Consent{}, nil
+	return &pd.Consent{ID: "cg" + strconv.Itoa(len(f.given))}, nil
 }
 func (f *fakePD) RefuseConsent(_ context.Context, r pd.ConsentRequest) (*pd.Consent, error) {
 	f.refused = append(f.refused, r)
-	return &pd.Consent{}, nil
+	return &pd.Consent{ID: "cr" + strconv.Itoa(len(f.refused))}, nil
 }
 func (f *fakePD) DataOwners(context.Context) ([]pd.DataOwner, error) {
 	return []pd.DataOwner{{BIN: "100000000002", Name: "Register", DataSets: []pd.DataSet{
@@ -147,9 +149,7 @@ func TestConsentsPage(t *testing.T) {
 		t.Errorf("revoke without confirmation: %d, revoked %q", w.Code, f.revoked)
 	}
 	w = h.Post("/consents/c1/revoke?lang=en", url.Values{"confirmed": {"yes"}}, c)
-	if w.Code != 200 || !strings.Contains(w.Body.String(), i18n.T("en", "consents.revoked")) {
-		t.Errorf("revoke: %d", w.Code)
-	}
+	wantDone(t, h, c, w, "/consents?done=revoked&lang=en#consent-c1", "consents.revoked")
 	if len(f.revoked) != 1 || f.revoked[0] != "900101300001/900101300001/c1" {
 		t.Errorf("revoked %q", f.revoked)
 	}
@@ -177,6 +177,20 @@ func TestAccessPage(t *testing.T) {
 	}
 }
 
+// wantDone checks Post/Redirect/Get: a decision's POST answers 303 See Other to the
+// list, whose GET (what a reload repeats) says the decision was recorded and posts
+// nothing again.
+func wantDone(t *testing.T, h *webtest.Harness, c *webtest.Login, w *httptest.ResponseRecorder, to, notice string) {
+	t.Helper()
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != to {
+		t.Fatalf("after the POST: %d to %q, want 303 to %q", w.Code, w.Header().Get("Location"), to)
+	}
+	page := h.Get(strings.SplitN(to, "#", 2)[0], c)
+	if page.Code != 200 || !strings.Contains(page.Body.String(), i18n.T("en", notice)) {
+		t.Errorf("GET %s: %d, no %q", to, page.Code, notice)
+	}
+}
+
 func values(decision, forMinor string) url.Values {
 	return url.Values{"initiator": {"100000000001"}, "owner": {"100000000002"}, "data_sets": {"identity"},
 		"purpose": {"loan"}, "valid_until": {"2030-01-01"}, "decision": {decision}, "for_minor": {forMinor}}
@@ -190,9 +204,7 @@ func TestRefuse(t *testing.T) {
 		t.Errorf("consent form:\n%s", w.Body)
 	}
 	w := h.Post("/consents/new?lang=en", values("refuse", ""), c)
-	if w.Code != 200 || !strings.Contains(w.Body.String(), i18n.T("en", "consent.refused")) {
-		t.Errorf("refuse: %d", w.Code)
-	}
+	wantDone(t, h, c, w, "/consents?done=refused&lang=en#consent-cr1", "consent.refused")
 	h.Post("/consents/new", values("refuse", "150101600001"), c)
 	if len(f.refused) != 2 || f.refused[0].SubjectIIN != "900101300001" || f.refused[0].ActorIIN != "" ||
 		f.refused[1].SubjectIIN != "150101600001" || f.refused[1].ActorIIN != "900101300001" {
@@ -242,9 +254,7 @@ func TestGiveWithSignature(t *testing.T) {
 		t.Errorf("a signature the domain refuses: %d", w.Code)
 	}
 	f.giveErr = nil
-	if w := h.Post("/consents/confirm?lang=en", confirm, c); w.Code != 200 || !strings.Contains(w.Body.String(), i18n.T("en", "consent.given")) {
-		t.Errorf("confirm: %d", w.Code)
-	}
+	wantDone(t, h, c, h.Post("/consents/confirm?lang=en", confirm, c), "/consents?done=given&lang=en#consent-cg1", "consent.given")
 	if len(f.given) != 1 || string(f.given[0].Signature) != string(der) || f.given[0].SubjectIIN != "900101300001" || f.given[0].Lang != "en" {
 		t.Errorf("given %+v", f.given)
 	}
@@ -256,7 +266,7 @@ func TestGiveWithSignature(t *testing.T) {
 	}
 	signedXML := strings.Replace(doc, "</consent>", "<Signature xmlns=\"http://www.w3.org/2000/09/xmldsig#\"/></consent>", 1)
 	confirm.Set("cms", signedXML)
-	if w := h.Post("/consents/confirm?lang=en", confirm, c); w.Code != 200 || len(f.given) != 2 || string(f.given[1].Signature) != signedXML {
+	if w := h.Post("/consents/confirm?lang=en", confirm, c); w.Code != 303 || len(f.given) != 2 || string(f.given[1].Signature) != signedXML {
 		t.Errorf("XML confirm: %d %q", w.Code, f.given)
 	}
 }
