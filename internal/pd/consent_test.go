@@ -2,6 +2,7 @@ package pd
 
 import (
 	"crypto/x509"
+	"strings"
 	"testing"
 	"time"
 
@@ -246,4 +247,64 @@ func TestOneSignatureOneConsent(t *testing.T) {
 			t.Errorf("%d consents, want 3", len(all))
 		}
 	})
+}
+
+// rule PD-3.2: the end a person chose is stated readably in the v3 text she signs (date
+// and time in Astana time), a v2 text signed before stays verifiable (style rule 14),
+// a signature is checked against the format it names, and an end that is past or beyond
+// the longest a consent lasts is refused before signing.
+func TestConsentTextV3AndEnd(t *testing.T) {
+	f := newFixture(t, storetest.Open(t))
+	me := f.person(iinAdult)
+	day := f.now.In(Astana).AddDate(0, 1, 0)
+	end := EndOfDay(day)
+	if got := end.In(Astana); got.Hour() != 23 || got.Minute() != 59 || got.Second() != 59 || got.Day() != day.Day() {
+		t.Fatalf("EndOfDay(%v) = %v", day, got)
+	}
+	req := cabinetReq(f, iinAdult)
+	req.ValidUntil, req.Lang = end, "en"
+	v2, err := f.svc.ConsentTextFor(t.Context(), req)
+	if err != nil || !strings.HasPrefix(v2, "SENIM v2 en\n") {
+		t.Fatalf("v2: %q %v", v2, err)
+	}
+	v3req := req
+	v3req.Format = FormatV3
+	v3, err := f.svc.ConsentTextFor(t.Context(), v3req)
+	wantEnd := "Valid until: " + day.Format(time.DateOnly) + " 23:59:59 (Astana time, UTC+5)\n"
+	if err != nil || !strings.HasPrefix(v3, "SENIM v3 en\n") || !strings.HasSuffix(v3, wantEnd) {
+		t.Fatalf("v3: %q %v, want it to end with %q", v3, err, wantEnd)
+	}
+	for _, lang := range []string{"kk", "ru"} {
+		r := v3req
+		r.Lang = lang
+		if txt, _ := f.svc.ConsentTextFor(t.Context(), r); !strings.Contains(txt, day.Format(time.DateOnly)+" 23:59:59 ("+astanaTime[lang]+")") {
+			t.Errorf("%s v3: %q", lang, txt)
+		}
+	}
+	bad := v3req
+	bad.Format = "9"
+	if _, err := f.svc.ConsentTextFor(t.Context(), bad); err == nil {
+		t.Error("an unknown format was accepted")
+	}
+	// A v2 text signed before v3 is still recorded; a v2 signature presented as v3 is not.
+	old := req
+	old.Signature = signText(t, f, me, v2)
+	if _, err := f.svc.GiveConsent(t.Context(), old); err != nil {
+		t.Errorf("v2 signature: %v", err)
+	}
+	mixed := old
+	mixed.Format = FormatV3
+	_, err = f.svc.GiveConsent(t.Context(), mixed)
+	wantCode(t, err, "pd.consent.signature_invalid", "PD-6.1.1")
+	v3req.Signature = signText(t, f, me, v3)
+	c, err := f.svc.GiveConsent(t.Context(), v3req)
+	if err != nil || !c.ValidUntil.Equal(end) {
+		t.Errorf("v3 signature: %v, until %v want %v", err, c, end)
+	}
+
+	wantCode(t, f.svc.CheckConsentEnd(f.now.Add(-time.Second)), "pd.consent.end_past", "PD-3.2")
+	wantCode(t, f.svc.CheckConsentEnd(f.now.Add(f.svc.maxConsent()+time.Second)), "pd.consent.end_too_far", "PD-3.2")
+	if err := f.svc.CheckConsentEnd(f.now.Add(f.svc.maxConsent())); err != nil {
+		t.Errorf("the longest allowed end: %v", err)
+	}
 }

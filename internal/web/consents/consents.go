@@ -56,6 +56,7 @@ type PersonalData interface {
 	RefuseConsent(ctx context.Context, r pd.ConsentRequest) (*pd.Consent, error)
 	DataOwners(ctx context.Context) ([]pd.DataOwner, error)
 	ServiceCodes(ctx context.Context) ([]pd.ServiceCode, error)
+	CheckConsentEnd(until time.Time) error
 	ConsentTextFor(ctx context.Context, r pd.ConsentRequest) (string, error)
 	ConsentXMLFor(ctx context.Context, r pd.ConsentRequest) (string, error)
 	FileComplaint(ctx context.Context, citizenIIN string, eventID int64, text string) (*pd.Complaint, error)
@@ -389,9 +390,9 @@ func (a *area) access(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 type form struct {
 	Initiator, Owner, Purpose, Until, ForMinor string
 	DataSets                                   []string
-	// TextLang is the language of the consent text shown for signing; it travels
-	// with the signature so the text checked is the one shown.
-	TextLang string
+	// TextLang and TextFormat are the language and format of the consent text shown
+	// for signing; they travel with the signature so the text checked is the one shown.
+	TextLang, TextFormat string
 }
 
 func readForm(r *http.Request) form {
@@ -404,6 +405,8 @@ func readForm(r *http.Request) form {
 		ForMinor:  strings.TrimSpace(r.PostForm.Get("for_minor")),
 		DataSets:  r.PostForm["data_sets"],
 		TextLang:  r.PostForm.Get("text_lang"),
+		// A sign page served before v3 carried no format: its text was v2.
+		TextFormat: r.PostForm.Get("text_format"),
 	}
 }
 
@@ -426,11 +429,36 @@ func (f form) check(p *web.Page) {
 	if f.Purpose == "" || utf8.RuneCountInString(f.Purpose) > 500 {
 		p.Invalid("purpose", "consent.err.purpose")
 	}
-	if _, err := time.Parse(time.DateOnly, f.Until); err != nil {
+	if _, ok := f.end(); !ok {
 		p.Invalid("valid_until", "consent.err.until")
 	}
 	if f.ForMinor != "" && !twelveDigits(f.ForMinor) {
 		p.Invalid("for_minor", "consent.err.minor")
+	}
+}
+
+// end is the end the citizen chose: through the whole day she picked, in Kazakhstan's
+// time (pd.EndOfDay), not its first moment in UTC.
+func (f form) end() (time.Time, bool) {
+	day, err := time.Parse(time.DateOnly, f.Until)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return pd.EndOfDay(day), true
+}
+
+// checkEnd asks the domain whether the end is allowed (not past, not beyond the
+// longest a consent lasts), so the citizen learns it on the form, before she signs.
+func (a *area) checkEnd(p *web.Page, f form) {
+	until, ok := f.end()
+	if !ok {
+		return
+	}
+	switch err := a.cfg.PD.CheckConsentEnd(until); {
+	case errors.Is(err, pd.ErrConsentEndPast):
+		p.Invalid("valid_until", "consent.err.until_past")
+	case errors.Is(err, pd.ErrConsentEndTooFar):
+		p.Invalid("valid_until", "consent.err.until_far")
 	}
 }
 
@@ -449,12 +477,12 @@ func twelveDigits(s string) bool {
 // request turns the form into a decision by the logged-in citizen: about themselves, or
 // about a minor they represent (the service checks that they do).
 func (f form) request(sess *identity.Session) (pd.ConsentRequest, error) {
-	until, err := time.Parse(time.DateOnly, f.Until)
-	if err != nil {
+	until, ok := f.end()
+	if !ok {
 		return pd.ConsentRequest{}, pd.ErrConsentInvalid.WithDetail("valid_until must be a date")
 	}
 	req := pd.ConsentRequest{SubjectIIN: sess.Citizen.IIN, Initiator: f.Initiator, Owner: f.Owner,
-		DataSets: f.DataSets, Purpose: f.Purpose, ValidUntil: until.UTC(), Lang: f.TextLang}
+		DataSets: f.DataSets, Purpose: f.Purpose, ValidUntil: until, Lang: f.TextLang, Format: f.TextFormat}
 	if f.ForMinor != "" && f.ForMinor != sess.Citizen.IIN {
 		req.SubjectIIN, req.ActorIIN = f.ForMinor, sess.Citizen.IIN
 	}
@@ -533,7 +561,7 @@ func (a *area) renderSign(w http.ResponseWriter, r *http.Request, sess *identity
 	if err != nil {
 		return err
 	}
-	f.TextLang = req.Lang
+	f.TextLang, f.TextFormat = req.Lang, req.Format
 	// The consent is offered in XML too: it is the document a citizen keeps and an
 	// initiator's systems read (XML-DSig, as Kazakh e-government exchanges documents).
 	p.Data = signData{Form: f, Summary: sum, Sign: a.s.Signer(p, web.Sign{How: "consent.sign.how", Heading: "consent.sign.text", TextID: "consent-text", Text: text,
@@ -551,7 +579,10 @@ func (a *area) renderSign(w http.ResponseWriter, r *http.Request, sess *identity
 func (a *area) decide(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	f := readForm(r)
 	p := a.s.Page(w, r, sess)
-	if f.check(p); len(p.Fields) > 0 {
+	if f.check(p); len(p.Fields) == 0 {
+		a.checkEnd(p, f)
+	}
+	if len(p.Fields) > 0 {
 		return a.renderForm(w, r, p, f, nil)
 	}
 	req, err := f.request(sess)
@@ -565,7 +596,8 @@ func (a *area) decide(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 		}
 		return done(w, r, "refused", c.ID)
 	}
-	req.Lang = p.Lang // the text to sign is in the language of the page
+	// The text to sign is in the language of the page, in the newest format.
+	req.Lang, req.Format = p.Lang, pd.FormatV3
 	return a.renderSign(w, r, sess, f, req, nil)
 }
 

@@ -31,6 +31,8 @@ type fakePD struct {
 	giveErr  error
 	history  []pd.HistoryEntry
 	filed    []pd.Complaint
+
+	endsChecked []time.Time
 }
 
 func (f *fakePD) ListConsents(context.Context, string) ([]pd.Consent, error) { return f.consents, nil }
@@ -79,6 +81,18 @@ func (f *fakePD) GiveConsent(_ context.Context, r pd.ConsentRequest) (*pd.Consen
 func (f *fakePD) RefuseConsent(_ context.Context, r pd.ConsentRequest) (*pd.Consent, error) {
 	f.refused = append(f.refused, r)
 	return &pd.Consent{ID: "cr" + strconv.Itoa(len(f.refused))}, nil
+}
+
+// CheckConsentEnd stands for the domain's bounds: after now, at most 5 years ahead.
+func (f *fakePD) CheckConsentEnd(until time.Time) error {
+	f.endsChecked = append(f.endsChecked, until)
+	switch {
+	case !until.After(time.Now()):
+		return pd.ErrConsentEndPast
+	case until.After(time.Now().AddDate(5, 0, 0)):
+		return pd.ErrConsentEndTooFar
+	}
+	return nil
 }
 func (f *fakePD) DataOwners(context.Context) ([]pd.DataOwner, error) {
 	return []pd.DataOwner{{BIN: "100000000002", Name: "Register", DataSets: []pd.DataSet{
@@ -458,5 +472,61 @@ func TestExport(t *testing.T) {
 	w = h.Get("/access/export.json", h.Citizen("900101300002", "B"))
 	if strings.Contains(w.Body.String(), `"log_index"`) {
 		t.Error("another citizen's export holds the first one's proofs")
+	}
+}
+
+// TestConsentEnd: the end date the citizen picks means the end of that day in
+// Kazakhstan's time (23:59:59 UTC+5), both in what she signs and in what is recorded;
+// a past date or one beyond the longest a consent lasts is refused on the form, in her
+// language, before she is asked to sign, and nothing reaches the domain (rule PD-3.2).
+func TestConsentEnd(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "A")
+	w := h.Post("/consents/new?lang=en", values("give", ""), c)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `name="text_format" value="3"`) {
+		t.Fatalf("sign page: %d, no text_format 3", w.Code)
+	}
+	if len(f.endsChecked) != 1 || !f.endsChecked[0].Equal(time.Date(2030, 1, 1, 18, 59, 59, 0, time.UTC)) {
+		t.Errorf("end checked %v, want 2030-01-01 23:59:59 UTC+5", f.endsChecked)
+	}
+	confirm := values("", "")
+	confirm.Set("text_lang", "en")
+	confirm.Set("text_format", "3")
+	confirm.Set("cms", base64.StdEncoding.EncodeToString([]byte{0x30, 0x00}))
+	h.Post("/consents/confirm?lang=en", confirm, c)
+	if len(f.given) != 1 || !f.given[0].ValidUntil.Equal(time.Date(2030, 1, 1, 18, 59, 59, 0, time.UTC)) || f.given[0].Format != pd.FormatV3 {
+		t.Fatalf("given %+v, want the end of 1 January 2030 in Astana, format 3", f.given)
+	}
+	// A sign page served before v3 posts no format: the v2 text is checked.
+	confirm.Del("text_format")
+	h.Post("/consents/confirm?lang=en", confirm, c)
+	if len(f.given) != 2 || f.given[1].Format != "" {
+		t.Errorf("without text_format: %+v", f.given[1])
+	}
+	yesterday := time.Now().In(pd.Astana).AddDate(0, 0, -1).Format(time.DateOnly)
+	today := time.Now().In(pd.Astana).Format(time.DateOnly)
+	far := time.Now().In(pd.Astana).AddDate(5, 0, 2).Format(time.DateOnly)
+	for _, tc := range []struct{ day, decision, lang, key string }{
+		{yesterday, "give", "kk", "consent.err.until_past"},
+		{yesterday, "refuse", "en", "consent.err.until_past"},
+		{far, "give", "ru", "consent.err.until_far"},
+		{far, "refuse", "en", "consent.err.until_far"},
+	} {
+		v := values(tc.decision, "")
+		v.Set("valid_until", tc.day)
+		w := h.Post("/consents/new?lang="+tc.lang, v, c)
+		page := html.UnescapeString(w.Body.String())
+		if w.Code != 422 || !strings.Contains(page, i18n.T(tc.lang, tc.key)) || !strings.Contains(page, `href="#valid_until"`) || strings.Contains(page, `id="consent-text"`) {
+			t.Errorf("%s %s: %d, want the form with %q and no text to sign", tc.decision, tc.day, w.Code, tc.key)
+		}
+	}
+	// Negative: today is still allowed (the consent lasts until tonight).
+	v := values("give", "")
+	v.Set("valid_until", today)
+	if w := h.Post("/consents/new?lang=en", v, c); w.Code != 200 || !strings.Contains(w.Body.String(), `id="consent-text"`) {
+		t.Errorf("today: %d", w.Code)
+	}
+	if len(f.given) != 2 || len(f.refused) != 0 {
+		t.Errorf("a refused end reached the domain: %d given, %d refused", len(f.given), len(f.refused))
 	}
 }
