@@ -40,6 +40,7 @@ var (
 	consentNewV   = views.Add("consentnew", "consent.new.title")
 	signV         = views.Add("consentsign", "consent.sign.title")
 	revokeV       = views.Add("revoke", "revoke.title")
+	revokedV      = views.Add("revoked", "revoked.title")
 	accessOneV    = views.Add("accessone", "access.one.title")
 	complaintNewV = views.Add("complaintnew", "complaint.new.title")
 	complaintsV   = views.Add("complaints", "complaints.title")
@@ -127,13 +128,13 @@ type consentRow struct {
 	Representative, Active        bool
 	Initiator, Owner              web.Party
 	DataSets                      []string
-	ValidUntil                    time.Time
+	ValidUntil, RevokedAt         time.Time
 }
 
 func (n *names) consent(c pd.Consent) consentRow {
 	return consentRow{ID: c.ID, Decision: c.Decision, Status: c.Status, Purpose: c.Purpose, Representative: c.Representative,
 		Active: c.Status == "active", Initiator: n.org(c.Initiator), Owner: n.owner(c.Owner),
-		DataSets: n.dataSets(c.Owner, c.DataSets), ValidUntil: c.ValidUntil}
+		DataSets: n.dataSets(c.Owner, c.DataSets), ValidUntil: c.ValidUntil, RevokedAt: c.RevokedAt}
 }
 
 // consents lists the citizen's consents and refusals and who holds them (PD-3.5); after
@@ -203,8 +204,15 @@ func (a *area) ownConsent(r *http.Request, sess *identity.Session) (*pd.Consent,
 }
 
 // revokeConfirm asks the citizen to confirm a revocation and says what will follow
-// (PD-3.3): nothing changes until they confirm.
+// (PD-3.3): nothing changes until they confirm. A decision already revoked says so,
+// when, and offers nothing more to do.
 func (a *area) revokeConfirm(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	return a.renderRevoke(w, r, sess, http.StatusOK)
+}
+
+// renderRevoke shows the confirmation, or that the decision is already revoked (with
+// status, or 409 Conflict when a revocation was posted for it).
+func (a *area) renderRevoke(w http.ResponseWriter, r *http.Request, sess *identity.Session, revokedStatus int) error {
 	c, err := a.ownConsent(r, sess)
 	if err != nil {
 		return err
@@ -215,6 +223,9 @@ func (a *area) revokeConfirm(w http.ResponseWriter, r *http.Request, sess *ident
 		return err
 	}
 	p.Data = n.consent(*c)
+	if c.Status == "revoked" {
+		return a.s.Render(w, r, revokedStatus, revokedV, p)
+	}
 	return a.s.Render(w, r, http.StatusOK, revokeV, p)
 }
 
@@ -223,9 +234,12 @@ func (a *area) revokeConfirm(w http.ResponseWriter, r *http.Request, sess *ident
 // consent id. A POST without the confirmation shows the confirmation page instead.
 func (a *area) revoke(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	if r.PostFormValue("confirmed") != "yes" {
-		return a.revokeConfirm(w, r, sess)
+		return a.renderRevoke(w, r, sess, http.StatusConflict)
 	}
 	c, err := a.cfg.PD.RevokeConsent(r.Context(), sess.Citizen.IIN, sess.Citizen.IIN, r.PathValue("id"))
+	if errors.Is(err, pd.ErrConsentAlreadyRevoked) {
+		return a.renderRevoke(w, r, sess, http.StatusConflict)
+	}
 	if err != nil {
 		return err
 	}

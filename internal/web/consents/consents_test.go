@@ -19,6 +19,7 @@ import (
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/web"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
 
@@ -41,6 +42,11 @@ func (f *fakePD) HoldersOfConsent(context.Context, string) ([]pd.Holder, error) 
 		ValidUntil: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}}, nil
 }
 func (f *fakePD) RevokeConsent(_ context.Context, subject, actor, id string) (*pd.Consent, error) {
+	for _, c := range f.consents {
+		if c.ID == id && c.Status == "revoked" {
+			return nil, pd.ErrConsentAlreadyRevoked
+		}
+	}
 	if id != "c1" {
 		return nil, pd.ErrConsentNotFound
 	}
@@ -351,7 +357,8 @@ func TestReadableInEveryLanguage(t *testing.T) {
 	}
 	c := h.Citizen("900101300001", "A")
 	for _, lang := range i18n.Langs {
-		paths := []string{"/consents", "/access", "/consents/new", "/consents/cactivegiven/revoke", "/consents/cactiverefused/revoke"}
+		paths := []string{"/consents", "/access", "/consents/new", "/consents/cactivegiven/revoke", "/consents/cactiverefused/revoke",
+			"/consents/crevokedgiven/revoke", "/consents/crevokedrefused/revoke"}
 		for i := range f.history {
 			paths = append(paths, "/access/"+strconv.Itoa(i+11))
 		}
@@ -528,5 +535,40 @@ func TestConsentEnd(t *testing.T) {
 	}
 	if len(f.given) != 2 || len(f.refused) != 0 {
 		t.Errorf("a refused end reached the domain: %d given, %d refused", len(f.given), len(f.refused))
+	}
+}
+
+// TestRevokeRevoked: the revoke page of a decision already revoked says so, when, and
+// offers no second revocation; a revocation posted for it (an old tab) answers 409 with
+// the same page and reaches nothing; an active one still asks to confirm (rule PD-3.3).
+func TestRevokeRevoked(t *testing.T) {
+	h, f := mount(t)
+	revokedAt := time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)
+	f.consents = []pd.Consent{
+		{ID: "c1", Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Decision: "given", Status: "active", ValidUntil: time.Now().AddDate(1, 0, 0)},
+		{ID: "c2", Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Decision: "given", Status: "revoked", RevokedAt: revokedAt, ValidUntil: time.Now().AddDate(1, 0, 0)},
+		{ID: "c3", Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Decision: "refused", Status: "revoked", RevokedAt: revokedAt, ValidUntil: time.Now().AddDate(1, 0, 0)},
+	}
+	c := h.Citizen("900101300001", "A")
+	for _, tc := range []struct{ id, heading string }{{"c2", "revoked.heading.given"}, {"c3", "revoked.heading.refused"}} {
+		w := h.Get("/consents/"+tc.id+"/revoke?lang=ru", c)
+		page := html.UnescapeString(w.Body.String())
+		if w.Code != 200 || !strings.Contains(page, i18n.T("ru", tc.heading)) || !strings.Contains(page, web.When("ru", revokedAt)) ||
+			strings.Contains(page, `id="revoke-form"`) || !strings.Contains(page, `id="revoke-back"`) {
+			t.Errorf("GET %s: %d\n%s", tc.id, w.Code, page)
+		}
+		for _, form := range []url.Values{{"confirmed": {"yes"}}, nil} {
+			w = h.Post("/consents/"+tc.id+"/revoke?lang=en", form, c)
+			if w.Code != 409 || !strings.Contains(w.Body.String(), i18n.T("en", tc.heading)) || strings.Contains(w.Body.String(), `id="revoke-form"`) {
+				t.Errorf("POST %s %v: %d", tc.id, form, w.Code)
+			}
+		}
+	}
+	if len(f.revoked) != 0 {
+		t.Errorf("a revoked decision was revoked again: %q", f.revoked)
+	}
+	// Negative: an active consent still asks for confirmation.
+	if w := h.Get("/consents/c1/revoke?lang=en", c); w.Code != 200 || !strings.Contains(w.Body.String(), `id="revoke-form"`) || strings.Contains(w.Body.String(), `id="revoke-already"`) {
+		t.Errorf("active consent: %d", w.Code)
 	}
 }
