@@ -18,6 +18,7 @@ import (
 	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/mobilesign"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/problem"
@@ -431,11 +432,19 @@ func (f form) Ticked(code string) bool { return slices.Contains(f.DataSets, code
 // check finds what is missing or malformed in the form, each error next to its field;
 // the domain checks the rest (the directories, the dates' range, representation).
 func (f form) check(p *web.Page) {
-	if f.Initiator == "" {
+	// A BIN that is not one (a tampered form, a stale link) is told apart from one
+	// not chosen.
+	switch {
+	case f.Initiator == "":
 		p.Invalid("initiator", "consent.err.initiator")
+	case !kzid.ValidBIN(f.Initiator):
+		p.Invalid("initiator", "consent.err.initiator_bin")
 	}
-	if f.Owner == "" {
+	switch {
+	case f.Owner == "":
 		p.Invalid("owner", "consent.err.owner")
+	case !kzid.ValidBIN(f.Owner):
+		p.Invalid("owner", "consent.err.owner_bin")
 	}
 	if len(f.DataSets) == 0 {
 		p.Invalid("data_sets", "consent.err.datasets")
@@ -593,6 +602,11 @@ func (a *area) renderSign(w http.ResponseWriter, r *http.Request, sess *identity
 func (a *area) decide(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	f := readForm(r)
 	p := a.s.Page(w, r, sess)
+	decision := r.PostForm.Get("decision")
+	if decision != "give" && decision != "refuse" {
+		// Only the form's two buttons send a decision; the error leads to the first.
+		p.Invalid("consent-give", "consent.err.decision")
+	}
 	if f.check(p); len(p.Fields) == 0 {
 		a.checkEnd(p, f)
 	}
@@ -603,7 +617,7 @@ func (a *area) decide(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 	if err != nil {
 		return a.renderForm(w, r, p, f, err)
 	}
-	if r.PostForm.Get("decision") == "refuse" {
+	if decision == "refuse" {
 		c, err := a.cfg.PD.RefuseConsent(r.Context(), req)
 		if err != nil {
 			return a.renderForm(w, r, p, f, err)

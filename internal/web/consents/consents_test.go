@@ -38,7 +38,7 @@ type fakePD struct {
 
 func (f *fakePD) ListConsents(context.Context, string) ([]pd.Consent, error) { return f.consents, nil }
 func (f *fakePD) HoldersOfConsent(context.Context, string) ([]pd.Holder, error) {
-	return []pd.Holder{{Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Purpose: "несие", ConsentID: "c1",
+	return []pd.Holder{{Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"}, Purpose: "несие", ConsentID: "c1",
 		ValidUntil: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}}, nil
 }
 func (f *fakePD) RevokeConsent(_ context.Context, subject, actor, id string) (*pd.Consent, error) {
@@ -60,9 +60,9 @@ func (f *fakePD) AccessHistory(_ context.Context, iin string) ([]pd.HistoryEntry
 	if f.history != nil {
 		return f.history, nil
 	}
-	return []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"},
+	return []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"},
 		Flow: "proactive", Code: "LOAN-KYC", ConsentID: "c1", TrustedSystem: true, EventID: 11, TokenJTI: "j1"},
-		{Kind: "action", At: time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"},
+		{Kind: "action", At: time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC), Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"},
 			Action: "view", EventID: 12, TokenJTI: "j1"}}, nil
 }
 
@@ -101,7 +101,7 @@ func (f *fakePD) CheckConsentEnd(until time.Time) error {
 	return nil
 }
 func (f *fakePD) DataOwners(context.Context) ([]pd.DataOwner, error) {
-	return []pd.DataOwner{{BIN: "100000000002", Name: "Register", DataSets: []pd.DataSet{
+	return []pd.DataOwner{{BIN: "100040000208", Name: "Register", DataSets: []pd.DataSet{
 		{Code: "identity", Title: "Identity", Titles: pd.Titles{KK: "Жеке куәлік", RU: "Удостоверение личности", EN: "Identity card"}},
 		{Code: "address", Title: "Address", Titles: pd.Titles{KK: "Мекенжай", RU: "Адрес", EN: "Address"}}}}}, nil
 }
@@ -119,7 +119,7 @@ func (fakeLog) SubjectHistory(_ context.Context, subject string) ([]auditlog.His
 type orgs struct{}
 
 func (orgs) Organizations(context.Context) ([]identity.Organization, error) {
-	return []identity.Organization{{BIN: "100000000001", Name: "Bank of Tests"}}, nil
+	return []identity.Organization{{BIN: "100040000109", Name: "Bank of Tests"}}, nil
 }
 
 func mount(t *testing.T) (*webtest.Harness, *fakePD) {
@@ -150,10 +150,10 @@ func TestGuards(t *testing.T) {
 // (PD-3.5), and revokes their own consent only after confirming it (PD-3.3).
 func TestConsentsPage(t *testing.T) {
 	h, f := mount(t)
-	f.consents = []pd.Consent{{ID: "c1", Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Decision: "given", Status: "active", ValidUntil: time.Now()}}
+	f.consents = []pd.Consent{{ID: "c1", Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"}, Decision: "given", Status: "active", ValidUntil: time.Now()}}
 	c := h.Citizen("900101300001", "Aigerim")
 	page := h.Get("/consents?lang=en", c).Body.String()
-	for _, want := range []string{`id="consent-c1"`, `id="revoke-c1"`, `id="holders"`, `id="nav-consents"`, `id="nav-access"`, "Bank of Tests", "BIN 100000000001", "Identity card"} {
+	for _, want := range []string{`id="consent-c1"`, `id="revoke-c1"`, `id="holders"`, `id="nav-consents"`, `id="nav-access"`, "Bank of Tests", "BIN 100040000109", "Identity card"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("consents page has no %s", want)
 		}
@@ -186,7 +186,7 @@ func TestConsentsPage(t *testing.T) {
 func TestAccessPage(t *testing.T) {
 	h, _ := mount(t)
 	page := h.Get("/access?lang=en", h.Citizen("900101300001", "A")).Body.String()
-	for _, want := range []string{`id="access"`, "Bank of Tests", "BIN 100000000001", "Identity card", "Несие алу",
+	for _, want := range []string{`id="access"`, "Bank of Tests", "BIN 100040000109", "Identity card", "Несие алу",
 		"2 January 2026, 08:04 (Astana time, UTC+5)", `href="/consents#consent-c1"`, i18n.T("en", "access.trusted")} {
 		if !strings.Contains(page, want) {
 			t.Errorf("access page has no %q", want)
@@ -212,7 +212,7 @@ func wantDone(t *testing.T, h *webtest.Harness, c *webtest.Login, w *httptest.Re
 }
 
 func values(decision, forMinor string) url.Values {
-	return url.Values{"initiator": {"100000000001"}, "owner": {"100000000002"}, "data_sets": {"identity"},
+	return url.Values{"initiator": {"100040000109"}, "owner": {"100040000208"}, "data_sets": {"identity"},
 		"purpose": {"loan"}, "valid_until": {"2030-01-01"}, "decision": {decision}, "for_minor": {forMinor}}
 }
 
@@ -248,7 +248,7 @@ func TestGiveWithSignature(t *testing.T) {
 	c := h.Citizen("900101300001", "A")
 	w := h.Post("/consents/new?lang=en", values("give", ""), c)
 	page := w.Body.String()
-	want := "SENIM v2 en\n900101300001 → 100000000001 ← 100000000002: loan\n"
+	want := "SENIM v2 en\n900101300001 → 100040000109 ← 100040000208: loan\n"
 	if !strings.Contains(page, `id="consent-summary"`) || !strings.Contains(page, "Bank of Tests") {
 		t.Errorf("sign page has no summary by name")
 	}
@@ -304,7 +304,7 @@ func TestConsentFormErrors(t *testing.T) {
 	page := w.Body.String()
 	if w.Code != 422 || !strings.Contains(page, `class="error-summary"`) || !strings.Contains(page, `href="#data_sets"`) ||
 		!strings.Contains(page, i18n.T("en", "consent.err.datasets")) || !strings.Contains(page, `value="a loan &lt;b&gt;"`) ||
-		!strings.Contains(page, `<option value="100000000001" selected>`) {
+		!strings.Contains(page, `<option value="100040000109" selected>`) {
 		t.Errorf("no data set: %d\n%s", w.Code, page)
 	}
 	// Every field wrong at once: one summary entry per field.
@@ -333,7 +333,7 @@ func TestReadableInEveryLanguage(t *testing.T) {
 	until := time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC)
 	for i, st := range []string{"active", "revoked", "expired"} {
 		for _, d := range []string{pd.DecisionGiven, pd.DecisionRefused} {
-			f.consents = append(f.consents, pd.Consent{ID: "c" + st + d, Initiator: "100000000001", Owner: "100000000002",
+			f.consents = append(f.consents, pd.Consent{ID: "c" + st + d, Initiator: "100040000109", Owner: "100040000208",
 				DataSets: []string{"identity", "address"}, Purpose: "Несие", Decision: d, Status: st, Representative: i == 1, ValidUntil: until})
 		}
 	}
@@ -341,14 +341,14 @@ func TestReadableInEveryLanguage(t *testing.T) {
 	grounds := &pd.Titles{KK: "ҚПК 199-бабы", RU: "Статья 199 УПК", EN: "CPC art. 199"}
 	for _, fl := range []string{"proactive", "protocol", "sms"} {
 		for _, trusted := range []bool{true, false} {
-			f.history = append(f.history, pd.HistoryEntry{Kind: "token", At: at, Initiator: "100000000001", Owner: "100000000002",
+			f.history = append(f.history, pd.HistoryEntry{Kind: "token", At: at, Initiator: "100040000109", Owner: "100040000208",
 				DataSets: []string{"identity"}, Flow: fl, Code: map[string]string{"proactive": "LOAN-KYC", "protocol": "CPC-199"}[fl],
 				GroundTitles: map[string]*pd.Titles{"protocol": grounds}[fl], ConsentID: "c1", TrustedSystem: trusted, Automated: true})
 		}
 	}
 	for _, act := range pd.Actions {
 		for _, auto := range []bool{true, false} {
-			f.history = append(f.history, pd.HistoryEntry{Kind: "action", At: at, Owner: "100000000002", Initiator: "100000000001",
+			f.history = append(f.history, pd.HistoryEntry{Kind: "action", At: at, Owner: "100040000208", Initiator: "100040000109",
 				DataSets: []string{"address"}, Action: act, Automated: auto})
 		}
 	}
@@ -382,18 +382,18 @@ func TestAccessFilter(t *testing.T) {
 	h, f := mount(t)
 	// 2026-01-01 20:00 UTC is already 2 January in Astana.
 	f.history = []pd.HistoryEntry{
-		{Kind: "token", At: time.Date(2026, 1, 1, 20, 0, 0, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Purpose: "first"},
-		{Kind: "token", At: time.Date(2026, 1, 5, 3, 0, 0, 0, time.UTC), Initiator: "100000000009", Owner: "100000000002", DataSets: []string{"identity"}, Purpose: "second"},
-		{Kind: "action", At: time.Date(2026, 1, 9, 3, 0, 0, 0, time.UTC), Owner: "100000000002", DataSets: []string{"identity"}, Action: "view"},
+		{Kind: "token", At: time.Date(2026, 1, 1, 20, 0, 0, 0, time.UTC), Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"}, Purpose: "first"},
+		{Kind: "token", At: time.Date(2026, 1, 5, 3, 0, 0, 0, time.UTC), Initiator: "100040000901", Owner: "100040000208", DataSets: []string{"identity"}, Purpose: "second"},
+		{Kind: "action", At: time.Date(2026, 1, 9, 3, 0, 0, 0, time.UTC), Owner: "100040000208", DataSets: []string{"identity"}, Action: "view"},
 	}
 	c := h.Citizen("900101300001", "A")
 	for q, want := range map[string][]string{
 		"":                                {"first", "second", "view"},
-		"?org=100000000001":               {"first"},
-		"?org=100000000002":               {"first", "second", "view"},
+		"?org=100040000109":               {"first"},
+		"?org=100040000208":               {"first", "second", "view"},
 		"?from=2026-01-02&to=2026-01-02":  {"first"},
 		"?from=2026-01-03":                {"second", "view"},
-		"?to=2026-01-05&org=100000000009": {"second"},
+		"?to=2026-01-05&org=100040000901": {"second"},
 		"?from=2026-02-01":                {},
 	} {
 		page := h.Get("/access?lang=en&"+strings.TrimPrefix(q, "?"), c).Body.String()
@@ -407,9 +407,9 @@ func TestAccessFilter(t *testing.T) {
 			t.Errorf("%s: no 'nothing found'", q)
 		}
 	}
-	w := h.Get("/access?from=soon&to=2026-01-01&org=100000000001&lang=en", c)
+	w := h.Get("/access?from=soon&to=2026-01-01&org=100040000109&lang=en", c)
 	if page := w.Body.String(); w.Code != 422 || !strings.Contains(page, `href="#from"`) || !strings.Contains(page, `value="soon"`) ||
-		!strings.Contains(page, `<option value="100000000001" selected>`) {
+		!strings.Contains(page, `<option value="100040000109" selected>`) {
 		t.Errorf("a date that is not one: %d", w.Code)
 	}
 	if w := h.Get("/access?from=2026-02-01&to=2026-01-01&lang=en", c); w.Code != 422 || !strings.Contains(w.Body.String(), `href="#to"`) {
@@ -465,7 +465,7 @@ func TestExport(t *testing.T) {
 		doc.Accesses[0].Proof == nil || doc.Accesses[0].Proof.LogIndex != 41 || !doc.Accesses[0].Proof.Verified {
 		t.Errorf("JSON accesses %+v", doc.Accesses)
 	}
-	f.history = []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002",
+	f.history = []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100040000109", Owner: "100040000208",
 		DataSets: []string{"identity"}, Purpose: `=HYPERLINK("http://evil")`, EventID: 11}}
 	w = h.Get("/access/export.csv?lang=en", c)
 	rows, err := csv.NewReader(w.Body).ReadAll()
@@ -545,9 +545,9 @@ func TestRevokeRevoked(t *testing.T) {
 	h, f := mount(t)
 	revokedAt := time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)
 	f.consents = []pd.Consent{
-		{ID: "c1", Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Decision: "given", Status: "active", ValidUntil: time.Now().AddDate(1, 0, 0)},
-		{ID: "c2", Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Decision: "given", Status: "revoked", RevokedAt: revokedAt, ValidUntil: time.Now().AddDate(1, 0, 0)},
-		{ID: "c3", Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Decision: "refused", Status: "revoked", RevokedAt: revokedAt, ValidUntil: time.Now().AddDate(1, 0, 0)},
+		{ID: "c1", Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"}, Decision: "given", Status: "active", ValidUntil: time.Now().AddDate(1, 0, 0)},
+		{ID: "c2", Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"}, Decision: "given", Status: "revoked", RevokedAt: revokedAt, ValidUntil: time.Now().AddDate(1, 0, 0)},
+		{ID: "c3", Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"}, Decision: "refused", Status: "revoked", RevokedAt: revokedAt, ValidUntil: time.Now().AddDate(1, 0, 0)},
 	}
 	c := h.Citizen("900101300001", "A")
 	for _, tc := range []struct{ id, heading string }{{"c2", "revoked.heading.given"}, {"c3", "revoked.heading.refused"}} {
@@ -570,5 +570,55 @@ func TestRevokeRevoked(t *testing.T) {
 	// Negative: an active consent still asks for confirmation.
 	if w := h.Get("/consents/c1/revoke?lang=en", c); w.Code != 200 || !strings.Contains(w.Body.String(), `id="revoke-form"`) || strings.Contains(w.Body.String(), `id="revoke-already"`) {
 		t.Errorf("active consent: %d", w.Code)
+	}
+}
+
+// TestBadDecisionAndBIN: a decision other than give or refuse, and an initiator or data
+// owner BIN that is not a valid BIN (a tampered form, a stale page), each get their own
+// message in the citizen's language next to the field, not a generic error, and nothing
+// reaches the domain; a valid form still goes through.
+func TestBadDecisionAndBIN(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "A")
+	for _, tc := range []struct {
+		name, field, value, anchor, key string
+	}{
+		{"unknown decision", "decision", "maybe", "consent-give", "consent.err.decision"},
+		{"no decision", "decision", "", "consent-give", "consent.err.decision"},
+		{"initiator not a number", "initiator", "12345abc9012", "initiator", "consent.err.initiator_bin"},
+		{"initiator with a wrong check digit", "initiator", "100040000100", "initiator", "consent.err.initiator_bin"},
+		{"initiator an IIN", "initiator", "900101300001", "initiator", "consent.err.initiator_bin"},
+		{"owner too short", "owner", "10004000020", "owner", "consent.err.owner_bin"},
+		{"owner with a wrong check digit", "owner", "100040000200", "owner", "consent.err.owner_bin"},
+	} {
+		for _, lang := range i18n.Langs {
+			v := values("give", "")
+			v.Set(tc.field, tc.value)
+			w := h.Post("/consents/new?lang="+lang, v, c)
+			page := html.UnescapeString(w.Body.String())
+			if w.Code != 422 || !strings.Contains(page, i18n.T(lang, tc.key)) || !strings.Contains(page, `href="#`+tc.anchor+`"`) ||
+				strings.Contains(page, i18n.T(lang, "error.pd.consent.invalid")) {
+				t.Errorf("%s (%s): %d, want 422 with %q at #%s", tc.name, lang, w.Code, tc.key, tc.anchor)
+			}
+		}
+		// The signing step checks the BINs too.
+		if tc.field != "decision" {
+			v := values("", "")
+			v.Set(tc.field, tc.value)
+			v.Set("cms", base64.StdEncoding.EncodeToString([]byte{0x30, 0x00}))
+			if w := h.Post("/consents/confirm?lang=en", v, c); w.Code != 422 || !strings.Contains(html.UnescapeString(w.Body.String()), i18n.T("en", tc.key)) {
+				t.Errorf("%s at confirm: %d", tc.name, w.Code)
+			}
+		}
+	}
+	if len(f.given)+len(f.refused) != 0 {
+		t.Fatalf("a bad form reached the domain: %d given, %d refused", len(f.given), len(f.refused))
+	}
+	// Negative: the valid BINs and both decisions go through.
+	if w := h.Post("/consents/new?lang=en", values("refuse", ""), c); w.Code != 303 || len(f.refused) != 1 {
+		t.Errorf("refuse: %d", w.Code)
+	}
+	if w := h.Post("/consents/new?lang=en", values("give", ""), c); w.Code != 200 || !strings.Contains(w.Body.String(), `id="consent-text"`) {
+		t.Errorf("give: %d", w.Code)
 	}
 }
