@@ -204,6 +204,19 @@ func TestBrowserAxe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A refusal withdrawn: its revoke page says it is already revoked.
+	list, err := a.PD.ListConsents(t.Context(), alice.IIN)
+	if err != nil || len(list) == 0 {
+		t.Fatalf("consents %v %v", list, err)
+	}
+	refusal, err := a.PD.RefuseConsent(t.Context(), pd.ConsentRequest{SubjectIIN: alice.IIN, Initiator: list[0].Initiator, Owner: list[0].Owner,
+		DataSets: list[0].DataSets, Purpose: "Несие алу үшін", ValidUntil: testNow.Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.PD.RevokeConsent(t.Context(), alice.IIN, alice.IIN, refusal.ID); err != nil {
+		t.Fatal(err)
+	}
 	staff, _ := staffBrowser(t, a, srv.URL)
 	ctx := chromeContext(t, bin)
 
@@ -249,7 +262,7 @@ func TestBrowserAxe(t *testing.T) {
 	visit("signed out", []string{"/login", "/login/eds", "/login/passkey", "/directories", "/no-such-page", "/sandbox/population", "/sandbox/sms", "/sandbox/mail", "/sandbox/push"})
 	setCookies(t, ctx, ba)
 	signedIn = true
-	visit("citizen", append(citizenPages(consent, one[1]), one[1]+"/complaint", "/complaints", "/complaints/"+cp.ID))
+	visit("citizen", append(citizenPages(consent, one[1]), one[1]+"/complaint", "/complaints", "/complaints/"+cp.ID, "/consents/"+refusal.ID+"/revoke"))
 	setCookies(t, ctx, staff)
 	visit("staff", append(staffPages(), "/console/complaints", "/console/complaints/"+cp.ID, "/console/senders"))
 }

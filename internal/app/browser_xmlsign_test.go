@@ -104,7 +104,7 @@ func TestBrowserConsentXML(t *testing.T) {
 		t.Fatal(err)
 	}
 	shown, _ := chromedp.Run(tab, chromedp.Text(q(`form.request pre`)))
-	if !strings.HasPrefix(shown, `<consent xmlns="`+pd.ConsentXMLNS+`" lang="ru"><text>SENIM v2 ru`) {
+	if !strings.HasPrefix(shown, `<consent xmlns="`+pd.ConsentXMLNS+`" lang="ru"><text>SENIM v3 ru`) {
 		t.Errorf("NCALayer was not asked to sign the XML document: %q", shown)
 	}
 	if err := chromedp.Do(tab,

@@ -51,7 +51,8 @@ func TestCabinetGiveConsentWithEDS(t *testing.T) {
 	}
 	confirm := func(b *browser, csrf, forMinor, cms string) (int, string) {
 		v := form(csrf, "", forMinor)
-		v.Set("text_lang", "en") // the language of the text the sign page showed
+		v.Set("text_lang", "en") // the language and format of the text the sign page showed
+		v.Set("text_format", "3")
 		v.Set("cms", cms)
 		return b.post("/consents/confirm?lang=en", v)
 	}
@@ -64,7 +65,7 @@ func TestCabinetGiveConsentWithEDS(t *testing.T) {
 	}
 	text := prepare(ba, csrf, "")
 	// The text names the bank and the register, in the page's language (format v2).
-	if !strings.HasPrefix(text, "SENIM v2 en\n") || !strings.Contains(text, "Subject IIN: "+alice.IIN) || !strings.Contains(text, "(BIN "+bank+")") ||
+	if !strings.HasPrefix(text, "SENIM v3 en\n") || !strings.Contains(text, "Subject IIN: "+alice.IIN) || !strings.Contains(text, "(BIN "+bank+")") ||
 		!strings.Contains(text, "Population Register") || !strings.Contains(text, "Identity card") {
 		t.Fatalf("consent text: %q", text)
 	}

@@ -84,7 +84,42 @@ type ConsentRequest struct {
 	// Lang, when set ("kk", "ru" or "en"), makes the signed text format v2: in that
 	// language, naming the organizations and data (ConsentTextFor). Empty: format v1.
 	Lang string `json:"lang,omitempty"`
+	// Format, with Lang set, is the signed text's format: "" is v2, "3" is v3, which
+	// states the end as a date and time in Kazakhstan (ConsentTextFor). A signature
+	// is checked against the format it names, so texts signed in v2 stay verifiable.
+	Format string `json:"format,omitempty"`
 }
+
+// FormatV3 is the format of the consent text the cabinet offers now (ConsentRequest.Format).
+const FormatV3 = "3"
+
+// Astana is Kazakhstan's time (UTC+5 in the whole country since 1 March 2024): the
+// zone of a consent's end date, fixed so the signed text never depends on tzdata.
+var Astana = time.FixedZone("UTC+5", 5*60*60)
+
+// EndOfDay is the last second of day (a date in Kazakhstan, as a date input gives it):
+// a consent chosen to end on a day lasts through it.
+func EndOfDay(day time.Time) time.Time {
+	y, m, d := day.Date()
+	return time.Date(y, m, d, 23, 59, 59, 0, Astana).UTC()
+}
+
+// CheckConsentEnd checks the end a person chose for a consent before they are asked to
+// sign it: not already past (ErrConsentEndPast) and not beyond the longest a consent may
+// last (ErrConsentEndTooFar). The same bounds are enforced when the consent is recorded.
+func (s *Service) CheckConsentEnd(until time.Time) error {
+	now := s.now()
+	if !until.After(now) {
+		return ErrConsentEndPast
+	}
+	if until.Sub(now) > s.maxConsent() {
+		return ErrConsentEndTooFar
+	}
+	return nil
+}
+
+// maxConsent is the longest a consent may last.
+func (s *Service) maxConsent() time.Duration { return s.cfg.MaxTokenLifetime * 5 }
 
 // ConsentText is the exact text a person signs to give consent; the cabinet shows it
 // and NCALayer signs it (CMS over its UTF-8 bytes). It names no IIN of anyone but the
@@ -95,7 +130,10 @@ func ConsentText(r ConsentRequest) string {
 		r.SubjectIIN, r.Initiator, r.Owner, strings.Join(sets, ","), r.Purpose, r.ValidUntil.UTC().Format(time.RFC3339))
 }
 
-// consentLabels are the words of a v2 consent text in each language.
+// astanaTime is how a v3 consent text names the time of its end, in each language.
+var astanaTime = map[string]string{"kk": "Астана уақыты, UTC+5", "ru": "время Астаны, UTC+5", "en": "Astana time, UTC+5"}
+
+// consentLabels are the words of a v2 and v3 consent text in each language.
 var consentLabels = map[string][7]string{
 	"kk": {"Мен төмендегі ұйымның көрсетілген деректерді осы мақсатта алуына келісім беремін.", "Субъектінің ЖСН", "Ұйым", "Деректер иесі", "Деректер", "Мақсаты", "Мерзімі (дейін)"},
 	"ru": {"Я даю согласие на получение указанной организацией этих данных для этой цели.", "ИИН субъекта", "Организация", "Владелец данных", "Данные", "Цель", "Действует до"},
@@ -105,7 +143,8 @@ var consentLabels = map[string][7]string{
 var binWord = map[string]string{"kk": "БСН", "ru": "БИН", "en": "BIN"}
 
 // ConsentTextFor is the exact text a person signs in the cabinet: with r.Lang set,
-// format v2 — in that language, naming the organization, the data owner and each
+// format v2 (v3 with r.Format FormatV3, which states the end as a date and time in
+// Astana time instead of RFC 3339 UTC) — in that language, naming the organization, the data owner and each
 // data set by the names the directories hold now, with the BINs beside them; without,
 // format v1 (ConsentText). It is deterministic for given directories, so Senim checks
 // a signature against the text it would show; a name changed in between makes the
@@ -137,9 +176,18 @@ func (s *Service) ConsentTextFor(ctx context.Context, r ConsentRequest) (string,
 		}
 		return name + " (" + binWord[r.Lang] + " " + bin + ")"
 	}
-	return fmt.Sprintf("SENIM v2 %s\n%s\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n",
-		r.Lang, l[0], l[1], r.SubjectIIN, l[2], party(s.initiatorName(ctx, r.Initiator, r.Lang), r.Initiator), l[3], party(owner, r.Owner),
-		l[4], strings.Join(titles, "; "), l[5], r.Purpose, l[6], r.ValidUntil.UTC().Format(time.RFC3339)), nil
+	version, until := "v2", r.ValidUntil.UTC().Format(time.RFC3339)
+	switch r.Format {
+	case "":
+	case FormatV3:
+		// v3: the end as the person chose it, the last second of a day in Kazakhstan.
+		version, until = "v3", r.ValidUntil.In(Astana).Format("2006-01-02 15:04:05")+" ("+astanaTime[r.Lang]+")"
+	default:
+		return "", ErrConsentInvalid.WithDetail("format must be empty (v2) or " + FormatV3)
+	}
+	return fmt.Sprintf("SENIM %s %s\n%s\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n",
+		version, r.Lang, l[0], l[1], r.SubjectIIN, l[2], party(s.initiatorName(ctx, r.Initiator, r.Lang), r.Initiator), l[3], party(owner, r.Owner),
+		l[4], strings.Join(titles, "; "), l[5], r.Purpose, l[6], until), nil
 }
 
 func (s *Service) validateRequest(ctx context.Context, r *ConsentRequest) error {
@@ -150,7 +198,7 @@ func (s *Service) validateRequest(ctx context.Context, r *ConsentRequest) error 
 		return ErrConsentInvalid.WithDetail("initiator (a BIN), data_sets and purpose (at most 500 characters) are required")
 	}
 	now := s.now()
-	if !r.ValidUntil.After(now) || r.ValidUntil.Sub(now) > s.cfg.MaxTokenLifetime*5 {
+	if !r.ValidUntil.After(now) || r.ValidUntil.Sub(now) > s.maxConsent() {
 		return ErrConsentInvalid.WithDetail("valid_until must be in the future and at most 5 years ahead")
 	}
 	r.ValidUntil = r.ValidUntil.UTC().Truncate(time.Second)
@@ -371,6 +419,18 @@ func (s *Service) recordDecision(ctx context.Context, r ConsentRequest, decision
 		if replay, err := idem.claim(ctx, tx); replay || err != nil {
 			return err
 		}
+		// One signature records one consent: the same signature again (a reloaded
+		// page, a repeated call) finds the consent it recorded, with no new event.
+		if ev.SignatureSHA256 != "" {
+			prev, err := s.consentBySignature(ctx, tx, ev.SignatureSHA256)
+			if err != nil || prev != nil {
+				if prev != nil {
+					c = prev
+					err = idem.save(ctx, tx, 201, c)
+				}
+				return err
+			}
+		}
 		// The newest decision governs: keep a subject's decisions strictly ordered even
 		// within one microsecond.
 		var last int64
@@ -381,12 +441,26 @@ func (s *Service) recordDecision(ctx context.Context, r ConsentRequest, decision
 			now = store.FromMicros(last + 1)
 			c.CreatedAt, c.ValidFrom = now, now
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO pd_consents (id, subject, initiator_bin, owner_bin, data_sets, purpose, decision, method, channel, evidence, acted_by, representative, valid_from, valid_until, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		res, err := tx.ExecContext(ctx, `INSERT INTO pd_consents (id, subject, initiator_bin, owner_bin, data_sets, purpose, decision, method, channel, evidence, acted_by, representative, valid_from, valid_until, created_at, signature_sha256)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signature_sha256) WHERE signature_sha256 <> '' DO NOTHING`,
 			c.ID, subject, c.Initiator, c.Owner, marshal(c.DataSets), c.Purpose, decision, method, channel, marshal(ev), actedBy, rep,
-			store.Micros(c.ValidFrom), store.Micros(c.ValidUntil), store.Micros(now))
+			store.Micros(c.ValidFrom), store.Micros(c.ValidUntil), store.Micros(now), ev.SignatureSHA256)
 		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			// A concurrent submission of the same signature recorded it first.
+			prev, err := s.consentBySignature(ctx, tx, ev.SignatureSHA256)
+			if err != nil {
+				return err
+			}
+			if prev == nil {
+				return errors.New("pd: consent neither inserted nor found by its signature")
+			}
+			c = prev
+			return idem.save(ctx, tx, 201, c)
 		}
 		if _, err = tx.Emit(ctx, store.Event{Type: consentEvent(decision), Actor: by, Subject: subject, Payload: []byte(marshal(c))}); err != nil {
 			return err
@@ -397,6 +471,16 @@ func (s *Service) recordDecision(ctx context.Context, r ConsentRequest, decision
 		return nil, err
 	}
 	return c, nil
+}
+
+// consentBySignature finds the consent recorded with the signature of this digest, or
+// nil.
+func (s *Service) consentBySignature(ctx context.Context, tx *store.Tx, digest string) (*Consent, error) {
+	c, err := s.scanConsent(tx.QueryRowContext(ctx, `SELECT `+consentColumns+` FROM pd_consents WHERE signature_sha256 = ?`, digest))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return c, err
 }
 
 const consentColumns = `id, initiator_bin, owner_bin, data_sets, purpose, decision, method, channel, evidence, acted_by, representative, valid_from, valid_until, revoked_at, revoked_by, created_at`

@@ -2,6 +2,7 @@ package pd
 
 import (
 	"crypto/x509"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,3 +172,139 @@ func TestRecordConsentEvidence(t *testing.T) {
 }
 
 var _ = x509.Certificate{}
+
+// rule PD-6.1.1 rule PD-3.2: one EDS signature records one consent. The same signature
+// submitted again — a reloaded cabinet page, a repeated API call — finds the consent it
+// recorded, with no new consent and no new event (so no new log entry); a different
+// signature of the same text is another decision and records another consent.
+func TestOneSignatureOneConsent(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		me := f.person(iinAdult)
+		req := cabinetReq(f, iinAdult)
+		req.Signature = signText(t, f, me, ConsentText(req))
+		first, err := f.svc.GiveConsent(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := f.svc.GiveConsent(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.ID != first.ID || again.Evidence != first.Evidence || !again.CreatedAt.Equal(first.CreatedAt) {
+			t.Errorf("re-submitted signature: got %+v, want the first consent %+v", again, first)
+		}
+		// The initiator's API path with the very same signature: the same consent.
+		api := req
+		api.Method = "eds"
+		viaAPI, err := f.svc.RecordConsent(t.Context(), binBank, api)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if viaAPI.ID != first.ID {
+			t.Errorf("RecordConsent with the same signature recorded %s, want %s", viaAPI.ID, first.ID)
+		}
+		if n := countEvents(t, db, "pd.consent.given"); n != 1 {
+			t.Errorf("%d consent events after re-submissions, want 1", n)
+		}
+		if all, _ := f.svc.ListConsents(t.Context(), iinAdult); len(all) != 1 {
+			t.Errorf("%d consents after re-submissions, want 1", len(all))
+		}
+
+		// Negative: a new signature (a second signing of the same text) is a new consent.
+		f.now = f.now.Add(time.Second)
+		other := req
+		other.Signature = signText(t, f, me, ConsentText(req))
+		if string(other.Signature) == string(req.Signature) {
+			t.Fatal("the second signing produced the same bytes")
+		}
+		second, err := f.svc.GiveConsent(t.Context(), other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if second.ID == first.ID {
+			t.Error("a different signature returned the first consent")
+		}
+		if n := countEvents(t, db, "pd.consent.given"); n != 2 {
+			t.Errorf("%d consent events, want 2", n)
+		}
+		// The API path: a new signature records; the same one again does not.
+		api2 := api
+		f.now = f.now.Add(time.Second)
+		api2.Signature = signText(t, f, me, ConsentText(req))
+		a1, err := f.svc.RecordConsent(t.Context(), binBank, api2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a2, err := f.svc.RecordConsent(t.Context(), binBank, api2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a1.ID == first.ID || a1.ID == second.ID || a2.ID != a1.ID {
+			t.Errorf("API: %s then %s (cabinet %s, %s)", a1.ID, a2.ID, first.ID, second.ID)
+		}
+		if all, _ := f.svc.ListConsents(t.Context(), iinAdult); len(all) != 3 {
+			t.Errorf("%d consents, want 3", len(all))
+		}
+	})
+}
+
+// rule PD-3.2: the end a person chose is stated readably in the v3 text she signs (date
+// and time in Astana time), a v2 text signed before stays verifiable (style rule 14),
+// a signature is checked against the format it names, and an end that is past or beyond
+// the longest a consent lasts is refused before signing.
+func TestConsentTextV3AndEnd(t *testing.T) {
+	f := newFixture(t, storetest.Open(t))
+	me := f.person(iinAdult)
+	day := f.now.In(Astana).AddDate(0, 1, 0)
+	end := EndOfDay(day)
+	if got := end.In(Astana); got.Hour() != 23 || got.Minute() != 59 || got.Second() != 59 || got.Day() != day.Day() {
+		t.Fatalf("EndOfDay(%v) = %v", day, got)
+	}
+	req := cabinetReq(f, iinAdult)
+	req.ValidUntil, req.Lang = end, "en"
+	v2, err := f.svc.ConsentTextFor(t.Context(), req)
+	if err != nil || !strings.HasPrefix(v2, "SENIM v2 en\n") {
+		t.Fatalf("v2: %q %v", v2, err)
+	}
+	v3req := req
+	v3req.Format = FormatV3
+	v3, err := f.svc.ConsentTextFor(t.Context(), v3req)
+	wantEnd := "Valid until: " + day.Format(time.DateOnly) + " 23:59:59 (Astana time, UTC+5)\n"
+	if err != nil || !strings.HasPrefix(v3, "SENIM v3 en\n") || !strings.HasSuffix(v3, wantEnd) {
+		t.Fatalf("v3: %q %v, want it to end with %q", v3, err, wantEnd)
+	}
+	for _, lang := range []string{"kk", "ru"} {
+		r := v3req
+		r.Lang = lang
+		if txt, _ := f.svc.ConsentTextFor(t.Context(), r); !strings.Contains(txt, day.Format(time.DateOnly)+" 23:59:59 ("+astanaTime[lang]+")") {
+			t.Errorf("%s v3: %q", lang, txt)
+		}
+	}
+	bad := v3req
+	bad.Format = "9"
+	if _, err := f.svc.ConsentTextFor(t.Context(), bad); err == nil {
+		t.Error("an unknown format was accepted")
+	}
+	// A v2 text signed before v3 is still recorded; a v2 signature presented as v3 is not.
+	old := req
+	old.Signature = signText(t, f, me, v2)
+	if _, err := f.svc.GiveConsent(t.Context(), old); err != nil {
+		t.Errorf("v2 signature: %v", err)
+	}
+	mixed := old
+	mixed.Format = FormatV3
+	_, err = f.svc.GiveConsent(t.Context(), mixed)
+	wantCode(t, err, "pd.consent.signature_invalid", "PD-6.1.1")
+	v3req.Signature = signText(t, f, me, v3)
+	c, err := f.svc.GiveConsent(t.Context(), v3req)
+	if err != nil || !c.ValidUntil.Equal(end) {
+		t.Errorf("v3 signature: %v, until %v want %v", err, c, end)
+	}
+
+	wantCode(t, f.svc.CheckConsentEnd(f.now.Add(-time.Second)), "pd.consent.end_past", "PD-3.2")
+	wantCode(t, f.svc.CheckConsentEnd(f.now.Add(f.svc.maxConsent()+time.Second)), "pd.consent.end_too_far", "PD-3.2")
+	if err := f.svc.CheckConsentEnd(f.now.Add(f.svc.maxConsent())); err != nil {
+		t.Errorf("the longest allowed end: %v", err)
+	}
+}

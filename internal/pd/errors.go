@@ -24,7 +24,11 @@ var (
 	ErrSubjectInvalid   = problem.New(http.StatusBadRequest, "pd.subject.invalid", "The subject's IIN is invalid")
 
 	// Consents.
-	ErrConsentInvalid        = problem.New(http.StatusBadRequest, "pd.consent.invalid", "The consent is invalid").WithRule("PD-3.2")
+	ErrConsentInvalid = problem.New(http.StatusBadRequest, "pd.consent.invalid", "The consent is invalid").WithRule("PD-3.2")
+	// ErrConsentEndPast and ErrConsentEndTooFar: the end a person chose for a consent,
+	// checked before they sign (CheckConsentEnd); choose another date.
+	ErrConsentEndPast        = problem.New(http.StatusBadRequest, "pd.consent.end_past", "The consent's end date has passed").WithRule("PD-3.2")
+	ErrConsentEndTooFar      = problem.New(http.StatusBadRequest, "pd.consent.end_too_far", "The consent's end date is beyond the longest a consent may last").WithRule("PD-3.2")
 	ErrConsentMethod         = problem.New(http.StatusUnprocessableEntity, "pd.consent.method_not_allowed", "Consent must be obtained by biometrics, EDS or on paper").WithRule("PD-6.1.1")
 	ErrConsentOTP            = problem.New(http.StatusUnprocessableEntity, "pd.consent.otp_not_allowed", "A one-time password over a mobile network can neither give consent nor access in flows 1 and 2").WithRule("PD-6.X")
 	ErrConsentNeedsEDS       = problem.New(http.StatusUnprocessableEntity, "pd.consent.eds_required", "A consent for a proactive service must be confirmed with an EDS signature over its text").WithRule("PD-6.1.1")

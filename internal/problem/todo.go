@@ -51,6 +51,8 @@ var todo = map[string]string{
 
 	// Consents.
 	"pd.consent.invalid":            "Correct the consent as the detail says (e.g. valid_until must be in the future, RFC 3339).",
+	"pd.consent.end_past":           "Choose an end date that has not passed (a day in Kazakhstan lasts until 23:59:59 UTC+5).",
+	"pd.consent.end_too_far":        "Choose an earlier end date: a consent lasts at most the longest the service allows (5 years by default).",
 	"pd.consent.method_not_allowed": "Obtain consent by biometrics, EDS or on paper (PD-6.1.1).",
 	"pd.consent.otp_not_allowed":    "Do not use an SMS one-time password for flows 1 and 2; use flow 3 for SMS consent (PD-6.X).",
 	"pd.consent.eds_required":       "Have the subject sign the consent text with their EDS and send the CMS.",

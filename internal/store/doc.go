@@ -68,6 +68,8 @@
 //	{{id}}    INTEGER PRIMARY KEY AUTOINCREMENT (SQLite)
 //	          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY (PostgreSQL)
 //	{{blob}}  BLOB (SQLite) / BYTEA (PostgreSQL)
+//	{{instr}} instr (SQLite) / strpos (PostgreSQL): (haystack, needle), the
+//	          1-based position of needle in haystack, 0 when absent
 //
 // Migrate applies each pending file and its schema_migrations row in one
 // transaction (DDL is transactional on both engines). A database at a

@@ -75,6 +75,11 @@ var migrationTokens = map[string]map[Engine]string{
 		SQLite:   "BLOB",
 		Postgres: "BYTEA",
 	},
+	// instr(haystack, needle): the 1-based position of needle, 0 when absent.
+	"instr": {
+		SQLite:   "instr",
+		Postgres: "strpos",
+	},
 }
 
 var tokenPattern = regexp.MustCompile(`\{\{\s*([a-zA-Z0-9_]*)\s*\}\}`)

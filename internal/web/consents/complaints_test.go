@@ -127,8 +127,8 @@ func TestComplaintsReadable(t *testing.T) {
 	c := h.Citizen("900101300001", "Aigerim")
 	hist, _ := f.AccessHistory(t.Context(), "900101300001")
 	for i, st := range pd.ComplaintStatuses {
-		cp := pd.Complaint{ID: "cp" + st, Subject: "citizen:900101300001", EventID: hist[i%len(hist)].EventID, Initiator: "100000000001",
-			Owner: "100000000002", DataSets: []string{"identity"}, Text: "Мен емес", Status: st,
+		cp := pd.Complaint{ID: "cp" + st, Subject: "citizen:900101300001", EventID: hist[i%len(hist)].EventID, Initiator: "100040000109",
+			Owner: "100040000208", DataSets: []string{"identity"}, Text: "Мен емес", Status: st,
 			History: []pd.ComplaintChange{{Status: pd.ComplaintFiled, At: hist[0].At}, {Status: st, Note: "Тексерілді", At: hist[0].At}}}
 		f.filed = append(f.filed, cp)
 	}

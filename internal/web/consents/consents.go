@@ -8,6 +8,7 @@ import (
 	"embed"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/mobilesign"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/problem"
@@ -39,6 +41,7 @@ var (
 	consentNewV   = views.Add("consentnew", "consent.new.title")
 	signV         = views.Add("consentsign", "consent.sign.title")
 	revokeV       = views.Add("revoke", "revoke.title")
+	revokedV      = views.Add("revoked", "revoked.title")
 	accessOneV    = views.Add("accessone", "access.one.title")
 	complaintNewV = views.Add("complaintnew", "complaint.new.title")
 	complaintsV   = views.Add("complaints", "complaints.title")
@@ -55,6 +58,7 @@ type PersonalData interface {
 	RefuseConsent(ctx context.Context, r pd.ConsentRequest) (*pd.Consent, error)
 	DataOwners(ctx context.Context) ([]pd.DataOwner, error)
 	ServiceCodes(ctx context.Context) ([]pd.ServiceCode, error)
+	CheckConsentEnd(until time.Time) error
 	ConsentTextFor(ctx context.Context, r pd.ConsentRequest) (string, error)
 	ConsentXMLFor(ctx context.Context, r pd.ConsentRequest) (string, error)
 	FileComplaint(ctx context.Context, citizenIIN string, eventID int64, text string) (*pd.Complaint, error)
@@ -125,18 +129,37 @@ type consentRow struct {
 	Representative, Active        bool
 	Initiator, Owner              web.Party
 	DataSets                      []string
-	ValidUntil                    time.Time
+	ValidUntil, RevokedAt         time.Time
 }
 
 func (n *names) consent(c pd.Consent) consentRow {
 	return consentRow{ID: c.ID, Decision: c.Decision, Status: c.Status, Purpose: c.Purpose, Representative: c.Representative,
 		Active: c.Status == "active", Initiator: n.org(c.Initiator), Owner: n.owner(c.Owner),
-		DataSets: n.dataSets(c.Owner, c.DataSets), ValidUntil: c.ValidUntil}
+		DataSets: n.dataSets(c.Owner, c.DataSets), ValidUntil: c.ValidUntil, RevokedAt: c.RevokedAt}
 }
 
-// consents lists the citizen's consents and refusals and who holds them (PD-3.5).
+// consents lists the citizen's consents and refusals and who holds them (PD-3.5); after
+// a decision (done=given, refused or revoked) it says that it was recorded.
 func (a *area) consents(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
-	return a.renderConsents(w, r, sess, "")
+	return a.renderConsents(w, r, sess, doneNotices[r.URL.Query().Get("done")])
+}
+
+// doneNotices are the results a decision's POST redirects to (Post/Redirect/Get).
+var doneNotices = map[string]string{"given": "consent.given", "refused": "consent.refused", "revoked": "consents.revoked"}
+
+// done sends the browser, after a decision was recorded, to the list that shows it
+// (303 See Other), so that reloading the result does not post the decision again.
+func done(w http.ResponseWriter, r *http.Request, what, id string) error {
+	q := url.Values{"done": {what}}
+	if l := r.URL.Query().Get("lang"); i18n.Supported(l) {
+		q.Set("lang", l)
+	}
+	to := "/consents?" + q.Encode()
+	if id != "" {
+		to += "#consent-" + url.PathEscape(id)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
 }
 
 func (a *area) renderConsents(w http.ResponseWriter, r *http.Request, sess *identity.Session, notice string) error {
@@ -182,8 +205,15 @@ func (a *area) ownConsent(r *http.Request, sess *identity.Session) (*pd.Consent,
 }
 
 // revokeConfirm asks the citizen to confirm a revocation and says what will follow
-// (PD-3.3): nothing changes until they confirm.
+// (PD-3.3): nothing changes until they confirm. A decision already revoked says so,
+// when, and offers nothing more to do.
 func (a *area) revokeConfirm(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	return a.renderRevoke(w, r, sess, http.StatusOK)
+}
+
+// renderRevoke shows the confirmation, or that the decision is already revoked (with
+// status, or 409 Conflict when a revocation was posted for it).
+func (a *area) renderRevoke(w http.ResponseWriter, r *http.Request, sess *identity.Session, revokedStatus int) error {
 	c, err := a.ownConsent(r, sess)
 	if err != nil {
 		return err
@@ -194,6 +224,9 @@ func (a *area) revokeConfirm(w http.ResponseWriter, r *http.Request, sess *ident
 		return err
 	}
 	p.Data = n.consent(*c)
+	if c.Status == "revoked" {
+		return a.s.Render(w, r, revokedStatus, revokedV, p)
+	}
 	return a.s.Render(w, r, http.StatusOK, revokeV, p)
 }
 
@@ -202,12 +235,16 @@ func (a *area) revokeConfirm(w http.ResponseWriter, r *http.Request, sess *ident
 // consent id. A POST without the confirmation shows the confirmation page instead.
 func (a *area) revoke(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	if r.PostFormValue("confirmed") != "yes" {
-		return a.revokeConfirm(w, r, sess)
+		return a.renderRevoke(w, r, sess, http.StatusConflict)
 	}
-	if _, err := a.cfg.PD.RevokeConsent(r.Context(), sess.Citizen.IIN, sess.Citizen.IIN, r.PathValue("id")); err != nil {
+	c, err := a.cfg.PD.RevokeConsent(r.Context(), sess.Citizen.IIN, sess.Citizen.IIN, r.PathValue("id"))
+	if errors.Is(err, pd.ErrConsentAlreadyRevoked) {
+		return a.renderRevoke(w, r, sess, http.StatusConflict)
+	}
+	if err != nil {
 		return err
 	}
-	return a.renderConsents(w, r, sess, "consents.revoked")
+	return done(w, r, "revoked", c.ID)
 }
 
 // accessRow is one access as the citizen reads it: who, which data, why, when and,
@@ -368,9 +405,9 @@ func (a *area) access(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 type form struct {
 	Initiator, Owner, Purpose, Until, ForMinor string
 	DataSets                                   []string
-	// TextLang is the language of the consent text shown for signing; it travels
-	// with the signature so the text checked is the one shown.
-	TextLang string
+	// TextLang and TextFormat are the language and format of the consent text shown
+	// for signing; they travel with the signature so the text checked is the one shown.
+	TextLang, TextFormat string
 }
 
 func readForm(r *http.Request) form {
@@ -383,6 +420,8 @@ func readForm(r *http.Request) form {
 		ForMinor:  strings.TrimSpace(r.PostForm.Get("for_minor")),
 		DataSets:  r.PostForm["data_sets"],
 		TextLang:  r.PostForm.Get("text_lang"),
+		// A sign page served before v3 carried no format: its text was v2.
+		TextFormat: r.PostForm.Get("text_format"),
 	}
 }
 
@@ -393,11 +432,19 @@ func (f form) Ticked(code string) bool { return slices.Contains(f.DataSets, code
 // check finds what is missing or malformed in the form, each error next to its field;
 // the domain checks the rest (the directories, the dates' range, representation).
 func (f form) check(p *web.Page) {
-	if f.Initiator == "" {
+	// A BIN that is not one (a tampered form, a stale link) is told apart from one
+	// not chosen.
+	switch {
+	case f.Initiator == "":
 		p.Invalid("initiator", "consent.err.initiator")
+	case !kzid.ValidBIN(f.Initiator):
+		p.Invalid("initiator", "consent.err.initiator_bin")
 	}
-	if f.Owner == "" {
+	switch {
+	case f.Owner == "":
 		p.Invalid("owner", "consent.err.owner")
+	case !kzid.ValidBIN(f.Owner):
+		p.Invalid("owner", "consent.err.owner_bin")
 	}
 	if len(f.DataSets) == 0 {
 		p.Invalid("data_sets", "consent.err.datasets")
@@ -405,11 +452,36 @@ func (f form) check(p *web.Page) {
 	if f.Purpose == "" || utf8.RuneCountInString(f.Purpose) > 500 {
 		p.Invalid("purpose", "consent.err.purpose")
 	}
-	if _, err := time.Parse(time.DateOnly, f.Until); err != nil {
+	if _, ok := f.end(); !ok {
 		p.Invalid("valid_until", "consent.err.until")
 	}
 	if f.ForMinor != "" && !twelveDigits(f.ForMinor) {
 		p.Invalid("for_minor", "consent.err.minor")
+	}
+}
+
+// end is the end the citizen chose: through the whole day she picked, in Kazakhstan's
+// time (pd.EndOfDay), not its first moment in UTC.
+func (f form) end() (time.Time, bool) {
+	day, err := time.Parse(time.DateOnly, f.Until)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return pd.EndOfDay(day), true
+}
+
+// checkEnd asks the domain whether the end is allowed (not past, not beyond the
+// longest a consent lasts), so the citizen learns it on the form, before she signs.
+func (a *area) checkEnd(p *web.Page, f form) {
+	until, ok := f.end()
+	if !ok {
+		return
+	}
+	switch err := a.cfg.PD.CheckConsentEnd(until); {
+	case errors.Is(err, pd.ErrConsentEndPast):
+		p.Invalid("valid_until", "consent.err.until_past")
+	case errors.Is(err, pd.ErrConsentEndTooFar):
+		p.Invalid("valid_until", "consent.err.until_far")
 	}
 }
 
@@ -428,12 +500,12 @@ func twelveDigits(s string) bool {
 // request turns the form into a decision by the logged-in citizen: about themselves, or
 // about a minor they represent (the service checks that they do).
 func (f form) request(sess *identity.Session) (pd.ConsentRequest, error) {
-	until, err := time.Parse(time.DateOnly, f.Until)
-	if err != nil {
+	until, ok := f.end()
+	if !ok {
 		return pd.ConsentRequest{}, pd.ErrConsentInvalid.WithDetail("valid_until must be a date")
 	}
 	req := pd.ConsentRequest{SubjectIIN: sess.Citizen.IIN, Initiator: f.Initiator, Owner: f.Owner,
-		DataSets: f.DataSets, Purpose: f.Purpose, ValidUntil: until.UTC(), Lang: f.TextLang}
+		DataSets: f.DataSets, Purpose: f.Purpose, ValidUntil: until, Lang: f.TextLang, Format: f.TextFormat}
 	if f.ForMinor != "" && f.ForMinor != sess.Citizen.IIN {
 		req.SubjectIIN, req.ActorIIN = f.ForMinor, sess.Citizen.IIN
 	}
@@ -512,7 +584,7 @@ func (a *area) renderSign(w http.ResponseWriter, r *http.Request, sess *identity
 	if err != nil {
 		return err
 	}
-	f.TextLang = req.Lang
+	f.TextLang, f.TextFormat = req.Lang, req.Format
 	// The consent is offered in XML too: it is the document a citizen keeps and an
 	// initiator's systems read (XML-DSig, as Kazakh e-government exchanges documents).
 	p.Data = signData{Form: f, Summary: sum, Sign: a.s.Signer(p, web.Sign{How: "consent.sign.how", Heading: "consent.sign.text", TextID: "consent-text", Text: text,
@@ -530,20 +602,30 @@ func (a *area) renderSign(w http.ResponseWriter, r *http.Request, sess *identity
 func (a *area) decide(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	f := readForm(r)
 	p := a.s.Page(w, r, sess)
-	if f.check(p); len(p.Fields) > 0 {
+	decision := r.PostForm.Get("decision")
+	if decision != "give" && decision != "refuse" {
+		// Only the form's two buttons send a decision; the error leads to the first.
+		p.Invalid("consent-give", "consent.err.decision")
+	}
+	if f.check(p); len(p.Fields) == 0 {
+		a.checkEnd(p, f)
+	}
+	if len(p.Fields) > 0 {
 		return a.renderForm(w, r, p, f, nil)
 	}
 	req, err := f.request(sess)
 	if err != nil {
 		return a.renderForm(w, r, p, f, err)
 	}
-	if r.PostForm.Get("decision") == "refuse" {
-		if _, err := a.cfg.PD.RefuseConsent(r.Context(), req); err != nil {
+	if decision == "refuse" {
+		c, err := a.cfg.PD.RefuseConsent(r.Context(), req)
+		if err != nil {
 			return a.renderForm(w, r, p, f, err)
 		}
-		return a.renderConsents(w, r, sess, "consent.refused")
+		return done(w, r, "refused", c.ID)
 	}
-	req.Lang = p.Lang // the text to sign is in the language of the page
+	// The text to sign is in the language of the page, in the newest format.
+	req.Lang, req.Format = p.Lang, pd.FormatV3
 	return a.renderSign(w, r, sess, f, req, nil)
 }
 
@@ -588,8 +670,9 @@ func (a *area) confirm(w http.ResponseWriter, r *http.Request, sess *identity.Se
 		return a.renderForm(w, r, p, f, err)
 	}
 	req.Signature = web.SignedCMS(r)
-	if _, err := a.cfg.PD.GiveConsent(r.Context(), req); err != nil {
+	c, err := a.cfg.PD.GiveConsent(r.Context(), req)
+	if err != nil {
 		return a.renderSign(w, r, sess, f, req, err)
 	}
-	return a.renderConsents(w, r, sess, "consent.given")
+	return done(w, r, "given", c.ID)
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"html"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -17,6 +19,7 @@ import (
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/web"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
 
@@ -29,19 +32,26 @@ type fakePD struct {
 	giveErr  error
 	history  []pd.HistoryEntry
 	filed    []pd.Complaint
+
+	endsChecked []time.Time
 }
 
 func (f *fakePD) ListConsents(context.Context, string) ([]pd.Consent, error) { return f.consents, nil }
 func (f *fakePD) HoldersOfConsent(context.Context, string) ([]pd.Holder, error) {
-	return []pd.Holder{{Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Purpose: "несие", ConsentID: "c1",
+	return []pd.Holder{{Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"}, Purpose: "несие", ConsentID: "c1",
 		ValidUntil: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}}, nil
 }
 func (f *fakePD) RevokeConsent(_ context.Context, subject, actor, id string) (*pd.Consent, error) {
+	for _, c := range f.consents {
+		if c.ID == id && c.Status == "revoked" {
+			return nil, pd.ErrConsentAlreadyRevoked
+		}
+	}
 	if id != "c1" {
 		return nil, pd.ErrConsentNotFound
 	}
 	f.revoked = append(f.revoked, subject+"/"+actor+"/"+id)
-	return &pd.Consent{}, nil
+	return &pd.Consent{ID: id, Status: "revoked"}, nil
 }
 func (f *fakePD) AccessHistory(_ context.Context, iin string) ([]pd.HistoryEntry, error) {
 	if iin == otherIIN {
@@ -50,9 +60,9 @@ func (f *fakePD) AccessHistory(_ context.Context, iin string) ([]pd.HistoryEntry
 	if f.history != nil {
 		return f.history, nil
 	}
-	return []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"},
+	return []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"},
 		Flow: "proactive", Code: "LOAN-KYC", ConsentID: "c1", TrustedSystem: true, EventID: 11, TokenJTI: "j1"},
-		{Kind: "action", At: time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"},
+		{Kind: "action", At: time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC), Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"},
 			Action: "view", EventID: 12, TokenJTI: "j1"}}, nil
 }
 
@@ -72,14 +82,26 @@ func (f *fakePD) GiveConsent(_ context.Context, r pd.ConsentRequest) (*pd.Consen
 		return nil, f.giveErr
 	}
 	f.given = append(f.given, r)
-	return &pd.Consent{}, nil
+	return &pd.Consent{ID: "cg" + strconv.Itoa(len(f.given))}, nil
 }
 func (f *fakePD) RefuseConsent(_ context.Context, r pd.ConsentRequest) (*pd.Consent, error) {
 	f.refused = append(f.refused, r)
-	return &pd.Consent{}, nil
+	return &pd.Consent{ID: "cr" + strconv.Itoa(len(f.refused))}, nil
+}
+
+// CheckConsentEnd stands for the domain's bounds: after now, at most 5 years ahead.
+func (f *fakePD) CheckConsentEnd(until time.Time) error {
+	f.endsChecked = append(f.endsChecked, until)
+	switch {
+	case !until.After(time.Now()):
+		return pd.ErrConsentEndPast
+	case until.After(time.Now().AddDate(5, 0, 0)):
+		return pd.ErrConsentEndTooFar
+	}
+	return nil
 }
 func (f *fakePD) DataOwners(context.Context) ([]pd.DataOwner, error) {
-	return []pd.DataOwner{{BIN: "100000000002", Name: "Register", DataSets: []pd.DataSet{
+	return []pd.DataOwner{{BIN: "100040000208", Name: "Register", DataSets: []pd.DataSet{
 		{Code: "identity", Title: "Identity", Titles: pd.Titles{KK: "Жеке куәлік", RU: "Удостоверение личности", EN: "Identity card"}},
 		{Code: "address", Title: "Address", Titles: pd.Titles{KK: "Мекенжай", RU: "Адрес", EN: "Address"}}}}}, nil
 }
@@ -97,7 +119,7 @@ func (fakeLog) SubjectHistory(_ context.Context, subject string) ([]auditlog.His
 type orgs struct{}
 
 func (orgs) Organizations(context.Context) ([]identity.Organization, error) {
-	return []identity.Organization{{BIN: "100000000001", Name: "Bank of Tests"}}, nil
+	return []identity.Organization{{BIN: "100040000109", Name: "Bank of Tests"}}, nil
 }
 
 func mount(t *testing.T) (*webtest.Harness, *fakePD) {
@@ -129,10 +151,10 @@ func TestGuards(t *testing.T) {
 // (PD-3.5), and revokes their own consent only after confirming it (PD-3.3).
 func TestConsentsPage(t *testing.T) {
 	h, f := mount(t)
-	f.consents = []pd.Consent{{ID: "c1", Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Decision: "given", Status: "active", ValidUntil: time.Now()}}
+	f.consents = []pd.Consent{{ID: "c1", Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"}, Decision: "given", Status: "active", ValidUntil: time.Now()}}
 	c := h.Citizen("900101300001", "Aigerim")
 	page := h.Get("/consents?lang=en", c).Body.String()
-	for _, want := range []string{`id="consent-c1"`, `id="revoke-c1"`, `id="holders"`, `id="nav-consents"`, `id="nav-access"`, "Bank of Tests", "BIN 100000000001", "Identity card"} {
+	for _, want := range []string{`id="consent-c1"`, `id="revoke-c1"`, `id="holders"`, `id="nav-consents"`, `id="nav-access"`, "Bank of Tests", "BIN 100040000109", "Identity card"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("consents page has no %s", want)
 		}
@@ -148,9 +170,7 @@ func TestConsentsPage(t *testing.T) {
 		t.Errorf("revoke without confirmation: %d, revoked %q", w.Code, f.revoked)
 	}
 	w = h.Post("/consents/c1/revoke?lang=en", url.Values{"confirmed": {"yes"}}, c)
-	if w.Code != 200 || !strings.Contains(w.Body.String(), i18n.T("en", "consents.revoked")) {
-		t.Errorf("revoke: %d", w.Code)
-	}
+	wantDone(t, h, c, w, "/consents?done=revoked&lang=en#consent-c1", "consents.revoked")
 	if len(f.revoked) != 1 || f.revoked[0] != "900101300001/900101300001/c1" {
 		t.Errorf("revoked %q", f.revoked)
 	}
@@ -167,7 +187,7 @@ func TestConsentsPage(t *testing.T) {
 func TestAccessPage(t *testing.T) {
 	h, _ := mount(t)
 	page := h.Get("/access?lang=en", h.Citizen("900101300001", "A")).Body.String()
-	for _, want := range []string{`id="access"`, "Bank of Tests", "BIN 100000000001", "Identity card", "Несие алу",
+	for _, want := range []string{`id="access"`, "Bank of Tests", "BIN 100040000109", "Identity card", "Несие алу",
 		"2 January 2026, 08:04 (Astana time, UTC+5)", `href="/consents#consent-c1"`, i18n.T("en", "access.trusted")} {
 		if !strings.Contains(page, want) {
 			t.Errorf("access page has no %q", want)
@@ -178,8 +198,22 @@ func TestAccessPage(t *testing.T) {
 	}
 }
 
+// wantDone checks Post/Redirect/Get: a decision's POST answers 303 See Other to the
+// list, whose GET (what a reload repeats) says the decision was recorded and posts
+// nothing again.
+func wantDone(t *testing.T, h *webtest.Harness, c *webtest.Login, w *httptest.ResponseRecorder, to, notice string) {
+	t.Helper()
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != to {
+		t.Fatalf("after the POST: %d to %q, want 303 to %q", w.Code, w.Header().Get("Location"), to)
+	}
+	page := h.Get(strings.SplitN(to, "#", 2)[0], c)
+	if page.Code != 200 || !strings.Contains(page.Body.String(), i18n.T("en", notice)) {
+		t.Errorf("GET %s: %d, no %q", to, page.Code, notice)
+	}
+}
+
 func values(decision, forMinor string) url.Values {
-	return url.Values{"initiator": {"100000000001"}, "owner": {"100000000002"}, "data_sets": {"identity"},
+	return url.Values{"initiator": {"100040000109"}, "owner": {"100040000208"}, "data_sets": {"identity"},
 		"purpose": {"loan"}, "valid_until": {"2030-01-01"}, "decision": {decision}, "for_minor": {forMinor}}
 }
 
@@ -191,9 +225,7 @@ func TestRefuse(t *testing.T) {
 		t.Errorf("consent form:\n%s", w.Body)
 	}
 	w := h.Post("/consents/new?lang=en", values("refuse", ""), c)
-	if w.Code != 200 || !strings.Contains(w.Body.String(), i18n.T("en", "consent.refused")) {
-		t.Errorf("refuse: %d", w.Code)
-	}
+	wantDone(t, h, c, w, "/consents?done=refused&lang=en#consent-cr1", "consent.refused")
 	h.Post("/consents/new", values("refuse", "150101600001"), c)
 	if len(f.refused) != 2 || f.refused[0].SubjectIIN != "900101300001" || f.refused[0].ActorIIN != "" ||
 		f.refused[1].SubjectIIN != "150101600001" || f.refused[1].ActorIIN != "900101300001" {
@@ -217,7 +249,7 @@ func TestGiveWithSignature(t *testing.T) {
 	c := h.Citizen("900101300001", "A")
 	w := h.Post("/consents/new?lang=en", values("give", ""), c)
 	page := w.Body.String()
-	want := "SENIM v2 en\n900101300001 → 100000000001 ← 100000000002: loan\n"
+	want := "SENIM v2 en\n900101300001 → 100040000109 ← 100040000208: loan\n"
 	if !strings.Contains(page, `id="consent-summary"`) || !strings.Contains(page, "Bank of Tests") {
 		t.Errorf("sign page has no summary by name")
 	}
@@ -243,9 +275,7 @@ func TestGiveWithSignature(t *testing.T) {
 		t.Errorf("a signature the domain refuses: %d", w.Code)
 	}
 	f.giveErr = nil
-	if w := h.Post("/consents/confirm?lang=en", confirm, c); w.Code != 200 || !strings.Contains(w.Body.String(), i18n.T("en", "consent.given")) {
-		t.Errorf("confirm: %d", w.Code)
-	}
+	wantDone(t, h, c, h.Post("/consents/confirm?lang=en", confirm, c), "/consents?done=given&lang=en#consent-cg1", "consent.given")
 	if len(f.given) != 1 || string(f.given[0].Signature) != string(der) || f.given[0].SubjectIIN != "900101300001" || f.given[0].Lang != "en" {
 		t.Errorf("given %+v", f.given)
 	}
@@ -257,7 +287,7 @@ func TestGiveWithSignature(t *testing.T) {
 	}
 	signedXML := strings.Replace(doc, "</consent>", "<Signature xmlns=\"http://www.w3.org/2000/09/xmldsig#\"/></consent>", 1)
 	confirm.Set("cms", signedXML)
-	if w := h.Post("/consents/confirm?lang=en", confirm, c); w.Code != 200 || len(f.given) != 2 || string(f.given[1].Signature) != signedXML {
+	if w := h.Post("/consents/confirm?lang=en", confirm, c); w.Code != 303 || len(f.given) != 2 || string(f.given[1].Signature) != signedXML {
 		t.Errorf("XML confirm: %d %q", w.Code, f.given)
 	}
 }
@@ -275,7 +305,7 @@ func TestConsentFormErrors(t *testing.T) {
 	page := w.Body.String()
 	if w.Code != 422 || !strings.Contains(page, `class="error-summary"`) || !strings.Contains(page, `href="#data_sets"`) ||
 		!strings.Contains(page, i18n.T("en", "consent.err.datasets")) || !strings.Contains(page, `value="a loan &lt;b&gt;"`) ||
-		!strings.Contains(page, `<option value="100000000001" selected>`) {
+		!strings.Contains(page, `<option value="100040000109" selected>`) {
 		t.Errorf("no data set: %d\n%s", w.Code, page)
 	}
 	// Every field wrong at once: one summary entry per field.
@@ -304,7 +334,7 @@ func TestReadableInEveryLanguage(t *testing.T) {
 	until := time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC)
 	for i, st := range []string{"active", "revoked", "expired"} {
 		for _, d := range []string{pd.DecisionGiven, pd.DecisionRefused} {
-			f.consents = append(f.consents, pd.Consent{ID: "c" + st + d, Initiator: "100000000001", Owner: "100000000002",
+			f.consents = append(f.consents, pd.Consent{ID: "c" + st + d, Initiator: "100040000109", Owner: "100040000208",
 				DataSets: []string{"identity", "address"}, Purpose: "Несие", Decision: d, Status: st, Representative: i == 1, ValidUntil: until})
 		}
 	}
@@ -312,14 +342,14 @@ func TestReadableInEveryLanguage(t *testing.T) {
 	grounds := &pd.Titles{KK: "ҚПК 199-бабы", RU: "Статья 199 УПК", EN: "CPC art. 199"}
 	for _, fl := range []string{"proactive", "protocol", "sms"} {
 		for _, trusted := range []bool{true, false} {
-			f.history = append(f.history, pd.HistoryEntry{Kind: "token", At: at, Initiator: "100000000001", Owner: "100000000002",
+			f.history = append(f.history, pd.HistoryEntry{Kind: "token", At: at, Initiator: "100040000109", Owner: "100040000208",
 				DataSets: []string{"identity"}, Flow: fl, Code: map[string]string{"proactive": "LOAN-KYC", "protocol": "CPC-199"}[fl],
 				GroundTitles: map[string]*pd.Titles{"protocol": grounds}[fl], ConsentID: "c1", TrustedSystem: trusted, Automated: true})
 		}
 	}
 	for _, act := range pd.Actions {
 		for _, auto := range []bool{true, false} {
-			f.history = append(f.history, pd.HistoryEntry{Kind: "action", At: at, Owner: "100000000002", Initiator: "100000000001",
+			f.history = append(f.history, pd.HistoryEntry{Kind: "action", At: at, Owner: "100040000208", Initiator: "100040000109",
 				DataSets: []string{"address"}, Action: act, Automated: auto})
 		}
 	}
@@ -328,7 +358,8 @@ func TestReadableInEveryLanguage(t *testing.T) {
 	}
 	c := h.Citizen("900101300001", "A")
 	for _, lang := range i18n.Langs {
-		paths := []string{"/consents", "/access", "/consents/new", "/consents/cactivegiven/revoke", "/consents/cactiverefused/revoke"}
+		paths := []string{"/consents", "/access", "/consents/new", "/consents/cactivegiven/revoke", "/consents/cactiverefused/revoke",
+			"/consents/crevokedgiven/revoke", "/consents/crevokedrefused/revoke"}
 		for i := range f.history {
 			paths = append(paths, "/access/"+strconv.Itoa(i+11))
 		}
@@ -352,18 +383,18 @@ func TestAccessFilter(t *testing.T) {
 	h, f := mount(t)
 	// 2026-01-01 20:00 UTC is already 2 January in Astana.
 	f.history = []pd.HistoryEntry{
-		{Kind: "token", At: time.Date(2026, 1, 1, 20, 0, 0, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002", DataSets: []string{"identity"}, Purpose: "first"},
-		{Kind: "token", At: time.Date(2026, 1, 5, 3, 0, 0, 0, time.UTC), Initiator: "100000000009", Owner: "100000000002", DataSets: []string{"identity"}, Purpose: "second"},
-		{Kind: "action", At: time.Date(2026, 1, 9, 3, 0, 0, 0, time.UTC), Owner: "100000000002", DataSets: []string{"identity"}, Action: "view"},
+		{Kind: "token", At: time.Date(2026, 1, 1, 20, 0, 0, 0, time.UTC), Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"}, Purpose: "first"},
+		{Kind: "token", At: time.Date(2026, 1, 5, 3, 0, 0, 0, time.UTC), Initiator: "100040000901", Owner: "100040000208", DataSets: []string{"identity"}, Purpose: "second"},
+		{Kind: "action", At: time.Date(2026, 1, 9, 3, 0, 0, 0, time.UTC), Owner: "100040000208", DataSets: []string{"identity"}, Action: "view"},
 	}
 	c := h.Citizen("900101300001", "A")
 	for q, want := range map[string][]string{
 		"":                                {"first", "second", "view"},
-		"?org=100000000001":               {"first"},
-		"?org=100000000002":               {"first", "second", "view"},
+		"?org=100040000109":               {"first"},
+		"?org=100040000208":               {"first", "second", "view"},
 		"?from=2026-01-02&to=2026-01-02":  {"first"},
 		"?from=2026-01-03":                {"second", "view"},
-		"?to=2026-01-05&org=100000000009": {"second"},
+		"?to=2026-01-05&org=100040000901": {"second"},
 		"?from=2026-02-01":                {},
 	} {
 		page := h.Get("/access?lang=en&"+strings.TrimPrefix(q, "?"), c).Body.String()
@@ -377,9 +408,9 @@ func TestAccessFilter(t *testing.T) {
 			t.Errorf("%s: no 'nothing found'", q)
 		}
 	}
-	w := h.Get("/access?from=soon&to=2026-01-01&org=100000000001&lang=en", c)
+	w := h.Get("/access?from=soon&to=2026-01-01&org=100040000109&lang=en", c)
 	if page := w.Body.String(); w.Code != 422 || !strings.Contains(page, `href="#from"`) || !strings.Contains(page, `value="soon"`) ||
-		!strings.Contains(page, `<option value="100000000001" selected>`) {
+		!strings.Contains(page, `<option value="100040000109" selected>`) {
 		t.Errorf("a date that is not one: %d", w.Code)
 	}
 	if w := h.Get("/access?from=2026-02-01&to=2026-01-01&lang=en", c); w.Code != 422 || !strings.Contains(w.Body.String(), `href="#to"`) {
@@ -435,7 +466,7 @@ func TestExport(t *testing.T) {
 		doc.Accesses[0].Proof == nil || doc.Accesses[0].Proof.LogIndex != 41 || !doc.Accesses[0].Proof.Verified {
 		t.Errorf("JSON accesses %+v", doc.Accesses)
 	}
-	f.history = []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100000000001", Owner: "100000000002",
+	f.history = []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100040000109", Owner: "100040000208",
 		DataSets: []string{"identity"}, Purpose: `=HYPERLINK("http://evil")`, EventID: 11}}
 	w = h.Get("/access/export.csv?lang=en", c)
 	rows, err := csv.NewReader(w.Body).ReadAll()
@@ -449,5 +480,146 @@ func TestExport(t *testing.T) {
 	w = h.Get("/access/export.json", h.Citizen("900101300002", "B"))
 	if strings.Contains(w.Body.String(), `"log_index"`) {
 		t.Error("another citizen's export holds the first one's proofs")
+	}
+}
+
+// TestConsentEnd: the end date the citizen picks means the end of that day in
+// Kazakhstan's time (23:59:59 UTC+5), both in what she signs and in what is recorded;
+// a past date or one beyond the longest a consent lasts is refused on the form, in her
+// language, before she is asked to sign, and nothing reaches the domain (rule PD-3.2).
+func TestConsentEnd(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "A")
+	w := h.Post("/consents/new?lang=en", values("give", ""), c)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `name="text_format" value="3"`) {
+		t.Fatalf("sign page: %d, no text_format 3", w.Code)
+	}
+	if len(f.endsChecked) != 1 || !f.endsChecked[0].Equal(time.Date(2030, 1, 1, 18, 59, 59, 0, time.UTC)) {
+		t.Errorf("end checked %v, want 2030-01-01 23:59:59 UTC+5", f.endsChecked)
+	}
+	confirm := values("", "")
+	confirm.Set("text_lang", "en")
+	confirm.Set("text_format", "3")
+	confirm.Set("cms", base64.StdEncoding.EncodeToString([]byte{0x30, 0x00}))
+	h.Post("/consents/confirm?lang=en", confirm, c)
+	if len(f.given) != 1 || !f.given[0].ValidUntil.Equal(time.Date(2030, 1, 1, 18, 59, 59, 0, time.UTC)) || f.given[0].Format != pd.FormatV3 {
+		t.Fatalf("given %+v, want the end of 1 January 2030 in Astana, format 3", f.given)
+	}
+	// A sign page served before v3 posts no format: the v2 text is checked.
+	confirm.Del("text_format")
+	h.Post("/consents/confirm?lang=en", confirm, c)
+	if len(f.given) != 2 || f.given[1].Format != "" {
+		t.Errorf("without text_format: %+v", f.given[1])
+	}
+	yesterday := time.Now().In(pd.Astana).AddDate(0, 0, -1).Format(time.DateOnly)
+	today := time.Now().In(pd.Astana).Format(time.DateOnly)
+	far := time.Now().In(pd.Astana).AddDate(5, 0, 2).Format(time.DateOnly)
+	for _, tc := range []struct{ day, decision, lang, key string }{
+		{yesterday, "give", "kk", "consent.err.until_past"},
+		{yesterday, "refuse", "en", "consent.err.until_past"},
+		{far, "give", "ru", "consent.err.until_far"},
+		{far, "refuse", "en", "consent.err.until_far"},
+	} {
+		v := values(tc.decision, "")
+		v.Set("valid_until", tc.day)
+		w := h.Post("/consents/new?lang="+tc.lang, v, c)
+		page := html.UnescapeString(w.Body.String())
+		if w.Code != 422 || !strings.Contains(page, i18n.T(tc.lang, tc.key)) || !strings.Contains(page, `href="#valid_until"`) || strings.Contains(page, `id="consent-text"`) {
+			t.Errorf("%s %s: %d, want the form with %q and no text to sign", tc.decision, tc.day, w.Code, tc.key)
+		}
+	}
+	// Negative: today is still allowed (the consent lasts until tonight).
+	v := values("give", "")
+	v.Set("valid_until", today)
+	if w := h.Post("/consents/new?lang=en", v, c); w.Code != 200 || !strings.Contains(w.Body.String(), `id="consent-text"`) {
+		t.Errorf("today: %d", w.Code)
+	}
+	if len(f.given) != 2 || len(f.refused) != 0 {
+		t.Errorf("a refused end reached the domain: %d given, %d refused", len(f.given), len(f.refused))
+	}
+}
+
+// TestRevokeRevoked: the revoke page of a decision already revoked says so, when, and
+// offers no second revocation; a revocation posted for it (an old tab) answers 409 with
+// the same page and reaches nothing; an active one still asks to confirm (rule PD-3.3).
+func TestRevokeRevoked(t *testing.T) {
+	h, f := mount(t)
+	revokedAt := time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)
+	f.consents = []pd.Consent{
+		{ID: "c1", Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"}, Decision: "given", Status: "active", ValidUntil: time.Now().AddDate(1, 0, 0)},
+		{ID: "c2", Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"}, Decision: "given", Status: "revoked", RevokedAt: revokedAt, ValidUntil: time.Now().AddDate(1, 0, 0)},
+		{ID: "c3", Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"}, Decision: "refused", Status: "revoked", RevokedAt: revokedAt, ValidUntil: time.Now().AddDate(1, 0, 0)},
+	}
+	c := h.Citizen("900101300001", "A")
+	for _, tc := range []struct{ id, heading string }{{"c2", "revoked.heading.given"}, {"c3", "revoked.heading.refused"}} {
+		w := h.Get("/consents/"+tc.id+"/revoke?lang=ru", c)
+		page := html.UnescapeString(w.Body.String())
+		if w.Code != 200 || !strings.Contains(page, i18n.T("ru", tc.heading)) || !strings.Contains(page, web.When("ru", revokedAt)) ||
+			strings.Contains(page, `id="revoke-form"`) || !strings.Contains(page, `id="revoke-back"`) {
+			t.Errorf("GET %s: %d\n%s", tc.id, w.Code, page)
+		}
+		for _, form := range []url.Values{{"confirmed": {"yes"}}, nil} {
+			w = h.Post("/consents/"+tc.id+"/revoke?lang=en", form, c)
+			if w.Code != 409 || !strings.Contains(w.Body.String(), i18n.T("en", tc.heading)) || strings.Contains(w.Body.String(), `id="revoke-form"`) {
+				t.Errorf("POST %s %v: %d", tc.id, form, w.Code)
+			}
+		}
+	}
+	if len(f.revoked) != 0 {
+		t.Errorf("a revoked decision was revoked again: %q", f.revoked)
+	}
+	// Negative: an active consent still asks for confirmation.
+	if w := h.Get("/consents/c1/revoke?lang=en", c); w.Code != 200 || !strings.Contains(w.Body.String(), `id="revoke-form"`) || strings.Contains(w.Body.String(), `id="revoke-already"`) {
+		t.Errorf("active consent: %d", w.Code)
+	}
+}
+
+// TestBadDecisionAndBIN: a decision other than give or refuse, and an initiator or data
+// owner BIN that is not a valid BIN (a tampered form, a stale page), each get their own
+// message in the citizen's language next to the field, not a generic error, and nothing
+// reaches the domain; a valid form still goes through.
+func TestBadDecisionAndBIN(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "A")
+	for _, tc := range []struct {
+		name, field, value, anchor, key string
+	}{
+		{"unknown decision", "decision", "maybe", "consent-give", "consent.err.decision"},
+		{"no decision", "decision", "", "consent-give", "consent.err.decision"},
+		{"initiator not a number", "initiator", "12345abc9012", "initiator", "consent.err.initiator_bin"},
+		{"initiator with a wrong check digit", "initiator", "100040000100", "initiator", "consent.err.initiator_bin"},
+		{"initiator an IIN", "initiator", "900101300001", "initiator", "consent.err.initiator_bin"},
+		{"owner too short", "owner", "10004000020", "owner", "consent.err.owner_bin"},
+		{"owner with a wrong check digit", "owner", "100040000200", "owner", "consent.err.owner_bin"},
+	} {
+		for _, lang := range i18n.Langs {
+			v := values("give", "")
+			v.Set(tc.field, tc.value)
+			w := h.Post("/consents/new?lang="+lang, v, c)
+			page := html.UnescapeString(w.Body.String())
+			if w.Code != 422 || !strings.Contains(page, i18n.T(lang, tc.key)) || !strings.Contains(page, `href="#`+tc.anchor+`"`) ||
+				strings.Contains(page, i18n.T(lang, "error.pd.consent.invalid")) {
+				t.Errorf("%s (%s): %d, want 422 with %q at #%s", tc.name, lang, w.Code, tc.key, tc.anchor)
+			}
+		}
+		// The signing step checks the BINs too.
+		if tc.field != "decision" {
+			v := values("", "")
+			v.Set(tc.field, tc.value)
+			v.Set("cms", base64.StdEncoding.EncodeToString([]byte{0x30, 0x00}))
+			if w := h.Post("/consents/confirm?lang=en", v, c); w.Code != 422 || !strings.Contains(html.UnescapeString(w.Body.String()), i18n.T("en", tc.key)) {
+				t.Errorf("%s at confirm: %d", tc.name, w.Code)
+			}
+		}
+	}
+	if len(f.given)+len(f.refused) != 0 {
+		t.Fatalf("a bad form reached the domain: %d given, %d refused", len(f.given), len(f.refused))
+	}
+	// Negative: the valid BINs and both decisions go through.
+	if w := h.Post("/consents/new?lang=en", values("refuse", ""), c); w.Code != 303 || len(f.refused) != 1 {
+		t.Errorf("refuse: %d", w.Code)
+	}
+	if w := h.Post("/consents/new?lang=en", values("give", ""), c); w.Code != 200 || !strings.Contains(w.Body.String(), `id="consent-text"`) {
+		t.Errorf("give: %d", w.Code)
 	}
 }
