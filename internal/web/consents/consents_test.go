@@ -19,7 +19,6 @@ import (
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
-	"github.com/senimkz/senim/internal/web"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
 
@@ -554,7 +553,7 @@ func TestRevokeRevoked(t *testing.T) {
 	for _, tc := range []struct{ id, heading string }{{"c2", "revoked.heading.given"}, {"c3", "revoked.heading.refused"}} {
 		w := h.Get("/consents/"+tc.id+"/revoke?lang=ru", c)
 		page := html.UnescapeString(w.Body.String())
-		if w.Code != 200 || !strings.Contains(page, i18n.T("ru", tc.heading)) || !strings.Contains(page, web.When("ru", revokedAt)) ||
+		if w.Code != 200 || !strings.Contains(page, i18n.T("ru", tc.heading)) || !strings.Contains(page, i18n.When("ru", revokedAt)) ||
 			strings.Contains(page, `id="revoke-form"`) || !strings.Contains(page, `id="revoke-back"`) {
 			t.Errorf("GET %s: %d\n%s", tc.id, w.Code, page)
 		}
