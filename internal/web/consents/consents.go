@@ -261,9 +261,25 @@ type accessRow struct {
 	ConsentID         string
 	EventID           int64
 	TokenJTI          string
+	// Under is, for a data owner's report of an action under a security token, the
+	// access (its event) the token granted: the report's "why". 0 for the owner's own
+	// action, or when that access is not in the citizen's history (yet).
+	Under int64
 	// Trust is shown for issued tokens only: whether the initiator's system is in the
 	// registry of trusted objects. A data owner's report says nothing about it.
 	ShowTrust, Trusted bool
+}
+
+// grants maps each security token of the history to the access (event) it granted, so
+// a data owner's report names the access it served.
+func grants(h []pd.HistoryEntry) map[string]int64 {
+	m := map[string]int64{}
+	for _, e := range h {
+		if e.Kind == "token" && e.TokenJTI != "" {
+			m[e.TokenJTI] = e.EventID
+		}
+	}
+	return m
 }
 
 // access is one entry of the history as the citizen reads it.
@@ -309,9 +325,13 @@ func (a *area) accessOne(w http.ResponseWriter, r *http.Request, sess *identity.
 	}
 	var d accessOneData
 	found := false
+	granted := grants(h)
 	for _, e := range h {
 		if e.EventID == id {
 			d.Access, found = n.access(e), true
+			if e.Kind == "action" {
+				d.Access.Under = granted[e.TokenJTI]
+			}
 		}
 	}
 	if !found {
@@ -380,6 +400,7 @@ func (a *area) access(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 	}
 	d.Filtered = d.Org != "" || d.From != "" || d.To != ""
 	seen := map[string]bool{}
+	granted := grants(h)
 	for _, e := range h {
 		for _, bin := range []string{e.Initiator, e.Owner} {
 			if bin != "" && !seen[bin] {
@@ -391,7 +412,11 @@ func (a *area) access(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 			!from.IsZero() && e.At.Before(from) || !to.IsZero() && !e.At.Before(to.AddDate(0, 0, 1))) {
 			continue
 		}
-		d.Rows = append(d.Rows, n.access(e))
+		row := n.access(e)
+		if e.Kind == "action" {
+			row.Under = granted[e.TokenJTI]
+		}
+		d.Rows = append(d.Rows, row)
 	}
 	slices.SortFunc(d.Orgs, func(x, y web.Party) int { return strings.Compare(x.Name+x.BIN, y.Name+y.BIN) })
 	p.Data = d

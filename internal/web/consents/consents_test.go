@@ -438,6 +438,29 @@ func TestAccessDetail(t *testing.T) {
 	if page := h.Get("/access/12?lang=en", c).Body.String(); !strings.Contains(page, i18n.T("en", "access.one.unverified")) || strings.Contains(page, `id="access-reports"`) {
 		t.Errorf("access 12 (a report) shows a wrong proof or reports of its own")
 	}
+	// rule PD-3.4: a data owner's report says why: the access it served (linked), or
+	// that it was the owner's own action. Before, "Why" was left empty.
+	if page := h.Get("/access/12?lang=ru", c).Body.String(); !strings.Contains(page, `<a href="/access/11" id="access-under">`+i18n.T("ru", "access.basis.under")+`</a>`) {
+		t.Errorf("access 12 (a report under token j1) does not link the access it served:\n%s", page)
+	}
+	if page := h.Get("/access/11?lang=en", c).Body.String(); strings.Contains(page, `id="access-under"`) {
+		t.Errorf("an access links to itself as its own basis")
+	}
+	if page := h.Get("/access?lang=kk", c).Body.String(); !strings.Contains(page, `<a href="/access/11">`+i18n.T("kk", "access.basis.under")+`</a>`) {
+		t.Errorf("the list's report row does not say why")
+	}
+	h2, f2 := mount(t)
+	f2.history = []pd.HistoryEntry{
+		{Kind: "action", At: time.Now(), Owner: "100040000208", DataSets: []string{"identity"}, Action: "change", EventID: 21},
+		{Kind: "action", At: time.Now(), Owner: "100040000208", DataSets: []string{"identity"}, Action: "view", EventID: 22, TokenJTI: "not-in-history"},
+	}
+	c2 := h2.Citizen("900101300001", "A")
+	for id, key := range map[string]string{"21": "access.basis.own", "22": "access.basis.under_hidden"} {
+		page := html.UnescapeString(h2.Get("/access/"+id+"?lang=en", c2).Body.String())
+		if !strings.Contains(page, i18n.T("en", key)) || strings.Contains(page, `id="access-under"`) {
+			t.Errorf("access %s does not say %q:\n%s", id, i18n.T("en", key), page)
+		}
+	}
 	other := h.Citizen("900101300002", "B") // citizen:2: the fake domain has the same list, the log has nothing of B's
 	if page := h.Get("/access/11?lang=en", other).Body.String(); !strings.Contains(page, `id="access-proof-none"`) {
 		t.Errorf("another citizen sees the first one's proof")
