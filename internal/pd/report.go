@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/store"
 )
@@ -55,8 +56,7 @@ func (s *Service) reportAction(ctx context.Context, caller *orgauth.Caller, r Re
 	if !owner.has(r.DataSets) {
 		return 0, ErrDataSetUnknown
 	}
-	ref, err := s.subjectRef(ctx, r.Subject)
-	if err != nil {
+	if !kzid.ValidIIN(r.Subject) {
 		return 0, ErrSubjectInvalid
 	}
 	now := s.now()
@@ -69,8 +69,16 @@ func (s *Service) reportAction(ctx context.Context, caller *orgauth.Caller, r Re
 		return 0, ErrReportInvalid.WithDetail("at: the action's time is in the future; omit it to mean now").With("field", "at")
 	}
 	var id int64
+	var ref string
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		if replay, err := idem.claim(ctx, tx); replay || err != nil {
+			return err
+		}
+		// The subject as this transaction sees it; a citizen record for an IIN Senim
+		// has not seen is made only once the report passed every check, so a refused
+		// report creates no one.
+		var err error
+		if ref, err = s.knownRefTx(ctx, tx, r.Subject); err != nil {
 			return err
 		}
 		initiator := ""
@@ -95,6 +103,11 @@ func (s *Service) reportAction(ctx context.Context, caller *orgauth.Caller, r Re
 			}
 			if at.Before(store.FromMicros(issued).Add(-clockSkew)) {
 				return ErrReportOutside.WithDetail("at: the action's time is before the token was issued").With("field", "at")
+			}
+		}
+		if ref == "" {
+			if ref, err = s.cfg.Citizens.SubjectRefTx(ctx, tx, r.Subject); err != nil {
+				return err
 			}
 		}
 		sets := sortedUnique(r.DataSets)

@@ -96,6 +96,21 @@ func TestRefusedRequestCreatesNoCitizen(t *testing.T) {
 			wantCode(t, err, "pd.sms.not_registered", "PD-6.3.4")
 			unchanged(t, iinNoPhone, before)
 		})
+		// rule PD-3.4: a data owner's report about someone Senim has not seen, refused
+		// (a token that is not theirs), makes no one; accepted, it makes the record once.
+		t.Run("a data owner's report", func(t *testing.T) {
+			register := orgOf(t, binRegister, ca.P256)
+			iinReport := mkIIN("900105", 15)
+			yes := true
+			before := countEvents(t, db, created)
+			_, err := f.svc.ReportAction(t.Context(), register.caller, Report{TokenJTI: "not-a-token", Subject: iinReport, Action: "view", Automated: &yes, DataSets: []string{"identity"}})
+			wantCode(t, err, "pd.report.token_mismatch", "PD-3.4")
+			unchanged(t, iinReport, before)
+			if _, err := f.svc.ReportAction(t.Context(), register.caller, Report{Subject: iinReport, Action: "change", Automated: &yes, DataSets: []string{"address"}}); err != nil {
+				t.Fatal(err)
+			}
+			createdOnce(t, iinReport, before)
+		})
 		t.Run("flow 3 accepted", func(t *testing.T) {
 			before := countEvents(t, db, created)
 			req := SMSRequest{Subject: iinSMS, Owner: binRegister, DataSets: []string{"identity"}}
