@@ -401,10 +401,6 @@ func (s *Service) recordConsent(ctx context.Context, initiatorBIN string, r Cons
 }
 
 func (s *Service) recordDecision(ctx context.Context, r ConsentRequest, decision, method, channel string, ev Evidence, actedBy string, rep bool, idem *idemKey) (*Consent, error) {
-	subject, err := s.subjectRef(ctx, r.SubjectIIN)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	c := &Consent{ID: "c_" + newJTI(), Initiator: r.Initiator, Owner: r.Owner, DataSets: r.DataSets, Purpose: r.Purpose, Decision: decision,
 		Method: method, Channel: channel, Evidence: ev, ActedBy: actedBy, Representative: rep, ValidFrom: now, ValidUntil: r.ValidUntil,
@@ -415,8 +411,17 @@ func (s *Service) recordDecision(ctx context.Context, r ConsentRequest, decision
 	if a, err := actor.Parse(actedBy); err == nil && (a.Kind() == actor.KindOrg || a.Kind() == actor.KindCitizen) {
 		by = actedBy
 	}
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		if replay, err := idem.claim(ctx, tx); replay || err != nil {
+			return err
+		}
+		// The subject's record, made for an IIN Senim has not seen in this transaction:
+		// a refused request (an Idempotency-Key reused) makes no one.
+		subject, err := s.knownRefTx(ctx, tx, r.SubjectIIN)
+		if err == nil && subject == "" {
+			subject, err = s.cfg.Citizens.SubjectRefTx(ctx, tx, r.SubjectIIN)
+		}
+		if err != nil {
 			return err
 		}
 		// One signature records one consent: the same signature again (a reloaded

@@ -2,6 +2,7 @@ package pd
 
 import (
 	"testing"
+	"time"
 
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/store"
@@ -110,6 +111,26 @@ func TestRefusedRequestCreatesNoCitizen(t *testing.T) {
 				t.Fatal(err)
 			}
 			createdOnce(t, iinReport, before)
+		})
+		// rule PD-6.1.1: a consent the initiator records about someone new, refused
+		// because its Idempotency-Key was used for another consent, makes no one.
+		t.Run("a recorded consent", func(t *testing.T) {
+			srv := f.server(t)
+			iinFirst, iinSecond := mkIIN("900106", 16), mkIIN("900107", 17)
+			body := func(iin string) map[string]any {
+				return map[string]any{"subject": iin, "owner": binRegister, "data_sets": []string{"identity"}, "purpose": "loan application",
+					"valid_until": f.now.Add(24 * time.Hour), "method": "biometric", "reference": "bio-" + iin}
+			}
+			before := countEvents(t, db, created)
+			if r := call(t, srv, bank, "POST", "/v1/pd/consents", body(iinFirst), "Idempotency-Key", "consent-1"); r.status != 201 {
+				t.Fatalf("%d %s", r.status, r.raw)
+			}
+			createdOnce(t, iinFirst, before)
+			before = countEvents(t, db, created)
+			if r := call(t, srv, bank, "POST", "/v1/pd/consents", body(iinSecond), "Idempotency-Key", "consent-1"); r.code() != "idempotency.key_conflict" {
+				t.Fatalf("the key reused: %d %s", r.status, r.raw)
+			}
+			unchanged(t, iinSecond, before)
 		})
 		t.Run("flow 3 accepted", func(t *testing.T) {
 			before := countEvents(t, db, created)
