@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/senimkz/senim/internal/secret"
+	"maps"
 	"math"
 	"strings"
 	"time"
@@ -21,9 +22,10 @@ import (
 )
 
 // Parties turns a signer's IIN into the opaque reference a citizen is known by
-// ("citizen:<id>"); *identity.Service implements it.
+// ("citizen:<id>"), within the ingest's transaction: a signer Senim has not seen gets a
+// record only if the document is stored; *identity.Service implements it.
 type Parties interface {
-	SubjectRef(ctx context.Context, iin string) (string, error)
+	SubjectRefTx(ctx context.Context, tx *store.Tx, iin string) (string, error)
 }
 
 // Config configures a Service.
@@ -207,6 +209,7 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 	}
 	lts := make([][]byte, len(sigs))
 	parties := map[string]bool{owner: true}
+	signers := map[string]bool{} // the IINs of signing persons, made parties in the transaction
 	for i, sig := range sigs {
 		var lt []byte
 		var res *cms.Result
@@ -231,11 +234,7 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 				parties[actor.Org(bin).String()] = true
 			}
 			if iin := sr.CertInfo.Subject.IIN; iin != "" && s.cfg.Parties != nil {
-				ref, err := s.cfg.Parties.SubjectRef(ctx, iin)
-				if err != nil {
-					return nil, nil, err
-				}
-				parties[ref] = true
+				signers[iin] = true
 			}
 		}
 	}
@@ -282,7 +281,18 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 				}
 			}
 		}
-		for p := range parties {
+		// A later signature refused, or the transaction failed, leaves no citizen
+		// record behind for an earlier signer (bad input changes nothing). The set is
+		// made again on every attempt: a retried transaction rolled back the records.
+		all := maps.Clone(parties)
+		for iin := range signers {
+			ref, err := s.cfg.Parties.SubjectRefTx(ctx, tx, iin)
+			if err != nil {
+				return err
+			}
+			all[ref] = true
+		}
+		for p := range all {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO archive_parties (document_id, party) VALUES (?, ?)`, id, p); err != nil {
 				return err
 			}

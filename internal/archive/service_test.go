@@ -42,7 +42,7 @@ func (w *world) citizenSigner(cn string, n int) (cms.SignerSpec, string) {
 
 type fakeParties map[string]string
 
-func (f fakeParties) SubjectRef(_ context.Context, iin string) (string, error) {
+func (f fakeParties) SubjectRefTx(_ context.Context, _ *store.Tx, iin string) (string, error) {
 	if r, ok := f[iin]; ok {
 		return r, nil
 	}
@@ -472,5 +472,52 @@ func testHashTreeService(t *testing.T, db *store.DB) {
 	}
 	if _, err := svc.Import(ctx, "org:900140000009", buf.Bytes()); !errors.Is(err, ErrNotCovered) {
 		t.Fatalf("import of a changed record: %v", err)
+	}
+}
+
+// txParties makes a citizen record in the ingest's transaction, as identity does.
+type txParties struct{}
+
+func (txParties) SubjectRefTx(ctx context.Context, tx *store.Tx, iin string) (string, error) {
+	id, err := tx.InsertID(ctx, `INSERT INTO citizens (iin, name, lang, created_at) VALUES (?, '', 'kk', 0) RETURNING id`, iin)
+	return fmt.Sprintf("citizen:%d", id), err
+}
+
+// rule DC-6: an ingest refused at its second signature leaves no citizen record for the
+// first one's signer (bad input changes nothing); a stored one makes the signer a party.
+func TestRefusedIngestMakesNoParty(t *testing.T) {
+	ctx := t.Context()
+	db := storetest.Open(t)
+	w := newWorld(t)
+	alice, _ := w.citizenSigner("Alice", 1)
+	svc, err := New(Config{DB: db, Validation: w.validation(w.crl()), TSA: w.tsa1, TSAChain: []*x509.Certificate{w.tsa1.Config.Cert, w.root.Cert},
+		Parties: txParties{}, Now: func() time.Time { return w.clock }, MaxDocument: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("Tenancy agreement")
+	good, err := cms.Sign(ctx, content, []cms.SignerSpec{alice}, cms.SignOptions{Detached: true, Now: func() time.Time { return w.clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := cms.Sign(ctx, []byte("Another agreement"), []cms.SignerSpec{alice}, cms.SignOptions{Detached: true, Now: func() time.Time { return w.clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Ingest(ctx, "org:100000000001", "t.txt", content, [][]byte{good, other}); !errors.Is(err, ErrContentMismatch) {
+		t.Fatalf("a second signature over other content: %v", err)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM citizens`); n != 0 {
+		t.Fatalf("the refused ingest left %d citizen records", n)
+	}
+	sum, err := svc.Ingest(ctx, "org:100000000001", "t.txt", content, [][]byte{good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM citizens`); n != 1 {
+		t.Fatalf("the stored ingest made %d citizen records, want 1", n)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM archive_parties p JOIN archive_documents d ON d.id = p.document_id WHERE d.public_id = ? AND p.party LIKE 'citizen:%'`, sum.ID); n != 1 {
+		t.Errorf("the signer is a party of %d rows, want 1", n)
 	}
 }
