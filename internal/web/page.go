@@ -311,6 +311,10 @@ func (s *Shell) FormError(w http.ResponseWriter, r *http.Request, v *View, p *Pa
 	if pr.Status >= 500 {
 		problem.Write(discard{}, r, err) // log it
 	}
+	// The problem's own headers (a lockout's Retry-After) hold for the page too.
+	for k, vs := range pr.Header {
+		w.Header()[k] = vs
+	}
 	return s.Render(w, r, pr.Status, v, p)
 }
 

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -306,6 +307,15 @@ func TestVerifyRefusalKeepsForm(t *testing.T) {
 			!strings.Contains(body, `id="code-form"`) || !strings.Contains(body, `<a href="#code">`+tc.msg) {
 			t.Errorf("%q: no form with the error next to the field and in the summary:\n%s", tc.code, body)
 		}
+	}
+	// Locked out after too many wrong codes: the form says so and the answer says when
+	// to come back (Retry-After), as the API's does.
+	var w *httptest.ResponseRecorder
+	for range 6 {
+		w = e.h.Post("/documents/verify", url.Values{"code": {"ZZZZ-ZZZZZZ"}}, verifier)
+	}
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), `id="code-form"`) {
+		t.Errorf("locked out: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
 	}
 	// A field without an error is not marked invalid.
 	if body := e.h.Get("/documents/verify", verifier).Body.String(); strings.Contains(body, "aria-invalid") || strings.Contains(body, "code-error") {
