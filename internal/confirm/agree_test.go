@@ -63,7 +63,7 @@ func TestCreateIdempotencyKey(t *testing.T) {
 }
 
 func testCreateIdempotencyKey(t *testing.T, db *store.DB) {
-	s, db, now, _ := newServiceOn(t, db)
+	s, db, now, cs := newServiceOn(t, db)
 	req := consent(iinAlice, t0.Add(2*time.Minute))
 	first := post(t, s, bank, "k-1", req)
 	if first.Code != http.StatusCreated || first.Header().Get("Location") == "" {
@@ -108,6 +108,11 @@ func testCreateIdempotencyKey(t *testing.T, db *store.DB) {
 				t.Fatalf("a refusal recorded something")
 			}
 		})
+	}
+	// Bad input changes nothing: no refusal made a citizen record for Bob, whom the
+	// service had not seen.
+	if _, ok := cs[iinBob]; ok {
+		t.Fatal("a refused request made a citizen record")
 	}
 	// The key "k-3" was not spent by the refused request: the good body goes through.
 	if w := post(t, s, bank, "k-3", other); w.Code != http.StatusCreated || w.Header().Get("Idempotent-Replayed") != "" {

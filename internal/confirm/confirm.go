@@ -53,9 +53,10 @@ const (
 	StateExpired   = "expired"
 )
 
-// Citizens finds the subject reference of an IIN (identity.Service).
+// Citizens finds or makes the subject reference of an IIN within the caller's
+// transaction, so that a refused request makes no citizen (identity.Service).
 type Citizens interface {
-	SubjectRef(ctx context.Context, iin string) (string, error)
+	SubjectRefTx(ctx context.Context, tx *store.Tx, iin string) (string, error)
 }
 
 // Signer signs a compact ES256 JWS with Senim's key under its own typ (pd.Service).
@@ -235,6 +236,14 @@ func (s *Service) create(ctx context.Context, org string, r Request, idem *Idemp
 				return err
 			}
 		}
+		// The subject's record, made for an IIN Senim has not seen only now that the
+		// request is recorded: one refused (its Idempotency-Key used for another) makes
+		// no one.
+		subject, err := s.cfg.Citizens.SubjectRefTx(ctx, t, r.SubjectIIN)
+		if err != nil {
+			return err
+		}
+		c.Subject = subject
 		pl, _ := json.Marshal(map[string]any{"id": c.ID, "org": org, "method": method, "policy_version": d.PolicyVersion,
 			"policy_method": d.Method, "reasons": reasonCodes(d), "text_sha256": c.TextSHA256, "deadline": c.Deadline})
 		id, err := t.Emit(ctx, store.Event{Type: EvRequestCreated, Actor: actor.Org(org).String(), Subject: c.Subject, Payload: pl})
@@ -304,11 +313,8 @@ func (s *Service) prepare(ctx context.Context, org string, r Request) (*Confirma
 	if r.Method == policy.EDS {
 		method = policy.EDS
 	}
-	subject, err := s.cfg.Citizens.SubjectRef(ctx, r.SubjectIIN)
-	if err != nil {
-		return nil, err
-	}
-	return &Confirmation{ID: secret.Ref("c_"), Org: org, Subject: subject, Transaction: r.Transaction, Text: r.Text,
+	// The subject is found (or made) in the recording transaction: create.
+	return &Confirmation{ID: secret.Ref("c_"), Org: org, Transaction: r.Transaction, Text: r.Text,
 		TextSHA256: map[string]string{"kk": Hash(r.Text["kk"]), "ru": Hash(r.Text["ru"])}, Method: method, Decision: d,
 		PolicyVersion: d.PolicyVersion, State: StatePending, Deadline: r.Deadline.UTC().Truncate(time.Second), CreatedAt: now}, nil
 }

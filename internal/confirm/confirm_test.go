@@ -37,7 +37,7 @@ var (
 
 type citizens map[string]string
 
-func (c citizens) SubjectRef(_ context.Context, iin string) (string, error) {
+func (c citizens) SubjectRefTx(_ context.Context, _ *store.Tx, iin string) (string, error) {
 	if _, ok := c[iin]; !ok {
 		c[iin] = "citizen:" + strconv.Itoa(len(c)+1)
 	}
@@ -117,7 +117,7 @@ func TestAnswerRefusals(t *testing.T) {
 	if err != nil || c.Method != policy.Push || c.EventID == 0 {
 		t.Fatalf("%+v %v", c, err)
 	}
-	cs.SubjectRef(ctx, iinBob)
+	cs.SubjectRefTx(ctx, nil, iinBob)
 	alice := Answerer{Subject: cs[iinAlice], IIN: iinAlice, Method: "password+sms", Session: "0123456789abcdef0123"}
 	bob := Answerer{Subject: cs[iinBob], IIN: iinBob, Method: "password+sms", Session: "fedcba98765432100123"}
 	ok := Answer{Decision: Confirm, Lang: "ru", TextSHA256: Hash("Согласна.")}
