@@ -488,6 +488,9 @@ func TestExport(t *testing.T) {
 		doc.Accesses[0].Proof == nil || doc.Accesses[0].Proof.LogIndex != 41 || !doc.Accesses[0].Proof.Verified {
 		t.Errorf("JSON accesses %+v", doc.Accesses)
 	}
+	if got := doc.Accesses[1].Basis; got != i18n.T("kk", "access.basis.under") {
+		t.Errorf("the report's basis in the export: %q", got) // rule PD-3.4
+	}
 	f.history = []pd.HistoryEntry{{Kind: "token", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Initiator: "100040000109", Owner: "100040000208",
 		DataSets: []string{"identity"}, Purpose: `=HYPERLINK("http://evil")`, EventID: 11}}
 	w = h.Get("/access/export.csv?lang=en", c)

@@ -54,10 +54,22 @@ func (a *area) exportEntries(r *http.Request, sess *identity.Session, lang strin
 		}
 	}
 	out := make([]exportEntry, 0, len(h))
+	granted := grants(h)
 	for _, e := range h {
 		row := n.access(e)
+		basis := row.Service + row.Ground
+		if e.Kind == "action" { // a report's why, as the page words it
+			switch {
+			case granted[e.TokenJTI] != 0:
+				basis = i18n.T(lang, "access.basis.under")
+			case e.TokenJTI != "":
+				basis = i18n.T(lang, "access.basis.under_hidden")
+			default:
+				basis = i18n.T(lang, "access.basis.own")
+			}
+		}
 		out = append(out, exportEntry{HistoryEntry: e, InitiatorName: row.Initiator.Name, OwnerName: row.Owner.Name,
-			DataSetTitles: row.DataSets, Basis: row.Service + row.Ground, Proof: proofs[e.EventID]})
+			DataSetTitles: row.DataSets, Basis: basis, Proof: proofs[e.EventID]})
 	}
 	return out, nil
 }
