@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -527,8 +528,9 @@ func (a *App) kzid(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// Serve runs the server on addr until ctx is done. ready, when not nil, is called with
-// the bound address once the listener is open.
+// Serve runs the server and its background work (the outbox consumers, the job engine,
+// the log sequencer…) on addr until ctx is done, and returns once all of it has stopped.
+// ready, when not nil, is called with the bound address once the listener is open.
 func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -551,58 +553,42 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 	if ready != nil {
 		ready(ln.Addr())
 	}
+	// The background work runs on its own context, stopped when the server stops for
+	// any reason, and Serve returns only once it has: Close must not close the database
+	// (or the caller remove the data directory) under a worker still writing.
+	wctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	run := func(what string, f func(context.Context) error) {
+		wg.Go(func() {
+			if err := f(wctx); err != nil && wctx.Err() == nil {
+				a.log.ErrorContext(wctx, what+" stopped", slog.String("error", err.Error()))
+			}
+		})
+	}
 	if a.NCANode != nil {
 		nln, err := net.Listen("tcp", a.Config.NCANodeAddr)
 		if err != nil {
 			ln.Close()
+			stop()
 			return fmt.Errorf("--ncanode-addr: %w", err)
 		}
 		a.log.InfoContext(ctx, "NCANode-compatible API listening (internal network only)", slog.String("addr", nln.Addr().String()))
-		go func() {
-			if err := a.NCANode.Serve(ctx, nln); err != nil {
-				a.log.ErrorContext(ctx, "NCANode listener stopped", slog.String("error", err.Error()))
-			}
-		}()
+		run("NCANode listener", func(ctx context.Context) error { return a.NCANode.Serve(ctx, nln) })
 	}
-	go a.refreshTrust(ctx)
-	go func() {
-		if err := a.PD.Run(ctx); err != nil && ctx.Err() == nil {
-			a.log.ErrorContext(ctx, "personal-data background work stopped", slog.String("error", err.Error()))
-		}
-	}()
-	go func() {
-		if err := a.Notify.Run(ctx); err != nil && ctx.Err() == nil {
-			a.log.ErrorContext(ctx, "notification consumer stopped", slog.String("error", err.Error()))
-		}
-	}()
-	go func() {
-		if err := a.Notify.RunDispatcher(ctx, time.Second); err != nil && ctx.Err() == nil {
-			a.log.ErrorContext(ctx, "notification dispatcher stopped", slog.String("error", err.Error()))
-		}
-	}()
-	go func() {
-		if err := a.Jobs.Run(ctx); err != nil && ctx.Err() == nil {
-			a.log.ErrorContext(ctx, "job engine stopped", slog.String("error", err.Error()))
-		}
-	}()
-	go func() {
-		if err := a.Webhooks.Run(ctx); err != nil && ctx.Err() == nil {
-			a.log.ErrorContext(ctx, "webhook delivery stopped", slog.String("error", err.Error()))
-		}
-	}()
+	wg.Go(func() { a.refreshTrust(wctx) })
+	run("personal-data background work", a.PD.Run)
+	run("notification consumer", a.Notify.Run)
+	run("notification dispatcher", func(ctx context.Context) error { return a.Notify.RunDispatcher(ctx, time.Second) })
+	run("job engine", a.Jobs.Run)
+	run("webhook delivery", a.Webhooks.Run)
 	if a.Confirm != nil {
-		go func() {
-			if err := a.Confirm.Run(ctx); err != nil && ctx.Err() == nil {
-				a.log.ErrorContext(ctx, "confirmation background work stopped", slog.String("error", err.Error()))
-			}
-		}()
+		run("confirmation background work", a.Confirm.Run)
 	}
-	go func() {
-		if err := a.Log.Run(ctx); err != nil && ctx.Err() == nil {
-			a.log.ErrorContext(ctx, "log sequencer stopped", slog.String("error", err.Error()))
-		}
-	}()
-	return a.Server.Serve(ctx, ln)
+	run("log sequencer", a.Log.Run)
+	err = a.Server.Serve(ctx, ln)
+	stop()
+	wg.Wait()
+	return err
 }
 
 // mountPD mounts personal-data access control behind organization authentication and,
