@@ -10,7 +10,8 @@
 // HTTP client carries it for mutual TLS, or, with Config.Key set, every request is
 // signed (the "Authorization: Senim-Signature" header, for deployments where TLS ends
 // before Senim). Errors from Senim are *Error values carrying the problem's stable code
-// and rule; compare with errors.Is against the exported codes or check Code.
+// and rule, the field or cause it names and its Retry-After; compare with errors.Is
+// against the exported codes or check Code.
 package client
 
 import (
@@ -63,13 +64,30 @@ func New(cfg Config) (*Client, error) {
 	return &Client{cfg: cfg, base: u}, nil
 }
 
-// Error is a problem Senim answered with (RFC 9457).
+// Error is a problem Senim answered with (RFC 9457). Code is the stable part to act on;
+// Title and Detail are for people. The members after Rule are present only on the
+// problems that carry them (the API documentation's error catalogue says which).
 type Error struct {
 	Status int    `json:"status"`
+	Type   string `json:"type,omitempty"`
 	Code   string `json:"code"`
 	Title  string `json:"title"`
 	Detail string `json:"detail,omitempty"`
 	Rule   string `json:"rule,omitempty"`
+	// Field names the request member a request.* problem (and some domain ones, such
+	// as pd.report.outside_token) is about.
+	Field string `json:"field,omitempty"`
+	// Cause is the stable code of the underlying refusal an archive problem carries
+	// (eds.cms.malformed, eds.signature.invalid, ...).
+	Cause string `json:"cause,omitempty"`
+	// AttemptsLeft is how many more SMS codes may be tried (pd.sms.code_invalid); nil
+	// when the problem does not say.
+	AttemptsLeft *int `json:"attempts_left,omitempty"`
+	// JTI names the security token already issued (pd.sms.issued).
+	JTI string `json:"jti,omitempty"`
+	// RetryAfter is the answer's Retry-After header (rate limits, lockouts, a busy
+	// service), zero when it had none.
+	RetryAfter time.Duration `json:"-"`
 }
 
 func (e *Error) Error() string {
@@ -77,10 +95,46 @@ func (e *Error) Error() string {
 	if e.Detail != "" {
 		s += " (" + e.Detail + ")"
 	}
+	if e.Field != "" {
+		s += " field=" + e.Field
+	}
+	if e.Cause != "" {
+		s += " cause=" + e.Cause
+	}
 	if e.Rule != "" {
 		s += " [" + e.Rule + "]"
 	}
 	return s
+}
+
+// problemFrom makes the *Error of an answer with an error status: its problem+json
+// body when it is one, else the status and the body's text under the code http.error.
+func problemFrom(res *http.Response, body []byte) *Error {
+	e := &Error{}
+	if json.Unmarshal(body, e) != nil || e.Code == "" {
+		e = &Error{Code: "http.error", Title: strings.TrimSpace(string(body))}
+	}
+	e.Status = res.StatusCode
+	e.RetryAfter = retryAfter(res.Header.Get("Retry-After"), time.Now())
+	return e
+}
+
+// retryAfter reads a Retry-After value: delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		return time.Duration(min(n, 1<<31)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }
 
 // Is matches errors by code, so errors.Is(err, client.ErrConsentRevoked) works.
@@ -171,11 +225,7 @@ func (c *Client) send(ctx context.Context, method, path, ctype string, body []by
 		return res.StatusCode, nil, fmt.Errorf("client: the answer to %s %s is over %d bytes", method, path, limit)
 	}
 	if res.StatusCode >= 400 {
-		e := &Error{Status: res.StatusCode}
-		if json.Unmarshal(b, e) != nil || e.Code == "" {
-			e.Code, e.Title = "http.error", strings.TrimSpace(string(b))
-		}
-		return res.StatusCode, nil, e
+		return res.StatusCode, nil, problemFrom(res, b)
 	}
 	return res.StatusCode, b, nil
 }
@@ -456,11 +506,7 @@ func (c *Client) DataRequest(ctx context.Context, ownerURL, securityToken string
 		return err
 	}
 	if res.StatusCode >= 400 {
-		e := &Error{Status: res.StatusCode}
-		if json.Unmarshal(b, e) != nil || e.Code == "" {
-			e.Code, e.Title = "http.error", strings.TrimSpace(string(b))
-		}
-		return e
+		return problemFrom(res, b)
 	}
 	if out != nil {
 		return json.Unmarshal(b, out)

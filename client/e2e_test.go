@@ -225,6 +225,15 @@ func TestThreeFlows(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no code in %q", msgs[0].Text)
 	}
+	// A wrong code from the operator: the client says how many tries are left.
+	wrong := "000000"
+	if m[1] == wrong {
+		wrong = "111111"
+	}
+	_, err = op.EnterSMSCode(ctx, st.RequestID, wrong)
+	if ce := (*client.Error)(nil); !errors.As(err, &ce) || ce.Code != "pd.sms.code_invalid" || ce.AttemptsLeft == nil || *ce.AttemptsLeft < 1 {
+		t.Fatalf("wrong code: %v", err)
+	}
 	if err := e.sms.Reply(ctx, subject.Phone, m[1]); err != nil {
 		t.Fatal(err)
 	}
