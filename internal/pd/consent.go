@@ -118,6 +118,28 @@ func (s *Service) CheckConsentEnd(until time.Time) error {
 	return nil
 }
 
+// ConsentEndRange is the first and the last day (midnight of dates in Kazakhstan, as a
+// date input gives them) a person may choose for a consent to end, so that the form can
+// offer exactly the days CheckConsentEnd accepts: today, unless its last second has
+// passed, and the last day that ends within the longest a consent may last.
+func (s *Service) ConsentEndRange() (first, last time.Time) {
+	now := s.now()
+	day := func(t time.Time) time.Time {
+		y, m, d := t.In(Astana).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, Astana)
+	}
+	first = day(now)
+	if !EndOfDay(first).After(now) {
+		first = first.AddDate(0, 0, 1)
+	}
+	limit := now.Add(s.maxConsent())
+	last = day(limit)
+	if EndOfDay(last).After(limit) {
+		last = last.AddDate(0, 0, -1)
+	}
+	return first, last
+}
+
 // maxConsent is the longest a consent may last.
 func (s *Service) maxConsent() time.Duration { return s.cfg.MaxTokenLifetime * 5 }
 
@@ -199,7 +221,8 @@ func (s *Service) validateRequest(ctx context.Context, r *ConsentRequest) error 
 	}
 	now := s.now()
 	if !r.ValidUntil.After(now) || r.ValidUntil.Sub(now) > s.maxConsent() {
-		return ErrConsentInvalid.WithDetail("valid_until must be in the future and at most 5 years ahead")
+		return ErrConsentInvalid.WithDetail(fmt.Sprintf("valid_until must be in the future and no later than %s (the longest a consent may last)",
+			now.Add(s.maxConsent()).UTC().Truncate(time.Second).Format(time.RFC3339))).With("field", "valid_until")
 	}
 	r.ValidUntil = r.ValidUntil.UTC().Truncate(time.Second)
 	d, err := s.directory(ctx)

@@ -2,12 +2,14 @@ package pd
 
 import (
 	"crypto/x509"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
 )
@@ -306,5 +308,50 @@ func TestConsentTextV3AndEnd(t *testing.T) {
 	wantCode(t, f.svc.CheckConsentEnd(f.now.Add(f.svc.maxConsent()+time.Second)), "pd.consent.end_too_far", "PD-3.2")
 	if err := f.svc.CheckConsentEnd(f.now.Add(f.svc.maxConsent())); err != nil {
 		t.Errorf("the longest allowed end: %v", err)
+	}
+}
+
+// rule PD-3.2: the days the form offers for a consent's end are exactly those that
+// CheckConsentEnd accepts, at any time of day, including the last second of one.
+func TestConsentEndRange(t *testing.T) {
+	f := newFixture(t, storetest.Open(t))
+	base := time.Date(2026, 12, 5, 0, 0, 0, 0, Astana)
+	for _, at := range []time.Time{
+		base,
+		base.Add(9 * time.Hour),
+		base.Add(19*time.Hour + 30*time.Minute), // 14:30 UTC: the next day in UTC+5 starts at 19:00 UTC
+		base.Add(24*time.Hour - 500*time.Millisecond),
+	} {
+		f.now = at.UTC()
+		first, last := f.svc.ConsentEndRange()
+		if first.Location() != Astana || first.Hour() != 0 || last.Hour() != 0 {
+			t.Fatalf("%v: not days in Astana: %v %v", at, first, last)
+		}
+		if err := f.svc.CheckConsentEnd(EndOfDay(first)); err != nil {
+			t.Errorf("%v: first day %v refused: %v", at, first, err)
+		}
+		wantCode(t, f.svc.CheckConsentEnd(EndOfDay(first.AddDate(0, 0, -1))), "pd.consent.end_past", "PD-3.2")
+		if err := f.svc.CheckConsentEnd(EndOfDay(last)); err != nil {
+			t.Errorf("%v: last day %v refused: %v", at, last, err)
+		}
+		wantCode(t, f.svc.CheckConsentEnd(EndOfDay(last.AddDate(0, 0, 1))), "pd.consent.end_too_far", "PD-3.2")
+	}
+	// In its last half-second, today can no longer be chosen.
+	f.now = base.Add(24*time.Hour - 500*time.Millisecond).UTC()
+	if first, _ := f.svc.ConsentEndRange(); !first.Equal(base.AddDate(0, 0, 1)) {
+		t.Errorf("first day at 23:59:59.5: %v", first)
+	}
+	f.now = base.Add(9 * time.Hour).UTC()
+	if first, _ := f.svc.ConsentEndRange(); !first.Equal(base) {
+		t.Errorf("first day at 09:00: %v", first)
+	}
+
+	// The API's refusal names the latest end allowed and the field.
+	req := cabinetReq(f, iinAdult)
+	req.ValidUntil = EndOfDay(base.AddDate(10, 0, 0))
+	_, err := f.svc.GiveConsent(t.Context(), req)
+	var p *problem.Problem
+	if !errors.As(err, &p) || p.Code != "pd.consent.invalid" || p.Extra["field"] != "valid_until" || !strings.Contains(p.Detail, "2031-12-0") {
+		t.Errorf("ten years: %v", err)
 	}
 }

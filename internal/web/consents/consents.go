@@ -59,6 +59,7 @@ type PersonalData interface {
 	DataOwners(ctx context.Context) ([]pd.DataOwner, error)
 	ServiceCodes(ctx context.Context) ([]pd.ServiceCode, error)
 	CheckConsentEnd(until time.Time) error
+	ConsentEndRange() (first, last time.Time)
 	ConsentTextFor(ctx context.Context, r pd.ConsentRequest) (string, error)
 	ConsentXMLFor(ctx context.Context, r pd.ConsentRequest) (string, error)
 	FileComplaint(ctx context.Context, citizenIIN string, eventID int64, text string) (*pd.Complaint, error)
@@ -541,6 +542,9 @@ type formData struct {
 	Form          form
 	Organizations []web.Party
 	Owners        []ownerChoice
+	// EndMin and EndMax bound the end date input (YYYY-MM-DD); LastEnd names the last
+	// day for people.
+	EndMin, EndMax, LastEnd string
 }
 
 // ownerChoice is a data owner and its data sets as the form offers them.
@@ -573,7 +577,8 @@ func (a *area) renderForm(w http.ResponseWriter, r *http.Request, p *web.Page, f
 	if err != nil {
 		return err
 	}
-	d := formData{Form: f}
+	first, last := a.cfg.PD.ConsentEndRange()
+	d := formData{Form: f, EndMin: first.Format(time.DateOnly), EndMax: last.Format(time.DateOnly), LastEnd: i18n.Date(p.Lang, last)}
 	for _, o := range orgs {
 		d.Organizations = append(d.Organizations, web.Party{Name: o.NameIn(p.Lang), BIN: o.BIN})
 	}

@@ -99,6 +99,11 @@ func (f *fakePD) CheckConsentEnd(until time.Time) error {
 	}
 	return nil
 }
+func (f *fakePD) ConsentEndRange() (first, last time.Time) {
+	y, m, d := time.Now().In(pd.Astana).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, pd.Astana)
+	return today, today.AddDate(5, 0, -1)
+}
 func (f *fakePD) DataOwners(context.Context) ([]pd.DataOwner, error) {
 	return []pd.DataOwner{{BIN: "100040000208", Name: "Register", DataSets: []pd.DataSet{
 		{Code: "identity", Title: "Identity", Titles: pd.Titles{KK: "Жеке куәлік", RU: "Удостоверение личности", EN: "Identity card"}},
@@ -561,6 +566,17 @@ func TestConsentEnd(t *testing.T) {
 	}
 	if len(f.given) != 2 || len(f.refused) != 0 {
 		t.Errorf("a refused end reached the domain: %d given, %d refused", len(f.given), len(f.refused))
+	}
+
+	// The form offers exactly the days the domain accepts (its ConsentEndRange): the
+	// date input is bounded and the hint names the last day, in each language.
+	first, last := f.ConsentEndRange()
+	for _, lang := range []string{"kk", "ru", "en"} {
+		page := html.UnescapeString(h.Get("/consents/new?lang="+lang, c).Body.String())
+		bounds := `min="` + first.Format(time.DateOnly) + `" max="` + last.Format(time.DateOnly) + `"`
+		if !strings.Contains(page, bounds) || !strings.Contains(page, i18n.T(lang, "consent.hint.until", i18n.Date(lang, last))) {
+			t.Errorf("%s: the end date input lacks %s or the hint naming %s", lang, bounds, i18n.Date(lang, last))
+		}
 	}
 }
 
