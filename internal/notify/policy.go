@@ -21,6 +21,9 @@ const PolicyVersion = "2026-12"
 
 // Category is the policy of one category of notice.
 type Category struct {
+	// Titles name the category for people (the authorized body's console); Kazakh and
+	// Russian are required.
+	Titles Titles `json:"titles"`
 	// ReminderAfterHours: an unread notice is reminded of on the citizen's channels
 	// this long after delivery (0: never), separately for legally significant notices
 	// and others (Suomi.fi: 3 and 7 days).
@@ -34,6 +37,29 @@ type Category struct {
 	// DeemedDeliveredAfterHours: a legally significant notice still unread this long
 	// after delivery is deemed delivered (0: never; Austria and Germany: the third day).
 	DeemedDeliveredAfterHours int `json:"deemed_delivered_after_hours"`
+}
+
+// Titles are a name in Kazakh, Russian and English.
+type Titles struct {
+	KK string `json:"kk"`
+	RU string `json:"ru"`
+	EN string `json:"en,omitempty"`
+}
+
+// In is the title in lang, or else in Russian, Kazakh, English: the fallback order of
+// notices' content (docs/notify.md).
+func (t Titles) In(lang string) string {
+	switch {
+	case lang == "kk" && t.KK != "":
+		return t.KK
+	case lang == "en" && t.EN != "":
+		return t.EN
+	case t.RU != "":
+		return t.RU
+	case t.KK != "":
+		return t.KK
+	}
+	return t.EN
 }
 
 // Policy is one version of the policy file.
@@ -63,6 +89,9 @@ func ParsePolicy(b []byte) (*Policy, error) {
 	for k, c := range p.Categories {
 		if !categoryPattern.MatchString(k) {
 			return nil, fmt.Errorf("notify: policy %s: bad category key %q", p.Version, k)
+		}
+		if c.Titles.KK == "" || c.Titles.RU == "" {
+			return nil, fmt.Errorf("notify: policy %s: %s: titles in kk and ru are required", p.Version, k)
 		}
 		if c.ReminderAfterHours.Significant < 0 || c.ReminderAfterHours.Other < 0 || c.DeemedDeliveredAfterHours < 0 {
 			return nil, fmt.Errorf("notify: policy %s: %s: negative duration", p.Version, k)

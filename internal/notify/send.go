@@ -102,6 +102,15 @@ func (s *Service) Categories() []string {
 	return slices.Sorted(maps.Keys(s.policy.Categories))
 }
 
+// CategoryTitle names a category in lang as the policy in force does; a code the
+// policy does not know is returned as it is.
+func (s *Service) CategoryTitle(code, lang string) string {
+	if c, ok := s.policy.Categories[code]; ok {
+		return c.Titles.In(lang)
+	}
+	return code
+}
+
 // Senders returns the sender-permission directory: categories by BIN.
 func (s *Service) Senders(ctx context.Context) (map[string][]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT bin, categories FROM notify_senders ORDER BY bin`)

@@ -21,6 +21,7 @@ type Senders interface {
 	SetSender(ctx context.Context, actor, bin string, categories []string) error
 	SenderHistory(ctx context.Context, bin string) ([]notify.SenderChange, error)
 	Categories() []string
+	CategoryTitle(code, lang string) string
 }
 
 var sendersView = views.Add("senders", "console.senders.title")
@@ -28,6 +29,8 @@ var sendersView = views.Add("senders", "console.senders.title")
 type sendersData struct {
 	Rows       []senderRow
 	Categories []string
+	// Titles name the categories in the page's language.
+	Titles map[string]string
 	// What was typed into the form that failed, shown again.
 	BIN     string
 	Checked []string
@@ -43,6 +46,15 @@ type senderLine struct {
 	At         time.Time
 	Categories []string
 	Who, WhoID string
+}
+
+// Title names a category (a code no longer in the policy, in an old history line, is
+// shown as it is).
+func (d sendersData) Title(c string) string {
+	if t, ok := d.Titles[c]; ok {
+		return t
+	}
+	return c
 }
 
 // Has reports whether c is among cs (the template ticks its boxes with it).
@@ -63,7 +75,10 @@ func (a *area) renderSenders(w http.ResponseWriter, r *http.Request, sess *ident
 	if err != nil {
 		return err
 	}
-	d := sendersData{Categories: a.cfg.Senders.Categories()}
+	d := sendersData{Categories: a.cfg.Senders.Categories(), Titles: map[string]string{}}
+	for _, c := range d.Categories {
+		d.Titles[c] = a.cfg.Senders.CategoryTitle(c, p.Lang)
+	}
 	for _, bin := range slices.Sorted(maps.Keys(dir)) {
 		row := senderRow{Org: web.Party{Name: names[bin], BIN: bin}, Categories: dir[bin]}
 		h, err := a.cfg.Senders.SenderHistory(ctx, bin)

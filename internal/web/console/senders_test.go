@@ -51,6 +51,13 @@ func (f *fakeDirs) SenderHistory(_ context.Context, bin string) ([]notify.Sender
 }
 
 func (f *fakeDirs) Categories() []string { return senderCategories }
+func (f *fakeDirs) CategoryTitle(code, lang string) string {
+	t := map[string]notify.Titles{"court": {KK: "Сот", RU: "Суд", EN: "Courts"}, "general": {KK: "Жалпы", RU: "Общие"}, "tax": {KK: "Салық", RU: "Налоги", EN: "Taxes"}}
+	if n, ok := t[code]; ok {
+		return n.In(lang)
+	}
+	return code
+}
 
 // TestConsoleSenders: staff grant an organisation categories of notices, change and
 // withdraw them, and see each change with who made it; a bad BIN or an unknown
@@ -131,5 +138,16 @@ func TestConsoleSendersReadable(t *testing.T) {
 		}
 		webtest.Readable(t, "senders", lang, w.Body.String())
 		webtest.Readable(t, "senders refused", lang, h.Post("/console/senders?lang="+lang, url.Values{"bin": {"1"}}, s).Body.String())
+		// Categories are named in the page's language, the code beside the name; the
+		// history names them too.
+		page := w.Body.String()
+		tax := (&fakeDirs{}).CategoryTitle("tax", lang)
+		if !strings.Contains(page, `id="cat-100000000001-tax" checked> `+tax+` <span class="secondary">(tax)</span>`) ||
+			!strings.Contains(page, `id="new-cat-court"> `+(&fakeDirs{}).CategoryTitle("court", lang)+` <span`) {
+			t.Errorf("%s: the categories are not named:\n%s", lang, page)
+		}
+		if hist := regexp.MustCompile(`(?s)id="sender-history-100000000001">(.*?)</ol>`).FindStringSubmatch(page); hist == nil || !strings.Contains(hist[1], ": "+tax+" ") {
+			t.Errorf("%s: history does not name the category: %v", lang, hist)
+		}
 	}
 }
