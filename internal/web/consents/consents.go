@@ -563,7 +563,13 @@ type signData struct {
 
 func (a *area) consentForm(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
 	p := a.s.Page(w, r, sess)
-	return a.renderForm(w, r, p, form{Until: time.Now().In(i18n.Zone).AddDate(1, 0, 0).Format(time.DateOnly)}, nil)
+	// A year from today by default, on the service's clock, within the days allowed.
+	first, last := a.cfg.PD.ConsentEndRange()
+	until := first.AddDate(1, 0, 0)
+	if until.After(last) {
+		until = last
+	}
+	return a.renderForm(w, r, p, form{Until: until.Format(time.DateOnly)}, nil)
 }
 
 // renderForm shows the form with what the citizen typed; with p.Fields or ferr it

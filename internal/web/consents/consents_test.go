@@ -574,7 +574,8 @@ func TestConsentEnd(t *testing.T) {
 	for _, lang := range []string{"kk", "ru", "en"} {
 		page := html.UnescapeString(h.Get("/consents/new?lang="+lang, c).Body.String())
 		bounds := `min="` + first.Format(time.DateOnly) + `" max="` + last.Format(time.DateOnly) + `"`
-		if !strings.Contains(page, bounds) || !strings.Contains(page, i18n.T(lang, "consent.hint.until", i18n.Date(lang, last))) {
+		if !strings.Contains(page, bounds+` aria-describedby="until-hint" value="`+first.AddDate(1, 0, 0).Format(time.DateOnly)+`"`) ||
+			!strings.Contains(page, i18n.T(lang, "consent.hint.until", i18n.Date(lang, last))) {
 			t.Errorf("%s: the end date input lacks %s or the hint naming %s", lang, bounds, i18n.Date(lang, last))
 		}
 	}
