@@ -107,8 +107,14 @@ func (a *area) history(w http.ResponseWriter, r *http.Request, sess *identity.Se
 		if k := "event." + e.Type; i18n.Has(p.Lang, k) {
 			label = i18n.T(p.Lang, k)
 		}
+		kind, id, _ := strings.Cut(e.Actor, ":")
+		// A consent an organisation recorded was given to it, not by it: the event says
+		// so, since the "by" column names the organisation.
+		if k := "event." + e.Type + ".by_org"; kind == "org" && i18n.Has(p.Lang, k) {
+			label = i18n.T(p.Lang, k)
+		}
 		rw := row{Index: e.Index, Time: time.UnixMicro(e.Time), Label: label, Verified: e.Verified, Problem: e.Problem}
-		switch kind, id, _ := strings.Cut(e.Actor, ":"); {
+		switch {
 		case e.Actor == sess.Citizen.Ref():
 			rw.Actor = sess.Citizen.Name
 		case kind == "org":

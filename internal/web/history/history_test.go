@@ -44,6 +44,7 @@ func (f *fakeLog) SubjectHistory(_ context.Context, subject string) ([]auditlog.
 	}
 	return []auditlog.HistoryEntry{
 		{Index: 3, Time: t, Type: "no.such.event", Actor: "org:100000000001", Verified: false, Problem: "inclusion proof"},
+		{Index: 5, Time: t, Type: "pd.consent.given", Actor: "org:100000000001", Verified: true},
 		{Index: 7, Time: t, Type: "pd.consent.given", Actor: subject, Verified: true},
 	}, nil
 }
@@ -101,6 +102,10 @@ func TestHistory(t *testing.T) {
 	}
 	if strings.Contains(page, "no.such.event") {
 		t.Error("an unknown event shows its code")
+	}
+	// A consent the bank recorded is not one the bank gave: its own words, once.
+	if strings.Count(page, i18n.T("en", "event.pd.consent.given.by_org")) != 1 || strings.Count(page, ">"+i18n.T("en", "event.pd.consent.given")+"<") != 1 {
+		t.Errorf("a consent recorded by an organisation is not told apart from one the citizen gave:\n%s", page)
 	}
 	if f.asked[0] != "citizen:1" {
 		t.Errorf("asked the log about %q", f.asked)
