@@ -37,6 +37,17 @@ func When(lang string, t time.Time) string {
 	return T(lang, "time.when", Date(lang, t), t.Format("15:04"), zoneName(lang, t))
 }
 
+// Until writes the end of something that lasts (a consent's "valid until"): its day
+// alone when it ends with that day in Kazakhstan (23:59:59), as the cabinet's consents
+// do, and the time with it otherwise, so that a consent ending at 14:00 is not read as
+// lasting through the day.
+func Until(lang string, t time.Time) string {
+	if l := t.In(Zone); l.Hour() == 23 && l.Minute() == 59 && l.Second() == 59 {
+		return Date(lang, t)
+	}
+	return When(lang, t)
+}
+
 // zoneName names the zone with its offset at t, taken from tzdata.
 func zoneName(lang string, t time.Time) string {
 	_, off := t.Zone()

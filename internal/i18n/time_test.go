@@ -28,3 +28,18 @@ func TestWhen(t *testing.T) {
 		t.Errorf("2023: %q", got)
 	}
 }
+
+// A consent lasting through a day says the day; one ending at another time says when.
+func TestUntil(t *testing.T) {
+	endOfDay := time.Date(2027, 3, 1, 18, 59, 59, 0, time.UTC) // 23:59:59 in Astana
+	if got := Until("en", endOfDay); got != "1 March 2027" {
+		t.Errorf("end of day: %q", got)
+	}
+	if got := Until("ru", time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)); got != "1 марта 2027 г., 14:00 (время Астаны, UTC+5)" {
+		t.Errorf("14:00: %q", got)
+	}
+	// 23:59:59 UTC is 04:59:59 the next day in Astana: not the end of a day there.
+	if got := Until("en", time.Date(2027, 3, 1, 23, 59, 59, 0, time.UTC)); got != "2 March 2027, 04:59 (Astana time, UTC+5)" {
+		t.Errorf("23:59:59 UTC: %q", got)
+	}
+}

@@ -250,6 +250,7 @@ func (s *Shell) funcs(lang string) template.FuncMap {
 		// element; every area's pages use them, never t.Format.
 		"when": func(t time.Time) template.HTML { return timeHTML(i18n.When(lang, t), t) },
 		"date": func(t time.Time) template.HTML { return timeHTML(i18n.Date(lang, t), t) },
+		"until": func(t time.Time) template.HTML { return timeHTML(i18n.Until(lang, t), t) },
 	}
 }
 

@@ -155,9 +155,17 @@ func TestGuards(t *testing.T) {
 // (PD-3.5), and revokes their own consent only after confirming it (PD-3.3).
 func TestConsentsPage(t *testing.T) {
 	h, f := mount(t)
-	f.consents = []pd.Consent{{ID: "c1", Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"}, Decision: "given", Status: "active", ValidUntil: time.Now()}}
+	// One recorded by the bank ends at 14:00 Astana time; one given here lasts through its day.
+	f.consents = []pd.Consent{{ID: "c1", Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"}, Decision: "given", Status: "active", ValidUntil: time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)},
+		{ID: "c2", Initiator: "100040000109", Owner: "100040000208", DataSets: []string{"identity"}, Decision: "given", Status: "active", ValidUntil: pd.EndOfDay(time.Date(2027, 4, 2, 0, 0, 0, 0, pd.Astana))}}
 	c := h.Citizen("900101300001", "Aigerim")
 	page := h.Get("/consents?lang=en", c).Body.String()
+	if !strings.Contains(page, ">1 March 2027, 14:00 (Astana time, UTC+5)<") || !strings.Contains(page, ">2 April 2027<") {
+		t.Errorf("the ends are not written as they are:\n%s", page)
+	}
+	if w := h.Get("/consents/c1/revoke?lang=en", c).Body.String(); !strings.Contains(w, "1 March 2027, 14:00") {
+		t.Errorf("the revoke page hides the end's time")
+	}
 	for _, want := range []string{`id="consent-c1"`, `id="revoke-c1"`, `id="holders"`, `id="nav-consents"`, `id="nav-access"`, "Bank of Tests", "BIN 100040000109", "Identity card"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("consents page has no %s", want)
