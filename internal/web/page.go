@@ -246,10 +246,10 @@ func (s *Shell) funcs(lang string) template.FuncMap {
 		"static": s.static.url,
 		// signMessages are the catalog keys sign.js shows (templates/sign.html).
 		"signMessages": func() []string { return signMessages },
-		// when and date show an instant in Kazakhstan's time (When, Date) in a <time>
+		// when, date and until show an instant in Kazakhstan's time (When, Date, Until) in a <time>
 		// element; every area's pages use them, never t.Format.
-		"when": func(t time.Time) template.HTML { return timeHTML(i18n.When(lang, t), t) },
-		"date": func(t time.Time) template.HTML { return timeHTML(i18n.Date(lang, t), t) },
+		"when":  func(t time.Time) template.HTML { return timeHTML(i18n.When(lang, t), t) },
+		"date":  func(t time.Time) template.HTML { return timeHTML(i18n.Date(lang, t), t) },
 		"until": func(t time.Time) template.HTML { return timeHTML(i18n.Until(lang, t), t) },
 	}
 }
