@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"github.com/senimkz/senim/internal/pd"
 )
 
 // The reminder policy is data: a versioned file per version under policy/, the newest
@@ -23,7 +25,7 @@ const PolicyVersion = "2026-12"
 type Category struct {
 	// Titles name the category for people (the authorized body's console); Kazakh and
 	// Russian are required.
-	Titles Titles `json:"titles"`
+	Titles pd.Titles `json:"titles"`
 	// ReminderAfterHours: an unread notice is reminded of on the citizen's channels
 	// this long after delivery (0: never), separately for legally significant notices
 	// and others (Suomi.fi: 3 and 7 days).
@@ -37,29 +39,6 @@ type Category struct {
 	// DeemedDeliveredAfterHours: a legally significant notice still unread this long
 	// after delivery is deemed delivered (0: never; Austria and Germany: the third day).
 	DeemedDeliveredAfterHours int `json:"deemed_delivered_after_hours"`
-}
-
-// Titles are a name in Kazakh, Russian and English.
-type Titles struct {
-	KK string `json:"kk"`
-	RU string `json:"ru"`
-	EN string `json:"en,omitempty"`
-}
-
-// In is the title in lang, or else in Russian, Kazakh, English: the fallback order of
-// notices' content (docs/notify.md).
-func (t Titles) In(lang string) string {
-	switch {
-	case lang == "kk" && t.KK != "":
-		return t.KK
-	case lang == "en" && t.EN != "":
-		return t.EN
-	case t.RU != "":
-		return t.RU
-	case t.KK != "":
-		return t.KK
-	}
-	return t.EN
 }
 
 // Policy is one version of the policy file.

@@ -3,6 +3,8 @@ package notify
 import (
 	"strings"
 	"testing"
+
+	"github.com/senimkz/senim/internal/pd"
 )
 
 // Every category of the policy in force is named for people in Kazakh and Russian, so
@@ -27,7 +29,7 @@ func TestPolicyCategoryTitles(t *testing.T) {
 		t.Errorf("an unknown code: %q", got)
 	}
 	// English is optional: Russian stands in.
-	if got := (Titles{KK: "Салық", RU: "Налоги"}).In("en"); got != "Налоги" {
+	if got := (pd.Titles{KK: "Салық", RU: "Налоги"}).In("en"); got != "Налоги" {
 		t.Errorf("no English: %q", got)
 	}
 

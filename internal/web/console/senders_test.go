@@ -12,6 +12,7 @@ import (
 
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/notify"
+	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
 
@@ -52,7 +53,7 @@ func (f *fakeDirs) SenderHistory(_ context.Context, bin string) ([]notify.Sender
 
 func (f *fakeDirs) Categories() []string { return senderCategories }
 func (f *fakeDirs) CategoryTitle(code, lang string) string {
-	t := map[string]notify.Titles{"court": {KK: "Сот", RU: "Суд", EN: "Courts"}, "general": {KK: "Жалпы", RU: "Общие"}, "tax": {KK: "Салық", RU: "Налоги", EN: "Taxes"}}
+	t := map[string]pd.Titles{"court": {KK: "Сот", RU: "Суд", EN: "Courts"}, "general": {KK: "Жалпы", RU: "Общие"}, "tax": {KK: "Салық", RU: "Налоги", EN: "Taxes"}}
 	if n, ok := t[code]; ok {
 		return n.In(lang)
 	}
