@@ -4,6 +4,7 @@ import (
 	"html"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -105,15 +106,32 @@ func TestConsole(t *testing.T) {
 	if on, _ := a.PD.TR2Enforced(t.Context()); !on {
 		t.Error("TR-2 not switched on")
 	}
-	if st, _ := be.post("/console/grounds", url.Values{"csrf": {scsrf}, "code": {"TAX-12"}, "title_kk": {"Салық"}, "title_ru": {"Налог"}, "title_en": {"Tax audit"}, "legal_ref": {"Tax Code, art. 12"}, "notify": {"now"}}); st != 200 {
+	// The law is named in Kazakh and Russian (English optional); without the Kazakh form
+	// the ground is refused and nothing is stored.
+	taxGround := url.Values{"csrf": {scsrf}, "code": {"TAX-12"}, "title_kk": {"Салық"}, "title_ru": {"Налог"}, "title_en": {"Tax audit"},
+		"legal_ref_ru": {"Налоговый кодекс, статья 12"}, "notify": {"now"}}
+	if st, page := be.post("/console/grounds", taxGround); st < 400 || !strings.Contains(page, html.EscapeString(i18n.T("en", "console.err.legal_ref_kk"))) ||
+		!strings.Contains(page, `value="Налоговый кодекс, статья 12"`) {
+		t.Errorf("a ground without its legal reference in Kazakh: %d, the page names no field or lost what was typed", st)
+	}
+	if gs, _ := a.PD.Grounds(t.Context()); slices.ContainsFunc(gs, func(g pd.Ground) bool { return g.Code == "TAX-12" }) {
+		t.Error("a refused ground was stored")
+	}
+	taxGround.Set("legal_ref_kk", "Салық кодексінің 12-бабы")
+	if st, _ := be.post("/console/grounds", taxGround); st != 200 {
 		t.Errorf("new ground: %d", st)
 	}
 	if _, page := newBrowser(t, srv.URL).get("/directories"); !strings.Contains(page, "TAX-12") {
 		t.Error("the new ground is not in the public directories")
 	}
+	if gs, _ := a.PD.Grounds(t.Context()); !slices.ContainsFunc(gs, func(g pd.Ground) bool {
+		return g.Code == "TAX-12" && g.LegalRefIn("kk") == "Салық кодексінің 12-бабы" && g.LegalRefIn("en") == "Налоговый кодекс, статья 12"
+	}) {
+		t.Errorf("the ground's legal references are not stored per language: %+v", gs)
+	}
 	// A ground whose notice is deferred by a secrecy period, a protocol permission for it,
 	// and a new proactive service.
-	if st, page := be.post("/console/grounds", url.Values{"csrf": {scsrf}, "code": {"SEC-30"}, "title_kk": {"Құпия"}, "title_ru": {"Секретно"}, "title_en": {"Secret inquiry"}, "legal_ref": {"Law X, art. 3"}, "notify": {"period"}, "period_days": {"30"}}); st != 200 {
+	if st, page := be.post("/console/grounds", url.Values{"csrf": {scsrf}, "code": {"SEC-30"}, "title_kk": {"Құпия"}, "title_ru": {"Секретно"}, "title_en": {"Secret inquiry"}, "legal_ref_kk": {"X Заңы, 3-бап"}, "legal_ref_ru": {"Закон X, статья 3"}, "notify": {"period"}, "period_days": {"30"}}); st != 200 {
 		t.Fatalf("deferred ground: %d\n%s", st, page)
 	}
 	grounds, _ := a.PD.Grounds(t.Context())
@@ -126,7 +144,7 @@ func TestConsole(t *testing.T) {
 	if sec == nil || sec.Notify != pd.NotifyPeriod || sec.NotifyPeriodSeconds != 30*86400 {
 		t.Errorf("deferred ground stored as %+v", sec)
 	}
-	if st, _ := be.post("/console/grounds", url.Values{"csrf": {scsrf}, "code": {"SEC-X"}, "title_kk": {"a"}, "title_ru": {"b"}, "title_en": {"c"}, "legal_ref": {"d"}, "notify": {"period"}}); st < 400 {
+	if st, _ := be.post("/console/grounds", url.Values{"csrf": {scsrf}, "code": {"SEC-X"}, "title_kk": {"a"}, "title_ru": {"b"}, "title_en": {"c"}, "legal_ref_kk": {"d"}, "legal_ref_ru": {"d"}, "notify": {"period"}}); st < 400 {
 		t.Errorf("a secrecy period without days accepted: %d", st)
 	}
 	var police string

@@ -75,9 +75,10 @@ type Titled struct {
 
 // Ground is a legal ground: its titles in the three languages and its legal reference.
 type Ground struct {
-	Code     string    `json:"code"`
-	Titles   pd.Titles `json:"titles"`
-	LegalRef string    `json:"legal_ref,omitempty"`
+	Code      string    `json:"code"`
+	Titles    pd.Titles `json:"titles"`
+	LegalRef  string    `json:"legal_ref,omitempty"`
+	LegalRefs pd.Titles `json:"legal_refs,omitzero"`
 }
 
 // directory is a snapshot of the directories for one batch of events.
@@ -160,7 +161,7 @@ func (d *directory) ground(code string) *Ground {
 	if !ok {
 		return &Ground{Code: code}
 	}
-	return &Ground{Code: code, Titles: g.Titles, LegalRef: g.LegalRef}
+	return &Ground{Code: code, Titles: g.Titles, LegalRef: g.LegalRef, LegalRefs: g.LegalRefs}
 }
 
 // The payloads notify reads; they name no IIN.

@@ -51,7 +51,8 @@ func (fakeDir) DataOwners(context.Context) ([]pd.DataOwner, error) {
 }
 
 func (fakeDir) Grounds(context.Context) ([]pd.Ground, error) {
-	return []pd.Ground{{Code: "crim-proc", Titles: pd.Titles{KK: "Қылмыстық іс жүргізу", RU: "Уголовный процесс", EN: "Criminal procedure"}, LegalRef: "CPC RK art. 122"}}, nil
+	return []pd.Ground{{Code: "crim-proc", Titles: pd.Titles{KK: "Қылмыстық іс жүргізу", RU: "Уголовный процесс", EN: "Criminal procedure"}, LegalRef: "CPC RK art. 122",
+		LegalRefs: pd.Titles{KK: "ҚР ҚПК 122-бабы", RU: "УПК РК, ст. 122"}}}, nil
 }
 
 func (fakeDir) ServiceCodes(context.Context) ([]pd.ServiceCode, error) {
@@ -152,7 +153,8 @@ func body(c *Content) string { return c.Title + "\n" + strings.Join(c.Body, "\n"
 // Every pd event that touches a citizen's data becomes one notice that names the
 // organisation, the data owner, the data in plain words, the ground with its legal
 // reference and the time in Kazakhstan; a sealed issuance shows only once pd releases
-// its notice.
+// its notice. The law is cited in the notice's language where the directory has that
+// form, and as the authorized body cites it where it has not (here English).
 func TestNoticesFromEvents(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
@@ -176,14 +178,17 @@ func TestNoticesFromEvents(t *testing.T) {
 		}
 		ru := n.Content("ru")
 		for _, want := range []string{"Доступ к вашим данным", "Halyk Bank (БИН " + binBank + ")", "Population register", "Identity document data",
-			"Уголовный процесс — CPC RK art. 122", "2 марта 2026 г., 12:30 (время Астаны, UTC+5)"} {
+			"Уголовный процесс — УПК РК, ст. 122", "2 марта 2026 г., 12:30 (время Астаны, UTC+5)"} {
 			if !strings.Contains(body(&ru), want) {
 				t.Errorf("ru notice lacks %q:\n%s", want, body(&ru))
 			}
 		}
 		kk, en := n.Content("kk"), n.Content("en")
-		if !strings.Contains(body(&kk), "Қылмыстық іс жүргізу") || !strings.Contains(body(&en), "Criminal procedure") || en.Title != "Your data was accessed" {
+		if !strings.Contains(body(&kk), "Қылмыстық іс жүргізу — ҚР ҚПК 122-бабы") || !strings.Contains(body(&en), "Criminal procedure — CPC RK art. 122") || en.Title != "Your data was accessed" {
 			t.Errorf("not rendered per language:\n%s\n%s", body(&kk), body(&en))
+		}
+		if strings.Contains(body(&kk)+body(&ru), "CPC RK") {
+			t.Errorf("a kk or ru notice cites the law in English:\n%s\n%s", body(&kk), body(&ru))
 		}
 
 		// The deferral ends: pd emits pd.access.notice, which is the notice.

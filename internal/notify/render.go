@@ -180,8 +180,8 @@ func ground(g *Ground, lang string) string {
 			title = alt
 		}
 	}
-	if g.LegalRef != "" {
-		title += " — " + g.LegalRef
+	if ref := (pd.Ground{LegalRef: g.LegalRef, LegalRefs: g.LegalRefs}).LegalRefIn(lang); ref != "" {
+		title += " — " + ref
 	}
 	return title
 }

@@ -117,7 +117,7 @@ func TestConsumerSharesFacts(t *testing.T) {
 		}
 		for _, n := range list {
 			ru := n.Content("ru")
-			for _, want := range []string{"Halyk Bank (БИН " + binBank + ")", "Population register", "Identity document data", "Уголовный процесс — CPC RK art. 122", "2 марта 2026 г., 12:30 (время Астаны, UTC+5)"} {
+			for _, want := range []string{"Halyk Bank (БИН " + binBank + ")", "Population register", "Identity document data", "Уголовный процесс — УПК РК, ст. 122", "2 марта 2026 г., 12:30 (время Астаны, UTC+5)"} {
 				if !strings.Contains(body(&ru), want) {
 					t.Errorf("notice %s lacks %q:\n%s", n.Ref, want, body(&ru))
 				}

@@ -1,6 +1,7 @@
 package pd
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -137,10 +138,13 @@ const (
 
 // Ground is a legal ground for access without consent (flow 2).
 type Ground struct {
-	Code     string `json:"code"`
-	Titles   Titles `json:"titles"`
-	LegalRef string `json:"legal_ref"`
-	Notify   string `json:"notify"`
+	Code   string `json:"code"`
+	Titles Titles `json:"titles"`
+	// LegalRef is the legal reference as the authorized body cites it; LegalRefs are
+	// its forms in the cabinet's languages, where they differ (LegalRefIn).
+	LegalRef  string `json:"legal_ref"`
+	LegalRefs Titles `json:"legal_refs,omitzero"`
+	Notify    string `json:"notify"`
 	// NotifyUntil is the date of a NotifyUntil policy.
 	NotifyUntil time.Time `json:"notify_until,omitzero"`
 	// NotifyPeriodSeconds is the secrecy period of a NotifyPeriod policy.
@@ -148,6 +152,22 @@ type Ground struct {
 	Active              *bool     `json:"active,omitempty"`
 	UpdatedBy           string    `json:"updated_by,omitempty"`
 	UpdatedAt           time.Time `json:"updated_at,omitzero"`
+}
+
+// LegalRefIn is the legal reference in lang ("kk", "ru" or "en"): its form in that
+// language where the directory has one, otherwise the reference as cited. A notice
+// never cites the law in another of the cabinet's languages than the one it is
+// written in when the directory knows better.
+func (g Ground) LegalRefIn(lang string) string {
+	switch {
+	case lang == "kk" && g.LegalRefs.KK != "":
+		return g.LegalRefs.KK
+	case lang == "ru" && g.LegalRefs.RU != "":
+		return g.LegalRefs.RU
+	case lang == "en" && g.LegalRefs.EN != "":
+		return g.LegalRefs.EN
+	}
+	return g.LegalRef
 }
 
 // deferral returns until when an access at t on this ground is sealed (zero: notify now).
@@ -491,8 +511,12 @@ func (s *Service) ServiceCodes(ctx context.Context) ([]ServiceCode, error) {
 
 // PutGround creates or replaces a legal ground for access without consent.
 func (s *Service) PutGround(ctx context.Context, actor string, g Ground) (*Ground, error) {
-	if g.Titles.tooLong() || tooLong(g.LegalRef) {
+	if g.Titles.tooLong() || tooLong(g.LegalRef) || g.LegalRefs.tooLong() {
 		return nil, ErrInvalidDirectory.WithDetail("titles and the legal reference are at most 300 characters").With("field", "title_kk")
+	}
+	if g.LegalRef == "" {
+		// Given only in the cabinet's languages: cited as in Russian, then Kazakh.
+		g.LegalRef = cmp.Or(g.LegalRefs.RU, g.LegalRefs.KK, g.LegalRefs.EN)
 	}
 	if !validCode(g.Code) || g.Titles.KK == "" || g.Titles.RU == "" || g.Titles.EN == "" || g.LegalRef == "" {
 		return nil, ErrInvalidDirectory.WithDetail("a ground needs a code, titles in kk, ru and en, and a legal reference")
@@ -524,12 +548,13 @@ func (s *Service) PutGround(ctx context.Context, actor string, g Ground) (*Groun
 		until = store.Micros(g.NotifyUntil)
 	}
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO pd_grounds (code, title_kk, title_ru, title_en, legal_ref, notify, notify_until, notify_period, active, updated_by, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO pd_grounds (code, title_kk, title_ru, title_en, legal_ref, legal_ref_kk, legal_ref_ru, legal_ref_en, notify, notify_until, notify_period, active, updated_by, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (code) DO UPDATE SET title_kk = excluded.title_kk, title_ru = excluded.title_ru, title_en = excluded.title_en, legal_ref = excluded.legal_ref,
+			legal_ref_kk = excluded.legal_ref_kk, legal_ref_ru = excluded.legal_ref_ru, legal_ref_en = excluded.legal_ref_en,
 			notify = excluded.notify, notify_until = excluded.notify_until, notify_period = excluded.notify_period, active = excluded.active,
 			updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
-			g.Code, g.Titles.KK, g.Titles.RU, g.Titles.EN, g.LegalRef, g.Notify, until, g.NotifyPeriodSeconds, active, actor, store.Micros(g.UpdatedAt))
+			g.Code, g.Titles.KK, g.Titles.RU, g.Titles.EN, g.LegalRef, g.LegalRefs.KK, g.LegalRefs.RU, g.LegalRefs.EN, g.Notify, until, g.NotifyPeriodSeconds, active, actor, store.Micros(g.UpdatedAt))
 		if err != nil {
 			return err
 		}
@@ -548,7 +573,7 @@ func (s *Service) PutGround(ctx context.Context, actor string, g Ground) (*Groun
 
 // Grounds lists the directory of legal grounds for access without consent.
 func (s *Service) Grounds(ctx context.Context) ([]Ground, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT code, title_kk, title_ru, title_en, legal_ref, notify, notify_until, notify_period, active, updated_by, updated_at FROM pd_grounds ORDER BY code`)
+	rows, err := s.db.QueryContext(ctx, `SELECT code, title_kk, title_ru, title_en, legal_ref, legal_ref_kk, legal_ref_ru, legal_ref_en, notify, notify_until, notify_period, active, updated_by, updated_at FROM pd_grounds ORDER BY code`)
 	if err != nil {
 		return nil, err
 	}
@@ -558,7 +583,7 @@ func (s *Service) Grounds(ctx context.Context) ([]Ground, error) {
 		var g Ground
 		var until, at int64
 		var active bool
-		if err := rows.Scan(&g.Code, &g.Titles.KK, &g.Titles.RU, &g.Titles.EN, &g.LegalRef, &g.Notify, &until, &g.NotifyPeriodSeconds, &active, &g.UpdatedBy, &at); err != nil {
+		if err := rows.Scan(&g.Code, &g.Titles.KK, &g.Titles.RU, &g.Titles.EN, &g.LegalRef, &g.LegalRefs.KK, &g.LegalRefs.RU, &g.LegalRefs.EN, &g.Notify, &until, &g.NotifyPeriodSeconds, &active, &g.UpdatedBy, &at); err != nil {
 			return nil, err
 		}
 		if until != 0 {

@@ -144,3 +144,52 @@ func TestDirectoryOversize(t *testing.T) {
 		}
 	})
 }
+
+// A legal ground keeps its legal reference in each of the cabinet's languages on both
+// engines; a language without its own form cites the reference as the authorized body
+// does; a ground given only the languages' forms is cited as in Russian; an oversize
+// form is refused and nothing is stored.
+func TestGroundLegalRefs(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := t.Context()
+		refs := Titles{KK: "ҚР ҚПК 199-бабы", RU: "УПК РК, статья 199"}
+		if _, err := f.svc.PutGround(ctx, actorAdmin, Ground{Code: "CPC-199", Titles: Titles{"ҚПК 199", "УПК 199", "CPC art. 199"},
+			LegalRef: "CPC RK art. 199", LegalRefs: refs}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.PutGround(ctx, actorAdmin, Ground{Code: "ORD-12", Titles: Titles{"ЖІҚ", "ОРД", "Covert"},
+			LegalRefs: Titles{KK: "ЖІҚ туралы Заңның 12-бабы", RU: "Закон об ОРД, статья 12"}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.PutGround(ctx, actorAdmin, Ground{Code: "CPC-199", Titles: Titles{"ҚПК 199", "УПК 199", "CPC art. 199"},
+			LegalRef: "CPC RK art. 199", LegalRefs: Titles{RU: strings.Repeat("ж", MaxName+1)}})
+		wantCode(t, err, "pd.directory.invalid", "")
+		_, err = f.svc.PutGround(ctx, actorAdmin, Ground{Code: "NONE-1", Titles: Titles{"Ж", "О", "C"}})
+		wantCode(t, err, "pd.directory.invalid", "")
+
+		gs, err := f.svc.Grounds(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byCode := map[string]Ground{}
+		for _, g := range gs {
+			byCode[g.Code] = g
+		}
+		cpc, ord := byCode["CPC-199"], byCode["ORD-12"]
+		if cpc.LegalRefs != refs || cpc.LegalRef != "CPC RK art. 199" {
+			t.Fatalf("stored %q %+v", cpc.LegalRef, cpc.LegalRefs)
+		}
+		for lang, want := range map[string]string{"kk": refs.KK, "ru": refs.RU, "en": "CPC RK art. 199", "": "CPC RK art. 199"} {
+			if got := cpc.LegalRefIn(lang); got != want {
+				t.Errorf("LegalRefIn(%q) = %q, want %q", lang, got, want)
+			}
+		}
+		if ord.LegalRef != "Закон об ОРД, статья 12" || ord.LegalRefIn("kk") != "ЖІҚ туралы Заңның 12-бабы" {
+			t.Errorf("a ground given only its languages' forms: %q, kk %q", ord.LegalRef, ord.LegalRefIn("kk"))
+		}
+		if _, ok := byCode["NONE-1"]; ok {
+			t.Error("a ground without any legal reference was stored")
+		}
+	})
+}

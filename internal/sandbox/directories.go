@@ -59,12 +59,17 @@ func SeedDirectories(ctx context.Context, s *pd.Service, now time.Time) error {
 	}
 	if _, err := s.PutGround(ctx, sys, pd.Ground{Code: pd.SandboxGround, Titles: pd.Titles{
 		KK: "ҚР ҚПК 199-бабы (тергеу әрекеттері)", RU: "Статья 199 УПК РК (следственные действия)", EN: "Criminal Procedure Code art. 199 (investigative actions)"},
-		LegalRef: "Criminal Procedure Code of the Republic of Kazakhstan, art. 199"}); err != nil {
+		LegalRef: "Criminal Procedure Code of the Republic of Kazakhstan, art. 199",
+		LegalRefs: pd.Titles{KK: "Қазақстан Республикасы Қылмыстық-процестік кодексінің 199-бабы",
+			RU: "Уголовно-процессуальный кодекс Республики Казахстан, статья 199", EN: "Criminal Procedure Code of the Republic of Kazakhstan, art. 199"}}); err != nil {
 		return err
 	}
 	if _, err := s.PutGround(ctx, sys, pd.Ground{Code: pd.SandboxGroundSecret, Titles: pd.Titles{
 		KK: "Жедел-іздестіру қызметі (құпия)", RU: "Оперативно-розыскная деятельность (негласно)", EN: "Covert operational investigation"},
-		LegalRef: "Law on operational investigative activity, art. 12", Notify: pd.NotifyPeriod, NotifyPeriodSeconds: 30 * 24 * 3600}); err != nil {
+		LegalRef: "Law on operational investigative activity, art. 12",
+		LegalRefs: pd.Titles{KK: "«Жедел-іздестіру қызметі туралы» Қазақстан Республикасы Заңының 12-бабы",
+			RU: "Закон Республики Казахстан «Об оперативно-розыскной деятельности», статья 12", EN: "Law on operational investigative activity, art. 12"},
+		Notify: pd.NotifyPeriod, NotifyPeriodSeconds: 30 * 24 * 3600}); err != nil {
 		return err
 	}
 	for _, b := range bins["law_enforcement"] {

@@ -352,8 +352,9 @@ func (a *area) setTR2(r *http.Request, actor string) error {
 func (a *area) putGround(r *http.Request, actor string) error {
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	g := pd.Ground{
-		Code: f("code"), LegalRef: f("legal_ref"), Notify: f("notify"),
-		Titles: pd.Titles{KK: f("title_kk"), RU: f("title_ru"), EN: f("title_en")},
+		Code: f("code"), Notify: f("notify"),
+		Titles:    pd.Titles{KK: f("title_kk"), RU: f("title_ru"), EN: f("title_en")},
+		LegalRefs: pd.Titles{KK: f("legal_ref_kk"), RU: f("legal_ref_ru"), EN: f("legal_ref_en")},
 	}
 	switch g.Notify {
 	case pd.NotifyUntil:
@@ -368,6 +369,14 @@ func (a *area) putGround(r *http.Request, actor string) error {
 			return problem.Field("period_days", "a positive number of days is needed for a secrecy period")
 		}
 		g.NotifyPeriodSeconds = pd.PeriodFromDays(days)
+	}
+	// The form names the law in the cabinet's languages; Kazakh and Russian are needed,
+	// as for the titles of a notice. The reference as cited is the Russian one.
+	if g.LegalRefs.KK == "" {
+		return problem.Field("legal_ref_kk", "the legal reference in Kazakh is needed")
+	}
+	if g.LegalRefs.RU == "" {
+		return problem.Field("legal_ref_ru", "the legal reference in Russian is needed")
 	}
 	_, err := a.cfg.Console.PutGround(r.Context(), actor, g)
 	return err

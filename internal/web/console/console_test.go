@@ -72,7 +72,8 @@ func (f *fakeDirs) SetTR2(_ context.Context, actor string, on bool) error {
 	return nil
 }
 func (f *fakeDirs) Grounds(context.Context) ([]pd.Ground, error) {
-	out := []pd.Ground{{Code: "CPC-199", Titles: pd.Titles{KK: "Тергеу", RU: "Расследование", EN: "Investigation"}, Notify: pd.NotifyNow}}
+	out := []pd.Ground{{Code: "CPC-199", Titles: pd.Titles{KK: "Тергеу", RU: "Расследование", EN: "Investigation"}, Notify: pd.NotifyNow,
+		LegalRef: "CPC RK art. 199", LegalRefs: pd.Titles{KK: "ҚР ҚПК 199-бабы"}}}
 	if f.all {
 		out = append(out, pd.Ground{Code: "ORD-12", Titles: pd.Titles{KK: "Құпия", RU: "Негласно", EN: "Covert"}, Notify: pd.NotifyPeriod},
 			pd.Ground{Code: "ORD-13", Titles: pd.Titles{KK: "Күнге дейін", RU: "До даты", EN: "Until"}, Notify: pd.NotifyUntil})
@@ -181,7 +182,9 @@ func TestConsoleChanges(t *testing.T) {
 		{"/console/tr2", url.Values{"on": {"maybe"}, "confirmed": {"yes"}}, 400, ""},
 		{"/console/objects/obj-1/status", url.Values{"status": {pd.StatusSuspended}}, 200, "object obj-1 suspended"},
 		{"/console/objects/nope/status", url.Values{"status": {pd.StatusSuspended}}, 404, ""},
-		{"/console/grounds", url.Values{"code": {"SEC-30"}, "notify": {"period"}, "period_days": {"30"}}, 200, "ground SEC-30 2592000"},
+		{"/console/grounds", url.Values{"code": {"SEC-30"}, "notify": {"period"}, "period_days": {"30"}, "legal_ref_kk": {"3-бап"}}, 400, ""},
+		{"/console/grounds", url.Values{"code": {"SEC-30"}, "notify": {"period"}, "period_days": {"30"}, "legal_ref_ru": {"ст. 3"}}, 400, ""},
+		{"/console/grounds", url.Values{"code": {"SEC-30"}, "notify": {"period"}, "period_days": {"30"}, "legal_ref_kk": {"3-бап"}, "legal_ref_ru": {"ст. 3"}}, 200, "ground SEC-30 2592000"},
 		{"/console/grounds", url.Values{"code": {"SEC-X"}, "notify": {"period"}}, 400, ""},
 		{"/console/permissions", url.Values{"bin": {"100000000009"}, "grounds": {"CPC-199, SEC-30"}}, 200, "permissions 100000000009 CPC-199+SEC-30"},
 		{"/console/services", url.Values{"code": {"KYC"}, "period_days": {"0"}}, 400, ""},
@@ -209,10 +212,11 @@ func TestConsoleChanges(t *testing.T) {
 
 func TestDirectoriesArePublic(t *testing.T) {
 	h, _ := mount(t)
-	for lang, title := range map[string]string{"kk": "Тергеу", "ru": "Расследование", "en": "Investigation"} {
+	// A ground's legal reference is in the page's language where the directory has it.
+	for lang, want := range map[string][2]string{"kk": {"Тергеу", "ҚР ҚПК 199-бабы"}, "ru": {"Расследование", "CPC RK art. 199"}, "en": {"Investigation", "CPC RK art. 199"}} {
 		w := h.Get("/directories?lang="+lang, nil)
-		if w.Code != 200 || !strings.Contains(w.Body.String(), title) || !strings.Contains(w.Body.String(), `id="nav-directories"`) {
-			t.Errorf("directories in %s: %d", lang, w.Code)
+		if w.Code != 200 || !strings.Contains(w.Body.String(), want[0]) || !strings.Contains(w.Body.String(), want[1]) || !strings.Contains(w.Body.String(), `id="nav-directories"`) {
+			t.Errorf("directories in %s: %d, want %q", lang, w.Code, want)
 		}
 	}
 }

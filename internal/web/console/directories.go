@@ -83,7 +83,7 @@ func (a *area) directories(w http.ResponseWriter, r *http.Request, sess *identit
 		if g.Active != nil && !*g.Active {
 			continue // deleted
 		}
-		d.Grounds = append(d.Grounds, groundRow{Code: g.Code, Title: g.Titles.In(p.Lang), LegalRef: g.LegalRef, Notify: g.Notify})
+		d.Grounds = append(d.Grounds, groundRow{Code: g.Code, Title: g.Titles.In(p.Lang), LegalRef: g.LegalRefIn(p.Lang), Notify: g.Notify})
 	}
 	p.Data = d
 	return a.s.Render(w, r, http.StatusOK, directoriesView, p)

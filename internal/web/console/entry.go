@@ -277,7 +277,11 @@ func (a *area) entryValues(ctx context.Context, kind, key string) (url.Values, b
 				v.Set("title_kk", g.Titles.KK)
 				v.Set("title_ru", g.Titles.RU)
 				v.Set("title_en", g.Titles.EN)
-				v.Set("legal_ref", g.LegalRef)
+				// A ground stored before the languages' forms shows its cited reference
+				// only where it stands in for a missing form (English).
+				v.Set("legal_ref_kk", g.LegalRefs.KK)
+				v.Set("legal_ref_ru", g.LegalRefs.RU)
+				v.Set("legal_ref_en", g.LegalRefIn("en"))
 				v.Set("notify", g.Notify)
 				if !g.NotifyUntil.IsZero() {
 					v.Set("notify_until", g.NotifyUntil.Format(time.DateOnly))

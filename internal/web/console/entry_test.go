@@ -90,6 +90,11 @@ func TestEntryEditHistoryDelete(t *testing.T) {
 	}
 	for _, tc := range []struct{ path, want string }{
 		{"/console/entries/ground/CPC-199", `id="ground-code" name="code" required maxlength="40" value="CPC-199" readonly`},
+		// The law in each language: a form the directory lacks (Russian) is left to fill,
+		// English shows the reference as cited, which a notice in English cites.
+		{"/console/entries/ground/CPC-199", `name="legal_ref_kk" required maxlength="300" lang="kk" value="ҚР ҚПК 199-бабы"`},
+		{"/console/entries/ground/CPC-199", `name="legal_ref_ru" required maxlength="300" lang="ru" value=""`},
+		{"/console/entries/ground/CPC-199", `value="CPC RK art. 199"`},
 		{"/console/entries/object/obj-1", `<option value="100000000001" selected>Bank of Tests`},
 		{"/console/entries/permission/100000000009", `value="CPC-199" id="perm-ground-0" checked`},
 		{"/console/entries/service/LOAN-KYC", `value="identity" id="svc-ds-0-0" checked`},
