@@ -225,7 +225,7 @@ func (e *Engine) RunNow(ctx context.Context, j Job) error {
 	if j.Lease <= 0 {
 		j.Lease = defaultLease
 	}
-	if err := e.ensure(ctx, j.Name); err != nil {
+	if err := e.ensure(ctx, j.Name, j.Interval); err != nil {
 		return err
 	}
 	l, _, err := e.claim(ctx, j, false)
@@ -244,7 +244,7 @@ func (e *Engine) RunNow(ctx context.Context, j Job) error {
 
 // try runs j if it is due and this node takes its lease; it reports whether it ran.
 func (e *Engine) try(ctx context.Context, j Job) (bool, error) {
-	if err := e.ensure(ctx, j.Name); err != nil {
+	if err := e.ensure(ctx, j.Name, j.Interval); err != nil {
 		return false, err
 	}
 	// A read first, on the reader pool: most polls find the job not due or leased,
@@ -283,17 +283,28 @@ func (e *Engine) release(j Job, l *Lease) error {
 	return nil
 }
 
-// ensure creates j's row, due at once, unless it exists.
-func (e *Engine) ensure(ctx context.Context, name string) error {
+// ensure creates j's row, due at once, unless it exists. A periodic job's row that
+// an earlier configuration scheduled further away than this node's interval (the
+// operator shortened it and restarted) is brought forward to at most one interval
+// from now, so a new interval takes effect at once and not after the old one's wait.
+func (e *Engine) ensure(ctx context.Context, name string, interval time.Duration) error {
 	e.mu.Lock()
 	done := e.ensured[name]
 	e.mu.Unlock()
 	if done {
 		return nil
 	}
+	now := e.cfg.Now()
 	if _, err := e.cfg.DB.ExecContext(ctx, `INSERT INTO jobs (name, next_run_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
-		name, store.Micros(e.cfg.Now())); err != nil {
+		name, store.Micros(now)); err != nil {
 		return fmt.Errorf("jobs: create %s: %w", name, err)
+	}
+	if interval > 0 {
+		latest := store.Micros(now.Add(interval))
+		if _, err := e.cfg.DB.ExecContext(ctx, `UPDATE jobs SET next_run_at = ? WHERE name = ? AND next_run_at > ?`,
+			latest, name, latest); err != nil {
+			return fmt.Errorf("jobs: schedule %s: %w", name, err)
+		}
 	}
 	e.mu.Lock()
 	e.ensured[name] = true

@@ -497,3 +497,46 @@ func TestStopMidRunFreesLease(t *testing.T) {
 		}
 	})
 }
+
+// An operator who shortens a job's interval and restarts gets the new interval at once:
+// the row the old configuration scheduled an hour away is brought forward to one new
+// interval from the start; a node with the old interval, or a longer one, leaves it.
+func TestShorterIntervalTakesEffect(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		clk := newClock()
+		var runs atomic.Int64
+		job := func(every time.Duration) jobs.Job {
+			return jobs.Job{Name: "archive_seal", Interval: every, Run: func(context.Context, *jobs.Lease) error { runs.Add(1); return nil }}
+		}
+		if n, err := engine(t, db, "a", clk, job(time.Hour)).Tick(ctx); err != nil || n != 1 {
+			t.Fatalf("first run: %d, %v", n, err)
+		}
+		start := clk.Now()
+		// Restarted with the same interval, or a longer one: still an hour away.
+		for _, every := range []time.Duration{time.Hour, 2 * time.Hour} {
+			clk.Add(time.Minute)
+			if n, err := engine(t, db, "b", clk, job(every)).Tick(ctx); err != nil || n != 0 {
+				t.Fatalf("interval %v: ran %d, %v", every, n, err)
+			}
+			if s := status(t, db, "archive_seal"); !s.NextRunAt.Equal(start.Add(time.Hour)) {
+				t.Fatalf("interval %v moved the next run to %v", every, s.NextRunAt)
+			}
+		}
+		// Restarted with five minutes: due five minutes after the restart, not an hour
+		// after the last run.
+		clk.Add(time.Minute)
+		restart := clk.Now()
+		e := engine(t, db, "c", clk, job(5*time.Minute))
+		if n, err := e.Tick(ctx); err != nil || n != 0 {
+			t.Fatalf("ran %d at the restart, %v", n, err)
+		}
+		if s := status(t, db, "archive_seal"); !s.NextRunAt.Equal(restart.Add(5 * time.Minute)) {
+			t.Fatalf("next run %v, want %v", s.NextRunAt, restart.Add(5*time.Minute))
+		}
+		clk.Add(5 * time.Minute)
+		if n, err := e.Tick(ctx); err != nil || n != 1 || runs.Load() != 2 {
+			t.Fatalf("five minutes on: ran %d (%d in all), %v", n, runs.Load(), err)
+		}
+	})
+}
