@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -204,5 +205,34 @@ func TestOwnerFormNamesAndRows(t *testing.T) {
 	// The edit page shows the names in each language.
 	if page := h.Get("/console/entries/owner/100000000002?lang=en", s).Body.String(); !strings.Contains(page, `id="owner-name_kk" name="name_kk"`) {
 		t.Error("no Kazakh name field on the owner's page")
+	}
+}
+
+// Every member a directory entry's history can hold has a label in each language: a
+// member added to an entry without one showed its catalog key on the history page.
+func TestHistoryFieldsLabelled(t *testing.T) {
+	for _, v := range []any{pd.Ground{}, pd.DataOwner{}, pd.ServiceCode{}, pd.TrustedObject{}, map[string]any{"bin": "", "grounds": nil}} {
+		var keys []string
+		if m, ok := v.(map[string]any); ok {
+			for k := range m {
+				keys = append(keys, k)
+			}
+		} else {
+			rt := reflect.TypeOf(v)
+			for i := range rt.NumField() {
+				name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+				keys = append(keys, name)
+			}
+		}
+		for _, k := range keys {
+			if k == "updated_by" || k == "updated_at" || k == "active" || k == "" || k == "-" {
+				continue
+			}
+			for _, lang := range []string{"kk", "ru", "en"} {
+				if !i18n.Has(lang, "console.field."+k) {
+					t.Errorf("%T member %q has no label in %s", v, k, lang)
+				}
+			}
+		}
 	}
 }
