@@ -158,17 +158,7 @@ type Ground struct {
 // language where the directory has one, otherwise the reference as cited. A notice
 // never cites the law in another of the cabinet's languages than the one it is
 // written in when the directory knows better.
-func (g Ground) LegalRefIn(lang string) string {
-	switch {
-	case lang == "kk" && g.LegalRefs.KK != "":
-		return g.LegalRefs.KK
-	case lang == "ru" && g.LegalRefs.RU != "":
-		return g.LegalRefs.RU
-	case lang == "en" && g.LegalRefs.EN != "":
-		return g.LegalRefs.EN
-	}
-	return g.LegalRef
-}
+func (g Ground) LegalRefIn(lang string) string { return g.LegalRefs.Or(lang, g.LegalRef) }
 
 // deferral returns until when an access at t on this ground is sealed (zero: notify now).
 func (g *Ground) deferral(t time.Time) time.Time {
