@@ -79,23 +79,34 @@ func TestArchiveSealRenewCommands(t *testing.T) {
 
 	certFile := filepath.Join(dir, "root.cer")
 	os.WriteFile(certFile, root.Cert.Raw, 0o600)
+	crlFile := filepath.Join(dir, "root.crl")
+	os.WriteFile(crlFile, crlDER, 0o600)
+	// rule DC-6: without the TSA's root or a CRL of its CA, the archive time-stamp would
+	// not verify offline later: the seal is refused, nothing is sealed.
+	for _, args := range [][]string{{"--tsa-cert", certFile}, {"--crl", crlFile}} {
+		code, _, errs := runCmd(t, append([]string{"archive", "seal", "--data-dir", dir, "--tsa", tsa1}, args...)...)
+		if code != 2 || !strings.Contains(errs, "would not verify offline") {
+			t.Fatalf("seal %v: exit %d %s", args, code, errs)
+		}
+	}
+	val := func(args ...string) []string { return append(args, "--tsa-cert", certFile, "--crl", crlFile) }
 	policyFile := filepath.Join(dir, "hashpolicy.json")
 	os.WriteFile(policyFile, fmt.Appendf(nil, `{"algorithms":[{"oid":"1.2.398.3.10.1.3.3","weak_from":%q}]}`, now.AddDate(0, 6, 0).Format(time.DateOnly)), 0o600)
 	steps := []struct {
 		args []string
 		want string
 	}{
-		{[]string{"archive", "seal", "--data-dir", dir, "--tsa", tsa1, "--tsa-cert", certFile}, "sealed 1 document(s)"},
-		{[]string{"archive", "seal", "--data-dir", dir, "--tsa", tsa1}, "sealed 0 document(s)"},
-		{[]string{"archive", "renew", "--data-dir", dir, "--tsa", tsa2}, "renewed 0 batch(es)"}, // the first expires in 2 years
-		{[]string{"archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--renew-before", "20000h"}, "renewed 1 batch(es)"},
-		{[]string{"archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--renew-before", "20000h"}, "renewed 0 batch(es)"},
+		{val("archive", "seal", "--data-dir", dir, "--tsa", tsa1), "sealed 1 document(s)"},
+		{val("archive", "seal", "--data-dir", dir, "--tsa", tsa1), "sealed 0 document(s)"},
+		{val("archive", "renew", "--data-dir", dir, "--tsa", tsa2), "renewed 0 batch(es)"}, // the first expires in 2 years
+		{val("archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--renew-before", "20000h"), "renewed 1 batch(es)"},
+		{val("archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--renew-before", "20000h"), "renewed 0 batch(es)"},
 		// rule DC-6: a hash policy that declares Streebog-512 weak within the margin makes
 		// renew move the document to a new SHA-512 hash tree, once.
 		{nil, ""},
-		{[]string{"archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--hash-policy", policyFile, "--hash", "2.16.840.1.101.3.4.2.3"},
+		{val("archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--hash-policy", policyFile, "--hash", "2.16.840.1.101.3.4.2.3"),
 			"renewed 0 batch(es) by a new time-stamp; 1 document(s) of 1 batch(es) by a new hash tree"},
-		{[]string{"archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--hash-policy", policyFile, "--hash", "2.16.840.1.101.3.4.2.3"},
+		{val("archive", "renew", "--data-dir", dir, "--tsa", tsa2, "--hash-policy", policyFile, "--hash", "2.16.840.1.101.3.4.2.3"),
 			"renewed 0 batch(es) by a new time-stamp; 0 document(s) of 0 batch(es)"},
 	}
 	for _, s := range steps {
@@ -130,7 +141,7 @@ func TestArchiveSealRenewCommands(t *testing.T) {
 	// The manual runs were runs of serve's jobs: `senim jobs` counts them and shows the
 	// last refusal.
 	code, out, errs := runCmd(t, "jobs", "--data-dir", dir)
-	if code != 0 || !regexp.MustCompile(`archive_seal +\S+ +- +\S+ +2 +0 +-\n`).MatchString(out) ||
+	if code != 0 || !regexp.MustCompile(`archive_seal +\S+ +- +\S+ +4 +2 +-\n`).MatchString(out) ||
 		!regexp.MustCompile(`archive_renew .* 7 +2 +"archive: the TSA certificate expires within the renewal margin: .*" \(1 in a row\)`).MatchString(out) {
 		t.Fatalf("senim jobs: exit %d\n%s%s", code, out, errs)
 	}
@@ -148,7 +159,7 @@ func TestArchiveSealRenewCommands(t *testing.T) {
 	if code, _, errs := runCmd(t, "archive", "seal", "--data-dir", dir, "--tsa", tsa1); code != 2 || !strings.Contains(errs, "running in senim serve") {
 		t.Fatalf("a manual seal while the job runs: exit %d %s", code, errs)
 	}
-	if code, out, _ := runCmd(t, "jobs", "--data-dir", dir); code != 0 || !regexp.MustCompile(`archive_seal +\S+ +node-b/1 until \S+ +\S+ +2 +0`).MatchString(out) {
+	if code, out, _ := runCmd(t, "jobs", "--data-dir", dir); code != 0 || !regexp.MustCompile(`archive_seal +\S+ +node-b/1 until \S+ +\S+ +4 +2`).MatchString(out) {
 		t.Fatalf("senim jobs while the seal runs elsewhere:\n%s", out)
 	}
 	if code, _, _ := runCmd(t, "jobs", "--data-dir", dir, "extra"); code != 2 {

@@ -275,6 +275,9 @@ func (s *Service) renewHashTrees(ctx context.Context, batches []int64, due time.
 	if err != nil {
 		return 0, err
 	}
+	if err := s.checkOffline(ctx, tok); err != nil {
+		return 0, err
+	}
 	gen, notAfter, err := tokenTimes(tok)
 	if err != nil {
 		return 0, err

@@ -1,0 +1,145 @@
+package archive
+
+import (
+	"bytes"
+	"crypto/x509"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/eds/tsp"
+	"github.com/senimkz/senim/internal/store"
+	"github.com/senimkz/senim/internal/store/storetest"
+)
+
+// bareTSA is w's 2026 TSA answering without its CA chain: the token carries the TSA
+// certificate only, as many real TSAs answer.
+func (w *world) bareTSA() *tsp.Local {
+	c := w.tsa1.Config
+	c.Chain = nil
+	return &tsp.Local{Config: c}
+}
+
+// ingestOne stores one signed document in svc and returns its id.
+func (w *world) ingestOne(svc *Service, content []byte) string {
+	ctx := w.t.Context()
+	sig, err := cms.Sign(ctx, content, []cms.SignerSpec{w.signer("Alice")}, cms.SignOptions{Detached: true, Now: func() time.Time { return w.clock }})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	sum, err := svc.Ingest(ctx, "org:900140000009", "contract.txt", content, [][]byte{sig})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return sum.ID
+}
+
+// rule DC-6: an archive time-stamp is stored only when it carries what verifies it
+// offline later — the TSA's chain up to a root the operator gave and a CRL of its CA —
+// so an exported, sealed document verifies with no server; a seal or a renewal that
+// cannot embed them is refused with archive.seal.validation_data and stores nothing
+// (the job tries again).
+func TestSealCarriesValidationData(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		w := newWorld(t)
+		clock := func() time.Time { return w.clock }
+		sealed := func() int { return count(t, db, `SELECT COUNT(*) FROM archive_documents WHERE batch_id IS NOT NULL`) }
+		stamps := func() int { return count(t, db, `SELECT COUNT(*) FROM archive_stamps`) }
+		events := func() int {
+			return count(t, db, `SELECT COUNT(*) FROM outbox_events WHERE type IN ('archive.batch.sealed', 'archive.evidence.renewed')`)
+		}
+		val := w.validation(w.crl())
+		svc, err := New(Config{DB: db, Validation: val, TSA: w.bareTSA(), TSAChain: []*x509.Certificate{w.tsa1.Config.Cert, w.root.Cert},
+			Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.ingestOne(svc, []byte("loan agreement, 24 months"))
+
+		// Refused: a TSA that sends no chain and no root given; the root given but no
+		// CRL to embed; a CRL but the root neither given nor trusted.
+		refused := []struct {
+			name  string
+			tsa   cms.TimeStamper
+			chain []*x509.Certificate
+			crls  []*pki.CRL
+			trust Trust
+		}{
+			{"no root, no CRL", w.bareTSA(), nil, nil, Trust{}},
+			{"root, no CRL", w.bareTSA(), []*x509.Certificate{w.tsa1.Config.Cert, w.root.Cert}, nil, Trust{}},
+			{"root in the token, no CRL", w.tsa1, nil, nil, Trust{}},
+			{"CRL, no root", w.bareTSA(), []*x509.Certificate{w.tsa1.Config.Cert}, []*pki.CRL{w.crl()}, Trust{}},
+		}
+		for _, tt := range refused {
+			v := val
+			v.CRLs = tt.crls
+			bad, err := New(Config{DB: db, Validation: v, TSA: tt.tsa, TSAChain: tt.chain, Trust: tt.trust, Now: clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := bad.Seal(ctx, 100)
+			if !errors.Is(err, ErrSealValidationData) || n != 0 {
+				t.Fatalf("%s: sealed %d: %v", tt.name, n, err)
+			}
+			if sealed() != 0 || stamps() != 0 || events() != 0 {
+				t.Fatalf("%s: a refused seal stored something", tt.name)
+			}
+		}
+
+		// Given the root (the token carries only the TSA certificate) and the CRL:
+		// sealed, and the export verifies offline with the root alone.
+		if n, err := svc.Seal(ctx, 100); err != nil || n != 1 {
+			t.Fatalf("seal: %d %v", n, err)
+		}
+		id := w.ingestOne(svc, []byte("second agreement"))
+		w.clock = w.clock.Add(time.Hour)
+		if n, err := svc.Seal(ctx, 100); err != nil || n != 1 {
+			t.Fatalf("seal: %d %v", n, err)
+		}
+		d, _, err := svc.Open(ctx, "org:900140000009", id, true)
+		if err != nil || d.Evidence == nil {
+			t.Fatalf("open: %v", err)
+		}
+		var buf bytes.Buffer
+		if err := WriteASiCE(&buf, d, w.clock); err != nil {
+			t.Fatal(err)
+		}
+		back, err := ReadASiCE(buf.Bytes(), Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := VerifyDocument(ctx, back, w.trust(), day(2029, 1, 1), Policy{})
+		if err != nil || !rep.Valid {
+			t.Fatalf("offline: %v %v", err, rep.Errs())
+		}
+
+		// A renewal without a CRL of the new TSA's CA is refused the same way; with
+		// one it is stored.
+		w.clock = day(2030, 6, 1)
+		before := stamps()
+		svc.cfg.TSA = w.tsa2
+		svc.cfg.TSAChain = []*x509.Certificate{w.tsa2.Config.Cert, w.root.Cert}
+		svc.cfg.Validation.CRLs = nil
+		if r, err := svc.Renew(ctx); !errors.Is(err, ErrSealValidationData) || r.Renewed != 0 {
+			t.Fatalf("renewal without a CRL: %+v %v", r, err)
+		}
+		if stamps() != before {
+			t.Fatal("a refused renewal stored a time-stamp")
+		}
+		svc.cfg.Validation.CRLs = []*pki.CRL{w.crl()}
+		if r, err := svc.Renew(ctx); err != nil || r.Renewed != 2 {
+			t.Fatalf("renewal: %+v %v", r, err)
+		}
+		d, _, err = svc.Open(ctx, "org:900140000009", id, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err = VerifyDocument(ctx, d, w.trust(), day(2035, 1, 1), Policy{})
+		if err != nil || !rep.Valid {
+			t.Fatalf("2035: %v %v", err, rep.Errs())
+		}
+	})
+}
