@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -176,5 +177,96 @@ func TestJobsCommandEmpty(t *testing.T) {
 	code, out, errs := runCmd(t, "jobs", "--data-dir", dir)
 	if code != 0 || strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "JOB ") {
 		t.Fatalf("exit %d %q %s", code, out, errs)
+	}
+}
+
+// rule DC-6: the NCA's TSA is under a GOST root: `senim archive seal --tsa-cert` takes
+// that root (PEM, with the TSA certificate) and --crl its GOST-signed CRL, and the seal
+// is stored; another GOST root given in its place is refused, nothing sealed.
+func TestSealGOSTRootInTSAChain(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	if code, _, errs := runCmd(t, "migrate", "--data-dir", dir); code != 0 {
+		t.Fatal(errs)
+	}
+	now := time.Now().UTC()
+	newRoot := func(cn string) *tsptest.CA {
+		r, err := tsptest.NewRoot(eds.KeyGOST2015_512, cn, now.AddDate(-1, 0, 0), now.AddDate(20, 0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	root, other := newRoot("GOST TSA Root"), newRoot("Other GOST Root")
+	tc, err := root.TSA(eds.KeyGOST2015_512, "GOST TSA", now.AddDate(-1, 0, 0), now.AddDate(5, 0, 0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.Chain = nil // the TSA answers with its own certificate only
+	h, err := tsp.Handler(tc, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	signerRoot, err := tsptest.NewRoot(eds.KeyECDSA, "Signer Root", now.AddDate(-1, 0, 0), now.AddDate(20, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key, err := signerRoot.Leaf(eds.KeyECDSA, "Signer", now.AddDate(-1, 0, 0), now.AddDate(1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("agreement")
+	sig, err := cms.Sign(ctx, content, []cms.SignerSpec{{Signer: key, Cert: cert}}, cms.SignOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signerCRL, _ := signerRoot.CRL(1, now.Add(-time.Hour), now.AddDate(0, 1, 0), nil)
+	crlDER, err := root.CRL(1, now.Add(-time.Hour), now.AddDate(0, 1, 0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crls []*pki.CRL
+	for _, der := range [][]byte{signerCRL, crlDER} {
+		c, err := pki.ParseCRL(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		crls = append(crls, c)
+	}
+	v, _ := pki.New(pki.Config{Roots: []*x509.Certificate{signerRoot.Cert, root.Cert}, CRLs: crls})
+	db, err := app.OpenDB(ctx, app.Config{DataDir: dir}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := archive.New(archive.Config{DB: db, Validation: archive.Validation{Validator: v, CRLs: crls, TSA: &tsp.Client{URL: srv.URL}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Ingest(ctx, "org:900140000009", "a.txt", content, [][]byte{sig}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	pemOf := func(cs ...*x509.Certificate) []byte {
+		var b []byte
+		for _, c := range cs {
+			b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+		}
+		return b
+	}
+	chainFile, otherFile, crlFile := filepath.Join(dir, "tsa-chain.pem"), filepath.Join(dir, "other.pem"), filepath.Join(dir, "tsa-root.crl")
+	os.WriteFile(chainFile, pemOf(tc.Cert, root.Cert), 0o600)
+	os.WriteFile(otherFile, pemOf(tc.Cert, other.Cert), 0o600)
+	os.WriteFile(crlFile, crlDER, 0o600)
+	if code, out, errs := runCmd(t, "archive", "seal", "--data-dir", dir, "--tsa", srv.URL, "--tsa-cert", otherFile, "--crl", crlFile); code != 2 ||
+		!strings.Contains(errs, "would not verify offline") {
+		t.Fatalf("another GOST root: exit %d %q %s", code, out, errs)
+	}
+	if code, out, errs := runCmd(t, "archive", "seal", "--data-dir", dir, "--tsa", srv.URL, "--tsa-cert", chainFile, "--crl", crlFile); code != 0 ||
+		!strings.Contains(out, "sealed 1 document(s)") {
+		t.Fatalf("the TSA's GOST root: exit %d %q %s", code, out, errs)
 	}
 }

@@ -7,9 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/eds/tsp"
+	"github.com/senimkz/senim/internal/eds/tsp/tsptest"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
 )
@@ -142,4 +144,78 @@ func TestSealCarriesValidationData(t *testing.T) {
 			t.Fatalf("2035: %v %v", err, rep.Errs())
 		}
 	})
+}
+
+// rule DC-6: a TSA under a GOST root (as the NCA's is) is given the same way: its
+// root, a GOST 2015-512 self-signed certificate, in the TSA chain is the anchor the
+// seal checks the time-stamp against, and the export verifies offline with it; a
+// GOST root that is not the TSA's issuer does not pass for it.
+func TestSealGOSTRootInTSAChain(t *testing.T) {
+	for _, kt := range []eds.KeyType{eds.KeyGOST2015_512, eds.KeyGOST2015_256} {
+		t.Run(kt.String(), func(t *testing.T) { testSealGOSTRoot(t, kt) })
+	}
+}
+
+func testSealGOSTRoot(t *testing.T, kt eds.KeyType) {
+	ctx := t.Context()
+	w := newWorld(t)
+	gostRoot, err := tsptest.NewRoot(kt, "GOST TSA Root", day(2020, 1, 1), day(2060, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := tsptest.NewRoot(kt, "Other GOST Root", day(2020, 1, 1), day(2060, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := gostRoot.TSA(eds.KeyGOST2015_512, "GOST TSA", day(2026, 1, 1), day(2031, 1, 1), func() time.Time { return w.clock })
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.Chain = nil // the TSA sends its own certificate only
+	crlDER, err := gostRoot.CRL(1, w.clock, w.clock.AddDate(0, 1, 0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl, err := pki.ParseCRL(crlDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := storetest.Open(t)
+	val := w.validation(w.crl(), crl)
+	var id string
+	for _, tt := range []struct {
+		name string
+		root *tsptest.CA
+		ok   bool
+	}{
+		{"another GOST root", other, false},
+		{"the TSA's GOST root", gostRoot, true},
+	} {
+		svc, err := New(Config{DB: db, Validation: val, TSA: &tsp.Local{Config: tc}, TSAChain: []*x509.Certificate{tc.Cert, tt.root.Cert},
+			Now: func() time.Time { return w.clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id == "" {
+			id = w.ingestOne(svc, []byte("agreement under a GOST TSA"))
+		}
+		n, err := svc.Seal(ctx, 10)
+		if !tt.ok {
+			if !errors.Is(err, ErrSealValidationData) || n != 0 {
+				t.Fatalf("%s: %d %v", tt.name, n, err)
+			}
+			continue
+		}
+		if err != nil || n != 1 {
+			t.Fatalf("%s: %d %v", tt.name, n, err)
+		}
+		d, _, err := svc.Open(ctx, "org:900140000009", id, true)
+		if err != nil || d.Evidence == nil {
+			t.Fatalf("open: %v", err)
+		}
+		trust := Trust{Roots: []*x509.Certificate{w.root.Cert, gostRoot.Cert}}
+		if rep, err := VerifyDocument(ctx, d, trust, day(2029, 1, 1), Policy{}); err != nil || !rep.Valid {
+			t.Fatalf("offline: %v %v", err, rep.Errs())
+		}
+	}
 }
