@@ -96,12 +96,25 @@ func TestReadASiCEHostile(t *testing.T) {
 	sig := entry{"META-INF/signature001.p7s", []byte{0x30, 0}, zip.Deflate}
 	doc := entry{"doc.txt", []byte("x"), zip.Deflate}
 	bomb := entry{"doc.txt", make([]byte, 8<<20), zip.Deflate}
+	// One byte of the document changed, its manifest as written for the original: in a
+	// well-formed ZIP, and in the container's bytes (the entry's CRC no longer matches).
+	manifested := func(docData []byte) []byte {
+		m, err := manifest("META-INF/signature001.p7s", mimeCAdES, map[string][]byte{"doc.txt": []byte("original")}, []string{"doc.txt"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return container(t, mt, entry{"doc.txt", docData, zip.Store}, sig, entry{"META-INF/ASiCManifest001.xml", m, zip.Deflate})
+	}
+	flipped := manifested([]byte("original"))
+	flipped[bytes.Index(flipped, []byte("original"))+2] ^= 0x20
 	tests := []struct {
 		name string
 		b    []byte
 		lim  Limits
 		want error
 	}{
+		{"document changed, manifest kept", manifested([]byte("orIginal")), Limits{}, ErrSignatureInvalid},
+		{"document byte changed in the container", flipped, Limits{}, ErrSignatureInvalid},
 		{"not a zip", []byte("hello"), Limits{}, ErrContainer},
 		{"mimetype not first", container(t, doc, mt, sig), Limits{}, ErrContainer},
 		{"mimetype deflated", container(t, entry{"mimetype", []byte(MimeTypeASiCE), zip.Deflate}, doc, sig), Limits{}, ErrContainer},
@@ -133,6 +146,9 @@ func TestReadASiCEHostile(t *testing.T) {
 	}
 	if _, err := ReadASiCE(container(t, mt, doc, sig), Limits{}); err != nil {
 		t.Fatalf("a plain container: %v", err)
+	}
+	if _, err := ReadASiCE(manifested([]byte("original")), Limits{}); err != nil {
+		t.Fatalf("a container with its manifest: %v", err)
 	}
 }
 
