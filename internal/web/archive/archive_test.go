@@ -17,6 +17,7 @@ import (
 	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
@@ -228,7 +229,7 @@ func TestDocumentWithoutASiCS(t *testing.T) {
 // reasons are the codes the report can name; each reads in every language.
 var reasons = []error{dom.ErrGap, dom.ErrNotCovered, dom.ErrTimeStamp, dom.ErrWeakHash, dom.ErrMalformedRecord, dom.ErrBadCMS, dom.ErrContentMismatch,
 	pki.ErrRevoked, pki.ErrExpired, pki.ErrNotYetValid, pki.ErrUntrusted, cms.ErrDigestMismatch, cms.ErrSignatureInvalid,
-	pki.ErrCRLNotCovered, pki.ErrCRLStale, eds.ErrSignatureInvalid}
+	pki.ErrCRLNotCovered, pki.ErrCRLStale, tsp.ErrImprintMismatch, eds.ErrSignatureInvalid}
 
 func TestReadableInEveryLanguage(t *testing.T) {
 	h, f := mount(t)
@@ -238,8 +239,10 @@ func TestReadableInEveryLanguage(t *testing.T) {
 		if code == "" {
 			t.Fatalf("%v has no code", e)
 		}
-		if code != "eds.signature.invalid" && !i18n.Has("en", "archive.reason."+code) {
-			t.Errorf("%s has no plain-language reason", code)
+		for _, lang := range i18n.Langs {
+			if code != "eds.signature.invalid" && !i18n.Has(lang, "archive.reason."+code) {
+				t.Errorf("%s has no plain-language reason in %s", code, lang)
+			}
 		}
 	}
 	for _, lang := range i18n.Langs {
@@ -249,7 +252,8 @@ func TestReadableInEveryLanguage(t *testing.T) {
 		f.report = report(reasons...)
 		page := h.Get("/archive/d1?lang="+lang, c).Body.String()
 		webtest.Readable(t, "/archive/d1 invalid", lang, page)
-		if !strings.Contains(page, template.HTMLEscapeString(i18n.T(lang, "archive.reason.eds.cert.revoked"))) || !strings.Contains(page, i18n.T(lang, "archive.reason.other")) {
+		if !strings.Contains(page, template.HTMLEscapeString(i18n.T(lang, "archive.reason.eds.cert.revoked"))) || !strings.Contains(page, i18n.T(lang, "archive.reason.other")) ||
+			!strings.Contains(page, template.HTMLEscapeString(i18n.T(lang, "archive.reason.eds.tsp.imprint_mismatch"))) {
 			t.Errorf("%s: reasons missing", lang)
 		}
 	}
