@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -408,5 +409,24 @@ func TestListPages(t *testing.T) {
 	x := h.Citizen("900101300003", "X") // citizen:3
 	if w := h.Get("/archive?after=d1", x); w.Code != 400 || strings.Contains(w.Body.String(), "doc-d0") {
 		t.Errorf("another citizen with her cursor: %d", w.Code)
+	}
+}
+
+// Every time of the report is written in full, in Astana time, as i18n.When writes it
+// everywhere: the end of the proof too. A date alone ended in Russian with "г." and
+// the sentence's own period made "г..".
+func TestReportTimesInFull(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "Aigerim")
+	f.report = report()
+	until := f.report.Evidence.Until
+	for _, lang := range i18n.Langs {
+		page := h.Get("/archive/d1?lang="+lang, c).Body.String()
+		if !strings.Contains(page, template.HTMLEscapeString(i18n.When(lang, until))) {
+			t.Errorf("%s: the end of the proof is not written in full (%q)", lang, i18n.When(lang, until))
+		}
+		if text := regexp.MustCompile(`<[^>]*>`).ReplaceAllString(page, ""); strings.Contains(text, "..") {
+			t.Errorf("%s: a double period in the report", lang)
+		}
 	}
 }
