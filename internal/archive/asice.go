@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"path"
 	"regexp"
 	"strings"
@@ -64,11 +65,36 @@ type xmlManifest struct {
 	Refs    []xmlRef  `xml:"http://uri.etsi.org/02918/v1.2.1# DataObjectReference"`
 }
 
+// entryURI is the URI of a container entry in a manifest: a relative reference whose
+// path segments are percent-encoded (RFC 3986; ETSI EN 319 162-1 makes the manifest's
+// URI attributes URIs), so "Договор займа.txt" is written
+// "%D0%94%D0%BE%D0%B3%D0%BE%D0%B2%D0%BE%D1%80%20%D0%B7%D0%B0%D0%B9%D0%BC%D0%B0.txt".
+func entryURI(name string) string {
+	segs := strings.Split(name, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}
+
+// entryOf finds the entry a manifest URI names: the percent-decoded name; or, as
+// containers exported before the names were encoded wrote it, the URI taken as the name
+// itself.
+func entryOf(files map[string][]byte, uri string) (string, []byte, bool) {
+	if name, err := url.PathUnescape(uri); err == nil {
+		if data, ok := files[name]; ok {
+			return name, data, true
+		}
+	}
+	data, ok := files[uri]
+	return uri, data, ok
+}
+
 func manifest(sigURI, sigMime string, objs map[string][]byte, order []string) ([]byte, error) {
-	m := xmlManifest{SigRef: xmlSigRef{URI: sigURI, MimeType: sigMime}}
+	m := xmlManifest{SigRef: xmlSigRef{URI: entryURI(sigURI), MimeType: sigMime}}
 	for _, name := range order {
 		d := sha256.Sum256(objs[name])
-		m.Refs = append(m.Refs, xmlRef{URI: name, DigestMethod: xmlDigestMethod{digestSHA256URI},
+		m.Refs = append(m.Refs, xmlRef{URI: entryURI(name), DigestMethod: xmlDigestMethod{digestSHA256URI},
 			DigestValue: base64.StdEncoding.EncodeToString(d[:])})
 	}
 	out, err := xml.MarshalIndent(m, "", "  ")
@@ -327,11 +353,11 @@ func asiceFrom(es []zipEntry) (*Document, error) {
 		if err := xml.Unmarshal(files[mn], &m); err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrContainer, mn, err)
 		}
-		if _, ok := files[m.SigRef.URI]; !ok {
+		if _, _, ok := entryOf(files, m.SigRef.URI); !ok {
 			return nil, fmt.Errorf("%w: %s names %q, not in the container", ErrContainer, mn, m.SigRef.URI)
 		}
 		for _, r := range m.Refs {
-			data, ok := files[r.URI]
+			_, data, ok := entryOf(files, r.URI)
 			if !ok || r.DigestMethod.Algorithm != digestSHA256URI {
 				return nil, fmt.Errorf("%w: %s: reference %q", ErrContainer, mn, r.URI)
 			}
