@@ -219,3 +219,70 @@ func testSealGOSTRoot(t *testing.T, kt eds.KeyType) {
 		}
 	}
 }
+
+// rule DC-6: serve gives the TSA's root and its intermediate CA through --ca (the
+// service's Trust), not as a TSA chain; a TSA answers with its own certificate only.
+// The seal puts the intermediate into the time-stamp from the trust, so the export
+// verifies offline against the root alone; without the intermediate's CRL it is refused.
+func TestSealEmbedsTheTSAIntermediate(t *testing.T) {
+	ctx := t.Context()
+	w := newWorld(t)
+	sub, err := w.root.SubCA(eds.KeyECDSA, "TSA CA", day(2020, 1, 1), day(2050, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := sub.TSA(eds.KeyGOST2015_512, "TSA under a CA", day(2026, 1, 1), day(2031, 1, 1), func() time.Time { return w.clock })
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.Chain = nil
+	subCRL := func() *pki.CRL {
+		der, err := sub.CRL(1, w.clock, w.clock.AddDate(0, 1, 0), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := pki.ParseCRL(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}()
+	rootCRL := w.crl()
+	db := storetest.Open(t)
+	trust := Trust{Roots: []*x509.Certificate{w.root.Cert}, Intermediates: []*x509.Certificate{sub.Cert}}
+	var id string
+	for _, tt := range []struct {
+		name string
+		crls []*pki.CRL
+		ok   bool
+	}{
+		{"without the intermediate's CRL", []*pki.CRL{rootCRL}, false},
+		{"with both CRLs", []*pki.CRL{rootCRL, subCRL}, true},
+	} {
+		val := w.validation(tt.crls...)
+		svc, err := New(Config{DB: db, Validation: val, TSA: &tsp.Local{Config: tc}, Trust: trust, Now: func() time.Time { return w.clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id == "" {
+			id = w.ingestOne(svc, []byte("agreement under a TSA with an intermediate"))
+		}
+		n, err := svc.Seal(ctx, 10)
+		if !tt.ok {
+			if !errors.Is(err, ErrSealValidationData) || n != 0 {
+				t.Fatalf("%s: %d %v", tt.name, n, err)
+			}
+			continue
+		}
+		if err != nil || n != 1 {
+			t.Fatalf("%s: %d %v", tt.name, n, err)
+		}
+		d, _, err := svc.Open(ctx, "org:900140000009", id, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := VerifyDocument(ctx, d, w.trust(), day(2027, 1, 1), Policy{}); err != nil || !rep.Valid {
+			t.Fatalf("offline against the root alone: %v %v", err, rep.Errs())
+		}
+	}
+}

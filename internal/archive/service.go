@@ -544,7 +544,7 @@ func (s *Service) Seal(ctx context.Context, max int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	tok, err := withValidationData(atss[0].TimeStamp, s.cfg.TSAChain, s.crls())
+	tok, err := withValidationData(atss[0].TimeStamp, s.tsaCerts(ctx, atss[0].TimeStamp), s.crls())
 	if err != nil {
 		return 0, err
 	}
@@ -590,6 +590,32 @@ func (s *Service) Seal(ctx context.Context, max int) (int, error) {
 		return 0, err
 	}
 	return len(items), nil
+}
+
+// tsaCerts returns the certificates that go into a new archive time-stamp: the
+// configured TSA chain, and the path from the token's TSA certificate to a root of
+// Trust — serve knows the TSA's CAs from --ca (Trust), not as a TSA chain, and a TSA
+// may answer with its own certificate only. Without such a path it is the TSA chain
+// alone (checkOffline then says what is missing).
+func (s *Service) tsaCerts(ctx context.Context, tok []byte) []*x509.Certificate {
+	out := append([]*x509.Certificate(nil), s.cfg.TSAChain...)
+	if len(s.cfg.Trust.Roots) == 0 {
+		return out
+	}
+	t, err := tsp.ParseToken(tok)
+	if err != nil {
+		return out
+	}
+	cert := t.SignedData.SignerCertificate(t.SignedData.Signers[0])
+	if cert == nil {
+		return out
+	}
+	v, err := pki.New(pki.Config{Roots: s.cfg.Trust.Roots, Intermediates: append(append([]*x509.Certificate(nil), s.cfg.Trust.Intermediates...), s.cfg.TSAChain...)})
+	if err != nil {
+		return out
+	}
+	res := v.Validate(ctx, cert, t.Info.GenTime, pki.Options{Intermediates: t.SignedData.Certificates})
+	return append(out, res.Chain...)
 }
 
 // checkOffline refuses an archive time-stamp that would not verify later without a
@@ -768,7 +794,7 @@ func (s *Service) Renew(ctx context.Context) (RenewResult, error) {
 		}
 		// The new time-stamp carries its own validation data at once, as a seal's
 		// does: the record is exported and verified offline before the next renewal.
-		tok, err := withValidationData(atss[0].TimeStamp, s.cfg.TSAChain, crls)
+		tok, err := withValidationData(atss[0].TimeStamp, s.tsaCerts(ctx, atss[0].TimeStamp), crls)
 		if err != nil {
 			return res, err
 		}
