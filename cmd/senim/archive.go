@@ -33,8 +33,8 @@ func archiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	db.register(fs)
 	tsaURL := fs.String("tsa", "", "RFC 3161 time-stamping authority URL for archive time-stamps")
 	var tsaCerts, crlFiles cli.StringList
-	fs.Var(&tsaCerts, "tsa-cert", "the TSA certificate and its CA chain (DER or PEM), repeatable: put into the time-stamps")
-	fs.Var(&crlFiles, "crl", "current CRL of the TSA's CA (DER or PEM), repeatable: put into the time-stamps")
+	fs.Var(&tsaCerts, "tsa-cert", "the TSA certificate and its CA chain up to the root (DER or PEM), repeatable: put into the time-stamps; required with --crl, or the seal is refused")
+	fs.Var(&crlFiles, "crl", "current CRL of each CA on the TSA's chain (DER or PEM), repeatable: put into the time-stamps; required")
 	renewBefore := fs.Duration("renew-before", 365*24*time.Hour, "renew when the TSA certificate expires within this time")
 	hashPolicy := fs.String("hash-policy", "", "renew: a hash policy file (the format of internal/archive/hashpolicy.json) instead of the built-in one")
 	hashOID := fs.String("hash", "", "dotted OID of the hash of new trees (seal, hash-tree renewal); default GOST R 34.11-2015 Streebog-512")

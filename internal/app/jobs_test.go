@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -60,10 +62,35 @@ func TestArchiveJobs(t *testing.T) {
 		}
 		tsa.Store(&h)
 	}
+	// The root of the TSA the key is rolled to later is trusted (--ca) and its CRL given
+	// (--crl) from the start, so that the renewal can embed them (rule DC-6); another
+	// root is not.
+	newRoot := func(cn string) *tsptest.CA {
+		r, err := tsptest.NewRoot(eds.KeyECDSA, cn, testNow.Add(-time.Hour), testNow.AddDate(40, 0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	root, unknownRoot := newRoot("Rolled TSA Root"), newRoot("Unknown TSA Root")
+	crl, err := root.CRL(1, testNow, testNow.AddDate(30, 0, 0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	rootFile, crlFile := filepath.Join(dir, "tsa-root.cer"), filepath.Join(dir, "tsa-root.crl")
+	if err := os.WriteFile(rootFile, root.Cert.Raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(crlFile, crl, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfg := sandboxConfig(t, "")
 	cfg.Now = clk.Now
 	cfg.TSAURL = tsaSrv.URL
 	cfg.ArchiveSealInterval = 2 * time.Hour
+	cfg.CAFiles = append(cfg.CAFiles, rootFile)
+	cfg.CRLFiles = append(cfg.CRLFiles, crlFile)
 	a, _ := startSandbox(t, cfg)
 	if a.Archive == nil {
 		t.Fatal("the sandbox has no archive")
@@ -162,19 +189,28 @@ func TestArchiveJobs(t *testing.T) {
 	if st := status(t, a, JobArchiveRenew); st.Failures != 1 || !strings.Contains(st.LastError, "renewal margin") || stamps() != 2 {
 		t.Fatalf("renewal with the unrolled TSA: %+v, %d archive time-stamps", st, stamps())
 	}
-	root, err := tsptest.NewRoot(eds.KeyECDSA, "Rolled TSA Root", due.Add(-time.Hour), due.AddDate(20, 0, 0))
+	// Rolled to a TSA under a root the server neither trusts nor has a CRL of: its
+	// time-stamp would not verify offline, so the renewal is refused again (rule DC-6).
+	unknown, err := unknownRoot.TSA(eds.KeyECDSA, "Unknown TSA", due.Add(-time.Hour), due.AddDate(10, 0, 0), clk.Now)
 	if err != nil {
 		t.Fatal(err)
+	}
+	useTSA(unknown)
+	retry := status(t, a, JobArchiveRenew).NextRunAt
+	if d := retry.Sub(due); d <= 0 || d > 10*time.Second {
+		t.Fatalf("the renewal is retried %v later, want within the first backoff (10 s)", d)
+	}
+	clk.Set(retry)
+	tick(JobArchiveRenew)
+	if st := status(t, a, JobArchiveRenew); st.ConsecutiveFailures != 2 || !strings.Contains(st.LastError, "would not verify offline") || stamps() != 2 {
+		t.Fatalf("renewal by a TSA whose root and CRL are unknown: %+v, %d archive time-stamps", st, stamps())
 	}
 	rolled, err := root.TSA(eds.KeyECDSA, "Rolled TSA", due.Add(-time.Hour), due.AddDate(10, 0, 0), clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	useTSA(rolled)
-	retry := status(t, a, JobArchiveRenew).NextRunAt
-	if d := retry.Sub(due); d <= 0 || d > 10*time.Second {
-		t.Fatalf("the renewal is retried %v later, want within the first backoff (10 s)", d)
-	}
+	retry = status(t, a, JobArchiveRenew).NextRunAt
 	clk.Set(retry)
 	tick(JobArchiveRenew)
 	if stamps() != 4 {
@@ -190,8 +226,8 @@ func TestArchiveJobs(t *testing.T) {
 	if stamps() != 4 {
 		t.Fatalf("%d archive time-stamps after a renewal run with the fresh time-stamps, want 4", stamps())
 	}
-	if r := runs(); r[JobArchiveSeal] != 5 || r[JobArchiveRenew] != 5 || r[JobNotifyEscalate] != 5 {
-		t.Errorf("runs %v, want 5 runs of each (the escalation every ten seconds of the clock)", r)
+	if r := runs(); r[JobArchiveSeal] != 5 || r[JobArchiveRenew] != 6 || r[JobNotifyEscalate] != 6 {
+		t.Errorf("runs %v, want 5 seals, 6 renewals (one refused) and 6 escalations (every ten seconds of the clock)", r)
 	}
 }
 

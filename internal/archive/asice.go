@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"path"
 	"regexp"
 	"strings"
@@ -63,11 +65,36 @@ type xmlManifest struct {
 	Refs    []xmlRef  `xml:"http://uri.etsi.org/02918/v1.2.1# DataObjectReference"`
 }
 
+// entryURI is the URI of a container entry in a manifest: a relative reference whose
+// path segments are percent-encoded (RFC 3986; ETSI EN 319 162-1 makes the manifest's
+// URI attributes URIs), so "Договор займа.txt" is written
+// "%D0%94%D0%BE%D0%B3%D0%BE%D0%B2%D0%BE%D1%80%20%D0%B7%D0%B0%D0%B9%D0%BC%D0%B0.txt".
+func entryURI(name string) string {
+	segs := strings.Split(name, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}
+
+// entryOf finds the entry a manifest URI names: the percent-decoded name; or, as
+// containers exported before the names were encoded wrote it, the URI taken as the name
+// itself.
+func entryOf(files map[string][]byte, uri string) (string, []byte, bool) {
+	if name, err := url.PathUnescape(uri); err == nil {
+		if data, ok := files[name]; ok {
+			return name, data, true
+		}
+	}
+	data, ok := files[uri]
+	return uri, data, ok
+}
+
 func manifest(sigURI, sigMime string, objs map[string][]byte, order []string) ([]byte, error) {
-	m := xmlManifest{SigRef: xmlSigRef{URI: sigURI, MimeType: sigMime}}
+	m := xmlManifest{SigRef: xmlSigRef{URI: entryURI(sigURI), MimeType: sigMime}}
 	for _, name := range order {
 		d := sha256.Sum256(objs[name])
-		m.Refs = append(m.Refs, xmlRef{URI: name, DigestMethod: xmlDigestMethod{digestSHA256URI},
+		m.Refs = append(m.Refs, xmlRef{URI: entryURI(name), DigestMethod: xmlDigestMethod{digestSHA256URI},
 			DigestValue: base64.StdEncoding.EncodeToString(d[:])})
 	}
 	out, err := xml.MarshalIndent(m, "", "  ")
@@ -169,8 +196,9 @@ var (
 // shape: one document, detached CAdES signatures, at most one evidence record). It
 // refuses, with ErrContainerPath, names that are absolute, climb out (..), use
 // backslashes, repeat, or are unexpected; with ErrContainerBomb, containers or entries
-// beyond limits; with ErrContainer, anything else malformed, including a manifest
-// whose digests do not match. It never panics.
+// beyond limits; with ErrContainer, anything else malformed; with ErrSignatureInvalid,
+// a manifest whose digests do not match or a document whose bytes changed inside the
+// container. It never panics.
 func ReadASiCE(b []byte, lim Limits) (*Document, error) {
 	es, err := readZip(b, lim)
 	if err != nil {
@@ -192,10 +220,30 @@ func ReadASiC(b []byte, lim Limits) (*Document, error) {
 	return asiceFrom(es)
 }
 
-// zipEntry is one file of a container, read within the limits.
+// zipEntry is one file of a container, read within the limits. corrupt: its bytes do
+// not match the ZIP's CRC-32 for it (changed after the container was written).
 type zipEntry struct {
-	name string
-	data []byte
+	name    string
+	data    []byte
+	corrupt bool
+}
+
+// checkCorrupt is the last check of a container's entries, after the manifests': an
+// entry whose bytes changed after it was written (its CRC-32 does not match) is the
+// document no longer being what was signed (ErrSignatureInvalid) or, for any other
+// entry, a damaged container (ErrContainer). A CRC protects nothing against a forger,
+// who recomputes it; it only names what changed.
+func checkCorrupt(es []zipEntry, docName string) error {
+	for _, e := range es {
+		switch {
+		case !e.corrupt:
+		case e.name == docName:
+			return fmt.Errorf("%w: the document %q changed inside the container (its bytes do not match the container's checksum)", ErrSignatureInvalid, e.name)
+		default:
+			return fmt.Errorf("%w: %q: zip: checksum error", ErrContainer, e.name)
+		}
+	}
+	return nil
 }
 
 // readZip reads every file of a container within lim, the defences of both container
@@ -246,14 +294,17 @@ func readZip(b []byte, lim Limits) ([]zipEntry, error) {
 		// header says: the header is untrusted too.
 		data, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)+1))
 		rc.Close()
-		if err != nil {
+		// A CRC mismatch is reported after the manifests and signatures could say
+		// which signed data changed (checkCorrupt); the bytes are all read by then.
+		corrupt := errors.Is(err, zip.ErrChecksum)
+		if err != nil && !corrupt {
 			return nil, fmt.Errorf("%w: %q: %w", ErrContainer, n, err)
 		}
 		if uint64(len(data)) != f.UncompressedSize64 {
 			return nil, fmt.Errorf("%w: %q is not the size it declares", ErrContainerBomb, n)
 		}
 		total += int64(len(data))
-		out = append(out, zipEntry{n, data})
+		out = append(out, zipEntry{n, data, corrupt})
 	}
 	return out, nil
 }
@@ -302,19 +353,27 @@ func asiceFrom(es []zipEntry) (*Document, error) {
 		if err := xml.Unmarshal(files[mn], &m); err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrContainer, mn, err)
 		}
-		if _, ok := files[m.SigRef.URI]; !ok {
+		if _, _, ok := entryOf(files, m.SigRef.URI); !ok {
 			return nil, fmt.Errorf("%w: %s names %q, not in the container", ErrContainer, mn, m.SigRef.URI)
 		}
 		for _, r := range m.Refs {
-			data, ok := files[r.URI]
+			_, data, ok := entryOf(files, r.URI)
 			if !ok || r.DigestMethod.Algorithm != digestSHA256URI {
 				return nil, fmt.Errorf("%w: %s: reference %q", ErrContainer, mn, r.URI)
 			}
-			want := sha256.Sum256(data)
-			if r.DigestValue != base64.StdEncoding.EncodeToString(want[:]) {
-				return nil, fmt.Errorf("%w: %s: the digest of %q does not match", ErrContainer, mn, r.URI)
+			got, err := base64.StdEncoding.DecodeString(strings.TrimSpace(r.DigestValue))
+			if err != nil || len(got) != sha256.Size {
+				return nil, fmt.Errorf("%w: %s: the digest of %q is not a SHA-256 value", ErrContainer, mn, r.URI)
+			}
+			if want := sha256.Sum256(data); !bytes.Equal(got, want[:]) {
+				// A well-formed manifest over other bytes: what it describes changed
+				// after it was signed or sealed (rule DC-5), not a malformed container.
+				return nil, fmt.Errorf("%w: %s: the digest of %q does not match: it changed after it was signed", ErrSignatureInvalid, mn, r.URI)
 			}
 		}
+	}
+	if err := checkCorrupt(es, d.Name); err != nil {
+		return nil, err
 	}
 	return d, nil
 }

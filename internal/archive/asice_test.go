@@ -4,9 +4,11 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -96,12 +98,25 @@ func TestReadASiCEHostile(t *testing.T) {
 	sig := entry{"META-INF/signature001.p7s", []byte{0x30, 0}, zip.Deflate}
 	doc := entry{"doc.txt", []byte("x"), zip.Deflate}
 	bomb := entry{"doc.txt", make([]byte, 8<<20), zip.Deflate}
+	// One byte of the document changed, its manifest as written for the original: in a
+	// well-formed ZIP, and in the container's bytes (the entry's CRC no longer matches).
+	manifested := func(docData []byte) []byte {
+		m, err := manifest("META-INF/signature001.p7s", mimeCAdES, map[string][]byte{"doc.txt": []byte("original")}, []string{"doc.txt"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return container(t, mt, entry{"doc.txt", docData, zip.Store}, sig, entry{"META-INF/ASiCManifest001.xml", m, zip.Deflate})
+	}
+	flipped := manifested([]byte("original"))
+	flipped[bytes.Index(flipped, []byte("original"))+2] ^= 0x20
 	tests := []struct {
 		name string
 		b    []byte
 		lim  Limits
 		want error
 	}{
+		{"document changed, manifest kept", manifested([]byte("orIginal")), Limits{}, ErrSignatureInvalid},
+		{"document byte changed in the container", flipped, Limits{}, ErrSignatureInvalid},
 		{"not a zip", []byte("hello"), Limits{}, ErrContainer},
 		{"mimetype not first", container(t, doc, mt, sig), Limits{}, ErrContainer},
 		{"mimetype deflated", container(t, entry{"mimetype", []byte(MimeTypeASiCE), zip.Deflate}, doc, sig), Limits{}, ErrContainer},
@@ -134,6 +149,9 @@ func TestReadASiCEHostile(t *testing.T) {
 	if _, err := ReadASiCE(container(t, mt, doc, sig), Limits{}); err != nil {
 		t.Fatalf("a plain container: %v", err)
 	}
+	if _, err := ReadASiCE(manifested([]byte("original")), Limits{}); err != nil {
+		t.Fatalf("a container with its manifest: %v", err)
+	}
 }
 
 func FuzzReadASiCE(f *testing.F) {
@@ -152,4 +170,75 @@ func FuzzReadASiCE(f *testing.F) {
 			t.Fatalf("accepted an incomplete container: %+v", d)
 		}
 	})
+}
+
+// ETSI EN 319 162-1: a manifest's URI attributes are URIs, so a document name with
+// spaces or Cyrillic letters is percent-encoded in them (RFC 3986) while the ZIP entry
+// keeps the name itself. Such a container round-trips — export, import, verify — and
+// a URI that is not valid percent-encoding is refused; a raw name, as earlier exports
+// wrote it, is still read.
+func TestASiCECyrillicNameRoundTrip(t *testing.T) {
+	w := newWorld(t)
+	doc := w.archiveDoc([]byte("Договор займа на 24 месяца"), w.signer("Alice"))
+	doc.Name = "Договор займа №1.txt"
+	w.clock = w.clock.Add(time.Hour)
+	w.seal(doc)
+	var buf bytes.Buffer
+	if err := WriteASiCE(&buf, doc, w.clock); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const encoded = "%D0%94%D0%BE%D0%B3%D0%BE%D0%B2%D0%BE%D1%80%20%D0%B7%D0%B0%D0%B9%D0%BC%D0%B0%20%E2%84%961.txt"
+	manifests := 0
+	for _, f := range zr.File {
+		if !strings.HasPrefix(f.Name, "META-INF/ASiC") {
+			continue
+		}
+		manifests++
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if !bytes.Contains(b, []byte(`URI="`+encoded+`"`)) || bytes.Contains(b, []byte(`URI="Договор`)) {
+			t.Errorf("%s: the document's URI is not percent-encoded:\n%s", f.Name, b)
+		}
+	}
+	if manifests != 2 {
+		t.Fatalf("%d manifests", manifests)
+	}
+	back, err := ReadASiC(buf.Bytes(), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Name != doc.Name || !bytes.Equal(back.Content, doc.Content) {
+		t.Fatalf("read back as %q", back.Name)
+	}
+	if rep, err := VerifyDocument(t.Context(), back, w.trust(), day(2027, 1, 1), Policy{}); err != nil || !rep.Valid {
+		t.Fatalf("%v %v", err, rep.Errs())
+	}
+
+	// A manifest as earlier exports wrote it (the raw name) still reads; one whose URI
+	// is not valid percent-encoding does not.
+	mt := entry{"mimetype", []byte(MimeTypeASiCE), zip.Store}
+	sig := entry{"META-INF/signature001.p7s", []byte{0x30, 0}, zip.Deflate}
+	withURI := func(uri string) []byte {
+		m, err := manifest("META-INF/signature001.p7s", mimeCAdES, map[string][]byte{"a b.txt": []byte("x")}, []string{"a b.txt"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m = bytes.Replace(m, []byte(`URI="a%20b.txt"`), []byte(`URI="`+uri+`"`), 1)
+		return container(t, mt, entry{"a b.txt", []byte("x"), zip.Deflate}, sig, entry{"META-INF/ASiCManifest001.xml", m, zip.Deflate})
+	}
+	for _, uri := range []string{"a%20b.txt", "a b.txt"} {
+		if _, err := ReadASiCE(withURI(uri), Limits{}); err != nil {
+			t.Errorf("URI %q: %v", uri, err)
+		}
+	}
+	for _, uri := range []string{"a%2Gb.txt", "a%20c.txt"} {
+		if _, err := ReadASiCE(withURI(uri), Limits{}); !errors.Is(err, ErrContainer) {
+			t.Errorf("URI %q: %v", uri, err)
+		}
+	}
 }

@@ -184,5 +184,8 @@ func asicsFrom(es []zipEntry) (*Document, error) {
 	if d.Name == "" || len(d.Signatures) == 0 {
 		return nil, fmt.Errorf("%w: no document or no %s", ErrContainer, asicsSignature)
 	}
+	if err := checkCorrupt(es, d.Name); err != nil {
+		return nil, err
+	}
 	return d, nil
 }

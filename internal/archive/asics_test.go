@@ -280,12 +280,22 @@ func TestReadASiCSHostile(t *testing.T) {
 	sig := entry{asicsSignature, []byte{0x30, 0}, zip.Deflate}
 	doc := entry{"doc.txt", []byte("x"), zip.Deflate}
 	bomb := entry{"doc.txt", make([]byte, 8<<20), zip.Deflate}
+	// A byte changed in the container's bytes: of the stored document (the document is
+	// not what was signed), or of a stored signature file (a damaged container).
+	flip := func(b []byte, in string) []byte {
+		b[bytes.Index(b, []byte(in))+1] ^= 0x20
+		return b
+	}
+	docChanged := flip(container(t, mt, entry{"doc.txt", []byte("original"), zip.Store}, sig), "original")
+	sigChanged := flip(container(t, mt, doc, entry{asicsSignature, []byte("0signature"), zip.Store}), "0signature")
 	tests := []struct {
 		name string
 		b    []byte
 		lim  Limits
 		want error
 	}{
+		{"document byte changed in the container", docChanged, Limits{}, ErrSignatureInvalid},
+		{"signature byte changed in the container", sigChanged, Limits{}, ErrContainer},
 		{"not a zip", []byte("hello"), Limits{}, ErrContainer},
 		{"mimetype not first", container(t, doc, mt, sig), Limits{}, ErrContainer},
 		{"mimetype deflated", container(t, entry{"mimetype", []byte(MimeTypeASiCS), zip.Deflate}, doc, sig), Limits{}, ErrContainer},

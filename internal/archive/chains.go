@@ -271,8 +271,11 @@ func (s *Service) renewHashTrees(ctx context.Context, batches []int64, due time.
 	if err != nil {
 		return 0, err
 	}
-	tok, err := withValidationData(atss[0].TimeStamp, s.cfg.TSAChain, crls)
+	tok, err := withValidationData(atss[0].TimeStamp, s.tsaCerts(ctx, atss[0].TimeStamp), crls)
 	if err != nil {
+		return 0, err
+	}
+	if err := s.checkOffline(ctx, tok); err != nil {
 		return 0, err
 	}
 	gen, notAfter, err := tokenTimes(tok)

@@ -43,6 +43,12 @@ var (
 	// renewal margin itself; nothing is renewed.
 	ErrTSAExpiring = eds.NewError("archive.renew.tsa_expiring", "archive: the TSA certificate expires within the renewal margin")
 
+	// ErrSealValidationData: an archive time-stamp (seal or renewal) would not verify
+	// offline later: the TSA's chain up to a root the operator gave (or trusts) or a CRL
+	// of its CA is not available to embed in it; nothing is stored and the job tries again.
+	ErrSealValidationData = eds.NewError("archive.seal.validation_data",
+		"archive: the archive time-stamp would not verify offline: the TSA's root or its CRL is missing")
+
 	// ErrCursor: a paging cursor that is not a document the caller sees.
 	ErrCursor = eds.NewError("archive.cursor.invalid", "archive: the paging cursor is not one this list returned")
 

@@ -249,12 +249,17 @@ type Report struct {
 	Valid      bool
 }
 
+// ClockSkew is how far a time-stamp's genTime may be after the verification time and
+// still count as made by then: the TSA's clock and the verifier's may differ.
+const ClockSkew = 10 * time.Minute
+
 // VerifyDocument checks an archived document offline at the time now: every signer of
 // every signature valid at its signing time (proven by its signature time-stamp) with
 // the certificates and CRLs embedded in the signature and trust; the evidence record,
 // when present, over the content and every signature and valid up to now; and every
 // signature time-stamp whose TSA certificate has expired by now covered by an evidence
-// record made before it expired. The error is non-nil only for a document with nothing
+// record made before it expired. A signature whose time-stamp was made after now
+// (ClockSkew aside) fails with ErrGap: nothing proves it existed then. The error is non-nil only for a document with nothing
 // to verify.
 func VerifyDocument(ctx context.Context, d *Document, trust Trust, now time.Time, policy Policy) (*Report, error) {
 	if len(d.Signatures) == 0 {
@@ -305,6 +310,16 @@ func VerifyDocument(ctx context.Context, d *Document, trust Trust, now time.Time
 		sr.Result = res
 		for i := range res.Signers {
 			s := &res.Signers[i]
+			if s.TimeStamp != nil && now.Before(s.TimeStamp.GenTime.Add(-ClockSkew)) {
+				// Nothing proves the signature existed at now: the verification time is
+				// before the time-stamp (a clock skew of the TSA aside).
+				gap := fmt.Errorf("%w: the signature time-stamp was made at %s, after the verification time",
+					ErrGap, s.TimeStamp.GenTime.UTC().Format(time.RFC3339))
+				s.Valid = false
+				s.Errors = append(s.Errors, gap)
+				sr.Gaps = append(sr.Gaps, gap)
+				continue
+			}
 			if s.TimeStamp == nil || s.TimeStamp.Cert == nil || !now.After(s.TimeStamp.Cert.NotAfter) {
 				continue
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/cms/signeddata"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/eds/tsp"
+	"github.com/senimkz/senim/internal/eds/tsp/tsptest"
 )
 
 // sandboxCA opens the sandbox CA (GOST 2015) behind a loopback OCSP responder, on a
@@ -157,4 +159,54 @@ func FuzzRevInfo(f *testing.F) {
 		}
 		_ = pki.NewStoredOCSP(ocsps).Len()
 	})
+}
+
+// rule DC-6: offline, the OCSP answers a signature carries are evidence for the
+// certificates they are about, not a responder to ask: a signer whose status the
+// carried CRL decides gets no eds.ocsp.unavailable beside the verdict — revoked before
+// the time-stamp names only the revocation, valid names nothing — while a signer that
+// no CRL and no answer decides still names why.
+func TestNoOCSPNoiseBesideACRLVerdict(t *testing.T) {
+	ctx := t.Context()
+	w := newWorld(t)
+	alice := w.signer("Alice")
+	doc := w.archiveDoc([]byte("loan agreement, 24 months"), alice)
+	// The signature also carries an OCSP answer, about another certificate (one that
+	// does not read stands for it: neither is about Alice).
+	sd, err := signeddata.Parse(doc.Signatures[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCRL := append([][]byte(nil), sd.RawCRLs...)
+	sd.RawCRLs = append(sd.RawCRLs, ocspRevInfo([]byte{0x30, 0x03, 0x0a, 0x01, 0x01}))
+	if doc.Signatures[0], err = sd.Marshal(); err != nil {
+		t.Fatal(err)
+	}
+	w.clock = day(2026, 6, 5)
+	early := w.crl(tsptest.Revoked{Serial: alice.Cert.SerialNumber, At: day(2026, 5, 1), Reason: int(pki.ReasonKeyCompromise)})
+	withEarly := w.trust()
+	withEarly.CRLs = []*pki.CRL{early}
+	codes := func(trust Trust, d *Document) (bool, []string) {
+		t.Helper()
+		rep, err := VerifyDocument(ctx, d, trust, day(2027, 1, 1), Policy{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Valid, rep.View().Signers[0].Codes
+	}
+	if valid, got := codes(withEarly, doc); valid || !slices.Equal(got, []string{"eds.cert.revoked"}) {
+		t.Errorf("revoked before the time-stamp: valid %v, codes %v", valid, got)
+	}
+	if valid, got := codes(w.trust(), doc); !valid || len(got) != 0 {
+		t.Errorf("valid: valid %v, codes %v", valid, got)
+	}
+	// Without the CRL nothing decides: the missing answer is named with the CRL's absence.
+	sd.RawCRLs = slices.DeleteFunc(slices.Clone(sd.RawCRLs), func(e []byte) bool { return containsBytes(withCRL, e) })
+	bare := *doc
+	if bare.Signatures, err = func() ([][]byte, error) { b, err := sd.Marshal(); return [][]byte{b}, err }(); err != nil {
+		t.Fatal(err)
+	}
+	if valid, got := codes(w.trust(), &bare); valid || !slices.Contains(got, "eds.ocsp.unavailable") {
+		t.Errorf("nothing decides: valid %v, codes %v", valid, got)
+	}
 }

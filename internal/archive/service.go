@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"database/sql"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/store"
@@ -542,8 +544,11 @@ func (s *Service) Seal(ctx context.Context, max int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	tok, err := withValidationData(atss[0].TimeStamp, s.cfg.TSAChain, s.crls())
+	tok, err := withValidationData(atss[0].TimeStamp, s.tsaCerts(ctx, atss[0].TimeStamp), s.crls())
 	if err != nil {
+		return 0, err
+	}
+	if err := s.checkOffline(ctx, tok); err != nil {
 		return 0, err
 	}
 	gen, notAfter, err := tokenTimes(tok)
@@ -585,6 +590,67 @@ func (s *Service) Seal(ctx context.Context, max int) (int, error) {
 		return 0, err
 	}
 	return len(items), nil
+}
+
+// tsaCerts returns the certificates that go into a new archive time-stamp: the
+// configured TSA chain, and the path from the token's TSA certificate to a root of
+// Trust — serve knows the TSA's CAs from --ca (Trust), not as a TSA chain, and a TSA
+// may answer with its own certificate only. Without such a path it is the TSA chain
+// alone (checkOffline then says what is missing).
+func (s *Service) tsaCerts(ctx context.Context, tok []byte) []*x509.Certificate {
+	out := append([]*x509.Certificate(nil), s.cfg.TSAChain...)
+	if len(s.cfg.Trust.Roots) == 0 {
+		return out
+	}
+	t, err := tsp.ParseToken(tok)
+	if err != nil {
+		return out
+	}
+	cert := t.SignedData.SignerCertificate(t.SignedData.Signers[0])
+	if cert == nil {
+		return out
+	}
+	v, err := pki.New(pki.Config{Roots: s.cfg.Trust.Roots, Intermediates: append(append([]*x509.Certificate(nil), s.cfg.Trust.Intermediates...), s.cfg.TSAChain...)})
+	if err != nil {
+		return out
+	}
+	res := v.Validate(ctx, cert, t.Info.GenTime, pki.Options{Intermediates: t.SignedData.Certificates})
+	return append(out, res.Chain...)
+}
+
+// checkOffline refuses an archive time-stamp that would not verify later without a
+// network (rule DC-6): it must verify at its genTime with nothing but the certificates
+// and CRLs it carries, up to a root the operator gave as part of the TSA chain
+// (a self-issued certificate of TSAChain, serve's and `senim archive`'s --tsa-cert) or
+// one of Trust.Roots — exactly as VerifyRecord verifies it. The error wraps
+// ErrSealValidationData and says what is missing.
+func (s *Service) checkOffline(ctx context.Context, tok []byte) error {
+	t, err := tsp.ParseToken(tok)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrTimeStamp, err)
+	}
+	roots := append([]*x509.Certificate(nil), s.cfg.Trust.Roots...)
+	for _, c := range s.cfg.TSAChain {
+		// Self-issued, not self-signed: checking the signature is the validator's work,
+		// and crypto/x509 cannot check a GOST one.
+		if bytes.Equal(c.RawIssuer, c.RawSubject) {
+			roots = append(roots, c)
+		}
+	}
+	if len(roots) == 0 {
+		return fmt.Errorf("%w: no root of the TSA is configured: give the TSA's chain up to its root (--tsa-cert)", ErrSealValidationData)
+	}
+	v, err := Trust{Roots: roots}.validator(t.SignedData.RawCRLs)
+	if err != nil {
+		return err
+	}
+	_, err = tsp.VerifyToken(ctx, tok, tsp.VerifyOptions{HashedMessage: t.Info.HashedMessage, Validator: v,
+		Revocation: []pki.RevocationMethod{pki.RevocationCRL}})
+	if err != nil {
+		return fmt.Errorf("%w: the TSA certificate does not verify with the chain and CRLs the time-stamp carries "+
+			"(give its chain up to the root with --tsa-cert and a current CRL of its CA with --crl): %w", ErrSealValidationData, err)
+	}
+	return nil
 }
 
 func (s *Service) crls() [][]byte {
@@ -721,11 +787,21 @@ func (s *Service) Renew(ctx context.Context) (RenewResult, error) {
 		for i, l := range lasts {
 			toks[i] = l.ats.TimeStamp
 		}
-		updated, atss, err := RenewTokens(ctx, s.cfg.TSA, alg, toks, s.cfg.TSAChain, s.crls())
+		crls := s.crls()
+		updated, atss, err := RenewTokens(ctx, s.cfg.TSA, alg, toks, s.cfg.TSAChain, crls)
 		if err != nil {
 			return res, err
 		}
-		gen, notAfter, err := tokenTimes(atss[0].TimeStamp)
+		// The new time-stamp carries its own validation data at once, as a seal's
+		// does: the record is exported and verified offline before the next renewal.
+		tok, err := withValidationData(atss[0].TimeStamp, s.tsaCerts(ctx, atss[0].TimeStamp), crls)
+		if err != nil {
+			return res, err
+		}
+		for i := range atss {
+			atss[i].TimeStamp = tok
+		}
+		gen, notAfter, err := tokenTimes(tok)
 		if err != nil {
 			return res, err
 		}
@@ -733,6 +809,9 @@ func (s *Service) Renew(ctx context.Context) (RenewResult, error) {
 			// Renewing with a certificate that is itself due changes nothing and would
 			// be repeated at every run: the TSA key must be rolled first.
 			return res, fmt.Errorf("%w: the TSA certificate expires at %s, within the renewal margin", ErrTSAExpiring, notAfter.UTC().Format(time.RFC3339))
+		}
+		if err := s.checkOffline(ctx, tok); err != nil {
+			return res, err
 		}
 		err = s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
 			for i, l := range lasts {

@@ -3,6 +3,7 @@ package edscmd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -55,6 +56,13 @@ func verifyContainer(ctx context.Context, name string, in []byte, c common, stdo
 		return usage(stderr, err)
 	}
 	doc, err := archive.ReadASiC(in, archive.Limits{})
+	if errors.Is(err, archive.ErrSignatureInvalid) {
+		// A container that reads but whose signed document changed inside it: a
+		// verification that fails (exit 1), not an input that cannot be used (exit 2).
+		writeJSON(stdout, ContainerReport{Valid: false, At: at, Signatures: []VerifyReport{}, Errors: []string{eds.Code(err)}})
+		fmt.Fprintf(stderr, "senim eds: %s: %v\n", name, err)
+		return 1
+	}
 	if err != nil {
 		return failJSON(stdout, stderr, name, err)
 	}

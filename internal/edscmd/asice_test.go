@@ -1,12 +1,14 @@
 package edscmd
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -135,6 +137,16 @@ func TestVerifyASiCEDecadesLater(t *testing.T) {
 				}
 			})
 		}
+		if form.ext == ".asice" {
+			// One byte of the document changed inside the container, its manifest left
+			// as it was: the signed document is not what was signed (rule DC-5).
+			changed := write("changed"+form.ext, changeDocumentByte(t, container(doc), "agreement.txt", content))
+			code, out, errs := run(t, "verify", changed, "--ca", caFile, "--at", "2035-01-01T00:00:00Z")
+			var rep ContainerReport
+			if err := json.Unmarshal(out, &rep); err != nil || code != 1 || rep.Valid || !slices.Contains(rep.Errors, "archive.signature.invalid") {
+				t.Fatalf("a changed byte in the document: exit %d %s\n%s", code, errs, out)
+			}
+		}
 		// A container that climbs out of its folder.
 		hostile := bytes.ReplaceAll(container(doc), []byte("agreement.txt"), []byte("../../a.txt.."))
 		code, out, _ := run(t, "verify", write("hostile"+form.ext, hostile), "--ca", caFile)
@@ -149,4 +161,44 @@ func TestVerifyASiCEDecadesLater(t *testing.T) {
 	if code, _, _ := run(t, "verify", good); code != 2 {
 		t.Fatalf("no --ca: exit %d", code)
 	}
+}
+
+// changeDocumentByte rewrites an ASiC container with the document entry name stored
+// (not deflated), then flips one byte of it in the container's bytes: what a changed
+// byte on a disk or in transit does to the document.
+func changeDocumentByte(t *testing.T, b []byte, name string, content []byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		h := f.FileHeader
+		if f.Name == name {
+			h.Method = zip.Store
+		}
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: h.Name, Method: h.Method, Modified: h.Modified})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		w.Write(data)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.Bytes()
+	i := bytes.Index(out, content)
+	if i < 0 {
+		t.Fatal("the document is not stored in the container")
+	}
+	out[i+3] ^= 0x20
+	return out
 }

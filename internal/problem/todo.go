@@ -239,6 +239,7 @@ var todo = map[string]string{
 	"archive.evidence.timestamp_invalid": "Do not rely on this evidence: an archive time-stamp does not verify; keep the original and report it.",
 	"archive.evidence.unsupported":       "Send an unencrypted RFC 4998 evidence record (at most 16 chains) with SHA-256, SHA-512 or Streebog.",
 	"archive.evidence.weak_hash":         "Operators: renew the evidence with a strong hash (senim archive renew) before it must prove a later time.",
+	"archive.seal.validation_data":       "Operators: give the TSA's certificate chain up to its root (senim archive --tsa-cert, or serve --ca) and a current CRL of each CA on it (--crl); the job tries the seal again.",
 	"archive.renew.tsa_expiring":         "Operators: configure a time-stamping authority whose certificate is valid well beyond the renewal margin, then renew.",
 	"archive.blob.corrupt":               "Operators: restore the archive's stored bytes from backup; they no longer match their hash.",
 

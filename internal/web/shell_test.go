@@ -408,6 +408,24 @@ func TestSessionTimeoutWarning(t *testing.T) {
 	}
 }
 
+// The notice of the session's end reads as a sentence in every language: in Russian
+// "в" stands before a time of day, never before a date ("в 6 декабря" is wrong), so
+// the date follows "выход произойдёт" directly.
+func TestSessionEndsWording(t *testing.T) {
+	h, _ := harness(t)
+	c := h.Citizen("900101300023", "Айгерім")
+	body := h.Get("/mine?lang=ru", c).Body.String()
+	m := regexp.MustCompile(`(?s)<p[^>]*id="session-ends"[^>]*>(.*?)</p>`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no session notice:\n%s", body)
+	}
+	text := regexp.MustCompile(`<[^>]*>`).ReplaceAllString(m[1], "")
+	if regexp.MustCompile(`\sв\s+\d`).MatchString(text) ||
+		!regexp.MustCompile(`выход произойдёт \d{1,2} \p{L}+ \d{4} г\., \d{2}:\d{2} \(время Астаны, UTC\+5\)$`).MatchString(strings.TrimSpace(text)) {
+		t.Errorf("the Russian notice reads %q", text)
+	}
+}
+
 // A page asked for without a session sends the browser to log in and remembers the
 // page (only a path of this site, never "/" or a form); the login goes back to it.
 func TestReturnAfterLogin(t *testing.T) {

@@ -3,7 +3,7 @@ package pki
 import (
 	"context"
 	"crypto/x509"
-	"fmt"
+	"errors"
 )
 
 // StoredOCSP answers from OCSP responses kept with a signature (CAdES-LT's embedded
@@ -34,7 +34,9 @@ func NewStoredOCSP(raw [][]byte) *StoredOCSP {
 func (s *StoredOCSP) Len() int { return len(s.responses) }
 
 // Check returns the status of cert from the best stored answer about it, or an error
-// wrapping ErrOCSPUnavailable (no answer about it) or why the answers about it fail.
+// wrapping ErrOCSPUnavailable (no answer about it: the Validator leaves the status to
+// the CRL then, without an error, when the CRL decides it) or why the answers about it
+// fail.
 func (s *StoredOCSP) Check(_ context.Context, cert, issuer *x509.Certificate) (*OCSPStatus, error) {
 	var best *OCSPStatus
 	var lastErr error
@@ -65,5 +67,32 @@ func (s *StoredOCSP) Check(_ context.Context, cert, issuer *x509.Certificate) (*
 	if lastErr != nil {
 		return nil, lastErr
 	}
-	return nil, fmt.Errorf("%w: no embedded OCSP answer about serial %s", ErrOCSPUnavailable, cert.SerialNumber.Text(16))
+	return nil, notStoredError{serial: cert.SerialNumber.Text(16)}
+}
+
+// notStoredError: the evidence holds no OCSP answer about a certificate (it is an
+// ErrOCSPUnavailable). Offline, that is no failed check when a CRL decides the
+// certificate's status (Validate).
+type notStoredError struct{ serial string }
+
+func (e notStoredError) Error() string {
+	return ErrOCSPUnavailable.Error() + ": no embedded OCSP answer about serial " + e.serial
+}
+
+func (e notStoredError) Unwrap() error { return ErrOCSPUnavailable }
+
+// notStored reports whether err says only that no answer is stored: from a StoredOCSP,
+// or from every client of a firstOCSP (a live responder's failure is a real one).
+func notStored(err error) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs := j.Unwrap()
+		for _, e := range errs {
+			if !notStored(e) {
+				return false
+			}
+		}
+		return len(errs) > 0
+	}
+	var ns notStoredError
+	return errors.As(err, &ns)
 }

@@ -322,6 +322,12 @@ func (v *Validator) Validate(ctx context.Context, leaf *x509.Certificate, at tim
 		}
 	}
 
+	if (res.CRL.Status == StatusGood || res.CRL.Status == StatusRevoked) && res.OCSP.Err != nil && notStored(res.OCSP.Err) {
+		// Offline, the evidence holds no OCSP answer about this certificate and its CRL
+		// decided: nothing failed, there was no responder to ask. Listing "OCSP
+		// unavailable" beside the CRL's verdict would misread as a doubt about it.
+		res.OCSP = RevocationCheck{Method: RevocationOCSP, Status: StatusNotChecked}
+	}
 	good, revoked := 0, 0
 	for _, rc := range []*RevocationCheck{&res.CRL, &res.OCSP} {
 		switch rc.Status {

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/senimkz/senim/internal/eds"
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
@@ -228,7 +230,7 @@ func TestDocumentWithoutASiCS(t *testing.T) {
 // reasons are the codes the report can name; each reads in every language.
 var reasons = []error{dom.ErrGap, dom.ErrNotCovered, dom.ErrTimeStamp, dom.ErrWeakHash, dom.ErrMalformedRecord, dom.ErrBadCMS, dom.ErrContentMismatch,
 	pki.ErrRevoked, pki.ErrExpired, pki.ErrNotYetValid, pki.ErrUntrusted, cms.ErrDigestMismatch, cms.ErrSignatureInvalid,
-	pki.ErrCRLNotCovered, pki.ErrCRLStale, eds.ErrSignatureInvalid}
+	pki.ErrCRLNotCovered, pki.ErrCRLStale, tsp.ErrImprintMismatch, eds.ErrSignatureInvalid}
 
 func TestReadableInEveryLanguage(t *testing.T) {
 	h, f := mount(t)
@@ -238,8 +240,10 @@ func TestReadableInEveryLanguage(t *testing.T) {
 		if code == "" {
 			t.Fatalf("%v has no code", e)
 		}
-		if code != "eds.signature.invalid" && !i18n.Has("en", "archive.reason."+code) {
-			t.Errorf("%s has no plain-language reason", code)
+		for _, lang := range i18n.Langs {
+			if code != "eds.signature.invalid" && !i18n.Has(lang, "archive.reason."+code) {
+				t.Errorf("%s has no plain-language reason in %s", code, lang)
+			}
 		}
 	}
 	for _, lang := range i18n.Langs {
@@ -249,7 +253,8 @@ func TestReadableInEveryLanguage(t *testing.T) {
 		f.report = report(reasons...)
 		page := h.Get("/archive/d1?lang="+lang, c).Body.String()
 		webtest.Readable(t, "/archive/d1 invalid", lang, page)
-		if !strings.Contains(page, template.HTMLEscapeString(i18n.T(lang, "archive.reason.eds.cert.revoked"))) || !strings.Contains(page, i18n.T(lang, "archive.reason.other")) {
+		if !strings.Contains(page, template.HTMLEscapeString(i18n.T(lang, "archive.reason.eds.cert.revoked"))) || !strings.Contains(page, i18n.T(lang, "archive.reason.other")) ||
+			!strings.Contains(page, template.HTMLEscapeString(i18n.T(lang, "archive.reason.eds.tsp.imprint_mismatch"))) {
 			t.Errorf("%s: reasons missing", lang)
 		}
 	}
@@ -404,5 +409,24 @@ func TestListPages(t *testing.T) {
 	x := h.Citizen("900101300003", "X") // citizen:3
 	if w := h.Get("/archive?after=d1", x); w.Code != 400 || strings.Contains(w.Body.String(), "doc-d0") {
 		t.Errorf("another citizen with her cursor: %d", w.Code)
+	}
+}
+
+// Every time of the report is written in full, in Astana time, as i18n.When writes it
+// everywhere: the end of the proof too. A date alone ended in Russian with "г." and
+// the sentence's own period made "г..".
+func TestReportTimesInFull(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "Aigerim")
+	f.report = report()
+	until := f.report.Evidence.Until
+	for _, lang := range i18n.Langs {
+		page := h.Get("/archive/d1?lang="+lang, c).Body.String()
+		if !strings.Contains(page, template.HTMLEscapeString(i18n.When(lang, until))) {
+			t.Errorf("%s: the end of the proof is not written in full (%q)", lang, i18n.When(lang, until))
+		}
+		if text := regexp.MustCompile(`<[^>]*>`).ReplaceAllString(page, ""); strings.Contains(text, "..") {
+			t.Errorf("%s: a double period in the report", lang)
+		}
 	}
 }

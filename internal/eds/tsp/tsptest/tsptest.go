@@ -1,7 +1,7 @@
 // Package tsptest makes small test PKIs for the tests of packages tsp and cms: CAs,
 // end-entity and TSA certificates for any key type package eds signs with (GOST 2015
 // included: the certificates are built here, not by crypto/x509, which cannot sign with
-// GOST keys), CRLs of ECDSA CAs, and ready TSA configurations. Never use it outside tests:
+// GOST keys), CRLs of any of those CAs, and ready TSA configurations. Never use it outside tests:
 // its keys live in memory and nothing is checked.
 package tsptest
 
@@ -225,10 +225,11 @@ type Revoked struct {
 	Reason int
 }
 
-// CRL makes a DER CRL of an ECDSA, RSA or Ed25519 CA (crypto/x509 signs it).
+// CRL makes a DER CRL of the CA: crypto/x509 signs it for an ECDSA, RSA or Ed25519
+// CA, gostCRL for a GOST one.
 func (ca *CA) CRL(number int64, thisUpdate, nextUpdate time.Time, entries []Revoked) ([]byte, error) {
 	if ca.Key.Crypto() == nil {
-		return nil, errors.New("tsptest: CRLs only for ECDSA, RSA and Ed25519 CAs")
+		return ca.gostCRL(number, thisUpdate, nextUpdate, entries)
 	}
 	tmpl := &x509.RevocationList{Number: big.NewInt(number), ThisUpdate: thisUpdate, NextUpdate: nextUpdate}
 	for _, e := range entries {
@@ -236,4 +237,87 @@ func (ca *CA) CRL(number int64, thisUpdate, nextUpdate time.Time, entries []Revo
 			x509.RevocationListEntry{SerialNumber: e.Serial, RevocationTime: e.At, ReasonCode: e.Reason})
 	}
 	return x509.CreateRevocationList(rand.Reader, tmpl, ca.Cert, ca.Key.Crypto())
+}
+
+var (
+	oidExtCRLNumber  = asn1.ObjectIdentifier{2, 5, 29, 20}
+	oidExtReasonCode = asn1.ObjectIdentifier{2, 5, 29, 21}
+	oidExtAKI        = asn1.ObjectIdentifier{2, 5, 29, 35}
+)
+
+// gostCRL builds and signs a v2 CRL with a key crypto/x509 cannot sign with (GOST), as
+// Issue does certificates: CRL number and authority key identifier, reason codes.
+func (ca *CA) gostCRL(number int64, thisUpdate, nextUpdate time.Time, entries []Revoked) ([]byte, error) {
+	if ca.Cert == nil {
+		return nil, errors.New("tsptest: a CRL needs the CA's certificate")
+	}
+	alg := ca.Key.Algorithm()
+	sigAlg := signeddata.AlgorithmIdentifier(alg.OID, alg.KeyType == eds.KeyRSA)
+	tu, err := asn1.Marshal(thisUpdate.UTC())
+	if err != nil {
+		return nil, err
+	}
+	nu, err := asn1.Marshal(nextUpdate.UTC())
+	if err != nil {
+		return nil, err
+	}
+	ext := func(b *cryptobyte.Builder, oid asn1.ObjectIdentifier, val func(*cryptobyte.Builder)) {
+		b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oid)
+			b.AddASN1(casn1.OCTET_STRING, val)
+		})
+	}
+	b := cryptobyte.NewBuilder(nil)
+	b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1Int64(1) // v2
+		b.AddBytes(sigAlg)
+		b.AddBytes(ca.Cert.RawSubject)
+		b.AddBytes(tu)
+		b.AddBytes(nu)
+		if len(entries) > 0 {
+			b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				for _, e := range entries {
+					at, err := asn1.Marshal(e.At.UTC())
+					if err != nil {
+						b.SetError(err)
+						return
+					}
+					b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddASN1BigInt(e.Serial)
+						b.AddBytes(at)
+						if e.Reason != 0 {
+							b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
+								ext(b, oidExtReasonCode, func(b *cryptobyte.Builder) { b.AddASN1Enum(int64(e.Reason)) })
+							})
+						}
+					})
+				}
+			})
+		}
+		b.AddASN1(casn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+			b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				ext(b, oidExtAKI, func(b *cryptobyte.Builder) {
+					b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddASN1(casn1.Tag(0).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(ca.Cert.SubjectKeyId) })
+					})
+				})
+				ext(b, oidExtCRLNumber, func(b *cryptobyte.Builder) { b.AddASN1BigInt(big.NewInt(number)) })
+			})
+		})
+	})
+	tbs, err := b.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	sig, err := ca.Key.Sign(rand.Reader, tbs)
+	if err != nil {
+		return nil, err
+	}
+	c := cryptobyte.NewBuilder(nil)
+	c.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddBytes(tbs)
+		b.AddBytes(sigAlg)
+		b.AddASN1BitString(sig)
+	})
+	return c.Bytes()
 }
