@@ -49,7 +49,7 @@ func (n *Notice) Content(lang string) Content {
 				// label too: a receipt's hash covers it with that lang, and the
 				// notice reopens in it (rc.Lang) word for word.
 				c.Lang, c.Title = l, m.Title
-				c.Body = append([]string{texts[l]["label.sender"] + ": " + f.Sender}, strings.Split(m.Body, "\n")...)
+				c.Body = append([]string{texts[l]["label.sender"] + ": " + f.SenderIn(l)}, strings.Split(m.Body, "\n")...)
 				return c
 			}
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/kzid"
+	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/store"
 )
 
@@ -140,6 +141,7 @@ func (s *Service) Senders(ctx context.Context) (map[string][]string, error) {
 // (none: it may not send).
 type sender struct {
 	bin, name string
+	names     pd.Titles // the name in each language, where the directory holds them
 	cats      []string
 }
 
@@ -160,6 +162,7 @@ func (s *Service) loadSender(ctx context.Context, bin string) (*sender, error) {
 	if len(snd.cats) > 0 {
 		if o, err := s.cfg.Organizations.OrganizationByBIN(ctx, bin); err == nil && o.Name != "" {
 			snd.name = o.Name
+			snd.names = pd.Titles{KK: o.Names.KK, RU: o.Names.RU, EN: o.Names.EN}
 		}
 	}
 	return snd, nil
@@ -306,7 +309,7 @@ func (s *Service) prepare(ctx context.Context, snd *sender, sub Submission, key 
 			seen[sub.SubjectIIN] = cz
 		}
 	}
-	facts, _ := json.Marshal(Facts{Sender: snd.name, Message: sub.Content})
+	facts, _ := json.Marshal(Facts{Sender: snd.name, SenderNames: snd.names, Message: sub.Content})
 	sum := sha256.Sum256(body)
 	ref := secret.OrderedRef("n_", s.cfg.Now())
 	out := &Accepted{ID: ref, State: StateDelivered, Category: sub.Category, Significant: sub.Significant, Policy: s.policy.Version,

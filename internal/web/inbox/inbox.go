@@ -137,7 +137,7 @@ func rowOf(n *notify.Notice, lang string) row {
 	if n.Significant && n.State != notify.StateRead {
 		// The content opens only after the acknowledgement: until then the list names
 		// the sender, not the subject.
-		title = i18n.T(lang, "inbox.legal.from", n.Facts.Sender)
+		title = i18n.T(lang, "inbox.legal.from", n.Facts.SenderIn(lang))
 	}
 	return row{Ref: n.Ref, Title: title, At: n.DeliveredAt, AtText: i18n.When(lang, n.DeliveredAt), Unread: n.State == notify.StateDelivered, Legal: n.Significant}
 }
@@ -178,7 +178,7 @@ func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 
 func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, o *notify.Opened, notice string) error {
 	d := noticeData{Ref: o.Notice.Ref, Content: o.Content, Legal: o.Notice.Significant, Receipt: o.Receipt != nil,
-		Sender: o.Notice.Facts.Sender, Received: i18n.When(p.Lang, o.Notice.DeliveredAt), Link: o.Notice.Link()}
+		Sender: o.Notice.Facts.SenderIn(p.Lang), Received: i18n.When(p.Lang, o.Notice.DeliveredAt), Link: o.Notice.Link()}
 	p.Data, p.Notice = d, notice
 	if o.NeedsAcknowledgement {
 		return a.s.Render(w, r, http.StatusOK, ackV, p)
