@@ -51,3 +51,23 @@ func TestSenderNamedInReadersLanguage(t *testing.T) {
 		t.Errorf("the opened notice does not name the sender in Kazakh:\n%s", body)
 	}
 }
+
+// The notice's content carries the language it is in: an English page showing the
+// Russian text it fell back to says lang="ru" on the content (so a screen reader reads
+// it as Russian) and keeps the page's own words in English; a Kazakh page of a Kazakh
+// text says lang="kk".
+func TestNoticeContentLang(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	for _, tc := range []struct{ page, content string }{{"en", "ru"}, {"kk", "kk"}, {"ru", "ru"}} {
+		n := sendNamed(t, svc, alice.Session.Citizen.Ref(), revenue, false, kkRU)
+		w := h.Get("/inbox/"+n.Ref+"?lang="+tc.page, alice)
+		body := w.Body.String()
+		if w.Code != http.StatusOK || !strings.Contains(body, `<article id="notice-content" data-ref="`+n.Ref+`" lang="`+tc.content+`">`) {
+			t.Errorf("%s page: the content does not say lang=%q:\n%s", tc.page, tc.content, body)
+		}
+		if !strings.Contains(body, `<p class="hint" lang="`+tc.page+`">`) {
+			t.Errorf("%s page: the page's own words inside the content do not say lang=%q", tc.page, tc.page)
+		}
+	}
+}
