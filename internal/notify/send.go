@@ -168,6 +168,21 @@ func (s *Service) loadSender(ctx context.Context, bin string) (*sender, error) {
 	return snd, nil
 }
 
+// permittedSender is loadSender for a sending request: an organisation that holds no
+// sender permission is refused with ErrSenderNotPermitted first, before anything of
+// its request is read or checked, so a refusal tells it nothing of the categories or
+// of what a valid notice is.
+func (s *Service) permittedSender(ctx context.Context, bin string) (*sender, error) {
+	snd, err := s.loadSender(ctx, bin)
+	if err != nil {
+		return nil, err
+	}
+	if len(snd.cats) == 0 {
+		return nil, ErrSenderNotPermitted
+	}
+	return snd, nil
+}
+
 // may tells whether the sender may send notices of category.
 func (snd *sender) may(category string) error {
 	if len(snd.cats) == 0 {
@@ -221,15 +236,20 @@ func (s *Service) Submit(ctx context.Context, senderBIN string, sub Submission, 
 	if s.cfg.Citizens == nil {
 		return nil, errors.New("notify: Submit needs Config.Citizens")
 	}
+	snd, err := s.permittedSender(ctx, senderBIN)
+	if err != nil {
+		return nil, err
+	}
+	return s.submit(ctx, snd, sub, idem)
+}
+
+// submit is Submit for a sender that permittedSender let through.
+func (s *Service) submit(ctx context.Context, snd *sender, sub Submission, idem *IdemKey) (*Accepted, error) {
 	if idem == nil || idem.Key == "" || len(idem.Key) > 255 {
 		return nil, ErrIdempotencyRequired
 	}
 	if _, ok := s.policy.Categories[sub.Category]; !ok {
 		return nil, ErrCategoryUnknown.WithDetail("category " + fmt.Sprintf("%q", sub.Category) + " is not in policy " + s.policy.Version)
-	}
-	snd, err := s.loadSender(ctx, senderBIN)
-	if err != nil {
-		return nil, err
 	}
 	now := s.cfg.Now()
 	p, err := s.prepare(ctx, snd, sub, idem.Key, idem.Body, now, nil)
