@@ -163,6 +163,7 @@ type noticeData struct {
 	Receipt  bool
 	Sender   string
 	Received string
+	ReadBy   string // the read-by deadline, in Astana time, of a notice that has one
 	Link     string // where in the cabinet the notice's subject is (a consent)
 }
 
@@ -179,6 +180,9 @@ func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, o *notify.Opened, notice string) error {
 	d := noticeData{Ref: o.Notice.Ref, Content: o.Content, Legal: o.Notice.Significant, Receipt: o.Receipt != nil,
 		Sender: o.Notice.Facts.SenderIn(p.Lang), Received: i18n.When(p.Lang, o.Notice.DeliveredAt), Link: o.Notice.Link()}
+	if !o.Notice.ReadBy.IsZero() {
+		d.ReadBy = i18n.When(p.Lang, o.Notice.ReadBy)
+	}
 	p.Data, p.Notice = d, notice
 	if o.NeedsAcknowledgement {
 		return a.s.Render(w, r, http.StatusOK, ackV, p)

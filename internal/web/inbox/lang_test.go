@@ -1,13 +1,22 @@
 package inbox
 
 import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"html"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/store/storetest"
+	"github.com/senimkz/senim/internal/web/webtest"
 )
 
 // sendNamed sends alice a notice from a state body named in each language.
@@ -68,6 +77,85 @@ func TestNoticeContentLang(t *testing.T) {
 		}
 		if !strings.Contains(body, `<p class="hint" lang="`+tc.page+`">`) {
 			t.Errorf("%s page: the page's own words inside the content do not say lang=%q", tc.page, tc.page)
+		}
+	}
+}
+
+// citizensOf finds the harness's logins by IIN, for the sending API.
+type citizensOf map[string]*webtest.Login
+
+func (m citizensOf) CitizenByIIN(_ context.Context, iin string) (*identity.Citizen, error) {
+	if l, ok := m[iin]; ok {
+		return l.Session.Citizen, nil
+	}
+	return nil, identity.ErrNotFound
+}
+
+func (m citizensOf) CitizenByID(_ context.Context, id int64) (*identity.Citizen, error) {
+	for _, l := range m {
+		if l.Session.Citizen.ID == id {
+			return l.Session.Citizen, nil
+		}
+	}
+	return nil, identity.ErrNotFound
+}
+
+// namedOrg names the sending state body in each language.
+type namedOrg struct{}
+
+func (namedOrg) OrganizationByBIN(_ context.Context, bin string) (*identity.Organization, error) {
+	return &identity.Organization{BIN: bin, Name: revenue.EN, Names: identity.Names{KK: revenue.KK, RU: revenue.RU, EN: revenue.EN}}, nil
+}
+
+// mountSender is mount with the sending API's collaborators: alice is a citizen the
+// API finds by IIN and senderBIN a state body with a sender permission.
+func mountSender(t *testing.T) (*webtest.Harness, *notify.Service, *webtest.Login) {
+	t.Helper()
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	h := webtest.New(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	now := time.Date(2026, 3, 2, 7, 30, 0, 0, time.UTC)
+	svc, err := notify.New(notify.Config{DB: storetest.Open(t), Directory: noDir{}, Organizations: namedOrg{}, Signer: keySigner{priv},
+		Issuer: "https://senim.test", Citizens: citizensOf{iinAlice: alice}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Mount(h.Shell, Config{Notices: svc, StreamFor: 5 * time.Second, Poll: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetSender(t.Context(), "admin:test", senderBIN, []string{"tax"}); err != nil {
+		t.Fatal(err)
+	}
+	return h, svc, alice
+}
+
+var senderBIN = mkIIN("99014000001")
+
+func submit(t *testing.T, svc *notify.Service, readBy *time.Time, key string) *notify.Accepted {
+	t.Helper()
+	acc, err := svc.Submit(t.Context(), senderBIN, notify.Submission{SubjectIIN: iinAlice, Category: "tax", Significant: true, ReadBy: readBy,
+		Content: kkRU}, &notify.IdemKey{Key: key, Body: []byte(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc
+}
+
+// rule DC-2: the acknowledgement screen of a legally significant notice with a read-by
+// deadline says until when to read it, in Astana time and the page's language; one
+// without a deadline says none.
+func TestAcknowledgementShowsReadBy(t *testing.T) {
+	h, svc, alice := mountSender(t)
+	readBy := time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC) // 05:00 in Astana
+	with, without := submit(t, svc, &readBy, "k1"), submit(t, svc, nil, "k2")
+	for _, lang := range []string{"kk", "ru", "en"} {
+		body := html.UnescapeString(h.Get("/inbox/"+with.ID+"?lang="+lang, alice).Body.String())
+		want := i18n.T(lang, "inbox.ack.read_by", i18n.When(lang, readBy))
+		if !strings.Contains(body, `id="ack-read-by"`) || !strings.Contains(body, want) || !strings.Contains(body, "05:00") {
+			t.Errorf("%s: the acknowledgement screen does not say %q:\n%s", lang, want, body)
+		}
+		if body := h.Get("/inbox/"+without.ID+"?lang="+lang, alice).Body.String(); !strings.Contains(body, `id="acknowledge"`) || strings.Contains(body, `id="ack-read-by"`) {
+			t.Errorf("%s: a notice without a deadline shows one, or no acknowledgement screen:\n%s", lang, body)
 		}
 	}
 }
