@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/senimkz/senim/internal/i18n"
@@ -70,6 +71,10 @@ type Config struct {
 	// VAPIDKey is the Web Push applicationServerKey (base64url); without it the
 	// settings page offers no browser notifications.
 	VAPIDKey string
+	// PublicURL is Senim's public URL (the receipts' iss): the receipt page's hint
+	// names its JWK set, PublicURL/.well-known/jwks.json, in the command that verifies
+	// the receipt offline.
+	PublicURL string
 }
 
 type area struct {
@@ -164,6 +169,7 @@ type noticeData struct {
 	Sender   string
 	Received string
 	ReadBy   string // the read-by deadline, in Astana time, of a notice that has one
+	Verify   string // the command that verifies the receipt offline, where there is one
 	Link     string // where in the cabinet the notice's subject is (a consent)
 }
 
@@ -182,6 +188,9 @@ func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, o *no
 		Sender: o.Notice.Facts.SenderIn(p.Lang), Received: i18n.When(p.Lang, o.Notice.DeliveredAt), Link: o.Notice.Link()}
 	if !o.Notice.ReadBy.IsZero() {
 		d.ReadBy = i18n.When(p.Lang, o.Notice.ReadBy)
+	}
+	if o.Receipt != nil {
+		d.Verify = "senim notify verify " + receiptFile(o.Receipt.ID) + " --jwks " + a.publicURL(r) + "/.well-known/jwks.json"
 	}
 	p.Data, p.Notice = d, notice
 	if o.NeedsAcknowledgement {
@@ -212,11 +221,28 @@ func (a *area) receipt(w http.ResponseWriter, r *http.Request, sess *identity.Se
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Disposition", `attachment; filename="senim-receipt-`+rc.ID+`.json"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+receiptFile(rc.ID)+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// receiptFile is the name a downloaded receipt is saved under, which the receipt
+// page's verify command names.
+func receiptFile(id string) string { return "senim-receipt-" + id + ".json" }
+
+// publicURL is Senim's public URL without a trailing slash: Config.PublicURL, or the
+// origin the request came to.
+func (a *area) publicURL(r *http.Request) string {
+	if a.cfg.PublicURL != "" {
+		return strings.TrimRight(a.cfg.PublicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
 // events streams "count" (the unread count) and "notice" (a newly delivered notice,
