@@ -107,7 +107,7 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("POST /inbox/settings/push/remove", web.Form(web.Citizen(a.removePush)))
 	s.Handle("POST /inbox/settings/push", web.Form(web.Citizen(a.subscribePush)))
 	s.Handle("GET /inbox/sw.js", web.Public(serveWorker))
-	s.Badge(web.Badge{ID: "nav-inbox", Href: "/inbox", Key: "nav.inbox", Live: "/inbox/events", Cap: notify.UnreadCap,
+	s.Badge(web.Badge{ID: "nav-inbox", Href: "/inbox", Key: "nav.inbox", Label: "inbox.badge.label", Live: "/inbox/events", Cap: notify.UnreadCap,
 		Count: func(r *http.Request, sess *identity.Session) (int, error) {
 			n, _, err := cfg.Notices.Unread(r.Context(), sess.Citizen.Ref())
 			return n, err

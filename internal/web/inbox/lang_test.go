@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"html"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -156,6 +157,29 @@ func TestAcknowledgementShowsReadBy(t *testing.T) {
 		}
 		if body := h.Get("/inbox/"+without.ID+"?lang="+lang, alice).Body.String(); !strings.Contains(body, `id="acknowledge"`) || strings.Contains(body, `id="ack-read-by"`) {
 			t.Errorf("%s: a notice without a deadline shows one, or no acknowledgement screen:\n%s", lang, body)
+		}
+	}
+}
+
+var badgeLabel = regexp.MustCompile(`<span class="visually-hidden" id="nav-inbox-label" data-label="([^"]*)" aria-live="polite">([^<]*)</span>`)
+
+// The header's unread count is announced with words in the page's language, not as a
+// bare number: the number itself is hidden from screen readers, and a live update
+// rewrites the words from the same catalog text.
+func TestUnreadBadgeAccessibleLabel(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	for range 3 {
+		send(t, svc, alice, false)
+	}
+	for lang, want := range map[string]string{"kk": "Оқылмаған хабарламалар: 3", "ru": "Непрочитанных уведомлений: 3", "en": "Unread notices: 3"} {
+		body := html.UnescapeString(h.Get("/inbox/settings?lang="+lang, alice).Body.String())
+		m := badgeLabel.FindStringSubmatch(body)
+		if m == nil || m[2] != want || !strings.Contains(m[1], "%s") || strings.Replace(m[1], "%s", "3", 1) != want {
+			t.Errorf("%s: the badge's label is %q, want %q:\n%s", lang, m, want, body)
+		}
+		if !strings.Contains(body, `id="nav-inbox-count" data-live="/inbox/events" aria-hidden="true">3</span>`) {
+			t.Errorf("%s: the bare number is not hidden from screen readers", lang)
 		}
 	}
 }
