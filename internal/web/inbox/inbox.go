@@ -246,7 +246,7 @@ func (a *area) publicURL(r *http.Request) string {
 }
 
 // events streams "count" (the unread count) and "notice" (a newly delivered notice,
-// as {ref, title, at}) to the session's browser: at once, whenever a notice reaches
+// as {ref, title, at, unread, legal}: what the list's row shows) to the session's browser: at once, whenever a notice reaches
 // this citizen in this process, and every Poll. The stream ends after StreamFor; the
 // browser's EventSource reconnects.
 func (a *area) events(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
@@ -298,7 +298,7 @@ func (a *area) events(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 			n := &fresh[i]
 			head = max(head, n.Seq)
 			rw := rowOf(n, lang)
-			b, _ := json.Marshal(map[string]any{"ref": rw.Ref, "title": rw.Title, "at": rw.AtText, "legal": rw.Legal})
+			b, _ := json.Marshal(map[string]any{"ref": rw.Ref, "title": rw.Title, "at": rw.AtText, "unread": rw.Unread, "legal": rw.Legal})
 			if err := send("notice", string(b)); err != nil {
 				return nil
 			}
