@@ -14,6 +14,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/ca"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/orgauth"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/pd/popreg"
@@ -25,6 +26,7 @@ import (
 type env struct {
 	url   string
 	svc   *pd.Service
+	notes *notify.Service // the notification point's sending API
 	sms   *sandbox.SMS
 	pop   sandbox.Population
 	keys  map[string]*client.Key // by role
@@ -103,10 +105,20 @@ func newEnv(t *testing.T) *env {
 		return err
 	})
 	mux.Handle(popreg.Path, reg.Handler())
+	notes, err := notify.New(notify.Config{DB: db, Directory: svc, Organizations: ids, Signer: svc, Issuer: "http://senim.test",
+		Citizens: ids, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes.Register(func(p string, h http.Handler) { mux.Handle(p, h) }, svc.IsRegulator)
+	if err := notes.SetSender(t.Context(), "admin:test", registerBIN, []string{"tax", "court"}); err != nil {
+		t.Fatal(err)
+	}
+	e.notes = notes
 	srv := httptest.NewServer(auth.Middleware(mux))
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
-	for _, r := range []string{"bank", "law_enforcement", "mobile_operator"} {
+	for _, r := range []string{"bank", "law_enforcement", "mobile_operator", "state_body"} {
 		o := role(pop, r)
 		is, err := c.IssueInformationSystem(o.BIN, o.Name, "system", ca.GOST2015)
 		if err != nil {

@@ -32,15 +32,20 @@ type NoticeStatus struct {
 	LegallySignificant bool       `json:"legally_significant"`
 	Policy             string     `json:"policy"`
 	CreatedAt          time.Time  `json:"created_at"`
+	DeliveredAt        *time.Time `json:"delivered_at,omitempty"`
+	ReadBy             *time.Time `json:"read_by,omitempty"` // the read-by deadline it was sent with
 	ReadAt             *time.Time `json:"read_at,omitempty"`
 	DeemedDeliveredAt  *time.Time `json:"deemed_delivered_at,omitempty"`
 	Deliveries         []struct {
-		Channel  string `json:"channel"`
-		Purpose  string `json:"purpose"`
-		State    string `json:"state"`
-		Attempts int    `json:"attempts"`
+		Channel  string     `json:"channel"`
+		Purpose  string     `json:"purpose"`
+		State    string     `json:"state"`
+		Attempts int        `json:"attempts"`
+		DoneAt   *time.Time `json:"done_at,omitempty"`
 	} `json:"deliveries"`
 	ReceiptURL string `json:"receipt_url,omitempty"`
+	// StatusURL is where the status is read (GET), in the answer to a send.
+	StatusURL string `json:"status_url,omitempty"`
 }
 
 // SendNotice sends a notice; the idempotency key makes a retry safe (the same key

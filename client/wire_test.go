@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/senimkz/senim/client"
+	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/webhook"
 )
@@ -125,4 +126,24 @@ func shapeOf(t reflect.Type) string {
 		return "number"
 	}
 	return t.Kind().String()
+}
+
+// TestNoticeStatusMatchesNotify: client.NoticeStatus reads both the answer to a send
+// (notify.Accepted) and a status (notify.Status); every member it reads is one of them
+// writes with the same shape, and every member they write is read.
+func TestNoticeStatusMatchesNotify(t *testing.T) {
+	c := jsonShape(reflect.TypeOf(client.NoticeStatus{}))
+	acc, st := jsonShape(reflect.TypeOf(notify.Accepted{})), jsonShape(reflect.TypeOf(notify.Status{}))
+	for name, shape := range c {
+		if acc[name] != shape && st[name] != shape {
+			t.Errorf("member %q (%s) of the client is in neither notify.Accepted (%q) nor notify.Status (%q)", name, shape, acc[name], st[name])
+		}
+	}
+	for _, server := range []map[string]string{acc, st} {
+		for name := range server {
+			if _, ok := c[name]; !ok {
+				t.Errorf("the server writes %q, the client drops it", name)
+			}
+		}
+	}
 }

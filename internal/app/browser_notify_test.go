@@ -93,6 +93,28 @@ func TestBrowserInboxLive(t *testing.T) {
 	if mark, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.senimMark || 0`)); err != nil || mark != 1 {
 		t.Fatalf("the page was reloaded (%v)", err)
 	}
+	// The row inserted live is marked as the server renders it: unread, legally
+	// significant (class and words); the header's count is said in words.
+	row := func() string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function () { var li = document.getElementById("notice-`+n.Ref+`").parentElement;
+			return li.className + "|" + li.textContent.replace(/\s+/g, " ").trim(); })()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	live := row()
+	label, err := chromedp.Run(ctx, chromedp.Text(q(`#nav-inbox-label`)))
+	if err != nil || strings.TrimSpace(label) != "Unread notices: 1" {
+		t.Errorf("the badge's words after a live update: %q, %v", label, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/inbox?lang=en"), chromedp.WaitVisible(q(`#notice-`+n.Ref))); err != nil {
+		t.Fatal(err)
+	}
+	if rendered := row(); live != rendered || !strings.HasPrefix(live, "unread|") || !strings.Contains(live, "· unread · legally significant") {
+		t.Errorf("the row inserted live %q, rendered by the server %q", live, rendered)
+	}
 	err = chromedp.Do(ctx,
 		chromedp.Click(q(`#notice-`+n.Ref)),
 		chromedp.WaitVisible(q(`#acknowledge`)),

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"net"
 	"net/http"
@@ -39,6 +40,7 @@ type cabinet struct {
 	Orgs          webconfirm.Organizations
 	Passkeys      passkeys.Passkeys // nil when the cabinet has no domain name (passkey.New)
 	VAPIDKey      string            // Web Push applicationServerKey for the inbox's settings
+	PublicURL     string            // Senim's public URL (receipts' iss): the receipt hint's JWK set
 	Documents     documents.Config
 	Sandbox       *sandboxui.Config  // nil outside the sandbox
 	Archive       webarchive.Archive // nil: no archive area (no TSA)
@@ -71,7 +73,7 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := history.Mount(sh, history.Config{Log: c.Log, Organizations: c.Organizations}); err != nil {
 		return nil, err
 	}
-	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices, VAPIDKey: c.VAPIDKey}); err != nil {
+	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices, VAPIDKey: c.VAPIDKey, PublicURL: c.PublicURL}); err != nil {
 		return nil, err
 	}
 	if err := webconfirm.Mount(sh, webconfirm.Config{Confirmations: c.Confirmations, Organizations: c.Orgs, SessionRef: inbox.SessionRef,
@@ -124,7 +126,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 		return pages, err
 	}
 	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify, Senders: a.Notify,
-		Confirmations: a.Confirm, Orgs: ids, VAPIDKey: a.VAPIDPublicKey,
+		Confirmations: a.Confirm, Orgs: ids, VAPIDKey: a.VAPIDPublicKey, PublicURL: cmp.Or(cfg.PublicURL, "http://"+cfg.Addr),
 		Documents: documents.Config{Docs: a.Docs, OrgName: func(ctx context.Context, bin string) string {
 			if o, err := ids.OrganizationByBIN(ctx, bin); err == nil {
 				return o.Name

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"encoding/json"
+	"errors"
 	"github.com/senimkz/senim/internal/actor"
 	"net/http"
 	"strconv"
@@ -59,6 +60,13 @@ func (s *Service) handleSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if s.cfg.Citizens == nil {
+		return errors.New("notify: Submit needs Config.Citizens")
+	}
+	snd, err := s.permittedSender(r.Context(), c.BIN) // first: before the key and the body
+	if err != nil {
+		return err
+	}
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
 		return ErrIdempotencyRequired
@@ -72,7 +80,7 @@ func (s *Service) handleSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	idem := &IdemKey{Key: key, Body: body}
-	out, err := s.Submit(r.Context(), c.BIN, sub, idem)
+	out, err := s.submit(r.Context(), snd, sub, idem)
 	if err != nil {
 		return err
 	}

@@ -93,18 +93,20 @@ func (s *Service) SubmitBatch(ctx context.Context, senderBIN string, items []Bat
 	if s.cfg.Citizens == nil {
 		return nil, errors.New("notify: SubmitBatch needs Config.Citizens")
 	}
+	snd, err := s.permittedSender(ctx, senderBIN)
+	if err != nil {
+		return nil, err
+	}
+	return s.submitBatch(ctx, snd, items)
+}
+
+// submitBatch is SubmitBatch for a sender that permittedSender let through.
+func (s *Service) submitBatch(ctx context.Context, snd *sender, items []BatchItem) (*BatchAnswer, error) {
 	switch {
 	case len(items) == 0:
 		return nil, ErrBatchEmpty
 	case len(items) > MaxBatch:
 		return nil, ErrBatchTooLarge.WithDetail(fmt.Sprintf("%d notices; send at most %d per request", len(items), MaxBatch))
-	}
-	snd, err := s.loadSender(ctx, senderBIN)
-	if err != nil {
-		return nil, err
-	}
-	if len(snd.cats) == 0 {
-		return nil, ErrSenderNotPermitted
 	}
 	now := s.cfg.Now()
 	ans := &BatchAnswer{Results: make([]BatchResult, len(items))}
@@ -137,7 +139,7 @@ func (s *Service) SubmitBatch(ctx context.Context, senderBIN string, items []Bat
 	}
 	var subjects []string
 	queued := false
-	err = s.commit(ctx, func(tx *store.Tx) error {
+	err := s.commit(ctx, func(tx *store.Tx) error {
 		// From the start on every run: the store may run the transaction again.
 		subjects, queued = subjects[:0], false
 		var prefs map[string]map[string]Pref
@@ -210,13 +212,20 @@ func (s *Service) handleSubmitBatch(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	if s.cfg.Citizens == nil {
+		return errors.New("notify: SubmitBatch needs Config.Citizens")
+	}
+	snd, err := s.permittedSender(r.Context(), c.BIN) // first: before the body is read
+	if err != nil {
+		return err
+	}
 	var req struct {
 		Notices []BatchItem `json:"notices"`
 	}
 	if err := problem.DecodeJSON(w, r, maxBatchBody, &req); err != nil {
 		return err
 	}
-	ans, err := s.SubmitBatch(r.Context(), c.BIN, req.Notices)
+	ans, err := s.submitBatch(r.Context(), snd, req.Notices)
 	if err != nil {
 		return err
 	}

@@ -86,8 +86,9 @@ func (c SMSChannel) Send(ctx context.Context, m Outgoing) error {
 	if err != nil {
 		return fmt.Errorf("sms: %w", err)
 	}
-	text := m.Title + "\n" + m.URL
-	if _, err := c.Gateway.Send(ctx, phone, text); err != nil {
+	// m.Text: the title, that the notice is legally significant where it is (in the
+	// citizen's language), and the link.
+	if _, err := c.Gateway.Send(ctx, phone, m.Text); err != nil {
 		return fmt.Errorf("sms: %w", err)
 	}
 	return nil

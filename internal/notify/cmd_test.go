@@ -45,6 +45,28 @@ func TestVerifyCmd(t *testing.T) {
 	}
 }
 
+// rule DC-2: `senim notify verify` verifies a receipt in whichever language the
+// notice was shown, the fallback language of an English reader too; another key set
+// does not.
+func TestVerifyCmdEachLanguage(t *testing.T) {
+	for _, lang := range []string{"kk", "ru", "en"} {
+		bundle, jwks, shown := notify.ReceiptInLangForTest(t, lang)
+		_, _, other, _, _, _ := notify.ReceiptForTest(t)
+		dir := t.TempDir()
+		p, k, o := filepath.Join(dir, "receipt.json"), filepath.Join(dir, "jwks.json"), filepath.Join(dir, "other.json")
+		os.WriteFile(p, bundle, 0o600)
+		os.WriteFile(k, jwks, 0o600)
+		os.WriteFile(o, other, 0o600)
+		var out, errb bytes.Buffer
+		if code := verifycmd.Notify(t.Context(), []string{p, "--jwks", k}, &out, &errb); code != 0 {
+			t.Errorf("%s reader (shown %s): exit %d; %s%s", lang, shown, code, out.String(), errb.String())
+		}
+		if code := verifycmd.Notify(t.Context(), []string{p, "--jwks", o}, &out, &errb); code != 1 {
+			t.Errorf("%s reader, another key set: exit %d", lang, code)
+		}
+	}
+}
+
 // rule DC-2: with --log-key, `senim notify verify` also checks the bundle's audit-log
 // proof: the receipt's notify.receipt.issued event, included in a checkpoint signed
 // by that key, naming this very JWS. A forged or swapped proof, another log's key, or

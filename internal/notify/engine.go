@@ -348,7 +348,7 @@ func (s *Service) outgoing(n *Notice, d claimed, lang string) Outgoing {
 	t := texts[lang]
 	var title string
 	if n.Kind == KindMessage {
-		title = fmt.Sprintf(t["out."+d.purpose], n.Facts.Sender)
+		title = fmt.Sprintf(t["out."+d.purpose], n.Facts.SenderIn(lang))
 	} else {
 		title = fmt.Sprintf(t["out.auto"], n.Content(lang).Title)
 	}

@@ -49,3 +49,20 @@ func ReceiptWithLogForTest(t *testing.T) (bundle, second, jwks []byte, logKey, o
 	_, other := newLog(t, newFixture(t, storetest.Open(t)))
 	return out[0], out[1], f.key.jwks(), vkey, other
 }
+
+// ReceiptInLangForTest acknowledges a legally significant notice (Kazakh and Russian
+// only) to alice reading in lang and returns the bundle she downloads and the key set
+// that verifies it: an English reader's receipt covers the Russian content it fell
+// back to.
+func ReceiptInLangForTest(t *testing.T, lang string) (bundle, jwks []byte, contentLang string) {
+	f := newFixture(t, storetest.Open(t))
+	n, _ := f.svc.Send(t.Context(), message(alice, true))
+	rd := reader(alice, iinAlice)
+	rd.Lang = lang
+	o, err := f.svc.Acknowledge(t.Context(), rd, n.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, _ = json.Marshal(o.Receipt)
+	return bundle, f.key.jwks(), o.Content.Lang
+}

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,9 +32,12 @@ type Facts struct {
 	Automated  *bool     `json:"automated,omitempty"`
 	Deferred   bool      `json:"deferred,omitempty"` // told after a deferral by law
 	At         time.Time `json:"at,omitzero"`
-	// Sender and Message: a message sent through the domain API.
-	Sender  string          `json:"sender,omitempty"`
-	Message map[string]Text `json:"message,omitempty"`
+	// Sender and Message: a message sent through the domain API. Sender is the
+	// sender's one name; SenderNames its name in each language, where the directory
+	// holds them (SenderIn).
+	Sender      string          `json:"sender,omitempty"`
+	SenderNames pd.Titles       `json:"sender_names,omitzero"`
+	Message     map[string]Text `json:"message,omitempty"`
 	// Confirmation, Method and Deadline: a confirmation request (its id, eds | push,
 	// and until when it may be answered).
 	Confirmation string    `json:"confirmation,omitempty"`
@@ -43,6 +47,12 @@ type Facts struct {
 	// verifier's organisation is Initiator, a citizen verifier is not named here.
 	Document *DocumentRef `json:"document,omitempty"`
 	Verifier string       `json:"verifier,omitempty"` // citizen | employee | system
+}
+
+// SenderIn names the sender of a message in lang: its name in that language where the
+// directory holds one, its one name where it does not.
+func (f *Facts) SenderIn(lang string) string {
+	return cmp.Or(in(f.SenderNames, lang), f.Sender)
 }
 
 // DocumentRef is a digital document's type ("kind/vN") and its titles.

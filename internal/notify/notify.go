@@ -509,6 +509,7 @@ type Text struct {
 type Message struct {
 	Subject     string          // the addressee's reference, "citizen:<id>"
 	Sender      string          // the sender's name, shown to the citizen
+	SenderNames pd.Titles       // its name in each language, where known (optional)
 	Content     map[string]Text // by language: kk, ru (required), en
 	Significant bool            // legally significant: read through the acknowledgement screen
 }
@@ -546,14 +547,14 @@ func (s *Service) Send(ctx context.Context, m Message) (*Notice, error) {
 	if !actor.IsCitizen(m.Subject) || len(m.Subject) > 64 {
 		return nil, ErrMessageInvalid.WithDetail("subject: a citizen reference is required")
 	}
-	if m.Sender == "" || len(m.Sender) > maxTitle {
+	if m.Sender == "" || len(m.Sender) > maxTitle || len(m.SenderNames.KK) > maxTitle || len(m.SenderNames.RU) > maxTitle || len(m.SenderNames.EN) > maxTitle {
 		return nil, ErrMessageInvalid.WithDetail("sender: 1 to 200 bytes")
 	}
 	if err := validContent(m.Content); err != nil {
 		return nil, err
 	}
 	p := pending{subject: m.Subject, kind: KindMessage, significant: m.Significant,
-		facts: Facts{Sender: m.Sender, Message: m.Content}}
+		facts: Facts{Sender: m.Sender, SenderNames: m.SenderNames, Message: m.Content}}
 	now := s.cfg.Now()
 	var id int64
 	var chs []string

@@ -45,8 +45,11 @@ func (n *Notice) Content(lang string) Content {
 	if n.Kind == KindMessage {
 		for _, l := range append([]string{lang}, messageFallback...) {
 			if m, ok := f.Message[l]; ok {
+				// All of the content in the language it falls back to, the sender's
+				// label too: a receipt's hash covers it with that lang, and the
+				// notice reopens in it (rc.Lang) word for word.
 				c.Lang, c.Title = l, m.Title
-				c.Body = append([]string{t["label.sender"] + ": " + f.Sender}, strings.Split(m.Body, "\n")...)
+				c.Body = append([]string{texts[l]["label.sender"] + ": " + f.SenderIn(l)}, strings.Split(m.Body, "\n")...)
 				return c
 			}
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/kzid"
+	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/store"
 )
 
@@ -140,6 +141,7 @@ func (s *Service) Senders(ctx context.Context) (map[string][]string, error) {
 // (none: it may not send).
 type sender struct {
 	bin, name string
+	names     pd.Titles // the name in each language, where the directory holds them
 	cats      []string
 }
 
@@ -160,7 +162,23 @@ func (s *Service) loadSender(ctx context.Context, bin string) (*sender, error) {
 	if len(snd.cats) > 0 {
 		if o, err := s.cfg.Organizations.OrganizationByBIN(ctx, bin); err == nil && o.Name != "" {
 			snd.name = o.Name
+			snd.names = pd.Titles{KK: o.Names.KK, RU: o.Names.RU, EN: o.Names.EN}
 		}
+	}
+	return snd, nil
+}
+
+// permittedSender is loadSender for a sending request: an organisation that holds no
+// sender permission is refused with ErrSenderNotPermitted first, before anything of
+// its request is read or checked, so a refusal tells it nothing of the categories or
+// of what a valid notice is.
+func (s *Service) permittedSender(ctx context.Context, bin string) (*sender, error) {
+	snd, err := s.loadSender(ctx, bin)
+	if err != nil {
+		return nil, err
+	}
+	if len(snd.cats) == 0 {
+		return nil, ErrSenderNotPermitted
 	}
 	return snd, nil
 }
@@ -218,15 +236,20 @@ func (s *Service) Submit(ctx context.Context, senderBIN string, sub Submission, 
 	if s.cfg.Citizens == nil {
 		return nil, errors.New("notify: Submit needs Config.Citizens")
 	}
+	snd, err := s.permittedSender(ctx, senderBIN)
+	if err != nil {
+		return nil, err
+	}
+	return s.submit(ctx, snd, sub, idem)
+}
+
+// submit is Submit for a sender that permittedSender let through.
+func (s *Service) submit(ctx context.Context, snd *sender, sub Submission, idem *IdemKey) (*Accepted, error) {
 	if idem == nil || idem.Key == "" || len(idem.Key) > 255 {
 		return nil, ErrIdempotencyRequired
 	}
 	if _, ok := s.policy.Categories[sub.Category]; !ok {
 		return nil, ErrCategoryUnknown.WithDetail("category " + fmt.Sprintf("%q", sub.Category) + " is not in policy " + s.policy.Version)
-	}
-	snd, err := s.loadSender(ctx, senderBIN)
-	if err != nil {
-		return nil, err
 	}
 	now := s.cfg.Now()
 	p, err := s.prepare(ctx, snd, sub, idem.Key, idem.Body, now, nil)
@@ -306,7 +329,7 @@ func (s *Service) prepare(ctx context.Context, snd *sender, sub Submission, key 
 			seen[sub.SubjectIIN] = cz
 		}
 	}
-	facts, _ := json.Marshal(Facts{Sender: snd.name, Message: sub.Content})
+	facts, _ := json.Marshal(Facts{Sender: snd.name, SenderNames: snd.names, Message: sub.Content})
 	sum := sha256.Sum256(body)
 	ref := secret.OrderedRef("n_", s.cfg.Now())
 	out := &Accepted{ID: ref, State: StateDelivered, Category: sub.Category, Significant: sub.Significant, Policy: s.policy.Version,

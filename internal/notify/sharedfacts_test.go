@@ -22,7 +22,7 @@ func fullFacts() Facts {
 		Purpose:  "Loan application 17", Service: &Titled{Code: "birth", Title: "Birth allowance"},
 		Ground:    &Ground{Code: "crim-proc", Titles: pd.Titles{KK: "Қылмыстық", RU: "Уголовный", EN: "Criminal"}, LegalRef: "CPC RK art. 122"},
 		ConsentID: "c_1", ValidUntil: at.AddDate(1, 0, 0), Action: "read", Automated: &yes, Deferred: true, At: at,
-		Sender: "Ministry of Justice", Message: map[string]Text{"ru": {Title: "Повестка", Body: "Вас вызывают"}},
+		Sender: "Ministry of Justice", SenderNames: pd.Titles{KK: "Әділет министрлігі", RU: "Министерство юстиции"}, Message: map[string]Text{"ru": {Title: "Повестка", Body: "Вас вызывают"}},
 		Confirmation: "cf_1", Method: "eds", Deadline: at.Add(time.Hour),
 		Document: &DocumentRef{Type: "id-card/v1", Titles: pd.Titles{EN: "Identity card"}}, Verifier: "employee"}
 	// The test below relies on every field being set: a field added to Facts must be set here.

@@ -205,8 +205,26 @@ func TestNamesInEachLanguage(t *testing.T) {
 		if _, err := f.svc.RequestSMS(ctx, orgOf(t, binOther, ca.P256).caller, smsReq()); err != nil {
 			t.Fatal(err)
 		}
-		if text := f.sms.last().text; !strings.Contains(text, "«Демо Банк» АҚ") {
-			t.Errorf("SMS %q does not name the initiator in Kazakh", text)
+		if text := f.sms.last().text; !strings.Contains(text, "Senim: «Демо Банк» АҚ (БСН "+binOther+")") || strings.Contains(text, "««") {
+			t.Errorf("SMS %q does not name the initiator in Kazakh, quoted once", text)
 		}
 	})
+	// Each language's name is quoted once: a name that carries its own «» is not
+	// wrapped again; one without gets them in Kazakh and Russian (English quotes none).
+	for _, tc := range []struct{ lang, name, want string }{
+		{"kk", "«Демо Банк» АҚ", "Senim: «Демо Банк» АҚ (БСН 123456789012)"},
+		{"ru", "АО «Демо Банк»", "Senim: АО «Демо Банк» (БИН 123456789012)"},
+		{"en", "Demo Bank JSC", "Senim: Demo Bank JSC (BIN 123456789012)"},
+		{"ru", "Demo Mobile LLP", "Senim: «Demo Mobile LLP» (БИН 123456789012)"},
+		{"kk", "Demo Mobile LLP", "Senim: «Demo Mobile LLP» (БСН 123456789012)"},
+		{"ru", `ТОО "Демо"`, `Senim: ТОО "Демо" (БИН 123456789012)`},
+	} {
+		text := defaultSMSText(tc.lang, tc.name, "123456789012", "4242")
+		if !strings.HasPrefix(text, tc.want) {
+			t.Errorf("%s %q: SMS %q, want it to begin %q", tc.lang, tc.name, text, tc.want)
+		}
+		if strings.Count(text, "«") > strings.Count(tc.name, "«")+1 || strings.Contains(text, "««") || strings.Contains(text, "»»") {
+			t.Errorf("%s %q: quoted twice in %q", tc.lang, tc.name, text)
+		}
+	}
 }

@@ -82,10 +82,13 @@ func (s *Service) mac(parts ...string) []byte {
 func normalizeCode(c string) string { return strings.ToUpper(strings.TrimSpace(c)) }
 
 func defaultSMSText(lang, name, bin, code string) string {
+	if lang != "en" {
+		name = quoteOnce(name)
+	}
 	switch lang {
 	case "ru":
 		if name != "" {
-			return fmt.Sprintf("Senim: «%s» (БИН %s) запрашивает доступ к вашим данным. Код: %s. Ответьте кодом, чтобы разрешить, или НЕТ, чтобы отказать.", name, bin, code)
+			return fmt.Sprintf("Senim: %s (БИН %s) запрашивает доступ к вашим данным. Код: %s. Ответьте кодом, чтобы разрешить, или НЕТ, чтобы отказать.", name, bin, code)
 		}
 		return fmt.Sprintf("Senim: организация БИН %s запрашивает доступ к вашим данным. Код: %s. Ответьте кодом, чтобы разрешить, или НЕТ, чтобы отказать.", bin, code)
 	case "en":
@@ -95,9 +98,19 @@ func defaultSMSText(lang, name, bin, code string) string {
 		return fmt.Sprintf("Senim: organization BIN %s asks for access to your data. Code: %s. Reply with the code to allow, or NO to refuse.", bin, code)
 	}
 	if name != "" {
-		return fmt.Sprintf("Senim: «%s» (БСН %s) деректеріңізге қол жеткізуді сұрайды. Код: %s. Рұқсат беру үшін кодпен, бас тарту үшін ЖОҚ деп жауап беріңіз.", name, bin, code)
+		return fmt.Sprintf("Senim: %s (БСН %s) деректеріңізге қол жеткізуді сұрайды. Код: %s. Рұқсат беру үшін кодпен, бас тарту үшін ЖОҚ деп жауап беріңіз.", name, bin, code)
 	}
 	return fmt.Sprintf("Senim: БСН %s ұйымы деректеріңізге қол жеткізуді сұрайды. Код: %s. Рұқсат беру үшін кодпен, бас тарту үшін ЖОҚ деп жауап беріңіз.", bin, code)
+}
+
+// quoteOnce puts a name in «» as Kazakh and Russian write an organisation's name,
+// unless it carries its quotes already (АО «Демо Банк», «Демо Банк» АҚ): the
+// directories keep each language's name as it is written, quotes and all.
+func quoteOnce(name string) string {
+	if name == "" || strings.ContainsAny(name, "«»\"“”„") {
+		return name
+	}
+	return "«" + name + "»"
 }
 
 // initiatorName is the name in lang of the organization bin, or "" when the service

@@ -89,7 +89,11 @@ type Badge struct {
 	ID   string // the link's element id; the number's is ID + "-count"
 	Href string
 	Key  string // the catalog key of the label
-	Live string
+	// Label is the catalog key of the words a screen reader says for the count, with
+	// one %s for the count as shown ("Unread notices: %s"); without it the bare
+	// number is announced.
+	Label string
+	Live  string
 	// Count returns the number for this citizen; an error hides the badge (and is
 	// logged), never the page.
 	Count func(r *http.Request, sess *identity.Session) (int, error)
@@ -101,6 +105,10 @@ type Badge struct {
 // BadgeLink is a badge as a template sees it: Text is the count as shown.
 type BadgeLink struct {
 	ID, Href, Key, Live, Text string
+	// Label is what a screen reader says for the count (Badge.Label with Text in
+	// it), LabelPattern the same with %s for the count, for live updates; both ""
+	// for a badge without Badge.Label.
+	Label, LabelPattern string
 }
 
 // CountText is how a badge shows count n under cap (0: no cap): "7", or "99+" once n
@@ -125,7 +133,11 @@ func (s *Shell) badgesFor(r *http.Request, p *Page) {
 			s.cfg.Logger.WarnContext(r.Context(), "web: header badge", "badge", b.ID, "error", err)
 			continue
 		}
-		p.Badges = append(p.Badges, BadgeLink{ID: b.ID, Href: b.Href, Key: b.Key, Live: b.Live, Text: CountText(n, b.Cap)})
+		bl := BadgeLink{ID: b.ID, Href: b.Href, Key: b.Key, Live: b.Live, Text: CountText(n, b.Cap)}
+		if b.Label != "" {
+			bl.Label, bl.LabelPattern = p.T(b.Label, bl.Text), p.T(b.Label, "%s")
+		}
+		p.Badges = append(p.Badges, bl)
 		if b.Live != "" {
 			p.Live = true
 			p.Need(Needs{Script: true, Connect: []string{"'self'"}})

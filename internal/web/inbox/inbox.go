@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/senimkz/senim/internal/i18n"
@@ -70,6 +71,10 @@ type Config struct {
 	// VAPIDKey is the Web Push applicationServerKey (base64url); without it the
 	// settings page offers no browser notifications.
 	VAPIDKey string
+	// PublicURL is Senim's public URL (the receipts' iss): the receipt page's hint
+	// names its JWK set, PublicURL/.well-known/jwks.json, in the command that verifies
+	// the receipt offline.
+	PublicURL string
 }
 
 type area struct {
@@ -102,7 +107,7 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("POST /inbox/settings/push/remove", web.Form(web.Citizen(a.removePush)))
 	s.Handle("POST /inbox/settings/push", web.Form(web.Citizen(a.subscribePush)))
 	s.Handle("GET /inbox/sw.js", web.Public(serveWorker))
-	s.Badge(web.Badge{ID: "nav-inbox", Href: "/inbox", Key: "nav.inbox", Live: "/inbox/events", Cap: notify.UnreadCap,
+	s.Badge(web.Badge{ID: "nav-inbox", Href: "/inbox", Key: "nav.inbox", Label: "inbox.badge.label", Live: "/inbox/events", Cap: notify.UnreadCap,
 		Count: func(r *http.Request, sess *identity.Session) (int, error) {
 			n, _, err := cfg.Notices.Unread(r.Context(), sess.Citizen.Ref())
 			return n, err
@@ -137,7 +142,7 @@ func rowOf(n *notify.Notice, lang string) row {
 	if n.Significant && n.State != notify.StateRead {
 		// The content opens only after the acknowledgement: until then the list names
 		// the sender, not the subject.
-		title = i18n.T(lang, "inbox.legal.from", n.Facts.Sender)
+		title = i18n.T(lang, "inbox.legal.from", n.Facts.SenderIn(lang))
 	}
 	return row{Ref: n.Ref, Title: title, At: n.DeliveredAt, AtText: i18n.When(lang, n.DeliveredAt), Unread: n.State == notify.StateDelivered, Legal: n.Significant}
 }
@@ -163,6 +168,8 @@ type noticeData struct {
 	Receipt  bool
 	Sender   string
 	Received string
+	ReadBy   string // the read-by deadline, in Astana time, of a notice that has one
+	Verify   string // the command that verifies the receipt offline, where there is one
 	Link     string // where in the cabinet the notice's subject is (a consent)
 }
 
@@ -178,7 +185,13 @@ func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 
 func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, o *notify.Opened, notice string) error {
 	d := noticeData{Ref: o.Notice.Ref, Content: o.Content, Legal: o.Notice.Significant, Receipt: o.Receipt != nil,
-		Sender: o.Notice.Facts.Sender, Received: i18n.When(p.Lang, o.Notice.DeliveredAt), Link: o.Notice.Link()}
+		Sender: o.Notice.Facts.SenderIn(p.Lang), Received: i18n.When(p.Lang, o.Notice.DeliveredAt), Link: o.Notice.Link()}
+	if !o.Notice.ReadBy.IsZero() {
+		d.ReadBy = i18n.When(p.Lang, o.Notice.ReadBy)
+	}
+	if o.Receipt != nil {
+		d.Verify = "senim notify verify " + receiptFile(o.Receipt.ID) + " --jwks " + a.publicURL(r) + "/.well-known/jwks.json"
+	}
 	p.Data, p.Notice = d, notice
 	if o.NeedsAcknowledgement {
 		return a.s.Render(w, r, http.StatusOK, ackV, p)
@@ -208,15 +221,32 @@ func (a *area) receipt(w http.ResponseWriter, r *http.Request, sess *identity.Se
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Disposition", `attachment; filename="senim-receipt-`+rc.ID+`.json"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+receiptFile(rc.ID)+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, err = w.Write(append(b, '\n'))
 	return err
 }
 
+// receiptFile is the name a downloaded receipt is saved under, which the receipt
+// page's verify command names.
+func receiptFile(id string) string { return "senim-receipt-" + id + ".json" }
+
+// publicURL is Senim's public URL without a trailing slash: Config.PublicURL, or the
+// origin the request came to.
+func (a *area) publicURL(r *http.Request) string {
+	if a.cfg.PublicURL != "" {
+		return strings.TrimRight(a.cfg.PublicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
 // events streams "count" (the unread count) and "notice" (a newly delivered notice,
-// as {ref, title, at}) to the session's browser: at once, whenever a notice reaches
+// as {ref, title, at, unread, legal}: what the list's row shows) to the session's browser: at once, whenever a notice reaches
 // this citizen in this process, and every Poll. The stream ends after StreamFor; the
 // browser's EventSource reconnects.
 func (a *area) events(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
@@ -268,7 +298,7 @@ func (a *area) events(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 			n := &fresh[i]
 			head = max(head, n.Seq)
 			rw := rowOf(n, lang)
-			b, _ := json.Marshal(map[string]any{"ref": rw.Ref, "title": rw.Title, "at": rw.AtText, "legal": rw.Legal})
+			b, _ := json.Marshal(map[string]any{"ref": rw.Ref, "title": rw.Title, "at": rw.AtText, "unread": rw.Unread, "legal": rw.Legal})
 			if err := send("notice", string(b)); err != nil {
 				return nil
 			}

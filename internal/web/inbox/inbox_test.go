@@ -272,11 +272,21 @@ func TestLiveEvents(t *testing.T) {
 		t.Fatalf("first event %v", e)
 	}
 	n := send(t, svc, alice, false)
-	if e := next(); e[0] != "notice" || !strings.Contains(e[1], n.Ref) || !strings.Contains(e[1], "Summons") {
+	if e := next(); e[0] != "notice" || !strings.Contains(e[1], n.Ref) || !strings.Contains(e[1], "Summons") ||
+		!strings.Contains(e[1], `"unread":true`) || !strings.Contains(e[1], `"legal":false`) {
 		t.Errorf("notice event %v", e)
 	}
 	if e := next(); e != [2]string{"count", "1"} {
 		t.Errorf("count event %v", e)
+	}
+	// A legally significant one carries that mark, as the list's row does (the page's
+	// script writes both marks with the words the list carries: data-unread, data-legal).
+	n = send(t, svc, alice, true)
+	if e := next(); e[0] != "notice" || !strings.Contains(e[1], n.Ref) || !strings.Contains(e[1], `"unread":true`) || !strings.Contains(e[1], `"legal":true`) {
+		t.Errorf("notice event %v", e)
+	}
+	if body := h.Get("/inbox?lang=ru", alice).Body.String(); !strings.Contains(body, `data-unread="не прочитано" data-legal="юридически значимое"`) {
+		t.Errorf("the list does not carry the marks' words for live rows:\n%s", body)
 	}
 }
 

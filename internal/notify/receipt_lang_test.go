@@ -1,0 +1,68 @@
+package notify
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/senimkz/senim/internal/store"
+	"github.com/senimkz/senim/internal/store/storetest"
+)
+
+// rule DC-2: the receipt's hash is of the content exactly as it was shown, in the one
+// language it was shown in. A reader whose language the sender did not write in (no
+// English) is shown the Russian text (the fallback order ru, kk, en) — all of it, the
+// sender's label too — and the receipt's lang and hash are of that content; opened
+// again, in any language, the notice shows the same content, whose hash is the
+// receipt's. A Kazakh reader's receipt covers the Kazakh content and not the Russian.
+func TestReceiptCoversContentInItsLanguage(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		for _, tc := range []struct {
+			lang, shown, title, label string
+		}{
+			{"en", "ru", "Повестка", "Отправитель: "},
+			{"kk", "kk", "Сот шақыруы", "Жіберуші: "},
+			{"ru", "ru", "Повестка", "Отправитель: "},
+		} {
+			n, err := f.svc.Send(t.Context(), message(alice, true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd := reader(alice, iinAlice)
+			rd.Lang = tc.lang
+			o, err := f.svc.Acknowledge(t.Context(), rd, n.Ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Content.Lang != tc.shown || o.Content.Title != tc.title || !strings.HasPrefix(o.Content.Body[0], tc.label) {
+				t.Errorf("%s reader was shown %+v, want it all in %s", tc.lang, o.Content, tc.shown)
+			}
+			c, err := VerifyReceipt(o.Receipt.JWS, f.key.jwks())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Lang != tc.shown || c.ContentSHA256 != o.Content.Hash() {
+				t.Errorf("%s reader: receipt lang %s hash %s, shown %s %s", tc.lang, c.Lang, c.ContentSHA256, o.Content.Lang, o.Content.Hash())
+			}
+			// Reopened in each language, and acknowledged again: the content the receipt covers.
+			for _, l := range Langs {
+				r := rd
+				r.Lang = l
+				op, err := f.svc.Open(t.Context(), r, n.Ref)
+				if err != nil || op.Content.Hash() != c.ContentSHA256 || body(op.Content) != body(o.Content) {
+					t.Errorf("%s reader, reopened in %s: %+v, %v; receipt covers %+v", tc.lang, l, op.Content, err, o.Content)
+				}
+				again, err := f.svc.Acknowledge(t.Context(), r, n.Ref)
+				if err != nil || again.Content.Hash() != c.ContentSHA256 {
+					t.Errorf("%s reader, acknowledged again in %s: %+v, %v", tc.lang, l, again.Content, err)
+				}
+			}
+			// Negative: content in another language than the one shown does not match.
+			for _, l := range Langs {
+				if other := n.Content(l); other.Lang != tc.shown && other.Hash() == c.ContentSHA256 {
+					t.Errorf("%s reader: the receipt also matches the %s content", tc.lang, l)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,185 @@
+package inbox
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"html"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/notify"
+	"github.com/senimkz/senim/internal/pd"
+	"github.com/senimkz/senim/internal/store/storetest"
+	"github.com/senimkz/senim/internal/web/webtest"
+)
+
+// sendNamed sends alice a notice from a state body named in each language.
+func sendNamed(t *testing.T, svc *notify.Service, subject string, names pd.Titles, significant bool, content map[string]notify.Text) *notify.Notice {
+	t.Helper()
+	n, err := svc.Send(t.Context(), notify.Message{Subject: subject, Sender: names.EN, SenderNames: names, Significant: significant, Content: content})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+var (
+	revenue = pd.Titles{KK: "Мемлекеттік кірістер комитеті", RU: "Комитет государственных доходов", EN: "State Revenue Committee"}
+	kkRU    = map[string]notify.Text{"kk": {Title: "Салық", Body: "Салықты төлеңіз."}, "ru": {Title: "Налог", Body: "Оплатите налог."}}
+)
+
+// rule DC-2: the sender is named in the page's language on the inbox list, on the
+// acknowledgement screen and in the notice — not in one language for every reader.
+func TestSenderNamedInReadersLanguage(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	n := sendNamed(t, svc, alice.Session.Citizen.Ref(), revenue, true, kkRU)
+	for lang, want := range map[string]string{"kk": revenue.KK, "ru": revenue.RU, "en": revenue.EN} {
+		for _, path := range []string{"/inbox?lang=" + lang, "/inbox/" + n.Ref + "?lang=" + lang} {
+			w := h.Get(path, alice)
+			body := html.UnescapeString(w.Body.String())
+			if w.Code != http.StatusOK || !strings.Contains(body, want) {
+				t.Errorf("%s: the sender is not named %q:\n%s", path, want, body)
+			}
+			for other, name := range map[string]string{"kk": revenue.KK, "ru": revenue.RU, "en": revenue.EN} {
+				if other != lang && strings.Contains(body, name) {
+					t.Errorf("%s: the sender is named in %s too (%q)", path, other, name)
+				}
+			}
+		}
+	}
+	// Opened in Kazakh, the content names it in Kazakh.
+	w := h.Post("/inbox/"+n.Ref+"/acknowledge?lang=kk", nil, alice)
+	if body := html.UnescapeString(w.Body.String()); w.Code != http.StatusOK || !strings.Contains(body, "Жіберуші: "+revenue.KK) {
+		t.Errorf("the opened notice does not name the sender in Kazakh:\n%s", body)
+	}
+}
+
+// The notice's content carries the language it is in: an English page showing the
+// Russian text it fell back to says lang="ru" on the content (so a screen reader reads
+// it as Russian) and keeps the page's own words in English; a Kazakh page of a Kazakh
+// text says lang="kk".
+func TestNoticeContentLang(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	for _, tc := range []struct{ page, content string }{{"en", "ru"}, {"kk", "kk"}, {"ru", "ru"}} {
+		n := sendNamed(t, svc, alice.Session.Citizen.Ref(), revenue, false, kkRU)
+		w := h.Get("/inbox/"+n.Ref+"?lang="+tc.page, alice)
+		body := w.Body.String()
+		if w.Code != http.StatusOK || !strings.Contains(body, `<article id="notice-content" data-ref="`+n.Ref+`" lang="`+tc.content+`">`) {
+			t.Errorf("%s page: the content does not say lang=%q:\n%s", tc.page, tc.content, body)
+		}
+		if !strings.Contains(body, `<p class="hint" lang="`+tc.page+`">`) {
+			t.Errorf("%s page: the page's own words inside the content do not say lang=%q", tc.page, tc.page)
+		}
+	}
+}
+
+// citizensOf finds the harness's logins by IIN, for the sending API.
+type citizensOf map[string]*webtest.Login
+
+func (m citizensOf) CitizenByIIN(_ context.Context, iin string) (*identity.Citizen, error) {
+	if l, ok := m[iin]; ok {
+		return l.Session.Citizen, nil
+	}
+	return nil, identity.ErrNotFound
+}
+
+func (m citizensOf) CitizenByID(_ context.Context, id int64) (*identity.Citizen, error) {
+	for _, l := range m {
+		if l.Session.Citizen.ID == id {
+			return l.Session.Citizen, nil
+		}
+	}
+	return nil, identity.ErrNotFound
+}
+
+// namedOrg names the sending state body in each language.
+type namedOrg struct{}
+
+func (namedOrg) OrganizationByBIN(_ context.Context, bin string) (*identity.Organization, error) {
+	return &identity.Organization{BIN: bin, Name: revenue.EN, Names: identity.Names{KK: revenue.KK, RU: revenue.RU, EN: revenue.EN}}, nil
+}
+
+// mountSender is mount with the sending API's collaborators: alice is a citizen the
+// API finds by IIN and senderBIN a state body with a sender permission.
+func mountSender(t *testing.T) (*webtest.Harness, *notify.Service, *webtest.Login) {
+	t.Helper()
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	h := webtest.New(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	now := time.Date(2026, 3, 2, 7, 30, 0, 0, time.UTC)
+	svc, err := notify.New(notify.Config{DB: storetest.Open(t), Directory: noDir{}, Organizations: namedOrg{}, Signer: keySigner{priv},
+		Issuer: "https://senim.test", Citizens: citizensOf{iinAlice: alice}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Mount(h.Shell, Config{Notices: svc, StreamFor: 5 * time.Second, Poll: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetSender(t.Context(), "admin:test", senderBIN, []string{"tax"}); err != nil {
+		t.Fatal(err)
+	}
+	return h, svc, alice
+}
+
+var senderBIN = mkIIN("99014000001")
+
+func submit(t *testing.T, svc *notify.Service, readBy *time.Time, key string) *notify.Accepted {
+	t.Helper()
+	acc, err := svc.Submit(t.Context(), senderBIN, notify.Submission{SubjectIIN: iinAlice, Category: "tax", Significant: true, ReadBy: readBy,
+		Content: kkRU}, &notify.IdemKey{Key: key, Body: []byte(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc
+}
+
+// rule DC-2: the acknowledgement screen of a legally significant notice with a read-by
+// deadline says until when to read it, in Astana time and the page's language; one
+// without a deadline says none.
+func TestAcknowledgementShowsReadBy(t *testing.T) {
+	h, svc, alice := mountSender(t)
+	readBy := time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC) // 05:00 in Astana
+	with, without := submit(t, svc, &readBy, "k1"), submit(t, svc, nil, "k2")
+	for _, lang := range []string{"kk", "ru", "en"} {
+		body := html.UnescapeString(h.Get("/inbox/"+with.ID+"?lang="+lang, alice).Body.String())
+		want := i18n.T(lang, "inbox.ack.read_by", i18n.When(lang, readBy))
+		if !strings.Contains(body, `id="ack-read-by"`) || !strings.Contains(body, want) || !strings.Contains(body, "05:00") {
+			t.Errorf("%s: the acknowledgement screen does not say %q:\n%s", lang, want, body)
+		}
+		if body := h.Get("/inbox/"+without.ID+"?lang="+lang, alice).Body.String(); !strings.Contains(body, `id="acknowledge"`) || strings.Contains(body, `id="ack-read-by"`) {
+			t.Errorf("%s: a notice without a deadline shows one, or no acknowledgement screen:\n%s", lang, body)
+		}
+	}
+}
+
+var badgeLabel = regexp.MustCompile(`<span class="visually-hidden" id="nav-inbox-label" data-label="([^"]*)" aria-live="polite">([^<]*)</span>`)
+
+// The header's unread count is announced with words in the page's language, not as a
+// bare number: the number itself is hidden from screen readers, and a live update
+// rewrites the words from the same catalog text.
+func TestUnreadBadgeAccessibleLabel(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	for range 3 {
+		send(t, svc, alice, false)
+	}
+	for lang, want := range map[string]string{"kk": "Оқылмаған хабарламалар: 3", "ru": "Непрочитанных уведомлений: 3", "en": "Unread notices: 3"} {
+		body := html.UnescapeString(h.Get("/inbox/settings?lang="+lang, alice).Body.String())
+		m := badgeLabel.FindStringSubmatch(body)
+		if m == nil || m[2] != want || !strings.Contains(m[1], "%s") || strings.Replace(m[1], "%s", "3", 1) != want {
+			t.Errorf("%s: the badge's label is %q, want %q:\n%s", lang, m, want, body)
+		}
+		if !strings.Contains(body, `id="nav-inbox-count" data-live="/inbox/events" aria-hidden="true">3</span>`) {
+			t.Errorf("%s: the bare number is not hidden from screen readers", lang)
+		}
+	}
+}
