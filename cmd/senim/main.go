@@ -59,8 +59,8 @@ Usage:
   senim archive seal|renew --tsa URL         evidence records of the archive (docs/archive.md)
   senim jobs [--data-dir DIR | --database-url URL]   the periodic jobs of senim serve: schedule, lease, last error
   senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]   check a read receipt offline
-  senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]   check a push confirmation's evidence offline
-  senim docs verify FILE --jwks FILE --key KEY|FILE   check a "digital information" record offline
+  senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|URL|FILE [--iin IIN]   check a push confirmation's evidence offline
+  senim docs verify FILE --jwks URL|FILE --key KEY|URL|FILE   check a "digital information" record offline
   senim admin ...          the authorized body's directories (see senim admin help)
   senim loadgen ...        load generator: flow 2, or -target confirm with -url (docs/performance.md)
   senim sandbox ncalayer [flags]   the SANDBOX NCALayer simulator alone (serve --sandbox starts it too)
@@ -120,13 +120,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if len(rest) > 0 && rest[0] == "verify" {
 			return verifycmd.Confirm(ctx, rest[1:], stdout, stderr)
 		}
-		fmt.Fprintln(stderr, "usage: senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]")
+		fmt.Fprintln(stderr, "usage: senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|URL|FILE [--iin IIN]")
 		return 2
 	case "docs":
 		if len(rest) > 0 && rest[0] == "verify" {
 			return verifycmd.Docs(ctx, rest[1:], stdout, stderr)
 		}
-		fmt.Fprintln(stderr, "usage: senim docs verify FILE --jwks FILE --key KEY|FILE")
+		fmt.Fprintln(stderr, "usage: senim docs verify FILE --jwks URL|FILE --key KEY|URL|FILE")
 		return 2
 	case "admin":
 		return admincmd.Command(ctx, rest, stdout, stderr)

@@ -76,7 +76,7 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := inbox.Mount(sh, inbox.Config{Notices: c.Notices, VAPIDKey: c.VAPIDKey, PublicURL: c.PublicURL}); err != nil {
 		return nil, err
 	}
-	if err := webconfirm.Mount(sh, webconfirm.Config{Confirmations: c.Confirmations, Organizations: c.Orgs, SessionRef: inbox.SessionRef,
+	if err := webconfirm.Mount(sh, webconfirm.Config{Confirmations: c.Confirmations, Organizations: c.Orgs, SessionRef: inbox.SessionRef, PublicURL: c.PublicURL,
 		Archive: c.Archive != nil}); err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	}
 	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify, Senders: a.Notify,
 		Confirmations: a.Confirm, Orgs: ids, VAPIDKey: a.VAPIDPublicKey, PublicURL: cmp.Or(cfg.PublicURL, "http://"+cfg.Addr),
-		Documents: documents.Config{Docs: a.Docs, OrgName: func(ctx context.Context, bin string) string {
+		Documents: documents.Config{Docs: a.Docs, PublicURL: cmp.Or(cfg.PublicURL, "http://"+cfg.Addr), OrgName: func(ctx context.Context, bin string) string {
 			if o, err := ids.OrganizationByBIN(ctx, bin); err == nil {
 				return o.Name
 			}

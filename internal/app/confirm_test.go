@@ -7,6 +7,7 @@ import (
 	"errors"
 	"github.com/senimkz/senim/internal/verifycmd"
 	"html"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -87,7 +88,15 @@ func loanText(lang string) string {
 // offline with `senim confirm verify` (rule DC-5), and another citizen can neither see
 // nor answer either request.
 func TestConfirmEndToEnd(t *testing.T) {
-	a, srv := newSandbox(t, "")
+	// Served where its public URL says, so that the page's verification command can be
+	// run as written.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := sandboxConfig(t, "")
+	cfg.PublicURL = "http://" + ln.Addr().String()
+	a, srv := startSandboxOn(t, cfg, ln)
 	ctx := t.Context()
 	alice, bob := a.Pop.Citizens[0], a.Pop.Citizens[1]
 	bank, bankBIN := confirmBank(t, a, srv.URL)
@@ -95,7 +104,7 @@ func TestConfirmEndToEnd(t *testing.T) {
 
 	loanTx := client.Transaction{Kind: "loan", TermMonths: 24, Amount: "2000000", Currency: "KZT", Obligations: []string{"repayment", "interest"}}
 	// rule DC-3: asking for a push where an EDS is required is refused; nothing is recorded.
-	_, err := bank.CreateConfirmation(ctx, client.ConfirmationRequest{SubjectIIN: alice.IIN, Transaction: loanTx, Method: "push",
+	_, err = bank.CreateConfirmation(ctx, client.ConfirmationRequest{SubjectIIN: alice.IIN, Transaction: loanTx, Method: "push",
 		Text: map[string]string{"kk": loanText("kk"), "ru": loanText("ru")}, Deadline: deadline})
 	var ce *client.Error
 	if !errors.As(err, &ce) || ce.Code != "confirm.push.eds_required" || ce.Status != http.StatusConflict {
@@ -274,6 +283,30 @@ func TestConfirmEndToEnd(t *testing.T) {
 	}
 	if code := verifycmd.Confirm(ctx, []string{evFile, "--jwks", jwksFile, "--log-key", keyFile, "--iin", bob.IIN}, &out, &errOut); code != 1 {
 		t.Errorf("another IIN: exit %d", code)
+	}
+	// The page's hint names the command that checks this evidence, with the file name
+	// the download saves and this Senim's keys, and it works as written; the same
+	// command over forged evidence refuses it.
+	_, evPage := ba.get("/confirm/" + share.ID + "?lang=kk")
+	hint := regexp.MustCompile(`<code id="evidence-verify"[^>]*>([^<]*)</code>`).FindStringSubmatch(evPage)
+	if hint == nil {
+		t.Fatalf("no verification command on the page:\n%s", evPage)
+	}
+	args := strings.Fields(html.UnescapeString(hint[1]))
+	_, saved, _ := strings.Cut(res.Header.Get("Content-Disposition"), `filename="`)
+	saved = strings.TrimSuffix(saved, `"`)
+	if len(args) < 4 || strings.Join(args[:3], " ") != "senim confirm verify" || args[3] != saved {
+		t.Fatalf("the hint's command %q, the download saves %q", args, saved)
+	}
+	write(saved, buf.Bytes())
+	t.Chdir(dir)
+	out.Reset()
+	if code := verifycmd.Confirm(ctx, args[3:], &out, &errOut); code != 0 {
+		t.Errorf("%q: exit %d\n%s%s", args, code, out.String(), errOut.String())
+	}
+	write(saved, forged)
+	if code := verifycmd.Confirm(ctx, args[3:], &out, &errOut); code != 1 {
+		t.Errorf("%q over forged evidence: exit %d", args, code)
 	}
 
 	// My confirmations: both answered, with their texts.

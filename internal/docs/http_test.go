@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"github.com/senimkz/senim/internal/verifycmd"
 	"image/png"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -131,6 +132,17 @@ func TestVerifyCmd(t *testing.T) {
 	bundle, jwks := write("info.json", b), write("jwks.json", f.key.jwks())
 	key := f.vkey
 	forged := write("forged.json", bytes.Replace(b, []byte(`"record": "`), []byte(`"record": "x`), 1))
+	// The keys as a Senim serves them: --jwks and --key may name its URLs.
+	served := map[string]string{"/.well-known/jwks.json": string(f.key.jwks()), "/log/key": key + "\n"}
+	senim := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := served[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, body)
+	}))
+	defer senim.Close()
 	for _, tc := range []struct {
 		args []string
 		want int
@@ -139,6 +151,9 @@ func TestVerifyCmd(t *testing.T) {
 		{[]string{bundle, "--jwks", jwks, "--key", key}, 0, "identity_card/v1 of IIN " + f.owner.IIN + " shown to employee IIN " + f.clerk.IIN + " BIN " + f.clerk.BIN},
 		{[]string{forged, "--jwks", jwks, "--key", key}, 1, ""},
 		{[]string{bundle, "--jwks", write("other.json", newSigner(t).jwks()), "--key", key}, 1, ""},
+		{[]string{bundle, "--jwks", senim.URL + "/.well-known/jwks.json", "--key", senim.URL + "/log/key"}, 0, "identity_card/v1 of IIN " + f.owner.IIN},
+		{[]string{forged, "--jwks", senim.URL + "/.well-known/jwks.json", "--key", senim.URL + "/log/key"}, 1, ""},
+		{[]string{bundle, "--jwks", jwks, "--key", senim.URL + "/no/key"}, 2, ""},
 		{[]string{bundle, "--jwks", jwks}, 2, ""},
 		{[]string{filepath.Join(dir, "missing"), "--jwks", jwks, "--key", key}, 2, ""},
 	} {

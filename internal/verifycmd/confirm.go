@@ -10,7 +10,7 @@ import (
 	"github.com/senimkz/senim/internal/confirm"
 )
 
-// Confirm is `senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]`:
+// Confirm is `senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|URL|FILE [--iin IIN]`:
 // it checks a push confirmation's evidence package offline (VerifyEvidence) against
 // Senim's JWK set (a file, or fetched once from a URL) and the audit log's key; with
 // --iin it also checks that the evidence commits to that IIN. Exit 0 valid, 1 invalid,
@@ -19,14 +19,14 @@ func Confirm(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("confirm verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	jwksFlag := fs.String("jwks", "", "Senim's JWK set: a file, or a URL such as https://senim.example/.well-known/jwks.json")
-	logKey := fs.String("log-key", "", "the audit log's verifier key (as /log/key serves it), or a file holding it")
+	logKey := fs.String("log-key", "", "the audit log's verifier key: as /log/key serves it, a file holding it, or that URL")
 	iin := fs.String("iin", "", "check that the evidence commits to this IIN")
 	pos, err := cli.Parse(fs, args, func(string) (string, bool) { return "", false })
 	if err != nil {
 		return exitUnusable
 	}
 	if len(pos) != 1 || *jwksFlag == "" || *logKey == "" {
-		fmt.Fprintln(stderr, "usage: senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|FILE [--iin IIN]")
+		fmt.Fprintln(stderr, "usage: senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|URL|FILE [--iin IIN]")
 		return exitUnusable
 	}
 	raw, err := readLimited(pos[0])
@@ -39,7 +39,7 @@ func Confirm(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "error:", err)
 		return exitUnusable
 	}
-	key, err := loadLogKey(*logKey)
+	key, err := loadLogKey(ctx, *logKey)
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return exitUnusable

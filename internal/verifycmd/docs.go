@@ -6,46 +6,38 @@ import (
 	"fmt"
 	"github.com/senimkz/senim/internal/docs"
 	"io"
-	"strings"
 
-	"github.com/senimkz/senim/internal/auditlog"
 	"github.com/senimkz/senim/internal/cli"
 )
 
-// Docs is `senim docs verify FILE --jwks FILE --key KEY|FILE`: it checks a
+// Docs is `senim docs verify FILE --jwks URL|FILE --key KEY|URL|FILE`: it checks a
 // downloaded "digital information" bundle offline (rule DC-8) — the record's
 // signature against Senim's JWK set, the audit-log evidence against the log's key, and
 // that the logged event is this record's view. Exit 0 valid, 1 invalid, 2 unusable.
-func Docs(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func Docs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("docs verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	jwksFlag := fs.String("jwks", "", "Senim's JWK set, a file (as served at /.well-known/jwks.json)")
-	keyFlag := fs.String("key", "", "the audit log's public key (as served at /log/key), or a file holding it")
+	jwksFlag := fs.String("jwks", "", "Senim's JWK set: a file, or a URL such as https://senim.example/.well-known/jwks.json")
+	keyFlag := fs.String("key", "", "the audit log's public key: as /log/key serves it, a file holding it, or that URL")
 	pos, err := cli.Parse(fs, args, func(string) (string, bool) { return "", false })
 	if err != nil {
 		return exitUnusable
 	}
 	if len(pos) != 1 || *jwksFlag == "" || *keyFlag == "" {
-		fmt.Fprintln(stderr, "usage: senim docs verify FILE --jwks FILE --key KEY|FILE")
+		fmt.Fprintln(stderr, "usage: senim docs verify FILE --jwks URL|FILE --key KEY|URL|FILE")
 		return exitUnusable
 	}
-	raw, err1 := readLimited(pos[0])
-	jwks, err2 := readLimited(*jwksFlag)
-	key := *keyFlag
-	var err3 error
-	if !strings.Contains(key, "+") {
-		var b []byte
-		b, err3 = readLimited(key)
-		key = string(b)
+	raw, err := readLimited(pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return exitUnusable
 	}
-	for _, err := range []error{err1, err2, err3} {
-		if err != nil {
-			fmt.Fprintln(stderr, "error:", err)
-			return exitUnusable
-		}
+	jwks, err := loadJWKS(ctx, *jwksFlag)
+	if err != nil {
+		fmt.Fprintln(stderr, "error: the JWK set:", err)
+		return exitUnusable
 	}
-	key, _, _ = strings.Cut(strings.TrimSpace(key), "\n")
-	logKey, err := auditlog.NewVerifier(key)
+	logKey, err := loadLogKey(ctx, *keyFlag)
 	if err != nil {
 		fmt.Fprintln(stderr, "error: the log key:", err)
 		return exitUnusable

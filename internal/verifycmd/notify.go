@@ -18,7 +18,7 @@ import (
 	"github.com/senimkz/senim/internal/cli"
 )
 
-// Notify is `senim notify verify RECEIPT --jwks URL|FILE [--log-key KEY|FILE] [--iin IIN]`:
+// Notify is `senim notify verify RECEIPT --jwks URL|FILE [--log-key KEY|URL|FILE] [--iin IIN]`:
 // it checks a read receipt offline against Senim's JWK set (a file, or fetched once
 // from a URL). RECEIPT is a file holding the compact JWS or the bundle the cabinet and
 // the sender download ({"receipt":..., "iin_salt":..., "log":...}); with --log-key it
@@ -31,13 +31,13 @@ func Notify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	jwksFlag := fs.String("jwks", "", "Senim's JWK set: a file, or an https:// (http:// for a local sandbox) URL such as https://senim.example/.well-known/jwks.json")
 	iin := fs.String("iin", "", "check that the receipt commits to this IIN (needs the bundle with its salt)")
-	logKey := fs.String("log-key", "", "the audit log's verifier key (as /log/key serves it), or a file holding it: check the bundle's inclusion proof")
+	logKey := fs.String("log-key", "", "the audit log's verifier key: as /log/key serves it, a file holding it, or that URL; check the bundle's inclusion proof")
 	pos, err := cli.Parse(fs, args, func(string) (string, bool) { return "", false }) // only what the command line says
 	if err != nil {
 		return exitUnusable
 	}
 	if len(pos) != 1 || *jwksFlag == "" {
-		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--log-key KEY|FILE] [--iin IIN]")
+		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--log-key KEY|URL|FILE] [--iin IIN]")
 		return exitUnusable
 	}
 	raw, err := readLimited(pos[0])
@@ -52,7 +52,7 @@ func Notify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var key note.Verifier
 	if *logKey != "" {
-		if key, err = loadLogKey(*logKey); err != nil {
+		if key, err = loadLogKey(ctx, *logKey); err != nil {
 			fmt.Fprintln(stderr, "error:", err)
 			return exitUnusable
 		}
@@ -115,9 +115,11 @@ func readLimited(name string) ([]byte, error) {
 	return b, nil
 }
 
+func isURL(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") }
+
 // loadJWKS reads Senim's JWK set from a file, or fetches it once from an http(s) URL.
 func loadJWKS(ctx context.Context, src string) ([]byte, error) {
-	if !strings.HasPrefix(src, "https://") && !strings.HasPrefix(src, "http://") {
+	if !isURL(src) {
 		return readLimited(src)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
@@ -139,11 +141,12 @@ func loadJWKS(ctx context.Context, src string) ([]byte, error) {
 	return b, nil
 }
 
-// loadLogKey reads the audit log's verifier key: given as is (it holds a "+"), or from
-// a file; during a rotation /log/key lists two, and the first is used.
-func loadLogKey(k string) (note.Verifier, error) {
-	if !strings.Contains(k, "+") {
-		b, err := readLimited(k)
+// loadLogKey reads the audit log's verifier key: given as is (it holds a "+"), from a
+// file, or fetched once from an http(s) URL (a Senim's /log/key); during a rotation
+// /log/key lists two, and the first is used.
+func loadLogKey(ctx context.Context, k string) (note.Verifier, error) {
+	if isURL(k) || !strings.Contains(k, "+") {
+		b, err := loadJWKS(ctx, k)
 		if err != nil {
 			return nil, err
 		}

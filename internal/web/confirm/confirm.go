@@ -65,6 +65,9 @@ type Config struct {
 	// Archive: EDS-signed agreements go into the archive (its area is mounted); the
 	// page then links the archived document or says it is on its way.
 	Archive bool
+	// PublicURL is where Senim is reached: the evidence hint's command fetches its JWK
+	// set and the audit log's key from there.
+	PublicURL string
 }
 
 type area struct {
@@ -204,6 +207,7 @@ type requestData struct {
 	Pending  bool
 	Sign     web.Sign
 	Evidence bool
+	Verify   string // the command that checks the evidence offline
 	Signed   bool
 	CMS      string // PEM of the kept signature
 	SignedAt time.Time
@@ -250,6 +254,7 @@ func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, c *co
 	}
 	if c.AnswerEvent != 0 && (c.Method == policy.Push || c.State == confirm.StateDeclined) {
 		d.Evidence = true
+		d.Verify = VerifyCommand(evidenceName(c.ID), strings.TrimSuffix(a.cfg.PublicURL, "/"))
 	}
 	if c.State == confirm.StateConfirmed && c.Method == policy.EDS {
 		ag, err := a.cfg.Confirmations.Agreement(r.Context(), c)
@@ -332,9 +337,18 @@ func (a *area) evidence(w http.ResponseWriter, r *http.Request, sess *identity.S
 		return errors.New("confirm: evidence is not JSON")
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Disposition", `attachment; filename="senim-confirmation-`+c.ID+`.json"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+evidenceName(c.ID)+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// evidenceName is the file name the evidence download saves.
+func evidenceName(id string) string { return "senim-confirmation-" + id + ".json" }
+
+// VerifyCommand is the command line that checks the evidence saved as file offline,
+// with the keys of the Senim at public.
+func VerifyCommand(file, public string) string {
+	return "senim confirm verify " + file + " --jwks " + public + "/.well-known/jwks.json --log-key " + public + "/log/key"
 }

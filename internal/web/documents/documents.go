@@ -72,6 +72,9 @@ type Config struct {
 	Docs Documents
 	// OrgName names an organisation by BIN (an employee verifier's employer); optional.
 	OrgName func(ctx context.Context, bin string) string
+	// PublicURL is where Senim is reached: the hint's command fetches its JWK set and the
+	// audit log's key from there.
+	PublicURL string
 }
 
 type area struct {
@@ -184,6 +187,7 @@ type (
 		Shares           []shareRow
 		Mine, AsVerifier []viewRow
 		CSS              string
+		Verify           string // the command that checks a downloaded record offline
 	}
 )
 
@@ -238,6 +242,8 @@ func (a *area) list(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 	for _, v := range seen {
 		d.AsVerifier = append(d.AsVerifier, viewRow{ID: v.ID, Title: a.title(v.Kind, v.Version, p.Lang), At: v.ViewedAt})
 	}
+	pub := strings.TrimSuffix(a.cfg.PublicURL, "/")
+	d.Verify = "senim docs verify FILE --jwks " + pub + "/.well-known/jwks.json --key " + pub + "/log/key"
 	p.Data = d
 	return a.s.Render(w, r, http.StatusOK, listV, p)
 }

@@ -1,6 +1,7 @@
 package documents
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -9,10 +10,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,6 +28,7 @@ import (
 	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/sandbox"
 	"github.com/senimkz/senim/internal/store/storetest"
+	"github.com/senimkz/senim/internal/verifycmd"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
 
@@ -45,10 +49,19 @@ func (k keySigner) SignJWS(_ context.Context, typ string, payload []byte) (strin
 }
 
 type env struct {
-	h   *webtest.Harness
-	svc *docs.Service
-	log *auditlog.Log
-	pop sandbox.Population
+	h     *webtest.Harness
+	svc   *docs.Service
+	log   *auditlog.Log
+	pop   sandbox.Population
+	senim *httptest.Server // serves the JWK set and the log's key, at Config.PublicURL
+}
+
+// jwks is k's public key as Senim's JWK set.
+func (k keySigner) jwks() []byte {
+	enc := base64.RawURLEncoding
+	b, _ := json.Marshal(map[string]any{"keys": []map[string]string{{"kty": "EC", "crv": "P-256", "kid": "k1", "alg": "ES256", "use": "sig",
+		"x": enc.EncodeToString(k.priv.PublicKey.X.FillBytes(make([]byte, 32))), "y": enc.EncodeToString(k.priv.PublicKey.Y.FillBytes(make([]byte, 32)))}}})
+	return b
 }
 
 func mount(t *testing.T) *env {
@@ -68,11 +81,20 @@ func mount(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	served := map[string][]byte{"/.well-known/jwks.json": keySigner{priv}.jwks(), "/log/key": []byte(vkey + "\n")}
+	senim := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b, ok := served[r.URL.Path]; ok {
+			w.Write(b)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(senim.Close)
 	h := webtest.New(t)
-	if err := Mount(h.Shell, Config{Docs: svc, OrgName: func(context.Context, string) string { return "Demo Bank JSC" }}); err != nil {
+	if err := Mount(h.Shell, Config{Docs: svc, PublicURL: senim.URL, OrgName: func(context.Context, string) string { return "Demo Bank JSC" }}); err != nil {
 		t.Fatal(err)
 	}
-	return &env{h: h, svc: svc, log: l, pop: pop}
+	return &env{h: h, svc: svc, log: l, pop: pop, senim: senim}
 }
 
 func TestCatalog(t *testing.T) {
@@ -178,6 +200,28 @@ func TestOpenAndVerify(t *testing.T) {
 	for _, l := range []*webtest.Login{owner, clerk} {
 		if w := e.h.Get("/documents/views/"+vid+"/information.json", l); w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Disposition"), "attachment;") {
 			t.Errorf("download %d", w.Code)
+		}
+	}
+	// rule DC-8: the verifier's page names the command that checks a downloaded record,
+	// with this Senim's keys; run on the record it verifies, on a changed one it does not.
+	hint := regexp.MustCompile(`<code id="record-verify"[^>]*>([^<]*)</code>`).FindStringSubmatch(e.h.Get("/documents?lang=ru", clerk).Body.String())
+	if hint == nil {
+		t.Fatal("no verification command on the verifier's page")
+	}
+	args := strings.Fields(html.UnescapeString(hint[1]))
+	if len(args) != 8 || strings.Join(args[:4], " ") != "senim docs verify FILE" {
+		t.Fatalf("the hint's command %q", args)
+	}
+	record := e.h.Get("/documents/views/"+vid+"/information.json", clerk).Body.Bytes()
+	file := filepath.Join(t.TempDir(), "record.json")
+	for _, tc := range []struct {
+		body []byte
+		want int
+	}{{record, 0}, {bytes.Replace(record, []byte(`"record": "`), []byte(`"record": "x`), 1), 1}} {
+		os.WriteFile(file, tc.body, 0o600)
+		var out, errb bytes.Buffer
+		if code := verifycmd.Docs(t.Context(), append([]string{file}, args[4:]...), &out, &errb); code != tc.want {
+			t.Errorf("%q on the record: exit %d, want %d\n%s%s", args, code, tc.want, out.String(), errb.String())
 		}
 	}
 	// Another citizen: nothing of the owner's.
