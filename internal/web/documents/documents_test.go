@@ -59,8 +59,9 @@ type env struct {
 // jwks is k's public key as Senim's JWK set.
 func (k keySigner) jwks() []byte {
 	enc := base64.RawURLEncoding
+	pt, _ := k.priv.PublicKey.Bytes() // 0x04 || X || Y
 	b, _ := json.Marshal(map[string]any{"keys": []map[string]string{{"kty": "EC", "crv": "P-256", "kid": "k1", "alg": "ES256", "use": "sig",
-		"x": enc.EncodeToString(k.priv.PublicKey.X.FillBytes(make([]byte, 32))), "y": enc.EncodeToString(k.priv.PublicKey.Y.FillBytes(make([]byte, 32)))}}})
+		"x": enc.EncodeToString(pt[1:33]), "y": enc.EncodeToString(pt[33:65])}}})
 	return b
 }
 
