@@ -620,10 +620,12 @@ func (s *Service) tsaCerts(ctx context.Context, tok []byte) []*x509.Certificate 
 
 // checkOffline refuses an archive time-stamp that would not verify later without a
 // network (rule DC-6): it must verify at its genTime with nothing but the certificates
-// and CRLs it carries, up to a root the operator gave as part of the TSA chain
-// (a self-issued certificate of TSAChain, serve's and `senim archive`'s --tsa-cert) or
-// one of Trust.Roots — exactly as VerifyRecord verifies it. The error wraps
-// ErrSealValidationData and says what is missing.
+// and CRLs it carries, up to a root the operator gave as part of the TSA chain (a
+// self-issued certificate of TSAChain: `senim archive --tsa-cert`, or the sandbox CA's
+// TSA) or one of Trust.Roots (serve's --ca, which must hold the TSA's root anyway:
+// ingest checks the signature time-stamps it adds against it) — exactly as
+// VerifyRecord verifies it. The error wraps ErrSealValidationData and says what is
+// missing.
 func (s *Service) checkOffline(ctx context.Context, tok []byte) error {
 	t, err := tsp.ParseToken(tok)
 	if err != nil {
@@ -638,7 +640,7 @@ func (s *Service) checkOffline(ctx context.Context, tok []byte) error {
 		}
 	}
 	if len(roots) == 0 {
-		return fmt.Errorf("%w: no root of the TSA is configured: give the TSA's chain up to its root (--tsa-cert)", ErrSealValidationData)
+		return fmt.Errorf("%w: no root of the TSA is configured: give the TSA's chain up to its root (senim archive --tsa-cert; senim serve --ca)", ErrSealValidationData)
 	}
 	v, err := Trust{Roots: roots}.validator(t.SignedData.RawCRLs)
 	if err != nil {
@@ -648,7 +650,7 @@ func (s *Service) checkOffline(ctx context.Context, tok []byte) error {
 		Revocation: []pki.RevocationMethod{pki.RevocationCRL}})
 	if err != nil {
 		return fmt.Errorf("%w: the TSA certificate does not verify with the chain and CRLs the time-stamp carries "+
-			"(give its chain up to the root with --tsa-cert and a current CRL of its CA with --crl): %w", ErrSealValidationData, err)
+			"(give its chain up to the root — senim archive --tsa-cert, senim serve --ca — and a current CRL of each CA on it with --crl): %w", ErrSealValidationData, err)
 	}
 	return nil
 }
