@@ -183,7 +183,7 @@ func ground(g *Ground, lang string) string {
 			title = alt
 		}
 	}
-	if ref := (pd.Ground{LegalRef: g.LegalRef, LegalRefs: g.LegalRefs}).LegalRefIn(lang); ref != "" {
+	if ref := g.LegalRefs.Or(lang, g.LegalRef); ref != "" { // as pd.Ground.LegalRefIn
 		title += " — " + ref
 	}
 	return title

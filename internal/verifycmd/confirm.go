@@ -29,19 +29,8 @@ func Confirm(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|URL|FILE [--iin IIN]")
 		return exitUnusable
 	}
-	raw, err := readLimited(pos[0])
-	if err != nil {
-		fmt.Fprintln(stderr, "error:", err)
-		return exitUnusable
-	}
-	jwks, err := loadJWKS(ctx, *jwksFlag)
-	if err != nil {
-		fmt.Fprintln(stderr, "error:", err)
-		return exitUnusable
-	}
-	key, err := loadLogKey(ctx, *logKey)
-	if err != nil {
-		fmt.Fprintln(stderr, "error:", err)
+	raw, jwks, key, ok := load(ctx, stderr, pos[0], *jwksFlag, *logKey)
+	if !ok {
 		return exitUnusable
 	}
 	v, err := confirm.VerifyEvidence(raw, jwks, key)

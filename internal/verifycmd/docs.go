@@ -27,19 +27,8 @@ func Docs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: senim docs verify FILE --jwks URL|FILE --key KEY|URL|FILE")
 		return exitUnusable
 	}
-	raw, err := readLimited(pos[0])
-	if err != nil {
-		fmt.Fprintln(stderr, "error:", err)
-		return exitUnusable
-	}
-	jwks, err := loadJWKS(ctx, *jwksFlag)
-	if err != nil {
-		fmt.Fprintln(stderr, "error: the JWK set:", err)
-		return exitUnusable
-	}
-	logKey, err := loadLogKey(ctx, *keyFlag)
-	if err != nil {
-		fmt.Fprintln(stderr, "error: the log key:", err)
+	raw, jwks, logKey, ok := load(ctx, stderr, pos[0], *jwksFlag, *keyFlag)
+	if !ok {
 		return exitUnusable
 	}
 	c, ev, err := docs.VerifyInformation(raw, jwks, logKey)

@@ -40,22 +40,9 @@ func Notify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--log-key KEY|URL|FILE] [--iin IIN]")
 		return exitUnusable
 	}
-	raw, err := readLimited(pos[0])
-	if err != nil {
-		fmt.Fprintln(stderr, "error:", err)
+	raw, jwks, key, ok := load(ctx, stderr, pos[0], *jwksFlag, *logKey)
+	if !ok {
 		return exitUnusable
-	}
-	jwks, err := loadJWKS(ctx, *jwksFlag)
-	if err != nil {
-		fmt.Fprintln(stderr, "error:", err)
-		return exitUnusable
-	}
-	var key note.Verifier
-	if *logKey != "" {
-		if key, err = loadLogKey(ctx, *logKey); err != nil {
-			fmt.Fprintln(stderr, "error:", err)
-			return exitUnusable
-		}
 	}
 	compact, salt := strings.TrimSpace(string(raw)), ""
 	var bundle notify.Receipt
@@ -113,6 +100,28 @@ func readLimited(name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: larger than %d bytes", name, maxFile)
 	}
 	return b, nil
+}
+
+// load reads what every verify command checks against: the file, Senim's JWK set and,
+// when keySrc is not "", the audit log's key. It says on stderr what could not be read,
+// and reports whether all was.
+func load(ctx context.Context, stderr io.Writer, file, jwksSrc, keySrc string) (raw, jwks []byte, key note.Verifier, ok bool) {
+	raw, err := readLimited(file)
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return nil, nil, nil, false
+	}
+	if jwks, err = loadJWKS(ctx, jwksSrc); err != nil {
+		fmt.Fprintln(stderr, "error: the JWK set:", err)
+		return nil, nil, nil, false
+	}
+	if keySrc != "" {
+		if key, err = loadLogKey(ctx, keySrc); err != nil {
+			fmt.Fprintln(stderr, "error: the log key:", err)
+			return nil, nil, nil, false
+		}
+	}
+	return raw, jwks, key, true
 }
 
 func isURL(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") }

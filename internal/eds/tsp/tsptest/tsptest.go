@@ -163,17 +163,7 @@ func (ca *CA) Issue(t Template, subject eds.Signer) (*x509.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	sig, err := ca.Key.Sign(rand.Reader, tbs)
-	if err != nil {
-		return nil, err
-	}
-	c := cryptobyte.NewBuilder(nil)
-	c.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddBytes(tbs)
-		b.AddBytes(sigAlg)
-		b.AddASN1BitString(sig)
-	})
-	der, err := c.Bytes()
+	der, err := ca.sign(tbs, sigAlg)
 	if err != nil {
 		return nil, err
 	}
@@ -309,6 +299,12 @@ func (ca *CA) gostCRL(number int64, thisUpdate, nextUpdate time.Time, entries []
 	if err != nil {
 		return nil, err
 	}
+	return ca.sign(tbs, sigAlg)
+}
+
+// sign wraps tbs (a TBSCertificate or TBSCertList) with sigAlg and the CA's signature
+// over it, as certificates and CRLs both are.
+func (ca *CA) sign(tbs, sigAlg []byte) ([]byte, error) {
 	sig, err := ca.Key.Sign(rand.Reader, tbs)
 	if err != nil {
 		return nil, err
