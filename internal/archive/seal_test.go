@@ -286,3 +286,84 @@ func TestSealEmbedsTheTSAIntermediate(t *testing.T) {
 		}
 	}
 }
+
+// rule DC-6: the archive time-stamp carries the CRLs that decide its TSA's chain and no
+// other CRL the deployment holds (a deployment trusting many CAs would otherwise copy
+// all their CRLs into every seal).
+func TestSealEmbedsOnlyTheTSAChainsCRLs(t *testing.T) {
+	ctx := t.Context()
+	w := newWorld(t)
+	other, err := tsptest.NewRoot(eds.KeyECDSA, "Another Root", day(2020, 1, 1), day(2060, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := w.root.SubCA(eds.KeyECDSA, "Signers CA", day(2020, 1, 1), day(2050, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crlOf := func(ca *tsptest.CA) *pki.CRL {
+		der, err := ca.CRL(1, w.clock, w.clock.AddDate(0, 1, 0), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := pki.ParseCRL(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	rootCRL, otherCRL, subCRL := w.crl(), crlOf(other), crlOf(sub)
+	db := storetest.Open(t)
+	val := w.validation(otherCRL, rootCRL, subCRL)
+	svc, err := New(Config{DB: db, Validation: val, TSA: w.bareTSA(), TSAChain: []*x509.Certificate{w.tsa1.Config.Cert, w.root.Cert},
+		Now: func() time.Time { return w.clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := w.ingestOne(svc, []byte("agreement sealed among many CAs"))
+	if n, err := svc.Seal(ctx, 10); err != nil || n != 1 {
+		t.Fatalf("seal: %d %v", n, err)
+	}
+	var raw []byte
+	if err := db.QueryRowContext(ctx, `SELECT ats FROM archive_stamps`).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	ats, err := ParseATS(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tsp.ParseToken(ats.TimeStamp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tok.SignedData.RawCRLs
+	if !containsBytes(got, rootCRL.Raw) {
+		t.Fatal("the CRL of the TSA's CA is not in the seal")
+	}
+	if containsBytes(got, otherCRL.Raw) || containsBytes(got, subCRL.Raw) || len(got) != 1 {
+		t.Fatalf("the seal carries %d CRLs, want only the TSA's CA's", len(got))
+	}
+	d, _, err := svc.Open(ctx, "org:900140000009", id, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := VerifyDocument(ctx, d, w.trust(), day(2027, 1, 1), Policy{}); err != nil || !rep.Valid {
+		t.Fatalf("offline: %v %v", err, rep.Errs())
+	}
+}
+
+func TestCRLIssuer(t *testing.T) {
+	w := newWorld(t)
+	c := w.crl()
+	if got, ok := crlIssuer(c.Raw); !ok || !bytes.Equal(got, c.RawIssuer) {
+		t.Fatalf("issuer %x %v, want %x", got, ok, c.RawIssuer)
+	}
+	for _, bad := range [][]byte{nil, {0x30, 0x00}, c.Raw[:20], w.root.Cert.Raw[:10]} {
+		if _, ok := crlIssuer(bad); ok {
+			t.Fatalf("%x: parsed", bad)
+		}
+	}
+	if issuedOne([]*x509.Certificate{w.tsa1.Config.Cert}, []byte("not a CRL")) {
+		t.Fatal("garbage matched")
+	}
+}

@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/crypto/cryptobyte"
+	casn1 "golang.org/x/crypto/cryptobyte/asn1"
+
 	"github.com/senimkz/senim/internal/eds/cms/signeddata"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/eds/tsp"
@@ -262,11 +265,42 @@ func withValidationData(token []byte, certs []*x509.Certificate, crls [][]byte) 
 		sd.AddCertificate(c)
 	}
 	for _, c := range crls {
-		if !containsBytes(sd.RawCRLs, c) {
+		if issuedOne(sd.Certificates, c) && !containsBytes(sd.RawCRLs, c) {
 			sd.RawCRLs = append(sd.RawCRLs, c)
 		}
 	}
 	return sd.Marshal()
+}
+
+// issuedOne reports whether the CRL crl was issued by the issuer of one of certs (by
+// the raw issuer name, as the validator matches a CRL to a CA): a time-stamp carries
+// the CRLs that decide its chain, not every CRL a deployment holds. A CRL that does
+// not parse decides nothing and is left out.
+func issuedOne(certs []*x509.Certificate, crl []byte) bool {
+	issuer, ok := crlIssuer(crl)
+	if !ok {
+		return false
+	}
+	for _, c := range certs {
+		if bytes.Equal(c.RawIssuer, issuer) {
+			return true
+		}
+	}
+	return false
+}
+
+// crlIssuer returns the DER issuer Name of a CRL without parsing its entries
+// (RFC 5280, section 5.1: CertificateList, tbsCertList's version, signature, issuer).
+func crlIssuer(der []byte) ([]byte, bool) {
+	in := cryptobyte.String(der)
+	var list, tbs cryptobyte.String
+	var issuer cryptobyte.String
+	if !in.ReadASN1(&list, casn1.SEQUENCE) || !list.ReadASN1(&tbs, casn1.SEQUENCE) ||
+		!tbs.SkipOptionalASN1(casn1.INTEGER) || !tbs.SkipASN1(casn1.SEQUENCE) ||
+		!tbs.ReadASN1Element(&issuer, casn1.SEQUENCE) {
+		return nil, false
+	}
+	return issuer, true
 }
 
 func containsBytes(list [][]byte, b []byte) bool {
