@@ -76,7 +76,7 @@ func (s *Service) Open(ctx context.Context, rd Reader, ref string) (*Opened, err
 		if err != nil {
 			return nil, err
 		}
-		c := n.Content(rc.Lang)
+		c := rc.content(n)
 		return &Opened{Notice: n, Content: &c, Receipt: rc}, nil
 	}
 	if n.State == StateDelivered {
@@ -105,9 +105,12 @@ func (s *Service) Open(ctx context.Context, rd Reader, ref string) (*Opened, err
 // Receipt is a read receipt as the addressee downloads it: the signed JWS and the salt
 // that opens its commitment to their IIN.
 type Receipt struct {
-	ID      string `json:"-"`
-	Notice  string `json:"-"`
-	Lang    string `json:"-"`
+	ID     string `json:"-"`
+	Notice string `json:"-"`
+	Lang   string `json:"-"`
+	// shown is the content as it was shown, as stored with the receipt (receiptOf);
+	// nil for a receipt issued before the content was kept.
+	shown   *Content
 	JWS     string `json:"receipt"`
 	IINSalt string `json:"iin_salt"` // base64url
 	// Log is the audit log's evidence bundle of the receipt's notify.receipt.issued
@@ -148,16 +151,21 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 		return nil, ErrNotSignificant
 	}
 	if rc, err := s.storedReceipt(ctx, rd.Subject, n); err == nil {
-		c := n.Content(rc.Lang)
+		c := rc.content(n)
 		return &Opened{Notice: n, Content: &c, Receipt: rc}, nil
 	} else if !errors.Is(err, ErrNotAcknowledged) {
 		return nil, err
 	}
 	content := n.Content(rd.Lang)
+	shown, err := json.Marshal(content) // what Content.Hash covers
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(shown)
 	now := s.cfg.Now().UTC().Truncate(time.Second)
 	salt := secret.Bytes(32)
 	claims := ReceiptClaims{Issuer: s.cfg.Issuer, ID: secret.Ref("r_"), Notice: n.Ref, SubjectCommit: Commit(salt, rd.IIN),
-		ContentSHA256: content.Hash(), Lang: content.Lang, ReadAt: now.Format(time.RFC3339), AuthMethod: rd.Method,
+		ContentSHA256: base64.RawURLEncoding.EncodeToString(sum[:]), Lang: content.Lang, ReadAt: now.Format(time.RFC3339), AuthMethod: rd.Method,
 		Session: rd.Session, IssuedAt: now.Unix()}
 	payload, err := json.Marshal(claims)
 	if err != nil {
@@ -175,9 +183,9 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 		if k, err := res.RowsAffected(); err != nil || k != 1 {
 			return errAlreadyRead // acknowledged concurrently: the other receipt stands
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notify_receipts (id, notice_id, subject, content_hash, lang, auth_method, session_ref, read_at, iin_salt, jws)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, claims.ID, n.Seq, rd.Subject, claims.ContentSHA256, claims.Lang, rd.Method, rd.Session,
-			store.Micros(now), salt, jws); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notify_receipts (id, notice_id, subject, content_hash, lang, auth_method, session_ref, read_at, iin_salt, jws, content)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, claims.ID, n.Seq, rd.Subject, claims.ContentSHA256, claims.Lang, rd.Method, rd.Session,
+			store.Micros(now), salt, jws, string(shown)); err != nil {
 			return err
 		}
 		sum := sha256.Sum256([]byte(jws))
@@ -194,7 +202,7 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 		if err != nil {
 			return nil, err
 		}
-		c := n.Content(rc.Lang)
+		c := rc.content(n)
 		return &Opened{Notice: n, Content: &c, Receipt: rc}, nil
 	}
 	if err != nil {
@@ -202,7 +210,7 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 	}
 	n.State, n.ReadAt = StateRead, now
 	s.hub.publish(rd.Subject)
-	return &Opened{Notice: n, Content: &content, Receipt: &Receipt{ID: claims.ID, Notice: n.Ref, Lang: claims.Lang, JWS: jws,
+	return &Opened{Notice: n, Content: &content, Receipt: &Receipt{ID: claims.ID, Notice: n.Ref, Lang: claims.Lang, shown: &content, JWS: jws,
 		IINSalt: base64.RawURLEncoding.EncodeToString(salt)}}, nil
 }
 
@@ -308,8 +316,9 @@ func (s *Service) storedReceipt(ctx context.Context, subject string, n *Notice) 
 func (s *Service) receiptOf(ctx context.Context, subject string, n *Notice) (*Receipt, error) {
 	rc := Receipt{Notice: n.Ref}
 	var salt []byte
-	err := s.db.QueryRowContext(ctx, `SELECT id, lang, jws, iin_salt FROM notify_receipts WHERE notice_id = ? AND subject = ?`, n.Seq, subject).
-		Scan(&rc.ID, &rc.Lang, &rc.JWS, &salt)
+	var shown sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT id, lang, jws, iin_salt, content FROM notify_receipts WHERE notice_id = ? AND subject = ?`, n.Seq, subject).
+		Scan(&rc.ID, &rc.Lang, &rc.JWS, &salt, &shown)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotAcknowledged
 	}
@@ -317,7 +326,26 @@ func (s *Service) receiptOf(ctx context.Context, subject string, n *Notice) (*Re
 		return nil, err
 	}
 	rc.IINSalt = base64.RawURLEncoding.EncodeToString(salt)
+	if shown.Valid {
+		var c Content
+		if err := json.Unmarshal([]byte(shown.String), &c); err != nil {
+			return nil, fmt.Errorf("notify: receipt %s: stored content: %w", rc.ID, err)
+		}
+		rc.shown = &c
+	}
 	return &rc, nil
+}
+
+// content is the notice as its receipt's reader was shown it: the content stored with
+// the receipt, word for word whatever a later release changed in the wording of
+// notices (rule DC-2). A receipt issued before the content was stored (migration 0026)
+// has none: the notice is rendered again in the receipt's language, which matches the
+// receipt's hash only while the wording has not changed.
+func (rc *Receipt) content(n *Notice) Content {
+	if rc.shown != nil {
+		return *rc.shown
+	}
+	return n.Content(rc.Lang)
 }
 
 // Commit is a receipt's commitment to an IIN: base64url SHA-256 of a fixed prefix, the

@@ -66,3 +66,70 @@ func TestReceiptCoversContentInItsLanguage(t *testing.T) {
 		}
 	})
 }
+
+// rule DC-2: a notice reopens word for word as its receipt's reader was shown it, after
+// a release changed the wording of notices (here the sender's label): the content is
+// kept with the receipt. A receipt issued before it was kept is rendered again; a
+// stored content that does not parse is an error, never other content.
+func TestReceiptReopensWordForWord(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		type acked struct {
+			ref, hash, first string
+		}
+		var got []acked
+		for _, lang := range Langs {
+			n, err := f.svc.Send(t.Context(), message(alice, true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd := reader(alice, iinAlice)
+			rd.Lang = lang
+			o, err := f.svc.Acknowledge(t.Context(), rd, n.Ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, acked{n.Ref, o.Content.Hash(), o.Content.Body[0]})
+		}
+		// A later release words the sender's label differently in every language.
+		saved := map[string]string{}
+		for _, l := range Langs {
+			saved[l] = texts[l]["label.sender"]
+			texts[l]["label.sender"] = saved[l] + " (new wording)"
+		}
+		defer func() {
+			for l, v := range saved {
+				texts[l]["label.sender"] = v
+			}
+		}()
+		for _, a := range got {
+			for _, l := range Langs {
+				rd := reader(alice, iinAlice)
+				rd.Lang = l
+				op, err := f.svc.Open(t.Context(), rd, a.ref)
+				if err != nil || op.Content == nil || op.Content.Hash() != a.hash || op.Content.Body[0] != a.first {
+					t.Fatalf("reopened in %s: %+v %v; acknowledged %q", l, op.Content, err, a.first)
+				}
+				again, err := f.svc.Acknowledge(t.Context(), rd, a.ref)
+				if err != nil || again.Content.Hash() != a.hash {
+					t.Fatalf("acknowledged again in %s: %+v %v", l, again.Content, err)
+				}
+			}
+		}
+		// A receipt without its content (issued before 0026) is rendered again, in the
+		// receipt's language, with today's wording.
+		if _, err := db.ExecContext(t.Context(), `UPDATE notify_receipts SET content = NULL`); err != nil {
+			t.Fatal(err)
+		}
+		op, err := f.svc.Open(t.Context(), reader(alice, iinAlice), got[0].ref)
+		if err != nil || op.Content == nil || !strings.Contains(op.Content.Body[0], "(new wording)") {
+			t.Fatalf("old receipt: %+v %v", op.Content, err)
+		}
+		if _, err := db.ExecContext(t.Context(), `UPDATE notify_receipts SET content = '{"lang":'`); err != nil {
+			t.Fatal(err)
+		}
+		if op, err := f.svc.Open(t.Context(), reader(alice, iinAlice), got[0].ref); err == nil {
+			t.Fatalf("unreadable stored content opened: %+v", op.Content)
+		}
+	})
+}
