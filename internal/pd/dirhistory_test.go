@@ -145,8 +145,9 @@ func TestDirectoryOversize(t *testing.T) {
 	})
 }
 
-// A legal ground keeps its legal reference in each of the cabinet's languages on both
-// engines; a language without its own form cites the reference as the authorized body
+// rule PD-6.2.4: the ground of an access without consent is shown to the subject, so a
+// legal ground of the directory (PD-6.2.1) keeps its legal reference in each of the
+// cabinet's languages on both engines; a language without its own form cites the reference as the authorized body
 // does; a ground given only the languages' forms is cited as in Russian; an oversize
 // form is refused and nothing is stored.
 func TestGroundLegalRefs(t *testing.T) {
