@@ -57,10 +57,17 @@ func (w *world) signer(cn string) cms.SignerSpec {
 	return cms.SignerSpec{Signer: key, Cert: cert}
 }
 
-// crl issues a CRL at the clock, valid a month, listing entries.
+// crl issues a CRL of the root at the clock, valid a month, listing entries.
 func (w *world) crl(entries ...tsptest.Revoked) *pki.CRL {
 	w.crlN++
-	der, err := w.root.CRL(w.crlN, w.clock, w.clock.AddDate(0, 1, 0), entries)
+	return w.crlBy(w.root, w.crlN, entries)
+}
+
+// crlOf issues an empty CRL of ca at the clock, valid a month.
+func (w *world) crlOf(ca *tsptest.CA) *pki.CRL { return w.crlBy(ca, 1, nil) }
+
+func (w *world) crlBy(ca *tsptest.CA, number int64, entries []tsptest.Revoked) *pki.CRL {
+	der, err := ca.CRL(number, w.clock, w.clock.AddDate(0, 1, 0), entries)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -236,17 +236,7 @@ func TestSealEmbedsTheTSAIntermediate(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc.Chain = nil
-	subCRL := func() *pki.CRL {
-		der, err := sub.CRL(1, w.clock, w.clock.AddDate(0, 1, 0), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := pki.ParseCRL(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}()
+	subCRL := w.crlOf(sub)
 	rootCRL := w.crl()
 	db := storetest.Open(t)
 	trust := Trust{Roots: []*x509.Certificate{w.root.Cert}, Intermediates: []*x509.Certificate{sub.Cert}}
@@ -301,18 +291,7 @@ func TestSealEmbedsOnlyTheTSAChainsCRLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	crlOf := func(ca *tsptest.CA) *pki.CRL {
-		der, err := ca.CRL(1, w.clock, w.clock.AddDate(0, 1, 0), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := pki.ParseCRL(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	rootCRL, otherCRL, subCRL := w.crl(), crlOf(other), crlOf(sub)
+	rootCRL, otherCRL, subCRL := w.crl(), w.crlOf(other), w.crlOf(sub)
 	db := storetest.Open(t)
 	val := w.validation(otherCRL, rootCRL, subCRL)
 	svc, err := New(Config{DB: db, Validation: val, TSA: w.bareTSA(), TSAChain: []*x509.Certificate{w.tsa1.Config.Cert, w.root.Cert},
