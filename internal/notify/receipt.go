@@ -55,6 +55,10 @@ type Opened struct {
 	// NeedsAcknowledgement: show the acknowledgement screen, not the content.
 	NeedsAcknowledgement bool
 	Receipt              *Receipt // the read receipt of an acknowledged notice
+	// Reworded: Content is not what Receipt covers. Only a receipt issued before the
+	// content was kept with it (migration 0026) can be so, after a release reworded
+	// notices: its content is rendered again and no longer has the receipt's hash.
+	Reworded bool
 }
 
 // Open opens the addressee's notice ref. Opening a notice that is not legally
@@ -76,8 +80,7 @@ func (s *Service) Open(ctx context.Context, rd Reader, ref string) (*Opened, err
 		if err != nil {
 			return nil, err
 		}
-		c := rc.content(n)
-		return &Opened{Notice: n, Content: &c, Receipt: rc}, nil
+		return s.opened(ctx, n, rc), nil
 	}
 	if n.State == StateDelivered {
 		now := s.cfg.Now()
@@ -111,6 +114,7 @@ type Receipt struct {
 	// shown is the content as it was shown, as stored with the receipt (receiptOf);
 	// nil for a receipt issued before the content was kept.
 	shown   *Content
+	hash    string // content_sha256, as stored
 	JWS     string `json:"receipt"`
 	IINSalt string `json:"iin_salt"` // base64url
 	// Log is the audit log's evidence bundle of the receipt's notify.receipt.issued
@@ -151,8 +155,7 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 		return nil, ErrNotSignificant
 	}
 	if rc, err := s.storedReceipt(ctx, rd.Subject, n); err == nil {
-		c := rc.content(n)
-		return &Opened{Notice: n, Content: &c, Receipt: rc}, nil
+		return s.opened(ctx, n, rc), nil
 	} else if !errors.Is(err, ErrNotAcknowledged) {
 		return nil, err
 	}
@@ -202,15 +205,14 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 		if err != nil {
 			return nil, err
 		}
-		c := rc.content(n)
-		return &Opened{Notice: n, Content: &c, Receipt: rc}, nil
+		return s.opened(ctx, n, rc), nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	n.State, n.ReadAt = StateRead, now
 	s.hub.publish(rd.Subject)
-	return &Opened{Notice: n, Content: &content, Receipt: &Receipt{ID: claims.ID, Notice: n.Ref, Lang: claims.Lang, shown: &content, JWS: jws,
+	return &Opened{Notice: n, Content: &content, Receipt: &Receipt{ID: claims.ID, Notice: n.Ref, Lang: claims.Lang, shown: &content, hash: claims.ContentSHA256, JWS: jws,
 		IINSalt: base64.RawURLEncoding.EncodeToString(salt)}}, nil
 }
 
@@ -317,8 +319,8 @@ func (s *Service) receiptOf(ctx context.Context, subject string, n *Notice) (*Re
 	rc := Receipt{Notice: n.Ref}
 	var salt []byte
 	var shown sql.NullString
-	err := s.db.QueryRowContext(ctx, `SELECT id, lang, jws, iin_salt, content FROM notify_receipts WHERE notice_id = ? AND subject = ?`, n.Seq, subject).
-		Scan(&rc.ID, &rc.Lang, &rc.JWS, &salt, &shown)
+	err := s.db.QueryRowContext(ctx, `SELECT id, lang, jws, iin_salt, content_hash, content FROM notify_receipts WHERE notice_id = ? AND subject = ?`, n.Seq, subject).
+		Scan(&rc.ID, &rc.Lang, &rc.JWS, &salt, &rc.hash, &shown)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotAcknowledged
 	}
@@ -336,16 +338,33 @@ func (s *Service) receiptOf(ctx context.Context, subject string, n *Notice) (*Re
 	return &rc, nil
 }
 
-// content is the notice as its receipt's reader was shown it: the content stored with
-// the receipt, word for word whatever a later release changed in the wording of
-// notices (rule DC-2). A receipt issued before the content was stored (migration 0026)
-// has none: the notice is rendered again in the receipt's language, which matches the
-// receipt's hash only while the wording has not changed.
-func (rc *Receipt) content(n *Notice) Content {
+// opened is the acknowledged notice n as its receipt's reader was shown it: the
+// content stored with the receipt, word for word whatever a later release changed in
+// the wording of notices (rule DC-2). A receipt issued before the content was stored
+// (migration 0026) has none: the notice is rendered again in the receipt's language.
+// When that rendering has the receipt's hash it is what was shown, and it is stored
+// now, so that a later rewording cannot change it; when it has not, the notice was
+// reworded since and Opened says so (Reworded) rather than pass it off as what the
+// receipt covers.
+func (s *Service) opened(ctx context.Context, n *Notice, rc *Receipt) *Opened {
 	if rc.shown != nil {
-		return *rc.shown
+		return &Opened{Notice: n, Content: rc.shown, Receipt: rc}
 	}
-	return n.Content(rc.Lang)
+	c := n.Content(rc.Lang)
+	b, err := json.Marshal(c)
+	if err != nil {
+		return &Opened{Notice: n, Content: &c, Receipt: rc, Reworded: true}
+	}
+	sum := sha256.Sum256(b)
+	if base64.RawURLEncoding.EncodeToString(sum[:]) != rc.hash {
+		return &Opened{Notice: n, Content: &c, Receipt: rc, Reworded: true}
+	}
+	// Best effort: unstored, it is rendered again next time.
+	if _, err := s.db.ExecContext(ctx, `UPDATE notify_receipts SET content = ? WHERE id = ? AND content IS NULL`, string(b), rc.ID); err != nil {
+		s.log.WarnContext(ctx, "notify: keep an old receipt's content", "receipt", rc.ID, "error", err)
+	}
+	rc.shown = &c
+	return &Opened{Notice: n, Content: &c, Receipt: rc}
 }
 
 // Commit is a receipt's commitment to an IIN: base64url SHA-256 of a fixed prefix, the

@@ -69,8 +69,9 @@ func TestReceiptCoversContentInItsLanguage(t *testing.T) {
 
 // rule DC-2: a notice reopens word for word as its receipt's reader was shown it, after
 // a release changed the wording of notices (here the sender's label): the content is
-// kept with the receipt. A receipt issued before it was kept is rendered again; a
-// stored content that does not parse is an error, never other content.
+// kept with the receipt. A receipt issued before it was kept is rendered again: kept
+// from then on when that rendering has the receipt's hash, and marked Reworded when it
+// has not. A stored content that does not parse is an error, never other content.
 func TestReceiptReopensWordForWord(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
@@ -117,13 +118,37 @@ func TestReceiptReopensWordForWord(t *testing.T) {
 			}
 		}
 		// A receipt without its content (issued before 0026) is rendered again, in the
-		// receipt's language, with today's wording.
+		// receipt's language. Reworded since, that is not what the receipt covers, and
+		// the notice says so.
 		if _, err := db.ExecContext(t.Context(), `UPDATE notify_receipts SET content = NULL`); err != nil {
 			t.Fatal(err)
 		}
 		op, err := f.svc.Open(t.Context(), reader(alice, iinAlice), got[0].ref)
-		if err != nil || op.Content == nil || !strings.Contains(op.Content.Body[0], "(new wording)") {
-			t.Fatalf("old receipt: %+v %v", op.Content, err)
+		if err != nil || op.Content == nil || !strings.Contains(op.Content.Body[0], "(new wording)") || !op.Reworded {
+			t.Fatalf("old receipt, reworded: %+v %v reworded %v", op.Content, err, op.Reworded)
+		}
+		// With the wording it was shown in, it has the receipt's hash: it is what was
+		// shown, and it is kept from now on — a rewording after this does not change it.
+		for l, v := range saved {
+			texts[l]["label.sender"] = v
+		}
+		op, err = f.svc.Open(t.Context(), reader(alice, iinAlice), got[0].ref)
+		if err != nil || op.Reworded || op.Content.Hash() != got[0].hash {
+			t.Fatalf("old receipt, same wording: %+v %v reworded %v", op.Content, err, op.Reworded)
+		}
+		var kept int
+		if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM notify_receipts WHERE content IS NOT NULL`).Scan(&kept); err != nil || kept != 1 {
+			t.Fatalf("kept %d contents: %v", kept, err)
+		}
+		for _, l := range Langs {
+			texts[l]["label.sender"] = saved[l] + " (newer wording)"
+		}
+		op, err = f.svc.Open(t.Context(), reader(alice, iinAlice), got[0].ref)
+		if err != nil || op.Reworded || op.Content.Hash() != got[0].hash || op.Content.Body[0] != got[0].first {
+			t.Fatalf("old receipt, kept, reworded again: %+v %v reworded %v", op.Content, err, op.Reworded)
+		}
+		if op, err := f.svc.Open(t.Context(), reader(alice, iinAlice), got[1].ref); err != nil || !op.Reworded {
+			t.Fatalf("another old receipt, never reopened before the rewording: %+v %v", op, err)
 		}
 		if _, err := db.ExecContext(t.Context(), `UPDATE notify_receipts SET content = '{"lang":'`); err != nil {
 			t.Fatal(err)

@@ -166,6 +166,7 @@ type noticeData struct {
 	Content  *notify.Content
 	Legal    bool
 	Receipt  bool
+	Reworded bool // the content below is not what the receipt covers (notify.Opened)
 	Sender   string
 	Received string
 	ReadBy   string // the read-by deadline, in Astana time, of a notice that has one
@@ -184,7 +185,7 @@ func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 }
 
 func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, o *notify.Opened, notice string) error {
-	d := noticeData{Ref: o.Notice.Ref, Content: o.Content, Legal: o.Notice.Significant, Receipt: o.Receipt != nil,
+	d := noticeData{Ref: o.Notice.Ref, Content: o.Content, Legal: o.Notice.Significant, Receipt: o.Receipt != nil, Reworded: o.Reworded,
 		Sender: o.Notice.Facts.SenderIn(p.Lang), Received: i18n.When(p.Lang, o.Notice.DeliveredAt), Link: o.Notice.Link()}
 	if !o.Notice.ReadBy.IsZero() {
 		d.ReadBy = i18n.When(p.Lang, o.Notice.ReadBy)

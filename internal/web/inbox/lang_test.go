@@ -183,3 +183,36 @@ func TestUnreadBadgeAccessibleLabel(t *testing.T) {
 		}
 	}
 }
+
+// rule DC-2: a notice whose receipt was issued before Senim kept the content shown
+// (migration 0026), reopened after the wording of notices changed, shows today's
+// rendering — and says, in the page's language, that the receipt covers the text as it
+// was shown then. A receipt whose content is kept shows no such note.
+func TestRewordedReceiptSaysSo(t *testing.T) {
+	db := storetest.Open(t)
+	h, svc, _ := mountOn(t, db)
+	alice := h.Citizen(iinAlice, "Alice")
+	n := send(t, svc, alice, true)
+	if w := h.Post("/inbox/"+n.Ref+"/acknowledge", nil, alice); w.Code != http.StatusOK {
+		t.Fatalf("acknowledge: %d", w.Code)
+	}
+	if body := h.Get("/inbox/"+n.Ref, alice).Body.String(); strings.Contains(body, `id="receipt-reworded"`) {
+		t.Fatalf("a kept content is marked reworded:\n%s", body)
+	}
+	// An old receipt (no content kept) whose hash is not today's rendering's.
+	if _, err := db.ExecContext(t.Context(), `UPDATE notify_receipts SET content = NULL, content_hash = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'`); err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string]string{
+		"kk": "хабарламалардың мәтіні өзгерді",
+		"ru": "Формулировки уведомлений изменились",
+		"en": "The wording of notices has changed",
+	} {
+		w := h.Get("/inbox/"+n.Ref+"?lang="+lang, alice)
+		body := w.Body.String()
+		if w.Code != http.StatusOK || !strings.Contains(body, `id="receipt-reworded"`) || !strings.Contains(body, want) ||
+			!strings.Contains(body, `id="notice-content"`) {
+			t.Errorf("%s: %d, no note that the receipt covers another wording:\n%s", lang, w.Code, body)
+		}
+	}
+}
