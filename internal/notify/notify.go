@@ -628,6 +628,33 @@ func (s *Service) notice(ctx context.Context, q func(context.Context, string, ..
 	return n, err
 }
 
+// noticeUnread is notice with, read in the same statement, the addressee's unread count
+// up to UnreadCap+1 (newest first, as unreadQuery): an opening's page shows the count
+// without a statement of its own.
+func (s *Service) noticeUnread(ctx context.Context, subject, ref string) (*Notice, int, error) {
+	if subject == "" || ref == "" || len(ref) > 64 {
+		return nil, 0, ErrNotFound
+	}
+	var unread int
+	n, err := scanNotice(scanPlus{s.db.QueryRowContext(ctx, noticeUnreadQuery, subject, ref, subject), &unread})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, ErrNotFound
+	}
+	return n, unread, err
+}
+
+var noticeUnreadQuery = `SELECT ` + noticeColumns + `,
+	(SELECT COUNT(*) FROM (SELECT 1 FROM notify_notices WHERE subject = ? AND state = 'delivered' ORDER BY id DESC LIMIT ` +
+	strconv.Itoa(UnreadCap+1) + `) AS u)` + noticeFrom + ` WHERE ref = ? AND subject = ? AND state <> 'accepted'`
+
+// scanPlus scans a row of noticeColumns and one more column, into extra.
+type scanPlus struct {
+	row   *sql.Row
+	extra any
+}
+
+func (p scanPlus) Scan(dest ...any) error { return p.row.Scan(append(dest, p.extra)...) }
+
 // maxInbox bounds a listing.
 const maxInbox = 500
 

@@ -59,6 +59,19 @@ type Opened struct {
 	// content was kept with it (migration 0026) can be so, after a release reworded
 	// notices: its content is rendered again and no longer has the receipt's hash.
 	Reworded bool
+	// Unread is the addressee's unread count after this opening, as Unread counts it
+	// (at most UnreadCap), so that the page's header needs no count of its own: counted
+	// with the notice, less this notice when this opening read it.
+	Unread int
+}
+
+// unreadAfter is Opened.Unread: before is the count read with the notice, up to
+// UnreadCap+1, so that one less is still exact at the cap.
+func unreadAfter(before int, n *Notice, wasUnread bool) int {
+	if wasUnread && n.State != StateDelivered {
+		before--
+	}
+	return min(before, UnreadCap)
 }
 
 // Open opens the addressee's notice ref. Opening a notice that is not legally
@@ -68,10 +81,20 @@ func (s *Service) Open(ctx context.Context, rd Reader, ref string) (*Opened, err
 	if !rd.valid() {
 		return nil, ErrReader
 	}
-	n, err := s.notice(ctx, s.db.QueryRowContext, rd.Subject, ref)
+	n, before, err := s.noticeUnread(ctx, rd.Subject, ref)
 	if err != nil {
 		return nil, err
 	}
+	wasUnread := n.State == StateDelivered
+	o, err := s.open(ctx, rd, n)
+	if err != nil {
+		return nil, err
+	}
+	o.Unread = unreadAfter(before, n, wasUnread)
+	return o, nil
+}
+
+func (s *Service) open(ctx context.Context, rd Reader, n *Notice) (*Opened, error) {
 	if n.Significant {
 		rc, err := s.storedReceipt(ctx, rd.Subject, n)
 		if errors.Is(err, ErrNotAcknowledged) {
@@ -147,13 +170,23 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 	if !validLang(rd.Lang) {
 		rd.Lang = "ru"
 	}
-	n, err := s.notice(ctx, s.db.QueryRowContext, rd.Subject, ref)
+	n, before, err := s.noticeUnread(ctx, rd.Subject, ref)
 	if err != nil {
 		return nil, err
 	}
 	if !n.Significant {
 		return nil, ErrNotSignificant
 	}
+	wasUnread := n.State == StateDelivered
+	o, err := s.acknowledge(ctx, rd, n)
+	if err != nil {
+		return nil, err
+	}
+	o.Unread = unreadAfter(before, n, wasUnread)
+	return o, nil
+}
+
+func (s *Service) acknowledge(ctx context.Context, rd Reader, n *Notice) (*Opened, error) {
 	if rc, err := s.storedReceipt(ctx, rd.Subject, n); err == nil {
 		return s.opened(ctx, n, rc), nil
 	} else if !errors.Is(err, ErrNotAcknowledged) {
@@ -205,6 +238,7 @@ func (s *Service) Acknowledge(ctx context.Context, rd Reader, ref string) (*Open
 		if err != nil {
 			return nil, err
 		}
+		n.State = StateRead
 		return s.opened(ctx, n, rc), nil
 	}
 	if err != nil {

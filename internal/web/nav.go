@@ -128,7 +128,11 @@ func (s *Shell) badgesFor(r *http.Request, p *Page) {
 		return
 	}
 	for _, b := range s.badges {
-		n, err := b.Count(r, p.Session)
+		n, known := p.counted[b.ID]
+		var err error
+		if !known {
+			n, err = b.Count(r, p.Session)
+		}
 		if err != nil {
 			s.cfg.Logger.WarnContext(r.Context(), "web: header badge", "badge", b.ID, "error", err)
 			continue
@@ -143,6 +147,15 @@ func (s *Shell) badgesFor(r *http.Request, p *Page) {
 			p.Need(Needs{Script: true, Connect: []string{"'self'"}})
 		}
 	}
+}
+
+// Counted gives the header badge id the count n that the handler already has (read
+// with what it shows, after its change), so that Badges does not count it again.
+func (p *Page) Counted(id string, n int) {
+	if p.counted == nil {
+		p.counted = map[string]int{}
+	}
+	p.counted[id] = n
 }
 
 // T translates key into the page's language.

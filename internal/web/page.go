@@ -37,9 +37,10 @@ type Page struct {
 	Staff   bool   // the session is the authorized body's staff
 	Nav     []NavLink
 	Footer  []NavLink
-	Badges  []BadgeLink // counts in the header (Shell.Badge)
-	Live    bool        // a badge is kept current by the layout's script
-	Nonce   string      // for a view that Needs a Script: <script nonce="{{.Nonce}}">
+	Badges  []BadgeLink    // counts in the header (Shell.Badge)
+	Live    bool           // a badge is kept current by the layout's script
+	counted map[string]int // badge counts the handler already has (Counted)
+	Nonce   string         // for a view that Needs a Script: <script nonce="{{.Nonce}}">
 	// SessionEnds is when the session ends unless the citizen does something: the
 	// idle timeout from now, or the session's absolute end if sooner. The layout says
 	// so and warns WarnBefore ahead.

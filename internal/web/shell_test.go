@@ -349,6 +349,31 @@ func TestHeaderBadgeCap(t *testing.T) {
 	}
 }
 
+// A handler that already has a badge's count (read with what it shows, after its
+// change) gives it with Page.Counted: the badge shows it and is not counted again;
+// the other badges, and pages that give none, are counted as before.
+func TestHeaderBadgeCounted(t *testing.T) {
+	h, _ := harness(t)
+	counts := 0
+	h.Shell.Badge(web.Badge{ID: "nav-test", Href: "/mine", Key: "nav.home", Cap: 100,
+		Count: func(*http.Request, *identity.Session) (int, error) { counts++; return 5, nil }})
+	h.Shell.Handle("GET /mine/counted", web.Citizen(func(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+		p := h.Shell.PageBeforeChange(w, r, sess)
+		p.Counted("nav-test", 100)
+		h.Shell.Badges(r, p)
+		return h.Shell.Render(w, r, http.StatusOK, plainView, p)
+	}))
+	citizen := h.Citizen("900101300021", "Seven77")
+	body := h.Get("/mine/counted", citizen).Body.String()
+	if !strings.Contains(body, `id="nav-test-count" aria-live="polite">99&#43;</span>`) || counts != 0 {
+		t.Errorf("counted %d times; the badge:\n%s", counts, body)
+	}
+	body = h.Get("/mine", citizen).Body.String()
+	if !strings.Contains(body, `id="nav-test-count" aria-live="polite">5</span>`) || counts != 1 {
+		t.Errorf("a page that gives no count: counted %d times:\n%s", counts, body)
+	}
+}
+
 // TestShellPagesReadable: the home page for every login method, and the error pages
 // (refused, not logged in, unknown page), read in every language (issue 10 item 2);
 // the layout offers "Log out" on every page of a session.

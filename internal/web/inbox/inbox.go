@@ -107,13 +107,16 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("POST /inbox/settings/push/remove", web.Form(web.Citizen(a.removePush)))
 	s.Handle("POST /inbox/settings/push", web.Form(web.Citizen(a.subscribePush)))
 	s.Handle("GET /inbox/sw.js", web.Public(serveWorker))
-	s.Badge(web.Badge{ID: "nav-inbox", Href: "/inbox", Key: "nav.inbox", Label: "inbox.badge.label", Live: "/inbox/events", Cap: notify.UnreadCap,
+	s.Badge(web.Badge{ID: badgeID, Href: "/inbox", Key: "nav.inbox", Label: "inbox.badge.label", Live: "/inbox/events", Cap: notify.UnreadCap,
 		Count: func(r *http.Request, sess *identity.Session) (int, error) {
 			n, _, err := cfg.Notices.Unread(r.Context(), sess.Citizen.Ref())
 			return n, err
 		}})
 	return nil
 }
+
+// badgeID is the header badge of the unread count.
+const badgeID = "nav-inbox"
 
 // reader is the session's citizen as the reader of a notice.
 func reader(sess *identity.Session, lang string) notify.Reader {
@@ -180,7 +183,8 @@ func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 	if err != nil {
 		return err
 	}
-	a.s.Badges(r, p) // after the read: the header's count changed
+	p.Counted(badgeID, o.Unread) // counted after the read: the header's count changed
+	a.s.Badges(r, p)
 	return a.render(w, r, p, o, "")
 }
 
@@ -208,7 +212,8 @@ func (a *area) acknowledge(w http.ResponseWriter, r *http.Request, sess *identit
 	if err != nil {
 		return err
 	}
-	a.s.Badges(r, p) // after the read: the header's count changed
+	p.Counted(badgeID, o.Unread) // counted after the read: the header's count changed
+	a.s.Badges(r, p)
 	return a.render(w, r, p, o, "inbox.acknowledged")
 }
 
