@@ -132,7 +132,10 @@ func (s *Service) IngestThen(ctx context.Context, owner, name string, content []
 // Import stores the document of an ASiC-E or ASiC-S container (ReadASiC: the limits and
 // codes of ReadASiCE and ReadASiCS). The
 // container must verify offline now (VerifyDocument with the service's trust, its own
-// evidence record included); its signatures are stored as they are. The container's
+// evidence record included). A container with an evidence record has its signature
+// files stored byte for byte (the record covers them); one without is then ingested
+// like an upload (MakeLT: a signature time-stamp where a signer has none, the
+// validation material embedded). The container's
 // evidence record is kept with the document (its chains, as earlier chains): the
 // archive's next seal continues it by a hash-tree renewal (RFC 4998, section 5.2), so a
 // container whose signature time-stamps have already expired, but are covered by its
@@ -160,15 +163,20 @@ func (s *Service) Import(ctx context.Context, owner string, container []byte) (*
 		}
 		return nil, fmt.Errorf("%w: the container does not verify", ErrSignatureInvalid)
 	}
-	imp := &imported{rep: rep}
-	if d.Evidence != nil {
-		er, err := ParseEvidenceRecord(d.Evidence)
-		if err != nil { // VerifyDocument accepted it: unreachable
-			return nil, err
-		}
-		imp.chains = er.Chains
+	if d.Evidence == nil {
+		// Nothing covers the signature files yet, so they are extended as any ingest's
+		// are (rule DC-6): a signature time-stamp where a signer has none, and the
+		// chains and revocation data that decided. Stored as they came, a signature
+		// without a time-stamp proved no signing time: once its certificate expired,
+		// the report called it expired "when the document was signed".
+		sum, _, err := s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, nil, nil, nil)
+		return sum, err
 	}
-	sum, _, err := s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, nil, imp, nil)
+	er, err := ParseEvidenceRecord(d.Evidence)
+	if err != nil { // VerifyDocument accepted it: unreachable
+		return nil, err
+	}
+	sum, _, err := s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, nil, &imported{rep: rep, chains: er.Chains}, nil)
 	return sum, err
 }
 
