@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -330,19 +329,11 @@ func (s *Service) export(w http.ResponseWriter, r *http.Request, mimeType string
 	if err != nil {
 		return err
 	}
-	d, _, err := s.Open(r.Context(), actor.Org(c.BIN).String(), r.PathValue("id"), true)
+	b, _, err := s.Export(r.Context(), actor.Org(c.BIN).String(), r.PathValue("id"), mimeType)
 	if err != nil {
 		return Problem(err)
 	}
-	var buf bytes.Buffer
-	write := WriteASiCE
-	if mimeType == MimeTypeASiCS {
-		write = WriteASiCS
-	}
-	if err := write(&buf, d, s.cfg.Now()); err != nil {
-		return Problem(err)
-	}
-	ServeContainer(w, r.PathValue("id"), mimeType, buf.Bytes())
+	ServeContainer(w, r.PathValue("id"), mimeType, b)
 	return nil
 }
 

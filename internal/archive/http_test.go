@@ -24,7 +24,8 @@ import (
 
 // rule DC-6: organisations store and read their archived documents through the API;
 // the other party of a two-signer document (a second organisation) sees it, a third
-// does not; bad input is a problem with a stable code and stores nothing.
+// does not; bad input is a problem with a stable code and stores nothing; an export
+// refused (no ASiC-S form) is not recorded as one.
 func TestAPI(t *testing.T) {
 	db := storetest.Open(t)
 	w := newWorld(t)
@@ -289,11 +290,22 @@ func TestAPI(t *testing.T) {
 	if n, err := svc.Seal(t.Context(), 100); err != nil || n == 0 {
 		t.Fatalf("seal: %d %v", n, err)
 	}
+	exports := func() int {
+		return count(t, db, `SELECT COUNT(*) FROM outbox_events WHERE type = 'archive.document.exported' AND payload LIKE ?`, "%"+twoID+"%")
+	}
+	beforeExports := exports()
 	if st, m, _ := call(bankBIN, "GET", "/v1/archive/documents/"+twoID+"/asics", nil); st != 409 || m["code"] != "archive.asic.not_simple" {
 		t.Fatalf("sealed two files as ASiC-S: %d %v", st, m)
 	}
+	// Nothing was exported, so nothing says it was.
+	if n := exports(); n != beforeExports {
+		t.Fatalf("the refused ASiC-S was recorded as an export: %d events, %d before", n, beforeExports)
+	}
 	if st, _, _ := call(bankBIN, "GET", "/v1/archive/documents/"+twoID+"/asice", nil); st != 200 {
 		t.Fatalf("sealed two files as ASiC-E: %d", st)
+	}
+	if n := exports(); n != beforeExports+1 {
+		t.Fatalf("the ASiC-E export: %d events, %d before", n, beforeExports)
 	}
 	if st, _, _ := call(bankBIN, "GET", "/v1/archive/documents/"+id+"/asics", nil); st != 200 {
 		t.Fatalf("sealed one file as ASiC-S: %d", st)

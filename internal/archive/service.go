@@ -413,6 +413,51 @@ func (s *Service) List(ctx context.Context, party, after string, limit int) (*Pa
 // view (archive.document.viewed, or archive.document.exported when export is true).
 // A document party may not see is ErrNotFound, like one that does not exist.
 func (s *Service) Open(ctx context.Context, party, id string, export bool) (*Document, *Summary, error) {
+	d, sm, err := s.load(ctx, party, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	typ := EvViewed
+	if export {
+		typ = EvExported
+	}
+	if err := s.record(ctx, typ, party, id); err != nil {
+		return nil, nil, err
+	}
+	return d, sm, nil
+}
+
+// Export returns the container (MimeTypeASiCS or MimeTypeASiCE) of a document party
+// may see and records the export (archive.document.exported) once the container is
+// made: a document that has no ASiC-S form (ErrNotSimple) is not exported, and neither
+// the outbox nor the citizen's history says it was. Errors as Open's, and WriteASiCS's.
+func (s *Service) Export(ctx context.Context, party, id, mimeType string) ([]byte, *Summary, error) {
+	d, sm, err := s.load(ctx, party, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var buf bytes.Buffer
+	write := WriteASiCE
+	if mimeType == MimeTypeASiCS {
+		write = WriteASiCS
+	}
+	if err := write(&buf, d, s.cfg.Now()); err != nil {
+		return nil, nil, err
+	}
+	if err := s.record(ctx, EvExported, party, id); err != nil {
+		return nil, nil, err
+	}
+	return buf.Bytes(), sm, nil
+}
+
+// record writes the event of a view or an export of document id by party.
+func (s *Service) record(ctx context.Context, typ, party, id string) error {
+	return s.cfg.DB.Tx(ctx, func(tx *store.Tx) error { return s.emit(ctx, tx, typ, party, id, nil) })
+}
+
+// load reads a document party may see, with its evidence record; ErrNotFound for any
+// other.
+func (s *Service) load(ctx context.Context, party, id string) (*Document, *Summary, error) {
 	var docID int64
 	var batch sql.NullInt64
 	var path []byte
@@ -466,13 +511,6 @@ func (s *Service) Open(ctx context.Context, party, id string, export bool) (*Doc
 		if d.Evidence, err = recordOf(chains).Marshal(); err != nil {
 			return nil, nil, err
 		}
-	}
-	typ := EvViewed
-	if export {
-		typ = EvExported
-	}
-	if err := s.cfg.DB.Tx(ctx, func(tx *store.Tx) error { return s.emit(ctx, tx, typ, party, id, nil) }); err != nil {
-		return nil, nil, err
 	}
 	return d, sm, nil
 }

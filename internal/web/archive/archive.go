@@ -5,7 +5,6 @@
 package archive
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -50,6 +49,7 @@ type Archive interface {
 	Ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte) (*dom.Summary, error)
 	List(ctx context.Context, party, after string, limit int) (*dom.Page, error)
 	Open(ctx context.Context, party, id string, export bool) (*dom.Document, *dom.Summary, error)
+	Export(ctx context.Context, party, id, mimeType string) ([]byte, *dom.Summary, error)
 	Check(ctx context.Context, d *dom.Document) (*dom.Report, error)
 	Import(ctx context.Context, owner string, container []byte) (*dom.Summary, error)
 }
@@ -332,22 +332,15 @@ func (a *area) containerS(w http.ResponseWriter, r *http.Request, sess *identity
 }
 
 func (a *area) export(w http.ResponseWriter, r *http.Request, sess *identity.Session, mimeType string) error {
-	d, sm, err := a.open(r, sess, true)
-	if err != nil {
-		return err
-	}
-	if mimeType == dom.MimeTypeASiCS && !d.HasASiCS() {
-		// The page links the ASiC-E for such a document; the address was typed.
+	b, sm, err := a.a.Export(r.Context(), sess.Citizen.Ref(), r.PathValue("id"), mimeType)
+	switch {
+	case errors.Is(err, dom.ErrNotFound), errors.Is(err, dom.ErrNotSimple):
+		// A document without an ASiC-S form: the page links its ASiC-E; the address
+		// was typed. Nothing was exported, and the history does not say it was.
 		return problem.NotFound
-	}
-	var buf bytes.Buffer
-	write := dom.WriteASiCE
-	if mimeType == dom.MimeTypeASiCS {
-		write = dom.WriteASiCS
-	}
-	if err := write(&buf, d, a.now()); err != nil {
+	case err != nil:
 		return err
 	}
-	dom.ServeContainer(w, sm.ID, mimeType, buf.Bytes())
+	dom.ServeContainer(w, sm.ID, mimeType, b)
 	return nil
 }

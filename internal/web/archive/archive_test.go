@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -33,8 +34,9 @@ type fakeArchive struct {
 	// ASiC-S form.
 	twoFiles bool
 	// paged makes the list two pages.
-	paged  bool
-	stored []stored
+	paged    bool
+	stored   []stored
+	exported int // the exports recorded (archive.document.exported)
 }
 
 type stored struct {
@@ -94,7 +96,16 @@ func (f *fakeArchive) List(_ context.Context, p, after string, _ int) (*dom.Page
 
 var older = dom.Summary{ID: "d0", Name: "older.txt", Size: 5, ContentSHA256: strings.Repeat("cd", 32), Signatures: 1, CreatedAt: t0.AddDate(0, -1, 0)}
 
-func (f *fakeArchive) Open(_ context.Context, p, id string, _ bool) (*dom.Document, *dom.Summary, error) {
+// Open records an export as the service does: before returning the document.
+func (f *fakeArchive) Open(ctx context.Context, p, id string, export bool) (*dom.Document, *dom.Summary, error) {
+	d, sm, err := f.load(ctx, p, id)
+	if err == nil && export {
+		f.exported++
+	}
+	return d, sm, err
+}
+
+func (f *fakeArchive) load(_ context.Context, p, id string) (*dom.Document, *dom.Summary, error) {
 	f.asked = append(f.asked, p)
 	if !party(p) || id != doc.ID {
 		return nil, nil, dom.ErrNotFound
@@ -104,6 +115,25 @@ func (f *fakeArchive) Open(_ context.Context, p, id string, _ bool) (*dom.Docume
 		return &dom.Document{Name: doc.Name, Content: []byte("hello"), Signatures: [][]byte{{0x30, 0}, {0x30, 0}}, Evidence: []byte{0x30, 0}}, &sm, nil
 	}
 	return &dom.Document{Name: doc.Name, Content: []byte("hello"), Signatures: [][]byte{{0x30, 0}}}, &sm, nil
+}
+
+// Export writes the container as the service does, refusing an ASiC-S the document has
+// no form for (ErrNotSimple), and records the export once the container is made.
+func (f *fakeArchive) Export(ctx context.Context, p, id, mimeType string) ([]byte, *dom.Summary, error) {
+	d, sm, err := f.load(ctx, p, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	write := dom.WriteASiCE
+	if mimeType == dom.MimeTypeASiCS {
+		write = dom.WriteASiCS
+	}
+	var buf bytes.Buffer
+	if err := write(&buf, d, t0); err != nil {
+		return nil, nil, err
+	}
+	f.exported++
+	return buf.Bytes(), sm, nil
 }
 
 func (f *fakeArchive) Check(context.Context, *dom.Document) (*dom.Report, error) {
@@ -210,7 +240,8 @@ func TestDocuments(t *testing.T) {
 
 // rule DC-6: a document of two signature files under one evidence record has no
 // ASiC-S form: the page offers its ASiC-E as the container, and the ASiC-S address is
-// not found.
+// not found — and not recorded as an export (the citizen's history said "an archived
+// document was downloaded" for the 404).
 func TestDocumentWithoutASiCS(t *testing.T) {
 	h, f := mount(t)
 	f.twoFiles = true
@@ -222,8 +253,14 @@ func TestDocumentWithoutASiCS(t *testing.T) {
 	if w := h.Get("/archive/d1/container.asics", c); w.Code != 404 {
 		t.Errorf("ASiC-S of a two-file sealed document: %d", w.Code)
 	}
+	if f.exported != 0 {
+		t.Errorf("the refused ASiC-S was recorded as %d exports", f.exported)
+	}
 	if w := h.Get("/archive/d1/container.asice", c); w.Code != 200 {
 		t.Errorf("ASiC-E: %d", w.Code)
+	}
+	if f.exported != 1 {
+		t.Errorf("the ASiC-E was recorded as %d exports", f.exported)
 	}
 }
 
