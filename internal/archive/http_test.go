@@ -146,6 +146,12 @@ func TestAPI(t *testing.T) {
 		if st != 200 || rep == nil || rep["valid"] != true || len(rep["signers"].([]any)) != 2 {
 			t.Fatalf("%s get: %d %s", bin, st, raw)
 		}
+		// Each signer signed for an organisation, which the report names beside its BIN.
+		for i, want := range []string{"АО «Bank»", "АО «Shop»"} {
+			if s := rep["signers"].([]any)[i].(map[string]any); s["organization"] != want || s["bin"] == nil {
+				t.Fatalf("%s get: signer %d is not named as %s: %s", bin, i+1, want, raw)
+			}
+		}
 	}
 	// A page at a time: the two documents of the bank, newest first, then no cursor.
 	_, p1, raw := call(bankBIN, "GET", "/v1/archive/documents?limit=1", nil)
@@ -319,7 +325,7 @@ func (w *world) orgSigner(cn string, n int) (cms.SignerSpec, string) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	cert, err := w.root.Issue(tsptest.Template{CommonName: cn, OrgUnit: "BIN" + bin, NotBefore: day(2026, 1, 1), NotAfter: day(2028, 1, 1),
+	cert, err := w.root.Issue(tsptest.Template{CommonName: cn, OrgUnit: "BIN" + bin, Organization: `АО «` + cn + `»`, NotBefore: day(2026, 1, 1), NotAfter: day(2028, 1, 1),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}, key)
 	if err != nil {
 		w.t.Fatal(err)

@@ -258,7 +258,9 @@ func (a *area) open(r *http.Request, sess *identity.Session, export bool) (*dom.
 
 // signerRow is a signer in the report, with its verdict in the page's language.
 type signerRow struct {
-	Name     string
+	Name string
+	// Org and BIN name the legal entity a signer signed for; empty for an individual.
+	Org, BIN string
 	SignedAt time.Time
 	Valid    bool
 	Reasons  []string
@@ -295,7 +297,7 @@ func (a *area) document(w http.ResponseWriter, r *http.Request, sess *identity.S
 	v := rep.View()
 	dp := documentPage{Summary: sm, Report: v, Simple: d.HasASiCS()}
 	for _, s := range v.Signers {
-		row := signerRow{Name: s.Name, SignedAt: s.SignedAt, Valid: s.Valid}
+		row := signerRow{Name: s.Name, Org: s.Organization, BIN: s.BIN, SignedAt: s.SignedAt, Valid: s.Valid}
 		for _, c := range s.Codes {
 			row.Reasons = append(row.Reasons, reason(p.Lang, c))
 		}

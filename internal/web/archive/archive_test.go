@@ -467,3 +467,27 @@ func TestReportTimesInFull(t *testing.T) {
 		}
 	}
 }
+
+// rule DC-6: a signer who signed for an organisation is named with it, in the page's
+// language, the BIN beside it; an individual's signature names the person alone. Before,
+// a bank employee's signature read as a private person's ("ТЕСТОВ ТЕСТ: signed …").
+func TestSignerNamesTheOrganization(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "Aigerim")
+	org := report()
+	org.Signatures[0].Result.Signers[0].CertInfo = &pki.CertInfo{Subject: pki.Subject{CommonName: "ТЕСТОВ ТЕСТ",
+		Organization: "АО «Демо Банк»", BIN: "900140000009", IIN: "900101300009"}}
+	for _, lang := range []string{"kk", "ru", "en"} {
+		f.report = org
+		page := html.UnescapeString(h.Get("/archive/d1?lang="+lang, c).Body.String())
+		want := "ТЕСТОВ ТЕСТ, " + i18n.T(lang, "archive.signed_for", "АО «Демо Банк»")
+		if !strings.Contains(page, want) || !strings.Contains(page, i18n.T(lang, "common.bin", "900140000009")) {
+			t.Errorf("%s: the page does not say %q with the BIN", lang, want)
+		}
+		f.report = report()
+		page = html.UnescapeString(h.Get("/archive/d1?lang="+lang, c).Body.String())
+		if strings.Contains(page, i18n.T(lang, "archive.signed_for", "")) {
+			t.Errorf("%s: an individual's signature is said to be for an organisation", lang)
+		}
+	}
+}
