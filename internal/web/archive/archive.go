@@ -276,8 +276,14 @@ type documentPage struct {
 	Simple bool
 }
 
-// reason returns the plain-language text of an error code.
-func reason(lang, code string) string {
+// reason returns the plain-language text of an error code. unproven says that nothing
+// proves when the signature was made (no valid signature time-stamp): its certificate
+// was then checked at the time of the check, and a reason that would say "when the
+// document was signed" has its own wording.
+func reason(lang, code string, unproven bool) string {
+	if k := "archive.reason.unproven." + code; unproven && i18n.Has(lang, k) {
+		return i18n.T(lang, k)
+	}
 	if k := "archive.reason." + code; i18n.Has(lang, k) {
 		return i18n.T(lang, k)
 	}
@@ -299,12 +305,12 @@ func (a *area) document(w http.ResponseWriter, r *http.Request, sess *identity.S
 	for _, s := range v.Signers {
 		row := signerRow{Name: s.Name, Org: s.Organization, BIN: s.BIN, SignedAt: s.SignedAt, Valid: s.Valid}
 		for _, c := range s.Codes {
-			row.Reasons = append(row.Reasons, reason(p.Lang, c))
+			row.Reasons = append(row.Reasons, reason(p.Lang, c, s.SignedAt.IsZero()))
 		}
 		dp.Signers = append(dp.Signers, row)
 	}
 	for _, c := range v.Codes {
-		dp.Problems = append(dp.Problems, reason(p.Lang, c))
+		dp.Problems = append(dp.Problems, reason(p.Lang, c, false))
 	}
 	p.Data = dp
 	return a.s.Render(w, r, http.StatusOK, documentView, p)

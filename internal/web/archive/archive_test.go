@@ -491,3 +491,33 @@ func TestSignerNamesTheOrganization(t *testing.T) {
 		}
 	}
 }
+
+// rule DC-6: a signer whose signing time nothing proves (no valid signature time-stamp:
+// a container imported with an evidence record over a signature without one, or a
+// time-stamp that does not hold) was checked at the time of the check, so the page does
+// not say the certificate "had expired when the document was signed": it says that it
+// has expired and nothing proves the signing came first. With a proven time the wording
+// stays.
+func TestReasonWithoutSigningTime(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "Aigerim")
+	for _, lang := range i18n.Langs {
+		for _, e := range []error{pki.ErrExpired, pki.ErrRevoked, pki.ErrNotYetValid, pki.ErrCRLNotCovered, pki.ErrCRLStale} {
+			code := eds.Code(e)
+			f.report = report(e)
+			f.report.Signatures[0].Result.Signers[0].TimeStamp = nil
+			page := html.UnescapeString(h.Get("/archive/d1?lang="+lang, c).Body.String())
+			if strings.Contains(page, i18n.T(lang, "archive.reason."+code)) || !strings.Contains(page, i18n.T(lang, "archive.reason.unproven."+code)) {
+				t.Errorf("%s, %s without a signing time: the page says when it was signed", lang, code)
+			}
+			if !strings.Contains(page, i18n.T(lang, "archive.signed_no_time")) {
+				t.Errorf("%s: the page does not say the signing time is not proven", lang)
+			}
+			f.report = report(e)
+			page = html.UnescapeString(h.Get("/archive/d1?lang="+lang, c).Body.String())
+			if !strings.Contains(page, i18n.T(lang, "archive.reason."+code)) || strings.Contains(page, i18n.T(lang, "archive.reason.unproven."+code)) {
+				t.Errorf("%s, %s with a signing time: %s", lang, code, i18n.T(lang, "archive.reason."+code))
+			}
+		}
+	}
+}
