@@ -244,6 +244,37 @@ func TestAPI(t *testing.T) {
 	if st, _, _ := call(third, "GET", "/v1/archive/documents/"+m["id"].(string), nil); st != 200 {
 		t.Fatalf("the importer reads its import: %d", st)
 	}
+	// An import with an Idempotency-Key (design: every POST that creates something)
+	// retried after a lost answer stores the document once and gives the same answer;
+	// the key with another container is a conflict. Before, the header was ignored and
+	// every retry stored another copy.
+	postKey := func(key string, b []byte) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/archive/containers", bytes.NewReader(b))
+		req.Header.Set("Content-Type", MimeTypeASiCE)
+		req.Header.Set("X-Test-Org", third)
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	docsBefore := count(t, db, `SELECT COUNT(*) FROM archive_documents`)
+	st1, m1 := postKey("import-1", body)
+	st2, m2 := postKey("import-1", body)
+	if st1 != 201 || st2 != 201 || m1["id"] == nil || m1["id"] != m2["id"] {
+		t.Fatalf("a retried import: %d %v, %d %v", st1, m1, st2, m2)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM archive_documents`); n != docsBefore+1 {
+		t.Fatalf("a retried import stored %d documents", n-docsBefore)
+	}
+	if st, m := postKey("import-1", changed.Bytes()); st != 422 || m["code"] != "idempotency.key_conflict" {
+		t.Fatalf("the key with another container: %d %v", st, m)
+	}
 
 	// rule DC-6: the default export, ASiC-S: the parties get it, a third organisation
 	// does not; it imports back, and with one content byte changed it is refused.

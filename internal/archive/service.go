@@ -143,25 +143,38 @@ func (s *Service) IngestThen(ctx context.Context, owner, name string, content []
 // record's last TSA certificate expires; a container without an evidence record whose
 // signature time-stamps expired is refused (archive.evidence.gap).
 func (s *Service) Import(ctx context.Context, owner string, container []byte) (*Summary, error) {
+	sum, _, err := s.importOnce(ctx, owner, container, nil)
+	return sum, err
+}
+
+// importOnce is Import with an API request's Idempotency-Key (nil: none): a repeat
+// returns the stored answer before any work and stores nothing more.
+func (s *Service) importOnce(ctx context.Context, owner string, container []byte, idem *Idempotency) (*Summary, *store.StoredResponse, error) {
+	if idem != nil {
+		r, err := s.cfg.DB.IdempotentResponse(ctx, idem.Key)
+		if err != nil || r != nil {
+			return nil, r, err
+		}
+	}
 	d, err := ReadASiC(container, Limits{MaxContainer: int64(s.cfg.MaxDocument) * 2})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := s.cfg.Now()
 	rep, err := VerifyDocument(ctx, d, s.cfg.Trust, now, s.cfg.Policy)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !rep.Valid {
 		for _, e := range rep.Errs() {
 			if errors.Is(e, ErrNotCovered) || errors.Is(e, ErrGap) || errors.Is(e, ErrTimeStamp) || errors.Is(e, ErrWeakHash) {
-				return nil, fmt.Errorf("%w: %w", ErrSignatureInvalid, e)
+				return nil, nil, fmt.Errorf("%w: %w", ErrSignatureInvalid, e)
 			}
 		}
 		if errs := rep.Errs(); len(errs) > 0 {
-			return nil, fmt.Errorf("%w: the container does not verify: %w", ErrSignatureInvalid, errs[0])
+			return nil, nil, fmt.Errorf("%w: the container does not verify: %w", ErrSignatureInvalid, errs[0])
 		}
-		return nil, fmt.Errorf("%w: the container does not verify", ErrSignatureInvalid)
+		return nil, nil, fmt.Errorf("%w: the container does not verify", ErrSignatureInvalid)
 	}
 	if d.Evidence == nil {
 		// Nothing covers the signature files yet, so they are extended as any ingest's
@@ -169,15 +182,13 @@ func (s *Service) Import(ctx context.Context, owner string, container []byte) (*
 		// chains and revocation data that decided. Stored as they came, a signature
 		// without a time-stamp proved no signing time: once its certificate expired,
 		// the report called it expired "when the document was signed".
-		sum, _, err := s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, nil, nil, nil)
-		return sum, err
+		return s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, idem, nil, nil)
 	}
 	er, err := ParseEvidenceRecord(d.Evidence)
 	if err != nil { // VerifyDocument accepted it: unreachable
-		return nil, err
+		return nil, nil, err
 	}
-	sum, _, err := s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, nil, &imported{rep: rep, chains: er.Chains}, nil)
-	return sum, err
+	return s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, idem, &imported{rep: rep, chains: er.Chains}, nil)
 }
 
 // Idempotency is an API request's Idempotency-Key: a repeated request returns the
