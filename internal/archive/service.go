@@ -218,6 +218,7 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 	if len(sigs) == 0 || len(sigs) > s.cfg.MaxSignatures {
 		return nil, nil, fmt.Errorf("%w: %d signature files (1 to %d)", ErrBadCMS, len(sigs), s.cfg.MaxSignatures)
 	}
+	unnamed := CleanName(name) == defaultName && strings.TrimSpace(name) != defaultName
 	name = CleanName(name)
 	if idem != nil {
 		// A repeat is answered before any work: validating again would write a new
@@ -258,6 +259,11 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 				signers[iin] = true
 			}
 		}
+	}
+	if unnamed {
+		// Named by its content ("document.pdf"), not "document.bin": a download is
+		// opened by its extension.
+		name = FileName("document", content)
 	}
 	// Blobs first: content-addressed and idempotent, so a failed transaction leaves
 	// at most unreferenced bytes, never a row without its bytes.

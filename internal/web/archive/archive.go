@@ -143,11 +143,9 @@ func (a *area) store(w http.ResponseWriter, r *http.Request, sess *identity.Sess
 	if f.Text != "" {
 		content = []byte(f.Text)
 	}
-	name := f.Name
-	if name == "" {
-		name = "document.txt"
-	}
-	sum, err := a.a.Ingest(r.Context(), sess.Citizen.Ref(), name, content, [][]byte{sig})
+	// Without a name the archive names the document by its content: an attached
+	// signature pasted here may hold a PDF, which "document.txt" made a text file.
+	sum, err := a.a.Ingest(r.Context(), sess.Citizen.Ref(), f.Name, content, [][]byte{sig})
 	if err != nil {
 		return a.s.FormError(w, r, newView, p, dom.Problem(err))
 	}
@@ -224,11 +222,7 @@ func (a *area) storeSigned(w http.ResponseWriter, r *http.Request, sess *identit
 		p.Fields = append(p.Fields, web.FieldError{ID: "cms", Key: "archive.new.cms_required"})
 		return a.s.Invalid(w, r, signView, p)
 	}
-	name := f.Name
-	if name == "" {
-		name = "document.txt"
-	}
-	sum, err := a.a.Ingest(r.Context(), sess.Citizen.Ref(), name, []byte(f.Text), [][]byte{sig})
+	sum, err := a.a.Ingest(r.Context(), sess.Citizen.Ref(), f.Name, []byte(f.Text), [][]byte{sig})
 	if err != nil {
 		return a.s.FormError(w, r, signView, p, dom.Problem(err))
 	}

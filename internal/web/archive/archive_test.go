@@ -335,6 +335,11 @@ func TestStore(t *testing.T) {
 		string(f.stored[0].sig) != "\x30\x01\x02" {
 		t.Fatalf("stored %+v", f.stored)
 	}
+	// An attached signature without a name or text: the archive names the document by
+	// the content inside the signature (it may be a PDF), so no ".txt" is given here.
+	if w := post(url.Values{"cms": {base64.StdEncoding.EncodeToString([]byte{0x30, 0x01, 0x02})}}); w.Code != 303 || len(f.stored) != 2 || f.stored[1].name != "" {
+		t.Fatalf("stored without a name: %d %+v", w.Code, f.stored)
+	}
 }
 
 // rule DC-6: a citizen writes a document, checks exactly what will be signed, signs it
