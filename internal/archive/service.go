@@ -252,10 +252,15 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 			if sr.CertInfo == nil {
 				continue
 			}
-			if bin := sr.CertInfo.Subject.BIN; bin != "" {
+			bin, iin := sr.CertInfo.Subject.BIN, sr.CertInfo.Subject.IIN
+			if bin != "" {
 				parties[actor.Org(bin).String()] = true
 			}
-			if iin := sr.CertInfo.Subject.IIN; iin != "" && s.cfg.Parties != nil {
+			// A person signing with a legal entity's certificate (OU=BIN) signs for
+			// the organisation, which is the party: the employee does not get the
+			// organisation's contracts in their own cabinet, to keep after they leave.
+			// An individual entrepreneur's BIN is their IIN: they stay a citizen party.
+			if iin != "" && (bin == "" || bin == iin) && s.cfg.Parties != nil {
 				signers[iin] = true
 			}
 		}
