@@ -38,12 +38,13 @@ type ArchiveReport struct {
 
 // ArchiveSigner is one signer in an ArchiveReport.
 type ArchiveSigner struct {
-	Name     string    `json:"name"`
-	IIN      string    `json:"iin,omitempty"`
-	BIN      string    `json:"bin,omitempty"`
-	SignedAt time.Time `json:"signed_at"` // the signature time-stamp's time
-	Valid    bool      `json:"valid"`
-	Errors   []string  `json:"errors"`
+	Name         string    `json:"name"`
+	Organization string    `json:"organization,omitempty"` // the legal entity signed for (with BIN)
+	IIN          string    `json:"iin,omitempty"`
+	BIN          string    `json:"bin,omitempty"`
+	SignedAt     time.Time `json:"signed_at"` // the signature time-stamp's time
+	Valid        bool      `json:"valid"`
+	Errors       []string  `json:"errors"`
 }
 
 // ArchivePage is one page of ArchivedDocuments, newest first.

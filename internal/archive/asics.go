@@ -58,8 +58,10 @@ func (d *Document) HasASiCS() bool {
 // in sigs (parallel signatures over the same content), each SignerInfo byte for byte,
 // the certificates, CRLs and OCSP answers (RFC 5940 other revocation information) of
 // all of them once each, and the union of their digest algorithms. One signature is
-// returned unchanged. Every signature must be detached when there are several; errors
-// wrap ErrBadCMS.
+// returned unchanged. Several are combined into a detached SignedData (the data object
+// is beside it in the container): an attached signature among them gives its SignerInfos
+// like a detached one (they sign the content, not its place), provided every attached
+// content is the same (ErrContentMismatch otherwise). Other errors wrap ErrBadCMS.
 func CombineSignatures(sigs [][]byte) ([]byte, error) {
 	switch len(sigs) {
 	case 0:
@@ -68,13 +70,19 @@ func CombineSignatures(sigs [][]byte) ([]byte, error) {
 		return append([]byte(nil), sigs[0]...), nil
 	}
 	var out *signeddata.SignedData
+	var content []byte // of the first attached signature
 	for i, s := range sigs {
 		sd, err := signeddata.Parse(s)
 		if err != nil {
 			return nil, fmt.Errorf("%w: signature %d: %w", ErrBadCMS, i+1, err)
 		}
 		if sd.HasContent {
-			return nil, fmt.Errorf("%w: signature %d is attached; only detached signatures combine", ErrBadCMS, i+1)
+			// An attached signature (NCALayer's default) stored beside detached ones:
+			// the archive checked it over the same document at ingest.
+			if content != nil && !bytes.Equal(content, sd.Content) {
+				return nil, fmt.Errorf("%w: signature %d carries other content than an earlier one", ErrContentMismatch, i+1)
+			}
+			content = sd.Content
 		}
 		if out == nil {
 			out = sd
@@ -100,6 +108,7 @@ func CombineSignatures(sigs [][]byte) ([]byte, error) {
 		}
 		out.Signers = append(out.Signers, sd.Signers...)
 	}
+	out.HasContent, out.Content = false, nil
 	b, err := out.Marshal()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadCMS, err)

@@ -18,6 +18,8 @@ import (
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/eds/tsp/tsptest"
+	"github.com/senimkz/senim/internal/store"
+	"github.com/senimkz/senim/internal/store/storetest"
 )
 
 // rule DC-5, DC-6: the archived document exported as ASiC-S verifies offline from the
@@ -192,25 +194,88 @@ func TestCombineSignatures(t *testing.T) {
 		t.Fatalf("sealed, two files: %v, %d bytes", err, none.Len())
 	}
 
-	// Bad input: not CMS, an attached signature among several.
-	attached, err := cms.Sign(t.Context(), doc.Content, []cms.SignerSpec{w.signer("Farida")}, cms.SignOptions{Now: func() time.Time { return w.clock }})
-	if err != nil {
-		t.Fatal(err)
+	// Bad input: none, not CMS, two attached signatures over different contents.
+	sign := func(content []byte) []byte {
+		sig, err := cms.Sign(t.Context(), content, []cms.SignerSpec{w.signer("Farida")}, cms.SignOptions{Now: func() time.Time { return w.clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sig
 	}
-	for name, sigs := range map[string][][]byte{
-		"none":     nil,
-		"not CMS":  {doc.Signatures[0], []byte("not a CMS")},
-		"attached": {doc.Signatures[0], attached},
+	attached := sign(doc.Content)
+	for name, tc := range map[string]struct {
+		sigs [][]byte
+		want error
+	}{
+		"none":                   {nil, ErrBadCMS},
+		"not CMS":                {[][]byte{doc.Signatures[0], []byte("not a CMS")}, ErrBadCMS},
+		"attached, other things": {[][]byte{attached, sign([]byte("another agreement"))}, ErrContentMismatch},
 	} {
-		if _, err := CombineSignatures(sigs); !errors.Is(err, ErrBadCMS) {
+		if _, err := CombineSignatures(tc.sigs); !errors.Is(err, tc.want) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
 }
 
+// rule DC-6: an unsealed document stored with a detached and an attached signature file
+// (NCALayer's default is attached) has an ASiC-S form, as the page and the API offer:
+// the two combine into one detached SignedData that verifies over the document, and a
+// changed byte fails. Before, WriteASiCS refused it as "not a readable CMS" (the API's
+// 422 archive.signature.malformed, the cabinet's default download a server error).
+func TestCombineAttachedSignature(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		w := newWorld(t)
+		svc, err := New(Config{DB: db, Validation: w.validation(w.crl()), Trust: w.trust(), Now: func() time.Time { return w.clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		content := []byte("agreement: one detached and one attached signature")
+		now := func() time.Time { return w.clock }
+		det, err := cms.Sign(ctx, content, []cms.SignerSpec{w.signer("Dana")}, cms.SignOptions{Detached: true, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		att, err := cms.Sign(ctx, content, []cms.SignerSpec{w.signer("Erlan")}, cms.SignOptions{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const owner = "org:900140000009"
+		sum, err := svc.Ingest(ctx, owner, "two.txt", content, [][]byte{det, att})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _, err := svc.Open(ctx, owner, sum.ID, false)
+		if err != nil || !d.HasASiCS() {
+			t.Fatalf("open: %v, ASiC-S form %v", err, d != nil && d.HasASiCS())
+		}
+		b, _, err := svc.Export(ctx, owner, sum.ID, MimeTypeASiCS)
+		if err != nil {
+			t.Fatalf("ASiC-S export: %v", err)
+		}
+		got, err := ReadASiCS(b, Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sd, err := signeddata.Parse(got.Signatures[0])
+		if err != nil || sd.HasContent || len(sd.Signers) != 2 {
+			t.Fatalf("signature.p7s: %v, attached %v", err, sd != nil && sd.HasContent)
+		}
+		rep, err := VerifyDocument(ctx, got, w.trust(), w.clock.AddDate(0, 1, 0), Policy{})
+		if err != nil || !rep.Valid || len(rep.Signatures[0].Result.Signers) != 2 {
+			t.Fatalf("the combined signature: %v %v", err, rep.Errs())
+		}
+		got.Content = bytes.Clone(got.Content)
+		got.Content[0] ^= 1
+		if rep, _ := VerifyDocument(ctx, got, w.trust(), w.clock.AddDate(0, 1, 0), Policy{}); rep.Valid {
+			t.Fatal("the combined signature verifies over a changed document")
+		}
+	})
+}
+
 // The combined signature.p7s is a plain CMS to OpenSSL: both ECDSA signers verify
-// against the root, with revocation from the CRLs carried in it, and a changed content
-// is refused.
+// against the root (one from a detached signature file, one from an attached one), with
+// revocation from the CRLs carried in it, and a changed content is refused.
 func TestOpenSSLVerifiesASiCS(t *testing.T) {
 	openssl, err := exec.LookPath("openssl")
 	if err != nil {
@@ -229,7 +294,8 @@ func TestOpenSSLVerifiesASiCS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sig, err := cms.Sign(t.Context(), content, []cms.SignerSpec{{Signer: key, Cert: cert}}, cms.SignOptions{Detached: true, Now: func() time.Time { return w.clock }})
+		// Signer B's file is attached (NCALayer's default): it combines all the same.
+		sig, err := cms.Sign(t.Context(), content, []cms.SignerSpec{{Signer: key, Cert: cert}}, cms.SignOptions{Detached: cn == "Signer A", Now: func() time.Time { return w.clock }})
 		if err != nil {
 			t.Fatal(err)
 		}

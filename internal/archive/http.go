@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -256,9 +255,18 @@ func (s *Service) apiImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return Problem(fmt.Errorf("%w: over %d bytes", ErrContainerBomb, limit))
 	}
-	sum, err := s.Import(r.Context(), actor.Org(c.BIN).String(), body)
+	var idem *Idempotency
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		h := sha256.Sum256(body)
+		idem = &Idempotency{Key: store.IdempotencyKey{Scope: actor.Org(c.BIN).String() + " POST /v1/archive/containers", Key: k, RequestHash: h[:]},
+			Status: http.StatusCreated, Encode: func(sm *Summary) ([]byte, error) { return json.Marshal(toJSON(*sm)) }}
+	}
+	sum, replay, err := s.importOnce(r.Context(), actor.Org(c.BIN).String(), body, idem)
 	if err != nil {
-		return Problem(err)
+		return Problem(idemProblem(err))
+	}
+	if replay != nil {
+		return problem.WriteReplay(w, replay.Status, replay.ContentType, replay.Body, "")
 	}
 	problem.WriteJSON(w, http.StatusCreated, toJSON(*sum))
 	return nil
@@ -330,19 +338,11 @@ func (s *Service) export(w http.ResponseWriter, r *http.Request, mimeType string
 	if err != nil {
 		return err
 	}
-	d, _, err := s.Open(r.Context(), actor.Org(c.BIN).String(), r.PathValue("id"), true)
+	b, _, err := s.Export(r.Context(), actor.Org(c.BIN).String(), r.PathValue("id"), mimeType)
 	if err != nil {
 		return Problem(err)
 	}
-	var buf bytes.Buffer
-	write := WriteASiCE
-	if mimeType == MimeTypeASiCS {
-		write = WriteASiCS
-	}
-	if err := write(&buf, d, s.cfg.Now()); err != nil {
-		return Problem(err)
-	}
-	ServeContainer(w, r.PathValue("id"), mimeType, buf.Bytes())
+	ServeContainer(w, r.PathValue("id"), mimeType, b)
 	return nil
 }
 

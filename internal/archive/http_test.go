@@ -24,7 +24,8 @@ import (
 
 // rule DC-6: organisations store and read their archived documents through the API;
 // the other party of a two-signer document (a second organisation) sees it, a third
-// does not; bad input is a problem with a stable code and stores nothing.
+// does not; bad input is a problem with a stable code and stores nothing; an export
+// refused (no ASiC-S form) is not recorded as one.
 func TestAPI(t *testing.T) {
 	db := storetest.Open(t)
 	w := newWorld(t)
@@ -145,6 +146,12 @@ func TestAPI(t *testing.T) {
 		if st != 200 || rep == nil || rep["valid"] != true || len(rep["signers"].([]any)) != 2 {
 			t.Fatalf("%s get: %d %s", bin, st, raw)
 		}
+		// Each signer signed for an organisation, which the report names beside its BIN.
+		for i, want := range []string{"АО «Bank»", "АО «Shop»"} {
+			if s := rep["signers"].([]any)[i].(map[string]any); s["organization"] != want || s["bin"] == nil {
+				t.Fatalf("%s get: signer %d is not named as %s: %s", bin, i+1, want, raw)
+			}
+		}
 	}
 	// A page at a time: the two documents of the bank, newest first, then no cursor.
 	_, p1, raw := call(bankBIN, "GET", "/v1/archive/documents?limit=1", nil)
@@ -237,6 +244,37 @@ func TestAPI(t *testing.T) {
 	if st, _, _ := call(third, "GET", "/v1/archive/documents/"+m["id"].(string), nil); st != 200 {
 		t.Fatalf("the importer reads its import: %d", st)
 	}
+	// An import with an Idempotency-Key (design: every POST that creates something)
+	// retried after a lost answer stores the document once and gives the same answer;
+	// the key with another container is a conflict. Before, the header was ignored and
+	// every retry stored another copy.
+	postKey := func(key string, b []byte) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/archive/containers", bytes.NewReader(b))
+		req.Header.Set("Content-Type", MimeTypeASiCE)
+		req.Header.Set("X-Test-Org", third)
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	docsBefore := count(t, db, `SELECT COUNT(*) FROM archive_documents`)
+	st1, m1 := postKey("import-1", body)
+	st2, m2 := postKey("import-1", body)
+	if st1 != 201 || st2 != 201 || m1["id"] == nil || m1["id"] != m2["id"] {
+		t.Fatalf("a retried import: %d %v, %d %v", st1, m1, st2, m2)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM archive_documents`); n != docsBefore+1 {
+		t.Fatalf("a retried import stored %d documents", n-docsBefore)
+	}
+	if st, m := postKey("import-1", changed.Bytes()); st != 422 || m["code"] != "idempotency.key_conflict" {
+		t.Fatalf("the key with another container: %d %v", st, m)
+	}
 
 	// rule DC-6: the default export, ASiC-S: the parties get it, a third organisation
 	// does not; it imports back, and with one content byte changed it is refused.
@@ -289,11 +327,22 @@ func TestAPI(t *testing.T) {
 	if n, err := svc.Seal(t.Context(), 100); err != nil || n == 0 {
 		t.Fatalf("seal: %d %v", n, err)
 	}
+	exports := func() int {
+		return count(t, db, `SELECT COUNT(*) FROM outbox_events WHERE type = 'archive.document.exported' AND payload LIKE ?`, "%"+twoID+"%")
+	}
+	beforeExports := exports()
 	if st, m, _ := call(bankBIN, "GET", "/v1/archive/documents/"+twoID+"/asics", nil); st != 409 || m["code"] != "archive.asic.not_simple" {
 		t.Fatalf("sealed two files as ASiC-S: %d %v", st, m)
 	}
+	// Nothing was exported, so nothing says it was.
+	if n := exports(); n != beforeExports {
+		t.Fatalf("the refused ASiC-S was recorded as an export: %d events, %d before", n, beforeExports)
+	}
 	if st, _, _ := call(bankBIN, "GET", "/v1/archive/documents/"+twoID+"/asice", nil); st != 200 {
 		t.Fatalf("sealed two files as ASiC-E: %d", st)
+	}
+	if n := exports(); n != beforeExports+1 {
+		t.Fatalf("the ASiC-E export: %d events, %d before", n, beforeExports)
 	}
 	if st, _, _ := call(bankBIN, "GET", "/v1/archive/documents/"+id+"/asics", nil); st != 200 {
 		t.Fatalf("sealed one file as ASiC-S: %d", st)
@@ -307,7 +356,7 @@ func (w *world) orgSigner(cn string, n int) (cms.SignerSpec, string) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	cert, err := w.root.Issue(tsptest.Template{CommonName: cn, OrgUnit: "BIN" + bin, NotBefore: day(2026, 1, 1), NotAfter: day(2028, 1, 1),
+	cert, err := w.root.Issue(tsptest.Template{CommonName: cn, OrgUnit: "BIN" + bin, Organization: `АО «` + cn + `»`, NotBefore: day(2026, 1, 1), NotAfter: day(2028, 1, 1),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}, key)
 	if err != nil {
 		w.t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
 )
 
@@ -96,4 +97,43 @@ func TestIngestKeepsTheName(t *testing.T) {
 	if err != nil || back.Name != name+".txt" {
 		t.Fatalf("the container's entry: %q %v, want %q", back.Name, err, name+".txt")
 	}
+}
+
+// rule DC-6: a document stored without a name is named by its content, so that its
+// download opens: an attached signature of a PDF pasted in the cabinet without a name
+// was stored as "document.txt" (the cabinet's default) and downloaded as a text file,
+// and through the API as "document.bin". A given name is kept as given.
+func TestUnnamedDocumentNamedByContent(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		w := newWorld(t)
+		svc, err := New(Config{DB: db, Validation: w.validation(w.crl()), Now: func() time.Time { return w.clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pdf := append([]byte("%PDF-1.7\n"), make([]byte, 64)...)
+		for _, tc := range []struct {
+			name    string
+			content []byte
+			want    string
+		}{
+			{"", pdf, "document.pdf"},
+			{" \u202E\t", pdf, "document.pdf"},
+			{"", []byte("Заявление о выдаче справки"), "document.txt"},
+			{"document.bin", pdf, "document.bin"},
+			{"Договор №5", pdf, "Договор №5"},
+		} {
+			attached, err := cms.Sign(ctx, tc.content, []cms.SignerSpec{w.signer("Alice")}, cms.SignOptions{Now: func() time.Time { return w.clock }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := svc.Ingest(ctx, "citizen:1", tc.name, nil, [][]byte{attached})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Name != tc.want || FileName(sum.Name, tc.content) != FileName(tc.want, tc.content) {
+				t.Errorf("%q: stored as %q, want %q", tc.name, sum.Name, tc.want)
+			}
+		}
+	})
 }

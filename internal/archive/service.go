@@ -132,7 +132,10 @@ func (s *Service) IngestThen(ctx context.Context, owner, name string, content []
 // Import stores the document of an ASiC-E or ASiC-S container (ReadASiC: the limits and
 // codes of ReadASiCE and ReadASiCS). The
 // container must verify offline now (VerifyDocument with the service's trust, its own
-// evidence record included); its signatures are stored as they are. The container's
+// evidence record included). A container with an evidence record has its signature
+// files stored byte for byte (the record covers them); one without is then ingested
+// like an upload (MakeLT: a signature time-stamp where a signer has none, the
+// validation material embedded). The container's
 // evidence record is kept with the document (its chains, as earlier chains): the
 // archive's next seal continues it by a hash-tree renewal (RFC 4998, section 5.2), so a
 // container whose signature time-stamps have already expired, but are covered by its
@@ -140,36 +143,52 @@ func (s *Service) IngestThen(ctx context.Context, owner, name string, content []
 // record's last TSA certificate expires; a container without an evidence record whose
 // signature time-stamps expired is refused (archive.evidence.gap).
 func (s *Service) Import(ctx context.Context, owner string, container []byte) (*Summary, error) {
+	sum, _, err := s.importOnce(ctx, owner, container, nil)
+	return sum, err
+}
+
+// importOnce is Import with an API request's Idempotency-Key (nil: none): a repeat
+// returns the stored answer before any work and stores nothing more.
+func (s *Service) importOnce(ctx context.Context, owner string, container []byte, idem *Idempotency) (*Summary, *store.StoredResponse, error) {
+	if idem != nil {
+		r, err := s.cfg.DB.IdempotentResponse(ctx, idem.Key)
+		if err != nil || r != nil {
+			return nil, r, err
+		}
+	}
 	d, err := ReadASiC(container, Limits{MaxContainer: int64(s.cfg.MaxDocument) * 2})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := s.cfg.Now()
 	rep, err := VerifyDocument(ctx, d, s.cfg.Trust, now, s.cfg.Policy)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !rep.Valid {
 		for _, e := range rep.Errs() {
 			if errors.Is(e, ErrNotCovered) || errors.Is(e, ErrGap) || errors.Is(e, ErrTimeStamp) || errors.Is(e, ErrWeakHash) {
-				return nil, fmt.Errorf("%w: %w", ErrSignatureInvalid, e)
+				return nil, nil, fmt.Errorf("%w: %w", ErrSignatureInvalid, e)
 			}
 		}
 		if errs := rep.Errs(); len(errs) > 0 {
-			return nil, fmt.Errorf("%w: the container does not verify: %w", ErrSignatureInvalid, errs[0])
+			return nil, nil, fmt.Errorf("%w: the container does not verify: %w", ErrSignatureInvalid, errs[0])
 		}
-		return nil, fmt.Errorf("%w: the container does not verify", ErrSignatureInvalid)
+		return nil, nil, fmt.Errorf("%w: the container does not verify", ErrSignatureInvalid)
 	}
-	imp := &imported{rep: rep}
-	if d.Evidence != nil {
-		er, err := ParseEvidenceRecord(d.Evidence)
-		if err != nil { // VerifyDocument accepted it: unreachable
-			return nil, err
-		}
-		imp.chains = er.Chains
+	if d.Evidence == nil {
+		// Nothing covers the signature files yet, so they are extended as any ingest's
+		// are (rule DC-6): a signature time-stamp where a signer has none, and the
+		// chains and revocation data that decided. Stored as they came, a signature
+		// without a time-stamp proved no signing time: once its certificate expired,
+		// the report called it expired "when the document was signed".
+		return s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, idem, nil, nil)
 	}
-	sum, _, err := s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, nil, imp, nil)
-	return sum, err
+	er, err := ParseEvidenceRecord(d.Evidence)
+	if err != nil { // VerifyDocument accepted it: unreachable
+		return nil, nil, err
+	}
+	return s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, idem, &imported{rep: rep, chains: er.Chains}, nil)
 }
 
 // Idempotency is an API request's Idempotency-Key: a repeated request returns the
@@ -199,6 +218,7 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 	if len(sigs) == 0 || len(sigs) > s.cfg.MaxSignatures {
 		return nil, nil, fmt.Errorf("%w: %d signature files (1 to %d)", ErrBadCMS, len(sigs), s.cfg.MaxSignatures)
 	}
+	unnamed := CleanName(name) == defaultName && strings.TrimSpace(name) != defaultName
 	name = CleanName(name)
 	if idem != nil {
 		// A repeat is answered before any work: validating again would write a new
@@ -232,13 +252,23 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 			if sr.CertInfo == nil {
 				continue
 			}
-			if bin := sr.CertInfo.Subject.BIN; bin != "" {
+			bin, iin := sr.CertInfo.Subject.BIN, sr.CertInfo.Subject.IIN
+			if bin != "" {
 				parties[actor.Org(bin).String()] = true
 			}
-			if iin := sr.CertInfo.Subject.IIN; iin != "" && s.cfg.Parties != nil {
+			// A person signing with a legal entity's certificate (OU=BIN) signs for
+			// the organisation, which is the party: the employee does not get the
+			// organisation's contracts in their own cabinet, to keep after they leave.
+			// An individual entrepreneur's BIN is their IIN: they stay a citizen party.
+			if iin != "" && (bin == "" || bin == iin) && s.cfg.Parties != nil {
 				signers[iin] = true
 			}
 		}
+	}
+	if unnamed {
+		// Named by its content ("document.pdf"), not "document.bin": a download is
+		// opened by its extension.
+		name = FileName("document", content)
 	}
 	// Blobs first: content-addressed and idempotent, so a failed transaction leaves
 	// at most unreferenced bytes, never a row without its bytes.
@@ -405,6 +435,51 @@ func (s *Service) List(ctx context.Context, party, after string, limit int) (*Pa
 // view (archive.document.viewed, or archive.document.exported when export is true).
 // A document party may not see is ErrNotFound, like one that does not exist.
 func (s *Service) Open(ctx context.Context, party, id string, export bool) (*Document, *Summary, error) {
+	d, sm, err := s.load(ctx, party, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	typ := EvViewed
+	if export {
+		typ = EvExported
+	}
+	if err := s.record(ctx, typ, party, id); err != nil {
+		return nil, nil, err
+	}
+	return d, sm, nil
+}
+
+// Export returns the container (MimeTypeASiCS or MimeTypeASiCE) of a document party
+// may see and records the export (archive.document.exported) once the container is
+// made: a document that has no ASiC-S form (ErrNotSimple) is not exported, and neither
+// the outbox nor the citizen's history says it was. Errors as Open's, and WriteASiCS's.
+func (s *Service) Export(ctx context.Context, party, id, mimeType string) ([]byte, *Summary, error) {
+	d, sm, err := s.load(ctx, party, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var buf bytes.Buffer
+	write := WriteASiCE
+	if mimeType == MimeTypeASiCS {
+		write = WriteASiCS
+	}
+	if err := write(&buf, d, s.cfg.Now()); err != nil {
+		return nil, nil, err
+	}
+	if err := s.record(ctx, EvExported, party, id); err != nil {
+		return nil, nil, err
+	}
+	return buf.Bytes(), sm, nil
+}
+
+// record writes the event of a view or an export of document id by party.
+func (s *Service) record(ctx context.Context, typ, party, id string) error {
+	return s.cfg.DB.Tx(ctx, func(tx *store.Tx) error { return s.emit(ctx, tx, typ, party, id, nil) })
+}
+
+// load reads a document party may see, with its evidence record; ErrNotFound for any
+// other.
+func (s *Service) load(ctx context.Context, party, id string) (*Document, *Summary, error) {
 	var docID int64
 	var batch sql.NullInt64
 	var path []byte
@@ -458,13 +533,6 @@ func (s *Service) Open(ctx context.Context, party, id string, export bool) (*Doc
 		if d.Evidence, err = recordOf(chains).Marshal(); err != nil {
 			return nil, nil, err
 		}
-	}
-	typ := EvViewed
-	if export {
-		typ = EvExported
-	}
-	if err := s.cfg.DB.Tx(ctx, func(tx *store.Tx) error { return s.emit(ctx, tx, typ, party, id, nil) }); err != nil {
-		return nil, nil, err
 	}
 	return d, sm, nil
 }

@@ -9,12 +9,15 @@ import (
 
 // SignerView is one signer in a validation report, for people and API clients.
 type SignerView struct {
-	Name     string    `json:"name"`
-	IIN      string    `json:"iin,omitempty"`
-	BIN      string    `json:"bin,omitempty"`
-	SignedAt time.Time `json:"signed_at"` // the signature time-stamp's time; zero without one
-	Valid    bool      `json:"valid"`
-	Codes    []string  `json:"errors"`
+	Name string `json:"name"`
+	// Organization is the legal entity a signer signed for (O= of a legal entity's
+	// certificate, whose OU= gives BIN); empty for an individual's signature.
+	Organization string    `json:"organization,omitempty"`
+	IIN          string    `json:"iin,omitempty"`
+	BIN          string    `json:"bin,omitempty"`
+	SignedAt     time.Time `json:"signed_at"` // the signature time-stamp's time; zero without one
+	Valid        bool      `json:"valid"`
+	Codes        []string  `json:"errors"`
 }
 
 // ReportView is a validation report reduced to what a reader needs: who signed when,
@@ -54,6 +57,9 @@ func (r *Report) View() ReportView {
 			sv := SignerView{Valid: sr.Valid, Codes: sr.Codes()}
 			if sr.CertInfo != nil {
 				sv.Name, sv.IIN, sv.BIN = sr.CertInfo.Subject.CommonName, sr.CertInfo.Subject.IIN, sr.CertInfo.Subject.BIN
+				if sv.BIN != "" {
+					sv.Organization = sr.CertInfo.Subject.Organization
+				}
 			}
 			if sr.TimeStamp != nil && sr.TimeStamp.Valid {
 				sv.SignedAt = sr.TimeStamp.GenTime

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/senimkz/senim/internal/archive"
@@ -77,10 +78,16 @@ func verifyContainer(ctx context.Context, name string, in []byte, c common, stdo
 		if s.Result != nil {
 			vr = VerifyReport{Valid: s.Result.Valid, Detached: s.Result.Detached, Signers: Signers(s.Result)}
 		}
-		if s.Err != nil {
-			out.Errors = append(out.Errors, eds.Code(s.Err))
-		}
 		out.Signatures = append(out.Signatures, vr)
+	}
+	// Every reason the container is not valid, once each: the evidence record's, a
+	// signature file's, each signer's. Before, only an unreadable signature file was
+	// named here, and a container refused for a gap in its evidence or a revoked signer
+	// said "valid": false beside "errors": [].
+	for _, e := range rep.Errs() {
+		if c := code(e); !slices.Contains(out.Errors, c) {
+			out.Errors = append(out.Errors, c)
+		}
 	}
 	if e := rep.Evidence; e != nil {
 		er := &RecordReport{Valid: e.Valid, Error: code(e.Err), TimeStamps: []ArchiveStampReport{}}

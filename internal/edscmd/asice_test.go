@@ -132,6 +132,10 @@ func TestVerifyASiCEDecadesLater(t *testing.T) {
 				if rep.Valid != (tt.exit == 0) || rep.Evidence == nil || rep.Evidence.Error != tt.evidence || len(rep.Signatures) != 1 {
 					t.Fatalf("%s", out)
 				}
+				// The report's errors name why it is not valid (and nothing when it is).
+				if (tt.evidence == "" && len(rep.Errors) != 0) || (tt.evidence != "" && !slices.Contains(rep.Errors, tt.evidence)) {
+					t.Fatalf("errors %v, want %q", rep.Errors, tt.evidence)
+				}
 				if tt.exit == 0 && (len(rep.Evidence.TimeStamps) != 2 || rep.Signatures[0].Signers[0].TimeStamp == nil || rep.Document != "agreement.txt") {
 					t.Fatalf("%s", out)
 				}
@@ -201,4 +205,93 @@ func changeDocumentByte(t *testing.T, b []byte, name string, content []byte) []b
 	}
 	out[i+3] ^= 0x20
 	return out
+}
+
+// rule DC-6: an auditor who brings a later CRL (--crl) on which the signer's certificate
+// was revoked before the signature time-stamp gets exit 1, and the report's errors name
+// the revocation, as they name nothing for the same container without that CRL. Before,
+// the container's "errors" held only unreadable signature files: "valid": false stood
+// beside "errors": [].
+func TestContainerErrorsNameTheReason(t *testing.T) {
+	ctx := t.Context()
+	clock := day(2026, 6, 1)
+	now := func() time.Time { return clock }
+	root, err := tsptest.NewRoot(eds.KeyECDSA, "Archive Root", day(2020, 1, 1), day(2060, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsaCfg, err := root.TSA(eds.KeyGOST2015_512, "TSA 2026", day(2026, 1, 1), day(2031, 1, 1), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key, err := root.Leaf(eds.KeyGOST2015_512, "Signer", day(2026, 1, 1), day(2028, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crlAt := func(n int64, entries ...tsptest.Revoked) *pki.CRL {
+		der, err := root.CRL(n, clock, clock.AddDate(0, 1, 0), entries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := pki.ParseCRL(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	content := []byte("Loan agreement, 24 months")
+	sig, err := cms.Sign(ctx, content, []cms.SignerSpec{{Signer: key, Cert: cert}}, cms.SignOptions{Detached: true, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl1 := crlAt(1)
+	v, err := pki.New(pki.Config{Roots: []*x509.Certificate{root.Cert}, CRLs: []*pki.CRL{crl1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt, _, err := archive.MakeLT(ctx, sig, content, archive.Validation{Validator: v, CRLs: []*pki.CRL{crl1}, TSA: &tsp.Local{Config: tsaCfg}, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := &archive.Document{Name: "agreement.txt", Content: content, Signatures: [][]byte{lt}}
+	ers, err := archive.SealDocuments(ctx, &tsp.Local{Config: tsaCfg}, archive.Policy{}, []*archive.Document{doc},
+		[]*x509.Certificate{tsaCfg.Cert, root.Cert}, [][]byte{crl1.Raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Evidence = ers[0]
+	// Three months later the CA publishes that the key was compromised in March.
+	clock = day(2026, 9, 1)
+	later := crlAt(2, tsptest.Revoked{Serial: cert.SerialNumber, At: day(2026, 3, 1), Reason: int(pki.ReasonKeyCompromise)})
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var buf bytes.Buffer
+	if err := archive.WriteASiCS(&buf, doc, clock); err != nil {
+		t.Fatal(err)
+	}
+	file, caFile, crlFile := write("a.asics", buf.Bytes()), write("root.cer", root.Cert.Raw), write("later.crl", later.Raw)
+	for _, tc := range []struct {
+		name string
+		args []string
+		exit int
+		want string
+	}{
+		{"without the later CRL", nil, 0, ""},
+		{"with the later CRL", []string{"--crl", crlFile}, 1, "eds.cert.revoked"},
+	} {
+		code, out, errs := run(t, append([]string{"verify", file, "--ca", caFile, "--at", "2026-10-01T00:00:00Z"}, tc.args...)...)
+		var rep ContainerReport
+		if err := json.Unmarshal(out, &rep); err != nil || code != tc.exit {
+			t.Fatalf("%s: exit %d (want %d) %s\n%s", tc.name, code, tc.exit, errs, out)
+		}
+		if (tc.want == "" && len(rep.Errors) != 0) || (tc.want != "" && !slices.Contains(rep.Errors, tc.want)) {
+			t.Fatalf("%s: errors %v, want %q", tc.name, rep.Errors, tc.want)
+		}
+	}
 }

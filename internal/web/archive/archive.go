@@ -5,7 +5,6 @@
 package archive
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -50,6 +49,7 @@ type Archive interface {
 	Ingest(ctx context.Context, owner, name string, content []byte, sigs [][]byte) (*dom.Summary, error)
 	List(ctx context.Context, party, after string, limit int) (*dom.Page, error)
 	Open(ctx context.Context, party, id string, export bool) (*dom.Document, *dom.Summary, error)
+	Export(ctx context.Context, party, id, mimeType string) ([]byte, *dom.Summary, error)
 	Check(ctx context.Context, d *dom.Document) (*dom.Report, error)
 	Import(ctx context.Context, owner string, container []byte) (*dom.Summary, error)
 }
@@ -143,11 +143,9 @@ func (a *area) store(w http.ResponseWriter, r *http.Request, sess *identity.Sess
 	if f.Text != "" {
 		content = []byte(f.Text)
 	}
-	name := f.Name
-	if name == "" {
-		name = "document.txt"
-	}
-	sum, err := a.a.Ingest(r.Context(), sess.Citizen.Ref(), name, content, [][]byte{sig})
+	// Without a name the archive names the document by its content: an attached
+	// signature pasted here may hold a PDF, which "document.txt" made a text file.
+	sum, err := a.a.Ingest(r.Context(), sess.Citizen.Ref(), f.Name, content, [][]byte{sig})
 	if err != nil {
 		return a.s.FormError(w, r, newView, p, dom.Problem(err))
 	}
@@ -224,11 +222,7 @@ func (a *area) storeSigned(w http.ResponseWriter, r *http.Request, sess *identit
 		p.Fields = append(p.Fields, web.FieldError{ID: "cms", Key: "archive.new.cms_required"})
 		return a.s.Invalid(w, r, signView, p)
 	}
-	name := f.Name
-	if name == "" {
-		name = "document.txt"
-	}
-	sum, err := a.a.Ingest(r.Context(), sess.Citizen.Ref(), name, []byte(f.Text), [][]byte{sig})
+	sum, err := a.a.Ingest(r.Context(), sess.Citizen.Ref(), f.Name, []byte(f.Text), [][]byte{sig})
 	if err != nil {
 		return a.s.FormError(w, r, signView, p, dom.Problem(err))
 	}
@@ -258,7 +252,9 @@ func (a *area) open(r *http.Request, sess *identity.Session, export bool) (*dom.
 
 // signerRow is a signer in the report, with its verdict in the page's language.
 type signerRow struct {
-	Name     string
+	Name string
+	// Org and BIN name the legal entity a signer signed for; empty for an individual.
+	Org, BIN string
 	SignedAt time.Time
 	Valid    bool
 	Reasons  []string
@@ -274,8 +270,14 @@ type documentPage struct {
 	Simple bool
 }
 
-// reason returns the plain-language text of an error code.
-func reason(lang, code string) string {
+// reason returns the plain-language text of an error code. unproven says that nothing
+// proves when the signature was made (no valid signature time-stamp): its certificate
+// was then checked at the time of the check, and a reason that would say "when the
+// document was signed" has its own wording.
+func reason(lang, code string, unproven bool) string {
+	if k := "archive.reason.unproven." + code; unproven && i18n.Has(lang, k) {
+		return i18n.T(lang, k)
+	}
 	if k := "archive.reason." + code; i18n.Has(lang, k) {
 		return i18n.T(lang, k)
 	}
@@ -295,14 +297,14 @@ func (a *area) document(w http.ResponseWriter, r *http.Request, sess *identity.S
 	v := rep.View()
 	dp := documentPage{Summary: sm, Report: v, Simple: d.HasASiCS()}
 	for _, s := range v.Signers {
-		row := signerRow{Name: s.Name, SignedAt: s.SignedAt, Valid: s.Valid}
+		row := signerRow{Name: s.Name, Org: s.Organization, BIN: s.BIN, SignedAt: s.SignedAt, Valid: s.Valid}
 		for _, c := range s.Codes {
-			row.Reasons = append(row.Reasons, reason(p.Lang, c))
+			row.Reasons = append(row.Reasons, reason(p.Lang, c, s.SignedAt.IsZero()))
 		}
 		dp.Signers = append(dp.Signers, row)
 	}
 	for _, c := range v.Codes {
-		dp.Problems = append(dp.Problems, reason(p.Lang, c))
+		dp.Problems = append(dp.Problems, reason(p.Lang, c, false))
 	}
 	p.Data = dp
 	return a.s.Render(w, r, http.StatusOK, documentView, p)
@@ -332,22 +334,15 @@ func (a *area) containerS(w http.ResponseWriter, r *http.Request, sess *identity
 }
 
 func (a *area) export(w http.ResponseWriter, r *http.Request, sess *identity.Session, mimeType string) error {
-	d, sm, err := a.open(r, sess, true)
-	if err != nil {
-		return err
-	}
-	if mimeType == dom.MimeTypeASiCS && !d.HasASiCS() {
-		// The page links the ASiC-E for such a document; the address was typed.
+	b, sm, err := a.a.Export(r.Context(), sess.Citizen.Ref(), r.PathValue("id"), mimeType)
+	switch {
+	case errors.Is(err, dom.ErrNotFound), errors.Is(err, dom.ErrNotSimple):
+		// A document without an ASiC-S form: the page links its ASiC-E; the address
+		// was typed. Nothing was exported, and the history does not say it was.
 		return problem.NotFound
-	}
-	var buf bytes.Buffer
-	write := dom.WriteASiCE
-	if mimeType == dom.MimeTypeASiCS {
-		write = dom.WriteASiCS
-	}
-	if err := write(&buf, d, a.now()); err != nil {
+	case err != nil:
 		return err
 	}
-	dom.ServeContainer(w, sm.ID, mimeType, buf.Bytes())
+	dom.ServeContainer(w, sm.ID, mimeType, b)
 	return nil
 }

@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -33,8 +34,9 @@ type fakeArchive struct {
 	// ASiC-S form.
 	twoFiles bool
 	// paged makes the list two pages.
-	paged  bool
-	stored []stored
+	paged    bool
+	stored   []stored
+	exported int // the exports recorded (archive.document.exported)
 }
 
 type stored struct {
@@ -94,7 +96,16 @@ func (f *fakeArchive) List(_ context.Context, p, after string, _ int) (*dom.Page
 
 var older = dom.Summary{ID: "d0", Name: "older.txt", Size: 5, ContentSHA256: strings.Repeat("cd", 32), Signatures: 1, CreatedAt: t0.AddDate(0, -1, 0)}
 
-func (f *fakeArchive) Open(_ context.Context, p, id string, _ bool) (*dom.Document, *dom.Summary, error) {
+// Open records an export as the service does: before returning the document.
+func (f *fakeArchive) Open(ctx context.Context, p, id string, export bool) (*dom.Document, *dom.Summary, error) {
+	d, sm, err := f.load(ctx, p, id)
+	if err == nil && export {
+		f.exported++
+	}
+	return d, sm, err
+}
+
+func (f *fakeArchive) load(_ context.Context, p, id string) (*dom.Document, *dom.Summary, error) {
 	f.asked = append(f.asked, p)
 	if !party(p) || id != doc.ID {
 		return nil, nil, dom.ErrNotFound
@@ -104,6 +115,25 @@ func (f *fakeArchive) Open(_ context.Context, p, id string, _ bool) (*dom.Docume
 		return &dom.Document{Name: doc.Name, Content: []byte("hello"), Signatures: [][]byte{{0x30, 0}, {0x30, 0}}, Evidence: []byte{0x30, 0}}, &sm, nil
 	}
 	return &dom.Document{Name: doc.Name, Content: []byte("hello"), Signatures: [][]byte{{0x30, 0}}}, &sm, nil
+}
+
+// Export writes the container as the service does, refusing an ASiC-S the document has
+// no form for (ErrNotSimple), and records the export once the container is made.
+func (f *fakeArchive) Export(ctx context.Context, p, id, mimeType string) ([]byte, *dom.Summary, error) {
+	d, sm, err := f.load(ctx, p, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	write := dom.WriteASiCE
+	if mimeType == dom.MimeTypeASiCS {
+		write = dom.WriteASiCS
+	}
+	var buf bytes.Buffer
+	if err := write(&buf, d, t0); err != nil {
+		return nil, nil, err
+	}
+	f.exported++
+	return buf.Bytes(), sm, nil
 }
 
 func (f *fakeArchive) Check(context.Context, *dom.Document) (*dom.Report, error) {
@@ -210,7 +240,8 @@ func TestDocuments(t *testing.T) {
 
 // rule DC-6: a document of two signature files under one evidence record has no
 // ASiC-S form: the page offers its ASiC-E as the container, and the ASiC-S address is
-// not found.
+// not found — and not recorded as an export (the citizen's history said "an archived
+// document was downloaded" for the 404).
 func TestDocumentWithoutASiCS(t *testing.T) {
 	h, f := mount(t)
 	f.twoFiles = true
@@ -222,8 +253,14 @@ func TestDocumentWithoutASiCS(t *testing.T) {
 	if w := h.Get("/archive/d1/container.asics", c); w.Code != 404 {
 		t.Errorf("ASiC-S of a two-file sealed document: %d", w.Code)
 	}
+	if f.exported != 0 {
+		t.Errorf("the refused ASiC-S was recorded as %d exports", f.exported)
+	}
 	if w := h.Get("/archive/d1/container.asice", c); w.Code != 200 {
 		t.Errorf("ASiC-E: %d", w.Code)
+	}
+	if f.exported != 1 {
+		t.Errorf("the ASiC-E was recorded as %d exports", f.exported)
 	}
 }
 
@@ -297,6 +334,11 @@ func TestStore(t *testing.T) {
 	if len(f.stored) != 1 || f.stored[0].owner != "citizen:1" || string(f.stored[0].content) != "текст договора" || f.stored[0].name != "Договор" ||
 		string(f.stored[0].sig) != "\x30\x01\x02" {
 		t.Fatalf("stored %+v", f.stored)
+	}
+	// An attached signature without a name or text: the archive names the document by
+	// the content inside the signature (it may be a PDF), so no ".txt" is given here.
+	if w := post(url.Values{"cms": {base64.StdEncoding.EncodeToString([]byte{0x30, 0x01, 0x02})}}); w.Code != 303 || len(f.stored) != 2 || f.stored[1].name != "" {
+		t.Fatalf("stored without a name: %d %+v", w.Code, f.stored)
 	}
 }
 
@@ -427,6 +469,60 @@ func TestReportTimesInFull(t *testing.T) {
 		}
 		if text := regexp.MustCompile(`<[^>]*>`).ReplaceAllString(page, ""); strings.Contains(text, "..") {
 			t.Errorf("%s: a double period in the report", lang)
+		}
+	}
+}
+
+// rule DC-6: a signer who signed for an organisation is named with it, in the page's
+// language, the BIN beside it; an individual's signature names the person alone. Before,
+// a bank employee's signature read as a private person's ("ТЕСТОВ ТЕСТ: signed …").
+func TestSignerNamesTheOrganization(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "Aigerim")
+	org := report()
+	org.Signatures[0].Result.Signers[0].CertInfo = &pki.CertInfo{Subject: pki.Subject{CommonName: "ТЕСТОВ ТЕСТ",
+		Organization: "АО «Демо Банк»", BIN: "900140000009", IIN: "900101300009"}}
+	for _, lang := range []string{"kk", "ru", "en"} {
+		f.report = org
+		page := html.UnescapeString(h.Get("/archive/d1?lang="+lang, c).Body.String())
+		want := "ТЕСТОВ ТЕСТ, " + i18n.T(lang, "archive.signed_for", "АО «Демо Банк»")
+		if !strings.Contains(page, want) || !strings.Contains(page, i18n.T(lang, "common.bin", "900140000009")) {
+			t.Errorf("%s: the page does not say %q with the BIN", lang, want)
+		}
+		f.report = report()
+		page = html.UnescapeString(h.Get("/archive/d1?lang="+lang, c).Body.String())
+		if strings.Contains(page, i18n.T(lang, "archive.signed_for", "")) {
+			t.Errorf("%s: an individual's signature is said to be for an organisation", lang)
+		}
+	}
+}
+
+// rule DC-6: a signer whose signing time nothing proves (no valid signature time-stamp:
+// a container imported with an evidence record over a signature without one, or a
+// time-stamp that does not hold) was checked at the time of the check, so the page does
+// not say the certificate "had expired when the document was signed": it says that it
+// has expired and nothing proves the signing came first. With a proven time the wording
+// stays.
+func TestReasonWithoutSigningTime(t *testing.T) {
+	h, f := mount(t)
+	c := h.Citizen("900101300001", "Aigerim")
+	for _, lang := range i18n.Langs {
+		for _, e := range []error{pki.ErrExpired, pki.ErrRevoked, pki.ErrNotYetValid, pki.ErrCRLNotCovered, pki.ErrCRLStale} {
+			code := eds.Code(e)
+			f.report = report(e)
+			f.report.Signatures[0].Result.Signers[0].TimeStamp = nil
+			page := html.UnescapeString(h.Get("/archive/d1?lang="+lang, c).Body.String())
+			if strings.Contains(page, i18n.T(lang, "archive.reason."+code)) || !strings.Contains(page, i18n.T(lang, "archive.reason.unproven."+code)) {
+				t.Errorf("%s, %s without a signing time: the page says when it was signed", lang, code)
+			}
+			if !strings.Contains(page, i18n.T(lang, "archive.signed_no_time")) {
+				t.Errorf("%s: the page does not say the signing time is not proven", lang)
+			}
+			f.report = report(e)
+			page = html.UnescapeString(h.Get("/archive/d1?lang="+lang, c).Body.String())
+			if !strings.Contains(page, i18n.T(lang, "archive.reason."+code)) || strings.Contains(page, i18n.T(lang, "archive.reason.unproven."+code)) {
+				t.Errorf("%s, %s with a signing time: %s", lang, code, i18n.T(lang, "archive.reason."+code))
+			}
 		}
 	}
 }

@@ -116,8 +116,8 @@ var sigExt = []string{".cms", ".p7s", ".p7m", ".sig", ".pem", ".b64", ".txt"}
 
 // uploadName is the name an uploaded document is stored under when none was typed:
 // the signed file's, else the first signature file's without its extension
-// ("contract.pdf.cms" → "contract.pdf"), else "document.bin". The archive replaces a
-// name it does not accept with "document.bin" itself.
+// ("contract.pdf.cms" → "contract.pdf"), else none: the archive then names it by its
+// content ("document.pdf").
 func uploadName(docs, sigs []*multipart.FileHeader) string {
 	if len(docs) == 1 {
 		if n := filepath.Base(docs[0].Filename); n != "." && n != "/" {
@@ -132,7 +132,7 @@ func uploadName(docs, sigs []*multipart.FileHeader) string {
 			}
 		}
 	}
-	return "document.bin"
+	return ""
 }
 
 // importContainer archives the document of an ASiC-E or ASiC-S container (Senim's

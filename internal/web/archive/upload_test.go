@@ -125,8 +125,8 @@ func TestUploadName(t *testing.T) {
 		{"", "contract.pdf.cms", "contract.pdf"},
 		{"", "contract.pdf.P7S", "contract.pdf"},
 		{"", "contract.pdf.sig", "contract.pdf"},
-		{"", ".cms", "document.bin"},
-		{"", "signature", "document.bin"},
+		{"", ".cms", ""},
+		{"", "signature", ""},
 		{"../../etc/passwd", "x.cms", "passwd"},
 	} {
 		got := uploadName(headers("document", tc.doc), headers("signatures", tc.sig))

@@ -35,6 +35,7 @@ type Template struct {
 	CommonName          string
 	SerialNumber        string // SERIALNUMBER of the subject, e.g. "IIN000101000002"; "" for none
 	OrgUnit             string // OU of the subject, e.g. "BIN000140000009"; "" for none
+	Organization        string // O of the subject (a legal entity's name); "" for none
 	NotBefore, NotAfter time.Time
 	IsCA                bool
 	KeyUsage            x509.KeyUsage
@@ -118,6 +119,9 @@ func (ca *CA) Issue(t Template, subject eds.Signer) (*x509.Certificate, error) {
 	name := pkix.Name{CommonName: t.CommonName, Country: []string{"KZ"}, SerialNumber: t.SerialNumber}
 	if t.OrgUnit != "" {
 		name.OrganizationalUnit = []string{t.OrgUnit}
+	}
+	if t.Organization != "" {
+		name.Organization = []string{t.Organization}
 	}
 	subjName, err := asn1.Marshal(name.ToRDNSequence())
 	if err != nil {

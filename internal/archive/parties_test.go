@@ -1,0 +1,82 @@
+package archive
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/senimkz/senim/internal/eds"
+	"github.com/senimkz/senim/internal/eds/cms"
+	"github.com/senimkz/senim/internal/eds/tsp/tsptest"
+	"github.com/senimkz/senim/internal/kzid"
+	"github.com/senimkz/senim/internal/store"
+	"github.com/senimkz/senim/internal/store/storetest"
+)
+
+// employeeSigner issues a legal entity's signing certificate held by a person: the
+// person's IIN (SERIALNUMBER) and the organisation's BIN (OU) and name (O), as the NCA
+// issues them to a bank's employee. An empty bin is the IIN itself (an individual
+// entrepreneur's).
+func (w *world) employeeSigner(cn string, n int, bin string) (cms.SignerSpec, string) {
+	iin, ok := kzid.Complete(fmt.Sprintf("8001010%04d", n))
+	if !ok {
+		w.t.Fatal("no IIN")
+	}
+	if bin == "" {
+		bin = iin
+	}
+	key, err := eds.GenerateKey(nil, eds.KeyGOST2015_512)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	cert, err := w.root.Issue(tsptest.Template{CommonName: cn, SerialNumber: "IIN" + iin, OrgUnit: "BIN" + bin, Organization: cn,
+		NotBefore: day(2026, 1, 1), NotAfter: day(2028, 1, 1), KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}, key)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return cms.SignerSpec{Signer: key, Cert: cert}, iin
+}
+
+// rule DC-6: a loan agreement signed by a citizen and, for the bank, by its employee
+// with the bank's (legal entity's) certificate: the parties are the citizen and the
+// bank; the employee, who signed for the bank, does not find the bank's contract — and
+// the customer's personal data in it — in their own cabinet. Before, every IIN on a
+// signing certificate made its holder a party. A signer who is an individual
+// entrepreneur (BIN = IIN) stays a citizen party.
+func TestEmployeeSignsForTheOrganisation(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		w := newWorld(t)
+		const bankBIN = "900140000009"
+		customer, customerIIN := w.citizenSigner("Customer", 11)
+		employee, employeeIIN := w.employeeSigner("Employee", 12, bankBIN)
+		entrepreneur, entrepreneurIIN := w.employeeSigner("Entrepreneur", 13, "")
+		parties := fakeParties{customerIIN: "citizen:11", employeeIIN: "citizen:12", entrepreneurIIN: "citizen:13"}
+		svc, err := New(Config{DB: db, Validation: w.validation(w.crl()), Parties: parties, Now: func() time.Time { return w.clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		content := []byte("Loan agreement No. 7, 24 months")
+		sig, err := cms.Sign(ctx, content, []cms.SignerSpec{customer, employee, entrepreneur}, cms.SignOptions{Detached: true, Now: func() time.Time { return w.clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := svc.Ingest(ctx, "org:"+bankBIN, "loan.txt", content, [][]byte{sig})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"org:" + bankBIN, "citizen:11", "citizen:13", "org:" + entrepreneurIIN} {
+			if _, _, err := svc.Open(ctx, p, sum.ID, false); err != nil {
+				t.Errorf("%s, a party, cannot open it: %v", p, err)
+			}
+		}
+		if _, _, err := svc.Open(ctx, "citizen:12", sum.ID, false); !errors.Is(err, ErrNotFound) {
+			t.Errorf("the bank's employee opens the bank's contract as a citizen: %v", err)
+		}
+		if page, err := svc.List(ctx, "citizen:12", "", 0); err != nil || len(page.Documents) != 0 {
+			t.Errorf("the employee's archive lists %d documents (%v)", len(page.Documents), err)
+		}
+	})
+}
