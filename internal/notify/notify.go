@@ -637,6 +637,9 @@ const maxInbox = 500
 const (
 	inboxQuery = `SELECT ` + noticeColumns + noticeFrom + ` WHERE subject = ? AND state <> 'accepted' ORDER BY id DESC LIMIT ?`
 	sinceQuery = `SELECT ` + noticeColumns + noticeFrom + ` WHERE subject = ? AND id > ? AND state <> 'accepted' ORDER BY id LIMIT ?`
+	// olderQuery is a page of the inbox: the notices before the seq of a notice the
+	// previous page ended with, newest first.
+	olderQuery = `SELECT ` + noticeColumns + noticeFrom + ` WHERE subject = ? AND id < ? AND state <> 'accepted' ORDER BY id DESC LIMIT ?`
 )
 
 // unreadQuery counts the unread notices newest first in the inbox index and stops at
@@ -655,6 +658,33 @@ const UnreadCap = 100
 // Inbox lists the addressee's delivered notices, newest first (at most 500).
 func (s *Service) Inbox(ctx context.Context, subject string) ([]Notice, error) {
 	return s.list(ctx, inboxQuery, subject, maxInbox)
+}
+
+// InboxPage lists up to limit of the addressee's delivered notices, newest first,
+// after the notice before (a ref of theirs; "" for the newest), and whether older ones
+// follow. The inbox is read a page at a time so that no notice falls out of it: notices
+// are never deleted, and a list cut at its newest 500 hid the older ones, legally
+// significant ones too, while the unread count still counted them. limit is at most
+// 500; a before that is not the addressee's notice is ErrNotFound.
+func (s *Service) InboxPage(ctx context.Context, subject, before string, limit int) (page []Notice, more bool, err error) {
+	if limit <= 0 || limit > maxInbox {
+		limit = maxInbox
+	}
+	q, args := inboxQuery, []any{subject, limit + 1}
+	if before != "" {
+		n, err := s.notice(ctx, s.db.QueryRowContext, subject, before)
+		if err != nil {
+			return nil, false, err
+		}
+		q, args = olderQuery, []any{subject, n.Seq, limit + 1}
+	}
+	if page, err = s.list(ctx, q, args...); err != nil {
+		return nil, false, err
+	}
+	if len(page) > limit {
+		return page[:limit], true, nil
+	}
+	return page, false, nil
 }
 
 // Since lists the addressee's notices delivered after seq, oldest first: what a live

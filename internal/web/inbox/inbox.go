@@ -47,7 +47,7 @@ var (
 
 // Notices is the notification point as this area sees it.
 type Notices interface {
-	Inbox(ctx context.Context, subject string) ([]notify.Notice, error)
+	InboxPage(ctx context.Context, subject, before string, limit int) ([]notify.Notice, bool, error)
 	Since(ctx context.Context, subject string, seq int64) ([]notify.Notice, error)
 	Unread(ctx context.Context, subject string) (count int, head int64, err error) // count ≤ notify.UnreadCap
 	Open(ctx context.Context, rd notify.Reader, ref string) (*notify.Opened, error)
@@ -71,6 +71,9 @@ type Config struct {
 	// VAPIDKey is the Web Push applicationServerKey (base64url); without it the
 	// settings page offers no browser notifications.
 	VAPIDKey string
+	// PageSize is how many notices a page of the inbox lists (default and at most
+	// 500); "Older notices" leads to the next page.
+	PageSize int
 	// PublicURL is Senim's public URL (the receipts' iss): the receipt page's hint
 	// names its JWK set, PublicURL/.well-known/jwks.json, in the command that verifies
 	// the receipt offline.
@@ -92,6 +95,9 @@ func Mount(s *web.Shell, cfg Config) error {
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 10 * time.Second
+	}
+	if cfg.PageSize <= 0 || cfg.PageSize > defaultPageSize {
+		cfg.PageSize = defaultPageSize
 	}
 	if err := s.Parse(views); err != nil {
 		return err
@@ -147,17 +153,33 @@ func rowOf(n *notify.Notice, lang string) row {
 	return row{Ref: n.Ref, Title: title, At: n.DeliveredAt, AtText: i18n.When(lang, n.DeliveredAt), Unread: n.State == notify.StateDelivered, Legal: n.Significant}
 }
 
+// defaultPageSize is Config.PageSize's default and bound.
+const defaultPageSize = 500
+
+// listData is a page of the inbox: its rows, newest first; Older names the last row
+// when older notices follow (the next page starts after it); Before is the notice this
+// page starts after ("" on the first page, which alone takes live rows).
+type listData struct {
+	Rows   []row
+	Older  string
+	Before string
+}
+
 func (a *area) list(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
-	list, err := a.cfg.Notices.Inbox(r.Context(), sess.Citizen.Ref())
+	before := r.URL.Query().Get("before")
+	list, more, err := a.cfg.Notices.InboxPage(r.Context(), sess.Citizen.Ref(), before, a.cfg.PageSize)
 	if err != nil {
 		return err
 	}
 	p := a.s.Page(w, r, sess)
-	rows := make([]row, 0, len(list))
+	d := listData{Rows: make([]row, 0, len(list)), Before: before}
 	for i := range list {
-		rows = append(rows, rowOf(&list[i], p.Lang))
+		d.Rows = append(d.Rows, rowOf(&list[i], p.Lang))
 	}
-	p.Data = rows
+	if more && len(list) > 0 {
+		d.Older = list[len(list)-1].Ref
+	}
+	p.Data = d
 	return a.s.Render(w, r, http.StatusOK, inboxV, p)
 }
 
