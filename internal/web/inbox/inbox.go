@@ -134,9 +134,13 @@ func SessionRef(sess *identity.Session) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// row is a notice in the list.
+// row is a notice in the list. Lang is the language of its title, which is not the
+// page's where a sent notice has no text in it (an English page lists a kk+ru notice
+// by its Russian title): the row says so, for screen readers and translators, as the
+// notice's own page does.
 type row struct {
 	Ref, Title string
+	Lang       string
 	At         time.Time
 	AtText     string
 	Unread     bool
@@ -144,13 +148,14 @@ type row struct {
 }
 
 func rowOf(n *notify.Notice, lang string) row {
-	title := n.Content(lang).Title
+	c := n.Content(lang)
+	title, tlang := c.Title, c.Lang
 	if n.Significant && n.State != notify.StateRead {
 		// The content opens only after the acknowledgement: until then the list names
 		// the sender, not the subject.
-		title = i18n.T(lang, "inbox.legal.from", n.Facts.SenderIn(lang))
+		title, tlang = i18n.T(lang, "inbox.legal.from", n.Facts.SenderIn(lang)), lang
 	}
-	return row{Ref: n.Ref, Title: title, At: n.DeliveredAt, AtText: i18n.When(lang, n.DeliveredAt), Unread: n.State == notify.StateDelivered, Legal: n.Significant}
+	return row{Ref: n.Ref, Title: title, Lang: tlang, At: n.DeliveredAt, AtText: i18n.When(lang, n.DeliveredAt), Unread: n.State == notify.StateDelivered, Legal: n.Significant}
 }
 
 // defaultPageSize is Config.PageSize's default and bound.
@@ -268,7 +273,7 @@ func (a *area) publicURL(r *http.Request) string {
 }
 
 // events streams "count" (the unread count) and "notice" (a newly delivered notice,
-// as {ref, title, at, unread, legal}: what the list's row shows) to the session's browser: at once, whenever a notice reaches
+// as {ref, title, lang, at, unread, legal}: what the list's row shows) to the session's browser: at once, whenever a notice reaches
 // this citizen in this process, and every Poll. The stream ends after StreamFor; the
 // browser's EventSource reconnects.
 func (a *area) events(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
@@ -320,7 +325,7 @@ func (a *area) events(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 			n := &fresh[i]
 			head = max(head, n.Seq)
 			rw := rowOf(n, lang)
-			b, _ := json.Marshal(map[string]any{"ref": rw.Ref, "title": rw.Title, "at": rw.AtText, "unread": rw.Unread, "legal": rw.Legal})
+			b, _ := json.Marshal(map[string]any{"ref": rw.Ref, "title": rw.Title, "lang": rw.Lang, "at": rw.AtText, "unread": rw.Unread, "legal": rw.Legal})
 			if err := send("notice", string(b)); err != nil {
 				return nil
 			}

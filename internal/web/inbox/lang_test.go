@@ -1,12 +1,15 @@
 package inbox
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/json"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,6 +20,7 @@ import (
 	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/store/storetest"
+	"github.com/senimkz/senim/internal/web"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
 
@@ -182,4 +186,55 @@ func TestUnreadBadgeAccessibleLabel(t *testing.T) {
 			t.Errorf("%s: the bare number is not hidden from screen readers", lang)
 		}
 	}
+}
+
+// A row of the inbox says the language of its title where it is not the page's: an
+// English page lists a kk+ru notice by its Russian title, which says lang="ru" (a
+// screen reader read it with English sounds), as the notice's own page does. A row in
+// the page's language — a Kazakh page, or the "legally significant notice from …" of
+// one not yet acknowledged — says nothing more. The live stream's row carries the
+// same language.
+func TestInboxRowLang(t *testing.T) {
+	h, svc, alice := mountSender(t)
+	plain := sendNamed(t, svc, alice.Session.Citizen.Ref(), revenue, false, kkRU)
+	legal := sendNamed(t, svc, alice.Session.Citizen.Ref(), revenue, true, kkRU)
+	rowOpen := func(n *notify.Notice) string { return `<a href="/inbox/` + n.Ref + `" id="notice-` + n.Ref + `"` }
+	for _, tc := range []struct{ page, plainAttr string }{{"en", ` lang="ru">Налог</a>`}, {"kk", `>Салық</a>`}, {"ru", `>Налог</a>`}} {
+		body := h.Get("/inbox?lang="+tc.page, alice).Body.String()
+		if !strings.Contains(body, rowOpen(plain)+tc.plainAttr) {
+			t.Errorf("%s page: the row of a kk+ru notice is not %q:\n%s", tc.page, rowOpen(plain)+tc.plainAttr, body)
+		}
+		if !strings.Contains(body, rowOpen(legal)+`>`) {
+			t.Errorf("%s page: the row of an unacknowledged notice, named in the page's language, says another:\n%s", tc.page, body)
+		}
+	}
+	// The live stream: the harness's citizen reads English.
+	srv := httptest.NewServer(h.Shell.Handler())
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/inbox/events?lang=en", nil)
+	req.AddCookie(&http.Cookie{Name: web.CookieSession, Value: alice.Token})
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() { // up to the first count
+		if strings.HasPrefix(sc.Text(), "data: ") {
+			break
+		}
+	}
+	live := sendNamed(t, svc, alice.Session.Citizen.Ref(), revenue, false, kkRU)
+	for sc.Scan() {
+		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok && strings.Contains(data, live.Ref) {
+			var row struct{ Title, Lang string }
+			if err := json.Unmarshal([]byte(data), &row); err != nil || row.Title != "Налог" || row.Lang != "ru" {
+				t.Errorf("live row %s: %+v, %v", data, row, err)
+			}
+			return
+		}
+	}
+	t.Errorf("no live row of %s: %v", live.Ref, sc.Err())
 }
