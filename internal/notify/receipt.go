@@ -335,6 +335,10 @@ var (
 	hashPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 )
 
+// ValidNoticeID reports whether id has the form of a notice's id: n_ and 22 base64url
+// characters.
+func ValidNoticeID(id string) bool { return refPattern.MatchString(id) && strings.HasPrefix(id, "n_") }
+
 // VerifyReceipt checks a read receipt offline: an ES256 JWS of typ ReceiptType whose
 // kid is in the JWK set, signed by that key, with every field well-formed. It returns
 // the claims; the caller compares them with what it expects (the notice, the content's
