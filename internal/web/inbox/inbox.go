@@ -196,8 +196,12 @@ type noticeData struct {
 	Sender   string
 	Received string
 	ReadBy   string // the read-by deadline, in Astana time, of a notice that has one
-	Verify   string // the command that verifies the receipt offline, where there is one
-	Link     string // where in the cabinet the notice's subject is (a consent)
+	// Deemed is when the policy deemed the notice delivered (issue 9: Austria and
+	// Germany deem on the third day), in Astana time, where it did: the sender's status
+	// says deemed_delivered from then, and the addressee is told so too.
+	Deemed string
+	Verify string // the command that verifies the receipt offline, where there is one
+	Link   string // where in the cabinet the notice's subject is (a consent)
 }
 
 func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
@@ -215,6 +219,9 @@ func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, o *no
 		Sender: o.Notice.Facts.SenderIn(p.Lang), Received: i18n.When(p.Lang, o.Notice.DeliveredAt), Link: o.Notice.Link()}
 	if !o.Notice.ReadBy.IsZero() {
 		d.ReadBy = i18n.When(p.Lang, o.Notice.ReadBy)
+	}
+	if !o.Notice.DeemedAt.IsZero() {
+		d.Deemed = i18n.When(p.Lang, o.Notice.DeemedAt)
 	}
 	if o.Receipt != nil {
 		d.Verify = "senim notify verify " + receiptFile(o.Receipt.ID) + " --jwks " + a.publicURL(r) + "/.well-known/jwks.json"

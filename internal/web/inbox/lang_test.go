@@ -116,12 +116,19 @@ func (namedOrg) OrganizationByBIN(_ context.Context, bin string) (*identity.Orga
 // API finds by IIN and senderBIN a state body with a sender permission.
 func mountSender(t *testing.T) (*webtest.Harness, *notify.Service, *webtest.Login) {
 	t.Helper()
+	h, svc, alice, _ := mountSenderClock(t)
+	return h, svc, alice
+}
+
+// mountSenderClock is mountSender with the service's clock, which the test may move.
+func mountSenderClock(t *testing.T) (*webtest.Harness, *notify.Service, *webtest.Login, *time.Time) {
+	t.Helper()
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	h := webtest.New(t)
 	alice := h.Citizen(iinAlice, "Alice")
-	now := time.Date(2026, 3, 2, 7, 30, 0, 0, time.UTC)
+	now := new(time.Date(2026, 3, 2, 7, 30, 0, 0, time.UTC))
 	svc, err := notify.New(notify.Config{DB: storetest.Open(t), Directory: noDir{}, Organizations: namedOrg{}, Signer: keySigner{priv},
-		Issuer: "https://senim.test", Citizens: citizensOf{iinAlice: alice}, Now: func() time.Time { return now }})
+		Issuer: "https://senim.test", Citizens: citizensOf{iinAlice: alice}, Now: func() time.Time { return *now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +138,7 @@ func mountSender(t *testing.T) (*webtest.Harness, *notify.Service, *webtest.Logi
 	if err := svc.SetSender(t.Context(), "admin:test", senderBIN, []string{"tax"}); err != nil {
 		t.Fatal(err)
 	}
-	return h, svc, alice
+	return h, svc, alice, now
 }
 
 var senderBIN = mkIIN("99014000001")
@@ -237,4 +244,38 @@ func TestInboxRowLang(t *testing.T) {
 		}
 	}
 	t.Errorf("no live row of %s: %v", live.Ref, sc.Err())
+}
+
+// rule DC-2: when the policy deems a legally significant notice delivered (the tax
+// category: on the third day unread, as Austria and Germany do), the sender's status
+// says deemed_delivered — and the addressee, who had no word of it, is now told on the
+// acknowledgement screen since when, in Astana time and the page's language, and on
+// the notice once opened. A notice not deemed delivered says nothing of it.
+func TestDeemedDeliveryShownToTheAddressee(t *testing.T) {
+	h, svc, alice, now := mountSenderClock(t)
+	deemed, fresh := submit(t, svc, nil, "k1"), (*notify.Accepted)(nil)
+	*now = now.Add(73 * time.Hour)
+	fresh = submit(t, svc, nil, "k2") // sent now: not deemed yet
+	if _, err := svc.Escalate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := svc.NoticeStatus(t.Context(), senderBIN, deemed.ID)
+	if err != nil || st.State != notify.StateDeemed || st.DeemedAt == nil {
+		t.Fatalf("the sender's status: %+v, %v", st, err)
+	}
+	for _, lang := range []string{"kk", "ru", "en"} {
+		want := i18n.T(lang, "inbox.deemed", i18n.When(lang, *st.DeemedAt))
+		body := html.UnescapeString(h.Get("/inbox/"+deemed.ID+"?lang="+lang, alice).Body.String())
+		if !strings.Contains(body, `id="acknowledge"`) || !strings.Contains(body, `id="ack-deemed"`) || !strings.Contains(body, want) ||
+			!strings.Contains(body, i18n.T(lang, "inbox.deemed.hint")) || !strings.Contains(body, "5 "+map[string]string{"kk": "наурыз", "ru": "марта", "en": "March"}[lang]) || !strings.Contains(body, "13:30") {
+			t.Errorf("%s: the acknowledgement screen does not say %q:\n%s", lang, want, body)
+		}
+		if body := h.Get("/inbox/"+fresh.ID+"?lang="+lang, alice).Body.String(); !strings.Contains(body, `id="acknowledge"`) || strings.Contains(body, `deemed`) {
+			t.Errorf("%s: a notice not deemed delivered says it is:\n%s", lang, body)
+		}
+	}
+	body := html.UnescapeString(h.Post("/inbox/"+deemed.ID+"/acknowledge?lang=ru", nil, alice).Body.String())
+	if !strings.Contains(body, `id="notice-deemed"`) || !strings.Contains(body, i18n.T("ru", "inbox.deemed", i18n.When("ru", *st.DeemedAt))) {
+		t.Errorf("the opened notice does not say since when it is deemed delivered:\n%s", body)
+	}
 }
