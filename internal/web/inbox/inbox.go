@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -107,6 +108,7 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("GET /inbox/events", web.Citizen(a.events))
 	s.Handle("GET /inbox/{ref}", web.Citizen(a.open))
 	s.Handle("POST /inbox/{ref}/acknowledge", web.Form(web.Citizen(a.acknowledge)))
+	s.Handle("GET /inbox/{ref}/acknowledge", web.Citizen(reopen))
 	s.Handle("GET /inbox/{ref}/receipt.json", web.Download(a.receipt))
 	s.Handle("GET /inbox/settings", web.Citizen(a.settings))
 	s.Handle("POST /inbox/settings", web.Form(web.Citizen(a.saveSettings)))
@@ -243,6 +245,16 @@ func (a *area) acknowledge(w http.ResponseWriter, r *http.Request, sess *identit
 	}
 	a.s.Badges(r, p) // after the read: the header's count changed
 	return a.render(w, r, p, o, "inbox.acknowledged")
+}
+
+// reopen answers the address the acknowledgement's answer is shown at, opened again
+// (a reload after a browser restart, the history, a bookmark): it sends the browser to
+// the notice's own page — its content once acknowledged, else the acknowledgement
+// screen. It never acknowledges: only the screen's button does (DC-2). Without it the
+// citizen got an English problem+json "Method not allowed".
+func reopen(w http.ResponseWriter, r *http.Request, _ *identity.Session) error {
+	http.Redirect(w, r, "/inbox/"+url.PathEscape(r.PathValue("ref")), http.StatusSeeOther)
+	return nil
 }
 
 func (a *area) receipt(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
