@@ -113,6 +113,7 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("GET /inbox/settings", web.Citizen(a.settings))
 	s.Handle("POST /inbox/settings", web.Form(web.Citizen(a.saveSettings)))
 	s.Handle("POST /inbox/settings/push/remove", web.Form(web.Citizen(a.removePush)))
+	s.Handle("GET /inbox/settings/push/remove", web.Citizen(toSettings))
 	s.Handle("POST /inbox/settings/push", web.Form(web.Citizen(a.subscribePush)))
 	s.Handle("GET /inbox/sw.js", web.Public(serveWorker))
 	s.Badge(web.Badge{ID: "nav-inbox", Href: "/inbox", Key: "nav.inbox", Label: "inbox.badge.label", Live: "/inbox/events", Cap: notify.UnreadCap,
@@ -414,6 +415,14 @@ func (a *area) saveSettings(w http.ResponseWriter, r *http.Request, sess *identi
 	}
 	p.Notice = "inbox.settings.saved"
 	return a.s.Render(w, r, http.StatusOK, prefsV, p)
+}
+
+// toSettings answers the address the answer of "turn off notifications in every
+// browser" is shown at, opened again: the settings page (it removes nothing; only the
+// form's button does).
+func toSettings(w http.ResponseWriter, r *http.Request, _ *identity.Session) error {
+	http.Redirect(w, r, "/inbox/settings", http.StatusSeeOther)
+	return nil
 }
 
 func (a *area) removePush(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {

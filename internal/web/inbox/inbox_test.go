@@ -477,3 +477,30 @@ func TestAcknowledgedAddressReopens(t *testing.T) {
 		t.Errorf("bob reached alice's notice: %d", page.Code)
 	}
 }
+
+// "Turn off notifications in every browser" shows its answer at
+// /inbox/settings/push/remove; opened again by address it answered an English
+// problem+json "Method not allowed". It now leads to the settings page, and removes
+// nothing: only the form's button does.
+func TestRemovePushAddressReopens(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	ua, _ := ecdh.P256().GenerateKey(rand.Reader)
+	auth := make([]byte, 16)
+	rand.Read(auth)
+	enc := base64.RawURLEncoding
+	sub := `{"endpoint":"https://push.example/send/abc","keys":{"p256dh":"` + enc.EncodeToString(ua.PublicKey().Bytes()) + `","auth":"` + enc.EncodeToString(auth) + `"}}`
+	if w := h.Post("/inbox/settings/push", url.Values{"subscription": {sub}}, alice); w.Code != http.StatusCreated {
+		t.Fatalf("subscribe: %d", w.Code)
+	}
+	w := h.Get("/inbox/settings/push/remove", alice)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/inbox/settings" {
+		t.Fatalf("GET remove: %d %q\n%s", w.Code, w.Header().Get("Location"), w.Body.String())
+	}
+	if subs, _ := svc.PushSubscriptions(t.Context(), alice.Session.Citizen.Ref()); len(subs) != 1 {
+		t.Errorf("opening the address removed the browsers: %+v", subs)
+	}
+	if w := h.Get("/inbox/settings/push/remove", nil); w.Code == http.StatusSeeOther && w.Header().Get("Location") == "/inbox/settings" {
+		t.Error("an anonymous visitor is sent to the settings, not to log in")
+	}
+}
