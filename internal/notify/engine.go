@@ -111,8 +111,8 @@ func (s *Service) enqueueWith(ctx context.Context, tx *store.Tx, noticeID int64,
 			continue
 		}
 		p := prefs[ch]
-		if ch == ChannelPush && !p.Subscribed {
-			continue
+		if ch == ChannelPush && !p.Subscribed || ch == ChannelEmail && !p.hasAddress() {
+			continue // nowhere to send it, even a legally significant notice
 		}
 		if !significant && !p.Enabled {
 			continue
