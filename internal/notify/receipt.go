@@ -54,7 +54,9 @@ type Opened struct {
 	Content *Content
 	// NeedsAcknowledgement: show the acknowledgement screen, not the content.
 	NeedsAcknowledgement bool
-	Receipt              *Receipt // the read receipt of an acknowledged notice
+	// Overdue: the notice's read-by deadline has passed (at the service's clock).
+	Overdue bool
+	Receipt *Receipt // the read receipt of an acknowledged notice
 }
 
 // Open opens the addressee's notice ref. Opening a notice that is not legally
@@ -71,7 +73,7 @@ func (s *Service) Open(ctx context.Context, rd Reader, ref string) (*Opened, err
 	if n.Significant {
 		rc, err := s.storedReceipt(ctx, rd.Subject, n)
 		if errors.Is(err, ErrNotAcknowledged) {
-			return &Opened{Notice: n, NeedsAcknowledgement: true}, nil
+			return &Opened{Notice: n, NeedsAcknowledgement: true, Overdue: !n.ReadBy.IsZero() && !s.cfg.Now().Before(n.ReadBy)}, nil
 		}
 		if err != nil {
 			return nil, err

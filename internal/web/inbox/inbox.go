@@ -199,6 +199,7 @@ type noticeData struct {
 	Sender   string
 	Received string
 	ReadBy   string // the read-by deadline, in Astana time, of a notice that has one
+	Overdue  bool   // that deadline has passed
 	// Deemed is when the policy deemed the notice delivered (issue 9: Austria and
 	// Germany deem on the third day), in Astana time, where it did: the sender's status
 	// says deemed_delivered from then, and the addressee is told so too.
@@ -218,7 +219,7 @@ func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 }
 
 func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, o *notify.Opened, notice string) error {
-	d := noticeData{Ref: o.Notice.Ref, Content: o.Content, Legal: o.Notice.Significant, Receipt: o.Receipt != nil,
+	d := noticeData{Ref: o.Notice.Ref, Content: o.Content, Legal: o.Notice.Significant, Receipt: o.Receipt != nil, Overdue: o.Overdue,
 		Sender: o.Notice.Facts.SenderIn(p.Lang), Received: i18n.When(p.Lang, o.Notice.DeliveredAt), Link: o.Notice.Link()}
 	if !o.Notice.ReadBy.IsZero() {
 		d.ReadBy = i18n.When(p.Lang, o.Notice.ReadBy)

@@ -279,3 +279,31 @@ func TestDeemedDeliveryShownToTheAddressee(t *testing.T) {
 		t.Errorf("the opened notice does not say since when it is deemed delivered:\n%s", body)
 	}
 }
+
+// rule DC-2: the acknowledgement screen of a notice whose read-by deadline has passed
+// no longer tells the citizen to read it by a date already gone ("Read it by 9 March"
+// on 12 March, while the SMS fallback told her that time had passed): it says the
+// time to read it ended, and when, in her language. Before the deadline — to the
+// last moment before it — it still says by when.
+func TestAcknowledgementAfterTheDeadline(t *testing.T) {
+	h, svc, alice, now := mountSenderClock(t)
+	readBy := time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC) // 05:00 in Astana
+	n := submit(t, svc, &readBy, "k1")
+	for _, tc := range []struct {
+		at      time.Time
+		overdue bool
+	}{{readBy.Add(-time.Second), false}, {readBy, true}, {readBy.Add(72 * time.Hour), true}} {
+		*now = tc.at
+		for _, lang := range []string{"kk", "ru", "en"} {
+			body := html.UnescapeString(h.Get("/inbox/"+n.ID+"?lang="+lang, alice).Body.String())
+			key, other := "inbox.ack.read_by", "inbox.ack.read_by_passed"
+			if tc.overdue {
+				key, other = other, key
+			}
+			want, not := i18n.T(lang, key, i18n.When(lang, readBy)), i18n.T(lang, other, i18n.When(lang, readBy))
+			if !strings.Contains(body, `id="acknowledge"`) || !strings.Contains(body, want) || strings.Contains(body, not) {
+				t.Errorf("%s at %s: the screen does not say %q alone:\n%s", lang, tc.at, want, body)
+			}
+		}
+	}
+}
