@@ -533,6 +533,11 @@ func validContent(content map[string]Text) error {
 		if len(t.Title) > maxTitle || len(t.Body) > maxBody {
 			return ErrContentTooLarge.WithDetail("content." + lang + ": a title is at most 200 bytes and a body at most 20000")
 		}
+		for field, text := range map[string]string{"title": t.Title, "body": t.Body} {
+			if r, at, bad := invalidChar(text); bad {
+				return ErrContentCharacter.WithDetail(fmt.Sprintf("content.%s.%s: %U at byte %d", lang, field, r, at))
+			}
+		}
 	}
 	for _, lang := range []string{"kk", "ru"} {
 		if _, ok := content[lang]; !ok {
@@ -540,6 +545,23 @@ func validContent(content map[string]Text) error {
 		}
 	}
 	return nil
+}
+
+// invalidChar finds the first character a notice's text may not hold: a control
+// character other than tab, line feed and carriage return (C0, DEL, C1), or a
+// bidirectional embedding, override or isolate (U+202A–U+202E, U+2066–U+2069), which
+// make what is shown differ in order from what the receipt's hash covers. The plain
+// direction marks (U+200E, U+200F) reorder nothing and pass.
+func invalidChar(s string) (rune, int, bool) {
+	for i, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+		case r < 0x20 || r >= 0x7f && r <= 0x9f,
+			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return r, i, true
+		}
+	}
+	return 0, 0, false
 }
 
 // Send accepts a message and delivers it to the addressee's inbox.
