@@ -97,7 +97,7 @@ func check(r *http.Request, reqBody []byte, rec *httptest.ResponseRecorder) stri
 	if err != nil {
 		// No such route or method: the answer must be a common problem (or, for a
 		// browser, the cabinet's page saying so).
-		if mt, _, _ := mime.ParseMediaType(rec.Header().Get("Content-Type")); mt == "text/html" && rec.Code == http.StatusNotFound {
+		if mt, _, _ := mime.ParseMediaType(rec.Header().Get("Content-Type")); mt == "text/html" && (rec.Code == http.StatusNotFound || rec.Code == http.StatusMethodNotAllowed) {
 			return ""
 		}
 		code := problemCode(rec)

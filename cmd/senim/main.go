@@ -58,7 +58,7 @@ Usage:
   senim log key list|rotate|retire|import    the log's signing keys (docs/log.md)
   senim archive seal|renew --tsa URL         evidence records of the archive (docs/archive.md)
   senim jobs [--data-dir DIR | --database-url URL]   the periodic jobs of senim serve: schedule, lease, last error
-  senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]   check a read receipt offline
+  senim notify verify RECEIPT --jwks URL|FILE [--log-key KEY|URL|FILE] [--iin IIN] [--notice ID]   check a read receipt offline
   senim confirm verify EVIDENCE --jwks URL|FILE --log-key KEY|URL|FILE [--iin IIN]   check a push confirmation's evidence offline
   senim docs verify FILE --jwks URL|FILE --key KEY|URL|FILE   check a "digital information" record offline
   senim admin ...          the authorized body's directories (see senim admin help)
@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if len(rest) > 0 && rest[0] == "verify" {
 			return verifycmd.Notify(ctx, rest[1:], stdout, stderr)
 		}
-		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--iin IIN]")
+		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--log-key KEY|URL|FILE] [--iin IIN] [--notice ID]")
 		return 2
 	case "confirm":
 		if len(rest) > 0 && rest[0] == "verify" {

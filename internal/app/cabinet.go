@@ -166,6 +166,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 		s.Handle(pattern, h)
 	})
 	s.NotFoundPage(sh.NotFound())
+	s.MethodNotAllowedPage(sh.MethodNotAllowed())
 	if ui == nil {
 		return pages, nil
 	}

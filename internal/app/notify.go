@@ -117,7 +117,7 @@ func (c recordedPush) Send(ctx context.Context, m notify.Outgoing) error {
 		}
 	}
 	for _, s := range m.Push {
-		c.log.Record(s.Endpoint, m.Title, strings.TrimSpace(strings.TrimSuffix(m.Text, m.URL)), m.URL, result)
+		c.log.Record(s.Endpoint, m.Title, notify.PushBody(m), m.URL, result)
 	}
 	return err
 }

@@ -124,3 +124,51 @@ func TestVerifyCmdLogProof(t *testing.T) {
 		t.Logf("%s: %s", tc.name, strings.TrimSpace(errb.String()))
 	}
 }
+
+// rule DC-2: a receipt cannot be passed off for another notice. `senim notify verify
+// --notice ID` says whether the receipt is of that notice: a genuine receipt of
+// another notice — valid signature, valid log proof — is invalid for this one (exit
+// 1), where without the flag the command said OK and left the comparison to whoever
+// read its output. An id that is no notice's is unusable (exit 2).
+func TestVerifyCmdNotice(t *testing.T) {
+	bundle, second, jwks, logKey, _ := notify.ReceiptWithLogForTest(t)
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o600)
+		return p
+	}
+	noticeOf := func(b []byte) string {
+		var rc notify.Receipt
+		json.Unmarshal(b, &rc)
+		c, err := notify.VerifyReceipt(rc.JWS, jwks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Notice
+	}
+	first, other := noticeOf(bundle), noticeOf(second)
+	if first == other {
+		t.Fatal("two receipts of one notice")
+	}
+	bundlePath, jwksPath := write("receipt.json", bundle), write("jwks.json", jwks)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		says string
+	}{
+		{"its notice", []string{bundlePath, "--jwks", jwksPath, "--notice", first}, 0, "the receipt is of the given notice"},
+		{"its notice, with the log", []string{bundlePath, "--jwks", jwksPath, "--log-key", logKey, "--notice", first}, 0, "the receipt is of the given notice"},
+		{"another notice", []string{bundlePath, "--jwks", jwksPath, "--notice", other}, 1, "INVALID: the receipt is of notice " + first + ", not " + other},
+		{"another notice, with the log", []string{bundlePath, "--jwks", jwksPath, "--log-key", logKey, "--notice", other}, 1, "not " + other},
+		{"not a notice id", []string{bundlePath, "--jwks", jwksPath, "--notice", "r_" + first[2:]}, 2, "is not a notice id"},
+		{"garbage", []string{bundlePath, "--jwks", jwksPath, "--notice", "x"}, 2, "is not a notice id"},
+	} {
+		var out, errb bytes.Buffer
+		code := verifycmd.Notify(t.Context(), tc.args, &out, &errb)
+		if code != tc.code || !strings.Contains(out.String()+errb.String(), tc.says) {
+			t.Errorf("%s: exit %d, want %d saying %q; %s%s", tc.name, code, tc.code, tc.says, out.String(), errb.String())
+		}
+	}
+}

@@ -111,8 +111,8 @@ func (s *Service) enqueueWith(ctx context.Context, tx *store.Tx, noticeID int64,
 			continue
 		}
 		p := prefs[ch]
-		if ch == ChannelPush && !p.Subscribed {
-			continue
+		if ch == ChannelPush && !p.Subscribed || ch == ChannelEmail && !p.hasAddress() {
+			continue // nowhere to send it, even a legally significant notice
 		}
 		if !significant && !p.Enabled {
 			continue
@@ -534,12 +534,27 @@ func (s *Service) escalateOne(ctx context.Context, u unread, now time.Time) (boo
 		fallbackUsed := u.readBy != 0 && c.FallbackChannel != ""
 		if fallbackUsed && !now.Before(store.FromMicros(u.readBy)) {
 			if _, ok := s.channels[c.FallbackChannel]; ok {
-				res, err := tx.ExecContext(ctx, `INSERT INTO notify_deliveries (notice_id, channel, purpose, state, next_at, created_at) VALUES (?, ?, 'fallback', 'pending', ?, ?)
-					ON CONFLICT (notice_id, channel, purpose) DO NOTHING`, u.id, c.FallbackChannel, store.Micros(now), store.Micros(now))
+				// An ordinary notice's fallback goes only where the citizen switched it
+				// on, as every other delivery of an ordinary notice does; else it is
+				// recorded skipped ("off"), once, so the sender's status says so and a
+				// channel switched on later does not bring an old deadline's message.
+				state, done, code := DeliveryPending, int64(0), ""
+				if !u.significant {
+					prefs, err := sendPrefs(ctx, tx, u.subject)
+					if err != nil {
+						return err
+					}
+					if p := prefs[c.FallbackChannel]; !p.Enabled || c.FallbackChannel == ChannelPush && !p.Subscribed {
+						state, done, code = DeliverySkipped, store.Micros(now), "off"
+					}
+				}
+				res, err := tx.ExecContext(ctx, `INSERT INTO notify_deliveries (notice_id, channel, purpose, state, next_at, created_at, done_at, last_error)
+					VALUES (?, ?, 'fallback', ?, ?, ?, ?, ?) ON CONFLICT (notice_id, channel, purpose) DO NOTHING`,
+					u.id, c.FallbackChannel, state, store.Micros(now), store.Micros(now), done, code)
 				if err != nil {
 					return err
 				}
-				if k, _ := res.RowsAffected(); k == 1 {
+				if k, _ := res.RowsAffected(); k == 1 && state == DeliveryPending {
 					took = true
 				}
 			} else {

@@ -28,6 +28,10 @@ var (
 	ErrContentEmpty = problem.New(http.StatusUnprocessableEntity, "notify.content.empty", "Each language needs a title and a body")
 	// ErrContentTooLarge: a title is at most 200 bytes, a body at most 20000.
 	ErrContentTooLarge = problem.New(http.StatusUnprocessableEntity, "notify.content.too_large", "A title is at most 200 bytes and a body at most 20000")
+	// ErrContentCharacter: a title or body holds a control character (other than tab
+	// and line breaks) or a bidirectional embedding, override or isolate, which would
+	// show the citizen a text other than the one the receipt covers.
+	ErrContentCharacter = problem.New(http.StatusUnprocessableEntity, "notify.content.invalid_character", "A title or body holds a control or bidirectional-override character")
 	// ErrSubjectInvalid: the subject's IIN is not a valid IIN.
 	ErrSubjectInvalid = problem.New(http.StatusUnprocessableEntity, "notify.subject.invalid", "The subject is not a valid IIN")
 	// ErrSubjectUnknown: no citizen with this IIN is known to Senim.

@@ -21,6 +21,7 @@ func TestInboxQueriesUseTheIndex(t *testing.T) {
 	}{
 		{"inbox", inboxQuery, []any{alice, maxInbox}, "USING INDEX notify_notices_inbox"},
 		{"since", sinceQuery, []any{alice, 7, maxInbox}, "USING INDEX notify_notices_inbox"},
+		{"older", olderQuery, []any{alice, 7, maxInbox}, "USING INDEX notify_notices_inbox"},
 		{"unread", unreadQuery, []any{alice, alice}, "USING COVERING INDEX notify_notices_inbox"},
 		{"notice and unread", noticeUnreadQuery, []any{alice, "n_x", alice}, "USING COVERING INDEX notify_notices_inbox"},
 		{"escalation", unreadPolicyQuery, []any{0, escalateBatch}, "USING INDEX notify_notices_pending"},

@@ -533,6 +533,11 @@ func validContent(content map[string]Text) error {
 		if len(t.Title) > maxTitle || len(t.Body) > maxBody {
 			return ErrContentTooLarge.WithDetail("content." + lang + ": a title is at most 200 bytes and a body at most 20000")
 		}
+		for field, text := range map[string]string{"title": t.Title, "body": t.Body} {
+			if r, at, bad := invalidChar(text); bad {
+				return ErrContentCharacter.WithDetail(fmt.Sprintf("content.%s.%s: %U at byte %d", lang, field, r, at))
+			}
+		}
 	}
 	for _, lang := range []string{"kk", "ru"} {
 		if _, ok := content[lang]; !ok {
@@ -540,6 +545,23 @@ func validContent(content map[string]Text) error {
 		}
 	}
 	return nil
+}
+
+// invalidChar finds the first character a notice's text may not hold: a control
+// character other than tab, line feed and carriage return (C0, DEL, C1), or a
+// bidirectional embedding, override or isolate (U+202A–U+202E, U+2066–U+2069), which
+// make what is shown differ in order from what the receipt's hash covers. The plain
+// direction marks (U+200E, U+200F) reorder nothing and pass.
+func invalidChar(s string) (rune, int, bool) {
+	for i, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+		case r < 0x20 || r >= 0x7f && r <= 0x9f,
+			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return r, i, true
+		}
+	}
+	return 0, 0, false
 }
 
 // Send accepts a message and delivers it to the addressee's inbox.
@@ -664,6 +686,9 @@ const maxInbox = 500
 const (
 	inboxQuery = `SELECT ` + noticeColumns + noticeFrom + ` WHERE subject = ? AND state <> 'accepted' ORDER BY id DESC LIMIT ?`
 	sinceQuery = `SELECT ` + noticeColumns + noticeFrom + ` WHERE subject = ? AND id > ? AND state <> 'accepted' ORDER BY id LIMIT ?`
+	// olderQuery is a page of the inbox: the notices before the seq of a notice the
+	// previous page ended with, newest first.
+	olderQuery = `SELECT ` + noticeColumns + noticeFrom + ` WHERE subject = ? AND id < ? AND state <> 'accepted' ORDER BY id DESC LIMIT ?`
 )
 
 // unreadQuery counts the unread notices newest first in the inbox index and stops at
@@ -682,6 +707,33 @@ const UnreadCap = 100
 // Inbox lists the addressee's delivered notices, newest first (at most 500).
 func (s *Service) Inbox(ctx context.Context, subject string) ([]Notice, error) {
 	return s.list(ctx, inboxQuery, subject, maxInbox)
+}
+
+// InboxPage lists up to limit of the addressee's delivered notices, newest first,
+// after the notice before (a ref of theirs; "" for the newest), and whether older ones
+// follow. The inbox is read a page at a time so that no notice falls out of it: notices
+// are never deleted, and a list cut at its newest 500 hid the older ones, legally
+// significant ones too, while the unread count still counted them. limit is at most
+// 500; a before that is not the addressee's notice is ErrNotFound.
+func (s *Service) InboxPage(ctx context.Context, subject, before string, limit int) (page []Notice, more bool, err error) {
+	if limit <= 0 || limit > maxInbox {
+		limit = maxInbox
+	}
+	q, args := inboxQuery, []any{subject, limit + 1}
+	if before != "" {
+		n, err := s.notice(ctx, s.db.QueryRowContext, subject, before)
+		if err != nil {
+			return nil, false, err
+		}
+		q, args = olderQuery, []any{subject, n.Seq, limit + 1}
+	}
+	if page, err = s.list(ctx, q, args...); err != nil {
+		return nil, false, err
+	}
+	if len(page) > limit {
+		return page[:limit], true, nil
+	}
+	return page, false, nil
 }
 
 // Since lists the addressee's notices delivered after seq, oldest first: what a live

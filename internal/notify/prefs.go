@@ -22,7 +22,14 @@ type Pref struct {
 	Enabled    bool
 	Address    string // e-mail only
 	Subscribed bool   // push only: she has at least one subscription
+	// addressed: e-mail only, she gave an address (sendPrefs reads whether, not which).
+	addressed bool
 }
+
+// hasAddress reports whether the citizen gave an address on this channel, where the
+// channel needs one she gives (e-mail); SMS numbers come from the mobile citizens
+// database and push from her subscriptions.
+func (p Pref) hasAddress() bool { return p.Address != "" || p.addressed }
 
 type querier func(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 
@@ -69,14 +76,16 @@ func loadPrefs(ctx context.Context, q querier, subject string) (map[string]Pref,
 // prepared (store's statement cache), where loadPrefs' two row sets are parsed anew
 // for every notice sent.
 func sendPrefs(ctx context.Context, tx *store.Tx, subject string) (map[string]Pref, error) {
-	var sms, email, push, subs int
+	var sms, email, addressed, push, subs int
 	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(CASE WHEN channel = 'sms' THEN enabled END), 0),
-		COALESCE(MAX(CASE WHEN channel = 'email' THEN enabled END), 0), COALESCE(MAX(CASE WHEN channel = 'push' THEN enabled END), 1),
-		(SELECT COUNT(*) FROM notify_push_subscriptions WHERE subject = ?) FROM notify_prefs WHERE subject = ?`, subject, subject).Scan(&sms, &email, &push, &subs)
+		COALESCE(MAX(CASE WHEN channel = 'email' THEN enabled END), 0), COALESCE(MAX(CASE WHEN channel = 'email' AND address <> '' THEN 1 END), 0),
+		COALESCE(MAX(CASE WHEN channel = 'push' THEN enabled END), 1),
+		(SELECT COUNT(*) FROM notify_push_subscriptions WHERE subject = ?) FROM notify_prefs WHERE subject = ?`, subject, subject).Scan(&sms, &email, &addressed, &push, &subs)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]Pref{ChannelSMS: {Enabled: sms != 0}, ChannelEmail: {Enabled: email != 0}, ChannelPush: {Enabled: push != 0, Subscribed: subs > 0}}, nil
+	return map[string]Pref{ChannelSMS: {Enabled: sms != 0}, ChannelEmail: {Enabled: email != 0, addressed: addressed != 0},
+		ChannelPush: {Enabled: push != 0, Subscribed: subs > 0}}, nil
 }
 
 // loadPrefsMany reads the preferences of several citizens in two queries (a batch of

@@ -55,6 +55,8 @@ type Opened struct {
 	// NeedsAcknowledgement: show the acknowledgement screen, not the content.
 	NeedsAcknowledgement bool
 	Receipt              *Receipt // the read receipt of an acknowledged notice
+	// Overdue: the notice's read-by deadline has passed (at the service's clock).
+	Overdue bool
 	// Reworded: Content is not what Receipt covers. Only a receipt issued before the
 	// content was kept with it (migration 0026) can be so, after a release reworded
 	// notices: its content is rendered again and no longer has the receipt's hash.
@@ -98,7 +100,7 @@ func (s *Service) open(ctx context.Context, rd Reader, n *Notice) (*Opened, erro
 	if n.Significant {
 		rc, err := s.storedReceipt(ctx, rd.Subject, n)
 		if errors.Is(err, ErrNotAcknowledged) {
-			return &Opened{Notice: n, NeedsAcknowledgement: true}, nil
+			return &Opened{Notice: n, NeedsAcknowledgement: true, Overdue: !n.ReadBy.IsZero() && !s.cfg.Now().Before(n.ReadBy)}, nil
 		}
 		if err != nil {
 			return nil, err
@@ -415,6 +417,10 @@ var (
 	refPattern  = regexp.MustCompile(`^[nr]_[A-Za-z0-9_-]{22}$`)
 	hashPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 )
+
+// ValidNoticeID reports whether id has the form of a notice's id: n_ and 22 base64url
+// characters.
+func ValidNoticeID(id string) bool { return refPattern.MatchString(id) && strings.HasPrefix(id, "n_") }
 
 // VerifyReceipt checks a read receipt offline: an ES256 JWS of typ ReceiptType whose
 // kid is in the JWK set, signed by that key, with every field well-formed. It returns

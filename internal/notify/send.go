@@ -159,10 +159,25 @@ func (s *Service) loadSender(ctx context.Context, bin string) (*sender, error) {
 			return nil, err
 		}
 	}
-	if len(snd.cats) > 0 {
-		if o, err := s.cfg.Organizations.OrganizationByBIN(ctx, bin); err == nil && o.Name != "" {
-			snd.name = o.Name
-			snd.names = pd.Titles{KK: o.Names.KK, RU: o.Names.RU, EN: o.Names.EN}
+	if len(snd.cats) == 0 {
+		return snd, nil
+	}
+	if o, err := s.cfg.Organizations.OrganizationByBIN(ctx, bin); err == nil && o.Name != "" {
+		snd.name = o.Name
+		snd.names = pd.Titles{KK: o.Names.KK, RU: o.Names.RU, EN: o.Names.EN}
+		return snd, nil
+	}
+	// A state body that identity does not name is often a data owner, which the
+	// authorized body's directory names in each language (as the notices of its
+	// reports do): the citizen reads its name, not its BIN.
+	owners, err := s.cfg.Directory.DataOwners(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("notify: data owners: %w", err)
+	}
+	for _, o := range owners {
+		if o.BIN == bin && o.Name != "" {
+			snd.name, snd.names = o.Name, o.Names
+			break
 		}
 	}
 	return snd, nil

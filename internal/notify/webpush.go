@@ -220,12 +220,23 @@ type PushChannel struct {
 // Name implements Channel.
 func (PushChannel) Name() string { return ChannelPush }
 
-// pushPayload is what the service worker receives: the title, the text and the link.
+// pushPayload is what the service worker receives: the title, the lines under it, the
+// link, and the language they are in (the notification's lang).
 type pushPayload struct {
 	ID    string `json:"id"`
 	Title string `json:"title"`
 	Body  string `json:"body"`
 	URL   string `json:"url"`
+	Lang  string `json:"lang,omitempty"`
+}
+
+// PushBody is what a push notification says under its title: the lines of m.Text
+// between the title and the link — that the notice is legally significant, where it is
+// — never the title again (the notification shows the title itself, and a body that
+// repeated it said everything twice) nor the link (the notification opens it).
+func PushBody(m Outgoing) string {
+	t := strings.TrimSpace(strings.TrimSuffix(m.Text, m.URL))
+	return strings.TrimSpace(strings.TrimPrefix(t, m.Title))
 }
 
 // Send implements Channel: one push per subscription. The delivery succeeds when at
@@ -234,7 +245,7 @@ func (c PushChannel) Send(ctx context.Context, m Outgoing) error {
 	if len(m.Push) == 0 {
 		return ErrNoAddress
 	}
-	payload, _ := json.Marshal(pushPayload{ID: m.ID, Title: m.Title, Body: strings.TrimSpace(strings.TrimSuffix(m.Text, m.URL)), URL: m.URL})
+	payload, _ := json.Marshal(pushPayload{ID: m.ID, Title: m.Title, Body: PushBody(m), URL: m.URL, Lang: m.Lang})
 	var errs []error
 	sent, gone := 0, 0
 	for _, sub := range m.Push {

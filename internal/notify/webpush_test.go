@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/senimkz/senim/internal/pd"
 )
 
 // The example of RFC 8291 §5 (and Appendix A): its keys, salt and message.
@@ -309,4 +311,42 @@ func FuzzPushSubscription(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A push notification says its title once. The notification shows the title, and its
+// body was the rest of the SMS text with the title again on its first line: an
+// ordinary notice said "Senim: a new notice from …" twice, a legally significant one
+// the title and then it again above "Legally significant …". The body is now only what
+// the title does not say, and the push says which language it is in.
+func TestPushSaysItsTitleOnce(t *testing.T) {
+	v := newVAPID(t)
+	d := newDevice(t, v)
+	ch := PushChannel{VAPID: v, Client: d.srv.Client()}
+	s := &Service{cfg: Config{Issuer: "https://senim.test"}}
+	names := pd.Titles{KK: "Мемлекеттік кірістер комитеті", RU: "Комитет государственных доходов", EN: "State Revenue Committee"}
+	for _, lang := range []string{"kk", "ru", "en"} {
+		for _, significant := range []bool{true, false} {
+			n := &Notice{Ref: "n_AAAAAAAAAAAAAAAAAAAAAA", Kind: KindMessage, Significant: significant, Facts: Facts{Sender: names.EN, SenderNames: names}}
+			m := s.outgoing(n, claimed{id: 3, purpose: PurposeNotice}, lang)
+			m.Push = []PushSubscription{d.sub}
+			if err := ch.Send(t.Context(), m); err != nil {
+				t.Fatal(err)
+			}
+			got := d.received()
+			p := got[len(got)-1]
+			want := ""
+			if significant {
+				want = texts[lang]["out.significant"]
+			}
+			if p.Title != m.Title || p.Body != want || strings.Contains(p.Body, p.Title) || p.URL != m.URL || p.Lang != lang {
+				t.Errorf("%s, legally significant %v: title %q, body %q (want %q), url %q, lang %q", lang, significant, p.Title, p.Body, want, p.URL, p.Lang)
+			}
+		}
+	}
+	// An automatic notice: its title names the event; nothing is left for the body.
+	a := &Notice{Ref: "n_BAAAAAAAAAAAAAAAAAAAAA", Kind: KindAccess}
+	m := s.outgoing(a, claimed{id: 4, purpose: PurposeNotice}, "kk")
+	if b := PushBody(m); b != "" || m.Title != "Senim: "+texts["kk"]["title.access"] {
+		t.Errorf("automatic notice: title %q, body %q", m.Title, b)
+	}
 }

@@ -172,6 +172,7 @@ var todo = map[string]string{
 	"notify.content.language_missing":      "Send content in both kk and ru (en is optional).",
 	"notify.content.language_unknown":      "Send content only under the keys kk, ru and en.",
 	"notify.content.empty":                 "Give every language a non-empty title and body.",
+	"notify.content.invalid_character":     "Remove the character the detail names (control characters other than tab and line breaks, and bidirectional embeddings, overrides and isolates U+202A–U+202E, U+2066–U+2069); send the text as it should be read.",
 	"notify.content.too_large":             "Shorten the title to 200 bytes and the body to 20000 bytes (UTF-8) in each language; link to longer text instead.",
 	"notify.subject.invalid":               "Send the addressee's 12-digit IIN with a valid check digit in subject_iin.",
 	"notify.subject.unknown":               "Check the IIN; Senim knows no citizen with it, so nobody would receive the notice.",

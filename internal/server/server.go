@@ -39,12 +39,19 @@ type Server struct {
 	metrics  *metrics
 	handler  http.Handler
 	page404  http.Handler // for browsers; nil: problem+json for everyone
+	page405  http.Handler // likewise, for a method the path does not serve
 	patterns []string     // as registered, for tests (Patterns)
 }
 
 // NotFoundPage sets the page a browser (Accept: text/html) gets for a URL no route
 // serves; API clients keep getting problem+json.
 func (s *Server) NotFoundPage(h http.Handler) { s.page404 = h }
+
+// MethodNotAllowedPage sets the page a browser (Accept: text/html) gets for a method a
+// path does not serve — typically the address of a form's answer opened again (a
+// restored tab, the history) — with the Allow header; API clients keep getting
+// problem+json.
+func (s *Server) MethodNotAllowedPage(h http.Handler) { s.page405 = h }
 
 // New returns a Server with no routes.
 func New(cfg Config) *Server {
@@ -114,6 +121,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	switch rec.status {
 	case http.StatusMethodNotAllowed:
 		w.Header().Set("Allow", rec.header.Get("Allow"))
+		if s.page405 != nil && strings.Contains(r.Header.Get("Accept"), "text/html") {
+			s.page405.ServeHTTP(w, r)
+			return
+		}
 		problem.Write(w, r, problem.MethodNotAllowed)
 	case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 		w.Header().Set("Location", rec.header.Get("Location"))

@@ -350,3 +350,26 @@ func TestNotFoundPageForBrowsers(t *testing.T) {
 		t.Errorf("API client: %d %v", res.StatusCode, m)
 	}
 }
+
+// TestMethodNotAllowedPageForBrowsers: a browser that asks with a method the path does
+// not serve — a form's answer opened again by its address — gets the cabinet's page,
+// with the Allow header; an API client still gets problem+json.
+func TestMethodNotAllowedPageForBrowsers(t *testing.T) {
+	s := newTestServer(t, nil)
+	s.HandleFunc("POST /form", func(w http.ResponseWriter, r *http.Request) error { return nil })
+	s.MethodNotAllowedPage(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		w.Write([]byte("<p>page</p>"))
+	}))
+	req := httptest.NewRequest("GET", "/form", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != 405 || rec.Body.String() != "<p>page</p>" || rec.Header().Get("Allow") != "POST" {
+		t.Errorf("browser: %d %q, Allow %q", rec.Code, rec.Body, rec.Header().Get("Allow"))
+	}
+	if res, m := do(t, s, "GET", "/form", ""); res.StatusCode != 405 || m["code"] != "http.method_not_allowed" || res.Header.Get("Allow") != "POST" {
+		t.Errorf("API client: %d %v", res.StatusCode, m)
+	}
+}

@@ -18,13 +18,15 @@ import (
 	"github.com/senimkz/senim/internal/cli"
 )
 
-// Notify is `senim notify verify RECEIPT --jwks URL|FILE [--log-key KEY|URL|FILE] [--iin IIN]`:
+// Notify is `senim notify verify RECEIPT --jwks URL|FILE [--log-key KEY|URL|FILE] [--iin IIN] [--notice ID]`:
 // it checks a read receipt offline against Senim's JWK set (a file, or fetched once
 // from a URL). RECEIPT is a file holding the compact JWS or the bundle the cabinet and
 // the sender download ({"receipt":..., "iin_salt":..., "log":...}); with --log-key it
 // also checks the bundle's audit-log proof: the checkpoint is signed by that key, the
 // receipt's notify.receipt.issued event is included in it and names this very JWS.
-// With --iin and a bundle it also checks that the receipt commits to that IIN.
+// With --iin and a bundle it also checks that the receipt commits to that IIN; with
+// --notice, that it is the receipt of that notice (a genuine receipt of another notice
+// is invalid: it proves nothing of this one).
 // Exit 0 valid, 1 invalid, 2 unusable.
 func Notify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("notify verify", flag.ContinueOnError)
@@ -32,12 +34,17 @@ func Notify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	jwksFlag := fs.String("jwks", "", "Senim's JWK set: a file, or an https:// (http:// for a local sandbox) URL such as https://senim.example/.well-known/jwks.json")
 	iin := fs.String("iin", "", "check that the receipt commits to this IIN (needs the bundle with its salt)")
 	logKey := fs.String("log-key", "", "the audit log's verifier key: as /log/key serves it, a file holding it, or that URL; check the bundle's inclusion proof")
+	notice := fs.String("notice", "", "check that the receipt is of this notice (its id, n_…, as the status API and the cabinet's address name it)")
 	pos, err := cli.Parse(fs, args, func(string) (string, bool) { return "", false }) // only what the command line says
 	if err != nil {
 		return exitUnusable
 	}
 	if len(pos) != 1 || *jwksFlag == "" {
-		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--log-key KEY|URL|FILE] [--iin IIN]")
+		fmt.Fprintln(stderr, "usage: senim notify verify RECEIPT --jwks URL|FILE [--log-key KEY|URL|FILE] [--iin IIN] [--notice ID]")
+		return exitUnusable
+	}
+	if *notice != "" && !notify.ValidNoticeID(*notice) {
+		fmt.Fprintf(stderr, "error: --notice %q is not a notice id (n_ and 22 base64url characters)\n", *notice)
 		return exitUnusable
 	}
 	raw, jwks, key, ok := load(ctx, stderr, pos[0], *jwksFlag, *logKey)
@@ -62,6 +69,11 @@ func Notify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "receipt %s: notice %s read at %s (%s, session %s), content sha256 %s (%s), issued by %s\n",
 		c.ID, c.Notice, c.ReadAt, c.AuthMethod, c.Session, c.ContentSHA256, c.Lang, c.Issuer)
+	if *notice != "" && c.Notice != *notice {
+		// A genuine receipt of another notice proves nothing of this one.
+		fmt.Fprintf(stderr, "INVALID: the receipt is of notice %s, not %s\n", c.Notice, *notice)
+		return exitInvalid
+	}
 	if key != nil {
 		lg, err := notify.VerifyReceiptLog(&bundle, c, key)
 		if err != nil {
@@ -80,6 +92,9 @@ func Notify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitInvalid
 		}
 		fmt.Fprintln(stdout, "the receipt commits to the given IIN")
+	}
+	if *notice != "" {
+		fmt.Fprintln(stdout, "the receipt is of the given notice")
 	}
 	fmt.Fprintln(stdout, "OK")
 	return exitOK

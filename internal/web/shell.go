@@ -173,6 +173,19 @@ func (s *Shell) NotFound() http.Handler {
 	})
 }
 
+// MethodNotAllowed is the page, in the session's language with the layout and a way
+// back, for a method the path does not serve (a form's answer opened again by its
+// address); the server shows it to browsers (server.MethodNotAllowedPage).
+func (s *Shell) MethodNotAllowed() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, err := s.session(r)
+		if err != nil {
+			sess = nil
+		}
+		s.Fail(w, r, sess, problem.MethodNotAllowed)
+	})
+}
+
 // IsStaff reports whether sess is a member of the authorized body's staff: someone who
 // logged in with an EDS employee certificate naming a regulator BIN.
 func (s *Shell) IsStaff(sess *identity.Session) bool {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -47,7 +48,7 @@ var (
 
 // Notices is the notification point as this area sees it.
 type Notices interface {
-	Inbox(ctx context.Context, subject string) ([]notify.Notice, error)
+	InboxPage(ctx context.Context, subject, before string, limit int) ([]notify.Notice, bool, error)
 	Since(ctx context.Context, subject string, seq int64) ([]notify.Notice, error)
 	Unread(ctx context.Context, subject string) (count int, head int64, err error) // count ≤ notify.UnreadCap
 	Open(ctx context.Context, rd notify.Reader, ref string) (*notify.Opened, error)
@@ -71,6 +72,9 @@ type Config struct {
 	// VAPIDKey is the Web Push applicationServerKey (base64url); without it the
 	// settings page offers no browser notifications.
 	VAPIDKey string
+	// PageSize is how many notices a page of the inbox lists (default and at most
+	// 500); "Older notices" leads to the next page.
+	PageSize int
 	// PublicURL is Senim's public URL (the receipts' iss): the receipt page's hint
 	// names its JWK set, PublicURL/.well-known/jwks.json, in the command that verifies
 	// the receipt offline.
@@ -93,6 +97,9 @@ func Mount(s *web.Shell, cfg Config) error {
 	if cfg.Poll <= 0 {
 		cfg.Poll = 10 * time.Second
 	}
+	if cfg.PageSize <= 0 || cfg.PageSize > defaultPageSize {
+		cfg.PageSize = defaultPageSize
+	}
 	if err := s.Parse(views); err != nil {
 		return err
 	}
@@ -101,10 +108,12 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("GET /inbox/events", web.Citizen(a.events))
 	s.Handle("GET /inbox/{ref}", web.Citizen(a.open))
 	s.Handle("POST /inbox/{ref}/acknowledge", web.Form(web.Citizen(a.acknowledge)))
+	s.Handle("GET /inbox/{ref}/acknowledge", web.Citizen(reopen))
 	s.Handle("GET /inbox/{ref}/receipt.json", web.Download(a.receipt))
 	s.Handle("GET /inbox/settings", web.Citizen(a.settings))
 	s.Handle("POST /inbox/settings", web.Form(web.Citizen(a.saveSettings)))
 	s.Handle("POST /inbox/settings/push/remove", web.Form(web.Citizen(a.removePush)))
+	s.Handle("GET /inbox/settings/push/remove", web.Citizen(toSettings))
 	s.Handle("POST /inbox/settings/push", web.Form(web.Citizen(a.subscribePush)))
 	s.Handle("GET /inbox/sw.js", web.Public(serveWorker))
 	s.Badge(web.Badge{ID: badgeID, Href: "/inbox", Key: "nav.inbox", Label: "inbox.badge.label", Live: "/inbox/events", Cap: notify.UnreadCap,
@@ -131,9 +140,13 @@ func SessionRef(sess *identity.Session) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// row is a notice in the list.
+// row is a notice in the list. Lang is the language of its title, which is not the
+// page's where a sent notice has no text in it (an English page lists a kk+ru notice
+// by its Russian title): the row says so, for screen readers and translators, as the
+// notice's own page does.
 type row struct {
 	Ref, Title string
+	Lang       string
 	At         time.Time
 	AtText     string
 	Unread     bool
@@ -141,26 +154,43 @@ type row struct {
 }
 
 func rowOf(n *notify.Notice, lang string) row {
-	title := n.Content(lang).Title
+	c := n.Content(lang)
+	title, tlang := c.Title, c.Lang
 	if n.Significant && n.State != notify.StateRead {
 		// The content opens only after the acknowledgement: until then the list names
 		// the sender, not the subject.
-		title = i18n.T(lang, "inbox.legal.from", n.Facts.SenderIn(lang))
+		title, tlang = i18n.T(lang, "inbox.legal.from", n.Facts.SenderIn(lang)), lang
 	}
-	return row{Ref: n.Ref, Title: title, At: n.DeliveredAt, AtText: i18n.When(lang, n.DeliveredAt), Unread: n.State == notify.StateDelivered, Legal: n.Significant}
+	return row{Ref: n.Ref, Title: title, Lang: tlang, At: n.DeliveredAt, AtText: i18n.When(lang, n.DeliveredAt), Unread: n.State == notify.StateDelivered, Legal: n.Significant}
+}
+
+// defaultPageSize is Config.PageSize's default and bound.
+const defaultPageSize = 500
+
+// listData is a page of the inbox: its rows, newest first; Older names the last row
+// when older notices follow (the next page starts after it); Before is the notice this
+// page starts after ("" on the first page, which alone takes live rows).
+type listData struct {
+	Rows   []row
+	Older  string
+	Before string
 }
 
 func (a *area) list(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
-	list, err := a.cfg.Notices.Inbox(r.Context(), sess.Citizen.Ref())
+	before := r.URL.Query().Get("before")
+	list, more, err := a.cfg.Notices.InboxPage(r.Context(), sess.Citizen.Ref(), before, a.cfg.PageSize)
 	if err != nil {
 		return err
 	}
 	p := a.s.Page(w, r, sess)
-	rows := make([]row, 0, len(list))
+	d := listData{Rows: make([]row, 0, len(list)), Before: before}
 	for i := range list {
-		rows = append(rows, rowOf(&list[i], p.Lang))
+		d.Rows = append(d.Rows, rowOf(&list[i], p.Lang))
 	}
-	p.Data = rows
+	if more && len(list) > 0 {
+		d.Older = list[len(list)-1].Ref
+	}
+	p.Data = d
 	return a.s.Render(w, r, http.StatusOK, inboxV, p)
 }
 
@@ -173,8 +203,13 @@ type noticeData struct {
 	Sender   string
 	Received string
 	ReadBy   string // the read-by deadline, in Astana time, of a notice that has one
-	Verify   string // the command that verifies the receipt offline, where there is one
-	Link     string // where in the cabinet the notice's subject is (a consent)
+	Overdue  bool   // that deadline has passed
+	// Deemed is when the policy deemed the notice delivered (issue 9: Austria and
+	// Germany deem on the third day), in Astana time, where it did: the sender's status
+	// says deemed_delivered from then, and the addressee is told so too.
+	Deemed string
+	Verify string // the command that verifies the receipt offline, where there is one
+	Link   string // where in the cabinet the notice's subject is (a consent)
 }
 
 func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
@@ -189,10 +224,13 @@ func (a *area) open(w http.ResponseWriter, r *http.Request, sess *identity.Sessi
 }
 
 func (a *area) render(w http.ResponseWriter, r *http.Request, p *web.Page, o *notify.Opened, notice string) error {
-	d := noticeData{Ref: o.Notice.Ref, Content: o.Content, Legal: o.Notice.Significant, Receipt: o.Receipt != nil, Reworded: o.Reworded,
+	d := noticeData{Ref: o.Notice.Ref, Content: o.Content, Legal: o.Notice.Significant, Receipt: o.Receipt != nil, Reworded: o.Reworded, Overdue: o.Overdue,
 		Sender: o.Notice.Facts.SenderIn(p.Lang), Received: i18n.When(p.Lang, o.Notice.DeliveredAt), Link: o.Notice.Link()}
 	if !o.Notice.ReadBy.IsZero() {
 		d.ReadBy = i18n.When(p.Lang, o.Notice.ReadBy)
+	}
+	if !o.Notice.DeemedAt.IsZero() {
+		d.Deemed = i18n.When(p.Lang, o.Notice.DeemedAt)
 	}
 	if o.Receipt != nil {
 		d.Verify = "senim notify verify " + receiptFile(o.Receipt.ID) + " --jwks " + a.publicURL(r) + "/.well-known/jwks.json"
@@ -215,6 +253,16 @@ func (a *area) acknowledge(w http.ResponseWriter, r *http.Request, sess *identit
 	p.Counted(badgeID, o.Unread) // counted after the read: the header's count changed
 	a.s.Badges(r, p)
 	return a.render(w, r, p, o, "inbox.acknowledged")
+}
+
+// reopen answers the address the acknowledgement's answer is shown at, opened again
+// (a reload after a browser restart, the history, a bookmark): it sends the browser to
+// the notice's own page — its content once acknowledged, else the acknowledgement
+// screen. It never acknowledges: only the screen's button does (DC-2). Without it the
+// citizen got an English problem+json "Method not allowed".
+func reopen(w http.ResponseWriter, r *http.Request, _ *identity.Session) error {
+	http.Redirect(w, r, "/inbox/"+url.PathEscape(r.PathValue("ref")), http.StatusSeeOther)
+	return nil
 }
 
 func (a *area) receipt(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
@@ -252,7 +300,7 @@ func (a *area) publicURL(r *http.Request) string {
 }
 
 // events streams "count" (the unread count) and "notice" (a newly delivered notice,
-// as {ref, title, at, unread, legal}: what the list's row shows) to the session's browser: at once, whenever a notice reaches
+// as {ref, title, lang, at, unread, legal}: what the list's row shows) to the session's browser: at once, whenever a notice reaches
 // this citizen in this process, and every Poll. The stream ends after StreamFor; the
 // browser's EventSource reconnects.
 func (a *area) events(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
@@ -304,7 +352,7 @@ func (a *area) events(w http.ResponseWriter, r *http.Request, sess *identity.Ses
 			n := &fresh[i]
 			head = max(head, n.Seq)
 			rw := rowOf(n, lang)
-			b, _ := json.Marshal(map[string]any{"ref": rw.Ref, "title": rw.Title, "at": rw.AtText, "unread": rw.Unread, "legal": rw.Legal})
+			b, _ := json.Marshal(map[string]any{"ref": rw.Ref, "title": rw.Title, "lang": rw.Lang, "at": rw.AtText, "unread": rw.Unread, "legal": rw.Legal})
 			if err := send("notice", string(b)); err != nil {
 				return nil
 			}
@@ -374,6 +422,14 @@ func (a *area) saveSettings(w http.ResponseWriter, r *http.Request, sess *identi
 	}
 	p.Notice = "inbox.settings.saved"
 	return a.s.Render(w, r, http.StatusOK, prefsV, p)
+}
+
+// toSettings answers the address the answer of "turn off notifications in every
+// browser" is shown at, opened again: the settings page (it removes nothing; only the
+// form's button does).
+func toSettings(w http.ResponseWriter, r *http.Request, _ *identity.Session) error {
+	http.Redirect(w, r, "/inbox/settings", http.StatusSeeOther)
+	return nil
 }
 
 func (a *area) removePush(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {

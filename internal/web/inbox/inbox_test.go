@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"html"
 	"net/http"
 	"net/http/httptest"
@@ -438,5 +439,68 @@ func TestInboxTimesAsPages(t *testing.T) {
 		if body := html.UnescapeString(h.Get("/inbox/"+n.Ref+"?lang="+lang, alice).Body.String()); !strings.Contains(body, want) {
 			t.Errorf("%s: the notice lacks %q:\n%s", lang, want, body)
 		}
+	}
+}
+
+// rule DC-2: the acknowledgement's answer is shown at /inbox/{ref}/acknowledge; opened
+// again by address (a browser restoring its tabs, the history, a bookmark) it answered
+// an English problem+json "Method not allowed" in place of the notice. It now leads to
+// the notice's page: the content once acknowledged, the acknowledgement screen before
+// — opening it never acknowledges, and another citizen still finds nothing there.
+func TestAcknowledgedAddressReopens(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice, bob := h.Citizen(iinAlice, "Alice"), h.Citizen(iinBob, "Bob")
+	n := send(t, svc, alice, true)
+	// Before the acknowledgement: the screen, and still no receipt.
+	w := h.Get("/inbox/"+n.Ref+"/acknowledge", alice)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/inbox/"+n.Ref {
+		t.Fatalf("GET acknowledge before: %d %q\n%s", w.Code, w.Header().Get("Location"), w.Body.String())
+	}
+	if page := h.Get(w.Header().Get("Location"), alice).Body.String(); !strings.Contains(page, `id="acknowledge"`) || strings.Contains(page, "summoned") {
+		t.Errorf("before the acknowledgement the address does not lead to the screen:\n%s", page)
+	}
+	if _, err := svc.Receipt(t.Context(), alice.Session.Citizen.Ref(), n.Ref); !errors.Is(err, notify.ErrNotAcknowledged) {
+		t.Fatalf("opening the address acknowledged the notice: %v", err)
+	}
+	h.Post("/inbox/"+n.Ref+"/acknowledge", nil, alice)
+	w = h.Get("/inbox/"+n.Ref+"/acknowledge", alice)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/inbox/"+n.Ref {
+		t.Fatalf("GET acknowledge after: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	if page := h.Get(w.Header().Get("Location"), alice).Body.String(); !strings.Contains(page, `id="receipt"`) || !strings.Contains(page, "You are summoned to court on 10 March.") {
+		t.Errorf("after the acknowledgement the address does not lead to the notice:\n%s", page)
+	}
+	// Bob: the address leads to a page that shows him nothing of alice's.
+	if w := h.Get("/inbox/"+n.Ref+"/acknowledge", bob); w.Code != http.StatusSeeOther {
+		t.Errorf("bob: %d", w.Code)
+	} else if page := h.Get(w.Header().Get("Location"), bob); page.Code != http.StatusNotFound || strings.Contains(page.Body.String(), "summoned") {
+		t.Errorf("bob reached alice's notice: %d", page.Code)
+	}
+}
+
+// "Turn off notifications in every browser" shows its answer at
+// /inbox/settings/push/remove; opened again by address it answered an English
+// problem+json "Method not allowed". It now leads to the settings page, and removes
+// nothing: only the form's button does.
+func TestRemovePushAddressReopens(t *testing.T) {
+	h, svc, _ := mount(t)
+	alice := h.Citizen(iinAlice, "Alice")
+	ua, _ := ecdh.P256().GenerateKey(rand.Reader)
+	auth := make([]byte, 16)
+	rand.Read(auth)
+	enc := base64.RawURLEncoding
+	sub := `{"endpoint":"https://push.example/send/abc","keys":{"p256dh":"` + enc.EncodeToString(ua.PublicKey().Bytes()) + `","auth":"` + enc.EncodeToString(auth) + `"}}`
+	if w := h.Post("/inbox/settings/push", url.Values{"subscription": {sub}}, alice); w.Code != http.StatusCreated {
+		t.Fatalf("subscribe: %d", w.Code)
+	}
+	w := h.Get("/inbox/settings/push/remove", alice)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/inbox/settings" {
+		t.Fatalf("GET remove: %d %q\n%s", w.Code, w.Header().Get("Location"), w.Body.String())
+	}
+	if subs, _ := svc.PushSubscriptions(t.Context(), alice.Session.Citizen.Ref()); len(subs) != 1 {
+		t.Errorf("opening the address removed the browsers: %+v", subs)
+	}
+	if w := h.Get("/inbox/settings/push/remove", nil); w.Code == http.StatusSeeOther && w.Header().Get("Location") == "/inbox/settings" {
+		t.Error("an anonymous visitor is sent to the settings, not to log in")
 	}
 }

@@ -1,12 +1,15 @@
 package inbox
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/json"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,6 +20,7 @@ import (
 	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/store/storetest"
+	"github.com/senimkz/senim/internal/web"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
 
@@ -112,12 +116,19 @@ func (namedOrg) OrganizationByBIN(_ context.Context, bin string) (*identity.Orga
 // API finds by IIN and senderBIN a state body with a sender permission.
 func mountSender(t *testing.T) (*webtest.Harness, *notify.Service, *webtest.Login) {
 	t.Helper()
+	h, svc, alice, _ := mountSenderClock(t)
+	return h, svc, alice
+}
+
+// mountSenderClock is mountSender with the service's clock, which the test may move.
+func mountSenderClock(t *testing.T) (*webtest.Harness, *notify.Service, *webtest.Login, *time.Time) {
+	t.Helper()
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	h := webtest.New(t)
 	alice := h.Citizen(iinAlice, "Alice")
-	now := time.Date(2026, 3, 2, 7, 30, 0, 0, time.UTC)
+	now := new(time.Date(2026, 3, 2, 7, 30, 0, 0, time.UTC))
 	svc, err := notify.New(notify.Config{DB: storetest.Open(t), Directory: noDir{}, Organizations: namedOrg{}, Signer: keySigner{priv},
-		Issuer: "https://senim.test", Citizens: citizensOf{iinAlice: alice}, Now: func() time.Time { return now }})
+		Issuer: "https://senim.test", Citizens: citizensOf{iinAlice: alice}, Now: func() time.Time { return *now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +138,7 @@ func mountSender(t *testing.T) (*webtest.Harness, *notify.Service, *webtest.Logi
 	if err := svc.SetSender(t.Context(), "admin:test", senderBIN, []string{"tax"}); err != nil {
 		t.Fatal(err)
 	}
-	return h, svc, alice
+	return h, svc, alice, now
 }
 
 var senderBIN = mkIIN("99014000001")
@@ -213,6 +224,119 @@ func TestRewordedReceiptSaysSo(t *testing.T) {
 		if w.Code != http.StatusOK || !strings.Contains(body, `id="receipt-reworded"`) || !strings.Contains(body, want) ||
 			!strings.Contains(body, `id="notice-content"`) {
 			t.Errorf("%s: %d, no note that the receipt covers another wording:\n%s", lang, w.Code, body)
+		}
+	}
+}
+
+// A row of the inbox says the language of its title where it is not the page's: an
+// English page lists a kk+ru notice by its Russian title, which says lang="ru" (a
+// screen reader read it with English sounds), as the notice's own page does. A row in
+// the page's language — a Kazakh page, or the "legally significant notice from …" of
+// one not yet acknowledged — says nothing more. The live stream's row carries the
+// same language.
+func TestInboxRowLang(t *testing.T) {
+	h, svc, alice := mountSender(t)
+	plain := sendNamed(t, svc, alice.Session.Citizen.Ref(), revenue, false, kkRU)
+	legal := sendNamed(t, svc, alice.Session.Citizen.Ref(), revenue, true, kkRU)
+	rowOpen := func(n *notify.Notice) string { return `<a href="/inbox/` + n.Ref + `" id="notice-` + n.Ref + `"` }
+	for _, tc := range []struct{ page, plainAttr string }{{"en", ` lang="ru">Налог</a>`}, {"kk", `>Салық</a>`}, {"ru", `>Налог</a>`}} {
+		body := h.Get("/inbox?lang="+tc.page, alice).Body.String()
+		if !strings.Contains(body, rowOpen(plain)+tc.plainAttr) {
+			t.Errorf("%s page: the row of a kk+ru notice is not %q:\n%s", tc.page, rowOpen(plain)+tc.plainAttr, body)
+		}
+		if !strings.Contains(body, rowOpen(legal)+`>`) {
+			t.Errorf("%s page: the row of an unacknowledged notice, named in the page's language, says another:\n%s", tc.page, body)
+		}
+	}
+	// The live stream: the harness's citizen reads English.
+	srv := httptest.NewServer(h.Shell.Handler())
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/inbox/events?lang=en", nil)
+	req.AddCookie(&http.Cookie{Name: web.CookieSession, Value: alice.Token})
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() { // up to the first count
+		if strings.HasPrefix(sc.Text(), "data: ") {
+			break
+		}
+	}
+	live := sendNamed(t, svc, alice.Session.Citizen.Ref(), revenue, false, kkRU)
+	for sc.Scan() {
+		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok && strings.Contains(data, live.Ref) {
+			var row struct{ Title, Lang string }
+			if err := json.Unmarshal([]byte(data), &row); err != nil || row.Title != "Налог" || row.Lang != "ru" {
+				t.Errorf("live row %s: %+v, %v", data, row, err)
+			}
+			return
+		}
+	}
+	t.Errorf("no live row of %s: %v", live.Ref, sc.Err())
+}
+
+// rule DC-2: when the policy deems a legally significant notice delivered (the tax
+// category: on the third day unread, as Austria and Germany do), the sender's status
+// says deemed_delivered — and the addressee, who had no word of it, is now told on the
+// acknowledgement screen since when, in Astana time and the page's language, and on
+// the notice once opened. A notice not deemed delivered says nothing of it.
+func TestDeemedDeliveryShownToTheAddressee(t *testing.T) {
+	h, svc, alice, now := mountSenderClock(t)
+	deemed, fresh := submit(t, svc, nil, "k1"), (*notify.Accepted)(nil)
+	*now = now.Add(73 * time.Hour)
+	fresh = submit(t, svc, nil, "k2") // sent now: not deemed yet
+	if _, err := svc.Escalate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := svc.NoticeStatus(t.Context(), senderBIN, deemed.ID)
+	if err != nil || st.State != notify.StateDeemed || st.DeemedAt == nil {
+		t.Fatalf("the sender's status: %+v, %v", st, err)
+	}
+	for _, lang := range []string{"kk", "ru", "en"} {
+		want := i18n.T(lang, "inbox.deemed", i18n.When(lang, *st.DeemedAt))
+		body := html.UnescapeString(h.Get("/inbox/"+deemed.ID+"?lang="+lang, alice).Body.String())
+		if !strings.Contains(body, `id="acknowledge"`) || !strings.Contains(body, `id="ack-deemed"`) || !strings.Contains(body, want) ||
+			!strings.Contains(body, i18n.T(lang, "inbox.deemed.hint")) || !strings.Contains(body, "5 "+map[string]string{"kk": "наурыз", "ru": "марта", "en": "March"}[lang]) || !strings.Contains(body, "13:30") {
+			t.Errorf("%s: the acknowledgement screen does not say %q:\n%s", lang, want, body)
+		}
+		if body := h.Get("/inbox/"+fresh.ID+"?lang="+lang, alice).Body.String(); !strings.Contains(body, `id="acknowledge"`) || strings.Contains(body, `deemed`) {
+			t.Errorf("%s: a notice not deemed delivered says it is:\n%s", lang, body)
+		}
+	}
+	body := html.UnescapeString(h.Post("/inbox/"+deemed.ID+"/acknowledge?lang=ru", nil, alice).Body.String())
+	if !strings.Contains(body, `id="notice-deemed"`) || !strings.Contains(body, i18n.T("ru", "inbox.deemed", i18n.When("ru", *st.DeemedAt))) {
+		t.Errorf("the opened notice does not say since when it is deemed delivered:\n%s", body)
+	}
+}
+
+// rule DC-2: the acknowledgement screen of a notice whose read-by deadline has passed
+// no longer tells the citizen to read it by a date already gone ("Read it by 9 March"
+// on 12 March, while the SMS fallback told her that time had passed): it says the
+// time to read it ended, and when, in her language. Before the deadline — to the
+// last moment before it — it still says by when.
+func TestAcknowledgementAfterTheDeadline(t *testing.T) {
+	h, svc, alice, now := mountSenderClock(t)
+	readBy := time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC) // 05:00 in Astana
+	n := submit(t, svc, &readBy, "k1")
+	for _, tc := range []struct {
+		at      time.Time
+		overdue bool
+	}{{readBy.Add(-time.Second), false}, {readBy, true}, {readBy.Add(72 * time.Hour), true}} {
+		*now = tc.at
+		for _, lang := range []string{"kk", "ru", "en"} {
+			body := html.UnescapeString(h.Get("/inbox/"+n.ID+"?lang="+lang, alice).Body.String())
+			key, other := "inbox.ack.read_by", "inbox.ack.read_by_passed"
+			if tc.overdue {
+				key, other = other, key
+			}
+			want, not := i18n.T(lang, key, i18n.When(lang, readBy)), i18n.T(lang, other, i18n.When(lang, readBy))
+			if !strings.Contains(body, `id="acknowledge"`) || !strings.Contains(body, want) || strings.Contains(body, not) {
+				t.Errorf("%s at %s: the screen does not say %q alone:\n%s", lang, tc.at, want, body)
+			}
 		}
 	}
 }

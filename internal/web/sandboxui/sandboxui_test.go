@@ -221,3 +221,23 @@ func TestPhoneDocument(t *testing.T) {
 		}
 	}
 }
+
+// A push whose notification has no text under its title (an ordinary notice: the
+// title says it all, notify.PushBody) is shown as its title and its link, line by
+// line, without an empty line between them; one with a text shows the three.
+func TestPushPageLines(t *testing.T) {
+	_, ui, _ := mount(t)
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	pushes := []sandbox.Push{{Service: "https://push.example", Title: "Senim: a new notice", URL: "https://senim.test/inbox/n_1", Result: "accepted", SentAt: at},
+		{Service: "https://push.example", Title: "Senim: another", Text: "Legally significant.", URL: "https://senim.test/inbox/n_2", Result: "accepted", SentAt: at}}
+	w := httptest.NewRecorder()
+	if err := ui.PushPage(w, httptest.NewRequest("GET", "/sandbox/push?lang=en", nil), pushes); err != nil {
+		t.Fatal(err)
+	}
+	page := w.Body.String()
+	for _, want := range []string{">Senim: a new notice\nhttps://senim.test/inbox/n_1</td>", ">Senim: another\nLegally significant.\nhttps://senim.test/inbox/n_2</td>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the push page does not show %q:\n%s", want, page)
+		}
+	}
+}

@@ -1,6 +1,6 @@
 // Senim's service worker for Web Push (served at /inbox/sw.js, scope /inbox/). A push
-// carries {id, title, body, url}: who sent a notice and where to read it, never the
-// notice itself. The notification opens the notice in the cabinet; only a link to this
+// carries {id, title, body, url, lang}: who sent a notice and where to read it, never
+// the notice itself, in the citizen's language. The notification opens the notice in the cabinet; only a link to this
 // origin is followed.
 "use strict";
 self.addEventListener("push", function (event) {
@@ -11,6 +11,7 @@ self.addEventListener("push", function (event) {
   event.waitUntil(self.registration.showNotification(title, {
     body: typeof data.body === "string" ? data.body : "",
     tag: typeof data.id === "string" ? data.id : undefined,
+    lang: typeof data.lang === "string" ? data.lang : "",
     data: { url: url }
   }));
 });
