@@ -372,3 +372,30 @@ func TestConsumeManyNotices(t *testing.T) {
 		}
 	})
 }
+
+// chunkLen splits any batch into multi-row INSERTs of insertChunk rows and then powers
+// of two: the rows add up, and at most eight statement texts are ever made.
+func TestChunkLen(t *testing.T) {
+	texts := map[int]bool{}
+	for n := 1; n <= 3*insertChunk+17; n++ {
+		sum := 0
+		for rest := n; rest > 0; {
+			c := chunkLen(rest)
+			if c < 1 || c > rest || c > insertChunk {
+				t.Fatalf("n=%d: chunk of %d rows with %d left", n, c, rest)
+			}
+			texts[c] = true
+			sum += c
+			rest -= c
+		}
+		if sum != n {
+			t.Fatalf("n=%d: chunks add up to %d", n, sum)
+		}
+	}
+	if len(texts) != 8 {
+		t.Errorf("%d chunk sizes, want 8 (128 and the powers of two below): %v", len(texts), texts)
+	}
+	if q := noticesInsert(3); strings.Count(q, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") != 3 || !strings.HasSuffix(q, "RETURNING id, event_id") {
+		t.Errorf("noticesInsert(3) = %s", q)
+	}
+}

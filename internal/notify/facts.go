@@ -257,6 +257,9 @@ func (s *Service) fromEvent(ctx context.Context, d *directory, ev store.Event) (
 		if f.Owner, err = s.org(ctx, d, pl.Owner); err != nil {
 			return pending{}, false, err
 		}
+		// The shared part above is made of these alone (and the batch's directory d):
+		// a field added to it must be added to the key (TestShareKeyCoversSharedFacts).
+		p.shareKey = strings.Join([]string{ev.Type, pl.Flow, pl.Code, pl.Initiator, pl.Owner, strings.Join(pl.Scope, "\x01")}, "\x00")
 	case pd.EvAccessNotice:
 		var pl releasedPayload
 		if err := json.Unmarshal(ev.Payload, &pl); err != nil {

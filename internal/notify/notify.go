@@ -9,6 +9,7 @@ import (
 	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/secret"
 	"log/slog"
+	"math/bits"
 	"strconv"
 	"strings"
 	"sync"
@@ -263,6 +264,10 @@ type pending struct {
 	kind        string
 	facts       Facts
 	significant bool
+	// shareKey, where set, names everything the shared part of facts was made of
+	// (within one batch's directory): notices with the same key have the same shared
+	// part, marshalled once per batch (prepareFacts).
+	shareKey string
 }
 
 // consume accepts the notices of a batch of events delivered to the inbox, in one
@@ -300,11 +305,15 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 	if len(ps) == 0 {
 		return nil
 	}
+	fr, err := s.prepareFacts(ps)
+	if err != nil {
+		return err
+	}
 	now := s.cfg.Now()
 	queued := false
 	var prefs map[string]map[string]Pref
-	var subjects, stored []string
-	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+	var subjects []string
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		queued = false
 		if len(s.channels) > 0 && prefs == nil {
 			var err error
@@ -314,11 +323,10 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 		}
 		subjects = subjects[:0]
 		fresh := map[string]bool{}
-		ids, digests, err := s.acceptDeliveredMany(ctx, tx, ps, now)
+		ids, err := s.acceptDeliveredMany(ctx, tx, ps, fr, now)
 		if err != nil {
 			return err
 		}
-		stored = digests
 		for i, p := range ps {
 			id := ids[i]
 			if id != 0 && !fresh[p.subject] {
@@ -355,7 +363,7 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 	if err != nil {
 		return err
 	}
-	s.facts.remember(stored)
+	s.facts.remember(fr.fresh)
 	for _, sub := range subjects {
 		s.hub.publish(sub)
 	}
@@ -375,60 +383,80 @@ func (s *Service) accept(ctx context.Context, tx *store.Tx, p pending, now time.
 // the inbox (the outbox consumer, whose transaction does both: one row write instead of
 // an insert and an update, each with its indexes), in multi-row INSERTs of up to
 // insertChunk rows (one statement instead of one per notice: under flow 2 the
-// per-statement cost was most of the consumer's), with their shared facts stored once
-// (storeFacts). ids[i] is ps[i]'s notice, 0 when its event already had one; digests
-// are the shared parts to remember once tx commits.
-func (s *Service) acceptDeliveredMany(ctx context.Context, tx *store.Tx, ps []pending, now time.Time) (ids []int64, digests []string, err error) {
+// per-statement cost was most of the consumer's), with their shared facts fr
+// (prepareFacts) stored once. ids[i] is ps[i]'s notice, 0 when its event already had one.
+func (s *Service) acceptDeliveredMany(ctx context.Context, tx *store.Tx, ps []pending, fr *factRows, now time.Time) (ids []int64, err error) {
 	for _, p := range ps {
 		if p.eventID <= 0 {
-			return nil, nil, fmt.Errorf("notify: accept: a pending notice without its event")
+			return nil, fmt.Errorf("notify: accept: a pending notice without its event")
 		}
 	}
-	fr, err := s.storeFacts(ctx, tx, ps)
-	if err != nil {
-		return nil, nil, err
+	if err := storeFacts(ctx, tx, fr); err != nil {
+		return nil, err
 	}
 	ids = make([]int64, len(ps))
-	at := map[int64]int{} // event id → index in ps
-	for start := 0; start < len(ps); start += insertChunk {
-		chunk := ps[start:min(start+insertChunk, len(ps))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO notify_notices (ref, subject, event_id, kind, facts, facts_ref, significant, state, created_at, delivered_at) VALUES `)
-		args := make([]any, 0, 10*len(chunk))
-		for i, p := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	at := make(map[int64]int, len(ps)) // event id → index in ps
+	for start := 0; start < len(ps); {
+		n := chunkLen(len(ps) - start)
+		args := make([]any, 0, 10*n)
+		for i, p := range ps[start : start+n] {
 			args = append(args, secret.OrderedRef("n_", now), p.subject, p.eventID, p.kind, fr.own[start+i], fr.refs[start+i], p.significant, StateDelivered, store.Micros(now), store.Micros(now))
 			at[p.eventID] = start + i
 		}
-		q.WriteString(` ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id`)
-		rows, err := tx.QueryContext(ctx, q.String(), args...)
-		if err != nil {
-			return nil, nil, fmt.Errorf("notify: accept: %w", err)
-		}
-		for rows.Next() {
+		err := tx.ScanRows(ctx, noticesInsert(n), args, func(rows *sql.Rows) error {
 			var id, ev int64
 			if err := rows.Scan(&id, &ev); err != nil {
-				rows.Close()
-				return nil, nil, fmt.Errorf("notify: accept: %w", err)
+				return err
 			}
 			if i, ok := at[ev]; ok {
 				ids[i] = id
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("notify: accept: %w", err)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, nil, fmt.Errorf("notify: accept: %w", err)
-		}
+		start += n
 	}
-	return ids, fr.fresh, nil
+	return ids, nil
 }
 
 // insertChunk bounds the rows of one multi-row INSERT of notices (10 parameters each,
 // well within both engines' limits).
 const insertChunk = 128
+
+// chunkLen is how many of rest rows the next multi-row INSERT takes: insertChunk, then
+// the largest power of two that fits. A batch of any size so uses one of eight
+// statement texts, each parsed once and then cached on SQLite's writer (parsing a
+// statement of a hundred rows cost as much as a tenth of the consumer's time when
+// every batch's last chunk had a text of its own).
+func chunkLen(rest int) int {
+	if rest >= insertChunk {
+		return insertChunk
+	}
+	return 1 << (bits.Len(uint(rest)) - 1)
+}
+
+// multiRow is prefix, n copies of tuple separated by commas, and suffix.
+func multiRow(prefix, tuple string, n int, suffix string) string {
+	var q strings.Builder
+	q.Grow(len(prefix) + n*(len(tuple)+2) + len(suffix))
+	q.WriteString(prefix)
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(tuple)
+	}
+	q.WriteString(suffix)
+	return q.String()
+}
+
+// noticesInsert is the statement inserting n delivered notices of events.
+func noticesInsert(n int) string {
+	return multiRow(`INSERT INTO notify_notices (ref, subject, event_id, kind, facts, facts_ref, significant, state, created_at, delivered_at) VALUES `,
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", n, ` ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id`)
+}
 
 func (s *Service) insertNotice(ctx context.Context, tx *store.Tx, p pending, state string, delivered int64, now time.Time) (int64, error) {
 	facts, err := json.Marshal(p.facts)

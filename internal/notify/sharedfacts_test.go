@@ -2,6 +2,7 @@ package notify
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -141,4 +142,86 @@ func TestConsumerSharesFacts(t *testing.T) {
 			t.Errorf("another owner: %d shared parts for %d notices, want 2 for 22", parts, rows)
 		}
 	})
+}
+
+// A batch's shared parts are marshalled once per shareKey (prepareFacts). The key must
+// name everything a token's shared part is made of: over token events that differ in
+// each field of the payload, one key never stands for two shared parts, the fields a
+// notice keeps as its own do not split the key, and prepareFacts gives what marshalling
+// every notice's part would.
+func TestShareKeyCoversSharedFacts(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		d, err := f.svc.loadDirectory(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := map[string]any{"jti": "j", "flow": "protocol", "initiator": binBank, "owner": binRegister,
+			"scope": []string{"identity"}, "code": "crim-proc", "purpose": "case 1"}
+		variants := []map[string]any{
+			{}, {"flow": "proactive"}, {"flow": "proactive", "code": "birth"}, {"flow": "sms"}, {"flow": "proactive", "code": ""}, {"code": "other"},
+			{"initiator": binRegister}, {"owner": binBank}, {"scope": []string{"address"}},
+			{"scope": []string{"identity", "address"}}, {"scope": []string{"address", "identity"}},
+			// the notice's own: the same key
+			{"purpose": "case 2"}, {"jti": "k"}, {"consent_id": "c_9"}, {"flow": "proactive", "consent_id": "c_8"},
+		}
+		var ps []pending
+		for i, v := range variants {
+			pl := map[string]any{}
+			maps.Copy(pl, base)
+			maps.Copy(pl, v)
+			raw, _ := json.Marshal(pl)
+			p, ok, err := f.svc.fromEvent(t.Context(), d, store.Event{ID: int64(100 + i), Type: pd.EvTokenIssued, Subject: alice, CreatedAt: f.now, Payload: raw})
+			if err != nil || !ok {
+				t.Fatalf("variant %v: %v %v", v, ok, err)
+			}
+			if p.shareKey == "" {
+				t.Fatalf("variant %v: no share key", v)
+			}
+			ps = append(ps, p)
+		}
+		sharedOf := func(p pending) string {
+			s, _ := p.facts.split()
+			b, _ := json.Marshal(s)
+			return string(b)
+		}
+		byKey := map[string]string{}
+		for i, p := range ps {
+			if prev, ok := byKey[p.shareKey]; ok && prev != sharedOf(p) {
+				t.Errorf("variant %v: its key stands for two shared parts:\n%s\n%s", variants[i], prev, sharedOf(p))
+			}
+			byKey[p.shareKey] = sharedOf(p)
+		}
+		if own := ps[len(ps)-4:]; own[0].shareKey != ps[0].shareKey || own[1].shareKey != ps[0].shareKey || own[2].shareKey != ps[0].shareKey {
+			t.Error("a field of the notice's own splits the key")
+		}
+		fr, err := f.svc.prepareFacts(ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range ps {
+			s, o := p.facts.split()
+			sb, _ := json.Marshal(s)
+			ob, _ := json.Marshal(o)
+			if fr.refs[i] != factsDigest(sb) || fr.own[i] != string(ob) {
+				t.Errorf("variant %v: prepareFacts gave %s %s, want %s %s", variants[i], fr.refs[i], fr.own[i], factsDigest(sb), ob)
+			}
+		}
+		if len(fr.fresh) != len(byKey)-countSame(byKey) || len(fr.fresh) != len(fr.bodies) {
+			t.Errorf("%d fresh parts (%d bodies) for %d distinct shared parts", len(fr.fresh), len(fr.bodies), len(byKey)-countSame(byKey))
+		}
+	})
+}
+
+// countSame is how many keys of m stand for a value another key has too.
+func countSame(m map[string]string) int {
+	seen := map[string]bool{}
+	n := 0
+	for _, v := range m {
+		if seen[v] {
+			n++
+		}
+		seen[v] = true
+	}
+	return n
 }

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -183,5 +185,72 @@ func TestReadStmtCache(t *testing.T) {
 	db.stmts.mu.Unlock()
 	if bad {
 		t.Error("invalid query cached")
+	}
+}
+
+// Tx.ScanRows: a multi-row INSERT … RETURNING runs from the writer's cached statement
+// after its first transaction, gives every row each time, and a scan error ends it
+// with that error and rolls the transaction back.
+func TestScanRowsCached(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	const ins = "INSERT INTO kv (k, v) VALUES (?, ?), (?, ?) ON CONFLICT (k) DO NOTHING RETURNING k, v"
+	cached := func() bool {
+		db.stmts.mu.Lock()
+		defer db.stmts.mu.Unlock()
+		return db.stmts.stmts[ins] != nil
+	}
+	put := func(a, b string) (got []string, err error) {
+		err = db.Tx(ctx, func(tx *Tx) error {
+			got = got[:0]
+			return tx.ScanRows(ctx, ins, []any{a, 1, b, 2}, func(rows *sql.Rows) error {
+				var k string
+				var v int
+				if err := rows.Scan(&k, &v); err != nil {
+					return err
+				}
+				got = append(got, k+"="+strconv.Itoa(v))
+				return nil
+			})
+		})
+		return got, err
+	}
+	for i, c := range []struct{ a, b, want string }{
+		{"a", "b", "[a=1 b=2]"},
+		{"c", "a", "[c=1]"}, // a is there: DO NOTHING returns no row for it
+		{"d", "e", "[d=1 e=2]"},
+	} {
+		got, err := put(c.a, c.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := fmt.Sprint(got); s != c.want {
+			t.Errorf("run %d: %s, want %s", i, s, c.want)
+		}
+		if !cached() {
+			t.Errorf("run %d: the statement is not cached after it", i)
+		}
+	}
+	boom := errors.New("boom")
+	err = db.Tx(ctx, func(tx *Tx) error {
+		return tx.ScanRows(ctx, ins, []any{"x", 1, "y", 2}, func(*sql.Rows) error { return boom })
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("scan error: %v", err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM kv WHERE k IN ('x', 'y')").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d rows of the failed transaction stored (%v)", n, err)
+	}
+	// The cached statement is usable after the failure.
+	if got, err := put("f", "g"); err != nil || fmt.Sprint(got) != "[f=1 g=2]" {
+		t.Fatalf("after a failure: %v %v", got, err)
 	}
 }

@@ -139,6 +139,31 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 	return tx.tx.QueryContext(ctx, tx.db.bind(query), convertArgs(args)...)
 }
 
+// ScanRows runs a query inside the transaction and calls scan for each row of its
+// result, which it closes before returning. As no result of query stays open, SQLite
+// uses the writer's cached statement for it, as ExecContext does (QueryContext cannot:
+// see stmtcache.go) — for queries a transaction runs often, a multi-row INSERT …
+// RETURNING say, whose parsing would otherwise be paid every time.
+func (tx *Tx) ScanRows(ctx context.Context, query string, args []any, scan func(*sql.Rows) error) error {
+	var rows *sql.Rows
+	var err error
+	if st := tx.cachedStmt(ctx, query); st != nil {
+		rows, err = st.QueryContext(ctx, convertArgs(args)...)
+	} else {
+		rows, err = tx.tx.QueryContext(ctx, tx.db.bind(query), convertArgs(args)...)
+	}
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // QueryRowContext runs a query returning at most one row inside the
 // transaction. On SQLite it uses the writer's cached statement for query (see
 // stmtcache.go): Scan the row before running the same query again in the
