@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
 	"github.com/senimkz/senim/verifier"
 )
@@ -21,7 +22,11 @@ import (
 // gives its public half, the JWK whose thumbprint is the kid and under which the
 // signature verifies; a kid Senim never had is ErrUnknownKey.
 func TestPublicJWKOutlivesTheJWKS(t *testing.T) {
-	f := newFixture(t, storetest.Open(t))
+	storetest.Run(t, func(t *testing.T, db *store.DB) { testPublicJWKOutlivesTheJWKS(t, db) })
+}
+
+func testPublicJWKOutlivesTheJWKS(t *testing.T, db *store.DB) {
+	f := newFixture(t, db)
 	jws, err := f.svc.SignJWS(t.Context(), "senim-read-receipt+jwt", []byte(`{"jti":"r_test"}`))
 	if err != nil {
 		t.Fatal(err)
