@@ -187,6 +187,11 @@ type App struct {
 var ErrKEKRequired = fmt.Errorf("%w: give --kek-file FILE (or SENIM_KEK_FILE): the log's signing key is kept in the database, sealed under that key; "+
 	"make one with `openssl rand -base64 32 > kek && chmod 600 kek` and give the same file to every node", keyring.ErrNoKEK)
 
+// pd.Service signs read receipts and confirmation evidence and gives the public key of
+// any key it ever signed with, so that their bundles carry it and stay verifiable after
+// the key has left the JWK set (docs/notify.md, "Receipts outlive their key").
+var _ notify.KeyPublisher = (*pd.Service)(nil)
+
 // LoadKEK returns the key-encryption key cfg names: its KEKFile, else in the
 // sandbox the public sandbox KEK; else ErrKEKRequired.
 func LoadKEK(cfg Config) (*keyring.KEK, error) {

@@ -29,6 +29,12 @@ type Evidence struct {
 	IINSalt string          `json:"iin_salt"` // base64url
 	Text    string          `json:"text"`
 	Log     json.RawMessage `json:"log"`
+	// Key is the public JWK of the key that signed JWS (its kid is the key's RFC 7638
+	// thumbprint), so that the evidence stays verifiable once that key has left
+	// /.well-known/jwks.json, a year after its retirement: VerifyEvidence then checks
+	// the signature under it, and Log — which binds the SHA-256 of this very JWS —
+	// vouches that Senim issued it. Absent when the Signer cannot say.
+	Key json.RawMessage `json:"key,omitempty"`
 }
 
 // Evidence returns the evidence package of c, answered without a signature.
@@ -58,7 +64,8 @@ func (s *Service) Evidence(ctx context.Context, c *Confirmation) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	ev := Evidence{Format: EvidenceFormat, JWS: jws, IINSalt: base64.RawURLEncoding.EncodeToString(salt), Text: c.Text[c.Lang], Log: bundle}
+	ev := Evidence{Format: EvidenceFormat, JWS: jws, IINSalt: base64.RawURLEncoding.EncodeToString(salt), Text: c.Text[c.Lang], Log: bundle,
+		Key: s.signingKey(ctx, jws)}
 	return json.MarshalIndent(ev, "", "  ")
 }
 
@@ -71,10 +78,14 @@ var (
 
 // Verified is what an evidence package proves.
 type Verified struct {
-	Claims     EvidenceClaims
-	Text       string
-	LogIndex   int64
-	Checkpoint auditlog.Checkpoint
+	Claims EvidenceClaims
+	// FromBundleKey: the signing key is not in the JWK set given; the signature was
+	// checked under the package's Key, and the log proof — which binds this very JWS —
+	// is what vouches for it.
+	FromBundleKey bool
+	Text          string
+	LogIndex      int64
+	Checkpoint    auditlog.Checkpoint
 }
 
 // VerifyEvidence checks an evidence package offline: the JWS is signed by a key of
@@ -82,6 +93,12 @@ type Verified struct {
 // its text_sha256; the log bundle verifies against the log's key, and its event is the
 // answer's confirm.push.answered whose payload names this request, this answer and the
 // SHA-256 of this very JWS. Errors are ErrEvidenceInvalid with the reason.
+//
+// Evidence is kept for years and its key leaves the JWK set a year after its
+// retirement: when the set does not hold the kid, the signature is checked under the
+// package's Key, whose RFC 7638 thumbprint must be the kid (notify.VerifyJWSWithKey).
+// The log proof, always required here, then vouches that Senim issued this very JWS; a
+// key alone — leaked in an emergency rotation, or made up — mints nothing that passes.
 func VerifyEvidence(b []byte, jwks []byte, logKey note.Verifier) (*Verified, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -89,7 +106,7 @@ func VerifyEvidence(b []byte, jwks []byte, logKey note.Verifier) (*Verified, err
 	if err := dec.Decode(&ev); err != nil || dec.More() || ev.Format != EvidenceFormat {
 		return nil, ErrEvidenceInvalid.WithDetail("not a " + EvidenceFormat + " package")
 	}
-	pb, err := notify.VerifyJWS(ev.JWS, EvidenceType, jwks)
+	pb, fromKey, err := notify.VerifyJWSWithKey(ev.JWS, EvidenceType, jwks, ev.Key)
 	if err != nil {
 		return nil, ErrEvidenceInvalid.WithDetail(err.Error())
 	}
@@ -138,7 +155,7 @@ func VerifyEvidence(b []byte, jwks []byte, logKey note.Verifier) (*Verified, err
 	if pl.Request != c.Request || pl.Decision != c.Decision || pl.TextSHA256 != c.TextSHA256 || pl.Evidence != c.ID || pl.EvidenceSHA256 != Hash(ev.JWS) {
 		return nil, ErrEvidenceInvalid.WithDetail("the log entry is about another answer or another JWS")
 	}
-	return &Verified{Claims: c, Text: ev.Text, LogIndex: lb.Index, Checkpoint: cp}, nil
+	return &Verified{Claims: c, FromBundleKey: fromKey, Text: ev.Text, LogIndex: lb.Index, Checkpoint: cp}, nil
 }
 
 // CheckCommit reports whether the evidence commits to iin with salt (base64url).
@@ -154,4 +171,23 @@ func IINSalt(b []byte) (string, error) {
 		return "", fmt.Errorf("not an evidence package: %w", err)
 	}
 	return ev.IINSalt, nil
+}
+
+// signingKey is the public JWK of the key that signed jws, for the package
+// (Evidence.Key); nil when the Signer is no notify.KeyPublisher or cannot say (logged:
+// the package is still good while the key is published, and a later download has it).
+func (s *Service) signingKey(ctx context.Context, jws string) json.RawMessage {
+	kp, ok := s.cfg.Signer.(notify.KeyPublisher)
+	if !ok {
+		return nil
+	}
+	kid, err := notify.KeyID(jws)
+	if err == nil {
+		var b []byte
+		if b, err = kp.PublicJWK(ctx, kid); err == nil {
+			return b
+		}
+	}
+	s.cfg.Logger.WarnContext(ctx, "confirm: the public key of evidence", "kid", kid, "error", err)
+	return nil
 }

@@ -172,3 +172,39 @@ func TestVerifyCmdNotice(t *testing.T) {
 		}
 	}
 }
+
+// rule DC-2: `senim notify verify` verifies a genuine receipt ten years after its key
+// was rotated out and left the JWK set — with the log's key, under the key the bundle
+// carries, and says so; without the log's key, or with one byte of the receipt
+// changed, it is invalid.
+func TestVerifyCmdAfterKeyLeft(t *testing.T) {
+	bundle, jwks, logKey := notify.ReceiptAfterKeyLeftForTest(t)
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o600)
+		return p
+	}
+	var rc notify.Receipt
+	json.Unmarshal(bundle, &rc)
+	i := strings.Index(rc.JWS, ".") + 5
+	rc.JWS = rc.JWS[:i] + map[bool]string{true: "A", false: "B"}[rc.JWS[i] != 'A'] + rc.JWS[i+1:]
+	changed, _ := json.Marshal(rc)
+	bundlePath, jwksPath := write("receipt.json", bundle), write("jwks.json", jwks)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"with the log's key", []string{bundlePath, "--jwks", jwksPath, "--log-key", logKey}, 0, "no longer in the JWK set"},
+		{"without it", []string{bundlePath, "--jwks", jwksPath}, 1, "give the log's key"},
+		{"one byte changed", []string{write("changed.json", changed), "--jwks", jwksPath, "--log-key", logKey}, 1, "INVALID"},
+	} {
+		var out, errb bytes.Buffer
+		code := verifycmd.Notify(t.Context(), tc.args, &out, &errb)
+		if code != tc.code || !strings.Contains(out.String()+errb.String(), tc.out) {
+			t.Errorf("%s: exit %d, want %d and %q; %s%s", tc.name, code, tc.code, tc.out, out.String(), errb.String())
+		}
+	}
+}

@@ -3,6 +3,7 @@ package notify
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/senimkz/senim/internal/store/storetest"
 )
@@ -65,4 +66,16 @@ func ReceiptInLangForTest(t *testing.T, lang string) (bundle, jwks []byte, conte
 	}
 	bundle, _ = json.Marshal(o.Receipt)
 	return bundle, f.key.jwks(), o.Content.Lang
+}
+
+// ReceiptAfterKeyLeftForTest returns a genuine receipt bundle, the JWK set published
+// ten years after its key was rotated out (it no longer lists the key) and the log's
+// verifier key.
+func ReceiptAfterKeyLeftForTest(t *testing.T) (bundle, jwks []byte, logKey string) {
+	f := newLongLived(t)
+	rc := f.receipt(t)
+	f.ring.rotate(t)
+	f.now = f.now.Add(10 * 365 * 24 * time.Hour)
+	bundle, _ = json.Marshal(rc)
+	return bundle, f.ring.jwks(), f.vkey
 }

@@ -79,7 +79,20 @@ func newSigner(t testing.TB) *keySigner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &keySigner{kid: "k-" + base64.RawURLEncoding.EncodeToString(func() []byte { b, _ := k.PublicKey.Bytes(); return b }()[1:7]), priv: k}
+	b, _ := k.PublicKey.Bytes()
+	enc := base64.RawURLEncoding
+	// The kid is the RFC 7638 thumbprint, as pd's.
+	sum := sha256.Sum256([]byte(`{"crv":"P-256","kty":"EC","x":"` + enc.EncodeToString(b[1:33]) + `","y":"` + enc.EncodeToString(b[33:]) + `"}`))
+	return &keySigner{kid: enc.EncodeToString(sum[:]), priv: k}
+}
+
+// jwk is the public JWK of the key, as pd.Service.PublicJWK gives it.
+func (k *keySigner) jwk() []byte {
+	b, _ := k.priv.PublicKey.Bytes()
+	enc := base64.RawURLEncoding
+	j, _ := json.Marshal(map[string]string{"kty": "EC", "crv": "P-256", "kid": k.kid, "alg": "ES256", "use": "sig",
+		"x": enc.EncodeToString(b[1:33]), "y": enc.EncodeToString(b[33:])})
+	return j
 }
 
 func (k *keySigner) SignJWS(_ context.Context, typ string, payload []byte) (string, error) {
@@ -97,11 +110,7 @@ func (k *keySigner) SignJWS(_ context.Context, typ string, payload []byte) (stri
 }
 
 func (k *keySigner) jwks() []byte {
-	b, _ := k.priv.PublicKey.Bytes()
-	enc := base64.RawURLEncoding
-	j, _ := json.Marshal(map[string]any{"keys": []map[string]string{{"kty": "EC", "crv": "P-256", "kid": k.kid, "alg": "ES256", "use": "sig",
-		"x": enc.EncodeToString(b[1:33]), "y": enc.EncodeToString(b[33:])}}})
-	return j
+	return []byte(`{"keys":[` + string(k.jwk()) + `]}`)
 }
 
 type fixture struct {

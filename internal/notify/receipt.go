@@ -145,6 +145,11 @@ type Receipt struct {
 	// Log is the audit log's evidence bundle of the receipt's notify.receipt.issued
 	// event (inclusion proof, signed checkpoint); absent until the log covers it.
 	Log json.RawMessage `json:"log,omitempty"`
+	// Key is the public JWK of the key that signed JWS (its kid is the key's RFC 7638
+	// thumbprint), so that the receipt stays verifiable once that key has left
+	// /.well-known/jwks.json — only together with Log, which proves that Senim issued
+	// this very JWS (VerifyReceiptBundle). Absent when the Signer cannot say.
+	Key json.RawMessage `json:"key,omitempty"`
 }
 
 // ReceiptClaims are the signed fields of a read receipt (rule DC-2).
@@ -270,7 +275,44 @@ func (s *Service) Receipt(ctx context.Context, subject, ref string) (*Receipt, e
 	if err != nil {
 		return nil, err
 	}
+	rc.Key = s.signingKey(ctx, rc.JWS)
 	return rc, s.attachLog(ctx, subject, rc)
+}
+
+// KeyPublisher is the optional part of a Signer (pd.Service) that gives the public JWK
+// of any key it ever signed with, retired or not.
+type KeyPublisher interface {
+	PublicJWK(ctx context.Context, kid string) ([]byte, error)
+}
+
+// signingKey is the public JWK of the key that signed jws, for the bundle (Receipt.Key);
+// nil when the Signer is no KeyPublisher or cannot say (logged: the bundle is still
+// good while the key is published, and a later download has it).
+func (s *Service) signingKey(ctx context.Context, jws string) json.RawMessage {
+	kp, ok := s.cfg.Signer.(KeyPublisher)
+	if !ok {
+		return nil
+	}
+	kid, err := KeyID(jws)
+	if err == nil {
+		var b []byte
+		if b, err = kp.PublicJWK(ctx, kid); err == nil {
+			return b
+		}
+	}
+	s.log.WarnContext(ctx, "notify: the public key of a receipt", "kid", kid, "error", err)
+	return nil
+}
+
+// KeyID returns the kid of a compact JWS's header, without verifying anything.
+func KeyID(compact string) (string, error) {
+	h, _, _ := strings.Cut(strings.TrimSpace(compact), ".")
+	hb, err := base64.RawURLEncoding.DecodeString(h)
+	var hd struct{ Kid string }
+	if err != nil || json.Unmarshal(hb, &hd) != nil || hd.Kid == "" {
+		return "", errors.New("not a compact JWS with a kid")
+	}
+	return hd.Kid, nil
 }
 
 // attachLog adds to rc the audit log's evidence bundle of its notify.receipt.issued
@@ -431,6 +473,57 @@ func VerifyReceipt(compact string, jwks []byte) (*ReceiptClaims, error) {
 	if err != nil {
 		return nil, ErrReceiptInvalid.WithDetail(err.Error()).WithCause(err)
 	}
+	return receiptClaims(pb)
+}
+
+// VerifiedReceipt is what VerifyReceiptBundle proves of a receipt bundle.
+type VerifiedReceipt struct {
+	Claims *ReceiptClaims
+	Kid    string
+	// FromBundleKey: the signing key is not in the JWK set given; the signature was
+	// checked under the bundle's Key, and Log proves that Senim issued this very JWS.
+	FromBundleKey bool
+	// Log is the checked audit-log proof; nil when no log key was given (and the key
+	// was in the JWK set).
+	Log *ReceiptLog
+}
+
+// VerifyReceiptBundle checks a receipt bundle offline, as `senim notify verify` does
+// (rule DC-2). The JWS is checked under its kid's key in jwks when the set holds it;
+// when it does not — the key retired and left /.well-known/jwks.json a year later,
+// while a receipt is kept for years — under the bundle's Key, whose RFC 7638
+// thumbprint must be the kid, and then only with logKey and a log proof that binds
+// this very JWS (VerifyReceiptLog): the log, whose retired keys still verify old
+// checkpoints, vouches that Senim issued it; a key alone, leaked or made up, vouches
+// for nothing. With logKey the log proof is checked whichever key signed.
+func VerifyReceiptBundle(rc *Receipt, jwks []byte, logKey note.Verifier) (*VerifiedReceipt, error) {
+	pb, fromKey, err := VerifyJWSWithKey(rc.JWS, ReceiptType, jwks, rc.Key)
+	if err != nil {
+		detail := err.Error()
+		if errors.Is(err, ErrKeyNotInSet) && len(rc.Key) == 0 {
+			detail += " (a bundle downloaded again carries its key, which the audit log proof makes usable)"
+		}
+		return nil, ErrReceiptInvalid.WithDetail(detail)
+	}
+	c, err := receiptClaims(pb)
+	if err != nil {
+		return nil, err
+	}
+	kid, _ := KeyID(rc.JWS)
+	v := &VerifiedReceipt{Claims: c, Kid: kid, FromBundleKey: fromKey}
+	if fromKey && logKey == nil {
+		return nil, ErrReceiptInvalid.WithDetail("the key " + kid + " is not in the JWK set: only the audit log can prove that Senim issued this receipt (give the log's key)")
+	}
+	if logKey != nil {
+		if v.Log, err = VerifyReceiptLog(rc, c, logKey); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// receiptClaims decodes and checks the claims of a receipt whose signature verified.
+func receiptClaims(pb []byte) (*ReceiptClaims, error) {
 	var c ReceiptClaims
 	dec := json.NewDecoder(strings.NewReader(string(pb)))
 	dec.DisallowUnknownFields()
@@ -466,34 +559,88 @@ func (c *ReceiptClaims) CheckCommit(salt, iin string) bool {
 // VerifyJWS checks a compact ES256 JWS of type typ offline against Senim's JWK set
 // (the set that verifies security tokens) and returns its payload. It is the
 // signature check shared by every artefact Senim signs with that key under its own
-// typ: read receipts here, confirmation evidence in internal/confirm.
+// typ: read receipts here, confirmation evidence in internal/confirm. A kid the set
+// does not hold is an error wrapping ErrKeyNotInSet.
 func VerifyJWS(compact, typ string, jwks []byte) ([]byte, error) {
+	pb, _, err := VerifyJWSWithKey(compact, typ, jwks, nil)
+	return pb, err
+}
+
+// ErrKeyNotInSet: the JWS names a key the given JWK set does not hold — a key retired
+// long enough ago to have left /.well-known/jwks.json, another Senim's, or no key of
+// Senim's at all.
+var ErrKeyNotInSet = errors.New("the key is not in the JWK set")
+
+// keyNotInSet is ErrKeyNotInSet with the kid and the reason in its text.
+type keyNotInSet string
+
+func (e keyNotInSet) Error() string        { return string(e) }
+func (e keyNotInSet) Is(target error) bool { return target == ErrKeyNotInSet }
+
+// VerifyJWSWithKey is VerifyJWS for evidence kept for years. When the kid is in jwks,
+// the signature is checked under that key (fromKey false). When it is not and key is a
+// public P-256 JWK whose RFC 7638 thumbprint is the kid (Senim's kids are), the
+// signature is checked under key and fromKey is true. The JWK carried with the
+// evidence proves nothing by itself — anyone can make a key and its thumbprint — so a
+// caller that gets fromKey must accept the JWS only with an audit-log proof that Senim
+// issued this very JWS (its SHA-256 in the logged event): the log, not the key, then
+// vouches for it (docs/notify.md, "Receipts outlive their key").
+func VerifyJWSWithKey(compact, typ string, jwks, key []byte) (payload []byte, fromKey bool, err error) {
 	keys, err := verifier.ParseJWKS(jwks)
 	if err != nil {
-		return nil, fmt.Errorf("the JWK set is unreadable: %w", err)
+		return nil, false, fmt.Errorf("the JWK set is unreadable: %w", err)
 	}
 	parts := strings.Split(strings.TrimSpace(compact), ".")
 	if len(parts) != 3 {
-		return nil, errors.New("not a compact JWS")
+		return nil, false, errors.New("not a compact JWS")
 	}
 	enc := base64.RawURLEncoding
 	hb, err1 := enc.DecodeString(parts[0])
 	pb, err2 := enc.DecodeString(parts[1])
 	sig, err3 := enc.DecodeString(parts[2])
 	if err1 != nil || err2 != nil || err3 != nil || len(sig) != 64 {
-		return nil, errors.New("not base64url, or not an ES256 signature")
+		return nil, false, errors.New("not base64url, or not an ES256 signature")
 	}
 	var h struct{ Alg, Kid, Typ string }
 	if err := json.Unmarshal(hb, &h); err != nil || h.Alg != "ES256" || h.Typ != typ || h.Kid == "" {
-		return nil, errors.New("the header must say alg ES256, typ " + typ + " and a kid")
+		return nil, false, errors.New("the header must say alg ES256, typ " + typ + " and a kid")
 	}
 	pub := keys[h.Kid]
 	if pub == nil {
-		return nil, errors.New("the key " + h.Kid + " is not in the JWK set")
+		if len(key) == 0 {
+			return nil, false, keyNotInSet("the key " + h.Kid + " is not in the JWK set")
+		}
+		if pub, err = thumbprintKey(key, h.Kid); err != nil {
+			return nil, false, keyNotInSet("the key " + h.Kid + " is not in the JWK set, and the key carried with it is not it: " + err.Error())
+		}
+		fromKey = true
 	}
 	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 	if !ecdsa.Verify(pub, sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
-		return nil, errors.New("the signature does not verify")
+		return nil, false, errors.New("the signature does not verify")
 	}
-	return pb, nil
+	return pb, fromKey, nil
+}
+
+// thumbprintKey parses a public P-256 JWK and checks that its RFC 7638 thumbprint —
+// computed from the parsed point, whatever the JWK's own kid member says — is kid.
+func thumbprintKey(jwk []byte, kid string) (*ecdsa.PublicKey, error) {
+	keys, err := verifier.ParseJWKS([]byte(`{"keys":[` + string(jwk) + `]}`))
+	if err != nil || len(keys) != 1 {
+		return nil, errors.New("not a P-256 JWK")
+	}
+	var pub *ecdsa.PublicKey
+	for _, k := range keys {
+		pub = k
+	}
+	b, err := pub.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	enc := base64.RawURLEncoding
+	sum := sha256.Sum256([]byte(`{"crv":"P-256","kty":"EC","x":"` + enc.EncodeToString(b[1:33]) + `","y":"` + enc.EncodeToString(b[33:65]) + `"}`))
+	if enc.EncodeToString(sum[:]) != kid {
+		return nil, errors.New("its thumbprint is not the kid")
+	}
+	return pub, nil
 }

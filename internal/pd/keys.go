@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -304,4 +305,33 @@ func (k localKeys) Key(ctx context.Context, kid string) (*ecdsa.PublicKey, error
 		}
 	}
 	return nil, verifier.ErrUnknownKey
+}
+
+// PublicJWK returns the public JWK (RFC 7517) of the signing key kid, whether it is
+// active, published ahead, retired or retired so long ago that the JWK set no longer
+// lists it: keys are never deleted from pd_signing_keys. Evidence meant to be kept for
+// years (read receipts, confirmation evidence) carries it, so that it stays verifiable
+// after its key has left /.well-known/jwks.json; its kid is the key's RFC 7638
+// thumbprint, so the JWK cannot be swapped for another. It is not a statement that the
+// key is still trusted: a verifier that meets a key no longer in the set must prove
+// Senim's issuance from the audit log (docs/notify.md). verifier.ErrUnknownKey when
+// Senim never had the key.
+func (s *Service) PublicJWK(ctx context.Context, kid string) ([]byte, error) {
+	var der []byte
+	err := s.db.QueryRowContext(ctx, `SELECT private FROM pd_signing_keys WHERE kid = ?`, kid).Scan(&der)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, verifier.ErrUnknownKey
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("pd: signing key %s: %w", kid, err)
+	}
+	ec, ok := p.(*ecdsa.PrivateKey)
+	if !ok || ec.Curve != elliptic.P256() {
+		return nil, fmt.Errorf("pd: signing key %s is not P-256", kid)
+	}
+	return json.Marshal(jwkOf(&ec.PublicKey))
 }

@@ -24,6 +24,9 @@ import (
 // the sender download ({"receipt":..., "iin_salt":..., "log":...}); with --log-key it
 // also checks the bundle's audit-log proof: the checkpoint is signed by that key, the
 // receipt's notify.receipt.issued event is included in it and names this very JWS.
+// A receipt whose key has left the JWK set (a year after its retirement; receipts are
+// kept for years) is checked under the key its bundle carries, and valid only with
+// --log-key and that proof; the output says which key checked it.
 // With --iin and a bundle it also checks that the receipt commits to that IIN; with
 // --notice, that it is the receipt of that notice (a genuine receipt of another notice
 // is invalid: it proves nothing of this one).
@@ -58,14 +61,20 @@ func Notify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "INVALID: the file is neither a receipt nor a receipt bundle")
 			return exitInvalid
 		}
-		compact, salt = bundle.JWS, bundle.IINSalt
+		salt = bundle.IINSalt
 	} else {
 		bundle.JWS = compact
 	}
-	c, err := notify.VerifyReceipt(compact, jwks)
+	v, err := notify.VerifyReceiptBundle(&bundle, jwks, key)
 	if err != nil {
 		fmt.Fprintln(stderr, "INVALID:", err)
 		return exitInvalid
+	}
+	c := v.Claims
+	if v.FromBundleKey {
+		fmt.Fprintf(stdout, "signed by key %s, no longer in the JWK set: checked under the key the bundle carries, which the audit log proof binds to this very receipt\n", v.Kid)
+	} else {
+		fmt.Fprintf(stdout, "signed by key %s of the JWK set\n", v.Kid)
 	}
 	fmt.Fprintf(stdout, "receipt %s: notice %s read at %s (%s, session %s), content sha256 %s (%s), issued by %s\n",
 		c.ID, c.Notice, c.ReadAt, c.AuthMethod, c.Session, c.ContentSHA256, c.Lang, c.Issuer)
@@ -74,12 +83,7 @@ func Notify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "INVALID: the receipt is of notice %s, not %s\n", c.Notice, *notice)
 		return exitInvalid
 	}
-	if key != nil {
-		lg, err := notify.VerifyReceiptLog(&bundle, c, key)
-		if err != nil {
-			fmt.Fprintln(stderr, "INVALID:", err)
-			return exitInvalid
-		}
+	if lg := v.Log; lg != nil {
 		fmt.Fprintf(stdout, "logged at index %d of %s, checkpoint size %d\n", lg.Index, lg.Checkpoint.Origin, lg.Checkpoint.Size)
 	}
 	if *iin != "" {
