@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -188,6 +189,16 @@ func TestSendingAPI(t *testing.T) {
 		c, err := VerifyReceipt(rc.body["receipt"].(string), a.key.jwks())
 		if err != nil || c.Notice != id || !c.CheckCommit(rc.body["iin_salt"].(string), iinAlice) {
 			t.Errorf("the sender's copy does not verify for alice's IIN: %+v %v", c, err)
+		}
+		// rule DC-2: the sender sees what the receipt covers — the content as shown,
+		// with the line Senim adds naming the sender — and the bundle checks it.
+		var bundle Receipt
+		if err := json.Unmarshal(rc.raw, &bundle); err != nil {
+			t.Fatal(err)
+		}
+		v, err := VerifyReceiptBundle(&bundle, a.key.jwks(), nil)
+		if err != nil || v.Content == nil || v.Content.Hash() != c.ContentSHA256 || !reflect.DeepEqual(v.Content, o.Content) {
+			t.Errorf("the sender's bundle does not carry the content shown: %+v %v", v, err)
 		}
 		// A receipt is for its notice only: another notice's id is refused by the check.
 		r2 := a.do(t, binTax, "POST", "/v1/notices", "k-2", submission(iinBob))

@@ -208,3 +208,60 @@ func TestVerifyCmdAfterKeyLeft(t *testing.T) {
 		}
 	}
 }
+
+// rule DC-2: the bundle carries the content as it was shown, and `senim notify verify`
+// prints it — only if it is the content the receipt covers: a changed letter, another
+// content or the same content written in another form make the bundle invalid; a
+// re-indented bundle and a bundle without content are checked as before.
+func TestVerifyCmdContent(t *testing.T) {
+	bundle, _, jwks, logKey, _ := notify.ReceiptWithLogForTest(t)
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o600)
+		return p
+	}
+	var rc notify.Receipt
+	json.Unmarshal(bundle, &rc)
+	if rc.Content == "" {
+		t.Fatalf("the bundles carry no content: %s", bundle)
+	}
+	var shown notify.Content
+	if err := json.Unmarshal([]byte(rc.Content), &shown); err != nil {
+		t.Fatal(err)
+	}
+	enc := func(r notify.Receipt) []byte { b, _ := json.Marshal(r); return b }
+	changed, swapped, reformed, none := rc, rc, rc, rc
+	changed.Content = strings.Replace(rc.Content, shown.Title, shown.Title+".", 1)
+	other, _ := json.Marshal(notify.Content{Lang: "en", Title: "Summons", Body: []string{"You are summoned."}})
+	swapped.Content = string(other)
+	reformed.Content = strings.Replace(rc.Content, `","title":`, `", "title":`, 1)
+	none.Content = ""
+	jwksPath := write("jwks.json", jwks)
+	for _, tc := range []struct {
+		name string
+		file []byte
+		code int
+	}{
+		{"as downloaded", bundle, 0},
+		{"re-indented bundle", func() []byte { b, _ := json.MarshalIndent(rc, "", "\t"); return b }(), 0},
+		{"a letter changed", enc(changed), 1},
+		{"another content", enc(swapped), 1},
+		{"the same content in another form", enc(reformed), 1},
+		{"no content", enc(none), 0},
+	} {
+		var out, errb bytes.Buffer
+		code := verifycmd.Notify(t.Context(), []string{write(strings.ReplaceAll(tc.name, " ", "_")+".json", tc.file), "--jwks", jwksPath, "--log-key", logKey}, &out, &errb)
+		if code != tc.code {
+			t.Errorf("%s: exit %d, want %d; %s%s", tc.name, code, tc.code, out.String(), errb.String())
+			continue
+		}
+		printed := strings.Contains(out.String(), "content shown ("+shown.Lang+")") && strings.Contains(out.String(), shown.Title)
+		if tc.code == 0 && printed != (tc.name != "no content") {
+			t.Errorf("%s: content printed %v: %s", tc.name, printed, out.String())
+		}
+		if tc.code == 1 && !strings.Contains(errb.String(), "content") {
+			t.Errorf("%s: %q does not say the content is wrong", tc.name, errb.String())
+		}
+	}
+}

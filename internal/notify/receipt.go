@@ -150,6 +150,13 @@ type Receipt struct {
 	// /.well-known/jwks.json — only together with Log, which proves that Senim issued
 	// this very JWS (VerifyReceiptBundle). Absent when the Signer cannot say.
 	Key json.RawMessage `json:"key,omitempty"`
+	// Content is the content as it was shown, in the very JSON whose SHA-256 the
+	// receipt's content_sha256 is (kept as a string, so that re-formatting the bundle
+	// cannot change its bytes): what the addressee read, word for word, with the lines
+	// Senim adds to a sender's text, so that the sender too can see and check what the
+	// receipt covers (VerifyReceiptBundle). Absent for a receipt issued before the
+	// content was kept (migration 0026) whose notice has been reworded since.
+	Content string `json:"content,omitempty"`
 }
 
 // ReceiptClaims are the signed fields of a read receipt (rule DC-2).
@@ -254,7 +261,7 @@ func (s *Service) acknowledge(ctx context.Context, rd Reader, n *Notice) (*Opene
 	n.State, n.ReadAt = StateRead, now
 	s.hub.publish(rd.Subject)
 	return &Opened{Notice: n, Content: &content, Receipt: &Receipt{ID: claims.ID, Notice: n.Ref, Lang: claims.Lang, shown: &content, hash: claims.ContentSHA256, JWS: jws,
-		IINSalt: base64.RawURLEncoding.EncodeToString(salt)}}, nil
+		IINSalt: base64.RawURLEncoding.EncodeToString(salt), Content: string(shown)}}, nil
 }
 
 // errAlreadyRead: acknowledged concurrently; the other receipt stands. A problem (never
@@ -411,7 +418,7 @@ func (s *Service) receiptOf(ctx context.Context, subject string, n *Notice) (*Re
 		if err := json.Unmarshal([]byte(shown.String), &c); err != nil {
 			return nil, fmt.Errorf("notify: receipt %s: stored content: %w", rc.ID, err)
 		}
-		rc.shown = &c
+		rc.shown, rc.Content = &c, shown.String
 	}
 	return &rc, nil
 }
@@ -441,7 +448,7 @@ func (s *Service) opened(ctx context.Context, n *Notice, rc *Receipt) *Opened {
 	if _, err := s.db.ExecContext(ctx, `UPDATE notify_receipts SET content = ? WHERE id = ? AND content IS NULL`, string(b), rc.ID); err != nil {
 		s.log.WarnContext(ctx, "notify: keep an old receipt's content", "receipt", rc.ID, "error", err)
 	}
-	rc.shown = &c
+	rc.shown, rc.Content = &c, string(b)
 	return &Opened{Notice: n, Content: &c, Receipt: rc}
 }
 
@@ -486,6 +493,9 @@ type VerifiedReceipt struct {
 	// Log is the checked audit-log proof; nil when no log key was given (and the key
 	// was in the JWK set).
 	Log *ReceiptLog
+	// Content is the bundle's content, checked to be the one the receipt covers; nil
+	// when the bundle carries none.
+	Content *Content
 }
 
 // VerifyReceiptBundle checks a receipt bundle offline, as `senim notify verify` does
@@ -511,6 +521,11 @@ func VerifyReceiptBundle(rc *Receipt, jwks []byte, logKey note.Verifier) (*Verif
 	}
 	kid, _ := KeyID(rc.JWS)
 	v := &VerifiedReceipt{Claims: c, Kid: kid, FromBundleKey: fromKey}
+	if rc.Content != "" {
+		if v.Content, err = receiptContent(rc.Content, c); err != nil {
+			return nil, err
+		}
+	}
 	if fromKey && logKey == nil {
 		return nil, ErrReceiptInvalid.WithDetail("the key " + kid + " is not in the JWK set: only the audit log can prove that Senim issued this receipt (give the log's key)")
 	}
@@ -520,6 +535,21 @@ func VerifyReceiptBundle(rc *Receipt, jwks []byte, logKey note.Verifier) (*Verif
 		}
 	}
 	return v, nil
+}
+
+// receiptContent checks that shown, the content a bundle carries, is the content the
+// receipt c covers — its SHA-256 is c's content_sha256, and it is a notice's content in
+// c's language — and returns it.
+func receiptContent(shown string, c *ReceiptClaims) (*Content, error) {
+	sum := sha256.Sum256([]byte(shown))
+	if base64.RawURLEncoding.EncodeToString(sum[:]) != c.ContentSHA256 {
+		return nil, ErrReceiptInvalid.WithDetail("the content the bundle carries is not the content the receipt covers (its SHA-256 is not content_sha256)")
+	}
+	var ct Content
+	if err := json.Unmarshal([]byte(shown), &ct); err != nil || ct.Lang != c.Lang || ct.Title == "" {
+		return nil, ErrReceiptInvalid.WithDetail("the content the bundle carries is not a notice's content in the receipt's language")
+	}
+	return &ct, nil
 }
 
 // receiptClaims decodes and checks the claims of a receipt whose signature verified.

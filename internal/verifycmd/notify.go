@@ -30,6 +30,8 @@ import (
 // With --iin and a bundle it also checks that the receipt commits to that IIN; with
 // --notice, that it is the receipt of that notice (a genuine receipt of another notice
 // is invalid: it proves nothing of this one).
+// A bundle that carries the content shown is valid only if that content is the one the
+// receipt covers; the command prints it.
 // Exit 0 valid, 1 invalid, 2 unusable.
 func Notify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("notify verify", flag.ContinueOnError)
@@ -85,6 +87,13 @@ func Notify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if lg := v.Log; lg != nil {
 		fmt.Fprintf(stdout, "logged at index %d of %s, checkpoint size %d\n", lg.Index, lg.Checkpoint.Origin, lg.Checkpoint.Size)
+	}
+	if ct := v.Content; ct != nil {
+		// What was read, word for word: the receipt's hash is of exactly this.
+		fmt.Fprintf(stdout, "content shown (%s), whose SHA-256 the receipt covers:\n  %s\n", ct.Lang, ct.Title)
+		for _, line := range ct.Body {
+			fmt.Fprintf(stdout, "  %s\n", line)
+		}
 	}
 	if *iin != "" {
 		if salt == "" {

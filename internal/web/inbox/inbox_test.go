@@ -196,6 +196,10 @@ func TestAcknowledgeAndReceipt(t *testing.T) {
 		c.Session != SessionRef(alice.Session) || !c.CheckCommit(rc.IINSalt, iinAlice) {
 		t.Errorf("receipt claims %+v", c)
 	}
+	// The citizen's download carries the content as shown, and it is what the receipt covers.
+	if v, err := notify.VerifyReceiptBundle(&rc, key.jwks(), nil); err != nil || v.Content == nil || v.Content.Title != shown.Title {
+		t.Errorf("the download's content: %+v %v", v, err)
+	}
 }
 
 // A second citizen can neither read, acknowledge nor download the first one's notice
