@@ -51,6 +51,7 @@ var problems = []struct {
 	{ErrSignatureInvalid, problem.New(http.StatusUnprocessableEntity, "archive.signature.invalid", "A signature of the document is not valid at its signing time").WithRule("DC-6")},
 	{ErrNotFound, problem.New(http.StatusNotFound, "archive.document.not_found", "No such document").WithRule("DC-6")},
 	{ErrCursor, problem.New(http.StatusBadRequest, "archive.cursor.invalid", "The paging cursor is not one this list returned").WithRule("DC-6")},
+	{ErrNotLT, problem.New(http.StatusUnprocessableEntity, "archive.import.not_lt", "A signature of the container is not CAdES-LT, and its evidence record forbids extending it").WithRule("DC-6")},
 	{ErrContainer, problem.New(http.StatusUnprocessableEntity, "archive.asic.malformed", "The ASiC container is malformed").WithRule("DC-6")},
 	{ErrContainerPath, problem.New(http.StatusUnprocessableEntity, "archive.asic.bad_path", "An entry name in the container is not allowed").WithRule("DC-6")},
 	{ErrContainerBomb, problem.New(http.StatusRequestEntityTooLarge, "archive.asic.too_large", "The container expands beyond the limits").WithRule("DC-6")},

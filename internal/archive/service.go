@@ -133,7 +133,8 @@ func (s *Service) IngestThen(ctx context.Context, owner, name string, content []
 // codes of ReadASiCE and ReadASiCS). The
 // container must verify offline now (VerifyDocument with the service's trust, its own
 // evidence record included). A container with an evidence record has its signature
-// files stored byte for byte (the record covers them); one without is then ingested
+// files stored byte for byte (the record covers them), so they must be CAdES-LT already
+// (checkLT; ErrNotLT otherwise); one without is then ingested
 // like an upload (MakeLT: a signature time-stamp where a signer has none, the
 // validation material embedded). The container's
 // evidence record is kept with the document (its chains, as earlier chains): the
@@ -184,11 +185,42 @@ func (s *Service) importOnce(ctx context.Context, owner string, container []byte
 		// the report called it expired "when the document was signed".
 		return s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, idem, nil, nil)
 	}
+	if err := s.checkLT(ctx, d, rep, now); err != nil {
+		return nil, nil, err
+	}
 	er, err := ParseEvidenceRecord(d.Evidence)
 	if err != nil { // VerifyDocument accepted it: unreachable
 		return nil, nil, err
 	}
 	return s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, idem, &imported{rep: rep, chains: er.Chains}, nil)
+}
+
+// checkLT refuses (ErrNotLT) a container with an evidence record whose signatures are
+// not CAdES-LT (rule DC-6; issue 14, item 1: every stored signature is LT). Ingest would
+// add a signature time-stamp and embed the validation material, but here that changes
+// the signature file's bytes, which the container's evidence record covers by hash: the
+// record would no longer cover what is stored. Dropping the record and extending would
+// keep the document but lose the earlier proof of existence the sender gave, without a
+// word; so the container is refused and the sender re-exports it with LT signatures.
+// LT means: every signer has a signature time-stamp, and the container verifies now
+// with the trusted roots alone — no intermediate or CRL of the server's own — so it
+// verifies later without the server.
+func (s *Service) checkLT(ctx context.Context, d *Document, rep *Report, now time.Time) error {
+	for i, sr := range rep.Signatures {
+		for j, sg := range sr.Result.Signers {
+			if sg.TimeStamp == nil {
+				return fmt.Errorf("%w: signature file %d, signer %d has no signature time-stamp", ErrNotLT, i+1, j+1)
+			}
+		}
+	}
+	bare, err := VerifyDocument(ctx, d, Trust{Roots: s.cfg.Trust.Roots}, now, s.cfg.Policy)
+	if err != nil {
+		return err
+	}
+	if !bare.Valid {
+		return fmt.Errorf("%w: the container does not verify with its own certificates and revocation data", ErrNotLT)
+	}
+	return nil
 }
 
 // Idempotency is an API request's Idempotency-Key: a repeated request returns the

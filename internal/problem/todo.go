@@ -234,6 +234,7 @@ var todo = map[string]string{
 	"archive.asic.not_simple":            "Export this document as ASiC-E (/asice): its evidence record covers several signature files, which ASiC-S cannot hold.",
 	"archive.asic.bad_path":              "Rebuild the container with plain relative entry names (no .., no absolute paths, no duplicates).",
 	"archive.asic.too_large":             "Send a smaller container; its entries must not expand beyond the limits.",
+	"archive.import.not_lt":              "Re-export the container with CAdES-LT signatures (each with its signature time-stamp, chain and CRLs); adding them here would break its evidence record.",
 	"archive.evidence.gap":               "The evidence lapsed before it was renewed; the document cannot be proven for that time — keep the original evidence and report it.",
 	"archive.evidence.malformed":         "Send the evidence record (RFC 4998) as Senim exported it, unchanged.",
 	"archive.evidence.not_covered":       "Send the evidence record that belongs to these exact bytes; it covers other data.",
