@@ -60,6 +60,9 @@ var (
 	ErrArchiveMalformedCMS     = &Error{Code: "archive.signature.malformed"}
 	ErrArchiveNotFound         = &Error{Code: "archive.document.not_found"}
 	ErrArchiveCursorInvalid    = &Error{Code: "archive.cursor.invalid"}
+	ErrArchiveNotLT            = &Error{Code: "archive.import.not_lt"}
+	// ErrIdempotencyConflict: an Idempotency-Key reused with a request of another meaning.
+	ErrIdempotencyConflict = &Error{Code: "idempotency.key_conflict"}
 )
 
 // Archive stores a signed document for the long term: content as signed (nil when
@@ -127,14 +130,16 @@ func (c *Client) ExportArchived(ctx context.Context, id string, asicE bool) ([]b
 
 // ImportContainer stores the document of an ASiC-S or ASiC-E container (an export of
 // Senim's or another archive's): it must verify now, its evidence record included, and
-// your organisation becomes its owner.
-func (c *Client) ImportContainer(ctx context.Context, container []byte) (*ArchivedDocument, error) {
+// your organisation becomes its owner. idempotencyKey (may be "") makes a retry safe: a
+// repeat with the same key and the same container returns the first answer and stores
+// nothing more; the same key with another container is refused (ErrIdempotencyConflict).
+func (c *Client) ImportContainer(ctx context.Context, container []byte, idempotencyKey string) (*ArchivedDocument, error) {
 	ctype := "application/vnd.etsi.asic-s+zip"
 	if bytes.Contains(container[:min(len(container), 128)], []byte("application/vnd.etsi.asic-e+zip")) {
 		ctype = "application/vnd.etsi.asic-e+zip"
 	}
 	var out ArchivedDocument
-	if _, err := c.call(ctx, "POST", "/v1/archive/containers", ctype, container, &out); err != nil {
+	if _, err := c.call(ctx, "POST", "/v1/archive/containers", ctype, container, &out, "Idempotency-Key", idempotencyKey); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -379,10 +379,32 @@ func TestArchiveClient(t *testing.T) {
 		t.Fatalf("the ASiC-E: %v", err)
 	}
 	for form, zip := range map[string][]byte{"ASiC-S": asics, "ASiC-E": asice} {
-		imp, err := third.ImportContainer(ctx, zip)
+		imp, err := third.ImportContainer(ctx, zip, "import-"+form)
 		if err != nil || imp.ContentSHA256 != archive.Address(contract) {
 			t.Fatalf("importing the %s: %+v %v", form, imp, err)
 		}
+		// A retry with its Idempotency-Key is answered as the first and stores nothing.
+		again, err := third.ImportContainer(ctx, zip, "import-"+form)
+		if err != nil || again.ID != imp.ID {
+			t.Fatalf("retrying the %s import: %+v %v, want %s", form, again, err, imp.ID)
+		}
+	}
+	// The same key with another container of the same meaning (the same document,
+	// signature file and evidence in the other ZIP form) is the same request; with
+	// another document's container it is refused.
+	first, err := third.ImportContainer(ctx, asics, "import-ASiC-S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := third.ImportContainer(ctx, asice, "import-ASiC-S"); err != nil || again.ID != first.ID {
+		t.Fatalf("the ASiC-E under the ASiC-S's key: %+v %v, want %s", again, err, first.ID)
+	}
+	other, err := bank.ExportArchived(ctx, second.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := third.ImportContainer(ctx, other, "import-ASiC-S"); !errors.Is(err, client.ErrIdempotencyConflict) {
+		t.Fatalf("a key reused for another container: %v", err)
 	}
 	if page, err := third.ArchivedDocuments(ctx, 0, ""); err != nil || len(page.Documents) != 2 {
 		t.Fatalf("the third organisation's archive after two imports: %+v %v", page, err)
