@@ -258,8 +258,8 @@ func (s *Service) apiImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	var idem *Idempotency
 	if k := r.Header.Get("Idempotency-Key"); k != "" {
-		h := sha256.Sum256(body)
-		idem = &Idempotency{Key: store.IdempotencyKey{Scope: actor.Org(c.BIN).String() + " POST /v1/archive/containers", Key: k, RequestHash: h[:]},
+		// The request hash is the container's meaning (ImportHash), set once it is read.
+		idem = &Idempotency{Key: store.IdempotencyKey{Scope: actor.Org(c.BIN).String() + " POST /v1/archive/containers", Key: k},
 			Status: http.StatusCreated, Encode: func(sm *Summary) ([]byte, error) { return json.Marshal(toJSON(*sm)) }}
 	}
 	sum, replay, err := s.importOnce(r.Context(), actor.Org(c.BIN).String(), body, idem)

@@ -3,9 +3,11 @@ package archive
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"database/sql"
 	"encoding/asn1"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -150,16 +152,22 @@ func (s *Service) Import(ctx context.Context, owner string, container []byte) (*
 
 // importOnce is Import with an API request's Idempotency-Key (nil: none): a repeat
 // returns the stored answer before any work and stores nothing more.
+//
+// The key's request hash is the container's meaning, not its ZIP bytes (ImportHash):
+// the same document, signature files and evidence record under another ZIP — an
+// export made again (its entries' times differ), the ASiC-S instead of the ASiC-E —
+// is the same request and gets the first answer; anything else is a conflict.
 func (s *Service) importOnce(ctx context.Context, owner string, container []byte, idem *Idempotency) (*Summary, *store.StoredResponse, error) {
+	d, err := ReadASiC(container, Limits{MaxContainer: int64(s.cfg.MaxDocument) * 2})
+	if err != nil {
+		return nil, nil, err
+	}
 	if idem != nil {
+		idem.Key.RequestHash = ImportHash(d)
 		r, err := s.cfg.DB.IdempotentResponse(ctx, idem.Key)
 		if err != nil || r != nil {
 			return nil, r, err
 		}
-	}
-	d, err := ReadASiC(container, Limits{MaxContainer: int64(s.cfg.MaxDocument) * 2})
-	if err != nil {
-		return nil, nil, err
 	}
 	now := s.cfg.Now()
 	rep, err := VerifyDocument(ctx, d, s.cfg.Trust, now, s.cfg.Policy)
@@ -193,6 +201,35 @@ func (s *Service) importOnce(ctx context.Context, owner string, container []byte
 		return nil, nil, err
 	}
 	return s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, idem, &imported{rep: rep, chains: er.Chains}, nil)
+}
+
+// ImportHash is the meaning of an imported container, for its Idempotency-Key: the
+// document's name and the SHA-256 of its content, of each signature file in order and
+// of the evidence record (none: empty), each length-prefixed. The ZIP around them —
+// entry times, compression, order, ASiC-S or ASiC-E — does not count. (For a document
+// of several signature files the ASiC-S holds them combined, so its hash differs from
+// the ASiC-E's; each form is still the same as itself re-zipped.)
+func ImportHash(d *Document) []byte {
+	h := sha256.New()
+	field := func(b []byte) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	sum := func(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
+	field([]byte("senim import v1"))
+	field([]byte(d.Name))
+	field(sum(d.Content))
+	for _, sig := range d.Signatures {
+		field(sum(sig))
+	}
+	if d.Evidence != nil {
+		field(sum(d.Evidence))
+	} else {
+		field(nil)
+	}
+	return h.Sum(nil)
 }
 
 // checkLT refuses (ErrNotLT) a container with an evidence record whose signatures are
