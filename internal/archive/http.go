@@ -45,7 +45,7 @@ var problems = []struct {
 	err error
 	p   *problem.Problem
 }{
-	{ErrTooLarge, problem.New(http.StatusRequestEntityTooLarge, "archive.upload.too_large", "The document is too large").WithRule("DC-6")},
+	{ErrTooLarge, problem.New(http.StatusRequestEntityTooLarge, "archive.upload.too_large", "The document or upload is too large").WithRule("DC-6")},
 	{ErrBadCMS, problem.New(http.StatusUnprocessableEntity, "archive.signature.malformed", "A signature is not a readable CMS").WithRule("DC-6")},
 	{ErrContentMismatch, problem.New(http.StatusUnprocessableEntity, "archive.signature.content_mismatch", "A signature is over other content").WithRule("DC-6")},
 	{ErrSignatureInvalid, problem.New(http.StatusUnprocessableEntity, "archive.signature.invalid", "A signature of the document is not valid at its signing time").WithRule("DC-6")},
@@ -254,7 +254,7 @@ func (s *Service) apiImport(w http.ResponseWriter, r *http.Request) error {
 	limit := int64(s.cfg.MaxDocument) * 2
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		return Problem(fmt.Errorf("%w: over %d bytes", ErrContainerBomb, limit))
+		return Problem(fmt.Errorf("%w: a container over %d bytes", ErrTooLarge, limit))
 	}
 	var idem *Idempotency
 	if k := r.Header.Get("Idempotency-Key"); k != "" {

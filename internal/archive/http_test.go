@@ -463,3 +463,46 @@ func TestProblemDetail(t *testing.T) {
 		}
 	}
 }
+
+// rule DC-6: an upload over the limit is archive.upload.too_large (413), its own code;
+// a container whose entries expand beyond the limits keeps the ZIP-bomb code
+// archive.asic.too_large (413). Before, an oversize upload was called a ZIP bomb.
+// Nothing is stored either way.
+func TestImportTooLarge(t *testing.T) {
+	db := storetest.Open(t)
+	w := newWorld(t)
+	svc, err := New(Config{DB: db, Validation: w.validation(w.crl()), Trust: w.trust(), Now: func() time.Time { return w.clock },
+		MaxDocument: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	svc.Register(func(p string, h http.Handler) { mux.Handle(p, h) })
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(rw, r.WithContext(orgauth.WithCaller(r.Context(), &orgauth.Caller{BIN: "900140000009"})))
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name string
+		body []byte
+		code string
+	}{
+		{"over the upload limit", make([]byte, 2<<20+1), "archive.upload.too_large"},
+		{"a zip bomb", container(t, entry{"mimetype", []byte(MimeTypeASiCE), 0}, entry{"a.txt", make([]byte, 100<<20), 8},
+			entry{"META-INF/signature001.p7s", []byte{0x30, 0}, 8}), "archive.asic.too_large"},
+	} {
+		resp, err := http.Post(srv.URL+"/v1/archive/containers", MimeTypeASiCE, bytes.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if resp.StatusCode != 413 || m["code"] != tc.code {
+			t.Errorf("%s: %d %v, want 413 %s", tc.name, resp.StatusCode, m, tc.code)
+		}
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM archive_documents`); n != 0 {
+		t.Fatalf("%d documents stored", n)
+	}
+}

@@ -224,7 +224,7 @@ var todo = map[string]string{
 	"docs.record.invalid":     "Do not rely on this record; fetch it again unchanged from GET /v1/documents/views/{id}/information.",
 
 	// The archive (DC-6).
-	"archive.upload.too_large":           "Send a smaller document; the detail gives the limit.",
+	"archive.upload.too_large":           "Send a smaller document or container; the detail gives the limit. (A container that expands beyond the limits is archive.asic.too_large.)",
 	"archive.signature.malformed":        "Send each signature as a base64 DER CMS SignedData (a .cms/.p7s file).",
 	"archive.signature.content_mismatch": "Send the content each signature signs, byte for byte (or attached signatures only).",
 	"archive.signature.invalid":          "Archive only documents whose signatures were valid when made: check the signer's certificate, chain and revocation at the signing time.",
