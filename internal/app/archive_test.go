@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"html"
 	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +21,9 @@ import (
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
 	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/edscmd"
 	"github.com/senimkz/senim/internal/sandbox"
+	webarchive "github.com/senimkz/senim/internal/web/archive"
 )
 
 // rule DC-6: in the sandbox, two organisations sign a contract with their sandbox GOST
@@ -97,6 +101,7 @@ func TestArchiveInSandbox(t *testing.T) {
 	if st, page := b.get("/archive?lang=en"); st != 200 || !strings.Contains(page, `id="doc-`+id+`"`) {
 		t.Fatalf("the signer's list: %d", st)
 	}
+	checkVerifyHint(t, a, b, id)
 	ob := newBrowser(t, srv.URL)
 	ob.login(other)
 	if st, _ := ob.get("/archive/" + id); st != 404 {
@@ -473,5 +478,57 @@ func TestLargeDocuments(t *testing.T) {
 	docs, err := documentsOf(t, a, ref)
 	if err != nil || len(docs) != 1 || docs[0].Name != "scan.pdf" {
 		t.Fatalf("the citizen's archive: %+v %v", docs, err)
+	}
+}
+
+// checkVerifyHint runs the offline check the document page shows, as a citizen would:
+// the command of #verify-command, with the roots and the container the page links saved
+// under the names the command uses, through senim eds verify's own flag parser. It
+// must pass; without its --ca (the hint before 2026-12-06 showed only "senim eds
+// verify") the command refuses, exit 2.
+func checkVerifyHint(t *testing.T, a *App, b *browser, id string) {
+	t.Helper()
+	_, page := b.get("/archive/" + id + "?lang=en")
+	m := regexp.MustCompile(`id="verify-command">([^<]*)</code>`).FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, `href="/archive/roots.pem"`) {
+		t.Fatalf("no offline check on the document page:\n%s", page)
+	}
+	args := strings.Fields(html.UnescapeString(m[1]))
+	if len(args) < 3 || args[0] != "senim" || args[1] != "eds" {
+		t.Fatalf("the hint is not a senim eds command: %q", m[1])
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	save := func(path, name string) {
+		st, body := b.get(path)
+		if st != 200 {
+			t.Fatalf("%s: %d", path, st)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save("/archive/roots.pem", webarchive.RootsFile)
+	save("/archive/"+id+"/container.asics", "senim-document-"+id+".asics")
+	defer func(now func() time.Time) { edscmd.Now = now }(edscmd.Now)
+	edscmd.Now = a.Config.Now
+	run := func(args []string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := edscmd.Command(t.Context(), args, &out, &errOut)
+		return code, out.String() + errOut.String()
+	}
+	if code, out := run(args[2:]); code != 0 {
+		t.Fatalf("%s: exit %d\n%s", m[1], code, out)
+	}
+	var bare []string
+	for i := 2; i < len(args); i++ {
+		if args[i] == "--ca" {
+			i++
+			continue
+		}
+		bare = append(bare, args[i])
+	}
+	if code, out := run(bare); code != 2 {
+		t.Fatalf("without --ca: exit %d\n%s", code, out)
 	}
 }

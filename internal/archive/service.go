@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"github.com/senimkz/senim/internal/secret"
 	"maps"
+	"slices"
 	"math"
 	"strings"
 	"time"
@@ -202,6 +203,10 @@ func (s *Service) importOnce(ctx context.Context, owner string, container []byte
 	}
 	return s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, idem, &imported{rep: rep, chains: er.Chains}, nil)
 }
+
+// Roots returns the root certificates the archive verifies with: with them, `senim eds
+// verify --ca FILE` checks an exported container as the archive does, without it.
+func (s *Service) Roots() []*x509.Certificate { return slices.Clone(s.cfg.Trust.Roots) }
 
 // ImportHash is the meaning of an imported container, for its Idempotency-Key: the
 // document's name and the SHA-256 of its content, of each signature file in order and

@@ -6,7 +6,9 @@ package archive
 
 import (
 	"context"
+	"crypto/x509"
 	"embed"
+	"encoding/pem"
 	"errors"
 	"mime"
 	"net/http"
@@ -57,13 +59,18 @@ type Archive interface {
 // Config configures the area.
 type Config struct {
 	Archive Archive
-	Now     func() time.Time // default time.Now
+	// Roots are the root certificates the archive verifies with, offered as
+	// senim-roots.pem for the offline check the document page shows (`senim eds verify
+	// --ca senim-roots.pem ...`, VerifyCommand).
+	Roots []*x509.Certificate
+	Now   func() time.Time // default time.Now
 }
 
 type area struct {
-	s   *web.Shell
-	a   Archive
-	now func() time.Time
+	s     *web.Shell
+	a     Archive
+	roots []byte // PEM
+	now   func() time.Time
 }
 
 // Mount adds the area's pages and its menu entry to the shell.
@@ -75,6 +82,9 @@ func Mount(s *web.Shell, cfg Config) error {
 		return err
 	}
 	a := &area{s: s, a: cfg.Archive, now: cfg.Now}
+	for _, c := range cfg.Roots {
+		a.roots = append(a.roots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -92,6 +102,7 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("GET /archive/{id}/content", web.Download(a.content))
 	s.Handle("GET /archive/{id}/container.asics", web.Download(a.containerS))
 	s.Handle("GET /archive/{id}/container.asice", web.Download(a.container))
+	s.Handle("GET /archive/roots.pem", web.Download(a.rootsPEM))
 	s.Nav(web.NavItem{Place: web.NavMain, Href: "/archive", ID: "nav-archive", Key: "nav.archive"})
 	return nil
 }
@@ -268,6 +279,35 @@ type documentPage struct {
 	// Simple is true when the document has an ASiC-S form, the default download; the
 	// ASiC-E is offered as well.
 	Simple bool
+	// Verify is the command that checks the default container offline, with the roots
+	// of senim-roots.pem; empty when the archive has no roots to offer.
+	Verify string
+}
+
+// RootsFile is the name the archive's roots download under.
+const RootsFile = "senim-roots.pem"
+
+// VerifyCommand is the offline check of the container of document id as the cabinet
+// downloads it (senim-document-<id>.asics or .asice), against the archive's roots saved
+// as RootsFile. The file name never begins with "-", so no id reads as a flag.
+func VerifyCommand(id string, simple bool) string {
+	ext := ".asice"
+	if simple {
+		ext = ".asics"
+	}
+	return "senim eds verify --ca " + RootsFile + " senim-document-" + id + ext
+}
+
+// rootsPEM sends the archive's roots, the --ca of VerifyCommand: public certificates.
+func (a *area) rootsPEM(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	if len(a.roots) == 0 {
+		return problem.NotFound
+	}
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": RootsFile}))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, err := w.Write(a.roots)
+	return err
 }
 
 // reason returns the plain-language text of an error code. unproven says that nothing
@@ -296,6 +336,9 @@ func (a *area) document(w http.ResponseWriter, r *http.Request, sess *identity.S
 	p := a.s.Page(w, r, sess)
 	v := rep.View()
 	dp := documentPage{Summary: sm, Report: v, Simple: d.HasASiCS()}
+	if len(a.roots) > 0 {
+		dp.Verify = VerifyCommand(sm.ID, dp.Simple)
+	}
 	for _, s := range v.Signers {
 		row := signerRow{Name: s.Name, Org: s.Organization, BIN: s.BIN, SignedAt: s.SignedAt, Valid: s.Valid}
 		for _, c := range s.Codes {

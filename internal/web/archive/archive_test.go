@@ -3,10 +3,17 @@ package archive
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"html"
 	"html/template"
+	"math/big"
 	"mime"
 	"net/http/httptest"
 	"net/url"
@@ -156,10 +163,53 @@ func mount(t *testing.T) (*webtest.Harness, *fakeArchive) {
 	t.Helper()
 	h := webtest.New(t)
 	f := &fakeArchive{report: report()}
-	if err := Mount(h.Shell, Config{Archive: f, Now: func() time.Time { return t0 }}); err != nil {
+	if err := Mount(h.Shell, Config{Archive: f, Now: func() time.Time { return t0 }, Roots: []*x509.Certificate{testRoot(t)}}); err != nil {
 		t.Fatal(err)
 	}
 	return h, f
+}
+
+// testRoot is a self-signed CA certificate.
+func testRoot(t *testing.T) *x509.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test root"}, NotBefore: t0, NotAfter: t0.AddDate(10, 0, 0),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// The document page's offline check is a whole command — with --ca and the roots it
+// names offered for download — not "senim eds verify" alone, which refuses a container
+// without --ca (internal/app's checkVerifyHint runs it). The roots are for a citizen only.
+func TestVerifyHint(t *testing.T) {
+	h, _ := mount(t)
+	c := h.Citizen("900101300001", "C")
+	page := h.Get("/archive/d1?lang=en", c).Body.String()
+	if !strings.Contains(page, `id="verify-command">senim eds verify --ca senim-roots.pem senim-document-d1.as`) || !strings.Contains(page, `href="/archive/roots.pem"`) {
+		t.Fatalf("the page's offline check:\n%s", page)
+	}
+	w := h.Get("/archive/roots.pem", c)
+	b, _ := pem.Decode(w.Body.Bytes())
+	if w.Code != 200 || b == nil || b.Type != "CERTIFICATE" || !strings.Contains(w.Header().Get("Content-Disposition"), RootsFile) {
+		t.Fatalf("roots: %d %q %q", w.Code, w.Header().Get("Content-Disposition"), w.Body.String())
+	}
+	if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+		t.Fatal(err)
+	}
+	if w := h.Get("/archive/roots.pem", nil); w.Code == 200 {
+		t.Fatalf("roots without a session: %d", w.Code)
+	}
 }
 
 func TestCatalog(t *testing.T) {
