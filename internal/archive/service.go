@@ -13,8 +13,8 @@ import (
 	"fmt"
 	"github.com/senimkz/senim/internal/secret"
 	"maps"
-	"slices"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
