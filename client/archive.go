@@ -38,13 +38,15 @@ type ArchiveReport struct {
 
 // ArchiveSigner is one signer in an ArchiveReport.
 type ArchiveSigner struct {
-	Name         string    `json:"name"`
-	Organization string    `json:"organization,omitempty"` // the legal entity signed for (with BIN)
-	IIN          string    `json:"iin,omitempty"`
-	BIN          string    `json:"bin,omitempty"`
-	SignedAt     time.Time `json:"signed_at"` // the signature time-stamp's time
-	Valid        bool      `json:"valid"`
-	Errors       []string  `json:"errors"`
+	Name         string `json:"name"`
+	Organization string `json:"organization,omitempty"` // the legal entity signed for (with BIN)
+	IIN          string `json:"iin,omitempty"`
+	BIN          string `json:"bin,omitempty"`
+	// SignedAt is the time the signature time-stamp proves; nil when nothing proves
+	// when the signer signed (the server sends null).
+	SignedAt *time.Time `json:"signed_at"`
+	Valid    bool       `json:"valid"`
+	Errors   []string   `json:"errors"`
 }
 
 // ArchivePage is one page of ArchivedDocuments, newest first.

@@ -87,7 +87,7 @@ func TestImportWithoutEvidenceIsExtended(t *testing.T) {
 			t.Fatal(err)
 		}
 		v := rep.View()
-		if !v.Valid || len(v.Signers) != 1 || !v.Signers[0].SignedAt.Equal(imported) {
+		if !v.Valid || len(v.Signers) != 1 || v.Signers[0].SignedAt == nil || !v.Signers[0].SignedAt.Equal(imported) {
 			t.Fatalf("2029: %+v", v)
 		}
 

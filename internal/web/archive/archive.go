@@ -266,7 +266,7 @@ type signerRow struct {
 	Name string
 	// Org and BIN name the legal entity a signer signed for; empty for an individual.
 	Org, BIN string
-	SignedAt time.Time
+	SignedAt *time.Time // nil: not proven
 	Valid    bool
 	Reasons  []string
 }
@@ -342,7 +342,7 @@ func (a *area) document(w http.ResponseWriter, r *http.Request, sess *identity.S
 	for _, s := range v.Signers {
 		row := signerRow{Name: s.Name, Org: s.Organization, BIN: s.BIN, SignedAt: s.SignedAt, Valid: s.Valid}
 		for _, c := range s.Codes {
-			row.Reasons = append(row.Reasons, reason(p.Lang, c, s.SignedAt.IsZero()))
+			row.Reasons = append(row.Reasons, reason(p.Lang, c, s.SignedAt == nil))
 		}
 		dp.Signers = append(dp.Signers, row)
 	}
