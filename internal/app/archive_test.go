@@ -532,3 +532,56 @@ func checkVerifyHint(t *testing.T, a *App, b *browser, id string) {
 		t.Fatalf("without --ca: exit %d\n%s", code, out)
 	}
 }
+
+// rule DC-6 (issue 14, item 5): a bank stores, opens and exports a loan agreement that
+// a citizen signed with it; the citizen's "verify my history" shows each action with the
+// bank named, in her language. Another citizen sees none of it. Before, an
+// organisation's view or export of the citizen's document was in no citizen's history.
+func TestArchiveOrgActionsInCitizensHistory(t *testing.T) {
+	a, srv := newSandbox(t, "")
+	ctx := t.Context()
+	alice, bob := a.Pop.Citizens[0], a.Pop.Citizens[1]
+	bank := a.Pop.Organizations[0]
+	content := []byte("Loan agreement No. 31, 24 months")
+	sig, err := cms.Sign(ctx, content, []cms.SignerSpec{sandboxSpec(t, a, "citizen", alice.IIN), orgSpec(t, a, bank.BIN)},
+		cms.SignOptions{Detached: true, Now: a.Config.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := orgClient(t, a, srv.URL, bank.BIN)
+	doc, err := bc.Archive(ctx, "loan.txt", content, [][]byte{sig}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bc.ArchivedDocument(ctx, doc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bc.ExportArchived(ctx, doc.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Log.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ba, bb := newBrowser(t, srv.URL), newBrowser(t, srv.URL)
+	ba.login(alice)
+	bb.login(bob)
+	for lang, names := range map[string][]string{
+		"en": {"A signed document was stored in the archive", "An archived document was opened", "An archived document was downloaded", bank.Names.EN},
+		"ru": {"Подписанный документ сохранён в архиве", "Архивный документ открыт", "Архивный документ скачан", bank.Names.RU},
+	} {
+		_, page := ba.get("/history?lang=" + lang)
+		page = html.UnescapeString(page)
+		for _, s := range names {
+			if !strings.Contains(page, s) {
+				t.Errorf("%s: Alice's history lacks %q", lang, s)
+			}
+		}
+		_, other := bb.get("/history?lang=" + lang)
+		other = html.UnescapeString(other)
+		for _, s := range names[:3] {
+			if strings.Contains(other, s) {
+				t.Errorf("%s: Bob's history shows %q of Alice's document", lang, s)
+			}
+		}
+	}
+}

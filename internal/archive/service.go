@@ -426,18 +426,49 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 	return sum, replay, nil
 }
 
+// emit records an ingest, view or export of document doc by who (rule DC-6; issue 14,
+// item 5): one event, and so one log entry, for each citizen party of the document,
+// with that citizen as its subject, so that every citizen the document concerns sees
+// in her history what was done with it and by whom — an organisation that is a party
+// opening or exporting it, a co-signer, the owner. (Before, the subject was only the
+// acting citizen: an organisation's view of a citizen's contract was in no citizen's
+// history.) A document of organisations only has one event with no subject. The
+// parties are read in tx, so an ingest's own parties count.
 func (s *Service) emit(ctx context.Context, tx *store.Tx, typ, who, doc string, extra map[string]any) error {
 	p := map[string]any{"document": doc}
 	for k, v := range extra {
 		p[k] = v
 	}
 	b, _ := json.Marshal(p)
-	subject := ""
-	if actor.IsCitizen(who) {
-		subject = who
+	rows, err := tx.QueryContext(ctx, `SELECT p.party FROM archive_parties p JOIN archive_documents d ON d.id = p.document_id
+		WHERE d.public_id = ? ORDER BY p.party`, doc)
+	if err != nil {
+		return err
 	}
-	_, err := tx.Emit(ctx, store.Event{Type: typ, Actor: who, Subject: subject, Payload: b})
-	return err
+	var subjects []string
+	for rows.Next() {
+		var party string
+		if err := rows.Scan(&party); err != nil {
+			rows.Close()
+			return err
+		}
+		if actor.IsCitizen(party) {
+			subjects = append(subjects, party)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(subjects) == 0 {
+		subjects = []string{""}
+	}
+	for _, subject := range subjects {
+		if _, err := tx.Emit(ctx, store.Event{Type: typ, Actor: who, Subject: subject, Payload: b}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func newID() string { return secret.Nonce(16) }
