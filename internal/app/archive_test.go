@@ -576,6 +576,15 @@ func TestArchiveOrgActionsInCitizensHistory(t *testing.T) {
 				t.Errorf("%s: Alice's history lacks %q", lang, s)
 			}
 		}
+		// The document's own page lists the same, the bank named.
+		st, docPage := ba.get("/archive/" + doc.ID + "?lang=" + lang)
+		_, table, _ := strings.Cut(html.UnescapeString(docPage), `id="document-history"`)
+		if st != 200 || strings.Count(table, names[3]) < 3 {
+			t.Errorf("%s: the document's history does not name the bank in its three lines: %d\n%s", lang, st, table)
+		}
+		if st, _ := bb.get("/archive/" + doc.ID + "?lang=" + lang); st != 404 {
+			t.Errorf("%s: Bob opens Alice's document page: %d", lang, st)
+		}
 		_, other := bb.get("/history?lang=" + lang)
 		other = html.UnescapeString(other)
 		for _, s := range names[:3] {

@@ -89,7 +89,7 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 		return nil, err
 	}
 	if c.Archive != nil {
-		if err := webarchive.Mount(sh, webarchive.Config{Archive: c.Archive, Roots: c.ArchiveRoots}); err != nil {
+		if err := webarchive.Mount(sh, webarchive.Config{Archive: c.Archive, Roots: c.ArchiveRoots, Organizations: c.Organizations}); err != nil {
 			return nil, err
 		}
 	}

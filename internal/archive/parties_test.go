@@ -138,5 +138,29 @@ func TestOrganisationActionsInCitizensHistory(t *testing.T) {
 		if n := count(t, db, `SELECT COUNT(*) FROM outbox_events WHERE actor = 'org:900240000018'`); n != 0 {
 			t.Errorf("the refused export left %d events", n)
 		}
+		// The document's history, as its page shows it: the co-borrower's own view
+		// comes after the bank's actions; a non-party reads none of it.
+		if _, _, err := svc.Open(ctx, "citizen:22", sum.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		acts, err := svc.Actions(ctx, "citizen:21", sum.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []Action{{EvIngested, "org:" + bankBIN, w.clock}, {EvViewed, "org:" + bankBIN, w.clock},
+			{EvExported, "org:" + bankBIN, w.clock}, {EvViewed, "citizen:22", w.clock}}
+		if len(acts) != len(want) {
+			t.Fatalf("actions: %+v", acts)
+		}
+		for i := range want {
+			if acts[i].Type != want[i].Type || acts[i].Actor != want[i].Actor || acts[i].At.IsZero() {
+				t.Errorf("action %d: %+v, want %+v", i, acts[i], want[i])
+			}
+		}
+		for _, p := range []string{"citizen:23", "citizen:24", "org:900240000018"} {
+			if _, err := svc.Actions(ctx, p, sum.ID); !errors.Is(err, ErrNotFound) {
+				t.Errorf("%s reads the document's history: %v", p, err)
+			}
+		}
 	})
 }

@@ -577,6 +577,60 @@ func (s *Service) Export(ctx context.Context, party, id, mimeType string) ([]byt
 	return buf.Bytes(), sm, nil
 }
 
+// Action is one ingest, view or export of a document, as a citizen party's history of
+// it shows it: what (EvIngested, EvViewed, EvExported), who (an actor reference:
+// "citizen:<id>", "org:<BIN>") and when.
+type Action struct {
+	Type  string
+	Actor string
+	At    time.Time
+}
+
+// Actions returns what was done with document id, oldest first, as recorded for party
+// (emit: one event for each citizen party): ErrNotFound when party may not see it, so
+// no one reads another's document history. At most MaxActions, the newest.
+func (s *Service) Actions(ctx context.Context, party, id string) ([]Action, error) {
+	var n int
+	if err := s.cfg.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM archive_parties p JOIN archive_documents d ON d.id = p.document_id
+		WHERE d.public_id = ? AND p.party = ?`, id, party).Scan(&n); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, ErrNotFound
+	}
+	rows, err := s.cfg.DB.QueryContext(ctx, `SELECT type, actor, payload, created_at FROM outbox_events
+		WHERE subject = ? AND type IN (?, ?, ?) ORDER BY id DESC`, party, EvIngested, EvViewed, EvExported)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Action
+	for rows.Next() && len(out) < MaxActions {
+		var a Action
+		var payload sql.NullString
+		var at int64
+		if err := rows.Scan(&a.Type, &a.Actor, &payload, &at); err != nil {
+			return nil, err
+		}
+		var p struct {
+			Document string `json:"document"`
+		}
+		if json.Unmarshal([]byte(payload.String), &p) != nil || p.Document != id {
+			continue
+		}
+		a.At = store.FromMicros(at)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// MaxActions bounds the actions Actions returns.
+const MaxActions = 200
+
 // record writes the event of a view or an export of document id by party.
 func (s *Service) record(ctx context.Context, typ, party, id string) error {
 	return s.cfg.DB.Tx(ctx, func(tx *store.Tx) error { return s.emit(ctx, tx, typ, party, id, nil) })

@@ -28,6 +28,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
 
@@ -44,6 +45,22 @@ type fakeArchive struct {
 	paged    bool
 	stored   []stored
 	exported int // the exports recorded (archive.document.exported)
+	actions  []dom.Action
+}
+
+// Actions is the document's history for its parties; ErrNotFound for anyone else.
+func (f *fakeArchive) Actions(_ context.Context, p, id string) ([]dom.Action, error) {
+	if id != "d1" || p != "citizen:1" && p != "citizen:2" {
+		return nil, dom.ErrNotFound
+	}
+	return f.actions, nil
+}
+
+// fakeOrgs names the bank.
+type fakeOrgs struct{}
+
+func (fakeOrgs) Organizations(context.Context) ([]identity.Organization, error) {
+	return []identity.Organization{{BIN: "900140000009", Name: "Bank", Names: identity.Names{KK: "Банк ҚК", RU: "Банк РУ", EN: "Bank EN"}}}, nil
 }
 
 type stored struct {
@@ -163,7 +180,7 @@ func mount(t *testing.T) (*webtest.Harness, *fakeArchive) {
 	t.Helper()
 	h := webtest.New(t)
 	f := &fakeArchive{report: report()}
-	if err := Mount(h.Shell, Config{Archive: f, Now: func() time.Time { return t0 }, Roots: []*x509.Certificate{testRoot(t)}}); err != nil {
+	if err := Mount(h.Shell, Config{Archive: f, Now: func() time.Time { return t0 }, Roots: []*x509.Certificate{testRoot(t)}, Organizations: fakeOrgs{}}); err != nil {
 		t.Fatal(err)
 	}
 	return h, f
@@ -574,5 +591,39 @@ func TestReasonWithoutSigningTime(t *testing.T) {
 				t.Errorf("%s, %s with a signing time: %s", lang, code, i18n.T(lang, "archive.reason."+code))
 			}
 		}
+	}
+}
+
+// rule DC-6 (issue 14, item 5): the document page shows what was done with the document
+// and by whom — the bank by its name in the page's language, the citizen herself as
+// "you", another party without a name — in every language. A citizen who is not a party
+// gets no page (404), so no history either.
+func TestDocumentHistory(t *testing.T) {
+	h, f := mount(t)
+	f.actions = []dom.Action{
+		{Type: dom.EvIngested, Actor: "org:900140000009", At: t0},
+		{Type: dom.EvViewed, Actor: "citizen:1", At: t0.Add(time.Hour)},
+		{Type: dom.EvExported, Actor: "org:900140000009", At: t0.Add(2 * time.Hour)},
+		{Type: dom.EvViewed, Actor: "citizen:2", At: t0.Add(3 * time.Hour)},
+	}
+	c := h.Citizen("900101300001", "Aigerim") // citizen:1
+	h.Citizen("900101300002", "Bolat")        // citizen:2, the other party
+	for lang, bank := range map[string]string{"kk": "Банк ҚК", "ru": "Банк РУ", "en": "Bank EN"} {
+		page := html.UnescapeString(h.Get("/archive/d1?lang="+lang, c).Body.String())
+		webtest.Readable(t, "/archive/d1 history", lang, page)
+		_, table, _ := strings.Cut(page, `id="document-history"`)
+		for _, k := range []string{"archive.history.archive.document.ingested", "archive.history.archive.document.viewed",
+			"archive.history.archive.document.exported", "archive.history.you", "archive.history.citizen"} {
+			if !strings.Contains(table, i18n.T(lang, k)) {
+				t.Errorf("%s: the history lacks %q", lang, i18n.T(lang, k))
+			}
+		}
+		if strings.Count(table, bank) != 2 {
+			t.Errorf("%s: the bank is not named in its two lines:\n%s", lang, table)
+		}
+	}
+	x := h.Citizen("900101300003", "X") // citizen:3, not a party
+	if w := h.Get("/archive/d1", x); w.Code != 404 || strings.Contains(w.Body.String(), "document-history") {
+		t.Fatalf("another citizen: %d", w.Code)
 	}
 }
