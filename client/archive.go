@@ -38,13 +38,15 @@ type ArchiveReport struct {
 
 // ArchiveSigner is one signer in an ArchiveReport.
 type ArchiveSigner struct {
-	Name         string    `json:"name"`
-	Organization string    `json:"organization,omitempty"` // the legal entity signed for (with BIN)
-	IIN          string    `json:"iin,omitempty"`
-	BIN          string    `json:"bin,omitempty"`
-	SignedAt     time.Time `json:"signed_at"` // the signature time-stamp's time
-	Valid        bool      `json:"valid"`
-	Errors       []string  `json:"errors"`
+	Name         string `json:"name"`
+	Organization string `json:"organization,omitempty"` // the legal entity signed for (with BIN)
+	IIN          string `json:"iin,omitempty"`
+	BIN          string `json:"bin,omitempty"`
+	// SignedAt is the time the signature time-stamp proves; nil when nothing proves
+	// when the signer signed (the server sends null).
+	SignedAt *time.Time `json:"signed_at"`
+	Valid    bool       `json:"valid"`
+	Errors   []string   `json:"errors"`
 }
 
 // ArchivePage is one page of ArchivedDocuments, newest first.
@@ -60,6 +62,9 @@ var (
 	ErrArchiveMalformedCMS     = &Error{Code: "archive.signature.malformed"}
 	ErrArchiveNotFound         = &Error{Code: "archive.document.not_found"}
 	ErrArchiveCursorInvalid    = &Error{Code: "archive.cursor.invalid"}
+	ErrArchiveNotLT            = &Error{Code: "archive.import.not_lt"}
+	// ErrIdempotencyConflict: an Idempotency-Key reused with a request of another meaning.
+	ErrIdempotencyConflict = &Error{Code: "idempotency.key_conflict"}
 )
 
 // Archive stores a signed document for the long term: content as signed (nil when
@@ -127,14 +132,16 @@ func (c *Client) ExportArchived(ctx context.Context, id string, asicE bool) ([]b
 
 // ImportContainer stores the document of an ASiC-S or ASiC-E container (an export of
 // Senim's or another archive's): it must verify now, its evidence record included, and
-// your organisation becomes its owner.
-func (c *Client) ImportContainer(ctx context.Context, container []byte) (*ArchivedDocument, error) {
+// your organisation becomes its owner. idempotencyKey (may be "") makes a retry safe: a
+// repeat with the same key and the same container returns the first answer and stores
+// nothing more; the same key with another container is refused (ErrIdempotencyConflict).
+func (c *Client) ImportContainer(ctx context.Context, container []byte, idempotencyKey string) (*ArchivedDocument, error) {
 	ctype := "application/vnd.etsi.asic-s+zip"
 	if bytes.Contains(container[:min(len(container), 128)], []byte("application/vnd.etsi.asic-e+zip")) {
 		ctype = "application/vnd.etsi.asic-e+zip"
 	}
 	var out ArchivedDocument
-	if _, err := c.call(ctx, "POST", "/v1/archive/containers", ctype, container, &out); err != nil {
+	if _, err := c.call(ctx, "POST", "/v1/archive/containers", ctype, container, &out, "Idempotency-Key", idempotencyKey); err != nil {
 		return nil, err
 	}
 	return &out, nil

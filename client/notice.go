@@ -106,8 +106,9 @@ type NoticeBatch struct {
 // SendNotices sends up to 1,000 notices in one request (POST /v1/notices:batch). The
 // contract is per item: a refused item does not hold back the others (see each
 // result); the error is for the request as a whole (notify.batch.too_large,
-// notify.sender.not_permitted, …). Sent with a signed request, the body is bounded by
-// the server's limit for signed bodies (1 MiB by default).
+// notify.sender.not_permitted, …). The server reads a bulk send's body up to 16 MiB
+// (request.too_large beyond it); a signed request's body may be larger (41 MiB, the
+// archive's bound), so the bulk route's 16 MiB is the limit that holds.
 func (c *Client) SendNotices(ctx context.Context, items []NoticeBatchItem) (*NoticeBatch, error) {
 	var out NoticeBatch
 	if _, err := c.do(ctx, "POST", "/v1/notices:batch", map[string]any{"notices": items}, &out); err != nil {

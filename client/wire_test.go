@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"encoding/json"
 	"reflect"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/senimkz/senim/client"
+	"github.com/senimkz/senim/internal/archive"
 	"github.com/senimkz/senim/internal/notify"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/webhook"
@@ -145,5 +147,37 @@ func TestNoticeStatusMatchesNotify(t *testing.T) {
 				t.Errorf("the server writes %q, the client drops it", name)
 			}
 		}
+	}
+}
+
+// rule DC-6: the archive's report decodes into the client's, member for member, and a
+// signing time nothing proves stays unknown (nil), not a zero time that prints as
+// 0001-01-01.
+func TestArchiveReportMatchesArchive(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		client, server any
+	}{
+		{"report", client.ArchiveReport{}, archive.ReportView{}},
+		{"signer", client.ArchiveSigner{}, archive.SignerView{}},
+	} {
+		c, s := jsonShape(reflect.TypeOf(tc.client)), jsonShape(reflect.TypeOf(tc.server))
+		for name, shape := range s {
+			if got, ok := c[name]; !ok || got != shape {
+				t.Errorf("%s: member %q: client %q, archive %s", tc.name, name, got, shape)
+			}
+		}
+	}
+	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	b, err := json.Marshal(archive.ReportView{Signers: []archive.SignerView{{Name: "A"}, {Name: "B", SignedAt: &at}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r client.ArchiveReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Signers[0].SignedAt != nil || r.Signers[1].SignedAt == nil || !r.Signers[1].SignedAt.Equal(at) {
+		t.Fatalf("signed_at: %v, %v", r.Signers[0].SignedAt, r.Signers[1].SignedAt)
 	}
 }

@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"html"
 	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +21,9 @@ import (
 	"github.com/senimkz/senim/internal/eds/cms"
 	"github.com/senimkz/senim/internal/eds/pkcs12"
 	"github.com/senimkz/senim/internal/eds/pki"
+	"github.com/senimkz/senim/internal/edscmd"
 	"github.com/senimkz/senim/internal/sandbox"
+	webarchive "github.com/senimkz/senim/internal/web/archive"
 )
 
 // rule DC-6: in the sandbox, two organisations sign a contract with their sandbox GOST
@@ -97,6 +101,7 @@ func TestArchiveInSandbox(t *testing.T) {
 	if st, page := b.get("/archive?lang=en"); st != 200 || !strings.Contains(page, `id="doc-`+id+`"`) {
 		t.Fatalf("the signer's list: %d", st)
 	}
+	checkVerifyHint(t, a, b, id)
 	ob := newBrowser(t, srv.URL)
 	ob.login(other)
 	if st, _ := ob.get("/archive/" + id); st != 404 {
@@ -379,10 +384,32 @@ func TestArchiveClient(t *testing.T) {
 		t.Fatalf("the ASiC-E: %v", err)
 	}
 	for form, zip := range map[string][]byte{"ASiC-S": asics, "ASiC-E": asice} {
-		imp, err := third.ImportContainer(ctx, zip)
+		imp, err := third.ImportContainer(ctx, zip, "import-"+form)
 		if err != nil || imp.ContentSHA256 != archive.Address(contract) {
 			t.Fatalf("importing the %s: %+v %v", form, imp, err)
 		}
+		// A retry with its Idempotency-Key is answered as the first and stores nothing.
+		again, err := third.ImportContainer(ctx, zip, "import-"+form)
+		if err != nil || again.ID != imp.ID {
+			t.Fatalf("retrying the %s import: %+v %v, want %s", form, again, err, imp.ID)
+		}
+	}
+	// The same key with another container of the same meaning (the same document,
+	// signature file and evidence in the other ZIP form) is the same request; with
+	// another document's container it is refused.
+	first, err := third.ImportContainer(ctx, asics, "import-ASiC-S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := third.ImportContainer(ctx, asice, "import-ASiC-S"); err != nil || again.ID != first.ID {
+		t.Fatalf("the ASiC-E under the ASiC-S's key: %+v %v, want %s", again, err, first.ID)
+	}
+	other, err := bank.ExportArchived(ctx, second.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := third.ImportContainer(ctx, other, "import-ASiC-S"); !errors.Is(err, client.ErrIdempotencyConflict) {
+		t.Fatalf("a key reused for another container: %v", err)
 	}
 	if page, err := third.ArchivedDocuments(ctx, 0, ""); err != nil || len(page.Documents) != 2 {
 		t.Fatalf("the third organisation's archive after two imports: %+v %v", page, err)
@@ -451,5 +478,119 @@ func TestLargeDocuments(t *testing.T) {
 	docs, err := documentsOf(t, a, ref)
 	if err != nil || len(docs) != 1 || docs[0].Name != "scan.pdf" {
 		t.Fatalf("the citizen's archive: %+v %v", docs, err)
+	}
+}
+
+// checkVerifyHint runs the offline check the document page shows, as a citizen would:
+// the command of #verify-command, with the roots and the container the page links saved
+// under the names the command uses, through senim eds verify's own flag parser. It
+// must pass; without its --ca (the hint before 2026-12-06 showed only "senim eds
+// verify") the command refuses, exit 2.
+func checkVerifyHint(t *testing.T, a *App, b *browser, id string) {
+	t.Helper()
+	_, page := b.get("/archive/" + id + "?lang=en")
+	m := regexp.MustCompile(`id="verify-command">([^<]*)</code>`).FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, `href="/archive/roots.pem"`) {
+		t.Fatalf("no offline check on the document page:\n%s", page)
+	}
+	args := strings.Fields(html.UnescapeString(m[1]))
+	if len(args) < 3 || args[0] != "senim" || args[1] != "eds" {
+		t.Fatalf("the hint is not a senim eds command: %q", m[1])
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	save := func(path, name string) {
+		st, body := b.get(path)
+		if st != 200 {
+			t.Fatalf("%s: %d", path, st)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save("/archive/roots.pem", webarchive.RootsFile)
+	save("/archive/"+id+"/container.asics", "senim-document-"+id+".asics")
+	defer func(now func() time.Time) { edscmd.Now = now }(edscmd.Now)
+	edscmd.Now = a.Config.Now
+	run := func(args []string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := edscmd.Command(t.Context(), args, &out, &errOut)
+		return code, out.String() + errOut.String()
+	}
+	if code, out := run(args[2:]); code != 0 {
+		t.Fatalf("%s: exit %d\n%s", m[1], code, out)
+	}
+	var bare []string
+	for i := 2; i < len(args); i++ {
+		if args[i] == "--ca" {
+			i++
+			continue
+		}
+		bare = append(bare, args[i])
+	}
+	if code, out := run(bare); code != 2 {
+		t.Fatalf("without --ca: exit %d\n%s", code, out)
+	}
+}
+
+// rule DC-6 (issue 14, item 5): a bank stores, opens and exports a loan agreement that
+// a citizen signed with it; the citizen's "verify my history" shows each action with the
+// bank named, in her language. Another citizen sees none of it. Before, an
+// organisation's view or export of the citizen's document was in no citizen's history.
+func TestArchiveOrgActionsInCitizensHistory(t *testing.T) {
+	a, srv := newSandbox(t, "")
+	ctx := t.Context()
+	alice, bob := a.Pop.Citizens[0], a.Pop.Citizens[1]
+	bank := a.Pop.Organizations[0]
+	content := []byte("Loan agreement No. 31, 24 months")
+	sig, err := cms.Sign(ctx, content, []cms.SignerSpec{sandboxSpec(t, a, "citizen", alice.IIN), orgSpec(t, a, bank.BIN)},
+		cms.SignOptions{Detached: true, Now: a.Config.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := orgClient(t, a, srv.URL, bank.BIN)
+	doc, err := bc.Archive(ctx, "loan.txt", content, [][]byte{sig}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bc.ArchivedDocument(ctx, doc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bc.ExportArchived(ctx, doc.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Log.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ba, bb := newBrowser(t, srv.URL), newBrowser(t, srv.URL)
+	ba.login(alice)
+	bb.login(bob)
+	for lang, names := range map[string][]string{
+		"en": {"A signed document was stored in the archive", "An archived document was opened", "An archived document was downloaded", bank.Names.EN},
+		"ru": {"Подписанный документ сохранён в архиве", "Архивный документ открыт", "Архивный документ скачан", bank.Names.RU},
+	} {
+		_, page := ba.get("/history?lang=" + lang)
+		page = html.UnescapeString(page)
+		for _, s := range names {
+			if !strings.Contains(page, s) {
+				t.Errorf("%s: Alice's history lacks %q", lang, s)
+			}
+		}
+		// The document's own page lists the same, the bank named.
+		st, docPage := ba.get("/archive/" + doc.ID + "?lang=" + lang)
+		_, table, _ := strings.Cut(html.UnescapeString(docPage), `id="document-history"`)
+		if st != 200 || strings.Count(table, names[3]) < 3 {
+			t.Errorf("%s: the document's history does not name the bank in its three lines: %d\n%s", lang, st, table)
+		}
+		if st, _ := bb.get("/archive/" + doc.ID + "?lang=" + lang); st != 404 {
+			t.Errorf("%s: Bob opens Alice's document page: %d", lang, st)
+		}
+		_, other := bb.get("/history?lang=" + lang)
+		other = html.UnescapeString(other)
+		for _, s := range names[:3] {
+			if strings.Contains(other, s) {
+				t.Errorf("%s: Bob's history shows %q of Alice's document", lang, s)
+			}
+		}
 	}
 }

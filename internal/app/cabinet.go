@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"crypto/x509"
 	"net"
 	"net/http"
 	"strings"
@@ -42,9 +43,10 @@ type cabinet struct {
 	VAPIDKey      string            // Web Push applicationServerKey for the inbox's settings
 	PublicURL     string            // Senim's public URL (receipts' iss): the receipt hint's JWK set
 	Documents     documents.Config
-	Sandbox       *sandboxui.Config  // nil outside the sandbox
-	Archive       webarchive.Archive // nil: no archive area (no TSA)
-	Senders       console.Senders    // the sender-permission directory of notices
+	Sandbox       *sandboxui.Config   // nil outside the sandbox
+	Archive       webarchive.Archive  // nil: no archive area (no TSA)
+	ArchiveRoots  []*x509.Certificate // the archive's roots, for `senim eds verify --ca`
+	Senders       console.Senders     // the sender-permission directory of notices
 }
 
 // personalData is personal-data access control as the consents and console areas see
@@ -87,7 +89,7 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 		return nil, err
 	}
 	if c.Archive != nil {
-		if err := webarchive.Mount(sh, webarchive.Config{Archive: c.Archive}); err != nil {
+		if err := webarchive.Mount(sh, webarchive.Config{Archive: c.Archive, Roots: c.ArchiveRoots, Organizations: c.Organizations}); err != nil {
 			return nil, err
 		}
 	}
@@ -140,6 +142,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	}
 	if a.Archive != nil {
 		c.Archive = a.Archive
+		c.ArchiveRoots = a.Archive.Roots()
 	}
 	if a.Keys != nil {
 		staff := sandbox.Staff(a.Pop)

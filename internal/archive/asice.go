@@ -195,8 +195,8 @@ var (
 // ReadASiCE reads a container written by WriteASiCE (or another ASiC-E of the same
 // shape: one document, detached CAdES signatures, at most one evidence record). It
 // refuses, with ErrContainerPath, names that are absolute, climb out (..), use
-// backslashes, repeat, or are unexpected; with ErrContainerBomb, containers or entries
-// beyond limits; with ErrContainer, anything else malformed; with ErrSignatureInvalid,
+// backslashes, repeat, or are unexpected; with ErrTooLarge, a container itself over
+// MaxContainer; with ErrContainerBomb, entries beyond limits; with ErrContainer, anything else malformed; with ErrSignatureInvalid,
 // a manifest whose digests do not match or a document whose bytes changed inside the
 // container. It never panics.
 func ReadASiCE(b []byte, lim Limits) (*Document, error) {
@@ -253,7 +253,8 @@ func checkCorrupt(es []zipEntry, docName string) error {
 func readZip(b []byte, lim Limits) ([]zipEntry, error) {
 	lim = lim.withDefaults()
 	if int64(len(b)) > lim.MaxContainer {
-		return nil, fmt.Errorf("%w: container of %d bytes", ErrContainerBomb, len(b))
+		// An upload over the limit, not a bomb: its own code (413 archive.upload.too_large).
+		return nil, fmt.Errorf("%w: a container of %d bytes, at most %d", ErrTooLarge, len(b), lim.MaxContainer)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {

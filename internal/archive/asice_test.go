@@ -131,7 +131,7 @@ func TestReadASiCEHostile(t *testing.T) {
 		{"no signature", container(t, mt, doc), Limits{}, ErrContainer},
 		{"zip bomb", container(t, mt, bomb, sig), Limits{}, ErrContainerBomb},
 		{"over the total", container(t, mt, doc, sig), Limits{MaxTotal: 16}, ErrContainerBomb},
-		{"oversize container", container(t, mt, doc, sig), Limits{MaxContainer: 100}, ErrContainerBomb},
+		{"oversize container", container(t, mt, doc, sig), Limits{MaxContainer: 100}, ErrTooLarge},
 		{"too many entries", container(t, mt, doc, sig), Limits{MaxEntries: 2}, ErrContainerBomb},
 		{"manifest digest wrong", container(t, mt, doc, sig, entry{"META-INF/ASiCManifest001.xml",
 			[]byte(`<ASiCManifest xmlns="http://uri.etsi.org/02918/v1.2.1#"><SigReference URI="META-INF/signature001.p7s" MimeType="application/pkcs7-signature"/>` +

@@ -381,7 +381,7 @@ func TestReadASiCSHostile(t *testing.T) {
 		{"no data object", container(t, mt, sig), Limits{}, ErrContainer},
 		{"zip bomb", container(t, mt, bomb, sig), Limits{}, ErrContainerBomb},
 		{"over the total", container(t, mt, doc, sig), Limits{MaxTotal: 16}, ErrContainerBomb},
-		{"oversize container", container(t, mt, doc, sig), Limits{MaxContainer: 100}, ErrContainerBomb},
+		{"oversize container", container(t, mt, doc, sig), Limits{MaxContainer: 100}, ErrTooLarge},
 		{"too many entries", container(t, mt, doc, sig), Limits{MaxEntries: 2}, ErrContainerBomb},
 	}
 	for _, tt := range tests {

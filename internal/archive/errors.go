@@ -32,6 +32,12 @@ var (
 	// ErrTooLarge: a document or upload over the configured limit.
 	ErrTooLarge = eds.NewError("archive.upload.too_large", "archive: the document is too large")
 
+	// ErrNotLT: a signature of an imported container that has an evidence record is not
+	// CAdES-LT — a signer has no signature time-stamp, or the chains and revocation data
+	// that decide it are not in the container. Extending it (MakeLT) would change the
+	// signature file the evidence record covers, so it is refused and nothing is stored.
+	ErrNotLT = eds.NewError("archive.import.not_lt", "archive: a signature of the container is not CAdES-LT and its evidence record forbids extending it")
+
 	// ErrContainer: an ASiC container that is not well formed.
 	ErrContainer = eds.NewError("archive.asic.malformed", "archive: malformed ASiC container")
 	// ErrContainerPath: an entry name that escapes the container or is not allowed.

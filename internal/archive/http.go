@@ -45,12 +45,13 @@ var problems = []struct {
 	err error
 	p   *problem.Problem
 }{
-	{ErrTooLarge, problem.New(http.StatusRequestEntityTooLarge, "archive.upload.too_large", "The document is too large").WithRule("DC-6")},
+	{ErrTooLarge, problem.New(http.StatusRequestEntityTooLarge, "archive.upload.too_large", "The document or upload is too large").WithRule("DC-6")},
 	{ErrBadCMS, problem.New(http.StatusUnprocessableEntity, "archive.signature.malformed", "A signature is not a readable CMS").WithRule("DC-6")},
 	{ErrContentMismatch, problem.New(http.StatusUnprocessableEntity, "archive.signature.content_mismatch", "A signature is over other content").WithRule("DC-6")},
 	{ErrSignatureInvalid, problem.New(http.StatusUnprocessableEntity, "archive.signature.invalid", "A signature of the document is not valid at its signing time").WithRule("DC-6")},
 	{ErrNotFound, problem.New(http.StatusNotFound, "archive.document.not_found", "No such document").WithRule("DC-6")},
 	{ErrCursor, problem.New(http.StatusBadRequest, "archive.cursor.invalid", "The paging cursor is not one this list returned").WithRule("DC-6")},
+	{ErrNotLT, problem.New(http.StatusUnprocessableEntity, "archive.import.not_lt", "A signature of the container is not CAdES-LT, and its evidence record forbids extending it").WithRule("DC-6")},
 	{ErrContainer, problem.New(http.StatusUnprocessableEntity, "archive.asic.malformed", "The ASiC container is malformed").WithRule("DC-6")},
 	{ErrContainerPath, problem.New(http.StatusUnprocessableEntity, "archive.asic.bad_path", "An entry name in the container is not allowed").WithRule("DC-6")},
 	{ErrContainerBomb, problem.New(http.StatusRequestEntityTooLarge, "archive.asic.too_large", "The container expands beyond the limits").WithRule("DC-6")},
@@ -253,12 +254,12 @@ func (s *Service) apiImport(w http.ResponseWriter, r *http.Request) error {
 	limit := int64(s.cfg.MaxDocument) * 2
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		return Problem(fmt.Errorf("%w: over %d bytes", ErrContainerBomb, limit))
+		return Problem(fmt.Errorf("%w: a container over %d bytes", ErrTooLarge, limit))
 	}
 	var idem *Idempotency
 	if k := r.Header.Get("Idempotency-Key"); k != "" {
-		h := sha256.Sum256(body)
-		idem = &Idempotency{Key: store.IdempotencyKey{Scope: actor.Org(c.BIN).String() + " POST /v1/archive/containers", Key: k, RequestHash: h[:]},
+		// The request hash is the container's meaning (ImportHash), set once it is read.
+		idem = &Idempotency{Key: store.IdempotencyKey{Scope: actor.Org(c.BIN).String() + " POST /v1/archive/containers", Key: k},
 			Status: http.StatusCreated, Encode: func(sm *Summary) ([]byte, error) { return json.Marshal(toJSON(*sm)) }}
 	}
 	sum, replay, err := s.importOnce(r.Context(), actor.Org(c.BIN).String(), body, idem)

@@ -133,6 +133,24 @@ func TestAPI(t *testing.T) {
 		m["code"] != "idempotency.key_conflict" {
 		t.Fatalf("key reused: %d %v", st, m)
 	}
+	// The same request written otherwise — members in another order, other white space —
+	// means the same and gets the first answer: the key compares the decoded request.
+	sigB64, _ := json.Marshal(sig)
+	raw2 := "{\n  \"signatures\" : [ " + string(sigB64) + " ],\n\t\"name\":\"again.txt\"\n}"
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/archive/documents", strings.NewReader(raw2))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Test-Org", bankBIN)
+	req.Header.Set("Idempotency-Key", idemKey)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if resp.StatusCode != 201 || m["id"] != first["id"] {
+			t.Fatalf("the same request in other bytes: %d %v, want %v", resp.StatusCode, m, first["id"])
+		}
+	}
 	idemKey = ""
 	if n := count(t, db, `SELECT COUNT(*) FROM archive_documents`); n != 2 {
 		t.Fatalf("%d documents after a replay", n)
@@ -274,6 +292,26 @@ func TestAPI(t *testing.T) {
 	}
 	if st, m := postKey("import-1", changed.Bytes()); st != 422 || m["code"] != "idempotency.key_conflict" {
 		t.Fatalf("the key with another container: %d %v", st, m)
+	}
+	// The same container zipped again (other entry times, so other bytes) is the same
+	// request: the key compares the document, signature files and evidence, not the ZIP.
+	// Before, it was a conflict.
+	dz, err := ReadASiCE(body, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rezipped bytes.Buffer
+	if err := WriteASiCE(&rezipped, dz, w.clock.Add(48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(rezipped.Bytes(), body) {
+		t.Fatal("the re-zipped container has the same bytes")
+	}
+	if st, m := postKey("import-1", rezipped.Bytes()); st != 201 || m["id"] != m1["id"] {
+		t.Fatalf("the same container re-zipped under its key: %d %v, want %v", st, m, m1["id"])
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM archive_documents`); n != docsBefore+1 {
+		t.Fatalf("a re-zipped retry stored %d documents", n-docsBefore)
 	}
 
 	// rule DC-6: the default export, ASiC-S: the parties get it, a third organisation
@@ -423,5 +461,48 @@ func TestProblemDetail(t *testing.T) {
 				t.Errorf("%s: the detail %q carries %q", name, p.Detail, leak)
 			}
 		}
+	}
+}
+
+// rule DC-6: an upload over the limit is archive.upload.too_large (413), its own code;
+// a container whose entries expand beyond the limits keeps the ZIP-bomb code
+// archive.asic.too_large (413). Before, an oversize upload was called a ZIP bomb.
+// Nothing is stored either way.
+func TestImportTooLarge(t *testing.T) {
+	db := storetest.Open(t)
+	w := newWorld(t)
+	svc, err := New(Config{DB: db, Validation: w.validation(w.crl()), Trust: w.trust(), Now: func() time.Time { return w.clock },
+		MaxDocument: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	svc.Register(func(p string, h http.Handler) { mux.Handle(p, h) })
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(rw, r.WithContext(orgauth.WithCaller(r.Context(), &orgauth.Caller{BIN: "900140000009"})))
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name string
+		body []byte
+		code string
+	}{
+		{"over the upload limit", make([]byte, 2<<20+1), "archive.upload.too_large"},
+		{"a zip bomb", container(t, entry{"mimetype", []byte(MimeTypeASiCE), 0}, entry{"a.txt", make([]byte, 100<<20), 8},
+			entry{"META-INF/signature001.p7s", []byte{0x30, 0}, 8}), "archive.asic.too_large"},
+	} {
+		resp, err := http.Post(srv.URL+"/v1/archive/containers", MimeTypeASiCE, bytes.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if resp.StatusCode != 413 || m["code"] != tc.code {
+			t.Errorf("%s: %d %v, want 413 %s", tc.name, resp.StatusCode, m, tc.code)
+		}
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM archive_documents`); n != 0 {
+		t.Fatalf("%d documents stored", n)
 	}
 }

@@ -3,6 +3,7 @@ package archive
 import (
 	"bytes"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/cms/signeddata"
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/eds/tsp/tsptest"
+	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
 )
@@ -85,7 +87,7 @@ func TestImportWithoutEvidenceIsExtended(t *testing.T) {
 			t.Fatal(err)
 		}
 		v := rep.View()
-		if !v.Valid || len(v.Signers) != 1 || !v.Signers[0].SignedAt.Equal(imported) {
+		if !v.Valid || len(v.Signers) != 1 || v.Signers[0].SignedAt == nil || !v.Signers[0].SignedAt.Equal(imported) {
 			t.Fatalf("2029: %+v", v)
 		}
 
@@ -106,6 +108,93 @@ func TestImportWithoutEvidenceIsExtended(t *testing.T) {
 		}
 		if len(d.Signatures) != 1 || !bytes.Equal(d.Signatures[0], sealed.Signatures[0]) {
 			t.Fatal("the signature file of a container with an evidence record was changed at import")
+		}
+	})
+}
+
+// rule DC-6 (issue 14, item 1: every stored signature is CAdES-LT): a container with an
+// evidence record whose signature has no signature time-stamp, or does not carry the
+// CRLs that decide its signer, is refused with archive.import.not_lt and nothing is
+// stored. Extending it would change the signature file its evidence record covers by
+// hash. Before, it was stored as it came: it verified while the signer's certificate was
+// valid and had no proven signing time after. The LT container is still accepted.
+func TestImportEvidenceNotLT(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		w := newWorld(t)
+		crl := w.crl()
+		trust := w.trust()
+		trust.CRLs = []*pki.CRL{crl}
+		svc, err := New(Config{DB: db, Validation: w.validation(crl), Trust: trust, Now: func() time.Time { return w.clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const owner = "org:900140000009"
+		container := func(d *Document) []byte {
+			var buf bytes.Buffer
+			if err := WriteASiCE(&buf, d, w.clock); err != nil {
+				t.Fatal(err)
+			}
+			return buf.Bytes()
+		}
+		docs := func() int { return count(t, db, `SELECT COUNT(*) FROM archive_documents`) }
+
+		// No signature time-stamp.
+		content := []byte("a contract signed without a time-stamp")
+		sig, err := cms.Sign(ctx, content, []cms.SignerSpec{w.signer("Alice")}, cms.SignOptions{Detached: true, Now: func() time.Time { return w.clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bare := &Document{Name: "contract.txt", Content: content, Signatures: [][]byte{sig}}
+		w.clock = w.clock.Add(time.Hour)
+		w.seal(bare)
+		w.clock = w.clock.Add(time.Hour)
+		_, err = svc.Import(ctx, owner, container(bare))
+		if !errors.Is(err, ErrNotLT) {
+			t.Fatalf("a sealed container without a signature time-stamp: %v", err)
+		}
+		if p := problem.From(Problem(err)); p.Status != http.StatusUnprocessableEntity || p.Code != "archive.import.not_lt" {
+			t.Fatalf("problem: %d %s", p.Status, p.Code)
+		}
+
+		// Time-stamped, but the CRL that decides the signer is not in the signature: it
+		// verifies only with the server's own CRL.
+		stripped := w.archiveDoc([]byte("a contract without its CRL"), w.signer("Bob"))
+		sd, err := signeddata.Parse(stripped.Signatures[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, raw := range sd.RawCRLs {
+			c, err := pki.ParseCRL(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc.cfg.Trust.CRLs = append(svc.cfg.Trust.CRLs, c)
+		}
+		sd.RawCRLs = nil
+		if stripped.Signatures[0], err = sd.Marshal(); err != nil {
+			t.Fatal(err)
+		}
+		w.clock = w.clock.Add(time.Hour)
+		w.seal(stripped)
+		w.clock = w.clock.Add(time.Hour)
+		if _, err := svc.Import(ctx, owner, container(stripped)); !errors.Is(err, ErrNotLT) {
+			t.Fatalf("a sealed container without the signer's CRL: %v", err)
+		}
+		if n := docs(); n != 0 {
+			t.Fatalf("refused imports stored %d documents", n)
+		}
+
+		// LT and sealed: accepted, byte for byte.
+		lt := w.archiveDoc([]byte("an LT contract"), w.signer("Carol"))
+		w.clock = w.clock.Add(time.Hour)
+		w.seal(lt)
+		w.clock = w.clock.Add(time.Hour)
+		if _, err := svc.Import(ctx, owner, container(lt)); err != nil {
+			t.Fatal(err)
+		}
+		if n := docs(); n != 1 {
+			t.Fatalf("%d documents stored", n)
 		}
 	})
 }

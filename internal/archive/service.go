@@ -3,15 +3,18 @@ package archive
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"database/sql"
 	"encoding/asn1"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/senimkz/senim/internal/secret"
 	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,7 +136,8 @@ func (s *Service) IngestThen(ctx context.Context, owner, name string, content []
 // codes of ReadASiCE and ReadASiCS). The
 // container must verify offline now (VerifyDocument with the service's trust, its own
 // evidence record included). A container with an evidence record has its signature
-// files stored byte for byte (the record covers them); one without is then ingested
+// files stored byte for byte (the record covers them), so they must be CAdES-LT already
+// (checkLT; ErrNotLT otherwise); one without is then ingested
 // like an upload (MakeLT: a signature time-stamp where a signer has none, the
 // validation material embedded). The container's
 // evidence record is kept with the document (its chains, as earlier chains): the
@@ -149,16 +153,22 @@ func (s *Service) Import(ctx context.Context, owner string, container []byte) (*
 
 // importOnce is Import with an API request's Idempotency-Key (nil: none): a repeat
 // returns the stored answer before any work and stores nothing more.
+//
+// The key's request hash is the container's meaning, not its ZIP bytes (ImportHash):
+// the same document, signature files and evidence record under another ZIP — an
+// export made again (its entries' times differ), the ASiC-S instead of the ASiC-E —
+// is the same request and gets the first answer; anything else is a conflict.
 func (s *Service) importOnce(ctx context.Context, owner string, container []byte, idem *Idempotency) (*Summary, *store.StoredResponse, error) {
+	d, err := ReadASiC(container, Limits{MaxContainer: int64(s.cfg.MaxDocument) * 2})
+	if err != nil {
+		return nil, nil, err
+	}
 	if idem != nil {
+		idem.Key.RequestHash = ImportHash(d)
 		r, err := s.cfg.DB.IdempotentResponse(ctx, idem.Key)
 		if err != nil || r != nil {
 			return nil, r, err
 		}
-	}
-	d, err := ReadASiC(container, Limits{MaxContainer: int64(s.cfg.MaxDocument) * 2})
-	if err != nil {
-		return nil, nil, err
 	}
 	now := s.cfg.Now()
 	rep, err := VerifyDocument(ctx, d, s.cfg.Trust, now, s.cfg.Policy)
@@ -184,11 +194,75 @@ func (s *Service) importOnce(ctx context.Context, owner string, container []byte
 		// the report called it expired "when the document was signed".
 		return s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, idem, nil, nil)
 	}
+	if err := s.checkLT(ctx, d, rep, now); err != nil {
+		return nil, nil, err
+	}
 	er, err := ParseEvidenceRecord(d.Evidence)
 	if err != nil { // VerifyDocument accepted it: unreachable
 		return nil, nil, err
 	}
 	return s.ingest(ctx, owner, d.Name, d.Content, d.Signatures, idem, &imported{rep: rep, chains: er.Chains}, nil)
+}
+
+// Roots returns the root certificates the archive verifies with: with them, `senim eds
+// verify --ca FILE` checks an exported container as the archive does, without it.
+func (s *Service) Roots() []*x509.Certificate { return slices.Clone(s.cfg.Trust.Roots) }
+
+// ImportHash is the meaning of an imported container, for its Idempotency-Key: the
+// document's name and the SHA-256 of its content, of each signature file in order and
+// of the evidence record (none: empty), each length-prefixed. The ZIP around them —
+// entry times, compression, order, ASiC-S or ASiC-E — does not count. (For a document
+// of several signature files the ASiC-S holds them combined, so its hash differs from
+// the ASiC-E's; each form is still the same as itself re-zipped.)
+func ImportHash(d *Document) []byte {
+	h := sha256.New()
+	field := func(b []byte) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	sum := func(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
+	field([]byte("senim import v1"))
+	field([]byte(d.Name))
+	field(sum(d.Content))
+	for _, sig := range d.Signatures {
+		field(sum(sig))
+	}
+	if d.Evidence != nil {
+		field(sum(d.Evidence))
+	} else {
+		field(nil)
+	}
+	return h.Sum(nil)
+}
+
+// checkLT refuses (ErrNotLT) a container with an evidence record whose signatures are
+// not CAdES-LT (rule DC-6; issue 14, item 1: every stored signature is LT). Ingest would
+// add a signature time-stamp and embed the validation material, but here that changes
+// the signature file's bytes, which the container's evidence record covers by hash: the
+// record would no longer cover what is stored. Dropping the record and extending would
+// keep the document but lose the earlier proof of existence the sender gave, without a
+// word; so the container is refused and the sender re-exports it with LT signatures.
+// LT means: every signer has a signature time-stamp, and the container verifies now
+// with the trusted roots alone — no intermediate or CRL of the server's own — so it
+// verifies later without the server.
+func (s *Service) checkLT(ctx context.Context, d *Document, rep *Report, now time.Time) error {
+	for i, sr := range rep.Signatures {
+		for j, sg := range sr.Result.Signers {
+			if sg.TimeStamp == nil {
+				return fmt.Errorf("%w: signature file %d, signer %d has no signature time-stamp", ErrNotLT, i+1, j+1)
+			}
+		}
+	}
+	bare, err := VerifyDocument(ctx, d, Trust{Roots: s.cfg.Trust.Roots}, now, s.cfg.Policy)
+	if err != nil {
+		return err
+	}
+	if !bare.Valid {
+		return fmt.Errorf("%w: the container does not verify with its own certificates and revocation data", ErrNotLT)
+	}
+	return nil
 }
 
 // Idempotency is an API request's Idempotency-Key: a repeated request returns the
@@ -352,18 +426,49 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 	return sum, replay, nil
 }
 
+// emit records an ingest, view or export of document doc by who (rule DC-6; issue 14,
+// item 5): one event, and so one log entry, for each citizen party of the document,
+// with that citizen as its subject, so that every citizen the document concerns sees
+// in her history what was done with it and by whom — an organisation that is a party
+// opening or exporting it, a co-signer, the owner. (Before, the subject was only the
+// acting citizen: an organisation's view of a citizen's contract was in no citizen's
+// history.) A document of organisations only has one event with no subject. The
+// parties are read in tx, so an ingest's own parties count.
 func (s *Service) emit(ctx context.Context, tx *store.Tx, typ, who, doc string, extra map[string]any) error {
 	p := map[string]any{"document": doc}
 	for k, v := range extra {
 		p[k] = v
 	}
 	b, _ := json.Marshal(p)
-	subject := ""
-	if actor.IsCitizen(who) {
-		subject = who
+	rows, err := tx.QueryContext(ctx, `SELECT p.party FROM archive_parties p JOIN archive_documents d ON d.id = p.document_id
+		WHERE d.public_id = ? ORDER BY p.party`, doc)
+	if err != nil {
+		return err
 	}
-	_, err := tx.Emit(ctx, store.Event{Type: typ, Actor: who, Subject: subject, Payload: b})
-	return err
+	var subjects []string
+	for rows.Next() {
+		var party string
+		if err := rows.Scan(&party); err != nil {
+			rows.Close()
+			return err
+		}
+		if actor.IsCitizen(party) {
+			subjects = append(subjects, party)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(subjects) == 0 {
+		subjects = []string{""}
+	}
+	for _, subject := range subjects {
+		if _, err := tx.Emit(ctx, store.Event{Type: typ, Actor: who, Subject: subject, Payload: b}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func newID() string { return secret.Nonce(16) }
@@ -471,6 +576,60 @@ func (s *Service) Export(ctx context.Context, party, id, mimeType string) ([]byt
 	}
 	return buf.Bytes(), sm, nil
 }
+
+// Action is one ingest, view or export of a document, as a citizen party's history of
+// it shows it: what (EvIngested, EvViewed, EvExported), who (an actor reference:
+// "citizen:<id>", "org:<BIN>") and when.
+type Action struct {
+	Type  string
+	Actor string
+	At    time.Time
+}
+
+// Actions returns what was done with document id, oldest first, as recorded for party
+// (emit: one event for each citizen party): ErrNotFound when party may not see it, so
+// no one reads another's document history. At most MaxActions, the newest.
+func (s *Service) Actions(ctx context.Context, party, id string) ([]Action, error) {
+	var n int
+	if err := s.cfg.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM archive_parties p JOIN archive_documents d ON d.id = p.document_id
+		WHERE d.public_id = ? AND p.party = ?`, id, party).Scan(&n); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, ErrNotFound
+	}
+	rows, err := s.cfg.DB.QueryContext(ctx, `SELECT type, actor, payload, created_at FROM outbox_events
+		WHERE subject = ? AND type IN (?, ?, ?) ORDER BY id DESC`, party, EvIngested, EvViewed, EvExported)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Action
+	for rows.Next() && len(out) < MaxActions {
+		var a Action
+		var payload sql.NullString
+		var at int64
+		if err := rows.Scan(&a.Type, &a.Actor, &payload, &at); err != nil {
+			return nil, err
+		}
+		var p struct {
+			Document string `json:"document"`
+		}
+		if json.Unmarshal([]byte(payload.String), &p) != nil || p.Document != id {
+			continue
+		}
+		a.At = store.FromMicros(at)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// MaxActions bounds the actions Actions returns.
+const MaxActions = 200
 
 // record writes the event of a view or an export of document id by party.
 func (s *Service) record(ctx context.Context, typ, party, id string) error {

@@ -216,11 +216,18 @@ func testService(t *testing.T, db *store.DB, blobKind string) {
 	if err != nil || !rep.Valid {
 		t.Fatalf("2035: %v %v", err, rep.Errs())
 	}
-	if got := events(); got != 5 { // ingested, viewed, sealed, renewed, exported
+	// ingested, viewed and exported once for each citizen party (citizen:1 and
+	// citizen:2: both see them in their histories), sealed and renewed once.
+	if got := events(); got != 8 {
 		t.Fatalf("%d archive events", got)
 	}
-	if n := count(t, db, `SELECT COUNT(*) FROM outbox_events WHERE type = 'archive.document.exported' AND actor = 'citizen:1'`); n != 1 {
-		t.Fatal("no export event")
+	for _, p := range []string{"citizen:1", "citizen:2"} {
+		if n := count(t, db, `SELECT COUNT(*) FROM outbox_events WHERE type LIKE 'archive.document.%' AND subject = ?`, p); n != 3 {
+			t.Errorf("%s is the subject of %d document events, want 3", p, n)
+		}
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM outbox_events WHERE type = 'archive.document.exported' AND actor = 'citizen:1'`); n != 2 {
+		t.Fatalf("%d export events, want one for each citizen party", n)
 	}
 
 	// A blob changed behind the store's back is reported, not served.

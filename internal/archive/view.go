@@ -12,12 +12,14 @@ type SignerView struct {
 	Name string `json:"name"`
 	// Organization is the legal entity a signer signed for (O= of a legal entity's
 	// certificate, whose OU= gives BIN); empty for an individual's signature.
-	Organization string    `json:"organization,omitempty"`
-	IIN          string    `json:"iin,omitempty"`
-	BIN          string    `json:"bin,omitempty"`
-	SignedAt     time.Time `json:"signed_at"` // the signature time-stamp's time; zero without one
-	Valid        bool      `json:"valid"`
-	Codes        []string  `json:"errors"`
+	Organization string `json:"organization,omitempty"`
+	IIN          string `json:"iin,omitempty"`
+	BIN          string `json:"bin,omitempty"`
+	// SignedAt is the time a valid signature time-stamp proves; nil (JSON null) when
+	// none does — "not proven", never a zero time that reads as 0001-01-01.
+	SignedAt *time.Time `json:"signed_at"`
+	Valid    bool       `json:"valid"`
+	Codes    []string   `json:"errors"`
 }
 
 // ReportView is a validation report reduced to what a reader needs: who signed when,
@@ -62,7 +64,8 @@ func (r *Report) View() ReportView {
 				}
 			}
 			if sr.TimeStamp != nil && sr.TimeStamp.Valid {
-				sv.SignedAt = sr.TimeStamp.GenTime
+				t := sr.TimeStamp.GenTime
+				sv.SignedAt = &t
 			}
 			v.Signers = append(v.Signers, sv)
 		}

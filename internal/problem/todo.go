@@ -224,7 +224,7 @@ var todo = map[string]string{
 	"docs.record.invalid":     "Do not rely on this record; fetch it again unchanged from GET /v1/documents/views/{id}/information.",
 
 	// The archive (DC-6).
-	"archive.upload.too_large":           "Send a smaller document; the detail gives the limit.",
+	"archive.upload.too_large":           "Send a smaller document or container; the detail gives the limit. (A container that expands beyond the limits is archive.asic.too_large.)",
 	"archive.signature.malformed":        "Send each signature as a base64 DER CMS SignedData (a .cms/.p7s file).",
 	"archive.signature.content_mismatch": "Send the content each signature signs, byte for byte (or attached signatures only).",
 	"archive.signature.invalid":          "Archive only documents whose signatures were valid when made: check the signer's certificate, chain and revocation at the signing time.",
@@ -234,6 +234,7 @@ var todo = map[string]string{
 	"archive.asic.not_simple":            "Export this document as ASiC-E (/asice): its evidence record covers several signature files, which ASiC-S cannot hold.",
 	"archive.asic.bad_path":              "Rebuild the container with plain relative entry names (no .., no absolute paths, no duplicates).",
 	"archive.asic.too_large":             "Send a smaller container; its entries must not expand beyond the limits.",
+	"archive.import.not_lt":              "Re-export the container with CAdES-LT signatures (each with its signature time-stamp, chain and CRLs); adding them here would break its evidence record.",
 	"archive.evidence.gap":               "The evidence lapsed before it was renewed; the document cannot be proven for that time — keep the original evidence and report it.",
 	"archive.evidence.malformed":         "Send the evidence record (RFC 4998) as Senim exported it, unchanged.",
 	"archive.evidence.not_covered":       "Send the evidence record that belongs to these exact bytes; it covers other data.",

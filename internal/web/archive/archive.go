@@ -6,7 +6,9 @@ package archive
 
 import (
 	"context"
+	"crypto/x509"
 	"embed"
+	"encoding/pem"
 	"errors"
 	"mime"
 	"net/http"
@@ -52,18 +54,32 @@ type Archive interface {
 	Export(ctx context.Context, party, id, mimeType string) ([]byte, *dom.Summary, error)
 	Check(ctx context.Context, d *dom.Document) (*dom.Report, error)
 	Import(ctx context.Context, owner string, container []byte) (*dom.Summary, error)
+	Actions(ctx context.Context, party, id string) ([]dom.Action, error)
+}
+
+// Organizations names the organisations that acted on a document.
+type Organizations interface {
+	Organizations(ctx context.Context) ([]identity.Organization, error)
 }
 
 // Config configures the area.
 type Config struct {
 	Archive Archive
-	Now     func() time.Time // default time.Now
+	// Roots are the root certificates the archive verifies with, offered as
+	// senim-roots.pem for the offline check the document page shows (`senim eds verify
+	// --ca senim-roots.pem ...`, VerifyCommand).
+	Roots []*x509.Certificate
+	Now   func() time.Time // default time.Now
+	// Organizations names an organisation in the document's history (optional: by BIN).
+	Organizations Organizations
 }
 
 type area struct {
-	s   *web.Shell
-	a   Archive
-	now func() time.Time
+	s     *web.Shell
+	a     Archive
+	roots []byte // PEM
+	orgs  Organizations
+	now   func() time.Time
 }
 
 // Mount adds the area's pages and its menu entry to the shell.
@@ -74,7 +90,10 @@ func Mount(s *web.Shell, cfg Config) error {
 	if err := s.Parse(views); err != nil {
 		return err
 	}
-	a := &area{s: s, a: cfg.Archive, now: cfg.Now}
+	a := &area{s: s, a: cfg.Archive, now: cfg.Now, orgs: cfg.Organizations}
+	for _, c := range cfg.Roots {
+		a.roots = append(a.roots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -92,6 +111,7 @@ func Mount(s *web.Shell, cfg Config) error {
 	s.Handle("GET /archive/{id}/content", web.Download(a.content))
 	s.Handle("GET /archive/{id}/container.asics", web.Download(a.containerS))
 	s.Handle("GET /archive/{id}/container.asice", web.Download(a.container))
+	s.Handle("GET /archive/roots.pem", web.Download(a.rootsPEM))
 	s.Nav(web.NavItem{Place: web.NavMain, Href: "/archive", ID: "nav-archive", Key: "nav.archive"})
 	return nil
 }
@@ -255,7 +275,7 @@ type signerRow struct {
 	Name string
 	// Org and BIN name the legal entity a signer signed for; empty for an individual.
 	Org, BIN string
-	SignedAt time.Time
+	SignedAt *time.Time // nil: not proven
 	Valid    bool
 	Reasons  []string
 }
@@ -268,6 +288,81 @@ type documentPage struct {
 	// Simple is true when the document has an ASiC-S form, the default download; the
 	// ASiC-E is offered as well.
 	Simple bool
+	// History is what was done with the document, oldest first (rule DC-6).
+	History []actionRow
+	// Verify is the command that checks the default container offline, with the roots
+	// of senim-roots.pem; empty when the archive has no roots to offer.
+	Verify string
+}
+
+// actionRow is one line of the document's history: when, what (translated), and who —
+// the citizen herself, another citizen party, or an organisation by name.
+type actionRow struct {
+	At    time.Time
+	Label string
+	Actor string
+	Org   web.Party
+}
+
+// history is the document's history for the citizen, each organisation named.
+func (a *area) history(r *http.Request, sess *identity.Session, lang, id string) ([]actionRow, error) {
+	acts, err := a.a.Actions(r.Context(), sess.Citizen.Ref(), id)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	if a.orgs != nil && len(acts) > 0 {
+		orgs, err := a.orgs.Organizations(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range orgs {
+			names[o.BIN] = o.NameIn(lang)
+		}
+	}
+	out := make([]actionRow, 0, len(acts))
+	for _, ac := range acts {
+		row := actionRow{At: ac.At, Label: i18n.T(lang, "archive.history."+ac.Type)}
+		kind, bin, _ := strings.Cut(ac.Actor, ":")
+		switch {
+		case ac.Actor == sess.Citizen.Ref():
+			row.Actor = i18n.T(lang, "archive.history.you")
+		case kind == "org":
+			row.Org = web.Party{Name: names[bin], BIN: bin}
+		case kind == "citizen":
+			row.Actor = i18n.T(lang, "archive.history.citizen")
+		default:
+			row.Actor = i18n.T(lang, "archive.history.system")
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// RootsFile is the name the archive's roots download under.
+const RootsFile = "senim-roots.pem"
+
+// VerifyCommand is the offline check of the container of document id as the cabinet
+// downloads it (senim-document-<id>.asics or .asice), against the archive's roots saved
+// as RootsFile. The file name never begins with "-", so no id reads as a flag.
+func VerifyCommand(id string, simple bool) string {
+	ext := ".asice"
+	if simple {
+		ext = ".asics"
+	}
+	return "senim eds verify --ca " + RootsFile + " senim-document-" + id + ext
+}
+
+// rootsPEM sends the archive's roots, the --ca of VerifyCommand: public certificates.
+func (a *area) rootsPEM(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	if len(a.roots) == 0 {
+		return problem.NotFound
+	}
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": RootsFile}))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, err := w.Write(a.roots)
+	return err
 }
 
 // reason returns the plain-language text of an error code. unproven says that nothing
@@ -296,10 +391,16 @@ func (a *area) document(w http.ResponseWriter, r *http.Request, sess *identity.S
 	p := a.s.Page(w, r, sess)
 	v := rep.View()
 	dp := documentPage{Summary: sm, Report: v, Simple: d.HasASiCS()}
+	if len(a.roots) > 0 {
+		dp.Verify = VerifyCommand(sm.ID, dp.Simple)
+	}
+	if dp.History, err = a.history(r, sess, p.Lang, sm.ID); err != nil {
+		return dom.Problem(err)
+	}
 	for _, s := range v.Signers {
 		row := signerRow{Name: s.Name, Org: s.Organization, BIN: s.BIN, SignedAt: s.SignedAt, Valid: s.Valid}
 		for _, c := range s.Codes {
-			row.Reasons = append(row.Reasons, reason(p.Lang, c, s.SignedAt.IsZero()))
+			row.Reasons = append(row.Reasons, reason(p.Lang, c, s.SignedAt == nil))
 		}
 		dp.Signers = append(dp.Signers, row)
 	}

@@ -3,10 +3,17 @@ package archive
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"html"
 	"html/template"
+	"math/big"
 	"mime"
 	"net/http/httptest"
 	"net/url"
@@ -21,6 +28,7 @@ import (
 	"github.com/senimkz/senim/internal/eds/pki"
 	"github.com/senimkz/senim/internal/eds/tsp"
 	"github.com/senimkz/senim/internal/i18n"
+	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/web/webtest"
 )
 
@@ -37,6 +45,22 @@ type fakeArchive struct {
 	paged    bool
 	stored   []stored
 	exported int // the exports recorded (archive.document.exported)
+	actions  []dom.Action
+}
+
+// Actions is the document's history for its parties; ErrNotFound for anyone else.
+func (f *fakeArchive) Actions(_ context.Context, p, id string) ([]dom.Action, error) {
+	if id != "d1" || p != "citizen:1" && p != "citizen:2" {
+		return nil, dom.ErrNotFound
+	}
+	return f.actions, nil
+}
+
+// fakeOrgs names the bank.
+type fakeOrgs struct{}
+
+func (fakeOrgs) Organizations(context.Context) ([]identity.Organization, error) {
+	return []identity.Organization{{BIN: "900140000009", Name: "Bank", Names: identity.Names{KK: "Банк ҚК", RU: "Банк РУ", EN: "Bank EN"}}}, nil
 }
 
 type stored struct {
@@ -156,10 +180,53 @@ func mount(t *testing.T) (*webtest.Harness, *fakeArchive) {
 	t.Helper()
 	h := webtest.New(t)
 	f := &fakeArchive{report: report()}
-	if err := Mount(h.Shell, Config{Archive: f, Now: func() time.Time { return t0 }}); err != nil {
+	if err := Mount(h.Shell, Config{Archive: f, Now: func() time.Time { return t0 }, Roots: []*x509.Certificate{testRoot(t)}, Organizations: fakeOrgs{}}); err != nil {
 		t.Fatal(err)
 	}
 	return h, f
+}
+
+// testRoot is a self-signed CA certificate.
+func testRoot(t *testing.T) *x509.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test root"}, NotBefore: t0, NotAfter: t0.AddDate(10, 0, 0),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// The document page's offline check is a whole command — with --ca and the roots it
+// names offered for download — not "senim eds verify" alone, which refuses a container
+// without --ca (internal/app's checkVerifyHint runs it). The roots are for a citizen only.
+func TestVerifyHint(t *testing.T) {
+	h, _ := mount(t)
+	c := h.Citizen("900101300001", "C")
+	page := h.Get("/archive/d1?lang=en", c).Body.String()
+	if !strings.Contains(page, `id="verify-command">senim eds verify --ca senim-roots.pem senim-document-d1.as`) || !strings.Contains(page, `href="/archive/roots.pem"`) {
+		t.Fatalf("the page's offline check:\n%s", page)
+	}
+	w := h.Get("/archive/roots.pem", c)
+	b, _ := pem.Decode(w.Body.Bytes())
+	if w.Code != 200 || b == nil || b.Type != "CERTIFICATE" || !strings.Contains(w.Header().Get("Content-Disposition"), RootsFile) {
+		t.Fatalf("roots: %d %q %q", w.Code, w.Header().Get("Content-Disposition"), w.Body.String())
+	}
+	if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+		t.Fatal(err)
+	}
+	if w := h.Get("/archive/roots.pem", nil); w.Code == 200 {
+		t.Fatalf("roots without a session: %d", w.Code)
+	}
 }
 
 func TestCatalog(t *testing.T) {
@@ -515,7 +582,7 @@ func TestReasonWithoutSigningTime(t *testing.T) {
 			if strings.Contains(page, i18n.T(lang, "archive.reason."+code)) || !strings.Contains(page, i18n.T(lang, "archive.reason.unproven."+code)) {
 				t.Errorf("%s, %s without a signing time: the page says when it was signed", lang, code)
 			}
-			if !strings.Contains(page, i18n.T(lang, "archive.signed_no_time")) {
+			if !strings.Contains(page, i18n.T(lang, "archive.signed_no_time")) || strings.Contains(page, "0001") || strings.Contains(page, "1970") {
 				t.Errorf("%s: the page does not say the signing time is not proven", lang)
 			}
 			f.report = report(e)
@@ -524,5 +591,39 @@ func TestReasonWithoutSigningTime(t *testing.T) {
 				t.Errorf("%s, %s with a signing time: %s", lang, code, i18n.T(lang, "archive.reason."+code))
 			}
 		}
+	}
+}
+
+// rule DC-6 (issue 14, item 5): the document page shows what was done with the document
+// and by whom — the bank by its name in the page's language, the citizen herself as
+// "you", another party without a name — in every language. A citizen who is not a party
+// gets no page (404), so no history either.
+func TestDocumentHistory(t *testing.T) {
+	h, f := mount(t)
+	f.actions = []dom.Action{
+		{Type: dom.EvIngested, Actor: "org:900140000009", At: t0},
+		{Type: dom.EvViewed, Actor: "citizen:1", At: t0.Add(time.Hour)},
+		{Type: dom.EvExported, Actor: "org:900140000009", At: t0.Add(2 * time.Hour)},
+		{Type: dom.EvViewed, Actor: "citizen:2", At: t0.Add(3 * time.Hour)},
+	}
+	c := h.Citizen("900101300001", "Aigerim") // citizen:1
+	h.Citizen("900101300002", "Bolat")        // citizen:2, the other party
+	for lang, bank := range map[string]string{"kk": "Банк ҚК", "ru": "Банк РУ", "en": "Bank EN"} {
+		page := html.UnescapeString(h.Get("/archive/d1?lang="+lang, c).Body.String())
+		webtest.Readable(t, "/archive/d1 history", lang, page)
+		_, table, _ := strings.Cut(page, `id="document-history"`)
+		for _, k := range []string{"archive.history.archive.document.ingested", "archive.history.archive.document.viewed",
+			"archive.history.archive.document.exported", "archive.history.you", "archive.history.citizen"} {
+			if !strings.Contains(table, i18n.T(lang, k)) {
+				t.Errorf("%s: the history lacks %q", lang, i18n.T(lang, k))
+			}
+		}
+		if strings.Count(table, bank) != 2 {
+			t.Errorf("%s: the bank is not named in its two lines:\n%s", lang, table)
+		}
+	}
+	x := h.Citizen("900101300003", "X") // citizen:3, not a party
+	if w := h.Get("/archive/d1", x); w.Code != 404 || strings.Contains(w.Body.String(), "document-history") {
+		t.Fatalf("another citizen: %d", w.Code)
 	}
 }

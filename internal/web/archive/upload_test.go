@@ -204,6 +204,7 @@ func TestReasonKey(t *testing.T) {
 		{fmt.Errorf("%w: %w", dom.ErrSignatureInvalid, errors.Join(errors.New("x"), dom.ErrGap)), "archive.reason.archive.evidence.gap"},
 		{fmt.Errorf("%w: %w", dom.ErrContentMismatch, cms.ErrDigestMismatch), "archive.upload.reason.archive.signature.content_mismatch"},
 		{dom.ErrContainerPath, "archive.upload.reason.archive.asic.bad_path"},
+		{dom.ErrNotLT, "archive.upload.reason.archive.import.not_lt"},
 		{dom.ErrMalformedRecord, "archive.reason.archive.evidence.malformed"},
 		{dom.ErrUnsupported, "archive.upload.refused"},
 	} {
