@@ -118,7 +118,8 @@ func BenchmarkMakeLTRemoteTSA(b *testing.B) {
 }
 
 // BenchmarkTSASign is the in-process GOST 2015-512 TSA alone making one token over a
-// signature value (go-cryptobin's GOST signing): the part of BenchmarkMakeLT that the
+// signature value (GOST signing over crypto/elliptic's generic Jacobian arithmetic since
+// 2026-12-06, go-cryptobin's affine Exp before): the part of BenchmarkMakeLT that the
 // NCA's TSA does in production.
 func BenchmarkTSASign(b *testing.B) {
 	edsfast.Use(edsfast.Fast)
