@@ -2,6 +2,7 @@ package eds
 
 import (
 	"crypto/cipher"
+	"crypto/elliptic"
 	"encoding/asn1"
 	"fmt"
 	"hash"
@@ -30,6 +31,10 @@ type GOSTCurve struct {
 	Size int // bytes of a coordinate, a scalar and half a signature
 
 	c *gost.Curve
+	// jac is the curve as crypto/elliptic's generic CurveParams, whose Jacobian
+	// formulas assume a = −3: set if A = P − 3 (tc26-512 paramSetA, CryptoPro A),
+	// nil otherwise (tc26-256 paramSetA). See GOSTCurve.mulBase.
+	jac *elliptic.CurveParams
 }
 
 // IsOnCurve reports whether (x, y) is a point of the curve with coordinates in [0, p).
@@ -41,12 +46,48 @@ func (c *GOSTCurve) IsOnCurve(x, y *big.Int) bool {
 }
 
 func newGOSTCurve(name string, oid asn1.ObjectIdentifier, c *gost.Curve) *GOSTCurve {
-	return &GOSTCurve{
+	g := &GOSTCurve{
 		Name: name, OID: oid,
 		P: c.P, Q: c.Q, A: c.A, B: c.B, X: c.X, Y: c.Y,
 		Size: c.PointSize(),
 		c:    c,
 	}
+	if new(big.Int).Sub(c.P, c.A).Cmp(big.NewInt(3)) == 0 {
+		// A fresh CurveParams is never one of the standard library's named curves
+		// (they are matched by pointer), so its methods are the generic ones.
+		g.jac = &elliptic.CurveParams{P: c.P, N: c.Q, B: c.B, Gx: c.X, Gy: c.Y, BitSize: c.P.BitLen(), Name: name}
+	}
+	return g
+}
+
+// mulBase returns kP, P the base point, for k in [1, q−1] — the nonce's multiple in
+// signing, the public key from the private scalar. The scalar multiplied is
+// k' = fixedLengthNonce(k, q) (the same point; bitlen(q)+1 bits for every k).
+//
+// If a = −3 the multiplication is crypto/elliptic's generic CurveParams.ScalarBaseMult,
+// given k' as a big-endian byte string of fixed length ⌈(bitlen(q)+1)/8⌉: math/big
+// double-and-add in Jacobian coordinates, 8 turns per byte (a doubling each, a branch
+// on the bit and an addition per one-bit), one inversion at the end. The loop turns
+// the same number of times for every k; the point at infinity of the leading zero
+// bits is z = 0, which its doubling keeps and its addition replaces by the base
+// point. Otherwise it is go-cryptobin's Exp (affine coordinates, an inversion per
+// point operation). Neither is constant-time (see gostSignWithK).
+func (c *GOSTCurve) mulBase(k *big.Int) (x, y *big.Int, err error) {
+	kp := fixedLengthNonce(k, c.Q)
+	if c.jac == nil {
+		return c.c.Exp(kp, c.c.X, c.c.Y)
+	}
+	buf := fixedLengthBytes(kp, c.Q)
+	//lint:ignore SA1019 the generic CurveParams arithmetic is deprecated as "not guaranteed to provide any security property"; it replaces go-cryptobin's affine Exp, which is variable-time in the same way and slower (docs/security.md, "GOST signing and timing").
+	x, y = c.jac.ScalarBaseMult(buf)
+	return x, y, nil
+}
+
+// fixedLengthBytes returns k' = fixedLengthNonce(k, q) big-endian in
+// ⌈(bitlen(q)+1)/8⌉ bytes: the same length for every nonce, so that a loop over the
+// bytes (crypto/elliptic's generic ScalarMult) turns as often for every k.
+func fixedLengthBytes(kp, q *big.Int) []byte {
+	return kp.FillBytes(make([]byte, (q.BitLen()+1+7)/8))
 }
 
 // The curves of the Kazakh PKI.

@@ -135,21 +135,26 @@ func (g *gostPrivateKey) sign(rand io.Reader, digest []byte) ([]byte, error) {
 // gostSignWithK is GOST R 34.10 signing with a given nonce k (steps 3-5):
 // r = x(kP) mod q, s = (r·d + k·e) mod q; ok is false if r or s is zero.
 //
-// Timing: go-cryptobin's scalar multiplication (gost.Curve.Exp) is math/big
-// double-and-add in affine coordinates, one loop turn per bit of the scalar, a
-// branch on each bit and a variable-time inversion per point operation. Given k
-// itself it would take time in proportion to k's bit length, and nonces with known
-// short lengths give the key away to lattice reduction after some thousands of
-// signatures (the attack class of CVE-2019-15809, "Minerva"). So kP is computed as
-// k'P with k' = fixedLengthNonce(k, q), whose length is always bitlen(q)+1: the loop
-// turns as often for every k. That narrows the leak and does not close it: the loop
-// still adds once per one-bit of k', and as the curves' q lie close to a power of
-// two, k' = k + q keeps k's leading zeros in its high bits, so a short k still makes
-// fewer additions (BenchmarkGOSTNonceTime, 512-bit curve: 5.2 ms for a 256-bit k
-// against 7.1 ms for a full one; 4.1 ms with k itself). GOST signing here is not
-// constant-time, and go-cryptobin offers nothing that is (docs/security.md).
+// Timing: kP is computed as k'P with k' = fixedLengthNonce(k, q), whose length is
+// always bitlen(q)+1 (GOSTCurve.mulBase). Given k itself a double-and-add would take
+// time in proportion to k's bit length, and nonces with known short lengths give the
+// key away to lattice reduction after some thousands of signatures (the attack class
+// of CVE-2019-15809, "Minerva"); with k' the loop turns as often for every k.
+//
+// On the curves with a = −3 (tc26-512 paramSetA, CryptoPro A) the multiplication is
+// crypto/elliptic's generic CurveParams.ScalarBaseMult over k' as a byte string of
+// fixed length: math/big in Jacobian coordinates, one inversion at the end, ≈ 1.2
+// times faster than go-cryptobin's affine Exp with an inversion per point operation,
+// which the other curves (tc26-256 paramSetA) keep. Both are variable-time in the
+// same way: a branch on each bit and an addition per one-bit of k', math/big
+// arithmetic whose time depends on the values. As the curves' q lie close to a power
+// of two, k' = k + q keeps k's leading zeros in its high bits, so a short k still
+// makes fewer additions (BenchmarkGOSTNonceTime). fixedLengthNonce narrows the leak
+// and does not close it: GOST signing here is not constant-time, and neither the
+// standard library nor go-cryptobin offers a GOST multiplication that is
+// (docs/security.md, "GOST signing and timing").
 func gostSignWithK(c *GOSTCurve, d, e, k *big.Int) (r, s *big.Int, ok bool) {
-	x, _, err := c.c.Exp(fixedLengthNonce(k, c.Q), c.c.X, c.c.Y)
+	x, _, err := c.mulBase(k)
 	if err != nil {
 		return nil, nil, false
 	}
@@ -204,7 +209,10 @@ func newGOSTPrivateKey(kt KeyType, curve *GOSTCurve, d *big.Int) (*PrivateKey, e
 	if d.Sign() <= 0 || d.Cmp(curve.Q) >= 0 {
 		return nil, fmt.Errorf("%w: GOST private scalar out of range", ErrBadPrivateKey)
 	}
-	x, y := curve.c.ScalarBaseMult(d.Bytes())
+	x, y, err := curve.mulBase(d)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadPrivateKey, err)
+	}
 	gpub := &GOSTPublicKey{Curve: curve, X: x, Y: y}
 	raw, err := MarshalGOSTPublicKey(kt, gpub)
 	if err != nil {

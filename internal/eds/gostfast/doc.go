@@ -58,9 +58,11 @@
 // verification handles public values alone — the public key, the digest and
 // the signature. This package has no signing code and must never get any.
 // Signing, key generation and anything else that touches a private key or a
-// nonce go through package eds over go-cryptobin's arithmetic
-// (github.com/deatil/go-cryptobin/pubkey/gost). That is not constant-time
-// either — math/big double-and-add, a branch per scalar bit. eds gives it every
+// nonce go through package eds over library arithmetic: crypto/elliptic's
+// generic CurveParams on the curves with a = −3 (tc26-512 paramSetA, CryptoPro
+// A), go-cryptobin's (github.com/deatil/go-cryptobin/pubkey/gost) on the others.
+// That is not constant-time either — math/big double-and-add, a branch per
+// scalar bit. eds gives it every
 // nonce at one fixed length, so the loop turns as often for every nonce, but the
 // number of additions still follows the nonce (eds.gostSignWithK,
 // docs/security.md); a constant-time GOST signer is not in the project.
