@@ -74,11 +74,20 @@ func (s DBBlobs) now() time.Time {
 // now (BlobSweeper).
 func (s DBBlobs) Put(ctx context.Context, b []byte) (string, error) {
 	addr := Address(b)
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO archive_blobs (sha256, bytes, created_at) VALUES (?, ?, ?)
-		ON CONFLICT (sha256) DO UPDATE SET created_at = excluded.created_at WHERE archive_blobs.created_at < excluded.created_at`,
-		addr, b, store.Micros(s.now()))
+	_, err := s.DB.ExecContext(ctx, blobPut, addr, b, store.Micros(s.now()))
 	return addr, err
 }
+
+// PutTx is Put in tx, a transaction of s.DB: the bytes commit with the rows that
+// reference them, in one commit (an ingest's; Service.ingest).
+func (s DBBlobs) PutTx(ctx context.Context, tx *store.Tx, b []byte) (string, error) {
+	addr := Address(b)
+	_, err := tx.ExecContext(ctx, blobPut, addr, b, store.Micros(s.now()))
+	return addr, err
+}
+
+const blobPut = `INSERT INTO archive_blobs (sha256, bytes, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (sha256) DO UPDATE SET created_at = excluded.created_at WHERE archive_blobs.created_at < excluded.created_at`
 
 // Old implements BlobSweeper.
 func (s DBBlobs) Old(ctx context.Context, before time.Time, fn func(addrs []string) error) error {

@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -240,4 +241,61 @@ func TestFileBlobsAsideAfterCrash(t *testing.T) {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// rule DC-5: with the bytes in the archive's own database, an ingest stores its bytes
+// and its rows in one transaction: an ingest refused inside it (here by IngestThen's
+// step) leaves no bytes behind, and one that succeeds has them — on both engines. A
+// blob store in another database keeps putting first.
+func TestIngestBlobsInItsTransaction(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t)
+		content := []byte("the document of an ingest refused in its transaction")
+		sig, err := cms.Sign(t.Context(), content, []cms.SignerSpec{w.signer("Alice")}, cms.SignOptions{Detached: true, Now: func() time.Time { return w.clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		blobs := func(d *store.DB) int {
+			var n int
+			if err := d.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM archive_blobs`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		svc, err := New(Config{DB: db, Validation: w.validation(w.crl()), Now: func() time.Time { return w.clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		boom := errors.New("refused in the transaction")
+		if _, err := svc.IngestThen(t.Context(), "org:900140000009", "a.txt", content, [][]byte{sig},
+			func(context.Context, *store.Tx, *Summary) error { return boom }); !errors.Is(err, boom) {
+			t.Fatalf("refused ingest: %v", err)
+		}
+		if n := blobs(db); n != 0 {
+			t.Fatalf("%d blobs left by a refused ingest", n)
+		}
+		sum, err := svc.Ingest(t.Context(), "org:900140000009", "a.txt", content, [][]byte{sig})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := blobs(db); n != 2 {
+			t.Fatalf("%d blobs after an ingest of a document and one signature, want 2", n)
+		}
+		if d, _, err := svc.Open(t.Context(), "org:900140000009", sum.ID, false); err != nil || string(d.Content) != string(content) {
+			t.Fatalf("the stored document: %v", err)
+		}
+		// Bytes in another database are put before the transaction, as any store's.
+		other := storetest.Open(t)
+		svc2, err := New(Config{DB: db, Blobs: DBBlobs{DB: other}, Validation: w.validation(w.crl()), Now: func() time.Time { return w.clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc2.IngestThen(t.Context(), "org:900140000009", "a.txt", content, [][]byte{sig},
+			func(context.Context, *store.Tx, *Summary) error { return boom }); !errors.Is(err, boom) {
+			t.Fatalf("refused ingest: %v", err)
+		}
+		if n := blobs(other); n != 2 {
+			t.Fatalf("%d blobs put in the other database, want 2 (put before the transaction)", n)
+		}
+	})
 }
