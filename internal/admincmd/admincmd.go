@@ -32,6 +32,10 @@ Keeps the directories of personal-data access control on the database directly
   history OBJECT-ID                 the changes of a trusted object
   tr2 on|off                        the TR-2 switch
   rotate-key                        retire the security-token key, start a new one
+  rotate-key --compromised          the same for a key that leaked: the old key also
+                                    leaves /.well-known/jwks.json at once, so tokens it
+                                    signed are refused from then on
+  withdraw-key KID                  take a retired key out of /.well-known/jwks.json now
 `
 
 // Command is `senim admin ...` (see adminUsage). Exit 0: done; 1: the change was
@@ -42,6 +46,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprint(stderr, adminUsage) }
 	dbURL := fs.String("database-url", "", "the database (SENIM_DATABASE_URL)")
 	as := fs.String("as", os.Getenv("USER"), "who makes the change (recorded as admin:NAME)")
+	compromised := fs.Bool("compromised", false, "rotate-key: the key leaked; withdraw it from the published set at once")
 	rest, err := cli.Parse(fs, args, os.LookupEnv)
 	if err != nil {
 		return 2
@@ -61,7 +66,11 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	s := pd.NewDirectoryService(db, time.Now)
-	code, err := runAdmin(ctx, s, actor.Operator(*as).String(), rest, stdout)
+	if *compromised && rest[0] != "rotate-key" {
+		fmt.Fprintln(stderr, "admin: --compromised goes with rotate-key only")
+		return 2
+	}
+	code, err := runAdmin(ctx, s, actor.Operator(*as).String(), rest, *compromised, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "admin:", err)
 	}
@@ -71,7 +80,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-func runAdmin(ctx context.Context, s *pd.Service, actor string, args []string, stdout io.Writer) (int, error) {
+func runAdmin(ctx context.Context, s *pd.Service, actor string, args []string, compromised bool, stdout io.Writer) (int, error) {
 	out := func(v any, err error) (int, error) {
 		if err != nil {
 			return 1, err
@@ -140,8 +149,13 @@ func runAdmin(ctx context.Context, s *pd.Service, actor string, args []string, s
 		return out(s.TrustedObjectHistory(ctx, args[1]))
 	case args[0] == "tr2" && len(args) == 2 && (args[1] == "on" || args[1] == "off"):
 		return out(map[string]bool{"enforced": args[1] == "on"}, s.SetTR2(ctx, actor, args[1] == "on"))
-	case args[0] == "rotate-key" && len(args) == 1:
+	case args[0] == "rotate-key" && len(args) == 1 && !compromised:
 		return out(map[string]string{"status": "rotated"}, s.RotateTokenKey(ctx, actor))
+	case args[0] == "rotate-key" && len(args) == 1:
+		kids, err := s.RotateCompromisedTokenKey(ctx, actor)
+		return out(map[string]any{"status": "rotated", "withdrawn": kids}, err)
+	case args[0] == "withdraw-key" && len(args) == 2:
+		return out(map[string]string{"status": "withdrawn", "kid": args[1]}, s.WithdrawTokenKey(ctx, actor, args[1]))
 	}
 	return 2, errors.New("unknown command")
 }

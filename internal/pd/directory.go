@@ -3,7 +3,9 @@ package pd
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -665,6 +667,79 @@ func NewDirectoryService(db *store.DB, now func() time.Time) *Service {
 // recorded in the event (an Actor string such as "admin:NAME").
 func (s *Service) RotateTokenKey(ctx context.Context, actor string) error {
 	return s.keys.rotate(ctx, actor, 0)
+}
+
+// RotateCompromisedTokenKey is RotateTokenKey for a key that leaked: the keys that
+// signed until now are withdrawn as well (WithdrawTokenKey), so that no node publishes
+// them a minute later. It returns the kids withdrawn.
+func (s *Service) RotateCompromisedTokenKey(ctx context.Context, actor string) ([]string, error) {
+	var kids []string
+	rows, err := s.db.QueryContext(ctx, `SELECT kid FROM pd_signing_keys WHERE retired_at = 0 AND created_at <= ? ORDER BY kid`, store.Micros(s.now()))
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var kid string
+		if err := rows.Scan(&kid); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		kids = append(kids, kid)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.keys.rotate(ctx, actor, 0); err != nil {
+		return nil, err
+	}
+	for _, kid := range kids {
+		if err := s.WithdrawTokenKey(ctx, actor, kid); err != nil {
+			return nil, err
+		}
+	}
+	return kids, nil
+}
+
+// ErrKeyInUse: the key to withdraw still signs (rotate first); ErrUnknownKey: no key
+// of Senim's has that kid.
+var (
+	ErrKeyInUse   = errors.New("pd: the key still signs: rotate it first")
+	ErrUnknownKey = errors.New("pd: no signing key has that kid")
+)
+
+// WithdrawTokenKey takes the retired key kid out of /.well-known/jwks.json at once
+// (every node re-reads the keys within a minute), where a retired key otherwise stays
+// published for MaxTokenLifetime so that the tokens it signed still verify: the answer
+// to a key that leaked, which must stop being trusted, not only stop signing. Security
+// tokens it signed are refused from then on (a data owner's verifier refetches the set
+// and no longer finds the kid); receipts and confirmation evidence it signed stay
+// verifiable through the audit log, which a leaked key cannot write (docs/notify.md,
+// "Receipts outlive their key"). A key in force or published ahead is refused
+// (ErrKeyInUse): withdrawing it would leave Senim without a key. The withdrawal is an
+// outbox event (pd.key.withdrawn) and so a log entry.
+func (s *Service) WithdrawTokenKey(ctx context.Context, actor, kid string) error {
+	now := s.now()
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var retired int64
+		if err := tx.QueryRowContext(ctx, `SELECT retired_at FROM pd_signing_keys WHERE kid = ?`, kid).Scan(&retired); errors.Is(err, sql.ErrNoRows) {
+			return ErrUnknownKey
+		} else if err != nil {
+			return err
+		}
+		if retired == 0 {
+			return ErrKeyInUse
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE pd_signing_keys SET publish_until = ? WHERE kid = ?`, store.Micros(now), kid); err != nil {
+			return err
+		}
+		_, err := tx.Emit(ctx, store.Event{Type: EvKeyWithdrawn, Actor: actor, Payload: []byte(marshal(map[string]string{"kid": kid}))})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.keys.load(ctx, false) // this node at once; the others within a minute
 }
 
 // Directory periods (a service's period, a ground's notice deferral) are kept in

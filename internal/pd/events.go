@@ -20,6 +20,7 @@ var (
 	EvSMSFailed      = evtype.Register("pd.sms.failed", 1, evtype.Citizen)
 	EvSMSCodeFailed  = evtype.Register("pd.sms.code_failed", 1, evtype.Citizen)
 	EvKeyRotated     = evtype.Register("pd.key.rotated", 1, evtype.Internal)
+	EvKeyWithdrawn   = evtype.Register("pd.key.withdrawn", 1, evtype.Internal)
 	EvDataOwnerPut   = evtype.Register("pd.directory.data_owner.put", 1, evtype.Internal)
 	EvServiceCodePut = evtype.Register("pd.directory.service_code.put", 1, evtype.Internal)
 	EvGroundPut      = evtype.Register("pd.directory.ground.put", 1, evtype.Internal)

@@ -348,9 +348,18 @@ func (a *api) putTR2(w http.ResponseWriter, r *http.Request, actor string) error
 	return reply(w, http.StatusOK, map[string]bool{"enforced": *req.Enforced}, err)
 }
 
+// rotateKey: ?compromised=true for a key that leaked — the old key also leaves the
+// published set at once (RotateCompromisedKey).
 func (a *api) rotateKey(w http.ResponseWriter, r *http.Request, actor string) error {
-	err := a.s.RotateKey(r.Context(), actor)
-	return reply(w, http.StatusOK, map[string]string{"status": "rotated"}, err)
+	switch r.URL.Query().Get("compromised") {
+	case "", "false":
+		err := a.s.RotateKey(r.Context(), actor)
+		return reply(w, http.StatusOK, map[string]string{"status": "rotated"}, err)
+	case "true":
+		kids, err := a.s.RotateCompromisedKey(r.Context(), actor)
+		return reply(w, http.StatusOK, map[string]any{"status": "rotated", "withdrawn": kids}, err)
+	}
+	return problem.InvalidField.WithDetail("the query parameter compromised is true or false")
 }
 
 // validateRecord: an initiator records consents for itself only.

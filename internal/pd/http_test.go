@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/senimkz/senim/internal/problem/problemtest"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
+	"github.com/senimkz/senim/verifier"
 )
 
 // server mounts the routes behind a test middleware that authenticates the
@@ -82,6 +84,44 @@ func call(t *testing.T, srv *httptest.Server, o *org, method, path string, body 
 }
 
 func (r resp) code() string { s, _ := r.body["code"].(string); return s }
+
+// rule PD-6.2.4: the authorized body rotates a leaked key out of the published set
+// through the admin API (?compromised=true); an organisation cannot, and a value other
+// than true or false changes nothing.
+func TestAdminRotateCompromisedKey(t *testing.T) {
+	f := newFixture(t, storetest.Open(t))
+	srv := f.server(t)
+	reg := orgOf(t, binRegulator, ca.P256)
+	bank := orgOf(t, binBank, ca.P256)
+	kids := func() []string {
+		keys, err := verifier.ParseJWKS(f.svc.JWKS(t.Context()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.Sorted(maps.Keys(keys))
+	}
+	before := kids()
+	if r := call(t, srv, bank, "POST", "/v1/admin/pd/keys/rotate?compromised=true", nil); r.status != 403 || r.code() != "pd.admin.not_regulator" {
+		t.Errorf("a bank rotates the key: %d %s", r.status, r.raw)
+	}
+	if r := call(t, srv, reg, "POST", "/v1/admin/pd/keys/rotate?compromised=maybe", nil); r.status != 400 || r.code() != "request.invalid_field" {
+		t.Errorf("compromised=maybe: %d %s", r.status, r.raw)
+	}
+	if got := kids(); !slices.Equal(got, before) {
+		t.Fatalf("refused requests changed the keys: %v -> %v", before, got)
+	}
+	r := call(t, srv, reg, "POST", "/v1/admin/pd/keys/rotate?compromised=true", nil)
+	if r.status != 200 {
+		t.Fatalf("rotate compromised: %d %s", r.status, r.raw)
+	}
+	after := kids()
+	if len(after) != 1 || slices.Contains(before, after[0]) {
+		t.Errorf("published after a compromised rotation: %v (before %v), want the new key alone", after, before)
+	}
+	if w, _ := r.body["withdrawn"].([]any); len(w) != len(before) || w[0] != before[0] {
+		t.Errorf("withdrawn %v, want %v", r.body["withdrawn"], before)
+	}
+}
 
 // The admin API: only the authorized body changes the directories; every change is
 // an event naming who made it. rule TR-1: the registry keeps every change's history

@@ -196,6 +196,12 @@ func (s *Service) RotateKey(ctx context.Context, actor string) error {
 	return s.keys.load(ctx, false)
 }
 
+// RotateCompromisedKey is RotateKey for a key that leaked: the keys that signed until
+// now also leave the published set at once (RotateCompromisedTokenKey).
+func (s *Service) RotateCompromisedKey(ctx context.Context, actor string) ([]string, error) {
+	return s.RotateCompromisedTokenKey(ctx, actor)
+}
+
 func (k *keyRing) rotateIfDue(ctx context.Context) error {
 	if err := k.load(ctx, false); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"math/big"
 	"strings"
@@ -163,5 +164,86 @@ func TestSignJWSOtherTyp(t *testing.T) {
 	}
 	if _, err := v.Verify(t.Context(), tok, verifier.Request{Subject: iinAdult, DataSets: []string{"identity"}}); err == nil {
 		t.Error("a JWS of another typ passed for a security token")
+	}
+}
+
+// rule PD-6.2.4: a key that leaked stops being trusted at once. A plain emergency
+// rotation keeps the old key published for its tokens' lifetime (they still verify);
+// with the key compromised (RotateCompromisedKey) it leaves the set at once and the
+// data owner's verifier refuses the tokens it signed, while the new key's verify. A key
+// retired earlier can be withdrawn by its kid; a key in force, or one Senim never had,
+// cannot.
+func TestCompromisedKeyLeavesTheSet(t *testing.T) {
+	f := newFixture(t, storetest.Open(t))
+	bank := orgOf(t, binBank, ca.P256)
+	f.consent(binBank)
+	issue := func() string {
+		t.Helper()
+		r, err := f.svc.Proactive(t.Context(), bank.caller, f.vt(bank, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.SecurityToken
+	}
+	verify := func(tok string) error {
+		keys, err := verifier.ParseJWKS(f.svc.JWKS(t.Context()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := verifier.New(verifier.Config{Keys: verifier.StaticKeys(keys), Issuer: "https://senim.test", Audience: binRegister, Now: f.clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = v.Verify(t.Context(), tok, verifier.Request{Subject: iinAdult, DataSets: []string{"identity"}, ClientCert: bank.chain[0]})
+		return err
+	}
+	first := issue()
+	if err := f.svc.RotateKey(t.Context(), actorAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if err := verify(first); err != nil {
+		t.Fatalf("a plain rotation: the old key's token %v", err)
+	}
+	second := issue()
+	withdrawn, err := f.svc.RotateCompromisedKey(t.Context(), actorAdmin)
+	if err != nil || len(withdrawn) != 1 {
+		t.Fatalf("withdrawn %v, %v", withdrawn, err)
+	}
+	if err := verify(second); err == nil {
+		t.Error("a token of the compromised key still verifies")
+	}
+	if err := verify(first); err != nil {
+		t.Errorf("the key retired before, not compromised: %v", err)
+	}
+	third := issue()
+	if err := verify(third); err != nil {
+		t.Errorf("the new key's token: %v", err)
+	}
+	// The key retired by the first rotation, withdrawn by its kid.
+	kid := func(tok string) string {
+		var h struct{ Kid string }
+		b, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+		json.Unmarshal(b, &h)
+		return h.Kid
+	}
+	if err := f.svc.WithdrawTokenKey(t.Context(), actorAdmin, kid(first)); err != nil {
+		t.Fatal(err)
+	}
+	if err := verify(first); err == nil {
+		t.Error("a withdrawn key's token still verifies")
+	}
+	if err := f.svc.WithdrawTokenKey(t.Context(), actorAdmin, kid(third)); !errors.Is(err, ErrKeyInUse) {
+		t.Errorf("withdrawing the key in force: %v", err)
+	}
+	if err := f.svc.WithdrawTokenKey(t.Context(), actorAdmin, "no-such-kid"); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("withdrawing an unknown key: %v", err)
+	}
+	if err := verify(issue()); err != nil {
+		t.Errorf("after the refused withdrawals: %v", err)
+	}
+	var n int
+	f.db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM outbox_events WHERE type = ?`, EvKeyWithdrawn).Scan(&n)
+	if n != 2 {
+		t.Errorf("%d withdrawal events, want 2", n)
 	}
 }
