@@ -1,6 +1,7 @@
 package docs_test
 
 import (
+	"errors"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -33,8 +34,29 @@ func newSigner(t testing.TB) *keySigner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, _ := k.PublicKey.Bytes()
-	return &keySigner{kid: "k-" + base64.RawURLEncoding.EncodeToString(pub[1:7]), priv: k}
+	s := &keySigner{priv: k}
+	s.kid = s.thumbprint()
+	return s
+}
+
+// thumbprint is the key's RFC 7638 thumbprint, the kid Senim's keys have.
+func (k *keySigner) thumbprint() string {
+	sum := sha256.Sum256([]byte(`{"crv":"P-256","kty":"EC","x":"` + k.coord(1) + `","y":"` + k.coord(33) + `"}`))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func (k *keySigner) coord(at int) string {
+	b, _ := k.priv.PublicKey.Bytes()
+	return base64.RawURLEncoding.EncodeToString(b[at : at+32])
+}
+
+// PublicJWK gives the public JWK of the signer's key, as pd.Service does of any key it
+// ever signed with (docs.KeyPublisher).
+func (k *keySigner) PublicJWK(_ context.Context, kid string) ([]byte, error) {
+	if kid != k.kid {
+		return nil, errors.New("unknown kid")
+	}
+	return json.Marshal(map[string]string{"kty": "EC", "crv": "P-256", "kid": k.kid, "alg": "ES256", "use": "sig", "x": k.coord(1), "y": k.coord(33)})
 }
 
 func (k *keySigner) SignJWS(_ context.Context, typ string, payload []byte) (string, error) {

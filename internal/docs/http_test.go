@@ -132,6 +132,11 @@ func TestVerifyCmd(t *testing.T) {
 	bundle, jwks := write("info.json", b), write("jwks.json", f.key.jwks())
 	key := f.vkey
 	forged := write("forged.json", bytes.Replace(b, []byte(`"record": "`), []byte(`"record": "x`), 1))
+	var info docs.Information
+	json.Unmarshal(b, &info)
+	info.Key, info.RecordEvidence = nil, nil
+	stripped, _ := json.Marshal(info)
+	bare := write("bare.json", stripped) // without the key and the record's log entry
 	// The keys as a Senim serves them: --jwks and --key may name its URLs.
 	served := map[string]string{"/.well-known/jwks.json": string(f.key.jwks()), "/log/key": key + "\n"}
 	senim := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -150,7 +155,11 @@ func TestVerifyCmd(t *testing.T) {
 	}{
 		{[]string{bundle, "--jwks", jwks, "--key", key}, 0, "identity_card/v1 of IIN " + f.owner.IIN + " shown to employee IIN " + f.clerk.IIN + " BIN " + f.clerk.BIN},
 		{[]string{forged, "--jwks", jwks, "--key", key}, 1, ""},
-		{[]string{bundle, "--jwks", write("other.json", newSigner(t).jwks()), "--key", key}, 1, ""},
+		// A JWK set without the record's key: the log vouches for the record through the
+		// key and the record's own entry the bundle carries (rule DC-8), and nothing else.
+		{[]string{bundle, "--jwks", write("other.json", newSigner(t).jwks()), "--key", key}, 0, "identity_card/v1 of IIN " + f.owner.IIN},
+		{[]string{bare, "--jwks", write("other2.json", newSigner(t).jwks()), "--key", key}, 1, ""},
+		{[]string{bare, "--jwks", jwks, "--key", key}, 0, "identity_card/v1 of IIN " + f.owner.IIN},
 		{[]string{bundle, "--jwks", senim.URL + "/.well-known/jwks.json", "--key", senim.URL + "/log/key"}, 0, "identity_card/v1 of IIN " + f.owner.IIN},
 		{[]string{forged, "--jwks", senim.URL + "/.well-known/jwks.json", "--key", senim.URL + "/log/key"}, 1, ""},
 		{[]string{bundle, "--jwks", jwks, "--key", senim.URL + "/no/key"}, 2, ""},

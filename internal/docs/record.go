@@ -3,23 +3,20 @@ package docs
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/senimkz/senim/internal/auditlog"
+	"github.com/senimkz/senim/internal/jwskey"
 	"github.com/senimkz/senim/internal/kzid"
-	"github.com/senimkz/senim/verifier"
 )
 
 // RecordType is the typ of a "digital information" record's JWS header; it differs
@@ -78,33 +75,27 @@ var (
 // VerifyRecord checks a record offline: an ES256 JWS of typ RecordType whose kid is in
 // the JWK set, signed by that key, every claim well-formed. It returns the claims.
 func VerifyRecord(compact string, jwks []byte) (*RecordClaims, error) {
-	keys, err := verifier.ParseJWKS(jwks)
+	c, _, err := VerifyRecordWithKey(compact, jwks, nil)
+	return c, err
+}
+
+// VerifyRecordWithKey is VerifyRecord for a record kept longer than its key stays in
+// the JWK set (a retired key leaves it a year after its retirement): when the kid is
+// not in jwks, the signature is checked under key, the public JWK the bundle carries
+// (its RFC 7638 thumbprint must be the kid), and fromKey is true — then the record is
+// good only with the audit-log proof that Senim issued this very record
+// (VerifyInformation: the docs.record.signed event binding its SHA-256).
+func VerifyRecordWithKey(compact string, jwks, key []byte) (c *RecordClaims, fromKey bool, err error) {
+	pb, fromKey, err := jwskey.Verify(compact, RecordType, jwks, key)
 	if err != nil {
-		return nil, ErrRecordInvalid.WithDetail("the JWK set is unreadable").WithCause(err)
+		return nil, false, ErrRecordInvalid.WithDetail(err.Error()).WithCause(err)
 	}
-	parts := strings.Split(strings.TrimSpace(compact), ".")
-	if len(parts) != 3 {
-		return nil, ErrRecordInvalid.WithDetail("not a compact JWS")
-	}
-	enc := base64.RawURLEncoding
-	hb, err1 := enc.DecodeString(parts[0])
-	pb, err2 := enc.DecodeString(parts[1])
-	sig, err3 := enc.DecodeString(parts[2])
-	if err1 != nil || err2 != nil || err3 != nil || len(sig) != 64 {
-		return nil, ErrRecordInvalid.WithDetail("not base64url, or not an ES256 signature")
-	}
-	var h struct{ Alg, Kid, Typ string }
-	if err := json.Unmarshal(hb, &h); err != nil || h.Alg != "ES256" || h.Typ != RecordType || h.Kid == "" {
-		return nil, ErrRecordInvalid.WithDetail("the header must say alg ES256, typ " + RecordType + " and a kid")
-	}
-	pub := keys[h.Kid]
-	if pub == nil {
-		return nil, ErrRecordInvalid.WithDetail("the key " + h.Kid + " is not in the JWK set")
-	}
-	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	if !ecdsa.Verify(pub, sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
-		return nil, ErrRecordInvalid.WithDetail("the signature does not verify")
-	}
+	c, err = recordClaims(pb)
+	return c, fromKey, err
+}
+
+// recordClaims decodes and checks the claims of a record whose signature verified.
+func recordClaims(pb []byte) (*RecordClaims, error) {
 	var c RecordClaims
 	dec := json.NewDecoder(bytes.NewReader(pb))
 	dec.DisallowUnknownFields()
@@ -147,6 +138,19 @@ type Information struct {
 	Format   string          `json:"format"`
 	Record   string          `json:"record"`
 	Evidence json.RawMessage `json:"evidence"`
+	// RecordEvidence is the audit-log evidence of the record's own event
+	// (docs.record.signed: the view's id and the record's SHA-256), and Key the public
+	// JWK of the key that signed the record: with both, the record verifies after that
+	// key has left the JWK set (a year after its retirement; a record is kept for
+	// years). Absent for views recorded before they existed (migration 0027).
+	RecordEvidence json.RawMessage `json:"record_evidence,omitempty"`
+	Key            json.RawMessage `json:"key,omitempty"`
+}
+
+// KeyPublisher is the optional part of a Signer (pd.Service) that gives the public JWK
+// of any key it ever signed with, retired or not.
+type KeyPublisher interface {
+	PublicJWK(ctx context.Context, kid string) ([]byte, error)
 }
 
 // Information returns the bundle of view id for its owner or its verifier;
@@ -170,7 +174,29 @@ func (s *Service) Information(ctx context.Context, subject, id string) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	return json.MarshalIndent(Information{Format: InformationFormat, Record: v.Record, Evidence: ev}, "", "  ")
+	info := Information{Format: InformationFormat, Record: v.Record, Evidence: ev}
+	if v.RecordEventID != 0 {
+		idx, err := s.cfg.Log.IndexOfEvent(ctx, v.RecordEventID)
+		if errors.Is(err, auditlog.ErrLeafNotFound) {
+			return nil, ErrNotLogged
+		}
+		if err != nil {
+			return nil, err
+		}
+		if info.RecordEvidence, err = s.cfg.Log.Bundle(ctx, v.Owner, idx); errors.Is(err, auditlog.ErrNotYours) {
+			return nil, ErrNotLogged.WithCause(err)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	if kp, ok := s.cfg.Signer.(KeyPublisher); ok {
+		if kid, err := jwskey.KeyID(v.Record); err == nil {
+			if info.Key, err = kp.PublicJWK(ctx, kid); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return json.MarshalIndent(info, "", "  ")
 }
 
 // VerifyInformation checks a bundle offline (senim docs verify): the record against
@@ -184,7 +210,7 @@ func VerifyInformation(b []byte, jwks []byte, logKey note.Verifier) (*RecordClai
 	if err := dec.Decode(&info); err != nil || info.Format != InformationFormat {
 		return nil, nil, ErrRecordInvalid.WithDetail("not a digital information bundle (" + InformationFormat + ")")
 	}
-	c, err := VerifyRecord(info.Record, jwks)
+	c, fromKey, err := VerifyRecordWithKey(info.Record, jwks, info.Key)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -198,6 +224,24 @@ func VerifyInformation(b []byte, jwks []byte, logKey note.Verifier) (*RecordClai
 	}
 	if ev.Event.ID != c.Event || ev.Event.Type != EventViewed || pl["view"] != c.ID || pl["share"] != c.Share || pl["type"] != c.Type {
 		return nil, nil, ErrRecordInvalid.WithDetail(fmt.Sprintf("the logged event %d is not this record's view", ev.Event.ID))
+	}
+	// The record's own entry: required when the record was checked under the key the
+	// bundle carries (the log, not that key, vouches for it), checked whenever present.
+	if len(info.RecordEvidence) == 0 {
+		if fromKey {
+			return nil, nil, ErrRecordInvalid.WithDetail("the record's key is not in the JWK set, and the bundle has no log entry of the record to vouch for it (download the bundle again)")
+		}
+		return c, ev, nil
+	}
+	rev, _, err := auditlog.VerifyEvidence(info.RecordEvidence, logKey)
+	if err != nil {
+		return nil, nil, ErrRecordInvalid.WithDetail("the audit-log evidence of the record does not verify: " + err.Error())
+	}
+	var rp map[string]string
+	sum := sha256.Sum256([]byte(info.Record))
+	if json.Unmarshal([]byte(rev.Event.Payload), &rp) != nil || rev.Event.Type != EventRecordSigned || rp["view"] != c.ID ||
+		rp["record_sha256"] != base64.RawURLEncoding.EncodeToString(sum[:]) {
+		return nil, nil, ErrRecordInvalid.WithDetail(fmt.Sprintf("the logged event %d is not this very record's", rev.Event.ID))
 	}
 	return c, ev, nil
 }

@@ -68,6 +68,8 @@ type View struct {
 	// carries it, so only who saw the document can prove what they saw.
 	Salt    string
 	EventID int64
+	// RecordEventID is the docs.record.signed event binding Record's SHA-256.
+	RecordEventID int64
 }
 
 // Redeem shows the document behind sec to v (DD-3) and records the view for both
@@ -163,9 +165,17 @@ func (s *Service) redeem(ctx context.Context, v Verifier, sec Secret) (*View, er
 		if view.Record, err = s.cfg.Signer.SignJWS(ctx, RecordType, payload); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO docs_views (id, share_id, owner, verifier, verifier_kind, verifier_bin, verifier_name, kind, version, viewed_at, event_id, record)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, view.ID, sh.ID, sh.Owner, v.Subject, v.Kind, v.BIN, v.Name, doc.Type.Kind, doc.Type.Version,
-			store.Micros(now), view.EventID, view.Record)
+		// The record's own log entry: its SHA-256, so that the log vouches for this very
+		// record once its key has left the JWK set (VerifyInformation). No field of the
+		// document and no IIN: the hash is of a signed JWS, not of the data.
+		sum := sha256.Sum256([]byte(view.Record))
+		rev, _ := json.Marshal(map[string]string{"view": view.ID, "record_sha256": base64.RawURLEncoding.EncodeToString(sum[:])})
+		if view.RecordEventID, err = tx.Emit(ctx, store.Event{Type: EventRecordSigned, Actor: v.Subject, Subject: sh.Owner, Payload: rev}); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO docs_views (id, share_id, owner, verifier, verifier_kind, verifier_bin, verifier_name, kind, version, viewed_at, event_id, record, record_event_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, view.ID, sh.ID, sh.Owner, v.Subject, v.Kind, v.BIN, v.Name, doc.Type.Kind, doc.Type.Version,
+			store.Micros(now), view.EventID, view.Record, view.RecordEventID)
 		return err
 	}
 	// Concurrent views share commits (group commit; batch.go): measured faster on both
@@ -186,6 +196,9 @@ func (s *Service) redeem(ctx context.Context, v Verifier, sec Secret) (*View, er
 var (
 	// EventViewed: a view; its actor is the verifier (notify tells the owner, DD-6).
 	EventViewed = evtype.Register("docs.view.recorded", 1, evtype.Citizen)
+	// EventRecordSigned: the view's digital information record was signed; its payload
+	// is the view's id and the record's SHA-256, which the record's log entry binds.
+	EventRecordSigned = evtype.Register("docs.record.signed", 1, evtype.Citizen)
 	// EventShareOpened and EventShareCancelled: the owner opened or cancelled access.
 	EventShareOpened    = evtype.Register("docs.share.opened", 1, evtype.Citizen)
 	EventShareCancelled = evtype.Register("docs.share.cancelled", 1, evtype.Citizen)
@@ -212,14 +225,17 @@ type Viewed struct {
 	ViewedAt     time.Time
 	EventID      int64
 	Record       string
+	// RecordEventID is the docs.record.signed event of Record; 0 for a view recorded
+	// before migration 0027.
+	RecordEventID int64
 }
 
-const viewCols = `id, share_id, owner, verifier, verifier_kind, verifier_bin, verifier_name, kind, version, viewed_at, event_id, record`
+const viewCols = `id, share_id, owner, verifier, verifier_kind, verifier_bin, verifier_name, kind, version, viewed_at, event_id, record, record_event_id`
 
 func scanViewed(sc interface{ Scan(...any) error }) (*Viewed, error) {
 	var v Viewed
 	var at int64
-	if err := sc.Scan(&v.ID, &v.Share, &v.Owner, &v.Verifier, &v.VerifierKind, &v.VerifierBIN, &v.VerifierName, &v.Kind, &v.Version, &at, &v.EventID, &v.Record); err != nil {
+	if err := sc.Scan(&v.ID, &v.Share, &v.Owner, &v.Verifier, &v.VerifierKind, &v.VerifierBIN, &v.VerifierName, &v.Kind, &v.Version, &at, &v.EventID, &v.Record, &v.RecordEventID); err != nil {
 		return nil, err
 	}
 	v.ViewedAt = store.FromMicros(at)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/senimkz/senim/internal/docs"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
@@ -190,8 +192,16 @@ func TestInformation(t *testing.T) {
 		}
 		// Negative cases: another key, another log key, a changed record, evidence of
 		// another event.
-		if _, _, err := docs.VerifyInformation(bundles[0], newSigner(t).jwks(), f.logKey); code(err) != "docs.record.invalid" {
-			t.Errorf("other JWKS: %s", code(err))
+		// Another JWK set: only the log can then vouch for the record, through the key and
+		// the record's evidence the bundle carries (TestInformationOutlivesItsKey); a
+		// bundle without them is invalid.
+		var bare docs.Information
+		json.Unmarshal(bundles[0], &bare)
+		bare.Key, bare.RecordEvidence = nil, nil
+		if b, _ := json.Marshal(bare); true {
+			if _, _, err := docs.VerifyInformation(b, newSigner(t).jwks(), f.logKey); code(err) != "docs.record.invalid" {
+				t.Errorf("other JWKS: %s", code(err))
+			}
 		}
 		other := newFixture(t, storetest.Open(t))
 		if _, _, err := docs.VerifyInformation(bundles[0], f.key.jwks(), other.logKey); code(err) != "docs.record.invalid" {
@@ -301,4 +311,74 @@ func mustSalt(t *testing.T, s string) []byte {
 		t.Fatalf("salt %q", s)
 	}
 	return b
+}
+
+// rule DC-8: a digital information record stays verifiable after its signing key has
+// left the JWK set (a retired key does a year after its retirement; a record is kept
+// for years). The bundle carries the key and the log evidence of the record's own event,
+// which binds the record's SHA-256: with them the record verifies against a JWK set
+// without its key. Without that evidence, with another view's, with another key, with a
+// changed record or under another log's key it does not; the evidence is checked
+// whenever present, with the key in the set too.
+func TestInformationOutlivesItsKey(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := t.Context()
+		redeem := func(kind string) *docs.Information {
+			t.Helper()
+			op := f.open(t, f.owner, kind)
+			v, err := f.svc.Redeem(ctx, f.bank, docs.Secret{Code: op.Code})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.syncLog(t)
+			b, err := f.svc.Information(ctx, f.bank.Subject, v.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var info docs.Information
+			if err := json.Unmarshal(b, &info); err != nil {
+				t.Fatal(err)
+			}
+			if len(info.RecordEvidence) == 0 || len(info.Key) == 0 {
+				t.Fatalf("the bundle lacks the record's evidence or key: %s", b)
+			}
+			return &info
+		}
+		info, info2 := redeem(docs.KindDrivingLicence), redeem(docs.KindIdentityCard)
+		without := newSigner(t).jwks() // a JWK set that no longer holds the record's key
+		check := func(i docs.Information, jwks []byte, logKey note.Verifier) error {
+			b, _ := json.Marshal(i)
+			_, _, err := docs.VerifyInformation(b, jwks, logKey)
+			return err
+		}
+		if err := check(*info, without, f.logKey); err != nil {
+			t.Fatalf("the record after its key left the set: %v", err)
+		}
+		if err := check(*info, f.key.jwks(), f.logKey); err != nil {
+			t.Fatalf("the record with its key in the set: %v", err)
+		}
+		other := newFixture(t, storetest.Open(t))
+		parts := strings.Split(info.Record, ".")
+		for name, c := range map[string]struct {
+			mod    func(i *docs.Information)
+			jwks   []byte
+			logKey note.Verifier
+		}{
+			"no record evidence":                {func(i *docs.Information) { i.RecordEvidence = nil }, without, f.logKey},
+			"another view's record evidence":    {func(i *docs.Information) { i.RecordEvidence = info2.RecordEvidence }, without, f.logKey},
+			"another view's, key in the set":    {func(i *docs.Information) { i.RecordEvidence = info2.RecordEvidence }, f.key.jwks(), f.logKey},
+			"another key":                       {func(i *docs.Information) { s := newSigner(t); i.Key, _ = s.PublicJWK(ctx, s.kid) }, without, f.logKey},
+			"no key":                            {func(i *docs.Information) { i.Key = nil }, without, f.logKey},
+			"a changed record":                  {func(i *docs.Information) { i.Record = parts[0] + "." + parts[1][:len(parts[1])-2] + "AA." + parts[2] }, without, f.logKey},
+			"another log's key":                 {func(i *docs.Information) {}, without, other.logKey},
+			"the view's evidence as the record": {func(i *docs.Information) { i.RecordEvidence = i.Evidence }, without, f.logKey},
+		} {
+			i := *info
+			c.mod(&i)
+			if err := check(i, c.jwks, c.logKey); code(err) != "docs.record.invalid" {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+	})
 }

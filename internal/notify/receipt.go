@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
@@ -11,7 +10,6 @@ import (
 	"fmt"
 	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/secret"
-	"math/big"
 	"net/http"
 	"regexp"
 	"strings"
@@ -20,10 +18,10 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/senimkz/senim/internal/auditlog"
+	"github.com/senimkz/senim/internal/jwskey"
 	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/store"
-	"github.com/senimkz/senim/verifier"
 )
 
 // ReceiptType is the typ of a read receipt's JWS header; it differs from a security
@@ -312,15 +310,7 @@ func (s *Service) signingKey(ctx context.Context, jws string) json.RawMessage {
 }
 
 // KeyID returns the kid of a compact JWS's header, without verifying anything.
-func KeyID(compact string) (string, error) {
-	h, _, _ := strings.Cut(strings.TrimSpace(compact), ".")
-	hb, err := base64.RawURLEncoding.DecodeString(h)
-	var hd struct{ Kid string }
-	if err != nil || json.Unmarshal(hb, &hd) != nil || hd.Kid == "" {
-		return "", errors.New("not a compact JWS with a kid")
-	}
-	return hd.Kid, nil
-}
+func KeyID(compact string) (string, error) { return jwskey.KeyID(compact) }
 
 // attachLog adds to rc the audit log's evidence bundle of its notify.receipt.issued
 // event, once the log has integrated it and a checkpoint covers it; until then the
@@ -596,81 +586,14 @@ func VerifyJWS(compact, typ string, jwks []byte) ([]byte, error) {
 	return pb, err
 }
 
-// ErrKeyNotInSet: the JWS names a key the given JWK set does not hold — a key retired
-// long enough ago to have left /.well-known/jwks.json, another Senim's, or no key of
-// Senim's at all.
-var ErrKeyNotInSet = errors.New("the key is not in the JWK set")
+// ErrKeyNotInSet: the JWS names a key the given JWK set does not hold (jwskey.ErrNotInSet).
+var ErrKeyNotInSet = jwskey.ErrNotInSet
 
-// keyNotInSet is ErrKeyNotInSet with the kid and the reason in its text.
-type keyNotInSet string
-
-func (e keyNotInSet) Error() string        { return string(e) }
-func (e keyNotInSet) Is(target error) bool { return target == ErrKeyNotInSet }
-
-// VerifyJWSWithKey is VerifyJWS for evidence kept for years. When the kid is in jwks,
-// the signature is checked under that key (fromKey false). When it is not and key is a
-// public P-256 JWK whose RFC 7638 thumbprint is the kid (Senim's kids are), the
-// signature is checked under key and fromKey is true. The JWK carried with the
-// evidence proves nothing by itself — anyone can make a key and its thumbprint — so a
-// caller that gets fromKey must accept the JWS only with an audit-log proof that Senim
-// issued this very JWS (its SHA-256 in the logged event): the log, not the key, then
-// vouches for it (docs/notify.md, "Receipts outlive their key").
+// VerifyJWSWithKey is VerifyJWS for evidence kept for years (jwskey.Verify): when the
+// kid is not in jwks, the signature is checked under key, the public JWK the evidence
+// carries, and fromKey says so — the caller must then accept the JWS only with an
+// audit-log proof that Senim issued this very JWS (docs/notify.md, "Receipts outlive
+// their key").
 func VerifyJWSWithKey(compact, typ string, jwks, key []byte) (payload []byte, fromKey bool, err error) {
-	keys, err := verifier.ParseJWKS(jwks)
-	if err != nil {
-		return nil, false, fmt.Errorf("the JWK set is unreadable: %w", err)
-	}
-	parts := strings.Split(strings.TrimSpace(compact), ".")
-	if len(parts) != 3 {
-		return nil, false, errors.New("not a compact JWS")
-	}
-	enc := base64.RawURLEncoding
-	hb, err1 := enc.DecodeString(parts[0])
-	pb, err2 := enc.DecodeString(parts[1])
-	sig, err3 := enc.DecodeString(parts[2])
-	if err1 != nil || err2 != nil || err3 != nil || len(sig) != 64 {
-		return nil, false, errors.New("not base64url, or not an ES256 signature")
-	}
-	var h struct{ Alg, Kid, Typ string }
-	if err := json.Unmarshal(hb, &h); err != nil || h.Alg != "ES256" || h.Typ != typ || h.Kid == "" {
-		return nil, false, errors.New("the header must say alg ES256, typ " + typ + " and a kid")
-	}
-	pub := keys[h.Kid]
-	if pub == nil {
-		if len(key) == 0 {
-			return nil, false, keyNotInSet("the key " + h.Kid + " is not in the JWK set")
-		}
-		if pub, err = thumbprintKey(key, h.Kid); err != nil {
-			return nil, false, keyNotInSet("the key " + h.Kid + " is not in the JWK set, and the key carried with it is not it: " + err.Error())
-		}
-		fromKey = true
-	}
-	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	if !ecdsa.Verify(pub, sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
-		return nil, false, errors.New("the signature does not verify")
-	}
-	return pb, fromKey, nil
-}
-
-// thumbprintKey parses a public P-256 JWK and checks that its RFC 7638 thumbprint —
-// computed from the parsed point, whatever the JWK's own kid member says — is kid.
-func thumbprintKey(jwk []byte, kid string) (*ecdsa.PublicKey, error) {
-	keys, err := verifier.ParseJWKS([]byte(`{"keys":[` + string(jwk) + `]}`))
-	if err != nil || len(keys) != 1 {
-		return nil, errors.New("not a P-256 JWK")
-	}
-	var pub *ecdsa.PublicKey
-	for _, k := range keys {
-		pub = k
-	}
-	b, err := pub.Bytes()
-	if err != nil {
-		return nil, err
-	}
-	enc := base64.RawURLEncoding
-	sum := sha256.Sum256([]byte(`{"crv":"P-256","kty":"EC","x":"` + enc.EncodeToString(b[1:33]) + `","y":"` + enc.EncodeToString(b[33:65]) + `"}`))
-	if enc.EncodeToString(sum[:]) != kid {
-		return nil, errors.New("its thumbprint is not the kid")
-	}
-	return pub, nil
+	return jwskey.Verify(compact, typ, jwks, key)
 }
