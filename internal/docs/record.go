@@ -189,11 +189,16 @@ func (s *Service) Information(ctx context.Context, subject, id string) ([]byte, 
 			return nil, err
 		}
 	}
+	// The key is best effort, as a receipt's (notify.Service.signingKey): without it the
+	// bundle verifies while the key is published, and a later download has it.
 	if kp, ok := s.cfg.Signer.(KeyPublisher); ok {
-		if kid, err := jwskey.KeyID(v.Record); err == nil {
-			if info.Key, err = kp.PublicJWK(ctx, kid); err != nil {
-				return nil, err
-			}
+		kid, err := jwskey.KeyID(v.Record)
+		if err == nil {
+			info.Key, err = kp.PublicJWK(ctx, kid)
+		}
+		if err != nil {
+			info.Key = nil
+			s.cfg.Logger.WarnContext(ctx, "docs: the public key of a record", "kid", kid, "error", err)
 		}
 	}
 	return json.MarshalIndent(info, "", "  ")
