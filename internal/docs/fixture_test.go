@@ -1,7 +1,6 @@
 package docs_test
 
 import (
-	"errors"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -10,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"sync"
 	"testing"
