@@ -154,10 +154,11 @@ func TestVerifyCmd(t *testing.T) {
 		out  string
 	}{
 		{[]string{bundle, "--jwks", jwks, "--key", key}, 0, "identity_card/v1 of IIN " + f.owner.IIN + " shown to employee IIN " + f.clerk.IIN + " BIN " + f.clerk.BIN},
+		{[]string{bundle, "--jwks", jwks, "--key", key}, 0, "of the JWK set\n"},
 		{[]string{forged, "--jwks", jwks, "--key", key}, 1, ""},
 		// A JWK set without the record's key: the log vouches for the record through the
 		// key and the record's own entry the bundle carries (rule DC-8), and nothing else.
-		{[]string{bundle, "--jwks", write("other.json", newSigner(t).jwks()), "--key", key}, 0, "identity_card/v1 of IIN " + f.owner.IIN},
+		{[]string{bundle, "--jwks", write("other.json", newSigner(t).jwks()), "--key", key}, 0, "no longer in the JWK set: checked under the key the bundle carries"},
 		{[]string{bare, "--jwks", write("other2.json", newSigner(t).jwks()), "--key", key}, 1, ""},
 		{[]string{bare, "--jwks", jwks, "--key", key}, 0, "identity_card/v1 of IIN " + f.owner.IIN},
 		{[]string{bundle, "--jwks", senim.URL + "/.well-known/jwks.json", "--key", senim.URL + "/log/key"}, 0, "identity_card/v1 of IIN " + f.owner.IIN},

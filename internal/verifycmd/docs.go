@@ -2,18 +2,24 @@ package verifycmd
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/senimkz/senim/internal/docs"
 	"io"
 
 	"github.com/senimkz/senim/internal/cli"
+	"github.com/senimkz/senim/internal/docs"
+	"github.com/senimkz/senim/internal/jwskey"
+	"github.com/senimkz/senim/verifier"
 )
 
 // Docs is `senim docs verify FILE --jwks URL|FILE --key KEY|URL|FILE`: it checks a
 // downloaded "digital information" bundle offline (rule DC-8) — the record's
 // signature against Senim's JWK set, the audit-log evidence against the log's key, and
-// that the logged event is this record's view. Exit 0 valid, 1 invalid, 2 unusable.
+// that the logged event is this record's view. A record whose key has left the JWK set
+// (a year after its retirement) is checked under the key the bundle carries, and valid
+// only with the record's own log entry binding it; the output says which key checked it.
+// Exit 0 valid, 1 invalid, 2 unusable.
 func Docs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("docs verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -46,6 +52,18 @@ func Docs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "digital information %s: %s of IIN %s shown to %s at %s through share %s; issued by %s\n",
 		c.ID, c.Type, c.Owner.IIN, who, c.ViewedAt, c.Share, c.Issuer)
 	fmt.Fprintf(stdout, "logged as event %d at index %d of the log %s (tree size %d)\n", ev.Event.ID, ev.Index, ev.Origin, ev.TreeSize)
+	// Which key checked the signature: the JWK set's, or (its key retired long enough
+	// to have left the set) the one the bundle carries, vouched for by the record's own
+	// log entry (VerifyInformation refuses that path without it).
+	var info docs.Information
+	if json.Unmarshal(raw, &info) == nil {
+		kid, _ := jwskey.KeyID(info.Record)
+		if keys, err := verifier.ParseJWKS(jwks); err == nil && keys[kid] == nil {
+			fmt.Fprintf(stdout, "signed by key %s, no longer in the JWK set: checked under the key the bundle carries, which the record's own log entry binds to this very record\n", kid)
+		} else {
+			fmt.Fprintf(stdout, "signed by key %s of the JWK set\n", kid)
+		}
+	}
 	fmt.Fprintln(stdout, "OK")
 	return exitOK
 }
