@@ -209,44 +209,65 @@ func (s *Service) Information(ctx context.Context, subject, id string) ([]byte, 
 // the record's — its id is evt, its type EventViewed, and its payload names the
 // record's view, share and type.
 func VerifyInformation(b []byte, jwks []byte, logKey note.Verifier) (*RecordClaims, *auditlog.Evidence, error) {
+	v, err := CheckInformation(b, jwks, logKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	return v.Claims, v.Evidence, nil
+}
+
+// CheckedInformation is what CheckInformation proves of a bundle.
+type CheckedInformation struct {
+	Claims   *RecordClaims
+	Evidence *auditlog.Evidence // of the view's event
+	Kid      string
+	// FromBundleKey: the record's key is not in the JWK set given; its signature was
+	// checked under the bundle's Key, which the record's own log entry vouches for.
+	FromBundleKey bool
+}
+
+// CheckInformation is VerifyInformation, also saying which key checked the record.
+func CheckInformation(b []byte, jwks []byte, logKey note.Verifier) (*CheckedInformation, error) {
 	var info Information
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&info); err != nil || info.Format != InformationFormat {
-		return nil, nil, ErrRecordInvalid.WithDetail("not a digital information bundle (" + InformationFormat + ")")
+		return nil, ErrRecordInvalid.WithDetail("not a digital information bundle (" + InformationFormat + ")")
 	}
 	c, fromKey, err := VerifyRecordWithKey(info.Record, jwks, info.Key)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	ev, _, err := auditlog.VerifyEvidence(info.Evidence, logKey)
 	if err != nil {
-		return nil, nil, ErrRecordInvalid.WithDetail("the audit-log evidence does not verify: " + err.Error())
+		return nil, ErrRecordInvalid.WithDetail("the audit-log evidence does not verify: " + err.Error())
 	}
 	var pl map[string]string
 	if err := json.Unmarshal([]byte(ev.Event.Payload), &pl); err != nil {
-		return nil, nil, ErrRecordInvalid.WithDetail("the logged event's payload is unreadable")
+		return nil, ErrRecordInvalid.WithDetail("the logged event's payload is unreadable")
 	}
 	if ev.Event.ID != c.Event || ev.Event.Type != EventViewed || pl["view"] != c.ID || pl["share"] != c.Share || pl["type"] != c.Type {
-		return nil, nil, ErrRecordInvalid.WithDetail(fmt.Sprintf("the logged event %d is not this record's view", ev.Event.ID))
+		return nil, ErrRecordInvalid.WithDetail(fmt.Sprintf("the logged event %d is not this record's view", ev.Event.ID))
 	}
+	kid, _ := jwskey.KeyID(info.Record)
+	checked := &CheckedInformation{Claims: c, Evidence: ev, Kid: kid, FromBundleKey: fromKey}
 	// The record's own entry: required when the record was checked under the key the
 	// bundle carries (the log, not that key, vouches for it), checked whenever present.
 	if len(info.RecordEvidence) == 0 {
 		if fromKey {
-			return nil, nil, ErrRecordInvalid.WithDetail("the record's key is not in the JWK set, and the bundle has no log entry of the record to vouch for it (download the bundle again)")
+			return nil, ErrRecordInvalid.WithDetail("the record's key is not in the JWK set, and the bundle has no log entry of the record to vouch for it (download the bundle again)")
 		}
-		return c, ev, nil
+		return checked, nil
 	}
 	rev, _, err := auditlog.VerifyEvidence(info.RecordEvidence, logKey)
 	if err != nil {
-		return nil, nil, ErrRecordInvalid.WithDetail("the audit-log evidence of the record does not verify: " + err.Error())
+		return nil, ErrRecordInvalid.WithDetail("the audit-log evidence of the record does not verify: " + err.Error())
 	}
 	var rp map[string]string
 	sum := sha256.Sum256([]byte(info.Record))
 	if json.Unmarshal([]byte(rev.Event.Payload), &rp) != nil || rev.Event.Type != EventRecordSigned || rp["view"] != c.ID ||
 		rp["record_sha256"] != base64.RawURLEncoding.EncodeToString(sum[:]) {
-		return nil, nil, ErrRecordInvalid.WithDetail(fmt.Sprintf("the logged event %d is not this very record's", rev.Event.ID))
+		return nil, ErrRecordInvalid.WithDetail(fmt.Sprintf("the logged event %d is not this very record's", rev.Event.ID))
 	}
-	return c, ev, nil
+	return checked, nil
 }

@@ -87,10 +87,28 @@ func Verify(compact, typ string, jwks, key []byte) (payload []byte, fromKey bool
 	return pb, fromKey, nil
 }
 
+// Thumbprint is the RFC 7638 thumbprint of a P-256 public key, base64url: SHA-256 of
+// its required members in lexicographic order. It is the kid of Senim's keys.
+func Thumbprint(pub *ecdsa.PublicKey) string {
+	b, err := pub.Bytes() // uncompressed point 0x04 || X || Y
+	if err != nil || len(b) != 65 {
+		return ""
+	}
+	enc := base64.RawURLEncoding
+	sum := sha256.Sum256([]byte(`{"crv":"P-256","kty":"EC","x":"` + enc.EncodeToString(b[1:33]) + `","y":"` + enc.EncodeToString(b[33:65]) + `"}`))
+	return enc.EncodeToString(sum[:])
+}
+
 // thumbprintKey parses a public P-256 JWK and checks that its RFC 7638 thumbprint —
 // computed from the parsed point, whatever the JWK's own kid member says — is kid.
 func thumbprintKey(jwk []byte, kid string) (*ecdsa.PublicKey, error) {
-	keys, err := verifier.ParseJWKS([]byte(`{"keys":[` + string(jwk) + `]}`))
+	set, err := json.Marshal(struct {
+		Keys []json.RawMessage `json:"keys"`
+	}{[]json.RawMessage{jwk}}) // one JSON value, or an error: never spliced as text
+	if err != nil {
+		return nil, errors.New("not a P-256 JWK")
+	}
+	keys, err := verifier.ParseJWKS(set)
 	if err != nil || len(keys) != 1 {
 		return nil, errors.New("not a P-256 JWK")
 	}
@@ -98,13 +116,7 @@ func thumbprintKey(jwk []byte, kid string) (*ecdsa.PublicKey, error) {
 	for _, k := range keys {
 		pub = k
 	}
-	b, err := pub.Bytes()
-	if err != nil {
-		return nil, err
-	}
-	enc := base64.RawURLEncoding
-	sum := sha256.Sum256([]byte(`{"crv":"P-256","kty":"EC","x":"` + enc.EncodeToString(b[1:33]) + `","y":"` + enc.EncodeToString(b[33:65]) + `"}`))
-	if enc.EncodeToString(sum[:]) != kid {
+	if t := Thumbprint(pub); t == "" || t != kid {
 		return nil, errors.New("its thumbprint is not the kid")
 	}
 	return pub, nil

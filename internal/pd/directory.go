@@ -669,36 +669,16 @@ func (s *Service) RotateTokenKey(ctx context.Context, actor string) error {
 	return s.keys.rotate(ctx, actor, 0)
 }
 
-// RotateCompromisedTokenKey is RotateTokenKey for a key that leaked: the keys that
-// signed until now are withdrawn as well (WithdrawTokenKey), so that no node publishes
-// them a minute later. It returns the kids withdrawn.
+// RotateCompromisedTokenKey is RotateTokenKey for a key that leaked: in the same
+// transaction the keys that signed until now also leave the published set (no node
+// publishes them a minute later), each with its pd.key.withdrawn event. It returns the
+// kids withdrawn.
 func (s *Service) RotateCompromisedTokenKey(ctx context.Context, actor string) ([]string, error) {
-	var kids []string
-	rows, err := s.db.QueryContext(ctx, `SELECT kid FROM pd_signing_keys WHERE retired_at = 0 AND created_at <= ? ORDER BY kid`, store.Micros(s.now()))
+	kids, err := s.keys.rotateWithdrawing(ctx, actor, 0, true)
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var kid string
-		if err := rows.Scan(&kid); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		kids = append(kids, kid)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if err := s.keys.rotate(ctx, actor, 0); err != nil {
-		return nil, err
-	}
-	for _, kid := range kids {
-		if err := s.WithdrawTokenKey(ctx, actor, kid); err != nil {
-			return nil, err
-		}
-	}
-	return kids, nil
+	return kids, s.keys.load(ctx, false) // this node at once; the others within a minute
 }
 
 // ErrKeyInUse: the key to withdraw still signs (rotate first); ErrUnknownKey: no key

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/senimkz/senim/internal/jwskey"
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/verifier"
 )
@@ -72,11 +73,8 @@ type JWK struct {
 func jwkOf(pub *ecdsa.PublicKey) JWK {
 	b, _ := pub.Bytes() // uncompressed point 0x04 || X || Y
 	enc := base64.RawURLEncoding
-	k := JWK{Kty: "EC", Crv: "P-256", X: enc.EncodeToString(b[1:33]), Y: enc.EncodeToString(b[33:65]), Use: "sig", Alg: "ES256"}
-	// RFC 7638 thumbprint: the required members in lexicographic order.
-	sum := sha256.Sum256([]byte(`{"crv":"P-256","kty":"EC","x":"` + k.X + `","y":"` + k.Y + `"}`))
-	k.Kid = enc.EncodeToString(sum[:])
-	return k
+	return JWK{Kty: "EC", Crv: "P-256", X: enc.EncodeToString(b[1:33]), Y: enc.EncodeToString(b[33:65]), Use: "sig", Alg: "ES256",
+		Kid: jwskey.Thumbprint(pub)}
 }
 
 func (k *keyRing) load(ctx context.Context, create bool) error {
@@ -160,29 +158,69 @@ func (k *keyRing) load(ctx context.Context, create bool) error {
 // With ahead 0 it retires the keys in force at once (the emergency, and the first key
 // of a new database); otherwise they retire when the new key comes into force (load).
 func (k *keyRing) rotate(ctx context.Context, actor string, ahead time.Duration) error {
+	_, err := k.rotateWithdrawing(ctx, actor, ahead, false)
+	return err
+}
+
+// rotateWithdrawing is rotate; with withdraw (a key that leaked, ahead 0) the keys it
+// retires also leave the published set at once, in the same transaction, each with its
+// pd.key.withdrawn event. It returns the kids withdrawn.
+func (k *keyRing) rotateWithdrawing(ctx context.Context, actor string, ahead time.Duration, withdraw bool) ([]string, error) {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	jwk := jwkOf(&priv.PublicKey)
 	now := k.s.now()
-	return k.s.db.Tx(ctx, func(tx *store.Tx) error {
+	var withdrawn []string
+	err = k.s.db.Tx(ctx, func(tx *store.Tx) error {
+		withdrawn = withdrawn[:0]
 		if ahead == 0 {
+			until := now.Add(k.s.cfg.MaxTokenLifetime + time.Hour)
+			if withdraw {
+				var err error
+				if withdrawn, err = keysInForce(ctx, tx, now); err != nil {
+					return err
+				}
+				until = now
+			}
 			if _, err := tx.ExecContext(ctx, `UPDATE pd_signing_keys SET retired_at = ?, publish_until = ? WHERE retired_at = 0`,
-				store.Micros(now), store.Micros(now.Add(k.s.cfg.MaxTokenLifetime+time.Hour))); err != nil {
+				store.Micros(now), store.Micros(until)); err != nil {
 				return err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO pd_signing_keys (kid, alg, private, created_at) VALUES (?, 'ES256', ?, ?)`, jwk.Kid, der, store.Micros(now.Add(ahead))); err != nil {
 			return err
 		}
-		_, err := tx.Emit(ctx, store.Event{Type: EvKeyRotated, Actor: actor, Payload: []byte(marshal(jwk))})
-		return err
+		evs := []store.Event{{Type: EvKeyRotated, Actor: actor, Payload: []byte(marshal(jwk))}}
+		for _, kid := range withdrawn {
+			evs = append(evs, store.Event{Type: EvKeyWithdrawn, Actor: actor, Payload: []byte(marshal(map[string]string{"kid": kid}))})
+		}
+		return tx.EmitAll(ctx, evs)
 	})
+	return withdrawn, err
+}
+
+// keysInForce are the kids of the keys that sign now (not retired, in force).
+func keysInForce(ctx context.Context, tx *store.Tx, now time.Time) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT kid FROM pd_signing_keys WHERE retired_at = 0 AND created_at <= ? ORDER BY kid`, store.Micros(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var kids []string
+	for rows.Next() {
+		var kid string
+		if err := rows.Scan(&kid); err != nil {
+			return nil, err
+		}
+		kids = append(kids, kid)
+	}
+	return kids, rows.Err()
 }
 
 // RotateKey retires the current signing key and starts signing with a new one at once:

@@ -2,15 +2,12 @@ package verifycmd
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 
 	"github.com/senimkz/senim/internal/cli"
 	"github.com/senimkz/senim/internal/docs"
-	"github.com/senimkz/senim/internal/jwskey"
-	"github.com/senimkz/senim/verifier"
 )
 
 // Docs is `senim docs verify FILE --jwks URL|FILE --key KEY|URL|FILE`: it checks a
@@ -37,11 +34,12 @@ func Docs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitUnusable
 	}
-	c, ev, err := docs.VerifyInformation(raw, jwks, logKey)
+	v, err := docs.CheckInformation(raw, jwks, logKey)
 	if err != nil {
 		fmt.Fprintln(stderr, "INVALID:", err)
 		return exitInvalid
 	}
+	c, ev := v.Claims, v.Evidence
 	who := c.Verifier.Kind
 	if c.Verifier.IIN != "" {
 		who += " IIN " + c.Verifier.IIN
@@ -52,17 +50,10 @@ func Docs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "digital information %s: %s of IIN %s shown to %s at %s through share %s; issued by %s\n",
 		c.ID, c.Type, c.Owner.IIN, who, c.ViewedAt, c.Share, c.Issuer)
 	fmt.Fprintf(stdout, "logged as event %d at index %d of the log %s (tree size %d)\n", ev.Event.ID, ev.Index, ev.Origin, ev.TreeSize)
-	// Which key checked the signature: the JWK set's, or (its key retired long enough
-	// to have left the set) the one the bundle carries, vouched for by the record's own
-	// log entry (VerifyInformation refuses that path without it).
-	var info docs.Information
-	if json.Unmarshal(raw, &info) == nil {
-		kid, _ := jwskey.KeyID(info.Record)
-		if keys, err := verifier.ParseJWKS(jwks); err == nil && keys[kid] == nil {
-			fmt.Fprintf(stdout, "signed by key %s, no longer in the JWK set: checked under the key the bundle carries, which the record's own log entry binds to this very record\n", kid)
-		} else {
-			fmt.Fprintf(stdout, "signed by key %s of the JWK set\n", kid)
-		}
+	if v.FromBundleKey {
+		fmt.Fprintf(stdout, "signed by key %s, no longer in the JWK set: checked under the key the bundle carries, which the record's own log entry binds to this very record\n", v.Kid)
+	} else {
+		fmt.Fprintf(stdout, "signed by key %s of the JWK set\n", v.Kid)
 	}
 	fmt.Fprintln(stdout, "OK")
 	return exitOK
