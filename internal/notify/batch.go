@@ -157,13 +157,17 @@ func (s *Service) submitBatch(ctx context.Context, snd *sender, items []BatchIte
 				return err
 			}
 		}
+		out, err := s.writeMany(ctx, tx, ps, now, prefs)
+		if err != nil {
+			return err
+		}
 		for i, p := range ps {
 			if p == nil {
 				continue
 			}
 			r := &ans.Results[i]
 			r.Status, r.Replayed, r.Notice, r.Problem = 0, false, nil, nil
-			channels, replay, err := s.write(ctx, tx, p, now, prefs)
+			channels, replay, err := out[i].channels, out[i].replay, out[i].err
 			if err != nil {
 				if err := refuse(i, err); err != nil {
 					return err

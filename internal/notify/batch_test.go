@@ -3,6 +3,7 @@ package notify
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -106,6 +107,72 @@ func TestBulkSend(t *testing.T) {
 			}
 			if st := a.do(t, binTax, "GET", "/v1/notices/"+id, "", nil); st.status != 200 || st.body["state"] != StateDelivered {
 				t.Errorf("status of %s: %d %s", id, st.status, st.raw)
+			}
+		}
+	})
+}
+
+// rule DC-2: a bulk send larger than one multi-row statement (writeMany) — with items
+// replayed among new ones — writes each new notice once, with its three status events
+// in order (accepted, dispatched, delivered), and its channel delivery; the replayed
+// items write nothing.
+func TestBulkSendManyChunks(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		a := newAPIFixture(t, db, &fakeChannel{name: ChannelEmail})
+		if err := a.svc.SetPref(ctx, alice, ChannelEmail, true, "alice@example.kz"); err != nil {
+			t.Fatal(err)
+		}
+		items := func(from, to int) []map[string]any {
+			var out []map[string]any
+			for i := from; i < to; i++ {
+				iin := iinAlice
+				if i%3 == 0 {
+					iin = iinBob
+				}
+				m := submission(iin)
+				m["legally_significant"] = false
+				out = append(out, batchItem("m-"+strconv.Itoa(i), m))
+			}
+			return out
+		}
+		if r, ans := a.batch(t, binTax, items(100, 150)...); r.status != 200 || ans.Accepted != 50 {
+			t.Fatalf("first batch: %d %s", r.status, r.raw)
+		}
+		r, ans := a.batch(t, binTax, items(0, 300)...)
+		if r.status != 200 || ans.Accepted != 250 || ans.Replayed != 50 || ans.Refused != 0 {
+			t.Fatalf("second batch: %d accepted %d replayed %d refused %d", r.status, ans.Accepted, ans.Replayed, ans.Refused)
+		}
+		for i, res := range ans.Results {
+			if res.Replayed != (i >= 100 && i < 150) {
+				t.Fatalf("result %d replayed = %v", i, res.Replayed)
+			}
+		}
+		var notices, mails int
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM notify_notices`).Scan(&notices)
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM notify_deliveries WHERE channel = 'email'`).Scan(&mails)
+		if notices != 300 || mails != 200 {
+			t.Errorf("%d notices and %d e-mail deliveries, want 300 and 200 (alice's)", notices, mails)
+		}
+		rows, err := db.QueryContext(ctx, `SELECT payload FROM outbox_events WHERE type = 'notify.notice.status' ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		states := map[string][]string{}
+		for rows.Next() {
+			var p []byte
+			rows.Scan(&p)
+			var ev struct{ Notice, State string }
+			json.Unmarshal(p, &ev)
+			states[ev.Notice] = append(states[ev.Notice], ev.State)
+		}
+		if len(states) != 300 {
+			t.Errorf("status events of %d notices, want 300", len(states))
+		}
+		for ref, st := range states {
+			if !slices.Equal(st, []string{StateAccepted, StateDispatched, StateDelivered}) {
+				t.Fatalf("notice %s: states %v", ref, st)
 			}
 		}
 	})
@@ -341,7 +408,7 @@ func TestConsumeManyNotices(t *testing.T) {
 		if err := a.svc.SetPref(t.Context(), alice, ChannelEmail, true, "alice@example.kz"); err != nil {
 			t.Fatal(err)
 		}
-		evs := make([]store.Event, 2*insertChunk+44)
+		evs := make([]store.Event, 2*store.RowsChunk+44)
 		for i := range evs {
 			sub := alice
 			if i%3 == 0 {
@@ -373,29 +440,29 @@ func TestConsumeManyNotices(t *testing.T) {
 	})
 }
 
-// chunkLen splits any batch into multi-row INSERTs of insertChunk rows and then powers
-// of two: the rows add up, and at most eight statement texts are ever made.
-func TestChunkLen(t *testing.T) {
-	texts := map[int]bool{}
-	for n := 1; n <= 3*insertChunk+17; n++ {
-		sum := 0
-		for rest := n; rest > 0; {
-			c := chunkLen(rest)
-			if c < 1 || c > rest || c > insertChunk {
-				t.Fatalf("n=%d: chunk of %d rows with %d left", n, c, rest)
-			}
-			texts[c] = true
-			sum += c
-			rest -= c
-		}
-		if sum != n {
-			t.Fatalf("n=%d: chunks add up to %d", n, sum)
-		}
-	}
-	if len(texts) != 8 {
-		t.Errorf("%d chunk sizes, want 8 (128 and the powers of two below): %v", len(texts), texts)
-	}
+// noticesInsert writes n rows and returns each notice with its event.
+func TestNoticesInsert(t *testing.T) {
 	if q := noticesInsert(3); strings.Count(q, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") != 3 || !strings.HasSuffix(q, "RETURNING id, event_id") {
 		t.Errorf("noticesInsert(3) = %s", q)
+	}
+}
+
+// The status events' payloads are the JSON objects webhooks and the log have always
+// carried: members in the order of their names, the empty ones left out.
+func TestStatusPayload(t *testing.T) {
+	for _, c := range []struct {
+		ev   store.Event
+		want string
+	}{
+		{statusEvent("n_1", "citizen:1", "123456789012", StateAccepted, "", ""), `{"notice":"n_1","sender":"123456789012","state":"accepted"}`},
+		{statusEvent("n_1", "citizen:1", "", StateDelivered, ChannelInbox, PurposeNotice), `{"channel":"inbox","notice":"n_1","purpose":"notice","state":"delivered"}`},
+		{dispatchedEvent("n_1", "citizen:1", "123456789012", []string{ChannelInbox, ChannelSMS}), `{"channels":["inbox","sms"],"notice":"n_1","sender":"123456789012","state":"dispatched"}`},
+	} {
+		if string(c.ev.Payload) != c.want {
+			t.Errorf("payload %s, want %s", c.ev.Payload, c.want)
+		}
+	}
+	if e := statusEvent("n_1", "citizen:1", "", StateRead, "", ""); e.Actor != "system" {
+		t.Errorf("a status without a sender is by %q", e.Actor)
 	}
 }

@@ -105,6 +105,20 @@ func (s *Service) enqueue(ctx context.Context, tx *store.Tx, noticeID int64, sub
 
 // enqueueWith is enqueue with the citizen's preferences already read.
 func (s *Service) enqueueWith(ctx context.Context, tx *store.Tx, noticeID int64, prefs map[string]Pref, significant bool, purpose string, now time.Time) ([]string, error) {
+	out := s.channelsFor(prefs, significant)
+	for _, ch := range out {
+		if err := s.queue(ctx, tx, noticeID, ch, purpose, now); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// channelsFor lists the channels, in Channels' order, a notice goes out on besides the
+// inbox, by its addressee's preferences: those this service has, the addressee has an
+// address on, and has left on (a legally significant notice goes out on each she has
+// an address on).
+func (s *Service) channelsFor(prefs map[string]Pref, significant bool) []string {
 	var out []string
 	for _, ch := range Channels {
 		if _, ok := s.channels[ch]; !ok {
@@ -117,12 +131,34 @@ func (s *Service) enqueueWith(ctx context.Context, tx *store.Tx, noticeID int64,
 		if !significant && !p.Enabled {
 			continue
 		}
-		if err := s.queue(ctx, tx, noticeID, ch, purpose, now); err != nil {
-			return nil, err
-		}
 		out = append(out, ch)
 	}
-	return out, nil
+	return out
+}
+
+// delivery is a row queueMany writes: notice's delivery on channel, for purpose.
+type delivery struct {
+	notice           int64
+	channel, purpose string
+}
+
+// queueMany is queue for many deliveries, in multi-row INSERTs.
+func queueMany(ctx context.Context, tx *store.Tx, ds []delivery, now time.Time) error {
+	at := store.Micros(now)
+	for start := 0; start < len(ds); {
+		n := store.MultiRowChunk(len(ds) - start)
+		args := make([]any, 0, 5*n)
+		for _, d := range ds[start : start+n] {
+			args = append(args, d.notice, d.channel, d.purpose, at, at)
+		}
+		q := store.MultiRow(`INSERT INTO notify_deliveries (notice_id, channel, purpose, state, next_at, created_at) VALUES `,
+			"(?, ?, ?, 'pending', ?, ?)", n, ` ON CONFLICT (notice_id, channel, purpose) DO NOTHING`)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("notify: queue: %w", err)
+		}
+		start += n
+	}
+	return nil
 }
 
 // queue adds one delivery; a second one for the same notice, channel and purpose is

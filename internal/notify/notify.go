@@ -9,7 +9,6 @@ import (
 	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/secret"
 	"log/slog"
-	"math/bits"
 	"strconv"
 	"strings"
 	"sync"
@@ -382,7 +381,7 @@ func (s *Service) accept(ctx context.Context, tx *store.Tx, p pending, now time.
 // acceptDeliveredMany stores a batch of pending notices of events already delivered to
 // the inbox (the outbox consumer, whose transaction does both: one row write instead of
 // an insert and an update, each with its indexes), in multi-row INSERTs of up to
-// insertChunk rows (one statement instead of one per notice: under flow 2 the
+// store.RowsChunk rows (one statement instead of one per notice: under flow 2 the
 // per-statement cost was most of the consumer's), with their shared facts fr
 // (prepareFacts) stored once. ids[i] is ps[i]'s notice, 0 when its event already had one.
 func (s *Service) acceptDeliveredMany(ctx context.Context, tx *store.Tx, ps []pending, fr *factRows, now time.Time) (ids []int64, err error) {
@@ -397,7 +396,7 @@ func (s *Service) acceptDeliveredMany(ctx context.Context, tx *store.Tx, ps []pe
 	ids = make([]int64, len(ps))
 	at := make(map[int64]int, len(ps)) // event id → index in ps
 	for start := 0; start < len(ps); {
-		n := chunkLen(len(ps) - start)
+		n := store.MultiRowChunk(len(ps) - start)
 		args := make([]any, 0, 10*n)
 		for i, p := range ps[start : start+n] {
 			args = append(args, secret.OrderedRef("n_", now), p.subject, p.eventID, p.kind, fr.own[start+i], fr.refs[start+i], p.significant, StateDelivered, store.Micros(now), store.Micros(now))
@@ -421,40 +420,9 @@ func (s *Service) acceptDeliveredMany(ctx context.Context, tx *store.Tx, ps []pe
 	return ids, nil
 }
 
-// insertChunk bounds the rows of one multi-row INSERT of notices (10 parameters each,
-// well within both engines' limits).
-const insertChunk = 128
-
-// chunkLen is how many of rest rows the next multi-row INSERT takes: insertChunk, then
-// the largest power of two that fits. A batch of any size so uses one of eight
-// statement texts, each parsed once and then cached on SQLite's writer (parsing a
-// statement of a hundred rows cost as much as a tenth of the consumer's time when
-// every batch's last chunk had a text of its own).
-func chunkLen(rest int) int {
-	if rest >= insertChunk {
-		return insertChunk
-	}
-	return 1 << (bits.Len(uint(rest)) - 1)
-}
-
-// multiRow is prefix, n copies of tuple separated by commas, and suffix.
-func multiRow(prefix, tuple string, n int, suffix string) string {
-	var q strings.Builder
-	q.Grow(len(prefix) + n*(len(tuple)+2) + len(suffix))
-	q.WriteString(prefix)
-	for i := range n {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString(tuple)
-	}
-	q.WriteString(suffix)
-	return q.String()
-}
-
 // noticesInsert is the statement inserting n delivered notices of events.
 func noticesInsert(n int) string {
-	return multiRow(`INSERT INTO notify_notices (ref, subject, event_id, kind, facts, facts_ref, significant, state, created_at, delivered_at) VALUES `,
+	return store.MultiRow(`INSERT INTO notify_notices (ref, subject, event_id, kind, facts, facts_ref, significant, state, created_at, delivered_at) VALUES `,
 		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", n, ` ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id`)
 }
 

@@ -139,7 +139,7 @@ func (s *Service) prepareFacts(ps []pending) (*factRows, error) {
 // transaction stored meanwhile is left as it is).
 func storeFacts(ctx context.Context, tx *store.Tx, fr *factRows) error {
 	for start := 0; start < len(fr.fresh); {
-		n := chunkLen(len(fr.fresh) - start)
+		n := store.MultiRowChunk(len(fr.fresh) - start)
 		args := make([]any, 0, 2*n)
 		for i := start; i < start+n; i++ {
 			args = append(args, fr.fresh[i], fr.bodies[i])
@@ -154,5 +154,5 @@ func storeFacts(ctx context.Context, tx *store.Tx, fr *factRows) error {
 
 // factsInsert is the statement inserting n shared parts.
 func factsInsert(n int) string {
-	return multiRow(`INSERT INTO notify_facts (digest, body) VALUES `, "(?, ?)", n, ` ON CONFLICT (digest) DO NOTHING`)
+	return store.MultiRow(`INSERT INTO notify_facts (digest, body) VALUES `, "(?, ?)", n, ` ON CONFLICT (digest) DO NOTHING`)
 }

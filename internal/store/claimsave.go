@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 )
 
 // ClaimIdempotencyKeyWith is ClaimIdempotencyKey and SaveIdempotentResponse in one
@@ -44,10 +43,10 @@ func (tx *Tx) ClaimIdempotencyKeyWith(ctx context.Context, k IdempotencyKey, res
 }
 
 // EmitAll writes events to the outbox in this transaction, like Emit for each in
-// turn (the IDs follow the order of events), when the caller needs no IDs: one
-// statement either way — a multi-row INSERT on SQLite (the few status events of one
-// change; the statement is not cached, which costs less than one per event here), and
-// EmitBatch's on PostgreSQL.
+// turn (the IDs follow the order of events), when the caller needs no IDs: on SQLite
+// multi-row INSERTs of MultiRowChunk rows, whose few texts stay cached on the writer
+// (the status events of one change, or of a thousand notices of a bulk send), and
+// EmitBatch's one statement on PostgreSQL.
 func (tx *Tx) EmitAll(ctx context.Context, events []Event) error {
 	if len(events) == 0 {
 		return nil
@@ -65,28 +64,84 @@ func (tx *Tx) EmitAll(ctx context.Context, events []Event) error {
 		_, err := tx.Emit(ctx, events[0])
 		return err
 	}
-	var q strings.Builder
-	q.WriteString("INSERT INTO outbox_events (type, actor, subject, payload, created_at) VALUES ")
-	args := make([]any, 0, 5*len(events))
 	now := tx.db.now()
-	for i, e := range events {
-		if i > 0 {
-			q.WriteString(", ")
+	for start := 0; start < len(events); {
+		n := MultiRowChunk(len(events) - start)
+		args := make([]any, 0, 5*n)
+		for _, e := range events[start : start+n] {
+			at := e.CreatedAt
+			if at.IsZero() {
+				at = now
+			}
+			var payload sql.NullString
+			if len(e.Payload) > 0 {
+				payload = sql.NullString{String: string(e.Payload), Valid: true}
+			}
+			args = append(args, e.Type, e.Actor, e.Subject, payload, Micros(at))
 		}
-		q.WriteString("(?, ?, ?, ?, ?)")
-		at := e.CreatedAt
-		if at.IsZero() {
-			at = now
+		if _, err := tx.ExecContext(ctx, MultiRow("INSERT INTO outbox_events (type, actor, subject, payload, created_at) VALUES ", "(?, ?, ?, ?, ?)", n, ""), args...); err != nil {
+			return fmt.Errorf("store: emit %d events: %w", len(events), err)
 		}
-		var payload sql.NullString
-		if len(e.Payload) > 0 {
-			payload = sql.NullString{String: string(e.Payload), Valid: true}
-		}
-		args = append(args, e.Type, e.Actor, e.Subject, payload, Micros(at))
+		tx.emitted = true
+		start += n
 	}
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("store: emit %d events: %w", len(events), err)
-	}
-	tx.emitted = true
 	return nil
+}
+
+// ClaimIdempotencyKeysWith is ClaimIdempotencyKeyWith for many keys, each with its
+// response (resps[i] is keys[i]'s), in multi-row INSERTs: claimed[i] reports whether
+// this call claimed keys[i]. A key it did not claim — taken before, invalid, or a
+// repeat of an earlier key of the list — is left to ClaimIdempotencyKeyWith, whose
+// answer (a replay, a conflict, in progress, invalid) the caller needs; within this
+// transaction it reads what this call wrote. The claims commit or roll back with the
+// transaction, as ClaimIdempotencyKeyWith's do.
+func (tx *Tx) ClaimIdempotencyKeysWith(ctx context.Context, keys []IdempotencyKey, resps []StoredResponse) (claimed []bool, err error) {
+	if len(keys) != len(resps) {
+		return nil, fmt.Errorf("store: claim idempotency keys: %d keys, %d responses", len(keys), len(resps))
+	}
+	claimed = make([]bool, len(keys))
+	type scoped struct{ scope, key string }
+	first := make(map[scoped]int, len(keys)) // the index of each key's first valid occurrence
+	try := make([]int, 0, len(keys))
+	for i, k := range keys {
+		if k.valid() != nil || resps[i].Status < 100 || resps[i].Status > 599 {
+			continue
+		}
+		sk := scoped{k.Scope, k.Key}
+		if _, seen := first[sk]; seen {
+			continue
+		}
+		first[sk] = i
+		try = append(try, i)
+	}
+	created := Micros(tx.db.now())
+	for start := 0; start < len(try); {
+		n := MultiRowChunk(len(try) - start)
+		args := make([]any, 0, 7*n)
+		for _, i := range try[start : start+n] {
+			k, r := keys[i], resps[i]
+			body := r.Body
+			if body == nil {
+				body = []byte{}
+			}
+			args = append(args, k.Scope, k.Key, k.RequestHash, r.Status, r.ContentType, body, created)
+		}
+		q := MultiRow("INSERT INTO idempotency_keys (scope, key, request_hash, status, content_type, body, created_at) VALUES ",
+			"(?, ?, ?, ?, ?, ?, ?)", n, " ON CONFLICT (scope, key) DO NOTHING RETURNING scope, key")
+		err := tx.ScanRows(ctx, q, args, func(rows *sql.Rows) error {
+			var sk scoped
+			if err := rows.Scan(&sk.scope, &sk.key); err != nil {
+				return err
+			}
+			if i, ok := first[sk]; ok {
+				claimed[i] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("store: claim idempotency keys: %w", err)
+		}
+		start += n
+	}
+	return claimed, nil
 }

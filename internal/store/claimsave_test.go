@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -110,6 +112,114 @@ func TestEmitAll(t *testing.T) {
 		}
 		if !got[1].CreatedAt.Equal(at) || got[0].CreatedAt.IsZero() {
 			t.Errorf("times %v %v", got[0].CreatedAt, got[1].CreatedAt)
+		}
+	})
+}
+
+// EmitAll splits a long list into multi-row statements and keeps its order.
+func TestEmitAllChunks(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		evs := make([]store.Event, 2*store.RowsChunk+44) // 128 + 128 + 32 + 8 + 4
+		for i := range evs {
+			evs[i] = store.Event{Type: "test.n", Actor: "system", Payload: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i))}
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.EmitAll(ctx, evs) }); err != nil {
+			t.Fatal(err)
+		}
+		var got []store.Event
+		if _, err := db.ConsumeBatch(ctx, "t", 1000, func(_ context.Context, e []store.Event) error { got = e; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(evs) {
+			t.Fatalf("%d events, want %d", len(got), len(evs))
+		}
+		for i, e := range got {
+			if string(e.Payload) != string(evs[i].Payload) || (i > 0 && e.ID <= got[i-1].ID) {
+				t.Fatalf("event %d = %s (id %d), want %s in order", i, e.Payload, e.ID, evs[i].Payload)
+			}
+		}
+	})
+}
+
+// ClaimIdempotencyKeysWith claims the new keys of a list at once and leaves every
+// other key — taken before, repeated in the list, invalid — to ClaimIdempotencyKeyWith,
+// which then answers as it would have key by key.
+func TestClaimIdempotencyKeysWith(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		scope := "org:123456789012 POST /v1/notices"
+		k := func(key string, hash byte) store.IdempotencyKey {
+			return store.IdempotencyKey{Scope: scope, Key: key, RequestHash: []byte{hash}}
+		}
+		r := func(body string) store.StoredResponse {
+			return store.StoredResponse{Status: 201, ContentType: "application/json", Body: []byte(body)}
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error { _, err := tx.ClaimIdempotencyKeyWith(ctx, k("old", 1), r("old")); return err }); err != nil {
+			t.Fatal(err)
+		}
+		keys := []store.IdempotencyKey{k("a", 1), k("old", 1), k("b", 2), k("a", 1), k("a", 9), k("bad key", 1), k("c", 3)}
+		resps := []store.StoredResponse{r("A"), r("old again"), r("B"), r("A again"), r("A other"), r("bad"), {Status: 99}}
+		want := []bool{true, false, true, false, false, false, false}
+		var claimed []bool
+		errBoom := errors.New("boom")
+		for _, fail := range []error{errBoom, nil} {
+			err := db.Tx(ctx, func(tx *store.Tx) error {
+				var err error
+				if claimed, err = tx.ClaimIdempotencyKeysWith(ctx, keys, resps); err != nil {
+					return err
+				}
+				if fail != nil {
+					return fail
+				}
+				// What the caller does with the keys left over, key by key, in this
+				// transaction.
+				for i, c := range claimed {
+					if c {
+						continue
+					}
+					got, err := tx.ClaimIdempotencyKeyWith(ctx, keys[i], resps[i])
+					switch i {
+					case 1:
+						if err != nil || got == nil || string(got.Body) != "old" {
+							t.Errorf("a key taken before = %+v, %v; want its first answer", got, err)
+						}
+					case 3:
+						if err != nil || got == nil || string(got.Body) != "A" {
+							t.Errorf("a key repeated with its request = %+v, %v; want the list's first answer", got, err)
+						}
+					case 4:
+						if !errors.Is(err, store.ErrIdempotencyConflict) {
+							t.Errorf("a key repeated with another request = %v", err)
+						}
+					case 5, 6:
+						if !errors.Is(err, store.ErrInvalidIdempotencyKey) {
+							t.Errorf("key %d = %v, want invalid", i, err)
+						}
+					}
+				}
+				return nil
+			})
+			if !errors.Is(err, fail) {
+				t.Fatal(err)
+			}
+			if fail != nil {
+				if n := count(t, db, "SELECT COUNT(*) FROM idempotency_keys"); n != 1 {
+					t.Errorf("a rolled-back claim left %d keys, want the 1 before", n)
+				}
+			}
+		}
+		if !slices.Equal(claimed, want) {
+			t.Errorf("claimed %v, want %v", claimed, want)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM idempotency_keys"); n != 3 {
+			t.Errorf("%d keys, want 3 (old, a, b)", n)
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ClaimIdempotencyKeysWith(ctx, []store.IdempotencyKey{k("d", 4), k("e", 5)}, resps[:1])
+			return err
+		}); err == nil {
+			t.Error("two keys with one response: no error")
 		}
 	})
 }
