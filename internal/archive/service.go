@@ -451,21 +451,26 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 // acting citizen: an organisation's view of a citizen's contract was in no citizen's
 // history.) A document of organisations only has one event with no subject. The
 // parties are read in tx, so an ingest's own parties count.
+//
+// Each citizen's event is also a row of the document's history (archive_actions), the
+// event's own type, actor and time, in the same transaction: the document page reads
+// that (Actions), never the outbox.
 func (s *Service) emit(ctx context.Context, tx *store.Tx, typ, who, doc string, extra map[string]any) error {
 	p := map[string]any{"document": doc}
 	for k, v := range extra {
 		p[k] = v
 	}
 	b, _ := json.Marshal(p)
-	rows, err := tx.QueryContext(ctx, `SELECT p.party FROM archive_parties p JOIN archive_documents d ON d.id = p.document_id
+	rows, err := tx.QueryContext(ctx, `SELECT d.id, p.party FROM archive_parties p JOIN archive_documents d ON d.id = p.document_id
 		WHERE d.public_id = ? ORDER BY p.party`, doc)
 	if err != nil {
 		return err
 	}
+	var docID int64
 	var subjects []string
 	for rows.Next() {
 		var party string
-		if err := rows.Scan(&party); err != nil {
+		if err := rows.Scan(&docID, &party); err != nil {
 			rows.Close()
 			return err
 		}
@@ -481,7 +486,17 @@ func (s *Service) emit(ctx context.Context, tx *store.Tx, typ, who, doc string, 
 		subjects = []string{""}
 	}
 	for _, subject := range subjects {
-		if _, err := tx.Emit(ctx, store.Event{Type: typ, Actor: who, Subject: subject, Payload: b}); err != nil {
+		ev, err := tx.Emit(ctx, store.Event{Type: typ, Actor: who, Subject: subject, Payload: b})
+		if err != nil {
+			return err
+		}
+		if subject == "" {
+			continue // in no one's history
+		}
+		// Copied from the event just written, so the history says what the outbox
+		// says, to the microsecond of the store's clock.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_actions (document_id, party, event_id, type, actor, created_at)
+			SELECT ?, subject, id, type, actor, created_at FROM outbox_events WHERE id = ?`, docID, ev); err != nil {
 			return err
 		}
 	}
