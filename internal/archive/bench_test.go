@@ -397,3 +397,78 @@ func BenchmarkIngestParallel(b *testing.B) {
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "docs/s")
 	}
 }
+
+// seedActions gives each of parties docs documents of its own, co-owned by an
+// organisation, each with the events a document page shows: its ingest, the owner's
+// view, the organisation's export and view — as Ingest, Open and Export record them
+// (emit), without the signature work. It returns the public ids of the first party's
+// documents, oldest first.
+func seedActions(tb testing.TB, svc *Service, db *store.DB, docs int, parties ...string) []string {
+	tb.Helper()
+	ctx := tb.Context()
+	const org = "org:900140000009"
+	var ids []string
+	err := db.Tx(ctx, func(tx *store.Tx) error {
+		ids = ids[:0]
+		for _, party := range parties {
+			for i := range docs {
+				pub := fmt.Sprintf("%s-doc-%d", party, i)
+				id, err := tx.InsertID(ctx, `INSERT INTO archive_documents (public_id, name, content_sha256, content_size, owner, created_at)
+					VALUES (?, 'a.txt', ?, 1, ?, 0) RETURNING id`, pub, Address([]byte(pub)), party)
+				if err != nil {
+					return err
+				}
+				for _, p := range []string{party, org} {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO archive_parties (document_id, party) VALUES (?, ?)`, id, p); err != nil {
+						return err
+					}
+				}
+				if err := svc.emit(ctx, tx, EvIngested, party, pub, map[string]any{"signatures": 1}); err != nil {
+					return err
+				}
+				for _, ev := range []struct{ typ, who string }{{EvViewed, party}, {EvExported, org}, {EvViewed, org}} {
+					if err := svc.emit(ctx, tx, ev.typ, ev.who, pub, nil); err != nil {
+						return err
+					}
+				}
+				if party == parties[0] {
+					ids = append(ids, pub)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ids
+}
+
+// BenchmarkActions is a document page's history (Actions) for a citizen who has 5,000
+// archived documents with 4 actions each (20,000 events in her history), in an outbox
+// that holds as many of a second citizen's: one call for a document in the middle of
+// her archive. Per engine available (PostgreSQL with SENIM_TEST_DATABASE_URL); on
+// PostgreSQL cpu-ms/op is the client's CPU only, ns/op includes the server's work.
+func BenchmarkActions(b *testing.B) {
+	const docs = 5000
+	for _, e := range storetest.EnginesAvailable() {
+		b.Run(string(e), func(b *testing.B) {
+			w := newWorld(b)
+			db := storetest.OpenEngine(b, e)
+			svc, err := New(Config{DB: db, TSA: w.tsa1, Now: func() time.Time { return w.clock }})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ids := seedActions(b, svc, db, docs, "citizen:1", "citizen:2")
+			id := ids[docs/2]
+			b.ResetTimer()
+			defer reportCPU(b, cpuTime())
+			for b.Loop() {
+				acts, err := svc.Actions(b.Context(), "citizen:1", id)
+				if err != nil || len(acts) != 4 {
+					b.Fatalf("%d actions, %v; want 4", len(acts), err)
+				}
+			}
+		})
+	}
+}

@@ -451,21 +451,26 @@ func (s *Service) ingest(ctx context.Context, owner, name string, content []byte
 // acting citizen: an organisation's view of a citizen's contract was in no citizen's
 // history.) A document of organisations only has one event with no subject. The
 // parties are read in tx, so an ingest's own parties count.
+//
+// Each citizen's event is also a row of the document's history (archive_actions), the
+// event's own type, actor and time, in the same transaction: the document page reads
+// that (Actions), never the outbox.
 func (s *Service) emit(ctx context.Context, tx *store.Tx, typ, who, doc string, extra map[string]any) error {
 	p := map[string]any{"document": doc}
 	for k, v := range extra {
 		p[k] = v
 	}
 	b, _ := json.Marshal(p)
-	rows, err := tx.QueryContext(ctx, `SELECT p.party FROM archive_parties p JOIN archive_documents d ON d.id = p.document_id
+	rows, err := tx.QueryContext(ctx, `SELECT d.id, p.party FROM archive_parties p JOIN archive_documents d ON d.id = p.document_id
 		WHERE d.public_id = ? ORDER BY p.party`, doc)
 	if err != nil {
 		return err
 	}
+	var docID int64
 	var subjects []string
 	for rows.Next() {
 		var party string
-		if err := rows.Scan(&party); err != nil {
+		if err := rows.Scan(&docID, &party); err != nil {
 			rows.Close()
 			return err
 		}
@@ -481,7 +486,17 @@ func (s *Service) emit(ctx context.Context, tx *store.Tx, typ, who, doc string, 
 		subjects = []string{""}
 	}
 	for _, subject := range subjects {
-		if _, err := tx.Emit(ctx, store.Event{Type: typ, Actor: who, Subject: subject, Payload: b}); err != nil {
+		ev, err := tx.Emit(ctx, store.Event{Type: typ, Actor: who, Subject: subject, Payload: b})
+		if err != nil {
+			return err
+		}
+		if subject == "" {
+			continue // in no one's history
+		}
+		// Copied from the event just written, so the history says what the outbox
+		// says, to the microsecond of the store's clock.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_actions (document_id, party, event_id, type, actor, created_at)
+			SELECT ?, subject, id, type, actor, created_at FROM outbox_events WHERE id = ?`, docID, ev); err != nil {
 			return err
 		}
 	}
@@ -604,36 +619,30 @@ type Action struct {
 }
 
 // Actions returns what was done with document id, oldest first, as recorded for party
-// (emit: one event for each citizen party): ErrNotFound when party may not see it, so
-// no one reads another's document history. At most MaxActions, the newest.
+// (emit: one event, and one row of the document's history, for each citizen party):
+// ErrNotFound when party may not see it, so no one reads another's document history.
+// At most MaxActions, the newest. It reads the document's own history by its index
+// (archive_actions), whatever else the party has archived.
 func (s *Service) Actions(ctx context.Context, party, id string) ([]Action, error) {
-	var n int
-	if err := s.cfg.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM archive_parties p JOIN archive_documents d ON d.id = p.document_id
-		WHERE d.public_id = ? AND p.party = ?`, id, party).Scan(&n); err != nil {
-		return nil, err
-	}
-	if n == 0 {
+	var doc int64
+	err := s.cfg.DB.QueryRowContext(ctx, partyDocumentQuery, id, party).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
-	rows, err := s.cfg.DB.QueryContext(ctx, `SELECT type, actor, payload, created_at FROM outbox_events
-		WHERE subject = ? AND type IN (?, ?, ?) ORDER BY id DESC`, party, EvIngested, EvViewed, EvExported)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.cfg.DB.QueryContext(ctx, actionsQuery, doc, party, MaxActions)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []Action
-	for rows.Next() && len(out) < MaxActions {
+	for rows.Next() {
 		var a Action
-		var payload sql.NullString
 		var at int64
-		if err := rows.Scan(&a.Type, &a.Actor, &payload, &at); err != nil {
+		if err := rows.Scan(&a.Type, &a.Actor, &at); err != nil {
 			return nil, err
-		}
-		var p struct {
-			Document string `json:"document"`
-		}
-		if json.Unmarshal([]byte(payload.String), &p) != nil || p.Document != id {
-			continue
 		}
 		a.At = store.FromMicros(at)
 		out = append(out, a)
@@ -644,6 +653,16 @@ func (s *Service) Actions(ctx context.Context, party, id string) ([]Action, erro
 	slices.Reverse(out)
 	return out, nil
 }
+
+// partyDocumentQuery reads the internal id of a document (its public id) that a party
+// sees; no row for any other party.
+const partyDocumentQuery = `SELECT p.document_id FROM archive_documents d JOIN archive_parties p ON p.document_id = d.id
+	WHERE d.public_id = ? AND p.party = ?`
+
+// actionsQuery reads the newest actions, at most a limit, of a document (its internal
+// id) in a party's history, newest first: the primary key of archive_actions, backwards.
+const actionsQuery = `SELECT type, actor, created_at FROM archive_actions
+	WHERE document_id = ? AND party = ? ORDER BY event_id DESC LIMIT ?`
 
 // MaxActions bounds the actions Actions returns.
 const MaxActions = 200

@@ -70,6 +70,8 @@
 //	{{blob}}  BLOB (SQLite) / BYTEA (PostgreSQL)
 //	{{instr}} instr (SQLite) / strpos (PostgreSQL): (haystack, needle), the
 //	          1-based position of needle in haystack, 0 when absent
+//	{{json}}  TEXT (SQLite) / JSONB (PostgreSQL): CAST(col AS {{json}}) ->> 'key'
+//	          is a key of a JSON TEXT column as text, on both engines
 //
 // Migrate applies each pending file and its schema_migrations row in one
 // transaction (DDL is transactional on both engines). A database at a

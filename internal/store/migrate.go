@@ -80,6 +80,13 @@ var migrationTokens = map[string]map[Engine]string{
 		SQLite:   "instr",
 		Postgres: "strpos",
 	},
+	// The type a JSON TEXT column is cast to so that ->> reads a key of it:
+	// CAST(payload AS {{json}}) ->> 'key' is the key's value as text on both engines
+	// (SQLite reads JSON text itself; PostgreSQL's ->> needs a json value).
+	"json": {
+		SQLite:   "TEXT",
+		Postgres: "JSONB",
+	},
 }
 
 var tokenPattern = regexp.MustCompile(`\{\{\s*([a-zA-Z0-9_]*)\s*\}\}`)
