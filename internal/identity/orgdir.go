@@ -74,12 +74,17 @@ func (s *Service) PutOrganization(ctx context.Context, actor string, o Organizat
 		if cur == nil {
 			_, err := tx.InsertID(ctx, `INSERT INTO organizations (bin, name, role, created_at, names) VALUES (?, ?, ?, ?, ?) ON CONFLICT (bin) DO NOTHING RETURNING id`,
 				o.BIN, o.Name, o.Role, store.Micros(now), string(mustJSON(o.Names)))
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			concurrent := errors.Is(err, sql.ErrNoRows)
+			if err != nil && !concurrent {
 				return err
 			}
 			// Inserted, or created concurrently since: either way it is there now.
 			if cur, err = loadOrg(ctx, tx, o.BIN, true); err != nil {
 				return err
+			}
+			if concurrent && sameOrg(*cur, o) {
+				got = cur
+				return nil
 			}
 		}
 		if err := replaceOrg(ctx, tx, cur, o, now); err != nil {

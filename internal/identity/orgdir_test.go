@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -157,6 +158,29 @@ func TestPutOrganization(t *testing.T) {
 			check("history", st)
 		}
 		rows.Close()
+	})
+}
+
+// Concurrent identical puts of a new organisation create it once: one history row and
+// one event, whichever transaction wins the insert.
+func TestPutOrganizationConcurrent(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		s := NewDirectory(db, nil)
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() { _, errs[i] = s.PutOrganization(t.Context(), "admin:alice", bank()) })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		if e, h := counts(t, db); e != 1 || h != 1 {
+			t.Errorf("%d events, %d history rows; want 1 and 1", e, h)
+		}
+		if o, err := s.OrganizationByBIN(t.Context(), binBank); err != nil || len(o.Systems) != 2 {
+			t.Errorf("%+v %v", o, err)
+		}
 	})
 }
 
