@@ -1,5 +1,7 @@
 // Package admincmd is `senim admin`: the authorized body's directories of
-// personal-data access control kept from the command line, through package pd.
+// personal-data access control kept from the command line, through package pd, and
+// the organisation directory that names organisations to citizens, through package
+// identity.
 package admincmd
 
 import (
@@ -17,17 +19,20 @@ import (
 	"time"
 
 	"github.com/senimkz/senim/internal/cli"
+	"github.com/senimkz/senim/internal/identity"
 	"github.com/senimkz/senim/internal/pd"
 	"github.com/senimkz/senim/internal/store"
 )
 
 const adminUsage = `usage: senim admin [--database-url URL] [--as NAME] COMMAND
 
-Keeps the directories of personal-data access control on the database directly
-(the same changes as the admin API, each an outbox event by admin:NAME).
+Keeps the directories of personal-data access control and the organisation
+directory on the database directly (the same changes as the admin API, each an
+outbox event by admin:NAME).
 
-  list data-owners|service-codes|grounds|permissions|objects
-  put  data-owner|service-code|ground|object FILE.json   (the admin API's JSON; - = stdin)
+  list data-owners|service-codes|grounds|permissions|objects|organizations
+  put  data-owner|service-code|ground|object|organization FILE.json
+                                    (the admin API's JSON; - = stdin)
   permissions BIN [GROUND...]       set the grounds BIN may use in protocol mode
   history OBJECT-ID                 the changes of a trusted object
   tr2 on|off                        the TR-2 switch
@@ -70,7 +75,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "admin: --compromised goes with rotate-key only")
 		return 2
 	}
-	code, err := runAdmin(ctx, s, actor.Operator(*as).String(), rest, *compromised, stdout)
+	code, err := runAdmin(ctx, s, identity.NewDirectory(db, time.Now), actor.Operator(*as).String(), rest, *compromised, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "admin:", err)
 	}
@@ -80,7 +85,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-func runAdmin(ctx context.Context, s *pd.Service, actor string, args []string, compromised bool, stdout io.Writer) (int, error) {
+func runAdmin(ctx context.Context, s *pd.Service, orgs *identity.Service, actor string, args []string, compromised bool, stdout io.Writer) (int, error) {
 	out := func(v any, err error) (int, error) {
 		if err != nil {
 			return 1, err
@@ -115,6 +120,8 @@ func runAdmin(ctx context.Context, s *pd.Service, actor string, args []string, c
 			return out(s.ProtocolPermissions(ctx))
 		case "objects":
 			return out(s.TrustedObjects(ctx, ""))
+		case "organizations":
+			return out(orgs.Organizations(ctx))
 		}
 	case args[0] == "put" && len(args) == 3:
 		switch args[1] {
@@ -142,6 +149,12 @@ func runAdmin(ctx context.Context, s *pd.Service, actor string, args []string, c
 				return 1, err
 			}
 			return out(s.PutTrustedObject(ctx, actor, v))
+		case "organization":
+			var v identity.Organization
+			if err := read(args[2], &v); err != nil {
+				return 1, err
+			}
+			return out(orgs.PutOrganization(ctx, actor, v))
 		}
 	case args[0] == "permissions" && len(args) >= 2:
 		return out(map[string]any{"bin": args[1], "grounds": slices.Sorted(maps.Keys(setOf(args[2:])))}, s.SetProtocolPermissions(ctx, actor, args[1], args[2:]))

@@ -383,6 +383,8 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	a.Notify.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) }, a.PD.IsRegulator)
+	// The organisation directory, kept by the authorized body like the other directories.
+	ids.Register(func(p string, h http.Handler) { s.Handle(p, a.OrgAuth.Middleware(h)) }, a.PD.AdminActor)
 	if err := a.seedSenders(ctx); err != nil {
 		return err
 	}

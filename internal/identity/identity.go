@@ -349,9 +349,10 @@ func (s *Service) EnsureOrganization(ctx context.Context, o Organization) (*Orga
 			// It exists (created earlier or concurrently, with its systems); names it
 			// lacked are filled in.
 			if o.Names != (Names{}) {
-				_, err = tx.ExecContext(ctx, `UPDATE organizations SET names = ? WHERE bin = ? AND names = '{}'`, names, o.BIN)
+				_, err := tx.ExecContext(ctx, `UPDATE organizations SET names = ? WHERE bin = ? AND names = '{}'`, names, o.BIN)
+				return err
 			}
-			return err
+			return nil
 		}
 		if err != nil {
 			return err
