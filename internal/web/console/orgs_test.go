@@ -33,6 +33,7 @@ func (orgs) OrganizationHistory(context.Context, string) ([]identity.Organizatio
 const (
 	binBank   = "940140000385"
 	binPolice = "050490000015"
+	binAgency = "990240000010"
 )
 
 // mountOrgs mounts the console with identity's organisation directory on db, its clock
@@ -258,6 +259,10 @@ func TestConsoleOrganizationsReadable(t *testing.T) {
 		Names: identity.Names{KK: "Тізілім", RU: "Реестр", EN: "Register"}}); err != nil {
 		t.Fatal(err)
 	}
+	// Seeded without the directory's history: the page says so.
+	if _, _, err := svc.EnsureOrganization(t.Context(), identity.Organization{BIN: binAgency, Name: "Agency", Role: "regulator"}); err != nil {
+		t.Fatal(err)
+	}
 	roles := map[string][2]string{
 		"kk": {"құқық қорғау органы", "мемлекеттік орган (деректер иесі)"},
 		"ru": {"правоохранительный орган", "государственный орган (владелец данных)"},
@@ -274,6 +279,10 @@ func TestConsoleOrganizationsReadable(t *testing.T) {
 			if !strings.Contains(page, `id="org-role-`+bin+`">`+roles[lang][i]+`</td>`) {
 				t.Errorf("%s: the role of %s is not %q", lang, bin, roles[lang][i])
 			}
+		}
+		if !regexp.MustCompile(`id="org-role-` + binAgency + `">[^<]+</td>\s*<td[^>]*>[^<]*<span class="secondary">[^<]+</span></td>\s*<td[^>]*><span class="secondary">` +
+			regexp.QuoteMeta(i18n.T(lang, "console.orgs.no_history")) + `</span></td>`).MatchString(page) {
+			t.Errorf("%s: a seeded organisation's history", lang)
 		}
 		// The role's select names every role in the page's language.
 		for _, role := range identity.Roles {
