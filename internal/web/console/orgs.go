@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -25,14 +26,13 @@ type OrgDirectory interface {
 
 var orgsView = views.Add("orgs", "console.orgs.title")
 
-// What the page's own reading of the systems textarea refuses, before the directory
-// sees the organisation (the directory checks each code and name).
-var (
-	errSystemLine = problem.New(http.StatusBadRequest, "console.organization.system_line",
-		"Each line of the information systems is a code, a space and the system's name")
-	errTooManySystems = problem.New(http.StatusBadRequest, "console.organization.too_many_systems",
-		"Too many information systems")
-)
+// systemsError is what the page's own reading of the systems textarea refuses, before
+// the directory sees the organisation (the directory checks each code and name): the
+// catalog key of its message. It never leaves the page, so it is no problem code of the
+// API's catalogue.
+type systemsError string
+
+func (e systemsError) Error() string { return string(e) }
 
 type orgsData struct {
 	Rows  []orgRow
@@ -95,12 +95,12 @@ func parseSystems(text string) ([]identity.InformationSystem, error) {
 			code, name = line[:i], strings.TrimSpace(line[i:])
 		}
 		if name == "" {
-			return nil, errSystemLine.WithDetail("the system "+code+" has no name").With("field", "information_systems")
+			return nil, systemsError("console.orgs.err.system_line")
 		}
 		out = append(out, identity.InformationSystem{Code: code, Name: name})
 	}
 	if len(out) > identity.MaxSystems {
-		return nil, errTooManySystems.WithDetail("at most 100 information systems").With("field", "information_systems")
+		return nil, systemsError("console.orgs.err.too_many")
 	}
 	return out, nil
 }
@@ -147,9 +147,15 @@ func (a *area) renderOrgs(w http.ResponseWriter, r *http.Request, sess *identity
 	if f != nil {
 		v := func(k string) string { return f.values.Get(k) }
 		d.Form = orgForm{BIN: v("bin"), Name: v("name"), KK: v("name_kk"), RU: v("name_ru"), EN: v("name_en"), Role: v("role"), Systems: v("systems")}
-		pr := problem.From(f.err)
-		status = pr.Status
-		field, key := orgProblem(pr)
+		field, key := "systems", ""
+		var se systemsError
+		if errors.As(f.err, &se) {
+			status, key = http.StatusBadRequest, string(se)
+		} else {
+			pr := problem.From(f.err)
+			status = pr.Status
+			field, key = orgProblem(pr)
+		}
 		p.Error = key
 		if field != "" {
 			p.Invalid("org-"+field, key)
@@ -162,12 +168,7 @@ func (a *area) renderOrgs(w http.ResponseWriter, r *http.Request, sess *identity
 // orgProblem is the form's field a refused organisation is wrong in (the id after
 // "org-") and the message to show there.
 func orgProblem(pr *problem.Problem) (field, key string) {
-	switch pr.Code {
-	case errSystemLine.Code:
-		return "systems", "console.orgs.err.system_line"
-	case errTooManySystems.Code:
-		return "systems", "console.orgs.err.too_many"
-	case identity.ErrInvalidOrg.Code:
+	if pr.Code == identity.ErrInvalidOrg.Code {
 		f, _ := pr.Extra["field"].(string)
 		switch f {
 		case "bin":
@@ -192,19 +193,23 @@ func orgProblem(pr *problem.Problem) (field, key string) {
 // putOrg creates or replaces an organisation of the directory from the form. A refused
 // change shows the page again with the form as typed and changes nothing.
 func (a *area) putOrg(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
-	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
-	systems, err := parseSystems(r.PostFormValue("systems"))
-	if err == nil {
-		_, err = a.cfg.OrgDirectory.PutOrganization(r.Context(), staffActor(sess), identity.Organization{
-			BIN: f("bin"), Name: f("name"), Names: identity.Names{KK: f("name_kk"), RU: f("name_ru"), EN: f("name_en")},
-			Role: f("role"), Systems: systems,
-		})
+	refused := func(err error) error {
+		return a.renderOrgs(w, r, sess, "", &failed{form: "org", values: r.PostForm, err: err})
 	}
+	systems, err := parseSystems(r.PostFormValue("systems"))
+	if err != nil {
+		return refused(err)
+	}
+	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	_, err = a.cfg.OrgDirectory.PutOrganization(r.Context(), staffActor(sess), identity.Organization{
+		BIN: f("bin"), Name: f("name"), Names: identity.Names{KK: f("name_kk"), RU: f("name_ru"), EN: f("name_en")},
+		Role: f("role"), Systems: systems,
+	})
 	if err != nil {
 		if pr := problem.From(err); pr.Status >= 500 {
 			return err
 		}
-		return a.renderOrgs(w, r, sess, "", &failed{form: "org", values: r.PostForm, err: err})
+		return refused(err)
 	}
 	return a.renderOrgs(w, r, sess, "console.saved", nil)
 }
