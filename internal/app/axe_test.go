@@ -264,7 +264,8 @@ func TestBrowserAxe(t *testing.T) {
 	signedIn = true
 	visit("citizen", append(citizenPages(consent, one[1]), one[1]+"/complaint", "/complaints", "/complaints/"+cp.ID, "/consents/"+refusal.ID+"/revoke"))
 	setCookies(t, ctx, staff)
-	visit("staff", append(staffPages(), "/console/complaints", "/console/complaints/"+cp.ID, "/console/senders"))
+	visit("staff", append(staffPages(), "/console/complaints", "/console/complaints/"+cp.ID, "/console/senders",
+		"/console/organizations", "/console/organizations?bin="+sandbox.RegisterBIN()))
 }
 
 // citizenPages are the cabinet's pages a citizen with consent and the access one sees;

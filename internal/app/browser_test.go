@@ -224,7 +224,7 @@ func TestBrowserPhone(t *testing.T) {
 	// The console, with its entry forms and complaints, on a phone too.
 	staff, _ := staffBrowser(t, a, srv.URL)
 	setCookies(t, ctx, staff)
-	console := append(staffPages(), "/console/complaints", "/console/senders", "/console/entries/owner/"+sandbox.RegisterBIN())
+	console := append(staffPages(), "/console/complaints", "/console/senders", "/console/organizations", "/console/entries/owner/"+sandbox.RegisterBIN())
 	check(390, console, "ru")
 	check(320, console, "kk")
 }

@@ -43,10 +43,11 @@ type cabinet struct {
 	VAPIDKey      string            // Web Push applicationServerKey for the inbox's settings
 	PublicURL     string            // Senim's public URL (receipts' iss): the receipt hint's JWK set
 	Documents     documents.Config
-	Sandbox       *sandboxui.Config   // nil outside the sandbox
-	Archive       webarchive.Archive  // nil: no archive area (no TSA)
-	ArchiveRoots  []*x509.Certificate // the archive's roots, for `senim eds verify --ca`
-	Senders       console.Senders     // the sender-permission directory of notices
+	Sandbox       *sandboxui.Config    // nil outside the sandbox
+	Archive       webarchive.Archive   // nil: no archive area (no TSA)
+	ArchiveRoots  []*x509.Certificate  // the archive's roots, for `senim eds verify --ca`
+	Senders       console.Senders      // the sender-permission directory of notices
+	OrgDirectory  console.OrgDirectory // the organisation directory, kept in the console
 }
 
 // personalData is personal-data access control as the consents and console areas see
@@ -85,7 +86,8 @@ func (c cabinet) mount(sh *web.Shell) (*sandboxui.UI, error) {
 	if err := documents.Mount(sh, c.Documents); err != nil {
 		return nil, err
 	}
-	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations, Complaints: c.PD, Entries: c.PD, Senders: c.Senders}); err != nil {
+	if err := console.Mount(sh, console.Config{Console: c.PD, Organizations: c.Organizations, Complaints: c.PD, Entries: c.PD, Senders: c.Senders,
+		OrgDirectory: c.OrgDirectory}); err != nil {
 		return nil, err
 	}
 	if c.Archive != nil {
@@ -127,7 +129,7 @@ func (a *App) mountCabinet(s *server.Server, public *server.Limiter, ids *identi
 	if err != nil {
 		return pages, err
 	}
-	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify, Senders: a.Notify,
+	c := cabinet{Logins: ids, EDS: eds, Organizations: ids, PD: a.PD, Log: a.Log, Notices: a.Notify, Senders: a.Notify, OrgDirectory: ids,
 		Confirmations: a.Confirm, Orgs: ids, VAPIDKey: a.VAPIDPublicKey, PublicURL: cmp.Or(cfg.PublicURL, "http://"+cfg.Addr),
 		Documents: documents.Config{Docs: a.Docs, PublicURL: cmp.Or(cfg.PublicURL, "http://"+cfg.Addr), OrgName: func(ctx context.Context, bin string) string {
 			if o, err := ids.OrganizationByBIN(ctx, bin); err == nil {

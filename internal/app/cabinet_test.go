@@ -11,6 +11,7 @@ import (
 	webarchive "github.com/senimkz/senim/internal/web/archive"
 	"github.com/senimkz/senim/internal/web/auth"
 	webconfirm "github.com/senimkz/senim/internal/web/confirm"
+	"github.com/senimkz/senim/internal/web/console"
 	"github.com/senimkz/senim/internal/web/documents"
 	"github.com/senimkz/senim/internal/web/history"
 	"github.com/senimkz/senim/internal/web/inbox"
@@ -55,6 +56,7 @@ func TestCabinetGuards(t *testing.T) {
 		Orgs:          struct{ webconfirm.Organizations }{},
 		Documents:     documents.Config{Docs: struct{ documents.Documents }{}},
 		Archive:       struct{ webarchive.Archive }{},
+		OrgDirectory:  struct{ console.OrgDirectory }{},
 		Sandbox: &sandboxui.Config{
 			CitizenKey:  func(string, string) ([]byte, error) { return nil, reached() },
 			EmployeeKey: func(string) ([]byte, error) { return nil, reached() },

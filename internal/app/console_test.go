@@ -78,6 +78,42 @@ func TestConsole(t *testing.T) {
 	if h, err := a.Notify.SenderHistory(t.Context(), policeBIN); err != nil || len(h) != 1 || !strings.HasPrefix(h[0].Actor, "admin:") || h[0].Categories[0] != "court" {
 		t.Errorf("sender history: %+v, %v", h, err)
 	}
+	// So has the organisation directory: an organisation registered there is named by
+	// the directory at once, and the change is hers.
+	if !strings.Contains(page, `href="/console/organizations"`) {
+		t.Error("the console does not link the organisations page")
+	}
+	const newBIN = "940140000385"
+	for _, o := range a.Pop.Organizations {
+		if o.BIN == newBIN {
+			t.Fatalf("%s is a sandbox organisation", newBIN)
+		}
+	}
+	org := url.Values{"csrf": {scsrf}, "bin": {newBIN}, "name": {"Example Bank JSC"}, "name_kk": {"«Мысал Банк» АҚ"}, "name_ru": {"АО «Пример Банк»"},
+		"role": {"bank"}, "systems": {"core Core banking\nloans Retail lending"}}
+	if st, op := be.post("/console/organizations?lang=ru", org); st != 200 || !strings.Contains(op, i18n.T("ru", "console.saved")) ||
+		!strings.Contains(op, `<span class="name">АО «Пример Банк»</span>`) {
+		t.Errorf("register an organisation: %d\n%s", st, op)
+	}
+	if st, op := be.get("/console/organizations?lang=kk"); st != 200 || !strings.Contains(op, `<span class="name">«Мысал Банк» АҚ</span>`) ||
+		!strings.Contains(op, `id="org-history-`+newBIN+`"`) {
+		t.Errorf("organisations page: %d\n%s", st, op)
+	}
+	if o, err := a.Identity.OrganizationByBIN(t.Context(), newBIN); err != nil || o.NameIn("en") != "Example Bank JSC" || len(o.Systems) != 2 {
+		t.Errorf("stored organisation: %+v, %v", o, err)
+	}
+	if h, err := a.Identity.OrganizationHistory(t.Context(), newBIN); err != nil || len(h) != 1 || !strings.HasSuffix(h[0].Actor, "@"+staff[olga.IIN]) {
+		t.Errorf("organisation history: %+v, %v", h, err)
+	}
+	// A bad role is refused in the page's language and changes nothing.
+	org.Set("role", "casino")
+	org.Set("name", "Casino JSC")
+	if st, op := be.post("/console/organizations?lang=kk", org); st != 400 || !strings.Contains(op, i18n.T("kk", "console.orgs.err.role")) {
+		t.Errorf("a bad role: %d\n%s", st, op)
+	}
+	if o, err := a.Identity.OrganizationByBIN(t.Context(), newBIN); err != nil || o.Name != "Example Bank JSC" {
+		t.Errorf("after a refused change: %+v, %v", o, err)
+	}
 	objs, _ := a.PD.TrustedObjects(t.Context(), "")
 	obj := objs[0]
 

@@ -82,6 +82,9 @@ type Config struct {
 	// Senders is the sender-permission directory of notices (optional: without it,
 	// no senders page).
 	Senders Senders
+	// OrgDirectory is the organisation directory (optional: without it, no
+	// organisations page).
+	OrgDirectory OrgDirectory
 }
 
 type area struct {
@@ -117,6 +120,10 @@ func Mount(s *web.Shell, cfg Config) error {
 		s.Handle("GET /console/senders", web.Staff(a.sendersPage))
 		s.Handle("POST /console/senders", web.Form(web.Staff(a.setSender)))
 	}
+	if cfg.OrgDirectory != nil {
+		s.Handle("GET /console/organizations", web.Staff(a.orgsPage))
+		s.Handle("POST /console/organizations", web.Form(web.Staff(a.putOrg)))
+	}
 	s.Handle("GET /directories", web.Public(a.directories))
 	s.Nav(web.NavItem{Place: web.NavMain, Href: "/console", ID: "nav-console", Key: "nav.console", Show: web.StaffOnly})
 	s.Nav(web.NavItem{Place: web.NavFooter, Href: "/directories", ID: "nav-directories", Key: "nav.directories"})
@@ -126,6 +133,7 @@ func Mount(s *web.Shell, cfg Config) error {
 type consoleData struct {
 	BIN         string
 	Senders     bool // the senders page is mounted
+	Orgs        bool // the organisations page is mounted
 	TR2         bool
 	Objects     []objectRow
 	Statuses    []string
@@ -234,6 +242,7 @@ func (a *area) renderConsole(w http.ResponseWriter, r *http.Request, sess *ident
 		}
 	}
 	d.Senders = a.cfg.Senders != nil
+	d.Orgs = a.cfg.OrgDirectory != nil
 	p.Notice = notice
 	status := http.StatusOK
 	if f != nil {

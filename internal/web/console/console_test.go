@@ -121,7 +121,7 @@ func mount(t *testing.T) (*webtest.Harness, *fakeDirs) {
 	t.Helper()
 	h := webtest.New(t)
 	f := &fakeDirs{}
-	if err := Mount(h.Shell, Config{Console: f, Organizations: orgs{}, Complaints: f, Entries: f, Senders: f}); err != nil {
+	if err := Mount(h.Shell, Config{Console: f, Organizations: orgs{}, Complaints: f, Entries: f, Senders: f, OrgDirectory: orgs{}}); err != nil {
 		t.Fatal(err)
 	}
 	return h, f
