@@ -11,6 +11,7 @@ import (
 
 	"github.com/senimkz/senim/internal/i18n"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/web"
 )
@@ -141,6 +142,9 @@ func (a *area) renderOrgs(w http.ResponseWriter, r *http.Request, sess *identity
 		if f == nil && edit != "" && o.BIN == edit {
 			d.Form = orgForm{BIN: o.BIN, Name: o.Name, KK: o.Names.KK, RU: o.Names.RU, EN: o.Names.EN, Role: o.Role, Systems: systemsText(o.Systems)}
 		}
+	}
+	if f == nil && edit != "" && d.Form.BIN == "" && kzid.ValidBIN(edit) {
+		d.Form.BIN = edit // a BIN not in the directory yet: the form registers it
 	}
 	p.Notice = notice
 	status := http.StatusOK

@@ -154,6 +154,16 @@ func TestConsoleOrganizations(t *testing.T) {
 		if page := h.Get("/console/organizations?lang=en", s).Body.String(); strings.Contains(page, `value="New Bank JSC"`) {
 			t.Error("the form is filled without ?bin=")
 		}
+		// A BIN not in the directory yet fills the form's BIN only, to register it; a
+		// malformed one fills nothing.
+		page = h.Get("/console/organizations?lang=en&bin="+binPolice, s).Body.String()
+		if !strings.Contains(page, `id="org-bin" name="bin" inputmode="numeric" maxlength="12" value="`+binPolice+`"`) ||
+			!strings.Contains(page, `id="org-name" name="name" maxlength="300" value=""`) {
+			t.Error("?bin= of an unregistered organisation: the form does not hold its BIN alone")
+		}
+		if page := h.Get("/console/organizations?lang=en&bin=050490000016", s).Body.String(); !strings.Contains(page, `id="org-bin" name="bin" inputmode="numeric" maxlength="12" value=""`) {
+			t.Error("?bin= with a wrong check digit filled the form")
+		}
 
 		// A citizen is refused, and changes nothing.
 		before := snapshot(t, svc)
