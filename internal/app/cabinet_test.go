@@ -8,6 +8,7 @@ import (
 
 	"github.com/senimkz/senim/internal/edslogin"
 	"github.com/senimkz/senim/internal/identity"
+	"github.com/senimkz/senim/internal/notify"
 	webarchive "github.com/senimkz/senim/internal/web/archive"
 	"github.com/senimkz/senim/internal/web/auth"
 	webconfirm "github.com/senimkz/senim/internal/web/confirm"
@@ -37,6 +38,23 @@ func (noOrganizations) Organizations(context.Context) ([]identity.Organization, 
 	panic("a handler ran behind a refusing guard")
 }
 
+// noSenders is the sender-permission directory behind refusing guards: a handler that
+// reached it would panic. (An embedded console.Senders would be a field named Senders,
+// which hides the interface's method of that name.)
+type noSenders struct{}
+
+func (noSenders) Senders(context.Context) (map[string][]string, error) {
+	panic("a handler ran behind a refusing guard")
+}
+func (noSenders) SetSender(context.Context, string, string, []string) error {
+	panic("a handler ran behind a refusing guard")
+}
+func (noSenders) SenderHistory(context.Context, string) ([]notify.SenderChange, error) {
+	panic("a handler ran behind a refusing guard")
+}
+func (noSenders) Categories() []string                { panic("a handler ran behind a refusing guard") }
+func (noSenders) CategoryTitle(string, string) string { panic("a handler ran behind a refusing guard") }
+
 // TestCabinetGuards mounts every area of the cabinet the way the server does and walks
 // every route the shell registered: whichever area adds a route, it cannot escape the
 // check that it refuses a request without a session, with the wrong role, or without
@@ -57,6 +75,7 @@ func TestCabinetGuards(t *testing.T) {
 		Documents:     documents.Config{Docs: struct{ documents.Documents }{}},
 		Archive:       struct{ webarchive.Archive }{},
 		OrgDirectory:  struct{ console.OrgDirectory }{},
+		Senders:       noSenders{},
 		Sandbox: &sandboxui.Config{
 			CitizenKey:  func(string, string) ([]byte, error) { return nil, reached() },
 			EmployeeKey: func(string) ([]byte, error) { return nil, reached() },
