@@ -109,6 +109,27 @@ func TestOrganizationDirectoryAPI(t *testing.T) {
 		t.Errorf("the change is recorded by %q", actor)
 	}
 
+	// The change's history: the regulator reads it; nobody else does; a malformed BIN is
+	// refused.
+	st, m = call(&regulator, "GET", path+"/history", nil)
+	if h, _ := m["history"].([]any); st != 200 || len(h) != 1 {
+		t.Fatalf("history: %d %v", st, m)
+	} else if c, _ := h[0].(map[string]any); c["actor"] != "org:"+regulator.BIN || c["organization"].(map[string]any)["name"] != "New Population Register" {
+		t.Errorf("history entry: %v", c)
+	}
+	if st, _ := call(nil, "GET", path+"/history", nil); st != 401 {
+		t.Errorf("unsigned history: %d, want 401", st)
+	}
+	if st, p := call(&register, "GET", path+"/history", nil); st != 403 || p["code"] != "pd.admin.not_regulator" {
+		t.Errorf("history read by the organisation itself: %d %v", st, p)
+	}
+	if st, p := call(&regulator, "GET", "/v1/admin/organizations/12345/history", nil); st != 400 || p["field"] != "bin" {
+		t.Errorf("history of a malformed BIN: %d %v", st, p)
+	}
+	if st, m := call(&regulator, "GET", "/v1/admin/organizations/"+regulator.BIN+"/history", nil); st != 200 || len(m["history"].([]any)) != 0 {
+		t.Errorf("history of an organisation never changed: %d %v", st, m)
+	}
+
 	// A notice sent after the rename names the sender by its new name.
 	alice := a.Pop.Citizens[0]
 	reg := orgClient(t, a, srv.URL, register.BIN)

@@ -3,6 +3,7 @@ package identity
 import (
 	"net/http"
 
+	"github.com/senimkz/senim/internal/kzid"
 	"github.com/senimkz/senim/internal/problem"
 	"github.com/senimkz/senim/internal/server"
 )
@@ -15,6 +16,7 @@ import (
 //	GET /v1/admin/organizations          every organisation, by BIN
 //	GET /v1/admin/organizations/{bin}    one, with its information systems
 //	PUT /v1/admin/organizations/{bin}    register it or replace its names, role and systems
+//	GET /v1/admin/organizations/{bin}/history   every change made to it, oldest first
 func (s *Service) Register(handle func(pattern string, h http.Handler), admin func(r *http.Request) (actor string, err error)) {
 	h := func(pattern string, f func(w http.ResponseWriter, r *http.Request, actor string) error) {
 		handle(pattern, server.ErrorHandler(func(w http.ResponseWriter, r *http.Request) error {
@@ -28,6 +30,7 @@ func (s *Service) Register(handle func(pattern string, h http.Handler), admin fu
 	h("GET /v1/admin/organizations", s.handleOrganizations)
 	h("GET /v1/admin/organizations/{bin}", s.handleOrganization)
 	h("PUT /v1/admin/organizations/{bin}", s.handlePutOrganization)
+	h("GET /v1/admin/organizations/{bin}/history", s.handleOrganizationHistory)
 }
 
 func (s *Service) handleOrganizations(w http.ResponseWriter, r *http.Request, _ string) error {
@@ -65,5 +68,21 @@ func (s *Service) handlePutOrganization(w http.ResponseWriter, r *http.Request, 
 		return err
 	}
 	problem.WriteJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// handleOrganizationHistory answers {"history": [...]}: each change through
+// PutOrganization, oldest first — what the organisation became, who changed it and when.
+// A BIN the directory never changed (an unknown one, or one only seeded) has none.
+func (s *Service) handleOrganizationHistory(w http.ResponseWriter, r *http.Request, _ string) error {
+	bin := r.PathValue("bin")
+	if !kzid.ValidBIN(bin) {
+		return ErrInvalidOrg.WithDetail("not a valid BIN").With("field", "bin")
+	}
+	v, err := s.OrganizationHistory(r.Context(), bin)
+	if err != nil {
+		return err
+	}
+	problem.WriteJSON(w, http.StatusOK, map[string]any{"history": v})
 	return nil
 }
