@@ -44,7 +44,7 @@ const (
 	defaultBackoff     = 30 * time.Second
 	maxBackoff         = time.Hour
 	defaultLease       = 2 * time.Minute
-	dispatchBatch      = 64
+	dispatchBatch      = 256
 )
 
 // backoff is the wait before attempt n+1 (n ≥ 1 attempts made): base·2^(n-1), at most
@@ -180,7 +180,8 @@ type claimed struct {
 // Dispatch sends the deliveries due now, at most one batch, and returns how many it
 // attempted. Rows over a channel's rate limit stay queued for the next pass. The batch
 // is claimed in one transaction, sent concurrently (dispatchWorkers at a time) and its
-// outcomes recorded in one transaction.
+// outcomes recorded in one transaction; rows not yet sent when half the lease has
+// passed are given back unsent, not counted as attempted.
 func (s *Service) Dispatch(ctx context.Context) (int, error) {
 	now := s.cfg.Now()
 	rows, err := s.db.QueryContext(ctx, `SELECT id, notice_id, channel, purpose, state, attempts, next_at FROM notify_deliveries
@@ -237,12 +238,23 @@ func (s *Service) Dispatch(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// A send not started by half the lease is not started at all: the batch gives it
+	// back (errReleased), so that the rows still in flight are recorded before their
+	// lease ends and no other worker claims one of them while it is being sent. Every
+	// channel bounds a send well under the other half (by default e-mail 30 s, push
+	// 15 s, SMS 5 s; the lease 2 min).
+	deadline := now.Add(s.cfg.Lease / 2)
 	errs := make([]error, len(cs))
 	sem := make(chan struct{}, dispatchWorkers)
 	var wg sync.WaitGroup
 	for i, c := range cs {
-		wg.Add(1)
 		sem <- struct{}{}
+		if s.cfg.Now().After(deadline) {
+			<-sem
+			errs[i] = errReleased
+			continue
+		}
+		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			errs[i] = s.send(ctx, c)
@@ -250,7 +262,13 @@ func (s *Service) Dispatch(ctx context.Context) (int, error) {
 	}
 	wg.Wait()
 	s.record(ctx, cs, errs, now)
-	return len(cs), nil
+	n := len(cs)
+	for _, err := range errs {
+		if err == errReleased {
+			n--
+		}
+	}
+	return n, nil
 }
 
 // dispatchWorkers bounds the sends of one batch in flight at once.
@@ -270,6 +288,7 @@ func (s *Service) record(ctx context.Context, cs []claimed, errs []error, now ti
 	type outcome struct {
 		state, code string
 		next        int64
+		released    bool // not attempted: pending again at once, its attempt not counted
 	}
 	out := make([]outcome, len(cs))
 	for i, d := range cs {
@@ -277,6 +296,8 @@ func (s *Service) record(ctx context.Context, cs []claimed, errs []error, now ti
 		o := outcome{state: DeliverySent}
 		switch {
 		case err == nil:
+		case errors.Is(err, errReleased):
+			o = outcome{state: DeliveryPending, next: store.Micros(now), released: true}
 		case errors.Is(err, errNotNeeded):
 			o = outcome{state: DeliverySkipped, code: "read"}
 		case errors.Is(err, ErrNoAddress):
@@ -294,6 +315,13 @@ func (s *Service) record(ctx context.Context, cs []claimed, errs []error, now ti
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		for i, d := range cs {
 			o := out[i]
+			if o.released {
+				if _, err := tx.ExecContext(ctx, `UPDATE notify_deliveries SET state = 'pending', next_at = ?, attempts = attempts - 1 WHERE id = ? AND state = 'sending'`,
+					o.next, d.id); err != nil {
+					return err
+				}
+				continue
+			}
 			if o.state == DeliveryPending {
 				if _, err := tx.ExecContext(ctx, `UPDATE notify_deliveries SET state = 'pending', next_at = ?, last_error = ? WHERE id = ? AND state = 'sending'`,
 					o.next, o.code, d.id); err != nil {
@@ -327,6 +355,9 @@ func (s *Service) record(ctx context.Context, cs []claimed, errs []error, now ti
 		s.log.ErrorContext(ctx, "notify: record deliveries", "deliveries", len(cs), "err", err)
 	}
 }
+
+// errReleased: a claimed delivery its batch gave back unsent (Dispatch's deadline).
+var errReleased = errors.New("notify: delivery released unsent")
 
 // errNotNeeded: a reminder or fallback of a notice read in the meantime.
 var errNotNeeded = errors.New("notify: notice already read")

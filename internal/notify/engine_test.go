@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -324,6 +325,89 @@ func TestLeaseReclaim(t *testing.T) {
 	a.now = a.now.Add(defaultLease)
 	if a.dispatch(t) != 1 || mail.count() != 1 {
 		t.Fatal("not claimed again after the lease")
+	}
+}
+
+// A batch that runs long gives back the deliveries it has not started by half the
+// lease: unsent, their attempt not counted, due at once. So a row is never sent while
+// its lease may have ended and another worker may have claimed it; the next pass sends
+// it, and no notice goes twice on the channel.
+func TestDispatchReleasesAtHalfLease(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 2, 7, 30, 0, 0, time.UTC)
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	mail := &fakeChannel{name: ChannelEmail}
+	mail.fail = func(Outgoing) error { // each send takes a third of the lease
+		mu.Lock()
+		now = now.Add(defaultLease / 3)
+		mu.Unlock()
+		return nil
+	}
+	db := storetest.Open(t)
+	svc, err := New(Config{DB: db, Directory: fakeDir{}, Organizations: fakeOrgs{}, Signer: newSigner(t), Issuer: "https://senim.test",
+		Now: clock, Citizens: citizens, Channels: []Channel{mail}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SetSender(t.Context(), "t", binTax, []string{"tax"})
+	svc.SetPref(t.Context(), alice, ChannelEmail, true, "alice@example.kz")
+	const n = 3 * dispatchWorkers
+	for i := range n {
+		sub := Submission{SubjectIIN: iinAlice, Category: "tax", Content: message(alice, false).Content}
+		if _, err := svc.Submit(t.Context(), binTax, sub, &IdemKey{Key: "k" + itoa(int64(i)), Body: []byte{byte(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := func() map[string]int { // "state attempts" → rows
+		r, err := db.QueryContext(t.Context(), `SELECT state, attempts, COUNT(*) FROM notify_deliveries GROUP BY state, attempts`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		m := map[string]int{}
+		for r.Next() {
+			var st string
+			var a, k int
+			r.Scan(&st, &a, &k)
+			m[st+" "+strconv.Itoa(a)] = k
+		}
+		return m
+	}
+	first, err := svc.Dispatch(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sends start until the second one's third of the lease has passed: the first
+	// workers, and perhaps a few more; never the whole batch.
+	if first < 1 || first > dispatchWorkers+2 || mail.count() != first {
+		t.Fatalf("first pass: %d attempted, %d sent, of %d", first, mail.count(), n)
+	}
+	if got, want := rows(), map[string]int{"sent 1": first, "pending 0": n - first}; !reflect.DeepEqual(got, want) {
+		t.Errorf("after the first pass: %v, want %v", got, want)
+	}
+	for i := 0; mail.count() < n && i < n; i++ {
+		if _, err := svc.Dispatch(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	mail.mu.Lock()
+	for _, m := range mail.sent {
+		if seen[m.ID] {
+			t.Errorf("delivery %s sent twice", m.ID)
+		}
+		seen[m.ID] = true
+	}
+	mail.mu.Unlock()
+	if len(seen) != n {
+		t.Errorf("%d of %d deliveries sent", len(seen), n)
+	}
+	if got, want := rows(), map[string]int{"sent 1": n}; !reflect.DeepEqual(got, want) {
+		t.Errorf("in the end: %v, want %v", got, want)
 	}
 }
 
