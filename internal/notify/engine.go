@@ -307,7 +307,7 @@ func (s *Service) record(ctx context.Context, cs []claimed, errs []error, now ti
 		default:
 			o = outcome{state: DeliveryPending, code: errorCode(err), next: store.Micros(now.Add(backoff(s.cfg.Backoff, d.attempts)))}
 		}
-		if err != nil && o.state != DeliverySkipped {
+		if err != nil && o.state != DeliverySkipped && !o.released {
 			s.log.WarnContext(ctx, "notify: delivery failed", "delivery", d.id, "channel", d.channel, "attempt", d.attempts, "code", o.code, "state", o.state)
 		}
 		out[i] = o
