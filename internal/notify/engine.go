@@ -247,6 +247,7 @@ func (s *Service) Dispatch(ctx context.Context) (int, error) {
 	errs := make([]error, len(cs))
 	sem := make(chan struct{}, dispatchWorkers)
 	var wg sync.WaitGroup
+	attempted := 0
 	for i, c := range cs {
 		sem <- struct{}{}
 		if s.cfg.Now().After(deadline) {
@@ -254,6 +255,7 @@ func (s *Service) Dispatch(ctx context.Context) (int, error) {
 			errs[i] = errReleased
 			continue
 		}
+		attempted++
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
@@ -262,13 +264,7 @@ func (s *Service) Dispatch(ctx context.Context) (int, error) {
 	}
 	wg.Wait()
 	s.record(ctx, cs, errs, now)
-	n := len(cs)
-	for _, err := range errs {
-		if err == errReleased {
-			n--
-		}
-	}
-	return n, nil
+	return attempted, nil
 }
 
 // dispatchWorkers bounds the sends of one batch in flight at once.

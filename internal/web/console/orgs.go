@@ -20,7 +20,7 @@ import (
 // body: the names notices, the citizen's history, the consents page and confirmations
 // show for a BIN.
 type OrgDirectory interface {
-	Organizations(ctx context.Context) ([]identity.Organization, error)
+	Organizations
 	PutOrganization(ctx context.Context, actor string, o identity.Organization) (*identity.Organization, error)
 	OrganizationHistory(ctx context.Context, bin string) ([]identity.OrganizationChange, error)
 }
