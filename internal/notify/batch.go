@@ -139,7 +139,7 @@ func (s *Service) submitBatch(ctx context.Context, snd *sender, items []BatchIte
 	}
 	var subjects []string
 	queued := false
-	err := s.commit(ctx, func(tx *store.Tx) error {
+	err := s.commit(ctx, func(tx *store.Tx, u unreadDelta) error {
 		// From the start on every run: the store may run the transaction again.
 		subjects, queued = subjects[:0], false
 		var prefs map[string]map[string]Pref
@@ -157,7 +157,7 @@ func (s *Service) submitBatch(ctx context.Context, snd *sender, items []BatchIte
 				return err
 			}
 		}
-		out, err := s.writeMany(ctx, tx, ps, now, prefs)
+		out, err := s.writeMany(ctx, tx, u, ps, now, prefs)
 		if err != nil {
 			return err
 		}

@@ -18,14 +18,34 @@ import (
 // maxGroup bounds the callers in one transaction.
 const maxGroup = 128
 
-func newGroup(db *store.DB) *store.Group[store.Write] {
-	return store.GroupFuncs(db, maxGroup, func(err error) bool {
-		var p *problem.Problem
-		return errors.As(err, &p) && p.Status < 500
+// groupWrite is a caller's work in a shared transaction: its writes in tx, and the
+// changes of unread counts they make, in u (written once for the whole transaction,
+// after every caller's work: unread.go).
+type groupWrite func(tx *store.Tx, u unreadDelta) error
+
+func newGroup(db *store.DB) *store.Group[groupWrite] {
+	return store.NewGroup(db, maxGroup, func(ctx context.Context, tx *store.Tx, fns []groupWrite, errs []error) error {
+		u := unreadDelta{} // afresh on every run: the store may run the transaction again
+		for i, fn := range fns {
+			if err := fn(tx, u); err != nil {
+				if !refused(err) {
+					return err
+				}
+				errs[i] = err
+			}
+		}
+		return u.flush(ctx, tx)
 	})
 }
 
+// refused tells a caller's own refusal, made before it wrote anything, from an error
+// that fails the whole transaction.
+func refused(err error) bool {
+	var p *problem.Problem
+	return errors.As(err, &p) && p.Status < 500
+}
+
 // commit runs fn in a write transaction shared with concurrent callers.
-func (s *Service) commit(ctx context.Context, fn func(tx *store.Tx) error) error {
-	return s.group.Do(ctx, func(_ context.Context, tx *store.Tx) error { return fn(tx) })
+func (s *Service) commit(ctx context.Context, fn groupWrite) error {
+	return s.group.Do(ctx, fn)
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/senimkz/senim/internal/actor"
 	"github.com/senimkz/senim/internal/secret"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -124,7 +123,7 @@ type Service struct {
 	policies map[string]*Policy
 	channels map[string]Channel
 	eng      engine
-	group    *store.Group[store.Write]
+	group    *store.Group[groupWrite]
 	facts    sharedFacts
 }
 
@@ -322,12 +321,16 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 		}
 		subjects = subjects[:0]
 		fresh := map[string]bool{}
+		u := unreadDelta{}
 		ids, err := s.acceptDeliveredMany(ctx, tx, ps, fr, now)
 		if err != nil {
 			return err
 		}
 		for i, p := range ps {
 			id := ids[i]
+			if id != 0 {
+				u.add(p.subject, 1)
+			}
 			if id != 0 && !fresh[p.subject] {
 				fresh[p.subject] = true
 				subjects = append(subjects, p.subject)
@@ -345,7 +348,7 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 		// events that an earlier version left accepted are delivered now: the batch's
 		// events are the outbox ids first..last, and no other event's notice lies in
 		// that range.
-		late, err := deliverTx(ctx, tx, "event_id BETWEEN ? AND ?", []any{first, last}, now)
+		late, err := deliverTx(ctx, tx, u, "event_id BETWEEN ? AND ?", []any{first, last}, now)
 		if err != nil {
 			return err
 		}
@@ -354,6 +357,9 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 				fresh[sub] = true
 				subjects = append(subjects, sub)
 			}
+		}
+		if err := u.flush(ctx, tx); err != nil {
+			return err
 		}
 		// The consumer's cursor moves in this transaction: one commit per batch, not
 		// two (on SQLite; see store.Tx.AdvanceConsumer).
@@ -455,8 +461,11 @@ func (s *Service) deliver(ctx context.Context, where string, args []any) error {
 	var subjects []string
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		subjects, err = deliverTx(ctx, tx, where, args, now)
-		return err
+		u := unreadDelta{}
+		if subjects, err = deliverTx(ctx, tx, u, where, args, now); err != nil {
+			return err
+		}
+		return u.flush(ctx, tx)
 	})
 	if err != nil {
 		return err
@@ -468,8 +477,8 @@ func (s *Service) deliver(ctx context.Context, where string, args []any) error {
 }
 
 // deliverTx moves the accepted notices matching where to delivered in tx and returns
-// their addressees, each once, to wake after the commit.
-func deliverTx(ctx context.Context, tx *store.Tx, where string, args []any, now time.Time) ([]string, error) {
+// their addressees, each once, to wake after the commit; their unread counts go into u.
+func deliverTx(ctx context.Context, tx *store.Tx, u unreadDelta, where string, args []any, now time.Time) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, `UPDATE notify_notices SET state = 'delivered', delivered_at = ? WHERE state = 'accepted' AND `+where+` RETURNING subject`,
 		append([]any{store.Micros(now)}, args...)...)
 	if err != nil {
@@ -483,6 +492,7 @@ func deliverTx(ctx context.Context, tx *store.Tx, where string, args []any, now 
 		if err := rows.Scan(&sub); err != nil {
 			return nil, fmt.Errorf("notify: deliver: %w", err)
 		}
+		u.add(sub, 1)
 		if !seen[sub] {
 			seen[sub] = true
 			subjects = append(subjects, sub)
@@ -647,8 +657,8 @@ func (s *Service) notice(ctx context.Context, q func(context.Context, string, ..
 }
 
 // noticeUnread is notice with, read in the same statement, the addressee's unread count
-// up to UnreadCap+1 (newest first, as unreadQuery): an opening's page shows the count
-// without a statement of its own.
+// up to UnreadCap+1 (as Unread, unread.go): an opening's page shows the count without a
+// statement of its own.
 func (s *Service) noticeUnread(ctx context.Context, subject, ref string) (*Notice, int, error) {
 	if subject == "" || ref == "" || len(ref) > 64 {
 		return nil, 0, ErrNotFound
@@ -658,12 +668,11 @@ func (s *Service) noticeUnread(ctx context.Context, subject, ref string) (*Notic
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, ErrNotFound
 	}
-	return n, unread, err
+	return n, min(max(unread, 0), UnreadCap+1), err
 }
 
 var noticeUnreadQuery = `SELECT ` + noticeColumns + `,
-	(SELECT COUNT(*) FROM (SELECT 1 FROM notify_notices WHERE subject = ? AND state = 'delivered' ORDER BY id DESC LIMIT ` +
-	strconv.Itoa(UnreadCap+1) + `) AS u)` + noticeFrom + ` WHERE ref = ? AND subject = ? AND state <> 'accepted'`
+	COALESCE((SELECT n FROM notify_unread WHERE subject = ?), 0)` + noticeFrom + ` WHERE ref = ? AND subject = ? AND state <> 'accepted'`
 
 // scanPlus scans a row of noticeColumns and one more column, into extra.
 type scanPlus struct {
@@ -687,17 +696,13 @@ const (
 	olderQuery = `SELECT ` + noticeColumns + noticeFrom + ` WHERE subject = ? AND id < ? AND state <> 'accepted' ORDER BY id DESC LIMIT ?`
 )
 
-// unreadQuery counts the unread notices newest first in the inbox index and stops at
-// UnreadCap of them; the head is that index's last entry.
-var unreadQuery = `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM notify_notices WHERE subject = ? AND state = 'delivered' ORDER BY id DESC LIMIT ` +
-	strconv.Itoa(UnreadCap) + `) AS u),
+// unreadQuery reads the addressee's unread count (unread.go); the head is the inbox
+// index's last entry.
+const unreadQuery = `SELECT COALESCE((SELECT n FROM notify_unread WHERE subject = ?), 0),
 	COALESCE((SELECT id FROM notify_notices WHERE subject = ? AND state <> 'accepted' ORDER BY id DESC LIMIT 1), 0)`
 
-// UnreadCap bounds the unread count (the LIMIT of unreadQuery): a count of UnreadCap
-// means "at least that many", which the cabinet shows as "99+". The count reads the
-// addressee's notices newest first until it has found UnreadCap unread ones, so an
-// inbox with many unread notices costs the same whatever its size; one whose notices
-// are nearly all read is still read whole (docs/notify.md).
+// UnreadCap bounds the unread count as Unread gives it: a count of UnreadCap means "at
+// least that many", which the cabinet shows as "99+".
 const UnreadCap = 100
 
 // Inbox lists the addressee's delivered notices, newest first (at most 500).
@@ -759,7 +764,7 @@ func (s *Service) list(ctx context.Context, q string, args ...any) ([]Notice, er
 // the newest notice's seq.
 func (s *Service) Unread(ctx context.Context, subject string) (count int, head int64, err error) {
 	err = s.db.QueryRowContext(ctx, unreadQuery, subject, subject).Scan(&count, &head)
-	return count, head, err
+	return min(max(count, 0), UnreadCap), head, err
 }
 
 // Subscribe returns a channel that receives a value when a notice is delivered to

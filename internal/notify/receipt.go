@@ -113,10 +113,15 @@ func (s *Service) open(ctx context.Context, rd Reader, n *Notice) (*Opened, erro
 			if err != nil {
 				return err
 			}
-			if k, _ := res.RowsAffected(); k != 1 || n.SenderBIN == "" {
-				return nil // read concurrently, or an automatic notice: no sender to tell
+			if k, _ := res.RowsAffected(); k != 1 {
+				return nil // read concurrently
 			}
-			return emitStatus(ctx, tx, n.Ref, n.Subject, n.SenderBIN, StateRead, "", "")
+			if n.SenderBIN != "" { // an automatic notice has no sender to tell
+				if err := emitStatus(ctx, tx, n.Ref, n.Subject, n.SenderBIN, StateRead, "", ""); err != nil {
+					return err
+				}
+			}
+			return unreadDelta{n.Subject: -1}.flush(ctx, tx)
 		})
 		if err != nil {
 			return nil, err
@@ -223,7 +228,7 @@ func (s *Service) acknowledge(ctx context.Context, rd Reader, n *Notice) (*Opene
 	if err != nil {
 		return nil, fmt.Errorf("notify: sign receipt: %w", err)
 	}
-	err = s.commit(ctx, func(tx *store.Tx) error {
+	err = s.commit(ctx, func(tx *store.Tx, u unreadDelta) error {
 		res, err := tx.ExecContext(ctx, `UPDATE notify_notices SET state = 'read', read_at = ? WHERE id = ? AND state = 'delivered'`, store.Micros(now), n.Seq)
 		if err != nil {
 			return err
@@ -231,6 +236,7 @@ func (s *Service) acknowledge(ctx context.Context, rd Reader, n *Notice) (*Opene
 		if k, err := res.RowsAffected(); err != nil || k != 1 {
 			return errAlreadyRead // acknowledged concurrently: the other receipt stands
 		}
+		u.add(n.Subject, -1)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO notify_receipts (id, notice_id, subject, content_hash, lang, auth_method, session_ref, read_at, iin_salt, jws, content)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, claims.ID, n.Seq, rd.Subject, claims.ContentSHA256, claims.Lang, rd.Method, rd.Session,
 			store.Micros(now), salt, jws, string(shown)); err != nil {

@@ -272,9 +272,9 @@ func (s *Service) submit(ctx context.Context, snd *sender, sub Submission, idem 
 		return nil, err
 	}
 	var channels []string
-	err = s.commit(ctx, func(tx *store.Tx) error {
+	err = s.commit(ctx, func(tx *store.Tx, u unreadDelta) error {
 		var err error
-		channels, idem.Replay, err = s.write(ctx, tx, p, now, nil)
+		channels, idem.Replay, err = s.write(ctx, tx, u, p, now, nil)
 		return err
 	})
 	if err != nil {
@@ -369,7 +369,9 @@ func (s *Service) prepare(ctx context.Context, snd *sender, sub Submission, key 
 //
 // prefs, when not nil, holds the addressees' channel preferences read for a whole batch
 // (loadPrefsMany); otherwise they are read for this notice.
-func (s *Service) write(ctx context.Context, tx *store.Tx, p *prepared, now time.Time, prefs map[string]map[string]Pref) (channels []string, replay []byte, err error) {
+//
+// The notice's unread count goes into u.
+func (s *Service) write(ctx context.Context, tx *store.Tx, u unreadDelta, p *prepared, now time.Time, prefs map[string]map[string]Pref) (channels []string, replay []byte, err error) {
 	resp, err := tx.ClaimIdempotencyKeyWith(ctx, p.key, store.StoredResponse{Status: 201, ContentType: "application/json", Body: p.answer})
 	switch {
 	case errors.Is(err, store.ErrIdempotencyConflict):
@@ -390,6 +392,7 @@ func (s *Service) write(ctx context.Context, tx *store.Tx, p *prepared, now time
 		p.sender, p.cat, p.readBy, s.policy.Version).Scan(&id); err != nil {
 		return nil, nil, fmt.Errorf("notify: submit: %w", err)
 	}
+	u.add(p.subject, 1)
 	if prefs != nil {
 		channels, err = s.enqueueWith(ctx, tx, id, prefs[p.subject], p.sig, PurposeNotice, now)
 	} else {
@@ -417,7 +420,7 @@ type written struct {
 // statements for a hundred notices instead of four per notice; every other key (a
 // replay, a conflict, a repeat within the batch) then goes through write, which reads
 // its answer and writes nothing.
-func (s *Service) writeMany(ctx context.Context, tx *store.Tx, ps []*prepared, now time.Time, prefs map[string]map[string]Pref) ([]written, error) {
+func (s *Service) writeMany(ctx context.Context, tx *store.Tx, u unreadDelta, ps []*prepared, now time.Time, prefs map[string]map[string]Pref) ([]written, error) {
 	out := make([]written, len(ps))
 	idx := make([]int, 0, len(ps)) // the indexes of the submissions to claim
 	keys := make([]store.IdempotencyKey, 0, len(ps))
@@ -475,6 +478,7 @@ func (s *Service) writeMany(ctx context.Context, tx *store.Tx, ps []*prepared, n
 		if !ok {
 			return nil, fmt.Errorf("notify: submit: notice %s not written", p.ref)
 		}
+		u.add(p.subject, 1)
 		var chs []string
 		if len(s.channels) > 0 {
 			chs = s.channelsFor(prefs[p.subject], p.sig)
@@ -492,7 +496,7 @@ func (s *Service) writeMany(ctx context.Context, tx *store.Tx, ps []*prepared, n
 		return nil, err
 	}
 	for _, i := range rest {
-		out[i].channels, out[i].replay, out[i].err = s.write(ctx, tx, ps[i], now, prefs)
+		out[i].channels, out[i].replay, out[i].err = s.write(ctx, tx, u, ps[i], now, prefs)
 	}
 	return out, nil
 }

@@ -21,6 +21,7 @@ func BenchmarkUnread(b *testing.B) {
 				b.Fatal(err)
 			}
 			err = db.Tx(b.Context(), func(tx *store.Tx) error {
+				u := unreadDelta{} // as every writer of a delivered notice does
 				for i := range n {
 					state := StateRead
 					if c.every > 0 && i%c.every == 0 {
@@ -32,9 +33,12 @@ func BenchmarkUnread(b *testing.B) {
 							fmt.Sprintf("n_%s_%d", sub, i), sub, state); err != nil {
 							return err
 						}
+						if state == StateDelivered {
+							u.add(sub, 1)
+						}
 					}
 				}
-				return nil
+				return u.flush(b.Context(), tx)
 			})
 			if err != nil {
 				b.Fatal(err)

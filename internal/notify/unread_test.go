@@ -9,7 +9,8 @@ import (
 )
 
 // The unread count stops at UnreadCap ("at least"), is exact below it, counts neither
-// read nor accepted notices nor another addressee's, and the head is the newest notice
+// read nor accepted notices nor another addressee's (the counter's writers are tested in
+// TestUnreadCounterFollowsEveryPath; here the notices are written as they do), and the head is the newest notice
 // the addressee can see — never one still accepted (the live view would skip it once
 // it is delivered).
 func TestUnreadCount(t *testing.T) {
@@ -22,8 +23,14 @@ func TestUnreadCount(t *testing.T) {
 			for range n {
 				seq++
 				err := db.Tx(ctx, func(tx *store.Tx) error {
-					return tx.QueryRowContext(ctx, `INSERT INTO notify_notices (ref, subject, kind, facts, state, created_at, delivered_at) VALUES (?, ?, 'message', '{}', ?, 1, 1) RETURNING id`,
-						fmt.Sprintf("n_%d", seq), sub, state).Scan(&last)
+					if err := tx.QueryRowContext(ctx, `INSERT INTO notify_notices (ref, subject, kind, facts, state, created_at, delivered_at) VALUES (?, ?, 'message', '{}', ?, 1, 1) RETURNING id`,
+						fmt.Sprintf("n_%d", seq), sub, state).Scan(&last); err != nil {
+						return err
+					}
+					if state != StateDelivered {
+						return nil
+					}
+					return unreadDelta{sub: 1}.flush(ctx, tx) // as every writer of a delivered notice does
 				})
 				if err != nil {
 					t.Fatal(err)
@@ -49,7 +56,17 @@ func TestUnreadCount(t *testing.T) {
 		check(alice, UnreadCap, aliceHead)
 		aliceHead = insert(alice, StateDelivered, 50)
 		check(alice, UnreadCap, aliceHead) // 149 unread: at least UnreadCap
-		if _, err := db.ExecContext(ctx, `UPDATE notify_notices SET state = 'read' WHERE subject = ? AND state = 'delivered' AND id <= ?`, alice, aliceHead-3); err != nil {
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			res, err := tx.ExecContext(ctx, `UPDATE notify_notices SET state = 'read' WHERE subject = ? AND state = 'delivered' AND id <= ?`, alice, aliceHead-3)
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			return unreadDelta{alice: -k}.flush(ctx, tx)
+		}); err != nil {
 			t.Fatal(err)
 		}
 		check(alice, 3, aliceHead)
