@@ -49,7 +49,7 @@ func (noSenders) Senders(context.Context) (map[string][]string, error) {
 func (noSenders) SetSender(context.Context, string, string, []string) error {
 	panic("a handler ran behind a refusing guard")
 }
-func (noSenders) SenderHistory(context.Context, string) ([]notify.SenderChange, error) {
+func (noSenders) SenderHistories(context.Context) (map[string][]notify.SenderChange, error) {
 	panic("a handler ran behind a refusing guard")
 }
 func (noSenders) Categories() []string                { panic("a handler ran behind a refusing guard") }

@@ -270,24 +270,45 @@ type OrganizationChange struct {
 // OrganizationHistory lists every change of the organisation bin made through
 // PutOrganization, oldest first.
 func (s *Service) OrganizationHistory(ctx context.Context, bin string) ([]OrganizationChange, error) {
-	rows, err := s.cfg.DB.QueryContext(ctx, `SELECT state, actor, at FROM pd_directory_history WHERE kind = ? AND entry = ? ORDER BY id`, EntryOrganization, bin)
+	m, err := s.organizationChanges(ctx, ` AND entry = ?`, bin)
+	if err != nil {
+		return nil, err
+	}
+	if h := m[bin]; h != nil {
+		return h, nil
+	}
+	return []OrganizationChange{}, nil
+}
+
+// OrganizationHistories is OrganizationHistory of every organisation with a change
+// recorded, by BIN, in one query: the console lists the whole directory with its
+// history.
+func (s *Service) OrganizationHistories(ctx context.Context) (map[string][]OrganizationChange, error) {
+	return s.organizationChanges(ctx, "")
+}
+
+// organizationChanges reads the directory's organisation changes, and more conditions
+// on them (and their arguments), by BIN, each BIN's oldest first.
+func (s *Service) organizationChanges(ctx context.Context, and string, args ...any) (map[string][]OrganizationChange, error) {
+	rows, err := s.cfg.DB.QueryContext(ctx, `SELECT entry, state, actor, at FROM pd_directory_history WHERE kind = ?`+and+` ORDER BY id`,
+		append([]any{EntryOrganization}, args...)...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []OrganizationChange{}
+	out := map[string][]OrganizationChange{}
 	for rows.Next() {
-		var st string
+		var bin, st string
 		var at int64
 		var c OrganizationChange
-		if err := rows.Scan(&st, &c.Actor, &at); err != nil {
+		if err := rows.Scan(&bin, &st, &c.Actor, &at); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(st), &c.Organization); err != nil {
 			return nil, err
 		}
 		c.At = store.FromMicros(at)
-		out = append(out, c)
+		out[bin] = append(out[bin], c)
 	}
 	return out, rows.Err()
 }

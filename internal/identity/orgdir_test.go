@@ -101,7 +101,6 @@ func TestPutOrganization(t *testing.T) {
 			!hist[1].At.Equal(now) || len(hist[1].Organization.Systems) != 2 {
 			t.Errorf("history = %+v", hist)
 		}
-
 		// The sandbox's EnsureOrganization leaves a registered organisation as it is.
 		if _, created, err := s.EnsureOrganization(ctx, Organization{BIN: binBank, Name: "Other", Role: "insurer"}); err != nil || created {
 			t.Errorf("EnsureOrganization over a registered one: %v %v", created, err)
@@ -158,6 +157,24 @@ func TestPutOrganization(t *testing.T) {
 			check("history", st)
 		}
 		rows.Close()
+
+		// Every organisation's history at once (the console's page): the same, by BIN;
+		// an organisation without a change has none.
+		other := Organization{BIN: "050490000015", Name: "Police", Role: "law_enforcement", Names: Names{KK: "Полиция", RU: "Полиция"}}
+		if _, err := s.PutOrganization(ctx, "admin:dan", other); err != nil {
+			t.Fatal(err)
+		}
+		police, _ := s.OrganizationHistory(ctx, other.BIN)
+		all, err := s.OrganizationHistories(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(map[string][]OrganizationChange{binBank: hist, other.BIN: police}, all); d != "" || len(police) != 1 {
+			t.Errorf("OrganizationHistories (-want +got):\n%s", d)
+		}
+		if h, err := s.OrganizationHistory(ctx, "990140000002"); err != nil || h == nil || len(h) != 0 {
+			t.Errorf("an organisation without changes: %+v, %v", h, err)
+		}
 	})
 }
 

@@ -73,17 +73,37 @@ type SenderChange struct {
 
 // SenderHistory lists every change of bin's sender permission, oldest first.
 func (s *Service) SenderHistory(ctx context.Context, bin string) ([]SenderChange, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT state, actor, at FROM pd_directory_history WHERE kind = ? AND entry = ? ORDER BY id`, EntrySender, bin)
+	m, err := s.senderChanges(ctx, ` AND entry = ?`, bin)
+	if err != nil {
+		return nil, err
+	}
+	if h := m[bin]; h != nil {
+		return h, nil
+	}
+	return []SenderChange{}, nil
+}
+
+// SenderHistories is SenderHistory of every organisation whose permission has changed,
+// by BIN, in one query: the console lists the whole directory with its history.
+func (s *Service) SenderHistories(ctx context.Context) (map[string][]SenderChange, error) {
+	return s.senderChanges(ctx, "")
+}
+
+// senderChanges reads the sender-permission changes, and more conditions on them (and
+// their arguments), by BIN, each BIN's oldest first.
+func (s *Service) senderChanges(ctx context.Context, and string, args ...any) (map[string][]SenderChange, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT entry, state, actor, at FROM pd_directory_history WHERE kind = ?`+and+` ORDER BY id`,
+		append([]any{EntrySender}, args...)...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []SenderChange{}
+	out := map[string][]SenderChange{}
 	for rows.Next() {
-		var st string
+		var bin, st string
 		var at int64
 		var c SenderChange
-		if err := rows.Scan(&st, &c.Actor, &at); err != nil {
+		if err := rows.Scan(&bin, &st, &c.Actor, &at); err != nil {
 			return nil, err
 		}
 		var v struct {
@@ -93,7 +113,7 @@ func (s *Service) SenderHistory(ctx context.Context, bin string) ([]SenderChange
 			return nil, err
 		}
 		c.Categories, c.At = v.Categories, store.FromMicros(at)
-		out = append(out, c)
+		out[bin] = append(out[bin], c)
 	}
 	return out, rows.Err()
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/senimkz/senim/internal/store"
 	"github.com/senimkz/senim/internal/store/storetest"
 )
@@ -76,8 +78,17 @@ func TestSenderHistory(t *testing.T) {
 		if h[0].Actor != "admin:test" || len(h[0].Categories) != 2 || h[1].Categories[0] != "tax" || h[1].Actor != "admin:7@"+binRegulator || len(h[2].Categories) != 0 {
 			t.Errorf("history: %+v", h)
 		}
-		if h, _ := a.svc.SenderHistory(ctx, "12345"); len(h) != 0 {
+		if h, _ := a.svc.SenderHistory(ctx, "12345"); h == nil || len(h) != 0 {
 			t.Errorf("a refused change is in the history: %+v", h)
+		}
+		// Every organisation's history at once (the console's page) is the same, by BIN.
+		all, err := a.svc.SenderHistories(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		court, _ := a.svc.SenderHistory(ctx, binCourt)
+		if d := cmp.Diff(map[string][]SenderChange{binTax: h, binCourt: court}, all); d != "" || len(court) != 1 {
+			t.Errorf("SenderHistories (-want +got):\n%s", d)
 		}
 		if dir, _ := a.svc.Senders(ctx); dir[binTax] != nil {
 			t.Errorf("withdrawn, still listed: %v", dir)

@@ -22,7 +22,8 @@ import (
 type OrgDirectory interface {
 	Organizations
 	PutOrganization(ctx context.Context, actor string, o identity.Organization) (*identity.Organization, error)
-	OrganizationHistory(ctx context.Context, bin string) ([]identity.OrganizationChange, error)
+	// OrganizationHistories: every organisation's changes, by BIN, oldest first.
+	OrganizationHistories(ctx context.Context) (map[string][]identity.OrganizationChange, error)
 }
 
 var orgsView = views.Add("orgs", "console.orgs.title")
@@ -123,12 +124,13 @@ func (a *area) renderOrgs(w http.ResponseWriter, r *http.Request, sess *identity
 		d.Roles = append(d.Roles, roleOption{Value: role, Label: roleLabel(p.Lang, role)})
 	}
 	edit := r.URL.Query().Get("bin")
+	hs, err := a.cfg.OrgDirectory.OrganizationHistories(ctx) // one query for the whole page
+	if err != nil {
+		return err
+	}
 	for _, o := range orgs {
 		row := orgRow{Org: web.Party{Name: o.NameIn(p.Lang), BIN: o.BIN}, Role: roleLabel(p.Lang, o.Role), Systems: o.Systems}
-		h, err := a.cfg.OrgDirectory.OrganizationHistory(ctx, o.BIN)
-		if err != nil {
-			return err
-		}
+		h := hs[o.BIN]
 		for i := len(h) - 1; i >= 0; i-- { // newest first
 			c := h[i].Organization
 			l := orgLine{At: h[i].At, Name: c.NameIn(p.Lang), Role: roleLabel(p.Lang, c.Role)}

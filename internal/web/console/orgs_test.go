@@ -26,8 +26,8 @@ import (
 func (orgs) PutOrganization(context.Context, string, identity.Organization) (*identity.Organization, error) {
 	return nil, errors.New("orgs: read-only")
 }
-func (orgs) OrganizationHistory(context.Context, string) ([]identity.OrganizationChange, error) {
-	return []identity.OrganizationChange{}, nil
+func (orgs) OrganizationHistories(context.Context) (map[string][]identity.OrganizationChange, error) {
+	return nil, nil
 }
 
 const (
@@ -348,6 +348,6 @@ func (failing) Organizations(context.Context) ([]identity.Organization, error) {
 func (f failing) PutOrganization(context.Context, string, identity.Organization) (*identity.Organization, error) {
 	return nil, f.err
 }
-func (failing) OrganizationHistory(context.Context, string) ([]identity.OrganizationChange, error) {
+func (failing) OrganizationHistories(context.Context) (map[string][]identity.OrganizationChange, error) {
 	return nil, nil
 }

@@ -19,7 +19,8 @@ import (
 type Senders interface {
 	Senders(ctx context.Context) (map[string][]string, error)
 	SetSender(ctx context.Context, actor, bin string, categories []string) error
-	SenderHistory(ctx context.Context, bin string) ([]notify.SenderChange, error)
+	// SenderHistories: every organisation's changes of permission, by BIN, oldest first.
+	SenderHistories(ctx context.Context) (map[string][]notify.SenderChange, error)
 	Categories() []string
 	CategoryTitle(code, lang string) string
 }
@@ -79,12 +80,13 @@ func (a *area) renderSenders(w http.ResponseWriter, r *http.Request, sess *ident
 	for _, c := range d.Categories {
 		d.Titles[c] = a.cfg.Senders.CategoryTitle(c, p.Lang)
 	}
+	hs, err := a.cfg.Senders.SenderHistories(ctx) // one query for the whole page
+	if err != nil {
+		return err
+	}
 	for _, bin := range slices.Sorted(maps.Keys(dir)) {
 		row := senderRow{Org: web.Party{Name: names[bin], BIN: bin}, Categories: dir[bin]}
-		h, err := a.cfg.Senders.SenderHistory(ctx, bin)
-		if err != nil {
-			return err
-		}
+		h := hs[bin]
 		for i := len(h) - 1; i >= 0; i-- { // newest first
 			l := senderLine{At: h[i].At, Categories: h[i].Categories}
 			l.Who, l.WhoID = who(h[i].Actor)

@@ -47,8 +47,8 @@ func (f *fakeDirs) SetSender(_ context.Context, actor, bin string, cats []string
 	return nil
 }
 
-func (f *fakeDirs) SenderHistory(_ context.Context, bin string) ([]notify.SenderChange, error) {
-	return f.senderLog[bin], nil
+func (f *fakeDirs) SenderHistories(context.Context) (map[string][]notify.SenderChange, error) {
+	return f.senderLog, nil
 }
 
 func (f *fakeDirs) Categories() []string { return senderCategories }
