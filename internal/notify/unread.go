@@ -12,9 +12,10 @@ import (
 // the number of the addressee's notices in state delivered. Every transaction that
 // moves a notice into delivered (the outbox consumer, a sent notice, an accepted one
 // delivered later) or out of it (opened, acknowledged) gathers its changes in an
-// unreadDelta and writes them last, in one statement, the addressees in order: on
-// PostgreSQL two transactions then take the counters' row locks in the same order and
-// after every other lock they take, so counting adds no deadlock.
+// unreadDelta and writes them last, in multi-row statements (store.RowsChunk addressees
+// each: one for almost any transaction), the addressees in order: on PostgreSQL two
+// transactions then take the counters' row locks in the same order and after every
+// other lock they take, so counting adds no deadlock.
 //
 // TestUnreadCounterFollowsEveryPath compares the counter with the notices themselves
 // after each of those changes.
