@@ -84,7 +84,7 @@ func TestUnreadCounterFollowsEveryPath(t *testing.T) {
 		step("a late delivery")
 		want(alice, 3)
 
-		// Messages: Send (accepted, then delivered), Submit and a bulk send, each
+		// Messages: Send (accepted, then delivered); Submit and a bulk send, each
 		// replayed with its idempotency key.
 		plain, err := f.svc.Send(ctx, message(alice, false))
 		if err != nil {
