@@ -330,10 +330,10 @@ func (s *Service) consume(ctx context.Context, evs []store.Event) error {
 			id := ids[i]
 			if id != 0 {
 				u.add(p.subject, 1)
-			}
-			if id != 0 && !fresh[p.subject] {
-				fresh[p.subject] = true
-				subjects = append(subjects, p.subject)
+				if !fresh[p.subject] {
+					fresh[p.subject] = true
+					subjects = append(subjects, p.subject)
+				}
 			}
 			if id == 0 || len(s.channels) == 0 {
 				continue
